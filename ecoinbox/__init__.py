@@ -1,0 +1,3 @@
+"""ecoinbox: a terminal inbox for community managers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,106 @@
+"""The Channel protocol every platform module implements, and the errors they raise.
+
+A channel knows one platform and nothing of SQLite or Textual: it turns the platform's JSON into
+`ecoinbox.model` objects and replies back into requests. It never logs or raises its token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from ecoinbox.model import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel can do, as the engine and the compose box need to know it."""
+
+    reply: bool = True
+    search: bool = False
+    stream: bool = False
+    max_length: int = 500
+    length_counting: str = "characters"  # or "graphemes", "weighted", "bytes"
+    url_length: int | None = None  # a URL counts as this many characters (Mastodon: 23)
+    # How long the platform deduplicates a resend carrying the same idempotency key;
+    # None means it does not, so an uncertain send must be reconciled, never resent.
+    idempotency_window: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """New messages since the cursor, oldest first, and the cursor to store after them."""
+
+    messages: list[Message]
+    cursor: dict[str, str] = field(default_factory=dict)
+
+
+class ChannelError(Exception):
+    """A channel operation failed. The message is for the manager: no token, no raw body."""
+
+    transient: bool = True
+
+
+class TransientError(ChannelError):
+    """Try again later (5xx, connection refused, a timeout before anything was sent)."""
+
+
+class RateLimited(TransientError):
+    """The platform asked us to wait; `retry_at` is when this host may be called again."""
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class PermanentError(ChannelError):
+    """The platform refused the request for good (validation, gone, forbidden)."""
+
+    transient = False
+
+
+class AuthError(PermanentError):
+    """The token is missing, wrong or revoked. Says how to fix it, never what it was."""
+
+
+class UncertainSend(TransientError):
+    """A send that may have reached the platform (timeout or reset after the request left)."""
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """One configured channel (one account on one platform)."""
+
+    name: str
+    kind: str
+
+    async def capabilities(self) -> Capabilities:
+        """What this channel can do; may ask the server once (e.g. its length limit)."""
+        ...
+
+    async def poll(self, cursor: dict[str, str]) -> PollResult:
+        """Messages newer than `cursor` (empty on first run), oldest first."""
+        ...
+
+    async def context(self, remote_id: str) -> list[Message]:
+        """The message `remote_id` with its ancestors, oldest first (for threading)."""
+        ...
+
+    def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
+        """What a reply to `parent` must start with on this platform (e.g. the @mention)."""
+        ...
+
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """Publish `text` as a reply to `parent`; return the created message as the platform says."""
+        ...
+
+    async def check(self) -> str:
+        """Reach the platform with the credentials; return who we are, in words."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the channel's HTTP client."""
+        ...

@@ -1,0 +1,159 @@
+"""Plain data for the whole program: no I/O, no SQL, no Textual.
+
+Channel modules turn platform JSON into these objects; the store turns them into rows and back;
+the TUI and the CLI only ever see these. Text fields hold what the platform said, decoded to
+plain text but *untrusted*: whatever shows them on a terminal goes through `ecoinbox.sanitize`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class State(enum.StrEnum):
+    """The triage state of a conversation, owned by the manager."""
+
+    OPEN = "open"
+    DONE = "done"
+    SPAM = "spam"
+
+
+class View(enum.StrEnum):
+    """The lists the inbox can show; `tab` cycles through them in this order."""
+
+    INBOX = "inbox"
+    DONE = "done"
+    SPAM = "spam"
+
+    @property
+    def state(self) -> State:
+        return {View.INBOX: State.OPEN, View.DONE: State.DONE, View.SPAM: State.SPAM}[self]
+
+
+class Origin(enum.StrEnum):
+    """How a message reached us: it names why it is in the inbox."""
+
+    MENTION = "mention"  # the brand account was mentioned or replied to
+    HASHTAG = "hashtag"  # listening: a tracked hashtag
+    SEARCH = "search"  # listening: a keyword search hit
+    CONTEXT = "context"  # fetched to complete a thread
+    OURS = "ours"  # written by the brand account
+
+
+class OutboxState(enum.StrEnum):
+    """Where a reply is on its way out. See `engine.outbox` for the transitions."""
+
+    QUEUED = "queued"  # written, waiting for the sender (or for its retry time)
+    SENDING = "sending"  # claimed by a sender holding a lease
+    SENT = "sent"  # the platform returned the created message
+    FAILED = "failed"  # the platform refused it for good (e.g. 422); the manager decides
+    UNKNOWN = "unknown"  # it may or may not have been published; never resent blindly
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person (or account) on one channel."""
+
+    channel: str
+    remote_id: str
+    handle: str  # as the platform addresses them, e.g. "zoe@remote.example"
+    display_name: str = ""
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.handle
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One post, comment or mail, normalized.
+
+    `remote_id` is the platform's own id, an opaque string (never cast to int);
+    `in_reply_to` is the remote id of the parent on the same channel, if any.
+    """
+
+    channel: str
+    remote_id: str
+    author: Author
+    text: str
+    created_at: datetime
+    in_reply_to: str | None = None
+    url: str | None = None
+    visibility: str | None = None
+    language: str | None = None
+    origin: Origin = Origin.MENTION
+    spoiler: str = ""
+    links: tuple[str, ...] = ()  # the real targets of the links in `text`, in order
+    edited_at: datetime | None = None
+    deleted: bool = False
+
+    @property
+    def is_ours(self) -> bool:
+        return self.origin is Origin.OURS
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """One line of the inbox: a conversation summary, maintained on ingest."""
+
+    id: int
+    channel: str
+    state: State
+    needs_reply: bool
+    last_activity: datetime
+    author_label: str  # who spoke last from outside (or the root author)
+    author_handle: str
+    snippet: str  # the last inbound message's text, untrusted
+    message_count: int
+    origin: Origin
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        """The keyset position of this row in its view (larger comes first)."""
+        return (int(self.needs_reply), _ms(self.last_activity), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message as the store holds it, with its place in the conversation."""
+
+    id: int
+    conversation_id: int
+    message: Message
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A reply the manager wrote: written before the network is touched."""
+
+    id: int
+    conversation_id: int
+    channel: str
+    parent_remote_id: str
+    text: str
+    idempotency_key: str
+    state: OutboxState
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = None
+    error: str = ""
+    remote_id: str | None = None
+    visibility: str | None = None
+    first_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A whole thread for the reader: its summary, its messages, and replies on their way."""
+
+    row: ConversationRow
+    messages: list[StoredMessage] = field(default_factory=list)
+    outbox: list[OutboxItem] = field(default_factory=list)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

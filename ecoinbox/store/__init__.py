@@ -1,0 +1,24 @@
+"""Persistence. The only package that contains SQL; everything else sees model objects."""
+
+from ecoinbox.store.sqlite import (
+    Change,
+    IngestResult,
+    SQLiteStore,
+    StateChange,
+    StoreError,
+    StoreTooNew,
+    open_store,
+)
+
+Store = SQLiteStore
+
+__all__ = [
+    "Change",
+    "IngestResult",
+    "SQLiteStore",
+    "StateChange",
+    "Store",
+    "StoreError",
+    "StoreTooNew",
+    "open_store",
+]

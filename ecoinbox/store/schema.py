@@ -1,0 +1,105 @@
+"""The schema, as an ordered list of migrations applied by `PRAGMA user_version`.
+
+Never edit a migration that has shipped: add the next one. Each runs inside the same
+`BEGIN IMMEDIATE` transaction that reads and bumps user_version, so a crash mid-way rolls back
+and two instances starting together cannot both migrate.
+"""
+
+from __future__ import annotations
+
+# "ecoi": lets us refuse to open a SQLite file that belongs to another program.
+APPLICATION_ID = 0x65636F69
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: conversations, messages, authors, cursors, outbox, history
+    """
+    CREATE TABLE authors (
+        id           INTEGER PRIMARY KEY,
+        channel      TEXT NOT NULL,
+        remote_id    TEXT NOT NULL,
+        handle       TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        url          TEXT,
+        UNIQUE (channel, remote_id)
+    );
+
+    CREATE TABLE conversations (
+        id               INTEGER PRIMARY KEY,
+        channel          TEXT NOT NULL,
+        root_remote_id   TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'open',
+        state_changed_at INTEGER NOT NULL DEFAULT 0,   -- ms, older inbound messages never reopen
+        needs_reply      INTEGER NOT NULL DEFAULT 0,   -- the newest message is from outside
+        last_activity    INTEGER NOT NULL,             -- ms since the epoch, newest message
+        author_id        INTEGER REFERENCES authors (id),
+        snippet          TEXT NOT NULL DEFAULT '',     -- newest inbound text, cut, untrusted
+        message_count    INTEGER NOT NULL DEFAULT 0,
+        origin           TEXT NOT NULL,
+        UNIQUE (channel, root_remote_id)
+    );
+    -- The inbox reads pages of one state in this exact order (keyset pagination).
+    CREATE INDEX conversations_by_view
+        ON conversations (state, needs_reply DESC, last_activity DESC, id DESC);
+
+    CREATE TABLE messages (
+        id               INTEGER PRIMARY KEY,
+        channel          TEXT NOT NULL,
+        remote_id        TEXT NOT NULL,
+        conversation_id  INTEGER NOT NULL REFERENCES conversations (id),
+        parent_remote_id TEXT,
+        author_id        INTEGER NOT NULL REFERENCES authors (id),
+        text             TEXT NOT NULL,
+        spoiler          TEXT NOT NULL DEFAULT '',
+        links            TEXT NOT NULL DEFAULT '',     -- newline-separated real link targets
+        created_at       INTEGER NOT NULL,
+        edited_at        INTEGER,
+        deleted          INTEGER NOT NULL DEFAULT 0,
+        url              TEXT,
+        visibility       TEXT,
+        language         TEXT,
+        origin           TEXT NOT NULL,
+        UNIQUE (channel, remote_id)
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, created_at, id);
+
+    CREATE TABLE cursors (
+        channel TEXT PRIMARY KEY,
+        value   TEXT NOT NULL                          -- JSON object of sub-cursors
+    );
+
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        conversation_id  INTEGER NOT NULL REFERENCES conversations (id),
+        channel          TEXT NOT NULL,
+        parent_remote_id TEXT NOT NULL,
+        text             TEXT NOT NULL,
+        visibility       TEXT,
+        idempotency_key  TEXT NOT NULL UNIQUE,
+        state            TEXT NOT NULL,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        first_attempt_at INTEGER,
+        next_attempt_at  INTEGER NOT NULL,
+        lease_owner      TEXT,
+        lease_until      INTEGER,
+        error            TEXT NOT NULL DEFAULT '',
+        remote_id        TEXT,
+        sent_at          INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+    CREATE INDEX outbox_by_conversation ON outbox (conversation_id);
+
+    CREATE TABLE history (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        at              INTEGER NOT NULL,
+        actor           TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        old_value       TEXT,
+        new_value       TEXT
+    );
+    CREATE INDEX history_by_conversation ON history (conversation_id, at);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,192 @@
+"""The store: idempotent ingest, threading by reply links, keyset pages, migrations, the outbox."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ecoinbox.model import Author, Message, Origin, OutboxState, State, View
+from ecoinbox.store import SQLiteStore, StoreError, StoreTooNew, open_store
+from ecoinbox.store.schema import SCHEMA_VERSION
+
+T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+ZOE = Author("m", "1", "zoe@remote.example", "Zoé")
+BRAND = Author("m", "99", "acme", "Acme")
+
+
+def msg(remote_id: str, *, at: int = 0, parent: str | None = None, author: Author = ZOE,
+        text: str = "hello", origin: Origin = Origin.MENTION, **extra) -> Message:  # fmt: skip
+    return Message(
+        channel="m", remote_id=remote_id, author=author, text=text,
+        created_at=T0 + timedelta(minutes=at), in_reply_to=parent,
+        origin=Origin.OURS if author is BRAND else origin, **extra,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def store(tmp_path):
+    s = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
+    yield s
+    await s.close()
+
+
+async def test_database_file_is_private(tmp_path):
+    s = await open_store(tmp_path / "sub" / "inbox.db")
+    await s.ingest([msg("1")])
+    await s.close()
+    for suffix in ("", "-wal", "-shm"):
+        path = tmp_path / "sub" / f"inbox.db{suffix}"
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, suffix
+
+
+async def test_ingest_is_idempotent_and_threads_by_reply_links(store):
+    batch = [msg("1", at=0), msg("2", at=1, parent="1"), msg("3", at=2, parent="2")]
+    first = await store.ingest(batch)
+    again = await store.ingest(batch)
+    assert (first.new, again.new, again.updated) == (3, 0, 0)
+    rows = await store.conversation_page(View.INBOX)
+    assert len(rows) == 1 and rows[0].message_count == 3
+    thread = await store.conversation(rows[0].id)
+    assert [m.message.remote_id for m in thread.messages] == ["1", "2", "3"]
+    assert thread.messages[2].parent_id == thread.messages[1].id
+
+
+async def test_edits_update_and_deletions_are_marked(store):
+    await store.ingest([msg("1", text="first")])
+    edited = await store.ingest([msg("1", text="first, edited", edited_at=T0 + timedelta(minutes=5))])
+    deleted = await store.ingest([msg("1", text="first, edited", deleted=True)])
+    assert (edited.updated, deleted.updated) == (1, 1)
+    stored = await store.message("m", "1")
+    assert stored.text == "first, edited" and stored.deleted
+
+
+async def test_our_reply_clears_needs_reply_and_orders_the_inbox(store):
+    await store.ingest([msg("1", at=0), msg("2", at=5, author=Author("m", "2", "bob", "Bob"))])
+    await store.ingest([msg("3", at=10, parent="1", author=BRAND)])
+    rows = await store.conversation_page(View.INBOX)
+    # Bob still waits for an answer, so he comes first although Zoé's thread moved later.
+    assert [(r.author_label, r.needs_reply) for r in rows] == [("Bob", True), ("Zoé", False)]
+
+
+async def test_new_message_reopens_a_done_conversation_but_old_context_does_not(store):
+    await store.ingest([msg("2", at=10)])
+    (row,) = await store.conversation_page(View.INBOX)
+    await store.set_state([row.id], State.DONE)
+    assert await store.count_conversations(View.INBOX) == 0
+    old = await store.ingest([msg("3", at=20, parent="2")])  # at T0+20min < the clock (T0+1h)
+    assert not old.reopened
+    late = await store.ingest([msg("4", at=120, parent="3")])
+    assert late.reopened == {row.id}
+    assert (await store.conversation_row(row.id)).state is State.OPEN
+
+
+async def test_cursor_is_stored_with_its_batch(store):
+    await store.ingest([msg("1")], cursor=("m", {"notifications": "41"}))
+    assert await store.cursor("m") == {"notifications": "41"}
+    assert await store.cursor("other") == {}
+
+
+async def test_keyset_pages_cover_every_row_once_in_display_order(store):
+    await store.ingest([msg(str(i), at=i, author=Author("m", f"a{i}", f"p{i}")) for i in range(250)])
+    seen, after = [], None
+    while page := await store.conversation_page(View.INBOX, after=after, limit=40):
+        seen.extend(page)
+        after = page[-1].sort_key
+    keys = [r.sort_key for r in seen]
+    assert len(seen) == 250 and keys == sorted(keys, reverse=True)
+    last = await store.conversation_page_last(View.INBOX, limit=40)
+    assert last == seen[-40:]
+    before = await store.conversation_page(View.INBOX, before=seen[100].sort_key, limit=30)
+    assert before == seen[70:100]
+    assert await store.conversation_page_at(View.INBOX, 100, 5) == seen[100:105]
+
+
+async def test_set_state_reports_changes_for_undo(store):
+    await store.ingest([msg("1")])
+    (row,) = await store.conversation_page(View.INBOX)
+    (change,) = await store.set_state([row.id], State.SPAM)
+    assert (change.old, change.new) == (State.OPEN, State.SPAM)
+    assert await store.set_state([row.id], State.SPAM) == []
+    await store.set_state([change.conversation_id], change.old)
+    assert (await store.conversation_row(row.id)).state is State.OPEN
+    actions = [h[2] for h in await store.history(row.id)]
+    assert actions == ["state", "state"]
+
+
+async def test_outbox_claim_is_exclusive_and_sent_reply_joins_the_thread(store):
+    await store.ingest([msg("1")])
+    (row,) = await store.conversation_page(View.INBOX)
+    parent = await store.message("m", "1")
+    item = await store.queue_reply(row.id, parent, "@zoe@remote.example hi")
+    claimed = await store.claim_next_reply("me")
+    assert claimed.id == item.id and claimed.state is OutboxState.SENDING
+    assert await store.claim_next_reply("someone else") is None
+    await store.reply_sent(claimed, msg("2", at=3, parent="1", author=BRAND, text="@zoe hi"))
+    thread = await store.conversation(row.id)
+    assert [m.message.remote_id for m in thread.messages] == ["1", "2"]
+    assert thread.outbox == [] and not thread.row.needs_reply
+    (sent,) = await store.outbox_items([OutboxState.SENT])
+    assert sent.remote_id == "2" and sent.idempotency_key == item.idempotency_key
+
+
+async def test_retry_keeps_the_idempotency_key(store):
+    await store.ingest([msg("1")])
+    (row,) = await store.conversation_page(View.INBOX)
+    item = await store.queue_reply(row.id, await store.message("m", "1"), "hi")
+    claimed = await store.claim_next_reply("me")
+    await store.reply_retry(claimed, "server error", T0)
+    again = await store.claim_next_reply("me")
+    assert again.idempotency_key == item.idempotency_key and again.attempts == 2
+
+
+async def test_newer_database_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "inbox.db"
+    await (await open_store(path)).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    with pytest.raises(StoreTooNew, match="newer ecoinbox"):
+        await open_store(path)
+    assert path.read_bytes() == before
+
+
+async def test_foreign_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA application_id = 1234")
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(StoreError, match="not an ecoinbox database"):
+        await open_store(path)
+
+
+async def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "inbox.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable SQLite database"):
+        await open_store(path)
+
+
+async def test_migrating_an_old_database_keeps_its_rows(tmp_path):
+    path = tmp_path / "inbox.db"
+    s = await open_store(path)
+    await s.ingest([msg("1")])
+    await s.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    s = SQLiteStore(path)
+    async with s:
+        assert await s.count_conversations(View.INBOX) == 1
+
+
+async def test_listeners_hear_committed_changes(store):
+    heard = []
+    store.add_listener(heard.append)
+    await store.ingest([msg("1")])
+    (row,) = await store.conversation_page(View.INBOX)
+    await store.set_state([row.id], State.DONE)
+    assert [c.kind for c in heard] == ["ingest", "state"]
+    assert all(c.conversation_ids == {row.id} for c in heard)
