@@ -1,0 +1,1239 @@
+"""A local Mastodon 4.3 instance on loopback, for `ecoinbox demo` and for the tests.
+
+It speaks the part of the Mastodon REST API an inbox needs (notifications, hashtag timeline,
+search, threads, posting, OAuth) with the real paging (`min_id`/`max_id`/`since_id`, `Link`),
+rate-limit headers, `Idempotency-Key` replay and error bodies. It runs in the caller's event
+loop, so a Textual app or a pytest-asyncio test can start it beside itself. Tests can inject
+faults (`inject`), exhaust the rate limit, move the clock, and read back what was requested
+and posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import bisect
+import contextlib
+import hashlib
+import html
+import json
+import random
+import re
+import secrets
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict, MultiMapping
+from yarl import URL
+
+from ecoinbox.demo import seed as seeding
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+VERSION = "4.3.2"
+URL_LENGTH = 23  # characters_reserved_per_url: a link counts as this many, whatever its length
+IDEMPOTENCY_TTL = timedelta(hours=1)
+OAUTH_CODE_TTL = timedelta(minutes=10)
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
+CURSOR_PARAMS = frozenset({"max_id", "min_id", "since_id"})
+# Reachable without a token, as on a real instance.
+PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps"})
+PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
+# `requests` keeps at most this many (a demo left polling all day must not grow without bound).
+REQUEST_LOG_LIMIT = 10_000
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_dumps = partial(json.dumps, ensure_ascii=False)
+
+# One pass over plain text finds links, @mentions and #hashtags, as Mastodon's formatter does.
+_TOKENS = re.compile(
+    r"(?P<url>https?://[^\s<>\"]+)"
+    r"|(?<![\w@/])@(?P<user>[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*)"
+    r"(?:@(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+))?"
+    r"|(?<![\w#/&])#(?P<tag>\w*[^\W\d_]\w*)"
+)
+_URL_TRAILING = ".,;:!?)'\""
+_URL_SCHEME = re.compile(r"^(https?://)(www\.)?")
+_LINK_VISIBLE = 30  # Mastodon shows this many characters of a link, the rest behind an ellipsis
+_WORDS = re.compile(r"\w+")
+
+
+class ApiError(Exception):
+    """An error answer in Mastodon's shape: `{"error": message}` with an HTTP status."""
+
+    def __init__(self, status: int, message: str, **extra: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, str] = {"error": message, **extra}
+
+
+@dataclass(frozen=True, slots=True)
+class PostedStatus:
+    """A status created through `POST /api/v1/statuses` (idempotent replays are not repeated)."""
+
+    id: str
+    text: str
+    in_reply_to_id: str | None
+    visibility: str
+    language: str | None
+    idempotency_key: str | None
+    json: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request as the server received it. `headers` is case-insensitive."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: CIMultiDict[str]
+
+
+@dataclass(slots=True)
+class _Account:
+    id: str
+    username: str
+    host: str  # the account's own instance; equal to the server's domain for local accounts
+    local: bool
+    display_name: str
+    note: str
+    created_at: datetime
+    statuses_count: int = 0
+    last_status_at: datetime | None = None
+
+    @property
+    def acct(self) -> str:
+        return self.username if self.local else f"{self.username}@{self.host}"
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}/@{self.username}"
+
+
+@dataclass(slots=True)
+class _Status:
+    id: str
+    account: _Account
+    text: str
+    content: str
+    created_at: datetime
+    parent: _Status | None
+    visibility: str
+    language: str | None
+    spoiler_text: str
+    mentions: list[_Account]
+    tags: list[str]
+    replies: list[_Status] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Notification:
+    id: str
+    created_at: datetime
+    account: _Account
+    status: _Status
+    filtered: bool
+
+
+@dataclass(slots=True)
+class _Fault:
+    prefix: str
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    remaining: int
+    delay: float
+    after_handling: bool
+
+    def response(self) -> web.Response:
+        headers = CIMultiDict(self.headers)
+        headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        return web.Response(status=self.status, body=self.body, headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _App:
+    id: str
+    name: str
+    client_id: str
+    client_secret: str
+    redirect_uris: tuple[str, ...]
+    scopes: str
+    website: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    client_id: str
+    redirect_uri: str
+    scopes: str
+    expires_at: datetime
+    code_challenge: str | None
+
+
+class _Snowflakes:
+    """Mastodon-like ids: milliseconds since the epoch shifted left 16 bits, plus a sequence.
+
+    Zero-padded to 18 digits, so string order, numeric order and creation time agree.
+    """
+
+    def __init__(self) -> None:
+        self._used: set[int] = set()
+
+    def next(self, at: datetime) -> str:
+        value = ((at - _EPOCH) // timedelta(milliseconds=1)) << 16
+        while value in self._used:
+            value += 1
+        self._used.add(value)
+        return f"{value:018d}"
+
+
+class _RateLimiter:
+    """Fixed windows aligned on multiples of `window` seconds, per token (like rack-attack)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self._limit = limit
+        self._window = window
+        self._used: dict[str, tuple[float, int]] = {}
+
+    def hit(self, token: str, now: datetime) -> tuple[bool, dict[str, str]]:
+        start = self._window_start(now)
+        used = self._count(token, start) + 1
+        self._used[token] = (start, used)
+        reset = datetime.fromtimestamp(start + self._window, UTC)
+        headers = {
+            "X-RateLimit-Limit": str(self._limit),
+            "X-RateLimit-Remaining": str(max(0, self._limit - used)),
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        return used <= self._limit, headers
+
+    def exhaust(self, token: str, now: datetime) -> None:
+        self._used[token] = (self._window_start(now), self._limit)
+
+    def _window_start(self, now: datetime) -> float:
+        seconds = now.timestamp()
+        return seconds - (seconds % self._window)
+
+    def _count(self, token: str, start: float) -> int:
+        window, used = self._used.get(token, (start, 0))
+        return used if window == start else 0
+
+
+class MastodonServer:
+    """An in-process Mastodon 4.3 instance serving one brand account over loopback HTTP.
+
+    `seed` fills it with a realistic day of traffic (see `ecoinbox.demo.seed`); `tick()` adds
+    one more mention. `now` is the clock for ids, timestamps, rate-limit windows and the
+    idempotency window, so a test can move time. Start with `await server.start()` or
+    `async with MastodonServer() as server:`.
+    """
+
+    def __init__(
+        self,
+        *,
+        brand: str = "acme",
+        domain: str = "social.example",
+        seed: int | None = 1,
+        token: str = "demo-token",
+        max_characters: int = 500,
+        now: Clock | None = None,
+        rate_limit: int = 300,
+        rate_window: float = 300.0,
+    ) -> None:
+        self.brand = brand
+        self.domain = domain
+        self.max_characters = max_characters
+        self.base_url = ""
+        self.posted: list[PostedStatus] = []
+        self.requests: list[RecordedRequest] = []
+        self._token = token
+        self._clock: Clock = now or (lambda: datetime.now(UTC))
+        self._ids = _Snowflakes()
+        self._limits = _RateLimiter(rate_limit, rate_window)
+        self._accounts: dict[str, _Account] = {}  # by acct
+        self._statuses: dict[str, _Status] = {}
+        self._notifications: list[_Notification] = []  # ascending id
+        self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._faults: list[_Fault] = []
+        self._apps: dict[str, _App] = {}  # by client_id
+        self._grants: dict[str, _Grant] = {}  # by authorization code
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
+        self._tick_rng = random.Random(f"tick-{seed if seed is not None else 0}")
+        start = self._now()
+        self._brand = self._add_account(
+            brand, domain, f"{brand.capitalize()} Support", start - timedelta(days=1200)
+        )
+        self._brand.note = (
+            f"<p>Official {brand.capitalize()} support. We answer Mon–Fri, 9–18 CET. "
+            f"Orders &amp; refunds: DM us.</p>"
+        )
+        if seed is not None:
+            seeding.seed_day(self, random.Random(seed), start)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Listen on 127.0.0.1 on a free port; returns `base_url`."""
+        if self._runner is not None:
+            return self.base_url
+        self._closing.clear()
+        runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._runner = runner
+        self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Close the listener and any request still waiting on an injected delay."""
+        if self._runner is None:
+            return
+        self._closing.set()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+
+    async def __aenter__(self) -> MastodonServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- traffic -----------------------------------------------------------------------------
+
+    def add_status(
+        self,
+        *,
+        author: str,
+        text: str,
+        in_reply_to_id: str | None = None,
+        visibility: str = "public",
+        language: str | None = "en",
+        mention_brand: bool = True,
+        hashtags: Sequence[str] = (),
+        filtered: bool = False,
+        display_name: str | None = None,
+        created_at: datetime | None = None,
+        html: str | None = None,
+        spoiler_text: str = "",
+    ) -> dict[str, Any]:
+        """Publish a status as `author` ("zoe@remote.example", "@zoe@remote.example" or a local
+        "sam") and return its JSON.
+
+        `mention_brand` prepends "@brand" unless the text already mentions it; `hashtags` are
+        appended as "#tag" unless present. The brand gets a mention notification when it is
+        mentioned or the status replies to one of its own; `filtered` marks that notification
+        as held by the 4.3 notification policy (listed only with `include_filtered=true`).
+        `html` replaces the rendered content (for hostile or broken remote HTML).
+        Raises KeyError when `in_reply_to_id` is unknown.
+        """
+        at = self._aware(created_at) if created_at is not None else self._now()
+        account = self._account_for(author, display_name, at)
+        parent = self._statuses.get(in_reply_to_id) if in_reply_to_id else None
+        if in_reply_to_id and parent is None:
+            raise KeyError(f"no status {in_reply_to_id}")
+        brand_mentioned = self._brand in self._mentioned(text)
+        if mention_brand and account is not self._brand and not brand_mentioned:
+            text = f"@{self.brand} {text}"
+        missing = [tag for tag in hashtags if tag.lower() not in _tags_in(text)]
+        if missing:
+            text = text + " " + " ".join(f"#{tag}" for tag in missing)
+        status = self._create_status(
+            account, text, at, parent=parent, visibility=visibility, language=language,
+            spoiler_text=spoiler_text, content=html,
+        )
+        self._notify_brand(status, filtered=filtered)
+        return self._status_json(status)
+
+    def tick(self) -> dict[str, Any]:
+        """Add one new realistic mention (a new question, or a customer coming back to a thread
+        the brand answered) from a deterministic stream; returns the status JSON."""
+        draft = seeding.next_mention(self._tick_rng, self._awaiting_customer())
+        return self.add_status(
+            author=draft.author,
+            text=draft.text,
+            in_reply_to_id=draft.in_reply_to_id,
+            language=draft.language,
+            display_name=draft.display_name,
+        )
+
+    def threads(self) -> list[list[dict[str, Any]]]:
+        """Every conversation: a root status and its replies in thread order, oldest root first."""
+        roots = sorted((s for s in self._statuses.values() if s.parent is None), key=_by_id)
+        return [[self._status_json(s) for s in [root, *_descendants(root)]] for root in roots]
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def inject(
+        self,
+        path_prefix: str,
+        *,
+        status: int = 500,
+        body: str | bytes = "",
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        after_handling: bool = False,
+    ) -> None:
+        """Answer the next `times` requests whose path starts with `path_prefix` with this
+        response instead of the real one, after sleeping `delay` seconds.
+
+        With `after_handling`, the request is handled for real first (a status is created),
+        then the injected answer is sent: the request reached the server, the client never
+        saw the result. The body defaults to JSON content type unless `headers` says otherwise.
+        """
+        raw = body.encode() if isinstance(body, str) else body
+        self._faults = [fault for fault in self._faults if fault.remaining > 0]
+        self._faults.append(
+            _Fault(path_prefix, status, raw, dict(headers or {}), times, delay, after_handling)
+        )
+
+    def exhaust_rate_limit(self, token: str | None = None) -> None:
+        """Use up the current rate-limit window of `token` (default: the server's token)."""
+        self._limits.exhaust(token if token is not None else self._token, self._now())
+
+    # -- the web application -----------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        @web.middleware
+        async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await self._dispatch(request, handler)
+
+        app = web.Application(middlewares=[dispatch])
+        app.router.add_get("/api/v1/instance", self._instance_v1)
+        app.router.add_get("/api/v2/instance", self._instance_v2)
+        app.router.add_get("/.well-known/oauth-authorization-server", self._oauth_metadata)
+        app.router.add_post("/api/v1/apps", self._create_app)
+        app.router.add_get("/oauth/authorize", self._authorize)
+        app.router.add_post("/oauth/token", self._token_grant)
+        app.router.add_get("/api/v1/accounts/verify_credentials", self._verify_credentials)
+        app.router.add_get("/api/v1/notifications", self._notifications_page)
+        app.router.add_get("/api/v1/timelines/tag/{hashtag}", self._tag_timeline)
+        app.router.add_get("/api/v2/search", self._search)
+        app.router.add_post("/api/v1/statuses", self._post_status)
+        app.router.add_get("/api/v1/statuses/{id}", self._get_status)
+        app.router.add_get("/api/v1/statuses/{id}/context", self._context)
+        return app
+
+    async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self._record(request)
+        fault = self._take_fault(request.path)
+        if fault is not None and not fault.after_handling:
+            await self._pause(fault.delay)
+            return fault.response()
+        response = await self._answer(request, handler)
+        if fault is not None:
+            await self._pause(fault.delay)
+            return fault.response()
+        return response
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.match_info.http_exception is not None:
+            return _json({"error": "Record not found"}, status=404)
+        if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+            return await _call(handler, request)
+        token = _bearer(request)
+        if token != self._token:
+            return _json(
+                {"error": "The access token is invalid"},
+                status=401,
+                headers={
+                    "WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token", '
+                    'error_description="The access token is invalid"'
+                },
+            )
+        allowed, limit_headers = self._limits.hit(token, self._now())
+        if allowed:
+            response = await _call(handler, request)
+        else:
+            response = _json({"error": "Too many requests"}, status=429)
+        response.headers.update(limit_headers)
+        return response
+
+    def _record(self, request: web.Request) -> None:
+        if len(self.requests) >= REQUEST_LOG_LIMIT:
+            del self.requests[: REQUEST_LOG_LIMIT // 2]
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.path,
+                query={key: request.query.getall(key) for key in request.query},
+                headers=CIMultiDict(request.headers),
+            )
+        )
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.remaining > 0 and path.startswith(fault.prefix):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the server stops (so `stop()` never waits on a fault)."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), seconds)
+
+    # -- handlers: instance and accounts -----------------------------------------------------
+
+    async def _instance_v2(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "domain": self.domain,
+                "title": f"{self.domain} (ecoinbox demo)",
+                "version": VERSION,
+                "source_url": "https://github.com/mastodon/mastodon",
+                "description": "A local Mastodon-compatible server for the ecoinbox demo.",
+                "usage": {"users": {"active_month": len(self._accounts)}},
+                "thumbnail": {"url": f"https://{self.domain}/packs/media/images/preview.png"},
+                "languages": ["en", "fr"],
+                "configuration": self._configuration(),
+                "registrations": {"enabled": False, "approval_required": False, "message": None},
+                "api_versions": {"mastodon": 2},
+                "contact": {
+                    "email": f"admin@{self.domain}",
+                    "account": self._account_json(self._brand),
+                },
+                "rules": [],
+            }
+        )
+
+    async def _instance_v1(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "uri": self.domain,
+                "title": f"{self.domain} (ecoinbox demo)",
+                "short_description": "A local Mastodon-compatible server for the ecoinbox demo.",
+                "description": "",
+                "email": f"admin@{self.domain}",
+                "version": VERSION,
+                "urls": {"streaming_api": self._streaming_url()},
+                "stats": {
+                    "user_count": sum(1 for a in self._accounts.values() if a.local),
+                    "status_count": len(self._statuses),
+                    "domain_count": len({a.host for a in self._accounts.values()}),
+                },
+                "languages": ["en", "fr"],
+                "registrations": False,
+                "approval_required": False,
+                "invites_enabled": False,
+                "configuration": self._configuration(),
+                "contact_account": self._account_json(self._brand),
+                "rules": [],
+            }
+        )
+
+    def _configuration(self) -> dict[str, Any]:
+        return {
+            "urls": {"streaming": self._streaming_url()},
+            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+            "statuses": {
+                "max_characters": self.max_characters,
+                "max_media_attachments": 4,
+                "characters_reserved_per_url": URL_LENGTH,
+            },
+            "polls": {"max_options": 4, "max_characters_per_option": 50},
+        }
+
+    def _streaming_url(self) -> str:
+        return self.base_url.replace("http://", "ws://", 1)
+
+    async def _verify_credentials(self, request: web.Request) -> web.Response:
+        entity = self._account_json(self._brand)
+        entity["source"] = {
+            "privacy": "public",
+            "sensitive": False,
+            "language": "en",
+            "note": html.unescape(re.sub(r"<[^>]+>", "", self._brand.note)),
+            "fields": [],
+        }
+        return _json(entity)
+
+    # -- handlers: reading -------------------------------------------------------------------
+
+    async def _notifications_page(self, request: web.Request) -> web.Response:
+        query = request.query
+        types = set(query.getall("types[]", [])) or set(query.getall("types", []))
+        excluded = set(query.getall("exclude_types[]", [])) | set(query.getall("exclude_types", []))
+        include_filtered = query.get("include_filtered", "false").lower() in ("true", "1")
+        candidates = [
+            n
+            for n in self._notifications
+            if (not types or "mention" in types)
+            and "mention" not in excluded
+            and (include_filtered or not n.filtered)
+        ]
+        page = _paginate(candidates, query, default_limit=40, max_limit=80)
+        return _json(
+            [self._notification_json(n) for n in page],
+            headers=self._link_headers(request, page),
+        )
+
+    async def _tag_timeline(self, request: web.Request) -> web.Response:
+        tag = request.match_info["hashtag"].lstrip("#").lower()
+        tagged = sorted(
+            (s for s in self._statuses.values() if s.visibility == "public" and tag in s.tags),
+            key=_by_id,
+        )
+        page = _paginate(tagged, request.query, default_limit=20, max_limit=40)
+        return _json(
+            [self._status_json(s) for s in page], headers=self._link_headers(request, page)
+        )
+
+    async def _search(self, request: web.Request) -> web.Response:
+        query = request.query
+        words = set(_WORDS.findall(query.get("q", "").lower()))
+        kind = query.get("type")
+        found: list[_Status] = []
+        if words and kind in (None, "", "statuses"):
+            found = sorted(
+                (s for s in self._statuses.values() if self._searchable(s) and words <= _words(s)),
+                key=_by_id,
+            )
+            found = _paginate(found, query, default_limit=20, max_limit=40, offset=True)
+        return _json(
+            {"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []}
+        )
+
+    def _searchable(self, status: _Status) -> bool:
+        """What a full-text search shows the brand: public posts, its own, and its mentions."""
+        return (
+            status.visibility in ("public", "unlisted")
+            or status.account is self._brand
+            or self._brand in status.mentions
+        )
+
+    async def _get_status(self, request: web.Request) -> web.Response:
+        return _json(self._status_json(self._find_status(request.match_info["id"])))
+
+    async def _context(self, request: web.Request) -> web.Response:
+        status = self._find_status(request.match_info["id"])
+        ancestors: list[_Status] = []
+        parent = status.parent
+        while parent is not None:
+            ancestors.append(parent)
+            parent = parent.parent
+        return _json(
+            {
+                "ancestors": [self._status_json(s) for s in reversed(ancestors)],
+                "descendants": [self._status_json(s) for s in _descendants(status)],
+            }
+        )
+
+    def _find_status(self, status_id: str) -> _Status:
+        status = self._statuses.get(status_id)
+        if status is None:
+            raise ApiError(404, "Record not found")
+        return status
+
+    def _link_headers(self, request: web.Request, page: Sequence[Any]) -> dict[str, str]:
+        """RFC 8288 `Link` to older (`next`) and newer (`prev`) pages; none for an empty page."""
+        if not page:
+            return {}
+        url = URL(self.base_url).with_path(request.path)
+        kept = [(k, v) for k, v in request.query.items() if k not in CURSOR_PARAMS]
+        older = url.with_query([*kept, ("max_id", page[-1].id)])
+        newer = url.with_query([*kept, ("min_id", page[0].id)])
+        return {"Link": f'<{older}>; rel="next", <{newer}>; rel="prev"'}
+
+    # -- handlers: posting -------------------------------------------------------------------
+
+    async def _post_status(self, request: web.Request) -> web.Response:
+        params = await _read_params(request)
+        token = _bearer(request) or ""
+        key = request.headers.get("Idempotency-Key")
+        now = self._now()
+        if key:
+            replay = self._idempotency.get((token, key))
+            if replay is not None and now - replay[1] < IDEMPOTENCY_TTL:
+                return _json(self._status_json(self._statuses[replay[0]]))
+        text = _param(params, "status") or ""
+        spoiler_text = _param(params, "spoiler_text") or ""
+        visibility = _param(params, "visibility") or "public"
+        language = _param(params, "language") or None
+        parent_id = _param(params, "in_reply_to_id") or None
+        parent = self._statuses.get(parent_id) if parent_id else None
+        if parent_id and parent is None:
+            raise ApiError(404, "Record not found")
+        self._validate(text, spoiler_text, visibility)
+        status = self._create_status(
+            self._brand, text, now, parent=parent, visibility=visibility,
+            language=language, spoiler_text=spoiler_text,
+        )
+        entity = self._status_json(status)
+        if key:
+            self._idempotency[(token, key)] = (status.id, now)
+        self.posted.append(
+            PostedStatus(status.id, text, parent_id, visibility, language, key, entity)
+        )
+        return _json(entity)
+
+    def _validate(self, text: str, spoiler_text: str, visibility: str) -> None:
+        if not text.strip():
+            raise ApiError(422, "Validation failed: Text can't be blank")
+        if visibility not in VISIBILITIES:
+            raise ApiError(422, "Validation failed: Visibility is not included in the list")
+        if countable_length(text) + countable_length(spoiler_text) > self.max_characters:
+            raise ApiError(
+                422, f"Validation failed: Text character limit of {self.max_characters} exceeded"
+            )
+
+    # -- handlers: OAuth ---------------------------------------------------------------------
+
+    async def _oauth_metadata(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "issuer": f"{self.base_url}/",
+                "authorization_endpoint": f"{self.base_url}/oauth/authorize",
+                "token_endpoint": f"{self.base_url}/oauth/token",
+                "app_registration_endpoint": f"{self.base_url}/api/v1/apps",
+                "scopes_supported": ["read", "write", "push", "profile"],
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            }
+        )
+
+    async def _create_app(self, request: web.Request) -> web.Response:
+        params = await _read_params(request)
+        name = _param(params, "client_name")
+        uris = _redirect_uris(params)
+        if not name:
+            raise ApiError(422, "Validation failed: Application name can't be blank")
+        if not uris:
+            raise ApiError(422, "Validation failed: Redirect URI can't be blank")
+        app = _App(
+            id=self._ids.next(self._now()),
+            name=name,
+            client_id=secrets.token_urlsafe(32),
+            client_secret=secrets.token_urlsafe(32),
+            redirect_uris=uris,
+            scopes=_param(params, "scopes") or "read",
+            website=_param(params, "website"),
+        )
+        self._apps[app.client_id] = app
+        return _json(
+            {
+                "id": app.id,
+                "name": app.name,
+                "website": app.website,
+                "scopes": app.scopes.split(),
+                "redirect_uri": "\n".join(app.redirect_uris),
+                "redirect_uris": list(app.redirect_uris),
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+                "client_secret_expires_at": 0,
+            }
+        )
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        """Approve at once (the demo user is signed in and consents) and show or send the code."""
+        query = request.query
+        app = self._apps.get(query.get("client_id", ""))
+        redirect_uri = query.get("redirect_uri", "")
+        if app is None or redirect_uri not in app.redirect_uris:
+            return _oauth_page(
+                "Authorization error", "<p>invalid_client: unknown client or redirect URI.</p>", 400
+            )
+        if query.get("response_type") != "code":
+            return _oauth_page("Authorization error", "<p>unsupported_response_type</p>", 400)
+        code = secrets.token_urlsafe(32)
+        self._grants[code] = _Grant(
+            client_id=app.client_id,
+            redirect_uri=redirect_uri,
+            scopes=query.get("scope") or app.scopes,
+            expires_at=self._now() + OAUTH_CODE_TTL,
+            code_challenge=query.get("code_challenge"),
+        )
+        if redirect_uri != OOB_REDIRECT:
+            target = URL(redirect_uri).update_query(code=code, **_state(query))
+            raise web.HTTPFound(str(target))
+        return _oauth_page(
+            "Authorization code",
+            "<p>Copy this authorization code and paste it to the application.</p>\n"
+            f'<input class="oauth-code" readonly type="text" value="{code}">',
+        )
+
+    async def _token_grant(self, request: web.Request) -> web.Response:
+        params = await _read_params(request)
+        if _param(params, "grant_type") != "authorization_code":
+            raise ApiError(
+                400, "unsupported_grant_type",
+                error_description="The authorization grant type is not supported by the "
+                "authorization server.",
+            )
+        app = self._apps.get(_param(params, "client_id") or "")
+        if app is None or _param(params, "client_secret") != app.client_secret:
+            raise ApiError(
+                401, "invalid_client",
+                error_description="Client authentication failed due to unknown client, no client "
+                "authentication included, or unsupported authentication method.",
+            )
+        grant = self._grants.pop(_param(params, "code") or "", None)
+        if grant is None or not self._grant_matches(grant, app, params):
+            raise ApiError(
+                400, "invalid_grant",
+                error_description="The provided authorization grant is invalid, expired, revoked, "
+                "does not match the redirection URI used in the authorization request, "
+                "or was issued to another client.",
+            )
+        return _json(
+            {
+                "access_token": self._token,
+                "token_type": "Bearer",
+                "scope": grant.scopes,
+                "created_at": int(self._now().timestamp()),
+            }
+        )
+
+    def _grant_matches(self, grant: _Grant, app: _App, params: Mapping[str, Any]) -> bool:
+        if grant.client_id != app.client_id or grant.expires_at <= self._now():
+            return False
+        if _param(params, "redirect_uri") != grant.redirect_uri:
+            return False
+        if grant.code_challenge is None:
+            return True
+        verifier = (_param(params, "code_verifier") or "").encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+        return digest.decode() == grant.code_challenge
+
+    # -- the model ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self._aware(self._clock())
+
+    @staticmethod
+    def _aware(at: datetime) -> datetime:
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+    def _add_account(self, username: str, host: str, display_name: str, at: datetime) -> _Account:
+        midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        account = _Account(
+            id=self._ids.next(midnight),
+            username=username,
+            host=host,
+            local=host == self.domain,
+            display_name=display_name,
+            note="",
+            created_at=midnight,
+        )
+        self._accounts[account.acct] = account
+        return account
+
+    def _account_for(self, handle: str, display_name: str | None, at: datetime) -> _Account:
+        username, _, host = handle.lstrip("@").partition("@")
+        host = host or self.domain
+        acct = username if host == self.domain else f"{username}@{host}"
+        account = self._accounts.get(acct)
+        if account is None:
+            return self._add_account(username, host, display_name or username, at)
+        if display_name is not None:
+            account.display_name = display_name
+        return account
+
+    def _resolve_mention(self, username: str, host: str | None) -> _Account | None:
+        """A local @name must exist; a remote @name@host is assumed to resolve (WebFinger)."""
+        if host is None or host.lower() == self.domain:
+            return self._accounts.get(username)
+        return self._accounts.get(f"{username}@{host}") or self._add_account(
+            username, host, username, self._now()
+        )
+
+    def _mentioned(self, text: str) -> list[_Account]:
+        found: list[_Account] = []
+        for match in _TOKENS.finditer(text):
+            if match["user"]:
+                account = self._resolve_mention(match["user"], match["host"])
+                if account is not None and account not in found:
+                    found.append(account)
+        return found
+
+    def _create_status(
+        self,
+        account: _Account,
+        text: str,
+        at: datetime,
+        *,
+        parent: _Status | None,
+        visibility: str,
+        language: str | None,
+        spoiler_text: str = "",
+        content: str | None = None,
+    ) -> _Status:
+        status = _Status(
+            id=self._ids.next(at),
+            account=account,
+            text=text,
+            content=content if content is not None else self._render(text),
+            created_at=at,
+            parent=parent,
+            visibility=visibility,
+            language=language,
+            spoiler_text=spoiler_text,
+            mentions=self._mentioned(text),
+            tags=sorted(_tags_in(text)),
+        )
+        self._statuses[status.id] = status
+        if parent is not None:
+            parent.replies.append(status)
+        account.statuses_count += 1
+        account.last_status_at = max(at, account.last_status_at or at)
+        return status
+
+    def _notify_brand(self, status: _Status, *, filtered: bool) -> None:
+        """A mention of the brand, or a reply to it, by anyone but the brand itself."""
+        if status.account is self._brand:
+            return
+        replies_to_brand = status.parent is not None and status.parent.account is self._brand
+        if self._brand in status.mentions or replies_to_brand:
+            at = status.created_at
+            notification = _Notification(self._ids.next(at), at, status.account, status, filtered)
+            bisect.insort(self._notifications, notification, key=_by_id)
+
+    def _awaiting_customer(self) -> list[seeding.OpenReply]:
+        """Brand replies to someone that nobody has answered yet: where a customer may come back."""
+        waiting = sorted(
+            (
+                s
+                for s in self._statuses.values()
+                if s.account is self._brand
+                and not s.replies
+                and s.parent is not None
+                and s.parent.account is not self._brand
+            ),
+            key=_by_id,
+        )
+        return [
+            seeding.OpenReply(s.id, s.parent.account.acct, s.language)
+            for s in waiting
+            if s.parent is not None
+        ]
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _render(self, text: str) -> str:
+        """Plain text to Mastodon's HTML: paragraphs, <br />, linked mentions, hashtags and URLs."""
+        paragraphs = re.split(r"\n{2,}", text.replace("\r\n", "\n").strip("\n"))
+        return "".join(
+            "<p>" + "<br />".join(self._render_line(line) for line in p.split("\n")) + "</p>"
+            for p in paragraphs
+        )
+
+    def _render_line(self, line: str) -> str:
+        out: list[str] = []
+        position = 0
+        for match in _TOKENS.finditer(line):
+            start, end = match.span()
+            out.append(_escape(line[position:start]))
+            position = end
+            if match["url"]:
+                url = match["url"].rstrip(_URL_TRAILING)
+                position = start + len(url)
+                out.append(_link_html(url))
+            elif match["tag"]:
+                name = match["tag"]
+                out.append(
+                    f'<a href="https://{self.domain}/tags/{_escape(name.lower())}" '
+                    f'class="mention hashtag" rel="tag">#<span>{_escape(name)}</span></a>'
+                )
+            else:
+                account = self._resolve_mention(match["user"], match["host"])
+                out.append(_escape(match[0]) if account is None else _mention_html(account))
+        out.append(_escape(line[position:]))
+        return "".join(out)
+
+    def _account_json(self, account: _Account) -> dict[str, Any]:
+        avatar = f"https://{account.host}/avatars/{account.username}.png"
+        last_status_at = account.last_status_at
+        return {
+            "id": account.id,
+            "username": account.username,
+            "acct": account.acct,
+            "display_name": account.display_name,
+            "locked": False,
+            "bot": False,
+            "discoverable": True,
+            "indexable": True,
+            "group": False,
+            "created_at": _iso(account.created_at),
+            "note": account.note,
+            "url": account.url,
+            "uri": f"https://{account.host}/users/{account.username}",
+            "avatar": avatar,
+            "avatar_static": avatar,
+            "header": f"https://{self.domain}/headers/original/missing.png",
+            "header_static": f"https://{self.domain}/headers/original/missing.png",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": account.statuses_count,
+            "last_status_at": last_status_at.date().isoformat() if last_status_at else None,
+            "emojis": [],
+            "fields": [],
+        }
+
+    def _status_json(self, status: _Status) -> dict[str, Any]:
+        account = status.account
+        parent = status.parent
+        return {
+            "id": status.id,
+            "created_at": _iso(status.created_at),
+            "in_reply_to_id": parent.id if parent else None,
+            "in_reply_to_account_id": parent.account.id if parent else None,
+            "sensitive": bool(status.spoiler_text),
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"https://{account.host}/users/{account.username}/statuses/{status.id}",
+            "url": f"{account.url}/{status.id}",
+            "replies_count": len(status.replies),
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "edited_at": None,
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
+            "content": status.content,
+            "filtered": [],
+            "reblog": None,
+            "account": self._account_json(account),
+            "media_attachments": [],
+            "mentions": [
+                {"id": m.id, "username": m.username, "url": m.url, "acct": m.acct}
+                for m in status.mentions
+            ],
+            "tags": [{"name": t, "url": f"https://{self.domain}/tags/{t}"} for t in status.tags],
+            "emojis": [],
+            "card": None,
+            "poll": None,
+        }
+
+    def _notification_json(self, notification: _Notification) -> dict[str, Any]:
+        return {
+            "id": notification.id,
+            "type": "mention",
+            "created_at": _iso(notification.created_at),
+            "group_key": f"ungrouped-{notification.id}",
+            "account": self._account_json(notification.account),
+            "status": self._status_json(notification.status),
+        }
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def countable_length(text: str) -> int:
+    """Length as Mastodon's StatusLengthValidator counts it: a URL is 23 characters, a remote
+    mention counts without its domain, and a grapheme cluster counts once (approximated here:
+    combining marks, variation selectors, skin tones and ZWJ-joined characters add nothing)."""
+    countable = _TOKENS.sub(_countable_token, text)
+    length = 0
+    joined = False
+    for char in countable:
+        if joined or _extends_grapheme(char):
+            joined = char == "\u200d"
+            continue
+        length += 1
+    return length
+
+
+def _countable_token(match: re.Match[str]) -> str:
+    if match["url"]:
+        url = match["url"].rstrip(_URL_TRAILING)
+        return "x" * URL_LENGTH + match["url"][len(url):]
+    if match["user"]:
+        return f"@{match['user']}"
+    return match[0]
+
+
+def _extends_grapheme(char: str) -> bool:
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or code == 0x200D
+        or 0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def _tags_in(text: str) -> set[str]:
+    return {m["tag"].lower() for m in _TOKENS.finditer(text) if m["tag"]}
+
+
+def _words(status: _Status) -> set[str]:
+    return set(_WORDS.findall(f"{status.spoiler_text} {status.text}".lower()))
+
+
+def _by_id(item: Any) -> int:
+    return int(item.id)
+
+
+def _descendants(status: _Status) -> list[_Status]:
+    """Replies in thread order: depth first, siblings oldest first."""
+    found: list[_Status] = []
+    for reply in sorted(status.replies, key=_by_id):
+        found.append(reply)
+        found.extend(_descendants(reply))
+    return found
+
+
+def _iso(at: datetime) -> str:
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _escape(text: str) -> str:
+    """HTML-escape as Rails' `h` does (`&#39;` for the apostrophe)."""
+    return html.escape(text, quote=False).replace('"', "&quot;").replace("'", "&#39;")
+
+
+def _link_html(url: str) -> str:
+    """A link as Mastodon shows it: scheme hidden, 30 characters visible, the rest elided."""
+    scheme = _URL_SCHEME.match(url)
+    prefix = scheme.group(0) if scheme else ""
+    rest = url[len(prefix):]
+    visible, hidden = rest[:_LINK_VISIBLE], rest[_LINK_VISIBLE:]
+    return (
+        f'<a href="{_escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{_escape(prefix)}</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{_escape(visible)}</span>'
+        f'<span class="invisible">{_escape(hidden)}</span></a>'
+    )
+
+
+def _mention_html(account: _Account) -> str:
+    return (
+        f'<span class="h-card" translate="no"><a href="{_escape(account.url)}" '
+        f'class="u-url mention">@<span>{_escape(account.username)}</span></a></span>'
+    )
+
+
+def _json(
+    body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return _json(error.body, status=error.status)
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Form (urlencoded or multipart) or JSON body, as Rails accepts both."""
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ApiError(400, "Error occurred while parsing request parameters") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "Error occurred while parsing request parameters")
+        return data
+    form = await request.post()
+    return {key: _form_value(form, key) for key in form}
+
+
+def _form_value(form: MultiMapping[Any], key: str) -> Any:
+    values = [v for v in form.getall(key) if isinstance(v, str)]
+    if key.endswith("[]"):
+        return values
+    return values[-1] if values else None
+
+
+def _param(params: Mapping[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _redirect_uris(params: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = params.get("redirect_uris", params.get("redirect_uris[]"))
+    items: Iterable[Any] = raw if isinstance(raw, list) else str(raw or "").split()
+    return tuple(str(item) for item in items if str(item).strip())
+
+
+def _state(query: Mapping[str, str]) -> dict[str, str]:
+    return {"state": query["state"]} if "state" in query else {}
+
+
+def _paginate(
+    items: Sequence[Any],
+    query: Mapping[str, str],
+    *,
+    default_limit: int,
+    max_limit: int,
+    offset: bool = False,
+) -> list[Any]:
+    """Mastodon's keyset paging over items sorted by ascending id; the page is newest first.
+
+    `max_id`: older than; `since_id`: the newest page above it; `min_id`: the oldest page
+    above it (the page right after the cursor), still returned newest first.
+    """
+    max_id, since_id, min_id = (_cursor(query, name) for name in ("max_id", "since_id", "min_id"))
+    chosen = [
+        item
+        for item in items
+        if (max_id is None or int(item.id) < max_id)
+        and (since_id is None or int(item.id) > since_id)
+        and (min_id is None or int(item.id) > min_id)
+    ]
+    limit = _limit(query.get("limit"), default_limit, max_limit)
+    if min_id is not None:
+        return chosen[:limit][::-1]
+    newest_first = chosen[::-1]
+    skip = _int(query.get("offset"), 0) if offset else 0
+    return newest_first[skip : skip + limit]
+
+
+def _cursor(query: Mapping[str, str], name: str) -> int | None:
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"Invalid {name}") from None
+
+
+def _limit(raw: str | None, default: int, maximum: int) -> int:
+    return min(abs(_int(raw, default)), maximum)
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def _oauth_page(title: str, body: str, status: int = 200) -> web.Response:
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_escape(title)}</title></head>\n"
+        f'<body><div class="form-container"><h2>{_escape(title)}</h2>\n{body}\n</div>'
+        "</body></html>\n"
+    )
+    return web.Response(status=status, text=page, content_type="text/html")
