@@ -1,0 +1,839 @@
+"""The inbox's conversation list: a virtual Line-API view over keyset pages of the store.
+
+Only the visible rows are rendered. Rows live in a small LRU of pages of `PAGE_SIZE`
+conversations, each page fetched by keyset from a cached neighbour (OFFSET only for a jump
+with no neighbour), and rendered rows are kept as `Strip`s in a second LRU. A cursor move
+inside the viewport repaints exactly the two rows that changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from time import monotonic
+from typing import ClassVar, Protocol
+
+from rich.cells import cell_len, set_cell_size, split_graphemes
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from ecoinbox.model import ConversationRow, State, View
+from ecoinbox.sanitize import sanitize
+
+SortKey = tuple[int, int, int]
+
+EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
+LOADING_TEXT = "…"
+
+_PAGE_GROUP = "conversation-list-pages"
+_LOAD_GROUP = "conversation-list-load"
+_AGE_TICK_SECONDS = 30.0
+
+
+class ConversationSource(Protocol):
+    """What the list reads: the store's conversation summaries, in display order.
+
+    Display order is `ConversationRow.sort_key` descending (needs a reply first, then the
+    most recent activity).
+    """
+
+    async def count_conversations(self, view: View) -> int:
+        """How many conversations the view holds."""
+        ...
+
+    async def conversation_page(
+        self,
+        view: View,
+        *,
+        after: SortKey | None = None,
+        before: SortKey | None = None,
+        limit: int = 100,
+    ) -> list[ConversationRow]:
+        """A keyset page, in display order.
+
+        `after=key`: the first `limit` rows that follow `key` (sort_key < key).
+        `before=key`: the `limit` rows that immediately precede `key` (sort_key > key).
+        Neither: the top `limit` rows.
+        """
+        ...
+
+    async def conversation_page_at(
+        self, view: View, offset: int, limit: int
+    ) -> list[ConversationRow]:
+        """`limit` rows from position `offset` (OFFSET: slow at depth, used only for jumps)."""
+        ...
+
+    async def conversation_page_last(self, view: View, limit: int) -> list[ConversationRow]:
+        """The last `limit` rows of the view, in display order (the bottom, without OFFSET)."""
+        ...
+
+
+@dataclass(slots=True)
+class _Fetch:
+    """A page fetch in flight: `seq` orders requests so a fetch only waits on older ones."""
+
+    seq: int
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Cell widths of one row's columns (0 hides a column)."""
+
+    channel: int
+    author: int
+    snippet: int
+    count: int
+
+
+_MARKER_CELLS = 1
+_AGE_CELLS = 4
+
+
+@lru_cache(maxsize=16)
+def _columns(width: int) -> _Columns:
+    """Lay out a row: the snippet takes what the fixed columns leave, narrow widths shed columns."""
+    channel, author, count = 8, (16 if width >= 100 else 12), 3
+
+    def snippet() -> int:
+        # Each column but the snippet is followed or preceded by a one-cell gap.
+        fixed = (_MARKER_CELLS + 1) + (1 + _AGE_CELLS)
+        fixed += sum(cells + 1 for cells in (channel, author, count) if cells)
+        return width - fixed
+
+    if snippet() < 16:
+        channel = 0
+    if snippet() < 12:
+        count = 0
+    if snippet() < 10:
+        author = max(0, min(author, width // 4))
+    return _Columns(channel, author, max(0, snippet()), count)
+
+
+def _cut(text: str, cells: int) -> str:
+    """The longest run of whole graphemes of `text` that fits in `cells` cells."""
+    spans, total = split_graphemes(text)
+    if total <= cells:
+        return text
+    used = 0
+    for start, _end, size in spans:
+        if used + size > cells:
+            return text[:start]
+        used += size
+    return text
+
+
+def _fit(text: str, cells: int) -> str:
+    """Pad or cut `text` to exactly `cells` cells, with an ellipsis when cut (wide-char safe)."""
+    if cells <= 0:
+        return ""
+    if cell_len(text) > cells:
+        text = _cut(text, cells - 1).rstrip() + "…"
+    return set_cell_size(text, cells)
+
+
+def _right(text: str, cells: int) -> str:
+    """Right-align short ASCII `text` in `cells` cells."""
+    return text[-cells:].rjust(cells) if cells > 0 else ""
+
+
+_RAW_CHARS = 4096
+
+
+def _clean(text: str, cells: int) -> str:
+    """Untrusted platform text, sanitized to one line and bounded before it is measured."""
+    # A megabyte-long post must not cost a megabyte of regex per row (the sanitizer also
+    # drops an escape sequence the cut leaves open); twice the cells: marks take no cell.
+    return sanitize(text[:_RAW_CHARS], single_line=True, max_chars=max(1, cells) * 2 + 2)
+
+
+def age_label(moment: datetime, now: datetime) -> str:
+    """A short age: `now`, `5m`, `3h`, `2d`, `12w`, `3y` (at most 4 cells)."""
+    seconds = now.timestamp() - moment.timestamp()
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "now"
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 7 * 52:
+        return f"{days // 7}w"
+    return f"{min(days // 365, 999)}y"
+
+
+def count_label(count: int) -> str:
+    """The message count in 3 cells; a single message shows nothing."""
+    if count <= 1:
+        return ""
+    if count < 1000:
+        return str(count)
+    return f"{min(count // 1000, 9)}k+"
+
+
+def _marker(row: ConversationRow) -> str:
+    if row.state is State.DONE:
+        return "✓"
+    if row.state is State.SPAM:
+        return "⊘"
+    return "●" if row.needs_reply else " "
+
+
+class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
+    """The virtual list of conversations of one view (inbox, done, spam).
+
+    Posts `Highlighted` whenever the cursor lands on a row (and after every load), and
+    `Selected` on enter. The store tells the app about changes; the app then calls
+    `reload()` (membership or order may have changed) or `row_changed()` (one row).
+    """
+
+    PAGE_SIZE: ClassVar[int] = 100
+    """Rows per cached page (one keyset query)."""
+    PAGE_CACHE_SIZE: ClassVar[int] = 8
+    """Most pages kept in memory (plus any the viewport needs on a very tall screen)."""
+    STRIP_CACHE_SIZE: ClassVar[int] = 512
+    """Most rendered rows kept, per (row, width, cursor, age)."""
+    FAILURE_REPEAT_SECONDS: ClassVar[float] = 10.0
+    """The same store error is reported once per this many seconds."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", id="list.down", show=False),
+        Binding("k,up", "cursor_up", "Up", id="list.up", show=False),
+        Binding("g,home", "first", "Top", id="list.top", show=False),
+        Binding("G,end", "last", "Bottom", id="list.bottom", show=False),
+        Binding("pagedown,ctrl+d", "page_down", "Page down", id="list.page_down", show=False),
+        Binding("pageup,ctrl+u", "page_up", "Page up", id="list.page_up", show=False),
+        Binding("enter", "select", "Open", id="list.open", show=True),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "conversation-list--cursor",
+        "conversation-list--needs-reply",
+        "conversation-list--dim",
+        "conversation-list--author",
+        "conversation-list--channel",
+        "conversation-list--age",
+    }
+
+    # No scrollbar at all: it would repaint on every move (~700 B over SSH); the app shows
+    # the position from `Highlighted` instead.
+    DEFAULT_CSS = """
+    ConversationList {
+        overflow: hidden hidden;
+        scrollbar-size: 0 0;
+        height: 1fr;
+        & > .conversation-list--cursor {
+            color: $block-cursor-blurred-foreground;
+            background: $block-cursor-blurred-background;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .conversation-list--cursor {
+            color: $block-cursor-foreground;
+            background: $block-cursor-background;
+            text-style: $block-cursor-text-style;
+        }
+        &:nocolor > .conversation-list--cursor {
+            text-style: bold reverse;
+        }
+        & > .conversation-list--needs-reply {
+            color: $accent;
+            text-style: bold;
+        }
+        & > .conversation-list--dim {
+            color: $text-muted;
+        }
+        & > .conversation-list--author {
+            text-style: bold;
+        }
+        & > .conversation-list--channel {
+            color: $text-secondary;
+        }
+        & > .conversation-list--age {
+            color: $text-muted;
+        }
+    }
+    """
+
+    class Highlighted(Message):
+        """The cursor landed on a row (also posted after every load and view switch).
+
+        `conversation_id` is None when the view is empty; `index` is 0-based.
+        """
+
+        def __init__(
+            self,
+            conversation_list: ConversationList,
+            conversation_id: int | None,
+            index: int,
+            total: int,
+        ) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+            self.conversation_id = conversation_id
+            self.index = index
+            self.total = total
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+    class Selected(Message):
+        """The manager opened the highlighted conversation (enter)."""
+
+        def __init__(self, conversation_list: ConversationList, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+            self.conversation_id = conversation_id
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+    class LoadFailed(Message):
+        """The store failed to answer (count or page); the list stays usable with what it has.
+
+        Worker state changes do not bubble, so the list forwards its own failures as this
+        message; repeats of one error within `FAILURE_REPEAT_SECONDS` are not posted again.
+        """
+
+        def __init__(self, conversation_list: ConversationList, error: BaseException) -> None:
+            super().__init__()
+            self.conversation_list = conversation_list
+            self.error = error
+
+        @property
+        def control(self) -> ConversationList:
+            return self.conversation_list
+
+    def __init__(
+        self,
+        source: ConversationSource,
+        view: View = View.INBOX,
+        *,
+        now: Callable[[], datetime] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._source = source
+        self._view = view
+        self._now = now or (lambda: datetime.now(UTC))
+        self._total = 0
+        self._cursor = 0
+        self._loaded = False
+        self._pages: OrderedDict[int, list[ConversationRow]] = OrderedDict()
+        self._inflight: dict[int, _Fetch] = {}
+        self._fetch_seq = itertools.count()
+        self._generation = 0
+        self._load_lock = asyncio.Lock()
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(self.STRIP_CACHE_SIZE)
+        self._announced: tuple[int | None, int, int] | None = None
+        self._age_tick: datetime | None = None
+        self._last_failure: tuple[str, float] | None = None
+
+    # -- public state ------------------------------------------------------------------
+
+    @property
+    def view(self) -> View:
+        """The list being shown; change it with `set_view()`."""
+        return self._view
+
+    @property
+    def total(self) -> int:
+        """How many conversations the view holds (as of the last load)."""
+        return self._total
+
+    @property
+    def cursor_index(self) -> int:
+        """0-based position of the cursor in the view."""
+        return self._cursor
+
+    @property
+    def selected_row(self) -> ConversationRow | None:
+        """The row under the cursor, if it is loaded."""
+        return self._row_at(self._cursor) if self._total else None
+
+    @property
+    def selected_id(self) -> int | None:
+        """The id of the conversation under the cursor, if it is loaded."""
+        row = self.selected_row
+        return None if row is None else row.id
+
+    @property
+    def cached_page_count(self) -> int:
+        """How many pages of rows are held in memory."""
+        return len(self._pages)
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        # Overflow is hidden (no scrollbar), yet the wheel and the cursor still scroll.
+        return not self.disabled and self.max_scroll_y > 0
+
+    # -- loading -----------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        worker = self.run_worker(
+            self._load(keep_selection=False),
+            name="conversation list first load",
+            group=_LOAD_GROUP,
+            exit_on_error=False,
+        )
+        # Awaited so that the first frame already has rows; a failure reaches the app as
+        # LoadFailed.
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
+            await worker.wait()
+        self._age_tick = self._now()
+        self.set_interval(_AGE_TICK_SECONDS, self._refresh_ages, name="conversation ages")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        event.stop()
+        what, when = f"{type(error).__name__}: {error}", monotonic()
+        if self._last_failure is not None:
+            last_what, last_when = self._last_failure
+            if what == last_what and when - last_when < self.FAILURE_REPEAT_SECONDS:
+                return
+        self._last_failure = (what, when)
+        self.post_message(self.LoadFailed(self, error))
+
+    async def reload(self) -> None:
+        """Re-count and re-fetch the visible pages (the store changed), then repaint.
+
+        The cursor stays on the same conversation if it is still in the view (and within
+        reach: the top page or the pages around the cursor), else on the same index.
+        """
+        await self._load(keep_selection=True)
+
+    async def set_view(self, view: View) -> None:
+        """Show another list, with the cursor at the top."""
+        self._view = view
+        await self._load(keep_selection=False)
+
+    def row_changed(self, conversation_id: int) -> None:
+        """One conversation changed in the store: refetch its page and repaint its line.
+
+        If the refetched page no longer holds the same conversations in the same order, the
+        whole list is reloaded.
+        """
+        for page, rows in self._pages.items():
+            if any(row.id == conversation_id for row in rows):
+                self.run_worker(
+                    self._refetch_page(page, self._generation),
+                    name=f"conversation page {page} refetch",
+                    group=_PAGE_GROUP,
+                    exit_on_error=False,
+                )
+                return
+
+    async def _load(self, *, keep_selection: bool) -> None:
+        async with self._load_lock:
+            total = await self._source.count_conversations(self._view)
+            pages: dict[int, list[ConversationRow]] = {}
+            height = max(1, self.size.height)
+            # The top page catches a conversation that new activity moved up.
+            around = self._page_of(self._cursor)
+            wanted = {0, around - 1, around, around + 1} if keep_selection else {0}
+            await self._fill(pages, wanted, total)
+            # Read after the awaits: the manager may have moved while the store answered.
+            cursor, screen_row = 0, 0
+            if keep_selection:
+                screen_row = min(max(0, self._cursor - self.scroll_offset.y), height - 1)
+                found = self._find(pages, self.selected_id)
+                cursor = min(self._cursor, max(0, total - 1)) if found is None else found
+            # The cursor keeps its line on the screen, so the list does not jump under the eyes.
+            scroll_y = max(0, min(cursor - screen_row, total - height))
+            wanted = self._pages_for_rows(scroll_y, scroll_y + height) | {self._page_of(cursor)}
+            await self._fill(pages, wanted, total)
+            self._commit(total, pages, cursor, scroll_y)
+
+    def _commit(
+        self, total: int, pages: dict[int, list[ConversationRow]], cursor: int, scroll_y: int
+    ) -> None:
+        """Swap in a fresh load in one step, so no frame mixes old and new rows."""
+        top, before = self.scroll_offset.y, self._screen_rows()
+        self._generation += 1
+        self.workers.cancel_group(self, _PAGE_GROUP)
+        self._inflight.clear()
+        self._pages = OrderedDict(sorted(pages.items()))
+        self._strips.clear()
+        self._total = total
+        self._cursor = cursor
+        self._loaded = True
+        self.virtual_size = Size(0, total)
+        self.scroll_to(y=self._clamp_scroll(scroll_y), animate=False, force=True)
+        after = self._screen_rows()
+        if self.scroll_offset.y != top or len(before) != len(after) or not after:
+            self.refresh()
+        else:
+            # A store change usually touches a row or two: repaint only those lines.
+            for y, (old, new) in enumerate(zip(before, after, strict=True)):
+                if old != new:
+                    self.refresh_line(top + y)
+        self._announce(force=True)
+
+    def _screen_rows(self) -> list[tuple[ConversationRow | None, bool]]:
+        """What each visible line shows: its row (None while loading) and the cursor."""
+        if not self._loaded:
+            return []
+        top = self.scroll_offset.y
+        end = min(self._total, top + self.size.height)
+        return [(self._row_at(index), index == self._cursor) for index in range(top, end)]
+
+    def _schedule_reload(self) -> None:
+        self.run_worker(
+            self.reload(), name="conversation list reload", group=_LOAD_GROUP, exit_on_error=False
+        )
+
+    async def _fill(
+        self, pages: dict[int, list[ConversationRow]], wanted: Iterable[int], total: int
+    ) -> None:
+        """Fetch the wanted pages missing from `pages`, chaining keysets along each run."""
+        last = self._last_page(total)
+        missing = sorted(p for p in set(wanted) if 0 <= p <= last and p not in pages)
+        for run in _runs(missing):
+            # Runs that touch the bottom are read upwards from the last page, others downwards.
+            order = reversed(run) if run[-1] == last and run[0] != 0 else run
+            for page in order:
+                pages[page] = await self._read_page(page, pages, total)
+
+    async def _read_page(
+        self, page: int, pages: Mapping[int, list[ConversationRow]], total: int
+    ) -> list[ConversationRow]:
+        """One page, by keyset from a cached neighbour when there is one."""
+        size = self.PAGE_SIZE
+        start = page * size
+        limit = min(size, total - start)
+        if limit <= 0:
+            return []
+        source, view = self._source, self._view
+        if page == 0:
+            return await source.conversation_page(view, limit=limit)
+        previous = pages.get(page - 1)
+        if previous is not None and len(previous) == size:
+            return await source.conversation_page(view, after=previous[-1].sort_key, limit=limit)
+        following = pages.get(page + 1)
+        if following:
+            return await source.conversation_page(view, before=following[0].sort_key, limit=limit)
+        if start + limit >= total:
+            return await source.conversation_page_last(view, limit)
+        return await source.conversation_page_at(view, start, limit)
+
+    def _request_page(self, page: int) -> asyncio.Event | None:
+        """Start fetching `page` unless it is cached or already on its way."""
+        if page in self._pages or not 0 <= page <= self._last_page(self._total):
+            return None
+        if (fetch := self._inflight.get(page)) is not None:
+            return fetch.done
+        fetch = self._inflight[page] = _Fetch(next(self._fetch_seq))
+        self.run_worker(
+            self._fetch_page(page, fetch, self._generation),
+            name=f"conversation page {page}",
+            group=_PAGE_GROUP,
+            exit_on_error=False,
+        )
+        return fetch.done
+
+    async def _fetch_page(self, page: int, fetch: _Fetch, generation: int) -> None:
+        try:
+            # Waiting on an older neighbour lets this page chain by keyset instead of OFFSET.
+            for neighbour in (page - 1, page + 1):
+                other = self._inflight.get(neighbour)
+                if other is not None and other.seq < fetch.seq:
+                    await other.done.wait()
+            if generation != self._generation:
+                return
+            rows = await self._read_page(page, self._pages, self._total)
+            if generation == self._generation:
+                self._store_page(page, rows)
+                self._page_landed(page, len(rows))
+        finally:
+            fetch.done.set()
+            if self._inflight.get(page) is fetch:
+                del self._inflight[page]
+
+    async def _refetch_page(self, page: int, generation: int) -> None:
+        old = self._pages.get(page)
+        rows = await self._read_page(page, self._pages, self._total)
+        if generation != self._generation:
+            return
+        if old is None or [row.id for row in old] != [row.id for row in rows]:
+            self._schedule_reload()  # the order changed: only a reload can place the rows
+            return
+        self._store_page(page, rows)
+        start = page * self.PAGE_SIZE
+        for offset, (before, after) in enumerate(zip(old, rows, strict=True)):
+            if before != after:
+                self._refresh_row(start + offset)
+        if self._page_of(self._cursor) == page:
+            self._announce()
+
+    async def _ensure_row(self, index: int) -> None:
+        """Wait until the page holding `index` is cached (or its fetch failed)."""
+        done = self._request_page(self._page_of(index))
+        if done is not None:
+            await done.wait()
+
+    def _store_page(self, page: int, rows: list[ConversationRow]) -> None:
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
+        keep = max(self.PAGE_CACHE_SIZE, len(self._visible_pages()) + 2)
+        while len(self._pages) > keep:
+            oldest = next(iter(self._pages))
+            if oldest in self._visible_pages():
+                self._pages.move_to_end(oldest)
+                continue
+            del self._pages[oldest]
+
+    def _page_landed(self, page: int, count: int) -> None:
+        """Repaint only the lines of the new page that are on screen."""
+        start = page * self.PAGE_SIZE
+        top = self.scroll_offset.y
+        first, end = max(start, top), min(start + count, top + self.size.height)
+        if first < end:
+            self.refresh_lines(first, end - first)
+        if start <= self._cursor < start + count:
+            self._announce()
+
+    # -- geometry ----------------------------------------------------------------------
+
+    def _page_of(self, index: int) -> int:
+        return index // self.PAGE_SIZE
+
+    def _last_page(self, total: int) -> int:
+        return (total - 1) // self.PAGE_SIZE
+
+    def _pages_for_rows(self, start: int, end: int) -> set[int]:
+        """Pages holding rows [start, end)."""
+        if end <= start:
+            return set()
+        return set(range(self._page_of(max(0, start)), self._page_of(max(0, end - 1)) + 1))
+
+    def _visible_pages(self) -> set[int]:
+        top = self.scroll_offset.y
+        return self._pages_for_rows(top, min(self._total, top + self.size.height))
+
+    def _row_at(self, index: int) -> ConversationRow | None:
+        rows = self._pages.get(self._page_of(index))
+        if rows is None:
+            return None
+        offset = index % self.PAGE_SIZE
+        return rows[offset] if offset < len(rows) else None
+
+    def _find(
+        self, pages: Mapping[int, list[ConversationRow]], conversation_id: int | None
+    ) -> int | None:
+        if conversation_id is None:
+            return None
+        for page, rows in pages.items():
+            for offset, row in enumerate(rows):
+                if row.id == conversation_id:
+                    return page * self.PAGE_SIZE + offset
+        return None
+
+    # -- cursor ------------------------------------------------------------------------
+
+    async def _move_cursor(self, index: int, *, scroll_by: int = 0) -> None:
+        if self._total == 0:
+            return
+        index = max(0, min(index, self._total - 1))
+        await self._ensure_row(index)
+        old = self._cursor
+        self._cursor = index
+        top = self._clamp_scroll(self._showing(index, self.scroll_offset.y + scroll_by))
+        if top != self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False, force=True)  # repaints the whole view
+        elif old != index:
+            self._refresh_row(old)
+            self._refresh_row(index)
+        self._announce()
+
+    def _showing(self, index: int, top: int) -> int:
+        """The scroll offset nearest to `top` that shows row `index` (minimal scroll)."""
+        return min(max(top, index - max(1, self.size.height) + 1), index)
+
+    def _clamp_scroll(self, top: int) -> int:
+        return max(0, min(top, self._total - max(1, self.size.height)))
+
+    def _refresh_row(self, index: int) -> None:
+        top = self.scroll_offset.y
+        if top <= index < top + self.size.height:
+            self.refresh_line(index)
+
+    def _announce(self, *, force: bool = False) -> None:
+        """Post Highlighted when what the cursor is on changed (or always, when forced)."""
+        current = (self.selected_id, self._cursor, self._total)
+        if force or current != self._announced:
+            self._announced = current
+            self.post_message(self.Highlighted(self, *current))
+
+    async def action_cursor_down(self) -> None:
+        await self._move_cursor(self._cursor + 1)
+
+    async def action_cursor_up(self) -> None:
+        await self._move_cursor(self._cursor - 1)
+
+    # Async on purpose (the page may have to be fetched first); Widget's are sync.
+    async def action_page_down(self) -> None:  # type: ignore[override]
+        height = max(1, self.size.height)
+        await self._move_cursor(self._cursor + height, scroll_by=height)
+
+    async def action_page_up(self) -> None:  # type: ignore[override]
+        height = max(1, self.size.height)
+        await self._move_cursor(self._cursor - height, scroll_by=-height)
+
+    async def action_first(self) -> None:
+        await self._move_cursor(0)
+
+    async def action_last(self) -> None:
+        await self._move_cursor(self._total - 1)
+
+    def action_select(self) -> None:
+        conversation_id = self.selected_id
+        if conversation_id is not None:
+            self.post_message(self.Selected(self, conversation_id))
+
+    async def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = self.scroll_offset.y + offset.y
+        if index >= self._total:
+            return
+        await self._move_cursor(index)
+        if event.chain >= 2:
+            self.action_select()
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
+        top = self._clamp_scroll(self._showing(self._cursor, self.scroll_offset.y))
+        self.scroll_to(y=top, animate=False, force=True)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Fetch what is visible and prefetch the page before and after the viewport.
+        visible = self._visible_pages()
+        if visible:
+            for page in range(min(visible) - 1, max(visible) + 2):
+                if page in self._pages:
+                    self._pages.move_to_end(page)
+                else:
+                    self._request_page(page)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        index = self.scroll_offset.y + y
+        if index >= self._total:
+            return self._blank_line(y, width)
+        is_cursor = index == self._cursor
+        row = self._row_at(index)
+        if row is None:
+            self._request_page(self._page_of(index))
+            return self._placeholder(width, is_cursor)
+        age = age_label(row.last_activity, self._now())
+        key = (row, width, is_cursor, age)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._row_strip(row, width, is_cursor, age)
+        return strip
+
+    def _styles(self, is_cursor: bool) -> dict[str, Style]:
+        """The row's styles by column; on the cursor row the cursor style wins everywhere."""
+        component = self.get_component_rich_style
+        cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
+        base = self.rich_style
+        styles = {"base": base + cursor}
+        for name in ("needs-reply", "dim", "author", "channel", "age"):
+            styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
+        return styles
+
+    def _row_strip(self, row: ConversationRow, width: int, is_cursor: bool, age: str) -> Strip:
+        columns = _columns(width)
+        styles = self._styles(is_cursor)
+        base = styles["base"]
+        author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
+        marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
+        gap = Segment(" ", base)
+        segments = [Segment(_marker(row), marker_style), gap]
+        if columns.channel:
+            channel = _fit(_clean(row.channel, columns.channel), columns.channel)
+            segments += [Segment(channel, styles["channel"]), gap]
+        if columns.author:
+            author = _fit(
+                _clean(row.author_label or row.author_handle, columns.author), columns.author
+            )
+            segments += [Segment(author, author_style), gap]
+        segments.append(Segment(_fit(_clean(row.snippet, columns.snippet), columns.snippet), base))
+        if columns.count:
+            segments += [
+                gap,
+                Segment(_right(count_label(row.message_count), columns.count), styles["dim"]),
+            ]
+        segments += [gap, Segment(_right(age, _AGE_CELLS), styles["age"])]
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def _placeholder(self, width: int, is_cursor: bool) -> Strip:
+        styles = self._styles(is_cursor)
+        text = _fit(f"  {LOADING_TEXT}", width)
+        return Strip([Segment(text, styles["dim"])], width)
+
+    def _blank_line(self, y: int, width: int) -> Strip:
+        style = self.rich_style
+        if self._loaded and self._total == 0 and y == self.size.height // 2:
+            text = _fit(EMPTY_TEXT, width).rstrip()
+            pad = (width - cell_len(text)) // 2
+            dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
+            strip = Strip([Segment(" " * pad, style), Segment(text, dim)])
+            return strip.adjust_cell_length(width, style)
+        return Strip.blank(width, style)
+
+    def _refresh_ages(self) -> None:
+        """Repaint the visible rows whose age label changed since the last tick."""
+        previous, now = self._age_tick, self._now()
+        self._age_tick = now
+        if previous is None:
+            return
+        top = self.scroll_offset.y
+        for index in range(top, min(self._total, top + self.size.height)):
+            row = self._row_at(index)
+            if row is not None and age_label(row.last_activity, previous) != age_label(
+                row.last_activity, now
+            ):
+                self.refresh_line(index)
+
+
+def _runs(pages: list[int]) -> list[list[int]]:
+    """Split sorted page numbers into runs of consecutive pages."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and runs[-1][-1] == page - 1:
+            runs[-1].append(page)
+        else:
+            runs.append([page])
+    return runs
