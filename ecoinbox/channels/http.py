@@ -1,0 +1,647 @@
+"""The HTTP layer every channel owns exactly one of.
+
+`HttpClient` wraps one `httpx.AsyncClient` with the rules all channels need and httpx does not
+give by itself: an overall deadline per request (httpx timeouts are per read), a response size
+cap, a per-host concurrency cap, a per-host pause after 429 (or 503 + Retry-After), no redirects
+(credentials never cross origins), and errors mapped to `ecoinbox.channels.base` with messages
+that name the channel, host and path but never a token, a query string or a header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json as jsonlib
+import logging
+import re
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from ecoinbox import __version__
+from ecoinbox.channels.base import (
+    AuthError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    UncertainSend,
+)
+
+USER_AGENT = f"ecoinbox/{__version__}"
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+DEFAULT_PER_HOST = 4
+MAX_PAUSE = timedelta(minutes=15)
+# A 429 that says nothing about when to come back: wait this long.
+DEFAULT_RATE_LIMIT_PAUSE = timedelta(seconds=60)
+MIN_PAUSE = timedelta(seconds=1)
+# Methods a timeout may safely retry: anything else may have published something.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Remaining/reset header pairs seen across platforms (httpx headers are case-insensitive).
+RATE_LIMIT_HEADERS = (
+    ("x-ratelimit-remaining", "x-ratelimit-reset"),  # Mastodon, GoToSocial, Reddit
+    ("ratelimit-remaining", "ratelimit-reset"),  # Bluesky, IETF draft
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),  # X
+)
+_MESSAGE_LIMIT = 200
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock: an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Logging: quiet httpx, mask secrets
+
+
+_known_secrets: set[str] = set()
+_REDACTED = "[redacted]"
+_SECRET_KEYS = r"access_token|refresh_token|id_token|client_secret|api[-_]?key|password|passwd"
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # "Authorization: Bearer x", "'authorization': 'Basic x'", "Authorization=..."
+    (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+"), r"\1" + _REDACTED),
+    (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + _REDACTED),
+    # access_token=x, "client_secret": "x", Api-Key: x, api_key=x
+    (
+        re.compile(rf"(?i)(\b(?:{_SECRET_KEYS})['\"]?\s*[:=]\s*['\"]?)[^\s&'\",;}}]+"),
+        r"\1" + _REDACTED,
+    ),
+    # Telegram-style tokens in the path: /bot123456:ABC...
+    (re.compile(r"/bot\d+:[A-Za-z0-9_-]+"), "/bot" + _REDACTED),
+)
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret so `redact` masks it wherever it appears, whatever the format."""
+    if len(value) >= 8:  # short values would mask ordinary words
+        _known_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """`text` with tokens, auth headers and registered secrets masked."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks tokens and auth headers in records (message, args, traceback).
+
+    A filter on a logger only sees records created on that very logger, so `channel_logger` puts
+    one on each ecoinbox logger it hands out; handlers that the CLI creates should carry one too.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # bad format arguments must not break the caller
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def _has_redacting_filter(target: logging.Logger | logging.Handler) -> bool:
+    return any(isinstance(existing, RedactingFilter) for existing in target.filters)
+
+
+def install_log_redaction() -> None:
+    """Quiet the httpx/httpcore loggers to WARNING and mask secrets on ecoinbox's loggers.
+
+    Idempotent; `HttpClient` calls it, and the CLI may call it before configuring handlers.
+    """
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+    for name in ("ecoinbox", "httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not _has_redacting_filter(logger):
+            logger.addFilter(RedactingFilter())
+
+
+def channel_logger(name: str) -> logging.Logger:
+    """`logging.getLogger(name)` with a `RedactingFilter` on it (once)."""
+    logger = logging.getLogger(name)
+    if not _has_redacting_filter(logger):
+        logger.addFilter(RedactingFilter())
+    return logger
+
+
+log = channel_logger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Header parsing
+
+
+_LINK_PARAM = re.compile(r'\s*;\s*([^\s=;,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*))?')
+_LINK_SEPARATOR = re.compile(r"[^,<]*,?")
+
+
+def parse_link_header(value: str | None, base: str | None = None) -> dict[str, str]:
+    """Parse an RFC 8288 `Link` header into {rel: url}; the first link for a rel wins.
+
+    Relation types are lower-cased and a link with several (`rel="next last"`) is filed under
+    each. Relative targets are resolved against `base` when given.
+    """
+    links: dict[str, str] = {}
+    if not value:
+        return links
+    position = 0
+    while (start := value.find("<", position)) >= 0:
+        end = value.find(">", start)
+        if end < 0:
+            break
+        target = value[start + 1 : end].strip()
+        params, position = _link_params(value, end + 1)
+        if base:
+            target = urljoin(base, target)
+        for rel in params.get("rel", "").split():
+            links.setdefault(rel.lower(), target)
+    return links
+
+
+def _link_params(value: str, position: int) -> tuple[dict[str, str], int]:
+    params: dict[str, str] = {}
+    while match := _LINK_PARAM.match(value, position):
+        name, raw = match.group(1).lower(), match.group(2) or ""
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params.setdefault(name, raw)
+        position = match.end()
+    separator = _LINK_SEPARATOR.match(value, position)
+    return params, separator.end() if separator else position
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """`Retry-After` (seconds, or an HTTP-date) as an aware datetime; None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_reset(value: str | None, now: datetime) -> datetime | None:
+    """A rate-limit reset header as an aware datetime.
+
+    Accepts ISO-8601 (Mastodon/GoToSocial: "2024-05-01T12:00:00.123456Z"), epoch seconds (X,
+    Bluesky) or a delay in seconds (Reddit, IETF draft); None if absent or unreadable.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if number > 1_000_000_000:
+            return datetime.fromtimestamp(number, UTC)
+        return now + timedelta(seconds=max(number, 0.0))
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _rate_limit_reset(headers: httpx.Headers, now: datetime) -> tuple[int | None, datetime | None]:
+    """(remaining, reset) from whichever rate-limit header family the response carries."""
+    for remaining_name, reset_name in RATE_LIMIT_HEADERS:
+        if remaining_name in headers or reset_name in headers:
+            return _int_or_none(headers.get(remaining_name)), parse_reset(
+                headers.get(reset_name), now
+            )
+    return None, None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+
+def one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    """`text` as one short printable line: controls, BiDi and zero-width characters dropped."""
+    flat = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in text)
+    flat = " ".join(flat.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def platform_error(content: bytes) -> str:
+    """The platform's own error text from a JSON error body, as one short line ("" if none)."""
+    try:
+        data = jsonlib.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    for key in ("error_description", "error", "errors", "message", "detail"):
+        value = data.get(key)
+        if isinstance(value, list) and value:
+            value = value[0]
+        if isinstance(value, dict):
+            value = value.get("message") or value.get("error")
+        if isinstance(value, str) and value.strip():
+            return one_line(redact(value))
+    return ""
+
+
+def _where(url: httpx.URL) -> str:
+    """host[:port]/path for messages: never the query string, never userinfo."""
+    host = url.host + (f":{url.port}" if url.port else "")
+    return one_line(redact(host + url.path), limit=120)
+
+
+def _origin(url: httpx.URL) -> str:
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme, 0)
+    return f"{url.scheme}://{url.host}:{port}"
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%H:%M:%S UTC")
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A complete (size-capped) response: status, headers, body and where it came from."""
+
+    method: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: httpx.URL
+    channel: str
+
+    @property
+    def where(self) -> str:
+        """host/path, safe for messages."""
+        return _where(self.url)
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The `Link` header as {rel: absolute url}."""
+        return parse_link_header(self.headers.get("link"), base=str(self.url))
+
+    def json(self) -> Any:
+        """The body as JSON; a malformed body is a TransientError (UncertainSend after a POST)."""
+        try:
+            return jsonlib.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            error = _after_send_error(self.method, self.status)
+            raise error(f"channel {self.channel}: malformed response from {self.where}") from None
+
+
+def _after_send_error(method: str, status: int) -> type[TransientError]:
+    """A response we could not use: was something published anyway?"""
+    if method not in IDEMPOTENT_METHODS and 200 <= status < 300:
+        return UncertainSend
+    return TransientError
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _SendTracker:
+    """An httpcore `trace` hook that notes when request headers start to leave."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_headers.started"):
+            self.sent = True
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+
+
+class HttpClient:
+    """One channel's HTTP connection to its platform (one shared `httpx.AsyncClient`).
+
+    `auth_headers` are sent only to the origin of `base_url`; a request to any other origin
+    (an absolute URL) goes without them, and redirects are never followed. Each request runs
+    under an overall deadline of `timeout` seconds and a body cap of `max_bytes`. A 429 (or a
+    503 with Retry-After), or `X-RateLimit-Remaining: 0`, pauses that host: calls to it raise
+    `RateLimited` without touching the network until the pause ends.
+    """
+
+    def __init__(
+        self,
+        channel: str,
+        base_url: str,
+        *,
+        auth_headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 20.0,
+        op_timeout: httpx.Timeout | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        per_host: int = DEFAULT_PER_HOST,
+        max_pause: timedelta = MAX_PAUSE,
+        clock: Clock = utc_now,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        install_log_redaction()
+        self.channel = channel
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_pause = max_pause
+        self.clock = clock
+        self._per_host = per_host
+        self._base_origin = _origin(httpx.URL(self.base_url))
+        self._auth_headers: dict[str, str] = {}
+        self.set_auth_headers(auth_headers or {})
+        self._gates: dict[str, asyncio.Semaphore] = {}
+        self._paused_until: dict[str, datetime] = {}
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            timeout=op_timeout or httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,
+            verify=True,
+            trust_env=True,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"HttpClient(channel={self.channel!r}, base_url={self.base_url!r})"
+
+    def set_auth_headers(self, headers: Mapping[str, str]) -> None:
+        """Replace the credentials sent to the base origin (e.g. after a session refresh)."""
+        self._auth_headers = dict(headers)
+        for value in self._auth_headers.values():
+            register_secret(value)
+            register_secret(value.partition(" ")[2])  # the token after "Bearer "
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
+    async def aclose(self) -> None:
+        """Close the underlying connection pool."""
+        await self._client.aclose()
+
+    def paused_until(self, url: str | None = None) -> datetime | None:
+        """When the host of `url` (default: the base host) may be called again, if paused."""
+        origin = _origin(httpx.URL(self.base_url + "/").join(url or self.base_url))
+        until = self._paused_until.get(origin)
+        return until if until and until > self.clock() else None
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def get_json(self, url: str, *, params: Any = None) -> Any:
+        """GET `url` and return its JSON body."""
+        return (await self.request("GET", url, params=params)).json()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> HttpResponse:
+        """Send one request and return the whole response.
+
+        A non-2xx answer raises a ChannelError, unless `check` is False: then the caller reads
+        the statuses it expects and passes the rest to `raise_for_status`.
+        """
+        method = method.upper()
+        request = self._build(method, url, params=params, json=json, data=data, headers=headers)
+        origin = _origin(request.url)
+        self._raise_if_paused(origin, request.url)
+        async with self._gate(origin):
+            self._raise_if_paused(origin, request.url)
+            response = await self._exchange(method, request)
+        self._note_rate_limit(origin, response.headers)
+        if check:
+            self.raise_for_status(response)
+        return response
+
+    def _build(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any,
+        json: Any,
+        data: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        try:
+            request = self._client.build_request(
+                method, url, params=params, json=json, data=data, headers=headers
+            )
+        except httpx.InvalidURL as exc:
+            raise PermanentError(
+                f"channel {self.channel}: invalid URL ({type(exc).__name__})"
+            ) from None
+        if _origin(request.url) == self._base_origin:
+            request.headers.update(self._auth_headers)
+        return request
+
+    def _gate(self, origin: str) -> asyncio.Semaphore:
+        gate = self._gates.get(origin)
+        if gate is None:
+            gate = self._gates[origin] = asyncio.Semaphore(self._per_host)
+        return gate
+
+    def _raise_if_paused(self, origin: str, url: httpx.URL) -> None:
+        until = self._paused_until.get(origin)
+        if until is None:
+            return
+        if until <= self.clock():
+            del self._paused_until[origin]
+            return
+        raise RateLimited(
+            f"channel {self.channel}: {_where(url)} is rate-limited until {_format_time(until)}",
+            until,
+        )
+
+    async def _exchange(self, method: str, request: httpx.Request) -> HttpResponse:
+        """Send and read the whole body under the overall deadline; map transport failures."""
+        tracker = _SendTracker()
+        request.extensions["trace"] = tracker
+        status = 0
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self._client.send(request, stream=True)
+                status = response.status_code
+                try:
+                    content = await self._read_capped(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            why = f"no complete answer within {self.timeout:g} s"
+            raise self._lost(method, request, tracker.sent, why) from None
+        except _TooLarge:
+            error = _after_send_error(method, status)
+            raise error(
+                f"channel {self.channel}: response from {_where(request.url)} is larger than "
+                f"{self.max_bytes / 1024 / 1024:g} MiB"
+            ) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise self._lost(method, request, False, _describe(exc)) from None
+        except httpx.HTTPError as exc:
+            raise self._lost(method, request, tracker.sent, _describe(exc)) from None
+        return HttpResponse(
+            method, response.status_code, response.headers, content, request.url, self.channel
+        )
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = _int_or_none(response.headers.get("content-length"))
+        if declared is not None and declared > self.max_bytes:
+            raise _TooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _lost(self, method: str, request: httpx.Request, sent: bool, why: str) -> TransientError:
+        where = _where(request.url)
+        if sent and method not in IDEMPOTENT_METHODS:
+            return UncertainSend(
+                f"channel {self.channel}: {method} {where} may or may not have been published "
+                f"({why})"
+            )
+        return TransientError(f"channel {self.channel}: {where} unreachable ({why})")
+
+    # -- responses -----------------------------------------------------------------------
+
+    def _note_rate_limit(self, origin: str, headers: httpx.Headers) -> None:
+        """Pause the host ahead of time when the platform says no calls are left."""
+        now = self.clock()
+        remaining, reset = _rate_limit_reset(headers, now)
+        if remaining is not None and remaining <= 0 and reset is not None:
+            self._pause(origin, reset, now)
+
+    def _pause(self, origin: str, until: datetime, now: datetime) -> datetime:
+        until = min(max(until, now + MIN_PAUSE), now + self.max_pause)
+        self._paused_until[origin] = max(until, self._paused_until.get(origin, until))
+        log.info("channel %s: pausing %s until %s", self.channel, origin, until.isoformat())
+        return self._paused_until[origin]
+
+    def _pause_from_headers(self, origin: str, headers: httpx.Headers) -> datetime:
+        now = self.clock()
+        until = parse_retry_after(headers.get("retry-after"), now)
+        if until is None:
+            until = _rate_limit_reset(headers, now)[1]
+        return self._pause(origin, until or now + DEFAULT_RATE_LIMIT_PAUSE, now)
+
+    def raise_for_status(self, response: HttpResponse) -> None:
+        """Map a non-2xx response to its ChannelError (and pause the host on 429/503)."""
+        status, where = response.status, response.where
+        if 200 <= status < 300:
+            return
+        said = platform_error(response.content)
+        detail = f"{status}: {said}" if said else str(status)
+        if status == 429 or (status == 503 and "retry-after" in response.headers):
+            until = self._pause_from_headers(_origin(response.url), response.headers)
+            raise RateLimited(
+                f"channel {self.channel}: {where} is rate-limited until "
+                f"{_format_time(until)} ({detail})",
+                until,
+            )
+        if 300 <= status < 400:
+            raise PermanentError(self._redirect_message(response))
+        if status in (401, 403):
+            raise AuthError(
+                f"the token for channel {self.channel} was refused by {where} ({detail}): "
+                f"run `ecoinbox auth {self.channel}`"
+            )
+        if status in (408, 425) or status >= 500:
+            raise self._server_error(response, detail)
+        raise PermanentError(f"channel {self.channel}: {where} refused the request ({detail})")
+
+    def _server_error(self, response: HttpResponse, detail: str) -> TransientError:
+        # A gateway error or a crash after a POST may hide a status that was created anyway.
+        if response.method not in IDEMPOTENT_METHODS and response.status in (500, 502, 504):
+            return UncertainSend(
+                f"channel {self.channel}: {response.method} {response.where} may or may not have "
+                f"been published (server error {detail})"
+            )
+        return TransientError(
+            f"channel {self.channel}: {response.where} failed (server error {detail})"
+        )
+
+    def _redirect_message(self, response: HttpResponse) -> str:
+        location = response.headers.get("location", "")
+        try:
+            target = _origin(response.url.join(location)) if location else "elsewhere"
+        except httpx.InvalidURL:
+            target = "elsewhere"
+        return (
+            f"channel {self.channel}: {response.where} redirects ({response.status}) to "
+            f"{one_line(target)}; redirects are not followed: check the channel's URL in the config"
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    """A short, token-free description of a transport failure."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "TLS certificate not trusted; set SSL_CERT_FILE if a proxy re-signs TLS"
+        cause = cause.__cause__ or cause.__context__
+    text = one_line(redact(str(exc)), limit=100)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+__all__ = [
+    "HttpClient",
+    "HttpResponse",
+    "RedactingFilter",
+    "channel_logger",
+    "install_log_redaction",
+    "one_line",
+    "parse_link_header",
+    "parse_reset",
+    "parse_retry_after",
+    "platform_error",
+    "redact",
+    "register_secret",
+]

@@ -1,0 +1,803 @@
+"""The Mastodon channel (also GoToSocial and Akkoma/Pleroma, through the Mastodon API).
+
+Listens on mention notifications (including the ones the 4.3 notification policy filters),
+on hashtags and on keyword searches, fetches threads, and replies with an `Idempotency-Key`.
+
+Handles: `Author.handle` is always qualified, `user@domain`. Remote accounts come that way from
+the server; local accounts (`acct` without a domain) are qualified with the instance's own domain
+(`domain` of /api/v2/instance, the one fediverse handles use; the base URL's host if the server
+does not say). `reply_prefix` turns the instance's own domain back into a bare `@user`, like the
+Mastodon web client does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from ecoinbox.channels.base import (
+    AuthError,
+    Capabilities,
+    ChannelError,
+    PermanentError,
+    PollResult,
+    TransientError,
+    UncertainSend,
+)
+from ecoinbox.channels.http import (
+    HttpClient,
+    HttpResponse,
+    channel_logger,
+    one_line,
+    platform_error,
+    register_secret,
+)
+from ecoinbox.model import Author, Message, Origin
+
+log = channel_logger(__name__)
+
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+SCOPES = "read write"
+APP_NAME = "ecoinbox"
+
+DEFAULT_MAX_CHARACTERS = 500
+DEFAULT_URL_LENGTH = 23
+NOTIFICATIONS_PAGE = 80  # the API maximum since 4.1
+LISTENING_PAGE = 40
+FIRST_RUN_MENTIONS = 200  # a first run imports this many recent mentions, not the whole history
+FIRST_RUN_LISTENING = 40  # and one page of each hashtag or search
+MAX_PAGES = 50  # per source and poll; the next poll goes on from the cursor, without a gap
+MENTION_CACHE = 4096
+
+# From the most public to the least; a reply is never more public than its parent.
+VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
+
+NOTIFICATIONS_KEY = "notifications"
+TAG_PREFIX = "tag:"
+SEARCH_PREFIX = "search:"
+
+
+@dataclass(frozen=True, slots=True)
+class _Instance:
+    domain: str
+    version: str
+    software: str
+    max_characters: int
+    url_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One thing the channel listens on: its cursor key, endpoint and how to read a page."""
+
+    key: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    origin: Origin
+    page_limit: int
+    first_run_limit: int
+    items_of: Callable[[Any], list[dict[str, Any]] | None]
+    status_of: Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class MastodonChannel:
+    """One brand account on a Mastodon-API server (Mastodon, GoToSocial, Akkoma).
+
+    `poll` cursors are a dict of sub-cursors: "notifications" (last notification id),
+    "tag:<name>" and "search:<term>" (last status id). The token lives only in the HTTP
+    client's auth header: never in `repr`, `str` or an error.
+    """
+
+    kind = "mastodon"
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        token: str,
+        *,
+        account: str | None,
+        hashtags: Sequence[str] = (),
+        search_terms: Sequence[str] = (),
+        include_filtered: bool = True,
+        timeout: float = 20.0,
+    ) -> None:
+        token = token.strip()  # a token_cmd's trailing newline is not part of it
+        if not token:
+            raise AuthError(f"no token for channel {name}: run `ecoinbox auth {name}`")
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.account = account.lstrip("@") if account else None
+        self.hashtags = tuple(tag.lstrip("#") for tag in hashtags if tag.lstrip("#"))
+        self.search_terms = tuple(term for term in search_terms if term.strip())
+        self.include_filtered = include_filtered
+        self._http = HttpClient(
+            name, self.base_url, auth_headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+        )
+        self._instance: _Instance | None = None
+        self._own: dict[str, Any] | None = None
+        self._unsupported_searches: set[str] = set()
+        # Mentions of recent statuses (remote id -> qualified handles), for `reply_prefix`.
+        self._mentions: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"MastodonChannel(name={self.name!r}, base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    async def aclose(self) -> None:
+        """Close the channel's HTTP client."""
+        await self._http.aclose()
+
+    # -- instance and account ------------------------------------------------------------
+
+    async def capabilities(self) -> Capabilities:
+        """Length limits from the instance (asked once); replies always, search if configured."""
+        instance = await self._load_instance()
+        return Capabilities(
+            reply=True,
+            search=bool(self.search_terms),
+            stream=False,
+            max_length=instance.max_characters,
+            length_counting="graphemes",
+            url_length=instance.url_length,
+            idempotency_window=timedelta(hours=1),
+        )
+
+    async def check(self) -> str:
+        """Verify the token; return "@acct on host (Software version)"."""
+        own = await self._own_account()
+        instance = await self._load_instance()
+        acct = str(own.get("acct", ""))
+        if self.account and _bare(self.account, instance.domain) != _bare(acct, instance.domain):
+            raise PermanentError(
+                f"the token for channel {self.name} belongs to @{one_line(acct)}, "
+                f"not @{self.account}: run `ecoinbox auth {self.name}`"
+            )
+        software = f"{instance.software} {instance.version}".strip()
+        return f"@{one_line(acct)} on {self.host} ({one_line(software)})"
+
+    async def _load_instance(self) -> _Instance:
+        if self._instance is None:
+            self._instance = await self._fetch_instance()
+        return self._instance
+
+    async def _fetch_instance(self) -> _Instance:
+        try:
+            data = await self._http.get_json("/api/v2/instance")
+            config = _dict(_dict(data).get("configuration"))
+            domain = _dict(data).get("domain")
+        except PermanentError as exc:
+            if isinstance(exc, AuthError):
+                raise
+            data = await self._http.get_json("/api/v1/instance")  # Akkoma, old servers
+            config = _dict(_dict(data).get("configuration"))
+            domain = _dict(data).get("uri")
+        data = _dict(data)
+        statuses = _dict(config.get("statuses"))
+        max_characters = _positive(statuses.get("max_characters"), data.get("max_toot_chars"))
+        url_length = _positive(statuses.get("characters_reserved_per_url"))
+        version = str(data.get("version") or "")
+        return _Instance(
+            domain=_domain_of(domain) or urlsplit(self.base_url).hostname or self.host,
+            version=_version_number(version),
+            software=_software(version, str(data.get("source_url") or "")),
+            max_characters=max_characters or DEFAULT_MAX_CHARACTERS,
+            url_length=url_length or DEFAULT_URL_LENGTH,
+        )
+
+    async def _own_account(self) -> dict[str, Any]:
+        if self._own is None:
+            own = _dict(await self._http.get_json("/api/v1/accounts/verify_credentials"))
+            if not own.get("id"):
+                raise TransientError(
+                    f"channel {self.name}: malformed response from {self.host}"
+                    "/api/v1/accounts/verify_credentials"
+                )
+            self._own = own
+        return self._own
+
+    # -- polling -------------------------------------------------------------------------
+
+    async def poll(self, cursor: dict[str, str]) -> PollResult:
+        """New mentions, hashtag and search hits since `cursor`, oldest first.
+
+        A source that fails after others succeeded leaves its own cursor where it was and the
+        poll returns what it has; if nothing was collected, the first error is raised.
+        """
+        await self._load_instance()
+        own_id = str((await self._own_account())["id"])
+        next_cursor = dict(cursor)
+        found: dict[str, Message] = {}
+        first_error: ChannelError | None = None
+        for source in self._sources():
+            try:
+                items, source_cursor = await self._fetch_source(source, cursor.get(source.key))
+            except AuthError:
+                raise
+            except PermanentError as exc:
+                if source.key == NOTIFICATIONS_KEY:
+                    raise
+                self._give_up_on(source, exc)
+                continue
+            except TransientError as exc:
+                first_error = exc
+                break
+            statuses = (source.status_of(item) for item in items)
+            for message in self._messages_of(statuses, source.origin, own_id):
+                found.setdefault(message.remote_id, message)  # mentions come first and win
+            if source_cursor is not None:
+                next_cursor[source.key] = source_cursor
+        if first_error is not None and not found:
+            raise first_error
+        if first_error is not None:
+            log.warning("channel %s: poll stopped early: %s", self.name, first_error)
+        messages = sorted(found.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        return PollResult(messages=messages, cursor=next_cursor)
+
+    def _sources(self) -> list[_Source]:
+        sources = [
+            _Source(
+                key=NOTIFICATIONS_KEY,
+                path="/api/v1/notifications",
+                params=(
+                    ("types[]", "mention"),
+                    ("include_types[]", "mention"),  # Akkoma/Pleroma spelling
+                    ("include_filtered", "true" if self.include_filtered else "false"),
+                ),
+                origin=Origin.MENTION,
+                page_limit=NOTIFICATIONS_PAGE,
+                first_run_limit=FIRST_RUN_MENTIONS,
+                items_of=_strict_list_of,
+                status_of=_mentioned_status,
+            )
+        ]
+        for tag in self.hashtags:
+            sources.append(
+                _Source(
+                    key=TAG_PREFIX + tag.lower(),
+                    path="/api/v1/timelines/tag/" + quote(tag, safe=""),
+                    params=(),
+                    origin=Origin.HASHTAG,
+                    page_limit=LISTENING_PAGE,
+                    first_run_limit=FIRST_RUN_LISTENING,
+                    items_of=_strict_list_of,
+                    status_of=_status_itself,
+                )
+            )
+        for term in self.search_terms:
+            if term in self._unsupported_searches:
+                continue
+            sources.append(
+                _Source(
+                    key=SEARCH_PREFIX + term,
+                    path="/api/v2/search",
+                    params=(("type", "statuses"), ("q", term), ("resolve", "false")),
+                    origin=Origin.SEARCH,
+                    page_limit=LISTENING_PAGE,
+                    first_run_limit=FIRST_RUN_LISTENING,
+                    items_of=lambda data: _strict_list_of(_dict(data).get("statuses")),
+                    status_of=_status_itself,
+                )
+            )
+        return sources
+
+    def _give_up_on(self, source: _Source, error: ChannelError) -> None:
+        """A hashtag or search the server refuses (4xx): stop listening on it, say why once."""
+        if source.key.startswith(SEARCH_PREFIX):
+            self._unsupported_searches.add(source.key.removeprefix(SEARCH_PREFIX))
+            log.warning("channel %s: search not supported here, skipped: %s", self.name, error)
+        else:
+            log.warning("channel %s: hashtag skipped this poll: %s", self.name, error)
+
+    async def _fetch_source(
+        self, source: _Source, since: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Raw items newer than `since` (or the most recent ones) and the cursor after them."""
+        if since is None:
+            return await self._fetch_recent(source)
+        try:
+            return await self._fetch_since(source, since)
+        except PermanentError as exc:
+            if isinstance(exc, AuthError) or source.origin is not Origin.SEARCH:
+                raise
+            # Some servers refuse min_id on search: take the newest page and filter it here.
+            log.info("channel %s: search refused min_id, filtering locally: %s", self.name, exc)
+            items, newest = await self._fetch_recent(source)
+            fresh = [item for item in items if _id_key(str(item["id"])) > _id_key(since)]
+            return fresh, (newest if fresh else since)
+
+    async def _fetch_since(
+        self, source: _Source, since: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Walk forward from `since` with min_id (Link rel="prev") until a short or empty page."""
+        items: list[dict[str, Any]] = []
+        newest = since
+        for _ in range(MAX_PAGES):
+            params = [*source.params, ("limit", str(source.page_limit)), ("min_id", newest)]
+            response = await self._http.request("GET", source.path, params=params)
+            page = self._page(source, response)
+            if not page:
+                break
+            items.extend(page)
+            newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
+            if len(page) < source.page_limit or "prev" not in response.links:
+                break
+        return items, newest
+
+    async def _fetch_recent(
+        self, source: _Source
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A first run: the newest `first_run_limit` items, paging back with max_id."""
+        items: list[dict[str, Any]] = []
+        newest: str | None = None
+        max_id: str | None = None
+        while len(items) < source.first_run_limit:
+            limit = min(source.page_limit, source.first_run_limit - len(items))
+            params = [*source.params, ("limit", str(limit))]
+            if max_id is not None:
+                params.append(("max_id", max_id))
+            response = await self._http.request("GET", source.path, params=params)
+            page = self._page(source, response)
+            if not page:
+                break
+            if newest is None:
+                newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
+            items.extend(page)
+            max_id = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+            if len(page) < limit:
+                break
+        return items, newest
+
+    def _page(self, source: _Source, response: HttpResponse) -> list[dict[str, Any]]:
+        """The items of one page, each with an id; a page that is not a list is malformed."""
+        items = source.items_of(response.json())
+        if items is None:
+            raise TransientError(f"channel {self.name}: malformed response from {response.where}")
+        return [item for item in items if isinstance(item.get("id"), str | int) and str(item["id"])]
+
+    def _messages_of(
+        self, statuses: Iterable[dict[str, Any] | None], origin: Origin, own_id: str
+    ) -> list[Message]:
+        messages = []
+        for status in statuses:
+            if status is None or status.get("reblog"):
+                continue
+            try:
+                messages.append(self._to_message(status, origin, own_id))
+            except (KeyError, TypeError, ValueError) as exc:
+                # One broken status must not block the inbox: skip it, say so.
+                log.warning(
+                    "channel %s: skipped an unreadable status %s (%s)",
+                    self.name,
+                    one_line(str(status.get("id", "?")), 40),
+                    type(exc).__name__,
+                )
+        return messages
+
+    # -- threads -------------------------------------------------------------------------
+
+    async def context(self, remote_id: str) -> list[Message]:
+        """The status with its ancestors and descendants, oldest first."""
+        await self._load_instance()
+        own_id = str((await self._own_account())["id"])
+        path = "/api/v1/statuses/" + quote(remote_id, safe="")
+        status = _dict(await self._http.get_json(path))
+        thread = _dict(await self._http.get_json(path + "/context"))
+        ancestors = self._messages_of(_list_of(thread.get("ancestors")), Origin.CONTEXT, own_id)
+        descendants = self._messages_of(
+            _list_of(thread.get("descendants")), Origin.CONTEXT, own_id
+        )
+        descendants.sort(key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        try:
+            itself = self._to_message(status, Origin.CONTEXT, own_id)
+        except (KeyError, TypeError, ValueError):
+            raise TransientError(
+                f"channel {self.name}: malformed response from {self.host}{path}"
+            ) from None
+        return [*ancestors, itself, *descendants]
+
+    # -- replying ------------------------------------------------------------------------
+
+    def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
+        """"@author " plus the parent's other mentions, without the brand, each once.
+
+        Remote accounts are written `@user@domain`; the instance's own accounts `@user`.
+        """
+        domain = self._local_domain()
+        own = own_handle or (self._own or {}).get("acct") or self.account
+        own_qualified = _qualified(own.lstrip("@"), domain) if own else None
+        handles = [parent.author.handle, *self._mentions_of(parent)]
+        prefix: list[str] = []
+        for handle in handles:
+            qualified = _qualified(handle.lstrip("@"), domain)
+            if not qualified or qualified.casefold() == (own_qualified or "").casefold():
+                continue
+            mention = "@" + _bare(qualified, domain)
+            if mention.casefold() not in (m.casefold() for m in prefix):
+                prefix.append(mention)
+        return " ".join(prefix) + " " if prefix else ""
+
+    def _mentions_of(self, parent: Message) -> tuple[str, ...]:
+        known = self._mentions.get(parent.remote_id)
+        if known is not None:
+            return known
+        # Not seen by this process: only fully qualified mentions in the text are certain.
+        return tuple(match.group(1) for match in _QUALIFIED_MENTION.finditer(parent.text))
+
+    def _local_domain(self) -> str:
+        if self._instance is not None:
+            return self._instance.domain
+        return urlsplit(self.base_url).hostname or self.host
+
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """POST the reply with the parent's visibility (or a less public one) and language."""
+        await self._load_instance()
+        own_id = str((await self._own_account())["id"])
+        body: dict[str, Any] = {
+            "status": text,
+            "in_reply_to_id": parent.remote_id,
+        }
+        chosen = reply_visibility(parent.visibility, visibility)
+        if chosen:
+            body["visibility"] = chosen
+        if parent.language:
+            body["language"] = parent.language
+        response = await self._http.request(
+            "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
+        created = response.json()
+        try:
+            return self._to_message(_dict(created), Origin.OURS, own_id)
+        except (KeyError, TypeError, ValueError):
+            raise UncertainSend(
+                f"channel {self.name}: the reply was sent but {self.host} described it oddly"
+            ) from None
+
+    def length(self, text: str) -> int:
+        """`text` counted like Mastodon: URLs as `url_length`, `@user@domain` as `@user`."""
+        url_length = self._instance.url_length if self._instance else DEFAULT_URL_LENGTH
+        return mastodon_length(text, url_length)
+
+    # -- JSON -> model -------------------------------------------------------------------
+
+    def _to_message(self, status: dict[str, Any], origin: Origin, own_id: str) -> Message:
+        domain = self._local_domain()
+        account = _dict(status["account"])
+        author = Author(
+            channel=self.name,
+            remote_id=str(account["id"]),
+            handle=_qualified(str(account.get("acct") or account.get("username") or ""), domain),
+            display_name=str(account.get("display_name") or ""),
+            url=_str_or_none(account.get("url")),
+        )
+        remote_id = str(status["id"])
+        text, links = _text_and_links(status)
+        self._remember_mentions(remote_id, status, domain)
+        return Message(
+            channel=self.name,
+            remote_id=remote_id,
+            author=author,
+            text=text,
+            created_at=_timestamp(status["created_at"]),
+            in_reply_to=_str_or_none(status.get("in_reply_to_id")),
+            url=_str_or_none(status.get("url") or status.get("uri")),
+            visibility=_str_or_none(status.get("visibility")),
+            language=_str_or_none(status.get("language")),
+            origin=Origin.OURS if author.remote_id == own_id else origin,
+            spoiler=str(status.get("spoiler_text") or ""),
+            links=links,
+            edited_at=_timestamp(status["edited_at"]) if status.get("edited_at") else None,
+        )
+
+    def _remember_mentions(self, remote_id: str, status: dict[str, Any], domain: str) -> None:
+        handles = tuple(
+            _qualified(str(mention.get("acct") or ""), domain)
+            for mention in _list_of(status.get("mentions"))
+            if mention.get("acct")
+        )
+        self._mentions[remote_id] = handles
+        self._mentions.move_to_end(remote_id)
+        while len(self._mentions) > MENTION_CACHE:
+            self._mentions.popitem(last=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers (pure)
+
+
+def reply_visibility(parent: str | None, requested: str | None) -> str | None:
+    """The visibility of a reply: the requested one, but never more public than the parent."""
+    if requested is None:
+        return parent
+    if parent is None:
+        return requested
+    if parent not in VISIBILITY_ORDER or requested not in VISIBILITY_ORDER:
+        return parent  # an unknown scope (e.g. Akkoma "local"): keep the parent's
+    return max(parent, requested, key=VISIBILITY_ORDER.index)
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w/])@(\w+)(?:@[\w.-]+\w)?", re.IGNORECASE)
+_QUALIFIED_MENTION = re.compile(r"(?<![\w/])@(\w+@[\w.-]+\w)", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+
+
+def mastodon_length(text: str, url_length: int = DEFAULT_URL_LENGTH) -> int:
+    """How Mastodon counts a status: each URL is `url_length`, a remote mention counts as
+    `@user`, everything else by (approximate) grapheme clusters."""
+    total = 0
+    position = 0
+    for match in _URL.finditer(text):
+        total += _countable_length(text[position : match.start()]) + url_length
+        position = match.start() + len(match.group(0).rstrip(_TRAILING_PUNCTUATION))
+    return total + _countable_length(text[position:])
+
+
+def _countable_length(text: str) -> int:
+    return count_graphemes(_MENTION.sub(lambda m: "@" + m.group(1), text))
+
+
+_ZWJ = "\u200d"
+
+
+def count_graphemes(text: str) -> int:
+    """User-perceived characters, close to Unicode extended grapheme clusters (UAX #29):
+    combining marks, ZWJ sequences, variation selectors, skin tones, flags and CRLF join."""
+    count = 0
+    previous = ""
+    pending_flag = False
+    for char in text:
+        code = ord(char)
+        regional = 0x1F1E6 <= code <= 0x1F1FF
+        joins = count > 0 and (
+            previous == _ZWJ
+            or char == _ZWJ
+            or unicodedata.category(char) in ("Mn", "Me", "Mc")
+            or 0xFE00 <= code <= 0xFE0F
+            or 0x1F3FB <= code <= 0x1F3FF
+            or 0xE0020 <= code <= 0xE007F
+            or (previous == "\r" and char == "\n")
+            or (regional and pending_flag)
+        )
+        if joins:
+            pending_flag = False if regional else pending_flag
+        else:
+            count += 1
+            pending_flag = regional
+        previous = char
+    return count
+
+
+def _text_and_links(status: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """Plain text (Akkoma's own plain rendition when present) and the real link targets.
+
+    Media attachments add a line such as "[image: receipt]" and their URLs to the links.
+    """
+    from ecoinbox.htmltext import html_to_text, plain_to_text  # imported on first use
+    from ecoinbox.sanitize import safe_url
+
+    rendered = html_to_text(str(status.get("content") or ""))
+    plain = _dict(_dict(status.get("pleroma")).get("content")).get("text/plain")
+    text = plain_to_text(plain).text if isinstance(plain, str) and plain.strip() else rendered.text
+    links = list(rendered.links)
+    notes = []
+    for media in _list_of(status.get("media_attachments")):
+        kind = plain_to_text(str(media.get("type") or "attachment")).text
+        description = plain_to_text(str(media.get("description") or "")).text.strip()
+        notes.append(f"[{kind}: {description}]" if description else f"[{kind}]")
+        url = safe_url(str(media.get("url") or media.get("remote_url") or ""))
+        if url and url not in links:
+            links.append(url)
+    if notes:
+        text = (text + "\n" if text else "") + " ".join(notes)
+    return text, tuple(links)
+
+
+def _qualified(acct: str, domain: str) -> str:
+    acct = acct.lstrip("@")
+    if not acct:
+        return ""
+    return acct if "@" in acct else f"{acct}@{domain}"
+
+
+def _bare(handle: str, domain: str) -> str:
+    """`user` for an account of this instance, `user@domain` for the others."""
+    handle = handle.lstrip("@")
+    user, _, host = handle.partition("@")
+    return user if not host or host.casefold() == domain.casefold() else handle
+
+
+def _domain_of(value: Any) -> str:
+    """The host of an instance `domain`/`uri` field ("social.example" or "https://...")."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if "//" in value:
+        return urlsplit(value).hostname or ""
+    return value.split("/")[0]
+
+
+def _version_number(version: str) -> str:
+    """"4.3.2" from "4.3.2"; "3.13.2" from Akkoma's "2.7.2 (compatible; Akkoma 3.13.2)"."""
+    compatible = re.search(r"compatible; \w+ ([^\s)]+)", version)
+    if compatible:
+        return compatible.group(1)
+    return version.split(" ")[0]
+
+
+def _software(version: str, source_url: str) -> str:
+    for name in ("Akkoma", "Pleroma", "GoToSocial"):
+        if name.casefold() in version.casefold() or name.casefold() in source_url.casefold():
+            return name
+    return "Mastodon"
+
+
+def _timestamp(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _id_key(remote_id: str) -> tuple[int, str]:
+    """Orders opaque ids: numeric snowflakes by length then text; flake ids lexically."""
+    return (len(remote_id), remote_id)
+
+
+def _newest_id(page: list[dict[str, Any]]) -> str:
+    return max((str(item["id"]) for item in page), key=_id_key)
+
+
+def _oldest_id(page: list[dict[str, Any]]) -> str:
+    return min((str(item["id"]) for item in page), key=_id_key)
+
+
+def _link_param(links: dict[str, str], rel: str, name: str) -> str | None:
+    """A paging parameter out of a Link target; the target itself is never requested, so a
+    misconfigured server cannot send our token elsewhere."""
+    target = links.get(rel)
+    if not target:
+        return None
+    values = parse_qs(urlsplit(target).query).get(name)
+    return values[0] if values else None
+
+
+def _list_of(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list ([] if it is not one)."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _strict_list_of(value: Any) -> list[dict[str, Any]] | None:
+    """The objects of a JSON list, or None when the value is not a list at all."""
+    return _list_of(value) if isinstance(value, list) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dict_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _status_itself(item: dict[str, Any]) -> dict[str, Any] | None:
+    return item
+
+
+def _mentioned_status(notification: dict[str, Any]) -> dict[str, Any] | None:
+    """The status of a mention notification; None for any other type a server slipped in."""
+    if notification.get("type", "mention") != "mention":
+        return None
+    return _dict_or_none(notification.get("status"))
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _positive(*values: Any) -> int | None:
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# OAuth for `ecoinbox auth` (out-of-band: the server shows a code to paste)
+
+
+async def register_app(base_url: str, client: HttpClient) -> tuple[str, str]:
+    """Register ecoinbox on the instance; return (client_id, client_secret)."""
+    response = await client.request(
+        "POST",
+        _absolute(base_url, "/api/v1/apps"),
+        data={
+            "client_name": APP_NAME,
+            "redirect_uris": OOB_REDIRECT,
+            "scopes": SCOPES,
+        },
+    )
+    data = _dict(response.json())
+    client_id, client_secret = data.get("client_id"), data.get("client_secret")
+    if not isinstance(client_id, str) or not isinstance(client_secret, str):
+        raise TransientError(f"malformed response from {urlsplit(base_url).netloc}/api/v1/apps")
+    register_secret(client_secret)
+    return client_id, client_secret
+
+
+def authorize_url(base_url: str, client_id: str) -> str:
+    """The page where the brand account approves ecoinbox and is shown a code to paste.
+
+    `force_login` makes the server ask which account to use: a manager's browser is often
+    logged in as themselves, not as the brand.
+    """
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": OOB_REDIRECT,
+            "scope": SCOPES,
+            "force_login": "true",
+        }
+    )
+    return _absolute(base_url, "/oauth/authorize") + "?" + query
+
+
+async def exchange_code(
+    base_url: str, client_id: str, client_secret: str, code: str, client: HttpClient
+) -> str:
+    """Trade the pasted authorization code for an access token."""
+    response = await client.request(
+        "POST",
+        _absolute(base_url, "/oauth/token"),
+        data={
+            "grant_type": "authorization_code",
+            "code": code.strip(),
+            "redirect_uri": OOB_REDIRECT,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "scope": SCOPES,
+        },
+        check=False,
+    )
+    if response.status in (400, 401):  # OAuth errors: invalid_grant, invalid_client
+        said = platform_error(response.content) or str(response.status)
+        raise AuthError(
+            f"{urlsplit(base_url).netloc} refused the authorization code ({said}): "
+            "open the authorization page again and paste the new code"
+        )
+    client.raise_for_status(response)
+    token = _dict(response.json()).get("access_token")
+    if not isinstance(token, str) or not token:
+        raise TransientError(f"malformed response from {urlsplit(base_url).netloc}/oauth/token")
+    register_secret(token)
+    return token
+
+
+def _absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + path
+
+
+__all__ = [
+    "MastodonChannel",
+    "OOB_REDIRECT",
+    "SCOPES",
+    "authorize_url",
+    "count_graphemes",
+    "exchange_code",
+    "mastodon_length",
+    "register_app",
+    "reply_visibility",
+]
