@@ -190,3 +190,31 @@ async def test_listeners_hear_committed_changes(store):
     await store.set_state([row.id], State.DONE)
     assert [c.kind for c in heard] == ["ingest", "state"]
     assert all(c.conversation_ids == {row.id} for c in heard)
+
+
+async def test_reads_never_pin_a_stale_snapshot(store):
+    """Every read closes its statement; an open one would hide later writes from the inbox."""
+    await store.ingest([msg("1")])
+    (row,) = await store.conversation_page(View.INBOX)
+    for read in (
+        store.data_version(), store.conversation_row(row.id), store.message("m", "1"),
+        store.count_conversations(View.INBOX), store.cursor("m"), store.conversation(row.id),
+        store.next_reply_due(),
+    ):  # fmt: skip
+        await read
+    await store.ingest([msg("2", at=5, author=Author("m", "2", "bob"))])
+    assert await store.count_conversations(View.INBOX) == 2
+    assert len(await store.conversation_page(View.INBOX)) == 2
+
+
+async def test_another_process_commit_changes_data_version(tmp_path):
+    path = tmp_path / "inbox.db"
+    first, second = await open_store(path), await open_store(path)
+    try:
+        before = await first.data_version()
+        await second.ingest([msg("1")])
+        assert await first.data_version() != before
+        assert await first.count_conversations(View.INBOX) == 1
+    finally:
+        await first.close()
+        await second.close()

@@ -1,0 +1,25 @@
+"""One module per platform, all behind the `Channel` protocol in `base`."""
+
+from __future__ import annotations
+
+from ecoinbox.channels.base import Channel
+from ecoinbox.config import ChannelSettings
+from ecoinbox.secrets import Secret
+
+
+def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
+    """The channel object for one configured account (imports only the platform it needs)."""
+    if settings.kind == "mastodon":
+        from ecoinbox.channels.mastodon import MastodonChannel
+
+        return MastodonChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            account=settings.account,
+            hashtags=settings.hashtags,
+            search_terms=settings.search,
+            include_filtered=settings.include_filtered,
+            timeout=settings.timeout,
+        )
+    raise ValueError(f"no channel module for kind {settings.kind!r}")

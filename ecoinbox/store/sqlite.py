@@ -41,6 +41,21 @@ BUSY_TIMEOUT_S = 10.0
 _ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
 SortKey = tuple[int, int, int]
+_MESSAGE_SQL = (
+    "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
+    " FROM messages m JOIN authors a ON a.id = m.author_id"
+)
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    """The first row, with the statement closed: an open one would pin a stale read snapshot."""
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async with db.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
 
 
 class StoreError(Exception):
@@ -151,8 +166,8 @@ class SQLiteStore:
 
     async def _migrate(self) -> None:
         async with self._write() as db:
-            app_id = (await (await db.execute("PRAGMA application_id")).fetchone())[0]
-            version = (await (await db.execute("PRAGMA user_version")).fetchone())[0]
+            app_id = (await _one(db, "PRAGMA application_id"))[0]
+            version = (await _one(db, "PRAGMA user_version"))[0]
             if app_id not in (0, APPLICATION_ID):
                 raise StoreError(f"{self.path} is not an ecoinbox database; refusing to touch it")
             if version > SCHEMA_VERSION:
@@ -196,7 +211,7 @@ class SQLiteStore:
 
     async def data_version(self) -> int:
         """Changes whenever another connection (another process) commits: cheap to poll."""
-        row = await (await self._read().execute("PRAGMA data_version")).fetchone()
+        row = await _one(self._read(), "PRAGMA data_version")
         return int(row[0])
 
     # ---- transactions ----------------------------------------------------------------------
@@ -234,11 +249,12 @@ class SQLiteStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            cursor = await self._read().execute(
+            fetched = await _all(
+                self._read(),
                 f"SELECT remote_id FROM messages WHERE channel = ? AND remote_id IN ({marks})",
                 (channel, *chunk),
             )
-            found.update(row[0] for row in await cursor.fetchall())
+            found.update(row[0] for row in fetched)
         return found
 
     async def ingest(
@@ -268,13 +284,12 @@ class SQLiteStore:
 
     async def _ingest_one(self, db: aiosqlite.Connection, message: Message, result: IngestResult) -> None:
         author_id = await self._upsert_author(db, message.author)
-        row = await (
-            await db.execute(
-                "SELECT id, conversation_id, text, edited_at, deleted FROM messages "
-                "WHERE channel = ? AND remote_id = ?",
-                (message.channel, message.remote_id),
-            )
-        ).fetchone()
+        row = await _one(
+            db,
+            "SELECT id, conversation_id, text, edited_at, deleted FROM messages "
+            "WHERE channel = ? AND remote_id = ?",
+            (message.channel, message.remote_id),
+        )
         if row is not None:
             if await self._update_existing(db, row, message):
                 result.updated += 1
@@ -300,14 +315,13 @@ class SQLiteStore:
             result.reopened.add(conversation_id)
 
     async def _upsert_author(self, db: aiosqlite.Connection, author: Author) -> int:
-        row = await (
-            await db.execute(
-                "INSERT INTO authors (channel, remote_id, handle, display_name, url) VALUES (?,?,?,?,?)"
-                " ON CONFLICT (channel, remote_id) DO UPDATE SET handle = excluded.handle,"
-                " display_name = excluded.display_name, url = excluded.url RETURNING id",
-                (author.channel, author.remote_id, author.handle, author.display_name, author.url),
-            )
-        ).fetchone()
+        row = await _one(
+            db,
+            "INSERT INTO authors (channel, remote_id, handle, display_name, url) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (channel, remote_id) DO UPDATE SET handle = excluded.handle,"
+            " display_name = excluded.display_name, url = excluded.url RETURNING id",
+            (author.channel, author.remote_id, author.handle, author.display_name, author.url),
+        )
         return int(row[0])
 
     async def _update_existing(self, db: aiosqlite.Connection, row: sqlite3.Row, message: Message) -> bool:
@@ -327,34 +341,31 @@ class SQLiteStore:
 
     async def _conversation_for(self, db: aiosqlite.Connection, message: Message) -> int:
         if message.in_reply_to:
-            parent = await (
-                await db.execute(
-                    "SELECT conversation_id FROM messages WHERE channel = ? AND remote_id = ?",
-                    (message.channel, message.in_reply_to),
-                )
-            ).fetchone()
+            parent = await _one(
+                db,
+                "SELECT conversation_id FROM messages WHERE channel = ? AND remote_id = ?",
+                (message.channel, message.in_reply_to),
+            )
             if parent is not None:
                 return int(parent[0])
-        row = await (
-            await db.execute(
-                "INSERT INTO conversations (channel, root_remote_id, last_activity, origin)"
-                " VALUES (?, ?, ?, ?) RETURNING id",
-                (message.channel, message.remote_id, to_ms(message.created_at), message.origin.value),
-            )
-        ).fetchone()
+        row = await _one(
+            db,
+            "INSERT INTO conversations (channel, root_remote_id, last_activity, origin)"
+            " VALUES (?, ?, ?, ?) RETURNING id",
+            (message.channel, message.remote_id, to_ms(message.created_at), message.origin.value),
+        )
         return int(row[0])
 
     async def _update_summary(
         self, db: aiosqlite.Connection, conversation_id: int, message: Message, author_id: int, created: int
     ) -> bool:
         """Keep the conversation's row in step with its newest message; True if it reopened."""
-        conv = await (
-            await db.execute(
-                "SELECT state, state_changed_at, last_activity, message_count, origin, author_id"
-                " FROM conversations WHERE id = ?",
-                (conversation_id,),
-            )
-        ).fetchone()
+        conv = await _one(
+            db,
+            "SELECT state, state_changed_at, last_activity, message_count, origin, author_id"
+            " FROM conversations WHERE id = ?",
+            (conversation_id,),
+        )
         newest = conv["message_count"] == 0 or created >= conv["last_activity"]
         origin = conv["origin"]
         if _ORIGIN_RANK[message.origin] > _ORIGIN_RANK[Origin(origin)]:
@@ -368,11 +379,7 @@ class SQLiteStore:
             if not message.is_ours:
                 updates["author_id"] = author_id
                 updates["snippet"] = message.text[:SNIPPET_CHARS]
-        reopen = (
-            not message.is_ours
-            and conv["state"] == State.DONE
-            and created > conv["state_changed_at"]
-        )
+        reopen = not message.is_ours and conv["state"] == State.DONE and created > conv["state_changed_at"]
         if reopen:
             updates["state"] = State.OPEN.value
             updates["state_changed_at"] = to_ms(self._clock())
@@ -395,9 +402,7 @@ class SQLiteStore:
 
     async def cursor(self, channel: str) -> dict[str, str]:
         """The channel's stored poll cursor ({} before the first poll)."""
-        row = await (
-            await self._read().execute("SELECT value FROM cursors WHERE channel = ?", (channel,))
-        ).fetchone()
+        row = await _one(self._read(), "SELECT value FROM cursors WHERE channel = ?", (channel,))
         return {} if row is None else dict(json.loads(row[0]))
 
     # ---- the inbox -------------------------------------------------------------------------
@@ -411,11 +416,9 @@ class SQLiteStore:
     _ASC = " ORDER BY c.needs_reply ASC, c.last_activity ASC, c.id ASC"
 
     async def count_conversations(self, view: View) -> int:
-        row = await (
-            await self._read().execute(
-                "SELECT count(*) FROM conversations WHERE state = ?", (view.state.value,)
-            )
-        ).fetchone()
+        row = await _one(
+            self._read(), "SELECT count(*) FROM conversations WHERE state = ?", (view.state.value,)
+        )
         return int(row[0])
 
     async def conversation_page(
@@ -453,21 +456,19 @@ class SQLiteStore:
         return rows[0] if rows else None
 
     async def _rows(self, sql: str, params: Sequence[Any]) -> list[ConversationRow]:
-        cursor = await self._read().execute(sql, params)
-        return [_conversation_row(row) for row in await cursor.fetchall()]
+        fetched = await _all(self._read(), sql, params)
+        return [_conversation_row(row) for row in fetched]
 
     async def conversation(self, conversation_id: int) -> Conversation | None:
         """The whole thread, oldest first, with the replies still on their way out."""
         row = await self.conversation_row(conversation_id)
         if row is None:
             return None
-        cursor = await self._read().execute(
-            "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
-            " FROM messages m JOIN authors a ON a.id = m.author_id"
-            " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id",
+        records = await _all(
+            self._read(),
+            _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id",
             (conversation_id,),
         )
-        records = await cursor.fetchall()
         ids_by_remote = {r["remote_id"]: r["id"] for r in records}
         messages = [
             StoredMessage(
@@ -485,13 +486,9 @@ class SQLiteStore:
         return Conversation(row=row, messages=messages, outbox=outbox)
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
-        cursor = await self._read().execute(
-            "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
-            " FROM messages m JOIN authors a ON a.id = m.author_id"
-            " WHERE m.channel = ? AND m.remote_id = ?",
-            (channel, remote_id),
+        record = await _one(
+            self._read(), _MESSAGE_SQL + " WHERE m.channel = ? AND m.remote_id = ?", (channel, remote_id)
         )
-        record = await cursor.fetchone()
         return None if record is None else _message(record)
 
     # ---- triage ----------------------------------------------------------------------------
@@ -504,9 +501,7 @@ class SQLiteStore:
         now = to_ms(self._clock())
         async with self._write() as db:
             for conversation_id in conversation_ids:
-                row = await (
-                    await db.execute("SELECT state FROM conversations WHERE id = ?", (conversation_id,))
-                ).fetchone()
+                row = await _one(db, "SELECT state FROM conversations WHERE id = ?", (conversation_id,))
                 if row is None or row[0] == state.value:
                     continue
                 old = State(row[0])
@@ -521,12 +516,13 @@ class SQLiteStore:
         return changes
 
     async def history(self, conversation_id: int) -> list[tuple[datetime, str, str, str | None, str | None]]:
-        cursor = await self._read().execute(
+        fetched = await _all(
+            self._read(),
             "SELECT at, actor, action, old_value, new_value FROM history"
             " WHERE conversation_id = ? ORDER BY at, id",
             (conversation_id,),
         )
-        return [(from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]  # type: ignore[misc]
+        return [(from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in fetched]  # type: ignore[misc]
 
     # ---- outbox ----------------------------------------------------------------------------
 
@@ -536,7 +532,8 @@ class SQLiteStore:
         """Write a reply before the network is touched; the engine's sender takes it from here."""
         now = to_ms(self._clock())
         async with self._write(durable=True) as db:
-            cursor = await db.execute(
+            record = await _one(
+                db,
                 "INSERT INTO outbox (conversation_id, channel, parent_remote_id, text, visibility,"
                 " idempotency_key, state, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?)"
                 " RETURNING *",
@@ -545,7 +542,6 @@ class SQLiteStore:
                     uuid.uuid4().hex, OutboxState.QUEUED.value, now, now,
                 ),
             )  # fmt: skip
-            record = await cursor.fetchone()
             await self._record(db, conversation_id, "manager", "reply queued", None, str(record["id"]))
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(record)
@@ -554,34 +550,36 @@ class SQLiteStore:
         """Take the oldest due reply for sending, under a lease; None when nothing is due."""
         now = to_ms(self._clock())
         async with self._write(durable=True) as db:
-            record = await (
-                await db.execute(
-                    "SELECT id FROM outbox WHERE state = ? AND next_attempt_at <= ?"
-                    " ORDER BY next_attempt_at, id LIMIT 1",
-                    (OutboxState.QUEUED.value, now),
-                )
-            ).fetchone()
+            record = await _one(
+                db,
+                "SELECT id FROM outbox WHERE state = ? AND next_attempt_at <= ?"
+                " ORDER BY next_attempt_at, id LIMIT 1",
+                (OutboxState.QUEUED.value, now),
+            )
             if record is None:
                 return None
-            claimed = await (
-                await db.execute(
-                    "UPDATE outbox SET state = ?, lease_owner = ?, lease_until = ?,"
-                    " attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?)"
-                    " WHERE id = ? AND state = ? RETURNING *",
-                    (
-                        OutboxState.SENDING.value, owner, now + int(lease_seconds * 1000), now,
-                        record["id"], OutboxState.QUEUED.value,
-                    ),
-                )  # fmt: skip
-            ).fetchone()
+            claimed = await _one(
+                db,
+                "UPDATE outbox SET state = ?, lease_owner = ?, lease_until = ?,"
+                " attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?)"
+                " WHERE id = ? AND state = ? RETURNING *",
+                (
+                    OutboxState.SENDING.value,
+                    owner,
+                    now + int(lease_seconds * 1000),
+                    now,
+                    record["id"],
+                    OutboxState.QUEUED.value,
+                ),
+            )
         return None if claimed is None else _outbox_item(claimed)
 
     async def next_reply_due(self) -> datetime | None:
-        row = await (
-            await self._read().execute(
-                "SELECT min(next_attempt_at) FROM outbox WHERE state = ?", (OutboxState.QUEUED.value,)
-            )
-        ).fetchone()
+        row = await _one(
+            self._read(),
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = ?",
+            (OutboxState.QUEUED.value,),
+        )
         return from_ms(row[0])
 
     async def reply_sent(self, item: OutboxItem, sent: Message) -> None:
@@ -636,8 +634,8 @@ class SQLiteStore:
         )
 
     async def _outbox_rows(self, sql: str, params: Sequence[Any]) -> list[OutboxItem]:
-        cursor = await self._read().execute(sql, params)
-        return [_outbox_item(r) for r in await cursor.fetchall()]
+        fetched = await _all(self._read(), sql, params)
+        return [_outbox_item(r) for r in fetched]
 
 
 # ---- row -> model converters ---------------------------------------------------------------

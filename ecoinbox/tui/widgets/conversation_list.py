@@ -417,13 +417,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._last_failure = (what, when)
         self.post_message(self.LoadFailed(self, error))
 
-    async def reload(self) -> None:
+    async def reload(self, *, select: int | None = None) -> None:
         """Re-count and re-fetch the visible pages (the store changed), then repaint.
 
-        The cursor stays on the same conversation if it is still in the view (and within
-        reach: the top page or the pages around the cursor), else on the same index.
+        The cursor goes to conversation `select` if given and within reach, else stays on the
+        same conversation if it is still in the view (and within reach: the top page or the
+        pages around the cursor), else on the same index.
         """
-        await self._load(keep_selection=True)
+        await self._load(keep_selection=True, select=select)
 
     async def set_view(self, view: View) -> None:
         """Show another list, with the cursor at the top."""
@@ -446,7 +447,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 )
                 return
 
-    async def _load(self, *, keep_selection: bool) -> None:
+    async def _load(self, *, keep_selection: bool, select: int | None = None) -> None:
         async with self._load_lock:
             total = await self._source.count_conversations(self._view)
             pages: dict[int, list[ConversationRow]] = {}
@@ -459,7 +460,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             cursor, screen_row = 0, 0
             if keep_selection:
                 screen_row = min(max(0, self._cursor - self.scroll_offset.y), height - 1)
-                found = self._find(pages, self.selected_id)
+                found = None if select is None else self._find(pages, select)
+                if found is None:
+                    found = self._find(pages, self.selected_id)
                 cursor = min(self._cursor, max(0, total - 1)) if found is None else found
             # The cursor keeps its line on the screen, so the list does not jump under the eyes.
             scroll_y = max(0, min(cursor - screen_row, total - height))

@@ -1,0 +1,355 @@
+"""The command line: `ecoinbox` (the inbox) and its subcommands.
+
+Heavy imports (Textual, the demo servers) happen inside the commands that need them, so
+`ecoinbox list` and `ecoinbox --version` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ecoinbox import __version__
+from ecoinbox.config import ConfigError, Settings, load_config
+from ecoinbox.model import Conversation, ConversationRow, View
+from ecoinbox.sanitize import sanitize
+from ecoinbox.secrets import Secret, SecretError
+
+
+class CliError(Exception):
+    """A failure to report in one or a few lines, then exit non-zero."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecoinbox",
+        description="A terminal inbox for community managers. Without a command, opens the inbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"ecoinbox {__version__}")
+    parser.add_argument("--config", type=Path, help="the config file (default: the platform's config dir)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the inbox on local demo servers (no account needed)")
+    demo.add_argument("--servers-only", action="store_true", help="start the servers, print their URLs and config; no TUI")
+    demo.add_argument("--seed", type=int, default=1, help="seed of the demo traffic (default 1)")
+    demo.add_argument("--data-dir", type=Path, help="keep the demo's config and store here (default: a temp dir)")
+    demo.add_argument("--quiet-traffic", action="store_true", help="no new mentions after the seeded day")
+
+    commands.add_parser("check", help="validate the config, reach each channel, name the keyring backend")
+
+    auth = commands.add_parser("auth", help="store a channel's token in the OS keyring")
+    auth.add_argument("channel", help="the channel's name in the config")
+    auth.add_argument("--paste", action="store_true", help="paste an existing token instead of the OAuth flow")
+
+    poll = commands.add_parser("poll", help="poll every channel without the TUI")
+    poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+
+    listing = commands.add_parser("list", help="list conversations")
+    listing.add_argument("--state", choices=[v.value for v in View], default="inbox", help="which view (default inbox)")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    show = commands.add_parser("show", help="show one conversation")
+    show.add_argument("id", type=int, help="the conversation id (from `ecoinbox list`)")
+    show.add_argument("--json", action="store_true", help="as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ecoinbox.logs import setup_logging
+
+    setup_logging()
+    try:
+        if args.command == "demo":
+            from ecoinbox.demo.runner import run_demo
+
+            return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
+                            traffic=not args.quiet_traffic)  # fmt: skip
+        settings = load_config(args.config)
+        handler = {
+            None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,
+            "list": run_list, "show": run_show,
+        }[args.command]  # fmt: skip
+        return handler(settings, args)
+    except (ConfigError, SecretError, CliError) as exc:
+        print(f"ecoinbox: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# ---- the inbox -------------------------------------------------------------------------------
+
+
+def resolve_tokens(settings: Settings) -> dict[str, Secret]:
+    """Every channel's token, before any screen appears (a locked keyring must not hang the TUI)."""
+    from ecoinbox.secrets import resolve_token_sync
+
+    tokens, problems = {}, []
+    for channel in settings.channels:
+        try:
+            tokens[channel.name] = resolve_token_sync(channel)
+        except SecretError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CliError("\n\n".join(problems))
+    return tokens
+
+
+def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int:
+    tokens = resolve_tokens(settings)
+    return asyncio.run(_inbox(settings, tokens))
+
+
+async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
+    from ecoinbox.channels import build_channel
+    from ecoinbox.engine import Engine
+    from ecoinbox.tui.app import EcoInboxApp
+
+    store = await _open_store(settings)
+    try:
+        channels = {c.name: build_channel(c, tokens[c.name]) for c in settings.channels}
+        engine = Engine(
+            store, channels,
+            poll_intervals={c.name: c.poll_interval for c in settings.channels},
+            retry_max=settings.engine.outbox_retry_max,
+        )  # fmt: skip
+        await engine.start()
+        try:
+            await EcoInboxApp(settings, store, engine).run_async()
+        finally:
+            await engine.stop()
+    finally:
+        await store.close()
+    return 0
+
+
+async def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from ecoinbox.store import StoreError, open_store
+
+    try:
+        return await open_store(settings.data_path)
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+
+
+# ---- check, auth, poll -------------------------------------------------------------------------
+
+
+def run_check(settings: Settings, args: argparse.Namespace) -> int:
+    from ecoinbox.secrets import keyring_backend_name
+
+    where = settings.source or "(built in)"
+    print(f"config: {where}: ok, {len(settings.channels)} channel(s)")
+    print(f"store: {settings.data_path}")
+    try:
+        print(f"keyring: {keyring_backend_name()}")
+    except SecretError as exc:
+        print(f"keyring: unavailable ({str(exc).splitlines()[0]})")
+    failures = asyncio.run(_check_channels(settings))
+    return 1 if failures else 0
+
+
+async def _check_channels(settings: Settings) -> int:
+    from ecoinbox.channels import build_channel
+    from ecoinbox.channels.base import ChannelError
+    from ecoinbox.secrets import resolve_token
+
+    failures = 0
+    for config in settings.channels:
+        try:
+            token = await resolve_token(config)
+        except SecretError as exc:
+            failures += 1
+            print(f"{config.name}: no token\n  " + str(exc).replace("\n", "\n  "))
+            continue
+        channel = build_channel(config, token)
+        try:
+            print(f"{config.name}: ok, {sanitize(await channel.check(), single_line=True)}")
+        except ChannelError as exc:
+            failures += 1
+            print(f"{config.name}: FAILED: {exc}")
+        finally:
+            await channel.aclose()
+    return failures
+
+
+def run_auth(settings: Settings, args: argparse.Namespace) -> int:
+    from ecoinbox.secrets import prompt_token, store_token
+
+    try:
+        channel = settings.channel(args.channel)
+    except KeyError:
+        names = ", ".join(c.name for c in settings.channels) or "none"
+        raise CliError(f"no channel named {args.channel!r} in {settings.source} (channels: {names})") from None
+    if args.paste or channel.kind != "mastodon":
+        token = prompt_token(f"Token for {channel.name} (not echoed): ")
+    else:
+        token = asyncio.run(_mastodon_oauth(channel.base_url))
+    if not token.reveal().strip():
+        raise CliError("no token given; nothing stored")
+    backend = store_token(channel.name, token.reveal())
+    print(f"Stored the token for {channel.name} in the keyring ({backend}).")
+    print(f"Try it: ecoinbox check")
+    return 0
+
+
+async def _mastodon_oauth(base_url: str) -> Secret:
+    from ecoinbox.channels.base import ChannelError
+    from ecoinbox.channels.http import HttpClient
+    from ecoinbox.channels.mastodon import authorize_url, exchange_code, register_app
+    from ecoinbox.secrets import prompt_token
+
+    client = HttpClient("auth", base_url)
+    try:
+        client_id, client_secret = await register_app(base_url, client)
+        print("1. Open this address in a browser where you are logged in as the brand account:")
+        print(f"   {authorize_url(base_url, client_id)}")
+        print("2. Approve ecoinbox, then paste the code the page shows.")
+        code = prompt_token("Code (not echoed): ").reveal().strip()
+        if not code:
+            raise CliError("no code given; nothing stored")
+        return Secret(await exchange_code(base_url, client_id, client_secret, code, client))
+    except ChannelError as exc:
+        raise CliError(f"the OAuth flow failed: {exc}") from exc
+    finally:
+        await client.aclose()
+
+
+def run_poll(settings: Settings, args: argparse.Namespace) -> int:
+    tokens = resolve_tokens(settings)
+    return asyncio.run(_poll_once(settings, tokens))
+
+
+async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
+    from ecoinbox.channels import build_channel
+    from ecoinbox.channels.base import ChannelError
+    from ecoinbox.engine import Engine
+
+    store = await _open_store(settings)
+    engine = Engine(store, {c.name: build_channel(c, tokens[c.name]) for c in settings.channels})
+    failures = 0
+    try:
+        for name, outcome in (await engine.poll_all_once()).items():
+            if isinstance(outcome, ChannelError):
+                failures += 1
+                print(f"{name}: FAILED: {outcome}")
+            else:
+                print(f"{name}: {outcome.new} new, {outcome.updated} updated, "
+                      f"{len(outcome.conversation_ids)} conversation(s) touched")  # fmt: skip
+        sent = await engine.sender.send_due()
+        if sent:
+            print(f"outbox: {sent} repl{'y' if sent == 1 else 'ies'} attempted")
+    finally:
+        await engine.stop()
+        await store.close()
+    return 1 if failures else 0
+
+
+# ---- list and show ------------------------------------------------------------------------------
+
+
+def run_list(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_list(settings, View(args.state), args.limit, args.json))
+
+
+async def _list(settings: Settings, view: View, limit: int, as_json: bool) -> int:
+    store = await _open_store(settings)
+    try:
+        rows: list[ConversationRow] = []
+        after = None
+        while len(rows) < limit:
+            page = await store.conversation_page(view, after=after, limit=min(100, limit - len(rows)))
+            if not page:
+                break
+            rows.extend(page)
+            after = page[-1].sort_key
+    finally:
+        await store.close()
+    now = datetime.now(UTC)
+    for row in rows:
+        if as_json:
+            # ensure_ascii keeps every control or BiDi character escaped: safe on any terminal.
+            print(json.dumps(_row_json(row)))
+        else:
+            print(_row_line(row, now))
+    return 0
+
+
+def _row_json(row: ConversationRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "channel": row.channel, "state": row.state.value,
+        "needs_reply": row.needs_reply, "last_activity": row.last_activity.isoformat(),
+        "author": row.author_label, "handle": row.author_handle, "snippet": row.snippet,
+        "messages": row.message_count, "origin": row.origin.value,
+    }  # fmt: skip
+
+
+def _row_line(row: ConversationRow, now: datetime) -> str:
+    from ecoinbox.humanize import age
+
+    marker = "*" if row.needs_reply else " "
+    author = sanitize(row.author_label, single_line=True, max_chars=20)
+    snippet = sanitize(row.snippet, single_line=True, max_chars=60)
+    return f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"
+
+
+def run_show(settings: Settings, args: argparse.Namespace) -> int:
+    conversation = asyncio.run(_show(settings, args.id))
+    if conversation is None:
+        raise CliError(f"no conversation {args.id}; `ecoinbox list` shows the ids")
+    if args.json:
+        print(json.dumps(_conversation_json(conversation), indent=2))
+        return 0
+    now = datetime.now(UTC)
+    print(_row_line(conversation.row, now))
+    for stored in conversation.messages:
+        m = stored.message
+        who = sanitize(m.author.label, single_line=True, max_chars=40)
+        handle = sanitize(m.author.handle, single_line=True, max_chars=60)
+        print(f"\n{who} @{handle}  {m.created_at:%Y-%m-%d %H:%M} UTC{'  (you)' if m.is_ours else ''}")
+        print("  " + sanitize(m.text).replace("\n", "\n  "))
+    for item in conversation.outbox:
+        print(f"\nreply {item.state.value}: " + sanitize(item.text, single_line=True))
+        if item.error:
+            print("  " + sanitize(item.error, single_line=True))
+    return 0
+
+
+async def _show(settings: Settings, conversation_id: int) -> Conversation | None:
+    store = await _open_store(settings)
+    try:
+        return await store.conversation(conversation_id)
+    finally:
+        await store.close()
+
+
+def _conversation_json(conversation: Conversation) -> dict[str, Any]:
+    return {
+        **_row_json(conversation.row),
+        "thread": [
+            {
+                "id": s.message.remote_id, "in_reply_to": s.message.in_reply_to,
+                "author": s.message.author.label, "handle": s.message.author.handle,
+                "created_at": s.message.created_at.isoformat(), "text": s.message.text,
+                "url": s.message.url, "ours": s.message.is_ours, "deleted": s.message.deleted,
+                "links": list(s.message.links),
+            }
+            for s in conversation.messages
+        ],
+        "outbox": [
+            {"state": i.state.value, "text": i.text, "error": i.error, "attempts": i.attempts}
+            for i in conversation.outbox
+        ],
+    }  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

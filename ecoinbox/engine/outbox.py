@@ -1,0 +1,110 @@
+"""The outbox sender: takes replies the manager wrote and gets each one out exactly once.
+
+queued -> sending (a lease) -> sent | failed | unknown, and back to queued for a retry.
+A reply is written to the store before the network is touched. A send whose outcome is
+uncertain is resent only with the same idempotency key and only while the platform still
+honours that key; past that it becomes "unknown" and a person decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from ecoinbox.channels.base import (
+    Channel,
+    ChannelError,
+    PermanentError,
+    RateLimited,
+    UncertainSend,
+)
+from ecoinbox.model import OutboxItem
+from ecoinbox.store import Store
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0
+# Stop resending under the same key this long before the platform forgets it.
+IDEMPOTENCY_MARGIN = timedelta(minutes=5)
+
+
+class OutboxSender:
+    """Sends due replies through their channels and records each outcome in the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        owner: str,
+        retry_max: float = 600.0,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.owner = owner
+        self.retry_max = retry_max
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def recover(self) -> None:
+        """Replies a dead sender left 'sending' may have gone out: treat them as uncertain."""
+        for item in await self.store.expired_reply_leases():
+            await self._uncertain(item, "ecoinbox stopped while this reply was being sent", retry_now=True)
+
+    async def send_due(self) -> int:
+        """Send every reply that is due now; returns how many were attempted."""
+        attempted = 0
+        while (item := await self.store.claim_next_reply(self.owner, LEASE_SECONDS)) is not None:
+            attempted += 1
+            await self.send(item)
+        return attempted
+
+    async def send(self, item: OutboxItem) -> None:
+        channel = self.channels.get(item.channel)
+        if channel is None:
+            await self.store.reply_failed(item, f"channel {item.channel!r} is no longer configured")
+            return
+        parent = await self.store.message(item.channel, item.parent_remote_id)
+        if parent is None:
+            await self.store.reply_failed(item, "the message this replies to is no longer in the store")
+            return
+        try:
+            sent = await channel.reply(parent, item.text, item.idempotency_key, visibility=item.visibility)
+        except UncertainSend as exc:
+            await self._uncertain(item, str(exc))
+        except RateLimited as exc:
+            await self.store.reply_retry(item, str(exc), exc.retry_at)
+        except PermanentError as exc:
+            await self.store.reply_failed(item, str(exc))
+        except ChannelError as exc:
+            await self.store.reply_retry(item, str(exc), self._backoff(item))
+        except Exception as exc:  # a bug must not leave the reply stuck in "sending"
+            log.exception("unexpected error while sending reply %s", item.id)
+            await self._uncertain(item, f"internal error: {type(exc).__name__}")
+        else:
+            await self.store.reply_sent(item, sent)
+
+    async def _uncertain(self, item: OutboxItem, why: str, *, retry_now: bool = False) -> None:
+        channel = self.channels.get(item.channel)
+        window = None
+        if channel is not None:
+            try:
+                window = (await channel.capabilities()).idempotency_window
+            except ChannelError:
+                window = None
+        first = item.first_attempt_at or item.created_at
+        if window is not None and self._clock() - first < window - IDEMPOTENCY_MARGIN:
+            # The platform still deduplicates this key: resending cannot publish it twice.
+            await self.store.reply_retry(item, why, self._clock() if retry_now else self._backoff(item))
+            return
+        await self.store.reply_unknown(
+            item,
+            f"{why}; it may have been published. Check the thread on the platform before resending.",
+        )
+
+    def _backoff(self, item: OutboxItem) -> datetime:
+        """Exponential backoff with full jitter, capped by the configured maximum."""
+        ceiling = min(self.retry_max, 2.0 ** min(item.attempts, 16))
+        return self._clock() + timedelta(seconds=random.uniform(ceiling / 2, ceiling))

@@ -1,0 +1,33 @@
+"""Logging to a private file, with tokens masked: the terminal belongs to the TUI."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+
+from ecoinbox.channels.http import RedactingFilter, install_log_redaction
+
+
+def default_log_path() -> Path:
+    return platformdirs.user_log_path("ecoinbox", appauthor=False) / "ecoinbox.log"
+
+
+def setup_logging(path: Path | None = None) -> Path | None:
+    """Send ecoinbox's warnings (or ECOINBOX_LOG_LEVEL) to a 0600 file; None if it cannot."""
+    install_log_redaction()
+    path = path or Path(os.environ.get("ECOINBOX_LOG_FILE") or default_log_path())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None  # a read-only home must not stop the inbox; logs are a convenience
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("ecoinbox")
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("ECOINBOX_LOG_LEVEL", "WARNING").upper())
+    return path

@@ -1,0 +1,146 @@
+"""The Textual application: wires the store and the engine to the screens.
+
+It owns no I/O of its own: the CLI opens the store, starts the engine in the same event loop,
+and hands both in. Store changes (ours or another process's) reach the screens as messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from ecoinbox.config import Settings
+from ecoinbox.engine import ChannelStatus, Engine
+from ecoinbox.model import Message as PlatformMessage
+from ecoinbox.store import Change, Store
+from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
+from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
+from ecoinbox.tui.screens.help import HelpScreen
+from ecoinbox.tui.screens.inbox import InboxScreen
+from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.thread_view import ThreadView
+
+# Many commits in a burst (a poll batch, a bulk action) become one redraw.
+COALESCE_S = 0.05
+EXTERNAL_CHANGES_POLL_S = 1.0
+
+
+class EcoInboxApp(App[None]):
+    """ecoinbox's terminal UI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ecoinbox"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engine: Engine | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.now = now or (lambda: datetime.now(UTC))
+        self._pending: set[int] | None = set()
+        self._pending_kinds: set[str] = set()
+        self._flush_scheduled = False
+        self._data_version: int | None = None
+        self.inbox = InboxScreen()
+
+    def on_mount(self) -> None:
+        self.animation_level = "full" if self.settings.ui.animation else "none"
+        if self.settings.ui.theme in self.available_themes:
+            self.theme = self.settings.ui.theme
+        if self.settings.ui.keys:
+            self.set_keymap(dict(self.settings.ui.keys))
+        self.store.add_listener(self._on_store_change)
+        if self.engine is not None:
+            self.engine.add_status_listener(self._on_channel_status)
+        self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
+        self.push_screen(self.inbox)
+
+    async def on_unmount(self) -> None:
+        self.store.remove_listener(self._on_store_change)
+
+    # ---- store and engine events -----------------------------------------------------------
+
+    class _ChangesPending(Message):
+        """Store changes are waiting to be announced (posted from the engine's tasks)."""
+
+    def _on_store_change(self, change: Change) -> None:
+        # Runs in whatever task committed (often the engine's, outside the app's context):
+        # only record, then let the app's own message loop schedule the redraw.
+        if self._pending is not None:
+            self._pending |= change.conversation_ids
+        self._pending_kinds.add(change.kind)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.post_message(self._ChangesPending())
+
+    def on_eco_inbox_app__changes_pending(self) -> None:
+        self.set_timer(COALESCE_S, self._flush_changes)
+
+    def _flush_changes(self) -> None:
+        ids = frozenset(self._pending) if self._pending is not None else None
+        kind = ",".join(sorted(self._pending_kinds))
+        self._pending, self._pending_kinds, self._flush_scheduled = set(), set(), False
+        self.inbox.post_message(StoreChanged(kind, ids))
+
+    async def _check_other_processes(self) -> None:
+        version = await self.store.data_version()
+        if self._data_version is not None and version != self._data_version:
+            self._pending = None  # we cannot know what another process touched
+            self._on_store_change(Change("external"))
+        self._data_version = version
+
+    def _on_channel_status(self, status: ChannelStatus) -> None:
+        self.inbox.post_message(ChannelStatusChanged(status))
+
+    # ---- what screens ask of the app --------------------------------------------------------
+
+    def reply_draft(self, parent: PlatformMessage) -> ReplyDraft | None:
+        """How a reply to `parent` starts and is measured on its channel."""
+        if self.engine is None or parent.channel not in self.engine.channels:
+            return None
+        channel = self.engine.channels[parent.channel]
+        caps = self.engine.capabilities.get(parent.channel)
+        own = next(iter(self.settings.brand.handles), None)
+        return ReplyDraft(
+            parent=parent,
+            channel_label=parent.channel,
+            prefix=channel.reply_prefix(parent, own),
+            max_length=caps.max_length if caps else 500,
+            count=getattr(channel, "length", len),
+        )
+
+    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+        return [
+            ("Inbox", list(InboxScreen.BINDINGS)),
+            ("Conversation list", list(ConversationList.BINDINGS)),
+            ("Thread", list(ThreadView.BINDINGS)),
+            ("Compose", list(ComposeScreen.BINDINGS)),
+            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
+        ]
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.help_sections(), self.settings.ui.keys))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
+        if self.engine is not None:
+            yield SystemCommand("Poll now", "Ask every channel for news now", self.engine.poll_now)

@@ -1,0 +1,33 @@
+"""A yes/no question, answered with the keyboard."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask one question; `y` answers yes, `n` or `esc` answers no."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(Content.styled(self.question, "bold"), markup=False)
+            yield Static(Content.styled(f"y: {self.yes}   n/esc: {self.no}", "dim"), markup=False)
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

@@ -1,0 +1,51 @@
+"""`?`: every key binding, as currently mapped, with the id to remap it in config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def describe_keys(keys: str) -> str:
+    names = {"escape": "esc", "pagedown": "pgdn", "pageup": "pgup", "exclamation_mark": "!",
+             "question_mark": "?", "shift+tab": "shift+tab"}  # fmt: skip
+    return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key reference. Any key closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapping[str, str]) -> None:
+        super().__init__()
+        self.sections = list(sections)
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        lines: list[Content] = [Content.styled("Keys (remap any of them in config: [ui.keys] id = \"keys\")", "bold")]
+        for title, bindings in self.sections:
+            lines.append(Content(""))
+            lines.append(Content.styled(title, "bold $accent"))
+            for binding in bindings:
+                keys = self.keymap.get(binding.id or "", binding.key)
+                lines.append(
+                    Content.assemble(
+                        (f"  {describe_keys(keys):<22}", "bold"),
+                        (f"{binding.description or binding.action:<28}", ""),
+                        (binding.id or "", "dim"),
+                    )
+                )
+        lines.append(Content(""))
+        lines.append(Content.styled("esc, q or ? closes this help.", "dim"))
+        with VerticalScroll(id="help-box"):
+            yield Static(Content("\n").join(lines), markup=False)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)

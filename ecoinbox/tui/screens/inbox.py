@@ -1,0 +1,230 @@
+"""The inbox: the conversation list, the selected thread, and the triage keys.
+
+Every key press here becomes an intent written to the store (a state change, a queued reply);
+the engine does the network work. Nothing on this screen talks HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ecoinbox.model import Conversation, Message, State, View
+from ecoinbox.store import StateChange
+from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
+from ecoinbox.tui.screens.compose import ComposeScreen
+from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.thread_view import ThreadView
+
+VIEWS = (View.INBOX, View.DONE, View.SPAM)
+VIEW_TITLES = {View.INBOX: "Inbox", View.DONE: "Done", View.SPAM: "Spam"}
+UNDO_DEPTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class UndoStep:
+    """A state change this session made, as the store reported it."""
+
+    label: str
+    changes: tuple[StateChange, ...]
+
+
+class InboxScreen(Screen[None]):
+    """The main screen: list, thread, status line, footer."""
+
+    BINDINGS = [
+        Binding("r", "reply", "Reply", id="inbox.reply"),
+        Binding("e", "set_state('done')", "Done", id="inbox.done"),
+        Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam"),
+        Binding("o", "set_state('open')", "Reopen", id="inbox.reopen", show=False),
+        Binding("u", "undo", "Undo", id="inbox.undo"),
+        Binding("tab", "next_view(1)", "Views", id="inbox.next_view"),
+        Binding("shift+tab", "next_view(-1)", "Previous view", id="inbox.previous_view", show=False),
+        Binding("escape", "back", "Back to list", id="inbox.back", show=False),
+        Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = View.INBOX
+        self.undo_steps: list[UndoStep] = []
+        self.counts: dict[View, int] = {}
+        self.position = (0, 0)
+
+    # ---- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield Static("", id="tabs", markup=False)
+        with Container(id="panes"):
+            yield ConversationList(app.store, View.INBOX, now=app.now, id="conversations")  # type: ignore[attr-defined]
+            yield ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
+        yield Static("", id="status", markup=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def conversations(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    @property
+    def thread(self) -> ThreadView:
+        return self.query_one(ThreadView)
+
+    async def on_mount(self) -> None:
+        self._apply_layout(self.size.width)
+        await self.conversations.reload()
+        await self._refresh_counts()
+        self.conversations.focus()
+        self._render_status()
+
+    def on_resize(self) -> None:
+        self._apply_layout(self.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        layout = self.app.settings.ui.layout  # type: ignore[attr-defined]
+        side = layout == "side" or (layout == "auto" and width >= 120)
+        panes = self.query_one("#panes")
+        panes.set_class(side, "-side")
+        panes.set_class(not side, "-below")
+
+    # ---- keeping up with the store ----------------------------------------------------------
+
+    async def on_store_changed(self, event: StoreChanged) -> None:
+        await self.conversations.reload()
+        await self._refresh_counts()
+        shown = self.thread.conversation
+        if shown is not None and (event.conversation_ids is None or shown.row.id in event.conversation_ids):
+            self._load_thread(shown.row.id, keep_scroll=True)
+
+    def on_channel_status_changed(self, event: ChannelStatusChanged) -> None:
+        self._render_status()
+
+    async def _refresh_counts(self) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        self.counts = {view: await store.count_conversations(view) for view in VIEWS}
+        self._render_tabs()
+
+    def _render_tabs(self) -> None:
+        parts: list[Content | tuple[str, str] | str] = [(f" {self.app.settings.brand.name} ", "bold reverse"), " "]  # type: ignore[attr-defined]
+        for view in VIEWS:
+            label = f" {VIEW_TITLES[view]} {self.counts.get(view, 0)} "
+            parts.append((label, "bold reverse" if view is self.view else "dim"))
+            parts.append(" ")
+        self.query_one("#tabs", Static).update(Content.assemble(*parts))
+
+    def _render_status(self) -> None:
+        index, total = self.position
+        parts: list[Content | tuple[str, str] | str] = [(f" {VIEW_TITLES[self.view]} {index}/{total} ", "bold")]
+        engine = self.app.engine  # type: ignore[attr-defined]
+        if engine is not None:
+            for status in engine.statuses.values():
+                style = {"ok": "$success", "error": "$error", "waiting": "$warning"}.get(status.state, "dim")
+                parts.append(" · ")
+                parts.append((f"{status.name}: ", "dim"))
+                parts.append((status.state if status.state != "ok" else status.detail, style))
+                if status.state in ("error", "waiting") and status.detail:
+                    parts.append((f" ({status.detail})"[:80], "dim"))
+        self.query_one("#status", Static).update(Content.assemble(*parts))
+
+    # ---- list and thread ---------------------------------------------------------------------
+
+    def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
+        self.position = (event.index + 1 if event.total else 0, event.total)
+        self._render_status()
+        if event.conversation_id is None:
+            self.thread.show(None)
+        else:
+            self._load_thread(event.conversation_id)
+
+    def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
+        self.query_one("#panes").add_class("-reading")
+        self.thread.focus()
+
+    def action_back(self) -> None:
+        self.query_one("#panes").remove_class("-reading")
+        self.conversations.focus()
+
+    @work(exclusive=True, group="thread", exit_on_error=False)
+    async def _load_thread(self, conversation_id: int, *, keep_scroll: bool = False) -> None:
+        conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
+        if self.conversations.selected_id == conversation_id:
+            self.thread.show(conversation, keep_scroll=keep_scroll)
+
+    # ---- triage ------------------------------------------------------------------------------
+
+    async def action_set_state(self, state: str) -> None:
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None:
+            return
+        target = State(state)
+        changes = await self.app.store.set_state([conversation_id], target)  # type: ignore[attr-defined]
+        if changes:
+            self._remember(UndoStep(f"marked {target.value}", tuple(changes)))
+            self.notify(f"Marked {target.value}. u undoes.", markup=False, timeout=3)
+
+    def _remember(self, step: UndoStep) -> None:
+        self.undo_steps.append(step)
+        del self.undo_steps[:-UNDO_DEPTH]
+
+    async def action_undo(self) -> None:
+        if not self.undo_steps:
+            self.notify("Nothing to undo.", markup=False, timeout=2)
+            return
+        step = self.undo_steps.pop()
+        store = self.app.store  # type: ignore[attr-defined]
+        for change in step.changes:
+            await store.set_state([change.conversation_id], change.old, actor="manager (undo)")
+        await self.conversations.reload(select=step.changes[0].conversation_id)
+        self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
+
+    async def action_next_view(self, step: int) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + step) % len(VIEWS)]
+        await self.conversations.set_view(self.view)
+        self._render_tabs()
+        self._render_status()
+
+    def action_poll_now(self) -> None:
+        engine = self.app.engine  # type: ignore[attr-defined]
+        if engine is None:
+            self.notify("No engine runs in this window: another ecoinbox polls.", markup=False)
+            return
+        engine.poll_now()
+        self.notify("Polling every channel now.", markup=False, timeout=2)
+
+    # ---- replying ----------------------------------------------------------------------------
+
+    async def action_reply(self) -> None:
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None:
+            return
+        conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
+        if conversation is None or not conversation.messages:
+            return
+        parent = _reply_target(conversation)
+        draft = self.app.reply_draft(parent)  # type: ignore[attr-defined]
+        if draft is None:
+            self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
+            return
+
+        async def queue(text: str | None) -> None:
+            if text is None:
+                return
+            await self.app.store.queue_reply(conversation_id, parent, text, visibility=parent.visibility)  # type: ignore[attr-defined]
+            self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
+
+        self.app.push_screen(ComposeScreen(draft), queue)
+
+
+def _reply_target(conversation: Conversation) -> Message:
+    """Answer the newest message from outside (what the person is waiting on)."""
+    for stored in reversed(conversation.messages):
+        if not stored.message.is_ours and not stored.message.deleted:
+            return stored.message
+    return conversation.messages[-1].message

@@ -1,0 +1,114 @@
+"""The command line as a script would use it: exit codes, messages, JSON, the demo servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ecoinbox import __version__
+from ecoinbox.cli import main
+from ecoinbox.model import Author, Message
+from ecoinbox.store import open_store
+
+HOSTILE = "\x1b]0;PWNED\x07hi \x1b[2J there\u202e"
+
+
+def write_config(tmp_path: Path, body: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n{body}', encoding="utf-8")
+    return path
+
+
+def ecoinbox(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ecoinbox.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})  # fmt: skip
+
+
+def test_version():
+    result = ecoinbox("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"ecoinbox {__version__}"
+
+
+def test_a_broken_config_exits_before_any_screen_naming_file_line_and_key(tmp_path):
+    path = write_config(tmp_path, '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\npoll_intervall = 30\n')
+    result = ecoinbox("--config", str(path))
+    assert result.returncode == 2
+    assert f"{path}:9: channels[0].poll_intervall: unknown setting (did you mean 'poll_interval'?)" in result.stderr
+    assert "\x1b" not in result.stdout + result.stderr  # no screen was drawn
+
+
+def test_a_missing_token_is_explained_before_any_screen(tmp_path):
+    path = write_config(tmp_path, '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\nkeyring = false\ntoken_env = "NOPE_TOKEN"\n')
+    result = ecoinbox("--config", str(path), env={"NOPE_TOKEN": ""})
+    assert result.returncode == 1
+    assert "ecoinbox auth m" in result.stderr and "\x1b[" not in result.stdout
+
+
+async def fill_store(path: Path) -> None:
+    store = await open_store(path)
+    author = Author("mastodon", "1", "zoe@remote.example", "Zo\u202ee")
+    await store.ingest([Message("mastodon", "10", author, HOSTILE, datetime(2026, 11, 21, tzinfo=UTC))])
+    await store.close()
+
+
+def test_list_and_show_never_print_raw_escapes(tmp_path, capsys):
+    path = write_config(tmp_path)
+    asyncio.run(fill_store(tmp_path / "inbox.db"))
+    assert main(["--config", str(path), "list"]) == 0
+    assert main(["--config", str(path), "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "hi" in out and "there" in out
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+
+
+def test_list_json_is_parseable_and_escaped(tmp_path, capsys):
+    path = write_config(tmp_path)
+    asyncio.run(fill_store(tmp_path / "inbox.db"))
+    assert main(["--config", str(path), "list", "--json"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert "\x1b" not in line
+    row = json.loads(line)
+    assert row["snippet"] == HOSTILE and row["needs_reply"] is True and row["state"] == "open"
+    assert main(["--config", str(path), "show", "1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["thread"][0]["text"] == HOSTILE
+
+
+def test_show_unknown_id_says_how_to_find_one(tmp_path, capsys):
+    path = write_config(tmp_path)
+    assert main(["--config", str(path), "show", "42"]) == 1
+    assert "ecoinbox list" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_servers_then_poll_once_then_list(tmp_path):
+    """What a script does: start the demo servers, point the CLI at them, read the result."""
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "ecoinbox.cli", "demo", "--servers-only", "--data-dir", str(tmp_path / "demo"), "--quiet-traffic"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lines = [demo.stdout.readline() for _ in range(2)]
+        config = lines[1].split(":", 1)[1].strip()
+        assert lines[0].startswith("mastodon: http://127.0.0.1:")
+        polled = ecoinbox("--config", config, "poll", "--once")
+        assert polled.returncode == 0, polled.stdout + polled.stderr
+        assert "mastodon:" in polled.stdout and " new" in polled.stdout
+        listed = ecoinbox("--config", config, "list", "--json", "--limit", "500")
+        rows = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert len(rows) >= 60
+        assert {"mastodon"} == {r["channel"] for r in rows}
+        again = ecoinbox("--config", config, "poll", "--once")
+        assert "mastodon: 0 new" in again.stdout
+        assert "demo-token" not in polled.stdout + polled.stderr + listed.stdout
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=20)
