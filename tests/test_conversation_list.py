@@ -340,6 +340,35 @@ async def test_reload_keeps_the_same_conversation_after_a_reorder() -> None:
         assert widget.selected_row is not None and widget.selected_row.id == 11
 
 
+async def test_at_the_top_new_conversations_stay_in_sight() -> None:
+    source = FakeSource()
+    app = ListApp(source)
+    async with app.run_test(size=(100, 24)) as pilot:
+        widget = _list(app)
+        await pilot.press("j", "j")
+        source.bump(500, 600, 700)  # new activity arrives above the cursor
+        await widget.reload()
+        await pilot.pause()
+        assert widget.scroll_offset.y == 0  # the list did not scroll the newcomers away
+        assert (widget.selected_id, widget.cursor_index) == (3, 5)
+        assert source.base_row(700).author_label in widget.render_line(0).text
+
+
+async def test_further_down_the_cursor_keeps_its_line() -> None:
+    source = FakeSource()
+    app = ListApp(source)
+    async with app.run_test(size=(100, 24)) as pilot:
+        widget = _list(app)
+        await pilot.press("pagedown", "j")
+        top, line = widget.scroll_offset.y, widget.cursor_index - widget.scroll_offset.y
+        assert top > 0
+        source.bump(500, 600, 700)
+        await widget.reload()
+        await pilot.pause()
+        assert widget.scroll_offset.y == top + 3
+        assert widget.cursor_index - widget.scroll_offset.y == line
+
+
 async def test_reload_follows_a_conversation_that_moved_to_the_top() -> None:
     source = FakeSource()
     app = ListApp(source)

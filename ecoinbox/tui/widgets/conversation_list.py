@@ -464,8 +464,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 if found is None:
                     found = self._find(pages, self.selected_id)
                 cursor = min(self._cursor, max(0, total - 1)) if found is None else found
-            # The cursor keeps its line on the screen, so the list does not jump under the eyes.
-            scroll_y = max(0, min(cursor - screen_row, total - height))
+            if keep_selection and self.scroll_offset.y == 0:
+                # At the top, new conversations arriving above stay in sight: the list stays
+                # put and the cursor moves down with its conversation (scrolling only if it
+                # would leave the screen).
+                scroll_y = max(0, min(cursor - height + 1, total - height))
+            else:
+                # Further down, the cursor keeps its line, so the list does not jump under the eyes.
+                scroll_y = max(0, min(cursor - screen_row, total - height))
             wanted = self._pages_for_rows(scroll_y, scroll_y + height) | {self._page_of(cursor)}
             await self._fill(pages, wanted, total)
             self._commit(total, pages, cursor, scroll_y)
