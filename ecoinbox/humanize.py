@@ -6,11 +6,22 @@ from datetime import datetime
 
 
 def age(moment: datetime, now: datetime, *, future: bool = False) -> str:
-    """'now', '5m', '3h', '2d', '12w': how long ago (or, with future=True, how long until)."""
+    """A short age in at most 4 cells: 'now', '5m', '3h', '2d', '12w', '3y'.
+
+    With future=True, how long until `moment` instead ('now' when it is due).
+    """
     seconds = (moment - now).total_seconds() if future else (now - moment).total_seconds()
-    if seconds < 60:
-        return "now" if not future else f"{max(0, int(seconds))}s"
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return "now"
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "now"
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 7 * 52:
+        return f"{days // 7}w"
+    return f"{min(days // 365, 999)}y"

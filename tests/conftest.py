@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
 import keyring
-import keyring.backend
 import pytest
+from fakes import MemoryKeyring
 
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in a dict, for tests."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
+from ecoinbox.config import is_loopback_host
 
 
 def _is_loopback(address: object) -> bool:
     if not isinstance(address, tuple):
         return True  # AF_UNIX paths and the like never leave the machine
-    host = str(address[0])
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(str(address[0]))
 
 
 _real_connect = socket.socket.connect

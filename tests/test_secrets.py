@@ -14,6 +14,7 @@ import keyring
 import keyring.backends.fail
 import keyring.errors
 import pytest
+from fakes import MemoryKeyring
 from keyring.backend import KeyringBackend
 
 from ecoinbox import secrets
@@ -32,24 +33,6 @@ from ecoinbox.secrets import (
 
 TOKEN = "tok-8f3a-VALUE"
 ENV = "ECOINBOX_TEST_TOKEN"
-
-
-# priority -1: below keyring's own fail backend, so these are never picked by auto-detection.
-class MemoryKeyring(KeyringBackend):
-    priority = -1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
 
 
 class NoKeyring(KeyringBackend):

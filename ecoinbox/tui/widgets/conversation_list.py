@@ -31,6 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from ecoinbox.humanize import age
 from ecoinbox.model import ConversationRow, State, View
 from ecoinbox.sanitize import sanitize
 
@@ -163,21 +164,7 @@ def _clean(text: str, cells: int) -> str:
 
 def age_label(moment: datetime, now: datetime) -> str:
     """A short age: `now`, `5m`, `3h`, `2d`, `12w`, `3y` (at most 4 cells)."""
-    seconds = now.timestamp() - moment.timestamp()
-    minutes = int(seconds // 60)
-    if minutes < 1:
-        return "now"
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{hours}h"
-    days = hours // 24
-    if days < 14:
-        return f"{days}d"
-    if days < 7 * 52:
-        return f"{days // 7}w"
-    return f"{min(days // 365, 999)}y"
+    return age(moment, now)
 
 
 def count_label(count: int) -> str:

@@ -147,7 +147,8 @@ def _render_outbox(item: OutboxItem, now: datetime, width: int) -> Content:
 def _outbox_advice(item: OutboxItem, now: datetime) -> str:
     if item.state is OutboxState.QUEUED and item.next_attempt_at is not None:
         wait = age(item.next_attempt_at, now, future=True)
-        return f"Will retry in {wait} (attempt {item.attempts + 1})."
+        when = "in a moment" if wait == "now" else f"in {wait}"
+        return f"Will retry {when} (attempt {item.attempts + 1})."
     if item.state is OutboxState.FAILED:
         return "The platform refused this reply; it will not be retried."
     if item.state is OutboxState.UNKNOWN:

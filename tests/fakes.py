@@ -1,0 +1,27 @@
+"""Small fakes shared by the tests."""
+
+from __future__ import annotations
+
+from keyring.backend import KeyringBackend
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in a dict.
+
+    Priority -1: below keyring's own fail backend, so auto-detection never picks it.
+    """
+
+    priority = -1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.passwords.pop((service, username), None)
