@@ -150,9 +150,13 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
     print(f"config: {where}: ok, {len(settings.channels)} channel(s)")
     print(f"store: {settings.data_path}")
     try:
-        print(f"keyring: {keyring_backend_name()}")
+        backend = keyring_backend_name()
     except SecretError as exc:
         print(f"keyring: unavailable ({str(exc).splitlines()[0]})")
+    else:
+        usable = not backend.startswith(("keyring.backends.fail", "keyring.backends.null"))
+        print(f"keyring: {backend}" if usable else
+              f"keyring: none usable here ({backend}); use token_cmd or token_env on each channel")
     failures = asyncio.run(_check_channels(settings))
     return 1 if failures else 0
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ecoinbox import __version__
 from ecoinbox.cli import main
+from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.secrets import KEYRING_SERVICE, Secret
 from ecoinbox.model import Author, Message
 from ecoinbox.store import open_store
 
@@ -108,7 +114,50 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         assert {"mastodon"} == {r["channel"] for r in rows}
         again = ecoinbox("--config", config, "poll", "--once")
         assert "mastodon: 0 new" in again.stdout
-        assert "demo-token" not in polled.stdout + polled.stderr + listed.stdout
+        checked = ecoinbox("--config", config, "check")
+        assert checked.returncode == 0 and "mastodon: ok, @acme" in checked.stdout, checked.stdout
+        assert "demo-token" not in polled.stdout + polled.stderr + listed.stdout + checked.stdout
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def server_in_a_thread(server):
+    """Run a demo server on its own loop, so synchronous CLI code can talk to it."""
+    ready, loop, stop = threading.Event(), None, None
+
+    async def run() -> None:
+        nonlocal loop, stop
+        loop, stop = asyncio.get_running_loop(), asyncio.Event()
+        await server.start()
+        ready.set()
+        await stop.wait()
+        await server.stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield server
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+
+
+def test_auth_runs_the_oauth_flow_and_stores_the_token_in_the_keyring(tmp_path, capsys, monkeypatch, isolated_environment):
+    """`ecoinbox auth mastodon`: register, print the address, read the pasted code, store the token."""
+    with server_in_a_thread(MastodonServer(seed=None, token="oauth-issued-token-123456")) as server:
+        path = write_config(tmp_path, f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n')
+
+        def paste_code(prompt: str) -> Secret:
+            # The manager opens the printed address and pastes the code the page shows.
+            address = re.search(r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)", capsys.readouterr().out).group(1)
+            page = httpx.get(address).text
+            return Secret(re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page).group(1))
+
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", paste_code)
+        assert main(["--config", str(path), "auth", "mastodon"]) == 0
+    assert isolated_environment.passwords[(KEYRING_SERVICE, "mastodon")] == "oauth-issued-token-123456"
+    out = capsys.readouterr().out
+    assert "Stored the token for mastodon" in out and "oauth-issued-token" not in out

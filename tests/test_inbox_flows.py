@@ -13,6 +13,9 @@ from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
+from ecoinbox.tui.screens.inbox import InboxScreen
+from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.thread_view import ThreadView
 
 
 def seed_three(server) -> dict[str, dict]:
@@ -166,8 +169,13 @@ async def test_help_lists_every_binding_with_remapped_keys(tmp_path):
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             text = str(app.screen.query_one("Static").render())
-            for binding_id in ("inbox.reply", "inbox.done", "inbox.spam", "inbox.undo", "list.down", "compose.send"):
-                assert binding_id in text
+            every_binding = [
+                *app.BINDINGS, *InboxScreen.BINDINGS, *ConversationList.BINDINGS,
+                *ThreadView.BINDINGS, *ComposeScreen.BINDINGS,
+            ]  # fmt: skip
+            assert every_binding and all(b.id for b in every_binding)
+            for binding in every_binding:
+                assert binding.id in text, binding.id
             assert "ctrl+r" in text
             await pilot.press("escape")
             await pilot.press("r")  # remapped away: r does nothing now
@@ -194,3 +202,25 @@ async def test_conversations_polled_in_the_background_appear_without_a_key(stack
         stack.engine.poll_now()
         await wait_until(lambda: screen.conversations.total == 4, pilot=pilot)
         assert "Inbox 4" in str(screen.query_one("#tabs").render())
+
+
+async def test_the_thread_says_when_a_reply_will_be_retried_and_when_it_was_refused(stack):
+    await stack.engine.start()
+    stack.server.inject("/api/v1/statuses", status=503, body='{"error":"busy"}', times=1)
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.inbox
+        await pilot.press("r", *"On it!", "ctrl+s")
+        await wait_until(lambda: "Will retry" in _thread_text(screen), pilot=pilot)
+        assert "queued" in _thread_text(screen) and "On it!" in _thread_text(screen)
+        # A reply the platform refuses for good says so, and is not retried.
+        stack.server.inject("/api/v1/statuses", status=422,
+                            body='{"error":"Validation failed: Text contains a forbidden word"}', times=5)  # fmt: skip
+        await pilot.press("j", "r", *"second", "ctrl+s")
+        await wait_until(lambda: "not sent" in _thread_text(screen), timeout=20, pilot=pilot)
+        assert "forbidden word" in _thread_text(screen)
+        assert "will not be retried" in _thread_text(screen)
+
+
+def _thread_text(screen) -> str:
+    return str(screen.thread.query_one("Static").render())
