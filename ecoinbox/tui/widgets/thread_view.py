@@ -100,6 +100,13 @@ def _depths(messages: list[StoredMessage]) -> dict[int, int]:
     return depth
 
 
+def _folded(content: Content, indent: str, width: int) -> list[Content]:
+    """`content` cut every `width` cells, never at spaces: a long address stays by its number."""
+    room = max(10, width - len(indent))
+    offsets = list(range(room, len(content.plain), room))
+    return [Content.assemble(indent, piece) for piece in content.divide(offsets)]
+
+
 def _render_message(stored: StoredMessage, depth: int, now: datetime, width: int) -> Content:
     message = stored.message
     indent = "  " * depth
@@ -123,7 +130,8 @@ def _render_message(stored: StoredMessage, depth: int, now: datetime, width: int
     if len(message.text) > BODY_DISPLAY_CHARS:
         lines.append(Content.styled(f"{indent}  … ({len(message.text)} characters, shown in part)", "dim"))
     for number, url in enumerate(message.links, start=1):
-        lines.append(Content.assemble(f"{indent}  ", (f"[{number}] ", "dim"), link_content(url, url)))
+        footnote = Content.assemble((f"[{number}] ", "dim"), link_content(url, url))
+        lines.extend(_folded(footnote, f"{indent}  ", width))
     return Content("\n").join(lines) + Content("\n")
 
 
