@@ -141,6 +141,8 @@ async def test_cancelling_a_typed_reply_asks_first_and_sends_nothing(stack):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("r", *"half a thought", "escape")
         assert isinstance(app.screen, ConfirmScreen)
+        question = app.screen.query("#confirm-box Static").first()
+        assert question.region.width >= len("Discard this reply?")  # visible, not squeezed to nothing
         await pilot.press("n")
         assert isinstance(app.screen, ComposeScreen)
         await pilot.press("escape", "y")
