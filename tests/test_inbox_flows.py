@@ -173,12 +173,16 @@ async def test_help_lists_every_binding_with_remapped_keys(tmp_path):
             text = str(app.screen.query_one("Static").render())
             every_binding = [
                 *app.BINDINGS, *InboxScreen.BINDINGS, *ConversationList.BINDINGS,
-                *ThreadView.BINDINGS, *ComposeScreen.BINDINGS,
+                *ThreadView.BINDINGS, *ComposeScreen.BINDINGS, *ConfirmScreen.BINDINGS,
+                *HelpScreen.BINDINGS,
             ]  # fmt: skip
             assert every_binding and all(b.id for b in every_binding)
             for binding in every_binding:
                 assert binding.id in text, binding.id
             assert "ctrl+r" in text
+            scroller = app.screen.query_one("#help-box")
+            await pilot.press("pagedown")
+            assert scroller.scroll_offset.y > 0
             await pilot.press("escape")
             await pilot.press("r")  # remapped away: r does nothing now
             assert app.screen is app.inbox

@@ -20,6 +20,7 @@ from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.store import Change, Store
 from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
+from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.widgets.conversation_list import ConversationList
@@ -131,6 +132,8 @@ class EcoInboxApp(App[None]):
             ("Conversation list", list(ConversationList.BINDINGS)),
             ("Thread", list(ThreadView.BINDINGS)),
             ("Compose", list(ComposeScreen.BINDINGS)),
+            ("Questions", list(ConfirmScreen.BINDINGS)),
+            ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
         ]
 

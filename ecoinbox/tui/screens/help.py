@@ -21,7 +21,13 @@ def describe_keys(keys: str) -> str:
 class HelpScreen(ModalScreen[None]):
     """The key reference. Any key closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", id="help.down", show=False),
+        Binding("k,up", "scroll(-1)", "Scroll up", id="help.up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", id="help.page_down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", id="help.page_up", show=False),
+    ]
 
     def __init__(self, sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapping[str, str]) -> None:
         super().__init__()
@@ -37,15 +43,18 @@ class HelpScreen(ModalScreen[None]):
                 keys = self.keymap.get(binding.id or "", binding.key)
                 lines.append(
                     Content.assemble(
-                        (f"  {describe_keys(keys):<22}", "bold"),
-                        (f"{binding.description or binding.action:<28}", ""),
+                        (f"  {describe_keys(keys):<16}", "bold"),
+                        (f"{binding.description or binding.action:<20} ", ""),
                         (binding.id or "", "dim"),
                     )
                 )
         lines.append(Content(""))
-        lines.append(Content.styled("esc, q or ? closes this help.", "dim"))
+        lines.append(Content.styled("j/k and pgup/pgdn scroll; esc, q or ? closes this help.", "dim"))
         with VerticalScroll(id="help-box"):
             yield Static(Content("\n").join(lines), markup=False)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
