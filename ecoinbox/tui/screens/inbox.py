@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 from ecoinbox.model import Conversation, Message, State, View
 from ecoinbox.store import StateChange
 from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
+from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -79,8 +80,7 @@ class InboxScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._apply_layout(self.size.width)
-        await self.conversations.reload()
-        await self._refresh_counts()
+        await self._refresh_counts()  # the list loads itself before its first frame
         self.conversations.focus()
         self._render_status()
 
@@ -130,7 +130,9 @@ class InboxScreen(Screen[None]):
                 parts.append((f"{status.name}: ", "dim"))
                 parts.append((status.state if status.state != "ok" else status.detail, style))
                 if status.state in ("error", "waiting") and status.detail:
-                    parts.append((f" ({status.detail})"[:80], "dim"))
+                    # Error details can quote the platform: they go through the sanitizer too.
+                    detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
+                    parts.append(Content.assemble(" (", detail, ")"))
         self.query_one("#status", Static).update(Content.assemble(*parts))
 
     # ---- list and thread ---------------------------------------------------------------------
@@ -142,6 +144,9 @@ class InboxScreen(Screen[None]):
             self.thread.show(None)
         else:
             self._load_thread(event.conversation_id)
+
+    def on_conversation_list_load_failed(self, event: ConversationList.LoadFailed) -> None:
+        self.notify(f"Could not read the inbox from the store: {event.error}", severity="error", markup=False)
 
     def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
         self.query_one("#panes").add_class("-reading")
