@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ecoinbox.logs import setup_logging
 
-    setup_logging()
+    if args.command != "demo":  # the demo logs inside its own directory
+        setup_logging()
     try:
         if args.command == "demo":
             from ecoinbox.demo.runner import run_demo

@@ -28,6 +28,11 @@ def setup_logging(path: Path | None = None) -> Path | None:
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("ecoinbox")
+    for previous in [h for h in root.handlers if getattr(h, "ecoinbox_file", False)]:
+        root.removeHandler(previous)  # calling twice (tests, the demo) must not log twice
+        previous.close()
+    handler.ecoinbox_file = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(os.environ.get("ECOINBOX_LOG_LEVEL", "WARNING").upper())
+    level = os.environ.get("ECOINBOX_LOG_LEVEL", "WARNING").upper()
+    root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
     return path

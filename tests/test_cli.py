@@ -161,3 +161,23 @@ def test_auth_runs_the_oauth_flow_and_stores_the_token_in_the_keyring(tmp_path, 
     assert isolated_environment.passwords[(KEYRING_SERVICE, "mastodon")] == "oauth-issued-token-123456"
     out = capsys.readouterr().out
     assert "Stored the token for mastodon" in out and "oauth-issued-token" not in out
+
+
+def test_logs_are_private_and_never_hold_the_token(tmp_path):
+    import logging
+
+    from ecoinbox.channels.http import register_secret
+    from ecoinbox.logs import setup_logging
+
+    path = setup_logging(tmp_path / "log" / "ecoinbox.log")
+    register_secret("s3cr3t-token-value")
+    logger = logging.getLogger("ecoinbox.test")
+    logger.warning("request failed: Authorization: Bearer s3cr3t-token-value at /api?access_token=abc123")
+    for handler in logging.getLogger("ecoinbox").handlers:
+        handler.flush()
+    text = path.read_text()
+    assert "request failed" in text and "s3cr3t-token-value" not in text and "abc123" not in text
+    assert (path.stat().st_mode & 0o777) == 0o600
+    for handler in list(logging.getLogger("ecoinbox").handlers):
+        logging.getLogger("ecoinbox").removeHandler(handler)
+        handler.close()

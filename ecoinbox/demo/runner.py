@@ -101,7 +101,10 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
     from ecoinbox.cli import _inbox, resolve_tokens
     from ecoinbox.config import load_config
 
+    from ecoinbox.logs import setup_logging
+
     demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic)
+    setup_logging(demo.data_dir / "ecoinbox.log")
     try:
         async with demo:
             if servers_only:
