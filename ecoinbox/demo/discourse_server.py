@@ -1,0 +1,1711 @@
+"""A local Discourse 3.x forum on loopback, for `ecoinbox demo` and for the tests.
+
+It speaks the part of the Discourse API an inbox needs (notifications, latest posts, search,
+topics, posting, user API keys) with Discourse's paging (`offset`, `before`, `post_ids[]`,
+`page`), its two kinds of keys and their rate limits (429 with `Retry-After` and
+`Discourse-Rate-Limit-Error-Code`), its error bodies, and its posting rules: length limits,
+unique titles, and the duplicate-body check that staff are exempt from. There is no
+idempotency key, as on a real forum. It runs in the caller's event loop, so a Textual app or a
+pytest-asyncio test can start it beside itself. Tests can inject faults (`inject`), exhaust a
+rate limit, move the clock, and read back what was requested and posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import html
+import json
+import math
+import random
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Self, TypeVar
+
+from aiohttp import web
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from multidict import CIMultiDict, MultiMapping
+from yarl import URL
+
+from ecoinbox.demo import discourse_seed as seeding
+from ecoinbox.demo.mastodon_server import RecordedRequest
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_H = TypeVar("_H", bound=Callable[..., Any])
+
+VERSION = "3.4.2"
+CHUNK_SIZE = 20  # posts in the first chunk of a topic's post_stream
+LATEST_POSTS_PAGE = 50
+NOTIFICATIONS_PAGE = 60
+SEARCH_PAGE = 50
+SEARCH_MIN_TERM = 3  # min_search_term_length
+MIN_TITLE, MAX_TITLE = 15, 255  # min/max_topic_title_length
+MIN_POST, MAX_POST = 20, 32_000  # min_post_length (and min_first_post_length), max_post_length
+UNIQUE_POSTS_WINDOW = timedelta(minutes=5)  # unique_posts_mins
+USER_KEY_DAILY_LIMIT = 2_880  # max_user_api_reqs_per_day
+AUTH_API_VERSION = 4
+ALLOWED_SCOPES = frozenset(
+    {
+        "read",
+        "write",
+        "message_bus",
+        "push",
+        "notifications",
+        "session_info",
+        "one_time_password",
+        "bookmarks_calendar",
+        "user_status",
+    }
+)
+ALLOWED_AUTH_REDIRECTS = ("https://api.discourse.org/api/auth_redirect", "discourse://auth_redirect")
+# `requests` keeps at most this many (a demo left polling all day must not grow without bound).
+REQUEST_LOG_LIMIT = 10_000
+
+# Notification.types in Discourse's app/models/notification.rb.
+NOTIFICATION_TYPES: dict[str, int] = {
+    "mentioned": 1,
+    "replied": 2,
+    "quoted": 3,
+    "edited": 4,
+    "liked": 5,
+    "private_message": 6,
+    "invited_to_private_message": 7,
+    "invitee_accepted": 8,
+    "posted": 9,
+    "moved_post": 10,
+    "linked": 11,
+    "granted_badge": 12,
+    "invited_to_topic": 13,
+    "custom": 14,
+    "group_mentioned": 15,
+    "group_message_summary": 16,
+    "watching_first_post": 17,
+    "topic_reminder": 18,
+    "liked_consolidated": 19,
+    "post_approved": 20,
+}
+MENTIONED, REPLIED, QUOTED = 1, 2, 3
+POSTED, WATCHING_FIRST_POST = 9, 17
+
+NOT_FOUND = "The requested URL or resource could not be found."
+INVALID_ACCESS = "You are not permitted to view the requested resource."
+INVALID_API_CREDENTIALS = f"{INVALID_ACCESS} The API username or key is invalid."
+NOT_LOGGED_IN = "You need to be logged in to do that."
+TOPIC_NOT_FOUND = (
+    "Something has gone wrong. Perhaps this topic was closed or deleted while you were looking at it?"
+)
+TOO_SIMILAR = "Body is too similar to what you recently posted"
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+_AVATAR_COLORS = ("8e7dd6", "e36b6b", "49a5d0", "9fc96c", "d1a13e", "7fa8a8", "c77dd1", "5f9e6e")
+
+# Mentions as Discourse reads them: @ then a username (letters, digits, _ . -), not inside a word.
+_MENTION = re.compile(r"(?<![\w@/])@(\w[\w.\-]*\w|\w)")
+_QUOTE = re.compile(
+    r"\[quote(?:=\"?(?P<meta>[^\]\"]*)\"?)?\]\s*(?P<body>.*?)\s*\[/quote\]", re.IGNORECASE | re.DOTALL
+)
+_INLINE = re.compile(
+    r"`(?P<code>[^`\n]+)`"
+    r"|\[(?P<label>[^\]\n]+)\]\((?P<href>(?:https?://|/)[^\s)]+)\)"
+    r"|(?P<url>https?://[^\s<>\"]+)"
+    r"|(?<![\w@/])@(?P<user>\w[\w.\-]*\w|\w)"
+    r"|\*\*(?P<strong>[^*\n]+)\*\*"
+    r"|(?<![\w*])\*(?P<em>[^*\s][^*\n]*)\*(?![\w*])"
+)
+_URL_TRAILING = ".,;:!?)'\""
+_LIST_ITEM = re.compile(r"^\s*[-*] +(.*)$")
+_HEADING = re.compile(r"^(#{1,6}) +(.*)$")
+_TAG = re.compile(r"<[^>]+>")
+_WORDS = re.compile(r"\w+")
+_SEARCH_FILTER = re.compile(r"^(order|after|before|in|status|category|user):(\S*)$", re.IGNORECASE)
+
+
+def _needs_login(handler: _H) -> _H:
+    """Mark a route that refuses anonymous requests (403 not_logged_in)."""
+    handler.needs_login = True  # type: ignore[attr-defined]
+    return handler
+
+
+class ApiError(Exception):
+    """An error answer in Discourse's shape: usually `{"errors": [...], "error_type": ...}`."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(str(body.get("errors", body)))
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def typed(cls, status: int, message: str, error_type: str, **extras: Any) -> ApiError:
+        body: dict[str, Any] = {"errors": [message], "error_type": error_type}
+        if extras:
+            body["extras"] = extras
+        return cls(status, body)
+
+    @classmethod
+    def not_found(cls) -> ApiError:
+        return cls.typed(404, NOT_FOUND, "not_found")
+
+    @classmethod
+    def invalid_access(cls, message: str = INVALID_ACCESS) -> ApiError:
+        return cls.typed(403, message, "invalid_access")
+
+    @classmethod
+    def cannot_post(cls, *messages: str) -> ApiError:
+        return cls(422, {"action": "create_post", "errors": list(messages)})
+
+
+@dataclass(frozen=True, slots=True)
+class PostedForumPost:
+    """A post created through `POST /posts.json`: a new topic (with `title` and `category`, the
+    category's slug) or a reply. Rejected posts are not listed."""
+
+    id: int
+    topic_id: int
+    post_number: int
+    raw: str
+    title: str | None
+    category: str | None
+    reply_to_post_number: int | None
+    username: str
+    json: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _User:
+    id: int
+    username: str
+    name: str
+    created_at: datetime
+    trust_level: int = 1
+    admin: bool = False
+    moderator: bool = False
+    watched_first_post: set[int] = field(default_factory=set)  # category ids
+
+    @property
+    def staff(self) -> bool:
+        return self.admin or self.moderator
+
+
+@dataclass(slots=True)
+class _Category:
+    id: int
+    name: str
+    slug: str
+    color: str
+    description: str
+    position: int
+    language: str
+
+
+@dataclass(slots=True)
+class _Topic:
+    id: int
+    title: str
+    slug: str
+    category: _Category
+    user: _User
+    created_at: datetime
+    language: str
+    posts: list[_Post] = field(default_factory=list)  # by post_number
+    watchers: set[int] = field(default_factory=set)  # user ids watching the topic
+
+
+@dataclass(slots=True)
+class _Post:
+    id: int
+    topic: _Topic
+    user: _User
+    post_number: int
+    raw: str
+    cooked: str
+    created_at: datetime
+    reply_to_post_number: int | None
+    words: tuple[str, ...] = ()  # folded words of the topic title and the raw, for search
+
+
+@dataclass(slots=True)
+class _Notification:
+    id: int
+    user_id: int
+    type: int
+    post: _Post
+    created_at: datetime
+    read: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """Who a request acts as, and through which kind of key (None: anonymous)."""
+
+    user: _User | None
+    via: str | None  # "api_key" | "user_api_key"
+
+
+@dataclass(slots=True)
+class _Fault:
+    prefix: str
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    remaining: int
+    delay: float
+    after_handling: bool
+
+    def response(self) -> web.Response:
+        headers = CIMultiDict(self.headers)
+        headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        return web.Response(status=self.status, body=self.body, headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _SearchQuery:
+    terms: tuple[str, ...]
+    latest: bool = False
+    after: datetime | None = None
+    before: datetime | None = None
+    username: str | None = None
+    category: str | None = None
+    first_only: bool = False
+
+    @property
+    def filtered(self) -> bool:
+        return any((self.after, self.before, self.username, self.category, self.first_only))
+
+
+class _RateLimiter:
+    """Discourse's RateLimiter: at most `limit` actions in any `window` seconds (a sliding
+    window); a refused attempt is not counted."""
+
+    def __init__(self, limit: int, window: float, error_code: str) -> None:
+        self.limit = limit
+        self.window = window
+        self.error_code = error_code
+        self._hits: dict[str, deque[float]] = {}
+
+    def wait(self, key: str, now: datetime) -> int:
+        """Seconds until one more action is allowed (0: now)."""
+        hits = self._prune(key, now.timestamp())
+        if len(hits) < self.limit:
+            return 0
+        return max(1, math.ceil(hits[0] + self.window - now.timestamp()))
+
+    def hit(self, key: str, now: datetime) -> None:
+        self._prune(key, now.timestamp()).append(now.timestamp())
+
+    def exhaust(self, key: str, now: datetime) -> None:
+        hits = self._prune(key, now.timestamp())
+        hits.extend([now.timestamp()] * max(0, self.limit - len(hits)))
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return hits
+
+
+class DiscourseServer:
+    """An in-process Discourse 3.x forum where the brand has a staff (admin) account.
+
+    `seed` fills it with two weeks of community traffic (see `ecoinbox.demo.discourse_seed`),
+    including the canonical help topics that canned replies link to; `tick()` adds one more
+    post. Requests authenticate with the admin key (`Api-Key` + `Api-Username`, acting as
+    that user) or the user API key (`User-Api-Key`, acting as the brand). `now` is the clock for
+    timestamps, rate limits and the duplicate-body window, so a test can move time.
+    `api_post_memo_secs` turns on a behaviour of real Discourse that is off by default here:
+    an identical `POST /posts.json` made with the admin key within that many seconds (120 on
+    a real forum) returns the first answer instead of posting again.
+    Start with `await server.start()` or `async with DiscourseServer() as server:`.
+    """
+
+    def __init__(
+        self,
+        *,
+        brand_username: str = "acme_team",
+        title: str = "Acme Community",
+        seed: int | None = 1,
+        api_key: str = "demo-api-key",
+        user_api_key: str = "demo-user-api-key",
+        now: Clock | None = None,
+        rate_limit: int = 60,
+        rate_window: float = 60.0,
+        user_key_rate_limit: int = 20,
+        api_post_memo_secs: float = 0.0,
+    ) -> None:
+        self.brand_username = brand_username
+        self.title = title
+        self.base_url = ""
+        self.posted: list[PostedForumPost] = []
+        self.requests: list[RecordedRequest] = []
+        self._api_key = api_key
+        self._user_api_key = user_api_key
+        self._user_key_revoked = False
+        self._clock: Clock = now or (lambda: datetime.now(UTC))
+        self._admin_limits = _RateLimiter(rate_limit, rate_window, "admin_api_key_rate_limit")
+        self._user_limits = _RateLimiter(user_key_rate_limit, 60.0, "user_api_key_limiter_60_secs")
+        self._user_daily = _RateLimiter(USER_KEY_DAILY_LIMIT, 86_400.0, "user_api_key_limiter_1_day")
+        self._memo_window = timedelta(seconds=api_post_memo_secs)
+        self._memo: dict[str, tuple[datetime, int, dict[str, Any]]] = {}
+        self._users: dict[str, _User] = {}  # by lowercase username
+        self._categories: dict[str, _Category] = {}  # by slug
+        self._topics: dict[int, _Topic] = {}
+        self._posts: dict[int, _Post] = {}
+        self._notifications: list[_Notification] = []  # ascending id
+        self._next_id = {"user": 2, "topic": 1, "post": 1, "notification": 1}
+        self._faults: list[_Fault] = []
+        self._callers: dict[int, _Caller] = {}  # by id(request), while a request is handled
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
+        self._tick_rng = random.Random(f"tick-{seed if seed is not None else 0}")
+        start = self._now()
+        self._add_user("system", "system", start - timedelta(days=400), user_id=-1, admin=True)
+        self._brand = self._add_user(
+            brand_username,
+            f"{title.split()[0]} Team",
+            start - timedelta(days=400),
+            user_id=1,
+            admin=True,
+            trust_level=4,
+        )
+        for position, category in enumerate(seeding.CATEGORIES):
+            self._categories[category.slug] = _Category(
+                position + 1,
+                category.name,
+                category.slug,
+                category.color,
+                category.description,
+                position,
+                category.language,
+            )
+        self._brand.watched_first_post = {
+            self._categories[slug].id for slug in seeding.BRAND_WATCHES_FIRST_POST
+        }
+        if seed is not None:
+            seeding.seed_forum(self, random.Random(seed), start)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Listen on 127.0.0.1 on a free port; returns `base_url`."""
+        if self._runner is not None:
+            return self.base_url
+        self._closing.clear()
+        runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._runner = runner
+        self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Close the listener and any request still waiting on an injected delay."""
+        if self._runner is None:
+            return
+        self._closing.set()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- traffic -----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        name: str | None = None,
+        trust_level: int = 1,
+        moderator: bool = False,
+        created_at: datetime | None = None,
+    ) -> None:
+        """Register a forum member (or update the name and trust level of a known one)."""
+        at = self._aware(created_at) if created_at is not None else self._now()
+        user = self._users.get(username.lower())
+        if user is None:
+            user = self._add_user(username, name or username, at, trust_level=trust_level)
+        user.name = name or user.name
+        user.trust_level = trust_level
+        user.moderator = user.moderator or moderator
+
+    def add_topic(
+        self,
+        *,
+        author: str,
+        title: str,
+        raw: str,
+        category: str = "support",
+        created_at: datetime | None = None,
+        mention_brand: bool = False,
+        language: str = "en",
+    ) -> dict[str, Any]:
+        """Open a topic as `author` (registered on first use) in the category with slug
+        `category`; returns `{"topic_id", "post_id", "post_number"}`.
+
+        `mention_brand` appends "@brand" to `raw` unless it already mentions it. The brand is
+        notified as Discourse would (mention, quote, or a new topic in a category it watches
+        for first posts). No validation: seeding may write what the API would refuse.
+        Raises KeyError for an unknown category.
+        """
+        at = self._aware(created_at) if created_at is not None else self._now()
+        if mention_brand and self._brand not in self._mentioned(raw):
+            raw = f"{raw.rstrip()}\n\n@{self._brand.username}"
+        topic = self._create_topic(
+            self._user_for(author, at), title, self._categories[category], at, language
+        )
+        post = self._create_post(topic, topic.user, raw, at, None)
+        return _ids(post)
+
+    def add_post(
+        self,
+        *,
+        topic_id: int,
+        author: str,
+        raw: str,
+        reply_to_post_number: int | None = None,
+        created_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Reply in a topic as `author`; returns `{"topic_id", "post_id", "post_number"}`.
+
+        The brand is notified when the post mentions @brand, replies to or quotes a brand post,
+        or is in a topic the brand created (and so watches). Raises KeyError for an unknown
+        topic or `reply_to_post_number`.
+        """
+        topic = self._topics[topic_id]
+        if reply_to_post_number is not None and not 1 <= reply_to_post_number <= len(topic.posts):
+            raise KeyError(f"no post {reply_to_post_number} in topic {topic_id}")
+        at = self._aware(created_at) if created_at is not None else self._now()
+        post = self._create_post(topic, self._user_for(author, at), raw, at, reply_to_post_number)
+        return _ids(post)
+
+    def tick(self) -> dict[str, Any]:
+        """Add one new realistic post from a deterministic stream (mostly replies in recent
+        topics, sometimes to the brand or mentioning it, now and then a new topic); returns the
+        post JSON as the brand sees it."""
+        draft = seeding.next_post(self._tick_rng, self._open_topics(), self._titles())
+        if draft.author.lower() not in self._users:
+            self.add_user(draft.author, name=draft.name, trust_level=draft.trust_level)
+        if draft.title is not None:
+            ids = self.add_topic(
+                author=draft.author,
+                title=draft.title,
+                raw=draft.raw,
+                category=draft.category,
+                mention_brand=draft.mention_brand,
+                language=draft.language,
+            )
+        else:
+            assert draft.topic_id is not None
+            raw = f"@{self._brand.username} {draft.raw}" if draft.mention_brand else draft.raw
+            ids = self.add_post(
+                topic_id=draft.topic_id,
+                author=draft.author,
+                raw=raw,
+                reply_to_post_number=draft.reply_to_post_number,
+            )
+        return self._post_json(self._posts[ids["post_id"]], self._brand)
+
+    def topic_url(self, topic_id: int) -> str:
+        """The topic's public address, `{base_url}/t/{slug}/{topic_id}`. Raises KeyError."""
+        return f"{self.base_url}/t/{self._topics[topic_id].slug}/{topic_id}"
+
+    def topic_ids(self) -> list[int]:
+        """Every topic id, oldest first."""
+        return sorted(self._topics)
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def inject(
+        self,
+        path_prefix: str,
+        *,
+        status: int = 500,
+        body: str | bytes = "",
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        after_handling: bool = False,
+    ) -> None:
+        """Answer the next `times` requests whose path starts with `path_prefix` with this
+        response instead of the real one, after sleeping `delay` seconds.
+
+        With `after_handling`, the request is handled for real first (a post is created),
+        then the injected answer is sent: the request reached the server, the client never
+        saw the result. The body defaults to JSON content type unless `headers` says otherwise.
+        """
+        raw = body.encode() if isinstance(body, str) else body
+        self._faults = [fault for fault in self._faults if fault.remaining > 0]
+        self._faults.append(
+            _Fault(path_prefix, status, raw, dict(headers or {}), times, delay, after_handling)
+        )
+
+    def exhaust_rate_limit(self, *, user_api_key: bool = False) -> None:
+        """Use up the current minute of the admin key (or of the user API key)."""
+        if user_api_key:
+            self._user_limits.exhaust(self._user_api_key, self._now())
+        else:
+            self._admin_limits.exhaust(self._api_key, self._now())
+
+    # -- the web application -----------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        @web.middleware
+        async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await self._dispatch(request, handler)
+
+        app = web.Application(middlewares=[dispatch])
+        add_get, add_post, add_put = app.router.add_get, app.router.add_post, app.router.add_put
+        add_get("/session/current.json", self._current_session)
+        add_get("/site.json", self._site)
+        add_get("/about.json", self._about)
+        add_get("/categories.json", self._categories_page)
+        add_get("/notifications.json", self._notifications_page)
+        add_put("/notifications/mark-read.json", self._mark_read)
+        add_get("/posts.json", self._latest_posts)
+        add_post("/posts.json", self._create)
+        add_get(r"/posts/{post_id:\d+}.json", self._get_post)
+        add_get(r"/posts/{post_id:\d+}/replies.json", self._post_replies)
+        add_get("/search.json", self._search)
+        add_get(r"/t/{topic_id:\d+}.json", self._topic)
+        add_get(r"/t/{topic_id:\d+}/posts.json", self._topic_posts)
+        add_get(r"/t/{slug}/{topic_id:\d+}.json", self._topic)
+        add_get("/user-api-key/new", self._authorize_user_api_key)
+        add_post("/user-api-key/revoke", self._revoke_user_api_key)
+        return app
+
+    async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self._record(request)
+        fault = self._take_fault(request.path)
+        if fault is not None and not fault.after_handling:
+            await self._pause(fault.delay)
+            return fault.response()
+        response = await self._answer(request, handler)
+        if fault is not None:
+            await self._pause(fault.delay)
+            return fault.response()
+        return response
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.match_info.http_exception is not None:
+            return _error_json(ApiError.not_found())
+        try:
+            caller = self._authenticate(request)
+            if getattr(handler, "needs_login", False) and caller.user is None:
+                raise ApiError.typed(403, NOT_LOGGED_IN, "not_logged_in")
+            self._callers[id(request)] = caller
+            return await handler(request)
+        except ApiError as error:
+            return _error_json(error)
+        finally:
+            self._callers.pop(id(request), None)
+
+    def _authenticate(self, request: web.Request) -> _Caller:
+        """The acting user from the request's key headers, counted against that key's rate
+        limits. Bad credentials are refused on every route, public or not."""
+        headers = request.headers
+        if "User-Api-Key" in headers:
+            if self._user_key_revoked or headers["User-Api-Key"] != self._user_api_key:
+                raise ApiError.invalid_access()
+            self._spend(self._user_daily, self._user_api_key)
+            self._spend(self._user_limits, self._user_api_key)
+            return _Caller(self._brand, "user_api_key")
+        if "Api-Key" in headers:
+            user = self._users.get(headers.get("Api-Username", "").lower())
+            if headers["Api-Key"] != self._api_key or user is None:
+                raise ApiError.invalid_access(INVALID_API_CREDENTIALS)
+            self._spend(self._admin_limits, self._api_key)
+            return _Caller(user, "api_key")
+        return _Caller(None, None)
+
+    def _caller(self, request: web.Request) -> _Caller:
+        return self._callers.get(id(request), _Caller(None, None))
+
+    def _spend(self, limiter: _RateLimiter, key: str) -> None:
+        now = self._now()
+        wait = limiter.wait(key, now)
+        if wait:
+            raise _rate_limited(wait, limiter.error_code)
+        limiter.hit(key, now)
+
+    def _record(self, request: web.Request) -> None:
+        if len(self.requests) >= REQUEST_LOG_LIMIT:
+            del self.requests[: REQUEST_LOG_LIMIT // 2]
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.path,
+                query={key: request.query.getall(key) for key in request.query},
+                headers=CIMultiDict(request.headers),
+            )
+        )
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.remaining > 0 and path.startswith(fault.prefix):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the server stops (so `stop()` never waits on a fault)."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), seconds)
+
+    # -- handlers: site and session ----------------------------------------------------------
+
+    async def _current_session(self, request: web.Request) -> web.Response:
+        user = self._caller(request).user
+        if user is None:
+            return web.Response(status=404)  # as Discourse: anonymous has no session
+        profile = {
+            **self._user_json(user),
+            "admin": user.admin,
+            "moderator": user.moderator,
+            "staff": user.staff,
+            "trust_level": user.trust_level,
+        }
+        return _json({"current_user": profile})
+
+    async def _site(self, request: web.Request) -> web.Response:
+        viewer = self._caller(request).user
+        return _json(
+            {
+                "default_archetype": "regular",
+                "notification_types": NOTIFICATION_TYPES,
+                "post_types": {"regular": 1, "moderator_action": 2, "small_action": 3, "whisper": 4},
+                "trust_levels": {"newuser": 0, "basic": 1, "member": 2, "regular": 3, "leader": 4},
+                "filters": ["latest", "unread", "new", "unseen", "top", "read", "posted", "bookmarks"],
+                "top_menu_items": ["latest", "new", "unread", "top", "categories"],
+                "uncategorized_category_id": self._categories["uncategorized"].id,
+                "categories": [self._category_json(c, viewer) for c in self._category_list()],
+                "archetypes": [{"id": "regular", "name": "Regular Topic", "options": []}],
+            }
+        )
+
+    async def _about(self, request: web.Request) -> web.Response:
+        staff = [u for u in self._users.values() if u.staff and u.id > 0]
+        return _json(
+            {
+                "about": {
+                    "title": self.title,
+                    "description": f"Questions, answers and ideas about {self.title.split()[0]}.",
+                    "locale": "en",
+                    "version": VERSION,
+                    "https": False,
+                    "can_see_about_stats": True,
+                    "stats": {
+                        "topic_count": len(self._topics),
+                        "post_count": len(self._posts),
+                        "user_count": sum(1 for u in self._users.values() if u.id > 0),
+                    },
+                    "admins": [self._user_json(u) for u in staff if u.admin],
+                    "moderators": [self._user_json(u) for u in staff if u.moderator],
+                }
+            }
+        )
+
+    async def _categories_page(self, request: web.Request) -> web.Response:
+        viewer = self._caller(request).user
+        return _json(
+            {
+                "category_list": {
+                    "can_create_category": bool(viewer and viewer.staff),
+                    "can_create_topic": viewer is not None,
+                    "categories": [self._category_json(c, viewer) for c in self._category_list()],
+                }
+            }
+        )
+
+    # -- handlers: notifications -------------------------------------------------------------
+
+    @_needs_login
+    async def _notifications_page(self, request: web.Request) -> web.Response:
+        user = self._caller(request).user
+        assert user is not None
+        query = request.query
+        limit = min(max(1, _int(query.get("limit"), NOTIFICATIONS_PAGE)), NOTIFICATIONS_PAGE)
+        offset = max(0, _int(query.get("offset"), 0))
+        wanted = query.get("filter")
+        mine = [
+            n
+            for n in reversed(self._notifications)
+            if n.user_id == user.id and (wanted != "read" or n.read) and (wanted != "unread" or not n.read)
+        ]
+        mine.sort(key=lambda n: n.created_at, reverse=True)  # stable: newer id first on ties
+        more = [("limit", str(limit)), ("offset", str(offset + limit))]
+        if wanted:
+            more.insert(0, ("filter", wanted))
+        more.append(("username", user.username))
+        return _json(
+            {
+                "notifications": [self._notification_json(n) for n in mine[offset : offset + limit]],
+                "total_rows_notifications": len(mine),
+                "seen_notification_id": 0,
+                "load_more_notifications": str(URL("/notifications").with_query(more)),
+            }
+        )
+
+    @_needs_login
+    async def _mark_read(self, request: web.Request) -> web.Response:
+        user = self._caller(request).user
+        assert user is not None
+        params = await _read_params(request)
+        only = _int(_param(params, "id"), 0)
+        for notification in self._notifications:
+            if notification.user_id == user.id and only in (0, notification.id):
+                notification.read = True
+        return _json({"success": "OK"})
+
+    # -- handlers: posts and topics ----------------------------------------------------------
+
+    async def _latest_posts(self, request: web.Request) -> web.Response:
+        viewer = self._caller(request).user
+        before = _int(request.query.get("before"), 0)
+        newest = self._next_id["post"] - 1  # post ids run 1..newest: nothing is ever deleted
+        top = min(newest, before - 1) if before > 0 else newest
+        page = [self._posts[i] for i in range(top, max(top - LATEST_POSTS_PAGE, 0), -1)]
+        return _json({"latest_posts": [self._post_json(p, viewer, raw=True, listing=True) for p in page]})
+
+    async def _get_post(self, request: web.Request) -> web.Response:
+        post = self._find_post(request.match_info["post_id"])
+        return _json(self._post_json(post, self._caller(request).user, raw=True))
+
+    async def _post_replies(self, request: web.Request) -> web.Response:
+        post = self._find_post(request.match_info["post_id"])
+        after = max(_int(request.query.get("after"), 1), 1)
+        replies = [
+            p
+            for p in post.topic.posts
+            if p.reply_to_post_number == post.post_number and p.post_number > after
+        ][:CHUNK_SIZE]
+        viewer = self._caller(request).user
+        return _json([self._post_json(p, viewer) for p in replies])
+
+    async def _topic(self, request: web.Request) -> web.Response:
+        topic = self._find_topic(request.match_info["topic_id"])
+        viewer = self._caller(request).user
+        raw = _truthy(request.query.get("include_raw"))
+        first = [self._post_json(p, viewer, raw=raw) for p in topic.posts[:CHUNK_SIZE]]
+        return _json(self._topic_json(topic, viewer, first))
+
+    async def _topic_posts(self, request: web.Request) -> web.Response:
+        topic = self._find_topic(request.match_info["topic_id"])
+        viewer = self._caller(request).user
+        raw = _truthy(request.query.get("include_raw"))
+        wanted = {_int(v, 0) for v in request.query.getall("post_ids[]", [])}
+        chosen = [p for p in topic.posts if p.id in wanted] if wanted else topic.posts[:CHUNK_SIZE]
+        return _json(
+            {
+                "post_stream": {"posts": [self._post_json(p, viewer, raw=raw) for p in chosen]},
+                "id": topic.id,
+            }
+        )
+
+    def _find_post(self, post_id: str) -> _Post:
+        post = self._posts.get(_int(post_id, 0))
+        if post is None:
+            raise ApiError.not_found()
+        return post
+
+    def _find_topic(self, topic_id: str) -> _Topic:
+        topic = self._topics.get(_int(topic_id, 0))
+        if topic is None:
+            raise ApiError.not_found()
+        return topic
+
+    # -- handlers: search --------------------------------------------------------------------
+
+    async def _search(self, request: web.Request) -> web.Response:
+        viewer = self._caller(request).user
+        term = request.query.get("q") or request.query.get("term") or ""
+        page = min(max(_int(request.query.get("page"), 1), 1), 10)
+        query = _parse_search(term)
+        error = None
+        if not query.filtered and len(" ".join(query.terms)) < SEARCH_MIN_TERM:
+            found: list[_Post] = []
+            error = "Your search term is too short."
+        else:
+            found = self._search_posts(query)
+        chosen = found[(page - 1) * SEARCH_PAGE : page * SEARCH_PAGE]
+        more = len(found) > page * SEARCH_PAGE
+        return _json(
+            {
+                "posts": [self._search_post_json(p, query) for p in chosen],
+                "topics": [self._topic_list_item(p.topic) for p in chosen],
+                "users": [],
+                "categories": [],
+                "tags": [],
+                "groups": [],
+                "grouped_search_result": {
+                    "more_posts": None,
+                    "more_users": None,
+                    "more_categories": None,
+                    "term": term,
+                    "search_log_id": None,
+                    "more_full_page_results": True if more else None,
+                    "can_create_topic": viewer is not None,
+                    "error": error,
+                    "extra": {},
+                    "post_ids": [p.id for p in chosen],
+                    "user_ids": [],
+                    "category_ids": [],
+                    "tag_ids": [],
+                    "group_ids": [],
+                },
+            }
+        )
+
+    def _search_posts(self, query: _SearchQuery) -> list[_Post]:
+        """Matching posts, one per topic as Discourse aggregates them: the first match of each
+        topic (or, with order:latest, its newest match, newest topics first)."""
+        by_topic: dict[int, list[_Post]] = {}
+        for post in self._posts.values():  # in id order
+            if self._search_matches(post, query):
+                by_topic.setdefault(post.topic.id, []).append(post)
+        if query.latest:
+            chosen = [posts[-1] for posts in by_topic.values()]
+            return sorted(chosen, key=lambda p: (p.created_at, p.id), reverse=True)
+        chosen = [posts[0] for posts in by_topic.values()]
+        return sorted(chosen, key=lambda p: (_relevance(p, query), p.created_at), reverse=True)
+
+    def _search_matches(self, post: _Post, query: _SearchQuery) -> bool:
+        if query.after is not None and post.created_at <= query.after:
+            return False
+        if query.before is not None and post.created_at >= query.before:
+            return False
+        if query.username is not None and post.user.username.lower() != query.username:
+            return False
+        if query.category is not None and post.topic.category.slug != query.category:
+            return False
+        if query.first_only and post.post_number != 1:
+            return False
+        return all(any(word.startswith(term) for word in post.words) for term in query.terms)
+
+    # -- handlers: posting -------------------------------------------------------------------
+
+    @_needs_login
+    async def _create(self, request: web.Request) -> web.Response:
+        caller = self._caller(request)
+        assert caller.user is not None
+        params = await _read_params(request)
+        memo_key = self._memo_key(request, caller, params)
+        remembered = self._memo.get(memo_key) if memo_key else None
+        if remembered is not None and self._now() - remembered[0] < self._memo_window:
+            return _json(remembered[2], status=remembered[1])
+        try:
+            status, body = 200, self._create_post_from(caller.user, params)
+        except ApiError as error:
+            status, body = error.status, error.body
+        if memo_key:
+            now = self._now()
+            self._memo = {k: v for k, v in self._memo.items() if now - v[0] < self._memo_window}
+            self._memo[memo_key] = (now, status, body)
+        return _json(body, status=status)
+
+    def _memo_key(self, request: web.Request, caller: _Caller, params: Mapping[str, Any]) -> str:
+        """Discourse's `signature_for`: the post parameters, the user, the client's address and
+        user agent. Only admin-key requests are remembered, and only when the memo is on."""
+        if caller.via != "api_key" or self._memo_window <= timedelta(0) or caller.user is None:
+            return ""
+        signature = sorted((str(k), str(v)) for k, v in params.items())
+        signature += [
+            ("ip", request.remote or ""),
+            ("ua", request.headers.get("User-Agent", "")),
+            ("user", str(caller.user.id)),
+        ]
+        return hashlib.sha1(repr(signature).encode()).hexdigest()
+
+    def _create_post_from(self, user: _User, params: Mapping[str, Any]) -> dict[str, Any]:
+        raw = _clean_raw(_param(params, "raw") or "")
+        topic_param = _param(params, "topic_id")
+        now = self._now()
+        if topic_param:
+            topic = self._topics.get(_int(topic_param, 0))
+            if topic is None:
+                raise ApiError.cannot_post(TOPIC_NOT_FOUND)
+            self._check_raw(user, raw, now)
+            replying_to = _int(_param(params, "reply_to_post_number"), 0)
+            reply_to = replying_to if 1 <= replying_to <= len(topic.posts) else None
+            post = self._create_post(topic, user, raw, now, reply_to)
+            title = category = None
+        else:
+            title = " ".join((_param(params, "title") or "").split())
+            chosen = self._check_new_topic(title, _param(params, "category"))
+            self._check_raw(user, raw, now)
+            topic = self._create_topic(user, title, chosen, now, chosen.language)
+            post = self._create_post(topic, user, raw, now, None)
+            category = chosen.slug
+        entity = {**self._post_json(post, user), "draft_sequence": 0}
+        self.posted.append(
+            PostedForumPost(
+                id=post.id,
+                topic_id=topic.id,
+                post_number=post.post_number,
+                raw=raw,
+                title=title,
+                category=category,
+                reply_to_post_number=post.reply_to_post_number,
+                username=user.username,
+                json=entity,
+            )
+        )
+        return entity
+
+    def _check_new_topic(self, title: str, category: str | None) -> _Category:
+        errors = []
+        if not title:
+            errors.append("Title can't be blank")
+        if len(title) < MIN_TITLE:
+            errors.append(f"Title is too short (minimum is {MIN_TITLE} characters)")
+        elif len(title) > MAX_TITLE:
+            errors.append(f"Title is too long (maximum is {MAX_TITLE} characters)")
+        elif any(t.title.lower() == title.lower() for t in self._topics.values()):
+            errors.append("Title has already been used")
+        if errors:
+            raise ApiError.cannot_post(*errors)
+        chosen = self._find_category(category)
+        if chosen is None:
+            raise ApiError.cannot_post("Category not found")
+        return chosen
+
+    def _find_category(self, wanted: str | None) -> _Category | None:
+        """By id (as Discourse's composer sends), by name or by slug; none: Uncategorized."""
+        if not wanted:
+            return self._categories["uncategorized"]
+        for category in self._categories.values():
+            if wanted in (str(category.id), category.slug) or wanted.lower() == category.name.lower():
+                return category
+        return None
+
+    def _check_raw(self, user: _User, raw: str, now: datetime) -> None:
+        if not raw.strip():
+            raise ApiError.cannot_post("Body can't be blank")
+        length = len(raw.strip())
+        if length < MIN_POST:
+            raise ApiError.cannot_post(f"Body is too short (minimum is {MIN_POST} characters)")
+        if length > MAX_POST:
+            raise ApiError.cannot_post(f"Body is too long (maximum is {MAX_POST} characters)")
+        if not user.staff and any(
+            p.user is user and p.raw == raw and now - p.created_at < UNIQUE_POSTS_WINDOW
+            for p in self._posts.values()
+        ):
+            raise ApiError.cannot_post(TOO_SIMILAR)
+
+    # -- handlers: user API keys -------------------------------------------------------------
+
+    async def _authorize_user_api_key(self, request: web.Request) -> web.StreamResponse:
+        """The brand is signed in and approves at once. Without `auth_redirect` the page shows
+        the encrypted payload to copy, as Discourse does for apps with no redirect."""
+        if request.method == "HEAD":
+            return web.Response(headers={"Auth-Api-Version": str(AUTH_API_VERSION)})
+        query = request.query
+        for name in ("public_key", "nonce", "scopes", "client_id", "application_name"):
+            if not query.get(name):
+                return _key_page("Error", f"<p>param is missing or the value is empty: {name}</p>", 400)
+        if not set(query["scopes"].split(",")) <= ALLOWED_SCOPES:
+            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 403)
+        try:
+            public_key = serialization.load_pem_public_key(query["public_key"].encode())
+        except ValueError:
+            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 400)
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 400)
+        redirect = query.get("auth_redirect")
+        if redirect is not None and not redirect.startswith(ALLOWED_AUTH_REDIRECTS):
+            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 403)
+        self._user_key_revoked = False
+        payload = _encrypt_payload(
+            public_key,
+            {"key": self._user_api_key, "nonce": query["nonce"], "push": False, "api": AUTH_API_VERSION},
+            oaep=query.get("padding") == "oaep",
+        )
+        if redirect is not None:
+            raise web.HTTPFound(str(URL(redirect).update_query(payload=payload)))
+        name = html.escape(query["application_name"])
+        return _key_page(
+            "User API Key",
+            f"<p>Thank you for authorizing {name}. Please copy the key below and paste it in "
+            f'the application.</p>\n<div class="user-api-key-display">\n'
+            f'  <code id="user-api-key-payload">{payload}</code>\n</div>',
+        )
+
+    async def _revoke_user_api_key(self, request: web.Request) -> web.Response:
+        if self._caller(request).via != "user_api_key":
+            raise ApiError.not_found()
+        self._user_key_revoked = True
+        return _json({"success": "OK"})
+
+    # -- the model ---------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self._aware(self._clock())
+
+    @staticmethod
+    def _aware(at: datetime) -> datetime:
+        return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+    def _new_id(self, kind: str) -> int:
+        value = self._next_id[kind]
+        self._next_id[kind] = value + 1
+        return value
+
+    def _add_user(
+        self,
+        username: str,
+        name: str,
+        at: datetime,
+        *,
+        user_id: int | None = None,
+        admin: bool = False,
+        trust_level: int = 1,
+    ) -> _User:
+        user = _User(
+            id=user_id if user_id is not None else self._new_id("user"),
+            username=username,
+            name=name,
+            created_at=at,
+            trust_level=trust_level,
+            admin=admin,
+            moderator=admin,
+        )
+        self._users[username.lower()] = user
+        return user
+
+    def _user_for(self, username: str, at: datetime) -> _User:
+        username = username.lstrip("@")
+        return self._users.get(username.lower()) or self._add_user(username, username, at)
+
+    def _create_topic(
+        self, user: _User, title: str, category: _Category, at: datetime, language: str
+    ) -> _Topic:
+        topic = _Topic(self._new_id("topic"), title, slugify(title), category, user, at, language)
+        topic.watchers.add(user.id)  # the creator watches their topic
+        self._topics[topic.id] = topic
+        return topic
+
+    def _create_post(self, topic: _Topic, user: _User, raw: str, at: datetime, reply_to: int | None) -> _Post:
+        post = _Post(
+            id=self._new_id("post"),
+            topic=topic,
+            user=user,
+            post_number=len(topic.posts) + 1,
+            raw=raw,
+            cooked=cook(raw, self._known_username),
+            created_at=at,
+            reply_to_post_number=reply_to,
+            words=tuple(_folded_words(f"{topic.title} {raw}")),
+        )
+        topic.posts.append(post)
+        self._posts[post.id] = post
+        self._notify(post)
+        return post
+
+    def _known_username(self, name: str) -> str | None:
+        user = self._users.get(name.lower())
+        return user.username if user is not None else None
+
+    def _mentioned(self, raw: str) -> list[_User]:
+        found: list[_User] = []
+        for match in _MENTION.finditer(_QUOTE.sub("", raw)):
+            user = self._users.get(match[1].lower())
+            if user is not None and user not in found:
+                found.append(user)
+        return found
+
+    def _quoted(self, raw: str) -> list[_User]:
+        found: list[_User] = []
+        for match in _QUOTE.finditer(raw):
+            username = (match["meta"] or "").split(",")[0].strip().lower()
+            user = self._users.get(username)
+            if user is not None and user not in found:
+                found.append(user)
+        return found
+
+    def _notify(self, post: _Post) -> None:
+        """One notification per user per post, the strongest reason first, as PostAlerter
+        does: mentioned, replied, quoted, then posted (watching the topic) or
+        watching_first_post (a new topic in a category watched for first posts)."""
+        notified: set[int] = {post.user.id}
+        for user in self._mentioned(post.raw):
+            self._alert(user, MENTIONED, post, notified)
+        parent = self._parent(post)
+        if parent is not None:
+            self._alert(parent.user, REPLIED, post, notified)
+        for user in self._quoted(post.raw):
+            self._alert(user, QUOTED, post, notified)
+        for user in self._users.values():
+            if user.id in post.topic.watchers:
+                self._alert(user, POSTED, post, notified)
+            elif post.post_number == 1 and post.topic.category.id in user.watched_first_post:
+                self._alert(user, WATCHING_FIRST_POST, post, notified)
+
+    def _alert(self, user: _User, kind: int, post: _Post, notified: set[int]) -> None:
+        if user.id in notified or user.id < 0:
+            return
+        notified.add(user.id)
+        self._notifications.append(
+            _Notification(self._new_id("notification"), user.id, kind, post, post.created_at)
+        )
+
+    def _parent(self, post: _Post) -> _Post | None:
+        number = post.reply_to_post_number
+        if number is None or not 1 <= number <= len(post.topic.posts):
+            return None
+        return post.topic.posts[number - 1]
+
+    def _open_topics(self) -> list[seeding.OpenTopic]:
+        """Recent topics where a new reply would be natural, most recently active first."""
+        topics = sorted(self._topics.values(), key=lambda t: t.posts[-1].id, reverse=True)
+        return [
+            seeding.OpenTopic(
+                topic_id=topic.id,
+                language=topic.language,
+                category=topic.category.slug,
+                posters=tuple(p.user.username for p in topic.posts),
+                brand_post_numbers=tuple(p.post_number for p in topic.posts if p.user is self._brand),
+            )
+            for topic in topics[:12]
+            if topic.category.slug != "announcements"
+        ]
+
+    def _titles(self) -> set[str]:
+        return {topic.title.lower() for topic in self._topics.values()}
+
+    def _category_list(self) -> list[_Category]:
+        return sorted(self._categories.values(), key=lambda c: c.position)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _user_json(self, user: _User) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "username": user.username,
+            "name": user.name,
+            "avatar_template": _avatar_template(user.username),
+        }
+
+    def _category_json(self, category: _Category, viewer: _User | None) -> dict[str, Any]:
+        topics = [t for t in self._topics.values() if t.category is category]
+        return {
+            "id": category.id,
+            "name": category.name,
+            "color": category.color,
+            "text_color": "FFFFFF",
+            "slug": category.slug,
+            "topic_count": len(topics),
+            "post_count": sum(len(t.posts) for t in topics),
+            "position": category.position,
+            "description": f"<p>{html.escape(category.description, quote=False)}</p>",
+            "description_text": category.description,
+            "description_excerpt": category.description,
+            "topic_url": f"/t/about-the-{category.slug}-category",
+            "read_restricted": False,
+            "permission": 1 if viewer is not None else None,
+            "notification_level": 1,
+            "can_edit": bool(viewer and viewer.staff),
+            "topic_template": None,
+            "has_children": False,
+            "sort_order": "",
+            "sort_ascending": None,
+            "show_subcategory_list": False,
+            "num_featured_topics": 3,
+            "default_view": None,
+            "subcategory_list_style": "rows_with_featured_topics",
+            "default_top_period": "all",
+            "minimum_required_tags": 0,
+            "navigate_to_first_post_after_read": False,
+            "parent_category_id": None,
+            "uploaded_logo": None,
+            "uploaded_background": None,
+        }
+
+    def _post_json(
+        self, post: _Post, viewer: _User | None, *, raw: bool = False, listing: bool = False
+    ) -> dict[str, Any]:
+        user, topic = post.user, post.topic
+        staff_viewer = bool(viewer and viewer.staff)
+        yours = viewer is user
+        entity: dict[str, Any] = {
+            "id": post.id,
+            "name": user.name,
+            "username": user.username,
+            "avatar_template": _avatar_template(user.username),
+            "created_at": _iso(post.created_at),
+            "cooked": post.cooked,
+            "post_number": post.post_number,
+            "post_type": 1,
+            "updated_at": _iso(post.created_at),
+            "reply_count": sum(1 for p in topic.posts if p.reply_to_post_number == post.post_number),
+            "reply_to_post_number": post.reply_to_post_number,
+            "quote_count": 0,
+            "incoming_link_count": 0,
+            "reads": 1 + post.id % 7,
+            "score": 0,
+            "yours": yours,
+            "topic_id": topic.id,
+            "topic_slug": topic.slug,
+            "topic_title": topic.title,
+            "category_id": topic.category.id,
+            "display_username": user.name,
+            "primary_group_name": None,
+            "version": 1,
+            "can_edit": yours or staff_viewer,
+            "can_delete": yours or staff_viewer,
+            "can_recover": staff_viewer,
+            "can_wiki": staff_viewer,
+            "user_title": None,
+            "bookmarked": False,
+            "actions_summary": [],
+            "moderator": user.moderator,
+            "admin": user.admin,
+            "staff": user.staff,
+            "user_id": user.id,
+            "hidden": False,
+            "trust_level": user.trust_level,
+            "deleted_at": None,
+            "user_deleted": False,
+            "edit_reason": None,
+            "can_view_edit_history": True,
+            "wiki": False,
+        }
+        parent = self._parent(post)
+        if parent is not None:
+            entity["reply_to_user"] = {
+                "username": parent.user.username,
+                "name": parent.user.name,
+                "avatar_template": _avatar_template(parent.user.username),
+            }
+        if raw:
+            entity["raw"] = post.raw
+        if listing:
+            entity["topic_html_title"] = html.escape(topic.title, quote=False)
+            entity["excerpt"] = _excerpt(post.cooked, 300)
+        return entity
+
+    def _topic_json(
+        self, topic: _Topic, viewer: _User | None, first_posts: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        last = topic.posts[-1]
+        posters: dict[int, tuple[_User, int]] = {}
+        for post in topic.posts:
+            user, count = posters.get(post.user.id, (post.user, 0))
+            posters[post.user.id] = (user, count + 1)
+        return {
+            "post_stream": {"posts": first_posts, "stream": [p.id for p in topic.posts]},
+            "timeline_lookup": [[1, 0]],
+            "tags": [],
+            "id": topic.id,
+            "title": topic.title,
+            "fancy_title": _fancy(topic.title),
+            "posts_count": len(topic.posts),
+            "created_at": _iso(topic.created_at),
+            "views": 10 * len(topic.posts) + topic.id % 9,
+            "reply_count": len(topic.posts) - 1,
+            "like_count": 0,
+            "last_posted_at": _iso(last.created_at),
+            "visible": True,
+            "closed": False,
+            "archived": False,
+            "has_summary": False,
+            "archetype": "regular",
+            "slug": topic.slug,
+            "category_id": topic.category.id,
+            "word_count": sum(len(_WORDS.findall(p.raw)) for p in topic.posts),
+            "deleted_at": None,
+            "user_id": topic.user.id,
+            "featured_link": None,
+            "pinned_globally": False,
+            "pinned_at": None,
+            "pinned_until": None,
+            "image_url": None,
+            "slow_mode_seconds": 0,
+            "draft": None,
+            "draft_key": f"topic_{topic.id}",
+            "draft_sequence": 0,
+            "unpinned": None,
+            "pinned": False,
+            "current_post_number": 1,
+            "highest_post_number": len(topic.posts),
+            "deleted_by": None,
+            "has_deleted": False,
+            "actions_summary": [],
+            "chunk_size": CHUNK_SIZE,
+            "bookmarked": False,
+            "message_bus_last_id": 0,
+            "participant_count": len(posters),
+            "details": {
+                "can_create_post": viewer is not None,
+                "can_reply_as_new_topic": viewer is not None,
+                "notification_level": 3 if viewer and viewer.id in topic.watchers else 1,
+                "created_by": self._user_json(topic.user),
+                "last_poster": self._user_json(last.user),
+                "participants": [
+                    {
+                        **self._user_json(user),
+                        "post_count": count,
+                        "trust_level": user.trust_level,
+                        "admin": user.admin,
+                        "moderator": user.moderator,
+                    }
+                    for user, count in sorted(posters.values(), key=lambda uc: -uc[1])
+                ],
+            },
+        }
+
+    def _topic_list_item(self, topic: _Topic) -> dict[str, Any]:
+        last = topic.posts[-1]
+        return {
+            "id": topic.id,
+            "title": topic.title,
+            "fancy_title": _fancy(topic.title),
+            "slug": topic.slug,
+            "posts_count": len(topic.posts),
+            "reply_count": len(topic.posts) - 1,
+            "highest_post_number": len(topic.posts),
+            "created_at": _iso(topic.created_at),
+            "last_posted_at": _iso(last.created_at),
+            "bumped": True,
+            "bumped_at": _iso(last.created_at),
+            "archetype": "regular",
+            "unseen": False,
+            "pinned": False,
+            "unpinned": None,
+            "visible": True,
+            "closed": False,
+            "archived": False,
+            "bookmarked": None,
+            "liked": None,
+            "tags": [],
+            "category_id": topic.category.id,
+        }
+
+    def _search_post_json(self, post: _Post, query: _SearchQuery) -> dict[str, Any]:
+        return {
+            "id": post.id,
+            "name": post.user.name,
+            "username": post.user.username,
+            "avatar_template": _avatar_template(post.user.username),
+            "created_at": _iso(post.created_at),
+            "like_count": 0,
+            "blurb": _blurb(post.cooked, query.terms),
+            "post_number": post.post_number,
+            "topic_id": post.topic.id,
+        }
+
+    def _notification_json(self, notification: _Notification) -> dict[str, Any]:
+        post = notification.post
+        topic = post.topic
+        return {
+            "id": notification.id,
+            "user_id": notification.user_id,
+            "notification_type": notification.type,
+            "read": notification.read,
+            "high_priority": False,
+            "created_at": _iso(notification.created_at),
+            "post_number": post.post_number,
+            "topic_id": topic.id,
+            "fancy_title": _fancy(topic.title),
+            "slug": topic.slug,
+            "data": {
+                "topic_title": topic.title,
+                "original_post_id": post.id,
+                "original_post_type": 1,
+                "original_username": post.user.username,
+                "revision_number": None,
+                "display_username": post.user.username,
+            },
+        }
+
+
+# -- cooking: raw Markdown to Discourse-like HTML ------------------------------------------------
+
+
+def cook(raw: str, resolve_user: Callable[[str], str | None] = lambda _name: None) -> str:
+    """The subset of Discourse's Markdown that forum posts here use, as Discourse renders it:
+    paragraphs with `<br>` line breaks, lists, headings, **bold**, *italics*, `code`, links and
+    bare URLs, @mentions (a link for a known user, a span otherwise; `resolve_user` gives the
+    canonical username or None) and `[quote="user, post:1, topic:2"]` blocks. Every other
+    character is HTML-escaped, so raw HTML shows as text."""
+    out: list[str] = []
+    position = 0
+    for match in _QUOTE.finditer(raw):
+        out.extend(_blocks(raw[position : match.start()], resolve_user))
+        out.append(_quote_html(match["meta"] or "", match["body"], resolve_user))
+        position = match.end()
+    out.extend(_blocks(raw[position:], resolve_user))
+    return "\n".join(out)
+
+
+def _quote_html(meta: str, body: str, resolve_user: Callable[[str], str | None]) -> str:
+    fields = [part.strip() for part in meta.split(",")]
+    username = fields[0] if fields and fields[0] else ""
+    data = {"username": username}
+    for part in fields[1:]:
+        key, _, value = part.partition(":")
+        if key.strip() in ("post", "topic") and value.strip().isdigit():
+            data[key.strip()] = value.strip()
+    attributes = "".join(f' data-{k}="{_escape(v)}"' for k, v in data.items() if v)
+    title = f'<div class="title">\n<div class="quote-controls"></div>\n{_escape(username)}:</div>\n'
+    inner = "\n".join(_blocks(body, resolve_user))
+    return (
+        f'<aside class="quote no-group"{attributes}>\n{title if username else ""}'
+        f"<blockquote>\n{inner}\n</blockquote>\n</aside>"
+    )
+
+
+def _blocks(text: str, resolve_user: Callable[[str], str | None]) -> list[str]:
+    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").strip("\n"))
+    return [_block(block, resolve_user) for block in blocks if block.strip()]
+
+
+def _block(block: str, resolve_user: Callable[[str], str | None]) -> str:
+    lines = block.split("\n")
+    items = [_LIST_ITEM.match(line) for line in lines]
+    if all(items):
+        inner = "\n".join(f"<li>{_inline(m[1], resolve_user)}</li>" for m in items if m)
+        return f"<ul>\n{inner}\n</ul>"
+    heading = _HEADING.match(block)
+    if heading and len(lines) == 1:
+        level = len(heading[1])
+        return f"<h{level}>{_inline(heading[2], resolve_user)}</h{level}>"
+    return "<p>" + "<br>\n".join(_inline(line, resolve_user) for line in lines) + "</p>"
+
+
+def _inline(line: str, resolve_user: Callable[[str], str | None]) -> str:
+    out: list[str] = []
+    position = 0
+    for match in _INLINE.finditer(line):
+        out.append(_escape(line[position : match.start()]))
+        position = match.end()
+        if match["code"] is not None:
+            out.append(f"<code>{_escape(match['code'])}</code>")
+        elif match["href"] is not None:
+            out.append(
+                f'<a href="{_escape(match["href"])}" rel="noopener nofollow ugc">'
+                f"{_escape(match['label'])}</a>"
+            )
+        elif match["url"] is not None:
+            url = match["url"].rstrip(_URL_TRAILING)
+            position = match.start() + len(url)
+            out.append(f'<a href="{_escape(url)}" rel="noopener nofollow ugc">{_escape(url)}</a>')
+        elif match["user"] is not None:
+            known = resolve_user(match["user"])
+            out.append(
+                f'<a class="mention" href="/u/{_escape(known.lower())}">@{_escape(known)}</a>'
+                if known
+                else f'<span class="mention">@{_escape(match["user"])}</span>'
+            )
+        elif match["strong"] is not None:
+            out.append(f"<strong>{_inline(match['strong'], resolve_user)}</strong>")
+        else:
+            out.append(f"<em>{_inline(match['em'], resolve_user)}</em>")
+    out.append(_escape(line[position:]))
+    return "".join(out)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def slugify(title: str) -> str:
+    """Discourse's ASCII slug: accents dropped, lowercase, runs of anything else become one
+    hyphen; "topic" when nothing is left."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:100].rstrip("-") or "topic"
+
+
+def _ids(post: _Post) -> dict[str, Any]:
+    return {"topic_id": post.topic.id, "post_id": post.id, "post_number": post.post_number}
+
+
+def _rate_limited(wait: int, error_code: str) -> ApiError:
+    time_left = f"{wait} second" if wait == 1 else f"{wait} seconds"
+    if wait >= 60:
+        minutes = wait // 60
+        time_left = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+    error = ApiError.typed(
+        429,
+        f"You’ve performed this action too many times. Please wait {time_left} before trying again.",
+        "rate_limit",
+        wait_seconds=wait,
+        time_left=time_left,
+    )
+    error.headers = {"Retry-After": str(wait), "Discourse-Rate-Limit-Error-Code": error_code}
+    return error
+
+
+def _encrypt_payload(public_key: rsa.RSAPublicKey, payload: Mapping[str, Any], *, oaep: bool) -> str:
+    """RSA-encrypt the JSON payload and base64 it with a line break every 60 characters, as
+    Ruby's Base64.encode64 does (so a client must drop whitespace before decoding)."""
+    scheme: padding.AsymmetricPadding = (
+        padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+        if oaep
+        else padding.PKCS1v15()
+    )
+    encrypted = public_key.encrypt(json.dumps(payload, separators=(",", ":")).encode(), scheme)
+    encoded = base64.b64encode(encrypted).decode()
+    return "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
+
+
+def _key_page(title: str, body: str, status: int = 200) -> web.Response:
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        f'<body><div id="main-outlet" class="wrap">\n{body}\n</div></body></html>\n'
+    )
+    return web.Response(status=status, text=page, content_type="text/html")
+
+
+def _parse_search(term: str) -> _SearchQuery:
+    """Words (prefix-matched, all required) and the filters an inbox uses: order:latest,
+    after:/before:YYYY-MM-DD, @user, #category, in:first."""
+    terms: list[str] = []
+    options: dict[str, Any] = {}
+    for token in term.split():
+        matched = _SEARCH_FILTER.match(token)
+        if matched:
+            _apply_filter(options, matched[1].lower(), matched[2])
+        elif token.startswith("@") and len(token) > 1:
+            options["username"] = token[1:].lower()
+        elif token.startswith("#") and len(token) > 1:
+            options["category"] = token[1:].lower()
+        else:
+            terms.extend(_folded_words(token))
+    return _SearchQuery(terms=tuple(terms), **options)
+
+
+def _apply_filter(options: dict[str, Any], name: str, value: str) -> None:
+    if name == "order" and value.lower() == "latest":
+        options["latest"] = True
+    elif name in ("after", "before"):
+        with contextlib.suppress(ValueError):
+            options[name] = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    elif name == "in" and value.lower() == "first":
+        options["first_only"] = True
+    elif name == "user" and value:
+        options["username"] = value.lower()
+    elif name == "category" and value:
+        options["category"] = value.lower()
+
+
+def _relevance(post: _Post, query: _SearchQuery) -> int:
+    title = _folded_words(post.topic.title)
+    return sum(2 for term in query.terms if any(w.startswith(term) for w in title))
+
+
+def _folded_words(text: str) -> list[str]:
+    """Words without accents or case, as the search index sees them."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _WORDS.findall(folded)
+
+
+def _fold_char(char: str) -> str:
+    folded = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return folded.casefold()[:1] or char
+
+
+def _plain(cooked: str) -> str:
+    return " ".join(html.unescape(_TAG.sub(" ", cooked)).split())
+
+
+def _excerpt(cooked: str, length: int) -> str:
+    text = _plain(cooked)
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def _blurb(cooked: str, terms: Sequence[str], length: int = 200) -> str:
+    """About `length` characters of the post's text around the first search term."""
+    text = _plain(cooked)
+    folded = "".join(_fold_char(c) for c in text)  # one character per character: same offsets
+    at = min((i for i in (folded.find(t) for t in terms) if i >= 0), default=0)
+    start = max(0, at - length // 2)
+    snippet = text[start : start + length]
+    return ("..." if start else "") + snippet + ("..." if start + length < len(text) else "")
+
+
+def _avatar_template(username: str) -> str:
+    digest = hashlib.md5(username.lower().encode(), usedforsecurity=False).digest()
+    color = _AVATAR_COLORS[digest[0] % len(_AVATAR_COLORS)]
+    return f"/letter_avatar_proxy/v4/letter/{username[:1].lower()}/{color}/{{size}}.png"
+
+
+def _fancy(title: str) -> str:
+    return html.escape(title, quote=True).replace("&#x27;", "&rsquo;")
+
+
+def _iso(at: datetime) -> str:
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False).replace('"', "&quot;")
+
+
+def _clean_raw(raw: str) -> str:
+    """As PostCreator does: no NUL, no trailing whitespace."""
+    return raw.replace("\x00", "").rstrip()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "t", "yes")
+
+
+def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+def _error_json(error: ApiError) -> web.Response:
+    return _json(error.body, status=error.status, headers=error.headers)
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Form (urlencoded or multipart) or JSON body, as Rails accepts both."""
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters") from None
+        if not isinstance(data, dict):
+            raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters")
+        return data
+    form = await request.post()
+    return {key: _form_value(form, key) for key in form}
+
+
+def _form_value(form: MultiMapping[Any], key: str) -> Any:
+    values = [v for v in form.getall(key) if isinstance(v, str)]
+    if key.endswith("[]"):
+        return values
+    return values[-1] if values else None
+
+
+def _param(params: Mapping[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        return default
