@@ -26,6 +26,8 @@ class Capabilities:
     # How long the platform deduplicates a resend carrying the same idempotency key;
     # None means it does not, so an uncertain send must be reconciled, never resent.
     idempotency_window: timedelta | None = None
+    topics: bool = False  # can open a new topic (a forum): the redirect target
+    reconcile: bool = False  # can tell, by reading the thread, whether an uncertain send landed
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +105,24 @@ class Channel(Protocol):
 
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""
+        ...
+
+
+@runtime_checkable
+class ForumChannel(Channel, Protocol):
+    """A channel that can open topics (the redirect target): `capabilities().topics`."""
+
+    async def create_topic(self, title: str, text: str, category: str | None, idempotency_key: str) -> Message:
+        """Open a new topic (forums only, `capabilities().topics`); return its first post."""
+        ...
+
+
+@runtime_checkable
+class ReconcilingChannel(Channel, Protocol):
+    """A channel without idempotency keys that can read back what was sent: `capabilities().reconcile`."""
+
+    async def find_sent(self, parent: Message | None, text: str, title: str, since: datetime) -> Message | None:
+        """Our own message with this text (or new topic with this title when `parent` is None),
+        published since `since`, if the platform has it: reconciles an uncertain send without
+        posting again (`capabilities().reconcile`)."""
         ...
