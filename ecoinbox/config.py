@@ -22,7 +22,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
@@ -55,11 +55,17 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon"})
+KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse"})
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
 """Where the thread goes relative to the conversation list."""
+
+AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
+    "mastodon": ("oauth",),
+    "discourse": ("user_api_key", "api_key"),
+}
+"""How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
 CHANNEL_NAME_RE: Final = re.compile(r"[a-z0-9_-]{1,64}")
 _ENV_NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -170,11 +176,40 @@ class ChannelSettings:
     """The name of an environment variable holding the token. Tried last (handy in CI)."""
     keyring: bool = True
     """Look in the OS keyring (service "ecoinbox", username = the channel name)."""
+    auth: str | None = None
+    """How the token is used. Discourse: "user_api_key" (default; `ecoinbox auth` gets one) or
+    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon: "oauth"."""
+    categories: tuple[str, ...] = ()
+    """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
 
     @property
     def is_loopback(self) -> bool:
         """True when the server is on this machine (127.0.0.0/8, ::1, localhost)."""
         return is_loopback_host(urlsplit(self.base_url).hostname)
+
+
+@dataclass(frozen=True, slots=True)
+class ForumSettings:
+    """The brand's own forum: where `f` (redirect) brings people."""
+
+    channel: str
+    """The name of the Discourse channel that is the forum."""
+    url: str
+    """The forum's public address, used as {forum_url} in canned replies (default: its base_url)."""
+    category: str = "support"
+    """The category (slug) in which "new forum topic" opens topics."""
+
+
+@dataclass(frozen=True, slots=True)
+class RepliesSettings:
+    """Canned replies: where they come from and what fills their variables."""
+
+    file: Path | None = None
+    """A TOML file of [[canned]] entries you edit apart from this config (relative to it)."""
+    agent: str = ""
+    """Your name, for {agent} in canned replies."""
+    default_language: str = "en"
+    """The language of a canned reply's main text when it does not say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +226,12 @@ class Settings:
     """Polling and sending."""
     channels: tuple[ChannelSettings, ...] = ()
     """The accounts to listen on, in the order of the file. Zero is valid: an empty inbox."""
+    forum: ForumSettings | None = None
+    """The redirect target; None when no forum is configured (then `f` explains why)."""
+    replies: RepliesSettings = field(default_factory=RepliesSettings)
+    """Where canned replies come from."""
+    canned: tuple[Any, ...] = ()
+    """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
     source: Path | None = None
     """The file these settings came from, if any (not a setting)."""
 
@@ -272,9 +313,13 @@ def load_config(path: Path | None = None) -> Settings:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(path, None, None, _missing_file_message(path, explicit))]) from None
+        raise ConfigError(
+            [ConfigProblem(path, None, None, _missing_file_message(path, explicit))]
+        ) from None
     except IsADirectoryError:
-        raise ConfigError([ConfigProblem(path, None, None, "is a directory, not a config file")]) from None
+        raise ConfigError(
+            [ConfigProblem(path, None, None, "is a directory, not a config file")]
+        ) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         problem = ConfigProblem(path, None, None, f"cannot read the config file: {reason}")
@@ -317,10 +362,14 @@ def parse_config(text: str, source: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_toml_syntax_problem(exc, text, source)]) from None
     except RecursionError:
-        raise ConfigError([ConfigProblem(source, None, None, "invalid TOML: nested too deeply")]) from None
+        raise ConfigError(
+            [ConfigProblem(source, None, None, "invalid TOML: nested too deeply")]
+        ) from None
 
     validator = _Validator(source)
     settings = validator.settings(document)
+    if not validator.problems and settings is not None:
+        settings = _with_canned(settings, validator.canned_entries, text, source)
     if validator.problems:
         lines = _safe_locate(text)
         located = [
@@ -333,10 +382,47 @@ def parse_config(text: str, source: Path | None = None) -> Settings:
     return settings
 
 
-_TOML_POSITION_RE: Final = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
+def _with_canned(
+    settings: Settings, entries: list[Any], text: str, source: Path | None
+) -> Settings:
+    """Settings with their canned replies: [[canned]] in the config, then the replies file."""
+    if not entries and settings.replies.file is None:
+        return settings
+    from ecoinbox.replies import load_canned, load_canned_file  # replies imports this module
+
+    # The loader needs the default language of a reply's text and the forum's address.
+    options = {
+        "default_language": settings.replies.default_language,
+        "forum_url": settings.forum.url if settings.forum else None,
+    }
+    canned = list(load_canned(entries, source or Path("config.toml"), text, **options)) if entries else []
+    if settings.replies.file is not None:
+        canned.extend(load_canned_file(settings.replies.file, **options))
+    names = [reply.name for reply in canned]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    source,
+                    None,
+                    "canned",
+                    f"canned reply names must be unique: {', '.join(duplicates)} "
+                    "appear(s) both in the config and in the replies file",
+                )
+            ]
+        )
+    return replace(settings, canned=tuple(canned))
 
 
-def _toml_syntax_problem(exc: tomllib.TOMLDecodeError, text: str, source: Path | None) -> ConfigProblem:
+_TOML_POSITION_RE: Final = re.compile(
+    r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$"
+)
+
+
+def _toml_syntax_problem(
+    exc: tomllib.TOMLDecodeError, text: str, source: Path | None
+) -> ConfigProblem:
     message = str(exc)
     match = _TOML_POSITION_RE.search(message)
     line: int | None = None
@@ -509,7 +595,7 @@ def _base_url(value: object) -> str:
 def _argv(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         raise _Invalid(
-            'expected a list: the command and its arguments, run without a shell, '
+            "expected a list: the command and its arguments, run without a shell, "
             'e.g. ["pass", "show", "ecoinbox/mastodon"]'
         )
     argv = _string_list(value)
@@ -537,7 +623,7 @@ def _hashtags(value: object) -> tuple[str, ...]:
 
 def _keymap(value: object) -> Mapping[str, str]:
     if not isinstance(value, dict):
-        raise _Invalid(f"expected a table of binding id = \"keys\", got {_describe(value)}")
+        raise _Invalid(f'expected a table of binding id = "keys", got {_describe(value)}')
     keymap: dict[str, str] = {}
     for binding_id, keys in value.items():
         if not isinstance(keys, str):
@@ -607,7 +693,9 @@ def _home_of(key: str, here: str) -> str | None:
 class _Table:
     """Reads one TOML table: each `get` checks one key; `finish` reports the keys nobody read."""
 
-    def __init__(self, validator: _Validator, data: dict[str, Any], path: KeyPath, section: str) -> None:
+    def __init__(
+        self, validator: _Validator, data: dict[str, Any], path: KeyPath, section: str
+    ) -> None:
         self.validator = validator
         self.data = data
         self.path = path
@@ -652,6 +740,7 @@ class _Validator:
     def __init__(self, source: Path | None) -> None:
         self.source = source
         self.problems: list[tuple[KeyPath, str]] = []
+        self.canned_entries: list[Any] = []  # raw [[canned]] tables, loaded by ecoinbox.replies
 
     def problem(self, path: KeyPath, message: str) -> None:
         self.problems.append((path, message))
@@ -668,15 +757,32 @@ class _Validator:
         store = self.section(top, "store", self.store)
         engine = self.section(top, "engine", self.engine)
         channels = self.channels(top)
+        replies = self.section(top, "replies", self.replies)
+        forum = (
+            self.section(top, "forum", lambda table: self.forum(table, channels))
+            if "forum" in document
+            else None
+        )
+        top.known.append("canned")
+        canned_entries = top.data.get("canned", [])
+        if not isinstance(canned_entries, list):
+            self.problem(
+                ("canned",),
+                f"expected a list of [[canned]] tables, got {_describe(canned_entries)}",
+            )
+            canned_entries = []
         top.finish()
         if self.problems or brand is None:
             return None
+        self.canned_entries = canned_entries
         return Settings(
             brand=brand,
             ui=ui or UiSettings(),
             store=store or StoreSettings(),
             engine=engine or EngineSettings(),
             channels=channels,
+            forum=forum,
+            replies=replies or RepliesSettings(),
             source=self.source,
         )
 
@@ -684,7 +790,9 @@ class _Validator:
         top.known.append(name)
         value = top.data.get(name, {})
         if not isinstance(value, dict):
-            self.problem((name,), f"expected a table ({_section_header(name)}), got {_describe(value)}")
+            self.problem(
+                (name,), f"expected a table ({_section_header(name)}), got {_describe(value)}"
+            )
             return None
         return read(_Table(self, value, (name,), name))
 
@@ -712,11 +820,46 @@ class _Validator:
         table.finish()
         if not text:
             return StoreSettings()
+        return StoreSettings(path=self.relative_path(text))
+
+    def replies(self, table: _Table) -> RepliesSettings:
+        file = table.get("file", _string, "").strip()
+        settings = RepliesSettings(
+            file=self.relative_path(file) if file else None,
+            agent=table.get("agent", _string, ""),
+            default_language=table.get("default_language", _nonempty_string, "en"),
+        )
+        table.finish()
+        return settings
+
+    def forum(self, table: _Table, channels: tuple[ChannelSettings, ...]) -> ForumSettings | None:
+        name = table.get("channel", _nonempty_string)
+        url = table.get("url", _base_url, None)
+        category = table.get("category", _nonempty_string, "support")
+        table.finish()
+        if name is None:
+            return None
+        target = next((c for c in channels if c.name == name), None)
+        if target is None or target.kind != "discourse":
+            forums = [c.name for c in channels if c.kind == "discourse"]
+            table.problem(
+                "channel",
+                f"'{name}' is not a discourse channel of this config"
+                + (
+                    f" (discourse channels: {', '.join(forums)})"
+                    if forums
+                    else " (add one in [[channels]])"
+                ),
+            )
+            return None
+        return ForumSettings(channel=name, url=url or target.base_url, category=category)
+
+    def relative_path(self, text: str) -> Path:
         path = Path(text).expanduser()
         if not path.is_absolute():
             base = self.source.parent if self.source is not None else Path.cwd()
             path = base / path
-        return StoreSettings(path=path)
+        return path
 
     def engine(self, table: _Table) -> EngineSettings:
         settings = EngineSettings(outbox_retry_max=table.get("outbox_retry_max", _seconds, 600.0))
@@ -727,13 +870,17 @@ class _Validator:
         top.known.append("channels")
         entries = top.data.get("channels", [])
         if not isinstance(entries, list):
-            self.problem(("channels",), f"expected a list of [[channels]] tables, got {_describe(entries)}")
+            self.problem(
+                ("channels",), f"expected a list of [[channels]] tables, got {_describe(entries)}"
+            )
             return ()
         channels: list[ChannelSettings] = []
         first_index: dict[str, int] = {}
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
-                self.problem(("channels", index), f"expected a [[channels]] table, got {_describe(entry)}")
+                self.problem(
+                    ("channels", index), f"expected a [[channels]] table, got {_describe(entry)}"
+                )
                 continue
             channel = self.channel(_Table(self, entry, ("channels", index), "channels"))
             name = entry.get("name")
@@ -768,9 +915,21 @@ class _Validator:
         token_cmd = table.get("token_cmd", _argv, None)
         token_env = table.get("token_env", _env_name, None)
         keyring = table.get("keyring", _boolean, True)
+        auth = table.get("auth", _nonempty_string, None)
+        categories = table.get("categories", _string_list, ())
         table.finish()
         if kind is None or name is None or base_url is None:
             return None
+        modes = AUTH_MODES.get(kind, ())
+        if auth is not None and auth not in modes:
+            table.problem(
+                "auth", f"'{auth}' is not an auth mode of {kind} (allowed: {', '.join(modes)})"
+            )
+        auth = auth or (modes[0] if modes else None)
+        if kind == "discourse" and auth == "api_key" and not account:
+            table.problem(
+                "account", 'missing (required with auth = "api_key": it is sent as Api-Username)'
+            )
         return ChannelSettings(
             kind=kind,
             name=name,
@@ -784,6 +943,8 @@ class _Validator:
             token_cmd=token_cmd,
             token_env=token_env,
             keyring=keyring,
+            auth=auth,
+            categories=categories,
         )
 
     @staticmethod
@@ -1008,4 +1169,3 @@ def _escaped(line: str, index: int) -> bool:
         count += 1
         index -= 1
     return count % 2 == 1
-

@@ -89,6 +89,8 @@ class Message:
     links: tuple[str, ...] = ()  # the real targets of the links in `text`, in order
     edited_at: datetime | None = None
     deleted: bool = False
+    title: str = ""  # the topic's title (forums) or the subject (mail), where there is one
+    thread_ref: str | None = None  # the platform's own thread id (a Discourse topic id)
 
     @property
     def is_ours(self) -> bool:
@@ -109,6 +111,8 @@ class ConversationRow:
     snippet: str  # the last inbound message's text, untrusted
     message_count: int
     origin: Origin
+    language: str | None = None  # of the person's newest message, detected or as the platform says
+    reason: str = ""  # why it is in its state, e.g. "redirected" (to the forum)
 
     @property
     def sort_key(self) -> tuple[int, int, int]:
@@ -144,6 +148,13 @@ class OutboxItem:
     remote_id: str | None = None
     visibility: str | None = None
     first_attempt_at: datetime | None = None
+    kind: str = "reply"  # "reply", or "topic": a new forum topic (redirect)
+    title: str = ""  # the topic's title
+    category: str | None = None  # the topic's category
+    depends_on: int | None = None  # a reply waiting for this topic to exist (its {topic_url})
+    language: str | None = None
+    canned: tuple[str, ...] = ()  # the canned replies it was made from
+    link: str | None = None  # the canned link it carries
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +164,17 @@ class Conversation:
     row: ConversationRow
     messages: list[StoredMessage] = field(default_factory=list)
     outbox: list[OutboxItem] = field(default_factory=list)
+    linked: list[Conversation] = field(default_factory=list)  # e.g. the forum topic it went to
+
+
+@dataclass(frozen=True, slots=True)
+class LinkUse:
+    """A canned link sent in a past conversation: what link suggestion learns from."""
+
+    conversation_text: str
+    link: str
+    at: datetime
+    canned: str = ""
 
 
 def _ms(moment: datetime) -> int:

@@ -90,11 +90,14 @@ def line_of(text: str, needle: str) -> int:
 # --- the example ---------------------------------------------------------------------------
 
 
-def test_example_parses_with_a_working_mastodon_channel() -> None:
+def test_example_parses_with_a_working_mastodon_channel_and_forum() -> None:
     settings = load_config(EXAMPLE)
     assert settings.source == EXAMPLE
     assert settings.brand.name == "Acme"
-    [channel] = settings.channels
+    channel, forum = settings.channels
+    assert (forum.kind, forum.auth) == ("discourse", "user_api_key")
+    assert settings.forum is not None and settings.forum.channel == forum.name
+    assert [reply.name for reply in settings.canned] == ["refund"]
     assert channel.kind == "mastodon"
     assert channel.name == "mastodon"
     assert channel.base_url.startswith("https://")
@@ -117,7 +120,16 @@ def _section_text(example: str, header: str) -> str:
     return "\n".join(lines[start:end])
 
 
-SECTION_HEADERS = {"brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]", "channels": "[[channels]]"}
+SECTION_HEADERS = {
+    "brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]",
+    "channels": "[[channels]]", "forum": "[forum]", "replies": "[replies]", "canned": "[[canned]]",
+}
+
+
+def _canned_class() -> type:
+    from ecoinbox.replies import CannedReply
+
+    return CannedReply
 
 
 @pytest.mark.parametrize("section", sorted(SECTION_HEADERS))
@@ -131,6 +143,9 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         "store": config.StoreSettings,
         "engine": config.EngineSettings,
         "channels": ChannelSettings,
+        "forum": config.ForumSettings,
+        "replies": config.RepliesSettings,
+        "canned": _canned_class(),
     }[section]
     lines = text.splitlines()
     for settings_field in dataclasses.fields(section_class):
@@ -153,7 +168,7 @@ def test_every_settings_section_is_in_the_example() -> None:
 def test_every_setting_has_a_docstring() -> None:
     source = Path(config.__file__).read_text(encoding="utf-8")
     for cls in (config.BrandSettings, config.UiSettings, config.StoreSettings, config.EngineSettings,
-                ChannelSettings, Settings):
+                ChannelSettings, config.ForumSettings, config.RepliesSettings, Settings):
         assert cls.__doc__
         body = source[source.index(f"class {cls.__name__}:"):]
         for settings_field in dataclasses.fields(cls):

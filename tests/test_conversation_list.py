@@ -72,6 +72,7 @@ class FakeSource:
             snippet=SNIPPETS[i % len(SNIPPETS)].format(i=i),
             message_count=1 + i % 13,
             origin=Origin.MENTION,
+            language=("fr", "en", None)[i % 3],
         )
         return dataclasses.replace(row, **self.overrides.get(i, {}))
 
@@ -183,9 +184,9 @@ async def test_first_paint_has_the_first_rows() -> None:
         assert widget.total == BIG
         assert widget.selected_id == 1
         first = widget.render_line(0).text
-        assert first.startswith("● mastodon Zoë Martin")
+        assert first.startswith("● mastodon fr Zoë Martin")
         assert "Bonjour, my order #0 never arrived" in first
-        assert widget.render_line(1).text.startswith("● forum    山田太郎")
+        assert widget.render_line(1).text.startswith("● forum    en 山田太郎")
         await pilot.pause()
         assert _last_highlight(app) == (1, 0, BIG)
         assert source.calls["count_conversations"] == 1

@@ -22,4 +22,17 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             include_filtered=settings.include_filtered,
             timeout=settings.timeout,
         )
+    if settings.kind == "discourse":
+        from ecoinbox.channels.discourse import DiscourseChannel
+
+        return DiscourseChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            username=settings.account,
+            auth=settings.auth or "user_api_key",
+            keywords=settings.search,
+            categories=settings.categories,
+            timeout=settings.timeout,
+        )
     raise ValueError(f"no channel module for kind {settings.kind!r}")

@@ -20,7 +20,7 @@ from ecoinbox.channels.base import (
     RateLimited,
     UncertainSend,
 )
-from ecoinbox.model import OutboxItem
+from ecoinbox.model import Message, OutboxItem, OutboxState
 from ecoinbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,24 +54,50 @@ class OutboxSender:
             await self._uncertain(item, "ecoinbox stopped while this reply was being sent", retry_now=True)
 
     async def send_due(self) -> int:
-        """Send every reply that is due now; returns how many were attempted."""
+        """Reconcile uncertain sends that can be checked, then send every item due now.
+
+        Returns how many items were attempted.
+        """
         attempted = 0
+        checkable = await self._reconcilable_channels()
+        while checkable and (item := await self.store.claim_next_reply(
+            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable
+        )) is not None:  # fmt: skip
+            attempted += 1
+            await self.reconcile(item)
         while (item := await self.store.claim_next_reply(self.owner, LEASE_SECONDS)) is not None:
             attempted += 1
             await self.send(item)
         return attempted
+
+    async def _reconcilable_channels(self) -> list[str]:
+        names = []
+        for name, channel in self.channels.items():
+            try:
+                if (await channel.capabilities()).reconcile:
+                    names.append(name)
+            except ChannelError:
+                continue  # unreachable now: its uncertain sends wait for the next round
+        return names
 
     async def send(self, item: OutboxItem) -> None:
         channel = self.channels.get(item.channel)
         if channel is None:
             await self.store.reply_failed(item, f"channel {item.channel!r} is no longer configured")
             return
-        parent = await self.store.message(item.channel, item.parent_remote_id)
-        if parent is None:
-            await self.store.reply_failed(item, "the message this replies to is no longer in the store")
-            return
+        parent = None
+        if item.kind == "reply":
+            parent = await self.store.message(item.channel, item.parent_remote_id)
+            if parent is None:
+                await self.store.reply_failed(item, "the message this replies to is no longer in the store")
+                return
         try:
-            sent = await channel.reply(parent, item.text, item.idempotency_key, visibility=item.visibility)
+            if parent is None:
+                sent = await channel.create_topic(item.title, item.text, item.category, item.idempotency_key)
+            else:
+                sent = await channel.reply(
+                    parent, item.text, item.idempotency_key, visibility=item.visibility
+                )
         except UncertainSend as exc:
             await self._uncertain(item, str(exc))
         except RateLimited as exc:
@@ -81,23 +107,56 @@ class OutboxSender:
         except ChannelError as exc:
             await self.store.reply_retry(item, str(exc), self._backoff(item))
         except Exception as exc:  # a bug must not leave the reply stuck in "sending"
-            log.exception("unexpected error while sending reply %s", item.id)
+            log.exception("unexpected error while sending outbox item %s", item.id)
             await self._uncertain(item, f"internal error: {type(exc).__name__}")
         else:
-            await self.store.reply_sent(item, sent)
+            await self._sent(channel, item, sent)
+
+    async def _sent(self, channel: Channel, item: OutboxItem, sent: Message) -> None:
+        topic_url = None
+        if item.kind == "topic":
+            url_of = getattr(channel, "topic_url", None)
+            topic_url = url_of(sent) if url_of is not None else sent.url
+        await self.store.reply_sent(item, sent, topic_url=topic_url)
+
+    async def reconcile(self, item: OutboxItem) -> None:
+        """Read the thread to learn whether an uncertain send landed: never post blindly again."""
+        channel = self.channels[item.channel]
+        parent = None
+        if item.kind == "reply":
+            parent = await self.store.message(item.channel, item.parent_remote_id)
+        since = item.first_attempt_at or item.created_at
+        try:
+            found = await channel.find_sent(parent, item.text, item.title, since)
+        except ChannelError as exc:
+            await self.store.reply_unknown(
+                item, f"could not check the thread yet: {exc}", check_at=self._backoff(item)
+            )
+            return
+        if found is not None:
+            await self._sent(channel, item, found)
+        else:
+            # Read and not there: sending now cannot make a second copy.
+            await self.store.reply_retry(item, "it had not been published; sending again", self._clock())
 
     async def _uncertain(self, item: OutboxItem, why: str, *, retry_now: bool = False) -> None:
+        caps = None
         channel = self.channels.get(item.channel)
-        window = None
         if channel is not None:
             try:
-                window = (await channel.capabilities()).idempotency_window
+                caps = await channel.capabilities()
             except ChannelError:
-                window = None
+                caps = None
         first = item.first_attempt_at or item.created_at
+        window = caps.idempotency_window if caps else None
         if window is not None and self._clock() - first < window - IDEMPOTENCY_MARGIN:
             # The platform still deduplicates this key: resending cannot publish it twice.
             await self.store.reply_retry(item, why, self._clock() if retry_now else self._backoff(item))
+            return
+        if caps is not None and caps.reconcile:
+            await self.store.reply_unknown(
+                item, f"{why}; checking the thread before anything is resent", check_at=self._clock()
+            )
             return
         await self.store.reply_unknown(
             item,

@@ -100,6 +100,42 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX history_by_conversation ON history (conversation_id, at);
     """,
+    # 2: forum redirects (topics in the outbox, linked conversations), languages, canned uses
+    """
+    ALTER TABLE messages ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN thread_ref TEXT;
+    ALTER TABLE conversations ADD COLUMN language TEXT;              -- of the newest inbound message
+    ALTER TABLE conversations ADD COLUMN reason TEXT NOT NULL DEFAULT '';  -- e.g. "redirected"
+
+    -- A reply that waits for a topic: its text holds {topic_url} until the topic exists.
+    ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'reply';  -- 'reply' or 'topic'
+    ALTER TABLE outbox ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN category TEXT;
+    ALTER TABLE outbox ADD COLUMN depends_on INTEGER REFERENCES outbox (id);
+    ALTER TABLE outbox ADD COLUMN language TEXT;
+    ALTER TABLE outbox ADD COLUMN canned TEXT NOT NULL DEFAULT '';   -- canned reply names, space-separated
+    ALTER TABLE outbox ADD COLUMN link TEXT;                         -- the canned link it carries
+
+    CREATE TABLE conversation_links (
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        linked_id       INTEGER NOT NULL REFERENCES conversations (id),
+        kind            TEXT NOT NULL,                  -- "redirected"
+        created_at      INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, linked_id)
+    );
+    CREATE INDEX conversation_links_back ON conversation_links (linked_id);
+
+    -- Which canned link went into which conversation: link suggestion learns from it.
+    CREATE TABLE canned_uses (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        canned          TEXT NOT NULL,
+        link            TEXT,
+        context         TEXT NOT NULL,                  -- what the person had said, cut
+        at              INTEGER NOT NULL
+    );
+    CREATE INDEX canned_uses_by_time ON canned_uses (at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ never make it fail half-way with "database is locked"; the outbox's commits are 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -25,6 +26,7 @@ from ecoinbox.model import (
     Author,
     Conversation,
     ConversationRow,
+    LinkUse,
     Message,
     Origin,
     OutboxItem,
@@ -36,6 +38,7 @@ from ecoinbox.model import (
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 SNIPPET_CHARS = 300
+CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent
 BUSY_TIMEOUT_S = 10.0
 # The strongest reason wins when messages of one conversation arrived by different routes.
 _ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
@@ -132,6 +135,7 @@ class SQLiteStore:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._listeners: list[Callable[[Change], None]] = []
+        self._write_lock = asyncio.Lock()
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -226,6 +230,13 @@ class SQLiteStore:
         db = self._writer
         if db is None:
             raise StoreError("the store is closed")
+        # One writer connection is shared by the engine's tasks and the TUI: one transaction at a time.
+        async with self._write_lock:
+            async with self._transaction(db, durable=durable) as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _transaction(self, db: aiosqlite.Connection, *, durable: bool) -> AsyncIterator[aiosqlite.Connection]:
         if durable:
             await db.execute("PRAGMA synchronous = FULL")
         try:
@@ -299,13 +310,14 @@ class SQLiteStore:
         created = to_ms(message.created_at)
         await db.execute(
             "INSERT INTO messages (channel, remote_id, conversation_id, parent_remote_id, author_id,"
-            " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
+            " title, thread_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 message.channel, message.remote_id, conversation_id, message.in_reply_to, author_id,
                 message.text, message.spoiler, "\n".join(message.links), created,
                 to_ms(message.edited_at) if message.edited_at else None, int(message.deleted),
                 message.url, message.visibility, message.language, message.origin.value,
+                message.title, message.thread_ref,
             ),
         )  # fmt: skip
         reopened = await self._update_summary(db, conversation_id, message, author_id, created)
@@ -379,6 +391,7 @@ class SQLiteStore:
             if not message.is_ours:
                 updates["author_id"] = author_id
                 updates["snippet"] = message.text[:SNIPPET_CHARS]
+                updates["language"] = message.language
         reopen = not message.is_ours and conv["state"] == State.DONE and created > conv["state_changed_at"]
         if reopen:
             updates["state"] = State.OPEN.value
@@ -409,7 +422,7 @@ class SQLiteStore:
 
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
-        " c.message_count, c.origin, a.display_name, a.handle"
+        " c.message_count, c.origin, c.language, c.reason, a.display_name, a.handle"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.last_activity DESC, c.id DESC"
@@ -459,7 +472,7 @@ class SQLiteStore:
         fetched = await _all(self._read(), sql, params)
         return [_conversation_row(row) for row in fetched]
 
-    async def conversation(self, conversation_id: int) -> Conversation | None:
+    async def conversation(self, conversation_id: int, *, with_linked: bool = True) -> Conversation | None:
         """The whole thread, oldest first, with the replies still on their way out."""
         row = await self.conversation_row(conversation_id)
         if row is None:
@@ -483,7 +496,19 @@ class SQLiteStore:
             "SELECT * FROM outbox WHERE conversation_id = ? AND state != ? ORDER BY id",
             (conversation_id, OutboxState.SENT.value),
         )
-        return Conversation(row=row, messages=messages, outbox=outbox)
+        linked: list[Conversation] = []
+        if with_linked:
+            links = await _all(
+                self._read(),
+                "SELECT linked_id FROM conversation_links WHERE conversation_id = ?"
+                " UNION SELECT conversation_id FROM conversation_links WHERE linked_id = ?",
+                (conversation_id, conversation_id),
+            )
+            for link in links:
+                other = await self.conversation(link[0], with_linked=False)
+                if other is not None:
+                    linked.append(other)
+        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked)
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
         record = await _one(
@@ -494,26 +519,33 @@ class SQLiteStore:
     # ---- triage ----------------------------------------------------------------------------
 
     async def set_state(
-        self, conversation_ids: Sequence[int], state: State, *, actor: str = "manager"
+        self, conversation_ids: Sequence[int], state: State, *, actor: str = "manager", reason: str = ""
     ) -> list[StateChange]:
         """Move conversations to `state`; returns what changed, so the caller can undo it."""
-        changes: list[StateChange] = []
-        now = to_ms(self._clock())
         async with self._write() as db:
-            for conversation_id in conversation_ids:
-                row = await _one(db, "SELECT state FROM conversations WHERE id = ?", (conversation_id,))
-                if row is None or row[0] == state.value:
-                    continue
-                old = State(row[0])
-                await db.execute(
-                    "UPDATE conversations SET state = ?, state_changed_at = ? WHERE id = ?",
-                    (state.value, now, conversation_id),
-                )
-                await self._record(db, conversation_id, actor, "state", old.value, state.value)
-                changes.append(StateChange(conversation_id, old, state))
+            changes = [
+                change
+                for conversation_id in conversation_ids
+                if (change := await self._set_state(db, conversation_id, state, actor, reason)) is not None
+            ]
         if changes:
             self._notify(Change("state", frozenset(c.conversation_id for c in changes)))
         return changes
+
+    async def _set_state(
+        self, db: aiosqlite.Connection, conversation_id: int, state: State, actor: str, reason: str
+    ) -> StateChange | None:
+        row = await _one(db, "SELECT state, reason FROM conversations WHERE id = ?", (conversation_id,))
+        if row is None or (row["state"] == state.value and row["reason"] == reason):
+            return None
+        old = State(row["state"])
+        await db.execute(
+            "UPDATE conversations SET state = ?, reason = ?, state_changed_at = ? WHERE id = ?",
+            (state.value, reason, to_ms(self._clock()), conversation_id),
+        )
+        label = f"{state.value} ({reason})" if reason else state.value
+        await self._record(db, conversation_id, actor, "state", old.value, label)
+        return StateChange(conversation_id, old, state)
 
     async def history(self, conversation_id: int) -> list[tuple[datetime, str, str, str | None, str | None]]:
         fetched = await _all(
@@ -527,34 +559,103 @@ class SQLiteStore:
     # ---- outbox ----------------------------------------------------------------------------
 
     async def queue_reply(
-        self, conversation_id: int, parent: Message, text: str, *, visibility: str | None = None
+        self,
+        conversation_id: int,
+        parent: Message,
+        text: str,
+        *,
+        visibility: str | None = None,
+        language: str | None = None,
+        canned: Sequence[str] = (),
+        link: str | None = None,
     ) -> OutboxItem:
         """Write a reply before the network is touched; the engine's sender takes it from here."""
-        now = to_ms(self._clock())
         async with self._write(durable=True) as db:
-            record = await _one(
-                db,
-                "INSERT INTO outbox (conversation_id, channel, parent_remote_id, text, visibility,"
-                " idempotency_key, state, created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?)"
-                " RETURNING *",
-                (
-                    conversation_id, parent.channel, parent.remote_id, text, visibility,
-                    uuid.uuid4().hex, OutboxState.QUEUED.value, now, now,
-                ),
+            record = await self._insert_outbox(
+                db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
+                text=text, visibility=visibility, language=language, canned=canned, link=link,
             )  # fmt: skip
             await self._record(db, conversation_id, "manager", "reply queued", None, str(record["id"]))
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(record)
 
-    async def claim_next_reply(self, owner: str, lease_seconds: float = 120.0) -> OutboxItem | None:
-        """Take the oldest due reply for sending, under a lease; None when nothing is due."""
+    async def queue_redirect_topic(
+        self,
+        conversation_id: int,
+        *,
+        forum_channel: str,
+        title: str,
+        body: str,
+        category: str | None,
+        parent: Message,
+        reply_text: str,
+        visibility: str | None = None,
+        language: str | None = None,
+        canned: Sequence[str] = (),
+    ) -> tuple[OutboxItem, OutboxItem]:
+        """A new forum topic and the reply pointing to it, queued in one commit.
+
+        The reply's text keeps `{topic_url}` (and `{topic_title}`) until the topic exists; it is
+        not sent before. The conversation is done, redirected, from now on.
+        """
+        async with self._write(durable=True) as db:
+            topic = await self._insert_outbox(
+                db, conversation_id, kind="topic", channel=forum_channel, parent_remote_id="",
+                text=body, title=title, category=category, language=language,
+            )  # fmt: skip
+            reply = await self._insert_outbox(
+                db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
+                text=reply_text, visibility=visibility, language=language, canned=canned,
+                depends_on=topic["id"],
+            )  # fmt: skip
+            await self._record(db, conversation_id, "manager", "forum topic queued", None, title)
+            await self._set_state(db, conversation_id, State.DONE, "manager", "redirected")
+        self._notify(Change("outbox", frozenset({conversation_id})))
+        return _outbox_item(topic), _outbox_item(reply)
+
+    async def _insert_outbox(
+        self, db: aiosqlite.Connection, conversation_id: int, **values: Any
+    ) -> sqlite3.Row:
         now = to_ms(self._clock())
+        values["canned"] = " ".join(values.get("canned") or ())
+        values.update(
+            conversation_id=conversation_id, idempotency_key=uuid.uuid4().hex,
+            state=OutboxState.QUEUED.value, created_at=now, next_attempt_at=now,
+        )  # fmt: skip
+        columns = ", ".join(values)
+        marks = ", ".join("?" * len(values))
+        row = await _one(
+            db, f"INSERT INTO outbox ({columns}) VALUES ({marks}) RETURNING *", tuple(values.values())
+        )
+        assert row is not None
+        return row
+
+    async def claim_next_reply(
+        self,
+        owner: str,
+        lease_seconds: float = 120.0,
+        *,
+        state: OutboxState = OutboxState.QUEUED,
+        channels: Sequence[str] | None = None,
+    ) -> OutboxItem | None:
+        """Take the oldest due item in `state` (of `channels`, if given) under a lease.
+
+        QUEUED items are taken to be sent; UNKNOWN ones to be reconciled (the sender reads the
+        thread before anything is resent). None when nothing is due.
+        """
+        now = to_ms(self._clock())
+        where = "state = ? AND next_attempt_at <= ?"
+        params: list[Any] = [state.value, now]
+        if channels is not None:
+            where += f" AND channel IN ({','.join('?' * len(channels))})"
+            params.extend(channels)
         async with self._write(durable=True) as db:
             record = await _one(
                 db,
-                "SELECT id FROM outbox WHERE state = ? AND next_attempt_at <= ?"
+                f"SELECT id FROM outbox WHERE {where}"
+                " AND (depends_on IS NULL OR depends_on IN (SELECT id FROM outbox WHERE state = 'sent'))"
                 " ORDER BY next_attempt_at, id LIMIT 1",
-                (OutboxState.QUEUED.value, now),
+                params,
             )
             if record is None:
                 return None
@@ -563,14 +664,7 @@ class SQLiteStore:
                 "UPDATE outbox SET state = ?, lease_owner = ?, lease_until = ?,"
                 " attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?)"
                 " WHERE id = ? AND state = ? RETURNING *",
-                (
-                    OutboxState.SENDING.value,
-                    owner,
-                    now + int(lease_seconds * 1000),
-                    now,
-                    record["id"],
-                    OutboxState.QUEUED.value,
-                ),
+                (OutboxState.SENDING.value, owner, now + int(lease_seconds * 1000), now, record["id"], state.value),
             )
         return None if claimed is None else _outbox_item(claimed)
 
@@ -582,8 +676,12 @@ class SQLiteStore:
         )
         return from_ms(row[0])
 
-    async def reply_sent(self, item: OutboxItem, sent: Message) -> None:
-        """Mark the reply sent and put the platform's copy of it in the thread, in one commit."""
+    async def reply_sent(self, item: OutboxItem, sent: Message, *, topic_url: str | None = None) -> None:
+        """Mark the item sent and put the platform's copy in its thread, in one commit.
+
+        A sent topic becomes a forum conversation linked to the one it came from, and the reply
+        waiting for it gets the topic's address.
+        """
         result = IngestResult()
         async with self._write(durable=True) as db:
             await db.execute(
@@ -592,8 +690,55 @@ class SQLiteStore:
                 (OutboxState.SENT.value, sent.remote_id, to_ms(self._clock()), item.id),
             )
             await self._ingest_one(db, sent, result)
-            await self._record(db, item.conversation_id, "system", "reply sent", None, sent.remote_id)
+            if item.kind == "topic":
+                await self._topic_created(db, item, sent, topic_url or sent.url or "")
+            elif item.canned:
+                await self._remember_canned_use(db, item)
+            what = "forum topic created" if item.kind == "topic" else "reply sent"
+            await self._record(db, item.conversation_id, "system", what, None, sent.remote_id)
         self._notify(Change("outbox", frozenset({item.conversation_id, *result.conversation_ids})))
+
+    async def _topic_created(
+        self, db: aiosqlite.Connection, item: OutboxItem, first_post: Message, url: str
+    ) -> None:
+        row = await _one(
+            db, "SELECT conversation_id FROM messages WHERE channel = ? AND remote_id = ?",
+            (first_post.channel, first_post.remote_id),
+        )  # fmt: skip
+        assert row is not None
+        forum_id = int(row[0])
+        await db.execute(
+            "INSERT OR IGNORE INTO conversation_links (conversation_id, linked_id, kind, created_at)"
+            " VALUES (?, ?, 'redirected', ?)",
+            (item.conversation_id, forum_id, to_ms(self._clock())),
+        )
+        # Our own new topic needs no answer until someone writes in it (which reopens it).
+        await self._set_state(db, forum_id, State.DONE, "system", "redirected")
+        for waiting in await _all(db, "SELECT id, text FROM outbox WHERE depends_on = ?", (item.id,)):
+            text = waiting["text"].replace("{topic_url}", url).replace("{topic_title}", item.title)
+            await db.execute("UPDATE outbox SET text = ?, link = ? WHERE id = ?", (text, url, waiting["id"]))
+
+    async def _remember_canned_use(self, db: aiosqlite.Connection, item: OutboxItem) -> None:
+        said = await _all(
+            db,
+            "SELECT text FROM messages WHERE conversation_id = ? AND origin != 'ours'"
+            " ORDER BY created_at DESC LIMIT 20",
+            (item.conversation_id,),
+        )
+        context = " ".join(r["text"] for r in reversed(said))[:CONTEXT_CHARS]
+        await db.execute(
+            "INSERT INTO canned_uses (conversation_id, canned, link, context, at) VALUES (?,?,?,?,?)",
+            (item.conversation_id, item.canned[0], item.link, context, to_ms(self._clock())),
+        )
+
+    async def link_uses(self, limit: int = 10_000) -> list[LinkUse]:
+        """The most recent canned links sent, with what the person had said (newest first)."""
+        rows = await _all(
+            self._read(),
+            "SELECT context, link, at, canned FROM canned_uses WHERE link IS NOT NULL ORDER BY at DESC LIMIT ?",
+            (limit,),
+        )
+        return [LinkUse(r["context"], r["link"], from_ms(r["at"]), r["canned"]) for r in rows]  # type: ignore[arg-type]
 
     async def reply_retry(self, item: OutboxItem, error: str, at: datetime) -> None:
         """Put the reply back in the queue for `at`, keeping its idempotency key."""
@@ -602,8 +747,10 @@ class SQLiteStore:
     async def reply_failed(self, item: OutboxItem, error: str) -> None:
         await self._outbox_update(item, OutboxState.FAILED, error)
 
-    async def reply_unknown(self, item: OutboxItem, error: str) -> None:
-        await self._outbox_update(item, OutboxState.UNKNOWN, error)
+    async def reply_unknown(self, item: OutboxItem, error: str, *, check_at: datetime | None = None) -> None:
+        """Uncertain: the sender checks again at `check_at` where the channel can reconcile."""
+        at = None if check_at is None else to_ms(check_at)
+        await self._outbox_update(item, OutboxState.UNKNOWN, error, next_attempt_at=at)
 
     async def _outbox_update(
         self, item: OutboxItem, state: OutboxState, error: str, *, next_attempt_at: int | None = None
@@ -615,7 +762,13 @@ class SQLiteStore:
                 (state.value, error, next_attempt_at, item.id),
             )
             if state in (OutboxState.FAILED, OutboxState.UNKNOWN):
-                await self._record(db, item.conversation_id, "system", f"reply {state}", None, error)
+                await self._record(db, item.conversation_id, "system", f"{item.kind} {state}", None, error)
+            if state is OutboxState.FAILED and item.kind == "topic":
+                await db.execute(
+                    "UPDATE outbox SET state = ?, error = ? WHERE depends_on = ? AND state = ?",
+                    (OutboxState.FAILED.value, "not sent: the forum topic it points to could not be created",
+                     item.id, OutboxState.QUEUED.value),
+                )  # fmt: skip
         self._notify(Change("outbox", frozenset({item.conversation_id})))
 
     async def expired_reply_leases(self) -> list[OutboxItem]:
@@ -653,6 +806,8 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         snippet=row["snippet"],
         message_count=row["message_count"],
         origin=Origin(row["origin"]),
+        language=row["language"],
+        reason=row["reason"],
     )
 
 
@@ -678,6 +833,8 @@ def _message(row: sqlite3.Row) -> Message:
         links=tuple(filter(None, row["links"].split("\n"))),
         edited_at=from_ms(row["edited_at"]),
         deleted=bool(row["deleted"]),
+        title=row["title"],
+        thread_ref=row["thread_ref"],
     )
 
 
@@ -697,6 +854,13 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         remote_id=row["remote_id"],
         visibility=row["visibility"],
         first_attempt_at=from_ms(row["first_attempt_at"]),
+        kind=row["kind"],
+        title=row["title"],
+        category=row["category"],
+        depends_on=row["depends_on"],
+        language=row["language"],
+        canned=tuple(row["canned"].split()),
+        link=row["link"],
     )
 
 

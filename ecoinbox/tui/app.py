@@ -16,13 +16,16 @@ from textual.screen import Screen
 
 from ecoinbox.config import Settings
 from ecoinbox.engine import ChannelStatus, Engine
+from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
+from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
 from ecoinbox.store import Change, Store
 from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
+from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -59,6 +62,8 @@ class EcoInboxApp(App[None]):
         self._flush_scheduled = False
         self._data_version: int | None = None
         self.inbox = InboxScreen()
+        self._ranker: LinkRanker | None = None
+        self._ranker_uses = -1
 
     def on_mount(self) -> None:
         self.animation_level = "full" if self.settings.ui.animation else "none"
@@ -111,8 +116,8 @@ class EcoInboxApp(App[None]):
 
     # ---- what screens ask of the app --------------------------------------------------------
 
-    def reply_draft(self, parent: PlatformMessage) -> ReplyDraft | None:
-        """How a reply to `parent` starts and is measured on its channel."""
+    def reply_draft(self, parent: PlatformMessage, language: str | None = None) -> ReplyDraft | None:
+        """How a reply to `parent` starts and is measured on its channel, with canned replies."""
         if self.engine is None or parent.channel not in self.engine.channels:
             return None
         channel = self.engine.channels[parent.channel]
@@ -124,7 +129,56 @@ class EcoInboxApp(App[None]):
             prefix=channel.reply_prefix(parent, own),
             max_length=caps.max_length if caps else 500,
             count=getattr(channel, "length", len),
+            canned=self.settings.canned,
+            values=self.canned_values(parent),
+            language=language,
         )
+
+    def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
+        """What fills canned reply variables for a reply to `parent` (empty values are left out)."""
+        settings = self.settings
+        values = {
+            "author": f"@{parent.author.handle}",
+            "author_name": parent.author.display_name or parent.author.handle,
+            "brand": settings.brand.name,
+            "channel": parent.channel,
+            "agent": settings.replies.agent,
+            "forum_url": settings.forum.url if settings.forum else "",
+        }
+        return {name: value for name, value in values.items() if value}
+
+    def reply_language(self, parent: PlatformMessage) -> str | None:
+        """The language field of a reply, where the platform has one: the person's."""
+        return parent.language
+
+    def forum_channel(self):  # type: ignore[no-untyped-def]
+        """The forum's channel, when one is configured and running in this window."""
+        forum = self.settings.forum
+        if forum is None or self.engine is None:
+            return None
+        return self.engine.channels.get(forum.channel)
+
+    async def redirect_suggestions(self, conversation: Conversation) -> list[Suggestion]:
+        """Canned replies that bring the person to the forum, ranked for this conversation."""
+        ranker = await self._link_ranker()
+        said = " ".join(m.message.text for m in conversation.messages if not m.message.is_ours)
+        ranked = ranker.rank(said, conversation.row.language, now=self.now())
+        return [s for s in ranked if s.reply.redirect]
+
+    async def _link_ranker(self) -> LinkRanker:
+        # Rebuilt when a canned link was sent since: the ranking learns from each redirect.
+        uses = await self.store.link_uses()
+        if self._ranker is None or len(uses) != self._ranker_uses:
+            self._ranker = LinkRanker(self.settings.canned, uses)
+            self._ranker_uses = len(uses)
+        return self._ranker
+
+    def topic_reply_template(self, language: str | None) -> str:
+        """The reply that carries a new topic's address: a canned one with {topic_url}, else ours."""
+        for reply in self.settings.canned:
+            if "{topic_url}" in reply.text or any("{topic_url}" in v for v in reply.variants.values()):
+                return pick_variant(reply, language)[0]
+        return DEFAULT_TOPIC_REPLY.get(language or "", DEFAULT_TOPIC_REPLY["en"])
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         return [

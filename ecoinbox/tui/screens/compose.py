@@ -9,10 +9,11 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,7 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from ecoinbox.model import Message
+from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.tui.safe import safe_content
+from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 
 
@@ -34,20 +37,48 @@ class ReplyDraft:
     prefix: str  # e.g. the @mention the platform needs
     max_length: int
     count: Callable[[str], int] = len  # how the platform counts (URLs, mentions, graphemes)
+    canned: tuple[CannedReply, ...] = ()  # what ctrl+t offers
+    values: Mapping[str, str] = field(default_factory=dict)  # what fills canned variables
+    language: str | None = None  # the person's language: its canned variants come first
+    body: str = ""  # text to start with after the prefix (a redirect's canned reply)
+    used: tuple[str, ...] = ()  # canned replies already in `body`
+    link: str | None = None  # the canned link already in `body`
 
 
-class ComposeScreen(ModalScreen[str | None]):
-    """Write a reply; dismisses with the text to queue, or None when cancelled."""
+@dataclass(frozen=True, slots=True)
+class ComposedReply:
+    """What the manager decided to send, and which canned replies it was made from."""
+
+    text: str
+    canned: tuple[str, ...] = ()
+    link: str | None = None
+
+
+def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, str]) -> tuple[str, Rendered, str | None]:
+    """The variant for `language` rendered with `values` (and the reply's own link as {link})."""
+    template, _ = pick_variant(reply, language)
+    link = render(reply.link, values).text if reply.link else None
+    filled = dict(values)
+    if link:
+        filled["link"] = link
+    return template, render(template, filled), link
+
+
+class ComposeScreen(ModalScreen[ComposedReply | None]):
+    """Write a reply; dismisses with the reply to queue, or None when cancelled."""
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose.send", priority=True),
         Binding("escape", "cancel", "Cancel", id="compose.cancel", priority=True),
         Binding("ctrl+e", "editor", "$EDITOR", id="compose.editor", priority=True),
+        Binding("ctrl+t", "canned", "Canned reply", id="compose.canned", priority=True),
     ]
 
     def __init__(self, draft: ReplyDraft) -> None:
         super().__init__()
         self.draft = draft
+        self.used: list[str] = list(draft.used)
+        self.link = draft.link
 
     def compose(self) -> ComposeResult:
         parent = self.draft.parent
@@ -68,11 +99,12 @@ class ComposeScreen(ModalScreen[str | None]):
                 id="compose-quote",
                 markup=False,
             )
-            area = TextArea(self.draft.prefix, id="compose-text", soft_wrap=True, show_line_numbers=False)
+            start = self.draft.prefix + self.draft.body
+            area = TextArea(start, id="compose-text", soft_wrap=True, show_line_numbers=False)
             yield area
             yield Static("", id="compose-count", markup=False)
             yield Static(
-                Content.styled("ctrl+s send · esc cancel · ctrl+e edit in $EDITOR", "dim"),
+                Content.styled("ctrl+s send · ctrl+t canned reply · ctrl+e $EDITOR · esc cancel", "dim"),
                 id="compose-help",
                 markup=False,
             )
@@ -111,7 +143,42 @@ class ComposeScreen(ModalScreen[str | None]):
                 markup=False,
             )
             return
-        self.dismiss(text)
+        if "{topic_url}" in text and not self.draft.values.get("topic_url"):
+            self.notify("{topic_url} only has a value in a new forum topic (f, then 'New forum topic').",
+                        severity="error", markup=False)  # fmt: skip
+            return
+        self.dismiss(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
+
+    @work(exclusive=True, group="canned")
+    async def action_canned(self) -> None:
+        """Pick a canned reply, ask for any value it lacks, and add it to the draft."""
+        if not self.draft.canned:
+            self.notify("No canned replies yet: add [[canned]] entries to the config.", markup=False)
+            return
+        reply = await self.app.push_screen_wait(CannedPicker(self.draft.canned, self.draft.language))
+        if reply is None:
+            return
+        template, rendered, link = fill_canned(reply, self.draft.language, self.draft.values)
+        values = dict(self.draft.values, **({"link": link} if link else {}))
+        for variable in rendered.missing:
+            answer = await self.app.push_screen_wait(ValuePrompt(variable, reply.name))
+            if answer is None:
+                self.notify(f"Not inserted: {{{variable}}} has no value.", severity="warning", markup=False)
+                return
+            values[variable] = answer
+        text = render(template, values).text
+        self._insert(text)
+        self.used.append(reply.name)
+        self.link = link or self.link
+
+    def _insert(self, text: str) -> None:
+        area = self.query_one(TextArea)
+        if self._has_own_words():
+            area.load_text(stack([area.text.rstrip(), text]))
+        else:
+            area.load_text(self.draft.prefix + text)
+        area.move_cursor(area.document.end)
+        area.focus()
 
     def action_cancel(self) -> None:
         if not self._has_own_words():

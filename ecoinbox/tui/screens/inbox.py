@@ -6,7 +6,7 @@ the engine does the network work. Nothing on this screen talks HTTP.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,7 +20,10 @@ from ecoinbox.model import Conversation, Message, State, View
 from ecoinbox.store import StateChange
 from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
-from ecoinbox.tui.screens.compose import ComposeScreen
+from ecoinbox.replies import render
+from ecoinbox.tui.screens.canned import ValuePrompt
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, fill_canned
+from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, topic_body, topic_title
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -42,6 +45,7 @@ class InboxScreen(Screen[None]):
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="inbox.reply"),
+        Binding("f", "redirect", "Forum", id="inbox.redirect"),
         Binding("e", "set_state('done')", "Done", id="inbox.done"),
         Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam"),
         Binding("o", "set_state('open')", "Reopen", id="inbox.reopen", show=False),
@@ -206,25 +210,108 @@ class InboxScreen(Screen[None]):
     # ---- replying ----------------------------------------------------------------------------
 
     async def action_reply(self) -> None:
-        conversation_id = self.conversations.selected_id
-        if conversation_id is None:
+        target = await self._reply_target()
+        if target is None:
             return
-        conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
-        if conversation is None or not conversation.messages:
-            return
-        parent = _reply_target(conversation)
-        draft = self.app.reply_draft(parent)  # type: ignore[attr-defined]
+        conversation, parent = target
+        draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
         if draft is None:
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
             return
+        self.app.push_screen(ComposeScreen(draft), self._queue_callback(conversation.row.id, parent))
 
-        async def queue(text: str | None) -> None:
-            if text is None:
+    async def _reply_target(self) -> tuple[Conversation, Message] | None:
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None:
+            return None
+        conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
+        if conversation is None or not conversation.messages:
+            return None
+        return conversation, _reply_target(conversation)
+
+    def _queue_callback(self, conversation_id: int, parent: Message, *, redirect: bool = False):  # type: ignore[no-untyped-def]
+        async def queue(reply: ComposedReply | None) -> None:
+            if reply is None:
                 return
-            await self.app.store.queue_reply(conversation_id, parent, text, visibility=parent.visibility)  # type: ignore[attr-defined]
-            self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
+            store = self.app.store  # type: ignore[attr-defined]
+            await store.queue_reply(
+                conversation_id, parent, reply.text, visibility=parent.visibility,
+                language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
+            )  # fmt: skip
+            if redirect:
+                changes = await store.set_state([conversation_id], State.DONE, reason="redirected")
+                if changes:
+                    self._remember(UndoStep("redirected", tuple(changes)))
+                self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
+            else:
+                self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
 
-        self.app.push_screen(ComposeScreen(draft), queue)
+        return queue
+
+    # ---- redirecting to the forum --------------------------------------------------------------
+
+    @work(exclusive=True, group="redirect")
+    async def action_redirect(self) -> None:
+        app = self.app
+        if app.settings.forum is None:  # type: ignore[attr-defined]
+            self.notify("No forum is configured: add a discourse channel and a [forum] section "
+                        "(see config.example.toml).", severity="warning", markup=False)  # fmt: skip
+            return
+        target = await self._reply_target()
+        if target is None:
+            return
+        conversation, parent = target
+        language = conversation.row.language
+        suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
+        can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
+        choice = await app.push_screen_wait(RedirectScreen(suggestions, can_open_topic=can_topic))
+        if choice is None:
+            return
+        if choice == NEW_TOPIC:
+            await self._redirect_to_new_topic(conversation, parent)
+            return
+        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        if draft is None:
+            self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
+            return
+        _, rendered, link = fill_canned(choice.reply, language, draft.values)
+        values = dict(draft.values, **({"link": link} if link else {}))
+        for variable in rendered.missing:
+            answer = await app.push_screen_wait(ValuePrompt(variable, choice.reply.name))
+            if answer is None:
+                return
+            values[variable] = answer
+        body = fill_canned(choice.reply, language, values)[1].text
+        draft = replace(draft, body=body, used=(choice.reply.name,), link=link)
+        app.push_screen(ComposeScreen(draft), self._queue_callback(conversation.row.id, parent, redirect=True))
+
+    async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message) -> None:
+        app = self.app
+        forum = app.settings.forum  # type: ignore[attr-defined]
+        language = conversation.row.language
+        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        if draft is None:
+            self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
+            return
+        values = dict(draft.values, topic_url="{topic_url}", topic_title="{topic_title}")  # filled once it exists
+        template = app.topic_reply_template(language)  # type: ignore[attr-defined]
+        reply_text = draft.prefix + render(template, values).text
+        topic = await app.push_screen_wait(
+            NewTopicScreen(
+                title=topic_title(parent.text, parent.author.label),
+                body=topic_body(parent, parent.channel),
+                reply=reply_text,
+                forum_label=forum.url,
+            )
+        )
+        if topic is None:
+            return
+        await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
+            conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+            category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
+            language=app.reply_language(parent),  # type: ignore[attr-defined]
+        )  # fmt: skip
+        self.notify("Forum topic queued; the reply with its address follows once it exists.", markup=False)
 
 
 def _reply_target(conversation: Conversation) -> Message:

@@ -99,6 +99,7 @@ class _Columns:
     author: int
     snippet: int
     count: int
+    language: int = 0
 
 
 _MARKER_CELLS = 1
@@ -108,21 +109,23 @@ _AGE_CELLS = 4
 @lru_cache(maxsize=16)
 def _columns(width: int) -> _Columns:
     """Lay out a row: the snippet takes what the fixed columns leave, narrow widths shed columns."""
-    channel, author, count = 8, (16 if width >= 100 else 12), 3
+    channel, author, count, language = 8, (16 if width >= 100 else 12), 3, 2
 
     def snippet() -> int:
         # Each column but the snippet is followed or preceded by a one-cell gap.
         fixed = (_MARKER_CELLS + 1) + (1 + _AGE_CELLS)
-        fixed += sum(cells + 1 for cells in (channel, author, count) if cells)
+        fixed += sum(cells + 1 for cells in (channel, language, author, count) if cells)
         return width - fixed
 
+    if snippet() < 30:
+        language = 0
     if snippet() < 16:
         channel = 0
     if snippet() < 12:
         count = 0
     if snippet() < 10:
         author = max(0, min(author, width // 4))
-    return _Columns(channel, author, max(0, snippet()), count)
+    return _Columns(channel, author, max(0, snippet()), count, language)
 
 
 def _cut(text: str, cells: int) -> str:
@@ -780,6 +783,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if columns.channel:
             channel = _fit(_clean(row.channel, columns.channel), columns.channel)
             segments += [Segment(channel, styles["channel"]), gap]
+        if columns.language:
+            language = _fit(_clean(row.language or "", columns.language), columns.language)
+            segments += [Segment(language, styles["dim"]), gap]
         if columns.author:
             author = _fit(
                 _clean(row.author_label or row.author_handle, columns.author), columns.author

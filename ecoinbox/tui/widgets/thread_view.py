@@ -79,12 +79,25 @@ def render_conversation(conversation: Conversation, now: datetime, width: int = 
     Bodies are wrapped here, to `width`, so that replies keep their indent on every line.
     """
     parts: list[Content] = []
-    depth = _depths(conversation.messages)
-    for stored in conversation.messages:
-        parts.append(_render_message(stored, depth.get(stored.id, 0), now, width))
+    if conversation.row.reason:
+        parts.append(Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}\n", "dim italic"))
+    parts.extend(_render_messages(conversation, now, width))
     for item in conversation.outbox:
         parts.append(_render_outbox(item, now, width))
+    for linked in conversation.linked:
+        title = next((m.message.title for m in linked.messages if m.message.title), "")
+        heading = Content.assemble(
+            ("── ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
+            safe_content(title, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
+        )  # fmt: skip
+        parts.append(heading)
+        parts.extend(_render_messages(linked, now, width))
     return Content("\n").join(parts)
+
+
+def _render_messages(conversation: Conversation, now: datetime, width: int) -> list[Content]:
+    depth = _depths(conversation.messages)
+    return [_render_message(stored, depth.get(stored.id, 0), now, width) for stored in conversation.messages]
 
 
 def _indented(content: Content, indent: str, width: int) -> list[Content]:
@@ -137,13 +150,19 @@ def _render_message(stored: StoredMessage, depth: int, now: datetime, width: int
 
 def _render_outbox(item: OutboxItem, now: datetime, width: int) -> Content:
     label, style = _OUTBOX_LABELS.get(item.state, (item.state.value, "dim"))
+    if item.depends_on is not None and item.state is OutboxState.QUEUED:
+        label = "waiting for the forum topic"
+    what = "  new forum topic " if item.kind == "topic" else "  reply "
     header = Content.assemble(
         ("You", "$success bold"),
-        ("  reply ", "dim"),
+        (what, "dim"),
         (label, f"bold {style}"),
         (f"  written {age(item.created_at, now)} ago", "dim"),
     )
-    lines = [header, *_indented(safe_content(item.text), "  ", width)]
+    lines = [header]
+    if item.title:
+        lines.extend(_indented(safe_content(item.title, style="bold"), "  ", width))
+    lines.extend(_indented(safe_content(item.text), "  ", width))
     if item.error:
         advice = _outbox_advice(item, now)
         lines.extend(_indented(safe_content(item.error, style=style, max_chars=300), "  ", width))

@@ -1,0 +1,151 @@
+"""`f`: bring the person to the forum — a ranked canned reply with a forum link, or a new topic."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from ecoinbox.model import Message
+from ecoinbox.replies import CannedReply, Suggestion
+from ecoinbox.tui.safe import safe_content
+
+NEW_TOPIC = "new-topic"
+MIN_TITLE = 15  # Discourse's default minimum title length
+MAX_TITLE = 90
+
+# Used when no canned reply carries {topic_url}: short, in the person's language.
+DEFAULT_TOPIC_REPLY = {
+    "en": "Thanks {author_name}! I've opened a topic on our forum for this, so our team and the "
+    "community can help you there: {topic_url}",
+    "fr": "Merci {author_name} ! J'ai ouvert un sujet sur notre forum pour cela, l'équipe et la "
+    "communauté pourront vous y aider : {topic_url}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDraft:
+    """A new forum topic made from the person's question, and the reply that points to it."""
+
+    title: str
+    body: str
+    reply: str
+
+
+def topic_title(text: str, author_label: str) -> str:
+    """A title from the person's words: their first sentence without @mentions, cut to fit."""
+    words = re.sub(r"(?<!\w)@[\w.@-]+", "", text).split()
+    sentence = " ".join(words)
+    first = re.split(r"(?<=[.?!])\s", sentence, maxsplit=1)[0].strip() or sentence
+    if len(first) > MAX_TITLE:
+        first = first[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
+    if len(first) < MIN_TITLE:
+        first = f"Question from {author_label}: {first}".strip().rstrip(":")
+    return first[:1].upper() + first[1:]
+
+
+def topic_body(message: Message, channel_label: str) -> str:
+    """The person's words quoted with attribution and a link to where they wrote them (Markdown)."""
+    who = f"{message.author.label} (@{message.author.handle})"
+    quoted = "\n".join(line for line in message.text.splitlines())
+    where = f"[{channel_label}]({message.url})" if message.url else channel_label
+    return f'[quote="{who}"]\n{quoted}\n[/quote]\n\nAsked on {where}. Answers welcome here!'
+
+
+class RedirectScreen(ModalScreen[Suggestion | str | None]):
+    """The canned replies that bring this person to the forum, best first, then "new topic"."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="redirect.cancel")]
+
+    def __init__(self, suggestions: Sequence[Suggestion], *, can_open_topic: bool) -> None:
+        super().__init__()
+        self.suggestions = list(suggestions)
+        self.can_open_topic = can_open_topic
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="redirect-box"):
+            yield Static(Content.styled("Bring them to the forum", "bold"), markup=False)
+            options = [Option(_suggestion_label(s), id=f"s{i}") for i, s in enumerate(self.suggestions)]
+            if self.can_open_topic:
+                options.append(Option(Content.styled("New forum topic from their question…", "bold $accent"),
+                                      id=NEW_TOPIC))  # fmt: skip
+            yield OptionList(*options, id="redirect-options")
+            yield Static(Content.styled("enter: choose · esc: cancel", "dim"), markup=False)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.focus()
+        if options.option_count:
+            options.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == NEW_TOPIC:
+            self.dismiss(NEW_TOPIC)
+        else:
+            self.dismiss(self.suggestions[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _suggestion_label(suggestion: Suggestion) -> Content:
+    reply: CannedReply = suggestion.reply
+    return Content.assemble(
+        (reply.title or reply.name, "bold"),
+        "\n  ",
+        (reply.link or "", "$accent"),
+        "\n  ",
+        safe_content(suggestion.why, style="dim italic", single_line=True, max_chars=120),  # quotes their words
+    )
+
+
+class NewTopicScreen(ModalScreen[TopicDraft | None]):
+    """Edit the topic made from the question, and the reply that will carry its address."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "create", "Create and reply", id="topic.create", priority=True),
+        Binding("escape", "cancel", "Cancel", id="topic.cancel", priority=True),
+    ]
+
+    def __init__(self, *, title: str, body: str, reply: str, forum_label: str) -> None:
+        super().__init__()
+        self.initial = TopicDraft(title, body, reply)
+        self.forum_label = forum_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="topic-box"):
+            yield Static(Content.assemble(("New topic on ", "bold"), safe_content(self.forum_label, style="bold")),
+                         markup=False)  # fmt: skip
+            yield Input(self.initial.title, id="topic-title", placeholder="Title (15 characters at least)")
+            yield TextArea(self.initial.body, id="topic-body", soft_wrap=True)
+            yield Static(Content.styled("Your reply to them ({topic_url} becomes the topic's address):", "dim"),
+                         markup=False)  # fmt: skip
+            yield TextArea(self.initial.reply, id="topic-reply", soft_wrap=True)
+            yield Static(Content.styled("ctrl+s: create the topic, then reply · esc: cancel", "dim"), markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#topic-title", Input).focus()
+
+    def action_create(self) -> None:
+        title = self.query_one("#topic-title", Input).value.strip()
+        body = self.query_one("#topic-body", TextArea).text.strip()
+        reply = self.query_one("#topic-reply", TextArea).text.strip()
+        if len(title) < MIN_TITLE:
+            self.notify(f"The title needs {MIN_TITLE} characters at least.", severity="error", markup=False)
+            return
+        if "{topic_url}" not in reply:
+            self.notify("The reply must contain {topic_url}: it is how they find the topic.",
+                        severity="error", markup=False)  # fmt: skip
+            return
+        self.dismiss(TopicDraft(title, body, reply))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
