@@ -218,3 +218,19 @@ async def test_another_process_commit_changes_data_version(tmp_path):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_concurrent_writers_in_one_process_never_collide(store):
+    """The engine's tasks and the TUI share one writer connection: one transaction at a time."""
+    import asyncio
+
+    await store.ingest([msg(str(i), at=i, author=Author("m", f"a{i}", f"p{i}")) for i in range(20)])
+    rows = await store.conversation_page(View.INBOX, limit=20)
+    parent = await store.message("m", "0")
+    await asyncio.gather(
+        *(store.set_state([row.id], State.DONE) for row in rows),
+        *(store.queue_reply(rows[0].id, parent, f"reply {i}") for i in range(10)),
+        store.ingest([msg("99", at=99)]),
+    )
+    assert await store.count_conversations(View.DONE) == 20
+    assert len(await store.outbox_items()) == 10

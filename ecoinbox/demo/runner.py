@@ -14,25 +14,32 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ecoinbox.demo import DEMO_TOKEN
+from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_TOKEN
+from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
 
 
-def demo_config(mastodon_url: str, data_dir: Path) -> str:
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def demo_config(mastodon_url: str, forum_url: str, data_dir: Path) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
-    python = sys.executable.replace("\\", "\\\\").replace('"', '\\"')
-    store = str(data_dir / "ecoinbox.db").replace("\\", "\\\\").replace('"', '\\"')
+    python = _toml_string(sys.executable)
     return f"""\
-# Written by `ecoinbox demo`: a local Mastodon-compatible server on loopback.
+# Written by `ecoinbox demo`: local Mastodon and Discourse servers on loopback.
 [brand]
 name = "Acme"
 handles = ["{DEMO_BRAND}@{DEMO_DOMAIN}"]
 keywords = ["acme"]
 
 [store]
-path = "{store}"
+path = {_toml_string(str(data_dir / "ecoinbox.db"))}
+
+[replies]
+agent = "Sam from Acme"
 
 [[channels]]
 kind = "mastodon"
@@ -43,8 +50,80 @@ hashtags = ["acme"]
 search = ["acme"]
 poll_interval = 3
 keyring = false
-# The demo server's token is a public constant; a command prints it, so no file holds it.
-token_cmd = ["{python}", "-m", "ecoinbox.demo", "token"]
+# The demo servers' tokens are public constants; a command prints them, so no file holds one.
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "mastodon"]
+
+[[channels]]
+kind = "discourse"
+name = "forum"
+base_url = "{forum_url}"
+account = "acme_team"
+auth = "api_key"
+poll_interval = 5
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
+
+[forum]
+channel = "forum"
+category = "support"
+{DEMO_CANNED}"""
+
+
+# Canned replies pointing at the demo forum's help topics (their ids never change).
+DEMO_CANNED = """
+[[canned]]
+name = "refund"
+title = "Refunds and returns"
+text = "Sorry about this, {author_name}. Here is how refunds work, and the fastest way to get one: {link}"
+link = "{forum_url}/t/refunds-and-returns-policy/3"
+keywords = ["refund", "money back", "never arrived", "missing", "damaged", "return"]
+tags = ["billing", "orders"]
+[canned.variants]
+fr = "Désolés, {author_name}. Voici comment fonctionnent les remboursements, et le plus rapide pour en obtenir un : {forum_url}/t/remboursements-et-retours/5"
+
+[[canned]]
+name = "track-order"
+title = "Track your order"
+text = "Hi {author_name}, you can follow your parcel step by step here: {link}. If it is still stuck tomorrow, tell us!"
+link = "{forum_url}/t/how-to-track-your-order/1"
+keywords = ["order", "parcel", "package", "delivery", "tracking", "shipping", "livraison", "commande", "colis"]
+tags = ["orders"]
+[canned.variants]
+fr = "Bonjour {author_name}, vous pouvez suivre votre colis étape par étape ici : {forum_url}/t/suivre-votre-commande/4. S'il est encore bloqué demain, dites-le-nous !"
+
+[[canned]]
+name = "export-csv"
+title = "Export your data to CSV"
+text = "Good question, {author_name}! Exporting to CSV takes a minute, the steps are here: {link}"
+link = "{forum_url}/t/export-your-data-to-csv/2"
+keywords = ["export", "csv", "download", "data", "api", "exporter"]
+tags = ["how-to"]
+
+[[canned]]
+name = "app-crash"
+title = "Known issue: app crash on settings"
+text = "Thanks for the report, {author_name}. It is a known issue, the fix and a workaround are here: {link}"
+link = "{forum_url}/t/known-issue-app-crash-on-settings-screen/6"
+keywords = ["crash", "crashes", "bug", "settings", "freeze", "plante", "appli"]
+tags = ["app"]
+[canned.variants]
+fr = "Merci pour le signalement, {author_name}. C'est un problème connu, le correctif et une solution de contournement sont ici : {link}"
+
+[[canned]]
+name = "forum-topic"
+title = "We opened a forum topic for you"
+text = "Thanks {author_name}! I've opened a topic on our forum for this, so our team and the community can help you there: {topic_url}"
+redirect = false
+[canned.variants]
+fr = "Merci {author_name} ! J'ai ouvert un sujet sur notre forum pour cela, l'équipe et la communauté pourront vous y aider : {topic_url}"
+
+[[canned]]
+name = "order-number"
+title = "Ask for the order number"
+text = "Could you send us your order number by DM? We will look at it right away."
+tags = ["orders"]
+[canned.variants]
+fr = "Pourriez-vous nous envoyer votre numéro de commande en message privé ? Nous regardons tout de suite."
 """
 
 
@@ -59,13 +138,15 @@ class Demo:
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
         self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN)
+        self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
     async def start(self) -> Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         url = await self.mastodon.start()
-        self.config_path.write_text(demo_config(url, self.data_dir), encoding="utf-8")
+        forum_url = await self.forum.start()
+        self.config_path.write_text(demo_config(url, forum_url, self.data_dir), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
         return self
@@ -76,6 +157,7 @@ class Demo:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         await self.mastodon.stop()
+        await self.forum.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -88,9 +170,13 @@ class Demo:
         await self.stop()
 
     async def _keep_talking(self) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(self.tick_every)
             self.mastodon.tick()
+            ticks += 1
+            if ticks % 3 == 0:  # the forum is quieter than social media
+                self.forum.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -109,6 +195,7 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
         async with demo:
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
+                print(f"forum:    {demo.forum.base_url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)

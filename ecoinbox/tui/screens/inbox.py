@@ -264,7 +264,8 @@ class InboxScreen(Screen[None]):
         language = conversation.row.language
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
-        choice = await app.push_screen_wait(RedirectScreen(suggestions, can_open_topic=can_topic))
+        values = app.canned_values(parent)  # type: ignore[attr-defined]
+        choice = await app.push_screen_wait(RedirectScreen(suggestions, can_open_topic=can_topic, values=values))
         if choice is None:
             return
         if choice == NEW_TOPIC:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ecoinbox.model import Message
-from ecoinbox.replies import CannedReply, Suggestion
+from ecoinbox.replies import CannedReply, Suggestion, render
 from ecoinbox.tui.safe import safe_content
 
 NEW_TOPIC = "new-topic"
@@ -65,15 +65,16 @@ class RedirectScreen(ModalScreen[Suggestion | str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="redirect.cancel")]
 
-    def __init__(self, suggestions: Sequence[Suggestion], *, can_open_topic: bool) -> None:
+    def __init__(self, suggestions: Sequence[Suggestion], *, can_open_topic: bool, values: Mapping[str, str]) -> None:
         super().__init__()
         self.suggestions = list(suggestions)
         self.can_open_topic = can_open_topic
+        self.values = values
 
     def compose(self) -> ComposeResult:
         with Vertical(id="redirect-box"):
             yield Static(Content.styled("Bring them to the forum", "bold"), markup=False)
-            options = [Option(_suggestion_label(s), id=f"s{i}") for i, s in enumerate(self.suggestions)]
+            options = [Option(_suggestion_label(s, self.values), id=f"s{i}") for i, s in enumerate(self.suggestions)]
             if self.can_open_topic:
                 options.append(Option(Content.styled("New forum topic from their question…", "bold $accent"),
                                       id=NEW_TOPIC))  # fmt: skip
@@ -96,12 +97,13 @@ class RedirectScreen(ModalScreen[Suggestion | str | None]):
         self.dismiss(None)
 
 
-def _suggestion_label(suggestion: Suggestion) -> Content:
+def _suggestion_label(suggestion: Suggestion, values: Mapping[str, str]) -> Content:
     reply: CannedReply = suggestion.reply
+    link = render(reply.link, values).text if reply.link else ""
     return Content.assemble(
         (reply.title or reply.name, "bold"),
         "\n  ",
-        (reply.link or "", "$accent"),
+        (link, "$accent"),
         "\n  ",
         safe_content(suggestion.why, style="dim italic", single_line=True, max_chars=120),  # quotes their words
     )
