@@ -194,10 +194,12 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
     except KeyError:
         names = ", ".join(c.name for c in settings.channels) or "none"
         raise CliError(f"no channel named {args.channel!r} in {settings.source} (channels: {names})") from None
-    if args.paste or channel.kind != "mastodon":
-        token = prompt_token(f"Token for {channel.name} (not echoed): ")
-    else:
+    if channel.kind == "mastodon" and not args.paste:
         token = asyncio.run(_mastodon_oauth(channel.base_url))
+    elif channel.kind == "discourse" and channel.auth == "user_api_key" and not args.paste:
+        token = _discourse_user_api_key(channel.base_url)
+    else:
+        token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():
         raise CliError("no token given; nothing stored")
     backend = store_token(channel.name, token.reveal())
@@ -226,6 +228,24 @@ async def _mastodon_oauth(base_url: str) -> Secret:
         raise CliError(f"the OAuth flow failed: {exc}") from exc
     finally:
         await client.aclose()
+
+
+def _discourse_user_api_key(base_url: str) -> Secret:
+    """Discourse's no-redirect User API Key flow: the forum shows an encrypted key to paste."""
+    from ecoinbox.channels.base import ChannelError
+    from ecoinbox.channels.discourse import decrypt_payload, generate_key_pair, new_nonce, user_api_key_url
+    from ecoinbox.secrets import prompt_token
+
+    private_key, public_key = generate_key_pair()
+    nonce = new_nonce()
+    print("1. Open this address in a browser where you are logged in as the brand's forum account:")
+    print(f"   {user_api_key_url(base_url, public_key, nonce, client_id=f'ecoinbox-{nonce[:8]}')}")
+    print("2. Approve ecoinbox, then paste the whole block of text the page shows.")
+    payload = prompt_token("Payload (not echoed): ").reveal()
+    try:
+        return Secret(decrypt_payload(private_key, payload, nonce))
+    except ChannelError as exc:
+        raise CliError(f"the forum's answer could not be read: {exc}") from exc
 
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:

@@ -183,3 +183,25 @@ def test_logs_are_private_and_never_hold_the_token(tmp_path):
     for handler in list(logging.getLogger("ecoinbox").handlers):
         logging.getLogger("ecoinbox").removeHandler(handler)
         handler.close()
+
+
+def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, isolated_environment):
+    """`ecoinbox auth forum`: a key pair, the forum's approval page, the pasted encrypted key."""
+    import html
+
+    from ecoinbox.demo.discourse_server import DiscourseServer
+
+    with server_in_a_thread(DiscourseServer(seed=None, user_api_key="forum-user-key-abcdef123")) as server:
+        path = write_config(tmp_path, f'[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "{server.base_url}"\n')
+
+        def paste_payload(prompt: str) -> Secret:
+            address = re.search(r"(http://127\.0\.0\.1:\d+/user-api-key/new\?\S+)", capsys.readouterr().out).group(1)
+            page = httpx.get(address).text
+            block = re.search(r'<code id="user-api-key-payload">(.*?)</code>', page, re.S).group(1)
+            return Secret(html.unescape(block))
+
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", paste_payload)
+        assert main(["--config", str(path), "auth", "forum"]) == 0
+    assert isolated_environment.passwords[(KEYRING_SERVICE, "forum")] == "forum-user-key-abcdef123"
+    out = capsys.readouterr().out
+    assert "Stored the token for forum" in out and "forum-user-key" not in out

@@ -63,7 +63,7 @@ class EcoInboxApp(App[None]):
         self._data_version: int | None = None
         self.inbox = InboxScreen()
         self._ranker: LinkRanker | None = None
-        self._ranker_uses = -1
+        self._ranker_seen = datetime.min.replace(tzinfo=UTC)
 
     def on_mount(self) -> None:
         self.animation_level = "full" if self.settings.ui.animation else "none"
@@ -166,11 +166,16 @@ class EcoInboxApp(App[None]):
         return [s for s in ranked if s.reply.redirect]
 
     async def _link_ranker(self) -> LinkRanker:
-        # Rebuilt when a canned link was sent since: the ranking learns from each redirect.
-        uses = await self.store.link_uses()
-        if self._ranker is None or len(uses) != self._ranker_uses:
+        # Built once from the store's history, then taught each link sent since (incrementally).
+        if self._ranker is None:
+            uses = await self.store.link_uses()
             self._ranker = LinkRanker(self.settings.canned, uses)
-            self._ranker_uses = len(uses)
+        else:
+            uses = [u for u in await self.store.link_uses(limit=200) if u.at > self._ranker_seen]
+            for use in reversed(uses):  # oldest first
+                self._ranker.add_use(use)
+        if uses:
+            self._ranker_seen = max(self._ranker_seen, max(u.at for u in uses))
         return self._ranker
 
     def topic_reply_template(self, language: str | None) -> str:
