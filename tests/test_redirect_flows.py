@@ -233,3 +233,28 @@ async def test_f_without_a_forum_says_how_to_set_one_up(tmp_path):
             await pilot.pause(0.2)
             assert app.screen is app.inbox
             assert any("[forum]" in str(n.message) for n in app._notifications)
+
+
+async def test_in_the_inbox_a_lost_topic_is_reconciled_and_the_reply_still_goes_out_once(tmp_path):
+    """The same, pressed as a manager would: f, new topic, ctrl+s, and the forum's answer is lost."""
+    async with two_channels(tmp_path, forum_timeout=1.0) as (social, forum, store, engine, settings):
+        social.add_status(author="sam", display_name="Sam",
+                          text="@acme can several people on my team share one widget board?")  # fmt: skip
+        await engine.poll_channel("mastodon")
+        await engine.start()
+        forum.inject("/posts", status=502, delay=3.0, after_handling=True)  # created, the answer lost
+        app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("f")
+            await wait_until(lambda: isinstance(app.screen, RedirectScreen), pilot=pilot)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = options.option_count - 1
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: len(social.posted) == 1, timeout=20, pilot=pilot)
+            await wait_until(lambda: _all_sent(store), pilot=pilot)
+        history = [h[2] for h in await store.history((await store.outbox_items())[0].conversation_id)]
+        assert "topic unknown" in history  # it was uncertain, then reconciled by reading
+        assert len([p for p in forum.posted if p.title]) == 1
+        assert forum.topic_url(forum.posted[-1].topic_id) in social.posted[0].text
