@@ -12,7 +12,6 @@ rate limit, move the clock, and read back what was requested and posted.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -27,16 +26,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from multidict import CIMultiDict, MultiMapping
+from multidict import MultiMapping
 from yarl import URL
 
 from ecoinbox.demo import discourse_seed as seeding
-from ecoinbox.demo.mastodon_server import RecordedRequest
+from ecoinbox.demo.loopback import LoopbackServer
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,7 +67,6 @@ ALLOWED_SCOPES = frozenset(
 )
 ALLOWED_AUTH_REDIRECTS = ("https://api.discourse.org/api/auth_redirect", "discourse://auth_redirect")
 # `requests` keeps at most this many (a demo left polling all day must not grow without bound).
-REQUEST_LOG_LIMIT = 10_000
 
 # Notification.types in Discourse's app/models/notification.rb.
 NOTIFICATION_TYPES: dict[str, int] = {
@@ -251,22 +249,6 @@ class _Caller:
     via: str | None  # "api_key" | "user_api_key"
 
 
-@dataclass(slots=True)
-class _Fault:
-    prefix: str
-    status: int
-    body: bytes
-    headers: dict[str, str]
-    remaining: int
-    delay: float
-    after_handling: bool
-
-    def response(self) -> web.Response:
-        headers = CIMultiDict(self.headers)
-        headers.setdefault("Content-Type", "application/json; charset=utf-8")
-        return web.Response(status=self.status, body=self.body, headers=headers)
-
-
 @dataclass(frozen=True, slots=True)
 class _SearchQuery:
     terms: tuple[str, ...]
@@ -313,7 +295,7 @@ class _RateLimiter:
         return hits
 
 
-class DiscourseServer:
+class DiscourseServer(LoopbackServer):
     """An in-process Discourse 3.x forum where the brand has a staff (admin) account.
 
     `seed` fills it with two weeks of community traffic (see `ecoinbox.demo.discourse_seed`),
@@ -341,11 +323,10 @@ class DiscourseServer:
         user_key_rate_limit: int = 20,
         api_post_memo_secs: float = 0.0,
     ) -> None:
+        super().__init__()
         self.brand_username = brand_username
         self.title = title
-        self.base_url = ""
         self.posted: list[PostedForumPost] = []
-        self.requests: list[RecordedRequest] = []
         self._api_key = api_key
         self._user_api_key = user_api_key
         self._user_key_revoked = False
@@ -361,10 +342,7 @@ class DiscourseServer:
         self._posts: dict[int, _Post] = {}
         self._notifications: list[_Notification] = []  # ascending id
         self._next_id = {"user": 2, "topic": 1, "post": 1, "notification": 1}
-        self._faults: list[_Fault] = []
         self._callers: dict[int, _Caller] = {}  # by id(request), while a request is handled
-        self._runner: web.AppRunner | None = None
-        self._closing = asyncio.Event()
         self._tick_rng = random.Random(f"tick-{seed if seed is not None else 0}")
         start = self._now()
         self._add_user("system", "system", start - timedelta(days=400), user_id=-1, admin=True)
@@ -393,33 +371,6 @@ class DiscourseServer:
             seeding.seed_forum(self, random.Random(seed), start)
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 on a free port; returns `base_url`."""
-        if self._runner is not None:
-            return self.base_url
-        self._closing.clear()
-        runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        """Close the listener and any request still waiting on an injected delay."""
-        if self._runner is None:
-            return
-        self._closing.set()
-        runner, self._runner = self._runner, None
-        await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     # -- traffic -----------------------------------------------------------------------------
 
@@ -528,30 +479,6 @@ class DiscourseServer:
 
     # -- faults ------------------------------------------------------------------------------
 
-    def inject(
-        self,
-        path_prefix: str,
-        *,
-        status: int = 500,
-        body: str | bytes = "",
-        headers: dict[str, str] | None = None,
-        times: int = 1,
-        delay: float = 0.0,
-        after_handling: bool = False,
-    ) -> None:
-        """Answer the next `times` requests whose path starts with `path_prefix` with this
-        response instead of the real one, after sleeping `delay` seconds.
-
-        With `after_handling`, the request is handled for real first (a post is created),
-        then the injected answer is sent: the request reached the server, the client never
-        saw the result. The body defaults to JSON content type unless `headers` says otherwise.
-        """
-        raw = body.encode() if isinstance(body, str) else body
-        self._faults = [fault for fault in self._faults if fault.remaining > 0]
-        self._faults.append(
-            _Fault(path_prefix, status, raw, dict(headers or {}), times, delay, after_handling)
-        )
-
     def exhaust_rate_limit(self, *, user_api_key: bool = False) -> None:
         """Use up the current minute of the admin key (or of the user API key)."""
         if user_api_key:
@@ -561,13 +488,8 @@ class DiscourseServer:
 
     # -- the web application -----------------------------------------------------------------
 
-    def _build_app(self) -> web.Application:
-        @web.middleware
-        async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
-            return await self._dispatch(request, handler)
-
-        app = web.Application(middlewares=[dispatch])
-        add_get, add_post, add_put = app.router.add_get, app.router.add_post, app.router.add_put
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        add_get, add_post, add_put = router.add_get, router.add_post, router.add_put
         add_get("/session/current.json", self._current_session)
         add_get("/site.json", self._site)
         add_get("/about.json", self._about)
@@ -584,19 +506,6 @@ class DiscourseServer:
         add_get(r"/t/{slug}/{topic_id:\d+}.json", self._topic)
         add_get("/user-api-key/new", self._authorize_user_api_key)
         add_post("/user-api-key/revoke", self._revoke_user_api_key)
-        return app
-
-    async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self._record(request)
-        fault = self._take_fault(request.path)
-        if fault is not None and not fault.after_handling:
-            await self._pause(fault.delay)
-            return fault.response()
-        response = await self._answer(request, handler)
-        if fault is not None:
-            await self._pause(fault.delay)
-            return fault.response()
-        return response
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
@@ -639,31 +548,6 @@ class DiscourseServer:
         if wait:
             raise _rate_limited(wait, limiter.error_code)
         limiter.hit(key, now)
-
-    def _record(self, request: web.Request) -> None:
-        if len(self.requests) >= REQUEST_LOG_LIMIT:
-            del self.requests[: REQUEST_LOG_LIMIT // 2]
-        self.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.path,
-                query={key: request.query.getall(key) for key in request.query},
-                headers=CIMultiDict(request.headers),
-            )
-        )
-
-    def _take_fault(self, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.remaining > 0 and path.startswith(fault.prefix):
-                fault.remaining -= 1
-                return fault
-        return None
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake at once when the server stops (so `stop()` never waits on a fault)."""
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
 
     # -- handlers: site and session ----------------------------------------------------------
 

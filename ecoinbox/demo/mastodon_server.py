@@ -10,10 +10,8 @@ and posted.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import bisect
-import contextlib
 import hashlib
 import html
 import json
@@ -28,10 +26,11 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict, MultiMapping
+from multidict import MultiMapping
 from yarl import URL
 
 from ecoinbox.demo import seed as seeding
+from ecoinbox.demo.loopback import LoopbackServer
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -47,7 +46,6 @@ CURSOR_PARAMS = frozenset({"max_id", "min_id", "since_id"})
 PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps"})
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
 # `requests` keeps at most this many (a demo left polling all day must not grow without bound).
-REQUEST_LOG_LIMIT = 10_000
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = partial(json.dumps, ensure_ascii=False)
@@ -85,16 +83,6 @@ class PostedStatus:
     language: str | None
     idempotency_key: str | None
     json: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request as the server received it. `headers` is case-insensitive."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: CIMultiDict[str]
 
 
 @dataclass(slots=True)
@@ -141,22 +129,6 @@ class _Notification:
     account: _Account
     status: _Status
     filtered: bool
-
-
-@dataclass(slots=True)
-class _Fault:
-    prefix: str
-    status: int
-    body: bytes
-    headers: dict[str, str]
-    remaining: int
-    delay: float
-    after_handling: bool
-
-    def response(self) -> web.Response:
-        headers = CIMultiDict(self.headers)
-        headers.setdefault("Content-Type", "application/json; charset=utf-8")
-        return web.Response(status=self.status, body=self.body, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +200,7 @@ class _RateLimiter:
         return used if window == start else 0
 
 
-class MastodonServer:
+class MastodonServer(LoopbackServer):
     """An in-process Mastodon 4.3 instance serving one brand account over loopback HTTP.
 
     `seed` fills it with a realistic day of traffic (see `ecoinbox.demo.seed`); `tick()` adds
@@ -249,12 +221,11 @@ class MastodonServer:
         rate_limit: int = 300,
         rate_window: float = 300.0,
     ) -> None:
+        super().__init__()
         self.brand = brand
         self.domain = domain
         self.max_characters = max_characters
-        self.base_url = ""
         self.posted: list[PostedStatus] = []
-        self.requests: list[RecordedRequest] = []
         self._token = token
         self._clock: Clock = now or (lambda: datetime.now(UTC))
         self._ids = _Snowflakes()
@@ -263,11 +234,8 @@ class MastodonServer:
         self._statuses: dict[str, _Status] = {}
         self._notifications: list[_Notification] = []  # ascending id
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
-        self._faults: list[_Fault] = []
         self._apps: dict[str, _App] = {}  # by client_id
         self._grants: dict[str, _Grant] = {}  # by authorization code
-        self._runner: web.AppRunner | None = None
-        self._closing = asyncio.Event()
         self._tick_rng = random.Random(f"tick-{seed if seed is not None else 0}")
         start = self._now()
         self._brand = self._add_account(
@@ -281,33 +249,6 @@ class MastodonServer:
             seeding.seed_day(self, random.Random(seed), start)
 
     # -- lifecycle ---------------------------------------------------------------------------
-
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 on a free port; returns `base_url`."""
-        if self._runner is not None:
-            return self.base_url
-        self._closing.clear()
-        runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        """Close the listener and any request still waiting on an injected delay."""
-        if self._runner is None:
-            return
-        self._closing.set()
-        runner, self._runner = self._runner, None
-        await runner.cleanup()
-
-    async def __aenter__(self) -> MastodonServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     # -- traffic -----------------------------------------------------------------------------
 
@@ -349,8 +290,14 @@ class MastodonServer:
         if missing:
             text = text + " " + " ".join(f"#{tag}" for tag in missing)
         status = self._create_status(
-            account, text, at, parent=parent, visibility=visibility, language=language,
-            spoiler_text=spoiler_text, content=html,
+            account,
+            text,
+            at,
+            parent=parent,
+            visibility=visibility,
+            language=language,
+            spoiler_text=spoiler_text,
+            content=html,
         )
         self._notify_brand(status, filtered=filtered)
         return self._status_json(status)
@@ -374,68 +321,26 @@ class MastodonServer:
 
     # -- faults ------------------------------------------------------------------------------
 
-    def inject(
-        self,
-        path_prefix: str,
-        *,
-        status: int = 500,
-        body: str | bytes = "",
-        headers: dict[str, str] | None = None,
-        times: int = 1,
-        delay: float = 0.0,
-        after_handling: bool = False,
-    ) -> None:
-        """Answer the next `times` requests whose path starts with `path_prefix` with this
-        response instead of the real one, after sleeping `delay` seconds.
-
-        With `after_handling`, the request is handled for real first (a status is created),
-        then the injected answer is sent: the request reached the server, the client never
-        saw the result. The body defaults to JSON content type unless `headers` says otherwise.
-        """
-        raw = body.encode() if isinstance(body, str) else body
-        self._faults = [fault for fault in self._faults if fault.remaining > 0]
-        self._faults.append(
-            _Fault(path_prefix, status, raw, dict(headers or {}), times, delay, after_handling)
-        )
-
     def exhaust_rate_limit(self, token: str | None = None) -> None:
         """Use up the current rate-limit window of `token` (default: the server's token)."""
         self._limits.exhaust(token if token is not None else self._token, self._now())
 
     # -- the web application -----------------------------------------------------------------
 
-    def _build_app(self) -> web.Application:
-        @web.middleware
-        async def dispatch(request: web.Request, handler: Handler) -> web.StreamResponse:
-            return await self._dispatch(request, handler)
-
-        app = web.Application(middlewares=[dispatch])
-        app.router.add_get("/api/v1/instance", self._instance_v1)
-        app.router.add_get("/api/v2/instance", self._instance_v2)
-        app.router.add_get("/.well-known/oauth-authorization-server", self._oauth_metadata)
-        app.router.add_post("/api/v1/apps", self._create_app)
-        app.router.add_get("/oauth/authorize", self._authorize)
-        app.router.add_post("/oauth/token", self._token_grant)
-        app.router.add_get("/api/v1/accounts/verify_credentials", self._verify_credentials)
-        app.router.add_get("/api/v1/notifications", self._notifications_page)
-        app.router.add_get("/api/v1/timelines/tag/{hashtag}", self._tag_timeline)
-        app.router.add_get("/api/v2/search", self._search)
-        app.router.add_post("/api/v1/statuses", self._post_status)
-        app.router.add_get("/api/v1/statuses/{id}", self._get_status)
-        app.router.add_get("/api/v1/statuses/{id}/context", self._context)
-        return app
-
-    async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self._record(request)
-        fault = self._take_fault(request.path)
-        if fault is not None and not fault.after_handling:
-            await self._pause(fault.delay)
-            return fault.response()
-        response = await self._answer(request, handler)
-        if fault is not None:
-            await self._pause(fault.delay)
-            return fault.response()
-        return response
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/api/v1/instance", self._instance_v1)
+        router.add_get("/api/v2/instance", self._instance_v2)
+        router.add_get("/.well-known/oauth-authorization-server", self._oauth_metadata)
+        router.add_post("/api/v1/apps", self._create_app)
+        router.add_get("/oauth/authorize", self._authorize)
+        router.add_post("/oauth/token", self._token_grant)
+        router.add_get("/api/v1/accounts/verify_credentials", self._verify_credentials)
+        router.add_get("/api/v1/notifications", self._notifications_page)
+        router.add_get("/api/v1/timelines/tag/{hashtag}", self._tag_timeline)
+        router.add_get("/api/v2/search", self._search)
+        router.add_post("/api/v1/statuses", self._post_status)
+        router.add_get("/api/v1/statuses/{id}", self._get_status)
+        router.add_get("/api/v1/statuses/{id}/context", self._context)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
@@ -459,31 +364,6 @@ class MastodonServer:
             response = _json({"error": "Too many requests"}, status=429)
         response.headers.update(limit_headers)
         return response
-
-    def _record(self, request: web.Request) -> None:
-        if len(self.requests) >= REQUEST_LOG_LIMIT:
-            del self.requests[: REQUEST_LOG_LIMIT // 2]
-        self.requests.append(
-            RecordedRequest(
-                method=request.method,
-                path=request.path,
-                query={key: request.query.getall(key) for key in request.query},
-                headers=CIMultiDict(request.headers),
-            )
-        )
-
-    def _take_fault(self, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.remaining > 0 and path.startswith(fault.prefix):
-                fault.remaining -= 1
-                return fault
-        return None
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake at once when the server stops (so `stop()` never waits on a fault)."""
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
 
     # -- handlers: instance and accounts -----------------------------------------------------
 
@@ -587,9 +467,7 @@ class MastodonServer:
             key=_by_id,
         )
         page = _paginate(tagged, request.query, default_limit=20, max_limit=40)
-        return _json(
-            [self._status_json(s) for s in page], headers=self._link_headers(request, page)
-        )
+        return _json([self._status_json(s) for s in page], headers=self._link_headers(request, page))
 
     async def _search(self, request: web.Request) -> web.Response:
         query = request.query
@@ -602,9 +480,7 @@ class MastodonServer:
                 key=_by_id,
             )
             found = _paginate(found, query, default_limit=20, max_limit=40, offset=True)
-        return _json(
-            {"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []}
-        )
+        return _json({"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []})
 
     def _searchable(self, status: _Status) -> bool:
         """What a full-text search shows the brand: public posts, its own, and its mentions."""
@@ -668,15 +544,18 @@ class MastodonServer:
             raise ApiError(404, "Record not found")
         self._validate(text, spoiler_text, visibility)
         status = self._create_status(
-            self._brand, text, now, parent=parent, visibility=visibility,
-            language=language, spoiler_text=spoiler_text,
+            self._brand,
+            text,
+            now,
+            parent=parent,
+            visibility=visibility,
+            language=language,
+            spoiler_text=spoiler_text,
         )
         entity = self._status_json(status)
         if key:
             self._idempotency[(token, key)] = (status.id, now)
-        self.posted.append(
-            PostedStatus(status.id, text, parent_id, visibility, language, key, entity)
-        )
+        self.posted.append(PostedStatus(status.id, text, parent_id, visibility, language, key, entity))
         return _json(entity)
 
     def _validate(self, text: str, spoiler_text: str, visibility: str) -> None:
@@ -685,9 +564,7 @@ class MastodonServer:
         if visibility not in VISIBILITIES:
             raise ApiError(422, "Validation failed: Visibility is not included in the list")
         if countable_length(text) + countable_length(spoiler_text) > self.max_characters:
-            raise ApiError(
-                422, f"Validation failed: Text character limit of {self.max_characters} exceeded"
-            )
+            raise ApiError(422, f"Validation failed: Text character limit of {self.max_characters} exceeded")
 
     # -- handlers: OAuth ---------------------------------------------------------------------
 
@@ -770,21 +647,24 @@ class MastodonServer:
         params = await _read_params(request)
         if _param(params, "grant_type") != "authorization_code":
             raise ApiError(
-                400, "unsupported_grant_type",
+                400,
+                "unsupported_grant_type",
                 error_description="The authorization grant type is not supported by the "
                 "authorization server.",
             )
         app = self._apps.get(_param(params, "client_id") or "")
         if app is None or _param(params, "client_secret") != app.client_secret:
             raise ApiError(
-                401, "invalid_client",
+                401,
+                "invalid_client",
                 error_description="Client authentication failed due to unknown client, no client "
                 "authentication included, or unsupported authentication method.",
             )
         grant = self._grants.pop(_param(params, "code") or "", None)
         if grant is None or not self._grant_matches(grant, app, params):
             raise ApiError(
-                400, "invalid_grant",
+                400,
+                "invalid_grant",
                 error_description="The provided authorization grant is invalid, expired, revoked, "
                 "does not match the redirection URI used in the authorization request, "
                 "or was issued to another client.",
@@ -1011,8 +891,7 @@ class MastodonServer:
             "account": self._account_json(account),
             "media_attachments": [],
             "mentions": [
-                {"id": m.id, "username": m.username, "url": m.url, "acct": m.acct}
-                for m in status.mentions
+                {"id": m.id, "username": m.username, "url": m.url, "acct": m.acct} for m in status.mentions
             ],
             "tags": [{"name": t, "url": f"https://{self.domain}/tags/{t}"} for t in status.tags],
             "emojis": [],
@@ -1052,7 +931,7 @@ def countable_length(text: str) -> int:
 def _countable_token(match: re.Match[str]) -> str:
     if match["url"]:
         url = match["url"].rstrip(_URL_TRAILING)
-        return "x" * URL_LENGTH + match["url"][len(url):]
+        return "x" * URL_LENGTH + match["url"][len(url) :]
     if match["user"]:
         return f"@{match['user']}"
     return match[0]
@@ -1104,7 +983,7 @@ def _link_html(url: str) -> str:
     """A link as Mastodon shows it: scheme hidden, 30 characters visible, the rest elided."""
     scheme = _URL_SCHEME.match(url)
     prefix = scheme.group(0) if scheme else ""
-    rest = url[len(prefix):]
+    rest = url[len(prefix) :]
     visible, hidden = rest[:_LINK_VISIBLE], rest[_LINK_VISIBLE:]
     return (
         f'<a href="{_escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
@@ -1121,9 +1000,7 @@ def _mention_html(account: _Account) -> str:
     )
 
 
-def _json(
-    body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
+def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.json_response(body, status=status, headers=headers, dumps=_dumps)
 
 

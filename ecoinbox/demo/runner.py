@@ -17,6 +17,7 @@ from pathlib import Path
 from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_TOKEN
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
+
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
 
@@ -186,7 +187,6 @@ def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: b
 async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool) -> int:
     from ecoinbox.cli import _inbox, resolve_tokens
     from ecoinbox.config import load_config
-
     from ecoinbox.logs import setup_logging
 
     demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic)
