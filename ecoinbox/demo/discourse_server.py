@@ -31,11 +31,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from multidict import MultiMapping
 from yarl import URL
 
 from ecoinbox.demo import discourse_seed as seeding
-from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.loopback import LoopbackServer, form_value, param
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -648,7 +647,7 @@ class DiscourseServer(LoopbackServer):
         user = self._caller(request).user
         assert user is not None
         params = await _read_params(request)
-        only = _int(_param(params, "id"), 0)
+        only = _int(param(params, "id"), 0)
         for notification in self._notifications:
             if notification.user_id == user.id and only in (0, notification.id):
                 notification.read = True
@@ -814,21 +813,21 @@ class DiscourseServer(LoopbackServer):
         return hashlib.sha1(repr(signature).encode()).hexdigest()
 
     def _create_post_from(self, user: _User, params: Mapping[str, Any]) -> dict[str, Any]:
-        raw = _clean_raw(_param(params, "raw") or "")
-        topic_param = _param(params, "topic_id")
+        raw = _clean_raw(param(params, "raw") or "")
+        topic_param = param(params, "topic_id")
         now = self._now()
         if topic_param:
             topic = self._topics.get(_int(topic_param, 0))
             if topic is None:
                 raise ApiError.cannot_post(TOPIC_NOT_FOUND)
             self._check_raw(user, raw, now)
-            replying_to = _int(_param(params, "reply_to_post_number"), 0)
+            replying_to = _int(param(params, "reply_to_post_number"), 0)
             reply_to = replying_to if 1 <= replying_to <= len(topic.posts) else None
             post = self._create_post(topic, user, raw, now, reply_to)
             title = category = None
         else:
-            title = " ".join((_param(params, "title") or "").split())
-            chosen = self._check_new_topic(title, _param(params, "category"))
+            title = " ".join((param(params, "title") or "").split())
+            chosen = self._check_new_topic(title, param(params, "category"))
             self._check_raw(user, raw, now)
             topic = self._create_topic(user, title, chosen, now, chosen.language)
             post = self._create_post(topic, user, raw, now, None)
@@ -1569,23 +1568,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
             raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters")
         return data
     form = await request.post()
-    return {key: _form_value(form, key) for key in form}
-
-
-def _form_value(form: MultiMapping[Any], key: str) -> Any:
-    values = [v for v in form.getall(key) if isinstance(v, str)]
-    if key.endswith("[]"):
-        return values
-    return values[-1] if values else None
-
-
-def _param(params: Mapping[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return {key: form_value(form, key) for key in form}
 
 
 def _int(raw: str | None, default: int) -> int:

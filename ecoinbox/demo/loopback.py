@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, MultiMapping
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_LOG_LIMIT = 10_000  # a demo left polling all day must not grow without end
@@ -160,3 +160,21 @@ class LoopbackServer:
         if seconds > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), seconds)
+
+
+def form_value(form: MultiMapping[Any], key: str) -> Any:
+    """One form field as the platforms read it: `key[]` is a list, otherwise the last value."""
+    values = [v for v in form.getall(key) if isinstance(v, str)]
+    if key.endswith("[]"):
+        return values
+    return values[-1] if values else None
+
+
+def param(params: Mapping[str, Any], key: str) -> str | None:
+    """A scalar request parameter as text (JSON booleans as "true"/"false"), or None."""
+    value = params.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -26,11 +26,10 @@ from functools import partial
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
 from yarl import URL
 
 from ecoinbox.demo import seed as seeding
-from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.loopback import LoopbackServer, form_value, param
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -534,11 +533,11 @@ class MastodonServer(LoopbackServer):
             replay = self._idempotency.get((token, key))
             if replay is not None and now - replay[1] < IDEMPOTENCY_TTL:
                 return _json(self._status_json(self._statuses[replay[0]]))
-        text = _param(params, "status") or ""
-        spoiler_text = _param(params, "spoiler_text") or ""
-        visibility = _param(params, "visibility") or "public"
-        language = _param(params, "language") or None
-        parent_id = _param(params, "in_reply_to_id") or None
+        text = param(params, "status") or ""
+        spoiler_text = param(params, "spoiler_text") or ""
+        visibility = param(params, "visibility") or "public"
+        language = param(params, "language") or None
+        parent_id = param(params, "in_reply_to_id") or None
         parent = self._statuses.get(parent_id) if parent_id else None
         if parent_id and parent is None:
             raise ApiError(404, "Record not found")
@@ -585,7 +584,7 @@ class MastodonServer(LoopbackServer):
 
     async def _create_app(self, request: web.Request) -> web.Response:
         params = await _read_params(request)
-        name = _param(params, "client_name")
+        name = param(params, "client_name")
         uris = _redirect_uris(params)
         if not name:
             raise ApiError(422, "Validation failed: Application name can't be blank")
@@ -597,8 +596,8 @@ class MastodonServer(LoopbackServer):
             client_id=secrets.token_urlsafe(32),
             client_secret=secrets.token_urlsafe(32),
             redirect_uris=uris,
-            scopes=_param(params, "scopes") or "read",
-            website=_param(params, "website"),
+            scopes=param(params, "scopes") or "read",
+            website=param(params, "website"),
         )
         self._apps[app.client_id] = app
         return _json(
@@ -645,22 +644,22 @@ class MastodonServer(LoopbackServer):
 
     async def _token_grant(self, request: web.Request) -> web.Response:
         params = await _read_params(request)
-        if _param(params, "grant_type") != "authorization_code":
+        if param(params, "grant_type") != "authorization_code":
             raise ApiError(
                 400,
                 "unsupported_grant_type",
                 error_description="The authorization grant type is not supported by the "
                 "authorization server.",
             )
-        app = self._apps.get(_param(params, "client_id") or "")
-        if app is None or _param(params, "client_secret") != app.client_secret:
+        app = self._apps.get(param(params, "client_id") or "")
+        if app is None or param(params, "client_secret") != app.client_secret:
             raise ApiError(
                 401,
                 "invalid_client",
                 error_description="Client authentication failed due to unknown client, no client "
                 "authentication included, or unsupported authentication method.",
             )
-        grant = self._grants.pop(_param(params, "code") or "", None)
+        grant = self._grants.pop(param(params, "code") or "", None)
         if grant is None or not self._grant_matches(grant, app, params):
             raise ApiError(
                 400,
@@ -681,11 +680,11 @@ class MastodonServer(LoopbackServer):
     def _grant_matches(self, grant: _Grant, app: _App, params: Mapping[str, Any]) -> bool:
         if grant.client_id != app.client_id or grant.expires_at <= self._now():
             return False
-        if _param(params, "redirect_uri") != grant.redirect_uri:
+        if param(params, "redirect_uri") != grant.redirect_uri:
             return False
         if grant.code_challenge is None:
             return True
-        verifier = (_param(params, "code_verifier") or "").encode()
+        verifier = (param(params, "code_verifier") or "").encode()
         digest = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
         return digest.decode() == grant.code_challenge
 
@@ -1027,23 +1026,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
             raise ApiError(400, "Error occurred while parsing request parameters")
         return data
     form = await request.post()
-    return {key: _form_value(form, key) for key in form}
-
-
-def _form_value(form: MultiMapping[Any], key: str) -> Any:
-    values = [v for v in form.getall(key) if isinstance(v, str)]
-    if key.endswith("[]"):
-        return values
-    return values[-1] if values else None
-
-
-def _param(params: Mapping[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return {key: form_value(form, key) for key in form}
 
 
 def _redirect_uris(params: Mapping[str, Any]) -> tuple[str, ...]:
