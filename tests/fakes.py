@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from keyring.backend import KeyringBackend
+
+
+class Clock:
+    """A clock the test moves by hand (servers, leases and retry windows read it)."""
+
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
 
 
 class MemoryKeyring(KeyringBackend):

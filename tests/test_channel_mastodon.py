@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -730,13 +728,3 @@ async def test_the_token_never_shows_in_errors_or_reprs(server, connect) -> None
     assert len(shown) >= 5
     for text in shown:
         assert TOKEN not in text
-
-
-def test_the_channel_modules_do_not_import_textual_or_rich() -> None:
-    code = (
-        "import sys, ecoinbox.channels.http, ecoinbox.channels.mastodon\n"
-        "bad = [m for m in ('textual', 'rich') if m in sys.modules]\n"
-        "print(','.join(bad))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""

@@ -20,8 +20,8 @@ import pytest
 from ecoinbox import __version__
 from ecoinbox.cli import main
 from ecoinbox.demo.mastodon_server import MastodonServer
-from ecoinbox.secrets import KEYRING_SERVICE, Secret
 from ecoinbox.model import Author, Message
+from ecoinbox.secrets import KEYRING_SERVICE, Secret
 from ecoinbox.store import open_store
 
 HOSTILE = "\x1b]0;PWNED\x07hi \x1b[2J there\u202e"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import subprocess
 import sys
 import textwrap
 import tomllib
@@ -568,12 +567,6 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
     path.write_bytes(b'[brand]\nname = "Caf\xe9"\n')
     with pytest.raises(ConfigError, match=r"latin1.toml:2: not UTF-8"):
         load_config(path)
-
-
-def test_config_module_stays_headless() -> None:
-    code = "import sys, ecoinbox.config, ecoinbox.secrets; print('textual' in sys.modules or 'rich' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
 
 
 # --- property-based ----------------------------------------------------------------------------

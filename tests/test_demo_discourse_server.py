@@ -14,6 +14,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fakes import Clock
 
 from ecoinbox.demo.discourse_seed import HELP_TOPICS
 from ecoinbox.demo.discourse_server import DiscourseServer, cook, slugify
@@ -27,22 +28,9 @@ USER = {"User-Api-Key": USER_API_KEY}
 A_BODY = "Thanks for reporting this, we are looking into it right now."
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 def make_server(clock: Clock, **options: Any) -> DiscourseServer:

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import Clock
 
 from ecoinbox.demo.mastodon_server import MastodonServer, countable_length
 
@@ -24,22 +25,9 @@ FILTERED_AUTHORS = {
 }
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture

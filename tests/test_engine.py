@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes import Clock
 from stack import TOKEN, wait_until
 
 from ecoinbox.channels.mastodon import MastodonChannel
@@ -13,19 +13,6 @@ from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin, OutboxState, View
 from ecoinbox.store import open_store
-
-
-class Clock:
-    """A clock the test moves by hand (the store's leases and the outbox's windows use it)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -186,7 +173,7 @@ async def test_a_server_error_is_retried_later_with_backoff(server, store, clock
     server.inject("/api/v1/statuses", status=500, body='{"error":"boom"}')
     await engine.sender.send_due()
     (item,) = await store.outbox_items()
-    assert item.state is OutboxState.QUEUED and item.next_attempt_at > clock.now
+    assert item.state is OutboxState.QUEUED and item.next_attempt_at > clock.at
     assert await engine.sender.send_due() == 0  # not due yet
     clock.advance(minutes=20)
     await engine.sender.send_due()
