@@ -12,7 +12,9 @@ from ecoinbox.model import OutboxState, State, View
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.help import HelpScreen
+from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -174,7 +176,8 @@ async def test_help_lists_every_binding_with_remapped_keys(tmp_path):
             every_binding = [
                 *app.BINDINGS, *InboxScreen.BINDINGS, *ConversationList.BINDINGS,
                 *ThreadView.BINDINGS, *ComposeScreen.BINDINGS, *ConfirmScreen.BINDINGS,
-                *HelpScreen.BINDINGS,
+                *HelpScreen.BINDINGS, *CannedPicker.BINDINGS, *ValuePrompt.BINDINGS,
+                *RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS,
             ]  # fmt: skip
             assert every_binding and all(b.id for b in every_binding)
             for binding in every_binding:

@@ -25,7 +25,8 @@ from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
-from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY
+from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
+from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -191,6 +192,8 @@ class EcoInboxApp(App[None]):
             ("Conversation list", list(ConversationList.BINDINGS)),
             ("Thread", list(ThreadView.BINDINGS)),
             ("Compose", list(ComposeScreen.BINDINGS)),
+            ("Canned reply picker", [*CannedPicker.BINDINGS, *ValuePrompt.BINDINGS]),
+            ("Bring them to the forum (f)", [*RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS]),
             ("Questions", list(ConfirmScreen.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
