@@ -47,8 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("channel", help="the channel's name in the config")
     auth.add_argument("--paste", action="store_true", help="paste an existing token instead of the OAuth flow")
 
-    poll = commands.add_parser("poll", help="poll every channel without the TUI")
-    poll.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+    poll = commands.add_parser(
+        "poll", help="poll and send without the TUI, until stopped (inboxes on the same store follow it)"
+    )
+    poll.add_argument("--once", action="store_true", help="poll every channel once, send what is due, exit")
 
     listing = commands.add_parser("list", help="list conversations")
     listing.add_argument("--state", choices=[v.value for v in View], default="inbox", help="which view (default inbox)")
@@ -250,7 +252,51 @@ def _discourse_user_api_key(base_url: str) -> Secret:
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:
     tokens = resolve_tokens(settings)
-    return asyncio.run(_poll_once(settings, tokens))
+    return asyncio.run(_poll_once(settings, tokens) if args.once else _poll_forever(settings, tokens))
+
+
+async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
+    """The engine without a screen: polls and sends while it holds the store's engine lease,
+    stands by (and takes over if the holder dies) while another process does. SIGTERM or
+    ctrl+c stop it cleanly; a SIGKILL loses nothing (the outbox is reconciled at the next start)."""
+    import signal
+
+    from ecoinbox.channels import build_channel
+    from ecoinbox.engine import ChannelStatus, Engine
+
+    def say(line: str) -> None:
+        print(f"{datetime.now().strftime('%H:%M:%S')} {sanitize(line, single_line=True)}", flush=True)
+
+    store = await _open_store(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        channels = {c.name: build_channel(c, tokens[c.name]) for c in settings.channels}
+        engine = Engine(
+            store, channels,
+            poll_intervals={c.name: c.poll_interval for c in settings.channels},
+            retry_max=settings.engine.outbox_retry_max,
+        )  # fmt: skip
+        engine.add_role_listener(lambda role: say(f"engine: {role.describe()}"))
+        last: dict[str, tuple[str, str]] = {}
+
+        def on_status(status: ChannelStatus) -> None:
+            if last.get(status.name) != (status.state, status.detail):  # not every poll: what changed
+                last[status.name] = (status.state, status.detail)
+                say(f"{status.name}: {status.state}{f' ({status.detail})' if status.detail else ''}")
+
+        engine.add_status_listener(on_status)
+        await engine.start()
+        try:
+            await stop.wait()
+        finally:
+            await engine.stop()
+    finally:
+        await store.close()
+    say("stopped")
+    return 0
 
 
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
@@ -269,8 +315,10 @@ async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
             else:
                 print(f"{name}: {outcome.new} new, {outcome.updated} updated, "
                       f"{len(outcome.conversation_ids)} conversation(s) touched")  # fmt: skip
-        sent = await engine.sender.send_due()
-        if sent:
+        sent = await engine.send_once()
+        if sent is None:
+            print(f"outbox: left to the running engine: {engine.role.describe()}")
+        elif sent:
             print(f"outbox: {sent} repl{'y' if sent == 1 else 'ies'} attempted")
     finally:
         await engine.stop()

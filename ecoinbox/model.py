@@ -179,3 +179,32 @@ class LinkUse:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds a named lease in the store (the engine's: which process polls and sends)."""
+
+    name: str
+    owner: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyMark:
+    """How far a conversation's replies went when a manager started writing (store ids)."""
+
+    message_id: int
+    outbox_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConcurrentReply:
+    """A reply that entered a conversation after a manager started writing in it."""
+
+    text: str
+    at: datetime
+    by: str  # "another ecoinbox" (queued on this store) or the handle that posted it on the platform

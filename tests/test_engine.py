@@ -33,9 +33,10 @@ async def store(tmp_path, clock):
     await store.close()
 
 
-def make_engine(store, server, clock=None, *, timeout: float = 5.0) -> Engine:
+def make_engine(store, server, clock=None, *, timeout: float = 5.0, leased: bool = False) -> Engine:
+    """An engine whose sender the test drives by hand (`leased=True`: as the app runs it)."""
     channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme", timeout=timeout)
-    return Engine(store, {"mastodon": channel}, clock=clock)
+    return Engine(store, {"mastodon": channel}, clock=clock, leased=leased)
 
 
 async def first_conversation(store):

@@ -192,10 +192,10 @@ async def test_a_lost_topic_creation_is_reconciled_by_reading_the_forum_never_po
             category="support", parent=parent, reply_text="@sam here: {topic_url}",
         )  # fmt: skip
         forum.inject("/posts", status=502, delay=3.0, after_handling=True)  # created, answer lost
-        await engine.sender.send_due()
+        await engine.send_once()
         topic_item = next(i for i in await store.outbox_items() if i.kind == "topic")
         assert topic_item.state is OutboxState.UNKNOWN
-        await engine.sender.send_due()  # reconciles by reading, then the waiting reply goes out
+        await engine.send_once()  # reconciles by reading, then the waiting reply goes out
         items = {i.kind: i for i in await store.outbox_items()}
         assert items["topic"].state is OutboxState.SENT and items["reply"].state is OutboxState.SENT
         assert len([p for p in forum.posted if p.title]) == 1

@@ -7,6 +7,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes import Clock
 
 from ecoinbox.model import Author, Message, Origin, OutboxState, State, View
 from ecoinbox.store import SQLiteStore, StoreError, StoreTooNew, open_store
@@ -197,7 +198,7 @@ async def test_reads_never_pin_a_stale_snapshot(store):
     await store.ingest([msg("1")])
     (row,) = await store.conversation_page(View.INBOX)
     for read in (
-        store.data_version(), store.conversation_row(row.id), store.message("m", "1"),
+        store.external_version(), store.conversation_row(row.id), store.message("m", "1"),
         store.count_conversations(View.INBOX), store.cursor("m"), store.conversation(row.id),
         store.next_reply_due(),
     ):  # fmt: skip
@@ -207,17 +208,69 @@ async def test_reads_never_pin_a_stale_snapshot(store):
     assert len(await store.conversation_page(View.INBOX)) == 2
 
 
-async def test_another_process_commit_changes_data_version(tmp_path):
+async def test_external_version_moves_for_other_processes_only(tmp_path):
     path = tmp_path / "inbox.db"
     first, second = await open_store(path), await open_store(path)
     try:
-        before = await first.data_version()
-        await second.ingest([msg("1")])
-        assert await first.data_version() != before
-        assert await first.count_conversations(View.INBOX) == 1
+        before = await first.external_version()
+        await first.ingest([msg("1")])  # our own write: the inbox already heard of it
+        await first.take_lease("engine", "me", host="h", pid=1, seconds=60)  # bookkeeping
+        await second.take_lease("engine", "me", host="h", pid=1, seconds=60)
+        assert await first.external_version() == before
+        await second.ingest([msg("2", author=Author("m", "2", "bob"))])
+        after = await first.external_version()
+        assert after != before
+        assert await first.external_version() == after  # stable until the next change
+        assert await first.count_conversations(View.INBOX) == 2
+        await second.set_state([1], State.DONE)
+        await first.ingest([msg("3", author=Author("m", "3", "cy"))])  # ours after theirs
+        assert await first.external_version() != after  # theirs is not hidden by ours
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_lease_is_exclusive_until_it_expires_or_its_holder_is_proven_dead(tmp_path):
+    clock = Clock(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    path = tmp_path / "inbox.db"
+    first, second = await open_store(path, clock=clock), await open_store(path, clock=clock)
+    try:
+        a = await first.take_lease("engine", "a", host="h", pid=1, seconds=60)
+        assert a.owner == "a"
+        b = await second.take_lease("engine", "b", host="h", pid=2, seconds=60)
+        assert b.owner == "a"  # held: b learns who holds it
+        clock.advance(seconds=30)
+        assert (await first.take_lease("engine", "a", host="h", pid=1, seconds=60)).owner == "a"  # renewed
+        clock.advance(seconds=45)
+        assert (await second.take_lease("engine", "b", host="h", pid=2, seconds=60)).owner == "a"
+        assert (await second.take_lease("engine", "b", host="h", pid=2, seconds=60, replacing="a")).owner == "b"
+        assert (await first.take_lease("engine", "a", host="h", pid=1, seconds=60)).owner == "b"  # a lost it
+        clock.advance(seconds=61)
+        assert (await first.take_lease("engine", "a", host="h", pid=1, seconds=60)).owner == "a"  # expired
+        await first.release_lease("engine", "b")  # not b's to release any more: no effect
+        assert (await second.lease("engine")).owner == "a"
+        await first.release_lease("engine", "a")
+        assert await second.lease("engine") is None
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_only_the_engine_lease_holder_claims_replies(tmp_path):
+    store = await open_store(tmp_path / "inbox.db")
+    try:
+        parent = msg("1")
+        await store.ingest([parent])
+        await store.queue_reply(1, parent, "hi")
+        assert await store.claim_next_reply("a", fence="engine") is None  # nobody holds it
+        await store.take_lease("engine", "b", host="h", pid=2, seconds=60)
+        assert await store.claim_next_reply("a", fence="engine") is None  # b does
+        item = await store.claim_next_reply("b", fence="engine")
+        assert item is not None and item.state is OutboxState.SENDING
+        assert [i.id for i in await store.orphaned_sends("a")] == [item.id]
+        assert await store.orphaned_sends("b") == []
+    finally:
+        await store.close()
 
 
 async def test_concurrent_writers_in_one_process_never_collide(store):

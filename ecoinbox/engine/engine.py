@@ -19,13 +19,35 @@ from datetime import UTC, datetime, timedelta
 from ecoinbox.channels.base import AuthError, Capabilities, Channel, ChannelError, RateLimited
 from ecoinbox.engine.outbox import OutboxSender
 from ecoinbox.engine.threading import complete_threads
-from ecoinbox.model import Message
-from ecoinbox.store import Change, IngestResult, Store
+from ecoinbox.model import Lease, Message
+from ecoinbox.store import Change, IngestResult, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 900.0
 SENDER_IDLE_S = 30.0
+# One process polls and sends for a store: the holder of this lease. It renews the lease every
+# LEASE_RENEW_S; others check every STANDBY_CHECK_S and take over when it expires or when its
+# holder, on this host, is no longer running.
+ENGINE_LEASE = "engine"
+LEASE_SECONDS = 60.0
+LEASE_RENEW_S = 15.0
+STANDBY_CHECK_S = 2.0
+# How often the active engine looks for replies other processes queued.
+EXTERNAL_CHECK_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRole:
+    """Whether this process polls and sends, or another one does (`holder`)."""
+
+    active: bool
+    holder: Lease | None = None
+
+    def describe(self) -> str:
+        if self.active or self.holder is None:
+            return "polling and sending"
+        return f"another ecoinbox (pid {self.holder.pid} on {self.holder.host}) polls and sends"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,39 +74,146 @@ class Engine:
         poll_intervals: Mapping[str, float] | None = None,
         retry_max: float = 600.0,
         clock: Callable[[], datetime] | None = None,
+        leased: bool = True,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.poll_intervals = dict(poll_intervals or {})
         self._clock = clock or (lambda: datetime.now(UTC))
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.sender = OutboxSender(store, self.channels, owner=owner, retry_max=retry_max, clock=self._clock)
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.leased = leased  # False: poll and send without asking the store (tests, one-shot runs)
+        self.sender = OutboxSender(
+            store, self.channels, owner=self.owner, fence=ENGINE_LEASE if leased else None,
+            retry_max=retry_max, clock=self._clock,
+        )  # fmt: skip
         self.statuses = {name: ChannelStatus(name, ch.kind) for name, ch in self.channels.items()}
         self.capabilities: dict[str, Capabilities] = {}
+        self.role = EngineRole(active=False)
         self._status_listeners: list[Callable[[ChannelStatus], None]] = []
-        self._tasks: list[asyncio.Task[None]] = []
+        self._role_listeners: list[Callable[[EngineRole], None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # pollers and sender: only while active
+        self._lease_task: asyncio.Task[None] | None = None
         self._sender_wake = asyncio.Event()
         self._poll_wake = {name: asyncio.Event() for name in self.channels}
 
     # ---- lifetime --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Start polling and sending, or stand by while another process does (see `role`)."""
         self.store.add_listener(self._on_store_change)
-        await self.sender.recover()
-        for name in self.channels:
-            self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
-        self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
+        if not self.leased:
+            await self._activate()
+            return
+        await self._lease_tick()
+        self._lease_task = asyncio.create_task(self._lease_loop(), name="engine lease")
 
     async def stop(self) -> None:
         self.store.remove_listener(self._on_store_change)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        was_active = self.role.active
+        await self._deactivate()
+        if self.leased and was_active:
+            try:  # hand over at once instead of making the next process wait for the expiry
+                await self.store.release_lease(ENGINE_LEASE, self.owner)
+            except Exception:
+                log.warning("could not release the engine lease; it expires by itself", exc_info=True)
         await asyncio.gather(*(ch.aclose() for ch in self.channels.values()), return_exceptions=True)
 
     def add_status_listener(self, listener: Callable[[ChannelStatus], None]) -> None:
         self._status_listeners.append(listener)
+
+    def add_role_listener(self, listener: Callable[[EngineRole], None]) -> None:
+        self._role_listeners.append(listener)
+
+    # ---- the engine lease: one process polls and sends ---------------------------------------
+
+    async def _activate(self) -> None:
+        self._set_role(EngineRole(active=True))
+        await self.sender.recover()
+        for name in self.channels:
+            self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
+        self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
+        if self.leased:
+            self._tasks.append(asyncio.create_task(self._watch_other_processes(), name="outbox watch"))
+
+    async def _deactivate(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_RENEW_S if self.role.active else STANDBY_CHECK_S)
+            try:
+                await self._lease_tick()
+            except Exception:  # a busy or full disk: keep the current role and try again
+                log.warning("engine lease check failed", exc_info=True)
+
+    async def _lease_tick(self) -> None:
+        """Renew the lease, or take it when its holder is gone; start or stop accordingly."""
+        lease = await self._contend()
+        if lease.owner == self.owner:
+            if not self.role.active:
+                log.info("this process now polls and sends (engine lease taken)")
+                await self._activate()
+            return
+        if self.role.active:
+            log.warning("engine lease lost to pid %s on %s; standing by", lease.pid, lease.host)
+            await self._deactivate()
+        self._set_role(EngineRole(active=False, holder=lease))
+
+    async def _contend(self) -> Lease:
+        """Take or renew the engine lease if we may; return whoever holds it afterwards."""
+        holder = await self.store.lease(ENGINE_LEASE)
+        replacing = None
+        if holder is not None and holder.owner != self.owner:
+            if holder.host == self.host and not process_alive(holder.pid):
+                replacing = holder.owner  # it died without releasing (a crash, kill -9)
+            elif holder.expires_at > self.store.now():
+                return holder  # a live holder: a read, no write
+        return await self.store.take_lease(
+            ENGINE_LEASE, self.owner, host=self.host, pid=self.pid, seconds=LEASE_SECONDS, replacing=replacing
+        )
+
+    async def send_once(self) -> int | None:
+        """Send what is due now (one-shot runs); None if another process is the engine."""
+        if not self.leased:
+            return await self.sender.send_due()
+        lease = await self._contend()
+        if lease.owner != self.owner:
+            self._set_role(EngineRole(active=False, holder=lease))
+            return None
+        try:
+            await self.sender.recover()
+            return await self.sender.send_due()
+        finally:
+            await self.store.release_lease(ENGINE_LEASE, self.owner)
+
+    def _set_role(self, role: EngineRole) -> None:
+        if role == self.role:
+            return
+        self.role = role
+        for listener in list(self._role_listeners):
+            listener(role)
+
+    async def _watch_other_processes(self) -> None:
+        """Another inbox on this store queues replies: send them without waiting for the idle timer."""
+        seen = await self.store.external_version()
+        while True:
+            await asyncio.sleep(EXTERNAL_CHECK_S)
+            try:
+                version = await self.store.external_version()
+            except StoreError:
+                log.debug("could not read the store's version; trying again", exc_info=True)
+                continue
+            if version != seen:
+                seen = version
+                self._sender_wake.set()
 
     def poll_now(self, name: str | None = None) -> None:
         """Ask one channel (or all) to poll at once instead of waiting for its interval."""
@@ -197,3 +326,18 @@ def _jittered_backoff(interval: float, failures: int) -> float:
     """Exponential backoff with jitter, so many clients do not retry in lockstep."""
     ceiling = min(MAX_BACKOFF_S, interval * 2 ** min(failures, 10))
     return random.uniform(max(interval, ceiling / 2), ceiling)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this host still runs (a zombie, killed but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill(0) said it exists

@@ -39,18 +39,21 @@ class OutboxSender:
         channels: Mapping[str, Channel],
         *,
         owner: str,
+        fence: str | None = None,
         retry_max: float = 600.0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
         self.owner = owner
+        self.fence = fence  # the store lease `owner` must hold for each claim (the engine's)
         self.retry_max = retry_max
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def recover(self) -> None:
-        """Replies a dead sender left 'sending' may have gone out: treat them as uncertain."""
-        for item in await self.store.expired_reply_leases():
+        """Replies another sender left 'sending' (it died, or lost the engine lease) may have
+        gone out: treat them as uncertain. Run before this sender sends anything."""
+        for item in await self.store.orphaned_sends(self.owner):
             await self._uncertain(item, "ecoinbox stopped while this reply was being sent", retry_now=True)
 
     async def send_due(self) -> int:
@@ -61,11 +64,13 @@ class OutboxSender:
         attempted = 0
         checkable = await self._reconcilable_channels()
         while checkable and (item := await self.store.claim_next_reply(
-            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable
+            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable, fence=self.fence
         )) is not None:  # fmt: skip
             attempted += 1
             await self.reconcile(item)
-        while (item := await self.store.claim_next_reply(self.owner, LEASE_SECONDS)) is not None:
+        while (item := await self.store.claim_next_reply(
+            self.owner, LEASE_SECONDS, fence=self.fence
+        )) is not None:  # fmt: skip
             attempted += 1
             await self.send(item)
         return attempted

@@ -136,6 +136,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX canned_uses_by_time ON canned_uses (at);
     """,
+    # 3: one process at a time polls and sends (several inboxes may share one store)
+    """
+    CREATE TABLE leases (
+        name            TEXT PRIMARY KEY,               -- "engine"
+        owner           TEXT NOT NULL,                  -- host:pid:nonce of the holder
+        host            TEXT NOT NULL,
+        pid             INTEGER NOT NULL,
+        acquired_at     INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL
+    );
+
+    -- Bumped by every write but a lease renewal: another inbox on this store reloads when it
+    -- moves (SQLite's data_version would also move for lease renewals and our own writes).
+    CREATE TABLE content_version (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        version         INTEGER NOT NULL
+    );
+    INSERT INTO content_version (id, version) VALUES (1, 0);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,12 +25,15 @@ import aiosqlite
 from ecoinbox.model import (
     Author,
     Conversation,
+    ConcurrentReply,
     ConversationRow,
+    Lease,
     LinkUse,
     Message,
     Origin,
     OutboxItem,
     OutboxState,
+    ReplyMark,
     State,
     StoredMessage,
     View,
@@ -136,6 +139,12 @@ class SQLiteStore:
         self._reader: aiosqlite.Connection | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self._write_lock = asyncio.Lock()
+        self._known_version = 0
+        self._external_changes = 0
+
+    def now(self) -> datetime:
+        """The store's clock (leases and outbox times are measured by it)."""
+        return self._clock()
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -148,6 +157,7 @@ class SQLiteStore:
             await self._migrate()
             self._reader = await self._connect()
             await self._reader.execute("PRAGMA query_only = ON")
+            self._known_version = await self._content_version()
         except BaseException:
             await self.close()
             raise
@@ -169,7 +179,7 @@ class SQLiteStore:
         return conn
 
     async def _migrate(self) -> None:
-        async with self._write() as db:
+        async with self._write(quiet=True) as db:
             app_id = (await _one(db, "PRAGMA application_id"))[0]
             version = (await _one(db, "PRAGMA user_version"))[0]
             if app_id not in (0, APPLICATION_ID):
@@ -213,10 +223,19 @@ class SQLiteStore:
         for listener in list(self._listeners):
             listener(change)
 
-    async def data_version(self) -> int:
-        """Changes whenever another connection (another process) commits: cheap to poll."""
-        row = await _one(self._read(), "PRAGMA data_version")
-        return int(row[0])
+    async def external_version(self) -> int:
+        """A number that moves when another process has changed the content: cheap to poll,
+        and each caller compares it with the last value it saw. Lease renewals and this
+        process's own writes do not move it."""
+        version = await self._content_version()
+        if version != self._known_version:
+            self._known_version = version
+            self._external_changes += 1
+        return self._external_changes
+
+    async def _content_version(self) -> int:
+        row = await _one(self._read(), "SELECT version FROM content_version")
+        return int(row[0]) if row else 0
 
     # ---- transactions ----------------------------------------------------------------------
 
@@ -226,7 +245,9 @@ class SQLiteStore:
         return self._reader
 
     @asynccontextmanager
-    async def _write(self, *, durable: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+    async def _write(self, *, durable: bool = False, quiet: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction. Unless `quiet` (bookkeeping no reader cares about), it moves
+        the content version that other processes' inboxes watch."""
         db = self._writer
         if db is None:
             raise StoreError("the store is closed")
@@ -234,6 +255,11 @@ class SQLiteStore:
         async with self._write_lock:
             async with self._transaction(db, durable=durable) as conn:
                 yield conn
+                if not quiet:
+                    row = await _one(conn, "UPDATE content_version SET version = version + 1 RETURNING version")
+                    version = int(row[0]) if row else 0
+                    if self._known_version == version - 1:
+                        self._known_version = version  # nobody else wrote in between
 
     @asynccontextmanager
     async def _transaction(self, db: aiosqlite.Connection, *, durable: bool) -> AsyncIterator[aiosqlite.Connection]:
@@ -637,11 +663,13 @@ class SQLiteStore:
         *,
         state: OutboxState = OutboxState.QUEUED,
         channels: Sequence[str] | None = None,
+        fence: str | None = None,
     ) -> OutboxItem | None:
         """Take the oldest due item in `state` (of `channels`, if given) under a lease.
 
         QUEUED items are taken to be sent; UNKNOWN ones to be reconciled (the sender reads the
-        thread before anything is resent). None when nothing is due.
+        thread before anything is resent). None when nothing is due, or when `fence` names a
+        lease that `owner` does not hold (a sender that lost the engine lease sends nothing).
         """
         now = to_ms(self._clock())
         where = "state = ? AND next_attempt_at <= ?"
@@ -649,6 +677,10 @@ class SQLiteStore:
         if channels is not None:
             where += f" AND channel IN ({','.join('?' * len(channels))})"
             params.extend(channels)
+        if fence is not None:
+            # Held means named as the owner: past its expiry it is still ours until taken.
+            where += " AND EXISTS (SELECT 1 FROM leases WHERE name = ? AND owner = ?)"
+            params.extend((fence, owner))
         async with self._write(durable=True) as db:
             record = await _one(
                 db,
@@ -771,12 +803,87 @@ class SQLiteStore:
                 )  # fmt: skip
         self._notify(Change("outbox", frozenset({item.conversation_id})))
 
-    async def expired_reply_leases(self) -> list[OutboxItem]:
-        """Replies left 'sending' by a sender that died: their outcome is uncertain."""
+    async def orphaned_sends(self, owner: str) -> list[OutboxItem]:
+        """Replies left 'sending' by another sender (one that died or lost the engine lease),
+        or by `owner` itself past their lease: their outcome is uncertain."""
         return await self._outbox_rows(
-            "SELECT * FROM outbox WHERE state = ? AND lease_until < ? ORDER BY id",
-            (OutboxState.SENDING.value, to_ms(self._clock())),
+            "SELECT * FROM outbox WHERE state = ? AND (lease_owner IS NOT ? OR lease_until < ?) ORDER BY id",
+            (OutboxState.SENDING.value, owner, to_ms(self._clock())),
         )
+
+    # ---- collisions: two managers answering the same person ---------------------------------
+
+    async def reply_mark(self, conversation_id: int) -> ReplyMark:
+        """Where the conversation's replies are now; `replies_since` compares against it."""
+        db = self._read()
+        message = await _one(db, "SELECT max(id) FROM messages WHERE conversation_id = ?", (conversation_id,))
+        queued = await _one(db, "SELECT max(id) FROM outbox WHERE conversation_id = ?", (conversation_id,))
+        return ReplyMark(int(message[0] or 0) if message else 0, int(queued[0] or 0) if queued else 0)
+
+    async def replies_since(self, conversation_id: int, mark: ReplyMark) -> list[ConcurrentReply]:
+        """Replies that entered the conversation after `mark`: queued here by another inbox, or
+        posted on the platform by the brand's account (a teammate in the web app), oldest first."""
+        db = self._read()
+        queued = await _all(
+            db,
+            "SELECT text, created_at FROM outbox WHERE conversation_id = ? AND id > ? AND kind = 'reply'"
+            " AND state != ?",
+            (conversation_id, mark.outbox_id, OutboxState.FAILED.value),
+        )
+        posted = await _all(
+            db,
+            "SELECT m.text, m.created_at, a.handle FROM messages m JOIN authors a ON a.id = m.author_id"
+            " WHERE m.conversation_id = ? AND m.id > ? AND m.origin = ? AND NOT EXISTS"
+            " (SELECT 1 FROM outbox o WHERE o.channel = m.channel AND o.remote_id = m.remote_id)",
+            (conversation_id, mark.message_id, Origin.OURS.value),
+        )
+        replies = [ConcurrentReply(r["text"], from_ms(r["created_at"]), "another ecoinbox") for r in queued]  # type: ignore[arg-type]
+        replies += [ConcurrentReply(r["text"], from_ms(r["created_at"]), r["handle"]) for r in posted]  # type: ignore[arg-type]
+        return sorted(replies, key=lambda r: r.at)
+
+    # ---- leases: which process polls and sends ---------------------------------------------
+
+    async def lease(self, name: str) -> Lease | None:
+        """The current holder of lease `name`, expired or not; None if nobody ever took it."""
+        row = await _one(self._read(), "SELECT * FROM leases WHERE name = ?", (name,))
+        return None if row is None else _lease(row)
+
+    async def take_lease(
+        self, name: str, owner: str, *, host: str, pid: int, seconds: float, replacing: str | None = None
+    ) -> Lease:
+        """Take or renew lease `name` for `owner` and return the holder afterwards.
+
+        It is taken when free, expired, already `owner`'s, or held by `replacing` (a holder the
+        caller has proven dead, e.g. a process of this host that no longer exists). The caller
+        holds it when the returned lease's owner is `owner`.
+        """
+        now = to_ms(self._clock())
+        until = now + int(seconds * 1000)
+        async with self._write(quiet=True) as db:
+            row = await _one(db, "SELECT * FROM leases WHERE name = ?", (name,))
+            if row is None:
+                await db.execute(
+                    "INSERT INTO leases (name, owner, host, pid, acquired_at, expires_at) VALUES (?,?,?,?,?,?)",
+                    (name, owner, host, pid, now, until),
+                )
+            elif row["owner"] == owner:
+                await db.execute("UPDATE leases SET expires_at = ? WHERE name = ?", (until, name))
+            elif row["expires_at"] < now or (replacing is not None and row["owner"] == replacing):
+                await db.execute(
+                    "UPDATE leases SET owner = ?, host = ?, pid = ?, acquired_at = ?, expires_at = ?"
+                    " WHERE name = ?",
+                    (owner, host, pid, now, until, name),
+                )
+            else:
+                return _lease(row)
+            row = await _one(db, "SELECT * FROM leases WHERE name = ?", (name,))
+        assert row is not None
+        return _lease(row)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Give lease `name` up at once (a clean exit), if `owner` holds it."""
+        async with self._write(quiet=True) as db:
+            await db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     async def outbox_items(self, states: Sequence[OutboxState] | None = None) -> list[OutboxItem]:
         if not states:
@@ -836,6 +943,13 @@ def _message(row: sqlite3.Row) -> Message:
         title=row["title"],
         thread_ref=row["thread_ref"],
     )
+
+
+def _lease(row: sqlite3.Row) -> Lease:
+    return Lease(
+        name=row["name"], owner=row["owner"], host=row["host"], pid=row["pid"],
+        acquired_at=from_ms(row["acquired_at"]), expires_at=from_ms(row["expires_at"]),  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def _outbox_item(row: sqlite3.Row) -> OutboxItem:

@@ -20,7 +20,7 @@ from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
 from ecoinbox.store import Change, Store
-from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
+from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
@@ -75,6 +75,7 @@ class EcoInboxApp(App[None]):
         self.store.add_listener(self._on_store_change)
         if self.engine is not None:
             self.engine.add_status_listener(self._on_channel_status)
+            self.engine.add_role_listener(lambda role: self.inbox.post_message(EngineRoleChanged(role)))
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
 
@@ -106,7 +107,7 @@ class EcoInboxApp(App[None]):
         self.inbox.post_message(StoreChanged(kind, ids))
 
     async def _check_other_processes(self) -> None:
-        version = await self.store.data_version()
+        version = await self.store.external_version()
         if self._data_version is not None and version != self._data_version:
             self._pending = None  # we cannot know what another process touched
             self._on_store_change(Change("external"))

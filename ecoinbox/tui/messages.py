@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from ecoinbox.engine import ChannelStatus
+from ecoinbox.engine import ChannelStatus, EngineRole
 
 
 class StoreChanged(Message):
@@ -22,3 +22,11 @@ class ChannelStatusChanged(Message):
     def __init__(self, status: ChannelStatus) -> None:
         super().__init__()
         self.status = status
+
+
+class EngineRoleChanged(Message):
+    """This process started or stopped polling and sending (another inbox on the store does)."""
+
+    def __init__(self, role: EngineRole) -> None:
+        super().__init__()
+        self.role = role

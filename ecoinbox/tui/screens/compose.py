@@ -9,8 +9,9 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from textual import work
@@ -21,7 +22,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from ecoinbox.model import Message
+from ecoinbox.humanize import age
+from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
@@ -64,6 +66,26 @@ def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, s
     return template, render(template, filled), link
 
 
+def collision_question(others: list[ConcurrentReply], now: datetime) -> ConfirmScreen:
+    """Someone else answered while the manager was writing: show what, and ask."""
+    lines: list[Content | str] = []
+    for other in others[-3:]:
+        when = age(other.at, now)
+        lines.append(Content.assemble(
+            safe_content(other.by, style="bold", single_line=True, max_chars=40),
+            (", just now: " if when == "now" else f", {when} ago: ", "dim"),
+            safe_content(other.text, style="italic", single_line=True, max_chars=160),
+            "\n",
+        ))  # fmt: skip
+    if len(others) > 3:
+        lines.append(Content.styled(f"and {len(others) - 3} more\n", "dim"))
+    what = "Another reply was" if len(others) == 1 else f"{len(others)} other replies were"
+    return ConfirmScreen(
+        f"{what} added to this conversation while you were writing. Send yours too?",
+        yes="Send mine too", no="Keep editing", detail=Content.assemble(*lines).rstrip(),
+    )  # fmt: skip
+
+
 class ComposeScreen(ModalScreen[ComposedReply | None]):
     """Write a reply; dismisses with the reply to queue, or None when cancelled."""
 
@@ -74,9 +96,14 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
         Binding("ctrl+t", "canned", "Canned reply", id="compose.canned", priority=True),
     ]
 
-    def __init__(self, draft: ReplyDraft) -> None:
+    def __init__(
+        self, draft: ReplyDraft, *, collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None
+    ) -> None:
+        """`collisions` returns replies that entered the conversation since this box opened:
+        the manager is asked before sending over them."""
         super().__init__()
         self.draft = draft
+        self.collisions = collisions
         self.used: list[str] = list(draft.used)
         self.link = draft.link
 
@@ -131,7 +158,8 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
     def _has_own_words(self) -> bool:
         return self.text.strip() not in ("", self.draft.prefix.strip())
 
-    def action_send(self) -> None:
+    @work(exclusive=True, group="send")
+    async def action_send(self) -> None:
         text = self.text.strip()
         if not self._has_own_words():
             self.notify("The reply is empty.", severity="warning", markup=False)
@@ -147,6 +175,10 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
             self.notify("{topic_url} only has a value in a new forum topic (f, then 'New forum topic').",
                         severity="error", markup=False)  # fmt: skip
             return
+        if self.collisions is not None and (others := await self.collisions()):
+            question = collision_question(others, self.app.now())  # type: ignore[attr-defined]
+            if not await self.app.push_screen_wait(question):
+                return  # the draft stays as it is
         self.dismiss(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
 
     @work(exclusive=True, group="canned")

@@ -18,15 +18,19 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No", detail: Content | None = None) -> None:
+        """`detail` is shown under the question; untrusted text in it must come from `safe_content`."""
         super().__init__()
         self.question = question
         self.yes = yes
         self.no = no
+        self.detail = detail
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(Content.styled(self.question, "bold"), markup=False)
+            if self.detail is not None:
+                yield Static(self.detail, markup=False, id="confirm-detail")
             yield Static(Content.styled(f"y: {self.yes}   n/esc: {self.no}", "dim"), markup=False)
 
     def action_answer(self, answer: bool) -> None:

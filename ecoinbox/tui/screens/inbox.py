@@ -16,13 +16,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ecoinbox.model import Conversation, Message, State, View
+from ecoinbox.model import Conversation, Message, ReplyMark, State, View
 from ecoinbox.store import StateChange
-from ecoinbox.tui.messages import ChannelStatusChanged, StoreChanged
+from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, fill_canned
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, collision_question, fill_canned
 from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, topic_body, topic_title
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -110,6 +110,9 @@ class InboxScreen(Screen[None]):
     def on_channel_status_changed(self, event: ChannelStatusChanged) -> None:
         self._render_status()
 
+    def on_engine_role_changed(self, event: EngineRoleChanged) -> None:
+        self._render_status()
+
     async def _refresh_counts(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         self.counts = {view: await store.count_conversations(view) for view in VIEWS}
@@ -127,7 +130,11 @@ class InboxScreen(Screen[None]):
         index, total = self.position
         parts: list[Content | tuple[str, str] | str] = [(f" {VIEW_TITLES[self.view]} {index}/{total} ", "bold")]
         engine = self.app.engine  # type: ignore[attr-defined]
-        if engine is not None:
+        if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
+            # Another inbox on this store polls and sends; this one shows what it stores.
+            parts.append(" · ")
+            parts.append((engine.role.describe(), "dim"))
+        elif engine is not None:
             for status in engine.statuses.values():
                 style = {"ok": "$success", "error": "$error", "waiting": "$warning"}.get(status.state, "dim")
                 parts.append(" · ")
@@ -218,7 +225,18 @@ class InboxScreen(Screen[None]):
         if draft is None:
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
             return
-        self.app.push_screen(ComposeScreen(draft), self._queue_callback(conversation.row.id, parent))
+        mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
+        self._open_compose(draft, conversation.row.id, parent, mark)
+
+    def _open_compose(
+        self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False
+    ) -> None:
+        """Compose a reply; before it is queued the manager is warned of replies added since `mark`."""
+        store = self.app.store  # type: ignore[attr-defined]
+        self.app.push_screen(
+            ComposeScreen(draft, collisions=lambda: store.replies_since(conversation_id, mark)),
+            self._queue_callback(conversation_id, parent, redirect=redirect),
+        )
 
     async def _reply_target(self) -> tuple[Conversation, Message] | None:
         conversation_id = self.conversations.selected_id
@@ -261,6 +279,7 @@ class InboxScreen(Screen[None]):
         if target is None:
             return
         conversation, parent = target
+        mark = await app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         language = conversation.row.language
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
@@ -269,7 +288,7 @@ class InboxScreen(Screen[None]):
         if choice is None:
             return
         if choice == NEW_TOPIC:
-            await self._redirect_to_new_topic(conversation, parent)
+            await self._redirect_to_new_topic(conversation, parent, mark)
             return
         draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if draft is None:
@@ -284,9 +303,9 @@ class InboxScreen(Screen[None]):
             values[variable] = answer
         body = fill_canned(choice.reply, language, values)[1].text
         draft = replace(draft, body=body, used=(choice.reply.name,), link=link)
-        app.push_screen(ComposeScreen(draft), self._queue_callback(conversation.row.id, parent, redirect=True))
+        self._open_compose(draft, conversation.row.id, parent, mark, redirect=True)
 
-    async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message) -> None:
+    async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
         app = self.app
         forum = app.settings.forum  # type: ignore[attr-defined]
         language = conversation.row.language
@@ -306,6 +325,9 @@ class InboxScreen(Screen[None]):
             )
         )
         if topic is None:
+            return
+        others = await app.store.replies_since(conversation.row.id, mark)  # type: ignore[attr-defined]
+        if others and not await app.push_screen_wait(collision_question(others, app.now())):  # type: ignore[attr-defined]
             return
         await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
             conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
