@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -53,6 +54,9 @@ class LoopbackServer:
         self.base_url = ""
         self.requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
+        # Up to this many seconds (random) before and again after handling each write request:
+        # a crash test's kills then land before, during and after the platform acts.
+        self.write_latency = 0.0
         self._runner: web.AppRunner | None = None
         self._closing = asyncio.Event()
 
@@ -134,7 +138,12 @@ class LoopbackServer:
         if fault is not None and not fault.after_handling:
             await self._pause(fault.delay)
             return fault.response()
+        writes = self.write_latency > 0 and request.method not in ("GET", "HEAD")
+        if writes:
+            await self._pause(random.uniform(0, self.write_latency))
         response = await self._answer(request, handler)
+        if writes:
+            await self._pause(random.uniform(0, self.write_latency))
         if fault is not None:
             await self._pause(fault.delay)
             return fault.response()
