@@ -11,7 +11,9 @@ Resolution order for a channel (the first that yields a token wins):
    under a deadline.
 3. The environment variable named by ``token_env``.
 
-Resolve tokens before the TUI takes the terminal: ``pass`` may need pinentry-curses.
+Resolve tokens before the TUI takes the terminal: ``pass`` may need pinentry-curses. When a
+platform later refuses a token, the engine reads it again through `token_source`, which never
+lets the command reach the terminal (see `TokenSource`).
 A token is held in a `Secret`, whose repr and str never show it. It is never logged and never
 put in an exception message.
 """

@@ -172,20 +172,30 @@ async def test_a_reply_refused_while_the_token_works_fails_instead_of_looping(se
     assert "mastodon" not in setup.engine.sender.paused
 
 
-async def test_the_status_line_shows_the_pause_and_how_to_fix_it(tmp_path):
-    async with running_stack(tmp_path) as stack:
+@pytest.mark.parametrize(("keymap", "key"), [("", "R"), ('keys = { "inbox.poll_now" = "ctrl+r" }', "ctrl+r")])
+async def test_the_status_line_shows_the_pause_and_how_to_fix_it(tmp_path, keymap, key):
+    async with running_stack(tmp_path, extra_ui=keymap) as stack:
         stack.server.set_token(NEW_TOKEN)
         app = EcoInboxApp(stack.settings, stack.store, stack.engine)
+        notified: list[tuple[str, object]] = []
+        show = app.notify
+
+        def notify(message: str, **kwargs: object) -> None:
+            notified.append((message, kwargs.get("severity")))
+            show(message, **kwargs)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
         async with app.run_test(size=(160, 30)) as pilot:
             await stack.engine.start()
             await wait_until(lambda: stack.engine.statuses["mastodon"].state == "paused", pilot=pilot)
             await pilot.pause()
             line = str(app.inbox.query_one("#status", Static).render())
-            assert ("mastodon: paused (token refused (401): run `ecoinbox auth mastodon`, then press R)"
-                    in line)  # fmt: skip
-            assert any("then press R" in n.message and n.severity == "error" for n in app._notifications)
+            hint = f"mastodon: paused (token refused (401): run `ecoinbox auth mastodon`, then press {key})"
+            assert hint in line
+            told = [severity for message, severity in notified if f"then press {key}." in message]
+            assert told == ["error"]  # once, in full, as an error
             stack.server.set_token(TOKEN)
-            await pilot.press("R")
+            await pilot.press(key)
             await wait_until(lambda: stack.engine.statuses["mastodon"].state == "ok", pilot=pilot)
             await pilot.pause()
             assert "paused" not in str(app.inbox.query_one("#status", Static).render())
