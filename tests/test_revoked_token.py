@@ -201,6 +201,39 @@ async def test_the_status_line_shows_the_pause_and_how_to_fix_it(tmp_path, keyma
             assert "paused" not in str(app.inbox.query_one("#status", Static).render())
 
 
+async def test_an_uncertain_reply_is_not_checked_against_a_refused_key(tmp_path):
+    """Reading the thread back (Discourse) with a refused key: the reply stays uncertain, with
+    its explanation, no attempt counted, and the channel's outbox waits."""
+    async with DiscourseServer(seed=None, user_api_key=TOKEN) as forum:
+        store = await open_store(tmp_path / "inbox.db")
+        channel = DiscourseChannel("forum", forum.base_url, TOKEN, timeout=5)
+        engine = Engine(store, {"forum": channel})
+        try:
+            forum.add_topic(author="sarah", title="Where is my parcel?", raw="@acme_team any news?",
+                            mention_brand=True)  # fmt: skip
+            await engine.poll_channel("forum")
+            await channel.capabilities()
+            (row,) = await store.conversation_page(View.INBOX)
+            thread = await store.conversation(row.id)
+            await store.queue_reply(row.id, thread.messages[-1].message, "It is on its way!")
+            lost = await store.claim_next_reply("the process that died mid-send")
+            why = "ecoinbox stopped while this reply was being sent"
+            await store.reply_unknown(lost, why, check_at=lost.created_at)
+            refused = '{"errors":["The API username or key is invalid."],"error_type":"invalid_access"}'
+            forum.inject("/", status=403, body=refused, times=100)
+            before = len(forum.requests)
+            await engine.sender.send_due()
+            await engine.sender.send_due()
+            (item,) = await store.outbox_items()
+        finally:
+            await engine.stop()
+            await store.close()
+    assert item.state is OutboxState.UNKNOWN and item.attempts == 1
+    assert item.error == "ecoinbox stopped while this reply was being sent"
+    assert engine.sender.paused == {"forum"}
+    assert len(forum.requests) - before == 1  # one refused read, then nothing
+
+
 # --- the pieces ------------------------------------------------------------------------------
 
 

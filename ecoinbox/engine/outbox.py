@@ -69,7 +69,8 @@ class OutboxSender:
         attempted = 0
         checkable = await self._reconcilable_channels()
         while checkable and (item := await self.store.claim_next_reply(
-            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable
+            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable,
+            exclude=sorted(self.paused),  # a refused token pauses its channel mid-round
         )) is not None:  # fmt: skip
             attempted += 1
             await self.reconcile(item)
