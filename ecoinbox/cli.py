@@ -114,6 +114,7 @@ def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int
 async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
     from ecoinbox.channels import build_channel
     from ecoinbox.engine import Engine
+    from ecoinbox.secrets import token_source
     from ecoinbox.tui.app import EcoInboxApp
 
     store = await _open_store(settings)
@@ -123,6 +124,7 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
             store, channels,
             poll_intervals={c.name: c.poll_interval for c in settings.channels},
             retry_max=settings.engine.outbox_retry_max,
+            token_sources={c.name: token_source(c) for c in settings.channels},
         )  # fmt: skip
         await engine.start()
         try:

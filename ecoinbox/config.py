@@ -88,6 +88,14 @@ _SECRET_KEY_NAMES: Final = frozenset(
 )
 _SECRET_KEY_SUFFIXES: Final = ("_token", "_password", "_passwd", "_secret", "_api_key", "_apikey")
 
+# There is no setting to turn TLS verification off, nor to set proxies: the environment does it.
+_TLS_KEY_RE: Final = re.compile(r"(?i)verif|insecure|ssl|tls|cert|ca_?bundle|ca_?file")
+_TLS_HINT: Final = (
+    " (TLS certificates are always verified: to trust a private CA or a proxy that re-signs TLS, "
+    "export SSL_CERT_FILE=/path/to/ca.pem)"
+)
+_PROXY_HINT: Final = " (proxies come from the environment: HTTPS_PROXY, HTTP_PROXY and NO_PROXY)"
+
 
 # --------------------------------------------------------------------------------------------
 # Settings
@@ -731,6 +739,10 @@ class _Table:
                 )
             elif home := _home_of(key, self.section):
                 hint = f" ({key} belongs in {_section_header(home)})"
+            elif _TLS_KEY_RE.search(key):
+                hint = _TLS_HINT
+            elif "proxy" in key.lower():
+                hint = _PROXY_HINT
             else:
                 hint = _did_you_mean(key, self.known)
             self.validator.problem((*self.path, key), f"{what}{hint}")

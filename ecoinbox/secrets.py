@@ -11,7 +11,9 @@ Resolution order for a channel (the first that yields a token wins):
    under a deadline.
 3. The environment variable named by ``token_env``.
 
-Resolve tokens before the TUI takes the terminal: ``pass`` may need pinentry-curses.
+Resolve tokens before the TUI takes the terminal: ``pass`` may need pinentry-curses. When a
+platform later refuses a token, the engine reads it again through `token_source`, which never
+lets the command reach the terminal (see `TokenSource`).
 A token is held in a `Secret`, whose repr and str never show it. It is never logged and never
 put in an exception message.
 """
@@ -25,7 +27,9 @@ import logging
 import os
 import subprocess
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final, NoReturn, TypeVar
 
 import keyring
@@ -38,12 +42,14 @@ __all__ = [
     "KeyringUnavailable",
     "Secret",
     "SecretError",
+    "TokenSource",
     "child_env",
     "keyring_backend_name",
     "prompt_token",
     "resolve_token",
     "resolve_token_sync",
     "store_token",
+    "token_source",
 ]
 
 log = logging.getLogger(__name__)
@@ -148,11 +154,15 @@ async def resolve_token(
     *,
     keyring_timeout: float = KEYRING_TIMEOUT,
     command_timeout: float = TOKEN_CMD_TIMEOUT,
+    interactive: bool = True,
 ) -> Secret:
-    """The channel's token, without blocking the event loop. Same rules as `resolve_token_sync`."""
+    """The channel's token, without blocking the event loop. Same rules as `resolve_token_sync`.
+
+    With `interactive=False` a token_cmd cannot reach the terminal (see `token_source`).
+    """
     if channel.token_cmd:
         # subprocess.run kills the command at its timeout, so this thread always ends.
-        return await asyncio.to_thread(_run_token_cmd, channel, command_timeout)
+        return await asyncio.to_thread(_run_token_cmd, channel, command_timeout, interactive)
     keyring_failure: KeyringUnavailable | None = None
     if channel.keyring:
         try:
@@ -165,20 +175,49 @@ async def resolve_token(
     return _from_env_or_fail(channel, keyring_failure)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenSource:
+    """How a running channel gets its token again once the platform has refused it, and what
+    the manager does to renew it (`hint`, e.g. "run `ecoinbox auth mastodon`")."""
+
+    resolve: Callable[[], Awaitable[Secret]]
+    hint: str
+
+
+def token_source(channel: ChannelSettings) -> TokenSource:
+    """The channel's token source for the engine: read the way the token was first found, but
+    never from the terminal, which the TUI owns by then."""
+    return TokenSource(partial(resolve_token, channel, interactive=False), renew_hint(channel))
+
+
+def renew_hint(channel: ChannelSettings) -> str:
+    """What to do about a refused token, for the source the channel reads it from."""
+    if channel.token_cmd:
+        return f"update the token `{os.path.basename(channel.token_cmd[0])}` prints"
+    if not channel.keyring and channel.token_env:
+        return f"restart ecoinbox with a new ${channel.token_env}"
+    return f"run `ecoinbox auth {channel.name}`"
+
+
 def _keyring_get(channel_name: str) -> str | None:
     return keyring.get_password(KEYRING_SERVICE, channel_name)
 
 
-def _run_token_cmd(channel: ChannelSettings, timeout: float) -> Secret:
+def _run_token_cmd(channel: ChannelSettings, timeout: float, interactive: bool = True) -> Secret:
     assert channel.token_cmd
     argv = list(channel.token_cmd)
     program = argv[0]
     where = f"token_cmd of channel '{channel.name}'"
+    # The user's own environment on purpose: pass/gpg need GPG_TTY, GNUPGHOME, agent sockets.
+    # Once the TUI owns the terminal, a prompt there would garble it: then the command runs in
+    # a session of its own (no /dev/tty) and gpg is not told the terminal (a GUI pinentry or
+    # the agent's cache still work).
+    env = None if interactive else {k: v for k, v in os.environ.items() if k != "GPG_TTY"}
     try:
-        # The user's own environment on purpose: pass/gpg need GPG_TTY, GNUPGHOME, agent sockets.
         result = subprocess.run(
-            argv, shell=False, timeout=timeout, capture_output=True, stdin=subprocess.DEVNULL, check=False
-        )
+            argv, shell=False, timeout=timeout, capture_output=True, stdin=subprocess.DEVNULL,
+            check=False, env=env, start_new_session=not interactive,
+        )  # fmt: skip
     except FileNotFoundError:
         raise SecretError(f"{where}: command '{program}' not found", channel=channel.name) from None
     except PermissionError:

@@ -169,7 +169,7 @@ def test_logs_are_private_and_never_hold_the_token(tmp_path):
     import logging
 
     from ecoinbox.channels.http import register_secret
-    from ecoinbox.logs import setup_logging
+    from ecoinbox.logs import setup_logging, stop_logging
 
     path = setup_logging(tmp_path / "log" / "ecoinbox.log")
     register_secret("s3cr3t-token-value")
@@ -180,9 +180,39 @@ def test_logs_are_private_and_never_hold_the_token(tmp_path):
     text = path.read_text()
     assert "request failed" in text and "s3cr3t-token-value" not in text and "abc123" not in text
     assert (path.stat().st_mode & 0o777) == 0o600
-    for handler in list(logging.getLogger("ecoinbox").handlers):
-        logging.getLogger("ecoinbox").removeHandler(handler)
-        handler.close()
+    stop_logging()
+
+
+def test_http_library_logs_go_to_the_private_file_masked(tmp_path):
+    """httpx and httpcore stay at WARNING; what they do log (here: DEBUG turned on by hand, as
+    when debugging) lands in the 0600 file, masked, even from httpcore's child loggers."""
+    import logging
+
+    from ecoinbox.channels.http import register_secret
+    from ecoinbox.logs import setup_logging, stop_logging
+
+    path = tmp_path / "log" / "ecoinbox.log"
+    path.parent.mkdir()
+    path.write_text("left by an older version\n")
+    path.chmod(0o644)
+    assert setup_logging(path) == path
+    assert (path.stat().st_mode & 0o777) == 0o600
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    SECRET = "httpx-debug-token-0123"
+    register_secret(SECRET)
+    previous = logging.getLogger("httpcore").level
+    logging.getLogger("httpcore").setLevel(logging.DEBUG)
+    try:
+        logging.getLogger("httpx").warning("GET /api?access_token=abc123 Authorization: Bearer %s", SECRET)
+        headers = [(b"User-Api-Key", SECRET.encode())]
+        logging.getLogger("httpcore.http11").debug("send_request_headers %s", headers)
+    finally:
+        logging.getLogger("httpcore").setLevel(previous)
+        stop_logging()
+    text = path.read_text()
+    assert "httpx: GET /api?access_token=[redacted]" in text
+    assert "httpcore.http11: send_request_headers" in text
+    assert SECRET not in text and "abc123" not in text
 
 
 def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, isolated_environment):

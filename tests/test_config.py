@@ -258,6 +258,23 @@ def test_unknown_key_suggests_the_right_one_on_its_line() -> None:
     )
 
 
+@pytest.mark.parametrize("key", ["verify", "insecure", "ssl_verify", "verify_ssl", "tls_verify",
+                                 "insecure_skip_verify", "ca_bundle", "ca_cert"])  # fmt: skip
+@pytest.mark.parametrize("where", ["channel", "engine"])
+def test_there_is_no_setting_that_turns_tls_verification_off(key: str, where: str) -> None:
+    snippet = channel_toml(**{key: False}) if where == "channel" else f"[engine]\n{key} = false\n"
+    [message] = problems(MINIMAL + snippet)
+    assert f"{key}: unknown setting (TLS certificates are always verified" in message
+    assert "export SSL_CERT_FILE=" in message
+
+
+def test_proxies_are_not_a_setting_but_the_environment() -> None:
+    [message] = problems(MINIMAL + channel_toml(proxy="http://proxy.example:3128"))
+    assert message.endswith(
+        "unknown setting (proxies come from the environment: HTTPS_PROXY, HTTP_PROXY and NO_PROXY)"
+    )
+
+
 def test_unknown_key_in_the_wrong_section_points_at_its_section() -> None:
     [message] = problems(MINIMAL + "[engine]\npoll_interval = 5\n")
     assert message == f"{SOURCE}:4: engine.poll_interval: unknown setting (poll_interval belongs in [[channels]])"

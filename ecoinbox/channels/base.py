@@ -63,7 +63,14 @@ class PermanentError(ChannelError):
 
 
 class AuthError(PermanentError):
-    """The token is missing, wrong or revoked. Says how to fix it, never what it was."""
+    """The token is missing, wrong or revoked. Says how to fix it, never what it was.
+
+    `status` is the HTTP status the platform refused it with (401, 403), when there was one.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class UncertainSend(TransientError):
@@ -105,6 +112,15 @@ class Channel(Protocol):
 
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""
+        ...
+
+
+@runtime_checkable
+class RenewableChannel(Channel, Protocol):
+    """A channel whose token can be swapped while it runs (after the platform refused the old one)."""
+
+    def set_token(self, token: str) -> bool:
+        """Use `token` from now on; False (and nothing changes) when it is the one in use or empty."""
         ...
 
 

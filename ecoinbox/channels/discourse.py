@@ -282,14 +282,10 @@ class DiscourseChannel:
         self.auth = auth
         self.keywords = tuple(word.strip() for word in keywords if word.strip())
         self.categories = tuple(str(c).strip() for c in categories if str(c).strip())
-        if auth == "api_key":
-            auth_headers = {"Api-Key": token}
-            headers = {"Api-Username": username or ""}  # not a secret: kept out of redaction
-        else:
-            auth_headers = {"User-Api-Key": token}
-            headers = {}
+        # The admin key's Api-Username is not a secret: a plain header, kept out of redaction.
+        headers = {"Api-Username": username or ""} if auth == "api_key" else {}
         self._http = HttpClient(
-            name, self.base_url, auth_headers=auth_headers, headers=headers, timeout=timeout
+            name, self.base_url, auth_headers=self._auth_headers(token), headers=headers, timeout=timeout
         )
         self._patterns = tuple(_keyword_pattern(word) for word in self.keywords)
         self._me: dict[str, Any] | None = None
@@ -310,6 +306,17 @@ class DiscourseChannel:
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""
         await self._http.aclose()
+
+    def _auth_headers(self, token: str) -> dict[str, str]:
+        return {"Api-Key": token} if self.auth == "api_key" else {"User-Api-Key": token}
+
+    def set_token(self, token: str) -> bool:
+        """Use a renewed key from now on; False when it is empty or the one in use."""
+        token = token.strip()
+        if not token or not self._http.set_auth_headers(self._auth_headers(token)):
+            return False
+        self._me = None  # the new key may act as another account: ask again
+        return True
 
     # -- the forum and the account -------------------------------------------------------
 

@@ -403,12 +403,17 @@ class HttpClient:
     def __repr__(self) -> str:
         return f"HttpClient(channel={self.channel!r}, base_url={self.base_url!r})"
 
-    def set_auth_headers(self, headers: Mapping[str, str]) -> None:
-        """Replace the credentials sent to the base origin (e.g. after a session refresh)."""
-        self._auth_headers = dict(headers)
-        for value in self._auth_headers.values():
+    def set_auth_headers(self, headers: Mapping[str, str]) -> bool:
+        """Replace the credentials sent to the base origin (e.g. a renewed token); returns
+        False when they are the ones already in use."""
+        headers = dict(headers)
+        for value in headers.values():
             register_secret(value)
             register_secret(value.partition(" ")[2])  # the token after "Bearer "
+        if headers == self._auth_headers:
+            return False
+        self._auth_headers = headers
+        return True
 
     @property
     def closed(self) -> bool:
@@ -591,7 +596,8 @@ class HttpClient:
         if status in (401, 403):
             raise AuthError(
                 f"the token for channel {self.channel} was refused by {where} ({detail}): "
-                f"run `ecoinbox auth {self.channel}`"
+                f"run `ecoinbox auth {self.channel}`",
+                status=status,
             )
         if status in (408, 425) or status >= 500:
             raise self._server_error(response, detail)

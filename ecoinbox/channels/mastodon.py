@@ -139,6 +139,14 @@ class MastodonChannel:
         """Close the channel's HTTP client."""
         await self._http.aclose()
 
+    def set_token(self, token: str) -> bool:
+        """Use a renewed token from now on; False when it is empty or the one in use."""
+        token = token.strip()
+        if not token or not self._http.set_auth_headers({"Authorization": f"Bearer {token}"}):
+            return False
+        self._own = None  # the new token may belong to another account: ask again
+        return True
+
     # -- instance and account ------------------------------------------------------------
 
     async def capabilities(self) -> Capabilities:

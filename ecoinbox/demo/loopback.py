@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -62,16 +63,17 @@ class LoopbackServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 on a free port; returns `base_url`."""
+    async def start(self, *, ssl_context: ssl.SSLContext | None = None) -> str:
+        """Listen on 127.0.0.1 on a free port (HTTPS with `ssl_context`); returns `base_url`."""
         if self._runner is not None:
             return self.base_url
         self._closing.clear()
         runner = web.AppRunner(self._build_app(), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context).start()
         self._runner = runner
-        self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
         return self.base_url
 
     async def stop(self) -> None:

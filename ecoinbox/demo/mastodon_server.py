@@ -320,6 +320,10 @@ class MastodonServer(LoopbackServer):
 
     # -- faults ------------------------------------------------------------------------------
 
+    def set_token(self, token: str) -> None:
+        """Accept `token` from now on and refuse the one before (revoked, or rotated)."""
+        self._token = token
+
     def exhaust_rate_limit(self, token: str | None = None) -> None:
         """Use up the current rate-limit window of `token` (default: the server's token)."""
         self._limits.exhaust(token if token is not None else self._token, self._now())

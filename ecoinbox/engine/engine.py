@@ -16,10 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from ecoinbox.channels.base import AuthError, Capabilities, Channel, ChannelError, RateLimited
+from ecoinbox.channels.base import (
+    AuthError,
+    Capabilities,
+    Channel,
+    ChannelError,
+    RateLimited,
+    RenewableChannel,
+)
 from ecoinbox.engine.outbox import OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
+from ecoinbox.secrets import SecretError, TokenSource
 from ecoinbox.store import Change, IngestResult, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,8 @@ LEASE_RENEW_S = 15.0
 STANDBY_CHECK_S = 2.0
 # How often the active engine looks for replies other processes queued.
 EXTERNAL_CHECK_S = 1.0
+# How often a channel paused on a refused token reads its token source again (no network).
+TOKEN_RECHECK_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +66,7 @@ class ChannelStatus:
 
     name: str
     kind: str
-    state: str = "starting"  # starting, ok, waiting (rate limited), error
+    state: str = "starting"  # starting, ok, waiting (rate limited), error, paused (token refused)
     detail: str = ""
     last_success: datetime | None = None
     next_poll: datetime | None = None
@@ -75,17 +85,21 @@ class Engine:
         retry_max: float = 600.0,
         clock: Callable[[], datetime] | None = None,
         leased: bool = True,
+        token_sources: Mapping[str, TokenSource] | None = None,
+        token_recheck: float = TOKEN_RECHECK_S,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.poll_intervals = dict(poll_intervals or {})
+        self.token_sources = dict(token_sources or {})
+        self.token_recheck = token_recheck
         self._clock = clock or (lambda: datetime.now(UTC))
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.leased = leased  # False: poll and send without asking the store (tests, one-shot runs)
         self.sender = OutboxSender(
             store, self.channels, owner=self.owner, fence=ENGINE_LEASE if leased else None,
-            retry_max=retry_max, clock=self._clock,
+            retry_max=retry_max, clock=self._clock, on_token_refused=self._on_send_refused,
         )  # fmt: skip
         self.statuses = {name: ChannelStatus(name, ch.kind) for name, ch in self.channels.items()}
         self.capabilities: dict[str, Capabilities] = {}
@@ -241,6 +255,8 @@ class Engine:
         for name, result in zip(names, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, ChannelError):
                 raise result
+            if isinstance(result, AuthError):
+                self.sender.paused.add(name)  # its replies would meet the same refusal
             outcome[name] = result
         return outcome
 
@@ -248,6 +264,9 @@ class Engine:
         interval = self.poll_intervals.get(name, 60.0)
         while True:
             delay = await self._poll_and_report(name, interval)
+            if self.statuses[name].state == "paused":
+                await self._until_token_renewed(name)
+                continue
             self._set_status(name, next_poll=self._clock() + timedelta(seconds=delay))
             wake = self._poll_wake[name]
             try:
@@ -268,8 +287,8 @@ class Engine:
             self._set_status(name, state="waiting", detail=str(exc))
             return min(wait, MAX_BACKOFF_S)
         except AuthError as exc:
-            self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
-            return max(interval, 300.0)
+            self._pause(name, exc, failures + 1)
+            return 0.0
         except ChannelError as exc:
             self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
             return _jittered_backoff(interval, failures + 1)
@@ -279,7 +298,64 @@ class Engine:
             return _jittered_backoff(interval, failures + 1)
         detail = f"{result.new} new" if result.new else "up to date"
         self._set_status(name, state="ok", detail=detail, last_success=self._clock(), failures=0)
+        if name in self.sender.paused:  # the token works (again): its replies may go out
+            self.sender.paused.discard(name)
+            self._sender_wake.set()
         return interval
+
+    # ---- a refused token -------------------------------------------------------------------
+
+    def _pause(self, name: str, exc: AuthError, failures: int) -> None:
+        """Stop polling and sending on a channel whose token was refused, saying how to fix it."""
+        self.sender.paused.add(name)
+        self.sender.forget_holds(name)
+        self._poll_wake[name].clear()  # this poll's verdict answers any earlier wish to poll
+        source = self.token_sources.get(name)
+        hint = source.hint if source is not None else f"run `ecoinbox auth {name}`"
+        code = f" ({exc.status})" if exc.status else ""
+        log.warning("channel %s paused until its token is renewed: %s", name, exc)
+        self._set_status(name, state="paused", detail=f"token refused{code}: {hint}", failures=failures,
+                         next_poll=None)  # fmt: skip
+
+    async def _until_token_renewed(self, name: str) -> None:
+        """Wait, without a request, until the manager asks for a poll (R) or the token source
+        gives another token. A refused token does not heal: polling on a timer would only
+        hammer the platform with it."""
+        wake = self._poll_wake[name]
+        recheck = self.token_recheck if name in self.token_sources else None
+        while True:
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=recheck)
+            except TimeoutError:
+                if await self._take_renewed_token(name):
+                    return
+                continue
+            wake.clear()
+            await self._take_renewed_token(name)  # the manager may just have renewed it
+            return
+
+    async def _take_renewed_token(self, name: str) -> bool:
+        """Read the channel's token source again (no network); True if it gave another token,
+        which the channel then uses."""
+        source, channel = self.token_sources.get(name), self.channels[name]
+        if source is None or not isinstance(channel, RenewableChannel):
+            return False
+        try:
+            token = await source.resolve()
+        except SecretError as exc:  # says which source failed, never what it printed
+            log.info("channel %s: could not read its token again: %s", name, exc)
+            return False
+        if not channel.set_token(token.reveal()):
+            return False
+        log.info("channel %s: its token source gives another token; polling again", name)
+        return True
+
+    def _on_send_refused(self, name: str) -> None:
+        if self.statuses.get(name, ChannelStatus(name, "")).state == "paused":
+            self.sender.forget_holds(name)  # its polls know already: the token is refused
+        elif name in self._poll_wake:
+            # One poll now tells a refused token from a refused reply.
+            self._poll_wake[name].set()
 
     def _set_status(self, name: str, **changes: object) -> None:
         status = replace(self.statuses[name], **changes)  # type: ignore[arg-type]
@@ -298,7 +374,7 @@ class Engine:
             self._sender_wake.clear()
             try:
                 await self.sender.send_due()
-                due = await self.store.next_reply_due()
+                due = await self.sender.next_due()
             except Exception:  # the store may be briefly unavailable; never let the sender die
                 log.exception("outbox sender failed; retrying")
                 due = None

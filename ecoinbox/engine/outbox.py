@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from ecoinbox.channels.base import (
+    AuthError,
     Channel,
     ChannelError,
     PermanentError,
@@ -42,6 +43,7 @@ class OutboxSender:
         fence: str | None = None,
         retry_max: float = 600.0,
         clock: Callable[[], datetime] | None = None,
+        on_token_refused: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -49,6 +51,12 @@ class OutboxSender:
         self.fence = fence  # the store lease `owner` must hold for each claim (the engine's)
         self.retry_max = retry_max
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Channels whose token was refused: their items wait, unclaimed, until it is renewed.
+        self.paused: set[str] = set()
+        self._on_token_refused = on_token_refused
+        # Items given back once for a refused token (id -> channel); refused again after the
+        # token proved good (`forget_holds` was not called), the refusal is about the item.
+        self._held: dict[int, str] = {}
 
     async def recover(self) -> None:
         """Replies another sender left 'sending' (it died, or lost the engine lease) may have
@@ -64,20 +72,32 @@ class OutboxSender:
         attempted = 0
         checkable = await self._reconcilable_channels()
         while checkable and (item := await self.store.claim_next_reply(
-            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable, fence=self.fence
+            self.owner, LEASE_SECONDS, state=OutboxState.UNKNOWN, channels=checkable, fence=self.fence,
+            exclude=sorted(self.paused),  # a refused token pauses its channel mid-round
         )) is not None:  # fmt: skip
             attempted += 1
             await self.reconcile(item)
         while (item := await self.store.claim_next_reply(
-            self.owner, LEASE_SECONDS, fence=self.fence
+            self.owner, LEASE_SECONDS, fence=self.fence, exclude=sorted(self.paused)
         )) is not None:  # fmt: skip
             attempted += 1
             await self.send(item)
         return attempted
 
+    async def next_due(self) -> datetime | None:
+        """When the next reply this sender may send is due (a paused channel's do not count)."""
+        return await self.store.next_reply_due(exclude=sorted(self.paused))
+
+    def forget_holds(self, channel: str) -> None:
+        """The channel's token is confirmed refused: its held items wait for a new one, however
+        often they were held."""
+        self._held = {item: name for item, name in self._held.items() if name != channel}
+
     async def _reconcilable_channels(self) -> list[str]:
         names = []
         for name, channel in self.channels.items():
+            if name in self.paused:
+                continue
             try:
                 if (await channel.capabilities()).reconcile:
                     names.append(name)
@@ -107,6 +127,8 @@ class OutboxSender:
             await self._uncertain(item, str(exc))
         except RateLimited as exc:
             await self.store.reply_retry(item, str(exc), exc.retry_at)
+        except AuthError as exc:
+            await self._token_refused(item, exc, OutboxState.QUEUED)
         except PermanentError as exc:
             await self.store.reply_failed(item, str(exc))
         except ChannelError as exc:
@@ -133,6 +155,9 @@ class OutboxSender:
         since = item.first_attempt_at or item.created_at
         try:
             found = await channel.find_sent(parent, item.text, item.title, since)
+        except AuthError as exc:
+            await self._token_refused(item, exc, OutboxState.UNKNOWN)
+            return
         except ChannelError as exc:
             await self.store.reply_unknown(
                 item, f"could not check the thread yet: {exc}", check_at=self._backoff(item)
@@ -143,6 +168,28 @@ class OutboxSender:
         else:
             # Read and not there: sending now cannot make a second copy.
             await self.store.reply_retry(item, "it had not been published; sending again", self._clock())
+
+    async def _token_refused(self, item: OutboxItem, exc: AuthError, state: OutboxState) -> None:
+        """Hold the item, attempt not counted, and stop sending on its channel until the token is
+        renewed: retrying against a refused token only burns attempts and the platform's patience.
+        A refusal of an item held before, with a token that worked since, is the item's own."""
+        if self._held.pop(item.id, None) is not None:
+            if state is OutboxState.QUEUED:
+                await self.store.reply_failed(item, str(exc))
+            else:
+                why = f"could not check the thread yet: {exc}"
+                await self.store.reply_unknown(item, why, check_at=self._backoff(item))
+            return
+        self._held[item.id] = item.channel
+        self.paused.add(item.channel)
+        if state is OutboxState.QUEUED:
+            why = f"waiting: {exc} (it goes out once the channel has a token that works)"
+        else:
+            why = item.error  # still uncertain; checked once the channel has a token that works
+        await self.store.reply_held(item, why, state=state)
+        log.warning("channel %s: token refused while sending; sending there is paused: %s", item.channel, exc)
+        if self._on_token_refused is not None:
+            self._on_token_refused(item.channel)
 
     async def _uncertain(self, item: OutboxItem, why: str, *, retry_now: bool = False) -> None:
         caps = None

@@ -664,8 +664,10 @@ class SQLiteStore:
         state: OutboxState = OutboxState.QUEUED,
         channels: Sequence[str] | None = None,
         fence: str | None = None,
+        exclude: Sequence[str] = (),
     ) -> OutboxItem | None:
-        """Take the oldest due item in `state` (of `channels`, if given) under a lease.
+        """Take the oldest due item in `state` (of `channels`, if given; never of `exclude`)
+        under a lease.
 
         QUEUED items are taken to be sent; UNKNOWN ones to be reconciled (the sender reads the
         thread before anything is resent). None when nothing is due, or when `fence` names a
@@ -681,6 +683,9 @@ class SQLiteStore:
             # Held means named as the owner: past its expiry it is still ours until taken.
             where += " AND EXISTS (SELECT 1 FROM leases WHERE name = ? AND owner = ?)"
             params.extend((fence, owner))
+        if exclude:
+            where += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
+            params.extend(exclude)
         async with self._write(durable=True) as db:
             record = await _one(
                 db,
@@ -700,12 +705,12 @@ class SQLiteStore:
             )
         return None if claimed is None else _outbox_item(claimed)
 
-    async def next_reply_due(self) -> datetime | None:
-        row = await _one(
-            self._read(),
-            "SELECT min(next_attempt_at) FROM outbox WHERE state = ?",
-            (OutboxState.QUEUED.value,),
-        )
+    async def next_reply_due(self, exclude: Sequence[str] = ()) -> datetime | None:
+        """When the next queued reply (of a channel not in `exclude`) is due; None if none is."""
+        sql = "SELECT min(next_attempt_at) FROM outbox WHERE state = ?"
+        if exclude:
+            sql += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
+        row = await _one(self._read(), sql, (OutboxState.QUEUED.value, *exclude))
         return from_ms(row[0])
 
     async def reply_sent(self, item: OutboxItem, sent: Message, *, topic_url: str | None = None) -> None:
@@ -775,6 +780,19 @@ class SQLiteStore:
     async def reply_retry(self, item: OutboxItem, error: str, at: datetime) -> None:
         """Put the reply back in the queue for `at`, keeping its idempotency key."""
         await self._outbox_update(item, OutboxState.QUEUED, error, next_attempt_at=to_ms(at))
+
+    async def reply_held(
+        self, item: OutboxItem, error: str, *, state: OutboxState = OutboxState.QUEUED
+    ) -> None:
+        """Give a claimed item back as it was (`state`), this attempt not counted: the platform
+        refused the channel's token, so nothing was published and the item waits for a new one."""
+        async with self._write(durable=True) as db:
+            await db.execute(
+                "UPDATE outbox SET state = ?, error = ?, attempts = max(attempts - 1, 0),"
+                " lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                (state.value, error, item.id),
+            )
+        self._notify(Change("outbox", frozenset({item.conversation_id})))
 
     async def reply_failed(self, item: OutboxItem, error: str) -> None:
         await self._outbox_update(item, OutboxState.FAILED, error)

@@ -17,12 +17,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ecoinbox.model import Conversation, Message, ReplyMark, State, View
+from ecoinbox.sanitize import sanitize
 from ecoinbox.store import StateChange
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, collision_question, fill_canned
+from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, topic_body, topic_title
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -62,6 +64,7 @@ class InboxScreen(Screen[None]):
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
         self.position = (0, 0)
+        self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -108,10 +111,24 @@ class InboxScreen(Screen[None]):
             self._load_thread(shown.row.id, keep_scroll=True)
 
     def on_channel_status_changed(self, event: ChannelStatusChanged) -> None:
+        status = event.status
+        if status.state == "paused" and self._paused_shown.get(status.name) != status.detail:
+            # Once per pause, in full: the status line may be too narrow for the whole hint.
+            detail = sanitize(status.detail, single_line=True)
+            self.notify(
+                f"{status.name}: {detail}, then press {self._retry_key()}. Until then it is "
+                "not polled and its replies wait in the outbox.",
+                title="Channel paused", severity="error", markup=False, timeout=15,
+            )  # fmt: skip
+        self._paused_shown[status.name] = status.detail if status.state == "paused" else ""
         self._render_status()
 
     def on_engine_role_changed(self, event: EngineRoleChanged) -> None:
         self._render_status()
+
+    def _retry_key(self) -> str:
+        keys = self.app.settings.ui.keys.get("inbox.poll_now", "R")  # type: ignore[attr-defined]
+        return describe_keys(keys)
 
     async def _refresh_counts(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
@@ -135,15 +152,17 @@ class InboxScreen(Screen[None]):
             parts.append(" · ")
             parts.append((engine.role.describe(), "dim"))
         elif engine is not None:
+            styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
             for status in engine.statuses.values():
-                style = {"ok": "$success", "error": "$error", "waiting": "$warning"}.get(status.state, "dim")
+                style = styles.get(status.state, "dim")
                 parts.append(" · ")
                 parts.append((f"{status.name}: ", "dim"))
                 parts.append((status.state if status.state != "ok" else status.detail, style))
-                if status.state in ("error", "waiting") and status.detail:
+                if status.state in ("error", "waiting", "paused") and status.detail:
                     # Error details can quote the platform: they go through the sanitizer too.
                     detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
-                    parts.append(Content.assemble(" (", detail, ")"))
+                    retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
+                    parts.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
         self.query_one("#status", Static).update(Content.assemble(*parts))
 
     # ---- list and thread ---------------------------------------------------------------------
