@@ -265,6 +265,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
 
     from ecoinbox.channels import build_channel
     from ecoinbox.engine import ChannelStatus, Engine
+    from ecoinbox.secrets import token_source
 
     def say(line: str) -> None:
         print(f"{datetime.now().strftime('%H:%M:%S')} {sanitize(line, single_line=True)}", flush=True)
@@ -280,6 +281,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
             store, channels,
             poll_intervals={c.name: c.poll_interval for c in settings.channels},
             retry_max=settings.engine.outbox_retry_max,
+            token_sources={c.name: token_source(c) for c in settings.channels},
         )  # fmt: skip
         engine.add_role_listener(lambda role: say(f"engine: {role.describe()}"))
         last: dict[str, tuple[str, str]] = {}
