@@ -50,6 +50,15 @@ class OutboxState(enum.StrEnum):
     SENT = "sent"  # the platform returned the created message
     FAILED = "failed"  # the platform refused it for good (e.g. 422); the manager decides
     UNKNOWN = "unknown"  # it may or may not have been published; never resent blindly
+    DISCARDED = "discarded"  # the manager dropped it (kept for the history)
+
+
+class ReplyDecision(enum.StrEnum):
+    """What the manager decides for a reply the outbox could not settle (failed or unknown)."""
+
+    RESEND = "resend"  # it is not on the platform: send it (again)
+    MARK_SENT = "mark_sent"  # it is on the platform after all: stop worrying about it
+    DISCARD = "discard"  # drop it
 
 
 @dataclass(frozen=True, slots=True)

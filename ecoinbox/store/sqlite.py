@@ -33,6 +33,7 @@ from ecoinbox.model import (
     Origin,
     OutboxItem,
     OutboxState,
+    ReplyDecision,
     ReplyMark,
     State,
     StoredMessage,
@@ -519,8 +520,8 @@ class SQLiteStore:
             for r in records
         ]
         outbox = await self._outbox_rows(
-            "SELECT * FROM outbox WHERE conversation_id = ? AND state != ? ORDER BY id",
-            (conversation_id, OutboxState.SENT.value),
+            "SELECT * FROM outbox WHERE conversation_id = ? AND state NOT IN (?, ?) ORDER BY id",
+            (conversation_id, OutboxState.SENT.value, OutboxState.DISCARDED.value),
         )
         linked: list[Conversation] = []
         if with_linked:
@@ -821,6 +822,41 @@ class SQLiteStore:
                 )  # fmt: skip
         self._notify(Change("outbox", frozenset({item.conversation_id})))
 
+    async def decide_reply(self, item_id: int, decision: ReplyDecision, *, actor: str = "manager") -> OutboxItem | None:
+        """Apply the manager's decision to a failed or unknown reply; None if it is no longer
+        either (the engine settled it meanwhile). A dropped topic drops the reply waiting for it."""
+        now = to_ms(self._clock())
+        settled = (OutboxState.FAILED.value, OutboxState.UNKNOWN.value)
+        async with self._write(durable=True) as db:
+            row = await _one(db, "SELECT * FROM outbox WHERE id = ? AND state IN (?, ?)", (item_id, *settled))
+            if row is None:
+                return None
+            item = _outbox_item(row)
+            if decision is ReplyDecision.RESEND:
+                # The same idempotency key: if the platform still knows it, it answers with the original.
+                await db.execute(
+                    "UPDATE outbox SET state = ?, error = '', next_attempt_at = ? WHERE id = ?",
+                    (OutboxState.QUEUED.value, now, item_id),
+                )
+            elif decision is ReplyDecision.MARK_SENT:
+                if item.kind == "topic":
+                    raise StoreError("a forum topic cannot be marked sent by hand: its address is needed")
+                await db.execute(
+                    "UPDATE outbox SET state = ?, error = '', sent_at = ? WHERE id = ?",
+                    (OutboxState.SENT.value, now, item_id),
+                )
+            else:
+                await db.execute(
+                    "UPDATE outbox SET state = ? WHERE id = ? OR (depends_on = ? AND state != ?)",
+                    (OutboxState.DISCARDED.value, item_id, item_id, OutboxState.SENT.value),
+                )
+            what = {ReplyDecision.RESEND: "send again", ReplyDecision.MARK_SENT: "marked sent",
+                    ReplyDecision.DISCARD: "discarded"}[decision]  # fmt: skip
+            await self._record(db, item.conversation_id, actor, f"{item.kind} {what}", item.state.value, None)
+            updated = await _one(db, "SELECT * FROM outbox WHERE id = ?", (item_id,))
+        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        return None if updated is None else _outbox_item(updated)
+
     async def orphaned_sends(self, owner: str) -> list[OutboxItem]:
         """Replies left 'sending' by another sender (one that died or lost the engine lease),
         or by `owner` itself past their lease: their outcome is uncertain."""
@@ -845,8 +881,8 @@ class SQLiteStore:
         queued = await _all(
             db,
             "SELECT text, created_at FROM outbox WHERE conversation_id = ? AND id > ? AND kind = 'reply'"
-            " AND state != ?",
-            (conversation_id, mark.outbox_id, OutboxState.FAILED.value),
+            " AND state NOT IN (?, ?)",
+            (conversation_id, mark.outbox_id, OutboxState.FAILED.value, OutboxState.DISCARDED.value),
         )
         posted = await _all(
             db,
