@@ -136,6 +136,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX canned_uses_by_time ON canned_uses (at);
     """,
+    # 3: the text is stored sanitized, so whether decoding removed hidden characters from it
+    # (escape sequences, BiDi controls, zero-width) must be kept beside it for the reader
+    """
+    ALTER TABLE messages ADD COLUMN hidden_characters INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
