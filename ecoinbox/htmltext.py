@@ -13,17 +13,23 @@ from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ecoinbox.sanitize import safe_url, sanitize
+from ecoinbox.sanitize import safe_url, sanitize_and_flag
 
 __all__ = ["HtmlText", "html_to_text", "plain_to_text"]
 
 
 @dataclass(frozen=True, slots=True)
 class HtmlText:
-    """Sanitized text ready for a terminal, and the safe targets of the links it held."""
+    """Sanitized text ready for a terminal, and the safe targets of the links it held.
+
+    `hidden` says the sanitizer removed something from the text (escape sequences, BiDi
+    controls, invisible characters): the text is no longer quite what was sent, and once
+    stored nothing else can tell, so channels keep the flag with the message.
+    """
 
     text: str
     links: tuple[str, ...] = ()
+    hidden: bool = False
 
 
 # Never shown by a browser; their text is code, metadata or a fallback.
@@ -80,15 +86,15 @@ def html_to_text(html: str, *, max_input: int = 2_000_000) -> HtmlText:
         text, links = _render(root) if root is not None else ("", [])
     except Exception:  # a parser bug must not take the inbox down: fall back to tag stripping
         return plain_to_text(_TAG_SOUP.sub(" ", html))
-    text = _BLANK_LINES.sub("\n\n", sanitize(text)).rstrip()
-    return HtmlText(text, tuple(dict.fromkeys(links)))
+    text, hidden = sanitize_and_flag(text)
+    return HtmlText(_BLANK_LINES.sub("\n\n", text).rstrip(), tuple(dict.fromkeys(links)), hidden)
 
 
 def plain_to_text(text: str) -> HtmlText:
     """Sanitize plain text and collect the http(s) URLs written in it."""
-    text = sanitize(text or "")
+    text, hidden = sanitize_and_flag(text or "")
     links = (safe_url(_trim_url(match.group())) for match in _PLAIN_URL.finditer(text))
-    return HtmlText(text, tuple(dict.fromkeys(link for link in links if link)))
+    return HtmlText(text, tuple(dict.fromkeys(link for link in links if link)), hidden)
 
 
 def _limit_depth(html: str) -> str:

@@ -100,6 +100,9 @@ class Message:
     deleted: bool = False
     title: str = ""  # the topic's title (forums) or the subject (mail), where there is one
     thread_ref: str | None = None  # the platform's own thread id (a Discourse topic id)
+    # Decoding the post removed escape sequences, BiDi controls or invisible characters from
+    # `text`: it reads differently from what was sent, and the reader is told so.
+    hidden_characters: bool = False
 
     @property
     def is_ours(self) -> bool:

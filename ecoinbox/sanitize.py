@@ -29,7 +29,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-__all__ = ["hidden_characters", "safe_url", "sanitize"]
+__all__ = ["hidden_characters", "safe_url", "sanitize", "sanitize_and_flag"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -131,6 +131,15 @@ def sanitize(text: str, *, single_line: bool = False, max_chars: int | None = No
     length in code points, the last one being "…" when the text was cut.
     """
     return _clean(text, single_line=single_line, max_chars=max_chars)[0]
+
+
+def sanitize_and_flag(
+    text: str, *, single_line: bool = False, max_chars: int | None = None
+) -> tuple[str, bool]:
+    """`sanitize(text)` and `hidden_characters(text)` in one pass, for the decoders that must
+    both clean a post and remember that it held something hidden (the flag is about the whole
+    text, not only the part `max_chars` keeps)."""
+    return _clean(text, single_line=single_line, max_chars=max_chars)
 
 
 def hidden_characters(text: str) -> bool:

@@ -797,6 +797,7 @@ async def test_hostile_cooked_html_becomes_safe_text() -> None:
     for bad in ("\x1b", "\x07", "\u202e", "<script>"):
         assert bad not in hostile.text
     assert "Hello" in hostile.text and "> quoted words" in hostile.text
+    assert hostile.hidden_characters and not deleted.hidden_characters  # the reader is told
     assert "bank.example (https://real.example/x)" in hostile.text
     assert hostile.links == ("https://real.example/x",)
     assert hostile.edited_at == datetime(2026, 5, 1, 11, tzinfo=UTC)

@@ -609,6 +609,26 @@ async def test_html_becomes_text_with_the_real_link_targets(server, connect) -> 
     assert message.spoiler == "order trouble"
 
 
+async def test_decoding_comes_before_sanitizing_and_is_flagged(server, connect) -> None:
+    """Entities in the HTML and JSON escapes in the account are decoded first: what they hid is
+    then removed from the text (and flagged), and the name keeps it for the display to clean.
+    (RFC 2047 headers come with the email channel: its tests must show the same for a subject
+    or a name like =?utf-8?q?=1B]0;x=07?=.)"""
+    server.add_status(
+        author="eve@evil.example", display_name="Eve\x1b]0;PWNED\x07", text="unused",
+        html="<p>order &#27;[31mFAILED&#x1b;[0m invoice&#x202e;fdp.exe &#x1b;]52;c;ZXZpbA==&#7;</p>",
+    )  # fmt: skip
+    server.add_status(author="zoe@remote.example", text="my order is late")
+    async with httpx.AsyncClient() as raw:
+        wire = (await raw.get(f"{server.base_url}/api/v1/notifications",
+                              headers={"Authorization": f"Bearer {TOKEN}"})).text  # fmt: skip
+    assert "Eve\\u001b]0;PWNED\\u0007" in wire and "&#27;[31m" in wire  # escaped on the wire
+    eve, zoe = sorted((await connect(server).poll({})).messages, key=lambda m: m.author.handle)
+    assert eve.text == "order FAILED invoicefdp.exe" and eve.hidden_characters
+    assert eve.author.display_name == "Eve\x1b]0;PWNED\x07"  # raw: sanitized where it is shown
+    assert zoe.text == "@acme my order is late" and not zoe.hidden_characters
+
+
 # --- Akkoma and other Mastodon-API servers --------------------------------------------------
 
 

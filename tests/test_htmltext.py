@@ -56,6 +56,16 @@ def test_entities_that_decode_to_escape_sequences_are_neutralized() -> None:
     assert html_to_text("&#x9b;31m").text == "\u203a31m"
 
 
+def test_removing_hidden_characters_is_flagged_and_ordinary_markup_is_not() -> None:
+    decoded = html_to_text("<p>order &#27;[31mFAILED&#27;[0m invoice&#x202e;fdp.exe</p>")
+    assert decoded == HtmlText("order FAILED invoicefdp.exe", (), hidden=True)
+    assert html_to_text('<p>a&shy;b <img alt="x&#x200b;y"></p>').hidden
+    # Markup a browser hides (Mastodon's invisible URL parts, scripts) is not "hidden characters".
+    assert not html_to_text(MASTODON_STATUS).hidden
+    assert not html_to_text("<p>a<script>\x1b]0;x\x07</script>b</p>").hidden
+    assert plain_to_text("r\u200be\u200bfund").hidden and not plain_to_text("refund").hidden
+
+
 def test_escape_sequence_in_attribute_values_cannot_reach_the_output() -> None:
     html = '<img alt="&#x1b;]0;x&#7;cat"> <a href="https://e.example/&#x1b;[2J">here</a>'
     result = html_to_text(html)
@@ -72,6 +82,7 @@ def test_escape_sequence_in_attribute_values_cannot_reach_the_output() -> None:
         " javascript:alert(1)",
         "data:text/html;base64,PHNjcmlwdD4=",
         "vbscript:msgbox",
+        "file:///etc/passwd",
         "/relative",
     ],
 )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ecoinbox.sanitize import hidden_characters, safe_url, sanitize
+from ecoinbox.sanitize import hidden_characters, safe_url, sanitize, sanitize_and_flag
 
 ESC = "\x1b"
 BEL = "\x07"
@@ -300,6 +301,43 @@ def test_combining_flood_is_capped_at_four_per_character() -> None:
     zalgo = "Z" + "\u0336\u0301\u0308" * 100 + "a" + "\u0301" * 3
     assert sanitize(zalgo) == "Z\u0336\u0301\u0308\u0336a\u0301\u0301\u0301"
     assert sanitize("x" + "\U0001d167" * 50) == "x" + "\U0001d167" * 4
+
+
+# Marks of every kind (Mn above and through, Me enclosing, an astral Mn, CGJ) and what could
+# stand between them and be removed later: escapes, zero-width and tag characters, a VS, a ZWJ.
+MARKS = ["\u0301", "\u0336", "\u20dd", "\U0001d167", "\u034f", "\u0489"]
+BETWEEN_MARKS = [ESC + "[31m", ESC + "]0;t" + BEL, "\u200b", "\u2060", "\U000e0041", "\ufe0f", "\u200d",
+                 "\u202e", BEL, "\x9b2J"]  # fmt: skip
+BASES = ["a", "é", "👩", " ", "\n"]
+zalgo_text = st.lists(st.sampled_from(MARKS + BETWEEN_MARKS + BASES), max_size=80).map("".join)
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char) in ("Mn", "Me") and not 0xFE00 <= ord(char) <= 0xFE0F
+
+
+@given(zalgo_text, st.booleans(), st.none() | st.integers(min_value=1, max_value=40))
+@example("a" + "\u0301" * 4 + "\u200b" + "\u0301" * 4, False, None)
+@example("a" + "\u0301" * 4 + ESC + "[31m" + "\u0301" * 4 + "\ufe0f\u0301", False, None)
+def test_no_character_carries_more_than_four_combining_marks(
+    text: str, single_line: bool, max_chars: int | None
+) -> None:
+    """The cap is per grapheme (a base character and the marks after it), and holds after the
+    escapes or invisible characters that separated two runs of marks are removed."""
+    run = 0
+    for char in sanitize(text, single_line=single_line, max_chars=max_chars):
+        run = run + 1 if _is_mark(char) else 0
+        assert run <= 4, repr(text)
+
+
+@given(any_text, st.booleans(), st.none() | st.integers(min_value=1, max_value=40))
+def test_sanitize_and_flag_is_sanitize_and_hidden_characters(
+    text: str, single_line: bool, max_chars: int | None
+) -> None:
+    assert sanitize_and_flag(text, single_line=single_line, max_chars=max_chars) == (
+        sanitize(text, single_line=single_line, max_chars=max_chars),
+        hidden_characters(text),
+    )
 
 
 def test_variation_selectors_cannot_split_a_combining_flood() -> None:

@@ -11,7 +11,7 @@ from fakes import Clock
 
 from ecoinbox.model import Author, Message, Origin, OutboxState, State, View
 from ecoinbox.store import SQLiteStore, StoreError, StoreTooNew, open_store
-from ecoinbox.store.schema import SCHEMA_VERSION
+from ecoinbox.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ZOE = Author("m", "1", "zoe@remote.example", "Zoé")
@@ -142,6 +142,30 @@ async def test_retry_keeps_the_idempotency_key(store):
     await store.reply_retry(claimed, "server error", T0)
     again = await store.claim_next_reply("me")
     assert again.idempotency_key == item.idempotency_key and again.attempts == 2
+
+
+async def test_the_hidden_characters_flag_is_kept_and_follows_edits(store):
+    await store.ingest([msg("1", text="invoicefdp.exe", hidden_characters=True), msg("2", at=1)])
+    assert (await store.message("m", "1")).hidden_characters
+    assert not (await store.message("m", "2")).hidden_characters
+    await store.ingest([msg("1", text="invoice.pdf", edited_at=T0 + timedelta(minutes=5))])
+    assert not (await store.message("m", "1")).hidden_characters
+
+
+async def test_a_message_stored_before_the_flag_existed_reads_as_unflagged(tmp_path):
+    path = tmp_path / "inbox.db"
+    with sqlite3.connect(path) as db:  # a schema-2 database, as the previous release left it
+        for script in MIGRATIONS[:2]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 2")
+        db.execute("INSERT INTO authors (channel, remote_id, handle) VALUES ('m', '1', 'zoe')")
+        db.execute("INSERT INTO conversations (channel, root_remote_id, last_activity, origin)"
+                   " VALUES ('m', '1', 0, 'mention')")  # fmt: skip
+        db.execute("INSERT INTO messages (channel, remote_id, conversation_id, author_id, text, created_at,"
+                   " origin) VALUES ('m', '1', 1, 1, 'hello', 0, 'mention')")  # fmt: skip
+    async with SQLiteStore(path) as s:
+        old = await s.message("m", "1")
+        assert old.text == "hello" and not old.hidden_characters
 
 
 async def test_newer_database_is_refused_and_untouched(tmp_path):

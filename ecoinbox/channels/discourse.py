@@ -796,6 +796,7 @@ class DiscourseChannel:
             deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
             title=info.title or str(post.get("topic_title") or ""),
             thread_ref=str(info.id),
+            hidden_characters=rendered.hidden,
         )
 
     @staticmethod

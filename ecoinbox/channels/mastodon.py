@@ -492,7 +492,7 @@ class MastodonChannel:
             url=_str_or_none(account.get("url")),
         )
         remote_id = str(status["id"])
-        text, links = _text_and_links(status)
+        text, links, hidden = _text_and_links(status)
         self._remember_mentions(remote_id, status, domain)
         return Message(
             channel=self.name,
@@ -508,6 +508,7 @@ class MastodonChannel:
             spoiler=str(status.get("spoiler_text") or ""),
             links=links,
             edited_at=_timestamp(status["edited_at"]) if status.get("edited_at") else None,
+            hidden_characters=hidden,
         )
 
     def _remember_mentions(self, remote_id: str, status: dict[str, Any], domain: str) -> None:
@@ -589,8 +590,9 @@ def count_graphemes(text: str) -> int:
     return count
 
 
-def _text_and_links(status: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """Plain text (Akkoma's own plain rendition when present) and the real link targets.
+def _text_and_links(status: dict[str, Any]) -> tuple[str, tuple[str, ...], bool]:
+    """Plain text (Akkoma's own plain rendition when present), the real link targets, and
+    whether decoding removed hidden characters from the text.
 
     Media attachments add a line such as "[image: receipt]" and their URLs to the links.
     """
@@ -599,19 +601,22 @@ def _text_and_links(status: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
 
     rendered = html_to_text(str(status.get("content") or ""))
     plain = _dict(_dict(status.get("pleroma")).get("content")).get("text/plain")
-    text = plain_to_text(plain).text if isinstance(plain, str) and plain.strip() else rendered.text
+    shown = plain_to_text(plain) if isinstance(plain, str) and plain.strip() else rendered
+    text, hidden = shown.text, shown.hidden
     links = list(rendered.links)
     notes = []
     for media in _list_of(status.get("media_attachments")):
-        kind = plain_to_text(str(media.get("type") or "attachment")).text
-        description = plain_to_text(str(media.get("description") or "")).text.strip()
-        notes.append(f"[{kind}: {description}]" if description else f"[{kind}]")
+        kind = plain_to_text(str(media.get("type") or "attachment"))
+        description = plain_to_text(str(media.get("description") or ""))
+        hidden = hidden or kind.hidden or description.hidden
+        label = description.text.strip()
+        notes.append(f"[{kind.text}: {label}]" if label else f"[{kind.text}]")
         url = safe_url(str(media.get("url") or media.get("remote_url") or ""))
         if url and url not in links:
             links.append(url)
     if notes:
         text = (text + "\n" if text else "") + " ".join(notes)
-    return text, tuple(links)
+    return text, tuple(links), hidden
 
 
 def _qualified(acct: str, domain: str) -> str:

