@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakes import Clock
 
-from ecoinbox.model import Author, Message, Origin, OutboxState, State, View
+from ecoinbox.model import Author, Message, Origin, OutboxState, ReplyDecision, State, View
 from ecoinbox.store import SQLiteStore, StoreError, StoreTooNew, open_store
 from ecoinbox.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -311,3 +311,35 @@ async def test_concurrent_writers_in_one_process_never_collide(store):
     )
     assert await store.count_conversations(View.DONE) == 20
     assert len(await store.outbox_items()) == 10
+
+
+async def test_the_managers_decision_applies_only_to_unsettled_replies(store):
+    parent = msg("1")
+    await store.ingest([parent])
+    reply = await store.queue_reply(1, parent, "hi")
+    assert await store.decide_reply(reply.id, ReplyDecision.DISCARD) is None  # queued: the engine's
+    claimed = await store.claim_next_reply("sender")
+    await store.reply_unknown(claimed, "cut off")
+    resent = await store.decide_reply(reply.id, ReplyDecision.RESEND)
+    assert resent.state is OutboxState.QUEUED and resent.idempotency_key == reply.idempotency_key
+    assert resent.error == ""
+    claimed = await store.claim_next_reply("sender")
+    await store.reply_failed(claimed, "422 too long")
+    assert (await store.decide_reply(reply.id, ReplyDecision.MARK_SENT)).state is OutboxState.SENT
+    assert await store.decide_reply(reply.id, ReplyDecision.DISCARD) is None  # sent is settled
+
+
+async def test_dropping_a_forum_topic_drops_the_reply_that_waits_for_it(store):
+    parent = msg("1")
+    await store.ingest([parent])
+    topic, waiting = await store.queue_redirect_topic(
+        1, forum_channel="forum", title="T", body="B", category=None, parent=parent, reply_text="see {topic_url}"
+    )
+    claimed = await store.claim_next_reply("sender")
+    await store.reply_unknown(claimed, "cut off")
+    with pytest.raises(StoreError, match="cannot be marked sent"):
+        await store.decide_reply(topic.id, ReplyDecision.MARK_SENT)
+    await store.decide_reply(topic.id, ReplyDecision.DISCARD)
+    states = {i.id: i.state for i in await store.outbox_items()}
+    assert states == {topic.id: OutboxState.DISCARDED, waiting.id: OutboxState.DISCARDED}
+    assert (await store.conversation(1)).outbox == []

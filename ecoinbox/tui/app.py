@@ -24,6 +24,7 @@ from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, Store
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
+from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
@@ -195,6 +196,7 @@ class EcoInboxApp(App[None]):
             ("Compose", list(ComposeScreen.BINDINGS)),
             ("Canned reply picker", [*CannedPicker.BINDINGS, *ValuePrompt.BINDINGS]),
             ("Bring them to the forum (f)", [*RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS]),
+            ("A reply that needs a decision (O)", list(OutboxDecisionScreen.BINDINGS)),
             ("Questions", list(ConfirmScreen.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ecoinbox.model import Conversation, Message, ReplyMark, State, View
+from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, ReplyDecision, ReplyMark, State, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.store import StateChange
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
@@ -25,6 +25,7 @@ from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, collision_question, fill_canned
 from ecoinbox.tui.screens.help import describe_keys
+from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, topic_body, topic_title
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -57,6 +58,7 @@ class InboxScreen(Screen[None]):
         Binding("escape", "back", "Back to list", id="inbox.back", show=False),
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
+        Binding("O", "decide_outbox", "Decide on a stuck reply", id="inbox.decide_outbox", show=False),
     ]
 
     def __init__(self) -> None:
@@ -77,6 +79,8 @@ class InboxScreen(Screen[None]):
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
             keys = app.settings.ui.keys.get("inbox.show_whole", "m")  # type: ignore[attr-defined]
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
+            keys = app.settings.ui.keys.get("inbox.decide_outbox", "O")  # type: ignore[attr-defined]
+            thread.decide_key = describe_keys(keys).split(",")[0]
             yield thread
         yield Static("", id="status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
@@ -232,6 +236,57 @@ class InboxScreen(Screen[None]):
     def action_show_whole(self) -> None:
         if not self.thread.show_whole():
             self.notify("Nothing is cut in this conversation.", markup=False, timeout=2)
+
+    @work(exclusive=True, group="outbox")
+    async def action_decide_outbox(self) -> None:
+        """Settle the oldest reply of this conversation that failed or may not have been sent."""
+        conversation_id = self.conversations.selected_id
+        store = self.app.store  # type: ignore[attr-defined]
+        conversation = None if conversation_id is None else await store.conversation(conversation_id)
+        stuck = [] if conversation is None else [
+            i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
+        ]  # fmt: skip
+        if conversation is None or not stuck:
+            self.notify("No reply here waits for a decision.", markup=False, timeout=3)
+            return
+        item = stuck[0]
+        answer = await self.app.push_screen_wait(OutboxDecisionScreen(item, more=len(stuck) - 1))
+        if answer is None:
+            return
+        if answer == EDIT:
+            await self._edit_and_resend(conversation, item)
+            return
+        if await store.decide_reply(item.id, answer) is None:
+            self.notify("That reply was settled meanwhile: see the thread.", markup=False)
+            return
+        self.notify({
+            ReplyDecision.RESEND: "Queued again; it shows as sent once the platform has it.",
+            ReplyDecision.MARK_SENT: "Marked sent.",
+            ReplyDecision.DISCARD: "Discarded; it stays in the history.",
+        }[answer], markup=False, timeout=3)  # fmt: skip
+
+    async def _edit_and_resend(self, conversation: Conversation, item: OutboxItem) -> None:
+        store = self.app.store  # type: ignore[attr-defined]
+        parent = await store.message(item.channel, item.parent_remote_id)
+        draft = None if parent is None else self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
+        if parent is None or draft is None:
+            self.notify("The message it answers, or its channel, is gone: it can only be discarded.",
+                        severity="error", markup=False)  # fmt: skip
+            return
+        mark = await store.reply_mark(conversation.row.id)
+        draft = replace(draft, prefix="", body=item.text, used=item.canned, link=item.link)
+        composed = await self.app.push_screen_wait(
+            ComposeScreen(draft, collisions=lambda: store.replies_since(conversation.row.id, mark))
+        )
+        if composed is None:
+            return
+        # The new reply is written before the old one is dropped: nothing is lost in between.
+        await store.queue_reply(
+            conversation.row.id, parent, composed.text, visibility=parent.visibility,
+            language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
+        )  # fmt: skip
+        await store.decide_reply(item.id, ReplyDecision.DISCARD)
+        self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
     def action_poll_now(self) -> None:
         engine = self.app.engine  # type: ignore[attr-defined]

@@ -52,6 +52,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.conversation: Conversation | None = None
         self.whole = False  # long posts of this conversation are shown whole
         self.more_key = "m"  # named in the note under a cut post; the inbox sets the remapped key
+        self.decide_key = "O"  # named under a reply that waits for the manager's decision
 
     def compose(self):  # type: ignore[override]
         yield self._body
@@ -89,26 +90,28 @@ class ThreadView(VerticalScroll, can_focus=True):
         assert self.conversation is not None
         width = max(20, self.scrollable_content_region.width - 1)
         content = render_conversation(
-            self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key
-        )
+            self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key,
+            decide_key=self.decide_key,
+        )  # fmt: skip
         self._body.update(content)
 
 
 def render_conversation(
-    conversation: Conversation, now: datetime, width: int = 80, *, whole: bool = False, more_key: str = "m"
+    conversation: Conversation, now: datetime, width: int = 80, *, whole: bool = False, more_key: str = "m",
+    decide_key: str = "O",
 ) -> Content:
     """One Content for the whole thread: headers, bodies, links, then pending replies.
 
     Bodies are wrapped here, to `width`, so that replies keep their indent on every line. Posts
     longer than BODY_DISPLAY_CHARS are cut, with a note naming `more_key`, unless `whole`.
     """
-    shown = _Shown(now, width, whole, more_key)
+    shown = _Shown(now, width, whole, more_key, decide_key)
     parts: list[Content] = []
     if conversation.row.reason:
         parts.append(Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}\n", "dim italic"))
     parts.extend(_render_messages(conversation, shown))
     for item in conversation.outbox:
-        parts.append(_render_outbox(item, now, width))
+        parts.append(_render_outbox(item, shown))
     for linked in conversation.linked:
         title = next((m.message.title for m in linked.messages if m.message.title), "")
         heading = Content.assemble(
@@ -129,6 +132,7 @@ class _Shown:
     width: int
     whole: bool
     more_key: str
+    decide_key: str
 
 
 def _has_long_post(conversation: Conversation) -> bool:
@@ -219,7 +223,8 @@ def _flagged(message: Message) -> bool:
     )
 
 
-def _render_outbox(item: OutboxItem, now: datetime, width: int) -> Content:
+def _render_outbox(item: OutboxItem, shown: _Shown) -> Content:
+    now, width = shown.now, shown.width
     label, style = _OUTBOX_LABELS.get(item.state, (item.state.value, "dim"))
     if item.depends_on is not None and item.state is OutboxState.QUEUED:
         label = "waiting for the forum topic"
@@ -235,20 +240,20 @@ def _render_outbox(item: OutboxItem, now: datetime, width: int) -> Content:
         lines.extend(_indented(safe_content(item.title, style="bold"), "  ", width))
     lines.extend(_indented(safe_content(item.text), "  ", width))
     if item.error:
-        advice = _outbox_advice(item, now)
+        advice = _outbox_advice(item, now, shown.decide_key)
         lines.extend(_indented(safe_content(item.error, style=style, max_chars=300), "  ", width))
         if advice:
             lines.append(Content.styled(f"  {advice}", "dim"))
     return Content("\n").join(lines) + Content("\n")
 
 
-def _outbox_advice(item: OutboxItem, now: datetime) -> str:
+def _outbox_advice(item: OutboxItem, now: datetime, decide_key: str) -> str:
     if item.state is OutboxState.QUEUED and item.next_attempt_at is not None:
         wait = age(item.next_attempt_at, now, future=True)
         when = "in a moment" if wait == "now" else f"in {wait}"
         return f"Will retry {when} (attempt {item.attempts + 1})."
     if item.state is OutboxState.FAILED:
-        return "The platform refused this reply; it will not be retried."
+        return f"The platform refused it; it will not be retried. {decide_key}: edit, send again or discard."
     if item.state is OutboxState.UNKNOWN:
-        return "Not resent automatically, so it cannot appear twice."
+        return f"Not resent automatically, so it cannot appear twice. {decide_key}: decide once you have looked."
     return ""
