@@ -25,3 +25,9 @@ def age(moment: datetime, now: datetime, *, future: bool = False) -> str:
     if days < 7 * 52:
         return f"{days // 7}w"
     return f"{min(days // 365, 999)}y"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """'just now', '5m ago', '3h ago': an age for a sentence."""
+    short = age(moment, now)
+    return "just now" if short == "now" else f"{short} ago"

@@ -22,7 +22,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from ecoinbox.humanize import age
+from ecoinbox.humanize import ago
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.tui.safe import safe_content
@@ -70,10 +70,9 @@ def collision_question(others: list[ConcurrentReply], now: datetime) -> ConfirmS
     """Someone else answered while the manager was writing: show what, and ask."""
     lines: list[Content | str] = []
     for other in others[-3:]:
-        when = age(other.at, now)
         lines.append(Content.assemble(
             safe_content(other.by, style="bold", single_line=True, max_chars=40),
-            (", just now: " if when == "now" else f", {when} ago: ", "dim"),
+            (f", {ago(other.at, now)}: ", "dim"),
             safe_content(other.text, style="italic", single_line=True, max_chars=160),
             "\n",
         ))  # fmt: skip

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, StoredMessage
-from ecoinbox.humanize import age
+from ecoinbox.humanize import age, ago
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
 from ecoinbox.tui.safe import link_content, safe_content
 
@@ -183,7 +183,7 @@ def _render_message(stored: StoredMessage, depth: int, shown: _Shown, conversati
         safe_content(message.author.label, style=who_style, single_line=True, max_chars=60),
         " ",
         safe_content(f"@{message.author.handle}", style="dim", single_line=True, max_chars=80),
-        (f"  {age(message.created_at, now)} ago", "dim"),
+        (f"  {ago(message.created_at, now)}", "dim"),
         ("  (you)" if message.is_ours else "", "dim"),
         ("  [edited]" if message.edited_at else "", "dim"),
     )
@@ -233,7 +233,7 @@ def _render_outbox(item: OutboxItem, shown: _Shown) -> Content:
         ("You", "$success bold"),
         (what, "dim"),
         (label, f"bold {style}"),
-        (f"  written {age(item.created_at, now)} ago", "dim"),
+        (f"  written {ago(item.created_at, now)}", "dim"),
     )
     lines = [header]
     if item.title:
