@@ -20,7 +20,7 @@ from ecoinbox.channels.base import AuthError, Capabilities, Channel, ChannelErro
 from ecoinbox.engine.outbox import OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Message
-from ecoinbox.store import Change, IngestResult, Store
+from ecoinbox.store import Change, IngestResult, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ class Engine:
 
     async def start(self) -> None:
         self.store.add_listener(self._on_store_change)
-        await self.sender.recover()
+        try:
+            await self.sender.recover()
+        except StoreError as exc:  # e.g. a full disk: polling and sending must start anyway
+            log.warning("replies left 'sending' by a previous run were not recovered: %s", exc)
         for name in self.channels:
             self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
@@ -142,6 +145,10 @@ class Engine:
             self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
             return max(interval, 300.0)
         except ChannelError as exc:
+            self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
+            return _jittered_backoff(interval, failures + 1)
+        except StoreError as exc:  # a full disk, a damaged file: neither the batch nor its cursor was saved
+            log.warning("the poll of channel %s could not be saved: %s", name, exc)
             self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
             return _jittered_backoff(interval, failures + 1)
         except Exception as exc:  # a bug in one channel must not stop the others
