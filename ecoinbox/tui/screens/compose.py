@@ -1,31 +1,39 @@
 """Compose a reply: a text area, a live count against the channel's limit, $EDITOR on demand.
 
-The screen only returns the text; the inbox writes it to the outbox. Nothing here sends.
+The screen hands the text to a `save` function from the inbox (which writes it to the outbox)
+and closes only once that worked: on a full disk the box stays open with the text in it.
+Nothing here sends.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static, TextArea
 
 from ecoinbox.model import Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
+from ecoinbox.store import StoreError
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,56 @@ class ComposedReply:
     link: str | None = None
 
 
+async def saved_or_kept(screen: Screen[Any], save: Callable[[T], Awaitable[None]], value: T) -> bool:
+    """Run `save`; when it fails, say so and keep `screen` open with everything typed in it."""
+    try:
+        await save(value)
+    except StoreError as exc:  # a full disk, a read-only or damaged store: its own words
+        why = str(exc)
+    except Exception as exc:  # a bug must not lose what the manager wrote either
+        log.exception("saving from %s failed", type(screen).__name__)
+        why = f"An internal error ({type(exc).__name__}); the details are in the log file."
+    else:
+        return True
+    screen.notify(f"{why}\n\nWhat you wrote is still here: ctrl+s tries again.", title="Not saved",
+                  severity="error", timeout=30, markup=False)  # fmt: skip
+    return False
+
+
+class SavingScreen(ModalScreen[T]):
+    """A modal screen that saves its result before it closes, and never loses it meanwhile."""
+
+    def __init__(self, save: Callable[[T], Awaitable[None]] | None) -> None:
+        super().__init__()
+        self.save = save
+        self._saving = False
+        self._saved: tuple[T] | None = None
+
+    def save_and_close(self, result: T) -> None:
+        if self.save is None:
+            self.dismiss(result)
+        elif not self._saving:  # a second ctrl+s while the first is saving must not queue twice
+            self._saving = True
+            self.run_worker(self._save_and_close(result, self.save), group="save", exit_on_error=False)
+
+    async def _save_and_close(self, result: T, save: Callable[[T], Awaitable[None]]) -> None:
+        try:
+            if not await saved_or_kept(self, save, result):
+                return
+        finally:
+            self._saving = False
+        # dismiss() closes whatever screen is on top: if another covers this one now (the
+        # terminal got too small), close once this one shows again.
+        if self.is_current:
+            self.dismiss(result)
+        else:
+            self._saved = (result,)
+
+    def on_screen_resume(self) -> None:
+        if self._saved is not None:
+            self.dismiss(self._saved[0])
+
+
 def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, str]) -> tuple[str, Rendered, str | None]:
     """The variant for `language` rendered with `values` (and the reply's own link as {link})."""
     template, _ = pick_variant(reply, language)
@@ -64,8 +122,9 @@ def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, s
     return template, render(template, filled), link
 
 
-class ComposeScreen(ModalScreen[ComposedReply | None]):
-    """Write a reply; dismisses with the reply to queue, or None when cancelled."""
+class ComposeScreen(SavingScreen[ComposedReply | None]):
+    """Write a reply; `save` queues it (the screen stays open if that fails). Dismisses with the
+    reply once saved, or None when cancelled."""
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose.send", priority=True),
@@ -74,8 +133,10 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
         Binding("ctrl+t", "canned", "Canned reply", id="compose.canned", priority=True),
     ]
 
-    def __init__(self, draft: ReplyDraft) -> None:
-        super().__init__()
+    def __init__(
+        self, draft: ReplyDraft, *, save: Callable[[ComposedReply], Awaitable[None]] | None = None
+    ) -> None:
+        super().__init__(save)  # type: ignore[arg-type]
         self.draft = draft
         self.used: list[str] = list(draft.used)
         self.link = draft.link
@@ -147,7 +208,7 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
             self.notify("{topic_url} only has a value in a new forum topic (f, then 'New forum topic').",
                         severity="error", markup=False)  # fmt: skip
             return
-        self.dismiss(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
+        self.save_and_close(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
 
     @work(exclusive=True, group="canned")
     async def action_canned(self) -> None:
