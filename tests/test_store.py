@@ -380,3 +380,28 @@ async def test_concurrent_writers_in_one_process_never_collide(store):
     )
     assert await store.count_conversations(View.DONE) == 20
     assert len(await store.outbox_items()) == 10
+
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(tmp_path):
+    """Quitting cancels the engine's writes wherever they are, and a BEGIN whose await was
+    cancelled still runs on the connection's thread once the lock is free: it must be rolled
+    back, not left open for every later write to fail on (that hung the inbox on exit)."""
+    path = tmp_path / "inbox.db"
+    store = await open_store(path)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await store.ingest([msg("1")])
+        parent = await store.message("m", "1")
+        other.execute("BEGIN IMMEDIATE")  # another ecoinbox is writing
+        write = asyncio.create_task(store.queue_reply(1, parent, "never queued"))
+        await asyncio.sleep(0.2)  # it now waits for the lock inside BEGIN IMMEDIATE
+        write.cancel()
+        asyncio.get_running_loop().call_later(0.2, other.execute, "ROLLBACK")  # the other one is done
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        await store.set_state([1], State.DONE)  # fails if the cancelled BEGIN were still open
+        assert await store.outbox_items() == []
+    finally:
+        other.close()
+        await store.close()

@@ -468,19 +468,20 @@ class SQLiteStore:
             await db.execute("PRAGMA synchronous = FULL")
         try:
             await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                await db.execute("COMMIT")
-            except BaseException:
-                # After a full disk or an I/O error SQLite may have rolled back already: roll back
-                # only what is still open, and never let the rollback hide the first error.
-                if db.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        await db.execute("ROLLBACK")
-                raise
+            yield db
+            await db.execute("COMMIT")
+        except BaseException:
+            # Roll back whatever is still open, without asking: after a full disk or an I/O error
+            # SQLite may have rolled back already, and a BEGIN whose await was cancelled still
+            # runs on the connection's thread (its calls run in order: this comes after it). The
+            # first error is the one reported, never "no transaction is active".
+            with contextlib.suppress(sqlite3.Error):
+                await db.execute("ROLLBACK")
+            raise
         finally:
             if durable:
-                await db.execute("PRAGMA synchronous = NORMAL")
+                with contextlib.suppress(sqlite3.Error):  # never in place of the error above
+                    await db.execute("PRAGMA synchronous = NORMAL")
 
     # ---- ingest ----------------------------------------------------------------------------
 
