@@ -7,6 +7,7 @@ never calls a channel itself, it writes intents to the store and the engine carr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -124,10 +125,11 @@ class Engine:
             delay = await self._poll_and_report(name, interval)
             self._set_status(name, next_poll=self._clock() + timedelta(seconds=delay))
             wake = self._poll_wake[name]
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                # Not wait_for: on Python 3.11 it can swallow stop()'s cancel when the event is
+                # set at the same moment, and the loop would then never end.
+                async with asyncio.timeout(delay):
+                    await wake.wait()
             wake.clear()
 
     async def _poll_and_report(self, name: str, interval: float) -> float:
@@ -183,10 +185,9 @@ class Engine:
             timeout = SENDER_IDLE_S
             if due is not None:
                 timeout = min(timeout, max(0.05, (due - self._clock()).total_seconds()))
-            try:
-                await asyncio.wait_for(self._sender_wake.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):  # not wait_for: see _poll_loop
+                    await self._sender_wake.wait()
 
 
 def with_languages(messages: list[Message]) -> list[Message]:
