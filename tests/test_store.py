@@ -405,3 +405,33 @@ async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transacti
     finally:
         other.close()
         await store.close()
+
+
+async def test_quitting_during_the_quick_check_interrupts_it(tmp_path, monkeypatch):
+    """On a cold disk the check takes seconds per 100 MB: quitting must not wait for it."""
+    import aiosqlite
+
+    from ecoinbox.store import sqlite as sqlite_store
+
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    checking, interrupted = asyncio.Event(), []
+    real_all = sqlite_store._all
+
+    async def slow_check(db, sql, params=()):  # type: ignore[no-untyped-def]
+        if sql == "PRAGMA quick_check":
+            checking.set()
+            await asyncio.Event().wait()  # as on a cold 1 GB store
+        return await real_all(db, sql, params)
+
+    async def interrupt(self):  # type: ignore[no-untyped-def]
+        interrupted.append(self)
+
+    monkeypatch.setattr(sqlite_store, "_all", slow_check)
+    monkeypatch.setattr(aiosqlite.Connection, "interrupt", interrupt)
+    check = asyncio.create_task(SQLiteStore(path).check_integrity())
+    await checking.wait()
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check
+    assert len(interrupted) == 1

@@ -395,6 +395,9 @@ class SQLiteStore:
             checker = await self._connect_read_only(self.path.resolve().as_uri() + "?mode=ro")
             try:
                 rows = await _all(checker, "PRAGMA quick_check")
+            except asyncio.CancelledError:
+                await checker.interrupt()  # the manager quit: the check must not hold up the exit
+                raise
             finally:
                 await checker.close()
         except sqlite3.DatabaseError as exc:
