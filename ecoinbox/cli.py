@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import json
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,10 +23,17 @@ from ecoinbox.config import ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
+from ecoinbox.store import StoreError
+
+log = logging.getLogger(__name__)
 
 
 class CliError(Exception):
     """A failure to report in one or a few lines, then exit non-zero."""
+
+
+class InboxCrashed(Exception):
+    """The inbox stopped on an error of its own; the message is what Textual wrote about it."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from ecoinbox.demo.runner import run_demo
 
+            if not args.servers_only:
+                require_terminal()
             return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
                             traffic=not args.quiet_traffic)  # fmt: skip
         settings = load_config(args.config)
@@ -81,11 +93,71 @@ def main(argv: Sequence[str] | None = None) -> int:
             "list": run_list, "show": run_show,
         }[args.command]  # fmt: skip
         return handler(settings, args)
-    except (ConfigError, SecretError, CliError) as exc:
+    except (ConfigError, SecretError, CliError, StoreError) as exc:
         print(f"ecoinbox: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 (anything else: one paragraph here, the traceback in the log)
+        print(f"ecoinbox: {unexpected_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def unexpected_message(error: Exception) -> str:
+    """What to tell the manager about a failure nobody planned for; the details go to the log."""
+    from ecoinbox.logs import log_unexpected
+
+    try:
+        where = log_unexpected(error)
+    except Exception:  # noqa: BLE001 (the report must not fail in turn)
+        where = None
+    details = f"The details are in {where}." if where else "No log file could be written for details."
+    if isinstance(error, InboxCrashed):
+        return (
+            f"the inbox stopped on an unexpected error. This is a bug in ecoinbox: what was saved "
+            f"before is intact. {details} Please attach that file to a bug report (tokens are masked "
+            f"in it)."
+        )
+    if isinstance(error, OSError) and error.strerror:
+        # The system's words only (never str(error), which may quote anything): e.g. a full disk.
+        subject = f" ({error.filename})" if error.filename else ""
+        return f"the system refused an operation{subject}: {error.strerror}. {details}"
+    return (
+        f"something unexpected went wrong ({type(error).__name__}). This is a bug in ecoinbox: what "
+        f"was saved before is intact. {details} Please attach that file to a bug report (tokens are "
+        f"masked in it)."
+    )
+
+
+def require_terminal() -> None:
+    """Say so before any screen when the inbox cannot work here, instead of a hang or garbage.
+
+    Textual reads keys from stdin and draws on stderr; it does not look at TERM itself, and with
+    the input a pipe it would wait forever for a key.
+    """
+    streams = {"input": sys.stdin, "output": sys.stdout, "error output": sys.stderr}
+    not_terminals = [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+    if not_terminals:
+        named = ", ".join(not_terminals[:-1]) + " and " * (len(not_terminals) > 1) + not_terminals[-1]
+        raise CliError(
+            f"the inbox needs a terminal, and its {named} "
+            f"{'is not one' if len(not_terminals) == 1 else 'are not'} (a pipe or a file). "
+            f"`ecoinbox list` and `ecoinbox show ID` print to pipes and files; "
+            f"`ecoinbox poll --once` polls without a screen."
+        )
+    if os.environ.get("TERM", "") == "dumb":
+        raise CliError(
+            "the inbox needs a terminal with cursor control, and TERM=dumb says this one has none. "
+            "Run it in a terminal emulator, or set TERM=xterm-256color if your terminal can do that "
+            "(most can). `ecoinbox list` and `ecoinbox show ID` work without one."
+        )
+    encoding = getattr(sys.stderr, "encoding", None) or "ascii"
+    if codecs.lookup(encoding).name != "utf-8":
+        raise CliError(
+            f"the inbox needs a UTF-8 terminal, and the locale says this one is {encoding} "
+            f"(LANG, LC_ALL or LC_CTYPE). Set LANG=C.UTF-8 (or your language's .UTF-8 locale); "
+            f"if the terminal already shows UTF-8, PYTHONUTF8=1 is enough."
+        )
 
 
 # ---- the inbox -------------------------------------------------------------------------------
@@ -108,6 +180,7 @@ def resolve_tokens(settings: Settings) -> dict[str, Secret]:
 
 def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int:
     tokens = resolve_tokens(settings)
+    require_terminal()  # after the config's and the tokens' own errors, which say more
     return asyncio.run(_inbox(settings, tokens))
 
 
@@ -117,8 +190,12 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
     from ecoinbox.secrets import token_source
     from ecoinbox.tui.app import EcoInboxApp
 
-    store = await _open_store(settings)
+    store = await _open_store(settings, read_only_ok=True)
     try:
+        if store.read_only_reason is not None:
+            # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
+            await _run_app(EcoInboxApp(settings, store, None))
+            return 0
         channels = {c.name: build_channel(c, tokens[c.name]) for c in settings.channels}
         engine = Engine(
             store, channels,
@@ -126,23 +203,68 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
             retry_max=settings.engine.outbox_retry_max,
             token_sources={c.name: token_source(c) for c in settings.channels},
         )  # fmt: skip
-        await engine.start()
+        starting = asyncio.create_task(check_then_start(store, engine), name="store check")
         try:
-            await EcoInboxApp(settings, store, engine).run_async()
+            await _run_app(EcoInboxApp(settings, store, engine))
         finally:
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
             await engine.stop()
     finally:
         await store.close()
     return 0
 
 
-async def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
-    from ecoinbox.store import StoreError, open_store
+async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
+    await app.run_async()
+    report = app.crash_report()
+    if report:
+        # Platform text may be quoted in it: stripped of escapes before it reaches a log file.
+        raise InboxCrashed(sanitize(report))
+
+
+async def check_then_start(store, engine) -> bool:  # type: ignore[no-untyped-def]
+    """Check the store's file, then start polling and sending; True if the engine started.
+
+    The quick check reads the whole file (0.1-0.2 s per 100 MB cached, seconds from a cold disk:
+    too slow to make every start wait at a million messages), so the inbox shows first and this
+    runs beside it; nothing is polled or sent, nothing written by the engine, until the file
+    proves sound. A damaged one turns the inbox read-only (the store tells the screens).
+    """
+    from ecoinbox.store import StoreDamaged
+
+    try:
+        problems = await store.check_integrity()
+    except StoreError as exc:  # e.g. the disk cannot be read: do not write to it either
+        store.refuse_writes(str(exc))
+        return False
+    except Exception:  # a bug in the check must not leave the inbox without polling or sending
+        log.exception("the store check failed; starting without it")
+        problems = []
+    if problems:
+        store.refuse_writes(str(StoreDamaged(store.path, "; ".join(problems[:3]))))
+        return False
+    await engine.start()
+    return True
+
+
+async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # type: ignore[no-untyped-def]
+    """The store; with `read_only_ok`, a damaged or unwritable one is opened read-only instead,
+    with the reason as its `read_only_reason`, so the manager can still read it."""
+    from ecoinbox.store import StoreDamaged, StoreNotWritable, open_store
 
     try:
         return await open_store(settings.data_path)
-    except StoreError as exc:
-        raise CliError(str(exc)) from exc
+    except (StoreDamaged, StoreNotWritable) as exc:
+        if not read_only_ok:
+            raise
+        problem = exc
+    try:
+        store = await open_store(settings.data_path, read_only=True)
+    except StoreError:
+        raise problem from None  # its words say what to do; "cannot read either" adds nothing
+    store.refuse_writes(str(problem))
+    return store
 
 
 # ---- check, auth, poll -------------------------------------------------------------------------
@@ -153,7 +275,7 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
 
     where = settings.source or "(built in)"
     print(f"config: {where}: ok, {len(settings.channels)} channel(s)")
-    print(f"store: {settings.data_path}")
+    store_ok = asyncio.run(_check_store(settings.data_path))
     try:
         backend = keyring_backend_name()
     except SecretError as exc:
@@ -163,7 +285,26 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"keyring: {backend}" if usable else
               f"keyring: none usable here ({backend}); use token_cmd or token_env on each channel")
     failures = asyncio.run(_check_channels(settings))
-    return 1 if failures else 0
+    return 1 if failures or not store_ok else 0
+
+
+async def _check_store(path: Path) -> bool:
+    """Read the whole store through (SQLite's quick check), without writing to it."""
+    from ecoinbox.store import SQLiteStore, StoreDamaged
+
+    if not path.exists():
+        print(f"store: {path} (not created yet: the inbox creates it)")
+        return True
+    try:
+        problems = await SQLiteStore(path).check_integrity()
+    except StoreError as exc:
+        print(f"store: {path}: FAILED: {exc}")
+        return False
+    if problems:
+        print(f"store: {path}: DAMAGED: {StoreDamaged(path, '; '.join(problems[:3]))}")
+        return False
+    print(f"store: {path}: ok")
+    return True
 
 
 async def _check_channels(settings: Settings) -> int:
@@ -338,7 +479,8 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _list(settings: Settings, view: View, limit: int, as_json: bool) -> int:
-    store = await _open_store(settings)
+    store = await _open_store(settings, read_only_ok=True)
+    _say_if_read_only(store)
     try:
         rows: list[ConversationRow] = []
         after = None
@@ -358,6 +500,12 @@ async def _list(settings: Settings, view: View, limit: int, as_json: bool) -> in
         else:
             print(_row_line(row, now))
     return 0
+
+
+def _say_if_read_only(store) -> None:  # type: ignore[no-untyped-def]
+    if store.read_only_reason is not None:
+        print(f"ecoinbox: {store.read_only_reason} Opened read-only: what follows is what could still "
+              f"be read.", file=sys.stderr)  # fmt: skip
 
 
 def _row_json(row: ConversationRow) -> dict[str, Any]:
@@ -401,7 +549,8 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show(settings: Settings, conversation_id: int) -> Conversation | None:
-    store = await _open_store(settings)
+    store = await _open_store(settings, read_only_ok=True)
+    _say_if_read_only(store)
     try:
         return await store.conversation(conversation_id)
     finally:

@@ -11,6 +11,7 @@ The model costs about half a second to load: it is loaded on first use, once, ne
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import threading
 import unicodedata
@@ -45,9 +46,12 @@ _CUES: Final[dict[str, frozenset[str]]] = {
     "nl": frozenset("bedankt dank hoi alsjeblieft graag".split()),
 }
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _base_identifier: Any = None  # the full py3langid model, loaded once
 _identifiers: dict[tuple[str, ...], Any] = {}  # restricted copies, one per language set
+_load_failed = False
 
 
 def detect_language(
@@ -66,8 +70,9 @@ def detect_language(
     letters = sum(char.isalpha() for char in cleaned)
     if letters == 0:
         return fallback
-    if letters >= MIN_LETTERS:
-        code, confidence = _identifier(allowed).classify(cleaned)
+    identifier = _identifier(allowed) if letters >= MIN_LETTERS else None
+    if identifier is not None:
+        code, confidence = identifier.classify(cleaned)
         if confidence >= MIN_CONFIDENCE and _mostly_latin(cleaned) == (code in _LATIN_LANGUAGES):
             return code
     return _cue(cleaned, allowed) or fallback
@@ -108,7 +113,8 @@ def _mostly_latin(text: str) -> bool:
 
 
 def _identifier(languages: tuple[str, ...]) -> Any:
-    """py3langid's identifier restricted to `languages`, built on first use (the slow part)."""
+    """py3langid's identifier restricted to `languages`, built on first use (the slow part);
+    None while the model cannot be loaded (then the cue words and the platform's tag decide)."""
     identifier = _identifiers.get(languages)
     if identifier is not None:
         return identifier
@@ -117,7 +123,14 @@ def _identifier(languages: tuple[str, ...]) -> Any:
         if _base_identifier is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-            _base_identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            try:
+                _base_identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            except OSError as exc:  # it unpacks the model to a temporary file: a full disk fails it
+                global _load_failed
+                if not _load_failed:  # once, not once a message; the next message tries again
+                    log.warning("language detection unavailable for now: %s", exc)
+                _load_failed = True
+                return None
         identifier = copy.copy(_base_identifier)  # shares the model's arrays
         identifier.set_languages(list(languages))
         _identifiers[languages] = identifier

@@ -18,6 +18,14 @@ def default_log_path() -> Path:
     return platformdirs.user_log_path("ecoinbox", appauthor=False) / "ecoinbox.log"
 
 
+class _QuietFileHandler(logging.FileHandler):
+    """A log file that fails silently: on a full disk, logging's default would print a traceback
+    on the terminal the inbox draws on, for a file that is only a convenience."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def setup_logging(path: Path | None = None) -> Path | None:
     """Send ecoinbox's warnings (or ECOINBOX_LOG_LEVEL) to a 0600 file; None if it cannot."""
     install_log_redaction()
@@ -29,7 +37,7 @@ def setup_logging(path: Path | None = None) -> Path | None:
             os.fchmod(descriptor, 0o600)  # a file left by an older run may be readable by others
         finally:
             os.close(descriptor)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+        handler: logging.Handler = _QuietFileHandler(path, encoding="utf-8")
     except OSError:
         return None  # a read-only home must not stop the inbox; logs are a convenience
     # On the handler, the filter sees every record it writes, from child loggers too
@@ -53,3 +61,28 @@ def stop_logging() -> None:
         for handler in [h for h in logger.handlers if getattr(h, "ecoinbox_file", False)]:
             logger.removeHandler(handler)
             handler.close()
+
+
+def log_file() -> Path | None:
+    """The file ecoinbox logs to now (None before `setup_logging`, or if it could not open one)."""
+    for handler in logging.getLogger("ecoinbox").handlers:
+        if getattr(handler, "ecoinbox_file", False):
+            return Path(handler.baseFilename)  # type: ignore[attr-defined]
+    return None
+
+
+def log_unexpected(error: BaseException) -> Path | None:
+    """Write `error` with its traceback (tokens masked) to the log file; where it went, or None.
+
+    The terminal gets one paragraph from the caller: a traceback there helps nobody, may quote
+    platform text, and disappears with the screen.
+    """
+    path = log_file()
+    if path is None or not path.exists():  # e.g. the demo's temporary folder, already removed
+        path = setup_logging()
+    if path is None:
+        return None
+    logging.getLogger("ecoinbox").error("unexpected error", exc_info=error)
+    for handler in logging.getLogger("ecoinbox").handlers:
+        handler.flush()
+    return path

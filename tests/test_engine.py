@@ -181,3 +181,43 @@ async def test_a_server_error_is_retried_later_with_backoff(server, store, clock
     await engine.stop()
     (item,) = await store.outbox_items()
     assert item.state is OutboxState.SENT and len(server.posted) == 1
+
+
+async def test_a_poll_that_cannot_be_saved_is_a_channel_error_and_polling_goes_on(server, store, monkeypatch):
+    """A full disk during ingest: the channel's status says so in the store's words (not
+    "internal error"), and the poller keeps going. (That the cursor does not move is the store's
+    promise: tests/test_store.py fills a real disk.)"""
+    from ecoinbox.store import StoreFull
+
+    server.add_status(author="zoe@remote.example", text="@acme hi")
+    engine = make_engine(store, server)
+    engine.poll_intervals["mastodon"] = 0.05
+    attempts = []
+
+    async def disk_full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        attempts.append(kwargs.get("cursor"))
+        raise StoreFull("Could not save to inbox.db: the disk is full. Free some space.")
+
+    monkeypatch.setattr(store, "ingest", disk_full)
+    seen = []
+    engine.add_status_listener(seen.append)
+    await engine.start()
+    await wait_until(lambda: len(attempts) >= 2)  # it polled again: the poller did not die
+    await engine.stop()
+    failed = next(s for s in seen if s.state == "error")
+    assert "the disk is full" in failed.detail and "internal error" not in failed.detail
+
+
+async def test_a_store_that_cannot_recover_old_sends_does_not_stop_the_start(server, store, monkeypatch):
+    from ecoinbox.store import StoreFull
+
+    async def disk_full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise StoreFull("Could not save to inbox.db: the disk is full.")
+
+    monkeypatch.setattr(store, "orphaned_sends", disk_full)
+    engine = make_engine(store, server)
+    await engine.start()
+    try:
+        assert {task.get_name() for task in engine._tasks} == {"poll:mastodon", "outbox"}
+    finally:
+        await engine.stop()

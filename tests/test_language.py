@@ -70,3 +70,22 @@ def test_importing_does_not_load_the_model():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_a_model_that_cannot_be_loaded_leaves_the_cue_words_and_the_hint(monkeypatch):
+    """py3langid unpacks its model to a temporary file: on a full disk, polls go on without it."""
+    import errno
+
+    from py3langid.langid import LanguageIdentifier
+
+    from ecoinbox import language
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(language, "_base_identifier", None)
+    monkeypatch.setattr(language, "_identifiers", {})
+    monkeypatch.setattr(LanguageIdentifier, "from_model_file", full_disk)
+    assert detect_language("ma commande n'est jamais arrivée, merci de regarder", hint="en") == "fr"
+    assert detect_language("where is my parcel, it has been a week now", hint="en-GB") == "en"
+    assert detect_language("where is my parcel, it has been a week now") is None

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from damage import break_page, fill_store, truncate_in_the_middle
 from fakes import Clock
 
+from ecoinbox import __version__
 from ecoinbox.model import Author, Message, Origin, OutboxState, ReplyDecision, State, View
-from ecoinbox.store import SQLiteStore, StoreError, StoreTooNew, open_store
-from ecoinbox.store.schema import MIGRATIONS, SCHEMA_VERSION
+from ecoinbox.store import SQLiteStore, StoreDamaged, StoreError, StoreReadOnly, StoreTooNew, open_store
+from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ZOE = Author("m", "1", "zoe@remote.example", "Zoé")
@@ -191,8 +199,146 @@ async def test_foreign_sqlite_file_is_refused(tmp_path):
 async def test_not_a_database_is_a_clear_error(tmp_path):
     path = tmp_path / "inbox.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a usable SQLite database"):
+    with pytest.raises(StoreDamaged, match="not a SQLite database") as refused:
         await open_store(path)
+    assert ".recover" in str(refused.value)
+    assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+async def test_a_newer_database_is_refused_before_a_single_write(tmp_path):
+    """Even the switch to WAL is a write: a newer (or foreign) file in another journal mode is
+    refused as it is, and the message says which ecoinbox this is and to upgrade."""
+    path = tmp_path / "inbox.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        db.execute("CREATE TABLE future (x)")
+        db.commit()
+    before = path.read_bytes()
+    with pytest.raises(StoreTooNew) as refused:
+        await open_store(path)
+    message = str(refused.value)
+    assert f"ecoinbox {__version__}" in message and "Upgrade ecoinbox" in message
+    assert f"schema {SCHEMA_VERSION + 1}" in message and "not modified" in message
+    assert path.read_bytes() == before
+    assert not path.with_name("inbox.db-wal").exists()
+
+
+async def test_an_empty_file_becomes_a_new_store(tmp_path):
+    """Nothing in a 0-byte file can be lost or recovered (and an interrupted first start leaves
+    one): it is SQLite's empty database, so it becomes a new store rather than an error."""
+    path = tmp_path / "inbox.db"
+    path.touch()
+    store = await open_store(path)
+    try:
+        await store.ingest([msg("1")])
+        assert await store.count_conversations(View.INBOX) == 1
+    finally:
+        await store.close()
+
+
+async def test_the_quick_check_passes_a_sound_store_and_finds_a_truncated_one(tmp_path):
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    assert await SQLiteStore(path).check_integrity() == []
+    truncate_in_the_middle(path)
+    assert await SQLiteStore(path).check_integrity() != []
+
+
+async def test_the_quick_check_finds_a_broken_page(tmp_path):
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    break_page(path, "messages_by_conversation")  # an index: every row still reads fine
+    store = await open_store(path)
+    try:
+        assert await store.count_conversations(View.INBOX) == 120
+        problems = await store.check_integrity()
+    finally:
+        await store.close()
+    assert problems and problems != ["ok"]
+
+
+async def test_a_damaged_store_opens_read_only_reads_what_it_can_and_is_never_written(tmp_path):
+    path = tmp_path / "inbox.db"
+    replied = await fill_store(path)
+    break_page(path, "messages")
+    before = path.read_bytes()
+    store = await open_store(path, read_only=True)
+    try:
+        assert store.read_only_reason is not None
+        assert await store.count_conversations(View.INBOX) == 120  # another table: still readable
+        assert len(await store.outbox_items()) == 1  # the queued reply can still be seen
+        with pytest.raises(StoreDamaged, match="damaged") as damaged:
+            await store.conversation(replied)
+        assert ".recover" in str(damaged.value) and "never deletes" in str(damaged.value)
+        with pytest.raises(StoreReadOnly):
+            await store.set_state([replied], State.DONE)
+    finally:
+        await store.close()
+    assert path.read_bytes() == before
+
+
+async def test_refused_writes_raise_and_listeners_hear_it(store):
+    await store.ingest([msg("1")])
+    heard = []
+    store.add_listener(heard.append)
+    store.refuse_writes("the file proved damaged")
+    with pytest.raises(StoreReadOnly, match="the file proved damaged"):
+        await store.ingest([msg("2", at=1)])
+    assert [c.kind for c in heard] == ["read-only"]
+    assert await store.count_conversations(View.INBOX) == 1  # reads go on
+
+
+FULL_DISK_CHILD = """
+import asyncio, json, sys
+from pathlib import Path
+from damage import full_disk, message
+from ecoinbox.store import StoreError, open_store
+
+async def main():
+    store = await open_store(Path(sys.argv[1]))
+    full_disk(limit_bytes=1024)()  # from now on: the store's journal cannot grow by one page
+    outcome = {}
+    parent = await store.message("mastodon", "1000")
+    for name, write in {
+        "ingest": lambda: store.ingest([message(i) for i in range(500, 600)],
+                                       cursor=("mastodon", {"since": "after"})),
+        "queue_reply": lambda: store.queue_reply(1, parent, "a second reply"),
+    }.items():
+        try:
+            await write()
+            outcome[name] = "saved"
+        except StoreError as exc:
+            outcome[name] = [type(exc).__name__, str(exc)]
+    await store.close()
+    print(json.dumps(outcome))
+
+asyncio.run(main())
+"""
+
+
+async def test_a_full_disk_loses_neither_the_queued_reply_nor_the_cursor(tmp_path):
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", FULL_DISK_CHILD, str(path)], capture_output=True, text=True,
+        timeout=60, check=False, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    for name in ("ingest", "queue_reply"):
+        kind, words = outcome[name]
+        assert kind == "StoreFull" and "disk is full" in words and "intact" in words
+    store = await open_store(path)
+    try:
+        assert await store.cursor("mastodon") == {"since": "before"}  # same transaction as the batch
+        assert await store.count_conversations(View.INBOX) == 120
+        (queued,) = await store.outbox_items()
+        assert queued.text == "@person sorry, we are on it" and queued.state is OutboxState.QUEUED
+        assert await store.check_integrity() == []
+    finally:
+        await store.close()
 
 
 async def test_migrating_an_old_database_keeps_its_rows(tmp_path):
@@ -343,3 +489,57 @@ async def test_dropping_a_forum_topic_drops_the_reply_that_waits_for_it(store):
     states = {i.id: i.state for i in await store.outbox_items()}
     assert states == {topic.id: OutboxState.DISCARDED, waiting.id: OutboxState.DISCARDED}
     assert (await store.conversation(1)).outbox == []
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(tmp_path):
+    """Quitting cancels the engine's writes wherever they are, and a BEGIN whose await was
+    cancelled still runs on the connection's thread once the lock is free: it must be rolled
+    back, not left open for every later write to fail on (that hung the inbox on exit)."""
+    path = tmp_path / "inbox.db"
+    store = await open_store(path)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await store.ingest([msg("1")])
+        parent = await store.message("m", "1")
+        other.execute("BEGIN IMMEDIATE")  # another ecoinbox is writing
+        write = asyncio.create_task(store.queue_reply(1, parent, "never queued"))
+        await asyncio.sleep(0.2)  # it now waits for the lock inside BEGIN IMMEDIATE
+        write.cancel()
+        asyncio.get_running_loop().call_later(0.2, other.execute, "ROLLBACK")  # the other one is done
+        with pytest.raises(asyncio.CancelledError):
+            await write
+        await store.set_state([1], State.DONE)  # fails if the cancelled BEGIN were still open
+        assert await store.outbox_items() == []
+    finally:
+        other.close()
+        await store.close()
+
+
+async def test_quitting_during_the_quick_check_interrupts_it(tmp_path, monkeypatch):
+    """On a cold disk the check takes seconds per 100 MB: quitting must not wait for it."""
+    import aiosqlite
+
+    from ecoinbox.store import sqlite as sqlite_store
+
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    checking, interrupted = asyncio.Event(), []
+    real_all = sqlite_store._all
+
+    async def slow_check(db, sql, params=()):  # type: ignore[no-untyped-def]
+        if sql == "PRAGMA quick_check":
+            checking.set()
+            await asyncio.Event().wait()  # as on a cold 1 GB store
+        return await real_all(db, sql, params)
+
+    async def interrupt(self):  # type: ignore[no-untyped-def]
+        interrupted.append(self)
+
+    monkeypatch.setattr(sqlite_store, "_all", slow_check)
+    monkeypatch.setattr(aiosqlite.Connection, "interrupt", interrupt)
+    check = asyncio.create_task(SQLiteStore(path).check_integrity())
+    await checking.wait()
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check
+    assert len(interrupted) == 1

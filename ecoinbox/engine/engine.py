@@ -7,6 +7,7 @@ never calls a channel itself, it writes intents to the store and the engine carr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -147,7 +148,10 @@ class Engine:
 
     async def _activate(self) -> None:
         self._set_role(EngineRole(active=True))
-        await self.sender.recover()
+        try:
+            await self.sender.recover()
+        except StoreError as exc:  # e.g. a full disk: polling and sending must start anyway
+            log.warning("replies left 'sending' by a previous run were not recovered: %s", exc)
         for name in self.channels:
             self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
@@ -269,10 +273,11 @@ class Engine:
                 continue
             self._set_status(name, next_poll=self._clock() + timedelta(seconds=delay))
             wake = self._poll_wake[name]
-            try:
-                await asyncio.wait_for(wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                # Not wait_for: on Python 3.11 it can swallow stop()'s cancel when the event is
+                # set at the same moment, and the loop would then never end.
+                async with asyncio.timeout(delay):
+                    await wake.wait()
             wake.clear()
 
     async def _poll_and_report(self, name: str, interval: float) -> float:
@@ -290,6 +295,10 @@ class Engine:
             self._pause(name, exc, failures + 1)
             return 0.0
         except ChannelError as exc:
+            self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
+            return _jittered_backoff(interval, failures + 1)
+        except StoreError as exc:  # a full disk, a damaged file: neither the batch nor its cursor was saved
+            log.warning("the poll of channel %s could not be saved: %s", name, exc)
             self._set_status(name, state="error", detail=str(exc), failures=failures + 1)
             return _jittered_backoff(interval, failures + 1)
         except Exception as exc:  # a bug in one channel must not stop the others
@@ -381,10 +390,9 @@ class Engine:
             timeout = SENDER_IDLE_S
             if due is not None:
                 timeout = min(timeout, max(0.05, (due - self._clock()).total_seconds()))
-            try:
-                await asyncio.wait_for(self._sender_wake.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):  # not wait_for: see _poll_loop
+                    await self._sender_wake.wait()
 
 
 def with_languages(messages: list[Message]) -> list[Message]:

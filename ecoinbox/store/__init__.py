@@ -5,7 +5,11 @@ from ecoinbox.store.sqlite import (
     IngestResult,
     SQLiteStore,
     StateChange,
+    StoreDamaged,
     StoreError,
+    StoreFull,
+    StoreNotWritable,
+    StoreReadOnly,
     StoreTooNew,
     open_store,
 )
@@ -18,7 +22,11 @@ __all__ = [
     "SQLiteStore",
     "StateChange",
     "Store",
+    "StoreDamaged",
     "StoreError",
+    "StoreFull",
+    "StoreNotWritable",
+    "StoreReadOnly",
     "StoreTooNew",
     "open_store",
 ]

@@ -6,11 +6,15 @@ and hands both in. Store changes (ours or another process's) reach the screens a
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from rich.console import Console
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 
@@ -19,7 +23,7 @@ from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
-from ecoinbox.store import Change, Store
+from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -28,6 +32,7 @@ from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
+from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -55,6 +60,9 @@ class EcoInboxApp(App[None]):
         now: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        # Textual prints the traceback of an error that stops the app (with local variables) on
+        # the terminal; keep it for the log file instead: the CLI says it in one paragraph.
+        self.error_console = Console(file=io.StringIO(), width=120, no_color=True, highlight=False)
         self.settings = settings
         self.store = store
         self.engine = engine
@@ -66,6 +74,11 @@ class EcoInboxApp(App[None]):
         self.inbox = InboxScreen()
         self._ranker: LinkRanker | None = None
         self._ranker_seen = datetime.min.replace(tzinfo=UTC)
+
+    def crash_report(self) -> str:
+        """What Textual wrote about an error that stopped the app; "" when none did."""
+        file = self.error_console.file
+        return file.getvalue() if isinstance(file, io.StringIO) else ""
 
     def on_mount(self) -> None:
         self.animation_level = "full" if self.settings.ui.animation else "none"
@@ -79,6 +92,20 @@ class EcoInboxApp(App[None]):
             self.engine.add_role_listener(lambda role: self.inbox.post_message(EngineRoleChanged(role)))
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
+        self._fit(self.size)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size)
+
+    def _fit(self, size: Size) -> None:
+        """Below the smallest size the inbox can be drawn in, say so instead of a broken layout."""
+        covered = isinstance(self.screen, TooSmallScreen)
+        if too_small(size) and not covered:
+            self.push_screen(TooSmallScreen())
+        elif too_small(size):
+            self.screen.show_size(size)  # type: ignore[attr-defined]
+        elif covered:
+            self.pop_screen()
 
     async def on_unmount(self) -> None:
         self.store.remove_listener(self._on_store_change)
@@ -108,7 +135,10 @@ class EcoInboxApp(App[None]):
         self.inbox.post_message(StoreChanged(kind, ids))
 
     async def _check_other_processes(self) -> None:
-        version = await self.store.external_version()
+        try:
+            version = await self.store.external_version()
+        except StoreError:
+            return  # the screens report store failures when they read
         if self._data_version is not None and version != self._data_version:
             self._pending = None  # we cannot know what another process touched
             self._on_store_change(Change("external"))
@@ -203,7 +233,7 @@ class EcoInboxApp(App[None]):
         ]
 
     def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
         self.push_screen(HelpScreen(self.help_sections(), self.settings.ui.keys))
 

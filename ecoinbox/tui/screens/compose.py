@@ -1,10 +1,13 @@
 """Compose a reply: a text area, a live count against the channel's limit, $EDITOR on demand.
 
-The screen only returns the text; the inbox writes it to the outbox. Nothing here sends.
+The screen hands the text to a `save` function from the inbox (which writes it to the outbox)
+and closes only once that worked: on a full disk the box stays open with the text in it.
+Nothing here sends.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import subprocess
@@ -13,21 +16,26 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static, TextArea
 
 from ecoinbox.humanize import ago
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
+from ecoinbox.store import StoreError
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,69 @@ class ComposedReply:
     text: str
     canned: tuple[str, ...] = ()
     link: str | None = None
+
+
+async def saved_or_kept(screen: Screen[Any], save: Callable[[T], Awaitable[None]], value: T) -> bool:
+    """Run `save`; when it fails, say so and keep `screen` open with everything typed in it."""
+    try:
+        await save(value)
+    except StoreError as exc:  # a full disk, a read-only or damaged store: its own words
+        why = str(exc)
+    except Exception as exc:  # a bug must not lose what the manager wrote either
+        log.exception("saving from %s failed", type(screen).__name__)
+        why = f"An internal error ({type(exc).__name__}); the details are in the log file."
+    else:
+        return True
+    screen.notify(f"{why}\n\nWhat you wrote is still here: ctrl+s tries again.", title="Not saved",
+                  severity="error", timeout=30, markup=False)  # fmt: skip
+    return False
+
+
+class SavingScreen(ModalScreen[T]):
+    """A modal screen that saves its result before it closes, and never loses it meanwhile.
+
+    `collisions` returns the replies that entered the conversation since the screen opened:
+    the manager is asked before theirs joins them, and keeps editing if they say no.
+    """
+
+    def __init__(
+        self,
+        save: Callable[[T], Awaitable[None]] | None,
+        collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save = save
+        self.collisions = collisions
+        self._saving = False
+        self._saved: tuple[T] | None = None
+
+    def save_and_close(self, result: T) -> None:
+        if self.save is None and self.collisions is None:
+            self.dismiss(result)
+        elif not self._saving:  # a second ctrl+s while the first is saving must not queue twice
+            self._saving = True
+            self.run_worker(self._save_and_close(result), group="save", exit_on_error=False)
+
+    async def _save_and_close(self, result: T) -> None:
+        try:
+            if self.collisions is not None and (others := await self.collisions()):
+                question = collision_question(others, self.app.now())  # type: ignore[attr-defined]
+                if not await self.app.push_screen_wait(question):
+                    return  # the draft stays as it is
+            if self.save is not None and not await saved_or_kept(self, self.save, result):
+                return
+        finally:
+            self._saving = False
+        # dismiss() closes whatever screen is on top: if another covers this one now (the
+        # terminal got too small), close once this one shows again.
+        if self.is_current:
+            self.dismiss(result)
+        else:
+            self._saved = (result,)
+
+    def on_screen_resume(self) -> None:
+        if self._saved is not None:
+            self.dismiss(self._saved[0])
 
 
 def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, str]) -> tuple[str, Rendered, str | None]:
@@ -85,8 +156,9 @@ def collision_question(others: list[ConcurrentReply], now: datetime) -> ConfirmS
     )  # fmt: skip
 
 
-class ComposeScreen(ModalScreen[ComposedReply | None]):
-    """Write a reply; dismisses with the reply to queue, or None when cancelled."""
+class ComposeScreen(SavingScreen[ComposedReply | None]):
+    """Write a reply; `save` queues it (the screen stays open if that fails). Dismisses with the
+    reply once saved, or None when cancelled."""
 
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="compose.send", priority=True),
@@ -96,13 +168,17 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
     ]
 
     def __init__(
-        self, draft: ReplyDraft, *, collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None
+        self,
+        draft: ReplyDraft,
+        *,
+        save: Callable[[ComposedReply], Awaitable[None]] | None = None,
+        collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None,
     ) -> None:
-        """`collisions` returns replies that entered the conversation since this box opened:
-        the manager is asked before sending over them."""
-        super().__init__()
+        """`save` queues the reply (the box stays open, text and all, if that fails).
+        `collisions` returns replies that entered the conversation since this box opened: the
+        manager is asked before sending over them."""
+        super().__init__(save, collisions)  # type: ignore[arg-type]
         self.draft = draft
-        self.collisions = collisions
         self.used: list[str] = list(draft.used)
         self.link = draft.link
 
@@ -157,8 +233,7 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
     def _has_own_words(self) -> bool:
         return self.text.strip() not in ("", self.draft.prefix.strip())
 
-    @work(exclusive=True, group="send")
-    async def action_send(self) -> None:
+    def action_send(self) -> None:
         text = self.text.strip()
         if not self._has_own_words():
             self.notify("The reply is empty.", severity="warning", markup=False)
@@ -174,11 +249,7 @@ class ComposeScreen(ModalScreen[ComposedReply | None]):
             self.notify("{topic_url} only has a value in a new forum topic (f, then 'New forum topic').",
                         severity="error", markup=False)  # fmt: skip
             return
-        if self.collisions is not None and (others := await self.collisions()):
-            question = collision_question(others, self.app.now())  # type: ignore[attr-defined]
-            if not await self.app.push_screen_wait(question):
-                return  # the draft stays as it is
-        self.dismiss(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
+        self.save_and_close(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
 
     @work(exclusive=True, group="canned")
     async def action_canned(self) -> None:

@@ -6,7 +6,10 @@ the engine does the network work. Nothing on this screen talks HTTP.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,23 +19,57 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, ReplyDecision, ReplyMark, State, View
+from ecoinbox.model import (
+    ConcurrentReply,
+    Conversation,
+    Message,
+    OutboxItem,
+    OutboxState,
+    ReplyDecision,
+    ReplyMark,
+    State,
+    View,
+)
 from ecoinbox.sanitize import sanitize
-from ecoinbox.store import StateChange
+from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, collision_question, fill_canned
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, fill_canned
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
-from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, topic_body, topic_title
+from ecoinbox.tui.screens.redirect import (
+    NEW_TOPIC,
+    NewTopicScreen,
+    RedirectScreen,
+    TopicDraft,
+    topic_body,
+    topic_title,
+)
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
 VIEWS = (View.INBOX, View.DONE, View.SPAM)
 VIEW_TITLES = {View.INBOX: "Inbox", View.DONE: "Done", View.SPAM: "Spam"}
 UNDO_DEPTH = 50
+READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
+
+
+def _store_failures_noticed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A store failure during a key's work (a full disk, a damaged page) becomes a notice in
+    the store's own words, not a crash; what was saved before stays saved."""
+
+    @functools.wraps(method)
+    async def noticed(self: InboxScreen, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except StoreError as exc:
+            title = "Not saved" if isinstance(exc, StoreNotWritable) else "Store problem"
+            self.notify(str(exc), title=title, severity="error", timeout=20, markup=False)
+            return None
+
+    return noticed
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +111,7 @@ class InboxScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         app = self.app
         yield Static("", id="tabs", markup=False)
+        yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
             yield ConversationList(app.store, View.INBOX, now=app.now, id="conversations")  # type: ignore[attr-defined]
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
@@ -95,6 +133,7 @@ class InboxScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._apply_layout(self.size.width)
+        self._render_read_only()
         await self._refresh_counts()  # the list loads itself before its first frame
         self.conversations.focus()
         self._render_status()
@@ -111,7 +150,12 @@ class InboxScreen(Screen[None]):
 
     # ---- keeping up with the store ----------------------------------------------------------
 
+    @_store_failures_noticed
     async def on_store_changed(self, event: StoreChanged) -> None:
+        if "read-only" in event.kind.split(","):
+            self._render_read_only()
+            self.notify("The store cannot be changed any more: the banner at the top says why.",
+                        severity="error", timeout=10, markup=False)  # fmt: skip
         await self.conversations.reload()
         await self._refresh_counts()
         shown = self.thread.conversation
@@ -140,8 +184,25 @@ class InboxScreen(Screen[None]):
 
     async def _refresh_counts(self) -> None:
         store = self.app.store  # type: ignore[attr-defined]
-        self.counts = {view: await store.count_conversations(view) for view in VIEWS}
+        try:
+            self.counts = {view: await store.count_conversations(view) for view in VIEWS}
+        except StoreError:
+            pass  # the list says the store could not be read; the last counts stay
         self._render_tabs()
+
+    def _render_read_only(self) -> None:
+        """The banner that says why nothing can be changed (a damaged file, a read-only folder)."""
+        reason = self.app.store.read_only_reason  # type: ignore[attr-defined]
+        banner = self.query_one("#read-only", Static)
+        banner.display = reason is not None
+        if reason is not None:
+            banner.update(Content.assemble(("READ-ONLY ", "bold reverse"), " ", reason))
+
+    def _writes_refused(self) -> bool:
+        if self.app.store.read_only_reason is None:  # type: ignore[attr-defined]
+            return False
+        self.notify(READ_ONLY_NOTICE, severity="warning", timeout=5, markup=False)
+        return True
 
     def _render_tabs(self) -> None:
         parts: list[Content | tuple[str, str] | str] = [(f" {self.app.settings.brand.name} ", "bold reverse"), " "]  # type: ignore[attr-defined]
@@ -195,6 +256,7 @@ class InboxScreen(Screen[None]):
         self.conversations.focus()
 
     @work(exclusive=True, group="thread", exit_on_error=False)
+    @_store_failures_noticed
     async def _load_thread(self, conversation_id: int, *, keep_scroll: bool = False) -> None:
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if self.conversations.selected_id == conversation_id:
@@ -202,9 +264,10 @@ class InboxScreen(Screen[None]):
 
     # ---- triage ------------------------------------------------------------------------------
 
+    @_store_failures_noticed
     async def action_set_state(self, state: str) -> None:
         conversation_id = self.conversations.selected_id
-        if conversation_id is None:
+        if conversation_id is None or self._writes_refused():
             return
         target = State(state)
         changes = await self.app.store.set_state([conversation_id], target)  # type: ignore[attr-defined]
@@ -216,14 +279,18 @@ class InboxScreen(Screen[None]):
         self.undo_steps.append(step)
         del self.undo_steps[:-UNDO_DEPTH]
 
+    @_store_failures_noticed
     async def action_undo(self) -> None:
         if not self.undo_steps:
             self.notify("Nothing to undo.", markup=False, timeout=2)
             return
-        step = self.undo_steps.pop()
+        if self._writes_refused():
+            return
+        step = self.undo_steps[-1]
         store = self.app.store  # type: ignore[attr-defined]
         for change in step.changes:
             await store.set_state([change.conversation_id], change.old, actor="manager (undo)")
+        self.undo_steps.pop()  # only once undone: a full disk leaves it to try again
         await self.conversations.reload(select=step.changes[0].conversation_id)
         self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
 
@@ -275,21 +342,24 @@ class InboxScreen(Screen[None]):
             return
         mark = await store.reply_mark(conversation.row.id)
         draft = replace(draft, prefix="", body=item.text, used=item.canned, link=item.link)
-        composed = await self.app.push_screen_wait(
-            ComposeScreen(draft, collisions=lambda: store.replies_since(conversation.row.id, mark))
+
+        async def save(composed: ComposedReply) -> None:
+            # The new reply is written before the old one is dropped: nothing is lost in between.
+            await store.queue_reply(
+                conversation.row.id, parent, composed.text, visibility=parent.visibility,
+                language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
+            )  # fmt: skip
+            await store.decide_reply(item.id, ReplyDecision.DISCARD)
+            self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
+
+        self.app.push_screen(
+            ComposeScreen(draft, save=save, collisions=self._collisions(conversation.row.id, mark))
         )
-        if composed is None:
-            return
-        # The new reply is written before the old one is dropped: nothing is lost in between.
-        await store.queue_reply(
-            conversation.row.id, parent, composed.text, visibility=parent.visibility,
-            language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
-        )  # fmt: skip
-        await store.decide_reply(item.id, ReplyDecision.DISCARD)
-        self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
     def action_poll_now(self) -> None:
         engine = self.app.engine  # type: ignore[attr-defined]
+        if self._writes_refused():
+            return
         if engine is None:
             self.notify("No engine runs in this window: another ecoinbox polls.", markup=False)
             return
@@ -298,7 +368,10 @@ class InboxScreen(Screen[None]):
 
     # ---- replying ----------------------------------------------------------------------------
 
+    @_store_failures_noticed
     async def action_reply(self) -> None:
+        if self._writes_refused():
+            return
         target = await self._reply_target()
         if target is None:
             return
@@ -314,11 +387,14 @@ class InboxScreen(Screen[None]):
         self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False
     ) -> None:
         """Compose a reply; before it is queued the manager is warned of replies added since `mark`."""
+        self.app.push_screen(ComposeScreen(
+            draft, save=self._reply_saver(conversation_id, parent, redirect=redirect),
+            collisions=self._collisions(conversation_id, mark),
+        ))  # fmt: skip
+
+    def _collisions(self, conversation_id: int, mark: ReplyMark) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
         store = self.app.store  # type: ignore[attr-defined]
-        self.app.push_screen(
-            ComposeScreen(draft, collisions=lambda: store.replies_since(conversation_id, mark)),
-            self._queue_callback(conversation_id, parent, redirect=redirect),
-        )
+        return lambda: store.replies_since(conversation_id, mark)
 
     async def _reply_target(self) -> tuple[Conversation, Message] | None:
         conversation_id = self.conversations.selected_id
@@ -329,30 +405,41 @@ class InboxScreen(Screen[None]):
             return None
         return conversation, _reply_target(conversation)
 
-    def _queue_callback(self, conversation_id: int, parent: Message, *, redirect: bool = False):  # type: ignore[no-untyped-def]
-        async def queue(reply: ComposedReply | None) -> None:
-            if reply is None:
-                return
+    def _reply_saver(
+        self, conversation_id: int, parent: Message, *, redirect: bool = False
+    ) -> Callable[[ComposedReply], Awaitable[None]]:
+        """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
+
+        async def queue(reply: ComposedReply) -> None:
             store = self.app.store  # type: ignore[attr-defined]
             await store.queue_reply(
                 conversation_id, parent, reply.text, visibility=parent.visibility,
                 language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
             )  # fmt: skip
             if redirect:
-                changes = await store.set_state([conversation_id], State.DONE, reason="redirected")
-                if changes:
-                    self._remember(UndoStep("redirected", tuple(changes)))
-                self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
+                await self._mark_redirected(conversation_id)
             else:
                 self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
 
         return queue
 
+    @_store_failures_noticed
+    async def _mark_redirected(self, conversation_id: int) -> None:
+        """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
+        store = self.app.store  # type: ignore[attr-defined]
+        changes = await store.set_state([conversation_id], State.DONE, reason="redirected")
+        if changes:
+            self._remember(UndoStep("redirected", tuple(changes)))
+        self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
+
     # ---- redirecting to the forum --------------------------------------------------------------
 
     @work(exclusive=True, group="redirect")
+    @_store_failures_noticed
     async def action_redirect(self) -> None:
         app = self.app
+        if self._writes_refused():
+            return
         if app.settings.forum is None:  # type: ignore[attr-defined]
             self.notify("No forum is configured: add a discourse channel and a [forum] section "
                         "(see config.example.toml).", severity="warning", markup=False)  # fmt: skip
@@ -398,25 +485,26 @@ class InboxScreen(Screen[None]):
         values = dict(draft.values, topic_url="{topic_url}", topic_title="{topic_title}")  # filled once it exists
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
-        topic = await app.push_screen_wait(
+
+        async def queue(topic: TopicDraft) -> None:
+            await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
+                conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+                category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
+                language=app.reply_language(parent),  # type: ignore[attr-defined]
+            )  # fmt: skip
+            self.notify("Forum topic queued; the reply with its address follows once it exists.",
+                        markup=False)  # fmt: skip
+
+        await app.push_screen_wait(
             NewTopicScreen(
                 title=topic_title(parent.text, parent.author.label),
                 body=topic_body(parent, parent.channel),
                 reply=reply_text,
                 forum_label=forum.url,
+                save=queue,
+                collisions=self._collisions(conversation.row.id, mark),
             )
         )
-        if topic is None:
-            return
-        others = await app.store.replies_since(conversation.row.id, mark)  # type: ignore[attr-defined]
-        if others and not await app.push_screen_wait(collision_question(others, app.now())):  # type: ignore[attr-defined]
-            return
-        await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
-            conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
-            category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-            language=app.reply_language(parent),  # type: ignore[attr-defined]
-        )  # fmt: skip
-        self.notify("Forum topic queued; the reply with its address follows once it exists.", markup=False)
 
 
 def _reply_target(conversation: Conversation) -> Message:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -14,9 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from ecoinbox.model import Message
+from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Suggestion, render
 from ecoinbox.tui.safe import safe_content
+from ecoinbox.tui.screens.compose import SavingScreen
 
 NEW_TOPIC = "new-topic"
 MIN_TITLE = 15  # Discourse's default minimum title length
@@ -109,16 +110,21 @@ def _suggestion_label(suggestion: Suggestion, values: Mapping[str, str]) -> Cont
     )
 
 
-class NewTopicScreen(ModalScreen[TopicDraft | None]):
-    """Edit the topic made from the question, and the reply that will carry its address."""
+class NewTopicScreen(SavingScreen[TopicDraft | None]):
+    """Edit the topic made from the question, and the reply that will carry its address; `save`
+    queues both (the screen stays open, text and all, if that fails)."""
 
     BINDINGS = [
         Binding("ctrl+s", "create", "Create and reply", id="topic.create", priority=True),
         Binding("escape", "cancel", "Cancel", id="topic.cancel", priority=True),
     ]
 
-    def __init__(self, *, title: str, body: str, reply: str, forum_label: str) -> None:
-        super().__init__()
+    def __init__(
+        self, *, title: str, body: str, reply: str, forum_label: str,
+        save: Callable[[TopicDraft], Awaitable[None]] | None = None,
+        collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(save, collisions)  # type: ignore[arg-type]
         self.initial = TopicDraft(title, body, reply)
         self.forum_label = forum_label
 
@@ -147,7 +153,7 @@ class NewTopicScreen(ModalScreen[TopicDraft | None]):
             self.notify("The reply must contain {topic_url}: it is how they find the topic.",
                         severity="error", markup=False)  # fmt: skip
             return
-        self.dismiss(TopicDraft(title, body, reply))
+        self.save_and_close(TopicDraft(title, body, reply))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
