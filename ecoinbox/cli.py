@@ -185,9 +185,6 @@ def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int
 
 
 async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
-    from ecoinbox.channels import build_channel
-    from ecoinbox.engine import Engine
-    from ecoinbox.secrets import token_source
     from ecoinbox.tui.app import EcoInboxApp
 
     store = await _open_store(settings, read_only_ok=True)
@@ -196,13 +193,7 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
             await _run_app(EcoInboxApp(settings, store, None))
             return 0
-        channels = {c.name: build_channel(c, tokens[c.name]) for c in settings.channels}
-        engine = Engine(
-            store, channels,
-            poll_intervals={c.name: c.poll_interval for c in settings.channels},
-            retry_max=settings.engine.outbox_retry_max,
-            token_sources={c.name: token_source(c) for c in settings.channels},
-        )  # fmt: skip
+        engine = build_engine(settings, tokens, store)
         starting = asyncio.create_task(check_then_start(store, engine), name="store check")
         try:
             await _run_app(EcoInboxApp(settings, store, engine))
@@ -246,6 +237,21 @@ async def check_then_start(store, engine) -> bool:  # type: ignore[no-untyped-de
         return False
     await engine.start()
     return True
+
+
+def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> Any:
+    """The engine for `settings`: one channel per config entry, with its schedule and token source."""
+    from ecoinbox.channels import build_channel
+    from ecoinbox.engine import Engine
+    from ecoinbox.secrets import token_source
+
+    return Engine(
+        store,
+        {c.name: build_channel(c, tokens[c.name]) for c in settings.channels},
+        poll_intervals={c.name: c.poll_interval for c in settings.channels},
+        retry_max=settings.engine.outbox_retry_max,
+        token_sources={c.name: token_source(c) for c in settings.channels},
+    )
 
 
 async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # type: ignore[no-untyped-def]
@@ -349,7 +355,7 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError("no token given; nothing stored")
     backend = store_token(channel.name, token.reveal())
     print(f"Stored the token for {channel.name} in the keyring ({backend}).")
-    print(f"Try it: ecoinbox check")
+    print("Try it: ecoinbox check")
     return 0
 
 
@@ -404,9 +410,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
     ctrl+c stop it cleanly; a SIGKILL loses nothing (the outbox is reconciled at the next start)."""
     import signal
 
-    from ecoinbox.channels import build_channel
-    from ecoinbox.engine import ChannelStatus, Engine
-    from ecoinbox.secrets import token_source
+    from ecoinbox.engine import ChannelStatus
 
     def say(line: str) -> None:
         print(f"{datetime.now().strftime('%H:%M:%S')} {sanitize(line, single_line=True)}", flush=True)
@@ -417,13 +421,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        channels = {c.name: build_channel(c, tokens[c.name]) for c in settings.channels}
-        engine = Engine(
-            store, channels,
-            poll_intervals={c.name: c.poll_interval for c in settings.channels},
-            retry_max=settings.engine.outbox_retry_max,
-            token_sources={c.name: token_source(c) for c in settings.channels},
-        )  # fmt: skip
+        engine = build_engine(settings, tokens, store)
         engine.add_role_listener(lambda role: say(f"engine: {role.describe()}"))
         last: dict[str, tuple[str, str]] = {}
 
@@ -445,12 +443,10 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
 
 
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
-    from ecoinbox.channels import build_channel
     from ecoinbox.channels.base import ChannelError
-    from ecoinbox.engine import Engine
 
     store = await _open_store(settings)
-    engine = Engine(store, {c.name: build_channel(c, tokens[c.name]) for c in settings.channels})
+    engine = build_engine(settings, tokens, store)
     failures = 0
     try:
         for name, outcome in (await engine.poll_all_once()).items():
