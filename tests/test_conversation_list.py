@@ -355,6 +355,24 @@ async def test_at_the_top_new_conversations_stay_in_sight() -> None:
         assert source.base_row(700).author_label in widget.render_line(0).text
 
 
+async def test_before_the_manager_moves_the_cursor_stays_on_the_newest() -> None:
+    """Right after start, traffic pours in: the cursor stays on top until the manager moves."""
+    source = FakeSource()
+    app = ListApp(source)
+    async with app.run_test(size=(100, 24)) as pilot:
+        widget = _list(app)
+        source.bump(500, 600, 700)
+        await widget.reload()
+        await pilot.pause()
+        newest = source.base_row(700).id
+        assert (widget.selected_id, widget.cursor_index) == (newest, 0)
+        await pilot.press("j", "k")  # now it follows its conversation
+        source.bump(800)
+        await widget.reload()
+        await pilot.pause()
+        assert (widget.selected_id, widget.cursor_index) == (newest, 1)
+
+
 async def test_further_down_the_cursor_keeps_its_line() -> None:
     source = FakeSource()
     app = ListApp(source)

@@ -266,6 +266,7 @@ class InboxScreen(Screen[None]):
 
     @_store_failures_noticed
     async def action_set_state(self, state: str) -> None:
+        self.conversations.held = True
         conversation_id = self.conversations.selected_id
         if conversation_id is None or self._writes_refused():
             return
@@ -307,6 +308,7 @@ class InboxScreen(Screen[None]):
     @work(exclusive=True, group="outbox")
     async def action_decide_outbox(self) -> None:
         """Settle the oldest reply of this conversation that failed or may not have been sent."""
+        self.conversations.held = True
         conversation_id = self.conversations.selected_id
         store = self.app.store  # type: ignore[attr-defined]
         conversation = None if conversation_id is None else await store.conversation(conversation_id)
@@ -397,6 +399,7 @@ class InboxScreen(Screen[None]):
         return lambda: store.replies_since(conversation_id, mark)
 
     async def _reply_target(self) -> tuple[Conversation, Message] | None:
+        self.conversations.held = True  # acting on it: the cursor follows it from now on
         conversation_id = self.conversations.selected_id
         if conversation_id is None:
             return None

@@ -329,6 +329,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._now = now or (lambda: datetime.now(UTC))
         self._total = 0
         self._cursor = 0
+        # Until the manager moves or acts on a row, the cursor stays on the newest conversation
+        # as traffic arrives (the first seconds after start); afterwards it follows its row.
+        self.held = False
         self._loaded = False
         self._pages: OrderedDict[int, list[ConversationRow]] = OrderedDict()
         self._inflight: dict[int, _Fetch] = {}
@@ -448,6 +451,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             await self._fill(pages, wanted, total)
             # Read after the awaits: the manager may have moved while the store answered.
             cursor, screen_row = 0, 0
+            keep_selection = keep_selection and (self.held or select is not None)
             if keep_selection:
                 screen_row = min(max(0, self._cursor - self.scroll_offset.y), height - 1)
                 found = None if select is None else self._find(pages, select)
@@ -656,6 +660,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if self._total == 0:
             return
         index = max(0, min(index, self._total - 1))
+        self.held = True
         await self._ensure_row(index)
         old = self._cursor
         self._cursor = index
@@ -708,6 +713,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         await self._move_cursor(self._total - 1)
 
     def action_select(self) -> None:
+        self.held = True
         conversation_id = self.selected_id
         if conversation_id is not None:
             self.post_message(self.Selected(self, conversation_id))
