@@ -233,3 +233,24 @@ async def test_the_thread_says_when_a_reply_will_be_retried_and_when_it_was_refu
 
 def _thread_text(screen) -> str:
     return str(screen.thread.query_one("Static").render())
+
+
+async def test_after_answering_the_top_conversation_the_cursor_stays_on_the_next_need(tmp_path):
+    async with running_stack(tmp_path) as stack:
+        for n in range(30):
+            stack.server.add_status(author=f"p{n}", text=f"@acme question {n}",
+                                    created_at=FIXED_NOW - timedelta(minutes=30 - n))  # fmt: skip
+        await stack.engine.poll_all_once()
+        await stack.engine.start()
+        app = EcoInboxApp(stack.settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = app.inbox
+            await wait_until(lambda: screen.conversations.selected_row is not None, pilot=pilot)
+            answered = screen.conversations.selected_id
+            await pilot.press("r")
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            await pilot.press(*"thanks", "ctrl+s")
+            await wait_until(lambda: stack.server.posted, pilot=pilot)
+            # Answered, it sinks below the conversations still waiting; the cursor stays on top.
+            await wait_until(lambda: screen.conversations.selected_id not in (None, answered), pilot=pilot)
+            assert screen.conversations.cursor_index == 0

@@ -95,7 +95,7 @@ class InboxScreen(Screen[None]):
         Binding("escape", "back", "Back to list", id="inbox.back", show=False),
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
-        Binding("O", "decide_outbox", "Decide on a stuck reply", id="inbox.decide_outbox", show=False),
+        Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
     ]
 
     def __init__(self) -> None:

@@ -457,6 +457,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 found = None if select is None else self._find(pages, select)
                 if found is None:
                     found = self._find(pages, self.selected_id)
+                    if found is not None and found - self._cursor >= height:
+                        # It went down out of sight (answered, no longer a need): the manager
+                        # keeps their place, on what is now there.
+                        found = None
                 cursor = min(self._cursor, max(0, total - 1)) if found is None else found
             if keep_selection and self.scroll_offset.y == 0:
                 # At the top, new conversations arriving above stay in sight: the list stays
