@@ -18,6 +18,7 @@ CORE = [
     "ecoinbox.channels.mastodon",
     "ecoinbox.channels.discourse",
     "ecoinbox.replies",
+    "ecoinbox.query",
     "ecoinbox.language",
     "ecoinbox.engine",
     "ecoinbox.cli",
