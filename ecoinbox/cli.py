@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--state", choices=[v.value for v in View], default="inbox", help="which view (default inbox)")
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument(
+        "--query", metavar="QUERY",
+        help='search instead of a view: words, "phrases", prefix*, from:, channel:, is:, lang:, '
+             "before:, after:, has:link, -negation (newest match first)",
+    )  # fmt: skip
 
     show = commands.add_parser("show", help="show one conversation")
     show.add_argument("id", type=int, help="the conversation id (from `ecoinbox list`)")
@@ -471,16 +476,33 @@ async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
 
 
 def run_list(settings: Settings, args: argparse.Namespace) -> int:
-    return asyncio.run(_list(settings, View(args.state), args.limit, args.json))
+    query = None
+    if args.query is not None:
+        from ecoinbox.query import QueryError, parse_query
+
+        try:
+            query = parse_query(args.query)
+        except QueryError as exc:
+            raise CliError(f"the query does not parse: {exc}") from None
+    return asyncio.run(_list(settings, View(args.state), args.limit, args.json, query))
 
 
-async def _list(settings: Settings, view: View, limit: int, as_json: bool) -> int:
+async def _list(settings: Settings, view: View, limit: int, as_json: bool, query: Any = None) -> int:
     store = await _open_store(settings, read_only_ok=True)
     _say_if_read_only(store)
     try:
         rows: list[ConversationRow] = []
+        if query is not None:
+            cursor = None
+            while len(rows) < limit:
+                page, cursor = await store.search(
+                    query, before_message=cursor, limit=min(100, limit - len(rows)), seen={r.id for r in rows}
+                )
+                rows.extend(page)
+                if cursor is None or not page:
+                    break
         after = None
-        while len(rows) < limit:
+        while query is None and len(rows) < limit:
             page = await store.conversation_page(view, after=after, limit=min(100, limit - len(rows)))
             if not page:
                 break

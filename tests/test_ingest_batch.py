@@ -213,6 +213,8 @@ def test_batched_ingest_writes_what_one_by_one_wrote(plan):
         expected = asyncio.run(replay(OneByOne, single, plan))
         assert reports == expected
         assert dump(batched) == dump(single)
+        with sqlite3.connect(batched) as db:  # the search index holds exactly the stored text
+            db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
 
 
 def test_a_big_batch_threads_across_its_own_rows_and_the_store():

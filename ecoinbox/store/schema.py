@@ -160,6 +160,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN hidden_characters INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: search. The index reads the text from `messages` (no second copy); ingest feeds it per
+    # batch. Accents and case fold (cafe finds café).
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, title, content = 'messages', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

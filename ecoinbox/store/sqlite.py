@@ -22,9 +22,9 @@ import os
 import shlex
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, AsyncIterator, ClassVar
@@ -49,6 +49,7 @@ from ecoinbox.model import (
     StoredMessage,
     View,
 )
+from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -628,11 +629,22 @@ class SQLiteStore:
             " title, thread_ref, hidden_characters) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             inserts,
         )
+        # Rows from before this batch leave the index with their old words, then come back with
+        # the new ones; this batch's own rows are indexed once, as they end up.
+        first_new = inserts[0][0] if inserts else None
+        edited_ids = sorted({edit[-1] for edit in edits if first_new is None or edit[-1] < first_new})
+        await self._unindex(db, edited_ids)
         await db.executemany(
             "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ?, hidden_characters = ?"
             " WHERE id = ?",
             edits,
         )
+        if first_new is not None:
+            await db.execute(
+                "INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages WHERE id >= ?",
+                (first_new,),
+            )
+        await self._index(db, edited_ids)
         await db.executemany("UPDATE messages SET deleted = 1 WHERE id = ?", deletions)
         fresh = set(new_conversations)
         changed = [(*s.values(), c) for c, s in summaries.items() if s.changed and c not in fresh]
@@ -644,6 +656,24 @@ class SQLiteStore:
             " VALUES (?,?,?,?,?,?)",
             reopened,
         )
+
+    async def _unindex(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            await db.execute(
+                "INSERT INTO messages_fts (messages_fts, rowid, text, title) SELECT 'delete', id, text, title"
+                f" FROM messages WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+
+    async def _index(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            await db.execute(
+                "INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
 
     async def _upsert_authors(
         self, db: aiosqlite.Connection, messages: Sequence[Message]
@@ -764,6 +794,51 @@ class SQLiteStore:
         """A page by position (OFFSET): only for jumps that no cached neighbour page can anchor."""
         sql = self._ROW_SQL + " WHERE c.state = ?" + self._DESC + " LIMIT ? OFFSET ?"
         return await self._rows(sql, (view.state.value, limit, offset))
+
+    async def search(
+        self, query: Query, *, before_message: int | None = None, limit: int = 50, seen: Collection[int] = ()
+    ) -> tuple[list[ConversationRow], int | None]:
+        """Conversations with a message matching `query`, by their newest match first.
+
+        Each row's snippet is that matching message. Returns the rows and the keyset cursor for
+        the next page (None at the end); conversations in `seen` (earlier pages) are skipped. Matching messages are read newest first in small
+        chunks and folded into conversations, so a common word costs what a page costs, not
+        what all its matches cost. Every value is a bound parameter; words reach FTS5 as quoted
+        strings only.
+        """
+        where, params = _search_conditions(query)
+        fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
+        if fts:
+            sql = ("SELECT m.id, m.conversation_id, m.text FROM messages_fts f JOIN messages m ON m.id = f.rowid"
+                   " JOIN conversations c ON c.id = m.conversation_id JOIN authors a ON a.id = m.author_id"
+                   " WHERE messages_fts MATCH ?")  # fmt: skip
+            params = [fts, *params]
+        else:
+            sql = ("SELECT m.id, m.conversation_id, m.text FROM messages m"
+                   " JOIN conversations c ON c.id = m.conversation_id JOIN authors a ON a.id = m.author_id"
+                   " WHERE 1")  # fmt: skip
+        sql += "".join(f" AND {condition}" for condition in where) + " AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+        found: dict[int, str] = {}
+        cursor = before_message if before_message is not None else 2**62
+        chunk = max(limit * 4, 200)
+        db = self._read()
+        while len(found) < limit:
+            hits = await _all(db, sql, (*params, cursor, chunk))
+            for hit in hits:
+                cursor = hit["id"]
+                if hit["conversation_id"] not in seen:
+                    found.setdefault(hit["conversation_id"], hit["text"])
+                if len(found) == limit:
+                    break
+            if len(hits) < chunk and len(found) < limit:
+                cursor = None
+                break
+        if not found:
+            return [], None
+        marks = ",".join("?" * len(found))
+        rows = {r.id: r for r in await self._rows(self._ROW_SQL + f" WHERE c.id IN ({marks})", tuple(found))}
+        page = [replace(rows[c], snippet=_snippet(text)) for c, text in found.items() if c in rows]
+        return page, cursor
 
     async def conversation_row(self, conversation_id: int) -> ConversationRow | None:
         rows = await self._rows(self._ROW_SQL + " WHERE c.id = ?", (conversation_id,))
@@ -1365,6 +1440,45 @@ def _message(row: sqlite3.Row) -> Message:
         thread_ref=row["thread_ref"],
         hidden_characters=bool(row["hidden_characters"]),
     )
+
+
+def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
+    """SQL conditions (on m: messages, c: conversations, a: authors) and their parameters."""
+    where: list[str] = []
+    params: list[Any] = []
+    for term in query.terms:
+        if term.negated:
+            where.append("m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+            params.append(fts_phrase(term))
+    for f in query.filters:
+        if f.field == "from":
+            like = _like_prefix(str(f.value))
+            condition, values = "(a.handle LIKE ? ESCAPE '\\' OR a.display_name LIKE ? ESCAPE '\\')", [like, like]
+        elif f.field == "channel":
+            condition, values = "m.channel = ?", [f.value]
+        elif f.field == "is" and f.value == "unanswered":
+            condition, values = "c.needs_reply = 1 AND c.state = 'open'", []
+        elif f.field == "is":
+            condition, values = "c.state = ?", [f.value]
+        elif f.field == "lang":
+            condition, values = "m.language = ?", [f.value]
+        elif f.field == "before":
+            condition, values = "m.created_at < ?", [to_ms(f.value)]  # type: ignore[arg-type]
+        elif f.field == "after":
+            condition, values = "m.created_at >= ?", [to_ms(f.value)]  # type: ignore[arg-type]
+        else:  # has:link
+            condition, values = "m.links != ''", []
+        where.append(f"NOT ({condition})" if f.negated else condition)
+        params.extend(values)
+    return where, params
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())[:SNIPPET_CHARS]
 
 
 def _lease(row: sqlite3.Row) -> Lease:
