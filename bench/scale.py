@@ -207,7 +207,8 @@ def child_env(home: Path) -> dict[str, str]:
     env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": str(home),
            "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
            "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}  # fmt: skip
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           }  # fmt: skip
     for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL", "ECOINBOX_CONFIG"):
         env.pop(variable, None)
     return env
@@ -461,9 +462,10 @@ def neomutt_open(neomutt: str, mailbox: Path, messages: int) -> tuple[float, flo
         muttrc = home / "muttrc"
         cache = mailbox.parent / ".neomutt-cache"
         cache.mkdir(exist_ok=True)
-        muttrc.write_text(f"set folder={mailbox.parent}\nset spoolfile={mailbox}\nset record=\nset postponed=\n"
-                          f"set header_cache={cache}/\nset mbox_type=Maildir\nset sort=date\n"
-                          f"set mark_old=no\nset sleep_time=0\nset mail_check=3600\n", encoding="utf-8")  # fmt: skip
+        settings = [f"folder={mailbox.parent}", f"spoolfile={mailbox}", "record=", "postponed=",
+                    f"header_cache={cache}/", "mbox_type=Maildir", "sort=date", "mark_old=no", "sleep_time=0",
+                    "mail_check=3600"]  # fmt: skip
+        muttrc.write_text("".join(f"set {line}\n" for line in settings), encoding="utf-8")
         env = {**child_env(home), "MAIL": str(mailbox)}
         argv = [neomutt, "-n", "-F", str(muttrc), "-f", str(mailbox)]
         opened = moved = rss = float("nan")
@@ -514,15 +516,21 @@ def rate(c: Column) -> float:
     return c.messages / c.manifest["ingest_seconds"]
 
 
+def med(values: list[float] | list[int]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def table(columns: list[Column]) -> Iterator[str]:
-    last = columns[-1]
-    at = f"at {last.label}"
+    last, first = columns[-1], columns[0]
 
     def row(name: str, cell: Callable[[Column], str], budget: str = "", verdict: bool | None = None) -> str:
         mark = "" if verdict is None else ("ok" if verdict else "OVER")
         return f"| {name} | " + " | ".join(cell(c) for c in columns) + f" | {budget} | {mark} |"
 
-    yield "| | " + " | ".join(c.label for c in columns) + f" | budget ({at}) | |"
+    def size(value: float, unit: str) -> str:
+        return "–" if math.isnan(value) else f"{value:,.0f} {unit}"
+
+    yield "| | " + " | ".join(c.label for c in columns) + f" | budget (at {last.label}) | |"
     yield "|---|" + "---:|" * len(columns) + "---|---|"
     yield row("messages / conversations", lambda c: f"{c.messages:,} / {c.manifest['conversations']:,}")
     yield row("ingest (msg/s, real ingest, batches of 200)", lambda c: f"{rate(c):,.0f}",
@@ -531,26 +539,25 @@ def table(columns: list[Column]) -> Iterator[str]:
     yield row("first paint after imports", lambda c: fmt_ms(c.inbox.after_imports_s),
               f"<= {FIRST_PAINT_S * 1000:.0f} ms", last.inbox.after_imports_s <= FIRST_PAINT_S)  # fmt: skip
     yield row("(imports)", lambda c: fmt_ms(c.inbox.imports_s))
-    yield row("cursor move: key to the list's frame, median",
-              lambda c: fmt_ms(statistics.median(c.inbox.move_first_s or [float("nan")])),
-              f"<= {MOVE_S * 1000:.0f} ms", statistics.median(last.inbox.move_first_s or [1e9]) <= MOVE_S)  # fmt: skip
+    yield row("cursor move: key to the list's frame, median", lambda c: fmt_ms(med(c.inbox.move_first_s)),
+              f"<= {MOVE_S * 1000:.0f} ms", med(last.inbox.move_first_s) <= MOVE_S)  # fmt: skip
     yield row("cursor move: key to the list's frame, p95", lambda c: fmt_ms(pct(c.inbox.move_first_s, 0.95)))
-    yield row("cursor move: key to the thread beside it drawn, median",
-              lambda c: fmt_ms(statistics.median(c.inbox.move_s or [float("nan")])),
-              f"<= {MOVE_S * 1000:.0f} ms", statistics.median(last.inbox.move_s or [1e9]) <= MOVE_S)  # fmt: skip
-    yield row("cursor move: key to the thread beside it drawn, p95", lambda c: fmt_ms(pct(c.inbox.move_s, 0.95)))
-    yield row("bytes per cursor move, median", lambda c: f"{statistics.median(c.inbox.move_bytes or [0]):,.0f} B",
-              f"<= {MOVE_BYTES:,} B", statistics.median(last.inbox.move_bytes or [1e9]) <= MOVE_BYTES)  # fmt: skip
-    yield row("bytes per cursor move, mean", lambda c: f"{statistics.fmean(c.inbox.move_bytes or [0]):,.0f} B")
-    yield row("page down, median", lambda c: fmt_ms(statistics.median(c.inbox.page_s or [float("nan")])))
-    yield row("bytes per page down, median", lambda c: f"{statistics.median(c.inbox.page_bytes or [0]):,.0f} B")
-    yield row(f"open the {generate.BIG_THREAD}-message thread, median",
-              lambda c: fmt_ms(statistics.median(c.thread_s) if c.thread_s else None),
-              f"<= {THREAD_S * 1000:.0f} ms", bool(last.thread_s) and statistics.median(last.thread_s) <= THREAD_S)
-    yield row("peak RSS of the inbox", lambda c: f"{c.inbox.rss_mb:,.0f} MB", f"<= {RSS_MB} MB",
+    yield row("cursor move: key to the thread beside it drawn, median", lambda c: fmt_ms(med(c.inbox.move_s)),
+              f"<= {MOVE_S * 1000:.0f} ms", med(last.inbox.move_s) <= MOVE_S)  # fmt: skip
+    yield row("cursor move: key to the thread beside it drawn, p95",
+              lambda c: fmt_ms(pct(c.inbox.move_s, 0.95)))
+    yield row("bytes per cursor move, median", lambda c: size(med(c.inbox.move_bytes), "B"),
+              f"<= {MOVE_BYTES:,} B", med(last.inbox.move_bytes) <= MOVE_BYTES)  # fmt: skip
+    yield row("bytes per cursor move, mean",
+              lambda c: size(statistics.fmean(c.inbox.move_bytes) if c.inbox.move_bytes else math.nan, "B"))
+    yield row("page down, median", lambda c: fmt_ms(med(c.inbox.page_s)))
+    yield row("bytes per page down, median", lambda c: size(med(c.inbox.page_bytes), "B"))
+    yield row(f"open the {generate.BIG_THREAD}-message thread, median", lambda c: fmt_ms(med(c.thread_s)),
+              f"<= {THREAD_S * 1000:.0f} ms", med(last.thread_s) <= THREAD_S)  # fmt: skip
+    yield row("peak RSS of the inbox", lambda c: size(c.inbox.rss_mb, "MB"), f"<= {RSS_MB} MB",
               last.inbox.rss_mb <= RSS_MB)  # fmt: skip
-    growth = last.inbox.rss_mb - columns[0].inbox.rss_mb
-    yield row(f"RSS growth from {columns[0].label}", lambda c: f"{c.inbox.rss_mb - columns[0].inbox.rss_mb:+,.0f} MB",
+    growth = last.inbox.rss_mb - first.inbox.rss_mb
+    yield row(f"RSS growth from {first.label}", lambda c: f"{c.inbox.rss_mb - first.inbox.rss_mb:+,.0f} MB",
               f"<= {RSS_GROWTH_MB} MB", growth <= RSS_GROWTH_MB if len(columns) > 1 else None)  # fmt: skip
 
     def ratio(
@@ -571,13 +578,14 @@ def table(columns: list[Column]) -> Iterator[str]:
 
     yield row("notmuch new (msg/s; ecoinbox's ingest as a multiple)",
               ratio(rate, notmuch_rate, lambda v: f"{v:,.0f}"), ">= 13x")  # fmt: skip
-    yield row("notmuch search --limit=50 (no ecoinbox search yet)", lambda c: fmt_ms(c.peers.notmuch_search_s))
-    yield row("neomutt opens the Maildir (ecoinbox's first paint as a fraction)",
+    yield row("notmuch search --limit=50 (no ecoinbox search yet)",
+              lambda c: fmt_ms(c.peers.notmuch_search_s))
+    yield row("neomutt opens the Maildir (ecoinbox's first paint as a multiple)",
               ratio(lambda c: c.inbox.first_paint_s, lambda c: c.peers.neomutt_open_s, fmt_ms))  # fmt: skip
-    yield row("neomutt bytes per move (ecoinbox's as a multiple)",
-              ratio(lambda c: statistics.median(c.inbox.move_bytes or [0]), lambda c: c.peers.neomutt_move_bytes,
+    yield row("neomutt bytes per move (ecoinbox's median as a multiple)",
+              ratio(lambda c: med(c.inbox.move_bytes), lambda c: c.peers.neomutt_move_bytes,
                     lambda v: f"{v:,.0f} B"))  # fmt: skip
-    yield row("neomutt peak RSS (ecoinbox's as a fraction)",
+    yield row("neomutt peak RSS (ecoinbox's as a multiple)",
               ratio(lambda c: c.inbox.rss_mb, lambda c: c.peers.neomutt_rss_mb, lambda v: f"{v:,.0f} MB"))
 
 
@@ -598,7 +606,8 @@ def machine() -> str:
     import textual
 
     return (f"{os.cpu_count()} x {cpu}, {memory:.0f} GiB; Python {sys.version.split()[0]}, SQLite "
-            f"{sqlite3.sqlite_version}, Textual {textual.__version__}" + "".join(f"; {v}" for v in versions))  # fmt: skip
+            f"{sqlite3.sqlite_version}, Textual {textual.__version__}"
+            + "".join(f"; {v}" for v in versions))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -606,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10k,100k,1m", help="comma-separated: 10k, 100k, 1m (default all)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "ecoinbox-bench")
-    parser.add_argument("--rebuild", action="store_true", help="build the stores again (fresh ingest numbers)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the stores again (fresh ingest numbers)")  # fmt: skip
     parser.add_argument("--moves", type=int, default=MOVES)
     parser.add_argument("--pages", type=int, default=PAGES)
     parser.add_argument("--peers-up-to", default="100k",
@@ -631,8 +641,9 @@ def main(argv: list[str] | None = None) -> int:
         columns.append(Column(label, messages, made, inbox, thread, peers))
     print(f"Machine: {machine()}")
     built = {c.manifest.get("commit", "unknown") for c in columns}
-    print(f"ecoinbox {commit()}; stores built (ingest measured) at {', '.join(sorted(built))}; seed {args.seed}; "
-          f"{args.moves} moves, {args.pages} page downs, quiet {QUIET_S * 1000:.0f} ms, pty {COLUMNS}x{ROWS}")  # fmt: skip
+    print(f"ecoinbox {commit()}; stores built (ingest measured) at {', '.join(sorted(built))}; "
+          f"seed {args.seed}; {args.moves} moves, {args.pages} page downs, quiet {QUIET_S * 1000:.0f} ms, "
+          f"pty {COLUMNS}x{ROWS}")  # fmt: skip
     print()
     for line in table(columns):
         print(line)
