@@ -21,6 +21,10 @@ BODY_DISPLAY_CHARS = 4000
 # Even then a terminal is no pager for megabytes: laying out 1 MB takes over a second, again at
 # every redraw. Beyond this the note points at `ecoinbox show`, which prints it all.
 BODY_WHOLE_CHARS = 100_000
+# A thread opens at its newest message, and Textual lays a Static out whole (a 200-message
+# thread, 885 lines, took 0.3 s to show): only the newest messages that fill this many screens
+# are drawn until the reader scrolls to the top, which brings the rest.
+TAIL_SCREENS = 3
 HIDDEN_NOTE = "⚠ hidden characters removed"
 
 _OUTBOX_LABELS = {
@@ -51,6 +55,8 @@ class ThreadView(VerticalScroll, can_focus=True):
         self._body = Static(Content("Select a conversation."), markup=False)
         self.conversation: Conversation | None = None
         self.whole = False  # long posts of this conversation are shown whole
+        self.hidden = 0  # older messages not drawn yet (see TAIL_SCREENS)
+        self._complete = False  # the reader asked for the whole thread
         self.more_key = "m"  # named in the note under a cut post; the inbox sets the remapped key
         self.decide_key = "O"  # named under a reply that waits for the manager's decision
 
@@ -67,7 +73,9 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.conversation = conversation
         if not same:
             self.whole = False
+            self._complete = False
         if conversation is None:
+            self.hidden = 0
             self._body.update(Content("Nothing selected."))
             return
         self._draw()
@@ -86,12 +94,39 @@ class ThreadView(VerticalScroll, can_focus=True):
         if self.conversation is not None:
             self._draw()
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.hidden and round(new_value) <= 0 and old_value > new_value:
+            self.call_later(self._draw_all)
+
+    def action_scroll_home(self) -> None:  # type: ignore[override]
+        if self.hidden:
+            self._complete = True
+            self._draw()
+            self.call_after_refresh(self.scroll_home, animate=False)
+        else:
+            self.scroll_home(animate=False)
+
+    def _draw_all(self) -> None:
+        """The reader reached the top: draw the older messages above, the view not moving."""
+        if not self.hidden or self.conversation is None:
+            return
+        before = self.virtual_size.height
+        self._complete = True
+        self._draw()
+
+        def keep_place() -> None:
+            self.scroll_to(y=self.scroll_y + self.virtual_size.height - before, animate=False)
+
+        self.call_after_refresh(keep_place)
+
     def _draw(self) -> None:
         assert self.conversation is not None
         width = max(20, self.scrollable_content_region.width - 1)
-        content = render_conversation(
+        tail = None if self._complete else max(20, self.scrollable_content_region.height) * TAIL_SCREENS
+        content, self.hidden = render_thread(
             self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key,
-            decide_key=self.decide_key,
+            decide_key=self.decide_key, tail_lines=tail,
         )  # fmt: skip
         self._body.update(content)
 
@@ -105,11 +140,24 @@ def render_conversation(
     Bodies are wrapped here, to `width`, so that replies keep their indent on every line. Posts
     longer than BODY_DISPLAY_CHARS are cut, with a note naming `more_key`, unless `whole`.
     """
+    return render_thread(conversation, now, width, whole=whole, more_key=more_key, decide_key=decide_key)[0]
+
+
+def render_thread(
+    conversation: Conversation, now: datetime, width: int = 80, *, whole: bool = False, more_key: str = "m",
+    decide_key: str = "O", tail_lines: int | None = None,
+) -> tuple[Content, int]:
+    """`render_conversation`, or with `tail_lines` only its newest messages that make at least
+    that many lines, under a note saying how many older ones are not drawn; and that number."""
     shown = _Shown(now, width, whole, more_key, decide_key)
     parts: list[Content] = []
     if conversation.row.reason:
         parts.append(Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}\n", "dim italic"))
-    parts.extend(_render_messages(conversation, shown))
+    messages, hidden = _render_messages(conversation, shown, tail_lines)
+    if hidden:
+        note = f"↑ {hidden} older messages: scroll to the top to read them\n"
+        parts.append(Content.styled(note, "dim italic"))
+    parts.extend(messages)
     for item in conversation.outbox:
         parts.append(_render_outbox(item, shown))
     for linked in conversation.linked:
@@ -120,8 +168,8 @@ def render_conversation(
             (f"  {HIDDEN_NOTE}" if hidden_characters(title) else "", "dim italic"),
         )  # fmt: skip
         parts.append(heading)
-        parts.extend(_render_messages(linked, shown))
-    return Content("\n").join(parts)
+        parts.extend(_render_messages(linked, shown)[0])
+    return Content("\n").join(parts), hidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +193,22 @@ def _has_long_post(conversation: Conversation) -> bool:
     )
 
 
-def _render_messages(conversation: Conversation, shown: _Shown) -> list[Content]:
+def _render_messages(
+    conversation: Conversation, shown: _Shown, tail_lines: int | None = None
+) -> tuple[list[Content], int]:
+    """The messages, oldest first; with `tail_lines`, only the newest that make that many lines
+    (and how many older ones were left out)."""
     depth = _depths(conversation.messages)
-    return [
-        _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id)
-        for stored in conversation.messages
-    ]
+    rendered: list[Content] = []
+    lines = 0
+    for stored in reversed(conversation.messages):
+        if tail_lines is not None and lines >= tail_lines:
+            break
+        part = _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id)
+        rendered.append(part)
+        lines += part.plain.count("\n") + 1
+    rendered.reverse()
+    return rendered, len(conversation.messages) - len(rendered)
 
 
 def _indented(content: Content, indent: str, width: int) -> list[Content]:

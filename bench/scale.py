@@ -1,0 +1,654 @@
+"""The scale benchmarks of issue 5: one table at 10k, 100k and 1M messages.
+
+    python bench/scale.py                          # 10k, 100k and 1M (stores cached)
+    python bench/scale.py --sizes 10k,100k         # fewer sizes
+    python bench/scale.py --rebuild                # build the stores again (new ingest numbers)
+    python bench/scale.py --peers-up-to 1m         # notmuch and neomutt at 1M too (slow)
+
+Stores come from bench/generate.py (through `SQLiteStore.ingest`) and are cached under
+`--cache` (default ~/.cache/ecoinbox-bench), with their manifest: the ingest rate is the one
+measured when the store was built, with the commit it was built by.
+
+Rows (see bench/README.md for how each is measured):
+- ingest: messages per second inside `SQLiteStore.ingest`, poll batches of 200, threading and
+  summaries included (no search index yet).
+- first paint: the real `ecoinbox` (bench/timed_inbox.py runs `ecoinbox.cli.main`) in a
+  pseudo-terminal of 120x40 on a config with the store and no channels, from the process
+  start to the first bytes that draw the top row of the inbox; and the same from the moment
+  its imports were done. The second of two starts (the first warms the page cache).
+- cursor move: 500 presses of `j`, one at a time: the time from writing the key to the last
+  byte of the answer (the list, the status line and the thread beside it), once the terminal
+  has been quiet for `QUIET_S`; and the bytes written for it.
+- page down: 40 presses of PageDown, the same way.
+- thread: `store.conversation()` of the 200-message thread and its rendering by the thread
+  view at the width it has at 120x40, until the screen is refreshed (Textual's Pilot).
+- peak RSS: VmHWM of the inbox process after all of the above.
+- notmuch and neomutt, where installed: the same messages as a Maildir; `notmuch new`,
+  `notmuch search --limit=50 WORD`, and neomutt opening the Maildir in the same pty, as
+  ratios to ecoinbox's numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import email.utils
+import fcntl
+import json
+import math
+import os
+import select
+import shutil
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import generate
+
+from ecoinbox.model import View
+from ecoinbox.sanitize import sanitize
+from ecoinbox.store import open_store
+
+COLUMNS, ROWS = 120, 40
+MOVES, PAGES = 500, 40
+QUIET_S = 0.12  # an answer is over when the terminal has been quiet this long (the thread comes late)
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+SEARCH_WORD = "invoice"
+PAGE_DOWN = "\x1b[6~"
+
+# Budgets of issue 5, at 1M messages.
+FIRST_PAINT_S = 0.3
+MOVE_S = 0.016
+MOVE_BYTES = 2048
+THREAD_S = 0.050
+INGEST_RATE = 20_000
+RSS_MB = 200
+RSS_GROWTH_MB = 50
+
+
+# ---- a pseudo-terminal ------------------------------------------------------------------------
+
+
+class Terminal:
+    """A program on the child side of a pty of COLUMNS x ROWS; a thread drains and timestamps
+    everything it writes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        self.fd, child = os.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env, cwd=cwd,
+                                        start_new_session=True)  # fmt: skip
+        os.close(child)
+        self.output = bytearray()
+        self.chunks: list[tuple[float, int]] = []  # (when read, length of the output after it)
+        self._lock = threading.Lock()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.1)
+                if not ready:
+                    continue
+                data = os.read(self.fd, 1 << 20)
+            except OSError:  # EIO: the child closed the terminal
+                return
+            if not data:
+                return
+            now = time.monotonic()
+            with self._lock:
+                self.output.extend(data)
+                self.chunks.append((now, len(self.output)))
+
+    def length(self) -> int:
+        with self._lock:
+            return len(self.output)
+
+    def last_chunk(self) -> tuple[float, int]:
+        with self._lock:
+            return self.chunks[-1] if self.chunks else (self.started, 0)
+
+    def send(self, keys: str) -> tuple[float, int]:
+        """Type `keys`; returns when, and how much output there was before."""
+        mark = self.length()
+        now = time.monotonic()
+        os.write(self.fd, keys.encode())
+        return now, mark
+
+    def when_written(self, offset: int) -> float:
+        """When the byte at `offset` was read from the terminal."""
+        with self._lock:
+            for when, length in self.chunks:
+                if length > offset:
+                    return when
+        raise ValueError(offset)
+
+    def wait_for(self, needle: bytes, *, after: int = 0, timeout: float = 60.0) -> int:
+        """The offset just past the first `needle` after `after`; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = self.output.find(needle, after)
+            if found >= 0:
+                return found + len(needle)
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the program exited ({self.process.returncode}): {self.tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no {needle!r} within {timeout:g} s: {self.tail()}")
+            time.sleep(0.002)
+
+    def settle(self, mark: int, *, timeout: float = 3.0) -> tuple[float, float, int]:
+        """Wait for output past `mark`, then for QUIET_S of silence: (when the first and the last
+        byte of the answer were read, how many bytes it was); NaN times if nothing came."""
+        deadline = time.monotonic() + timeout
+        while self.length() <= mark:
+            if time.monotonic() > deadline:
+                return float("nan"), float("nan"), 0
+            time.sleep(0.0005)
+        while True:
+            when, length = self.last_chunk()
+            if time.monotonic() - when >= QUIET_S:
+                return self.when_written(mark), when, length - mark
+            time.sleep(0.002)
+
+    def quiet_cpu(self, *, idle_s: float = 0.3, timeout: float = 60.0) -> None:
+        """Wait until the program stops using the CPU (the store's background check, first loads)."""
+        deadline = time.monotonic() + timeout
+        last = cpu_seconds(self.process.pid)
+        while time.monotonic() < deadline:
+            time.sleep(idle_s)
+            now = cpu_seconds(self.process.pid)
+            if now - last < idle_s * 0.05:
+                return
+            last = now
+
+    def tail(self) -> str:
+        with self._lock:
+            return repr(bytes(self.output[-600:]))
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._reader.join(5)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": str(home),
+           "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data"),
+           "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           }  # fmt: skip
+    for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL", "ECOINBOX_CONFIG"):
+        env.pop(variable, None)
+    return env
+
+
+# ---- the stores -------------------------------------------------------------------------------
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        return out + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def store_for(cache: Path, messages: int, seed: int, rebuild: bool) -> tuple[Path, dict]:
+    """The cached store of this size and seed, built (through the real ingest) if missing."""
+    path = cache / f"{messages}-seed{seed}-v{generate.GENERATOR_VERSION}.db"
+    info = generate.manifest(path)
+    if rebuild or not info.exists():
+        for suffix in ("", "-wal", "-shm", ".json"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(maildir_for(path), ignore_errors=True)
+        print(f"building {path.name} ({messages:,} messages)…", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--messages", str(messages),
+                        "--seed", str(seed), "--out", str(path)], check=True, stdout=sys.stderr)  # fmt: skip
+        made = json.loads(info.read_text(encoding="utf-8"))
+        made["commit"] = commit()
+        info.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+    return path, json.loads(info.read_text(encoding="utf-8"))
+
+
+def write_config(home: Path, store: Path) -> Path:
+    config = home / "config.toml"
+    config.write_text(f'[brand]\nname = "Acme"\nhandles = ["acme@social.example"]\n'
+                      f'[store]\npath = "{store}"\n', encoding="utf-8")  # fmt: skip
+    return config
+
+
+async def first_row_text(store_path: Path) -> tuple[bytes, int]:
+    """Bytes the top row of the inbox shows (the start of its snippet) and the view's size."""
+    store = await open_store(store_path, read_only=True)
+    try:
+        rows = await store.conversation_page(View.INBOX, limit=1)
+        total = await store.count_conversations(View.INBOX)
+    finally:
+        await store.close()
+    snippet = sanitize(rows[0].snippet, single_line=True)
+    return snippet[:14].encode(), total
+
+
+# ---- ecoinbox in the pty ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Inbox:
+    """What one run of the inbox in the pty measured."""
+
+    first_paint_s: float = float("nan")  # from the process start
+    after_imports_s: float = float("nan")  # from the end of its imports
+    imports_s: float = float("nan")
+    move_s: list[float] = field(default_factory=list)  # key to the last byte of the answer
+    move_first_s: list[float] = field(default_factory=list)  # key to its first frame (the list)
+    move_bytes: list[int] = field(default_factory=list)
+    page_s: list[float] = field(default_factory=list)
+    page_bytes: list[int] = field(default_factory=list)
+    rss_mb: float = float("nan")
+    exit_code: int | None = None
+
+
+def run_inbox(store_path: Path, *, moves: int, pages: int) -> Inbox:
+    needle, total = asyncio.run(first_row_text(store_path))
+    result = Inbox()
+    with tempfile.TemporaryDirectory(prefix="ecoinbox-bench-") as folder:
+        home = Path(folder)
+        config = write_config(home, store_path)
+        marks = home / "marks"
+        argv = [sys.executable, str(ROOT / "bench" / "timed_inbox.py"), str(marks), "--config", str(config)]
+        for warm in (True, False):  # the first start fills the page cache; the second is measured
+            terminal = Terminal(argv, child_env(home))
+            try:
+                end = terminal.wait_for(needle, timeout=120)
+                painted = terminal.when_written(end - 1)
+                started, imported = map(float, marks.read_text().split())
+                if warm:
+                    terminal.quiet_cpu()
+                    terminal.send("q")
+                    terminal.process.wait(30)
+                    continue
+                result.first_paint_s = painted - terminal.started
+                result.after_imports_s = painted - imported
+                result.imports_s = imported - started
+                terminal.quiet_cpu()  # the store's quick check runs beside the first screen
+                terminal.settle(terminal.length() - 1)
+                for _ in range(min(moves, total - 1)):
+                    sent, mark = terminal.send("j")
+                    first, done, written = terminal.settle(mark)
+                    result.move_first_s.append(first - sent)
+                    result.move_s.append(done - sent)
+                    result.move_bytes.append(written)
+                terminal.send("g")  # back to the top: the page downs start where the moves did
+                terminal.settle(terminal.length())
+                for _ in range(min(pages, max(0, total // ROWS - 1))):
+                    sent, mark = terminal.send(PAGE_DOWN)
+                    _, done, written = terminal.settle(mark)
+                    result.page_s.append(done - sent)
+                    result.page_bytes.append(written)
+                result.rss_mb = peak_rss_mb(terminal.process.pid)
+                terminal.send("q")
+                result.exit_code = terminal.process.wait(30)
+            finally:
+                terminal.close()
+    return result
+
+
+# ---- the thread view, in-process --------------------------------------------------------------
+
+
+def thread_open_s(store_path: Path, conversation_id: int, repeats: int = 15) -> list[float]:
+    """store.conversation() plus the thread view's rendering, until Textual refreshed the screen."""
+    from textual.app import App
+
+    from ecoinbox.tui.widgets.thread_view import ThreadView
+
+    times: list[float] = []
+
+    class ThreadOnly(App[None]):
+        CSS = "ThreadView { width: 48; }"  # its width beside the list at 120 columns
+
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield ThreadView(id="thread")
+
+    async def measure() -> None:
+        store = await open_store(store_path, read_only=True)
+        app = ThreadOnly()
+        try:
+            async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
+                thread = app.query_one(ThreadView)
+                for _ in range(repeats + 1):
+                    thread.show(None)
+                    await pilot.pause()
+                    started = time.perf_counter()
+                    conversation = await store.conversation(conversation_id)
+                    thread.show(conversation)
+                    await pilot.pause()
+                    times.append(time.perf_counter() - started)
+        finally:
+            await store.close()
+
+    asyncio.run(measure())
+    return times[1:]  # the first one warms the caches
+
+
+# ---- notmuch and neomutt ------------------------------------------------------------------------
+
+
+def maildir_for(store_path: Path) -> Path:
+    return store_path.with_name(store_path.stem + ".maildir")
+
+
+def export_maildir(store_path: Path) -> Path:
+    """The store's messages as a Maildir (one file each, threaded by In-Reply-To), once."""
+    root = maildir_for(store_path)
+    done = root / ".exported"
+    if done.exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    mail = root / "inbox"
+    for sub in ("cur", "new", "tmp"):
+        (mail / sub).mkdir(parents=True)
+    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    rows = db.execute(
+        "SELECT m.id, m.channel, m.remote_id, m.parent_remote_id, m.text, m.title, m.created_at,"
+        " a.handle, a.display_name FROM messages m JOIN authors a ON a.id = m.author_id ORDER BY m.id"
+    )
+    for number, channel, remote_id, parent, text, title, created, handle, name in rows:
+        sender = handle if "@" in handle else f"{handle}@{channel}.example"
+        subject = title or text[:60]
+        headers = [
+            f"From: {email.utils.formataddr((name, sender))}",
+            "To: support@acme.example",
+            f"Subject: {subject.replace(chr(10), ' ')}",
+            f"Date: {email.utils.format_datetime(datetime.fromtimestamp(created / 1000, UTC))}",
+            f"Message-ID: {message_id(channel, remote_id)}",
+        ]
+        if parent:
+            headers.append(f"In-Reply-To: {message_id(channel, parent)}")
+        headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
+                    "Content-Transfer-Encoding: 8bit"]  # fmt: skip
+        body = "\n".join(headers) + "\n\n" + text + "\n"
+        (mail / "cur" / f"{number}.bench:2,S").write_bytes(body.encode("utf-8"))
+    db.close()
+    done.write_text("ok\n")
+    return root
+
+
+def message_id(channel: str, remote_id: str) -> str:
+    safe = "".join(c if c.isalnum() or c in ".-_" else "-" for c in remote_id)
+    return f"<{channel}.{safe}@bench.example>"
+
+
+@dataclass(slots=True)
+class Peers:
+    notmuch_new_s: float | None = None
+    notmuch_search_s: float | None = None
+    neomutt_open_s: float | None = None
+    neomutt_move_bytes: float | None = None
+    neomutt_rss_mb: float | None = None
+
+
+def run_peers(store_path: Path, messages: int) -> Peers:
+    peers = Peers()
+    notmuch, neomutt = shutil.which("notmuch"), shutil.which("neomutt")
+    if not (notmuch or neomutt):
+        return peers
+    root = export_maildir(store_path)
+    if notmuch:
+        config = root / "notmuch-config"
+        config.write_text(f"[database]\npath={root}\n[new]\ntags=inbox;\n[search]\nexclude_tags=\n"
+                          f"[maildir]\nsynchronize_flags=false\n", encoding="utf-8")  # fmt: skip
+        env = {**os.environ, "NOTMUCH_CONFIG": str(config)}
+        timing = root / ".notmuch-new-seconds"
+        if not timing.exists():
+            shutil.rmtree(root / ".notmuch", ignore_errors=True)
+            started = time.perf_counter()
+            subprocess.run([notmuch, "new", "--quiet"], env=env, check=True, capture_output=True)
+            timing.write_text(f"{time.perf_counter() - started}\n")
+        peers.notmuch_new_s = float(timing.read_text())
+        searches = []
+        for _ in range(6):
+            started = time.perf_counter()
+            subprocess.run([notmuch, "search", "--limit=50", SEARCH_WORD], env=env, check=True,
+                           capture_output=True)  # fmt: skip
+            searches.append(time.perf_counter() - started)
+        peers.notmuch_search_s = statistics.median(searches[1:])
+    if neomutt:
+        peers.neomutt_open_s, peers.neomutt_move_bytes, peers.neomutt_rss_mb = neomutt_open(
+            neomutt, root / "inbox", messages
+        )
+    return peers
+
+
+def neomutt_open(neomutt: str, mailbox: Path, messages: int) -> tuple[float, float, float]:
+    """Seconds from start to its index of `mailbox`, bytes per move, peak RSS (header cache warm)."""
+    with tempfile.TemporaryDirectory(prefix="neomutt-bench-") as folder:
+        home = Path(folder)
+        muttrc = home / "muttrc"
+        cache = mailbox.parent / ".neomutt-cache"
+        cache.mkdir(exist_ok=True)
+        settings = [f"folder={mailbox.parent}", f"spoolfile={mailbox}", "record=", "postponed=",
+                    f"header_cache={cache}/", "mbox_type=Maildir", "sort=date", "mark_old=no", "sleep_time=0",
+                    "mail_check=3600"]  # fmt: skip
+        muttrc.write_text("".join(f"set {line}\n" for line in settings), encoding="utf-8")
+        env = {**child_env(home), "MAIL": str(mailbox)}
+        argv = [neomutt, "-n", "-F", str(muttrc), "-f", str(mailbox)]
+        opened = moved = rss = float("nan")
+        for warm in (True, False):  # the first run fills the header cache and the page cache
+            terminal = Terminal(argv, env, cwd=home)
+            try:
+                end = terminal.wait_for(f"Msgs:{messages}".encode(), timeout=1800)
+                opened = terminal.when_written(end - 1) - terminal.started
+                terminal.settle(terminal.length() - 1)
+                if not warm:
+                    written = []
+                    for _ in range(50):  # up: it opens on the newest message, at the bottom
+                        _, mark = terminal.send("k")
+                        written.append(terminal.settle(mark)[2])
+                    moved = statistics.median(written)
+                    rss = peak_rss_mb(terminal.process.pid)
+                terminal.send("q")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    terminal.process.wait(30)
+            finally:
+                terminal.close()
+        return opened, moved, rss
+
+
+# ---- the table ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Column:
+    label: str
+    messages: int
+    manifest: dict
+    inbox: Inbox
+    thread_s: list[float]
+    peers: Peers
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))] if ordered else float("nan")
+
+
+def fmt_ms(seconds: float | None) -> str:
+    return "–" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:,.1f} ms"
+
+
+def rate(c: Column) -> float:
+    return c.messages / c.manifest["ingest_seconds"]
+
+
+def med(values: list[float] | list[int]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(columns: list[Column]) -> Iterator[str]:
+    last, first = columns[-1], columns[0]
+
+    def row(name: str, cell: Callable[[Column], str], budget: str = "", verdict: bool | None = None) -> str:
+        mark = "" if verdict is None else ("ok" if verdict else "OVER")
+        return f"| {name} | " + " | ".join(cell(c) for c in columns) + f" | {budget} | {mark} |"
+
+    def size(value: float, unit: str) -> str:
+        return "–" if math.isnan(value) else f"{value:,.0f} {unit}"
+
+    yield "| | " + " | ".join(c.label for c in columns) + f" | budget (at {last.label}) | |"
+    yield "|---|" + "---:|" * len(columns) + "---|---|"
+    yield row("messages / conversations", lambda c: f"{c.messages:,} / {c.manifest['conversations']:,}")
+    yield row("ingest (msg/s, real ingest, batches of 200)", lambda c: f"{rate(c):,.0f}",
+              f">= {INGEST_RATE:,}", rate(last) >= INGEST_RATE)  # fmt: skip
+    yield row("first paint from process start", lambda c: fmt_ms(c.inbox.first_paint_s))
+    yield row("first paint after imports", lambda c: fmt_ms(c.inbox.after_imports_s),
+              f"<= {FIRST_PAINT_S * 1000:.0f} ms", last.inbox.after_imports_s <= FIRST_PAINT_S)  # fmt: skip
+    yield row("(imports)", lambda c: fmt_ms(c.inbox.imports_s))
+    yield row("cursor move: key to the list's frame, median", lambda c: fmt_ms(med(c.inbox.move_first_s)),
+              f"<= {MOVE_S * 1000:.0f} ms", med(last.inbox.move_first_s) <= MOVE_S)  # fmt: skip
+    yield row("cursor move: key to the list's frame, p95", lambda c: fmt_ms(pct(c.inbox.move_first_s, 0.95)))
+    yield row("cursor move: key to the thread beside it drawn, median", lambda c: fmt_ms(med(c.inbox.move_s)),
+              f"<= {MOVE_S * 1000:.0f} ms", med(last.inbox.move_s) <= MOVE_S)  # fmt: skip
+    yield row("cursor move: key to the thread beside it drawn, p95",
+              lambda c: fmt_ms(pct(c.inbox.move_s, 0.95)))
+    yield row("bytes per cursor move, median", lambda c: size(med(c.inbox.move_bytes), "B"),
+              f"<= {MOVE_BYTES:,} B", med(last.inbox.move_bytes) <= MOVE_BYTES)  # fmt: skip
+    yield row("bytes per cursor move, mean",
+              lambda c: size(statistics.fmean(c.inbox.move_bytes) if c.inbox.move_bytes else math.nan, "B"))
+    yield row("page down, median", lambda c: fmt_ms(med(c.inbox.page_s)))
+    yield row("bytes per page down, median", lambda c: size(med(c.inbox.page_bytes), "B"))
+    yield row(f"open the {generate.BIG_THREAD}-message thread, median", lambda c: fmt_ms(med(c.thread_s)),
+              f"<= {THREAD_S * 1000:.0f} ms", med(last.thread_s) <= THREAD_S)  # fmt: skip
+    yield row("peak RSS of the inbox", lambda c: size(c.inbox.rss_mb, "MB"), f"<= {RSS_MB} MB",
+              last.inbox.rss_mb <= RSS_MB)  # fmt: skip
+    growth = last.inbox.rss_mb - first.inbox.rss_mb
+    yield row(f"RSS growth from {first.label}", lambda c: f"{c.inbox.rss_mb - first.inbox.rss_mb:+,.0f} MB",
+              f"<= {RSS_GROWTH_MB} MB", growth <= RSS_GROWTH_MB if len(columns) > 1 else None)  # fmt: skip
+
+    def ratio(
+        ours: Callable[[Column], float], theirs: Callable[[Column], float | None], fmt: Callable[[float], str]
+    ) -> Callable[[Column], str]:
+        """The peer's number, and ecoinbox's as a multiple of it."""
+
+        def cell(c: Column) -> str:
+            mine, peer = ours(c), theirs(c)
+            if peer is None or math.isnan(peer):
+                return "–"
+            return f"{fmt(peer)} ({mine / peer:,.2f}x)" if not math.isnan(mine) and peer else fmt(peer)
+
+        return cell
+
+    def notmuch_rate(c: Column) -> float | None:
+        return c.messages / c.peers.notmuch_new_s if c.peers.notmuch_new_s else None
+
+    yield row("notmuch new (msg/s; ecoinbox's ingest as a multiple)",
+              ratio(rate, notmuch_rate, lambda v: f"{v:,.0f}"), ">= 13x")  # fmt: skip
+    yield row("notmuch search --limit=50 (no ecoinbox search yet)",
+              lambda c: fmt_ms(c.peers.notmuch_search_s))
+    yield row("neomutt opens the Maildir (ecoinbox's first paint as a multiple)",
+              ratio(lambda c: c.inbox.first_paint_s, lambda c: c.peers.neomutt_open_s, fmt_ms))  # fmt: skip
+    yield row("neomutt bytes per move (ecoinbox's median as a multiple)",
+              ratio(lambda c: med(c.inbox.move_bytes), lambda c: c.peers.neomutt_move_bytes,
+                    lambda v: f"{v:,.0f} B"))  # fmt: skip
+    yield row("neomutt peak RSS (ecoinbox's as a multiple)",
+              ratio(lambda c: c.inbox.rss_mb, lambda c: c.peers.neomutt_rss_mb, lambda v: f"{v:,.0f} MB"))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = []
+    for tool in ("notmuch", "neomutt"):
+        if shutil.which(tool):
+            out = subprocess.run([tool, "-v" if tool == "neomutt" else "--version"], capture_output=True,
+                                 text=True, check=False).stdout.splitlines()  # fmt: skip
+            versions.append(out[0].strip() if out else tool)
+    import textual
+
+    return (f"{os.cpu_count()} x {cpu}, {memory:.0f} GiB; Python {sys.version.split()[0]}, SQLite "
+            f"{sqlite3.sqlite_version}, Textual {textual.__version__}"
+            + "".join(f"; {v}" for v in versions))  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1m", help="comma-separated: 10k, 100k, 1m (default all)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "ecoinbox-bench")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the stores again (fresh ingest numbers)")  # fmt: skip
+    parser.add_argument("--moves", type=int, default=MOVES)
+    parser.add_argument("--pages", type=int, default=PAGES)
+    parser.add_argument("--peers-up-to", default="100k",
+                        help="largest size for notmuch and neomutt (their Maildir takes a file per message; "
+                             "notmuch new needs about 11 min at 1m); 'none' to skip them")  # fmt: skip
+    args = parser.parse_args(argv)
+    labels = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
+    peers_limit = 0 if args.peers_up_to == "none" else SIZES[args.peers_up_to.lower()]
+    args.cache.mkdir(parents=True, exist_ok=True)
+    columns = []
+    for label in labels:
+        messages = SIZES[label]
+        path, made = store_for(args.cache, messages, args.seed, args.rebuild)
+        print(f"{label}: the inbox in a pty…", file=sys.stderr, flush=True)
+        inbox = run_inbox(path, moves=args.moves, pages=args.pages)
+        print(f"{label}: the thread view…", file=sys.stderr, flush=True)
+        thread = thread_open_s(path, made["big_thread_id"]) if made.get("big_thread_id") else []
+        peers = Peers()
+        if messages <= peers_limit:
+            print(f"{label}: notmuch and neomutt…", file=sys.stderr, flush=True)
+            peers = run_peers(path, messages)
+        columns.append(Column(label, messages, made, inbox, thread, peers))
+    print(f"Machine: {machine()}")
+    built = {c.manifest.get("commit", "unknown") for c in columns}
+    print(f"ecoinbox {commit()}; stores built (ingest measured) at {', '.join(sorted(built))}; "
+          f"seed {args.seed}; {args.moves} moves, {args.pages} page downs, quiet {QUIET_S * 1000:.0f} ms, "
+          f"pty {COLUMNS}x{ROWS}")  # fmt: skip
+    print()
+    for line in table(columns):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
