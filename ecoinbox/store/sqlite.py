@@ -658,22 +658,18 @@ class SQLiteStore:
         )
 
     async def _unindex(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            await db.execute(
-                "INSERT INTO messages_fts (messages_fts, rowid, text, title) SELECT 'delete', id, text, title"
-                f" FROM messages WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
+        """The index forgets these rows' current words (before their text changes)."""
+        await self._feed_index(db, ids, "INSERT INTO messages_fts (messages_fts, rowid, text, title) SELECT 'delete',")
 
     async def _index(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
+        """The index learns these rows' current words."""
+        await self._feed_index(db, ids, "INSERT INTO messages_fts (rowid, text, title) SELECT")
+
+    async def _feed_index(self, db: aiosqlite.Connection, ids: Sequence[int], insert: str) -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            await db.execute(
-                "INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages"
-                f" WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
+            marks = ",".join("?" * len(chunk))
+            await db.execute(f"{insert} id, text, title FROM messages WHERE id IN ({marks})", chunk)
 
     async def _upsert_authors(
         self, db: aiosqlite.Connection, messages: Sequence[Message]
