@@ -42,14 +42,19 @@ def thread_text(app) -> str:
     return str(app.inbox.thread.query_one("Static").render())
 
 
+async def open_decision(app, pilot, *, shown: str = "uncertain") -> None:
+    """Wait for the stuck reply to show in the thread (`shown`), then press O."""
+    await wait_until(lambda: shown in thread_text(app), pilot=pilot)
+    await pilot.press("O")
+    await wait_until(lambda: isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
+
+
 async def test_an_uncertain_reply_not_on_the_platform_is_sent_again_once(stack):
     item = await stuck_reply(stack)
     app = EcoInboxApp(stack.settings, stack.store, stack.engine)
     await stack.engine.start()
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(lambda: "O: decide once you have looked" in thread_text(app), pilot=pilot)
-        await pilot.press("O")
-        await wait_until(lambda: isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
+        await open_decision(app, pilot, shown="O: decide once you have looked")
         assert "may or may not be on mastodon" in str(app.screen.query_one("Static").render())
         await pilot.press("s")
         await wait_until(lambda: is_state(stack, item.id, OutboxState.SENT), pilot=pilot)
@@ -63,9 +68,7 @@ async def test_an_uncertain_reply_seen_on_the_platform_is_marked_sent_without_a_
     app = EcoInboxApp(stack.settings, stack.store, stack.engine)
     await stack.engine.start()
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(lambda: "uncertain" in thread_text(app), pilot=pilot)
-        await pilot.press("O")
-        await wait_until(lambda: isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
+        await open_decision(app, pilot)
         await pilot.press("m")
         await wait_until(lambda: not isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
         await wait_until(lambda: "uncertain" not in thread_text(app), pilot=pilot)
@@ -81,9 +84,7 @@ async def test_a_refused_reply_is_edited_and_sent_and_the_old_one_discarded(stac
     await wait_until(lambda: is_state(stack, too_long.id, OutboxState.FAILED))
     app = EcoInboxApp(stack.settings, stack.store, stack.engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(lambda: "O: edit, send again or discard" in thread_text(app), pilot=pilot)
-        await pilot.press("O")
-        await wait_until(lambda: isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
+        await open_decision(app, pilot, shown="O: edit, send again or discard")
         await pilot.press("m")  # not offered for a refused reply: nothing happens
         assert isinstance(app.screen, OutboxDecisionScreen)
         await pilot.press("e")
@@ -103,9 +104,7 @@ async def test_discard_drops_the_reply_and_esc_decides_later(stack):
     app = EcoInboxApp(stack.settings, stack.store, stack.engine)
     await stack.engine.start()
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(lambda: "uncertain" in thread_text(app), pilot=pilot)
-        await pilot.press("O")
-        await wait_until(lambda: isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
+        await open_decision(app, pilot)
         await pilot.press("escape")
         await wait_until(lambda: not isinstance(app.screen, OutboxDecisionScreen), pilot=pilot)
         assert await item_state(stack, item.id) is OutboxState.UNKNOWN
