@@ -221,6 +221,20 @@ class RepliesSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ViewSettings:
+    """A saved search: a named view shown as a tab beside Inbox, Done and Spam."""
+
+    name: str
+    """The tab's title, e.g. "Refunds" (unique; not Inbox, Done, Spam or Search)."""
+    query: str
+    """A search in the query language, e.g. "refund* is:open" (relative dates like after:3d
+    are counted from the moment the view is shown)."""
+
+
+RESERVED_VIEW_NAMES: Final = ("inbox", "done", "spam", "search")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The whole configuration, validated."""
 
@@ -238,6 +252,8 @@ class Settings:
     """The redirect target; None when no forum is configured (then `f` explains why)."""
     replies: RepliesSettings = field(default_factory=RepliesSettings)
     """Where canned replies come from."""
+    views: tuple[ViewSettings, ...] = ()
+    """Saved searches, as tabs after Inbox, Done and Spam, in the order of the file."""
     canned: tuple[Any, ...] = ()
     """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
     source: Path | None = None
@@ -503,6 +519,19 @@ def _nonempty_string(value: object) -> str:
     return text
 
 
+def _query(value: object) -> str:
+    from ecoinbox.query import QueryError, parse_query
+
+    text = _nonempty_string(value)
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        raise _Invalid(f"the search does not parse: {exc}") from None
+    if query.empty:
+        raise _Invalid("the search has no word and no filter; it would find nothing")
+    return text
+
+
 def _string_list(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of strings, got {_describe(value)}")
@@ -684,11 +713,12 @@ _SECTIONS: Final[dict[str, type]] = {
     "store": StoreSettings,
     "engine": EngineSettings,
     "channels": ChannelSettings,
+    "views": ViewSettings,
 }
 
 
 def _section_header(section: str) -> str:
-    return "[[channels]]" if section == "channels" else f"[{section}]"
+    return f"[[{section}]]" if section in ("channels", "views") else f"[{section}]"
 
 
 def _home_of(key: str, here: str) -> str | None:
@@ -775,6 +805,7 @@ class _Validator:
             if "forum" in document
             else None
         )
+        views = self.views(top)
         top.known.append("canned")
         canned_entries = top.data.get("canned", [])
         if not isinstance(canned_entries, list):
@@ -795,6 +826,7 @@ class _Validator:
             channels=channels,
             forum=forum,
             replies=replies or RepliesSettings(),
+            views=views,
             source=self.source,
         )
 
@@ -908,6 +940,35 @@ class _Validator:
             if channel is not None:
                 channels.append(channel)
         return tuple(channels)
+
+    def views(self, top: _Table) -> tuple[ViewSettings, ...]:
+        top.known.append("views")
+        entries = top.data.get("views", [])
+        if not isinstance(entries, list):
+            self.problem(("views",), f"expected a list of [[views]] tables, got {_describe(entries)}")
+            return ()
+        views: list[ViewSettings] = []
+        first_index: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                self.problem(("views", index), f"expected a [[views]] table, got {_describe(entry)}")
+                continue
+            table = _Table(self, entry, ("views", index), "views")
+            name = table.get("name", _nonempty_string)
+            query = table.get("query", _query)
+            table.finish()
+            if name is None or query is None:
+                continue
+            name = " ".join(name.split())
+            folded = name.casefold()
+            if folded in RESERVED_VIEW_NAMES:
+                table.problem("name", f"'{name}' is a built-in view; give the saved search another name")
+            elif folded in first_index:
+                table.problem("name", f"duplicate view name '{name}' (also views[{first_index[folded]}])")
+            else:
+                first_index[folded] = index
+                views.append(ViewSettings(name, query))
+        return tuple(views)
 
     def channel(self, table: _Table) -> ChannelSettings | None:
         kind = table.get("kind", _choice(KINDS, "channel kind"))

@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["FILTERS", "Filter", "Query", "QueryError", "Term", "fts_phrase", "parse_query"]
+__all__ = [
+    "FILTERS", "Filter", "Query", "QueryError", "Span", "Term", "fold", "fts_phrase", "parse_query",
+]  # fmt: skip
+
+Span = tuple[int, int]
+"""[start, end) indexes into a text."""
 
 STATES = ("open", "done", "spam", "unanswered")
 HAS = ("link",)
@@ -60,6 +67,12 @@ class Query:
     def empty(self) -> bool:
         return not self.terms and not self.filters
 
+    @property
+    def includes_spam(self) -> bool:
+        """Spam is searched only when the query says `is:spam`: a search for "refund" should
+        not be a page of refund scams."""
+        return any(f.field == "is" and f.value == "spam" and not f.negated for f in self.filters)
+
     def words(self) -> list[str]:
         """The words to highlight in results (negated ones are not there to highlight)."""
         found: list[str] = []
@@ -67,6 +80,30 @@ class Query:
             if not term.negated:
                 found.extend(term.text.split())
         return found
+
+    def highlighter(self) -> Callable[[str], list[Span]]:
+        """A function giving the spans of `text` that this query's words match, as the index
+        matches them: whole words, accents and case folded, prefix* to the end of the word."""
+        patterns = []
+        for term in self.terms:
+            if term.negated:
+                continue
+            for word in term.text.split():
+                folded = re.escape(fold(word)[0])
+                patterns.append(rf"(?<!\w){folded}\w*" if term.kind == "prefix" else rf"(?<!\w){folded}(?!\w)")
+        if not patterns:
+            return lambda text: []
+        matcher = re.compile("|".join(patterns))
+
+        def spans(text: str) -> list[Span]:
+            folded, origin = fold(text)
+            found: list[Span] = []
+            for match in matcher.finditer(folded):
+                if match.end() > match.start():
+                    found.append((origin[match.start()], origin[match.end() - 1] + 1))
+            return found
+
+        return spans
 
 
 def parse_query(text: str, *, now: datetime | None = None) -> Query:
@@ -91,6 +128,22 @@ def parse_query(text: str, *, now: datetime | None = None) -> Query:
         if term is not None:
             terms.append(term)
     return Query(tuple(terms), tuple(filters))
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """`text` with accents removed and case folded, as FTS5's unicode61 tokenizer folds it,
+    and for each character of the result the index of the character of `text` it came from."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char.isascii():
+            piece = char.lower()
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            piece = base.casefold() if base else char
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(folded), origin
 
 
 def fts_phrase(term: Term) -> str:

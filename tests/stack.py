@@ -28,7 +28,8 @@ class Stack:
     settings: object
 
 
-def settings_for(base_url: str, db: Path, extra_ui: str = "") -> object:
+def settings_for(base_url: str, db: Path, extra_ui: str = "", extra: str = "") -> object:
+    """A config for one local Mastodon channel; `extra_ui` goes in [ui], `extra` at the end."""
     return parse_config(
         f"""
 [brand]
@@ -47,7 +48,7 @@ account = "acme"
 poll_interval = 3600
 keyring = false
 token_env = "UNUSED"
-""",
+{extra}""",
         Path("test.toml"),
     )
 

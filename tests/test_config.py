@@ -122,6 +122,7 @@ def _section_text(example: str, header: str) -> str:
 SECTION_HEADERS = {
     "brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]",
     "channels": "[[channels]]", "forum": "[forum]", "replies": "[replies]", "canned": "[[canned]]",
+    "views": "[[views]]",
 }
 
 
@@ -145,6 +146,7 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         "forum": config.ForumSettings,
         "replies": config.RepliesSettings,
         "canned": _canned_class(),
+        "views": config.ViewSettings,
     }[section]
     lines = text.splitlines()
     for settings_field in dataclasses.fields(section_class):
@@ -167,7 +169,7 @@ def test_every_settings_section_is_in_the_example() -> None:
 def test_every_setting_has_a_docstring() -> None:
     source = Path(config.__file__).read_text(encoding="utf-8")
     for cls in (config.BrandSettings, config.UiSettings, config.StoreSettings, config.EngineSettings,
-                ChannelSettings, config.ForumSettings, config.RepliesSettings, Settings):
+                ChannelSettings, config.ForumSettings, config.RepliesSettings, config.ViewSettings, Settings):
         assert cls.__doc__
         body = source[source.index(f"class {cls.__name__}:"):]
         for settings_field in dataclasses.fields(cls):
@@ -685,3 +687,39 @@ def test_near_valid_configs_either_parse_or_explain(channel_list: list[dict[str,
     else:
         assert len({channel.name for channel in settings.channels}) == len(settings.channels) == len(channel_list)
         assert all(channel.poll_interval >= 1 for channel in settings.channels)
+
+
+# --- saved views ------------------------------------------------------------------------------
+
+
+def test_saved_views_keep_their_order_and_query_text() -> None:
+    text = MINIMAL + '[[views]]\nname = "Refunds"\nquery = "refund* is:open"\n\n[[views]]\nname = " French  week "\nquery = "lang:fr after:7d"\n'
+    settings = parse_config(text, SOURCE)
+    assert settings.views == (config.ViewSettings("Refunds", "refund* is:open"),
+                              config.ViewSettings("French week", "lang:fr after:7d"))  # fmt: skip
+
+
+def test_the_example_views_parse() -> None:
+    settings = config.load_config(EXAMPLE)
+    assert [view.name for view in settings.views] == ["Refunds", "French, this week"]
+
+
+@pytest.mark.parametrize(
+    ("view", "says"),
+    [
+        ('name = "Refunds"\nquery = "is:pending"', "views[0].query: the search does not parse: is:pending is not a state"),
+        ('name = "Refunds"\nquery = "  "', "views[0].query: must not be empty"),
+        ('name = "Refunds"\nquery = "- ?"', "views[0].query: the search has no word and no filter"),
+        ('name = "inbox"\nquery = "refund"', "views[0].name: 'inbox' is a built-in view"),
+        ('query = "refund"', "views[0].name: missing (required)"),
+        ('name = "Refunds"\nquery = "refund"\ncolour = "red"', "views[0].colour: unknown setting"),
+    ],
+)
+def test_bad_views_are_explained_with_their_line(view: str, says: str) -> None:
+    [line] = problems(MINIMAL + "[[views]]\n" + view + "\n")
+    assert says in line
+
+
+def test_duplicate_view_names_are_refused_whatever_their_case() -> None:
+    [line] = problems(MINIMAL + '[[views]]\nname = "Refunds"\nquery = "refund"\n[[views]]\nname = "REFUNDS"\nquery = "x"\n')
+    assert "views[1].name: duplicate view name 'REFUNDS' (also views[0])" in line

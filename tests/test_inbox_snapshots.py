@@ -58,3 +58,25 @@ def test_thread_open_at_80x24_snapshot(tmp_path, snap_compare):
         assert snap_compare(app, terminal_size=(80, 24), press=["j", "j", "j", "enter"])
     finally:
         asyncio.run(store.close())
+
+
+SAVED_VIEWS = '[[views]]\nname = "French"\nquery = "lang:fr"\n'
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(["slash", *"the", "enter"], id="results"),  # matched words marked, the tab and count
+        pytest.param(["slash", *"the is:x", "enter"], id="mistake"),  # the line stays open and says why
+    ],
+)
+def test_search_snapshot_at_80x24(tmp_path, snap_compare, keys):
+    base_url = asyncio.run(build_store(tmp_path))
+    store = SQLiteStore(tmp_path / "inbox.db")
+    asyncio.run(store.open())
+    try:
+        settings = settings_for(base_url, tmp_path / "inbox.db", extra=SAVED_VIEWS)
+        app = EcoInboxApp(settings, store, None, now=lambda: FIXED_NOW)
+        assert snap_compare(app, terminal_size=(80, 24), press=keys)
+    finally:
+        asyncio.run(store.close())

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecoinbox.query import Filter, QueryError, Term, fts_phrase, parse_query
+from ecoinbox.query import Filter, QueryError, Term, fold, fts_phrase, parse_query
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -101,3 +101,17 @@ def test_any_text_parses_or_explains_itself(text):
         phrase = fts_phrase(term)
         body = phrase[1:].rstrip("*")[:-1]
         assert phrase.count('"') % 2 == 0 and '"' not in body.replace('""', "")
+
+
+def test_the_highlighter_marks_what_the_index_matches():
+    spans = parse_query('cafe "never arrived" deliv* -spam from:zoe').highlighter()
+    text = "Le Café: never  arrived! Delivery, undelivered, spam, cafeteria"
+    assert [text[a:b] for a, b in spans(text)] == ["Café", "never", "arrived", "Delivery"]
+    assert parse_query("from:zoe").highlighter()("zoe wrote") == []  # filters mark nothing
+
+
+def test_the_highlighter_maps_folded_text_back_to_the_original():
+    text = "STRASSE ﬁne Straße Ǆemal"
+    spans = parse_query("strasse").highlighter()(text)
+    assert [text[a:b] for a, b in spans] == ["STRASSE", "Straße"]
+    assert fold("Ǆé") == ("dze", [0, 0, 1])  # one character may fold to several

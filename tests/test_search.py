@@ -81,6 +81,22 @@ async def test_states(store):
     assert await found(store, "is:unanswered refund") == ["Still waiting for the refund…"]
 
 
+async def test_spam_is_left_out_unless_the_query_says_is_spam(store):
+    (bot_row,) = (await store.search(parse_query("from:promo", now=NOW)))[0]
+    await store.set_state([bot_row.id], State.SPAM)
+    assert await found(store, "free money") == []
+    assert await found(store, "free money is:spam") == ["Cheap watches, free money, click here"]
+    assert await found(store, "free money -is:open") == []
+
+
+async def test_a_late_match_starts_the_snippet_shortly_before_it(store):
+    long = "An introduction that goes on and on about nothing much at all, " * 3 + "then the invoice is wrong."
+    await store.ingest([msg(7, long, days=7, language="en")])
+    (snippet,) = await found(store, "invoice")
+    assert snippet.startswith("…") and "invoice" in snippet[:60]
+    assert snippet.endswith("the invoice is wrong.")
+
+
 async def test_negation(store):
     assert await found(store, "order -refund") == ["Where is my delivery? Order 42"]
     assert await found(store, "-from:zoe -channel:forum") == ["Cheap watches, free money, click here"]

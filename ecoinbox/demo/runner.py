@@ -67,7 +67,19 @@ token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 [forum]
 channel = "forum"
 category = "support"
-{DEMO_CANNED}"""
+{DEMO_VIEWS}{DEMO_CANNED}"""
+
+
+# Saved searches: tabs after Inbox, Done and Spam.
+DEMO_VIEWS = """
+[[views]]
+name = "Orders"
+query = "order* -is:done"
+
+[[views]]
+name = "Français"
+query = "lang:fr"
+"""
 
 
 # Canned replies pointing at the demo forum's help topics (their ids never change).

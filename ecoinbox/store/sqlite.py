@@ -833,7 +833,8 @@ class SQLiteStore:
             return [], None
         marks = ",".join("?" * len(found))
         rows = {r.id: r for r in await self._rows(self._ROW_SQL + f" WHERE c.id IN ({marks})", tuple(found))}
-        page = [replace(rows[c], snippet=_snippet(text)) for c, text in found.items() if c in rows]
+        spans = query.highlighter()
+        page = [replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows]
         return page, cursor
 
     async def conversation_row(self, conversation_id: int) -> ConversationRow | None:
@@ -1466,6 +1467,8 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
             condition, values = "m.links != ''", []
         where.append(f"NOT ({condition})" if f.negated else condition)
         params.extend(values)
+    if not query.includes_spam:
+        where.append("c.state != 'spam'")
     return where, params
 
 
@@ -1475,6 +1478,21 @@ def _like_prefix(value: str) -> str:
 
 def _snippet(text: str) -> str:
     return " ".join(text.split())[:SNIPPET_CHARS]
+
+
+SNIPPET_LEAD = 24
+"""Characters kept before a search result's first match when the snippet starts later."""
+
+
+def _snippet_around(text: str, spans: Callable[[str], list[tuple[int, int]]]) -> str:
+    """A search result's snippet: from a little before the first matched word, so the word
+    shows in the list even when it comes late in a long message."""
+    flat = " ".join(text.split())
+    found = spans(flat[: SNIPPET_CHARS * 20])
+    if not found or found[0][0] < SNIPPET_LEAD * 2:
+        return flat[:SNIPPET_CHARS]
+    start = flat.rfind(" ", 0, found[0][0] - SNIPPET_LEAD) + 1 or found[0][0] - SNIPPET_LEAD
+    return "…" + flat[start : start + SNIPPET_CHARS - 1]
 
 
 def _lease(row: sqlite3.Row) -> Lease:

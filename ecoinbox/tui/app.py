@@ -34,6 +34,7 @@ from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
 # Many commits in a burst (a poll batch, a bulk action) become one redraw.
@@ -222,6 +223,7 @@ class EcoInboxApp(App[None]):
         return [
             ("Inbox", list(InboxScreen.BINDINGS)),
             ("Conversation list", list(ConversationList.BINDINGS)),
+            ("Search line (/)", list(SearchBar.BINDINGS)),
             ("Thread", list(ThreadView.BINDINGS)),
             ("Compose", list(ComposeScreen.BINDINGS)),
             ("Canned reply picker", [*CannedPicker.BINDINGS, *ValuePrompt.BINDINGS]),

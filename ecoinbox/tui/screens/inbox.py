@@ -6,6 +6,7 @@ the engine does the network work. Nothing on this screen talks HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -30,7 +31,9 @@ from ecoinbox.model import (
     State,
     View,
 )
+from ecoinbox.query import QueryError
 from ecoinbox.sanitize import sanitize
+from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
@@ -48,10 +51,16 @@ from ecoinbox.tui.screens.redirect import (
     topic_title,
 )
 from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
 VIEWS = (View.INBOX, View.DONE, View.SPAM)
 VIEW_TITLES = {View.INBOX: "Inbox", View.DONE: "Done", View.SPAM: "Spam"}
+SEARCH_TITLE_CELLS = 24
+SAVED_COUNT_LIMIT = 100
+"""A saved view's tab counts up to this many conversations ("100+" beyond)."""
+SAVED_COUNT_DELAY = 2.0
+"""Seconds of quiet in the store before the saved views' counts are read again."""
 UNDO_DEPTH = 50
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
 
@@ -73,6 +82,24 @@ def _store_failures_noticed(method: Callable[..., Awaitable[Any]]) -> Callable[.
 
 
 @dataclass(frozen=True, slots=True)
+class Tab:
+    """One list the inbox can show: a state view, a saved search, or the `/` search."""
+
+    title: str
+    view: View = View.INBOX
+    query: str | None = None
+    """None for the state views; the search's text otherwise."""
+    typed: bool = False
+    """The `/` search: esc closes it."""
+
+    def label(self) -> str:
+        if not self.typed:
+            return self.title
+        text = self.query or ""
+        return "/" + (text if len(text) <= SEARCH_TITLE_CELLS else text[: SEARCH_TITLE_CELLS - 1] + "…")
+
+
+@dataclass(frozen=True, slots=True)
 class UndoStep:
     """A state change this session made, as the store reported it."""
 
@@ -90,9 +117,10 @@ class InboxScreen(Screen[None]):
         Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam"),
         Binding("o", "set_state('open')", "Reopen", id="inbox.reopen", show=False),
         Binding("u", "undo", "Undo", id="inbox.undo"),
+        Binding("slash", "search", "Search", id="inbox.search"),
         Binding("tab", "next_view(1)", "Views", id="inbox.next_view"),
         Binding("shift+tab", "next_view(-1)", "Previous view", id="inbox.previous_view", show=False),
-        Binding("escape", "back", "Back to list", id="inbox.back", show=False),
+        Binding("escape", "back", "Back to list / close search", id="inbox.back", show=False),
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
@@ -100,9 +128,13 @@ class InboxScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.view = View.INBOX
+        self.tabs: list[Tab] = [Tab(VIEW_TITLES[view], view) for view in VIEWS]
+        self.tab_index = 0
+        self.results: SearchResults | None = None  # what a search tab shows
+        self._before_search = 0  # the tab to go back to when the `/` search closes
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
+        self.saved_counts: dict[str, str] = {}  # saved view title -> "12", "100+"
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
 
@@ -120,8 +152,22 @@ class InboxScreen(Screen[None]):
             keys = app.settings.ui.keys.get("inbox.decide_outbox", "O")  # type: ignore[attr-defined]
             thread.decide_key = describe_keys(keys).split(",")[0]
             yield thread
+        yield SearchBar(id="search")
         yield Static("", id="status", markup=False)
         yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def tab(self) -> Tab:
+        return self.tabs[self.tab_index]
+
+    @property
+    def view(self) -> View:
+        """The state view shown (for a search tab, the one it was opened from)."""
+        return self.tab.view
+
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
 
     @property
     def conversations(self) -> ConversationList:
@@ -132,6 +178,8 @@ class InboxScreen(Screen[None]):
         return self.query_one(ThreadView)
 
     async def on_mount(self) -> None:
+        views = self.app.settings.views  # type: ignore[attr-defined]
+        self.tabs[len(VIEWS) :] = [Tab(view.name, query=view.query) for view in views]
         self._apply_layout(self.size.width)
         self._render_read_only()
         await self._refresh_counts()  # the list loads itself before its first frame
@@ -156,7 +204,10 @@ class InboxScreen(Screen[None]):
             self._render_read_only()
             self.notify("The store cannot be changed any more: the banner at the top says why.",
                         severity="error", timeout=10, markup=False)  # fmt: skip
-        await self.conversations.reload()
+        if self.results is not None:
+            self._refresh_results()
+        else:
+            await self.conversations.reload()
         await self._refresh_counts()
         shown = self.thread.conversation
         if shown is not None and (event.conversation_ids is None or shown.row.id in event.conversation_ids):
@@ -189,6 +240,24 @@ class InboxScreen(Screen[None]):
         except StoreError:
             pass  # the list says the store could not be read; the last counts stay
         self._render_tabs()
+        if len(self.tabs) > len(VIEWS) and not all(t.typed for t in self.tabs[len(VIEWS) :]):
+            self._count_saved_views()
+
+    @work(exclusive=True, group="saved-view-counts", exit_on_error=False)
+    async def _count_saved_views(self) -> None:
+        """The saved views' counts, once the store has been quiet for a moment (a burst of
+        polls costs one count), each up to SAVED_COUNT_LIMIT."""
+        if self.saved_counts:
+            await asyncio.sleep(SAVED_COUNT_DELAY)
+        store, now = self.app.store, self.app.now  # type: ignore[attr-defined]
+        for tab in [t for t in self.tabs if t.query is not None and not t.typed]:
+            try:
+                results = SearchResults(store, tab.query or "", now=now)
+                await results.run(limit=SAVED_COUNT_LIMIT)
+            except (QueryError, StoreError):
+                continue  # the config checked the query; a store failure keeps the old count
+            self.saved_counts[tab.title] = results.label()
+        self._render_tabs()
 
     def _render_read_only(self) -> None:
         """The banner that says why nothing can be changed (a damaged file, a read-only folder)."""
@@ -204,17 +273,45 @@ class InboxScreen(Screen[None]):
         self.notify(READ_ONLY_NOTICE, severity="warning", timeout=5, markup=False)
         return True
 
+    def _tab_count(self, tab: Tab) -> str:
+        if tab.query is None:
+            return str(self.counts.get(tab.view, 0))
+        if tab is self.tab and self.results is not None:
+            return self.results.label()
+        return self.saved_counts.get(tab.title, "")
+
     def _render_tabs(self) -> None:
-        parts: list[Content | tuple[str, str] | str] = [(f" {self.app.settings.brand.name} ", "bold reverse"), " "]  # type: ignore[attr-defined]
-        for view in VIEWS:
-            label = f" {VIEW_TITLES[view]} {self.counts.get(view, 0)} "
-            parts.append((label, "bold reverse" if view is self.view else "dim"))
+        """The brand and every tab with its count; on a narrow screen the tabs scroll so the
+        one shown is always in sight, with ‹ and › saying that more are off the edge."""
+        labels = [f" {tab.label()} {self._tab_count(tab)}".rstrip() + " " for tab in self.tabs]
+        brand = f" {self.app.settings.brand.name} "  # type: ignore[attr-defined]
+        width = max(20, self.size.width or 80)
+        first, last = 0, len(labels)
+        if len(brand) + 1 + sum(len(label) + 1 for label in labels) > width:
+            brand = ""
+            # Drop tabs from the far end of the active one until the rest fits with the arrows.
+            while sum(len(label) + 1 for label in labels[first:last]) + 4 > width and last - first > 1:
+                if last - 1 > self.tab_index:
+                    last -= 1
+                else:
+                    first += 1
+        parts: list[Content | tuple[str, str] | str] = []
+        if brand:
+            parts += [(brand, "bold reverse"), " "]
+        if first > 0:
+            parts.append(("‹ ", "dim"))
+        for index in range(first, last):
+            parts.append((labels[index], "bold reverse" if index == self.tab_index else "dim"))
             parts.append(" ")
+        if last < len(labels):
+            parts.append(("›", "dim"))
         self.query_one("#tabs", Static).update(Content.assemble(*parts))
 
     def _render_status(self) -> None:
         index, total = self.position
-        parts: list[Content | tuple[str, str] | str] = [(f" {VIEW_TITLES[self.view]} {index}/{total} ", "bold")]
+        total_label = self.results.label() if self.results is not None else str(total)
+        title = "Search" if self.tab.typed else self.tab.title
+        parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
@@ -251,9 +348,13 @@ class InboxScreen(Screen[None]):
         self.query_one("#panes").add_class("-reading")
         self.thread.focus()
 
-    def action_back(self) -> None:
-        self.query_one("#panes").remove_class("-reading")
-        self.conversations.focus()
+    async def action_back(self) -> None:
+        panes = self.query_one("#panes")
+        if panes.has_class("-reading"):
+            panes.remove_class("-reading")
+            self.conversations.focus()
+        elif self.tab.typed:
+            await self._close_search()
 
     @work(exclusive=True, group="thread", exit_on_error=False)
     @_store_failures_noticed
@@ -296,10 +397,89 @@ class InboxScreen(Screen[None]):
         self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
 
     async def action_next_view(self, step: int) -> None:
-        self.view = VIEWS[(VIEWS.index(self.view) + step) % len(VIEWS)]
-        await self.conversations.set_view(self.view)
+        await self._show_tab((self.tab_index + step) % len(self.tabs))
+
+    @_store_failures_noticed
+    async def _show_tab(self, index: int, *, keep_selection: bool = False) -> None:
+        """Show tab `index`: a state view from the store, or a search's results."""
+        tab = self.tabs[index]
+        results = None
+        if tab.query is not None:
+            try:
+                results = SearchResults(self.app.store, tab.query, now=self.app.now)  # type: ignore[attr-defined]
+            except QueryError as exc:  # a typed search is checked before; a saved one by the config
+                self.notify(str(exc), title="Search", severity="error", markup=False)
+                return
+            await results.run()
+        self.tab_index, self.results = index, results
+        if results is None:
+            await self.conversations.set_source(self.app.store, tab.view, keep_selection=keep_selection)  # type: ignore[attr-defined]
+        else:
+            await self.conversations.set_source(results, highlight=results.highlight, keep_selection=keep_selection)
+            self._read_on(results)
         self._render_tabs()
         self._render_status()
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    @_store_failures_noticed
+    async def _read_on(self, results: SearchResults) -> None:
+        """After the first page is shown: the rest of the results, then the list and its count."""
+        if results.complete:
+            return
+        await results.fill()
+        if results is self.results:
+            await self.conversations.reload()
+            self._render_tabs()
+            self._render_status()
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    @_store_failures_noticed
+    async def _refresh_results(self) -> None:
+        """The store changed under a search: read it again, as far as it had been read, and
+        keep the cursor on its conversation."""
+        old = self.results
+        if old is None:
+            return
+        fresh = SearchResults(self.app.store, old.text, now=self.app.now)  # type: ignore[attr-defined]
+        await fresh.run()
+        await fresh.fill(max(await old.count_conversations(self.view), 1))
+        if self.results is not old:
+            return  # the manager moved on meanwhile
+        self.results = fresh
+        await self.conversations.set_source(fresh, highlight=fresh.highlight, keep_selection=True)
+        self._render_tabs()
+        self._render_status()
+
+    def action_search(self) -> None:
+        self.search_bar.open(self.tab.query or "" if self.tab.typed else "")
+
+    async def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
+        if not event.text:
+            self.search_bar.close()
+            if self.tab.typed:
+                await self._close_search()
+            self.conversations.focus()
+            return
+        try:
+            SearchResults(self.app.store, event.text, now=self.app.now)  # type: ignore[attr-defined]
+        except QueryError as exc:
+            self.search_bar.show_error(str(exc))
+            return
+        self.search_bar.close()
+        if not self.tab.typed:
+            self._before_search = self.tab_index
+        search = Tab("Search", self.view, query=event.text, typed=True)
+        self.tabs = [t for t in self.tabs if not t.typed] + [search]
+        self.conversations.focus()
+        await self._show_tab(len(self.tabs) - 1)
+
+    def on_search_bar_cancelled(self, event: SearchBar.Cancelled) -> None:
+        self.search_bar.close()
+        self.conversations.focus()
+
+    async def _close_search(self) -> None:
+        self.tabs = [t for t in self.tabs if not t.typed]
+        await self._show_tab(min(self._before_search, len(self.tabs) - 1))
 
     def action_show_whole(self) -> None:
         if not self.thread.show_whole():

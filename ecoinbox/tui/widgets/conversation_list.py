@@ -33,6 +33,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from ecoinbox.humanize import age
 from ecoinbox.model import ConversationRow, State, View
+from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 
 SortKey = tuple[int, int, int]
@@ -150,6 +151,24 @@ def _fit(text: str, cells: int) -> str:
     return set_cell_size(text, cells)
 
 
+def _fit_marked(text: str, cells: int, spans: list[Span]) -> list[tuple[str, bool]]:
+    """`_fit` for text with marked spans: (piece, marked) pairs exactly `cells` cells wide."""
+    fitted = _fit(text, cells)
+    kept = len(text) if fitted.startswith(text) else len(fitted.rstrip().removesuffix("…").rstrip())
+    pieces: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in spans:
+        start, end = max(start, at), min(end, kept)
+        if start >= end:
+            continue
+        if start > at:
+            pieces.append((text[at:start], False))
+        pieces.append((text[start:end], True))
+        at = end
+    pieces.append((fitted[at:], False))
+    return [(piece, marked) for piece, marked in pieces if piece]
+
+
 def _right(text: str, cells: int) -> str:
     """Right-align short ASCII `text` in `cells` cells."""
     return text[-cells:].rjust(cells) if cells > 0 else ""
@@ -221,6 +240,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         "conversation-list--author",
         "conversation-list--channel",
         "conversation-list--age",
+        "conversation-list--match",
     }
 
     # No scrollbar at all: it would repaint on every move (~700 B over SSH); the app shows
@@ -258,6 +278,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         }
         & > .conversation-list--age {
             color: $text-muted;
+        }
+        & > .conversation-list--match {
+            color: $text-warning;
+            text-style: bold underline;
         }
     }
     """
@@ -327,6 +351,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._source = source
         self._view = view
         self._now = now or (lambda: datetime.now(UTC))
+        self._highlight: Callable[[str], list[Span]] | None = None
         self._total = 0
         self._cursor = 0
         # Until the manager moves or acts on a row, the cursor stays on the newest conversation
@@ -421,8 +446,28 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     async def set_view(self, view: View) -> None:
         """Show another list, with the cursor at the top."""
-        self._view = view
-        await self._load(keep_selection=False)
+        await self.set_source(self._source, view)
+
+    @property
+    def source(self) -> ConversationSource:
+        """Where the rows come from: the store, or a search's results."""
+        return self._source
+
+    async def set_source(
+        self,
+        source: ConversationSource,
+        view: View | None = None,
+        *,
+        highlight: Callable[[str], list[Span]] | None = None,
+        keep_selection: bool = False,
+    ) -> None:
+        """Show rows from another source (a search's results), the cursor at the top unless
+        `keep_selection` (the same list, read afresh); `highlight` marks matched words in the
+        snippets."""
+        self._source = source
+        self._view = view if view is not None else self._view
+        self._highlight = highlight
+        await self._load(keep_selection=keep_selection)
 
     def row_changed(self, conversation_id: int) -> None:
         """One conversation changed in the store: refetch its page and repaint its line.
@@ -780,6 +825,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         styles = {"base": base + cursor}
         for name in ("needs-reply", "dim", "author", "channel", "age"):
             styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
+        match = component("conversation-list--match", partial=True)
+        # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
+        styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
         return styles
 
     def _row_strip(self, row: ConversationRow, width: int, is_cursor: bool, age: str) -> Strip:
@@ -801,7 +849,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
                 _clean(row.author_label or row.author_handle, columns.author), columns.author
             )
             segments += [Segment(author, author_style), gap]
-        segments.append(Segment(_fit(_clean(row.snippet, columns.snippet), columns.snippet), base))
+        snippet = _clean(row.snippet, columns.snippet)
+        if self._highlight is None:
+            segments.append(Segment(_fit(snippet, columns.snippet), base))
+        else:
+            marked = _fit_marked(snippet, columns.snippet, self._highlight(snippet))
+            segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in marked]
         if columns.count:
             segments += [
                 gap,
