@@ -3,8 +3,8 @@
 The store answers a search a page at a time, newest match first (`SQLiteStore.search`). The
 inbox's list pages by keyset over `ConversationRow.sort_key`, which is not the order of search
 results, so the results are kept here, in the order found, up to `LIMIT` conversations: the
-first page is read at once (what the manager sees first), the rest by `fill()` in the
-background. Each page the list asks for is then a slice of memory, however deep.
+first page is read at once (what the manager sees first), more by `fill()` in the background
+as the manager scrolls towards the end. Each page the list asks for is then a slice of memory, however deep.
 
 The query text is parsed again at each `run()`, so `after:3d` in a saved view means three days
 before the moment it is shown, not before the moment the config was read.
@@ -55,6 +55,10 @@ class SearchResults:
         self._cursor: int | None = None
         self._done = False
 
+    def __len__(self) -> int:
+        """How many conversations are listed so far."""
+        return len(self._rows)
+
     @property
     def complete(self) -> bool:
         """Every match has been read (or `LIMIT` reached)."""
@@ -79,7 +83,8 @@ class SearchResults:
         self._add(rows, cursor)
 
     async def fill(self, limit: int = LIMIT) -> None:
-        """Read on until `limit` conversations are listed or every match is."""
+        """Read on until `limit` conversations are listed (at most `LIMIT`) or every match is."""
+        limit = min(limit, LIMIT)
         while not self._done and len(self._rows) < limit:
             step = min(_STEP, limit - len(self._rows))
             rows, cursor = await self.store.search(

@@ -254,3 +254,30 @@ async def test_on_a_narrow_screen_the_tab_shown_stays_in_sight(store, tmp_path):
             assert screen.tab.label() in tabs and len(tabs) <= 80
             cut_left = cut_left or tabs.startswith("‹")
         assert cut_left  # the first tabs went off the left edge to show the last ones
+
+
+async def test_a_long_result_list_grows_as_the_cursor_nears_its_end(tmp_path):
+    store = await open_store(tmp_path / "inbox.db", clock=lambda: NOW)
+    people = [Author("mastodon", str(n), f"user{n}", f"User {n}") for n in range(1100)]
+    await store.ingest([msg(100 + n, f"order {n} is late", people[n], 1100 - n, language="en") for n in range(1100)])
+    app = app_for(store, tmp_path)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = app.inbox
+            await search(pilot, "order late")
+            await wait_until(lambda: screen.results.label() == "260+", pilot=pilot)  # a page, then 200 more
+            assert screen.conversations.total == 260
+            assert screen.conversations.selected_row.author_label == "User 1099"  # newest first
+            labels = []
+            while not screen.results.complete:
+                total = screen.conversations.total
+                await pilot.press("G")  # near the end: the next step is read
+                await wait_until(lambda: screen.conversations.total > total, pilot=pilot)
+                labels.append(screen.results.label())
+            assert labels == ["460+", "660+", "860+", "1000+"]
+            rows = await screen.results.conversation_page_at(View.INBOX, 0, 2000)
+            assert len({row.id for row in rows}) == len(rows) == 1000  # no conversation twice
+            await pilot.press("G")
+            assert "Search 1000/1000+" in str(screen.query_one("#status").render())
+    finally:
+        await store.close()

@@ -57,6 +57,8 @@ from ecoinbox.tui.widgets.thread_view import ThreadView
 VIEWS = (View.INBOX, View.DONE, View.SPAM)
 VIEW_TITLES = {View.INBOX: "Inbox", View.DONE: "Done", View.SPAM: "Spam"}
 SEARCH_TITLE_CELLS = 24
+READ_AHEAD = 200
+"""Search results are read this many conversations beyond what is listed, as the cursor nears the end."""
 SAVED_COUNT_LIMIT = 100
 """A saved view's tab counts up to this many conversations ("100+" beyond)."""
 SAVED_COUNT_DELAY = 2.0
@@ -131,6 +133,7 @@ class InboxScreen(Screen[None]):
         self.tabs: list[Tab] = [Tab(VIEW_TITLES[view], view) for view in VIEWS]
         self.tab_index = 0
         self.results: SearchResults | None = None  # what a search tab shows
+        self._reading: SearchResults | None = None  # the results being read on, if any
         self._before_search = 0  # the tab to go back to when the `/` search closes
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
@@ -335,6 +338,8 @@ class InboxScreen(Screen[None]):
 
     def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
         self.position = (event.index + 1 if event.total else 0, event.total)
+        if self.results is not None and event.index >= event.total - READ_AHEAD // 2:
+            self._read_on(self.results)
         self._render_status()
         if event.conversation_id is None:
             self.thread.show(None)
@@ -420,13 +425,22 @@ class InboxScreen(Screen[None]):
         self._render_tabs()
         self._render_status()
 
-    @work(exclusive=True, group="search", exit_on_error=False)
+    def _read_on(self, results: SearchResults) -> None:
+        """Read more results in the background, a step beyond what is listed, unless that is
+        already under way: the list grows as the cursor nears its end, so a search costs what
+        the manager looks at, not every match in a million messages."""
+        if not results.complete and results is not self._reading:
+            self._reading = results
+            self._read_more(results, len(results) + READ_AHEAD)
+
+    @work(group="search-read-on", exit_on_error=False)
     @_store_failures_noticed
-    async def _read_on(self, results: SearchResults) -> None:
-        """After the first page is shown: the rest of the results, then the list and its count."""
-        if results.complete:
-            return
-        await results.fill()
+    async def _read_more(self, results: SearchResults, limit: int) -> None:
+        try:
+            await results.fill(limit)
+        finally:
+            if self._reading is results:
+                self._reading = None
         if results is self.results:
             await self.conversations.reload()
             self._render_tabs()
@@ -442,7 +456,7 @@ class InboxScreen(Screen[None]):
             return
         fresh = SearchResults(self.app.store, old.text, now=self.app.now)  # type: ignore[attr-defined]
         await fresh.run()
-        await fresh.fill(max(await old.count_conversations(self.view), 1))
+        await fresh.fill(len(old))
         if self.results is not old:
             return  # the manager moved on meanwhile
         self.results = fresh
