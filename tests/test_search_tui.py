@@ -281,3 +281,12 @@ async def test_a_long_result_list_grows_as_the_cursor_nears_its_end(tmp_path):
             assert "Search 1000/1000+" in str(screen.query_one("#status").render())
     finally:
         await store.close()
+
+
+async def test_a_search_tab_left_for_another_keeps_its_last_count(store, tmp_path):
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search(pilot, "deliv*")
+        await pilot.press("tab")  # back round to Inbox
+        assert app.inbox.tab.title == "Inbox"
+        assert "/deliv* 2" in str(app.inbox.query_one("#tabs").render())

@@ -137,7 +137,7 @@ class InboxScreen(Screen[None]):
         self._before_search = 0  # the tab to go back to when the `/` search closes
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
-        self.saved_counts: dict[str, str] = {}  # saved view title -> "12", "100+"
+        self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
 
@@ -259,7 +259,7 @@ class InboxScreen(Screen[None]):
                 await results.run(limit=SAVED_COUNT_LIMIT)
             except (QueryError, StoreError):
                 continue  # the config checked the query; a store failure keeps the old count
-            self.saved_counts[tab.title] = results.label()
+            self.saved_counts[tab.label()] = results.label()
         self._render_tabs()
 
     def _render_read_only(self) -> None:
@@ -280,8 +280,8 @@ class InboxScreen(Screen[None]):
         if tab.query is None:
             return str(self.counts.get(tab.view, 0))
         if tab is self.tab and self.results is not None:
-            return self.results.label()
-        return self.saved_counts.get(tab.title, "")
+            self.saved_counts[tab.label()] = self.results.label()  # shown again when it is left
+        return self.saved_counts.get(tab.label(), "")
 
     def _render_tabs(self) -> None:
         """The brand and every tab with its count; on a narrow screen the tabs scroll so the
