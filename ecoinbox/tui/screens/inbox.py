@@ -31,7 +31,7 @@ from ecoinbox.model import (
     State,
     View,
 )
-from ecoinbox.query import QueryError
+from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
@@ -465,7 +465,7 @@ class InboxScreen(Screen[None]):
         self._render_status()
 
     def action_search(self) -> None:
-        self.search_bar.open(self.tab.query or "" if self.tab.typed else "")
+        self.search_bar.open((self.tab.query or "") if self.tab.typed else "")
 
     async def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
         if not event.text:
@@ -475,7 +475,7 @@ class InboxScreen(Screen[None]):
             self.conversations.focus()
             return
         try:
-            SearchResults(self.app.store, event.text, now=self.app.now)  # type: ignore[attr-defined]
+            parse_query(event.text)
         except QueryError as exc:
             self.search_bar.show_error(str(exc))
             return
