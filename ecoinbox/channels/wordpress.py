@@ -154,15 +154,9 @@ class WordPressChannel:
         """Verify the application password; return "@login on host (WordPress, display name)"."""
         self._me = None
         me = await self._whoami()
-        if me.login and me.login.casefold() != self.account.casefold():
-            raise PermanentError(
-                f"the password for channel {self.name} belongs to {one_line(me.login)}, not {self.account}: "
-                f"run `ecoinbox auth {self.name}`"
-            )
         role = "may moderate" if me.moderator else "cannot see comments held for moderation"
-        return (
-            f"@{one_line(me.login or self.account)} on {self.host} (WordPress, {one_line(me.name)}, {role})"
-        )
+        who = one_line(me.login or self.account)
+        return f"@{who} on {self.host} (WordPress, {one_line(me.name)}, {role})"
 
     async def _whoami(self) -> _Me:
         if self._me is not None:

@@ -70,6 +70,9 @@ class _User:
     moderator: bool  # moderate_comments and edit_posts (an editor or administrator)
 
 
+_USER = web.RequestKey("user", _User | None)  # who the request authenticated as
+
+
 @dataclass(slots=True)
 class _Post:
     id: int
@@ -248,7 +251,7 @@ class WordPressServer(LoopbackServer):
                 WpError(404, "rest_no_route", "No route was found matching the URL and request method.")
             )
         try:
-            request["user"] = self._authenticate(request)
+            request[_USER] = self._authenticate(request)
             return await handler(request)
         except WpError as error:
             return _error(error)
@@ -321,7 +324,7 @@ class WordPressServer(LoopbackServer):
         comment = self._comments.get(_int(request.match_info["id"]) or 0)
         if comment is None:
             raise WpError(404, "rest_comment_invalid_id", "Invalid comment ID.")
-        user: _User | None = request["user"]
+        user: _User | None = request[_USER]
         edit = self._edit_context(request, user)
         if comment.status != "approved" and not (user and user.moderator):
             raise WpError(
@@ -331,7 +334,7 @@ class WordPressServer(LoopbackServer):
 
     async def _list_comments(self, request: web.Request) -> web.Response:
         query = request.query
-        user: _User | None = request["user"]
+        user: _User | None = request[_USER]
         edit = self._edit_context(request, user)
         status = query.get("status", "approve")
         if not (user and user.moderator):
@@ -387,7 +390,7 @@ class WordPressServer(LoopbackServer):
         return _json([self._comment_json(c, edit=edit) for c in chosen], headers=headers)
 
     async def _create_comment(self, request: web.Request) -> web.Response:
-        user: _User | None = request["user"]
+        user: _User | None = request[_USER]
         if user is None:
             raise WpError(401, "rest_comment_login_required", "Sorry, you must be logged in to comment.")
         body = await _body(request)
@@ -727,7 +730,7 @@ def _denied(user: _User | None) -> int:
 
 
 def _logged_in(request: web.Request) -> _User:
-    user: _User | None = request["user"]
+    user: _User | None = request[_USER]
     if user is None:
         raise WpError(401, "rest_not_logged_in", "You are not currently logged in.")
     return user
