@@ -82,18 +82,17 @@ async def test_a_duplicate_comment_is_409_and_a_bad_password_401():
 
 
 async def test_feeds_answer_304_to_their_own_validators():
-    async with WordPressServer(seed=1) as site:
-        async with httpx.AsyncClient(base_url=site.base_url) as client:
-            for path in ("/comments/feed/", "/comments/feed/atom/"):
-                first = await client.get(path)
-                assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
-                etag = await client.get(path, headers={"If-None-Match": first.headers["ETag"]})
-                since = await client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
-                assert (etag.status_code, since.status_code) == (304, 304)
-            site.tick()
-            assert (
-                await client.get("/comments/feed/", headers={"If-None-Match": first.headers["ETag"]})
-            ).status_code == 200
+    async with WordPressServer(seed=1) as site, httpx.AsyncClient(base_url=site.base_url) as client:
+        for path in ("/comments/feed/", "/comments/feed/atom/"):
+            first = await client.get(path)
+            assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
+            etag = await client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+            since = await client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+            assert (etag.status_code, since.status_code) == (304, 304)
+        site.tick()
+        assert (
+            await client.get("/comments/feed/", headers={"If-None-Match": first.headers["ETag"]})
+        ).status_code == 200
 
 
 def content(site: WordPressServer) -> list[dict]:
