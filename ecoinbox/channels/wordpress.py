@@ -218,7 +218,7 @@ class WordPressChannel:
                 found[_position(item)[1]] = item
             if fresh:
                 cursor = max(cursor, *(_position(item) for item in fresh))
-            if len(page.items) < PAGE or page_number >= page.pages:
+            if page.size < PAGE or page_number >= page.pages:
                 break
             next_after = _after_param(cursor[0], timedelta(seconds=1))
             if next_after != after:
@@ -258,7 +258,7 @@ class WordPressChannel:
                 response.where,
             )
         pages = _int(response.headers.get("x-wp-totalpages"))
-        return _Page(items, pages if pages is not None else 1)
+        return _Page(items, pages if pages is not None else 1, len(data))
 
     async def _messages(self, items: Iterable[dict[str, Any]], origin: Origin, me: _Me) -> list[Message]:
         items = list(items)
@@ -288,7 +288,7 @@ class WordPressChannel:
             post_id = _int(_dict(post).get("id"))
             if post_id is None:
                 continue
-            title = html_text(str(_dict(post.get("title")).get("rendered") or ""))
+            title = _html_text(str(_dict(post.get("title")).get("rendered") or ""))
             self._posts[post_id] = (title, str(post.get("link") or ""))
             while len(self._posts) > POST_CACHE:
                 self._posts.popitem(last=False)
@@ -459,6 +459,7 @@ class WordPressChannel:
 class _Page:
     items: list[dict[str, Any]]
     pages: int
+    size: int  # items on the page as sent, readable or not (a short page is the last)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,7 +495,7 @@ def _same_text(item: dict[str, Any], text: str) -> bool:
     return _collapse(rendered.translate(_TYPOGRAPHY)) == _collapse(text.translate(_TYPOGRAPHY))
 
 
-def html_text(rendered: str) -> str:
+def _html_text(rendered: str) -> str:
     from ecoinbox.htmltext import html_to_text
 
     return html_to_text(rendered).text
