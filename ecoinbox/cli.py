@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoinbox import __version__
-from ecoinbox.config import ConfigError, Settings, load_config
+from ecoinbox.config import ChannelSettings, ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
@@ -354,6 +354,14 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         token = asyncio.run(_mastodon_oauth(channel.base_url))
     elif channel.kind == "discourse" and channel.auth == "user_api_key" and not args.paste:
         token = _discourse_user_api_key(channel.base_url)
+    elif channel.kind == "wordpress":
+        token = _wordpress_app_password(channel)
+    elif channel.kind == "feed" and not channel.needs_token:
+        print(f"Channel {channel.name} reads public feeds: it needs no password, nothing to store.")
+        print('For a feed behind HTTP Basic, set auth = "basic" and account = "USER" in its [[channels]] entry.')
+        return 0
+    elif channel.kind == "feed":
+        token = prompt_token(f"HTTP Basic password of {channel.account} for {channel.name}'s feeds (not echoed): ")
     else:
         token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():
@@ -402,6 +410,18 @@ def _discourse_user_api_key(base_url: str) -> Secret:
         return Secret(decrypt_payload(private_key, payload, nonce))
     except ChannelError as exc:
         raise CliError(f"the forum's answer could not be read: {exc}") from exc
+
+
+def _wordpress_app_password(channel: ChannelSettings) -> Secret:
+    """WordPress application passwords: the site shows a new one to copy (no redirect)."""
+    from ecoinbox.channels.wordpress import authorize_url
+    from ecoinbox.secrets import prompt_token
+
+    print(f"1. Open this address in a browser where you are logged in to WordPress as {channel.account}:")
+    print(f"   {authorize_url(channel.base_url)}")
+    print("   (or Users > Profile > Application Passwords, name it \"ecoinbox\" and add it)")
+    print("2. Approve, then paste the password WordPress shows (spaces and all).")
+    return prompt_token("Application password (not echoed): ")
 
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:

@@ -55,7 +55,7 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse"})
+KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "wordpress", "feed"})
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
@@ -64,6 +64,8 @@ LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
 AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "mastodon": ("oauth",),
     "discourse": ("user_api_key", "api_key"),
+    "wordpress": ("app_password",),
+    "feed": ("none", "basic"),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
@@ -189,6 +191,14 @@ class ChannelSettings:
     "api_key" (an admin key, sent with `account` as Api-Username). Mastodon: "oauth"."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
+    feeds: tuple[str, ...] = ()
+    """Feed channels: the RSS or Atom comment feeds to read, each an http(s) URL or a path on
+    base_url (e.g. "/comments/feed/"); empty means base_url + "/comments/feed/" (WordPress)."""
+
+    @property
+    def needs_token(self) -> bool:
+        """Whether the channel has a secret to find: a feed has none unless it uses HTTP Basic."""
+        return self.kind != "feed" or self.auth == "basic"
 
     @property
     def is_loopback(self) -> bool:
@@ -629,6 +639,19 @@ def _base_url(value: object) -> str:
     return text.rstrip("/")
 
 
+def _feed_urls(value: object) -> tuple[str, ...]:
+    urls = _string_list(value)
+    for index, url in enumerate(urls):
+        if url.startswith("/") and not url.startswith("//"):
+            continue  # a path on base_url, which is checked itself
+        try:
+            _base_url(url.split("?", 1)[0].split("#", 1)[0])
+        except _Invalid as exc:
+            raise _Invalid(f"{exc.message} (a feed is an http(s) URL or a path such as \"/comments/feed/\")",
+                           at=(index,)) from None
+    return urls
+
+
 def _argv(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         raise _Invalid(
@@ -990,6 +1013,7 @@ class _Validator:
         keyring = table.get("keyring", _boolean, True)
         auth = table.get("auth", _nonempty_string, None)
         categories = table.get("categories", _string_list, ())
+        feeds = table.get("feeds", _feed_urls, ())
         table.finish()
         if kind is None or name is None or base_url is None:
             return None
@@ -1003,6 +1027,12 @@ class _Validator:
             table.problem(
                 "account", 'missing (required with auth = "api_key": it is sent as Api-Username)'
             )
+        if kind == "wordpress" and not account:
+            table.problem("account", "missing (required: the WordPress login the application password belongs to)")
+        if kind == "feed" and auth == "basic" and not account:
+            table.problem("account", 'missing (required with auth = "basic": the feed\'s user name)')
+        if feeds and kind != "feed":
+            table.problem("feeds", f"only feed channels read feeds, not {kind}")
         return ChannelSettings(
             kind=kind,
             name=name,
@@ -1018,6 +1048,7 @@ class _Validator:
             keyring=keyring,
             auth=auth,
             categories=categories,
+            feeds=feeds,
         )
 
     @staticmethod

@@ -135,6 +135,8 @@ def resolve_token_sync(
 ) -> Secret:
     """The channel's token, for the CLI. Raises SecretError (KeyringUnavailable when the
     keyring could not be asked and nothing else had a token)."""
+    if not channel.needs_token:
+        return Secret("")  # a public feed: nothing to find
     if channel.token_cmd:
         return _run_token_cmd(channel, command_timeout)
     keyring_failure: KeyringUnavailable | None = None
@@ -160,6 +162,8 @@ async def resolve_token(
 
     With `interactive=False` a token_cmd cannot reach the terminal (see `token_source`).
     """
+    if not channel.needs_token:
+        return Secret("")
     if channel.token_cmd:
         # subprocess.run kills the command at its timeout, so this thread always ends.
         return await asyncio.to_thread(_run_token_cmd, channel, command_timeout, interactive)

@@ -35,4 +35,25 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             categories=settings.categories,
             timeout=settings.timeout,
         )
+    if settings.kind == "wordpress":
+        from ecoinbox.channels.wordpress import WordPressChannel
+
+        return WordPressChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            account=settings.account,
+            timeout=settings.timeout,
+        )
+    if settings.kind == "feed":
+        from ecoinbox.channels.feed import FeedChannel
+
+        return FeedChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            feeds=settings.feeds,
+            account=settings.account if settings.auth == "basic" else None,
+            timeout=settings.timeout,
+        )
     raise ValueError(f"no channel module for kind {settings.kind!r}")

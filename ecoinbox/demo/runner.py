@@ -14,9 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_TOKEN
+from ecoinbox.demo import DEMO_BLOG_PASSWORD, DEMO_FORUM_KEY, DEMO_TOKEN
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.wordpress_server import WordPressServer
 
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
@@ -26,7 +27,9 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def demo_config(mastodon_url: str, forum_url: str, data_dir: Path) -> str:
+def demo_config(
+    mastodon_url: str, forum_url: str, data_dir: Path, blog_url: str = "", fans_url: str = ""
+) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
     return f"""\
@@ -64,10 +67,37 @@ poll_interval = 5
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 
+{_blog_channels(blog_url, fans_url, python)}
 [forum]
 channel = "forum"
 category = "support"
 {DEMO_VIEWS}{DEMO_CANNED}"""
+
+
+def _blog_channels(blog_url: str, fans_url: str, python: str) -> str:
+    """The brand's WordPress blog (REST API) and a fan blog read through its comment feeds."""
+    blocks = []
+    if blog_url:
+        blocks.append(f"""
+[[channels]]
+kind = "wordpress"
+name = "blog"
+base_url = "{blog_url}"
+account = "acme_team"
+poll_interval = 5
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "blog"]
+""")
+    if fans_url:
+        blocks.append(f"""
+[[channels]]
+kind = "feed"
+name = "fanblog"
+base_url = "{fans_url}"
+feeds = ["/comments/feed/", "/comments/feed/atom/"]
+poll_interval = 5
+""")
+    return "".join(blocks)
 
 
 # Saved searches: tabs after Inbox, Done and Spam.
@@ -152,6 +182,11 @@ class Demo:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
         self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN)
         self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
+        self.blog = WordPressServer(seed=seed, app_password=DEMO_BLOG_PASSWORD)
+        self.fanblog = WordPressServer(
+            site="fans", seed=seed, name="Widget Fans", public_url="https://widgetfans.example",
+            login="widgetfans", display_name="Widget Fans",
+        )  # fmt: skip
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -159,7 +194,10 @@ class Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
-        self.config_path.write_text(demo_config(url, forum_url, self.data_dir), encoding="utf-8")
+        blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
+        self.config_path.write_text(
+            demo_config(url, forum_url, self.data_dir, blog_url, fans_url), encoding="utf-8"
+        )
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
         return self
@@ -171,6 +209,8 @@ class Demo:
                 await self._ticker
         await self.mastodon.stop()
         await self.forum.stop()
+        await self.blog.stop()
+        await self.fanblog.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -190,6 +230,10 @@ class Demo:
             ticks += 1
             if ticks % 3 == 0:  # the forum is quieter than social media
                 self.forum.tick()
+            if ticks % 4 == 0:  # and blog comments quieter still
+                self.blog.tick()
+            if ticks % 9 == 0:
+                self.fanblog.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -208,6 +252,8 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
+                print(f"blog:     {demo.blog.base_url}", flush=True)
+                print(f"fan blog: {demo.fanblog.base_url}/comments/feed/", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)

@@ -32,7 +32,7 @@ from ecoinbox.model import (
     View,
 )
 from ecoinbox.query import QueryError, parse_query
-from ecoinbox.sanitize import sanitize
+from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
@@ -576,8 +576,28 @@ class InboxScreen(Screen[None]):
         if draft is None:
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
             return
+        if self._read_only(parent.channel):
+            self._explain_read_only(parent)
+            return
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         self._open_compose(draft, conversation.row.id, parent, mark)
+
+    def _read_only(self, channel: str) -> bool:
+        """Whether the channel said it cannot reply (a feed); unknown until it was first polled."""
+        engine = self.app.engine  # type: ignore[attr-defined]
+        caps = engine.capabilities.get(channel) if engine is not None else None
+        return caps is not None and not caps.reply
+
+    def _explain_read_only(self, parent: Message) -> None:
+        """A read-only channel (a feed): say so, and hand over the page where a reply goes."""
+        url = safe_url(parent.url or "")
+        where = f" Reply on the page: {url} (copied to the clipboard)." if url else ""
+        self.notify(
+            sanitize(f"Channel {parent.channel!r} is read-only (a feed): ecoinbox cannot reply there.{where}"),
+            severity="warning", markup=False, timeout=10,
+        )  # fmt: skip
+        if url:
+            self.app.copy_to_clipboard(url)
 
     def _open_compose(
         self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False
@@ -645,6 +665,9 @@ class InboxScreen(Screen[None]):
         if target is None:
             return
         conversation, parent = target
+        if self._read_only(parent.channel):  # a redirect is a reply too
+            self._explain_read_only(parent)
+            return
         mark = await app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         language = conversation.row.language
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]

@@ -1,0 +1,589 @@
+"""The WordPress channel: comments on the brand's blog, through the REST API (wp/v2).
+
+Listens on new comments (approved and, when the account may moderate, held for moderation: a
+first-time commenter's question waits there), reads a comment's thread by its `parent` chain,
+and replies with `post` + `parent` as the brand's account. Authentication is an application
+password over HTTP Basic (`account:app-password`); the password is the channel's token.
+
+Cursor: {"date_gmt": the newest comment done, "id": its id}. WordPress sorts by `date_gmt` and
+then by comment id, but its `after` filter is strict and compares the *local* comment date, so
+a poll asks for everything after the cursor's date minus `AFTER_SLACK` (sent with an explicit
+"+00:00") and keeps only the comments after the cursor's (date, id) pair: comments sharing the
+cursor's second are neither skipped nor repeated. Each further page starts again after the last
+comment read (keyset), so a comment deleted or marked spam mid-walk cannot shift the next page
+past one unread; `page` only advances when a whole page shares one date.
+
+Comments marked spam (by Akismet or a moderator) and trashed ones are not imported; a comment's
+WordPress status (approved or held) is not carried into the message (the model has no field
+for it).
+
+WordPress has no idempotency key. An uncertain send is reconciled by reading the parent's
+replies (`find_sent`); a resend that WordPress refuses as a duplicate (409 `comment_duplicate`:
+same author, post, parent and text) is the earlier copy, looked up and returned as sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from ecoinbox.channels.base import (
+    AuthError,
+    Capabilities,
+    PermanentError,
+    PollResult,
+    TransientError,
+    UncertainSend,
+)
+from ecoinbox.channels.http import HttpClient, HttpResponse, channel_logger, one_line, register_secret
+from ecoinbox.model import Author, Message, Origin
+
+log = channel_logger(__name__)
+
+API = "/wp-json/wp/v2"
+APP_NAME = "ecoinbox"
+APP_ID = "6f0f3d1e-2b4c-4b8e-9a57-ec01b0c5e7a1"  # ecoinbox's application id, the same on every site
+MAX_CONTENT_BYTES = 65_525  # comment_content's column, counted in bytes
+PAGE = 100  # per_page's maximum
+FIRST_RUN = 50  # a first poll imports this many recent comments, not the site's whole history
+MAX_PAGES = 20  # per poll; the next poll goes on from the cursor, without a gap
+# `after` compares local dates, strictly: step back far enough to cover a DST change's repeated hour.
+AFTER_SLACK = timedelta(hours=1)
+MAX_CHAIN = 50  # parent links followed at most (hostile data can loop)
+RECONCILE_SLACK = timedelta(minutes=2)  # our clock and the site's may disagree
+MAX_RECONCILE_PAGES = 5
+POST_CACHE = 2048
+
+CURSOR_DATE = "date_gmt"
+CURSOR_ID = "id"
+
+_STATUS_ALL = "all"  # approved + held, for an account that may moderate
+_STATUS_APPROVED = "approve"
+
+
+@dataclass(frozen=True, slots=True)
+class _Me:
+    id: int
+    login: str
+    name: str
+    moderator: bool | None  # None until a request told us
+
+
+class WordPressChannel:
+    """The brand's account on one WordPress site (self-hosted, REST API at /wp-json/).
+
+    `account` is the user's login name; `password` an application password (Users → Profile →
+    Application Passwords). Neither the password nor the Authorization header ever appears in
+    `repr`, `str`, an error or a log line.
+    """
+
+    kind = "wordpress"
+
+    def __init__(
+        self, name: str, base_url: str, password: str, *, account: str | None, timeout: float = 20.0
+    ) -> None:
+        password = "".join(password.split())  # WordPress shows it in groups of four; spaces do not count
+        if not password:
+            raise AuthError(f"no application password for channel {name}: run `ecoinbox auth {name}`")
+        if not account:
+            raise AuthError(
+                f"channel {name}: set `account` to the WordPress login the application password belongs to"
+            )
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.account = account.strip()
+        register_secret(password)
+        self._http = HttpClient(
+            name, self.base_url, auth_headers=self._auth_headers(password), timeout=timeout
+        )
+        self._me: _Me | None = None
+        self._status = _STATUS_ALL
+        self._posts: OrderedDict[int, tuple[str, str]] = OrderedDict()  # id -> (title, link)
+
+    def __repr__(self) -> str:
+        return f"WordPressChannel(name={self.name!r}, base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def _auth_headers(self, password: str) -> dict[str, str]:
+        pair = f"{self.account}:{password}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+    def set_token(self, token: str) -> bool:
+        """Use a new application password from now on; False when empty or the one in use."""
+        password = "".join(token.split())
+        if not password:
+            return False
+        register_secret(password)
+        if not self._http.set_auth_headers(self._auth_headers(password)):
+            return False
+        self._me = None
+        self._status = _STATUS_ALL
+        return True
+
+    async def aclose(self) -> None:
+        """Close the channel's HTTP client."""
+        await self._http.aclose()
+
+    async def capabilities(self) -> Capabilities:
+        """Replies always, up to 65,525 bytes of comment HTML; no idempotency key, reconciled."""
+        return Capabilities(
+            reply=True,
+            max_length=MAX_CONTENT_BYTES,
+            length_counting="bytes",
+            idempotency_window=None,
+            reconcile=True,
+        )
+
+    def length(self, text: str) -> int:
+        """What WordPress counts: the bytes of the comment as sent (special characters escaped)."""
+        return len(_content(text).encode("utf-8"))
+
+    async def check(self) -> str:
+        """Verify the application password; return "@login on host (WordPress, display name)"."""
+        self._me = None
+        me = await self._whoami()
+        role = "may moderate" if me.moderator else "cannot see comments held for moderation"
+        who = one_line(me.login or self.account)
+        return f"@{who} on {self.host} (WordPress, {one_line(me.name)}, {role})"
+
+    async def _whoami(self) -> _Me:
+        if self._me is not None:
+            return self._me
+        response = await self._http.request("GET", API + "/users/me", params={"context": "edit"}, check=False)
+        moderator: bool | None = None
+        if response.status in (401, 403) and _code(response) == "rest_forbidden_context":
+            response = await self._http.request("GET", API + "/users/me", check=False)
+            moderator = False
+        self._raise_for(response)
+        data = _dict(response.json())
+        user_id = _int(data.get("id"))
+        if user_id is None:
+            raise TransientError(f"channel {self.name}: malformed response from {response.where}")
+        roles = data.get("roles")
+        if moderator is None and isinstance(roles, list):
+            moderator = any(role in ("administrator", "editor") for role in roles)
+        login = data.get("username") or data.get("slug") or ""
+        self._me = _Me(user_id, str(login), str(data.get("name") or login), moderator)
+        if moderator is False:
+            self._status = _STATUS_APPROVED
+        return self._me
+
+    # -- polling ---------------------------------------------------------------------------
+
+    async def poll(self, cursor: dict[str, str]) -> PollResult:
+        """Comments after `cursor`, oldest first, and the cursor after the last one read."""
+        me = await self._whoami()
+        since = _cursor_of(cursor)
+        if since is None:
+            items = await self._recent()
+        else:
+            items = await self._after(since)
+        messages = await self._messages(items, Origin.MENTION, me)
+        next_cursor = dict(cursor)
+        if items:
+            newest = max(_position(item) for item in items)
+            next_cursor[CURSOR_DATE], next_cursor[CURSOR_ID] = newest[0], str(newest[1])
+        return PollResult(messages=messages, cursor=next_cursor)
+
+    async def _recent(self) -> list[dict[str, Any]]:
+        """A first poll: the newest `FIRST_RUN` comments."""
+        page = await self._comments_page({"orderby": "date_gmt", "order": "desc", "per_page": str(FIRST_RUN)})
+        return sorted(page.items, key=_position)
+
+    async def _after(self, since: tuple[str, int]) -> list[dict[str, Any]]:
+        """Everything after `since`, walking forward a page at a time (keyset on the date)."""
+        found: dict[int, dict[str, Any]] = {}
+        cursor = since
+        after = _after_param(since[0], AFTER_SLACK)
+        page_number = 1
+        for _ in range(MAX_PAGES):
+            params = {"orderby": "date_gmt", "order": "asc", "per_page": str(PAGE), "after": after}
+            if page_number > 1:
+                params["page"] = str(page_number)
+            page = await self._comments_page(params)
+            fresh = [item for item in page.items if _position(item) > cursor]
+            for item in fresh:
+                found[_position(item)[1]] = item
+            if fresh:
+                cursor = max(cursor, *(_position(item) for item in fresh))
+            if page.size < PAGE or page_number >= page.pages:
+                break
+            next_after = _after_param(cursor[0], timedelta(seconds=1))
+            if next_after != after:
+                after, page_number = next_after, 1
+            else:  # a whole page within one second: page through it
+                page_number += 1
+        return sorted(found.values(), key=_position)
+
+    async def _comments_page(self, params: dict[str, str]) -> _Page:
+        """One page of comments (in the status this account may read), its items checked."""
+        while True:
+            response = await self._http.request(
+                "GET", API + "/comments", params={**params, "status": self._status}, check=False
+            )
+            if (
+                response.status in (401, 403)
+                and _code(response) == "rest_forbidden_param"
+                and self._status != _STATUS_APPROVED
+            ):
+                log.warning(
+                    "channel %s: this account cannot read held comments; only approved ones are imported",
+                    self.name,
+                )
+                self._status = _STATUS_APPROVED
+                continue
+            self._raise_for(response)
+            break
+        data = response.json()
+        if not isinstance(data, list):
+            raise TransientError(f"channel {self.name}: malformed response from {response.where}")
+        items = [item for item in data if isinstance(item, dict) and _readable(item)]
+        if len(items) < len(data):
+            log.warning(
+                "channel %s: skipped %d unreadable comment(s) from %s",
+                self.name,
+                len(data) - len(items),
+                response.where,
+            )
+        pages = _int(response.headers.get("x-wp-totalpages"))
+        return _Page(items, pages if pages is not None else 1, len(data))
+
+    async def _messages(self, items: Iterable[dict[str, Any]], origin: Origin, me: _Me) -> list[Message]:
+        items = list(items)
+        await self._load_posts({_int(item.get("post")) or 0 for item in items} - {0})
+        messages = []
+        for item in items:
+            if item.get("status") in ("spam", "trash"):
+                continue
+            messages.append(self._to_message(item, origin, me))
+        return messages
+
+    async def _load_posts(self, post_ids: set[int]) -> None:
+        """Titles and links of the posts these comments are on (one request, cached)."""
+        missing = sorted(post_ids - set(self._posts))
+        if not missing:
+            return
+        try:
+            data = await self._http.get_json(
+                API + "/posts", params={"include": ",".join(map(str, missing[:100])), "per_page": "100"}
+            )
+        except AuthError:
+            raise
+        except (PermanentError, TransientError) as exc:  # titles are a nicety: the comments come anyway
+            log.info("channel %s: post titles not read: %s", self.name, exc)
+            return
+        for post in data if isinstance(data, list) else []:
+            post_id = _int(_dict(post).get("id"))
+            if post_id is None:
+                continue
+            title = _html_text(str(_dict(post.get("title")).get("rendered") or ""))
+            self._posts[post_id] = (title, str(post.get("link") or ""))
+            while len(self._posts) > POST_CACHE:
+                self._posts.popitem(last=False)
+
+    def _to_message(self, item: dict[str, Any], origin: Origin, me: _Me) -> Message:
+        from ecoinbox.htmltext import html_to_text, plain_to_text
+        from ecoinbox.sanitize import safe_url
+
+        comment_id = int(item["id"])
+        user = _int(item.get("author")) or 0
+        name = plain_to_text(str(item.get("author_name") or "")).text.strip() or "Anonymous"
+        rendered = html_to_text(str(_dict(item.get("content")).get("rendered") or ""))
+        post_id = _int(item.get("post")) or 0
+        title, post_link = self._posts.get(post_id, ("", ""))
+        links = list(rendered.links)
+        if post_link and (safe := safe_url(post_link)) and safe not in links:
+            links.append(safe)
+        author_url = safe_url(str(item.get("author_url") or "")) or None
+        parent = _int(item.get("parent")) or 0
+        return Message(
+            channel=self.name,
+            remote_id=str(comment_id),
+            author=Author(
+                channel=self.name,
+                # A guest has no account: their name (and site) is all that identifies them.
+                remote_id=str(user) if user else f"guest:{name}|{author_url or ''}",
+                handle=name,
+                display_name=name,
+                url=author_url,
+            ),
+            text=rendered.text,
+            created_at=_timestamp(item["date_gmt"]),
+            in_reply_to=str(parent) if parent else None,
+            url=safe_url(str(item.get("link") or "")) or None,
+            origin=Origin.OURS if user and user == me.id else origin,
+            links=tuple(links),
+            title=title,
+            thread_ref=str(post_id) if post_id else None,
+            hidden_characters=rendered.hidden,
+        )
+
+    # -- threads ---------------------------------------------------------------------------
+
+    async def context(self, remote_id: str) -> list[Message]:
+        """The comment with its parents (followed one by one), oldest first."""
+        me = await self._whoami()
+        chain: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        current: int | None = _comment_id(remote_id, self.name)
+        while current and current not in seen and len(chain) < MAX_CHAIN:
+            seen.add(current)
+            try:
+                item = _dict(await self._http.get_json(f"{API}/comments/{current}"))
+            except AuthError as exc:
+                if exc.status == 403 or chain:  # a held or spam parent this account cannot read
+                    break
+                raise
+            except PermanentError:
+                if chain:  # a deleted parent: the thread starts below it
+                    break
+                raise
+            if not _readable(item):
+                raise TransientError(f"channel {self.name}: malformed comment {current} from {self.host}")
+            chain.append(item)
+            current = _int(item.get("parent"))
+        return await self._messages(reversed(chain), Origin.CONTEXT, me)
+
+    # -- replying --------------------------------------------------------------------------
+
+    def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
+        """Nothing: `parent` links a WordPress reply, no @mention is needed."""
+        return ""
+
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """POST the reply under `parent`, on its post; a 409 duplicate is the earlier copy."""
+        me = await self._whoami()
+        parent_id = _comment_id(parent.remote_id, self.name)
+        post_id = await self._post_of(parent)
+        body = {"post": post_id, "parent": parent_id, "content": _content(text)}
+        response = await self._http.request("POST", API + "/comments", json=body, check=False)
+        if response.status == 409 and _code(response) == "comment_duplicate":
+            found = await self._find_reply(parent, text, since=None)
+            if found is not None:
+                return found
+            raise PermanentError(
+                f"channel {self.name}: WordPress says this reply is already there (comment_duplicate), "
+                "but it could not be found: look at the post before sending it again"
+            )
+        self._raise_for(response)
+        try:
+            created = self._to_message(_dict(response.json()), Origin.OURS, me)
+        except (KeyError, TypeError, ValueError):
+            raise UncertainSend(
+                f"channel {self.name}: the reply was sent but {self.host} described it oddly"
+            ) from None
+        return created
+
+    async def _post_of(self, parent: Message) -> int:
+        post = _int(parent.thread_ref)
+        if post:
+            return post
+        item = _dict(await self._http.get_json(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
+        post = _int(item.get("post"))
+        if not post:
+            raise PermanentError(
+                f"channel {self.name}: comment {one_line(parent.remote_id, 40)} is on no post"
+            )
+        return post
+
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
+        """Our reply to `parent` with this text, published since `since`, if WordPress has it."""
+        if parent is None:
+            return None  # a blog channel opens no topics
+        return await self._find_reply(parent, text, since=since)
+
+    async def _find_reply(self, parent: Message, text: str, since: datetime | None) -> Message | None:
+        me = await self._whoami()
+        post_id = await self._post_of(parent)
+        params = {
+            "post": str(post_id),
+            "parent": parent.remote_id,
+            "orderby": "date_gmt",
+            "order": "desc",
+            "per_page": str(PAGE),
+        }
+        if me.moderator:
+            params |= {"author": str(me.id), "context": "edit"}
+        if since is not None:
+            params["after"] = _after_param(_gmt(since - RECONCILE_SLACK), AFTER_SLACK)
+        for page_number in range(1, MAX_RECONCILE_PAGES + 1):
+            page = await self._comments_page({**params, "page": str(page_number)})
+            for item in page.items:
+                if _int(item.get("author")) == me.id and _same_text(item, text):
+                    message = self._to_message(item, Origin.OURS, me)
+                    return message
+            if page_number >= page.pages:
+                return None
+        raise TransientError(
+            f"channel {self.name}: too many replies under the comment to tell yet whether ours is there"
+        )
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _raise_for(self, response: HttpResponse) -> None:
+        """WordPress's own codes: 401 is the password, 403 is a refusal of this request."""
+        status = response.status
+        if 200 <= status < 300:
+            return
+        said = one_line(html.unescape(_message(response)))
+        code = _code(response)
+        detail = f"{status} {code}: {said}" if code else f"{status}: {said}" if said else str(status)
+        if status == 401:
+            raise AuthError(
+                f"the application password for channel {self.name} was refused by {response.where} "
+                f"({detail}): run `ecoinbox auth {self.name}`",
+                status=401,
+            )
+        if status in (403, 404, 400, 409, 410, 413, 422):
+            raise PermanentError(f"channel {self.name}: {response.where} refused the request ({detail})")
+        self._http.raise_for_status(response)  # 429, 5xx, redirects: the shared rules
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    items: list[dict[str, Any]]
+    pages: int
+    size: int  # items on the page as sent, readable or not (a short page is the last)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers (pure)
+
+
+def authorize_url(base_url: str) -> str:
+    """The page where the brand's user creates an application password for ecoinbox; without a
+    `success_url`, WordPress shows the new password to copy."""
+    query = urlencode({"app_name": APP_NAME, "app_id": APP_ID})
+    return f"{base_url.rstrip('/')}/wp-admin/authorize-application.php?{query}"
+
+
+def _content(text: str) -> str:
+    """A reply as comment HTML: the text with <, > and & escaped (WordPress adds paragraphs)."""
+    return html.escape(text, quote=False)
+
+
+_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                             "\u2014": "-", "\u2026": "...", "\u00a0": " "})  # fmt: skip
+
+
+def _same_text(item: dict[str, Any], text: str) -> bool:
+    """Whether the comment says `text`: its raw HTML (edit context) unescaped, else its rendered
+    text with WordPress's typography (curly quotes, dashes) undone."""
+    from ecoinbox.htmltext import html_to_text
+
+    content = _dict(item.get("content"))
+    raw = content.get("raw")
+    if isinstance(raw, str):
+        return _collapse(html.unescape(raw)) == _collapse(text)
+    rendered = html_to_text(str(content.get("rendered") or "")).text
+    return _collapse(rendered.translate(_TYPOGRAPHY)) == _collapse(text.translate(_TYPOGRAPHY))
+
+
+def _html_text(rendered: str) -> str:
+    from ecoinbox.htmltext import html_to_text
+
+    return html_to_text(rendered).text
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+
+
+def _readable(item: dict[str, Any]) -> bool:
+    """A comment with what the inbox needs: an id and a date_gmt it can order by."""
+    return (
+        _int(item.get("id")) is not None
+        and isinstance(item.get("date_gmt"), str)
+        and bool(_DATE.match(str(item["date_gmt"])[:19]))
+    )
+
+
+def _position(item: dict[str, Any]) -> tuple[str, int]:
+    """Where a comment sorts on WordPress: (date_gmt to the second, id)."""
+    return (str(item["date_gmt"])[:19], int(item["id"]))
+
+
+def _cursor_of(cursor: dict[str, str]) -> tuple[str, int] | None:
+    date, comment_id = cursor.get(CURSOR_DATE), _int(cursor.get(CURSOR_ID))
+    if not date or comment_id is None or not _DATE.match(date):
+        return None
+    return (date, comment_id)
+
+
+def _after_param(date_gmt: str, slack: timedelta) -> str:
+    """`after` for WordPress: a UTC moment with its offset said (a bare date is read as local)."""
+    moment = datetime.fromisoformat(date_gmt) - slack
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
+
+
+def _gmt(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _timestamp(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value)[:19])
+    return moment.replace(tzinfo=UTC)
+
+
+def _comment_id(remote_id: str, channel: str) -> int:
+    value = _int(remote_id)
+    if value is None:
+        raise PermanentError(f"channel {channel}: {one_line(remote_id, 40)!r} is not a comment id")
+    return value
+
+
+def _code(response: HttpResponse) -> str:
+    """WordPress's error `code` ("comment_duplicate", "rest_forbidden_param"), or ""."""
+    try:
+        data = response.json()
+    except TransientError:
+        return ""
+    code = _dict(data).get("code")
+    return one_line(code, 60) if isinstance(code, str) else ""
+
+
+def _message(response: HttpResponse) -> str:
+    try:
+        data = response.json()
+    except TransientError:
+        return ""
+    message = _dict(data).get("message")
+    return message if isinstance(message, str) else ""
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+__all__ = ["APP_NAME", "WordPressChannel", "authorize_url"]

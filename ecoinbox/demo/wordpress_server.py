@@ -1,0 +1,755 @@
+"""A local WordPress site on loopback, for `ecoinbox demo` and for the tests.
+
+It speaks the part of WordPress an inbox needs: the REST API's comments (`/wp-json/wp/v2/comments`
+with `after`, `orderby`, `order`, `page`, `per_page`, `offset`, `post`, `parent`, `author`,
+`status`, `context`; `X-WP-Total`, `X-WP-TotalPages` and `Link`), `users/me`, creating comments
+(201, 409 `comment_duplicate`, 403 `rest_comment_closed`, 400 `comment_flood` ...), application
+passwords over HTTP Basic, and the RSS 2.0 and Atom comment feeds with `ETag`/`Last-Modified`
+and 304. Like WordPress, the error bodies are `{"code", "message", "data": {"status"}}`, `after`
+is compared with the site's *local* comment date (strictly after), and a reply's feed entry
+starts with "In reply to <a href=...#comment-N>name</a>.". The site's timezone is not UTC by
+default, so a client that sends GMT dates without an offset misses comments, as it would on a
+real site. Core WordPress has no rate limit; hosts and firewalls answer 429 with Retry-After,
+and maintenance mode answers 503 with Retry-After: tests reproduce both with `inject` or
+`maintenance`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import random
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from aiohttp import web
+
+from ecoinbox.demo import wordpress_seed as seeding
+from ecoinbox.demo.loopback import LoopbackServer
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+API = "/wp-json/wp/v2"
+MAX_CONTENT_BYTES = 65_525  # wp_check_comment_data_max_lengths: comment_content, in bytes
+FLOOD_SECONDS = 15  # comment_flood_filter's default, for users who cannot moderate
+FEED_SIZE = 10  # posts_per_rss
+STATUSES = {"approved": "1", "hold": "0", "spam": "spam", "trash": "trash"}
+ORDERBY = ("date", "date_gmt", "id", "include", "post", "parent", "type")
+_DATE_PARAM = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+
+
+class WpError(Exception):
+    """A WordPress REST error: `{"code", "message", "data": {"status"}}`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"code": code, "message": message, "data": {"status": status}}
+
+
+@dataclass(slots=True)
+class _User:
+    id: int
+    login: str
+    name: str
+    app_password: str  # without spaces
+    moderator: bool  # moderate_comments and edit_posts (an editor or administrator)
+
+
+_USER = web.RequestKey("user", _User | None)  # who the request authenticated as
+
+
+@dataclass(slots=True)
+class _Post:
+    id: int
+    slug: str
+    title: str
+    date_gmt: datetime
+    comments_open: bool
+
+
+@dataclass(slots=True)
+class _Comment:
+    id: int
+    post: int
+    parent: int
+    user: int  # 0 for a guest
+    author_name: str
+    author_url: str
+    author_email: str
+    date_gmt: datetime  # naive UTC, to the second, as WordPress stores it
+    raw: str
+    status: str  # approved, hold, spam, trash
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedComment:
+    """A comment created through the REST API (what a test checks a reply against)."""
+
+    id: int
+    post: int
+    parent: int
+    raw: str
+
+
+class WordPressServer(LoopbackServer):
+    """An in-process WordPress site with its REST API and comment feeds over loopback HTTP.
+
+    `site` picks the seeded content ("acme", the brand's blog; "fans", a second blog about the
+    brand) and `seed=None` starts empty. The brand's account is `login` with the application
+    password `app_password` (spaces as WordPress shows them are accepted); `moderator=False`
+    makes it an author, who may not read held comments nor use `status`/`context=edit`.
+    `utc_offset` is the site's timezone (local comment dates, and what `after` compares with).
+    """
+
+    def __init__(
+        self,
+        *,
+        site: str = "acme",
+        seed: int | None = 1,
+        name: str = "The Acme Blog",
+        public_url: str = "https://blog.acme.example",
+        login: str = "acme_team",
+        display_name: str = "Acme Team",
+        app_password: str = "abcd EFGH ijkl MNOP qrst UVWX",
+        moderator: bool = True,
+        utc_offset: timedelta = timedelta(hours=2),
+        now: Clock | None = None,
+    ) -> None:
+        super().__init__()
+        self.site = site
+        self.name = name
+        self.public_url = public_url.rstrip("/")
+        self.utc_offset = utc_offset
+        self.created: list[CreatedComment] = []
+        self.maintenance_until: datetime | None = None
+        self._clock: Clock = now or (lambda: datetime.now(UTC))
+        self._users: dict[str, _User] = {}
+        self._posts: dict[int, _Post] = {}
+        self._comments: dict[int, _Comment] = {}
+        self._next_id = 1
+        self._tick_rng = random.Random(f"wp-tick-{site}-{seed if seed is not None else 0}")
+        self.brand = self.add_user(login, display_name, app_password, moderator=moderator)
+        if seed is not None:
+            seeding.seed_blog(self, random.Random(seed), self._now(), site)
+
+    # -- content -----------------------------------------------------------------------------
+
+    def add_user(self, login: str, name: str, app_password: str, *, moderator: bool = True) -> int:
+        user = _User(len(self._users) + 1, login, name, "".join(app_password.split()), moderator)
+        self._users[login] = user
+        return user.id
+
+    def set_app_password(self, app_password: str, login: str | None = None) -> None:
+        """Revoke the account's application password and accept this one instead."""
+        user = self._users[login or self._brand_login()]
+        user.app_password = "".join(app_password.split())
+
+    def add_post(self, slug: str, title: str, published: datetime, *, comments_open: bool = True) -> int:
+        post = _Post(self._new_id(), slug, title, _naive_utc(published), comments_open)
+        self._posts[post.id] = post
+        return post.id
+
+    def add_comment(
+        self,
+        *,
+        post: int,
+        author: str,
+        text: str,
+        parent: int = 0,
+        status: str = "approved",
+        author_url: str = "",
+        author_email: str = "",
+        created_at: datetime | None = None,
+    ) -> int:
+        """Publish a comment; `author` "{brand}" is the brand account. Returns its id."""
+        if post not in self._posts:
+            raise KeyError(f"no post {post}")
+        if parent and parent not in self._comments:
+            raise KeyError(f"no comment {parent}")
+        user = self._users[self._brand_login()] if author == seeding.BRAND else None
+        comment = _Comment(
+            id=self._new_id(),
+            post=post,
+            parent=parent,
+            user=user.id if user else 0,
+            author_name=user.name if user else author,
+            author_url=author_url,
+            author_email=author_email,
+            date_gmt=_naive_utc(created_at or self._now()),
+            raw=text,
+            status=status,
+        )
+        self._comments[comment.id] = comment
+        return comment.id
+
+    def set_status(self, comment_id: int, status: str) -> None:
+        """Moderate a comment (approve, hold, spam, trash) as the site's admin would."""
+        self._comments[comment_id].status = status
+
+    def delete_comment(self, comment_id: int) -> None:
+        del self._comments[comment_id]
+
+    def tick(self) -> int:
+        """Add one new realistic comment (a question, sometimes spam) from a deterministic
+        stream; returns its id."""
+        posts = sorted(p.id for p in self._posts.values() if p.comments_open)
+        draft = seeding.next_comment(self._tick_rng, len(posts))
+        return self.add_comment(
+            post=posts[draft.post_index], author=draft.author, text=draft.text, status=draft.status
+        )
+
+    def comments(self) -> list[dict[str, Any]]:
+        """Every comment as the REST API shows it in edit context, oldest first."""
+        return [self._comment_json(c, edit=True) for c in sorted(self._comments.values(), key=_by_date)]
+
+    def post_ids(self) -> list[int]:
+        return sorted(self._posts)
+
+    def maintenance(self, until: datetime | None) -> None:
+        """Maintenance mode (during an update): every request answers 503 with Retry-After."""
+        self.maintenance_until = until
+
+    # -- the web application -----------------------------------------------------------------
+
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/wp-json/", self._index)
+        router.add_get(API + "/users/me", self._me)
+        router.add_get(API + "/comments", self._list_comments)
+        router.add_post(API + "/comments", self._create_comment)
+        router.add_get(API + "/comments/{id}", self._get_comment)
+        router.add_get(API + "/posts", self._list_posts)
+        router.add_get(API + "/posts/{id}", self._get_post)
+        router.add_get("/comments/feed/", self._rss)
+        router.add_get("/comments/feed/atom/", self._atom)
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        now = self._now()
+        if self.maintenance_until is not None and now < self.maintenance_until:
+            seconds = max(1, int((self.maintenance_until - now).total_seconds()))
+            return web.Response(
+                status=503,
+                text="Briefly unavailable for scheduled maintenance. Check back in a minute.",
+                headers={"Retry-After": str(seconds), "Content-Type": "text/html; charset=UTF-8"},
+            )
+        if request.match_info.http_exception is not None:
+            return _error(
+                WpError(404, "rest_no_route", "No route was found matching the URL and request method.")
+            )
+        try:
+            request[_USER] = self._authenticate(request)
+            return await handler(request)
+        except WpError as error:
+            return _error(error)
+
+    def _authenticate(self, request: web.Request) -> _User | None:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if not encoded or scheme.lower() != "basic":
+            return None
+        try:
+            login, _, password = (
+                base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+            )
+        except (ValueError, UnicodeDecodeError):
+            raise WpError(401, "rest_invalid_authorization", "Malformed Authorization header.") from None
+        user = self._users.get(login)
+        if user is None:
+            raise WpError(401, "invalid_username", "Unknown username. Check again or try your email address.")
+        if "".join(password.split()) != user.app_password:
+            raise WpError(
+                401, "incorrect_password", "The provided password is an invalid application password."
+            )
+        return user
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return _json({
+            "name": self.name,
+            "description": "Demo WordPress site for ecoinbox",
+            "url": self.public_url,
+            "home": self.public_url,
+            "gmt_offset": self.utc_offset.total_seconds() / 3600,
+            "namespaces": ["oembed/1.0", "wp/v2"],
+            "authentication": {"application-passwords": {"endpoints": {
+                "authorization": self.public_url + "/wp-admin/authorize-application.php"}}},
+        })  # fmt: skip
+
+    async def _me(self, request: web.Request) -> web.Response:
+        user = _logged_in(request)
+        body: dict[str, Any] = {
+            "id": user.id,
+            "name": user.name,
+            "url": "",
+            "description": "",
+            "link": f"{self.public_url}/author/{user.login}/",
+            "slug": user.login,
+        }
+        if request.query.get("context") == "edit":
+            body["username"] = user.login
+            body["roles"] = ["editor" if user.moderator else "author"]
+        return _json(body)
+
+    async def _get_post(self, request: web.Request) -> web.Response:
+        post = self._posts.get(_int(request.match_info["id"]) or 0)
+        if post is None:
+            raise WpError(404, "rest_post_invalid_id", "Invalid post ID.")
+        return _json(self._post_json(post))
+
+    async def _list_posts(self, request: web.Request) -> web.Response:
+        include = _ids(request.query.getall("include", []))
+        per_page = _bounded(request.query.get("per_page", "10"), "per_page", 1, 100)
+        posts = [p for p in sorted(self._posts.values(), key=lambda p: p.id, reverse=True)
+                 if not include or p.id in include][:per_page]  # fmt: skip
+        return _json(
+            [self._post_json(p) for p in posts],
+            headers={"X-WP-Total": str(len(posts)), "X-WP-TotalPages": "1"},
+        )
+
+    async def _get_comment(self, request: web.Request) -> web.Response:
+        comment = self._comments.get(_int(request.match_info["id"]) or 0)
+        if comment is None:
+            raise WpError(404, "rest_comment_invalid_id", "Invalid comment ID.")
+        user: _User | None = request[_USER]
+        edit = self._edit_context(request, user)
+        if comment.status != "approved" and not (user and user.moderator):
+            raise WpError(
+                _denied(user), "rest_cannot_read", "Sorry, you are not allowed to read this comment."
+            )
+        return _json(self._comment_json(comment, edit=edit))
+
+    async def _list_comments(self, request: web.Request) -> web.Response:
+        query = request.query
+        user: _User | None = request[_USER]
+        edit = self._edit_context(request, user)
+        status = query.get("status", "approve")
+        if not (user and user.moderator):
+            forbidden = [name for name in ("author", "author_exclude", "author_email") if query.get(name)]
+            if status != "approve":
+                forbidden.append("status")
+            if forbidden:
+                raise WpError(_denied(user), "rest_forbidden_param",
+                              f"Query parameter not permitted: {', '.join(forbidden)}")  # fmt: skip
+        per_page = _bounded(query.get("per_page", "10"), "per_page", 1, 100)
+        page = _bounded(query.get("page", "1"), "page", 1, 10**9)
+        offset = _bounded(query.get("offset", "0"), "offset", 0, 10**9)
+        order = query.get("order", "desc")
+        orderby = query.get("orderby", "date_gmt")
+        if order not in ("asc", "desc"):
+            raise _invalid_param("order", "order is not one of asc and desc.")
+        if orderby not in ORDERBY:
+            raise _invalid_param("orderby", f"orderby is not one of {', '.join(ORDERBY)}.")
+        after = self._local_bound(query.get("after"), "after")
+        before = self._local_bound(query.get("before"), "before")
+        wanted_status = {"approve": ("approved",), "hold": ("hold",), "all": ("approved", "hold"),
+                         "spam": ("spam",), "trash": ("trash",)}.get(status)  # fmt: skip
+        if wanted_status is None:
+            wanted_status = ("approved",)
+        posts = _ids(query.getall("post", []))
+        parents = _ids(query.getall("parent", []))
+        authors = _ids(query.getall("author", []))
+        search = query.get("search", "").casefold()
+        matching = [
+            c for c in self._comments.values()
+            if c.status in wanted_status
+            and (not posts or c.post in posts)
+            and (not parents or c.parent in parents)
+            and (not authors or c.user in authors)
+            and (after is None or self._local(c.date_gmt) > after)
+            and (before is None or self._local(c.date_gmt) < before)
+            and (not search or search in c.raw.casefold() or search in c.author_name.casefold())
+        ]  # fmt: skip
+        matching.sort(key=_sort_key(orderby), reverse=order == "desc")
+        start = offset if "offset" in query else per_page * (page - 1)
+        chosen = matching[start : start + per_page]
+        total = len(matching)
+        pages = -(-total // per_page)
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        links = []
+        base = f"{self.base_url}{API}/comments"
+        if page > 1:
+            links.append(f'<{base}?{_with_page(query, min(page - 1, max(pages, 1)))}>; rel="prev"')
+        if pages > page:
+            links.append(f'<{base}?{_with_page(query, page + 1)}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return _json([self._comment_json(c, edit=edit) for c in chosen], headers=headers)
+
+    async def _create_comment(self, request: web.Request) -> web.Response:
+        user: _User | None = request[_USER]
+        if user is None:
+            raise WpError(401, "rest_comment_login_required", "Sorry, you must be logged in to comment.")
+        body = await _body(request)
+        post = self._posts.get(_int(body.get("post")) or 0)
+        if post is None:
+            raise WpError(403, "rest_comment_invalid_post_id",
+                          "Sorry, you are not allowed to create this comment without a post.")  # fmt: skip
+        if not post.comments_open:
+            raise WpError(403, "rest_comment_closed", "Sorry, comments are closed for this item.")
+        parent = _int(body.get("parent")) or 0
+        if parent and (parent not in self._comments or self._comments[parent].post != post.id):
+            raise WpError(
+                400, "rest_comment_invalid_parent", "Invalid comment parent ID."
+            )  # (unverified code)
+        content = body.get("content")
+        if isinstance(content, dict):
+            content = content.get("raw")
+        if not isinstance(content, str) or not content.strip():
+            raise WpError(400, "rest_comment_content_invalid", "Invalid comment content.")
+        if len(content.encode("utf-8")) > MAX_CONTENT_BYTES:
+            raise WpError(
+                400, "comment_content_column_length", "Comment field exceeds maximum length allowed."
+            )
+        content = _kses(content)
+        for other in self._comments.values():
+            if (other.post, other.parent, other.user, other.raw) == (post.id, parent, user.id, content) and (
+                other.status != "trash"
+            ):
+                raise WpError(409, "comment_duplicate",
+                              "Duplicate comment detected; it looks as though you&#8217;ve already said that!")  # fmt: skip
+        now = _naive_utc(self._now())
+        if not user.moderator:
+            latest = max((c.date_gmt for c in self._comments.values() if c.user == user.id), default=None)
+            if latest is not None and (now - latest).total_seconds() < FLOOD_SECONDS:
+                raise WpError(400, "comment_flood", "You are posting comments too quickly. Slow down.")
+        comment = _Comment(self._new_id(), post.id, parent, user.id, user.name, "", "", now, content,
+                           "approved" if user.moderator else "hold")  # fmt: skip
+        self._comments[comment.id] = comment
+        self.created.append(CreatedComment(comment.id, post.id, parent, content))
+        return _json(
+            self._comment_json(comment, edit=user.moderator),
+            status=201,
+            headers={"Location": f"{self.base_url}{API}/comments/{comment.id}"},
+        )
+
+    # -- feeds -------------------------------------------------------------------------------
+
+    def _feed_comments(self) -> list[_Comment]:
+        approved = [c for c in self._comments.values() if c.status == "approved"]
+        return sorted(approved, key=_by_date, reverse=True)[:FEED_SIZE]
+
+    def _conditional(self, request: web.Request, entries: list[_Comment]) -> tuple[dict[str, str], bool]:
+        """(validators, not modified?) as WordPress's feeds send and check them."""
+        newest = max((c.date_gmt for c in entries), default=datetime(2000, 1, 1))
+        modified = format_datetime(newest.replace(tzinfo=UTC), usegmt=True)
+        etag = (
+            '"'
+            + hashlib.md5(f"{modified}{len(entries)}{entries[0].id if entries else 0}".encode()).hexdigest()
+            + '"'
+        )
+        headers = {"ETag": etag, "Last-Modified": modified}
+        match = request.headers.get("If-None-Match")
+        since = request.headers.get("If-Modified-Since")
+        if match is not None:
+            return headers, match.strip() == etag
+        if since:
+            try:
+                return headers, parsedate_to_datetime(since) >= newest.replace(tzinfo=UTC)
+            except (TypeError, ValueError):
+                return headers, False
+        return headers, False
+
+    async def _rss(self, request: web.Request) -> web.Response:
+        entries = self._feed_comments()
+        headers, fresh = self._conditional(request, entries)
+        if fresh:
+            return web.Response(status=304, headers=headers)
+        items = []
+        for comment in entries:
+            post = self._posts[comment.post]
+            items.append(
+                "<item>"
+                f"<title>{xml_escape(f'Comment on {post.title} by {comment.author_name}')}</title>"
+                f"<link>{xml_escape(self._comment_link(comment))}</link>"
+                f"<dc:creator><![CDATA[{_cdata(comment.author_name)}]]></dc:creator>"
+                f"<pubDate>{format_datetime(comment.date_gmt.replace(tzinfo=UTC), usegmt=True)}</pubDate>"
+                f'<guid isPermaLink="false">{xml_escape(self._guid(comment))}</guid>'
+                f"<description><![CDATA[{_cdata(html.unescape(_strip_tags(self._feed_text(comment))))}]]></description>"
+                f"<content:encoded><![CDATA[{_cdata(self._feed_text(comment))}]]></content:encoded>"
+                "</item>"
+            )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom" '
+            'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">'
+            f"<channel><title>{xml_escape(f'Comments for {self.name}')}</title>"
+            f"<link>{xml_escape(self.public_url)}</link><description>Demo</description>"
+            f"<lastBuildDate>{headers['Last-Modified']}</lastBuildDate>"
+            "<sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>1</sy:updateFrequency>"
+            + "".join(items)
+            + "</channel></rss>"
+        )
+        return web.Response(
+            body=body.encode(), headers={**headers, "Content-Type": "application/rss+xml; charset=UTF-8"}
+        )
+
+    async def _atom(self, request: web.Request) -> web.Response:
+        entries = self._feed_comments()
+        headers, fresh = self._conditional(request, entries)
+        if fresh:
+            return web.Response(status=304, headers=headers)
+        items = []
+        for comment in entries:
+            post = self._posts[comment.post]
+            reply = ""
+            if comment.parent and comment.parent in self._comments:
+                parent = self._comments[comment.parent]
+                reply = (f"<thr:in-reply-to ref={quoteattr(self._guid(parent))} "
+                         f'href={quoteattr(self._comment_link(parent))} type="text/html"/>')  # fmt: skip
+            else:
+                reply = (f"<thr:in-reply-to ref={quoteattr(self._post_guid(post))} "
+                         f'href={quoteattr(self._post_link(post))} type="text/html"/>')  # fmt: skip
+            updated = comment.date_gmt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            items.append(
+                "<entry>"
+                f"<title>{xml_escape(f'Comment on {post.title} by {comment.author_name}')}</title>"
+                f'<link rel="alternate" href={quoteattr(self._comment_link(comment))} type="text/html"/>'
+                f"<author><name>{xml_escape(comment.author_name)}</name>"
+                + (f"<uri>{xml_escape(comment.author_url)}</uri>" if comment.author_url else "")
+                + f"</author><id>{xml_escape(self._guid(comment))}</id>"
+                f"<updated>{updated}</updated><published>{updated}</published>"
+                + reply
+                + f'<content type="html" xml:base={quoteattr(self._comment_link(comment))}>'
+                f"{xml_escape(_autop(comment.raw))}</content>"
+                "</entry>"
+            )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:thr="http://purl.org/syndication/thread/1.0" '
+            'xml:lang="en-US">'
+            f'<title type="text">{xml_escape(f"Comments for {self.name}")}</title>'
+            f"<updated>{max((c.date_gmt for c in entries), default=datetime(2000, 1, 1)).strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>"
+            f'<link rel="alternate" type="text/html" href={quoteattr(self.public_url)}/>'
+            f"<id>{xml_escape(self.public_url + '/comments/feed/atom/')}</id>" + "".join(items) + "</feed>"
+        )
+        return web.Response(
+            body=body.encode(), headers={**headers, "Content-Type": "application/atom+xml; charset=UTF-8"}
+        )
+
+    def _feed_text(self, comment: _Comment) -> str:
+        """get_comment_text() in a comment feed: a reply starts with "In reply to <parent>."."""
+        text = _autop(comment.raw)
+        parent = self._comments.get(comment.parent)
+        if parent is not None:
+            link = html.escape(self._comment_link(parent), quote=True)
+            text = f'In reply to <a href="{link}">{html.escape(parent.author_name)}</a>.\n\n{text}'
+        return text
+
+    # -- JSON ----------------------------------------------------------------------------------
+
+    def _comment_json(self, comment: _Comment, *, edit: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": comment.id,
+            "post": comment.post,
+            "parent": comment.parent,
+            "author": comment.user,
+            "author_name": comment.author_name,
+            "author_url": comment.author_url,
+            "date": self._local(comment.date_gmt).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": comment.date_gmt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "content": {"rendered": _autop(comment.raw)},
+            "link": self._comment_link(comment),
+            "status": comment.status,
+            "type": "comment",
+            "author_avatar_urls": {"24": f"https://secure.gravatar.com/avatar/{comment.id:032x}?s=24&d=mm&r=g"},
+            "meta": [],
+            "_links": {"up": [{"embeddable": True, "post_type": "post",
+                               "href": f"{self.base_url}{API}/posts/{comment.post}"}]},
+        }  # fmt: skip
+        if edit:
+            data["content"]["raw"] = comment.raw
+            data["author_email"] = comment.author_email
+            data["author_ip"] = "203.0.113.7"
+            data["author_user_agent"] = "Mozilla/5.0"
+        return data
+
+    def _post_json(self, post: _Post) -> dict[str, Any]:
+        return {
+            "id": post.id,
+            "date_gmt": post.date_gmt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "slug": post.slug,
+            "status": "publish",
+            "link": self._post_link(post),
+            "title": {"rendered": html.escape(post.title, quote=False)},
+            "comment_status": "open" if post.comments_open else "closed",
+        }
+
+    def _comment_link(self, comment: _Comment) -> str:
+        return f"{self._post_link(self._posts[comment.post])}#comment-{comment.id}"
+
+    def _post_link(self, post: _Post) -> str:
+        return f"{self.public_url}/{post.slug}/"
+
+    def _post_guid(self, post: _Post) -> str:
+        return f"{self.public_url}/?p={post.id}"
+
+    def _guid(self, comment: _Comment) -> str:
+        return f"{self._post_guid(self._posts[comment.post])}#comment-{comment.id}"
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _edit_context(self, request: web.Request, user: _User | None) -> bool:
+        if request.query.get("context", "view") != "edit":
+            return False
+        if not (user and user.moderator):
+            raise WpError(
+                _denied(user), "rest_forbidden_context", "Sorry, you are not allowed to edit comments."
+            )
+        return True
+
+    def _local_bound(self, value: str | None, name: str) -> datetime | None:
+        """`after`/`before` as WP_Date_Query reads them: a date without an offset is in the
+        site's timezone; compared with the local comment date."""
+        if value is None:
+            return None
+        if not _DATE_PARAM.match(value):
+            raise _invalid_param(name, f"Invalid date. {name} is not of type date-time.")
+        moment = datetime.fromisoformat(value.replace("z", "Z").replace(" ", "T").replace("t", "T"))
+        if moment.tzinfo is None:
+            return moment
+        return moment.astimezone(timezone(self.utc_offset)).replace(tzinfo=None)
+
+    def _local(self, date_gmt: datetime) -> datetime:
+        return date_gmt + self.utc_offset
+
+    def _brand_login(self) -> str:
+        return next(iter(self._users))
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def _by_date(comment: _Comment) -> tuple[datetime, int]:
+    return (comment.date_gmt, comment.id)
+
+
+def _sort_key(orderby: str) -> Callable[[_Comment], tuple[Any, int]]:
+    """WP_Comment_Query appends comment_ID in the same direction to any other order."""
+    field = {"date": "date_gmt", "date_gmt": "date_gmt", "id": "id", "include": "id", "post": "post",
+             "parent": "parent", "type": "id"}[orderby]  # fmt: skip
+    return lambda c: (getattr(c, field), c.id)
+
+
+def _autop(raw: str) -> str:
+    """A little of wpautop and wptexturize: paragraphs, line breaks, curly apostrophes."""
+    text = raw.strip()
+    if not text.startswith("<p>"):
+        text = "<p>" + text.replace("\n\n", "</p>\n<p>").replace("\n", "<br />\n") + "</p>"
+    text = re.sub(r"(?<=\w)'(?=\w)", "&#8217;", text)
+    return text + "\n"
+
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _strip_tags(text: str) -> str:
+    return _TAGS.sub("", text)
+
+
+def _kses(content: str) -> str:
+    """What wp_filter_kses leaves of a moderator's comment: scripts go, the rest stays."""
+    return re.sub(r"(?is)<script.*?</script>", "", content)
+
+
+def _cdata(text: str) -> str:
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _ids(values: list[str]) -> set[int]:
+    found: set[int] = set()
+    for value in values:
+        for part in value.split(","):
+            number = _int(part)
+            if number is not None:
+                found.add(number)
+    return found
+
+
+def _bounded(value: str, name: str, low: int, high: int) -> int:
+    number = _int(value)
+    if number is None or not low <= number <= high:
+        raise _invalid_param(name, f"{name} must be between {low} ({'inclusive'}) and {high} (inclusive)")
+    return number
+
+
+def _invalid_param(name: str, detail: str) -> WpError:
+    error = WpError(400, "rest_invalid_param", f"Invalid parameter(s): {name}")
+    error.body["data"]["params"] = {name: detail}  # type: ignore[index]
+    return error
+
+
+def _with_page(query: Mapping[str, str], page: int) -> str:
+    from urllib.parse import urlencode
+
+    pairs = [(k, v) for k, v in query.items() if k != "page"] + [("page", str(page))]
+    return urlencode(pairs)
+
+
+def _denied(user: _User | None) -> int:
+    """rest_authorization_required_code(): 401 when not logged in, 403 when not allowed."""
+    return 403 if user is not None else 401
+
+
+def _logged_in(request: web.Request) -> _User:
+    user: _User | None = request[_USER]
+    if user is None:
+        raise WpError(401, "rest_not_logged_in", "You are not currently logged in.")
+    return user
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            raise WpError(400, "rest_invalid_json", "Invalid JSON body passed.") from None
+        return data if isinstance(data, dict) else {}
+    form = await request.post()
+    return {key: form.get(key) for key in form}
+
+
+def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+def _error(error: WpError) -> web.Response:
+    return _json(error.body, status=error.status)

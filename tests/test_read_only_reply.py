@@ -1,0 +1,77 @@
+"""`r` and `f` on a conversation from a read-only channel (a feed): why not, and where to go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from stack import FIXED_NOW, wait_until
+
+from ecoinbox.channels.feed import FeedChannel
+from ecoinbox.config import parse_config
+from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.engine import Engine
+from ecoinbox.store import open_store
+from ecoinbox.tui.app import EcoInboxApp
+from ecoinbox.tui.screens.compose import ComposeScreen
+
+
+@pytest.fixture(autouse=True)
+def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name.lower(), raising=False)
+        monkeypatch.delenv(name, raising=False)
+
+
+async def test_reply_on_a_feed_says_why_not_and_copies_the_page_link(tmp_path: Path):
+    async with WordPressServer(seed=None, public_url="https://fans.example") as site:
+        post = site.add_post("review", "Widget review", FIXED_NOW - timedelta(days=2))
+        comment = site.add_comment(post=post, author="Nadia", text="<p>Acme app drops Bluetooth?</p>",
+                                   created_at=FIXED_NOW - timedelta(hours=3))  # fmt: skip
+        store = await open_store(tmp_path / "inbox.db")
+        channel = FeedChannel("fans", site.base_url)
+        engine = Engine(store, {"fans": channel}, poll_intervals={"fans": 3600})
+        settings = parse_config(
+            f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n'
+            f'[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "{site.base_url}"\npoll_interval = 3600\n'
+            '[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "https://forum.example"\n'
+            '[forum]\nchannel = "forum"\n',
+            Path("test.toml"),
+        )
+        try:
+            await engine.start()
+            await wait_until(lambda: "fans" in engine.capabilities)
+            await wait_until(lambda: _has_conversation(store))
+            app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+            notified: list[str] = []
+            async with app.run_test(size=(100, 30)) as pilot:
+                show = app.notify
+
+                def notify(message: str, **options: object) -> None:
+                    notified.append(str(message))
+                    show(message, **options)
+
+                app.notify = notify  # type: ignore[method-assign]
+                await wait_until(lambda: app.inbox.conversations.selected_id is not None, pilot=pilot)
+                await pilot.press("r")
+                await pilot.pause(0.1)
+                assert not isinstance(app.screen, ComposeScreen)
+                url = f"https://fans.example/review/#comment-{comment}"
+                assert any("read-only" in n and url in n for n in notified), notified
+                assert app.clipboard == url
+                notified.clear()
+                await pilot.press("f")
+                await wait_until(lambda: notified, pilot=pilot)
+                assert "read-only" in notified[0]
+                assert [i for i in await store.outbox_items()] == []  # nothing queued, nothing to fail
+        finally:
+            await engine.stop()
+            await store.close()
+            await channel.aclose()
+
+
+async def _has_conversation(store) -> bool:
+    from ecoinbox.model import View
+
+    return bool(await store.conversation_page(View.INBOX))
