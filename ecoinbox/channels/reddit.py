@@ -11,10 +11,11 @@ Listens on username mentions (/message/mentions), replies to the brand's comment
 posts (`search` words, in `subreddits` or site-wide) or on every new post of `subreddits`.
 Threads come from /comments/{article}; replies go to /api/comment with `thing_id`.
 
-Cursors: per source, the fullname of the newest item seen and its `created_utc`. A poll asks
-for items `before` that fullname; Reddit answers an empty listing both when nothing is new and
-when that item was deleted, so an empty answer is checked against the top of the listing and,
-if the top is newer, the listing is read from the top down to a known fullname or time.
+Cursors: per source, the fullname of the newest item seen and its `created_utc`. A poll first
+reads the top item of each listing (one request per source when nothing is new); when it is
+newer than the cursor, the poll walks the listing `before` the cursor's fullname. Reddit answers
+that with an empty listing when the cursor's item was deleted: the listing is then read from
+the top down to a known fullname or an older `created_utc`.
 
 Reddit has no idempotency key: a lost answer to a reply raises `UncertainSend`, and
 `find_sent` reads the parent's replies for ours before anything is sent again. Rate limits
@@ -192,7 +193,7 @@ class RedditChannel:
         headers = {"User-Agent": user_agent(self.account)}
         self._http = HttpClient(name, self.base_url, headers=headers, timeout=timeout, clock=clock)
         self._token_http = HttpClient(
-            name, self.auth_url, headers=headers, auth_headers=_basic(self.client_id), timeout=timeout,
+            name, self.auth_url, headers=headers, auth_headers=client_auth(self.client_id), timeout=timeout,
             clock=clock,
         )  # fmt: skip
         self._refresh_token = refresh_token
@@ -382,8 +383,12 @@ class RedditChannel:
         if since is None:
             items, _ = await self._from_top(source, None, source.first_run_limit)
             return items, (_Mark.of(items[0]) if items else None)
+        top, _ = await self._listing(source, limit=1)
+        if not top or not since.newer(top[0]):
+            # Nothing new: the top is the cursor's item (or older, when that item was deleted).
+            return [], since
         items = await self._before(source, since)
-        if items is None:
+        if not items:
             # The cursor's item is gone from the listing: read from the top down to what we know.
             items, reached = await self._from_top(source, since, MAX_PAGES * PAGE)
             if not reached:
@@ -393,8 +398,9 @@ class RedditChannel:
                 )  # fmt: skip
         return items, (_Mark.of(items[0]) if items else since)
 
-    async def _before(self, source: _Source, since: _Mark) -> list[dict[str, Any]] | None:
-        """Walk newer with `before`; None when the anchor is gone and the top is newer than it."""
+    async def _before(self, source: _Source, since: _Mark) -> list[dict[str, Any]]:
+        """Walk newer from the cursor's item with `before`, newest first. Empty when that item
+        is gone from the listing (Reddit then answers with an empty listing)."""
         collected: list[dict[str, Any]] = []
         anchor = since.name
         for _ in range(MAX_PAGES):
@@ -405,13 +411,7 @@ class RedditChannel:
             anchor = str(page[0]["name"])
             if len(page) < PAGE:
                 break
-        if collected:
-            return collected
-        # Empty: nothing new, or the anchor was deleted (Reddit answers both the same way).
-        top, _ = await self._listing(source, limit=1)
-        if top and since.newer(top[0]):
-            return None
-        return []
+        return collected
 
     async def _from_top(
         self, source: _Source, stop: _Mark | None, limit: int
@@ -472,7 +472,7 @@ class RedditChannel:
             path = _path_to(comments, focus)
             if not path:
                 break
-            chain[:0] = path if not chain else path[:-1]
+            chain[:0] = path
             parent = str(path[0].get("parent_id") or "")
             if not parent.startswith("t1_"):
                 break
@@ -868,7 +868,7 @@ class RedirectListener:
 # Helpers (pure)
 
 
-def _basic(client_id: str) -> dict[str, str]:
+def client_auth(client_id: str) -> dict[str, str]:
     """HTTP Basic with the client id and an empty password (an installed app has no secret)."""
     import base64
 
@@ -1010,6 +1010,7 @@ __all__ = [
     "RedditChannel",
     "RedirectListener",
     "authorize_url",
+    "client_auth",
     "exchange_code",
     "new_state",
     "refresh_access_token",
