@@ -207,7 +207,7 @@ async def test_first_poll_gets_mentions_and_replies_then_nothing_new(server, con
     assert [m.remote_id for m in result.messages] == [mention, reply, on_post]
     assert {m.origin for m in result.messages} == {Origin.MENTION}
     first = result.messages[0]
-    assert first.author.handle == "u/zoe" and first.in_reply_to == post
+    assert (first.author.label, first.author.handle) == ("u/zoe", "zoe") and first.in_reply_to == post
     assert first.thread_ref == post  # read from the inbox item's context link
     assert first.url and first.url.startswith("https://www.reddit.com/r/gadgets/comments/")
     assert result.messages[1].in_reply_to == ours
@@ -891,3 +891,25 @@ def test_server_seed_is_deterministic() -> None:
 
     assert inbox(1) == inbox(1)
     assert len(inbox(1)) >= 8
+
+
+async def test_the_demo_runs_a_reddit_channel_that_polls_and_replies(tmp_path) -> None:
+    from ecoinbox.config import load_config
+    from ecoinbox.demo import DEMO_TOKENS
+    from ecoinbox.demo.runner import Demo
+
+    async with Demo(data_dir=tmp_path, traffic=False) as demo:
+        settings = load_config(demo.config_path)
+        channel = build_channel(settings.channel("reddit"), Secret(DEMO_TOKENS["reddit"]))
+        try:
+            assert (await channel.check()).startswith("u/acme on 127.0.0.1:")
+            result = await channel.poll({})
+            origins = {m.origin for m in result.messages}
+            assert origins == {Origin.MENTION, Origin.SEARCH}  # mentions, replies and threads found by search
+            french = next(m for m in result.messages if "bouilloire" in m.text)
+            sent = await channel.reply(french, "Bonjour ! Écrivez-nous en message privé.", "key")
+            assert demo.reddit.posted[-1].name == sent.remote_id
+            new = demo.reddit.tick()
+            assert [m.remote_id for m in (await channel.poll(result.cursor)).messages] == [new]
+        finally:
+            await channel.aclose()

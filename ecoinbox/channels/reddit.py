@@ -651,7 +651,8 @@ class RedditChannel:
         author = Author(
             channel=self.name,
             remote_id=str(item.get("author_fullname") or f"u/{author_name}"),
-            handle=f"u/{author_name}" if author_name != "[deleted]" else author_name,
+            handle=author_name,  # shown as "@name"; the label says "u/name", as Reddit does
+            display_name=f"u/{author_name}" if author_name != "[deleted]" else author_name,
             url=None if author_name == "[deleted]" else f"{WEB_URL}/user/{quote(author_name, safe='')}",
         )
         if name.startswith("t1_"):

@@ -3,4 +3,5 @@
 # The local demo servers' tokens: public, printed in docs, worth nothing anywhere else.
 DEMO_TOKEN = "demo-token"
 DEMO_FORUM_KEY = "demo-api-key"
-DEMO_TOKENS = {"mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY}
+DEMO_REDDIT_REFRESH_TOKEN = "demo-reddit-refresh-token"
+DEMO_TOKENS = {"mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY, "reddit": DEMO_REDDIT_REFRESH_TOKEN}

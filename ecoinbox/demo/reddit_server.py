@@ -37,13 +37,14 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from ecoinbox.demo import DEMO_REDDIT_REFRESH_TOKEN
 from ecoinbox.demo.loopback import LoopbackServer
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DEMO_CLIENT_ID = "ecoinbox-demo-client"
-DEMO_REFRESH_TOKEN = "demo-reddit-refresh-token"
+DEMO_REFRESH_TOKEN = DEMO_REDDIT_REFRESH_TOKEN
 ACCESS_LIFETIME = timedelta(hours=1)
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_COMMENT = 10_000

@@ -14,9 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_TOKEN
+from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_REDDIT_REFRESH_TOKEN, DEMO_TOKEN
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.reddit_server import DEMO_CLIENT_ID, RedditServer
 
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
@@ -26,7 +27,7 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def demo_config(mastodon_url: str, forum_url: str, data_dir: Path) -> str:
+def demo_config(mastodon_url: str, forum_url: str, data_dir: Path, reddit_url: str | None = None) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
     return f"""\
@@ -64,10 +65,29 @@ poll_interval = 5
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 
+{_reddit_channel(reddit_url, python) if reddit_url else ""}
 [forum]
 channel = "forum"
 category = "support"
 {DEMO_VIEWS}{DEMO_CANNED}"""
+
+
+def _reddit_channel(url: str, python: str) -> str:
+    """The demo's Reddit: one local server plays both hosts (token and API)."""
+    return f"""
+[[channels]]
+kind = "reddit"
+name = "reddit"
+base_url = "{url}"
+auth_url = "{url}"
+account = "{DEMO_BRAND}"
+client_id = "{DEMO_CLIENT_ID}"
+subreddits = ["BuyItForLife", "gadgets", "france"]
+search = ["{DEMO_BRAND}"]
+poll_interval = 4
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "reddit"]
+"""
 
 
 # Saved searches: tabs after Inbox, Done and Spam.
@@ -152,6 +172,7 @@ class Demo:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
         self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN)
         self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
+        self.reddit = RedditServer(brand=DEMO_BRAND, seed=seed, refresh_token=DEMO_REDDIT_REFRESH_TOKEN)
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -159,7 +180,8 @@ class Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
-        self.config_path.write_text(demo_config(url, forum_url, self.data_dir), encoding="utf-8")
+        reddit_url = await self.reddit.start()
+        self.config_path.write_text(demo_config(url, forum_url, self.data_dir, reddit_url), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
         return self
@@ -171,6 +193,7 @@ class Demo:
                 await self._ticker
         await self.mastodon.stop()
         await self.forum.stop()
+        await self.reddit.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -190,6 +213,8 @@ class Demo:
             ticks += 1
             if ticks % 3 == 0:  # the forum is quieter than social media
                 self.forum.tick()
+            if ticks % 2 == 1:
+                self.reddit.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -208,6 +233,7 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
+                print(f"reddit:   {demo.reddit.base_url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)
