@@ -168,6 +168,16 @@ async def test_an_access_token_is_reused_and_renewed_once_after_a_401(server, co
     assert server.token_grants == 2  # renewed once, then every source went through
 
 
+async def test_concurrent_401s_renew_the_access_token_once(server, connect) -> None:
+    posts = [a_thread(server) for _ in range(4)]
+    channel = connect(server)
+    await channel.check()
+    server.expire_access_tokens()
+    threads = await asyncio.gather(*(channel.context(post) for post in posts))
+    assert [t[0].remote_id for t in threads] == posts
+    assert server.token_grants == 2
+
+
 async def test_an_access_token_is_renewed_before_it_expires(server, connect, clock) -> None:
     channel = connect(server)
     await channel.poll({})

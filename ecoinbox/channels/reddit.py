@@ -198,6 +198,7 @@ class RedditChannel:
         )  # fmt: skip
         self._refresh_token = refresh_token
         self._access_expires: datetime | None = None
+        self._generation = 0  # counts access tokens, so concurrent 401s renew only once
         self._token_lock = asyncio.Lock()
         self._articles: OrderedDict[str, str] = OrderedDict()  # comment fullname -> t3_ fullname
 
@@ -228,15 +229,19 @@ class RedditChannel:
 
     # -- tokens --------------------------------------------------------------------------
 
-    async def _ensure_access(self, refused: bool = False) -> None:
-        """An access token valid for a while yet; `refused` renews even an unexpired one."""
+    async def _ensure_access(self, refused: int | None = None) -> int:
+        """An access token valid for a while yet, and its generation. `refused` (the generation
+        the API just refused) renews even an unexpired one, unless another call already did."""
         async with self._token_lock:
             expires = self._access_expires
-            if not refused and expires is not None and expires - TOKEN_MARGIN > self._clock():
-                return
+            fresh = expires is not None and expires - TOKEN_MARGIN > self._clock()
+            if fresh and refused != self._generation:
+                return self._generation
             token, lifetime = await refresh_access_token(self._token_http, self.name, self._refresh_token)
             self._http.set_auth_headers({"Authorization": f"bearer {token}"})
             self._access_expires = self._clock() + lifetime
+            self._generation += 1
+            return self._generation
 
     async def _request(
         self,
@@ -248,10 +253,10 @@ class RedditChannel:
     ) -> HttpResponse:
         """One API call with a valid access token, renewed once if the API refuses it."""
         params = {**(params or {}), "raw_json": "1"}  # bodies without &amp; &lt; &gt; escapes
-        await self._ensure_access()
+        generation = await self._ensure_access()
         response = await self._http.request(method, path, params=params, data=data, check=False)
         if response.status == 401:
-            await self._ensure_access(refused=True)
+            await self._ensure_access(refused=generation)
             response = await self._http.request(method, path, params=params, data=data, check=False)
         self._raise_for(response)
         return response

@@ -233,8 +233,8 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
-                print(f"reddit:   {demo.reddit.base_url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
+                print(f"reddit:   {demo.reddit.base_url}", flush=True)  # after config: scripts read line 3
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)
                 with contextlib.suppress(asyncio.CancelledError):
