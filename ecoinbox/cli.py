@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -362,6 +362,8 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     elif channel.kind == "feed":
         token = prompt_token(f"HTTP Basic password of {channel.account} for {channel.name}'s feeds (not echoed): ")
+    elif channel.kind == "reddit" and not args.paste:
+        token = asyncio.run(_reddit_oauth(channel))
     else:
         token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():
@@ -391,6 +393,42 @@ async def _mastodon_oauth(base_url: str) -> Secret:
     except ChannelError as exc:
         raise CliError(f"the OAuth flow failed: {exc}") from exc
     finally:
+        await client.aclose()
+
+
+async def _reddit_oauth(channel: ChannelSettings, *, say: Callable[[str], None] = print,
+                        timeout: float = 600.0) -> Secret:  # fmt: skip
+    """Reddit's code flow for an installed app: the browser comes back to a loopback listener
+    (state checked), and the permanent grant's refresh token becomes the channel's secret."""
+    from ecoinbox.channels import reddit
+    from ecoinbox.channels.base import ChannelError
+    from ecoinbox.channels.http import HttpClient
+
+    if not channel.client_id or not channel.auth_url or not channel.redirect_uri:
+        raise CliError(f"channel {channel.name} needs client_id (your Reddit app's id) in the config")
+    state = reddit.new_state()
+    try:
+        listener = reddit.RedirectListener(channel.redirect_uri, state)
+    except ChannelError as exc:
+        raise CliError(f"the Reddit authorization cannot start: {exc}") from exc
+    client = HttpClient(
+        channel.name, channel.auth_url, auth_headers=reddit.client_auth(channel.client_id),
+        headers={"User-Agent": reddit.user_agent(channel.account)},
+    )  # fmt: skip
+    try:
+        await listener.start()
+        port = listener.port
+        say("1. Open this address in a browser where you are logged in to Reddit as the brand account:")
+        say(f"   {reddit.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, state)}")
+        say(f"2. Approve ecoinbox: the browser comes back to {channel.redirect_uri}, where ecoinbox waits.")
+        say(f"   Over SSH, forward that port first: ssh -L {port}:127.0.0.1:{port} this-host")
+        code = await listener.wait(timeout)
+        refresh_token, _ = await reddit.exchange_code(client, channel.name, code, channel.redirect_uri)
+        return Secret(refresh_token)
+    except ChannelError as exc:
+        raise CliError(f"the Reddit authorization failed: {exc}") from exc
+    finally:
+        await listener.aclose()
         await client.aclose()
 
 

@@ -55,8 +55,12 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "wordpress", "feed"})
+KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "wordpress", "feed", "reddit"})
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
+
+REDDIT_API_URL: Final = "https://oauth.reddit.com"
+REDDIT_AUTH_URL: Final = "https://www.reddit.com"
+REDDIT_REDIRECT_URI: Final = "http://localhost:8080"
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
 """Where the thread goes relative to the conversation list."""
@@ -66,6 +70,7 @@ AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "discourse": ("user_api_key", "api_key"),
     "wordpress": ("app_password",),
     "feed": ("none", "basic"),
+    "reddit": ("oauth",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
@@ -188,7 +193,7 @@ class ChannelSettings:
     """Look in the OS keyring (service "ecoinbox", username = the channel name)."""
     auth: str | None = None
     """How the token is used. Discourse: "user_api_key" (default; `ecoinbox auth` gets one) or
-    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon: "oauth"."""
+    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon and Reddit: "oauth"."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
     feeds: tuple[str, ...] = ()
@@ -199,6 +204,18 @@ class ChannelSettings:
     def needs_token(self) -> bool:
         """Whether the channel has a secret to find: a feed has none unless it uses HTTP Basic."""
         return self.kind != "feed" or self.auth == "basic"
+    client_id: str | None = None
+    """Reddit (required there): the id of your installed app, approved by Reddit. Not a secret:
+    an installed app has none; the secret is the refresh token `ecoinbox auth` stores."""
+    auth_url: str | None = None
+    """Reddit: the token host, where `ecoinbox auth` sends the browser and access tokens are
+    renewed (default "https://www.reddit.com"; `base_url` is the API host, oauth.reddit.com)."""
+    redirect_uri: str | None = None
+    """Reddit: the redirect URI registered with your app, http://localhost:PORT[/path]
+    (default "http://localhost:8080"); `ecoinbox auth` listens there on loopback."""
+    subreddits: tuple[str, ...] = ()
+    """Reddit listening: subreddits (without "r/") whose posts matching `search` come to the
+    inbox; with no `search` words, every new post of these subreddits."""
 
     @property
     def is_loopback(self) -> bool:
@@ -650,6 +667,31 @@ def _feed_urls(value: object) -> tuple[str, ...]:
             raise _Invalid(f"{exc.message} (a feed is an http(s) URL or a path such as \"/comments/feed/\")",
                            at=(index,)) from None
     return urls
+def _redirect_uri(value: object) -> str:
+    text = _nonempty_string(value)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise _Invalid("not a valid URL") from None
+    if parts.scheme != "http" or not is_loopback_host(parts.hostname) or port is None:
+        raise _Invalid(
+            'expected a loopback address with a port, e.g. "http://localhost:8080" (the browser '
+            "comes back there, to ecoinbox on this machine); register the same one with your app"
+        )
+    if parts.query or parts.fragment:
+        raise _Invalid("a redirect URI has no query (?...) or fragment (#...)")
+    return text
+
+
+def _subreddits(value: object) -> tuple[str, ...]:
+    names = []
+    for index, item in enumerate(_string_list(value)):
+        name = item.removeprefix("/").removeprefix("r/").strip("/")
+        if not re.fullmatch(r"[A-Za-z0-9_]{2,21}", name):
+            raise _Invalid('a subreddit name such as "gadgets" (letters, digits, "_")', at=(index,))
+        names.append(name)
+    return tuple(names)
 
 
 def _argv(value: object) -> tuple[str, ...]:
@@ -996,7 +1038,7 @@ class _Validator:
     def channel(self, table: _Table) -> ChannelSettings | None:
         kind = table.get("kind", _choice(KINDS, "channel kind"))
         name = table.get("name", self.channel_name)
-        base_url = table.get("base_url", _base_url)
+        base_url = table.get("base_url", _base_url, REDDIT_API_URL if kind == "reddit" else _MISSING)
         loopback = base_url is not None and is_loopback_host(urlsplit(base_url).hostname)
         account = table.get("account", _nonempty_string, None)
         hashtags = table.get("hashtags", _hashtags, ())
@@ -1014,6 +1056,7 @@ class _Validator:
         auth = table.get("auth", _nonempty_string, None)
         categories = table.get("categories", _string_list, ())
         feeds = table.get("feeds", _feed_urls, ())
+        reddit = self.reddit(table, kind, account)
         table.finish()
         if kind is None or name is None or base_url is None:
             return None
@@ -1049,7 +1092,29 @@ class _Validator:
             auth=auth,
             categories=categories,
             feeds=feeds,
+            **reddit,
         )
+
+    def reddit(self, table: _Table, kind: str | None, account: str | None) -> dict[str, Any]:
+        """The Reddit-only settings: required or defaulted for reddit, refused elsewhere."""
+        values = {
+            "client_id": table.get("client_id", _nonempty_string, None),
+            "auth_url": table.get("auth_url", _base_url, None),
+            "redirect_uri": table.get("redirect_uri", _redirect_uri, None),
+            "subreddits": table.get("subreddits", _subreddits, ()),
+        }
+        if kind != "reddit":
+            for key, value in values.items():
+                if value and kind is not None:
+                    table.problem(key, f"only reddit channels use {key} (this one is {kind})")
+            return {key: None if key != "subreddits" else () for key in values}
+        if values["client_id"] is None and "client_id" not in table.data:
+            table.problem("client_id", "missing (required for reddit: your installed app's id)")
+        if account is None and "account" not in table.data:
+            table.problem("account", "missing (required for reddit: the brand's username, for the User-Agent)")
+        values["auth_url"] = values["auth_url"] or REDDIT_AUTH_URL
+        values["redirect_uri"] = values["redirect_uri"] or REDDIT_REDIRECT_URI
+        return values
 
     @staticmethod
     def channel_name(value: object) -> str:

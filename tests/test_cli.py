@@ -114,14 +114,16 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         listed = ecoinbox("--config", config, "list", "--json", "--limit", "1000")
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
-        assert {"mastodon", "forum", "blog", "fanblog"} <= {r["channel"] for r in rows}
+        assert {"mastodon", "forum", "blog", "fanblog", "reddit"} == {r["channel"] for r in rows}
         again = ecoinbox("--config", config, "poll", "--once")
         assert "mastodon: 0 new" in again.stdout and "forum: 0 new" in again.stdout
         assert "blog: 0 new" in again.stdout and "fanblog: 0 new" in again.stdout
+        assert "reddit: 0 new" in again.stdout
         checked = ecoinbox("--config", config, "check")
         assert checked.returncode == 0 and "mastodon: ok, @acme" in checked.stdout, checked.stdout
         assert "forum: ok, @acme_team" in checked.stdout
         assert "blog: ok, @acme_team" in checked.stdout and "fanblog: ok, 2 feed(s)" in checked.stdout
+        assert "reddit: ok, u/acme" in checked.stdout
         assert "demo-token" not in polled.stdout + polled.stderr + listed.stdout + checked.stdout
     finally:
         demo.send_signal(signal.SIGINT)

@@ -56,4 +56,18 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             account=settings.account if settings.auth == "basic" else None,
             timeout=settings.timeout,
         )
+    if settings.kind == "reddit":
+        from ecoinbox.channels.reddit import RedditChannel
+
+        return RedditChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            client_id=settings.client_id or "",
+            account=settings.account or "",
+            auth_url=settings.auth_url or settings.base_url,
+            subreddits=settings.subreddits,
+            search_terms=settings.search,
+            timeout=settings.timeout,
+        )
     raise ValueError(f"no channel module for kind {settings.kind!r}")

@@ -4,4 +4,7 @@
 DEMO_TOKEN = "demo-token"
 DEMO_FORUM_KEY = "demo-api-key"
 DEMO_BLOG_PASSWORD = "demo wpap pass word 2026 blog"
-DEMO_TOKENS = {"mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY, "blog": DEMO_BLOG_PASSWORD}
+DEMO_REDDIT_REFRESH_TOKEN = "demo-reddit-refresh-token"
+DEMO_TOKENS = {
+    "mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY, "blog": DEMO_BLOG_PASSWORD, "reddit": DEMO_REDDIT_REFRESH_TOKEN,
+}  # fmt: skip

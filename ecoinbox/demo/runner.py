@@ -14,9 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ecoinbox.demo import DEMO_BLOG_PASSWORD, DEMO_FORUM_KEY, DEMO_TOKEN
+from ecoinbox.demo import DEMO_BLOG_PASSWORD, DEMO_FORUM_KEY, DEMO_REDDIT_REFRESH_TOKEN, DEMO_TOKEN
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.reddit_server import DEMO_CLIENT_ID, RedditServer
 from ecoinbox.demo.wordpress_server import WordPressServer
 
 DEMO_BRAND = "acme"
@@ -28,7 +29,13 @@ def _toml_string(text: str) -> str:
 
 
 def demo_config(
-    mastodon_url: str, forum_url: str, data_dir: Path, blog_url: str = "", fans_url: str = ""
+    mastodon_url: str,
+    forum_url: str,
+    data_dir: Path,
+    *,
+    blog_url: str = "",
+    fans_url: str = "",
+    reddit_url: str | None = None,
 ) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
@@ -68,6 +75,7 @@ keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 
 {_blog_channels(blog_url, fans_url, python)}
+{_reddit_channel(reddit_url, python) if reddit_url else ""}
 [forum]
 channel = "forum"
 category = "support"
@@ -98,6 +106,22 @@ feeds = ["/comments/feed/", "/comments/feed/atom/"]
 poll_interval = 5
 """)
     return "".join(blocks)
+def _reddit_channel(url: str, python: str) -> str:
+    """The demo's Reddit: one local server plays both hosts (token and API)."""
+    return f"""
+[[channels]]
+kind = "reddit"
+name = "reddit"
+base_url = "{url}"
+auth_url = "{url}"
+account = "{DEMO_BRAND}"
+client_id = "{DEMO_CLIENT_ID}"
+subreddits = ["BuyItForLife", "gadgets", "france"]
+search = ["{DEMO_BRAND}"]
+poll_interval = 4
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "reddit"]
+"""
 
 
 # Saved searches: tabs after Inbox, Done and Spam.
@@ -187,6 +211,7 @@ class Demo:
             site="fans", seed=seed, name="Widget Fans", public_url="https://widgetfans.example",
             login="widgetfans", display_name="Widget Fans",
         )  # fmt: skip
+        self.reddit = RedditServer(brand=DEMO_BRAND, seed=seed, refresh_token=DEMO_REDDIT_REFRESH_TOKEN)
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -195,9 +220,9 @@ class Demo:
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
         blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
-        self.config_path.write_text(
-            demo_config(url, forum_url, self.data_dir, blog_url, fans_url), encoding="utf-8"
-        )
+        reddit_url = await self.reddit.start()
+        config = demo_config(url, forum_url, self.data_dir, blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url)
+        self.config_path.write_text(config, encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
         return self
@@ -211,6 +236,7 @@ class Demo:
         await self.forum.stop()
         await self.blog.stop()
         await self.fanblog.stop()
+        await self.reddit.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -234,6 +260,8 @@ class Demo:
                 self.blog.tick()
             if ticks % 9 == 0:
                 self.fanblog.tick()
+            if ticks % 2 == 1:
+                self.reddit.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -254,6 +282,7 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
                 print(f"forum:    {demo.forum.base_url}", flush=True)
                 print(f"blog:     {demo.blog.base_url}", flush=True)
                 print(f"fan blog: {demo.fanblog.base_url}/comments/feed/", flush=True)
+                print(f"reddit:   {demo.reddit.base_url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)

@@ -1,0 +1,1024 @@
+"""The Reddit channel: the brand's Reddit account through the OAuth API of an installed app.
+
+The manager brings a client id that Reddit approved (new apps need Reddit's approval since
+November 2025); `ecoinbox auth NAME` runs the code flow with a loopback redirect and stores the
+refresh token as the channel's secret. The channel trades it for one-hour access tokens on the
+token host (`auth_url`, www.reddit.com) and calls the API host (`base_url`, oauth.reddit.com),
+renewing the access token before it expires and once more when the API answers 401.
+
+Listens on username mentions (/message/mentions), replies to the brand's comments
+(/message/comments) and to its posts (/message/selfreply), and, when configured, on a search of
+posts (`search` words, in `subreddits` or site-wide) or on every new post of `subreddits`.
+Threads come from /comments/{article}; replies go to /api/comment with `thing_id`.
+
+Cursors: per source, the fullname of the newest item seen and its `created_utc`. A poll first
+reads the top item of each listing (one request per source when nothing is new); when it is
+newer than the cursor, the poll walks the listing `before` the cursor's fullname. Reddit answers
+that with an empty listing when the cursor's item was deleted: the listing is then read from
+the top down to a known fullname or an older `created_utc`.
+
+Reddit has no idempotency key: a lost answer to a reply raises `UncertainSend`, and
+`find_sent` reads the parent's replies for ours before anything is sent again. Rate limits
+come as `X-Ratelimit-*` headers (reset in seconds) on every answer, and as a RATELIMIT error
+inside a 200 on writes. Remote ids are fullnames ("t1_abc", "t3_xyz"), never cast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import re
+import secrets
+import sys
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from ecoinbox import __version__
+from ecoinbox.channels.base import (
+    AuthError,
+    Capabilities,
+    ChannelError,
+    PermanentError,
+    PollResult,
+    RateLimited,
+    TransientError,
+    UncertainSend,
+)
+from ecoinbox.channels.http import (
+    Clock,
+    HttpClient,
+    HttpResponse,
+    channel_logger,
+    one_line,
+    platform_error,
+    register_secret,
+    utc_now,
+)
+from ecoinbox.config import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
+from ecoinbox.model import Author, Message, Origin
+
+log = channel_logger(__name__)
+
+DEFAULT_API_URL = REDDIT_API_URL
+DEFAULT_AUTH_URL = REDDIT_AUTH_URL
+DEFAULT_REDIRECT_URI = REDDIT_REDIRECT_URI
+WEB_URL = "https://www.reddit.com"  # where permalinks point (never the API host)
+SCOPES = ("identity", "read", "history", "privatemessages", "submit")
+
+MAX_COMMENT_LENGTH = 10_000
+PAGE = 100  # the API maximum for a listing
+FIRST_RUN_INBOX = 100  # a first run imports this many recent mentions/replies per source
+FIRST_RUN_LISTENING = 25  # and this many search hits
+MAX_PAGES = 10  # per source and poll; the next poll goes on from the cursor
+TOKEN_MARGIN = timedelta(minutes=2)  # renew an access token this long before it expires
+DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
+CONTEXT_LEVELS = 8  # ancestors per /comments request (`context`)
+MAX_CONTEXT_HOPS = 12  # how many such requests a very deep chain may take
+MAX_MORE_EXPANSIONS = 5  # `more` stubs `find_sent` expands before it says "cannot tell yet"
+MORE_CHILDREN = 100  # ids per /api/morechildren request
+RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Reddit's may disagree
+ARTICLE_CACHE = 8192
+DEFAULT_WRITE_PAUSE = timedelta(minutes=1)  # a RATELIMIT error whose wait we cannot read
+
+MENTIONS_KEY, COMMENTS_KEY, SELFREPLY_KEY = "mentions", "comments", "selfreply"
+UTC_SUFFIX = "_utc"
+DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
+
+_WAIT = re.compile(r"(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour)s?", re.IGNORECASE)
+_UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
+_CONTEXT_PATH = re.compile(
+    r"/comments/(?P<article>[a-z0-9]+)(?:/[^/?#]*/(?P<comment>[a-z0-9]+))?", re.IGNORECASE
+)
+_FULLNAME = re.compile(r"^t[1-6]_[a-z0-9]{1,16}$")
+# Relative links become absolute, except u/name and r/name links: their text says it all.
+_RELATIVE_HREF = re.compile(r"""(href\s*=\s*["'])/(?!/)(?!(?:u|user|r)/[\w-]+/?["'])""", re.IGNORECASE)
+
+
+def user_agent(account: str | None) -> str:
+    """The unique, descriptive User-Agent Reddit asks for: `linux:ecoinbox:0.1 (by /u/brand)`."""
+    platform = re.sub(r"[^a-z0-9]+", "", sys.platform.lower()) or "unknown"
+    by = f" (by /u/{account})" if account else ""
+    return f"{platform}:ecoinbox:{__version__}{by}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """Where a listing stands: the newest item seen, by fullname and creation time."""
+
+    name: str
+    utc: float
+
+    @classmethod
+    def load(cls, cursor: dict[str, str], key: str) -> _Mark | None:
+        name = cursor.get(key)
+        if not name or not _FULLNAME.match(name):
+            return None
+        try:
+            utc = float(cursor.get(key + UTC_SUFFIX, "0"))
+        except ValueError:
+            utc = 0.0
+        return cls(name, utc)
+
+    def store(self, cursor: dict[str, str], key: str) -> None:
+        cursor[key] = self.name
+        cursor[key + UTC_SUFFIX] = repr(self.utc)
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> _Mark:
+        return cls(str(item["name"]), _utc(item.get("created_utc")))
+
+    def newer(self, item: dict[str, Any]) -> bool:
+        """Whether a listing item came after this mark (same-second items count as newer:
+        the store ignores what it already has)."""
+        return item.get("name") != self.name and _utc(item.get("created_utc")) >= self.utc
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One listing the channel reads: its cursor key, path, parameters and why items matter."""
+
+    key: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    origin: Origin
+    first_run_limit: int
+    inbox: bool
+
+
+class RedditChannel:
+    """The brand's account on Reddit (an installed app's OAuth, refresh token as the secret).
+
+    `base_url` is the API host (https://oauth.reddit.com), `auth_url` the token host
+    (https://www.reddit.com). `poll` cursors are a dict: "<source>" (newest fullname seen) and
+    "<source>_utc" (its created_utc) for "mentions", "comments", "selfreply" and the listening
+    source. The refresh and access tokens live only in HTTP headers and form bodies: never in
+    `repr`, `str` or an error.
+    """
+
+    kind = "reddit"
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        refresh_token: str,
+        *,
+        client_id: str,
+        account: str,
+        auth_url: str = DEFAULT_AUTH_URL,
+        subreddits: Sequence[str] = (),
+        search_terms: Sequence[str] = (),
+        timeout: float = 20.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        refresh_token = refresh_token.strip()  # a token_cmd's trailing newline is not part of it
+        if not refresh_token:
+            raise AuthError(f"no refresh token for channel {name}: run `ecoinbox auth {name}`")
+        if not client_id.strip():
+            raise AuthError(f"channel {name}: no client_id (the Reddit app's id) in the config")
+        register_secret(refresh_token)
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.auth_url = auth_url.rstrip("/")
+        self.client_id = client_id.strip()
+        self.account = account.strip().removeprefix("/").removeprefix("u/")
+        self.subreddits = tuple(_subreddit(s) for s in subreddits if _subreddit(s))
+        self.search_terms = tuple(term.strip() for term in search_terms if term.strip())
+        self._clock = clock
+        headers = {"User-Agent": user_agent(self.account)}
+        self._http = HttpClient(name, self.base_url, headers=headers, timeout=timeout, clock=clock)
+        self._token_http = HttpClient(
+            name, self.auth_url, headers=headers, auth_headers=client_auth(self.client_id), timeout=timeout,
+            clock=clock,
+        )  # fmt: skip
+        self._refresh_token = refresh_token
+        self._access_expires: datetime | None = None
+        self._generation = 0  # counts access tokens, so concurrent 401s renew only once
+        self._token_lock = asyncio.Lock()
+        self._articles: OrderedDict[str, str] = OrderedDict()  # comment fullname -> t3_ fullname
+
+    def __repr__(self) -> str:
+        return f"RedditChannel(name={self.name!r}, base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    async def aclose(self) -> None:
+        """Close both HTTP clients."""
+        await self._http.aclose()
+        await self._token_http.aclose()
+
+    def set_token(self, token: str) -> bool:
+        """Use a renewed refresh token from now on; False when it is empty or the one in use."""
+        token = token.strip()
+        if not token or hmac.compare_digest(token.encode(), self._refresh_token.encode()):
+            return False
+        register_secret(token)
+        self._refresh_token = token
+        self._access_expires = None
+        self._http.set_auth_headers({})
+        return True
+
+    # -- tokens --------------------------------------------------------------------------
+
+    async def _ensure_access(self, refused: int | None = None) -> int:
+        """An access token valid for a while yet, and its generation. `refused` (the generation
+        the API just refused) renews even an unexpired one, unless another call already did."""
+        async with self._token_lock:
+            expires = self._access_expires
+            fresh = expires is not None and expires - TOKEN_MARGIN > self._clock()
+            if fresh and refused != self._generation:
+                return self._generation
+            token, lifetime = await refresh_access_token(self._token_http, self.name, self._refresh_token)
+            self._http.set_auth_headers({"Authorization": f"bearer {token}"})
+            self._access_expires = self._clock() + lifetime
+            self._generation += 1
+            return self._generation
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+    ) -> HttpResponse:
+        """One API call with a valid access token, renewed once if the API refuses it."""
+        params = {**(params or {}), "raw_json": "1"}  # bodies without &amp; &lt; &gt; escapes
+        generation = await self._ensure_access()
+        response = await self._http.request(method, path, params=params, data=data, check=False)
+        if response.status == 401:
+            await self._ensure_access(refused=generation)
+            response = await self._http.request(method, path, params=params, data=data, check=False)
+        self._raise_for(response)
+        return response
+
+    def _raise_for(self, response: HttpResponse) -> None:
+        if response.status == 401:
+            raise AuthError(
+                f"channel {self.name}: {response.where} refused a fresh access token (401): "
+                f"run `ecoinbox auth {self.name}`",
+                status=401,
+            )
+        body = _json_or_none(response.content)
+        reason = _dict(body).get("reason")
+        if response.status in (403, 404) and isinstance(reason, str):
+            # A private, banned or quarantined subreddit: the place refuses, not the token.
+            raise PermanentError(
+                f"channel {self.name}: {response.where} refused ({response.status}: {one_line(reason)})"
+            )
+        if response.status == 403 and "insufficient_scope" in response.headers.get("www-authenticate", ""):
+            raise AuthError(
+                f"channel {self.name}: the token lacks a permission {response.where} needs: "
+                f"run `ecoinbox auth {self.name}` again",
+                status=403,
+            )
+        self._http.raise_for_status(response)
+
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        response = await self._request("GET", path, params=params)
+        return response.json()
+
+    # -- identity and capabilities -------------------------------------------------------
+
+    async def capabilities(self) -> Capabilities:
+        """Replies always (10,000 characters of Markdown), no idempotency key, reconcilable."""
+        return Capabilities(
+            reply=True,
+            search=bool(self.search_terms or self.subreddits),
+            stream=False,
+            max_length=MAX_COMMENT_LENGTH,
+            length_counting="characters",
+            idempotency_window=None,
+            reconcile=True,
+        )
+
+    async def check(self) -> str:
+        """Renew the access token and ask who we are: "u/name on host (Reddit)"."""
+        self._access_expires = None
+        me = _dict(await self._get("/api/v1/me"))
+        name = me.get("name")
+        if not isinstance(name, str) or not name:
+            raise TransientError(f"channel {self.name}: malformed response from {self.host}/api/v1/me")
+        if name.casefold() != self.account.casefold():
+            raise PermanentError(
+                f"the token for channel {self.name} belongs to u/{one_line(name)}, "
+                f"not u/{one_line(self.account)}: run `ecoinbox auth {self.name}`"
+            )
+        return f"u/{one_line(name)} on {self.host} (Reddit)"
+
+    # -- polling -------------------------------------------------------------------------
+
+    def _sources(self) -> list[_Source]:
+        inbox_params = (("mark", "false"),)  # reading here must not mark the brand's inbox read
+        sources = [
+            _Source(MENTIONS_KEY, "/message/mentions", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
+            _Source(COMMENTS_KEY, "/message/comments", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
+            _Source(SELFREPLY_KEY, "/message/selfreply", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
+        ]
+        listening = self._listening_source()
+        if listening is not None:
+            sources.append(listening)
+        return sources
+
+    def _listening_source(self) -> _Source | None:
+        """The search of posts: the words in the subreddits (one multireddit request), the words
+        site-wide, or every new post of the subreddits when no words are set."""
+        where = "/r/" + "+".join(self.subreddits) if self.subreddits else ""
+        if self.search_terms:
+            query = " OR ".join(_search_term(term) for term in self.search_terms)
+            params: tuple[tuple[str, str], ...] = (("q", query), ("sort", "new"), ("type", "link"))
+            if where:
+                params += (("restrict_sr", "1"),)
+            key = f"search:{where or 'all'}:{query}"
+            return _Source(key, f"{where}/search", params, Origin.SEARCH, FIRST_RUN_LISTENING, False)
+        if where:
+            return _Source(f"new:{where}", f"{where}/new", (), Origin.SEARCH, FIRST_RUN_LISTENING, False)
+        return None
+
+    async def poll(self, cursor: dict[str, str]) -> PollResult:
+        """New mentions, replies and listening hits since `cursor`, oldest first.
+
+        A source that fails after others succeeded keeps its own cursor and the poll returns
+        what it has; if nothing was collected, the first error is raised. A listening source
+        Reddit refuses for good (a private subreddit) is skipped with a warning.
+        """
+        next_cursor = dict(cursor)
+        found: dict[str, Message] = {}
+        first_error: ChannelError | None = None
+        for source in self._sources():
+            try:
+                items, mark = await self._fetch_source(source, _Mark.load(cursor, source.key))
+            except AuthError:
+                raise
+            except PermanentError as exc:
+                if source.inbox:
+                    raise
+                log.warning("channel %s: listening skipped this poll: %s", self.name, exc)
+                continue
+            except TransientError as exc:
+                first_error = first_error or exc
+                continue
+            for item in items:
+                message = self._convert(item, source.origin)
+                if message is not None:
+                    found.setdefault(message.remote_id, message)  # mentions come first and win
+            if mark is not None:
+                mark.store(next_cursor, source.key)
+        if first_error is not None and not found:
+            raise first_error
+        if first_error is not None:
+            log.warning("channel %s: poll stopped early: %s", self.name, first_error)
+        messages = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
+        return PollResult(messages=messages, cursor=next_cursor)
+
+    async def _fetch_source(
+        self, source: _Source, since: _Mark | None
+    ) -> tuple[list[dict[str, Any]], _Mark | None]:
+        """Items newer than `since` (the newest `first_run_limit` on a first run), newest first,
+        and the mark to store after them."""
+        if since is None:
+            items, _ = await self._from_top(source, None, source.first_run_limit)
+            return items, (_Mark.of(items[0]) if items else None)
+        top, _ = await self._listing(source, limit=1)
+        if not top or not since.newer(top[0]):
+            # Nothing new: the top is the cursor's item (or older, when that item was deleted).
+            return [], since
+        items = await self._before(source, since)
+        if not items:
+            # The cursor's item is gone from the listing: read from the top down to what we know.
+            items, reached = await self._from_top(source, since, MAX_PAGES * PAGE)
+            if not reached:
+                log.warning(
+                    "channel %s: %s had more than %d new items; older ones were skipped",
+                    self.name, source.path, MAX_PAGES * PAGE,
+                )  # fmt: skip
+        return items, (_Mark.of(items[0]) if items else since)
+
+    async def _before(self, source: _Source, since: _Mark) -> list[dict[str, Any]]:
+        """Walk newer from the cursor's item with `before`, newest first. Empty when that item
+        is gone from the listing (Reddit then answers with an empty listing)."""
+        collected: list[dict[str, Any]] = []
+        anchor = since.name
+        for _ in range(MAX_PAGES):
+            page, _ = await self._listing(source, before=anchor, limit=PAGE)
+            if not page:
+                break
+            collected[:0] = page  # each page is newer than the one before: keep newest first
+            anchor = str(page[0]["name"])
+            if len(page) < PAGE:
+                break
+        return collected
+
+    async def _from_top(
+        self, source: _Source, stop: _Mark | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The listing from its newest item down, up to `limit` items or to `stop` (a known
+        fullname, or anything older than its time); also whether `stop` or the end was reached."""
+        items: list[dict[str, Any]] = []
+        after: str | None = None
+        for _ in range(MAX_PAGES):
+            page, after = await self._listing(source, after=after, limit=min(PAGE, limit - len(items)))
+            for item in page:
+                if stop is not None and not stop.newer(item):
+                    return items, True
+                items.append(item)
+            if not page or after is None:
+                return items, True
+            if len(items) >= limit:
+                return items, False
+        return items, False
+
+    async def _listing(
+        self, source: _Source, *, before: str | None = None, after: str | None = None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a listing: its usable items (newest first) and its `after` fullname."""
+        params = dict(source.params)
+        params["limit"] = str(max(1, min(limit, PAGE)))
+        if before:
+            params["before"] = before
+        if after:
+            params["after"] = after
+        data = await self._get(source.path, params)
+        listing = _dict(_dict(data).get("data"))
+        children = listing.get("children")
+        if _dict(data).get("kind") != "Listing" or not isinstance(children, list):
+            raise TransientError(f"channel {self.name}: malformed listing from {self.host}{source.path}")
+        items = [_dict(child).get("data") for child in children]
+        usable = [item for item in items if isinstance(item, dict) and _usable(item)]
+        if len(usable) < len(items):
+            log.info("channel %s: %d malformed items skipped in %s", self.name, len(items) - len(usable),
+                     source.path)  # fmt: skip
+        next_after = listing.get("after")
+        return usable, (next_after if isinstance(next_after, str) and _FULLNAME.match(next_after) else None)
+
+    # -- threads -------------------------------------------------------------------------
+
+    async def context(self, remote_id: str) -> list[Message]:
+        """The post, the comment's ancestors and the comment itself, oldest first."""
+        if remote_id.startswith("t3_"):
+            post = await self._info(remote_id)
+            return [self._convert(post, Origin.CONTEXT)] if post else []
+        article = await self._article_of(remote_id, None)
+        chain: list[dict[str, Any]] = []
+        post: dict[str, Any] | None = None
+        focus = remote_id
+        for _ in range(MAX_CONTEXT_HOPS):
+            params = {"comment": _id36(focus), "context": str(CONTEXT_LEVELS), "limit": "50"}
+            post, comments = await self._thread(article, params)
+            path = _path_to(comments, focus)
+            if not path:
+                break
+            chain[:0] = path
+            parent = str(path[0].get("parent_id") or "")
+            if not parent.startswith("t1_"):
+                break
+            focus = parent
+        messages = [self._convert(item, Origin.CONTEXT) for item in ([post] if post else []) + chain]
+        return [message for message in messages if message is not None]
+
+    async def _thread(
+        self, article: str, params: dict[str, str]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """GET /comments/{article}: the post's data and the top of the comment tree (things)."""
+        data = await self._get(f"/comments/{_id36(article)}", params)
+        if not isinstance(data, list) or len(data) != 2:
+            raise TransientError(f"channel {self.name}: malformed thread from {self.host}")
+        posts = _children(data[0])
+        post = posts[0].get("data") if posts and isinstance(posts[0].get("data"), dict) else None
+        return post, _children(data[1])
+
+    async def _info(self, fullname: str) -> dict[str, Any] | None:
+        data = await self._get("/api/info", {"id": fullname})
+        for child in _children(data):
+            item = child.get("data")
+            if isinstance(item, dict) and item.get("name") == fullname and _usable(item):
+                return item
+        return None
+
+    async def _article_of(self, remote_id: str, thread_ref: str | None) -> str:
+        """The t3_ fullname of the post a comment belongs to (asked once if not known)."""
+        if remote_id.startswith("t3_"):
+            return remote_id
+        if thread_ref and thread_ref.startswith("t3_"):
+            return thread_ref
+        known = self._articles.get(remote_id)
+        if known:
+            return known
+        item = await self._info(remote_id)
+        link = _dict(item).get("link_id")
+        if not isinstance(link, str) or not link.startswith("t3_"):
+            raise PermanentError(f"channel {self.name}: {self.host} does not know comment {remote_id}")
+        self._remember_article(remote_id, link)
+        return link
+
+    def _remember_article(self, comment: str, article: str) -> None:
+        self._articles[comment] = article
+        self._articles.move_to_end(comment)
+        while len(self._articles) > ARTICLE_CACHE:
+            self._articles.popitem(last=False)
+
+    # -- replying ------------------------------------------------------------------------
+
+    def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
+        """Nothing: a Reddit reply is threaded under its parent, no u/mention is needed."""
+        return ""
+
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """POST /api/comment with `thing_id` = the parent's fullname; the text is Markdown.
+
+        No idempotency key exists: a lost answer raises `UncertainSend` (see `find_sent`).
+        A RATELIMIT error inside the 200 raises `RateLimited` with the wait Reddit asks for.
+        """
+        if not parent.remote_id.startswith(("t1_", "t3_")):
+            raise PermanentError(f"channel {self.name}: cannot reply to {one_line(parent.remote_id)}")
+        response = await self._request(
+            "POST", "/api/comment", data={"thing_id": parent.remote_id, "text": text, "api_type": "json"}
+        )
+        things = self._write_result(response)
+        created = next((t.get("data") for t in things if t.get("kind") == "t1"), None)
+        message = self._convert(created, Origin.OURS) if isinstance(created, dict) else None
+        if message is None:
+            raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
+        return message
+
+    def _write_result(self, response: HttpResponse) -> list[dict[str, Any]]:
+        """The `things` of a write answered with api_type=json, or its `json.errors` raised."""
+        result = _dict(_dict(response.json()).get("json"))
+        errors = [e for e in result.get("errors") or [] if isinstance(e, list) and e]
+        if errors:
+            code = str(errors[0][0])
+            said = "; ".join(one_line(" ".join(str(part) for part in e[1:2])) for e in errors)
+            if code == "RATELIMIT":
+                until = self._clock() + _write_wait(result, errors[0])
+                raise RateLimited(
+                    f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
+                )
+            raise PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
+        data = _dict(result.get("data"))
+        return [t for t in data.get("things") or [] if isinstance(t, dict)]
+
+    # -- reconciling an uncertain send ---------------------------------------------------
+
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
+        """Our reply to `parent` with this text, published since `since`, read back from the
+        parent's replies (newest first, `more` stubs expanded) without posting anything.
+
+        None only when every reply since then was read; a parent too busy to read back that
+        far raises TransientError (checked again later).
+        """
+        if parent is None:
+            return None  # Reddit channels open no topics
+        cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
+        article = await self._article_of(parent.remote_id, parent.thread_ref)
+        params = {"sort": "new", "limit": "100", "depth": "1"}
+        if parent.remote_id.startswith("t1_"):
+            params.update(comment=_id36(parent.remote_id), depth="2")
+        _, tree = await self._thread(article, params)
+        if parent.remote_id.startswith("t1_"):
+            focal = next(
+                (_dict(t.get("data")) for t in tree if _dict(t.get("data")).get("name") == parent.remote_id),
+                {},
+            )
+            replies = _children(focal.get("replies"))
+        else:
+            replies = tree
+        pending = list(replies)
+        expansions = 0
+        while pending:
+            thing = pending.pop(0)
+            data = _dict(thing.get("data"))
+            if thing.get("kind") == "more":
+                ids = [str(c) for c in data.get("children") or [] if isinstance(c, str)]
+                if not ids:
+                    continue
+                if expansions >= MAX_MORE_EXPANSIONS:
+                    raise TransientError(
+                        f"channel {self.name}: too many replies under {parent.remote_id} to tell yet "
+                        "whether ours was published"
+                    )
+                expansions += 1
+                pending[:0] = await self._more_children(article, ids, parent.remote_id)
+                continue
+            if thing.get("kind") != "t1" or data.get("parent_id") != parent.remote_id:
+                continue
+            if _created(data) < cutoff:
+                return None  # sorted newest first: everything after this is older still
+            if _same_author(data, self.account) and _same_text(data.get("body"), text):
+                return self._convert(data, Origin.OURS)
+        return None
+
+    async def _more_children(self, article: str, ids: list[str], parent: str) -> list[dict[str, Any]]:
+        """Expand a `more` stub: the direct replies to `parent` (and further stubs) it hid."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), MORE_CHILDREN):
+            params = {
+                "link_id": article, "children": ",".join(ids[start : start + MORE_CHILDREN]),
+                "api_type": "json", "sort": "new", "limit_children": "false",
+            }  # fmt: skip
+            response = await self._request("GET", "/api/morechildren", params=params)
+            things = self._write_result(response)
+            found.extend(t for t in things if _dict(t.get("data")).get("parent_id") == parent)
+        return found
+
+    # -- JSON -> model -------------------------------------------------------------------
+
+    def _convert(self, item: dict[str, Any] | None, origin: Origin) -> Message | None:
+        """A comment (t1) or post (t3) as a Message; None for what is neither or is malformed."""
+        if not isinstance(item, dict):
+            return None
+        try:
+            return self._to_message(item, origin)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.info("channel %s: skipped a malformed item (%s)", self.name, type(exc).__name__)
+            return None
+
+    def _to_message(self, item: dict[str, Any], origin: Origin) -> Message | None:
+        from ecoinbox.htmltext import HtmlText, plain_to_text  # imported on first use
+        from ecoinbox.sanitize import safe_url
+
+        name = str(item["name"])
+        if not _FULLNAME.match(name) or not name.startswith(("t1_", "t3_")):
+            return None
+        author_name = str(item.get("author") or "[deleted]")
+        author = Author(
+            channel=self.name,
+            remote_id=str(item.get("author_fullname") or f"u/{author_name}"),
+            handle=author_name,  # shown as "@name"; the label says "u/name", as Reddit does
+            display_name=f"u/{author_name}" if author_name != "[deleted]" else author_name,
+            url=None if author_name == "[deleted]" else f"{WEB_URL}/user/{quote(author_name, safe='')}",
+        )
+        if name.startswith("t1_"):
+            body = item.get("body")
+            shown = _markdown_text(item.get("body_html"), body)
+            deleted = isinstance(body, str) and body.strip() in DELETED_BODIES
+            article = _link_of(item)
+            if article:
+                self._remember_article(name, article)
+            parent = item.get("parent_id")
+            in_reply_to = parent if isinstance(parent, str) and _FULLNAME.match(parent) else None
+            title = str(item.get("link_title") or "")
+            permalink = item.get("permalink") or item.get("context")
+        else:
+            title = str(item.get("title") or "")
+            body_text = _markdown_text(item.get("selftext_html"), item.get("selftext"))
+            heading = plain_to_text(title)
+            links = list(body_text.links)
+            link = item.get("url")
+            if not item.get("is_self") and isinstance(link, str) and safe_url(link) and link not in links:
+                links.insert(0, link)
+            text = heading.text + ("\n\n" + body_text.text if body_text.text else "")
+            shown = HtmlText(text, tuple(links), heading.hidden or body_text.hidden)
+            deleted = str(item.get("selftext") or "").strip() in DELETED_BODIES or bool(
+                item.get("removed_by_category")
+            )
+            article, in_reply_to = name, None
+            permalink = item.get("permalink")
+        return Message(
+            channel=self.name,
+            remote_id=name,
+            author=author,
+            text=shown.text,
+            created_at=_created(item),
+            in_reply_to=in_reply_to,
+            url=_permalink(permalink),
+            origin=Origin.OURS if author_name.casefold() == self.account.casefold() else origin,
+            links=shown.links,
+            edited_at=_edited(item.get("edited")),
+            deleted=deleted,
+            title=plain_to_text(title).text if title else "",
+            thread_ref=article,
+            hidden_characters=shown.hidden,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# OAuth for `ecoinbox auth` (installed app: code flow, loopback redirect, no secret)
+
+
+def authorize_url(auth_url: str, client_id: str, redirect_uri: str, state: str) -> str:
+    """The page where the brand account approves ecoinbox (a permanent grant: a refresh token)."""
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "state": state,
+            "redirect_uri": redirect_uri,
+            "duration": "permanent",
+            "scope": " ".join(SCOPES),
+        }
+    )
+    return f"{auth_url.rstrip('/')}/api/v1/authorize?{query}"
+
+
+def new_state() -> str:
+    """An unguessable `state` for one authorization (checked when the browser comes back)."""
+    return secrets.token_urlsafe(24)
+
+
+async def exchange_code(client: HttpClient, channel: str, code: str, redirect_uri: str) -> tuple[str, str]:
+    """Trade the authorization code for (refresh token, access token)."""
+    data = await _token_request(
+        client, channel, {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    )
+    refresh = data.get("refresh_token")
+    access = data.get("access_token")
+    if not isinstance(refresh, str) or not refresh or not isinstance(access, str) or not access:
+        raise AuthError(f"channel {channel}: Reddit gave no refresh token (was duration=permanent refused?)")
+    register_secret(refresh)
+    return refresh, access
+
+
+async def refresh_access_token(client: HttpClient, channel: str, refresh_token: str) -> tuple[str, timedelta]:
+    """A fresh access token and its lifetime, from the refresh token."""
+    data = await _token_request(
+        client, channel, {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    )
+    token = data.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise TransientError(f"channel {channel}: malformed answer from the token host")
+    register_secret(token)
+    lifetime = data.get("expires_in")
+    seconds = float(lifetime) if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) else 0
+    return token, timedelta(seconds=seconds) if seconds > 0 else DEFAULT_TOKEN_LIFETIME
+
+
+async def _token_request(client: HttpClient, channel: str, form: dict[str, str]) -> dict[str, Any]:
+    """POST /api/v1/access_token (Basic client_id, empty password). Reddit answers a bad code or
+    refresh token with a 200 carrying {"error": "invalid_grant"}, a bad client id with 401."""
+    response = await client.request("POST", "/api/v1/access_token", data=form, check=False)
+    if response.status == 401:
+        raise AuthError(
+            f"channel {channel}: Reddit does not know this client_id (401): check `client_id` in "
+            "the config (an installed app's id, approved by Reddit)",
+            status=401,
+        )
+    if response.status == 400 or (
+        200 <= response.status < 300 and "error" in _dict(_json_or_none(response.content))
+    ):
+        said = platform_error(response.content) or str(response.status)
+        raise AuthError(
+            f"channel {channel}: Reddit refused the grant ({said}): run `ecoinbox auth {channel}`",
+            status=response.status if response.status >= 400 else None,
+        )
+    client.raise_for_status(response)
+    data = _json_or_none(response.content)
+    if not isinstance(data, dict):
+        raise TransientError(f"channel {channel}: malformed answer from the token host")
+    return data
+
+
+class RedirectListener:
+    """The loopback listener the browser comes back to after the brand approves ecoinbox.
+
+    Binds the host and port of `redirect_uri` (which must match the app's registered redirect
+    URI exactly) on loopback only; `wait` returns the code once a request with the right `state`
+    arrives. A wrong state, or an error from Reddit, is refused and said in words.
+    """
+
+    def __init__(self, redirect_uri: str, state: str) -> None:
+        parts = urlsplit(redirect_uri)
+        if parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            raise PermanentError("the redirect URI must be http://localhost:PORT or http://127.0.0.1:PORT")
+        self.host = "::1" if parts.hostname == "::1" else "127.0.0.1"
+        self.port = parts.port or 80
+        self.path = parts.path or "/"
+        self._state = state
+        self._result: asyncio.Future[str] | None = None
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._result = asyncio.get_running_loop().create_future()
+        try:
+            self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        except OSError as exc:
+            raise PermanentError(
+                f"cannot listen on {self.host}:{self.port} for the browser's return "
+                f"({exc.strerror or type(exc).__name__}); is another program using that port?"
+            ) from None
+
+    async def wait(self, timeout: float) -> str:
+        """The authorization code; TransientError after `timeout` seconds without one."""
+        assert self._result is not None, "start() first"
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._result), timeout)
+        except TimeoutError:
+            raise TransientError(f"no answer from the browser within {timeout:g} s") from None
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            async with asyncio.timeout(10):
+                request_line = await reader.readline()
+                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    pass
+            status, page = self._take(request_line.decode("latin-1"))
+        except (TimeoutError, ConnectionError, UnicodeDecodeError):
+            status, page = "400 Bad Request", "Bad request."
+        body = f"<!DOCTYPE html><title>ecoinbox</title><p>{html.escape(page)}</p>".encode()
+        head = (
+            f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            writer.write(head.encode() + body)
+            await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    def _take(self, request_line: str) -> tuple[str, str]:
+        parts = request_line.split()
+        if len(parts) != 3 or parts[0] != "GET":
+            return "405 Method Not Allowed", "Only the browser's return is expected here."
+        target = urlsplit(parts[1])
+        if target.path != self.path:
+            return "404 Not Found", "Not here."
+        query = {key: values[0] for key, values in parse_qs(target.query).items()}
+        state = query.get("state", "")
+        if not hmac.compare_digest(state.encode(), self._state.encode()):
+            return "400 Bad Request", "This answer does not belong to the authorization ecoinbox started."
+        result = self._result
+        if result is None or result.done():
+            return "409 Conflict", "ecoinbox already has its answer; you can close this tab."
+        if "error" in query:
+            said = one_line(query["error"], limit=60)
+            result.set_exception(AuthError(f"Reddit did not authorize ecoinbox ({said})"))
+            return "200 OK", f"Reddit did not authorize ecoinbox ({said}). You can close this tab."
+        code = query.get("code", "")
+        if not code:
+            return "400 Bad Request", "No authorization code in this answer."
+        result.set_result(code)
+        return "200 OK", "ecoinbox is authorized. You can close this tab and go back to the terminal."
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers (pure)
+
+
+def client_auth(client_id: str) -> dict[str, str]:
+    """HTTP Basic with the client id and an empty password (an installed app has no secret)."""
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:".encode()).decode()}
+
+
+def _subreddit(value: str) -> str:
+    return value.strip().removeprefix("/").removeprefix("r/").strip("/")
+
+
+def _search_term(term: str) -> str:
+    """One search term: a phrase in quotes when it has several words."""
+    term = term.replace('"', " ").strip()
+    return f'"{term}"' if " " in term else term
+
+
+def _write_wait(result: dict[str, Any], error: list[Any]) -> timedelta:
+    """How long a RATELIMIT error asks to wait: `json.ratelimit` seconds, else its words."""
+    seconds = result.get("ratelimit")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        return timedelta(seconds=float(seconds))
+    said = " ".join(str(part) for part in error[1:2])
+    match = _WAIT.search(said)
+    if match:
+        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return DEFAULT_WRITE_PAUSE
+
+
+def _usable(item: dict[str, Any]) -> bool:
+    name = item.get("name")
+    return isinstance(name, str) and bool(_FULLNAME.match(name))
+
+
+def _utc(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
+
+
+def _created(item: dict[str, Any]) -> datetime:
+    value = item.get("created_utc")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError("no created_utc")
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def _edited(value: Any) -> datetime | None:
+    """`edited` is false, or the time of the edit (epoch seconds)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(float(value), UTC)
+    return None
+
+
+def _markdown_text(body_html: Any, body: Any) -> Any:
+    """The rendered HTML as text (entity-escaped when raw_json was ignored), else the Markdown."""
+    from ecoinbox.htmltext import html_to_text, plain_to_text
+
+    if isinstance(body_html, str) and body_html.strip():
+        if body_html.lstrip().startswith("&lt;"):
+            body_html = html.unescape(body_html)
+        return html_to_text(_RELATIVE_HREF.sub(lambda m: m.group(1) + WEB_URL + "/", body_html))
+    return plain_to_text(body if isinstance(body, str) else "")
+
+
+def _link_of(item: dict[str, Any]) -> str | None:
+    """The t3_ fullname of a comment's post: `link_id`, else read from its context link."""
+    link = item.get("link_id")
+    if isinstance(link, str) and link.startswith("t3_"):
+        return link
+    context = item.get("context") or item.get("permalink")
+    match = _CONTEXT_PATH.search(context) if isinstance(context, str) else None
+    return f"t3_{match.group('article').lower()}" if match else None
+
+
+def _permalink(path: Any) -> str | None:
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    return WEB_URL + path.split("?", 1)[0]
+
+
+def _id36(fullname: str) -> str:
+    return fullname.partition("_")[2] or fullname
+
+
+def _children(listing: Any) -> list[dict[str, Any]]:
+    """The things of a Listing (each {"kind", "data"}); [] when it is not one."""
+    children = _dict(_dict(listing).get("data")).get("children")
+    return [c for c in children if isinstance(c, dict)] if isinstance(children, list) else []
+
+
+def _path_to(things: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
+    """The comments from a root of `things` down to `target`, in order ([] if absent)."""
+    stack: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [(t, []) for t in reversed(things)]
+    seen = 0
+    while stack and seen < 10_000:  # hostile data can be huge; never loop forever
+        seen += 1
+        thing, above = stack.pop()
+        data = _dict(thing.get("data"))
+        if thing.get("kind") != "t1":
+            continue
+        path = [*above, data]
+        if data.get("name") == target:
+            return path
+        stack.extend((child, path) for child in reversed(_children(data.get("replies"))))
+    return []
+
+
+def _same_author(item: dict[str, Any], account: str) -> bool:
+    author = item.get("author")
+    return isinstance(author, str) and author.casefold() == account.casefold()
+
+
+def _same_text(body: Any, text: str) -> bool:
+    """Whether a comment's Markdown says `text` (whitespace collapsed; escaped or not)."""
+    if not isinstance(body, str):
+        return False
+    wanted = " ".join(text.split())
+    return " ".join(body.split()) == wanted or " ".join(html.unescape(body).split()) == wanted
+
+
+def _json_or_none(content: bytes) -> Any:
+    import json
+
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_AUTH_URL",
+    "DEFAULT_REDIRECT_URI",
+    "SCOPES",
+    "RedditChannel",
+    "RedirectListener",
+    "authorize_url",
+    "client_auth",
+    "exchange_code",
+    "new_state",
+    "refresh_access_token",
+    "user_agent",
+]

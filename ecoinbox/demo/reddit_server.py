@@ -1,0 +1,964 @@
+"""A local Reddit on loopback, for `ecoinbox demo` and for the tests.
+
+One aiohttp app serves both of Reddit's hosts: the token host (www.reddit.com: the installed
+app's authorize page, which consents at once and redirects, and /api/v1/access_token) and the
+API host (oauth.reddit.com: inbox listings, search, threads, /api/comment). It reproduces what
+a client gets wrong most easily:
+
+- Listings with `before`/`after` fullnames, newest first; an anchor that is not (or no longer)
+  in the listing gives an empty listing, as on Reddit.
+- Bodies escaped (`&amp;`, `&lt;`, `&gt;`) and `body_html` entity-escaped unless `raw_json=1`.
+- Access tokens that expire after an hour (401 + `www-authenticate`), refresh tokens, and a
+  token host that answers a bad grant with a 200 `{"error": "invalid_grant"}`.
+- `X-Ratelimit-Used/Remaining/Reset` (reset in seconds until the window ends) on every API
+  answer, 429 past the limit, and RATELIMIT errors inside a 200 on /api/comment.
+- `more` stubs past a thread's `limit` (expanded by /api/morechildren) and "continue this
+  thread" stubs past its `depth`; [deleted] and [removed] comments.
+
+Tests can inject faults (`inject`), expire tokens, delete comments, make a subreddit private,
+limit writes and read back what was requested and posted.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import random
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+from ecoinbox.demo import DEMO_REDDIT_REFRESH_TOKEN
+from ecoinbox.demo.loopback import LoopbackServer
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+DEMO_CLIENT_ID = "ecoinbox-demo-client"
+DEMO_REFRESH_TOKEN = DEMO_REDDIT_REFRESH_TOKEN
+ACCESS_LIFETIME = timedelta(hours=1)
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_COMMENT = 10_000
+TOKEN_PATHS = frozenset({"/api/v1/authorize", "/api/v1/authorize.compact", "/api/v1/access_token"})
+MENTION_TYPES = {"username_mention": "username mention", "comment_reply": "comment reply",
+                 "post_reply": "post reply"}  # fmt: skip
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+_WORDS = re.compile(r"\w+")
+
+
+class ApiError(Exception):
+    """An error answer in Reddit's shape: {"message": ..., "error": status}."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"message": message, "error": status, **extra}
+
+
+@dataclass(frozen=True, slots=True)
+class PostedComment:
+    """A comment created through POST /api/comment."""
+
+    name: str
+    thing_id: str
+    text: str
+
+
+@dataclass(slots=True)
+class _User:
+    name: str
+    fullname: str
+    created: float
+
+
+@dataclass(slots=True)
+class _Post:
+    id: str
+    author: _User
+    subreddit: str
+    title: str
+    selftext: str
+    created: float
+    url: str | None = None  # a link post's target; None for a self post
+    locked: bool = False
+    removed: bool = False
+    comments: list[_Comment] = field(default_factory=list)  # top level, oldest first
+
+    @property
+    def name(self) -> str:
+        return f"t3_{self.id}"
+
+    @property
+    def permalink(self) -> str:
+        return f"/r/{self.subreddit}/comments/{self.id}/{_slug(self.title)}/"
+
+
+@dataclass(slots=True)
+class _Comment:
+    id: str
+    author: _User
+    post: _Post
+    parent: _Comment | None
+    body: str
+    created: float
+    deleted: bool = False
+    removed: bool = False
+    edited: float | None = None
+    replies: list[_Comment] = field(default_factory=list)  # oldest first
+
+    @property
+    def name(self) -> str:
+        return f"t1_{self.id}"
+
+    @property
+    def parent_name(self) -> str:
+        return self.parent.name if self.parent is not None else self.post.name
+
+    @property
+    def gone(self) -> bool:
+        return self.deleted or self.removed
+
+    @property
+    def depth(self) -> int:
+        depth, parent = 0, self.parent
+        while parent is not None:
+            depth, parent = depth + 1, parent.parent
+        return depth
+
+
+@dataclass(slots=True)
+class _InboxEntry:
+    type: str  # username_mention, comment_reply, post_reply
+    comment: _Comment
+    new: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.comment.name
+
+
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    client_id: str
+    redirect_uri: str
+    scope: str
+    permanent: bool
+    expires_at: datetime
+
+
+class _RateLimiter:
+    """Fixed windows of `window` seconds per client id, as Reddit counts them."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._used: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
+        start = self._start(now)
+        window, used = self._used.get(key, (start, 0))
+        used = (used if window == start else 0) + 1
+        self._used[key] = (start, used)
+        reset = max(1, math.ceil(start + self.window - now.timestamp()))
+        headers = {
+            "X-Ratelimit-Used": str(used),
+            "X-Ratelimit-Remaining": f"{max(0, self.limit - used):.1f}",
+            "X-Ratelimit-Reset": str(reset),
+        }
+        return used <= self.limit, headers
+
+    def exhaust(self, key: str, now: datetime) -> None:
+        self._used[key] = (self._start(now), self.limit)
+
+    def _start(self, now: datetime) -> float:
+        seconds = now.timestamp()
+        return seconds - seconds % self.window
+
+
+class RedditServer(LoopbackServer):
+    """An in-process Reddit (both hosts) serving one brand account over loopback HTTP.
+
+    `seed` fills it with a day of traffic about the brand (see `ecoinbox.demo.reddit_seed`);
+    `tick()` adds one more mention or reply. `refresh_token` is valid from the start (the
+    demo's secret); `client_id` and `redirect_uri` are the registered installed app.
+    """
+
+    def __init__(
+        self,
+        *,
+        brand: str = "acme",
+        seed: int | None = 1,
+        client_id: str = DEMO_CLIENT_ID,
+        refresh_token: str = DEMO_REFRESH_TOKEN,
+        redirect_uri: str = "http://localhost:8080",
+        now: Clock | None = None,
+        rate_limit: int = 1000,
+        rate_window: float = 600.0,
+    ) -> None:
+        super().__init__()
+        self.brand_name = brand
+        self.client_id = client_id
+        self.redirect_uri = redirect_uri
+        self.posted: list[PostedComment] = []
+        self.token_grants = 0  # successful answers of /api/v1/access_token
+        self._clock: Clock = now or (lambda: datetime.now(UTC))
+        self._limits = _RateLimiter(rate_limit, rate_window)
+        self._users: dict[str, _User] = {}
+        self._posts: dict[str, _Post] = {}
+        self._comments: dict[str, _Comment] = {}
+        self._inbox: list[_InboxEntry] = []  # oldest first
+        self._private: set[str] = set()
+        self._refresh_tokens: set[str] = {refresh_token}
+        self._access: dict[str, datetime] = {}  # access token -> expiry
+        self._grants: dict[str, _Grant] = {}
+        self._write_limits: list[tuple[float, bool]] = []  # (seconds, say it in json.ratelimit)
+        self._deny_next = False
+        self._next_id = 36**5 + 12345
+        self._tick_rng = random.Random(f"reddit-tick-{seed if seed is not None else 0}")
+        self.brand = self.user(brand)
+        if seed is not None:
+            from ecoinbox.demo import reddit_seed
+
+            reddit_seed.seed_day(self, random.Random(seed), self._now())
+
+    # -- traffic -------------------------------------------------------------------------
+
+    def user(self, name: str) -> _User:
+        """The account called `name` (created on first use)."""
+        known = self._users.get(name.lower())
+        if known is None:
+            known = _User(name, f"t2_{self._new_id()}", self._now().timestamp() - 86400 * 400)
+            self._users[name.lower()] = known
+        return known
+
+    def add_post(
+        self,
+        *,
+        author: str,
+        subreddit: str,
+        title: str,
+        selftext: str = "",
+        url: str | None = None,
+        created_at: datetime | None = None,
+    ) -> str:
+        """Publish a post; returns its fullname."""
+        post = _Post(
+            self._new_id(), self.user(author), subreddit, title, selftext,
+            self._time(created_at), url=url,
+        )  # fmt: skip
+        self._posts[post.id] = post
+        return post.name
+
+    def add_comment(self, *, author: str, parent: str, body: str, created_at: datetime | None = None) -> str:
+        """Comment under `parent` (a t3_ or t1_ fullname); the brand's inbox gets a mention or
+        a reply notice as Reddit would send it. Returns the comment's fullname."""
+        post, parent_comment = self._parent(parent)
+        comment = self._create_comment(self.user(author), post, parent_comment, body, self._time(created_at))
+        return comment.name
+
+    def tick(self) -> str:
+        """One more piece of traffic (a new mention or someone answering the brand)."""
+        from ecoinbox.demo import reddit_seed
+
+        return reddit_seed.next_item(self, self._tick_rng, self._now())
+
+    def delete(self, fullname: str, *, removed: bool = False) -> None:
+        """The author deletes a comment (or a moderator removes it): [deleted] / [removed]."""
+        comment = self._comments[fullname.removeprefix("t1_")]
+        if removed:
+            comment.removed = True
+        else:
+            comment.deleted = True
+        self._inbox = [entry for entry in self._inbox if entry.comment is not comment]
+
+    def edit(self, fullname: str, body: str) -> None:
+        comment = self._comments[fullname.removeprefix("t1_")]
+        comment.body = body
+        comment.edited = self._now().timestamp()
+
+    def lock(self, post: str) -> None:
+        self._posts[post.removeprefix("t3_")].locked = True
+
+    def make_private(self, subreddit: str) -> None:
+        self._private.add(subreddit.lower())
+
+    def inbox_names(self) -> list[str]:
+        """The fullnames in the brand's inbox, newest first."""
+        return [entry.name for entry in reversed(self._inbox)]
+
+    def comment(self, fullname: str) -> dict[str, Any]:
+        """A comment's JSON as the API shows it (raw)."""
+        return self._comment_json(self._comments[fullname.removeprefix("t1_")], raw=True)
+
+    def brand_comments(self) -> list[str]:
+        """The brand's own comments, oldest first."""
+        mine = [c for c in self._comments.values() if c.author is self.brand and not c.gone]
+        return [c.name for c in sorted(mine, key=lambda c: (c.created, c.id))]
+
+    def newest_post_in(self, subreddit: str) -> str | None:
+        posts = [p for p in self._posts_newest() if p.subreddit.lower() == subreddit.lower()]
+        return posts[0].name if posts else None
+
+    def replies_to(self, fullname: str) -> list[str]:
+        """The fullnames answering a post or comment, oldest first."""
+        post, comment = self._parent(fullname)
+        return [c.name for c in (comment.replies if comment else post.comments)]
+
+    # -- faults --------------------------------------------------------------------------
+
+    def expire_access_tokens(self) -> None:
+        """Every access token handed out so far expires now (the next API call gets a 401)."""
+        self._access.clear()
+
+    def revoke(self) -> None:
+        """The brand revokes ecoinbox's access: refresh and access tokens stop working."""
+        self._refresh_tokens.clear()
+        self._access.clear()
+
+    def add_refresh_token(self, token: str) -> None:
+        self._refresh_tokens.add(token)
+
+    def exhaust_rate_limit(self) -> None:
+        """Use up the current window of the client id."""
+        self._limits.exhaust(self.client_id, self._now())
+
+    def limit_writes(self, seconds: float, *, times: int = 1, in_json: bool = True) -> None:
+        """The next `times` comments are refused with a RATELIMIT error inside a 200 (with
+        `json.ratelimit` seconds when `in_json`, else only in the message's words)."""
+        self._write_limits.extend([(seconds, in_json)] * times)
+
+    def deny_next_authorization(self) -> None:
+        """The brand clicks "decline" on the next authorize page."""
+        self._deny_next = True
+
+    # -- the web application -------------------------------------------------------------
+
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/api/v1/authorize", self._authorize)
+        router.add_get("/api/v1/authorize.compact", self._authorize)
+        router.add_post("/api/v1/access_token", self._access_token)
+        router.add_get("/api/v1/me", self._me)
+        router.add_get("/message/{where}", self._messages)
+        router.add_get("/search", self._search)
+        router.add_get("/r/{subreddits}/search", self._search)
+        router.add_get("/r/{subreddits}/new", self._new_posts)
+        router.add_get("/comments/{article}", self._thread)
+        router.add_get("/api/morechildren", self._more_children)
+        router.add_get("/api/info", self._info)
+        router.add_post("/api/comment", self._post_comment)
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.match_info.http_exception is not None:
+            return _json({"message": "Not Found", "error": 404}, status=404)
+        if request.path in TOKEN_PATHS:
+            return await _call(handler, request)
+        token = _bearer(request)
+        expires = self._access.get(token or "")
+        if expires is None or expires <= self._now():
+            return _json(
+                {"message": "Unauthorized", "error": 401},
+                status=401,
+                headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
+            )
+        allowed, headers = self._limits.hit(self.client_id, self._now())
+        if allowed:
+            response = await _call(handler, request)
+        else:
+            response = _json({"message": "Too Many Requests", "error": 429}, status=429)
+        response.headers.update(headers)
+        return response
+
+    # -- token host ----------------------------------------------------------------------
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        """Consent at once (the demo brand is signed in and approves) and redirect back."""
+        query = request.query
+        if query.get("client_id") != self.client_id:
+            return _page("Bad request", "invalid client id", 400)
+        redirect_uri = query.get("redirect_uri", "")
+        if redirect_uri != self.redirect_uri:
+            return _page("Bad request", "invalid redirect_uri parameter", 400)
+        if query.get("response_type") != "code":
+            return _page("Bad request", "invalid response_type parameter", 400)
+        target = URL(redirect_uri)
+        state = {"state": query["state"]} if "state" in query else {}
+        if self._deny_next:
+            self._deny_next = False
+            raise web.HTTPFound(str(target.update_query(error="access_denied", **state)))
+        code = secrets.token_urlsafe(20)
+        self._grants[code] = _Grant(
+            self.client_id, redirect_uri, query.get("scope", ""),
+            query.get("duration") == "permanent", self._now() + CODE_LIFETIME,
+        )  # fmt: skip
+        raise web.HTTPFound(str(target.update_query(code=code, **state)))
+
+    async def _access_token(self, request: web.Request) -> web.Response:
+        if _basic_user(request) != self.client_id:
+            return _json({"message": "Unauthorized", "error": 401}, status=401)
+        form = await request.post()
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            grant = self._grants.pop(str(form.get("code") or ""), None)
+            if (
+                grant is None
+                or grant.expires_at <= self._now()
+                or form.get("redirect_uri") != grant.redirect_uri
+            ):
+                return _json({"error": "invalid_grant"})
+            refresh = secrets.token_urlsafe(24) if grant.permanent else None
+            if refresh:
+                self._refresh_tokens.add(refresh)
+            return self._issue(grant.scope, refresh)
+        if grant_type == "refresh_token":
+            if form.get("refresh_token") not in self._refresh_tokens:
+                return _json({"error": "invalid_grant"})
+            return self._issue("identity read history privatemessages submit", None)
+        return _json({"error": "unsupported_grant_type"})
+
+    def _issue(self, scope: str, refresh: str | None) -> web.Response:
+        access = secrets.token_urlsafe(24)
+        self._access[access] = self._now() + ACCESS_LIFETIME
+        self.token_grants += 1
+        body: dict[str, Any] = {
+            "access_token": access, "token_type": "bearer",
+            "expires_in": int(ACCESS_LIFETIME.total_seconds()), "scope": scope,
+        }  # fmt: skip
+        if refresh:
+            body["refresh_token"] = refresh
+        return _json(body)
+
+    # -- API host: reading ---------------------------------------------------------------
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "name": self.brand.name, "id": self.brand.fullname.removeprefix("t2_"),
+                "created_utc": self.brand.created, "link_karma": 1204, "comment_karma": 5321,
+                "is_employee": False, "has_verified_email": True,
+            }
+        )  # fmt: skip
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        where = request.match_info["where"]
+        types = {
+            "mentions": {"username_mention"},
+            "comments": {"comment_reply"},
+            "selfreply": {"post_reply"},
+            "inbox": set(MENTION_TYPES),
+            "unread": set(MENTION_TYPES),
+        }.get(where)
+        if types is None:
+            raise ApiError(404, "Not Found")
+        entries = [e for e in reversed(self._inbox) if e.type in types and (where != "unread" or e.new)]
+        raw = _raw(request)
+        page, listing = _page_of(entries, request.query)
+        if request.query.get("mark", "true") != "false":
+            for entry in page:
+                entry.new = False
+        return _json(listing([self._inbox_json(e, raw) for e in page]))
+
+    async def _search(self, request: web.Request) -> web.Response:
+        subreddits = self._subreddits(request)
+        restrict = subreddits is not None and request.query.get("restrict_sr") in ("1", "true", "on")
+        terms = _search_terms(request.query.get("q", ""))
+        found = [
+            post for post in self._posts_newest()
+            if (not restrict or post.subreddit.lower() in (subreddits or set()))
+            and post.subreddit.lower() not in self._private
+            and any(_matches(post, term) for term in terms)
+        ]  # fmt: skip
+        page, listing = _page_of(found, request.query)
+        raw = _raw(request)
+        return _json(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
+
+    async def _new_posts(self, request: web.Request) -> web.Response:
+        subreddits = self._subreddits(request) or set()
+        found = [p for p in self._posts_newest() if p.subreddit.lower() in subreddits]
+        page, listing = _page_of(found, request.query)
+        raw = _raw(request)
+        return _json(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
+
+    def _subreddits(self, request: web.Request) -> set[str] | None:
+        names = request.match_info.get("subreddits")
+        if names is None:
+            return None
+        wanted = {name.lower() for name in names.split("+") if name}
+        private = wanted & self._private
+        if private:
+            raise ApiError(403, "Forbidden", reason="private")
+        return wanted
+
+    async def _thread(self, request: web.Request) -> web.Response:
+        post = self._posts.get(request.match_info["article"])
+        if post is None:
+            raise ApiError(404, "Not Found")
+        if post.subreddit.lower() in self._private:
+            raise ApiError(403, "Forbidden", reason="private")
+        query = request.query
+        raw = _raw(request)
+        sort = query.get("sort", "confidence")
+        depth = _int(query.get("depth"), 10, 1, 10)
+        budget = [_int(query.get("limit"), 200, 1, 500)]
+        focus_id = query.get("comment")
+        if focus_id:
+            focus = self._comments.get(focus_id)
+            if focus is None or focus.post is not post:
+                raise ApiError(404, "Not Found")
+            levels = _int(query.get("context"), 0, 0, 8)
+            chain = [focus]
+            while len(chain) <= levels and chain[0].parent is not None:
+                chain.insert(0, chain[0].parent)
+            tree = [self._chain_json(chain, depth, budget, sort, raw)]
+        else:
+            tree = self._tree(post.comments, post.name, 0, depth, budget, sort, raw)
+        post_listing = _listing([{"kind": "t3", "data": self._post_json(post, raw)}])
+        return _json([post_listing, _listing(tree)])
+
+    def _chain_json(
+        self, chain: list[_Comment], depth: int, budget: list[int], sort: str, raw: bool
+    ) -> dict[str, Any]:
+        """A focused thread: the ancestors (each with only the next one as its reply), then
+        the focal comment with its own replies."""
+        head, rest = chain[0], chain[1:]
+        thing = {"kind": "t1", "data": self._comment_json(head, raw)}
+        budget[0] -= 1
+        if rest:
+            thing["data"]["replies"] = _listing([self._chain_json(rest, depth, budget, sort, raw)])
+        elif depth > 1:
+            thing["data"]["replies"] = _listing(self._tree(head.replies, head.name, head.depth + 1, depth - 1,
+                                                           budget, sort, raw)) or ""  # fmt: skip
+        return thing
+
+    def _tree(
+        self, comments: list[_Comment], parent: str, level: int, depth: int, budget: list[int], sort: str,
+        raw: bool,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Comments as Reddit nests them: `more` stubs past the budget, "continue this thread"
+        past the depth; deleted comments without replies left out."""
+        shown = [c for c in _sorted(comments, sort) if not (c.gone and not c.replies)]
+        things: list[dict[str, Any]] = []
+        for index, comment in enumerate(shown):
+            if budget[0] <= 0:
+                rest = shown[index:]
+                things.append(_more(parent, level, [c.id for c in rest], sum(_size(c) for c in rest)))
+                break
+            budget[0] -= 1
+            data = self._comment_json(comment, raw)
+            if comment.replies and depth > 1:
+                data["replies"] = _listing(self._tree(comment.replies, comment.name, level + 1, depth - 1,
+                                                      budget, sort, raw))  # fmt: skip
+            elif comment.replies:
+                data["replies"] = _listing([_more(comment.name, level + 1, [], 0)])
+            things.append({"kind": "t1", "data": data})
+        return things
+
+    async def _more_children(self, request: web.Request) -> web.Response:
+        query = request.query
+        post = self._posts.get(query.get("link_id", "").removeprefix("t3_"))
+        if post is None:
+            raise ApiError(404, "Not Found")
+        ids = [i for i in query.get("children", "").split(",") if i][:100]
+        wanted = [self._comments[i] for i in ids if i in self._comments and self._comments[i].post is post]
+        sort = query.get("sort", "confidence")
+        raw = _raw(request)
+        things: list[dict[str, Any]] = []
+        for comment in _sorted(wanted, sort):
+            for each in [comment, *_descendants(comment, sort)]:
+                if each.gone and not each.replies:
+                    continue
+                things.append({"kind": "t1", "data": self._comment_json(each, raw)})
+        return _json({"json": {"errors": [], "data": {"things": things}}})
+
+    async def _info(self, request: web.Request) -> web.Response:
+        raw = _raw(request)
+        things = []
+        for name in request.query.get("id", "").split(","):
+            kind, _, thing_id = name.partition("_")
+            if kind == "t1" and thing_id in self._comments:
+                things.append({"kind": "t1", "data": self._comment_json(self._comments[thing_id], raw)})
+            elif kind == "t3" and thing_id in self._posts:
+                things.append({"kind": "t3", "data": self._post_json(self._posts[thing_id], raw)})
+        return _json(_listing(things))
+
+    # -- API host: writing ---------------------------------------------------------------
+
+    async def _post_comment(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("api_type") != "json":
+            raise ApiError(400, "this client always asks for api_type=json here")
+        if self._write_limits:
+            seconds, in_json = self._write_limits.pop(0)
+            minutes = max(1, round(seconds / 60))
+            said = f"Looks like you've been doing that a lot. Take a break for {minutes} minutes before trying again."
+            result: dict[str, Any] = {"errors": [["RATELIMIT", said, "ratelimit"]]}
+            if in_json:
+                result["ratelimit"] = seconds
+            return _json({"json": result})
+        text = str(form.get("text") or "")
+        thing_id = str(form.get("thing_id") or "")
+        try:
+            post, parent = self._parent(thing_id)
+        except KeyError:
+            return _errors(["INVALID_ID", "that is not a valid id", "thing_id"])
+        if not text.strip():
+            return _errors(["NO_TEXT", "we need something here", "text"])
+        if len(text) > MAX_COMMENT:
+            return _errors(["TOO_LONG", f"this is too long (max: {MAX_COMMENT})", "text"])
+        if parent is not None and parent.gone:
+            return _errors(["DELETED_COMMENT", "that comment has been deleted", "parent"])
+        if post.locked:
+            return _errors(["THREAD_LOCKED", "Comments are locked.", "parent"])
+        comment = self._create_comment(self.brand, post, parent, text, self._now().timestamp())
+        self.posted.append(PostedComment(comment.name, thing_id, text))
+        thing = {"kind": "t1", "data": self._comment_json(comment, _raw(request))}
+        return _json({"json": {"errors": [], "data": {"things": [thing]}}})
+
+    # -- the model -----------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+    def _time(self, at: datetime | None) -> float:
+        return (at if at is not None else self._now()).timestamp()
+
+    def _new_id(self) -> str:
+        self._next_id += 1 + self._next_id % 7
+        return _base36(self._next_id)
+
+    def _parent(self, fullname: str) -> tuple[_Post, _Comment | None]:
+        kind, _, thing_id = fullname.partition("_")
+        if kind == "t3" and thing_id in self._posts:
+            return self._posts[thing_id], None
+        if kind == "t1" and thing_id in self._comments:
+            comment = self._comments[thing_id]
+            return comment.post, comment
+        raise KeyError(fullname)
+
+    def _create_comment(
+        self, author: _User, post: _Post, parent: _Comment | None, body: str, at: float
+    ) -> _Comment:
+        comment = _Comment(self._new_id(), author, post, parent, body, at)
+        self._comments[comment.id] = comment
+        (parent.replies if parent is not None else post.comments).append(comment)
+        if author is not self.brand:
+            kind = None
+            if parent is not None and parent.author is self.brand:
+                kind = "comment_reply"
+            elif parent is None and post.author is self.brand:
+                kind = "post_reply"
+            elif _mentions(body, self.brand.name):
+                kind = "username_mention"
+            if kind:
+                self._inbox.append(_InboxEntry(kind, comment))
+                self._inbox.sort(key=lambda e: (e.comment.created, e.comment.id))
+        return comment
+
+    def _posts_newest(self) -> list[_Post]:
+        return sorted((p for p in self._posts.values() if not p.removed), key=lambda p: (p.created, p.id),
+                      reverse=True)  # fmt: skip
+
+    # -- JSON ----------------------------------------------------------------------------
+
+    def _comment_json(self, comment: _Comment, raw: bool) -> dict[str, Any]:
+        post = comment.post
+        body = "[removed]" if comment.removed else "[deleted]" if comment.deleted else comment.body
+        author = "[deleted]" if comment.gone else comment.author.name
+        data: dict[str, Any] = {
+            "id": comment.id,
+            "name": comment.name,
+            "author": author,
+            "body": _escape_body(body, raw),
+            "body_html": _escape_html(_render(body), raw),
+            "created": comment.created,
+            "created_utc": comment.created,
+            "parent_id": comment.parent_name,
+            "link_id": post.name,
+            "permalink": f"{post.permalink}{comment.id}/",
+            "subreddit": post.subreddit,
+            "subreddit_name_prefixed": f"r/{post.subreddit}",
+            "score": 1 + len(comment.body) % 17,
+            "depth": comment.depth,
+            "replies": "",
+            "edited": comment.edited or False,
+            "distinguished": None,
+            "stickied": False,
+            "locked": post.locked,
+            "archived": False,
+            "collapsed": False,
+            "is_submitter": comment.author is post.author,
+            "send_replies": True,
+        }
+        if not comment.gone:
+            data["author_fullname"] = comment.author.fullname
+        return data
+
+    def _post_json(self, post: _Post, raw: bool) -> dict[str, Any]:
+        return {
+            "id": post.id,
+            "name": post.name,
+            "title": _escape_body(post.title, raw),
+            "selftext": _escape_body(post.selftext, raw),
+            "selftext_html": _escape_html(_render(post.selftext, post=True), raw) if post.selftext else None,
+            "author": post.author.name,
+            "author_fullname": post.author.fullname,
+            "subreddit": post.subreddit,
+            "subreddit_name_prefixed": f"r/{post.subreddit}",
+            "created": post.created,
+            "created_utc": post.created,
+            "permalink": post.permalink,
+            "url": post.url or f"https://www.reddit.com{post.permalink}",
+            "domain": URL(post.url).host if post.url else f"self.{post.subreddit}",
+            "is_self": post.url is None,
+            "num_comments": sum(_size(c) for c in post.comments),
+            "score": 3 + len(post.title) % 40,
+            "over_18": False,
+            "locked": post.locked,
+            "archived": False,
+            "stickied": False,
+            "removed_by_category": None,
+            "edited": False,
+            "link_flair_text": None,
+        }
+
+    def _inbox_json(self, entry: _InboxEntry, raw: bool) -> dict[str, Any]:
+        """An inbox item: a comment as the inbox shows it (no link_id; a `context` link)."""
+        comment, post = entry.comment, entry.comment.post
+        data = self._comment_json(comment, raw)
+        for key in ("link_id", "permalink", "depth", "locked", "archived", "is_submitter", "stickied"):
+            data.pop(key, None)
+        data.update(
+            type=entry.type,
+            subject=MENTION_TYPES[entry.type],
+            was_comment=True,
+            new=entry.new,
+            dest=self.brand.name,
+            link_title=_escape_body(post.title, raw),
+            context=f"{post.permalink}{comment.id}/?context=3",
+            num_comments=sum(_size(c) for c in post.comments),
+            first_message=None,
+            first_message_name=None,
+            likes=None,
+        )
+        return {"kind": "t1", "data": data}
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _listing(
+    children: list[dict[str, Any]], after: str | None = None, before: str | None = None
+) -> dict[str, Any]:
+    return {
+        "kind": "Listing",
+        "data": {"after": after, "before": before, "dist": len(children), "modhash": "", "geo_filter": "",
+                 "children": children},
+    }  # fmt: skip
+
+
+def _page_of(
+    items: list[Any], query: Mapping[str, str]
+) -> tuple[list[Any], Callable[[list[Any]], dict[str, Any]]]:
+    """A page of a newest-first listing with Reddit's `before`/`after`/`limit`, and a function
+    that wraps the page's things into the Listing (with its own `after`/`before`)."""
+    limit = _int(query.get("limit"), 25, 1, 100)
+    names = [item.name for item in items]
+    before, after = query.get("before"), query.get("after")
+    if after:
+        if after not in names:
+            return [], lambda things: _listing(things)
+        start = names.index(after) + 1
+        page = items[start : start + limit]
+    elif before:
+        if before not in names:
+            return [], lambda things: _listing(things)
+        end = names.index(before)
+        page = items[max(0, end - limit) : end]
+    else:
+        start = 0
+        page = items[:limit]
+    first = names.index(page[0].name) if page else 0
+    last = first + len(page)
+    next_after = page[-1].name if page and last < len(items) else None
+    next_before = page[0].name if page and first > 0 and (before or after) else None
+    return page, lambda things: _listing(things, next_after, next_before)
+
+
+def _more(parent: str, depth: int, ids: list[str], count: int) -> dict[str, Any]:
+    """A `more` stub; with no ids it is Reddit's "continue this thread" link."""
+    stub_id = ids[0] if ids else "_"
+    return {"kind": "more", "data": {"count": count, "name": f"t1_{stub_id}", "id": stub_id,
+                                     "parent_id": parent, "depth": depth, "children": ids}}  # fmt: skip
+
+
+def _sorted(comments: list[_Comment], sort: str) -> list[_Comment]:
+    if sort == "new":
+        return sorted(comments, key=lambda c: (c.created, c.id), reverse=True)
+    if sort == "old":
+        return sorted(comments, key=lambda c: (c.created, c.id))
+    # "confidence", "top" and the rest: the longer-lived conversations first, then by age.
+    return sorted(comments, key=lambda c: (-_size(c), c.created, c.id))
+
+
+def _size(comment: _Comment) -> int:
+    return 1 + sum(_size(reply) for reply in comment.replies)
+
+
+def _descendants(comment: _Comment, sort: str) -> list[_Comment]:
+    found: list[_Comment] = []
+    for reply in _sorted(comment.replies, sort):
+        found.append(reply)
+        found.extend(_descendants(reply, sort))
+    return found
+
+
+def _mentions(body: str, name: str) -> bool:
+    return re.search(rf"(?<![\w/])/?u/{re.escape(name)}\b", body, re.IGNORECASE) is not None
+
+
+def _search_terms(query: str) -> list[list[str]]:
+    """`a OR "b c"` -> [["a"], ["b", "c"]]: a post matches a term when it has all its words."""
+    terms = []
+    for part in re.split(r"\s+OR\s+", query.strip()):
+        words = _WORDS.findall(part.replace('"', " ").lower())
+        if words:
+            terms.append(words)
+    return terms
+
+
+def _matches(post: _Post, words: list[str]) -> bool:
+    text = set(_WORDS.findall(f"{post.title} {post.selftext}".lower()))
+    return all(word in text for word in words)
+
+
+def _raw(request: web.Request) -> bool:
+    return request.query.get("raw_json") == "1"
+
+
+def _escape_body(text: str, raw: bool) -> str:
+    """Reddit's legacy JSON escapes &, < and > in text fields unless raw_json=1."""
+    return text if raw else text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_html(markup: str, raw: bool) -> str:
+    return markup if raw else html.escape(markup, quote=False)
+
+
+_INLINE = re.compile(
+    r"\[(?P<label>[^\]]+)\]\((?P<href>https?://[^)\s]+)\)"
+    r"|(?P<url>https?://[^\s<>\"]+)"
+    r"|(?<![\w/])(?P<ref>/?(?:u|r)/[A-Za-z0-9_-]+)"
+    r"|\*\*(?P<strong>[^*]+)\*\*"
+    r"|\*(?P<em>[^*]+)\*"
+    r"|`(?P<code>[^`]+)`"
+)
+
+
+def _render(markdown: str, *, post: bool = False) -> str:
+    """The subset of Reddit's Markdown used here, as Reddit renders it into `body_html`."""
+    blocks = [b for b in re.split(r"\n[ \t]*\n", markdown.replace("\r\n", "\n").strip("\n")) if b.strip()]
+    out = []
+    for block in blocks:
+        lines = block.split("\n")
+        if all(line.startswith(">") for line in lines):
+            inner = "<br/>\n".join(_inline(line[1:].strip()) for line in lines)
+            out.append(f"<blockquote>\n<p>{inner}</p>\n</blockquote>")
+        else:
+            out.append("<p>" + "<br/>\n".join(_inline(line) for line in lines) + "</p>")
+    inner = "\n\n".join(out)
+    markup = f'<div class="md">{inner}\n</div>'
+    return f"<!-- SC_OFF -->{markup}<!-- SC_ON -->" if post else markup
+
+
+def _inline(line: str) -> str:
+    out = []
+    position = 0
+    for match in _INLINE.finditer(line):
+        out.append(html.escape(line[position : match.start()], quote=False))
+        position = match.end()
+        if match["href"]:
+            out.append(
+                f'<a href="{html.escape(match["href"])}">{html.escape(match["label"], quote=False)}</a>'
+            )
+        elif match["url"]:
+            url = match["url"].rstrip(".,;:!?)")
+            position = match.start() + len(url)
+            out.append(f'<a href="{html.escape(url)}">{html.escape(url, quote=False)}</a>')
+        elif match["ref"]:
+            ref = match["ref"]
+            out.append(f'<a href="/{ref.lstrip("/")}">{html.escape(ref, quote=False)}</a>')
+        elif match["strong"]:
+            out.append(f"<strong>{html.escape(match['strong'], quote=False)}</strong>")
+        elif match["em"]:
+            out.append(f"<em>{html.escape(match['em'], quote=False)}</em>")
+        else:
+            out.append(f"<code>{html.escape(match['code'], quote=False)}</code>")
+    out.append(html.escape(line[position:], quote=False))
+    return "".join(out)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:50] or "_"
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+def _int(raw: str | None, default: int, low: int, high: int) -> int:
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        value = default
+    return max(low, min(high, value))
+
+
+def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+def _errors(error: list[str]) -> web.Response:
+    return _json({"json": {"errors": [error]}})
+
+
+async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return _json(error.body, status=error.status)
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _basic_user(request: web.Request) -> str | None:
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, _password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user
+
+
+def _page(title: str, message: str, status: int) -> web.Response:
+    body = f"<!DOCTYPE html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+    return web.Response(status=status, text=body, content_type="text/html")
