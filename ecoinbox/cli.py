@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoinbox import __version__
-from ecoinbox.config import ConfigError, Settings, load_config
+from ecoinbox.config import ChannelSettings, ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
@@ -354,6 +354,8 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         token = asyncio.run(_mastodon_oauth(channel.base_url))
     elif channel.kind == "discourse" and channel.auth == "user_api_key" and not args.paste:
         token = _discourse_user_api_key(channel.base_url)
+    elif channel.kind == "bluesky":
+        token = _bluesky_app_password(channel, check=not args.paste)
     else:
         token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():
@@ -402,6 +404,30 @@ def _discourse_user_api_key(base_url: str) -> Secret:
         return Secret(decrypt_payload(private_key, payload, nonce))
     except ChannelError as exc:
         raise CliError(f"the forum's answer could not be read: {exc}") from exc
+
+
+def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
+    """Ask for an app password (never the account's own) and sign in once with it to check it."""
+    from ecoinbox.channels.base import AuthError, ChannelError
+    from ecoinbox.channels.bluesky import verify_app_password
+    from ecoinbox.secrets import prompt_token
+
+    print(f"1. In Bluesky, signed in as @{channel.account}: Settings > Privacy and security > App passwords.")
+    print("2. Add an app password named ecoinbox, then paste it here (it looks like xxxx-xxxx-xxxx-xxxx).")
+    token = prompt_token("App password (not echoed): ")
+    if not check or not token.reveal().strip():
+        return token
+    try:
+        who = asyncio.run(
+            verify_app_password(channel.name, channel.base_url, channel.account or "", token.reveal())
+        )
+    except AuthError as exc:
+        raise CliError(f"not stored: {exc}") from exc
+    except ChannelError as exc:
+        print(f"Could not check it now ({exc}); storing it anyway.")
+    else:
+        print(f"Signed in as {sanitize(who, single_line=True)}.")
+    return token
 
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:

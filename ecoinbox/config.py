@@ -55,7 +55,7 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse"})
+KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "bluesky"})
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
@@ -64,6 +64,7 @@ LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
 AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "mastodon": ("oauth",),
     "discourse": ("user_api_key", "api_key"),
+    "bluesky": ("app_password",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
@@ -166,7 +167,8 @@ class ChannelSettings:
     """The server, e.g. "https://social.example" (no trailing slash). Plain http is accepted only
     for loopback hosts (the demo servers): a token must not cross a network in clear."""
     account: str | None = None
-    """The brand's handle on this channel, if it has one."""
+    """The brand's handle on this channel, if it has one. Bluesky: required, the handle it signs
+    in with (e.g. "acme.bsky.social")."""
     hashtags: tuple[str, ...] = ()
     """Listening: hashtags to follow, without '#'."""
     search: tuple[str, ...] = ()
@@ -186,7 +188,8 @@ class ChannelSettings:
     """Look in the OS keyring (service "ecoinbox", username = the channel name)."""
     auth: str | None = None
     """How the token is used. Discourse: "user_api_key" (default; `ecoinbox auth` gets one) or
-    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon: "oauth"."""
+    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon: "oauth". Bluesky:
+    "app_password" (the channel's secret is an app password, never the account password)."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
 
@@ -1003,6 +1006,8 @@ class _Validator:
             table.problem(
                 "account", 'missing (required with auth = "api_key": it is sent as Api-Username)'
             )
+        if kind == "bluesky" and not (account or "").lstrip("@"):
+            table.problem("account", 'missing (Bluesky signs in with the handle, e.g. "acme.bsky.social")')
         return ChannelSettings(
             kind=kind,
             name=name,

@@ -102,23 +102,29 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        lines = [demo.stdout.readline() for _ in range(3)]
-        config = lines[2].split(":", 1)[1].strip()
+        lines = [demo.stdout.readline()]
+        while not lines[-1].startswith(("config:", "open")):  # one line per server, then the config
+            lines.append(demo.stdout.readline())
+        config = lines[-1].split(":", 1)[1].strip()
         assert lines[0].startswith("mastodon: http://127.0.0.1:")
         assert lines[1].startswith("forum:    http://127.0.0.1:")
+        assert any(line.startswith("bluesky:  http://127.0.0.1:") for line in lines)
         polled = ecoinbox("--config", config, "poll", "--once")
         assert polled.returncode == 0, polled.stdout + polled.stderr
         assert "mastodon:" in polled.stdout and " new" in polled.stdout
         listed = ecoinbox("--config", config, "list", "--json", "--limit", "1000")
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
-        assert {"mastodon", "forum"} == {r["channel"] for r in rows}
+        assert {"mastodon", "forum", "bluesky"} == {r["channel"] for r in rows}
         again = ecoinbox("--config", config, "poll", "--once")
         assert "mastodon: 0 new" in again.stdout and "forum: 0 new" in again.stdout
+        assert "bluesky: 0 new" in again.stdout
         checked = ecoinbox("--config", config, "check")
         assert checked.returncode == 0 and "mastodon: ok, @acme" in checked.stdout, checked.stdout
         assert "forum: ok, @acme_team" in checked.stdout
-        assert "demo-token" not in polled.stdout + polled.stderr + listed.stdout + checked.stdout
+        assert "bluesky: ok, @acme.bsky.example" in checked.stdout
+        for secret in ("demo-token", "demo-demo-demo-demo"):
+            assert secret not in polled.stdout + polled.stderr + listed.stdout + checked.stdout
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=20)

@@ -3,4 +3,5 @@
 # The local demo servers' tokens: public, printed in docs, worth nothing anywhere else.
 DEMO_TOKEN = "demo-token"
 DEMO_FORUM_KEY = "demo-api-key"
-DEMO_TOKENS = {"mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY}
+DEMO_BLUESKY_PASSWORD = "demo-demo-demo-demo"  # the demo PDS's app password for the brand
+DEMO_TOKENS = {"mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY, "bluesky": DEMO_BLUESKY_PASSWORD}

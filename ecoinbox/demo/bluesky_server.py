@@ -30,6 +30,7 @@ from typing import Any
 import regex
 from aiohttp import web
 
+from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
 from ecoinbox.demo.loopback import LoopbackServer
 
 Clock = Callable[[], datetime]
@@ -38,7 +39,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 POST = "app.bsky.feed.post"
 MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
-DEMO_APP_PASSWORD = "demo-demo-demo-demo"
+DEMO_APP_PASSWORD = DEMO_BLUESKY_PASSWORD
 PUBLIC_CALLS = frozenset({"com.atproto.server.createSession", "com.atproto.identity.resolveHandle"})
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")

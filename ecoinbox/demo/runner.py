@@ -15,22 +15,24 @@ import tempfile
 from pathlib import Path
 
 from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_TOKEN
+from ecoinbox.demo.bluesky_server import BlueskyServer
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
 
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
+DEMO_BLUESKY_HANDLE = "acme.bsky.example"
 
 
 def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def demo_config(mastodon_url: str, forum_url: str, data_dir: Path) -> str:
+def demo_config(mastodon_url: str, forum_url: str, data_dir: Path, bluesky_url: str | None = None) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
     return f"""\
-# Written by `ecoinbox demo`: local Mastodon and Discourse servers on loopback.
+# Written by `ecoinbox demo`: local Mastodon, Discourse and Bluesky servers on loopback.
 [brand]
 name = "Acme"
 handles = ["{DEMO_BRAND}@{DEMO_DOMAIN}"]
@@ -64,10 +66,28 @@ poll_interval = 5
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 
+{_bluesky_block(bluesky_url, python)}
 [forum]
 channel = "forum"
 category = "support"
 {DEMO_VIEWS}{DEMO_CANNED}"""
+
+
+def _bluesky_block(url: str | None, python: str) -> str:
+    if url is None:
+        return ""
+    return f"""
+[[channels]]
+kind = "bluesky"
+name = "bluesky"
+base_url = "{url}"
+account = "{DEMO_BLUESKY_HANDLE}"
+search = ["acme"]
+hashtags = ["acme"]
+poll_interval = 4
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "bluesky"]
+"""
 
 
 # Saved searches: tabs after Inbox, Done and Spam.
@@ -152,6 +172,7 @@ class Demo:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
         self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN)
         self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
+        self.bluesky = BlueskyServer(brand=DEMO_BLUESKY_HANDLE, seed=seed)
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -159,7 +180,8 @@ class Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
-        self.config_path.write_text(demo_config(url, forum_url, self.data_dir), encoding="utf-8")
+        bluesky_url = await self.bluesky.start()
+        self.config_path.write_text(demo_config(url, forum_url, self.data_dir, bluesky_url), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
         return self
@@ -171,6 +193,7 @@ class Demo:
                 await self._ticker
         await self.mastodon.stop()
         await self.forum.stop()
+        await self.bluesky.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -190,6 +213,8 @@ class Demo:
             ticks += 1
             if ticks % 3 == 0:  # the forum is quieter than social media
                 self.forum.tick()
+            if ticks % 2 == 1:
+                self.bluesky.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -208,6 +233,7 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
+                print(f"bluesky:  {demo.bluesky.base_url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)
