@@ -737,14 +737,12 @@ class BlueskyChannel:
     ) -> Message:
         """Publish `text` under the parent with a record key made from `idempotency_key`.
 
-        If that record exists already (an earlier attempt landed, whatever the answer said),
-        it is read back and returned: a resend never makes a second post.
+        A resend names the same record: if an earlier attempt landed, whatever its answer said,
+        the PDS refuses the taken key and the post is read back (`getRecord`) and returned, so
+        a resend never makes a second post. Any refusal or error after sending is checked so.
         """
         own = await self._current_session()
         rkey = record_key(idempotency_key, parent.remote_id)
-        existing = await self._sent_before(own, rkey, parent)
-        if existing is not None:
-            return existing
         parent_ref, root_ref = await self._reply_refs(parent.remote_id)
         record: dict[str, Any] = {
             "$type": POST,

@@ -48,6 +48,7 @@ _LINK = re.compile(r"https?://\S+[^\s.,;:!?)]")
 _HASHTAG = re.compile(r"(?<!\S)#(\w*[^\W\d_]\w*)")
 _WORDS = regex.compile(r"[\p{L}\p{N}_]+")
 _dumps = partial(json.dumps, ensure_ascii=False)
+_DID = web.RequestKey("did", str)  # who the request's access token belongs to
 
 
 class XrpcError(Exception):
@@ -390,7 +391,7 @@ class BlueskyServer(LoopbackServer):
         try:
             nsid = request.path.removeprefix("/xrpc/")
             if nsid not in PUBLIC_CALLS and nsid != "com.atproto.server.refreshSession":
-                request["did"] = self._authorize(request, "access")
+                request[_DID] = self._authorize(request, "access")
             response = await handler(request)
         except XrpcError as error:
             response = _json(error.body, status=error.status)
@@ -444,7 +445,7 @@ class BlueskyServer(LoopbackServer):
         return _json({**self._issue(actor), "didDoc": self._did_doc(actor), "active": True})
 
     async def _get_session(self, request: web.Request) -> web.Response:
-        actor = self._actors[request["did"]]
+        actor = self._actors[request[_DID]]
         return _json({"handle": actor.handle, "did": actor.did, "email": f"support@{actor.handle}",
                       "emailConfirmed": True, "active": True, "didDoc": self._did_doc(actor)})  # fmt: skip
 
@@ -535,8 +536,8 @@ class BlueskyServer(LoopbackServer):
         post = self._posts.get(uri)
         if post is None:
             raise XrpcError(400, "NotFound", f"Post not found: {uri}")
-        depth = _limit(request.query.get("depth"), 6, 1000)
-        height = _limit(request.query.get("parentHeight"), 80, 1000)
+        depth = _limit(request.query.get("depth"), 6, 1000, minimum=0)
+        height = _limit(request.query.get("parentHeight"), 80, 1000, minimum=0)
         return _json({"thread": self._thread_view(post, depth, height)})
 
     def _thread_view(self, post: _Post, depth: int, height: int) -> dict[str, Any]:
@@ -571,7 +572,7 @@ class BlueskyServer(LoopbackServer):
         did = self._handles.get(repo.lower(), repo)
         if did not in self._actors:
             raise XrpcError(400, "InvalidRequest", f"Could not find repo: {repo}")
-        if did != request["did"]:
+        if did != request[_DID]:
             raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
         if body.get("collection") != POST:
             raise XrpcError(400, "InvalidRequest", "only app.bsky.feed.post records here")
@@ -869,10 +870,10 @@ def _parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _limit(raw: str | None, default: int, maximum: int) -> int:
+def _limit(raw: str | None, default: int, maximum: int, *, minimum: int = 1) -> int:
     value = _int(raw, default)
-    if not 1 <= value <= maximum:
-        raise XrpcError(400, "InvalidRequest", f"limit must be between 1 and {maximum}")
+    if not minimum <= value <= maximum:
+        raise XrpcError(400, "InvalidRequest", f"limit must be between {minimum} and {maximum}")
     return value
 
 
