@@ -525,3 +525,49 @@ async def test_find_sent_reconciles_by_reading_the_thread(server, connect) -> No
     assert await channel.find_sent(parent, "Another text", "", since) is None
     assert await channel.find_sent(parent, "Found me?", "", since + timedelta(hours=1)) is None
     assert channel.reply_prefix(parent) == ""
+
+
+# --- config and `ecoinbox auth` ---------------------------------------------------------------
+
+
+def test_config_requires_the_handle_of_a_bluesky_channel() -> None:
+    from ecoinbox.config import ConfigError, parse_config
+
+    block = '[brand]\nname = "Acme"\n[[channels]]\nkind = "bluesky"\nname = "bsky"\nbase_url = "https://bsky.social"\n'
+    with pytest.raises(
+        ConfigError, match=r"channels\[0\]\.account: missing \(Bluesky signs in with the handle"
+    ):
+        parse_config(block)
+    with pytest.raises(ConfigError, match="not an auth mode of bluesky"):
+        parse_config(block + 'account = "acme.bsky.social"\nauth = "oauth"\n')
+    channel = parse_config(block + 'account = "acme.bsky.social"\nhashtags = ["#acme"]\n').channels[0]
+    assert (channel.kind, channel.account, channel.auth, channel.hashtags) == (
+        "bluesky",
+        "acme.bsky.social",
+        "app_password",
+        ("acme",),
+    )
+
+
+def test_auth_checks_the_app_password_before_storing_it(
+    tmp_path, capsys, monkeypatch, isolated_environment
+) -> None:
+    from test_cli import server_in_a_thread, write_config
+
+    from ecoinbox.cli import main
+    from ecoinbox.secrets import KEYRING_SERVICE, Secret
+
+    with server_in_a_thread(BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD)) as server:
+        body = f'[[channels]]\nkind = "bluesky"\nname = "bsky"\nbase_url = "{server.base_url}"\naccount = "{BRAND}"\n'
+        path = write_config(tmp_path, body)
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret("wrong-wrong-wrong-wrong"))
+        assert main(["--config", str(path), "auth", "bsky"]) == 1
+        refused = capsys.readouterr()
+        assert "not stored:" in refused.err and "refused to sign channel bsky in" in refused.err
+        assert "wrong-wrong" not in refused.out + refused.err
+        assert (KEYRING_SERVICE, "bsky") not in isolated_environment.passwords
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret(PASSWORD + "\n"))
+        assert main(["--config", str(path), "auth", "bsky"]) == 0
+    assert isolated_environment.passwords[(KEYRING_SERVICE, "bsky")].strip() == PASSWORD
+    out = capsys.readouterr().out
+    assert "App passwords" in out and f"Signed in as @{BRAND}" in out and PASSWORD not in out
