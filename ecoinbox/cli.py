@@ -364,6 +364,8 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         token = prompt_token(f"HTTP Basic password of {channel.account} for {channel.name}'s feeds (not echoed): ")
     elif channel.kind == "reddit" and not args.paste:
         token = asyncio.run(_reddit_oauth(channel))
+    elif channel.kind == "bluesky":
+        token = _bluesky_app_password(channel, check=not args.paste)
     else:
         token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():
@@ -460,6 +462,28 @@ def _wordpress_app_password(channel: ChannelSettings) -> Secret:
     print("   (or Users > Profile > Application Passwords, name it \"ecoinbox\" and add it)")
     print("2. Approve, then paste the password WordPress shows (spaces and all).")
     return prompt_token("Application password (not echoed): ")
+def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
+    """Ask for an app password (never the account's own) and sign in once with it to check it."""
+    from ecoinbox.channels.base import AuthError, ChannelError
+    from ecoinbox.channels.bluesky import verify_app_password
+    from ecoinbox.secrets import prompt_token
+
+    print(f"1. In Bluesky, signed in as @{channel.account}: Settings > Privacy and security > App passwords.")
+    print("2. Add an app password named ecoinbox, then paste it here (it looks like xxxx-xxxx-xxxx-xxxx).")
+    token = prompt_token("App password (not echoed): ")
+    if not check or not token.reveal().strip():
+        return token
+    try:
+        who = asyncio.run(
+            verify_app_password(channel.name, channel.base_url, channel.account or "", token.reveal())
+        )
+    except AuthError as exc:
+        raise CliError(f"not stored: {exc}") from exc
+    except ChannelError as exc:
+        print(f"Could not check it now ({exc}); storing it anyway.")
+    else:
+        print(f"Signed in as {sanitize(who, single_line=True)}.")
+    return token
 
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:

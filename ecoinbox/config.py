@@ -55,7 +55,7 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "wordpress", "feed", "reddit"})
+KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "bluesky", "wordpress", "feed", "reddit"})
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
 
 REDDIT_API_URL: Final = "https://oauth.reddit.com"
@@ -71,6 +71,7 @@ AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "wordpress": ("app_password",),
     "feed": ("none", "basic"),
     "reddit": ("oauth",),
+    "bluesky": ("app_password",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
@@ -173,7 +174,8 @@ class ChannelSettings:
     """The server, e.g. "https://social.example" (no trailing slash). Plain http is accepted only
     for loopback hosts (the demo servers): a token must not cross a network in clear."""
     account: str | None = None
-    """The brand's handle on this channel, if it has one."""
+    """The brand's handle on this channel, if it has one. Bluesky: required, the handle it signs
+    in with (e.g. "acme.bsky.social")."""
     hashtags: tuple[str, ...] = ()
     """Listening: hashtags to follow, without '#'."""
     search: tuple[str, ...] = ()
@@ -193,7 +195,9 @@ class ChannelSettings:
     """Look in the OS keyring (service "ecoinbox", username = the channel name)."""
     auth: str | None = None
     """How the token is used. Discourse: "user_api_key" (default; `ecoinbox auth` gets one) or
-    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon and Reddit: "oauth"."""
+    "api_key" (an admin key, sent with `account` as Api-Username). Mastodon and Reddit: "oauth".
+    Bluesky: "app_password" (the channel's secret is an app password, never the account password).
+    WordPress: "app_password". Feeds: "none" or "basic"."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
     feeds: tuple[str, ...] = ()
@@ -1076,6 +1080,8 @@ class _Validator:
             table.problem("account", 'missing (required with auth = "basic": the feed\'s user name)')
         if feeds and kind != "feed":
             table.problem("feeds", f"only feed channels read feeds, not {kind}")
+        if kind == "bluesky" and not (account or "").lstrip("@"):
+            table.problem("account", 'missing (Bluesky signs in with the handle, e.g. "acme.bsky.social")')
         return ChannelSettings(
             kind=kind,
             name=name,

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ecoinbox.sanitize import safe_url, sanitize_and_flag
 
-__all__ = ["HtmlText", "html_to_text", "plain_to_text"]
+__all__ = ["HtmlText", "html_to_text", "plain_to_text", "same_target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +335,9 @@ def _same_target(label: str, href: str) -> bool:
         return True
     host = len(target.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0])
     return cut and len(shown) > host and target.startswith(shown) and shown[host] in "/?#"
+
+
+same_target = _same_target  # for channels whose links come as (label, target) pairs (Bluesky facets)
 
 
 def _comparable(url: str) -> tuple[str, bool]:

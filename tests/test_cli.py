@@ -19,6 +19,7 @@ import pytest
 
 from ecoinbox import __version__
 from ecoinbox.cli import main
+from ecoinbox.demo import DEMO_TOKENS
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.model import Author, Message
 from ecoinbox.secrets import KEYRING_SERVICE, Secret
@@ -103,28 +104,31 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
     )  # fmt: skip
     try:
         lines = [demo.stdout.readline()]
-        while not lines[-1].startswith(("config:", "open ")) and lines[-1]:
+        while not lines[-1].startswith(("config:", "open ")) and lines[-1]:  # a line per server, then the config
             lines.append(demo.stdout.readline())
         config = lines[-1].split(":", 1)[1].strip()
         assert lines[0].startswith("mastodon: http://127.0.0.1:")
         assert lines[1].startswith("forum:    http://127.0.0.1:")
+        assert any(line.startswith("bluesky:  http://127.0.0.1:") for line in lines)
         polled = ecoinbox("--config", config, "poll", "--once")
         assert polled.returncode == 0, polled.stdout + polled.stderr
         assert "mastodon:" in polled.stdout and " new" in polled.stdout
         listed = ecoinbox("--config", config, "list", "--json", "--limit", "1000")
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
-        assert {"mastodon", "forum", "blog", "fanblog", "reddit"} == {r["channel"] for r in rows}
+        channels = {"mastodon", "forum", "bluesky", "blog", "fanblog", "reddit"}
+        assert channels == {r["channel"] for r in rows}
         again = ecoinbox("--config", config, "poll", "--once")
-        assert "mastodon: 0 new" in again.stdout and "forum: 0 new" in again.stdout
-        assert "blog: 0 new" in again.stdout and "fanblog: 0 new" in again.stdout
-        assert "reddit: 0 new" in again.stdout
+        for channel in channels:
+            assert f"{channel}: 0 new" in again.stdout, again.stdout
         checked = ecoinbox("--config", config, "check")
         assert checked.returncode == 0 and "mastodon: ok, @acme" in checked.stdout, checked.stdout
         assert "forum: ok, @acme_team" in checked.stdout
         assert "blog: ok, @acme_team" in checked.stdout and "fanblog: ok, 2 feed(s)" in checked.stdout
-        assert "reddit: ok, u/acme" in checked.stdout
-        assert "demo-token" not in polled.stdout + polled.stderr + listed.stdout + checked.stdout
+        assert "reddit: ok, u/acme" in checked.stdout and "bluesky: ok, @acme.bsky.example" in checked.stdout
+        output = polled.stdout + polled.stderr + listed.stdout + checked.stdout
+        for secret in DEMO_TOKENS.values():
+            assert secret not in output
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=20)

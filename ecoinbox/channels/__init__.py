@@ -70,4 +70,16 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             search_terms=settings.search,
             timeout=settings.timeout,
         )
+    if settings.kind == "bluesky":
+        from ecoinbox.channels.bluesky import BlueskyChannel
+
+        return BlueskyChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            handle=settings.account,
+            search_terms=settings.search,
+            hashtags=settings.hashtags,
+            timeout=settings.timeout,
+        )
     raise ValueError(f"no channel module for kind {settings.kind!r}")

@@ -5,6 +5,8 @@ DEMO_TOKEN = "demo-token"
 DEMO_FORUM_KEY = "demo-api-key"
 DEMO_BLOG_PASSWORD = "demo wpap pass word 2026 blog"
 DEMO_REDDIT_REFRESH_TOKEN = "demo-reddit-refresh-token"
+DEMO_BLUESKY_PASSWORD = "demo-demo-demo-demo"  # the demo PDS's app password for the brand
 DEMO_TOKENS = {
-    "mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY, "blog": DEMO_BLOG_PASSWORD, "reddit": DEMO_REDDIT_REFRESH_TOKEN,
+    "mastodon": DEMO_TOKEN, "forum": DEMO_FORUM_KEY, "bluesky": DEMO_BLUESKY_PASSWORD,
+    "blog": DEMO_BLOG_PASSWORD, "reddit": DEMO_REDDIT_REFRESH_TOKEN,
 }  # fmt: skip

@@ -14,7 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ecoinbox.demo import DEMO_BLOG_PASSWORD, DEMO_FORUM_KEY, DEMO_REDDIT_REFRESH_TOKEN, DEMO_TOKEN
+from ecoinbox.demo import (
+    DEMO_BLOG_PASSWORD,
+    DEMO_FORUM_KEY,
+    DEMO_REDDIT_REFRESH_TOKEN,
+    DEMO_TOKEN,
+)
+from ecoinbox.demo.bluesky_server import BlueskyServer
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.demo.reddit_server import DEMO_CLIENT_ID, RedditServer
@@ -22,6 +28,7 @@ from ecoinbox.demo.wordpress_server import WordPressServer
 
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
+DEMO_BLUESKY_HANDLE = "acme.bsky.example"
 
 
 def _toml_string(text: str) -> str:
@@ -36,11 +43,12 @@ def demo_config(
     blog_url: str = "",
     fans_url: str = "",
     reddit_url: str | None = None,
+    bluesky_url: str | None = None,
 ) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
     return f"""\
-# Written by `ecoinbox demo`: local Mastodon and Discourse servers on loopback.
+# Written by `ecoinbox demo`: local Mastodon, Discourse and Bluesky servers on loopback.
 [brand]
 name = "Acme"
 handles = ["{DEMO_BRAND}@{DEMO_DOMAIN}"]
@@ -76,6 +84,7 @@ token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 
 {_blog_channels(blog_url, fans_url, python)}
 {_reddit_channel(reddit_url, python) if reddit_url else ""}
+{_bluesky_block(bluesky_url, python)}
 [forum]
 channel = "forum"
 category = "support"
@@ -121,6 +130,20 @@ search = ["{DEMO_BRAND}"]
 poll_interval = 4
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "reddit"]
+def _bluesky_block(url: str | None, python: str) -> str:
+    if url is None:
+        return ""
+    return f"""
+[[channels]]
+kind = "bluesky"
+name = "bluesky"
+base_url = "{url}"
+account = "{DEMO_BLUESKY_HANDLE}"
+search = ["acme"]
+hashtags = ["acme"]
+poll_interval = 4
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "bluesky"]
 """
 
 
@@ -212,6 +235,7 @@ class Demo:
             login="widgetfans", display_name="Widget Fans",
         )  # fmt: skip
         self.reddit = RedditServer(brand=DEMO_BRAND, seed=seed, refresh_token=DEMO_REDDIT_REFRESH_TOKEN)
+        self.bluesky = BlueskyServer(brand=DEMO_BLUESKY_HANDLE, seed=seed)
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -220,8 +244,11 @@ class Demo:
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
         blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
-        reddit_url = await self.reddit.start()
-        config = demo_config(url, forum_url, self.data_dir, blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url)
+        reddit_url, bluesky_url = await self.reddit.start(), await self.bluesky.start()
+        config = demo_config(
+            url, forum_url, self.data_dir,
+            blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url, bluesky_url=bluesky_url,
+        )  # fmt: skip
         self.config_path.write_text(config, encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
@@ -237,6 +264,7 @@ class Demo:
         await self.blog.stop()
         await self.fanblog.stop()
         await self.reddit.stop()
+        await self.bluesky.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -262,6 +290,7 @@ class Demo:
                 self.fanblog.tick()
             if ticks % 2 == 1:
                 self.reddit.tick()
+                self.bluesky.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -283,6 +312,7 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
                 print(f"blog:     {demo.blog.base_url}", flush=True)
                 print(f"fan blog: {demo.fanblog.base_url}/comments/feed/", flush=True)
                 print(f"reddit:   {demo.reddit.base_url}", flush=True)
+                print(f"bluesky:  {demo.bluesky.base_url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)

@@ -1,0 +1,998 @@
+"""A local Bluesky PDS + AppView on loopback, for `ecoinbox demo` and for the tests.
+
+It speaks the XRPC calls an inbox needs: app-password sessions (`createSession` limited per
+account, `refreshSession` rotating the refresh token, 400 ExpiredToken once an access token
+expires), `listNotifications` (newest first, an opaque keyset cursor that pages backwards),
+`searchPosts` (words, `#tags`, `tag`, `since`, an offset cursor), `getPostThread`, `getPosts`,
+`getRecord`, `resolveHandle` and `createRecord` with client-chosen record keys. Every answer
+carries `RateLimit-*` headers (reset in epoch seconds); a 429 adds `Retry-After`. Errors are
+lexicon-shaped: `{"error": Name, "message": ...}`.
+
+It is stricter than a real PDS where that catches client bugs: a reply's `root` and `parent`
+must be strong refs to posts it has (with their CIDs, and the root must be the parent's root),
+and facet offsets must fall on UTF-8 character boundaries of the text.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import regex
+from aiohttp import web
+
+from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
+from ecoinbox.demo.loopback import LoopbackServer
+
+Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+POST = "app.bsky.feed.post"
+MAX_GRAPHEMES = 300
+MAX_BYTES = 3000
+DEMO_APP_PASSWORD = DEMO_BLUESKY_PASSWORD
+PUBLIC_CALLS = frozenset({"com.atproto.server.createSession", "com.atproto.identity.resolveHandle"})
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+_MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
+_LINK = re.compile(r"https?://\S+[^\s.,;:!?)]")
+_HASHTAG = re.compile(r"(?<!\S)#(\w*[^\W\d_]\w*)")
+_WORDS = regex.compile(r"[\p{L}\p{N}_]+")
+_dumps = partial(json.dumps, ensure_ascii=False)
+_DID = web.RequestKey("did", str)  # who the request's access token belongs to
+
+
+class XrpcError(Exception):
+    """An error answer in the XRPC shape, with its HTTP status."""
+
+    def __init__(
+        self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": error, "message": message}
+        self.headers = dict(headers or {})
+
+
+@dataclass(slots=True)
+class _Actor:
+    did: str
+    handle: str
+    display_name: str
+
+    def basic(self) -> dict[str, Any]:
+        return {
+            "did": self.did,
+            "handle": self.handle,
+            "displayName": self.display_name,
+            "avatar": f"https://cdn.bsky.example/img/avatar/plain/{self.did}/avatar@jpeg",
+            "labels": [],
+            "viewer": {"muted": False, "blockedBy": False},
+            "createdAt": "2023-04-01T00:00:00.000Z",
+        }
+
+
+@dataclass(slots=True)
+class _Post:
+    uri: str
+    cid: str
+    author: _Actor
+    record: dict[str, Any]
+    indexed_at: datetime
+    parent: _Post | None = None
+    root: _Post | None = None
+    replies: list[_Post] = field(default_factory=list)
+    quotes: int = 0
+
+    @property
+    def rkey(self) -> str:
+        return self.uri.rsplit("/", 1)[-1]
+
+    @property
+    def sort_at(self) -> datetime:
+        return min(_parse_time(self.record.get("createdAt")) or self.indexed_at, self.indexed_at)
+
+
+@dataclass(slots=True)
+class _Token:
+    value: str
+    did: str
+    scope: str  # "access" or "refresh"
+    expires_at: datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRecord:
+    """A record created through `createRecord`, as the server stored it."""
+
+    uri: str
+    rkey: str
+    record: dict[str, Any]
+
+
+class _Window:
+    """A fixed window counter per key; answers with the RateLimit-* headers of the window."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._used: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
+        start = now.timestamp() - now.timestamp() % self.seconds
+        window, used = self._used.get(key, (start, 0))
+        used = (used if window == start else 0) + 1
+        self._used[key] = (start, used)
+        reset = int(start + self.seconds)
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(max(0, self.limit - used)),
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": f"{self.limit};w={int(self.seconds)}",
+        }
+        if used > self.limit:
+            headers["Retry-After"] = str(max(1, reset - int(now.timestamp())))
+        return used <= self.limit, headers
+
+    def exhaust(self, key: str, now: datetime) -> None:
+        start = now.timestamp() - now.timestamp() % self.seconds
+        self._used[key] = (start, self.limit)
+
+
+class BlueskyServer(LoopbackServer):
+    """An in-process PDS + AppView serving one brand account over loopback HTTP.
+
+    `seed` fills it with a day of Bluesky traffic (mentions with emoji, a quote post, a reply
+    thread, search and hashtag hits, hostile text); `tick()` adds one more mention. `now` is the
+    clock for timestamps, token expiry and rate-limit windows.
+    """
+
+    def __init__(
+        self,
+        *,
+        brand: str = "acme.bsky.example",
+        brand_name: str = "Acme Support",
+        app_password: str = DEMO_APP_PASSWORD,
+        seed: int | None = 1,
+        now: Clock | None = None,
+        rate_limit: int = 3000,
+        rate_window: float = 300.0,
+        session_limit: int = 30,
+        access_ttl: timedelta = timedelta(hours=2),
+        refresh_ttl: timedelta = timedelta(days=90),
+        honour_reasons: bool = True,
+    ) -> None:
+        super().__init__()
+        self._clock: Clock = now or (lambda: datetime.now(UTC))
+        self.app_password = app_password
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+        self.honour_reasons = honour_reasons
+        self.created: list[CreatedRecord] = []
+        self.sessions_created = 0
+        self.sessions_refreshed = 0
+        self._limits = _Window(rate_limit, rate_window)
+        self._session_limits = _Window(session_limit, 300.0)
+        self._tokens: dict[str, _Token] = {}
+        self._actors: dict[str, _Actor] = {}  # by DID
+        self._handles: dict[str, str] = {}  # handle -> DID
+        self._posts: dict[str, _Post] = {}
+        self._notifications: list[tuple[datetime, str, dict[str, Any]]] = []  # (indexedAt, cid, json)
+        self._rkeys = 0
+        self._tick_rng = random.Random(f"bsky-tick-{seed if seed is not None else 0}")
+        self.brand = self.actor(brand, brand_name)
+        if seed is not None:
+            seed_day(self, random.Random(seed), self._now())
+
+    # -- people and posts ------------------------------------------------------------------------
+
+    def actor(self, handle: str, display_name: str | None = None) -> _Actor:
+        """The account with `handle`, created on first use (its DID derives from the handle)."""
+        handle = handle.lstrip("@").lower()
+        did = self._handles.get(handle)
+        if did is not None:
+            actor = self._actors[did]
+            if display_name is not None:
+                actor.display_name = display_name
+            return actor
+        digest = base64.b32encode(hashlib.sha256(handle.encode()).digest()).decode().lower()
+        actor = _Actor(f"did:plc:{digest[:24]}", handle, display_name if display_name is not None else "")
+        self._actors[actor.did] = actor
+        self._handles[handle] = actor.did
+        return actor
+
+    def add_post(
+        self,
+        *,
+        author: str,
+        text: str,
+        reply_to: str | None = None,
+        quote: str | None = None,
+        mention_brand: bool = False,
+        display_name: str | None = None,
+        langs: Sequence[str] = ("en",),
+        created_at: datetime | None = None,
+        indexed_at: datetime | None = None,
+        facets: list[dict[str, Any]] | None = None,
+        images: Sequence[str] = (),
+        link_card: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Publish a post as `author` (a handle) and return its post view.
+
+        Facets are computed for @handles of known accounts, links and #tags, at UTF-8 byte
+        offsets, unless `facets` gives them (for hostile data). `mention_brand` puts "@brand "
+        in front. The brand is notified of mentions, replies to its posts and quotes of them.
+        """
+        at = indexed_at or self._now()
+        actor = self.actor(author, display_name)
+        if mention_brand and f"@{self.brand.handle}" not in text:
+            text = f"@{self.brand.handle} {text}"
+        record: dict[str, Any] = {
+            "$type": POST,
+            "text": text,
+            "createdAt": _iso(created_at or at),
+            "langs": list(langs),
+        }
+        computed = self._facets(text) if facets is None else facets
+        if computed:
+            record["facets"] = computed
+        parent = self._posts.get(reply_to) if reply_to else None
+        if reply_to and parent is None:
+            raise KeyError(f"no post {reply_to}")
+        if parent is not None:
+            root = parent.root or parent
+            record["reply"] = {"root": _ref(root), "parent": _ref(parent)}
+        embed = self._embed(quote, images, link_card)
+        if embed:
+            record["embed"] = embed
+        post = self._store(actor, record, at, self._next_rkey(at))
+        return self._post_view(post)
+
+    def _embed(
+        self, quote: str | None, images: Sequence[str], link_card: tuple[str, str] | None
+    ) -> dict[str, Any] | None:
+        media: dict[str, Any] | None = None
+        if images:
+            media = {
+                "$type": "app.bsky.embed.images",
+                "images": [
+                    {
+                        "alt": alt,
+                        "image": {"$type": "blob", "ref": {"$link": _cid(alt)}, "mimeType": "image/jpeg"},
+                    }
+                    for alt in images
+                ],
+            }
+        elif link_card:
+            uri, title = link_card
+            media = {
+                "$type": "app.bsky.embed.external",
+                "external": {"uri": uri, "title": title, "description": ""},
+            }
+        if quote:
+            quoted = self._posts.get(quote)
+            if quoted is None:
+                raise KeyError(f"no post {quote}")
+            record = {"$type": "app.bsky.embed.record", "record": _ref(quoted)}
+            if media:
+                return {"$type": "app.bsky.embed.recordWithMedia", "record": record, "media": media}
+            return record
+        return media
+
+    def add_raw_notification(self, item: dict[str, Any], indexed_at: datetime | None = None) -> None:
+        """List `item` as a notification as it is (missing fields, wrong types: hostile data)."""
+        at = indexed_at or self._now()
+        self._notifications.append((at, _cid(_dumps(item, default=str)), item))
+        self._notifications.sort(key=lambda entry: (entry[0], entry[1]))
+
+    def like(self, uri: str, by: str) -> None:
+        """`by` likes the brand's post `uri`: a "like" notification, not for the inbox."""
+        post = self._posts[uri]
+        actor = self.actor(by)
+        at = self._now()
+        rkey = self._next_rkey(at)
+        record = {"$type": "app.bsky.feed.like", "subject": _ref(post), "createdAt": _iso(at)}
+        item = {
+            "uri": f"at://{actor.did}/app.bsky.feed.like/{rkey}",
+            "cid": _cid(_dumps(record)),
+            "author": actor.basic(),
+            "reason": "like",
+            "reasonSubject": uri,
+            "record": record,
+            "isRead": False,
+            "indexedAt": _iso(at),
+            "labels": [],
+        }
+        self.add_raw_notification(item, at)
+
+    def tick(self) -> dict[str, Any]:
+        """One more mention from a deterministic stream: a new question, or a customer coming
+        back to a thread the brand answered."""
+        return next_mention(self, self._tick_rng)
+
+    def post(self, uri: str) -> dict[str, Any]:
+        """The post view of `uri` (KeyError if unknown)."""
+        return self._post_view(self._posts[uri])
+
+    def brand_posts(self) -> list[dict[str, Any]]:
+        """The brand's own posts, oldest first."""
+        mine = sorted((p for p in self._posts.values() if p.author is self.brand), key=lambda p: p.indexed_at)
+        return [self._post_view(p) for p in mine]
+
+    # -- faults and time ------------------------------------------------------------------------
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far expires now (as after two hours)."""
+        for token in self._tokens.values():
+            if token.scope == "access":
+                token.expires_at = min(token.expires_at, self._now() - timedelta(seconds=1))
+
+    def expire_refresh_tokens(self) -> None:
+        """Every refresh token issued so far expires now (as after 90 days)."""
+        for token in self._tokens.values():
+            if token.scope == "refresh":
+                token.expires_at = min(token.expires_at, self._now() - timedelta(seconds=1))
+
+    def exhaust_rate_limit(self) -> None:
+        """Use up this window of the per-IP limit on every call."""
+        self._limits.exhaust("127.0.0.1", self._now())
+
+    def calls(self, nsid: str) -> int:
+        """How many requests reached `nsid`."""
+        return sum(1 for r in self.requests if r.path == f"/xrpc/{nsid}")
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    # -- the web application --------------------------------------------------------------------
+
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        routes: dict[str, Handler] = {
+            "com.atproto.server.createSession": self._create_session,
+            "com.atproto.server.refreshSession": self._refresh_session,
+            "com.atproto.server.getSession": self._get_session,
+            "com.atproto.identity.resolveHandle": self._resolve_handle,
+            "com.atproto.repo.createRecord": self._create_record,
+            "com.atproto.repo.getRecord": self._get_record,
+            "app.bsky.notification.listNotifications": self._list_notifications,
+            "app.bsky.feed.searchPosts": self._search_posts,
+            "app.bsky.feed.getPostThread": self._get_post_thread,
+            "app.bsky.feed.getPosts": self._get_posts,
+        }
+        procedures = {"com.atproto.server.createSession", "com.atproto.server.refreshSession",
+                      "com.atproto.repo.createRecord"}  # fmt: skip
+        for nsid, handler in routes.items():
+            if nsid in procedures:
+                router.add_post(f"/xrpc/{nsid}", handler)
+            else:
+                router.add_get(f"/xrpc/{nsid}", handler)
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.match_info.http_exception is not None:
+            return _json(
+                {"error": "MethodNotImplemented", "message": "Method Not Implemented"},
+                status=501 if request.match_info.http_exception.status == 404 else 405,
+            )
+        allowed, headers = self._limits.hit("127.0.0.1", self._now())
+        if not allowed:
+            return _json(
+                {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429, headers=headers
+            )
+        try:
+            nsid = request.path.removeprefix("/xrpc/")
+            if nsid not in PUBLIC_CALLS and nsid != "com.atproto.server.refreshSession":
+                request[_DID] = self._authorize(request, "access")
+            response = await handler(request)
+        except XrpcError as error:
+            response = _json(error.body, status=error.status)
+            headers = {**headers, **error.headers}
+        response.headers.update(headers)
+        return response
+
+    def _authorize(self, request: web.Request, scope: str) -> str:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
+        token = self._tokens.get(value.strip())
+        if token is None or token.revoked:
+            raise XrpcError(
+                400, "InvalidToken", "Token has been revoked" if token else "Token could not be verified"
+            )
+        if token.scope != scope:
+            raise XrpcError(400, "InvalidToken", "Bad token scope")
+        if token.expires_at <= self._now():
+            raise XrpcError(400, "ExpiredToken", "Token has expired")
+        return token.did
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    async def _create_session(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        identifier = str(body.get("identifier") or "").lstrip("@").lower()
+        password = body.get("password")
+        allowed, headers = self._session_limits.hit(identifier, self._now())
+        if not allowed:
+            raise XrpcError(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+        if not identifier or not isinstance(password, str):
+            raise XrpcError(400, "InvalidRequest", 'Input must have the property "identifier" and "password"')
+        brand = self.brand
+        if identifier not in (brand.handle, brand.did) or not secrets.compare_digest(
+            password, self.app_password
+        ):
+            raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password", headers)
+        self.sessions_created += 1
+        response = _json({**self._issue(brand), "didDoc": self._did_doc(brand), "active": True,
+                          "email": f"support@{brand.handle}", "emailConfirmed": True})  # fmt: skip
+        response.headers.update(headers)
+        return response
+
+    async def _refresh_session(self, request: web.Request) -> web.Response:
+        did = self._authorize(request, "refresh")
+        old = request.headers["Authorization"].partition(" ")[2].strip()
+        self._tokens[old].revoked = True  # refresh tokens rotate: the old one is spent
+        self.sessions_refreshed += 1
+        actor = self._actors[did]
+        return _json({**self._issue(actor), "didDoc": self._did_doc(actor), "active": True})
+
+    async def _get_session(self, request: web.Request) -> web.Response:
+        actor = self._actors[request[_DID]]
+        return _json({"handle": actor.handle, "did": actor.did, "email": f"support@{actor.handle}",
+                      "emailConfirmed": True, "active": True, "didDoc": self._did_doc(actor)})  # fmt: skip
+
+    def _issue(self, actor: _Actor) -> dict[str, str]:
+        now = self._now()
+        tokens = {}
+        for scope, ttl, key in (
+            ("access", self.access_ttl, "accessJwt"),
+            ("refresh", self.refresh_ttl, "refreshJwt"),
+        ):
+            value = _jwt(actor.did, scope, now, now + ttl)
+            self._tokens[value] = _Token(value, actor.did, scope, now + ttl)
+            tokens[key] = value
+        return {**tokens, "did": actor.did, "handle": actor.handle}
+
+    def _did_doc(self, actor: _Actor) -> dict[str, Any]:
+        return {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": actor.did,
+            "alsoKnownAs": [f"at://{actor.handle}"],
+            "service": [
+                {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.base_url}
+            ],
+        }
+
+    async def _resolve_handle(self, request: web.Request) -> web.Response:
+        handle = request.query.get("handle", "").lower()
+        did = self._handles.get(handle)
+        if did is None:
+            raise XrpcError(400, "InvalidRequest", "Unable to resolve handle")
+        return _json({"did": did})
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def _list_notifications(self, request: web.Request) -> web.Response:
+        query = request.query
+        limit = _limit(query.get("limit"), 50, 100)
+        reasons = set(query.getall("reasons", []))
+        entries = sorted(self._notifications, key=lambda e: (e[0], e[1]), reverse=True)
+        if reasons and self.honour_reasons:
+            entries = [e for e in entries if e[2].get("reason") in reasons]
+        cursor = query.get("cursor")
+        if cursor:
+            at, cid = _unpack_cursor(cursor)
+            entries = [e for e in entries if (e[0], e[1]) < (at, cid)]
+        page = entries[:limit]
+        body: dict[str, Any] = {"notifications": [self._fresh(e[2]) for e in page], "priority": False}
+        if page:
+            body["cursor"] = _pack_cursor(page[-1][0], page[-1][1])
+        return _json(body)
+
+    def _fresh(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A notification with the author's current profile, as the AppView hydrates it."""
+        author = item.get("author")
+        if isinstance(author, dict) and author.get("did") in self._actors:
+            return {**item, "author": self._actors[author["did"]].basic()}
+        return item
+
+    async def _search_posts(self, request: web.Request) -> web.Response:
+        query = request.query
+        q = query.get("q", "")
+        if not q.strip():
+            raise XrpcError(400, "InvalidRequest", 'Error: Params must have the property "q"')
+        if query.get("sort", "latest") not in ("latest", "top"):
+            raise XrpcError(400, "InvalidRequest", "Invalid sort")
+        words = [w.lower() for w in q.split() if not w.startswith("#")]
+        tags = {w[1:].lower() for w in q.split() if w.startswith("#") and len(w) > 1}
+        tags |= {t.lower().lstrip("#") for t in query.getall("tag", [])}
+        since, until = _parse_time(query.get("since")), _parse_time(query.get("until"))
+        hits = [
+            p
+            for p in self._posts.values()
+            if _matches(p, words, tags)
+            and (since is None or p.sort_at >= since)
+            and (until is None or p.sort_at < until)
+        ]
+        hits.sort(key=lambda p: (p.sort_at, p.cid), reverse=True)
+        offset = _int(query.get("cursor"), 0)
+        limit = _limit(query.get("limit"), 25, 100)
+        page = hits[offset : offset + limit]
+        body: dict[str, Any] = {"posts": [self._post_view(p) for p in page], "hitsTotal": len(hits)}
+        if offset + limit < len(hits):
+            body["cursor"] = str(offset + limit)
+        return _json(body)
+
+    async def _get_post_thread(self, request: web.Request) -> web.Response:
+        uri = request.query.get("uri", "")
+        post = self._posts.get(uri)
+        if post is None:
+            raise XrpcError(400, "NotFound", f"Post not found: {uri}")
+        depth = _limit(request.query.get("depth"), 6, 1000, minimum=0)
+        height = _limit(request.query.get("parentHeight"), 80, 1000, minimum=0)
+        return _json({"thread": self._thread_view(post, depth, height)})
+
+    def _thread_view(self, post: _Post, depth: int, height: int) -> dict[str, Any]:
+        view: dict[str, Any] = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._post_view(post)}
+        if post.parent is not None and height > 0:
+            view["parent"] = self._thread_view(post.parent, 0, height - 1)
+        if depth > 0:
+            view["replies"] = [self._thread_view(r, depth - 1, 0) for r in post.replies]
+        return view
+
+    async def _get_posts(self, request: web.Request) -> web.Response:
+        uris = request.query.getall("uris", [])
+        if len(uris) > 25:
+            raise XrpcError(400, "InvalidRequest", "uris must not have more than 25 elements")
+        return _json({"posts": [self._post_view(self._posts[u]) for u in uris if u in self._posts]})
+
+    async def _get_record(self, request: web.Request) -> web.Response:
+        query = request.query
+        repo = query.get("repo", "")
+        did = self._handles.get(repo.lower(), repo)
+        uri = f"at://{did}/{query.get('collection', '')}/{query.get('rkey', '')}"
+        post = self._posts.get(uri)
+        if post is None:
+            raise XrpcError(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return _json({"uri": post.uri, "cid": post.cid, "value": post.record})
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    async def _create_record(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        repo = str(body.get("repo") or "")
+        did = self._handles.get(repo.lower(), repo)
+        if did not in self._actors:
+            raise XrpcError(400, "InvalidRequest", f"Could not find repo: {repo}")
+        if did != request[_DID]:
+            raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
+        if body.get("collection") != POST:
+            raise XrpcError(400, "InvalidRequest", "only app.bsky.feed.post records here")
+        record = body.get("record")
+        if not isinstance(record, dict):
+            raise XrpcError(400, "InvalidRequest", 'Input must have the property "record"')
+        now = self._now()
+        rkey = body.get("rkey")
+        if rkey is None:
+            rkey = self._next_rkey(now)
+        if not isinstance(rkey, str) or not _TID.fullmatch(rkey):
+            raise XrpcError(400, "InvalidRequest", "Invalid record key: must be a TID for app.bsky.feed.post")
+        uri = f"at://{did}/{POST}/{rkey}"
+        if uri in self._posts:
+            raise XrpcError(400, "InvalidRequest", f"Record already exists at {uri}")
+        self._validate_post(record)
+        post = self._store(self._actors[did], dict(record), now, rkey)
+        self.created.append(CreatedRecord(uri, rkey, post.record))
+        return _json({
+            "uri": post.uri,
+            "cid": post.cid,
+            "commit": {"cid": _cid(f"commit-{post.cid}"), "rev": self._next_rkey(now)},
+            "validationStatus": "valid",
+        })  # fmt: skip
+
+    def _validate_post(self, record: dict[str, Any]) -> None:
+        def invalid(message: str) -> XrpcError:
+            return XrpcError(400, "InvalidRequest", f"Invalid app.bsky.feed.post record: {message}")
+
+        if record.get("$type") != POST:
+            raise invalid('Record/$type must be "app.bsky.feed.post"')
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise invalid('Record must have the property "text"')
+        if len(regex.findall(r"\X", text)) > MAX_GRAPHEMES:
+            raise invalid(f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes")
+        data = text.encode("utf-8")
+        if len(data) > MAX_BYTES:
+            raise invalid(f"Record/text must not be longer than {MAX_BYTES} characters")
+        if _parse_time(record.get("createdAt")) is None:
+            raise invalid("Record/createdAt must be an valid atproto datetime")
+        langs = record.get("langs", [])
+        if not isinstance(langs, list) or len(langs) > 3:
+            raise invalid("Record/langs must not have more than 3 elements")
+        if "reply" in record:
+            self._validate_reply(record["reply"], invalid)
+        for number, facet in enumerate(record.get("facets") or []):
+            index = facet.get("index", {}) if isinstance(facet, dict) else {}
+            start, end = index.get("byteStart"), index.get("byteEnd")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data)):
+                raise invalid(f"Record/facets/{number}/index is out of the text")
+            try:
+                data[start:end].decode("utf-8")
+            except UnicodeDecodeError:
+                raise invalid(f"Record/facets/{number}/index cuts a UTF-8 character") from None
+            features = facet.get("features")
+            if not isinstance(features, list) or not features:
+                raise invalid(f"Record/facets/{number}/features must not be empty")
+            for feature in features:
+                kind = feature.get("$type") if isinstance(feature, dict) else None
+                if kind == "app.bsky.richtext.facet#mention" and not str(feature.get("did", "")).startswith(
+                    "did:"
+                ):
+                    raise invalid(f"Record/facets/{number}: a mention needs a DID")
+                if kind == "app.bsky.richtext.facet#link" and not str(feature.get("uri", "")).strip():
+                    raise invalid(f"Record/facets/{number}: a link needs a uri")
+                if kind not in ("app.bsky.richtext.facet#mention", "app.bsky.richtext.facet#link",
+                                "app.bsky.richtext.facet#tag"):  # fmt: skip
+                    raise invalid(f"Record/facets/{number}: unknown feature {kind!r}")
+
+    def _validate_reply(self, reply: Any, invalid: Callable[[str], XrpcError]) -> None:
+        if not isinstance(reply, dict):
+            raise invalid("Record/reply must be an object")
+        refs = {}
+        for key in ("root", "parent"):
+            ref = reply.get(key)
+            if (
+                not isinstance(ref, dict)
+                or not isinstance(ref.get("uri"), str)
+                or not isinstance(ref.get("cid"), str)
+            ):
+                raise invalid(f'Record/reply must have the property "{key}" (a strong ref: uri and cid)')
+            post = self._posts.get(ref["uri"])
+            if post is None or post.cid != ref["cid"]:
+                raise invalid(f"Record/reply/{key} does not point at a post with that cid")
+            refs[key] = post
+        if (refs["parent"].root or refs["parent"]) is not refs["root"]:
+            raise invalid("Record/reply/root is not the root of the parent's thread")
+
+    def _store(self, actor: _Actor, record: dict[str, Any], at: datetime, rkey: str) -> _Post:
+        uri = f"at://{actor.did}/{POST}/{rkey}"
+        post = _Post(uri, _cid(_dumps(record, sort_keys=True) + uri), actor, record, at)
+        reply = record.get("reply")
+        if isinstance(reply, dict):
+            post.parent = self._posts.get(str(_dict(reply.get("parent")).get("uri")))
+            post.root = self._posts.get(str(_dict(reply.get("root")).get("uri")))
+            if post.parent is not None:
+                post.parent.replies.append(post)
+        self._posts[uri] = post
+        self._notify(post)
+        return post
+
+    def _notify(self, post: _Post) -> None:
+        """A reply to the brand, a quote of the brand, or a mention of it, by anyone else."""
+        if post.author is self.brand:
+            return
+        reason, subject = None, None
+        quoted = self._quoted(post)
+        if post.parent is not None and post.parent.author is self.brand:
+            reason, subject = "reply", post.parent.uri
+        elif quoted is not None and quoted.author is self.brand:
+            reason, subject = "quote", quoted.uri
+        elif self.brand.did in _mentioned_dids(post.record):
+            reason = "mention"
+        if quoted is not None:
+            quoted.quotes += 1
+        if reason is None:
+            return
+        item = {
+            "uri": post.uri,
+            "cid": post.cid,
+            "author": post.author.basic(),
+            "reason": reason,
+            "reasonSubject": subject,
+            "record": post.record,
+            "isRead": False,
+            "indexedAt": _iso(post.indexed_at),
+            "labels": [],
+        }
+        if subject is None:
+            del item["reasonSubject"]
+        self._notifications.append((post.indexed_at, post.cid, item))
+        self._notifications.sort(key=lambda e: (e[0], e[1]))
+
+    def _quoted(self, post: _Post) -> _Post | None:
+        embed = _dict(post.record.get("embed"))
+        if embed.get("$type") == "app.bsky.embed.recordWithMedia":
+            embed = _dict(embed.get("record"))
+        if embed.get("$type") != "app.bsky.embed.record":
+            return None
+        return self._posts.get(str(_dict(embed.get("record")).get("uri")))
+
+    def _facets(self, text: str) -> list[dict[str, Any]]:
+        facets = []
+        for match in _MENTION.finditer(text):
+            did = self._handles.get(match.group(1).lower())
+            if did is not None:
+                facets.append(
+                    _facet(
+                        text,
+                        match.start(),
+                        match.end(),
+                        {"$type": "app.bsky.richtext.facet#mention", "did": did},
+                    )
+                )
+        for match in _LINK.finditer(text):
+            facets.append(
+                _facet(
+                    text,
+                    match.start(),
+                    match.end(),
+                    {"$type": "app.bsky.richtext.facet#link", "uri": match.group()},
+                )
+            )
+        for match in _HASHTAG.finditer(text):
+            facets.append(
+                _facet(
+                    text,
+                    match.start(),
+                    match.end(),
+                    {"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)},
+                )
+            )
+        return sorted(facets, key=lambda f: f["index"]["byteStart"])
+
+    def _next_rkey(self, at: datetime) -> str:
+        self._rkeys += 1
+        micros = int(at.timestamp() * 1_000_000)
+        return _tid(micros, self._rkeys % 1024)
+
+    # -- views ------------------------------------------------------------------------------------
+
+    def _post_view(self, post: _Post) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "uri": post.uri,
+            "cid": post.cid,
+            "author": post.author.basic(),
+            "record": post.record,
+            "replyCount": len(post.replies),
+            "repostCount": 0,
+            "likeCount": 0,
+            "quoteCount": post.quotes,
+            "indexedAt": _iso(post.indexed_at),
+            "viewer": {"threadMuted": False, "embeddingDisabled": False},
+            "labels": [],
+        }
+        quoted = self._quoted(post)
+        if quoted is not None:
+            view["embed"] = {
+                "$type": "app.bsky.embed.record#view",
+                "record": {
+                    "$type": "app.bsky.embed.record#viewRecord",
+                    "uri": quoted.uri,
+                    "cid": quoted.cid,
+                    "author": quoted.author.basic(),
+                    "value": quoted.record,
+                    "indexedAt": _iso(quoted.indexed_at),
+                },
+            }
+        return view
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _facet(text: str, start: int, end: int, feature: dict[str, Any]) -> dict[str, Any]:
+    byte_start = len(text[:start].encode("utf-8"))
+    return {
+        "index": {"byteStart": byte_start, "byteEnd": byte_start + len(text[start:end].encode("utf-8"))},
+        "features": [feature],
+    }
+
+
+def _mentioned_dids(record: dict[str, Any]) -> set[str]:
+    dids = set()
+    for facet in record.get("facets") or []:
+        for feature in _dict(facet).get("features") or []:
+            if _dict(feature).get("$type") == "app.bsky.richtext.facet#mention":
+                dids.add(str(feature.get("did")))
+    return dids
+
+
+def _matches(post: _Post, words: list[str], tags: set[str]) -> bool:
+    text = str(post.record.get("text") or "")
+    found = {w.lower() for w in _WORDS.findall(text)}
+    post_tags = {str(t).lower() for t in post.record.get("tags") or []}
+    for facet in post.record.get("facets") or []:
+        for feature in _dict(facet).get("features") or []:
+            if _dict(feature).get("$type") == "app.bsky.richtext.facet#tag":
+                post_tags.add(str(feature.get("tag")).lower())
+    return all(w in found for w in words) and tags <= post_tags and bool(words or tags)
+
+
+def _ref(post: _Post) -> dict[str, str]:
+    return {"uri": post.uri, "cid": post.cid}
+
+
+def _tid(micros: int, clock_id: int) -> str:
+    value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
+    return "".join(_TID_ALPHABET[(value >> (5 * shift)) & 31] for shift in range(12, -1, -1))
+
+
+def _cid(seed: str) -> str:
+    """A CIDv1-looking string (dag-cbor, sha-256) that depends on `seed`."""
+    digest = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode().lower().rstrip("=")
+    return "bafyrei" + digest[:52]
+
+
+def _jwt(did: str, scope: str, issued: datetime, expires: datetime) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(_dumps(data).encode()).decode().rstrip("=")
+
+    scope_name = "com.atproto.access" if scope == "access" else "com.atproto.refresh"
+    claims = {"scope": scope_name, "sub": did, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
+              "jti": secrets.token_hex(8)}  # fmt: skip
+    return f"{part({'typ': 'JWT', 'alg': 'HS256'})}.{part(claims)}.{secrets.token_urlsafe(32)}"
+
+
+def _pack_cursor(at: datetime, cid: str) -> str:
+    return f"{int(at.timestamp() * 1000)}::{cid}"
+
+
+def _unpack_cursor(cursor: str) -> tuple[datetime, str]:
+    millis, sep, cid = cursor.partition("::")
+    try:
+        if not sep:
+            raise ValueError
+        return datetime.fromtimestamp(int(millis) / 1000, UTC), cid
+    except ValueError:
+        raise XrpcError(400, "InvalidRequest", "Malformed cursor") from None
+
+
+def _iso(at: datetime) -> str:
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _limit(raw: str | None, default: int, maximum: int, *, minimum: int = 1) -> int:
+    value = _int(raw, default)
+    if not minimum <= value <= maximum:
+        raise XrpcError(400, "InvalidRequest", f"limit must be between {minimum} and {maximum}")
+    return value
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        raise XrpcError(400, "InvalidRequest", f"not a number: {raw[:20]!r}") from None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise XrpcError(400, "InvalidRequest", "Request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise XrpcError(400, "InvalidRequest", "Request body must be an object")
+    return data
+
+
+def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+# -- seeded traffic ------------------------------------------------------------------------------
+
+# handle -> display name; every customer is on the demo's own PDS.
+PEOPLE: dict[str, str] = {
+    "zoe.bsky.example": "Zoe 🌿",
+    "marcus.bsky.example": "Marcus Hale",
+    "priya.bsky.example": "Priya K. ✨",
+    "kenji.bsky.example": "健二 Kenji",
+    "lea.bsky.example": "Léa Fournier",
+    "andre.bsky.example": "André 🚲",
+    "sofia.bsky.example": "Sofía Ramírez",
+    "ola.bsky.example": "Ola Nordmann 🇳🇴",
+    "devtools.example": "DevTools Weekly",
+    "mo.bsky.example": "mo 🐈",
+    "cryptowin.bsky.example": "💰 Crypto Wins 💰",
+    "notsupport.bsky.example": "\u202etroppuS emcA",
+    "glitch.bsky.example": "glitch",
+}
+
+
+def seed_day(server: BlueskyServer, rng: random.Random, now: datetime) -> None:
+    """About fifteen conversations over the last day: mentions with emoji (and accents before
+    the mention), a quote of the brand's announcement, a reply thread under a brand question,
+    a customer thread the brand answered, search and hashtag hits, spam and hostile text."""
+    for handle, name in PEOPLE.items():
+        server.actor(handle, name)
+    brand = f"@{server.brand.handle}"
+    times = iter(sorted(now - timedelta(minutes=rng.randint(5, 23 * 60)) for _ in range(40)))
+
+    def say(who: str, text: str, **options: Any) -> str:
+        return server.add_post(author=who, text=text, indexed_at=next(times), **options)["uri"]
+
+    announcement = say(server.brand.handle, "Dark mode is here 🌙 Update the app and flip it on in Settings › Display. "
+                       "Tell us what you think! #acme")  # fmt: skip
+    say("zoe.bsky.example", f"finally!!! 🎉🌙 my eyes thank you {brand}", quote=announcement)
+    order = say("marcus.bsky.example", f"{brand} my order #4821 still hasn't shipped 😩📦 any update?")
+    answer = say(server.brand.handle, "Sorry Marcus! It left our warehouse this morning, tracking is on its way. 📬",
+                 reply_to=order)  # fmt: skip
+    say("marcus.bsky.example", "got it, thanks for the quick answer 🙏", reply_to=answer)
+    say("lea.bsky.example", f"Très déçue 😞 ma commande est arrivée cassée… {brand} vous pouvez m'aider ?",
+        langs=("fr",), images=("une tasse fendue en deux",))  # fmt: skip
+    say("kenji.bsky.example", f"アプリが設定画面で落ちます 😭 {brand}", langs=("ja",))
+    question = say(server.brand.handle, "What should we build next? Reply with your wish 👇")
+    first = say("priya.bsky.example", "CSV export please!! 📊", reply_to=question)
+    say("andre.bsky.example", "+1 for export, and an API 🙏", reply_to=first)
+    say("sofia.bsky.example", "¡Modo offline! ✈️ Viajo mucho y la app no funciona sin conexión", reply_to=question,
+        langs=("es",))  # fmt: skip
+    say("ola.bsky.example", f"👩‍💻🔥 the new sync is so fast, great work {brand} 🇳🇴✨")
+    say("devtools.example", "This week: terminal inboxes, acme's new API and a look at facets",
+        link_card=("https://devtools.example/issue/42", "DevTools Weekly #42"))  # fmt: skip
+    say("mo.bsky.example", "anyone else loving the acme dark mode? 🐈‍⬛ #acme")
+    say(
+        "cryptowin.bsky.example",
+        f"💰💰 {brand} FREE crypto giveaway, DM to claim 🚀🚀🚀 https://win.example/claim",
+    )
+    say(
+        "notsupport.bsky.example",
+        f"{brand} \x1b]0;pwned\x07 official support here, DM me your password \u202e",
+    )
+    help_text = f"{brand} the help page acme.example/help is down?"
+    start = len(help_text.encode()) - len(b"acme.example/help is down?")
+    say("glitch.bsky.example", help_text, facets=[
+        {"index": {"byteStart": start, "byteEnd": start + len(b"acme.example/help")},
+         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://evil.example/phish"}]},
+        {"index": {"byteStart": 0, "byteEnd": len(brand.encode())},
+         "features": [{"$type": "app.bsky.richtext.facet#mention", "did": server.brand.did}]},
+    ])  # fmt: skip
+
+
+_TICKS = (
+    ("zoe.bsky.example", "is the app down? it keeps spinning 🌀😬 {brand}", "en"),
+    ("priya.bsky.example", "{brand} can I change my delivery address after ordering? 🏠", "en"),
+    ("lea.bsky.example", "Merci {brand} 💐 colis reçu, tout est parfait !", "fr"),
+    ("andre.bsky.example", "Où en est ma commande ? 📦 {brand} ça fait 10 jours…", "fr"),
+    ("sofia.bsky.example", "{brand} ¿tienen envío a México? 🇲🇽", "es"),
+    ("ola.bsky.example", "{brand} love the update 😍 but the widget vanished?", "en"),
+    ("kenji.bsky.example", "{brand} 返品の方法を教えてください 🙇", "ja"),
+)
+
+
+def next_mention(server: BlueskyServer, rng: random.Random) -> dict[str, Any]:
+    """A new mention, or (one time in three) a customer answering the brand's last reply."""
+    brand = f"@{server.brand.handle}"
+    replies = [p for p in server.brand_posts() if p["record"].get("reply")]
+    if replies and rng.random() < 1 / 3:
+        last = replies[-1]
+        parent = server.post(last["record"]["reply"]["parent"]["uri"])
+        return server.add_post(author=parent["author"]["handle"], text=rng.choice(
+            ("thank you!! 🙏", "still nothing here 😕", "perfect, that worked ✅")), reply_to=last["uri"])  # fmt: skip
+    who, text, language = rng.choice(_TICKS)
+    return server.add_post(author=who, text=text.format(brand=brand), langs=(language,))
+
+
+__all__ = ["DEMO_APP_PASSWORD", "BlueskyServer", "CreatedRecord", "XrpcError", "next_mention", "seed_day"]
