@@ -115,6 +115,8 @@ feeds = ["/comments/feed/", "/comments/feed/atom/"]
 poll_interval = 5
 """)
     return "".join(blocks)
+
+
 def _reddit_channel(url: str, python: str) -> str:
     """The demo's Reddit: one local server plays both hosts (token and API)."""
     return f"""
@@ -130,6 +132,9 @@ search = ["{DEMO_BRAND}"]
 poll_interval = 4
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "reddit"]
+"""
+
+
 def _bluesky_block(url: str | None, python: str) -> str:
     if url is None:
         return ""
