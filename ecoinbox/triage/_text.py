@@ -142,7 +142,7 @@ class Term:
 
 def term(expression: str, weight: float, label: str, group: str = "") -> Term:
     """`expression` is a regex over folded text, matched on word boundaries."""
-    return Term(re.compile(rf"(?<![\w]){expression}(?![\w])"), weight, label, group)
+    return Term(re.compile(rf"(?<![\w])(?:{expression})(?![\w])"), weight, label, group)
 
 
 def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match[str]]]:
