@@ -265,7 +265,8 @@ def score_priority(text: str) -> Priority:
                     found[entry.group] = (entry.weight, entry.label)
                 break
     anger = any(entry.pattern.search(masked) for entry in _ANGER) or "anger" in found
-    found.pop("anger", None) if "anger" in found and len(found) > 1 else None
+    if "anger" in found and len(found) > 1:
+        del found["anger"]  # "scam" among real reasons: it is the tone, not one more reason
     sarcasm = any(entry.pattern.search(masked) for entry in _SARCASM)
     shouting = sum(1 for word in _SHOUT_RE.findall(plain) if word not in _ACRONYMS) >= 2
     marks = "!!!" in plain or "??" in plain or "?!" in plain or any(e in plain for e in "😡🤬👎")
