@@ -23,6 +23,7 @@ CORE = [
     "ecoinbox.engine",
     "ecoinbox.cli",
     "ecoinbox.logs",
+    "ecoinbox.triage",
 ]
 
 

@@ -1,0 +1,196 @@
+"""Text helpers shared by the spam filter and the priority scorer: folding, links, lexicons.
+
+Everything works on folded text (lowercase, no accents: `ecoinbox.replies.fold`), so a lexicon
+entry is written once for "crédit", "Crédit" and "credit".
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from ecoinbox.replies import fold
+
+# Obfuscation inside a word that mixes letters and look-alike digits or signs: "v1agra", "c@sino",
+# "fr€€". Words made of digits only ("2024", "4.2") are left alone.
+_LEET: Final = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}
+)
+_MIXED_RE: Final = re.compile(r"(?<![\w@$€])(?=[\w@$€]*[a-zA-Z])(?=[\w@$€]*[013457@$€])[\w@$€]{3,}")
+
+
+def word_set(words: str, *, folded: bool = False) -> frozenset[str]:
+    """The words of a whitespace-separated list (folded with `fold` when `folded`)."""
+    return frozenset(fold(word) if folded else word for word in words.split())
+
+
+def normalize(text: str) -> str:
+    """Folded text with look-alike characters inside words undone, for lexicon matching."""
+    folded = fold(text)
+    return _MIXED_RE.sub(lambda match: _deleet(match.group()), folded)
+
+
+def _deleet(word: str) -> str:
+    letters = sum(char.isalpha() for char in word)
+    if letters < 2 or word.startswith("@") or word[0].isdigit() and letters < 3:
+        return word  # "@handle", "4k", "10x": not an obfuscated word
+    return word.translate(_LEET)
+
+
+# --------------------------------------------------------------------------------------------
+# Links
+
+_TLDS: Final = (
+    "com|net|org|info|biz|io|co|me|ly|gy|gd|to|sh|cc|tv|ws|xyz|top|club|online|site|shop|store|"
+    "app|dev|pro|vip|win|bet|loan|click|link|live|ru|cn|uk|fr|de|es|it|pt|nl|be|ch|eu|us|ca|au|in|"
+    "tk|ml|ga|cf|gq|example"
+)
+_URL_RE: Final = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"')\]]+"
+    rf"|(?<![@\w.\-/])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS})\b(?:/[^\s<>\"')\]]*)?",
+    re.IGNORECASE,
+)
+_EMAIL_RE: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+
+SHORTENERS: Final[frozenset[str]] = word_set(
+    """bit.ly tinyurl.com goo.gl ow.ly is.gd cutt.ly rb.gy rebrand.ly shorturl.at tiny.cc buff.ly
+    t.ly s.id v.gd bl.ink short.io shorte.st adf.ly linktr.ee lnkd.in tr.im qr.ae bitly.com
+    short.example"""
+)
+"""Link shorteners: the address hides where it goes (t.co is left out: Twitter wraps every link)."""
+
+# Where people put screenshots, logs and code when they report a problem.
+_EVIDENCE_HOSTS: Final[frozenset[str]] = word_set(
+    """imgur.com i.imgur.com pastebin.com gist.github.com github.com gitlab.com ibb.co i.ibb.co
+    postimg.cc i.postimg.cc drive.google.com photos.app.goo.gl dropbox.com"""
+)
+_IMAGE_RE: Final = re.compile(r"\.(?:png|jpe?g|gif|webp|heic|mp4|mov|pdf|log|txt)(?:$|[?#])", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link found in a message: its address, host (no "www.") and the words of host and path."""
+
+    url: str
+    host: str
+    words: tuple[str, ...]
+
+    @property
+    def is_shortener(self) -> bool:
+        return self.host in SHORTENERS
+
+    @property
+    def is_evidence(self) -> bool:
+        """A screenshot, a log, a paste: what a person reporting a problem links to."""
+        return self.host in _EVIDENCE_HOSTS or bool(_IMAGE_RE.search(self.url))
+
+
+def find_links(text: str, extra: Iterable[str] = ()) -> list[Link]:
+    """The distinct links of `text` (with or without a scheme) and `extra` (e.g. `Message.links`)."""
+    seen: dict[str, Link] = {}
+    text = _EMAIL_RE.sub(" ", text)  # "kevin@mail.example" is an address, counted elsewhere
+    for raw in (*(match.group() for match in _URL_RE.finditer(text)), *extra):
+        link = parse_link(raw)
+        if link is not None:
+            seen.setdefault(link.url.rstrip("/.,;:!?").casefold(), link)
+    return list(seen.values())
+
+
+def parse_link(raw: str) -> Link | None:
+    url = raw.strip().rstrip(".,;:!?")
+    address = url if "://" in url else "http://" + url
+    try:
+        parts = urlsplit(address)
+        host = (parts.hostname or "").casefold()
+    except ValueError:
+        return None
+    if not host or "." not in host:
+        return None
+    host = host.removeprefix("www.")
+    pieces = re.split(r"[^a-z0-9]+", fold(host.rsplit(".", 1)[0] + " " + parts.path))
+    return Link(url, host, tuple(piece for piece in pieces if len(piece) > 1))
+
+
+def strip_links(text: str) -> str:
+    return _URL_RE.sub(" ", _EMAIL_RE.sub(" ", text))
+
+
+def has_email(text: str) -> bool:
+    return _EMAIL_RE.search(text) is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Lexicons
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A lexicon entry: a regex over normalized text, its weight, and the words a reason shows."""
+
+    pattern: re.Pattern[str]
+    weight: float
+    label: str
+    group: str = ""
+
+
+def term(expression: str, weight: float, label: str, group: str = "") -> Term:
+    """`expression` is a regex over folded text, matched on word boundaries."""
+    return Term(re.compile(rf"(?<![\w])(?:{expression})(?![\w])"), weight, label, group)
+
+
+def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match[str]]]:
+    """Every term found in `normalized`, once each, in lexicon order."""
+    found = []
+    for entry in terms:
+        match = entry.pattern.search(normalized)
+        if match is not None:
+            found.append((entry, match))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Near-duplicates: character shingles and MinHash
+
+SHINGLE: Final = 5
+MINHASH_SIZE: Final = 32
+_MASK: Final = (1 << 32) - 1
+# Fixed odd multipliers and offsets: signatures stay comparable across runs and machines.
+_SEEDS: Final = tuple(
+    ((0x9E3779B1 * (2 * i + 1)) & _MASK | 1, (0x85EBCA77 * (i + 7)) & _MASK) for i in range(MINHASH_SIZE)
+)
+_SEED_A: Final = np.array([a for a, _ in _SEEDS], dtype=np.uint64)
+_SEED_B: Final = np.array([b for _, b in _SEEDS], dtype=np.uint64)
+_SPACE_RE: Final = re.compile(r"\s+")
+_MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
+
+
+def shingles(text: str) -> set[int]:
+    """Hashes of the character 5-grams of `text`, mentions and links removed, folded."""
+    cleaned = _SPACE_RE.sub(" ", normalize(_MENTION_RE.sub(" ", strip_links(text)))).strip()
+    if len(cleaned) <= SHINGLE:
+        return {zlib.crc32(cleaned.encode())} if cleaned else set()
+    return {zlib.crc32(cleaned[i : i + SHINGLE].encode()) for i in range(len(cleaned) - SHINGLE + 1)}
+
+
+def minhash(text: str) -> tuple[int, ...]:
+    """A MinHash signature of `text`'s shingles: the share of equal positions estimates Jaccard."""
+    hashes = shingles(text)
+    if not hashes:
+        return ()
+    values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+    mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
+    return tuple(int(v) for v in mixed.min(axis=1))
+
+
+def resemblance(first: Sequence[int], second: Sequence[int]) -> float:
+    """Estimated Jaccard similarity of two signatures (0 when either is empty)."""
+    if not first or not second or len(first) != len(second):
+        return 0.0
+    return sum(map(operator.eq, first, second)) / len(first)
