@@ -354,6 +354,10 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         token = asyncio.run(_mastodon_oauth(channel.base_url))
     elif channel.kind == "discourse" and channel.auth == "user_api_key" and not args.paste:
         token = _discourse_user_api_key(channel.base_url)
+    elif channel.kind == "email":
+        print(f"The password {channel.account} uses for IMAP and SMTP. With two-factor sign-in, make an")
+        print("app password in the provider's security settings (Gmail, Fastmail, iCloud, Yahoo) and use it.")
+        token = prompt_token(f"Password for {channel.account} (not echoed): ")
     else:
         token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():

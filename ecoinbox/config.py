@@ -55,7 +55,7 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse"})
+KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "email"})
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
@@ -64,6 +64,7 @@ LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
 AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "mastodon": ("oauth",),
     "discourse": ("user_api_key", "api_key"),
+    "email": ("password",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
@@ -189,6 +190,17 @@ class ChannelSettings:
     "api_key" (an admin key, sent with `account` as Api-Username). Mastodon: "oauth"."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
+    smtp_url: str | None = None
+    """Email: the SMTP server replies go through, "smtps://host" (TLS, port 465) or
+    "smtp://host" (STARTTLS, port 587). None: the mailbox is read only."""
+    from_address: str | None = None
+    """Email: the From of replies, e.g. "Acme Support <support@acme.example>" (default: account)."""
+    folders: tuple[str, ...] = ("INBOX",)
+    """Email: the IMAP folders to read, e.g. ["INBOX", "Lists/entraide"] for a mailing list's."""
+    sent_folder: str | None = None
+    """Email: where sent replies are filed and looked for; None finds the \\Sent folder."""
+    append_sent: bool = True
+    """Email: file a copy of each reply in the Sent folder (false where the provider does, e.g. Gmail)."""
 
     @property
     def is_loopback(self) -> bool:
@@ -629,6 +641,44 @@ def _base_url(value: object) -> str:
     return text.rstrip("/")
 
 
+MAIL_SCHEMES: Final = {"imap": ("imaps", "imap"), "smtp": ("smtps", "smtp")}
+
+
+def _mail_url(protocol: str) -> Callable[[object], str]:
+    """An IMAP or SMTP server address: imaps://host[:port] (TLS) or imap://host[:port]
+    (STARTTLS, required but on loopback); the same with smtps/smtp."""
+    secure, starttls = MAIL_SCHEMES[protocol]
+
+    def check(value: object) -> str:
+        text = _nonempty_string(value)
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise _Invalid("not a valid server address") from None
+        if parts.scheme not in (secure, starttls) or not parts.hostname:
+            raise _Invalid(
+                f'expected "{secure}://host" (TLS) or "{starttls}://host" (STARTTLS), '
+                f'e.g. "{secure}://{protocol}.example.com"'
+            )
+        if parts.username is not None or parts.password is not None:
+            raise _Invalid("credentials do not belong in the address (the password is read like a token)")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise _Invalid("a server address has no path, query or fragment")
+        return text.rstrip("/")
+
+    return check
+
+
+def _from_address(value: object) -> str:
+    from email.utils import parseaddr
+
+    text = _nonempty_string(value)
+    if "\n" in text or "\r" in text or "@" not in parseaddr(text)[1]:
+        raise _Invalid('expected an address such as "Acme Support <support@acme.example>"')
+    return text
+
+
 def _argv(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         raise _Invalid(
@@ -973,7 +1023,7 @@ class _Validator:
     def channel(self, table: _Table) -> ChannelSettings | None:
         kind = table.get("kind", _choice(KINDS, "channel kind"))
         name = table.get("name", self.channel_name)
-        base_url = table.get("base_url", _base_url)
+        base_url = table.get("base_url", _mail_url("imap") if kind == "email" else _base_url)
         loopback = base_url is not None and is_loopback_host(urlsplit(base_url).hostname)
         account = table.get("account", _nonempty_string, None)
         hashtags = table.get("hashtags", _hashtags, ())
@@ -990,7 +1040,21 @@ class _Validator:
         keyring = table.get("keyring", _boolean, True)
         auth = table.get("auth", _nonempty_string, None)
         categories = table.get("categories", _string_list, ())
+        mail = {
+            "smtp_url": table.get("smtp_url", _mail_url("smtp"), None),
+            "from_address": table.get("from_address", _from_address, None),
+            "folders": table.get("folders", _string_list, None),
+            "sent_folder": table.get("sent_folder", _nonempty_string, None),
+            "append_sent": table.get("append_sent", _boolean, None),
+        }
         table.finish()
+        if kind is not None and kind != "email":
+            for key in (key for key, value in mail.items() if value is not None):
+                table.problem(key, 'only email channels have this setting (kind = "email")')
+        if kind == "email" and not account:
+            table.problem("account", "missing: the mailbox's login (e.g. support@acme.example)")
+        if kind == "email" and mail["smtp_url"] and not (mail["from_address"] or "@" in (account or "")):
+            table.problem("from_address", "missing: replies need a From address (account is not one)")
         if kind is None or name is None or base_url is None:
             return None
         modes = AUTH_MODES.get(kind, ())
@@ -1018,6 +1082,11 @@ class _Validator:
             keyring=keyring,
             auth=auth,
             categories=categories,
+            smtp_url=mail["smtp_url"],
+            from_address=mail["from_address"],
+            folders=mail["folders"] or ("INBOX",),
+            sent_folder=mail["sent_folder"],
+            append_sent=True if mail["append_sent"] is None else mail["append_sent"],
         )
 
     @staticmethod

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ecoinbox.demo import DEMO_FORUM_KEY, DEMO_TOKEN
 from ecoinbox.demo.discourse_server import DiscourseServer
+from ecoinbox.demo.email_seed import DemoMail
+from ecoinbox.demo.email_server import MailServerError, why_no_dovecot
 from ecoinbox.demo.mastodon_server import MastodonServer
 
 DEMO_BRAND = "acme"
@@ -26,9 +28,10 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def demo_config(mastodon_url: str, forum_url: str, data_dir: Path) -> str:
+def demo_config(mastodon_url: str, forum_url: str, data_dir: Path, mail: DemoMail | None = None) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
+    email_block = _email_block(mail, python) if mail is not None else ""
     return f"""\
 # Written by `ecoinbox demo`: local Mastodon and Discourse servers on loopback.
 [brand]
@@ -63,11 +66,29 @@ auth = "api_key"
 poll_interval = 5
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
-
+{email_block}
 [forum]
 channel = "forum"
 category = "support"
 {DEMO_VIEWS}{DEMO_CANNED}"""
+
+
+def _email_block(mail: DemoMail, python: str) -> str:
+    """The demo mailbox: real Dovecot (IMAP) and SMTP servers on loopback."""
+    folders = ", ".join(_toml_string(folder) for folder in mail.folders)
+    return f"""
+[[channels]]
+kind = "email"
+name = "email"
+base_url = "{mail.dovecot.imap_url}"
+smtp_url = "{mail.smtp.url}"
+account = "{mail.brand}"
+from_address = {_toml_string(mail.brand_from)}
+folders = [{folders}]
+poll_interval = 5
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "email"]
+"""
 
 
 # Saved searches: tabs after Inbox, Done and Spam.
@@ -152,6 +173,9 @@ class Demo:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
         self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN)
         self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
+        # Email needs Dovecot on this machine; without it the demo runs without the channel.
+        self.mail_missing = why_no_dovecot()
+        self.mail = DemoMail(seed=seed) if self.mail_missing is None else None
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -159,7 +183,12 @@ class Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
-        self.config_path.write_text(demo_config(url, forum_url, self.data_dir), encoding="utf-8")
+        if self.mail is not None:
+            try:
+                await self.mail.start()
+            except MailServerError as exc:
+                self.mail, self.mail_missing = None, str(exc)
+        self.config_path.write_text(demo_config(url, forum_url, self.data_dir, self.mail), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
         return self
@@ -171,6 +200,8 @@ class Demo:
                 await self._ticker
         await self.mastodon.stop()
         await self.forum.stop()
+        if self.mail is not None:
+            await self.mail.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -190,6 +221,9 @@ class Demo:
             ticks += 1
             if ticks % 3 == 0:  # the forum is quieter than social media
                 self.forum.tick()
+            if ticks % 4 == 2 and self.mail is not None:
+                with contextlib.suppress(Exception):  # a hiccup of the demo's mail server
+                    await self.mail.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -205,9 +239,14 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
     setup_logging(demo.data_dir / "ecoinbox.log")
     try:
         async with demo:
+            if demo.mail_missing:
+                print(f"The email channel is left out: {demo.mail_missing}.", file=sys.stderr, flush=True)
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
+                if demo.mail is not None:
+                    print(f"imap:     {demo.mail.dovecot.imap_url}", flush=True)
+                    print(f"smtp:     {demo.mail.smtp.url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)
