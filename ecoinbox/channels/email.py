@@ -927,6 +927,9 @@ class EmailChannel:
         except IMAPClientAbortError:
             raise
         except IMAPClientError as exc:
+            refusal = _imap_refusal(self.name, self.imap, exc)
+            if refusal.transient:
+                raise refusal from None
             raise _folder_not_found(self.name, folder, exc) from None
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         uidnext = info.get(b"UIDNEXT")
@@ -1204,6 +1207,8 @@ class EmailChannel:
         where = f"channel {self.name}: SMTP {server.label}"
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:  # after implicit TLS nothing has greeted yet
+                await client.ehlo()
             if client.supports_extension("auth"):
                 await client.login(self.username, self._password)
             elif not server.loopback:

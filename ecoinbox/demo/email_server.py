@@ -22,13 +22,16 @@ import asyncio
 import contextlib
 import email.policy
 import email.utils
+import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -198,6 +201,8 @@ default_login_user = {identity.login_user}
 first_valid_uid = {min(identity.mail_uid, 500)}
 {tls}disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:~/Maildir
 mailbox_idle_check_interval = 1 secs
 imap_idle_notify_interval = 1 mins
@@ -267,16 +272,19 @@ service stats {{
         return " | ".join(lines[-3:]) or "no log"
 
     async def stop(self) -> None:
+        """Ask Dovecot to stop; a second later, end whatever of it is left (the mail is
+        throwaway: tests and the demo only)."""
         process, self._process = self._process, None
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=5.0)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, 9)
-                await process.wait()
+        if process is None:
+            return
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGTERM)  # the master and its children at once
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), timeout=1.0)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: only Dovecot's processes
+        await process.wait()
 
     def cleanup(self) -> None:
         if self._own_dir and self.directory is not None:
@@ -340,13 +348,11 @@ service stats {{
             return int(client.folder_status(folder, [b"UIDVALIDITY"])[b"UIDVALIDITY"])
 
     def rebuild_folder(self, user: str, folder: str) -> None:
-        """Delete and recreate `folder` with the same mails: a new UIDVALIDITY, new UIDs (what
-        a server migration or a repaired index does)."""
+        """Delete and recreate `folder` (not INBOX) with the same mails: a new UIDVALIDITY and new
+        UIDs, as after a server move or a repaired index."""
         kept = self.messages(user, folder)
+        time.sleep(1.1)  # Dovecot's UIDVALIDITY is a timestamp: make sure the new one differs
         with self.session(user) as client:
-            client.delete_folder(folder)
-            client.create_folder(folder)
-            time.sleep(1.1)  # Dovecot's UIDVALIDITY is a timestamp: make sure it changes
             client.delete_folder(folder)
             client.create_folder(folder)
             for _, flags, raw in kept:
@@ -451,6 +457,11 @@ class SmtpServer:
 
         loop = asyncio.get_running_loop()
         starttls = self.tls_context if not self.implicit_tls else None
+
+        # Plain AUTH is fine on loopback (aiosmtpd warns, per connection, that it is not).
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+        warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
 
         def factory() -> SMTP:
             return SMTP(
