@@ -186,6 +186,7 @@ async def test_a_backlog_is_read_over_several_polls_in_order(
                            date=NOW + timedelta(minutes=number))  # fmt: skip
     monkeypatch.setattr(email_channel, "MAX_PER_POLL", 10)
     monkeypatch.setattr(email_channel, "FETCH_CHUNK", 4)
+    monkeypatch.setattr(email_channel, "FETCH_BYTES", 700)  # about two mails per FETCH
     cursor, pages = start.cursor, []
     for _ in range(4):
         result = await channel.poll(cursor)
@@ -774,3 +775,25 @@ def test_email_only_settings_are_refused_on_other_channels():
     with pytest.raises(ConfigError) as raised:
         parse_config(toml + 'folders = ["INBOX"]\n')
     assert "only email channels" in str(raised.value) and "channels[0].folders" in str(raised.value)
+
+
+def test_auth_asks_for_the_mailbox_password_and_keeps_it_in_the_keyring(
+    tmp_path, capsys, monkeypatch, isolated_environment
+):
+    from ecoinbox.cli import main
+    from ecoinbox.secrets import KEYRING_SERVICE, Secret
+
+    path = tmp_path / "config.toml"
+    path.write_text(EMAIL_TOML, encoding="utf-8")
+    prompts: list[str] = []
+
+    def type_password(prompt: str) -> Secret:
+        prompts.append(prompt)
+        return Secret(PASSWORD)
+
+    monkeypatch.setattr("ecoinbox.secrets.prompt_token", type_password)
+    assert main(["--config", str(path), "auth", "support"]) == 0
+    assert isolated_environment.passwords[(KEYRING_SERVICE, "support")] == PASSWORD
+    out = capsys.readouterr().out
+    assert "app password" in out and PASSWORD not in out
+    assert prompts == ["Password for support@acme.example (not echoed): "]

@@ -78,6 +78,7 @@ MAX_PER_POLL = 500  # per folder; the rest waits for the next poll, the cursor j
 FETCH_CHUNK = 50
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # larger mails: headers and the first TEXT_PREFIX bytes only
 TEXT_PREFIX = 256 * 1024
+FETCH_BYTES = 8 * 1024 * 1024  # whole mails fetched in one response, at most about this much
 MAX_LOOKUPS = 60  # Message-IDs looked up on the server per poll (parents of replies)
 LOOKUP_CHUNK = 20
 SUBJECT_WINDOW = timedelta(days=60)  # how far back a subject fallback looks
@@ -970,7 +971,9 @@ class EmailChannel:
             sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
             small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_MESSAGE_BYTES]
             large = [u for u in chunk if u in sizes and u not in small]
-            bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+            bodies: dict[int, Any] = {}
+            for group in _by_size(small, sizes, FETCH_BYTES):  # a bounded response each
+                bodies.update(client.fetch(group, ["BODY.PEEK[]"]))
             partial = (
                 client.fetch(large, ["BODY.PEEK[HEADER]", f"BODY.PEEK[TEXT]<0.{TEXT_PREFIX}>"])
                 if large
@@ -1418,6 +1421,23 @@ def _any_message_id(ids: Sequence[str]) -> list[Any]:
             criteria.append("OR")
         criteria.extend(["HEADER", "Message-ID", f"<{ref}>"])
     return criteria
+
+
+def _by_size(uids: Sequence[int], sizes: dict[int, Any], budget: int) -> list[list[int]]:
+    """`uids` in groups whose mails add up to about `budget` bytes (one mail at least)."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for uid in uids:
+        size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+        if current and total + size > budget:
+            groups.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _select_or_skip(client: Any, folder: str) -> bool:
