@@ -102,8 +102,10 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        lines = [demo.stdout.readline() for _ in range(3)]
-        config = lines[2].split(":", 1)[1].strip()
+        lines = [demo.stdout.readline()]
+        while not lines[-1].startswith("config:") and lines[-1]:  # a line per demo server first
+            lines.append(demo.stdout.readline())
+        config = lines[-1].split(":", 1)[1].strip()
         assert lines[0].startswith("mastodon: http://127.0.0.1:")
         assert lines[1].startswith("forum:    http://127.0.0.1:")
         polled = ecoinbox("--config", config, "poll", "--once")
@@ -112,7 +114,7 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         listed = ecoinbox("--config", config, "list", "--json", "--limit", "1000")
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
-        assert {"mastodon", "forum"} == {r["channel"] for r in rows}
+        assert {"mastodon", "forum"} <= {r["channel"] for r in rows}  # and email, where Dovecot is
         again = ecoinbox("--config", config, "poll", "--once")
         assert "mastodon: 0 new" in again.stdout and "forum: 0 new" in again.stdout
         checked = ecoinbox("--config", config, "check")
