@@ -366,6 +366,10 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         token = asyncio.run(_reddit_oauth(channel))
     elif channel.kind == "bluesky":
         token = _bluesky_app_password(channel, check=not args.paste)
+    elif channel.kind == "email":
+        print(f"The password {channel.account} uses for IMAP and SMTP. With two-factor sign-in, make an")
+        print("app password in the provider's security settings (Gmail, Fastmail, iCloud, Yahoo) and use it.")
+        token = prompt_token(f"Password for {channel.account} (not echoed): ")
     else:
         token = prompt_token(f"Token for {channel.name} (not echoed): ")
     if not token.reveal().strip():

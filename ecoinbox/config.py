@@ -55,7 +55,9 @@ APP_NAME: Final = "ecoinbox"
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
 
-KINDS: Final[frozenset[str]] = frozenset({"mastodon", "discourse", "bluesky", "wordpress", "feed", "reddit"})
+KINDS: Final[frozenset[str]] = frozenset(
+    {"mastodon", "discourse", "bluesky", "wordpress", "feed", "reddit", "email"}
+)
 """Channel kinds this version can talk to; a new platform module adds its kind here."""
 
 REDDIT_API_URL: Final = "https://oauth.reddit.com"
@@ -72,6 +74,7 @@ AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "feed": ("none", "basic"),
     "reddit": ("oauth",),
     "bluesky": ("app_password",),
+    "email": ("password",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
 
@@ -208,6 +211,7 @@ class ChannelSettings:
     def needs_token(self) -> bool:
         """Whether the channel has a secret to find: a feed has none unless it uses HTTP Basic."""
         return self.kind != "feed" or self.auth == "basic"
+
     client_id: str | None = None
     """Reddit (required there): the id of your installed app, approved by Reddit. Not a secret:
     an installed app has none; the secret is the refresh token `ecoinbox auth` stores."""
@@ -220,6 +224,17 @@ class ChannelSettings:
     subreddits: tuple[str, ...] = ()
     """Reddit listening: subreddits (without "r/") whose posts matching `search` come to the
     inbox; with no `search` words, every new post of these subreddits."""
+    smtp_url: str | None = None
+    """Email: the SMTP server replies go through, "smtps://host" (TLS, port 465) or
+    "smtp://host" (STARTTLS, port 587). None: the mailbox is read only."""
+    from_address: str | None = None
+    """Email: the From of replies, e.g. "Acme Support <support@acme.example>" (default: account)."""
+    folders: tuple[str, ...] = ("INBOX",)
+    """Email: the IMAP folders to read, e.g. ["INBOX", "Lists/entraide"] for a mailing list's."""
+    sent_folder: str | None = None
+    """Email: where sent replies are filed and looked for; None finds the \\Sent folder."""
+    append_sent: bool = True
+    """Email: file a copy of each reply in the Sent folder (false where the provider does, e.g. Gmail)."""
 
     @property
     def is_loopback(self) -> bool:
@@ -671,6 +686,8 @@ def _feed_urls(value: object) -> tuple[str, ...]:
             raise _Invalid(f"{exc.message} (a feed is an http(s) URL or a path such as \"/comments/feed/\")",
                            at=(index,)) from None
     return urls
+
+
 def _redirect_uri(value: object) -> str:
     text = _nonempty_string(value)
     try:
@@ -696,6 +713,44 @@ def _subreddits(value: object) -> tuple[str, ...]:
             raise _Invalid('a subreddit name such as "gadgets" (letters, digits, "_")', at=(index,))
         names.append(name)
     return tuple(names)
+
+
+MAIL_SCHEMES: Final = {"imap": ("imaps", "imap"), "smtp": ("smtps", "smtp")}
+
+
+def _mail_url(protocol: str) -> Callable[[object], str]:
+    """An IMAP or SMTP server address: imaps://host[:port] (TLS) or imap://host[:port]
+    (STARTTLS, required but on loopback); the same with smtps/smtp."""
+    secure, starttls = MAIL_SCHEMES[protocol]
+
+    def check(value: object) -> str:
+        text = _nonempty_string(value)
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise _Invalid("not a valid server address") from None
+        if parts.scheme not in (secure, starttls) or not parts.hostname:
+            raise _Invalid(
+                f'expected "{secure}://host" (TLS) or "{starttls}://host" (STARTTLS), '
+                f'e.g. "{secure}://{protocol}.example.com"'
+            )
+        if parts.username is not None or parts.password is not None:
+            raise _Invalid("credentials do not belong in the address (the password is read like a token)")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise _Invalid("a server address has no path, query or fragment")
+        return text.rstrip("/")
+
+    return check
+
+
+def _from_address(value: object) -> str:
+    from email.utils import parseaddr
+
+    text = _nonempty_string(value)
+    if "\n" in text or "\r" in text or "@" not in parseaddr(text)[1]:
+        raise _Invalid('expected an address such as "Acme Support <support@acme.example>"')
+    return text
 
 
 def _argv(value: object) -> tuple[str, ...]:
@@ -1042,7 +1097,11 @@ class _Validator:
     def channel(self, table: _Table) -> ChannelSettings | None:
         kind = table.get("kind", _choice(KINDS, "channel kind"))
         name = table.get("name", self.channel_name)
-        base_url = table.get("base_url", _base_url, REDDIT_API_URL if kind == "reddit" else _MISSING)
+        base_url = table.get(
+            "base_url",
+            _mail_url("imap") if kind == "email" else _base_url,
+            REDDIT_API_URL if kind == "reddit" else _MISSING,
+        )
         loopback = base_url is not None and is_loopback_host(urlsplit(base_url).hostname)
         account = table.get("account", _nonempty_string, None)
         hashtags = table.get("hashtags", _hashtags, ())
@@ -1061,7 +1120,21 @@ class _Validator:
         categories = table.get("categories", _string_list, ())
         feeds = table.get("feeds", _feed_urls, ())
         reddit = self.reddit(table, kind, account)
+        mail = {
+            "smtp_url": table.get("smtp_url", _mail_url("smtp"), None),
+            "from_address": table.get("from_address", _from_address, None),
+            "folders": table.get("folders", _string_list, None),
+            "sent_folder": table.get("sent_folder", _nonempty_string, None),
+            "append_sent": table.get("append_sent", _boolean, None),
+        }
         table.finish()
+        if kind is not None and kind != "email":
+            for key in (key for key, value in mail.items() if value is not None):
+                table.problem(key, 'only email channels have this setting (kind = "email")')
+        if kind == "email" and not account:
+            table.problem("account", "missing: the mailbox's login (e.g. support@acme.example)")
+        if kind == "email" and mail["smtp_url"] and not (mail["from_address"] or "@" in (account or "")):
+            table.problem("from_address", "missing: replies need a From address (account is not one)")
         if kind is None or name is None or base_url is None:
             return None
         modes = AUTH_MODES.get(kind, ())
@@ -1099,6 +1172,11 @@ class _Validator:
             categories=categories,
             feeds=feeds,
             **reddit,
+            smtp_url=mail["smtp_url"],
+            from_address=mail["from_address"],
+            folders=mail["folders"] or ("INBOX",),
+            sent_folder=mail["sent_folder"],
+            append_sent=True if mail["append_sent"] is None else mail["append_sent"],
         )
 
     def reddit(self, table: _Table, kind: str | None, account: str | None) -> dict[str, Any]:

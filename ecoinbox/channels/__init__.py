@@ -82,4 +82,19 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             hashtags=settings.hashtags,
             timeout=settings.timeout,
         )
+    if settings.kind == "email":
+        from ecoinbox.channels.email import EmailChannel
+
+        return EmailChannel(
+            settings.name,
+            settings.base_url,
+            token.reveal(),
+            username=settings.account,
+            smtp_url=settings.smtp_url,
+            from_address=settings.from_address,
+            folders=settings.folders,
+            sent_folder=settings.sent_folder,
+            append_sent=settings.append_sent,
+            timeout=settings.timeout,
+        )
     raise ValueError(f"no channel module for kind {settings.kind!r}")

@@ -6,6 +6,7 @@ A channel knows one platform and nothing of SQLite or Textual: it turns the plat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -141,4 +142,15 @@ class ReconcilingChannel(Channel, Protocol):
         """Our own message with this text (or new topic with this title when `parent` is None),
         published since `since`, if the platform has it: reconciles an uncertain send without
         posting again (`capabilities().reconcile`)."""
+        ...
+
+
+@runtime_checkable
+class PushChannel(Channel, Protocol):
+    """A channel the platform can nudge (IMAP IDLE): `capabilities().stream`."""
+
+    async def watch(self, wake: Callable[[], None]) -> None:
+        """Run until cancelled, calling `wake` when something new may be there (the poll that
+        follows reads it: polling stays the one way messages come in). Returns at once when
+        the platform cannot push."""
         ...

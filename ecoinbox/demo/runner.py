@@ -22,6 +22,8 @@ from ecoinbox.demo import (
 )
 from ecoinbox.demo.bluesky_server import BlueskyServer
 from ecoinbox.demo.discourse_server import DiscourseServer
+from ecoinbox.demo.email_seed import DemoMail
+from ecoinbox.demo.email_server import MailServerError, why_no_dovecot
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.demo.reddit_server import DEMO_CLIENT_ID, RedditServer
 from ecoinbox.demo.wordpress_server import WordPressServer
@@ -44,11 +46,13 @@ def demo_config(
     fans_url: str = "",
     reddit_url: str | None = None,
     bluesky_url: str | None = None,
+    mail: DemoMail | None = None,
 ) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
     python = _toml_string(sys.executable)
+    email_block = _email_block(mail, python) if mail is not None else ""
     return f"""\
-# Written by `ecoinbox demo`: local Mastodon, Discourse and Bluesky servers on loopback.
+# Written by `ecoinbox demo`: local servers that speak the platforms' APIs, on loopback.
 [brand]
 name = "Acme"
 handles = ["{DEMO_BRAND}@{DEMO_DOMAIN}"]
@@ -85,6 +89,7 @@ token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 {_blog_channels(blog_url, fans_url, python)}
 {_reddit_channel(reddit_url, python) if reddit_url else ""}
 {_bluesky_block(bluesky_url, python)}
+{email_block}
 [forum]
 channel = "forum"
 category = "support"
@@ -149,6 +154,24 @@ hashtags = ["acme"]
 poll_interval = 4
 keyring = false
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "bluesky"]
+"""
+
+
+def _email_block(mail: DemoMail, python: str) -> str:
+    """The demo mailbox: real Dovecot (IMAP) and SMTP servers on loopback."""
+    folders = ", ".join(_toml_string(folder) for folder in mail.folders)
+    return f"""
+[[channels]]
+kind = "email"
+name = "email"
+base_url = "{mail.dovecot.imap_url}"
+smtp_url = "{mail.smtp.url}"
+account = "{mail.brand}"
+from_address = {_toml_string(mail.brand_from)}
+folders = [{folders}]
+poll_interval = 5
+keyring = false
+token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "email"]
 """
 
 
@@ -241,6 +264,9 @@ class Demo:
         )  # fmt: skip
         self.reddit = RedditServer(brand=DEMO_BRAND, seed=seed, refresh_token=DEMO_REDDIT_REFRESH_TOKEN)
         self.bluesky = BlueskyServer(brand=DEMO_BLUESKY_HANDLE, seed=seed)
+        # Email needs Dovecot on this machine; without it the demo runs without the channel.
+        self.mail_missing = why_no_dovecot()
+        self.mail = DemoMail(seed=seed) if self.mail_missing is None else None
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
 
@@ -250,9 +276,14 @@ class Demo:
         forum_url = await self.forum.start()
         blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
         reddit_url, bluesky_url = await self.reddit.start(), await self.bluesky.start()
+        if self.mail is not None:
+            try:
+                await self.mail.start()
+            except MailServerError as exc:
+                self.mail, self.mail_missing = None, str(exc)
         config = demo_config(
             url, forum_url, self.data_dir,
-            blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url, bluesky_url=bluesky_url,
+            blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url, bluesky_url=bluesky_url, mail=self.mail,
         )  # fmt: skip
         self.config_path.write_text(config, encoding="utf-8")
         if self.traffic:
@@ -270,6 +301,8 @@ class Demo:
         await self.fanblog.stop()
         await self.reddit.stop()
         await self.bluesky.stop()
+        if self.mail is not None:
+            await self.mail.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -296,6 +329,9 @@ class Demo:
             if ticks % 2 == 1:
                 self.reddit.tick()
                 self.bluesky.tick()
+            if ticks % 4 == 2 and self.mail is not None:
+                with contextlib.suppress(Exception):  # a hiccup of the demo's mail server
+                    await self.mail.tick()
 
 
 def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
@@ -311,6 +347,8 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
     setup_logging(demo.data_dir / "ecoinbox.log")
     try:
         async with demo:
+            if demo.mail_missing:
+                print(f"The email channel is left out: {demo.mail_missing}.", file=sys.stderr, flush=True)
             if servers_only:
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
@@ -318,6 +356,9 @@ async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, tra
                 print(f"fan blog: {demo.fanblog.base_url}/comments/feed/", flush=True)
                 print(f"reddit:   {demo.reddit.base_url}", flush=True)
                 print(f"bluesky:  {demo.bluesky.base_url}", flush=True)
+                if demo.mail is not None:
+                    print(f"imap:     {demo.mail.dovecot.imap_url}", flush=True)
+                    print(f"smtp:     {demo.mail.smtp.url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)

@@ -22,6 +22,7 @@ from ecoinbox.channels.base import (
     Capabilities,
     Channel,
     ChannelError,
+    PushChannel,
     RateLimited,
     RenewableChannel,
 )
@@ -152,8 +153,10 @@ class Engine:
             await self.sender.recover()
         except StoreError as exc:  # e.g. a full disk: polling and sending must start anyway
             log.warning("replies left 'sending' by a previous run were not recovered: %s", exc)
-        for name in self.channels:
+        for name, channel in self.channels.items():
             self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
+            if isinstance(channel, PushChannel):
+                self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
         if self.leased:
             self._tasks.append(asyncio.create_task(self._watch_other_processes(), name="outbox watch"))
@@ -238,6 +241,15 @@ class Engine:
         for channel_name, event in self._poll_wake.items():
             if name in (None, channel_name):
                 event.set()
+
+    async def _watch(self, name: str, channel: PushChannel) -> None:
+        """Poll a channel as soon as its platform says something arrived (polling goes on too)."""
+        try:
+            await channel.watch(lambda: self.poll_now(name))
+        except ChannelError as exc:
+            log.info("channel %s: no push, polling only: %s", name, exc)
+        except Exception:  # a broken push must not stop the engine: polling still works
+            log.exception("push watch of channel %s failed; polling only", name)
 
     # ---- polling ---------------------------------------------------------------------------
 

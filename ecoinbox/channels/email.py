@@ -1,0 +1,1552 @@
+"""The email channel: a mailbox (and its mailing-list folders) over IMAP, replies over SMTP.
+
+IMAP library: IMAPClient (a well-kept wrapper of the standard library's imaplib), run in a
+thread of its own per channel. It parses FETCH, SEARCH and LIST responses (literals included),
+quotes search criteria, encodes folder names (modified UTF-7) and speaks STARTTLS and IDLE:
+the parts of IMAP that are easy to get subtly wrong by hand. aioimaplib is asyncio-native but
+hands back raw response lines to parse; one blocking connection per channel, driven from one
+thread, costs nothing here (a poll is a handful of round trips). SMTP goes through aiosmtplib.
+
+Cursors, per folder: "folder:<name>" = "<UIDVALIDITY>:<last UID>:<day of the newest mail>".
+A poll asks for `UID <last+1>:*`; a changed UIDVALIDITY (the folder was rebuilt) re-reads the
+folder from that day on, and nothing is doubled because a message's remote id is its
+Message-ID, not its UID (a mail without one gets a stable id hashed from its headers).
+
+Threading: a message's parent is the nearest of In-Reply-To, then References (newest first)
+that is in the batch or on the server (the folders and Sent); a reply from a client that sends
+no such headers ("Re: Re: Fwd: ...") falls back to the newest earlier mail with the same
+subject once reply prefixes and [list] tags are stripped. A mailing-list digest (MIME
+multipart/digest, or RFC 1153 plain text) is split into the messages it carries.
+
+Content: text/plain is preferred; HTML, when it is the only body, goes through `htmltext` (and
+nothing remote is ever fetched: no image, no tracking pixel). Headers are RFC 2047-decoded, then
+sanitized. A trailing quoted history ("On ... wrote:" and ">" lines) is dropped.
+
+Replies: the Message-ID is chosen before sending, from the parent and the text (and the outbox
+key), so a resend after an uncertain send or a crash carries the same one; `find_sent` looks
+for it in Sent (and in the folders, where a list echoes our own post) before anything is sent
+again. The sent copy is APPENDed to Sent, and the parent marked \\Answered.
+
+The password lives in the IMAP session and the SMTP login only: never in `repr`, an error or
+a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import email.utils
+import hashlib
+import logging
+import re
+import socket
+import ssl
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.message import Message as MimeMessage
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from ecoinbox.channels.base import (
+    AuthError,
+    Capabilities,
+    ChannelError,
+    PermanentError,
+    PollResult,
+    TransientError,
+    UncertainSend,
+)
+from ecoinbox.channels.http import RedactingFilter, channel_logger, one_line, redact, register_secret
+from ecoinbox.model import Author, Message, Origin
+
+log = channel_logger(__name__)
+
+IMAP_PORTS = {"imaps": 993, "imap": 143}
+SMTP_PORTS = {"smtps": 465, "smtp": 587}
+
+FOLDER_PREFIX = "folder:"
+FIRST_RUN = 200  # a first run imports this many recent mails per folder, not the whole history
+MAX_PER_POLL = 500  # per folder; the rest waits for the next poll, the cursor just before it
+FETCH_CHUNK = 50
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # larger mails: headers and the first TEXT_PREFIX bytes only
+TEXT_PREFIX = 256 * 1024
+FETCH_BYTES = 8 * 1024 * 1024  # whole mails fetched in one response, at most about this much
+MAX_LOOKUPS = 60  # Message-IDs looked up on the server per poll (parents of replies)
+LOOKUP_CHUNK = 20
+SUBJECT_WINDOW = timedelta(days=60)  # how far back a subject fallback looks
+MAX_CONTEXT_DEPTH = 30
+KNOWN_CACHE = 8192
+MAX_REFERENCES = 20  # References header of a reply: the root and the newest ones
+RESYNC_SLACK = timedelta(days=1)
+RECONCILE_SLACK = timedelta(minutes=5)
+IDLE_CHECK_S = 30.0
+IDLE_RENEW_S = 25 * 60.0  # re-issue IDLE before servers drop it at 30 minutes (RFC 2177)
+IDLE_FOLDERS = 3  # one connection per folder watched: providers cap connections
+DEFAULT_MAX_LENGTH = 100_000
+
+_T = TypeVar("_T")
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the servers are
+
+
+@dataclass(frozen=True, slots=True)
+class MailServer:
+    """One server address from the config: scheme ("imaps", "imap", "smtps", "smtp"), host, port.
+
+    `implicit` is TLS from the first byte; otherwise STARTTLS is required, except on loopback
+    where plain text is allowed when the server offers no STARTTLS (the demo servers).
+    """
+
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def implicit(self) -> bool:
+        return self.scheme.endswith("s")
+
+    @property
+    def loopback(self) -> bool:
+        from ecoinbox.config import is_loopback_host
+
+        return is_loopback_host(self.host)
+
+    @property
+    def label(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def parse_server(url: str, schemes: dict[str, int]) -> MailServer:
+    """ "imaps://imap.example.com" -> MailServer("imaps", "imap.example.com", 993)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in schemes or not parts.hostname:
+        allowed = " or ".join(f"{s}://host" for s in schemes)
+        raise PermanentError(f"not a mail server address: expected {allowed}")
+    return MailServer(scheme, parts.hostname, parts.port or schemes[scheme])
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Certificates always verified; SSL_CERT_FILE trusts a private CA (as for HTTPS)."""
+    return ssl.create_default_context()
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing mail (pure)
+
+_POLICY = email.policy.default
+_MSGID = re.compile(r"<([^<>\s]{1,250})>")
+_SAFE_ID = re.compile(r"[!#-;=?-~]{1,250}")  # printable ASCII but space, quote, angle brackets
+_PREFIX = re.compile(
+    r"^\s*(?:"
+    r"(?:re|fwd?|tr|aw|wg|sv|vs|antw|ref|réf|rép|enc|odp|r)\s*(?:\[\d+\]|\(\d+\))?\s*:"
+    r"|\[[^\]]{1,60}\]"
+    r")\s*",
+    re.IGNORECASE,
+)
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:\[[^\]]{1,60}\]\s*)*(?:re|fwd?|tr|aw|wg|sv|vs|antw|ref|réf|rép|enc|odp)\s*(?:\[\d+\]|\(\d+\))?\s*:",
+    re.IGNORECASE,
+)
+_DIGEST_SUBJECT = re.compile(r"\bdigest\b.*\bvol(?:ume)?\b.*\bissue\b|\bdigest\b\s*,?\s*vol", re.IGNORECASE)
+_FWD_SUFFIX = re.compile(r"\s*\((?:fwd|fw)\)\s*$", re.IGNORECASE)
+_ATTRIBUTION = re.compile(
+    r"^(?:on\b.{0,200}\bwrote\s*:|le\b.{0,200}\ba écrit\s*:|am\b.{0,200}\bschrieb\b.{0,80}:|"
+    r"el\b.{0,200}\bescribió\s*:|-{2,}\s*(?:original message|message d'origine|forwarded message)"
+    r".{0,20}-*)\s*$",
+    re.IGNORECASE,
+)
+_LIST_FOOTER = re.compile(r"^_{20,}\s*$")
+_PLAIN_ADDRESS = re.compile(r"[^\s<>@\"]+@[^\s<>@\"]+")
+_RFC1153_SEPARATOR = re.compile(r"^-{30}\s*$", re.MULTILINE)
+
+
+def message_id(value: str | None) -> str | None:
+    """The Message-ID in a header value, without angle brackets; None when there is none or it
+    holds characters that have no business in one (it is used in IMAP searches)."""
+    if not value:
+        return None
+    value = str(value).strip()
+    match = _MSGID.search(value)
+    candidate = match.group(1) if match else value
+    return candidate if _SAFE_ID.fullmatch(candidate) else None
+
+
+def message_ids(value: str | None) -> list[str]:
+    """Every Message-ID of a References or In-Reply-To header, in order, without duplicates."""
+    if not value:
+        return []
+    found = [m.group(1) for m in _MSGID.finditer(str(value)) if _SAFE_ID.fullmatch(m.group(1))]
+    if not found:
+        single = message_id(value)
+        found = [single] if single else []
+    return list(dict.fromkeys(found))
+
+
+def normalize_subject(subject: str) -> str:
+    """The subject a thread keeps once "Re:", "Fwd:", "TR:", "AW:"... and [list] tags are gone,
+    casefolded; "" for a digest's subject (replies to a digest are not about the digest)."""
+    text = " ".join((subject or "").split())
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PREFIX.sub("", text, count=1)
+    text = _FWD_SUFFIX.sub("", text).strip()
+    if _DIGEST_SUBJECT.search(text):
+        return ""
+    return text.casefold()
+
+
+def is_reply_subject(subject: str) -> bool:
+    """ "Re: ...", "[list] Re: ...", "Fwd: ...", "TR: ..." and the like."""
+    return bool(_REPLY_PREFIX.match(subject or ""))
+
+
+def reply_subject(subject: str) -> str:
+    """ "Re: <subject>" with the reply and forward prefixes collapsed into one "Re:"."""
+    core = " ".join((subject or "").split())
+    previous = None
+    while previous != core:
+        previous = core
+        core = re.sub(
+            r"^\s*(?:re|aw|sv|vs|antw|réf|rép|odp)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*",
+            "",
+            core,
+            flags=re.IGNORECASE,
+        )
+    return f"Re: {core}" if core else "Re:"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMail:
+    """A mail turned into a `Message`, with what threading and replying need besides."""
+
+    message: Message
+    parents: tuple[str, ...] = ()  # In-Reply-To, then References from the newest: nearest first
+    subject: str = ""  # decoded and sanitized
+    reply_to: tuple[str, ...] = ()
+    list_post: str | None = None
+    references: tuple[str, ...] = ()  # as the mail said, oldest first
+    digest_id: str | None = None  # the digest this message was carried in
+
+
+def parse_mail(
+    raw: bytes,
+    *,
+    channel: str,
+    own_addresses: Iterable[str] = (),
+    origin: Origin = Origin.MENTION,
+    received: datetime | None = None,
+    truncated: int = 0,
+) -> list[ParsedMail]:
+    """A raw RFC 5322 message as one ParsedMail, or several for a digest. Never raises on bad
+    input: what cannot be decoded is replaced, what is missing is made up stably."""
+    try:
+        mime = email.message_from_bytes(raw, policy=_POLICY)
+    except Exception:  # noqa: BLE001 - the parser is tolerant; this is for its own bugs
+        mime = email.message_from_bytes(b"Subject: (unreadable message)\r\n\r\n", policy=_POLICY)
+    own = {address.casefold() for address in own_addresses}
+    parsed = _one_mail(mime, channel, own, origin, received, truncated)
+    parts = _digest_parts(mime, parsed.subject)
+    if not parts:
+        return [parsed]
+    carried = []
+    for part in parts:
+        one = _one_mail(part, channel, own, origin, parsed.message.created_at, 0)
+        carried.append(replace(one, digest_id=parsed.message.remote_id))
+    return carried
+
+
+def _one_mail(
+    mime: MimeMessage, channel: str, own: set[str], origin: Origin, received: datetime | None, truncated: int
+) -> ParsedMail:
+    subject, subject_hidden = _clean_line(_header(mime, "subject"), 300)
+    name, address = _sender(mime)
+    display, name_hidden = _clean_line(name, 120)
+    address = address.casefold()
+    created = _date(mime, received)
+    text, links, text_hidden = _body(mime)
+    if truncated:
+        text += f"\n[the rest of this mail ({truncated / 1024 / 1024:.1f} MB with attachments) was not downloaded]"
+    in_reply_to = message_ids(_header(mime, "in-reply-to"))
+    references = message_ids(_header(mime, "references"))
+    remote_id = message_id(_header(mime, "message-id")) or _made_up_id(mime, address, subject, text)
+    parents = tuple(p for p in dict.fromkeys([*in_reply_to, *reversed(references)]) if p != remote_id)
+    language = _language(_header(mime, "content-language"))
+    author = Author(
+        channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display
+    )
+    message = Message(
+        channel=channel,
+        remote_id=remote_id,
+        author=author,
+        text=text,
+        created_at=created,
+        in_reply_to=parents[0] if parents else None,
+        language=language,
+        origin=Origin.OURS if address and address in own else origin,
+        links=links,
+        title=subject,
+        hidden_characters=subject_hidden or name_hidden or text_hidden,
+    )
+    reply_to = tuple(a for a in _addresses(mime, "reply-to") if a)
+    return ParsedMail(
+        message=message,
+        parents=parents,
+        subject=subject,
+        reply_to=reply_to,
+        list_post=_list_post(_header(mime, "list-post")),
+        references=tuple(references),
+    )
+
+
+def _header(mime: MimeMessage, name: str) -> str:
+    """A header's decoded value ("" if absent); RFC 2047 words decoded, defects tolerated."""
+    try:
+        value = mime.get(name)
+        return "" if value is None else str(value)
+    except Exception:  # noqa: BLE001 - a header the modern parser chokes on: decode it the old way
+        from email.header import decode_header, make_header
+
+        raw = mime.get_all(name, failobj=[""])
+        try:
+            return str(make_header(decode_header(str(raw[0]))))
+        except Exception:  # noqa: BLE001
+            return str(raw[0]).encode("ascii", "replace").decode("ascii")
+
+
+def _clean_line(text: str, limit: int) -> tuple[str, bool]:
+    from ecoinbox.sanitize import sanitize_and_flag
+
+    return sanitize_and_flag(text, single_line=True, max_chars=limit)
+
+
+def _sender(mime: MimeMessage) -> tuple[str, str]:
+    for header in ("from", "sender"):
+        addresses: Any = ()
+        with contextlib.suppress(Exception):  # else the lenient parser below
+            value = mime.get(header)
+            addresses = getattr(value, "addresses", ()) if value is not None else ()
+        for address in addresses:
+            if _PLAIN_ADDRESS.fullmatch(address.addr_spec or ""):
+                return address.display_name or "", _safe_address(address.addr_spec)
+        name, address = email.utils.parseaddr(_header(mime, header))
+        if _PLAIN_ADDRESS.fullmatch(address):
+            return name, _safe_address(address)
+    return "", ""
+
+
+def _safe_address(address: str) -> str:
+    clean, _ = _clean_line(address.strip().strip("<>"), 254)
+    return clean.replace(" ", "")
+
+
+def _addresses(mime: MimeMessage, header: str) -> list[str]:
+    value = _header(mime, header)
+    return [_safe_address(address) for _, address in email.utils.getaddresses([value]) if "@" in address]
+
+
+def _list_post(value: str) -> str | None:
+    """The list's posting address from `List-Post: <mailto:list@host>` (None for "NO")."""
+    match = re.search(r"<mailto:([^>?\s]+)", value or "", re.IGNORECASE)
+    if not match:
+        return None
+    address = unquote(match.group(1))
+    return _safe_address(address) if "@" in address else None
+
+
+def _date(mime: MimeMessage, received: datetime | None) -> datetime:
+    """The Date header, in UTC; the server's arrival time when it is missing, broken, or more
+    than a day after the arrival (spam likes to date itself in the future)."""
+    moment: datetime | None = None
+    raw = _header(mime, "date")
+    if raw:
+        try:
+            moment = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            moment = None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    fallback = received or datetime.now(UTC)
+    if moment is None or moment > fallback + timedelta(days=1) or moment.year < 1990:
+        moment = fallback
+    return moment.astimezone(UTC)
+
+
+def _language(value: str) -> str | None:
+    tag = (value or "").split(",")[0].strip()
+    return tag if re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?", tag) else None
+
+
+def _made_up_id(mime: MimeMessage, address: str, subject: str, text: str) -> str:
+    """A stable id for a mail without a usable Message-ID: the same mail always gets the same."""
+    digest = hashlib.sha256(
+        "\0".join([address, _header(mime, "date"), subject, text[:4096]]).encode("utf-8", "replace")
+    ).hexdigest()[:32]
+    return f"{digest}@no-message-id.invalid"
+
+
+def _body(mime: MimeMessage) -> tuple[str, tuple[str, ...], bool]:
+    """The readable text of a mail: text/plain preferred, else its HTML as text; attachments as
+    "[attachment: name]" lines. Nothing is fetched: remote images stay unfetched links."""
+    from ecoinbox.htmltext import html_to_text, plain_to_text
+
+    part = None
+    with contextlib.suppress(Exception):
+        part = mime.get_body(preferencelist=("plain", "html"))
+    if part is None and not mime.is_multipart() and mime.get_content_maintype() == "text":
+        part = mime
+    text, links, hidden = "", (), False
+    if part is not None:
+        content = _decoded(part)
+        if part.get_content_subtype() == "html":
+            rendered = html_to_text(content)
+        else:
+            if str(part.get_param("format", "")).lower() == "flowed":
+                content = _unflow(content, str(part.get_param("delsp", "")).lower() == "yes")
+            rendered = plain_to_text(_strip_quoted_tail(content))
+        text, links, hidden = rendered.text, rendered.links, rendered.hidden
+    notes = []
+    with contextlib.suppress(Exception):
+        for attachment in mime.iter_attachments():
+            if attachment.get_content_type() == "message/rfc822":
+                continue
+            name, name_hidden = _clean_line(attachment.get_filename() or attachment.get_content_type(), 80)
+            hidden = hidden or name_hidden
+            notes.append(f"[attachment: {name}]")
+    if notes:
+        text = (text + "\n" if text else "") + " ".join(notes)
+    return text.strip(), tuple(links), hidden
+
+
+def _decoded(part: MimeMessage) -> str:
+    content = None
+    with contextlib.suppress(Exception):  # unknown charset, broken transfer encoding
+        content = part.get_content()
+    if isinstance(content, str):
+        return content
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:
+        return payload.decode("utf-8", errors="replace")
+
+
+def _unflow(text: str, delsp: bool) -> str:
+    """RFC 3676 format=flowed: a line ending in a space goes on with the next one."""
+    out: list[str] = []
+    pending = ""
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        line = line.removeprefix(" ")  # space-stuffing
+        if line.endswith(" ") and line != "-- ":
+            pending += line[:-1] if delsp else line
+            continue
+        out.append(pending + line)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return "\n".join(out)
+
+
+def _strip_quoted_tail(text: str) -> str:
+    """Drop the history a reply carries below it ("On ... wrote:" then ">" lines) and a
+    mailing list's footer; quotes interleaved with answers stay."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    end = len(lines)
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    # The list footer: a line of underscores near the end.
+    for index in range(max(0, end - 8), end):
+        if _LIST_FOOTER.match(lines[index]):
+            end = index
+            break
+    cut = end
+    while cut > 0 and (lines[cut - 1].startswith(">") or not lines[cut - 1].strip()):
+        cut -= 1
+    quoted = any(line.startswith(">") for line in lines[cut:end])
+    if quoted:
+        end = cut
+        if end > 0 and _ATTRIBUTION.match(lines[end - 1].strip()):
+            end -= 1
+        elif end > 1 and _ATTRIBUTION.match((lines[end - 2] + " " + lines[end - 1]).strip()):
+            end -= 2  # an attribution wrapped over two lines
+    body = "\n".join(lines[:end]).rstrip()
+    return body or text.strip()
+
+
+def _digest_parts(mime: MimeMessage, subject: str) -> list[MimeMessage]:
+    """The messages a digest carries: message/rfc822 parts of a MIME digest, or the chunks of
+    an RFC 1153 plain-text digest. [] for an ordinary mail."""
+    try:
+        if mime.get_content_type() == "multipart/digest" or (
+            mime.is_multipart() and _DIGEST_SUBJECT.search(subject)
+        ):
+            found: list[MimeMessage] = []
+            for part in mime.walk():
+                if part.get_content_type() == "message/rfc822":
+                    inner = part.get_payload()
+                    if isinstance(inner, list) and inner:
+                        found.append(inner[0])
+                    elif isinstance(inner, MimeMessage):
+                        found.append(inner)
+            return found
+        if _DIGEST_SUBJECT.search(subject) and mime.get_content_type() == "text/plain":
+            return _rfc1153_parts(_decoded(mime))
+    except Exception:  # noqa: BLE001 - a broken digest is shown as one mail
+        return []
+    return []
+
+
+def _rfc1153_parts(text: str) -> list[MimeMessage]:
+    chunks = _RFC1153_SEPARATOR.split(text.replace("\r\n", "\n"))
+    parts = []
+    for chunk in chunks[1:]:  # the first chunk is the table of contents
+        chunk = chunk.strip("\n")
+        if not re.match(r"^(?:Message: \d+\n)?(?:[A-Za-z-]+: .*\n)+", chunk + "\n"):
+            continue
+        if re.match(r"^End of .*digest", chunk, re.IGNORECASE):
+            continue
+        part = email.message_from_string(chunk + "\n", policy=_POLICY)
+        if part.get("from") or part.get("subject"):
+            parts.append(part)
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a reply (pure)
+
+
+def reply_message_id(parent_id: str, text: str, key: str, domain: str) -> str:
+    """The Message-ID of our reply, chosen before sending: the same outbox item always gets the
+    same one, and its first part can be recomputed from the parent and the text alone."""
+    return f"ecoinbox.{_content_tag(parent_id, text)}.{_safe_key(key)}@{domain}"
+
+
+def _content_tag(parent_id: str, text: str) -> str:
+    normalized = " ".join(text.split())
+    return hashlib.sha256(f"{parent_id}\n{normalized}".encode()).hexdigest()[:24]
+
+
+def _safe_key(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", key)[:40] or "0"
+
+
+def build_reply(
+    *,
+    message_id: str,
+    from_address: str,
+    to: Sequence[str],
+    subject: str,
+    parent_id: str,
+    references: Sequence[str],
+    text: str,
+    date: datetime,
+    language: str | None = None,
+) -> EmailMessage:
+    """A plain-text reply with the threading headers of RFC 5322 §3.6.4."""
+    chain = [ref for ref in references if ref != parent_id] + [parent_id]
+    if len(chain) > MAX_REFERENCES:  # keep the root and the newest ones
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
+    mail = EmailMessage(policy=email.policy.SMTP)
+    mail["From"] = from_address
+    mail["To"] = ", ".join(to)
+    mail["Subject"] = reply_subject(subject)
+    mail["Date"] = email.utils.format_datetime(date)
+    mail["Message-ID"] = f"<{message_id}>"
+    mail["In-Reply-To"] = f"<{parent_id}>"
+    mail["References"] = " ".join(f"<{ref}>" for ref in chain)
+    if language:
+        mail["Content-Language"] = language
+    mail["User-Agent"] = "ecoinbox"
+    mail.set_content(text if text.endswith("\n") else text + "\n")
+    return mail
+
+
+# ---------------------------------------------------------------------------------------------
+# The IMAP side, run in the channel's own thread
+
+
+@dataclass(slots=True)
+class _Found:
+    folder: str
+    uid: int
+
+
+@dataclass(slots=True)
+class _Fetched:
+    raw: bytes
+    received: datetime | None
+    truncated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _FolderCursor:
+    uidvalidity: int
+    last_uid: int
+    day: str = ""
+
+    @classmethod
+    def load(cls, value: str | None) -> _FolderCursor | None:
+        parts = (value or "").split(":")
+        if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
+            return None
+        day = parts[2] if len(parts) > 2 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", parts[2]) else ""
+        return cls(int(parts[0]), int(parts[1]), day)
+
+    def dump(self) -> str:
+        return f"{self.uidvalidity}:{self.last_uid}:{self.day}"
+
+
+@dataclass(slots=True)
+class _FolderBatch:
+    fetched: list[_Fetched] = field(default_factory=list)
+    cursor: str | None = None
+
+
+class _ImapSession:
+    """One IMAP connection, opened on demand and used from one thread only."""
+
+    def __init__(
+        self, channel: str, server: MailServer, username: str, password: str, timeout: float
+    ) -> None:
+        self.channel = channel
+        self.server = server
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        self.client: Any = None
+        self.capabilities: frozenset[str] = frozenset()
+        self.sent_folder: str | None = None
+
+    def __repr__(self) -> str:
+        return f"_ImapSession(channel={self.channel!r}, server={self.server.label!r})"
+
+    def set_password(self, password: str) -> None:
+        self._password = password
+        self.close()
+
+    def connect(self) -> Any:
+        """A logged-in client: implicit TLS, or STARTTLS (plain only to loopback)."""
+        from imapclient import IMAPClient
+        from imapclient.exceptions import LoginError
+
+        server = self.server
+        client = IMAPClient(
+            server.host,
+            port=server.port,
+            ssl=server.implicit,
+            ssl_context=_tls_context(),
+            timeout=self.timeout,
+        )
+        try:
+            client.normalise_times = False
+            if not server.implicit:
+                if client.has_capability("STARTTLS"):
+                    client.starttls(_tls_context())
+                elif not server.loopback:
+                    raise PermanentError(
+                        f"channel {self.channel}: {server.label} offers no STARTTLS; the password "
+                        "would cross the network in clear. Use imaps:// (port 993)"
+                    )
+            try:
+                client.login(self.username, self._password)
+            except LoginError:
+                raise AuthError(
+                    f"channel {self.channel}: {server.label} refused the login for {one_line(self.username)}: "
+                    f"run `ecoinbox auth {self.channel}` to store the right password"
+                ) from None
+            self.capabilities = frozenset(c.decode("ascii", "replace").upper() for c in client.capabilities())
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+            raise
+        self.client = client
+        return client
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.logout()
+            with contextlib.suppress(Exception):
+                client.shutdown()
+
+    def run(self, operation: Callable[[Any], _T], *, retry: bool = True) -> _T:
+        """Run `operation(client)`, reconnecting once when a kept connection went stale."""
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+        fresh = self.client is None
+        try:
+            client = self.client or self.connect()
+            return operation(client)
+        except ChannelError:
+            raise
+        except (IMAPClientAbortError, OSError) as exc:
+            self.close()
+            if retry and not fresh and not isinstance(exc, ssl.SSLCertVerificationError):
+                return self.run(operation, retry=False)
+            raise TransientError(
+                f"channel {self.channel}: {self.server.label} unreachable ({_describe(exc)})"
+            ) from None
+        except IMAPClientError as exc:
+            raise _imap_refusal(self.channel, self.server, exc) from None
+
+    # -- operations (called inside `run`) ---------------------------------------------------
+
+    def sent(self, client: Any, configured: str | None) -> str | None:
+        """The Sent folder: the configured one, else the \\Sent special-use folder, else "Sent"."""
+        if configured:
+            return configured
+        if self.sent_folder is None:
+            from imapclient.imapclient import SENT
+
+            found = None
+            with contextlib.suppress(Exception):
+                found = client.find_special_folder(SENT)
+            self.sent_folder = found or "Sent"
+        return self.sent_folder
+
+
+def _imap_refusal(channel: str, server: MailServer, exc: Exception) -> ChannelError:
+    said = one_line(redact(str(exc)), limit=160)
+    if re.search(r"\[(?:THROTTLED|LIMIT|UNAVAILABLE|INUSE|SERVERBUG)\]", said, re.IGNORECASE):
+        return TransientError(f"channel {channel}: {server.label} is busy ({said})")
+    return PermanentError(f"channel {channel}: {server.label} refused the request ({said})")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "TLS certificate not trusted; set SSL_CERT_FILE if the server uses a private CA"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "no answer in time"
+    text = one_line(redact(str(exc)), limit=100)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _folder_not_found(channel: str, folder: str, exc: Exception) -> PermanentError:
+    return PermanentError(
+        f"channel {channel}: no folder {one_line(folder, 80)!r} on the server "
+        f"({one_line(redact(str(exc)), limit=120)}): check `folders` in the config"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The channel
+
+
+class EmailChannel:
+    """One mailbox: IMAP folders to read, an SMTP server to reply through.
+
+    `imap_url` is "imaps://host[:993]" (TLS) or "imap://host[:143]" (STARTTLS); `smtp_url` is
+    "smtps://host[:465]" or "smtp://host[:587]" (STARTTLS). Plain text only to loopback. The
+    same `username` and password log in to both. `folders` are read in order ("INBOX" and, say,
+    a mailing list's folder); `sent_folder` None finds the \\Sent folder; `append_sent` False
+    for providers that file sent mail themselves (Gmail).
+    """
+
+    kind = "email"
+
+    def __init__(
+        self,
+        name: str,
+        imap_url: str,
+        password: str,
+        *,
+        username: str | None,
+        smtp_url: str | None,
+        from_address: str | None = None,
+        folders: Sequence[str] = ("INBOX",),
+        sent_folder: str | None = None,
+        append_sent: bool = True,
+        idle: bool = True,
+        timeout: float = 20.0,
+    ) -> None:
+        password = password.strip("\r\n")  # a token_cmd's trailing newline is not part of it
+        if not password:
+            raise AuthError(f"no password for channel {name}: run `ecoinbox auth {name}`")
+        if not username:
+            raise AuthError(f"channel {name}: the mailbox's login (account) is missing")
+        register_secret(password)
+        _quiet_imap_logs()
+        self.name = name
+        self.imap = parse_server(imap_url, IMAP_PORTS)
+        self.smtp = parse_server(smtp_url, SMTP_PORTS) if smtp_url else None
+        self.username = username
+        self._password = password
+        from_address = (from_address or "").strip() or (username if "@" in username else "")
+        self.from_address = from_address
+        self.address = email.utils.parseaddr(from_address)[1].casefold() if from_address else ""
+        self.domain = self.address.rpartition("@")[2] or "ecoinbox.invalid"
+        self.folders = tuple(dict.fromkeys(f.strip() for f in folders if f.strip())) or ("INBOX",)
+        self.sent_folder = sent_folder.strip() if sent_folder else None
+        self.append_sent = append_sent
+        self.idle = idle
+        self.timeout = timeout
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"imap-{name}")
+        self._session = _ImapSession(name, self.imap, username, password, timeout)
+        # Message-IDs known to exist (seen or sent by this process), for threading.
+        self._known: OrderedDict[str, None] = OrderedDict()
+        self._digests: OrderedDict[str, None] = OrderedDict()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"EmailChannel(name={self.name!r}, imap={self.imap.label!r})"
+
+    __str__ = __repr__
+
+    @property
+    def own_addresses(self) -> tuple[str, ...]:
+        return tuple(a for a in (self.address, self.username.casefold()) if "@" in a)
+
+    async def aclose(self) -> None:
+        """Log out of IMAP and stop the channel's thread."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._session.close)
+        self._executor.shutdown(wait=False)
+
+    def set_token(self, token: str) -> bool:
+        """Use a renewed password from now on; False when it is empty or the one in use."""
+        token = token.strip("\r\n")
+        if not token or token == self._password:
+            return False
+        register_secret(token)
+        self._password = token
+        self._executor.submit(self._session.set_password, token)
+        return True
+
+    async def _imap(self, operation: Callable[[Any], _T]) -> _T:
+        if self._closed:
+            raise TransientError(f"channel {self.name} is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._session.run, operation)
+
+    # -- capabilities and check --------------------------------------------------------------
+
+    async def capabilities(self) -> Capabilities:
+        """Replies when an SMTP server is configured; `stream` when the server offers IDLE."""
+        caps = await self._imap(lambda client: self._session.capabilities)
+        return Capabilities(
+            reply=self.smtp is not None and bool(self.address),
+            search=False,
+            stream=self.idle and "IDLE" in caps,
+            max_length=DEFAULT_MAX_LENGTH,
+            length_counting="characters",
+            idempotency_window=None,
+            reconcile=True,
+        )
+
+    async def check(self) -> str:
+        """Log in to IMAP (and see every folder), then to SMTP; say who we are and where."""
+
+        def folders(client: Any) -> list[str]:
+            missing = []
+            for folder in self.folders:
+                try:
+                    client.folder_status(folder, ["UIDVALIDITY"])
+                except Exception:  # noqa: BLE001 - reported below, all at once
+                    missing.append(folder)
+            return missing
+
+        missing = await self._imap(folders)
+        if missing:
+            raise PermanentError(
+                f"channel {self.name}: no folder {', '.join(repr(one_line(f, 60)) for f in missing)} "
+                "on the server: check `folders` in the config"
+            )
+        idle = "IDLE" in self._session.capabilities
+        said = f"{one_line(self.username)} on {self.imap.label} ({'IDLE' if idle else 'polling'})"
+        if self.smtp is None:
+            return said + ", no SMTP server: read only"
+        async with self._smtp_session():
+            pass
+        return said + f", replies through {self.smtp.label}"
+
+    # -- polling -----------------------------------------------------------------------------
+
+    async def poll(self, cursor: dict[str, str]) -> PollResult:
+        """New mail in every folder since `cursor`, threaded, oldest first.
+
+        A folder that fails after others were read keeps its own cursor; the poll returns what
+        it has. A folder that does not exist is an error that names it.
+        """
+        next_cursor = dict(cursor)
+        found: dict[str, ParsedMail] = {}
+        first_error: ChannelError | None = None
+        for folder in self.folders:
+            key = FOLDER_PREFIX + folder
+            try:
+                batch = await self._imap(
+                    lambda client, f=folder, k=key: self._read_folder(client, f, cursor.get(k))
+                )
+            except (AuthError, PermanentError):
+                raise
+            except TransientError as exc:
+                first_error = first_error or exc
+                break
+            for fetched in batch.fetched:
+                for parsed in parse_mail(
+                    fetched.raw,
+                    channel=self.name,
+                    own_addresses=self.own_addresses,
+                    received=fetched.received,
+                    truncated=fetched.truncated,
+                ):
+                    found.setdefault(parsed.message.remote_id, parsed)
+            if batch.cursor is not None:
+                next_cursor[key] = batch.cursor
+        if first_error is not None and not found:
+            raise first_error
+        if first_error is not None:
+            log.warning("channel %s: poll stopped early: %s", self.name, first_error)
+        messages = await self._thread(list(found.values()))
+        messages.sort(key=lambda m: (m.created_at, m.remote_id))
+        return PollResult(messages=messages, cursor=next_cursor)
+
+    def _read_folder(self, client: Any, folder: str, saved_value: str | None) -> _FolderBatch:
+        """The raw mails of one folder after its cursor, and the cursor after them."""
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+        try:
+            info = client.select_folder(folder, readonly=True)
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as exc:
+            refusal = _imap_refusal(self.name, self.imap, exc)
+            if refusal.transient:
+                raise refusal from None
+            raise _folder_not_found(self.name, folder, exc) from None
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        uidnext = info.get(b"UIDNEXT")
+        saved = _FolderCursor.load(saved_value)
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        if saved is not None and saved.uidvalidity == uidvalidity:
+            if isinstance(uidnext, int) and uidnext <= saved.last_uid + 1:
+                return _FolderBatch(cursor=saved.dump())  # nothing new: one round trip
+            uids = [u for u in client.search(["UID", f"{saved.last_uid + 1}:*"]) if u > saved.last_uid]
+            day = saved.day
+        elif saved is not None and saved.day:
+            log.info(
+                "channel %s: folder %s was rebuilt (new UIDVALIDITY): reading it again", self.name, folder
+            )
+            since = datetime.strptime(saved.day, "%Y-%m-%d").date() - RESYNC_SLACK
+            uids = list(client.search(["SINCE", since]))
+            day = saved.day
+        else:
+            uids = sorted(client.search(["ALL"]))[-FIRST_RUN:]
+            day = today
+        uids = sorted(uids)[:MAX_PER_POLL]
+        if not uids:
+            last = saved.last_uid if saved is not None and saved.uidvalidity == uidvalidity else 0
+            if isinstance(uidnext, int) and uidnext > 0:
+                last = max(last, uidnext - 1)
+            return _FolderBatch(cursor=_FolderCursor(uidvalidity, last, day or today).dump())
+        fetched = self._fetch(client, uids)
+        newest = max((f.received for f in fetched if f.received is not None), default=None)
+        if newest is not None:
+            day = max(day or "", newest.astimezone(UTC).strftime("%Y-%m-%d"))
+        return _FolderBatch(fetched=fetched, cursor=_FolderCursor(uidvalidity, uids[-1], day or today).dump())
+
+    def _fetch(self, client: Any, uids: Sequence[int]) -> list[_Fetched]:
+        """Whole mails, except the huge ones: their headers and the start of their text."""
+        out: list[_Fetched] = []
+        for start in range(0, len(uids), FETCH_CHUNK):
+            chunk = list(uids[start : start + FETCH_CHUNK])
+            sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
+            small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_MESSAGE_BYTES]
+            large = [u for u in chunk if u in sizes and u not in small]
+            bodies: dict[int, Any] = {}
+            for group in _by_size(small, sizes, FETCH_BYTES):  # a bounded response each
+                bodies.update(client.fetch(group, ["BODY.PEEK[]"]))
+            partial = (
+                client.fetch(large, ["BODY.PEEK[HEADER]", f"BODY.PEEK[TEXT]<0.{TEXT_PREFIX}>"])
+                if large
+                else {}
+            )
+            for uid in chunk:
+                meta = sizes.get(uid)
+                if meta is None:
+                    continue  # expunged meanwhile
+                received = _aware(meta.get(b"INTERNALDATE"))
+                if uid in bodies:
+                    raw = bodies[uid].get(b"BODY[]")
+                    if isinstance(raw, bytes):
+                        out.append(_Fetched(raw, received))
+                elif uid in partial:
+                    header = partial[uid].get(b"BODY[HEADER]") or b""
+                    text = partial[uid].get(b"BODY[TEXT]<0>") or b""
+                    size = int(meta.get(b"RFC822.SIZE", 0))
+                    out.append(_Fetched(bytes(header) + bytes(text), received, truncated=size))
+        return out
+
+    # -- threading ---------------------------------------------------------------------------
+
+    async def _thread(self, batch: list[ParsedMail]) -> list[Message]:
+        """Point each message at its nearest parent that exists, or an earlier mail with the
+        same subject when a client sent no threading headers."""
+        ids = {p.message.remote_id for p in batch}
+        digests = {p.digest_id for p in batch if p.digest_id}
+        self._remember(ids)
+        for digest in digests:
+            self._digests[digest] = None
+        unknown = [ref for p in batch for ref in p.parents if ref not in ids and ref not in self._known]
+        unknown = list(dict.fromkeys(unknown))[:MAX_LOOKUPS]
+        if unknown:
+            located = await self._imap(lambda client: self._locate(client, unknown))
+            self._remember(ref for ref in located if ref not in self._digests)
+        out: list[Message] = []
+        by_subject = _subject_index(batch)
+        for parsed in batch:
+            message = parsed.message
+            parent = next(
+                (
+                    ref
+                    for ref in parsed.parents
+                    if (ref in ids or ref in self._known) and ref not in self._digests
+                ),
+                None,
+            )
+            if parent is None and is_reply_subject(parsed.subject):
+                parent = _earlier_same_subject(by_subject, parsed)
+                if parent is None:
+                    parent = await self._subject_fallback(parsed)
+            if parent is None and parsed.parents and parsed.parents[0] in self._digests:
+                parent = None  # a reply to a digest: the digest is not a message of its own
+            elif parent is None:
+                parent = message.in_reply_to
+            out.append(replace(message, in_reply_to=parent) if parent != message.in_reply_to else message)
+        return out
+
+    def _remember(self, ids: Iterable[str]) -> None:
+        for remote_id in ids:
+            self._known[remote_id] = None
+            self._known.move_to_end(remote_id)
+        while len(self._known) > KNOWN_CACHE:
+            self._known.popitem(last=False)
+
+    def _search_folders(self, client: Any) -> list[str]:
+        sent = self._session.sent(client, self.sent_folder)
+        return list(dict.fromkeys([*self.folders, *([sent] if sent else [])]))
+
+    def _locate(self, client: Any, wanted: Sequence[str]) -> dict[str, _Found]:
+        """Where each of these Message-IDs is on the server (folders and Sent), if anywhere."""
+        located: dict[str, _Found] = {}
+        for folder in self._search_folders(client):
+            missing = [ref for ref in wanted if ref not in located]
+            if not missing:
+                break
+            if not _select_or_skip(client, folder):
+                continue  # a folder missing here (say, no Sent) holds nothing
+            for start in range(0, len(missing), LOOKUP_CHUNK):
+                chunk = missing[start : start + LOOKUP_CHUNK]
+                uids = client.search(_any_message_id(chunk))
+                if not uids:
+                    continue
+                headers = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID CONTENT-TYPE)]"])
+                for uid, data in headers.items():
+                    raw = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
+                    head = email.message_from_bytes(bytes(raw), policy=_POLICY)
+                    found = message_id(_header(head, "message-id"))
+                    if found in chunk and found not in located:
+                        located[found] = _Found(folder, uid)
+                        if "digest" in _header(head, "content-type").lower():
+                            self._digests[found] = None
+        return located
+
+    async def _subject_fallback(self, parsed: ParsedMail) -> str | None:
+        """The newest earlier mail on the server with the same subject, prefixes aside."""
+        core = normalize_subject(parsed.subject)
+        if len(core) < 4:
+            return None
+        words = _search_words(parsed.subject)
+        if not words:
+            return None
+        before = parsed.message.created_at
+        since = (before - SUBJECT_WINDOW).date()
+
+        def search(client: Any) -> str | None:
+            best: tuple[datetime, str] | None = None
+            for folder in self._search_folders(client):
+                if not _select_or_skip(client, folder):
+                    continue
+                uids = client.search(["SUBJECT", words, "SINCE", since], charset="UTF-8")
+                for data in client.fetch(sorted(uids)[-50:], ["BODY.PEEK[HEADER]", "INTERNALDATE"]).values():
+                    head = email.message_from_bytes(bytes(data.get(b"BODY[HEADER]") or b""), policy=_POLICY)
+                    candidate = message_id(_header(head, "message-id"))
+                    if not candidate or candidate == parsed.message.remote_id:
+                        continue
+                    subject, _ = _clean_line(_header(head, "subject"), 300)
+                    if normalize_subject(subject) != core:
+                        continue
+                    when = _date(head, _aware(data.get(b"INTERNALDATE")))
+                    if when <= before and (best is None or when > best[0]):
+                        best = (when, candidate)
+            return best[1] if best else None
+
+        return await self._imap(search)
+
+    # -- context -----------------------------------------------------------------------------
+
+    async def context(self, remote_id: str) -> list[Message]:
+        """The mail `remote_id` and its ancestors on the server, oldest first."""
+        chain: list[Message] = []
+        seen: set[str] = set()
+        current: str | None = remote_id
+        while current and current not in seen and len(chain) < MAX_CONTEXT_DEPTH:
+            seen.add(current)
+            parsed = await self._fetch_by_id(current)
+            if parsed is None:
+                break
+            origin = Origin.MENTION if current == remote_id else Origin.CONTEXT
+            message = parsed.message if parsed.message.is_ours else replace(parsed.message, origin=origin)
+            threaded = await self._thread([replace(parsed, message=message)])
+            chain.append(threaded[0])
+            current = threaded[0].in_reply_to
+        chain.reverse()
+        return chain
+
+    async def _fetch_by_id(self, remote_id: str) -> ParsedMail | None:
+        if message_id(f"<{remote_id}>") != remote_id:
+            return None
+
+        def fetch(client: Any) -> _Fetched | None:
+            located = self._locate(client, [remote_id]).get(remote_id)
+            if located is None:
+                return None
+            client.select_folder(located.folder, readonly=True)
+            fetched = self._fetch(client, [located.uid])
+            return fetched[0] if fetched else None
+
+        fetched = await self._imap(fetch)
+        if fetched is None:
+            return None
+        for parsed in parse_mail(
+            fetched.raw, channel=self.name, own_addresses=self.own_addresses, received=fetched.received
+        ):
+            if parsed.message.remote_id == remote_id:
+                return parsed
+        return None
+
+    # -- replying ----------------------------------------------------------------------------
+
+    def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
+        """Nothing: a mail reply starts however the manager likes."""
+        return ""
+
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """Send `text` by SMTP as a reply to `parent` (to the list for list mail, else to its
+        Reply-To or sender), then file a copy in Sent and mark the parent answered."""
+        if self.smtp is None or not self.address:
+            raise PermanentError(f"channel {self.name}: replies need smtp_url and from_address in the config")
+        original = await self._fetch_by_id(parent.remote_id)
+        recipients = _recipients(parent, original, self.own_addresses)
+        if not recipients:
+            raise PermanentError(f"channel {self.name}: the mail has no address to reply to")
+        subject = original.subject if original is not None else parent.title
+        references = (
+            original.references if original is not None else tuple(filter(None, [parent.in_reply_to]))
+        )
+        mid = reply_message_id(parent.remote_id, text, idempotency_key, self.domain)
+        sent_at = datetime.now(UTC).replace(microsecond=0)
+        mail = build_reply(
+            message_id=mid,
+            from_address=self.from_address,
+            to=recipients,
+            subject=subject,
+            parent_id=parent.remote_id,
+            references=references,
+            text=text,
+            date=sent_at,
+            language=parent.language,
+        )
+        await self._submit(mail, recipients)
+        self._remember([mid])
+        await self._after_send(mail, parent.remote_id)
+        return Message(
+            channel=self.name,
+            remote_id=mid,
+            author=Author(self.name, self.address, self.address, _display_name(self.from_address)),
+            text=text.strip(),
+            created_at=sent_at,
+            in_reply_to=parent.remote_id,
+            origin=Origin.OURS,
+            title=str(mail["Subject"]),
+            language=parent.language,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _smtp_session(self) -> Any:
+        """A connected, logged-in aiosmtplib client (STARTTLS required but on loopback)."""
+        import aiosmtplib
+
+        assert self.smtp is not None
+        server = self.smtp
+        client = aiosmtplib.SMTP(
+            hostname=server.host,
+            port=server.port,
+            use_tls=server.implicit,
+            start_tls=None if server.implicit or server.loopback else True,
+            tls_context=_tls_context(),
+            timeout=self.timeout,
+        )
+        where = f"channel {self.name}: SMTP {server.label}"
+        try:
+            await client.connect()
+            if client.is_ehlo_or_helo_needed:  # after implicit TLS nothing has greeted yet
+                await client.ehlo()
+            if client.supports_extension("auth"):
+                await client.login(self.username, self._password)
+            elif not server.loopback:
+                raise PermanentError(f"{where} offers no login; check smtp_url")
+        except aiosmtplib.SMTPAuthenticationError:
+            await _quit(client)
+            raise AuthError(
+                f"{where} refused the login for {one_line(self.username)}: run `ecoinbox auth {self.name}`"
+            ) from None
+        except ChannelError:
+            await _quit(client)
+            raise
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await _quit(client)
+            raise TransientError(f"{where} unreachable ({_describe(exc)})") from None
+        try:
+            yield client
+        finally:
+            await _quit(client)
+
+    async def _submit(self, mail: EmailMessage, recipients: Sequence[str]) -> None:
+        """MAIL, RCPT and DATA, each failure said for what it is: refused before DATA is not
+        sent; a connection lost during DATA may have been sent."""
+        import aiosmtplib
+
+        assert self.smtp is not None
+        where = f"channel {self.name}: SMTP {self.smtp.label}"
+        payload = mail.as_bytes(policy=email.policy.SMTP)
+        async with self._smtp_session() as client:
+            limit = client.esmtp_extensions.get("size", "")
+            if limit.isdigit() and int(limit) and len(payload) > int(limit):
+                raise PermanentError(f"{where} accepts mails up to {int(limit)} bytes; this reply is larger")
+            try:
+                await client.mail(self.address)
+                for recipient in recipients:
+                    await client.rcpt(recipient)
+            except aiosmtplib.SMTPResponseException as exc:
+                raise _smtp_refusal(where, exc) from None
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise TransientError(f"{where} lost before the mail was sent ({_describe(exc)})") from None
+            try:
+                await client.data(payload)
+            except aiosmtplib.SMTPResponseException as exc:
+                if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+                    raise UncertainSend(f"{where}: the connection closed while the mail was sent") from None
+                raise _smtp_refusal(where, exc) from None
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                raise UncertainSend(
+                    f"{where}: no answer after the mail was sent ({_describe(exc)})"
+                ) from None
+
+    async def _after_send(self, mail: EmailMessage, parent_id: str) -> None:
+        """File the sent copy in Sent and flag the parent \\Answered; a failure here is only
+        logged, the mail went out."""
+        raw = mail.as_bytes(policy=email.policy.SMTP)
+
+        def file_copy(client: Any) -> None:
+            if self.append_sent:
+                sent = self._session.sent(client, self.sent_folder)
+                if sent:
+                    client.append(sent, raw, flags=[b"\\Seen"], msg_time=datetime.now(UTC))
+            located = self._locate(client, [parent_id]).get(parent_id)
+            if located is not None and located.folder in self.folders:
+                client.select_folder(located.folder)
+                client.add_flags([located.uid], [b"\\Answered"])
+
+        try:
+            await self._imap(file_copy)
+        except ChannelError as exc:
+            log.warning(
+                "channel %s: the reply went out but its copy was not filed in Sent: %s", self.name, exc
+            )
+
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
+        """Our reply to `parent` with this text, if Sent (or a folder, where a list echoes it)
+        holds it: looked up by the Message-ID it was given before it was sent."""
+        if parent is None:
+            return None
+        prefix = f"ecoinbox.{_content_tag(parent.remote_id, text)}."
+        cutoff = since - RECONCILE_SLACK
+
+        def search(client: Any) -> _Fetched | None:
+            for folder in self._search_folders(client):
+                if not _select_or_skip(client, folder):
+                    continue  # a folder missing here (say, no Sent) holds nothing
+                uids = client.search(["HEADER", "Message-ID", prefix])
+                for fetched in self._fetch(client, sorted(uids, reverse=True)[:10]):
+                    head = email.message_from_bytes(fetched.raw, policy=_POLICY)
+                    found = message_id(_header(head, "message-id")) or ""
+                    if found.startswith(prefix) and _date(head, fetched.received) >= cutoff:
+                        return fetched
+            return None
+
+        fetched = await self._imap(search)
+        if fetched is None:
+            return None
+        parsed = parse_mail(
+            fetched.raw, channel=self.name, own_addresses=self.own_addresses, received=fetched.received
+        )
+        message = replace(parsed[0].message, origin=Origin.OURS, in_reply_to=parent.remote_id)
+        self._remember([message.remote_id])
+        return message
+
+    # -- push --------------------------------------------------------------------------------
+
+    async def watch(self, wake: Callable[[], None]) -> None:
+        """IMAP IDLE on the first folders (one connection each) until cancelled: `wake` is
+        called when mail arrives, so the next poll comes at once. Without IDLE, returns."""
+        if not self.idle:
+            return
+        caps = await self._imap(lambda client: self._session.capabilities)
+        if "IDLE" not in caps:
+            log.info("channel %s: the server offers no IDLE; polling only", self.name)
+            return
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        watchers = [_IdleWatcher(self, folder, loop, wake, stop) for folder in self.folders[:IDLE_FOLDERS]]
+        for watcher in watchers:
+            watcher.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stop.set()
+            for watcher in watchers:
+                watcher.interrupt()
+            await asyncio.gather(
+                *(asyncio.to_thread(watcher.join, 5.0) for watcher in watchers), return_exceptions=True
+            )
+
+
+class _IdleWatcher(threading.Thread):
+    """One folder in IDLE on its own connection, in its own thread."""
+
+    def __init__(
+        self,
+        channel: EmailChannel,
+        folder: str,
+        loop: asyncio.AbstractEventLoop,
+        wake: Callable[[], None],
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=f"idle-{channel.name}-{folder}", daemon=True)
+        self.channel = channel
+        self.folder = folder
+        self.loop = loop
+        self.wake = wake
+        self.stop = stop
+        self._session: _ImapSession | None = None
+
+    def interrupt(self) -> None:
+        session = self._session
+        client = session.client if session is not None else None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.socket().shutdown(socket.SHUT_RDWR)
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stop.is_set():
+            channel = self.channel
+            session = _ImapSession(
+                channel.name, channel.imap, channel.username, channel._password, channel.timeout
+            )
+            self._session = session
+            try:
+                client = session.connect()
+                client.select_folder(self.folder, readonly=True)
+                client.idle()
+                renewed = time.monotonic()
+                backoff = 1.0
+                while not self.stop.is_set():
+                    responses = client.idle_check(timeout=IDLE_CHECK_S)
+                    if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                        self.loop.call_soon_threadsafe(self.wake)
+                    if time.monotonic() - renewed > IDLE_RENEW_S:
+                        client.idle_done()
+                        client.idle()
+                        renewed = time.monotonic()
+                with contextlib.suppress(Exception):
+                    client.idle_done()
+            except Exception as exc:  # noqa: BLE001 - reconnect later; polling goes on meanwhile
+                if not self.stop.is_set():
+                    log.info(
+                        "channel %s: IDLE on %s stopped (%s); retrying",
+                        channel.name,
+                        self.folder,
+                        _describe(exc),
+                    )
+            finally:
+                session.close()
+            if self.stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, 300.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _any_message_id(ids: Sequence[str]) -> list[Any]:
+    """SEARCH criteria matching any of `ids` in the Message-ID header (OR is binary in IMAP)."""
+    criteria: list[Any] = []
+    for index, ref in enumerate(ids):
+        if index < len(ids) - 1:
+            criteria.append("OR")
+        criteria.extend(["HEADER", "Message-ID", f"<{ref}>"])
+    return criteria
+
+
+def _by_size(uids: Sequence[int], sizes: dict[int, Any], budget: int) -> list[list[int]]:
+    """`uids` in groups whose mails add up to about `budget` bytes (one mail at least)."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for uid in uids:
+        size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+        if current and total + size > budget:
+            groups.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _select_or_skip(client: Any, folder: str) -> bool:
+    """Select `folder` read-only; False when the server has no such folder (connection errors
+    still raise)."""
+    from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+    try:
+        client.select_folder(folder, readonly=True)
+    except IMAPClientAbortError:
+        raise
+    except IMAPClientError:
+        return False
+    return True
+
+
+def _search_words(subject: str) -> str:
+    """The subject without its prefixes, as given to SEARCH SUBJECT (a substring match)."""
+    text = " ".join(subject.split())
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PREFIX.sub("", text, count=1)
+    text = _FWD_SUFFIX.sub("", text).strip()
+    return text[:120]
+
+
+def _subject_index(batch: Sequence[ParsedMail]) -> dict[str, list[ParsedMail]]:
+    index: dict[str, list[ParsedMail]] = {}
+    for parsed in batch:
+        core = normalize_subject(parsed.subject)
+        if core:
+            index.setdefault(core, []).append(parsed)
+    return index
+
+
+def _earlier_same_subject(index: dict[str, list[ParsedMail]], parsed: ParsedMail) -> str | None:
+    core = normalize_subject(parsed.subject)
+    earlier = [
+        p
+        for p in index.get(core, [])
+        if p.message.remote_id != parsed.message.remote_id
+        and p.message.created_at <= parsed.message.created_at
+    ]
+    if not earlier:
+        return None
+    return max(earlier, key=lambda p: (p.message.created_at, p.message.remote_id)).message.remote_id
+
+
+def _recipients(parent: Message, original: ParsedMail | None, own: Sequence[str]) -> list[str]:
+    """Who a reply goes to: the list for list mail, else Reply-To, else the sender."""
+    if original is not None and original.list_post:
+        return [original.list_post]
+    candidates = list(original.reply_to) if original is not None and original.reply_to else []
+    if not candidates and "@" in parent.author.handle:
+        candidates = [parent.author.handle]
+    own_set = {a.casefold() for a in own}
+    return [address for address in dict.fromkeys(candidates) if address.casefold() not in own_set]
+
+
+def _display_name(from_address: str) -> str:
+    return email.utils.parseaddr(from_address)[0]
+
+
+def _smtp_refusal(where: str, exc: Any) -> ChannelError:
+    code = int(getattr(exc, "code", 0) or 0)
+    said = one_line(redact(str(getattr(exc, "message", "") or "")), limit=160)
+    if code in (530, 534, 535, 538):
+        return AuthError(f"{where} refused the login ({code} {said})")
+    if 400 <= code < 500:
+        return TransientError(f"{where} said try later ({code} {said})")
+    return PermanentError(f"{where} refused the mail ({code} {said})")
+
+
+async def _quit(client: Any) -> None:
+    with contextlib.suppress(Exception):
+        if client.is_connected:
+            await asyncio.wait_for(client.quit(), timeout=2.0)
+    with contextlib.suppress(Exception):
+        client.close()
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _quiet_imap_logs() -> None:
+    """imaplib's protocol trace (through IMAPClient) carries mail: keep it at WARNING, redacted."""
+    for name in ("imapclient", "aiosmtplib"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+__all__ = [
+    "EmailChannel",
+    "MailServer",
+    "ParsedMail",
+    "build_reply",
+    "is_reply_subject",
+    "message_id",
+    "message_ids",
+    "normalize_subject",
+    "parse_mail",
+    "parse_server",
+    "reply_message_id",
+    "reply_subject",
+]
