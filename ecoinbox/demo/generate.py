@@ -349,6 +349,9 @@ def make_plan(messages: int, seed: int, end: datetime) -> Plan:
         size = min(size, messages - total)
         gaps = _gaps(rng, size)
         duration = sum(gaps)
+        if duration > span_ms // 2:  # hundreds of posts: a busy thread, its replies come faster
+            gaps = [max(1000, gap * (span_ms // 2) // duration) for gap in gaps]
+            duration = sum(gaps)
         # Busy hours: a start in the day's working hours more often than at night.
         start = end_ms - span_ms + int(rng.random() * max(1, span_ms - duration))
         if rng.random() < 0.6:
