@@ -822,21 +822,12 @@ class SQLiteStore:
         what all its matches cost. Every value is a bound parameter; words reach FTS5 as quoted
         strings only.
         """
-        where, params = _search_conditions(query)
-        fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
-        if fts:
-            sql = ("SELECT m.id, m.conversation_id, m.text FROM messages_fts f JOIN messages m ON m.id = f.rowid"
-                   " JOIN conversations c ON c.id = m.conversation_id JOIN authors a ON a.id = m.author_id"
-                   " WHERE messages_fts MATCH ?")  # fmt: skip
-            params = [fts, *params]
-        else:
-            sql = ("SELECT m.id, m.conversation_id, m.text FROM messages m"
-                   " JOIN conversations c ON c.id = m.conversation_id JOIN authors a ON a.id = m.author_id"
-                   " WHERE 1")  # fmt: skip
-        sql += "".join(f" AND {condition}" for condition in where) + " AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+        sql, params = _search_sql(query)
         found: dict[int, str] = {}
         cursor = before_message if before_message is not None else 2**62
-        chunk = max(limit * 4, 200)
+        # One match per conversation needs `limit` matches; a chatty one needs more: the chunk
+        # grows, so a rare filter does not scan for 4x the matches a page needs.
+        chunk = limit + 10
         db = self._read()
         while len(found) < limit:
             hits = await _all(db, sql, (*params, cursor, chunk))
@@ -849,6 +840,7 @@ class SQLiteStore:
             if len(hits) < chunk and len(found) < limit:
                 cursor = None
                 break
+            chunk = min(chunk * 4, 2000)
         if not found:
             return [], None
         marks = ",".join("?" * len(found))
@@ -1456,6 +1448,39 @@ def _message(row: sqlite3.Row) -> Message:
         thread_ref=row["thread_ref"],
         hidden_characters=bool(row["hidden_characters"]),
     )
+
+
+def _search_sql(query: Query) -> tuple[str, list[Any]]:
+    """The statement reading `query`'s matching messages newest first (then `id < ?`, `LIMIT ?`).
+
+    Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
+    out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
+    language's index (ids in order within a language), anything else walks the table backwards
+    from the newest row. Conversations and authors are joined only when a filter reads them.
+    """
+    where, params = _search_conditions(query)
+    fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
+    joins = ""
+    if any(f.field == "is" for f in query.filters):
+        joins += " JOIN conversations c ON c.id = m.conversation_id"
+    if any(f.field == "from" for f in query.filters):
+        joins += " JOIN authors a ON a.id = m.author_id"
+    conditions = "".join(f" AND {condition}" for condition in where)
+    if fts:
+        sql = (
+            "SELECT m.id, m.conversation_id, m.text FROM messages_fts f JOIN messages m ON m.id = f.rowid"
+            f"{joins} WHERE messages_fts MATCH ?{conditions} AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
+        )
+        return sql, [fts, *params]
+    language = any(f.field == "lang" and not f.negated for f in query.filters)
+    # Without a hint SQLite reads a channel: filter through UNIQUE (channel, remote_id), whose
+    # order is not the ids', and sorts every message of the channel for one page.
+    source = "messages m INDEXED BY messages_by_language" if language else "messages m NOT INDEXED"
+    sql = (
+        f"SELECT m.id, m.conversation_id, m.text FROM {source}{joins}"
+        f" WHERE 1{conditions} AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+    )
+    return sql, params
 
 
 def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
