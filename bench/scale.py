@@ -594,7 +594,8 @@ def table(columns: list[Column]) -> Iterator[str]:
     yield "| | " + " | ".join(c.label for c in columns) + f" | budget (at {last.label}) | |"
     yield "|---|" + "---:|" * len(columns) + "---|---|"
     yield row("messages / conversations", lambda c: f"{c.messages:,} / {c.manifest['conversations']:,}")
-    yield row("ingest (msg/s, real ingest with the search index, batches of 200)", lambda c: f"{rate(c):,.0f}",
+    yield row("ingest (msg/s, real ingest with the search index, batches of 200)",
+              lambda c: f"{rate(c):,.0f}",
               f">= {INGEST_RATE:,}", rate(last) >= INGEST_RATE)  # fmt: skip
     yield row("first paint from process start", lambda c: fmt_ms(c.inbox.first_paint_s))
     yield row("first paint after imports", lambda c: fmt_ms(c.inbox.after_imports_s),

@@ -46,7 +46,8 @@ async def test_the_demo_opens_on_a_generated_store_and_replies_there(tmp_path):
             with sqlite3.connect(settings.store.path) as db:
                 generated_channels = {c for (c,) in db.execute("SELECT DISTINCT channel FROM messages")}
                 target, parent_id = db.execute(
-                    "SELECT c.id, m.remote_id FROM conversations c JOIN messages m ON m.conversation_id = c.id"
+                    "SELECT c.id, m.remote_id FROM conversations c"
+                    " JOIN messages m ON m.conversation_id = c.id"
                     " WHERE c.channel = 'mastodon' AND c.state = 'open' AND m.origin != 'ours'"
                     " ORDER BY c.last_activity DESC, m.created_at DESC LIMIT 1"
                 ).fetchone()

@@ -134,9 +134,10 @@ def test_the_cli_lists_a_query_and_explains_a_bad_one(tmp_path, capsys):
     assert "is:open" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text", ["refund", '"never arrived"', "deliv*", "refund lang:fr", "channel:forum is:open",
-                                  "from:zoe", "after:3d", "lang:fr has:link", "lang:nl channel:blog", "-refund",
-                                  "is:unanswered -from:bot", "deliv* -lang:en"])  # fmt: skip
+@pytest.mark.parametrize("text", [
+    "refund", '"never arrived"', "deliv*", "refund lang:fr", "channel:forum is:open", "from:zoe", "after:3d",
+    "lang:fr has:link", "lang:nl channel:blog", "-refund", "is:unanswered -from:bot", "deliv* -lang:en",
+])  # fmt: skip
 async def test_no_search_sorts_its_matches(store, text):
     """A page costs what a page costs only if matches come out newest first as they are read:
     a statement that sorts reads every match first (1.4 s for a common word at 1M messages)."""

@@ -5,13 +5,14 @@
 
 A year of a brand's traffic ending at `--end`: about ten messages per conversation on average,
 but most conversations are one or two posts and a heavy tail runs to hundreds (Pareto-shaped
-thread sizes, plus one thread of exactly `BIG_THREAD` messages the thread benchmark opens).
-Six channels (mastodon, forum, bluesky, blog, email, reddit) with their own remote id shapes
-(in time order where the platform's ids are: Mastodon's snowflakes, reddit's counter, forum and
-blog post numbers; mail Message-IDs are random), titles and author handles; mostly English and French with some German, Spanish, Italian,
-Portuguese and Dutch; authors drawn from a Zipf law, so a few regulars write a lot and most
-people write once; a spam share (mostly marked spam, some still waiting in the inbox); the
-brand's own replies in the threads; older conversations mostly done, recent ones mostly open.
+thread sizes, plus one thread of exactly `BIG_THREAD` messages the thread benchmark opens). Six
+channels (mastodon, forum, bluesky, blog, email, reddit) with their own remote id shapes (in
+time order where the platform's ids are: Mastodon's snowflakes, reddit's counter, forum and blog
+post numbers; mail Message-IDs are random), titles and author handles; mostly English and French
+with some German, Spanish, Italian, Portuguese and Dutch; authors drawn from a Zipf law, so a
+few regulars write a lot and most people write once; a spam share (mostly marked spam, some
+still waiting in the inbox); the brand's own replies in the threads; older conversations mostly
+done, recent ones mostly open.
 
 The text comes from phrase templates written for this file (no real people's posts, so a
 generated store may back the demo): a complaint, a question or praise, a few details, links

@@ -784,8 +784,9 @@ class MastodonServer(LoopbackServer):
         """A status with this id that no timeline, search or notification shows: what a reply
         to a conversation of a generated store answers (its posts were never on this server)."""
         account = self._account_for("someone@generated.example", "Someone", now)
-        status = _Status(id=status_id, account=account, text="", content="", created_at=now, parent=None,
-                         visibility="direct", language=None, spoiler_text="", mentions=[], tags=[])  # fmt: skip
+        status = _Status(id=status_id, account=account, text="", content="", created_at=now,
+                         parent=None, visibility="direct", language=None, spoiler_text="",
+                         mentions=[], tags=[])  # fmt: skip
         self._statuses[status_id] = status
         return status
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
@@ -199,11 +200,14 @@ class Demo:
                 self.forum.tick()
 
 
-def generated_store(messages: int, seed: int = 1, *, cache: Path | None = None, out=sys.stderr) -> Path:
+def generated_store(
+    messages: int, seed: int = 1, *, cache: Path | None = None, out: TextIO | None = None
+) -> Path:
     """The generated store of `messages` messages in the cache directory, made the first time
-    (with a progress line on `out`: about 2 minutes for a million) and reused after."""
+    (with a progress line on `out`, stderr by default: 2-3 minutes for a million) and reused after."""
     from ecoinbox.demo.generate import GENERATOR_VERSION, generate, manifest
 
+    out = out or sys.stderr
     folder = cache or platformdirs.user_cache_path("ecoinbox", appauthor=False) / "demo"
     path = folder / f"{messages}-seed{seed}-v{GENERATOR_VERSION}.db"
     if path.exists() and manifest(path).exists():
@@ -225,21 +229,24 @@ def generated_store(messages: int, seed: int = 1, *, cache: Path | None = None, 
 
     # The newest day is today, so the inbox reads "2 min ago", not "last year".
     asyncio.run(generate(partial, messages, seed, end=datetime.now(UTC), progress=progress))
-    print(f"\nDone in {time.monotonic() - started:.0f} s; the next demo starts at once.", file=out, flush=True)
+    print(f"\nDone in {time.monotonic() - started:.0f} s; the next demo starts at once.", file=out,
+          flush=True)  # fmt: skip
     manifest(partial).replace(manifest(path))
     partial.replace(path)
     return path
 
 
 def run_demo(
-    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True, generated: Path | None = None
+    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True,
+    generated: Path | None = None,
 ) -> int:
     return asyncio.run(_run_demo(seed=seed, servers_only=servers_only, data_dir=data_dir, traffic=traffic,
                                  generated=generated))  # fmt: skip
 
 
 async def _run_demo(
-    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool, generated: Path | None = None
+    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool,
+    generated: Path | None = None,
 ) -> int:
     from ecoinbox.cli import _inbox, resolve_tokens
     from ecoinbox.config import load_config
