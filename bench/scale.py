@@ -10,8 +10,8 @@ Stores come from bench/generate.py (through `SQLiteStore.ingest`) and are cached
 measured when the store was built, with the commit it was built by.
 
 Rows (see bench/README.md for how each is measured):
-- ingest: messages per second inside `SQLiteStore.ingest`, poll batches of 200, threading and
-  summaries included (no search index yet).
+- ingest: messages per second inside `SQLiteStore.ingest`, poll batches of 200, threading,
+  summaries and the search index included.
 - first paint: the real `ecoinbox` (bench/timed_inbox.py runs `ecoinbox.cli.main`) in a
   pseudo-terminal of 120x40 on a config with the store and no channels, from the process
   start to the first bytes that draw the top row of the inbox; and the same from the moment
@@ -23,6 +23,8 @@ Rows (see bench/README.md for how each is measured):
 - thread: `store.conversation()` of the 200-message thread and its rendering by the thread
   view at the width it has at 120x40, until the screen is refreshed (Textual's Pilot).
 - peak RSS: VmHWM of the inbox process after all of the above.
+- search: `store.search(query, limit=50)`, the first page (newest first), for a word, a phrase,
+  a prefix and filtered queries (SEARCHES); the median of SEARCH_RUNS runs after a warm one.
 - notmuch and neomutt, where installed: the same messages as a Maildir; `notmuch new`,
   `notmuch search --limit=50 WORD`, and neomutt opening the Maildir in the same pty, as
   ratios to ecoinbox's numbers.
@@ -68,6 +70,15 @@ MOVES, PAGES = 500, 40
 QUIET_S = 0.12  # an answer is over when the terminal has been quiet this long (the thread comes late)
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 SEARCH_WORD = "invoice"
+SEARCH_RUNS = 7
+# (what it shows, the query): {author} is the most frequent author's handle, {end} the store's
+# newest day. `lang:nl channel:blog` matches almost nothing: it must not read the whole store.
+SEARCHES = (
+    ("a word", SEARCH_WORD), ("a phrase", '"never arrived"'), ("a prefix", "deliv*"),
+    ("a word, a language", "refund lang:fr"), ("channel and state", "channel:reddit is:open"),
+    ("a frequent author", "from:{author}"), ("the last 3 days", "after:3d"),
+    ("filters only", "lang:de has:link"), ("a rare pair of filters", "lang:nl channel:blog"),
+)  # fmt: skip
 PAGE_DOWN = "\x1b[6~"
 
 # Budgets of issue 5, at 1M messages.
@@ -75,6 +86,7 @@ FIRST_PAINT_S = 0.3
 MOVE_S = 0.016
 MOVE_BYTES = 2048
 THREAD_S = 0.050
+SEARCH_S = 0.020
 INGEST_RATE = 20_000
 RSS_MB = 200
 RSS_GROWTH_MB = 50
@@ -366,6 +378,54 @@ def thread_open_s(store_path: Path, conversation_id: int, repeats: int = 15) -> 
     return times[1:]  # the first one warms the caches
 
 
+# ---- search, in-process -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Search:
+    query: str
+    seconds: float  # median, warm
+    rows: int
+
+
+def search_s(store_path: Path, end: datetime) -> list[Search]:
+    """The first page of each of SEARCHES: the median of SEARCH_RUNS after one warm run."""
+    from ecoinbox.query import parse_query
+
+    async def measure() -> list[Search]:
+        store = await open_store(store_path, read_only=True)
+        try:
+            author = frequent_author(store_path)
+            results = []
+            for _, text in SEARCHES:
+                text = text.format(author=author)
+                query = parse_query(text, now=end)
+                times = []
+                for _ in range(SEARCH_RUNS + 1):
+                    started = time.perf_counter()
+                    rows, _ = await store.search(query, limit=50)
+                    times.append(time.perf_counter() - started)
+                results.append(Search(text, statistics.median(times[1:]), len(rows)))
+            return results
+        finally:
+            await store.close()
+
+    return asyncio.run(measure())
+
+
+def frequent_author(store_path: Path) -> str:
+    """The handle of the person (not the brand) who wrote the most messages."""
+    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        row = db.execute(
+            "SELECT a.handle FROM messages m JOIN authors a ON a.id = m.author_id WHERE m.origin != 'ours'"
+            " GROUP BY m.author_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else "nobody"
+
+
 # ---- notmuch and neomutt ------------------------------------------------------------------------
 
 
@@ -501,6 +561,7 @@ class Column:
     inbox: Inbox
     thread_s: list[float]
     peers: Peers
+    searches: list[Search] = field(default_factory=list)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -533,7 +594,8 @@ def table(columns: list[Column]) -> Iterator[str]:
     yield "| | " + " | ".join(c.label for c in columns) + f" | budget (at {last.label}) | |"
     yield "|---|" + "---:|" * len(columns) + "---|---|"
     yield row("messages / conversations", lambda c: f"{c.messages:,} / {c.manifest['conversations']:,}")
-    yield row("ingest (msg/s, real ingest, batches of 200)", lambda c: f"{rate(c):,.0f}",
+    yield row("ingest (msg/s, real ingest with the search index, batches of 200)",
+              lambda c: f"{rate(c):,.0f}",
               f">= {INGEST_RATE:,}", rate(last) >= INGEST_RATE)  # fmt: skip
     yield row("first paint from process start", lambda c: fmt_ms(c.inbox.first_paint_s))
     yield row("first paint after imports", lambda c: fmt_ms(c.inbox.after_imports_s),
@@ -556,6 +618,18 @@ def table(columns: list[Column]) -> Iterator[str]:
               f"<= {THREAD_S * 1000:.0f} ms", med(last.thread_s) <= THREAD_S)  # fmt: skip
     yield row("peak RSS of the inbox", lambda c: size(c.inbox.rss_mb, "MB"), f"<= {RSS_MB} MB",
               last.inbox.rss_mb <= RSS_MB)  # fmt: skip
+    for number, (what, _) in enumerate(SEARCHES):
+
+        def found(c: Column, number: int = number) -> str:
+            if len(c.searches) <= number:
+                return "–"
+            result = c.searches[number]
+            return f"{fmt_ms(result.seconds)} ({result.rows})"
+
+        label = last.searches[number].query if len(last.searches) > number else SEARCHES[number][1]
+        verdict = last.searches[number].seconds <= SEARCH_S if len(last.searches) > number else None
+        yield row(f"search, first page of 50 (rows): {what}, `{label.replace('|', '/')}`", found,
+                  f"<= {SEARCH_S * 1000:.0f} ms", verdict)  # fmt: skip
     growth = last.inbox.rss_mb - first.inbox.rss_mb
     yield row(f"RSS growth from {first.label}", lambda c: f"{c.inbox.rss_mb - first.inbox.rss_mb:+,.0f} MB",
               f"<= {RSS_GROWTH_MB} MB", growth <= RSS_GROWTH_MB if len(columns) > 1 else None)  # fmt: skip
@@ -578,8 +652,9 @@ def table(columns: list[Column]) -> Iterator[str]:
 
     yield row("notmuch new (msg/s; ecoinbox's ingest as a multiple)",
               ratio(rate, notmuch_rate, lambda v: f"{v:,.0f}"), ">= 13x")  # fmt: skip
-    yield row("notmuch search --limit=50 (no ecoinbox search yet)",
-              lambda c: fmt_ms(c.peers.notmuch_search_s))
+    yield row(f"notmuch search --limit=50 {SEARCH_WORD} (ecoinbox's search as a multiple)",
+              ratio(lambda c: c.searches[0].seconds if c.searches else math.nan,
+                    lambda c: c.peers.notmuch_search_s, fmt_ms))  # fmt: skip
     yield row("neomutt opens the Maildir (ecoinbox's first paint as a multiple)",
               ratio(lambda c: c.inbox.first_paint_s, lambda c: c.peers.neomutt_open_s, fmt_ms))  # fmt: skip
     yield row("neomutt bytes per move (ecoinbox's median as a multiple)",
@@ -634,11 +709,13 @@ def main(argv: list[str] | None = None) -> int:
         inbox = run_inbox(path, moves=args.moves, pages=args.pages)
         print(f"{label}: the thread view…", file=sys.stderr, flush=True)
         thread = thread_open_s(path, made["big_thread_id"]) if made.get("big_thread_id") else []
+        print(f"{label}: search…", file=sys.stderr, flush=True)
+        searches = search_s(path, datetime.fromisoformat(made["end"]))
         peers = Peers()
         if messages <= peers_limit:
             print(f"{label}: notmuch and neomutt…", file=sys.stderr, flush=True)
             peers = run_peers(path, messages)
-        columns.append(Column(label, messages, made, inbox, thread, peers))
+        columns.append(Column(label, messages, made, inbox, thread, peers, searches))
     print(f"Machine: {machine()}")
     built = {c.manifest.get("commit", "unknown") for c in columns}
     print(f"ecoinbox {commit()}; stores built (ingest measured) at {', '.join(sorted(built))}; "

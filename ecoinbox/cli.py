@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="seed of the demo traffic (default 1)")
     demo.add_argument("--data-dir", type=Path, help="keep the demo's config and store here (default: a temp dir)")
     demo.add_argument("--quiet-traffic", action="store_true", help="no new mentions after the seeded day")
+    big = demo.add_mutually_exclusive_group()
+    big.add_argument("--messages", type=int, metavar="N",
+                     help="start from a generated store of N messages (e.g. 1000000; made once, about 2 min "
+                          "per million, in the cache dir, then reused)")  # fmt: skip
+    big.add_argument("--store", type=Path, metavar="PATH",
+                     help="start from a copy of a store made by bench/generate.py")  # fmt: skip
 
     commands.add_parser("check", help="validate the config, reach each channel, name the keyring backend")
 
@@ -90,8 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if not args.servers_only:
                 require_terminal()
+            generated = args.store
+            if args.messages is not None:
+                from ecoinbox.demo.runner import generated_store
+
+                if args.messages < 1:
+                    raise CliError("--messages needs a positive number, e.g. --messages 1000000")
+                generated = generated_store(args.messages)
+            elif generated is not None and not generated.is_file():
+                raise CliError(f"--store {generated}: no such file (make one with bench/generate.py)")
             return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
-                            traffic=not args.quiet_traffic)  # fmt: skip
+                            traffic=not args.quiet_traffic, generated=generated)  # fmt: skip
         settings = load_config(args.config)
         handler = {
             None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,

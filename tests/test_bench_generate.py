@@ -75,3 +75,15 @@ def test_the_generator_is_deterministic_and_looks_like_real_traffic(tmp_path):
     # Repeat posters: a few people start many conversations, most start one.
     assert max(started_by_author) >= 5 and statistics.median(started_by_author) == 1
     assert first.messages == again.messages and other.messages == MESSAGES
+
+
+def test_no_message_is_dated_after_the_end():
+    """Threads of hundreds of posts used to run past --end (a year of thousand-post threads at
+    1M messages): searches like after:3d then met a wall of the future."""
+    from ecoinbox.demo import generate
+
+    end = generate.DEFAULT_END
+    plan = generate.make_plan(200_000, 1, end)
+    assert max(plan.size) == generate.MAX_THREAD  # threads long enough to have overrun the year
+    assert max(plan.times) < end.timestamp() * 1000
+    assert min(plan.times) >= (end - generate.SPAN).timestamp() * 1000

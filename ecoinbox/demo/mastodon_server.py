@@ -205,7 +205,8 @@ class MastodonServer(LoopbackServer):
     `seed` fills it with a realistic day of traffic (see `ecoinbox.demo.seed`); `tick()` adds
     one more mention. `now` is the clock for ids, timestamps, rate-limit windows and the
     idempotency window, so a test can move time. Start with `await server.start()` or
-    `async with MastodonServer() as server:`.
+    `async with MastodonServer() as server:`. With `stand_in_parents`, a reply to a status the
+    server never held (the demo on a generated store) answers a hidden stand-in instead of 404.
     """
 
     def __init__(
@@ -219,8 +220,10 @@ class MastodonServer(LoopbackServer):
         now: Clock | None = None,
         rate_limit: int = 300,
         rate_window: float = 300.0,
+        stand_in_parents: bool = False,
     ) -> None:
         super().__init__()
+        self.stand_in_parents = stand_in_parents
         self.brand = brand
         self.domain = domain
         self.max_characters = max_characters
@@ -544,7 +547,9 @@ class MastodonServer(LoopbackServer):
         parent_id = param(params, "in_reply_to_id") or None
         parent = self._statuses.get(parent_id) if parent_id else None
         if parent_id and parent is None:
-            raise ApiError(404, "Record not found")
+            if not (self.stand_in_parents and parent_id.isdigit()):
+                raise ApiError(404, "Record not found")
+            parent = self._stand_in(parent_id, now)
         self._validate(text, spoiler_text, visibility)
         status = self._create_status(
             self._brand,
@@ -773,6 +778,16 @@ class MastodonServer(LoopbackServer):
             parent.replies.append(status)
         account.statuses_count += 1
         account.last_status_at = max(at, account.last_status_at or at)
+        return status
+
+    def _stand_in(self, status_id: str, now: datetime) -> _Status:
+        """A status with this id that no timeline, search or notification shows: what a reply
+        to a conversation of a generated store answers (its posts were never on this server)."""
+        account = self._account_for("someone@generated.example", "Someone", now)
+        status = _Status(id=status_id, account=account, text="", content="", created_at=now,
+                         parent=None, visibility="direct", language=None, spoiler_text="",
+                         mentions=[], tags=[])  # fmt: skip
+        self._statuses[status_id] = status
         return status
 
     def _notify_brand(self, status: _Status, *, filtered: bool) -> None:

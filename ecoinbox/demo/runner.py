@@ -3,16 +3,27 @@
 It starts the servers in this process on 127.0.0.1, writes a config and a store in a temporary
 directory, keeps new mentions arriving, and opens the inbox on them. Replies really go to the
 local servers and come back into the threads.
+
+With `--messages N` the store starts as a copy of a generated store of N messages (a year of a
+brand's traffic, see `ecoinbox.demo.generate`), made once in the cache directory and reused;
+`--store PATH` starts from one made by `bench/generate.py`. The servers' own conversations
+arrive on top of it, as new traffic does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
+import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
+
+import platformdirs
 
 from ecoinbox.demo import (
     DEMO_BLOG_PASSWORD,
@@ -249,13 +260,17 @@ class Demo:
     """The demo servers, their traffic, and the config that points at them."""
 
     def __init__(self, *, seed: int = 1, data_dir: Path | None = None, traffic: bool = True,
-                 tick_every: float = 5.0) -> None:  # fmt: skip
+                 tick_every: float = 5.0, generated: Path | None = None) -> None:  # fmt: skip
         self.seed = seed
+        self.generated = generated
         self.traffic = traffic
         self.tick_every = tick_every
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
-        self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN)
+        # A generated store's conversations were never posted on the demo server: it takes
+        # replies to them as replies to posts it does not show.
+        self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN,
+                                       stand_in_parents=generated is not None)  # fmt: skip
         self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
         self.blog = WordPressServer(seed=seed, app_password=DEMO_BLOG_PASSWORD)
         self.fanblog = WordPressServer(
@@ -272,6 +287,11 @@ class Demo:
 
     async def start(self) -> Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = self.data_dir / "ecoinbox.db"
+        if self.generated is not None and not store.exists():
+            # A copy: the generated store stays as it was made, for the next demo.
+            await asyncio.to_thread(shutil.copyfile, self.generated, store)
+            os.chmod(store, 0o600)
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
         blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
@@ -334,16 +354,59 @@ class Demo:
                     await self.mail.tick()
 
 
-def run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True) -> int:
-    return asyncio.run(_run_demo(seed=seed, servers_only=servers_only, data_dir=data_dir, traffic=traffic))
+def generated_store(
+    messages: int, seed: int = 1, *, cache: Path | None = None, out: TextIO | None = None
+) -> Path:
+    """The generated store of `messages` messages in the cache directory, made the first time
+    (with a progress line on `out`, stderr by default: 2-3 minutes for a million) and reused after."""
+    from ecoinbox.demo.generate import GENERATOR_VERSION, generate, manifest
+
+    out = out or sys.stderr
+    folder = cache or platformdirs.user_cache_path("ecoinbox", appauthor=False) / "demo"
+    path = folder / f"{messages}-seed{seed}-v{GENERATOR_VERSION}.db"
+    if path.exists() and manifest(path).exists():
+        return path
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(path.stem + ".partial.db")
+    for leftover in (partial, manifest(partial), Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)  # an interrupted earlier try
+    started = time.monotonic()
+    shown = -1
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        percent = done * 100 // total
+        if percent != shown:
+            shown = percent
+            print(f"\rGenerating a demo store of {total:,} messages in {folder}: {percent}% "
+                  f"({time.monotonic() - started:.0f} s)", end="", file=out, flush=True)  # fmt: skip
+
+    # The newest day is today, so the inbox reads "2 min ago", not "last year".
+    asyncio.run(generate(partial, messages, seed, end=datetime.now(UTC), progress=progress))
+    print(f"\nDone in {time.monotonic() - started:.0f} s; the next demo starts at once.", file=out,
+          flush=True)  # fmt: skip
+    manifest(partial).replace(manifest(path))
+    partial.replace(path)
+    return path
 
 
-async def _run_demo(*, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool) -> int:
+def run_demo(
+    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True,
+    generated: Path | None = None,
+) -> int:
+    return asyncio.run(_run_demo(seed=seed, servers_only=servers_only, data_dir=data_dir, traffic=traffic,
+                                 generated=generated))  # fmt: skip
+
+
+async def _run_demo(
+    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool,
+    generated: Path | None = None,
+) -> int:
     from ecoinbox.cli import _inbox, resolve_tokens
     from ecoinbox.config import load_config
     from ecoinbox.logs import setup_logging
 
-    demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic)
+    demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
     setup_logging(demo.data_dir / "ecoinbox.log")
     try:
         async with demo:

@@ -1,0 +1,651 @@
+"""Realistic ecoinbox stores at any scale, deterministic by seed, for the benchmarks (and the demo).
+
+    python bench/generate.py --messages 1000000 --seed 1 --out /tmp/bench/1m.db
+    ecoinbox demo --messages 1000000       # the demo on a generated store (see ecoinbox.demo.runner)
+
+A year of a brand's traffic ending at `--end`: about ten messages per conversation on average,
+but most conversations are one or two posts and a heavy tail runs to hundreds (Pareto-shaped
+thread sizes, plus one thread of exactly `BIG_THREAD` messages the thread benchmark opens). Six
+channels (mastodon, forum, bluesky, blog, email, reddit) with their own remote id shapes (in
+time order where the platform's ids are: Mastodon's snowflakes, reddit's counter, forum and blog
+post numbers; mail Message-IDs are random), titles and author handles; mostly English and French
+with some German, Spanish, Italian, Portuguese and Dutch; authors drawn from a Zipf law, so a
+few regulars write a lot and most people write once; a spam share (mostly marked spam, some
+still waiting in the inbox); the brand's own replies in the threads; older conversations mostly
+done, recent ones mostly open.
+
+The text comes from phrase templates written for this file (no real people's posts, so a
+generated store may back the demo): a complaint, a question or praise, a few details, links
+to help pages and screenshots, accented words in French (café, réunion) for accent folding.
+
+Everything goes through the store's public path, `SQLiteStore.ingest`, in poll-sized batches
+in time order (parents before children), then `set_state` for the triage, so what the
+benchmarks read is exactly what the product writes. The store's clock is fixed at `--end`:
+the same seed gives the same rows. A manifest `<out>.json` records what was made (counts by
+channel, language and state, thread sizes, the big thread's id) and how long ingest took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import itertools
+import json
+import random
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ecoinbox.model import Author, Message, Origin, State
+from ecoinbox.store import SQLiteStore
+
+GENERATOR_VERSION = 2  # bump when the output for a seed changes: cached stores are rebuilt
+DEFAULT_END = datetime(2026, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=365)
+BATCH = 200  # messages per ingest call: one poll batch
+BIG_THREAD = 200  # one thread of exactly this many messages, for the thread benchmark
+MAX_THREAD = 2000
+BRAND = "Acme"
+
+# name -> share of conversations. Names are what the store's `channel` column holds.
+CHANNELS: dict[str, float] = {
+    "mastodon": 0.38, "bluesky": 0.16, "forum": 0.15, "email": 0.12, "reddit": 0.11, "blog": 0.08,
+}  # fmt: skip
+LANGUAGES: dict[str, float] = {
+    "en": 0.55, "fr": 0.30, "de": 0.05, "es": 0.05, "it": 0.03, "pt": 0.01, "nl": 0.01,
+}  # fmt: skip
+SPAM_SHARE = 0.08
+ZIPF_EXPONENT = 1.07
+# The brand's own account on each channel: its posts are ours.
+BRAND_HANDLES = {
+    "mastodon": ("acme@social.example", "Acme"), "bluesky": ("acme.example", "Acme"),
+    "forum": ("acme_team", "Acme Team"), "email": ("support@acme.example", "Acme Support"),
+    "reddit": ("AcmeOfficial", "Acme"), "blog": ("acme", "Acme"),
+}  # fmt: skip
+_INSTANCES = ("mastodon.example", "fosstodon.example", "piaille.example", "hachyderm.example",
+              "mamot.example", "social.example", "tech.example", "framapiaf.example")
+_FIRST = ("Zoe", "Marcus", "Priya", "Dan", "Kenji", "Sam", "Lena", "Oliver", "Maya", "Tom", "Ruth", "Jay",
+          "Nina", "Camille", "Julien", "Amélie", "Thomas", "Manon", "Lucas", "Sophie", "Hugo", "Jeanne",
+          "Lukas", "Anna", "Jonas", "Lucía", "Mateo", "Giulia", "Marco", "João", "Femke", "Aisha",
+          "Wei", "Olga", "Noah", "Emma", "Léa", "Chloé", "Raphaël", "Inès", "Karim", "Yuki")
+_LAST = ("Hale", "K.", "Watanabe", "R.", "Brandt", "Okafor", "Ellis", "D.", "Girard", "B.", "Lefèvre",
+         "Martin", "Bernard", "Dubois", "Müller", "Schmidt", "García", "López", "Rossi", "Bianchi",
+         "Silva", "de Vries", "Nguyen", "Kowalski", "Novak", "Moreau", "Fournier", "Petit", "")
+_DECOR = ("", "", "", "", "", " 🌿", " ✨", " 🚲", " 🎧", " 🐈", " ☕")
+
+
+# ---- text -------------------------------------------------------------------------------------
+
+_EN = {
+    "open": ("Hi {brand},", "Hey {brand}", "Hello!", "Quick question:", "Ugh.", "", "", "@{brand_l}",
+             "Dear {brand} team,", "So,"),
+    "issue": (
+        "my order {order} still hasn't shipped", "the app crashes every time I open the settings",
+        "I was charged twice for my subscription this month", "{product} stopped syncing after the update",
+        "how do I export all my data?", "is there a dark mode yet?",
+        "the battery drains overnight since {ver}",
+        "I can't log in since yesterday, the password reset mail never arrives",
+        "where can I find the invoice for {month}?", "the delivery tracking link is broken",
+        "any plans for a Linux version of {product}?", "the new pricing page is confusing",
+        "{product} is great, thanks for the quick fix!", "notifications arrive hours late",
+        "the refund for order {order} never came", "can I change the email on my account?",
+        "the checkout page times out on mobile", "two-factor codes are rejected as expired",
+        "love the redesign, much faster now", "the export is missing every attachment",
+    ),
+    "detail": ("I've tried reinstalling twice.", "It's been {n} days.", "Running {ver} on {device}.",
+               "Support ticket {ticket}.", "Screenshot: {shot}", "Same problem as last week.", "Any news?",
+               "Nobody answered my email.", "My whole team has it too.", "Cleared the cache, no change.",
+               "It worked fine before the update.", "Happens on wifi and on 4G."),
+    "close": ("Thanks!", "Please help.", "🙏", "Cheers", "", "", "Not happy.", "Love the product otherwise ❤️",
+              "Any idea?", "#help"),
+}
+_FR = {
+    "open": ("Bonjour {brand},", "Salut {brand}", "Bonjour !", "Petite question :", "Sérieusement ?", "", "",
+             "@{brand_l}", "Bonsoir,"),
+    "issue": (
+        "ma commande {order} n'est toujours pas arrivée", "l'application plante au démarrage",
+        "j'ai été prélevé deux fois ce mois-ci", "la synchro ne marche plus depuis la mise à jour {ver}",
+        "comment exporter toutes mes données ?", "où trouver la facture de {month} ?",
+        "impossible de me connecter depuis hier", "merci pour la réponse rapide, c'est réglé !",
+        "le café de la réunion était froid, mais l'appli est super",
+        "le remboursement de {order} est en retard",
+        "le suivi de livraison affiche une erreur", "est-ce qu'une version Linux est prévue ?",
+        "les notifications arrivent avec des heures de retard", "je suis très déçu du service client",
+        "le nouveau tarif est beaucoup trop élevé", "problème de paiement sur mobile",
+    ),
+    "detail": ("J'ai déjà réinstallé deux fois.", "Ça fait {n} jours.", "Version {ver} sur {device}.",
+               "Ticket {ticket}.", "Capture : {shot}", "Même problème que la semaine dernière.",
+               "Des nouvelles ?", "Personne ne répond à mes mails.", "Toute l'équipe a le même souci."),
+    "close": ("Merci !", "Merci d'avance.", "🙏", "Cordialement,", "", "", "Pas content.", "Bonne journée"),
+}  # fmt: skip
+_DE = {
+    "open": ("Hallo {brand},", "Hi {brand}", "Kurze Frage:", ""),
+    "issue": ("meine Bestellung {order} ist immer noch nicht da", "die App stürzt beim Start ab",
+              "mir wurde zweimal abgebucht", "die Synchronisierung geht seit dem Update nicht mehr",
+              "wie exportiere ich meine Daten?", "danke für die schnelle Hilfe!"),
+    "detail": ("Schon {n} Tage.", "Version {ver} auf {device}.", "Ticket {ticket}.", "Gibt es Neuigkeiten?"),
+    "close": ("Danke!", "Grüße", "", "🙏"),
+}  # fmt: skip
+_ES = {
+    "open": ("Hola {brand},", "Buenas,", "Una pregunta:", ""),
+    "issue": ("mi pedido {order} todavía no ha llegado", "la aplicación se cierra al abrirla",
+              "me cobraron dos veces este mes", "la sincronización no funciona desde la actualización",
+              "¿cómo exporto mis datos?", "¡gracias por la ayuda tan rápida!"),
+    "detail": ("Ya van {n} días.", "Versión {ver} en {device}.", "Ticket {ticket}.", "¿Alguna novedad?"),
+    "close": ("¡Gracias!", "Saludos", "", "🙏"),
+}  # fmt: skip
+_IT = {
+    "open": ("Ciao {brand},", "Buongiorno,", "Domanda veloce:", ""),
+    "issue": ("il mio ordine {order} non è ancora arrivato", "l'app si chiude all'avvio",
+              "mi avete addebitato due volte", "la sincronizzazione non funziona dopo l'aggiornamento",
+              "come esporto i miei dati?", "grazie per l'aiuto veloce!"),
+    "detail": ("Sono già {n} giorni.", "Versione {ver} su {device}.", "Ticket {ticket}.", "Novità?"),
+    "close": ("Grazie!", "Saluti", "", "🙏"),
+}  # fmt: skip
+_PT = {
+    "open": ("Olá {brand},", ""),
+    "issue": ("meu pedido {order} ainda não chegou", "o aplicativo fecha ao abrir",
+              "como exporto meus dados?"),
+    "detail": ("Já são {n} dias.", "Versão {ver} no {device}."),
+    "close": ("Obrigado!", ""),
+}  # fmt: skip
+_NL = {
+    "open": ("Hallo {brand},", ""),
+    "issue": ("mijn bestelling {order} is nog steeds niet binnen", "de app crasht bij het opstarten",
+              "hoe exporteer ik mijn gegevens?"),
+    "detail": ("Al {n} dagen.", "Versie {ver} op {device}."),
+    "close": ("Bedankt!", ""),
+}  # fmt: skip
+PHRASES = {"en": _EN, "fr": _FR, "de": _DE, "es": _ES, "it": _IT, "pt": _PT, "nl": _NL}
+REPLIES = {
+    "en": ("Hi {name}, sorry about that! Could you send us your order number in a private message?",
+           "Thanks for reporting this, {name}: our team is on it and we'll update you here.",
+           "This is fixed in {ver}, please update and tell us if it still happens.",
+           "You can find the steps here: {help}", "Glad it works now, {name}! 🎉",
+           "We've refunded order {order}; it can take 3-5 days to show up.",
+           "Could you tell us which device and version you use?"),
+    "fr": ("Bonjour {name}, désolés pour ce souci ! Envoyez-nous votre numéro de commande en privé ?",
+           "Merci {name}, l'équipe regarde ça et on revient vers vous ici.",
+           "C'est corrigé dans la {ver}, pouvez-vous mettre à jour ?", "Toutes les étapes sont ici : {help}",
+           "Ravi que ça marche, {name} ! 🎉", "Le remboursement de {order} est parti, comptez 3 à 5 jours."),
+    "de": ("Hallo {name}, das tut uns leid! Schick uns bitte deine Bestellnummer per DM.",
+           "Hier steht, wie es geht: {help}", "Ist in {ver} behoben, bitte aktualisieren."),
+    "es": ("Hola {name}, ¡lo sentimos! ¿Nos envías tu número de pedido por privado?",
+           "Aquí tienes los pasos: {help}", "Está corregido en la {ver}."),
+    "it": ("Ciao {name}, ci dispiace! Ci mandi il numero d'ordine in privato?", "Ecco i passaggi: {help}"),
+    "pt": ("Olá {name}, desculpe! Pode nos enviar o número do pedido?", "Os passos estão aqui: {help}"),
+    "nl": ("Hallo {name}, sorry! Stuur je ons je bestelnummer?", "Hier staan de stappen: {help}"),
+}  # fmt: skip
+SPAM = ("💰 Make $5000 a week from home, DM me now {spam}", "Follow back? f4f 🔁 #follow4follow",
+        "Best deals 2026 → {spam}", "Crypto giveaway!!! send 0.1 BTC, get 1 BTC back {spam}",
+        "Free followers, check my profile 🔥🔥🔥", "Cheap watches and bags {spam} {spam}",
+        "Gagnez 500 € par jour sans rien faire {spam}", "I can promote your brand to 2M followers, DM")
+TITLES = {
+    "en": ("Sync broken after update", "Charged twice", "Feature request: dark mode", "Order never arrived",
+           "Export is missing attachments", "Login loop on mobile", "Great release!", "Invoice question"),
+    "fr": ("Synchro cassée depuis la mise à jour", "Prélevé deux fois", "Suggestion : mode sombre",
+           "Commande jamais reçue", "Problème de facture", "Bravo pour la nouvelle version"),
+}  # fmt: skip
+_PRODUCTS = ("Acme Cloud", "the Acme app", "Acme Sync", "the Acme router", "Acme Notes")
+_DEVICES = ("Android 14", "iOS 18", "Pixel 8", "iPhone 15", "Windows 11", "macOS", "Ubuntu 24.04")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September")
+
+
+def _fill(template: str, rng: random.Random, name: str, language: str) -> tuple[str, list[str]]:
+    """A template with its slots filled, and the links the text now holds."""
+    links: list[str] = []
+    values: dict[str, str] = {"brand": BRAND, "brand_l": BRAND.lower(), "name": name}
+    if "{order}" in template:
+        values["order"] = f"#{rng.randrange(100000, 999999)}"
+    if "{ver}" in template:
+        values["ver"] = f"{rng.randrange(2, 6)}.{rng.randrange(0, 20)}.{rng.randrange(0, 9)}"
+    if "{n}" in template:
+        values["n"] = str(rng.randrange(2, 30))
+    if "{ticket}" in template:
+        values["ticket"] = f"#{rng.randrange(10000, 99999)}"
+    if "{month}" in template:
+        values["month"] = rng.choice(_MONTHS)
+    if "{product}" in template:
+        values["product"] = rng.choice(_PRODUCTS)
+    if "{device}" in template:
+        values["device"] = rng.choice(_DEVICES)
+    if "{shot}" in template:
+        values["shot"] = f"https://img.example/{rng.getrandbits(40):010x}.png"
+        links.append(values["shot"])
+    if "{help}" in template:
+        values["help"] = f"https://help.acme.example/{language}/articles/{rng.randrange(1000, 1400)}"
+        links.append(values["help"])
+    if "{spam}" in template:
+        # One link per slot: format fills every {spam} with the same value, so draw once.
+        host = rng.choice(("deals", "win", "crypto", "free"))
+        values["spam"] = f"https://{host}{rng.randrange(99)}.example/x"
+        links.append(values["spam"])
+    return template.format(**values), links
+
+
+def customer_text(rng: random.Random, language: str, name: str, long: bool) -> tuple[str, list[str]]:
+    """What a person writes: an opener, the point, some details, a closer (longer in mail and blogs)."""
+    phrases = PHRASES[language]
+    details = rng.choice((0, 0, 1, 1, 2)) + (rng.randrange(2, 6) if long else 0)
+    point = rng.choice(phrases["issue"])
+    parts = [rng.choice(phrases["open"]), point[0].upper() + point[1:] + ("" if point[-1] in "?!" else ".")]
+    parts += rng.sample(phrases["detail"], min(details, len(phrases["detail"])))
+    parts.append(rng.choice(phrases["close"]))
+    text, links = _fill(" ".join(p for p in parts if p), rng, name, language)
+    return text, links
+
+
+def brand_text(rng: random.Random, language: str, name: str) -> tuple[str, list[str]]:
+    return _fill(rng.choice(REPLIES[language]), rng, name, language)
+
+
+def spam_text(rng: random.Random) -> tuple[str, list[str]]:
+    return _fill(rng.choice(SPAM), rng, "", "en")
+
+
+# ---- people -----------------------------------------------------------------------------------
+
+
+class People:
+    """Authors per channel: a Zipf law over a pool, so regulars come back and most write once."""
+
+    def __init__(self, channel: str, pool: int) -> None:
+        self.channel = channel
+        self.pool = pool
+        weights = [1.0 / (rank**ZIPF_EXPONENT) for rank in range(1, pool + 1)]
+        self._cumulative = list(itertools.accumulate(weights))
+        self._made: dict[int, Author] = {}
+        handle, name = BRAND_HANDLES[channel]
+        self.brand = Author(channel, f"{channel}-brand", handle, name)
+
+    def draw(self, rng: random.Random) -> int:
+        return bisect.bisect(self._cumulative, rng.random() * self._cumulative[-1])
+
+    def author(self, number: int) -> Author:
+        made = self._made.get(number)
+        if made is None:
+            made = self._made[number] = self._make(number)
+        return made
+
+    def _make(self, number: int) -> Author:
+        # Derived from the number alone: the same author whatever order they are first met in.
+        rng = random.Random(f"{self.channel}:{number}")
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        name = f"{first} {last}".strip() + rng.choice(_DECOR)
+        slug = "".join(c for c in first.lower() if c.isascii() and c.isalnum()) or "user"
+        slug = f"{slug}{rng.choice(('', '_', '.'))}{number}"
+        handle = {
+            "mastodon": f"{slug}@{rng.choice(_INSTANCES)}", "bluesky": f"{slug}.bsky.social",
+            "forum": slug, "email": f"{slug}@mail.example", "reddit": slug.replace(".", "_"), "blog": slug,
+        }[self.channel]  # fmt: skip
+        display = "" if self.channel == "reddit" else name
+        return Author(self.channel, f"{self.channel}-u{number}", handle, display)
+
+
+# ---- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Plan:
+    """Every conversation's shape, decided up front; message content is drawn as it is emitted."""
+
+    channel: list[str] = field(default_factory=list)
+    language: list[str] = field(default_factory=list)
+    spam: bytearray = field(default_factory=bytearray)
+    size: array = field(default_factory=lambda: array("l"))
+    author: array = field(default_factory=lambda: array("l"))
+    state: list[State] = field(default_factory=list)
+    first: array = field(default_factory=lambda: array("l"))  # offset of its first time in `times`
+    times: array = field(default_factory=lambda: array("q"))  # ms, every message, by conversation
+    # The store's id of each conversation: a new store numbers them in the order their roots
+    # arrive (time order, not plan order), so `messages` notes it as it emits each root.
+    store_id: array = field(default_factory=lambda: array("l"))
+    rank: array = field(default_factory=lambda: array("l"))  # each message's place in time order
+    big: int = -1  # the index of the BIG_THREAD conversation
+
+    def __len__(self) -> int:
+        return len(self.size)
+
+
+def _weighted(rng: random.Random, table: dict[str, float]) -> str:
+    return rng.choices(list(table), weights=list(table.values()))[0]
+
+
+def thread_size(rng: random.Random, spam: bool) -> int:
+    """Most threads are one or two posts, some go on for hundreds: mean about 10."""
+    if spam:
+        return 1 if rng.random() < 0.9 else rng.randrange(2, 4)
+    if rng.random() < 0.38:
+        return 1
+    return min(MAX_THREAD, 1 + int(4.4 / (1.0 - rng.random()) ** (1 / 1.3)))
+
+
+def _gaps(rng: random.Random, size: int) -> list[int]:
+    """Milliseconds between a thread's messages: quick exchanges, then the odd day-long pause."""
+    gaps = []
+    for _ in range(size - 1):
+        mean = 3600_000 if rng.random() < 0.8 else 36 * 3600_000
+        gaps.append(1000 + int(rng.expovariate(1 / mean)))
+    return gaps
+
+
+def make_plan(messages: int, seed: int, end: datetime) -> Plan:
+    rng = random.Random(f"plan:{seed}")
+    plan = Plan()
+    end_ms, span_ms = int(end.timestamp() * 1000), int(SPAN.total_seconds() * 1000)
+    recent_ms = end_ms - 3 * 86_400_000
+    total = 0
+    big_at = messages // 2 if messages >= 4 * BIG_THREAD else -1
+    while total < messages:
+        spam = rng.random() < SPAM_SHARE
+        size = thread_size(rng, spam)
+        if big_at >= 0 and total >= big_at and plan.big < 0:
+            size, spam = BIG_THREAD, False
+            plan.big = len(plan)
+        size = min(size, messages - total)
+        gaps = _gaps(rng, size)
+        duration = sum(gaps)
+        if duration > span_ms // 2:  # hundreds of posts: a busy thread, its replies come faster
+            gaps = [max(1000, gap * (span_ms // 2) // duration) for gap in gaps]
+            duration = sum(gaps)
+        # Busy hours: a start in the day's working hours more often than at night.
+        start = end_ms - span_ms + int(rng.random() * max(1, span_ms - duration))
+        if rng.random() < 0.6:
+            day = start - start % 86_400_000
+            start = day + int(rng.gauss(14.5, 3.0) % 24 * 3600_000)
+        start = max(end_ms - span_ms, min(start, end_ms - duration - 1000))
+        plan.first.append(len(plan.times))
+        moment = start
+        plan.times.append(moment)
+        for gap in gaps:
+            moment += gap
+            plan.times.append(moment)
+        last = moment
+        plan.channel.append(_weighted(rng, CHANNELS))
+        plan.language.append("en" if spam else _weighted(rng, LANGUAGES))
+        plan.spam.append(spam)
+        plan.size.append(size)
+        plan.author.append(-1)  # drawn when its root is emitted
+        plan.store_id.append(0)
+        if spam:
+            state = State.SPAM if rng.random() < 0.85 else State.OPEN
+        elif last < recent_ms:
+            state = State.DONE if rng.random() < 0.92 else State.OPEN
+        else:
+            state = State.DONE if rng.random() < 0.35 else State.OPEN
+        plan.state.append(state)
+        total += size
+    return plan
+
+
+# ---- the messages -------------------------------------------------------------------------------
+
+
+def _remote_id(plan: Plan, channel: str, conversation: int, turn: int) -> str:
+    """An id shaped like the platform's, growing with time where the platform's does (so a
+    store's unique index grows at its end, as with real traffic): a Mastodon snowflake (the
+    millisecond, then a sequence), a Bluesky TID after the author's DID, reddit's base-36-like
+    counter, forum and blog post numbers. Mail Message-IDs are random, as they are."""
+    position = plan.first[conversation] + turn
+    at, rank = plan.times[position], plan.rank[position]
+    number = conversation * 10_000 + turn
+    return {
+        "mastodon": str((at << 16) | (rank & 0xFFFF)),
+        "bluesky": f"at://did:plc:acme{conversation:07d}/app.bsky.feed.post/3k{rank:012d}",
+        "forum": f"post-{10_000_000 + rank}",
+        "email": f"<{number:x}.{conversation % 97}@mail.example>",
+        "reddit": f"t{3 if turn == 0 else 1}_{0x10000000 + rank:x}",
+        "blog": f"comment-{10_000_000 + rank}",
+    }[channel]
+
+
+def _url(channel: str, conversation: int, remote_id: str, author: Author) -> str | None:
+    if channel == "mastodon":
+        return f"https://{author.handle.split('@')[-1]}/@{author.handle.split('@')[0]}/{remote_id}"
+    if channel == "forum":
+        return f"https://forum.acme.example/t/{conversation}/{remote_id.removeprefix('post-')}"
+    if channel == "reddit":
+        return f"https://reddit.example/r/acme/comments/{remote_id}"
+    if channel == "blog":
+        return f"https://acme.example/blog/{conversation % 400}#{remote_id}"
+    return None  # bluesky and mail: the client links nothing here
+
+
+@dataclass(slots=True)
+class _Live:
+    """What an emitted conversation remembers until its last message."""
+
+    others: list[int]
+    last_ours: bool = False
+    title: str = ""
+
+
+def messages(plan: Plan, seed: int) -> Iterator[Message]:
+    """Every message of the plan, in time order (a parent always before its replies)."""
+    rng = random.Random(f"text:{seed}")
+    people = {channel: People(channel, _pool(plan, channel)) for channel in CHANNELS}
+    owner = array("l", [0]) * len(plan.times)
+    for conversation, (first, size) in enumerate(zip(plan.first, plan.size, strict=True)):
+        for turn in range(size):
+            owner[first + turn] = conversation
+    order = sorted(range(len(plan.times)), key=plan.times.__getitem__)
+    plan.rank = array("l", [0]) * len(plan.times)
+    for rank, position in enumerate(order):
+        plan.rank[position] = rank
+    live: dict[int, _Live] = {}
+    roots = 0
+    for position in order:
+        conversation = owner[position]
+        turn = position - plan.first[conversation]
+        if turn == 0:
+            roots += 1
+            plan.store_id[conversation] = roots
+        yield _message(plan, conversation, turn, rng, people, live)
+    assert not live, "every conversation ended"
+
+
+def _pool(plan: Plan, channel: str) -> int:
+    """How many people may write on a channel: as many as it has conversations (Zipf draws
+    leave most of them silent and bring a few back again and again)."""
+    count = sum(1 for c in plan.channel if c == channel)
+    return max(20, count)
+
+
+def _message(
+    plan: Plan, conversation: int, turn: int, rng: random.Random,
+    people: dict[str, People], live: dict[int, _Live],
+) -> Message:
+    channel, language = plan.channel[conversation], plan.language[conversation]
+    crowd = people[channel]
+    size, spam, last = plan.size[conversation], plan.spam[conversation], turn == plan.size[conversation] - 1
+    at = datetime.fromtimestamp(plan.times[plan.first[conversation] + turn] / 1000, UTC)
+    remote_id = _remote_id(plan, channel, conversation, turn)
+    if turn == 0:
+        root = crowd.draw(rng)
+        plan.author[conversation] = root
+        joiners = [crowd.draw(rng) for _ in range(rng.choice((0, 0, 1, 2, 3)) if size > 2 else 0)]
+        state = live[conversation] = _Live(joiners)
+    else:
+        state = live[conversation]
+    root = crowd.author(plan.author[conversation])
+    # Who speaks: the brand answers the person, the person comes back, others join in.
+    done = plan.state[conversation] is State.DONE
+    if turn == 0:
+        author, ours = root, False
+    elif spam:
+        author, ours = crowd.author(crowd.draw(rng)), False
+    elif (last and done and rng.random() < 0.7) or (not state.last_ours and rng.random() < 0.42):
+        author, ours = crowd.brand, True
+    elif state.others and rng.random() < 0.3:
+        author, ours = crowd.author(rng.choice(state.others)), False
+    else:
+        author, ours = root, False
+    state.last_ours = ours
+    name = root.display_name.split(" ")[0] if root.display_name else root.handle
+    long = channel in ("email", "blog") or (channel == "forum" and turn == 0)
+    if spam:
+        text, links = spam_text(rng)
+    elif ours:
+        text, links = brand_text(rng, language, name)
+    else:
+        text, links = customer_text(rng, language, name, long)
+    parent = None
+    if turn > 0:
+        pick = rng.random()
+        back = 1 if pick < 0.7 else (turn if pick < 0.85 else rng.randrange(1, turn + 1))
+        parent = _remote_id(plan, channel, conversation, turn - back)
+    title = ""
+    if turn == 0 and channel in ("forum", "email", "reddit", "blog"):
+        titles = TITLES.get(language, TITLES["en"])
+        state.title = title = rng.choice(titles) if not spam else text[:40]
+    elif channel == "email":
+        title = f"Re: {state.title}"
+    if turn == 0:
+        origin = Origin.MENTION
+        if channel in ("mastodon", "bluesky") and rng.random() < 0.25:
+            origin = Origin.HASHTAG if rng.random() < 0.5 else Origin.SEARCH
+    else:
+        origin = Origin.OURS if ours else (Origin.MENTION if author is root else Origin.CONTEXT)
+    if last:
+        del live[conversation]
+    return Message(
+        channel=channel,
+        remote_id=remote_id,
+        author=author,
+        text=text,
+        created_at=at,
+        in_reply_to=parent,
+        url=_url(channel, conversation, remote_id, author),
+        visibility="public" if channel in ("mastodon", "bluesky") else None,
+        language=language if rng.random() < 0.95 else None,
+        origin=origin,
+        links=tuple(links),
+        title=title,
+        thread_ref=f"topic-{conversation}" if channel == "forum" else None,
+    )
+
+
+# ---- writing the store ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Made:
+    """What `generate` wrote, for the manifest and the benchmark."""
+
+    path: str
+    seed: int
+    messages: int
+    conversations: int
+    end: str
+    generator_version: int = GENERATOR_VERSION
+    channels: dict[str, int] = field(default_factory=dict)  # messages per channel
+    languages: dict[str, int] = field(default_factory=dict)  # conversations per language
+    states: dict[str, int] = field(default_factory=dict)  # conversations per state
+    spam_conversations: int = 0
+    ours: int = 0  # messages the brand wrote
+    authors: int = 0  # different people who wrote
+    largest_thread: int = 0
+    threads_over_200: int = 0
+    single_message: int = 0
+    big_thread_id: int | None = None  # the conversation id of the BIG_THREAD-message thread
+    ingest_seconds: float = 0.0  # inside SQLiteStore.ingest only
+    triage_seconds: float = 0.0  # inside SQLiteStore.set_state only
+    total_seconds: float = 0.0
+    batch: int = BATCH
+
+    @property
+    def ingest_rate(self) -> float:
+        return self.messages / self.ingest_seconds if self.ingest_seconds else 0.0
+
+
+def batches(stream: Iterator[Message], size: int) -> Iterator[list[Message]]:
+    while batch := list(itertools.islice(stream, size)):
+        yield batch
+
+
+async def generate(
+    path: Path, messages_wanted: int, seed: int, *, end: datetime = DEFAULT_END, batch: int = BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> Made:
+    """Write a new store at `path` (it must not exist) and its manifest beside it; `progress`
+    hears (messages written, messages in all) after each batch."""
+    started = time.perf_counter()
+    if path.exists():
+        raise SystemExit(f"{path} exists: generate writes a new store only")
+    plan = make_plan(messages_wanted, seed, end)
+    made = Made(str(path), seed, len(plan.times), len(plan), end.isoformat(), batch=batch)
+    store = await SQLiteStore(path, clock=lambda: end).open()
+    authors: set[tuple[str, str]] = set()
+    channels: Counter[str] = Counter()
+    ingest = 0.0
+    try:
+        for chunk in batches(messages(plan, seed), batch):
+            for message in chunk:
+                authors.add((message.channel, message.author.remote_id))
+                channels[message.channel] += 1
+                made.ours += message.is_ours
+            before = time.perf_counter()
+            result = await store.ingest(chunk)
+            ingest += time.perf_counter() - before
+            assert result.new == len(chunk), "a generated message was taken for one already stored"
+            if progress is not None:
+                progress(channels.total(), made.messages)
+        if plan.big >= 0:
+            row = await store.conversation_row(plan.store_id[plan.big])
+            assert row is not None and row.message_count == BIG_THREAD, "conversation ids follow roots"
+        triage = time.perf_counter()
+        for state in (State.DONE, State.SPAM):
+            ids = sorted(plan.store_id[n] for n, wanted in enumerate(plan.state) if wanted is state)
+            for start in range(0, len(ids), 1000):
+                await store.set_state(ids[start : start + 1000], state, actor="generator")
+        made.triage_seconds = time.perf_counter() - triage
+    finally:
+        await store.close()
+    made.ingest_seconds = ingest
+    made.channels = dict(sorted(channels.items()))
+    made.languages = dict(sorted(Counter(plan.language).items()))
+    made.states = dict(sorted(Counter(s.value for s in plan.state).items()))
+    made.spam_conversations = sum(plan.spam)
+    made.authors = len(authors)
+    made.largest_thread = max(plan.size)
+    made.threads_over_200 = sum(1 for s in plan.size if s >= 200)
+    made.single_message = sum(1 for s in plan.size if s == 1)
+    made.big_thread_id = plan.store_id[plan.big] if plan.big >= 0 else None
+    made.total_seconds = time.perf_counter() - started
+    manifest(path).write_text(json.dumps(asdict(made), indent=2) + "\n", encoding="utf-8")
+    return made
+
+
+def manifest(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, required=True, help="how many messages (e.g. 1000000)")
+    parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same store (default 1)")
+    parser.add_argument("--out", type=Path, required=True, help="the new store's path (must not exist)")
+    parser.add_argument("--end", default=DEFAULT_END.isoformat(),
+                        help="the newest message's day, ISO 8601, or 'now' (default %(default)s)")
+    parser.add_argument("--batch", type=int, default=BATCH,
+                        help="messages per ingest call (default %(default)s)")  # fmt: skip
+    args = parser.parse_args(argv)
+    end = datetime.now(UTC) if args.end == "now" else datetime.fromisoformat(args.end)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    made = asyncio.run(generate(args.out, args.messages, args.seed, end=end, batch=args.batch))
+    print(
+        f"{made.path}: {made.messages:,} messages in {made.conversations:,} conversations, "
+        f"{made.authors:,} authors; ingest {made.ingest_seconds:.1f} s ({made.ingest_rate:,.0f} msg/s), "
+        f"triage {made.triage_seconds:.1f} s, total {made.total_seconds:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
