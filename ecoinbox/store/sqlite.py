@@ -1457,13 +1457,12 @@ def _search_sql(query: Query) -> tuple[str, list[Any]]:
     Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
     out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
     language's index (ids in order within a language), anything else walks the table backwards
-    from the newest row. Conversations and authors are joined only when a filter reads them.
+    from the newest row. Authors are joined only when a filter reads them.
     """
     where, params = _search_conditions(query)
     fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
-    joins = ""
-    if any(f.field == "is" for f in query.filters):
-        joins += " JOIN conversations c ON c.id = m.conversation_id"
+    # The conversation's state is always read: spam is left out unless the query says is:spam.
+    joins = " JOIN conversations c ON c.id = m.conversation_id"
     if any(f.field == "from" for f in query.filters):
         joins += " JOIN authors a ON a.id = m.author_id"
     conditions = "".join(f" AND {condition}" for condition in where)
