@@ -44,7 +44,7 @@ class ThreadOnly(App[None]):
 
 
 def shown(view: ThreadView) -> str:
-    return str(view.query_one("Static").render())
+    return view.content.plain
 
 
 async def test_a_long_thread_opens_at_its_end_and_draws_the_rest_at_the_top():
