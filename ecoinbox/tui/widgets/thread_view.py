@@ -150,6 +150,10 @@ class ThreadView(ScrollView, can_focus=True):
         self._draw(keep=True)
         return True
 
+    def forget_wrapped(self) -> None:
+        """Drop the messages kept wrapped (the next thread shown wraps all of its own again)."""
+        self._parts.clear()
+
     def on_resize(self) -> None:
         if self.conversation is not None and self._wrap_width() != self._width:
             self._draw(keep=not self._at_end())
