@@ -136,3 +136,18 @@ async def test_highlight_styles_the_spans_it_returns_in_the_text_as_shown():
         view.show(thread(2))  # without it: nothing marked
         await pilot.pause()
         assert not [span for span in view.content.spans if span.style == HIGHLIGHT_STYLE]
+
+
+async def test_a_thread_at_its_end_stays_there_when_the_view_grows_or_shrinks():
+    app = ThreadOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ThreadView)
+        view.styles.height = 8
+        view.show(thread(40))
+        await pilot.pause()
+        assert view.scroll_y == view.max_scroll_y > 0
+        for height in (20, 6):  # the reader opens the thread (taller), goes back (shorter)
+            view.styles.height = height
+            await pilot.pause()
+            assert view.size.height == height
+            assert view.scroll_y == view.max_scroll_y == view.line_count - height

@@ -90,7 +90,8 @@ class ThreadView(ScrollView, can_focus=True):
         self._lines: list[Content] = [Content("Select a conversation.")]
         self._strips: dict[int, Strip] = {}  # the current lines, rendered (no selection, no offsets)
         self._parts: LRUCache[tuple[object, ...], tuple[Content, ...]] = LRUCache(self.PART_CACHE_SIZE)
-        self._width = 0  # the width `_lines` are wrapped to
+        self._drawn_size = Size(0, 0)  # the view's size when `_lines` were made
+        self._at_end = True  # the view shows the thread's last line (it stays so on a resize)
         self._swapping = False  # a swap repaints the lines it changed itself
         self._highlight: Highlight | None = None
         self.conversation: Conversation | None = None
@@ -155,9 +156,9 @@ class ThreadView(ScrollView, can_focus=True):
         self._parts.clear()
 
     def on_resize(self) -> None:
-        if self.conversation is not None and self._wrap_width() != self._width:
-            self._draw(keep=not self._at_end())
         self._strips.clear()
+        if self.conversation is not None and self.size != self._drawn_size:
+            self._draw(keep=not self._at_end)  # wrapped again, still at its end if it was
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -171,6 +172,7 @@ class ThreadView(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         if self._swapping:  # `_replace` repaints what changed
             return
+        self._at_end = round(new_value) >= self.max_scroll_y
         super().watch_scroll_y(old_value, new_value)
         if self.hidden and round(new_value) <= 0 and old_value > new_value:
             self.call_later(self._draw_all)
@@ -188,9 +190,6 @@ class ThreadView(ScrollView, can_focus=True):
             return
         self._complete = True
         self._draw(keep=True)
-
-    def _at_end(self) -> bool:
-        return self.scroll_offset.y >= self.max_scroll_y
 
     def _wrap_width(self) -> int:
         return max(20, self.size.width - 2)  # a blank column, then the scrollbar's
@@ -218,7 +217,7 @@ class ThreadView(ScrollView, can_focus=True):
             self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key,
             decide_key=self.decide_key, tail_lines=tail, highlight=self._highlight, cache=self._parts,
         )  # fmt: skip
-        self._width = width
+        self._drawn_size = self.size
         if top is None:
             if not keep:
                 top = max(0, len(lines) - height)
@@ -245,6 +244,7 @@ class ThreadView(ScrollView, can_focus=True):
         finally:
             self._swapping = False
         new_top = self.scroll_offset.y
+        self._at_end = new_top >= self.max_scroll_y
         new_thumb = self._thumb(new_top, len(lines))
         for row, old in enumerate(old_rows):
             new = self._plain_strip(new_top + row)
