@@ -2,12 +2,14 @@
 
 Drawing a thread costs far more than moving the cursor (kilobytes over SSH against ~830 B), so
 moves that come faster than `InboxScreen.THREAD_DELAY` apart load no thread until the cursor
-rests; a move after a rest shows its thread at once. The screen's clock is replaced here so
-that "fast" and "after a rest" do not depend on how fast this machine runs the test.
+rests; a move after a rest shows its thread at once, from the threads of the rows beside it
+read ahead. The screen's clock is replaced here so that "fast" and "after a rest" do not depend
+on how fast this machine runs the test.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from ecoinbox.store import open_store
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens import inbox
 from ecoinbox.tui.screens.inbox import InboxScreen
-from ecoinbox.tui.widgets.thread_view import BODY_DISPLAY_CHARS
+from ecoinbox.tui.widgets.thread_view import BODY_DISPLAY_CHARS, ThreadView
 
 
 class FrozenClock:
@@ -83,32 +85,50 @@ def shown_id(app: EcoInboxApp) -> int | None:
     return None if conversation is None else conversation.row.id
 
 
-async def test_quick_moves_load_no_thread_until_the_cursor_rests(store, reads, clock, tmp_path, monkeypatch):
+@pytest.fixture
+def shows(monkeypatch) -> list[int | None]:
+    """The conversations the thread view is asked to show (None: nothing selected), in order."""
+    calls: list[int | None] = []
+    original = ThreadView.show
+
+    def show(self, conversation, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(None if conversation is None else conversation.row.id)
+        return original(self, conversation, **kwargs)
+
+    monkeypatch.setattr(ThreadView, "show", show)
+    return calls
+
+
+async def test_quick_moves_load_no_thread_until_the_cursor_rests(
+    store, reads, shows, clock, tmp_path, monkeypatch
+):
     monkeypatch.setattr(InboxScreen, "THREAD_DELAY", 60.0)  # the rest never comes by itself here
     rows = [row.id for row in await store.conversation_page(View.INBOX)]
     app = app_for(store, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.inbox
-        await wait_until(lambda: shown_id(app) == rows[0], pilot=pilot)
-        assert reads == [rows[0]]
+        await wait_until(lambda: shown_id(app) == rows[0] and rows[1] in reads, pilot=pilot)
+        assert shows == [rows[0]]
 
         clock.now += 120  # the manager read it (longer than THREAD_DELAY): this move comes after a rest
         await pilot.press("j")
-        await wait_until(lambda: shown_id(app) == rows[1], pilot=pilot)
-        assert reads == [rows[0], rows[1]]
+        assert shows == [rows[0], rows[1]]  # at once: its thread was read ahead
+        assert reads.count(rows[1]) == 1
+        await wait_until(lambda: rows[2] in reads, pilot=pilot)  # the next one is read ahead in turn
 
+        before = len(reads)
         await pilot.press("j", "j", "j")  # quick moves: the clock does not move between them
         await pilot.pause()
         assert screen.conversations.selected_id == rows[4]
-        assert reads == [rows[0], rows[1]] and shown_id(app) == rows[1]  # no thread read meanwhile
+        assert shows == [rows[0], rows[1]] and reads[before:] == []  # no thread read or drawn meanwhile
 
         await pilot.press("enter")  # opening it does not wait for the rest
         await wait_until(lambda: shown_id(app) == rows[4], pilot=pilot)
-        assert reads == [rows[0], rows[1], rows[4]]
+        assert shows == [rows[0], rows[1], rows[4]]
         assert screen.thread.has_focus
 
 
-async def test_the_thread_comes_once_the_cursor_rests(store, reads, clock, tmp_path, monkeypatch):
+async def test_the_thread_comes_once_the_cursor_rests(store, shows, clock, tmp_path, monkeypatch):
     monkeypatch.setattr(InboxScreen, "THREAD_DELAY", 0.05)
     rows = [row.id for row in await store.conversation_page(View.INBOX)]
     app = app_for(store, tmp_path)
@@ -117,8 +137,21 @@ async def test_the_thread_comes_once_the_cursor_rests(store, reads, clock, tmp_p
         await pilot.press("j", "j", "j")  # all "fast": the clock is frozen
         assert app.inbox.conversations.selected_id == rows[3]
         await wait_until(lambda: shown_id(app) == rows[3], pilot=pilot)  # no key: the rest brought it
-        assert reads[-1] == rows[3]
-        assert len(reads) <= 1 + 3  # never more than one read per move, whatever this machine's speed
+        assert len(shows) <= 1 + 3  # never more than one thread per move, whatever this machine's speed
+
+
+async def test_a_thread_read_ahead_is_read_again_once_the_store_changed_it(store, reads, tmp_path):
+    rows = await store.conversation_page(View.INBOX)
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(lambda: shown_id(app) == rows[0].id and rows[1].id in reads, pilot=pilot)
+        second = (await store.conversation(rows[1].id)).messages[0].message
+        await store.ingest([replace(second, text="question number 1, edited", edited_at=FIXED_NOW)])
+        await wait_until(lambda: reads.count(rows[1].id) >= 3, pilot=pilot)  # mine, then read ahead again
+        assert [row.id for row in await store.conversation_page(View.INBOX)] == [row.id for row in rows]
+        await pilot.press("j")
+        await wait_until(lambda: shown_id(app) == rows[1].id, pilot=pilot)
+        assert "question number 1, edited" in app.inbox.thread.content.plain
 
 
 async def test_m_pressed_before_the_thread_came_applies_to_that_thread(

@@ -116,6 +116,10 @@ class InboxScreen(Screen[None]):
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
         self._last_highlight = float("-inf")  # when the cursor last landed on a row
         self._thread_timer: Timer | None = None  # a thread waiting for the cursor to rest
+        # Threads of the rows beside the cursor, read ahead (see `_read_ahead`), and how many
+        # store changes there were: a read that a change overtook is not kept.
+        self._nearby: dict[int, Conversation] = {}
+        self._store_changes = 0
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -163,6 +167,12 @@ class InboxScreen(Screen[None]):
 
     @_store_failures_noticed
     async def on_store_changed(self, event: StoreChanged) -> None:
+        self._store_changes += 1
+        if event.conversation_ids is None:
+            self._nearby.clear()
+        else:
+            for conversation_id in event.conversation_ids:
+                self._nearby.pop(conversation_id, None)
         if "read-only" in event.kind.split(","):
             self._render_read_only()
             self.notify("The store cannot be changed any more: the banner at the top says why.",
@@ -259,6 +269,11 @@ class InboxScreen(Screen[None]):
         elif moving:
             # The cursor is moving fast (a held key): the thread waits until it rests.
             self._thread_timer = self.set_timer(delay, self._thread_rested, name="thread follows the cursor")
+        elif (nearby := self._nearby.get(event.conversation_id)) is not None:
+            # Read ahead: shown now, in the same frame as the list's move.
+            self.workers.cancel_group(self, "thread")  # an older read must not replace it
+            self.thread.show(nearby)
+            self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
         else:
             self._load_thread(event.conversation_id)
 
@@ -309,6 +324,28 @@ class InboxScreen(Screen[None]):
             self.thread.show(conversation, keep_scroll=keep_scroll)
             if whole:
                 self.action_show_whole()
+            self.call_after_refresh(self._read_ahead)
+
+    @work(exclusive=True, group="read-ahead", exit_on_error=False)
+    async def _read_ahead(self) -> None:
+        """Read and wrap the threads of the rows above and below the cursor, once it rests: a
+        move to one of them then shows its thread at once, without waiting for the store."""
+        conversations, store = self.conversations, self.app.store  # type: ignore[attr-defined]
+        cursor, changes = conversations.cursor_index, self._store_changes
+        wanted = [conversations.conversation_id_at(cursor + step) for step in (1, -1)]
+        keep = {conversations.selected_id, *wanted}
+        self._nearby = {key: value for key, value in self._nearby.items() if key in keep}
+        for conversation_id in wanted:
+            if conversation_id is None or conversation_id in self._nearby:
+                continue
+            try:
+                conversation = await store.conversation(conversation_id)
+            except StoreError:
+                return  # the thread's own load says so, if the manager goes there
+            if conversation is None or changes != self._store_changes:
+                return
+            self._nearby[conversation_id] = conversation
+            self.thread.prepare(conversation)
 
     # ---- triage ------------------------------------------------------------------------------
 

@@ -143,6 +143,17 @@ class ThreadView(ScrollView, can_focus=True):
             return
         self._draw(keep=same and keep_scroll)
 
+    def prepare(self, conversation: Conversation) -> None:
+        """Wrap `conversation`'s newest messages ahead of showing it (the cursor may go there next),
+        so that `show()` then costs little more than painting it."""
+        if not self.size:
+            return
+        tail = max(20, self._viewport_height()) * TAIL_SCREENS
+        thread_lines(
+            conversation, self._now(), self._wrap_width(), more_key=self.more_key, decide_key=self.decide_key,
+            tail_lines=tail, highlight=self._highlight, cache=self._parts,
+        )  # fmt: skip
+
     def show_whole(self) -> bool:
         """Show the long posts of this conversation whole, where they stand; False if none is cut."""
         if self.whole or self.conversation is None or not _has_long_post(self.conversation):
