@@ -151,3 +151,18 @@ async def test_a_thread_at_its_end_stays_there_when_the_view_grows_or_shrinks():
             await pilot.pause()
             assert view.size.height == height
             assert view.scroll_y == view.max_scroll_y == view.line_count - height
+
+
+async def test_text_in_the_thread_can_be_selected_with_the_mouse():
+    app = ThreadOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ThreadView)
+        view.show(thread(3))
+        await pilot.pause()
+        assert view.content.plain.splitlines()[1] == "  message number 000"
+        # The view's left padding is one cell: cells 3 to 12 of the line hold "message nu".
+        await pilot.mouse_down(view, offset=(3, 1))
+        await pilot.hover(view, offset=(12, 1))
+        await pilot.mouse_up(view, offset=(12, 1))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "message nu"
