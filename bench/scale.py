@@ -19,9 +19,13 @@ Rows (see bench/README.md for how each is measured):
 - cursor move: 500 presses of `j`, one at a time: the time from writing the key to the last
   byte of the answer (the list, the status line and the thread beside it), once the terminal
   has been quiet for `QUIET_S`; and the bytes written for it.
+- held key: `j` held down, as a terminal's key repeat sends it (30 a second), in bursts of
+  HELD_KEYS rows: the bytes written per row, and the time from the last key to the last byte
+  (the thread of the row it stopped on).
 - page down: 40 presses of PageDown, the same way.
 - thread: `store.conversation()` of the 200-message thread and its rendering by the thread
-  view at the width it has at 120x40, until the screen is refreshed (Textual's Pilot).
+  view at the width it has at 120x40, until the screen is refreshed (Textual's Pilot); the
+  first time (nothing of it wrapped yet), and again (its wrapped lines cached).
 - peak RSS: VmHWM of the inbox process after all of the above.
 - search: `store.search(query, limit=50)`, the first page (newest first), for a word, a phrase,
   a prefix and filtered queries (SEARCHES); the median of SEARCH_RUNS runs after a warm one.
@@ -67,6 +71,7 @@ from ecoinbox.store import open_store
 
 COLUMNS, ROWS = 120, 40
 MOVES, PAGES = 500, 40
+HELD_BURSTS, HELD_KEYS, HELD_RATE = 5, 15, 30  # j held for half a second, five times; key repeat at 30/s
 QUIET_S = 0.12  # an answer is over when the terminal has been quiet this long (the thread comes late)
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 SEARCH_WORD = "invoice"
@@ -289,6 +294,8 @@ class Inbox:
     move_s: list[float] = field(default_factory=list)  # key to the last byte of the answer
     move_first_s: list[float] = field(default_factory=list)  # key to its first frame (the list)
     move_bytes: list[int] = field(default_factory=list)
+    held_bytes: list[float] = field(default_factory=list)  # per row, each burst of a held key
+    held_rest_s: list[float] = field(default_factory=list)  # its last key to the last byte
     page_s: list[float] = field(default_factory=list)
     page_bytes: list[int] = field(default_factory=list)
     rss_mb: float = float("nan")
@@ -325,7 +332,18 @@ def run_inbox(store_path: Path, *, moves: int, pages: int) -> Inbox:
                     result.move_first_s.append(first - sent)
                     result.move_s.append(done - sent)
                     result.move_bytes.append(written)
-                terminal.send("g")  # back to the top: the page downs start where the moves did
+                terminal.send("g")  # back to the top: the held key and page downs start there too
+                terminal.settle(terminal.length())
+                held = min(HELD_KEYS, (total - 1) // HELD_BURSTS)
+                for _ in range(HELD_BURSTS if held else 0):
+                    start = terminal.length()
+                    for _ in range(held):
+                        sent, _ = terminal.send("j")
+                        time.sleep(max(0.0, sent + 1 / HELD_RATE - time.monotonic()))
+                    _, done, written = terminal.settle(start)
+                    result.held_bytes.append(written / held)
+                    result.held_rest_s.append(done - sent)
+                terminal.send("g")
                 terminal.settle(terminal.length())
                 for _ in range(min(pages, max(0, total // ROWS - 1))):
                     sent, mark = terminal.send(PAGE_DOWN)
@@ -343,8 +361,11 @@ def run_inbox(store_path: Path, *, moves: int, pages: int) -> Inbox:
 # ---- the thread view, in-process --------------------------------------------------------------
 
 
-def thread_open_s(store_path: Path, conversation_id: int, repeats: int = 15) -> list[float]:
-    """store.conversation() plus the thread view's rendering, until Textual refreshed the screen."""
+def thread_open_s(
+    store_path: Path, conversation_id: int, repeats: int = 15, *, cached: bool = False
+) -> list[float]:
+    """store.conversation() plus the thread view's rendering, until Textual refreshed the screen;
+    unless `cached`, with none of its messages wrapped before (the view keeps them per width)."""
     from textual.app import App
 
     from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -365,6 +386,8 @@ def thread_open_s(store_path: Path, conversation_id: int, repeats: int = 15) -> 
                 thread = app.query_one(ThreadView)
                 for _ in range(repeats + 1):
                     thread.show(None)
+                    if not cached:
+                        thread.forget_wrapped()
                     await pilot.pause()
                     started = time.perf_counter()
                     conversation = await store.conversation(conversation_id)
@@ -560,6 +583,7 @@ class Column:
     manifest: dict
     inbox: Inbox
     thread_s: list[float]
+    thread_again_s: list[float]
     peers: Peers
     searches: list[Search] = field(default_factory=list)
 
@@ -612,10 +636,15 @@ def table(columns: list[Column]) -> Iterator[str]:
               f"<= {MOVE_BYTES:,} B", med(last.inbox.move_bytes) <= MOVE_BYTES)  # fmt: skip
     yield row("bytes per cursor move, mean",
               lambda c: size(statistics.fmean(c.inbox.move_bytes) if c.inbox.move_bytes else math.nan, "B"))
+    yield row(f"held j ({HELD_RATE}/s): bytes per row, median", lambda c: size(med(c.inbox.held_bytes), "B"),
+              f"<= {MOVE_BYTES:,} B", med(last.inbox.held_bytes) <= MOVE_BYTES)  # fmt: skip
+    yield row("held j: last key to the thread it stopped on drawn, median",
+              lambda c: fmt_ms(med(c.inbox.held_rest_s)))  # fmt: skip
     yield row("page down, median", lambda c: fmt_ms(med(c.inbox.page_s)))
     yield row("bytes per page down, median", lambda c: size(med(c.inbox.page_bytes), "B"))
     yield row(f"open the {generate.BIG_THREAD}-message thread, median", lambda c: fmt_ms(med(c.thread_s)),
               f"<= {THREAD_S * 1000:.0f} ms", med(last.thread_s) <= THREAD_S)  # fmt: skip
+    yield row("open it again (its wrapped lines cached), median", lambda c: fmt_ms(med(c.thread_again_s)))
     yield row("peak RSS of the inbox", lambda c: size(c.inbox.rss_mb, "MB"), f"<= {RSS_MB} MB",
               last.inbox.rss_mb <= RSS_MB)  # fmt: skip
     for number, (what, _) in enumerate(SEARCHES):
@@ -708,14 +737,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label}: the inbox in a pty…", file=sys.stderr, flush=True)
         inbox = run_inbox(path, moves=args.moves, pages=args.pages)
         print(f"{label}: the thread view…", file=sys.stderr, flush=True)
-        thread = thread_open_s(path, made["big_thread_id"]) if made.get("big_thread_id") else []
+        big = made.get("big_thread_id")
+        thread = thread_open_s(path, big) if big else []
+        thread_again = thread_open_s(path, big, cached=True) if big else []
         print(f"{label}: search…", file=sys.stderr, flush=True)
         searches = search_s(path, datetime.fromisoformat(made["end"]))
         peers = Peers()
         if messages <= peers_limit:
             print(f"{label}: notmuch and neomutt…", file=sys.stderr, flush=True)
             peers = run_peers(path, messages)
-        columns.append(Column(label, messages, made, inbox, thread, peers, searches))
+        columns.append(Column(label, messages, made, inbox, thread, thread_again, peers, searches))
     print(f"Machine: {machine()}")
     built = {c.manifest.get("commit", "unknown") for c in columns}
     print(f"ecoinbox {commit()}; stores built (ingest measured) at {', '.join(sorted(built))}; "

@@ -49,3 +49,10 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def thread_follows_the_cursor_at_once(monkeypatch):
+    """Flows read the thread right after a move: the wait for a resting cursor is off here and
+    tested on its own (tests/test_thread_follows_cursor.py)."""
+    monkeypatch.setattr("ecoinbox.tui.screens.inbox.InboxScreen.THREAD_DELAY", 0.0)

@@ -232,7 +232,7 @@ async def test_the_thread_says_when_a_reply_will_be_retried_and_when_it_was_refu
 
 
 def _thread_text(screen) -> str:
-    return str(screen.thread.query_one("Static").render())
+    return screen.thread.content.plain
 
 
 async def test_after_answering_the_top_conversation_the_cursor_stays_on_the_next_need(tmp_path):

@@ -39,7 +39,7 @@ async def is_state(stack, item_id: int, state: OutboxState) -> bool:
 
 
 def thread_text(app) -> str:
-    return str(app.inbox.thread.query_one("Static").render())
+    return app.inbox.thread.content.plain
 
 
 async def open_decision(app, pilot, *, shown: str = "uncertain") -> None:

@@ -176,7 +176,7 @@ async def test_new_forum_topic_quotes_the_question_and_the_reply_carries_its_add
                        for m in linked.messages)  # fmt: skip
             await pilot.press("tab")  # the Done view: where the redirected conversation went
             await wait_until(lambda: app.inbox.conversations.selected_id == conversation_id, pilot=pilot)
-            await wait_until(lambda: "Settings > Accounts > Transfer" in str(app.inbox.thread.query_one("Static").render()),
+            await wait_until(lambda: "Settings > Accounts > Transfer" in app.inbox.thread.content.plain,
                              pilot=pilot)  # fmt: skip
         assert len([p for p in forum.posted if p.title]) == 1
 

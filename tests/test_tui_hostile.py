@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from stack import FIXED_NOW, running_stack, wait_until
 from textual.content import Content
-from textual.widgets import Static
 
 from ecoinbox.config import parse_config
 from ecoinbox.model import Author, Message, State, View
@@ -20,9 +19,7 @@ ESC = "\x1b"
 
 
 def thread_content(app: EcoInboxApp) -> Content:
-    content = app.inbox.thread.query_one(Static).content
-    assert isinstance(content, Content)
-    return content
+    return app.inbox.thread.content
 
 
 def links_in(content: Content) -> list[str]:
@@ -206,8 +203,8 @@ async def test_clicking_markup_look_alikes_in_the_list_and_the_thread_runs_no_ac
             targets = [
                 ("#conversations", row.index(HOSTILE_NAME[:12]), 0),
                 ("#conversations", row.index(HOSTILE_BODY[:12]), 0),
-                (app.inbox.thread.query_one(Static), 0, 0),
-                (app.inbox.thread.query_one(Static), 2, 1),
+                (app.inbox.thread, 1, 0),  # past the thread's left padding
+                (app.inbox.thread, 3, 1),
             ]
             for widget, x, y in targets:
                 for cell in range(x, x + 8):

@@ -10,7 +10,8 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from time import monotonic
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from ecoinbox.model import (
@@ -127,6 +129,13 @@ class InboxScreen(Screen[None]):
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
     ]
+    THREAD_DELAY: ClassVar[float] = 0.08
+    """Seconds the cursor must rest before the thread beside the list follows it, once it moves
+    faster than that: a held j (key repeat sends 25-40 a second, 25-40 ms apart) costs only the
+    list's two lines per row (~830 B), and the thread of the row it stops on comes 80 ms after
+    the last key. A single move, or moves spaced wider than this (reading as one goes), shows its
+    thread at once. Under 100 ms the wait reads as immediate; above twice the slowest usual key
+    repeat, a held key never draws the rows it passes. 0 follows every move at once."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,6 +149,12 @@ class InboxScreen(Screen[None]):
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
+        self._last_highlight = float("-inf")  # when the cursor last landed on a row
+        self._thread_timer: Timer | None = None  # a thread waiting for the cursor to rest
+        # Threads of the rows beside the cursor, read ahead (see `_read_ahead`), and how many
+        # store changes there were: a read that a change overtook is not kept.
+        self._nearby: dict[int, Conversation] = {}
+        self._store_changes = 0
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -203,6 +218,12 @@ class InboxScreen(Screen[None]):
 
     @_store_failures_noticed
     async def on_store_changed(self, event: StoreChanged) -> None:
+        self._store_changes += 1
+        if event.conversation_ids is None:
+            self._nearby.clear()
+        else:
+            for conversation_id in event.conversation_ids:
+                self._nearby.pop(conversation_id, None)
         if "read-only" in event.kind.split(","):
             self._render_read_only()
             self.notify("The store cannot be changed any more: the banner at the top says why.",
@@ -341,15 +362,53 @@ class InboxScreen(Screen[None]):
         if self.results is not None and event.index >= event.total - READ_AHEAD // 2:
             self._read_on(self.results)
         self._render_status()
+        now, delay = monotonic(), self.THREAD_DELAY
+        moving = now - self._last_highlight < delay
+        self._last_highlight = now
+        self._cancel_pending_thread()
         if event.conversation_id is None:
             self.thread.show(None)
+        elif moving:
+            # The cursor is moving fast (a held key): the thread waits until it rests.
+            self._thread_timer = self.set_timer(delay, self._thread_rested, name="thread follows the cursor")
+        elif (nearby := self._nearby.get(event.conversation_id)) is not None:
+            # Read ahead: shown now, in the same frame as the list's move.
+            self.workers.cancel_group(self, "thread")  # an older read must not replace it
+            self.thread.show(nearby)
+            self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
         else:
             self._load_thread(event.conversation_id)
+
+    def _thread_rested(self) -> None:
+        self._thread_timer = None
+        conversation_id = self.conversations.selected_id
+        if conversation_id is not None:
+            self._load_thread(conversation_id)
+
+    def _cancel_pending_thread(self) -> bool:
+        """Forget a thread waiting for the cursor to rest; whether there was one."""
+        timer, self._thread_timer = self._thread_timer, None
+        if timer is None:
+            return False
+        timer.stop()
+        return True
+
+    def _thread_now(self, *, whole: bool = False) -> bool:
+        """Load the thread under the cursor now if it waits for the cursor to rest (or is not the
+        one shown); whether it had to be loaded."""
+        selected = self.conversations.selected_id
+        shown = self.thread.conversation
+        pending = self._cancel_pending_thread()
+        if selected is None or not (pending or shown is None or shown.row.id != selected):
+            return False
+        self._load_thread(selected, whole=whole)
+        return True
 
     def on_conversation_list_load_failed(self, event: ConversationList.LoadFailed) -> None:
         self.notify(f"Could not read the inbox from the store: {event.error}", severity="error", markup=False)
 
     def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
+        self._thread_now()  # opened before its thread came: no wait
         self.query_one("#panes").add_class("-reading")
         self.thread.focus()
 
@@ -363,10 +422,36 @@ class InboxScreen(Screen[None]):
 
     @work(exclusive=True, group="thread", exit_on_error=False)
     @_store_failures_noticed
-    async def _load_thread(self, conversation_id: int, *, keep_scroll: bool = False) -> None:
+    async def _load_thread(
+        self, conversation_id: int, *, keep_scroll: bool = False, whole: bool = False
+    ) -> None:
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if self.conversations.selected_id == conversation_id:
             self.thread.show(conversation, keep_scroll=keep_scroll)
+            if whole:
+                self.action_show_whole()
+            self.call_after_refresh(self._read_ahead)
+
+    @work(exclusive=True, group="read-ahead", exit_on_error=False)
+    async def _read_ahead(self) -> None:
+        """Read and wrap the threads of the rows above and below the cursor, once it rests: a
+        move to one of them then shows its thread at once, without waiting for the store."""
+        conversations, store = self.conversations, self.app.store  # type: ignore[attr-defined]
+        cursor, changes = conversations.cursor_index, self._store_changes
+        wanted = [conversations.conversation_id_at(cursor + step) for step in (1, -1)]
+        keep = {conversations.selected_id, *wanted}
+        self._nearby = {key: value for key, value in self._nearby.items() if key in keep}
+        for conversation_id in wanted:
+            if conversation_id is None or conversation_id in self._nearby:
+                continue
+            try:
+                conversation = await store.conversation(conversation_id)
+            except StoreError:
+                return  # the thread's own load says so, if the manager goes there
+            if conversation is None or changes != self._store_changes:
+                return
+            self._nearby[conversation_id] = conversation
+            self.thread.prepare(conversation)
 
     # ---- triage ------------------------------------------------------------------------------
 
@@ -496,6 +581,8 @@ class InboxScreen(Screen[None]):
         await self._show_tab(min(self._before_search, len(self.tabs) - 1))
 
     def action_show_whole(self) -> None:
+        if self._thread_now(whole=True):
+            return  # `m` came before the thread it is meant for: it applies once that is shown
         if not self.thread.show_whole():
             self.notify("Nothing is cut in this conversation.", markup=False, timeout=2)
 

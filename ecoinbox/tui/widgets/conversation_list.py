@@ -396,6 +396,11 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         row = self.selected_row
         return None if row is None else row.id
 
+    def conversation_id_at(self, index: int) -> int | None:
+        """The id of the conversation at position `index`, if its page is loaded."""
+        row = self._row_at(index) if 0 <= index < self._total else None
+        return None if row is None else row.id
+
     @property
     def cached_page_count(self) -> int:
         """How many pages of rows are held in memory."""

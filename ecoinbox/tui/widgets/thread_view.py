@@ -1,31 +1,48 @@
-"""The selected conversation, oldest message first, with replies still on their way out."""
+"""The selected conversation, oldest message first, with replies still on their way out.
+
+A Line-API view: the thread is wrapped here into one `Content` per screen line, only the lines
+on screen become `Strip`s, and showing another conversation repaints only the screen lines
+whose cells changed (up to the last cell that holds text), not the whole pane. A message's
+wrapped lines are kept per width, so moving back to a thread does not render it again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from textual.binding import Binding
-from textual.containers import VerticalScroll
+from rich.segment import Segment
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.content import Content
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.style import Style
 
-from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, StoredMessage
 from ecoinbox.humanize import age, ago
+from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, StoredMessage
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
 from ecoinbox.tui.safe import link_content, safe_content
 
 # Show this much of a huge post until the manager asks for all of it; the store keeps all of it.
 BODY_DISPLAY_CHARS = 4000
-# Even then a terminal is no pager for megabytes: laying out 1 MB takes over a second, again at
-# every redraw. Beyond this the note points at `ecoinbox show`, which prints it all.
+# Even then a terminal is no pager for megabytes: wrapping 1 MB takes over a second. Beyond
+# this the note points at `ecoinbox show`, which prints it all.
 BODY_WHOLE_CHARS = 100_000
-# A thread opens at its newest message, and Textual lays a Static out whole (a 200-message
-# thread, 885 lines, took 0.3 s to show): only the newest messages that fill this many screens
-# are drawn until the reader scrolls to the top, which brings the rest.
+# A thread opens at its newest message: only the newest messages that fill this many screens
+# are wrapped until the reader scrolls to the top, which brings the rest (a 200-message thread
+# is ~900 lines; wrapping all of them costs more than the budget to show one).
 TAIL_SCREENS = 3
 HIDDEN_NOTE = "⚠ hidden characters removed"
+# How `highlight` spans (the matched words of a search) are drawn in the posts.
+HIGHLIGHT_STYLE = "bold reverse"
+
+Highlight = Callable[[str], Sequence[tuple[int, int]]]
+"""Given a post's text as shown, the (start, end) character spans to highlight."""
 
 _OUTBOX_LABELS = {
     OutboxState.QUEUED: ("queued", "$warning"),
@@ -35,24 +52,48 @@ _OUTBOX_LABELS = {
 }
 
 
-class ThreadView(VerticalScroll, can_focus=True):
-    """Renders one conversation; every platform string goes through `safe_content`."""
+class ThreadView(ScrollView, can_focus=True):
+    """Renders one conversation; every platform string goes through `safe_content`.
 
-    DEFAULT_CSS = """
-    ThreadView { padding: 0 1; }
-    ThreadView > Static { width: 1fr; }
+    `show()` swaps the conversation in one step, already scrolled to where it opens (its end
+    for a long thread, its top for a short one), so the terminal gets one frame for it.
     """
-    BINDINGS = [
+
+    # No Textual scrollbar: it is repainted whole (~1.7 KB at 40 rows) once or twice for every
+    # thread shown, and its coming and going repaints the pane. The view draws its own: a thumb
+    # in its last column, part of the lines, so only the cells that change are sent. The
+    # wrap width never depends on the thread's length.
+    DEFAULT_CSS = """
+    ThreadView {
+        padding: 0 0 0 1;
+        overflow-x: hidden;
+        overflow-y: hidden;
+        & > .thread-view--scrollbar {
+            color: $scrollbar;
+        }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"thread-view--scrollbar"}
+    SCROLLBAR_THUMB = "▐"
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "scroll_down", "Scroll down", id="thread.down", show=False),
         Binding("k,up", "scroll_up", "Scroll up", id="thread.up", show=False),
         Binding("g,home", "scroll_home", "Top", id="thread.top", show=False),
         Binding("G,end", "scroll_end", "Bottom", id="thread.bottom", show=False),
     ]
+    PART_CACHE_SIZE: ClassVar[int] = 2048
+    """Most messages kept wrapped (per width, age label and display options)."""
 
     def __init__(self, *, now: Callable[[], datetime] | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now or (lambda: datetime.now(UTC))
-        self._body = Static(Content("Select a conversation."), markup=False)
+        self._lines: list[Content] = [Content("Select a conversation.")]
+        self._strips: dict[int, Strip] = {}  # the current lines, rendered (no selection, no offsets)
+        self._parts: LRUCache[tuple[object, ...], tuple[Content, ...]] = LRUCache(self.PART_CACHE_SIZE)
+        self._drawn_size = Size(0, 0)  # the view's size when `_lines` were made
+        self._at_end = True  # the view shows the thread's last line (it stays so on a resize)
+        self._swapping = False  # a swap repaints the lines it changed itself
+        self._highlight: Highlight | None = None
         self.conversation: Conversation | None = None
         self.whole = False  # long posts of this conversation are shown whole
         self.hidden = 0  # older messages not drawn yet (see TAIL_SCREENS)
@@ -60,41 +101,89 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.more_key = "m"  # named in the note under a cut post; the inbox sets the remapped key
         self.decide_key = "O"  # named under a reply that waits for the manager's decision
 
-    def compose(self):  # type: ignore[override]
-        yield self._body
+    # -- what is shown -----------------------------------------------------------------
 
-    def show(self, conversation: Conversation | None, *, keep_scroll: bool = False) -> None:
-        """Display `conversation`; a different one starts at its newest message."""
+    @property
+    def content(self) -> Content:
+        """The thread as drawn (wrapped to the view's width), one line per screen line."""
+        return Content("\n").join(self._lines)
+
+    @property
+    def line_count(self) -> int:
+        """How many screen lines the drawn thread takes."""
+        return len(self._lines)
+
+    def show(
+        self,
+        conversation: Conversation | None,
+        *,
+        keep_scroll: bool = False,
+        highlight: Highlight | None = None,
+    ) -> None:
+        """Display `conversation`; a different one starts at its newest message.
+
+        `highlight`, if given, returns the spans of a post's text (as shown: sanitized, and cut
+        when the post is long) to draw in HIGHLIGHT_STYLE, such as the words a search matched.
+        """
         same = (
             conversation is not None
             and self.conversation is not None
             and conversation.row.id == self.conversation.row.id
         )
+        if not same and self.text_selection is not None:
+            self.screen.clear_selection()
         self.conversation = conversation
+        self._highlight = highlight
         if not same:
             self.whole = False
             self._complete = False
         if conversation is None:
             self.hidden = 0
-            self._body.update(Content("Nothing selected."))
+            self._replace([Content("Nothing selected.")], top=0)
             return
-        self._draw()
-        if not (same and keep_scroll):
-            self.call_after_refresh(self.scroll_end, animate=False)
+        self._draw(keep=same and keep_scroll)
+
+    def prepare(self, conversation: Conversation) -> None:
+        """Wrap `conversation`'s newest messages ahead of showing it (the cursor may go there next),
+        so that `show()` then costs little more than painting it."""
+        if not self.size:
+            return
+        tail = max(20, self._viewport_height()) * TAIL_SCREENS
+        thread_lines(
+            conversation, self._now(), self._wrap_width(), more_key=self.more_key, decide_key=self.decide_key,
+            tail_lines=tail, highlight=self._highlight, cache=self._parts,
+        )  # fmt: skip
 
     def show_whole(self) -> bool:
         """Show the long posts of this conversation whole, where they stand; False if none is cut."""
         if self.whole or self.conversation is None or not _has_long_post(self.conversation):
             return False
         self.whole = True
-        self._draw()
+        self._draw(keep=True)
         return True
 
+    def forget_wrapped(self) -> None:
+        """Drop the messages kept wrapped (the next thread shown wraps all of its own again)."""
+        self._parts.clear()
+
     def on_resize(self) -> None:
-        if self.conversation is not None:
-            self._draw()
+        self._strips.clear()
+        if self.conversation is not None and self.size != self._drawn_size:
+            self._draw(keep=not self._at_end)  # wrapped again, still at its end if it was
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        # Overflow is hidden (the view draws its own scrollbar), yet keys and the wheel scroll.
+        return not self.disabled and self.max_scroll_y > 0
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if self._swapping:  # `_replace` repaints what changed
+            return
+        self._at_end = round(new_value) >= self.max_scroll_y
         super().watch_scroll_y(old_value, new_value)
         if self.hidden and round(new_value) <= 0 and old_value > new_value:
             self.call_later(self._draw_all)
@@ -102,8 +191,7 @@ class ThreadView(VerticalScroll, can_focus=True):
     def action_scroll_home(self) -> None:  # type: ignore[override]
         if self.hidden:
             self._complete = True
-            self._draw()
-            self.call_after_refresh(self.scroll_home, animate=False)
+            self._draw(top=0)
         else:
             self.scroll_home(animate=False)
 
@@ -111,55 +199,166 @@ class ThreadView(VerticalScroll, can_focus=True):
         """The reader reached the top: draw the older messages above, the view not moving."""
         if not self.hidden or self.conversation is None:
             return
-        before = self.virtual_size.height
         self._complete = True
-        self._draw()
+        self._draw(keep=True)
 
-        def keep_place() -> None:
-            self.scroll_to(y=self.scroll_y + self.virtual_size.height - before, animate=False)
+    def _wrap_width(self) -> int:
+        return max(20, self.size.width - 2)  # a blank column, then the scrollbar's
 
-        self.call_after_refresh(keep_place)
+    def _viewport_height(self) -> int:
+        return self.size.height
 
-    def _draw(self) -> None:
+    def _thumb(self, top: int, lines: int) -> range:
+        """The rows of the scrollbar's thumb when the view shows `lines` lines from `top`."""
+        height = self._viewport_height()
+        if lines <= height or height <= 0:
+            return range(0)
+        size = max(1, round(height * height / lines))
+        start = round(top * (height - size) / (lines - height))
+        return range(start, start + size)
+
+    def _draw(self, *, keep: bool = False, top: int | None = None) -> None:
+        """Wrap the conversation again; `keep` the view on the same lines, else open at its end."""
         assert self.conversation is not None
-        width = max(20, self.scrollable_content_region.width - 1)
-        tail = None if self._complete else max(20, self.scrollable_content_region.height) * TAIL_SCREENS
-        content, self.hidden = render_thread(
+        width, height = self._wrap_width(), self._viewport_height()
+        before, old_top = len(self._lines), self.scroll_offset.y
+        was_hidden = self.hidden
+        tail = None if self._complete else max(20, height) * TAIL_SCREENS
+        lines, self.hidden = thread_lines(
             self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key,
-            decide_key=self.decide_key, tail_lines=tail,
+            decide_key=self.decide_key, tail_lines=tail, highlight=self._highlight, cache=self._parts,
         )  # fmt: skip
-        self._body.update(content)
+        self._drawn_size = self.size
+        if top is None:
+            if not keep:
+                top = max(0, len(lines) - height)
+            elif was_hidden and not self.hidden:
+                top = old_top + len(lines) - before  # the older messages went above the view
+            else:
+                top = old_top
+        self._replace(lines, top=top)
+
+    def _replace(self, lines: list[Content], *, top: int) -> None:
+        """Show `lines` from line `top`, repainting only the screen cells that change."""
+        height = self._viewport_height()
+        old_top = self.scroll_offset.y
+        old_thumb = self._thumb(old_top, len(self._lines))
+        old_rows = [self._plain_strip(old_top + row) for row in range(height)]
+        self._lines = lines
+        self._strips.clear()
+        # Set quietly: the reactive would repaint the whole view (and nothing else needs a
+        # layout: the view has no scrollbar widget).
+        self.set_reactive(ThreadView.virtual_size, Size(0, max(len(lines), height)))
+        self._swapping = True
+        try:
+            self.scroll_to(y=top, animate=False, force=True)
+        finally:
+            self._swapping = False
+        new_top = self.scroll_offset.y
+        self._at_end = new_top >= self.max_scroll_y
+        new_thumb = self._thumb(new_top, len(lines))
+        for row, old in enumerate(old_rows):
+            new = self._plain_strip(new_top + row)
+            if (row in old_thumb) != (row in new_thumb):
+                self.refresh(Region(0, row, self.size.width, 1))
+            elif new != old:
+                # Textual sends a line from the view's left edge to the end of the region:
+                # ending it at the last cell that holds text spares the blanks after it.
+                cells = max(0 if old is None else old.cell_length, 0 if new is None else new.cell_length)
+                self.refresh(Region(0, row, max(1, cells), 1))
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def _plain_strip(self, index: int) -> Strip | None:
+        """Line `index` rendered, unpadded (None past the end)."""
+        if not 0 <= index < len(self._lines):
+            return None
+        strip = self._strips.get(index)
+        if strip is None:
+            strip = self._strips[index] = self._render_content(self._lines[index])
+        return strip
+
+    def _render_content(self, line: Content) -> Strip:
+        segments = [
+            Segment(text, style.rich_style)
+            for text, style in line.render(self.visual_style, end="", parse_style=Style.parse)
+        ]
+        return Strip(segments, line.cell_length)
+
+    def render_line(self, y: int) -> Strip:
+        top = self.scroll_offset.y
+        index = top + y
+        width = self.size.width
+        base = self.visual_style.rich_style  # cached by Textual, unlike `rich_style`
+        if y in self._thumb(top, len(self._lines)):
+            thumb = self.get_component_rich_style("thread-view--scrollbar", partial=True)
+            scrollbar = Strip([Segment(self.SCROLLBAR_THUMB, base + thumb)], 1)
+        else:
+            scrollbar = Strip.blank(1, base)
+        strip = self._plain_strip(index)
+        if strip is None:
+            return Strip.join([Strip.blank(width - 1, base), scrollbar])
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(index)) is not None:
+            start, end = span
+            line = self._lines[index]
+            selected = Style.from_styles(self.screen.get_component_styles("screen--selection"))
+            strip = self._render_content(line.stylize(selected, start, len(line) if end == -1 else end))
+        text = strip.crop_extend(0, width - 1, base).apply_offsets(0, index)
+        return Strip.join([text, scrollbar])
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selection.extract("\n".join(line.plain for line in self._lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
 
 def render_conversation(
-    conversation: Conversation, now: datetime, width: int = 80, *, whole: bool = False, more_key: str = "m",
+    conversation: Conversation,
+    now: datetime,
+    width: int = 80,
+    *,
+    whole: bool = False,
+    more_key: str = "m",
     decide_key: str = "O",
 ) -> Content:
     """One Content for the whole thread: headers, bodies, links, then pending replies.
 
-    Bodies are wrapped here, to `width`, so that replies keep their indent on every line. Posts
-    longer than BODY_DISPLAY_CHARS are cut, with a note naming `more_key`, unless `whole`.
+    Every line is wrapped to `width`, and replies keep their indent on every line. Posts longer
+    than BODY_DISPLAY_CHARS are cut, with a note naming `more_key`, unless `whole`.
     """
-    return render_thread(conversation, now, width, whole=whole, more_key=more_key, decide_key=decide_key)[0]
+    lines, _ = thread_lines(conversation, now, width, whole=whole, more_key=more_key, decide_key=decide_key)
+    return Content("\n").join(lines)
 
 
-def render_thread(
-    conversation: Conversation, now: datetime, width: int = 80, *, whole: bool = False, more_key: str = "m",
-    decide_key: str = "O", tail_lines: int | None = None,
-) -> tuple[Content, int]:
-    """`render_conversation`, or with `tail_lines` only its newest messages that make at least
-    that many lines, under a note saying how many older ones are not drawn; and that number."""
-    shown = _Shown(now, width, whole, more_key, decide_key)
-    parts: list[Content] = []
+def thread_lines(
+    conversation: Conversation,
+    now: datetime,
+    width: int = 80,
+    *,
+    whole: bool = False,
+    more_key: str = "m",
+    decide_key: str = "O",
+    tail_lines: int | None = None,
+    highlight: Highlight | None = None,
+    cache: LRUCache[tuple[object, ...], tuple[Content, ...]] | None = None,
+) -> tuple[list[Content], int]:
+    """The thread as screen lines of at most `width` cells; with `tail_lines`, only its newest
+    messages that make at least that many lines, under a note saying how many older ones are not
+    drawn; and that number. `cache` keeps wrapped messages between calls."""
+    shown = _Shown(width, whole, more_key, decide_key, highlight)
+    lines: list[Content] = []
     if conversation.row.reason:
-        parts.append(Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}\n", "dim italic"))
-    messages, hidden = _render_messages(conversation, shown, tail_lines)
+        reason = Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}", "dim italic")
+        lines += [*_fit([reason], width), Content()]
+    messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines)
     if hidden:
-        note = f"↑ {hidden} older messages: scroll to the top to read them\n"
-        parts.append(Content.styled(note, "dim italic"))
-    parts.extend(messages)
+        note = Content.styled(f"↑ {hidden} older messages: scroll to the top to read them", "dim italic")
+        lines += [*_fit([note], width), Content()]
+    lines += messages
     for item in conversation.outbox:
-        parts.append(_render_outbox(item, shown))
+        lines += _render_outbox(item, shown, now)
     for linked in conversation.linked:
         title = next((m.message.title for m in linked.messages if m.message.title), "")
         heading = Content.assemble(
@@ -167,20 +366,31 @@ def render_thread(
             safe_content(title, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
             (f"  {HIDDEN_NOTE}" if hidden_characters(title) else "", "dim italic"),
         )  # fmt: skip
-        parts.append(heading)
-        parts.extend(_render_messages(linked, shown)[0])
-    return Content("\n").join(parts), hidden
+        lines += _fit([heading], width)
+        lines += _message_lines(linked, shown, now, cache)[0]
+    return lines, hidden
 
 
 @dataclass(frozen=True, slots=True)
 class _Shown:
-    """How the messages are drawn this time."""
+    """How the messages are drawn this time (part of the key of a wrapped message)."""
 
-    now: datetime
     width: int
     whole: bool
     more_key: str
     decide_key: str
+    highlight: Highlight | None = None
+
+
+def _fit(lines: list[Content], width: int) -> list[Content]:
+    """Lines longer than `width` cells wrapped (a long name in a header, say)."""
+    fitted: list[Content] = []
+    for line in lines:
+        if line.cell_length > width:
+            fitted.extend(line.wrap(width) or [line])
+        else:
+            fitted.append(line)
+    return fitted
 
 
 def _has_long_post(conversation: Conversation) -> bool:
@@ -193,28 +403,40 @@ def _has_long_post(conversation: Conversation) -> bool:
     )
 
 
-def _render_messages(
-    conversation: Conversation, shown: _Shown, tail_lines: int | None = None
+def _message_lines(
+    conversation: Conversation,
+    shown: _Shown,
+    now: datetime,
+    cache: LRUCache[tuple[object, ...], tuple[Content, ...]] | None,
+    tail_lines: int | None = None,
 ) -> tuple[list[Content], int]:
-    """The messages, oldest first; with `tail_lines`, only the newest that make that many lines
-    (and how many older ones were left out)."""
+    """The messages' lines, oldest first; with `tail_lines`, only the newest that make that many
+    lines (and how many older ones were left out)."""
     depth = _depths(conversation.messages)
-    rendered: list[Content] = []
-    lines = 0
+    rendered: list[tuple[Content, ...]] = []
+    count = 0
     for stored in reversed(conversation.messages):
-        if tail_lines is not None and lines >= tail_lines:
+        if tail_lines is not None and count >= tail_lines:
             break
-        part = _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id)
+        when = ago(stored.message.created_at, now)
+        key = (stored, depth.get(stored.id, 0), shown, conversation.row.id, when)
+        part = None if cache is None else cache.get(key)
+        if part is None:
+            part = _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id, when)
+            if cache is not None:
+                cache[key] = part
         rendered.append(part)
-        lines += part.plain.count("\n") + 1
+        count += len(part)
     rendered.reverse()
-    return rendered, len(conversation.messages) - len(rendered)
+    return [line for part in rendered for line in part], len(conversation.messages) - len(rendered)
 
 
 def _indented(content: Content, indent: str, width: int) -> list[Content]:
     """`content` wrapped to `width`, every line (wrapped or not) starting with `indent`."""
     room = max(10, width - len(indent))
-    return [Content.assemble(indent, line) for part in content.split("\n") for line in (part.wrap(room) or [part])]
+    return [
+        Content.assemble(indent, line) for part in content.split("\n") for line in (part.wrap(room) or [part])
+    ]
 
 
 def _depths(messages: list[StoredMessage]) -> dict[int, int]:
@@ -231,8 +453,19 @@ def _folded(content: Content, indent: str, width: int) -> list[Content]:
     return [Content.assemble(indent, piece) for piece in content.divide(offsets)]
 
 
-def _render_message(stored: StoredMessage, depth: int, shown: _Shown, conversation_id: int) -> Content:
-    message, now, width = stored.message, shown.now, shown.width
+def _body(text: str, shown: _Shown) -> Content:
+    """A post's (sanitized) text, with the spans `shown.highlight` picks drawn highlighted."""
+    body = Content(text)
+    if shown.highlight is not None:
+        for start, end in shown.highlight(text):
+            body = body.stylize(HIGHLIGHT_STYLE, max(0, start), min(len(text), end))
+    return body
+
+
+def _render_message(
+    stored: StoredMessage, depth: int, shown: _Shown, conversation_id: int, when: str
+) -> tuple[Content, ...]:
+    message, width = stored.message, shown.width
     indent = "  " * depth
     text, hidden = sanitize_and_flag(message.text)
     who_style = "$success bold" if message.is_ours else "$accent bold"
@@ -241,7 +474,7 @@ def _render_message(stored: StoredMessage, depth: int, shown: _Shown, conversati
         safe_content(message.author.label, style=who_style, single_line=True, max_chars=60),
         " ",
         safe_content(f"@{message.author.handle}", style="dim", single_line=True, max_chars=80),
-        (f"  {ago(message.created_at, now)}", "dim"),
+        (f"  {when}", "dim"),
         ("  (you)" if message.is_ours else "", "dim"),
         ("  [edited]" if message.edited_at else "", "dim"),
     )
@@ -254,22 +487,24 @@ def _render_message(stored: StoredMessage, depth: int, shown: _Shown, conversati
     if message.spoiler:
         spoiler = safe_content(message.spoiler, single_line=True)
         lines.append(Content.assemble(f"{indent}  ", ("CW: ", "bold $warning"), spoiler))
+    lines = _fit(lines, width)
     limit = BODY_WHOLE_CHARS if shown.whole else BODY_DISPLAY_CHARS
     if len(text) <= limit:
-        lines.extend(_indented(Content(text), f"{indent}  ", width))
+        lines.extend(_indented(_body(text, shown), f"{indent}  ", width))
     else:  # `text` is sanitized already: cutting a prefix again only keeps emoji sequences whole
         part = sanitize(text[: limit + 1], max_chars=limit)
-        lines.extend(_indented(Content(part), f"{indent}  ", width))
+        lines.extend(_indented(_body(part, shown), f"{indent}  ", width))
         more = len(text) - len(part.removesuffix("…"))
         if shown.whole:
             note = f"… {more} more characters: `ecoinbox show {conversation_id}` prints them all"
         else:
             note = f"… {more} more characters — press {shown.more_key} to show all"
-        lines.append(Content.styled(f"{indent}  {note}", "dim"))
+        lines.extend(_fit([Content.styled(f"{indent}  {note}", "dim")], width))
     for number, url in enumerate(message.links, start=1):
         footnote = Content.assemble((f"[{number}] ", "dim"), link_content(url, url))
         lines.extend(_folded(footnote, f"{indent}  ", width))
-    return Content("\n").join(lines) + Content("\n")
+    lines.append(Content())  # a blank line between messages
+    return tuple(lines)
 
 
 def _flagged(message: Message) -> bool:
@@ -281,8 +516,8 @@ def _flagged(message: Message) -> bool:
     )
 
 
-def _render_outbox(item: OutboxItem, shown: _Shown) -> Content:
-    now, width = shown.now, shown.width
+def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Content]:
+    width = shown.width
     label, style = _OUTBOX_LABELS.get(item.state, (item.state.value, "dim"))
     if item.depends_on is not None and item.state is OutboxState.QUEUED:
         label = "waiting for the forum topic"
@@ -293,7 +528,7 @@ def _render_outbox(item: OutboxItem, shown: _Shown) -> Content:
         (label, f"bold {style}"),
         (f"  written {ago(item.created_at, now)}", "dim"),
     )
-    lines = [header]
+    lines = _fit([header], width)
     if item.title:
         lines.extend(_indented(safe_content(item.title, style="bold"), "  ", width))
     lines.extend(_indented(safe_content(item.text), "  ", width))
@@ -301,8 +536,9 @@ def _render_outbox(item: OutboxItem, shown: _Shown) -> Content:
         advice = _outbox_advice(item, now, shown.decide_key)
         lines.extend(_indented(safe_content(item.error, style=style, max_chars=300), "  ", width))
         if advice:
-            lines.append(Content.styled(f"  {advice}", "dim"))
-    return Content("\n").join(lines) + Content("\n")
+            lines.extend(_fit([Content.styled(f"  {advice}", "dim")], width))
+    lines.append(Content())
+    return lines
 
 
 def _outbox_advice(item: OutboxItem, now: datetime, decide_key: str) -> str:
@@ -313,5 +549,7 @@ def _outbox_advice(item: OutboxItem, now: datetime, decide_key: str) -> str:
     if item.state is OutboxState.FAILED:
         return f"The platform refused it; it will not be retried. {decide_key}: edit, send again or discard."
     if item.state is OutboxState.UNKNOWN:
-        return f"Not resent automatically, so it cannot appear twice. {decide_key}: decide once you have looked."
+        return (
+            f"Not resent automatically, so it cannot appear twice. {decide_key}: decide once you have looked."
+        )
     return ""
