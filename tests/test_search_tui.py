@@ -290,3 +290,26 @@ async def test_a_search_tab_left_for_another_keeps_its_last_count(store, tmp_pat
         await pilot.press("tab")  # back round to Inbox
         assert app.inbox.tab.title == "Inbox"
         assert "/deliv* 2" in str(app.inbox.query_one("#tabs").render())
+
+
+async def test_the_thread_of_a_result_marks_the_matched_words_too(store, tmp_path):
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        thread = app.inbox.thread
+
+        def marked_in_thread() -> list[str]:
+            lines = [thread.render_line(y) for y in range(thread.size.height)]
+            return [seg.text for line in lines for seg in line if seg.style and seg.style.reverse and seg.text.strip()]
+
+        async def showing(conversation_id: int) -> None:
+            await wait_until(lambda: thread.conversation is not None and thread.conversation.row.id == conversation_id,
+                             pilot=pilot)  # fmt: skip
+            await pilot.pause()
+
+        await search(pilot, "arrived refund")
+        found = app.inbox.conversations.selected_id
+        await showing(found)
+        assert marked_in_thread() == ["arrived", "refund", "refund"]  # hers, then ours
+        await pilot.press("escape", "G")  # the same conversation, from the inbox
+        await showing(found)
+        assert marked_in_thread() == []

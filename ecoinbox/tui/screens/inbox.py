@@ -374,10 +374,15 @@ class InboxScreen(Screen[None]):
         elif (nearby := self._nearby.get(event.conversation_id)) is not None:
             # Read ahead: shown now, in the same frame as the list's move.
             self.workers.cancel_group(self, "thread")  # an older read must not replace it
-            self.thread.show(nearby)
+            self.thread.show(nearby, highlight=self._matched_words)
             self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
         else:
             self._load_thread(event.conversation_id)
+
+    @property
+    def _matched_words(self) -> Callable[[str], list[tuple[int, int]]] | None:
+        """In a search's results, the thread marks the words it matched too."""
+        return None if self.results is None else self.results.highlight
 
     def _thread_rested(self) -> None:
         self._thread_timer = None
@@ -427,7 +432,7 @@ class InboxScreen(Screen[None]):
     ) -> None:
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if self.conversations.selected_id == conversation_id:
-            self.thread.show(conversation, keep_scroll=keep_scroll)
+            self.thread.show(conversation, keep_scroll=keep_scroll, highlight=self._matched_words)
             if whole:
                 self.action_show_whole()
             self.call_after_refresh(self._read_ahead)
