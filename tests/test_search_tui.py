@@ -313,3 +313,20 @@ async def test_the_thread_of_a_result_marks_the_matched_words_too(store, tmp_pat
         await pilot.press("escape", "G")  # the same conversation, from the inbox
         await showing(found)
         assert marked_in_thread() == []
+
+
+
+async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, tmp_path):
+    from ecoinbox.engine import ChannelStatus
+    from textual.content import Content
+
+    ok = [ChannelStatus(name, "x", "ok", "up to date") for name in ("mastodon", "forum", "bluesky", "blog", "reddit")]
+    paused = ChannelStatus("email", "email", "paused", "the server refused the password")
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(80, 24)):
+        line = Content.assemble(*app.inbox._channel_statuses([*ok, paused])).plain
+        assert line.startswith(" · 5 channels up to date · email: paused (the server refused the password")
+        assert "mastodon" not in line
+    async with app_for(store, tmp_path).run_test(size=(200, 24)) as pilot:
+        line = Content.assemble(*pilot.app.inbox._channel_statuses([*ok[:3], paused])).plain
+        assert "mastodon: up to date · forum: up to date · bluesky: up to date · email: paused" in line

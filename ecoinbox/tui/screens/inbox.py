@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from time import monotonic
 from typing import Any, ClassVar
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
@@ -342,18 +343,35 @@ class InboxScreen(Screen[None]):
             parts.append(" · ")
             parts.append((engine.role.describe(), "dim"))
         elif engine is not None:
-            styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
-            for status in engine.statuses.values():
-                style = styles.get(status.state, "dim")
-                parts.append(" · ")
-                parts.append((f"{status.name}: ", "dim"))
-                parts.append((status.state if status.state != "ok" else status.detail, style))
-                if status.state in ("error", "waiting", "paused") and status.detail:
-                    # Error details can quote the platform: they go through the sanitizer too.
-                    detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
-                    retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
-                    parts.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
+            parts += self._channel_statuses(engine.statuses.values())
         self.query_one("#status", Static).update(Content.assemble(*parts))
+
+    def _channel_statuses(self, statuses: Iterable[ChannelStatus]) -> list[Content | tuple[str, str] | str]:
+        """Each channel's state; when they do not all fit on the line, the channels that are fine
+        fold into one "N channels up to date" and only those that need an eye are named."""
+        styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
+        full: list[Content | tuple[str, str] | str] = []
+        folded: list[Content | tuple[str, str] | str] = []
+        fine = 0
+        for status in statuses:
+            style = styles.get(status.state, "dim")
+            named: list[Content | tuple[str, str] | str] = [" · ", (f"{status.name}: ", "dim")]
+            named.append((status.state if status.state != "ok" else status.detail, style))
+            if status.state in ("error", "waiting", "paused") and status.detail:
+                # Error details can quote the platform: they go through the sanitizer too.
+                detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
+                retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
+                named.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
+            full += named
+            if status.state == "ok":
+                fine += 1
+            else:
+                folded += named
+        width = self.size.width or 80
+        if fine < 2 or Content.assemble(*full).cell_length <= width - 20:
+            return full
+        summary = f"{fine} channels up to date" if fine else ""
+        return [" · ", (summary, "$success"), *folded] if summary else folded
 
     # ---- list and thread ---------------------------------------------------------------------
 
