@@ -330,3 +330,12 @@ async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, t
     async with app_for(store, tmp_path).run_test(size=(200, 24)) as pilot:
         line = Content.assemble(*pilot.app.inbox._channel_statuses([*ok[:3], paused])).plain
         assert "mastodon: up to date · forum: up to date · bluesky: up to date · email: paused" in line
+
+
+async def test_a_short_result_list_reads_newest_first_even_when_a_backlog_came_in_late(store, tmp_path):
+    late = Author("forum", "7", "old_timer", "Old Timer")
+    await store.ingest([msg(8, "Back in the day my refund took a month", late, 100, language="en")])  # imported last
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search(pilot, "refund")
+        assert shown(app) == ["Zoé", "Old Timer"]  # by last activity, as the age column reads
