@@ -384,13 +384,18 @@ class InboxScreen(Screen[None]):
         moving = now - self._last_highlight < delay
         self._last_highlight = now
         self._cancel_pending_thread()
+        shown = self.thread.conversation
+        if event.conversation_id is not None and shown is not None and shown.row.id == event.conversation_id:
+            # The list was reloaded around the same conversation (the store changed): the thread
+            # stays where the reader is; `on_store_changed` reloads it in place if it changed.
+            return
         if event.conversation_id is None:
             self.thread.show(None)
         elif moving:
             # The cursor is moving fast (a held key): the thread waits until it rests.
             self._thread_timer = self.set_timer(delay, self._thread_rested, name="thread follows the cursor")
         elif (nearby := self._nearby.get(event.conversation_id)) is not None:
-            # Read ahead: shown now, in the same frame as the list's move.
+            # Read ahead: shown now, in the frame that follows the list's.
             self.workers.cancel_group(self, "thread")  # an older read must not replace it
             self.thread.show(nearby, highlight=self._matched_words)
             self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
@@ -450,6 +455,8 @@ class InboxScreen(Screen[None]):
     ) -> None:
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if self.conversations.selected_id == conversation_id:
+            if conversation is not None:
+                self._nearby[conversation_id] = conversation  # back to it: no second read
             self.thread.show(conversation, keep_scroll=keep_scroll, highlight=self._matched_words)
             if whole:
                 self.action_show_whole()
