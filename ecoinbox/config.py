@@ -65,6 +65,7 @@ REDDIT_AUTH_URL: Final = "https://www.reddit.com"
 REDDIT_REDIRECT_URI: Final = "http://localhost:8080"
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
+LIST_SCROLLS: Final[tuple[str, ...]] = ("half", "line")
 """Where the thread goes relative to the conversation list."""
 
 AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
@@ -143,6 +144,9 @@ class UiSettings:
     """How many characters of a message the conversation list shows (20..1000)."""
     relative_times: bool = True
     """Show "5m ago" instead of the clock time."""
+    list_scroll: str = "half"
+    """When the cursor steps off the list: "half" scrolls half a screen (each scroll repaints the
+    list: fewer of them over SSH), "line" one line at a time."""
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """Binding id -> comma-separated keys in Textual keymap syntax, e.g. "inbox.reply" = "r,R"."""
 
@@ -978,6 +982,7 @@ class _Validator:
             animation=table.get("animation", _boolean, False),
             snippet_length=table.get("snippet_length", _integer(20, 1000), 120),
             relative_times=table.get("relative_times", _boolean, True),
+            list_scroll=table.get("list_scroll", _choice(LIST_SCROLLS, "list_scroll"), "half"),
             keys=table.get("keys", _keymap, MappingProxyType({})),
         )
         table.finish()

@@ -164,7 +164,8 @@ class InboxScreen(Screen[None]):
         yield Static("", id="tabs", markup=False)
         yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
-            yield ConversationList(app.store, View.INBOX, now=app.now, id="conversations")  # type: ignore[attr-defined]
+            by_line = app.settings.ui.list_scroll == "line"  # type: ignore[attr-defined]
+            yield ConversationList(app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations")  # type: ignore[attr-defined]
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
             keys = app.settings.ui.keys.get("inbox.show_whole", "m")  # type: ignore[attr-defined]
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
