@@ -829,11 +829,13 @@ class SQLiteStore:
         # grows, so a rare filter does not scan for 4x the matches a page needs.
         chunk = limit + 10
         db = self._read()
+        skip_spam = not query.includes_spam
         while len(found) < limit:
             hits = await _all(db, sql, (*params, cursor, chunk))
+            spam = await self._spam_among({hit["conversation_id"] for hit in hits}) if skip_spam else set()
             for hit in hits:
                 cursor = hit["id"]
-                if hit["conversation_id"] not in seen:
+                if hit["conversation_id"] not in seen and hit["conversation_id"] not in spam:
                     found.setdefault(hit["conversation_id"], hit["text"])
                 if len(found) == limit:
                     break
@@ -848,6 +850,16 @@ class SQLiteStore:
         spans = query.highlighter()
         page = [replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows]
         return page, cursor
+
+    async def _spam_among(self, conversation_ids: set[int]) -> set[int]:
+        """Which of these conversations are spam (a search leaves them out unless is:spam)."""
+        if not conversation_ids:
+            return set()
+        marks = ",".join("?" * len(conversation_ids))
+        rows = await _all(
+            self._read(), f"SELECT id FROM conversations WHERE state = 'spam' AND id IN ({marks})", tuple(conversation_ids)
+        )
+        return {row["id"] for row in rows}
 
     async def conversation_row(self, conversation_id: int) -> ConversationRow | None:
         rows = await self._rows(self._ROW_SQL + " WHERE c.id = ?", (conversation_id,))
@@ -1457,12 +1469,14 @@ def _search_sql(query: Query) -> tuple[str, list[Any]]:
     Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
     out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
     language's index (ids in order within a language), anything else walks the table backwards
-    from the newest row. Authors are joined only when a filter reads them.
+    from the newest row. Conversations and authors are joined only when a filter reads them (the
+spam left out of a query without is: is dropped by `search`, a page of conversations at a time).
     """
     where, params = _search_conditions(query)
     fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
-    # The conversation's state is always read: spam is left out unless the query says is:spam.
-    joins = " JOIN conversations c ON c.id = m.conversation_id"
+    joins = ""
+    if any(f.field == "is" for f in query.filters):
+        joins += " JOIN conversations c ON c.id = m.conversation_id"
     if any(f.field == "from" for f in query.filters):
         joins += " JOIN authors a ON a.id = m.author_id"
     conditions = "".join(f" AND {condition}" for condition in where)
@@ -1511,8 +1525,6 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
             condition, values = "m.links != ''", []
         where.append(f"NOT ({condition})" if f.negated else condition)
         params.extend(values)
-    if not query.includes_spam:
-        where.append("c.state != 'spam'")
     return where, params
 
 
