@@ -111,6 +111,7 @@ async def test_slash_shows_the_matches_in_the_list_and_esc_goes_back(store, tmp_
         ("order -refund", ["Zoé"]),
         ("-from:zoe -channel:forum", ["Ana", "Zoé"]),
         ("refund -is:open", []),
+        ("zzzz", []),
         ("cafe REUNION", ["Marc Dupont"]),
         ("remboursement lang:fr channel:forum is:unanswered", ["Marc Dupont"]),
     ],
@@ -122,6 +123,9 @@ async def test_each_operator_from_the_search_line(store, tmp_path, query, author
         assert not app.inbox.search_bar.is_open, app.inbox.search_bar.query_one("#search-hint").render()
         assert shown(app) == authors
         assert app.inbox.results.label() == str(len(authors))
+        if not authors:
+            lines = [app.inbox.conversations.render_line(y).text for y in range(app.inbox.conversations.size.height)]
+            assert any("No conversation matches this search" in line for line in lines)
 
 
 def marked(app, y: int) -> list[str]:

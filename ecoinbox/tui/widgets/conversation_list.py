@@ -39,6 +39,7 @@ from ecoinbox.sanitize import sanitize
 SortKey = tuple[int, int, int]
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
+NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
 LOADING_TEXT = "…"
 
 _PAGE_GROUP = "conversation-list-pages"
@@ -884,7 +885,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def _blank_line(self, y: int, width: int) -> Strip:
         style = self.rich_style
         if self._loaded and self._total == 0 and y == self.size.height // 2:
-            text = _fit(EMPTY_TEXT, width).rstrip()
+            text = _fit(EMPTY_TEXT if self._highlight is None else NO_MATCH_TEXT, width).rstrip()
             pad = (width - cell_len(text)) // 2
             dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
             strip = Strip([Segment(" " * pad, style), Segment(text, dim)])
