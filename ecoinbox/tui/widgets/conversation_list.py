@@ -36,7 +36,7 @@ from ecoinbox.model import ConversationRow, State, View
 from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
 LOADING_TEXT = "…"
