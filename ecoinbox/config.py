@@ -293,15 +293,15 @@ RULE_PRIORITIES: Final[dict[str, int]] = {"high": 1, "normal": 0, "low": -1}
 class RuleMatch:
     """What a rule looks for in a new message from outside: every condition given must hold."""
 
-    channels: tuple[str, ...] = ()
+    channel: tuple[str, ...] = ()
     """Channel names from [[channels]] (any of them). Default: every channel."""
     words: tuple[str, ...] = ()
     """Words or phrases, any of them, as whole words; case and accents do not matter."""
     regex: str | None = None
     """A Python regular expression searched in the text (case-insensitive)."""
-    languages: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
     """Language codes, e.g. ["fr"], as the platform says or as detected."""
-    authors: tuple[str, ...] = ()
+    author: tuple[str, ...] = ()
     """Handles (as shown in the inbox, e.g. "zoe@remote.example"), case-insensitive."""
     has_link: bool | None = None
     """true: only messages with a link; false: only messages without one."""
@@ -317,7 +317,7 @@ class RuleActions:
     """What a rule does to the conversation of a message it matches; each is recorded as
     "rule:<name>" in the conversation's history."""
 
-    tags: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
     """Tags to add."""
     priority: str | None = None
     """"high" (floats up in the Inbox), "normal" or "low"."""
@@ -1249,16 +1249,16 @@ class _Validator:
     def rule_match(self, table: _Table, channels: tuple[ChannelSettings, ...]) -> RuleMatch:
         names = [c.name for c in channels]
         match = RuleMatch(
-            channels=table.get("channel", _string_or_list, ()),
+            channel=table.get("channel", _string_or_list, ()),
             words=table.get("words", _string_or_list, ()),
             regex=table.get("regex", _regex, None),
-            languages=table.get("language", _string_or_list, ()),
-            authors=table.get("author", _string_or_list, ()),
+            language=table.get("language", _string_or_list, ()),
+            author=table.get("author", _string_or_list, ()),
             has_link=table.get("has_link", _boolean, None),
             kind=table.get("kind", _choice(("reply", "mention"), "kind"), None),
             min_followers=table.get("min_followers", _integer(0, 10**12), None),
         )
-        for index, channel in enumerate(match.channels):
+        for index, channel in enumerate(match.channel):
             if channel not in names:
                 hint = _did_you_mean(channel, names) or f" (channels: {', '.join(names) or 'none'})"
                 where = ("channel", index) if isinstance(table.data.get("channel"), list) else ("channel",)
@@ -1268,7 +1268,7 @@ class _Validator:
 
     def rule_actions(self, table: _Table) -> RuleActions:
         actions = RuleActions(
-            tags=table.get("tag", _string_or_list, ()),
+            tag=table.get("tag", _string_or_list, ()),
             priority=table.get("priority", _choice(tuple(RULE_PRIORITIES), "priority"), None),
             assign=table.get("assign", _nonempty_string, None),
             snooze=table.get("snooze", _duration, None),

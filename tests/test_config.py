@@ -122,7 +122,7 @@ def _section_text(example: str, header: str) -> str:
 SECTION_HEADERS = {
     "brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]",
     "channels": "[[channels]]", "forum": "[forum]", "replies": "[replies]", "canned": "[[canned]]",
-    "views": "[[views]]",
+    "views": "[[views]]", "rules": "[[rules]]",
 }
 
 
@@ -147,6 +147,7 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         "replies": config.RepliesSettings,
         "canned": _canned_class(),
         "views": config.ViewSettings,
+        "rules": config.RuleSettings,
     }[section]
     lines = text.splitlines()
     for settings_field in dataclasses.fields(section_class):
@@ -161,6 +162,18 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         )
 
 
+@pytest.mark.parametrize("part", ["match", "actions"])
+def test_example_documents_every_rule_condition_and_action(part: str) -> None:
+    text = _section_text(EXAMPLE.read_text(encoding="utf-8"), f"[rules.{part}]")
+    lines = text.splitlines()
+    part_class = {"match": config.RuleMatch, "actions": config.RuleActions}[part]
+    for settings_field in dataclasses.fields(part_class):
+        name = settings_field.name
+        found = [n for n, line in enumerate(lines) if re.match(rf"^\s*(#\s*)?{name}\s*=", line)]
+        assert found, f"rules.{part}.{name} is not in config.example.toml"
+        assert lines[found[0] - 1].strip().startswith("#"), f"rules.{part}.{name} has no comment"
+
+
 def test_every_settings_section_is_in_the_example() -> None:
     sections = {f.name for f in dataclasses.fields(Settings)} - {"source"}
     assert sections == set(SECTION_HEADERS)
@@ -169,7 +182,8 @@ def test_every_settings_section_is_in_the_example() -> None:
 def test_every_setting_has_a_docstring() -> None:
     source = Path(config.__file__).read_text(encoding="utf-8")
     for cls in (config.BrandSettings, config.UiSettings, config.StoreSettings, config.EngineSettings,
-                ChannelSettings, config.ForumSettings, config.RepliesSettings, config.ViewSettings, Settings):
+                ChannelSettings, config.ForumSettings, config.RepliesSettings, config.ViewSettings,
+                config.RuleSettings, config.RuleMatch, config.RuleActions, Settings):
         assert cls.__doc__
         body = source[source.index(f"class {cls.__name__}:"):]
         for settings_field in dataclasses.fields(cls):

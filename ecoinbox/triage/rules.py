@@ -52,13 +52,13 @@ class CompiledRule:
 
     def matches(self, message: Message, *, followers: int | None = None) -> bool:
         match = self.settings.match
-        if match.channels and message.channel not in match.channels:
+        if match.channel and message.channel not in match.channel:
             return False
         if match.kind is not None and message_kind(message) != match.kind:
             return False
-        if match.languages and (message.language or "") not in match.languages:
+        if match.language and (message.language or "") not in match.language:
             return False
-        if match.authors and message.author.handle.casefold() not in {a.casefold() for a in match.authors}:
+        if match.author and message.author.handle.casefold() not in {a.casefold() for a in match.author}:
             return False
         if match.has_link is not None and bool(message.links or find_links(message.text)) != match.has_link:
             return False
@@ -72,7 +72,7 @@ class CompiledRule:
     def actions(self) -> list[RuleAction]:
         """What the rule does, in a fixed order (state last: the rest still applies to it)."""
         todo = self.settings.actions
-        out = [RuleAction(self.name, "tag", tag) for tag in todo.tags]
+        out = [RuleAction(self.name, "tag", tag) for tag in todo.tag]
         if todo.priority is not None:
             out.append(RuleAction(self.name, "priority", todo.priority))
         if todo.assign is not None:
