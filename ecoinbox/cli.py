@@ -720,9 +720,6 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
     }  # fmt: skip
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 # ---- rules -------------------------------------------------------------------------------------
 
@@ -777,3 +774,7 @@ def _trial_message(args: argparse.Namespace) -> Any:
         links=text.links,
     )  # fmt: skip
     return message if args.lang else with_languages([message])[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

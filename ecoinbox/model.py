@@ -180,6 +180,7 @@ class Conversation:
     messages: list[StoredMessage] = field(default_factory=list)
     outbox: list[OutboxItem] = field(default_factory=list)
     linked: list[Conversation] = field(default_factory=list)  # e.g. the forum topic it went to
+    triage_notes: list[str] = field(default_factory=list)  # what rules did or suggest, in words
 
 
 @dataclass(frozen=True, slots=True)

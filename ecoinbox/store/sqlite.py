@@ -919,7 +919,8 @@ class SQLiteStore(TriageStore):
                 other = await self.conversation(link[0], with_linked=False)
                 if other is not None:
                     linked.append(other)
-        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked)
+        notes = await self._triage_notes(conversation_id)
+        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked, triage_notes=notes)
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
         record = await _one(

@@ -235,6 +235,11 @@ class TriageStore:
         )
         return [RuleNote(r["rule"], r["action"], r["value"], from_ms(r["at"])) for r in rows]  # type: ignore[arg-type]
 
+    async def _triage_notes(self, conversation_id: int) -> list[str]:
+        """What rules did or suggest to it, one line each, for the thread header."""
+        words = {"tag": "tagged", "assign": "assigned to", "snooze": "snoozed for", "canned": "suggests canned reply"}
+        return [f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}" for n in await self.rule_notes(conversation_id)]
+
     async def set_muted(self, conversation_ids: Sequence[int], muted: bool, *, actor: str = MUTE_ACTOR) -> list[int]:
         """Mute (no notification, new activity does not reopen it once done) or unmute; returns
         the conversations that changed."""

@@ -203,6 +203,8 @@ def _marker(row: ConversationRow) -> str:
         return "✓"
     if row.state is State.SPAM:
         return "⊘"
+    if row.priority > 0:
+        return "!"  # a complaint or an urgent word (or a rule): it floats up, and says so
     return "●" if row.needs_reply else " "
 
 
