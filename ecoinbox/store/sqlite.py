@@ -634,6 +634,7 @@ class SQLiteStore(TriageStore):
             ))  # fmt: skip
             next_message += 1
             summary = summaries[conversation_id]
+            answered = not summary.needs_reply  # the brand spoke last (or nobody yet)
             if summary.add(message, author_id, created, self._clock):
                 at = to_ms(self._clock())
                 old, new = State.DONE.value, State.OPEN.value
@@ -648,6 +649,7 @@ class SQLiteStore(TriageStore):
                 self._triage_message(
                     triage, message, author_id, conversation_id, summary, new_conversation=starts,
                     post=post, known_author=author_id in known_authors,
+                    newest=summary.last_activity == created, answered=answered,
                 )  # fmt: skip
             result.new += 1
             result.conversation_ids.add(conversation_id)

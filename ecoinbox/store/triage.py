@@ -125,9 +125,15 @@ class TriageStore:
         new_conversation: bool,
         post: str | None,
         known_author: bool,
+        newest: bool = True,
+        answered: bool = True,
     ) -> None:
         """Triage one new message from outside, in memory: its conversation's summary row
-        (state, reason, priority) is changed in place, history and notes wait in `batch`."""
+        (state, reason, priority) is changed in place, history and notes wait in `batch`.
+
+        Priority follows what the person says now: a message after the brand's answer sets it
+        afresh ("thanks, it arrived" calms a complaint), one more while they wait can only raise
+        it, and an older message fetched late (context) leaves it as it is."""
         assert self._triage is not None
         from ecoinbox.store.sqlite import to_ms
 
@@ -135,9 +141,9 @@ class TriageStore:
         at = to_ms(self._clock())
         old_priority = summary.priority
         level = assessment.level
-        if new_conversation:
+        if new_conversation or (newest and answered):
             summary.priority, summary.priority_reason = level, assessment.priority_reason
-        elif level > summary.priority:
+        elif newest and level > summary.priority:
             summary.priority, summary.priority_reason = level, assessment.priority_reason
         if summary.priority != old_priority or (new_conversation and level != 0):
             actor = next((a.actor for a in assessment.actions if a.what == "priority"), "priority")
