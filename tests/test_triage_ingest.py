@@ -68,7 +68,9 @@ def msg(remote_id: str, text: str, *, who: str = "zoe", at: int = 0, parent: str
 
 
 def casino(remote_id: str, at: int = 0) -> Message:
-    return msg(remote_id, SPAM, who="cheapcasino", name="cheap casino deals", url="https://casino-win.example", at=at)
+    return msg(
+        remote_id, SPAM, who="cheapcasino", name="cheap casino deals", url="https://casino-win.example", at=at
+    )
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from ecoinbox.tui.notifier import Notifier, describe
 
 
 def row(**changes) -> ConversationRow:
-    values = dict(
-        id=1, channel="mastodon", state=State.OPEN, needs_reply=True, last_activity=datetime(2026, 1, 1, tzinfo=UTC),
-        author_label="Zoé\x1b[2J", author_handle="zoe", snippet="my order never arrived", message_count=1,
-        origin=Origin.MENTION, priority=1, priority_reason="priority: never arrived\x1b]0;owned\x07",
-    )  # fmt: skip
+    values = {
+        "id": 1, "channel": "mastodon", "state": State.OPEN, "needs_reply": True,
+        "last_activity": datetime(2026, 1, 1, tzinfo=UTC), "author_label": "Zoé\x1b[2J", "author_handle": "zoe",
+        "snippet": "my order never arrived", "message_count": 1, "origin": Origin.MENTION, "priority": 1,
+        "priority_reason": "priority: never arrived\x1b]0;owned\x07",
+    }  # fmt: skip
     values.update(changes)
     return ConversationRow(**values)
 
@@ -47,7 +48,9 @@ def test_muted_or_normal_priority_conversations_never_notify():
 
 def test_desktop_uses_notify_send_with_sanitized_text_as_argv():
     calls = Calls()
-    notifier = Notifier("desktop", bell=calls.bell, which=lambda name: "/usr/bin/notify-send", spawn=calls.spawn)
+    notifier = Notifier(
+        "desktop", bell=calls.bell, which=lambda name: "/usr/bin/notify-send", spawn=calls.spawn
+    )
     assert notifier([row()]) == "desktop"
     [argv] = calls.spawned
     assert argv[0] == "/usr/bin/notify-send" and argv[-3] == "--"

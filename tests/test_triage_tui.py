@@ -10,8 +10,8 @@ import pytest
 from stack import FIXED_NOW, running_stack, settings_for, wait_until
 
 from ecoinbox.model import State, View
-from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.triage.inbound import Triage
+from ecoinbox.tui.app import EcoInboxApp
 
 SPAM = ("Best casino bonus! free spins https://casino-win.example/bonus https://casino-win.example/a "
         "https://x.example/b https://y.example/c")  # fmt: skip

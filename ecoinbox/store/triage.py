@@ -98,7 +98,9 @@ class TriageStore:
 
     # ---- at ingest -------------------------------------------------------------------------
 
-    async def _triage_start(self, db: aiosqlite.Connection, author_ids: Sequence[int]) -> tuple[TriageBatch, set[int]]:
+    async def _triage_start(
+        self, db: aiosqlite.Connection, author_ids: Sequence[int]
+    ) -> tuple[TriageBatch, set[int]]:
         """Before a batch: the marks as another process may have left them, and which of the
         batch's authors wrote before in a conversation that is not spam."""
         from ecoinbox.store.sqlite import _all
@@ -141,13 +143,13 @@ class TriageStore:
         at = to_ms(self._clock())
         old_priority = summary.priority
         level = assessment.level
-        if new_conversation or (newest and answered):
-            summary.priority, summary.priority_reason = level, assessment.priority_reason
-        elif newest and level > summary.priority:
+        if new_conversation or (newest and answered) or newest and level > summary.priority:
             summary.priority, summary.priority_reason = level, assessment.priority_reason
         if summary.priority != old_priority or (new_conversation and level != 0):
             actor = next((a.actor for a in assessment.actions if a.what == "priority"), "priority")
-            batch.history.append((conversation_id, at, actor, "priority", str(old_priority), summary.priority_reason))
+            batch.history.append(
+                (conversation_id, at, actor, "priority", str(old_priority), summary.priority_reason)
+            )
         if summary.priority > 0 and (new_conversation or old_priority <= 0) and not summary.muted:
             batch.urgent.add(conversation_id)
         for action in assessment.actions:
@@ -182,8 +184,16 @@ class TriageStore:
             "INSERT INTO history (conversation_id, at, actor, action, old_value, new_value) VALUES (?,?,?,?,?,?)",
             batch.history,
         )
-        await _many(db, "INSERT INTO rule_actions (conversation_id, rule, action, value, at) VALUES (?,?,?,?,?)", batch.notes)
-        await _many(db, "UPDATE authors SET known = 1 WHERE id = ? AND known = 0", [(a,) for a in sorted(batch.known_authors)])
+        await _many(
+            db,
+            "INSERT INTO rule_actions (conversation_id, rule, action, value, at) VALUES (?,?,?,?,?)",
+            batch.notes,
+        )
+        await _many(
+            db,
+            "UPDATE authors SET known = 1 WHERE id = ? AND known = 0",
+            [(a,) for a in sorted(batch.known_authors)],
+        )
 
     # ---- the manager's marks teach ---------------------------------------------------------
 
@@ -206,17 +216,22 @@ class TriageStore:
             self._triage.forget(message, new is not State.SPAM, post=post)
         else:
             self._triage.learn(message, new is State.SPAM, post=post)
-            await db.execute("UPDATE authors SET known = ? WHERE id = ?", (int(new is not State.SPAM), author_id))
+            await db.execute(
+                "UPDATE authors SET known = ? WHERE id = ?", (int(new is not State.SPAM), author_id)
+            )
         await self._save_marks(db)
 
-    async def _first_inbound(self, db: aiosqlite.Connection, conversation_id: int) -> tuple[Message, int, str | None] | None:
+    async def _first_inbound(
+        self, db: aiosqlite.Connection, conversation_id: int
+    ) -> tuple[Message, int, str | None] | None:
         """The conversation's first message from outside (the one its verdict was about), its
         author's id, and the text it answered."""
         from ecoinbox.store.sqlite import _MESSAGE_SQL, _message, _one
 
         row = await _one(
             db,
-            _MESSAGE_SQL + " WHERE m.conversation_id = ? AND m.origin != 'ours' ORDER BY m.created_at, m.id LIMIT 1",
+            _MESSAGE_SQL
+            + " WHERE m.conversation_id = ? AND m.origin != 'ours' ORDER BY m.created_at, m.id LIMIT 1",
             (conversation_id,),
         )
         if row is None:
@@ -224,7 +239,9 @@ class TriageStore:
         parent = None
         if row["parent_remote_id"]:
             parent = await _one(
-                db, "SELECT text FROM messages WHERE channel = ? AND remote_id = ?", (row["channel"], row["parent_remote_id"])
+                db,
+                "SELECT text FROM messages WHERE channel = ? AND remote_id = ?",
+                (row["channel"], row["parent_remote_id"]),
             )
         return _message(row), int(row["author_id"]), parent[0] if parent else None
 
@@ -243,10 +260,20 @@ class TriageStore:
 
     async def _triage_notes(self, conversation_id: int) -> list[str]:
         """What rules did or suggest to it, one line each, for the thread header."""
-        words = {"tag": "tagged", "assign": "assigned to", "snooze": "snoozed for", "canned": "suggests canned reply"}
-        return [f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}" for n in await self.rule_notes(conversation_id)]
+        words = {
+            "tag": "tagged",
+            "assign": "assigned to",
+            "snooze": "snoozed for",
+            "canned": "suggests canned reply",
+        }
+        return [
+            f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}"
+            for n in await self.rule_notes(conversation_id)
+        ]
 
-    async def set_muted(self, conversation_ids: Sequence[int], muted: bool, *, actor: str = MUTE_ACTOR) -> list[int]:
+    async def set_muted(
+        self, conversation_ids: Sequence[int], muted: bool, *, actor: str = MUTE_ACTOR
+    ) -> list[int]:
         """Mute (no notification, new activity does not reopen it once done) or unmute; returns
         the conversations that changed."""
         from ecoinbox.store.sqlite import Change, _one
@@ -260,7 +287,9 @@ class TriageStore:
                 )  # fmt: skip
                 if row is not None:
                     changed.append(conversation_id)
-                    await self._record(db, conversation_id, actor, "muted" if muted else "unmuted", None, None)
+                    await self._record(
+                        db, conversation_id, actor, "muted" if muted else "unmuted", None, None
+                    )
         if changed:
             self._notify(Change("state", frozenset(changed)))
         return changed

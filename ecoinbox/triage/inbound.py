@@ -20,7 +20,7 @@ from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
 from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict
 
-__all__ = ["Assessment", "Triage", "SPAM_ACTOR", "PRIORITY_ACTOR"]
+__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage"]
 
 SPAM_ACTOR = "spam filter"
 PRIORITY_ACTOR = "priority"
@@ -68,24 +68,38 @@ class Triage:
     def from_settings(cls, settings: Settings) -> Triage:
         """The brand's names and its own sites (blogs, forums) make links to them harmless."""
         names = (settings.brand.name, *settings.brand.keywords)
-        own = {urlsplit(c.base_url).hostname or "" for c in settings.channels if c.kind in ("wordpress", "feed", "discourse")}
+        own = {
+            urlsplit(c.base_url).hostname or ""
+            for c in settings.channels
+            if c.kind in ("wordpress", "feed", "discourse")
+        }
         spam_filter = SpamFilter(brand_names=names, own_domains=sorted(own - {""}))
         return cls(spam_filter, compile_rules(settings.rules))
 
     # ---- at ingest -------------------------------------------------------------------------
 
     def assess(
-        self, message: Message, *, post: str | None = None, known_author: bool = False, followers: int | None = None
+        self,
+        message: Message,
+        *,
+        post: str | None = None,
+        known_author: bool = False,
+        followers: int | None = None,
     ) -> Assessment:
         """Triage `message` (from outside). `post` is what it answers, if known."""
         signature = minhash(message.text)
-        repeats = sum(1 for seen in self._recent if resemblance(seen, signature) >= REPEATED_AT) if signature else 0
+        repeats = (
+            sum(1 for seen in self._recent if resemblance(seen, signature) >= REPEATED_AT) if signature else 0
+        )
         if signature:
             self._recent.append(signature)
         verdict = self.spam_filter.check(message, post=post, repeats=repeats, known_author=known_author)
         text = f"{message.title}\n{message.text}" if message.title else message.text
         actions = tuple(
-            action for rule in self.rules if rule.matches(message, followers=followers) for action in rule.actions()
+            action
+            for rule in self.rules
+            if rule.matches(message, followers=followers)
+            for action in rule.actions()
         )
         return Assessment(verdict, score_priority(text), actions)
 

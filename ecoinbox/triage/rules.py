@@ -34,7 +34,7 @@ class RuleAction:
 
 
 def message_kind(message: Message) -> str:
-    """"reply" for an answer inside a thread, "mention" for a post that starts one."""
+    """ "reply" for an answer inside a thread, "mention" for a post that starts one."""
     return "reply" if message.in_reply_to else "mention"
 
 
