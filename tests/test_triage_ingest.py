@@ -224,3 +224,11 @@ async def test_without_triage_nothing_is_judged(tmp_path):
         assert (row.state, row.priority) == (State.OPEN, 0)
     finally:
         await plain.close()
+
+
+def test_the_same_text_posted_again_counts_as_a_repeat(settings):
+    triage = Triage.from_settings(settings)
+    text = "Amazing article, I learned so much, check my profile for more great content like this"
+    verdicts = [triage.assess(msg(str(i), text, who=f"user{i}")).verdict for i in range(3)]
+    assert not any("posted" in reason for reason in verdicts[0].reasons)
+    assert any(signal.reason == "posted 3 times" for signal in verdicts[2].signals)

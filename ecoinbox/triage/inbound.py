@@ -8,17 +8,16 @@ Pure Python: no Textual, no SQL, no I/O.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
 from ecoinbox.model import Message
-from ecoinbox.triage._text import minhash, resemblance
+from ecoinbox.triage._text import minhash
 from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
-from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict
+from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict, _Memory
 
 __all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage"]
 
@@ -62,7 +61,7 @@ class Triage:
     def __init__(self, spam_filter: SpamFilter | None = None, rules: Sequence[CompiledRule] = ()) -> None:
         self.spam_filter = spam_filter or SpamFilter()
         self.rules = tuple(rules)
-        self._recent: deque[tuple[int, ...]] = deque(maxlen=RECENT_TEXTS)
+        self._recent = _Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Triage:
@@ -88,11 +87,9 @@ class Triage:
     ) -> Assessment:
         """Triage `message` (from outside). `post` is what it answers, if known."""
         signature = minhash(message.text)
-        repeats = (
-            sum(1 for seen in self._recent if resemblance(seen, signature) >= REPEATED_AT) if signature else 0
-        )
+        repeats = self._recent.count_similar(signature, REPEATED_AT) if signature else 0
         if signature:
-            self._recent.append(signature)
+            self._recent.add(signature, False)
         verdict = self.spam_filter.check(message, post=post, repeats=repeats, known_author=known_author)
         text = f"{message.title}\n{message.text}" if message.title else message.text
         actions = tuple(
