@@ -656,14 +656,15 @@ def _row_json(row: ConversationRow) -> dict[str, Any]:
         "id": row.id, "channel": row.channel, "state": row.state.value,
         "needs_reply": row.needs_reply, "last_activity": row.last_activity.isoformat(),
         "author": row.author_label, "handle": row.author_handle, "snippet": row.snippet,
-        "messages": row.message_count, "origin": row.origin.value,
+        "messages": row.message_count, "origin": row.origin.value, "reason": row.reason,
+        "priority": row.priority, "priority_reason": row.priority_reason, "muted": row.muted,
     }  # fmt: skip
 
 
 def _row_line(row: ConversationRow, now: datetime) -> str:
     from ecoinbox.humanize import age
 
-    marker = "*" if row.needs_reply else " "
+    marker = "!" if row.priority > 0 else "*" if row.needs_reply else " "
     author = sanitize(row.author_label, single_line=True, max_chars=20)
     snippet = sanitize(row.snippet, single_line=True, max_chars=60)
     return f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"
