@@ -125,11 +125,14 @@ class ConversationRow:
     origin: Origin
     language: str | None = None  # of the person's newest message, detected or as the platform says
     reason: str = ""  # why it is in its state, e.g. "redirected" (to the forum)
+    priority: int = 0  # 1 high (a complaint, an urgent word, a rule), 0 normal, -1 low
+    priority_reason: str = ""  # e.g. "priority: refund, never arrived"
+    muted: bool = False  # no notification, new activity does not reopen it
 
     @property
-    def sort_key(self) -> tuple[int, int, int]:
+    def sort_key(self) -> tuple[int, int, int, int]:
         """The keyset position of this row in its view (larger comes first)."""
-        return (int(self.needs_reply), _ms(self.last_activity), self.id)
+        return (int(self.needs_reply), self.priority, _ms(self.last_activity), self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +180,7 @@ class Conversation:
     messages: list[StoredMessage] = field(default_factory=list)
     outbox: list[OutboxItem] = field(default_factory=list)
     linked: list[Conversation] = field(default_factory=list)  # e.g. the forum topic it went to
+    triage_notes: list[str] = field(default_factory=list)  # what rules did or suggest, in words
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ LIMIT = 1000
 """At most this many conversations are listed; the count then reads "1000+"."""
 _STEP = 200
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 
 
 class Searchable(Protocol):

@@ -51,6 +51,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from ecoinbox.store.triage import TriageStore
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ WAL_KEEP_BYTES = 64 * 2**20  # the WAL file is cut back to this after a checkpoi
 # The strongest reason wins when messages of one conversation arrived by different routes.
 _ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 _MESSAGE_SQL = (
     "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
     " FROM messages m JOIN authors a ON a.id = m.author_id"
@@ -186,7 +187,8 @@ def _errors_in_words(cls: type) -> type:
 
     One place instead of a try in each method (and methods added later get it too).
     """
-    for name, member in list(vars(cls).items()):
+    for name in dir(cls):  # its mixins' methods too
+        member = inspect.getattr_static(cls, name)
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
             setattr(cls, name, _translating(member))
     return cls
@@ -222,6 +224,8 @@ class IngestResult:
     updated: int = 0
     conversation_ids: set[int] = field(default_factory=set)
     reopened: set[int] = field(default_factory=set)
+    urgent: set[int] = field(default_factory=set)  # new high-priority conversations (not muted, not spam)
+    spam: set[int] = field(default_factory=set)  # conversations that triage sent to Spam
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +274,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore:
+class SQLiteStore(TriageStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -568,6 +572,8 @@ class SQLiteStore:
                 )
         if result.conversation_ids:
             self._notify(Change("ingest", frozenset(result.conversation_ids)))
+        if result.urgent:
+            self._notify(Change("urgent", frozenset(result.urgent)))
         return result
 
     async def _ingest_batch(
@@ -585,6 +591,9 @@ class SQLiteStore:
         if not messages:
             return
         author_ids = await self._upsert_authors(db, messages)
+        triage, known_authors, fresh_ids, triaged = None, set(), set(), set()
+        if self._triage is not None:
+            triage, known_authors = await self._triage_start(db, list(author_ids.values()))
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         known = await self._known_messages(db, keys)
@@ -612,6 +621,7 @@ class SQLiteStore:
                 conversation_id, next_conversation = next_conversation, next_conversation + 1
                 summaries[conversation_id] = _Summary.new(message, created)
                 new_conversations.append(conversation_id)
+                fresh_ids.add(conversation_id)
             edited = to_ms(message.edited_at) if message.edited_at else None
             known[(message.channel, message.remote_id)] = _KnownMessage(
                 next_message, conversation_id, message.text, edited, int(message.deleted)
@@ -624,11 +634,23 @@ class SQLiteStore:
             ))  # fmt: skip
             next_message += 1
             summary = summaries[conversation_id]
+            answered = not summary.needs_reply  # the brand spoke last (or nobody yet)
             if summary.add(message, author_id, created, self._clock):
                 at = to_ms(self._clock())
                 old, new = State.DONE.value, State.OPEN.value
                 reopened.append((conversation_id, at, "system", "reopened", old, new))
                 result.reopened.add(conversation_id)
+            if triage is not None and not message.is_ours:
+                post = known[(message.channel, message.in_reply_to)].text if parent is not None else None
+                # The first message from outside of a conversation this batch starts (its root may
+                # be the brand's own post) decides whether the conversation is spam.
+                starts = conversation_id in fresh_ids and conversation_id not in triaged
+                triaged.add(conversation_id)
+                self._triage_message(
+                    triage, message, author_id, conversation_id, summary, new_conversation=starts,
+                    post=post, known_author=author_id in known_authors,
+                    newest=summary.last_activity == created, answered=answered,
+                )  # fmt: skip
             result.new += 1
             result.conversation_ids.add(conversation_id)
         columns = _Summary.COLUMNS
@@ -676,6 +698,10 @@ class SQLiteStore:
             " VALUES (?,?,?,?,?,?)",
             reopened,
         )
+        if triage is not None:
+            await self._triage_finish(db, triage)
+            result.urgent |= triage.urgent
+            result.spam |= triage.spam
 
     async def _unindex(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
         """The index forgets these rows' current words (before their text changes)."""
@@ -769,11 +795,13 @@ class SQLiteStore:
 
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
-        " c.message_count, c.origin, c.language, c.reason, a.display_name, a.handle"
+        " c.message_count, c.origin, c.language, c.reason, c.priority, c.priority_reason, c.muted,"
+        " a.display_name, a.handle"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
-    _DESC = " ORDER BY c.needs_reply DESC, c.last_activity DESC, c.id DESC"
-    _ASC = " ORDER BY c.needs_reply ASC, c.last_activity ASC, c.id ASC"
+    _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
+    _ASC = " ORDER BY c.needs_reply ASC, c.priority ASC, c.last_activity ASC, c.id ASC"
+    _KEY = "(c.needs_reply, c.priority, c.last_activity, c.id)"
 
     async def count_conversations(self, view: View) -> int:
         row = await _one(
@@ -793,11 +821,11 @@ class SQLiteStore:
         where = " WHERE c.state = ?"
         params: list[Any] = [view.state.value]
         if before is not None:
-            sql = self._ROW_SQL + where + " AND (c.needs_reply, c.last_activity, c.id) > (?, ?, ?)"
+            sql = self._ROW_SQL + where + f" AND {self._KEY} > (?, ?, ?, ?)"
             rows = await self._rows(sql + self._ASC + " LIMIT ?", (*params, *before, limit))
             return rows[::-1]
         if after is not None:
-            where += " AND (c.needs_reply, c.last_activity, c.id) < (?, ?, ?)"
+            where += f" AND {self._KEY} < (?, ?, ?, ?)"
             params.extend(after)
         return await self._rows(self._ROW_SQL + where + self._DESC + " LIMIT ?", (*params, limit))
 
@@ -905,7 +933,8 @@ class SQLiteStore:
                 other = await self.conversation(link[0], with_linked=False)
                 if other is not None:
                     linked.append(other)
-        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked)
+        notes = await self._triage_notes(conversation_id)
+        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked, triage_notes=notes)
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
         record = await _one(
@@ -942,6 +971,7 @@ class SQLiteStore:
         )
         label = f"{state.value} ({reason})" if reason else state.value
         await self._record(db, conversation_id, actor, "state", old.value, label)
+        await self._learn_from_state(db, conversation_id, old, state, actor)
         return StateChange(conversation_id, old, state)
 
     async def history(self, conversation_id: int) -> list[tuple[datetime, str, str, str | None, str | None]]:
@@ -1362,7 +1392,7 @@ class _Summary:
 
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "state", "state_changed_at", "needs_reply", "last_activity", "author_id", "snippet",
-        "message_count", "origin", "language", "reason",
+        "message_count", "origin", "language", "reason", "priority", "priority_reason", "muted",
     )  # fmt: skip
 
     channel: str
@@ -1377,6 +1407,9 @@ class _Summary:
     origin: str
     language: str | None
     reason: str
+    priority: int = 0
+    priority_reason: str = ""
+    muted: int = 0
     changed: bool = False
 
     @classmethod
@@ -1407,7 +1440,9 @@ class _Summary:
                 self.snippet = message.text[:SNIPPET_CHARS]
                 self.language = message.language
         # Older inbound messages (context fetched late) never reopen a conversation.
-        reopen = not message.is_ours and self.state == State.DONE and created > self.state_changed_at
+        reopen = (
+            not message.is_ours and self.state == State.DONE and created > self.state_changed_at and not self.muted
+        )
         if reopen:
             self.state = State.OPEN.value
             self.state_changed_at = to_ms(clock())
@@ -1432,6 +1467,9 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         origin=Origin(row["origin"]),
         language=row["language"],
         reason=row["reason"],
+        priority=row["priority"],
+        priority_reason=row["priority_reason"],
+        muted=bool(row["muted"]),
     )
 
 

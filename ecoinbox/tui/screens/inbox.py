@@ -129,6 +129,7 @@ class InboxScreen(Screen[None]):
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
+        Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
     ]
     THREAD_DELAY: ClassVar[float] = 0.08
     """Seconds the cursor must rest before the thread beside the list follows it, once it moves
@@ -497,6 +498,18 @@ class InboxScreen(Screen[None]):
         if changes:
             self._remember(UndoStep(f"marked {target.value}", tuple(changes)))
             self.notify(f"Marked {target.value}. u undoes.", markup=False, timeout=3)
+
+    @_store_failures_noticed
+    async def action_mute(self) -> None:
+        """No notification for this conversation, and new messages do not reopen it once done."""
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None or self._writes_refused():
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        row = await store.conversation_row(conversation_id)
+        if row is not None and await store.set_muted([conversation_id], not row.muted):
+            said = "Unmuted." if row.muted else "Muted: no notification, new messages will not reopen it. M unmutes."
+            self.notify(said, markup=False, timeout=3)
 
     def _remember(self, step: UndoStep) -> None:
         self.undo_steps.append(step)

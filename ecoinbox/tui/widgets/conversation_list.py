@@ -36,7 +36,7 @@ from ecoinbox.model import ConversationRow, State, View
 from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
 NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
@@ -204,6 +204,8 @@ def _marker(row: ConversationRow) -> str:
         return "✓"
     if row.state is State.SPAM:
         return "⊘"
+    if row.priority > 0:
+        return "!"  # a complaint or an urgent word (or a rule): it floats up, and says so
     return "●" if row.needs_reply else " "
 
 

@@ -349,9 +349,9 @@ def thread_lines(
     drawn; and that number. `cache` keeps wrapped messages between calls."""
     shown = _Shown(width, whole, more_key, decide_key, highlight)
     lines: list[Content] = []
-    if conversation.row.reason:
-        reason = Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}", "dim italic")
-        lines += [*_fit([reason], width), Content()]
+    header = _triage_header(conversation)
+    if header:
+        lines += [*_fit(header, width), Content()]
     messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines)
     if hidden:
         note = Content.styled(f"↑ {hidden} older messages: scroll to the top to read them", "dim italic")
@@ -369,6 +369,24 @@ def thread_lines(
         lines += _fit([heading], width)
         lines += _message_lines(linked, shown, now, cache)[0]
     return lines, hidden
+
+
+def _triage_header(conversation: Conversation) -> list[Content]:
+    """Why the conversation is where it is: its state's reason (the spam filter's, a rule's),
+    its priority and why, muted, and what rules did or suggest. Reasons may quote the person's
+    words: sanitized, never markup."""
+    row = conversation.row
+    lines = []
+    if row.reason:
+        lines.append(safe_content(f"{row.state.value} · {row.reason}", style="dim italic", single_line=True))
+    if row.priority > 0:
+        lines.append(safe_content(f"! {row.priority_reason or 'high priority'}", style="bold $warning", single_line=True))
+    elif row.priority < 0:
+        lines.append(safe_content(row.priority_reason or "low priority", style="dim italic", single_line=True))
+    if row.muted:
+        lines.append(Content.styled("muted: no notification, new messages do not reopen it (M unmutes)", "dim italic"))
+    lines += [safe_content(note, style="dim italic", single_line=True) for note in conversation.triage_notes]
+    return lines
 
 
 @dataclass(frozen=True, slots=True)

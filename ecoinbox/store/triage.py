@@ -1,0 +1,300 @@
+"""The store's side of automatic triage: spam, priority and rules at ingest; marks that teach.
+
+A mixin of `SQLiteStore` (it uses its transactions and helpers). The store stays SQL-only: the
+judging is done by a `Triage` object (pure Python, built from the config) handed to
+`attach_triage`; the store calls it for each new message from outside, inside the ingest's own
+transaction, and writes what it decided there too, with who decided it in the history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from ecoinbox.model import Message, State
+
+if TYPE_CHECKING:
+    from ecoinbox.triage.inbound import Triage
+
+log = logging.getLogger(__name__)
+
+SPAM_ACTOR = "spam filter"
+MUTE_ACTOR = "manager"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleNote:
+    """Something a rule did or suggested that has no column of its own (tag, assign, snooze,
+    canned), as the thread header shows it."""
+
+    rule: str
+    action: str
+    value: str
+    at: datetime
+
+
+@dataclass(slots=True)
+class TriageBatch:
+    """What triage decided during one ingest batch, written before the batch commits."""
+
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+    notes: list[tuple[Any, ...]] = field(default_factory=list)
+    known_authors: set[int] = field(default_factory=set)
+    urgent: set[int] = field(default_factory=set)  # conversations that just became high priority
+    spam: set[int] = field(default_factory=set)
+
+
+class TriageStore:
+    """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
+
+    _triage: Triage | None = None
+    _marks_version: int = -1
+
+    # The host class provides these (SQLiteStore).
+    _write: Any
+    _read: Any
+    _record: Any
+    _notify: Any
+    _clock: Any
+
+    async def attach_triage(self, triage: Triage | None) -> None:
+        """From now on, new messages from outside are triaged by `triage` as they are stored."""
+        self._triage = triage
+        self._marks_version = -1
+        if triage is not None and self._reader is not None:  # type: ignore[attr-defined]
+            await self._load_marks(self._read())
+
+    @property
+    def triage(self) -> Triage | None:
+        return self._triage
+
+    async def _load_marks(self, db: aiosqlite.Connection) -> None:
+        """Read the learned marks if another process (or this one, before) changed them."""
+        from ecoinbox.store.sqlite import _one
+
+        assert self._triage is not None
+        row = await _one(db, "SELECT version, data FROM spam_marks WHERE id = 1")
+        version = int(row["version"]) if row else 0
+        if version != self._marks_version:
+            self._triage.restore_marks(bytes(row["data"]) if row else None)
+            self._marks_version = version
+
+    async def _save_marks(self, db: aiosqlite.Connection) -> None:
+        from ecoinbox.store.sqlite import _one
+
+        assert self._triage is not None
+        row = await _one(
+            db,
+            "INSERT INTO spam_marks (id, version, data) VALUES (1, 1, ?) ON CONFLICT (id) DO UPDATE"
+            " SET version = version + 1, data = excluded.data RETURNING version",
+            (self._triage.marks_bytes(),),
+        )
+        self._marks_version = int(row[0]) if row else self._marks_version
+
+    # ---- at ingest -------------------------------------------------------------------------
+
+    async def _triage_start(
+        self, db: aiosqlite.Connection, author_ids: Sequence[int]
+    ) -> tuple[TriageBatch, set[int]]:
+        """Before a batch: the marks as another process may have left them, and which of the
+        batch's authors wrote before in a conversation that is not spam."""
+        from ecoinbox.store.sqlite import _all
+
+        await self._load_marks(db)
+        ids = sorted(set(author_ids))
+        known: set[int] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await _all(
+                db, f"SELECT id FROM authors WHERE known = 1 AND id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            known.update(row[0] for row in rows)
+        return TriageBatch(), known
+
+    def _triage_message(
+        self,
+        batch: TriageBatch,
+        message: Message,
+        author_id: int,
+        conversation_id: int,
+        summary: Any,
+        *,
+        new_conversation: bool,
+        post: str | None,
+        known_author: bool,
+        newest: bool = True,
+        answered: bool = True,
+    ) -> None:
+        """Triage one new message from outside, in memory: its conversation's summary row
+        (state, reason, priority) is changed in place, history and notes wait in `batch`.
+
+        Priority follows what the person says now: a message after the brand's answer sets it
+        afresh ("thanks, it arrived" calms a complaint), one more while they wait can only raise
+        it, and an older message fetched late (context) leaves it as it is."""
+        assert self._triage is not None
+        from ecoinbox.store.sqlite import to_ms
+
+        try:
+            assessment = self._triage.assess(message, post=post, known_author=known_author)
+        except Exception:  # noqa: BLE001 - a bug in a rule or the filter must not stop the poll
+            # Precision first: a message the filter could not judge stays in the inbox, seen.
+            log.exception("triage failed on a message of %s; it stays in the inbox untriaged", message.channel)
+            return
+        at = to_ms(self._clock())
+        old_priority = summary.priority
+        level = assessment.level
+        if new_conversation or (newest and answered) or newest and level > summary.priority:
+            summary.priority, summary.priority_reason = level, assessment.priority_reason
+        if summary.priority != old_priority or (new_conversation and level != 0):
+            actor = next((a.actor for a in assessment.actions if a.what == "priority"), "priority")
+            batch.history.append(
+                (conversation_id, at, actor, "priority", str(old_priority), summary.priority_reason)
+            )
+        if summary.priority > 0 and (new_conversation or old_priority <= 0) and not summary.muted:
+            batch.urgent.add(conversation_id)
+        for action in assessment.actions:
+            if action.what in ("tag", "assign", "snooze", "canned"):
+                batch.notes.append((conversation_id, action.rule, action.what, action.value, at))
+                batch.history.append((conversation_id, at, action.actor, action.what, None, action.value))
+        # Precision first: only a conversation this message starts can go to Spam, never a
+        # thread where someone already spoke. A rule's word beats the filter's.
+        target, actor, reason = None, "", ""
+        for action in assessment.actions:
+            if action.what == "spam" and new_conversation:
+                target, actor, reason = State.SPAM, action.actor, f"spam: {action.actor}"
+            elif action.what == "done":
+                target, actor, reason = State.DONE, action.actor, action.actor
+        if target is None and new_conversation and assessment.verdict.is_spam:
+            target, actor, reason = State.SPAM, SPAM_ACTOR, str(assessment.verdict)
+        if target is not None and summary.state != target.value:
+            old = summary.state
+            summary.state, summary.reason, summary.state_changed_at = target.value, reason, at
+            batch.history.append((conversation_id, at, actor, "state", old, f"{target.value} ({reason})"))
+        if summary.state == State.SPAM.value:
+            batch.spam.add(conversation_id)
+            batch.urgent.discard(conversation_id)
+        else:
+            batch.known_authors.add(author_id)
+
+    async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
+        from ecoinbox.store.sqlite import _many
+
+        await _many(
+            db,
+            "INSERT INTO history (conversation_id, at, actor, action, old_value, new_value) VALUES (?,?,?,?,?,?)",
+            batch.history,
+        )
+        await _many(
+            db,
+            "INSERT INTO rule_actions (conversation_id, rule, action, value, at) VALUES (?,?,?,?,?)",
+            batch.notes,
+        )
+        await _many(
+            db,
+            "UPDATE authors SET known = 1 WHERE id = ? AND known = 0",
+            [(a,) for a in sorted(batch.known_authors)],
+        )
+
+    # ---- the manager's marks teach ---------------------------------------------------------
+
+    async def _learn_from_state(
+        self, db: aiosqlite.Connection, conversation_id: int, old: State, new: State, actor: str
+    ) -> None:
+        """The manager moved a conversation into or out of Spam: the filter learns from it (an
+        undo takes the lesson back), and the learned marks are saved in the same transaction."""
+        if self._triage is None or (old is State.SPAM) == (new is State.SPAM):
+            return
+        if actor == SPAM_ACTOR or actor.startswith("rule:"):
+            return
+        first = await self._first_inbound(db, conversation_id)
+        if first is None:
+            return
+        message, author_id, post = first
+        await self._load_marks(db)
+        if actor.endswith("(undo)"):
+            # Undoing "spam" takes back a spam mark; undoing "not spam" takes back that one.
+            self._triage.forget(message, new is not State.SPAM, post=post)
+        else:
+            self._triage.learn(message, new is State.SPAM, post=post)
+            await db.execute(
+                "UPDATE authors SET known = ? WHERE id = ?", (int(new is not State.SPAM), author_id)
+            )
+        await self._save_marks(db)
+
+    async def _first_inbound(
+        self, db: aiosqlite.Connection, conversation_id: int
+    ) -> tuple[Message, int, str | None] | None:
+        """The conversation's first message from outside (the one its verdict was about), its
+        author's id, and the text it answered."""
+        from ecoinbox.store.sqlite import _MESSAGE_SQL, _message, _one
+
+        row = await _one(
+            db,
+            _MESSAGE_SQL
+            + " WHERE m.conversation_id = ? AND m.origin != 'ours' ORDER BY m.created_at, m.id LIMIT 1",
+            (conversation_id,),
+        )
+        if row is None:
+            return None
+        parent = None
+        if row["parent_remote_id"]:
+            parent = await _one(
+                db,
+                "SELECT text FROM messages WHERE channel = ? AND remote_id = ?",
+                (row["channel"], row["parent_remote_id"]),
+            )
+        return _message(row), int(row["author_id"]), parent[0] if parent else None
+
+    # ---- reading and muting ----------------------------------------------------------------
+
+    async def rule_notes(self, conversation_id: int) -> list[RuleNote]:
+        """What rules did or suggest to this conversation (tags, assignment, snooze, canned)."""
+        from ecoinbox.store.sqlite import _all, from_ms
+
+        rows = await _all(
+            self._read(),
+            "SELECT rule, action, value, at FROM rule_actions WHERE conversation_id = ? ORDER BY at, id",
+            (conversation_id,),
+        )
+        return [RuleNote(r["rule"], r["action"], r["value"], from_ms(r["at"])) for r in rows]  # type: ignore[arg-type]
+
+    async def _triage_notes(self, conversation_id: int) -> list[str]:
+        """What rules did or suggest to it, one line each, for the thread header."""
+        words = {
+            "tag": "tagged",
+            "assign": "assigned to",
+            "snooze": "snoozed for",
+            "canned": "suggests canned reply",
+        }
+        return [
+            f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}"
+            for n in await self.rule_notes(conversation_id)
+        ]
+
+    async def set_muted(
+        self, conversation_ids: Sequence[int], muted: bool, *, actor: str = MUTE_ACTOR
+    ) -> list[int]:
+        """Mute (no notification, new activity does not reopen it once done) or unmute; returns
+        the conversations that changed."""
+        from ecoinbox.store.sqlite import Change, _one
+
+        changed: list[int] = []
+        async with self._write() as db:
+            for conversation_id in conversation_ids:
+                row = await _one(
+                    db, "UPDATE conversations SET muted = ? WHERE id = ? AND muted != ? RETURNING id",
+                    (int(muted), conversation_id, int(muted)),
+                )  # fmt: skip
+                if row is not None:
+                    changed.append(conversation_id)
+                    await self._record(
+                        db, conversation_id, actor, "muted" if muted else "unmuted", None, None
+                    )
+        if changed:
+            self._notify(Change("state", frozenset(changed)))
+        return changed
