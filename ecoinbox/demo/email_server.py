@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import ssl
+import sys
 import tempfile
 import time
 import warnings
@@ -41,6 +42,18 @@ from typing import Any, Self
 
 INSTALL_HINT = "apt-get install -y dovecot-imapd"
 START_TIMEOUT_S = 15.0
+
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the process that started it dies, however
+    it dies (a closed SSH session sends the demo SIGHUP, which ends it without its cleanup)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class MailServerError(RuntimeError):
@@ -153,6 +166,7 @@ class DovecotServer:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,  # a ctrl+c in the terminal goes to us, and we stop it
+            preexec_fn=_die_with_parent,  # a closed terminal or a kill -9 of ours ends it too
         )
         await self._wait_until_listening()
         return self
