@@ -75,3 +75,27 @@ async def _has_conversation(store) -> bool:
     from ecoinbox.model import View
 
     return bool(await store.conversation_page(View.INBOX))
+
+
+async def test_a_feed_is_read_only_before_its_first_poll_too(tmp_path: Path):
+    from ecoinbox.model import Author, Message, Origin
+
+    store = await open_store(tmp_path / "inbox.db")
+    nadia = Author("fans", "n", "Nadia")
+    await store.ingest([Message(channel="fans", remote_id="c1", author=nadia, text="Acme app drops Bluetooth?",
+                                created_at=FIXED_NOW - timedelta(hours=3), url="https://fans.example/review/#c1",
+                                origin=Origin.MENTION)])  # fmt: skip
+    settings = parse_config(
+        f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n'
+        '[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "https://fans.example"\n',
+        Path("test.toml"),
+    )
+    app = EcoInboxApp(settings, store, None, now=lambda: FIXED_NOW)  # no engine: nothing polled yet
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("r")
+            await pilot.pause(0.1)
+            assert not isinstance(app.screen, ComposeScreen)
+            assert app.clipboard == "https://fans.example/review/#c1"
+    finally:
+        await store.close()

@@ -703,18 +703,24 @@ class InboxScreen(Screen[None]):
         if target is None:
             return
         conversation, parent = target
+        if self._read_only(parent.channel):
+            self._explain_read_only(parent)
+            return
         draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
         if draft is None:
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
-            return
-        if self._read_only(parent.channel):
-            self._explain_read_only(parent)
             return
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         self._open_compose(draft, conversation.row.id, parent, mark)
 
     def _read_only(self, channel: str) -> bool:
-        """Whether the channel said it cannot reply (a feed); unknown until it was first polled."""
+        """Whether the channel cannot reply: a feed by its kind (before its first poll too), any
+        other by what it said of itself."""
+        try:
+            if self.app.settings.channel(channel).kind == "feed":  # type: ignore[attr-defined]
+                return True
+        except KeyError:
+            pass
         engine = self.app.engine  # type: ignore[attr-defined]
         caps = engine.capabilities.get(channel) if engine is not None else None
         return caps is not None and not caps.reply
