@@ -145,6 +145,20 @@ class UiSettings:
     """Show "5m ago" instead of the clock time."""
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """Binding id -> comma-separated keys in Textual keymap syntax, e.g. "inbox.reply" = "r,R"."""
+    waiting_warn: float = 3600.0
+    """Seconds (written "1h", "30m", "2d"): a person waiting this long on a reply shows in the warning colour."""
+    waiting_alert: float = 14400.0
+    """Seconds (written "4h"): a person waiting this long shows in the alert colour (not below waiting_warn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSettings:
+    """Who works this inbox: the name actions are recorded under, and whom conversations go to."""
+
+    me: str = "manager"
+    """Your name: the history records your actions under it, and the Mine view is what is assigned to you."""
+    members: tuple[str, ...] = ()
+    """The other team members a conversation can be assigned to (`a`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +291,7 @@ class ViewSettings:
     are counted from the moment the view is shown)."""
 
 
-RESERVED_VIEW_NAMES: Final = ("inbox", "done", "spam", "search")
+RESERVED_VIEW_NAMES: Final = ("inbox", "pending", "snoozed", "done", "spam", "mine", "search")
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +314,8 @@ class Settings:
     """Where canned replies come from."""
     views: tuple[ViewSettings, ...] = ()
     """Saved searches, as tabs after Inbox, Done and Spam, in the order of the file."""
+    team: TeamSettings = field(default_factory=TeamSettings)
+    """The team: your name and the members conversations can be assigned to."""
     canned: tuple[Any, ...] = ()
     """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
     source: Path | None = None
@@ -618,6 +634,20 @@ def _seconds(value: object) -> float:
     return seconds
 
 
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: object) -> float:
+    """A positive duration: "90m", "1h", "2d", or a number of seconds."""
+    if isinstance(value, str):
+        match = _DURATION_RE.match(value.lower())
+        if match is None:
+            raise _Invalid(f'expected a duration like "30m", "1h" or "2d", got {_describe(value)}')
+        value = float(match[1]) * _DURATION_UNITS[match[2]]
+    return _seconds(value)
+
+
 def _choice(options: tuple[str, ...] | frozenset[str], what: str) -> Callable[[object], str]:
     allowed = sorted(options) if isinstance(options, frozenset) else list(options)
 
@@ -838,6 +868,7 @@ _SECTIONS: Final[dict[str, type]] = {
     "engine": EngineSettings,
     "channels": ChannelSettings,
     "views": ViewSettings,
+    "team": TeamSettings,
 }
 
 
@@ -930,6 +961,7 @@ class _Validator:
             else None
         )
         views = self.views(top)
+        team = self.section(top, "team", self.team)
         top.known.append("canned")
         canned_entries = top.data.get("canned", [])
         if not isinstance(canned_entries, list):
@@ -951,6 +983,7 @@ class _Validator:
             forum=forum,
             replies=replies or RepliesSettings(),
             views=views,
+            team=team or TeamSettings(),
             source=self.source,
         )
 
@@ -979,9 +1012,21 @@ class _Validator:
             snippet_length=table.get("snippet_length", _integer(20, 1000), 120),
             relative_times=table.get("relative_times", _boolean, True),
             keys=table.get("keys", _keymap, MappingProxyType({})),
+            waiting_warn=table.get("waiting_warn", _duration, 3600.0),
+            waiting_alert=table.get("waiting_alert", _duration, 14400.0),
         )
+        if settings.waiting_alert < settings.waiting_warn:
+            table.problem("waiting_alert", "must not be shorter than waiting_warn")
         table.finish()
         return settings
+
+    def team(self, table: _Table) -> TeamSettings:
+        me = " ".join(table.get("me", _nonempty_string, "manager").split())
+        members = tuple(dict.fromkeys(" ".join(m.split()) for m in table.get("members", _string_list, ())))
+        table.finish()
+        if any(not member for member in members):
+            table.problem("members", "a member's name is empty")
+        return TeamSettings(me=me, members=tuple(m for m in members if m and m != me))
 
     def store(self, table: _Table) -> StoreSettings:
         text = table.get("path", _string, "").strip()
