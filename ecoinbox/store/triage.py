@@ -42,6 +42,16 @@ class TriageStore(_Base):
             return "c.assignee = ? AND c.state IN (?, ?)", [self.me, *states]
         return "c.state = ?", states
 
+    async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
+        """The ids of a view's first `limit` conversations, in display order (`X` selects them)."""
+        where, params = self._view_where(view)
+        rows = await _sql._all(
+            self._read(),
+            "SELECT c.id FROM conversations c WHERE " + where + self._DESC + " LIMIT ?",
+            (*params, limit),
+        )
+        return [row[0] for row in rows]
+
     async def triage_of(self, conversation_ids: Iterable[int]) -> list[Triage]:
         """What was decided about these conversations (state, snooze, assignee, tags)."""
         return await self._triage_of(self._read(), list(conversation_ids))

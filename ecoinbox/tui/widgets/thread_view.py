@@ -24,8 +24,9 @@ from textual.strip import Strip
 from textual.style import Style
 
 from ecoinbox.humanize import age, ago
-from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, StoredMessage
+from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState, State, StoredMessage
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
+from ecoinbox.snooze import describe_wake
 from ecoinbox.tui.safe import link_content, safe_content
 
 # Show this much of a huge post until the manager asks for all of it; the store keeps all of it.
@@ -349,9 +350,7 @@ def thread_lines(
     drawn; and that number. `cache` keeps wrapped messages between calls."""
     shown = _Shown(width, whole, more_key, decide_key, highlight)
     lines: list[Content] = []
-    if conversation.row.reason:
-        reason = Content.styled(f"{conversation.row.state.value} · {conversation.row.reason}", "dim italic")
-        lines += [*_fit([reason], width), Content()]
+    lines += _triage_header(conversation, now, width)
     messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines)
     if hidden:
         note = Content.styled(f"↑ {hidden} older messages: scroll to the top to read them", "dim italic")
@@ -369,6 +368,45 @@ def thread_lines(
         lines += _fit([heading], width)
         lines += _message_lines(linked, shown, now, cache)[0]
     return lines, hidden
+
+
+def _triage_header(conversation: Conversation, now: datetime, width: int) -> list[Content]:
+    """One line on what was decided: the state and why, the snooze, who has it, the tags."""
+    row = conversation.row
+    parts: list[Content | tuple[str, str] | str] = []
+    if row.state is State.SNOOZED and row.snoozed_until is not None:
+        parts.append((f"snoozed until {describe_wake(row.snoozed_until, now.astimezone())}", "$warning"))
+    elif row.reason or row.state is not State.OPEN:
+        parts.append((f"{row.state.value} · {row.reason}" if row.reason else row.state.value, "dim italic"))
+    if row.assignee:
+        parts += [
+            "  ",
+            safe_content(f"assigned to {row.assignee}", style="bold", single_line=True, max_chars=60),
+        ]
+    if row.tags:
+        parts += [
+            "  ",
+            safe_content(" ".join("#" + t for t in row.tags), style="$text-secondary", single_line=True),
+        ]
+    if not parts:
+        return []
+    return [*_fit([Content.assemble(*parts)], width), Content()]
+
+
+def _render_note(note: Note, shown: _Shown, when: str) -> tuple[Content, ...]:
+    """An internal note, marked so it is never mistaken for a message: never sent."""
+    header = Content.assemble(
+        ("▌ ", "$warning"),
+        ("note by ", "$warning"),
+        safe_content(note.author, style="$warning bold", single_line=True, max_chars=40),
+        (f"  {when}", "dim"),
+        ("  internal, never sent", "dim italic"),
+    )
+    lines = _fit([header], shown.width)
+    body = safe_content(note.text, max_chars=BODY_WHOLE_CHARS)
+    lines += [Content.assemble(("▌ ", "$warning"), line) for line in _indented(body, "", shown.width - 2)]
+    lines.append(Content())
+    return tuple(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,9 +453,17 @@ def _message_lines(
     depth = _depths(conversation.messages)
     rendered: list[tuple[Content, ...]] = []
     count = 0
+    notes = sorted(conversation.notes, key=lambda n: (n.at, n.id))
+    shown_messages = 0
     for stored in reversed(conversation.messages):
         if tail_lines is not None and count >= tail_lines:
             break
+        # Notes written after this message come after it (the loop walks newest first).
+        while notes and notes[-1].at >= stored.message.created_at:
+            note = notes.pop()
+            rendered.append(_render_note(note, shown, ago(note.at, now)))
+            count += len(rendered[-1])
+        shown_messages += 1
         when = ago(stored.message.created_at, now)
         key = (stored, depth.get(stored.id, 0), shown, conversation.row.id, when)
         part = None if cache is None else cache.get(key)
@@ -427,8 +473,10 @@ def _message_lines(
                 cache[key] = part
         rendered.append(part)
         count += len(part)
+    if shown_messages == len(conversation.messages):
+        rendered += [_render_note(note, shown, ago(note.at, now)) for note in reversed(notes)]
     rendered.reverse()
-    return [line for part in rendered for line in part], len(conversation.messages) - len(rendered)
+    return [line for part in rendered for line in part], len(conversation.messages) - shown_messages
 
 
 def _indented(content: Content, indent: str, width: int) -> list[Content]:
