@@ -72,6 +72,10 @@ keywords = ["acme"]
 [store]
 path = {_toml_string(str(data_dir / "ecoinbox.db"))}
 
+[team]
+me = "Sam"
+members = ["Alex", "Kim"]
+
 [replies]
 agent = "Sam from Acme"
 
