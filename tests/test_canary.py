@@ -385,7 +385,7 @@ async def as_child_processes(run: Run) -> None:
     run.children = list(await asyncio.gather(
         run_cli(run.config, "poll", "--once", env=env),
         run_cli(run.config, "check", env=env),
-        run_cli(run.config, "list", env=env),
+        run_cli(run.config, "list", "--state", "pending", env=env),  # we answered Zoé: she is pending
         run_cli(run.config, "show", str(run.zoe_conversation), env=env),
     ))  # fmt: skip
     run.mastodon.set_token("revoked-again-" + uuid.uuid4().hex)
