@@ -81,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="show one conversation")
     show.add_argument("id", type=int, help="the conversation id (from `ecoinbox list`)")
     show.add_argument("--json", action="store_true", help="as JSON")
+
+    rules = commands.add_parser("rules", help="list the triage rules, or test them on a text")
+    rule_commands = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+    trial = rule_commands.add_parser(
+        "test", help="which rules match TEXT and what they would do, with the spam and priority verdicts"
+    )
+    trial.add_argument("text", help="the message, as the person would write it")
+    trial.add_argument("--channel", default="test", help="the channel it arrives on (a name from the config)")
+    trial.add_argument("--author", default="someone", help="the author's handle")
+    trial.add_argument("--lang", help="its language code, e.g. fr (default: detected)")
+    trial.add_argument("--reply", action="store_true", help="it answers a post (kind = reply); default: a mention")
     return parser
 
 
@@ -110,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_config(args.config)
         handler = {
             None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,
-            "list": run_list, "show": run_show,
+            "list": run_list, "show": run_show, "rules": run_rules,
         }[args.command]  # fmt: skip
         return handler(settings, args)
     except (ConfigError, SecretError, CliError, StoreError) as exc:
@@ -280,7 +291,9 @@ async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # typ
     from ecoinbox.store import StoreDamaged, StoreNotWritable, open_store
 
     try:
-        return await open_store(settings.data_path)
+        store = await open_store(settings.data_path)
+        await attach_triage(store, settings)
+        return store
     except (StoreDamaged, StoreNotWritable) as exc:
         if not read_only_ok:
             raise
@@ -291,6 +304,17 @@ async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # typ
         raise problem from None  # its words say what to do; "cannot read either" adds nothing
     store.refuse_writes(str(problem))
     return store
+
+
+async def attach_triage(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Spam, priority and the config's rules judge every new message the store takes in."""
+    from ecoinbox.triage.inbound import Triage
+
+    try:
+        await store.attach_triage(Triage.from_settings(settings))
+    except BaseException:
+        await store.close()
+        raise
 
 
 # ---- check, auth, poll -------------------------------------------------------------------------
@@ -633,14 +657,15 @@ def _row_json(row: ConversationRow) -> dict[str, Any]:
         "id": row.id, "channel": row.channel, "state": row.state.value,
         "needs_reply": row.needs_reply, "last_activity": row.last_activity.isoformat(),
         "author": row.author_label, "handle": row.author_handle, "snippet": row.snippet,
-        "messages": row.message_count, "origin": row.origin.value,
+        "messages": row.message_count, "origin": row.origin.value, "reason": row.reason,
+        "priority": row.priority, "priority_reason": row.priority_reason, "muted": row.muted,
     }  # fmt: skip
 
 
 def _row_line(row: ConversationRow, now: datetime) -> str:
     from ecoinbox.humanize import age
 
-    marker = "*" if row.needs_reply else " "
+    marker = "!" if row.priority > 0 else "*" if row.needs_reply else " "
     author = sanitize(row.author_label, single_line=True, max_chars=20)
     snippet = sanitize(row.snippet, single_line=True, max_chars=60)
     return f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"
@@ -695,6 +720,62 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
             for i in conversation.outbox
         ],
     }  # fmt: skip
+
+
+
+# ---- rules -------------------------------------------------------------------------------------
+
+
+def run_rules(settings: Settings, args: argparse.Namespace) -> int:
+    from ecoinbox.triage.inbound import Triage
+
+    triage = Triage.from_settings(settings)
+    if args.rules_command != "test":
+        if not triage.rules:
+            print("No rules: add [[rules]] tables to the config (see config.example.toml).")
+        for rule in triage.rules:
+            print(f"{rule.name}: when {describe_match(rule.settings.match)}")
+            print(f"    then {', '.join(map(str, rule.actions()))}")
+        return 0
+    message = _trial_message(args)
+    assessment = triage.assess(message)
+    matched = assessment.rule_names
+    print(f"rules: {', '.join(matched) if matched else 'none match'}")
+    for action in assessment.actions:
+        print(f"  {action.actor}: {action}")
+    print(assessment.verdict)
+    print(assessment.priority)
+    return 0
+
+
+def describe_match(match: Any) -> str:
+    """A rule's conditions in one line, as the config wrote them."""
+    parts = []
+    for key, value in (
+        ("channel", match.channel), ("words", match.words), ("regex", match.regex),
+        ("language", match.language), ("author", match.author), ("has_link", match.has_link),
+        ("kind", match.kind), ("min_followers", match.min_followers),
+    ):  # fmt: skip
+        if value in (None, ()):
+            continue
+        shown = ", ".join(map(repr, value)) if isinstance(value, tuple) else repr(value)
+        parts.append(f"{key} {shown}")
+    return "; ".join(parts)
+
+
+def _trial_message(args: argparse.Namespace) -> Any:
+    from ecoinbox.engine.engine import with_languages
+    from ecoinbox.htmltext import plain_to_text
+    from ecoinbox.model import Author, Message, Origin
+
+    author = Author(args.channel, args.author, args.author)
+    text = plain_to_text(args.text)
+    message = Message(
+        channel=args.channel, remote_id="test", author=author, text=text.text, created_at=datetime.now(UTC),
+        in_reply_to="post" if args.reply else None, language=args.lang, origin=Origin.MENTION,
+        links=text.links,
+    )  # fmt: skip
+    return message if args.lang else with_languages([message])[0]
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ REDDIT_AUTH_URL: Final = "https://www.reddit.com"
 REDDIT_REDIRECT_URI: Final = "http://localhost:8080"
 
 LAYOUTS: Final[tuple[str, ...]] = ("auto", "side", "below")
+LIST_SCROLLS: Final[tuple[str, ...]] = ("half", "line")
 """Where the thread goes relative to the conversation list."""
 
 AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
@@ -143,8 +144,14 @@ class UiSettings:
     """How many characters of a message the conversation list shows (20..1000)."""
     relative_times: bool = True
     """Show "5m ago" instead of the clock time."""
+    list_scroll: str = "half"
+    """When the cursor steps off the list: "half" scrolls half a screen (each scroll repaints the
+    list: fewer of them over SSH), "line" one line at a time."""
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """Binding id -> comma-separated keys in Textual keymap syntax, e.g. "inbox.reply" = "r,R"."""
+    notify: str = "off"
+    """On a new high-priority conversation: "off", "bell" (the terminal's bell) or "desktop" (a
+    desktop notification: notify-send where it is installed, else the bell)."""
     waiting_warn: float = 3600.0
     """Seconds (written "1h", "30m", "2d"): a person waiting this long on a reply shows in the warning colour."""
     waiting_alert: float = 14400.0
@@ -293,6 +300,68 @@ class ViewSettings:
 
 RESERVED_VIEW_NAMES: Final = ("inbox", "pending", "snoozed", "done", "spam", "mine", "search")
 
+NOTIFY_MODES: Final[tuple[str, ...]] = ("off", "bell", "desktop")
+"""How the inbox tells the manager about a new high-priority conversation."""
+
+RULE_PRIORITIES: Final[dict[str, int]] = {"high": 1, "normal": 0, "low": -1}
+"""A rule's `priority` action, as the conversation's priority level."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """What a rule looks for in a new message from outside: every condition given must hold."""
+
+    channel: tuple[str, ...] = ()
+    """Channel names from [[channels]] (any of them). Default: every channel."""
+    words: tuple[str, ...] = ()
+    """Words or phrases, any of them, as whole words; case and accents do not matter."""
+    regex: str | None = None
+    """A Python regular expression searched in the text (case-insensitive)."""
+    language: tuple[str, ...] = ()
+    """Language codes, e.g. ["fr"], as the platform says or as detected."""
+    author: tuple[str, ...] = ()
+    """Handles (as shown in the inbox, e.g. "zoe@remote.example"), case-insensitive."""
+    has_link: bool | None = None
+    """true: only messages with a link; false: only messages without one."""
+    kind: str | None = None
+    """"reply" (an answer inside a thread) or "mention" (a post that starts a thread)."""
+    min_followers: int | None = None
+    """Only authors with at least this many followers. No channel reports followers yet: a rule
+    with this condition does not match until one does."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleActions:
+    """What a rule does to the conversation of a message it matches; each is recorded as
+    "rule:<name>" in the conversation's history."""
+
+    tag: tuple[str, ...] = ()
+    """Tags to add."""
+    priority: str | None = None
+    """"high" (floats up in the Inbox), "normal" or "low"."""
+    assign: str | None = None
+    """A team member's name to assign the conversation to."""
+    snooze: str | None = None
+    """Snooze for a while: a number and a unit, e.g. "30m", "4h", "2d"."""
+    spam: bool = False
+    """Send a new conversation to Spam (with the rule's name as the reason)."""
+    done: bool = False
+    """Mark the conversation done."""
+    canned: str | None = None
+    """The name of a canned reply to suggest in the thread."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    """A triage rule: when a new message matches, its actions apply to the conversation."""
+
+    name: str
+    """Unique; shown as "rule:<name>" wherever the rule acted."""
+    match: RuleMatch
+    """The conditions ([rules.match]); at least one."""
+    actions: RuleActions
+    """The actions ([rules.actions]); at least one."""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -318,6 +387,8 @@ class Settings:
     """The team: your name and the members conversations can be assigned to."""
     canned: tuple[Any, ...] = ()
     """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
+    rules: tuple[RuleSettings, ...] = ()
+    """Triage rules, applied to every new message from outside in the order of the file."""
     source: Path | None = None
     """The file these settings came from, if any (not a setting)."""
 
@@ -456,6 +527,14 @@ def parse_config(text: str, source: Path | None = None) -> Settings:
     settings = validator.settings(document)
     if not validator.problems and settings is not None:
         settings = _with_canned(settings, validator.canned_entries, text, source)
+        canned_names = {reply.name for reply in settings.canned}
+        for index, rule in enumerate(settings.rules):
+            if rule.actions.canned is not None and rule.actions.canned not in canned_names:
+                hint = _did_you_mean(rule.actions.canned, sorted(canned_names))
+                validator.problem(
+                    ("rules", index, "actions", "canned"),
+                    f"no canned reply is called '{rule.actions.canned}'{hint}",
+                )
     if validator.problems:
         lines = _safe_locate(text)
         located = [
@@ -607,6 +686,39 @@ def _string_list(value: object) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _string_or_list(value: object) -> tuple[str, ...]:
+    """One string or a list of them."""
+    return _string_list([value] if isinstance(value, str) else value)
+
+
+def _regex(value: object) -> str:
+    text = _nonempty_string(value)
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise _Invalid(f"not a valid regular expression: {exc}") from None
+    return text
+
+
+DURATION_RE: Final = re.compile(r"(\d+)\s*(m|min|h|d|w)")
+_DURATION_UNITS: Final = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as "30m", "4h", "2d", "1w" (validated by `_duration`)."""
+    match = DURATION_RE.fullmatch(text.strip())
+    assert match is not None
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _duration(value: object) -> str:
+    text = _nonempty_string(value)
+    match = DURATION_RE.fullmatch(text)
+    if match is None or int(match.group(1)) == 0:
+        raise _Invalid('expected a duration such as "30m", "4h", "2d" or "1w"')
+    return text
+
+
 def _boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Invalid(f"expected true or false, got {_describe(value)}")
@@ -634,17 +746,17 @@ def _seconds(value: object) -> float:
     return seconds
 
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_WAITING_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_WAITING_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _duration(value: object) -> float:
+def _waiting_duration(value: object) -> float:
     """A positive duration: "90m", "1h", "2d", or a number of seconds."""
     if isinstance(value, str):
-        match = _DURATION_RE.match(value.lower())
+        match = _WAITING_RE.match(value.lower())
         if match is None:
             raise _Invalid(f'expected a duration like "30m", "1h" or "2d", got {_describe(value)}')
-        value = float(match[1]) * _DURATION_UNITS[match[2]]
+        value = float(match[1]) * _WAITING_UNITS[match[2]]
     return _seconds(value)
 
 
@@ -962,6 +1074,7 @@ class _Validator:
         )
         views = self.views(top)
         team = self.section(top, "team", self.team)
+        rules = self.rules(top, channels)
         top.known.append("canned")
         canned_entries = top.data.get("canned", [])
         if not isinstance(canned_entries, list):
@@ -984,6 +1097,7 @@ class _Validator:
             replies=replies or RepliesSettings(),
             views=views,
             team=team or TeamSettings(),
+            rules=rules,
             source=self.source,
         )
 
@@ -1011,9 +1125,11 @@ class _Validator:
             animation=table.get("animation", _boolean, False),
             snippet_length=table.get("snippet_length", _integer(20, 1000), 120),
             relative_times=table.get("relative_times", _boolean, True),
+            list_scroll=table.get("list_scroll", _choice(LIST_SCROLLS, "list_scroll"), "half"),
             keys=table.get("keys", _keymap, MappingProxyType({})),
-            waiting_warn=table.get("waiting_warn", _duration, 3600.0),
-            waiting_alert=table.get("waiting_alert", _duration, 14400.0),
+            notify=table.get("notify", _choice(NOTIFY_MODES, "notify mode"), "off"),
+            waiting_warn=table.get("waiting_warn", _waiting_duration, 3600.0),
+            waiting_alert=table.get("waiting_alert", _waiting_duration, 14400.0),
         )
         if settings.waiting_alert < settings.waiting_warn:
             table.problem("waiting_alert", "must not be shorter than waiting_warn")
@@ -1138,6 +1254,82 @@ class _Validator:
                 first_index[folded] = index
                 views.append(ViewSettings(name, query))
         return tuple(views)
+
+    def rules(self, top: _Table, channels: tuple[ChannelSettings, ...]) -> tuple[RuleSettings, ...]:
+        top.known.append("rules")
+        entries = top.data.get("rules", [])
+        if not isinstance(entries, list):
+            self.problem(("rules",), f"expected a list of [[rules]] tables, got {_describe(entries)}")
+            return ()
+        rules: list[RuleSettings] = []
+        first_index: dict[str, int] = {}
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                self.problem(("rules", index), f"expected a [[rules]] table, got {_describe(entry)}")
+                continue
+            table = _Table(self, entry, ("rules", index), "rules")
+            name = table.get("name", _nonempty_string)
+            match = self.rule_part(table, "match", lambda t: self.rule_match(t, channels))
+            actions = self.rule_part(table, "actions", self.rule_actions)
+            table.finish()
+            if name is not None and name in first_index:
+                table.problem("name", f"duplicate rule name '{name}' (also rules[{first_index[name]}])")
+                continue
+            if name is not None:
+                first_index[name] = index
+            if name is not None and match is not None and actions is not None:
+                rules.append(RuleSettings(name, match, actions))
+        return tuple(rules)
+
+    def rule_part(self, table: _Table, key: str, read: Callable[[_Table], _T | None]) -> _T | None:
+        table.known.append(key)
+        value = table.data.get(key)
+        if value is None:
+            table.problem(key, f"missing (required): a [rules.{key}] table")
+            return None
+        if not isinstance(value, dict):
+            table.problem(key, f"expected a table ([rules.{key}]), got {_describe(value)}")
+            return None
+        part = read(_Table(self, value, (*table.path, key), f"rules.{key}"))
+        if part is not None and part == type(part)():
+            table.problem(key, f"is empty: a rule needs at least one {'condition' if key == 'match' else 'action'}")
+            return None
+        return part
+
+    def rule_match(self, table: _Table, channels: tuple[ChannelSettings, ...]) -> RuleMatch:
+        names = [c.name for c in channels]
+        match = RuleMatch(
+            channel=table.get("channel", _string_or_list, ()),
+            words=table.get("words", _string_or_list, ()),
+            regex=table.get("regex", _regex, None),
+            language=table.get("language", _string_or_list, ()),
+            author=table.get("author", _string_or_list, ()),
+            has_link=table.get("has_link", _boolean, None),
+            kind=table.get("kind", _choice(("reply", "mention"), "kind"), None),
+            min_followers=table.get("min_followers", _integer(0, 10**12), None),
+        )
+        for index, channel in enumerate(match.channel):
+            if channel not in names:
+                hint = _did_you_mean(channel, names) or f" (channels: {', '.join(names) or 'none'})"
+                where = ("channel", index) if isinstance(table.data.get("channel"), list) else ("channel",)
+                self.problem((*table.path, *where), f"'{channel}' is not a channel of this config{hint}")
+        table.finish()
+        return match
+
+    def rule_actions(self, table: _Table) -> RuleActions:
+        actions = RuleActions(
+            tag=table.get("tag", _string_or_list, ()),
+            priority=table.get("priority", _choice(tuple(RULE_PRIORITIES), "priority"), None),
+            assign=table.get("assign", _nonempty_string, None),
+            snooze=table.get("snooze", _duration, None),
+            spam=table.get("spam", _boolean, False),
+            done=table.get("done", _boolean, False),
+            canned=table.get("canned", _nonempty_string, None),
+        )
+        if actions.spam and actions.done:
+            table.problem("done", "a rule cannot both mark spam and mark done: choose one")
+        table.finish()
+        return actions
 
     def channel(self, table: _Table) -> ChannelSettings | None:
         kind = table.get("kind", _choice(KINDS, "channel kind"))

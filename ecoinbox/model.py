@@ -143,6 +143,9 @@ class ConversationRow:
     snoozed_until: datetime | None = None  # when a snoozed conversation wakes
     assignee: str = ""  # the team member it is assigned to ("" for nobody)
     tags: tuple[str, ...] = ()  # the manager's tags, sorted
+    priority: int = 0  # 1 high (a complaint, an urgent word, a rule), 0 normal, -1 low
+    priority_reason: str = ""  # e.g. "priority: refund, never arrived"
+    muted: bool = False  # no notification, new activity does not reopen it
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -152,9 +155,9 @@ class ConversationRow:
         return self.last_activity
 
     @property
-    def sort_key(self) -> tuple[int, int, int]:
+    def sort_key(self) -> tuple[int, int, int, int]:
         """The keyset position of this row in its view (larger comes first)."""
-        return (int(self.needs_reply), _ms(self.last_activity), self.id)
+        return (int(self.needs_reply), self.priority, _ms(self.last_activity), self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,7 @@ class Conversation:
     outbox: list[OutboxItem] = field(default_factory=list)
     linked: list[Conversation] = field(default_factory=list)  # e.g. the forum topic it went to
     notes: list[Note] = field(default_factory=list)  # internal notes, oldest first, never sent
+    triage_notes: list[str] = field(default_factory=list)  # what rules did or suggest, in words
 
 
 @dataclass(frozen=True, slots=True)

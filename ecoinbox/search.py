@@ -27,7 +27,7 @@ LIMIT = 1000
 """At most this many conversations are listed; the count then reads "1000+"."""
 _STEP = 200
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 
 
 class Searchable(Protocol):
@@ -79,6 +79,12 @@ class SearchResults:
         results, only `fill()` may be called: fresh results are a new `SearchResults`."""
         self.query = parse_query(self.text, now=self.now())
         rows, cursor = await self.store.search(self.query, limit=limit)
+        if cursor is None:
+            # Every match is here: list them by their conversations' last activity, as the age
+            # column reads. (The store finds matches in the order they reached it, which a first
+            # poll of a channel's backlog or an import makes different from their dates; further
+            # pages keep that order so rows never move under the cursor.)
+            rows = sorted(rows, key=lambda row: row.last_activity, reverse=True)
         self._rows, self._index = [], {}
         self._add(rows, cursor)
 

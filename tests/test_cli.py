@@ -248,3 +248,53 @@ def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, i
     assert isolated_environment.passwords[(KEYRING_SERVICE, "forum")] == "forum-user-key-abcdef123"
     out = capsys.readouterr().out
     assert "Stored the token for forum" in out and "forum-user-key" not in out
+
+
+RULES = """
+[[channels]]
+kind = "mastodon"
+name = "mastodon"
+base_url = "https://social.example"
+[[rules]]
+name = "refunds"
+[rules.match]
+words = ["refund", "remboursement"]
+[rules.actions]
+tag = "billing"
+priority = "high"
+[[rules]]
+name = "french-support"
+[rules.match]
+language = "fr"
+channel = "mastodon"
+[rules.actions]
+assign = "camille"
+"""
+
+
+def test_rules_lists_each_rule_with_what_it_matches_and_does(tmp_path):
+    result = ecoinbox("--config", str(write_config(tmp_path, RULES)), "rules")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "refunds: when words 'refund', 'remboursement'",
+        "    then tag billing, priority high",
+        "french-support: when channel 'mastodon'; language 'fr'",
+        "    then assign camille",
+    ]
+
+
+def test_rules_test_says_which_rules_match_and_the_verdicts(tmp_path):
+    path = str(write_config(tmp_path, RULES))
+    french = ecoinbox("--config", path, "rules", "test", "Je veux un remboursement, commande jamais reçue !",
+                      "--channel", "mastodon", "--lang", "fr")  # fmt: skip
+    assert french.returncode == 0, french.stderr
+    lines = french.stdout.splitlines()
+    assert lines[0] == "rules: refunds, french-support"
+    assert "  rule:french-support: assign camille" in lines
+    assert "not spam" in lines and any(line.startswith("priority: ") and "jamais reçu" in line for line in lines)
+    spam = ecoinbox("--config", path, "rules", "test", "Best casino bonus, free spins! https://casino.example/a "
+                    "https://casino.example/b https://c.example https://d.example", "--author", "cheap casino deals")  # fmt: skip
+    lines = spam.stdout.splitlines()
+    assert lines[0] == "rules: none match"
+    assert any(line.startswith("spam: ") and "4 links" in line for line in lines)
+    assert "normal priority" in lines

@@ -122,7 +122,7 @@ def _section_text(example: str, header: str) -> str:
 SECTION_HEADERS = {
     "brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]",
     "channels": "[[channels]]", "forum": "[forum]", "replies": "[replies]", "canned": "[[canned]]",
-    "views": "[[views]]", "team": "[team]",
+    "views": "[[views]]", "team": "[team]", "rules": "[[rules]]",
 }
 
 
@@ -148,6 +148,7 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         "canned": _canned_class(),
         "views": config.ViewSettings,
         "team": config.TeamSettings,
+        "rules": config.RuleSettings,
     }[section]
     lines = text.splitlines()
     for settings_field in dataclasses.fields(section_class):
@@ -162,6 +163,18 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         )
 
 
+@pytest.mark.parametrize("part", ["match", "actions"])
+def test_example_documents_every_rule_condition_and_action(part: str) -> None:
+    text = _section_text(EXAMPLE.read_text(encoding="utf-8"), f"[rules.{part}]")
+    lines = text.splitlines()
+    part_class = {"match": config.RuleMatch, "actions": config.RuleActions}[part]
+    for settings_field in dataclasses.fields(part_class):
+        name = settings_field.name
+        found = [n for n, line in enumerate(lines) if re.match(rf"^\s*(#\s*)?{name}\s*=", line)]
+        assert found, f"rules.{part}.{name} is not in config.example.toml"
+        assert lines[found[0] - 1].strip().startswith("#"), f"rules.{part}.{name} has no comment"
+
+
 def test_every_settings_section_is_in_the_example() -> None:
     sections = {f.name for f in dataclasses.fields(Settings)} - {"source"}
     assert sections == set(SECTION_HEADERS)
@@ -170,7 +183,8 @@ def test_every_settings_section_is_in_the_example() -> None:
 def test_every_setting_has_a_docstring() -> None:
     source = Path(config.__file__).read_text(encoding="utf-8")
     for cls in (config.BrandSettings, config.UiSettings, config.StoreSettings, config.EngineSettings,
-                ChannelSettings, config.ForumSettings, config.RepliesSettings, config.ViewSettings, Settings):
+                ChannelSettings, config.ForumSettings, config.RepliesSettings, config.ViewSettings,
+                config.RuleSettings, config.RuleMatch, config.RuleActions, Settings):
         assert cls.__doc__
         body = source[source.index(f"class {cls.__name__}:"):]
         for settings_field in dataclasses.fields(cls):
@@ -737,3 +751,59 @@ def test_waiting_thresholds_read_durations_and_the_team_its_names() -> None:
     assert "waiting_alert" in message and "waiting_warn" in message
     [message] = problems(MINIMAL + '[ui]\nwaiting_warn = "soon"\n')
     assert "1h" in message
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+RULE = MINIMAL + channel_toml() + """
+[[rules]]
+name = "refunds"
+[rules.match]
+words = ["refund", "remboursement"]
+channel = "mastodon"
+kind = "reply"
+[rules.actions]
+tag = ["billing", "money"]
+priority = "high"
+snooze = "4h"
+"""
+
+
+def test_a_rule_is_read_with_its_conditions_and_actions() -> None:
+    [rule] = parse_config(RULE, SOURCE).rules
+    assert rule.name == "refunds"
+    assert rule.match == config.RuleMatch(channel=("mastodon",), words=("refund", "remboursement"), kind="reply")
+    assert rule.actions == config.RuleActions(tag=("billing", "money"), priority="high", snooze="4h")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "message"),
+    [
+        ('channel = "mastodon"', 'channel = "mastodn"', "rules[0].match.channel", "did you mean 'mastodon'"),
+        ('kind = "reply"', 'kind = "dm"', "rules[0].match.kind", "unknown kind 'dm'"),
+        ('kind = "reply"', 'regex = "(("', "rules[0].match.regex", "not a valid regular expression"),
+        ('kind = "reply"', 'colour = "red"', "rules[0].match.colour", "unknown setting"),
+        ('priority = "high"', 'priority = "urgent"', "rules[0].actions.priority", "unknown priority 'urgent'"),
+        ('snooze = "4h"', 'snooze = "soon"', "rules[0].actions.snooze", 'a duration such as "30m"'),
+        ('snooze = "4h"', 'canned = "refund"', "rules[0].actions.canned", "no canned reply is called 'refund'"),
+        ('snooze = "4h"', "done = 1", "rules[0].actions.done", "expected true or false"),
+    ],
+)
+def test_rule_errors_name_the_key(old: str, new: str, key: str, message: str) -> None:
+    text = RULE.replace(old, new)
+    [line] = problems(text)
+    assert f":{line_of(text, new)}: {key}: " in line and message in line, line
+
+
+def test_a_rule_needs_a_condition_an_action_and_a_unique_name() -> None:
+    empty = RULE.replace('words = ["refund", "remboursement"]\nchannel = "mastodon"\nkind = "reply"\n', "")
+    assert any("rules[0].match: is empty" in line for line in problems(empty))
+    twice = RULE + RULE.split(channel_toml())[1]
+    assert any("rules[1].name: duplicate rule name 'refunds'" in line for line in problems(twice))
+    assert any("rules[0].actions: missing" in line for line in problems(MINIMAL + '[[rules]]\nname = "x"\n[rules.match]\nwords = "a"\n'))
+
+
+def test_notify_is_off_bell_or_desktop() -> None:
+    assert parse_config(MINIMAL + '[ui]\nnotify = "bell"\n', SOURCE).ui.notify == "bell"
+    [line] = problems(MINIMAL + '[ui]\nnotify = "loud"\n')
+    assert "ui.notify: unknown notify mode 'loud'" in line

@@ -239,7 +239,7 @@ async def test_keys_move_the_cursor_and_report_the_conversation() -> None:
         assert widget.cursor_index == 0
 
 
-async def test_cursor_scrolls_minimally() -> None:
+async def test_stepping_off_the_screen_scrolls_half_a_screen_or_one_line() -> None:
     app = ListApp(FakeSource())
     async with app.run_test(size=(100, 24)) as pilot:
         widget = _list(app)
@@ -247,7 +247,19 @@ async def test_cursor_scrolls_minimally() -> None:
         for _ in range(height):
             await pilot.press("j")
         assert widget.cursor_index == height
-        assert widget.scroll_offset.y == 1  # one line, not a page
+        assert widget.scroll_offset.y == 1 + height // 2  # half a screen: one repaint for many rows
+        for _ in range(height // 2 - 1):
+            await pilot.press("j")
+        assert widget.scroll_offset.y == 1 + height // 2  # still in sight: no scroll
+        await pilot.press("j", "j")
+        assert widget.scroll_offset.y == 2 + 2 * (height // 2)  # off again: another half
+        for _ in range(2 * height):
+            await pilot.press("k")
+        assert widget.scroll_offset.y == 0 and widget.cursor_index == 0
+        widget.scroll_by_line = True  # [ui] list_scroll = "line"
+        for _ in range(height):
+            await pilot.press("j")
+        assert widget.scroll_offset.y == 1  # one line, not half a screen
         for _ in range(height):
             await pilot.press("k")
         assert widget.scroll_offset.y == 0

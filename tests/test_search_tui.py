@@ -113,6 +113,7 @@ async def test_slash_shows_the_matches_in_the_list_and_esc_goes_back(store, tmp_
         ("order -refund", ["Zoé"]),
         ("-from:zoe -channel:forum", ["Ana", "Zoé"]),
         ("refund -is:open", []),
+        ("zzzz", []),
         ("cafe REUNION", ["Marc Dupont"]),
         ("remboursement lang:fr channel:forum is:unanswered", ["Marc Dupont"]),
     ],
@@ -124,6 +125,9 @@ async def test_each_operator_from_the_search_line(store, tmp_path, query, author
         assert not app.inbox.search_bar.is_open, app.inbox.search_bar.query_one("#search-hint").render()
         assert shown(app) == authors
         assert app.inbox.results.label() == str(len(authors))
+        if not authors:
+            lines = [app.inbox.conversations.render_line(y).text for y in range(app.inbox.conversations.size.height)]
+            assert any("No conversation matches this search" in line for line in lines)
 
 
 def marked(app, y: int) -> list[str]:
@@ -294,3 +298,52 @@ async def test_a_search_tab_left_for_another_keeps_its_last_count(store, tmp_pat
         await pilot.press("tab")  # back round to Inbox
         assert app.inbox.tab.title == "Inbox"
         assert "/deliv* 2" in str(app.inbox.query_one("#tabs").render())
+
+
+async def test_the_thread_of_a_result_marks_the_matched_words_too(store, tmp_path):
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        thread = app.inbox.thread
+
+        def marked_in_thread() -> list[str]:
+            lines = [thread.render_line(y) for y in range(thread.size.height)]
+            return [seg.text for line in lines for seg in line if seg.style and seg.style.reverse and seg.text.strip()]
+
+        async def showing(conversation_id: int) -> None:
+            await wait_until(lambda: thread.conversation is not None and thread.conversation.row.id == conversation_id,
+                             pilot=pilot)  # fmt: skip
+            await pilot.pause()
+
+        await search(pilot, "arrived refund")
+        found = app.inbox.conversations.selected_id
+        await showing(found)
+        assert marked_in_thread() == ["arrived", "refund", "refund"]  # hers, then ours
+        await pilot.press("escape", "G")  # the same conversation, from the inbox
+        await showing(found)
+        assert marked_in_thread() == []
+
+
+
+async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, tmp_path):
+    from ecoinbox.engine import ChannelStatus
+    from textual.content import Content
+
+    ok = [ChannelStatus(name, "x", "ok", "up to date") for name in ("mastodon", "forum", "bluesky", "blog", "reddit")]
+    paused = ChannelStatus("email", "email", "paused", "the server refused the password")
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(80, 24)):
+        line = Content.assemble(*app.inbox._channel_statuses([*ok, paused])).plain
+        assert line.startswith(" · 5 channels up to date · email: paused (the server refused the password")
+        assert "mastodon" not in line
+    async with app_for(store, tmp_path).run_test(size=(200, 24)) as pilot:
+        line = Content.assemble(*pilot.app.inbox._channel_statuses([*ok[:3], paused])).plain
+        assert "mastodon: up to date · forum: up to date · bluesky: up to date · email: paused" in line
+
+
+async def test_a_short_result_list_reads_newest_first_even_when_a_backlog_came_in_late(store, tmp_path):
+    late = Author("forum", "7", "old_timer", "Old Timer")
+    await store.ingest([msg(8, "Back in the day my refund took a month", late, 100, language="en")])  # imported last
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await search(pilot, "refund")
+        assert shown(app) == ["Zoé", "Old Timer"]  # by last activity, as the age column reads

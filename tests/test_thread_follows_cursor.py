@@ -54,13 +54,14 @@ async def store(tmp_path):
 
 @pytest.fixture
 def reads(store, monkeypatch) -> list[int]:
-    """The conversations the app reads whole from the store (to show a thread), in order."""
+    """The conversations the app has read whole from the store (to show a thread), in order."""
     calls: list[int] = []
     original = store.conversation
 
     async def conversation(conversation_id: int, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(conversation_id)
-        return await original(conversation_id, **kwargs)
+        read = await original(conversation_id, **kwargs)
+        calls.append(conversation_id)  # once read: the app holds it from the same step on
+        return read
 
     monkeypatch.setattr(store, "conversation", conversation)
     return calls
@@ -120,7 +121,9 @@ async def test_quick_moves_load_no_thread_until_the_cursor_rests(
         await pilot.press("j", "j", "j")  # quick moves: the clock does not move between them
         await pilot.pause()
         assert screen.conversations.selected_id == rows[4]
-        assert shows == [rows[0], rows[1]] and reads[before:] == []  # no thread read or drawn meanwhile
+        # No thread drawn meanwhile, none read for the rows passed or reached (only, maybe, the end
+        # of the reading ahead that the last rest started).
+        assert shows == [rows[0], rows[1]] and not {rows[3], rows[4]} & set(reads[before:])
 
         await pilot.press("enter")  # opening it does not wait for the rest
         await wait_until(lambda: shown_id(app) == rows[4], pilot=pilot)
@@ -140,18 +143,29 @@ async def test_the_thread_comes_once_the_cursor_rests(store, shows, clock, tmp_p
         assert len(shows) <= 1 + 3  # never more than one thread per move, whatever this machine's speed
 
 
-async def test_a_thread_read_ahead_is_read_again_once_the_store_changed_it(store, reads, tmp_path):
+async def test_a_thread_read_ahead_is_read_again_once_the_store_changed_it(
+    store, reads, tmp_path, monkeypatch
+):
+    heard: list[object] = []  # the store changes the inbox has handled
+    original = InboxScreen.on_store_changed
+
+    async def on_store_changed(self, event):  # type: ignore[no-untyped-def]
+        await original(self, event)
+        heard.append(event.conversation_ids)
+
+    monkeypatch.setattr(InboxScreen, "on_store_changed", on_store_changed)
     rows = await store.conversation_page(View.INBOX)
     app = app_for(store, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(lambda: shown_id(app) == rows[0].id and rows[1].id in reads, pilot=pilot)
         second = (await store.conversation(rows[1].id)).messages[0].message
         await store.ingest([replace(second, text="question number 1, edited", edited_at=FIXED_NOW)])
-        await wait_until(lambda: reads.count(rows[1].id) >= 3, pilot=pilot)  # mine, then read ahead again
+        edited = "question number 1, edited"
+        await wait_until(lambda: heard, pilot=pilot)
         assert [row.id for row in await store.conversation_page(View.INBOX)] == [row.id for row in rows]
-        await pilot.press("j")
-        await wait_until(lambda: shown_id(app) == rows[1].id, pilot=pilot)
-        assert "question number 1, edited" in app.inbox.thread.content.plain
+        await pilot.press("j")  # to the conversation read ahead before it changed
+        await wait_until(lambda: shown_id(app) == rows[1].id and edited in app.inbox.thread.content.plain,
+                         pilot=pilot)  # fmt: skip
 
 
 async def test_m_pressed_before_the_thread_came_applies_to_that_thread(
@@ -169,3 +183,30 @@ async def test_m_pressed_before_the_thread_came_applies_to_that_thread(
         await wait_until(lambda: shown_id(app) == long and app.inbox.thread.whole, pilot=pilot)
         text = app.inbox.thread.content.plain
         assert "word00999" in text and "more characters" not in text
+
+
+async def test_the_reader_keeps_their_place_in_the_thread_when_other_conversations_arrive(store, tmp_path):
+    first = (await store.conversation_page(View.INBOX))[0]
+    root = (await store.conversation(first.id)).messages[0].message
+    replies = [
+        Message("mastodon", f"r{n}", root.author, f"follow-up number {n}", FIXED_NOW + timedelta(minutes=n),
+                in_reply_to=root.remote_id if n == 0 else f"r{n - 1}")
+        for n in range(30)
+    ]  # fmt: skip
+    await store.ingest(replies)
+    app = app_for(store, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.inbox
+        await wait_until(lambda: shown_id(app) == first.id and "follow-up number 29" in screen.thread.content.plain,
+                         pilot=pilot)  # fmt: skip
+        await pilot.press("enter", *["k"] * 5)  # reading, five lines up from the end
+        place = screen.thread.scroll_y
+        assert 0 < place < screen.thread.max_scroll_y
+        newcomer = Author("mastodon", "99", "new@remote.example", "Newcomer")
+        await store.ingest(
+            [Message("mastodon", "new", newcomer, "hello there", FIXED_NOW + timedelta(hours=1))]
+        )
+        await wait_until(lambda: screen.counts.get(View.INBOX) == 10, pilot=pilot)  # the list was reloaded
+        await pilot.pause()
+        assert screen.conversations.selected_id == first.id and shown_id(app) == first.id
+        assert screen.thread.scroll_y == place  # not thrown back to the end

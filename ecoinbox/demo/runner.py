@@ -108,7 +108,7 @@ token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
 [forum]
 channel = "forum"
 category = "support"
-{DEMO_VIEWS}{DEMO_CANNED}"""
+{DEMO_VIEWS}{DEMO_CANNED}{DEMO_RULES}"""
 
 
 def _blog_channels(blog_url: str, fans_url: str, python: str) -> str:
@@ -199,6 +199,27 @@ query = "order* -is:done"
 [[views]]
 name = "Français"
 query = "lang:fr"
+"""
+
+
+# Triage rules: what a manager writes once so the inbox sorts itself (`ecoinbox rules` lists them).
+# Besides them, the spam filter sends the seeded spam to Spam with its reasons, and complaints
+# float up with a "!" (the thread header says why).
+DEMO_RULES = """
+[[rules]]
+name = "refunds"
+[rules.match]
+words = ["refund", "refunded", "remboursement", "money back"]
+[rules.actions]
+tag = "billing"
+canned = "refund"
+
+[[rules]]
+name = "no-followback"
+[rules.match]
+words = ["follow for follow", "follow back", "f4f"]
+[rules.actions]
+spam = true
 """
 
 

@@ -174,7 +174,42 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_by_language ON messages (language);
     """,
-    # 7: states and time, tags, notes, assignment. Conversations we answered last wait on the
+    # 7: triage at ingest (rules, spam, priority) and muting. Priority comes after "needs a reply"
+    # in the view order, so the index that pages the views is rebuilt with it.
+    """
+    ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;   -- 1 high, -1 low
+    ALTER TABLE conversations ADD COLUMN priority_reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;      -- no bell, never reopens
+    DROP INDEX conversations_by_view;
+    CREATE INDEX conversations_by_view
+        ON conversations (state, needs_reply DESC, priority DESC, last_activity DESC, id DESC);
+
+    -- Wrote before in a conversation that is not spam: the spam filter trusts them more.
+    ALTER TABLE authors ADD COLUMN known INTEGER NOT NULL DEFAULT 0;
+    UPDATE authors SET known = 1
+        WHERE id IN (SELECT author_id FROM conversations WHERE state != 'spam' AND author_id IS NOT NULL);
+
+    -- What the spam filter learned from the manager's marks (SpamMarks.to_bytes); `version`
+    -- moves with each mark, so another process reloads it before its next ingest.
+    CREATE TABLE spam_marks (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,
+        data    BLOB NOT NULL
+    );
+
+    -- What rules did or suggest that has no column of its own (tags, assignment, snooze, a
+    -- canned reply): kept until the states/team store takes over the first three.
+    CREATE TABLE rule_actions (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        rule            TEXT NOT NULL,
+        action          TEXT NOT NULL,                  -- tag, assign, snooze, canned
+        value           TEXT NOT NULL,
+        at              INTEGER NOT NULL
+    );
+    CREATE INDEX rule_actions_by_conversation ON rule_actions (conversation_id);
+    """,
+    # 8: states and time, tags, notes, assignment. Conversations we answered last wait on the
     # person (pending) rather than sit in the Inbox; a snooze wakes at `snoozed_until`.
     """
     ALTER TABLE conversations ADD COLUMN snoozed_until INTEGER;      -- ms; set while snoozed

@@ -51,6 +51,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from ecoinbox.store.states import StatesStore
 from ecoinbox.store.triage import TriageStore
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ WAL_KEEP_BYTES = 64 * 2**20  # the WAL file is cut back to this after a checkpoi
 # The strongest reason wins when messages of one conversation arrived by different routes.
 _ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 _MESSAGE_SQL = (
     "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
     " FROM messages m JOIN authors a ON a.id = m.author_id"
@@ -187,7 +188,8 @@ def _errors_in_words(cls: type) -> type:
 
     One place instead of a try in each method (and methods added later get it too).
     """
-    for name, member in list(vars(cls).items()):
+    for name in dir(cls):  # its mixins' methods too
+        member = inspect.getattr_static(cls, name)
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
             setattr(cls, name, _translating(member))
     return cls
@@ -223,6 +225,8 @@ class IngestResult:
     updated: int = 0
     conversation_ids: set[int] = field(default_factory=set)
     reopened: set[int] = field(default_factory=set)
+    urgent: set[int] = field(default_factory=set)  # new high-priority conversations (not muted, not spam)
+    spam: set[int] = field(default_factory=set)  # conversations that triage sent to Spam
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +275,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(TriageStore):
+class SQLiteStore(StatesStore, TriageStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -569,6 +573,8 @@ class SQLiteStore(TriageStore):
                 )
         if result.conversation_ids:
             self._notify(Change("ingest", frozenset(result.conversation_ids)))
+        if result.urgent:
+            self._notify(Change("urgent", frozenset(result.urgent)))
         return result
 
     async def _ingest_batch(
@@ -586,6 +592,9 @@ class SQLiteStore(TriageStore):
         if not messages:
             return
         author_ids = await self._upsert_authors(db, messages)
+        triage, known_authors, fresh_ids, triaged = None, set(), set(), set()
+        if self._triage is not None:
+            triage, known_authors = await self._triage_start(db, list(author_ids.values()))
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         known = await self._known_messages(db, keys)
@@ -613,6 +622,7 @@ class SQLiteStore(TriageStore):
                 conversation_id, next_conversation = next_conversation, next_conversation + 1
                 summaries[conversation_id] = _Summary.new(message, created)
                 new_conversations.append(conversation_id)
+                fresh_ids.add(conversation_id)
             edited = to_ms(message.edited_at) if message.edited_at else None
             known[(message.channel, message.remote_id)] = _KnownMessage(
                 next_message, conversation_id, message.text, edited, int(message.deleted)
@@ -625,6 +635,7 @@ class SQLiteStore(TriageStore):
             ))  # fmt: skip
             next_message += 1
             summary = summaries[conversation_id]
+            answered = not summary.needs_reply  # the brand spoke last (or nobody yet)
             if (moved := summary.add(message, author_id, created, self._clock)) is not None:
                 at = to_ms(self._clock())
                 old, new = moved
@@ -633,6 +644,17 @@ class SQLiteStore(TriageStore):
                     result.reopened.add(conversation_id)
                 else:
                     reopened.append((conversation_id, at, "system", "state", old, f"{new} (we replied)"))
+            if triage is not None and not message.is_ours:
+                post = known[(message.channel, message.in_reply_to)].text if parent is not None else None
+                # The first message from outside of a conversation this batch starts (its root may
+                # be the brand's own post) decides whether the conversation is spam.
+                starts = conversation_id in fresh_ids and conversation_id not in triaged
+                triaged.add(conversation_id)
+                self._triage_message(
+                    triage, message, author_id, conversation_id, summary, new_conversation=starts,
+                    post=post, known_author=author_id in known_authors,
+                    newest=summary.last_activity == created, answered=answered,
+                )  # fmt: skip
             result.new += 1
             result.conversation_ids.add(conversation_id)
         columns = _Summary.COLUMNS
@@ -680,6 +702,10 @@ class SQLiteStore(TriageStore):
             " VALUES (?,?,?,?,?,?)",
             reopened,
         )
+        if triage is not None:
+            await self._triage_finish(db, triage)
+            result.urgent |= triage.urgent
+            result.spam |= triage.spam
 
     async def _unindex(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
         """The index forgets these rows' current words (before their text changes)."""
@@ -773,12 +799,13 @@ class SQLiteStore(TriageStore):
 
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
-        " c.message_count, c.origin, c.language, c.reason, a.display_name, a.handle,"
-        " c.snoozed_until, c.assignee, c.tags"
+        " c.message_count, c.origin, c.language, c.reason, c.priority, c.priority_reason, c.muted,"
+        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
-    _DESC = " ORDER BY c.needs_reply DESC, c.last_activity DESC, c.id DESC"
-    _ASC = " ORDER BY c.needs_reply ASC, c.last_activity ASC, c.id ASC"
+    _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
+    _ASC = " ORDER BY c.needs_reply ASC, c.priority ASC, c.last_activity ASC, c.id ASC"
+    _KEY = "(c.needs_reply, c.priority, c.last_activity, c.id)"
 
     async def count_conversations(self, view: View) -> int:
         where, params = self._view_where(view)
@@ -797,11 +824,11 @@ class SQLiteStore(TriageStore):
         condition, params = self._view_where(view)
         where = " WHERE " + condition
         if before is not None:
-            sql = self._ROW_SQL + where + " AND (c.needs_reply, c.last_activity, c.id) > (?, ?, ?)"
+            sql = self._ROW_SQL + where + f" AND {self._KEY} > (?, ?, ?, ?)"
             rows = await self._rows(sql + self._ASC + " LIMIT ?", (*params, *before, limit))
             return rows[::-1]
         if after is not None:
-            where += " AND (c.needs_reply, c.last_activity, c.id) < (?, ?, ?)"
+            where += f" AND {self._KEY} < (?, ?, ?, ?)"
             params.extend(after)
         return await self._rows(self._ROW_SQL + where + self._DESC + " LIMIT ?", (*params, limit))
 
@@ -835,11 +862,13 @@ class SQLiteStore(TriageStore):
         # grows, so a rare filter does not scan for 4x the matches a page needs.
         chunk = limit + 10
         db = self._read()
+        skip_spam = not query.includes_spam
         while len(found) < limit:
             hits = await _all(db, sql, (*params, cursor, chunk))
+            spam = await self._spam_among({hit["conversation_id"] for hit in hits}) if skip_spam else set()
             for hit in hits:
                 cursor = hit["id"]
-                if hit["conversation_id"] not in seen:
+                if hit["conversation_id"] not in seen and hit["conversation_id"] not in spam:
                     found.setdefault(hit["conversation_id"], hit["text"])
                 if len(found) == limit:
                     break
@@ -854,6 +883,16 @@ class SQLiteStore(TriageStore):
         spans = query.highlighter()
         page = [replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows]
         return page, cursor
+
+    async def _spam_among(self, conversation_ids: set[int]) -> set[int]:
+        """Which of these conversations are spam (a search leaves them out unless is:spam)."""
+        if not conversation_ids:
+            return set()
+        marks = ",".join("?" * len(conversation_ids))
+        rows = await _all(
+            self._read(), f"SELECT id FROM conversations WHERE state = 'spam' AND id IN ({marks})", tuple(conversation_ids)
+        )
+        return {row["id"] for row in rows}
 
     async def conversation_row(self, conversation_id: int) -> ConversationRow | None:
         rows = await self._rows(self._ROW_SQL + " WHERE c.id = ?", (conversation_id,))
@@ -900,7 +939,10 @@ class SQLiteStore(TriageStore):
                 if other is not None:
                     linked.append(other)
         notes = await self.notes(conversation_id)
-        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked, notes=notes)
+        rule_notes = await self._triage_notes(conversation_id)
+        return Conversation(
+            row=row, messages=messages, outbox=outbox, linked=linked, notes=notes, triage_notes=rule_notes
+        )
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
         record = await _one(
@@ -932,11 +974,13 @@ class SQLiteStore(TriageStore):
             return None
         old = State(row["state"])
         await db.execute(
-            "UPDATE conversations SET state = ?, reason = ?, state_changed_at = ? WHERE id = ?",
+            "UPDATE conversations SET state = ?, reason = ?, snoozed_until = NULL, state_changed_at = ?"
+            " WHERE id = ?",
             (state.value, reason, to_ms(self._clock()), conversation_id),
         )
         label = f"{state.value} ({reason})" if reason else state.value
         await self._record(db, conversation_id, actor, "state", old.value, label)
+        await self._learn_from_state(db, conversation_id, old, state, actor)
         return StateChange(conversation_id, old, state)
 
     async def history(self, conversation_id: int) -> list[tuple[datetime, str, str, str | None, str | None]]:
@@ -1357,7 +1401,8 @@ class _Summary:
 
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "state", "state_changed_at", "needs_reply", "last_activity", "author_id", "snippet",
-        "message_count", "origin", "language", "reason", "snoozed_until",
+        "message_count", "origin", "language", "reason", "priority", "priority_reason", "muted",
+        "snoozed_until",
     )  # fmt: skip
 
     channel: str
@@ -1372,13 +1417,16 @@ class _Summary:
     origin: str
     language: str | None
     reason: str
-    snoozed_until: int | None
+    priority: int = 0
+    priority_reason: str = ""
+    muted: int = 0
+    snoozed_until: int | None = None
     changed: bool = False
 
     @classmethod
     def new(cls, root: Message, created: int) -> _Summary:
         return cls(root.channel, root.remote_id, State.OPEN.value, 0, 0, created, None, "", 0,
-                   root.origin.value, None, "", None, changed=True)  # fmt: skip
+                   root.origin.value, None, "", changed=True)  # fmt: skip
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> _Summary:
@@ -1407,8 +1455,10 @@ class _Summary:
                 self.language = message.language
         self.changed = True
         old = self.state
-        # Older inbound messages (context fetched late) never reopen a conversation.
-        if not message.is_ours and self.state in _REOPENED_BY_ACTIVITY and created > self.state_changed_at:
+        # Older inbound messages (context fetched late) never reopen a conversation; a muted one
+        # stays done (it still leaves Pending or a snooze: they answered).
+        reopens = self.state in _REOPENED_BY_ACTIVITY and not (self.muted and self.state == State.DONE.value)
+        if not message.is_ours and reopens and created > self.state_changed_at:
             self.state, self.snoozed_until = State.OPEN.value, None
             self.state_changed_at = to_ms(clock())
         elif message.is_ours and newest and self.state == State.OPEN.value:
@@ -1441,6 +1491,9 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         snoozed_until=from_ms(row["snoozed_until"]),
         assignee=row["assignee"],
         tags=tuple(row["tags"].split()),
+        priority=row["priority"],
+        priority_reason=row["priority_reason"],
+        muted=bool(row["muted"]),
     )
 
 
@@ -1478,12 +1531,14 @@ def _search_sql(query: Query) -> tuple[str, list[Any]]:
     Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
     out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
     language's index (ids in order within a language), anything else walks the table backwards
-    from the newest row. Authors are joined only when a filter reads them.
+    from the newest row. Conversations and authors are joined only when a filter reads them (the
+spam left out of a query without is: is dropped by `search`, a page of conversations at a time).
     """
     where, params = _search_conditions(query)
     fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
-    # The conversation's state is always read: spam is left out unless the query says is:spam.
-    joins = " JOIN conversations c ON c.id = m.conversation_id"
+    joins = ""
+    if any(f.field == "is" for f in query.filters):
+        joins += " JOIN conversations c ON c.id = m.conversation_id"
     if any(f.field == "from" for f in query.filters):
         joins += " JOIN authors a ON a.id = m.author_id"
     conditions = "".join(f" AND {condition}" for condition in where)
@@ -1532,8 +1587,6 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
             condition, values = "m.links != ''", []
         where.append(f"NOT ({condition})" if f.negated else condition)
         params.extend(values)
-    if not query.includes_spam:
-        where.append("c.state != 'spam'")
     return where, params
 
 

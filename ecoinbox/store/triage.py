@@ -1,245 +1,300 @@
-"""The manager's triage in the store: states and snoozes, tags, assignment, notes, bulk undo.
+"""The store's side of automatic triage: spam, priority and rules at ingest; marks that teach.
 
-A mixin of `SQLiteStore` (it uses the store's transactions and history). Every change is
-written to the history with who did it and when; a bulk action is one transaction, and
-returns what each conversation was before it, so one `restore_triage` undoes all of it.
+A mixin of `SQLiteStore` (it uses its transactions and helpers). The store stays SQL-only: the
+judging is done by a `Triage` object (pure Python, built from the config) handed to
+`attach_triage`; the store calls it for each new message from outside, inside the ingest's own
+transaction, and writes what it decided there too, with who decided it in the history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ecoinbox.model import Note, State, Triage, View, normalize_tag
-from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+import aiosqlite
+
+from ecoinbox.model import Message, State
 
 if TYPE_CHECKING:
-    import aiosqlite
+    from ecoinbox.triage.inbound import Triage
 
-    from ecoinbox.store.sqlite import SQLiteStore
+log = logging.getLogger(__name__)
 
-    _Base = SQLiteStore
-else:
-    _Base = object
-
-WOKE_FROM_SNOOZE = "woke from snooze"
-"""The reason a conversation shows once its snooze ran out (and what the history says)."""
-_NOTE_HISTORY_CHARS = 80
+SPAM_ACTOR = "spam filter"
+MUTE_ACTOR = "manager"
 
 
-class TriageStore(_Base):
-    """States, snoozes, tags, assignment and notes; mixed into `SQLiteStore`."""
+@dataclass(frozen=True, slots=True)
+class RuleNote:
+    """Something a rule did or suggested that has no column of its own (tag, assign, snooze,
+    canned), as the thread header shows it."""
 
-    me: str = "manager"
-    """The manager using this store (config `[team] me`): the Mine view is what is assigned to them."""
+    rule: str
+    action: str
+    value: str
+    at: datetime
 
-    def _view_where(self, view: View) -> tuple[str, list[Any]]:
-        """The SQL condition (on `c`, conversations) of a view, and its parameters."""
-        states = [state.value for state in view.states]
-        if view is View.MINE:
-            return "c.assignee = ? AND c.state IN (?, ?)", [self.me, *states]
-        return "c.state = ?", states
 
-    async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
-        """The ids of a view's first `limit` conversations, in display order (`X` selects them)."""
-        where, params = self._view_where(view)
-        rows = await _sql._all(
-            self._read(),
-            "SELECT c.id FROM conversations c WHERE " + where + self._DESC + " LIMIT ?",
-            (*params, limit),
+@dataclass(slots=True)
+class TriageBatch:
+    """What triage decided during one ingest batch, written before the batch commits."""
+
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+    notes: list[tuple[Any, ...]] = field(default_factory=list)
+    known_authors: set[int] = field(default_factory=set)
+    urgent: set[int] = field(default_factory=set)  # conversations that just became high priority
+    spam: set[int] = field(default_factory=set)
+
+
+class TriageStore:
+    """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
+
+    _triage: Triage | None = None
+    _marks_version: int = -1
+
+    # The host class provides these (SQLiteStore).
+    _write: Any
+    _read: Any
+    _record: Any
+    _notify: Any
+    _clock: Any
+
+    async def attach_triage(self, triage: Triage | None) -> None:
+        """From now on, new messages from outside are triaged by `triage` as they are stored."""
+        self._triage = triage
+        self._marks_version = -1
+        if triage is not None and self._reader is not None:  # type: ignore[attr-defined]
+            await self._load_marks(self._read())
+
+    @property
+    def triage(self) -> Triage | None:
+        return self._triage
+
+    async def _load_marks(self, db: aiosqlite.Connection) -> None:
+        """Read the learned marks if another process (or this one, before) changed them."""
+        from ecoinbox.store.sqlite import _one
+
+        assert self._triage is not None
+        row = await _one(db, "SELECT version, data FROM spam_marks WHERE id = 1")
+        version = int(row["version"]) if row else 0
+        if version != self._marks_version:
+            self._triage.restore_marks(bytes(row["data"]) if row else None)
+            self._marks_version = version
+
+    async def _save_marks(self, db: aiosqlite.Connection) -> None:
+        from ecoinbox.store.sqlite import _one
+
+        assert self._triage is not None
+        row = await _one(
+            db,
+            "INSERT INTO spam_marks (id, version, data) VALUES (1, 1, ?) ON CONFLICT (id) DO UPDATE"
+            " SET version = version + 1, data = excluded.data RETURNING version",
+            (self._triage.marks_bytes(),),
         )
-        return [row[0] for row in rows]
+        self._marks_version = int(row[0]) if row else self._marks_version
 
-    async def triage_of(self, conversation_ids: Iterable[int]) -> list[Triage]:
-        """What was decided about these conversations (state, snooze, assignee, tags)."""
-        return await self._triage_of(self._read(), list(conversation_ids))
+    # ---- at ingest -------------------------------------------------------------------------
 
-    async def _triage_of(self, db: aiosqlite.Connection, ids: Sequence[int]) -> list[Triage]:
-        found: dict[int, Triage] = {}
+    async def _triage_start(
+        self, db: aiosqlite.Connection, author_ids: Sequence[int]
+    ) -> tuple[TriageBatch, set[int]]:
+        """Before a batch: the marks as another process may have left them, and which of the
+        batch's authors wrote before in a conversation that is not spam."""
+        from ecoinbox.store.sqlite import _all
+
+        await self._load_marks(db)
+        ids = sorted(set(author_ids))
+        known: set[int] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            rows = await _sql._all(
-                db,
-                "SELECT id, state, reason, snoozed_until, assignee, tags FROM conversations"
-                f" WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
+            rows = await _all(
+                db, f"SELECT id FROM authors WHERE known = 1 AND id IN ({','.join('?' * len(chunk))})", chunk
             )
-            for row in rows:
-                found[row["id"]] = Triage(
-                    row["id"], State(row["state"]), row["reason"], _sql.from_ms(row["snoozed_until"]),
-                    row["assignee"], tuple(row["tags"].split()),
-                )  # fmt: skip
-        return [found[i] for i in ids if i in found]
+            known.update(row[0] for row in rows)
+        return TriageBatch(), known
 
-    async def apply_triage(
+    def _triage_message(
         self,
-        conversation_ids: Sequence[int],
+        batch: TriageBatch,
+        message: Message,
+        author_id: int,
+        conversation_id: int,
+        summary: Any,
         *,
-        state: State | None = None,
-        snoozed_until: datetime | None = None,
-        add_tags: Iterable[str] = (),
-        remove_tags: Iterable[str] = (),
-        assignee: str | None = None,
-        actor: str = "manager",
-    ) -> list[Triage]:
-        """Apply one triage action to every conversation given, in one transaction.
-
-        `state` SNOOZED needs `snoozed_until`; `assignee` "" unassigns. Returns what each
-        conversation that changed was before (for `restore_triage`), in the order given.
-        """
-        if state is State.SNOOZED and snoozed_until is None:
-            raise ValueError("a snooze needs the time it wakes")
-        added = sorted({t for t in map(normalize_tag, add_tags) if t})
-        removed = {t for t in map(normalize_tag, remove_tags) if t}
-        ids = list(dict.fromkeys(conversation_ids))
-        changed: list[Triage] = []
-        async with self._write() as db:
-            for before in await self._triage_of(db, ids):
-                after = before
-                if state is not None:
-                    wake = snoozed_until if state is State.SNOOZED else None
-                    after = Triage(before.conversation_id, state, "", wake, after.assignee, after.tags)
-                if assignee is not None:
-                    after = replace(after, assignee=assignee)
-                if added or removed:
-                    tags = tuple(sorted((set(after.tags) | set(added)) - removed))
-                    after = replace(after, tags=tags)
-                if after != before:
-                    await self._write_triage(db, before, after, actor)
-                    changed.append(before)
-        if changed:
-            self._notify(_sql.Change("state", frozenset(t.conversation_id for t in changed)))
-        return changed
-
-    async def restore_triage(self, before: Sequence[Triage], *, actor: str = "manager (undo)") -> int:
-        """Put conversations back as `before` says (an undo); how many changed."""
-        restored: list[int] = []
-        async with self._write() as db:
-            now = {
-                t.conversation_id: t for t in await self._triage_of(db, [t.conversation_id for t in before])
-            }
-            for old in before:
-                current = now.get(old.conversation_id)
-                if current is not None and current != old:
-                    await self._write_triage(db, current, old, actor)
-                    restored.append(old.conversation_id)
-        if restored:
-            self._notify(_sql.Change("state", frozenset(restored)))
-        return len(restored)
-
-    async def _write_triage(
-        self, db: aiosqlite.Connection, before: Triage, after: Triage, actor: str
+        new_conversation: bool,
+        post: str | None,
+        known_author: bool,
+        newest: bool = True,
+        answered: bool = True,
     ) -> None:
-        cid = after.conversation_id
-        wake = _sql.to_ms(after.snoozed_until) if after.snoozed_until is not None else None
-        if (before.state, before.reason, before.snoozed_until) != (
-            after.state,
-            after.reason,
-            after.snoozed_until,
-        ):
+        """Triage one new message from outside, in memory: its conversation's summary row
+        (state, reason, priority) is changed in place, history and notes wait in `batch`.
+
+        Priority follows what the person says now: a message after the brand's answer sets it
+        afresh ("thanks, it arrived" calms a complaint), one more while they wait can only raise
+        it, and an older message fetched late (context) leaves it as it is."""
+        assert self._triage is not None
+        from ecoinbox.store.sqlite import to_ms
+
+        try:
+            assessment = self._triage.assess(message, post=post, known_author=known_author)
+        except Exception:  # noqa: BLE001 - a bug in a rule or the filter must not stop the poll
+            # Precision first: a message the filter could not judge stays in the inbox, seen.
+            log.exception("triage failed on a message of %s; it stays in the inbox untriaged", message.channel)
+            return
+        at = to_ms(self._clock())
+        old_priority = summary.priority
+        level = assessment.level
+        if new_conversation or (newest and answered) or newest and level > summary.priority:
+            summary.priority, summary.priority_reason = level, assessment.priority_reason
+        if summary.priority != old_priority or (new_conversation and level != 0):
+            actor = next((a.actor for a in assessment.actions if a.what == "priority"), "priority")
+            batch.history.append(
+                (conversation_id, at, actor, "priority", str(old_priority), summary.priority_reason)
+            )
+        if summary.priority > 0 and (new_conversation or old_priority <= 0) and not summary.muted:
+            batch.urgent.add(conversation_id)
+        for action in assessment.actions:
+            if action.what in ("tag", "assign", "snooze", "canned"):
+                batch.notes.append((conversation_id, action.rule, action.what, action.value, at))
+                batch.history.append((conversation_id, at, action.actor, action.what, None, action.value))
+        # Precision first: only a conversation this message starts can go to Spam, never a
+        # thread where someone already spoke. A rule's word beats the filter's.
+        target, actor, reason = None, "", ""
+        for action in assessment.actions:
+            if action.what == "spam" and new_conversation:
+                target, actor, reason = State.SPAM, action.actor, f"spam: {action.actor}"
+            elif action.what == "done":
+                target, actor, reason = State.DONE, action.actor, action.actor
+        if target is None and new_conversation and assessment.verdict.is_spam:
+            target, actor, reason = State.SPAM, SPAM_ACTOR, str(assessment.verdict)
+        if target is not None and summary.state != target.value:
+            old = summary.state
+            summary.state, summary.reason, summary.state_changed_at = target.value, reason, at
+            batch.history.append((conversation_id, at, actor, "state", old, f"{target.value} ({reason})"))
+        if summary.state == State.SPAM.value:
+            batch.spam.add(conversation_id)
+            batch.urgent.discard(conversation_id)
+        else:
+            batch.known_authors.add(author_id)
+
+    async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
+        from ecoinbox.store.sqlite import _many
+
+        await _many(
+            db,
+            "INSERT INTO history (conversation_id, at, actor, action, old_value, new_value) VALUES (?,?,?,?,?,?)",
+            batch.history,
+        )
+        await _many(
+            db,
+            "INSERT INTO rule_actions (conversation_id, rule, action, value, at) VALUES (?,?,?,?,?)",
+            batch.notes,
+        )
+        await _many(
+            db,
+            "UPDATE authors SET known = 1 WHERE id = ? AND known = 0",
+            [(a,) for a in sorted(batch.known_authors)],
+        )
+
+    # ---- the manager's marks teach ---------------------------------------------------------
+
+    async def _learn_from_state(
+        self, db: aiosqlite.Connection, conversation_id: int, old: State, new: State, actor: str
+    ) -> None:
+        """The manager moved a conversation into or out of Spam: the filter learns from it (an
+        undo takes the lesson back), and the learned marks are saved in the same transaction."""
+        if self._triage is None or (old is State.SPAM) == (new is State.SPAM):
+            return
+        if actor == SPAM_ACTOR or actor.startswith("rule:"):
+            return
+        first = await self._first_inbound(db, conversation_id)
+        if first is None:
+            return
+        message, author_id, post = first
+        await self._load_marks(db)
+        if actor.endswith("(undo)"):
+            # Undoing "spam" takes back a spam mark; undoing "not spam" takes back that one.
+            self._triage.forget(message, new is not State.SPAM, post=post)
+        else:
+            self._triage.learn(message, new is State.SPAM, post=post)
             await db.execute(
-                "UPDATE conversations SET state = ?, reason = ?, snoozed_until = ?, state_changed_at = ?"
-                " WHERE id = ?",
-                (after.state.value, after.reason, wake, _sql.to_ms(self._clock()), cid),
+                "UPDATE authors SET known = ? WHERE id = ?", (int(new is not State.SPAM), author_id)
             )
-            await self._record(db, cid, actor, "state", _state_label(before), _state_label(after))
-        if before.assignee != after.assignee:
-            await db.execute("UPDATE conversations SET assignee = ? WHERE id = ?", (after.assignee, cid))
-            await self._record(db, cid, actor, "assigned", before.assignee or None, after.assignee or None)
-        if before.tags != after.tags:
-            await db.execute("UPDATE conversations SET tags = ? WHERE id = ?", (" ".join(after.tags), cid))
-            gone, new = set(before.tags) - set(after.tags), set(after.tags) - set(before.tags)
-            await db.executemany(
-                "DELETE FROM conversation_tags WHERE conversation_id = ? AND tag = ?",
-                [(cid, t) for t in gone],
-            )
-            await db.executemany(
-                "INSERT OR IGNORE INTO conversation_tags (conversation_id, tag) VALUES (?, ?)",
-                [(cid, t) for t in sorted(new)],
-            )
-            for tag in sorted(new):
-                await self._record(db, cid, actor, "tagged", None, tag)
-            for tag in sorted(gone):
-                await self._record(db, cid, actor, "untagged", tag, None)
+        await self._save_marks(db)
 
-    async def wake_snoozed(self) -> list[int]:
-        """Reopen every conversation whose snooze has run out (also those that ran out while
-        ecoinbox was closed); the history says it woke from snooze. Returns their ids."""
-        now = _sql.to_ms(self._clock())
-        due = await _sql._all(
-            self._read(),
-            "SELECT id FROM conversations WHERE state = 'snoozed' AND snoozed_until <= ?",
-            (now,),
-        )
-        if not due:
-            return []
-        woken: list[int] = []
-        async with self._write() as db:
-            # Read again inside the write: another process may have woken or changed them.
-            rows = await _sql._all(
-                db,
-                "UPDATE conversations SET state = 'open', reason = ?, snoozed_until = NULL,"
-                " state_changed_at = ? WHERE state = 'snoozed' AND snoozed_until <= ? RETURNING id",
-                (WOKE_FROM_SNOOZE, now, now),
-            )
-            for row in rows:
-                woken.append(row[0])
-                await self._record(db, row[0], "snooze", "state", "snoozed", f"open ({WOKE_FROM_SNOOZE})")
-        if woken:
-            self._notify(_sql.Change("state", frozenset(woken)))
-        return woken
+    async def _first_inbound(
+        self, db: aiosqlite.Connection, conversation_id: int
+    ) -> tuple[Message, int, str | None] | None:
+        """The conversation's first message from outside (the one its verdict was about), its
+        author's id, and the text it answered."""
+        from ecoinbox.store.sqlite import _MESSAGE_SQL, _message, _one
 
-    async def next_wake(self) -> datetime | None:
-        """When the next snoozed conversation wakes; None if none is snoozed."""
-        row = await _sql._one(
-            self._read(), "SELECT min(snoozed_until) FROM conversations WHERE state = 'snoozed'"
-        )
-        return _sql.from_ms(row[0]) if row else None
-
-    async def tags_in_use(self, prefix: str = "", limit: int = 50) -> list[str]:
-        """Tags already given, most used first (those starting with `prefix`): for completion."""
-        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await _sql._all(
-            self._read(),
-            "SELECT tag FROM conversation_tags WHERE tag LIKE ? ESCAPE '\\'"
-            " GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?",
-            (like, limit),
-        )
-        return [row[0] for row in rows]
-
-    async def add_note(self, conversation_id: int, text: str, *, author: str) -> Note:
-        """An internal note in the conversation (never sent); recorded in the history."""
-        text = text.strip()
-        if not text:
-            raise ValueError("an empty note")
-        at = _sql.to_ms(self._clock())
-        async with self._write() as db:
-            row = await _sql._one(
-                db,
-                "INSERT INTO notes (conversation_id, at, author, text) VALUES (?, ?, ?, ?) RETURNING id",
-                (conversation_id, at, author, text),
-            )
-            assert row is not None
-            await self._record(db, conversation_id, author, "note", None, text[:_NOTE_HISTORY_CHARS])
-        self._notify(_sql.Change("note", frozenset({conversation_id})))
-        return Note(int(row[0]), conversation_id, author, text, _sql.from_ms(at))  # type: ignore[arg-type]
-
-    async def notes(self, conversation_id: int) -> list[Note]:
-        """The conversation's internal notes, oldest first."""
-        rows = await _sql._all(
-            self._read(),
-            "SELECT id, author, text, at FROM notes WHERE conversation_id = ? ORDER BY at, id",
+        row = await _one(
+            db,
+            _MESSAGE_SQL
+            + " WHERE m.conversation_id = ? AND m.origin != 'ours' ORDER BY m.created_at, m.id LIMIT 1",
             (conversation_id,),
         )
+        if row is None:
+            return None
+        parent = None
+        if row["parent_remote_id"]:
+            parent = await _one(
+                db,
+                "SELECT text FROM messages WHERE channel = ? AND remote_id = ?",
+                (row["channel"], row["parent_remote_id"]),
+            )
+        return _message(row), int(row["author_id"]), parent[0] if parent else None
+
+    # ---- reading and muting ----------------------------------------------------------------
+
+    async def rule_notes(self, conversation_id: int) -> list[RuleNote]:
+        """What rules did or suggest to this conversation (tags, assignment, snooze, canned)."""
+        from ecoinbox.store.sqlite import _all, from_ms
+
+        rows = await _all(
+            self._read(),
+            "SELECT rule, action, value, at FROM rule_actions WHERE conversation_id = ? ORDER BY at, id",
+            (conversation_id,),
+        )
+        return [RuleNote(r["rule"], r["action"], r["value"], from_ms(r["at"])) for r in rows]  # type: ignore[arg-type]
+
+    async def _triage_notes(self, conversation_id: int) -> list[str]:
+        """What rules did or suggest to it, one line each, for the thread header."""
+        words = {
+            "tag": "tagged",
+            "assign": "assigned to",
+            "snooze": "snoozed for",
+            "canned": "suggests canned reply",
+        }
         return [
-            Note(r["id"], conversation_id, r["author"], r["text"], _sql.from_ms(r["at"]))  # type: ignore[arg-type]
-            for r in rows
+            f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}"
+            for n in await self.rule_notes(conversation_id)
         ]
 
+    async def set_muted(
+        self, conversation_ids: Sequence[int], muted: bool, *, actor: str = MUTE_ACTOR
+    ) -> list[int]:
+        """Mute (no notification, new activity does not reopen it once done) or unmute; returns
+        the conversations that changed."""
+        from ecoinbox.store.sqlite import Change, _one
 
-def _state_label(triage: Triage) -> str:
-    if triage.state is State.SNOOZED and triage.snoozed_until is not None:
-        return f"snoozed until {triage.snoozed_until.isoformat(timespec='minutes')}"
-    return f"{triage.state.value} ({triage.reason})" if triage.reason else triage.state.value
+        changed: list[int] = []
+        async with self._write() as db:
+            for conversation_id in conversation_ids:
+                row = await _one(
+                    db, "UPDATE conversations SET muted = ? WHERE id = ? AND muted != ? RETURNING id",
+                    (int(muted), conversation_id, int(muted)),
+                )  # fmt: skip
+                if row is not None:
+                    changed.append(conversation_id)
+                    await self._record(
+                        db, conversation_id, actor, "muted" if muted else "unmuted", None, None
+                    )
+        if changed:
+            self._notify(Change("state", frozenset(changed)))
+        return changed

@@ -663,6 +663,13 @@ class _Memory:
                 if not keys:
                     del self._bands[band]
 
+    def count_similar(self, signature: tuple[int, ...], at: float) -> int:
+        """How many remembered signatures resemble `signature` at least `at` (via the bands)."""
+        candidates: set[int] = set()
+        for band in self._keys(signature):
+            candidates |= self._bands.get(band, set())
+        return sum(1 for key in candidates if resemblance(signature, self._entries[key][0]) >= at)
+
     def nearest(self, signature: tuple[int, ...]) -> tuple[float, bool | None]:
         candidates: set[int] = set()
         for band in self._keys(signature):

@@ -25,6 +25,7 @@ from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
 from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
+from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import HelpScreen
@@ -77,6 +78,7 @@ class EcoInboxApp(App[None]):
         self.inbox = InboxScreen()
         self._ranker: LinkRanker | None = None
         self._ranker_seen = datetime.min.replace(tzinfo=UTC)
+        self.notifier = Notifier(settings.ui.notify, bell=self.bell)
 
     def crash_report(self) -> str:
         """What Textual wrote about an error that stopped the app; "" when none did."""
@@ -128,9 +130,27 @@ class EcoInboxApp(App[None]):
         if self._pending is not None:
             self._pending |= change.conversation_ids
         self._pending_kinds.add(change.kind)
+        if change.kind == "urgent":
+            self.post_message(self._Urgent(change.conversation_ids))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.post_message(self._ChangesPending())
+
+    class _Urgent(Message):
+        """New high-priority conversations arrived (posted from the engine's tasks)."""
+
+        def __init__(self, conversation_ids: frozenset[int]) -> None:
+            super().__init__()
+            self.conversation_ids = conversation_ids
+
+    async def on_eco_inbox_app__urgent(self, message: _Urgent) -> None:
+        if self.notifier.mode == "off":
+            return
+        try:
+            rows = [await self.store.conversation_row(i) for i in sorted(message.conversation_ids)]
+        except StoreError:
+            return
+        self.notifier([row for row in rows if row is not None])
 
     def on_eco_inbox_app__changes_pending(self) -> None:
         self.set_timer(COALESCE_S, self._flush_changes)

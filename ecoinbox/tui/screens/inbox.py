@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from time import monotonic
 from typing import Any, ClassVar
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
@@ -124,6 +125,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
+        Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
         *TRIAGE_BINDINGS,
     ]
     THREAD_DELAY: ClassVar[float] = 0.08
@@ -160,7 +162,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         yield Static("", id="tabs", markup=False)
         yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
-            yield ConversationList(app.store, View.INBOX, now=app.now, id="conversations")  # type: ignore[attr-defined]
+            by_line = app.settings.ui.list_scroll == "line"  # type: ignore[attr-defined]
+            yield ConversationList(app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations")  # type: ignore[attr-defined]
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
             keys = app.settings.ui.keys.get("inbox.show_whole", "m")  # type: ignore[attr-defined]
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
@@ -343,18 +346,35 @@ class InboxScreen(TriageKeys, Screen[None]):
             parts.append(" · ")
             parts.append((engine.role.describe(), "dim"))
         elif engine is not None:
-            styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
-            for status in engine.statuses.values():
-                style = styles.get(status.state, "dim")
-                parts.append(" · ")
-                parts.append((f"{status.name}: ", "dim"))
-                parts.append((status.state if status.state != "ok" else status.detail, style))
-                if status.state in ("error", "waiting", "paused") and status.detail:
-                    # Error details can quote the platform: they go through the sanitizer too.
-                    detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
-                    retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
-                    parts.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
+            parts += self._channel_statuses(engine.statuses.values())
         self.query_one("#status", Static).update(Content.assemble(*parts))
+
+    def _channel_statuses(self, statuses: Iterable[ChannelStatus]) -> list[Content | tuple[str, str] | str]:
+        """Each channel's state; when they do not all fit on the line, the channels that are fine
+        fold into one "N channels up to date" and only those that need an eye are named."""
+        styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
+        full: list[Content | tuple[str, str] | str] = []
+        folded: list[Content | tuple[str, str] | str] = []
+        fine = 0
+        for status in statuses:
+            style = styles.get(status.state, "dim")
+            named: list[Content | tuple[str, str] | str] = [" · ", (f"{status.name}: ", "dim")]
+            named.append((status.state if status.state != "ok" else status.detail, style))
+            if status.state in ("error", "waiting", "paused") and status.detail:
+                # Error details can quote the platform: they go through the sanitizer too.
+                detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
+                retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
+                named.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
+            full += named
+            if status.state == "ok":
+                fine += 1
+            else:
+                folded += named
+        width = self.size.width or 80
+        if fine < 2 or Content.assemble(*full).cell_length <= width - 20:
+            return full
+        summary = f"{fine} channels up to date" if fine else ""
+        return [" · ", (summary, "$success"), *folded] if summary else folded
 
     # ---- list and thread ---------------------------------------------------------------------
 
@@ -367,18 +387,28 @@ class InboxScreen(TriageKeys, Screen[None]):
         moving = now - self._last_highlight < delay
         self._last_highlight = now
         self._cancel_pending_thread()
+        shown = self.thread.conversation
+        if event.conversation_id is not None and shown is not None and shown.row.id == event.conversation_id:
+            # The list was reloaded around the same conversation (the store changed): the thread
+            # stays where the reader is; `on_store_changed` reloads it in place if it changed.
+            return
         if event.conversation_id is None:
             self.thread.show(None)
         elif moving:
             # The cursor is moving fast (a held key): the thread waits until it rests.
             self._thread_timer = self.set_timer(delay, self._thread_rested, name="thread follows the cursor")
         elif (nearby := self._nearby.get(event.conversation_id)) is not None:
-            # Read ahead: shown now, in the same frame as the list's move.
+            # Read ahead: shown now, in the frame that follows the list's.
             self.workers.cancel_group(self, "thread")  # an older read must not replace it
-            self.thread.show(nearby)
+            self.thread.show(nearby, highlight=self._matched_words)
             self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
         else:
             self._load_thread(event.conversation_id)
+
+    @property
+    def _matched_words(self) -> Callable[[str], list[tuple[int, int]]] | None:
+        """In a search's results, the thread marks the words it matched too."""
+        return None if self.results is None else self.results.highlight
 
     def _thread_rested(self) -> None:
         self._thread_timer = None
@@ -430,7 +460,9 @@ class InboxScreen(TriageKeys, Screen[None]):
     ) -> None:
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if self.conversations.selected_id == conversation_id:
-            self.thread.show(conversation, keep_scroll=keep_scroll)
+            if conversation is not None:
+                self._nearby[conversation_id] = conversation  # back to it: no second read
+            self.thread.show(conversation, keep_scroll=keep_scroll, highlight=self._matched_words)
             if whole:
                 self.action_show_whole()
             self.call_after_refresh(self._read_ahead)
@@ -460,6 +492,18 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def action_set_state(self, state: str) -> None:
         await self.triage_state(State(state))  # the selection's, or the row's (see TriageKeys)
+
+    @_store_failures_noticed
+    async def action_mute(self) -> None:
+        """No notification for this conversation, and new messages do not reopen it once done."""
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None or self._writes_refused():
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        row = await store.conversation_row(conversation_id)
+        if row is not None and await store.set_muted([conversation_id], not row.muted):
+            said = "Unmuted." if row.muted else "Muted: no notification, new messages will not reopen it. M unmutes."
+            self.notify(said, markup=False, timeout=3)
 
     def _remember(self, step: UndoStep) -> None:
         self.undo_steps.append(step)

@@ -37,9 +37,10 @@ from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 from ecoinbox.snooze import describe_wake
 
-SortKey = tuple[int, int, int]
+SortKey = tuple[int, ...]
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
+NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
 LOADING_TEXT = "…"
 
 _PAGE_GROUP = "conversation-list-pages"
@@ -208,6 +209,8 @@ def _marker(row: ConversationRow) -> str:
         return "z"
     if row.state is State.PENDING:
         return "…"
+    if row.priority > 0:
+        return "!"  # a complaint or an urgent word (or a rule): it floats up, and says so
     return "●" if row.needs_reply else " "
 
 
@@ -390,6 +393,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         view: View = View.INBOX,
         *,
         now: Callable[[], datetime] | None = None,
+        scroll_by_line: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -398,6 +402,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._source = source
         self._view = view
         self._now = now or (lambda: datetime.now(UTC))
+        self.scroll_by_line = scroll_by_line
         self._highlight: Callable[[str], list[Span]] | None = None
         self._total = 0
         self._cursor = 0
@@ -777,8 +782,14 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._announce()
 
     def _showing(self, index: int, top: int) -> int:
-        """The scroll offset nearest to `top` that shows row `index` (minimal scroll)."""
-        return min(max(top, index - max(1, self.size.height) + 1), index)
+        """The scroll offset nearest to `top` that shows row `index`. Stepping off the screen
+        scrolls one line (`scroll_by_line`) or half a screen: each scroll repaints the whole
+        list (about 15 KB at 120x40 over SSH), so half a screen pays it once per many rows."""
+        height = max(1, self.size.height)
+        nearest = min(max(top, index - height + 1), index)
+        if self.scroll_by_line or nearest == top or abs(nearest - top) > 1:
+            return nearest  # in sight already, or a jump (page, G, a search): as it lands
+        return nearest + height // 2 if nearest > top else nearest - height // 2
 
     def _clamp_scroll(self, top: int) -> int:
         return max(0, min(top, self._total - max(1, self.size.height)))
@@ -965,7 +976,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def _blank_line(self, y: int, width: int) -> Strip:
         style = self.rich_style
         if self._loaded and self._total == 0 and y == self.size.height // 2:
-            text = _fit(EMPTY_TEXT, width).rstrip()
+            text = _fit(EMPTY_TEXT if self._highlight is None else NO_MATCH_TEXT, width).rstrip()
             pad = (width - cell_len(text)) // 2
             dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
             strip = Strip([Segment(" " * pad, style), Segment(text, dim)])

@@ -371,13 +371,16 @@ def thread_lines(
 
 
 def _triage_header(conversation: Conversation, now: datetime, width: int) -> list[Content]:
-    """One line on what was decided: the state and why, the snooze, who has it, the tags."""
+    """What was decided and why, above the messages: one line on the state (and why), the snooze,
+    who has it and the tags; then its priority and why, muted, and what rules did or suggest.
+    Reasons may quote the person's words, names and tags are typed: sanitized, never markup."""
     row = conversation.row
-    parts: list[Content | tuple[str, str] | str] = []
+    parts: list[Content | str] = []
     if row.state is State.SNOOZED and row.snoozed_until is not None:
-        parts.append((f"snoozed until {describe_wake(row.snoozed_until, now.astimezone())}", "$warning"))
+        parts.append(Content.styled(f"snoozed until {describe_wake(row.snoozed_until, now.astimezone())}", "$warning"))
     elif row.reason or row.state is not State.OPEN:
-        parts.append((f"{row.state.value} · {row.reason}" if row.reason else row.state.value, "dim italic"))
+        label = f"{row.state.value} · {row.reason}" if row.reason else row.state.value
+        parts.append(safe_content(label, style="dim italic", single_line=True))
     if row.assignee:
         parts += [
             "  ",
@@ -388,9 +391,17 @@ def _triage_header(conversation: Conversation, now: datetime, width: int) -> lis
             "  ",
             safe_content(" ".join("#" + t for t in row.tags), style="$text-secondary", single_line=True),
         ]
-    if not parts:
-        return []
-    return [*_fit([Content.assemble(*parts)], width), Content()]
+    lines: list[Content] = []
+    if parts:
+        lines.append(Content.assemble(*parts))
+    if row.priority > 0:
+        lines.append(safe_content(f"! {row.priority_reason or 'high priority'}", style="bold $warning", single_line=True))
+    elif row.priority < 0:
+        lines.append(safe_content(row.priority_reason or "low priority", style="dim italic", single_line=True))
+    if row.muted:
+        lines.append(Content.styled("muted: no notification, new messages do not reopen it (M unmutes)", "dim italic"))
+    lines += [safe_content(note, style="dim italic", single_line=True) for note in conversation.triage_notes]
+    return [*_fit(lines, width), Content()] if lines else []
 
 
 def _render_note(note: Note, shown: _Shown, when: str) -> tuple[Content, ...]:

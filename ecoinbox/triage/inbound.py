@@ -1,0 +1,119 @@
+"""What happens to a new message from outside: its spam verdict, its priority, the rules it fires.
+
+`Triage` is built from the config and handed to the store, which calls `assess` for each new
+inbound message inside the ingest transaction (a crash never leaves a message untriaged), and
+`learn` / `forget` when the manager marks spam or not spam (the store keeps `marks_bytes`).
+Pure Python: no Textual, no SQL, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ecoinbox.config import Settings
+from ecoinbox.model import Message
+from ecoinbox.triage._text import minhash
+from ecoinbox.triage.priority import Priority, score_priority
+from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
+from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict, _Memory
+
+__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage"]
+
+SPAM_ACTOR = "spam filter"
+PRIORITY_ACTOR = "priority"
+REPEATED_AT = 0.8  # resemblance from which two texts count as the same text posted again
+RECENT_TEXTS = 300  # inbound texts remembered to notice the same text posted again
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The triage of one message: spam verdict, priority, and what the matching rules do."""
+
+    verdict: Verdict
+    priority: Priority
+    actions: tuple[RuleAction, ...] = ()
+
+    @property
+    def level(self) -> int:
+        """The message's priority level: a rule's priority wins, else 1 when urgent, else 0."""
+        for action in self.actions:
+            if action.what == "priority":
+                return {"high": 1, "normal": 0, "low": -1}[action.value]
+        return 1 if self.priority.urgent else 0
+
+    @property
+    def priority_reason(self) -> str:
+        for action in self.actions:
+            if action.what == "priority":
+                return f"priority {action.value} ({action.actor})"
+        return str(self.priority) if self.priority.urgent else ""
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(action.rule for action in self.actions))
+
+
+class Triage:
+    """The spam filter, the priority scorer and the rules, as the store calls them at ingest."""
+
+    def __init__(self, spam_filter: SpamFilter | None = None, rules: Sequence[CompiledRule] = ()) -> None:
+        self.spam_filter = spam_filter or SpamFilter()
+        self.rules = tuple(rules)
+        self._recent = _Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Triage:
+        """The brand's names and its own sites (blogs, forums) make links to them harmless."""
+        names = (settings.brand.name, *settings.brand.keywords)
+        own = {
+            urlsplit(c.base_url).hostname or ""
+            for c in settings.channels
+            if c.kind in ("wordpress", "feed", "discourse")
+        }
+        spam_filter = SpamFilter(brand_names=names, own_domains=sorted(own - {""}))
+        return cls(spam_filter, compile_rules(settings.rules))
+
+    # ---- at ingest -------------------------------------------------------------------------
+
+    def assess(
+        self,
+        message: Message,
+        *,
+        post: str | None = None,
+        known_author: bool = False,
+        followers: int | None = None,
+    ) -> Assessment:
+        """Triage `message` (from outside). `post` is what it answers, if known."""
+        signature = minhash(message.text)
+        repeats = self._recent.count_similar(signature, REPEATED_AT) if signature else 0
+        if signature:
+            self._recent.add(signature, False)
+        verdict = self.spam_filter.check(message, post=post, repeats=repeats, known_author=known_author)
+        text = f"{message.title}\n{message.text}" if message.title else message.text
+        actions = tuple(
+            action
+            for rule in self.rules
+            if rule.matches(message, followers=followers)
+            for action in rule.actions()
+        )
+        return Assessment(verdict, score_priority(text), actions)
+
+    # ---- the manager's marks ---------------------------------------------------------------
+
+    def learn(self, message: Message, is_spam: bool, *, post: str | None = None) -> None:
+        self.spam_filter.learn(message, is_spam, post=post)
+
+    def forget(self, message: Message, is_spam: bool, *, post: str | None = None) -> None:
+        self.spam_filter.forget(message, is_spam, post=post)
+
+    def marks_bytes(self) -> bytes:
+        return self.spam_filter.marks.to_bytes()
+
+    def restore_marks(self, data: bytes | None) -> None:
+        """Take the marks the store kept (None: none yet). Unreadable marks start afresh."""
+        try:
+            self.spam_filter.marks = SpamMarks.from_bytes(data) if data else SpamMarks()
+        except ValueError:
+            self.spam_filter.marks = SpamMarks()

@@ -1,0 +1,231 @@
+"""Spam, priority and rules applied as the store ingests: in the same transaction, with reasons
+and who did it in the history; the manager's marks teach the filter and are kept in the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ecoinbox.config import parse_config
+from ecoinbox.model import Author, Message, Origin, State, View
+from ecoinbox.store import open_store
+from ecoinbox.triage.inbound import Triage
+from ecoinbox.triage.spam import SpamMarks
+
+T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+BRAND = Author("m", "99", "acme", "Acme")
+
+CONFIG = """
+[brand]
+name = "Velora"
+keywords = ["velora"]
+[[channels]]
+kind = "mastodon"
+name = "m"
+base_url = "https://social.example"
+[[canned]]
+name = "refund"
+text = "Here is how refunds work: {link}"
+[[rules]]
+name = "billing"
+[rules.match]
+words = ["invoice", "facture"]
+[rules.actions]
+tag = "billing"
+assign = "sam"
+canned = "refund"
+[[rules]]
+name = "bots"
+[rules.match]
+author = "statusbot"
+[rules.actions]
+done = true
+[[rules]]
+name = "newsletter"
+[rules.match]
+words = "unsubscribe"
+kind = "mention"
+[rules.actions]
+priority = "low"
+"""
+
+SPAM = (
+    "Best casino bonus! free spins at https://casino-win.example/bonus https://casino-win.example/a "
+    "https://x.example/b https://y.example/c"
+)
+COMPLAINT = "I was charged twice for my subscription, please refund me. This is unacceptable!"
+
+
+def msg(remote_id: str, text: str, *, who: str = "zoe", at: int = 0, parent: str | None = None,
+        name: str = "", url: str | None = None, **extra) -> Message:  # fmt: skip
+    author = BRAND if who == "acme" else Author("m", who, who, name or who, url)
+    return Message(
+        "m", remote_id, author, text, T0 + timedelta(minutes=at), in_reply_to=parent,
+        origin=Origin.OURS if who == "acme" else Origin.MENTION, **extra,
+    )  # fmt: skip
+
+
+def casino(remote_id: str, at: int = 0) -> Message:
+    return msg(
+        remote_id, SPAM, who="cheapcasino", name="cheap casino deals", url="https://casino-win.example", at=at
+    )
+
+
+@pytest.fixture
+def settings():
+    return parse_config(CONFIG, Path("test.toml"))
+
+
+@pytest.fixture
+async def store(tmp_path, settings):
+    s = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
+    await s.attach_triage(Triage.from_settings(settings))
+    yield s
+    await s.close()
+
+
+async def test_a_new_spam_conversation_lands_in_spam_with_its_reason(store):
+    result = await store.ingest([casino("1"), msg("2", "how do I pair the bike with the app?", at=1)])
+    assert result.spam == {1}
+    spam = await store.conversation_page(View.SPAM)
+    assert [r.id for r in spam] == [1]
+    assert spam[0].reason.startswith("spam: ") and "4 links" in spam[0].reason
+    [(_, actor, action, old, new)] = await store.history(1)
+    assert (actor, action, old) == ("spam filter", "state", "open")
+    assert new == f"spam ({spam[0].reason})"
+    assert [r.id for r in await store.conversation_page(View.INBOX)] == [2]
+
+
+async def test_spam_inside_a_thread_where_someone_spoke_never_hides_it(store):
+    await store.ingest([msg("1", "my bike lock is stuck, any idea?")])
+    await store.ingest([msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=1)])
+    row = await store.conversation_row(1)
+    assert row.state is State.OPEN and row.message_count == 2
+
+
+async def test_a_complaint_floats_up_then_settles_when_answered(store):
+    await store.ingest([
+        msg("1", "love the new colours", who="ann", at=0),
+        msg("2", COMPLAINT, who="priya", at=1),
+        msg("3", "nice ride today", who="bob", at=2),
+    ])  # fmt: skip
+    rows = await store.conversation_page(View.INBOX)
+    assert [r.author_handle for r in rows] == ["priya", "bob", "ann"]  # priority before recency
+    assert rows[0].priority == 1 and "charged twice" in rows[0].priority_reason
+    # Keyset pages walk the same order as one page.
+    first = await store.conversation_page(View.INBOX, limit=1)
+    second = await store.conversation_page(View.INBOX, after=first[0].sort_key, limit=2)
+    back = await store.conversation_page(View.INBOX, before=second[0].sort_key, limit=1)
+    assert [r.id for r in first + second] == [r.id for r in rows] and back == first
+    # The brand answers, the person says thanks: the complaint no longer jumps the queue.
+    await store.ingest([msg("4", "Refunded, sorry!", who="acme", parent="2", at=3)])
+    assert (await store.conversation_row(2)).needs_reply is False
+    await store.ingest([msg("5", "got it, thank you", who="priya", parent="4", at=4)])
+    assert (await store.conversation_row(2)).priority == 0
+
+
+async def test_rules_act_and_say_so_in_the_history(store):
+    await store.ingest([
+        msg("1", "Where is my invoice for March?", who="ann"),
+        msg("2", "Daily status: all green", who="statusbot", at=1),
+        msg("3", "Our newsletter. Click to unsubscribe.", who="news", at=2),
+    ])  # fmt: skip
+    assert [(n.rule, n.action, n.value) for n in await store.rule_notes(1)] == [
+        ("billing", "tag", "billing"), ("billing", "assign", "sam"), ("billing", "canned", "refund"),
+    ]  # fmt: skip
+    assert {(actor, action) for _, actor, action, _, _ in await store.history(1)} == {
+        ("rule:billing", "tag"), ("rule:billing", "assign"), ("rule:billing", "canned"),
+    }  # fmt: skip
+    thread = await store.conversation(1)
+    assert "rule:billing: suggests canned reply refund" in thread.triage_notes
+    bot = await store.conversation_row(2)
+    assert (bot.state, bot.reason) == (State.DONE, "rule:bots")
+    assert ("rule:bots", "state") in {(a, b) for _, a, b, _, _ in await store.history(2)}
+    assert (await store.conversation_row(3)).priority == -1
+
+
+async def test_marking_spam_teaches_the_filter_and_the_marks_are_kept(store, tmp_path, settings):
+    text = "Join my Velora owners group on telegram, link in my profile, limited places"
+    await store.ingest([msg("1", text, who="grouper")])
+    assert (await store.conversation_row(1)).state is State.OPEN  # not sure enough: shown
+    await store.set_state([1], State.SPAM)
+    assert store.triage.spam_filter.marks.marks == [1, 0]
+    # The same text again, from someone else: the mark decides now.
+    await store.ingest([msg("2", text + "!", who="grouper2", at=1)])
+    row = await store.conversation_row(2)
+    assert row.state is State.SPAM and "marked spam" in row.reason
+    await store.close()
+    # Another process (a fresh store and filter) reads the marks back.
+    again = await open_store(tmp_path / "inbox.db")
+    try:
+        triage = Triage.from_settings(settings)
+        await again.attach_triage(triage)
+        assert triage.spam_filter.marks.marks == [1, 0]
+    finally:
+        await again.close()
+
+
+async def test_not_spam_from_spam_teaches_and_undo_takes_the_lesson_back(store):
+    await store.ingest([casino("1")])
+    await store.set_state([1], State.OPEN)  # `o` in Spam: a real person after all
+    assert store.triage.spam_filter.marks.marks == [0, 1]
+    await store.set_state([1], State.SPAM, actor="manager (undo)")
+    assert store.triage.spam_filter.marks.marks == [0, 0]
+    stored = await store._read().execute_fetchall("SELECT data FROM spam_marks")
+    assert SpamMarks.from_bytes(bytes(stored[0][0])).marks == [0, 0]
+
+
+async def test_the_filter_and_rules_moving_conversations_teach_nothing(store):
+    await store.ingest([casino("1"), msg("2", "Daily status", who="statusbot", at=1)])
+    assert len(store.triage.spam_filter.marks) == 0
+
+
+async def test_a_muted_conversation_is_not_reopened_nor_urgent(store):
+    await store.ingest([msg("1", "hello there")])
+    await store.set_state([1], State.DONE)
+    assert await store.set_muted([1], True) == [1]
+    result = await store.ingest([msg("2", COMPLAINT, parent="1", at=90)])  # after it was marked done
+    row = await store.conversation_row(1)
+    assert row.state is State.DONE and row.muted and result.urgent == set()
+    assert ("manager", "muted") in {(a, b) for _, a, b, _, _ in await store.history(1)}
+    await store.set_muted([1], False)
+    await store.ingest([msg("3", "anyone?", parent="2", at=120)])  # after it was marked done
+    assert (await store.conversation_row(1)).state is State.OPEN
+
+
+async def test_a_new_urgent_conversation_is_reported_once(store):
+    first = await store.ingest([msg("1", COMPLAINT)])
+    assert first.urgent == {1}
+    again = await store.ingest([msg("2", "still waiting for my refund!!!", parent="1", at=1)])
+    assert again.urgent == set()  # it was high already
+
+
+async def test_a_triage_failure_leaves_the_message_in_the_inbox_and_the_poll_going(store, caplog):
+    def explode(*args, **kwargs):
+        raise RuntimeError("a bug in a rule")
+
+    store.triage.assess = explode  # type: ignore[method-assign]
+    await store.ingest([msg("1", COMPLAINT)], cursor=("m", {"since": "1"}))
+    assert await store.count_conversations(View.INBOX) == 1  # seen, not hidden, not lost
+    assert await store.cursor("m") == {"since": "1"}  # the next poll goes on
+    assert "stays in the inbox untriaged" in caplog.text
+
+
+async def test_without_triage_nothing_is_judged(tmp_path):
+    plain = await open_store(tmp_path / "plain.db")
+    try:
+        await plain.ingest([casino("1")])
+        row = await plain.conversation_row(1)
+        assert (row.state, row.priority) == (State.OPEN, 0)
+    finally:
+        await plain.close()
+
+
+def test_the_same_text_posted_again_counts_as_a_repeat(settings):
+    triage = Triage.from_settings(settings)
+    text = "Amazing article, I learned so much, check my profile for more great content like this"
+    verdicts = [triage.assess(msg(str(i), text, who=f"user{i}")).verdict for i in range(3)]
+    assert not any("posted" in reason for reason in verdicts[0].reasons)
+    assert any(signal.reason == "posted 3 times" for signal in verdicts[2].signals)
