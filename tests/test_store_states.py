@@ -132,3 +132,35 @@ async def test_notes_are_kept_in_the_thread_and_the_history(store):
     assert (await store.history(cid))[-1][1:4] == ("ana", "note", None)
     with pytest.raises(ValueError):
         await store.add_note(cid, "   ", author="ana")
+
+
+async def test_a_store_left_by_the_rules_release_upgrades_with_its_priorities_kept(tmp_path):
+    """Main shipped rules/spam/priority as migration 7: a store at 7 gets the states one after it
+    (the index that pages the views keeps priority), and what it held is read the new way."""
+    import sqlite3
+
+    from ecoinbox.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "inbox.db"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:7]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 7")
+        db.execute("INSERT INTO authors (channel, remote_id, handle) VALUES ('m', 'z', 'zoe')")
+        for n, (needs_reply, priority) in enumerate([(1, 1), (0, 0), (1, 0)], start=1):
+            db.execute(
+                "INSERT INTO conversations (channel, root_remote_id, last_activity, origin, author_id,"
+                " needs_reply, priority) VALUES ('m', ?, ?, 'mention', 1, ?, ?)",
+                (str(n), n, needs_reply, priority),
+            )
+    store = await open_store(path)
+    try:
+        inbox = await store.conversation_page(View.INBOX)
+        assert [(row.id, row.priority) for row in inbox] == [(1, 1), (3, 0)]  # the complaint first
+        assert [row.id for row in await store.conversation_page(View.PENDING)] == [2]  # we spoke last
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+        columns = db.execute("SELECT name FROM pragma_index_info('conversations_by_view')").fetchall()
+        assert [c[0] for c in columns] == ["state", "needs_reply", "priority", "last_activity", "id"]

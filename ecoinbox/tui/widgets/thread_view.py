@@ -377,7 +377,8 @@ def _triage_header(conversation: Conversation, now: datetime, width: int) -> lis
     row = conversation.row
     parts: list[Content | str] = []
     if row.state is State.SNOOZED and row.snoozed_until is not None:
-        parts.append(Content.styled(f"snoozed until {describe_wake(row.snoozed_until, now.astimezone())}", "$warning"))
+        wake = describe_wake(row.snoozed_until, now.astimezone())
+        parts.append(Content.styled(f"snoozed until {wake}", "$warning"))
     elif row.reason or row.state is not State.OPEN:
         label = f"{row.state.value} · {row.reason}" if row.reason else row.state.value
         parts.append(safe_content(label, style="dim italic", single_line=True))
@@ -395,11 +396,14 @@ def _triage_header(conversation: Conversation, now: datetime, width: int) -> lis
     if parts:
         lines.append(Content.assemble(*parts))
     if row.priority > 0:
-        lines.append(safe_content(f"! {row.priority_reason or 'high priority'}", style="bold $warning", single_line=True))
+        why = f"! {row.priority_reason or 'high priority'}"
+        lines.append(safe_content(why, style="bold $warning", single_line=True))
     elif row.priority < 0:
-        lines.append(safe_content(row.priority_reason or "low priority", style="dim italic", single_line=True))
+        why = row.priority_reason or "low priority"
+        lines.append(safe_content(why, style="dim italic", single_line=True))
     if row.muted:
-        lines.append(Content.styled("muted: no notification, new messages do not reopen it (M unmutes)", "dim italic"))
+        muted = "muted: no notification, new messages do not reopen it (M unmutes)"
+        lines.append(Content.styled(muted, "dim italic"))
     lines += [safe_content(note, style="dim italic", single_line=True) for note in conversation.triage_notes]
     return [*_fit(lines, width), Content()] if lines else []
 
