@@ -164,3 +164,22 @@ async def test_a_store_left_by_the_rules_release_upgrades_with_its_priorities_ke
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         columns = db.execute("SELECT name FROM pragma_index_info('conversations_by_view')").fetchall()
         assert [c[0] for c in columns] == ["state", "needs_reply", "priority", "last_activity", "id"]
+
+
+async def test_the_demo_snoozes_its_oldest_inbox_conversation_for_a_minute(tmp_path, clock):
+    from ecoinbox.demo.runner import DEMO_SNOOZE_S, snooze_one
+
+    path = tmp_path / "inbox.db"
+    assert await snooze_one(path, attempts=1) is None  # no store yet: nothing to snooze
+    store = await open_store(path, clock=clock)
+    try:
+        await store.ingest([msg("1", at=0), msg("2", at=5, author=Author("m", "bob", "bob"))])
+        oldest = (await store.conversation_page(View.INBOX))[-1].id
+        assert await snooze_one(path) == oldest
+        (row,) = await store.conversation_page(View.SNOOZED)
+        assert row.id == oldest and row.snoozed_until is not None
+        assert 0 < (row.snoozed_until - datetime.now(UTC)).total_seconds() <= DEMO_SNOOZE_S
+        clock.at = row.snoozed_until  # a minute later, the engine's loop wakes it
+        assert await store.wake_snoozed() == [oldest]
+    finally:
+        await store.close()
