@@ -1402,7 +1402,7 @@ class _Summary:
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "state", "state_changed_at", "needs_reply", "last_activity", "author_id", "snippet",
         "message_count", "origin", "language", "reason", "priority", "priority_reason", "muted",
-        "snoozed_until",
+        "snoozed_until", "assignee",
     )  # fmt: skip
 
     channel: str
@@ -1421,6 +1421,7 @@ class _Summary:
     priority_reason: str = ""
     muted: int = 0
     snoozed_until: int | None = None
+    assignee: str = ""
     changed: bool = False
 
     @classmethod
