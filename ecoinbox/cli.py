@@ -614,6 +614,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _list(settings: Settings, view: View, limit: int, as_json: bool, query: Any = None) -> int:
     store = await _open_store(settings, read_only_ok=True)
+    store.me = settings.team.me  # `--state mine`
     _say_if_read_only(store)
     try:
         rows: list[ConversationRow] = []

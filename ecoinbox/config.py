@@ -152,6 +152,20 @@ class UiSettings:
     notify: str = "off"
     """On a new high-priority conversation: "off", "bell" (the terminal's bell) or "desktop" (a
     desktop notification: notify-send where it is installed, else the bell)."""
+    waiting_warn: float = 3600.0
+    """Seconds (written "1h", "30m", "2d"): a person waiting this long on a reply shows in the warning colour."""
+    waiting_alert: float = 14400.0
+    """Seconds (written "4h"): a person waiting this long shows in the alert colour (not below waiting_warn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSettings:
+    """Who works this inbox: the name actions are recorded under, and whom conversations go to."""
+
+    me: str = "manager"
+    """Your name: the history records your actions under it, and the Mine view is what is assigned to you."""
+    members: tuple[str, ...] = ()
+    """The other team members a conversation can be assigned to (`a`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +298,7 @@ class ViewSettings:
     are counted from the moment the view is shown)."""
 
 
-RESERVED_VIEW_NAMES: Final = ("inbox", "done", "spam", "search")
+RESERVED_VIEW_NAMES: Final = ("inbox", "pending", "snoozed", "done", "spam", "mine", "search")
 
 NOTIFY_MODES: Final[tuple[str, ...]] = ("off", "bell", "desktop")
 """How the inbox tells the manager about a new high-priority conversation."""
@@ -369,6 +383,8 @@ class Settings:
     """Where canned replies come from."""
     views: tuple[ViewSettings, ...] = ()
     """Saved searches, as tabs after Inbox, Done and Spam, in the order of the file."""
+    team: TeamSettings = field(default_factory=TeamSettings)
+    """The team: your name and the members conversations can be assigned to."""
     canned: tuple[Any, ...] = ()
     """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
     rules: tuple[RuleSettings, ...] = ()
@@ -730,6 +746,20 @@ def _seconds(value: object) -> float:
     return seconds
 
 
+_WAITING_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_WAITING_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _waiting_duration(value: object) -> float:
+    """A positive duration: "90m", "1h", "2d", or a number of seconds."""
+    if isinstance(value, str):
+        match = _WAITING_RE.match(value.lower())
+        if match is None:
+            raise _Invalid(f'expected a duration like "30m", "1h" or "2d", got {_describe(value)}')
+        value = float(match[1]) * _WAITING_UNITS[match[2]]
+    return _seconds(value)
+
+
 def _choice(options: tuple[str, ...] | frozenset[str], what: str) -> Callable[[object], str]:
     allowed = sorted(options) if isinstance(options, frozenset) else list(options)
 
@@ -950,6 +980,7 @@ _SECTIONS: Final[dict[str, type]] = {
     "engine": EngineSettings,
     "channels": ChannelSettings,
     "views": ViewSettings,
+    "team": TeamSettings,
 }
 
 
@@ -1042,6 +1073,7 @@ class _Validator:
             else None
         )
         views = self.views(top)
+        team = self.section(top, "team", self.team)
         rules = self.rules(top, channels)
         top.known.append("canned")
         canned_entries = top.data.get("canned", [])
@@ -1064,6 +1096,7 @@ class _Validator:
             forum=forum,
             replies=replies or RepliesSettings(),
             views=views,
+            team=team or TeamSettings(),
             rules=rules,
             source=self.source,
         )
@@ -1095,9 +1128,21 @@ class _Validator:
             list_scroll=table.get("list_scroll", _choice(LIST_SCROLLS, "list_scroll"), "half"),
             keys=table.get("keys", _keymap, MappingProxyType({})),
             notify=table.get("notify", _choice(NOTIFY_MODES, "notify mode"), "off"),
+            waiting_warn=table.get("waiting_warn", _waiting_duration, 3600.0),
+            waiting_alert=table.get("waiting_alert", _waiting_duration, 14400.0),
         )
+        if settings.waiting_alert < settings.waiting_warn:
+            table.problem("waiting_alert", "must not be shorter than waiting_warn")
         table.finish()
         return settings
+
+    def team(self, table: _Table) -> TeamSettings:
+        me = " ".join(table.get("me", _nonempty_string, "manager").split())
+        members = tuple(dict.fromkeys(" ".join(m.split()) for m in table.get("members", _string_list, ())))
+        table.finish()
+        if any(not member for member in members):
+            table.problem("members", "a member's name is empty")
+        return TeamSettings(me=me, members=tuple(m for m in members if m and m != me))
 
     def store(self, table: _Table) -> StoreSettings:
         text = table.get("path", _string, "").strip()

@@ -16,6 +16,8 @@ class State(enum.StrEnum):
     """The triage state of a conversation, owned by the manager."""
 
     OPEN = "open"
+    PENDING = "pending"  # we answered and wait on them; their next message reopens it
+    SNOOZED = "snoozed"  # out of the way until `snoozed_until` (or their next message)
     DONE = "done"
     SPAM = "spam"
 
@@ -24,12 +26,25 @@ class View(enum.StrEnum):
     """The lists the inbox can show; `tab` cycles through them in this order."""
 
     INBOX = "inbox"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
     DONE = "done"
     SPAM = "spam"
+    MINE = "mine"  # assigned to me, open or pending
+
+    @property
+    def states(self) -> tuple[State, ...]:
+        """The states the view lists."""
+        if self is View.MINE:
+            return (State.OPEN, State.PENDING)
+        if self is View.INBOX:
+            return (State.OPEN,)
+        return (State(self.value),)
 
     @property
     def state(self) -> State:
-        return {View.INBOX: State.OPEN, View.DONE: State.DONE, View.SPAM: State.SPAM}[self]
+        """The state a conversation of this view is in (Mine: the first of its states)."""
+        return self.states[0]
 
 
 class Origin(enum.StrEnum):
@@ -125,9 +140,19 @@ class ConversationRow:
     origin: Origin
     language: str | None = None  # of the person's newest message, detected or as the platform says
     reason: str = ""  # why it is in its state, e.g. "redirected" (to the forum)
+    snoozed_until: datetime | None = None  # when a snoozed conversation wakes
+    assignee: str = ""  # the team member it is assigned to ("" for nobody)
+    tags: tuple[str, ...] = ()  # the manager's tags, sorted
     priority: int = 0  # 1 high (a complaint, an urgent word, a rule), 0 normal, -1 low
     priority_reason: str = ""  # e.g. "priority: refund, never arrived"
     muted: bool = False  # no notification, new activity does not reopen it
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """Since when the person has been waiting on us (their newest message), if they are."""
+        if not self.needs_reply or self.state in (State.DONE, State.SPAM):
+            return None
+        return self.last_activity
 
     @property
     def sort_key(self) -> tuple[int, int, int, int]:
@@ -180,7 +205,31 @@ class Conversation:
     messages: list[StoredMessage] = field(default_factory=list)
     outbox: list[OutboxItem] = field(default_factory=list)
     linked: list[Conversation] = field(default_factory=list)  # e.g. the forum topic it went to
+    notes: list[Note] = field(default_factory=list)  # internal notes, oldest first, never sent
     triage_notes: list[str] = field(default_factory=list)  # what rules did or suggest, in words
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An internal note the team wrote in a conversation: shown in the thread, never sent."""
+
+    id: int
+    conversation_id: int
+    author: str
+    text: str  # typed by a manager: still shown as plain text, never as markup
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """What the manager decided about a conversation, as it was: a bulk action's undo restores it."""
+
+    conversation_id: int
+    state: State
+    reason: str = ""
+    snoozed_until: datetime | None = None
+    assignee: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +240,15 @@ class LinkUse:
     link: str
     at: datetime
     canned: str = ""
+
+
+TAG_MAX_CHARS = 32
+
+
+def normalize_tag(text: str) -> str:
+    """A tag as stored: lower case, no leading "#", no spaces or control characters, short."""
+    text = "".join(ch for ch in text.strip().lstrip("#") if ch.isprintable())
+    return "-".join(text.lower().split())[:TAG_MAX_CHARS]
 
 
 def _ms(moment: datetime) -> int:

@@ -26,7 +26,7 @@ __all__ = [
 Span = tuple[int, int]
 """[start, end) indexes into a text."""
 
-STATES = ("open", "done", "spam", "unanswered")
+STATES = ("open", "pending", "snoozed", "done", "spam", "unanswered")
 HAS = ("link",)
 FILTERS = ("from", "channel", "is", "lang", "before", "after", "has")
 

@@ -285,10 +285,12 @@ async def poll_reply_and_redirect(run: Run, engine: Engine, store) -> int:  # ty
     """The happy paths; returns the id of Zoé's conversation."""
     zoe = run.mastodon.add_status(author="zoe@remote.example", text="@acme my order never arrived")
     run.mastodon.add_status(author="bob", text="@acme how do I export my data?")
+    # Zoé and Bob are answered below (Pending, Done): Léa still waits in the Inbox the screens show.
+    run.mastodon.add_status(author="lea", text="@acme do you ship to Canada?")
     run.forum.add_topic(author="sarah", title="Where is my parcel?", raw="@acme_team any news on my parcel?",
                         mention_brand=True)  # fmt: skip
     outcome = await engine.poll_all_once()
-    assert outcome["mastodon"].new == 2 and outcome["forum"].new >= 1
+    assert outcome["mastodon"].new == 3 and outcome["forum"].new >= 1
     assert isinstance(outcome["secure"], TransientError)
     assert "TLS certificate not trusted; set SSL_CERT_FILE" in str(outcome["secure"])
     assert run.secure.requests == []  # the handshake failed: no request, no header reached it
@@ -385,7 +387,7 @@ async def as_child_processes(run: Run) -> None:
     run.children = list(await asyncio.gather(
         run_cli(run.config, "poll", "--once", env=env),
         run_cli(run.config, "check", env=env),
-        run_cli(run.config, "list", env=env),
+        run_cli(run.config, "list", "--state", "pending", env=env),  # we answered Zoé: she is pending
         run_cli(run.config, "show", str(run.zoe_conversation), env=env),
     ))  # fmt: skip
     run.mastodon.set_token("revoked-again-" + uuid.uuid4().hex)

@@ -122,7 +122,7 @@ def _section_text(example: str, header: str) -> str:
 SECTION_HEADERS = {
     "brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]",
     "channels": "[[channels]]", "forum": "[forum]", "replies": "[replies]", "canned": "[[canned]]",
-    "views": "[[views]]", "rules": "[[rules]]",
+    "views": "[[views]]", "team": "[team]", "rules": "[[rules]]",
 }
 
 
@@ -147,6 +147,7 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         "replies": config.RepliesSettings,
         "canned": _canned_class(),
         "views": config.ViewSettings,
+        "team": config.TeamSettings,
         "rules": config.RuleSettings,
     }[section]
     lines = text.splitlines()
@@ -721,7 +722,7 @@ def test_the_example_views_parse() -> None:
 @pytest.mark.parametrize(
     ("view", "says"),
     [
-        ('name = "Refunds"\nquery = "is:pending"', "views[0].query: the search does not parse: is:pending is not a state"),
+        ('name = "Refunds"\nquery = "is:later"', "views[0].query: the search does not parse: is:later is not a state"),
         ('name = "Refunds"\nquery = "  "', "views[0].query: must not be empty"),
         ('name = "Refunds"\nquery = "- ?"', "views[0].query: the search has no word and no filter"),
         ('name = "inbox"\nquery = "refund"', "views[0].name: 'inbox' is a built-in view"),
@@ -737,6 +738,19 @@ def test_bad_views_are_explained_with_their_line(view: str, says: str) -> None:
 def test_duplicate_view_names_are_refused_whatever_their_case() -> None:
     [line] = problems(MINIMAL + '[[views]]\nname = "Refunds"\nquery = "refund"\n[[views]]\nname = "REFUNDS"\nquery = "x"\n')
     assert "views[1].name: duplicate view name 'REFUNDS' (also views[0])" in line
+
+
+def test_waiting_thresholds_read_durations_and_the_team_its_names() -> None:
+    settings = config.parse_config(
+        MINIMAL + '[ui]\nwaiting_warn = "30m"\nwaiting_alert = "2h"\n'
+        '[team]\nme = "Ana"\nmembers = ["Bob", "Ana", "Chloé"]\n'
+    )
+    assert (settings.ui.waiting_warn, settings.ui.waiting_alert) == (1800.0, 7200.0)
+    assert settings.team == config.TeamSettings(me="Ana", members=("Bob", "Chloé"))
+    [message] = problems(MINIMAL + '[ui]\nwaiting_warn = "4h"\nwaiting_alert = "1h"\n')
+    assert "waiting_alert" in message and "waiting_warn" in message
+    [message] = problems(MINIMAL + '[ui]\nwaiting_warn = "soon"\n')
+    assert "1h" in message
 
 
 # --- rules -----------------------------------------------------------------------------------

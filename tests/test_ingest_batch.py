@@ -114,7 +114,7 @@ class OneByOne(SQLiteStore):
     async def _update_summary(self, db, conversation_id, message, author_id, created) -> bool:  # type: ignore[no-untyped-def]
         conv = await _one(
             db,
-            "SELECT state, state_changed_at, last_activity, message_count, origin, author_id"
+            "SELECT state, state_changed_at, last_activity, message_count, origin, author_id, muted"
             " FROM conversations WHERE id = ?",
             (conversation_id,),
         )
@@ -132,11 +132,20 @@ class OneByOne(SQLiteStore):
                 updates["author_id"] = author_id
                 updates["snippet"] = message.text[:SNIPPET_CHARS]
                 updates["language"] = message.language
-        reopen = not message.is_ours and conv["state"] == State.DONE and created > conv["state_changed_at"]
+        # Their message (not an older one fetched late) reopens what was done, pending or
+        # snoozed (a muted one stays done); our newest reply moves an open one to Pending.
+        state = conv["state"]
+        waiting = state in (State.PENDING, State.SNOOZED) or (state == State.DONE and not conv["muted"])
+        reopen = not message.is_ours and waiting and created > conv["state_changed_at"]
         if reopen:
             updates["state"] = State.OPEN.value
+            updates["snoozed_until"] = None
             updates["state_changed_at"] = to_ms(self._clock())
-            await self._record(db, conversation_id, "system", "reopened", State.DONE, State.OPEN)
+            await self._record(db, conversation_id, "system", "reopened", state, State.OPEN)
+        elif message.is_ours and newest and state == State.OPEN:
+            updates["state"] = State.PENDING.value
+            updates["state_changed_at"] = created
+            await self._record(db, conversation_id, "system", "state", state, "pending (we replied)")
         assignments = ", ".join(f"{column} = ?" for column in updates)
         await db.execute(
             f"UPDATE conversations SET {assignments} WHERE id = ?", (*updates.values(), conversation_id)
@@ -178,8 +187,11 @@ def messages(draw: st.DrawFn) -> Message:
     )
 
 
-# A step is a batch of messages, or None: the manager marks every open conversation done.
-steps = st.lists(st.none() | st.lists(messages(), min_size=1, max_size=8), min_size=1, max_size=6)
+# A step is a batch of messages, or None: the manager marks every open conversation done, or
+# "snooze": the manager snoozes every pending one (we answered; their next message wakes it).
+steps = st.lists(
+    st.none() | st.just("snooze") | st.lists(messages(), min_size=1, max_size=8), min_size=1, max_size=6
+)
 
 
 def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -187,7 +199,10 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {table: db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
 
 
-async def replay(store_class: type[SQLiteStore], path: Path, plan: list[list[Message] | None]) -> list[Any]:
+Plan = list[list[Message] | str | None]
+
+
+async def replay(store_class: type[SQLiteStore], path: Path, plan: Plan) -> list[Any]:
     ticks = iter(range(10**6))
     store = await store_class(path, clock=lambda: T0 + timedelta(minutes=30, seconds=next(ticks))).open()
     reports: list[Any] = []
@@ -196,6 +211,11 @@ async def replay(store_class: type[SQLiteStore], path: Path, plan: list[list[Mes
             if step is None:
                 rows = await store.conversation_page(View.INBOX, limit=1000)
                 await store.set_state([row.id for row in rows], State.DONE)
+                continue
+            if step == "snooze":
+                rows = await store.conversation_page(View.PENDING, limit=1000)
+                wake = T0 + timedelta(hours=5)
+                await store.apply_triage([row.id for row in rows], state=State.SNOOZED, snoozed_until=wake)
                 continue
             result = await store.ingest(step)
             reports.append((result.new, result.updated, result.conversation_ids, result.reopened))
@@ -228,7 +248,7 @@ def test_a_big_batch_threads_across_its_own_rows_and_the_store():
     ]  # fmt: skip
     batch.append(Message("a", "c3", Author("a", "p3", "p3", "renamed"), "edited", T0,
                          edited_at=T0 + timedelta(minutes=5)))  # fmt: skip
-    plan: list[list[Message] | None] = [old, batch]
+    plan: Plan = [old, batch]
     with tempfile.TemporaryDirectory() as folder:
         batched, single = Path(folder) / "batched.db", Path(folder) / "single.db"
         assert asyncio.run(replay(SQLiteStore, batched, plan)) == asyncio.run(replay(OneByOne, single, plan))

@@ -174,7 +174,7 @@ async def test_new_forum_topic_quotes_the_question_and_the_reply_carries_its_add
             thread = await store.conversation(conversation_id)
             assert any("Settings > Accounts > Transfer" in m.message.text for linked in thread.linked
                        for m in linked.messages)  # fmt: skip
-            await pilot.press("tab")  # the Done view: where the redirected conversation went
+            await pilot.press("tab", "tab", "tab")  # past Pending and Snoozed: Done, where it went
             await wait_until(lambda: app.inbox.conversations.selected_id == conversation_id, pilot=pilot)
             await wait_until(lambda: "Settings > Accounts > Transfer" in app.inbox.thread.content.plain,
                              pilot=pilot)  # fmt: skip

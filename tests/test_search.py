@@ -146,7 +146,7 @@ def test_the_cli_lists_a_query_and_explains_a_bad_one(tmp_path, capsys):
     assert main(["--config", str(config), "list", "--query", "cafe lang:fr", "--json"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and "caf\\u00e9" in lines[0]
-    assert main(["--config", str(config), "list", "--query", "is:pending"]) == 1
+    assert main(["--config", str(config), "list", "--query", "is:later"]) == 1
     assert "is:open" in capsys.readouterr().err
 
 

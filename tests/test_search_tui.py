@@ -54,6 +54,8 @@ async def store(tmp_path):
     for who, state in (("from:promo_bot", State.SPAM), ("from:ana_r", State.DONE)):
         rows, _ = await store.search(parse_query(who, now=NOW))
         await store.set_state([rows[0].id], state)
+    # Written before "pending" existed: the answered conversation is kept in the Inbox.
+    await store.apply_triage([row.id for row in await store.conversation_page(View.PENDING)], state=State.OPEN)
     yield store
     await store.close()
 
@@ -172,10 +174,10 @@ async def test_a_mistake_is_explained_under_the_line_and_can_be_corrected(store,
     app = app_for(store, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.inbox
-        await search(pilot, "refund is:pending")
+        await search(pilot, "refund is:later")
         bar = screen.search_bar
-        assert bar.is_open and bar.input.value == "refund is:pending"
-        assert "is:pending is not a state" in str(bar.query_one("#search-hint").render())
+        assert bar.is_open and bar.input.value == "refund is:later"
+        assert "is:later is not a state" in str(bar.query_one("#search-hint").render())
         assert screen.tab.title == "Inbox"  # nothing was run
         bar.input.value = "refund is:open"
         await pilot.press("enter")
@@ -186,7 +188,7 @@ async def test_a_mistake_is_explained_under_the_line_and_can_be_corrected(store,
         await pilot.press("up")
         assert bar.input.value == "refund is:open"  # and up recalls the earlier ones
         await pilot.press("up")
-        assert bar.input.value == "refund is:pending"
+        assert bar.input.value == "refund is:later"
         bar.input.value = ""
         await pilot.press("enter")  # an empty search closes the search
         assert screen.tab.title == "Inbox" and not any(tab.typed for tab in screen.tabs)
@@ -230,7 +232,7 @@ async def test_saved_views_are_tabs_with_counts(store, tmp_path):
         tabs = str(screen.query_one("#tabs").render())
         assert "Inbox 3" in tabs and "Done 1" in tabs and "Spam 1" in tabs
         assert "Refunds 1" in tabs and "French 1" in tabs
-        await pilot.press("tab", "tab", "tab")
+        await pilot.press(*["tab"] * 6)  # Pending, Snoozed, Done, Spam, Mine, Refunds
         assert screen.tab.title == "Refunds" and shown(app) == ["Zoé"]
         assert marked(app, 0) == ["refund"]
         await pilot.press("tab")
@@ -241,7 +243,9 @@ async def test_saved_views_are_tabs_with_counts(store, tmp_path):
         assert screen.tab.title == "French"
         # A typed search comes after the saved views, and esc goes back to where it was opened.
         await search(pilot, "delivery")
-        assert [tab.label() for tab in screen.tabs] == ["Inbox", "Done", "Spam", "Refunds", "French", "/delivery"]
+        assert [tab.label() for tab in screen.tabs] == [
+            "Inbox", "Pending", "Snoozed", "Done", "Spam", "Mine", "Refunds", "French", "/delivery"
+        ]
         await pilot.press("escape")
         assert screen.tab.title == "French"
 

@@ -76,6 +76,7 @@ async def test_edits_update_and_deletions_are_marked(store):
 async def test_our_reply_clears_needs_reply_and_orders_the_inbox(store):
     await store.ingest([msg("1", at=0), msg("2", at=5, author=Author("m", "2", "bob", "Bob"))])
     await store.ingest([msg("3", at=10, parent="1", author=BRAND)])
+    await store.apply_triage([(await store.conversation_page(View.PENDING))[0].id], state=State.OPEN)
     rows = await store.conversation_page(View.INBOX)
     # Bob still waits for an answer, so he comes first although Zoé's thread moved later.
     assert [(r.author_label, r.needs_reply) for r in rows] == [("Bob", True), ("Zoé", False)]

@@ -229,3 +229,37 @@ def test_the_same_text_posted_again_counts_as_a_repeat(settings):
     verdicts = [triage.assess(msg(str(i), text, who=f"user{i}")).verdict for i in range(3)]
     assert not any("posted" in reason for reason in verdicts[0].reasons)
     assert any(signal.reason == "posted 3 times" for signal in verdicts[2].signals)
+
+
+async def test_tags_assignment_and_snooze_from_rules_act_on_the_views(tmp_path):
+    """A rule's tag, assignment and snooze are the manager's own: the row shows them, Mine and
+    Snoozed list them, and the person's next message wakes the snooze as any other."""
+    later = '[[rules]]\nname = "later"\n[rules.match]\nwords = "whenever"\n[rules.actions]\nsnooze = "2h"\n'
+    text = CONFIG + later
+    store = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
+    store.me = "sam"
+    try:
+        await store.attach_triage(Triage.from_settings(parse_config(text, Path("test.toml"))))
+        await store.ingest([
+            msg("1", "Where is my invoice for March?", who="ann"),
+            msg("2", "No rush, answer whenever you can", who="bea", at=1),
+        ])  # fmt: skip
+        ann, bea = await store.conversation_row(1), await store.conversation_row(2)
+        assert (ann.tags, ann.assignee, ann.state) == (("billing",), "sam", State.OPEN)
+        assert await store.tags_in_use() == ["billing"]
+        assert [row.id for row in await store.conversation_page(View.MINE)] == [1]
+        wake = T0 + timedelta(hours=3)  # two hours after it arrived (the store's clock: T0 + 1h)
+        assert (bea.state, bea.reason, bea.snoozed_until) == (State.SNOOZED, "rule:later", wake)
+        assert ("rule:later", "state", "open", "snoozed until 2026-11-21T12:00+00:00") in {
+            (a, b, c, d) for _, a, b, c, d in await store.history(2)
+        }
+        # A manager's assignment stays when the rule matches again; Bea writes: the snooze ends.
+        await store.apply_triage([1], assignee="kim")
+        await store.ingest([
+            msg("3", "and the invoice for April?", who="ann", parent="1", at=2),
+            msg("4", "actually, it is urgent now", who="bea", parent="2", at=90),
+        ])  # fmt: skip
+        assert (await store.conversation_row(1)).assignee == "kim"
+        assert (await store.conversation_row(2)).state is State.OPEN
+    finally:
+        await store.close()

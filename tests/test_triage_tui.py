@@ -64,7 +64,7 @@ async def test_spam_and_not_spam_marks_teach_the_filter_and_are_stored(stack):
         await pilot.press("exclamation_mark")
         await wait_until(lambda: _state(store, bob, State.SPAM), pilot=pilot)
         assert store.triage.spam_filter.marks.marks == [1, 0]
-        await pilot.press("tab", "tab")  # Spam
+        await pilot.press("tab", "tab", "tab", "tab")  # past Pending, Snoozed, Done: Spam
         assert screen.view is View.SPAM
         await wait_until(lambda: screen.conversations.total == 2, pilot=pilot)
         spam_id = next(r.id for r in await store.conversation_page(View.SPAM) if r.id != bob)

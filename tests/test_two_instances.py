@@ -48,7 +48,8 @@ def polls(server: MastodonServer) -> int:
 
 
 async def queue_to_first(store, text: str):
-    (row,) = await store.conversation_page(View.INBOX)
+    # Once our first reply is stored the conversation waits on them, in Pending.
+    (row,) = await store.conversation_page(View.INBOX) or await store.conversation_page(View.PENDING)
     thread = await store.conversation(row.id)
     return await store.queue_reply(row.id, thread.messages[-1].message, text)
 
@@ -229,8 +230,11 @@ async def test_the_inbox_follows_another_process_and_warns_before_a_colliding_re
                 await wait_until(lambda: len(stack.server.posted) == 2, pilot=pilot)
                 assert any(p.text.endswith("sorry to hear that") for p in stack.server.posted)
 
+                # Both answered: it waits on Zoé, in Pending (where this inbox follows it).
+                (row,) = await other.conversation_page(View.PENDING)
+                await pilot.press("tab")
+                await wait_until(lambda: app.inbox.conversations.selected_id == row.id, pilot=pilot)
                 # The other manager closes the conversation: this inbox sees it leave.
-                (row,) = await other.conversation_page(View.INBOX)
                 await other.set_state([row.id], State.DONE)
                 await wait_until(lambda: app.inbox.conversations.selected_id is None, pilot=pilot)
                 await pilot.press("q")

@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -71,6 +71,10 @@ keywords = ["acme"]
 
 [store]
 path = {_toml_string(str(data_dir / "ecoinbox.db"))}
+
+[team]
+me = "Sam"
+members = ["Alex", "Kim"]
 
 [replies]
 agent = "Sam from Acme"
@@ -277,6 +281,12 @@ fr = "Pourriez-vous nous envoyer votre numéro de commande en message privé ? N
 """
 
 
+DEMO_SNOOZE_S = 60
+"""The demo snoozes one conversation after its first poll for this long, to show it waking."""
+SNOOZE_WAIT_S = 120
+"""Seconds the demo waits for a first poll to store something it can snooze."""
+
+
 class Demo:
     """The demo servers, their traffic, and the config that points at them."""
 
@@ -305,6 +315,7 @@ class Demo:
         self.mail = DemoMail(seed=seed) if self.mail_missing is None else None
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
+        self._snoozer: asyncio.Task[None] | None = None
 
     async def start(self) -> Demo:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -329,13 +340,15 @@ class Demo:
         self.config_path.write_text(config, encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
+            self._snoozer = asyncio.create_task(snooze_one(store), name="demo-snooze")
         return self
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._snoozer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.mastodon.stop()
         await self.forum.stop()
         await self.blog.stop()
@@ -373,6 +386,33 @@ class Demo:
             if ticks % 4 == 2 and self.mail is not None:
                 with contextlib.suppress(Exception):  # a hiccup of the demo's mail server
                     await self.mail.tick()
+
+
+async def snooze_one(path: Path, *, attempts: int = SNOOZE_WAIT_S) -> int | None:
+    """Once the first poll stored conversations, snooze the oldest one in the Inbox for a
+    minute: the demo shows it under Snoozed, then waking back into the Inbox by itself ("woke
+    from snooze"). Through the store, as a second ecoinbox on the same file would. Its id."""
+    from ecoinbox.model import State, View
+    from ecoinbox.store import StoreError, open_store
+
+    with contextlib.suppress(StoreError):
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(1)
+            if not path.exists():
+                continue
+            store = await open_store(path)
+            try:
+                rows = await store.conversation_page_last(View.INBOX, limit=1)
+                if rows:
+                    wake = store.now() + timedelta(seconds=DEMO_SNOOZE_S)
+                    await store.apply_triage(
+                        [rows[0].id], state=State.SNOOZED, snoozed_until=wake, actor="demo"
+                    )
+                    return rows[0].id
+            finally:
+                await store.close()
+    return None
 
 
 def generated_store(

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 900.0
 SENDER_IDLE_S = 30.0
+SNOOZE_CHECK_S = 60.0  # the longest a due snooze waits to wake (the loop sleeps until the next one is due)
 # One process polls and sends for a store: the holder of this lease. It renews the lease every
 # LEASE_RENEW_S; others check every STANDBY_CHECK_S and take over when it expires or when its
 # holder, on this host, is no longer running.
@@ -158,8 +159,24 @@ class Engine:
             if isinstance(channel, PushChannel):
                 self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
         if self.leased:
             self._tasks.append(asyncio.create_task(self._watch_other_processes(), name="outbox watch"))
+
+    async def _snooze_loop(self) -> None:
+        """Wake snoozed conversations when their time comes; at once for those that ran out
+        while ecoinbox was closed."""
+        while True:
+            due = None
+            try:
+                await self.store.wake_snoozed()
+                due = await self.store.next_wake()
+            except StoreError:
+                log.warning("could not wake snoozed conversations; trying again", exc_info=True)
+            wait = SNOOZE_CHECK_S
+            if due is not None:
+                wait = min(wait, max(0.5, (due - self.store.now()).total_seconds()))
+            await asyncio.sleep(wait)
 
     async def _deactivate(self) -> None:
         for task in self._tasks:

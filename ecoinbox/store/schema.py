@@ -174,7 +174,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_by_language ON messages (language);
     """,
-    # 8: triage at ingest (rules, spam, priority) and muting. Priority comes after "needs a reply"
+    # 7: triage at ingest (rules, spam, priority) and muting. Priority comes after "needs a reply"
     # in the view order, so the index that pages the views is rebuilt with it.
     """
     ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;   -- 1 high, -1 low
@@ -208,6 +208,36 @@ MIGRATIONS: tuple[str, ...] = (
         at              INTEGER NOT NULL
     );
     CREATE INDEX rule_actions_by_conversation ON rule_actions (conversation_id);
+    """,
+    # 8: states and time, tags, notes, assignment. Conversations we answered last wait on the
+    # person (pending) rather than sit in the Inbox; a snooze wakes at `snoozed_until`.
+    """
+    ALTER TABLE conversations ADD COLUMN snoozed_until INTEGER;      -- ms; set while snoozed
+    ALTER TABLE conversations ADD COLUMN assignee TEXT NOT NULL DEFAULT '';  -- a team member, '' = nobody
+    ALTER TABLE conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '';      -- sorted, space-separated (the row shows them)
+    -- The snoozes due to wake, found without reading the rest.
+    CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE state = 'snoozed';
+    CREATE INDEX conversations_by_assignee ON conversations (assignee) WHERE assignee != '';
+
+    -- One row per tag of a conversation: completion and counts read this, not every summary.
+    CREATE TABLE conversation_tags (
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        tag             TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversation_tags_by_tag ON conversation_tags (tag);
+
+    -- Internal notes: shown in the thread among the messages, never sent.
+    CREATE TABLE notes (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        at              INTEGER NOT NULL,
+        author          TEXT NOT NULL,
+        text            TEXT NOT NULL
+    );
+    CREATE INDEX notes_by_conversation ON notes (conversation_id, at);
+
+    UPDATE conversations SET state = 'pending' WHERE state = 'open' AND needs_reply = 0;
     """,
 )
 

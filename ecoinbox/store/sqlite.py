@@ -51,6 +51,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from ecoinbox.store.states import StatesStore
 from ecoinbox.store.triage import TriageStore
 
 log = logging.getLogger(__name__)
@@ -274,7 +275,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(TriageStore):
+class SQLiteStore(StatesStore, TriageStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -635,11 +636,14 @@ class SQLiteStore(TriageStore):
             next_message += 1
             summary = summaries[conversation_id]
             answered = not summary.needs_reply  # the brand spoke last (or nobody yet)
-            if summary.add(message, author_id, created, self._clock):
+            if (moved := summary.add(message, author_id, created, self._clock)) is not None:
                 at = to_ms(self._clock())
-                old, new = State.DONE.value, State.OPEN.value
-                reopened.append((conversation_id, at, "system", "reopened", old, new))
-                result.reopened.add(conversation_id)
+                old, new = moved
+                if new == State.OPEN.value:
+                    reopened.append((conversation_id, at, "system", "reopened", old, new))
+                    result.reopened.add(conversation_id)
+                else:
+                    reopened.append((conversation_id, at, "system", "state", old, f"{new} (we replied)"))
             if triage is not None and not message.is_ours:
                 post = known[(message.channel, message.in_reply_to)].text if parent is not None else None
                 # The first message from outside of a conversation this batch starts (its root may
@@ -796,7 +800,7 @@ class SQLiteStore(TriageStore):
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
         " c.message_count, c.origin, c.language, c.reason, c.priority, c.priority_reason, c.muted,"
-        " a.display_name, a.handle"
+        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -804,9 +808,8 @@ class SQLiteStore(TriageStore):
     _KEY = "(c.needs_reply, c.priority, c.last_activity, c.id)"
 
     async def count_conversations(self, view: View) -> int:
-        row = await _one(
-            self._read(), "SELECT count(*) FROM conversations WHERE state = ?", (view.state.value,)
-        )
+        where, params = self._view_where(view)
+        row = await _one(self._read(), "SELECT count(*) FROM conversations c WHERE " + where, params)
         return int(row[0])
 
     async def conversation_page(
@@ -818,8 +821,8 @@ class SQLiteStore(TriageStore):
         limit: int = 100,
     ) -> list[ConversationRow]:
         """A page in display order: the top one, the one following `after`, or preceding `before`."""
-        where = " WHERE c.state = ?"
-        params: list[Any] = [view.state.value]
+        condition, params = self._view_where(view)
+        where = " WHERE " + condition
         if before is not None:
             sql = self._ROW_SQL + where + f" AND {self._KEY} > (?, ?, ?, ?)"
             rows = await self._rows(sql + self._ASC + " LIMIT ?", (*params, *before, limit))
@@ -831,13 +834,15 @@ class SQLiteStore(TriageStore):
 
     async def conversation_page_last(self, view: View, limit: int = 100) -> list[ConversationRow]:
         """The last `limit` rows of the view, in display order (for `G`, without a deep OFFSET)."""
-        sql = self._ROW_SQL + " WHERE c.state = ?" + self._ASC + " LIMIT ?"
-        return (await self._rows(sql, (view.state.value, limit)))[::-1]
+        where, params = self._view_where(view)
+        sql = self._ROW_SQL + " WHERE " + where + self._ASC + " LIMIT ?"
+        return (await self._rows(sql, (*params, limit)))[::-1]
 
     async def conversation_page_at(self, view: View, offset: int, limit: int = 100) -> list[ConversationRow]:
         """A page by position (OFFSET): only for jumps that no cached neighbour page can anchor."""
-        sql = self._ROW_SQL + " WHERE c.state = ?" + self._DESC + " LIMIT ? OFFSET ?"
-        return await self._rows(sql, (view.state.value, limit, offset))
+        where, params = self._view_where(view)
+        sql = self._ROW_SQL + " WHERE " + where + self._DESC + " LIMIT ? OFFSET ?"
+        return await self._rows(sql, (*params, limit, offset))
 
     async def search(
         self, query: Query, *, before_message: int | None = None, limit: int = 50, seen: Collection[int] = ()
@@ -933,8 +938,11 @@ class SQLiteStore(TriageStore):
                 other = await self.conversation(link[0], with_linked=False)
                 if other is not None:
                     linked.append(other)
-        notes = await self._triage_notes(conversation_id)
-        return Conversation(row=row, messages=messages, outbox=outbox, linked=linked, triage_notes=notes)
+        notes = await self.notes(conversation_id)
+        rule_notes = await self._triage_notes(conversation_id)
+        return Conversation(
+            row=row, messages=messages, outbox=outbox, linked=linked, notes=notes, triage_notes=rule_notes
+        )
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
         record = await _one(
@@ -966,7 +974,8 @@ class SQLiteStore(TriageStore):
             return None
         old = State(row["state"])
         await db.execute(
-            "UPDATE conversations SET state = ?, reason = ?, state_changed_at = ? WHERE id = ?",
+            "UPDATE conversations SET state = ?, reason = ?, snoozed_until = NULL, state_changed_at = ?"
+            " WHERE id = ?",
             (state.value, reason, to_ms(self._clock()), conversation_id),
         )
         label = f"{state.value} ({reason})" if reason else state.value
@@ -1393,6 +1402,7 @@ class _Summary:
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "state", "state_changed_at", "needs_reply", "last_activity", "author_id", "snippet",
         "message_count", "origin", "language", "reason", "priority", "priority_reason", "muted",
+        "snoozed_until", "assignee",
     )  # fmt: skip
 
     channel: str
@@ -1410,6 +1420,8 @@ class _Summary:
     priority: int = 0
     priority_reason: str = ""
     muted: int = 0
+    snoozed_until: int | None = None
+    assignee: str = ""
     changed: bool = False
 
     @classmethod
@@ -1424,8 +1436,11 @@ class _Summary:
     def values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, column) for column in self.COLUMNS)
 
-    def add(self, message: Message, author_id: int, created: int, clock: Callable[[], datetime]) -> bool:
-        """Keep the summary in step with a new message of the conversation; True if it reopened."""
+    def add(
+        self, message: Message, author_id: int, created: int, clock: Callable[[], datetime]
+    ) -> tuple[str, str] | None:
+        """Keep the summary in step with a new message of the conversation; the (old, new)
+        state if the message moved it: their message reopens, our reply leaves it pending."""
         newest = self.message_count == 0 or created >= self.last_activity
         if _ORIGIN_RANK[message.origin] > _ORIGIN_RANK[Origin(self.origin)]:
             self.origin = message.origin.value
@@ -1439,15 +1454,22 @@ class _Summary:
                 self.author_id = author_id
                 self.snippet = message.text[:SNIPPET_CHARS]
                 self.language = message.language
-        # Older inbound messages (context fetched late) never reopen a conversation.
-        reopen = (
-            not message.is_ours and self.state == State.DONE and created > self.state_changed_at and not self.muted
-        )
-        if reopen:
-            self.state = State.OPEN.value
-            self.state_changed_at = to_ms(clock())
         self.changed = True
-        return reopen
+        old = self.state
+        # Older inbound messages (context fetched late) never reopen a conversation; a muted one
+        # stays done (it still leaves Pending or a snooze: they answered).
+        reopens = self.state in _REOPENED_BY_ACTIVITY and not (self.muted and self.state == State.DONE.value)
+        if not message.is_ours and reopens and created > self.state_changed_at:
+            self.state, self.snoozed_until = State.OPEN.value, None
+            self.state_changed_at = to_ms(clock())
+        elif message.is_ours and newest and self.state == State.OPEN.value:
+            self.state = State.PENDING.value
+            # From when we answered: their answer, even if it arrives in the same poll, reopens it.
+            self.state_changed_at = created
+        return None if self.state == old else (old, self.state)
+
+
+_REOPENED_BY_ACTIVITY = frozenset({State.DONE.value, State.PENDING.value, State.SNOOZED.value})
 
 
 # ---- row -> model converters ---------------------------------------------------------------
@@ -1467,6 +1489,9 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         origin=Origin(row["origin"]),
         language=row["language"],
         reason=row["reason"],
+        snoozed_until=from_ms(row["snoozed_until"]),
+        assignee=row["assignee"],
+        tags=tuple(row["tags"].split()),
         priority=row["priority"],
         priority_reason=row["priority_reason"],
         muted=bool(row["muted"]),

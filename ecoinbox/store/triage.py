@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from ecoinbox.model import Message, State
+from ecoinbox.model import Message, State, normalize_tag
 
 if TYPE_CHECKING:
     from ecoinbox.triage.inbound import Triage
@@ -47,6 +47,7 @@ class TriageBatch:
     known_authors: set[int] = field(default_factory=set)
     urgent: set[int] = field(default_factory=set)  # conversations that just became high priority
     spam: set[int] = field(default_factory=set)
+    tags: set[tuple[int, str]] = field(default_factory=set)  # (conversation, tag) a rule gave
 
 
 class TriageStore:
@@ -137,7 +138,7 @@ class TriageStore:
         afresh ("thanks, it arrived" calms a complaint), one more while they wait can only raise
         it, and an older message fetched late (context) leaves it as it is."""
         assert self._triage is not None
-        from ecoinbox.store.sqlite import to_ms
+        from ecoinbox.store.sqlite import from_ms, to_ms
 
         try:
             assessment = self._triage.assess(message, post=post, known_author=known_author)
@@ -157,10 +158,18 @@ class TriageStore:
             )
         if summary.priority > 0 and (new_conversation or old_priority <= 0) and not summary.muted:
             batch.urgent.add(conversation_id)
+        snooze: tuple[str, int] | None = None
         for action in assessment.actions:
             if action.what in ("tag", "assign", "snooze", "canned"):
                 batch.notes.append((conversation_id, action.rule, action.what, action.value, at))
                 batch.history.append((conversation_id, at, action.actor, action.what, None, action.value))
+            # Tags, assignment and snooze act on the states/team columns: the views show them.
+            if action.what == "tag" and (tag := normalize_tag(action.value)):
+                batch.tags.add((conversation_id, tag))
+            elif action.what == "assign" and not summary.assignee:  # never takes one from a person
+                summary.assignee = action.value
+            elif action.what == "snooze":
+                snooze = action.actor, at + _duration_ms(action.value)
         # Precision first: only a conversation this message starts can go to Spam, never a
         # thread where someone already spoke. A rule's word beats the filter's.
         target, actor, reason = None, "", ""
@@ -175,6 +184,14 @@ class TriageStore:
             old = summary.state
             summary.state, summary.reason, summary.state_changed_at = target.value, reason, at
             batch.history.append((conversation_id, at, actor, "state", old, f"{target.value} ({reason})"))
+        elif target is None and snooze is not None and summary.state == State.OPEN.value:
+            # Until their next message (which reopens it, as any snooze) or the time it wakes.
+            actor, wake = snooze
+            summary.state, summary.reason, summary.state_changed_at = State.SNOOZED.value, actor, at
+            summary.snoozed_until = wake
+            until = from_ms(wake).isoformat(timespec="minutes")  # type: ignore[union-attr]
+            label = f"snoozed until {until}"
+            batch.history.append((conversation_id, at, actor, "state", State.OPEN.value, label))
         if summary.state == State.SPAM.value:
             batch.spam.add(conversation_id)
             batch.urgent.discard(conversation_id)
@@ -182,7 +199,7 @@ class TriageStore:
             batch.known_authors.add(author_id)
 
     async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
-        from ecoinbox.store.sqlite import _many
+        from ecoinbox.store.sqlite import _all, _many
 
         await _many(
             db,
@@ -199,6 +216,20 @@ class TriageStore:
             "UPDATE authors SET known = 1 WHERE id = ? AND known = 0",
             [(a,) for a in sorted(batch.known_authors)],
         )
+        if batch.tags:
+            await _many(
+                db, "INSERT OR IGNORE INTO conversation_tags (conversation_id, tag) VALUES (?, ?)",
+                sorted(batch.tags),
+            )  # fmt: skip
+            for conversation_id in sorted({c for c, _ in batch.tags}):
+                rows = await _all(
+                    db, "SELECT tag FROM conversation_tags WHERE conversation_id = ? ORDER BY tag",
+                    (conversation_id,),
+                )  # fmt: skip
+                await db.execute(
+                    "UPDATE conversations SET tags = ? WHERE id = ?",
+                    (" ".join(row[0] for row in rows), conversation_id),
+                )
 
     # ---- the manager's marks teach ---------------------------------------------------------
 
@@ -298,3 +329,10 @@ class TriageStore:
         if changed:
             self._notify(Change("state", frozenset(changed)))
         return changed
+
+
+def _duration_ms(text: str) -> int:
+    """A rule's snooze ("30m", "4h", "2d", "1w", checked when the config was read) in ms."""
+    from ecoinbox.config import duration_seconds
+
+    return duration_seconds(text) * 1000

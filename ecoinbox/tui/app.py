@@ -33,6 +33,7 @@ from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
+from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
 from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
@@ -41,6 +42,7 @@ from ecoinbox.tui.widgets.thread_view import ThreadView
 # Many commits in a burst (a poll batch, a bulk action) become one redraw.
 COALESCE_S = 0.05
 EXTERNAL_CHANGES_POLL_S = 1.0
+SNOOZE_CHECK_S = 30.0
 
 
 class EcoInboxApp(App[None]):
@@ -90,6 +92,10 @@ class EcoInboxApp(App[None]):
         if self.settings.ui.keys:
             self.set_keymap(dict(self.settings.ui.keys))
         self.store.add_listener(self._on_store_change)
+        self.store.me = self.settings.team.me  # the Mine view is what is assigned to them
+        self.run_worker(self._wake_snoozed(), name="wake snoozes", group="snooze", exit_on_error=False)
+        if self.engine is None:  # the engine wakes them where it runs; here nobody else would
+            self.set_interval(SNOOZE_CHECK_S, self._wake_snoozed, name="wake snoozes")
         if self.engine is not None:
             self.engine.add_status_listener(self._on_channel_status)
             self.engine.add_role_listener(lambda role: self.inbox.post_message(EngineRoleChanged(role)))
@@ -154,6 +160,15 @@ class EcoInboxApp(App[None]):
         kind = ",".join(sorted(self._pending_kinds))
         self._pending, self._pending_kinds, self._flush_scheduled = set(), set(), False
         self.inbox.post_message(StoreChanged(kind, ids))
+
+    async def _wake_snoozed(self) -> None:
+        """Snoozes that ran out (even while ecoinbox was closed) come back to the Inbox."""
+        if self.store.read_only_reason is not None:
+            return
+        try:
+            await self.store.wake_snoozed()
+        except StoreError:
+            pass  # a full disk: the next check tries again; the screens report store failures
 
     async def _check_other_processes(self) -> None:
         try:
@@ -249,6 +264,8 @@ class EcoInboxApp(App[None]):
             ("Canned reply picker", [*CannedPicker.BINDINGS, *ValuePrompt.BINDINGS]),
             ("Bring them to the forum (f)", [*RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS]),
             ("A reply that needs a decision (O)", list(OutboxDecisionScreen.BINDINGS)),
+            ("Snooze (s)", list(SnoozeScreen.BINDINGS)),
+            ("Tag (t), note (n), assign (a)", [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS]),
             ("Questions", list(ConfirmScreen.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),

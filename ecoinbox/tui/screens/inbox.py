@@ -37,7 +37,7 @@ from ecoinbox.model import (
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import StateChange, StoreError, StoreNotWritable
+from ecoinbox.store import StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
@@ -45,6 +45,7 @@ from ecoinbox.tui.screens.canned import ValuePrompt
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, fill_canned
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
+from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.redirect import (
     NEW_TOPIC,
     NewTopicScreen,
@@ -57,8 +58,11 @@ from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
-VIEWS = (View.INBOX, View.DONE, View.SPAM)
-VIEW_TITLES = {View.INBOX: "Inbox", View.DONE: "Done", View.SPAM: "Spam"}
+VIEWS = (View.INBOX, View.PENDING, View.SNOOZED, View.DONE, View.SPAM, View.MINE)
+VIEW_TITLES = {
+    View.INBOX: "Inbox", View.PENDING: "Pending", View.SNOOZED: "Snoozed", View.DONE: "Done",
+    View.SPAM: "Spam", View.MINE: "Mine",
+}  # fmt: skip
 SEARCH_TITLE_CELLS = 24
 READ_AHEAD = 200
 """Search results are read this many conversations beyond what is listed, as the cursor nears the end."""
@@ -104,15 +108,7 @@ class Tab:
         return "/" + (text if len(text) <= SEARCH_TITLE_CELLS else text[: SEARCH_TITLE_CELLS - 1] + "…")
 
 
-@dataclass(frozen=True, slots=True)
-class UndoStep:
-    """A state change this session made, as the store reported it."""
-
-    label: str
-    changes: tuple[StateChange, ...]
-
-
-class InboxScreen(Screen[None]):
+class InboxScreen(TriageKeys, Screen[None]):
     """The main screen: list, thread, status line, footer."""
 
     BINDINGS = [
@@ -130,6 +126,7 @@ class InboxScreen(Screen[None]):
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
+        *TRIAGE_BINDINGS,
     ]
     THREAD_DELAY: ClassVar[float] = 0.08
     """Seconds the cursor must rest before the thread beside the list follows it, once it moves
@@ -202,6 +199,8 @@ class InboxScreen(Screen[None]):
         views = self.app.settings.views  # type: ignore[attr-defined]
         self.tabs[len(VIEWS) :] = [Tab(view.name, query=view.query) for view in views]
         self._apply_layout(self.size.width)
+        ui = self.app.settings.ui  # type: ignore[attr-defined]
+        self.conversations.waiting_warn, self.conversations.waiting_alert = ui.waiting_warn, ui.waiting_alert
         self._render_read_only()
         await self._refresh_counts()  # the list loads itself before its first frame
         self.conversations.focus()
@@ -339,6 +338,8 @@ class InboxScreen(Screen[None]):
         total_label = self.results.label() if self.results is not None else str(total)
         title = "Search" if self.tab.typed else self.tab.title
         parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
+        if selected := self.selection_label():
+            parts.append((f"{selected} ", "bold $warning"))
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
@@ -444,6 +445,8 @@ class InboxScreen(Screen[None]):
 
     async def action_back(self) -> None:
         panes = self.query_one("#panes")
+        if self.clear_selection():
+            return
         if panes.has_class("-reading"):
             panes.remove_class("-reading")
             self.conversations.focus()
@@ -487,17 +490,8 @@ class InboxScreen(Screen[None]):
 
     # ---- triage ------------------------------------------------------------------------------
 
-    @_store_failures_noticed
     async def action_set_state(self, state: str) -> None:
-        self.conversations.held = True
-        conversation_id = self.conversations.selected_id
-        if conversation_id is None or self._writes_refused():
-            return
-        target = State(state)
-        changes = await self.app.store.set_state([conversation_id], target)  # type: ignore[attr-defined]
-        if changes:
-            self._remember(UndoStep(f"marked {target.value}", tuple(changes)))
-            self.notify(f"Marked {target.value}. u undoes.", markup=False, timeout=3)
+        await self.triage_state(State(state))  # the selection's, or the row's (see TriageKeys)
 
     @_store_failures_noticed
     async def action_mute(self) -> None:
@@ -524,10 +518,14 @@ class InboxScreen(Screen[None]):
             return
         step = self.undo_steps[-1]
         store = self.app.store  # type: ignore[attr-defined]
+        actor = f"{self.app.settings.team.me} (undo)"  # type: ignore[attr-defined]
         for change in step.changes:
-            await store.set_state([change.conversation_id], change.old, actor="manager (undo)")
+            await store.set_state([change.conversation_id], change.old, actor=actor)
+        if step.before:
+            await store.restore_triage(step.before, actor=actor)  # a whole bulk action at once
         self.undo_steps.pop()  # only once undone: a full disk leaves it to try again
-        await self.conversations.reload(select=step.changes[0].conversation_id)
+        first = step.changes[0].conversation_id if step.changes else step.before[0].conversation_id
+        await self.conversations.reload(select=first)
         self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
 
     async def action_next_view(self, step: int) -> None:
@@ -546,6 +544,7 @@ class InboxScreen(Screen[None]):
                 return
             await results.run()
         self.tab_index, self.results = index, results
+        self.conversations.set_marks(())  # a selection belongs to the view it was made in
         if results is None:
             await self.conversations.set_source(self.app.store, tab.view, keep_selection=keep_selection)  # type: ignore[attr-defined]
         else:

@@ -35,6 +35,7 @@ from ecoinbox.humanize import age
 from ecoinbox.model import ConversationRow, State, View
 from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
+from ecoinbox.snooze import describe_wake
 
 SortKey = tuple[int, ...]
 
@@ -204,9 +205,37 @@ def _marker(row: ConversationRow) -> str:
         return "✓"
     if row.state is State.SPAM:
         return "⊘"
+    if row.state is State.SNOOZED:
+        return "z"
+    if row.state is State.PENDING:
+        return "…"
     if row.priority > 0:
         return "!"  # a complaint or an urgent word (or a rule): it floats up, and says so
     return "●" if row.needs_reply else " "
+
+
+SELECTED_MARK = "■"
+"""The marker of a row selected for a bulk action (`x`)."""
+
+
+def waiting_level(row: ConversationRow, now: datetime, warn: float, alert: float) -> str:
+    """The level ("alert", "warn" or "") of how long the person has waited on us (thresholds in seconds)."""
+    since = row.waiting_since
+    if since is None:
+        return ""
+    waited = (now - since).total_seconds()
+    return "alert" if waited >= alert else "warn" if waited >= warn else ""
+
+
+def triage_prefix(row: ConversationRow, now: datetime) -> str:
+    """What the manager decided, in front of the snippet: the snooze, the assignee, the tags."""
+    parts: list[str] = []
+    if row.state is State.SNOOZED and row.snoozed_until is not None:
+        parts.append("until " + describe_wake(row.snoozed_until, now.astimezone()))
+    if row.assignee:
+        parts.append("@" + row.assignee)
+    parts += ["#" + tag for tag in row.tags]
+    return " ".join(parts) + " " if parts else ""
 
 
 class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -244,6 +273,10 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         "conversation-list--channel",
         "conversation-list--age",
         "conversation-list--match",
+        "conversation-list--selected",
+        "conversation-list--waiting-warn",
+        "conversation-list--waiting-alert",
+        "conversation-list--triage",
     }
 
     # No scrollbar at all: it would repaint on every move (~700 B over SSH); the app shows
@@ -285,6 +318,20 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         & > .conversation-list--match {
             color: $text-warning;
             text-style: bold underline;
+        }
+        & > .conversation-list--selected {
+            color: $text-warning;
+            text-style: bold;
+        }
+        & > .conversation-list--waiting-warn {
+            color: $text-warning;
+        }
+        & > .conversation-list--waiting-alert {
+            color: $text-error;
+            text-style: bold;
+        }
+        & > .conversation-list--triage {
+            color: $text-secondary;
         }
     }
     """
@@ -372,6 +419,9 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._announced: tuple[int | None, int, int] | None = None
         self._age_tick: datetime | None = None
         self._last_failure: tuple[str, float] | None = None
+        self.marked: set[int] = set()  # conversations selected for a bulk action (`x`)
+        self.waiting_warn = 3600.0  # seconds a person may wait before their age turns the warning colour
+        self.waiting_alert = 14400.0  # ... the alert colour
 
     # -- public state ------------------------------------------------------------------
 
@@ -826,12 +876,33 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         if row is None:
             self._request_page(self._page_of(index))
             return self._placeholder(width, is_cursor)
-        age = age_label(row.last_activity, self._now())
-        key = (row, width, is_cursor, age)
+        now = self._now()
+        age = age_label(row.last_activity, now)
+        level = waiting_level(row, now, self.waiting_warn, self.waiting_alert)
+        marked = row.id in self.marked
+        key = (row, width, is_cursor, age, level, marked)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._row_strip(row, width, is_cursor, age)
+            strip = self._strips[key] = self._row_strip(
+                row, width, is_cursor, age, level=level, marked=marked
+            )
         return strip
+
+    # -- selection for bulk actions ----------------------------------------------------
+
+    def toggle_mark(self, conversation_id: int) -> bool:
+        """Select or unselect a conversation for a bulk action; whether it is now selected."""
+        if conversation_id in self.marked:
+            self.marked.discard(conversation_id)
+        else:
+            self.marked.add(conversation_id)
+        self.refresh()
+        return conversation_id in self.marked
+
+    def set_marks(self, conversation_ids: Iterable[int]) -> None:
+        """Select exactly these conversations (none: clear the selection)."""
+        self.marked = set(conversation_ids)
+        self.refresh()
 
     def _styles(self, is_cursor: bool) -> dict[str, Style]:
         """The row's styles by column; on the cursor row the cursor style wins everywhere."""
@@ -839,21 +910,32 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
         base = self.rich_style
         styles = {"base": base + cursor}
-        for name in ("needs-reply", "dim", "author", "channel", "age"):
+        for name in ("needs-reply", "dim", "author", "channel", "age", "selected", "waiting-warn",
+                     "waiting-alert", "triage"):  # fmt: skip
             styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
         match = component("conversation-list--match", partial=True)
         # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
         styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
         return styles
 
-    def _row_strip(self, row: ConversationRow, width: int, is_cursor: bool, age: str) -> Strip:
+    def _row_strip(
+        self,
+        row: ConversationRow,
+        width: int,
+        is_cursor: bool,
+        age: str,
+        *,
+        level: str = "",
+        marked: bool = False,
+    ) -> Strip:
         columns = _columns(width)
         styles = self._styles(is_cursor)
         base = styles["base"]
         author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
         marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
         gap = Segment(" ", base)
-        segments = [Segment(_marker(row), marker_style), gap]
+        marker = SELECTED_MARK if marked else _marker(row)
+        segments = [Segment(marker, styles["selected"] if marked else marker_style), gap]
         if columns.channel:
             channel = _fit(_clean(row.channel, columns.channel), columns.channel)
             segments += [Segment(channel, styles["channel"]), gap]
@@ -861,22 +943,29 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             language = _fit(_clean(row.language or "", columns.language), columns.language)
             segments += [Segment(language, styles["dim"]), gap]
         if columns.author:
-            author = _fit(
-                _clean(row.author_label or row.author_handle, columns.author), columns.author
-            )
+            author = _fit(_clean(row.author_label or row.author_handle, columns.author), columns.author)
             segments += [Segment(author, author_style), gap]
-        snippet = _clean(row.snippet, columns.snippet)
+        room = columns.snippet
+        prefix = triage_prefix(row, self._now())
+        if prefix and room >= 20:
+            # The manager's own words (tags, names): still cleaned, and at most half the room.
+            prefix = _fit(_clean(prefix, room // 2), min(cell_len(prefix), room // 2))
+            segments.append(Segment(prefix, styles["triage"]))
+            room -= cell_len(prefix)
+        snippet = _clean(row.snippet, room)
         if self._highlight is None:
-            segments.append(Segment(_fit(snippet, columns.snippet), base))
+            segments.append(Segment(_fit(snippet, room), base))
         else:
-            marked = _fit_marked(snippet, columns.snippet, self._highlight(snippet))
-            segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in marked]
+            pieces = _fit_marked(snippet, room, self._highlight(snippet))
+            segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in pieces]
         if columns.count:
             segments += [
                 gap,
                 Segment(_right(count_label(row.message_count), columns.count), styles["dim"]),
             ]
-        segments += [gap, Segment(_right(age, _AGE_CELLS), styles["age"])]
+        # The age is how long they have waited on us when they have (coloured past the thresholds).
+        age_style = styles[f"waiting-{level}"] if level else styles["age"]
+        segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
         return Strip(segments).adjust_cell_length(width, base)
 
     def _placeholder(self, width: int, is_cursor: bool) -> Strip:

@@ -24,8 +24,9 @@ from textual.strip import Strip
 from textual.style import Style
 
 from ecoinbox.humanize import age, ago
-from ecoinbox.model import Conversation, Message, OutboxItem, OutboxState, StoredMessage
+from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState, State, StoredMessage
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
+from ecoinbox.snooze import describe_wake
 from ecoinbox.tui.safe import link_content, safe_content
 
 # Show this much of a huge post until the manager asks for all of it; the store keeps all of it.
@@ -349,9 +350,7 @@ def thread_lines(
     drawn; and that number. `cache` keeps wrapped messages between calls."""
     shown = _Shown(width, whole, more_key, decide_key, highlight)
     lines: list[Content] = []
-    header = _triage_header(conversation)
-    if header:
-        lines += [*_fit(header, width), Content()]
+    lines += _triage_header(conversation, now, width)
     messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines)
     if hidden:
         note = Content.styled(f"↑ {hidden} older messages: scroll to the top to read them", "dim italic")
@@ -371,22 +370,58 @@ def thread_lines(
     return lines, hidden
 
 
-def _triage_header(conversation: Conversation) -> list[Content]:
-    """Why the conversation is where it is: its state's reason (the spam filter's, a rule's),
-    its priority and why, muted, and what rules did or suggest. Reasons may quote the person's
-    words: sanitized, never markup."""
+def _triage_header(conversation: Conversation, now: datetime, width: int) -> list[Content]:
+    """What was decided and why, above the messages: one line on the state (and why), the snooze,
+    who has it and the tags; then its priority and why, muted, and what rules did or suggest.
+    Reasons may quote the person's words, names and tags are typed: sanitized, never markup."""
     row = conversation.row
-    lines = []
-    if row.reason:
-        lines.append(safe_content(f"{row.state.value} · {row.reason}", style="dim italic", single_line=True))
+    parts: list[Content | str] = []
+    if row.state is State.SNOOZED and row.snoozed_until is not None:
+        wake = describe_wake(row.snoozed_until, now.astimezone())
+        parts.append(Content.styled(f"snoozed until {wake}", "$warning"))
+    elif row.reason or row.state is not State.OPEN:
+        label = f"{row.state.value} · {row.reason}" if row.reason else row.state.value
+        parts.append(safe_content(label, style="dim italic", single_line=True))
+    if row.assignee:
+        parts += [
+            "  ",
+            safe_content(f"assigned to {row.assignee}", style="bold", single_line=True, max_chars=60),
+        ]
+    if row.tags:
+        parts += [
+            "  ",
+            safe_content(" ".join("#" + t for t in row.tags), style="$text-secondary", single_line=True),
+        ]
+    lines: list[Content] = []
+    if parts:
+        lines.append(Content.assemble(*parts))
     if row.priority > 0:
-        lines.append(safe_content(f"! {row.priority_reason or 'high priority'}", style="bold $warning", single_line=True))
+        why = f"! {row.priority_reason or 'high priority'}"
+        lines.append(safe_content(why, style="bold $warning", single_line=True))
     elif row.priority < 0:
-        lines.append(safe_content(row.priority_reason or "low priority", style="dim italic", single_line=True))
+        why = row.priority_reason or "low priority"
+        lines.append(safe_content(why, style="dim italic", single_line=True))
     if row.muted:
-        lines.append(Content.styled("muted: no notification, new messages do not reopen it (M unmutes)", "dim italic"))
+        muted = "muted: no notification, new messages do not reopen it (M unmutes)"
+        lines.append(Content.styled(muted, "dim italic"))
     lines += [safe_content(note, style="dim italic", single_line=True) for note in conversation.triage_notes]
-    return lines
+    return [*_fit(lines, width), Content()] if lines else []
+
+
+def _render_note(note: Note, shown: _Shown, when: str) -> tuple[Content, ...]:
+    """An internal note, marked so it is never mistaken for a message: never sent."""
+    header = Content.assemble(
+        ("▌ ", "$warning"),
+        ("note by ", "$warning"),
+        safe_content(note.author, style="$warning bold", single_line=True, max_chars=40),
+        (f"  {when}", "dim"),
+        ("  internal, never sent", "dim italic"),
+    )
+    lines = _fit([header], shown.width)
+    body = safe_content(note.text, max_chars=BODY_WHOLE_CHARS)
+    lines += [Content.assemble(("▌ ", "$warning"), line) for line in _indented(body, "", shown.width - 2)]
+    lines.append(Content())
+    return tuple(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,9 +468,17 @@ def _message_lines(
     depth = _depths(conversation.messages)
     rendered: list[tuple[Content, ...]] = []
     count = 0
+    notes = sorted(conversation.notes, key=lambda n: (n.at, n.id))
+    shown_messages = 0
     for stored in reversed(conversation.messages):
         if tail_lines is not None and count >= tail_lines:
             break
+        # Notes written after this message come after it (the loop walks newest first).
+        while notes and notes[-1].at >= stored.message.created_at:
+            note = notes.pop()
+            rendered.append(_render_note(note, shown, ago(note.at, now)))
+            count += len(rendered[-1])
+        shown_messages += 1
         when = ago(stored.message.created_at, now)
         key = (stored, depth.get(stored.id, 0), shown, conversation.row.id, when)
         part = None if cache is None else cache.get(key)
@@ -445,8 +488,10 @@ def _message_lines(
                 cache[key] = part
         rendered.append(part)
         count += len(part)
+    if shown_messages == len(conversation.messages):
+        rendered += [_render_note(note, shown, ago(note.at, now)) for note in reversed(notes)]
     rendered.reverse()
-    return [line for part in rendered for line in part], len(conversation.messages) - len(rendered)
+    return [line for part in rendered for line in part], len(conversation.messages) - shown_messages
 
 
 def _indented(content: Content, indent: str, width: int) -> list[Content]:

@@ -1,0 +1,247 @@
+"""The manager's triage in the store: states and snoozes, tags, assignment, notes, bulk undo.
+
+A mixin of `SQLiteStore` (it uses the store's transactions and history). Every change is
+written to the history with who did it and when; a bulk action is one transaction, and
+returns what each conversation was before it, so one `restore_triage` undoes all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ecoinbox.model import Note, State, Triage, View, normalize_tag
+from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+    from ecoinbox.store.sqlite import SQLiteStore
+
+    _Base = SQLiteStore
+else:
+    _Base = object
+
+WOKE_FROM_SNOOZE = "woke from snooze"
+"""The reason a conversation shows once its snooze ran out (and what the history says)."""
+_NOTE_HISTORY_CHARS = 80
+
+
+class StatesStore(_Base):
+    """States, snoozes, tags, assignment and notes; mixed into `SQLiteStore`."""
+
+    me: str = "manager"
+    """The manager using this store (config `[team] me`): the Mine view is what is assigned to them."""
+
+    def _view_where(self, view: View) -> tuple[str, list[Any]]:
+        """The SQL condition (on `c`, conversations) of a view, and its parameters."""
+        states = [state.value for state in view.states]
+        if view is View.MINE:
+            return "c.assignee = ? AND c.state IN (?, ?)", [self.me, *states]
+        return "c.state = ?", states
+
+    async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
+        """The ids of a view's first `limit` conversations, in display order (`X` selects them)."""
+        where, params = self._view_where(view)
+        rows = await _sql._all(
+            self._read(),
+            "SELECT c.id FROM conversations c WHERE " + where + self._DESC + " LIMIT ?",
+            (*params, limit),
+        )
+        return [row[0] for row in rows]
+
+    async def triage_of(self, conversation_ids: Iterable[int]) -> list[Triage]:
+        """What was decided about these conversations (state, snooze, assignee, tags)."""
+        return await self._triage_of(self._read(), list(conversation_ids))
+
+    async def _triage_of(self, db: aiosqlite.Connection, ids: Sequence[int]) -> list[Triage]:
+        found: dict[int, Triage] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await _sql._all(
+                db,
+                "SELECT id, state, reason, snoozed_until, assignee, tags FROM conversations"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[row["id"]] = Triage(
+                    row["id"], State(row["state"]), row["reason"], _sql.from_ms(row["snoozed_until"]),
+                    row["assignee"], tuple(row["tags"].split()),
+                )  # fmt: skip
+        return [found[i] for i in ids if i in found]
+
+    async def apply_triage(
+        self,
+        conversation_ids: Sequence[int],
+        *,
+        state: State | None = None,
+        snoozed_until: datetime | None = None,
+        add_tags: Iterable[str] = (),
+        remove_tags: Iterable[str] = (),
+        assignee: str | None = None,
+        actor: str = "manager",
+    ) -> list[Triage]:
+        """Apply one triage action to every conversation given, in one transaction.
+
+        `state` SNOOZED needs `snoozed_until`; `assignee` "" unassigns. Returns what each
+        conversation that changed was before (for `restore_triage`), in the order given.
+        """
+        if state is State.SNOOZED and snoozed_until is None:
+            raise ValueError("a snooze needs the time it wakes")
+        added = sorted({t for t in map(normalize_tag, add_tags) if t})
+        removed = {t for t in map(normalize_tag, remove_tags) if t}
+        ids = list(dict.fromkeys(conversation_ids))
+        changed: list[Triage] = []
+        async with self._write() as db:
+            for before in await self._triage_of(db, ids):
+                after = before
+                if state is not None:
+                    wake = snoozed_until if state is State.SNOOZED else None
+                    after = Triage(before.conversation_id, state, "", wake, after.assignee, after.tags)
+                if assignee is not None:
+                    after = replace(after, assignee=assignee)
+                if added or removed:
+                    tags = tuple(sorted((set(after.tags) | set(added)) - removed))
+                    after = replace(after, tags=tags)
+                if after != before:
+                    await self._write_triage(db, before, after, actor)
+                    changed.append(before)
+        if changed:
+            self._notify(_sql.Change("state", frozenset(t.conversation_id for t in changed)))
+        return changed
+
+    async def restore_triage(self, before: Sequence[Triage], *, actor: str = "manager (undo)") -> int:
+        """Put conversations back as `before` says (an undo); how many changed."""
+        restored: list[int] = []
+        async with self._write() as db:
+            now = {
+                t.conversation_id: t for t in await self._triage_of(db, [t.conversation_id for t in before])
+            }
+            for old in before:
+                current = now.get(old.conversation_id)
+                if current is not None and current != old:
+                    await self._write_triage(db, current, old, actor)
+                    restored.append(old.conversation_id)
+        if restored:
+            self._notify(_sql.Change("state", frozenset(restored)))
+        return len(restored)
+
+    async def _write_triage(
+        self, db: aiosqlite.Connection, before: Triage, after: Triage, actor: str
+    ) -> None:
+        cid = after.conversation_id
+        wake = _sql.to_ms(after.snoozed_until) if after.snoozed_until is not None else None
+        if (before.state, before.reason, before.snoozed_until) != (
+            after.state,
+            after.reason,
+            after.snoozed_until,
+        ):
+            await db.execute(
+                "UPDATE conversations SET state = ?, reason = ?, snoozed_until = ?, state_changed_at = ?"
+                " WHERE id = ?",
+                (after.state.value, after.reason, wake, _sql.to_ms(self._clock()), cid),
+            )
+            await self._record(db, cid, actor, "state", _state_label(before), _state_label(after))
+            # Into or out of Spam by the manager's hand teaches the spam filter (an undo unlearns).
+            await self._learn_from_state(db, cid, before.state, after.state, actor)
+        if before.assignee != after.assignee:
+            await db.execute("UPDATE conversations SET assignee = ? WHERE id = ?", (after.assignee, cid))
+            await self._record(db, cid, actor, "assigned", before.assignee or None, after.assignee or None)
+        if before.tags != after.tags:
+            await db.execute("UPDATE conversations SET tags = ? WHERE id = ?", (" ".join(after.tags), cid))
+            gone, new = set(before.tags) - set(after.tags), set(after.tags) - set(before.tags)
+            await db.executemany(
+                "DELETE FROM conversation_tags WHERE conversation_id = ? AND tag = ?",
+                [(cid, t) for t in gone],
+            )
+            await db.executemany(
+                "INSERT OR IGNORE INTO conversation_tags (conversation_id, tag) VALUES (?, ?)",
+                [(cid, t) for t in sorted(new)],
+            )
+            for tag in sorted(new):
+                await self._record(db, cid, actor, "tagged", None, tag)
+            for tag in sorted(gone):
+                await self._record(db, cid, actor, "untagged", tag, None)
+
+    async def wake_snoozed(self) -> list[int]:
+        """Reopen every conversation whose snooze has run out (also those that ran out while
+        ecoinbox was closed); the history says it woke from snooze. Returns their ids."""
+        now = _sql.to_ms(self._clock())
+        due = await _sql._all(
+            self._read(),
+            "SELECT id FROM conversations WHERE state = 'snoozed' AND snoozed_until <= ?",
+            (now,),
+        )
+        if not due:
+            return []
+        woken: list[int] = []
+        async with self._write() as db:
+            # Read again inside the write: another process may have woken or changed them.
+            rows = await _sql._all(
+                db,
+                "UPDATE conversations SET state = 'open', reason = ?, snoozed_until = NULL,"
+                " state_changed_at = ? WHERE state = 'snoozed' AND snoozed_until <= ? RETURNING id",
+                (WOKE_FROM_SNOOZE, now, now),
+            )
+            for row in rows:
+                woken.append(row[0])
+                await self._record(db, row[0], "snooze", "state", "snoozed", f"open ({WOKE_FROM_SNOOZE})")
+        if woken:
+            self._notify(_sql.Change("state", frozenset(woken)))
+        return woken
+
+    async def next_wake(self) -> datetime | None:
+        """When the next snoozed conversation wakes; None if none is snoozed."""
+        row = await _sql._one(
+            self._read(), "SELECT min(snoozed_until) FROM conversations WHERE state = 'snoozed'"
+        )
+        return _sql.from_ms(row[0]) if row else None
+
+    async def tags_in_use(self, prefix: str = "", limit: int = 50) -> list[str]:
+        """Tags already given, most used first (those starting with `prefix`): for completion."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await _sql._all(
+            self._read(),
+            "SELECT tag FROM conversation_tags WHERE tag LIKE ? ESCAPE '\\'"
+            " GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?",
+            (like, limit),
+        )
+        return [row[0] for row in rows]
+
+    async def add_note(self, conversation_id: int, text: str, *, author: str) -> Note:
+        """An internal note in the conversation (never sent); recorded in the history."""
+        text = text.strip()
+        if not text:
+            raise ValueError("an empty note")
+        at = _sql.to_ms(self._clock())
+        async with self._write() as db:
+            row = await _sql._one(
+                db,
+                "INSERT INTO notes (conversation_id, at, author, text) VALUES (?, ?, ?, ?) RETURNING id",
+                (conversation_id, at, author, text),
+            )
+            assert row is not None
+            await self._record(db, conversation_id, author, "note", None, text[:_NOTE_HISTORY_CHARS])
+        self._notify(_sql.Change("note", frozenset({conversation_id})))
+        return Note(int(row[0]), conversation_id, author, text, _sql.from_ms(at))  # type: ignore[arg-type]
+
+    async def notes(self, conversation_id: int) -> list[Note]:
+        """The conversation's internal notes, oldest first."""
+        rows = await _sql._all(
+            self._read(),
+            "SELECT id, author, text, at FROM notes WHERE conversation_id = ? ORDER BY at, id",
+            (conversation_id,),
+        )
+        return [
+            Note(r["id"], conversation_id, r["author"], r["text"], _sql.from_ms(r["at"]))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+
+def _state_label(triage: Triage) -> str:
+    if triage.state is State.SNOOZED and triage.snoozed_until is not None:
+        return f"snoozed until {triage.snoozed_until.isoformat(timespec='minutes')}"
+    return f"{triage.state.value} ({triage.reason})" if triage.reason else triage.state.value
