@@ -50,6 +50,7 @@ from ecoinbox.model import (
     View,
 )
 from ecoinbox.query import Query, fts_phrase
+from ecoinbox.store.contacts import ContactsMixin
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,8 @@ def _errors_in_words(cls: type) -> type:
 
     One place instead of a try in each method (and methods added later get it too).
     """
-    for name, member in list(vars(cls).items()):
+    for name in dir(cls):  # inherited too: the store's mixins (contacts...)
+        member = getattr(cls, name)
         if not name.startswith("_") and inspect.iscoroutinefunction(member):
             setattr(cls, name, _translating(member))
     return cls
@@ -270,7 +272,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore:
+class SQLiteStore(ContactsMixin):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -707,7 +709,9 @@ class SQLiteStore:
             [(a.channel, a.remote_id, a.handle, a.display_name, a.url) for a in latest.values()],
         )
         rows = await self._by_key(db, "authors", "id", latest)
-        return {(row[0], row[1]): int(row[2]) for row in rows}
+        ids = {(row[0], row[1]): int(row[2]) for row in rows}
+        await self._link_proven(db, latest, ids)
+        return ids
 
     async def _known_messages(
         self, db: aiosqlite.Connection, keys: set[tuple[str, str]]
