@@ -131,6 +131,7 @@ async def test_the_demo_mailbox_reads_as_threads_with_decoded_subjects_and_no_re
     assert found["re3.camille@exemple.org"].in_reply_to == "re2.ines@exemple.org"
     assert found["re4.zoe@exemple.org"].in_reply_to == "csv.camille@exemple.org"
     assert found["re4.zoe@exemple.org"].author.display_name == "Zoé Laurent"
+    assert found["re4.zoe@exemple.org"].author.proofs == ("mailto:zoe.l@exemple.org",)
     assert found["sombre.hugo@exemple.org"].in_reply_to is None
     assert "digest.4.2@lists.acme.example" not in found
     # Quoted history and the list footer are gone; the answer stays.

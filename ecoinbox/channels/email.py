@@ -65,6 +65,7 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.http import RedactingFilter, channel_logger, one_line, redact, register_secret
+from ecoinbox.contacts import email_proof
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -284,8 +285,9 @@ def _one_mail(
     parents = tuple(p for p in dict.fromkeys([*in_reply_to, *reversed(references)]) if p != remote_id)
     language = _language(_header(mime, "content-language"))
     author = Author(
-        channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display
-    )
+        channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display,
+        proofs=(email_proof(address),) if "@" in address else (),
+    )  # fmt: skip
     message = Message(
         channel=channel,
         remote_id=remote_id,
