@@ -757,4 +757,5 @@ async def test_verified_profile_links_are_proofs_and_unverified_ones_are_not(ser
     server.add_profile_link("sophie@mamot.example", "Forum", "https://forum.example/u/sophie_l?a=1&b=2")
     server.add_profile_link("sophie@mamot.example", "Shop", "https://shop.example/", verified=False)
     message = (await connect(server).poll({})).messages[0]
-    assert message.author.proofs == ("https://mamot.example/@sophie", "https://forum.example/u/sophie_l?a=1&b=2")
+    forum = "https://forum.example/u/sophie_l?a=1&b=2"
+    assert message.author.proofs == ("https://mamot.example/@sophie", forum)

@@ -725,7 +725,8 @@ class MastodonServer(LoopbackServer):
         """A profile field linking to `url`; `verified` as Mastodon marks a link whose page links
         back to the profile (rel="me")."""
         account = self._account_for(handle, None, self._now())
-        value = f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener me">{html.escape(url)}</a>'
+        link = html.escape(url)
+        value = f'<a href="{link}" target="_blank" rel="nofollow noopener me">{link}</a>'
         verified_at = _iso(self._now()) if verified else None
         account.fields.append({"name": name, "value": value, "verified_at": verified_at})
 
