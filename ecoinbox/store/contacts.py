@@ -112,7 +112,7 @@ class ContactsMixin:
                 linked_by=actor, why=why, linked_at=_sql.from_ms(at),
             ))  # fmt: skip
         # The account asked about first, then the others in the order they were linked.
-        order = {author_id: -1} | {a: i for i, a in enumerate(linked)}
+        order = {a: i for i, a in enumerate(linked)} | {author_id: -1}
         accounts.sort(key=lambda a: (order.get(a.author_id, len(order)), a.author_id))
         note = ""
         if contact_id is not None:

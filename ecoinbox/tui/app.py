@@ -27,6 +27,7 @@ from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.contact import AccountPicker, ContactScreen, NoteScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
@@ -229,6 +230,8 @@ class EcoInboxApp(App[None]):
             ("Canned reply picker", [*CannedPicker.BINDINGS, *ValuePrompt.BINDINGS]),
             ("Bring them to the forum (f)", [*RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS]),
             ("A reply that needs a decision (O)", list(OutboxDecisionScreen.BINDINGS)),
+            ("A person across channels (c, L)",
+             [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *NoteScreen.BINDINGS]),
             ("Questions", list(ConfirmScreen.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
