@@ -50,4 +50,4 @@ def proof_reason(proof: str) -> str:
     """Why two accounts were linked, in the manager's words."""
     if proof.startswith("mailto:"):
         return f"the same email address ({proof[7:]})"
-    return f"both accounts are proven to own {proof.removeprefix('https://')}"
+    return f"both proven to own {proof.removeprefix('https://')}"

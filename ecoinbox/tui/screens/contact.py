@@ -143,12 +143,12 @@ class ContactScreen(ModalScreen[int | None]):
             (f"  first contact {first} · {count} conversation{'s' if count != 1 else ''}", "dim"),
         ))  # fmt: skip
         lines: list[Content] = []
-        for account in contact.accounts:
+        for index, account in enumerate(contact.accounts):
             line = account_label(account)
-            if account.linked_by:
+            if account.linked_by and index > 0:  # how it joined the first one
                 who = "proof" if account.linked_by == "proof" else account.linked_by
                 line = Content.assemble(
-                    line, "\n    ", (f"linked by {who}: ", "dim"),
+                    line, "\n   ", (f"linked by {who}: ", "dim"),
                     safe_content(account.why, style="dim italic", single_line=True, max_chars=90),
                 )  # fmt: skip
             lines.append(line)
