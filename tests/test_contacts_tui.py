@@ -132,6 +132,7 @@ async def test_link_by_hand_then_unlink(stack):
     app = app_for(stack)
     async with app.run_test(size=(80, 24)) as pilot:
         await select_author(pilot, app, "camille@piaille.example")
+        camille = app.inbox.conversations.selected_id
         await pilot.press("L")
         await wait_until(lambda: isinstance(app.screen, AccountPicker), pilot=pilot)
         await pilot.press(*"camille_d")
@@ -158,6 +159,12 @@ async def test_link_by_hand_then_unlink(stack):
         assert (await stack.store.contact(forum_author)).accounts[0].handle == "camille_d"
         events = await stack.store.contact_events(forum_author)
         assert [(e[1], e[2]) for e in events] == [("manager", "linked"), ("manager", "unlinked")]
+        # The conversation where the manager did it says so in its history, with who.
+        history = [h[1:] for h in await stack.store.history(camille)]
+        assert history == [
+            ("manager", "contact linked", None, "@camille_d (forum)"),
+            ("manager", "contact unlinked", "@camille_d (forum)", None),
+        ]
 
 
 async def _accounts(store, author: int, count: int) -> bool:

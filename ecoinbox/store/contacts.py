@@ -39,6 +39,7 @@ class ContactsMixin:
     _read: Any
     _write: Any
     _notify: Any
+    _record: Any
 
     # ---- on ingest ---------------------------------------------------------------------------
 
@@ -180,15 +181,31 @@ class ContactsMixin:
 
     # ---- the manager's changes -----------------------------------------------------------------
 
-    async def link_authors(self, author_id: int, other_id: int, *, actor: str, reason: str = "") -> bool:
-        """Make two accounts one person (their contacts merge); False if they already were."""
+    async def link_authors(
+        self,
+        author_id: int,
+        other_id: int,
+        *,
+        actor: str,
+        reason: str = "",
+        conversation_id: int | None = None,
+    ) -> bool:
+        """Make two accounts one person (their contacts merge); False if they already were.
+
+        With `conversation_id` (where the manager did it), its history says so too."""
         async with self._write() as db:
             done = await self._join(db, author_id, other_id, actor, reason or "linked by hand")
+            if done and conversation_id is not None:
+                await self._record(
+                    db, conversation_id, actor, "contact linked", None, await self._who(db, other_id)
+                )
         if done:
             self._notify(_sql.Change("contact"))
         return done
 
-    async def unlink_author(self, author_id: int, *, actor: str, reason: str = "") -> bool:
+    async def unlink_author(
+        self, author_id: int, *, actor: str, reason: str = "", conversation_id: int | None = None
+    ) -> bool:
         """Take an account out of its contact; proofs never put it back with those accounts."""
         async with self._write() as db:
             contact_id, members = await self._members(db, author_id)
@@ -203,10 +220,16 @@ class ContactsMixin:
             await self._event(
                 db, contact_id, author_id, None, actor, "unlinked", reason or "unlinked by hand"
             )
+            if conversation_id is not None:
+                await self._record(
+                    db, conversation_id, actor, "contact unlinked", await self._who(db, author_id), None
+                )
         self._notify(_sql.Change("contact"))
         return True
 
-    async def set_contact_note(self, author_id: int, note: str, *, actor: str) -> None:
+    async def set_contact_note(
+        self, author_id: int, note: str, *, actor: str, conversation_id: int | None = None
+    ) -> None:
         """The manager's note about this person (plain text, never sent)."""
         note = note.strip()[:NOTE_CHARS]
         async with self._write() as db:
@@ -217,6 +240,8 @@ class ContactsMixin:
             else:
                 await db.execute("UPDATE contacts SET note = ? WHERE id = ?", (note, contact_id))
             await self._event(db, contact_id, author_id, None, actor, "note", note[:200])
+            if conversation_id is not None:
+                await self._record(db, conversation_id, actor, "contact note", None, note[:200])
         self._notify(_sql.Change("contact"))
 
     # ---- inside a transaction ------------------------------------------------------------------
@@ -266,6 +291,10 @@ class ContactsMixin:
             partner = other_id if member in first_members else author_id  # across the link
             await self._event(db, target, member, partner, actor, "linked", reason)
         return True
+
+    async def _who(self, db: aiosqlite.Connection, author_id: int) -> str:
+        row = await _sql._one(db, "SELECT channel, handle FROM authors WHERE id = ?", (author_id,))
+        return f"@{row[1]} ({row[0]})" if row else str(author_id)
 
     async def _apart(self, db: aiosqlite.Connection, first: list[int], second: list[int]) -> bool:
         row = await _sql._one(

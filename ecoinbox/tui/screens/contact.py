@@ -100,10 +100,17 @@ class ContactScreen(ModalScreen[int | None]):
     ]
 
     def __init__(
-        self, author_id: int, *, actor: str, now: Callable[[], datetime], writable: Callable[[], bool]
+        self,
+        author_id: int,
+        *,
+        actor: str,
+        now: Callable[[], datetime],
+        writable: Callable[[], bool],
+        conversation_id: int | None = None,
     ) -> None:
         super().__init__()
         self.author_id = author_id
+        self.conversation_id = conversation_id  # where the manager opened it: its history records changes
         self.actor = actor
         self.clock = now
         self.can_write = writable
@@ -196,14 +203,16 @@ class ContactScreen(ModalScreen[int | None]):
         note = await self.app.push_screen_wait(NoteScreen(self.contact.note))
         if note is None:
             return
-        await self.app.store.set_contact_note(self.author_id, note, actor=self.actor)  # type: ignore[attr-defined]
+        await self.app.store.set_contact_note(  # type: ignore[attr-defined]
+            self.author_id, note, actor=self.actor, conversation_id=self.conversation_id
+        )
         await self.reload()
 
     @work(exclusive=True, group="contact-edit")
     async def action_link(self) -> None:
         if self.contact is None or not self.can_write():
             return
-        await link_by_hand(self.app, self.contact, self.actor)
+        await link_by_hand(self.app, self.contact, self.actor, self.conversation_id)
         await self.reload()
 
     @work(exclusive=True, group="contact-edit")
@@ -220,12 +229,14 @@ class ContactScreen(ModalScreen[int | None]):
         if picked is None:
             return
         store = self.app.store  # type: ignore[attr-defined]
-        if await store.unlink_author(picked.author_id, actor=self.actor):
+        if await store.unlink_author(
+            picked.author_id, actor=self.actor, conversation_id=self.conversation_id
+        ):
             self.notify("Unlinked; a proof will not link them again.", markup=False, timeout=4)
         await self.reload()
 
 
-async def link_by_hand(app: Any, contact: Contact, actor: str) -> bool:
+async def link_by_hand(app: Any, contact: Contact, actor: str, conversation_id: int | None = None) -> bool:
     """The picker for `L`: find an account on any channel and make it the same person."""
     own = {a.author_id for a in contact.accounts}
     picked = await app.push_screen_wait(
@@ -239,7 +250,11 @@ async def link_by_hand(app: Any, contact: Contact, actor: str) -> bool:
         return False
     first = contact.accounts[0]
     if await app.store.link_authors(
-        first.author_id, picked.author_id, actor=actor, reason=f"linked by {actor}"
+        first.author_id,
+        picked.author_id,
+        actor=actor,
+        reason=f"linked by {actor}",
+        conversation_id=conversation_id,
     ):
         app.notify(f"Linked with @{_plain(picked.handle)} on {picked.channel}.", markup=False, timeout=4)
         return True

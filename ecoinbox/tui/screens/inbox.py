@@ -846,7 +846,10 @@ class InboxScreen(Screen[None]):
         if author_id is None:
             return
         app, writable = self.app, lambda: not self._writes_refused()
-        screen = ContactScreen(author_id, actor=self._actor(), now=app.now, writable=writable)  # type: ignore[attr-defined]
+        conversation_id = self.conversations.selected_id
+        screen = ContactScreen(
+            author_id, actor=self._actor(), now=app.now, writable=writable, conversation_id=conversation_id  # type: ignore[attr-defined]
+        )
         opened = await app.push_screen_wait(screen)
         if opened is not None and screen.contact is not None:
             await self._open_person(screen.contact.label, screen.author_id, opened)
@@ -860,7 +863,7 @@ class InboxScreen(Screen[None]):
             return
         contact = await self.app.store.contact(author_id)  # type: ignore[attr-defined]
         if contact is not None:
-            await link_by_hand(self.app, contact, self._actor())
+            await link_by_hand(self.app, contact, self._actor(), self.conversations.selected_id)
 
     async def _open_person(self, label: str, author_id: int, conversation_id: int) -> None:
         """A tab of this person's conversations on every channel, on `conversation_id`; esc closes it."""
