@@ -846,9 +846,9 @@ class InboxScreen(Screen[None]):
         if author_id is None:
             return
         app, writable = self.app, lambda: not self._writes_refused()
-        conversation_id = self.conversations.selected_id
+        now, conversation_id = app.now, self.conversations.selected_id  # type: ignore[attr-defined]
         screen = ContactScreen(
-            author_id, actor=self._actor(), now=app.now, writable=writable, conversation_id=conversation_id  # type: ignore[attr-defined]
+            author_id, actor=self._actor(), now=now, writable=writable, conversation_id=conversation_id
         )
         opened = await app.push_screen_wait(screen)
         if opened is not None and screen.contact is not None:
