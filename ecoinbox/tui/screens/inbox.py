@@ -131,7 +131,7 @@ class InboxScreen(Screen[None]):
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
-        Binding("c", "contact", "Contact", id="inbox.contact"),
+        Binding("c", "contact", "Contact", id="inbox.contact", show=False),
         Binding("L", "link_contact", "Link their account with another", id="inbox.link_contact", show=False),
     ]
     THREAD_DELAY: ClassVar[float] = 0.08
