@@ -284,9 +284,11 @@ def _one_mail(
     remote_id = message_id(_header(mime, "message-id")) or _made_up_id(mime, address, subject, text)
     parents = tuple(p for p in dict.fromkeys([*in_reply_to, *reversed(references)]) if p != remote_id)
     language = _language(_header(mime, "content-language"))
+    # A list that rewrites From to its own address (DMARC) would make all its posters one person.
+    munged = address == (_list_post(_header(mime, "list-post")) or "").casefold()
     author = Author(
         channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display,
-        proofs=(email_proof(address),) if "@" in address else (),
+        proofs=(email_proof(address),) if "@" in address and not munged else (),
     )  # fmt: skip
     message = Message(
         channel=channel,
