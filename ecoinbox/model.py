@@ -70,9 +70,9 @@ class Author:
     handle: str  # as the platform addresses them, e.g. "zoe@remote.example"
     display_name: str = ""
     url: str | None = None
-    # What the platform proves this account owns (its profile page there, links it verified,
-    # a domain handle, "mailto:" the address a mail came from): accounts owning the same thing
-    # are one person (see `ecoinbox.contacts`). Never what a person merely typed.
+    # What the platform proves about this account: what it owns (its profile page there, a
+    # domain handle, "mailto:" the address a mail came from) and, as `contacts.claim()`, pages it
+    # verified link back to it. See `ecoinbox.contacts`. Never what a person merely typed.
     proofs: tuple[str, ...] = ()
 
     @property

@@ -30,6 +30,7 @@ from ecoinbox.channels.mastodon import (
     register_app,
     reply_visibility,
 )
+from ecoinbox.contacts import claim
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.model import Message, Origin
 
@@ -758,4 +759,4 @@ async def test_verified_profile_links_are_proofs_and_unverified_ones_are_not(ser
     server.add_profile_link("sophie@mamot.example", "Shop", "https://shop.example/", verified=False)
     message = (await connect(server).poll({})).messages[0]
     forum = "https://forum.example/u/sophie_l?a=1&b=2"
-    assert message.author.proofs == ("https://mamot.example/@sophie", forum)
+    assert message.author.proofs == ("https://mamot.example/@sophie", claim(forum))

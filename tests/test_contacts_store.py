@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecoinbox.contacts import normalize_proof
+from ecoinbox.contacts import claim, normalize_proof
 from ecoinbox.model import Author, Message, Origin, State
 from ecoinbox.store import open_store
 
@@ -20,7 +20,7 @@ SOPHIE_MASTODON = Author(
     "sophie@mamot.example",
     "Sophie Lefèvre",
     "https://mamot.example/@sophie",
-    proofs=("https://mamot.example/@sophie", "http://forum.example/u/sophie_l/"),
+    proofs=("https://mamot.example/@sophie", claim("http://forum.example/u/sophie_l/")),
 )
 SOPHIE_FORUM = Author("forum", "7", "sophie_l", "Sophie Lefèvre", FORUM_PROFILE, proofs=(FORUM_PROFILE,))
 # Same display name, no proof: never the same person for ecoinbox.
@@ -126,7 +126,7 @@ async def test_link_by_hand_then_unlink_for_good(store):
     ]  # fmt: skip
     # A proof that turns up later does not undo the manager's "not one person".
     proven = Author("mastodon", "5", "camille@piaille.example", "Camille D.",
-                    proofs=("https://forum.example/u/camille_d",))  # fmt: skip
+                    proofs=(claim("https://forum.example/u/camille_d"),))  # fmt: skip
     await store.ingest([post(proven, "m2", 3)])
     assert len((await store.contact(m)).accounts) == 1
     # ... but the manager may link them again.
@@ -169,3 +169,23 @@ async def test_find_authors_across_channels(store):
     assert {a.channel for a in found} == {"forum", "mastodon", "bluesky"}
     assert [a.channel for a in await store.find_authors("Lefèvre")] != []
     assert await store.find_authors("%") == []  # a LIKE wildcard is only a character
+
+
+async def test_a_page_that_links_back_to_several_accounts_proves_nothing(store):
+    """An organisation's site verified by two staff accounts, and the organisation's Bluesky
+    handle on that domain: three accounts, no person."""
+    site = "https://coop.example"
+    ana = Author("mastodon", "1", "ana@coop.example", "Ana", proofs=(claim(site),))
+    ben = Author("mastodon", "2", "ben@coop.example", "Ben", proofs=(claim(site + "/"),))
+    org = Author("bluesky", "did:plc:coop", "coop.example", "Coop", proofs=(site,))
+    await store.ingest([post(ana, "1", 0), post(ben, "2", 1), post(org, "3", 2)])
+    for author in (ana, ben, org):
+        assert len((await store.contact(await author_id(store, author))).accounts) == 1
+    # One account claiming the domain handle's site: that one is the person.
+    solo = Author("mastodon", "3", "dana@elsewhere.example", "Dana", proofs=(claim("https://dana.example"),))
+    dana = Author("bluesky", "did:plc:dana", "dana.example", "Dana", proofs=("https://dana.example",))
+    await store.ingest([post(dana, "4", 3)])
+    await store.ingest([post(solo, "5", 4)])
+    contact = await store.contact(await author_id(store, dana))
+    assert {a.channel for a in contact.accounts} == {"bluesky", "mastodon"}
+    assert "verified link to dana.example" in {a.why for a in contact.accounts}

@@ -39,6 +39,7 @@ from ecoinbox.channels.http import (
     platform_error,
     register_secret,
 )
+from ecoinbox.contacts import claim
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -723,13 +724,13 @@ _HREF = re.compile(r'href="([^"]+)"')
 
 def _proofs(account: dict[str, Any]) -> tuple[str, ...]:
     """The account's own page, and the profile fields' links Mastodon verified point back at it
-    (rel="me"): what it proves this person owns, for contacts across channels."""
+    (rel="me", claims: such a page may link back to several accounts), for contacts across channels."""
     proofs = [str(account["url"])] if account.get("url") else []
     for field in account.get("fields") or ():
         if isinstance(field, dict) and field.get("verified_at"):
             found = _HREF.search(str(field.get("value") or ""))
             if found:
-                proofs.append(html.unescape(found.group(1)))
+                proofs.append(claim(html.unescape(found.group(1))))
     return tuple(proofs)
 
 

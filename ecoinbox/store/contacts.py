@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ecoinbox.contacts import PROOF_ACTOR, normalize_proof, proof_reason
+from ecoinbox.contacts import CLAIM, PROOF_ACTOR, normalize_proof, proof_reason
 from ecoinbox.model import Author, Contact, ContactAccount, ConversationRow
 from ecoinbox.store import sqlite as _sql
 
@@ -28,6 +28,12 @@ _CHUNK = 400
 
 def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
+
+
+def _forms(proof: str) -> tuple[str, str]:
+    """What a proof is looked up as: the thing owned, and a claim to it."""
+    owned = proof.removeprefix(CLAIM)
+    return owned, CLAIM + owned
 
 
 class ContactsMixin:
@@ -61,10 +67,10 @@ class ContactsMixin:
                     pairs.add((proof, ids[key]))
         if not pairs:
             return
-        proofs = sorted({proof for proof, _ in pairs})
+        wanted = sorted({form for proof, _ in pairs for form in _forms(proof)})
         owners: dict[str, set[int]] = {}
-        for start in range(0, len(proofs), _CHUNK):
-            chunk = proofs[start : start + _CHUNK]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
             rows = await _sql._all(
                 db, f"SELECT proof, author_id FROM author_proofs WHERE proof IN ({_marks(chunk)})", chunk
             )
@@ -75,10 +81,18 @@ class ContactsMixin:
             return
         await _sql._many(db, "INSERT OR IGNORE INTO author_proofs (proof, author_id) VALUES (?, ?)", new)
         for proof, author_id in new:
-            others = owners.setdefault(proof, set())
+            owners.setdefault(proof, set()).add(author_id)
+        for proof, author_id in new:
+            owned = proof.removeprefix(CLAIM)
+            holders = owners.get(owned, set())
+            claimants = owners.get(CLAIM + owned, set())
+            # Owning the same thing links; claiming it links to its owner only if nobody else does.
+            if proof == owned:
+                others = holders | (claimants if len(claimants) == 1 else set())
+            else:
+                others = holders if len(claimants) == 1 else set()
             for other in sorted(others - {author_id}):
-                await self._join(db, author_id, other, PROOF_ACTOR, proof_reason(proof))
-            others.add(author_id)
+                await self._join(db, author_id, other, PROOF_ACTOR, proof_reason(owned))
 
     # ---- reading -----------------------------------------------------------------------------
 
