@@ -85,6 +85,10 @@ class Author:
     handle: str  # as the platform addresses them, e.g. "zoe@remote.example"
     display_name: str = ""
     url: str | None = None
+    # What the platform proves about this account: what it owns (its profile page there, a
+    # domain handle, "mailto:" the address a mail came from) and, as `contacts.claim()`, pages it
+    # verified link back to it. See `ecoinbox.contacts`. Never what a person merely typed.
+    proofs: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -282,3 +286,40 @@ class ConcurrentReply:
     text: str
     at: datetime
     by: str  # "another ecoinbox" (queued on this store) or the handle that posted it on the platform
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAccount:
+    """One account of a person, and how it came into their contact."""
+
+    author_id: int
+    channel: str
+    handle: str
+    display_name: str = ""
+    url: str | None = None
+    linked_by: str = ""  # "proof" or the manager who linked it; "" for an account on its own
+    why: str = ""  # what proved it, or what the manager said
+    linked_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.handle
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person across channels: their accounts, conversations (newest first), first contact, note.
+
+    `id` is None for an account that was never linked nor noted: a contact of one.
+    """
+
+    id: int | None
+    accounts: tuple[ContactAccount, ...]
+    conversations: tuple[ConversationRow, ...] = ()
+    first_contact: datetime | None = None
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        named = next((a for a in self.accounts if a.display_name), None)
+        return (named or self.accounts[0]).label if self.accounts else ""

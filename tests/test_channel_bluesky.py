@@ -242,6 +242,8 @@ async def test_first_poll_brings_mentions_replies_and_quotes_then_nothing_twice(
     by_text = {m.text.split("\n")[0]: m for m in first.messages}
     quote = next(m for m in first.messages if "[quoting:" in m.text)
     assert quote.author.handle == "zoe.bsky.example" and quote.in_reply_to is None
+    # A handle is a domain the account proved it controls: a proof for contacts across channels.
+    assert quote.author.proofs == ("https://bsky.app/profile/zoe.bsky.example", "https://zoe.bsky.example")
     assert any(link.startswith("https://bsky.app/profile/") for link in quote.links)
     reply = by_text["got it, thanks for the quick answer 🙏"]
     assert reply.in_reply_to is not None and reply.origin is Origin.MENTION

@@ -209,6 +209,7 @@ async def test_notifications_become_one_conversation_per_topic(server, connect) 
     assert zoe.text == "Sure, it is #1234, thanks."
     assert zoe.author.handle == "zoe" and zoe.author.channel == "forum"
     assert zoe.author.url == f"{server.base_url}/u/zoe"
+    assert zoe.author.proofs == (f"{server.base_url}/u/zoe",)  # the forum's own page for her
     assert zoe.url == f"{server.topic_url(posts['asked']['topic_id'])}/3"
     assert zoe.visibility == "public" and not zoe.deleted and zoe.edited_at is None
     assert result.cursor["notifications"]

@@ -131,6 +131,9 @@ async def test_the_demo_mailbox_reads_as_threads_with_decoded_subjects_and_no_re
     assert found["re3.camille@exemple.org"].in_reply_to == "re2.ines@exemple.org"
     assert found["re4.zoe@exemple.org"].in_reply_to == "csv.camille@exemple.org"
     assert found["re4.zoe@exemple.org"].author.display_name == "Zoé Laurent"
+    assert found["re4.zoe@exemple.org"].author.proofs == ("mailto:zoe.l@exemple.org",)
+    # List mail with the poster's own From: a proof all the same.
+    assert found["csv.camille@exemple.org"].author.proofs == ("mailto:camille@exemple.org",)
     assert found["sombre.hugo@exemple.org"].in_reply_to is None
     assert "digest.4.2@lists.acme.example" not in found
     # Quoted history and the list footer are gone; the answer stays.
@@ -797,3 +800,14 @@ def test_auth_asks_for_the_mailbox_password_and_keeps_it_in_the_keyring(
     out = capsys.readouterr().out
     assert "app password" in out and PASSWORD not in out
     assert prompts == ["Password for support@acme.example (not echoed): "]
+
+
+def test_the_from_address_is_a_proof_unless_a_list_put_its_own_there():
+    """Contacts across channels: the same address links people, but a list that rewrote From to
+    itself (DMARC) would make all its posters one person."""
+    own = b"From: Zoe <Zoe@Example.org>\r\nSubject: hi\r\nMessage-ID: <a@x>\r\n\r\nhello\r\n"
+    munged = (b"From: Zoe via Entraide <entraide@lists.example>\r\n"
+              b"List-Post: <mailto:entraide@lists.example>\r\n"
+              b"Subject: hi\r\nMessage-ID: <b@x>\r\n\r\nhello\r\n")  # fmt: skip
+    assert parse_mail(own, channel="email")[0].message.author.proofs == ("mailto:zoe@example.org",)
+    assert parse_mail(munged, channel="email")[0].message.author.proofs == ()

@@ -30,6 +30,7 @@ from ecoinbox.channels.mastodon import (
     register_app,
     reply_visibility,
 )
+from ecoinbox.contacts import claim
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.model import Message, Origin
 
@@ -748,3 +749,14 @@ async def test_the_token_never_shows_in_errors_or_reprs(server, connect) -> None
     assert len(shown) >= 5
     for text in shown:
         assert TOKEN not in text
+
+
+async def test_verified_profile_links_are_proofs_and_unverified_ones_are_not(server, connect) -> None:
+    """Contacts across channels rest on what Mastodon verified (rel="me"), never on what a
+    profile merely says."""
+    server.add_status(author="sophie@mamot.example", display_name="Sophie", text="hello")
+    server.add_profile_link("sophie@mamot.example", "Forum", "https://forum.example/u/sophie_l?a=1&b=2")
+    server.add_profile_link("sophie@mamot.example", "Shop", "https://shop.example/", verified=False)
+    message = (await connect(server).poll({})).messages[0]
+    forum = "https://forum.example/u/sophie_l?a=1&b=2"
+    assert message.author.proofs == ("https://mamot.example/@sophie", claim(forum))

@@ -12,6 +12,9 @@ from ecoinbox.model import OutboxState, State, View
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
+from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
+from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
@@ -178,6 +181,9 @@ async def test_help_lists_every_binding_with_remapped_keys(tmp_path):
                 *ThreadView.BINDINGS, *ComposeScreen.BINDINGS, *ConfirmScreen.BINDINGS,
                 *HelpScreen.BINDINGS, *CannedPicker.BINDINGS, *ValuePrompt.BINDINGS,
                 *RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS,
+                *ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS,
+                *SearchBar.BINDINGS, *SnoozeScreen.BINDINGS, *TagPrompt.BINDINGS, *NoteScreen.BINDINGS,
+                *AssignScreen.BINDINGS,
             ]  # fmt: skip
             assert every_binding and all(b.id for b in every_binding)
             for binding in every_binding:

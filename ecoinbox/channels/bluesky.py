@@ -896,6 +896,10 @@ class BlueskyChannel:
             handle=handle,
             display_name=str(author_json.get("displayName") or ""),
             url=f"{WEB_APP}/profile/{quote(handle, safe=':.')}",
+            # A handle is a domain the account proved it controls (DNS or /.well-known).
+            proofs=(f"{WEB_APP}/profile/{quote(handle, safe=':.')}", f"https://{handle}")
+            if "." in handle and ":" not in handle
+            else (),
         )
         text, links, hidden = post_text(record)
         reply = _dict(record.get("reply"))

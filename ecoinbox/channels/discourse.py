@@ -776,6 +776,7 @@ class DiscourseChannel:
             handle=username,
             display_name=str(post.get("name") or ""),
             url=f"{self.base_url}/u/{quote(username, safe='')}",
+            proofs=(f"{self.base_url}/u/{quote(username, safe='')}",),  # their profile: the forum's own
         )
         rendered = html_to_text(str(post.get("cooked") or ""))
         slug = _slug(post.get("topic_slug")) or info.slug

@@ -65,6 +65,7 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.http import RedactingFilter, channel_logger, one_line, redact, register_secret
+from ecoinbox.contacts import email_proof
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -283,9 +284,12 @@ def _one_mail(
     remote_id = message_id(_header(mime, "message-id")) or _made_up_id(mime, address, subject, text)
     parents = tuple(p for p in dict.fromkeys([*in_reply_to, *reversed(references)]) if p != remote_id)
     language = _language(_header(mime, "content-language"))
+    # A list that rewrites From to its own address (DMARC) would make all its posters one person.
+    munged = address == (_list_post(_header(mime, "list-post")) or "").casefold()
     author = Author(
-        channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display
-    )
+        channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display,
+        proofs=(email_proof(address),) if "@" in address and not munged else (),
+    )  # fmt: skip
     message = Message(
         channel=channel,
         remote_id=remote_id,

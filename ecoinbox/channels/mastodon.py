@@ -12,6 +12,7 @@ Mastodon web client does.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections import OrderedDict
@@ -38,6 +39,7 @@ from ecoinbox.channels.http import (
     platform_error,
     register_secret,
 )
+from ecoinbox.contacts import claim
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -490,6 +492,7 @@ class MastodonChannel:
             handle=_qualified(str(account.get("acct") or account.get("username") or ""), domain),
             display_name=str(account.get("display_name") or ""),
             url=_str_or_none(account.get("url")),
+            proofs=_proofs(account),
         )
         remote_id = str(status["id"])
         text, links, hidden = _text_and_links(status)
@@ -714,6 +717,21 @@ def _mentioned_status(notification: dict[str, Any]) -> dict[str, Any] | None:
     if notification.get("type", "mention") != "mention":
         return None
     return _dict_or_none(notification.get("status"))
+
+
+_HREF = re.compile(r'href="([^"]+)"')
+
+
+def _proofs(account: dict[str, Any]) -> tuple[str, ...]:
+    """The account's own page, and the profile fields' links Mastodon verified point back at it
+    (rel="me", claims: such a page may link back to several accounts), for contacts across channels."""
+    proofs = [str(account["url"])] if account.get("url") else []
+    for field in account.get("fields") or ():
+        if isinstance(field, dict) and field.get("verified_at"):
+            found = _HREF.search(str(field.get("value") or ""))
+            if found:
+                proofs.append(claim(html.unescape(found.group(1))))
+    return tuple(proofs)
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -95,6 +95,7 @@ class _Account:
     created_at: datetime
     statuses_count: int = 0
     last_status_at: datetime | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)  # profile fields, as the API shows them
 
     @property
     def acct(self) -> str:
@@ -720,6 +721,15 @@ class MastodonServer(LoopbackServer):
         self._accounts[account.acct] = account
         return account
 
+    def add_profile_link(self, handle: str, name: str, url: str, *, verified: bool = True) -> None:
+        """A profile field linking to `url`; `verified` as Mastodon marks a link whose page links
+        back to the profile (rel="me")."""
+        account = self._account_for(handle, None, self._now())
+        link = html.escape(url)
+        value = f'<a href="{link}" target="_blank" rel="nofollow noopener me">{link}</a>'
+        verified_at = _iso(self._now()) if verified else None
+        account.fields.append({"name": name, "value": value, "verified_at": verified_at})
+
     def _account_for(self, handle: str, display_name: str | None, at: datetime) -> _Account:
         username, _, host = handle.lstrip("@").partition("@")
         host = host or self.domain
@@ -878,7 +888,7 @@ class MastodonServer(LoopbackServer):
             "statuses_count": account.statuses_count,
             "last_status_at": last_status_at.date().isoformat() if last_status_at else None,
             "emojis": [],
-            "fields": [],
+            "fields": list(account.fields),
         }
 
     def _status_json(self, status: _Status) -> dict[str, Any]:

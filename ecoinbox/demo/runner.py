@@ -42,6 +42,8 @@ from ecoinbox.demo.wordpress_server import WordPressServer
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
 DEMO_BLUESKY_HANDLE = "acme.bsky.example"
+DEMO_PERSON_MASTODON = "sophie@mamot.example"  # the person seen across channels (see demo.seed)
+DEMO_PERSON_FORUM = "sophie_l"  # her forum account (see demo.discourse_seed)
 
 
 def _toml_string(text: str) -> str:
@@ -326,6 +328,9 @@ class Demo:
             os.chmod(store, 0o600)
         url = await self.mastodon.start()
         forum_url = await self.forum.start()
+        # One person on two channels: Mastodon verified (rel="me") her forum profile, so her
+        # accounts link by themselves (c shows her history on both); her namesakes elsewhere don't.
+        self.mastodon.add_profile_link(DEMO_PERSON_MASTODON, "Forum", f"{forum_url}/u/{DEMO_PERSON_FORUM}")
         blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
         reddit_url, bluesky_url = await self.reddit.start(), await self.bluesky.start()
         if self.mail is not None:

@@ -238,6 +238,46 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX notes_by_conversation ON notes (conversation_id, at);
 
     UPDATE conversations SET state = 'pending' WHERE state = 'open' AND needs_reply = 0;
+    # 9: contacts across channels. Accounts that the platforms prove are one person share a
+    # contact (authors.contact_id; NULL: a contact of one). Every link and unlink is kept with
+    # who and why; pairs the manager separated are never joined again automatically.
+    """
+    CREATE TABLE contacts (
+        id          INTEGER PRIMARY KEY,
+        note        TEXT NOT NULL DEFAULT '',           -- the manager's, plain text
+        created_at  INTEGER NOT NULL
+    );
+    ALTER TABLE authors ADD COLUMN contact_id INTEGER REFERENCES contacts (id);
+    CREATE INDEX authors_by_contact ON authors (contact_id) WHERE contact_id IS NOT NULL;
+
+    -- What each platform proves an account owns (normalized, see ecoinbox.contacts).
+    CREATE TABLE author_proofs (
+        proof       TEXT NOT NULL,
+        author_id   INTEGER NOT NULL REFERENCES authors (id),
+        PRIMARY KEY (proof, author_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE contact_events (
+        id          INTEGER PRIMARY KEY,
+        contact_id  INTEGER,                            -- the contact it joined or left
+        author_id   INTEGER NOT NULL REFERENCES authors (id),
+        other_id    INTEGER REFERENCES authors (id),    -- linked with / unlinked from
+        at          INTEGER NOT NULL,
+        actor       TEXT NOT NULL,                      -- "proof" or the manager
+        action      TEXT NOT NULL,                      -- "linked", "unlinked", "note"
+        reason      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX contact_events_by_author ON contact_events (author_id, at);
+
+    -- Accounts the manager said are not one person: proofs never join them again.
+    CREATE TABLE contact_apart (
+        author_id   INTEGER NOT NULL REFERENCES authors (id),
+        other_id    INTEGER NOT NULL REFERENCES authors (id),
+        PRIMARY KEY (author_id, other_id)
+    ) WITHOUT ROWID;
+
+    -- A person's conversations: every message they wrote, on any channel.
+    CREATE INDEX messages_by_author ON messages (author_id);
     """,
 )
 

@@ -50,6 +50,7 @@ from ecoinbox.model import (
     View,
 )
 from ecoinbox.query import Query, fts_phrase
+from ecoinbox.store.contacts import ContactsMixin
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
 from ecoinbox.store.triage import TriageStore
@@ -275,7 +276,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(StatesStore, TriageStore):
+class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -737,7 +738,9 @@ class SQLiteStore(StatesStore, TriageStore):
             [(a.channel, a.remote_id, a.handle, a.display_name, a.url) for a in latest.values()],
         )
         rows = await self._by_key(db, "authors", "id", latest)
-        return {(row[0], row[1]): int(row[2]) for row in rows}
+        ids = {(row[0], row[1]): int(row[2]) for row in rows}
+        await self._link_proven(db, latest, ids)
+        return ids
 
     async def _known_messages(
         self, db: aiosqlite.Connection, keys: set[tuple[str, str]]

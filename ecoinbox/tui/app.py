@@ -28,6 +28,7 @@ from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, Store
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
@@ -266,6 +267,8 @@ class EcoInboxApp(App[None]):
             ("A reply that needs a decision (O)", list(OutboxDecisionScreen.BINDINGS)),
             ("Snooze (s)", list(SnoozeScreen.BINDINGS)),
             ("Tag (t), note (n), assign (a)", [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS]),
+            ("A person across channels (c, L)",
+             [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS]),
             ("Questions", list(ConfirmScreen.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),

@@ -43,6 +43,7 @@ from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, fill_canned
+from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
@@ -100,9 +101,11 @@ class Tab:
     """None for the state views; the search's text otherwise."""
     typed: bool = False
     """The `/` search: esc closes it."""
+    person: PersonConversations | None = None
+    """A person's conversations on every channel (opened from their contact panel; esc closes it)."""
 
     def label(self) -> str:
-        if not self.typed:
+        if not self.typed or self.person is not None:
             return self.title
         text = self.query or ""
         return "/" + (text if len(text) <= SEARCH_TITLE_CELLS else text[: SEARCH_TITLE_CELLS - 1] + "…")
@@ -127,6 +130,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
         *TRIAGE_BINDINGS,
+        Binding("c", "contact", "Contact", id="inbox.contact", show=False),
+        Binding("L", "link_contact", "Link their account with another", id="inbox.link_contact", show=False),
     ]
     THREAD_DELAY: ClassVar[float] = 0.08
     """Seconds the cursor must rest before the thread beside the list follows it, once it moves
@@ -300,6 +305,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         return True
 
     def _tab_count(self, tab: Tab) -> str:
+        if tab.person is not None:
+            return str(len(tab.person))
         if tab.query is None:
             return str(self.counts.get(tab.view, 0))
         if tab is self.tab and self.results is not None:
@@ -336,7 +343,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _render_status(self) -> None:
         index, total = self.position
         total_label = self.results.label() if self.results is not None else str(total)
-        title = "Search" if self.tab.typed else self.tab.title
+        title = "Search" if self.tab.typed and self.tab.person is None else self.tab.title
         parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
         if selected := self.selection_label():
             parts.append((f"{selected} ", "bold $warning"))
@@ -545,7 +552,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             await results.run()
         self.tab_index, self.results = index, results
         self.conversations.set_marks(())  # a selection belongs to the view it was made in
-        if results is None:
+        if tab.person is not None:
+            await self.conversations.set_source(tab.person, tab.view, keep_selection=keep_selection)
+        elif results is None:
             await self.conversations.set_source(self.app.store, tab.view, keep_selection=keep_selection)  # type: ignore[attr-defined]
         else:
             await self.conversations.set_source(results, highlight=results.highlight, keep_selection=keep_selection)
@@ -861,6 +870,63 @@ class InboxScreen(TriageKeys, Screen[None]):
                 collisions=self._collisions(conversation.row.id, mark),
             )
         )
+
+    # ---- contacts across channels --------------------------------------------------------------
+
+    def _actor(self) -> str:
+        return self.app.settings.replies.agent or "manager"  # type: ignore[attr-defined]
+
+    async def _selected_author(self) -> int | None:
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None:
+            return None
+        self.conversations.held = True
+        contact = await self.app.store.conversation_contact(conversation_id)  # type: ignore[attr-defined]
+        if contact is None:
+            self.notify("Nobody outside wrote in this conversation.", markup=False, timeout=3)
+            return None
+        return contact.accounts[0].author_id
+
+    @work(exclusive=True, group="contact")
+    @_store_failures_noticed
+    async def action_contact(self) -> None:
+        """The person behind this conversation, on every channel; enter opens one of theirs."""
+        author_id = await self._selected_author()
+        if author_id is None:
+            return
+        app, writable = self.app, lambda: not self._writes_refused()
+        now, conversation_id = app.now, self.conversations.selected_id  # type: ignore[attr-defined]
+        screen = ContactScreen(
+            author_id, actor=self._actor(), now=now, writable=writable, conversation_id=conversation_id
+        )
+        opened = await app.push_screen_wait(screen)
+        if opened is not None and screen.contact is not None:
+            await self._open_person(screen.contact.label, screen.author_id, opened)
+
+    @work(exclusive=True, group="contact")
+    @_store_failures_noticed
+    async def action_link_contact(self) -> None:
+        """`L`: link this conversation's person with an account on another channel, by hand."""
+        author_id = await self._selected_author()
+        if author_id is None or self._writes_refused():
+            return
+        contact = await self.app.store.contact(author_id)  # type: ignore[attr-defined]
+        if contact is not None:
+            await link_by_hand(self.app, contact, self._actor(), self.conversations.selected_id)
+
+    async def _open_person(self, label: str, author_id: int, conversation_id: int) -> None:
+        """A tab of this person's conversations on every channel, on `conversation_id`; esc closes it."""
+        if not self.tab.typed:
+            self._before_search = self.tab_index
+        name = sanitize(label, single_line=True, max_chars=SEARCH_TITLE_CELLS)
+        source = PersonConversations(self.app.store, author_id)  # type: ignore[attr-defined]
+        person = Tab(f"@{name}", self.view, typed=True, person=source)
+        self.tabs = [t for t in self.tabs if not t.typed] + [person]
+        await self._show_tab(len(self.tabs) - 1)
+        await self.conversations.reload(select=conversation_id)
+        self.conversations.focus()
+        if self.conversations.selected_id == conversation_id:
+            self.conversations.action_select()
 
 
 def _reply_target(conversation: Conversation) -> Message:
