@@ -238,6 +238,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX notes_by_conversation ON notes (conversation_id, at);
 
     UPDATE conversations SET state = 'pending' WHERE state = 'open' AND needs_reply = 0;
+    """,
     # 9: contacts across channels. Accounts that the platforms prove are one person share a
     # contact (authors.contact_id; NULL: a contact of one). Every link and unlink is kept with
     # who and why; pairs the manager separated are never joined again automatically.
