@@ -118,7 +118,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("r", "reply", "Reply", id="inbox.reply"),
         Binding("f", "redirect", "Forum", id="inbox.redirect"),
         Binding("e", "set_state('done')", "Done", id="inbox.done"),
-        Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam"),
+        Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam", show=False),
         Binding("o", "set_state('open')", "Reopen", id="inbox.reopen", show=False),
         Binding("u", "undo", "Undo", id="inbox.undo"),
         Binding("slash", "search", "Search", id="inbox.search"),

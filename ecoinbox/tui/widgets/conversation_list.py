@@ -262,7 +262,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("G,end", "last", "Bottom", id="list.bottom", show=False),
         Binding("pagedown,ctrl+d", "page_down", "Page down", id="list.page_down", show=False),
         Binding("pageup,ctrl+u", "page_up", "Page up", id="list.page_up", show=False),
-        Binding("enter", "select", "Open", id="list.open", show=True),
+        Binding("enter", "select", "Open", id="list.open", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
