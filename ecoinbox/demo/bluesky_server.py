@@ -31,7 +31,7 @@ import regex
 from aiohttp import web
 
 from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
-from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.loopback import FixedWindow, LoopbackServer
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -120,33 +120,24 @@ class CreatedRecord:
     record: dict[str, Any]
 
 
-class _Window:
-    """A fixed window counter per key; answers with the RateLimit-* headers of the window."""
+def _limited(window: FixedWindow, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
+    """Count a request against `window`: whether it may go on, and the headers to send."""
+    used, start = window.hit(key, now)
+    return used <= window.limit, _rate_headers(window, used, start, now)
 
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self._used: dict[str, tuple[float, int]] = {}
 
-    def hit(self, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
-        start = now.timestamp() - now.timestamp() % self.seconds
-        window, used = self._used.get(key, (start, 0))
-        used = (used if window == start else 0) + 1
-        self._used[key] = (start, used)
-        reset = int(start + self.seconds)
-        headers = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(max(0, self.limit - used)),
-            "RateLimit-Reset": str(reset),
-            "RateLimit-Policy": f"{self.limit};w={int(self.seconds)}",
-        }
-        if used > self.limit:
-            headers["Retry-After"] = str(max(1, reset - int(now.timestamp())))
-        return used <= self.limit, headers
-
-    def exhaust(self, key: str, now: datetime) -> None:
-        start = now.timestamp() - now.timestamp() % self.seconds
-        self._used[key] = (start, self.limit)
+def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
+    """The PDS's RateLimit-* headers (reset in epoch seconds); a refusal adds Retry-After."""
+    reset = int(start + window.seconds)
+    headers = {
+        "RateLimit-Limit": str(window.limit),
+        "RateLimit-Remaining": str(max(0, window.limit - used)),
+        "RateLimit-Reset": str(reset),
+        "RateLimit-Policy": f"{window.limit};w={int(window.seconds)}",
+    }
+    if used > window.limit:
+        headers["Retry-After"] = str(max(1, reset - int(now.timestamp())))
+    return headers
 
 
 class BlueskyServer(LoopbackServer):
@@ -181,8 +172,8 @@ class BlueskyServer(LoopbackServer):
         self.created: list[CreatedRecord] = []
         self.sessions_created = 0
         self.sessions_refreshed = 0
-        self._limits = _Window(rate_limit, rate_window)
-        self._session_limits = _Window(session_limit, 300.0)
+        self._limits = FixedWindow(rate_limit, rate_window)
+        self._session_limits = FixedWindow(session_limit, 300.0)
         self._tokens: dict[str, _Token] = {}
         self._actors: dict[str, _Actor] = {}  # by DID
         self._handles: dict[str, str] = {}  # handle -> DID
@@ -383,7 +374,7 @@ class BlueskyServer(LoopbackServer):
                 {"error": "MethodNotImplemented", "message": "Method Not Implemented"},
                 status=501 if request.match_info.http_exception.status == 404 else 405,
             )
-        allowed, headers = self._limits.hit("127.0.0.1", self._now())
+        allowed, headers = _limited(self._limits, "127.0.0.1", self._now())
         if not allowed:
             return _json(
                 {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429, headers=headers
@@ -420,7 +411,7 @@ class BlueskyServer(LoopbackServer):
         body = await _body(request)
         identifier = str(body.get("identifier") or "").lstrip("@").lower()
         password = body.get("password")
-        allowed, headers = self._session_limits.hit(identifier, self._now())
+        allowed, headers = _limited(self._session_limits, identifier, self._now())
         if not allowed:
             raise XrpcError(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
         if not identifier or not isinstance(password, str):

@@ -13,6 +13,7 @@ import random
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Self
 
 from aiohttp import web
@@ -171,6 +172,33 @@ class LoopbackServer:
         if seconds > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), seconds)
+
+
+class FixedWindow:
+    """Requests per key in fixed windows aligned on multiples of `seconds` (how Mastodon's
+    rack-attack, Reddit and the Bluesky PDS count); each server words its own headers."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._used: dict[str, tuple[float, int]] = {}
+
+    def hit(self, key: str, now: datetime) -> tuple[int, float]:
+        """Count one request: how many this window holds now (over `limit`: refuse it), and
+        when the window started (epoch seconds)."""
+        start = self._start(now)
+        window, used = self._used.get(key, (start, 0))
+        used = (used if window == start else 0) + 1
+        self._used[key] = (start, used)
+        return used, start
+
+    def exhaust(self, key: str, now: datetime) -> None:
+        """Use up the window, as if `limit` requests had come."""
+        self._used[key] = (self._start(now), self.limit)
+
+    def _start(self, now: datetime) -> float:
+        seconds = now.timestamp()
+        return seconds - seconds % self.seconds
 
 
 def form_value(form: MultiMapping[Any], key: str) -> Any:

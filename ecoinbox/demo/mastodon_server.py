@@ -29,7 +29,7 @@ from aiohttp import web
 from yarl import URL
 
 from ecoinbox.demo import seed as seeding
-from ecoinbox.demo.loopback import LoopbackServer, form_value, param
+from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, form_value, param
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -168,36 +168,14 @@ class _Snowflakes:
         return f"{value:018d}"
 
 
-class _RateLimiter:
-    """Fixed windows aligned on multiples of `window` seconds, per token (like rack-attack)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self._limit = limit
-        self._window = window
-        self._used: dict[str, tuple[float, int]] = {}
-
-    def hit(self, token: str, now: datetime) -> tuple[bool, dict[str, str]]:
-        start = self._window_start(now)
-        used = self._count(token, start) + 1
-        self._used[token] = (start, used)
-        reset = datetime.fromtimestamp(start + self._window, UTC)
-        headers = {
-            "X-RateLimit-Limit": str(self._limit),
-            "X-RateLimit-Remaining": str(max(0, self._limit - used)),
-            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        }
-        return used <= self._limit, headers
-
-    def exhaust(self, token: str, now: datetime) -> None:
-        self._used[token] = (self._window_start(now), self._limit)
-
-    def _window_start(self, now: datetime) -> float:
-        seconds = now.timestamp()
-        return seconds - (seconds % self._window)
-
-    def _count(self, token: str, start: float) -> int:
-        window, used = self._used.get(token, (start, 0))
-        return used if window == start else 0
+def _rate_headers(window: FixedWindow, used: int, start: float) -> dict[str, str]:
+    """Mastodon's X-RateLimit-* headers: the reset is an ISO date."""
+    reset = datetime.fromtimestamp(start + window.seconds, UTC)
+    return {
+        "X-RateLimit-Limit": str(window.limit),
+        "X-RateLimit-Remaining": str(max(0, window.limit - used)),
+        "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
 
 
 class MastodonServer(LoopbackServer):
@@ -232,7 +210,7 @@ class MastodonServer(LoopbackServer):
         self._token = token
         self._clock: Clock = now or (lambda: datetime.now(UTC))
         self._ids = _Snowflakes()
-        self._limits = _RateLimiter(rate_limit, rate_window)
+        self._limits = FixedWindow(rate_limit, rate_window)
         self._accounts: dict[str, _Account] = {}  # by acct
         self._statuses: dict[str, _Status] = {}
         self._notifications: list[_Notification] = []  # ascending id
@@ -364,7 +342,8 @@ class MastodonServer(LoopbackServer):
                     'error_description="The access token is invalid"'
                 },
             )
-        allowed, limit_headers = self._limits.hit(token, self._now())
+        used, start = self._limits.hit(token, self._now())
+        allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
         if allowed:
             response = await _call(handler, request)
         else:

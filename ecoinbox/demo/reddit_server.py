@@ -38,7 +38,7 @@ from aiohttp import web
 from yarl import URL
 
 from ecoinbox.demo import DEMO_REDDIT_REFRESH_TOKEN
-from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.loopback import FixedWindow, LoopbackServer
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -156,33 +156,14 @@ class _Grant:
     expires_at: datetime
 
 
-class _RateLimiter:
-    """Fixed windows of `window` seconds per client id, as Reddit counts them."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._used: dict[str, tuple[float, int]] = {}
-
-    def hit(self, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
-        start = self._start(now)
-        window, used = self._used.get(key, (start, 0))
-        used = (used if window == start else 0) + 1
-        self._used[key] = (start, used)
-        reset = max(1, math.ceil(start + self.window - now.timestamp()))
-        headers = {
-            "X-Ratelimit-Used": str(used),
-            "X-Ratelimit-Remaining": f"{max(0, self.limit - used):.1f}",
-            "X-Ratelimit-Reset": str(reset),
-        }
-        return used <= self.limit, headers
-
-    def exhaust(self, key: str, now: datetime) -> None:
-        self._used[key] = (self._start(now), self.limit)
-
-    def _start(self, now: datetime) -> float:
-        seconds = now.timestamp()
-        return seconds - seconds % self.window
+def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
+    """Reddit's X-Ratelimit-* headers: the reset in seconds from now, the remaining a float."""
+    reset = max(1, math.ceil(start + window.seconds - now.timestamp()))
+    return {
+        "X-Ratelimit-Used": str(used),
+        "X-Ratelimit-Remaining": f"{max(0, window.limit - used):.1f}",
+        "X-Ratelimit-Reset": str(reset),
+    }
 
 
 class RedditServer(LoopbackServer):
@@ -212,7 +193,7 @@ class RedditServer(LoopbackServer):
         self.posted: list[PostedComment] = []
         self.token_grants = 0  # successful answers of /api/v1/access_token
         self._clock: Clock = now or (lambda: datetime.now(UTC))
-        self._limits = _RateLimiter(rate_limit, rate_window)
+        self._limits = FixedWindow(rate_limit, rate_window)
         self._users: dict[str, _User] = {}
         self._posts: dict[str, _Post] = {}
         self._comments: dict[str, _Comment] = {}
@@ -370,7 +351,9 @@ class RedditServer(LoopbackServer):
                 status=401,
                 headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
             )
-        allowed, headers = self._limits.hit(self.client_id, self._now())
+        now = self._now()
+        used, start = self._limits.hit(self.client_id, now)
+        allowed, headers = used <= self._limits.limit, _rate_headers(self._limits, used, start, now)
         if allowed:
             response = await _call(handler, request)
         else:
