@@ -122,6 +122,12 @@ class Message:
     # Decoding the post removed escape sequences, BiDi controls or invisible characters from
     # `text`: it reads differently from what was sent, and the reader is told so.
     hidden_characters: bool = False
+    # Everyone the post addresses besides its author (Mastodon mentions, mail Cc): a reply keeps
+    # addressing them, after a restart too.
+    mentions: tuple[str, ...] = ()
+    # Held for moderation on the platform (a WordPress comment awaiting approval): nobody but
+    # the moderators sees it, nor a reply to it, until it is approved.
+    held: bool = False
 
     @property
     def is_ours(self) -> bool:
@@ -199,6 +205,7 @@ class OutboxItem:
     language: str | None = None
     canned: tuple[str, ...] = ()  # the canned replies it was made from
     link: str | None = None  # the canned link it carries
+    approve_parent: bool = False  # approve the held comment it answers before replying (WordPress)
 
 
 @dataclass(frozen=True, slots=True)

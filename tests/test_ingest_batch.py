@@ -49,7 +49,7 @@ class OneByOne(SQLiteStore):
         ))[0])  # fmt: skip
         row = await _one(
             db,
-            "SELECT id, conversation_id, text, edited_at, deleted FROM messages"
+            "SELECT id, conversation_id, text, edited_at, deleted, held FROM messages"
             " WHERE channel = ? AND remote_id = ?",
             (message.channel, message.remote_id),
         )
@@ -63,13 +63,15 @@ class OneByOne(SQLiteStore):
         await db.execute(
             "INSERT INTO messages (channel, remote_id, conversation_id, parent_remote_id, author_id,"
             " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
-            " title, thread_ref, hidden_characters) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " title, thread_ref, hidden_characters, mentions, held)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 message.channel, message.remote_id, conversation_id, message.in_reply_to, author_id,
                 message.text, message.spoiler, "\n".join(message.links), created,
                 to_ms(message.edited_at) if message.edited_at else None, int(message.deleted),
                 message.url, message.visibility, message.language, message.origin.value,
                 message.title, message.thread_ref, int(message.hidden_characters),
+                "\n".join(message.mentions), int(message.held),
             ),
         )  # fmt: skip
         if await self._update_summary(db, conversation_id, message, author_id, created):
@@ -79,13 +81,17 @@ class OneByOne(SQLiteStore):
 
     async def _update_existing(self, db, row, message: Message) -> bool:  # type: ignore[no-untyped-def]
         edited = to_ms(message.edited_at) if message.edited_at else None
+        approved = False
+        if not message.deleted and row["held"] != int(message.held):
+            await db.execute("UPDATE messages SET held = ? WHERE id = ?", (int(message.held), row["id"]))
+            approved = True
         if message.deleted:
             if row["deleted"]:
                 return False
             await db.execute("UPDATE messages SET deleted = 1 WHERE id = ?", (row["id"],))
             return True
         if row["text"] == message.text and row["edited_at"] == edited:
-            return False
+            return approved
         await db.execute(
             "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ?, hidden_characters = ?"
             " WHERE id = ?",
@@ -182,6 +188,8 @@ def messages(draw: st.DrawFn) -> Message:
         links=draw(st.sampled_from([(), ("https://a.example",)])),
         edited_at=None if edited is None else T0 + timedelta(minutes=edited),
         deleted=draw(st.booleans()),
+        held=draw(st.booleans()),
+        mentions=draw(st.sampled_from([(), ("ann@x.example", "bo@y.example")])),
         hidden_characters=draw(st.booleans()),
         title=draw(st.sampled_from(["", "Subject"])),
     )

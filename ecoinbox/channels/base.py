@@ -29,6 +29,10 @@ class Capabilities:
     idempotency_window: timedelta | None = None
     topics: bool = False  # can open a new topic (a forum): the redirect target
     reconcile: bool = False  # can tell, by reading the thread, whether an uncertain send landed
+    # What this server does not guarantee and how ecoinbox makes up for it, one sentence each
+    # (`ecoinbox check` prints them), e.g. "ignores Idempotency-Key: an uncertain reply is
+    # looked up in the thread before any resend".
+    safeguards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,16 @@ class ReconcilingChannel(Channel, Protocol):
         """Our own message with this text (or new topic with this title when `parent` is None),
         published since `since`, if the platform has it: reconciles an uncertain send without
         posting again (`capabilities().reconcile`)."""
+        ...
+
+
+@runtime_checkable
+class ModeratedChannel(Channel, Protocol):
+    """A channel whose messages can be held for moderation (`Message.held`)."""
+
+    async def approve(self, remote_id: str) -> None:
+        """Approve the held message `remote_id` (idempotent: approving an approved one is fine).
+        Raises PermanentError, in words, where the account may not moderate."""
         ...
 
 

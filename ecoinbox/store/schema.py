@@ -280,6 +280,15 @@ MIGRATIONS: tuple[str, ...] = (
     -- A person's conversations: every message they wrote, on any channel.
     CREATE INDEX messages_by_author ON messages (author_id);
     """,
+    # 10: what real servers taught: who else a post addresses, comments held for moderation,
+    # when a post was seen deleted (its text is purged after [store] purge_deleted_after),
+    # replies that approve their held parent first.
+    """
+    ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';  -- newline-separated handles
+    ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN deleted_at INTEGER;                 -- ms; when we saw it deleted
+    ALTER TABLE outbox ADD COLUMN approve_parent INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -606,12 +606,13 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         inserts: list[tuple[Any, ...]] = []
         edits: list[tuple[Any, ...]] = []
         deletions: list[tuple[int]] = []
+        held_changes: list[tuple[int, int]] = []
         reopened: list[tuple[Any, ...]] = []
         for message in messages:
             author_id = author_ids[(message.channel, message.author.remote_id)]
             row = known.get((message.channel, message.remote_id))
             if row is not None:
-                if _apply_edit(row, message, edits, deletions):
+                if _apply_edit(row, message, edits, deletions, held_changes):
                     result.updated += 1
                     result.conversation_ids.add(row.conversation_id)
                 continue
@@ -626,13 +627,14 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
                 fresh_ids.add(conversation_id)
             edited = to_ms(message.edited_at) if message.edited_at else None
             known[(message.channel, message.remote_id)] = _KnownMessage(
-                next_message, conversation_id, message.text, edited, int(message.deleted)
+                next_message, conversation_id, message.text, edited, int(message.deleted), int(message.held)
             )
             inserts.append((
                 next_message, message.channel, message.remote_id, conversation_id, message.in_reply_to,
                 author_id, message.text, message.spoiler, "\n".join(message.links), created, edited,
                 int(message.deleted), message.url, message.visibility, message.language, message.origin.value,
                 message.title, message.thread_ref, int(message.hidden_characters),
+                "\n".join(message.mentions), int(message.held),
             ))  # fmt: skip
             next_message += 1
             summary = summaries[conversation_id]
@@ -670,7 +672,8 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             db,
             "INSERT INTO messages (id, channel, remote_id, conversation_id, parent_remote_id, author_id,"
             " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
-            " title, thread_ref, hidden_characters) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " title, thread_ref, hidden_characters, mentions, held)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             inserts,
         )
         # Rows from before this batch leave the index with their old words, then come back with
@@ -691,6 +694,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             )
         await self._index(db, edited_ids)
         await _many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", deletions)
+        await _many(db, "UPDATE messages SET held = ? WHERE id = ?", held_changes)
         fresh = set(new_conversations)
         changed = [(*s.values(), c) for c, s in summaries.items() if s.changed and c not in fresh]
         await _many(
@@ -745,8 +749,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     async def _known_messages(
         self, db: aiosqlite.Connection, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], _KnownMessage]:
-        rows = await self._by_key(db, "messages", "id, t.conversation_id, t.text, t.edited_at, t.deleted", keys)
-        return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6]) for r in rows}
+        rows = await self._by_key(
+            db, "messages", "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held", keys
+        )
+        return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows}
 
     async def _by_key(
         self, db: aiosqlite.Connection, table: str, columns: str, keys: Iterable[tuple[str, str]]
@@ -1007,12 +1013,16 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         language: str | None = None,
         canned: Sequence[str] = (),
         link: str | None = None,
+        approve_parent: bool = False,
     ) -> OutboxItem:
-        """Write a reply before the network is touched; the engine's sender takes it from here."""
+        """Write a reply before the network is touched; the engine's sender takes it from here.
+
+        `approve_parent`: the parent is held for moderation; approve it before replying."""
         async with self._write(durable=True) as db:
             record = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
                 text=text, visibility=visibility, language=language, canned=canned, link=link,
+                approve_parent=int(approve_parent),
             )  # fmt: skip
             await self._record(db, conversation_id, "manager", "reply queued", None, str(record["id"]))
         self._notify(Change("outbox", frozenset({conversation_id})))
@@ -1376,13 +1386,23 @@ class _KnownMessage:
     text: str
     edited_at: int | None
     deleted: int
+    held: int = 0
 
 
 def _apply_edit(
-    row: _KnownMessage, message: Message, edits: list[tuple[Any, ...]], deletions: list[tuple[int]]
+    row: _KnownMessage,
+    message: Message,
+    edits: list[tuple[Any, ...]],
+    deletions: list[tuple[int]],
+    held_changes: list[tuple[int, int]],
 ) -> bool:
-    """A message seen again: note its edit or deletion; False if nothing changed."""
+    """A message seen again: note its edit, deletion or approval; False if nothing changed."""
     edited = to_ms(message.edited_at) if message.edited_at else None
+    moderated = False
+    if row.held != int(message.held) and not message.deleted:
+        row.held = int(message.held)
+        held_changes.append((row.held, row.id))
+        moderated = True
     if message.deleted:
         if row.deleted:
             return False
@@ -1390,7 +1410,7 @@ def _apply_edit(
         deletions.append((row.id,))
         return True
     if row.text == message.text and row.edited_at == edited:
-        return False
+        return moderated
     row.text, row.edited_at = message.text, edited
     edits.append(
         (message.text, message.spoiler, "\n".join(message.links), edited, int(message.hidden_characters), row.id)
@@ -1526,6 +1546,8 @@ def _message(row: sqlite3.Row) -> Message:
         title=row["title"],
         thread_ref=row["thread_ref"],
         hidden_characters=bool(row["hidden_characters"]),
+        mentions=tuple(filter(None, row["mentions"].split("\n"))),
+        held=bool(row["held"]),
     )
 
 
@@ -1647,6 +1669,7 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         language=row["language"],
         canned=tuple(row["canned"].split()),
         link=row["link"],
+        approve_parent=bool(row["approve_parent"]),
     )
 
 
