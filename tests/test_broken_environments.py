@@ -14,7 +14,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from damage import Terminal, break_page, ecoinbox_cli, fill_store, full_disk, truncate_in_the_middle
+from damage import (
+    Terminal,
+    break_page,
+    break_schema,
+    ecoinbox_cli,
+    fill_store,
+    full_disk,
+    truncate_in_the_middle,
+)
 from stack import FIXED_NOW, TOKEN, running_stack, wait_until
 from textual.widgets import Static, TextArea
 
@@ -98,6 +106,24 @@ async def test_a_truncated_store_is_reported_not_crashed_on(tmp_path):
     assert snapshot(tmp_path / "inbox.db") == before
 
 
+async def test_a_damaged_schema_page_is_a_damaged_store_not_a_bug(tmp_path):
+    """The schema's text holds bytes that are not UTF-8: SQLite's own error quotes them, and
+    that error must not come out as "this is a bug (UnicodeDecodeError)"."""
+    config = write_config(tmp_path)
+    await fill_store(tmp_path / "inbox.db")
+    break_schema(tmp_path / "inbox.db", "authors")
+    before = snapshot(tmp_path / "inbox.db")
+    checked = ecoinbox_cli("--config", str(config), "check")
+    assert checked.returncode == 1 and "Traceback" not in checked.stdout + checked.stderr
+    assert "DAMAGED" in checked.stdout and "schema" in checked.stdout and '".recover"' in checked.stdout
+    for command in (["list"], ["poll", "--once"]):
+        result = ecoinbox_cli("--config", str(config), *command)
+        assert result.returncode == 1
+        assert_one_clear_paragraph(result, "is damaged", "schema", '".recover"', "never deletes")
+        assert "bug" not in result.stderr
+    assert snapshot(tmp_path / "inbox.db") == before
+
+
 def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path):
     config = write_config(tmp_path)
     (tmp_path / "inbox.db").write_bytes(b"my notes, not a database\n" * 200)
@@ -151,6 +177,19 @@ async def test_a_newer_store_names_this_version_and_says_to_upgrade_and_is_not_w
         assert result.returncode == 1
         assert_one_clear_paragraph(result, "newer ecoinbox", f"ecoinbox {__version__}", "Upgrade ecoinbox",
                                    "not modified")  # fmt: skip
+    assert snapshot(tmp_path / "inbox.db") == before
+
+
+async def test_check_says_a_newer_ecoinbox_wrote_the_store_and_what_to_do(tmp_path):
+    config = write_config(tmp_path)
+    await fill_store(tmp_path / "inbox.db")
+    with contextlib.closing(sqlite3.connect(tmp_path / "inbox.db")) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = snapshot(tmp_path / "inbox.db")
+    checked = ecoinbox_cli("--config", str(config), "check")
+    assert checked.returncode == 1 and "Traceback" not in checked.stdout + checked.stderr
+    assert f"store: {tmp_path / 'inbox.db'}: ok" not in checked.stdout
+    assert "newer ecoinbox" in checked.stdout and "Upgrade ecoinbox" in checked.stdout
     assert snapshot(tmp_path / "inbox.db") == before
 
 
