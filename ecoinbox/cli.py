@@ -306,6 +306,23 @@ async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # typ
     return store
 
 
+async def _open_sound_store(settings: Settings):  # type: ignore[no-untyped-def]
+    """The store, once SQLite's quick check has read it through: the headless poll has no screen
+    to show a damaged store read-only, so it refuses to write into one, as the inbox does."""
+    from ecoinbox.store import StoreDamaged
+
+    store = await _open_store(settings)
+    try:
+        problems = await store.check_integrity()
+    except BaseException:
+        await store.close()
+        raise
+    if problems:
+        await store.close()
+        raise StoreDamaged(store.path, "; ".join(" ".join(problem.split()) for problem in problems[:3]))
+    return store
+
+
 async def attach_triage(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     """Spam, priority and the config's rules judge every new message the store takes in."""
     from ecoinbox.triage.inbound import Triage
@@ -545,7 +562,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
     def say(line: str) -> None:
         print(f"{datetime.now().strftime('%H:%M:%S')} {sanitize(line, single_line=True)}", flush=True)
 
-    store = await _open_store(settings)
+    store = await _open_sound_store(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -575,7 +592,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
     from ecoinbox.channels.base import ChannelError
 
-    store = await _open_store(settings)
+    store = await _open_sound_store(settings)
     engine = build_engine(settings, tokens, store)
     failures = 0
     try:

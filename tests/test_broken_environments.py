@@ -79,6 +79,35 @@ async def test_check_reads_the_whole_store_and_says_how_to_recover_a_damaged_one
     assert snapshot(tmp_path / "inbox.db") == before
 
 
+@pytest.mark.parametrize("once", [True, False], ids=["poll --once", "poll"])
+async def test_the_headless_poll_refuses_a_damaged_store_as_the_inbox_does(tmp_path, once):
+    """The damage is in an index: the file opens and its rows read, so only the quick check
+    tells; the poll would otherwise write a new mention and its cursor into it."""
+    async with MastodonServer(seed=None, token=TOKEN) as server:
+        server.add_status(author="nadia@remote.example", text="@acme my order never came")
+        config = write_config(tmp_path, body=(
+            f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
+            f'account = "acme"\nkeyring = false\ntoken_env = "TEST_TOKEN"\n'))  # fmt: skip
+        await fill_store(tmp_path / "inbox.db", cursor=None)
+        break_page(tmp_path / "inbox.db", "messages_by_conversation")
+        before = snapshot(tmp_path / "inbox.db")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ecoinbox.cli", "--config", str(config), "poll", *(["--once"] if once else []),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "TEST_TOKEN": TOKEN},
+        )  # fmt: skip
+        try:
+            out, err = await asyncio.wait_for(child.communicate(), timeout=30)
+        finally:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+    assert child.returncode == 1
+    assert_one_clear_paragraph(SimpleNamespace(stdout=out.decode(), stderr=err.decode()),
+                               "is damaged", '".recover"', "never deletes")  # fmt: skip
+    assert snapshot(tmp_path / "inbox.db") == before
+
+
 async def test_list_and_show_read_what_a_damaged_store_still_holds(tmp_path):
     config = write_config(tmp_path)
     replied = await fill_store(tmp_path / "inbox.db")
