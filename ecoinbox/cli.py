@@ -278,7 +278,7 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> A
 
     return Engine(
         store,
-        {c.name: build_channel(c, tokens[c.name]) for c in settings.channels},
+        {c.name: build_channel(c, tokens[c.name], settings.brand) for c in settings.channels},
         poll_intervals={c.name: c.poll_interval for c in settings.channels},
         retry_max=settings.engine.outbox_retry_max,
         token_sources={c.name: token_source(c) for c in settings.channels},
@@ -387,7 +387,7 @@ async def _check_channels(settings: Settings) -> int:
             failures += 1
             print(f"{config.name}: no token\n  " + str(exc).replace("\n", "\n  "))
             continue
-        channel = build_channel(config, token)
+        channel = build_channel(config, token, settings.brand)
         try:
             print(f"{config.name}: ok, {sanitize(await channel.check(), single_line=True)}")
         except ChannelError as exc:
@@ -603,6 +603,8 @@ async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
             else:
                 print(f"{name}: {outcome.new} new, {outcome.updated} updated, "
                       f"{len(outcome.conversation_ids)} conversation(s) touched")  # fmt: skip
+                for warning in engine.poll_warnings.get(name, ()):
+                    print(f"{name}: WARNING: {sanitize(warning, single_line=True)}")
         sent = await engine.send_once()
         if sent is None:
             print(f"outbox: left to the running engine: {engine.role.describe()}")
