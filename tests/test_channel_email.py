@@ -424,6 +424,9 @@ async def test_senders_with_semicolons_or_brackets_in_their_names_stay_apart_and
     martin = next(m for m in polled if m.author.handle == "paul@exemple.fr")
     await channel.reply(martin, "Bonjour Paul, elle part demain.", "key-special")
     assert mail.smtp.received[-1].recipients == ("paul@exemple.fr",)
+    safeguards = (await channel.capabilities()).safeguards
+    assert any("by address, never by name" in line for line in safeguards)
+    assert any("looked for by that Message-ID" in line for line in safeguards)
 
 
 @pytest.mark.parametrize(("sender", "address", "name"), SPECIAL_SENDERS)

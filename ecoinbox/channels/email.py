@@ -145,6 +145,16 @@ def _tls_context() -> ssl.SSLContext:
 # ---------------------------------------------------------------------------------------------
 # Parsing mail (pure)
 
+SAFEGUARDS = (
+    (
+        "SMTP has no idempotency key: a reply's Message-ID is chosen before it is sent, and an "
+        "uncertain send is looked for by that Message-ID in Sent (and the list's folder) before any resend"
+    ),
+    (
+        "the From header proves nothing by itself: a sender is told apart by address, never by name, "
+        "and a list that rewrites From to its own address gives no proof of who wrote"
+    ),
+)
 _POLICY = email.policy.default
 _MSGID = re.compile(r"<([^<>\s]{1,250})>")
 _SAFE_ID = re.compile(r"[!#-;=?-~]{1,250}")  # printable ASCII but space, quote, angle brackets
@@ -897,6 +907,7 @@ class EmailChannel:
             length_counting="characters",
             idempotency_window=None,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def check(self) -> str:
