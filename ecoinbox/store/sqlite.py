@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator, ClassVar
 
@@ -816,7 +816,11 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
         " c.message_count, c.origin, c.language, c.reason, c.priority, c.priority_reason, c.muted,"
-        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags"
+        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags,"
+        # Both through small partial indexes: a row costs one probe each, whatever its length.
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.visibility = 'direct')"
+        " AS direct,"
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1007,6 +1011,21 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             (conversation_id,),
         )
         return [(from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in fetched]  # type: ignore[misc]
+
+    async def purge_deleted(self, after: timedelta) -> int:
+        """Forget the text of posts seen deleted on their platform `after` ago or more; start the
+        clock for those newly seen deleted. Returns how many were purged."""
+        now = to_ms(self._clock())
+        async with self._write() as db:
+            await db.execute("UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,))
+            due = [int(r[0]) for r in await _all(
+                db, "SELECT id FROM messages WHERE deleted = 1 AND deleted_at <= ? AND text != ''",
+                (now - int(after.total_seconds() * 1000),),
+            )]  # fmt: skip
+            await self._unindex(db, due)
+            await _many(db, "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?", [(i,) for i in due])
+            await self._index(db, due)
+        return len(due)
 
     # ---- outbox ----------------------------------------------------------------------------
 
@@ -1537,6 +1556,8 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         priority=row["priority"],
         priority_reason=row["priority_reason"],
         muted=bool(row["muted"]),
+        direct=bool(row["direct"]),
+        held=bool(row["held"]),
     )
 
 
