@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -353,6 +355,28 @@ async def test_the_status_line_says_a_feed_overflowed_until_it_is_old_news(blog,
     finally:
         await engine.stop()
         await store.close()
+
+
+async def test_the_headless_poll_prints_the_overflow(blog, tmp_path):
+    config = tmp_path / "config.toml"
+    store = tmp_path / "inbox.db"
+    config.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{store}"\n'
+                      f'[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "{blog.base_url}"\n'
+                      f'feeds = ["{RSS}"]\n', encoding="utf-8")  # fmt: skip
+
+    async def poll_once() -> str:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ecoinbox.cli", "--config", str(config), "poll", "--once",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(child.communicate(), timeout=60)
+        assert child.returncode == 0, err.decode()
+        return out.decode()
+
+    assert "WARNING" not in await poll_once()
+    add_comments(blog, FEED_SIZE + 2, NOW + timedelta(hours=1))
+    said = await poll_once()
+    assert f"fans: {FEED_SIZE} new" in said and "fans: WARNING: " in said and "may be missing" in said
 
 
 async def test_check_says_when_a_feed_fills_within_the_hour(blog, connect):
