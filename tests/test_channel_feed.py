@@ -332,6 +332,16 @@ async def test_more_comments_than_the_feed_holds_between_polls_are_said_to_be_mi
     assert (await channel.poll(overflowed.cursor)).warnings == ()  # said once, when it happened
 
 
+async def test_deleted_comments_are_no_gap(blog, connect):
+    channel = connect(blog)
+    cursor = (await channel.poll({})).cursor
+    for comment in (blog.question, blog.answer):
+        blog.set_status(comment, "trash")
+    blog.add_comment(post=blog.review, author="Oscar", text="<p>Mine too</p>", created_at=NOW)
+    result = await channel.poll(cursor)
+    assert [m.author.handle for m in result.messages] == ["Oscar"] and result.warnings == ()
+
+
 async def test_a_first_poll_of_a_full_feed_is_no_gap(blog, connect):
     add_comments(blog, FEED_SIZE + 5, NOW)
     assert (await connect(blog).poll({})).warnings == ()

@@ -66,6 +66,7 @@ DEFAULT_FEED = "/comments/feed/"
 PLAIN_PERMALINK_FEED = "/?feed=comments-rss2"  # WordPress's comments feed, whatever its permalinks
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 PAGE_MAX_BYTES = 2 * 1024 * 1024
+FULL_FEED_HINT = 5  # a feed holding fewer entries than this is taken for one that is not full
 SAFEGUARDS = (
     (
         "a feed holds only its newest comments: when more arrive between two polls than it holds, "
@@ -99,6 +100,7 @@ class _FeedState:
     modified: str | None = None
     seen: dict[str, int] | None = None  # hash of the entry id -> its epoch seconds
     floor: int | None = None
+    size: int | None = None  # entries the feed held last time: one holding fewer is not full
 
     @classmethod
     def load(cls, value: str | None) -> _FeedState:
@@ -112,6 +114,7 @@ class _FeedState:
             return cls()
         seen = data.get("seen")
         floor = data.get("floor")
+        size = data.get("size")
         return cls(
             etag=data["etag"] if isinstance(data.get("etag"), str) else None,
             modified=data["modified"] if isinstance(data.get("modified"), str) else None,
@@ -119,13 +122,12 @@ class _FeedState:
             if isinstance(seen, dict)
             else None,
             floor=floor if isinstance(floor, int) else None,
+            size=size if isinstance(size, int) else None,
         )
 
     def dump(self) -> str:
-        return json.dumps(
-            {"etag": self.etag, "modified": self.modified, "seen": self.seen or {}, "floor": self.floor},
-            separators=(",", ":"),
-        )
+        fields = {"etag": self.etag, "modified": self.modified, "seen": self.seen or {}, "floor": self.floor}
+        return json.dumps({**fields, "size": self.size}, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,7 @@ class FeedChannel:
 
     def _capacity_warning(self, response: HttpResponse, entries: list[_Entry]) -> str | None:
         """A full feed whose entries all came in the last hour: a busy hour fills it between polls."""
-        if len(entries) < 2:
+        if len(entries) < FULL_FEED_HINT:
             return None
         span = max(e.epoch for e in entries) - min(e.epoch for e in entries)
         if span >= 3600:
@@ -264,7 +266,9 @@ class FeedChannel:
         floor = state.floor
         fresh = [e for e in entries if e.key not in seen and (floor is None or e.epoch > floor)]
         gap = None
-        if seen and entries and len(fresh) == len(entries):  # nothing of what we knew is left in it
+        # Nothing of what we knew is left in it, and it is no shorter than before (comments
+        # deleted or unapproved make it shorter; comments pushing the old ones out do not).
+        if seen and entries and len(fresh) == len(entries) and len(entries) >= (state.size or 0):
             oldest = datetime.fromtimestamp(min(e.epoch for e in entries), UTC)
             gap = (
                 f"{response.where} holds {len(entries)} comments, all new since the last poll: comments "
@@ -282,7 +286,8 @@ class FeedChannel:
             seen = dict(kept)
         etag = response.headers.get("etag")
         modified = response.headers.get("last-modified")
-        return fresh, _FeedState(etag=etag, modified=modified, seen=seen, floor=floor), gap
+        state = _FeedState(etag=etag, modified=modified, seen=seen, floor=floor, size=len(entries))
+        return fresh, state, gap
 
     async def _find_feed(self) -> None:
         """Where no feed is configured: the site's comments feed, once it has answered."""
