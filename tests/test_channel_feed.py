@@ -152,8 +152,9 @@ async def test_every_feed_failing_fails_the_poll(blog, connect):
     with pytest.raises(TransientError):
         await connect(blog).poll({})
     blog.inject(RSS, status=404, body="{}")
-    with pytest.raises(PermanentError, match="no feed"):
+    with pytest.raises(PermanentError, match="no feed") as missing:
         await connect(blog).poll({})
+    assert "?feed=comments-rss2" in str(missing.value)  # where plain permalinks put it
 
 
 async def test_429_with_retry_after_is_a_rate_limit(blog, connect):

@@ -324,7 +324,11 @@ class FeedChannel:
                 f"channel {self.name}: {response.where} refuses to be read ({response.status})"
             )
         if response.status in (404, 410):
-            raise PermanentError(f"channel {self.name}: no feed at {response.where} ({response.status})")
+            hint = (
+                f"; a WordPress site with plain permalinks has it at {PLAIN_PERMALINK_FEED}: set feeds to "
+                f"that, or leave feeds out and ecoinbox asks the site"
+            ) if url.endswith(DEFAULT_FEED) else ""  # fmt: skip
+            raise PermanentError(f"channel {self.name}: no feed at {response.where} ({response.status}){hint}")
         self._http.raise_for_status(response)  # 429/503 + Retry-After, 5xx, redirects
         raise TransientError(f"channel {self.name}: {response.where} answered {response.status}")
 
