@@ -802,3 +802,26 @@ def test_auth_refuses_the_main_password_and_stores_nothing(
     assert "App passwords" in refused.err and MAIN_PASSWORD not in refused.out + refused.err
     assert (KEYRING_SERVICE, "bsky") not in isolated_environment.passwords
     assert server.sessions_deleted == 1
+
+
+async def test_the_store_marks_a_deleted_post_deleted_and_keeps_its_author(server, connect, tmp_path) -> None:
+    from ecoinbox.store import open_store
+
+    post = mention(server, "zoe.bsky.example", "my order is late", display_name="Zoe 🌿")
+    channel = connect(server)
+    store = await open_store(tmp_path / "inbox.db")
+    try:
+        first = await channel.poll({})
+        await store.ingest(first.messages, cursor=("bsky", first.cursor))
+        parent = await store.message("bsky", post["uri"])
+        assert parent is not None and not parent.deleted
+        server.delete_post(post["uri"])
+        with pytest.raises(PermanentError, match="deleted the post"):
+            await channel.reply(parent, "Hello Zoe", "k-store")
+        second = await channel.poll(await store.cursor("bsky"))
+        await store.ingest(second.messages, cursor=("bsky", second.cursor))
+        stored = await store.message("bsky", post["uri"])
+        assert stored is not None and stored.deleted
+        assert (stored.author.handle, stored.author.display_name) == ("zoe.bsky.example", "Zoe 🌿")
+    finally:
+        await store.close()
