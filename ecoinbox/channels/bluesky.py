@@ -25,7 +25,7 @@ Before sending, the parent is read with `getPosts`: a post whose thread is close
 is gone is refused in words. The reply's `langs` is detected from its own text.
 
 Deleted posts: Bluesky announces no deletion, so the channel notes one when it meets it, and the
-next `poll` hands the stored post back with `deleted=True`. Signals: `getPosts` leaves the parent
+next polls hand the stored post back with `deleted=True`. Signals: `getPosts` leaves the parent
 of a reply out and `getRecord` cannot locate it; `createRecord` refuses a reply because it
 "Could not locate record" of the parent; `getPostThread` answers NotFound for the parent while an
 uncertain send is checked (`find_sent`).
@@ -111,6 +111,8 @@ _STALE_TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 # password's is "com.atproto.appPass" or "com.atproto.appPassPrivileged"): atproto's PDS,
 # packages/pds/src/auth-scope.ts.
 MAIN_PASSWORD_SCOPE = "com.atproto.access"
+# How many polls hand a post found deleted back to the store.
+DELETION_POLLS = 3
 # How a PDS says a record is not there: the lexicon's name, or older PDSes' InvalidRequest.
 _NOT_FOUND_MESSAGE = "Could not locate record"
 SAFEGUARDS = (
@@ -388,8 +390,9 @@ class BlueskyChannel:
         self._password_refused: AuthError | None = None
         self._session_attempts: list[datetime] = []
         self._unsupported_searches: set[str] = set()
-        # Stored posts found deleted since the last poll, which hands them back marked so.
-        self._deleted: dict[str, Message] = {}
+        # Stored posts found deleted, handed back marked so by the next DELETION_POLLS polls (a
+        # store that failed to save one poll gets it again; marking twice changes nothing).
+        self._deleted: dict[str, tuple[Message, int]] = {}
 
     def __repr__(self) -> str:
         return f"BlueskyChannel(name={self.name!r}, base_url={self.base_url!r}, handle={self.handle!r})"
@@ -596,7 +599,7 @@ class BlueskyChannel:
         """
         own = await self._current_session()
         next_cursor = dict(cursor)
-        deleted = dict(self._deleted)
+        deleted = {uri: marked for uri, (marked, _) in self._deleted.items()}
         found: dict[str, Message] = dict(deleted)
         first_error: ChannelError | None = None
         for source in self._sources():
@@ -622,15 +625,19 @@ class BlueskyChannel:
             raise first_error
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
-        for uri in deleted:  # handed over now; a post found deleted meanwhile waits for the next
-            self._deleted.pop(uri, None)
+        for uri in deleted:  # a post found deleted during this poll waits for the next
+            marked, left = self._deleted[uri]
+            if left > 1:
+                self._deleted[uri] = (marked, left - 1)
+            else:
+                del self._deleted[uri]
         messages = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
         return PollResult(messages=messages, cursor=next_cursor)
 
     def _found_deleted(self, message: Message) -> None:
-        """`message` (stored) is gone from Bluesky: the next poll hands it back marked deleted."""
+        """`message` (stored) is gone from Bluesky: the next polls hand it back marked deleted."""
         if not message.deleted:
-            self._deleted[message.remote_id] = dataclasses.replace(message, deleted=True)
+            self._deleted[message.remote_id] = (dataclasses.replace(message, deleted=True), DELETION_POLLS)
 
     def _sources(self) -> list[_Source]:
         sources = [
