@@ -826,3 +826,19 @@ async def test_the_store_marks_a_deleted_post_deleted_and_keeps_its_author(serve
         assert (stored.author.handle, stored.author.display_name) == ("zoe.bsky.example", "Zoe 🌿")
     finally:
         await store.close()
+
+
+async def test_a_pds_without_app_passwords_can_be_allowed_the_main_password(habits, connect) -> None:
+    from ecoinbox.config import parse_config
+
+    block = '[brand]\nname = "Acme"\n[[channels]]\nkind = "bluesky"\nname = "bsky"\n'
+    block += 'base_url = "https://pds.example"\n'
+    settings = parse_config(block + 'account = "acme.example"\nauth = "account_password"\n').channels[0]
+    assert settings.auth == "account_password"
+    async with BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, account_password=MAIN_PASSWORD,
+                             **habits) as server:  # type: ignore[arg-type]  # fmt: skip
+        channel = connect(server, password=MAIN_PASSWORD, account_password=True)
+        said = (await channel.check()).splitlines()
+        assert said[0].startswith(f"@{BRAND} on ") and "main password (full access)" in said[1]
+        assert server.sessions_deleted == 0
+        assert (await connect(server).check()).count("\n") == 0  # an app password: no warning

@@ -370,7 +370,10 @@ class BlueskyChannel:
         hashtags: Sequence[str] = (),
         timeout: float = 20.0,
         clock: Callable[[], datetime] = utc_now,
+        account_password: bool = False,
     ) -> None:
+        """`account_password`: accept a session opened with the account's main password (full
+        access), for a PDS that has no app passwords; otherwise such a session is refused."""
         app_password = app_password.strip()  # a token_cmd's trailing newline is not part of it
         if not app_password:
             raise AuthError(f"no app password for channel {name}: run `ecoinbox auth {name}`")
@@ -383,6 +386,7 @@ class BlueskyChannel:
         self.hashtags = tuple(tag.lstrip("#＃") for tag in hashtags if tag.lstrip("#＃"))
         self._clock = clock
         self._password = app_password
+        self._account_password = account_password
         register_secret(app_password)
         self._http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
         self._session: _Session | None = None
@@ -448,7 +452,14 @@ class BlueskyChannel:
                 f"the app password for channel {self.name} signs in as @{one_line(handle)}, not "
                 f"@{self.handle}: fix `account` in the config or run `ecoinbox auth {self.name}`"
             )
-        return f"@{one_line(handle)} on {self.host} ({one_line(did)})"
+        said = f"@{one_line(handle)} on {self.host} ({one_line(did)})"
+        session = self._session
+        if session is not None and session_scope(session.access) == MAIN_PASSWORD_SCOPE:
+            said += (
+                "\nsigned in with the account's main password (full access), as "
+                'auth = "account_password" allows: use an app password where the server has them'
+            )
+        return said
 
     # -- session -----------------------------------------------------------------------------
 
@@ -528,7 +539,7 @@ class BlueskyChannel:
             raise self._password_refused
         self._raise_for(response)
         session = self._parse_session(response)
-        if session_scope(session.access) == MAIN_PASSWORD_SCOPE:
+        if session_scope(session.access) == MAIN_PASSWORD_SCOPE and not self._account_password:
             await self._end_session(session)
             self._password_refused = self._main_password_refused()
             raise self._password_refused
@@ -539,7 +550,8 @@ class BlueskyChannel:
             f"channel {self.name}: this is the main password of @{self.handle}, not an app "
             f"password; ecoinbox does not use it (it could change the account's password or "
             f"delete the account). Create an app password in Bluesky's Settings > Privacy and "
-            f"security > App passwords, then run `ecoinbox auth {self.name}`"
+            f"security > App passwords, then run `ecoinbox auth {self.name}`. (A PDS without app "
+            f'passwords: set auth = "account_password" for this channel to accept it.)'
         )
 
     async def _end_session(self, session: _Session) -> None:
@@ -1329,12 +1341,21 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 async def verify_app_password(
-    name: str, base_url: str, handle: str, app_password: str, *, timeout: float = 20.0
+    name: str,
+    base_url: str,
+    handle: str,
+    app_password: str,
+    *,
+    timeout: float = 20.0,
+    account_password: bool = False,
 ) -> str:
     """Sign channel `name` in once with `app_password`; return "@handle on host (did)".
 
-    Raises AuthError if Bluesky refuses it, another ChannelError if it cannot be reached."""
-    channel = BlueskyChannel(name, base_url, app_password, handle=handle, timeout=timeout)
+    Raises AuthError if Bluesky refuses it (or it is the account's main password, unless
+    `account_password`), another ChannelError if it cannot be reached."""
+    channel = BlueskyChannel(
+        name, base_url, app_password, handle=handle, timeout=timeout, account_password=account_password
+    )
     try:
         return await channel.check()
     finally:
