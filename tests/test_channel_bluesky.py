@@ -842,3 +842,18 @@ async def test_a_pds_without_app_passwords_can_be_allowed_the_main_password(habi
         assert said[0].startswith(f"@{BRAND} on ") and "main password (full access)" in said[1]
         assert server.sessions_deleted == 0
         assert (await connect(server).check()).count("\n") == 0  # an app password: no warning
+
+
+async def test_a_missing_parent_that_cannot_be_checked_is_retried_not_failed(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    first = await channel.poll({})
+    server.inject("/xrpc/app.bsky.feed.getPosts", status=200, body='{"posts": []}')
+    server.inject("/xrpc/com.atproto.repo.getRecord", status=502,
+                  body='{"error":"UpstreamFailure","message":"down"}')  # fmt: skip
+    with pytest.raises(
+        TransientError, match="checking whether the post this replies to was deleted"
+    ) as caught:
+        await channel.reply(first.messages[0], "Hello", "k-unsure-parent")
+    assert not isinstance(caught.value, PermanentError) and server.created == []
+    assert (await channel.poll(first.cursor)).messages == [] and post["uri"] == first.messages[0].remote_id

@@ -336,15 +336,6 @@ class _StrongRef:
         return {"uri": self.uri, "cid": self.cid}
 
 
-@dataclass(frozen=True, slots=True)
-class _ReplyTarget:
-    """Where a reply goes (strong refs to its parent and root), or why it must not be sent."""
-
-    parent: _StrongRef | None = None
-    root: _StrongRef | None = None
-    refusal: str | None = None
-
-
 # ---------------------------------------------------------------------------------------------
 # The channel
 
@@ -854,17 +845,17 @@ class BlueskyChannel:
         own = await self._current_session()
         rkey = record_key(idempotency_key, parent.remote_id)
         target = await self._reply_target(parent)
-        if target.refusal is not None:
+        if isinstance(target, str):  # why it must not be sent, unless an earlier attempt landed
             landed = await self._sent_before(own, rkey, parent)
             if landed is not None:
                 return landed
-            raise PermanentError(target.refusal)
-        assert target.parent is not None and target.root is not None
+            raise PermanentError(target)
+        parent_ref, root_ref = target
         record: dict[str, Any] = {
             "$type": POST,
             "text": text,
             "createdAt": _iso(self._clock()),
-            "reply": {"root": target.root.json(), "parent": target.parent.json()},
+            "reply": {"root": root_ref.json(), "parent": parent_ref.json()},
         }
         facets = await self._facets(text)
         if facets:
@@ -918,7 +909,7 @@ class BlueskyChannel:
             )
         return self._own_message(own, uri, record, parent.remote_id)
 
-    async def _reply_target(self, parent: Message) -> _ReplyTarget:
+    async def _reply_target(self, parent: Message) -> tuple[_StrongRef, _StrongRef] | str:
         """Strong refs to the parent and to its thread's root (the parent's own root if it is
         itself a reply), read from the AppView (the store keeps no CIDs), or why not to reply."""
         uris = [parent.remote_id]
@@ -932,7 +923,7 @@ class BlueskyChannel:
         views = {str(post.get("uri")): post for post in _list_of(_dict(response.json()).get("posts"))}
         post = views.get(parent.remote_id)
         if post is None:
-            return _ReplyTarget(refusal=await self._missing_parent(parent))
+            return await self._missing_parent(parent)
         parent_ref = _strong_ref(post)
         if parent_ref is None:
             raise TransientError(f"channel {self.name}: malformed post from {self.host} (getPosts)")
@@ -943,8 +934,8 @@ class BlueskyChannel:
             owner = (
                 f"@{one_line(who, 80)}" if who and who != "handle.invalid" else "the author of this thread"
             )
-            return _ReplyTarget(refusal=f"{owner} turned replies off on this post: not sent")
-        return _ReplyTarget(parent=parent_ref, root=root_ref)
+            return f"{owner} turned replies off on this post: not sent"
+        return parent_ref, root_ref
 
     async def _missing_parent(self, parent: Message) -> str:
         """Why `getPosts` left the parent out, in words; a deletion the PDS confirms is noted."""
@@ -957,10 +948,11 @@ class BlueskyChannel:
             if _record_not_found(exc):
                 self._found_deleted(parent)
                 return self._gone_words(parent)
-        except (TransientError, PermanentError) as exc:
-            if isinstance(exc, AuthError):
-                raise
             log.info("channel %s: could not tell a deleted post from a hidden one: %s", self.name, exc)
+        except RateLimited:
+            raise
+        except TransientError as exc:  # tell them apart on the next attempt
+            raise TransientError(f"{exc} (checking whether the post this replies to was deleted)") from None
         else:
             return (
                 f"channel {self.name}: Bluesky hides the post this replies to from the brand's "
