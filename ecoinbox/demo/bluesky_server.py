@@ -494,7 +494,8 @@ class BlueskyServer(LoopbackServer):
         return _json({**self._issue(actor, grant), "didDoc": self._did_doc(actor), "active": True})
 
     async def _delete_session(self, request: web.Request) -> web.Response:
-        """Sign out: the refresh token and every access token of its grant stop working."""
+        """Sign out: the refresh token stops working (its access token lives out its short life,
+        as on the real PDS)."""
         self._authorize(request, "refresh")
         self._tokens[request.headers["Authorization"].partition(" ")[2].strip()].revoked = True
         self.sessions_deleted += 1
