@@ -857,3 +857,21 @@ async def test_a_missing_parent_that_cannot_be_checked_is_retried_not_failed(ser
         await channel.reply(first.messages[0], "Hello", "k-unsure-parent")
     assert not isinstance(caught.value, PermanentError) and server.created == []
     assert (await channel.poll(first.cursor)).messages == [] and post["uri"] == first.messages[0].remote_id
+
+
+async def test_find_deleted_checks_stored_posts_in_batches(server, connect, monkeypatch) -> None:
+    monkeypatch.setattr(bluesky, "GET_POSTS_LIMIT", 2)
+    posts = [mention(server, "zoe.bsky.example", f"question {n}") for n in range(5)]
+    channel = connect(server)
+    stored = sorted((await channel.poll({})).messages, key=lambda m: m.text)
+    server.delete_post(posts[1]["uri"])
+    server.delete_post(posts[4]["uri"])
+    # The first batch (posts 0 and 1): the AppView leaves both out, post 0 hidden (a block, a
+    # takedown) but not deleted.
+    server.inject("/xrpc/app.bsky.feed.getPosts", status=200, body='{"posts": []}')
+    hidden = posts[0]["uri"]
+    gone = await channel.find_deleted(stored)
+    assert sorted(m.remote_id for m in gone) == sorted([posts[1]["uri"], posts[4]["uri"]])
+    assert all(m.deleted and m.author.handle == "zoe.bsky.example" for m in gone)
+    assert hidden not in [m.remote_id for m in gone]
+    assert server.calls("app.bsky.feed.getPosts") == 3  # 5 posts, 2 a request

@@ -84,6 +84,7 @@ POST = "app.bsky.feed.post"
 WEB_APP = "https://bsky.app"  # where a post's page is (the AppView's web client)
 REASONS = ("mention", "reply", "quote")
 NOTIFICATIONS_PAGE = 100  # the API maximum
+GET_POSTS_LIMIT = 25  # uris per getPosts, the API maximum
 SEARCH_PAGE = 50
 FIRST_RUN_NOTIFICATIONS = 200  # a first run imports this many recent notifications
 FIRST_RUN_SEARCH = 25  # and one page of each search
@@ -939,21 +940,16 @@ class BlueskyChannel:
 
     async def _missing_parent(self, parent: Message) -> str:
         """Why `getPosts` left the parent out, in words; a deletion the PDS confirms is noted."""
-        authority, _, rest = parent.remote_id.removeprefix("at://").partition("/")
-        collection, _, rkey = rest.partition("/")
-        params = {"repo": authority, "collection": collection, "rkey": rkey}
         try:
-            await self._call("GET", "com.atproto.repo.getRecord", params=params)
-        except XrpcRefusal as exc:
-            if _record_not_found(exc):
-                self._found_deleted(parent)
-                return self._gone_words(parent)
-            log.info("channel %s: could not tell a deleted post from a hidden one: %s", self.name, exc)
+            gone = await self._record_gone(parent.remote_id)
         except RateLimited:
             raise
         except TransientError as exc:  # tell them apart on the next attempt
             raise TransientError(f"{exc} (checking whether the post this replies to was deleted)") from None
-        else:
+        if gone:
+            self._found_deleted(parent)
+            return self._gone_words(parent)
+        if gone is False:
             return (
                 f"channel {self.name}: Bluesky hides the post this replies to from the brand's "
                 f"account (its author blocks it, or the post was taken down): not sent"
@@ -995,6 +991,40 @@ class BlueskyChannel:
             return None  # not a handle anyone has: the mention stays plain text
         did = _dict(response.json()).get("did")
         return did if isinstance(did, str) and did.startswith("did:") else None
+
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` (stored posts of this channel) that are gone from Bluesky, marked
+        `deleted=True`: Bluesky announces no deletion, so an open conversation is checked so.
+
+        One `getPosts` per 25 posts; a post it leaves out counts as deleted only when the PDS
+        cannot locate its record either (else it is hidden from the brand: blocked, taken down)."""
+        gone: list[Message] = []
+        wanted = [m for m in messages if not m.deleted and m.remote_id.startswith("at://")]
+        for start in range(0, len(wanted), GET_POSTS_LIMIT):
+            batch = wanted[start : start + GET_POSTS_LIMIT]
+            response = await self._call(
+                "GET", "app.bsky.feed.getPosts", params=[("uris", m.remote_id) for m in batch]
+            )
+            seen = {str(post.get("uri")) for post in _list_of(_dict(response.json()).get("posts"))}
+            for message in batch:
+                if message.remote_id not in seen and await self._record_gone(message.remote_id) is True:
+                    gone.append(dataclasses.replace(message, deleted=True))
+        return gone
+
+    async def _record_gone(self, uri: str) -> bool | None:
+        """Whether the PDS cannot locate the record at `uri` (True) or has it (False); None when
+        it refuses to say. Transient errors are raised."""
+        authority, _, rest = uri.removeprefix("at://").partition("/")
+        collection, _, rkey = rest.partition("/")
+        params = {"repo": authority, "collection": collection, "rkey": rkey}
+        try:
+            await self._call("GET", "com.atproto.repo.getRecord", params=params)
+        except XrpcRefusal as exc:
+            if _record_not_found(exc):
+                return True
+            log.info("channel %s: could not tell a deleted post from a hidden one: %s", self.name, exc)
+            return None
+        return False
 
     async def find_sent(
         self, parent: Message | None, text: str, title: str, since: datetime
