@@ -28,7 +28,8 @@ Deleted posts: Bluesky announces no deletion, so the channel notes one when it m
 next polls hand the stored post back with `deleted=True`. Signals: `getPosts` leaves the parent
 of a reply out and `getRecord` cannot locate it; `createRecord` refuses a reply because it
 "Could not locate record" of the parent; `getPostThread` answers NotFound for the parent while an
-uncertain send is checked (`find_sent`).
+uncertain send is checked (`find_sent`). `find_deleted` checks stored posts on demand (getPosts,
+then getRecord), for whoever can list the open conversations.
 
 Cursors: the notification list and search results come newest first and only page backwards,
 so each source keeps a high-water mark (its newest `indexedAt`, with the URIs seen at exactly
