@@ -278,7 +278,7 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> A
 
     return Engine(
         store,
-        {c.name: build_channel(c, tokens[c.name]) for c in settings.channels},
+        {c.name: build_channel(c, tokens[c.name], settings.brand) for c in settings.channels},
         poll_intervals={c.name: c.poll_interval for c in settings.channels},
         retry_max=settings.engine.outbox_retry_max,
         token_sources={c.name: token_source(c) for c in settings.channels},
@@ -304,6 +304,23 @@ async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # typ
     except StoreError:
         raise problem from None  # its words say what to do; "cannot read either" adds nothing
     store.refuse_writes(str(problem))
+    return store
+
+
+async def _open_sound_store(settings: Settings):  # type: ignore[no-untyped-def]
+    """The store, once SQLite's quick check has read it through: the headless poll has no screen
+    to show a damaged store read-only, so it refuses to write into one, as the inbox does."""
+    from ecoinbox.store import StoreDamaged
+
+    store = await _open_store(settings)
+    try:
+        problems = await store.check_integrity()
+    except BaseException:
+        await store.close()
+        raise
+    if problems:
+        await store.close()
+        raise StoreDamaged(store.path, "; ".join(" ".join(problem.split()) for problem in problems[:3]))
     return store
 
 
@@ -371,7 +388,7 @@ async def _check_channels(settings: Settings) -> int:
             failures += 1
             print(f"{config.name}: no token\n  " + str(exc).replace("\n", "\n  "))
             continue
-        channel = build_channel(config, token)
+        channel = build_channel(config, token, settings.brand)
         try:
             who, *warnings = (await channel.check()).splitlines() or [""]
             print(f"{config.name}: ok, {sanitize(who, single_line=True)}")
@@ -553,7 +570,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
     def say(line: str) -> None:
         print(f"{datetime.now().strftime('%H:%M:%S')} {sanitize(line, single_line=True)}", flush=True)
 
-    store = await _open_store(settings)
+    store = await _open_sound_store(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -583,7 +600,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
     from ecoinbox.channels.base import ChannelError
 
-    store = await _open_store(settings)
+    store = await _open_sound_store(settings)
     engine = build_engine(settings, tokens, store)
     failures = 0
     try:
@@ -594,6 +611,8 @@ async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
             else:
                 print(f"{name}: {outcome.new} new, {outcome.updated} updated, "
                       f"{len(outcome.conversation_ids)} conversation(s) touched")  # fmt: skip
+                for warning in engine.poll_warnings.get(name, ()):
+                    print(f"{name}: WARNING: {sanitize(warning, single_line=True)}")
         sent = await engine.send_once()
         if sent is None:
             print(f"outbox: left to the running engine: {engine.role.describe()}")

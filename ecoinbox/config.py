@@ -230,7 +230,8 @@ class ChannelSettings:
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
     feeds: tuple[str, ...] = ()
     """Feed channels: the RSS or Atom comment feeds to read, each an http(s) URL or a path on
-    base_url (e.g. "/comments/feed/"); empty means base_url + "/comments/feed/" (WordPress)."""
+    base_url (e.g. "/comments/feed/"); empty means the comments feed the site's home page names
+    (WordPress: "/comments/feed/", or "/?feed=comments-rss2" with plain permalinks)."""
 
     @property
     def needs_token(self) -> bool:

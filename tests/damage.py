@@ -61,6 +61,15 @@ def break_page(path: Path, table: str) -> None:
         file.write(b"\xff" * 12)
 
 
+def break_schema(path: Path, table: str) -> None:
+    """Overwrite a few bytes of `table`'s CREATE statement in the schema (sqlite_master) with
+    bytes that are not UTF-8, as a broken disk sector would."""
+    data = bytearray(path.read_bytes())
+    at = data.index(f"CREATE TABLE {table}".encode())
+    data[at + 7 : at + 12] = b"\xff" * 5
+    path.write_bytes(bytes(data))
+
+
 def truncate_in_the_middle(path: Path) -> None:
     os.truncate(path, path.stat().st_size // 2)
 

@@ -14,7 +14,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from damage import Terminal, break_page, ecoinbox_cli, fill_store, full_disk, truncate_in_the_middle
+from damage import (
+    Terminal,
+    break_page,
+    break_schema,
+    ecoinbox_cli,
+    fill_store,
+    full_disk,
+    truncate_in_the_middle,
+)
 from stack import FIXED_NOW, TOKEN, running_stack, wait_until
 from textual.widgets import Static, TextArea
 
@@ -71,6 +79,35 @@ async def test_check_reads_the_whole_store_and_says_how_to_recover_a_damaged_one
     assert snapshot(tmp_path / "inbox.db") == before
 
 
+@pytest.mark.parametrize("once", [True, False], ids=["poll --once", "poll"])
+async def test_the_headless_poll_refuses_a_damaged_store_as_the_inbox_does(tmp_path, once):
+    """The damage is in an index: the file opens and its rows read, so only the quick check
+    tells; the poll would otherwise write a new mention and its cursor into it."""
+    async with MastodonServer(seed=None, token=TOKEN) as server:
+        server.add_status(author="nadia@remote.example", text="@acme my order never came")
+        config = write_config(tmp_path, body=(
+            f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
+            f'account = "acme"\nkeyring = false\ntoken_env = "TEST_TOKEN"\n'))  # fmt: skip
+        await fill_store(tmp_path / "inbox.db", cursor=None)
+        break_page(tmp_path / "inbox.db", "messages_by_conversation")
+        before = snapshot(tmp_path / "inbox.db")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ecoinbox.cli", "--config", str(config), "poll", *(["--once"] if once else []),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "TEST_TOKEN": TOKEN},
+        )  # fmt: skip
+        try:
+            out, err = await asyncio.wait_for(child.communicate(), timeout=30)
+        finally:
+            if child.returncode is None:
+                child.kill()
+                await child.wait()
+    assert child.returncode == 1
+    assert_one_clear_paragraph(SimpleNamespace(stdout=out.decode(), stderr=err.decode()),
+                               "is damaged", '".recover"', "never deletes")  # fmt: skip
+    assert snapshot(tmp_path / "inbox.db") == before
+
+
 async def test_list_and_show_read_what_a_damaged_store_still_holds(tmp_path):
     config = write_config(tmp_path)
     replied = await fill_store(tmp_path / "inbox.db")
@@ -95,6 +132,24 @@ async def test_a_truncated_store_is_reported_not_crashed_on(tmp_path):
         result = ecoinbox_cli("--config", str(config), *command)
         assert "Traceback" not in result.stdout + result.stderr, command
         assert result.returncode == 0 or "damaged" in result.stderr, (command, result.stderr)
+    assert snapshot(tmp_path / "inbox.db") == before
+
+
+async def test_a_damaged_schema_page_is_a_damaged_store_not_a_bug(tmp_path):
+    """The schema's text holds bytes that are not UTF-8: SQLite's own error quotes them, and
+    that error must not come out as "this is a bug (UnicodeDecodeError)"."""
+    config = write_config(tmp_path)
+    await fill_store(tmp_path / "inbox.db")
+    break_schema(tmp_path / "inbox.db", "authors")
+    before = snapshot(tmp_path / "inbox.db")
+    checked = ecoinbox_cli("--config", str(config), "check")
+    assert checked.returncode == 1 and "Traceback" not in checked.stdout + checked.stderr
+    assert "DAMAGED" in checked.stdout and "schema" in checked.stdout and '".recover"' in checked.stdout
+    for command in (["list"], ["poll", "--once"]):
+        result = ecoinbox_cli("--config", str(config), *command)
+        assert result.returncode == 1
+        assert_one_clear_paragraph(result, "is damaged", "schema", '".recover"', "never deletes")
+        assert "bug" not in result.stderr
     assert snapshot(tmp_path / "inbox.db") == before
 
 
@@ -151,6 +206,19 @@ async def test_a_newer_store_names_this_version_and_says_to_upgrade_and_is_not_w
         assert result.returncode == 1
         assert_one_clear_paragraph(result, "newer ecoinbox", f"ecoinbox {__version__}", "Upgrade ecoinbox",
                                    "not modified")  # fmt: skip
+    assert snapshot(tmp_path / "inbox.db") == before
+
+
+async def test_check_says_a_newer_ecoinbox_wrote_the_store_and_what_to_do(tmp_path):
+    config = write_config(tmp_path)
+    await fill_store(tmp_path / "inbox.db")
+    with contextlib.closing(sqlite3.connect(tmp_path / "inbox.db")) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = snapshot(tmp_path / "inbox.db")
+    checked = ecoinbox_cli("--config", str(config), "check")
+    assert checked.returncode == 1 and "Traceback" not in checked.stdout + checked.stderr
+    assert f"store: {tmp_path / 'inbox.db'}: ok" not in checked.stdout
+    assert "newer ecoinbox" in checked.stdout and "Upgrade ecoinbox" in checked.stdout
     assert snapshot(tmp_path / "inbox.db") == before
 
 

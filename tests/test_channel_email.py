@@ -13,6 +13,7 @@ import ssl
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fakes import Clock
@@ -386,6 +387,88 @@ async def test_a_missing_folder_is_named_and_a_stopped_server_is_transient(mail:
 async def test_check_says_who_and_where(mail: Mail, channel: EmailChannel):
     said = await channel.check()
     assert BRAND in said and "IDLE" in said and mail.smtp.url.removeprefix("smtp://") in said
+
+
+# Senders whose names hold `;` or `[`, as real mailers write them: encoded (Thunderbird, Gmail),
+# raw (ticket systems, old mailers, and Python before the gh-121284 fix when it folds a long
+# encoded name), raw 8-bit UTF-8 (RFC 6532).
+SPECIAL_SENDERS = [
+    (b"=?utf-8?q?Dupont=3B_Marie?= <marie@exemple.fr>", "marie@exemple.fr", "Dupont; Marie"),
+    (b"=?UTF-8?Q?=5BACME_Pro=5D_Bob?= <bob@mail.example>", "bob@mail.example", "[ACME Pro] Bob"),
+    (b"Martin; Paul <paul@exemple.fr>", "paul@exemple.fr", "Martin; Paul"),
+    (b"[Ticket #881] Nadia <nadia@help.example>", "nadia@help.example", "[Ticket #881] Nadia"),
+    (b"Zo\xc3\xa9 [Lyon] <zoe@exemple.fr>", "zoe@exemple.fr", "Zoé [Lyon]"),
+    (b"=?utf-8?q?L=C3=A9a_=5Bvia_Site=5D?=\r\n <lea@exemple.fr>", "lea@exemple.fr", "Léa [via Site]"),
+]
+
+
+def special_mail(number: int, sender: bytes) -> bytes:
+    return (b"From: " + sender + b"\r\nTo: support@acme.example\r\nSubject: Commande %d\r\n"
+            b"Message-ID: <special.%d@mail.example>\r\nDate: Mon, 4 May 2026 09:%02d:00 +0000\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\nO\xc3\xb9 est ma commande ?\r\n"
+            % (number, number, number))  # fmt: skip
+
+
+@needs_dovecot
+async def test_senders_with_semicolons_or_brackets_in_their_names_stay_apart_and_answerable(
+    mail: Mail, channel: EmailChannel
+):
+    for number, (sender, _, _) in enumerate(SPECIAL_SENDERS):
+        await mail.deliver(raw=special_mail(number, sender))
+    polled = sorted((await channel.poll({})).messages, key=lambda m: m.remote_id)
+    assert [(m.author.handle, m.author.display_name) for m in polled] == [
+        (address, name) for _, address, name in SPECIAL_SENDERS
+    ]
+    assert len({m.author.remote_id for m in polled}) == len(SPECIAL_SENDERS)  # never one "unknown"
+    assert all(m.author.proofs == (f"mailto:{m.author.handle}",) for m in polled)
+    martin = next(m for m in polled if m.author.handle == "paul@exemple.fr")
+    await channel.reply(martin, "Bonjour Paul, elle part demain.", "key-special")
+    assert mail.smtp.received[-1].recipients == ("paul@exemple.fr",)
+    safeguards = (await channel.capabilities()).safeguards
+    assert any("by address, never by name" in line for line in safeguards)
+    assert any("looked for by that Message-ID" in line for line in safeguards)
+
+
+@pytest.mark.parametrize(("sender", "address", "name"), SPECIAL_SENDERS)
+def test_an_address_is_split_from_the_raw_header_before_its_name_is_decoded(
+    sender: bytes, address: str, name: str
+):
+    (parsed,) = parse_mail(special_mail(1, sender).replace(b"\r\nTo:", b"\r\nReply-To: " + sender + b"\r\nTo:"),
+                           channel="email")  # fmt: skip
+    assert (parsed.message.author.handle, parsed.message.author.display_name) == (address, name)
+    assert parsed.reply_to == (address,)
+
+
+def test_a_misread_mailbox_does_not_hide_the_next_one():
+    raw = b"From: x@y.example\r\nReply-To: Bob [ACME] <bob@mail.example>, Alice <alice@mail.example>\r\n\r\nhi"
+    (parsed,) = parse_mail(raw, channel="email")
+    assert parsed.reply_to == ("bob@mail.example", "alice@mail.example")
+
+
+RECORDED = Path(__file__).parent / "data" / "recorded" / "email"
+RECORDED_SENDERS = {  # file -> (sender, display name, reply-to): see SOURCES.md there
+    "cpython_msg_47.txt": ("123@example.com", "123@abuse.net", ()),
+    "imap_tools_double_fields.eml": (
+        "kaukinvk@yandex.ru", "Каукин Владимир", ("foma1@company.ru", "petr1@company.ru"),
+    ),
+    "imap_tools_address_quoted_newlines.eml": ("status@sender.com", "Sender", ()),
+}
+
+
+def test_recorded_real_mails_name_their_senders():
+    for name, (sender, display, reply_to) in RECORDED_SENDERS.items():
+        (parsed,) = parse_mail((RECORDED / name).read_bytes(), channel="email")
+        assert (parsed.message.author.handle, parsed.message.author.display_name) == (sender, display), name
+        assert parsed.reply_to == reply_to, name
+
+
+@needs_dovecot
+async def test_recorded_real_mails_read_through_dovecot(mail: Mail, channel: EmailChannel):
+    for name in RECORDED_SENDERS:
+        await mail.deliver(raw=(RECORDED / name).read_bytes())
+    polled = (await channel.poll({})).messages
+    found = {(m.author.handle, m.author.display_name) for m in polled}
+    assert found == {(sender, display) for sender, display, _ in RECORDED_SENDERS.values()}
 
 
 # --- an uncertain send: the Message-ID is looked for before anything is resent ------------------

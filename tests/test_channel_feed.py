@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import pytest
+from aiohttp import web
+from stack import wait_until
 
+from ecoinbox.channels import build_channel
 from ecoinbox.channels import feed as feed_module
 from ecoinbox.channels.base import Channel, PermanentError, RateLimited, TransientError
 from ecoinbox.channels.feed import FeedChannel
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.config import BrandSettings, ChannelSettings
+from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.wordpress_server import FEED_SIZE, WordPressServer
+from ecoinbox.engine import Engine
 from ecoinbox.model import Origin
+from ecoinbox.secrets import Secret
+from ecoinbox.store import open_store
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 RSS, ATOM = "/comments/feed/", "/comments/feed/atom/"
@@ -140,8 +152,9 @@ async def test_every_feed_failing_fails_the_poll(blog, connect):
     with pytest.raises(TransientError):
         await connect(blog).poll({})
     blog.inject(RSS, status=404, body="{}")
-    with pytest.raises(PermanentError, match="no feed"):
+    with pytest.raises(PermanentError, match="no feed") as missing:
         await connect(blog).poll({})
+    assert "?feed=comments-rss2" in str(missing.value)  # where plain permalinks put it
 
 
 async def test_429_with_retry_after_is_a_rate_limit(blog, connect):
@@ -200,7 +213,225 @@ async def test_check_names_the_feeds(blog, connect):
 
 
 async def _rss_body(site: WordPressServer) -> bytes:
-    import httpx
-
     async with httpx.AsyncClient() as client:
         return (await client.get(site.base_url + RSS)).content
+
+
+# ---- names as WordPress stores them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [RSS, ATOM])
+async def test_html_escaped_author_names_are_read_as_written(blog, connect, path):
+    """WordPress keeps a comment's author name HTML-escaped and its RSS feed quotes it so, in
+    CDATA: `<dc:creator><![CDATA[Ben &amp; Jerry's]]>`."""
+    blog.add_comment(post=blog.review, author="Ben &amp; Jerry&#039;s", text="<p>Love it</p>", created_at=NOW)
+    newest = (await connect(blog, feeds=(path,)).poll({})).messages[-1]
+    assert newest.author.handle == newest.author.display_name == "Ben & Jerry's"
+
+
+# ---- finding the comments feed of a site ----------------------------------------------------
+
+
+class PlainPermalinkSite(LoopbackServer):
+    """A WordPress site with plain permalinks in front of a WordPressServer: `/comments/feed/`
+    is a 404 and the comments feed is `/?feed=comments-rss2` (real WordPress does this when
+    Settings > Permalinks is "Plain", and its REST API then answers only at `?rest_route=`).
+
+    Habits: `names_feed_in_page` (the theme prints WordPress's `<link rel="alternate">` tags, as
+    `feed_links` does by default; False: a theme that removed them), `link_header_feed` (a
+    `Link: <...>; rel="alternate"; type="application/rss+xml"` header, as some sites' caches or
+    plugins send)."""
+
+    def __init__(self, blog: WordPressServer, *, names_feed_in_page: bool = True,
+                 link_header_feed: bool = False) -> None:  # fmt: skip
+        super().__init__()
+        self.blog = blog
+        self.names_feed_in_page = names_feed_in_page
+        self.link_header_feed = link_header_feed
+
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/", self._front)
+
+    async def _answer(self, request: web.Request, handler) -> web.StreamResponse:  # type: ignore[no-untyped-def]
+        return await handler(request)
+
+    async def _front(self, request: web.Request) -> web.StreamResponse:
+        feed = request.query.get("feed")
+        if feed in ("comments-rss2", "comments-atom"):
+            return await self._relay(request, RSS if feed == "comments-rss2" else ATOM)
+        links = [f'<{self.base_url}/?rest_route=/>; rel="https://api.w.org/"']
+        if self.link_header_feed:
+            links.append(f'<{self.base_url}/?feed=comments-rss2>; rel="alternate"; type="application/rss+xml"')
+        tags = (
+            f'<link rel="alternate" type="application/rss+xml" title="Widget Fans &raquo; Feed" '
+            f'href="{self.base_url}/?feed=rss2" />\n'
+            f'<link rel="alternate" type="application/rss+xml" title="Widget Fans &raquo; Comments Feed" '
+            f'href="{self.base_url}/?feed=comments-rss2" />'
+        ) if self.names_feed_in_page else ""  # fmt: skip
+        page = (f"<!DOCTYPE html><html><head><title>Widget Fans</title>{tags}"
+                f"<link rel='stylesheet' href='{self.base_url}/wp-content/themes/x/style.css' /></head>"
+                "<body><h1>Widget Fans</h1></body></html>")  # fmt: skip
+        return web.Response(text=page, content_type="text/html", headers={"Link": ", ".join(links)})
+
+    async def _relay(self, request: web.Request, path: str) -> web.Response:
+        asked = {k: v for k, v in request.headers.items() if k.lower() in ("if-none-match", "if-modified-since")}
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(self.blog.base_url + path, headers=asked)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("etag", "last-modified", "content-type")}
+        return web.Response(status=answer.status_code, body=answer.content, headers=kept)
+
+
+@pytest.mark.parametrize(
+    "habits", [{}, {"names_feed_in_page": False}, {"names_feed_in_page": False, "link_header_feed": True}],
+    ids=["feed named in the page", "WordPress without feed links", "feed named in a Link header"],
+)
+async def test_a_site_url_finds_its_comments_feed_with_plain_permalinks(blog, habits):
+    async with PlainPermalinkSite(blog, **habits) as site:
+        channel = FeedChannel("fans", site.base_url)  # no `feeds`: the site is asked
+        try:
+            first = await channel.poll({})
+            again = await channel.poll(first.cursor)
+            said = await channel.check()
+        finally:
+            await channel.aclose()
+    assert channel.feeds == (site.base_url + "/?feed=comments-rss2",)
+    assert [m.author.handle for m in first.messages] == ["Nadia", "Widget Fans"]
+    assert again.messages == [] and set(first.cursor) == {"feed:" + site.base_url + "/?feed=comments-rss2"}
+    assert "1 feed(s)" in said and "RSS" in said
+
+
+async def test_a_pretty_permalink_site_keeps_its_comments_feed_and_its_cursor(blog):
+    """The site's home page does not answer (the demo site has none): /comments/feed/ as before."""
+    channel = FeedChannel("fans", blog.base_url)
+    try:
+        result = await channel.poll({})
+    finally:
+        await channel.aclose()
+    assert len(result.messages) == 2 and set(result.cursor) == {"feed:" + blog.base_url + RSS}
+
+
+# ---- a feed that overflows between polls, and the brand's own comments -----------------------
+
+
+def add_comments(site: WordPressServer, count: int, start: datetime) -> None:
+    for number in range(count):
+        site.add_comment(post=site.review, author=f"Reader {number}", text=f"<p>Comment {number}</p>",
+                         created_at=start + timedelta(minutes=number))  # fmt: skip
+
+
+async def test_more_comments_than_the_feed_holds_between_polls_are_said_to_be_missing(blog, connect):
+    channel = connect(blog)
+    cursor = (await channel.poll({})).cursor
+    add_comments(blog, FEED_SIZE - 1, NOW)  # the question's answer is still in the feed: no gap
+    steady = await channel.poll(cursor)
+    assert len(steady.messages) == FEED_SIZE - 1 and steady.warnings == ()
+    add_comments(blog, FEED_SIZE + 2, NOW + timedelta(hours=1))
+    overflowed = await channel.poll(steady.cursor)
+    assert len(overflowed.messages) == FEED_SIZE  # two were never in the feed when it was read
+    (warning,) = overflowed.warnings
+    assert "may be missing" in warning and blog.base_url.split("//")[1] in warning
+    assert (await channel.poll(overflowed.cursor)).warnings == ()  # said once, when it happened
+
+
+async def test_deleted_comments_are_no_gap(blog, connect):
+    channel = connect(blog)
+    cursor = (await channel.poll({})).cursor
+    for comment in (blog.question, blog.answer):
+        blog.set_status(comment, "trash")
+    blog.add_comment(post=blog.review, author="Oscar", text="<p>Mine too</p>", created_at=NOW)
+    result = await channel.poll(cursor)
+    assert [m.author.handle for m in result.messages] == ["Oscar"] and result.warnings == ()
+
+
+async def test_a_first_poll_of_a_full_feed_is_no_gap(blog, connect):
+    add_comments(blog, FEED_SIZE + 5, NOW)
+    assert (await connect(blog).poll({})).warnings == ()
+
+
+async def test_the_status_line_says_a_feed_overflowed_until_it_is_old_news(blog, connect, tmp_path):
+    store = await open_store(tmp_path / "inbox.db")
+    engine = Engine(store, {"fans": connect(blog)}, poll_intervals={"fans": 3600}, leased=False)
+    try:
+        await engine.start()
+        await wait_until(lambda: engine.statuses["fans"].state == "ok")
+        assert engine.statuses["fans"].warning == ""
+        add_comments(blog, FEED_SIZE + 2, NOW + timedelta(hours=1))
+        engine.poll_now("fans")
+        await wait_until(lambda: engine.statuses["fans"].warning != "")
+        status = engine.statuses["fans"]
+        assert status.detail.startswith(f"{FEED_SIZE} new; ") and "may be missing" in status.detail
+        engine.poll_now("fans")  # nothing new: the warning stays for a while
+        await wait_until(lambda: engine.statuses["fans"].detail.startswith("up to date"))
+        assert "may be missing" in engine.statuses["fans"].detail
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+async def test_the_headless_poll_prints_the_overflow(blog, tmp_path):
+    config = tmp_path / "config.toml"
+    store = tmp_path / "inbox.db"
+    config.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{store}"\n'
+                      f'[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "{blog.base_url}"\n'
+                      f'feeds = ["{RSS}"]\n', encoding="utf-8")  # fmt: skip
+
+    async def poll_once() -> str:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ecoinbox.cli", "--config", str(config), "poll", "--once",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(child.communicate(), timeout=60)
+        assert child.returncode == 0, err.decode()
+        return out.decode()
+
+    assert "WARNING" not in await poll_once()
+    add_comments(blog, FEED_SIZE + 2, NOW + timedelta(hours=1))
+    said = await poll_once()
+    assert f"fans: {FEED_SIZE} new" in said and "fans: WARNING: " in said and "may be missing" in said
+
+
+async def test_check_says_when_a_feed_fills_within_the_hour(blog, connect):
+    quiet = await connect(blog).check()
+    assert "\n" not in quiet  # two comments a day apart: nothing to say
+    add_comments(blog, FEED_SIZE, NOW)
+    said = (await connect(blog).check()).splitlines()
+    assert len(said) == 2 and f"only its newest {FEED_SIZE} comments" in said[1]
+    assert "poll_interval" in said[1]
+
+
+async def test_the_brands_own_comments_in_a_feed_are_ours(blog):
+    """The brand answers on the fan blog as "Widget Fans" ([brand] name) or "acme" (a handle)."""
+    blog.add_comment(post=blog.review, author="acme", text="<p>Fixed in 2.1</p>", created_at=NOW)
+    settings = ChannelSettings(kind="feed", name="fans", base_url=blog.base_url, feeds=(RSS,))
+    brand = BrandSettings("Widget Fans", handles=("acme@social.example",))
+    channel = build_channel(settings, Secret(""), brand)
+    try:
+        messages = (await channel.poll({})).messages
+        capabilities = await channel.capabilities()
+    finally:
+        await channel.aclose()
+    origins = {m.author.handle: m.origin for m in messages}
+    assert origins == {"Nadia": Origin.MENTION, "Widget Fans": Origin.OURS, "acme": Origin.OURS}
+    assert any("holds only its newest" in line for line in capabilities.safeguards)
+
+
+# ---- recorded real feeds ---------------------------------------------------------------------
+
+
+RECORDED = Path(__file__).parent / "data" / "recorded" / "feed"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("feedparser_rss_item_content_encoded.xml", [("Anonymous", "Example content")]),
+        ("feedparser_rss_item_guid.xml", [("Anonymous", "")]),
+        ("feedparser_rss_item_dc_creator.xml", []),  # an author and nothing to read: skipped
+        ("feedparser_atom10_entry_author_name.xml", []),
+    ],
+)
+async def test_recorded_feeds_parse(blog, connect, name, expected):
+    body = (RECORDED / name).read_bytes()
+    blog.inject(RSS, status=200, body=body, headers={"Content-Type": "application/xml"})
+    messages = (await connect(blog).poll({})).messages
+    assert [(m.author.handle, m.text) for m in messages] == expected

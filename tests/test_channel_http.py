@@ -26,6 +26,7 @@ from ecoinbox.channels.http import (
     HttpClient,
     RedactingFilter,
     channel_logger,
+    link_header_entries,
     parse_link_header,
     parse_reset,
     parse_retry_after,
@@ -528,6 +529,21 @@ def test_link_header_edge_cases() -> None:
     assert parse_link_header(None) == {}
     assert parse_link_header("") == {}
     assert parse_link_header("garbage, <unterminated") == {}
+
+
+def test_every_link_of_a_header_with_its_parameters() -> None:
+    """A rel may come several times (feeds of several types): each link keeps its own params."""
+    value = ('</wp-json/>; rel="https://api.w.org/", '
+             '</?feed=comments-rss2>; rel="alternate"; type="application/rss+xml"; title="Comments, all", '
+             '</?feed=comments-atom>; rel=alternate; type="application/atom+xml"')  # fmt: skip
+    entries = link_header_entries(value, base="https://fans.example/")
+    assert [url for url, _ in entries] == [
+        "https://fans.example/wp-json/",
+        "https://fans.example/?feed=comments-rss2",
+        "https://fans.example/?feed=comments-atom",
+    ]
+    assert entries[1][1] == {"rel": "alternate", "type": "application/rss+xml", "title": "Comments, all"}
+    assert link_header_entries(None) == [] and link_header_entries("garbage, <unterminated") == []
 
 
 def test_reset_and_retry_after_formats() -> None:

@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from damage import break_page, fill_store, truncate_in_the_middle
+from damage import break_page, break_schema, fill_store, truncate_in_the_middle
 from fakes import Clock
 
 from ecoinbox import __version__
@@ -258,6 +258,26 @@ async def test_the_quick_check_finds_a_broken_page(tmp_path):
     finally:
         await store.close()
     assert problems and problems != ["ok"]
+
+
+async def test_a_damaged_schema_page_is_a_damaged_store_for_open_and_for_the_check(tmp_path):
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    break_schema(path, "messages")
+    for read_only in (False, True):
+        with pytest.raises(StoreDamaged, match="schema"):
+            await open_store(path, read_only=read_only)
+    (problem,) = await SQLiteStore(path).check_integrity()
+    assert "schema" in problem
+
+
+async def test_the_check_refuses_to_judge_a_store_of_a_newer_ecoinbox(tmp_path):
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreTooNew, match="newer ecoinbox"):
+        await SQLiteStore(path).check_integrity()
 
 
 async def test_a_damaged_store_opens_read_only_reads_what_it_can_and_is_never_written(tmp_path):

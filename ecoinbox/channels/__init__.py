@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ecoinbox.channels.base import Channel
-from ecoinbox.config import ChannelSettings
+from ecoinbox.config import BrandSettings, ChannelSettings
 from ecoinbox.secrets import Secret
 
 
-def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
-    """The channel object for one configured account (imports only the platform it needs)."""
+def build_channel(settings: ChannelSettings, token: Secret, brand: BrandSettings | None = None) -> Channel:
+    """The channel object for one configured account (imports only the platform it needs).
+    `brand`: whose names mark the brand's own posts where a platform cannot say (feeds)."""
     if settings.kind == "mastodon":
         from ecoinbox.channels.mastodon import MastodonChannel
 
@@ -54,6 +55,7 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             token.reveal(),
             feeds=settings.feeds,
             account=settings.account if settings.auth == "basic" else None,
+            own_names=(settings.account or "", *((brand.name, *brand.handles) if brand else ())),
             timeout=settings.timeout,
         )
     if settings.kind == "reddit":

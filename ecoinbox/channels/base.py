@@ -41,6 +41,9 @@ class PollResult:
 
     messages: list[Message]
     cursor: dict[str, str] = field(default_factory=dict)
+    # What went wrong though the poll succeeded, in words for the manager (e.g. a feed that
+    # overflowed between two polls); the engine shows it in the channel's status.
+    warnings: tuple[str, ...] = ()
 
 
 class ChannelError(Exception):

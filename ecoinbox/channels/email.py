@@ -145,6 +145,16 @@ def _tls_context() -> ssl.SSLContext:
 # ---------------------------------------------------------------------------------------------
 # Parsing mail (pure)
 
+SAFEGUARDS = (
+    (
+        "SMTP has no idempotency key: a reply's Message-ID is chosen before it is sent, and an "
+        "uncertain send is looked for by that Message-ID in Sent (and the list's folder) before any resend"
+    ),
+    (
+        "the From header proves nothing by itself: a sender is told apart by address, never by name, "
+        "and a list that rewrites From to its own address gives no proof of who wrote"
+    ),
+)
 _POLICY = email.policy.default
 _MSGID = re.compile(r"<([^<>\s]{1,250})>")
 _SAFE_ID = re.compile(r"[!#-;=?-~]{1,250}")  # printable ASCII but space, quote, angle brackets
@@ -337,16 +347,8 @@ def _clean_line(text: str, limit: int) -> tuple[str, bool]:
 
 def _sender(mime: MimeMessage) -> tuple[str, str]:
     for header in ("from", "sender"):
-        addresses: Any = ()
-        with contextlib.suppress(Exception):  # else the lenient parser below
-            value = mime.get(header)
-            addresses = getattr(value, "addresses", ()) if value is not None else ()
-        for address in addresses:
-            if _PLAIN_ADDRESS.fullmatch(address.addr_spec or ""):
-                return address.display_name or "", _safe_address(address.addr_spec)
-        name, address = email.utils.parseaddr(_header(mime, header))
-        if _PLAIN_ADDRESS.fullmatch(address):
-            return name, _safe_address(address)
+        if mailboxes := _mailboxes(mime, header):
+            return mailboxes[0]
     return "", ""
 
 
@@ -356,8 +358,59 @@ def _safe_address(address: str) -> str:
 
 
 def _addresses(mime: MimeMessage, header: str) -> list[str]:
-    value = _header(mime, header)
-    return [_safe_address(address) for _, address in email.utils.getaddresses([value]) if "@" in address]
+    return [address for _, address in _mailboxes(mime, header)]
+
+
+def _mailboxes(mime: MimeMessage, header: str) -> list[tuple[str, str]]:
+    """(display name, address) of each mailbox in an address header. The structured parser
+    first; where it finds no plain address (a raw `;` or `[` in a name, as some mailers write
+    them, or a name a Python version decoded before splitting), the raw header is split at its
+    <angle addresses> first and only then are the names decoded, so no decoded `;` can cut one."""
+    found: list[tuple[str, str]] = []
+    with contextlib.suppress(Exception):  # a header the modern parser chokes on: the raw split
+        value = mime.get(header)
+        found = [
+            (_utf8(address.display_name or ""), _safe_address(address.addr_spec))
+            for address in getattr(value, "addresses", ()) if _PLAIN_ADDRESS.fullmatch(address.addr_spec or "")
+        ]  # fmt: skip
+    raw = next((str(v) for k, v in mime.raw_items() if k.lower() == header), "")
+    split = _split_raw_addresses(raw)
+    return split if len(split) > len(found) else found  # the parser dropped a mailbox it misread
+
+
+_ANGLE_ADDRESS = re.compile(r"<\s*([^\s<>@\"]+@[^\s<>@\"]+)\s*>")
+_BARE_ADDRESS = re.compile(r"(?<![^\s,;:])([^\s<>@\",;:()]+@[^\s<>@\",;:()]+)(?![^\s,;])")
+
+
+def _split_raw_addresses(raw: str) -> list[tuple[str, str]]:
+    """Mailboxes of a raw (undecoded, maybe 8-bit) address header: every <address> with the
+    text before it as its name, else bare addresses with no name. Encoded words hold no raw
+    `<`, `;` or `[`, so splitting before decoding cannot be fooled by what they decode to."""
+    text = _utf8(re.sub(r"\r?\n[ \t]", " ", raw))
+    found, start = [], 0
+    for match in _ANGLE_ADDRESS.finditer(text):
+        name = text[start : match.start()].strip(" \t,")
+        found.append((_decoded_name(name), _safe_address(match.group(1))))
+        start = match.end()
+    if found:
+        return found
+    return [("", _safe_address(match.group(1))) for match in _BARE_ADDRESS.finditer(text)]
+
+
+def _utf8(text: str) -> str:
+    """Raw 8-bit header bytes (kept as surrogates by the parser) read as UTF-8 (RFC 6532)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _decoded_name(name: str) -> str:
+    """A display name with its RFC 2047 words decoded and its quotes removed."""
+    from email.header import decode_header, make_header
+
+    with contextlib.suppress(Exception):  # an unknown charset: the words as they came
+        name = str(make_header(decode_header(name)))
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    return name.strip()
 
 
 def _list_post(value: str) -> str | None:
@@ -854,6 +907,7 @@ class EmailChannel:
             length_counting="characters",
             idempotency_window=None,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def check(self) -> str:

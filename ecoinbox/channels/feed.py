@@ -11,6 +11,14 @@ Cursor, per feed ("feed:<url>"): JSON {"etag", "modified", "seen": {entry-id has
 set keeps the newest `SEEN_CAP` ids, and `floor` (the newest date it forgot) stops an entry
 older than that from coming back as new.
 
+Where no feed is configured, the site's comments feed is looked for once per process: the home
+page's `<link rel="alternate">` (or a `Link` header) naming it, else WordPress's
+`?feed=comments-rss2`, which answers with plain permalinks too; else "/comments/feed/".
+
+A feed holds only its newest entries (WordPress: 10). When a poll finds none it saw before,
+more comments arrived than the feed holds and the ones in between are lost to it: the poll says
+so (`PollResult.warnings`). Comments signed with the brand's own names are ours (Origin.OURS).
+
 Threads: an Atom entry's `thr:in-reply-to` names its parent; a WordPress RSS comment feed says
 "In reply to <a href=...#comment-N>" and its guids end in "#comment-N", from which the parent's
 guid follows. A feed cannot be answered: `Capabilities(reply=False)`, and `reply` says why and
@@ -23,6 +31,7 @@ import asyncio
 import base64
 import calendar
 import hashlib
+import html
 import io
 import json
 import re
@@ -30,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from ecoinbox.channels.base import (
     AuthError,
@@ -44,6 +53,7 @@ from ecoinbox.channels.http import (
     HttpClient,
     HttpResponse,
     channel_logger,
+    link_header_entries,
     one_line,
     register_secret,
     utc_now,
@@ -53,6 +63,20 @@ from ecoinbox.model import Author, Message, Origin
 log = channel_logger(__name__)
 
 DEFAULT_FEED = "/comments/feed/"
+PLAIN_PERMALINK_FEED = "/?feed=comments-rss2"  # WordPress's comments feed, whatever its permalinks
+FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+PAGE_MAX_BYTES = 2 * 1024 * 1024
+FULL_FEED_HINT = 5  # a feed holding fewer entries than this is taken for one that is not full
+SAFEGUARDS = (
+    (
+        "a feed holds only its newest comments: when more arrive between two polls than it holds, "
+        "the ones in between are missed; ecoinbox says so in the status line and `check` says how close it is"
+    ),
+    (
+        "a feed does not prove who wrote a comment: one signed with the brand's name or handle is "
+        "taken as the brand's own and does not wait for a reply"
+    ),
+)
 FEED_MAX_BYTES = 4 * 1024 * 1024
 FIRST_RUN = 50  # a first poll imports at most this many entries per feed, the newest
 SEEN_CAP = 1000  # entry ids remembered per feed (a feed shows 10 to 50 entries at a time)
@@ -76,6 +100,7 @@ class _FeedState:
     modified: str | None = None
     seen: dict[str, int] | None = None  # hash of the entry id -> its epoch seconds
     floor: int | None = None
+    size: int | None = None  # entries the feed held last time: one holding fewer is not full
 
     @classmethod
     def load(cls, value: str | None) -> _FeedState:
@@ -89,6 +114,7 @@ class _FeedState:
             return cls()
         seen = data.get("seen")
         floor = data.get("floor")
+        size = data.get("size")
         return cls(
             etag=data["etag"] if isinstance(data.get("etag"), str) else None,
             modified=data["modified"] if isinstance(data.get("modified"), str) else None,
@@ -96,13 +122,12 @@ class _FeedState:
             if isinstance(seen, dict)
             else None,
             floor=floor if isinstance(floor, int) else None,
+            size=size if isinstance(size, int) else None,
         )
 
     def dump(self) -> str:
-        return json.dumps(
-            {"etag": self.etag, "modified": self.modified, "seen": self.seen or {}, "floor": self.floor},
-            separators=(",", ":"),
-        )
+        fields = {"etag": self.etag, "modified": self.modified, "seen": self.seen or {}, "floor": self.floor}
+        return json.dumps({**fields, "size": self.size}, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +151,16 @@ class FeedChannel:
         *,
         feeds: Sequence[str] = (),
         account: str | None = None,
+        own_names: Sequence[str] = (),
         timeout: float = 20.0,
         clock: Any = utc_now,
     ) -> None:
+        """`own_names`: the brand's names and handles; a comment signed with one is ours."""
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.feeds = tuple(dict.fromkeys(_absolute(self.base_url, url) for url in (feeds or (DEFAULT_FEED,))))
+        self._discover = not feeds  # the site's own comments feed, looked for at the first request
+        self._own = frozenset(key for name in own_names for key in _name_keys(name))
         auth: dict[str, str] = {}
         if account and password.strip():
             register_secret(password.strip())
@@ -154,11 +183,17 @@ class FeedChannel:
 
     async def capabilities(self) -> Capabilities:
         """Read-only: a feed has no way to answer."""
-        return Capabilities(reply=False, search=False, max_length=0)
+        return Capabilities(
+            reply=False,
+            search=False,
+            max_length=0,
+            safeguards=SAFEGUARDS,
+        )
 
     async def check(self) -> str:
-        """Fetch every feed once; say what they are."""
-        described = []
+        """Fetch every feed once; say what they are, and how close they come to losing comments."""
+        await self._find_feed()
+        described, warnings = [], []
         for url in self.feeds:
             response = await self._fetch(url, _FeedState())
             parsed = await _parse(response.content)
@@ -166,21 +201,38 @@ class FeedChannel:
                 raise PermanentError(f"channel {self.name}: {response.where} is not an RSS or Atom feed")
             title = one_line(str(parsed.feed.get("title") or "untitled"), 60)
             described.append(f"{title!r} ({_format_name(parsed)}, {len(parsed.entries)} entries)")
-        return f"{len(self.feeds)} feed(s), read-only: " + "; ".join(described)
+            if warning := self._capacity_warning(response, self._entries(parsed, response)):
+                warnings.append(warning)
+        return "\n".join([f"{len(self.feeds)} feed(s), read-only: " + "; ".join(described), *warnings])
+
+    def _capacity_warning(self, response: HttpResponse, entries: list[_Entry]) -> str | None:
+        """A full feed whose entries all came in the last hour: a busy hour fills it between polls."""
+        if len(entries) < FULL_FEED_HINT:
+            return None
+        span = max(e.epoch for e in entries) - min(e.epoch for e in entries)
+        if span >= 3600:
+            return None
+        return (
+            f"{response.where} holds only its newest {len(entries)} comments and they all came within "
+            f"{max(1, span // 60)} min: if more arrive between two polls, some are missed. Poll more often "
+            f"(poll_interval), or raise the number of items feeds show (WordPress: Settings > Reading)"
+        )
 
     # -- polling ---------------------------------------------------------------------------
 
     async def poll(self, cursor: dict[str, str]) -> PollResult:
         """New entries of every feed, oldest first. A feed that fails keeps its cursor and is
         tried again next poll; the poll fails only if every feed did."""
+        await self._find_feed()
         next_cursor = dict(cursor)
         found: dict[str, Message] = {}
         errors: list[ChannelError] = []
+        warnings: list[str] = []
         for url in self.feeds:
             key = CURSOR_PREFIX + url
             state = _FeedState.load(cursor.get(key))
             try:
-                entries, state = await self._poll_feed(url, state)
+                entries, state, gap = await self._poll_feed(url, state)
             except AuthError:
                 raise
             except ChannelError as exc:
@@ -190,15 +242,19 @@ class FeedChannel:
             for entry in entries:
                 found.setdefault(entry.message.remote_id, entry.message)
             next_cursor[key] = state.dump()
+            if gap:
+                log.warning("channel %s: %s", self.name, gap)
+                warnings.append(gap)
         if errors and len(errors) == len(self.feeds):
             raise errors[0]
         messages = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
-        return PollResult(messages=messages, cursor=next_cursor)
+        return PollResult(messages=messages, cursor=next_cursor, warnings=tuple(warnings))
 
-    async def _poll_feed(self, url: str, state: _FeedState) -> tuple[list[_Entry], _FeedState]:
+    async def _poll_feed(self, url: str, state: _FeedState) -> tuple[list[_Entry], _FeedState, str | None]:
+        """The feed's new entries, its next state, and what may have been lost before them."""
         response = await self._fetch(url, state)
         if response.status == 304:
-            return [], state
+            return [], state, None
         parsed = await _parse(response.content)
         if not _is_feed(parsed):
             raise TransientError(f"channel {self.name}: {response.where} is not an RSS or Atom feed")
@@ -209,6 +265,16 @@ class FeedChannel:
         seen = dict(state.seen or {})
         floor = state.floor
         fresh = [e for e in entries if e.key not in seen and (floor is None or e.epoch > floor)]
+        gap = None
+        # Nothing of what we knew is left in it, and it is no shorter than before (comments
+        # deleted or unapproved make it shorter; comments pushing the old ones out do not).
+        if seen and entries and len(fresh) == len(entries) and len(entries) >= (state.size or 0):
+            oldest = datetime.fromtimestamp(min(e.epoch for e in entries), UTC)
+            gap = (
+                f"{response.where} holds {len(entries)} comments, all new since the last poll: comments "
+                f"written before {oldest:%Y-%m-%d %H:%M} UTC may be missing from the inbox; read them on "
+                f"the site, and poll more often (poll_interval) or raise the number of items feeds show"
+            )
         if first_run and len(fresh) > FIRST_RUN:
             fresh = sorted(fresh, key=lambda e: e.epoch)[-FIRST_RUN:]
         for entry in entries:
@@ -220,7 +286,23 @@ class FeedChannel:
             seen = dict(kept)
         etag = response.headers.get("etag")
         modified = response.headers.get("last-modified")
-        return fresh, _FeedState(etag=etag, modified=modified, seen=seen, floor=floor)
+        state = _FeedState(etag=etag, modified=modified, seen=seen, floor=floor, size=len(entries))
+        return fresh, state, gap
+
+    async def _find_feed(self) -> None:
+        """Where no feed is configured: the site's comments feed, once it has answered."""
+        if not self._discover:
+            return
+        response = await self._http.request(
+            "GET", self.base_url + "/", headers={"Accept": "text/html, */*;q=0.1"}, check=False
+        )
+        if response.status == 429 or response.status >= 500:
+            return  # asked again at the next request
+        self._discover = False
+        found = _comments_feed_of(response) if 200 <= response.status < 300 else None
+        if found is not None and found != self.feeds[0]:
+            log.info("channel %s: the site names its comments feed %s", self.name, found)
+            self.feeds = (found,)
 
     async def _fetch(self, url: str, state: _FeedState) -> HttpResponse:
         headers = {"Accept": ACCEPT}
@@ -242,7 +324,11 @@ class FeedChannel:
                 f"channel {self.name}: {response.where} refuses to be read ({response.status})"
             )
         if response.status in (404, 410):
-            raise PermanentError(f"channel {self.name}: no feed at {response.where} ({response.status})")
+            hint = (
+                f"; a WordPress site with plain permalinks has it at {PLAIN_PERMALINK_FEED}: set feeds to "
+                f"that, or leave feeds out and ecoinbox asks the site"
+            ) if url.endswith(DEFAULT_FEED) else ""  # fmt: skip
+            raise PermanentError(f"channel {self.name}: no feed at {response.where} ({response.status}){hint}")
         self._http.raise_for_status(response)  # 429/503 + Retry-After, 5xx, redirects
         raise TransientError(f"channel {self.name}: {response.where} answered {response.status}")
 
@@ -275,8 +361,9 @@ class FeedChannel:
         if parent is not None:  # the thread shows the parent: WordPress's "In reply to X." goes
             body = _WP_REPLY_LINE.sub("", body, count=1)
         text = html_to_text(body)
+        # WordPress stores names HTML-escaped ("Ben &amp; Jerry's") and its RSS feed quotes them so.
         name = plain_to_text(
-            str(raw.get("author") or _dict(raw.get("author_detail")).get("name") or "")
+            html.unescape(str(raw.get("author") or _dict(raw.get("author_detail")).get("name") or ""))
         ).text.strip()
         name = name or "Anonymous"
         author_url = safe_url(str(_dict(raw.get("author_detail")).get("href") or "")) or None
@@ -284,7 +371,7 @@ class FeedChannel:
         links = list(text.links)
         if link and link not in links:
             links.append(link)
-        title = plain_to_text(str(raw.get("title") or "")).text.strip()
+        title = plain_to_text(html.unescape(str(raw.get("title") or ""))).text.strip()
         if match := _WP_TITLE.match(title):
             title = match.group("post").strip()
         message = Message(
@@ -301,7 +388,7 @@ class FeedChannel:
             created_at=moment,
             in_reply_to=parent,
             url=link,
-            origin=Origin.MENTION,
+            origin=Origin.OURS if self._own.intersection(_name_keys(name)) else Origin.MENTION,
             links=tuple(links),
             title=title,
             hidden_characters=text.hidden,
@@ -396,6 +483,37 @@ def _parent_of(raw: Any, entry_id: str, body: str, ids: set[str | None]) -> str 
     if own and reply and (parent := _WP_COMMENT_ID.search(reply.group(1))):
         return entry_id[: own.start()] + "#comment-" + parent.group(1)
     return None
+
+
+def _name_keys(name: str) -> set[str]:
+    """How a name or handle is compared: case-folded, without "@", and a handle's user part."""
+    key = " ".join(name.split()).casefold().lstrip("@")
+    return {key, key.split("@")[0]} - {""}
+
+
+def _comments_feed_of(response: HttpResponse) -> str | None:
+    """The comments feed a site's home page names: its `Link` header or `<link rel=alternate>`
+    tags, the one about comments; else WordPress's own (any WordPress answers it)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    base = str(response.url)
+    alternates = [
+        (url, params.get("title", ""))
+        for url, params in link_header_entries(response.headers.get("link"), base)
+        if "alternate" in params.get("rel", "").lower().split() and params.get("type", "").lower() in FEED_TYPES
+    ]  # fmt: skip
+    page = response.content[:PAGE_MAX_BYTES].decode("utf-8", "replace")
+    for tag in LexborHTMLParser(page).css("link[href]"):
+        attributes = tag.attributes
+        rel = (attributes.get("rel") or "").lower().split()
+        if "alternate" in rel and (attributes.get("type") or "").lower() in FEED_TYPES:
+            alternates.append((urljoin(base, attributes.get("href") or ""), attributes.get("title") or ""))
+    for url, title in alternates:
+        if url.startswith(("http://", "https://")) and ("comment" in url.lower() or "comment" in title.lower()):
+            return url
+    wordpress = any("https://api.w.org/" in params.get("rel", "") for _, params in
+                    link_header_entries(response.headers.get("link"), base)) or "/wp-content/" in page  # fmt: skip
+    return _absolute(base.rstrip("/"), PLAIN_PERMALINK_FEED) if wordpress else None
 
 
 def _absolute(base_url: str, url: str) -> str:

@@ -178,6 +178,21 @@ def parse_link_header(value: str | None, base: str | None = None) -> dict[str, s
     return links
 
 
+def link_header_entries(value: str | None, base: str | None = None) -> list[tuple[str, dict[str, str]]]:
+    """Every link of an RFC 8288 `Link` header as (url, its parameters), in order: for a rel
+    that can come several times with different types (`rel="alternate"; type=...`)."""
+    entries: list[tuple[str, dict[str, str]]] = []
+    position = 0
+    while value and (start := value.find("<", position)) >= 0:
+        end = value.find(">", start)
+        if end < 0:
+            break
+        target = value[start + 1 : end].strip()
+        params, position = _link_params(value, end + 1)
+        entries.append((urljoin(base, target) if base else target, params))
+    return entries
+
+
 def _link_params(value: str, position: int) -> tuple[dict[str, str], int]:
     params: dict[str, str] = {}
     while match := _LINK_PARAM.match(value, position):
@@ -643,6 +658,7 @@ __all__ = [
     "RedactingFilter",
     "channel_logger",
     "install_log_redaction",
+    "link_header_entries",
     "one_line",
     "parse_link_header",
     "parse_reset",

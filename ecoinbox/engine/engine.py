@@ -49,6 +49,8 @@ STANDBY_CHECK_S = 2.0
 EXTERNAL_CHECK_S = 1.0
 # How often a channel paused on a refused token reads its token source again (no network).
 TOKEN_RECHECK_S = 60.0
+# How long a poll's warning (e.g. a feed that overflowed) stays in the channel's status after it.
+WARNING_SHOWN_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,10 @@ class ChannelStatus:
     last_success: datetime | None = None
     next_poll: datetime | None = None
     failures: int = 0
+    # What a successful poll said may have gone wrong (PollResult.warnings), for WARNING_SHOWN_S;
+    # it is in `detail` too, after what the poll brought.
+    warning: str = ""
+    warned_at: datetime | None = None
 
 
 class Engine:
@@ -118,6 +124,7 @@ class Engine:
         self._lease_task: asyncio.Task[None] | None = None
         self._sender_wake = asyncio.Event()
         self._poll_wake = {name: asyncio.Event() for name in self.channels}
+        self.poll_warnings: dict[str, tuple[str, ...]] = {}  # each channel's last poll's warnings
         # Channels the manager asked to poll now (R): their token source is read again first.
         self._asked: set[str] = set()
 
@@ -295,6 +302,7 @@ class Engine:
         channel = self.channels[name]
         cursor = await self.store.cursor(name)
         polled = await channel.poll(cursor)
+        self.poll_warnings[name] = polled.warnings
         batch = await complete_threads(self.store, channel, polled.messages)
         # Detection costs ~0.1 ms a message (and loads its model once): off the event loop.
         batch = await asyncio.to_thread(with_languages, batch)
@@ -359,11 +367,22 @@ class Engine:
             self._set_status(name, state="error", detail=f"internal error: {type(exc).__name__}", failures=failures + 1)
             return _jittered_backoff(interval, failures + 1)
         detail = f"{result.new} new" if result.new else "up to date"
-        self._set_status(name, state="ok", detail=detail, last_success=self._clock(), failures=0)
+        warning, warned_at = self._warning(name)
+        self._set_status(name, state="ok", detail=f"{detail}; {warning}" if warning else detail,
+                         last_success=self._clock(), failures=0, warning=warning, warned_at=warned_at)  # fmt: skip
         if name in self.sender.paused:  # the token works (again): its replies may go out
             self.sender.paused.discard(name)
             self._sender_wake.set()
         return interval
+
+    def _warning(self, name: str) -> tuple[str, datetime | None]:
+        """This poll's warnings, else the last ones while they are recent enough to be shown."""
+        now, status = self._clock(), self.statuses[name]
+        if said := "; ".join(self.poll_warnings.get(name, ())):
+            return said, now
+        if status.warned_at is not None and now - status.warned_at < timedelta(seconds=WARNING_SHOWN_S):
+            return status.warning, status.warned_at
+        return "", None
 
     # ---- a refused token -------------------------------------------------------------------
 

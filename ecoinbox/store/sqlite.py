@@ -193,6 +193,15 @@ def _in_words(exc: sqlite3.Error, path: Path) -> StoreError | None:
     return None
 
 
+def _undecodable(exc: UnicodeDecodeError, path: Path) -> StoreDamaged:
+    """What SQLite read was not UTF-8: ecoinbox writes only UTF-8, so a page of the file is
+    broken (sqlite3 fails to decode the text, or its own error quoting a broken schema page)."""
+    said = bytes(exc.object[:200]) if isinstance(exc.object, bytes | bytearray) else b""
+    what = "the list of its tables (its schema) is unreadable" if said.startswith(
+        b"malformed database schema") else "some of its text is not UTF-8"
+    return StoreDamaged(path, f"{what}: {said.decode('utf-8', 'replace')!r}" if said else what)
+
+
 def _errors_in_words(cls: type) -> type:
     """Make every public coroutine of `cls` raise StoreError subclasses instead of sqlite3's.
 
@@ -215,6 +224,8 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
             if error is None:
                 raise
             raise error from exc
+        except UnicodeDecodeError as exc:
+            raise _undecodable(exc, self.path) from exc
 
     return translated
 
@@ -359,6 +370,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         conn = await self._connect_read_only(self.path.resolve().as_uri() + "?mode=ro")
         try:
             version = await self._check_identity(conn)
+            await _one(conn, "SELECT count(*) FROM sqlite_master")  # no table reads without the schema
             if version < SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path} holds an older ecoinbox store (schema {version}) that must be "
@@ -432,10 +444,13 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         It reads every page (measured: 0.1-0.2 s per 100 MB from the page cache, about 2 s per
         100 MB from a cold disk), so the inbox runs it in the background rather than make every
         start wait; it uses a read-only connection of its own so the inbox keeps reading meanwhile.
+        Raises StoreTooNew for a store a newer ecoinbox wrote: its pages may be sound, but this
+        version cannot read it.
         """
         try:
             checker = await self._connect_read_only(self.path.resolve().as_uri() + "?mode=ro")
             try:
+                await self._check_identity(checker)  # a newer ecoinbox's store is not ours to judge
                 rows = await _all(checker, "PRAGMA quick_check")
             except asyncio.CancelledError:
                 await checker.interrupt()  # the manager quit: the check must not hold up the exit
@@ -447,6 +462,8 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             if isinstance(error, StoreDamaged):  # so damaged the check itself could not go on
                 return [error.detail]
             raise
+        except UnicodeDecodeError as exc:
+            return [_undecodable(exc, self.path).detail]
         problems = [str(row[0]) for row in rows]
         return [] if problems == ["ok"] else problems
 
