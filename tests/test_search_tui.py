@@ -339,6 +339,13 @@ async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, t
         line = Content.assemble(*pilot.app.inbox._channel_statuses([*ok[:3], paused])).plain
         assert "mastodon: up to date · forum: up to date · bluesky: up to date · email: paused" in line
 
+    # A channel that polled fine but says something may be missing (a feed that overflowed)
+    # stays named when the others fold.
+    warned = ChannelStatus("blog", "feed", "ok", "10 new; comments may be missing", warning="comments may be missing")
+    async with app_for(store, tmp_path).run_test(size=(80, 24)) as pilot:
+        line = Content.assemble(*pilot.app.inbox._channel_statuses([*ok[:4], warned])).plain
+        assert line.startswith(" · 4 channels up to date · blog: 10 new; comments may be missing")
+
 
 async def test_a_short_result_list_reads_newest_first_even_when_a_backlog_came_in_late(store, tmp_path):
     late = Author("forum", "7", "old_timer", "Old Timer")

@@ -367,14 +367,18 @@ class InboxScreen(TriageKeys, Screen[None]):
         for status in statuses:
             style = styles.get(status.state, "dim")
             named: list[Content | tuple[str, str] | str] = [" · ", (f"{status.name}: ", "dim")]
-            named.append((status.state if status.state != "ok" else status.detail, style))
+            if status.state == "ok" and status.warning:
+                # Fine, but something may be missing (a feed that overflowed): it stays in sight.
+                named.append(safe_content(status.detail, style="$warning", single_line=True, max_chars=100))
+            else:
+                named.append((status.state if status.state != "ok" else status.detail, style))
             if status.state in ("error", "waiting", "paused") and status.detail:
                 # Error details can quote the platform: they go through the sanitizer too.
                 detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
                 retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
                 named.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
             full += named
-            if status.state == "ok":
+            if status.state == "ok" and not status.warning:
                 fine += 1
             else:
                 folded += named
