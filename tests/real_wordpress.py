@@ -69,8 +69,9 @@ class RealWordPress:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.version = ""
         self.admin: Account | None = None
-        self.writer: Account | None = None  # an author: may not moderate
+        self.writer: Account | None = None  # a subscriber: may not moderate nor see held comments
         self.post = 0
+        self.permalinks = ""  # plain
         self._db: subprocess.Popen[bytes] | None = None
         self._web: subprocess.Popen[bytes] | None = None
 
@@ -256,6 +257,45 @@ require_once ABSPATH . 'wp-settings.php';
         """)
         )
 
+    def add_user(self, login: str, role: str, display_name: str = "") -> Account:
+        """A user with `role` ("editor", "subscriber", ...) and an application password."""
+        info = self.php(f"""
+            $id = wp_insert_user(['user_login' => {_php_str(login)}, 'user_pass' => wp_generate_password(24),
+                                  'user_email' => {_php_str(login + "@example.com")},
+                                  'role' => {_php_str(role)},
+                                  'display_name' => {_php_str(display_name or login)}]);
+            if (is_wp_error($id)) return $id->get_error_message();
+            [$password] = WP_Application_Passwords::create_new_application_password(
+                $id, ['name' => 'ecoinbox']);
+            return ['id' => $id, 'login' => {_php_str(login)},
+                    'password' => WP_Application_Passwords::chunk_password($password)];
+        """)
+        return Account(**info)
+
+    def add_post(self, title: str) -> int:
+        return int(
+            self.php(f"""
+            return wp_insert_post(['post_title' => {_php_str(title)}, 'post_content' => 'Hello',
+                                   'post_status' => 'publish', 'post_author' => 1,
+                                   'comment_status' => 'open']);
+        """)
+        )
+
+    def comments_on(self, post: int) -> list[dict[str, Any]]:
+        """Every comment on the post, any status, oldest first (id, parent, status, user, content)."""
+        return list(
+            self.php(f"""
+            $rows = get_comments(['post_id' => {int(post)}, 'status' => 'all', 'orderby' => 'comment_ID',
+                                  'order' => 'ASC']);
+            $trash = get_comments(['post_id' => {int(post)}, 'status' => 'trash']);
+            $spam = get_comments(['post_id' => {int(post)}, 'status' => 'spam']);
+            return array_map(fn($c) => ['id' => (int) $c->comment_ID, 'parent' => (int) $c->comment_parent,
+                                        'status' => wp_get_comment_status($c), 'user' => (int) $c->user_id,
+                                        'content' => $c->comment_content],
+                             array_merge($rows, $trash, $spam));
+        """)
+        )
+
     def set_status(self, comment_id: int, status: str) -> None:
         self.php(f"return wp_set_comment_status({int(comment_id)}, {_php_str(status)});")
 
@@ -288,6 +328,7 @@ require_once ABSPATH . 'wp-settings.php';
             flush_rewrite_rules(false);
             return true;
         """)
+        self.permalinks = structure
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,13 +351,16 @@ require $_SERVER['DOCUMENT_ROOT'] . '/index.php';
 _INSTALL = r"""
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 add_filter('pre_wp_mail', '__return_true');
-$installed = wp_install('Ecoinbox Test Blog', 'brand_admin', 'admin@example.com', false, '', wp_generate_password(24));
+$installed = wp_install('Ecoinbox Test Blog', 'brand_admin', 'admin@example.com', false, '',
+                        wp_generate_password(24));
 $admin = $installed['user_id'];
 wp_update_user(['ID' => $admin, 'display_name' => 'Acme Team']);
-$writer = wp_insert_user(['user_login' => 'writer', 'user_pass' => wp_generate_password(24),
-                          'user_email' => 'writer@example.com', 'role' => 'author', 'display_name' => 'Writer']);
+$writer = wp_insert_user(['user_login' => 'member', 'user_pass' => wp_generate_password(24),
+                          'user_email' => 'member@example.com', 'role' => 'subscriber',
+                          'display_name' => 'Member']);
 [$admin_password] = WP_Application_Passwords::create_new_application_password($admin, ['name' => 'ecoinbox']);
-[$writer_password] = WP_Application_Passwords::create_new_application_password($writer, ['name' => 'ecoinbox']);
+[$writer_password] = WP_Application_Passwords::create_new_application_password(
+    $writer, ['name' => 'ecoinbox']);
 $post = wp_insert_post(['post_title' => 'Launch day & what\'s next', 'post_content' => 'Hello',
                         'post_status' => 'publish', 'post_author' => $admin, 'comment_status' => 'open']);
 update_option('comment_moderation', 0);
@@ -327,7 +371,7 @@ return [
     'version' => get_bloginfo('version'),
     'admin' => ['id' => $admin, 'login' => 'brand_admin',
                 'password' => WP_Application_Passwords::chunk_password($admin_password)],
-    'writer' => ['id' => $writer, 'login' => 'writer',
+    'writer' => ['id' => $writer, 'login' => 'member',
                  'password' => WP_Application_Passwords::chunk_password($writer_password)],
     'post' => $post,
 ];

@@ -516,7 +516,8 @@ class WordPressChannel:
         if response.status == 403:
             raise PermanentError(
                 f"{not_sent} the comment it answers is held for moderation, spam or in the trash, and "
-                f"{self.account} may not see it; a reply under it would be invisible: approve it in wp-admin first"
+                f"{self.account} may not see it; a reply under it would be invisible: "
+                "approve it in wp-admin first"
             )
         self._raise_for(response)
         item = _dict(response.json())
@@ -524,7 +525,8 @@ class WordPressChannel:
         if status in ("trash", "spam"):
             where = "in the trash" if status == "trash" else "marked spam"
             raise PermanentError(
-                f"{not_sent} the comment it answers is {where} on {self.host}; a reply under it would be invisible"
+                f"{not_sent} the comment it answers is {where} on {self.host}; "
+                "a reply under it would be invisible"
             )
         if status == "hold":
             raise PermanentError(
@@ -661,9 +663,9 @@ class _Watch:
 
     @classmethod
     def load(cls, cursor: dict[str, str]) -> _Watch:
-        return cls(
-            _int(cursor.get(CURSOR_TOP)), _pairs(cursor.get(CURSOR_GAPS)), _pairs(cursor.get(CURSOR_HELD))
-        )
+        # A cursor from before `top` was kept: the last comment it read is as high as it knows.
+        top = _int(cursor.get(CURSOR_TOP)) or _int(cursor.get(CURSOR_ID))
+        return cls(top, _pairs(cursor.get(CURSOR_GAPS)), _pairs(cursor.get(CURSOR_HELD)))
 
     def dump(self) -> dict[str, str]:
         return {

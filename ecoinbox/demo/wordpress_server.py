@@ -2,10 +2,10 @@
 
 It speaks the part of WordPress an inbox needs: the REST API's comments (`/wp-json/wp/v2/comments`
 with `after`, `orderby`, `order`, `page`, `per_page`, `offset`, `post`, `parent`, `author`,
-`include`, `status`, `context`; approving with `POST /wp/v2/comments/<id>`; `X-WP-Total`, `X-WP-TotalPages` and `Link`), `users/me`, creating comments
-(201, 409 `comment_duplicate`, 403 `rest_comment_closed`, 400 `comment_flood` ...), application
-passwords over HTTP Basic, and the RSS 2.0 and Atom comment feeds with `ETag`/`Last-Modified`
-and 304. Like WordPress, the error bodies are `{"code", "message", "data": {"status"}}`, `after`
+`include`, `status`, `context`; `X-WP-Total`, `X-WP-TotalPages` and `Link`), approving with
+`POST /wp/v2/comments/<id>`, `users/me`, creating comments (201, 409 `comment_duplicate`, 403
+`rest_comment_closed`, 400 `comment_flood` ...), application passwords over HTTP Basic, and
+the RSS 2.0 and Atom comment feeds with `ETag`/`Last-Modified` and 304. Like WordPress, the error bodies are `{"code", "message", "data": {"status"}}`, `after`
 is compared with the site's *local* comment date (strictly after), and a reply's feed entry
 starts with "In reply to <a href=...#comment-N>name</a>.". The site's timezone is not UTC by
 default, so a client that sends GMT dates without an offset misses comments, as it would on a
