@@ -20,6 +20,7 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.wordpress import WordPressChannel, authorize_url
+from ecoinbox.channels.wpsite import api_root_from_link, author_name
 from ecoinbox.demo.wordpress_server import WordPressServer
 from ecoinbox.model import Origin
 
@@ -542,3 +543,41 @@ async def test_capabilities_name_the_safeguards(site, connect):
     caps = await connect(site).capabilities()
     assert any("anonymous" in line and "users/me" in line for line in caps.safeguards)
     assert any("approved" in line for line in caps.safeguards)
+
+
+@pytest.mark.parametrize(
+    ("link", "route", "expected"),
+    [
+        ('<https://blog.example/wp-json/>; rel="https://api.w.org/"', "/wp/v2/comments", "/wp-json/wp/v2/comments"),
+        ('<http://blog.example/?rest_route=/>; rel="https://api.w.org/"', "/wp/v2/users/me",
+         "/?rest_route=%2Fwp%2Fv2%2Fusers%2Fme&per_page=5"),
+        ('<https://ex.example/blog/index.php?rest_route=/>; rel="https://api.w.org/"', "/wp/v2/comments",
+         "/blog/index.php?rest_route=%2Fwp%2Fv2%2Fcomments&per_page=5"),
+        ('<https://ex.example/blog/index.php/wp-json/>; rel="https://api.w.org/", <https://ex.example/?p=1>; rel=shortlink',
+         "/wp/v2/comments", "/blog/index.php/wp-json/wp/v2/comments"),
+    ],
+)  # fmt: skip
+def test_the_api_root_from_a_link_header(link, route, expected):
+    root = api_root_from_link(link)
+    assert root is not None
+    params = {"per_page": "5"} if "rest_route" in expected else None
+    assert root.url(route, params).split("&per_page")[0] == expected.split("&per_page")[0]
+    assert ("rest_route" in expected) == root.plain
+
+
+def test_no_api_link_and_escaped_names():
+    assert (
+        api_root_from_link(None) is None and api_root_from_link('<https://x/feed>; rel="alternate"') is None
+    )
+    assert author_name("Ben &amp; Jerry&#8217;s") == "Ben & Jerry\u2019s" and author_name(None) == ""
+    assert author_name("&amp;lt;b&amp;gt;") == "&lt;b&gt;"  # unescaped once, never twice
+
+
+async def test_a_home_page_that_names_no_api_root_means_wp_json(clock, connect):
+    """Where the home page names no API root (a cache dropped the header), /wp-json/ is asked."""
+    async with Site(seed=None, app_password=PASSWORD, now=clock) as site:
+        site.post = site.add_post("p", "P", NOW - timedelta(days=3))
+        site.inject("/", status=200, body="<html></html>", headers={"Content-Type": "text/html"}, times=2)
+        comment(site, "hello", at=NOW - timedelta(hours=1))
+        assert len((await connect(site).poll({})).messages) == 1
+        assert [r.method for r in site.requests[:2]] == ["HEAD", "GET"]
