@@ -238,3 +238,45 @@ async def test_a_resend_is_found_not_repeated(wp, connect):
     again = await channel.reply(message, "Link in the footer <3", "key-1")  # 409 comment_duplicate
     assert again.remote_id == sent.remote_id
     assert len([c for c in wp.comments_on(wp.post) if c["user"]]) == 1
+
+
+# --- the whole way: poll into the store, reply through the outbox ---------------------------------
+
+
+async def test_the_outbox_approves_a_held_comment_then_replies_and_a_revoked_password_keeps_it_queued(
+    wp, connect, tmp_path
+):
+    from ecoinbox.engine.outbox import OutboxSender
+    from ecoinbox.model import OutboxState
+    from ecoinbox.store import open_store
+
+    editor = user(wp, "editor")
+    channel = connect(wp, editor)
+    cursor = cursor_now(wp)
+    held = wp.add_comment("Hugo", "My order never came", status="hold")
+    store = await open_store(tmp_path / "inbox.db")
+    try:
+        result = await store.ingest((await channel.poll(cursor)).messages)
+        parent = await store.message("blog", str(held))
+        assert parent is not None and parent.held
+        conversation = next(c for c in result.conversation_ids)
+        sender = OutboxSender(store, {"blog": channel}, owner="test")
+        wp.revoke_passwords(editor.login)
+        await store.queue_reply(
+            conversation, parent, "Sorry Hugo, a new one is on its way", approve_parent=True
+        )
+        await sender.send_due()
+        (waiting,) = await store.outbox_items()
+        assert waiting.state is OutboxState.QUEUED and "ecoinbox auth blog" in (waiting.error or "")
+        assert wp.comment(held)["comment_approved"] == "0"  # nothing done as anonymous
+        assert channel.set_token(wp.new_password(editor.login))
+        await channel.poll(cursor)
+        sender.paused.discard("blog")  # what the engine does after a poll with a token that works
+        await sender.send_due()
+        (done,) = await store.outbox_items()
+        assert done.state is OutboxState.SENT
+    finally:
+        await store.close()
+    assert wp.comment(held)["comment_approved"] == "1"
+    replies = [c for c in wp.comments_on(wp.post) if c["parent"] == held]
+    assert len(replies) == 1 and replies[0]["status"] == "approved"
