@@ -20,7 +20,7 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.wordpress import WordPressChannel, authorize_url
-from ecoinbox.channels.wpsite import api_root_from_link, author_name
+from ecoinbox.channels.wpsite import api_root_from_link, author_name, comments_feed
 from ecoinbox.demo.wordpress_server import WordPressServer
 from ecoinbox.model import Origin
 
@@ -563,6 +563,21 @@ def test_the_api_root_from_a_link_header(link, route, expected):
     params = {"per_page": "5"} if "rest_route" in expected else None
     assert root.url(route, params).split("&per_page")[0] == expected.split("&per_page")[0]
     assert ("rest_route" in expected) == root.plain
+
+
+@pytest.mark.parametrize(
+    ("root", "feed"),
+    [
+        ("https://b.example/wp-json/", "/comments/feed/"),
+        ("https://b.example/index.php?rest_route=/", "/?feed=comments-rss2"),
+        ("https://b.example/blog/index.php?rest_route=/", "/blog/?feed=comments-rss2"),
+        ("https://b.example/blog/wp-json/", "/blog/comments/feed/"),
+        ("https://b.example/blog/index.php/wp-json/", "/blog/index.php/comments/feed/"),
+    ],
+)
+def test_the_comments_feed_follows_the_permalinks(root, feed):
+    found = api_root_from_link(f'<{root}>; rel="https://api.w.org/"')
+    assert found is not None and comments_feed(found) == feed
 
 
 def test_no_api_link_and_escaped_names():

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
 
+import httpx
 import pytest
 
 from ecoinbox.channels.base import AuthError, ModeratedChannel, PermanentError
 from ecoinbox.channels.wordpress import WordPressChannel
+from ecoinbox.channels.wpsite import api_root_from_link, comments_feed
 from ecoinbox.model import Origin
 from tests.real_wordpress import Account, RealWordPress, why_no_wordpress
 
@@ -88,6 +90,18 @@ async def test_plain_permalinks_the_api_is_found_at_rest_route(wp, connect):
     first = wp.add_comment("Alice", "Where can I buy it?")
     messages = (await channel.poll({})).messages
     assert str(first) in [m.remote_id for m in messages]
+
+
+@pytest.mark.parametrize("pretty", [False, True])
+async def test_the_comments_feed_is_where_the_link_header_says(wp, pretty):
+    """For the feed channel: /comments/feed/ is the home page on a plain-permalinks site."""
+    if pretty:
+        wp.set_permalinks("/%postname%/")
+    async with httpx.AsyncClient(base_url=wp.base_url) as client:
+        root = api_root_from_link((await client.head("/")).headers.get("link"))
+        assert root is not None and root.plain is not pretty
+        feed = await client.get(comments_feed(root))
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/rss+xml")
 
 
 async def test_pretty_permalinks_the_api_is_found_at_wp_json(wp, connect):

@@ -4,6 +4,7 @@
   plain permalinks (WordPress's default when the server cannot rewrite URLs) only at
   `/?rest_route=/`. Every WordPress page says which in a `Link: <...>; rel="https://api.w.org/"`
   header, so the root is read from the home page instead of guessed.
+- Where its comments feed is: `/comments/feed/`, or `/?feed=comments-rss2` with plain permalinks.
 - Author names: WordPress stores a commenter's name through kses, which escapes `&` (and
   keeps entities), so the REST API and the feeds give `Ben &amp; Jerry's`.
 """
@@ -66,9 +67,20 @@ def api_root_from_link(link_header: str | None) -> ApiRoot | None:
     return ApiRoot(path=path if path.endswith("/") else path + "/")
 
 
+def comments_feed(root: ApiRoot, *, atom: bool = False) -> str:
+    """The path (and query) of the site's comments feed, from where its API answers: with pretty
+    permalinks `<home>/comments/feed/`; with plain ones `<home>/?feed=comments-rss2`, since there
+    `/comments/feed/` is the home page (200, text/html)."""
+    if root.plain:
+        home = root.path[: root.path.rfind("/") + 1] or "/"
+        return home + ("?feed=comments-atom" if atom else "?feed=comments-rss2")
+    home = root.path.removesuffix("/").removesuffix(PRETTY_ROOT.strip("/"))
+    return home + ("comments/feed/atom/" if atom else "comments/feed/")
+
+
 def site_path(base_url: str) -> str:
     """The path the site lives under ("/blog" for https://example.com/blog), without a slash."""
     return urlsplit(base_url).path.rstrip("/")
 
 
-__all__ = ["API_REL", "ApiRoot", "api_root_from_link", "author_name", "site_path"]
+__all__ = ["API_REL", "ApiRoot", "api_root_from_link", "author_name", "comments_feed", "site_path"]
