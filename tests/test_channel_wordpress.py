@@ -596,3 +596,16 @@ async def test_a_home_page_that_names_no_api_root_means_wp_json(clock, connect):
         comment(site, "hello", at=NOW - timedelta(hours=1))
         assert len((await connect(site).poll({})).messages) == 1
         assert [r.method for r in site.requests[:2]] == ["HEAD", "GET"]
+
+
+async def test_a_comment_dated_before_the_cursor_but_newer_by_id_is_not_skipped(site, connect):
+    """A site on several web servers whose clocks disagree: a comment written after the last poll
+    can carry an earlier date. Its id is higher than any seen: it is new."""
+    comment(site, "first", at=NOW - timedelta(hours=1))
+    channel = connect(site)
+    cursor = (await channel.poll({})).cursor
+    late = comment(site, "written later, dated earlier", at=NOW - timedelta(hours=1, minutes=5))
+    result = await channel.poll(cursor)
+    assert [m.remote_id for m in result.messages] == [str(late)]
+    assert result.cursor["date_gmt"] == cursor["date_gmt"]  # the date cursor never goes back
+    assert (await channel.poll(result.cursor)).messages == []

@@ -23,6 +23,8 @@ handed out in order: the cursor also keeps the highest id seen (`top`), the ids 
 were not seen (`gaps`: held for an account that cannot see held comments, spam, trash) and the
 held comments seen (`held`); each poll asks for those ids again (`include=`) and takes what has
 turned up or been approved since. Both lists are bounded (`WATCH_CAP` ids, `WATCH_AGE` old).
+A comment newer than `top` by id but older than the cursor by date (web servers whose clocks
+disagree) is taken when the poll's hour of slack shows it.
 
 Lost authentication is not always a 401: a WordPress that does not accept the application
 password (revoked, mistyped, or application passwords unavailable on a site without HTTPS)
@@ -277,11 +279,11 @@ class WordPressChannel:
         been approved since, oldest first; and the cursor after them."""
         me = await self._logged_in()
         since = _cursor_of(cursor)
+        watch = _Watch.load(cursor)
         if since is None:
             items = await self._recent()
         else:
-            items = await self._after(since)
-        watch = _Watch.load(cursor)
+            items = await self._after(since, watch.top)
         seen = {_position(item)[1] for item in items}
         found, gone = await self._recheck(watch, seen)
         watch.update(items, found, gone, first=since is None, now=utc_now())
@@ -318,8 +320,10 @@ class WordPressChannel:
         page = await self._comments_page({"orderby": "date_gmt", "order": "desc", "per_page": str(FIRST_RUN)})
         return sorted(page.items, key=_position)
 
-    async def _after(self, since: tuple[str, int]) -> list[dict[str, Any]]:
-        """Everything after `since`, walking forward a page at a time (keyset on the date)."""
+    async def _after(self, since: tuple[str, int], top: int | None) -> list[dict[str, Any]]:
+        """Everything after `since`, walking forward a page at a time (keyset on the date); and
+        the comments of the first hour back that are newer than `top` by id though older by
+        date (written on a web server whose clock is behind), never seen so far."""
         found: dict[int, dict[str, Any]] = {}
         cursor = since
         after = _after_param(since[0], AFTER_SLACK)
@@ -332,6 +336,9 @@ class WordPressChannel:
             fresh = [item for item in page.items if _position(item) > cursor]
             for item in fresh:
                 found[_position(item)[1]] = item
+            for item in page.items:
+                if top is not None and _position(item)[1] > top:
+                    found[_position(item)[1]] = item
             if fresh:
                 cursor = max(cursor, *(_position(item) for item in fresh))
             if page.size < PAGE or page_number >= page.pages:
