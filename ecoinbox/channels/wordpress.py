@@ -456,7 +456,7 @@ class WordPressChannel:
 
     async def context(self, remote_id: str) -> list[Message]:
         """The comment with its parents (followed one by one), oldest first."""
-        me = await self._logged_in()
+        me = await self._whoami()  # read-only, and each poll has asked who we are
         chain: list[dict[str, Any]] = []
         seen: set[int] = set()
         current: int | None = _comment_id(remote_id, self.name)
