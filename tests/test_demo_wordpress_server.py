@@ -110,3 +110,73 @@ async def test_seeded_traffic_is_deterministic_and_looks_like_a_blog():
         texts = " ".join(c["content"]["raw"] for c in one.comments())
     assert statuses == {"approved", "hold", "spam"}
     assert "charging dock" in texts and "visit my site" in texts.lower()
+
+
+# --- habits of real WordPress (tests/real_wordpress.py shows each on WordPress 6.1) ---------------
+
+
+async def test_the_home_page_names_the_api_root_and_plain_permalinks_answer_only_at_rest_route():
+    async with (
+        WordPressServer(seed=1, pretty_permalinks=False) as plain,
+        WordPressServer(seed=1) as pretty,
+        httpx.AsyncClient(auth=AUTH) as client,
+    ):
+        assert (await client.head(pretty.base_url + "/")).headers["Link"] == (
+            f'<{pretty.base_url}/wp-json/>; rel="https://api.w.org/"'
+        )
+        assert "?rest_route=/>" in (await client.head(plain.base_url + "/")).headers["Link"]
+        home = await client.get(plain.base_url + "/wp-json/wp/v2/comments")
+        assert home.status_code == 200 and home.headers["Content-Type"].startswith("text/html")
+        routed = await client.get(
+            plain.base_url + "/", params={"rest_route": "/wp/v2/comments", "per_page": 3}
+        )
+        assert routed.status_code == 200 and len(routed.json()) == 3 and plain.rest_route_hits == 1
+        assert plain.requests[-1].path == "/wp-json/wp/v2/comments"  # recorded as the route it names
+
+
+async def test_a_bad_password_is_served_as_anonymous_where_wordpress_does_so():
+    async with WordPressServer(seed=1, anonymous_on_bad_password=True) as site:
+        client = httpx.AsyncClient(base_url=site.base_url, auth=("acme_team", "nope"))
+        async with client:
+            me = await client.get("/wp-json/wp/v2/users/me")
+            public = await client.get("/wp-json/wp/v2/comments")
+            held = await client.get("/wp-json/wp/v2/comments", params={"status": "all"})
+    assert (me.status_code, me.json()["code"]) == (401, "rest_not_logged_in")
+    assert public.status_code == 200 and {c["status"] for c in public.json()} == {"approved"}
+    assert (held.status_code, held.json()["code"]) == (401, "rest_forbidden_param")
+
+
+async def test_unchecked_parents_approving_and_kses_names():
+    async with WordPressServer(
+        seed=None, checks_parent=False, kses_author_names=True, now=lambda: NOW
+    ) as site:
+        post = site.add_post("p", "P", NOW - timedelta(days=1))
+        held = site.add_comment(post=post, author="Ben & Jerry's", text="hi", status="hold")
+        async with httpx.AsyncClient(base_url=site.base_url, auth=AUTH) as client:
+            orphan = await client.post(
+                "/wp-json/wp/v2/comments", json={"post": post, "parent": 999, "content": "x"}
+            )
+            approved = await client.post(f"/wp-json/wp/v2/comments/{held}", json={"status": "approved"})
+            anonymous = await client.post(
+                f"/wp-json/wp/v2/comments/{held}", json={"status": "hold"}, auth=None
+            )
+    assert orphan.status_code == 201 and orphan.json()["parent"] == 999  # as WordPress 6.1 does
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert approved.json()["author_name"] == "Ben &amp; Jerry's"
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "rest_cannot_edit")
+
+
+async def test_the_moderation_queue_approves_held_comments_keeping_their_date():
+    clock = [NOW]
+    async with WordPressServer(
+        seed=None, approve_held_after=timedelta(hours=1), now=lambda: clock[0]
+    ) as site:
+        post = site.add_post("p", "P", NOW - timedelta(days=1))
+        held = site.add_comment(post=post, author="A", text="x", status="hold", created_at=NOW)
+        async with httpx.AsyncClient(base_url=site.base_url) as client:
+            before = await client.get("/wp-json/wp/v2/comments")
+            clock[0] = NOW + timedelta(hours=1)
+            after = await client.get("/wp-json/wp/v2/comments")
+    assert before.json() == [] and [(c["id"], c["date_gmt"]) for c in after.json()] == [
+        (held, NOW.strftime("%Y-%m-%dT%H:%M:%S"))
+    ]

@@ -13,13 +13,33 @@ cursor's second are neither skipped nor repeated. Each further page starts again
 comment read (keyset), so a comment deleted or marked spam mid-walk cannot shift the next page
 past one unread; `page` only advances when a whole page shares one date.
 
-Comments marked spam (by Akismet or a moderator) and trashed ones are not imported; a comment's
-WordPress status (approved or held) is not carried into the message (the model has no field
-for it).
+Comments marked spam (by Akismet or a moderator) and trashed ones are not imported; a comment
+held for moderation comes in with `held=True` and again with `held=False` once approved.
+
+No comment is skipped because its approval came later. WordPress keeps a comment's date when it
+is approved and has no "modified" date for comments, so a date cursor alone passes a comment
+held at 10:00 and approved at 11:00 once a 10:30 comment was read. Comment ids, though, are
+handed out in order: the cursor also keeps the highest id seen (`top`), the ids below it that
+were not seen (`gaps`: held for an account that cannot see held comments, spam, trash) and the
+held comments seen (`held`); each poll asks for those ids again (`include=`) and takes what has
+turned up or been approved since. Both lists are bounded (`WATCH_CAP` ids, `WATCH_AGE` old).
+A comment newer than `top` by id but older than the cursor by date (web servers whose clocks
+disagree) is taken when the poll's hour of slack shows it.
+
+Lost authentication is not always a 401: a WordPress that does not accept the application
+password (revoked, mistyped, or application passwords unavailable on a site without HTTPS)
+serves the request as anonymous. So each poll asks `users/me` first, and a 401 there (or a
+`rest_forbidden*` refusal of what only a logged-in account may ask) is an AuthError: the engine
+pauses the channel and keeps the cursor where the last authenticated poll left it.
+
+The REST API's root is read from the `Link: <...>; rel="https://api.w.org/"` header of the
+site's home page: a site with plain permalinks answers only at `?rest_route=` (see wpsite.py).
 
 WordPress has no idempotency key. An uncertain send is reconciled by reading the parent's
 replies (`find_sent`); a resend that WordPress refuses as a duplicate (409 `comment_duplicate`:
 same author, post, parent and text) is the earlier copy, looked up and returned as sent.
+WordPress does not check a reply's parent (a deleted, trashed or other-post parent all get 201),
+so `reply` reads the parent first and refuses, in words, to answer one nobody would see.
 """
 
 from __future__ import annotations
@@ -42,12 +62,20 @@ from ecoinbox.channels.base import (
     TransientError,
     UncertainSend,
 )
-from ecoinbox.channels.http import HttpClient, HttpResponse, channel_logger, one_line, register_secret
+from ecoinbox.channels.http import (
+    HttpClient,
+    HttpResponse,
+    channel_logger,
+    one_line,
+    register_secret,
+    utc_now,
+)
+from ecoinbox.channels.wpsite import PRETTY_ROOT, ApiRoot, api_root_from_link, author_name, site_path
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
 
-API = "/wp-json/wp/v2"
+API = "/wp/v2"  # the route prefix, under the API root the site names (/wp-json/ or ?rest_route=)
 APP_NAME = "ecoinbox"
 APP_ID = "6f0f3d1e-2b4c-4b8e-9a57-ec01b0c5e7a1"  # ecoinbox's application id, the same on every site
 MAX_CONTENT_BYTES = 65_525  # comment_content's column, counted in bytes
@@ -63,6 +91,12 @@ POST_CACHE = 2048
 
 CURSOR_DATE = "date_gmt"
 CURSOR_ID = "id"
+CURSOR_TOP = "top"  # the highest comment id seen
+CURSOR_GAPS = "gaps"  # ids below `top` not seen yet, "id:epoch" (when first missed), comma-separated
+CURSOR_HELD = "held"  # held comments seen, "id:epoch"
+WATCH_CAP = 300  # ids watched at most (gaps and held together), the newest kept
+WATCH_AGE = timedelta(days=14)  # a comment approved later than this after it was written is missed
+INCLUDE_CHUNK = 100  # ids per `include=` request
 
 _STATUS_ALL = "all"  # approved + held, for an account that may moderate
 _STATUS_APPROVED = "approve"
@@ -103,6 +137,9 @@ class WordPressChannel:
         self._http = HttpClient(
             name, self.base_url, auth_headers=self._auth_headers(password), timeout=timeout
         )
+        split = urlsplit(self.base_url)
+        self._origin = f"{split.scheme}://{split.netloc}"
+        self._root: ApiRoot | None = None  # read from the home page's Link header, once
         self._me: _Me | None = None
         self._status = _STATUS_ALL
         self._posts: OrderedDict[int, tuple[str, str]] = OrderedDict()  # id -> (title, link)
@@ -144,6 +181,7 @@ class WordPressChannel:
             length_counting="bytes",
             idempotency_window=None,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     def length(self, text: str) -> int:
@@ -153,18 +191,72 @@ class WordPressChannel:
     async def check(self) -> str:
         """Verify the application password; return "@login on host (WordPress, display name)"."""
         self._me = None
+        self._root = None
         me = await self._whoami()
         role = "may moderate" if me.moderator else "cannot see comments held for moderation"
         who = one_line(me.login or self.account)
-        return f"@{who} on {self.host} (WordPress, {one_line(me.name)}, {role})"
+        lines = f"@{who} on {self.host} (WordPress, {one_line(me.name)}, {role})"
+        if self._root is not None and self._root.plain:
+            lines += (
+                "\nthe REST API answers at ?rest_route= (plain permalinks): found from the site's Link header"
+            )
+        return lines
+
+    # -- the API's address -----------------------------------------------------------------
+
+    async def _api(self, route: str, params: dict[str, str] | None = None) -> str:
+        """The absolute URL of `route` (API + "/comments") with its query, on this site."""
+        if self._root is None:
+            self._root = await self._discover()
+        return self._origin + self._root.url(route, params)
+
+    async def _discover(self) -> ApiRoot:
+        """The API root the home page names in its Link header (HEAD, then GET where a host
+        drops headers on HEAD); /wp-json/ when it names none."""
+        home = self.base_url + "/"
+        for method in ("HEAD", "GET"):
+            response = await self._http.request(method, home, check=False)
+            if response.status == 429 or response.status >= 500:
+                self._http.raise_for_status(response)
+            root = api_root_from_link(response.headers.get("link"))
+            if root is not None:
+                log.info("channel %s: REST API root %s", self.name, one_line(root.url("/")))
+                return root
+        return ApiRoot(path=site_path(self.base_url) + PRETTY_ROOT)
+
+    async def _request(
+        self, method: str, route: str, params: dict[str, str] | None = None, *, json: Any = None
+    ) -> HttpResponse:
+        return await self._http.request(method, await self._api(route, params), json=json, check=False)
+
+    async def _get(self, route: str, params: dict[str, str] | None = None) -> Any:
+        response = await self._request("GET", route, params)
+        self._raise_for(response)
+        return response.json()
+
+    # -- who we are ------------------------------------------------------------------------
+
+    async def _logged_in(self) -> _Me:
+        """Who we are, asked again: WordPress serves a refused application password as anonymous."""
+        if self._me is None:
+            return await self._whoami()
+        response = await self._request("GET", API + "/users/me")
+        self._raise_for(response)
+        if _int(_dict(response.json()).get("id")) != self._me.id:
+            raise AuthError(
+                f"channel {self.name}: {self.host} now answers as another user than {self.account}: "
+                f"run `ecoinbox auth {self.name}` with {self.account}'s application password",
+                status=response.status,
+            )
+        return self._me
 
     async def _whoami(self) -> _Me:
         if self._me is not None:
             return self._me
-        response = await self._http.request("GET", API + "/users/me", params={"context": "edit"}, check=False)
+        response = await self._request("GET", API + "/users/me", {"context": "edit"})
         moderator: bool | None = None
-        if response.status in (401, 403) and _code(response) == "rest_forbidden_context":
-            response = await self._http.request("GET", API + "/users/me", check=False)
+        if response.status == 403 and _code(response) == "rest_forbidden_context":
+            response = await self._request("GET", API + "/users/me")
             moderator = False
         self._raise_for(response)
         data = _dict(response.json())
@@ -183,27 +275,55 @@ class WordPressChannel:
     # -- polling ---------------------------------------------------------------------------
 
     async def poll(self, cursor: dict[str, str]) -> PollResult:
-        """Comments after `cursor`, oldest first, and the cursor after the last one read."""
-        me = await self._whoami()
+        """Comments after `cursor`, and those held or missing before it that have turned up or
+        been approved since, oldest first; and the cursor after them."""
+        me = await self._logged_in()
         since = _cursor_of(cursor)
+        watch = _Watch.load(cursor)
         if since is None:
             items = await self._recent()
         else:
-            items = await self._after(since)
-        messages = await self._messages(items, Origin.MENTION, me)
+            items = await self._after(since, watch.top)
+        seen = {_position(item)[1] for item in items}
+        found, gone = await self._recheck(watch, seen)
+        watch.update(items, found, gone, first=since is None, now=utc_now())
+        emitted = sorted([*items, *(item for item in found if _position(item)[1] not in seen)], key=_position)
+        messages = await self._messages(emitted, Origin.MENTION, me)
         next_cursor = dict(cursor)
         if items:
             newest = max(_position(item) for item in items)
-            next_cursor[CURSOR_DATE], next_cursor[CURSOR_ID] = newest[0], str(newest[1])
+            if since is None or newest > since:
+                next_cursor[CURSOR_DATE], next_cursor[CURSOR_ID] = newest[0], str(newest[1])
+        next_cursor.update(watch.dump())
         return PollResult(messages=messages, cursor=next_cursor)
+
+    async def _recheck(self, watch: _Watch, seen: set[int]) -> tuple[list[dict[str, Any]], set[int]]:
+        """The watched comments that are worth importing now (gaps that turned up, held ones
+        approved), and the held ones that are no longer there to read (spam, trash, deleted)."""
+        ids = sorted((set(watch.gaps) | set(watch.held)) - seen)
+        found: list[dict[str, Any]] = []
+        returned: set[int] = set()
+        for start in range(0, len(ids), INCLUDE_CHUNK):
+            chunk = ids[start : start + INCLUDE_CHUNK]
+            params = {"include": ",".join(map(str, chunk)), "per_page": str(INCLUDE_CHUNK), "orderby": "id"}
+            page = await self._comments_page(params)
+            for item in page.items:
+                comment_id = _position(item)[1]
+                returned.add(comment_id)
+                if comment_id in watch.gaps or item.get("status") != "hold":
+                    found.append(item)
+        gone = set(watch.held) - returned - seen
+        return found, gone
 
     async def _recent(self) -> list[dict[str, Any]]:
         """A first poll: the newest `FIRST_RUN` comments."""
         page = await self._comments_page({"orderby": "date_gmt", "order": "desc", "per_page": str(FIRST_RUN)})
         return sorted(page.items, key=_position)
 
-    async def _after(self, since: tuple[str, int]) -> list[dict[str, Any]]:
-        """Everything after `since`, walking forward a page at a time (keyset on the date)."""
+    async def _after(self, since: tuple[str, int], top: int | None) -> list[dict[str, Any]]:
+        """Everything after `since`, walking forward a page at a time (keyset on the date); and
+        the comments of the first hour back that are newer than `top` by id though older by
+        date (written on a web server whose clock is behind), never seen so far."""
         found: dict[int, dict[str, Any]] = {}
         cursor = since
         after = _after_param(since[0], AFTER_SLACK)
@@ -216,6 +336,9 @@ class WordPressChannel:
             fresh = [item for item in page.items if _position(item) > cursor]
             for item in fresh:
                 found[_position(item)[1]] = item
+            for item in page.items:
+                if top is not None and _position(item)[1] > top:
+                    found[_position(item)[1]] = item
             if fresh:
                 cursor = max(cursor, *(_position(item) for item in fresh))
             if page.size < PAGE or page_number >= page.pages:
@@ -230,11 +353,9 @@ class WordPressChannel:
     async def _comments_page(self, params: dict[str, str]) -> _Page:
         """One page of comments (in the status this account may read), its items checked."""
         while True:
-            response = await self._http.request(
-                "GET", API + "/comments", params={**params, "status": self._status}, check=False
-            )
+            response = await self._request("GET", API + "/comments", {**params, "status": self._status})
             if (
-                response.status in (401, 403)
+                response.status == 403
                 and _code(response) == "rest_forbidden_param"
                 and self._status != _STATUS_APPROVED
             ):
@@ -276,8 +397,8 @@ class WordPressChannel:
         if not missing:
             return
         try:
-            data = await self._http.get_json(
-                API + "/posts", params={"include": ",".join(map(str, missing[:100])), "per_page": "100"}
+            data = await self._get(
+                API + "/posts", {"include": ",".join(map(str, missing[:100])), "per_page": "100"}
             )
         except AuthError:
             raise
@@ -299,7 +420,7 @@ class WordPressChannel:
 
         comment_id = int(item["id"])
         user = _int(item.get("author")) or 0
-        name = plain_to_text(str(item.get("author_name") or "")).text.strip() or "Anonymous"
+        name = plain_to_text(author_name(item.get("author_name"))).text.strip() or "Anonymous"
         rendered = html_to_text(str(_dict(item.get("content")).get("rendered") or ""))
         post_id = _int(item.get("post")) or 0
         title, post_link = self._posts.get(post_id, ("", ""))
@@ -328,26 +449,27 @@ class WordPressChannel:
             title=title,
             thread_ref=str(post_id) if post_id else None,
             hidden_characters=rendered.hidden,
+            held=item.get("status") == "hold",
         )
 
     # -- threads ---------------------------------------------------------------------------
 
     async def context(self, remote_id: str) -> list[Message]:
         """The comment with its parents (followed one by one), oldest first."""
-        me = await self._whoami()
+        me = await self._whoami()  # read-only, and each poll has asked who we are
         chain: list[dict[str, Any]] = []
         seen: set[int] = set()
         current: int | None = _comment_id(remote_id, self.name)
         while current and current not in seen and len(chain) < MAX_CHAIN:
             seen.add(current)
             try:
-                item = _dict(await self._http.get_json(f"{API}/comments/{current}"))
-            except AuthError as exc:
-                if exc.status == 403 or chain:  # a held or spam parent this account cannot read
-                    break
+                item = _dict(await self._get(f"{API}/comments/{current}"))
+            except AuthError:
                 raise
             except PermanentError:
-                if chain:  # a deleted parent: the thread starts below it
+                if (
+                    chain
+                ):  # a deleted parent, or a held one this account cannot read: the thread starts below it
                     break
                 raise
             if not _readable(item):
@@ -365,12 +487,15 @@ class WordPressChannel:
     async def reply(
         self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
     ) -> Message:
-        """POST the reply under `parent`, on its post; a 409 duplicate is the earlier copy."""
-        me = await self._whoami()
+        """POST the reply under `parent`, on its post; a 409 duplicate is the earlier copy.
+
+        The parent is read first: WordPress would publish a reply under a deleted, trashed, spam
+        or held comment (nobody sees it) or on another post without a word."""
+        me = await self._logged_in()
         parent_id = _comment_id(parent.remote_id, self.name)
-        post_id = await self._post_of(parent)
+        post_id = await self._check_parent(parent, parent_id, me)
         body = {"post": post_id, "parent": parent_id, "content": _content(text)}
-        response = await self._http.request("POST", API + "/comments", json=body, check=False)
+        response = await self._request("POST", API + "/comments", json=body)
         if response.status == 409 and _code(response) == "comment_duplicate":
             found = await self._find_reply(parent, text, since=None)
             if found is not None:
@@ -388,11 +513,60 @@ class WordPressChannel:
             ) from None
         return created
 
+    async def _check_parent(self, parent: Message, parent_id: int, me: _Me) -> int:
+        """The post to reply on, once the parent is known to be there, visible and on it."""
+        params = {"context": "edit"} if me.moderator else None
+        response = await self._request("GET", f"{API}/comments/{parent_id}", params)
+        not_sent = f"channel {self.name}: the reply was not sent:"
+        if response.status == 404:
+            raise PermanentError(f"{not_sent} the comment it answers was deleted on {self.host}")
+        if response.status == 403:
+            raise PermanentError(
+                f"{not_sent} the comment it answers is held for moderation, spam or in the trash, and "
+                f"{self.account} may not see it; a reply under it would be invisible: "
+                "approve it in wp-admin first"
+            )
+        self._raise_for(response)
+        item = _dict(response.json())
+        status = item.get("status")
+        if status in ("trash", "spam"):
+            where = "in the trash" if status == "trash" else "marked spam"
+            raise PermanentError(
+                f"{not_sent} the comment it answers is {where} on {self.host}; "
+                "a reply under it would be invisible"
+            )
+        if status == "hold":
+            raise PermanentError(
+                f"{not_sent} the comment it answers is held for moderation; a reply under it stays invisible "
+                "until it is approved: approve it and reply, or approve it in wp-admin"
+            )
+        post = _int(item.get("post"))
+        expected = _int(parent.thread_ref)
+        if not post or (expected and post != expected):
+            raise PermanentError(f"{not_sent} the comment it answers is no longer on the same post")
+        return post
+
+    async def approve(self, remote_id: str) -> None:
+        """Approve a held comment (what wp-admin's Approve does); approving an approved one is fine."""
+        await self._logged_in()
+        comment_id = _comment_id(remote_id, self.name)
+        response = await self._request("POST", f"{API}/comments/{comment_id}", json={"status": "approved"})
+        if response.status == 403:
+            raise PermanentError(
+                f"channel {self.name}: {self.account} may not moderate comments on {self.host}: "
+                "ask an administrator to make it an Editor, or approve the comment in wp-admin"
+            )
+        if response.status == 404:
+            raise PermanentError(f"channel {self.name}: the comment to approve was deleted on {self.host}")
+        self._raise_for(response)
+        if _dict(response.json()).get("status") not in ("approved", None):
+            raise PermanentError(f"channel {self.name}: {self.host} did not approve the comment")
+
     async def _post_of(self, parent: Message) -> int:
         post = _int(parent.thread_ref)
         if post:
             return post
-        item = _dict(await self._http.get_json(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
+        item = _dict(await self._get(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
         post = _int(item.get("post"))
         if not post:
             raise PermanentError(
@@ -409,7 +583,7 @@ class WordPressChannel:
         return await self._find_reply(parent, text, since=since)
 
     async def _find_reply(self, parent: Message, text: str, since: datetime | None) -> Message | None:
-        me = await self._whoami()
+        me = await self._logged_in()
         post_id = await self._post_of(parent)
         params = {
             "post": str(post_id),
@@ -444,6 +618,19 @@ class WordPressChannel:
         said = one_line(html.unescape(_message(response)))
         code = _code(response)
         detail = f"{status} {code}: {said}" if code else f"{status}: {said}" if said else str(status)
+        if status == 401 and (
+            code == "rest_not_logged_in"
+            or code.startswith("rest_forbidden")
+            or code in ("rest_cannot_read", "rest_comment_login_required")
+        ):
+            raise AuthError(
+                f"channel {self.name}: {self.host} served ecoinbox as an anonymous visitor ({code}): "
+                f"the application password of {self.account} was revoked or mistyped, or the site "
+                "ignores application passwords (they need HTTPS, and a web server that passes the "
+                f"Authorization header on). Create a new one and run `ecoinbox auth {self.name}`: "
+                "comments are read again from where the channel stopped, replies wait",
+                status=401,
+            )
         if status == 401:
             raise AuthError(
                 f"the application password for channel {self.name} was refused by {response.where} "
@@ -453,6 +640,101 @@ class WordPressChannel:
         if status in (403, 404, 400, 409, 410, 413, 422):
             raise PermanentError(f"channel {self.name}: {response.where} refused the request ({detail})")
         self._http.raise_for_status(response)  # 429, 5xx, redirects: the shared rules
+
+
+SAFEGUARDS = (
+    (
+        "a revoked or wrong application password is served as anonymous, not refused: ecoinbox asks "
+        "users/me at each poll and pauses the channel, reading again from where it stopped"
+    ),
+    (
+        "an approved comment keeps its old date: ecoinbox asks again for held and skipped comment ids "
+        f"each poll (up to {WATCH_CAP}, for {WATCH_AGE.days} days) so a late approval is not missed"
+    ),
+    "no idempotency key: an uncertain reply is looked up under its parent before any resend",
+    (
+        "a reply's parent is not checked: ecoinbox refuses to answer a deleted, trashed, spam, held or "
+        "moved comment"
+    ),
+)
+
+
+class _Watch:
+    """The comment ids a date cursor would pass for good: gaps below the highest id seen and
+    held comments, each with when it was first noticed (epoch seconds)."""
+
+    def __init__(self, top: int | None, gaps: dict[int, int], held: dict[int, int]) -> None:
+        self.top = top
+        self.gaps = gaps
+        self.held = held
+
+    @classmethod
+    def load(cls, cursor: dict[str, str]) -> _Watch:
+        # A cursor from before `top` was kept: the last comment it read is as high as it knows.
+        top = _int(cursor.get(CURSOR_TOP)) or _int(cursor.get(CURSOR_ID))
+        return cls(top, _pairs(cursor.get(CURSOR_GAPS)), _pairs(cursor.get(CURSOR_HELD)))
+
+    def dump(self) -> dict[str, str]:
+        return {
+            CURSOR_TOP: str(self.top or 0),
+            CURSOR_GAPS: _unpairs(self.gaps),
+            CURSOR_HELD: _unpairs(self.held),
+        }
+
+    def update(
+        self,
+        items: list[dict[str, Any]],
+        found: list[dict[str, Any]],
+        gone: set[int],
+        *,
+        first: bool,
+        now: datetime,
+    ) -> None:
+        """Take in what this poll read: `items` after the date cursor, `found` among the watched
+        ids, `gone` held ids no longer readable (kept as gaps: spam can be approved later)."""
+        epoch = int(now.timestamp())
+        for comment_id in gone:
+            self.gaps[comment_id] = self.held.pop(comment_id)
+        for item in [*items, *found]:
+            comment_id = _position(item)[1]
+            since = self.gaps.pop(comment_id, None) or self.held.pop(comment_id, None) or epoch
+            if item.get("status") == "hold":
+                self.held[comment_id] = since
+        ids = {_position(item)[1] for item in items}
+        if ids:
+            newest = max(ids)
+            low = min(ids) if first or self.top is None else self.top + 1
+            low = max(low, newest - WATCH_CAP)
+            for comment_id in range(low, newest):
+                if comment_id not in ids and comment_id not in self.held:
+                    self.gaps.setdefault(comment_id, epoch)
+            self.top = max(self.top or 0, newest)
+        self._trim(epoch)
+
+    def _trim(self, epoch: int) -> None:
+        oldest = epoch - int(WATCH_AGE.total_seconds())
+        for watched in (self.gaps, self.held):
+            for comment_id in [i for i, since in watched.items() if since < oldest]:
+                del watched[comment_id]
+        everyone = sorted({**self.gaps, **self.held}.items(), key=lambda pair: (pair[1], pair[0]))
+        for comment_id, _ in everyone[: max(0, len(everyone) - WATCH_CAP)]:
+            self.gaps.pop(comment_id, None)
+            self.held.pop(comment_id, None)
+
+
+def _pairs(value: str | None) -> dict[int, int]:
+    """ "12:1700000000,15:1700000100" -> {12: 1700000000, 15: 1700000100}; bad parts dropped."""
+    pairs: dict[int, int] = {}
+    for part in (value or "").split(","):
+        key, _, since = part.partition(":")
+        key_id, epoch = _int(key), _int(since)
+        if key_id is not None and epoch is not None:
+            pairs[key_id] = epoch
+    return pairs
+
+
+def _unpairs(pairs: dict[int, int]) -> str:
+    return ",".join(f"{key}:{since}" for key, since in sorted(pairs.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,4 +868,4 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-__all__ = ["APP_NAME", "WordPressChannel", "authorize_url"]
+__all__ = ["APP_NAME", "SAFEGUARDS", "WordPressChannel", "authorize_url"]

@@ -2,16 +2,34 @@
 
 It speaks the part of WordPress an inbox needs: the REST API's comments (`/wp-json/wp/v2/comments`
 with `after`, `orderby`, `order`, `page`, `per_page`, `offset`, `post`, `parent`, `author`,
-`status`, `context`; `X-WP-Total`, `X-WP-TotalPages` and `Link`), `users/me`, creating comments
-(201, 409 `comment_duplicate`, 403 `rest_comment_closed`, 400 `comment_flood` ...), application
-passwords over HTTP Basic, and the RSS 2.0 and Atom comment feeds with `ETag`/`Last-Modified`
-and 304. Like WordPress, the error bodies are `{"code", "message", "data": {"status"}}`, `after`
+`include`, `status`, `context`; `X-WP-Total`, `X-WP-TotalPages` and `Link`), approving with
+`POST /wp/v2/comments/<id>`, `users/me`, creating comments (201, 409 `comment_duplicate`, 403
+`rest_comment_closed`, 400 `comment_flood` ...), application passwords over HTTP Basic, and
+the RSS 2.0 and Atom comment feeds with `ETag`/`Last-Modified` and 304. Like WordPress, the error bodies are `{"code", "message", "data": {"status"}}`, `after`
 is compared with the site's *local* comment date (strictly after), and a reply's feed entry
 starts with "In reply to <a href=...#comment-N>name</a>.". The site's timezone is not UTC by
 default, so a client that sends GMT dates without an offset misses comments, as it would on a
 real site. Core WordPress has no rate limit; hosts and firewalls answer 429 with Retry-After,
 and maintenance mode answers 503 with Retry-After: tests reproduce both with `inject` or
 `maintenance`.
+
+Habits (constructor switches; the defaults are the demo's, each `True`/`False` named after the
+real WordPress that behaves so, 6.1 from Debian's packages as tests/real_wordpress.py runs it):
+- `anonymous_on_bad_password`: a wrong or revoked application password is not refused (401
+  `incorrect_password`) but served as anonymous, as a real site does when it does not take the
+  password (application passwords unavailable without HTTPS, the Authorization header dropped by
+  the web server, the password revoked: real WordPress answers `users/me` with 401
+  `rest_not_logged_in` and serves the approved comments to anyone).
+- `checks_parent`: False as real WordPress: a reply's `parent` may be missing, trashed, held or
+  on another post and still gets 201.
+- `pretty_permalinks`: False as a site with plain permalinks (WordPress's default where the
+  server cannot rewrite URLs): the API answers only at `/?rest_route=/wp/v2/...`, `/wp-json/...`
+  is the home page, and the home page's `Link: <.../?rest_route=/>; rel="https://api.w.org/"`
+  says so.
+- `kses_author_names`: True as real WordPress: a commenter's name is stored through kses, so
+  the API and the feeds give `Ben &amp; Jerry's` for "Ben & Jerry's".
+- `approve_held_after`: a moderator clears the queue: held comments older than this are approved
+  (keeping their date, as WordPress does) before each request.
 """
 
 from __future__ import annotations
@@ -32,6 +50,7 @@ from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 from aiohttp import web
+from yarl import URL
 
 from ecoinbox.demo import wordpress_seed as seeding
 from ecoinbox.demo.loopback import LoopbackServer
@@ -71,6 +90,8 @@ class _User:
 
 
 _USER = web.RequestKey("user", _User | None)  # who the request authenticated as
+_ROUTE_ID = web.RequestKey("route_id", int)  # the id in a route such as /wp/v2/comments/<id>
+_BY_QUERY = web.RequestKey("by_query", bool)  # came as ?rest_route=
 
 
 @dataclass(slots=True)
@@ -129,8 +150,19 @@ class WordPressServer(LoopbackServer):
         moderator: bool = True,
         utc_offset: timedelta = timedelta(hours=2),
         now: Clock | None = None,
+        anonymous_on_bad_password: bool = False,
+        checks_parent: bool = True,
+        pretty_permalinks: bool = True,
+        approve_held_after: timedelta | None = None,
+        kses_author_names: bool = False,
     ) -> None:
         super().__init__()
+        self.anonymous_on_bad_password = anonymous_on_bad_password
+        self.checks_parent = checks_parent
+        self.pretty_permalinks = pretty_permalinks
+        self.approve_held_after = approve_held_after
+        self.kses_author_names = kses_author_names
+        self.rest_route_hits = 0  # requests that came by ?rest_route=
         self.site = site
         self.name = name
         self.public_url = public_url.rstrip("/")
@@ -187,7 +219,7 @@ class WordPressServer(LoopbackServer):
             post=post,
             parent=parent,
             user=user.id if user else 0,
-            author_name=user.name if user else author,
+            author_name=user.name if user else _kses_name(author) if self.kses_author_names else author,
             author_url=author_url,
             author_email=author_email,
             date_gmt=_naive_utc(created_at or self._now()),
@@ -227,15 +259,56 @@ class WordPressServer(LoopbackServer):
     # -- the web application -----------------------------------------------------------------
 
     def _add_routes(self, router: web.UrlDispatcher) -> None:
-        router.add_get("/wp-json/", self._index)
-        router.add_get(API + "/users/me", self._me)
-        router.add_get(API + "/comments", self._list_comments)
-        router.add_post(API + "/comments", self._create_comment)
-        router.add_get(API + "/comments/{id}", self._get_comment)
-        router.add_get(API + "/posts", self._list_posts)
-        router.add_get(API + "/posts/{id}", self._get_post)
+        router.add_route("*", "/", self._home)
+        router.add_route("*", "/wp-json/{route:.*}", self._rest)
         router.add_get("/comments/feed/", self._rss)
         router.add_get("/comments/feed/atom/", self._atom)
+
+    def _rest_routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:
+        """The REST API's routes (under /wp-json or ?rest_route=): method, route, handler."""
+        number = r"/(?P<id>\d+)"
+        return [
+            ("GET", re.compile(r"/?"), self._index),
+            ("GET", re.compile("/wp/v2/users/me"), self._me),
+            ("GET", re.compile("/wp/v2/comments"), self._list_comments),
+            ("POST", re.compile("/wp/v2/comments"), self._create_comment),
+            ("GET", re.compile("/wp/v2/comments" + number), self._get_comment),
+            ("POST", re.compile("/wp/v2/comments" + number), self._update_comment),
+            ("GET", re.compile("/wp/v2/posts"), self._list_posts),
+            ("GET", re.compile("/wp/v2/posts" + number), self._get_post),
+        ]
+
+    async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A `?rest_route=` request is recorded and answered as the /wp-json/ route it names."""
+        route = request.query.get("rest_route")
+        if request.path in ("/", "/index.php") and route is not None:
+            self.rest_route_hits += 1
+            rest = [(k, v) for k, v in request.query.items() if k != "rest_route"]
+            request = request.clone(rel_url=URL("/wp-json" + route).with_query(rest))
+            request[_BY_QUERY] = True
+            handler = self._rest
+        return await super()._dispatch(request, handler)
+
+    async def _home(self, request: web.Request) -> web.StreamResponse:
+        """The site's home page: HTML, and the REST API's root in its Link header."""
+        root = f"{self.base_url}/wp-json/" if self.pretty_permalinks else f"{self.base_url}/?rest_route=/"
+        return web.Response(
+            text=f"<!doctype html><title>{html.escape(self.name)}</title>",
+            content_type="text/html",
+            headers={"Link": f'<{root}>; rel="https://api.w.org/"'},
+        )
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        if not self.pretty_permalinks and not request.get(_BY_QUERY, False):
+            return await self._home(request)  # no rewrite rules: /wp-json/... is the home page
+        route = request.path.removeprefix("/wp-json")
+        for method, pattern, handler in self._rest_routes():
+            match = pattern.fullmatch(route)
+            if match and request.method in (method, "HEAD" if method == "GET" else method):
+                if match.groupdict().get("id"):
+                    request[_ROUTE_ID] = int(match["id"])
+                return await handler(request)
+        raise WpError(404, "rest_no_route", "No route was found matching the URL and request method.")
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         now = self._now()
@@ -250,6 +323,13 @@ class WordPressServer(LoopbackServer):
             return _error(
                 WpError(404, "rest_no_route", "No route was found matching the URL and request method.")
             )
+        if self.approve_held_after is not None:
+            for comment in self._comments.values():
+                if (
+                    comment.status == "hold"
+                    and now - comment.date_gmt.replace(tzinfo=UTC) >= self.approve_held_after
+                ):
+                    comment.status = "approved"
         try:
             request[_USER] = self._authenticate(request)
             return await handler(request)
@@ -267,6 +347,10 @@ class WordPressServer(LoopbackServer):
         except (ValueError, UnicodeDecodeError):
             raise WpError(401, "rest_invalid_authorization", "Malformed Authorization header.") from None
         user = self._users.get(login)
+        if self.anonymous_on_bad_password and (
+            user is None or "".join(password.split()) != user.app_password
+        ):
+            return None  # the credentials are ignored: the request goes on as anonymous
         if user is None:
             raise WpError(401, "invalid_username", "Unknown username. Check again or try your email address.")
         if "".join(password.split()) != user.app_password:
@@ -305,7 +389,7 @@ class WordPressServer(LoopbackServer):
         return _json(body)
 
     async def _get_post(self, request: web.Request) -> web.Response:
-        post = self._posts.get(_int(request.match_info["id"]) or 0)
+        post = self._posts.get(request[_ROUTE_ID])
         if post is None:
             raise WpError(404, "rest_post_invalid_id", "Invalid post ID.")
         return _json(self._post_json(post))
@@ -321,7 +405,7 @@ class WordPressServer(LoopbackServer):
         )
 
     async def _get_comment(self, request: web.Request) -> web.Response:
-        comment = self._comments.get(_int(request.match_info["id"]) or 0)
+        comment = self._comments.get(request[_ROUTE_ID])
         if comment is None:
             raise WpError(404, "rest_comment_invalid_id", "Invalid comment ID.")
         user: _User | None = request[_USER]
@@ -362,6 +446,7 @@ class WordPressServer(LoopbackServer):
         posts = _ids(query.getall("post", []))
         parents = _ids(query.getall("parent", []))
         authors = _ids(query.getall("author", []))
+        include = _ids(query.getall("include", []))
         search = query.get("search", "").casefold()
         matching = [
             c for c in self._comments.values()
@@ -369,6 +454,7 @@ class WordPressServer(LoopbackServer):
             and (not posts or c.post in posts)
             and (not parents or c.parent in parents)
             and (not authors or c.user in authors)
+            and (not include or c.id in include)
             and (after is None or self._local(c.date_gmt) > after)
             and (before is None or self._local(c.date_gmt) < before)
             and (not search or search in c.raw.casefold() or search in c.author_name.casefold())
@@ -401,7 +487,11 @@ class WordPressServer(LoopbackServer):
         if not post.comments_open:
             raise WpError(403, "rest_comment_closed", "Sorry, comments are closed for this item.")
         parent = _int(body.get("parent")) or 0
-        if parent and (parent not in self._comments or self._comments[parent].post != post.id):
+        if (
+            self.checks_parent
+            and parent
+            and (parent not in self._comments or self._comments[parent].post != post.id)
+        ):
             raise WpError(
                 400, "rest_comment_invalid_parent", "Invalid comment parent ID."
             )  # (unverified code)
@@ -435,6 +525,25 @@ class WordPressServer(LoopbackServer):
             status=201,
             headers={"Location": f"{self.base_url}{API}/comments/{comment.id}"},
         )
+
+    async def _update_comment(self, request: web.Request) -> web.Response:
+        """POST /wp/v2/comments/<id>: a moderator changes its status ("approved", "hold", ...)."""
+        comment = self._comments.get(request[_ROUTE_ID])
+        if comment is None:
+            raise WpError(404, "rest_comment_invalid_id", "Invalid comment ID.")
+        user: _User | None = request[_USER]
+        if not (user and user.moderator):
+            raise WpError(
+                _denied(user), "rest_cannot_edit", "Sorry, you are not allowed to edit this comment."
+            )
+        body = await _body(request)
+        status = {"approved": "approved", "approve": "approved", "1": "approved", "hold": "hold", "0": "hold",
+                  "spam": "spam", "trash": "trash"}.get(str(body.get("status", "")))  # fmt: skip
+        if body.get("status") is not None:
+            if status is None:
+                raise WpError(500, "rest_comment_failed_edit", "Updating comment status failed.")
+            comment.status = status
+        return _json(self._comment_json(comment, edit=True))
 
     # -- feeds -------------------------------------------------------------------------------
 
@@ -678,6 +787,11 @@ def _strip_tags(text: str) -> str:
 def _kses(content: str) -> str:
     """What wp_filter_kses leaves of a moderator's comment: scripts go, the rest stays."""
     return re.sub(r"(?is)<script.*?</script>", "", content)
+
+
+def _kses_name(name: str) -> str:
+    """What wp_kses does to a plain name: a bare `&` becomes `&amp;` (entities are kept)."""
+    return re.sub(r"&(?!#?\w+;)", "&amp;", name)
 
 
 def _cdata(text: str) -> str:
