@@ -58,6 +58,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.wpsite import api_root_from_link, author_name, comments_feed
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -363,7 +364,7 @@ class FeedChannel:
         text = html_to_text(body)
         # WordPress stores names HTML-escaped ("Ben &amp; Jerry's") and its RSS feed quotes them so.
         name = plain_to_text(
-            html.unescape(str(raw.get("author") or _dict(raw.get("author_detail")).get("name") or ""))
+            author_name(str(raw.get("author") or _dict(raw.get("author_detail")).get("name") or ""))
         ).text.strip()
         name = name or "Anonymous"
         author_url = safe_url(str(_dict(raw.get("author_detail")).get("href") or "")) or None
@@ -493,7 +494,7 @@ def _name_keys(name: str) -> set[str]:
 
 def _comments_feed_of(response: HttpResponse) -> str | None:
     """The comments feed a site's home page names: its `Link` header or `<link rel=alternate>`
-    tags, the one about comments; else WordPress's own (any WordPress answers it)."""
+    tags, the one about comments; else WordPress's own, where its API root says it is."""
     from selectolax.lexbor import LexborHTMLParser
 
     base = str(response.url)
@@ -511,9 +512,10 @@ def _comments_feed_of(response: HttpResponse) -> str | None:
     for url, title in alternates:
         if url.startswith(("http://", "https://")) and ("comment" in url.lower() or "comment" in title.lower()):
             return url
-    wordpress = any("https://api.w.org/" in params.get("rel", "") for _, params in
-                    link_header_entries(response.headers.get("link"), base)) or "/wp-content/" in page  # fmt: skip
-    return _absolute(base.rstrip("/"), PLAIN_PERMALINK_FEED) if wordpress else None
+    # WordPress names its REST API's root, which says whether its permalinks are plain.
+    if (root := api_root_from_link(response.headers.get("link"))) is not None:
+        return _absolute(base.rstrip("/"), comments_feed(root))
+    return _absolute(base.rstrip("/"), PLAIN_PERMALINK_FEED) if "/wp-content/" in page else None
 
 
 def _absolute(base_url: str, url: str) -> str:
