@@ -475,6 +475,11 @@ class RedditChannel:
             params = {"comment": _id36(focus), "context": str(CONTEXT_LEVELS), "limit": "50"}
             post, comments = await self._thread(article, params)
             path = _path_to(comments, focus)
+            if not path and not chain:
+                # Reddit leaves a deleted comment out of its thread; /api/info still says
+                # "[deleted]", which is how the inbox learns it is gone.
+                gone = await self._info(focus)
+                path = [gone] if gone else []
             if not path:
                 break
             chain[:0] = path
@@ -670,7 +675,8 @@ class RedditChannel:
             parent = item.get("parent_id")
             in_reply_to = parent if isinstance(parent, str) and _FULLNAME.match(parent) else None
             title = str(item.get("link_title") or "")
-            permalink = item.get("permalink") or item.get("context")
+            # An older comment answer has neither: Reddit also serves /comments/{post}/_/{comment}/.
+            permalink = item.get("permalink") or item.get("context") or _comment_path(article, name)
         else:
             title = str(item.get("title") or "")
             body_text = _markdown_text(item.get("selftext_html"), item.get("selftext"))
@@ -953,6 +959,10 @@ def _permalink(path: Any) -> str | None:
     if not isinstance(path, str) or not path.startswith("/"):
         return None
     return WEB_URL + path.split("?", 1)[0]
+
+
+def _comment_path(article: str | None, comment: str) -> str | None:
+    return f"/comments/{_id36(article)}/_/{_id36(comment)}/" if article else None
 
 
 def _id36(fullname: str) -> str:
