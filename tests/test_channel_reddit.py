@@ -36,7 +36,7 @@ from ecoinbox.channels.reddit import (
     new_state,
 )
 from ecoinbox.config import ConfigError, parse_config
-from ecoinbox.demo.reddit_server import RedditServer
+from ecoinbox.demo.reddit_server import HABITS, RedditServer
 from ecoinbox.model import Message, Origin
 from ecoinbox.secrets import Secret
 
@@ -56,10 +56,13 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def server(clock: Clock) -> AsyncIterator[RedditServer]:
-    """An empty Reddit (only the brand account): each test adds what it needs."""
-    async with RedditServer(seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock) as running:
+@pytest.fixture(params=sorted(HABITS))
+async def server(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[RedditServer]:
+    """An empty Reddit (only the brand account), once per habit set: each test adds what it needs."""
+    habits = HABITS[request.param]
+    async with RedditServer(
+        seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock, **habits
+    ) as running:
         yield running
 
 
@@ -305,6 +308,40 @@ async def test_a_deleted_cursor_item_with_nothing_new_then_a_new_mention(server,
     assert quiet.messages == []
     server.add_comment(author="ann", parent=post, body="u/acme later")
     assert texts((await channel.poll(quiet.cursor)).messages) == ["u/acme later"]
+
+
+async def test_a_page_shortened_by_deleted_items_does_not_end_the_walk(server, connect, clock) -> None:
+    post = a_thread(server)
+    server.add_comment(author="zoe", parent=post, body="u/acme start", created_at=minutes_ago(clock, 300))
+    channel = connect(server)
+    cursor = (await channel.poll({})).cursor
+    new = [
+        server.add_comment(author=f"user{n}", parent=post, body=f"u/acme number {n}",
+                           created_at=minutes_ago(clock, 200 - n))
+        for n in range(150)
+    ]  # fmt: skip
+    server.delete(new[10])  # on reddit.com the first page now holds 99 of 100: not the end
+    result = await channel.poll(cursor)
+    assert texts(result.messages) == [f"u/acme number {n}" for n in range(150) if n != 10]
+    assert (await channel.poll(result.cursor)).messages == []
+
+
+async def test_after_null_mid_listing_loses_nothing_down_to_the_cursor(server, connect, clock) -> None:
+    post = a_thread(server)
+    start = server.add_comment(
+        author="zoe", parent=post, body="u/acme start", created_at=minutes_ago(clock, 300)
+    )
+    channel = connect(server)
+    cursor = (await channel.poll({})).cursor
+    new = [
+        server.add_comment(author=f"user{n}", parent=post, body=f"u/acme number {n}",
+                           created_at=minutes_ago(clock, 200 - n))
+        for n in range(130)
+    ]  # fmt: skip
+    server.delete(start)  # before=<cursor> is empty now: the channel reads from the top down
+    server.delete(new[60])  # ... and on reddit.com the first page comes back with `after` null
+    result = await channel.poll(cursor)
+    assert texts(result.messages) == [f"u/acme number {n}" for n in range(130) if n != 60]
 
 
 async def test_listening_searches_the_subreddits_in_one_request(server, connect, clock) -> None:
@@ -569,6 +606,8 @@ async def test_a_ratelimit_error_inside_a_200_is_rate_limited(
     server.limit_writes(312.5, in_json=in_json)  # the words say "5 minutes"
     with pytest.raises(RateLimited, match="wait before commenting") as caught:
         await channel.reply(parent, "hello", "key")
+    if server.comment_answer == "jquery":  # only the words say how long: "5 minutes"
+        seconds = 300.0
     assert caught.value.retry_at == clock() + timedelta(seconds=seconds)
     assert server.posted == []
     await channel.reply(parent, "hello", "key")  # the read host was never paused
@@ -658,6 +697,18 @@ async def test_find_sent_on_a_post(server, connect, clock) -> None:
     server.add_comment(author="acme", parent=parent.remote_id, body="Noted, thanks")
     found = await channel.find_sent(parent, "Noted, thanks", "", since)
     assert found is not None and found.in_reply_to == parent.remote_id
+
+
+async def test_a_reply_whose_connection_closes_after_the_post_is_read_back(server, connect, clock) -> None:
+    channel = connect(server)
+    parent = await polled(server, channel)
+    since = clock()
+    server.drop_answer_after_post = 1
+    with pytest.raises(UncertainSend):
+        await channel.reply(parent, "We are on it", "key")
+    (posted,) = server.posted
+    found = await channel.find_sent(parent, "We are on it", "", since)
+    assert found is not None and found.remote_id == posted.name
 
 
 async def test_the_outbox_reconciles_an_uncertain_reply_without_a_double(

@@ -392,7 +392,7 @@ class RedditChannel:
         if not top or not since.newer(top[0]):
             # Nothing new: the top is the cursor's item (or older, when that item was deleted).
             return [], since
-        items = await self._before(source, since)
+        items = await self._before(source, since, str(top[0]["name"]))
         if not items:
             # The cursor's item is gone from the listing: read from the top down to what we know.
             items, reached = await self._from_top(source, since, MAX_PAGES * PAGE)
@@ -403,9 +403,10 @@ class RedditChannel:
                 )  # fmt: skip
         return items, (_Mark.of(items[0]) if items else since)
 
-    async def _before(self, source: _Source, since: _Mark) -> list[dict[str, Any]]:
-        """Walk newer from the cursor's item with `before`, newest first. Empty when that item
-        is gone from the listing (Reddit then answers with an empty listing)."""
+    async def _before(self, source: _Source, since: _Mark, top: str) -> list[dict[str, Any]]:
+        """Walk newer from the cursor's item with `before` up to `top` (the newest item), newest
+        first. Empty when the cursor's item is gone from the listing (Reddit then answers with an
+        empty listing). A short page is no end: Reddit drops [deleted] items after cutting."""
         collected: list[dict[str, Any]] = []
         anchor = since.name
         for _ in range(MAX_PAGES):
@@ -414,7 +415,7 @@ class RedditChannel:
                 break
             collected[:0] = page  # each page is newer than the one before: keep newest first
             anchor = str(page[0]["name"])
-            if len(page) < PAGE:
+            if any(item.get("name") == top for item in page):
                 break
         return collected
 
@@ -426,15 +427,19 @@ class RedditChannel:
         items: list[dict[str, Any]] = []
         after: str | None = None
         for _ in range(MAX_PAGES):
-            page, after = await self._listing(source, after=after, limit=min(PAGE, limit - len(items)))
+            page, next_after = await self._listing(source, after=after, limit=min(PAGE, limit - len(items)))
             for item in page:
                 if stop is not None and not stop.newer(item):
                     return items, True
                 items.append(item)
-            if not page or after is None:
-                return items, True
             if len(items) >= limit:
                 return items, False
+            # Reddit sets `after` to null when items vanished from the page, whether older ones
+            # follow or not: down to a known item (not a first run's history) only an empty page
+            # ends the listing.
+            after = next_after or (str(page[-1]["name"]) if page and stop is not None else None)
+            if after is None:
+                return items, True
         return items, False
 
     async def _listing(
@@ -544,22 +549,43 @@ class RedditChannel:
 
         No idempotency key exists: a lost answer raises `UncertainSend` (see `find_sent`).
         A RATELIMIT error inside the 200 raises `RateLimited` with the wait Reddit asks for.
+        A comment made but not described (the jquery format) is read back from the thread.
         """
         if not parent.remote_id.startswith(("t1_", "t3_")):
             raise PermanentError(f"channel {self.name}: cannot reply to {one_line(parent.remote_id)}")
+        asked = self._clock()
         response = await self._request(
             "POST", "/api/comment", data={"thing_id": parent.remote_id, "text": text, "api_type": "json"}
         )
-        things = self._write_result(response)
+        try:
+            things = self._write_result(response)
+        except UncertainSend as uncertain:
+            found = await self._read_back(parent, text, asked)
+            if found is None:
+                raise uncertain from None
+            return found
         created = next((t.get("data") for t in things if t.get("kind") == "t1"), None)
         message = self._convert(created, Origin.OURS) if isinstance(created, dict) else None
         if message is None:
             raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
         return message
 
+    async def _read_back(self, parent: Message, text: str, since: datetime) -> Message | None:
+        """Our reply found in the thread right after an answer that did not describe it; None
+        when it is not there yet or the thread cannot be read (it stays uncertain: never a
+        reason to send again)."""
+        try:
+            return await self.find_sent(parent, text, "", since)
+        except ChannelError as exc:
+            log.info("channel %s: reading the reply back failed: %s", self.name, exc)
+            return None
+
     def _write_result(self, response: HttpResponse) -> list[dict[str, Any]]:
         """The `things` of a write answered with api_type=json, or its `json.errors` raised."""
-        result = _dict(_dict(response.json()).get("json"))
+        body = _dict(response.json())
+        if "jquery" in body:
+            raise self._jquery_outcome(response, body)
+        result = _dict(body.get("json"))
         errors = [e for e in result.get("errors") or [] if isinstance(e, list) and e]
         if errors:
             code = str(errors[0][0])
@@ -572,6 +598,26 @@ class RedditChannel:
             raise PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
         data = _dict(result.get("data"))
         return [t for t in data.get("things") or [] if isinstance(t, dict)]
+
+    def _jquery_outcome(self, response: HttpResponse, body: dict[str, Any]) -> ChannelError:
+        """A write answered in Reddit's jquery format (still a 200): its `.error.CODE` call is
+        the refusal, RATELIMIT included; without one the comment was made but not described,
+        so it is read back from the thread before anything is sent again."""
+        refusal = _jquery_error(body.get("jquery"))
+        if refusal is not None:
+            code, said = refusal
+            if code == "RATELIMIT":
+                until = self._clock() + _write_wait({}, [code, said])
+                return RateLimited(
+                    f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
+                )
+            return PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
+        if response.method == "GET":
+            return TransientError(f"channel {self.name}: malformed response from {response.where}")
+        return UncertainSend(
+            f"channel {self.name}: the reply was sent but {self.host} did not describe it; "
+            "it is looked up in the thread"
+        )
 
     # -- reconciling an uncertain send ---------------------------------------------------
 
@@ -907,6 +953,24 @@ def _write_wait(result: dict[str, Any], error: list[Any]) -> timedelta:
     if match:
         return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
     return DEFAULT_WRITE_PAUSE
+
+
+def _jquery_error(calls: Any) -> tuple[str, str] | None:
+    """(code, words) of the first `.error.CODE.field-x` call in a jquery answer, if any: the
+    words are the argument of the next `call` (what Reddit shows under the form)."""
+    if not isinstance(calls, list):
+        return None
+    arguments = [c[3] for c in calls if isinstance(c, list) and len(c) == 4 and c[2] == "call"]
+    for index, args in enumerate(arguments):
+        selector = args[0] if isinstance(args, list) and args and isinstance(args[0], str) else ""
+        match = re.match(r"\.error\.([A-Z_]+)", selector)
+        if match:
+            words = next(
+                (a[0] for a in arguments[index + 1 :] if isinstance(a, list) and a and isinstance(a[0], str)),
+                "",
+            )
+            return match.group(1), one_line(words)
+    return None
 
 
 def _usable(item: dict[str, Any]) -> bool:
