@@ -64,6 +64,7 @@ MAX_POST_PAGES = 5  # of /posts.json (50 posts each) per poll, same
 POLL_BUDGET = {"user_api_key": 12, "api_key": 40}
 MAX_CONTEXT_POSTS = 400  # of a huge topic, `context` reads the first chunk and the newest ones
 MAX_RECONCILE_CHUNKS = 10  # how far back `find_sent` reads before it says "cannot tell yet"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECONCILE_SLACK = timedelta(minutes=1)  # our clock and the forum's may disagree
 TOPIC_CACHE = 1024
 POST_CACHE = 8192
@@ -82,6 +83,10 @@ POSTS_KEY = "posts"
 WALK_SUFFIX = "_walk"
 
 _RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
+
+
+class _Refused(PermanentError):
+    """The forum refused a post with a 422: for good, unless it is already there."""
 
 
 class _OutOfBudget(Exception):
@@ -795,6 +800,7 @@ class DiscourseChannel:
             links=rendered.links,
             edited_at=_edited_at(post),
             deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
+            held=post.get("hidden") is True,  # hidden by flags: only staff and its author see it
             title=info.title or str(post.get("topic_title") or ""),
             thread_ref=str(info.id),
             hidden_characters=rendered.hidden,
@@ -882,7 +888,16 @@ class DiscourseChannel:
         """
         brand = await self._brand(_UNBUDGETED)
         topic_id, number = await self._where(parent)
-        created = await self._publish({"topic_id": topic_id, "raw": text, "reply_to_post_number": number})
+        try:
+            created = await self._publish({"topic_id": topic_id, "raw": text, "reply_to_post_number": number})
+        except _Refused as refused:
+            # "Body is too similar to what you recently posted" (in the forum's language) may
+            # mean this very reply is already there: an earlier send whose answer was lost.
+            there = await self._already_there(self._find_reply(brand, parent, text, _EPOCH, chunks=1))
+            if there is None:
+                raise
+            log.info("channel %s: the forum refused a resend (%s); the reply is there", self.name, refused)
+            return there
         info = self._topic_info(topic_id)
         info.title = info.title or parent.title
         message = self._created(created, info, brand)
@@ -896,7 +911,14 @@ class DiscourseChannel:
         body: dict[str, Any] = {"title": title, "raw": text}
         if category:
             body["category"] = await self._category_id(category)
-        created = await self._publish(body)
+        try:
+            created = await self._publish(body)
+        except _Refused:
+            # "Title has already been used" may mean this very topic is already there.
+            there = await self._already_there(self._find_topic(brand, text, title, _EPOCH, chunks=1))
+            if there is None:
+                raise
+            return there
         topic_id = _int(created.get("topic_id"))
         if topic_id is None:
             raise UncertainSend(f"channel {self.name}: the topic was sent but {self.host} described it oddly")
@@ -941,7 +963,22 @@ class DiscourseChannel:
                 f"channel {self.name}: {response.where} refused the post (403: {said}); the "
                 f"account may not post there, or the key cannot write (`ecoinbox auth {self.name}`)"
             )
-        return PermanentError(f"channel {self.name}: the forum refused the post ({said})")
+        hint = ""
+        if "similar" in said.casefold():
+            hint = (
+                ": the account posted the same words a few minutes ago, perhaps in another topic; "
+                "change a few words or send it later"
+            )
+        return _Refused(f"channel {self.name}: the forum refused the post ({said}){hint}")
+
+    async def _already_there(self, lookup: Awaitable[Message | None]) -> Message | None:
+        """The post a refusal may be about, read back; None when it is not there or cannot be
+        read now (the refusal then stands)."""
+        try:
+            return await lookup
+        except ChannelError as exc:
+            log.info("channel %s: could not read back after a refusal: %s", self.name, exc)
+            return None
 
     def _created(self, created: dict[str, Any], info: _TopicInfo, brand: str) -> Message:
         self._remember(created, info)
@@ -995,12 +1032,14 @@ class DiscourseChannel:
             return await self._find_topic(brand, text, title, cutoff)
         return await self._find_reply(brand, parent, text, cutoff)
 
-    async def _find_reply(self, brand: str, parent: Message, text: str, cutoff: datetime) -> Message | None:
+    async def _find_reply(
+        self, brand: str, parent: Message, text: str, cutoff: datetime, chunks: int = MAX_RECONCILE_CHUNKS
+    ) -> Message | None:
         """Read the topic from its newest post back to `cutoff`, a chunk at a time."""
         topic_id, number = await self._where(parent)
         topic = await self._load_topic(topic_id, _UNBUDGETED)
         end = len(topic.stream)
-        for _ in range(MAX_RECONCILE_CHUNKS):
+        for _ in range(chunks):
             chunk = topic.stream[max(0, end - TOPIC_CHUNK) : end]
             await self._load_posts(topic, chunk, _UNBUDGETED)
             for post_id in reversed(chunk):
@@ -1019,11 +1058,13 @@ class DiscourseChannel:
             f"channel {self.name}: topic {topic_id} is too busy to tell yet whether the reply was published"
         )
 
-    async def _find_topic(self, brand: str, text: str, title: str, cutoff: datetime) -> Message | None:
+    async def _find_topic(
+        self, brand: str, text: str, title: str, cutoff: datetime, chunks: int = MAX_RECONCILE_CHUNKS
+    ) -> Message | None:
         """A new topic of ours: walk the latest posts back to `cutoff`, looking for its first
         post (exact text, same title up to case and spacing)."""
         before: int | None = None
-        for _ in range(MAX_RECONCILE_CHUNKS):
+        for _ in range(chunks):
             page = await self._latest_posts_page(before, _UNBUDGETED)
             for post in page.items:
                 if _timestamp(post.get("created_at")) < cutoff:
