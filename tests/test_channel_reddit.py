@@ -655,6 +655,7 @@ async def test_a_lost_answer_is_uncertain_then_found_by_reading_the_thread(serve
     (posted,) = server.posted
     found = await channel.find_sent(parent, "We are on it, sorry!", "", since)
     assert found is not None and found.remote_id == posted.name and found.origin is Origin.OURS
+    clock.advance(seconds=31)  # absence proves something once Reddit's copy is newer than the send
     assert await channel.find_sent(parent, "Some other words", "", since) is None
 
 
@@ -665,7 +666,11 @@ async def test_a_send_that_never_landed_is_not_found(server, connect, clock) -> 
     with pytest.raises(UncertainSend):
         await channel.reply(parent, "hello there", "key")
     assert server.posted == []
-    assert await channel.find_sent(parent, "hello there", "", clock()) is None
+    since = clock()
+    with pytest.raises(TransientError, match="copy of the thread"):  # Reddit's copy may be older
+        await channel.find_sent(parent, "hello there", "", since)
+    clock.advance(seconds=31)
+    assert await channel.find_sent(parent, "hello there", "", since) is None
 
 
 async def test_find_sent_expands_more_stubs_on_a_busy_parent(server, connect, clock) -> None:
@@ -686,7 +691,9 @@ async def test_find_sent_ignores_an_older_identical_reply(server, connect, clock
     parent = await polled(server, channel)
     await channel.reply(parent, "Thanks!", "key")
     clock.advance(hours=2)
-    assert await channel.find_sent(parent, "Thanks!", "", clock()) is None
+    since = clock()
+    clock.advance(seconds=31)
+    assert await channel.find_sent(parent, "Thanks!", "", since) is None
 
 
 async def test_find_sent_on_a_post(server, connect, clock) -> None:
@@ -735,6 +742,39 @@ async def test_the_outbox_reconciles_an_uncertain_reply_without_a_double(
         (item,) = await store.outbox_items()
         assert item.state is OutboxState.SENT and len(server.posted) == 1
         assert item.remote_id == server.posted[0].name
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+async def test_a_lost_answer_read_back_from_a_cached_thread_is_not_sent_twice(
+    server, connect, clock, tmp_path
+) -> None:
+    """Reddit serves a thread from a copy up to ~30 s old: read back at once, a reply just made
+    is not there yet. That must not count as "not published" (f82ea21 then sent it again)."""
+    from ecoinbox.engine import Engine
+    from ecoinbox.model import OutboxState, View
+    from ecoinbox.store import open_store
+
+    store = await open_store(tmp_path / "inbox.db", clock=clock)
+    channel = connect(server, timeout=1.0)
+    engine = Engine(store, {"reddit": channel}, clock=clock, leased=False)
+    try:
+        server.add_comment(author="zoe", parent=a_thread(server), body="u/acme where is my order?")
+        await engine.poll_channel("reddit")
+        (row,) = await store.conversation_page(View.INBOX)
+        parent = (await store.conversation(row.id)).messages[-1].message
+        # Someone (or ecoinbox) read the thread a moment before: Reddit keeps that copy a while.
+        await channel.find_sent(parent, "nothing", "", clock() - timedelta(hours=1))
+        await store.queue_reply(row.id, parent, "Sorry! DM us your order number.")
+        server.drop_answer_after_post = 1  # made, then the connection closes
+        await engine.sender.send_due()
+        await engine.sender.send_due()  # the uncertain reply is checked at once
+        clock.advance(seconds=31)
+        await engine.sender.send_due()
+        (item,) = await store.outbox_items()
+        assert len(server.posted) == 1
+        assert item.state is OutboxState.SENT and item.remote_id == server.posted[0].name
     finally:
         await engine.stop()
         await store.close()

@@ -82,6 +82,9 @@ MAX_CONTEXT_HOPS = 12  # how many such requests a very deep chain may take
 MAX_MORE_EXPANSIONS = 5  # `more` stubs `find_sent` expands before it says "cannot tell yet"
 MORE_CHILDREN = 100  # ids per /api/morechildren request
 RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Reddit's may disagree
+# Reddit serves threads from a copy up to about 30 s old: a reply sent more recently may not
+# show yet, so its absence proves nothing before then.
+LISTING_CACHE = timedelta(seconds=30)
 ARTICLE_CACHE = 8192
 DEFAULT_WRITE_PAUSE = timedelta(minutes=1)  # a RATELIMIT error whose wait we cannot read
 
@@ -201,6 +204,7 @@ class RedditChannel:
         self._generation = 0  # counts access tokens, so concurrent 401s renew only once
         self._token_lock = asyncio.Lock()
         self._articles: OrderedDict[str, str] = OrderedDict()  # comment fullname -> t3_ fullname
+        self._replied_at: OrderedDict[str, datetime] = OrderedDict()  # parent -> our last send to it
 
     def __repr__(self) -> str:
         return f"RedditChannel(name={self.name!r}, base_url={self.base_url!r})"
@@ -554,6 +558,7 @@ class RedditChannel:
         if not parent.remote_id.startswith(("t1_", "t3_")):
             raise PermanentError(f"channel {self.name}: cannot reply to {one_line(parent.remote_id)}")
         asked = self._clock()
+        self._note_reply(parent.remote_id, asked)
         response = await self._request(
             "POST", "/api/comment", data={"thing_id": parent.remote_id, "text": text, "api_type": "json"}
         )
@@ -569,6 +574,12 @@ class RedditChannel:
         if message is None:
             raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
         return message
+
+    def _note_reply(self, parent: str, at: datetime) -> None:
+        self._replied_at[parent] = at
+        self._replied_at.move_to_end(parent)
+        while len(self._replied_at) > ARTICLE_CACHE:
+            self._replied_at.popitem(last=False)
 
     async def _read_back(self, parent: Message, text: str, since: datetime) -> Message | None:
         """Our reply found in the thread right after an answer that did not describe it; None
@@ -627,12 +638,25 @@ class RedditChannel:
         """Our reply to `parent` with this text, published since `since`, read back from the
         parent's replies (newest first, `more` stubs expanded) without posting anything.
 
-        None only when every reply since then was read; a parent too busy to read back that
-        far raises TransientError (checked again later).
+        None only when every reply since then was read and Reddit's copy of the thread is
+        newer than our last send to it; a parent too busy to read back that far, or a send too
+        recent to show yet, raises TransientError (checked again later).
         """
         if parent is None:
             return None  # Reddit channels open no topics
-        cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        cutoff = since - RECONCILE_SLACK
+        found = await self._find_reply(parent, text, cutoff)
+        last_send = max(since, self._replied_at.get(parent.remote_id, since))
+        if found is None and self._clock() - last_send < LISTING_CACHE:
+            raise TransientError(
+                f"channel {self.name}: Reddit may still show a copy of the thread from before the "
+                "reply; it is checked again in a moment"
+            )
+        return found
+
+    async def _find_reply(self, parent: Message, text: str, cutoff: datetime) -> Message | None:
+        """Our reply to `parent` with this text among its replies newer than `cutoff`."""
         article = await self._article_of(parent.remote_id, parent.thread_ref)
         params = {"sort": "new", "limit": "100", "depth": "1"}
         if parent.remote_id.startswith("t1_"):

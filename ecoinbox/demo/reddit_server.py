@@ -22,7 +22,8 @@ Habits of the real Reddit that a client must survive, switched on by constructor
 defaults keep the demo as it was): `filters_after_paging` (pages cut first and [deleted] items
 dropped after: fewer items than `limit`, and `after` null in the middle of a listing),
 `comment_answer="jquery"` (a comment answered in Reddit's jquery format, RATELIMIT included,
-still with a 200) and `drop_answer_after_post` (the comment is made, the answer never arrives).
+still with a 200), `listing_cache_seconds` (threads served from a copy up to that old) and
+`drop_answer_after_post` (the comment is made, the answer never arrives).
 `HABITS` names the sets the channel tests run against.
 """
 
@@ -176,7 +177,7 @@ def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -
 # Named habit sets the channel tests run against (constructor keyword arguments).
 HABITS: dict[str, dict[str, Any]] = {
     "documented": {},
-    "reddit.com": {"filters_after_paging": True, "comment_answer": "jquery"},
+    "reddit.com": {"filters_after_paging": True, "comment_answer": "jquery", "listing_cache_seconds": 30.0},
 }
 
 
@@ -202,6 +203,7 @@ class RedditServer(LoopbackServer):
         filters_after_paging: bool = False,
         comment_answer: str = "json",
         drop_answer_after_post: int = 0,
+        listing_cache_seconds: float = 0.0,
     ) -> None:
         """Habits (defaults: the documented API, as the demo has always served it):
 
@@ -214,6 +216,9 @@ class RedditServer(LoopbackServer):
           (errors such as RATELIMIT as `.error.RATELIMIT` calls, still with status 200).
         - `drop_answer_after_post`: the next n comments are made, then the connection is
           closed before the answer (a timeout or a reset on the client's side).
+        - `listing_cache_seconds`: a thread (/comments/{post}) is served from a copy of the same
+          URL up to that old, as Reddit caches listings (about 30 s): a comment just made may
+          not show yet.
         """
         if comment_answer not in ("json", "jquery"):
             raise ValueError("comment_answer is 'json' or 'jquery'")
@@ -221,6 +226,8 @@ class RedditServer(LoopbackServer):
         self.filters_after_paging = filters_after_paging
         self.comment_answer = comment_answer
         self.drop_answer_after_post = drop_answer_after_post
+        self.listing_cache_seconds = listing_cache_seconds
+        self._thread_cache: dict[str, tuple[datetime, Any]] = {}
         self.brand_name = brand
         self.client_id = client_id
         self.redirect_uri = redirect_uri
@@ -368,7 +375,7 @@ class RedditServer(LoopbackServer):
         router.add_get("/search", self._search)
         router.add_get("/r/{subreddits}/search", self._search)
         router.add_get("/r/{subreddits}/new", self._new_posts)
-        router.add_get("/comments/{article}", self._thread)
+        router.add_get("/comments/{article}", self._cached_thread)
         router.add_get("/api/morechildren", self._more_children)
         router.add_get("/api/info", self._info)
         router.add_post("/api/comment", self._post_comment)
@@ -541,6 +548,20 @@ class RedditServer(LoopbackServer):
             tree = self._tree(post.comments, post.name, 0, depth, budget, sort, raw)
         post_listing = _listing([{"kind": "t3", "data": self._post_json(post, raw)}])
         return _json([post_listing, _listing(tree)])
+
+    async def _cached_thread(self, request: web.Request) -> web.Response:
+        """A thread served from a copy up to `listing_cache_seconds` old (the same URL)."""
+        if self.listing_cache_seconds <= 0:
+            return await self._thread(request)
+        now = self._now()
+        key = request.path_qs
+        cached = self._thread_cache.get(key)
+        if cached is not None and (now - cached[0]).total_seconds() < self.listing_cache_seconds:
+            return _json(cached[1])
+        response = await self._thread(request)
+        if response.status == 200 and response.body is not None:
+            self._thread_cache[key] = (now, json.loads(bytes(response.body)))  # type: ignore[arg-type]
+        return response
 
     def _chain_json(
         self, chain: list[_Comment], depth: int, budget: list[int], sort: str, raw: bool
