@@ -117,6 +117,8 @@ async def test_is_a_channel_and_reports_what_it_can_do(server, connect) -> None:
     assert capabilities.idempotency_window is None
     assert capabilities.max_length == 32_000
     assert capabilities.length_counting == "characters"
+    assert any("read back" in line for line in capabilities.safeguards)
+    assert any("extras.wait_seconds" in line for line in capabilities.safeguards)
     await channel.capabilities()
     assert len(requests_to(server, "/site.json")) == 1  # asked once
     assert (await connect(server).capabilities()).search is False
@@ -125,14 +127,20 @@ async def test_is_a_channel_and_reports_what_it_can_do(server, connect) -> None:
 async def test_check_in_both_auth_modes(server, connect) -> None:
     host = server.base_url.removeprefix("http://")
     admin = connect(server)
-    role = "staff" if server.brand_is_staff else "trust level 2"
-    assert await admin.check() == f"@acme_team on {host} (Discourse, {role})"
+    said = f"@acme_team on {host} (Discourse, staff)"
+    if not server.brand_is_staff:  # a second line says what a member account cannot count on
+        said = (
+            f"@acme_team on {host} (Discourse, trust level 2)\nthe account is not staff: the forum "
+            "refuses the same words from it twice within minutes (in any topic), and posts staff "
+            "delete vanish from what it reads"
+        )
+    assert await admin.check() == said
     sent = requests_to(server, "/session/current.json")[-1].headers
     assert sent["Api-Key"] == API_KEY and sent["Api-Username"] == BRAND
     assert "User-Api-Key" not in sent
 
     user = connect(server, user_key=True)
-    assert await user.check() == f"@acme_team on {host} (Discourse, {role})"
+    assert await user.check() == said
     sent = requests_to(server, "/session/current.json")[-1].headers
     assert sent["User-Api-Key"] == USER_KEY and "Api-Key" not in sent
 
@@ -649,6 +657,34 @@ async def test_a_post_whose_connection_closes_after_it_is_made_is_found(server, 
     (posted,) = server.posted
     found = await channel.find_sent(parent, text, "", since)
     assert found is not None and found.remote_id == str(posted.id)
+
+
+async def test_the_outbox_publishes_a_reply_once_when_its_answer_is_lost(server, connect, tmp_path) -> None:
+    from ecoinbox.engine import Engine
+    from ecoinbox.model import OutboxState, View
+    from ecoinbox.store import open_store
+
+    channel = connect(server)
+    store = await open_store(tmp_path / "inbox.db")
+    engine = Engine(store, {"forum": channel}, leased=False)
+    try:
+        made = server.add_topic(author="zoe", title="My parcel never came", raw="Nothing yet. @acme_team")
+        await engine.poll_channel("forum")
+        (row,) = await store.conversation_page(View.INBOX)
+        parent = (await store.conversation(row.id)).messages[-1].message
+        assert parent.remote_id == str(made["post_id"])
+        await store.queue_reply(row.id, parent, "Sorry Zoe! We are sending a new parcel today.")
+        server.drop_answer_after_post = 1  # published, then the connection closes
+        await engine.sender.send_due()
+        (item,) = await store.outbox_items()
+        assert item.state is OutboxState.UNKNOWN
+        await engine.sender.send_due()  # read back from the topic, not sent again
+        (item,) = await store.outbox_items()
+        assert item.state is OutboxState.SENT and len(server.posted) == 1
+        assert item.remote_id == str(server.posted[0].id)
+    finally:
+        await engine.stop()
+        await store.close()
 
 
 async def test_a_resend_refused_as_too_similar_is_the_reply_already_there(connect) -> None:

@@ -114,6 +114,8 @@ async def test_is_a_reconciling_renewable_channel_with_honest_capabilities(serve
     assert capabilities.reply and capabilities.reconcile
     assert capabilities.idempotency_window is None  # Reddit has no idempotency key
     assert capabilities.max_length == 10_000 and capabilities.length_counting == "characters"
+    assert any("looked up among the parent's replies" in line for line in capabilities.safeguards)
+    assert any("RATELIMIT inside a 200" in line for line in capabilities.safeguards)
     assert capabilities.search is False
     assert (await connect(server, subreddits=("gadgets",)).capabilities()).search is True
 

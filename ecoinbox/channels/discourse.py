@@ -70,6 +70,22 @@ TOPIC_CACHE = 1024
 POST_CACHE = 8192
 MAX_CHAIN = 200  # reply chains followed at most this deep (hostile data can loop)
 
+SAFEGUARDS = (
+    (
+        "no idempotency key (staff are not even checked for duplicates): an uncertain reply or topic "
+        "is read back from the topic or the latest posts before any resend"
+    ),
+    (
+        "a member account may not post the same words twice within minutes (422, any topic): a refused "
+        "resend found in the topic counts as sent; otherwise the refusal says to change the words or wait"
+    ),
+    "a 429 may give its wait only in the body: ecoinbox waits extras.wait_seconds, not a guess",
+    (
+        "posts hidden by flags show as held; posts withdrawn or deleted show as deleted when the topic "
+        "is read again (a member account no longer sees posts staff deleted)"
+    ),
+)
+
 # Notification.types the inbox wants (app/models/notification.rb).
 MENTIONED, REPLIED, QUOTED, PRIVATE_MESSAGE, POSTED = 1, 2, 3, 6, 9
 GROUP_MENTIONED, WATCHING_FIRST_POST = 15, 17
@@ -339,6 +355,7 @@ class DiscourseChannel:
             idempotency_window=None,
             topics=True,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def _load_max_length(self) -> None:
@@ -370,7 +387,13 @@ class DiscourseChannel:
         staff = any(me.get(flag) is True for flag in ("staff", "admin", "moderator"))
         level = me.get("trust_level")
         role = "staff" if staff else f"trust level {level}" if isinstance(level, int) else "member"
-        return f"@{one_line(username)} on {self.host} (Discourse, {role})"
+        said = f"@{one_line(username)} on {self.host} (Discourse, {role})"
+        if not staff:
+            said += (
+                "\nthe account is not staff: the forum refuses the same words from it twice within "
+                "minutes (in any topic), and posts staff delete vanish from what it reads"
+            )
+        return said
 
     async def _session(self, budget: _Budget) -> dict[str, Any]:
         if self._me is None:

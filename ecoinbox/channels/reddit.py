@@ -92,6 +92,22 @@ MENTIONS_KEY, COMMENTS_KEY, SELFREPLY_KEY = "mentions", "comments", "selfreply"
 UTC_SUFFIX = "_utc"
 DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
 
+SAFEGUARDS = (
+    (
+        "no idempotency key: an uncertain reply is looked up among the parent's replies before any "
+        "resend, once Reddit's copy of the thread (cached about 30 s) is newer than the send"
+    ),
+    (
+        "write limits come as RATELIMIT inside a 200 (json or jquery form): the reply waits as long as "
+        "Reddit says and is never counted as sent or failed"
+    ),
+    (
+        "listings drop deleted items after paging (short pages, after null mid-listing): ecoinbox reads "
+        "on down to the last item it knows, so none in between is skipped"
+    ),
+    "a deleted comment leaves its thread: ecoinbox asks /api/info and marks it deleted",
+)
+
 _WAIT = re.compile(r"(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour)s?", re.IGNORECASE)
 _UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
 _CONTEXT_PATH = re.compile(
@@ -303,6 +319,7 @@ class RedditChannel:
             length_counting="characters",
             idempotency_window=None,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def check(self) -> str:
