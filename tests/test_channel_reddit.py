@@ -986,6 +986,63 @@ async def test_server_thread_has_more_stubs_past_the_limit(server) -> None:
         assert len(things[-1]["data"]["children"]) == 2 and things[-1]["data"]["parent_id"] == post
 
 
+async def bearer(client: httpx.AsyncClient) -> dict[str, str]:
+    grant = await client.post(
+        "/api/v1/access_token", data={"grant_type": "refresh_token", "refresh_token": REFRESH},
+        headers=client_auth(CLIENT_ID),
+    )  # fmt: skip
+    return {"Authorization": f"bearer {grant.json()['access_token']}"}
+
+
+async def test_server_reddit_com_pages_drop_deleted_items_after_cutting(clock) -> None:
+    async with RedditServer(
+        seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock, filters_after_paging=True
+    ) as server:
+        post = a_thread(server)
+        names = [server.add_comment(author="zoe", parent=post, body=f"u/acme {n}") for n in range(6)]
+        server.delete(names[3])
+        async with httpx.AsyncClient(base_url=server.base_url, trust_env=False) as client:
+            headers = await bearer(client)
+            first = (await client.get("/message/mentions", params={"limit": "3"}, headers=headers)).json()
+            rest = (
+                await client.get(
+                    "/message/mentions", params={"limit": "3", "after": names[3]}, headers=headers
+                )
+            ).json()
+            on = await client.get(
+                "/message/mentions", params={"limit": "3", "after": names[2]}, headers=headers
+            )
+    children = [c["data"]["name"] for c in first["data"]["children"]]
+    assert children == [names[5], names[4]]  # 3 cut, then the deleted one dropped: 2 of 3
+    assert first["data"]["after"] is None  # ... and no `after`, although 3 older ones follow
+    assert rest["data"]["children"] == []  # a vanished anchor
+    assert [c["data"]["name"] for c in on.json()["data"]["children"]] == [names[1], names[0]]
+
+
+async def test_server_jquery_answers_and_cached_threads(clock) -> None:
+    async with RedditServer(
+        seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock, comment_answer="jquery",
+        listing_cache_seconds=30.0,
+    ) as server:  # fmt: skip
+        post = a_thread(server)
+        async with httpx.AsyncClient(base_url=server.base_url, trust_env=False) as client:
+            headers = await bearer(client)
+            before = (await client.get(f"/comments/{post[3:]}", headers=headers)).json()
+            form = {"thing_id": post, "text": "hello", "api_type": "json"}
+            made = (await client.post("/api/comment", data=form, headers=headers)).json()
+            cached = (await client.get(f"/comments/{post[3:]}", headers=headers)).json()
+            clock.advance(seconds=31)
+            fresh = (await client.get(f"/comments/{post[3:]}", headers=headers)).json()
+            server.limit_writes(60)
+            limited = await client.post("/api/comment", data=form, headers=headers)
+    assert made["success"] is True and "json" not in made
+    assert before[1]["data"]["children"] == cached[1]["data"]["children"] == []
+    assert [t["data"]["body"] for t in fresh[1]["data"]["children"]] == ["hello"]
+    assert limited.status_code == 200 and limited.json()["success"] is False
+    calls = [c[3][0] for c in limited.json()["jquery"] if c[2] == "call" and c[3]]
+    assert ".error.RATELIMIT.field-ratelimit" in calls
+
+
 def test_server_seed_is_deterministic() -> None:
     def inbox(seed: int) -> list[tuple[str, str]]:
         fixed = Clock(datetime(2026, 5, 1, 12, tzinfo=UTC))
