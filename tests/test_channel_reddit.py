@@ -542,6 +542,18 @@ async def test_context_shows_deleted_and_removed_ancestors(server, connect) -> N
     assert not requests_to(server, "/api/info")
 
 
+async def test_deleted_accounts_are_not_one_person(server, connect) -> None:
+    post = a_thread(server)
+    first = server.add_comment(author="zoe", parent=post, body="u/acme first")
+    second = server.add_comment(author="sam", parent=first, body="u/acme second")
+    server.delete(first)
+    server.delete(second)
+    thread = {m.remote_id: m for m in await connect(server).context(second)}
+    assert thread[first].deleted and thread[second].deleted
+    assert thread[first].author.handle == thread[second].author.handle == "[deleted]"
+    assert thread[first].author.remote_id != thread[second].author.remote_id
+
+
 async def test_context_of_a_post_is_the_post(server, connect) -> None:
     post = a_thread(server)
     (message,) = await connect(server).context(post)

@@ -745,9 +745,11 @@ class RedditChannel:
         if not _FULLNAME.match(name) or not name.startswith(("t1_", "t3_")):
             return None
         author_name = str(item.get("author") or "[deleted]")
+        # "[deleted]" is no one account: each such post gets its own, never one prolific person.
+        anonymous = f"[deleted]/{name}" if author_name == "[deleted]" else f"u/{author_name}"
         author = Author(
             channel=self.name,
-            remote_id=str(item.get("author_fullname") or f"u/{author_name}"),
+            remote_id=str(item.get("author_fullname") or anonymous),
             handle=author_name,  # shown as "@name"; the label says "u/name", as Reddit does
             display_name=f"u/{author_name}" if author_name != "[deleted]" else author_name,
             url=None if author_name == "[deleted]" else f"{WEB_URL}/user/{quote(author_name, safe='')}",
