@@ -28,13 +28,13 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def recorded(platform: str, name: str) -> Answer:
-    """The recorded answer `name` of `platform`: its body, and its headers when they were kept
-    (`<name>.headers.json`)."""
+def recorded(platform: str, name: str, status: int = 200) -> Answer:
+    """The recorded answer `name` of `platform`: its body, its headers when they were kept
+    (`<name>.headers.json`), with the status SOURCES.md gives for it."""
     folder = RECORDED / platform
     headers_file = folder / f"{name}.headers.json"
     headers = json.loads(headers_file.read_text()) if headers_file.exists() else {}
-    return Answer((folder / f"{name}.json").read_bytes(), 200, headers)
+    return Answer((folder / f"{name}.json").read_bytes(), status, headers)
 
 
 def recorded_json(platform: str, name: str) -> Any:

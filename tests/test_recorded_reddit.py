@@ -14,6 +14,7 @@ import pytest
 from fakes import Clock
 from recorded import Answer, RecordedServer, recorded, recorded_json
 
+from ecoinbox.channels.base import AuthError
 from ecoinbox.channels.reddit import RedditChannel
 from ecoinbox.model import Author, Message, Origin
 
@@ -137,3 +138,19 @@ async def test_recorded_deleted_comment_is_marked_deleted_in_its_thread(clock) -
     assert post.title == "testing define bot!" and post.text == "testing define bot!\n\ntest"
     assert not post.deleted and post.author.handle == "CorvetteCole"
     assert gone.deleted and gone.in_reply_to == "t3_52o2fl" and gone.author.handle == "[deleted]"
+
+
+async def test_recorded_401_renews_the_access_token_once_then_says_what_to_do(clock) -> None:
+    routes = {
+        ("POST", "/api/v1/access_token"): token(),
+        ("GET", "/api/v1/me"): recorded("reddit", "unauthorized", status=401),
+    }
+    async with RecordedServer(routes) as server:
+        channel = channel_for(server, clock)
+        try:
+            with pytest.raises(AuthError, match="run `ecoinbox auth reddit`") as caught:
+                await channel.check()
+        finally:
+            await channel.aclose()
+    assert caught.value.status == 401 and REFRESH not in str(caught.value)
+    assert len(server.asked("/api/v1/access_token")) == 2 and len(server.asked("/api/v1/me")) == 2
