@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 900.0
 SENDER_IDLE_S = 30.0
+PURGE_CHECK_S = 3600.0
 SNOOZE_CHECK_S = 60.0  # the longest a due snooze waits to wake (the loop sleeps until the next one is due)
 # One process polls and sends for a store: the holder of this lease. It renews the lease every
 # LEASE_RENEW_S; others check every STANDBY_CHECK_S and take over when it expires or when its
@@ -90,12 +91,14 @@ class Engine:
         leased: bool = True,
         token_sources: Mapping[str, TokenSource] | None = None,
         token_recheck: float = TOKEN_RECHECK_S,
+        purge_deleted_after: float | None = None,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.poll_intervals = dict(poll_intervals or {})
         self.token_sources = dict(token_sources or {})
         self.token_recheck = token_recheck
+        self.purge_deleted_after = purge_deleted_after  # seconds; None keeps deleted posts' text
         self._clock = clock or (lambda: datetime.now(UTC))
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
@@ -113,6 +116,8 @@ class Engine:
         self._lease_task: asyncio.Task[None] | None = None
         self._sender_wake = asyncio.Event()
         self._poll_wake = {name: asyncio.Event() for name in self.channels}
+        # Channels the manager asked to poll now (R): their token source is read again first.
+        self._asked: set[str] = set()
 
     # ---- lifetime --------------------------------------------------------------------------
 
@@ -160,6 +165,8 @@ class Engine:
                 self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
+        if self.purge_deleted_after is not None:
+            self._tasks.append(asyncio.create_task(self._purge_loop(self.purge_deleted_after), name="purge"))
         if self.leased:
             self._tasks.append(asyncio.create_task(self._watch_other_processes(), name="outbox watch"))
 
@@ -177,6 +184,16 @@ class Engine:
             if due is not None:
                 wait = min(wait, max(0.5, (due - self.store.now()).total_seconds()))
             await asyncio.sleep(wait)
+
+    async def _purge_loop(self, after: float) -> None:
+        """Forget the text of posts deleted on their platform once `after` seconds have passed."""
+        while True:
+            try:
+                if purged := await self.store.purge_deleted(timedelta(seconds=after)):
+                    log.info("purged the text of %d deleted posts", purged)
+            except StoreError:
+                log.warning("could not purge deleted posts; trying again", exc_info=True)
+            await asyncio.sleep(min(PURGE_CHECK_S, after))
 
     async def _deactivate(self) -> None:
         for task in self._tasks:
@@ -257,6 +274,7 @@ class Engine:
         """Ask one channel (or all) to poll at once instead of waiting for its interval."""
         for channel_name, event in self._poll_wake.items():
             if name in (None, channel_name):
+                self._asked.add(channel_name)
                 event.set()
 
     async def _watch(self, name: str, channel: PushChannel) -> None:
@@ -308,6 +326,10 @@ class Engine:
                 async with asyncio.timeout(delay):
                     await wake.wait()
             wake.clear()
+            if name in self._asked:
+                self._asked.discard(name)
+                # A token that still works may have been replaced (token_cmd prints a new one).
+                await self._take_renewed_token(name)
 
     async def _poll_and_report(self, name: str, interval: float) -> float:
         """Poll once and return how long to wait before the next poll."""

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator, ClassVar
 
@@ -64,6 +64,13 @@ WAL_CHECKPOINT_PAGES = 8000  # of 4 KiB: 32 MB of WAL between checkpoints
 WAL_KEEP_BYTES = 64 * 2**20  # the WAL file is cut back to this after a checkpoint
 # The strongest reason wins when messages of one conversation arrived by different routes.
 _ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
+
+# An outbox row is not held back by an earlier reply of its conversation that is still on its way.
+_NOT_BEHIND_AN_EARLIER_REPLY = (
+    "NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.conversation_id = outbox.conversation_id"
+    " AND earlier.id < outbox.id AND earlier.kind = 'reply' AND outbox.kind = 'reply'"
+    " AND earlier.state IN ('queued', 'sending', 'unknown'))"
+)
 
 SortKey = tuple[int, ...]
 _MESSAGE_SQL = (
@@ -809,7 +816,11 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
         " c.message_count, c.origin, c.language, c.reason, c.priority, c.priority_reason, c.muted,"
-        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags"
+        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags,"
+        # Both through small partial indexes: a row costs one probe each, whatever its length.
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.visibility = 'direct')"
+        " AS direct,"
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1001,6 +1012,21 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         )
         return [(from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in fetched]  # type: ignore[misc]
 
+    async def purge_deleted(self, after: timedelta) -> int:
+        """Forget the text of posts seen deleted on their platform `after` ago or more; start the
+        clock for those newly seen deleted. Returns how many were purged."""
+        now = to_ms(self._clock())
+        async with self._write() as db:
+            await db.execute("UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,))
+            due = [int(r[0]) for r in await _all(
+                db, "SELECT id FROM messages WHERE deleted = 1 AND deleted_at <= ? AND text != ''",
+                (now - int(after.total_seconds() * 1000),),
+            )]  # fmt: skip
+            await self._unindex(db, due)
+            await _many(db, "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?", [(i,) for i in due])
+            await self._index(db, due)
+        return len(due)
+
     # ---- outbox ----------------------------------------------------------------------------
 
     async def queue_reply(
@@ -1095,10 +1121,14 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         QUEUED items are taken to be sent; UNKNOWN ones to be reconciled (the sender reads the
         thread before anything is resent). None when nothing is due, or when `fence` names a
         lease that `owner` does not hold (a sender that lost the engine lease sends nothing).
+        A reply waits while an earlier one in its conversation is still on its way: replies go
+        out in the order they were written, whatever their retry times.
         """
         now = to_ms(self._clock())
         where = "state = ? AND next_attempt_at <= ?"
         params: list[Any] = [state.value, now]
+        if state is OutboxState.QUEUED:
+            where += f" AND {_NOT_BEHIND_AN_EARLIER_REPLY}"
         if channels is not None:
             where += f" AND channel IN ({','.join('?' * len(channels))})"
             params.extend(channels)
@@ -1128,12 +1158,20 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             )
         return None if claimed is None else _outbox_item(claimed)
 
-    async def next_reply_due(self, exclude: Sequence[str] = ()) -> datetime | None:
-        """When the next queued reply (of a channel not in `exclude`) is due; None if none is."""
-        sql = "SELECT min(next_attempt_at) FROM outbox WHERE state = ?"
+    async def next_reply_due(self, exclude: Sequence[str] = (), read_back: Sequence[str] = ()) -> datetime | None:
+        """When the next queued reply (of a channel not in `exclude`), or the next uncertain one
+        to read back (of a channel in `read_back`), is due; None if none is. A reply behind an
+        earlier one of its conversation is not due."""
+        sql = f"SELECT min(next_attempt_at) FROM outbox WHERE ((state = ? AND {_NOT_BEHIND_AN_EARLIER_REPLY})"
+        params: list[Any] = [OutboxState.QUEUED.value]
+        if read_back:
+            sql += f" OR (state = ? AND channel IN ({','.join('?' * len(read_back))}))"
+            params.extend((OutboxState.UNKNOWN.value, *read_back))
+        sql += ")"
         if exclude:
             sql += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
-        row = await _one(self._read(), sql, (OutboxState.QUEUED.value, *exclude))
+            params.extend(exclude)
+        row = await _one(self._read(), sql, params)
         return from_ms(row[0])
 
     async def reply_sent(self, item: OutboxItem, sent: Message, *, topic_url: str | None = None) -> None:
@@ -1518,6 +1556,8 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         priority=row["priority"],
         priority_reason=row["priority_reason"],
         muted=bool(row["muted"]),
+        direct=bool(row["direct"]),
+        held=bool(row["held"]),
     )
 
 
