@@ -81,8 +81,8 @@ SAFEGUARDS = (
     ),
     "a 429 may give its wait only in the body: ecoinbox waits extras.wait_seconds, not a guess",
     (
-        "posts hidden by flags show as held; posts withdrawn or deleted show as deleted when the topic "
-        "is read again (a member account no longer sees posts staff deleted)"
+        "posts withdrawn or deleted show as deleted when their topic is read again (a member "
+        "account no longer sees posts staff deleted)"
     ),
 )
 
@@ -823,7 +823,6 @@ class DiscourseChannel:
             links=rendered.links,
             edited_at=_edited_at(post),
             deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
-            held=post.get("hidden") is True,  # hidden by flags: only staff and its author see it
             title=info.title or str(post.get("topic_title") or ""),
             thread_ref=str(info.id),
             hidden_characters=rendered.hidden,
