@@ -235,7 +235,7 @@ async def test_first_poll_gets_mentions_and_replies_then_nothing_new(server, con
     again = await channel.poll(result.cursor)
     assert again.messages == [] and again.cursor == result.cursor
     assert len(server.requests) - asked == 3  # one look at the top of each listing
-    assert requests_to(server, "/message/mentions")[-1].query["limit"] == ["1"]
+    assert requests_to(server, "/message/mentions")[-1].query["limit"] == ["5"]
     newer = server.add_comment(author="sam", parent=post, body="u/acme me too")
     assert [m.remote_id for m in (await channel.poll(result.cursor)).messages] == [newer]
     assert requests_to(server, "/message/mentions")[-1].query["before"] == [mention]
@@ -326,6 +326,23 @@ async def test_a_page_shortened_by_deleted_items_does_not_end_the_walk(server, c
     result = await channel.poll(cursor)
     assert texts(result.messages) == [f"u/acme number {n}" for n in range(150) if n != 10]
     assert (await channel.poll(result.cursor)).messages == []
+
+
+async def test_a_deleted_newest_item_does_not_hide_a_new_one(server, connect, clock) -> None:
+    post = a_thread(server)
+    server.add_comment(author="zoe", parent=post, body="u/acme start", created_at=minutes_ago(clock, 30))
+    channel = connect(server)
+    cursor = (await channel.poll({})).cursor
+    server.add_comment(author="ann", parent=post, body="u/acme new", created_at=minutes_ago(clock, 20))
+    spam = [
+        server.add_comment(
+            author=f"spam{n}", parent=post, body="u/acme spam", created_at=minutes_ago(clock, 9 - n)
+        )
+        for n in range(6)
+    ]
+    for name in spam:  # removed: on reddit.com the top of the inbox is all vanished items
+        server.delete(name, removed=True)
+    assert texts((await channel.poll(cursor)).messages) == ["u/acme new"]
 
 
 async def test_after_null_mid_listing_loses_nothing_down_to_the_cursor(server, connect, clock) -> None:

@@ -12,10 +12,12 @@ posts (`search` words, in `subreddits` or site-wide) or on every new post of `su
 Threads come from /comments/{article}; replies go to /api/comment with `thing_id`.
 
 Cursors: per source, the fullname of the newest item seen and its `created_utc`. A poll first
-reads the top item of each listing (one request per source when nothing is new); when it is
-newer than the cursor, the poll walks the listing `before` the cursor's fullname. Reddit answers
-that with an empty listing when the cursor's item was deleted: the listing is then read from
-the top down to a known fullname or an older `created_utc`.
+reads the top few items of each listing (one request per source when nothing is new); when the
+newest is newer than the cursor, the poll walks the listing `before` the cursor's fullname up to
+it. Reddit answers that with an empty listing when the cursor's item was deleted: the listing is
+then read from the top down to a known fullname or an older `created_utc`. Reddit cuts a page
+before it drops deleted items, so a page may be short and its `after` null mid-listing: neither
+is taken for the end.
 
 Reddit has no idempotency key: a lost answer to a reply raises `UncertainSend`, and
 `find_sent` reads the parent's replies for ours before anything is sent again. Rate limits
@@ -75,6 +77,7 @@ PAGE = 100  # the API maximum for a listing
 FIRST_RUN_INBOX = 100  # a first run imports this many recent mentions/replies per source
 FIRST_RUN_LISTENING = 25  # and this many search hits
 MAX_PAGES = 10  # per source and poll; the next poll goes on from the cursor
+TOP_LOOK = 5  # items a steady poll reads at the top of each listing
 TOKEN_MARGIN = timedelta(minutes=2)  # renew an access token this long before it expires
 DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
 CONTEXT_LEVELS = 8  # ancestors per /comments request (`context`)
@@ -409,11 +412,13 @@ class RedditChannel:
         if since is None:
             items, _ = await self._from_top(source, None, source.first_run_limit)
             return items, (_Mark.of(items[0]) if items else None)
-        top, _ = await self._listing(source, limit=1)
-        if not top or not since.newer(top[0]):
+        # A few items, not one: Reddit drops deleted ones after cutting the page, and a deleted
+        # newest item must not hide a new one below it.
+        top, _ = await self._listing(source, limit=TOP_LOOK)
+        if top and not since.newer(top[0]):
             # Nothing new: the top is the cursor's item (or older, when that item was deleted).
             return [], since
-        items = await self._before(source, since, str(top[0]["name"]))
+        items = await self._before(source, since, str(top[0]["name"]) if top else None)
         if not items:
             # The cursor's item is gone from the listing: read from the top down to what we know.
             items, reached = await self._from_top(source, since, MAX_PAGES * PAGE)
@@ -424,9 +429,9 @@ class RedditChannel:
                 )  # fmt: skip
         return items, (_Mark.of(items[0]) if items else since)
 
-    async def _before(self, source: _Source, since: _Mark, top: str) -> list[dict[str, Any]]:
-        """Walk newer from the cursor's item with `before` up to `top` (the newest item), newest
-        first. Empty when the cursor's item is gone from the listing (Reddit then answers with an
+    async def _before(self, source: _Source, since: _Mark, top: str | None) -> list[dict[str, Any]]:
+        """Walk newer from the cursor's item with `before` up to `top` (the newest item, when
+        known), newest first. Empty when the cursor's item is gone from the listing (Reddit then answers with an
         empty listing). A short page is no end: Reddit drops [deleted] items after cutting."""
         collected: list[dict[str, Any]] = []
         anchor = since.name
