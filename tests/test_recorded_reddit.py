@@ -154,3 +154,23 @@ async def test_recorded_401_renews_the_access_token_once_then_says_what_to_do(cl
             await channel.aclose()
     assert caught.value.status == 401 and REFRESH not in str(caught.value)
     assert len(server.asked("/api/v1/access_token")) == 2 and len(server.asked("/api/v1/me")) == 2
+
+
+async def test_recorded_edited_comment_has_its_edit_time(clock) -> None:
+    """`edited` is false, or the time of the last edit (here from /api/editusertext, whose
+    answer has the same shape as a comment's)."""
+    routes = {
+        ("POST", "/api/v1/access_token"): token(),
+        ("POST", "/api/comment"): recorded("reddit", "edited_comment"),
+    }
+    author = Author("reddit", "t2_op", "op")
+    post = Message("reddit", "t3_4b1tfm", author, "a post", datetime(2016, 3, 19, tzinfo=UTC))
+    async with RecordedServer(routes) as server:
+        channel = channel_for(server, clock, account="<USERNAME>")
+        try:
+            sent = await channel.reply(post, "New text", "key")
+        finally:
+            await channel.aclose()
+    assert sent.remote_id == "t1_d1616q2" and sent.text == "New text"
+    assert sent.edited_at == datetime.fromtimestamp(1458444463.0, UTC)
+    assert sent.created_at == datetime.fromtimestamp(1458421476.0, UTC)
