@@ -16,7 +16,14 @@ KEY = "recorded-admin-key-never-shown"
 
 
 def channel_for(server: RecordedServer, brand: str, **kwargs: object) -> DiscourseChannel:
-    return DiscourseChannel("forum", server.base_url, KEY, username=brand, auth="api_key", **kwargs)  # type: ignore[arg-type]
+    return DiscourseChannel(
+        "forum",
+        server.base_url,
+        KEY,
+        username=brand,
+        auth="api_key",
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def topic_post(base_url: str, number: int, post_id: int) -> Message:

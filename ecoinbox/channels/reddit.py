@@ -431,8 +431,9 @@ class RedditChannel:
 
     async def _before(self, source: _Source, since: _Mark, top: str | None) -> list[dict[str, Any]]:
         """Walk newer from the cursor's item with `before` up to `top` (the newest item, when
-        known), newest first. Empty when the cursor's item is gone from the listing (Reddit then answers with an
-        empty listing). A short page is no end: Reddit drops [deleted] items after cutting."""
+        known), newest first. Empty when the cursor's item is gone from the listing (Reddit then
+        answers with an empty listing). A short page is no end: Reddit drops [deleted] items after
+        cutting."""
         collected: list[dict[str, Any]] = []
         anchor = since.name
         for _ in range(MAX_PAGES):

@@ -1020,7 +1020,8 @@ def _jquery_done(name: str) -> dict[str, Any]:
             [0, 1, "call", ["body"]], [1, 2, "attr", "find"], [2, 3, "call", [".status"]],
             [3, 4, "attr", "hide"], [4, 5, "call", []], [5, 6, "attr", "html"], [6, 7, "call", [""]],
             [7, 8, "attr", "end"], [8, 9, "call", []], [0, 10, "attr", "replace_things"],
-            [10, 11, "call", [[{"kind": "t1", "data": {"id": name.removeprefix("t1_"), "name": name}}], False, True]],
+            [10, 11, "call", [[{"kind": "t1", "data": {"id": name.removeprefix("t1_"), "name": name}}],
+                              False, True]],
         ],
         "success": True,
     }  # fmt: skip
