@@ -524,9 +524,10 @@ def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
     if not check or not token.reveal().strip():
         return token
     try:
-        who = asyncio.run(
-            verify_app_password(channel.name, channel.base_url, channel.account or "", token.reveal())
-        )
+        who = asyncio.run(verify_app_password(
+            channel.name, channel.base_url, channel.account or "", token.reveal(),
+            account_password=channel.auth == "account_password",
+        ))  # fmt: skip
     except AuthError as exc:
         raise CliError(f"not stored: {exc}") from exc
     except ChannelError as exc:

@@ -74,7 +74,7 @@ AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "wordpress": ("app_password",),
     "feed": ("none", "basic"),
     "reddit": ("oauth",),
-    "bluesky": ("app_password",),
+    "bluesky": ("app_password", "account_password"),
     "email": ("password",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
@@ -223,7 +223,8 @@ class ChannelSettings:
     auth: str | None = None
     """How the token is used. Discourse: "user_api_key" (default; `ecoinbox auth` gets one) or
     "api_key" (an admin key, sent with `account` as Api-Username). Mastodon and Reddit: "oauth".
-    Bluesky: "app_password" (the channel's secret is an app password, never the account password).
+    Bluesky: "app_password" (the channel's secret is an app password; the account's main password
+    is refused), or "account_password" (accept the main password: only for a PDS without app passwords).
     WordPress: "app_password". Feeds: "none" or "basic"."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""

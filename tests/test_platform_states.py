@@ -171,3 +171,17 @@ def test_show_json_tells_visibility_held_edits_and_who_else_is_addressed(tmp_pat
     (message,) = shown["thread"]
     assert message["visibility"] == "direct" and message["held"] is True
     assert message["edited_at"] == edited.isoformat() and message["mentions"] == ["ann@x.example"]
+
+
+async def test_a_deleted_post_no_longer_waits_on_us_and_leaves_the_rows_words(store):
+    words = "@acme my phone number is 555 0100, call me"
+    result = await store.ingest([post("1", text=words)])
+    (conversation,) = result.conversation_ids
+    await store.ingest([post("1", text=words, deleted=True)])
+    row = await store.conversation_row(conversation)
+    assert not row.needs_reply and "555" not in row.snippet and "deleted" in row.snippet
+    later = Message(channel="mastodon", remote_id="2", author=ZOE, text="@acme sorry, wrong number",
+                    created_at=T0 + timedelta(minutes=3), in_reply_to="1")  # fmt: skip
+    await store.ingest([later])  # they write again: they wait on us again
+    row = await store.conversation_row(conversation)
+    assert row.needs_reply and row.snippet == "@acme sorry, wrong number"

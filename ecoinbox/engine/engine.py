@@ -26,7 +26,7 @@ from ecoinbox.channels.base import (
     RateLimited,
     RenewableChannel,
 )
-from ecoinbox.engine.outbox import OutboxSender
+from ecoinbox.engine.outbox import UNCERTAIN_SETTLE_SECONDS, OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
 from ecoinbox.secrets import SecretError, TokenSource
@@ -92,6 +92,7 @@ class Engine:
         token_sources: Mapping[str, TokenSource] | None = None,
         token_recheck: float = TOKEN_RECHECK_S,
         purge_deleted_after: float | None = None,
+        uncertain_settle: float = UNCERTAIN_SETTLE_SECONDS,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
@@ -106,6 +107,7 @@ class Engine:
         self.sender = OutboxSender(
             store, self.channels, owner=self.owner, fence=ENGINE_LEASE if leased else None,
             retry_max=retry_max, clock=self._clock, on_token_refused=self._on_send_refused,
+            uncertain_settle=uncertain_settle,
         )  # fmt: skip
         self.statuses = {name: ChannelStatus(name, ch.kind) for name, ch in self.channels.items()}
         self.capabilities: dict[str, Capabilities] = {}
