@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from aiohttp import web
+from fakes import Clock
 
 from ecoinbox.channels.base import (
     AuthError,
@@ -31,7 +32,7 @@ from ecoinbox.channels.discourse import (
     new_nonce,
     user_api_key_url,
 )
-from ecoinbox.demo.discourse_server import DiscourseServer
+from ecoinbox.demo.discourse_server import HABITS, DiscourseServer
 from ecoinbox.model import Author, Message, Origin
 
 API_KEY = "demo-api-key-5e1f0c7a-never-in-messages"
@@ -52,16 +53,16 @@ def forum(**kwargs: object) -> DiscourseServer:
     return DiscourseServer(api_key=API_KEY, user_api_key=USER_KEY, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[DiscourseServer]:
-    """An empty forum (the brand, the categories): each test adds what it needs."""
-    async with forum() as running:
+@pytest.fixture(params=sorted(HABITS))
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[DiscourseServer]:
+    """An empty forum (the brand, the categories), once per habit set: each test adds what it needs."""
+    async with forum(**HABITS[request.param]) as running:
         yield running
 
 
-@pytest.fixture
-async def seeded() -> AsyncIterator[DiscourseServer]:
-    async with forum(seed=1) as running:
+@pytest.fixture(params=sorted(HABITS))
+async def seeded(request: pytest.FixtureRequest) -> AsyncIterator[DiscourseServer]:
+    async with forum(seed=1, **HABITS[request.param]) as running:
         yield running
 
 
@@ -117,6 +118,8 @@ async def test_is_a_channel_and_reports_what_it_can_do(server, connect) -> None:
     assert capabilities.idempotency_window is None
     assert capabilities.max_length == 32_000
     assert capabilities.length_counting == "characters"
+    assert any("read back" in line for line in capabilities.safeguards)
+    assert any("extras.wait_seconds" in line for line in capabilities.safeguards)
     await channel.capabilities()
     assert len(requests_to(server, "/site.json")) == 1  # asked once
     assert (await connect(server).capabilities()).search is False
@@ -125,13 +128,20 @@ async def test_is_a_channel_and_reports_what_it_can_do(server, connect) -> None:
 async def test_check_in_both_auth_modes(server, connect) -> None:
     host = server.base_url.removeprefix("http://")
     admin = connect(server)
-    assert await admin.check() == f"@acme_team on {host} (Discourse, staff)"
+    said = f"@acme_team on {host} (Discourse, staff)"
+    if not server.brand_is_staff:  # a second line says what a member account cannot count on
+        said = (
+            f"@acme_team on {host} (Discourse, trust level 2)\nthe account is not staff: the forum "
+            "refuses the same words from it twice within minutes (in any topic), and posts staff "
+            "delete vanish from what it reads"
+        )
+    assert await admin.check() == said
     sent = requests_to(server, "/session/current.json")[-1].headers
     assert sent["Api-Key"] == API_KEY and sent["Api-Username"] == BRAND
     assert "User-Api-Key" not in sent
 
     user = connect(server, user_key=True)
-    assert await user.check() == f"@acme_team on {host} (Discourse, staff)"
+    assert await user.check() == said
     sent = requests_to(server, "/session/current.json")[-1].headers
     assert sent["User-Api-Key"] == USER_KEY and "Api-Key" not in sent
 
@@ -599,6 +609,20 @@ async def test_a_429_on_a_reply_is_rate_limited_not_uncertain(server, connect) -
     assert server.posted == []
 
 
+@pytest.mark.parametrize("habits", sorted(HABITS))
+async def test_a_429_waits_as_long_as_the_forum_says(connect, habits) -> None:
+    async with forum(rate_window=300.0, **HABITS[habits]) as server:
+        channel = connect(server)
+        await channel.check()
+        server.exhaust_rate_limit()
+        before = datetime.now(UTC)
+        with pytest.raises(RateLimited) as caught:
+            await channel.poll({})
+        after = datetime.now(UTC)
+    # Retry-After or, without it, the body's extras.wait_seconds: 300, not a guess of 60.
+    assert before + timedelta(seconds=299) <= caught.value.retry_at <= after + timedelta(seconds=301)
+
+
 # --- uncertain sends and reconciling --------------------------------------------------------
 
 
@@ -621,6 +645,93 @@ async def test_a_reply_whose_answer_is_lost_is_found_not_resent(server, connect)
 
     assert await channel.find_sent(parent, "Another text that was never sent.", "", since) is None
     assert len(server.posted) == 1  # never posted again
+
+
+async def test_a_post_whose_connection_closes_after_it_is_made_is_found(server, connect) -> None:
+    channel = connect(server)
+    parent = await _mention(server, channel)
+    since = datetime.now(UTC)
+    text = "Your exchange is booked, the courier comes on Monday."
+    server.drop_answer_after_post = 1
+    with pytest.raises(UncertainSend):
+        await channel.reply(parent, text, "key")
+    (posted,) = server.posted
+    found = await channel.find_sent(parent, text, "", since)
+    assert found is not None and found.remote_id == str(posted.id)
+
+
+async def test_the_outbox_publishes_a_reply_once_when_its_answer_is_lost(server, connect, tmp_path) -> None:
+    from ecoinbox.engine import Engine
+    from ecoinbox.model import OutboxState, View
+    from ecoinbox.store import open_store
+
+    clock = Clock(datetime.now(UTC))
+    channel = connect(server)
+    store = await open_store(tmp_path / "inbox.db", clock=clock)
+    engine = Engine(store, {"forum": channel}, clock=clock, leased=False)
+    try:
+        made = server.add_topic(author="zoe", title="My parcel never came", raw="Nothing yet. @acme_team")
+        await engine.poll_channel("forum")
+        (row,) = await store.conversation_page(View.INBOX)
+        parent = (await store.conversation(row.id)).messages[-1].message
+        assert parent.remote_id == str(made["post_id"])
+        await store.queue_reply(row.id, parent, "Sorry Zoe! We are sending a new parcel today.")
+        server.drop_answer_after_post = 1  # published, then the connection closes
+        await engine.sender.send_due()
+        (item,) = await store.outbox_items()
+        assert item.state is OutboxState.UNKNOWN
+        clock.advance(seconds=31)  # the outbox lets a post settle before reading back
+        await engine.sender.send_due()  # read back from the topic, not sent again
+        (item,) = await store.outbox_items()
+        assert item.state is OutboxState.SENT and len(server.posted) == 1
+        assert item.remote_id == str(server.posted[0].id)
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+async def test_a_resend_refused_as_too_similar_is_the_reply_already_there(connect) -> None:
+    async with forum(brand_is_staff=False) as server:
+        channel = connect(server)
+        parent = await _mention(server, channel)
+        text = "Hi Zoe, the right size leaves our warehouse today."
+        first = await channel.reply(parent, text, "key-1")
+        # A resend of the same words (a manager's "send again"): the forum says 422, too similar.
+        again = await channel.reply(parent, text, "key-2")
+        assert again.remote_id == first.remote_id and again.in_reply_to == parent.remote_id
+        assert len(server.posted) == 1
+        # The same words to another topic within minutes are refused for good, in words.
+        made = server.add_topic(author="ann", title="Another wrong size here", raw="Same problem for me.")
+        other = Message(
+            "forum", str(made["post_id"]), parent.author, "Same problem for me.", parent.created_at,
+            thread_ref=str(made["topic_id"]),
+        )  # fmt: skip
+        with pytest.raises(PermanentError, match="same words a few minutes ago"):
+            await channel.reply(other, text, "key-3")
+        assert len(server.posted) == 1
+
+
+async def test_edits_deletions_and_hidden_posts_reach_the_thread(server, connect) -> None:
+    made = server.add_topic(author="zoe", title="Strap broke after a week", raw="The strap broke. @acme_team")
+    topic = made["topic_id"]
+    edited = server.add_post(topic_id=topic, author="bob", raw="Mine too, the left one.")["post_id"]
+    withdrawn = server.add_post(topic_id=topic, author="cat", raw="Something I regret saying.")["post_id"]
+    hidden = server.add_post(topic_id=topic, author="dan", raw="Buy cheap straps at spam.example")["post_id"]
+    removed = server.add_post(topic_id=topic, author="eve", raw="Rude words removed by staff.")["post_id"]
+    channel = connect(server)
+    server.edit_post(edited, "Mine too, the left one. Edit: and the right one.")
+    server.delete_post(withdrawn, by_author=True)
+    server.hide_post(hidden)
+    server.delete_post(removed)
+    thread = {m.remote_id: m for m in await channel.context(str(made["post_id"]))}
+    assert thread[str(edited)].edited_at is not None and "right one" in thread[str(edited)].text
+    assert thread[str(withdrawn)].deleted and not thread[str(made["post_id"])].deleted
+    # Hidden by flags is not "held": a reply to it is public, and there is nothing to approve.
+    assert not thread[str(hidden)].held and not thread[str(hidden)].deleted
+    if server.brand_is_staff:  # staff still see a post staff deleted, marked so
+        assert thread[str(removed)].deleted
+    else:  # a member no longer sees it at all
+        assert str(removed) not in thread
 
 
 async def test_a_timeout_after_the_request_left_is_found(server, connect) -> None:

@@ -36,7 +36,7 @@ from ecoinbox.channels.reddit import (
     new_state,
 )
 from ecoinbox.config import ConfigError, parse_config
-from ecoinbox.demo.reddit_server import RedditServer
+from ecoinbox.demo.reddit_server import HABITS, RedditServer
 from ecoinbox.model import Message, Origin
 from ecoinbox.secrets import Secret
 
@@ -56,10 +56,13 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-async def server(clock: Clock) -> AsyncIterator[RedditServer]:
-    """An empty Reddit (only the brand account): each test adds what it needs."""
-    async with RedditServer(seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock) as running:
+@pytest.fixture(params=sorted(HABITS))
+async def server(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[RedditServer]:
+    """An empty Reddit (only the brand account), once per habit set: each test adds what it needs."""
+    habits = HABITS[request.param]
+    async with RedditServer(
+        seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock, **habits
+    ) as running:
         yield running
 
 
@@ -111,6 +114,8 @@ async def test_is_a_reconciling_renewable_channel_with_honest_capabilities(serve
     assert capabilities.reply and capabilities.reconcile
     assert capabilities.idempotency_window is None  # Reddit has no idempotency key
     assert capabilities.max_length == 10_000 and capabilities.length_counting == "characters"
+    assert any("looked up among the parent's replies" in line for line in capabilities.safeguards)
+    assert any("RATELIMIT inside a 200" in line for line in capabilities.safeguards)
     assert capabilities.search is False
     assert (await connect(server, subreddits=("gadgets",)).capabilities()).search is True
 
@@ -230,7 +235,7 @@ async def test_first_poll_gets_mentions_and_replies_then_nothing_new(server, con
     again = await channel.poll(result.cursor)
     assert again.messages == [] and again.cursor == result.cursor
     assert len(server.requests) - asked == 3  # one look at the top of each listing
-    assert requests_to(server, "/message/mentions")[-1].query["limit"] == ["1"]
+    assert requests_to(server, "/message/mentions")[-1].query["limit"] == ["5"]
     newer = server.add_comment(author="sam", parent=post, body="u/acme me too")
     assert [m.remote_id for m in (await channel.poll(result.cursor)).messages] == [newer]
     assert requests_to(server, "/message/mentions")[-1].query["before"] == [mention]
@@ -305,6 +310,57 @@ async def test_a_deleted_cursor_item_with_nothing_new_then_a_new_mention(server,
     assert quiet.messages == []
     server.add_comment(author="ann", parent=post, body="u/acme later")
     assert texts((await channel.poll(quiet.cursor)).messages) == ["u/acme later"]
+
+
+async def test_a_page_shortened_by_deleted_items_does_not_end_the_walk(server, connect, clock) -> None:
+    post = a_thread(server)
+    server.add_comment(author="zoe", parent=post, body="u/acme start", created_at=minutes_ago(clock, 300))
+    channel = connect(server)
+    cursor = (await channel.poll({})).cursor
+    new = [
+        server.add_comment(author=f"user{n}", parent=post, body=f"u/acme number {n}",
+                           created_at=minutes_ago(clock, 200 - n))
+        for n in range(150)
+    ]  # fmt: skip
+    server.delete(new[10])  # on reddit.com the first page now holds 99 of 100: not the end
+    result = await channel.poll(cursor)
+    assert texts(result.messages) == [f"u/acme number {n}" for n in range(150) if n != 10]
+    assert (await channel.poll(result.cursor)).messages == []
+
+
+async def test_a_deleted_newest_item_does_not_hide_a_new_one(server, connect, clock) -> None:
+    post = a_thread(server)
+    server.add_comment(author="zoe", parent=post, body="u/acme start", created_at=minutes_ago(clock, 30))
+    channel = connect(server)
+    cursor = (await channel.poll({})).cursor
+    server.add_comment(author="ann", parent=post, body="u/acme new", created_at=minutes_ago(clock, 20))
+    spam = [
+        server.add_comment(
+            author=f"spam{n}", parent=post, body="u/acme spam", created_at=minutes_ago(clock, 9 - n)
+        )
+        for n in range(6)
+    ]
+    for name in spam:  # removed: on reddit.com the top of the inbox is all vanished items
+        server.delete(name, removed=True)
+    assert texts((await channel.poll(cursor)).messages) == ["u/acme new"]
+
+
+async def test_after_null_mid_listing_loses_nothing_down_to_the_cursor(server, connect, clock) -> None:
+    post = a_thread(server)
+    start = server.add_comment(
+        author="zoe", parent=post, body="u/acme start", created_at=minutes_ago(clock, 300)
+    )
+    channel = connect(server)
+    cursor = (await channel.poll({})).cursor
+    new = [
+        server.add_comment(author=f"user{n}", parent=post, body=f"u/acme number {n}",
+                           created_at=minutes_ago(clock, 200 - n))
+        for n in range(130)
+    ]  # fmt: skip
+    server.delete(start)  # before=<cursor> is empty now: the channel reads from the top down
+    server.delete(new[60])  # ... and on reddit.com the first page comes back with `after` null
+    result = await channel.poll(cursor)
+    assert texts(result.messages) == [f"u/acme number {n}" for n in range(130) if n != 60]
 
 
 async def test_listening_searches_the_subreddits_in_one_request(server, connect, clock) -> None:
@@ -503,6 +559,18 @@ async def test_context_shows_deleted_and_removed_ancestors(server, connect) -> N
     assert not requests_to(server, "/api/info")
 
 
+async def test_deleted_accounts_are_not_one_person(server, connect) -> None:
+    post = a_thread(server)
+    first = server.add_comment(author="zoe", parent=post, body="u/acme first")
+    second = server.add_comment(author="sam", parent=first, body="u/acme second")
+    server.delete(first)
+    server.delete(second)
+    thread = {m.remote_id: m for m in await connect(server).context(second)}
+    assert thread[first].deleted and thread[second].deleted
+    assert thread[first].author.handle == thread[second].author.handle == "[deleted]"
+    assert thread[first].author.remote_id != thread[second].author.remote_id
+
+
 async def test_context_of_a_post_is_the_post(server, connect) -> None:
     post = a_thread(server)
     (message,) = await connect(server).context(post)
@@ -569,6 +637,8 @@ async def test_a_ratelimit_error_inside_a_200_is_rate_limited(
     server.limit_writes(312.5, in_json=in_json)  # the words say "5 minutes"
     with pytest.raises(RateLimited, match="wait before commenting") as caught:
         await channel.reply(parent, "hello", "key")
+    if server.comment_answer == "jquery":  # only the words say how long: "5 minutes"
+        seconds = 300.0
     assert caught.value.retry_at == clock() + timedelta(seconds=seconds)
     assert server.posted == []
     await channel.reply(parent, "hello", "key")  # the read host was never paused
@@ -616,6 +686,7 @@ async def test_a_lost_answer_is_uncertain_then_found_by_reading_the_thread(serve
     (posted,) = server.posted
     found = await channel.find_sent(parent, "We are on it, sorry!", "", since)
     assert found is not None and found.remote_id == posted.name and found.origin is Origin.OURS
+    clock.advance(seconds=31)  # absence proves something once Reddit's copy is newer than the send
     assert await channel.find_sent(parent, "Some other words", "", since) is None
 
 
@@ -626,7 +697,11 @@ async def test_a_send_that_never_landed_is_not_found(server, connect, clock) -> 
     with pytest.raises(UncertainSend):
         await channel.reply(parent, "hello there", "key")
     assert server.posted == []
-    assert await channel.find_sent(parent, "hello there", "", clock()) is None
+    since = clock()
+    with pytest.raises(TransientError, match="copy of the thread"):  # Reddit's copy may be older
+        await channel.find_sent(parent, "hello there", "", since)
+    clock.advance(seconds=31)
+    assert await channel.find_sent(parent, "hello there", "", since) is None
 
 
 async def test_find_sent_expands_more_stubs_on_a_busy_parent(server, connect, clock) -> None:
@@ -647,7 +722,9 @@ async def test_find_sent_ignores_an_older_identical_reply(server, connect, clock
     parent = await polled(server, channel)
     await channel.reply(parent, "Thanks!", "key")
     clock.advance(hours=2)
-    assert await channel.find_sent(parent, "Thanks!", "", clock()) is None
+    since = clock()
+    clock.advance(seconds=31)
+    assert await channel.find_sent(parent, "Thanks!", "", since) is None
 
 
 async def test_find_sent_on_a_post(server, connect, clock) -> None:
@@ -658,6 +735,18 @@ async def test_find_sent_on_a_post(server, connect, clock) -> None:
     server.add_comment(author="acme", parent=parent.remote_id, body="Noted, thanks")
     found = await channel.find_sent(parent, "Noted, thanks", "", since)
     assert found is not None and found.in_reply_to == parent.remote_id
+
+
+async def test_a_reply_whose_connection_closes_after_the_post_is_read_back(server, connect, clock) -> None:
+    channel = connect(server)
+    parent = await polled(server, channel)
+    since = clock()
+    server.drop_answer_after_post = 1
+    with pytest.raises(UncertainSend):
+        await channel.reply(parent, "We are on it", "key")
+    (posted,) = server.posted
+    found = await channel.find_sent(parent, "We are on it", "", since)
+    assert found is not None and found.remote_id == posted.name
 
 
 async def test_the_outbox_reconciles_an_uncertain_reply_without_a_double(
@@ -684,6 +773,39 @@ async def test_the_outbox_reconciles_an_uncertain_reply_without_a_double(
         (item,) = await store.outbox_items()
         assert item.state is OutboxState.SENT and len(server.posted) == 1
         assert item.remote_id == server.posted[0].name
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+async def test_a_lost_answer_read_back_from_a_cached_thread_is_not_sent_twice(
+    server, connect, clock, tmp_path
+) -> None:
+    """Reddit serves a thread from a copy up to ~30 s old: read back at once, a reply just made
+    is not there yet. That must not count as "not published" (f82ea21 then sent it again)."""
+    from ecoinbox.engine import Engine
+    from ecoinbox.model import OutboxState, View
+    from ecoinbox.store import open_store
+
+    store = await open_store(tmp_path / "inbox.db", clock=clock)
+    channel = connect(server, timeout=1.0)
+    engine = Engine(store, {"reddit": channel}, clock=clock, leased=False)
+    try:
+        server.add_comment(author="zoe", parent=a_thread(server), body="u/acme where is my order?")
+        await engine.poll_channel("reddit")
+        (row,) = await store.conversation_page(View.INBOX)
+        parent = (await store.conversation(row.id)).messages[-1].message
+        # Someone (or ecoinbox) read the thread a moment before: Reddit keeps that copy a while.
+        await channel.find_sent(parent, "nothing", "", clock() - timedelta(hours=1))
+        await store.queue_reply(row.id, parent, "Sorry! DM us your order number.")
+        server.drop_answer_after_post = 1  # made, then the connection closes
+        await engine.sender.send_due()
+        await engine.sender.send_due()  # the uncertain reply is checked at once
+        clock.advance(seconds=31)
+        await engine.sender.send_due()
+        (item,) = await store.outbox_items()
+        assert len(server.posted) == 1
+        assert item.state is OutboxState.SENT and item.remote_id == server.posted[0].name
     finally:
         await engine.stop()
         await store.close()
@@ -891,6 +1013,63 @@ async def test_server_thread_has_more_stubs_past_the_limit(server) -> None:
         things = answer[1]["data"]["children"]
         assert [t["kind"] for t in things] == ["t1"] * 4 + ["more"]
         assert len(things[-1]["data"]["children"]) == 2 and things[-1]["data"]["parent_id"] == post
+
+
+async def bearer(client: httpx.AsyncClient) -> dict[str, str]:
+    grant = await client.post(
+        "/api/v1/access_token", data={"grant_type": "refresh_token", "refresh_token": REFRESH},
+        headers=client_auth(CLIENT_ID),
+    )  # fmt: skip
+    return {"Authorization": f"bearer {grant.json()['access_token']}"}
+
+
+async def test_server_reddit_com_pages_drop_deleted_items_after_cutting(clock) -> None:
+    async with RedditServer(
+        seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock, filters_after_paging=True
+    ) as server:
+        post = a_thread(server)
+        names = [server.add_comment(author="zoe", parent=post, body=f"u/acme {n}") for n in range(6)]
+        server.delete(names[3])
+        async with httpx.AsyncClient(base_url=server.base_url, trust_env=False) as client:
+            headers = await bearer(client)
+            first = (await client.get("/message/mentions", params={"limit": "3"}, headers=headers)).json()
+            rest = (
+                await client.get(
+                    "/message/mentions", params={"limit": "3", "after": names[3]}, headers=headers
+                )
+            ).json()
+            on = await client.get(
+                "/message/mentions", params={"limit": "3", "after": names[2]}, headers=headers
+            )
+    children = [c["data"]["name"] for c in first["data"]["children"]]
+    assert children == [names[5], names[4]]  # 3 cut, then the deleted one dropped: 2 of 3
+    assert first["data"]["after"] is None  # ... and no `after`, although 3 older ones follow
+    assert rest["data"]["children"] == []  # a vanished anchor
+    assert [c["data"]["name"] for c in on.json()["data"]["children"]] == [names[1], names[0]]
+
+
+async def test_server_jquery_answers_and_cached_threads(clock) -> None:
+    async with RedditServer(
+        seed=None, client_id=CLIENT_ID, refresh_token=REFRESH, now=clock, comment_answer="jquery",
+        listing_cache_seconds=30.0,
+    ) as server:  # fmt: skip
+        post = a_thread(server)
+        async with httpx.AsyncClient(base_url=server.base_url, trust_env=False) as client:
+            headers = await bearer(client)
+            before = (await client.get(f"/comments/{post[3:]}", headers=headers)).json()
+            form = {"thing_id": post, "text": "hello", "api_type": "json"}
+            made = (await client.post("/api/comment", data=form, headers=headers)).json()
+            cached = (await client.get(f"/comments/{post[3:]}", headers=headers)).json()
+            clock.advance(seconds=31)
+            fresh = (await client.get(f"/comments/{post[3:]}", headers=headers)).json()
+            server.limit_writes(60)
+            limited = await client.post("/api/comment", data=form, headers=headers)
+    assert made["success"] is True and "json" not in made
+    assert before[1]["data"]["children"] == cached[1]["data"]["children"] == []
+    assert [t["data"]["body"] for t in fresh[1]["data"]["children"]] == ["hello"]
+    assert limited.status_code == 200 and limited.json()["success"] is False
+    calls = [c[3][0] for c in limited.json()["jquery"] if c[2] == "call" and c[3]]
+    assert ".error.RATELIMIT.field-ratelimit" in calls
 
 
 def test_server_seed_is_deterministic() -> None:

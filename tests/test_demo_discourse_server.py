@@ -812,3 +812,80 @@ def test_slugify_matches_discourse() -> None:
     assert slugify("Known issue: app crash on settings screen") == "known-issue-app-crash-on-settings-screen"
     assert slugify("Facture sans numéro de TVA") == "facture-sans-numero-de-tva"
     assert slugify("???") == "topic"
+
+
+# -- habits of real forums -------------------------------------------------------------------
+
+
+async def test_a_member_brand_gets_the_duplicate_body_422_in_any_topic(clock: Clock) -> None:
+    async with (
+        make_server(clock, seed=None, brand_is_staff=False) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers=ADMIN) as client,
+    ):
+        first = await create(client, title="A member brand posts here", raw=A_BODY)
+        other = server.add_topic(author="zoe", title="Somebody else asks", raw="A question long enough.")
+        again = await create(client, topic_id=other["topic_id"], raw=A_BODY)
+        clock.advance(minutes=6)  # past unique_posts_mins
+        later = await create(client, topic_id=other["topic_id"], raw=A_BODY)
+        me = (await client.get("/session/current.json")).json()["current_user"]
+    assert first.status_code == 200 and later.status_code == 200
+    assert again.status_code == 422
+    assert again.json() == {
+        "action": "create_post",
+        "errors": ["Body is too similar to what you recently posted"],
+    }
+    assert me["admin"] is False and me["moderator"] is False and me["trust_level"] == 2
+
+
+async def test_a_429_without_retry_after_says_the_wait_in_its_body(clock: Clock) -> None:
+    async with (
+        make_server(clock, seed=None, rate_limit=1, rate_window=120, retry_after_header=False) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers=ADMIN) as client,
+    ):
+        await client.get("/session/current.json")
+        limited = await client.get("/session/current.json")
+    assert limited.status_code == 429 and "Retry-After" not in limited.headers
+    assert limited.json()["extras"]["wait_seconds"] == 120
+    assert limited.headers["Discourse-Rate-Limit-Error-Code"] == "admin_api_key_rate_limit"
+
+
+@pytest.mark.parametrize("staff", [True, False])
+async def test_edited_withdrawn_deleted_and_hidden_posts(clock: Clock, staff: bool) -> None:
+    async with (
+        make_server(clock, seed=None, brand_is_staff=staff) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers=ADMIN) as client,
+    ):
+        made = server.add_topic(author="zoe", title="Posts that change later", raw="The first post here.")
+        ids = [
+            server.add_post(topic_id=made["topic_id"], author=name, raw=f"A post by {name} here.")["post_id"]
+            for name in ("bob", "cat", "dan", "eve")
+        ]
+        clock.advance(minutes=3)
+        server.edit_post(ids[0], "A post by bob, edited.")
+        server.delete_post(ids[1], by_author=True)
+        server.hide_post(ids[2])
+        server.delete_post(ids[3])
+        topic = (await client.get(f"/t/{made['topic_id']}.json")).json()
+        alone = await client.get(f"/posts/{ids[3]}.json")
+    posts = {p["id"]: p for p in topic["post_stream"]["posts"]}
+    edited = posts[ids[0]]
+    assert edited["version"] == 2 and edited["updated_at"] != edited["created_at"]
+    assert posts[ids[1]]["user_deleted"] is True and "deleted by author" in posts[ids[1]]["cooked"]
+    assert posts[ids[2]]["hidden"] is True
+    if staff:
+        assert posts[ids[3]]["deleted_at"] is not None and alone.status_code == 200
+        assert ids[3] in topic["post_stream"]["stream"]
+    else:
+        assert ids[3] not in posts and ids[3] not in topic["post_stream"]["stream"]
+        assert alone.status_code == 404
+
+
+async def test_a_post_whose_answer_is_dropped_exists(clock: Clock) -> None:
+    async with (
+        make_server(clock, seed=None, drop_answer_after_post=1) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers=ADMIN) as client,
+    ):
+        with pytest.raises(httpx.TransportError):
+            await create(client, title="The answer never comes back", raw=A_BODY)
+        answered = await create(client, title="This one is answered", raw=A_BODY + " Again.")
+    assert len(server.posted) == 2 and answered.status_code == 200

@@ -64,10 +64,27 @@ MAX_POST_PAGES = 5  # of /posts.json (50 posts each) per poll, same
 POLL_BUDGET = {"user_api_key": 12, "api_key": 40}
 MAX_CONTEXT_POSTS = 400  # of a huge topic, `context` reads the first chunk and the newest ones
 MAX_RECONCILE_CHUNKS = 10  # how far back `find_sent` reads before it says "cannot tell yet"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECONCILE_SLACK = timedelta(minutes=1)  # our clock and the forum's may disagree
 TOPIC_CACHE = 1024
 POST_CACHE = 8192
 MAX_CHAIN = 200  # reply chains followed at most this deep (hostile data can loop)
+
+SAFEGUARDS = (
+    (
+        "no idempotency key (staff are not even checked for duplicates): an uncertain reply or topic "
+        "is read back from the topic or the latest posts before any resend"
+    ),
+    (
+        "a member account may not post the same words twice within minutes (422, any topic): a refused "
+        "resend found in the topic counts as sent; otherwise the refusal says to change the words or wait"
+    ),
+    "a 429 may give its wait only in the body: ecoinbox waits extras.wait_seconds, not a guess",
+    (
+        "posts withdrawn or deleted show as deleted when their topic is read again (a member "
+        "account no longer sees posts staff deleted)"
+    ),
+)
 
 # Notification.types the inbox wants (app/models/notification.rb).
 MENTIONED, REPLIED, QUOTED, PRIVATE_MESSAGE, POSTED = 1, 2, 3, 6, 9
@@ -82,6 +99,10 @@ POSTS_KEY = "posts"
 WALK_SUFFIX = "_walk"
 
 _RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
+
+
+class _Refused(PermanentError):
+    """The forum refused a post with a 422: for good, unless it is already there."""
 
 
 class _OutOfBudget(Exception):
@@ -334,6 +355,7 @@ class DiscourseChannel:
             idempotency_window=None,
             topics=True,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def _load_max_length(self) -> None:
@@ -365,7 +387,13 @@ class DiscourseChannel:
         staff = any(me.get(flag) is True for flag in ("staff", "admin", "moderator"))
         level = me.get("trust_level")
         role = "staff" if staff else f"trust level {level}" if isinstance(level, int) else "member"
-        return f"@{one_line(username)} on {self.host} (Discourse, {role})"
+        said = f"@{one_line(username)} on {self.host} (Discourse, {role})"
+        if not staff:
+            said += (
+                "\nthe account is not staff: the forum refuses the same words from it twice within "
+                "minutes (in any topic), and posts staff delete vanish from what it reads"
+            )
+        return said
 
     async def _session(self, budget: _Budget) -> dict[str, Any]:
         if self._me is None:
@@ -882,7 +910,16 @@ class DiscourseChannel:
         """
         brand = await self._brand(_UNBUDGETED)
         topic_id, number = await self._where(parent)
-        created = await self._publish({"topic_id": topic_id, "raw": text, "reply_to_post_number": number})
+        try:
+            created = await self._publish({"topic_id": topic_id, "raw": text, "reply_to_post_number": number})
+        except _Refused as refused:
+            # "Body is too similar to what you recently posted" (in the forum's language) may
+            # mean this very reply is already there: an earlier send whose answer was lost.
+            there = await self._already_there(self._find_reply(brand, parent, text, _EPOCH, chunks=1))
+            if there is None:
+                raise
+            log.info("channel %s: the forum refused a resend (%s); the reply is there", self.name, refused)
+            return there
         info = self._topic_info(topic_id)
         info.title = info.title or parent.title
         message = self._created(created, info, brand)
@@ -896,7 +933,14 @@ class DiscourseChannel:
         body: dict[str, Any] = {"title": title, "raw": text}
         if category:
             body["category"] = await self._category_id(category)
-        created = await self._publish(body)
+        try:
+            created = await self._publish(body)
+        except _Refused:
+            # "Title has already been used" may mean this very topic is already there.
+            there = await self._already_there(self._find_topic(brand, text, title, _EPOCH, chunks=1))
+            if there is None:
+                raise
+            return there
         topic_id = _int(created.get("topic_id"))
         if topic_id is None:
             raise UncertainSend(f"channel {self.name}: the topic was sent but {self.host} described it oddly")
@@ -941,7 +985,22 @@ class DiscourseChannel:
                 f"channel {self.name}: {response.where} refused the post (403: {said}); the "
                 f"account may not post there, or the key cannot write (`ecoinbox auth {self.name}`)"
             )
-        return PermanentError(f"channel {self.name}: the forum refused the post ({said})")
+        hint = ""
+        if "similar" in said.casefold():
+            hint = (
+                ": the account posted the same words a few minutes ago, perhaps in another topic; "
+                "change a few words or send it later"
+            )
+        return _Refused(f"channel {self.name}: the forum refused the post ({said}){hint}")
+
+    async def _already_there(self, lookup: Awaitable[Message | None]) -> Message | None:
+        """The post a refusal may be about, read back; None when it is not there or cannot be
+        read now (the refusal then stands)."""
+        try:
+            return await lookup
+        except ChannelError as exc:
+            log.info("channel %s: could not read back after a refusal: %s", self.name, exc)
+            return None
 
     def _created(self, created: dict[str, Any], info: _TopicInfo, brand: str) -> Message:
         self._remember(created, info)
@@ -995,12 +1054,14 @@ class DiscourseChannel:
             return await self._find_topic(brand, text, title, cutoff)
         return await self._find_reply(brand, parent, text, cutoff)
 
-    async def _find_reply(self, brand: str, parent: Message, text: str, cutoff: datetime) -> Message | None:
+    async def _find_reply(
+        self, brand: str, parent: Message, text: str, cutoff: datetime, chunks: int = MAX_RECONCILE_CHUNKS
+    ) -> Message | None:
         """Read the topic from its newest post back to `cutoff`, a chunk at a time."""
         topic_id, number = await self._where(parent)
         topic = await self._load_topic(topic_id, _UNBUDGETED)
         end = len(topic.stream)
-        for _ in range(MAX_RECONCILE_CHUNKS):
+        for _ in range(chunks):
             chunk = topic.stream[max(0, end - TOPIC_CHUNK) : end]
             await self._load_posts(topic, chunk, _UNBUDGETED)
             for post_id in reversed(chunk):
@@ -1019,11 +1080,13 @@ class DiscourseChannel:
             f"channel {self.name}: topic {topic_id} is too busy to tell yet whether the reply was published"
         )
 
-    async def _find_topic(self, brand: str, text: str, title: str, cutoff: datetime) -> Message | None:
+    async def _find_topic(
+        self, brand: str, text: str, title: str, cutoff: datetime, chunks: int = MAX_RECONCILE_CHUNKS
+    ) -> Message | None:
         """A new topic of ours: walk the latest posts back to `cutoff`, looking for its first
         post (exact text, same title up to case and spacing)."""
         before: int | None = None
-        for _ in range(MAX_RECONCILE_CHUNKS):
+        for _ in range(chunks):
             page = await self._latest_posts_page(before, _UNBUDGETED)
             for post in page.items:
                 if _timestamp(post.get("created_at")) < cutoff:

@@ -253,6 +253,24 @@ def _rate_limit_reset(headers: httpx.Headers, now: datetime) -> tuple[int | None
     return None, None
 
 
+def body_retry_after(content: bytes, now: datetime) -> datetime | None:
+    """The wait a 429's JSON body asks for when no header does: Discourse's
+    `extras.wait_seconds`, Matrix's `retry_after_ms`; None if it names none."""
+    try:
+        data = jsonlib.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    extras = data.get("extras")
+    seconds = extras.get("wait_seconds") if isinstance(extras, dict) else None
+    if seconds is None and isinstance(data.get("retry_after_ms"), int | float):
+        seconds = data["retry_after_ms"] / 1000
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        return now + timedelta(seconds=float(seconds))
+    return None
+
+
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(float(value)) if value is not None else None
@@ -585,11 +603,11 @@ class HttpClient:
         log.info("channel %s: pausing %s until %s", self.channel, origin, until.isoformat())
         return self._paused_until[origin]
 
-    def _pause_from_headers(self, origin: str, headers: httpx.Headers) -> datetime:
+    def _pause_from_headers(self, origin: str, headers: httpx.Headers, content: bytes = b"") -> datetime:
         now = self.clock()
         until = parse_retry_after(headers.get("retry-after"), now)
         if until is None:
-            until = _rate_limit_reset(headers, now)[1]
+            until = _rate_limit_reset(headers, now)[1] or body_retry_after(content, now)
         return self._pause(origin, until or now + DEFAULT_RATE_LIMIT_PAUSE, now)
 
     def raise_for_status(self, response: HttpResponse) -> None:
@@ -600,7 +618,7 @@ class HttpClient:
         said = platform_error(response.content)
         detail = f"{status}: {said}" if said else str(status)
         if status == 429 or (status == 503 and "retry-after" in response.headers):
-            until = self._pause_from_headers(_origin(response.url), response.headers)
+            until = self._pause_from_headers(_origin(response.url), response.headers, response.content)
             raise RateLimited(
                 f"channel {self.channel}: {where} is rate-limited until "
                 f"{_format_time(until)} ({detail})",
@@ -656,6 +674,7 @@ __all__ = [
     "HttpClient",
     "HttpResponse",
     "RedactingFilter",
+    "body_retry_after",
     "channel_logger",
     "install_log_redaction",
     "link_header_entries",

@@ -12,10 +12,12 @@ posts (`search` words, in `subreddits` or site-wide) or on every new post of `su
 Threads come from /comments/{article}; replies go to /api/comment with `thing_id`.
 
 Cursors: per source, the fullname of the newest item seen and its `created_utc`. A poll first
-reads the top item of each listing (one request per source when nothing is new); when it is
-newer than the cursor, the poll walks the listing `before` the cursor's fullname. Reddit answers
-that with an empty listing when the cursor's item was deleted: the listing is then read from
-the top down to a known fullname or an older `created_utc`.
+reads the top few items of each listing (one request per source when nothing is new); when the
+newest is newer than the cursor, the poll walks the listing `before` the cursor's fullname up to
+it. Reddit answers that with an empty listing when the cursor's item was deleted: the listing is
+then read from the top down to a known fullname or an older `created_utc`. Reddit cuts a page
+before it drops deleted items, so a page may be short and its `after` null mid-listing: neither
+is taken for the end.
 
 Reddit has no idempotency key: a lost answer to a reply raises `UncertainSend`, and
 `find_sent` reads the parent's replies for ours before anything is sent again. Rate limits
@@ -75,6 +77,7 @@ PAGE = 100  # the API maximum for a listing
 FIRST_RUN_INBOX = 100  # a first run imports this many recent mentions/replies per source
 FIRST_RUN_LISTENING = 25  # and this many search hits
 MAX_PAGES = 10  # per source and poll; the next poll goes on from the cursor
+TOP_LOOK = 5  # items a steady poll reads at the top of each listing
 TOKEN_MARGIN = timedelta(minutes=2)  # renew an access token this long before it expires
 DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
 CONTEXT_LEVELS = 8  # ancestors per /comments request (`context`)
@@ -82,12 +85,31 @@ MAX_CONTEXT_HOPS = 12  # how many such requests a very deep chain may take
 MAX_MORE_EXPANSIONS = 5  # `more` stubs `find_sent` expands before it says "cannot tell yet"
 MORE_CHILDREN = 100  # ids per /api/morechildren request
 RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Reddit's may disagree
+# Reddit serves threads from a copy up to about 30 s old: a reply sent more recently may not
+# show yet, so its absence proves nothing before then.
+LISTING_CACHE = timedelta(seconds=30)
 ARTICLE_CACHE = 8192
 DEFAULT_WRITE_PAUSE = timedelta(minutes=1)  # a RATELIMIT error whose wait we cannot read
 
 MENTIONS_KEY, COMMENTS_KEY, SELFREPLY_KEY = "mentions", "comments", "selfreply"
 UTC_SUFFIX = "_utc"
 DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
+
+SAFEGUARDS = (
+    (
+        "no idempotency key: an uncertain reply is looked up among the parent's replies before any "
+        "resend, once Reddit's copy of the thread (cached about 30 s) is newer than the send"
+    ),
+    (
+        "write limits come as RATELIMIT inside a 200 (json or jquery form): the reply waits as long as "
+        "Reddit says and is never counted as sent or failed"
+    ),
+    (
+        "listings drop deleted items after paging (short pages, after null mid-listing): ecoinbox reads "
+        "on down to the last item it knows, so none in between is skipped"
+    ),
+    "a deleted comment leaves its thread: ecoinbox asks /api/info and marks it deleted",
+)
 
 _WAIT = re.compile(r"(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour)s?", re.IGNORECASE)
 _UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
@@ -201,6 +223,7 @@ class RedditChannel:
         self._generation = 0  # counts access tokens, so concurrent 401s renew only once
         self._token_lock = asyncio.Lock()
         self._articles: OrderedDict[str, str] = OrderedDict()  # comment fullname -> t3_ fullname
+        self._replied_at: OrderedDict[str, datetime] = OrderedDict()  # parent -> our last send to it
 
     def __repr__(self) -> str:
         return f"RedditChannel(name={self.name!r}, base_url={self.base_url!r})"
@@ -299,6 +322,7 @@ class RedditChannel:
             length_counting="characters",
             idempotency_window=None,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def check(self) -> str:
@@ -388,11 +412,13 @@ class RedditChannel:
         if since is None:
             items, _ = await self._from_top(source, None, source.first_run_limit)
             return items, (_Mark.of(items[0]) if items else None)
-        top, _ = await self._listing(source, limit=1)
-        if not top or not since.newer(top[0]):
+        # A few items, not one: Reddit drops deleted ones after cutting the page, and a deleted
+        # newest item must not hide a new one below it.
+        top, _ = await self._listing(source, limit=TOP_LOOK)
+        if top and not since.newer(top[0]):
             # Nothing new: the top is the cursor's item (or older, when that item was deleted).
             return [], since
-        items = await self._before(source, since)
+        items = await self._before(source, since, str(top[0]["name"]) if top else None)
         if not items:
             # The cursor's item is gone from the listing: read from the top down to what we know.
             items, reached = await self._from_top(source, since, MAX_PAGES * PAGE)
@@ -403,9 +429,11 @@ class RedditChannel:
                 )  # fmt: skip
         return items, (_Mark.of(items[0]) if items else since)
 
-    async def _before(self, source: _Source, since: _Mark) -> list[dict[str, Any]]:
-        """Walk newer from the cursor's item with `before`, newest first. Empty when that item
-        is gone from the listing (Reddit then answers with an empty listing)."""
+    async def _before(self, source: _Source, since: _Mark, top: str | None) -> list[dict[str, Any]]:
+        """Walk newer from the cursor's item with `before` up to `top` (the newest item, when
+        known), newest first. Empty when the cursor's item is gone from the listing (Reddit then
+        answers with an empty listing). A short page is no end: Reddit drops [deleted] items after
+        cutting."""
         collected: list[dict[str, Any]] = []
         anchor = since.name
         for _ in range(MAX_PAGES):
@@ -414,7 +442,7 @@ class RedditChannel:
                 break
             collected[:0] = page  # each page is newer than the one before: keep newest first
             anchor = str(page[0]["name"])
-            if len(page) < PAGE:
+            if any(item.get("name") == top for item in page):
                 break
         return collected
 
@@ -426,15 +454,19 @@ class RedditChannel:
         items: list[dict[str, Any]] = []
         after: str | None = None
         for _ in range(MAX_PAGES):
-            page, after = await self._listing(source, after=after, limit=min(PAGE, limit - len(items)))
+            page, next_after = await self._listing(source, after=after, limit=min(PAGE, limit - len(items)))
             for item in page:
                 if stop is not None and not stop.newer(item):
                     return items, True
                 items.append(item)
-            if not page or after is None:
-                return items, True
             if len(items) >= limit:
                 return items, False
+            # Reddit sets `after` to null when items vanished from the page, whether older ones
+            # follow or not: down to a known item (not a first run's history) only an empty page
+            # ends the listing.
+            after = next_after or (str(page[-1]["name"]) if page and stop is not None else None)
+            if after is None:
+                return items, True
         return items, False
 
     async def _listing(
@@ -475,6 +507,11 @@ class RedditChannel:
             params = {"comment": _id36(focus), "context": str(CONTEXT_LEVELS), "limit": "50"}
             post, comments = await self._thread(article, params)
             path = _path_to(comments, focus)
+            if not path and not chain:
+                # Reddit leaves a deleted comment out of its thread; /api/info still says
+                # "[deleted]", which is how the inbox learns it is gone.
+                gone = await self._info(focus)
+                path = [gone] if gone else []
             if not path:
                 break
             chain[:0] = path
@@ -539,22 +576,50 @@ class RedditChannel:
 
         No idempotency key exists: a lost answer raises `UncertainSend` (see `find_sent`).
         A RATELIMIT error inside the 200 raises `RateLimited` with the wait Reddit asks for.
+        A comment made but not described (the jquery format) is read back from the thread.
         """
         if not parent.remote_id.startswith(("t1_", "t3_")):
             raise PermanentError(f"channel {self.name}: cannot reply to {one_line(parent.remote_id)}")
+        asked = self._clock()
+        self._note_reply(parent.remote_id, asked)
         response = await self._request(
             "POST", "/api/comment", data={"thing_id": parent.remote_id, "text": text, "api_type": "json"}
         )
-        things = self._write_result(response)
+        try:
+            things = self._write_result(response)
+        except UncertainSend as uncertain:
+            found = await self._read_back(parent, text, asked)
+            if found is None:
+                raise uncertain from None
+            return found
         created = next((t.get("data") for t in things if t.get("kind") == "t1"), None)
         message = self._convert(created, Origin.OURS) if isinstance(created, dict) else None
         if message is None:
             raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
         return message
 
+    def _note_reply(self, parent: str, at: datetime) -> None:
+        self._replied_at[parent] = at
+        self._replied_at.move_to_end(parent)
+        while len(self._replied_at) > ARTICLE_CACHE:
+            self._replied_at.popitem(last=False)
+
+    async def _read_back(self, parent: Message, text: str, since: datetime) -> Message | None:
+        """Our reply found in the thread right after an answer that did not describe it; None
+        when it is not there yet or the thread cannot be read (it stays uncertain: never a
+        reason to send again)."""
+        try:
+            return await self.find_sent(parent, text, "", since)
+        except ChannelError as exc:
+            log.info("channel %s: reading the reply back failed: %s", self.name, exc)
+            return None
+
     def _write_result(self, response: HttpResponse) -> list[dict[str, Any]]:
         """The `things` of a write answered with api_type=json, or its `json.errors` raised."""
-        result = _dict(_dict(response.json()).get("json"))
+        body = _dict(response.json())
+        if "jquery" in body:
+            raise self._jquery_outcome(response, body)
+        result = _dict(body.get("json"))
         errors = [e for e in result.get("errors") or [] if isinstance(e, list) and e]
         if errors:
             code = str(errors[0][0])
@@ -568,6 +633,26 @@ class RedditChannel:
         data = _dict(result.get("data"))
         return [t for t in data.get("things") or [] if isinstance(t, dict)]
 
+    def _jquery_outcome(self, response: HttpResponse, body: dict[str, Any]) -> ChannelError:
+        """A write answered in Reddit's jquery format (still a 200): its `.error.CODE` call is
+        the refusal, RATELIMIT included; without one the comment was made but not described,
+        so it is read back from the thread before anything is sent again."""
+        refusal = _jquery_error(body.get("jquery"))
+        if refusal is not None:
+            code, said = refusal
+            if code == "RATELIMIT":
+                until = self._clock() + _write_wait({}, [code, said])
+                return RateLimited(
+                    f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
+                )
+            return PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
+        if response.method == "GET":
+            return TransientError(f"channel {self.name}: malformed response from {response.where}")
+        return UncertainSend(
+            f"channel {self.name}: the reply was sent but {self.host} did not describe it; "
+            "it is looked up in the thread"
+        )
+
     # -- reconciling an uncertain send ---------------------------------------------------
 
     async def find_sent(
@@ -576,12 +661,25 @@ class RedditChannel:
         """Our reply to `parent` with this text, published since `since`, read back from the
         parent's replies (newest first, `more` stubs expanded) without posting anything.
 
-        None only when every reply since then was read; a parent too busy to read back that
-        far raises TransientError (checked again later).
+        None only when every reply since then was read and Reddit's copy of the thread is
+        newer than our last send to it; a parent too busy to read back that far, or a send too
+        recent to show yet, raises TransientError (checked again later).
         """
         if parent is None:
             return None  # Reddit channels open no topics
-        cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        cutoff = since - RECONCILE_SLACK
+        found = await self._find_reply(parent, text, cutoff)
+        last_send = max(since, self._replied_at.get(parent.remote_id, since))
+        if found is None and self._clock() - last_send < LISTING_CACHE:
+            raise TransientError(
+                f"channel {self.name}: Reddit may still show a copy of the thread from before the "
+                "reply; it is checked again in a moment"
+            )
+        return found
+
+    async def _find_reply(self, parent: Message, text: str, cutoff: datetime) -> Message | None:
+        """Our reply to `parent` with this text among its replies newer than `cutoff`."""
         article = await self._article_of(parent.remote_id, parent.thread_ref)
         params = {"sort": "new", "limit": "100", "depth": "1"}
         if parent.remote_id.startswith("t1_"):
@@ -653,9 +751,11 @@ class RedditChannel:
         if not _FULLNAME.match(name) or not name.startswith(("t1_", "t3_")):
             return None
         author_name = str(item.get("author") or "[deleted]")
+        # "[deleted]" is no one account: each such post gets its own, never one prolific person.
+        anonymous = f"[deleted]/{name}" if author_name == "[deleted]" else f"u/{author_name}"
         author = Author(
             channel=self.name,
-            remote_id=str(item.get("author_fullname") or f"u/{author_name}"),
+            remote_id=str(item.get("author_fullname") or anonymous),
             handle=author_name,  # shown as "@name"; the label says "u/name", as Reddit does
             display_name=f"u/{author_name}" if author_name != "[deleted]" else author_name,
             url=None if author_name == "[deleted]" else f"{WEB_URL}/user/{quote(author_name, safe='')}",
@@ -670,7 +770,8 @@ class RedditChannel:
             parent = item.get("parent_id")
             in_reply_to = parent if isinstance(parent, str) and _FULLNAME.match(parent) else None
             title = str(item.get("link_title") or "")
-            permalink = item.get("permalink") or item.get("context")
+            # An older comment answer has neither: Reddit also serves /comments/{post}/_/{comment}/.
+            permalink = item.get("permalink") or item.get("context") or _comment_path(article, name)
         else:
             title = str(item.get("title") or "")
             body_text = _markdown_text(item.get("selftext_html"), item.get("selftext"))
@@ -903,6 +1004,24 @@ def _write_wait(result: dict[str, Any], error: list[Any]) -> timedelta:
     return DEFAULT_WRITE_PAUSE
 
 
+def _jquery_error(calls: Any) -> tuple[str, str] | None:
+    """(code, words) of the first `.error.CODE.field-x` call in a jquery answer, if any: the
+    words are the argument of the next `call` (what Reddit shows under the form)."""
+    if not isinstance(calls, list):
+        return None
+    arguments = [c[3] for c in calls if isinstance(c, list) and len(c) == 4 and c[2] == "call"]
+    for index, args in enumerate(arguments):
+        selector = args[0] if isinstance(args, list) and args and isinstance(args[0], str) else ""
+        match = re.match(r"\.error\.([A-Z_]+)", selector)
+        if match:
+            words = next(
+                (a[0] for a in arguments[index + 1 :] if isinstance(a, list) and a and isinstance(a[0], str)),
+                "",
+            )
+            return match.group(1), one_line(words)
+    return None
+
+
 def _usable(item: dict[str, Any]) -> bool:
     name = item.get("name")
     return isinstance(name, str) and bool(_FULLNAME.match(name))
@@ -953,6 +1072,10 @@ def _permalink(path: Any) -> str | None:
     if not isinstance(path, str) or not path.startswith("/"):
         return None
     return WEB_URL + path.split("?", 1)[0]
+
+
+def _comment_path(article: str | None, comment: str) -> str | None:
+    return f"/comments/{_id36(article)}/_/{_id36(comment)}/" if article else None
 
 
 def _id36(fullname: str) -> str:

@@ -8,6 +8,14 @@ unique titles, and the duplicate-body check that staff are exempt from. There is
 idempotency key, as on a real forum. It runs in the caller's event loop, so a Textual app or a
 pytest-asyncio test can start it beside itself. Tests can inject faults (`inject`), exhaust a
 rate limit, move the clock, and read back what was requested and posted.
+
+Habits of real forums, switched on by constructor arguments (the defaults keep the demo as it
+was): `brand_is_staff=False` (the brand is a member: the duplicate-body 422 applies to it and
+deleted posts vanish from what it reads), `retry_after_header=False` (a 429 that says how long
+only in its body's `extras.wait_seconds`) and `drop_answer_after_post` (the post is made, the
+answer never arrives). Posts can be edited (`version` > 1), deleted by their author or by staff
+(`user_deleted`, `deleted_at`) and hidden by flags (`hidden`). `HABITS` names the sets the channel
+tests run against.
 """
 
 from __future__ import annotations
@@ -228,6 +236,11 @@ class _Post:
     created_at: datetime
     reply_to_post_number: int | None
     words: tuple[str, ...] = ()  # folded words of the topic title and the raw, for search
+    version: int = 1
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None  # deleted by staff: only staff still see it
+    user_deleted: bool = False  # withdrawn by its author: shown as such
+    hidden: bool = False  # hidden by flags until edited or approved
 
 
 @dataclass(slots=True)
@@ -294,6 +307,13 @@ class _RateLimiter:
         return hits
 
 
+# Named habit sets the channel tests run against (constructor keyword arguments).
+HABITS: dict[str, dict[str, Any]] = {
+    "staff-brand": {},
+    "member-brand": {"brand_is_staff": False, "retry_after_header": False},
+}
+
+
 class DiscourseServer(LoopbackServer):
     """An in-process Discourse 3.x forum where the brand has a staff (admin) account.
 
@@ -321,8 +341,25 @@ class DiscourseServer(LoopbackServer):
         rate_window: float = 60.0,
         user_key_rate_limit: int = 20,
         api_post_memo_secs: float = 0.0,
+        brand_is_staff: bool = True,
+        retry_after_header: bool = True,
+        drop_answer_after_post: int = 0,
     ) -> None:
+        """Habits (defaults: a forum where the brand is an admin, as the demo has always been):
+
+        - `brand_is_staff`: False makes the brand an ordinary member (trust level 2), as when a
+          brand answers from a user account: Discourse then refuses the same text from it within
+          `unique_posts_mins` (422 "Body is too similar to what you recently posted", in any
+          topic) and leaves posts deleted by staff out of what it reads (404 on the post).
+        - `retry_after_header`: False sends a 429 without `Retry-After`, the wait only in the
+          body's `extras.wait_seconds` (Discourse before 2.4, and proxies that drop the header).
+        - `drop_answer_after_post`: the next n posts are made, then the connection is closed
+          before the answer (a timeout or a reset on the client's side).
+        """
         super().__init__()
+        self.brand_is_staff = brand_is_staff
+        self.retry_after_header = retry_after_header
+        self.drop_answer_after_post = drop_answer_after_post
         self.brand_username = brand_username
         self.title = title
         self.posted: list[PostedForumPost] = []
@@ -350,8 +387,8 @@ class DiscourseServer(LoopbackServer):
             f"{title.split()[0]} Team",
             start - timedelta(days=400),
             user_id=1,
-            admin=True,
-            trust_level=4,
+            admin=brand_is_staff,
+            trust_level=4 if brand_is_staff else 2,
         )
         for position, category in enumerate(seeding.CATEGORIES):
             self._categories[category.slug] = _Category(
@@ -468,6 +505,27 @@ class DiscourseServer(LoopbackServer):
             )
         return self._post_json(self._posts[ids["post_id"]], self._brand)
 
+    def edit_post(self, post_id: int, raw: str) -> None:
+        """Its author edits a post: new raw and cooked, `version` + 1, `updated_at` now."""
+        post = self._posts[post_id]
+        post.raw, post.cooked = raw, cook(raw, self._known_username)
+        post.version += 1
+        post.updated_at = self._now()
+
+    def delete_post(self, post_id: int, *, by_author: bool = False) -> None:
+        """Delete a post: its author withdraws it (`user_deleted`, the text replaced) or staff
+        delete it (`deleted_at`; only staff still see it)."""
+        post = self._posts[post_id]
+        if by_author:
+            post.user_deleted = True
+            post.cooked = "<p>(post deleted by author)</p>"
+        else:
+            post.deleted_at = self._now()
+
+    def hide_post(self, post_id: int) -> None:
+        """The community flags a post until it is hidden (`hidden`: true)."""
+        self._posts[post_id].hidden = True
+
     def topic_url(self, topic_id: int) -> str:
         """The topic's public address, `{base_url}/t/{slug}/{topic_id}`. Raises KeyError."""
         return f"{self.base_url}/t/{self._topics[topic_id].slug}/{topic_id}"
@@ -545,7 +603,10 @@ class DiscourseServer(LoopbackServer):
         now = self._now()
         wait = limiter.wait(key, now)
         if wait:
-            raise _rate_limited(wait, limiter.error_code)
+            error = _rate_limited(wait, limiter.error_code)
+            if not self.retry_after_header:
+                error.headers = {k: v for k, v in error.headers.items() if k != "Retry-After"}
+            raise error
         limiter.hit(key, now)
 
     # -- handlers: site and session ----------------------------------------------------------
@@ -661,11 +722,13 @@ class DiscourseServer(LoopbackServer):
         newest = self._next_id["post"] - 1  # post ids run 1..newest: nothing is ever deleted
         top = min(newest, before - 1) if before > 0 else newest
         page = [self._posts[i] for i in range(top, max(top - LATEST_POSTS_PAGE, 0), -1)]
+        page = [p for p in page if _visible(p, viewer)]
         return _json({"latest_posts": [self._post_json(p, viewer, raw=True, listing=True) for p in page]})
 
     async def _get_post(self, request: web.Request) -> web.Response:
-        post = self._find_post(request.match_info["post_id"])
-        return _json(self._post_json(post, self._caller(request).user, raw=True))
+        viewer = self._caller(request).user
+        post = self._find_post(request.match_info["post_id"], viewer)
+        return _json(self._post_json(post, viewer, raw=True))
 
     async def _post_replies(self, request: web.Request) -> web.Response:
         post = self._find_post(request.match_info["post_id"])
@@ -682,7 +745,8 @@ class DiscourseServer(LoopbackServer):
         topic = self._find_topic(request.match_info["topic_id"])
         viewer = self._caller(request).user
         raw = _truthy(request.query.get("include_raw"))
-        first = [self._post_json(p, viewer, raw=raw) for p in topic.posts[:CHUNK_SIZE]]
+        shown = [p for p in topic.posts if _visible(p, viewer)]
+        first = [self._post_json(p, viewer, raw=raw) for p in shown[:CHUNK_SIZE]]
         return _json(self._topic_json(topic, viewer, first))
 
     async def _topic_posts(self, request: web.Request) -> web.Response:
@@ -690,7 +754,8 @@ class DiscourseServer(LoopbackServer):
         viewer = self._caller(request).user
         raw = _truthy(request.query.get("include_raw"))
         wanted = {_int(v, 0) for v in request.query.getall("post_ids[]", [])}
-        chosen = [p for p in topic.posts if p.id in wanted] if wanted else topic.posts[:CHUNK_SIZE]
+        shown = [p for p in topic.posts if _visible(p, viewer)]
+        chosen = [p for p in shown if p.id in wanted] if wanted else shown[:CHUNK_SIZE]
         return _json(
             {
                 "post_stream": {"posts": [self._post_json(p, viewer, raw=raw) for p in chosen]},
@@ -698,9 +763,9 @@ class DiscourseServer(LoopbackServer):
             }
         )
 
-    def _find_post(self, post_id: str) -> _Post:
+    def _find_post(self, post_id: str, viewer: _User | None = None) -> _Post:
         post = self._posts.get(_int(post_id, 0))
-        if post is None:
+        if post is None or not _visible(post, viewer):
             raise ApiError.not_found()
         return post
 
@@ -793,6 +858,12 @@ class DiscourseServer(LoopbackServer):
             status, body = 200, self._create_post_from(caller.user, params)
         except ApiError as error:
             status, body = error.status, error.body
+        else:
+            if self.drop_answer_after_post > 0:
+                self.drop_answer_after_post -= 1
+                if request.transport is not None:
+                    request.transport.close()  # made, and the answer never leaves
+                return web.Response(status=204)
         if memo_key:
             now = self._now()
             self._memo = {k: v for k, v in self._memo.items() if now - v[0] < self._memo_window}
@@ -1131,7 +1202,7 @@ class DiscourseServer(LoopbackServer):
             "cooked": post.cooked,
             "post_number": post.post_number,
             "post_type": 1,
-            "updated_at": _iso(post.created_at),
+            "updated_at": _iso(post.updated_at or post.created_at),
             "reply_count": sum(1 for p in topic.posts if p.reply_to_post_number == post.post_number),
             "reply_to_post_number": post.reply_to_post_number,
             "quote_count": 0,
@@ -1145,7 +1216,7 @@ class DiscourseServer(LoopbackServer):
             "category_id": topic.category.id,
             "display_username": user.name,
             "primary_group_name": None,
-            "version": 1,
+            "version": post.version,
             "can_edit": yours or staff_viewer,
             "can_delete": yours or staff_viewer,
             "can_recover": staff_viewer,
@@ -1157,10 +1228,10 @@ class DiscourseServer(LoopbackServer):
             "admin": user.admin,
             "staff": user.staff,
             "user_id": user.id,
-            "hidden": False,
+            "hidden": post.hidden,
             "trust_level": user.trust_level,
-            "deleted_at": None,
-            "user_deleted": False,
+            "deleted_at": _iso(post.deleted_at) if post.deleted_at else None,
+            "user_deleted": post.user_deleted,
             "edit_reason": None,
             "can_view_edit_history": True,
             "wiki": False,
@@ -1188,7 +1259,10 @@ class DiscourseServer(LoopbackServer):
             user, count = posters.get(post.user.id, (post.user, 0))
             posters[post.user.id] = (user, count + 1)
         return {
-            "post_stream": {"posts": first_posts, "stream": [p.id for p in topic.posts]},
+            "post_stream": {
+                "posts": first_posts,
+                "stream": [p.id for p in topic.posts if _visible(p, viewer)],
+            },
             "timeline_lookup": [[1, 0]],
             "tags": [],
             "id": topic.id,
@@ -1409,6 +1483,11 @@ def slugify(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return slug[:100].rstrip("-") or "topic"
+
+
+def _visible(post: _Post, viewer: _User | None) -> bool:
+    """A post deleted by staff is seen by staff only."""
+    return post.deleted_at is None or bool(viewer and viewer.staff)
 
 
 def _ids(post: _Post) -> dict[str, Any]:

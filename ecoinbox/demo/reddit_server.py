@@ -17,6 +17,14 @@ a client gets wrong most easily:
 
 Tests can inject faults (`inject`), expire tokens, delete comments, make a subreddit private,
 limit writes and read back what was requested and posted.
+
+Habits of the real Reddit that a client must survive, switched on by constructor arguments (the
+defaults keep the demo as it was): `filters_after_paging` (pages cut first and [deleted] items
+dropped after: fewer items than `limit`, and `after` null in the middle of a listing),
+`comment_answer="jquery"` (a comment answered in Reddit's jquery format, RATELIMIT included,
+still with a 200), `listing_cache_seconds` (threads served from a copy up to that old) and
+`drop_answer_after_post` (the comment is made, the answer never arrives).
+`HABITS` names the sets the channel tests run against.
 """
 
 from __future__ import annotations
@@ -166,6 +174,13 @@ def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -
     }
 
 
+# Named habit sets the channel tests run against (constructor keyword arguments).
+HABITS: dict[str, dict[str, Any]] = {
+    "documented": {},
+    "reddit.com": {"filters_after_paging": True, "comment_answer": "jquery", "listing_cache_seconds": 30.0},
+}
+
+
 class RedditServer(LoopbackServer):
     """An in-process Reddit (both hosts) serving one brand account over loopback HTTP.
 
@@ -185,8 +200,34 @@ class RedditServer(LoopbackServer):
         now: Clock | None = None,
         rate_limit: int = 1000,
         rate_window: float = 600.0,
+        filters_after_paging: bool = False,
+        comment_answer: str = "json",
+        drop_answer_after_post: int = 0,
+        listing_cache_seconds: float = 0.0,
     ) -> None:
+        """Habits (defaults: the documented API, as the demo has always served it):
+
+        - `filters_after_paging`: as reddit.com, a listing page is cut to `limit` items first
+          and the [deleted] or removed ones are dropped after, so a page holds fewer items than
+          asked, and when any vanished Reddit sets `after` to null although older items follow.
+          Deleted comments then stay in the inbox, hidden at read time (False: they leave it).
+        - `comment_answer`: "json" answers /api/comment as api_type=json documents it; "jquery"
+          answers in the jquery call list Reddit sends for a write without api_type=json
+          (errors such as RATELIMIT as `.error.RATELIMIT` calls, still with status 200).
+        - `drop_answer_after_post`: the next n comments are made, then the connection is
+          closed before the answer (a timeout or a reset on the client's side).
+        - `listing_cache_seconds`: a thread (/comments/{post}) is served from a copy of the same
+          URL up to that old, as Reddit caches listings (about 30 s): a comment just made may
+          not show yet.
+        """
+        if comment_answer not in ("json", "jquery"):
+            raise ValueError("comment_answer is 'json' or 'jquery'")
         super().__init__()
+        self.filters_after_paging = filters_after_paging
+        self.comment_answer = comment_answer
+        self.drop_answer_after_post = drop_answer_after_post
+        self.listing_cache_seconds = listing_cache_seconds
+        self._thread_cache: dict[str, tuple[datetime, Any]] = {}
         self.brand_name = brand
         self.client_id = client_id
         self.redirect_uri = redirect_uri
@@ -260,7 +301,8 @@ class RedditServer(LoopbackServer):
             comment.removed = True
         else:
             comment.deleted = True
-        self._inbox = [entry for entry in self._inbox if entry.comment is not comment]
+        if not self.filters_after_paging:
+            self._inbox = [entry for entry in self._inbox if entry.comment is not comment]
 
     def edit(self, fullname: str, body: str) -> None:
         comment = self._comments[fullname.removeprefix("t1_")]
@@ -333,7 +375,7 @@ class RedditServer(LoopbackServer):
         router.add_get("/search", self._search)
         router.add_get("/r/{subreddits}/search", self._search)
         router.add_get("/r/{subreddits}/new", self._new_posts)
-        router.add_get("/comments/{article}", self._thread)
+        router.add_get("/comments/{article}", self._cached_thread)
         router.add_get("/api/morechildren", self._more_children)
         router.add_get("/api/info", self._info)
         router.add_post("/api/comment", self._post_comment)
@@ -444,7 +486,7 @@ class RedditServer(LoopbackServer):
             raise ApiError(404, "Not Found")
         entries = [e for e in reversed(self._inbox) if e.type in types and (where != "unread" or e.new)]
         raw = _raw(request)
-        page, listing = _page_of(entries, request.query)
+        page, listing = _page_of(entries, request.query, visible=lambda e: not e.comment.gone)
         if request.query.get("mark", "true") != "false":
             for entry in page:
                 entry.new = False
@@ -506,6 +548,20 @@ class RedditServer(LoopbackServer):
             tree = self._tree(post.comments, post.name, 0, depth, budget, sort, raw)
         post_listing = _listing([{"kind": "t3", "data": self._post_json(post, raw)}])
         return _json([post_listing, _listing(tree)])
+
+    async def _cached_thread(self, request: web.Request) -> web.Response:
+        """A thread served from a copy up to `listing_cache_seconds` old (the same URL)."""
+        if self.listing_cache_seconds <= 0:
+            return await self._thread(request)
+        now = self._now()
+        key = request.path_qs
+        cached = self._thread_cache.get(key)
+        if cached is not None and (now - cached[0]).total_seconds() < self.listing_cache_seconds:
+            return _json(cached[1])
+        response = await self._thread(request)
+        if response.status == 200 and response.body is not None:
+            self._thread_cache[key] = (now, json.loads(bytes(response.body)))  # type: ignore[arg-type]
+        return response
 
     def _chain_json(
         self, chain: list[_Comment], depth: int, budget: list[int], sort: str, raw: bool
@@ -583,6 +639,8 @@ class RedditServer(LoopbackServer):
             seconds, in_json = self._write_limits.pop(0)
             minutes = max(1, round(seconds / 60))
             said = f"Looks like you've been doing that a lot. Take a break for {minutes} minutes before trying again."
+            if self.comment_answer == "jquery":
+                return _json(_jquery_error("RATELIMIT", "ratelimit", said))
             result: dict[str, Any] = {"errors": [["RATELIMIT", said, "ratelimit"]]}
             if in_json:
                 result["ratelimit"] = seconds
@@ -592,19 +650,31 @@ class RedditServer(LoopbackServer):
         try:
             post, parent = self._parent(thing_id)
         except KeyError:
-            return _errors(["INVALID_ID", "that is not a valid id", "thing_id"])
+            return self._refuse(["INVALID_ID", "that is not a valid id", "thing_id"])
         if not text.strip():
-            return _errors(["NO_TEXT", "we need something here", "text"])
+            return self._refuse(["NO_TEXT", "we need something here", "text"])
         if len(text) > MAX_COMMENT:
-            return _errors(["TOO_LONG", f"this is too long (max: {MAX_COMMENT})", "text"])
+            return self._refuse(["TOO_LONG", f"this is too long (max: {MAX_COMMENT})", "text"])
         if parent is not None and parent.gone:
-            return _errors(["DELETED_COMMENT", "that comment has been deleted", "parent"])
+            return self._refuse(["DELETED_COMMENT", "that comment has been deleted", "parent"])
         if post.locked:
-            return _errors(["THREAD_LOCKED", "Comments are locked.", "parent"])
+            return self._refuse(["THREAD_LOCKED", "Comments are locked.", "parent"])
         comment = self._create_comment(self.brand, post, parent, text, self._now().timestamp())
         self.posted.append(PostedComment(comment.name, thing_id, text))
+        if self.drop_answer_after_post > 0:
+            self.drop_answer_after_post -= 1
+            if request.transport is not None:
+                request.transport.close()  # made, and the answer never leaves
+            return web.Response(status=204)
         thing = {"kind": "t1", "data": self._comment_json(comment, _raw(request))}
+        if self.comment_answer == "jquery":
+            return _json(_jquery_done(comment.name))
         return _json({"json": {"errors": [], "data": {"things": [thing]}}})
+
+    def _refuse(self, error: list[str]) -> web.Response:
+        if self.comment_answer == "jquery":
+            return _json(_jquery_error(error[0], error[2], error[1]))
+        return _errors(error)
 
     # -- the model -----------------------------------------------------------------------
 
@@ -750,20 +820,26 @@ def _listing(
 
 
 def _page_of(
-    items: list[Any], query: Mapping[str, str]
+    items: list[Any], query: Mapping[str, str], visible: Callable[[Any], bool] = lambda _item: True
 ) -> tuple[list[Any], Callable[[list[Any]], dict[str, Any]]]:
     """A page of a newest-first listing with Reddit's `before`/`after`/`limit`, and a function
-    that wraps the page's things into the Listing (with its own `after`/`before`)."""
+    that wraps the page's things into the Listing (with its own `after`/`before`).
+
+    The page is cut first and the items that are not `visible` dropped after, as reddit.com
+    does: then the page is short, and `after` is null when any vanished (Reddit's own "was the
+    page full?" check), even though older items follow. An anchor that is not visible gives an
+    empty listing."""
     limit = _int(query.get("limit"), 25, 1, 100)
     names = [item.name for item in items]
+    shown_names = {item.name for item in items if visible(item)}
     before, after = query.get("before"), query.get("after")
     if after:
-        if after not in names:
+        if after not in shown_names:
             return [], lambda things: _listing(things)
         start = names.index(after) + 1
         page = items[start : start + limit]
     elif before:
-        if before not in names:
+        if before not in shown_names:
             return [], lambda things: _listing(things)
         end = names.index(before)
         page = items[max(0, end - limit) : end]
@@ -772,9 +848,11 @@ def _page_of(
         page = items[:limit]
     first = names.index(page[0].name) if page else 0
     last = first + len(page)
-    next_after = page[-1].name if page and last < len(items) else None
-    next_before = page[0].name if page and first > 0 and (before or after) else None
-    return page, lambda things: _listing(things, next_after, next_before)
+    shown = [item for item in page if visible(item)]
+    whole = len(shown) == len(page)
+    next_after = shown[-1].name if shown and whole and last < len(items) else None
+    next_before = shown[0].name if shown and first > 0 and (before or after) else None
+    return shown, lambda things: _listing(things, next_after, next_before)
 
 
 def _more(parent: str, depth: int, ids: list[str], count: int) -> dict[str, Any]:
@@ -917,6 +995,36 @@ def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = N
 
 def _errors(error: list[str]) -> web.Response:
     return _json({"json": {"errors": [error]}})
+
+
+def _jquery_error(code: str, field: str, said: str) -> dict[str, Any]:
+    """A refused write in Reddit's jquery format: calls that show `.error.CODE.field-FIELD`
+    with the words, and `success` false (the status is still 200)."""
+    return {
+        "jquery": [
+            [0, 1, "call", ["body"]], [1, 2, "attr", "find"], [2, 3, "call", [".status"]],
+            [3, 4, "attr", "hide"], [4, 5, "call", []], [5, 6, "attr", "html"], [6, 7, "call", [""]],
+            [7, 8, "attr", "end"], [8, 9, "call", []], [0, 10, "attr", "find"],
+            [10, 11, "call", [f".error.{code}.field-{field}"]], [11, 12, "attr", "show"],
+            [12, 13, "call", []], [11, 14, "attr", "text"], [14, 15, "call", [said]],
+            [15, 16, "attr", "end"], [16, 17, "call", []],
+        ],
+        "success": False,
+    }  # fmt: skip
+
+
+def _jquery_done(name: str) -> dict[str, Any]:
+    """A comment made, answered in the jquery format: no `things`, only calls naming it."""
+    return {
+        "jquery": [
+            [0, 1, "call", ["body"]], [1, 2, "attr", "find"], [2, 3, "call", [".status"]],
+            [3, 4, "attr", "hide"], [4, 5, "call", []], [5, 6, "attr", "html"], [6, 7, "call", [""]],
+            [7, 8, "attr", "end"], [8, 9, "call", []], [0, 10, "attr", "replace_things"],
+            [10, 11, "call", [[{"kind": "t1", "data": {"id": name.removeprefix("t1_"), "name": name}}],
+                              False, True]],
+        ],
+        "success": True,
+    }  # fmt: skip
 
 
 async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
