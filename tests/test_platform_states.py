@@ -12,9 +12,12 @@ from fakes import Clock
 from stack import FIXED_NOW, running_stack, wait_until
 from textual.widgets import TextArea
 
+from ecoinbox.channels.wordpress import WordPressChannel
 from ecoinbox.cli import main
+from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.engine import Engine
 from ecoinbox.config import parse_config
-from ecoinbox.model import Author, Message, View
+from ecoinbox.model import Author, Message, OutboxState, View
 from ecoinbox.query import parse_query
 from ecoinbox.store import open_store
 from ecoinbox.tui.app import EcoInboxApp
@@ -130,26 +133,83 @@ async def test_the_thread_shows_visibility_held_and_hides_a_deleted_posts_text(t
             await wait_until(lambda: "rue des Lilas" in thread_text(app), pilot=pilot)
 
 
-async def test_r_on_a_held_comment_asks_to_approve_it_and_the_reply_carries_the_approval(tmp_path):
+WP_PASSWORD = "abcd EFGH ijkl MNOP qrst UVWX"
+
+
+async def test_r_on_a_held_comment_approves_it_then_replies_on_the_site(tmp_path, monkeypatch):
+    """The manager presses r on a comment WordPress holds: asked first; y, text, ctrl+s; the
+    outbox approves the comment, then the reply goes under it, once."""
+    monkeypatch.setenv("WP_TOKEN", WP_PASSWORD)
+    async with WordPressServer(seed=None, app_password=WP_PASSWORD) as site:
+        post_id = site.add_post("launch", "Launch day", FIXED_NOW - timedelta(days=1))
+        held = site.add_comment(post=post_id, author="Zoé", text="<p>Is this shop legit?</p>", status="hold",
+                                created_at=FIXED_NOW - timedelta(hours=1))  # fmt: skip
+        settings = parse_config(f"""
+[brand]
+name = "Acme"
+[store]
+path = "{tmp_path / 'inbox.db'}"
+[[channels]]
+kind = "wordpress"
+name = "blog"
+base_url = "{site.base_url}"
+account = "acme_team"
+keyring = false
+token_env = "WP_TOKEN"
+""")  # fmt: skip
+        store = await open_store(tmp_path / "inbox.db")
+        channel = WordPressChannel("blog", site.base_url, WP_PASSWORD, account="acme_team")
+        engine = Engine(store, {"blog": channel}, poll_intervals={"blog": 3600}, leased=False)
+        try:
+            await engine.poll_channel("blog")
+            app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await wait_until(lambda: "held for moderation" in thread_text(app), pilot=pilot)
+                assert app.inbox.conversations.selected_row.held
+                await pilot.press("r")
+                await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+                await pilot.press("n")  # not now: nothing queued
+                await wait_until(lambda: not isinstance(app.screen, ConfirmScreen), pilot=pilot)
+                assert await store.outbox_items() == []
+                await pilot.press("r")
+                await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+                await pilot.press("y")
+                await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+                app.screen.query_one(TextArea).insert("Yes, it is us! Your order is on its way.")
+                await pilot.press("ctrl+s")
+                await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+            (item,) = await store.outbox_items()
+            assert item.approve_parent
+            await engine.sender.send_due()
+            (sent,) = await store.outbox_items()
+            assert sent.state is OutboxState.SENT
+        finally:
+            await engine.stop()
+            await store.close()
+        comments = {c["id"]: c for c in site.comments()}
+        assert comments[held]["status"] == "approved"
+        (reply,) = [c for c in comments.values() if c["parent"] == held]
+        assert "Your order is on its way." in reply["content"]["raw"]
+
+
+async def test_r_on_a_held_message_where_ecoinbox_cannot_approve_says_why(tmp_path):
     async with running_stack(tmp_path) as stack:
-        await stack.store.ingest([inbound("1", "@acme is this shop legit?", held=True)])
+        await stack.store.ingest([inbound("1", "@acme hello?", held=True)])
         app = app_for(stack)
+        notified: list[str] = []
         async with app.run_test(size=(100, 30)) as pilot:
+            show = app.notify
+
+            def notify(message: str, **options: object) -> None:
+                notified.append(str(message))
+                show(message, **options)
+
+            app.notify = notify  # type: ignore[method-assign]
             await wait_until(lambda: "held for moderation" in thread_text(app), pilot=pilot)
             await pilot.press("r")
-            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
-            await pilot.press("n")  # cancel: nothing queued
-            await wait_until(lambda: not isinstance(app.screen, ConfirmScreen), pilot=pilot)
-            assert await stack.store.outbox_items() == []
-            await pilot.press("r")
-            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
-            await pilot.press("y")
-            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
-            app.screen.query_one(TextArea).insert("yes, it is us!")
-            await pilot.press("ctrl+s")
-            await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
-        (item,) = await stack.store.outbox_items()
-        assert item.approve_parent and item.parent_remote_id == "1" and item.text.endswith("yes, it is us!")
+            await wait_until(lambda: any("approve it there first" in n for n in notified), pilot=pilot)
+            assert not isinstance(app.screen, (ComposeScreen, ConfirmScreen))
+        assert await stack.store.outbox_items() == []
 
 
 def test_show_json_tells_visibility_held_edits_and_who_else_is_addressed(tmp_path, capsys):

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
@@ -726,6 +727,12 @@ class InboxScreen(TriageKeys, Screen[None]):
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         if not parent.held:
             self._open_compose(draft, conversation.row.id, parent, mark)
+            return
+        engine = self.app.engine  # type: ignore[attr-defined]
+        if engine is None or not isinstance(engine.channels.get(parent.channel), ModeratedChannel):
+            self.notify(sanitize(f"This message is held for moderation and ecoinbox cannot approve it on "
+                                 f"{parent.channel!r}: approve it there first, then reply."),
+                        severity="warning", markup=False, timeout=8)  # fmt: skip
             return
 
         def approve_then_compose(approve: bool | None) -> None:
