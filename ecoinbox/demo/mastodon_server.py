@@ -206,6 +206,8 @@ class MastodonServer(LoopbackServer):
       server past the client's timeout).
     - `full_text_search`: False is Mastodon without Elasticsearch: `/api/v2/search` finds no
       status by its words (only by URL), so keyword listening finds nothing.
+    - `version` and `source_url`: what the instance says it runs (GoToSocial: "0.17.3",
+      "https://github.com/superseriousbusiness/gotosocial").
     """
 
     def __init__(
@@ -227,6 +229,8 @@ class MastodonServer(LoopbackServer):
         drop_answer_after_post: int = 0,
         post_answer_delay: float = 0.0,
         full_text_search: bool = True,
+        version: str = VERSION,
+        source_url: str = "https://github.com/mastodon/mastodon",
     ) -> None:
         super().__init__()
         self.stand_in_parents = stand_in_parents
@@ -237,6 +241,8 @@ class MastodonServer(LoopbackServer):
         self.drop_answer_after_post = drop_answer_after_post
         self.post_answer_delay = post_answer_delay
         self.full_text_search = full_text_search
+        self.version = version
+        self.source_url = source_url
         self._blocked_by: set[str] = set()  # ids of the accounts that block the brand
         self.brand = brand
         self.domain = domain
@@ -422,8 +428,8 @@ class MastodonServer(LoopbackServer):
             {
                 "domain": self.domain,
                 "title": f"{self.domain} (ecoinbox demo)",
-                "version": VERSION,
-                "source_url": "https://github.com/mastodon/mastodon",
+                "version": self.version,
+                "source_url": self.source_url,
                 "description": "A local Mastodon-compatible server for the ecoinbox demo.",
                 "usage": {"users": {"active_month": len(self._accounts)}},
                 "thumbnail": {"url": f"https://{self.domain}/packs/media/images/preview.png"},
@@ -447,7 +453,7 @@ class MastodonServer(LoopbackServer):
                 "short_description": "A local Mastodon-compatible server for the ecoinbox demo.",
                 "description": "",
                 "email": f"admin@{self.domain}",
-                "version": VERSION,
+                "version": self.version,
                 "urls": {"streaming_api": self._streaming_url()},
                 "stats": {
                     "user_count": sum(1 for a in self._accounts.values() if a.local),
