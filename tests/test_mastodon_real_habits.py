@@ -18,29 +18,12 @@ import pytest
 from ecoinbox.channels.base import AuthError, PermanentError, UncertainSend
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon_server import HABITS, MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Message, OutboxState, View
 from ecoinbox.store import open_store
 
 TOKEN = "habits-token-5a7d3c1f-never-shown"
-
-HABITS: dict[str, dict[str, Any]] = {
-    "mastodon": {},
-    "gotosocial-like": {
-        "honours_idempotency_key": False,
-        "page_cap": 40,
-        "bad_token_body": "Unauthorized: token not supplied",
-    },
-    "gotosocial-400": {
-        "honours_idempotency_key": False,
-        "page_cap": 40,
-        "bad_token_status": 400,
-        "bad_token_body": "Invalid Bearer token",
-    },
-    # Akkoma's refusal as remembered from Pleroma's plugs (unverified here).
-    "akkoma-like": {"page_cap": 40, "bad_token_status": 403, "bad_token_body": "Invalid credentials."},
-}
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +67,9 @@ async def mention(server: MastodonServer, channel: MastodonChannel, **status: An
 
 
 async def test_a_first_poll_brings_every_mention_whatever_the_page_cap(server, connect) -> None:
-    made = [server.add_status(author=f"user{n}@remote.example", text=f"question {n}")["id"] for n in range(45)]
+    made = [
+        server.add_status(author=f"user{n}@remote.example", text=f"question {n}")["id"] for n in range(45)
+    ]
     result = await connect(server).poll({})
     assert [m.remote_id for m in result.messages] == made  # 45 of 45, the oldest (a DM...) too
 
@@ -100,7 +85,9 @@ async def test_new_mentions_past_short_pages_all_arrive(server, connect) -> None
 
 
 def test_backfill_is_a_mastodon_setting() -> None:
-    base = '[brand]\nname = "Acme"\n[[channels]]\nkind = "{kind}"\nname = "x"\nbase_url = "https://h.example"\n'
+    base = (
+        '[brand]\nname = "Acme"\n[[channels]]\nkind = "{kind}"\nname = "x"\nbase_url = "https://h.example"\n'
+    )
     settings = parse_config(base.format(kind="mastodon") + 'backfill = "36h"\n')
     assert settings.channels[0].backfill == 36 * 3600
     assert parse_config(base.format(kind="mastodon")).channels[0].backfill == 14 * 86400
@@ -232,7 +219,9 @@ async def test_done_when_45_of_45_mentions_and_one_reply_against_a_server_that_i
     async with MastodonServer(
         seed=None, token=TOKEN, honours_idempotency_key=False, page_cap=40, drop_answer_after_post=1
     ) as server:
-        made = [server.add_status(author=f"user{n}@remote.example", text=f"help {n}")["id"] for n in range(45)]
+        made = [
+            server.add_status(author=f"user{n}@remote.example", text=f"help {n}")["id"] for n in range(45)
+        ]
         engine = Engine(store, {"mastodon": connect(server)}, leased=False)
 
         await engine.poll_channel("mastodon")
@@ -247,7 +236,9 @@ async def test_done_when_45_of_45_mentions_and_one_reply_against_a_server_that_i
 
 
 async def test_a_slow_answer_past_the_timeout_is_not_published_twice(store, connect) -> None:
-    async with MastodonServer(seed=None, token=TOKEN, honours_idempotency_key=False, post_answer_delay=3) as server:
+    async with MastodonServer(
+        seed=None, token=TOKEN, honours_idempotency_key=False, post_answer_delay=3
+    ) as server:
         made = server.add_status(author="zoe@remote.example", text="hello")
         engine = Engine(store, {"mastodon": connect(server, timeout=1.0)}, leased=False)
         await engine.poll_channel("mastodon")
@@ -262,7 +253,9 @@ async def test_a_slow_answer_past_the_timeout_is_not_published_twice(store, conn
 async def test_mentions_of_a_stored_parent_survive_a_restart(store, connect) -> None:
     async with MastodonServer(seed=None, token=TOKEN) as server:
         server.add_status(author="sam", text="hello all", mention_brand=False)  # a local account
-        made = server.add_status(author="zoe@remote.example", text="@acme @max@other.example @sam the grinder broke")
+        made = server.add_status(
+            author="zoe@remote.example", text="@acme @max@other.example @sam the grinder broke"
+        )
         first = connect(server)
         await Engine(store, {"mastodon": first}, leased=False).poll_channel("mastodon")
         await first.aclose()
@@ -343,13 +336,17 @@ async def test_a_reply_to_someone_who_blocks_the_brand_is_refused_in_words(serve
     server.block_brand("zoe@remote.example")
     with pytest.raises(PermanentError) as refused:
         await channel.reply(parent, "@zoe@remote.example sorry to hear", "key-5")
-    assert str(refused.value) == "@zoe@remote.example blocks @acme: the reply cannot be seen by them; not sent"
+    assert (
+        str(refused.value) == "@zoe@remote.example blocks @acme: the reply cannot be seen by them; not sent"
+    )
     assert server.posted == []
 
 
 async def test_visibility_comes_from_the_status(server, connect) -> None:
     channel = connect(server)
-    direct = await mention(server, channel, author="zoe@remote.example", text="my address", visibility="direct")
+    direct = await mention(
+        server, channel, author="zoe@remote.example", text="my address", visibility="direct"
+    )
     assert direct.visibility == "direct"
 
 
@@ -373,7 +370,10 @@ async def test_check_has_no_warning_where_search_works_or_is_unused(connect) -> 
 
 async def test_check_says_what_gotosocial_search_covers(connect) -> None:
     async with MastodonServer(
-        seed=None, token=TOKEN, version="0.17.3", source_url="https://github.com/superseriousbusiness/gotosocial"
+        seed=None,
+        token=TOKEN,
+        version="0.17.3",
+        source_url="https://github.com/superseriousbusiness/gotosocial",
     ) as server:
         lines = (await connect(server, search_terms=("acme",)).check()).splitlines()
         assert "GoToSocial 0.17.3" in lines[0]

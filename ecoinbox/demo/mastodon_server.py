@@ -46,6 +46,25 @@ PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps"
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
 # `requests` keeps at most this many (a demo left polling all day must not grow without bound).
 
+# Named sets of habits (`MastodonServer` keywords) of the real servers: channel tests run on each.
+HABITS: dict[str, dict[str, Any]] = {
+    "mastodon": {},
+    "gotosocial-like": {
+        "honours_idempotency_key": False,
+        "page_cap": 40,
+        "bad_token_body": "Unauthorized: token not supplied",
+    },
+    "gotosocial-400": {
+        "honours_idempotency_key": False,
+        "page_cap": 40,
+        "bad_token_status": 400,
+        "bad_token_body": "Invalid Bearer token",
+    },
+    # Pleroma/Akkoma replay a repeated Idempotency-Key; their refusal wording as remembered
+    # from Pleroma's plugs (unverified).
+    "akkoma-like": {"page_cap": 40, "bad_token_status": 403, "bad_token_body": "Invalid credentials."},
+}
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = partial(json.dumps, ensure_ascii=False)
 
