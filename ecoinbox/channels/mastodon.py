@@ -72,7 +72,7 @@ SAFEGUARDS = (
     ("Idempotency-Key is not relied on: an uncertain reply is looked up in the thread and our "
     "recent posts before any resend"),
     "pages may be shorter than asked: ecoinbox follows Link next to the cursor",
-    "a reply to someone who blocks the brand is refused before it is sent",
+    "a reply to someone who blocks the brand would be published unseen: ecoinbox refuses it first",
 )
 
 # From the most public to the least; a reply is never more public than its parent.
@@ -452,6 +452,11 @@ class MastodonChannel:
             if source.first_run_limit is not None and len(items) >= source.first_run_limit:
                 break
             max_id = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+        else:
+            log.warning(
+                "channel %s: the first poll of %s stopped after %d items, short of the backfill "
+                "horizon: older ones are not imported", self.name, source.key, len(items),
+            )  # fmt: skip
         return items, newest
 
     def _page(self, source: _Source, response: HttpResponse) -> list[dict[str, Any]]:
