@@ -285,3 +285,18 @@ async def test_rereading_a_token_cmd_never_reaches_the_terminal(tmp_path, monkey
     channel = channel_settings(tmp_path, f'token_cmd = ["{sys.executable}", "{script}"]')
     assert (await resolve_token(channel)).reveal() == "sid0-/dev/pts/7-token"
     assert (await token_source(channel).resolve()).reveal() == "sid1-none-token"
+
+
+async def test_r_reads_the_token_source_again_while_the_channel_still_works(setup):
+    """token_cmd now prints a new token (rotated by the admin) while the old one still works:
+    R makes the channel use it, no restart needed."""
+    setup.engine.poll_intervals["mastodon"] = 3600.0  # only R polls
+    await setup.engine.start()
+    await wait_until(lambda: setup.engine.statuses["mastodon"].state == "ok")
+    setup.tokens.token = NEW_TOKEN
+    calls = setup.tokens.calls
+    setup.engine.poll_now("mastodon")
+    await wait_until(lambda: setup.tokens.calls > calls)
+    channel = setup.engine.channels["mastodon"]
+    assert isinstance(channel, RenewableChannel)
+    assert channel.set_token(NEW_TOKEN) is False  # already the one in use

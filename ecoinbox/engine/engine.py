@@ -113,6 +113,8 @@ class Engine:
         self._lease_task: asyncio.Task[None] | None = None
         self._sender_wake = asyncio.Event()
         self._poll_wake = {name: asyncio.Event() for name in self.channels}
+        # Channels the manager asked to poll now (R): their token source is read again first.
+        self._asked: set[str] = set()
 
     # ---- lifetime --------------------------------------------------------------------------
 
@@ -257,6 +259,7 @@ class Engine:
         """Ask one channel (or all) to poll at once instead of waiting for its interval."""
         for channel_name, event in self._poll_wake.items():
             if name in (None, channel_name):
+                self._asked.add(channel_name)
                 event.set()
 
     async def _watch(self, name: str, channel: PushChannel) -> None:
@@ -308,6 +311,10 @@ class Engine:
                 async with asyncio.timeout(delay):
                     await wake.wait()
             wake.clear()
+            if name in self._asked:
+                self._asked.discard(name)
+                # A token that still works may have been replaced (token_cmd prints a new one).
+                await self._take_renewed_token(name)
 
     async def _poll_and_report(self, name: str, interval: float) -> float:
         """Poll once and return how long to wait before the next poll."""

@@ -2,8 +2,9 @@
 
 queued -> sending (a lease) -> sent | failed | unknown, and back to queued for a retry.
 A reply is written to the store before the network is touched. A send whose outcome is
-uncertain is resent only with the same idempotency key and only while the platform still
-honours that key; past that it becomes "unknown" and a person decides.
+uncertain is never sent again before the channel has read back whether it went out (the
+thread, our recent posts, the Sent folder): some servers ignore idempotency keys, so a key is
+only a second safety. A channel that cannot read back leaves the reply "unknown" for a person.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ecoinbox.channels.base import (
     AuthError,
     Channel,
     ChannelError,
+    ModeratedChannel,
     PermanentError,
     RateLimited,
     UncertainSend,
@@ -27,8 +29,8 @@ from ecoinbox.store import Store
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
-# Stop resending under the same key this long before the platform forgets it.
-IDEMPOTENCY_MARGIN = timedelta(minutes=5)
+# How long an uncertain send is left to settle on the platform before it is read back.
+UNCERTAIN_SETTLE_SECONDS = 30.0
 
 
 class OutboxSender:
@@ -85,8 +87,10 @@ class OutboxSender:
         return attempted
 
     async def next_due(self) -> datetime | None:
-        """When the next reply this sender may send is due (a paused channel's do not count)."""
-        return await self.store.next_reply_due(exclude=sorted(self.paused))
+        """When the next reply this sender may send or read back is due (a paused channel's do
+        not count)."""
+        read_back = await self._reconcilable_channels()
+        return await self.store.next_reply_due(exclude=sorted(self.paused), read_back=read_back)
 
     def forget_holds(self, channel: str) -> None:
         """The channel's token is confirmed refused: its held items wait for a new one, however
@@ -120,6 +124,11 @@ class OutboxSender:
             if parent is None:
                 sent = await channel.create_topic(item.title, item.text, item.category, item.idempotency_key)
             else:
+                if item.approve_parent:
+                    if not isinstance(channel, ModeratedChannel):
+                        raise PermanentError(f"{item.channel} cannot approve the comment this answers")
+                    # As wp-admin does: a reply to a held comment is seen once the comment is.
+                    await channel.approve(parent.remote_id)
                 sent = await channel.reply(
                     parent, item.text, item.idempotency_key, visibility=item.visibility
                 )
@@ -199,23 +208,31 @@ class OutboxSender:
                 caps = await channel.capabilities()
             except ChannelError:
                 caps = None
-        first = item.first_attempt_at or item.created_at
-        window = caps.idempotency_window if caps else None
-        if window is not None and self._clock() - first < window - IDEMPOTENCY_MARGIN:
-            # The platform still deduplicates this key: resending cannot publish it twice.
-            await self.store.reply_retry(item, why, self._clock() if retry_now else self._backoff(item))
-            return
-        if caps is not None and caps.reconcile:
+        if caps is None:
+            # Unreachable now: whether it can be read back is known once the channel answers.
             await self.store.reply_unknown(
-                item, f"{why}; checking the thread before anything is resent", check_at=self._clock()
+                item, f"{why}; checking the thread before anything is resent", check_at=self._backoff(item)
             )
+            return
+        if caps.reconcile:
+            # A slow server may still be writing it: reading back too soon would miss it.
+            check_at = self._backoff(item, floor=UNCERTAIN_SETTLE_SECONDS)
+            await self.store.reply_unknown(
+                item, f"{why}; checking the thread before anything is resent", check_at=check_at
+            )
+            return
+        first = item.first_attempt_at or item.created_at
+        window = caps.idempotency_window
+        if window is not None and self._clock() - first < window - timedelta(minutes=5):
+            # TEMPORARY until every channel reads back (issue 12): the key is the only safety.
+            await self.store.reply_retry(item, why, self._clock() if retry_now else self._backoff(item))
             return
         await self.store.reply_unknown(
             item,
             f"{why}; it may have been published. Check the thread on the platform before resending.",
         )
 
-    def _backoff(self, item: OutboxItem) -> datetime:
+    def _backoff(self, item: OutboxItem, *, floor: float = 0.0) -> datetime:
         """Exponential backoff with full jitter, capped by the configured maximum."""
         ceiling = min(self.retry_max, 2.0 ** min(item.attempts, 16))
-        return self._clock() + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+        return self._clock() + timedelta(seconds=max(floor, random.uniform(ceiling / 2, ceiling)))

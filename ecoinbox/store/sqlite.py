@@ -65,6 +65,13 @@ WAL_KEEP_BYTES = 64 * 2**20  # the WAL file is cut back to this after a checkpoi
 # The strongest reason wins when messages of one conversation arrived by different routes.
 _ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
+# An outbox row is not held back by an earlier reply of its conversation that is still on its way.
+_NOT_BEHIND_AN_EARLIER_REPLY = (
+    "NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.conversation_id = outbox.conversation_id"
+    " AND earlier.id < outbox.id AND earlier.kind = 'reply' AND outbox.kind = 'reply'"
+    " AND earlier.state IN ('queued', 'sending', 'unknown'))"
+)
+
 SortKey = tuple[int, ...]
 _MESSAGE_SQL = (
     "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
@@ -1095,10 +1102,14 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         QUEUED items are taken to be sent; UNKNOWN ones to be reconciled (the sender reads the
         thread before anything is resent). None when nothing is due, or when `fence` names a
         lease that `owner` does not hold (a sender that lost the engine lease sends nothing).
+        A reply waits while an earlier one in its conversation is still on its way: replies go
+        out in the order they were written, whatever their retry times.
         """
         now = to_ms(self._clock())
         where = "state = ? AND next_attempt_at <= ?"
         params: list[Any] = [state.value, now]
+        if state is OutboxState.QUEUED:
+            where += f" AND {_NOT_BEHIND_AN_EARLIER_REPLY}"
         if channels is not None:
             where += f" AND channel IN ({','.join('?' * len(channels))})"
             params.extend(channels)
@@ -1128,12 +1139,20 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             )
         return None if claimed is None else _outbox_item(claimed)
 
-    async def next_reply_due(self, exclude: Sequence[str] = ()) -> datetime | None:
-        """When the next queued reply (of a channel not in `exclude`) is due; None if none is."""
-        sql = "SELECT min(next_attempt_at) FROM outbox WHERE state = ?"
+    async def next_reply_due(self, exclude: Sequence[str] = (), read_back: Sequence[str] = ()) -> datetime | None:
+        """When the next queued reply (of a channel not in `exclude`), or the next uncertain one
+        to read back (of a channel in `read_back`), is due; None if none is. A reply behind an
+        earlier one of its conversation is not due."""
+        sql = f"SELECT min(next_attempt_at) FROM outbox WHERE ((state = ? AND {_NOT_BEHIND_AN_EARLIER_REPLY})"
+        params: list[Any] = [OutboxState.QUEUED.value]
+        if read_back:
+            sql += f" OR (state = ? AND channel IN ({','.join('?' * len(read_back))}))"
+            params.extend((OutboxState.UNKNOWN.value, *read_back))
+        sql += ")"
         if exclude:
             sql += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
-        row = await _one(self._read(), sql, (OutboxState.QUEUED.value, *exclude))
+            params.extend(exclude)
+        row = await _one(self._read(), sql, params)
         return from_ms(row[0])
 
     async def reply_sent(self, item: OutboxItem, sent: Message, *, topic_url: str | None = None) -> None:
