@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import Clock
 
 from ecoinbox.channels.base import AuthError, PermanentError, UncertainSend
 from ecoinbox.channels.mastodon import MastodonChannel
@@ -187,8 +188,14 @@ async def test_capabilities_say_what_is_not_relied_on(server, connect) -> None:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Any]:
-    opened = await open_store(tmp_path / "inbox.db")
+def clock() -> Clock:
+    """One clock for the store, the engine and the server: a read-back waits for a slow server."""
+    return Clock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Any]:
+    opened = await open_store(tmp_path / "inbox.db", clock=clock)
     yield opened
     await opened.close()
 
@@ -202,9 +209,10 @@ async def queue_reply_to(store: Any, remote_id: str, text: str) -> Any:
     raise AssertionError(f"{remote_id} is not in the inbox")
 
 
-async def send_until_settled(engine: Engine, store: Any, rounds: int = 10) -> Any:
+async def send_until_settled(engine: Engine, store: Any, clock: Clock, rounds: int = 10) -> Any:
     for _ in range(rounds):
         await engine.send_once()
+        clock.advance(minutes=1)  # past the read-back's wait for a slow server
         (item,) = await store.outbox_items()
         if item.state in (OutboxState.SENT, OutboxState.FAILED):
             return item
@@ -212,38 +220,44 @@ async def send_until_settled(engine: Engine, store: Any, rounds: int = 10) -> An
 
 
 async def test_done_when_45_of_45_mentions_and_one_reply_against_a_server_that_ignores_the_key(
-    store, connect
+    store, connect, clock
 ) -> None:
     """Ignores Idempotency-Key, caps pages at 40, closes the connection after publishing the
     first reply: a first poll brings 45 of 45 mentions and the reply is published once."""
     async with MastodonServer(
-        seed=None, token=TOKEN, honours_idempotency_key=False, page_cap=40, drop_answer_after_post=1
+        seed=None,
+        token=TOKEN,
+        honours_idempotency_key=False,
+        page_cap=40,
+        drop_answer_after_post=1,
+        now=clock,
     ) as server:
         made = [
             server.add_status(author=f"user{n}@remote.example", text=f"help {n}")["id"] for n in range(45)
         ]
-        engine = Engine(store, {"mastodon": connect(server)}, leased=False)
+        engine = Engine(store, {"mastodon": connect(server, clock=clock)}, leased=False, clock=clock)
 
         await engine.poll_channel("mastodon")
 
         assert await store.known_remote_ids("mastodon", made) == set(made)
         await queue_reply_to(store, made[0], "@user0@remote.example on it!")
-        item = await send_until_settled(engine, store)
+        item = await send_until_settled(engine, store, clock)
         assert item.state is OutboxState.SENT
         assert len(server.posted) == 1
         sent = await store.message("mastodon", server.posted[0].id)
         assert sent is not None and sent.is_ours
 
 
-async def test_a_slow_answer_past_the_timeout_is_not_published_twice(store, connect) -> None:
+async def test_a_slow_answer_past_the_timeout_is_not_published_twice(store, connect, clock) -> None:
     async with MastodonServer(
-        seed=None, token=TOKEN, honours_idempotency_key=False, post_answer_delay=3
+        seed=None, token=TOKEN, honours_idempotency_key=False, post_answer_delay=3, now=clock
     ) as server:
         made = server.add_status(author="zoe@remote.example", text="hello")
-        engine = Engine(store, {"mastodon": connect(server, timeout=1.0)}, leased=False)
+        channel = connect(server, timeout=1.0, clock=clock)
+        engine = Engine(store, {"mastodon": channel}, leased=False, clock=clock)
         await engine.poll_channel("mastodon")
         await queue_reply_to(store, made["id"], "@zoe@remote.example hi!")
-        item = await send_until_settled(engine, store)
+        item = await send_until_settled(engine, store, clock)
         assert item.state is OutboxState.SENT and len(server.posted) == 1
 
 
