@@ -9,7 +9,6 @@ import pytest
 from stack import running_stack, wait_until
 
 from ecoinbox.channels.base import Capabilities
-
 from ecoinbox.model import OutboxState, View
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
