@@ -392,3 +392,15 @@ async def test_check_says_what_gotosocial_search_covers(connect) -> None:
         lines = (await connect(server, search_terms=("acme",)).check()).splitlines()
         assert "GoToSocial 0.17.3" in lines[0]
         assert "only our own posts and the replies to us" in lines[1]
+
+
+async def test_a_server_that_ignores_the_cursor_is_not_walked_in_circles(server, connect) -> None:
+    channel = connect(server)
+    made = server.add_status(author="zoe@remote.example", text="hello")
+    cursor = (await channel.poll({})).cursor
+    page = f'[{{"id": "{cursor["notifications"]}", "type": "mention", "status": null}}]'
+    server.inject("/api/v1/notifications", body=page, status=200, times=100)  # min_id ignored
+    asked = len(server.requests)
+    result = await channel.poll(cursor)
+    assert len(server.requests) - asked <= 2 and result.cursor == cursor
+    assert made["id"]

@@ -69,8 +69,10 @@ RECONCILE_SLACK = timedelta(minutes=5)
 MAX_RECONCILE_PAGES = 10  # of our own statuses; past that it says "cannot tell yet"
 
 SAFEGUARDS = (
-    ("Idempotency-Key is not relied on: an uncertain reply is looked up in the thread and our "
-    "recent posts before any resend"),
+    (
+        "Idempotency-Key is not relied on: an uncertain reply is looked up in the thread and our "
+        "recent posts before any resend"
+    ),
     "pages may be shorter than asked: ecoinbox follows Link next to the cursor",
     "a reply to someone who blocks the brand would be published unseen: ecoinbox refuses it first",
 )
@@ -212,8 +214,8 @@ class MastodonChannel:
             return []
         if instance.software == "GoToSocial":
             return [
-                ("search on GoToSocial finds only our own posts and the replies to us: keyword "
-                "listening (search = [...]) will not find what others write")
+                "search on GoToSocial finds only our own posts and the replies to us: keyword "
+                + "listening (search = [...]) will not find what others write"
             ]
         try:
             word = await self._own_recent_word(own_id)
@@ -231,8 +233,8 @@ class MastodonChannel:
             return [f"could not test the search here yet: {exc}"]
         if not _list_of(_dict(response.json()).get("statuses")):
             return [
-                (f"search does not index statuses on {self.host} (a word of our own newest post "
-                "is not found): keyword listening (search = [...]) finds nothing")
+                f"search does not index statuses on {self.host} (a word of our own newest post "
+                + "is not found): keyword listening (search = [...]) finds nothing"
             ]
         return []
 
@@ -418,7 +420,10 @@ class MastodonChannel:
             if not page:
                 break
             items.extend(page)
-            newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
+            after = _link_param(response.links, "prev", "min_id") or _newest_id(page)
+            if _id_key(after) <= _id_key(newest):
+                break  # no step forward: a server that ignores min_id must not loop us
+            newest = after
         return items, newest
 
     async def _fetch_recent(
@@ -451,7 +456,10 @@ class MastodonChannel:
                 break  # the page reached back past the horizon
             if source.first_run_limit is not None and len(items) >= source.first_run_limit:
                 break
-            max_id = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+            before = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+            if max_id is not None and _id_key(before) >= _id_key(max_id):
+                break  # no step back: a server that ignores max_id must not loop us
+            max_id = before
         else:
             log.warning(
                 "channel %s: the first poll of %s stopped after %d items, short of the backfill "
