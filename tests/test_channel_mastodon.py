@@ -252,13 +252,24 @@ async def test_first_run_imports_the_mentions_back_to_the_backfill_horizon(serve
     assert (await channel.poll(result.cursor)).messages == []
 
 
+async def test_a_quiet_account_still_gets_its_newest_mentions_whatever_their_age(server, connect) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=90)
+    made = [
+        server.add_status(author="zoe@remote.example", text=f"n{n}", created_at=long_ago)["id"] for n in range(3)
+    ]
+    assert [m.remote_id for m in (await connect(server).poll({})).messages] == made
+
+
 async def test_backfill_is_a_setting(server, connect) -> None:
     now = datetime.now(UTC)
     server.add_status(author="old@remote.example", text="three days ago", created_at=now - timedelta(days=3))
     an_hour_ago = now - timedelta(hours=1)
-    recent = server.add_status(author="zoe@remote.example", text="an hour ago", created_at=an_hour_ago)
+    recent = [
+        server.add_status(author="zoe@remote.example", text=f"n{n}", created_at=an_hour_ago)["id"]
+        for n in range(200)  # the 200 imported whatever their age are all recent here
+    ]
     result = await connect(server, backfill=timedelta(days=2)).poll({})
-    assert [m.remote_id for m in result.messages] == [recent["id"]]
+    assert [m.remote_id for m in result.messages] == recent
 
 
 async def test_brand_posts_are_ours(server, connect) -> None:

@@ -61,6 +61,7 @@ DEFAULT_URL_LENGTH = 23
 NOTIFICATIONS_PAGE = 80  # the API maximum since 4.1
 LISTENING_PAGE = 40
 DEFAULT_BACKFILL = timedelta(days=14)  # a first run imports the mentions of this long back
+FIRST_RUN_AT_LEAST = 200  # and at least this many, however old (a quiet account is not empty)
 FIRST_RUN_LISTENING = 40  # and the newest hashtag or search hits, not their whole history
 MAX_PAGES = 50  # per source and poll; the next poll goes on from the cursor, without a gap
 OWN_STATUSES_PAGE = 40
@@ -430,7 +431,8 @@ class MastodonChannel:
         self, source: _Source
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A first run: back from the newest item along Link rel="next" (max_id) to the backfill
-        horizon (mentions) or `first_run_limit` items (listening), or an empty page."""
+        horizon (mentions: and at least FIRST_RUN_AT_LEAST of them) or `first_run_limit` items
+        (listening), or an empty page."""
         horizon = self._clock() - self.backfill
         items: list[dict[str, Any]] = []
         newest: str | None = None
@@ -450,7 +452,7 @@ class MastodonChannel:
                 newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
             recent = page
             if source.first_run_limit is None:
-                recent = [item for item in page if not _older_than(item, horizon)]
+                recent = _within_backfill(page, horizon, FIRST_RUN_AT_LEAST - len(items))
             items.extend(recent)
             if len(recent) < len(page):
                 break  # the page reached back past the horizon
@@ -945,6 +947,17 @@ def _created(item: dict[str, Any]) -> datetime | None:
         return _timestamp(item["created_at"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _within_backfill(page: list[dict[str, Any]], horizon: datetime, at_least: int) -> list[dict[str, Any]]:
+    """The items of a newest-first page up to the first older than `horizon`, but `at_least`
+    items whatever their age."""
+    kept: list[dict[str, Any]] = []
+    for item in page:
+        if len(kept) >= at_least and _older_than(item, horizon):
+            break
+        kept.append(item)
+    return kept
 
 
 def _older_than(item: dict[str, Any], moment: datetime) -> bool:
