@@ -282,6 +282,7 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> A
         poll_intervals={c.name: c.poll_interval for c in settings.channels},
         retry_max=settings.engine.outbox_retry_max,
         token_sources={c.name: token_source(c) for c in settings.channels},
+        purge_deleted_after=settings.store.purge_deleted_after,
     )
 
 
@@ -372,7 +373,13 @@ async def _check_channels(settings: Settings) -> int:
             continue
         channel = build_channel(config, token)
         try:
-            print(f"{config.name}: ok, {sanitize(await channel.check(), single_line=True)}")
+            who, *warnings = (await channel.check()).splitlines() or [""]
+            print(f"{config.name}: ok, {sanitize(who, single_line=True)}")
+            for line in warnings:
+                if line.strip():
+                    print(f"  warning: {sanitize(line.strip(), single_line=True)}")
+            for safeguard in (await channel.capabilities()).safeguards:
+                print(f"  {safeguard}")
         except ChannelError as exc:
             failures += 1
             print(f"{config.name}: FAILED: {exc}")
@@ -517,9 +524,10 @@ def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
     if not check or not token.reveal().strip():
         return token
     try:
-        who = asyncio.run(
-            verify_app_password(channel.name, channel.base_url, channel.account or "", token.reveal())
-        )
+        who = asyncio.run(verify_app_password(
+            channel.name, channel.base_url, channel.account or "", token.reveal(),
+            account_password=channel.auth == "account_password",
+        ))  # fmt: skip
     except AuthError as exc:
         raise CliError(f"not stored: {exc}") from exc
     except ChannelError as exc:
@@ -702,6 +710,10 @@ async def _show(settings: Settings, conversation_id: int) -> Conversation | None
         await store.close()
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
 def _conversation_json(conversation: Conversation) -> dict[str, Any]:
     return {
         **_row_json(conversation.row),
@@ -711,7 +723,9 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
                 "author": s.message.author.label, "handle": s.message.author.handle,
                 "created_at": s.message.created_at.isoformat(), "text": s.message.text,
                 "url": s.message.url, "ours": s.message.is_ours, "deleted": s.message.deleted,
-                "links": list(s.message.links),
+                "links": list(s.message.links), "visibility": s.message.visibility,
+                "held": s.message.held, "edited_at": _iso(s.message.edited_at),
+                "mentions": list(s.message.mentions),
             }
             for s in conversation.messages
         ],

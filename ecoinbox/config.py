@@ -74,7 +74,7 @@ AUTH_MODES: Final[dict[str, tuple[str, ...]]] = {
     "wordpress": ("app_password",),
     "feed": ("none", "basic"),
     "reddit": ("oauth",),
-    "bluesky": ("app_password",),
+    "bluesky": ("app_password", "account_password"),
     "email": ("password",),
 }
 """How each kind authenticates; the first is the default (`ecoinbox auth` follows it)."""
@@ -175,6 +175,9 @@ class StoreSettings:
     path: Path | None = None
     """The SQLite file; None means the platform's user data directory (see `default_data_path`).
     "~" is expanded; a relative path is relative to the config file's directory."""
+    purge_deleted_after: float | None = 30 * 86400.0
+    """Seconds after a post was seen deleted on its platform that its text leaves the store
+    (the row stays, saying it was deleted); None keeps it ("never")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +226,8 @@ class ChannelSettings:
     auth: str | None = None
     """How the token is used. Discourse: "user_api_key" (default; `ecoinbox auth` gets one) or
     "api_key" (an admin key, sent with `account` as Api-Username). Mastodon and Reddit: "oauth".
-    Bluesky: "app_password" (the channel's secret is an app password, never the account password).
+    Bluesky: "app_password" (the channel's secret is an app password; the account's main password
+    is refused), or "account_password" (accept the main password: only for a PDS without app passwords).
     WordPress: "app_password". Feeds: "none" or "basic"."""
     categories: tuple[str, ...] = ()
     """Discourse listening: categories (slugs) whose new posts all come to the inbox."""
@@ -722,6 +726,16 @@ def _duration(value: object) -> str:
     return text
 
 
+def _duration_or_never(value: object) -> float | None:
+    """A duration ("30m", "4h", "2d", "1w") or "never"."""
+    if value == "never":
+        return None
+    try:
+        return float(duration_seconds(_duration(value)))
+    except _Invalid:
+        raise _Invalid(f'expected a duration such as "7d" or "4w", or "never", got {_describe(value)}') from None
+
+
 def _boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise _Invalid(f"expected true or false, got {_describe(value)}")
@@ -1149,10 +1163,9 @@ class _Validator:
 
     def store(self, table: _Table) -> StoreSettings:
         text = table.get("path", _string, "").strip()
+        purge = table.get("purge_deleted_after", _duration_or_never, 30 * 86400.0)
         table.finish()
-        if not text:
-            return StoreSettings()
-        return StoreSettings(path=self.relative_path(text))
+        return StoreSettings(path=self.relative_path(text) if text else None, purge_deleted_after=purge)
 
     def replies(self, table: _Table) -> RepliesSettings:
         file = table.get("file", _string, "").strip()

@@ -156,6 +156,8 @@ class ConversationRow:
     priority: int = 0  # 1 high (a complaint, an urgent word, a rule), 0 normal, -1 low
     priority_reason: str = ""  # e.g. "priority: refund, never arrived"
     muted: bool = False  # no notification, new activity does not reopen it
+    direct: bool = False  # a direct message (private to the brand and the people it names)
+    held: bool = False  # a message in it is held for moderation on the platform
 
     @property
     def waiting_since(self) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +27,7 @@ from ecoinbox.channels.bluesky import (
     count_graphemes,
     find_facets,
     record_key,
+    session_scope,
     tid,
     tid_micros,
 )
@@ -44,16 +46,39 @@ def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# The local PDS with the habits of the servers the channel meets (see BlueskyServer's docstring).
+HABITS: dict[str, dict[str, object]] = {
+    # This repository's PDS as it always was: strict about reply refs, 400 for a taken key.
+    "pds-default": {},
+    # The real PDS: 500 InternalServerError for a taken record key, reply refs unchecked, and
+    # (older versions) InvalidRequest "Could not locate record" from getRecord.
+    "pds-real-habits": {
+        "reused_rkey_status": 500,
+        "checks_reply_refs": False,
+        "record_not_found_error": "InvalidRequest",
+    },
+    # A PDS with an explicit conflict answer for a taken key.
+    "pds-conflict-409": {"reused_rkey_status": 409},
+}
+
+
+@pytest.fixture(params=sorted(HABITS))
+def habits(request: pytest.FixtureRequest) -> dict[str, object]:
+    return HABITS[request.param]
+
+
 @pytest.fixture
-async def server() -> AsyncIterator[BlueskyServer]:
+async def server(habits: dict[str, object]) -> AsyncIterator[BlueskyServer]:
     """An empty PDS (only the brand account): each test adds what it needs."""
-    async with BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD) as running:
+    pds = BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, **habits)  # type: ignore[arg-type]
+    async with pds as running:
         yield running
 
 
 @pytest.fixture
-async def seeded() -> AsyncIterator[BlueskyServer]:
-    async with BlueskyServer(brand=BRAND, seed=1, app_password=PASSWORD) as running:
+async def seeded(habits: dict[str, object]) -> AsyncIterator[BlueskyServer]:
+    pds = BlueskyServer(brand=BRAND, seed=1, app_password=PASSWORD, **habits)  # type: ignore[arg-type]
+    async with pds as running:
         yield running
 
 
@@ -573,3 +598,280 @@ def test_auth_checks_the_app_password_before_storing_it(
     assert isolated_environment.passwords[(KEYRING_SERVICE, "bsky")].strip() == PASSWORD
     out = capsys.readouterr().out
     assert "App passwords" in out and f"Signed in as @{BRAND}" in out and PASSWORD not in out
+
+
+# --- what real servers do (issue 12) -----------------------------------------------------------
+
+MAIN_PASSWORD = "the-account-main-password"
+
+
+async def test_a_reply_under_a_threadgate_is_refused_before_sending(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "my order?")
+    channel = connect(server)
+    parent = await _polled(server, channel, post["uri"])
+    server.gate_replies(post["uri"])
+    with pytest.raises(
+        PermanentError, match=r"^@zoe\.bsky\.example turned replies off on this post: not sent$"
+    ):
+        await channel.reply(parent, "Hello Zoe", "k-gated")
+    assert server.created == [] and server.calls("com.atproto.repo.createRecord") == 0
+
+
+async def test_a_threadgate_on_the_root_closes_the_whole_thread_but_not_to_its_author(
+    server, connect
+) -> None:
+    root = server.add_post(author="marcus.bsky.example", text="What do you think of acme?")
+    inner = mention(server, "zoe.bsky.example", "ask them", reply_to=root["uri"])
+    ours = server.add_post(author=BRAND, text="Our announcement")
+    under_ours = mention(server, "priya.bsky.example", "love it", reply_to=ours["uri"])
+    channel = connect(server)
+    parent = await _polled(server, channel, inner["uri"])
+    server.gate_replies(root["uri"])
+    server.gate_replies(ours["uri"])
+    with pytest.raises(PermanentError, match=r"@marcus\.bsky\.example turned replies off"):
+        await channel.reply(parent, "Hello Zoe", "k-gated-thread")
+    # The brand's own thread: a gate keeps others out, never its author.
+    own_thread = await _polled(server, channel, under_ours["uri"])
+    sent = await channel.reply(own_thread, "Thanks Priya!", "k-own-thread")
+    assert [c.uri for c in server.created] == [sent.remote_id]
+
+
+async def test_a_reply_that_landed_before_the_gate_is_returned_not_refused(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    parent = await _polled(server, channel, post["uri"])
+    first = await channel.reply(parent, "Hello Zoe", "k-before-gate")
+    server.gate_replies(post["uri"])
+    again = await channel.reply(parent, "Hello Zoe", "k-before-gate")  # an uncertain send resent
+    assert again.remote_id == first.remote_id and len(server.created) == 1
+
+
+@pytest.mark.parametrize(
+    ("parent_langs", "text", "expected"),
+    [
+        (("fr",), "Thank you for your patience, your parcel left our warehouse this morning.", ["en"]),
+        (("en",), "Merci beaucoup, votre colis est parti de notre entrepôt ce matin.", ["fr"]),
+        (("fr",), "👍🙏", None),  # nothing to tell a language from: no langs, not the parent's
+    ],
+)
+async def test_a_reply_is_tagged_with_its_own_language(server, connect, parent_langs, text, expected) -> None:
+    post = mention(server, "lea.bsky.example", "un message", langs=parent_langs)
+    channel = connect(server)
+    parent = await _polled(server, channel, post["uri"])
+    sent = await channel.reply(parent, text, "k-lang")
+    (created,) = server.created
+    assert created.record.get("langs") == expected
+    assert sent.language == (expected[0] if expected else None)
+
+
+def test_session_scope_reads_the_access_jwt_claim() -> None:
+    def jwt(claims: object) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        return f"eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJIUzI1NiJ9.{payload}.c2lnbmF0dXJl"
+
+    assert session_scope(jwt({"scope": "com.atproto.appPass", "sub": "did:plc:x"})) == "com.atproto.appPass"
+    assert session_scope(jwt({"scope": "com.atproto.access"})) == "com.atproto.access"
+    assert session_scope(jwt(["not", "claims"])) is None
+    assert session_scope("opaque-token") is None and session_scope("a.%%%.c") is None
+
+
+async def test_the_main_password_is_refused_and_its_session_ended(habits, connect, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, account_password=MAIN_PASSWORD,
+                             **habits) as server:  # type: ignore[arg-type]  # fmt: skip
+        channel = connect(server, password=MAIN_PASSWORD)
+        for attempt in (channel.check, lambda: channel.poll({})):
+            with pytest.raises(AuthError) as caught:
+                await attempt()
+            said = str(caught.value)
+            assert "main password of @acme.bsky.example, not an app password" in said
+            assert "App passwords" in said and "ecoinbox auth bsky" in said and MAIN_PASSWORD not in said
+        assert server.sessions_created == 1 and server.sessions_deleted == 1  # signed out at once
+        assert server.calls("app.bsky.notification.listNotifications") == 0
+        assert MAIN_PASSWORD not in caplog.text
+        # An app password of the same account works.
+        assert channel.set_token(PASSWORD) is True
+        assert (await channel.check()).startswith(f"@{BRAND}")
+
+
+async def test_a_reply_to_a_deleted_post_is_refused_and_the_next_poll_marks_it_deleted(
+    server, connect
+) -> None:
+    post = mention(server, "zoe.bsky.example", "my order is late")
+    channel = connect(server)
+    first = await channel.poll({})
+    parent = next(m for m in first.messages if m.remote_id == post["uri"])
+    server.delete_post(post["uri"])
+    with pytest.raises(
+        PermanentError, match=r"@zoe\.bsky\.example deleted the post this replies to: not sent"
+    ):
+        await channel.reply(parent, "Hello Zoe", "k-deleted")
+    assert server.created == []
+    for _ in range(bluesky.DELETION_POLLS):  # again on the next polls, should a store have missed one
+        marked = (await channel.poll(first.cursor)).messages
+        assert [(m.remote_id, m.deleted, m.author) for m in marked] == [(post["uri"], True, parent.author)]
+    assert (await channel.poll(first.cursor)).messages == []
+
+
+async def test_a_post_hidden_from_the_brand_is_refused_but_not_marked_deleted(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    first = await channel.poll({})
+    parent = first.messages[0]
+    server.inject("/xrpc/app.bsky.feed.getPosts", status=200, body='{"posts": []}')  # blocked, taken down
+    with pytest.raises(PermanentError, match="hides the post this replies to"):
+        await channel.reply(parent, "Hello Zoe", "k-hidden")
+    assert (await channel.poll(first.cursor)).messages == [] and post["uri"] == parent.remote_id
+
+
+async def test_a_parent_deleted_while_the_reply_goes_out_is_marked_deleted(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    first = await channel.poll({})
+    parent = first.messages[0]
+    # What a PDS that checks reply refs answers when the parent went between getPosts and the send.
+    refusal = {"error": "InvalidRequest", "message": f"Could not locate record: {post['uri']}"}
+    server.inject("/xrpc/com.atproto.repo.createRecord", status=400, body=json.dumps(refusal))
+    with pytest.raises(PermanentError, match="deleted the post this replies to"):
+        await channel.reply(parent, "Hello Zoe", "k-race")
+    marked = (await channel.poll(first.cursor)).messages
+    assert [(m.remote_id, m.deleted) for m in marked] == [(post["uri"], True)]
+
+
+async def test_find_sent_on_a_deleted_parent_marks_it_deleted(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    first = await channel.poll({})
+    server.delete_post(post["uri"])
+    assert await channel.find_sent(first.messages[0], "Hello", "", datetime.now(UTC)) is None
+    marked = (await channel.poll(first.cursor)).messages
+    assert [(m.remote_id, m.deleted) for m in marked] == [(post["uri"], True)]
+
+
+async def test_a_reused_record_key_never_publishes_twice_nor_fails_the_reply(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server, timeout=0.5)
+    parent = await _polled(server, channel, post["uri"])
+    # The first attempt lands but its answer is lost; the resend meets the taken key (400, 409 or
+    # the real PDS's 500) and reads the post back.
+    server.inject("/xrpc/com.atproto.repo.createRecord", status=200, delay=2.0, after_handling=True)
+    server.inject("/xrpc/com.atproto.repo.getRecord", status=503, times=1,
+                  body='{"error":"InternalServerError","message":"busy"}')  # fmt: skip
+    with pytest.raises(UncertainSend):
+        await channel.reply(parent, "Hello once", "k-once")
+    resent = await channel.reply(parent, "Hello once", "k-once")
+    assert [c.uri for c in server.created] == [resent.remote_id]
+    assert server.calls("com.atproto.repo.createRecord") == 2
+
+
+async def test_a_server_error_before_anything_landed_stays_uncertain_not_failed(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    parent = await _polled(server, channel, post["uri"])
+    server.inject("/xrpc/com.atproto.repo.createRecord", status=500,
+                  body='{"error":"InternalServerError","message":"Internal Server Error"}')  # fmt: skip
+    with pytest.raises(UncertainSend):  # read back: not there (whatever name getRecord gives that)
+        await channel.reply(parent, "Hello", "k-crash")
+    sent = await channel.reply(parent, "Hello", "k-crash")
+    assert [c.uri for c in server.created] == [sent.remote_id]
+
+
+async def test_capabilities_state_the_safeguards(server, connect) -> None:
+    caps = await connect(server).capabilities()
+    said = " ".join(caps.safeguards)
+    for words in ("500", "record key", "threadgate", "main password", "deleted"):
+        assert words in said
+    assert not server.requests
+
+
+def test_auth_refuses_the_main_password_and_stores_nothing(
+    tmp_path, capsys, monkeypatch, isolated_environment
+) -> None:
+    from test_cli import server_in_a_thread, write_config
+
+    from ecoinbox.cli import main
+    from ecoinbox.secrets import KEYRING_SERVICE, Secret
+
+    pds = BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, account_password=MAIN_PASSWORD)
+    with server_in_a_thread(pds) as server:
+        body = f'[[channels]]\nkind = "bluesky"\nname = "bsky"\nbase_url = "{server.base_url}"\n'
+        path = write_config(tmp_path, body + f'account = "{BRAND}"\n')
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret(MAIN_PASSWORD))
+        assert main(["--config", str(path), "auth", "bsky"]) == 1
+    refused = capsys.readouterr()
+    assert "not stored:" in refused.err and "main password of @acme.bsky.example" in refused.err
+    assert "App passwords" in refused.err and MAIN_PASSWORD not in refused.out + refused.err
+    assert (KEYRING_SERVICE, "bsky") not in isolated_environment.passwords
+    assert server.sessions_deleted == 1
+
+
+async def test_the_store_marks_a_deleted_post_deleted_and_keeps_its_author(server, connect, tmp_path) -> None:
+    from ecoinbox.store import open_store
+
+    post = mention(server, "zoe.bsky.example", "my order is late", display_name="Zoe 🌿")
+    channel = connect(server)
+    store = await open_store(tmp_path / "inbox.db")
+    try:
+        first = await channel.poll({})
+        await store.ingest(first.messages, cursor=("bsky", first.cursor))
+        parent = await store.message("bsky", post["uri"])
+        assert parent is not None and not parent.deleted
+        server.delete_post(post["uri"])
+        with pytest.raises(PermanentError, match="deleted the post"):
+            await channel.reply(parent, "Hello Zoe", "k-store")
+        second = await channel.poll(await store.cursor("bsky"))
+        await store.ingest(second.messages, cursor=("bsky", second.cursor))
+        stored = await store.message("bsky", post["uri"])
+        assert stored is not None and stored.deleted
+        assert (stored.author.handle, stored.author.display_name) == ("zoe.bsky.example", "Zoe 🌿")
+    finally:
+        await store.close()
+
+
+async def test_a_pds_without_app_passwords_can_be_allowed_the_main_password(habits, connect) -> None:
+    from ecoinbox.config import parse_config
+
+    block = '[brand]\nname = "Acme"\n[[channels]]\nkind = "bluesky"\nname = "bsky"\n'
+    block += 'base_url = "https://pds.example"\n'
+    settings = parse_config(block + 'account = "acme.example"\nauth = "account_password"\n').channels[0]
+    assert settings.auth == "account_password"
+    async with BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, account_password=MAIN_PASSWORD,
+                             **habits) as server:  # type: ignore[arg-type]  # fmt: skip
+        channel = connect(server, password=MAIN_PASSWORD, account_password=True)
+        said = (await channel.check()).splitlines()
+        assert said[0].startswith(f"@{BRAND} on ") and "main password (full access)" in said[1]
+        assert server.sessions_deleted == 0
+        assert (await connect(server).check()).count("\n") == 0  # an app password: no warning
+
+
+async def test_a_missing_parent_that_cannot_be_checked_is_retried_not_failed(server, connect) -> None:
+    post = mention(server, "zoe.bsky.example", "hi")
+    channel = connect(server)
+    first = await channel.poll({})
+    server.inject("/xrpc/app.bsky.feed.getPosts", status=200, body='{"posts": []}')
+    server.inject("/xrpc/com.atproto.repo.getRecord", status=502,
+                  body='{"error":"UpstreamFailure","message":"down"}')  # fmt: skip
+    with pytest.raises(
+        TransientError, match="checking whether the post this replies to was deleted"
+    ) as caught:
+        await channel.reply(first.messages[0], "Hello", "k-unsure-parent")
+    assert not isinstance(caught.value, PermanentError) and server.created == []
+    assert (await channel.poll(first.cursor)).messages == [] and post["uri"] == first.messages[0].remote_id
+
+
+async def test_find_deleted_checks_stored_posts_in_batches(server, connect, monkeypatch) -> None:
+    monkeypatch.setattr(bluesky, "GET_POSTS_LIMIT", 2)
+    posts = [mention(server, "zoe.bsky.example", f"question {n}") for n in range(5)]
+    channel = connect(server)
+    stored = sorted((await channel.poll({})).messages, key=lambda m: m.text)
+    server.delete_post(posts[1]["uri"])
+    server.delete_post(posts[4]["uri"])
+    # The first batch (posts 0 and 1): the AppView leaves both out, post 0 hidden (a block, a
+    # takedown) but not deleted.
+    server.inject("/xrpc/app.bsky.feed.getPosts", status=200, body='{"posts": []}')
+    hidden = posts[0]["uri"]
+    gone = await channel.find_deleted(stored)
+    assert sorted(m.remote_id for m in gone) == sorted([posts[1]["uri"], posts[4]["uri"]])
+    assert all(m.deleted and m.author.handle == "zoe.bsky.example" for m in gone)
+    assert hidden not in [m.remote_id for m in gone]
+    assert server.calls("app.bsky.feed.getPosts") == 3  # 5 posts, 2 a request

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 from ecoinbox.demo.bluesky_server import DEMO_APP_PASSWORD, BlueskyServer
 
 BRAND = "acme.bsky.example"
+POST = "app.bsky.feed.post"
 
 
 @pytest.fixture
@@ -116,3 +119,105 @@ async def test_create_record_refuses_what_a_careless_client_sends(seeded) -> Non
         )
         assert again.status_code == 400 and "already exists" in again.json()["message"]
         assert len(seeded.created) == 1
+
+
+def claims(jwt: str) -> dict:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+async def test_the_main_password_gets_a_full_access_session_and_an_app_password_does_not() -> None:
+    server = BlueskyServer(brand=BRAND, seed=None, account_password="main-password-1")
+    async with server, httpx.AsyncClient(base_url=server.base_url) as client:
+        app = await session(client)
+        signed_in = {"identifier": BRAND, "password": "main-password-1"}
+        main = (await client.post("/xrpc/com.atproto.server.createSession", json=signed_in)).json()
+        assert claims(app["accessJwt"])["scope"] == "com.atproto.appPass"
+        assert claims(main["accessJwt"])["scope"] == "com.atproto.access"
+        assert claims(main["refreshJwt"])["scope"] == "com.atproto.refresh"
+        refreshed = (await client.post("/xrpc/com.atproto.server.refreshSession",
+                                       headers=bearer(main["refreshJwt"]))).json()  # fmt: skip
+        assert claims(refreshed["accessJwt"])["scope"] == "com.atproto.access"  # kept on refresh
+        ended = await client.post(
+            "/xrpc/com.atproto.server.deleteSession", headers=bearer(refreshed["refreshJwt"])
+        )
+        assert ended.status_code == 200
+        again = await client.post(
+            "/xrpc/com.atproto.server.refreshSession", headers=bearer(refreshed["refreshJwt"])
+        )
+        assert again.json()["error"] == "InvalidToken"
+
+
+async def test_a_threadgate_says_reply_disabled_takes_the_reply_and_shows_it_to_nobody() -> None:
+    async with BlueskyServer(brand=BRAND, seed=None) as server:
+        root = server.add_post(author="zoe.bsky.example", text="no replies please")
+        server.gate_replies(root["uri"])
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            auth = bearer((await session(client))["accessJwt"])
+            view = (await client.get("/xrpc/app.bsky.feed.getPosts", params={"uris": root["uri"]},
+                                     headers=auth)).json()["posts"][0]  # fmt: skip
+            assert view["viewer"]["replyDisabled"] is True and view["threadgate"]["record"]["allow"] == []
+            ref = {"uri": root["uri"], "cid": root["cid"]}
+            record = {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2026-05-01T10:00:00Z",
+                      "reply": {"root": ref, "parent": ref}}  # fmt: skip
+            taken = await client.post("/xrpc/com.atproto.repo.createRecord", headers=auth,
+                                      json={"repo": BRAND, "collection": POST, "record": record})  # fmt: skip
+            assert taken.status_code == 200  # the PDS does not look at threadgates
+            thread = (await client.get("/xrpc/app.bsky.feed.getPostThread", params={"uri": root["uri"]},
+                                       headers=auth)).json()["thread"]  # fmt: skip
+            assert thread["replies"] == []  # the AppView hides it
+
+
+async def test_a_deleted_post_is_gone_from_every_read_and_its_place_kept_in_threads() -> None:
+    async with BlueskyServer(brand=BRAND, seed=None, record_not_found_error="InvalidRequest") as server:
+        gone = server.add_post(author="zoe.bsky.example", text=f"@{BRAND} help", mention_brand=True)
+        child = server.add_post(author="marcus.bsky.example", text="same", reply_to=gone["uri"])
+        server.delete_post(gone["uri"])
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            auth = bearer((await session(client))["accessJwt"])
+            posts = (
+                await client.get("/xrpc/app.bsky.feed.getPosts", params={"uris": gone["uri"]}, headers=auth)
+            ).json()
+            assert posts == {"posts": []}
+            missing = await client.get(
+                "/xrpc/app.bsky.feed.getPostThread", params={"uri": gone["uri"]}, headers=auth
+            )
+            assert (missing.status_code, missing.json()["error"]) == (400, "NotFound")
+            thread = (await client.get("/xrpc/app.bsky.feed.getPostThread", params={"uri": child["uri"]},
+                                       headers=auth)).json()["thread"]  # fmt: skip
+            assert thread["parent"] == {
+                "$type": "app.bsky.feed.defs#notFoundPost",
+                "uri": gone["uri"],
+                "notFound": True,
+            }
+            did, _, rkey = gone["uri"].removeprefix("at://").partition("/app.bsky.feed.post/")
+            record = await client.get("/xrpc/com.atproto.repo.getRecord", headers=auth,
+                                      params={"repo": did, "collection": POST, "rkey": rkey})  # fmt: skip
+            assert record.status_code == 400
+            assert record.json() == {
+                "error": "InvalidRequest",
+                "message": f"Could not locate record: {gone['uri']}",
+            }
+            notes = (await client.get("/xrpc/app.bsky.notification.listNotifications", headers=auth)).json()
+            assert gone["uri"] not in [n["uri"] for n in notes["notifications"]]
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, "InvalidRequest"), (409, "RecordAlreadyExists"),
+                                               (500, "InternalServerError")])  # fmt: skip
+async def test_a_reused_record_key_is_answered_as_the_habit_says(status: int, error: str) -> None:
+    async with (
+        BlueskyServer(brand=BRAND, seed=None, reused_rkey_status=status, checks_reply_refs=False) as server,
+        httpx.AsyncClient(base_url=server.base_url) as client,
+    ):
+        auth = bearer((await session(client))["accessJwt"])
+        body = {"repo": BRAND, "collection": "app.bsky.feed.post", "rkey": "3l25zusnsfck2",
+                "record": {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2026-05-01T10:00:00Z",
+                           "reply": {"root": {"uri": "at://did:plc:nobody/app.bsky.feed.post/3l25zusnsfck2",
+                                              "cid": "bafyreinothere"},
+                                     "parent": {"uri": "at://did:plc:nobody/app.bsky.feed.post/3l25zusnsfck2",
+                                                "cid": "bafyreinothere"}}}}  # fmt: skip
+        first = await client.post("/xrpc/com.atproto.repo.createRecord", json=body, headers=auth)
+        assert first.status_code == 200  # unchecked refs: a reply to nothing is taken, as on the real PDS
+        again = await client.post("/xrpc/com.atproto.repo.createRecord", json=body, headers=auth)
+        assert (again.status_code, again.json()["error"]) == (status, error)
+        assert len(server.created) == 1

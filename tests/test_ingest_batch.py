@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from ecoinbox.model import Author, Message, Origin, State, View
 from ecoinbox.store import IngestResult, SQLiteStore
-from ecoinbox.store.sqlite import _ORIGIN_RANK, SNIPPET_CHARS, _one, to_ms
+from ecoinbox.store.sqlite import _ORIGIN_RANK, DELETED_SNIPPET, SNIPPET_CHARS, _one, to_ms
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 TABLES = ("authors", "conversations", "messages", "history", "cursors", "content_version")
@@ -49,7 +49,7 @@ class OneByOne(SQLiteStore):
         ))[0])  # fmt: skip
         row = await _one(
             db,
-            "SELECT id, conversation_id, text, edited_at, deleted, held FROM messages"
+            "SELECT id, conversation_id, text, edited_at, deleted, held, created_at FROM messages"
             " WHERE channel = ? AND remote_id = ?",
             (message.channel, message.remote_id),
         )
@@ -89,6 +89,12 @@ class OneByOne(SQLiteStore):
             if row["deleted"]:
                 return False
             await db.execute("UPDATE messages SET deleted = 1 WHERE id = ?", (row["id"],))
+            # The message waiting on us is gone: nobody waits, and its words leave the row.
+            await db.execute(
+                "UPDATE conversations SET needs_reply = 0, snippet = ? WHERE id = ? AND needs_reply = 1"
+                " AND last_activity <= ?",
+                (DELETED_SNIPPET, row["conversation_id"], row["created_at"]),
+            )
             return True
         if row["text"] == message.text and row["edited_at"] == edited:
             return approved

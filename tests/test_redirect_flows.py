@@ -88,7 +88,8 @@ async def two_channels(tmp_path: Path, *, forum_timeout: float = 5.0):
             "forum": DiscourseChannel("forum", forum.base_url, FORUM_KEY, username="acme_team", auth="api_key",
                                       timeout=forum_timeout),
         }  # fmt: skip
-        engine = Engine(store, channels, poll_intervals={"mastodon": 3600, "forum": 3600})
+        # Uncertain sends are read back at once here (the wait before it is tested on its own).
+        engine = Engine(store, channels, poll_intervals={"mastodon": 3600, "forum": 3600}, uncertain_settle=0)
         settings = parse_config(config_text(social.base_url, forum.base_url, tmp_path / "inbox.db"), tmp_path / "c.toml")
         try:
             yield social, forum, store, engine, settings

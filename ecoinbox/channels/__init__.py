@@ -84,6 +84,7 @@ def build_channel(settings: ChannelSettings, token: Secret) -> Channel:
             search_terms=settings.search,
             hashtags=settings.hashtags,
             timeout=settings.timeout,
+            account_password=settings.auth == "account_password",
         )
     if settings.kind == "email":
         from ecoinbox.channels.email import EmailChannel

@@ -10,9 +10,26 @@ ExpiredToken) is renewed with `refreshSession`; only when the refresh token is r
 session created, at most once per request, never in a loop, and never again with a password the
 server refused until the token source gives another one (`set_token`).
 
+Sign-in takes app passwords only: the account's main password also opens a session, but one
+scoped `com.atproto.access` (full access: it can change the password or delete the account)
+where an app password's is `com.atproto.appPass`; the scope is read from the access JWT and a
+main-password session is ended and refused, in words.
+
 Idempotency: the record key of a reply is a TID computed from the outbox's idempotency key, so
 a resend after an uncertain send names the same record: the PDS refuses a second record under
-that key, and the reply is then read back with `getRecord` instead of posted twice.
+that key (400, 409, or the 500 InternalServerError the real PDS answers), and the reply is then
+read back with `getRecord` instead of posted twice.
+
+Before sending, the parent is read with `getPosts`: a post whose thread is closed by a threadgate
+(`viewer.replyDisabled`; the PDS would take the reply and the AppView show it to nobody) or that
+is gone is refused in words. The reply's `langs` is detected from its own text.
+
+Deleted posts: Bluesky announces no deletion, so the channel notes one when it meets it, and the
+next polls hand the stored post back with `deleted=True`. Signals: `getPosts` leaves the parent
+of a reply out and `getRecord` cannot locate it; `createRecord` refuses a reply because it
+"Could not locate record" of the parent; `getPostThread` answers NotFound for the parent while an
+uncertain send is checked (`find_sent`). `find_deleted` checks stored posts on demand (getPosts,
+then getRecord), for whoever can list the open conversations.
 
 Cursors: the notification list and search results come newest first and only page backwards,
 so each source keeps a high-water mark (its newest `indexedAt`, with the URIs seen at exactly
@@ -24,6 +41,9 @@ moves: no gaps and no repeats across restarts.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import dataclasses
 import hashlib
 import json
 import math
@@ -54,6 +74,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.language import detect_language
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -64,6 +85,7 @@ POST = "app.bsky.feed.post"
 WEB_APP = "https://bsky.app"  # where a post's page is (the AppView's web client)
 REASONS = ("mention", "reply", "quote")
 NOTIFICATIONS_PAGE = 100  # the API maximum
+GET_POSTS_LIMIT = 25  # uris per getPosts, the API maximum
 SEARCH_PAGE = 50
 FIRST_RUN_NOTIFICATIONS = 200  # a first run imports this many recent notifications
 FIRST_RUN_SEARCH = 25  # and one page of each search
@@ -87,6 +109,30 @@ TAG_PREFIX = "tag:"
 
 # Errors that mean "this access token no longer works" (renew and try once more).
 _STALE_TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
+# The access JWT's `scope` claim of a session opened with the account's main password (an app
+# password's is "com.atproto.appPass" or "com.atproto.appPassPrivileged"): atproto's PDS,
+# packages/pds/src/auth-scope.ts.
+MAIN_PASSWORD_SCOPE = "com.atproto.access"
+# How many polls hand a post found deleted back to the store.
+DELETION_POLLS = 3
+# How a PDS says a record is not there: the lexicon's name, or older PDSes' InvalidRequest.
+_NOT_FOUND_MESSAGE = "Could not locate record"
+SAFEGUARDS = (
+    (
+        "the PDS answers a reused record key with an error (500 on the real PDS), not the post: "
+        "every attempt at a reply uses the same record key and the record is read back before "
+        "anything is resent, so a reply is published once"
+    ),
+    (
+        "the PDS takes a reply under a threadgate that nobody will see: ecoinbox refuses it before "
+        "sending (viewer.replyDisabled)"
+    ),
+    (
+        "the account's main password signs in like an app password: ecoinbox tells them apart by "
+        "the session's scope and refuses the main password"
+    ),
+    "Bluesky announces no deletion: a post is marked deleted when a reply or a thread read finds it gone",
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -317,7 +363,10 @@ class BlueskyChannel:
         hashtags: Sequence[str] = (),
         timeout: float = 20.0,
         clock: Callable[[], datetime] = utc_now,
+        account_password: bool = False,
     ) -> None:
+        """`account_password`: accept a session opened with the account's main password (full
+        access), for a PDS that has no app passwords; otherwise such a session is refused."""
         app_password = app_password.strip()  # a token_cmd's trailing newline is not part of it
         if not app_password:
             raise AuthError(f"no app password for channel {name}: run `ecoinbox auth {name}`")
@@ -330,6 +379,7 @@ class BlueskyChannel:
         self.hashtags = tuple(tag.lstrip("#＃") for tag in hashtags if tag.lstrip("#＃"))
         self._clock = clock
         self._password = app_password
+        self._account_password = account_password
         register_secret(app_password)
         self._http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
         self._session: _Session | None = None
@@ -337,6 +387,9 @@ class BlueskyChannel:
         self._password_refused: AuthError | None = None
         self._session_attempts: list[datetime] = []
         self._unsupported_searches: set[str] = set()
+        # Stored posts found deleted, handed back marked so by the next DELETION_POLLS polls (a
+        # store that failed to save one poll gets it again; marking twice changes nothing).
+        self._deleted: dict[str, tuple[Message, int]] = {}
 
     def __repr__(self) -> str:
         return f"BlueskyChannel(name={self.name!r}, base_url={self.base_url!r}, handle={self.handle!r})"
@@ -374,6 +427,7 @@ class BlueskyChannel:
             length_counting="graphemes",
             idempotency_window=IDEMPOTENCY_WINDOW,
             reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     def length(self, text: str) -> int:
@@ -391,7 +445,14 @@ class BlueskyChannel:
                 f"the app password for channel {self.name} signs in as @{one_line(handle)}, not "
                 f"@{self.handle}: fix `account` in the config or run `ecoinbox auth {self.name}`"
             )
-        return f"@{one_line(handle)} on {self.host} ({one_line(did)})"
+        said = f"@{one_line(handle)} on {self.host} ({one_line(did)})"
+        session = self._session
+        if session is not None and session_scope(session.access) == MAIN_PASSWORD_SCOPE:
+            said += (
+                "\nsigned in with the account's main password (full access), as "
+                'auth = "account_password" allows: use an app password where the server has them'
+            )
+        return said
 
     # -- session -----------------------------------------------------------------------------
 
@@ -470,7 +531,28 @@ class BlueskyChannel:
             self._password_refused = self._sign_in_refused(response)
             raise self._password_refused
         self._raise_for(response)
-        return self._parse_session(response)
+        session = self._parse_session(response)
+        if session_scope(session.access) == MAIN_PASSWORD_SCOPE and not self._account_password:
+            await self._end_session(session)
+            self._password_refused = self._main_password_refused()
+            raise self._password_refused
+        return session
+
+    def _main_password_refused(self) -> AuthError:
+        return AuthError(
+            f"channel {self.name}: this is the main password of @{self.handle}, not an app "
+            f"password; ecoinbox does not use it (it could change the account's password or "
+            f"delete the account). Create an app password in Bluesky's Settings > Privacy and "
+            f"security > App passwords, then run `ecoinbox auth {self.name}`. (A PDS without app "
+            f'passwords: set auth = "account_password" for this channel to accept it.)'
+        )
+
+    async def _end_session(self, session: _Session) -> None:
+        """Sign a session out (best effort): a full-access session must not linger unused."""
+        try:
+            await self._send("POST", "com.atproto.server.deleteSession", session.refresh)
+        except ChannelError as exc:
+            log.info("channel %s: could not end the refused session: %s", self.name, exc)
 
     def _sign_in_refused(self, response: HttpResponse) -> AuthError:
         error = _error_name(response)
@@ -522,7 +604,8 @@ class BlueskyChannel:
         """
         own = await self._current_session()
         next_cursor = dict(cursor)
-        found: dict[str, Message] = {}
+        deleted = {uri: marked for uri, (marked, _) in self._deleted.items()}
+        found: dict[str, Message] = dict(deleted)
         first_error: ChannelError | None = None
         for source in self._sources():
             try:
@@ -543,12 +626,23 @@ class BlueskyChannel:
                 found.setdefault(message.remote_id, message)  # notifications come first and win
             if mark is not None:
                 next_cursor[source.key] = mark.dump()
-        if first_error is not None and not found:
+        if first_error is not None and len(found) == len(deleted):
             raise first_error
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
+        for uri in deleted:  # a post found deleted during this poll waits for the next
+            marked, left = self._deleted[uri]
+            if left > 1:
+                self._deleted[uri] = (marked, left - 1)
+            else:
+                del self._deleted[uri]
         messages = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
         return PollResult(messages=messages, cursor=next_cursor)
+
+    def _found_deleted(self, message: Message) -> None:
+        """`message` (stored) is gone from Bluesky: the next polls hand it back marked deleted."""
+        if not message.deleted:
+            self._deleted[message.remote_id] = (dataclasses.replace(message, deleted=True), DELETION_POLLS)
 
     def _sources(self) -> list[_Source]:
         sources = [
@@ -714,16 +808,23 @@ class BlueskyChannel:
         after.sort(key=lambda m: (m.created_at, m.remote_id))
         return [*before, itself, *after]
 
-    async def _thread(self, uri: str, *, depth: int, parent_height: int) -> dict[str, Any] | None:
-        """The `#threadViewPost` of `uri`, or None when the post is gone or blocked."""
+    async def _thread(
+        self, uri: str, *, depth: int, parent_height: int, gone: Callable[[], None] | None = None
+    ) -> dict[str, Any] | None:
+        """The `#threadViewPost` of `uri`, or None when the post is gone or blocked; `gone` is
+        called when the AppView says it is not found (NotFound, or a `#notFoundPost` thread)."""
         params = {"uri": uri, "depth": str(depth), "parentHeight": str(parent_height)}
         try:
             response = await self._call("GET", "app.bsky.feed.getPostThread", params=params)
         except XrpcRefusal as exc:
             if exc.error not in ("NotFound", "BlockedActor", "BlockedByActor"):
                 raise
+            if exc.error == "NotFound" and gone is not None:
+                gone()
             return None
         thread = _dict(_dict(response.json()).get("thread"))
+        if thread.get("$type") == "app.bsky.feed.defs#notFoundPost" and gone is not None:
+            gone()
         return thread if _is_thread_post(thread) else None
 
     # -- replying ------------------------------------------------------------------------------
@@ -740,10 +841,18 @@ class BlueskyChannel:
         A resend names the same record: if an earlier attempt landed, whatever its answer said,
         the PDS refuses the taken key and the post is read back (`getRecord`) and returned, so
         a resend never makes a second post. Any refusal or error after sending is checked so.
+        A parent that is gone, or whose thread is closed to replies, is refused before sending
+        (unless an earlier attempt already landed: then that is the reply).
         """
         own = await self._current_session()
         rkey = record_key(idempotency_key, parent.remote_id)
-        parent_ref, root_ref = await self._reply_refs(parent.remote_id)
+        target = await self._reply_target(parent)
+        if isinstance(target, str):  # why it must not be sent, unless an earlier attempt landed
+            landed = await self._sent_before(own, rkey, parent)
+            if landed is not None:
+                return landed
+            raise PermanentError(target)
+        parent_ref, root_ref = target
         record: dict[str, Any] = {
             "$type": POST,
             "text": text,
@@ -753,8 +862,10 @@ class BlueskyChannel:
         facets = await self._facets(text)
         if facets:
             record["facets"] = facets
-        if parent.language:
-            record["langs"] = [parent.language]
+        # The reply's own language, not its parent's: a French answer to an English post is French.
+        language = await asyncio.to_thread(detect_language, text)
+        if language:
+            record["langs"] = [language]
         body = {"repo": own.did, "collection": POST, "rkey": rkey, "record": record}
         try:
             response = await self._call("POST", "com.atproto.repo.createRecord", body=body)
@@ -771,6 +882,9 @@ class BlueskyChannel:
                 ) from None
             if landed is not None:
                 return landed
+            if _parent_missing(exc, parent.remote_id):
+                self._found_deleted(parent)
+                raise PermanentError(self._gone_words(parent)) from None
             raise
         created = _dict(response.json())
         uri, cid = created.get("uri"), created.get("cid")
@@ -784,7 +898,7 @@ class BlueskyChannel:
         try:
             response = await self._call("GET", "com.atproto.repo.getRecord", params=params)
         except XrpcRefusal as exc:
-            if exc.error != "RecordNotFound":
+            if not _record_not_found(exc):
                 raise
             return None
         data = _dict(response.json())
@@ -797,23 +911,55 @@ class BlueskyChannel:
             )
         return self._own_message(own, uri, record, parent.remote_id)
 
-    async def _reply_refs(self, parent_uri: str) -> tuple[_StrongRef, _StrongRef]:
+    async def _reply_target(self, parent: Message) -> tuple[_StrongRef, _StrongRef] | str:
         """Strong refs to the parent and to its thread's root (the parent's own root if it is
-        itself a reply), read from the AppView: the store keeps no CIDs."""
-        response = await self._call("GET", "app.bsky.feed.getPosts", params=[("uris", parent_uri)])
-        posts = [
-            post for post in _list_of(_dict(response.json()).get("posts")) if post.get("uri") == parent_uri
-        ]
-        if not posts:
-            raise PermanentError(
-                f"channel {self.name}: the post this replies to was deleted or is hidden; not sent"
-            )
-        post = posts[0]
-        parent = _strong_ref(post)
-        if parent is None:
+        itself a reply), read from the AppView (the store keeps no CIDs), or why not to reply."""
+        uris = [parent.remote_id]
+        if (
+            parent.thread_ref
+            and parent.thread_ref != parent.remote_id
+            and parent.thread_ref.startswith("at://")
+        ):
+            uris.append(parent.thread_ref)  # the root: whose threadgate it is
+        response = await self._call("GET", "app.bsky.feed.getPosts", params=[("uris", uri) for uri in uris])
+        views = {str(post.get("uri")): post for post in _list_of(_dict(response.json()).get("posts"))}
+        post = views.get(parent.remote_id)
+        if post is None:
+            return await self._missing_parent(parent)
+        parent_ref = _strong_ref(post)
+        if parent_ref is None:
             raise TransientError(f"channel {self.name}: malformed post from {self.host} (getPosts)")
-        root = _strong_ref(_dict(_dict(_dict(post.get("record")).get("reply")).get("root")))
-        return parent, root or parent
+        root_ref = _strong_ref(_dict(_dict(_dict(post.get("record")).get("reply")).get("root"))) or parent_ref
+        if _dict(post.get("viewer")).get("replyDisabled") is True:
+            root_view = post if root_ref.uri == parent_ref.uri else views.get(root_ref.uri, {})
+            who = str(_dict(root_view.get("author")).get("handle") or "")
+            owner = (
+                f"@{one_line(who, 80)}" if who and who != "handle.invalid" else "the author of this thread"
+            )
+            return f"{owner} turned replies off on this post: not sent"
+        return parent_ref, root_ref
+
+    async def _missing_parent(self, parent: Message) -> str:
+        """Why `getPosts` left the parent out, in words; a deletion the PDS confirms is noted."""
+        try:
+            gone = await self._record_gone(parent.remote_id)
+        except RateLimited:
+            raise
+        except TransientError as exc:  # tell them apart on the next attempt
+            raise TransientError(f"{exc} (checking whether the post this replies to was deleted)") from None
+        if gone:
+            self._found_deleted(parent)
+            return self._gone_words(parent)
+        if gone is False:
+            return (
+                f"channel {self.name}: Bluesky hides the post this replies to from the brand's "
+                f"account (its author blocks it, or the post was taken down): not sent"
+            )
+        return f"channel {self.name}: the post this replies to was deleted or is hidden: not sent"
+
+    def _gone_words(self, parent: Message) -> str:
+        who = f"@{one_line(parent.author.handle, 80)}" if parent.author.handle else "its author"
+        return f"channel {self.name}: {who} deleted the post this replies to: not sent"
 
     async def _facets(self, text: str) -> list[dict[str, Any]]:
         """Facets for the mentions (resolved to DIDs), links and hashtags in `text`.
@@ -847,6 +993,40 @@ class BlueskyChannel:
         did = _dict(response.json()).get("did")
         return did if isinstance(did, str) and did.startswith("did:") else None
 
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` (stored posts of this channel) that are gone from Bluesky, marked
+        `deleted=True`: Bluesky announces no deletion, so an open conversation is checked so.
+
+        One `getPosts` per 25 posts; a post it leaves out counts as deleted only when the PDS
+        cannot locate its record either (else it is hidden from the brand: blocked, taken down)."""
+        gone: list[Message] = []
+        wanted = [m for m in messages if not m.deleted and m.remote_id.startswith("at://")]
+        for start in range(0, len(wanted), GET_POSTS_LIMIT):
+            batch = wanted[start : start + GET_POSTS_LIMIT]
+            response = await self._call(
+                "GET", "app.bsky.feed.getPosts", params=[("uris", m.remote_id) for m in batch]
+            )
+            seen = {str(post.get("uri")) for post in _list_of(_dict(response.json()).get("posts"))}
+            for message in batch:
+                if message.remote_id not in seen and await self._record_gone(message.remote_id) is True:
+                    gone.append(dataclasses.replace(message, deleted=True))
+        return gone
+
+    async def _record_gone(self, uri: str) -> bool | None:
+        """Whether the PDS cannot locate the record at `uri` (True) or has it (False); None when
+        it refuses to say. Transient errors are raised."""
+        authority, _, rest = uri.removeprefix("at://").partition("/")
+        collection, _, rkey = rest.partition("/")
+        params = {"repo": authority, "collection": collection, "rkey": rkey}
+        try:
+            await self._call("GET", "com.atproto.repo.getRecord", params=params)
+        except XrpcRefusal as exc:
+            if _record_not_found(exc):
+                return True
+            log.info("channel %s: could not tell a deleted post from a hidden one: %s", self.name, exc)
+            return None
+        return False
+
     async def find_sent(
         self, parent: Message | None, text: str, title: str, since: datetime
     ) -> Message | None:
@@ -855,7 +1035,9 @@ class BlueskyChannel:
         if parent is None:
             return None
         own = await self._current_session()
-        thread = await self._thread(parent.remote_id, depth=1, parent_height=0)
+        thread = await self._thread(
+            parent.remote_id, depth=1, parent_height=0, gone=lambda: self._found_deleted(parent)
+        )
         if thread is None:
             return None
         cutoff = since - timedelta(minutes=1)  # clocks of servers and ours disagree a little
@@ -1119,6 +1301,31 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def session_scope(jwt: str) -> str | None:
+    """The `scope` claim of a PDS access JWT (its payload is plain base64url JSON; no signature
+    check: only the PDS could, and it just made it), or None when the token is not a JWT."""
+    parts = jwt.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    scope = _dict(claims).get("scope")
+    return scope if isinstance(scope, str) else None
+
+
+def _record_not_found(exc: XrpcRefusal) -> bool:
+    """A `getRecord` refusal that means "no such record" (RecordNotFound, or older PDSes'
+    InvalidRequest with the same message)."""
+    return exc.error == "RecordNotFound" or (exc.error == "InvalidRequest" and _NOT_FOUND_MESSAGE in str(exc))
+
+
+def _parent_missing(exc: ChannelError, parent_uri: str) -> bool:
+    """A `createRecord` refusal because the reply's parent is not there any more."""
+    return isinstance(exc, XrpcRefusal) and _NOT_FOUND_MESSAGE in str(exc) and parent_uri in str(exc)
+
+
 def _stale_token(response: HttpResponse) -> bool:
     return response.status in (400, 401) and _error_name(response) in _STALE_TOKEN_ERRORS
 
@@ -1157,12 +1364,21 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 async def verify_app_password(
-    name: str, base_url: str, handle: str, app_password: str, *, timeout: float = 20.0
+    name: str,
+    base_url: str,
+    handle: str,
+    app_password: str,
+    *,
+    timeout: float = 20.0,
+    account_password: bool = False,
 ) -> str:
     """Sign channel `name` in once with `app_password`; return "@handle on host (did)".
 
-    Raises AuthError if Bluesky refuses it, another ChannelError if it cannot be reached."""
-    channel = BlueskyChannel(name, base_url, app_password, handle=handle, timeout=timeout)
+    Raises AuthError if Bluesky refuses it (or it is the account's main password, unless
+    `account_password`), another ChannelError if it cannot be reached."""
+    channel = BlueskyChannel(
+        name, base_url, app_password, handle=handle, timeout=timeout, account_password=account_password
+    )
     try:
         return await channel.check()
     finally:
@@ -1180,6 +1396,7 @@ __all__ = [
     "post_text",
     "post_url",
     "record_key",
+    "session_scope",
     "tid",
     "tid_micros",
     "verify_app_password",

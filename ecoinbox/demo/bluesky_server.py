@@ -11,6 +11,12 @@ lexicon-shaped: `{"error": Name, "message": ...}`.
 It is stricter than a real PDS where that catches client bugs: a reply's `root` and `parent`
 must be strong refs to posts it has (with their CIDs, and the root must be the parent's root),
 and facet offsets must fall on UTF-8 character boundaries of the text.
+
+Real habits it can take on (constructor switches, see `BlueskyServer`): the 500 a real PDS
+answers for a reused record key, unchecked reply refs, the older "InvalidRequest" for a missing
+record; and, always, what the real stack does with threadgates (`gate_replies`: the PDS takes
+the reply, the AppView hides it), deleted posts (`delete_post`) and the main password (a
+session scoped `com.atproto.access` instead of an app password's `com.atproto.appPass`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
 DEMO_APP_PASSWORD = DEMO_BLUESKY_PASSWORD
 PUBLIC_CALLS = frozenset({"com.atproto.server.createSession", "com.atproto.identity.resolveHandle"})
+REFRESH_CALLS = frozenset({"com.atproto.server.refreshSession", "com.atproto.server.deleteSession"})
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
@@ -92,6 +99,9 @@ class _Post:
     root: _Post | None = None
     replies: list[_Post] = field(default_factory=list)
     quotes: int = 0
+    deleted: bool = False
+    replies_off: bool = False  # a threadgate on this (root) post: nobody may reply but its author
+    violates_gate: bool = False  # a reply the threadgate forbade: stored, shown to nobody
 
     @property
     def rkey(self) -> str:
@@ -109,6 +119,7 @@ class _Token:
     scope: str  # "access" or "refresh"
     expires_at: datetime
     revoked: bool = False
+    grant: str = "com.atproto.appPass"  # the JWT's scope claim: what signed in (see `_grant_of`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +165,7 @@ class BlueskyServer(LoopbackServer):
         brand: str = "acme.bsky.example",
         brand_name: str = "Acme Support",
         app_password: str = DEMO_APP_PASSWORD,
+        account_password: str | None = None,
         seed: int | None = 1,
         now: Clock | None = None,
         rate_limit: int = 3000,
@@ -162,8 +174,32 @@ class BlueskyServer(LoopbackServer):
         access_ttl: timedelta = timedelta(hours=2),
         refresh_ttl: timedelta = timedelta(days=90),
         honour_reasons: bool = True,
+        reused_rkey_status: int = 400,
+        checks_reply_refs: bool = True,
+        record_not_found_error: str = "RecordNotFound",
     ) -> None:
+        """Habits (defaults: this server as the demo has always had it):
+
+        - `account_password`: the account's main password, also accepted by `createSession`, as
+          every PDS does; its session is scoped `com.atproto.access` (full access) where an app
+          password's is `com.atproto.appPass` (the bluesky-social/atproto PDS, auth-scope.ts).
+        - `reused_rkey_status`: the answer to `createRecord` under a record key already taken:
+          400 InvalidRequest (this server's default), 409, or 500 InternalServerError as the
+          real PDS answers (bluesky-social/atproto#3718, indigo#873).
+        - `checks_reply_refs`: refuse a reply whose root/parent it does not have (this server's
+          default; a missing or deleted parent is "Could not locate record"). False: accept
+          any ref, as the real PDS does (it validates the record's shape only).
+        - `record_not_found_error`: the error name `getRecord` gives a missing record:
+          "RecordNotFound" (the lexicon, current PDS) or "InvalidRequest" (older PDSes, with
+          the same "Could not locate record" message).
+        """
         super().__init__()
+        if reused_rkey_status not in (400, 409, 500):
+            raise ValueError("reused_rkey_status must be 400, 409 or 500")
+        self.account_password = account_password
+        self.reused_rkey_status = reused_rkey_status
+        self.checks_reply_refs = checks_reply_refs
+        self.record_not_found_error = record_not_found_error
         self._clock: Clock = now or (lambda: datetime.now(UTC))
         self.app_password = app_password
         self.access_ttl = access_ttl
@@ -172,6 +208,7 @@ class BlueskyServer(LoopbackServer):
         self.created: list[CreatedRecord] = []
         self.sessions_created = 0
         self.sessions_refreshed = 0
+        self.sessions_deleted = 0
         self._limits = FixedWindow(rate_limit, rate_window)
         self._session_limits = FixedWindow(session_limit, 300.0)
         self._tokens: dict[str, _Token] = {}
@@ -320,6 +357,18 @@ class BlueskyServer(LoopbackServer):
         mine = sorted((p for p in self._posts.values() if p.author is self.brand), key=lambda p: p.indexed_at)
         return [self._post_view(p) for p in mine]
 
+    def gate_replies(self, uri: str) -> None:
+        """Its author turns replies off on the thread of `uri` (an `app.bsky.feed.threadgate`
+        with no allow rules, on the thread's root): the AppView then says `viewer.replyDisabled`
+        to everyone else, the PDS still takes their replies, and nobody sees them."""
+        post = self._posts[uri]
+        (post.root or post).replies_off = True
+
+    def delete_post(self, uri: str) -> None:
+        """Its author deletes `uri`: `getPosts` leaves it out, `getPostThread` answers NotFound
+        for it and `#notFoundPost` where it was a parent, `getRecord` cannot locate it."""
+        self._posts[uri].deleted = True
+
     # -- faults and time ------------------------------------------------------------------------
 
     def expire_access_tokens(self) -> None:
@@ -352,6 +401,7 @@ class BlueskyServer(LoopbackServer):
             "com.atproto.server.createSession": self._create_session,
             "com.atproto.server.refreshSession": self._refresh_session,
             "com.atproto.server.getSession": self._get_session,
+            "com.atproto.server.deleteSession": self._delete_session,
             "com.atproto.identity.resolveHandle": self._resolve_handle,
             "com.atproto.repo.createRecord": self._create_record,
             "com.atproto.repo.getRecord": self._get_record,
@@ -361,7 +411,7 @@ class BlueskyServer(LoopbackServer):
             "app.bsky.feed.getPosts": self._get_posts,
         }
         procedures = {"com.atproto.server.createSession", "com.atproto.server.refreshSession",
-                      "com.atproto.repo.createRecord"}  # fmt: skip
+                      "com.atproto.server.deleteSession", "com.atproto.repo.createRecord"}  # fmt: skip
         for nsid, handler in routes.items():
             if nsid in procedures:
                 router.add_post(f"/xrpc/{nsid}", handler)
@@ -381,7 +431,7 @@ class BlueskyServer(LoopbackServer):
             )
         try:
             nsid = request.path.removeprefix("/xrpc/")
-            if nsid not in PUBLIC_CALLS and nsid != "com.atproto.server.refreshSession":
+            if nsid not in PUBLIC_CALLS and nsid not in REFRESH_CALLS:
                 request[_DID] = self._authorize(request, "access")
             response = await handler(request)
         except XrpcError as error:
@@ -417,15 +467,22 @@ class BlueskyServer(LoopbackServer):
         if not identifier or not isinstance(password, str):
             raise XrpcError(400, "InvalidRequest", 'Input must have the property "identifier" and "password"')
         brand = self.brand
-        if identifier not in (brand.handle, brand.did) or not secrets.compare_digest(
-            password, self.app_password
-        ):
+        grant = self._grant_of(password)
+        if identifier not in (brand.handle, brand.did) or grant is None:
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password", headers)
         self.sessions_created += 1
-        response = _json({**self._issue(brand), "didDoc": self._did_doc(brand), "active": True,
+        response = _json({**self._issue(brand, grant), "didDoc": self._did_doc(brand), "active": True,
                           "email": f"support@{brand.handle}", "emailConfirmed": True})  # fmt: skip
         response.headers.update(headers)
         return response
+
+    def _grant_of(self, password: str) -> str | None:
+        """The scope a session signed in with `password` gets (None: a wrong password)."""
+        if secrets.compare_digest(password, self.app_password):
+            return "com.atproto.appPass"
+        if self.account_password is not None and secrets.compare_digest(password, self.account_password):
+            return "com.atproto.access"
+        return None
 
     async def _refresh_session(self, request: web.Request) -> web.Response:
         did = self._authorize(request, "refresh")
@@ -433,22 +490,31 @@ class BlueskyServer(LoopbackServer):
         self._tokens[old].revoked = True  # refresh tokens rotate: the old one is spent
         self.sessions_refreshed += 1
         actor = self._actors[did]
-        return _json({**self._issue(actor), "didDoc": self._did_doc(actor), "active": True})
+        grant = self._tokens[old].grant  # a refreshed session keeps what signed it in
+        return _json({**self._issue(actor, grant), "didDoc": self._did_doc(actor), "active": True})
+
+    async def _delete_session(self, request: web.Request) -> web.Response:
+        """Sign out: the refresh token stops working (its access token lives out its short life,
+        as on the real PDS)."""
+        self._authorize(request, "refresh")
+        self._tokens[request.headers["Authorization"].partition(" ")[2].strip()].revoked = True
+        self.sessions_deleted += 1
+        return web.Response(status=200)
 
     async def _get_session(self, request: web.Request) -> web.Response:
         actor = self._actors[request[_DID]]
         return _json({"handle": actor.handle, "did": actor.did, "email": f"support@{actor.handle}",
                       "emailConfirmed": True, "active": True, "didDoc": self._did_doc(actor)})  # fmt: skip
 
-    def _issue(self, actor: _Actor) -> dict[str, str]:
+    def _issue(self, actor: _Actor, grant: str) -> dict[str, str]:
         now = self._now()
         tokens = {}
         for scope, ttl, key in (
             ("access", self.access_ttl, "accessJwt"),
             ("refresh", self.refresh_ttl, "refreshJwt"),
         ):
-            value = _jwt(actor.did, scope, now, now + ttl)
-            self._tokens[value] = _Token(value, actor.did, scope, now + ttl)
+            value = _jwt(actor.did, grant if scope == "access" else "com.atproto.refresh", now, now + ttl)
+            self._tokens[value] = _Token(value, actor.did, scope, now + ttl, grant=grant)
             tokens[key] = value
         return {**tokens, "did": actor.did, "handle": actor.handle}
 
@@ -478,6 +544,8 @@ class BlueskyServer(LoopbackServer):
         entries = sorted(self._notifications, key=lambda e: (e[0], e[1]), reverse=True)
         if reasons and self.honour_reasons:
             entries = [e for e in entries if e[2].get("reason") in reasons]
+        # The AppView cannot hydrate a deleted post: its notification goes too.
+        entries = [e for e in entries if not getattr(self._posts.get(str(e[2].get("uri"))), "deleted", False)]
         cursor = query.get("cursor")
         if cursor:
             at, cid = _unpack_cursor(cursor)
@@ -510,6 +578,8 @@ class BlueskyServer(LoopbackServer):
             p
             for p in self._posts.values()
             if _matches(p, words, tags)
+            and not p.deleted
+            and not p.violates_gate
             and (since is None or p.sort_at >= since)
             and (until is None or p.sort_at < until)
         ]
@@ -517,42 +587,58 @@ class BlueskyServer(LoopbackServer):
         offset = _int(query.get("cursor"), 0)
         limit = _limit(query.get("limit"), 25, 100)
         page = hits[offset : offset + limit]
-        body: dict[str, Any] = {"posts": [self._post_view(p) for p in page], "hitsTotal": len(hits)}
+        body: dict[str, Any] = {
+            "posts": [self._post_view(p, request[_DID]) for p in page],
+            "hitsTotal": len(hits),
+        }
         if offset + limit < len(hits):
             body["cursor"] = str(offset + limit)
         return _json(body)
 
     async def _get_post_thread(self, request: web.Request) -> web.Response:
         uri = request.query.get("uri", "")
-        post = self._posts.get(uri)
+        post = self._visible(uri)
         if post is None:
             raise XrpcError(400, "NotFound", f"Post not found: {uri}")
         depth = _limit(request.query.get("depth"), 6, 1000, minimum=0)
         height = _limit(request.query.get("parentHeight"), 80, 1000, minimum=0)
-        return _json({"thread": self._thread_view(post, depth, height)})
+        return _json({"thread": self._thread_view(post, depth, height, request[_DID])})
 
-    def _thread_view(self, post: _Post, depth: int, height: int) -> dict[str, Any]:
-        view: dict[str, Any] = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._post_view(post)}
+    def _thread_view(self, post: _Post, depth: int, height: int, viewer: str) -> dict[str, Any]:
+        view: dict[str, Any] = {
+            "$type": "app.bsky.feed.defs#threadViewPost",
+            "post": self._post_view(post, viewer),
+        }
         if post.parent is not None and height > 0:
-            view["parent"] = self._thread_view(post.parent, 0, height - 1)
+            if post.parent.deleted:  # the AppView keeps the place of a deleted parent
+                view["parent"] = {"$type": "app.bsky.feed.defs#notFoundPost", "uri": post.parent.uri,
+                                  "notFound": True}  # fmt: skip
+            else:
+                view["parent"] = self._thread_view(post.parent, 0, height - 1, viewer)
         if depth > 0:
-            view["replies"] = [self._thread_view(r, depth - 1, 0) for r in post.replies]
+            shown = [r for r in post.replies if not r.deleted and not r.violates_gate]
+            view["replies"] = [self._thread_view(r, depth - 1, 0, viewer) for r in shown]
         return view
+
+    def _visible(self, uri: str) -> _Post | None:
+        post = self._posts.get(uri)
+        return None if post is None or post.deleted else post
 
     async def _get_posts(self, request: web.Request) -> web.Response:
         uris = request.query.getall("uris", [])
         if len(uris) > 25:
             raise XrpcError(400, "InvalidRequest", "uris must not have more than 25 elements")
-        return _json({"posts": [self._post_view(self._posts[u]) for u in uris if u in self._posts]})
+        found = [post for uri in uris if (post := self._visible(uri)) is not None]
+        return _json({"posts": [self._post_view(post, request[_DID]) for post in found]})
 
     async def _get_record(self, request: web.Request) -> web.Response:
         query = request.query
         repo = query.get("repo", "")
         did = self._handles.get(repo.lower(), repo)
         uri = f"at://{did}/{query.get('collection', '')}/{query.get('rkey', '')}"
-        post = self._posts.get(uri)
+        post = self._visible(uri)
         if post is None:
-            raise XrpcError(400, "RecordNotFound", f"Could not locate record: {uri}")
+            raise XrpcError(400, self.record_not_found_error, f"Could not locate record: {uri}")
         return _json({"uri": post.uri, "cid": post.cid, "value": post.record})
 
     # -- writing ----------------------------------------------------------------------------------
@@ -578,9 +664,12 @@ class BlueskyServer(LoopbackServer):
             raise XrpcError(400, "InvalidRequest", "Invalid record key: must be a TID for app.bsky.feed.post")
         uri = f"at://{did}/{POST}/{rkey}"
         if uri in self._posts:
-            raise XrpcError(400, "InvalidRequest", f"Record already exists at {uri}")
+            raise self._taken(uri)
         self._validate_post(record)
         post = self._store(self._actors[did], dict(record), now, rkey)
+        root = post.root or post
+        if root.replies_off and post.author is not root.author:
+            post.violates_gate = True  # taken and stored all the same, as the real PDS does
         self.created.append(CreatedRecord(uri, rkey, post.record))
         return _json({
             "uri": post.uri,
@@ -588,6 +677,14 @@ class BlueskyServer(LoopbackServer):
             "commit": {"cid": _cid(f"commit-{post.cid}"), "rev": self._next_rkey(now)},
             "validationStatus": "valid",
         })  # fmt: skip
+
+    def _taken(self, uri: str) -> XrpcError:
+        """The answer to a record key already in use, as `reused_rkey_status` says."""
+        if self.reused_rkey_status == 500:  # the real PDS: its database refuses the duplicate
+            return XrpcError(500, "InternalServerError", "Internal Server Error")
+        if self.reused_rkey_status == 409:
+            return XrpcError(409, "RecordAlreadyExists", f"Record already exists at {uri}")
+        return XrpcError(400, "InvalidRequest", f"Record already exists at {uri}")
 
     def _validate_post(self, record: dict[str, Any]) -> None:
         def invalid(message: str) -> XrpcError:
@@ -647,10 +744,14 @@ class BlueskyServer(LoopbackServer):
             ):
                 raise invalid(f'Record/reply must have the property "{key}" (a strong ref: uri and cid)')
             post = self._posts.get(ref["uri"])
-            if post is None or post.cid != ref["cid"]:
+            if not self.checks_reply_refs:
+                continue  # the real PDS checks the shape of a ref, not what it points at
+            if post is None or post.deleted:
+                raise XrpcError(400, "InvalidRequest", f"Could not locate record: {ref['uri']}")
+            if post.cid != ref["cid"]:
                 raise invalid(f"Record/reply/{key} does not point at a post with that cid")
             refs[key] = post
-        if (refs["parent"].root or refs["parent"]) is not refs["root"]:
+        if refs and (refs["parent"].root or refs["parent"]) is not refs["root"]:
             raise invalid("Record/reply/root is not the root of the parent's thread")
 
     def _store(self, actor: _Actor, record: dict[str, Any], at: datetime, rkey: str) -> _Post:
@@ -746,7 +847,10 @@ class BlueskyServer(LoopbackServer):
 
     # -- views ------------------------------------------------------------------------------------
 
-    def _post_view(self, post: _Post) -> dict[str, Any]:
+    def _post_view(self, post: _Post, viewer: str | None = None) -> dict[str, Any]:
+        root = post.root or post
+        # Only the thread's author may still reply under a threadgate without allow rules.
+        replies_off = root.replies_off and viewer != root.author.did
         view: dict[str, Any] = {
             "uri": post.uri,
             "cid": post.cid,
@@ -757,9 +861,21 @@ class BlueskyServer(LoopbackServer):
             "likeCount": 0,
             "quoteCount": post.quotes,
             "indexedAt": _iso(post.indexed_at),
-            "viewer": {"threadMuted": False, "embeddingDisabled": False},
+            "viewer": {"threadMuted": False, "embeddingDisabled": False, "replyDisabled": replies_off},
             "labels": [],
         }
+        if root.replies_off and root is post:
+            view["threadgate"] = {
+                "uri": f"at://{post.author.did}/app.bsky.feed.threadgate/{post.rkey}",
+                "cid": _cid(f"gate-{post.cid}"),
+                "record": {
+                    "$type": "app.bsky.feed.threadgate",
+                    "post": post.uri,
+                    "allow": [],
+                    "createdAt": _iso(post.indexed_at),
+                },
+                "lists": [],
+            }
         quoted = self._quoted(post)
         if quoted is not None:
             view["embed"] = {
@@ -823,13 +939,14 @@ def _cid(seed: str) -> str:
 
 
 def _jwt(did: str, scope: str, issued: datetime, expires: datetime) -> str:
+    """A JWT shaped as the PDS's: `scope` is the claim ("com.atproto.appPass", ".access", ".refresh")."""
+
     def part(data: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(_dumps(data).encode()).decode().rstrip("=")
 
-    scope_name = "com.atproto.access" if scope == "access" else "com.atproto.refresh"
-    claims = {"scope": scope_name, "sub": did, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
+    claims = {"scope": scope, "sub": did, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
               "jti": secrets.token_hex(8)}  # fmt: skip
-    return f"{part({'typ': 'JWT', 'alg': 'HS256'})}.{part(claims)}.{secrets.token_urlsafe(32)}"
+    return f"{part({'typ': 'at+jwt', 'alg': 'HS256'})}.{part(claims)}.{secrets.token_urlsafe(32)}"
 
 
 def _pack_cursor(at: datetime, cid: str) -> str:

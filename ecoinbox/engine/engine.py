@@ -26,7 +26,7 @@ from ecoinbox.channels.base import (
     RateLimited,
     RenewableChannel,
 )
-from ecoinbox.engine.outbox import OutboxSender
+from ecoinbox.engine.outbox import UNCERTAIN_SETTLE_SECONDS, OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
 from ecoinbox.secrets import SecretError, TokenSource
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 900.0
 SENDER_IDLE_S = 30.0
+PURGE_CHECK_S = 3600.0
 SNOOZE_CHECK_S = 60.0  # the longest a due snooze waits to wake (the loop sleeps until the next one is due)
 # One process polls and sends for a store: the holder of this lease. It renews the lease every
 # LEASE_RENEW_S; others check every STANDBY_CHECK_S and take over when it expires or when its
@@ -90,12 +91,15 @@ class Engine:
         leased: bool = True,
         token_sources: Mapping[str, TokenSource] | None = None,
         token_recheck: float = TOKEN_RECHECK_S,
+        purge_deleted_after: float | None = None,
+        uncertain_settle: float = UNCERTAIN_SETTLE_SECONDS,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.poll_intervals = dict(poll_intervals or {})
         self.token_sources = dict(token_sources or {})
         self.token_recheck = token_recheck
+        self.purge_deleted_after = purge_deleted_after  # seconds; None keeps deleted posts' text
         self._clock = clock or (lambda: datetime.now(UTC))
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
@@ -103,6 +107,7 @@ class Engine:
         self.sender = OutboxSender(
             store, self.channels, owner=self.owner, fence=ENGINE_LEASE if leased else None,
             retry_max=retry_max, clock=self._clock, on_token_refused=self._on_send_refused,
+            uncertain_settle=uncertain_settle,
         )  # fmt: skip
         self.statuses = {name: ChannelStatus(name, ch.kind) for name, ch in self.channels.items()}
         self.capabilities: dict[str, Capabilities] = {}
@@ -162,6 +167,8 @@ class Engine:
                 self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
+        if self.purge_deleted_after is not None:
+            self._tasks.append(asyncio.create_task(self._purge_loop(self.purge_deleted_after), name="purge"))
         if self.leased:
             self._tasks.append(asyncio.create_task(self._watch_other_processes(), name="outbox watch"))
 
@@ -179,6 +186,16 @@ class Engine:
             if due is not None:
                 wait = min(wait, max(0.5, (due - self.store.now()).total_seconds()))
             await asyncio.sleep(wait)
+
+    async def _purge_loop(self, after: float) -> None:
+        """Forget the text of posts deleted on their platform once `after` seconds have passed."""
+        while True:
+            try:
+                if purged := await self.store.purge_deleted(timedelta(seconds=after)):
+                    log.info("purged the text of %d deleted posts", purged)
+            except StoreError:
+                log.warning("could not purge deleted posts; trying again", exc_info=True)
+            await asyncio.sleep(min(PURGE_CHECK_S, after))
 
     async def _deactivate(self) -> None:
         for task in self._tasks:

@@ -46,12 +46,14 @@ class OutboxSender:
         retry_max: float = 600.0,
         clock: Callable[[], datetime] | None = None,
         on_token_refused: Callable[[str], None] | None = None,
+        uncertain_settle: float = UNCERTAIN_SETTLE_SECONDS,
     ) -> None:
         self.store = store
         self.channels = channels
         self.owner = owner
         self.fence = fence  # the store lease `owner` must hold for each claim (the engine's)
         self.retry_max = retry_max
+        self.uncertain_settle = timedelta(seconds=uncertain_settle)
         self._clock = clock or (lambda: datetime.now(UTC))
         # Channels whose token was refused: their items wait, unclaimed, until it is renewed.
         self.paused: set[str] = set()
@@ -216,7 +218,7 @@ class OutboxSender:
             return
         if caps.reconcile:
             # A slow server may still be writing it: reading back too soon would miss it.
-            check_at = self._backoff(item, floor=UNCERTAIN_SETTLE_SECONDS)
+            check_at = self._clock() + self.uncertain_settle
             await self.store.reply_unknown(
                 item, f"{why}; checking the thread before anything is resent", check_at=check_at
             )
@@ -232,7 +234,7 @@ class OutboxSender:
             f"{why}; it may have been published. Check the thread on the platform before resending.",
         )
 
-    def _backoff(self, item: OutboxItem, *, floor: float = 0.0) -> datetime:
+    def _backoff(self, item: OutboxItem) -> datetime:
         """Exponential backoff with full jitter, capped by the configured maximum."""
         ceiling = min(self.retry_max, 2.0 ** min(item.attempts, 16))
-        return self._clock() + timedelta(seconds=max(floor, random.uniform(ceiling / 2, ceiling)))
+        return self._clock() + timedelta(seconds=random.uniform(ceiling / 2, ceiling))

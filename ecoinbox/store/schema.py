@@ -288,6 +288,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE messages ADD COLUMN deleted_at INTEGER;                 -- ms; when we saw it deleted
     ALTER TABLE outbox ADD COLUMN approve_parent INTEGER NOT NULL DEFAULT 0;
+    -- The inbox marks direct messages and held comments on their row: one probe each.
+    CREATE INDEX messages_direct ON messages (conversation_id) WHERE visibility = 'direct';
+    CREATE INDEX messages_held ON messages (conversation_id) WHERE held = 1;
+    -- The purge of deleted posts' text finds them without a scan.
+    CREATE INDEX messages_deleted ON messages (deleted_at) WHERE deleted = 1;
     """,
 )
 

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator, ClassVar
 
@@ -58,6 +58,8 @@ from ecoinbox.store.triage import TriageStore
 log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 300
+DELETED_SNIPPET = "(deleted on the platform)"
+"""A row's snippet when the message it showed was deleted: its words are not shown by default."""
 CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent
 BUSY_TIMEOUT_S = 10.0
 WAL_CHECKPOINT_PAGES = 8000  # of 4 KiB: 32 MB of WAL between checkpoints
@@ -622,6 +624,8 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
                 if _apply_edit(row, message, edits, deletions, held_changes):
                     result.updated += 1
                     result.conversation_ids.add(row.conversation_id)
+                    if message.deleted:
+                        summaries[row.conversation_id].withdrawn(row.created_at)
                 continue
             parent = known.get((message.channel, message.in_reply_to)) if message.in_reply_to else None
             created = to_ms(message.created_at)
@@ -634,7 +638,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
                 fresh_ids.add(conversation_id)
             edited = to_ms(message.edited_at) if message.edited_at else None
             known[(message.channel, message.remote_id)] = _KnownMessage(
-                next_message, conversation_id, message.text, edited, int(message.deleted), int(message.held)
+                next_message, conversation_id, message.text, edited, int(message.deleted), int(message.held), created
             )
             inserts.append((
                 next_message, message.channel, message.remote_id, conversation_id, message.in_reply_to,
@@ -757,9 +761,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         self, db: aiosqlite.Connection, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], _KnownMessage]:
         rows = await self._by_key(
-            db, "messages", "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held", keys
+            db, "messages", "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held, t.created_at", keys
         )
-        return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows}
+        return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
     async def _by_key(
         self, db: aiosqlite.Connection, table: str, columns: str, keys: Iterable[tuple[str, str]]
@@ -816,7 +820,11 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     _ROW_SQL = (
         "SELECT c.id, c.channel, c.state, c.needs_reply, c.last_activity, c.snippet,"
         " c.message_count, c.origin, c.language, c.reason, c.priority, c.priority_reason, c.muted,"
-        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags"
+        " a.display_name, a.handle, c.snoozed_until, c.assignee, c.tags,"
+        # Both through small partial indexes: a row costs one probe each, whatever its length.
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.visibility = 'direct')"
+        " AS direct,"
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1007,6 +1015,21 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             (conversation_id,),
         )
         return [(from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in fetched]  # type: ignore[misc]
+
+    async def purge_deleted(self, after: timedelta) -> int:
+        """Forget the text of posts seen deleted on their platform `after` ago or more; start the
+        clock for those newly seen deleted. Returns how many were purged."""
+        now = to_ms(self._clock())
+        async with self._write() as db:
+            await db.execute("UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,))
+            due = [int(r[0]) for r in await _all(
+                db, "SELECT id FROM messages WHERE deleted = 1 AND deleted_at <= ? AND text != ''",
+                (now - int(after.total_seconds() * 1000),),
+            )]  # fmt: skip
+            await self._unindex(db, due)
+            await _many(db, "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?", [(i,) for i in due])
+            await self._index(db, due)
+        return len(due)
 
     # ---- outbox ----------------------------------------------------------------------------
 
@@ -1406,6 +1429,7 @@ class _KnownMessage:
     edited_at: int | None
     deleted: int
     held: int = 0
+    created_at: int = 0
 
 
 def _apply_edit(
@@ -1478,6 +1502,14 @@ class _Summary:
     def values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, column) for column in self.COLUMNS)
 
+    def withdrawn(self, created: int) -> None:
+        """A message of the conversation was deleted on its platform: if it is the one waiting
+        on us, nobody is waiting any more, and its words leave the row."""
+        if self.needs_reply and created >= self.last_activity:
+            self.needs_reply = 0
+            self.snippet = DELETED_SNIPPET
+            self.changed = True
+
     def add(
         self, message: Message, author_id: int, created: int, clock: Callable[[], datetime]
     ) -> tuple[str, str] | None:
@@ -1537,6 +1569,8 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         priority=row["priority"],
         priority_reason=row["priority_reason"],
         muted=bool(row["muted"]),
+        direct=bool(row["direct"]),
+        held=bool(row["held"]),
     )
 
 

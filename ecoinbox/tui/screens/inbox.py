@@ -43,6 +43,7 @@ from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, fill_canned
+from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
@@ -126,7 +127,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("shift+tab", "next_view(-1)", "Previous view", id="inbox.previous_view", show=False),
         Binding("escape", "back", "Back to list / close search", id="inbox.back", show=False),
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
-        Binding("m", "show_whole", "Show whole posts", id="inbox.show_whole", show=False),
+        Binding("m", "show_whole", "Show whole posts (and deleted ones)", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
         *TRIAGE_BINDINGS,
@@ -719,7 +720,22 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
             return
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
-        self._open_compose(draft, conversation.row.id, parent, mark)
+        if not parent.held:
+            self._open_compose(draft, conversation.row.id, parent, mark)
+            return
+
+        def approve_then_compose(approve: bool | None) -> None:
+            if approve:
+                self._open_compose(draft, conversation.row.id, parent, mark, approve_parent=True)
+            else:
+                self.notify("Not replying: a reply to a held comment stays invisible until the comment "
+                            "is approved (r, then y, approves it and replies).", markup=False, timeout=6)  # fmt: skip
+
+        # A reply under a held comment is published but nobody sees it until the comment is.
+        self.app.push_screen(ConfirmScreen(
+            "This comment is held for moderation. Approve it and reply?", yes="Approve and reply",
+            no="Cancel", detail=Content.styled("Your reply is seen once the comment is approved, as in wp-admin.", "dim"),
+        ), approve_then_compose)  # fmt: skip
 
     def _read_only(self, channel: str) -> bool:
         """Whether the channel cannot reply: a feed by its kind (before its first poll too), any
@@ -745,11 +761,12 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.app.copy_to_clipboard(url)
 
     def _open_compose(
-        self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False
+        self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False,
+        approve_parent: bool = False,
     ) -> None:
         """Compose a reply; before it is queued the manager is warned of replies added since `mark`."""
         self.app.push_screen(ComposeScreen(
-            draft, save=self._reply_saver(conversation_id, parent, redirect=redirect),
+            draft, save=self._reply_saver(conversation_id, parent, redirect=redirect, approve_parent=approve_parent),
             collisions=self._collisions(conversation_id, mark),
         ))  # fmt: skip
 
@@ -768,7 +785,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         return conversation, _reply_target(conversation)
 
     def _reply_saver(
-        self, conversation_id: int, parent: Message, *, redirect: bool = False
+        self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False
     ) -> Callable[[ComposedReply], Awaitable[None]]:
         """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
 
@@ -777,6 +794,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             await store.queue_reply(
                 conversation_id, parent, reply.text, visibility=parent.visibility,
                 language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
+                approve_parent=approve_parent,
             )  # fmt: skip
             if redirect:
                 await self._mark_redirected(conversation_id)

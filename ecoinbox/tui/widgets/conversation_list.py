@@ -228,8 +228,13 @@ def waiting_level(row: ConversationRow, now: datetime, warn: float, alert: float
 
 
 def triage_prefix(row: ConversationRow, now: datetime) -> str:
-    """What the manager decided, in front of the snippet: the snooze, the assignee, the tags."""
+    """In front of the snippet: what the platform says of it (a direct message, a comment held
+    for moderation), then what the manager decided (the snooze, the assignee, the tags)."""
     parts: list[str] = []
+    if row.direct:
+        parts.append("DM")
+    if row.held:
+        parts.append("held")
     if row.state is State.SNOOZED and row.snoozed_until is not None:
         parts.append("until " + describe_wake(row.snoozed_until, now.astimezone()))
     if row.assignee:

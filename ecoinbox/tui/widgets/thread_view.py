@@ -447,10 +447,11 @@ def _fit(lines: list[Content], width: int) -> list[Content]:
 
 
 def _has_long_post(conversation: Conversation) -> bool:
-    """Whether a post of `conversation` or of a linked one is shown cut."""
+    """Whether a post of `conversation` or of a linked one is shown cut (or hidden: deleted)."""
     every = [conversation, *conversation.linked]
     return any(
-        len(m.message.text) > BODY_DISPLAY_CHARS and len(sanitize(m.message.text)) > BODY_DISPLAY_CHARS
+        (m.message.deleted and m.message.text)
+        or (len(m.message.text) > BODY_DISPLAY_CHARS and len(sanitize(m.message.text)) > BODY_DISPLAY_CHARS)
         for c in every
         for m in c.messages
     )
@@ -540,12 +541,20 @@ def _render_message(
         (f"  {when}", "dim"),
         ("  (you)" if message.is_ours else "", "dim"),
         ("  [edited]" if message.edited_at else "", "dim"),
-    )
+        (f"  {VISIBILITY_LABELS[message.visibility]}" if message.visibility in VISIBILITY_LABELS else "",
+         "bold $warning" if message.visibility == "direct" else "dim"),
+        ("  held for moderation" if message.held else "", "bold $warning"),
+    )  # fmt: skip
     lines = [header]
     if hidden or _flagged(message):
         # Calm but visible: the text differs from what was sent (a reversed file name, say).
         lines.append(Content.styled(f"{indent}  {HIDDEN_NOTE}", "dim italic"))
     if message.deleted:
+        if not shown.whole and text:
+            note = f"(deleted on the platform; its text is hidden: {shown.more_key} shows it)"
+            lines.append(Content.styled(f"{indent}  {note}", "dim italic"))
+            lines.append(Content())
+            return tuple(_fit(lines, width))
         lines.append(Content.styled(f"{indent}  (deleted on the platform)", "dim italic"))
     if message.spoiler:
         spoiler = safe_content(message.spoiler, single_line=True)
@@ -568,6 +577,14 @@ def _render_message(
         lines.extend(_folded(footnote, f"{indent}  ", width))
     lines.append(Content())  # a blank line between messages
     return tuple(lines)
+
+
+VISIBILITY_LABELS = {
+    "direct": "direct message",  # only the people it names see it
+    "private": "followers only",
+    "unlisted": "unlisted",
+}
+"""How a post that is not public says so in its header (Mastodon's visibilities)."""
 
 
 def _flagged(message: Message) -> bool:

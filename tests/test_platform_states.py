@@ -1,0 +1,187 @@
+"""What real servers say of a post beyond its text, kept and shown: who else it addresses,
+held for moderation, deleted (its text hidden, then purged), direct messages and visibility."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fakes import Clock
+from stack import FIXED_NOW, running_stack, wait_until
+from textual.widgets import TextArea
+
+from ecoinbox.cli import main
+from ecoinbox.config import parse_config
+from ecoinbox.model import Author, Message, View
+from ecoinbox.query import parse_query
+from ecoinbox.store import open_store
+from ecoinbox.tui.app import EcoInboxApp
+from ecoinbox.tui.screens.compose import ComposeScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ZOE = Author("mastodon", "1", "zoe@remote.example", "Zoé")
+BRAND = '[brand]\nname = "Acme"\n'
+
+
+def post(remote_id: str, text: str = "@acme my order never came", **extra) -> Message:
+    return Message(channel="mastodon", remote_id=remote_id, author=ZOE, text=text, created_at=T0, **extra)
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0 + timedelta(hours=1))
+
+
+@pytest.fixture
+async def store(tmp_path, clock):
+    s = await open_store(tmp_path / "inbox.db", clock=clock)
+    yield s
+    await s.close()
+
+
+async def test_who_a_post_addresses_is_kept_for_a_reply_after_a_restart(tmp_path):
+    path = tmp_path / "inbox.db"
+    first = await open_store(path)
+    await first.ingest([post("1", mentions=("marcus@other.example", "ann@remote.example"))])
+    await first.close()
+    again = await open_store(path)
+    try:
+        stored = await again.message("mastodon", "1")
+        assert stored.mentions == ("marcus@other.example", "ann@remote.example")
+    finally:
+        await again.close()
+
+
+async def test_a_held_comment_is_marked_on_its_row_until_a_poll_sees_it_approved(store):
+    result = await store.ingest([post("1", held=True)])
+    (conversation,) = result.conversation_ids
+    (row,) = await store.conversation_page(View.INBOX)
+    assert row.held and (await store.message("mastodon", "1")).held
+    again = await store.ingest([post("1", held=False)])
+    assert again.updated == 1 and conversation in again.conversation_ids
+    (row,) = await store.conversation_page(View.INBOX)
+    assert not row.held and not (await store.message("mastodon", "1")).held
+
+
+async def test_a_direct_message_is_marked_on_its_row(store):
+    await store.ingest([post("1", visibility="direct"), post("2", text="@acme public hello", visibility="public")])
+    rows = {r.snippet: r for r in await store.conversation_page(View.INBOX)}
+    assert rows["@acme my order never came"].direct
+    assert not rows["@acme public hello"].direct
+
+
+async def test_a_deleted_posts_text_is_purged_after_the_configured_time(store, clock):
+    await store.ingest([post("1", text="@acme call me on 555 0100, my card is 4970"), post("2", text="@acme stays")])
+    await store.ingest([post("1", text="@acme call me on 555 0100, my card is 4970", deleted=True)])
+    assert await store.purge_deleted(timedelta(days=30)) == 0  # seen deleted now: the clock starts
+    clock.advance(days=29)
+    assert await store.purge_deleted(timedelta(days=30)) == 0
+    assert (await store.message("mastodon", "1")).text.startswith("@acme call me")
+    clock.advance(days=2)
+    assert await store.purge_deleted(timedelta(days=30)) == 1
+    gone = await store.message("mastodon", "1")
+    assert gone.deleted and gone.text == ""
+    rows, _ = await store.search(parse_query("card"))
+    assert rows == []  # the search index forgot its words too
+    assert (await store.message("mastodon", "2")).text == "@acme stays"
+
+
+def test_purge_deleted_after_is_a_setting():
+    def purge(value: str) -> float | None:
+        return parse_config(f'{BRAND}[store]\npurge_deleted_after = "{value}"\n').store.purge_deleted_after
+
+    assert parse_config(BRAND).store.purge_deleted_after == 30 * 86400
+    assert purge("7d") == 7 * 86400 and purge("never") is None
+    with pytest.raises(Exception, match="purge_deleted_after"):
+        purge("soon")
+
+
+# ---- in the inbox ------------------------------------------------------------------------------
+
+
+def app_for(stack) -> EcoInboxApp:
+    return EcoInboxApp(stack.settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
+
+
+def thread_text(app) -> str:
+    return app.inbox.thread.content.plain
+
+
+def inbound(remote_id: str, text: str, **extra) -> Message:
+    return Message(channel="mastodon", remote_id=remote_id, author=ZOE, text=text,
+                   created_at=FIXED_NOW - timedelta(hours=1), **extra)  # fmt: skip
+
+
+async def test_the_thread_shows_visibility_held_and_hides_a_deleted_posts_text(tmp_path):
+    async with running_stack(tmp_path) as stack:
+        await stack.store.ingest([inbound("1", "@acme psst, my address is 12 rue des Lilas", visibility="direct")])
+        await stack.store.ingest([inbound("1", "@acme psst, my address is 12 rue des Lilas",
+                                          visibility="direct", deleted=True)])  # fmt: skip
+        app = app_for(stack)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(lambda: "direct message" in thread_text(app), pilot=pilot)
+            assert "rue des Lilas" not in thread_text(app)
+            assert "deleted on the platform; its text is hidden: m shows it" in thread_text(app)
+            assert app.inbox.conversations.selected_row.direct
+            await pilot.press("m")
+            await wait_until(lambda: "rue des Lilas" in thread_text(app), pilot=pilot)
+
+
+async def test_r_on_a_held_comment_asks_to_approve_it_and_the_reply_carries_the_approval(tmp_path):
+    async with running_stack(tmp_path) as stack:
+        await stack.store.ingest([inbound("1", "@acme is this shop legit?", held=True)])
+        app = app_for(stack)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(lambda: "held for moderation" in thread_text(app), pilot=pilot)
+            await pilot.press("r")
+            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+            await pilot.press("n")  # cancel: nothing queued
+            await wait_until(lambda: not isinstance(app.screen, ConfirmScreen), pilot=pilot)
+            assert await stack.store.outbox_items() == []
+            await pilot.press("r")
+            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+            await pilot.press("y")
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            app.screen.query_one(TextArea).insert("yes, it is us!")
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        (item,) = await stack.store.outbox_items()
+        assert item.approve_parent and item.parent_remote_id == "1" and item.text.endswith("yes, it is us!")
+
+
+def test_show_json_tells_visibility_held_edits_and_who_else_is_addressed(tmp_path, capsys):
+    db = tmp_path / "inbox.db"
+    edited = T0 + timedelta(minutes=5)
+
+    async def fill() -> int:
+        store = await open_store(db)
+        await store.ingest([post("1", visibility="direct", held=True, edited_at=edited, mentions=("ann@x.example",))])
+        (row,) = await store.conversation_page(View.INBOX)
+        await store.close()
+        return row.id
+
+    conversation = asyncio.run(fill())
+    config = tmp_path / "config.toml"
+    config.write_text(f'{BRAND}[store]\npath = "{db}"\n')
+    assert main(["--config", str(config), "show", str(conversation), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    (message,) = shown["thread"]
+    assert message["visibility"] == "direct" and message["held"] is True
+    assert message["edited_at"] == edited.isoformat() and message["mentions"] == ["ann@x.example"]
+
+
+async def test_a_deleted_post_no_longer_waits_on_us_and_leaves_the_rows_words(store):
+    words = "@acme my phone number is 555 0100, call me"
+    result = await store.ingest([post("1", text=words)])
+    (conversation,) = result.conversation_ids
+    await store.ingest([post("1", text=words, deleted=True)])
+    row = await store.conversation_row(conversation)
+    assert not row.needs_reply and "555" not in row.snippet and "deleted" in row.snippet
+    later = Message(channel="mastodon", remote_id="2", author=ZOE, text="@acme sorry, wrong number",
+                    created_at=T0 + timedelta(minutes=3), in_reply_to="1")  # fmt: skip
+    await store.ingest([later])  # they write again: they wait on us again
+    row = await store.conversation_row(conversation)
+    assert row.needs_reply and row.snippet == "@acme sorry, wrong number"
