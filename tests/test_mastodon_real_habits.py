@@ -324,6 +324,15 @@ async def test_edits_and_deletions_reach_the_store(store, connect) -> None:
         assert gone is not None and gone.deleted
 
 
+async def test_find_deleted_tells_which_stored_statuses_are_gone(server, connect) -> None:
+    channel = connect(server)
+    kept = await mention(server, channel, author="zoe@remote.example", text="still here")
+    gone = await mention(server, channel, author="max@other.example", text="soon gone")
+    server.delete_status(gone.remote_id)
+    (found,) = await channel.find_deleted([kept, gone])
+    assert found.remote_id == gone.remote_id and found.deleted and found.text == gone.text
+
+
 async def test_a_thread_read_again_carries_edited_at(server, connect) -> None:
     channel = connect(server)
     root = server.add_status(author="zoe@remote.example", text="q", mention_brand=False)

@@ -525,6 +525,22 @@ class MastodonChannel:
             ) from None
         return [*ancestors, itself, *descendants]
 
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` (stored statuses of this channel) that the server says are gone
+        (404), marked `deleted=True`: the REST API announces no deletion, so an open
+        conversation is checked so (one request a status; the caller chooses how many)."""
+        gone: list[Message] = []
+        for message in messages:
+            if message.deleted:
+                continue
+            path = "/api/v1/statuses/" + quote(message.remote_id, safe="")
+            response = await self._http.request("GET", path, check=False)
+            if response.status == 404:
+                gone.append(replace(message, deleted=True))
+            else:
+                self._http.raise_for_status(response)
+        return gone
+
     def _gone(self, remote_id: str) -> Message:
         """What a deleted status still is to us: its id, marked deleted."""
         nobody = Author(channel=self.name, remote_id="", handle="")
