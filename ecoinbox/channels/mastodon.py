@@ -2,7 +2,8 @@
 
 Listens on mention notifications (including the ones the 4.3 notification policy filters)
 and edit (`update`) notifications, on hashtags and on keyword searches, fetches threads, and
-replies. There is no streaming here: edits and deletions arrive by polling and thread reads.
+replies. There is no streaming here: edits arrive by polling (`update`) and thread reads,
+deletions by thread reads and `find_deleted`.
 
 Exactly once: servers of the family do not all honour `Idempotency-Key` (GoToSocial ignores it),
 so the key is sent as a second safety only; an uncertain reply is looked up in the parent's
