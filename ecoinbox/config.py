@@ -213,6 +213,9 @@ class ChannelSettings:
     """Also import posts the platform's own filters would hide (you may need to answer them)."""
     timeout: float = 20.0
     """Seconds: the overall deadline of one request, however slowly the server answers."""
+    backfill: float = 14 * 86400.0
+    """Mastodon: how far back (seconds; written "14d", "36h") the first poll of a channel imports
+    mentions. Every mention of that period comes in, however the server pages them."""
     token_cmd: tuple[str, ...] | None = None
     """A command (argv list, run without a shell) that prints the token on stdout,
     e.g. ("pass", "show", "ecoinbox/mastodon"). Tried first."""
@@ -1364,6 +1367,9 @@ class _Validator:
             table.problem("poll_interval", f"must be at least {floor:g} seconds{hint}")
         include_filtered = table.get("include_filtered", _boolean, True)
         timeout = table.get("timeout", _seconds, 20.0)
+        backfill = table.get("backfill", _waiting_duration, None)
+        if backfill is not None and kind not in (None, "mastodon"):
+            table.problem("backfill", 'only mastodon channels have this setting (kind = "mastodon")')
         token_cmd = table.get("token_cmd", _argv, None)
         token_env = table.get("token_env", _env_name, None)
         keyring = table.get("keyring", _boolean, True)
@@ -1416,6 +1422,7 @@ class _Validator:
             poll_interval=poll_interval,
             include_filtered=include_filtered,
             timeout=timeout,
+            backfill=14 * 86400.0 if backfill is None else backfill,
             token_cmd=token_cmd,
             token_env=token_env,
             keyring=keyring,

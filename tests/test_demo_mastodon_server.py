@@ -576,3 +576,107 @@ def test_seeded_day_is_realistic(clock: Clock) -> None:
     assert '<span class="ellipsis">' in contents and '<span class="invisible">https://' in contents
     assert any(s["visibility"] == "direct" for s in statuses)
     assert sum(1 for s in statuses if s["account"]["acct"] == "acme") >= 30
+
+
+# --- habits of real servers -----------------------------------------------------------------
+
+
+async def habit_server(clock: Clock, **habits: Any) -> MastodonServer:
+    server = MastodonServer(seed=None, token=TOKEN, now=clock, **habits)
+    await server.start()
+    return server
+
+
+def authed(server: MastodonServer) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=5)
+
+
+async def test_a_server_that_ignores_the_idempotency_key_publishes_each_repeat(clock: Clock) -> None:
+    server = await habit_server(clock, honours_idempotency_key=False)
+    try:
+        async with authed(server) as http:
+            for _ in range(3):
+                await http.post("/api/v1/statuses", json={"status": "hi"}, headers={"Idempotency-Key": "k"})
+        assert len(server.posted) == 3 and len({p.id for p in server.posted}) == 3
+    finally:
+        await server.stop()
+
+
+async def test_page_cap_shortens_pages_whatever_limit_asks(clock: Clock) -> None:
+    server = await habit_server(clock, page_cap=40)
+    try:
+        for n in range(45):
+            server.add_status(author=f"u{n}@remote.example", text=f"hello {n}")
+        async with authed(server) as http:
+            page = (await http.get("/api/v1/notifications", params={"limit": "80"})).json()
+            assert len(page) == 40
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"), [(401, "Unauthorized: token not supplied"), (400, "Invalid Bearer token")]
+)
+async def test_a_bad_token_is_refused_as_the_server_does(clock: Clock, status: int, body: str) -> None:
+    server = await habit_server(clock, bad_token_status=status, bad_token_body=body)
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=5) as http:
+            answer = await http.get("/api/v1/notifications", headers={"Authorization": "Bearer wrong"})
+        assert answer.status_code == status and answer.json() == {"error": body}
+    finally:
+        await server.stop()
+
+
+async def test_drop_answer_after_post_publishes_then_hangs_up_n_times(clock: Clock) -> None:
+    server = await habit_server(clock, drop_answer_after_post=1)
+    try:
+        async with authed(server) as http:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.post("/api/v1/statuses", json={"status": "one"})
+            assert (await http.post("/api/v1/statuses", json={"status": "two"})).status_code == 200
+        assert [p.text for p in server.posted] == ["one", "two"]
+    finally:
+        await server.stop()
+
+
+async def test_edits_notify_deletions_are_gone_blocks_show_in_relationships(
+    server: MastodonServer, client: httpx.AsyncClient
+) -> None:
+    made = server.add_status(author="zoe@remote.example", text="first")
+    edited = server.edit_status(made["id"], "@acme second")
+    assert edited["edited_at"] and "second" in edited["content"]
+    kinds = [n["type"] for n in (await client.get("/api/v1/notifications", params={"limit": "2"})).json()]
+    assert kinds == ["update", "mention"]
+    only_mentions = await client.get("/api/v1/notifications", params={"types[]": "mention", "limit": "1"})
+    assert only_mentions.json()[0]["type"] == "mention"
+
+    zoe_id = made["account"]["id"]
+    server.block_brand("zoe@remote.example")
+    (relation,) = (await client.get("/api/v1/accounts/relationships", params={"id[]": zoe_id})).json()
+    assert relation["id"] == zoe_id and relation["blocked_by"] is True and relation["blocking"] is False
+
+    server.delete_status(made["id"])
+    assert (await client.get(f"/api/v1/statuses/{made['id']}")).status_code == 404
+    assert all(n["status"]["id"] != made["id"] for n in await all_notifications(client))
+
+
+async def test_account_statuses_page_newest_first(server: MastodonServer, client: httpx.AsyncClient) -> None:
+    brand_id = (await client.get("/api/v1/accounts/verify_credentials")).json()["id"]
+    before = (await client.get(f"/api/v1/accounts/{brand_id}/statuses", params={"limit": "40"})).json()
+    posted = (await client.post("/api/v1/statuses", json={"status": "newest"})).json()
+    answer = await client.get(f"/api/v1/accounts/{brand_id}/statuses", params={"limit": "2"})
+    assert answer.json()[0]["id"] == posted["id"]
+    assert "max_id=" in answer.headers["Link"]
+    assert len(before) <= 40
+
+
+async def test_search_without_full_text_finds_no_status(clock: Clock) -> None:
+    server = await habit_server(clock, full_text_search=False)
+    try:
+        server.add_status(author="max@other.example", text="refund please", mention_brand=False)
+        async with authed(server) as http:
+            found = (await http.get("/api/v2/search", params={"q": "refund", "type": "statuses"})).json()
+        assert found["statuses"] == []
+    finally:
+        await server.stop()

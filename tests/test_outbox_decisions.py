@@ -3,9 +3,12 @@ edit, or discard. Checked in the store and on the local platform."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from stack import running_stack, wait_until
 
+from ecoinbox.channels.base import Capabilities
 from ecoinbox.model import OutboxState, View
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
@@ -15,6 +18,15 @@ from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 @pytest.fixture
 async def stack(tmp_path):
     async with running_stack(tmp_path) as stack:
+        # The manager decides for channels that cannot read a send back; Mastodon can (issue
+        # 12), so it pretends it cannot here.
+        channel = stack.engine.channels["mastodon"]
+        capabilities = channel.capabilities
+
+        async def cannot_read_back() -> Capabilities:
+            return replace(await capabilities(), reconcile=False)
+
+        channel.capabilities = cannot_read_back
         stack.server.add_status(author="zoe@remote.example", display_name="Zoé", text="@acme my order never arrived")
         await stack.engine.poll_all_once()
         yield stack

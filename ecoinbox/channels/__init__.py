@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ecoinbox.channels.base import Channel
 from ecoinbox.config import BrandSettings, ChannelSettings
 from ecoinbox.secrets import Secret
@@ -22,6 +24,7 @@ def build_channel(settings: ChannelSettings, token: Secret, brand: BrandSettings
             search_terms=settings.search,
             include_filtered=settings.include_filtered,
             timeout=settings.timeout,
+            backfill=timedelta(seconds=settings.backfill),
         )
     if settings.kind == "discourse":
         from ecoinbox.channels.discourse import DiscourseChannel

@@ -308,6 +308,23 @@ def platform_error(content: bytes) -> str:
     return ""
 
 
+# How servers word a refused token when they answer 400 instead of 401 (GoToSocial-like:
+# "Invalid Bearer token", "Unauthorized: token not supplied").
+_AUTH_REFUSAL = re.compile(
+    r"(?i)\bunauthori[sz]ed\b"
+    r"|\b(?:invalid|expired|revoked|missing|bad)\b[^.]{0,20}\b(?:bearer|token|credentials)\b"
+    r"|\b(?:bearer|token|credentials)\b[^.]{0,20}\b(?:invalid|expired|revoked|not supplied)\b"
+)
+
+
+def is_auth_refusal(status: int, said: str) -> bool:
+    """Whether an error answer refuses the credentials: 401 or 403, or a 400 whose own words
+    say the token is wrong (some servers answer a revoked token so)."""
+    if status in (401, 403):
+        return True
+    return status == 400 and bool(_AUTH_REFUSAL.search(said))
+
+
 def _where(url: httpx.URL) -> str:
     """host[:port]/path for messages: never the query string, never userinfo."""
     host = url.host + (f":{url.port}" if url.port else "")
@@ -626,7 +643,7 @@ class HttpClient:
             )
         if 300 <= status < 400:
             raise PermanentError(self._redirect_message(response))
-        if status in (401, 403):
+        if is_auth_refusal(status, said):
             raise AuthError(
                 f"the token for channel {self.channel} was refused by {where} ({detail}): "
                 f"run `ecoinbox auth {self.channel}`",
@@ -677,6 +694,7 @@ __all__ = [
     "body_retry_after",
     "channel_logger",
     "install_log_redaction",
+    "is_auth_refusal",
     "link_header_entries",
     "one_line",
     "parse_link_header",

@@ -1,7 +1,16 @@
 """The Mastodon channel (also GoToSocial and Akkoma/Pleroma, through the Mastodon API).
 
-Listens on mention notifications (including the ones the 4.3 notification policy filters),
-on hashtags and on keyword searches, fetches threads, and replies with an `Idempotency-Key`.
+Listens on mention notifications (including the ones the 4.3 notification policy filters)
+and edit (`update`) notifications, on hashtags and on keyword searches, fetches threads, and
+replies. There is no streaming here: edits arrive by polling (`update`) and thread reads,
+deletions by thread reads and `find_deleted`.
+
+Exactly once: servers of the family do not all honour `Idempotency-Key` (GoToSocial ignores it),
+so the key is sent as a second safety only; an uncertain reply is looked up in the parent's
+thread and in our own recent statuses (`find_sent`) before anything is sent again.
+
+Nothing lost: servers cap `limit` below what is asked (40 for 80), so a page's size never says
+it is the last: pages are followed to an empty one, back to the `backfill` horizon on a first run.
 
 Handles: `Author.handle` is always qualified, `user@domain`. Remote accounts come that way from
 the server; local accounts (`acct` without a domain) are qualified with the instance's own domain
@@ -15,9 +24,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -38,6 +46,7 @@ from ecoinbox.channels.http import (
     one_line,
     platform_error,
     register_secret,
+    utc_now,
 )
 from ecoinbox.contacts import claim
 from ecoinbox.model import Author, Message, Origin
@@ -52,10 +61,23 @@ DEFAULT_MAX_CHARACTERS = 500
 DEFAULT_URL_LENGTH = 23
 NOTIFICATIONS_PAGE = 80  # the API maximum since 4.1
 LISTENING_PAGE = 40
-FIRST_RUN_MENTIONS = 200  # a first run imports this many recent mentions, not the whole history
-FIRST_RUN_LISTENING = 40  # and one page of each hashtag or search
+DEFAULT_BACKFILL = timedelta(days=14)  # a first run imports the mentions of this long back
+FIRST_RUN_AT_LEAST = 200  # and at least this many, however old (a quiet account is not empty)
+FIRST_RUN_LISTENING = 40  # and the newest hashtag or search hits, not their whole history
 MAX_PAGES = 50  # per source and poll; the next poll goes on from the cursor, without a gap
-MENTION_CACHE = 4096
+OWN_STATUSES_PAGE = 40
+# `find_sent` looks this far before the first attempt: the server's clock may run behind ours.
+RECONCILE_SLACK = timedelta(minutes=5)
+MAX_RECONCILE_PAGES = 10  # of our own statuses; past that it says "cannot tell yet"
+
+SAFEGUARDS = (
+    (
+        "Idempotency-Key is not relied on: an uncertain reply is looked up in the thread and our "
+        "recent posts before any resend"
+    ),
+    "pages may be shorter than asked: ecoinbox follows Link next to the cursor",
+    "a reply to someone who blocks the brand would be published unseen: ecoinbox refuses it first",
+)
 
 # From the most public to the least; a reply is never more public than its parent.
 VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
@@ -83,7 +105,7 @@ class _Source:
     params: tuple[tuple[str, str], ...]
     origin: Origin
     page_limit: int
-    first_run_limit: int
+    first_run_limit: int | None  # None: back to the backfill horizon
     items_of: Callable[[Any], list[dict[str, Any]] | None]
     status_of: Callable[[dict[str, Any]], dict[str, Any] | None]
 
@@ -109,6 +131,8 @@ class MastodonChannel:
         search_terms: Sequence[str] = (),
         include_filtered: bool = True,
         timeout: float = 20.0,
+        backfill: timedelta = DEFAULT_BACKFILL,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         token = token.strip()  # a token_cmd's trailing newline is not part of it
         if not token:
@@ -119,14 +143,14 @@ class MastodonChannel:
         self.hashtags = tuple(tag.lstrip("#") for tag in hashtags if tag.lstrip("#"))
         self.search_terms = tuple(term for term in search_terms if term.strip())
         self.include_filtered = include_filtered
+        self.backfill = backfill
+        self._clock = clock
         self._http = HttpClient(
             name, self.base_url, auth_headers={"Authorization": f"Bearer {token}"}, timeout=timeout
         )
         self._instance: _Instance | None = None
         self._own: dict[str, Any] | None = None
         self._unsupported_searches: set[str] = set()
-        # Mentions of recent statuses (remote id -> qualified handles), for `reply_prefix`.
-        self._mentions: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"MastodonChannel(name={self.name!r}, base_url={self.base_url!r})"
@@ -161,11 +185,16 @@ class MastodonChannel:
             max_length=instance.max_characters,
             length_counting="graphemes",
             url_length=instance.url_length,
-            idempotency_window=timedelta(hours=1),
+            # Sent, but not every server of the family honours it: reconciled, never trusted.
+            idempotency_window=None,
+            reconcile=True,
+            safeguards=SAFEGUARDS,
         )
 
     async def check(self) -> str:
-        """Verify the token; return "@acct on host (Software version)"."""
+        """Verify the token; return "@acct on host (Software version)", then a line for each
+        thing that will not work as configured (keyword listening on a server that does not
+        index statuses)."""
         own = await self._own_account()
         instance = await self._load_instance()
         acct = str(own.get("acct", ""))
@@ -175,7 +204,52 @@ class MastodonChannel:
                 f"not @{self.account}: run `ecoinbox auth {self.name}`"
             )
         software = f"{instance.software} {instance.version}".strip()
-        return f"@{one_line(acct)} on {self.host} ({one_line(software)})"
+        lines = [f"@{one_line(acct)} on {self.host} ({one_line(software)})"]
+        lines.extend(await self._search_warnings(instance, str(own["id"])))
+        return "\n".join(lines)
+
+    async def _search_warnings(self, instance: _Instance, own_id: str) -> list[str]:
+        """Whether `search = [...]` can find anything: searches for a word of our own newest
+        status, which any server that indexes statuses finds (Mastodon without Elasticsearch
+        does not; GoToSocial searches only our own posts and the replies to us)."""
+        if not self.search_terms:
+            return []
+        if instance.software == "GoToSocial":
+            return [
+                "search on GoToSocial finds only our own posts and the replies to us: keyword "
+                + "listening (search = [...]) will not find what others write"
+            ]
+        try:
+            word = await self._own_recent_word(own_id)
+            if word is None:
+                return []  # nothing posted yet: nothing to test the search with
+            response = await self._http.request(
+                "GET", "/api/v2/search",
+                params={"q": word, "type": "statuses", "resolve": "false", "limit": "5"},
+            )  # fmt: skip
+        except AuthError:
+            raise
+        except PermanentError as exc:
+            return [f"search is refused here ({exc}): keyword listening (search = [...]) finds nothing"]
+        except ChannelError as exc:
+            return [f"could not test the search here yet: {exc}"]
+        if not _list_of(_dict(response.json()).get("statuses")):
+            return [
+                f"search does not index statuses on {self.host} (a word of our own newest post "
+                + "is not found): keyword listening (search = [...]) finds nothing"
+            ]
+        return []
+
+    async def _own_recent_word(self, own_id: str) -> str | None:
+        """A plain word (5+ letters) of our newest status, for testing the search."""
+        path = f"/api/v1/accounts/{quote(own_id, safe='')}/statuses"
+        statuses = _list_of(await self._http.get_json(path, params={"limit": "5"}))
+        for status in statuses:
+            text, _, _ = _text_and_links(status)
+            for word in _comparable(text).split():
+                if len(word) >= 5 and word.isalpha():
+                    return word
+        return None
 
     async def _load_instance(self) -> _Instance:
         if self._instance is None:
@@ -243,9 +317,14 @@ class MastodonChannel:
             except TransientError as exc:
                 first_error = exc
                 break
-            statuses = (source.status_of(item) for item in items)
-            for message in self._messages_of(statuses, source.origin, own_id):
-                found.setdefault(message.remote_id, message)  # mentions come first and win
+            # Oldest first, so an edit (`update`) comes after the mention it changes.
+            for item in sorted(items, key=lambda item: _id_key(str(item["id"]))):
+                status = source.status_of(item)
+                origin = source.origin
+                if item.get("type") == "update" and not _addresses(status, own_id):
+                    origin = Origin.CONTEXT  # an edit of a post we only boosted or favourited
+                for message in self._messages_of([status], origin, own_id):
+                    _keep_newest(found, message)
             if source_cursor is not None:
                 next_cursor[source.key] = source_cursor
         if first_error is not None and not found:
@@ -262,14 +341,16 @@ class MastodonChannel:
                 path="/api/v1/notifications",
                 params=(
                     ("types[]", "mention"),
+                    ("types[]", "update"),  # edits of statuses we were mentioned in or answered
                     ("include_types[]", "mention"),  # Akkoma/Pleroma spelling
+                    ("include_types[]", "update"),
                     ("include_filtered", "true" if self.include_filtered else "false"),
                 ),
                 origin=Origin.MENTION,
                 page_limit=NOTIFICATIONS_PAGE,
-                first_run_limit=FIRST_RUN_MENTIONS,
+                first_run_limit=None,
                 items_of=_strict_list_of,
-                status_of=_mentioned_status,
+                status_of=_notified_status,
             )
         ]
         for tag in self.hashtags:
@@ -330,7 +411,8 @@ class MastodonChannel:
     async def _fetch_since(
         self, source: _Source, since: str
     ) -> tuple[list[dict[str, Any]], str]:
-        """Walk forward from `since` with min_id (Link rel="prev") until a short or empty page."""
+        """Walk forward from `since` with min_id (Link rel="prev") until an empty page: servers
+        cap `limit` (40 for 80 asked), so a short page never says it was the last."""
         items: list[dict[str, Any]] = []
         newest = since
         for _ in range(MAX_PAGES):
@@ -340,20 +422,26 @@ class MastodonChannel:
             if not page:
                 break
             items.extend(page)
-            newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
-            if len(page) < source.page_limit or "prev" not in response.links:
-                break
+            after = _link_param(response.links, "prev", "min_id") or _newest_id(page)
+            if _id_key(after) <= _id_key(newest):
+                break  # no step forward: a server that ignores min_id must not loop us
+            newest = after
         return items, newest
 
     async def _fetch_recent(
         self, source: _Source
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """A first run: the newest `first_run_limit` items, paging back with max_id."""
+        """A first run: back from the newest item along Link rel="next" (max_id) to the backfill
+        horizon (mentions: and at least FIRST_RUN_AT_LEAST of them) or `first_run_limit` items
+        (listening), or an empty page."""
+        horizon = self._clock() - self.backfill
         items: list[dict[str, Any]] = []
         newest: str | None = None
         max_id: str | None = None
-        while len(items) < source.first_run_limit:
-            limit = min(source.page_limit, source.first_run_limit - len(items))
+        for _ in range(MAX_PAGES):
+            limit = source.page_limit
+            if source.first_run_limit is not None:
+                limit = min(limit, source.first_run_limit - len(items))
             params = [*source.params, ("limit", str(limit))]
             if max_id is not None:
                 params.append(("max_id", max_id))
@@ -363,10 +451,23 @@ class MastodonChannel:
                 break
             if newest is None:
                 newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
-            items.extend(page)
-            max_id = _link_param(response.links, "next", "max_id") or _oldest_id(page)
-            if len(page) < limit:
+            recent = page
+            if source.first_run_limit is None:
+                recent = _within_backfill(page, horizon, FIRST_RUN_AT_LEAST - len(items))
+            items.extend(recent)
+            if len(recent) < len(page):
+                break  # the page reached back past the horizon
+            if source.first_run_limit is not None and len(items) >= source.first_run_limit:
                 break
+            before = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+            if max_id is not None and _id_key(before) >= _id_key(max_id):
+                break  # no step back: a server that ignores max_id must not loop us
+            max_id = before
+        else:
+            log.warning(
+                "channel %s: the first poll of %s stopped after %d items, short of the backfill "
+                "horizon: older ones are not imported", self.name, source.key, len(items),
+            )  # fmt: skip
         return items, newest
 
     def _page(self, source: _Source, response: HttpResponse) -> list[dict[str, Any]]:
@@ -398,11 +499,19 @@ class MastodonChannel:
     # -- threads -------------------------------------------------------------------------
 
     async def context(self, remote_id: str) -> list[Message]:
-        """The status with its ancestors and descendants, oldest first."""
+        """The status with its ancestors and descendants, oldest first (with their `edited_at`).
+
+        A status the server says is gone (404) comes back alone, as a Message with
+        `deleted=True` and no text: the store marks a known one deleted.
+        """
         await self._load_instance()
         own_id = str((await self._own_account())["id"])
         path = "/api/v1/statuses/" + quote(remote_id, safe="")
-        status = _dict(await self._http.get_json(path))
+        response = await self._http.request("GET", path, check=False)
+        if response.status == 404:
+            return [self._gone(remote_id)]
+        self._http.raise_for_status(response)
+        status = _dict(response.json())
         thread = _dict(await self._http.get_json(path + "/context"))
         ancestors = self._messages_of(_list_of(thread.get("ancestors")), Origin.CONTEXT, own_id)
         descendants = self._messages_of(
@@ -417,17 +526,42 @@ class MastodonChannel:
             ) from None
         return [*ancestors, itself, *descendants]
 
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` (stored statuses of this channel) that the server says are gone
+        (404), marked `deleted=True`: the REST API announces no deletion, so an open
+        conversation is checked so (one request a status; the caller chooses how many)."""
+        gone: list[Message] = []
+        for message in messages:
+            if message.deleted:
+                continue
+            path = "/api/v1/statuses/" + quote(message.remote_id, safe="")
+            response = await self._http.request("GET", path, check=False)
+            if response.status == 404:
+                gone.append(replace(message, deleted=True))
+            else:
+                self._http.raise_for_status(response)
+        return gone
+
+    def _gone(self, remote_id: str) -> Message:
+        """What a deleted status still is to us: its id, marked deleted."""
+        nobody = Author(channel=self.name, remote_id="", handle="")
+        return Message(
+            channel=self.name, remote_id=remote_id, author=nobody, text="",
+            created_at=self._clock(), origin=Origin.CONTEXT, deleted=True,
+        )  # fmt: skip
+
     # -- replying ------------------------------------------------------------------------
 
     def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
-        """"@author " plus the parent's other mentions, without the brand, each once.
+        """"@author " plus the parent's other mentions (`parent.mentions`, stored with it, so
+        after a restart too), without the brand, each once.
 
         Remote accounts are written `@user@domain`; the instance's own accounts `@user`.
         """
         domain = self._local_domain()
         own = own_handle or (self._own or {}).get("acct") or self.account
         own_qualified = _qualified(own.lstrip("@"), domain) if own else None
-        handles = [parent.author.handle, *self._mentions_of(parent)]
+        handles = [parent.author.handle, *_mentions_of(parent)]
         prefix: list[str] = []
         for handle in handles:
             qualified = _qualified(handle.lstrip("@"), domain)
@@ -438,13 +572,6 @@ class MastodonChannel:
                 prefix.append(mention)
         return " ".join(prefix) + " " if prefix else ""
 
-    def _mentions_of(self, parent: Message) -> tuple[str, ...]:
-        known = self._mentions.get(parent.remote_id)
-        if known is not None:
-            return known
-        # Not seen by this process: only fully qualified mentions in the text are certain.
-        return tuple(match.group(1) for match in _QUALIFIED_MENTION.finditer(parent.text))
-
     def _local_domain(self) -> str:
         if self._instance is not None:
             return self._instance.domain
@@ -453,9 +580,15 @@ class MastodonChannel:
     async def reply(
         self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
     ) -> Message:
-        """POST the reply with the parent's visibility (or a less public one) and language."""
+        """POST the reply with the parent's visibility (or a less public one) and language.
+
+        Refused before sending, in words, when the parent's author blocks the brand. The
+        `Idempotency-Key` is a second safety: an uncertain send is reconciled (`find_sent`).
+        """
         await self._load_instance()
-        own_id = str((await self._own_account())["id"])
+        own = await self._own_account()
+        own_id = str(own["id"])
+        await self._refuse_if_blocked(parent, own)
         body: dict[str, Any] = {
             "status": text,
             "in_reply_to_id": parent.remote_id,
@@ -466,8 +599,15 @@ class MastodonChannel:
         if parent.language:
             body["language"] = parent.language
         response = await self._http.request(
-            "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": idempotency_key}
-        )
+            "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": idempotency_key},
+            check=False,
+        )  # fmt: skip
+        if response.status == 404:
+            raise PermanentError(
+                f"@{one_line(parent.author.handle)}'s post is gone from {self.host} (deleted): "
+                "the reply was not sent"
+            )
+        self._http.raise_for_status(response)
         created = response.json()
         try:
             return self._to_message(_dict(created), Origin.OURS, own_id)
@@ -475,6 +615,79 @@ class MastodonChannel:
             raise UncertainSend(
                 f"channel {self.name}: the reply was sent but {self.host} described it oddly"
             ) from None
+
+    async def _refuse_if_blocked(self, parent: Message, own: dict[str, Any]) -> None:
+        """A reply to someone who blocks the brand is published but never seen by them: refuse
+        it. A server without the relationships API (4xx) is not asked again this reply."""
+        author_id = parent.author.remote_id
+        if not author_id or author_id == str(own.get("id")):
+            return
+        try:
+            relations = await self._http.get_json(
+                "/api/v1/accounts/relationships", params=[("id[]", author_id)]
+            )
+        except AuthError:
+            raise
+        except PermanentError as exc:
+            log.info("channel %s: relationships not available, reply sent unchecked: %s", self.name, exc)
+            return
+        for relation in _list_of(relations):
+            if str(relation.get("id")) == author_id and relation.get("blocked_by") is True:
+                raise PermanentError(
+                    f"@{one_line(parent.author.handle)} blocks @{one_line(str(own.get('acct') or ''))}: "
+                    "the reply cannot be seen by them; not sent"
+                )
+
+    # -- reconciling an uncertain send ---------------------------------------------------
+
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
+        """Our reply to `parent` with this text, published since `since`, read back without
+        posting: first in our own recent statuses (newest first, back to `since`), then in the
+        parent's thread. Texts are compared as the channel renders them (mentions, links and
+        spacing aside). None only when both were read; raises ChannelError when it cannot tell.
+        """
+        if parent is None:
+            return None  # Mastodon channels open no topics
+        await self._load_instance()
+        own_id = str((await self._own_account())["id"])
+        cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
+        wanted = _comparable(text)
+        for status in await self._own_statuses_since(own_id, cutoff):
+            if _is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
+                return self._to_message(status, Origin.OURS, own_id)
+        path = "/api/v1/statuses/" + quote(parent.remote_id, safe="")
+        response = await self._http.request("GET", path + "/context", check=False)
+        if response.status == 404:
+            return None  # the parent is gone, and our statuses do not hold the reply
+        self._http.raise_for_status(response)
+        for status in _list_of(_dict(response.json()).get("descendants")):
+            if _is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
+                return self._to_message(status, Origin.OURS, own_id)
+        return None
+
+    async def _own_statuses_since(self, own_id: str, cutoff: datetime) -> list[dict[str, Any]]:
+        """Our own statuses created after `cutoff`, newest first, along Link rel="next"."""
+        path = f"/api/v1/accounts/{quote(own_id, safe='')}/statuses"
+        found: list[dict[str, Any]] = []
+        max_id: str | None = None
+        for _ in range(MAX_RECONCILE_PAGES):
+            params = [("limit", str(OWN_STATUSES_PAGE)), ("exclude_reblogs", "true")]
+            if max_id is not None:
+                params.append(("max_id", max_id))
+            response = await self._http.request("GET", path, params=params)
+            page = [s for s in _list_of(response.json()) if s.get("id")]
+            if not page:
+                return found
+            found.extend(page)
+            if any(_older_than(status, cutoff) for status in page):
+                return found
+            max_id = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+        raise TransientError(
+            f"channel {self.name}: too many posts of ours since the reply was sent to tell yet "
+            "whether it was published"
+        )
 
     def length(self, text: str) -> int:
         """`text` counted like Mastodon: URLs as `url_length`, `@user@domain` as `@user`."""
@@ -496,7 +709,6 @@ class MastodonChannel:
         )
         remote_id = str(status["id"])
         text, links, hidden = _text_and_links(status)
-        self._remember_mentions(remote_id, status, domain)
         return Message(
             channel=self.name,
             remote_id=remote_id,
@@ -512,18 +724,8 @@ class MastodonChannel:
             links=links,
             edited_at=_timestamp(status["edited_at"]) if status.get("edited_at") else None,
             hidden_characters=hidden,
+            mentions=_mentioned_handles(status, domain, author.handle),
         )
-
-    def _remember_mentions(self, remote_id: str, status: dict[str, Any], domain: str) -> None:
-        handles = tuple(
-            _qualified(str(mention.get("acct") or ""), domain)
-            for mention in _list_of(status.get("mentions"))
-            if mention.get("acct")
-        )
-        self._mentions[remote_id] = handles
-        self._mentions.move_to_end(remote_id)
-        while len(self._mentions) > MENTION_CACHE:
-            self._mentions.popitem(last=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -712,11 +914,96 @@ def _status_itself(item: dict[str, Any]) -> dict[str, Any] | None:
     return item
 
 
-def _mentioned_status(notification: dict[str, Any]) -> dict[str, Any] | None:
-    """The status of a mention notification; None for any other type a server slipped in."""
-    if notification.get("type", "mention") != "mention":
+def _notified_status(notification: dict[str, Any]) -> dict[str, Any] | None:
+    """The status of a mention or edit (`update`) notification; None for any other type a
+    server slipped in."""
+    if notification.get("type", "mention") not in ("mention", "update"):
         return None
     return _dict_or_none(notification.get("status"))
+
+
+def _addresses(status: dict[str, Any] | None, own_id: str) -> bool:
+    """Whether a status mentions our account or answers one of ours."""
+    if status is None:
+        return False
+    if str(status.get("in_reply_to_account_id") or "") == own_id:
+        return True
+    return any(str(m.get("id")) == own_id for m in _list_of(status.get("mentions")))
+
+
+def _keep_newest(found: dict[str, Message], message: Message) -> None:
+    """Collect `message`; seen already, an edited copy replaces it but keeps why it came
+    (a mention stays a mention even when its edit arrives as an update)."""
+    known = found.get(message.remote_id)
+    if known is None:
+        found[message.remote_id] = message
+    elif message.edited_at and (known.edited_at is None or message.edited_at > known.edited_at):
+        found[message.remote_id] = replace(message, origin=known.origin)
+
+
+def _mentioned_handles(status: dict[str, Any], domain: str, author: str) -> tuple[str, ...]:
+    """Everyone a status mentions, qualified, its author aside."""
+    handles: list[str] = []
+    for mention in _list_of(status.get("mentions")):
+        handle = _qualified(str(mention.get("acct") or ""), domain)
+        if handle and handle.casefold() != author.casefold() and handle not in handles:
+            handles.append(handle)
+    return tuple(handles)
+
+
+def _mentions_of(parent: Message) -> tuple[str, ...]:
+    """The parent's other addressees: stored with it; for a message stored before they were,
+    only the fully qualified mentions in its text are certain."""
+    if parent.mentions:
+        return parent.mentions
+    return tuple(match.group(1) for match in _QUALIFIED_MENTION.finditer(parent.text))
+
+
+def _created(item: dict[str, Any]) -> datetime | None:
+    try:
+        return _timestamp(item["created_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _within_backfill(page: list[dict[str, Any]], horizon: datetime, at_least: int) -> list[dict[str, Any]]:
+    """The items of a newest-first page up to the first older than `horizon`, but `at_least`
+    items whatever their age."""
+    kept: list[dict[str, Any]] = []
+    for item in page:
+        if len(kept) >= at_least and _older_than(item, horizon):
+            break
+        kept.append(item)
+    return kept
+
+
+def _older_than(item: dict[str, Any], moment: datetime) -> bool:
+    created = _created(item)
+    return created is not None and created < moment
+
+
+_NOT_WORDS = re.compile(r"^\W*$|[/@…]|^\W*[\w-]+(?:\.[\w-]+)+\W*$")
+
+
+def _comparable(text: str) -> str:
+    """A text as both sides can agree on it: what we sent and what the server rendered from
+    it differ in mentions (`@zoe@host` shows as `@zoe`), links (shortened, with their target)
+    and spacing; the words between them are the same."""
+    from ecoinbox.htmltext import plain_to_text  # imported on first use
+
+    words = _URL.sub(" ", plain_to_text(text).text).split()
+    return " ".join(word.casefold() for word in words if not _NOT_WORDS.search(word))
+
+
+def _is_our_reply(
+    status: dict[str, Any], own_id: str, parent_id: str, cutoff: datetime, wanted: str
+) -> bool:
+    """Whether `status` is ours, answers `parent_id`, is recent enough and says `wanted`."""
+    if str(_dict(status.get("account")).get("id")) != own_id:
+        return False
+    if str(status.get("in_reply_to_id") or "") != parent_id or _older_than(status, cutoff):
+        return False
+    return _comparable(_text_and_links(status)[0]) == wanted
 
 
 _HREF = re.compile(r'href="([^"]+)"')

@@ -46,6 +46,25 @@ PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps"
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
 # `requests` keeps at most this many (a demo left polling all day must not grow without bound).
 
+# Named sets of habits (`MastodonServer` keywords) of the real servers: channel tests run on each.
+HABITS: dict[str, dict[str, Any]] = {
+    "mastodon": {},
+    "gotosocial-like": {
+        "honours_idempotency_key": False,
+        "page_cap": 40,
+        "bad_token_body": "Unauthorized: token not supplied",
+    },
+    "gotosocial-400": {
+        "honours_idempotency_key": False,
+        "page_cap": 40,
+        "bad_token_status": 400,
+        "bad_token_body": "Invalid Bearer token",
+    },
+    # Pleroma/Akkoma replay a repeated Idempotency-Key; their refusal wording as remembered
+    # from Pleroma's plugs (unverified).
+    "akkoma-like": {"page_cap": 40, "bad_token_status": 403, "bad_token_body": "Invalid credentials."},
+}
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _dumps = partial(json.dumps, ensure_ascii=False)
 
@@ -120,6 +139,7 @@ class _Status:
     mentions: list[_Account]
     tags: list[str]
     replies: list[_Status] = field(default_factory=list)
+    edited_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +149,7 @@ class _Notification:
     account: _Account
     status: _Status
     filtered: bool
+    type: str = "mention"  # or "update": a status the brand interacted with was edited
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +207,26 @@ class MastodonServer(LoopbackServer):
     idempotency window, so a test can move time. Start with `await server.start()` or
     `async with MastodonServer() as server:`. With `stand_in_parents`, a reply to a status the
     server never held (the demo on a generated store) answers a hidden stand-in instead of 404.
+
+    Habits of real servers of the Mastodon API family (the defaults are Mastodon's own):
+
+    - `honours_idempotency_key`: Mastodon replays a `POST /api/v1/statuses` carrying a key it
+      saw in the last hour; GoToSocial does not (its issue #2723, the middleware PR #3186 was
+      closed unmerged): False publishes every repeat.
+    - `page_cap`: the most items one page holds whatever `limit` asks. Mastodon gives 80
+      notifications (40 statuses); GoToSocial and Akkoma give 40: a short page is not the end.
+    - `bad_token_status` and `bad_token_body`: how a wrong or revoked token is refused. Mastodon:
+      401 {"error": "The access token is invalid"}; GoToSocial: 401 {"error": "Unauthorized: token
+      not supplied"} (it drops a token it cannot validate); some servers answer 400
+      ("Invalid Bearer token").
+    - `drop_answer_after_post`: the next N statuses are published, then the connection is closed
+      without an answer (a proxy timing out, a server restarting): the client cannot tell.
+    - `post_answer_delay`: seconds a status is published before its answer goes out (a slow
+      server past the client's timeout).
+    - `full_text_search`: False is Mastodon without Elasticsearch: `/api/v2/search` finds no
+      status by its words (only by URL), so keyword listening finds nothing.
+    - `version` and `source_url`: what the instance says it runs (GoToSocial: "0.17.3",
+      "https://github.com/superseriousbusiness/gotosocial").
     """
 
     def __init__(
@@ -200,9 +241,28 @@ class MastodonServer(LoopbackServer):
         rate_limit: int = 300,
         rate_window: float = 300.0,
         stand_in_parents: bool = False,
+        honours_idempotency_key: bool = True,
+        page_cap: int = 80,
+        bad_token_status: int = 401,
+        bad_token_body: str = "The access token is invalid",
+        drop_answer_after_post: int = 0,
+        post_answer_delay: float = 0.0,
+        full_text_search: bool = True,
+        version: str = VERSION,
+        source_url: str = "https://github.com/mastodon/mastodon",
     ) -> None:
         super().__init__()
         self.stand_in_parents = stand_in_parents
+        self.honours_idempotency_key = honours_idempotency_key
+        self.page_cap = page_cap
+        self.bad_token_status = bad_token_status
+        self.bad_token_body = bad_token_body
+        self.drop_answer_after_post = drop_answer_after_post
+        self.post_answer_delay = post_answer_delay
+        self.full_text_search = full_text_search
+        self.version = version
+        self.source_url = source_url
+        self._blocked_by: set[str] = set()  # ids of the accounts that block the brand
         self.brand = brand
         self.domain = domain
         self.max_characters = max_characters
@@ -300,6 +360,34 @@ class MastodonServer(LoopbackServer):
         roots = sorted((s for s in self._statuses.values() if s.parent is None), key=_by_id)
         return [[self._status_json(s) for s in [root, *_descendants(root)]] for root in roots]
 
+    def edit_status(self, status_id: str, text: str) -> dict[str, Any]:
+        """Edit a status as its author does; the brand gets an `update` notification when the
+        status mentions it or answers it (Mastodon notifies the accounts that interacted)."""
+        status = self._find_status(status_id)
+        status.text = text
+        status.content = self._render(text)
+        status.mentions = self._mentioned(text)
+        status.tags = sorted(_tags_in(text))
+        status.edited_at = self._now()
+        replies_to_brand = status.parent is not None and status.parent.account is self._brand
+        if status.account is not self._brand and (self._brand in status.mentions or replies_to_brand):
+            at = status.edited_at
+            update = _Notification(self._ids.next(at), at, status.account, status, False, "update")
+            bisect.insort(self._notifications, update, key=_by_id)
+        return self._status_json(status)
+
+    def delete_status(self, status_id: str) -> None:
+        """Delete a status as its author does: it and its notifications are gone (404)."""
+        status = self._find_status(status_id)
+        del self._statuses[status_id]
+        if status.parent is not None:
+            status.parent.replies.remove(status)
+        self._notifications = [n for n in self._notifications if n.status is not status]
+
+    def block_brand(self, handle: str) -> None:
+        """`handle` blocks the brand: its relationship says `blocked_by` (a reply is not seen)."""
+        self._blocked_by.add(self._account_for(handle, None, self._now()).id)
+
     # -- faults ------------------------------------------------------------------------------
 
     def set_token(self, token: str) -> None:
@@ -326,6 +414,8 @@ class MastodonServer(LoopbackServer):
         router.add_post("/api/v1/statuses", self._post_status)
         router.add_get("/api/v1/statuses/{id}", self._get_status)
         router.add_get("/api/v1/statuses/{id}/context", self._context)
+        router.add_get("/api/v1/accounts/relationships", self._relationships)
+        router.add_get("/api/v1/accounts/{id}/statuses", self._account_statuses)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
@@ -334,14 +424,13 @@ class MastodonServer(LoopbackServer):
             return await _call(handler, request)
         token = _bearer(request)
         if token != self._token:
-            return _json(
-                {"error": "The access token is invalid"},
-                status=401,
-                headers={
-                    "WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token", '
-                    'error_description="The access token is invalid"'
-                },
-            )
+            headers = {}
+            if self.bad_token_status == 401:
+                headers["WWW-Authenticate"] = (
+                    f'Bearer realm="Doorkeeper", error="invalid_token", '
+                    f'error_description="{self.bad_token_body}"'
+                )
+            return _json({"error": self.bad_token_body}, status=self.bad_token_status, headers=headers)
         used, start = self._limits.hit(token, self._now())
         allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
         if allowed:
@@ -358,8 +447,8 @@ class MastodonServer(LoopbackServer):
             {
                 "domain": self.domain,
                 "title": f"{self.domain} (ecoinbox demo)",
-                "version": VERSION,
-                "source_url": "https://github.com/mastodon/mastodon",
+                "version": self.version,
+                "source_url": self.source_url,
                 "description": "A local Mastodon-compatible server for the ecoinbox demo.",
                 "usage": {"users": {"active_month": len(self._accounts)}},
                 "thumbnail": {"url": f"https://{self.domain}/packs/media/images/preview.png"},
@@ -383,7 +472,7 @@ class MastodonServer(LoopbackServer):
                 "short_description": "A local Mastodon-compatible server for the ecoinbox demo.",
                 "description": "",
                 "email": f"admin@{self.domain}",
-                "version": VERSION,
+                "version": self.version,
                 "urls": {"streaming_api": self._streaming_url()},
                 "stats": {
                     "user_count": sum(1 for a in self._accounts.values() if a.local),
@@ -433,14 +522,15 @@ class MastodonServer(LoopbackServer):
         types = set(query.getall("types[]", [])) or set(query.getall("types", []))
         excluded = set(query.getall("exclude_types[]", [])) | set(query.getall("exclude_types", []))
         include_filtered = query.get("include_filtered", "false").lower() in ("true", "1")
+        types |= set(query.getall("include_types[]", []))  # Akkoma/Pleroma spelling
         candidates = [
             n
             for n in self._notifications
-            if (not types or "mention" in types)
-            and "mention" not in excluded
+            if (not types or n.type in types)
+            and n.type not in excluded
             and (include_filtered or not n.filtered)
         ]
-        page = _paginate(candidates, query, default_limit=40, max_limit=80)
+        page = _paginate(candidates, query, default_limit=40, max_limit=min(80, self.page_cap))
         return _json(
             [self._notification_json(n) for n in page],
             headers=self._link_headers(request, page),
@@ -452,7 +542,7 @@ class MastodonServer(LoopbackServer):
             (s for s in self._statuses.values() if s.visibility == "public" and tag in s.tags),
             key=_by_id,
         )
-        page = _paginate(tagged, request.query, default_limit=20, max_limit=40)
+        page = _paginate(tagged, request.query, default_limit=20, max_limit=min(40, self.page_cap))
         return _json([self._status_json(s) for s in page], headers=self._link_headers(request, page))
 
     async def _search(self, request: web.Request) -> web.Response:
@@ -460,12 +550,12 @@ class MastodonServer(LoopbackServer):
         words = set(_WORDS.findall(query.get("q", "").lower()))
         kind = query.get("type")
         found: list[_Status] = []
-        if words and kind in (None, "", "statuses"):
+        if words and kind in (None, "", "statuses") and self.full_text_search:
             found = sorted(
                 (s for s in self._statuses.values() if self._searchable(s) and words <= _words(s)),
                 key=_by_id,
             )
-            found = _paginate(found, query, default_limit=20, max_limit=40, offset=True)
+            found = _paginate(found, query, default_limit=20, max_limit=min(40, self.page_cap), offset=True)
         return _json({"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []})
 
     def _searchable(self, status: _Status) -> bool:
@@ -493,6 +583,45 @@ class MastodonServer(LoopbackServer):
             }
         )
 
+    async def _relationships(self, request: web.Request) -> web.Response:
+        ids = request.query.getall("id[]", []) or request.query.getall("id", [])
+        known = {account.id: account for account in self._accounts.values()}
+        return _json([self._relationship_json(known[i]) for i in ids if i in known])
+
+    def _relationship_json(self, account: _Account) -> dict[str, Any]:
+        return {
+            "id": account.id,
+            "following": False,
+            "showing_reblogs": False,
+            "notifying": False,
+            "languages": None,
+            "followed_by": False,
+            "blocking": False,
+            "blocked_by": account.id in self._blocked_by,
+            "muting": False,
+            "muting_notifications": False,
+            "requested": False,
+            "requested_by": False,
+            "domain_blocking": False,
+            "endorsed": False,
+            "note": "",
+        }
+
+    async def _account_statuses(self, request: web.Request) -> web.Response:
+        """An account's own statuses, newest first (the brand's: all of them, it is asking)."""
+        account_id = request.match_info["id"]
+        account = next((a for a in self._accounts.values() if a.id == account_id), None)
+        if account is None:
+            raise ApiError(404, "Record not found")
+        own = account is self._brand
+        statuses = sorted(
+            (s for s in self._statuses.values()
+             if s.account is account and (own or s.visibility in ("public", "unlisted"))),
+            key=_by_id,
+        )  # fmt: skip
+        page = _paginate(statuses, request.query, default_limit=20, max_limit=min(40, self.page_cap))
+        return _json([self._status_json(s) for s in page], headers=self._link_headers(request, page))
+
     def _find_status(self, status_id: str) -> _Status:
         status = self._statuses.get(status_id)
         if status is None:
@@ -516,7 +645,7 @@ class MastodonServer(LoopbackServer):
         token = _bearer(request) or ""
         key = request.headers.get("Idempotency-Key")
         now = self._now()
-        if key:
+        if key and self.honours_idempotency_key:
             replay = self._idempotency.get((token, key))
             if replay is not None and now - replay[1] < IDEMPOTENCY_TTL:
                 return _json(self._status_json(self._statuses[replay[0]]))
@@ -544,6 +673,11 @@ class MastodonServer(LoopbackServer):
         if key:
             self._idempotency[(token, key)] = (status.id, now)
         self.posted.append(PostedStatus(status.id, text, parent_id, visibility, language, key, entity))
+        if self.post_answer_delay > 0:
+            await self._pause(self.post_answer_delay)
+        if self.drop_answer_after_post > 0:
+            self.drop_answer_after_post -= 1
+            return _hang_up(request)
         return _json(entity)
 
     def _validate(self, text: str, spoiler_text: str, visibility: str) -> None:
@@ -887,7 +1021,7 @@ class MastodonServer(LoopbackServer):
             "replies_count": len(status.replies),
             "reblogs_count": 0,
             "favourites_count": 0,
-            "edited_at": None,
+            "edited_at": _iso(status.edited_at) if status.edited_at else None,
             "favourited": False,
             "reblogged": False,
             "muted": False,
@@ -909,7 +1043,7 @@ class MastodonServer(LoopbackServer):
     def _notification_json(self, notification: _Notification) -> dict[str, Any]:
         return {
             "id": notification.id,
-            "type": "mention",
+            "type": notification.type,
             "created_at": _iso(notification.created_at),
             "group_key": f"ungrouped-{notification.id}",
             "account": self._account_json(notification.account),
@@ -1016,6 +1150,13 @@ async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
         return await handler(request)
     except ApiError as error:
         return _json(error.body, status=error.status)
+
+
+def _hang_up(request: web.Request) -> web.Response:
+    """Close the connection without a word: the client sees it reset, not an answer."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=204)  # never reaches the client
 
 
 def _bearer(request: web.Request) -> str | None:
