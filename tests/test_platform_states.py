@@ -245,3 +245,24 @@ async def test_a_deleted_post_no_longer_waits_on_us_and_leaves_the_rows_words(st
     await store.ingest([later])  # they write again: they wait on us again
     row = await store.conversation_row(conversation)
     assert row.needs_reply and row.snippet == "@acme sorry, wrong number"
+
+
+async def test_a_post_deleted_on_mastodon_is_noticed_without_an_announcement(tmp_path):
+    """Mastodon announces no deletion to the brand: the engine asks after the newest posts of
+    open conversations now and then, and a deleted one stops waiting on us."""
+    async with running_stack(tmp_path) as stack:
+        gone = stack.server.add_status(author="zoe@remote.example", text="@acme my card number is 4970 1234")
+        kept = stack.server.add_status(author="bob", text="@acme where is my parcel?")
+        await stack.engine.poll_all_once()
+        stack.server.delete_status(gone["id"])
+        stack.engine.deletion_check = 0.05
+        await stack.engine.start()
+        await wait_until(lambda: _deleted(stack.store, gone["id"]))
+        assert not (await stack.store.message("mastodon", kept["id"])).deleted
+        rows = await stack.store.conversation_page(View.INBOX)
+        assert [r.snippet for r in rows if r.needs_reply] == ["@acme where is my parcel?"]
+
+
+async def _deleted(store, remote_id: str) -> bool:
+    message = await store.message("mastodon", remote_id)
+    return message is not None and message.deleted

@@ -6,7 +6,7 @@ A channel knows one platform and nothing of SQLite or Textual: it turns the plat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -24,8 +24,9 @@ class Capabilities:
     max_length: int = 500
     length_counting: str = "characters"  # or "graphemes", "weighted", "bytes"
     url_length: int | None = None  # a URL counts as this many characters (Mastodon: 23)
-    # How long the platform deduplicates a resend carrying the same idempotency key;
-    # None means it does not, so an uncertain send must be reconciled, never resent.
+    # How long the platform says it deduplicates a resend carrying the same idempotency key
+    # (None: it has no such key). Only a second safety: some servers ignore the key, so the
+    # outbox reads an uncertain send back (`reconcile`) before any resend, whatever this says.
     idempotency_window: timedelta | None = None
     topics: bool = False  # can open a new topic (a forum): the redirect target
     reconcile: bool = False  # can tell, by reading the thread, whether an uncertain send landed
@@ -159,6 +160,15 @@ class ModeratedChannel(Channel, Protocol):
     async def approve(self, remote_id: str) -> None:
         """Approve the held message `remote_id` (idempotent: approving an approved one is fine).
         Raises PermanentError, in words, where the account may not moderate."""
+        ...
+
+
+@runtime_checkable
+class DeletionCheckingChannel(Channel, Protocol):
+    """A platform that announces no deletion, whose posts can be asked after (Mastodon, Bluesky)."""
+
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` (stored posts of this channel) that are gone, marked deleted."""
         ...
 
 

@@ -22,6 +22,7 @@ from ecoinbox.channels.base import (
     Capabilities,
     Channel,
     ChannelError,
+    DeletionCheckingChannel,
     PushChannel,
     RateLimited,
     RenewableChannel,
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 900.0
 SENDER_IDLE_S = 30.0
 PURGE_CHECK_S = 3600.0
+# Unannounced deletions: every so often, this many of the newest posts of the last days.
+DELETION_CHECK_S = 900.0
+DELETION_CHECK_POSTS = 40
+DELETION_CHECK_DAYS = 7
 SNOOZE_CHECK_S = 60.0  # the longest a due snooze waits to wake (the loop sleeps until the next one is due)
 # One process polls and sends for a store: the holder of this lease. It renews the lease every
 # LEASE_RENEW_S; others check every STANDBY_CHECK_S and take over when it expires or when its
@@ -99,6 +104,7 @@ class Engine:
         token_recheck: float = TOKEN_RECHECK_S,
         purge_deleted_after: float | None = None,
         uncertain_settle: float = UNCERTAIN_SETTLE_SECONDS,
+        deletion_check: float = DELETION_CHECK_S,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
@@ -106,6 +112,7 @@ class Engine:
         self.token_sources = dict(token_sources or {})
         self.token_recheck = token_recheck
         self.purge_deleted_after = purge_deleted_after  # seconds; None keeps deleted posts' text
+        self.deletion_check = deletion_check  # seconds between checks for unannounced deletions
         self._clock = clock or (lambda: datetime.now(UTC))
         self.host, self.pid = socket.gethostname(), os.getpid()
         self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
@@ -174,6 +181,9 @@ class Engine:
                 self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
+        for name, channel in self.channels.items():
+            if isinstance(channel, DeletionCheckingChannel):
+                self._tasks.append(asyncio.create_task(self._deletion_loop(name, channel), name=f"deleted:{name}"))
         if self.purge_deleted_after is not None:
             self._tasks.append(asyncio.create_task(self._purge_loop(self.purge_deleted_after), name="purge"))
         if self.leased:
@@ -193,6 +203,22 @@ class Engine:
             if due is not None:
                 wait = min(wait, max(0.5, (due - self.store.now()).total_seconds()))
             await asyncio.sleep(wait)
+
+    async def _deletion_loop(self, name: str, channel: DeletionCheckingChannel) -> None:
+        """Now and then, ask the platform whether the newest posts people wrote there are still
+        there: Mastodon and Bluesky announce no deletion, and a deleted post must not wait on us."""
+        while True:
+            await asyncio.sleep(self.deletion_check)
+            if self.statuses[name].state == "paused":
+                continue
+            try:
+                since = self._clock() - timedelta(days=DELETION_CHECK_DAYS)
+                recent = await self.store.recent_inbound(name, since, DELETION_CHECK_POSTS)
+                if gone := await channel.find_deleted(recent):
+                    await self.store.ingest(gone)
+                    log.info("channel %s: %d posts were deleted on the platform", name, len(gone))
+            except (ChannelError, StoreError) as exc:  # the next round tries again
+                log.info("channel %s: could not check for deleted posts: %s", name, exc)
 
     async def _purge_loop(self, after: float) -> None:
         """Forget the text of posts deleted on their platform once `after` seconds have passed."""

@@ -66,7 +66,7 @@ class OutboxSender:
         """Replies another sender left 'sending' (it died, or lost the engine lease) may have
         gone out: treat them as uncertain. Run before this sender sends anything."""
         for item in await self.store.orphaned_sends(self.owner):
-            await self._uncertain(item, "ecoinbox stopped while this reply was being sent", retry_now=True)
+            await self._uncertain(item, "ecoinbox stopped while this reply was being sent")
 
     async def send_due(self) -> int:
         """Reconcile uncertain sends that can be checked, then send every item due now.
@@ -202,7 +202,7 @@ class OutboxSender:
         if self._on_token_refused is not None:
             self._on_token_refused(item.channel)
 
-    async def _uncertain(self, item: OutboxItem, why: str, *, retry_now: bool = False) -> None:
+    async def _uncertain(self, item: OutboxItem, why: str) -> None:
         caps = None
         channel = self.channels.get(item.channel)
         if channel is not None:
@@ -210,24 +210,13 @@ class OutboxSender:
                 caps = await channel.capabilities()
             except ChannelError:
                 caps = None
-        if caps is None:
-            # Unreachable now: whether it can be read back is known once the channel answers.
-            await self.store.reply_unknown(
-                item, f"{why}; checking the thread before anything is resent", check_at=self._backoff(item)
-            )
-            return
-        if caps.reconcile:
-            # A slow server may still be writing it: reading back too soon would miss it.
+        if caps is None or caps.reconcile:
+            # A slow server may still be writing it: reading back too soon would miss it. (A
+            # channel unreachable now is asked whether it can read back once it answers.)
             check_at = self._clock() + self.uncertain_settle
             await self.store.reply_unknown(
                 item, f"{why}; checking the thread before anything is resent", check_at=check_at
             )
-            return
-        first = item.first_attempt_at or item.created_at
-        window = caps.idempotency_window
-        if window is not None and self._clock() - first < window - timedelta(minutes=5):
-            # TEMPORARY until every channel reads back (issue 12): the key is the only safety.
-            await self.store.reply_retry(item, why, self._clock() if retry_now else self._backoff(item))
             return
         await self.store.reply_unknown(
             item,

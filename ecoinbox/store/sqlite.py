@@ -985,6 +985,20 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
             row=row, messages=messages, outbox=outbox, linked=linked, notes=notes, triage_notes=rule_notes
         )
 
+    async def recent_inbound(self, channel: str, since: datetime, limit: int) -> list[Message]:
+        """The newest messages people wrote on `channel` since `since`, not known deleted, in
+        conversations still being dealt with (open, pending, snoozed): what is worth checking
+        for a deletion the platform does not announce."""
+        fetched = await _all(
+            self._read(),
+            _MESSAGE_SQL + " JOIN conversations c ON c.id = m.conversation_id"
+            " WHERE m.channel = ? AND m.created_at >= ? AND m.deleted = 0 AND m.origin != ?"
+            " AND c.state IN (?, ?, ?) ORDER BY m.created_at DESC LIMIT ?",
+            (channel, to_ms(since), Origin.OURS.value, State.OPEN.value, State.PENDING.value,
+             State.SNOOZED.value, limit),
+        )  # fmt: skip
+        return [_message(r) for r in fetched]
+
     async def message(self, channel: str, remote_id: str) -> Message | None:
         record = await _one(
             self._read(), _MESSAGE_SQL + " WHERE m.channel = ? AND m.remote_id = ?", (channel, remote_id)
