@@ -40,6 +40,10 @@ def isolated_environment(tmp_path_factory, monkeypatch):
         monkeypatch.setenv(variable, str(home / variable.lower()))
     for variable in ("ECOINBOX_CONFIG", "ECOINBOX_LOG_FILE", "ECOINBOX_LOG_LEVEL", "NO_COLOR", "VISUAL", "EDITOR"):
         monkeypatch.delenv(variable, raising=False)
+    # Loopback servers are reached directly: a developer's proxy must not sit in between.
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+        monkeypatch.delenv(variable.lower(), raising=False)
     # Child processes (token_cmd, the CLI) must not reach the real keyring either.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)

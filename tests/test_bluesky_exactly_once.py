@@ -17,13 +17,6 @@ from ecoinbox.model import OutboxState
 from ecoinbox.store import open_store
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(params=sorted(HABITS))
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[BlueskyServer]:
     habits: dict = HABITS[request.param]

@@ -38,14 +38,6 @@ PASSWORD = "abcd-efgh-ijkl-mnop"
 BRAND = "acme.bsky.example"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """trust_env is on: a developer's proxy settings must not catch loopback traffic."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 # The local PDS with the habits of the servers the channel meets (see BlueskyServer's docstring).
 HABITS: dict[str, dict[str, object]] = {
     # This repository's PDS as it always was: strict about reply refs, 400 for a taken key.

@@ -40,14 +40,6 @@ USER_KEY = "demo-user-key-9b2d4e6f-never-in-messages"
 BRAND = "acme_team"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """trust_env is on: a developer's proxy settings must not catch loopback traffic."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 def forum(**kwargs: object) -> DiscourseServer:
     kwargs.setdefault("seed", None)
     return DiscourseServer(api_key=API_KEY, user_api_key=USER_KEY, **kwargs)  # type: ignore[arg-type]

@@ -31,13 +31,6 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 RSS, ATOM = "/comments/feed/", "/comments/feed/atom/"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def blog() -> AsyncIterator[WordPressServer]:
     """A fan blog: a review with a question, an answer to it, and a second post."""

@@ -41,14 +41,6 @@ T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """trust_env is on: a developer's proxy settings must not catch loopback traffic."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
 class FakeClock:
     """An injectable clock the test moves by hand."""
 

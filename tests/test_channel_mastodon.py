@@ -37,14 +37,6 @@ from ecoinbox.model import Message, Origin
 TOKEN = "demo-token-6f1c2b9e-never-in-messages"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """trust_env is on: a developer's proxy settings must not catch loopback traffic."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(params=sorted(HABITS))
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[MastodonServer]:
     """An empty instance (only the brand account), with each real server's habits in turn

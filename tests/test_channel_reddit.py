@@ -44,13 +44,6 @@ CLIENT_ID = "test-client-id"
 REFRESH = "refresh-token-3f9a1c7e-never-in-messages"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

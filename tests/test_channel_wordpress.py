@@ -42,13 +42,6 @@ def habits(request: pytest.FixtureRequest) -> dict[str, bool]:
     return HABITS[request.param]
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 class Clock:
     def __init__(self) -> None:
         self.now = NOW

@@ -5,19 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 
 from ecoinbox.demo.wordpress_server import WordPressServer
 
 AUTH = ("acme_team", "abcdEFGHijklMNOPqrstUVWX")
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
 
 
 async def test_after_is_strict_and_read_in_the_sites_timezone():

@@ -27,13 +27,6 @@ from ecoinbox.store import open_store
 TOKEN = "habits-token-5a7d3c1f-never-shown"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(params=sorted(HABITS))
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[MastodonServer]:
     async with MastodonServer(seed=None, token=TOKEN, **HABITS[request.param]) as running:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from stack import FIXED_NOW, wait_until
 
 from ecoinbox.channels.feed import FeedChannel
@@ -15,13 +14,6 @@ from ecoinbox.engine import Engine
 from ecoinbox.store import open_store
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
 
 
 async def test_reply_on_a_feed_says_why_not_and_copies_the_page_link(tmp_path: Path):

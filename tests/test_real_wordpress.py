@@ -28,13 +28,6 @@ pytestmark = [
 _names = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="session")
 def wordpress() -> Iterator[RealWordPress]:
     site = RealWordPress().start()

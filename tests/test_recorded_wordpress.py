@@ -56,13 +56,6 @@ class Playback(LoopbackServer):
         return web.Response(status=answer["status"], text=text, content_type=content_type, headers=headers)
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name.lower(), raising=False)
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 async def play() -> AsyncIterator[Any]:
     servers: list[Playback] = []
