@@ -396,7 +396,7 @@ async def _check_channels(settings: Settings) -> int:
                 if line.strip():
                     print(f"  warning: {sanitize(line.strip(), single_line=True)}")
             for safeguard in (await channel.capabilities()).safeguards:
-                print(f"  {safeguard}")
+                print(f"  - {safeguard}")
         except ChannelError as exc:
             failures += 1
             print(f"{config.name}: FAILED: {exc}")

@@ -131,7 +131,10 @@ SAFEGUARDS = (
         "the account's main password signs in like an app password: ecoinbox tells them apart by "
         "the session's scope and refuses the main password"
     ),
-    "Bluesky announces no deletion: a post is marked deleted when a reply or a thread read finds it gone",
+    (
+        "Bluesky announces no deletion: ecoinbox asks after the newest posts of open conversations every "
+        "15 minutes, and a reply or a thread read that finds a post gone marks it deleted"
+    ),
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -77,6 +77,10 @@ SAFEGUARDS = (
     ),
     "pages may be shorter than asked: ecoinbox follows Link next to the cursor",
     "a reply to someone who blocks the brand would be published unseen: ecoinbox refuses it first",
+    (
+        "deletions are not announced: ecoinbox asks after the newest posts of open conversations every "
+        "15 minutes, and a 404 when a thread is read marks the post deleted"
+    ),
 )
 
 # From the most public to the least; a reply is never more public than its parent.
