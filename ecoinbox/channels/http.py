@@ -162,17 +162,7 @@ def parse_link_header(value: str | None, base: str | None = None) -> dict[str, s
     each. Relative targets are resolved against `base` when given.
     """
     links: dict[str, str] = {}
-    if not value:
-        return links
-    position = 0
-    while (start := value.find("<", position)) >= 0:
-        end = value.find(">", start)
-        if end < 0:
-            break
-        target = value[start + 1 : end].strip()
-        params, position = _link_params(value, end + 1)
-        if base:
-            target = urljoin(base, target)
+    for target, params in link_header_entries(value, base):
         for rel in params.get("rel", "").split():
             links.setdefault(rel.lower(), target)
     return links
