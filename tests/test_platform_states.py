@@ -14,9 +14,9 @@ from textual.widgets import TextArea
 
 from ecoinbox.channels.wordpress import WordPressChannel
 from ecoinbox.cli import main
+from ecoinbox.config import parse_config
 from ecoinbox.demo.wordpress_server import WordPressServer
 from ecoinbox.engine import Engine
-from ecoinbox.config import parse_config
 from ecoinbox.model import Author, Message, OutboxState, View
 from ecoinbox.query import parse_query
 from ecoinbox.store import open_store
