@@ -15,9 +15,11 @@ that cannot test pretty ones, so the REST API answers only at `?rest_route=`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -91,12 +93,17 @@ class RealWordPress:
     def stop(self) -> None:
         for process in (self._web, self._db):
             if process is not None and process.poll() is None:
-                process.terminate()
+                # Each in a process group of its own: php -S forks its workers, which outlive a
+                # signal to the parent alone.
+                _signal_group(process, signal.SIGTERM)
                 try:
                     process.wait(10)
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    _signal_group(process, signal.SIGKILL)
                     process.wait()
+            if process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)  # workers left behind by the parent
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _start_database(self) -> None:
@@ -110,7 +117,7 @@ class RealWordPress:
             [mariadbd, "--no-defaults", f"--datadir={data}", f"--socket={self.socket}",
              "--skip-networking", "--skip-grant-tables", f"--pid-file={self.dir / 'db.pid'}",
              f"--log-error={self.dir / 'db.log'}", "--innodb-buffer-pool-size=16M", *user],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + STARTUP
         while not self.socket.exists():
@@ -175,7 +182,7 @@ require_once ABSPATH . 'wp-settings.php';
         self._web = subprocess.Popen(
             ["php", "-S", f"127.0.0.1:{self.port}", "-t", str(self.site), str(self.dir / "router.php")],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.site,
-            env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"},
+            env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"}, start_new_session=True,
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + STARTUP
@@ -408,3 +415,8 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
