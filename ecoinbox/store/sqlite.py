@@ -37,6 +37,7 @@ from ecoinbox.model import (
     Conversation,
     ConcurrentReply,
     ConversationRow,
+    DraftKind,
     Lease,
     LinkUse,
     Message,
@@ -51,6 +52,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.contacts import ContactsMixin
+from ecoinbox.store.drafts import DraftsStore, delete_draft_in
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
 from ecoinbox.store.triage import TriageStore
@@ -296,7 +298,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
+class SQLiteStore(StatesStore, TriageStore, ContactsMixin, DraftsStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -841,7 +843,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         # Both through small partial indexes: a row costs one probe each, whatever its length.
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.visibility = 'direct')"
         " AS direct,"
-        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held"
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
+        # The drafts' primary key starts with the conversation: one probe too.
+        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1075,10 +1079,12 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         canned: Sequence[str] = (),
         link: str | None = None,
         approve_parent: bool = False,
+        draft: DraftKind | None = None,
     ) -> OutboxItem:
         """Write a reply before the network is touched; the engine's sender takes it from here.
 
-        `approve_parent`: the parent is held for moderation; approve it before replying."""
+        `approve_parent`: the parent is held for moderation; approve it before replying.
+        `draft`: the kind of draft this reply was typed in, dropped in the same commit."""
         async with self._write(durable=True) as db:
             record = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
@@ -1086,6 +1092,8 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
                 approve_parent=int(approve_parent),
             )  # fmt: skip
             await self._record(db, conversation_id, "manager", "reply queued", None, str(record["id"]))
+            if draft is not None:
+                await delete_draft_in(db, conversation_id, draft)
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(record)
 
@@ -1119,6 +1127,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
                 depends_on=topic["id"],
             )  # fmt: skip
             await self._record(db, conversation_id, "manager", "forum topic queued", None, title)
+            await delete_draft_in(db, conversation_id, DraftKind.TOPIC)
             await self._set_state(db, conversation_id, State.DONE, "manager", "redirected")
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(topic), _outbox_item(reply)
@@ -1602,6 +1611,7 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         muted=bool(row["muted"]),
         direct=bool(row["direct"]),
         held=bool(row["held"]),
+        draft=bool(row["draft"]),
     )
 
 
