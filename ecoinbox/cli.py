@@ -239,6 +239,8 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
 
 async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
     await app.run_async()
+    if app.farewell:  # the drafts it kept: the manager sees it once the terminal is theirs again
+        print(app.farewell, file=sys.stderr)
     report = app.crash_report()
     if report:
         # Platform text may be quoted in it: stripped of escapes before it reaches a log file.

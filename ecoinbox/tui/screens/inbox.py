@@ -7,6 +7,7 @@ the engine does the network work. Nothing on this screen talks HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
+    DraftKind,
     Message,
     OutboxItem,
     OutboxState,
@@ -39,6 +41,7 @@ from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StoreError, StoreNotWritable
+from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
@@ -725,8 +728,14 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
             return
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
+        keeper, kept = await open_draft(
+            self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
+            label=f"reply to {parent.author.label}",
+        )  # fmt: skip
+        if kept is not None:
+            draft = replace(draft, restored=kept.text)
         if not parent.held:
-            self._open_compose(draft, conversation.row.id, parent, mark)
+            self._open_compose(draft, conversation.row.id, parent, mark, keeper=keeper)
             return
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is None or not isinstance(engine.channels.get(parent.channel), ModeratedChannel):
@@ -737,7 +746,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         def approve_then_compose(approve: bool | None) -> None:
             if approve:
-                self._open_compose(draft, conversation.row.id, parent, mark, approve_parent=True)
+                self._open_compose(draft, conversation.row.id, parent, mark, approve_parent=True, keeper=keeper)
             else:
                 self.notify("Not replying: a reply to a held comment stays invisible until the comment "
                             "is approved (r, then y, approves it and replies).", markup=False, timeout=6)  # fmt: skip
@@ -773,12 +782,13 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     def _open_compose(
         self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False,
-        approve_parent: bool = False,
+        approve_parent: bool = False, keeper: DraftKeeper | None = None,
     ) -> None:
-        """Compose a reply; before it is queued the manager is warned of replies added since `mark`."""
+        """Compose a reply; before it is queued the manager is warned of replies added since `mark`.
+        `keeper` keeps what is typed as a draft, dropped when the reply is queued."""
+        save = self._reply_saver(conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper)
         self.app.push_screen(ComposeScreen(
-            draft, save=self._reply_saver(conversation_id, parent, redirect=redirect, approve_parent=approve_parent),
-            collisions=self._collisions(conversation_id, mark),
+            draft, save=save, collisions=self._collisions(conversation_id, mark), draft_keeper=keeper,
         ))  # fmt: skip
 
     def _collisions(self, conversation_id: int, mark: ReplyMark) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
@@ -796,17 +806,19 @@ class InboxScreen(TriageKeys, Screen[None]):
         return conversation, _reply_target(conversation)
 
     def _reply_saver(
-        self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False
+        self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False,
+        keeper: DraftKeeper | None = None,
     ) -> Callable[[ComposedReply], Awaitable[None]]:
         """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
 
         async def queue(reply: ComposedReply) -> None:
             store = self.app.store  # type: ignore[attr-defined]
-            await store.queue_reply(
-                conversation_id, parent, reply.text, visibility=parent.visibility,
-                language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
-                approve_parent=approve_parent,
-            )  # fmt: skip
+            async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
+                await store.queue_reply(
+                    conversation_id, parent, reply.text, visibility=parent.visibility,
+                    language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
+                    approve_parent=approve_parent, draft=None if keeper is None else keeper.kind,
+                )  # fmt: skip
             if redirect:
                 await self._mark_redirected(conversation_id)
             else:
@@ -844,6 +856,15 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         mark = await app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         language = conversation.row.language
+        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        keeper, kept = await open_draft(
+            self, conversation.row.id, DraftKind.REDIRECT, parent_remote_id=parent.remote_id,
+            blank="" if draft is None else draft.prefix, label=f"redirect of {parent.author.label}",
+        )  # fmt: skip
+        if kept is not None and draft is not None:  # the canned reply was chosen then: back to its text
+            draft = replace(draft, restored=kept.text)
+            self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
+            return
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
         values = app.canned_values(parent)  # type: ignore[attr-defined]
@@ -866,7 +887,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             values[variable] = answer
         body = fill_canned(choice.reply, language, values)[1].text
         draft = replace(draft, body=body, used=(choice.reply.name,), link=link)
-        self._open_compose(draft, conversation.row.id, parent, mark, redirect=True)
+        self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
 
     async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
         app = self.app
@@ -879,13 +900,18 @@ class InboxScreen(TriageKeys, Screen[None]):
         values = dict(draft.values, topic_url="{topic_url}", topic_title="{topic_title}")  # filled once it exists
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
+        keeper, kept = await open_draft(
+            self, conversation.row.id, DraftKind.TOPIC, parent_remote_id=parent.remote_id,
+            label=f"forum topic for {parent.author.label}",
+        )  # fmt: skip
 
         async def queue(topic: TopicDraft) -> None:
-            await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
-                conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
-                category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-                language=app.reply_language(parent),  # type: ignore[attr-defined]
-            )  # fmt: skip
+            async with keeper.queueing():  # the topic's draft goes in the same commit
+                await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
+                    conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+                    category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
+                    language=app.reply_language(parent),  # type: ignore[attr-defined]
+                )  # fmt: skip
             self.notify("Forum topic queued; the reply with its address follows once it exists.",
                         markup=False)  # fmt: skip
 
@@ -897,6 +923,8 @@ class InboxScreen(TriageKeys, Screen[None]):
                 forum_label=forum.url,
                 save=queue,
                 collisions=self._collisions(conversation.row.id, mark),
+                draft_keeper=keeper,
+                restored=None if kept is None else TopicDraft.from_draft(kept.text),
             )
         )
 

@@ -1,0 +1,124 @@
+"""Drafts in the inbox: what is typed in a box reaches the store within a second, comes back when
+the box opens again (after ctrl+q too), marks the row, and goes when the reply is queued or the
+text is discarded."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from stack import FIXED_NOW, running_stack, wait_until
+from textual.widgets import TextArea
+
+from ecoinbox.model import DraftKind
+from ecoinbox.tui.app import EcoInboxApp
+from ecoinbox.tui.screens.compose import ComposeScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.triage import NoteScreen
+from ecoinbox.tui.widgets.conversation_list import triage_prefix
+
+ZOE = "@zoe@remote.example "
+
+
+@pytest.fixture
+async def stack(tmp_path):
+    async with running_stack(tmp_path) as stack:
+        t = FIXED_NOW - timedelta(hours=3)
+        stack.server.add_status(author="zoe@remote.example", display_name="Zoé",
+                                text="@acme my order never arrived", created_at=t)  # fmt: skip
+        stack.server.add_status(author="bob", display_name="Bob", text="@acme how do I export my data?",
+                                created_at=t + timedelta(hours=1))  # fmt: skip
+        await stack.engine.poll_all_once()
+        yield stack
+
+
+def app_for(stack) -> EcoInboxApp:
+    return EcoInboxApp(stack.settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
+
+
+async def test_a_reply_being_typed_is_in_the_store_within_a_second_and_back_after_ctrl_q(stack):
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")  # Zoé
+        zoe = app.inbox.conversations.selected_id
+        await pilot.press("r", *"we are checking with the carrier")
+        assert isinstance(app.screen, ComposeScreen)
+        await asyncio.sleep(1.0)
+        draft = await stack.store.draft(zoe, DraftKind.REPLY)
+        assert draft is not None and draft.text == ZOE + "we are checking with the carrier"
+        await pilot.press(*" today")  # typed after the last save: ctrl+q saves it on the way out
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: app._exit, pilot=pilot)
+    assert app.farewell and "reply to Zoé" in app.farewell
+    assert (await stack.store.draft(zoe, DraftKind.REPLY)).text == ZOE + "we are checking with the carrier today"
+    assert await stack.store.outbox_items() == []
+
+    again = app_for(stack)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G", "r")
+        assert isinstance(again.screen, ComposeScreen)
+        area = again.screen.query_one(TextArea)
+        assert area.text == ZOE + "we are checking with the carrier today"
+        await pilot.press(*" and will write back")  # the cursor is at the end of the draft
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: not isinstance(again.screen, ComposeScreen), pilot=pilot)
+        (queued,) = await stack.store.outbox_items()
+        assert queued.text == ZOE + "we are checking with the carrier today and will write back"
+        assert await stack.store.draft(zoe, DraftKind.REPLY) is None  # queued: the draft is gone
+        await pilot.pause(DRAFT_WAIT)  # no late save brings it back
+        assert await stack.store.draft(zoe, DraftKind.REPLY) is None
+
+
+DRAFT_WAIT = 0.8
+
+
+async def test_the_list_marks_a_conversation_that_holds_a_draft(stack):
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")
+        zoe = app.inbox.conversations.selected_id
+        row = await stack.store.conversation_row(zoe)
+        assert "draft" not in triage_prefix(row, FIXED_NOW)
+        await pilot.press("r", *"half a thought")
+        await wait_until(lambda: _marked(app, zoe), pilot=pilot)  # drawn in the list behind the box
+        row = await stack.store.conversation_row(zoe)
+        assert row.draft and "✎draft" in triage_prefix(row, FIXED_NOW)
+        # esc, then "Discard": the text is thrown away, and so is the draft and its mark.
+        await pilot.press("escape")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(lambda: not _marked(app, zoe), pilot=pilot)
+        assert await stack.store.draft(zoe, DraftKind.REPLY) is None
+        await pilot.press("r")
+        assert app.screen.query_one(TextArea).text == ZOE  # afresh
+
+
+def _marked(app, conversation_id) -> bool:
+    """Whether the cursor's row (the conversation's) is drawn with the mark."""
+    conversations = app.inbox.conversations
+    assert conversations.selected_id == conversation_id
+    line = conversations.render_line(conversations.cursor_index - int(conversations.scroll_offset.y))
+    return "✎draft" in line.text
+
+
+async def test_a_note_being_typed_is_kept_and_goes_once_saved(stack):
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        bob = app.inbox.conversations.selected_id
+        await pilot.press("n", *"asked twice already")
+        assert isinstance(app.screen, NoteScreen)
+        await asyncio.sleep(1.0)
+        assert (await stack.store.draft(bob, DraftKind.NOTE)).text == "asked twice already"
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: app._exit, pilot=pilot)
+    again = app_for(stack)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        assert again.screen.query_one(TextArea).text == "asked twice already"
+        await pilot.press(*", call him", "ctrl+s")
+        await wait_until(lambda: again.screen is again.inbox, pilot=pilot)
+        await pilot.pause(DRAFT_WAIT)
+        conversation = await stack.store.conversation(bob)
+        assert [note.text for note in conversation.notes] == ["asked twice already, call him"]
+        assert await stack.store.draft(bob, DraftKind.NOTE) is None
