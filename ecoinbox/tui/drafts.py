@@ -49,23 +49,19 @@ class DraftKeeper:
         self.label = label
         self.on_error = on_error
         self._text: str | None = None  # typed and not yet saved
-        self._saved_any = False
+        self.holds_words = False
+        """Whether the box holds more than it did blank: that is kept as a draft."""
         self._closed = False
         self._lock = asyncio.Lock()
         self._pending: asyncio.Task[None] | None = None
         self._failed = False
-
-    @property
-    def holds_words(self) -> bool:
-        """Whether the last text seen is more than the blank box (a draft is kept)."""
-        return self._saved_any
 
     def changed(self, text: str) -> None:
         """The box now holds `text`: it is saved within DRAFT_SAVE_S."""
         if self._closed:
             return
         self._text = text
-        self._saved_any = text.strip() not in ("", self.blank)
+        self.holds_words = text.strip() not in ("", self.blank)
         if self._pending is None or self._pending.done():
             self._pending = asyncio.get_running_loop().create_task(self._save_later(), name="save draft")
 
@@ -132,6 +128,7 @@ async def open_draft(
         on_error=lambda why: screen.notify(why, severity="error", markup=False, timeout=8),
     )  # fmt: skip
     if kept is not None:
+        keeper.holds_words = True
         when = kept.updated_at.astimezone().strftime("%H:%M")
         screen.notify(f"Your draft is back (typed at {when}); esc, then y, discards it.", markup=False, timeout=4)
     return keeper, kept
