@@ -29,11 +29,22 @@ async def seed(db: Path, server) -> None:
                       created_at=datetime.now(UTC) - timedelta(minutes=5))  # fmt: skip
     store = await open_store(db)
     try:
-        engine = Engine(store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")})
+        channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")
+        engine = Engine(store, {"mastodon": channel})
         await engine.poll_all_once()
         await engine.stop()
     finally:
         await store.close()
+
+
+def inbox_argv_env(tmp_path: Path, base_url: str) -> tuple[list[str], dict[str, str]]:
+    config = write_config(tmp_path, base_url)
+    code = str(Path(ecoinbox.__file__).parents[1])  # the tested tree, not an installed copy
+    env = {**os.environ, "TERM": "xterm-256color", "ECOINBOX_PTY_TOKEN": TOKEN,
+           "PYTHONPATH": os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))}  # fmt: skip
+    for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL"):
+        env.pop(variable, None)
+    return [sys.executable, "-m", "ecoinbox.cli", "--config", str(config)], env
 
 
 def drafts_in(db: Path) -> list[tuple[str, str]]:
@@ -46,13 +57,7 @@ def test_a_reply_being_typed_survives_kill_9_and_is_back_on_r(tmp_path):
     db = tmp_path / "inbox.db"
     with mastodon_in_a_thread() as server:
         asyncio.run(seed(db, server))
-        config = write_config(tmp_path, server.base_url)
-        code = str(Path(ecoinbox.__file__).parents[1])  # the tested tree, not an installed copy
-        env = {**os.environ, "TERM": "xterm-256color", "ECOINBOX_PTY_TOKEN": TOKEN,
-               "PYTHONPATH": os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))}  # fmt: skip
-        for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL"):
-            env.pop(variable, None)
-        argv = [sys.executable, "-m", "ecoinbox.cli", "--config", str(config)]
+        argv, env = inbox_argv_env(tmp_path, server.base_url)
 
         first = Terminal(argv, env)
         try:
@@ -81,4 +86,25 @@ def test_a_reply_being_typed_survives_kill_9_and_is_back_on_r(tmp_path):
         finally:
             second.kill()
         assert b"ecoinbox kept your draft" in second.snapshot()
+        assert drafts_in(db) == [("reply", f"@zoe@remote.example  {TYPED}")]
+
+
+@pytest.mark.slow
+def test_a_dropped_connection_sighup_saves_the_open_box_at_once(tmp_path):
+    db = tmp_path / "inbox.db"
+    with mastodon_in_a_thread() as server:
+        asyncio.run(seed(db, server))
+        argv, env = inbox_argv_env(tmp_path, server.base_url)
+        terminal = Terminal(argv, env)
+        try:
+            terminal.wait_for(b"@zoe@remote.example", what="Zoe's thread")
+            mark = terminal.send("r")
+            terminal.wait_for(b"Reply to", after=mark, what="the reply box")
+            mark = terminal.send(" " + TYPED)
+            terminal.wait_for(b"depot", after=mark, what="the typed text")
+            # At once, before the half-second save: the hangup itself must save it.
+            os.kill(terminal.process.pid, signal.SIGHUP)
+            assert terminal.wait_exit() == 0, terminal.tail()
+        finally:
+            terminal.kill()
         assert drafts_in(db) == [("reply", f"@zoe@remote.example  {TYPED}")]

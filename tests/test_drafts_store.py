@@ -14,7 +14,8 @@ ZOE = Author("m", "1", "zoe@remote.example", "Zoé")
 
 
 def msg(remote_id: str, at: int = 0) -> Message:
-    return Message("m", remote_id, ZOE, "where is my order?", T0 + timedelta(minutes=at), origin=Origin.MENTION)
+    at_time = T0 + timedelta(minutes=at)
+    return Message("m", remote_id, ZOE, "where is my order?", at_time, origin=Origin.MENTION)
 
 
 async def test_a_draft_is_kept_per_conversation_and_kind_and_marks_the_row(tmp_path):
@@ -31,7 +32,8 @@ async def test_a_draft_is_kept_per_conversation_and_kind_and_marks_the_row(tmp_p
         draft = await store.draft(first, DraftKind.REPLY)
         assert draft is not None and draft.text == "@zoe hello there" and draft.parent_remote_id == "2"
         assert draft.updated_at == T0 + timedelta(hours=1)
-        assert (await store.draft(first, DraftKind.NOTE)).text == "she wrote twice"  # type: ignore[union-attr]
+        note = await store.draft(first, DraftKind.NOTE)
+        assert note is not None and note.text == "she wrote twice"
         assert await store.draft(second, DraftKind.REPLY) is None
         assert await store.draft(first, DraftKind.REDIRECT) is None
         # The mark moves when a draft appears (the reply, the note), not on every keystroke.
@@ -74,7 +76,8 @@ async def test_two_inboxes_saving_one_draft_last_write_wins_and_survives_reopeni
         cid = (await one.conversation_page(View.INBOX))[0].id
         await one.save_draft(cid, DraftKind.REPLY, "from the first window")
         await two.save_draft(cid, DraftKind.REPLY, "from the second window")
-        assert (await one.draft(cid, DraftKind.REPLY)).text == "from the second window"  # type: ignore[union-attr]
+        last = await one.draft(cid, DraftKind.REPLY)
+        assert last is not None and last.text == "from the second window"
     finally:
         await one.close()
         await two.close()

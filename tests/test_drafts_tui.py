@@ -51,7 +51,8 @@ async def test_a_reply_being_typed_is_in_the_store_within_a_second_and_back_afte
         await pilot.press("ctrl+q")
         await wait_until(lambda: app._exit, pilot=pilot)
     assert app.farewell and "reply to Zoé" in app.farewell
-    assert (await stack.store.draft(zoe, DraftKind.REPLY)).text == ZOE + "we are checking with the carrier today"
+    kept = await stack.store.draft(zoe, DraftKind.REPLY)
+    assert kept is not None and kept.text == ZOE + "we are checking with the carrier today"
     assert await stack.store.outbox_items() == []
 
     again = app_for(stack)

@@ -68,6 +68,8 @@ class DraftsStore(_Base):
 async def delete_draft_in(db: aiosqlite.Connection, conversation_id: int, kind: DraftKind) -> bool:
     """Inside one of the store's write transactions: queueing a reply drops its draft in the
     same commit. True if there was one."""
-    cursor = await db.execute("DELETE FROM drafts WHERE conversation_id = ? AND kind = ?", (conversation_id, kind.value))
+    cursor = await db.execute(
+        "DELETE FROM drafts WHERE conversation_id = ? AND kind = ?", (conversation_id, kind.value)
+    )
     return cursor.rowcount > 0
 

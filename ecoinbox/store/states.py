@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
-from ecoinbox.store.drafts import delete_draft_in
 from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.drafts import delete_draft_in
 
 if TYPE_CHECKING:
     import aiosqlite

@@ -56,8 +56,8 @@ class EcoInboxApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         # Textual's own ctrl+q quits at once: this one keeps the drafts of open boxes, as q does.
         Binding(
-            "ctrl+q", "quit", "Quit, even from a box (keeps its draft)", id="app.quit_anywhere", priority=True,
-            show=False,
+            "ctrl+q", "quit", "Quit, even from a box (keeps its draft)", id="app.quit_anywhere",
+            priority=True, show=False,
         ),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]

@@ -130,7 +130,8 @@ async def open_draft(
     if kept is not None:
         keeper.holds_words = True
         when = kept.updated_at.astimezone().strftime("%H:%M")
-        screen.notify(f"Your draft is back (typed at {when}); esc, then y, discards it.", markup=False, timeout=4)
+        back = f"Your draft is back (typed at {when}); esc, then y, discards it."
+        screen.notify(back, markup=False, timeout=4)
     return keeper, kept
 
 

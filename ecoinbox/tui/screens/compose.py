@@ -205,7 +205,9 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
                 id="compose-quote",
                 markup=False,
             )
-            start = self.draft.prefix + self.draft.body if self.draft.restored is None else self.draft.restored
+            start = self.draft.restored
+            if start is None:
+                start = self.draft.prefix + self.draft.body
             area = TextArea(start, id="compose-text", soft_wrap=True, show_line_numbers=False)
             yield area
             yield Static("", id="compose-count", markup=False)

@@ -746,7 +746,9 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         def approve_then_compose(approve: bool | None) -> None:
             if approve:
-                self._open_compose(draft, conversation.row.id, parent, mark, approve_parent=True, keeper=keeper)
+                self._open_compose(
+                    draft, conversation.row.id, parent, mark, approve_parent=True, keeper=keeper
+                )
             else:
                 self.notify("Not replying: a reply to a held comment stays invisible until the comment "
                             "is approved (r, then y, approves it and replies).", markup=False, timeout=6)  # fmt: skip
@@ -786,7 +788,9 @@ class InboxScreen(TriageKeys, Screen[None]):
     ) -> None:
         """Compose a reply; before it is queued the manager is warned of replies added since `mark`.
         `keeper` keeps what is typed as a draft, dropped when the reply is queued."""
-        save = self._reply_saver(conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper)
+        save = self._reply_saver(
+            conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper
+        )
         self.app.push_screen(ComposeScreen(
             draft, save=save, collisions=self._collisions(conversation_id, mark), draft_keeper=keeper,
         ))  # fmt: skip
@@ -814,10 +818,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         async def queue(reply: ComposedReply) -> None:
             store = self.app.store  # type: ignore[attr-defined]
             async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
+                language = self.app.reply_language(parent)  # type: ignore[attr-defined]
                 await store.queue_reply(
-                    conversation_id, parent, reply.text, visibility=parent.visibility,
-                    language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
-                    approve_parent=approve_parent, draft=None if keeper is None else keeper.kind,
+                    conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
+                    canned=reply.canned, link=reply.link, approve_parent=approve_parent,
+                    draft=None if keeper is None else keeper.kind,
                 )  # fmt: skip
             if redirect:
                 await self._mark_redirected(conversation_id)
@@ -904,13 +909,14 @@ class InboxScreen(TriageKeys, Screen[None]):
             self, conversation.row.id, DraftKind.TOPIC, parent_remote_id=parent.remote_id,
             label=f"forum topic for {parent.author.label}",
         )  # fmt: skip
+        reply_language = app.reply_language(parent)  # type: ignore[attr-defined]
 
         async def queue(topic: TopicDraft) -> None:
             async with keeper.queueing():  # the topic's draft goes in the same commit
                 await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
                     conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
-                    category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-                    language=app.reply_language(parent),  # type: ignore[attr-defined]
+                    category=forum.category, parent=parent, reply_text=topic.reply,
+                    visibility=parent.visibility, language=reply_language,
                 )  # fmt: skip
             self.notify("Forum topic queued; the reply with its address follows once it exists.",
                         markup=False)  # fmt: skip

@@ -403,11 +403,13 @@ class TriageKeys(_Base):
         if conversation_id is None or self._writes_refused():
             return
         keeper, kept = await open_draft(self, conversation_id, DraftKind.NOTE, label="note")
-        text = await self.app.push_screen_wait(NoteScreen("" if kept is None else kept.text, draft_keeper=keeper))
+        box = NoteScreen("" if kept is None else kept.text, draft_keeper=keeper)
+        text = await self.app.push_screen_wait(box)
         if not text:
             return
+        store = self.app.store  # type: ignore[attr-defined]
         async with keeper.queueing():  # the note's draft goes in the same commit
-            await self.app.store.add_note(conversation_id, text, author=self._me())  # type: ignore[attr-defined]
+            await store.add_note(conversation_id, text, author=self._me())
         self.notify("Note saved (internal: never sent).", markup=False, timeout=3)
 
     async def action_toggle_select(self) -> None:
