@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import pytest
 from stack import FIXED_NOW, running_stack, wait_until
-from textual.widgets import TextArea
+from test_redirect_flows import french_complaint, two_channels
+from textual.widgets import Input, OptionList, TextArea
 
 from ecoinbox.model import DraftKind
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.screens.triage import NoteScreen
 from ecoinbox.tui.widgets.conversation_list import triage_prefix
 
@@ -123,3 +125,66 @@ async def test_a_note_being_typed_is_kept_and_goes_once_saved(stack):
         conversation = await stack.store.conversation(bob)
         assert [note.text for note in conversation.notes] == ["asked twice already, call him"]
         assert await stack.store.draft(bob, DraftKind.NOTE) is None
+
+
+async def test_a_redirect_and_a_new_topic_being_typed_come_back_and_go_once_queued(tmp_path):
+    async with two_channels(tmp_path) as (social, forum, store, engine, settings):
+        french_complaint(social)
+        await engine.poll_channel("mastodon")
+        app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 40)) as pilot:
+            lea = app.inbox.conversations.selected_id
+            await pilot.press("f")
+            await wait_until(lambda: isinstance(app.screen, RedirectScreen), pilot=pilot)
+            await pilot.press("enter")  # the refund canned reply
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            await pilot.press(*" Bonne journée")
+            await asyncio.sleep(1.0)
+            redirect = await store.draft(lea, DraftKind.REDIRECT)
+            assert redirect is not None and redirect.text.endswith("/t/refunds/1 Bonne journée")
+            await pilot.press("ctrl+q")
+            await wait_until(lambda: app._exit, pilot=pilot)
+        assert "redirect of Léa" in app.farewell
+
+        app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("f")  # straight back to the redirect being written
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            assert app.screen.query_one(TextArea).text == redirect.text
+            await pilot.press("escape", "y")  # discarded: f offers the choice again
+            await wait_until(lambda: app.screen is app.inbox, pilot=pilot)
+            await wait_until(lambda: _no_draft(store, lea, DraftKind.REDIRECT), pilot=pilot)
+            await pilot.press("f")
+            await wait_until(lambda: isinstance(app.screen, RedirectScreen), pilot=pilot)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = options.option_count - 1  # "New forum topic…" comes last
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            await pilot.press("end", *" (colis 4411)")  # at the end of the title
+            await asyncio.sleep(1.0)
+            topic = await store.draft(lea, DraftKind.TOPIC)
+            assert topic is not None and TopicDraft.from_draft(topic.text).title.endswith(" (colis 4411)")
+            await pilot.press("ctrl+q")
+            await wait_until(lambda: app._exit, pilot=pilot)
+
+        app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.press("f")
+            await wait_until(lambda: isinstance(app.screen, RedirectScreen), pilot=pilot)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = options.option_count - 1
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            title = app.screen.query_one("#topic-title", Input).value
+            assert title.startswith("Ma commande") and title.endswith(" (colis 4411)")
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: app.screen is app.inbox, pilot=pilot)
+            await pilot.pause(DRAFT_WAIT)
+        queued = await store.outbox_items()
+        assert [item.title for item in queued if item.title] == [title]
+        assert await store.draft(lea, DraftKind.TOPIC) is None
+        assert not (await store.conversation_row(lea)).draft
+
+
+async def _no_draft(store, conversation_id, kind) -> bool:
+    return await store.draft(conversation_id, kind) is None
