@@ -128,7 +128,7 @@ async def test_a_note_being_typed_is_kept_and_goes_once_saved(stack):
 
 
 async def test_a_redirect_and_a_new_topic_being_typed_come_back_and_go_once_queued(tmp_path):
-    async with two_channels(tmp_path) as (social, forum, store, engine, settings):
+    async with two_channels(tmp_path) as (social, _forum, store, engine, settings):
         french_complaint(social)
         await engine.poll_channel("mastodon")
         app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
