@@ -38,7 +38,7 @@ from ecoinbox.model import (
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import StoreError, StoreNotWritable
+from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
@@ -892,14 +892,14 @@ class InboxScreen(TriageKeys, Screen[None]):
     async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
         store = self.app.store  # type: ignore[attr-defined]
-        changes: list[Any] = []
+        changes: list[StateChange] = []
         try:
             changes = await store.set_state([conversation_id], State.DONE, actor=self._me(), reason="redirected")
         finally:  # a held reply can be taken back even if its "done" could not be written
             if changes or held is not None:
                 self._remember(UndoStep("redirected", tuple(changes), reply=held))
-        if held is not None:
-            self._count_down()
+            if held is not None:
+                self._count_down()
         self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
 
     # ---- redirecting to the forum --------------------------------------------------------------
