@@ -363,10 +363,14 @@ class InboxScreen(TriageKeys, Screen[None]):
             parts.append(" · ")
             parts.append((engine.role.describe(), "dim"))
         elif engine is not None:
-            parts += self._channel_statuses(engine.statuses.values())
+            # A countdown takes room on the line: the channels fold sooner.
+            reserved = 0 if held is None else held.cell_length
+            parts += self._channel_statuses(engine.statuses.values(), reserved=reserved)
         self.query_one("#status", Static).update(Content.assemble(*parts))
 
-    def _channel_statuses(self, statuses: Iterable[ChannelStatus]) -> list[Content | tuple[str, str] | str]:
+    def _channel_statuses(
+        self, statuses: Iterable[ChannelStatus], *, reserved: int = 0
+    ) -> list[Content | tuple[str, str] | str]:
         """Each channel's state; when they do not all fit on the line, the channels that are fine
         fold into one "N channels up to date" and only those that need an eye are named."""
         styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
@@ -392,7 +396,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             else:
                 folded += named
         width = self.size.width or 80
-        if fine < 2 or Content.assemble(*full).cell_length <= width - 20:
+        if fine < 2 or Content.assemble(*full).cell_length <= width - 20 - reserved:
             return full
         summary = f"{fine} channels up to date" if fine else ""
         return [" · ", (summary, "$success"), *folded] if summary else folded
