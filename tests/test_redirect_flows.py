@@ -284,7 +284,8 @@ async def test_u_in_the_hold_takes_a_canned_redirect_back_and_reopens_the_conver
             await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
             row = await store.conversation_row(conversation_id)
             assert (row.state, row.reason) == (State.DONE, "redirected")
-            assert "Reply to Léa goes out in 30 s — u takes it back" in str(app.inbox.query_one("#status").render())
+            status = str(app.inbox.query_one("#status").render())
+            assert "Reply to Léa goes out in 30 s — u takes it back" in status
             await pilot.press("u")
             await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
             assert app.screen.query_one(TextArea).text == text  # the canned reply and its link
@@ -296,7 +297,8 @@ async def test_u_in_the_hold_takes_a_canned_redirect_back_and_reopens_the_conver
             await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
             row = await store.conversation_row(conversation_id)
             assert (row.state, row.reason) == (State.DONE, "redirected")
-            assert [i.state for i in await store.outbox_items()] == [OutboxState.DISCARDED, OutboxState.QUEUED]
+            states = [i.state for i in await store.outbox_items()]
+            assert states == [OutboxState.DISCARDED, OutboxState.QUEUED]
         assert social.posted == []
         history = [(who, what, new) for _, who, what, _, new in await store.history(conversation_id)]
         assert ("Marie", "reply queued") in [h[:2] for h in history]
@@ -305,10 +307,11 @@ async def test_u_in_the_hold_takes_a_canned_redirect_back_and_reopens_the_conver
         assert not [h for h in history if h[0] == "manager"]
 
 
-async def test_a_new_forum_topic_redirect_names_team_me_in_the_history(tmp_path):
+async def test_u_in_the_hold_takes_a_new_forum_topic_back_with_its_reply_and_the_history_names_me(tmp_path):
     async with two_channels(tmp_path, more=MARIE_HOLDS) as (social, forum, store, engine, settings):
         social.add_status(author="sam", display_name="Sam", text="@acme how do I move my widgets?")
         await engine.poll_channel("mastodon")
+        await engine.start()
         app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
         async with app.run_test(size=(100, 40)) as pilot:
             conversation_id = app.inbox.conversations.selected_id
@@ -318,8 +321,20 @@ async def test_a_new_forum_topic_redirect_names_team_me_in_the_history(tmp_path)
             options.highlighted = options.option_count - 1  # "New forum topic…"
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            app.screen.query_one("#topic-title", Input).value = "Moving widgets between accounts"
             await pilot.press("ctrl+s")
             await wait_until(lambda: not isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            assert (await store.conversation_row(conversation_id)).state is State.DONE
+            status = str(app.inbox.query_one("#status").render())
+            assert "Forum topic and reply to Sam go out in 30 s — u takes it back" in status
+            await pilot.press("u")
+            await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            assert app.screen.query_one("#topic-title", Input).value == "Moving widgets between accounts"
+            assert (await store.conversation_row(conversation_id)).state is State.OPEN
+            assert [i.state for i in await store.outbox_items()] == [OutboxState.DISCARDED] * 2
+            await engine.send_once()
+        assert forum.posted == [] and social.posted == []
         history = [(who, what) for _, who, what, _, _ in await store.history(conversation_id)]
         assert ("Marie", "forum topic queued") in history and ("Marie", "state") in history
+        assert ("Marie", "topic taken back") in history
         assert not [h for h in history if h[0] == "manager"]

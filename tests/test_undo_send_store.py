@@ -99,3 +99,18 @@ async def test_withdrawing_races_the_senders_claim_and_exactly_one_wins(tmp_path
     finally:
         await inbox.close()
         await daemon.close()
+
+
+async def test_a_held_forum_topic_is_taken_back_with_the_reply_that_waits_for_it(store, clock):
+    topic, reply = await store.queue_redirect_topic(
+        1, forum_channel="forum", title="Lost parcels", body="[quote]never arrived[/quote]", category=None,
+        parent=zoe_said(), reply_text="@zoe here: {topic_url}", actor="Marie", hold=10,
+    )  # fmt: skip
+    assert await store.claim_next_reply("sender") is None  # the topic is held, the reply waits for it
+    assert await store.withdraw_reply(reply.id) is None  # only with its topic
+    taken = await store.withdraw_reply(topic.id, actor="Marie")
+    assert taken is not None and taken.title == "Lost parcels"
+    assert [i.state for i in await store.outbox_items()] == [OutboxState.DISCARDED] * 2
+    clock.advance(seconds=60)
+    assert await store.claim_next_reply("sender") is None
+    assert ("Marie", "topic taken back") in [(h[1], h[2]) for h in await store.history(1)]

@@ -1098,19 +1098,28 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     async def withdraw_reply(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
         """Take back a reply no sender has touched (queued, never attempted, under no lease): it is
         discarded, and returned so that its text can be edited again. None when a sender took it
-        first (it is being sent, or was): one statement decides, so it never races a claim."""
+        first (it is being sent, or was): one statement decides, so it never races a claim.
+
+        A forum topic is taken back with the reply waiting for it (which no sender can take
+        before the topic is sent), in the same transaction."""
         async with self._write(durable=True) as db:
             row = await _one(
                 db,
                 "UPDATE outbox SET state = ?, error = 'taken back before it was sent'"
-                " WHERE id = ? AND kind = 'reply' AND depends_on IS NULL AND state = ? AND attempts = 0"
-                " AND lease_owner IS NULL"
+                " WHERE id = ? AND depends_on IS NULL AND state = ? AND attempts = 0 AND lease_owner IS NULL"
                 " RETURNING *",
                 (OutboxState.DISCARDED.value, item_id, OutboxState.QUEUED.value),
             )
             if row is None:
                 return None
-            await self._record(db, row["conversation_id"], actor, "reply taken back", None, str(item_id))
+            if row["kind"] == "topic":
+                await db.execute(
+                    "UPDATE outbox SET state = ?, error = 'taken back before it was sent'"
+                    " WHERE depends_on = ? AND state = ?",
+                    (OutboxState.DISCARDED.value, item_id, OutboxState.QUEUED.value),
+                )
+            what = f"{row['kind']} taken back"
+            await self._record(db, row["conversation_id"], actor, what, None, str(item_id))
         item = _outbox_item(row)
         self._notify(Change("outbox", frozenset({item.conversation_id})))
         return item
@@ -1129,16 +1138,18 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         language: str | None = None,
         canned: Sequence[str] = (),
         actor: str = "manager",
+        hold: float = 0.0,
     ) -> tuple[OutboxItem, OutboxItem]:
         """A new forum topic and the reply pointing to it, queued in one commit.
 
         The reply's text keeps `{topic_url}` (and `{topic_title}`) until the topic exists; it is
-        not sent before. The conversation is done, redirected, from now on.
+        not sent before. The conversation is done, redirected, from now on. `hold`: seconds the
+        sender leaves the topic alone (`withdraw_reply` takes both back meanwhile).
         """
         async with self._write(durable=True) as db:
             topic = await self._insert_outbox(
                 db, conversation_id, kind="topic", channel=forum_channel, parent_remote_id="",
-                text=body, title=title, category=category, language=language,
+                text=body, title=title, category=category, language=language, hold_ms=int(hold * 1000),
             )  # fmt: skip
             reply = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,

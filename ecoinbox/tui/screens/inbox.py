@@ -566,7 +566,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.undo_steps.pop()  # either way it is settled: taken back, or on its way
         self._render_status()
         if taken is None:
-            self.notify(f"Too late: the reply to {held.whom()} is being sent (or was).", markup=False, timeout=5)
+            self.notify(f"Too late: the reply to {held.whom()} is being sent (or was).",
+                        markup=False, timeout=5)  # fmt: skip
             return
         actor = f"{self._me()} (undo)"
         for change in step.changes:  # a redirect's "done" goes with its reply
@@ -580,6 +581,11 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
         mark = await store.reply_mark(held.conversation_id)
+        if held.topic is not None:
+            self.app.push_screen(self._new_topic_screen(held.conversation_id, held.parent, mark, held.topic))
+            self.notify(f"Taken back: the forum topic and the reply to {held.whom()} were not sent.",
+                        markup=False, timeout=3)  # fmt: skip
+            return
         self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
                            approve_parent=held.approve_parent)  # fmt: skip
         self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
@@ -876,7 +882,8 @@ class InboxScreen(TriageKeys, Screen[None]):
             language = self.app.reply_language(parent)  # type: ignore[attr-defined]
             item = await store.queue_reply(
                 conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
-                canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(), hold=delay,
+                canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
+                hold=delay,
             )  # fmt: skip
             held = None
             if delay > 0:  # `u` can take it back until the sender may take it
@@ -898,7 +905,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         changes: list[StateChange] = []
         try:
-            changes = await store.set_state([conversation_id], State.DONE, actor=self._me(), reason="redirected")
+            changes = await store.set_state(
+                [conversation_id], State.DONE, actor=self._me(), reason="redirected"
+            )
         finally:  # a held reply can be taken back even if its "done" could not be written
             if changes or held is not None:
                 self._remember(UndoStep("redirected", tuple(changes), reply=held))
@@ -953,7 +962,6 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
         app = self.app
-        forum = app.settings.forum  # type: ignore[attr-defined]
         language = conversation.row.language
         draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if draft is None:
@@ -963,25 +971,40 @@ class InboxScreen(TriageKeys, Screen[None]):
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
 
+        title, body = topic_title(parent.text, parent.author.label), topic_body(parent, parent.channel)
+        topic = TopicDraft(title, body, reply_text)
+        await app.push_screen_wait(self._new_topic_screen(conversation.row.id, parent, mark, topic))
+
+    def _new_topic_screen(
+        self, conversation_id: int, parent: Message, mark: ReplyMark, topic: TopicDraft
+    ) -> NewTopicScreen:
+        """The new forum topic box, filled with `topic`; ctrl+s queues the topic and its reply,
+        held `[ui] send_delay` seconds (`u` takes both back meanwhile)."""
+        app = self.app
+        forum = app.settings.forum  # type: ignore[attr-defined]
+
         async def queue(topic: TopicDraft) -> None:
-            await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
-                conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+            store = app.store  # type: ignore[attr-defined]
+            before = await store.conversation_row(conversation_id)
+            delay = app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = app.reply_language(parent)  # type: ignore[attr-defined]
+            item, _ = await store.queue_redirect_topic(
+                conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
                 category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-                language=app.reply_language(parent), actor=self._me(),  # type: ignore[attr-defined]
+                language=language, actor=self._me(), hold=delay,
             )  # fmt: skip
+            if delay > 0:
+                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
+                                 redirect=True, topic=topic)  # fmt: skip
+                done = before is None or (before.state, before.reason) == (State.DONE, "redirected")
+                changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
+                self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
+                self._count_down()
             self.notify("Forum topic queued; the reply with its address follows once it exists.",
                         markup=False)  # fmt: skip
 
-        await app.push_screen_wait(
-            NewTopicScreen(
-                title=topic_title(parent.text, parent.author.label),
-                body=topic_body(parent, parent.channel),
-                reply=reply_text,
-                forum_label=forum.url,
-                save=queue,
-                collisions=self._collisions(conversation.row.id, mark),
-            )
-        )
+        return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
+                              save=queue, collisions=self._collisions(conversation_id, mark))  # fmt: skip
 
     # ---- contacts across channels --------------------------------------------------------------
 

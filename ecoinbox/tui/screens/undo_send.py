@@ -15,6 +15,7 @@ from textual.content import Content
 
 from ecoinbox.model import Message
 from ecoinbox.sanitize import sanitize
+from ecoinbox.tui.screens.redirect import TopicDraft
 
 NAME_CHARS = 30
 
@@ -31,6 +32,8 @@ class HeldReply:
     """When the hold ends, on `time.monotonic`'s clock."""
     redirect: bool = False
     approve_parent: bool = False
+    topic: TopicDraft | None = None
+    """A new forum topic redirect: `item_id` is the topic's (its reply is taken back with it)."""
 
     def seconds_left(self, now: float) -> int:
         """Whole seconds until it may go out, rounded up (0 once the hold is over)."""
@@ -44,8 +47,10 @@ class HeldReply:
 def hold_notice(held: HeldReply, now: float, undo_key: str | None) -> Content:
     """"Reply to Zoé goes out in 7 s — u takes it back" (without the key when `u` would undo
     something done after it)."""
+    what, go = ("Forum topic and reply to ", "go") if held.topic is not None else ("Reply to ", "goes")
     parts: list[Content | tuple[str, str] | str] = [
-        ("Reply to ", "$warning"), (held.whom(), "bold $warning"), (f" goes out in {held.seconds_left(now)} s", "$warning"),
+        (what, "$warning"), (held.whom(), "bold $warning"),
+        (f" {go} out in {held.seconds_left(now)} s", "$warning"),
     ]  # fmt: skip
     if undo_key:
         parts.append((f" — {undo_key} takes it back", "bold $warning"))
