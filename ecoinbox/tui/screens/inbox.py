@@ -38,7 +38,7 @@ from ecoinbox.model import (
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import StoreError, StoreNotWritable
+from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
@@ -49,6 +49,7 @@ from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, lin
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
+from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
 from ecoinbox.tui.screens.redirect import (
     NEW_TOPIC,
     NewTopicScreen,
@@ -74,6 +75,8 @@ SAVED_COUNT_LIMIT = 100
 SAVED_COUNT_DELAY = 2.0
 """Seconds of quiet in the store before the saved views' counts are read again."""
 UNDO_DEPTH = 50
+HOLD_TICK_S = 0.2
+"""How often the countdown of a held reply is checked (the status line changes once a second)."""
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
 
 
@@ -161,6 +164,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         # store changes there were: a read that a change overtook is not kept.
         self._nearby: dict[int, Conversation] = {}
         self._store_changes = 0
+        self._hold_timer: Timer | None = None  # counts a held reply down in the status line
+        self._hold_shown = ""  # the countdown's words last drawn
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -349,16 +354,23 @@ class InboxScreen(TriageKeys, Screen[None]):
         parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
         if selected := self.selection_label():
             parts.append((f"{selected} ", "bold $warning"))
+        if (held := self._hold_status()) is not None:
+            parts.append(held)
+        self._hold_shown = "" if held is None else held.plain
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
             parts.append(" · ")
             parts.append((engine.role.describe(), "dim"))
         elif engine is not None:
-            parts += self._channel_statuses(engine.statuses.values())
+            # A countdown takes room on the line: the channels fold sooner.
+            reserved = 0 if held is None else held.cell_length
+            parts += self._channel_statuses(engine.statuses.values(), reserved=reserved)
         self.query_one("#status", Static).update(Content.assemble(*parts))
 
-    def _channel_statuses(self, statuses: Iterable[ChannelStatus]) -> list[Content | tuple[str, str] | str]:
+    def _channel_statuses(
+        self, statuses: Iterable[ChannelStatus], *, reserved: int = 0
+    ) -> list[Content | tuple[str, str] | str]:
         """Each channel's state; when they do not all fit on the line, the channels that are fine
         fold into one "N channels up to date" and only those that need an eye are named."""
         styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
@@ -384,7 +396,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             else:
                 folded += named
         width = self.size.width or 80
-        if fine < 2 or Content.assemble(*full).cell_length <= width - 20:
+        if fine < 2 or Content.assemble(*full).cell_length <= width - 20 - reserved:
             return full
         summary = f"{fine} channels up to date" if fine else ""
         return [" · ", (summary, "$success"), *folded] if summary else folded
@@ -514,7 +526,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         store = self.app.store  # type: ignore[attr-defined]
         row = await store.conversation_row(conversation_id)
-        if row is not None and await store.set_muted([conversation_id], not row.muted):
+        if row is not None and await store.set_muted([conversation_id], not row.muted, actor=self._me()):
             said = "Unmuted." if row.muted else "Muted: no notification, new messages will not reopen it. M unmutes."
             self.notify(said, markup=False, timeout=3)
 
@@ -530,6 +542,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self._writes_refused():
             return
         step = self.undo_steps[-1]
+        if step.reply is not None:
+            await self._take_back(step)
+            return
         store = self.app.store  # type: ignore[attr-defined]
         actor = f"{self.app.settings.team.me} (undo)"  # type: ignore[attr-defined]
         for change in step.changes:
@@ -540,6 +555,66 @@ class InboxScreen(TriageKeys, Screen[None]):
         first = step.changes[0].conversation_id if step.changes else step.before[0].conversation_id
         await self.conversations.reload(select=first)
         self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
+
+    async def _take_back(self, step: UndoStep) -> None:
+        """`u` on a reply held before it goes out: withdrawn from the outbox if no sender took it
+        yet (the store decides, atomically), and back in its box, unsent."""
+        held = step.reply
+        assert held is not None
+        store = self.app.store  # type: ignore[attr-defined]
+        taken = await store.withdraw_reply(held.item_id, actor=self._me())
+        self.undo_steps.pop()  # either way it is settled: taken back, or on its way
+        self._render_status()
+        if taken is None:
+            self.notify(f"Too late: the reply to {held.whom()} is being sent (or was).",
+                        markup=False, timeout=5)  # fmt: skip
+            return
+        actor = f"{self._me()} (undo)"
+        for change in step.changes:  # a redirect's "done" goes with its reply
+            await store.set_state([change.conversation_id], change.old, actor=actor)
+        await self.conversations.reload(select=held.conversation_id)
+        draft = self.app.reply_draft(held.parent, held.language)  # type: ignore[attr-defined]
+        if draft is None:
+            text = sanitize(taken.text, max_chars=2000)
+            self.notify(f"Taken back, unsent. Its channel is gone; here is its text:\n{text}",
+                        severity="warning", markup=False, timeout=30)  # fmt: skip
+            return
+        draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
+        mark = await store.reply_mark(held.conversation_id)
+        if held.topic is not None:
+            self.app.push_screen(self._new_topic_screen(held.conversation_id, held.parent, mark, held.topic))
+            self.notify(f"Taken back: the forum topic and the reply to {held.whom()} were not sent.",
+                        markup=False, timeout=3)  # fmt: skip
+            return
+        self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
+                           approve_parent=held.approve_parent)  # fmt: skip
+        self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
+
+    def _hold_status(self) -> Content | None:
+        """The newest reply still held, with its countdown; `u` is named only if it is what `u`
+        would undo."""
+        now = monotonic()
+        held = [(n, step.reply) for n, step in enumerate(self.undo_steps)
+                if step.reply is not None and step.reply.until > now]  # fmt: skip
+        if not held:
+            return None
+        index, newest = held[-1]
+        keys = self.app.settings.ui.keys.get("inbox.undo", "u")  # type: ignore[attr-defined]
+        key = describe_keys(keys).split(",")[0] if index == len(self.undo_steps) - 1 else None
+        return hold_notice(newest, now, key)
+
+    def _count_down(self) -> None:
+        self._render_status()
+        if self._hold_timer is None:
+            self._hold_timer = self.set_interval(HOLD_TICK_S, self._tick_hold, name="undo send countdown")
+
+    def _tick_hold(self) -> None:
+        held = self._hold_status()
+        if (held.plain if held is not None else "") != self._hold_shown:
+            self._render_status()  # once a second, not every tick: bytes over SSH
+        if held is None and self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
 
     async def action_next_view(self, step: int) -> None:
         await self._show_tab((self.tab_index + step) % len(self.tabs))
@@ -664,7 +739,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if answer == EDIT:
             await self._edit_and_resend(conversation, item)
             return
-        if await store.decide_reply(item.id, answer) is None:
+        if await store.decide_reply(item.id, answer, actor=self._me()) is None:
             self.notify("That reply was settled meanwhile: see the thread.", markup=False)
             return
         self.notify({
@@ -689,8 +764,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             await store.queue_reply(
                 conversation.row.id, parent, composed.text, visibility=parent.visibility,
                 language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
+                actor=self._me(),
             )  # fmt: skip
-            await store.decide_reply(item.id, ReplyDecision.DISCARD)
+            await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
             self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
         self.app.push_screen(
@@ -802,25 +878,41 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         async def queue(reply: ComposedReply) -> None:
             store = self.app.store  # type: ignore[attr-defined]
-            await store.queue_reply(
-                conversation_id, parent, reply.text, visibility=parent.visibility,
-                language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
-                approve_parent=approve_parent,
+            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            item = await store.queue_reply(
+                conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
+                canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
+                hold=delay,
             )  # fmt: skip
+            held = None
+            if delay > 0:  # `u` can take it back until the sender may take it
+                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
+                                 redirect=redirect, approve_parent=approve_parent)  # fmt: skip
             if redirect:
-                await self._mark_redirected(conversation_id)
+                await self._mark_redirected(conversation_id, held)
+            elif held is not None:
+                self._remember(UndoStep("reply", reply=held))
+                self._count_down()
             else:
                 self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
 
         return queue
 
     @_store_failures_noticed
-    async def _mark_redirected(self, conversation_id: int) -> None:
+    async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
         store = self.app.store  # type: ignore[attr-defined]
-        changes = await store.set_state([conversation_id], State.DONE, reason="redirected")
-        if changes:
-            self._remember(UndoStep("redirected", tuple(changes)))
+        changes: list[StateChange] = []
+        try:
+            changes = await store.set_state(
+                [conversation_id], State.DONE, actor=self._me(), reason="redirected"
+            )
+        finally:  # a held reply can be taken back even if its "done" could not be written
+            if changes or held is not None:
+                self._remember(UndoStep("redirected", tuple(changes), reply=held))
+            if held is not None:
+                self._count_down()
         self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
 
     # ---- redirecting to the forum --------------------------------------------------------------
@@ -870,7 +962,6 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
         app = self.app
-        forum = app.settings.forum  # type: ignore[attr-defined]
         language = conversation.row.language
         draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if draft is None:
@@ -880,30 +971,45 @@ class InboxScreen(TriageKeys, Screen[None]):
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
 
+        title, body = topic_title(parent.text, parent.author.label), topic_body(parent, parent.channel)
+        topic = TopicDraft(title, body, reply_text)
+        await app.push_screen_wait(self._new_topic_screen(conversation.row.id, parent, mark, topic))
+
+    def _new_topic_screen(
+        self, conversation_id: int, parent: Message, mark: ReplyMark, topic: TopicDraft
+    ) -> NewTopicScreen:
+        """The new forum topic box, filled with `topic`; ctrl+s queues the topic and its reply,
+        held `[ui] send_delay` seconds (`u` takes both back meanwhile)."""
+        app = self.app
+        forum = app.settings.forum  # type: ignore[attr-defined]
+
         async def queue(topic: TopicDraft) -> None:
-            await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
-                conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+            store = app.store  # type: ignore[attr-defined]
+            before = await store.conversation_row(conversation_id)
+            delay = app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = app.reply_language(parent)  # type: ignore[attr-defined]
+            item, _ = await store.queue_redirect_topic(
+                conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
                 category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-                language=app.reply_language(parent),  # type: ignore[attr-defined]
+                language=language, actor=self._me(), hold=delay,
             )  # fmt: skip
+            if delay > 0:
+                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
+                                 redirect=True, topic=topic)  # fmt: skip
+                done = before is None or (before.state, before.reason) == (State.DONE, "redirected")
+                changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
+                self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
+                self._count_down()
             self.notify("Forum topic queued; the reply with its address follows once it exists.",
                         markup=False)  # fmt: skip
 
-        await app.push_screen_wait(
-            NewTopicScreen(
-                title=topic_title(parent.text, parent.author.label),
-                body=topic_body(parent, parent.channel),
-                reply=reply_text,
-                forum_label=forum.url,
-                save=queue,
-                collisions=self._collisions(conversation.row.id, mark),
-            )
-        )
+        return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
+                              save=queue, collisions=self._collisions(conversation_id, mark))  # fmt: skip
 
     # ---- contacts across channels --------------------------------------------------------------
 
     def _actor(self) -> str:
-        return self.app.settings.replies.agent or "manager"  # type: ignore[attr-defined]
+        return self._me()  # [team] me, as every action in the history
 
     async def _selected_author(self) -> int | None:
         conversation_id = self.conversations.selected_id
