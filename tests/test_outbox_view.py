@@ -25,10 +25,12 @@ DOWN = '{"error": "Service Unavailable: the database is down"}'
 async def stack(tmp_path):
     async with running_stack(tmp_path) as stack:
         stack.server.add_status(author="bob", display_name="Bob", text="@acme how do I export my data?")
-        stack.server.add_status(author="zoe@remote.example", display_name="Zoé", text="@acme my order never arrived")
+        stack.server.add_status(author="zoe@remote.example", display_name="Zoé",
+                                text="@acme my order never arrived")  # fmt: skip
         await stack.engine.poll_all_once()
         # Who acts is recorded by name: the history must say "ana", not "manager".
-        stack.settings = settings_for(stack.server.base_url, tmp_path / "inbox.db", extra='[team]\nme = "ana"')
+        me = '[team]\nme = "ana"'
+        stack.settings = settings_for(stack.server.base_url, tmp_path / "inbox.db", extra=me)
         yield stack
 
 

@@ -56,16 +56,6 @@ class OutboxViewStore(_Base):
             UnsentReply(_sql._outbox_item(row), row["to_name"] or "", row["to_handle"] or "") for row in rows
         ]
 
-    async def count_unsent(self) -> tuple[int, int]:
-        """How many replies are not sent yet, and how many of them wait on a decision."""
-        row = await _sql._one(
-            self._read(),
-            f"SELECT count(*), coalesce(sum(state IN ({_marks(_DECIDE)})), 0) FROM outbox"
-            f" WHERE state IN ({_marks(_UNSENT)})",
-            (*_DECIDE, *_UNSENT),
-        )
-        return (0, 0) if row is None else (int(row[0]), int(row[1]))
-
     async def send_reply_now(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
         """A queued reply waiting for its retry time is due now; None if it is not queued any
         more (sent, being sent, settled or discarded meanwhile)."""
@@ -94,7 +84,9 @@ class OutboxViewStore(_Base):
             " next_attempt_at = CASE WHEN state = ? THEN next_attempt_at ELSE ? END, state = ?"
         )
         params = [text, uuid.uuid4().hex, OutboxState.QUEUED.value, now, OutboxState.QUEUED.value]
-        return await self._change_unsent(item_id, "edited", changes, params, _CANCELLABLE, actor=actor, reply_only=True)
+        return await self._change_unsent(
+            item_id, "edited", changes, params, _CANCELLABLE, actor=actor, reply_only=True
+        )
 
     async def _change_unsent(
         self, item_id: int, what: str, changes: str, params: list[Any], states: tuple[str, ...], *,
@@ -113,7 +105,8 @@ class OutboxViewStore(_Base):
             item = _sql._outbox_item(row)
             if drop_dependents:
                 await self._drop_dependents(db, item_id)
-            await self._record(db, item.conversation_id, actor, f"{item.kind} {what}", before["state"], str(item_id))
+            action = f"{item.kind} {what}"
+            await self._record(db, item.conversation_id, actor, action, before["state"], str(item_id))
         self._notify(_sql.Change("outbox", frozenset({item.conversation_id})))
         return item
 

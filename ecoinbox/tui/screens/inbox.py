@@ -33,6 +33,7 @@ from ecoinbox.model import (
     ReplyDecision,
     ReplyMark,
     State,
+    UnsentReply,
     View,
 )
 from ecoinbox.query import QueryError, parse_query
@@ -154,7 +155,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._before_search = 0  # the tab to go back to when the `/` search closes
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
-        self.unsent = (0, 0)  # replies not sent yet, and how many wait on a decision: the Outbox tab
+        self.unsent: list[UnsentReply] = []  # replies not sent yet (a few dozen at most): the Outbox tab
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
@@ -273,7 +274,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         try:
             self.counts = {view: await store.count_conversations(view) for view in VIEWS}
-            self.unsent = await store.count_unsent()
+            self.unsent = await store.unsent_replies()
         except StoreError:
             pass  # the list says the store could not be read; the last counts stay
         self._render_tabs()
@@ -329,9 +330,10 @@ class InboxScreen(TriageKeys, Screen[None]):
         labels = [f" {tab.label()} {self._tab_count(tab)}".rstrip() + " " for tab in self.tabs]
         styles = ["dim"] * len(labels)
         active = self.tab_index
-        if outbox or self.unsent[0]:
-            labels.append(f" Outbox {self.unsent[0]} ")
-            styles.append("$error" if self.unsent[1] else "dim")  # something waits on a decision
+        if outbox or self.unsent:
+            labels.append(f" Outbox {len(self.unsent)} ")
+            # Red while one waits on the manager's decision (refused, or perhaps published).
+            styles.append("$error" if any(reply.needs_decision for reply in self.unsent) else "dim")
             active = len(labels) - 1 if outbox else active
         brand = f" {self.app.settings.brand.name} "  # type: ignore[attr-defined]
         width = max(20, self.size.width or 80)
@@ -557,7 +559,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def action_next_view(self, step: int) -> None:
         index = self.tab_index + step
-        if not 0 <= index < len(self.tabs) and self.unsent[0]:
+        if not 0 <= index < len(self.tabs) and self.unsent:
             self.action_outbox()  # the Outbox tab is last while replies wait to go out
             return
         await self._show_tab(index % len(self.tabs))
@@ -568,7 +570,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         """Every reply not sent yet, across conversations (a screen of its own: its rows are
         replies, not conversations); it leaves to a neighbouring tab or to one conversation."""
         actor = self.app.settings.team.me  # type: ignore[attr-defined]
-        self.app.push_screen(OutboxScreen(tabs=lambda: self.tab_bar(outbox=True), actor=actor), self._left_outbox)
+        screen = OutboxScreen(self.unsent, tabs=lambda: self.tab_bar(outbox=True), actor=actor)
+        self.app.push_screen(screen, self._left_outbox)
 
     async def _left_outbox(self, leave: LeaveOutbox | None) -> None:
         await self._refresh_counts()

@@ -19,13 +19,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ecoinbox.humanize import age
 from ecoinbox.model import OutboxState, ReplyDecision, UnsentReply
 from ecoinbox.sanitize import sanitize
-from ecoinbox.store import StoreError, StoreNotWritable
+from ecoinbox.store import Store, StoreError, StoreNotWritable
 from ecoinbox.tui.safe import safe_content, safe_text
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -71,13 +72,14 @@ class OutboxScreen(Screen[LeaveOutbox]):
     }
     """
 
-    def __init__(self, *, tabs: Callable[[], Content], actor: str) -> None:
-        """`tabs` draws the inbox's tab bar with this view's tab shown; `actor` is who acts
-        (`[team] me`, for the history)."""
+    def __init__(self, replies: list[UnsentReply], *, tabs: Callable[[], Content], actor: str) -> None:
+        """`replies` as last read (the inbox keeps them for its tab's count): keys typed with
+        the one that opened this view act on them before the store is read again. `tabs` draws
+        the inbox's tab bar with this view's tab shown; `actor` is who acts (`[team] me`)."""
         super().__init__()
         self.tabs = tabs
         self.actor = actor
-        self.replies: list[UnsentReply] = []
+        self.replies = list(replies)
         self._shown: list[tuple[object, ...]] | None = None  # what the table shows, to skip redraws
 
     def compose(self) -> ComposeResult:
@@ -92,40 +94,55 @@ class OutboxScreen(Screen[LeaveOutbox]):
         yield Footer(compact=True, show_command_palette=False)
 
     @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined, no-any-return]
+
+    @property
     def table(self) -> DataTable[Text]:
         return self.query_one(DataTable)
 
-    async def on_mount(self) -> None:
-        await self.refresh_list()
+    def on_mount(self) -> None:
+        self._fill(self.replies, self.store.now())
         self.table.focus()
+        self.query_one("#outbox-tabs", Static).update(self.tabs())
+        self._render_detail()
         self.set_interval(REFRESH_S, self.refresh_list, name="outbox view refresh")
+        self.call_after_refresh(self.refresh_list)
 
     @property
     def selected(self) -> UnsentReply | None:
-        row = self.table.cursor_row
-        return self.replies[row] if 0 <= row < len(self.replies) and self.table.row_count else None
+        """The reply under the cursor (the first one before the table is drawn)."""
+        try:
+            row = self.table.cursor_row
+        except NoMatches:
+            row = 0
+        return self.replies[row] if 0 <= row < len(self.replies) else None
 
     async def refresh_list(self) -> None:
         """Read the outbox again; the cursor stays on its reply while it is listed."""
         try:
-            replies = await self.app.store.unsent_replies()  # type: ignore[attr-defined]
+            replies = await self.store.unsent_replies()
         except StoreError as exc:
             self.query_one("#outbox-detail", Static).update(Content(f"Could not read the outbox: {exc}"))
             return
+        self._fill(replies, self.store.now())
+        self.query_one("#outbox-tabs", Static).update(self.tabs())
+        self._render_detail()
+
+    def _fill(self, replies: list[UnsentReply], now: datetime) -> None:
+        """The table, if it shows something else; `now` is the store's (outbox times are)."""
         table, was = self.table, self.selected
-        now = self.app.store.now()  # type: ignore[attr-defined]  # outbox times are the store's
         rows = [_cells(reply, now) for reply in replies]
         shown = [(reply.item.id, *(cell.plain for cell in cells)) for reply, cells in zip(replies, rows)]
         self.replies = replies
-        if shown != self._shown:  # unchanged, nothing is sent to the terminal
-            self._shown = shown
-            table.clear()
-            for reply, cells in zip(replies, rows):
-                table.add_row(*cells, key=str(reply.item.id))
-            if was is not None and (index := _index_of(replies, was.item.id)) is not None:
-                table.move_cursor(row=index, animate=False)
-        self.query_one("#outbox-tabs", Static).update(self.tabs())
-        self._render_detail()
+        if shown == self._shown:
+            return  # unchanged: nothing is sent to the terminal
+        self._shown = shown
+        table.clear()
+        for reply, cells in zip(replies, rows):
+            table.add_row(*cells, key=str(reply.item.id))
+        if was is not None and (index := _index_of(replies, was.item.id)) is not None:
+            table.move_cursor(row=index, animate=False)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._render_detail()
@@ -138,7 +155,8 @@ class OutboxScreen(Screen[LeaveOutbox]):
             return
         item = reply.item
         what = f"new forum topic on {item.channel}" if item.kind == "topic" else f"reply on {item.channel}"
-        lines = [Content.assemble((what, "bold"), " ", _to(reply, style="bold"), (f"  ·  {_hint(reply)}", "dim"))]
+        hint = (f"  ·  {_hint(reply)}", "dim")
+        lines = [Content.assemble((what, "bold"), " ", _to(reply, style="bold"), hint)]
         if item.title:
             lines.append(safe_content(item.title, style="bold", single_line=True, max_chars=200))
         lines.append(safe_content(item.text, style="italic", max_chars=600))
@@ -165,7 +183,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.dismiss(LeaveOutbox(conversation_id=reply.item.conversation_id))
 
     def _writes_refused(self) -> bool:
-        if self.app.store.read_only_reason is None:  # type: ignore[attr-defined]
+        if self.store.read_only_reason is None:
             return False
         self.notify("Read-only: nothing can be changed. The inbox's banner says why.", severity="warning",
                     markup=False, timeout=5)  # fmt: skip
@@ -186,7 +204,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("It is being sent right now.", markup=False, timeout=3)
             return
         try:
-            sent = await self.app.store.send_reply_now(reply.item.id, actor=self.actor)  # type: ignore[attr-defined]
+            sent = await self.store.send_reply_now(reply.item.id, actor=self.actor)
         except StoreError as exc:
             self._store_failed(exc)
             return
@@ -196,8 +214,8 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("Sending now; it shows as sent once the platform has it.", markup=False, timeout=3)
         await self.refresh_list()
 
-    @work(exclusive=True, group="outbox-view")
-    async def action_cancel_reply(self) -> None:
+    def action_cancel_reply(self) -> None:
+        """Asks first; the question is up before the next key is read (a `y` typed with `D`)."""
         reply = self.selected
         if reply is None or self._writes_refused():
             return
@@ -208,10 +226,14 @@ class OutboxScreen(Screen[LeaveOutbox]):
         what = "forum topic (and the reply that was to link it)" if item.kind == "topic" else "reply"
         question = sanitize(f"Cancel this {what} to {_to(reply).plain}? It is never sent.", single_line=True)
         detail = safe_content(item.text, style="italic", max_chars=200)
-        if not await self.app.push_screen_wait(ConfirmScreen(question, yes="Cancel it", no="Keep it", detail=detail)):
-            return
+        confirm = ConfirmScreen(question, yes="Cancel it", no="Keep it", detail=detail)
+        self.app.push_screen(confirm, lambda yes: self._cancel(reply) if yes else None)
+
+    @work(exclusive=True, group="outbox-view")
+    async def _cancel(self, reply: UnsentReply) -> None:
+        item = reply.item
         try:
-            cancelled = await self.app.store.cancel_reply(item.id, actor=self.actor)  # type: ignore[attr-defined]
+            cancelled = await self.store.cancel_reply(item.id, actor=self.actor)
         except StoreError as exc:
             self._store_failed(exc)
             return
@@ -241,9 +263,10 @@ class OutboxScreen(Screen[LeaveOutbox]):
         if item.state is OutboxState.SENDING:
             self.notify("It is being sent right now: it cannot be changed.", markup=False, timeout=4)
             return
-        store = app.store  # type: ignore[attr-defined]
+        store = self.store
         parent = await store.message(item.channel, item.parent_remote_id)
-        draft = None if parent is None else app.reply_draft(parent, parent.language)  # type: ignore[attr-defined]
+        draft_for = app.reply_draft  # type: ignore[attr-defined]
+        draft = None if parent is None else draft_for(parent, parent.language)
         if draft is None:
             self.notify("The message it answers, or its channel, is gone: it can only be cancelled (D).",
                         severity="error", markup=False)  # fmt: skip
@@ -260,8 +283,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
         await app.push_screen_wait(ComposeScreen(draft, save=save))
         await self.refresh_list()
 
-    @work(exclusive=True, group="outbox-view")
-    async def action_decide(self) -> None:
+    def action_decide(self) -> None:
         """The `O` decisions for a refused or uncertain reply: send again, mark sent, edit, discard."""
         reply = self.selected
         if reply is None or self._writes_refused():
@@ -270,14 +292,17 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("This one needs no decision: S sends it now, E edits it, D cancels it.",
                         markup=False, timeout=4)  # fmt: skip
             return
-        answer = await self.app.push_screen_wait(OutboxDecisionScreen(reply.item))
+        self.app.push_screen(OutboxDecisionScreen(reply.item), lambda answer: self._decided(reply, answer))
+
+    @work(exclusive=True, group="outbox-view")
+    async def _decided(self, reply: UnsentReply, answer: ReplyDecision | str | None) -> None:
         if answer is None:
             return
         if answer == EDIT:
             await self._edit(reply)
             return
         try:
-            decided = await self.app.store.decide_reply(reply.item.id, answer, actor=self.actor)  # type: ignore[attr-defined]
+            decided = await self.store.decide_reply(reply.item.id, answer, actor=self.actor)
         except StoreError as exc:
             self._store_failed(exc)
             return
