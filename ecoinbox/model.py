@@ -220,8 +220,12 @@ class UnsentReply:
     """A reply (or forum topic) not sent yet, as the Outbox view lists it: with whom it answers."""
 
     item: OutboxItem
-    to_name: str = ""  # the display name of the person it answers ("" for a new forum topic)
-    to_handle: str = ""
+    parent: Message | None = None  # the message it answers (None for a new forum topic)
+
+    @property
+    def to(self) -> str:
+        """Whom it answers, as the list names them (untrusted: sanitize before showing)."""
+        return self.parent.author.label if self.parent is not None else ""
 
     @property
     def needs_decision(self) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -76,4 +77,34 @@ def test_open_the_outbox_and_cancel_a_stuck_reply_in_one_write(tmp_path):
     item, history = asyncio.run(stored(db, item_id))
     assert item.state is OutboxState.DISCARDED and item.text == TEXT
     assert ("ana", "reply discarded") in [(actor, action) for _, actor, action, _, _ in history]
+    assert posted == []
+
+
+@pytest.mark.slow
+def test_text_typed_with_edit_never_reaches_the_list(tmp_path):
+    """E, then text holding S and D (the list's send-now and cancel keys), then ctrl+s, in one
+    write: the compose box is up before the text is read, so no letter of it sends the reply
+    now or cancels it. (Whether the box keeps every key of such a burst is part 1 of issue 13.)"""
+    db = tmp_path / "inbox.db"
+    with mastodon_in_a_thread() as server:
+        item_id = asyncio.run(seed_stuck_reply(db, server))
+        config = write_config(tmp_path, server.base_url)
+        code = str(Path(ecoinbox.__file__).parents[1])
+        env = {**os.environ, "TERM": "xterm-256color", "ECOINBOX_PTY_TOKEN": TOKEN,
+               "PYTHONPATH": os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))}  # fmt: skip
+        for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL"):
+            env.pop(variable, None)
+        terminal = Terminal([sys.executable, "-m", "ecoinbox.cli", "--config", str(config)], env)
+        try:
+            terminal.wait_for(b"Outbox 1", what="the Outbox tab")
+            mark = terminal.send("w")
+            terminal.wait_for(b"S sends now", after=mark, what="the Outbox view")
+            mark = terminal.send("E" + " DM us. Sorry!" + "\x13")  # ctrl+s
+            terminal.wait_for(b"$EDITOR", after=mark, what="the compose box")
+            time.sleep(1.5)  # what a stray S or D would do is done by now (a due reply goes in ms)
+            item, _ = asyncio.run(stored(db, item_id))
+            posted = list(server.posted)
+        finally:
+            terminal.kill()
+    assert item.state is OutboxState.QUEUED and item.next_attempt_at > datetime.now(UTC) + timedelta(minutes=30)
     assert posted == []

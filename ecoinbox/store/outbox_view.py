@@ -41,20 +41,24 @@ class OutboxViewStore(_Base):
         """Every reply and forum topic neither sent nor discarded, across conversations, with
         whom it answers: those waiting on the manager first (refused, perhaps published), then
         those retrying after an error, then the rest; newest first within each."""
+        db = self._read()
         rows = await _sql._all(
-            self._read(),
-            "SELECT o.*, a.display_name AS to_name, a.handle AS to_handle FROM outbox o"
-            " LEFT JOIN messages m ON o.kind = 'reply' AND m.channel = o.channel"
-            " AND m.remote_id = o.parent_remote_id"
-            " LEFT JOIN authors a ON a.id = m.author_id"
-            f" WHERE o.state IN ({_marks(_UNSENT)})"
-            f" ORDER BY CASE WHEN o.state IN ({_marks(_DECIDE)}) THEN 0 WHEN o.error != '' THEN 1 ELSE 2 END,"
-            " o.created_at DESC, o.id DESC",
+            db,
+            f"SELECT * FROM outbox WHERE state IN ({_marks(_UNSENT)})"
+            f" ORDER BY CASE WHEN state IN ({_marks(_DECIDE)}) THEN 0 WHEN error != '' THEN 1 ELSE 2 END,"
+            " created_at DESC, id DESC",
             (*_UNSENT, *_DECIDE),
         )
-        return [
-            UnsentReply(_sql._outbox_item(row), row["to_name"] or "", row["to_handle"] or "") for row in rows
-        ]
+        parents = await _sql._all(
+            db,
+            _sql._MESSAGE_SQL + " WHERE m.id IN (SELECT p.id FROM outbox o JOIN messages p"
+            " ON p.channel = o.channel AND p.remote_id = o.parent_remote_id"
+            f" WHERE o.kind = 'reply' AND o.state IN ({_marks(_UNSENT)}))",
+            _UNSENT,
+        )
+        by_key = {(row["channel"], row["remote_id"]): _sql._message(row) for row in parents}
+        items = [_sql._outbox_item(row) for row in rows]
+        return [UnsentReply(item, by_key.get((item.channel, item.parent_remote_id))) for item in items]
 
     async def send_reply_now(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
         """A queued reply waiting for its retry time is due now; None if it is not queued any

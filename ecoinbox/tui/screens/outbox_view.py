@@ -244,17 +244,18 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("Cancelled: it will not be sent (the history keeps it).", markup=False, timeout=3)
         await self.refresh_list()
 
-    @work(exclusive=True, group="outbox-view")
-    async def action_edit(self) -> None:
+    def action_edit(self) -> None:
         reply = self.selected
         if reply is None or self._writes_refused():
             return
         if reply.item.state is OutboxState.UNKNOWN:
             self.action_decide()  # it may be on the platform: look there first (e edits after that)
             return
-        await self._edit(reply)
+        self._edit(reply)
 
-    async def _edit(self, reply: UnsentReply) -> None:
+    def _edit(self, reply: UnsentReply) -> None:
+        """The compose box is up before the next key is read: text typed with E goes into it,
+        never to this list's S or D."""
         item, app = reply.item, self.app
         if item.kind != "reply":
             self.notify("A forum topic cannot be edited here: cancel it (D) and redirect again (f).",
@@ -263,8 +264,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
         if item.state is OutboxState.SENDING:
             self.notify("It is being sent right now: it cannot be changed.", markup=False, timeout=4)
             return
-        store = self.store
-        parent = await store.message(item.channel, item.parent_remote_id)
+        store, parent = self.store, reply.parent
         draft_for = app.reply_draft  # type: ignore[attr-defined]
         draft = None if parent is None else draft_for(parent, parent.language)
         if draft is None:
@@ -280,8 +280,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
                                  "the edit cannot replace it.")  # fmt: skip
             self.notify("Edited; the new text goes out in its place.", markup=False, timeout=3)
 
-        await app.push_screen_wait(ComposeScreen(draft, save=save))
-        await self.refresh_list()
+        app.push_screen(ComposeScreen(draft, save=save), lambda _: self.call_later(self.refresh_list))
 
     def action_decide(self) -> None:
         """The `O` decisions for a refused or uncertain reply: send again, mark sent, edit, discard."""
@@ -299,7 +298,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
         if answer is None:
             return
         if answer == EDIT:
-            await self._edit(reply)
+            self._edit(reply)
             return
         try:
             decided = await self.store.decide_reply(reply.item.id, answer, actor=self.actor)
@@ -354,7 +353,7 @@ def _hint(reply: UnsentReply) -> str:
 def _to(reply: UnsentReply, *, style: str = "") -> Text:
     if reply.item.kind == "topic":
         return safe_text(reply.item.title or "(untitled topic)", style=style, single_line=True, max_chars=60)
-    name = reply.to_name or reply.to_handle or reply.item.parent_remote_id
+    name = reply.to or reply.item.parent_remote_id
     return safe_text(name, style=style, single_line=True, max_chars=60)
 
 
