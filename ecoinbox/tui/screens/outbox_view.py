@@ -154,9 +154,9 @@ class OutboxScreen(Screen[LeaveOutbox]):
             detail.update(Content.styled("Nothing waits to go out: every reply was sent.", "dim"))
             return
         item = reply.item
-        what = f"new forum topic on {item.channel}" if item.kind == "topic" else f"reply on {item.channel}"
+        what = f"new forum topic on {item.channel}: " if item.kind == "topic" else f"reply on {item.channel} to "
         hint = (f"  ·  {_hint(reply)}", "dim")
-        lines = [Content.assemble((what, "bold"), " ", _to(reply, style="bold"), hint)]
+        lines = [Content.assemble((what, "bold"), (_to(reply).plain, "bold"), hint)]
         if item.title:
             lines.append(safe_content(item.title, style="bold", single_line=True, max_chars=200))
         lines.append(safe_content(item.text, style="italic", max_chars=600))
@@ -224,7 +224,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("It is being sent right now: it cannot be taken back.", markup=False, timeout=4)
             return
         what = "forum topic (and the reply that was to link it)" if item.kind == "topic" else "reply"
-        question = sanitize(f"Cancel this {what} to {_to(reply).plain}? It is never sent.", single_line=True)
+        question = f"Cancel this {what} to {_to(reply).plain}? It is never sent."
         detail = safe_content(item.text, style="italic", max_chars=200)
         confirm = ConfirmScreen(question, yes="Cancel it", no="Keep it", detail=detail)
         self.app.push_screen(confirm, lambda yes: self._cancel(reply) if yes else None)
