@@ -205,3 +205,29 @@ async def test_a_refused_reply_gets_the_decisions_and_help_lists_the_outbox_keys
         await wait_until(lambda: item_is(stack, too_long.id, OutboxState.DISCARDED), pilot=pilot)
     assert stack.server.posted == []
     assert ("ana", "reply discarded") in await history(stack, row.id)
+
+
+async def test_the_store_changes_a_reply_only_while_no_sender_holds_it(stack):
+    row, parent = await conversation_of(stack, "Zoé")
+    queued = await stack.store.queue_reply(row.id, parent, "@zoe@remote.example first")
+    claimed = await stack.store.claim_next_reply("a sender")  # being sent this instant
+    assert claimed.state is OutboxState.SENDING
+    assert await stack.store.cancel_reply(queued.id, actor="ana") is None
+    assert await stack.store.edit_reply(queued.id, "other", actor="ana") is None
+    assert await stack.store.send_reply_now(queued.id, actor="ana") is None
+    assert (await item(stack, queued.id)).state is OutboxState.SENDING
+    await stack.store.reply_retry(claimed, "502 Bad Gateway", stack.store.now() + timedelta(hours=1))
+    listed = await stack.store.unsent_replies()
+    assert [(r.item.id, r.to) for r in listed] == [(queued.id, "Zoé")]
+    assert (await stack.store.cancel_reply(queued.id, actor="ana")).state is OutboxState.DISCARDED
+    assert await stack.store.cancel_reply(queued.id, actor="ana") is None  # once
+    assert await stack.store.claim_next_reply("a sender") is None  # never claimed again
+    assert await stack.store.unsent_replies() == []
+    # A forum topic cancelled takes the reply that was to carry its address with it.
+    topic, reply = await stack.store.queue_redirect_topic(
+        row.id, forum_channel="forum", title="Lost order", body="...", category=None, parent=parent,
+        reply_text="@zoe@remote.example see {topic_url}",
+    )  # fmt: skip
+    assert [r.item.id for r in await stack.store.unsent_replies()] == [reply.id, topic.id]  # newest first
+    await stack.store.cancel_reply(topic.id, actor="ana")
+    assert (await item(stack, reply.id)).state is OutboxState.DISCARDED
