@@ -154,7 +154,8 @@ class OutboxScreen(Screen[LeaveOutbox]):
             detail.update(Content.styled("Nothing waits to go out: every reply was sent.", "dim"))
             return
         item = reply.item
-        what = f"new forum topic on {item.channel}: " if item.kind == "topic" else f"reply on {item.channel} to "
+        channel = sanitize(item.channel, single_line=True)
+        what = f"reply on {channel} to " if item.kind == "reply" else f"new forum topic on {channel}: "
         hint = (f"  ·  {_hint(reply)}", "dim")
         lines = [Content.assemble((what, "bold"), (_to(reply).plain, "bold"), hint)]
         if item.title:
@@ -229,7 +230,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
         confirm = ConfirmScreen(question, yes="Cancel it", no="Keep it", detail=detail)
         self.app.push_screen(confirm, lambda yes: self._cancel(reply) if yes else None)
 
-    @work(exclusive=True, group="outbox-view")
+    @work(group="outbox-view")  # never exclusive: a second key must not cut a write short
     async def _cancel(self, reply: UnsentReply) -> None:
         item = reply.item
         try:
@@ -238,8 +239,9 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self._store_failed(exc)
             return
         if cancelled is None:
-            self.notify("Too late: it was sent, or is being sent right now. See its conversation.",
-                        severity="warning", markup=False, timeout=6)  # fmt: skip
+            self.notify("Not cancelled: it is being sent this instant, or was sent. If it comes back "
+                        "to wait (the server is still down), D cancels it then.",
+                        severity="warning", markup=False, timeout=8)  # fmt: skip
         else:
             self.notify("Cancelled: it will not be sent (the history keeps it).", markup=False, timeout=3)
         await self.refresh_list()
@@ -293,7 +295,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
             return
         self.app.push_screen(OutboxDecisionScreen(reply.item), lambda answer: self._decided(reply, answer))
 
-    @work(exclusive=True, group="outbox-view")
+    @work(group="outbox-view")
     async def _decided(self, reply: UnsentReply, answer: ReplyDecision | str | None) -> None:
         if answer is None:
             return
