@@ -51,6 +51,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.contacts import ContactsMixin
+from ecoinbox.store.outbox_view import OutboxViewStore
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
 from ecoinbox.store.triage import TriageStore
@@ -296,7 +297,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
+class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal

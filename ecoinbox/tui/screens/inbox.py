@@ -33,6 +33,7 @@ from ecoinbox.model import (
     ReplyDecision,
     ReplyMark,
     State,
+    UnsentReply,
     View,
 )
 from ecoinbox.query import QueryError, parse_query
@@ -48,6 +49,7 @@ from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
+from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
 from ecoinbox.tui.screens.redirect import (
@@ -133,6 +135,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts (and deleted ones)", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
+        Binding("w", "outbox", "Outbox: replies waiting to go out", id="inbox.outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
         *TRIAGE_BINDINGS,
         Binding("c", "contact", "Contact", id="inbox.contact", show=False),
@@ -155,6 +158,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._before_search = 0  # the tab to go back to when the `/` search closes
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
+        self.unsent: list[UnsentReply] = []  # replies not sent yet (a few dozen at most): the Outbox tab
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
@@ -275,6 +279,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         try:
             self.counts = {view: await store.count_conversations(view) for view in VIEWS}
+            self.unsent = await store.unsent_replies()
         except StoreError:
             pass  # the list says the store could not be read; the last counts stay
         self._render_tabs()
@@ -321,9 +326,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         return self.saved_counts.get(tab.label(), "")
 
     def _render_tabs(self) -> None:
+        self.query_one("#tabs", Static).update(self.tab_bar())
+
+    def tab_bar(self, *, outbox: bool = False) -> Content:
         """The brand and every tab with its count; on a narrow screen the tabs scroll so the
-        one shown is always in sight, with ‹ and › saying that more are off the edge."""
+        one shown is always in sight, with ‹ and › saying that more are off the edge. The Outbox
+        tab comes last while replies wait to go out (or while it is shown: `outbox`)."""
         labels = [f" {tab.label()} {self._tab_count(tab)}".rstrip() + " " for tab in self.tabs]
+        styles = ["dim"] * len(labels)
+        active = self.tab_index
+        if outbox or self.unsent:
+            labels.append(f" Outbox {len(self.unsent)} ")
+            # Red while one waits on the manager's decision (refused, or perhaps published).
+            styles.append("$error" if any(reply.needs_decision for reply in self.unsent) else "dim")
+            active = len(labels) - 1 if outbox else active
         brand = f" {self.app.settings.brand.name} "  # type: ignore[attr-defined]
         width = max(20, self.size.width or 80)
         first, last = 0, len(labels)
@@ -331,7 +347,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             brand = ""
             # Drop tabs from the far end of the active one until the rest fits with the arrows.
             while sum(len(label) + 1 for label in labels[first:last]) + 4 > width and last - first > 1:
-                if last - 1 > self.tab_index:
+                if last - 1 > active:
                     last -= 1
                 else:
                     first += 1
@@ -341,11 +357,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         if first > 0:
             parts.append(("‹ ", "dim"))
         for index in range(first, last):
-            parts.append((labels[index], "bold reverse" if index == self.tab_index else "dim"))
+            parts.append((labels[index], "bold reverse" if index == active else styles[index]))
             parts.append(" ")
         if last < len(labels):
             parts.append(("›", "dim"))
-        self.query_one("#tabs", Static).update(Content.assemble(*parts))
+        return Content.assemble(*parts)
 
     def _render_status(self) -> None:
         index, total = self.position
@@ -617,7 +633,46 @@ class InboxScreen(TriageKeys, Screen[None]):
             self._hold_timer = None
 
     async def action_next_view(self, step: int) -> None:
-        await self._show_tab((self.tab_index + step) % len(self.tabs))
+        index = self.tab_index + step
+        if not 0 <= index < len(self.tabs) and self.unsent:
+            self.action_outbox()  # the Outbox tab is last while replies wait to go out
+            return
+        await self._show_tab(index % len(self.tabs))
+
+    # ---- the Outbox view -----------------------------------------------------------------------
+
+    def action_outbox(self) -> None:
+        """Every reply not sent yet, across conversations (a screen of its own: its rows are
+        replies, not conversations); it leaves to a neighbouring tab or to one conversation."""
+        actor = self.app.settings.team.me  # type: ignore[attr-defined]
+        screen = OutboxScreen(self.unsent, tabs=lambda: self.tab_bar(outbox=True), actor=actor)
+        self.app.push_screen(screen, self._left_outbox)
+
+    async def _left_outbox(self, leave: LeaveOutbox | None) -> None:
+        await self._refresh_counts()
+        if leave is None:
+            return
+        if leave.conversation_id is not None:
+            await self.open_conversation(leave.conversation_id)
+        elif leave.step:
+            await self._show_tab(0 if leave.step > 0 else len(self.tabs) - 1)
+
+    @_store_failures_noticed
+    async def open_conversation(self, conversation_id: int) -> None:
+        """Show a conversation's thread, in the state view that lists it."""
+        row = await self.app.store.conversation_row(conversation_id)  # type: ignore[attr-defined]
+        if row is None:
+            self.notify("That conversation is no longer in the store.", markup=False, timeout=4)
+            return
+        view = next(v for v in VIEWS if row.state in v.states)
+        if self.tab.person is not None or self.tab.query is not None or self.view is not view:
+            await self._show_tab(VIEWS.index(view))
+        await self.conversations.reload(select=conversation_id)
+        self.conversations.focus()
+        if self.conversations.selected_id == conversation_id:
+            self.conversations.action_select()
+        else:
+            self.notify(f"It is further down the {VIEW_TITLES[view]} view.", markup=False, timeout=4)
 
     @_store_failures_noticed
     async def _show_tab(self, index: int, *, keep_selection: bool = False) -> None:
@@ -730,7 +785,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
         ]  # fmt: skip
         if conversation is None or not stuck:
-            self.notify("No reply here waits for a decision.", markup=False, timeout=3)
+            keys = describe_keys(self.app.settings.ui.keys.get("inbox.outbox", "w"))  # type: ignore[attr-defined]
+            self.notify(f"No reply here waits for a decision ({keys}: every reply waiting to go out).",
+                        markup=False, timeout=3)  # fmt: skip
             return
         item = stuck[0]
         answer = await self.app.push_screen_wait(OutboxDecisionScreen(item, more=len(stuck) - 1))
