@@ -29,6 +29,7 @@ from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.undo_send import HeldReply
 
 if TYPE_CHECKING:
     from ecoinbox.tui.screens.inbox import InboxScreen
@@ -70,11 +71,13 @@ _MODAL_CSS = """
 @dataclass(frozen=True, slots=True)
 class UndoStep:
     """One action this session made, as the store reported it: state changes (`changes`), or
-    what each conversation was before a triage action (`before`), restored all at once."""
+    what each conversation was before a triage action (`before`), restored all at once; or a
+    reply held before it goes out (`reply`, with the state a redirect changed)."""
 
     label: str
     changes: tuple[StateChange, ...] = ()
     before: tuple[Triage, ...] = ()
+    reply: HeldReply | None = None
 
 
 def _noticed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
