@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from stack import FIXED_NOW, running_stack, wait_until
+from stack import FIXED_NOW, running_stack, settings_for, wait_until
 from test_redirect_flows import french_complaint, two_channels
 from textual.widgets import Input, OptionList, TextArea
 
@@ -199,3 +199,19 @@ async def test_a_redirect_and_a_new_topic_being_typed_come_back_and_go_once_queu
 
 async def _no_draft(store, conversation_id, kind) -> bool:
     return await store.draft(conversation_id, kind) is None
+
+
+async def test_a_reply_taken_back_with_u_is_a_draft_again(stack):
+    settings = settings_for(stack.server.base_url, stack.settings.data_path, "send_delay = 30")
+    app = EcoInboxApp(settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")
+        zoe = app.inbox.conversations.selected_id
+        await pilot.press("r", *"on its way", "ctrl+s")
+        await wait_until(lambda: app.screen is app.inbox, pilot=pilot)
+        assert await stack.store.draft(zoe, DraftKind.REPLY) is None  # queued (held): no draft
+        await pilot.press("u")
+        await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+        # Unsent again: kept at once, before any key (a kill -9 now must not lose it).
+        await saved_soon(stack.store, zoe, DraftKind.REPLY)
+        assert (await stack.store.draft(zoe, DraftKind.REPLY)).text == ZOE + "on its way"
