@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import codecs
+import contextlib
 import json
 import logging
 import os
@@ -238,7 +239,22 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
 
 
 async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
-    await app.run_async()
+    import signal
+
+    # A dropped SSH connection (SIGHUP) or a polite kill (SIGTERM) quits as `q` does: the boxes
+    # still open are saved as drafts first (typing saves them anyway within half a second).
+    loop = asyncio.get_running_loop()
+    hangups = (signal.SIGHUP, signal.SIGTERM)
+    for signum in hangups:
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.action_quit()))
+    try:
+        await app.run_async()
+    finally:
+        for signum in hangups:
+            loop.remove_signal_handler(signum)
+    if app.farewell:  # the drafts it kept: the manager sees it once the terminal is theirs again
+        with contextlib.suppress(OSError):  # no terminal any more (the connection dropped)
+            print(app.farewell, file=sys.stderr)
     report = app.crash_report()
     if report:
         # Platform text may be quoted in it: stripped of escapes before it reaches a log file.

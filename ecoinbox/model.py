@@ -81,6 +81,26 @@ class ReplyDecision(enum.StrEnum):
     DISCARD = "discard"  # drop it
 
 
+class DraftKind(enum.StrEnum):
+    """Which box a draft was typed in: each conversation keeps one draft of each."""
+
+    REPLY = "reply"
+    REDIRECT = "redirect"  # a canned reply that brings the person to the forum
+    NOTE = "note"
+    TOPIC = "topic"  # a new forum topic and the reply that carries its address
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the manager typed in a box and has neither sent nor thrown away."""
+
+    conversation_id: int
+    kind: DraftKind
+    text: str
+    parent_remote_id: str | None
+    updated_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Author:
     """A person (or account) on one channel."""
@@ -163,6 +183,7 @@ class ConversationRow:
     muted: bool = False  # no notification, new activity does not reopen it
     direct: bool = False  # a direct message (private to the brand and the people it names)
     held: bool = False  # a message in it is held for moderation on the platform
+    draft: bool = False  # the manager began something in it (a reply, a note...) not yet sent
 
     @property
     def waiting_since(self) -> datetime | None:

@@ -294,6 +294,18 @@ MIGRATIONS: tuple[str, ...] = (
     -- The purge of deleted posts' text finds them without a scan.
     CREATE INDEX messages_deleted ON messages (deleted_at) WHERE deleted = 1;
     """,
+    # 11: what the manager is typing, kept as it is typed: a reply box, a redirect, a note or a
+    # new topic survives a quit, a dropped connection or a kill -9, one per conversation and kind.
+    """
+    CREATE TABLE drafts (
+        conversation_id  INTEGER NOT NULL REFERENCES conversations (id),
+        kind             TEXT NOT NULL,                 -- reply, redirect, note, topic
+        text             TEXT NOT NULL,
+        parent_remote_id TEXT,                          -- the message a reply answers
+        updated_at       INTEGER NOT NULL,              -- ms
+        PRIMARY KEY (conversation_id, kind)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -37,6 +37,7 @@ from ecoinbox.model import (
     Conversation,
     ConcurrentReply,
     ConversationRow,
+    DraftKind,
     Lease,
     LinkUse,
     Message,
@@ -51,6 +52,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.contacts import ContactsMixin
+from ecoinbox.store.drafts import DraftsStore, delete_draft_in
 from ecoinbox.store.outbox_view import OutboxViewStore
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
@@ -297,7 +299,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
+class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, DraftsStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -842,7 +844,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
         # Both through small partial indexes: a row costs one probe each, whatever its length.
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.visibility = 'direct')"
         " AS direct,"
-        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held"
+        " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
+        # The drafts' primary key starts with the conversation: one probe too.
+        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1078,12 +1082,14 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
         approve_parent: bool = False,
         actor: str = "manager",
         hold: float = 0.0,
+        draft: DraftKind | None = None,
     ) -> OutboxItem:
         """Write a reply before the network is touched; the engine's sender takes it from here.
 
         `approve_parent`: the parent is held for moderation; approve it before replying.
         `actor`: who wrote it, for the history. `hold`: seconds the sender leaves it alone, so
-        that the manager can still take it back (`withdraw_reply`)."""
+        that the manager can still take it back (`withdraw_reply`). `draft`: the kind of draft
+        this reply was typed in, dropped in the same commit."""
         if hold < 0:
             raise ValueError("a reply cannot be held for a negative time")
         async with self._write(durable=True) as db:
@@ -1093,6 +1099,8 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
                 approve_parent=int(approve_parent), hold_ms=int(hold * 1000),
             )  # fmt: skip
             await self._record(db, conversation_id, actor, "reply queued", None, str(record["id"]))
+            if draft is not None:
+                await delete_draft_in(db, conversation_id, draft)
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(record)
 
@@ -1158,6 +1166,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
                 depends_on=topic["id"],
             )  # fmt: skip
             await self._record(db, conversation_id, actor, "forum topic queued", None, title)
+            await delete_draft_in(db, conversation_id, DraftKind.TOPIC)
             await self._set_state(db, conversation_id, State.DONE, actor, "redirected")
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(topic), _outbox_item(reply)
@@ -1642,6 +1651,7 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         muted=bool(row["muted"]),
         direct=bool(row["direct"]),
         held=bool(row["held"]),
+        draft=bool(row["draft"]),
     )
 
 

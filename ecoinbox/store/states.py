@@ -12,8 +12,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ecoinbox.model import Note, State, Triage, View, normalize_tag
+from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
 from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.drafts import delete_draft_in
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -212,7 +213,8 @@ class StatesStore(_Base):
         return [row[0] for row in rows]
 
     async def add_note(self, conversation_id: int, text: str, *, author: str) -> Note:
-        """An internal note in the conversation (never sent); recorded in the history."""
+        """An internal note in the conversation (never sent); recorded in the history. The note's
+        draft goes in the same commit."""
         text = text.strip()
         if not text:
             raise ValueError("an empty note")
@@ -225,6 +227,7 @@ class StatesStore(_Base):
             )
             assert row is not None
             await self._record(db, conversation_id, author, "note", None, text[:_NOTE_HISTORY_CHARS])
+            await delete_draft_in(db, conversation_id, DraftKind.NOTE)
         self._notify(_sql.Change("note", frozenset({conversation_id})))
         return Note(int(row[0]), conversation_id, author, text, _sql.from_ms(at))  # type: ignore[arg-type]
 

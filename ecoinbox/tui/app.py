@@ -24,6 +24,7 @@ from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
 from ecoinbox.store import Change, Store, StoreError
+from ecoinbox.tui.drafts import keepers
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
@@ -54,6 +55,11 @@ class EcoInboxApp(App[None]):
     TITLE = "ecoinbox"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Textual's own ctrl+q quits at once: this one keeps the drafts of open boxes, as q does.
+        Binding(
+            "ctrl+q", "quit", "Quit, even from a box (keeps its draft)", id="app.quit_anywhere",
+            priority=True, show=False,
+        ),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
 
@@ -81,6 +87,8 @@ class EcoInboxApp(App[None]):
         self._ranker: LinkRanker | None = None
         self._ranker_seen = datetime.min.replace(tzinfo=UTC)
         self.notifier = Notifier(settings.ui.notify, bell=self.bell)
+        self.farewell = ""
+        """What the terminal should say once the app has closed (the drafts it kept)."""
 
     def crash_report(self) -> str:
         """What Textual wrote about an error that stopped the app; "" when none did."""
@@ -275,6 +283,19 @@ class EcoInboxApp(App[None]):
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
         ]
+
+    async def action_quit(self) -> None:
+        """Quit; whatever is typed in an open box is saved as its draft first, and said so."""
+        kept = []
+        for keeper in keepers(self.screen_stack):
+            await keeper.flush()
+            if keeper.holds_words:
+                kept.append(keeper.label)
+        if kept:
+            self.farewell = (f"ecoinbox kept your draft ({', '.join(kept)}): it is back in the box "
+                             "when you open it again.")  # fmt: skip
+            self.notify(self.farewell, markup=False)  # seen for the instant before the screen goes
+        self.exit()
 
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):

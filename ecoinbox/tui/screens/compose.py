@@ -30,6 +30,7 @@ from ecoinbox.humanize import ago
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.store import StoreError
+from ecoinbox.tui.drafts import DraftKeeper
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -53,6 +54,7 @@ class ReplyDraft:
     body: str = ""  # text to start with after the prefix (a redirect's canned reply)
     used: tuple[str, ...] = ()  # canned replies already in `body`
     link: str | None = None  # the canned link already in `body`
+    restored: str | None = None  # the draft kept from before: the box starts with it instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +175,14 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         *,
         save: Callable[[ComposedReply], Awaitable[None]] | None = None,
         collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None,
+        draft_keeper: DraftKeeper | None = None,
     ) -> None:
         """`save` queues the reply (the box stays open, text and all, if that fails).
         `collisions` returns replies that entered the conversation since this box opened: the
-        manager is asked before sending over them."""
+        manager is asked before sending over them. `draft_keeper` keeps the text as it is typed."""
         super().__init__(save, collisions)  # type: ignore[arg-type]
         self.draft = draft
+        self.draft_keeper = draft_keeper
         self.used: list[str] = list(draft.used)
         self.link = draft.link
 
@@ -201,7 +205,9 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
                 id="compose-quote",
                 markup=False,
             )
-            start = self.draft.prefix + self.draft.body
+            start = self.draft.restored
+            if start is None:
+                start = self.draft.prefix + self.draft.body
             area = TextArea(start, id="compose-text", soft_wrap=True, show_line_numbers=False)
             yield area
             yield Static("", id="compose-count", markup=False)
@@ -219,6 +225,8 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._update_count()
+        if self.draft_keeper is not None:
+            self.draft_keeper.changed(self.text)
 
     @property
     def text(self) -> str:
@@ -284,14 +292,19 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
 
     def action_cancel(self) -> None:
         if not self._has_own_words():
-            self.dismiss(None)
+            self._discard()
             return
 
         def decided(discard: bool | None) -> None:
             if discard:
-                self.dismiss(None)
+                self._discard()
 
         self.app.push_screen(ConfirmScreen("Discard this reply?", yes="Discard", no="Keep writing"), decided)
+
+    def _discard(self) -> None:
+        if self.draft_keeper is not None:
+            self.app.run_worker(self.draft_keeper.discard(), group="draft", exit_on_error=False)
+        self.dismiss(None)
 
     def action_editor(self) -> None:
         """Edit the draft in $VISUAL/$EDITOR, the terminal handed over while it runs."""

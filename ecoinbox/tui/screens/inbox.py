@@ -7,6 +7,7 @@ the engine does the network work. Nothing on this screen talks HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
+    DraftKind,
     Message,
     OutboxItem,
     OutboxState,
@@ -40,6 +42,7 @@ from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
+from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
@@ -597,13 +600,23 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
         mark = await store.reply_mark(held.conversation_id)
+        # Unsent again: a draft again, kept at once (a kill -9 now must not lose it).
+        kind = DraftKind.REDIRECT if held.redirect else DraftKind.REPLY
+        kind = DraftKind.TOPIC if held.topic is not None else kind
+        keeper = DraftKeeper(
+            store, held.conversation_id, kind, parent_remote_id=held.parent.remote_id,
+            label=f"{kind} to {held.whom()}",
+        )
+        keeper.changed(held.topic.to_draft() if held.topic is not None else taken.text)
         if held.topic is not None:
-            self.app.push_screen(self._new_topic_screen(held.conversation_id, held.parent, mark, held.topic))
+            self.app.push_screen(
+                self._new_topic_screen(held.conversation_id, held.parent, mark, held.topic, keeper)
+            )
             self.notify(f"Taken back: the forum topic and the reply to {held.whom()} were not sent.",
                         markup=False, timeout=3)  # fmt: skip
             return
         self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
-                           approve_parent=held.approve_parent)  # fmt: skip
+                           approve_parent=held.approve_parent, keeper=keeper)  # fmt: skip
         self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
 
     def _hold_status(self) -> Content | None:
@@ -858,8 +871,14 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
             return
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
+        keeper, kept = await open_draft(
+            self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
+            label=f"reply to {parent.author.label}",
+        )  # fmt: skip
+        if kept is not None:
+            draft = replace(draft, restored=kept.text)
         if not parent.held:
-            self._open_compose(draft, conversation.row.id, parent, mark)
+            self._open_compose(draft, conversation.row.id, parent, mark, keeper=keeper)
             return
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is None or not isinstance(engine.channels.get(parent.channel), ModeratedChannel):
@@ -870,7 +889,9 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         def approve_then_compose(approve: bool | None) -> None:
             if approve:
-                self._open_compose(draft, conversation.row.id, parent, mark, approve_parent=True)
+                self._open_compose(
+                    draft, conversation.row.id, parent, mark, approve_parent=True, keeper=keeper
+                )
             else:
                 self.notify("Not replying: a reply to a held comment stays invisible until the comment "
                             "is approved (r, then y, approves it and replies).", markup=False, timeout=6)  # fmt: skip
@@ -906,12 +927,15 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     def _open_compose(
         self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False,
-        approve_parent: bool = False,
+        approve_parent: bool = False, keeper: DraftKeeper | None = None,
     ) -> None:
-        """Compose a reply; before it is queued the manager is warned of replies added since `mark`."""
+        """Compose a reply; before it is queued the manager is warned of replies added since `mark`.
+        `keeper` keeps what is typed as a draft, dropped when the reply is queued."""
+        save = self._reply_saver(
+            conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper
+        )
         self.app.push_screen(ComposeScreen(
-            draft, save=self._reply_saver(conversation_id, parent, redirect=redirect, approve_parent=approve_parent),
-            collisions=self._collisions(conversation_id, mark),
+            draft, save=save, collisions=self._collisions(conversation_id, mark), draft_keeper=keeper,
         ))  # fmt: skip
 
     def _collisions(self, conversation_id: int, mark: ReplyMark) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
@@ -929,7 +953,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         return conversation, _reply_target(conversation)
 
     def _reply_saver(
-        self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False
+        self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False,
+        keeper: DraftKeeper | None = None,
     ) -> Callable[[ComposedReply], Awaitable[None]]:
         """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
 
@@ -937,11 +962,12 @@ class InboxScreen(TriageKeys, Screen[None]):
             store = self.app.store  # type: ignore[attr-defined]
             delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
             language = self.app.reply_language(parent)  # type: ignore[attr-defined]
-            item = await store.queue_reply(
-                conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
-                canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
-                hold=delay,
-            )  # fmt: skip
+            async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
+                item = await store.queue_reply(
+                    conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
+                    canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
+                    hold=delay, draft=None if keeper is None else keeper.kind,
+                )  # fmt: skip
             held = None
             if delay > 0:  # `u` can take it back until the sender may take it
                 held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
@@ -993,6 +1019,15 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         mark = await app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         language = conversation.row.language
+        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        keeper, kept = await open_draft(
+            self, conversation.row.id, DraftKind.REDIRECT, parent_remote_id=parent.remote_id,
+            blank="" if draft is None else draft.prefix, label=f"redirect of {parent.author.label}",
+        )  # fmt: skip
+        if kept is not None and draft is not None:  # the canned reply was chosen then: back to its text
+            draft = replace(draft, restored=kept.text)
+            self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
+            return
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
         values = app.canned_values(parent)  # type: ignore[attr-defined]
@@ -1015,7 +1050,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             values[variable] = answer
         body = fill_canned(choice.reply, language, values)[1].text
         draft = replace(draft, body=body, used=(choice.reply.name,), link=link)
-        self._open_compose(draft, conversation.row.id, parent, mark, redirect=True)
+        self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
 
     async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
         app = self.app
@@ -1027,16 +1062,24 @@ class InboxScreen(TriageKeys, Screen[None]):
         values = dict(draft.values, topic_url="{topic_url}", topic_title="{topic_title}")  # filled once it exists
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
-
+        keeper, kept = await open_draft(
+            self, conversation.row.id, DraftKind.TOPIC, parent_remote_id=parent.remote_id,
+            label=f"forum topic for {parent.author.label}",
+        )  # fmt: skip
         title, body = topic_title(parent.text, parent.author.label), topic_body(parent, parent.channel)
         topic = TopicDraft(title, body, reply_text)
-        await app.push_screen_wait(self._new_topic_screen(conversation.row.id, parent, mark, topic))
+        restored = None if kept is None else TopicDraft.from_draft(kept.text)
+        await app.push_screen_wait(
+            self._new_topic_screen(conversation.row.id, parent, mark, topic, keeper, restored=restored)
+        )
 
     def _new_topic_screen(
-        self, conversation_id: int, parent: Message, mark: ReplyMark, topic: TopicDraft
+        self, conversation_id: int, parent: Message, mark: ReplyMark, topic: TopicDraft, keeper: DraftKeeper,
+        *, restored: TopicDraft | None = None,
     ) -> NewTopicScreen:
-        """The new forum topic box, filled with `topic`; ctrl+s queues the topic and its reply,
-        held `[ui] send_delay` seconds (`u` takes both back meanwhile)."""
+        """The new forum topic box, filled with `topic` (or the draft `restored`); ctrl+s queues the
+        topic and its reply, held `[ui] send_delay` seconds (`u` takes both back meanwhile).
+        `keeper` keeps the fields as they are typed."""
         app = self.app
         forum = app.settings.forum  # type: ignore[attr-defined]
 
@@ -1045,11 +1088,12 @@ class InboxScreen(TriageKeys, Screen[None]):
             before = await store.conversation_row(conversation_id)
             delay = app.settings.ui.send_delay  # type: ignore[attr-defined]
             language = app.reply_language(parent)  # type: ignore[attr-defined]
-            item, _ = await store.queue_redirect_topic(
-                conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
-                category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-                language=language, actor=self._me(), hold=delay,
-            )  # fmt: skip
+            async with keeper.queueing():  # the topic's draft goes in the same commit
+                item, _ = await store.queue_redirect_topic(
+                    conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+                    category=forum.category, parent=parent, reply_text=topic.reply,
+                    visibility=parent.visibility, language=language, actor=self._me(), hold=delay,
+                )  # fmt: skip
             if delay > 0:
                 held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
                                  redirect=True, topic=topic)  # fmt: skip
@@ -1061,7 +1105,8 @@ class InboxScreen(TriageKeys, Screen[None]):
                         markup=False)  # fmt: skip
 
         return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
-                              save=queue, collisions=self._collisions(conversation_id, mark))  # fmt: skip
+                              save=queue, collisions=self._collisions(conversation_id, mark),
+                              draft_keeper=keeper, restored=restored)  # fmt: skip
 
     # ---- contacts across channels --------------------------------------------------------------
 

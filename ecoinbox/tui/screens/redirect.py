@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from textual.widgets.option_list import Option
 
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Suggestion, render
+from ecoinbox.tui.drafts import DraftKeeper
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.compose import SavingScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen
 
 NEW_TOPIC = "new-topic"
 MIN_TITLE = 15  # Discourse's default minimum title length
@@ -39,6 +42,19 @@ class TopicDraft:
     title: str
     body: str
     reply: str
+
+    def to_draft(self) -> str:
+        """The three fields as one draft's text (JSON)."""
+        return json.dumps({"title": self.title, "body": self.body, "reply": self.reply}, ensure_ascii=False)
+
+    @classmethod
+    def from_draft(cls, text: str) -> TopicDraft | None:
+        """Back from `to_draft`; None if the text is not one (then the box starts afresh)."""
+        try:
+            fields = json.loads(text)
+            return cls(str(fields["title"]), str(fields["body"]), str(fields["reply"]))
+        except (ValueError, KeyError, TypeError):
+            return None
 
 
 def topic_title(text: str, author_label: str) -> str:
@@ -123,10 +139,15 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
         self, *, title: str, body: str, reply: str, forum_label: str,
         save: Callable[[TopicDraft], Awaitable[None]] | None = None,
         collisions: Callable[[], Awaitable[list[ConcurrentReply]]] | None = None,
+        draft_keeper: DraftKeeper | None = None, restored: TopicDraft | None = None,
     ) -> None:  # fmt: skip
+        """`draft_keeper` keeps the three fields as they are typed; `restored` is the draft kept
+        from before (the box starts with it)."""
         super().__init__(save, collisions)  # type: ignore[arg-type]
-        self.initial = TopicDraft(title, body, reply)
+        self.initial = restored or TopicDraft(title, body, reply)
+        self.fresh = TopicDraft(title, body, reply)
         self.forum_label = forum_label
+        self.draft_keeper = draft_keeper
 
     def compose(self) -> ComposeResult:
         with Vertical(id="topic-box"):
@@ -142,10 +163,29 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
     def on_mount(self) -> None:
         self.query_one("#topic-title", Input).focus()
 
+    @property
+    def topic(self) -> TopicDraft:
+        """The three fields as they are now."""
+        return TopicDraft(
+            self.query_one("#topic-title", Input).value, self.query_one("#topic-body", TextArea).text,
+            self.query_one("#topic-reply", TextArea).text,
+        )  # fmt: skip
+
+    def on_input_changed(self) -> None:
+        self._keep()
+
+    def on_text_area_changed(self) -> None:
+        self._keep()
+
+    def _keep(self) -> None:
+        if self.draft_keeper is not None:
+            topic = self.topic
+            self.draft_keeper.changed("" if topic == self.fresh else topic.to_draft())
+
     def action_create(self) -> None:
-        title = self.query_one("#topic-title", Input).value.strip()
-        body = self.query_one("#topic-body", TextArea).text.strip()
-        reply = self.query_one("#topic-reply", TextArea).text.strip()
+        title = self.topic.title.strip()
+        body = self.topic.body.strip()
+        reply = self.topic.reply.strip()
         if len(title) < MIN_TITLE:
             self.notify(f"The title needs {MIN_TITLE} characters at least.", severity="error", markup=False)
             return
@@ -156,4 +196,17 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
         self.save_and_close(TopicDraft(title, body, reply))
 
     def action_cancel(self) -> None:
+        if self.draft_keeper is None or self.topic == self.fresh:
+            self._discard()
+            return
+
+        def decided(discard: bool | None) -> None:
+            if discard:
+                self._discard()
+
+        self.app.push_screen(ConfirmScreen("Discard this topic?", yes="Discard", no="Keep writing"), decided)
+
+    def _discard(self) -> None:
+        if self.draft_keeper is not None:
+            self.app.run_worker(self.draft_keeper.discard(), group="draft", exit_on_error=False)
         self.dismiss(None)

@@ -23,10 +23,12 @@ from textual.suggester import Suggester
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from ecoinbox.model import State, Triage, normalize_tag
+from ecoinbox.model import DraftKind, State, Triage, normalize_tag
 from ecoinbox.snooze import PRESETS, SnoozeError, describe_wake, wake_time
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
+from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.safe import safe_content
+from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.undo_send import HeldReply
 
 if TYPE_CHECKING:
@@ -225,20 +227,45 @@ class NoteScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="note.cancel"),
     ]
 
+    def __init__(self, text: str = "", *, draft_keeper: DraftKeeper | None = None) -> None:
+        """`text`: a draft kept from before; `draft_keeper` keeps the note as it is typed."""
+        super().__init__()
+        self.initial = text
+        self.draft_keeper = draft_keeper
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content.styled("Internal note (the team sees it; it is never sent)", "bold"))
-            yield TextArea(id="note-text", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(self.initial, id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Static(Content.styled("ctrl+s: save · esc: cancel", "dim"), markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.draft_keeper is not None:
+            self.draft_keeper.changed(event.text_area.text)
 
     def action_save(self) -> None:
         text = self.query_one(TextArea).text.strip()
         self.dismiss(text or None)
 
     def action_cancel(self) -> None:
+        if self.draft_keeper is None or not self.query_one(TextArea).text.strip():
+            self._discard()
+            return
+
+        def decided(discard: bool | None) -> None:
+            if discard:
+                self._discard()
+
+        self.app.push_screen(ConfirmScreen("Discard this note?", yes="Discard", no="Keep writing"), decided)
+
+    def _discard(self) -> None:
+        if self.draft_keeper is not None:
+            self.app.run_worker(self.draft_keeper.discard(), group="draft", exit_on_error=False)
         self.dismiss(None)
 
 
@@ -378,10 +405,14 @@ class TriageKeys(_Base):
         conversation_id = self.conversations.selected_id
         if conversation_id is None or self._writes_refused():
             return
-        text = await self.app.push_screen_wait(NoteScreen())
+        keeper, kept = await open_draft(self, conversation_id, DraftKind.NOTE, label="note")
+        box = NoteScreen("" if kept is None else kept.text, draft_keeper=keeper)
+        text = await self.app.push_screen_wait(box)
         if not text:
             return
-        await self.app.store.add_note(conversation_id, text, author=self._me())  # type: ignore[attr-defined]
+        store = self.app.store  # type: ignore[attr-defined]
+        async with keeper.queueing():  # the note's draft goes in the same commit
+            await store.add_note(conversation_id, text, author=self._me())
         self.notify("Note saved (internal: never sent).", markup=False, timeout=3)
 
     async def action_toggle_select(self) -> None:

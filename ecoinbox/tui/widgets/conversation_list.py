@@ -228,9 +228,12 @@ def waiting_level(row: ConversationRow, now: datetime, warn: float, alert: float
 
 
 def triage_prefix(row: ConversationRow, now: datetime) -> str:
-    """In front of the snippet: what the platform says of it (a direct message, a comment held
-    for moderation), then what the manager decided (the snooze, the assignee, the tags)."""
+    """In front of the snippet: a draft the manager left, what the platform says of it (a direct
+    message, a comment held for moderation), then what the manager decided (the snooze, the
+    assignee, the tags)."""
     parts: list[str] = []
+    if row.draft:  # the manager began a reply, a note or a topic here: r, n or f brings it back
+        parts.append("✎draft")
     if row.direct:
         parts.append("DM")
     if row.held:
