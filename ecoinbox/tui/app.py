@@ -24,6 +24,7 @@ from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
 from ecoinbox.store import Change, Store, StoreError
+from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
@@ -80,6 +81,7 @@ class EcoInboxApp(App[None]):
         self._ranker: LinkRanker | None = None
         self._ranker_seen = datetime.min.replace(tzinfo=UTC)
         self.notifier = Notifier(settings.ui.notify, bell=self.bell)
+        self.key_hold = KeyHold(self)
 
     def crash_report(self) -> str:
         """What Textual wrote about an error that stopped the app; "" when none did."""
@@ -103,6 +105,13 @@ class EcoInboxApp(App[None]):
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
         self._fit(self.size)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key read from the terminal passes here first: keys typed behind one that opens an
+        # input wait for it (ecoinbox.tui.keys).
+        if isinstance(event, events.Key) and not event.is_forwarded and self.key_hold.take(event):
+            return
+        await super().on_event(event)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size)

@@ -30,6 +30,7 @@ from ecoinbox.humanize import ago
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.store import StoreError
+from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -233,6 +234,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
     def _has_own_words(self) -> bool:
         return self.text.strip() not in ("", self.draft.prefix.strip())
 
+    @after_typed
     def action_send(self) -> None:
         text = self.text.strip()
         if not self._has_own_words():
@@ -282,6 +284,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         area.move_cursor(area.document.end)
         area.focus()
 
+    @after_typed
     def action_cancel(self) -> None:
         if not self._has_own_words():
             self.dismiss(None)
@@ -293,6 +296,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
 
         self.app.push_screen(ConfirmScreen("Discard this reply?", yes="Discard", no="Keep writing"), decided)
 
+    @after_typed
     def action_editor(self) -> None:
         """Edit the draft in $VISUAL/$EDITOR, the terminal handed over while it runs."""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

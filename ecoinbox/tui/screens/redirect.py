@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Suggestion, render
+from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.compose import SavingScreen
 
@@ -142,6 +143,7 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
     def on_mount(self) -> None:
         self.query_one("#topic-title", Input).focus()
 
+    @after_typed
     def action_create(self) -> None:
         title = self.query_one("#topic-title", Input).value.strip()
         body = self.query_one("#topic-body", TextArea).text.strip()
@@ -155,5 +157,6 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
             return
         self.save_and_close(TopicDraft(title, body, reply))
 
+    @after_typed
     def action_cancel(self) -> None:
         self.dismiss(None)
