@@ -184,3 +184,12 @@ def test_tag_and_enter_in_one_read_tags_the_whole_tag(tmp_path):
     assert zoe[1] == ("parcel-lost",), zoe
     del before["conversations"]["zoe@remote.example"]
     assert after == before
+
+
+def test_a_typed_zero_width_joiner_reaches_the_server(tmp_path):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, three without the joiners
+    with inbox_in_a_pty(tmp_path) as inbox:
+        inbox.burst(f"rfrom the whole {family} team" + CTRL_S)
+        wait_posted(inbox.server, 1)
+        inbox.quit()
+    assert [status.text for status in inbox.server.posted] == [f"@zoe@remote.example from the whole {family} team"]

@@ -11,7 +11,7 @@ conversation done). Two rules fix that, both here:
   the text area's queued keys): their action waits behind the keys already queued there.
 
 Typed characters that are text though Python calls them unprintable (ZWJ in 👨‍👩‍👧, tag
-characters in flags) are dropped by Textual's inputs: `KeyHold` gives them over as a paste.
+characters in flags) are dropped by Textual's inputs: `KeyHold` inserts them as the keys would.
 """
 
 from __future__ import annotations
@@ -48,6 +48,17 @@ def is_text(character: str | None) -> bool:
     return character.isprintable() or character in JOINERS or (len(character) == 1 and ord(character) in TAGS)
 
 
+def insert_typed(widget: Input | TextArea, text: str) -> None:
+    """Insert `text` where the cursor is, over any selection, as Textual does for a typed key."""
+    if isinstance(widget, TextArea):
+        if not widget.read_only:
+            widget.replace(text, *widget.selection, maintain_selection_offset=False)
+    elif widget.selection.is_empty:
+        widget.insert_text_at_cursor(text)
+    else:
+        widget.replace(text, *widget.selection)
+
+
 class KeyHold:
     """Holds the keys typed after an opener until what it opens has the focus."""
 
@@ -69,7 +80,7 @@ class KeyHold:
         focused = self.app.focused
         if isinstance(focused, TextInput):
             if event.character and not event.character.isprintable() and is_text(event.character):
-                focused.post_message(events.Paste(event.character))  # inputs drop them as keys
+                focused.call_later(insert_typed, focused, event.character)  # in order with the keys
                 return True
             if event.is_printable:
                 return False  # text for the input, not a key that opens anything
