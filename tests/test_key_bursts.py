@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,10 +47,21 @@ class Inbox:
         """The whole sequence in one write(), as one read of a network would hand it over."""
         return self.terminal.send(keys)
 
+    def wait_for(self, needle: bytes, *, after: int, what: str) -> None:
+        try:
+            self.terminal.wait_for(needle, after=after, what=what)
+        except AssertionError:
+            raise AssertionError(f"no {what} on the terminal; it wrote:\n{self.since(after)}") from None
+
     def quit(self, keys: str = "q") -> None:
-        self.terminal.send(keys)
+        mark = self.terminal.send(keys)
         status = self.terminal.wait_exit()
-        assert status == 0, f"the app ended with {status}:\n{self.terminal.tail()}"
+        assert status == 0, f"the app ended with {status}; it wrote since {keys!r}:\n{self.since(mark)}"
+
+    def since(self, mark: int) -> str:
+        """What the app wrote after `mark`, its escape sequences as spaces (readable in a report)."""
+        text = re.sub(rb"\x1b\[[0-9;?<>]*[A-Za-z~]", b" ", self.terminal.snapshot()[mark:])
+        return re.sub(" +", " ", text.decode("utf-8", "replace"))[-2000:]
 
 
 async def seed(db: Path, server: MastodonServer) -> None:
@@ -125,10 +137,10 @@ def wait_posted(server: MastodonServer, count: int, timeout: float = 15.0) -> No
 def test_slash_and_a_query_in_one_read_is_all_search(tmp_path):
     with inbox_in_a_pty(tmp_path) as inbox:
         before = asyncio.run(read_store(inbox.db))
-        mark = inbox.burst("/refund")
-        inbox.terminal.wait_for(b"refund", after=mark, what="the query in the search line")
-        mark = inbox.terminal.send(ENTER)  # the search tab is named after the whole query
-        inbox.terminal.wait_for(b"/refund", after=mark, what="the search tab /refund")
+        mark = inbox.burst("/invoice")  # a word in no post and not in the search line's hint
+        inbox.wait_for(b"invoice", after=mark, what="the query in the search line")
+        mark = inbox.burst(ENTER)  # the search tab is named after the whole query
+        inbox.wait_for(b"/invoice", after=mark, what="the search tab /invoice")
         inbox.quit()
     assert asyncio.run(read_store(inbox.db)) == before  # no state, tag, note, reply
     assert inbox.server.posted == []
@@ -138,7 +150,7 @@ def test_slash_e_in_one_read_marks_nothing_done(tmp_path):
     with inbox_in_a_pty(tmp_path) as inbox:
         before = asyncio.run(read_store(inbox.db))
         mark = inbox.burst("/e" + ENTER)
-        inbox.terminal.wait_for(b"/e", after=mark, what="the search tab /e")
+        inbox.wait_for(b"/e", after=mark, what="the search tab /e")
         time.sleep(0.5)  # a done (the e reaching the list) would be written by now
         inbox.quit()
     after = asyncio.run(read_store(inbox.db))
@@ -149,7 +161,8 @@ def test_slash_e_in_one_read_marks_nothing_done(tmp_path):
 def test_reply_and_ctrl_s_in_one_read_sends_the_whole_text_once(tmp_path):
     typed = "thanks Zoé, we are checking where your parcel is and write back today"
     with inbox_in_a_pty(tmp_path) as inbox:
-        inbox.burst("r" + typed + CTRL_S)
+        mark = inbox.burst("r" + typed + CTRL_S + "j")  # the j moves the list's cursor once sent
+        inbox.wait_for(b"Inbox 2/3", after=mark, what="the list's cursor on Sam")
         wait_posted(inbox.server, 1)
         time.sleep(1.0)  # a second send would have come by now
         inbox.quit()
@@ -164,7 +177,7 @@ def test_reply_and_esc_in_one_read_asks_before_discarding(tmp_path):
     with inbox_in_a_pty(tmp_path) as inbox:
         before = asyncio.run(read_store(inbox.db))
         mark = inbox.burst("r" + "we are on it" + ESC)
-        inbox.terminal.wait_for(b"Discard this reply?", after=mark, what="the discard question")
+        inbox.wait_for(b"Discard this reply?", after=mark, what="the discard question")
         time.sleep(0.2)
         inbox.terminal.send("y")  # discard: the box closes, the list has the keys again
         time.sleep(0.5)
@@ -176,8 +189,9 @@ def test_reply_and_esc_in_one_read_asks_before_discarding(tmp_path):
 def test_tag_and_enter_in_one_read_tags_the_whole_tag(tmp_path):
     with inbox_in_a_pty(tmp_path) as inbox:
         before = asyncio.run(read_store(inbox.db))
-        inbox.burst("t" + "parcel-lost" + ENTER)
-        inbox.terminal.wait_for(b"#parcel-lost", what="the tag in the list or thread")
+        mark = inbox.burst("t" + "parcel-lost" + ENTER + "j")
+        inbox.wait_for(b"#parcel-lost", after=mark, what="the tag in the list or thread")
+        inbox.wait_for(b"Inbox 2/3", after=mark, what="the list's cursor on Sam")
         inbox.quit()
     after = asyncio.run(read_store(inbox.db))
     zoe = after["conversations"].pop("zoe@remote.example")

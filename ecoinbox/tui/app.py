@@ -109,9 +109,15 @@ class EcoInboxApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         # Every key read from the terminal passes here first: keys typed behind one that opens an
         # input wait for it (ecoinbox.tui.keys).
-        if isinstance(event, events.Key) and not event.is_forwarded and self.key_hold.take(event):
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+            return
+        read = not event.is_forwarded  # from the terminal, not on its way back up from a widget
+        if read and self.key_hold.take(event):
             return
         await super().on_event(event)
+        if not read or not event.is_forwarded:  # its binding ran: a priority one, or on the way up
+            self.key_hold.acted(event)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size)
