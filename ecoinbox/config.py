@@ -156,6 +156,9 @@ class UiSettings:
     """Seconds (written "1h", "30m", "2d"): a person waiting this long on a reply shows in the warning colour."""
     waiting_alert: float = 14400.0
     """Seconds (written "4h"): a person waiting this long shows in the alert colour (not below waiting_warn)."""
+    send_delay: float = 10.0
+    """Seconds a reply waits after ctrl+s before it goes out, while `u` can take it back (0..300;
+    0 sends at once, with no way back)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -764,6 +767,19 @@ def _seconds(value: object) -> float:
     return seconds
 
 
+SEND_DELAY_MAX = 300
+
+
+def _send_delay(value: object) -> float:
+    """Seconds a reply is held before it goes out: 0 (at once) to SEND_DELAY_MAX."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"expected a number of seconds, got {_describe(value)}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or not 0 <= seconds <= SEND_DELAY_MAX:
+        raise _Invalid(f"must be between 0 and {SEND_DELAY_MAX} seconds")
+    return seconds
+
+
 _WAITING_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _WAITING_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -1148,6 +1164,7 @@ class _Validator:
             notify=table.get("notify", _choice(NOTIFY_MODES, "notify mode"), "off"),
             waiting_warn=table.get("waiting_warn", _waiting_duration, 3600.0),
             waiting_alert=table.get("waiting_alert", _waiting_duration, 14400.0),
+            send_delay=table.get("send_delay", _send_delay, 10.0),
         )
         if settings.waiting_alert < settings.waiting_warn:
             table.problem("waiting_alert", "must not be shorter than waiting_warn")

@@ -67,6 +67,11 @@ class OutboxState(enum.StrEnum):
     UNKNOWN = "unknown"  # it may or may not have been published; never resent blindly
     DISCARDED = "discarded"  # the manager dropped it (kept for the history)
 
+    @property
+    def unsent(self) -> bool:
+        """Neither on the platform nor dropped: the Outbox view lists it."""
+        return self not in (OutboxState.SENT, OutboxState.DISCARDED)
+
 
 class ReplyDecision(enum.StrEnum):
     """What the manager decides for a reply the outbox could not settle (failed or unknown)."""
@@ -208,6 +213,24 @@ class OutboxItem:
     canned: tuple[str, ...] = ()  # the canned replies it was made from
     link: str | None = None  # the canned link it carries
     approve_parent: bool = False  # approve the held comment it answers before replying (WordPress)
+
+
+@dataclass(frozen=True, slots=True)
+class UnsentReply:
+    """A reply (or forum topic) not sent yet, as the Outbox view lists it: with whom it answers."""
+
+    item: OutboxItem
+    parent: Message | None = None  # the message it answers (None for a new forum topic)
+
+    @property
+    def to(self) -> str:
+        """Whom it answers, as the list names them (untrusted: sanitize before showing)."""
+        return self.parent.author.label if self.parent is not None else ""
+
+    @property
+    def needs_decision(self) -> bool:
+        """Refused, or perhaps published: only the manager can say what happens to it."""
+        return self.item.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,12 @@ class Stack:
 
 
 def settings_for(base_url: str, db: Path, extra_ui: str = "", extra: str = "") -> object:
-    """A config for one local Mastodon channel; `extra_ui` goes in [ui], `extra` at the end."""
+    """A config for one local Mastodon channel; `extra_ui` goes in [ui], `extra` at the end.
+
+    Replies go out at once (`send_delay = 0`) unless `extra_ui` sets a delay: the tests of undo
+    send do; the others check what reached the server without waiting out a hold."""
+    if "send_delay" not in extra_ui:
+        extra_ui = "send_delay = 0\n" + extra_ui
     return parse_config(
         f"""
 [brand]

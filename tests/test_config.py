@@ -807,3 +807,12 @@ def test_notify_is_off_bell_or_desktop() -> None:
     assert parse_config(MINIMAL + '[ui]\nnotify = "bell"\n', SOURCE).ui.notify == "bell"
     [line] = problems(MINIMAL + '[ui]\nnotify = "loud"\n')
     assert "ui.notify: unknown notify mode 'loud'" in line
+
+
+def test_send_delay_holds_replies_ten_seconds_by_default_and_zero_sends_at_once() -> None:
+    assert parse_config(MINIMAL, SOURCE).ui.send_delay == 10.0
+    assert parse_config(MINIMAL + "[ui]\nsend_delay = 0\n", SOURCE).ui.send_delay == 0.0
+    assert parse_config(MINIMAL + "[ui]\nsend_delay = 2.5\n", SOURCE).ui.send_delay == 2.5
+    for wrong in ("-1", "301", '"10s"', "true", "nan"):
+        [line] = problems(MINIMAL + f"[ui]\nsend_delay = {wrong}\n")
+        assert "ui.send_delay" in line, wrong

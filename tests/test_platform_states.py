@@ -147,6 +147,8 @@ async def test_r_on_a_held_comment_approves_it_then_replies_on_the_site(tmp_path
         settings = parse_config(f"""
 [brand]
 name = "Acme"
+[ui]
+send_delay = 0
 [store]
 path = "{tmp_path / 'inbox.db'}"
 [[channels]]

@@ -50,11 +50,13 @@ text = "Could you send us your order number? We will look at {order} right away.
 """
 
 
-def config_text(mastodon_url: str, forum_url: str, db: Path) -> str:
+def config_text(mastodon_url: str, forum_url: str, db: Path, more: str = "[ui]\nsend_delay = 0") -> str:
+    """`more`: tables of the test's own ([ui], [team]); replies go out at once by default."""
     return f"""
 [brand]
 name = "Acme"
 handles = ["acme@social.example"]
+{more}
 [store]
 path = "{db}"
 [[channels]]
@@ -80,7 +82,7 @@ category = "support"
 
 
 @asynccontextmanager
-async def two_channels(tmp_path: Path, *, forum_timeout: float = 5.0):
+async def two_channels(tmp_path: Path, *, forum_timeout: float = 5.0, more: str = "[ui]\nsend_delay = 0"):
     async with MastodonServer(seed=None, token=TOKEN) as social, DiscourseServer(seed=1, api_key=FORUM_KEY) as forum:
         store = await open_store(tmp_path / "inbox.db")
         channels = {
@@ -90,7 +92,8 @@ async def two_channels(tmp_path: Path, *, forum_timeout: float = 5.0):
         }  # fmt: skip
         # Uncertain sends are read back at once here (the wait before it is tested on its own).
         engine = Engine(store, channels, poll_intervals={"mastodon": 3600, "forum": 3600}, uncertain_settle=0)
-        settings = parse_config(config_text(social.base_url, forum.base_url, tmp_path / "inbox.db"), tmp_path / "c.toml")
+        text = config_text(social.base_url, forum.base_url, tmp_path / "inbox.db", more)
+        settings = parse_config(text, tmp_path / "c.toml")
         try:
             yield social, forum, store, engine, settings
         finally:
@@ -259,3 +262,79 @@ async def test_in_the_inbox_a_lost_topic_is_reconciled_and_the_reply_still_goes_
         assert "topic unknown" in history  # it was uncertain, then reconciled by reading
         assert len([p for p in forum.posted if p.title]) == 1
         assert forum.topic_url(forum.posted[-1].topic_id) in social.posted[0].text
+
+
+MARIE_HOLDS = '[ui]\nsend_delay = 30\n[team]\nme = "Marie"'
+
+
+async def test_u_in_the_hold_takes_a_canned_redirect_back_and_reopens_the_conversation(tmp_path):
+    async with two_channels(tmp_path, more=MARIE_HOLDS) as (social, forum, store, engine, settings):
+        french_complaint(social)
+        await engine.poll_channel("mastodon")
+        await engine.start()
+        app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 32)) as pilot:
+            conversation_id = app.inbox.conversations.selected_id
+            await pilot.press("f")
+            await wait_until(lambda: isinstance(app.screen, RedirectScreen), pilot=pilot)
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            text = app.screen.query_one(TextArea).text
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+            row = await store.conversation_row(conversation_id)
+            assert (row.state, row.reason) == (State.DONE, "redirected")
+            status = str(app.inbox.query_one("#status").render())
+            assert "Reply to Léa goes out in 30 s — u takes it back" in status
+            await pilot.press("u")
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            assert app.screen.query_one(TextArea).text == text  # the canned reply and its link
+            assert app.screen.used == ["refund"] and app.screen.link == f"{forum.base_url}/t/refunds/1"
+            assert (await store.conversation_row(conversation_id)).state is State.OPEN
+            (item,) = await store.outbox_items()
+            assert item.state is OutboxState.DISCARDED
+            await pilot.press("ctrl+s")  # sent again from the box: still a redirect, held again
+            await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+            row = await store.conversation_row(conversation_id)
+            assert (row.state, row.reason) == (State.DONE, "redirected")
+            states = [i.state for i in await store.outbox_items()]
+            assert states == [OutboxState.DISCARDED, OutboxState.QUEUED]
+        assert social.posted == []
+        history = [(who, what, new) for _, who, what, _, new in await store.history(conversation_id)]
+        assert ("Marie", "reply queued") in [h[:2] for h in history]
+        assert ("Marie", "state", "done (redirected)") in history
+        assert ("Marie (undo)", "state", "open") in history
+        assert not [h for h in history if h[0] == "manager"]
+
+
+async def test_u_in_the_hold_takes_a_new_forum_topic_back_with_its_reply_and_the_history_names_me(tmp_path):
+    async with two_channels(tmp_path, more=MARIE_HOLDS) as (social, forum, store, engine, settings):
+        social.add_status(author="sam", display_name="Sam", text="@acme how do I move my widgets?")
+        await engine.poll_channel("mastodon")
+        await engine.start()
+        app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
+        async with app.run_test(size=(100, 40)) as pilot:
+            conversation_id = app.inbox.conversations.selected_id
+            await pilot.press("f")
+            await wait_until(lambda: isinstance(app.screen, RedirectScreen), pilot=pilot)
+            options = app.screen.query_one(OptionList)
+            options.highlighted = options.option_count - 1  # "New forum topic…"
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            app.screen.query_one("#topic-title", Input).value = "Moving widgets between accounts"
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: not isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            assert (await store.conversation_row(conversation_id)).state is State.DONE
+            status = str(app.inbox.query_one("#status").render())
+            assert "Forum topic and reply to Sam go out in 30 s — u takes it back" in status
+            await pilot.press("u")
+            await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
+            assert app.screen.query_one("#topic-title", Input).value == "Moving widgets between accounts"
+            assert (await store.conversation_row(conversation_id)).state is State.OPEN
+            assert [i.state for i in await store.outbox_items()] == [OutboxState.DISCARDED] * 2
+            await engine.send_once()
+        assert forum.posted == [] and social.posted == []
+        history = [(who, what) for _, who, what, _, _ in await store.history(conversation_id)]
+        assert ("Marie", "forum topic queued") in history and ("Marie", "state") in history
+        assert ("Marie", "topic taken back") in history
+        assert not [h for h in history if h[0] == "manager"]

@@ -118,6 +118,10 @@ class LoopbackServer:
             _Fault(path_prefix, status, raw, dict(headers or {}), times, delay, after_handling)
         )
 
+    def clear_faults(self) -> None:
+        """Forget every injected fault: the server answers for real again (it "came back")."""
+        self._faults = []
+
     # -- the web application -----------------------------------------------------------------
 
     def _add_routes(self, router: web.UrlDispatcher) -> None:

@@ -51,6 +51,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.contacts import ContactsMixin
+from ecoinbox.store.outbox_view import OutboxViewStore
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
 from ecoinbox.store.triage import TriageStore
@@ -296,7 +297,7 @@ def _create_private(path: Path) -> None:
 
 
 @_errors_in_words
-class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
+class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore):
     """Conversations, messages, authors, cursors, outbox and history in one SQLite file.
 
     `read_only=True` opens an existing store without ever writing to it (not even its journal
@@ -1075,19 +1076,54 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         canned: Sequence[str] = (),
         link: str | None = None,
         approve_parent: bool = False,
+        actor: str = "manager",
+        hold: float = 0.0,
     ) -> OutboxItem:
         """Write a reply before the network is touched; the engine's sender takes it from here.
 
-        `approve_parent`: the parent is held for moderation; approve it before replying."""
+        `approve_parent`: the parent is held for moderation; approve it before replying.
+        `actor`: who wrote it, for the history. `hold`: seconds the sender leaves it alone, so
+        that the manager can still take it back (`withdraw_reply`)."""
+        if hold < 0:
+            raise ValueError("a reply cannot be held for a negative time")
         async with self._write(durable=True) as db:
             record = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
                 text=text, visibility=visibility, language=language, canned=canned, link=link,
-                approve_parent=int(approve_parent),
+                approve_parent=int(approve_parent), hold_ms=int(hold * 1000),
             )  # fmt: skip
-            await self._record(db, conversation_id, "manager", "reply queued", None, str(record["id"]))
+            await self._record(db, conversation_id, actor, "reply queued", None, str(record["id"]))
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(record)
+
+    async def withdraw_reply(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
+        """Take back a reply no sender has touched (queued, never attempted, under no lease): it is
+        discarded, and returned so that its text can be edited again. None when a sender took it
+        first (it is being sent, or was): one statement decides, so it never races a claim.
+
+        A forum topic is taken back with the reply waiting for it (which no sender can take
+        before the topic is sent), in the same transaction."""
+        async with self._write(durable=True) as db:
+            row = await _one(
+                db,
+                "UPDATE outbox SET state = ?, error = 'taken back before it was sent'"
+                " WHERE id = ? AND depends_on IS NULL AND state = ? AND attempts = 0 AND lease_owner IS NULL"
+                " RETURNING *",
+                (OutboxState.DISCARDED.value, item_id, OutboxState.QUEUED.value),
+            )
+            if row is None:
+                return None
+            if row["kind"] == "topic":
+                await db.execute(
+                    "UPDATE outbox SET state = ?, error = 'taken back before it was sent'"
+                    " WHERE depends_on = ? AND state = ?",
+                    (OutboxState.DISCARDED.value, item_id, OutboxState.QUEUED.value),
+                )
+            what = f"{row['kind']} taken back"
+            await self._record(db, row["conversation_id"], actor, what, None, str(item_id))
+        item = _outbox_item(row)
+        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        return item
 
     async def queue_redirect_topic(
         self,
@@ -1102,24 +1138,27 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
         visibility: str | None = None,
         language: str | None = None,
         canned: Sequence[str] = (),
+        actor: str = "manager",
+        hold: float = 0.0,
     ) -> tuple[OutboxItem, OutboxItem]:
         """A new forum topic and the reply pointing to it, queued in one commit.
 
         The reply's text keeps `{topic_url}` (and `{topic_title}`) until the topic exists; it is
-        not sent before. The conversation is done, redirected, from now on.
+        not sent before. The conversation is done, redirected, from now on. `hold`: seconds the
+        sender leaves the topic alone (`withdraw_reply` takes both back meanwhile).
         """
         async with self._write(durable=True) as db:
             topic = await self._insert_outbox(
                 db, conversation_id, kind="topic", channel=forum_channel, parent_remote_id="",
-                text=body, title=title, category=category, language=language,
+                text=body, title=title, category=category, language=language, hold_ms=int(hold * 1000),
             )  # fmt: skip
             reply = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
                 text=reply_text, visibility=visibility, language=language, canned=canned,
                 depends_on=topic["id"],
             )  # fmt: skip
-            await self._record(db, conversation_id, "manager", "forum topic queued", None, title)
-            await self._set_state(db, conversation_id, State.DONE, "manager", "redirected")
+            await self._record(db, conversation_id, actor, "forum topic queued", None, title)
+            await self._set_state(db, conversation_id, State.DONE, actor, "redirected")
         self._notify(Change("outbox", frozenset({conversation_id})))
         return _outbox_item(topic), _outbox_item(reply)
 
@@ -1128,9 +1167,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin):
     ) -> sqlite3.Row:
         now = to_ms(self._clock())
         values["canned"] = " ".join(values.get("canned") or ())
+        hold_ms = values.pop("hold_ms", 0)
         values.update(
             conversation_id=conversation_id, idempotency_key=uuid.uuid4().hex,
-            state=OutboxState.QUEUED.value, created_at=now, next_attempt_at=now,
+            state=OutboxState.QUEUED.value, created_at=now, next_attempt_at=now + hold_ms,
         )  # fmt: skip
         columns = ", ".join(values)
         marks = ", ".join("?" * len(values))

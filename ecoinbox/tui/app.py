@@ -32,6 +32,7 @@ from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
+from ecoinbox.tui.screens.outbox_view import OutboxScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
@@ -280,6 +281,7 @@ class EcoInboxApp(App[None]):
             ("Canned reply picker", [*CannedPicker.BINDINGS, *ValuePrompt.BINDINGS]),
             ("Bring them to the forum (f)", [*RedirectScreen.BINDINGS, *NewTopicScreen.BINDINGS]),
             ("A reply that needs a decision (O)", list(OutboxDecisionScreen.BINDINGS)),
+            ("Outbox: replies waiting to go out (w)", list(OutboxScreen.BINDINGS)),
             ("Snooze (s)", list(SnoozeScreen.BINDINGS)),
             ("Tag (t), note (n), assign (a)", [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS]),
             ("A person across channels (c, L)",

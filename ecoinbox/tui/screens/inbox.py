@@ -33,12 +33,13 @@ from ecoinbox.model import (
     ReplyDecision,
     ReplyMark,
     State,
+    UnsentReply,
     View,
 )
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import StoreError, StoreNotWritable
+from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
@@ -48,7 +49,9 @@ from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
+from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
+from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
 from ecoinbox.tui.screens.redirect import (
     NEW_TOPIC,
     NewTopicScreen,
@@ -74,6 +77,8 @@ SAVED_COUNT_LIMIT = 100
 SAVED_COUNT_DELAY = 2.0
 """Seconds of quiet in the store before the saved views' counts are read again."""
 UNDO_DEPTH = 50
+HOLD_TICK_S = 0.2
+"""How often the countdown of a held reply is checked (the status line changes once a second)."""
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
 
 
@@ -130,6 +135,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("R", "poll_now", "Poll now", id="inbox.poll_now", show=False),
         Binding("m", "show_whole", "Show whole posts (and deleted ones)", id="inbox.show_whole", show=False),
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
+        Binding("w", "outbox", "Outbox: replies waiting to go out", id="inbox.outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
         *TRIAGE_BINDINGS,
         Binding("c", "contact", "Contact", id="inbox.contact", show=False),
@@ -152,6 +158,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._before_search = 0  # the tab to go back to when the `/` search closes
         self.undo_steps: list[UndoStep] = []
         self.counts: dict[View, int] = {}
+        self.unsent: list[UnsentReply] = []  # replies not sent yet (a few dozen at most): the Outbox tab
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
@@ -161,6 +168,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         # store changes there were: a read that a change overtook is not kept.
         self._nearby: dict[int, Conversation] = {}
         self._store_changes = 0
+        self._hold_timer: Timer | None = None  # counts a held reply down in the status line
+        self._hold_shown = ""  # the countdown's words last drawn
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -270,6 +279,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         try:
             self.counts = {view: await store.count_conversations(view) for view in VIEWS}
+            self.unsent = await store.unsent_replies()
         except StoreError:
             pass  # the list says the store could not be read; the last counts stay
         self._render_tabs()
@@ -316,9 +326,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         return self.saved_counts.get(tab.label(), "")
 
     def _render_tabs(self) -> None:
+        self.query_one("#tabs", Static).update(self.tab_bar())
+
+    def tab_bar(self, *, outbox: bool = False) -> Content:
         """The brand and every tab with its count; on a narrow screen the tabs scroll so the
-        one shown is always in sight, with ‹ and › saying that more are off the edge."""
+        one shown is always in sight, with ‹ and › saying that more are off the edge. The Outbox
+        tab comes last while replies wait to go out (or while it is shown: `outbox`)."""
         labels = [f" {tab.label()} {self._tab_count(tab)}".rstrip() + " " for tab in self.tabs]
+        styles = ["dim"] * len(labels)
+        active = self.tab_index
+        if outbox or self.unsent:
+            labels.append(f" Outbox {len(self.unsent)} ")
+            # Red while one waits on the manager's decision (refused, or perhaps published).
+            styles.append("$error" if any(reply.needs_decision for reply in self.unsent) else "dim")
+            active = len(labels) - 1 if outbox else active
         brand = f" {self.app.settings.brand.name} "  # type: ignore[attr-defined]
         width = max(20, self.size.width or 80)
         first, last = 0, len(labels)
@@ -326,7 +347,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             brand = ""
             # Drop tabs from the far end of the active one until the rest fits with the arrows.
             while sum(len(label) + 1 for label in labels[first:last]) + 4 > width and last - first > 1:
-                if last - 1 > self.tab_index:
+                if last - 1 > active:
                     last -= 1
                 else:
                     first += 1
@@ -336,11 +357,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         if first > 0:
             parts.append(("‹ ", "dim"))
         for index in range(first, last):
-            parts.append((labels[index], "bold reverse" if index == self.tab_index else "dim"))
+            parts.append((labels[index], "bold reverse" if index == active else styles[index]))
             parts.append(" ")
         if last < len(labels):
             parts.append(("›", "dim"))
-        self.query_one("#tabs", Static).update(Content.assemble(*parts))
+        return Content.assemble(*parts)
 
     def _render_status(self) -> None:
         index, total = self.position
@@ -349,16 +370,23 @@ class InboxScreen(TriageKeys, Screen[None]):
         parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
         if selected := self.selection_label():
             parts.append((f"{selected} ", "bold $warning"))
+        if (held := self._hold_status()) is not None:
+            parts.append(held)
+        self._hold_shown = "" if held is None else held.plain
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
             parts.append(" · ")
             parts.append((engine.role.describe(), "dim"))
         elif engine is not None:
-            parts += self._channel_statuses(engine.statuses.values())
+            # A countdown takes room on the line: the channels fold sooner.
+            reserved = 0 if held is None else held.cell_length
+            parts += self._channel_statuses(engine.statuses.values(), reserved=reserved)
         self.query_one("#status", Static).update(Content.assemble(*parts))
 
-    def _channel_statuses(self, statuses: Iterable[ChannelStatus]) -> list[Content | tuple[str, str] | str]:
+    def _channel_statuses(
+        self, statuses: Iterable[ChannelStatus], *, reserved: int = 0
+    ) -> list[Content | tuple[str, str] | str]:
         """Each channel's state; when they do not all fit on the line, the channels that are fine
         fold into one "N channels up to date" and only those that need an eye are named."""
         styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
@@ -384,7 +412,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             else:
                 folded += named
         width = self.size.width or 80
-        if fine < 2 or Content.assemble(*full).cell_length <= width - 20:
+        if fine < 2 or Content.assemble(*full).cell_length <= width - 20 - reserved:
             return full
         summary = f"{fine} channels up to date" if fine else ""
         return [" · ", (summary, "$success"), *folded] if summary else folded
@@ -514,7 +542,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         store = self.app.store  # type: ignore[attr-defined]
         row = await store.conversation_row(conversation_id)
-        if row is not None and await store.set_muted([conversation_id], not row.muted):
+        if row is not None and await store.set_muted([conversation_id], not row.muted, actor=self._me()):
             said = "Unmuted." if row.muted else "Muted: no notification, new messages will not reopen it. M unmutes."
             self.notify(said, markup=False, timeout=3)
 
@@ -530,6 +558,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self._writes_refused():
             return
         step = self.undo_steps[-1]
+        if step.reply is not None:
+            await self._take_back(step)
+            return
         store = self.app.store  # type: ignore[attr-defined]
         actor = f"{self.app.settings.team.me} (undo)"  # type: ignore[attr-defined]
         for change in step.changes:
@@ -541,8 +572,107 @@ class InboxScreen(TriageKeys, Screen[None]):
         await self.conversations.reload(select=first)
         self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
 
+    async def _take_back(self, step: UndoStep) -> None:
+        """`u` on a reply held before it goes out: withdrawn from the outbox if no sender took it
+        yet (the store decides, atomically), and back in its box, unsent."""
+        held = step.reply
+        assert held is not None
+        store = self.app.store  # type: ignore[attr-defined]
+        taken = await store.withdraw_reply(held.item_id, actor=self._me())
+        self.undo_steps.pop()  # either way it is settled: taken back, or on its way
+        self._render_status()
+        if taken is None:
+            self.notify(f"Too late: the reply to {held.whom()} is being sent (or was).",
+                        markup=False, timeout=5)  # fmt: skip
+            return
+        actor = f"{self._me()} (undo)"
+        for change in step.changes:  # a redirect's "done" goes with its reply
+            await store.set_state([change.conversation_id], change.old, actor=actor)
+        await self.conversations.reload(select=held.conversation_id)
+        draft = self.app.reply_draft(held.parent, held.language)  # type: ignore[attr-defined]
+        if draft is None:
+            text = sanitize(taken.text, max_chars=2000)
+            self.notify(f"Taken back, unsent. Its channel is gone; here is its text:\n{text}",
+                        severity="warning", markup=False, timeout=30)  # fmt: skip
+            return
+        draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
+        mark = await store.reply_mark(held.conversation_id)
+        if held.topic is not None:
+            self.app.push_screen(self._new_topic_screen(held.conversation_id, held.parent, mark, held.topic))
+            self.notify(f"Taken back: the forum topic and the reply to {held.whom()} were not sent.",
+                        markup=False, timeout=3)  # fmt: skip
+            return
+        self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
+                           approve_parent=held.approve_parent)  # fmt: skip
+        self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
+
+    def _hold_status(self) -> Content | None:
+        """The newest reply still held, with its countdown; `u` is named only if it is what `u`
+        would undo."""
+        now = monotonic()
+        held = [(n, step.reply) for n, step in enumerate(self.undo_steps)
+                if step.reply is not None and step.reply.until > now]  # fmt: skip
+        if not held:
+            return None
+        index, newest = held[-1]
+        keys = self.app.settings.ui.keys.get("inbox.undo", "u")  # type: ignore[attr-defined]
+        key = describe_keys(keys).split(",")[0] if index == len(self.undo_steps) - 1 else None
+        return hold_notice(newest, now, key)
+
+    def _count_down(self) -> None:
+        self._render_status()
+        if self._hold_timer is None:
+            self._hold_timer = self.set_interval(HOLD_TICK_S, self._tick_hold, name="undo send countdown")
+
+    def _tick_hold(self) -> None:
+        held = self._hold_status()
+        if (held.plain if held is not None else "") != self._hold_shown:
+            self._render_status()  # once a second, not every tick: bytes over SSH
+        if held is None and self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+
     async def action_next_view(self, step: int) -> None:
-        await self._show_tab((self.tab_index + step) % len(self.tabs))
+        index = self.tab_index + step
+        if not 0 <= index < len(self.tabs) and self.unsent:
+            self.action_outbox()  # the Outbox tab is last while replies wait to go out
+            return
+        await self._show_tab(index % len(self.tabs))
+
+    # ---- the Outbox view -----------------------------------------------------------------------
+
+    def action_outbox(self) -> None:
+        """Every reply not sent yet, across conversations (a screen of its own: its rows are
+        replies, not conversations); it leaves to a neighbouring tab or to one conversation."""
+        actor = self.app.settings.team.me  # type: ignore[attr-defined]
+        screen = OutboxScreen(self.unsent, tabs=lambda: self.tab_bar(outbox=True), actor=actor)
+        self.app.push_screen(screen, self._left_outbox)
+
+    async def _left_outbox(self, leave: LeaveOutbox | None) -> None:
+        await self._refresh_counts()
+        if leave is None:
+            return
+        if leave.conversation_id is not None:
+            await self.open_conversation(leave.conversation_id)
+        elif leave.step:
+            await self._show_tab(0 if leave.step > 0 else len(self.tabs) - 1)
+
+    @_store_failures_noticed
+    async def open_conversation(self, conversation_id: int) -> None:
+        """Show a conversation's thread, in the state view that lists it."""
+        row = await self.app.store.conversation_row(conversation_id)  # type: ignore[attr-defined]
+        if row is None:
+            self.notify("That conversation is no longer in the store.", markup=False, timeout=4)
+            return
+        view = next(v for v in VIEWS if row.state in v.states)
+        if self.tab.person is not None or self.tab.query is not None or self.view is not view:
+            await self._show_tab(VIEWS.index(view))
+        await self.conversations.reload(select=conversation_id)
+        self.conversations.focus()
+        if self.conversations.selected_id == conversation_id:
+            self.conversations.action_select()
+        else:
+            self.notify(f"It is further down the {VIEW_TITLES[view]} view.", markup=False, timeout=4)
 
     @_store_failures_noticed
     async def _show_tab(self, index: int, *, keep_selection: bool = False) -> None:
@@ -655,7 +785,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
         ]  # fmt: skip
         if conversation is None or not stuck:
-            self.notify("No reply here waits for a decision.", markup=False, timeout=3)
+            keys = describe_keys(self.app.settings.ui.keys.get("inbox.outbox", "w"))  # type: ignore[attr-defined]
+            self.notify(f"No reply here waits for a decision ({keys}: every reply waiting to go out).",
+                        markup=False, timeout=3)  # fmt: skip
             return
         item = stuck[0]
         answer = await self.app.push_screen_wait(OutboxDecisionScreen(item, more=len(stuck) - 1))
@@ -664,7 +796,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if answer == EDIT:
             await self._edit_and_resend(conversation, item)
             return
-        if await store.decide_reply(item.id, answer) is None:
+        if await store.decide_reply(item.id, answer, actor=self._me()) is None:
             self.notify("That reply was settled meanwhile: see the thread.", markup=False)
             return
         self.notify({
@@ -689,8 +821,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             await store.queue_reply(
                 conversation.row.id, parent, composed.text, visibility=parent.visibility,
                 language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
+                actor=self._me(),
             )  # fmt: skip
-            await store.decide_reply(item.id, ReplyDecision.DISCARD)
+            await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
             self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
         self.app.push_screen(
@@ -802,25 +935,41 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         async def queue(reply: ComposedReply) -> None:
             store = self.app.store  # type: ignore[attr-defined]
-            await store.queue_reply(
-                conversation_id, parent, reply.text, visibility=parent.visibility,
-                language=self.app.reply_language(parent), canned=reply.canned, link=reply.link,  # type: ignore[attr-defined]
-                approve_parent=approve_parent,
+            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            item = await store.queue_reply(
+                conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
+                canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
+                hold=delay,
             )  # fmt: skip
+            held = None
+            if delay > 0:  # `u` can take it back until the sender may take it
+                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
+                                 redirect=redirect, approve_parent=approve_parent)  # fmt: skip
             if redirect:
-                await self._mark_redirected(conversation_id)
+                await self._mark_redirected(conversation_id, held)
+            elif held is not None:
+                self._remember(UndoStep("reply", reply=held))
+                self._count_down()
             else:
                 self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
 
         return queue
 
     @_store_failures_noticed
-    async def _mark_redirected(self, conversation_id: int) -> None:
+    async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
         store = self.app.store  # type: ignore[attr-defined]
-        changes = await store.set_state([conversation_id], State.DONE, reason="redirected")
-        if changes:
-            self._remember(UndoStep("redirected", tuple(changes)))
+        changes: list[StateChange] = []
+        try:
+            changes = await store.set_state(
+                [conversation_id], State.DONE, actor=self._me(), reason="redirected"
+            )
+        finally:  # a held reply can be taken back even if its "done" could not be written
+            if changes or held is not None:
+                self._remember(UndoStep("redirected", tuple(changes), reply=held))
+            if held is not None:
+                self._count_down()
         self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
 
     # ---- redirecting to the forum --------------------------------------------------------------
@@ -870,7 +1019,6 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
         app = self.app
-        forum = app.settings.forum  # type: ignore[attr-defined]
         language = conversation.row.language
         draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if draft is None:
@@ -880,30 +1028,45 @@ class InboxScreen(TriageKeys, Screen[None]):
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
 
+        title, body = topic_title(parent.text, parent.author.label), topic_body(parent, parent.channel)
+        topic = TopicDraft(title, body, reply_text)
+        await app.push_screen_wait(self._new_topic_screen(conversation.row.id, parent, mark, topic))
+
+    def _new_topic_screen(
+        self, conversation_id: int, parent: Message, mark: ReplyMark, topic: TopicDraft
+    ) -> NewTopicScreen:
+        """The new forum topic box, filled with `topic`; ctrl+s queues the topic and its reply,
+        held `[ui] send_delay` seconds (`u` takes both back meanwhile)."""
+        app = self.app
+        forum = app.settings.forum  # type: ignore[attr-defined]
+
         async def queue(topic: TopicDraft) -> None:
-            await app.store.queue_redirect_topic(  # type: ignore[attr-defined]
-                conversation.row.id, forum_channel=forum.channel, title=topic.title, body=topic.body,
+            store = app.store  # type: ignore[attr-defined]
+            before = await store.conversation_row(conversation_id)
+            delay = app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = app.reply_language(parent)  # type: ignore[attr-defined]
+            item, _ = await store.queue_redirect_topic(
+                conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
                 category=forum.category, parent=parent, reply_text=topic.reply, visibility=parent.visibility,
-                language=app.reply_language(parent),  # type: ignore[attr-defined]
+                language=language, actor=self._me(), hold=delay,
             )  # fmt: skip
+            if delay > 0:
+                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
+                                 redirect=True, topic=topic)  # fmt: skip
+                done = before is None or (before.state, before.reason) == (State.DONE, "redirected")
+                changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
+                self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
+                self._count_down()
             self.notify("Forum topic queued; the reply with its address follows once it exists.",
                         markup=False)  # fmt: skip
 
-        await app.push_screen_wait(
-            NewTopicScreen(
-                title=topic_title(parent.text, parent.author.label),
-                body=topic_body(parent, parent.channel),
-                reply=reply_text,
-                forum_label=forum.url,
-                save=queue,
-                collisions=self._collisions(conversation.row.id, mark),
-            )
-        )
+        return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
+                              save=queue, collisions=self._collisions(conversation_id, mark))  # fmt: skip
 
     # ---- contacts across channels --------------------------------------------------------------
 
     def _actor(self) -> str:
-        return self.app.settings.replies.agent or "manager"  # type: ignore[attr-defined]
+        return self._me()  # [team] me, as every action in the history
 
     async def _selected_author(self) -> int | None:
         conversation_id = self.conversations.selected_id

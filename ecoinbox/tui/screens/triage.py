@@ -27,6 +27,7 @@ from ecoinbox.model import State, Triage, normalize_tag
 from ecoinbox.snooze import PRESETS, SnoozeError, describe_wake, wake_time
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.safe import safe_content
+from ecoinbox.tui.screens.undo_send import HeldReply
 
 if TYPE_CHECKING:
     from ecoinbox.tui.screens.inbox import InboxScreen
@@ -68,11 +69,13 @@ _MODAL_CSS = """
 @dataclass(frozen=True, slots=True)
 class UndoStep:
     """One action this session made, as the store reported it: state changes (`changes`), or
-    what each conversation was before a triage action (`before`), restored all at once."""
+    what each conversation was before a triage action (`before`), restored all at once; or a
+    reply held before it goes out (`reply`, with the state a redirect changed)."""
 
     label: str
     changes: tuple[StateChange, ...] = ()
     before: tuple[Triage, ...] = ()
+    reply: HeldReply | None = None
 
 
 def _noticed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
