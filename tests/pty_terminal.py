@@ -64,7 +64,7 @@ def mastodon_in_a_thread(token: str) -> Iterator[MastodonServer]:
 class Terminal:
     """The app on the child side of a pty; a thread drains everything it writes."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], columns: int, rows: int) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], columns: int = 100, rows: int = 30) -> None:
         self.fd, child = os.openpty()
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         # subprocess, not pty.fork: the server thread makes a bare fork unsafe.

@@ -83,6 +83,8 @@ def write_config(tmp_path: Path, base_url: str) -> Path:
 [brand]
 name = "Acme"
 handles = ["acme"]
+[ui]
+send_delay = 0
 [store]
 path = "{tmp_path / "inbox.db"}"
 [[channels]]

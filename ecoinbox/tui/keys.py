@@ -36,7 +36,8 @@ from textual.worker import Worker
 OPENERS = frozenset({
     "inbox.search", "inbox.reply", "inbox.redirect", "inbox.tag", "inbox.note", "inbox.snooze",
     "inbox.assign", "inbox.link_contact", "inbox.contact", "inbox.decide_outbox", "app.help",
-    "contact.note", "contact.link", "compose.canned",
+    "contact.note", "contact.link", "compose.canned", "inbox.undo", "inbox.outbox", "outbox_view.edit",
+    "outbox_view.decide", "outbox_view.cancel", "outbox_view.open",
 })  # fmt: skip
 CLOSERS = frozenset({
     "compose.send", "compose.cancel", "topic.create", "topic.cancel", "contact_note.save",
@@ -161,10 +162,12 @@ class KeyHold:
 
         Not merely elsewhere: the list taking the focus back at start is no opened input.
         """
-        focused = self.app.focused
-        if focused is None or focused is self._was_focused:
+        focused, screen = self.app.focused, self.app.screen
+        if focused is None:  # a question with nothing to focus (y/n): its bindings take the keys
+            return screen is not self._screen and screen.is_mounted and not screen.focus_chain
+        if focused is self._was_focused:
             return False
-        return (self.app.screen is not self._screen or isinstance(focused, TextInput)
+        return (screen is not self._screen or isinstance(focused, TextInput)
                 or isinstance(self._was_focused, TextInput))  # fmt: skip
 
     def _opened_nothing(self) -> bool:
