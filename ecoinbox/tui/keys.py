@@ -6,7 +6,8 @@ once its action ran, so the keys right behind it reached the list instead (`/e` 
 conversation done). Two rules fix that, both here:
 
 - `KeyHold`: after a key bound to an opener, the App holds every following key until focus
-  lands somewhere new (the opened input, the opened screen), then hands them over in order.
+  lands somewhere new (the opened input, the opened screen) or the opener's action ran and
+  opened nothing, then hands them over in order.
 - `after_typed`: send, save and cancel bindings are priority bindings (the App runs them before
   the text area's queued keys): their action waits behind the keys already queued there, and
   the keys after them are held like an opener's until focus moves (the box closed, a question).
@@ -85,10 +86,6 @@ class KeyHold:
         self._workers: set[Worker[Any]] = set()
         self._deadline = 0.0
         self._checker: Timer | None = None
-
-    @property
-    def holding(self) -> bool:
-        return self._held is not None
 
     def take(self, event: events.Key) -> bool:
         """Called with each key the App reads; True when the key was held (or given as text)."""
