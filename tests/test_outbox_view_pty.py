@@ -54,7 +54,7 @@ async def stored(db: Path, item_id: int):
 @pytest.mark.slow
 def test_open_the_outbox_and_cancel_a_stuck_reply_in_one_write(tmp_path):
     db = tmp_path / "inbox.db"
-    with mastodon_in_a_thread() as server:
+    with mastodon_in_a_thread(TOKEN) as server:
         item_id = asyncio.run(seed_stuck_reply(db, server))
         config = write_config(tmp_path, server.base_url)
         config.write_text(config.read_text() + '[team]\nme = "ana"\n')
@@ -86,7 +86,7 @@ def test_text_typed_with_edit_never_reaches_the_list(tmp_path):
     write: the compose box is up before the text is read, so no letter of it sends the reply
     now or cancels it. (Whether the box keeps every key of such a burst is part 1 of issue 13.)"""
     db = tmp_path / "inbox.db"
-    with mastodon_in_a_thread() as server:
+    with mastodon_in_a_thread(TOKEN) as server:
         item_id = asyncio.run(seed_stuck_reply(db, server))
         config = write_config(tmp_path, server.base_url)
         code = str(Path(ecoinbox.__file__).parents[1])

@@ -23,17 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import fcntl
-import os
 import re
-import select
-import struct
-import subprocess
-import sys
-import termios
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread
 
-import ecoinbox
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.engine import Engine
@@ -142,29 +132,6 @@ def entities(text: str) -> str:
 # --- the stack: a Mastodon server in a thread, a seeded store, a config ------------------------
 
 
-@contextlib.contextmanager
-def mastodon_in_a_thread() -> Iterator[MastodonServer]:
-    """The local server on its own loop: the app runs in another process and polls it."""
-    server = MastodonServer(seed=None, token=TOKEN)
-    ready, stop = threading.Event(), threading.Event()
-
-    async def serve() -> None:
-        await server.start()
-        ready.set()
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
-        await server.stop()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the local Mastodon server did not start"
-    try:
-        yield server
-    finally:
-        stop.set()
-        thread.join(10)
-
-
 async def seed(db: Path, server: MastodonServer, conversations: list[Hostile]) -> None:
     store = await open_store(db)
     try:
@@ -206,85 +173,6 @@ keyring = false
 token_env = "ECOINBOX_PTY_TOKEN"
 """, encoding="utf-8")  # fmt: skip
     return path
-
-
-# --- the pty ---------------------------------------------------------------------------------
-
-
-class Terminal:
-    """The app on the child side of a pty; a thread drains everything it writes."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.fd, child = os.openpty()
-        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-        # subprocess, not pty.fork: the server thread makes a bare fork unsafe.
-        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env,
-                                        start_new_session=True)  # fmt: skip
-        os.close(child)
-        self.output = bytearray()
-        self._lock = threading.Lock()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                ready, _, _ = select.select([self.fd], [], [], 0.1)
-                if not ready:
-                    continue
-                data = os.read(self.fd, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                return
-            if not data:
-                return
-            with self._lock:
-                self.output.extend(data)
-
-    def snapshot(self) -> bytes:
-        with self._lock:
-            return bytes(self.output)
-
-    def send(self, keys: str) -> int:
-        """Type `keys`; returns how much output there was before, to wait for what follows."""
-        mark = len(self.snapshot())
-        os.write(self.fd, keys.encode())
-        return mark
-
-    @property
-    def status(self) -> int | None:
-        return self.process.poll()
-
-    def exited(self) -> bool:
-        return self.process.poll() is not None
-
-    def wait_for(self, needle: bytes, *, after: int = 0, timeout: float = 15.0, what: str = "") -> None:
-        """Wait until the app writes `needle` (past offset `after`); fail saying what it wrote."""
-        deadline = time.monotonic() + timeout
-        what = what or repr(needle)
-        while needle not in self.snapshot()[after:]:
-            if self.exited():
-                raise AssertionError(f"the app exited ({self.status}) before {what}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {what} on the terminal within {timeout:g} s:\n{self.tail()}")
-            time.sleep(0.02)
-
-    def wait_exit(self, timeout: float = 15.0) -> int | None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout)
-        return self.status
-
-    def kill(self) -> None:
-        """Always called: a hung app must not outlive the test."""
-        if not self.exited():
-            self.process.kill()
-            self.process.wait(10)
-        self._reader.join(5)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
-
-    def tail(self, size: int = 1500) -> str:
-        """The end of the output, escaped: printing it raw would drive the CI's terminal."""
-        return repr(self.snapshot()[-size:])
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -349,15 +237,10 @@ def check_whole_output(output: bytes) -> Counter[str]:
 def test_hostile_text_reaches_the_terminal_only_as_text(tmp_path, capsys):
     now = datetime.now(UTC)
     conversations = hostile_conversations(now)
-    with mastodon_in_a_thread() as server:
+    with mastodon_in_a_thread(TOKEN) as server:
         asyncio.run(seed(tmp_path / "inbox.db", server, conversations))
         config = write_config(tmp_path, server.base_url)
-        code = str(Path(ecoinbox.__file__).parents[1])  # the tested tree, not an installed copy
-        env = {**os.environ, "TERM": "xterm-256color", "ECOINBOX_PTY_TOKEN": TOKEN,
-               "PYTHONPATH": os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))}  # fmt: skip
-        for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL"):
-            env.pop(variable, None)
-        terminal = Terminal([sys.executable, "-m", "ecoinbox.cli", "--config", str(config)], env)
+        terminal = Terminal(inbox_argv(config), inbox_env(ECOINBOX_PTY_TOKEN=TOKEN), COLUMNS, ROWS)
         try:
             total = len(conversations)
             terminal.wait_for(f"Inbox 1/{total}".encode(), what="the inbox")

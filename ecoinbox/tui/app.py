@@ -25,6 +25,7 @@ from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
 from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.drafts import keepers
+from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
@@ -89,6 +90,7 @@ class EcoInboxApp(App[None]):
         self.notifier = Notifier(settings.ui.notify, bell=self.bell)
         self.farewell = ""
         """What the terminal should say once the app has closed (the drafts it kept)."""
+        self.key_hold = KeyHold(self)
 
     def crash_report(self) -> str:
         """What Textual wrote about an error that stopped the app; "" when none did."""
@@ -112,6 +114,19 @@ class EcoInboxApp(App[None]):
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
         self._fit(self.size)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key read from the terminal passes here first: keys typed behind one that opens an
+        # input wait for it (ecoinbox.tui.keys).
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+            return
+        read = not event.is_forwarded  # from the terminal, not on its way back up from a widget
+        if read and self.key_hold.take(event):
+            return
+        await super().on_event(event)
+        if not read or not event.is_forwarded:  # its binding ran: a priority one, or on the way up
+            self.key_hold.acted(event)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size)

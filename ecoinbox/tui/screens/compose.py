@@ -31,6 +31,7 @@ from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.store import StoreError
 from ecoinbox.tui.drafts import DraftKeeper
+from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -241,6 +242,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
     def _has_own_words(self) -> bool:
         return self.text.strip() not in ("", self.draft.prefix.strip())
 
+    @after_typed
     def action_send(self) -> None:
         text = self.text.strip()
         if not self._has_own_words():
@@ -290,6 +292,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         area.move_cursor(area.document.end)
         area.focus()
 
+    @after_typed
     def action_cancel(self) -> None:
         if not self._has_own_words():
             self._discard()
@@ -306,6 +309,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
             self.app.run_worker(self.draft_keeper.discard(), group="draft", exit_on_error=False)
         self.dismiss(None)
 
+    @after_typed
     def action_editor(self) -> None:
         """Edit the draft in $VISUAL/$EDITOR, the terminal handed over while it runs."""
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from ecoinbox.humanize import age
 from ecoinbox.model import Contact, ContactAccount, ConversationRow, View
 from ecoinbox.sanitize import sanitize
+from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 
 SortKey = tuple[int, int, int]
@@ -362,8 +363,10 @@ class ContactNoteScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
 
+    @after_typed
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
 
+    @after_typed
     def action_cancel(self) -> None:
         self.dismiss(None)

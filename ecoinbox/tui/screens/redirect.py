@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from ecoinbox.model import ConcurrentReply, Message
 from ecoinbox.replies import CannedReply, Suggestion, render
 from ecoinbox.tui.drafts import DraftKeeper
+from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.compose import SavingScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -182,6 +183,7 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
             topic = self.topic
             self.draft_keeper.changed("" if topic == self.fresh else topic.to_draft())
 
+    @after_typed
     def action_create(self) -> None:
         title = self.topic.title.strip()
         body = self.topic.body.strip()
@@ -195,6 +197,7 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
             return
         self.save_and_close(TopicDraft(title, body, reply))
 
+    @after_typed
     def action_cancel(self) -> None:
         if self.draft_keeper is None or self.topic == self.fresh:
             self._discard()

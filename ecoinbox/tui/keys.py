@@ -1,0 +1,213 @@
+"""Keys in the order they were typed, however they arrive.
+
+Over SSH, a paste or `tmux send-keys`, several keys come in one read and Textual hands each to the
+widget focused *when the App reads it*. A key that opens an input (`/`, `r`, `t`...) does so only
+once its action ran, so the keys right behind it reached the list instead (`/e` marked the
+conversation done). Two rules fix that, both here:
+
+- `KeyHold`: after a key bound to an opener, the App holds every following key until focus
+  lands somewhere new (the opened input, the opened screen) or the opener's action ran and
+  opened nothing, then hands them over in order.
+- `after_typed`: send, save and cancel bindings are priority bindings (the App runs them before
+  the text area's queued keys): their action waits behind the keys already queued there, and
+  the keys after them are held like an opener's until focus moves (the box closed, a question).
+
+Typed characters that are text though Python calls them unprintable (ZWJ in 👨‍👩‍👧, tag
+characters in flags) are dropped by Textual's inputs: `KeyHold` inserts them as the keys would.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import events
+from textual.app import App
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
+from textual.worker import Worker
+
+# Bindings that open an input or a screen, or close one: what is typed after them belongs to
+# what has the focus once they acted (the opened box, the list again, a question).
+OPENERS = frozenset({
+    "inbox.search", "inbox.reply", "inbox.redirect", "inbox.tag", "inbox.note", "inbox.snooze",
+    "inbox.assign", "inbox.link_contact", "inbox.contact", "inbox.decide_outbox", "app.help",
+    "contact.note", "contact.link", "compose.canned", "inbox.undo", "inbox.outbox", "outbox_view.edit",
+    "outbox_view.decide", "outbox_view.cancel", "outbox_view.open",
+})  # fmt: skip
+CLOSERS = frozenset({
+    "compose.send", "compose.cancel", "topic.create", "topic.cancel", "contact_note.save",
+    "contact_note.cancel", "note.save", "note.cancel", "search.cancel", "tag.cancel", "value.cancel",
+    "canned.close", "snooze.cancel", "assign.cancel", "redirect.cancel", "account.cancel",
+    "contact.close", "help.close", "confirm.yes", "confirm.no",
+})  # fmt: skip
+OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, no id of ours
+OPEN_WAIT_S = 5.0  # the last resort: a key stopped on its way to its binding, a stuck action
+CHECK_S = 0.01
+JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ, ZWJ
+TAGS = range(0xE0020, 0xE0080)  # the tag characters of subdivision flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿)
+
+TextInput = (Input, TextArea)
+DEFERRED = object()
+
+
+def is_text(character: str | None) -> bool:
+    """A typed character that belongs in the text, printable or a joiner or a tag character."""
+    if not character:
+        return False
+    return character.isprintable() or character in JOINERS or (len(character) == 1 and ord(character) in TAGS)
+
+
+def insert_typed(widget: Input | TextArea, text: str) -> None:
+    """Insert `text` where the cursor is, over any selection, as Textual does for a typed key."""
+    if isinstance(widget, TextArea):
+        if not widget.read_only:
+            widget.replace(text, *widget.selection, maintain_selection_offset=False)
+    elif widget.selection.is_empty:
+        widget.insert_text_at_cursor(text)
+    else:
+        widget.replace(text, *widget.selection)
+
+
+class KeyHold:
+    """Holds the keys typed after an opener until what it opens has the focus."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self._held: list[events.Key] | None = None
+        self._was_focused: object = None
+        self._screen: object = None
+        self._key: object = None  # the opener (or DEFERRED), till its action ran
+        self._workers: set[Worker[Any]] = set()
+        self._deadline = 0.0
+        self._checker: Timer | None = None
+
+    def take(self, event: events.Key) -> bool:
+        """Called with each key the App reads; True when the key was held (or given as text)."""
+        if self._held is not None:
+            self._held.append(event)
+            return True
+        focused = self.app.focused
+        if isinstance(focused, TextInput):
+            if event.character and not event.character.isprintable() and is_text(event.character):
+                focused.call_later(insert_typed, focused, event.character)  # in order with the keys
+                return True
+            if event.is_printable:
+                return False  # text for the input, not a key that opens anything
+            if event.key == "enter" and isinstance(focused, Input):
+                self._hold(focused, event)  # submits: the prompt closes or the search runs
+                return False
+        if self._opens(event):
+            self._hold(focused, event)
+        return False
+
+    def acted(self, event: events.Key | None = None) -> None:
+        """The opener's action ran: `event` is the key its binding ran for (None: `after_typed`'s).
+
+        What the action posted (an input's Submitted) is handled on its way up from the focused
+        widget to the screen: the key counts as done once a call sent up the same way is back.
+        """
+        if self._key is None or not (event is self._key or (event is None and self._key is DEFERRED)):
+            return
+        key = self._key
+        start = self._was_focused if isinstance(self._was_focused, Widget) else self.app.screen
+        chain = [node for node in start.ancestors_with_self if isinstance(node, Widget)]
+
+        def hop(index: int) -> None:
+            if index < len(chain):
+                chain[index].call_later(hop, index + 1)
+            elif self._key is key:  # still the same hold
+                self._key = None
+
+        hop(0)
+
+    def defer(self) -> None:
+        """The opener's action waits behind the typed keys (`after_typed`): it says when it ran."""
+        if self._key is not None:
+            self._key = DEFERRED
+
+    def _hold(self, focused: object, key: events.Key) -> None:
+        self._held = []
+        self._was_focused = focused
+        self._screen = self.app.screen
+        self._key = key
+        self._workers = set(self.app.workers)
+        self._deadline = time.monotonic() + OPEN_WAIT_S
+        # An interval, not a chain of one-shot timers: a late one-shot timer is skipped, not run.
+        self._checker = self.app.set_interval(CHECK_S, self._check, name="key hold")
+
+    def _opens(self, event: events.Key) -> bool:
+        active = self.app.active_bindings.get(event.key)
+        if active is None or not active.enabled:
+            return False
+        binding = active.binding
+        return binding.id in OPENERS or binding.id in CLOSERS or binding.action in OPENER_ACTIONS
+
+    def _check(self) -> None:
+        if self._held is not None and (
+            self._arrived() or self._opened_nothing() or time.monotonic() > self._deadline
+        ):
+            self._release()
+
+    def _arrived(self) -> bool:
+        """Focus is where the keys now belong: another screen, an input, or out of the input.
+
+        Not merely elsewhere: the list taking the focus back at start is no opened input.
+        """
+        focused, screen = self.app.focused, self.app.screen
+        if focused is None:  # a question with nothing to focus (y/n): its bindings take the keys
+            return screen is not self._screen and screen.is_mounted and not screen.focus_chain
+        if focused is self._was_focused:
+            return False
+        return (screen is not self._screen or isinstance(focused, TextInput)
+                or isinstance(self._was_focused, TextInput))  # fmt: skip
+
+    def _opened_nothing(self) -> bool:
+        """The action ran, on the same screen, and left no worker that may still open something.
+
+        Focus it asked for is queued in the App before the keys given back: they still follow it.
+        """
+        if self._key is not None or self.app.screen is not self._screen:
+            return False
+        return all(worker in self._workers or worker.is_finished for worker in self.app.workers)
+
+    def _release(self) -> None:
+        held, self._held, self._was_focused, self._screen, self._key = self._held or [], None, None, None, None
+        self._workers = set()
+        if self._checker is not None:
+            self._checker.stop()
+            self._checker = None
+        for event in held:  # back through the App, in order: one of them may open again
+            self.app.post_message(events.Key(event.key, event.character))
+
+
+def after_typed(action: Callable[..., Any]) -> Callable[..., None]:
+    """A screen's action that runs once the focused widget applied every key typed before it.
+
+    The call waits in the focused widget's message queue behind the keys already there, and runs
+    before any typed after it (those are held: see CLOSERS).
+    """
+
+    @functools.wraps(action)
+    def later(screen: Screen[Any], *args: Any) -> None:
+        hold = getattr(screen.app, "key_hold", None)
+        if isinstance(hold, KeyHold):
+            hold.defer()
+
+        async def act() -> None:
+            try:
+                result = action(screen, *args)
+                if inspect.isawaitable(result):
+                    await result
+            finally:
+                if isinstance(hold, KeyHold):
+                    hold.acted()
+
+        (screen.focused or screen).call_later(act)
+
+    return later
