@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_terminal_pty import TOKEN, Terminal, mastodon_in_a_thread, write_config
+from pty_terminal import Terminal, mastodon_in_a_thread
+from test_terminal_pty import TOKEN, write_config
 
 import ecoinbox
 from ecoinbox.channels.mastodon import MastodonChannel
@@ -55,7 +56,7 @@ def drafts_in(db: Path) -> list[tuple[str, str]]:
 @pytest.mark.slow
 def test_a_reply_being_typed_survives_kill_9_and_is_back_on_r(tmp_path):
     db = tmp_path / "inbox.db"
-    with mastodon_in_a_thread() as server:
+    with mastodon_in_a_thread(TOKEN) as server:
         asyncio.run(seed(db, server))
         argv, env = inbox_argv_env(tmp_path, server.base_url)
 
@@ -92,7 +93,7 @@ def test_a_reply_being_typed_survives_kill_9_and_is_back_on_r(tmp_path):
 @pytest.mark.slow
 def test_a_dropped_connection_sighup_saves_the_open_box_at_once(tmp_path):
     db = tmp_path / "inbox.db"
-    with mastodon_in_a_thread() as server:
+    with mastodon_in_a_thread(TOKEN) as server:
         asyncio.run(seed(db, server))
         argv, env = inbox_argv_env(tmp_path, server.base_url)
         terminal = Terminal(argv, env)
