@@ -135,3 +135,30 @@ class Terminal:
     def tail(self, size: int = 1500) -> str:
         """The end of the output, escaped: printing it raw would drive the CI's terminal."""
         return repr(self.snapshot()[-size:])
+
+
+def write_config(
+    tmp_path: Path, base_url: str, *, token_env: str = "ECOINBOX_PTY_TOKEN",
+    handle: str = "acme@social.example", extra_ui: str = "",
+) -> Path:
+    """The config of an inbox on one local Mastodon server, its store in `tmp_path`; the token
+    comes from `token_env` (no keyring in a test)."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[brand]
+name = "Acme"
+handles = ["{handle}"]
+[ui]
+{extra_ui}
+[store]
+path = "{tmp_path / "inbox.db"}"
+[[channels]]
+kind = "mastodon"
+name = "mastodon"
+base_url = "{base_url}"
+account = "acme"
+poll_interval = 3600
+keyring = false
+token_env = "{token_env}"
+""", encoding="utf-8")  # fmt: skip
+    return path

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread
+from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread, write_config
 
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon_server import MastodonServer
@@ -77,28 +77,6 @@ async def seed(db: Path, server: MastodonServer) -> None:
         await store.close()
 
 
-def write_config(tmp_path: Path, base_url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[brand]
-name = "Acme"
-handles = ["acme"]
-[ui]
-send_delay = 0
-[store]
-path = "{tmp_path / "inbox.db"}"
-[[channels]]
-kind = "mastodon"
-name = "mastodon"
-base_url = "{base_url}"
-account = "acme"
-poll_interval = 3600
-keyring = false
-token_env = "ECOINBOX_BURST_TOKEN"
-""", encoding="utf-8")  # fmt: skip
-    return path
-
-
 async def read_store(db: Path) -> dict[str, Any]:
     """What the keys could have changed: each conversation's triage and notes, and the outbox."""
     store = await open_store(db)
@@ -120,7 +98,8 @@ def inbox_in_a_pty(tmp_path: Path) -> Iterator[Inbox]:
     with mastodon_in_a_thread(TOKEN) as server:
         db = tmp_path / "inbox.db"
         asyncio.run(seed(db, server))
-        config = write_config(tmp_path, server.base_url)
+        config = write_config(tmp_path, server.base_url, token_env="ECOINBOX_BURST_TOKEN", handle="acme",
+                              extra_ui="send_delay = 0")  # fmt: skip
         terminal = Terminal(inbox_argv(config), inbox_env(ECOINBOX_BURST_TOKEN=TOKEN), COLUMNS, ROWS)
         try:
             terminal.wait_for(f"Inbox 1/{len(PEOPLE)}".encode(), what="the inbox")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pty_terminal import Terminal, mastodon_in_a_thread
-from test_terminal_pty import TOKEN, write_config
+from pty_terminal import Terminal, mastodon_in_a_thread, write_config
+from test_terminal_pty import TOKEN
 
 import ecoinbox
 from ecoinbox.channels.mastodon import MastodonChannel

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread
+from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread, write_config
 
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon_server import MastodonServer
@@ -153,26 +153,6 @@ async def seed(db: Path, server: MastodonServer, conversations: list[Hostile]) -
         await engine.stop()
     finally:
         await store.close()
-
-
-def write_config(tmp_path: Path, base_url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[brand]
-name = "Acme"
-handles = ["acme@social.example"]
-[store]
-path = "{tmp_path / "inbox.db"}"
-[[channels]]
-kind = "mastodon"
-name = "mastodon"
-base_url = "{base_url}"
-account = "acme"
-poll_interval = 3600
-keyring = false
-token_env = "ECOINBOX_PTY_TOKEN"
-""", encoding="utf-8")  # fmt: skip
-    return path
 
 
 # --- the checks --------------------------------------------------------------------------------
