@@ -18,11 +18,12 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 
+from ecoinbox.actions import canned_values, redirect_suggestions, topic_reply_template
 from ecoinbox.config import Settings
 from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
-from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
+from ecoinbox.replies import LinkRanker, Suggestion
 from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.drafts import keepers
 from ecoinbox.tui.keys import KeyHold
@@ -36,7 +37,7 @@ from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import OutboxScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
-from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
+from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
 from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.widgets.conversation_list import ConversationList
@@ -230,16 +231,7 @@ class EcoInboxApp(App[None]):
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
         """What fills canned reply variables for a reply to `parent` (empty values are left out)."""
-        settings = self.settings
-        values = {
-            "author": f"@{parent.author.handle}",
-            "author_name": parent.author.display_name or parent.author.handle,
-            "brand": settings.brand.name,
-            "channel": parent.channel,
-            "agent": settings.replies.agent,
-            "forum_url": settings.forum.url if settings.forum else "",
-        }
-        return {name: value for name, value in values.items() if value}
+        return canned_values(self.settings, parent)
 
     def reply_language(self, parent: PlatformMessage) -> str | None:
         """The language field of a reply, where the platform has one: the person's."""
@@ -254,10 +246,7 @@ class EcoInboxApp(App[None]):
 
     async def redirect_suggestions(self, conversation: Conversation) -> list[Suggestion]:
         """Canned replies that bring the person to the forum, ranked for this conversation."""
-        ranker = await self._link_ranker()
-        said = " ".join(m.message.text for m in conversation.messages if not m.message.is_ours)
-        ranked = ranker.rank(said, conversation.row.language, now=self.now())
-        return [s for s in ranked if s.reply.redirect]
+        return redirect_suggestions(await self._link_ranker(), conversation, self.now())
 
     async def _link_ranker(self) -> LinkRanker:
         # Built once from the store's history, then taught each link sent since (incrementally).
@@ -274,10 +263,7 @@ class EcoInboxApp(App[None]):
 
     def topic_reply_template(self, language: str | None) -> str:
         """The reply that carries a new topic's address: a canned one with {topic_url}, else ours."""
-        for reply in self.settings.canned:
-            if "{topic_url}" in reply.text or any("{topic_url}" in v for v in reply.variants.values()):
-                return pick_variant(reply, language)[0]
-        return DEFAULT_TOPIC_REPLY.get(language or "", DEFAULT_TOPIC_REPLY["en"])
+        return topic_reply_template(self.settings, language)
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         return [

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from ecoinbox.actions import fill_canned, is_feed, reply_target, topic_body, topic_title
 from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
@@ -47,7 +48,7 @@ from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, Store
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, fill_canned
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
@@ -55,14 +56,7 @@ from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
-from ecoinbox.tui.screens.redirect import (
-    NEW_TOPIC,
-    NewTopicScreen,
-    RedirectScreen,
-    TopicDraft,
-    topic_body,
-    topic_title,
-)
+from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -905,11 +899,8 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _read_only(self, channel: str) -> bool:
         """Whether the channel cannot reply: a feed by its kind (before its first poll too), any
         other by what it said of itself."""
-        try:
-            if self.app.settings.channel(channel).kind == "feed":  # type: ignore[attr-defined]
-                return True
-        except KeyError:
-            pass
+        if is_feed(self.app.settings, channel):  # type: ignore[attr-defined]
+            return True
         engine = self.app.engine  # type: ignore[attr-defined]
         caps = engine.capabilities.get(channel) if engine is not None else None
         return caps is not None and not caps.reply
@@ -950,7 +941,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if conversation is None or not conversation.messages:
             return None
-        return conversation, _reply_target(conversation)
+        return conversation, reply_target(conversation)
 
     def _reply_saver(
         self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False,
@@ -1165,10 +1156,3 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self.conversations.selected_id == conversation_id:
             self.conversations.action_select()
 
-
-def _reply_target(conversation: Conversation) -> Message:
-    """Answer the newest message from outside (what the person is waiting on)."""
-    for stored in reversed(conversation.messages):
-        if not stored.message.is_ours and not stored.message.deleted:
-            return stored.message
-    return conversation.messages[-1].message
