@@ -63,6 +63,9 @@ class EcoInboxApp(App[None]):
             priority=True, show=False,
         ),
         Binding("question_mark", "help", "Help", id="app.help"),
+        # Textual's own palette binding has no id: this one can be remapped in [ui.keys].
+        Binding("ctrl+p", "command_palette", "Command palette: every action by name", id="app.palette",
+                show=False, priority=True),  # fmt: skip
     ]
 
     def __init__(
@@ -282,7 +285,7 @@ class EcoInboxApp(App[None]):
              [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS]),
             ("Questions", list(ConfirmScreen.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
-            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
+            ("Everywhere", list(self.BINDINGS)),
         ]
 
     async def action_quit(self) -> None:

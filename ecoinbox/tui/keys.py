@@ -38,7 +38,7 @@ OPENERS = frozenset({
     "inbox.search", "inbox.reply", "inbox.redirect", "inbox.tag", "inbox.note", "inbox.snooze",
     "inbox.assign", "inbox.link_contact", "inbox.contact", "inbox.decide_outbox", "app.help",
     "contact.note", "contact.link", "compose.canned", "inbox.undo", "inbox.outbox", "outbox_view.edit",
-    "outbox_view.decide", "outbox_view.cancel", "outbox_view.open",
+    "outbox_view.decide", "outbox_view.cancel", "outbox_view.open", "app.palette",
 })  # fmt: skip
 CLOSERS = frozenset({
     "compose.send", "compose.cancel", "topic.create", "topic.cancel", "contact_note.save",
@@ -46,7 +46,7 @@ CLOSERS = frozenset({
     "canned.close", "snooze.cancel", "assign.cancel", "redirect.cancel", "account.cancel",
     "contact.close", "help.close", "confirm.yes", "confirm.no",
 })  # fmt: skip
-OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, no id of ours
+OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, however it is bound
 OPEN_WAIT_S = 5.0  # the last resort: a key stopped on its way to its binding, a stuck action
 CHECK_S = 0.01
 JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ, ZWJ

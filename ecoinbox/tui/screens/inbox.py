@@ -26,6 +26,7 @@ from textual.widgets import Footer, Static
 from ecoinbox.actions import fill_canned, is_feed, reply_target, topic_body, topic_title
 from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.engine import ChannelStatus
+from ecoinbox.keymap import keys_of
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
@@ -178,9 +179,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             by_line = app.settings.ui.list_scroll == "line"  # type: ignore[attr-defined]
             yield ConversationList(app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations")  # type: ignore[attr-defined]
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
-            keys = app.settings.ui.keys.get("inbox.show_whole", "m")  # type: ignore[attr-defined]
+            keys = keys_of(app.settings.ui.keys, "inbox.show_whole")  # type: ignore[attr-defined]
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
-            keys = app.settings.ui.keys.get("inbox.decide_outbox", "O")  # type: ignore[attr-defined]
+            keys = keys_of(app.settings.ui.keys, "inbox.decide_outbox")  # type: ignore[attr-defined]
             thread.decide_key = describe_keys(keys).split(",")[0]
             yield thread
         yield SearchBar(id="search")
@@ -269,7 +270,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._render_status()
 
     def _retry_key(self) -> str:
-        keys = self.app.settings.ui.keys.get("inbox.poll_now", "R")  # type: ignore[attr-defined]
+        keys = keys_of(self.app.settings.ui.keys, "inbox.poll_now")  # type: ignore[attr-defined]
         return describe_keys(keys)
 
     async def _refresh_counts(self) -> None:
@@ -622,7 +623,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if not held:
             return None
         index, newest = held[-1]
-        keys = self.app.settings.ui.keys.get("inbox.undo", "u")  # type: ignore[attr-defined]
+        keys = keys_of(self.app.settings.ui.keys, "inbox.undo")  # type: ignore[attr-defined]
         key = describe_keys(keys).split(",")[0] if index == len(self.undo_steps) - 1 else None
         return hold_notice(newest, now, key)
 
@@ -792,7 +793,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
         ]  # fmt: skip
         if conversation is None or not stuck:
-            keys = describe_keys(self.app.settings.ui.keys.get("inbox.outbox", "w"))  # type: ignore[attr-defined]
+            keys = describe_keys(keys_of(self.app.settings.ui.keys, "inbox.outbox"))  # type: ignore[attr-defined]
             self.notify(f"No reply here waits for a decision ({keys}: every reply waiting to go out).",
                         markup=False, timeout=3)  # fmt: skip
             return
