@@ -723,7 +723,7 @@ def _row_json(row: ConversationRow) -> dict[str, Any]:
 def _row_line(row: ConversationRow, now: datetime) -> str:
     from ecoinbox.humanize import age
 
-    marker = "!" if row.priority > 0 else "*" if row.needs_reply else " "
+    marker = "▲" if row.priority > 0 else "*" if row.needs_reply else " "  # as the inbox marks priority
     author = sanitize(row.author_label, single_line=True, max_chars=20)
     snippet = sanitize(row.snippet, single_line=True, max_chars=60)
     return f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"

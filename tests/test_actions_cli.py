@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pty_terminal import mastodon_in_a_thread, write_config
 
 from ecoinbox.cli import main
 from ecoinbox.model import Author, Message, Origin, OutboxState
 from ecoinbox.store import open_store
-from tests.pty_terminal import mastodon_in_a_thread, write_config
 
 TOKEN = "cli-actions-token-0123456789"
 FORUM = """

@@ -7,16 +7,15 @@ and hands both in. Store changes (ours or another process's) reach the screens a
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.console import Console
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.screen import Screen
 
 from ecoinbox.actions import canned_values, redirect_suggestions, topic_reply_template
 from ecoinbox.config import Settings
@@ -25,6 +24,7 @@ from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion
 from ecoinbox.store import Change, Store, StoreError
+from ecoinbox.tui.commands import ActionCommands
 from ecoinbox.tui.drafts import keepers
 from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
@@ -40,7 +40,7 @@ from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
 from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
-from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.conversation_list import ROW_MARKS, ROW_WORDS, ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -55,6 +55,7 @@ class EcoInboxApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "ecoinbox"
+    COMMANDS = App.COMMANDS | {ActionCommands}  # ctrl+p lists our actions beside Textual's
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         # Textual's own ctrl+q quits at once: this one keeps the drafts of open boxes, as q does.
@@ -304,10 +305,5 @@ class EcoInboxApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
-        self.push_screen(HelpScreen(self.help_sections(), self.settings.ui.keys))
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
-        if self.engine is not None:
-            yield SystemCommand("Poll now", "Ask every channel for news now", self.engine.poll_now)
+        marks = [("Row marks (first column)", ROW_MARKS), ("Words in a row", ROW_WORDS)]
+        self.push_screen(HelpScreen(self.help_sections(), self.settings.ui.keys, marks))

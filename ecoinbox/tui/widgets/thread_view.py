@@ -396,7 +396,7 @@ def _triage_header(conversation: Conversation, now: datetime, width: int) -> lis
     if parts:
         lines.append(Content.assemble(*parts))
     if row.priority > 0:
-        why = f"! {row.priority_reason or 'high priority'}"
+        why = f"▲ {row.priority_reason or 'high priority'}"
         lines.append(safe_content(why, style="bold $warning", single_line=True))
     elif row.priority < 0:
         why = row.priority_reason or "low priority"
