@@ -122,10 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
                             traffic=not args.quiet_traffic, generated=generated)  # fmt: skip
         settings = load_config(args.config)
-        handler = {
+        handler = run_action if args.command in ACTION_COMMANDS else {
             None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,
             "list": run_list, "show": run_show, "rules": run_rules,
-            **dict.fromkeys(ACTION_COMMANDS, run_action),
         }[args.command]  # fmt: skip
         code = handler(settings, args)
         sys.stdout.flush()  # a reader that went away (`| head`) is noticed here, not at exit

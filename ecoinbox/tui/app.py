@@ -14,6 +14,7 @@ from rich.console import Console
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.geometry import Size
 from textual.message import Message
 
@@ -132,6 +133,10 @@ class EcoInboxApp(App[None]):
         await super().on_event(event)
         if not read or not event.is_forwarded:  # its binding ran: a priority one, or on the way up
             self.key_hold.acted(event)
+
+    def on_command_palette_closed(self, event: CommandPalette.Closed) -> None:
+        # What is typed behind the palette's enter belongs to what the chosen command opens.
+        self.key_hold.palette_closed(event.option_selected)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size)

@@ -6,8 +6,7 @@ snooze..., or the Outbox view's) and the app's; choosing one runs it as its key 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -15,6 +14,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from ecoinbox.keymap import DEFAULT_KEYS, keys_of
+from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.screens.help import describe_keys
 
 LEFT_OUT = frozenset({"app.palette", "app.quit_anywhere", "inbox.back", "outbox_view.back"})
@@ -49,13 +49,26 @@ class ActionCommands(Provider):
     def actions(self) -> Iterator[PaletteAction]:
         keymap = self.app.settings.ui.keys  # type: ignore[attr-defined]
         for binding in [*type(self.screen).BINDINGS, *type(self.app).BINDINGS]:
-            if not isinstance(binding, Binding) or binding.id not in DEFAULT_KEYS or binding.id in LEFT_OUT:
+            if not isinstance(binding, Binding):
                 continue
-            yield PaletteAction(palette_name(binding), describe_keys(keys_of(keymap, binding.id)), binding)
+            binding_id = binding.id or ""
+            if binding_id not in DEFAULT_KEYS or binding_id in LEFT_OUT:
+                continue
+            yield PaletteAction(palette_name(binding), describe_keys(keys_of(keymap, binding_id)), binding)
 
-    def _run(self, action: PaletteAction) -> functools.partial[object]:
-        namespace = self.app if action.binding.id.startswith("app.") else self.screen  # type: ignore[union-attr]
-        return functools.partial(self.app.run_action, action.binding.action, namespace)
+    def _run(self, action: PaletteAction) -> Callable[[], Awaitable[None]]:
+        namespace = self.app if (action.binding.id or "").startswith("app.") else self.screen
+        app = self.app
+
+        async def run() -> None:
+            try:
+                await app.run_action(action.binding.action, namespace)
+            finally:  # keys typed behind the palette's enter wait for this, as for the key's action
+                hold = getattr(app, "key_hold", None)
+                if isinstance(hold, KeyHold):
+                    hold.acted()
+
+        return run
 
     def _display(self, action: PaletteAction, name: Content) -> Content:
         return Content.assemble(name, ("  " + action.keys, "dim"))

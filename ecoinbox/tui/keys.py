@@ -26,6 +26,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -47,6 +48,7 @@ CLOSERS = frozenset({
     "contact.close", "help.close", "confirm.yes", "confirm.no",
 })  # fmt: skip
 OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, however it is bound
+PALETTE_WAIT_S = 0.5  # the palette closes within milliseconds of the enter that picks a command
 OPEN_WAIT_S = 5.0  # the last resort: a key stopped on its way to its binding, a stuck action
 CHECK_S = 0.01
 JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ, ZWJ
@@ -131,13 +133,30 @@ class KeyHold:
         if self._key is not None:
             self._key = DEFERRED
 
+    def palette_closed(self, chosen: bool) -> None:
+        """The command palette closed: on a command (`chosen`), the keys typed after its enter
+        wait for the command as for an opener's action (it says so with `acted()`); closed
+        without one, they go to the screen under it now."""
+        if self._held is None or not isinstance(self._screen, CommandPalette):
+            return
+        if not chosen:
+            self._release()
+            return
+        self._screen = self.app.screen_stack[-2] if self.app.screen is self._screen else self.app.screen
+        self._was_focused = self._screen.focused
+        self._key = DEFERRED
+        self._workers = set(self.app.workers)
+        self._deadline = time.monotonic() + OPEN_WAIT_S
+
     def _hold(self, focused: object, key: events.Key) -> None:
         self._held = []
         self._was_focused = focused
         self._screen = self.app.screen
         self._key = key
         self._workers = set(self.app.workers)
-        self._deadline = time.monotonic() + OPEN_WAIT_S
+        # In the palette an enter that picks nothing (it opens the list) keeps it open: keys wait less.
+        wait = PALETTE_WAIT_S if isinstance(self._screen, CommandPalette) else OPEN_WAIT_S
+        self._deadline = time.monotonic() + wait
         # An interval, not a chain of one-shot timers: a late one-shot timer is skipped, not run.
         self._checker = self.app.set_interval(CHECK_S, self._check, name="key hold")
 
@@ -160,6 +179,8 @@ class KeyHold:
         Not merely elsewhere: the list taking the focus back at start is no opened input.
         """
         focused, screen = self.app.focused, self.app.screen
+        if isinstance(self._screen, CommandPalette):
+            return False  # the palette closing is no arrival: `palette_closed` says what follows
         if focused is None:  # a question with nothing to focus (y/n): its bindings take the keys
             return screen is not self._screen and screen.is_mounted and not screen.focus_chain
         if focused is self._was_focused:
@@ -174,6 +195,8 @@ class KeyHold:
         """
         if self._key is not None or self.app.screen is not self._screen:
             return False
+        if isinstance(self._screen, CommandPalette):
+            return False  # its enter picks a command in a few steps: it closes, or PALETTE_WAIT_S ends
         return all(worker in self._workers or worker.is_finished for worker in self.app.workers)
 
     def _release(self) -> None:
