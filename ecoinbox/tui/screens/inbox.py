@@ -55,6 +55,7 @@ from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.screens.redirect import (
     NEW_TOPIC,
     NewTopicScreen,
@@ -862,6 +863,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         target = await self._reply_target()
         if target is None:
             return
+        self.say_cursor_only("inbox.reply", "r")
         conversation, parent = target
         if self._read_only(parent.channel):
             self._explain_read_only(parent)
@@ -978,7 +980,9 @@ class InboxScreen(TriageKeys, Screen[None]):
                 self._remember(UndoStep("reply", reply=held))
                 self._count_down()
             else:
-                self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
+                whom = person(parent.author.label)
+                self.notify(f"Reply to {whom} queued; it shows as sent once the platform has it.",
+                            markup=False, timeout=3)  # fmt: skip
 
         return queue
 
@@ -986,6 +990,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
         store = self.app.store  # type: ignore[attr-defined]
+        whose = (await self._target([conversation_id])).whose()
         changes: list[StateChange] = []
         try:
             changes = await store.set_state(
@@ -996,7 +1001,7 @@ class InboxScreen(TriageKeys, Screen[None]):
                 self._remember(UndoStep("redirected", tuple(changes), reply=held))
             if held is not None:
                 self._count_down()
-        self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
+        self.notify(sentence(f"redirect queued; {whose} is done (redirected). u undoes."), markup=False)
 
     # ---- redirecting to the forum --------------------------------------------------------------
 
@@ -1013,6 +1018,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         target = await self._reply_target()
         if target is None:
             return
+        self.say_cursor_only("inbox.redirect", "f")
         conversation, parent = target
         if self._read_only(parent.channel):  # a redirect is a reply too
             self._explain_read_only(parent)
@@ -1031,7 +1037,10 @@ class InboxScreen(TriageKeys, Screen[None]):
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
         values = app.canned_values(parent)  # type: ignore[attr-defined]
-        choice = await app.push_screen_wait(RedirectScreen(suggestions, can_open_topic=can_topic, values=values))
+        whom = person(parent.author.label)
+        choice = await app.push_screen_wait(
+            RedirectScreen(suggestions, can_open_topic=can_topic, values=values, whom=whom)
+        )
         if choice is None:
             return
         if choice == NEW_TOPIC:
@@ -1101,8 +1110,9 @@ class InboxScreen(TriageKeys, Screen[None]):
                 changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
                 self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
                 self._count_down()
-            self.notify("Forum topic queued; the reply with its address follows once it exists.",
-                        markup=False)  # fmt: skip
+            whom = person(parent.author.label)
+            self.notify(f"Forum topic queued; the reply to {whom} with its address follows once it exists. "
+                        f"{sentence(Target(name=whom).whose())} is done (redirected).", markup=False)  # fmt: skip
 
         return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
                               save=queue, collisions=self._collisions(conversation_id, mark),

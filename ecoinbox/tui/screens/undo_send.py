@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from textual.content import Content
 
 from ecoinbox.model import Message
-from ecoinbox.sanitize import sanitize
 from ecoinbox.tui.screens.redirect import TopicDraft
-
-NAME_CHARS = 30
+from ecoinbox.tui.targets import person
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +39,11 @@ class HeldReply:
 
     def whom(self) -> str:
         """The person it answers, sanitized (shown as plain text, never markup)."""
-        return sanitize(self.parent.author.label, single_line=True, max_chars=NAME_CHARS)
+        return person(self.parent.author.label)
 
 
 def hold_notice(held: HeldReply, now: float, undo_key: str | None) -> Content:
-    """"Reply to Zoé goes out in 7 s — u takes it back" (without the key when `u` would undo
+    """ "Reply to Zoé goes out in 7 s — u takes it back" (without the key when `u` would undo
     something done after it)."""
     what, go = ("Forum topic and reply to ", "go") if held.topic is not None else ("Reply to ", "goes")
     parts: list[Content | tuple[str, str] | str] = [

@@ -359,11 +359,13 @@ def thread_lines(
     for item in conversation.outbox:
         lines += _render_outbox(item, shown, now)
     for linked in conversation.linked:
+        # A forum topic has a title; a Mastodon conversation is named by its person.
         title = next((m.message.title for m in linked.messages if m.message.title), "")
+        named = title or f"conversation with {linked.row.author_label or linked.row.author_handle}"
         heading = Content.assemble(
-            ("── ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
-            safe_content(title, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
-            (f"  {HIDDEN_NOTE}" if hidden_characters(title) else "", "dim italic"),
+            ("── linked, ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
+            safe_content(named, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
+            (f"  {HIDDEN_NOTE}" if hidden_characters(named) else "", "dim italic"),
         )  # fmt: skip
         lines += _fit([heading], width)
         lines += _message_lines(linked, shown, now, cache)[0]
