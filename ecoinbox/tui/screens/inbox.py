@@ -620,6 +620,11 @@ class InboxScreen(TriageKeys, Screen[None]):
                            approve_parent=held.approve_parent, keeper=keeper)  # fmt: skip
         self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
 
+    def holding(self) -> list[HeldReply]:
+        """The replies still in their send hold, oldest first."""
+        now = monotonic()
+        return [step.reply for step in self.undo_steps if step.reply is not None and step.reply.until > now]
+
     def _hold_status(self) -> Content | None:
         """The newest reply still held, with its countdown; `u` is named only if it is what `u`
         would undo."""
