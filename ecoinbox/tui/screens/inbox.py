@@ -837,12 +837,18 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         async def save(composed: ComposedReply) -> None:
             # The new reply is written before the old one is dropped: nothing is lost in between.
-            await store.queue_reply(
+            # It is held like any reply (`u` takes it back into its box meanwhile).
+            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            queued = await store.queue_reply(
                 conversation.row.id, parent, composed.text, visibility=parent.visibility,
-                language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
-                actor=self._me(),
+                language=language, canned=composed.canned, link=composed.link, actor=self._me(), hold=delay,
             )  # fmt: skip
             await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
+            if delay > 0:
+                held = HeldReply(queued.id, conversation.row.id, parent, language, monotonic() + delay)
+                self._remember(UndoStep("reply", reply=held))
+                self._count_down()
             self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
         self.app.push_screen(
