@@ -217,3 +217,15 @@ async def test_n_on_the_quit_question_stays_and_u_still_takes_the_reply_back(sta
         await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
     (item,) = await stack.store.outbox_items()
     assert item.state is OutboxState.DISCARDED
+
+
+async def test_the_thread_shows_a_held_reply_as_held_until_its_time(stack):
+    app, _ = app_for(stack, send_delay=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")
+        await pilot.press("r", *TEXT, "ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        (item,) = await stack.store.outbox_items()
+        until = item.next_attempt_at.astimezone().strftime("%H:%M:%S")
+        await wait_until(lambda: f"You  reply held until {until}" in app.inbox.thread.content.plain, pilot=pilot)
+        assert "undo takes it back into its box" in app.inbox.thread.content.plain
