@@ -319,6 +319,14 @@ class EcoInboxApp(App[None]):
             self.farewell = left_behind(held)
         await self._quit()
 
+    async def hang_up(self) -> None:
+        """Quit without a question (SIGHUP, SIGTERM: nobody is there to answer): the drafts are
+        kept and replies in their hold stay queued, as the farewell says."""
+        held = self.inbox.holding() if self.inbox.is_attached else []
+        if held:
+            self.farewell = left_behind(held)
+        await self._quit()
+
     def _quit_after_hold(self, send: bool | None) -> None:
         if send:
             self.run_worker(self._send_then_quit(), group="quit", exclusive=True)
