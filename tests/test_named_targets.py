@@ -164,3 +164,12 @@ async def test_the_forum_row_a_redirect_made_names_itself_and_shows_its_own_thre
             assert first_post < linked_at
             done_rows = await store.conversation_page(View.DONE)
             assert {r.id for r in done_rows} == {sam, row.id}
+
+
+def test_a_tag_keeps_what_sanitize_keeps_and_drops_what_it_strips():
+    from ecoinbox.model import normalize_tag
+
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert normalize_tag(f"#Famille {family}") == f"famille-{family}"
+    assert normalize_tag("vip\u200d") == "vip"  # a stray joiner is hidden text: dropped
+    assert normalize_tag("re\u202efund\x1b[31m") == "refund"  # BiDi override, escape sequence
