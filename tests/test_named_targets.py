@@ -129,7 +129,7 @@ def test_names_are_sanitized_cut_and_leading_mentions_dropped():
 
 
 async def test_the_forum_row_a_redirect_made_names_itself_and_shows_its_own_thread_first(tmp_path):
-    async with two_channels(tmp_path) as (social, forum, store, engine, settings):
+    async with two_channels(tmp_path) as (social, _forum, store, engine, settings):
         social.add_status(author="sam", display_name="Sam",
                           text="@acme how do I move my widgets between two accounts? I can't find it anywhere",
                           created_at=FIXED_NOW - timedelta(minutes=30))  # fmt: skip
@@ -148,8 +148,10 @@ async def test_the_forum_row_a_redirect_made_names_itself_and_shows_its_own_thre
             await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
             await pilot.press("ctrl+s")
             await wait_until(lambda: _all_sent(store), timeout=15, pilot=pilot)
-            assert "Forum topic queued; the reply to Sam with its address follows once it exists. " \
+            assert (
+                "Forum topic queued; the reply to Sam with its address follows once it exists. "
                 "Sam's conversation is done (redirected)." in said
+            )
             (linked,) = (await store.conversation(sam)).linked
             row = linked.row
             assert row.channel == "forum" and row.snippet.startswith("How do I move my widgets")
