@@ -175,3 +175,21 @@ def test_a_tag_keeps_what_sanitize_keeps_and_drops_what_it_strips():
     assert normalize_tag(f"#Famille {family}") == f"famille-{family}"
     assert normalize_tag("vip\u200d") == "vip"  # a stray joiner is hidden text: dropped
     assert normalize_tag("re\u202efund\x1b[31m") == "refund"  # BiDi override, escape sequence
+
+
+async def test_a_click_and_a_move_keep_the_rows_selected_with_x(stack):
+    """Textual clears selected text with Screen.clear_selection on clicks and when the thread
+    changes; the inbox's own `x` marks must not go with it."""
+    app = EcoInboxApp(stack.settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("x")  # Zoé marked; the cursor moves on to René (another thread)
+        await wait_until(lambda: app.inbox.thread.conversation is not None
+                         and app.inbox.thread.conversation.row.author_label == "René Lefèvre",
+                         pilot=pilot)  # fmt: skip
+        assert len(app.inbox.conversations.marked) == 1
+        await pilot.click(app.inbox.thread, offset=(5, 2))
+        await pilot.click(app.inbox.conversations, offset=(5, 1))
+        await pilot.pause(0.2)
+        assert len(app.inbox.conversations.marked) == 1
+        await pilot.press("escape")  # esc still clears them
+        assert not app.inbox.conversations.marked

@@ -490,7 +490,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def action_back(self) -> None:
         panes = self.query_one("#panes")
-        if self.clear_selection():
+        if self.clear_marks():
             return
         if panes.has_class("-reading"):
             panes.remove_class("-reading")

@@ -484,8 +484,9 @@ class TriageKeys(_Base):
             self.notify(f"Selected {len(ids):,}. esc clears the selection.", markup=False, timeout=3)
         self._render_status()
 
-    def clear_selection(self) -> bool:
-        """esc: forget the selection first; whether there was one."""
+    def clear_marks(self) -> bool:
+        """esc: forget the rows selected with `x` first; whether there were any. (Not named
+        `clear_selection`: Textual's Screen has that for selected text, and calls it on clicks.)"""
         if not self.conversations.marked:
             return False
         self.conversations.set_marks(())
