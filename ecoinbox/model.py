@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ecoinbox.sanitize import sanitize
+
 
 class State(enum.StrEnum):
     """The triage state of a conversation, owned by the manager."""
@@ -303,8 +305,9 @@ TAG_MAX_CHARS = 32
 
 
 def normalize_tag(text: str) -> str:
-    """A tag as stored: lower case, no leading "#", no spaces or control characters, short."""
-    text = "".join(ch for ch in text.strip().lstrip("#") if ch.isprintable())
+    """A tag as stored: lower case, no leading "#", no spaces or control characters, short.
+    What `sanitize` keeps stays: a joiner inside an emoji (👨‍👩‍👧), a flag's tag characters."""
+    text = sanitize(text.strip().lstrip("#"), single_line=True)
     return "-".join(text.lower().split())[:TAG_MAX_CHARS]
 
 

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 300
 DELETED_SNIPPET = "(deleted on the platform)"
+TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
 """A row's snippet when the message it showed was deleted: its words are not shown by default."""
 CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent
 BUSY_TIMEOUT_S = 10.0
@@ -1294,8 +1295,13 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
             " VALUES (?, ?, 'redirected', ?)",
             (item.conversation_id, forum_id, to_ms(self._clock())),
         )
-        # Our own new topic needs no answer until someone writes in it (which reopens it).
-        await self._set_state(db, forum_id, State.DONE, "system", "redirected")
+        # Our own new topic needs no answer until someone writes in it (which reopens it). Its
+        # row says what it is until someone answers: nothing inbound gave it a snippet yet.
+        await self._set_state(db, forum_id, State.DONE, "system", TOPIC_REASON)
+        await db.execute(
+            "UPDATE conversations SET snippet = ? WHERE id = ? AND snippet = ''",
+            (item.title[:SNIPPET_CHARS], forum_id),
+        )
         for waiting in await _all(db, "SELECT id, text FROM outbox WHERE depends_on = ?", (item.id,)):
             text = waiting["text"].replace("{topic_url}", url).replace("{topic_title}", item.title)
             await db.execute("UPDATE outbox SET text = ?, link = ? WHERE id = ?", (text, url, waiting["id"]))

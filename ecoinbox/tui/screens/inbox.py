@@ -55,6 +55,7 @@ from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.screens.redirect import (
     NEW_TOPIC,
     NewTopicScreen,
@@ -489,7 +490,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def action_back(self) -> None:
         panes = self.query_one("#panes")
-        if self.clear_selection():
+        if self.clear_marks():
             return
         if panes.has_class("-reading"):
             panes.remove_class("-reading")
@@ -618,6 +619,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
                            approve_parent=held.approve_parent, keeper=keeper)  # fmt: skip
         self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
+
+    def holding(self) -> list[HeldReply]:
+        """The replies still in their send hold, oldest first."""
+        now = monotonic()
+        return [step.reply for step in self.undo_steps if step.reply is not None and step.reply.until > now]
 
     def _hold_status(self) -> Content | None:
         """The newest reply still held, with its countdown; `u` is named only if it is what `u`
@@ -831,12 +837,18 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         async def save(composed: ComposedReply) -> None:
             # The new reply is written before the old one is dropped: nothing is lost in between.
-            await store.queue_reply(
+            # It is held like any reply (`u` takes it back into its box meanwhile).
+            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            queued = await store.queue_reply(
                 conversation.row.id, parent, composed.text, visibility=parent.visibility,
-                language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
-                actor=self._me(),
+                language=language, canned=composed.canned, link=composed.link, actor=self._me(), hold=delay,
             )  # fmt: skip
             await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
+            if delay > 0:
+                held = HeldReply(queued.id, conversation.row.id, parent, language, monotonic() + delay)
+                self._remember(UndoStep("reply", reply=held))
+                self._count_down()
             self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
         self.app.push_screen(
@@ -862,6 +874,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         target = await self._reply_target()
         if target is None:
             return
+        self.say_cursor_only("inbox.reply", "r")
         conversation, parent = target
         if self._read_only(parent.channel):
             self._explain_read_only(parent)
@@ -978,7 +991,9 @@ class InboxScreen(TriageKeys, Screen[None]):
                 self._remember(UndoStep("reply", reply=held))
                 self._count_down()
             else:
-                self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
+                whom = person(parent.author.label)
+                self.notify(f"Reply to {whom} queued; it shows as sent once the platform has it.",
+                            markup=False, timeout=3)  # fmt: skip
 
         return queue
 
@@ -986,6 +1001,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
         store = self.app.store  # type: ignore[attr-defined]
+        whose = (await self._target([conversation_id])).whose()
         changes: list[StateChange] = []
         try:
             changes = await store.set_state(
@@ -996,7 +1012,7 @@ class InboxScreen(TriageKeys, Screen[None]):
                 self._remember(UndoStep("redirected", tuple(changes), reply=held))
             if held is not None:
                 self._count_down()
-        self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
+        self.notify(sentence(f"redirect queued; {whose} is done (redirected). u undoes."), markup=False)
 
     # ---- redirecting to the forum --------------------------------------------------------------
 
@@ -1013,6 +1029,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         target = await self._reply_target()
         if target is None:
             return
+        self.say_cursor_only("inbox.redirect", "f")
         conversation, parent = target
         if self._read_only(parent.channel):  # a redirect is a reply too
             self._explain_read_only(parent)
@@ -1031,7 +1048,10 @@ class InboxScreen(TriageKeys, Screen[None]):
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
         values = app.canned_values(parent)  # type: ignore[attr-defined]
-        choice = await app.push_screen_wait(RedirectScreen(suggestions, can_open_topic=can_topic, values=values))
+        whom = person(parent.author.label)
+        choice = await app.push_screen_wait(
+            RedirectScreen(suggestions, can_open_topic=can_topic, values=values, whom=whom)
+        )
         if choice is None:
             return
         if choice == NEW_TOPIC:
@@ -1101,8 +1121,9 @@ class InboxScreen(TriageKeys, Screen[None]):
                 changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
                 self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
                 self._count_down()
-            self.notify("Forum topic queued; the reply with its address follows once it exists.",
-                        markup=False)  # fmt: skip
+            whom = person(parent.author.label)
+            self.notify(f"Forum topic queued; the reply to {whom} with its address follows once it exists. "
+                        f"{sentence(Target(name=whom).whose())} is done (redirected).", markup=False)  # fmt: skip
 
         return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
                               save=queue, collisions=self._collisions(conversation_id, mark),

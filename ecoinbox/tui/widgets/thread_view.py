@@ -359,11 +359,13 @@ def thread_lines(
     for item in conversation.outbox:
         lines += _render_outbox(item, shown, now)
     for linked in conversation.linked:
+        # A forum topic has a title; a Mastodon conversation is named by its person.
         title = next((m.message.title for m in linked.messages if m.message.title), "")
+        named = title or f"conversation with {linked.row.author_label or linked.row.author_handle}"
         heading = Content.assemble(
-            ("── ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
-            safe_content(title, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
-            (f"  {HIDDEN_NOTE}" if hidden_characters(title) else "", "dim italic"),
+            ("── linked, ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
+            safe_content(named, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
+            (f"  {HIDDEN_NOTE}" if hidden_characters(named) else "", "dim italic"),
         )  # fmt: skip
         lines += _fit([heading], width)
         lines += _message_lines(linked, shown, now, cache)[0]
@@ -599,8 +601,11 @@ def _flagged(message: Message) -> bool:
 def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Content]:
     width = shown.width
     label, style = _OUTBOX_LABELS.get(item.state, (item.state.value, "dim"))
+    held = _held_until(item, now)
     if item.depends_on is not None and item.state is OutboxState.QUEUED:
         label = "waiting for the forum topic"
+    elif held:
+        label = f"held until {held}"
     what = "  new forum topic " if item.kind == "topic" else "  reply "
     header = Content.assemble(
         ("You", "$success bold"),
@@ -612,6 +617,9 @@ def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Conte
     if item.title:
         lines.extend(_indented(safe_content(item.title, style="bold"), "  ", width))
     lines.extend(_indented(safe_content(item.text), "  ", width))
+    if held:
+        lines.extend(_fit([Content.styled("  It goes out then; until then, undo takes it back into its box.", "dim")],
+                          width))  # fmt: skip
     if item.error:
         advice = _outbox_advice(item, now, shown.decide_key)
         lines.extend(_indented(safe_content(item.error, style=style, max_chars=300), "  ", width))
@@ -619,6 +627,16 @@ def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Conte
             lines.extend(_fit([Content.styled(f"  {advice}", "dim")], width))
     lines.append(Content())
     return lines
+
+
+def _held_until(item: OutboxItem, now: datetime) -> str:
+    """ "17:01:17" while a reply waits out its send hold (never tried yet, due later), else ""."""
+    due = item.next_attempt_at
+    if item.state is not OutboxState.QUEUED or item.attempts or item.error or due is None:
+        return ""
+    if due <= item.created_at or due <= now:  # queued without a hold, or its hold is over
+        return ""
+    return due.astimezone().strftime("%H:%M:%S")
 
 
 def _outbox_advice(item: OutboxItem, now: datetime, decide_key: str) -> str:
