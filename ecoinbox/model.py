@@ -234,6 +234,10 @@ class OutboxItem:
     canned: tuple[str, ...] = ()  # the canned replies it was made from
     link: str | None = None  # the canned link it carries
     approve_parent: bool = False  # approve the held comment it answers before replying (WordPress)
+    to: tuple[str, ...] = ()  # a mail's recipients as the manager set them (empty: the channel's choice)
+    cc: tuple[str, ...] = ()
+    subject: str | None = None  # a mail's subject as the manager set it (None: "Re:" the parent's)
+    wider: bool = False  # the manager confirmed a visibility wider than the parent's
 
 
 @dataclass(frozen=True, slots=True)

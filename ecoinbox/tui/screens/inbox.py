@@ -65,7 +65,7 @@ from ecoinbox.tui.screens.redirect import (
 )
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
-from ecoinbox.tui.widgets.thread_view import ThreadView
+from ecoinbox.tui.widgets.thread_view import ThreadView, answerable
 
 VIEWS = (View.INBOX, View.PENDING, View.SNOOZED, View.DONE, View.SPAM, View.MINE)
 VIEW_TITLES = {
@@ -126,6 +126,10 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="inbox.reply"),
+        Binding("left_square_bracket", "choose_message(-1)", "Answer an older message",
+                id="inbox.older_message", show=False),
+        Binding("right_square_bracket", "choose_message(1)", "Answer a newer message",
+                id="inbox.newer_message", show=False),
         Binding("f", "redirect", "Forum", id="inbox.redirect"),
         Binding("e", "set_state('done')", "Done", id="inbox.done"),
         Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam", show=False),
@@ -875,6 +879,16 @@ class InboxScreen(TriageKeys, Screen[None]):
             self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
             label=f"reply to {parent.author.label}",
         )  # fmt: skip
+        drafted = None if kept is None else _message_in(conversation, kept.parent_remote_id)
+        if drafted is not None and drafted.remote_id != parent.remote_id:
+            # A draft answers the message it was begun for: the box opens on that one.
+            parent = drafted
+            draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
+            if draft is None:
+                return
+            keeper.parent_remote_id = parent.remote_id
+            self.notify(sanitize(f"The draft answers {parent.author.label}'s message, as when you began it."),
+                        markup=False, timeout=5)  # fmt: skip
         if kept is not None:
             draft = replace(draft, restored=kept.text)
         if not parent.held:
@@ -950,7 +964,24 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if conversation is None or not conversation.messages:
             return None
-        return conversation, _reply_target(conversation)
+        return conversation, self._chosen_in(conversation) or _reply_target(conversation)
+
+    def _chosen_in(self, conversation: Conversation) -> Message | None:
+        """The message picked with `[` / `]` in the thread shown, if it is this conversation's."""
+        shown = self.thread.conversation
+        if shown is None or shown.row.id != conversation.row.id:
+            return None
+        return _message_in(conversation, self.thread.chosen)
+
+    def action_choose_message(self, step: int) -> None:
+        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer."""
+        self._thread_now()
+        shown = self.thread.conversation
+        if shown is None or shown.row.id != self.conversations.selected_id:
+            return  # its thread is on its way: the next press picks in it
+        chosen = self.thread.choose(step, _reply_target(shown) if shown.messages else None)
+        if chosen is not None:
+            self.conversations.held = True  # acting on it: the cursor follows it from now on
 
     def _reply_saver(
         self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False,
@@ -963,10 +994,13 @@ class InboxScreen(TriageKeys, Screen[None]):
             delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
             language = self.app.reply_language(parent)  # type: ignore[attr-defined]
             async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
+                headers = reply.headers
                 item = await store.queue_reply(
-                    conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
-                    canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
-                    hold=delay, draft=None if keeper is None else keeper.kind,
+                    conversation_id, parent, reply.text, visibility=reply.visibility or parent.visibility,
+                    language=language, canned=reply.canned, link=reply.link, approve_parent=approve_parent,
+                    actor=self._me(), hold=delay, draft=None if keeper is None else keeper.kind,
+                    to=headers.to if headers else (), cc=headers.cc if headers else (),
+                    subject=headers.subject if headers else None, wider=reply.wider,
                 )  # fmt: skip
             held = None
             if delay > 0:  # `u` can take it back until the sender may take it
@@ -1164,6 +1198,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.conversations.focus()
         if self.conversations.selected_id == conversation_id:
             self.conversations.action_select()
+
+
+def _message_in(conversation: Conversation, remote_id: str | None) -> Message | None:
+    """The message `remote_id` of the conversation, if it is there and can be answered."""
+    return next((m.message for m in answerable(conversation) if m.message.remote_id == remote_id), None)
 
 
 def _reply_target(conversation: Conversation) -> Message:
