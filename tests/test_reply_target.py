@@ -23,10 +23,21 @@ def app_for(stack) -> EcoInboxApp:
 def a_thread_of_three(server, visibility: str = "public") -> dict[str, dict]:
     """Zoé asks, Bob answers her, Cam adds a word: one conversation, three people."""
     t = FIXED_NOW - timedelta(hours=3)
-    zoe = server.add_status(author="zoe@remote.example", display_name="Zoé", visibility=visibility,
-                            text="@acme my order 4411 never arrived, what now?", created_at=t)
-    bob = server.add_status(author="bob", display_name="Bob", in_reply_to_id=zoe["id"], visibility=visibility,
-                            text="@zoe@remote.example @acme same here with 4412", created_at=t + timedelta(hours=1))
+    zoe = server.add_status(
+        author="zoe@remote.example",
+        display_name="Zoé",
+        visibility=visibility,
+        text="@acme my order 4411 never arrived, what now?",
+        created_at=t,
+    )
+    bob = server.add_status(
+        author="bob",
+        display_name="Bob",
+        in_reply_to_id=zoe["id"],
+        visibility=visibility,
+        text="@zoe@remote.example @acme same here with 4412",
+        created_at=t + timedelta(hours=1),
+    )
     cam = server.add_status(author="cam@other.example", display_name="Cam", in_reply_to_id=bob["id"],
                             visibility=visibility, text="@bob @acme mine came late but fine",
                             created_at=t + timedelta(hours=2))  # fmt: skip

@@ -25,13 +25,24 @@ CTRL_S = "\x13"
 async def seed(db: Path, server: MastodonServer) -> dict[str, str]:
     """Zoé asks; Bob answers her in the same thread (the newest: what r answers by default)."""
     now = datetime.now(UTC)
-    zoe = server.add_status(author="zoe@remote.example", display_name="Zoé", created_at=now - timedelta(minutes=9),
-                            text="@acme my parcel never came, what now?")
-    bob = server.add_status(author="bob@other.example", display_name="Bob", in_reply_to_id=zoe["id"],
-                            text="@zoe@remote.example @acme mine neither", created_at=now - timedelta(minutes=5))
+    zoe = server.add_status(
+        author="zoe@remote.example",
+        display_name="Zoé",
+        created_at=now - timedelta(minutes=9),
+        text="@acme my parcel never came, what now?",
+    )
+    bob = server.add_status(
+        author="bob@other.example",
+        display_name="Bob",
+        in_reply_to_id=zoe["id"],
+        text="@zoe@remote.example @acme mine neither",
+        created_at=now - timedelta(minutes=5),
+    )
     store = await open_store(db)
     try:
-        engine = Engine(store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")})
+        engine = Engine(
+            store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")}
+        )
         await engine.poll_all_once()
         await engine.stop()
     finally:
@@ -57,4 +68,6 @@ def test_bracket_r_text_and_ctrl_s_in_one_read_answer_the_older_message(tmp_path
             assert terminal.wait_exit() == 0
         finally:
             terminal.kill()
-    assert [(s.in_reply_to_id, s.text) for s in server.posted] == [(ids["zoe"], f"@zoe@remote.example {typed}")]
+    assert [(s.in_reply_to_id, s.text) for s in server.posted] == [
+        (ids["zoe"], f"@zoe@remote.example {typed}")
+    ]
