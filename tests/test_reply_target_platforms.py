@@ -63,7 +63,7 @@ async def test_on_reddit_the_reply_goes_under_the_older_comment(tmp_path):
         )
         channel = RedditChannel("reddit", server.base_url, REFRESH, account="acme", client_id=CLIENT_ID,
                                 auth_url=server.base_url)  # fmt: skip
-        async with inbox_on(tmp_path, "reddit", channel) as (store, engine, app):
+        async with inbox_on(tmp_path, "reddit", channel) as (_store, engine, app):
             await answer_the_older_message(app, engine, "Sorry Zoe, which model?")
             await wait_until(lambda: len(server.posted) == 1)
         await channel.aclose()
@@ -79,7 +79,7 @@ async def test_on_the_forum_the_reply_answers_the_older_post(tmp_path):
         forum.add_post(topic_id=topic["topic_id"], author="bob", raw="@acme_team mine too, since May",
                        reply_to_post_number=1, created_at=t + timedelta(hours=1))  # fmt: skip
         channel = DiscourseChannel("forum", forum.base_url, FORUM_KEY, username="acme_team", auth="api_key")
-        async with inbox_on(tmp_path, "forum", channel) as (store, engine, app):
+        async with inbox_on(tmp_path, "forum", channel) as (_store, engine, app):
             await answer_the_older_message(app, engine, "Sorry Zoe, a new one is on its way.")
             await wait_until(lambda: len(forum.posted) == 1)
         await channel.aclose()
