@@ -184,6 +184,7 @@ class ConversationRow:
     direct: bool = False  # a direct message (private to the brand and the people it names)
     held: bool = False  # a message in it is held for moderation on the platform
     draft: bool = False  # the manager began something in it (a reply, a note...) not yet sent
+    subject: str = ""  # its first message's subject or title (a mail, a forum topic), untrusted
 
     @property
     def waiting_since(self) -> datetime | None:

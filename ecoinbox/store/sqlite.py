@@ -846,7 +846,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         " AS direct,"
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
         # The drafts' primary key starts with the conversation: one probe too.
-        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft"
+        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft,"
+        # The first message by messages_by_conversation: one probe too.
+        " (SELECT m.title FROM messages m WHERE m.conversation_id = c.id ORDER BY m.created_at, m.id LIMIT 1)"
+        " AS subject"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1659,6 +1662,7 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         direct=bool(row["direct"]),
         held=bool(row["held"]),
         draft=bool(row["draft"]),
+        subject=row["subject"] or "",
     )
 
 

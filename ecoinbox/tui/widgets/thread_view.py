@@ -389,6 +389,10 @@ def thread_lines(
     id is `chosen` is marked as the one `r` answers."""
     shown = _Shown(width, whole, more_key, decide_key, highlight)
     lines: list[Content] = []
+    if subject := (conversation.messages[0].message.title if conversation.messages else ""):
+        # A mail's subject, a forum topic's title: what the whole thread is about.
+        heading = safe_content(subject, style="bold", single_line=True, max_chars=200)
+        lines += [*_fit([heading], width), Content()]
     lines += _triage_header(conversation, now, width)
     messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines, chosen)
     if hidden:
