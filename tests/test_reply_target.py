@@ -163,3 +163,14 @@ async def test_a_reply_more_public_than_its_parent_asks_first(tmp_path):
             await wait_until(lambda: len(stack.server.posted) == 1, pilot=pilot)
         (posted,) = stack.server.posted
         assert posted.visibility == "public" and posted.text.endswith("open to all")
+
+
+async def test_help_names_the_new_keys(stack):
+    app = app_for(stack)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        text = str(app.screen.query_one(Static).render())
+    for binding_id in ("inbox.older_message", "inbox.newer_message", "compose.visibility", "compose.reply_all",
+                       "confirm.keep_draft"):  # fmt: skip
+        assert binding_id in text, binding_id
+    assert any(line.strip().startswith("[") and "older message" in line for line in text.splitlines())

@@ -1,5 +1,6 @@
 """`[` then `r` answers an older message of another person on Reddit and on a Discourse forum:
-pressed key by key, checked on the local servers (which parent the reply went under, and its text)."""
+pressed key by key, checked on the local servers (which parent the reply went under, and its text).
+And a Bluesky reply says it is public."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from datetime import timedelta
 from stack import FIXED_NOW, settings_for, wait_until
 from textual.widgets import TextArea
 
+from ecoinbox.channels.bluesky import BlueskyChannel
 from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.reddit import RedditChannel
+from ecoinbox.demo.bluesky_server import BlueskyServer
 from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.reddit_server import RedditServer
 from ecoinbox.engine import Engine
@@ -21,6 +24,7 @@ from ecoinbox.tui.screens.compose import ComposeScreen
 REFRESH = "reddit-refresh-token-0123456789"
 CLIENT_ID = "reddit-client-id"
 FORUM_KEY = "forum-test-key-0123456789"
+BSKY_PASSWORD = "abcd-efgh-ijkl-mnop"
 
 
 @asynccontextmanager
@@ -86,3 +90,18 @@ async def test_on_the_forum_the_reply_answers_the_older_post(tmp_path):
     (posted,) = forum.posted
     assert posted.topic_id == topic["topic_id"] and posted.reply_to_post_number == 1
     assert posted.raw == "Sorry Zoe, a new one is on its way."
+
+
+async def test_on_bluesky_the_box_says_the_reply_is_public_with_nothing_to_choose(tmp_path):
+    async with BlueskyServer(brand="acme.bsky.example", seed=None, app_password=BSKY_PASSWORD) as server:
+        server.add_post(author="zoe.bsky.example", text="where is my order?", mention_brand=True)
+        channel = BlueskyChannel("bsky", server.base_url, BSKY_PASSWORD, handle="acme.bsky.example")
+        async with inbox_on(tmp_path, "bsky", channel) as (_store, _engine, app), app.run_test() as pilot:
+            await wait_until(lambda: app.inbox.thread.conversation is not None, pilot=pilot)
+            await pilot.press("r")
+            assert isinstance(app.screen, ComposeScreen)
+            said = str(app.screen.query_one("#compose-visibility").render())
+            assert said.startswith("Visible to: public") and "only choice" in said
+            await pilot.press("ctrl+o")  # nothing to choose: it stays public
+            assert str(app.screen.query_one("#compose-visibility").render()) == said
+        await channel.aclose()

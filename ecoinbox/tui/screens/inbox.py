@@ -835,10 +835,13 @@ class InboxScreen(TriageKeys, Screen[None]):
 
         async def save(composed: ComposedReply) -> None:
             # The new reply is written before the old one is dropped: nothing is lost in between.
+            headers = composed.headers
             await store.queue_reply(
-                conversation.row.id, parent, composed.text, visibility=parent.visibility,
+                conversation.row.id, parent, composed.text, visibility=composed.visibility or item.visibility,
                 language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
-                actor=self._me(),
+                actor=self._me(), wider=composed.wider or (item.wider and composed.visibility is None),
+                to=headers.to if headers else item.to, cc=headers.cc if headers else item.cc,
+                subject=headers.subject if headers else item.subject,
             )  # fmt: skip
             await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
             self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
