@@ -222,7 +222,7 @@ class EcoInboxApp(App[None]):
         visibility = parent.visibility or (choices[0] if choices else None)
         if choices and visibility not in choices:
             choices = (visibility,)  # a scope we do not know (Akkoma's "local"): kept, not chosen
-        headed = isinstance(channel, HeadedChannel)
+        headed = channel if isinstance(channel, HeadedChannel) else None
         return ReplyDraft(
             parent=parent,
             channel_label=parent.channel,
@@ -234,8 +234,8 @@ class EcoInboxApp(App[None]):
             language=language,
             visibility=visibility if choices else None,
             visibilities=choices,
-            headers=channel.reply_headers(parent) if headed else None,
-            all_headers=channel.reply_headers(parent, reply_all=True) if headed else None,
+            headers=headed.reply_headers(parent) if headed else None,
+            all_headers=headed.reply_headers(parent, reply_all=True) if headed else None,
         )
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
