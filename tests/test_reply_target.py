@@ -174,3 +174,20 @@ async def test_help_names_the_new_keys(stack):
                        "confirm.keep_draft"):  # fmt: skip
         assert binding_id in text, binding_id
     assert any(line.strip().startswith("[") and "older message" in line for line in text.splitlines())
+
+
+async def test_a_reply_taken_back_keeps_the_message_it_answers_and_its_visibility(tmp_path):
+    async with running_stack(tmp_path, extra_ui="send_delay = 30") as stack:
+        posts = a_thread_of_three(stack.server)
+        await stack.engine.poll_all_once()
+        app = app_for(stack)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(lambda: app.inbox.thread.conversation is not None, pilot=pilot)
+            await pilot.press("left_square_bracket", "r", "ctrl+o", "ctrl+o", "ctrl+o", *"only you", "ctrl+s")
+            await wait_until(lambda: app.screen is app.inbox, pilot=pilot)
+            (item,) = await stack.store.outbox_items()
+            assert item.visibility == "direct" and item.parent_remote_id == posts["bob"]["id"]
+            await pilot.press("u")  # taken back within the hold: the box again, as it was
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            assert app.screen.draft.parent.remote_id == posts["bob"]["id"]
+            assert "Visible to: direct" in _box_text(app)

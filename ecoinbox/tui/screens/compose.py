@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +29,7 @@ from textual.widgets import Input, Static, TextArea
 
 from ecoinbox.channels.base import MailHeaders
 from ecoinbox.humanize import ago
-from ecoinbox.model import ConcurrentReply, Message
+from ecoinbox.model import ConcurrentReply, Message, OutboxItem
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
 from ecoinbox.sanitize import sanitize
 from ecoinbox.store import StoreError
@@ -63,6 +63,22 @@ class ReplyDraft:
     visibilities: tuple[str, ...] = ()  # what the manager may choose instead, the most public first
     headers: MailHeaders | None = None  # a mail reply's To, Cc and Subject by default
     all_headers: MailHeaders | None = None  # the same, replying to all
+    start_visibility: str | None = None  # what the box starts with instead (a reply taken back)
+    start_headers: MailHeaders | None = None
+
+    def as_sent(self, item: OutboxItem) -> ReplyDraft:
+        """This draft for editing `item`'s text alone: it shows who sees it, nothing to change."""
+        visibility = item.visibility or self.visibility
+        return replace(self, visibility=visibility if self.visibilities else None,
+                       visibilities=(visibility,) if self.visibilities and visibility else (),
+                       headers=None, all_headers=None)  # fmt: skip
+
+    def taken_back(self, item: OutboxItem) -> ReplyDraft:
+        """This draft starting with the visibility and headers `item` was queued with."""
+        headers = None
+        if item.to or item.cc or item.subject:
+            headers = MailHeaders(item.to, item.cc, item.subject or "")
+        return replace(self, start_visibility=item.visibility, start_headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +245,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         self.draft_keeper = draft_keeper
         self.used: list[str] = list(draft.used)
         self.link = draft.link
-        self.visibility = draft.visibility
+        self.visibility = draft.start_visibility or draft.visibility
         self.reply_all = False
 
     def compose(self) -> ComposeResult:
@@ -256,7 +272,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
             )  # fmt: skip
             if self.draft.visibility is not None:
                 yield Static("", id="compose-visibility", markup=False)
-            if (headers := self.draft.headers) is not None:
+            if (headers := self.draft.start_headers or self.draft.headers) is not None:
                 yield from _header_field("To", ", ".join(headers.to), "compose-to")
                 yield from _header_field("Cc", ", ".join(headers.cc), "compose-cc")
                 yield from _header_field("Subject", headers.subject, "compose-subject")

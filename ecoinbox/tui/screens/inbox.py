@@ -602,6 +602,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.notify(f"Taken back, unsent. Its channel is gone; here is its text:\n{text}",
                         severity="warning", markup=False, timeout=30)  # fmt: skip
             return
+        draft = draft.taken_back(taken)
         draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
         mark = await store.reply_mark(held.conversation_id)
         # Unsent again: a draft again, kept at once (a kill -9 now must not lose it).
@@ -831,7 +832,7 @@ class InboxScreen(TriageKeys, Screen[None]):
                         severity="error", markup=False)  # fmt: skip
             return
         mark = await store.reply_mark(conversation.row.id)
-        draft = replace(draft, prefix="", body=item.text, used=item.canned, link=item.link)
+        draft = replace(draft.taken_back(item), prefix="", body=item.text, used=item.canned, link=item.link)
 
         async def save(composed: ComposedReply) -> None:
             # The new reply is written before the old one is dropped: nothing is lost in between.
