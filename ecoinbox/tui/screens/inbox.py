@@ -28,6 +28,7 @@ from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
+    Draft,
     DraftKind,
     Message,
     OutboxItem,
@@ -883,16 +884,11 @@ class InboxScreen(TriageKeys, Screen[None]):
             self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
             label=f"reply to {parent.author.label}",
         )  # fmt: skip
-        drafted = None if kept is None else _message_in(conversation, kept.parent_remote_id)
-        if drafted is not None and drafted.remote_id != parent.remote_id:
-            # A draft answers the message it was begun for: the box opens on that one.
+        if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
             parent = drafted
             draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
             if draft is None:
                 return
-            keeper.parent_remote_id = parent.remote_id
-            self.notify(sanitize(f"The draft answers {parent.author.label}'s message, as when you began it."),
-                        markup=False, timeout=5)  # fmt: skip
         if kept is not None:
             draft = replace(draft, restored=kept.text)
         if not parent.held:
@@ -969,6 +965,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         if conversation is None or not conversation.messages:
             return None
         return conversation, self._chosen_in(conversation) or _reply_target(conversation)
+
+    def _drafted_parent(
+        self, conversation: Conversation, parent: Message, kept: Draft | None, keeper: DraftKeeper
+    ) -> Message | None:
+        """The message a kept draft was begun for, when it is not `parent`: the box opens on it
+        (and says so), whatever is picked now. None when the draft answers `parent`, or is gone."""
+        drafted = None if kept is None else _message_in(conversation, kept.parent_remote_id)
+        if drafted is None or drafted.remote_id == parent.remote_id:
+            return None
+        keeper.parent_remote_id = drafted.remote_id
+        keeper.label = sanitize(f"{keeper.kind} to {drafted.author.label}", single_line=True, max_chars=60)
+        self.notify(sanitize(f"The draft answers {drafted.author.label}'s message, as when you began it."),
+                    markup=False, timeout=5)  # fmt: skip
+        return drafted
 
     def _chosen_in(self, conversation: Conversation) -> Message | None:
         """The message picked with `[` / `]` in the thread shown, if it is this conversation's."""
@@ -1062,6 +1072,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             self, conversation.row.id, DraftKind.REDIRECT, parent_remote_id=parent.remote_id,
             blank="" if draft is None else draft.prefix, label=f"redirect of {parent.author.label}",
         )  # fmt: skip
+        if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
+            parent = drafted
+            draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if kept is not None and draft is not None:  # the canned reply was chosen then: back to its text
             draft = replace(draft, restored=kept.text)
             self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
