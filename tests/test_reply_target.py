@@ -113,17 +113,15 @@ async def test_a_kept_draft_answers_the_message_it_was_begun_for(stack):
 
 async def test_esc_can_keep_the_draft_and_says_so(stack):
     app = app_for(stack)
-    notices: list[str] = []
     async with app.run_test(size=(100, 30)) as pilot:
-        original = app.notify
-        app.notify = lambda message, **kw: (notices.append(message), original(message, **kw))[1]  # type: ignore[method-assign]
         conversation_id = app.inbox.conversations.selected_id
         await pilot.press("r", *"half a thought", "escape")
         assert "d: Keep as draft" in _box_text(app)
         await pilot.press("d")
         assert app.screen is app.inbox
         await wait_until(lambda: stack.store.draft(conversation_id, DraftKind.REPLY), pilot=pilot)
-    assert any("Draft kept" in notice for notice in notices)
+        status = str(app.inbox.query_one("#status", Static).render())
+        assert "Draft kept (reply to Cam)" in status
     assert await stack.store.outbox_items() == []
 
 

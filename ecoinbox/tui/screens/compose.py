@@ -246,6 +246,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         self.used: list[str] = list(draft.used)
         self.link = draft.link
         self.visibility = draft.start_visibility or draft.visibility
+        self.kept_as_draft = False  # closed with esc, then d: what is typed stays the draft
         self.reply_all = False
 
     def compose(self) -> ComposeResult:
@@ -472,9 +473,8 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
             return
         keeper.changed(self.text)
         self.app.run_worker(keeper.flush(), group="draft", exit_on_error=False)
+        self.kept_as_draft = True  # whoever opened the box says so
         self.dismiss(None)
-        self.app.notify(sanitize(f"Draft kept ({keeper.label}): open the same box again to go on."),
-                        markup=False, timeout=4)  # fmt: skip
 
     def _discard(self) -> None:
         if self.draft_keeper is not None:

@@ -83,6 +83,8 @@ SAVED_COUNT_DELAY = 2.0
 UNDO_DEPTH = 50
 HOLD_TICK_S = 0.2
 """How often the countdown of a held reply is checked (the status line changes once a second)."""
+SAID_S = 6.0
+"""How long words said in the status line (a draft kept) stay there."""
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
 
 
@@ -178,6 +180,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._store_changes = 0
         self._hold_timer: Timer | None = None  # counts a held reply down in the status line
         self._hold_shown = ""  # the countdown's words last drawn
+        self._said: tuple[str, float] | None = None  # words for the status line, until when
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -380,6 +383,8 @@ class InboxScreen(TriageKeys, Screen[None]):
             parts.append((f"{selected} ", "bold $warning"))
         if (held := self._hold_status()) is not None:
             parts.append(held)
+        if self._said is not None and self._said[1] > monotonic():
+            parts.append((f"{self._said[0]} ", "bold"))
         self._hold_shown = "" if held is None else held.plain
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
@@ -948,9 +953,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         save = self._reply_saver(
             conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper
         )
-        self.app.push_screen(ComposeScreen(
-            draft, save=save, collisions=self._collisions(conversation_id, mark), draft_keeper=keeper,
-        ))  # fmt: skip
+        collisions = self._collisions(conversation_id, mark)
+        box = ComposeScreen(draft, save=save, collisions=collisions, draft_keeper=keeper)
+
+        def closed(_: ComposedReply | None) -> None:
+            if box.kept_as_draft and keeper is not None:
+                self.say(f"Draft kept ({keeper.label}): the same key on this conversation brings it back.")
+
+        self.app.push_screen(box, closed)
+
+    def say(self, words: str, seconds: float = SAID_S) -> None:
+        """`words` (ours, sanitized where they name someone) in the status line for a few seconds."""
+        self._said = (sanitize(words, single_line=True), monotonic() + seconds)
+        self._render_status()
+        self.set_timer(seconds + 0.05, self._render_status, name="status words expire")
 
     def _collisions(self, conversation_id: int, mark: ReplyMark) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
         store = self.app.store  # type: ignore[attr-defined]
