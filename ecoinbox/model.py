@@ -186,6 +186,7 @@ class ConversationRow:
     direct: bool = False  # a direct message (private to the brand and the people it names)
     held: bool = False  # a message in it is held for moderation on the platform
     draft: bool = False  # the manager began something in it (a reply, a note...) not yet sent
+    subject: str = ""  # its first message's subject or title (a mail, a forum topic), untrusted
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -236,6 +237,10 @@ class OutboxItem:
     canned: tuple[str, ...] = ()  # the canned replies it was made from
     link: str | None = None  # the canned link it carries
     approve_parent: bool = False  # approve the held comment it answers before replying (WordPress)
+    to: tuple[str, ...] = ()  # a mail's recipients as the manager set them (empty: the channel's choice)
+    cc: tuple[str, ...] = ()
+    subject: str | None = None  # a mail's subject as the manager set it (None: "Re:" the parent's)
+    wider: bool = False  # the manager confirmed a visibility wider than the parent's
 
 
 @dataclass(frozen=True, slots=True)

@@ -847,7 +847,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         " AS direct,"
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
         # The drafts' primary key starts with the conversation: one probe too.
-        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft"
+        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft,"
+        # The first message by messages_by_conversation: one probe too.
+        " (SELECT m.title FROM messages m WHERE m.conversation_id = c.id ORDER BY m.created_at, m.id LIMIT 1)"
+        " AS subject"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1084,20 +1087,27 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         actor: str = "manager",
         hold: float = 0.0,
         draft: DraftKind | None = None,
+        to: Sequence[str] = (),
+        cc: Sequence[str] = (),
+        subject: str | None = None,
+        wider: bool = False,
     ) -> OutboxItem:
         """Write a reply before the network is touched; the engine's sender takes it from here.
 
         `approve_parent`: the parent is held for moderation; approve it before replying.
         `actor`: who wrote it, for the history. `hold`: seconds the sender leaves it alone, so
         that the manager can still take it back (`withdraw_reply`). `draft`: the kind of draft
-        this reply was typed in, dropped in the same commit."""
+        this reply was typed in, dropped in the same commit. `to`, `cc`, `subject`: a mail's
+        headers as the manager set them. `wider`: the manager confirmed `visibility` though it is
+        more public than the parent's."""
         if hold < 0:
             raise ValueError("a reply cannot be held for a negative time")
         async with self._write(durable=True) as db:
             record = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
                 text=text, visibility=visibility, language=language, canned=canned, link=link,
-                approve_parent=int(approve_parent), hold_ms=int(hold * 1000),
+                approve_parent=int(approve_parent), hold_ms=int(hold * 1000), to_addresses="\n".join(to),
+                cc_addresses="\n".join(cc), subject=subject, wider=int(wider),
             )  # fmt: skip
             await self._record(db, conversation_id, actor, "reply queued", None, str(record["id"]))
             if draft is not None:
@@ -1658,6 +1668,7 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         direct=bool(row["direct"]),
         held=bool(row["held"]),
         draft=bool(row["draft"]),
+        subject=row["subject"] or "",
     )
 
 
@@ -1810,6 +1821,10 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         canned=tuple(row["canned"].split()),
         link=row["link"],
         approve_parent=bool(row["approve_parent"]),
+        to=tuple(filter(None, row["to_addresses"].split("\n"))),
+        cc=tuple(filter(None, row["cc_addresses"].split("\n"))),
+        subject=row["subject"],
+        wider=bool(row["wider"]),
     )
 
 

@@ -19,6 +19,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 
+from ecoinbox.channels.base import HeadedChannel
 from ecoinbox.config import Settings
 from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.model import Conversation
@@ -30,7 +31,7 @@ from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
-from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
@@ -225,6 +226,11 @@ class EcoInboxApp(App[None]):
         channel = self.engine.channels[parent.channel]
         caps = self.engine.capabilities.get(parent.channel)
         own = next(iter(self.settings.brand.handles), None)
+        choices = tuple(getattr(channel, "reply_visibilities", ()))
+        visibility = parent.visibility or (choices[0] if choices else None)
+        if choices and visibility not in choices:
+            choices = (visibility,)  # a scope we do not know (Akkoma's "local"): kept, not chosen
+        headed = channel if isinstance(channel, HeadedChannel) else None
         return ReplyDraft(
             parent=parent,
             channel_label=parent.channel,
@@ -234,6 +240,10 @@ class EcoInboxApp(App[None]):
             canned=self.settings.canned,
             values=self.canned_values(parent),
             language=language,
+            visibility=visibility if choices else None,
+            visibilities=choices,
+            headers=headed.reply_headers(parent) if headed else None,
+            all_headers=headed.reply_headers(parent, reply_all=True) if headed else None,
         )
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
@@ -302,7 +312,7 @@ class EcoInboxApp(App[None]):
             ("Tag (t), note (n), assign (a)", [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS]),
             ("A person across channels (c, L)",
              [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS]),
-            ("Questions", list(ConfirmScreen.BINDINGS)),
+            ("Questions", [*ConfirmScreen.BINDINGS, *DiscardQuestion.BINDINGS]),
             ("Quitting while a reply waits out its send hold (q)", list(QuitQuestion.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
