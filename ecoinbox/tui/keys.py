@@ -45,7 +45,7 @@ CLOSERS = frozenset({
     "compose.send", "compose.cancel", "topic.create", "topic.cancel", "contact_note.save",
     "contact_note.cancel", "note.save", "note.cancel", "search.cancel", "tag.cancel", "value.cancel",
     "canned.close", "snooze.cancel", "assign.cancel", "redirect.cancel", "account.cancel",
-    "contact.close", "help.close", "confirm.yes", "confirm.no",
+    "contact.close", "help.close", "confirm.yes", "confirm.no", "confirm.keep_draft",
 })  # fmt: skip
 OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, however it is bound
 PALETTE_WAIT_S = 0.5  # the palette closes within milliseconds of the enter that picks a command
