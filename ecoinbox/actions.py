@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ecoinbox.config import Settings
-from ecoinbox.model import Conversation, Message, normalize_tag
+from ecoinbox.model import Conversation, Message, StoredMessage, normalize_tag
 
 if TYPE_CHECKING:  # replies loads numpy: only the actions that fill canned replies pay for it
     from ecoinbox.replies import CannedReply, LinkRanker, Rendered, Suggestion
@@ -30,6 +30,11 @@ DEFAULT_TOPIC_REPLY = {
     "communauté pourront vous y aider : {topic_url}",
 }
 """Used when no canned reply carries {topic_url}: short, in the person's language."""
+
+
+def answerable(conversation: Conversation) -> list[StoredMessage]:
+    """The messages of `conversation` a reply can answer, oldest first (not the deleted ones)."""
+    return [m for m in conversation.messages if not m.message.deleted]
 
 
 def reply_target(conversation: Conversation) -> Message:

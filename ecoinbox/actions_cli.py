@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ecoinbox.actions import (
+    answerable,
     canned_values,
     fill_canned,
     is_feed,
@@ -209,11 +210,11 @@ async def _exists(store: Store, ids: list[int]) -> None:
 def _parent(conversation: Conversation, remote_id: str | None) -> Message:
     if remote_id is None:
         return reply_target(conversation)
-    for stored in conversation.messages:
+    for stored in answerable(conversation):  # as `[` `]` pick in the thread
         if stored.message.remote_id == remote_id:
             return stored.message
     raise ActionFailed(
-        f"no message {remote_id!r} in conversation {conversation.row.id}; "
+        f"no message {remote_id!r} to answer in conversation {conversation.row.id}; "
         f"`ecoinbox show {conversation.row.id} --json` lists their ids",
         NOT_FOUND,
     )

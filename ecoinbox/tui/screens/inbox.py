@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from ecoinbox.actions import fill_canned, is_feed, reply_target, topic_body, topic_title
+from ecoinbox.actions import answerable, fill_canned, is_feed, reply_target, topic_body, topic_title
 from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.engine import ChannelStatus
 from ecoinbox.keymap import keys_of
@@ -62,7 +62,7 @@ from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
-from ecoinbox.tui.widgets.thread_view import ThreadView, answerable
+from ecoinbox.tui.widgets.thread_view import ThreadView
 
 VIEWS = (View.INBOX, View.PENDING, View.SNOOZED, View.DONE, View.SPAM, View.MINE)
 VIEW_TITLES = {

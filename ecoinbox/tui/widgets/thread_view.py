@@ -23,6 +23,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
 
+from ecoinbox.actions import answerable
 from ecoinbox.humanize import age, ago
 from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState, State, StoredMessage
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
@@ -345,11 +346,6 @@ class ThreadView(ScrollView, can_focus=True):
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
-
-
-def answerable(conversation: Conversation) -> list[StoredMessage]:
-    """The messages of `conversation` a reply can answer, oldest first (not the deleted ones)."""
-    return [m for m in conversation.messages if not m.message.deleted]
 
 
 def render_conversation(
