@@ -293,8 +293,25 @@ def cdp_priority_share(path: Path = CDP_DEV) -> dict[str, tuple[int, int]]:
     return shares
 
 
+def kind_scores(split: str) -> Scores:
+    """`!` against the labelled examples' `kind` (money, access, safety, outage, waiting): what a
+    manager handles first, a narrower question than their `label` (see tests/data/triage)."""
+    truth, predicted = [], []
+    for line in (DATA / f"priority.{split}.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        truth.append(bool(record.get("kind")))
+        predicted.append(score_priority(record["text"]).urgent)
+    return Scores.of(truth, predicted)
+
+
 def print_priority_share() -> None:
     """The share of conversations with `!` on the demo and on CDP's dev split (at most ~15%)."""
+    for split in ("train", "test"):
+        kinds = kind_scores(split)
+        print(
+            f"    priority `!` against `kind` on the {split} split: precision {kinds.precision:.3f}, "
+            f"recall {kinds.recall:.3f} (TP {kinds.tp}, FP {kinds.fp}, FN {kinds.fn})"
+        )
     high, total = asyncio.run(demo_priority_share())
     share = f"{high} of {total} conversations ({high / total:.1%})"
     print(f"\n    priority `!` on the demo: {share}, Spam left out")

@@ -128,10 +128,12 @@ def test_only_the_start_of_a_huge_post_is_read():
 
 
 def test_precision_on_the_test_split():
-    # The labels are broader than `!` is now (anger, cancellations and broken products are
-    # "high" there), so recall is not a floor; what is marked must be high. Measured: 9 of 10.
-    scores = bench_triage().priority_scores(bench_triage().load_priority("test"))
-    assert scores.precision >= 0.85
+    # Against each example's `kind` (money, access, safety, outage, waiting), written for the
+    # test split after the words were committed. Measured: precision 0.900 (9/10), recall 0.643
+    # (9/14); against the broader `label`, precision 9/10 too.
+    triage = bench_triage()
+    assert triage.kind_scores("test").precision >= 0.85
+    assert triage.priority_scores(triage.load_priority("test")).precision >= 0.85
 
 
 async def test_at_most_fifteen_percent_of_the_demo_conversations_get_the_marker():
