@@ -140,3 +140,12 @@ async def test_at_most_fifteen_percent_of_the_demo_conversations_get_the_marker(
     high, total = await bench_triage().demo_priority_share()
     assert total >= 100
     assert high / total <= bench_triage().HIGH_SHARE, f"{high} of {total}"
+
+
+@pytest.mark.skipif(
+    not bench_triage().CDP_DEV.exists(), reason="../shared/data/cdp is not next to the repository"
+)
+def test_at_most_fifteen_percent_of_real_customer_care_conversations_get_the_marker():
+    shares = bench_triage().cdp_priority_share()
+    high, total = sum(h for h, _ in shares.values()), sum(t for _, t in shares.values())
+    assert total == 525 and high / total <= bench_triage().HIGH_SHARE, f"{high} of {total}"
