@@ -72,6 +72,15 @@ def test_reasons_render_as_words_with_the_tone():
         ),
         ("@velora wow, amazing service. 3 weeks and still no bike. 👏👏👏", "waiting for weeks"),  # 012
         ("@velora service client catastrophique, ça fait 4 mails sans réponse", "waiting for weeks"),  # 066
+        # CDP dev's client turns (../shared/data/cdp: real customer care, handles removed)
+        ("plz fix Microsoft account I can’t log in", "can't log in"),
+        ("anyone else experience total service loss??? #tmobileoutage", "outage"),
+        ("I am not able to login my gmail account because i forgotten my gmail id password", "can't log in"),
+        ("someone has hacked my Gmail account and changed the password and recovery email", "hacked"),
+        (
+            "unable to convert the .doc files into pdf. Facing this issue since last 6 months, no solution yet",
+            "waiting for weeks",
+        ),
         # the demo's traffic
         ("@acme is the site down for everyone or just me? getting 502s", "outage"),
         ("@acme 3rd time asking: how do I cancel my subscription.", "waiting for weeks"),
@@ -103,6 +112,11 @@ def test_what_a_manager_handles_first_is_high(text, reason):
         "@velora what's your refund policy for gifts? Buying one for my dad and not sure about the size",  # 113
         "@velora refund arrived today, thanks for sorting it out so fast!",  # 105
         "@velora how long does it take to get the battery fully charged from empty?",  # 133
+        # CDP dev's client turns: questions and bugs that wait their turn
+        "Hey my Face ID isn’t working",
+        "why aren’t apps updating? Stay Safe",
+        "STOP CRASHING WHEN I TRY TO ADD TEXT TO A PROJECT",
+        "can u help me transfer my xbox one character to ps4 please",
         # complaints that wait their turn: broken, cancel, anger alone
         "@velora the frame cracked after 4 months. I want a replacement, not excuses.",  # 013
         "@velora je souhaite annuler ma commande avant l'expédition, commande 61920",  # 070
