@@ -102,7 +102,7 @@ def original_url(url: str) -> str:
 
 
 def load_library(data: Path) -> tuple[dict[int, str], dict[str, list[CannedReply]]]:
-    """Addresses by doc id, and each brand's candidates (one per address, in alphabetical order)."""
+    """Addresses by doc id, and each brand's candidates (one per address, in the file's order)."""
     urls: dict[int, str] = {}
     with (data / "docID_url.tsv").open(encoding="utf-8") as handle:
         for doc_id, url in csv.reader(handle, delimiter="\t"):
@@ -116,7 +116,7 @@ def load_library(data: Path) -> tuple[dict[int, str], dict[str, list[CannedReply
                 candidates.setdefault(
                     url, CannedReply(name=url, title="", text=link_words(url), link=url, redirect=True)
                 )
-            libraries[brand] = [candidates[url] for url in sorted(candidates)]
+            libraries[brand] = list(candidates.values())  # the file's order: ties must not follow it
     return urls, libraries
 
 
