@@ -144,7 +144,7 @@ _URGENT: Final[tuple[Term, ...]] = (
         "access",
     ),
     term(
-        r"hacked|hacke|piratee?|compromised|stole my account",
+        r"hacked|hacke|compromised|stole my account",
         2.0,
         "hacked",
         "access",
