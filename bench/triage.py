@@ -255,7 +255,7 @@ async def demo_priority_share() -> tuple[int, int]:
     with tempfile.TemporaryDirectory(prefix="ecoinbox-priority-") as folder:
         async with Demo(data_dir=Path(folder), traffic=False) as demo:
             settings = load_config(demo.config_path)
-            store = await open_store(settings.store.path)
+            store = await open_store(settings.data_path)
             await attach_triage(store, settings)
             engine = build_engine(settings, await asyncio.to_thread(resolve_tokens, settings), store)
             try:
@@ -263,7 +263,7 @@ async def demo_priority_share() -> tuple[int, int]:
             finally:
                 await engine.stop()
                 await store.close()
-        with contextlib.closing(sqlite3.connect(settings.store.path)) as db:
+        with contextlib.closing(sqlite3.connect(settings.data_path)) as db:
             rows = db.execute("SELECT priority > 0 FROM conversations WHERE state != 'spam'").fetchall()
     return sum(high for (high,) in rows), len(rows)
 
