@@ -19,10 +19,7 @@ Run from the repository root: `python bench/triage.py [--split test|train] [--ma
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
-import os
 import random
 import sys
 import time
@@ -232,100 +229,8 @@ def main() -> None:
                 print(f"  {kind} {e.id} {result.score:.2f} [{e.note}] {result} | {e.text[:100]!r}")
 
 
-# --------------------------------------------------------------------------------------------
-# Priority: how many conversations get `!` (issue 15, item 5)
-
-# Where ../shared/data/cdp is, when the repository is not next to it (a git worktree elsewhere).
-CDP_DEV = Path(os.environ.get("ECOINBOX_CDP_DATA", ROOT.parent / "shared" / "data" / "cdp")) / "dev.json"
-HIGH_SHARE = 0.15
-"""About this many conversations at most may get `!`: a queue where everything is first has none."""
-
-
-async def demo_priority_share() -> tuple[int, int]:
-    """(conversations with `!`, conversations) once the demo's seeded traffic is polled with the
-    demo's config and triage, as `ecoinbox demo` shows it; Spam is left out, as the Inbox does."""
-    import sqlite3
-    import tempfile
-
-    from ecoinbox.cli import attach_triage, build_engine, resolve_tokens
-    from ecoinbox.config import load_config
-    from ecoinbox.demo.runner import Demo
-    from ecoinbox.store import open_store
-
-    with tempfile.TemporaryDirectory(prefix="ecoinbox-priority-") as folder:
-        async with Demo(data_dir=Path(folder), traffic=False) as demo:
-            settings = load_config(demo.config_path)
-            store = await open_store(settings.data_path)
-            await attach_triage(store, settings)
-            engine = build_engine(settings, await asyncio.to_thread(resolve_tokens, settings), store)
-            try:
-                await engine.poll_all_once()
-            finally:
-                await engine.stop()
-                await store.close()
-        with contextlib.closing(sqlite3.connect(settings.data_path)) as db:
-            rows = db.execute("SELECT priority > 0 FROM conversations WHERE state != 'spam'").fetchall()
-    return sum(high for (high,) in rows), len(rows)
-
-
-def conversation_is_high(turns: list[dict[str, str]]) -> bool:
-    """`!` on a CDP conversation as the store sets it: the client's first message decides, one
-    after the brand's answer decides afresh, one more while they wait can only raise it."""
-    high: bool | None = None
-    answered = False
-    for turn in turns:
-        if "client" not in turn:
-            answered = high is not None
-            continue
-        urgent = score_priority(turn["message"]).urgent
-        high = urgent if high is None or answered else high or urgent
-        answered = False
-    return bool(high)
-
-
-def cdp_priority_share(path: Path = CDP_DEV) -> dict[str, tuple[int, int]]:
-    """Per brand, (conversations with `!`, conversations) on the client turns of CDP's dev split."""
-    shares: dict[str, tuple[int, int]] = {}
-    for item in json.loads(path.read_text(encoding="utf-8")):
-        brand = item["dialogHeader"]["company"]
-        high, total = shares.get(brand, (0, 0))
-        shares[brand] = (high + conversation_is_high(item["dialogContent"]), total + 1)
-    return shares
-
-
-def kind_scores(split: str) -> Scores:
-    """`!` against the labelled examples' `kind` (money, access, safety, outage, waiting): what a
-    manager handles first, a narrower question than their `label` (see tests/data/triage)."""
-    truth, predicted = [], []
-    for line in (DATA / f"priority.{split}.jsonl").read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        truth.append(bool(record.get("kind")))
-        predicted.append(score_priority(record["text"]).urgent)
-    return Scores.of(truth, predicted)
-
-
-def print_priority_share() -> None:
-    """The share of conversations with `!` on the demo and on CDP's dev split (at most ~15%)."""
-    for split in ("train", "test"):
-        kinds = kind_scores(split)
-        print(
-            f"    priority `!` against `kind` on the {split} split: precision {kinds.precision:.3f}, "
-            f"recall {kinds.recall:.3f} (TP {kinds.tp}, FP {kinds.fp}, FN {kinds.fn})"
-        )
-    high, total = asyncio.run(demo_priority_share())
-    share = f"{high} of {total} conversations ({high / total:.1%})"
-    print(f"\n    priority `!` on the demo: {share}, Spam left out")
-    if not CDP_DEV.exists():
-        print(f"    priority on CDP dev: {CDP_DEV} not found")
-        return
-    shares = cdp_priority_share()
-    high = sum(h for h, _ in shares.values())
-    total = sum(t for _, t in shares.values())
-    print(f"    priority `!` on CDP dev (client turns): {high} of {total} conversations ({high / total:.1%})")
-    busiest = sorted(shares.items(), key=lambda item: -item[1][0] / item[1][1])[:5]
-    print("      most marked brands: " + ", ".join(f"{b} {h}/{t}" for b, (h, t) in busiest))
-
-
 if __name__ == "__main__":
     main()
+    from priority_share import print_priority_share  # issue 15, item 5: how many get `!`
+
     print_priority_share()

@@ -24,6 +24,15 @@ def bench_triage():  # type: ignore[no-untyped-def]
     return triage
 
 
+def bench_share():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import priority_share  # bench/priority_share.py
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return priority_share
+
+
 def test_reasons_render_as_words_with_the_tone():
     result = score_priority("I want a refund, my order never arrived. This is ridiculous!")
     assert result.urgent
@@ -145,21 +154,21 @@ def test_precision_on_the_test_split():
     # Against each example's `kind` (money, access, safety, outage, waiting), written for the
     # test split after the words were committed. Measured: precision 0.889 (8/9), recall 0.571
     # (8/14); against the broader `label`, precision 8/9 too.
+    assert bench_share().kind_scores("test").precision >= 0.85
     triage = bench_triage()
-    assert triage.kind_scores("test").precision >= 0.85
     assert triage.priority_scores(triage.load_priority("test")).precision >= 0.85
 
 
 async def test_at_most_fifteen_percent_of_the_demo_conversations_get_the_marker():
-    high, total = await bench_triage().demo_priority_share()
+    high, total = await bench_share().demo_priority_share()
     assert total >= 100
-    assert high / total <= bench_triage().HIGH_SHARE, f"{high} of {total}"
+    assert high / total <= bench_share().HIGH_SHARE, f"{high} of {total}"
 
 
 @pytest.mark.skipif(
-    not bench_triage().CDP_DEV.exists(), reason="../shared/data/cdp is not next to the repository"
+    not bench_share().CDP_DEV.exists(), reason="../shared/data/cdp is not next to the repository"
 )
 def test_at_most_fifteen_percent_of_real_customer_care_conversations_get_the_marker():
-    shares = bench_triage().cdp_priority_share()
+    shares = bench_share().cdp_priority_share()
     high, total = sum(h for h, _ in shares.values()), sum(t for _, t in shares.values())
-    assert total == 525 and high / total <= bench_triage().HIGH_SHARE, f"{high} of {total}"
+    assert total == 525 and high / total <= bench_share().HIGH_SHARE, f"{high} of {total}"
