@@ -208,8 +208,8 @@ STATE_MARKS = {State.DONE: "✓", State.SPAM: "⊘", State.SNOOZED: "z", State.P
 
 ROW_MARKS: tuple[tuple[str, str], ...] = (
     ("●", "they wait for your reply"),
-    (PRIORITY_MARK, ("high priority, waiting for you: a complaint, an urgent word or a rule (it comes "
-                     "first; the thread says why)")),
+    (PRIORITY_MARK, ("high priority, waiting for you: money, access, safety, an outage, a long wait or a "
+                     "rule (it comes first; the thread says why)")),
     (STATE_MARKS[State.PENDING], "pending: you answered and wait on them (their next message reopens it)"),
     (STATE_MARKS[State.SNOOZED], "snoozed (\"until ...\" in front of the text says when it wakes)"),
     (STATE_MARKS[State.DONE], "done"),
@@ -237,7 +237,7 @@ def row_mark(row: ConversationRow) -> str:
     if row.state in STATE_MARKS:
         return STATE_MARKS[row.state]
     if row.priority > 0:
-        return PRIORITY_MARK  # a complaint or an urgent word (or a rule): it floats up, and says so
+        return PRIORITY_MARK  # what a manager handles first (or a rule): it floats up, and says so
     return "●" if row.needs_reply else " "
 
 
