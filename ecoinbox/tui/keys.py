@@ -88,6 +88,7 @@ class KeyHold:
         self._workers: set[Worker[Any]] = set()
         self._deadline = 0.0
         self._checker: Timer | None = None
+        self._searching = False  # an enter in the palette waits for its search (`_wait_for_search`)
 
     def take(self, event: events.Key) -> bool:
         """Called with each key the App reads; True when the key was held (or given as text)."""
@@ -102,6 +103,9 @@ class KeyHold:
             if event.is_printable:
                 return False  # text for the input, not a key that opens anything
             if event.key == "enter" and isinstance(focused, Input):
+                if isinstance(self.app.screen, CommandPalette) and not self._palette_settled():
+                    self._wait_for_search(focused, event)  # the enter picks from what was typed
+                    return True
                 self._hold(focused, event)  # submits: the prompt closes or the search runs
                 return False
         if self._opens(event):
@@ -148,6 +152,24 @@ class KeyHold:
         self._workers = set(self.app.workers)
         self._deadline = time.monotonic() + OPEN_WAIT_S
 
+    def _palette_settled(self) -> bool:
+        """The command palette has no search running (its list shows what was typed)."""
+        palette = self.app.screen
+        return not any(w.node is palette and not w.is_finished for w in self.app.workers)
+
+    def _wait_for_search(self, focused: Input, enter: events.Key) -> None:
+        """An enter typed in the palette before its search for the typed text ended (a burst: ctrl+p,
+        "reply", enter) waits for it, with the keys after it: it would pick nothing yet."""
+        self._hold(focused, enter)
+        assert self._held is not None
+        self._held.append(enter)
+        self._key = DEFERRED
+        self._searching = True
+        self._deadline = time.monotonic() + OPEN_WAIT_S
+        palette = self.app.screen
+        # Behind the typed text's Changed (the input's queue, then the palette's): the search started.
+        focused.call_later(palette.call_later, self.acted)
+
     def _hold(self, focused: object, key: events.Key) -> None:
         self._held = []
         self._was_focused = focused
@@ -168,9 +190,12 @@ class KeyHold:
         return binding.id in OPENERS or binding.id in CLOSERS or binding.action in OPENER_ACTIONS
 
     def _check(self) -> None:
-        if self._held is not None and (
-            self._arrived() or self._opened_nothing() or time.monotonic() > self._deadline
-        ):
+        if self._held is None:
+            return
+        if self._searching:
+            if (self._key is None and self._palette_settled()) or time.monotonic() > self._deadline:
+                self._release()
+        elif self._arrived() or self._opened_nothing() or time.monotonic() > self._deadline:
             self._release()
 
     def _arrived(self) -> bool:
@@ -201,6 +226,7 @@ class KeyHold:
 
     def _release(self) -> None:
         held, self._held, self._was_focused, self._screen, self._key = self._held or [], None, None, None, None
+        self._searching = False
         self._workers = set()
         if self._checker is not None:
             self._checker.stop()
