@@ -251,7 +251,7 @@ def score_priority(text: str) -> Priority:
     masked = _OTHER_SUBJECT.sub(" ", normalized)
     found: dict[str, tuple[float, str]] = {}  # group -> strongest (weight, label)
     for entry in _URGENT:
-        match = entry.pattern.search(masked)
+        match = entry.search(masked)
         if match is None or _negated(masked, match.start()) and entry.group not in ("delivery", "waiting"):
             continue
         best = found.get(entry.group)
@@ -264,10 +264,10 @@ def score_priority(text: str) -> Priority:
                 if best is None or entry.weight > best[0]:
                     found[entry.group] = (entry.weight, entry.label)
                 break
-    anger = any(entry.pattern.search(masked) for entry in _ANGER) or "anger" in found
+    anger = any(entry.search(masked) for entry in _ANGER) or "anger" in found
     if "anger" in found and len(found) > 1:
         del found["anger"]  # "scam" among real reasons: it is the tone, not one more reason
-    sarcasm = any(entry.pattern.search(masked) for entry in _SARCASM)
+    sarcasm = any(entry.search(masked) for entry in _SARCASM)
     shouting = sum(1 for word in _SHOUT_RE.findall(plain) if word not in _ACRONYMS) >= 2
     marks = "!!!" in plain or "??" in plain or "?!" in plain or any(e in plain for e in "😡🤬👎")
 
@@ -275,7 +275,7 @@ def score_priority(text: str) -> Priority:
     tone_score = (1.5 if anger else 0.0) + (1.0 if sarcasm else 0.0) + (0.5 if shouting and found else 0.0)
     tone_score += 0.3 if marks and (found or anger) else 0.0
     score += tone_score
-    calm = max((entry.weight for entry in _CALM if entry.pattern.search(masked)), default=0.0)
+    calm = max((entry.weight for entry in _CALM if entry.search(masked)), default=0.0)
     if calm and not anger:
         score -= calm
     if not found and not anger and not sarcasm and _POSITIVE.search(normalized):
