@@ -12,14 +12,14 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
-from urllib.parse import urlsplit
-
-import numpy as np
 
 # The regex parser of the standard library (sre_parse, deprecated as such since 3.11): it reads
 # each lexicon term once, at import, to find the letters its matches start with.
 from re import _constants, _parser  # type: ignore[attr-defined]
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import numpy as np
 
 from ecoinbox.replies import fold
 
