@@ -133,7 +133,8 @@ def bounded(message: Message) -> Message:
     `FIELD_CHARS`, at most `LINKS` links (the same message when it is within them)."""
     author = message.author
     fields = (message.title, author.handle, author.display_name, author.url or "")
-    if len(message.text) <= TRIAGE_CHARS and len(message.links) <= LINKS and max(map(len, fields)) <= FIELD_CHARS:
+    within = len(message.text) <= TRIAGE_CHARS and len(message.links) <= LINKS
+    if within and max(map(len, fields)) <= FIELD_CHARS:
         return message
     author = replace(
         author,
