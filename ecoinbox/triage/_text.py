@@ -217,7 +217,7 @@ def _keys(items: Any) -> set[str] | None:
                 keys |= found
             return keys
         if op is _SUBPATTERN:
-            return _keys(arg[-1])
+            return None if arg[1] & re.IGNORECASE else _keys(arg[-1])
         return None
     return {prefix} if prefix else None
 
