@@ -98,6 +98,7 @@ class TriageStore:
     # The host class provides these (SQLiteStore).
     _write: Any
     _read: Any
+    _refusal: str | None
     _record: Any
     _notify: Any
     _clock: Any
@@ -157,6 +158,8 @@ class TriageStore:
         """Judge the batch's new messages from outside before the write transaction: what they
         need is read first, the judging runs in triage's thread (the event loop stays free)."""
         if self._triage is None or self._plan_lock is None or all(m.is_ours for m in messages):
+            return None
+        if self._refusal is not None:  # read-only: the write refuses anyway, judge nothing
             return None
         async with self._plan_lock:  # one plan at a time: the recent-text memory is in order
             db = self._read()
