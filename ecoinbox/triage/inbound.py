@@ -1,8 +1,9 @@
 """What happens to a new message from outside: its spam verdict, its priority, the rules it fires.
 
 `Triage` is built from the config and handed to the store, which calls `assess` for each new
-inbound message inside the ingest transaction (a crash never leaves a message untriaged), and
-`learn` / `forget` when the manager marks spam or not spam (the store keeps `marks_bytes`).
+inbound message in a thread of its own before the ingest transaction (the verdicts are stored
+with the messages, in that transaction), and `learn` / `forget` when the manager marks spam or
+not spam (the store keeps `marks_bytes`). One thread at a time uses it: it is not thread-safe.
 Pure Python: no Textual, no SQL, no I/O.
 """
 
