@@ -14,13 +14,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ecoinbox import __version__
-from ecoinbox.config import ChannelSettings, ConfigError, Settings, load_config
+from ecoinbox.config import ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
@@ -60,9 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("check", help="validate the config, reach each channel, name the keyring backend")
 
-    auth = commands.add_parser("auth", help="store a channel's token in the OS keyring")
+    auth = commands.add_parser(
+        "auth", help="connect a channel: run its sign-in flow, keep the token (keyring, or your choice without one)"
+    )
     auth.add_argument("channel", help="the channel's name in the config")
     auth.add_argument("--paste", action="store_true", help="paste an existing token instead of the OAuth flow")
+    keep = auth.add_mutually_exclusive_group()
+    keep.add_argument("--print", action="store_true",
+                      help="keep the token nowhere: print it once on stdout (e.g. | pass insert -m ecoinbox/NAME)")
+    keep.add_argument("--insecure-storage", action="store_true",
+                      help="save it in the plain credentials file (0600) in the config dir, without asking")
+    keep.add_argument("--secure-only", action="store_true",
+                      help="never the plain credentials file: keyring, encrypted file or --print only")
 
     poll = commands.add_parser(
         "poll", help="poll and send without the TUI, until stopped (inboxes on the same store follow it)"
@@ -422,152 +431,20 @@ async def _check_channels(settings: Settings) -> int:
 
 
 def run_auth(settings: Settings, args: argparse.Namespace) -> int:
-    from ecoinbox.secrets import prompt_token, store_token
+    from ecoinbox.auth import AuthError, AuthOptions
+    from ecoinbox.auth import run_auth as authorize
 
     try:
         channel = settings.channel(args.channel)
     except KeyError:
         names = ", ".join(c.name for c in settings.channels) or "none"
         raise CliError(f"no channel named {args.channel!r} in {settings.source} (channels: {names})") from None
-    if channel.kind == "mastodon" and not args.paste:
-        token = asyncio.run(_mastodon_oauth(channel.base_url))
-    elif channel.kind == "discourse" and channel.auth == "user_api_key" and not args.paste:
-        token = _discourse_user_api_key(channel.base_url)
-    elif channel.kind == "wordpress":
-        token = _wordpress_app_password(channel)
-    elif channel.kind == "feed" and not channel.needs_token:
-        print(f"Channel {channel.name} reads public feeds: it needs no password, nothing to store.")
-        print('For a feed behind HTTP Basic, set auth = "basic" and account = "USER" in its [[channels]] entry.')
-        return 0
-    elif channel.kind == "feed":
-        token = prompt_token(f"HTTP Basic password of {channel.account} for {channel.name}'s feeds (not echoed): ")
-    elif channel.kind == "reddit" and not args.paste:
-        token = asyncio.run(_reddit_oauth(channel))
-    elif channel.kind == "bluesky":
-        token = _bluesky_app_password(channel, check=not args.paste)
-    elif channel.kind == "email":
-        print(f"The password {channel.account} uses for IMAP and SMTP. With two-factor sign-in, make an")
-        print("app password in the provider's security settings (Gmail, Fastmail, iCloud, Yahoo) and use it.")
-        token = prompt_token(f"Password for {channel.account} (not echoed): ")
-    else:
-        token = prompt_token(f"Token for {channel.name} (not echoed): ")
-    if not token.reveal().strip():
-        raise CliError("no token given; nothing stored")
-    backend = store_token(channel.name, token.reveal())
-    print(f"Stored the token for {channel.name} in the keyring ({backend}).")
-    print("Try it: ecoinbox check")
-    return 0
-
-
-async def _mastodon_oauth(base_url: str) -> Secret:
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.http import HttpClient
-    from ecoinbox.channels.mastodon import authorize_url, exchange_code, register_app
-    from ecoinbox.secrets import prompt_token
-
-    client = HttpClient("auth", base_url)
+    options = AuthOptions(paste=args.paste, print_only=args.print, secure_only=args.secure_only,
+                          insecure_storage=args.insecure_storage)  # fmt: skip
     try:
-        client_id, client_secret = await register_app(base_url, client)
-        print("1. Open this address in a browser where you are logged in as the brand account:")
-        print(f"   {authorize_url(base_url, client_id)}")
-        print("2. Approve ecoinbox, then paste the code the page shows.")
-        code = prompt_token("Code (not echoed): ").reveal().strip()
-        if not code:
-            raise CliError("no code given; nothing stored")
-        return Secret(await exchange_code(base_url, client_id, client_secret, code, client))
-    except ChannelError as exc:
-        raise CliError(f"the OAuth flow failed: {exc}") from exc
-    finally:
-        await client.aclose()
-
-
-async def _reddit_oauth(channel: ChannelSettings, *, say: Callable[[str], None] = print,
-                        timeout: float = 600.0) -> Secret:  # fmt: skip
-    """Reddit's code flow for an installed app: the browser comes back to a loopback listener
-    (state checked), and the permanent grant's refresh token becomes the channel's secret."""
-    from ecoinbox.channels import reddit
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.http import HttpClient
-
-    if not channel.client_id or not channel.auth_url or not channel.redirect_uri:
-        raise CliError(f"channel {channel.name} needs client_id (your Reddit app's id) in the config")
-    state = reddit.new_state()
-    try:
-        listener = reddit.RedirectListener(channel.redirect_uri, state)
-    except ChannelError as exc:
-        raise CliError(f"the Reddit authorization cannot start: {exc}") from exc
-    client = HttpClient(
-        channel.name, channel.auth_url, auth_headers=reddit.client_auth(channel.client_id),
-        headers={"User-Agent": reddit.user_agent(channel.account)},
-    )  # fmt: skip
-    try:
-        await listener.start()
-        port = listener.port
-        say("1. Open this address in a browser where you are logged in to Reddit as the brand account:")
-        say(f"   {reddit.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, state)}")
-        say(f"2. Approve ecoinbox: the browser comes back to {channel.redirect_uri}, where ecoinbox waits.")
-        say(f"   Over SSH, forward that port first: ssh -L {port}:127.0.0.1:{port} this-host")
-        code = await listener.wait(timeout)
-        refresh_token, _ = await reddit.exchange_code(client, channel.name, code, channel.redirect_uri)
-        return Secret(refresh_token)
-    except ChannelError as exc:
-        raise CliError(f"the Reddit authorization failed: {exc}") from exc
-    finally:
-        await listener.aclose()
-        await client.aclose()
-
-
-def _discourse_user_api_key(base_url: str) -> Secret:
-    """Discourse's no-redirect User API Key flow: the forum shows an encrypted key to paste."""
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.discourse import decrypt_payload, generate_key_pair, new_nonce, user_api_key_url
-    from ecoinbox.secrets import prompt_token
-
-    private_key, public_key = generate_key_pair()
-    nonce = new_nonce()
-    print("1. Open this address in a browser where you are logged in as the brand's forum account:")
-    print(f"   {user_api_key_url(base_url, public_key, nonce, client_id=f'ecoinbox-{nonce[:8]}')}")
-    print("2. Approve ecoinbox, then paste the whole block of text the page shows.")
-    payload = prompt_token("Payload (not echoed): ").reveal()
-    try:
-        return Secret(decrypt_payload(private_key, payload, nonce))
-    except ChannelError as exc:
-        raise CliError(f"the forum's answer could not be read: {exc}") from exc
-
-
-def _wordpress_app_password(channel: ChannelSettings) -> Secret:
-    """WordPress application passwords: the site shows a new one to copy (no redirect)."""
-    from ecoinbox.channels.wordpress import authorize_url
-    from ecoinbox.secrets import prompt_token
-
-    print(f"1. Open this address in a browser where you are logged in to WordPress as {channel.account}:")
-    print(f"   {authorize_url(channel.base_url)}")
-    print("   (or Users > Profile > Application Passwords, name it \"ecoinbox\" and add it)")
-    print("2. Approve, then paste the password WordPress shows (spaces and all).")
-    return prompt_token("Application password (not echoed): ")
-def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
-    """Ask for an app password (never the account's own) and sign in once with it to check it."""
-    from ecoinbox.channels.base import AuthError, ChannelError
-    from ecoinbox.channels.bluesky import verify_app_password
-    from ecoinbox.secrets import prompt_token
-
-    print(f"1. In Bluesky, signed in as @{channel.account}: Settings > Privacy and security > App passwords.")
-    print("2. Add an app password named ecoinbox, then paste it here (it looks like xxxx-xxxx-xxxx-xxxx).")
-    token = prompt_token("App password (not echoed): ")
-    if not check or not token.reveal().strip():
-        return token
-    try:
-        who = asyncio.run(verify_app_password(
-            channel.name, channel.base_url, channel.account or "", token.reveal(),
-            account_password=channel.auth == "account_password",
-        ))  # fmt: skip
+        return authorize(channel, options)
     except AuthError as exc:
-        raise CliError(f"not stored: {exc}") from exc
-    except ChannelError as exc:
-        print(f"Could not check it now ({exc}); storing it anyway.")
-    else:
-        print(f"Signed in as {sanitize(who, single_line=True)}.")
-    return token
+        raise CliError(str(exc)) from exc
 
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:
