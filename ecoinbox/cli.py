@@ -43,8 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal inbox for community managers. Without a command, opens the inbox.",
     )
     parser.add_argument("--version", action="version", version=f"ecoinbox {__version__}")
-    parser.add_argument("--config", type=Path, help="the config file (default: the platform's config dir)")
+    parser.add_argument("--config", type=Path,
+                        help="the config file, before or after the command (default: `ecoinbox config path`)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("init", help="first run: asks about the brand, connects each account, writes the config")
+    configs = commands.add_parser("config", help="the config file: `config example` prints a commented one, "
+                                                 "`config path` where it is read from")  # fmt: skip
+    config_commands = configs.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    config_commands.add_parser("example", help="print the example config, every setting commented")
+    config_commands.add_parser("path", help="print the path of the config file the commands read")
 
     demo = commands.add_parser("demo", help="run the inbox on local demo servers (no account needed)")
     demo.add_argument("--servers-only", action="store_true", help="start the servers, print their URLs and config; no TUI")
@@ -105,8 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_option_first(argv: Sequence[str]) -> list[str]:
+    """`--config PATH` moved before the command, so it may be written after it too
+    (`ecoinbox list --config x.toml`); nothing after a `--` is touched."""
+    argv = list(argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    for i, word in enumerate(argv[:end]):
+        if word.startswith("--config="):
+            return [word, *argv[:i], *argv[i + 1 :]]
+        if word == "--config" and i + 1 < end:
+            return [word, argv[i + 1], *argv[:i], *argv[i + 2 :]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(config_option_first(sys.argv[1:] if argv is None else argv))
     from ecoinbox.logs import setup_logging
 
     if args.command != "demo":  # the demo logs inside its own directory
@@ -128,6 +149,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise CliError(f"--store {generated}: no such file (make one with bench/generate.py)")
             return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
                             traffic=not args.quiet_traffic, generated=generated)  # fmt: skip
+        if args.command == "config":  # these two work without a config file
+            from ecoinbox.config_files import run_config_command
+
+            return run_config_command(args.config_command, args.config)
+        if args.command == "init":
+            from ecoinbox.init_wizard import run_init
+
+            return run_init(args.config)
         settings = load_config(args.config)
         handler = {
             None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,

@@ -556,8 +556,8 @@ def prompt_block(prompt: str, *, complete: Callable[[str], bool] | None = None) 
     the input, or until `complete(text)` says the block is whole. Whitespace is dropped, so a key
     the page wrapped at 60 characters reads as one. Raises SecretError if nothing was pasted."""
     stream = sys.stdin
+    saved = _echo_off(stream)  # before the prompt: a paste typed the moment it shows is not echoed
     print(prompt, end="", file=sys.stderr, flush=True)
-    saved = _echo_off(stream)
     parts: list[str] = []
     try:
         while True:
