@@ -405,7 +405,11 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
     else:
         usable = not backend.startswith(("keyring.backends.fail", "keyring.backends.null"))
         print(f"keyring: {backend}" if usable else
-              f"keyring: none usable here ({backend}); use token_cmd or token_env on each channel")
+              f"keyring: none usable here ({backend}); `ecoinbox auth NAME` offers the ways without one")
+    from ecoinbox.credentials import credentials_path
+
+    if credentials_path().is_file():
+        print(f"credentials file: {credentials_path()} (plain text, 0600: tokens saved without a keyring)")
     failures = asyncio.run(_check_channels(settings))
     return 1 if failures or not store_ok else 0
 
