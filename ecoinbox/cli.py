@@ -254,19 +254,20 @@ def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int
     return asyncio.run(_inbox(settings, tokens))
 
 
-async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
+async def _inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:
+    """The inbox on `settings`; `notices` are said on its screen once it shows."""
     from ecoinbox.tui.app import EcoInboxApp
 
     store = await _open_store(settings, read_only_ok=True)
     try:
         if store.read_only_reason is not None:
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
-            await _run_app(EcoInboxApp(settings, store, None))
+            await _run_app(EcoInboxApp(settings, store, None, notices=notices))
             return 0
         engine = build_engine(settings, tokens, store)
         starting = asyncio.create_task(check_then_start(store, engine), name="store check")
         try:
-            await _run_app(EcoInboxApp(settings, store, engine))
+            await _run_app(EcoInboxApp(settings, store, engine, notices=notices))
         finally:
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
@@ -510,6 +511,8 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
             if last.get(status.name) != (status.state, status.detail):  # not every poll: what changed
                 last[status.name] = (status.state, status.detail)
                 say(f"{status.name}: {status.state}{f' ({status.detail})' if status.detail else ''}")
+                if status.state == "paused":
+                    say(f"{status.name}: {headless_resume_hint(settings.channel(status.name), engine.token_recheck)}")
 
         engine.add_status_listener(on_status)
         await engine.start()
@@ -521,6 +524,16 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
         await store.close()
     say("stopped")
     return 0
+
+
+def headless_resume_hint(channel: Any, recheck: float) -> str:
+    """How a paused channel resumes without a screen (no key to press): the command to run, and
+    whether this process notices the new token by itself."""
+    if channel.token_env and not channel.token_cmd and not channel.keyring:
+        return f"stop this poll (ctrl+c), export a new ${channel.token_env}, then start `ecoinbox poll` again"
+    how = "update what token_cmd prints" if channel.token_cmd else f"run `ecoinbox auth {channel.name}`"
+    return (f"{how} in another shell; this poll reads the token again every {recheck:g} s and resumes "
+            f"by itself (no restart needed)")  # fmt: skip
 
 
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
