@@ -243,3 +243,34 @@ def test_a_credentials_file_others_can_read_is_refused_without_showing_it(tmp_pa
     assert main(["--config", str(path), "poll", "--once"]) == 1
     err = capsys.readouterr().err
     assert "chmod 600" in err and MASTODON_TOKEN not in err
+
+
+@pytest.mark.parametrize("kind", ["wordpress", "bluesky"])
+def test_password_flows_save_to_the_file_with_insecure_storage_and_the_channel_polls(
+    tmp_path, capsys, monkeypatch, no_keyring, kind
+):
+    """The flows that paste one password (WordPress, Bluesky) end in the same place: the 0600
+    file chosen up front with --insecure-storage, read back by the channel."""
+    from ecoinbox.demo.bluesky_server import BlueskyServer
+    from ecoinbox.demo.wordpress_server import WordPressServer
+    from ecoinbox.secrets import Secret
+
+    password = "abcd-efgh-ijkl-mnop"
+    server, account = (
+        (WordPressServer(seed=None, app_password=password), "acme_team") if kind == "wordpress"
+        else (BlueskyServer(brand="acme.bsky.example", seed=None, app_password=password), "acme.bsky.example")
+    )  # fmt: skip
+    with serving_in_a_thread(server):
+        path = tmp_path / "config.toml"
+        path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n[[channels]]\n'
+                        f'kind = "{kind}"\nname = "{kind}"\nbase_url = "{server.base_url}"\naccount = "{account}"\n',
+                        encoding="utf-8")  # fmt: skip
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret(password))
+        assert main(["--config", str(path), "auth", kind, "--insecure-storage"]) == 0
+        printed = capsys.readouterr()
+        assert "NOT encrypted" not in printed.out and "plain text" in printed.out  # the warning
+        assert read_credential(kind) == password
+        assert stat.S_IMODE(credentials_path().stat().st_mode) == 0o600
+        assert main(["--config", str(path), "poll", "--once"]) == 0, capsys.readouterr()
+    polled = capsys.readouterr().out
+    assert f"{kind}: 0 new" in polled and password not in printed.out + printed.err + polled
