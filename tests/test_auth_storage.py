@@ -8,6 +8,7 @@ import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import keyring
@@ -274,3 +275,34 @@ def test_password_flows_save_to_the_file_with_insecure_storage_and_the_channel_p
         assert main(["--config", str(path), "poll", "--once"]) == 0, capsys.readouterr()
     polled = capsys.readouterr().out
     assert f"{kind}: 0 new" in polled and password not in printed.out + printed.err + polled
+
+
+class FakeEncryptedKeyring:
+    """Stands in for keyrings.alt's EncryptedKeyring (not installed here): same name, same calls."""
+
+    viable = True
+    kept: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.kept[(service, username)] = password
+
+
+def test_an_installed_encrypted_file_backend_is_offered_and_used(tmp_path, capsys, monkeypatch, no_keyring):
+    import sys
+    import types
+
+    module = types.ModuleType("keyrings.alt.file")
+    module.EncryptedKeyring = FakeEncryptedKeyring  # type: ignore[attr-defined]
+    for name in ("keyrings", "keyrings.alt"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "keyrings.alt.file", module)
+    with serving_in_a_thread(MastodonServer(seed=None, token=MASTODON_TOKEN)) as server:
+        path = config(tmp_path, "mastodon", "mastodon", server.base_url)
+        screen = Screen(capsys)
+        monkeypatch.setattr("sys.stdin", Typist("1\n", mastodon_code(screen)))
+        assert main(["--config", str(path), "auth", "mastodon", "--secure-only"]) == 0
+        screen.read()
+    assert "1. an encrypted file (keyrings.alt.file.EncryptedKeyring)" in screen.out
+    assert FakeEncryptedKeyring.kept[("ecoinbox", "mastodon")] == MASTODON_TOKEN
+    assert "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring" in screen.out
+    assert MASTODON_TOKEN not in screen.out + screen.err and not credentials_path().exists()
