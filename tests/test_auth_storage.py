@@ -306,3 +306,52 @@ def test_an_installed_encrypted_file_backend_is_offered_and_used(tmp_path, capsy
     assert FakeEncryptedKeyring.kept[("ecoinbox", "mastodon")] == MASTODON_TOKEN
     assert "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring" in screen.out
     assert MASTODON_TOKEN not in screen.out + screen.err and not credentials_path().exists()
+
+
+def test_reddit_flow_without_keyring_saves_the_refresh_token_and_the_channel_polls(
+    tmp_path, capsys, monkeypatch, no_keyring
+):
+    """Reddit's browser comes back to a loopback listener: the refresh token lands in the file."""
+    import socket
+    import threading
+
+    from ecoinbox import auth
+    from ecoinbox.demo.reddit_server import RedditServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    redirect = f"http://localhost:{port}"
+    with serving_in_a_thread(
+        RedditServer(seed=None, client_id="test-client-id", redirect_uri=redirect)
+    ) as server:
+        path = tmp_path / "config.toml"
+        path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n[[channels]]\n'
+                        f'kind = "reddit"\nname = "reddit"\naccount = "acme"\nclient_id = "test-client-id"\n'
+                        f'base_url = "{server.base_url}"\nauth_url = "{server.base_url}"\n'
+                        f'redirect_uri = "{redirect}"\n', encoding="utf-8")  # fmt: skip
+
+        def browse(address: str) -> None:  # the manager approves in a browser
+            with httpx.Client(trust_env=False) as browser:
+                approved = browser.get(address)
+                browser.get(approved.headers["location"])
+
+        real_flow = auth.reddit_oauth
+
+        async def flow_with_a_browser(channel, **_: object):  # type: ignore[no-untyped-def]
+            def say(line: str) -> None:
+                print(line)
+                if line.strip().startswith(server.base_url):
+                    threading.Thread(target=browse, args=(line.strip(),), daemon=True).start()
+
+            return await real_flow(channel, say=say, timeout=10)
+
+        monkeypatch.setattr("ecoinbox.auth.reddit_oauth", flow_with_a_browser)
+        monkeypatch.setattr("sys.stdin", Typist("1\n"))
+        assert main(["--config", str(path), "auth", "reddit"]) == 0
+        out = capsys.readouterr().out
+        assert "identity read history privatemessages submit" in out and "Saved the token for reddit" in out
+        token = read_credential("reddit")
+        assert token and token not in out
+        assert main(["--config", str(path), "poll", "--once"]) == 0
+        assert "reddit: 0 new" in capsys.readouterr().out
