@@ -118,8 +118,8 @@ def _plain_file_warning() -> str:
     )
 
 
-def keep_token(channel: ChannelSettings, token: Secret, plan: Plan, *,
-               out: TextIO | None = None, err: TextIO | None = None) -> bool:  # fmt: skip
+def keep_token(channel: ChannelSettings, token: Secret, plan: Plan, *, out: TextIO | None = None,
+               err: TextIO | None = None, next_step: str | None = "Try it: ecoinbox check") -> bool:  # fmt: skip
     """Keep `token` as planned; True when it is kept. If saving fails, the token is shown once
     with the ways to keep it, so an approved flow is never thrown away."""
     out, err = out or sys.stdout, err or sys.stderr
@@ -138,7 +138,8 @@ def keep_token(channel: ChannelSettings, token: Secret, plan: Plan, *,
         reason = f"{exc.strerror or type(exc).__name__}{f' ({exc.filename})' if exc.filename else ''}"
     else:
         print(f"Saved the token for {name} in {where}.", file=out)
-        print("Try it: ecoinbox check", file=out)
+        if next_step:
+            print(next_step, file=out)
         return True
     print(f"The token for {name} could not be saved: {reason.replace(value, '***')}.", file=err)
     print("Here it is, shown this once (ecoinbox keeps no copy):", file=err)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from ecoinbox.auth import Plan
 from ecoinbox.config import KINDS, ChannelSettings, ConfigError, default_config_path, parse_config
 
 __all__ = ["ChannelAnswers", "Question", "Wizard", "render_config", "run_init"]
@@ -163,7 +164,7 @@ class Wizard:
         self.say = say
         self.brand = Brand()
         self.channels: list[ChannelAnswers] = []
-        self.plan: object | None = None  # where tokens go, asked once (ecoinbox.auth.Plan)
+        self.plan: Plan | None = None  # where tokens go: asked once, for every channel
 
     def ask(self, question: str, default: str | None = None) -> str:
         shown = f"{question} [{default}]: " if default else f"{question}: "
@@ -268,12 +269,13 @@ class Wizard:
             if self.plan is None:
                 self.plan = choose_destination(channel.name, AuthOptions(), say=self.say, ask=self.ask_line)
             token = obtain_token(channel)
-            keep_token(channel, token, self.plan)  # type: ignore[arg-type]
+            # No "try ecoinbox check" here: init runs it at the end.
+            keep_token(channel, token, self.plan, next_step=None)
         except (AuthError, SecretError, ChannelError) as exc:
             self.say(f"{answers.name} is not connected: {exc}")
             self.say(f"It stays in the config: connect it later with `ecoinbox auth {answers.name}`.")
             return
-        if getattr(self.plan, "destination", None) is Destination.PRINT:
+        if self.plan.destination is Destination.PRINT:
             answers.token_cmd = True
 
     def write(self) -> None:
