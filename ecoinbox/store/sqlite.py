@@ -56,7 +56,7 @@ from ecoinbox.store.drafts import DraftsStore, delete_draft_in
 from ecoinbox.store.outbox_view import OutboxViewStore
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
-from ecoinbox.store.triage import TriageStore
+from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
 
 log = logging.getLogger(__name__)
 
@@ -433,6 +433,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                 await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     async def close(self) -> None:
+        self._stop_triage()
         # aiosqlite's thread is not a daemon: an unclosed connection hangs interpreter exit.
         for conn in (self._reader, self._writer):
             if conn is not None:
@@ -593,8 +594,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         Idempotent: a message seen before updates in place (edits, deletions), never duplicates.
         """
         result = IngestResult()
+        plan = await self._triage_plan(messages)  # off the event loop, before the write
         async with self._write() as db:
-            await self._ingest_batch(db, messages, result)
+            await self._ingest_batch(db, messages, result, plan)
             if cursor is not None:
                 channel, value = cursor
                 await db.execute(
@@ -609,7 +611,11 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         return result
 
     async def _ingest_batch(
-        self, db: aiosqlite.Connection, messages: Sequence[Message], result: IngestResult
+        self,
+        db: aiosqlite.Connection,
+        messages: Sequence[Message],
+        result: IngestResult,
+        plan: TriagePlan | None = None,
     ) -> None:
         """Store `messages` as if one by one, in a fixed number of statements per batch.
 
@@ -623,9 +629,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         if not messages:
             return
         author_ids = await self._upsert_authors(db, messages)
-        triage, known_authors, fresh_ids, triaged = None, set(), set(), set()
-        if self._triage is not None:
-            triage, known_authors = await self._triage_start(db, list(author_ids.values()))
+        triage = TriageBatch() if plan is not None else None
+        fresh_ids: set[int] = set()
+        triaged: set[int] = set()
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         known = await self._known_messages(db, keys)
@@ -679,16 +685,14 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                     result.reopened.add(conversation_id)
                 else:
                     reopened.append((conversation_id, at, "system", "state", old, f"{new} (we replied)"))
-            if triage is not None and not message.is_ours:
-                post = known[(message.channel, message.in_reply_to)].text if parent is not None else None
+            if triage is not None and plan is not None and not message.is_ours:
                 # The first message from outside of a conversation this batch starts (its root may
                 # be the brand's own post) decides whether the conversation is spam.
                 starts = conversation_id in fresh_ids and conversation_id not in triaged
                 triaged.add(conversation_id)
                 self._triage_message(
                     triage, message, author_id, conversation_id, summary, new_conversation=starts,
-                    post=post, known_author=author_id in known_authors,
-                    newest=summary.last_activity == created, answered=answered,
+                    verdict=plan.verdict(message), newest=summary.last_activity == created, answered=answered,
                 )  # fmt: skip
             result.new += 1
             result.conversation_ids.add(conversation_id)

@@ -1,15 +1,16 @@
 """What happens to a new message from outside: its spam verdict, its priority, the rules it fires.
 
 `Triage` is built from the config and handed to the store, which calls `assess` for each new
-inbound message inside the ingest transaction (a crash never leaves a message untriaged), and
-`learn` / `forget` when the manager marks spam or not spam (the store keeps `marks_bytes`).
+inbound message in a thread of its own before the ingest transaction (the verdicts are stored
+with the messages, in that transaction), and `learn` / `forget` when the manager marks spam or
+not spam (the store keeps `marks_bytes`). One thread at a time uses it: it is not thread-safe.
 Pure Python: no Textual, no SQL, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
@@ -25,6 +26,11 @@ SPAM_ACTOR = "spam filter"
 PRIORITY_ACTOR = "priority"
 REPEATED_AT = 0.8  # resemblance from which two texts count as the same text posted again
 RECENT_TEXTS = 300  # inbound texts remembered to notice the same text posted again
+TRIAGE_CHARS = 5_000
+"""How much of a message's text triage reads, from its start: what makes a message spam or urgent
+is said there, and a 200,000-character post then costs no more than a long mail."""
+FIELD_CHARS = 500  # of a title, an author's name, handle or address; links: at most LINKS of them
+LINKS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +91,11 @@ class Triage:
         known_author: bool = False,
         followers: int | None = None,
     ) -> Assessment:
-        """Triage `message` (from outside). `post` is what it answers, if known."""
+        """Triage `message` (from outside). `post` is what it answers, if known.
+
+        Only the first `TRIAGE_CHARS` characters of the text (and of `post`) are read."""
+        message = bounded(message)
+        post = post[:TRIAGE_CHARS] if post else post
         signature = minhash(message.text)
         repeats = self._recent.count_similar(signature, REPEATED_AT) if signature else 0
         if signature:
@@ -117,3 +127,26 @@ class Triage:
             self.spam_filter.marks = SpamMarks.from_bytes(data) if data else SpamMarks()
         except ValueError:
             self.spam_filter.marks = SpamMarks()
+
+
+def bounded(message: Message) -> Message:
+    """`message` as triage reads it: its text cut at `TRIAGE_CHARS`, names and title at
+    `FIELD_CHARS`, at most `LINKS` links (the same message when it is within them)."""
+    author = message.author
+    fields = (message.title, author.handle, author.display_name, author.url or "")
+    within = len(message.text) <= TRIAGE_CHARS and len(message.links) <= LINKS
+    if within and max(map(len, fields)) <= FIELD_CHARS:
+        return message
+    author = replace(
+        author,
+        handle=author.handle[:FIELD_CHARS],
+        display_name=author.display_name[:FIELD_CHARS],
+        url=author.url[:FIELD_CHARS] if author.url else author.url,
+    )
+    return replace(
+        message,
+        text=message.text[:TRIAGE_CHARS],
+        title=message.title[:FIELD_CHARS],
+        author=author,
+        links=message.links[:LINKS],
+    )

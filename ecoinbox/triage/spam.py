@@ -191,7 +191,7 @@ _COMMERCIAL: Final[tuple[Term, ...]] = (
         "money",
     ),
     term(
-        r"\d{2,}[\d ]* ?(?:€|euros?) par (?:jour|mois|semaine)|gagne[rz] (?:jusqu'a |de l'argent|\d)",
+        r"\d\d[\d ]{0,12}(?:€|euros?) par (?:jour|mois|semaine)|gagne[rz] (?:jusqu'a |de l'argent|\d)",
         2.5,
         "gagnez",
         "money",
