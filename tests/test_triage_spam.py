@@ -295,12 +295,13 @@ def bench():
 
 
 def test_precision_and_recall_on_the_test_split(bench):
-    # Measured: signals only, precision 1.000 (29/29), recall 0.744; with all 194 train marks,
-    # precision 1.000, recall 0.923. Floors sit below those; precision first.
+    # Measured without the 42 alternatives written from test examples (bench/lexicon_audit.py):
+    # signals only, precision 1.000 (21/21), recall 0.538; with all 194 train marks, precision
+    # 1.000, recall 0.744. Floors sit below those; precision first.
     examples = bench.load_spam("test")
     fresh = bench.spam_scores(bench.new_filter(), examples)
     assert fresh.precision >= 0.95
-    assert fresh.recall >= 0.65
+    assert fresh.recall >= 0.5
     learned = bench.spam_scores(bench.marked(bench.load_spam("train"), 10_000, corrections=False), examples)
     assert learned.precision >= 0.95
-    assert learned.recall >= 0.85
+    assert learned.recall >= 0.7
