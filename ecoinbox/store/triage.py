@@ -48,6 +48,9 @@ class TriageBatch:
     urgent: set[int] = field(default_factory=set)  # conversations that just became high priority
     spam: set[int] = field(default_factory=set)
     tags: set[tuple[int, str]] = field(default_factory=set)  # (conversation, tag) a rule gave
+    # Replies the filter found spam inside a conversation someone else started: (channel, remote
+    # id, reason). Each leaves for a conversation of its own, in Spam, before the batch commits.
+    spam_replies: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class TriageStore:
@@ -142,9 +145,14 @@ class TriageStore:
 
         try:
             assessment = self._triage.assess(message, post=post, known_author=known_author)
-        except Exception:  # noqa: BLE001 - a bug in a rule or the filter must not stop the poll
+        except Exception:
             # Precision first: a message the filter could not judge stays in the inbox, seen.
             log.exception("triage failed on a message of %s; it stays in the inbox untriaged", message.channel)
+            return
+        if not new_conversation and assessment.verdict.is_spam:
+            # A spam reply in someone's thread goes to Spam alone (`_split_out`, before the batch
+            # commits): its words set no priority and the conversation stays where it was.
+            batch.spam_replies.append((message.channel, message.remote_id, str(assessment.verdict)))
             return
         at = to_ms(self._clock())
         old_priority = summary.priority
@@ -180,6 +188,7 @@ class TriageStore:
                 target, actor, reason = State.DONE, action.actor, action.actor
         if target is None and new_conversation and assessment.verdict.is_spam:
             target, actor, reason = State.SPAM, SPAM_ACTOR, str(assessment.verdict)
+
         if target is not None and summary.state != target.value:
             old = summary.state
             summary.state, summary.reason, summary.state_changed_at = target.value, reason, at
@@ -199,7 +208,13 @@ class TriageStore:
             batch.known_authors.add(author_id)
 
     async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
-        from ecoinbox.store.sqlite import _all, _many
+        from ecoinbox.store.sqlite import _all, _many, _one
+
+        for channel, remote_id, reason in batch.spam_replies:
+            row = await _one(db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id))
+            moved = await self._split_out(db, int(row[0]), SPAM_ACTOR, reason) if row else None
+            if moved is not None:
+                batch.spam.add(moved[1])
 
         await _many(
             db,
@@ -281,6 +296,80 @@ class TriageStore:
             )
         return _message(row), int(row["author_id"]), parent[0] if parent else None
 
+    # ---- a spam reply leaves its conversation ----------------------------------------------------
+
+    async def split_spam(self, message_id: int, *, actor: str = MUTE_ACTOR) -> tuple[int, int] | None:
+        """Move one reply (and the replies to it) out of its conversation into a conversation of
+        its own, in Spam; the filter learns from it as from any spam mark. Returns (the old
+        conversation, the new one), or None when the message starts its conversation (mark the
+        whole conversation spam instead) or is not there."""
+        from ecoinbox.store.sqlite import Change
+
+        async with self._write() as db:
+            moved = await self._split_out(db, message_id, actor, "marked spam")
+            if moved is not None and self._triage is not None:
+                first = await self._first_inbound(db, moved[1])
+                if first is not None:
+                    await self._load_marks(db)
+                    self._triage.learn(first[0], True, post=first[2])
+                    await db.execute("UPDATE authors SET known = 0 WHERE id = ?", (first[1],))
+                    await self._save_marks(db)
+        if moved is not None:
+            self._notify(Change("state", frozenset(moved)))
+        return moved
+
+    async def _split_out(
+        self, db: aiosqlite.Connection, message_id: int, actor: str, reason: str
+    ) -> tuple[int, int] | None:
+        """Move `message_id` and its descendants to a new conversation in Spam and recount the
+        conversation they leave (its state, priority and the manager's fields stay)."""
+        from ecoinbox.store.sqlite import _MESSAGE_SQL, _all, _one, _Summary, to_ms
+
+        row = await _one(db, "SELECT conversation_id, remote_id FROM messages WHERE id = ?", (message_id,))
+        if row is None:
+            return None
+        old_id = int(row["conversation_id"])
+        rows = await _all(
+            db, _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id", (old_id,)
+        )
+        if not rows or rows[0]["id"] == message_id:
+            return None
+        leaving = {row["remote_id"]}
+        for other in rows:  # in time order: a reply comes after what it answers
+            if other["parent_remote_id"] in leaving:
+                leaving.add(other["remote_id"])
+        moving = [r for r in rows if r["remote_id"] in leaving]
+        staying = [r for r in rows if r["remote_id"] not in leaving]
+        top = await _one(db, "SELECT max(id) FROM conversations")
+        new_id = int(top[0]) + 1
+        now = to_ms(self._clock())
+        fresh = _replay(moving, self._clock)
+        fresh.state, fresh.state_changed_at, fresh.reason = State.SPAM.value, now, f"spam reply: {reason}"
+        columns = _Summary.COLUMNS
+        await db.execute(
+            f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
+            f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
+            (new_id, fresh.channel, fresh.root_remote_id, *fresh.values()),
+        )
+        await db.execute(
+            f"UPDATE messages SET conversation_id = ? WHERE id IN ({','.join('?' * len(moving))})",
+            (new_id, *(r["id"] for r in moving)),
+        )
+        # What the row shows (count, snippet, last activity, who waits) follows the messages
+        # that stay; what the manager or triage decided (state, priority, notes) stays as it was.
+        kept = await _one(db, f"SELECT {', '.join(columns)} FROM conversations WHERE id = ?", (old_id,))
+        recount = _replay(staying, self._clock)
+        for column in ("state", "state_changed_at", "reason", "priority", "priority_reason", "muted",
+                       "snoozed_until", "assignee"):  # fmt: skip
+            setattr(recount, column, kept[column])  # type: ignore[index]
+        await db.execute(
+            f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            (*recount.values(), old_id),
+        )
+        await self._record(db, old_id, actor, "split", None, f"a reply moved to Spam (#{new_id})")
+        await self._record(db, new_id, actor, "state", None, f"spam (left #{old_id}: {reason})")
+        return old_id, new_id
+
     # ---- reading and muting ----------------------------------------------------------------
 
     async def rule_notes(self, conversation_id: int) -> list[RuleNote]:
@@ -336,3 +425,14 @@ def _duration_ms(text: str) -> int:
     from ecoinbox.config import duration_seconds
 
     return duration_seconds(text) * 1000
+
+
+def _replay(rows: Sequence[Any], clock: Any) -> Any:
+    """A conversation's summary rebuilt from its message rows, oldest first."""
+    from ecoinbox.store.sqlite import _message, _Summary, to_ms
+
+    first = _message(rows[0])
+    summary = _Summary.new(first, to_ms(first.created_at))
+    for row in rows:
+        summary.add(_message(row), int(row["author_id"]), int(row["created_at"]), clock)
+    return summary
