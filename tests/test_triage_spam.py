@@ -230,6 +230,13 @@ def test_what_customers_write_is_not_spam(text):
     assert not verdict.is_spam, verdict
 
 
+def test_a_spam_verdict_always_says_why_even_from_many_small_signs():
+    model = Model(words={"lovely": 0.05, "weather": 0.1, "today": 0.02}, bias=3.0)
+    verdict = SpamFilter(model=model).check(message("lovely weather today", name=""))
+    assert verdict.is_spam
+    assert verdict.reasons and verdict.reasons[0].startswith("words: 'weather'")
+
+
 # ---- learning from the manager's marks ------------------------------------------------------
 
 

@@ -671,23 +671,27 @@ class SpamFilter:
         toward = 1.0 if is_spam else -1.0
         by_reason = _by_reason(reading.signals)
         scale = 1.0 / math.sqrt(reading.count) if reading.count else 0.0
-        chosen: dict[str, float] = {}
+        candidates: dict[str, float] = {}
         for value, word in word_contributions(self.weights(), reading.padded, scale):
             word = word.strip(_PUNCTUATION)
             # A link has its own reason ("a link to casino.example"); a word is said once.
-            if value * toward >= 0.2 and len(word) > 1 and word not in _PLAIN and "/" not in word:
-                chosen.setdefault(word, value)
+            if value * toward > 0 and len(word) > 1 and word not in _PLAIN and "/" not in word:
+                candidates.setdefault(word, value)
+        chosen = {word: value for word, value in candidates.items() if value * toward >= 0.2}
+        if not chosen and not _ranked(by_reason, is_spam):
+            chosen = candidates  # many small signs: still name the largest
         chosen = dict(list(chosen.items())[:3])
+        words = ""
         if chosen:
-            shown = ", ".join(f"'{word[:24]}'" for word in chosen)
-            by_reason[f"words: {shown}"] = sum(chosen.values())
+            words = "words: " + ", ".join(f"'{word[:24]}'" for word in chosen)
+            by_reason[words] = sum(chosen.values())
         if self.marks.delta:
             base, _ = self.model.text_score(reading.padded)
             learned = reading.text_score - base
             if learned * toward >= 0.5:
                 by_reason[f"like what you marked {'spam' if is_spam else 'not spam'}"] = learned
         ranked = _ranked(by_reason, is_spam)
-        return tuple(reason for _, reason in ranked[:4])
+        return tuple(reason for _, reason in ranked[:4]) or ((words,) if words else ())
 
 
 _PUNCTUATION: Final = "\"'.,;:!?()[]{}<>*~_-"
