@@ -341,7 +341,7 @@ class TriageStore:
         moving = [r for r in rows if r["remote_id"] in leaving]
         staying = [r for r in rows if r["remote_id"] not in leaving]
         top = await _one(db, "SELECT max(id) FROM conversations")
-        new_id = int(top[0]) + 1
+        new_id = int(top[0] or 0) + 1 if top is not None else 1
         now = to_ms(self._clock())
         fresh = _replay(moving, self._clock)
         fresh.state, fresh.state_changed_at, fresh.reason = State.SPAM.value, now, f"spam reply: {reason}"
