@@ -63,6 +63,10 @@ __all__ = [
     "spam_signals",
 ]
 
+SCAN_CHARS: Final = 4000
+"""The signals read this much of a message at most: spam shows early, and a 200,000-character
+post costs what a long comment does."""
+
 DEFAULT_THRESHOLD: Final = 0.8
 """Probability at or above which a message is spam. Chosen on the training sources'
 leave-one-source-out runs for precision first (bench/train_spam.py prints the sweep)."""
@@ -128,7 +132,7 @@ _ORDER_RE: Final = re.compile(
     r"(?:order|commande|ticket|case|dossier|facture|invoice|tracking|suivi)\D{0,12}\d{4,}|#\d{4,}",
     re.IGNORECASE,
 )
-_PHONE_RE: Final = re.compile(r"(?<![\w/])\+?\(?\d[\d ().-]{7,}\d(?![\w/])")
+_PHONE_RE: Final = re.compile(r"(?<![\w/])\+?\(?\d[\d ().-]{7,20}\d(?![\w/])")  # bounded: linear
 _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
 _HASHTAG_RE: Final = re.compile(r"(?<![\w&])#[^\W\d]\w*")
 _NAME_SPLIT_RE: Final = re.compile(r"[^\w']+")
@@ -182,11 +186,11 @@ def signal_names(
 ) -> list[tuple[str, str]]:
     """(name, reason) of each signal that fires, in a fixed order (see `spam_signals`).
     `folded`: `fold_fast(message.text)` if the caller has it already."""
-    text = message.text
+    text = message.text[:SCAN_CHARS]
     folded = fold_fast(text) if folded is None else folded
     out: list[tuple[str, str]] = []
-    links = _links(message, own_domains)
-    out += _link_signals(message.text, links, brand_names)
+    links = _links(message, own_domains, text)
+    out += _link_signals(text, links, brand_names)
     out += _author_signals(message, brand_names, folded)
     bare = strip_links(text) if links else text
     out += _text_signals(bare, fold_fast(bare) if links else folded)
@@ -220,12 +224,12 @@ _PLATFORM_REASONS: Final = {
 }
 
 
-def _links(message: Message, own_domains: Sequence[str]) -> list[Link]:
-    """The message's links to anywhere but the brand's own sites."""
-    if not message.links and not _MAYBE_LINK_RE.search(message.text):
+def _links(message: Message, own_domains: Sequence[str], text: str) -> list[Link]:
+    """The links of `text` (the message's, cut) and the message's own, but the brand's sites."""
+    if not message.links and not _MAYBE_LINK_RE.search(text):
         return []
     own = tuple(domain.casefold().removeprefix("www.") for domain in own_domains)
-    return [link for link in find_links(message.text, message.links) if not _is_own(link, own)]
+    return [link for link in find_links(text, message.links[:20]) if not _is_own(link, own)]
 
 
 def _link_signals(text: str, links: list[Link], brand_names: Sequence[str]) -> list[tuple[str, str]]:
@@ -270,7 +274,7 @@ def _is_own(link: Link, own: tuple[str, ...]) -> bool:
 def _author_signals(message: Message, brand_names: Sequence[str], text: str) -> list[tuple[str, str]]:
     """Signals of who wrote it (`text`: the message's folded text)."""
     author = message.author
-    name = author.display_name or author.handle
+    name = (author.display_name or author.handle)[:200]
     if not name.strip():
         return [("author:anonymous", "no author name")]
     out: list[tuple[str, str]] = []
