@@ -248,8 +248,9 @@ FRIEND_OTHER = "Our club ride link again: http://bit.ly/ride-sunday-2 and the ma
 
 def test_a_spam_mark_alone_moves_the_model():
     # One-sided: no "not spam" mark at all; the second message is not a near-duplicate, so
-    # the words' weights moved, not only the memory of the marked message.
-    spam_filter = SpamFilter()
+    # the words' weights moved, not only the memory of the marked message. A strict threshold:
+    # the shipped prior alone does not call the tarot reader spam.
+    spam_filter = SpamFilter(threshold=0.95)
     assert resemblance(minhash(TAROT), minhash(TAROT_OTHER)) < 0.5
     before = spam_filter.check(message(TAROT_OTHER, name="Irma"))
     assert not spam_filter.check(message(TAROT, name="Irma")).is_spam
@@ -331,8 +332,8 @@ def bench():
 
 
 def test_the_untouched_source_and_the_project_test_split(bench):
-    # Measured (bench/triage.py): the untouched video, precision 0.987 (149/151), recall 0.856;
-    # the project's test split, precision 0.889 (24/27), recall 0.571. Floors sit at or below.
+    # Measured (bench/triage.py): the untouched video, precision 0.987 (153/155), recall 0.879;
+    # the project's test split, precision 0.903 (28/31), recall 0.667. Floors sit below.
     if not (YOUTUBE / "Youtube05-Shakira.csv").is_file():
         pytest.skip(f"the YouTube Spam Collection is not in {YOUTUBE}")
     untouched = bench.spam_scores(
@@ -342,7 +343,7 @@ def test_the_untouched_source_and_the_project_test_split(bench):
     assert untouched.recall >= 0.85
     project = bench.spam_scores(bench.new_filter(), bench.train_spam.load_velora("test"))
     assert project.precision >= 0.85
-    assert project.recall >= 0.55
+    assert project.recall >= 0.6
 
 
 @pytest.mark.slow

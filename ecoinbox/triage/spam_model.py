@@ -9,12 +9,14 @@ spelling games and inflections ("subscribe", "subscribers", "subscribing") in an
 words and word pairs add phrases; the named signals (links, author names, repeats...) are
 features too, so their weights are learned with the rest instead of set by hand.
 
-How it is fast: the weights are Python dicts from n-gram to weight (the vocabulary the training
-data had, small weights pruned), and a message's score is `sum(map(weights.get, n-grams))`: one
-C-level loop per n-gram size, about 40-80 ns an n-gram. Hashing into a numpy array was tried
-first: each numpy call costs microseconds whatever its size, and a 130-character post needed
-twenty of them (about 100 µs against about 20 µs here). numpy still trains the model
-(`bench/train_spam.py`); scikit-learn would add 30 MB for the same logistic regression.
+How it is fast: the weights are Python dicts (the vocabulary the training data had, small
+weights pruned), and character n-grams stay inside a word (" word " with its edges, as fastText
+cuts them), so a word's whole share (its n-grams and itself) is computed once and kept: a
+message costs a dict look-up per word and per word pair. Hashing n-grams into a numpy array was
+tried first: each numpy call costs microseconds whatever its size, and a 130-character post
+needed twenty of them (about 100 µs, against about 10 µs here once its words were seen). numpy
+still trains the model (`bench/train_spam.py`); scikit-learn would add 30 MB for the same
+logistic regression.
 
 The weights are shipped as `spam_weights.json.gz` beside this module.
 """
@@ -36,7 +38,6 @@ __all__ = [
     "MAX_CHARS",
     "WEIGHTS_FILE",
     "Model",
-    "feature_count",
     "fold_fast",
     "keys",
     "load_model",
@@ -44,16 +45,14 @@ __all__ = [
     "padded_text",
     "text_features",
     "word_contributions",
+    "word_grams",
 ]
 
 WEIGHTS_FILE: Final = Path(__file__).with_name("spam_weights.json.gz")
-MAX_CHARS: Final = 1000  # past this a message's spam shows in its opening already: the cost stays flat
+MAX_CHARS: Final = 1000
+_KNOWN_WORDS: Final = 50_000  # words whose score is kept (a few MB); forgotten all at once past it  # past this a message's spam shows in its opening already: the cost stays flat
 GRAMS: Final = (3, 4, 5)
 VERSION: Final = 1
-
-# One slice object per position, made once: `map(text.__getitem__, slices)` cuts every n-gram
-# of a text in C.
-_SLICES: Final = {n: [slice(i, i + n) for i in range(MAX_CHARS + 2)] for n in GRAMS}
 
 
 def _fold_table() -> dict[int, str]:
@@ -82,19 +81,20 @@ def padded_text(text: str) -> str:
     return f" {' '.join(fold_fast(text).split())} "
 
 
+def word_grams(word: str) -> list[str]:
+    """The character n-grams of " word " (a word's edges are part of it; n-grams never cross
+    into the next word, so a word's share of the score can be kept once computed)."""
+    edged = f" {word} "
+    return [edged[i : i + n] for n in GRAMS for i in range(len(edged) - n + 1)]
+
+
 def text_features(padded: str) -> tuple[list[str], list[str], list[str]]:
     """The character n-grams, words and word pairs of `padded` (the slow, explicit form of what
-    `Model.score` adds up; training and reasons use it)."""
-    grams = [padded[i : i + n] for n in GRAMS for i in range(len(padded) - n + 1)]
+    `Model.text_score` adds up; training and marks use it)."""
     words = padded.split()
+    grams = [gram for word in words for gram in word_grams(word)]
     pairs = [f"{a} {b}" for a, b in itertools.pairwise(words)]
     return grams, words, pairs
-
-
-def feature_count(padded: str, words: int) -> int:
-    """How many text features `padded` has (their values are 1/sqrt of it)."""
-    size = len(padded)
-    return sum(max(0, size - n + 1) for n in GRAMS) + words + max(0, words - 1)
 
 
 @dataclass(slots=True)
@@ -110,22 +110,34 @@ class Model:
     pairs: dict[str, float] = field(default_factory=dict)
     named: dict[str, float] = field(default_factory=dict)
     bias: float = 0.0
+    # word -> (its n-grams' and its own weight, how many features): words repeat across
+    # messages, so most of a message's score is a handful of dict look-ups.
+    _known: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
+
+    def word_score(self, word: str) -> tuple[float, int]:
+        """A word's n-grams and itself: their weight sum, and how many features they are."""
+        found = self._known.get(word)
+        if found is None:
+            grams = word_grams(word)
+            total = sum(map(self.grams.get, grams, itertools.repeat(0.0))) + self.words.get(word, 0.0)
+            found = (total, len(grams) + 1)
+            if len(self._known) >= _KNOWN_WORDS:
+                self._known.clear()
+            self._known[word] = found
+        return found
 
     def text_score(self, padded: str) -> tuple[float, int]:
         """The text features' weight sum over sqrt(their count), and the count."""
-        size = len(padded)
-        zero = itertools.repeat(0.0)
-        total = 0.0
-        cut = padded.__getitem__
-        for n in GRAMS:
-            if size >= n:
-                total += sum(map(self.grams.get, map(cut, _SLICES[n][: size - n + 1]), zero))
         words = padded.split()
-        total += sum(map(self.words.get, words, zero))
+        if not words:
+            return 0.0, 0
+        known = self._known.get
+        scores = [known(word) or self.word_score(word) for word in words]
+        total = sum(score for score, _ in scores)
+        count = sum(size for _, size in scores) + len(words) - 1
         if len(words) > 1:
-            total += sum(map(self.pairs.get, map(" ".join, itertools.pairwise(words)), zero))
-        count = feature_count(padded, len(words))
-        return (total / math.sqrt(count) if count else 0.0), count
+            total += sum(map(self.pairs.get, map(" ".join, itertools.pairwise(words)), itertools.repeat(0.0)))
+        return total / math.sqrt(count), count
 
     def named_score(self, names: Iterable[str]) -> float:
         return sum(map(self.named.get, names, itertools.repeat(0.0)))
@@ -134,6 +146,7 @@ class Model:
         return {"g": self.grams, "w": self.words, "p": self.pairs, "n": self.named}[kind]
 
     def add(self, kind: str, key: str, change: float) -> None:
+        self._known.clear()
         table = self.table(kind)
         total = table.get(key, 0.0) + change
         if abs(total) < 1e-9:
@@ -178,32 +191,14 @@ def load_model() -> Model:
 
 
 def word_contributions(model: Model, padded: str, scale: float) -> list[tuple[float, str]]:
-    """Each word's share of the text score (the n-grams that start in it or in the space before
-    it, itself, half of each pair it is in), largest first by size: what a reason shows."""
+    """Each word's share of the text score (its n-grams, itself, half of each pair it is in),
+    largest first by size: what a reason shows."""
     words = padded.split()
-    if not words:
-        return []
-    size = len(padded)
-    zero = itertools.repeat(0.0)
-    cut = padded.__getitem__
-    at = [0.0] * size  # the weight of the n-grams that start at each position
-    for n in GRAMS:
-        if size >= n:
-            for position, weight in enumerate(
-                map(model.grams.get, map(cut, _SLICES[n][: size - n + 1]), zero)
-            ):
-                at[position] += weight
-    running = [0.0, *itertools.accumulate(at)]
-    # Word i owns positions [start_i - 1, start_{i+1} - 1): its leading space and its letters.
-    starts = list(itertools.accumulate((len(w) + 1 for w in words), initial=1))
-    shares = [running[min(starts[i + 1] - 1, size)] - running[starts[i] - 1] for i in range(len(words))]
-    shares[-1] += running[size] - running[min(starts[-1] - 1, size)]
-    for i, word in enumerate(words):
-        shares[i] += model.words.get(word, 0.0)
-        if i + 1 < len(words):
-            half = model.pairs.get(f"{word} {words[i + 1]}", 0.0) / 2
-            shares[i] += half
-            shares[i + 1] += half
+    shares = [model.word_score(word)[0] for word in words]
+    for i in range(len(words) - 1):
+        half = model.pairs.get(f"{words[i]} {words[i + 1]}", 0.0) / 2
+        shares[i] += half
+        shares[i + 1] += half
     ranked = sorted(zip(shares, words, strict=True), key=lambda item: -abs(item[0]))
     return [(share * scale, word) for share, word in ranked[:8]]
 
