@@ -137,7 +137,7 @@ _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
 _HASHTAG_RE: Final = re.compile(r"(?<![\w&])#[^\W\d]\w*")
 _NAME_SPLIT_RE: Final = re.compile(r"[^\w']+")
 _WORDS_RE: Final = re.compile(r"[^\W\d_]{2,}")
-_MAYBE_LINK_RE: Final = re.compile(r"://|www\.|\.[a-zA-Z]{2}")  # cheap: most texts have no link at all
+_MAYBE_LINK_RE: Final = re.compile(r"://|\.[a-zA-Z]{2}")  # cheap: most texts have no link at all
 _EMAIL_HINT_RE: Final = re.compile(r"\w@[\w-]+\.")  # cheap: "@velora" mentions are not addresses
 _SLUG_RE: Final = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)+")
 
