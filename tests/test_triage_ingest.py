@@ -114,6 +114,18 @@ async def test_a_spam_reply_goes_to_spam_alone_and_the_conversation_stays(store)
     assert (await store.conversation_row(1)).message_count == 2
 
 
+async def test_a_spam_reply_does_not_reopen_a_done_conversation(store):
+    await store.ingest([msg("1", "my bike lock is stuck, any idea?")])
+    await store.set_state([1], State.DONE)
+    # Written after it was marked done (the store's clock is an hour in): it would reopen it.
+    await store.ingest([msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=120)])
+    assert (await store.conversation_row(1)).state is State.DONE
+    assert ("spam filter", "state") in {(a, b) for _, a, b, _, _ in await store.history(1)}
+    # Their own new message still reopens it.
+    await store.ingest([msg("3", "still stuck, sorry", parent="1", at=130)])
+    assert (await store.conversation_row(1)).state is State.OPEN
+
+
 async def test_the_manager_moves_a_reply_to_spam_alone_and_the_filter_learns(store):
     await store.ingest([
         msg("1", "my bike lock is stuck, any idea?"),

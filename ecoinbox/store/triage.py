@@ -51,6 +51,7 @@ class TriageBatch:
     # Replies the filter found spam inside a conversation someone else started: (channel, remote
     # id, reason). Each leaves for a conversation of its own, in Spam, before the batch commits.
     spam_replies: list[tuple[str, str, str]] = field(default_factory=list)
+    started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
 class TriageStore:
@@ -118,7 +119,9 @@ class TriageStore:
                 db, f"SELECT id FROM authors WHERE known = 1 AND id IN ({','.join('?' * len(chunk))})", chunk
             )
             known.update(row[0] for row in rows)
-        return TriageBatch(), known
+        from ecoinbox.store.sqlite import to_ms
+
+        return TriageBatch(started=to_ms(self._clock())), known
 
     def _triage_message(
         self,
@@ -215,6 +218,7 @@ class TriageStore:
             moved = await self._split_out(db, int(row[0]), SPAM_ACTOR, reason) if row else None
             if moved is not None:
                 batch.spam.add(moved[1])
+                await self._undo_reopen(db, moved[0], batch.started)
 
         await _many(
             db,
@@ -369,6 +373,32 @@ class TriageStore:
         await self._record(db, old_id, actor, "split", None, f"a reply moved to Spam (#{new_id})")
         await self._record(db, new_id, actor, "state", None, f"spam (left #{old_id}: {reason})")
         return old_id, new_id
+
+    async def _undo_reopen(self, db: aiosqlite.Connection, conversation_id: int, since: int) -> None:
+        """The conversation went back to Open in this batch, and the spam reply that left was what
+        reopened it (nothing from outside newer than its last change remains): back as it was."""
+        from ecoinbox.store.sqlite import _one, to_ms
+
+        reopened = await _one(
+            db, "SELECT old_value FROM history WHERE conversation_id = ? AND actor = 'system'"
+            " AND action = 'reopened' AND at >= ? ORDER BY id DESC LIMIT 1", (conversation_id, since),
+        )  # fmt: skip
+        row = await _one(db, "SELECT state, last_activity, needs_reply FROM conversations WHERE id = ?",
+                         (conversation_id,))  # fmt: skip
+        if reopened is None or row is None or row["state"] != State.OPEN.value:
+            return
+        before = await _one(
+            db, "SELECT max(at) FROM history WHERE conversation_id = ? AND action = 'state' AND at < ?",
+            (conversation_id, since),
+        )  # fmt: skip
+        if row["needs_reply"] and before is not None and before[0] is not None and row["last_activity"] > before[0]:
+            return  # someone real wrote since: it stays open
+        old = str(reopened["old_value"])
+        await db.execute(
+            "UPDATE conversations SET state = ?, reason = '', state_changed_at = ? WHERE id = ?",
+            (old, to_ms(self._clock()), conversation_id),
+        )
+        await self._record(db, conversation_id, SPAM_ACTOR, "state", State.OPEN.value, f"{old} (reopened by spam)")
 
     # ---- reading and muting ----------------------------------------------------------------
 
