@@ -394,6 +394,8 @@ class TriageStore:
         if row["needs_reply"] and before is not None and before[0] is not None and row["last_activity"] > before[0]:
             return  # someone real wrote since: it stays open
         old = str(reopened["old_value"])
+        if old not in (State.DONE.value, State.PENDING.value):
+            return  # a snooze lost its wake-up time when it was reopened: open is the safe side
         await db.execute(
             "UPDATE conversations SET state = ?, reason = '', state_changed_at = ? WHERE id = ?",
             (old, to_ms(self._clock()), conversation_id),
