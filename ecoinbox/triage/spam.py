@@ -559,8 +559,14 @@ class SpamFilter:
         self.brand_names = tuple(brand_names)
         self.own_domains = tuple(own_domains)
         self.marks = marks if marks is not None else SpamMarks()
-        self.model = model if model is not None else load_model()
+        self._model = model  # the shipped one is read at the first verdict, not at start-up
         self._merged: tuple[int, int, Model] | None = None  # (id of marks, version, weights)
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            self._model = load_model()
+        return self._model
 
     def weights(self) -> Model:
         """The shipped weights with the marks' changes (built again only after a change)."""
