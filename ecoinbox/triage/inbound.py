@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from ecoinbox.config import Settings
 from ecoinbox.model import Author, Message
 from ecoinbox.triage._text import minhash
+from ecoinbox.triage.memory import Memory
 from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
-from ecoinbox.triage.spam import Memory, SpamFilter, SpamMarks, Verdict
+from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict
 
 __all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage", "has_identity", "identity"]
 
