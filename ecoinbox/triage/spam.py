@@ -225,11 +225,19 @@ _PLATFORM_REASONS: Final = {
 
 
 def _links(message: Message, own_domains: Sequence[str], text: str) -> list[Link]:
-    """The links of `text` (the message's, cut) and the message's own, but the brand's sites."""
+    """The links of `text` (the message's, cut) and the message's own, but those to the brand's
+    sites and to the site the message itself is on (the blog post a comment sits under, another
+    topic of the same forum: the platform put them there, or they are at home)."""
     if not message.links and not _MAYBE_LINK_RE.search(text):
         return []
-    own = tuple(domain.casefold().removeprefix("www.") for domain in own_domains)
+    own = tuple(domain.casefold().removeprefix("www.") for domain in (*own_domains, _home(message)) if domain)
     return [link for link in find_links(text, message.links[:20]) if not _is_own(link, own)]
+
+
+def _home(message: Message) -> str:
+    """The host of the message's own address ("" when it has none)."""
+    link = parse_link(message.url) if message.url else None
+    return link.host if link is not None else ""
 
 
 def _link_signals(text: str, links: list[Link], brand_names: Sequence[str]) -> list[tuple[str, str]]:
@@ -299,9 +307,10 @@ def _author_signals(message: Message, brand_names: Sequence[str], text: str) -> 
         who = f"{folded} {fold_fast(author.handle)}"
         if any(brand and fold_fast(brand) in who for brand in brand_names):
             out.append(("impersonation", "uses the brand's name"))
-    if author.url:
+    # A website the person gave (a blog comment's), not their profile on the platform itself.
+    if author.url and author.url not in author.proofs:
         link = parse_link(author.url)
-        if link is not None:
+        if link is not None and link.host != _home(message):
             out.append(("author:url", "author website"))
             if link.is_shortener:
                 out.append(("author:url_shortener", "shortened author link"))
