@@ -97,6 +97,27 @@ def test_a_link_in_the_author_name_and_the_author_website():
     assert "author:anonymous" in names("Thanks!", name="")
 
 
+def test_a_profile_on_the_platform_and_links_home_are_neither_websites_nor_links():
+    # A forum post: the author's profile page and a link to another topic are the forum's own.
+    author = Author("forum", "devon", "devon", "Devon", "https://forum.example/u/devon")
+    post = Message(
+        "forum", "7", author, "Same as https://forum.example/t/billing/12 but for March", AT,
+        url="https://forum.example/t/charged-twice/12/3",
+    )  # fmt: skip
+    found = {signal.name for signal in spam_signals(post)}
+    assert not {"author:url", "links:1"} & found
+    proven = Author(
+        "mastodon", "1", "zoe", "Zoe", "https://home.example/@zoe", proofs=("https://home.example/@zoe",)
+    )
+    assert "author:url" not in {s.name for s in spam_signals(Message("mastodon", "1", proven, "hi", AT))}
+    # A blog comment's website and a link elsewhere still are.
+    guest = Author("blog", "guest:x", "x", "x", "https://cheap-deals.example")
+    comment = Message(
+        "blog", "9", guest, "see https://cheap-deals.example/a", AT, url="https://blog.example/p#c9"
+    )
+    assert {"author:url", "links:1"} <= {s.name for s in spam_signals(comment)}
+
+
 def test_generic_praise_and_praise_followed_by_a_name():
     assert names("Great post! Very informative, thanks for sharing.")["praise_only"] == "generic praise"
     followed = names("Great post, thanks for sharing this! Best SEO Services London")
