@@ -246,7 +246,7 @@ async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
     hangups = (signal.SIGHUP, signal.SIGTERM)
     for signum in hangups:
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.action_quit()))
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.hang_up()))
     try:
         await app.run_async()
     finally:

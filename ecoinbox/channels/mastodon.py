@@ -123,6 +123,8 @@ class MastodonChannel:
     """
 
     kind = "mastodon"
+    reply_visibilities = VISIBILITY_ORDER
+    """What a reply may be published as, the most public first (the reply box cycles them)."""
 
     def __init__(
         self,
@@ -589,6 +591,19 @@ class MastodonChannel:
         Refused before sending, in words, when the parent's author blocks the brand. The
         `Idempotency-Key` is a second safety: an uncertain send is reconciled (`find_sent`).
         """
+        chosen = reply_visibility(parent.visibility, visibility)
+        return await self._post_reply(parent, text, idempotency_key, chosen)
+
+    async def reply_wider(self, parent: Message, text: str, idempotency_key: str, visibility: str) -> Message:
+        """`reply` with `visibility` as it is, more public than the parent's: the manager confirmed it."""
+        if visibility not in VISIBILITY_ORDER:
+            said = one_line(visibility)
+            raise PermanentError(f"channel {self.name}: {said!r} is not a Mastodon visibility")
+        return await self._post_reply(parent, text, idempotency_key, visibility)
+
+    async def _post_reply(
+        self, parent: Message, text: str, idempotency_key: str, chosen: str | None
+    ) -> Message:
         await self._load_instance()
         own = await self._own_account()
         own_id = str(own["id"])
@@ -597,7 +612,6 @@ class MastodonChannel:
             "status": text,
             "in_reply_to_id": parent.remote_id,
         }
-        chosen = reply_visibility(parent.visibility, visibility)
         if chosen:
             body["visibility"] = chosen
         if parent.language:
