@@ -142,3 +142,24 @@ async def test_z_sends_the_newest_reply_alone_to_spam(stack):
 async def _count(store, conversation_id: int, count: int) -> bool:
     row = await store.conversation_row(conversation_id)
     return row is not None and row.message_count == count
+
+
+async def test_z_sends_the_reply_picked_with_brackets_and_leaves_the_others(stack):
+    store = stack.store
+    at = FIXED_NOW - timedelta(minutes=30)
+    dave = stack.server.add_status(author="dave@remote.example", display_name="Dave", text="@acme me too",
+                                   in_reply_to_id=stack.posts["zoe"]["id"], created_at=at)  # fmt: skip
+    stack.server.add_status(author="erin@remote.example", display_name="Erin", text="@acme same, 2 weeks",
+                            in_reply_to_id=stack.posts["zoe"]["id"], created_at=at + timedelta(minutes=5))  # fmt: skip
+    await stack.engine.poll_all_once()
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.inbox
+        await wait_until(lambda: screen.thread.conversation is not None, pilot=pilot)
+        zoe = screen.conversations.selected_id
+        await pilot.press("left_square_bracket")  # from Erin (the newest) to Dave
+        assert screen.thread.chosen == dave["id"]
+        await pilot.press("Z")
+        await wait_until(lambda: _count(store, zoe, 2), pilot=pilot)
+    left = [m.message.author.handle for m in (await store.conversation(zoe)).messages]
+    assert "erin@remote.example" in left and "dave@remote.example" not in left
