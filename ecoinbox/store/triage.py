@@ -148,7 +148,7 @@ class TriageStore:
 
         try:
             assessment = self._triage.assess(message, post=post, known_author=known_author)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a bug in a rule or the filter must not stop the poll
             # Precision first: a message the filter could not judge stays in the inbox, seen.
             log.exception("triage failed on a message of %s; it stays in the inbox untriaged", message.channel)
             return
@@ -191,7 +191,6 @@ class TriageStore:
                 target, actor, reason = State.DONE, action.actor, action.actor
         if target is None and new_conversation and assessment.verdict.is_spam:
             target, actor, reason = State.SPAM, SPAM_ACTOR, str(assessment.verdict)
-
         if target is not None and summary.state != target.value:
             old = summary.state
             summary.state, summary.reason, summary.state_changed_at = target.value, reason, at
