@@ -64,6 +64,8 @@ L2 = 1e-5
 """Chosen with --dev (leave-one-source-out over the training sources)."""
 VELORA_SHARE = 10.0
 CDP_SHARE = 1.0
+GRAM_WEIGHT = 1.0
+"""The character n-grams' value against a whole word's. Chosen with --dev."""
 """The project's examples weigh this many videos in the loss. Chosen with --dev."""
 EPOCHS = 300
 _AT = datetime(2025, 3, 1, tzinfo=UTC)
@@ -184,9 +186,10 @@ class Design:
     labels: np.ndarray
     weights: np.ndarray  # each example's weight in the loss
     vocabulary: list[str]  # column -> "kind:feature"
+    gram_weight: float = 1.0  # the character n-grams' value (the model keeps it)
 
 
-def example_values(example: Example, context: tuple[int, int]) -> dict[str, float]:
+def example_values(example: Example, context: tuple[int, int], gram_weight: float = 1.0) -> dict[str, float]:
     """Each feature of an example ("kind:feature") and its value, as `Model` weighs them."""
     padded = padded_text(_text(example.message))
     names = named_signals(example, context)
@@ -195,11 +198,14 @@ def example_values(example: Example, context: tuple[int, int]) -> dict[str, floa
     scale = 1.0 / math.sqrt(text_count) if text_count else 0.0
     values: dict[str, float] = {}
     for position, key in enumerate(every):
-        values[key] = values.get(key, 0.0) + (scale if position < text_count else 1.0)
+        value = (scale * gram_weight if key.startswith("g:") else scale) if position < text_count else 1.0
+        values[key] = values.get(key, 0.0) + value
     return values
 
 
-def design(groups: Sequence[Sequence[Example]], shares: Sequence[float] | None = None) -> Design:
+def design(
+    groups: Sequence[Sequence[Example]], shares: Sequence[float] | None = None, gram_weight: float = 1.0
+) -> Design:
     """The examples of each source; `shares[i]` is source i's share of the loss (all the same by
     default). Within a source, spam and ham weigh the same."""
     shares = list(shares) if shares is not None else [1.0] * len(groups)
@@ -213,7 +219,7 @@ def design(groups: Sequence[Sequence[Example]], shares: Sequence[float] | None =
         spam = sum(e.is_spam for e in examples)
         ham = len(examples) - spam
         for example, context in zip(examples, contexts(examples), strict=True):
-            for key, value in example_values(example, context).items():
+            for key, value in example_values(example, context, gram_weight).items():
                 indices.append(columns.setdefault(key, len(columns)))
                 values.append(value)
                 rows.append(row)
@@ -227,6 +233,7 @@ def design(groups: Sequence[Sequence[Example]], shares: Sequence[float] | None =
         np.array(labels),
         np.array(weights) / sum(shares),
         list(columns),
+        gram_weight,
     )
 
 
@@ -258,7 +265,7 @@ def train(data: Design, *, l2: float = L2, epochs: int = EPOCHS) -> Model:
         mb = beta1 * mb + (1 - beta1) * grad_bias
         vb = beta2 * vb + (1 - beta2) * grad_bias * grad_bias
         bias -= rate * (mb / (1 - beta1**step)) / (math.sqrt(vb / (1 - beta2**step)) + eps)
-    model = Model(bias=round(float(bias), 4))
+    model = Model(bias=round(float(bias), 4), gram_weight=data.gram_weight)
     for key, weight in zip(data.vocabulary, w.tolist(), strict=True):
         if abs(weight) >= PRUNE:
             kind, _, name = key.partition(":")
@@ -289,13 +296,17 @@ THRESHOLDS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.95)
 
 
 def training_set(
-    sources: dict[str, list[Example]], velora_share: float, cdp_share: float | None = None
+    sources: dict[str, list[Example]],
+    velora_share: float,
+    cdp_share: float | None = None,
+    gram_weight: float | None = None,
 ) -> Design:
     """Every source given, the project's own (the only one from a brand's inbox) weighing
     `velora_share` times a video, the care tweets `cdp_share` times (`CDP_SHARE` by default)."""
     names = list(sources)
     shares = {"velora": velora_share, "cdp": CDP_SHARE if cdp_share is None else cdp_share}
-    return design([sources[n] for n in names], [shares.get(n, 1.0) for n in names])
+    weight = GRAM_WEIGHT if gram_weight is None else gram_weight
+    return design([sources[n] for n in names], [shares.get(n, 1.0) for n in names], weight)
 
 
 def folds(sources: dict[str, list[Example]]) -> list[tuple[str, dict[str, list[Example]], list[Example]]]:
@@ -319,19 +330,25 @@ def dev(
     grid: Sequence[float],
     velora_shares: Sequence[float],
     cdp_shares: Sequence[float] = (CDP_SHARE,),
+    gram_weights: Sequence[float] = (GRAM_WEIGHT,),
 ) -> None:
     """Cross-validation on the training sources (`folds`) for a grid of L2 strengths and of
     the project's share of the loss."""
     sources = load_sources(youtube, TRAIN_SOURCES)
-    for l2, velora_share, cdp_share in itertools.product(grid, velora_shares, cdp_shares):
-        print(f"L2 {l2:g}, project's share {velora_share:g}, care tweets' share {cdp_share:g}")
+    for l2, velora_share, cdp_share, gram_weight in itertools.product(
+        grid, velora_shares, cdp_shares, gram_weights
+    ):
+        print(
+            f"L2 {l2:g}, project's share {velora_share:g}, care tweets' share {cdp_share:g}, "
+            f"n-grams' weight {gram_weight:g}"
+        )
         pooled_truth: list[bool] = []
         pooled: list[np.ndarray] = []
         in_domain_truth: list[bool] = []
         in_domain: list[np.ndarray] = []
         care: list[np.ndarray] = []
         for held, training, examples in folds(sources):
-            model = train(training_set(training, velora_share, cdp_share), l2=l2)
+            model = train(training_set(training, velora_share, cdp_share, gram_weight), l2=l2)
             probability = scores(model, examples)
             truth = [e.is_spam for e in examples]
             if held.startswith("velora"):
@@ -370,13 +387,15 @@ def main() -> None:
         "--velora-share", default="1,4,10", help="the project's shares of the loss --dev tries"
     )
     parser.add_argument("--cdp-share", default="1,3", help="the care tweets' shares of the loss --dev tries")
+    parser.add_argument("--gram-weight", default="1,0.5,0.25", help="the n-grams' weights --dev tries")
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = parser.parse_args()
     youtube = youtube_dir(args.youtube)
     if args.dev:
         grid = [float(value) for value in args.l2.split(",")]
         shares = [float(value) for value in args.velora_share.split(",")]
-        dev(youtube, grid, shares, [float(value) for value in args.cdp_share.split(",")])
+        cdp = [float(value) for value in args.cdp_share.split(",")]
+        dev(youtube, grid, shares, cdp, [float(value) for value in args.gram_weight.split(",")])
         return
     sources = load_sources(youtube, TRAIN_SOURCES)
     model = train(training_set(sources, VELORA_SHARE))

@@ -464,6 +464,7 @@ class _Reading:
     text_score: float
     count: int  # text features
     logit: float
+    gram_weight: float  # the model's: the value of a character n-gram
 
 
 class SpamFilter:
@@ -601,7 +602,7 @@ class SpamFilter:
                 signals.append(Signal("marked_like", weight, f"like a message you marked {side}"))
         logit = weights.bias + text_score + sum(signal.weight for signal in signals)
         learned = tuple(name for name, _ in named if name not in FIXED)
-        return _Reading(padded, learned, tuple(signals), text_score, count, logit)
+        return _Reading(padded, learned, tuple(signals), text_score, count, logit, weights.gram_weight)
 
     def _signal_reasons(self, reading: _Reading, is_spam: bool) -> tuple[str, ...]:
         ranked = _ranked(_by_reason(reading.signals), is_spam)
@@ -663,7 +664,8 @@ def _personal(reading: _Reading) -> dict[str, float]:
             if key.startswith(_PERSONAL):
                 values[key] = 1.0
         else:
-            values[key] = values.get(key, 0.0) + scale
+            value = scale * reading.gram_weight if key.startswith("g:") else scale
+            values[key] = values.get(key, 0.0) + value
     return values
 
 

@@ -110,6 +110,7 @@ class Model:
     pairs: dict[str, float] = field(default_factory=dict)
     named: dict[str, float] = field(default_factory=dict)
     bias: float = 0.0
+    gram_weight: float = 1.0  # the character n-grams' value against a whole word's (chosen on dev)
     # word -> (its n-grams' and its own weight, how many features): words repeat across
     # messages, so most of a message's score is a handful of dict look-ups.
     _known: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
@@ -119,7 +120,8 @@ class Model:
         found = self._known.get(word)
         if found is None:
             grams = word_grams(word)
-            total = sum(map(self.grams.get, grams, itertools.repeat(0.0))) + self.words.get(word, 0.0)
+            grams_total = sum(map(self.grams.get, grams, itertools.repeat(0.0)))
+            total = self.gram_weight * grams_total + self.words.get(word, 0.0)
             found = (total, len(grams) + 1)
             if len(self._known) >= _KNOWN_WORDS:
                 self._known.clear()
@@ -155,12 +157,14 @@ class Model:
             table[key] = total
 
     def copy(self) -> Model:
-        return Model(dict(self.grams), dict(self.words), dict(self.pairs), dict(self.named), self.bias)
+        tables = dict(self.grams), dict(self.words), dict(self.pairs), dict(self.named)
+        return Model(*tables, self.bias, self.gram_weight)
 
     def save(self, path: Path, *, digits: int = 4) -> None:
         state = {
             "version": VERSION,
             "bias": round(self.bias, digits),
+            "gram_weight": self.gram_weight,
             **{kind: {k: round(v, digits) for k, v in sorted(self.table(kind).items())} for kind in "gwpn"},
         }
         data = json.dumps(state, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
@@ -177,6 +181,7 @@ class Model:
             {str(k): float(v) for k, v in state["p"].items()},
             {str(k): float(v) for k, v in state["n"].items()},
             float(state["bias"]),
+            float(state.get("gram_weight", 1.0)),
         )
 
 
