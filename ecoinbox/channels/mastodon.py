@@ -54,7 +54,10 @@ from ecoinbox.model import Author, Message, Origin
 log = channel_logger(__name__)
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
-SCOPES = "read write"
+SCOPES = "read:notifications read:statuses read:accounts read:search read:follows write:statuses"
+"""What `ecoinbox auth` asks for, and no more: notifications (mentions), statuses (threads, hashtags,
+our own posts), accounts (who we are), search (keywords), follows (whether someone blocks the
+brand, from relationships), and posting replies. No follow, delete, media or profile rights."""
 APP_NAME = "ecoinbox"
 
 DEFAULT_MAX_CHARACTERS = 500

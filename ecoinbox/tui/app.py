@@ -7,7 +7,7 @@ and hands both in. Store changes (ours or another process's) reach the screens a
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from time import monotonic
 
@@ -80,8 +80,12 @@ class EcoInboxApp(App[None]):
         engine: Engine | None = None,
         *,
         now: Callable[[], datetime] | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self.notices = tuple(notices)
+        """Said once the inbox is on screen (e.g. the demo's "email left out"): what was printed
+        before would be hidden behind it."""
         # Textual prints the traceback of an error that stops the app (with local variables) on
         # the terminal; keep it for the log file instead: the CLI says it in one paragraph.
         self.error_console = Console(file=io.StringIO(), width=120, no_color=True, highlight=False)
@@ -123,6 +127,8 @@ class EcoInboxApp(App[None]):
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
         self._fit(self.size)
+        for notice in self.notices:
+            self.notify(notice, title="Note", severity="warning", timeout=30, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         # Every key read from the terminal passes here first: keys typed behind one that opens an
