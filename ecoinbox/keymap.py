@@ -68,6 +68,7 @@ DEFAULT_KEYS: Mapping[str, str] = {
     "inbox.show_whole": "m",
     "inbox.snooze": "s",
     "inbox.spam": "exclamation_mark",
+    "inbox.spam_reply": "Z",
     "inbox.tag": "t",
     "inbox.undo": "u",
     "list.bottom": "G,end",

@@ -629,7 +629,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         if not messages:
             return
         author_ids = await self._upsert_authors(db, messages)
-        triage = TriageBatch() if plan is not None else None
+        triage = TriageBatch(started=to_ms(self._clock())) if plan is not None else None
         fresh_ids: set[int] = set()
         triaged: set[int] = set()
         keys = {(m.channel, m.remote_id) for m in messages}

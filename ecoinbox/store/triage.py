@@ -85,6 +85,10 @@ class TriageBatch:
     urgent: set[int] = field(default_factory=set)  # conversations that just became high priority
     spam: set[int] = field(default_factory=set)
     tags: set[tuple[int, str]] = field(default_factory=set)  # (conversation, tag) a rule gave
+    # Replies the filter found spam inside a conversation someone else started: (channel, remote
+    # id, reason). Each leaves for a conversation of its own, in Spam, before the batch commits.
+    spam_replies: list[tuple[str, str, str]] = field(default_factory=list)
+    started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
 class TriageStore:
@@ -260,6 +264,11 @@ class TriageStore:
             batch.known_authors.discard(author_id)
             return
         assessment = verdict
+        if not new_conversation and assessment.verdict.is_spam:
+            # A spam reply in someone's thread goes to Spam alone (`_split_out`, before the batch
+            # commits): its words set no priority and the conversation stays where it was.
+            batch.spam_replies.append((message.channel, message.remote_id, str(assessment.verdict)))
+            return
         old_priority = summary.priority
         level = assessment.level
         if new_conversation or (newest and answered) or newest and level > summary.priority:
@@ -312,7 +321,14 @@ class TriageStore:
             batch.known_authors.add(author_id)
 
     async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
-        from ecoinbox.store.sqlite import _all, _many
+        from ecoinbox.store.sqlite import _all, _many, _one
+
+        for channel, remote_id, reason in batch.spam_replies:
+            row = await _one(db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id))
+            moved = await self._split_out(db, int(row[0]), SPAM_ACTOR, reason) if row else None
+            if moved is not None:
+                batch.spam.add(moved[1])
+                await self._undo_reopen(db, moved[0], batch.started)
 
         await _many(
             db,
@@ -397,6 +413,108 @@ class TriageStore:
                 (row["channel"], row["parent_remote_id"]),
             )
         return _message(row), int(row["author_id"]), parent[0] if parent else None
+
+    # ---- a spam reply leaves its conversation ----------------------------------------------------
+
+    async def split_spam(self, message_id: int, *, actor: str = MUTE_ACTOR) -> tuple[int, int] | None:
+        """Move one reply (and the replies to it) out of its conversation into a conversation of
+        its own, in Spam; the filter learns from it as from any spam mark. Returns (the old
+        conversation, the new one), or None when the message starts its conversation (mark the
+        whole conversation spam instead) or is not there."""
+        from ecoinbox.store.sqlite import Change
+
+        async with self._write() as db:
+            moved = await self._split_out(db, message_id, actor, "marked spam")
+            if moved is not None and self._triage is not None:
+                first = await self._first_inbound(db, moved[1])
+                if first is not None:
+                    await self._load_marks(db)
+                    self._triage.learn(first[0], True, post=first[2])
+                    await db.execute("UPDATE authors SET known = 0 WHERE id = ?", (first[1],))
+                    await self._save_marks(db)
+        if moved is not None:
+            self._notify(Change("state", frozenset(moved)))
+        return moved
+
+    async def _split_out(
+        self, db: aiosqlite.Connection, message_id: int, actor: str, reason: str
+    ) -> tuple[int, int] | None:
+        """Move `message_id` and its descendants to a new conversation in Spam and recount the
+        conversation they leave (its state, priority and the manager's fields stay)."""
+        from ecoinbox.store.sqlite import _MESSAGE_SQL, _all, _one, _Summary, to_ms
+
+        row = await _one(db, "SELECT conversation_id, remote_id FROM messages WHERE id = ?", (message_id,))
+        if row is None:
+            return None
+        old_id = int(row["conversation_id"])
+        rows = await _all(
+            db, _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id", (old_id,)
+        )
+        if not rows or rows[0]["id"] == message_id:
+            return None
+        leaving = {row["remote_id"]}
+        for other in rows:  # in time order: a reply comes after what it answers
+            if other["parent_remote_id"] in leaving:
+                leaving.add(other["remote_id"])
+        moving = [r for r in rows if r["remote_id"] in leaving]
+        staying = [r for r in rows if r["remote_id"] not in leaving]
+        top = await _one(db, "SELECT max(id) FROM conversations")
+        new_id = int(top[0] or 0) + 1 if top is not None else 1
+        now = to_ms(self._clock())
+        fresh = _replay(moving, self._clock)
+        fresh.state, fresh.state_changed_at, fresh.reason = State.SPAM.value, now, f"spam reply: {reason}"
+        columns = _Summary.COLUMNS
+        await db.execute(
+            f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
+            f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
+            (new_id, fresh.channel, fresh.root_remote_id, *fresh.values()),
+        )
+        await db.execute(
+            f"UPDATE messages SET conversation_id = ? WHERE id IN ({','.join('?' * len(moving))})",
+            (new_id, *(r["id"] for r in moving)),
+        )
+        # What the row shows (count, snippet, last activity, who waits) follows the messages
+        # that stay; what the manager or triage decided (state, priority, notes) stays as it was.
+        kept = await _one(db, f"SELECT {', '.join(columns)} FROM conversations WHERE id = ?", (old_id,))
+        recount = _replay(staying, self._clock)
+        for column in ("state", "state_changed_at", "reason", "priority", "priority_reason", "muted",
+                       "snoozed_until", "assignee"):  # fmt: skip
+            setattr(recount, column, kept[column])  # type: ignore[index]
+        await db.execute(
+            f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            (*recount.values(), old_id),
+        )
+        await self._record(db, old_id, actor, "split", None, f"a reply moved to Spam (#{new_id})")
+        await self._record(db, new_id, actor, "state", None, f"spam (left #{old_id}: {reason})")
+        return old_id, new_id
+
+    async def _undo_reopen(self, db: aiosqlite.Connection, conversation_id: int, since: int) -> None:
+        """The conversation went back to Open in this batch, and the spam reply that left was what
+        reopened it (nothing from outside newer than its last change remains): back as it was."""
+        from ecoinbox.store.sqlite import _one, to_ms
+
+        reopened = await _one(
+            db, "SELECT old_value FROM history WHERE conversation_id = ? AND actor = 'system'"
+            " AND action = 'reopened' AND at >= ? ORDER BY id DESC LIMIT 1", (conversation_id, since),
+        )  # fmt: skip
+        row = await _one(db, "SELECT state, last_activity, needs_reply FROM conversations WHERE id = ?",
+                         (conversation_id,))  # fmt: skip
+        if reopened is None or row is None or row["state"] != State.OPEN.value:
+            return
+        before = await _one(
+            db, "SELECT max(at) FROM history WHERE conversation_id = ? AND action = 'state' AND at < ?",
+            (conversation_id, since),
+        )  # fmt: skip
+        if row["needs_reply"] and before is not None and before[0] is not None and row["last_activity"] > before[0]:
+            return  # someone real wrote since: it stays open
+        old = str(reopened["old_value"])
+        if old not in (State.DONE.value, State.PENDING.value):
+            return  # a snooze lost its wake-up time when it was reopened: open is the safe side
+        await db.execute(
+            "UPDATE conversations SET state = ?, reason = '', state_changed_at = ? WHERE id = ?",
+            (old, to_ms(self._clock()), conversation_id),
+        )
+        await self._record(db, conversation_id, SPAM_ACTOR, "state", State.OPEN.value, f"{old} (reopened by spam)")
 
     # ---- reading and muting ----------------------------------------------------------------
 
@@ -486,3 +604,14 @@ def _judge_items(
 def _log_failure(work: asyncio.Future[None]) -> None:
     if not work.cancelled() and work.exception() is not None:
         log.error("triage's thread failed", exc_info=work.exception())
+
+
+def _replay(rows: Sequence[Any], clock: Any) -> Any:
+    """A conversation's summary rebuilt from its message rows, oldest first."""
+    from ecoinbox.store.sqlite import _message, _Summary, to_ms
+
+    first = _message(rows[0])
+    summary = _Summary.new(first, to_ms(first.created_at))
+    for row in rows:
+        summary.add(_message(row), int(row["author_id"]), int(row["created_at"]), clock)
+    return summary

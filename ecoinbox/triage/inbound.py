@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
-from ecoinbox.model import Message
+from ecoinbox.model import Author, Message
 from ecoinbox.triage._text import minhash
+from ecoinbox.triage.memory import Memory
 from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
-from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict, _Memory
+from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict
 
-__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage"]
+__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage", "has_identity", "identity"]
 
 SPAM_ACTOR = "spam filter"
 PRIORITY_ACTOR = "priority"
@@ -67,7 +68,7 @@ class Triage:
     def __init__(self, spam_filter: SpamFilter | None = None, rules: Sequence[CompiledRule] = ()) -> None:
         self.spam_filter = spam_filter or SpamFilter()
         self.rules = tuple(rules)
-        self._recent = _Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
+        self._recent = Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Triage:
@@ -91,16 +92,21 @@ class Triage:
         known_author: bool = False,
         followers: int | None = None,
     ) -> Assessment:
-        """Triage `message` (from outside). `post` is what it answers, if known.
+        """Triage `message` (from outside). `post` is what it answers, if known. `known_author`
+        counts only for an author with an identity of their own (`has_identity`).
 
         Only the first `TRIAGE_CHARS` characters of the text (and of `post`) are read."""
         message = bounded(message)
         post = post[:TRIAGE_CHARS] if post else post
-        signature = minhash(message.text)
-        repeats = self._recent.count_similar(signature, REPEATED_AT) if signature else 0
-        if signature:
-            self._recent.add(signature, False)
-        verdict = self.spam_filter.check(message, post=post, repeats=repeats, known_author=known_author)
+        repeats, authors = self.context(message)
+        verdict = self.spam_filter.check(
+            message,
+            post=post,
+            repeats=repeats,
+            authors=authors,
+            known_author=known_author and has_identity(message.author),
+            platform=message.platform_verdict or ("held" if message.held else ""),
+        )
         text = f"{message.title}\n{message.text}" if message.title else message.text
         actions = tuple(
             action
@@ -109,6 +115,17 @@ class Triage:
             for action in rule.actions()
         )
         return Assessment(verdict, score_priority(text), actions)
+
+    def context(self, message: Message) -> tuple[int, int]:
+        """How many near-identical texts came in recently, and from how many other authors; then
+        `message` is remembered too."""
+        signature = minhash(message.text)
+        if not signature:
+            return 0, 0
+        who = identity(message.author)
+        similar = self._recent.similar(signature, REPEATED_AT)
+        self._recent.add(signature, who)
+        return len(similar), len({other for other in similar if other != who})
 
     # ---- the manager's marks ---------------------------------------------------------------
 
@@ -150,3 +167,15 @@ def bounded(message: Message) -> Message:
         author=author,
         links=message.links[:LINKS],
     )
+
+
+def has_identity(author: Author) -> bool:
+    """Whether the platform vouches for who wrote it: an account, not a guest's typed name (a
+    WordPress guest is "guest:NAME|SITE": anyone can type "Anonymous" or someone else's name)."""
+    return bool(author.remote_id) and not author.remote_id.startswith("guest:")
+
+
+def identity(author: Author) -> str:
+    """Who wrote a message, for "the same text from several authors": the account, or for a
+    guest the name as typed (guests with one name count as one: the cautious side)."""
+    return f"{author.channel}\x1f{author.remote_id or author.handle}"
