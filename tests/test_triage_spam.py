@@ -382,3 +382,26 @@ def test_the_demo_phishing_mail_goes_to_spam_with_reasons(bench):
     _, verdict = bench.demo_phishing()
     assert verdict.is_spam
     assert "hidden characters" in verdict.reasons
+
+
+def test_an_urgent_complaint_with_nothing_spam_needs_stays_out_of_spam():
+    """The model reads "subscription ... please refund" as YouTube spam; a customer's complaint
+    with no link, no hidden text and no platform verdict is kept in the inbox, and says why."""
+    from datetime import UTC, datetime
+
+    from ecoinbox.model import Author, Message, Origin
+    from ecoinbox.triage.inbound import Triage
+
+    def message(text: str, rid: str) -> Message:
+        author = Author(channel="mastodon", remote_id=f"a{rid}", handle=f"p{rid}", display_name="Pat")
+        return Message(channel="mastodon", remote_id=rid, author=author, text=text,
+                       created_at=datetime(2026, 12, 1, tzinfo=UTC), origin=Origin.MENTION)  # fmt: skip
+
+    triage = Triage()
+    complaint = triage.assess(message("I was charged twice for my subscription, please refund me", "1"))
+    assert complaint.priority.urgent and not complaint.verdict.is_spam
+    assert complaint.verdict.reasons[0].endswith("urgent complaint with no link: kept in the inbox")
+    phishing = triage.assess(message(
+        "Your account is locked. Click here now to claim your refund: http://acme-refunds.example/login", "2"
+    ))  # fmt: skip
+    assert phishing.priority.urgent and phishing.verdict.is_spam

@@ -62,8 +62,9 @@ log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 300
 DELETED_SNIPPET = "(deleted on the platform)"
-TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
 """A row's snippet when the message it showed was deleted: its words are not shown by default."""
+TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
+SUBJECT_CHARS = 300
 CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent
 BUSY_TIMEOUT_S = 10.0
 WAL_CHECKPOINT_PAGES = 8000  # of 4 KiB: 32 MB of WAL between checkpoints
@@ -852,9 +853,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
         # The drafts' primary key starts with the conversation: one probe too.
         " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft,"
-        # The first message by messages_by_conversation: one probe too.
-        " (SELECT m.title FROM messages m WHERE m.conversation_id = c.id ORDER BY m.created_at, m.id LIMIT 1)"
-        " AS subject"
+        " c.subject"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1568,7 +1567,7 @@ class _Summary:
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "state", "state_changed_at", "needs_reply", "last_activity", "author_id", "snippet",
         "message_count", "origin", "language", "reason", "priority", "priority_reason", "muted",
-        "snoozed_until", "assignee",
+        "snoozed_until", "assignee", "subject",
     )  # fmt: skip
 
     channel: str
@@ -1588,6 +1587,7 @@ class _Summary:
     muted: int = 0
     snoozed_until: int | None = None
     assignee: str = ""
+    subject: str = ""  # the title of its first message (a mail's subject, a topic's title)
     changed: bool = False
 
     @classmethod
@@ -1621,6 +1621,8 @@ class _Summary:
         self.message_count += 1
         if self.author_id is None:
             self.author_id = author_id
+        if message.title and (not self.subject or message.remote_id == self.root_remote_id):
+            self.subject = message.title[:SUBJECT_CHARS]  # the root's title wins over a reply's
         if newest:
             self.last_activity = created
             self.needs_reply = int(not message.is_ours)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Final
 from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
@@ -108,13 +109,14 @@ class Triage:
             platform=message.platform_verdict or ("held" if message.held else ""),
         )
         text = f"{message.title}\n{message.text}" if message.title else message.text
+        priority = score_priority(text)
         actions = tuple(
             action
             for rule in self.rules
             if rule.matches(message, followers=followers)
             for action in rule.actions()
         )
-        return Assessment(verdict, score_priority(text), actions)
+        return Assessment(spared(verdict, priority), priority, actions)
 
     def context(self, message: Message) -> tuple[int, int]:
         """How many near-identical texts came in recently, and from how many other authors; then
@@ -167,6 +169,27 @@ def bounded(message: Message) -> Message:
         author=author,
         links=message.links[:LINKS],
     )
+
+
+# What spam and phishing need to do harm, and a customer's complaint does not carry: a link, hidden
+# text, a look-alike or borrowed name, an address to write to, the platform's own verdict, or the
+# likeness of something the manager marked spam.
+DAMNING: Final = (
+    "links:", "shortener", "look_alike", "hidden", "impersonation", "email", "marked_like",
+    "platform:spam", "platform:removed",
+)  # fmt: skip
+
+
+def spared(verdict: Verdict, priority: Priority) -> Verdict:
+    """An urgent complaint (money, access, safety...) that reads like spam but carries nothing
+    spam needs stays in the Inbox: "I was charged twice for my subscription, please refund me"
+    hidden in Spam costs more than a spam seen once. Said in its reasons."""
+    if not verdict.is_spam or not priority.urgent:
+        return verdict
+    if any(signal.name.startswith(DAMNING) for signal in verdict.signals):
+        return verdict
+    why = f"reads like spam ({verdict.score:.2f}) but is an urgent complaint with no link: kept in the inbox"
+    return replace(verdict, is_spam=False, reasons=(why, *verdict.reasons))
 
 
 def has_identity(author: Author) -> bool:
