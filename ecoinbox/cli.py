@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ecoinbox import __version__
+from ecoinbox.actions_cli import ACTION_COMMANDS, add_action_commands, run_action
 from ecoinbox.config import ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
@@ -105,11 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     trial = rule_commands.add_parser(
         "test", help="which rules match TEXT and what they would do, with the spam and priority verdicts"
     )
-    trial.add_argument("text", help="the message, as the person would write it")
+    trial.add_argument("text", help="the message, as the person would write it (- reads it from standard input)")
     trial.add_argument("--channel", default="test", help="the channel it arrives on (a name from the config)")
     trial.add_argument("--author", default="someone", help="the author's handle")
     trial.add_argument("--lang", help="its language code, e.g. fr (default: detected)")
     trial.add_argument("--reply", action="store_true", help="it answers a post (kind = reply); default: a mention")
+    add_action_commands(commands)
     return parser
 
 
@@ -158,11 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_init(args.config)
         settings = load_config(args.config)
-        handler = {
+        handler = run_action if args.command in ACTION_COMMANDS else {
             None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,
             "list": run_list, "show": run_show, "rules": run_rules,
         }[args.command]  # fmt: skip
-        return handler(settings, args)
+        code = handler(settings, args)
+        sys.stdout.flush()  # a reader that went away (`| head`) is noticed here, not at exit
+        return code
+    except BrokenPipeError:
+        return reader_gone()
     except (ConfigError, SecretError, CliError, StoreError) as exc:
         print(f"ecoinbox: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1
@@ -171,6 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 (anything else: one paragraph here, the traceback in the log)
         print(f"ecoinbox: {unexpected_message(exc)}", file=sys.stderr)
         return 1
+
+
+def reader_gone() -> int:
+    """The output's reader stopped reading (`ecoinbox list | head -1`): end quietly, as it got what
+    it wanted. Python would otherwise complain when it flushes stdout at exit."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def unexpected_message(error: Exception) -> str:
@@ -635,7 +649,7 @@ def _row_json(row: ConversationRow) -> dict[str, Any]:
 def _row_line(row: ConversationRow, now: datetime) -> str:
     from ecoinbox.humanize import age
 
-    marker = "!" if row.priority > 0 else "*" if row.needs_reply else " "
+    marker = "▲" if row.priority > 0 else "*" if row.needs_reply else " "  # as the inbox marks priority
     author = sanitize(row.author_label, single_line=True, max_chars=20)
     snippet = sanitize(row.snippet, single_line=True, max_chars=60)
     return f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"
@@ -745,7 +759,7 @@ def _trial_message(args: argparse.Namespace) -> Any:
     from ecoinbox.model import Author, Message, Origin
 
     author = Author(args.channel, args.author, args.author)
-    text = plain_to_text(args.text)
+    text = plain_to_text(sys.stdin.read() if args.text == "-" else args.text)
     message = Message(
         channel=args.channel, remote_id="test", author=author, text=text.text, created_at=datetime.now(UTC),
         in_reply_to="post" if args.reply else None, language=args.lang, origin=Origin.MENTION,

@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from ecoinbox.keymap import keymap_problems
+
 __all__ = [
     "CONFIG_ENV",
     "KINDS",
@@ -149,7 +151,9 @@ class UiSettings:
     """When the cursor steps off the list: "half" scrolls half a screen (each scroll repaints the
     list: fewer of them over SSH), "line" one line at a time."""
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-    """Binding id -> comma-separated keys in Textual keymap syntax, e.g. "inbox.reply" = "r,R"."""
+    """Binding id -> comma-separated keys in Textual keymap syntax, e.g. "inbox.reply" = "r,ctrl+r".
+    An id no binding has, or a key another binding active at the same time already has, is refused
+    (`ecoinbox.keymap`)."""
     notify: str = "off"
     """On a new high-priority conversation: "off", "bell" (the terminal's bell) or "desktop" (a
     desktop notification: notify-send where it is installed, else the bell)."""
@@ -968,7 +972,7 @@ def _keymap(value: object) -> Mapping[str, str]:
     keymap: dict[str, str] = {}
     for binding_id, keys in value.items():
         if not isinstance(keys, str):
-            message = f'expected a string of keys such as "r,R", got {_describe(keys)}'
+            message = f'expected a string of keys such as "r,ctrl+r", got {_describe(keys)}'
             raise _Invalid(message, at=(binding_id,))
         if not keys.strip():
             raise _Invalid('must not be empty (give at least one key, e.g. "r")', at=(binding_id,))
@@ -1172,6 +1176,8 @@ class _Validator:
         )
         if settings.waiting_alert < settings.waiting_warn:
             table.problem("waiting_alert", "must not be shorter than waiting_warn")
+        for binding_id, message in keymap_problems(settings.keys).items():
+            self.problem((*table.path, "keys", binding_id), message)
         table.finish()
         return settings
 

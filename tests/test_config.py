@@ -214,8 +214,8 @@ def test_store_path_expands_home_and_is_relative_to_the_config_file(monkeypatch:
 
 
 def test_keymap_accepts_quoted_dotted_binding_ids() -> None:
-    settings = parse_config(MINIMAL + '[ui.keys]\n"inbox.reply" = "r,R"\n"inbox.done" = " e "\n', SOURCE)
-    assert dict(settings.ui.keys) == {"inbox.reply": "r,R", "inbox.done": "e"}
+    settings = parse_config(MINIMAL + '[ui.keys]\n"inbox.reply" = "r,ctrl+r"\n"inbox.done" = " e "\n', SOURCE)
+    assert dict(settings.ui.keys) == {"inbox.reply": "r,ctrl+r", "inbox.done": "e"}
     hash(settings)  # frozen settings stay hashable with a keymap inside
 
 

@@ -26,6 +26,9 @@ CORE = [
     "ecoinbox.language",
     "ecoinbox.engine",
     "ecoinbox.cli",
+    "ecoinbox.actions",
+    "ecoinbox.actions_cli",
+    "ecoinbox.keymap",
     "ecoinbox.logs",
     "ecoinbox.triage",
 ]

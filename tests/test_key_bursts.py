@@ -198,3 +198,14 @@ def test_a_typed_emoji_with_joiners_stays_whole_in_a_tag(tmp_path):
         inbox.quit()
     zoe = asyncio.run(read_store(inbox.db))["conversations"]["zoe@remote.example"]
     assert zoe[1] == (f"family-{family}",), zoe
+
+
+def test_ctrl_p_reply_enter_and_a_reply_in_one_read_sends_it_once(tmp_path):
+    typed = "thanks Zoé, on it"
+    with inbox_in_a_pty(tmp_path) as inbox:
+        mark = inbox.burst("\x10" + "reply" + ENTER + typed + CTRL_S)  # ctrl+p: the command palette
+        wait_posted(inbox.server, 1)
+        time.sleep(1.0)  # a second send would have come by now
+        inbox.wait_for(b"Inbox 1/3", after=mark, what="the inbox again")
+        inbox.quit()
+    assert [status.text for status in inbox.server.posted] == [f"@zoe@remote.example {typed}"]

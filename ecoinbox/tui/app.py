@@ -7,25 +7,27 @@ and hands both in. Store changes (ours or another process's) reach the screens a
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from time import monotonic
 
 from rich.console import Console
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.geometry import Size
 from textual.message import Message
-from textual.screen import Screen
 
+from ecoinbox.actions import canned_values, redirect_suggestions, topic_reply_template
 from ecoinbox.channels.base import HeadedChannel
 from ecoinbox.config import Settings
 from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
-from ecoinbox.replies import LinkRanker, Suggestion, pick_variant
+from ecoinbox.replies import LinkRanker, Suggestion
 from ecoinbox.store import Change, Store, StoreError
+from ecoinbox.tui.commands import ActionCommands
 from ecoinbox.tui.drafts import keepers
 from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
@@ -38,7 +40,7 @@ from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import OutboxScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
-from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
+from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
 from ecoinbox.tui.screens.undo_send import (
     SEND_ON_QUIT_S,
@@ -48,7 +50,7 @@ from ecoinbox.tui.screens.undo_send import (
     send_before_quit,
 )
 from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
-from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.conversation_list import ROW_MARKS, ROW_WORDS, ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -63,6 +65,7 @@ class EcoInboxApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "ecoinbox"
+    COMMANDS = App.COMMANDS | {ActionCommands}  # ctrl+p lists our actions beside Textual's
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         # Textual's own ctrl+q quits at once: this one keeps the drafts of open boxes, as q does.
@@ -71,6 +74,9 @@ class EcoInboxApp(App[None]):
             priority=True, show=False,
         ),
         Binding("question_mark", "help", "Help", id="app.help"),
+        # Textual's own palette binding has no id: this one can be remapped in [ui.keys].
+        Binding("ctrl+p", "command_palette", "Command palette: every action by name", id="app.palette",
+                show=False, priority=True),  # fmt: skip
     ]
 
     def __init__(
@@ -142,6 +148,10 @@ class EcoInboxApp(App[None]):
         await super().on_event(event)
         if not read or not event.is_forwarded:  # its binding ran: a priority one, or on the way up
             self.key_hold.acted(event)
+
+    def on_command_palette_closed(self, event: CommandPalette.Closed) -> None:
+        # What is typed behind the palette's enter belongs to what the chosen command opens.
+        self.key_hold.palette_closed(event.option_selected)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size)
@@ -254,16 +264,7 @@ class EcoInboxApp(App[None]):
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
         """What fills canned reply variables for a reply to `parent` (empty values are left out)."""
-        settings = self.settings
-        values = {
-            "author": f"@{parent.author.handle}",
-            "author_name": parent.author.display_name or parent.author.handle,
-            "brand": settings.brand.name,
-            "channel": parent.channel,
-            "agent": settings.replies.agent,
-            "forum_url": settings.forum.url if settings.forum else "",
-        }
-        return {name: value for name, value in values.items() if value}
+        return canned_values(self.settings, parent)
 
     def reply_language(self, parent: PlatformMessage) -> str | None:
         """The language field of a reply, where the platform has one: the person's."""
@@ -278,10 +279,7 @@ class EcoInboxApp(App[None]):
 
     async def redirect_suggestions(self, conversation: Conversation) -> list[Suggestion]:
         """Canned replies that bring the person to the forum, ranked for this conversation."""
-        ranker = await self._link_ranker()
-        said = " ".join(m.message.text for m in conversation.messages if not m.message.is_ours)
-        ranked = ranker.rank(said, conversation.row.language, now=self.now())
-        return [s for s in ranked if s.reply.redirect]
+        return redirect_suggestions(await self._link_ranker(), conversation, self.now())
 
     async def _link_ranker(self) -> LinkRanker:
         # Built once from the store's history, then taught each link sent since (incrementally).
@@ -298,10 +296,7 @@ class EcoInboxApp(App[None]):
 
     def topic_reply_template(self, language: str | None) -> str:
         """The reply that carries a new topic's address: a canned one with {topic_url}, else ours."""
-        for reply in self.settings.canned:
-            if "{topic_url}" in reply.text or any("{topic_url}" in v for v in reply.variants.values()):
-                return pick_variant(reply, language)[0]
-        return DEFAULT_TOPIC_REPLY.get(language or "", DEFAULT_TOPIC_REPLY["en"])
+        return topic_reply_template(self.settings, language)
 
     def help_sections(self) -> list[tuple[str, list[Binding]]]:
         return [
@@ -321,7 +316,7 @@ class EcoInboxApp(App[None]):
             ("Questions", [*ConfirmScreen.BINDINGS, *DiscardQuestion.BINDINGS]),
             ("Quitting while a reply waits out its send hold (q)", list(QuitQuestion.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
-            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
+            ("Everywhere", list(self.BINDINGS)),
         ]
 
     async def action_quit(self) -> None:
@@ -370,10 +365,5 @@ class EcoInboxApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, TooSmallScreen)):
             return
-        self.push_screen(HelpScreen(self.help_sections(), self.settings.ui.keys))
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: keys", "Every key binding and its id", self.action_help)
-        if self.engine is not None:
-            yield SystemCommand("Poll now", "Ask every channel for news now", self.engine.poll_now)
+        marks = [("Row marks (first column)", ROW_MARKS), ("Words in a row", ROW_WORDS)]
+        self.push_screen(HelpScreen(self.help_sections(), self.settings.ui.keys, marks))

@@ -26,6 +26,7 @@ from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -38,7 +39,7 @@ OPENERS = frozenset({
     "inbox.search", "inbox.reply", "inbox.redirect", "inbox.tag", "inbox.note", "inbox.snooze",
     "inbox.assign", "inbox.link_contact", "inbox.contact", "inbox.decide_outbox", "app.help",
     "contact.note", "contact.link", "compose.canned", "inbox.undo", "inbox.outbox", "outbox_view.edit",
-    "outbox_view.decide", "outbox_view.cancel", "outbox_view.open",
+    "outbox_view.decide", "outbox_view.cancel", "outbox_view.open", "app.palette",
 })  # fmt: skip
 CLOSERS = frozenset({
     "compose.send", "compose.cancel", "topic.create", "topic.cancel", "contact_note.save",
@@ -46,7 +47,8 @@ CLOSERS = frozenset({
     "canned.close", "snooze.cancel", "assign.cancel", "redirect.cancel", "account.cancel",
     "contact.close", "help.close", "confirm.yes", "confirm.no", "confirm.keep_draft",
 })  # fmt: skip
-OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, no id of ours
+OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, however it is bound
+PALETTE_WAIT_S = 0.5  # the palette closes within milliseconds of the enter that picks a command
 OPEN_WAIT_S = 5.0  # the last resort: a key stopped on its way to its binding, a stuck action
 CHECK_S = 0.01
 JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ, ZWJ
@@ -86,6 +88,7 @@ class KeyHold:
         self._workers: set[Worker[Any]] = set()
         self._deadline = 0.0
         self._checker: Timer | None = None
+        self._searching = False  # an enter in the palette waits for its search (`_wait_for_search`)
 
     def take(self, event: events.Key) -> bool:
         """Called with each key the App reads; True when the key was held (or given as text)."""
@@ -100,6 +103,9 @@ class KeyHold:
             if event.is_printable:
                 return False  # text for the input, not a key that opens anything
             if event.key == "enter" and isinstance(focused, Input):
+                if isinstance(self.app.screen, CommandPalette) and not self._palette_settled():
+                    self._wait_for_search(focused, event)  # the enter picks from what was typed
+                    return True
                 self._hold(focused, event)  # submits: the prompt closes or the search runs
                 return False
         if self._opens(event):
@@ -131,13 +137,48 @@ class KeyHold:
         if self._key is not None:
             self._key = DEFERRED
 
+    def palette_closed(self, chosen: bool) -> None:
+        """The command palette closed: on a command (`chosen`), the keys typed after its enter
+        wait for the command as for an opener's action (it says so with `acted()`); closed
+        without one, they go to the screen under it now."""
+        if self._held is None or not isinstance(self._screen, CommandPalette):
+            return
+        if not chosen:
+            self._release()
+            return
+        self._screen = self.app.screen_stack[-2] if self.app.screen is self._screen else self.app.screen
+        self._was_focused = self._screen.focused
+        self._key = DEFERRED
+        self._workers = set(self.app.workers)
+        self._deadline = time.monotonic() + OPEN_WAIT_S
+
+    def _palette_settled(self) -> bool:
+        """The command palette has no search running (its list shows what was typed)."""
+        palette = self.app.screen
+        return not any(w.node is palette and not w.is_finished for w in self.app.workers)
+
+    def _wait_for_search(self, focused: Input, enter: events.Key) -> None:
+        """An enter typed in the palette before its search for the typed text ended (a burst: ctrl+p,
+        "reply", enter) waits for it, with the keys after it: it would pick nothing yet."""
+        self._hold(focused, enter)
+        assert self._held is not None
+        self._held.append(enter)
+        self._key = DEFERRED
+        self._searching = True
+        self._deadline = time.monotonic() + OPEN_WAIT_S
+        palette = self.app.screen
+        # Behind the typed text's Changed (the input's queue, then the palette's): the search started.
+        focused.call_later(palette.call_later, self.acted)
+
     def _hold(self, focused: object, key: events.Key) -> None:
         self._held = []
         self._was_focused = focused
         self._screen = self.app.screen
         self._key = key
         self._workers = set(self.app.workers)
-        self._deadline = time.monotonic() + OPEN_WAIT_S
+        # In the palette an enter that picks nothing (it opens the list) keeps it open: keys wait less.
+        wait = PALETTE_WAIT_S if isinstance(self._screen, CommandPalette) else OPEN_WAIT_S
+        self._deadline = time.monotonic() + wait
         # An interval, not a chain of one-shot timers: a late one-shot timer is skipped, not run.
         self._checker = self.app.set_interval(CHECK_S, self._check, name="key hold")
 
@@ -149,9 +190,12 @@ class KeyHold:
         return binding.id in OPENERS or binding.id in CLOSERS or binding.action in OPENER_ACTIONS
 
     def _check(self) -> None:
-        if self._held is not None and (
-            self._arrived() or self._opened_nothing() or time.monotonic() > self._deadline
-        ):
+        if self._held is None:
+            return
+        if self._searching:
+            if (self._key is None and self._palette_settled()) or time.monotonic() > self._deadline:
+                self._release()
+        elif self._arrived() or self._opened_nothing() or time.monotonic() > self._deadline:
             self._release()
 
     def _arrived(self) -> bool:
@@ -160,6 +204,8 @@ class KeyHold:
         Not merely elsewhere: the list taking the focus back at start is no opened input.
         """
         focused, screen = self.app.focused, self.app.screen
+        if isinstance(self._screen, CommandPalette):
+            return False  # the palette closing is no arrival: `palette_closed` says what follows
         if focused is None:  # a question with nothing to focus (y/n): its bindings take the keys
             return screen is not self._screen and screen.is_mounted and not screen.focus_chain
         if focused is self._was_focused:
@@ -174,10 +220,13 @@ class KeyHold:
         """
         if self._key is not None or self.app.screen is not self._screen:
             return False
+        if isinstance(self._screen, CommandPalette):
+            return False  # its enter picks a command in a few steps: it closes, or PALETTE_WAIT_S ends
         return all(worker in self._workers or worker.is_finished for worker in self.app.workers)
 
     def _release(self) -> None:
         held, self._held, self._was_focused, self._screen, self._key = self._held or [], None, None, None, None
+        self._searching = False
         self._workers = set()
         if self._checker is not None:
             self._checker.stop()

@@ -27,10 +27,11 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static, TextArea
 
+from ecoinbox.actions import fill_canned
 from ecoinbox.channels.base import MailHeaders
 from ecoinbox.humanize import ago
 from ecoinbox.model import ConcurrentReply, Message, OutboxItem
-from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
+from ecoinbox.replies import CannedReply, render, stack
 from ecoinbox.sanitize import sanitize
 from ecoinbox.store import StoreError
 from ecoinbox.tui.drafts import DraftKeeper
@@ -163,16 +164,6 @@ class SavingScreen(ModalScreen[T]):
     def on_screen_resume(self) -> None:
         if self._saved is not None:
             self.dismiss(self._saved[0])
-
-
-def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, str]) -> tuple[str, Rendered, str | None]:
-    """The variant for `language` rendered with `values` (and the reply's own link as {link})."""
-    template, _ = pick_variant(reply, language)
-    link = render(reply.link, values).text if reply.link else None
-    filled = dict(values)
-    if link:
-        filled["link"] = link
-    return template, render(template, filled), link
 
 
 QUOTE_CHARS = 120

@@ -30,10 +30,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("pageup", "scroll(-10)", "Page up", id="help.page_up", show=False),
     ]
 
-    def __init__(self, sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapping[str, str]) -> None:
+    def __init__(
+        self, sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapping[str, str],
+        marks: Iterable[tuple[str, Iterable[tuple[str, str]]]] = (),
+    ) -> None:  # fmt: skip
+        """`marks`: titled lists of (mark, what it means), shown after the keys."""
         super().__init__()
         self.sections = list(sections)
         self.keymap = keymap
+        self.marks = list(marks)
 
     def compose(self) -> ComposeResult:
         lines: list[Content] = [Content.styled("Keys (remap any of them in config: [ui.keys] id = \"keys\")", "bold")]
@@ -49,6 +54,11 @@ class HelpScreen(ModalScreen[None]):
                         (binding.id or "", "dim"),
                     )
                 )
+        for title, marks in self.marks:
+            lines.append(Content(""))
+            lines.append(Content.styled(title, "bold $accent"))
+            for mark, meaning in marks:
+                lines.append(Content.assemble((f"  {mark:<16}", "bold"), meaning))
         lines.append(Content(""))
         lines.append(Content.styled("j/k and pgup/pgdn scroll; esc, q or ? closes this help.", "dim"))
         with VerticalScroll(id="help-box"):

@@ -23,8 +23,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from ecoinbox.actions import answerable, fill_canned, is_feed, reply_target, topic_body, topic_title
 from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.engine import ChannelStatus
+from ecoinbox.keymap import keys_of
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
@@ -48,7 +50,7 @@ from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, Store
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft, fill_canned
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
@@ -57,17 +59,10 @@ from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
 from ecoinbox.tui.targets import Target, person, sentence
-from ecoinbox.tui.screens.redirect import (
-    NEW_TOPIC,
-    NewTopicScreen,
-    RedirectScreen,
-    TopicDraft,
-    topic_body,
-    topic_title,
-)
+from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
-from ecoinbox.tui.widgets.thread_view import ThreadView, answerable
+from ecoinbox.tui.widgets.thread_view import ThreadView
 
 VIEWS = (View.INBOX, View.PENDING, View.SNOOZED, View.DONE, View.SPAM, View.MINE)
 VIEW_TITLES = {
@@ -194,9 +189,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             by_line = app.settings.ui.list_scroll == "line"  # type: ignore[attr-defined]
             yield ConversationList(app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations")  # type: ignore[attr-defined]
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
-            keys = app.settings.ui.keys.get("inbox.show_whole", "m")  # type: ignore[attr-defined]
+            keys = keys_of(app.settings.ui.keys, "inbox.show_whole")  # type: ignore[attr-defined]
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
-            keys = app.settings.ui.keys.get("inbox.decide_outbox", "O")  # type: ignore[attr-defined]
+            keys = keys_of(app.settings.ui.keys, "inbox.decide_outbox")  # type: ignore[attr-defined]
             thread.decide_key = describe_keys(keys).split(",")[0]
             yield thread
         yield SearchBar(id="search")
@@ -285,7 +280,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._render_status()
 
     def _retry_key(self) -> str:
-        keys = self.app.settings.ui.keys.get("inbox.poll_now", "R")  # type: ignore[attr-defined]
+        keys = keys_of(self.app.settings.ui.keys, "inbox.poll_now")  # type: ignore[attr-defined]
         return describe_keys(keys)
 
     async def _refresh_counts(self) -> None:
@@ -670,7 +665,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if not held:
             return None
         index, newest = held[-1]
-        keys = self.app.settings.ui.keys.get("inbox.undo", "u")  # type: ignore[attr-defined]
+        keys = keys_of(self.app.settings.ui.keys, "inbox.undo")  # type: ignore[attr-defined]
         key = describe_keys(keys).split(",")[0] if index == len(self.undo_steps) - 1 else None
         return hold_notice(newest, now, key)
 
@@ -840,7 +835,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
         ]  # fmt: skip
         if conversation is None or not stuck:
-            keys = describe_keys(self.app.settings.ui.keys.get("inbox.outbox", "w"))  # type: ignore[attr-defined]
+            keys = describe_keys(keys_of(self.app.settings.ui.keys, "inbox.outbox"))  # type: ignore[attr-defined]
             self.notify(f"No reply here waits for a decision ({keys}: every reply waiting to go out).",
                         markup=False, timeout=3)  # fmt: skip
             return
@@ -963,11 +958,8 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _read_only(self, channel: str) -> bool:
         """Whether the channel cannot reply: a feed by its kind (before its first poll too), any
         other by what it said of itself."""
-        try:
-            if self.app.settings.channel(channel).kind == "feed":  # type: ignore[attr-defined]
-                return True
-        except KeyError:
-            pass
+        if is_feed(self.app.settings, channel):  # type: ignore[attr-defined]
+            return True
         engine = self.app.engine  # type: ignore[attr-defined]
         caps = engine.capabilities.get(channel) if engine is not None else None
         return caps is not None and not caps.reply
@@ -1019,7 +1011,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if conversation is None or not conversation.messages:
             return None
-        return conversation, self._chosen_in(conversation) or _reply_target(conversation)
+        return conversation, self._chosen_in(conversation) or reply_target(conversation)
 
     def _drafted_parent(
         self, conversation: Conversation, parent: Message, kept: Draft | None, keeper: DraftKeeper
@@ -1048,7 +1040,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         shown = self.thread.conversation
         if shown is None or shown.row.id != self.conversations.selected_id:
             return  # its thread is on its way: the next press picks in it
-        chosen = self.thread.choose(step, _reply_target(shown) if shown.messages else None)
+        chosen = self.thread.choose(step, reply_target(shown) if shown.messages else None)
         if chosen is not None:
             self.conversations.held = True  # acting on it: the cursor follows it from now on
 
@@ -1284,10 +1276,3 @@ def _message_in(conversation: Conversation, remote_id: str | None) -> Message | 
     """The message `remote_id` of the conversation, if it is there and can be answered."""
     return next((m.message for m in answerable(conversation) if m.message.remote_id == remote_id), None)
 
-
-def _reply_target(conversation: Conversation) -> Message:
-    """Answer the newest message from outside (what the person is waiting on)."""
-    for stored in reversed(conversation.messages):
-        if not stored.message.is_ours and not stored.message.deleted:
-            return stored.message
-    return conversation.messages[-1].message

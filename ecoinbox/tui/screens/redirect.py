@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from ecoinbox.model import ConcurrentReply, Message
+from ecoinbox.actions import MIN_TITLE
+from ecoinbox.model import ConcurrentReply
 from ecoinbox.replies import CannedReply, Suggestion, render
 from ecoinbox.tui.drafts import DraftKeeper
 from ecoinbox.tui.keys import after_typed
@@ -24,16 +24,6 @@ from ecoinbox.tui.screens.compose import SavingScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 
 NEW_TOPIC = "new-topic"
-MIN_TITLE = 15  # Discourse's default minimum title length
-MAX_TITLE = 90
-
-# Used when no canned reply carries {topic_url}: short, in the person's language.
-DEFAULT_TOPIC_REPLY = {
-    "en": "Thanks {author_name}! I've opened a topic on our forum for this, so our team and the "
-    "community can help you there: {topic_url}",
-    "fr": "Merci {author_name} ! J'ai ouvert un sujet sur notre forum pour cela, l'équipe et la "
-    "communauté pourront vous y aider : {topic_url}",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +46,6 @@ class TopicDraft:
             return cls(str(fields["title"]), str(fields["body"]), str(fields["reply"]))
         except (ValueError, KeyError, TypeError):
             return None
-
-
-def topic_title(text: str, author_label: str) -> str:
-    """A title from the person's words: their first sentence without @mentions, cut to fit."""
-    words = re.sub(r"(?<!\w)@[\w.@-]+", "", text).split()
-    sentence = " ".join(words)
-    first = re.split(r"(?<=[.?!])\s", sentence, maxsplit=1)[0].strip() or sentence
-    if len(first) > MAX_TITLE:
-        first = first[: MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
-    if len(first) < MIN_TITLE:
-        first = f"Question from {author_label}: {first}".strip().rstrip(":")
-    return first[:1].upper() + first[1:]
-
-
-def topic_body(message: Message, channel_label: str) -> str:
-    """The person's words quoted with attribution and a link to where they wrote them (Markdown)."""
-    who = f"{message.author.label} (@{message.author.handle})"
-    quoted = "\n".join(line for line in message.text.splitlines())
-    where = f"[{channel_label}]({message.url})" if message.url else channel_label
-    return f'[quote="{who}"]\n{quoted}\n[/quote]\n\nAsked on {where}. Answers welcome here!'
 
 
 class RedirectScreen(ModalScreen[Suggestion | str | None]):

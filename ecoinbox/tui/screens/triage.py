@@ -23,7 +23,8 @@ from textual.suggester import Suggester
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from ecoinbox.model import DraftKind, State, Triage, normalize_tag
+from ecoinbox.actions import parse_tag_edit
+from ecoinbox.model import DraftKind, State, Triage
 from ecoinbox.snooze import PRESETS, SnoozeError, describe_wake, wake_time
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
@@ -95,18 +96,6 @@ def _noticed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
             return None
 
     return noticed
-
-
-def parse_tag_edit(text: str) -> tuple[list[str], list[str]]:
-    """Tags to add and to remove from what was typed: "refund -later vip" (commas work too)."""
-    added: list[str] = []
-    removed: list[str] = []
-    for word in text.replace(",", " ").split():
-        target = removed if word.startswith("-") else added
-        tag = normalize_tag(word.removeprefix("-"))
-        if tag:
-            target.append(tag)
-    return added, removed
 
 
 class TagSuggester(Suggester):

@@ -200,22 +200,45 @@ def count_label(count: int) -> str:
     return f"{min(count // 1000, 9)}k+"
 
 
-def _marker(row: ConversationRow) -> str:
-    if row.state is State.DONE:
-        return "✓"
-    if row.state is State.SPAM:
-        return "⊘"
-    if row.state is State.SNOOZED:
-        return "z"
-    if row.state is State.PENDING:
-        return "…"
-    if row.priority > 0:
-        return "!"  # a complaint or an urgent word (or a rule): it floats up, and says so
-    return "●" if row.needs_reply else " "
-
-
+PRIORITY_MARK = "▲"
+"""A high-priority row (not "!": that is the spam key)."""
 SELECTED_MARK = "■"
 """The marker of a row selected for a bulk action (`x`)."""
+STATE_MARKS = {State.DONE: "✓", State.SPAM: "⊘", State.SNOOZED: "z", State.PENDING: "…"}
+
+ROW_MARKS: tuple[tuple[str, str], ...] = (
+    ("●", "they wait for your reply"),
+    (PRIORITY_MARK, ("high priority, waiting for you: money, access, safety, an outage, a long wait or a "
+                     "rule (it comes first; the thread says why)")),
+    (STATE_MARKS[State.PENDING], "pending: you answered and wait on them (their next message reopens it)"),
+    (STATE_MARKS[State.SNOOZED], "snoozed (\"until ...\" in front of the text says when it wakes)"),
+    (STATE_MARKS[State.DONE], "done"),
+    (STATE_MARKS[State.SPAM], "spam"),
+    (SELECTED_MARK, "selected for a bulk action (x, X; esc clears)"),
+    ("(blank)", "open, nothing to answer (the last word is ours)"),
+)  # fmt: skip
+"""What the mark in the first column of a row says, for `?` and the README."""
+ROW_WORDS: tuple[tuple[str, str], ...] = (
+    ("✎draft", "you began a reply, note or topic here and did not send it: r, n or f brings it back"),
+    ("DM", "a direct message (private to the brand and the people it names)"),
+    ("held", "a message in it is held for moderation on its platform"),
+    ("until ...", "when a snoozed conversation wakes"),
+    ("@name", "whom it is assigned to"),
+    ("#tag", "its tags"),
+    ("12", "the number of messages (right, before the age)"),
+    ("age", ("how long they have waited on you: in the warning colour past [ui] waiting_warn, the "
+             "alert colour past waiting_alert")),
+)
+"""What the words in front of a row's text, and its last columns, say."""
+
+
+def row_mark(row: ConversationRow) -> str:
+    """The mark in the first column of a row (`ROW_MARKS` says what each means)."""
+    if row.state in STATE_MARKS:
+        return STATE_MARKS[row.state]
+    if row.priority > 0:
+        return PRIORITY_MARK  # what a manager handles first (or a rule): it floats up, and says so
+    return "●" if row.needs_reply else " "
 
 
 def waiting_level(row: ConversationRow, now: datetime, warn: float, alert: float) -> str:
@@ -943,7 +966,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
         marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
         gap = Segment(" ", base)
-        marker = SELECTED_MARK if marked else _marker(row)
+        marker = SELECTED_MARK if marked else row_mark(row)
         segments = [Segment(marker, styles["selected"] if marked else marker_style), gap]
         if columns.channel:
             channel = _fit(_clean(row.channel, columns.channel), columns.channel)

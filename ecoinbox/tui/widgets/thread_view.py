@@ -23,6 +23,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
 
+from ecoinbox.actions import answerable
 from ecoinbox.humanize import age, ago
 from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState, State, StoredMessage
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
@@ -347,11 +348,6 @@ class ThreadView(ScrollView, can_focus=True):
         self.refresh()
 
 
-def answerable(conversation: Conversation) -> list[StoredMessage]:
-    """The messages of `conversation` a reply can answer, oldest first (not the deleted ones)."""
-    return [m for m in conversation.messages if not m.message.deleted]
-
-
 def render_conversation(
     conversation: Conversation,
     now: datetime,
@@ -441,7 +437,7 @@ def _triage_header(conversation: Conversation, now: datetime, width: int) -> lis
     if parts:
         lines.append(Content.assemble(*parts))
     if row.priority > 0:
-        why = f"! {row.priority_reason or 'high priority'}"
+        why = f"▲ {row.priority_reason or 'high priority'}"
         lines.append(safe_content(why, style="bold $warning", single_line=True))
     elif row.priority < 0:
         why = row.priority_reason or "low priority"
