@@ -315,7 +315,8 @@ class Engine:
     async def _watch(self, name: str, channel: PushChannel) -> None:
         """Poll a channel as soon as its platform says something arrived (polling goes on too)."""
         try:
-            await channel.watch(lambda: self.poll_now(name))
+            # Not poll_now: a push is no request of the manager's to read the token source again.
+            await channel.watch(self._poll_wake[name].set)
         except ChannelError as exc:
             log.info("channel %s: no push, polling only: %s", name, exc)
         except Exception:  # a broken push must not stop the engine: polling still works

@@ -1,0 +1,206 @@
+"""Live mentions: Mastodon's streaming API wakes the poll, over real loopback HTTP.
+
+The engine polls once an hour here (poll_interval = 3600): whatever arrives within seconds
+came because the stream said so, through the one ingest path polling uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from stack import TOKEN, wait_until
+
+from ecoinbox.channels.mastodon import MastodonChannel
+from ecoinbox.config import ConfigError, parse_config
+from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.engine import Engine
+from ecoinbox.model import Origin, View
+from ecoinbox.store import Store, open_store
+
+HOUR = 3600.0
+
+
+async def stored(store: Store) -> list[tuple[str, Origin]]:
+    """Every message in the store, as (text, origin)."""
+    found = []
+    rows = [
+        row for view in (View.INBOX, View.PENDING) for row in await store.conversation_page(view, limit=500)
+    ]
+    for row in rows:
+        conversation = await store.conversation(row.id)
+        assert conversation is not None
+        found.extend((m.message.text, m.message.origin) for m in conversation.messages)
+    return found
+
+
+async def has_text(store: Store, text: str) -> bool:
+    return any(t == text for t, _ in await stored(store))
+
+
+def notification_polls(server: MastodonServer) -> int:
+    return sum(1 for r in server.requests if r.path == "/api/v1/notifications")
+
+
+def stream_requests(server: MastodonServer) -> int:
+    return sum(1 for r in server.requests if r.path.startswith("/api/v1/streaming"))
+
+
+@asynccontextmanager
+async def running(
+    server: MastodonServer, tmp_path: Path, interval: float = HOUR
+) -> AsyncIterator[tuple[Store, Engine]]:
+    store = await open_store(tmp_path / "inbox.db")
+    channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme", timeout=5)
+    engine = Engine(store, {"mastodon": channel}, poll_intervals={"mastodon": interval}, leased=False)
+    await engine.start()
+    try:
+        yield store, engine
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+async def live(server: MastodonServer, engine: Engine) -> None:
+    """The first poll is done and the stream is open."""
+    await wait_until(lambda: engine.statuses["mastodon"].state == "ok" and server.stream_count == 1)
+
+
+async def test_a_mention_posted_while_the_engine_runs_is_stored_within_two_seconds(tmp_path):
+    async with MastodonServer(seed=None, token=TOKEN) as server, running(server, tmp_path) as (store, engine):
+        await live(server, engine)
+        loop = asyncio.get_running_loop()
+        posted_at = loop.time()
+        status = server.add_status(author="zoe@remote.example", text="my order never came")
+        await wait_until(lambda: has_text(store, "@acme my order never came"), timeout=2.0)
+        assert loop.time() - posted_at <= 2.0
+        # Through the poll: stored once, as a mention, and the cursor is the notification's.
+        assert await stored(store) == [("@acme my order never came", Origin.MENTION)]
+        assert server.streamed == ["event: notification"]
+        assert (await engine.poll_channel("mastodon")).new == 0  # the cursor is past it, exactly
+        (thread,) = [await store.conversation(r.id) for r in await store.conversation_page(View.INBOX)]
+        assert thread is not None and thread.messages[0].message.remote_id == status["id"]
+
+
+async def test_a_reply_in_a_thread_streams_in_and_threads_like_a_polled_one(tmp_path):
+    async with MastodonServer(seed=None, token=TOKEN) as server, running(server, tmp_path) as (store, engine):
+        root = server.add_status(author="zoe@remote.example", text="is the X200 waterproof?")
+        ours = server.add_status(
+            author="acme",
+            text="@zoe@remote.example yes, IPX7",
+            in_reply_to_id=root["id"],
+            mention_brand=False,
+        )
+        await live(server, engine)
+        await wait_until(lambda: has_text(store, "@acme is the X200 waterproof?"), timeout=2.0)
+        server.add_status(
+            author="zoe@remote.example", text="it leaked after a week", in_reply_to_id=ours["id"]
+        )
+        await wait_until(lambda: has_text(store, "@acme it leaked after a week"), timeout=2.0)
+        (row,) = await store.conversation_page(View.INBOX)  # the customer spoke last: it needs us again
+        thread = await store.conversation(row.id)
+        assert thread is not None
+        assert [m.message.origin for m in thread.messages] == [Origin.MENTION, Origin.OURS, Origin.MENTION]
+        assert thread.messages[2].parent_id == thread.messages[1].id
+        assert thread.messages[1].parent_id == thread.messages[0].id
+
+
+async def test_a_cut_stream_reconnects_and_nothing_is_lost_or_stored_twice(tmp_path):
+    async with (
+        MastodonServer(seed=None, token=TOKEN, drop_stream_after=1) as server,
+        running(server, tmp_path) as (store, engine),
+    ):
+        await live(server, engine)
+        # The next two reconnections fail: mentions meanwhile wait for the stream to come back.
+        server.inject("/api/v1/streaming", status=502, times=2)
+        server.add_status(author="zoe@remote.example", text="first, live")
+        await wait_until(lambda: has_text(store, "@acme first, live"), timeout=2.0)
+        await wait_until(lambda: server.stream_count == 0)  # cut after that event
+        server.add_status(author="bob@remote.example", text="while it was down")
+        server.add_status(author="eve@remote.example", text="also while it was down")
+        assert server.stream_count == 0
+        # Back: the reconnection's poll brings what was missed (well before the hourly poll).
+        await wait_until(lambda: has_text(store, "@acme also while it was down"), timeout=15.0)
+        await wait_until(lambda: server.stream_count == 1)
+        server.add_status(author="zoe@remote.example", text="live again")
+        await wait_until(lambda: has_text(store, "@acme live again"), timeout=2.0)
+        texts = sorted(t for t, _ in await stored(store))
+        assert texts == sorted(["@acme first, live", "@acme while it was down",
+                                "@acme also while it was down", "@acme live again"])  # fmt: skip
+        assert stream_requests(server) >= 4  # opened, two refused, opened again
+
+
+async def test_a_404_streaming_endpoint_falls_back_to_polling_and_check_says_so_in_one_line(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecoinbox")
+    async with MastodonServer(seed=None, token=TOKEN, streaming=False) as server:
+        async with running(server, tmp_path, interval=0.5) as (store, engine):
+            await wait_until(lambda: engine.statuses["mastodon"].state == "ok")
+            server.add_status(author="zoe@remote.example", text="polled in")
+            await wait_until(lambda: has_text(store, "@acme polled in"), timeout=5.0)
+            await asyncio.sleep(1.0)
+            assert 1 <= stream_requests(server) <= 2  # backing off, not hammering
+        channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")
+        try:
+            who, *rest = (await channel.check()).splitlines()
+        finally:
+            await channel.aclose()
+        assert not who.endswith("(streaming)")
+        (line,) = rest
+        assert line.startswith("streaming does not work here (") and "404" in line
+        assert "wait for the next poll" in line
+    assert TOKEN not in caplog.text
+    assert "live mentions stopped" in caplog.text
+
+
+async def test_heartbeats_alone_do_not_trigger_polls(tmp_path):
+    async with (
+        MastodonServer(seed=None, token=TOKEN, heartbeat=0.02) as server,
+        running(server, tmp_path) as (_store, engine),
+    ):
+        await live(server, engine)
+        await wait_until(lambda: server.heartbeats >= 3)
+        polls = notification_polls(server)
+        await wait_until(lambda: server.heartbeats >= 40)
+        assert notification_polls(server) == polls
+        assert server.stream_count == 1  # one stream all along
+
+
+async def test_stream_false_only_polls(tmp_path):
+    async with MastodonServer(seed=None, token=TOKEN) as server:
+        store = await open_store(tmp_path / "inbox.db")
+        channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme", stream=False)
+        engine = Engine(store, {"mastodon": channel}, poll_intervals={"mastodon": HOUR}, leased=False)
+        await engine.start()
+        try:
+            await wait_until(lambda: engine.statuses["mastodon"].state == "ok")
+            await asyncio.sleep(0.3)
+            assert stream_requests(server) == 0 and not (await channel.capabilities()).stream
+        finally:
+            await engine.stop()
+            await store.close()
+
+
+CHANNEL = """
+[brand]
+name = "Acme"
+[[channels]]
+kind = "{kind}"
+name = "x"
+base_url = "https://social.example"
+account = "acme"
+{extra}
+"""
+
+
+def test_stream_is_a_mastodon_setting_true_by_default():
+    parse = lambda kind, extra="": parse_config(CHANNEL.format(kind=kind, extra=extra), Path("t.toml"))
+    assert parse("mastodon").channels[0].stream is True
+    assert parse("mastodon", "stream = false").channels[0].stream is False
+    with pytest.raises(ConfigError, match="stream"):
+        parse("mastodon", 'stream = "yes"')
+    with pytest.raises(ConfigError, match="only mastodon channels stream"):
+        parse("discourse", "stream = true")
