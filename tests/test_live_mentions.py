@@ -13,9 +13,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from stack import TOKEN, wait_until
 
+from ecoinbox.channels.http import HttpClient
 from ecoinbox.channels.mastodon import MastodonChannel
+from ecoinbox.channels.mastodon_stream import STREAM_PATH, NotificationStream
 from ecoinbox.config import ConfigError, parse_config
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.engine import Engine
@@ -23,6 +26,7 @@ from ecoinbox.model import Origin, View
 from ecoinbox.store import Store, open_store
 
 HOUR = 3600.0
+RECORDED = Path(__file__).parent / "data" / "recorded" / "mastodon" / "stream_user.sse"
 
 
 async def stored(store: Store) -> list[tuple[str, Origin]]:
@@ -204,3 +208,48 @@ def test_stream_is_a_mastodon_setting_true_by_default():
         parse("mastodon", 'stream = "yes"')
     with pytest.raises(ConfigError, match="only mastodon channels stream"):
         parse("discourse", "stream = true")
+
+
+async def test_a_recorded_stream_wakes_the_poll_on_connecting_and_on_each_mention_only():
+    """Mastodon 4.0.2's own bytes (tests/data/recorded/mastodon): of its update, two mention
+    notifications, status.update, delete and heartbeats, only the mentions wake the poll."""
+    body = RECORDED.read_bytes()
+    served: list[str] = []
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        served.append(request.headers.get("Authorization", ""))
+        if len(served) > 1:  # once: the reconnection finds nothing
+            return web.json_response({"error": "Not Found"}, status=404)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for start in range(0, len(body), 700):  # in pieces, as a network hands them over
+            await response.write(body[start : start + 700])
+            await asyncio.sleep(0.01)
+        return response
+
+    async def instance(request: web.Request) -> web.Response:
+        return web.json_response({"configuration": {}})  # no streaming host named: this one
+
+    app = web.Application()
+    app.router.add_get("/api/v2/instance", instance)
+    app.router.add_get(STREAM_PATH, stream)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    http = HttpClient(
+        "m", f"http://127.0.0.1:{runner.addresses[0][1]}", auth_headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    listener = NotificationStream("m", http)
+    wakes: list[float] = []
+    task = asyncio.create_task(listener.run(lambda: wakes.append(asyncio.get_running_loop().time())))
+    try:
+        await asyncio.sleep(0)
+        listener.token_accepted()
+        await wait_until(lambda: len(served) == 2)  # read to its end, then tried again
+        assert len(wakes) == 3  # connected, and the two mentions
+        assert served == [f"Bearer {TOKEN}"] * 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await http.aclose()
+        await runner.cleanup()
