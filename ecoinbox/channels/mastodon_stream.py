@@ -36,6 +36,7 @@ STREAM_PATH = "/api/v1/streaming/user/notification"
 SILENCE_S = 60.0
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 300.0
+REFUSED_FAILURES = 8  # a refused stream (404, 403) waits as the 8th failure does: 64-128 s
 # The notification types the poll reads (mentions, and edits of posts we were mentioned in).
 WAKING_TYPES = frozenset({"mention", "update"})
 
@@ -67,11 +68,12 @@ class NotificationStream:
         edit; reconnect with backoff on any failure. Starts once a poll has worked with the
         token (`token_accepted`), and waits for that again after a refusal. Returns only by
         cancellation."""
-        failures = 0
+        failures, said = 0, False
         self._token_ok.clear()  # a token that worked before may have been revoked since
         while True:
             await self._token_ok.wait()
             connections = self.connections
+            refused = False
             try:
                 await self._listen(wake)
                 why = "the server closed the stream"
@@ -79,15 +81,20 @@ class NotificationStream:
                 self._token_ok.clear()  # the next poll that works says when to try again
                 log.info("channel %s: live mentions wait for a working token: %s", self.channel, exc)
                 continue
+            except PermanentError as exc:  # e.g. a 404 from a proxy that does not route streaming
+                why, refused = str(exc), True
             except ChannelError as exc:
                 why = str(exc)
             except SSEError:
                 why = "the server did not answer with an event stream"
-            # A stream that worked and was then cut starts the backoff afresh.
+            # A stream that worked and was then cut starts the backoff afresh; a refusal will
+            # not change within seconds: a minute or two, doubling.
             failures = 1 if self.connections != connections else failures + 1
+            if refused:
+                failures = max(failures, REFUSED_FAILURES)
             delay = backoff(failures)
             # One line per outage in the log, not one per attempt.
-            level = log.info if failures == 1 else log.debug
+            level, said = (log.debug if said and self.connections == connections else log.info), True
             level("channel %s: live mentions stopped (%s); polling meanwhile, next try in %.0f s",
                   self.channel, why, delay)  # fmt: skip
             await asyncio.sleep(delay)
