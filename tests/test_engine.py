@@ -226,6 +226,6 @@ async def test_a_store_that_cannot_recover_old_sends_does_not_stop_the_start(ser
     await engine.start()
     try:
         tasks = {task.get_name() for task in engine._tasks}
-        assert tasks == {"poll:mastodon", "push:mastodon", "deleted:mastodon", "outbox", "snoozes"}
+        assert tasks == {"poll:mastodon", "push:mastodon", "language model", "deleted:mastodon", "outbox", "snoozes"}
     finally:
         await engine.stop()

@@ -19,8 +19,10 @@ from stack import TOKEN, wait_until
 from ecoinbox.channels.http import HttpClient
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.channels.mastodon_stream import STREAM_PATH, NotificationStream
-from ecoinbox.config import ConfigError, parse_config
+from ecoinbox.cli import build_engine, resolve_tokens
+from ecoinbox.config import ConfigError, load_config, parse_config
 from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.runner import Demo
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin, View
 from ecoinbox.store import Store, open_store
@@ -253,3 +255,19 @@ async def test_a_recorded_stream_wakes_the_poll_on_connecting_and_on_each_mentio
         await asyncio.gather(task, return_exceptions=True)
         await http.aclose()
         await runner.cleanup()
+
+
+async def test_the_demos_new_mentions_arrive_live(tmp_path):
+    async with Demo(data_dir=tmp_path, traffic=False) as demo:
+        settings = load_config(demo.config_path)
+        store = await open_store(settings.store.path)
+        engine = build_engine(settings, await asyncio.to_thread(resolve_tokens, settings), store)
+        await engine.start()
+        try:
+            await wait_until(lambda: engine.statuses["mastodon"].state == "ok", timeout=30.0)
+            await wait_until(lambda: demo.mastodon.stream_count == 1)
+            status = demo.mastodon.tick()  # what the demo's traffic does every few seconds
+            await wait_until(lambda: store.message("mastodon", status["id"]), timeout=2.0)
+        finally:
+            await engine.stop()
+            await store.close()

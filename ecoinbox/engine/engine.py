@@ -27,6 +27,7 @@ from ecoinbox.channels.base import (
     RateLimited,
     RenewableChannel,
 )
+from ecoinbox.engine.live import warm_up
 from ecoinbox.engine.outbox import UNCERTAIN_SETTLE_SECONDS, OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
@@ -179,6 +180,8 @@ class Engine:
             self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
             if isinstance(channel, PushChannel):
                 self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
+        if any(isinstance(channel, PushChannel) for channel in self.channels.values()):
+            self._tasks.append(asyncio.create_task(warm_up(), name="language model"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
         for name, channel in self.channels.items():
