@@ -16,11 +16,13 @@ import pytest
 from aiohttp import web
 from stack import TOKEN, wait_until
 
+from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.http import HttpClient
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.channels.mastodon_stream import STREAM_PATH, NotificationStream
 from ecoinbox.cli import build_engine, resolve_tokens
 from ecoinbox.config import ConfigError, load_config, parse_config
+from ecoinbox.demo.discourse_server import DiscourseServer
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.demo.runner import Demo
 from ecoinbox.engine import Engine
@@ -208,8 +210,9 @@ def test_stream_is_a_mastodon_setting_true_by_default():
     assert parse("mastodon", "stream = false").channels[0].stream is False
     with pytest.raises(ConfigError, match="stream"):
         parse("mastodon", 'stream = "yes"')
-    with pytest.raises(ConfigError, match="only mastodon channels stream"):
-        parse("discourse", "stream = true")
+    assert parse("discourse", "stream = false").channels[0].stream is False
+    with pytest.raises(ConfigError, match="only mastodon and discourse channels stream"):
+        parse("wordpress", "stream = true")
 
 
 async def test_a_recorded_stream_wakes_the_poll_on_connecting_and_on_each_mention_only():
@@ -271,3 +274,59 @@ async def test_the_demos_new_mentions_arrive_live(tmp_path):
         finally:
             await engine.stop()
             await store.close()
+
+
+# ---- Discourse: MessageBus ----------------------------------------------------------------------
+
+FORUM_KEY = "forum-user-api-key-0123456789"
+
+
+@asynccontextmanager
+async def forum_engine(server: DiscourseServer, tmp_path: Path) -> AsyncIterator[tuple[Store, Engine]]:
+    store = await open_store(tmp_path / "forum.db")
+    channel = DiscourseChannel("forum", server.base_url, FORUM_KEY, auth="user_api_key", timeout=5)
+    engine = Engine(store, {"forum": channel}, poll_intervals={"forum": HOUR}, leased=False)
+    await engine.start()
+    try:
+        yield store, engine
+    finally:
+        await engine.stop()
+        await store.close()
+
+
+def bus_requests(server: DiscourseServer) -> int:
+    return sum(1 for r in server.requests if r.path.startswith("/message-bus/"))
+
+
+async def test_a_forum_mention_arrives_by_messagebus_within_two_seconds(tmp_path):
+    async with (
+        DiscourseServer(seed=None, user_api_key=FORUM_KEY, long_poll=0.5) as server,
+        forum_engine(server, tmp_path) as (store, engine),
+    ):
+        await wait_until(lambda: engine.statuses["forum"].state == "ok" and server.bus_polls >= 2)
+        polls = sum(1 for r in server.requests if r.path == "/notifications.json")
+        await asyncio.sleep(1.2)  # long polls that end with nothing new wake nothing
+        assert sum(1 for r in server.requests if r.path == "/notifications.json") == polls
+        loop = asyncio.get_running_loop()
+        posted_at = loop.time()
+        topic = server.add_topic(
+            author="zoe", title="Charger broke", raw="My charger broke after a week", mention_brand=True
+        )
+        await wait_until(lambda: store.message("forum", str(topic["post_id"])), timeout=2.0)
+        assert loop.time() - posted_at <= 2.0
+
+
+async def test_a_forum_without_messagebus_is_polled_as_before(tmp_path):
+    async with (
+        DiscourseServer(seed=None, user_api_key=FORUM_KEY, message_bus=False) as server,
+        forum_engine(server, tmp_path) as (store, engine),
+    ):
+        await wait_until(lambda: engine.statuses["forum"].state == "ok" and bus_requests(server) >= 1)
+        engine.poll_now("forum")
+        topic = server.add_topic(
+            author="zoe", title="Charger broke", raw="My charger broke", mention_brand=True
+        )
+        engine.poll_now("forum")
+        await wait_until(lambda: store.message("forum", str(topic["post_id"])), timeout=5.0)
+        await asyncio.sleep(0.5)
+        assert bus_requests(server) == 1  # a 404 is tried again in a minute or two

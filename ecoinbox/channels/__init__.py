@@ -39,6 +39,7 @@ def build_channel(settings: ChannelSettings, token: Secret, brand: BrandSettings
             keywords=settings.search,
             categories=settings.categories,
             timeout=settings.timeout,
+            stream=settings.stream,
         )
     if settings.kind == "wordpress":
         from ecoinbox.channels.wordpress import WordPressChannel

@@ -576,9 +576,19 @@ class HttpClient:
 
     @asynccontextmanager
     async def stream(
-        self, url: str, *, silence: float, with_auth: bool = False, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        *,
+        silence: float,
+        with_auth: bool = False,
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+        json: Any = None,
+        answer_within: float | None = None,
     ) -> AsyncIterator[httpx.Response]:
-        """GET `url` and hold the response open for reading as it comes (server-sent events).
+        """Send a request (GET `url` by default) and hold the response open for reading as it
+        comes (server-sent events, a long poll). `answer_within`: seconds the head of the answer
+        may take (default `timeout`; a long poll answers when something happens).
 
         `silence`: seconds without a byte after which the stream counts as dead (servers send
         heartbeats more often). The credentials go to the base origin, and to another origin
@@ -586,7 +596,8 @@ class HttpClient:
         answer raises its ChannelError; transport failures raise TransientError, token-free.
         Not under the per-host cap: a stream held for hours must not take a request's place.
         """
-        request = self._build("GET", url, params=None, json=None, data=None, headers=headers)
+        request = self._build(method, url, params=None, json=json, data=None, headers=headers)
+        within = self.timeout if answer_within is None else answer_within
         if with_auth:
             request.headers.update(self._auth_headers)
         origin = _origin(request.url)
@@ -594,10 +605,11 @@ class HttpClient:
         connect = min(self.timeout, 10.0)
         request.extensions["timeout"] = httpx.Timeout(self.timeout, connect=connect, read=silence).as_dict()
         try:
-            async with asyncio.timeout(self.timeout):  # the answer's head, not the whole stream
+            async with asyncio.timeout(within):  # the answer's head, not the whole stream
                 response = await self._client.send(request, stream=True)
         except TimeoutError:
-            raise self._lost("GET", request, False, f"no answer within {self.timeout:g} s") from None
+            # A subscription publishes nothing, whatever its method: a lost one is never uncertain.
+            raise self._lost("GET", request, False, f"no answer within {within:g} s") from None
         except httpx.HTTPError as exc:
             raise self._lost("GET", request, False, _describe(exc)) from None
         try:
@@ -607,7 +619,7 @@ class HttpClient:
                 except (_TooLarge, httpx.HTTPError):
                     content = b""
                 self.raise_for_status(
-                    HttpResponse("GET", response.status_code, response.headers, content, request.url, self.channel)
+                    HttpResponse(method, response.status_code, response.headers, content, request.url, self.channel)
                 )
             try:
                 yield response
