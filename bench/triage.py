@@ -231,3 +231,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from priority_share import print_priority_share  # issue 15, item 5: how many get `!`
+
+    print_priority_share()

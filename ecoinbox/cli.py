@@ -14,13 +14,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ecoinbox import __version__
-from ecoinbox.config import ChannelSettings, ConfigError, Settings, load_config
+from ecoinbox.config import ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
@@ -43,8 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal inbox for community managers. Without a command, opens the inbox.",
     )
     parser.add_argument("--version", action="version", version=f"ecoinbox {__version__}")
-    parser.add_argument("--config", type=Path, help="the config file (default: the platform's config dir)")
+    parser.add_argument("--config", type=Path,
+                        help="the config file, before or after the command (default: `ecoinbox config path`)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("init", help="first run: asks about the brand, connects each account, writes the config")
+    configs = commands.add_parser("config", help="the config file: `config example` prints a commented one, "
+                                                 "`config path` where it is read from")  # fmt: skip
+    config_commands = configs.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    config_commands.add_parser("example", help="print the example config, every setting commented")
+    config_commands.add_parser("path", help="print the path of the config file the commands read")
 
     demo = commands.add_parser("demo", help="run the inbox on local demo servers (no account needed)")
     demo.add_argument("--servers-only", action="store_true", help="start the servers, print their URLs and config; no TUI")
@@ -60,9 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("check", help="validate the config, reach each channel, name the keyring backend")
 
-    auth = commands.add_parser("auth", help="store a channel's token in the OS keyring")
+    auth = commands.add_parser(
+        "auth", help="connect a channel: run its sign-in flow, keep the token (keyring, or your choice without one)"
+    )
     auth.add_argument("channel", help="the channel's name in the config")
     auth.add_argument("--paste", action="store_true", help="paste an existing token instead of the OAuth flow")
+    keep = auth.add_mutually_exclusive_group()
+    keep.add_argument("--print", action="store_true",
+                      help="keep the token nowhere: print it once on stdout (e.g. | pass insert -m ecoinbox/NAME)")
+    keep.add_argument("--insecure-storage", action="store_true",
+                      help="save it in the plain credentials file (0600) in the config dir, without asking")
+    keep.add_argument("--secure-only", action="store_true",
+                      help="never the plain credentials file: keyring, encrypted file or --print only")
 
     poll = commands.add_parser(
         "poll", help="poll and send without the TUI, until stopped (inboxes on the same store follow it)"
@@ -96,8 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_option_first(argv: Sequence[str]) -> list[str]:
+    """`--config PATH` moved before the command, so it may be written after it too
+    (`ecoinbox list --config x.toml`); nothing after a `--` is touched."""
+    argv = list(argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    for i, word in enumerate(argv[:end]):
+        if word.startswith("--config="):
+            return [word, *argv[:i], *argv[i + 1 :]]
+        if word == "--config" and i + 1 < end:
+            return [word, argv[i + 1], *argv[:i], *argv[i + 2 :]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(config_option_first(sys.argv[1:] if argv is None else argv))
     from ecoinbox.logs import setup_logging
 
     if args.command != "demo":  # the demo logs inside its own directory
@@ -119,6 +149,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise CliError(f"--store {generated}: no such file (make one with bench/generate.py)")
             return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
                             traffic=not args.quiet_traffic, generated=generated)  # fmt: skip
+        if args.command == "config":  # these two work without a config file
+            from ecoinbox.config_files import run_config_command
+
+            return run_config_command(args.config_command, args.config)
+        if args.command == "init":
+            from ecoinbox.init_wizard import run_init
+
+            return run_init(args.config)
         settings = load_config(args.config)
         handler = {
             None: run_inbox, "check": run_check, "auth": run_auth, "poll": run_poll,
@@ -216,19 +254,20 @@ def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int
     return asyncio.run(_inbox(settings, tokens))
 
 
-async def _inbox(settings: Settings, tokens: dict[str, Secret]) -> int:
+async def _inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:
+    """The inbox on `settings`; `notices` are said on its screen once it shows."""
     from ecoinbox.tui.app import EcoInboxApp
 
     store = await _open_store(settings, read_only_ok=True)
     try:
         if store.read_only_reason is not None:
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
-            await _run_app(EcoInboxApp(settings, store, None))
+            await _run_app(EcoInboxApp(settings, store, None, notices=notices))
             return 0
         engine = build_engine(settings, tokens, store)
         starting = asyncio.create_task(check_then_start(store, engine), name="store check")
         try:
-            await _run_app(EcoInboxApp(settings, store, engine))
+            await _run_app(EcoInboxApp(settings, store, engine, notices=notices))
         finally:
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
@@ -246,7 +285,7 @@ async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
     hangups = (signal.SIGHUP, signal.SIGTERM)
     for signum in hangups:
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.action_quit()))
+        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.hang_up()))
     try:
         await app.run_async()
     finally:
@@ -367,7 +406,11 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
     else:
         usable = not backend.startswith(("keyring.backends.fail", "keyring.backends.null"))
         print(f"keyring: {backend}" if usable else
-              f"keyring: none usable here ({backend}); use token_cmd or token_env on each channel")
+              f"keyring: none usable here ({backend}); `ecoinbox auth NAME` offers the ways without one")
+    from ecoinbox.credentials import credentials_path
+
+    if credentials_path().is_file():
+        print(f"credentials file: {credentials_path()} (plain text, 0600: tokens saved without a keyring)")
     failures = asyncio.run(_check_channels(settings))
     return 1 if failures or not store_ok else 0
 
@@ -422,152 +465,20 @@ async def _check_channels(settings: Settings) -> int:
 
 
 def run_auth(settings: Settings, args: argparse.Namespace) -> int:
-    from ecoinbox.secrets import prompt_token, store_token
+    from ecoinbox.auth import AuthError, AuthOptions
+    from ecoinbox.auth import run_auth as authorize
 
     try:
         channel = settings.channel(args.channel)
     except KeyError:
         names = ", ".join(c.name for c in settings.channels) or "none"
         raise CliError(f"no channel named {args.channel!r} in {settings.source} (channels: {names})") from None
-    if channel.kind == "mastodon" and not args.paste:
-        token = asyncio.run(_mastodon_oauth(channel.base_url))
-    elif channel.kind == "discourse" and channel.auth == "user_api_key" and not args.paste:
-        token = _discourse_user_api_key(channel.base_url)
-    elif channel.kind == "wordpress":
-        token = _wordpress_app_password(channel)
-    elif channel.kind == "feed" and not channel.needs_token:
-        print(f"Channel {channel.name} reads public feeds: it needs no password, nothing to store.")
-        print('For a feed behind HTTP Basic, set auth = "basic" and account = "USER" in its [[channels]] entry.')
-        return 0
-    elif channel.kind == "feed":
-        token = prompt_token(f"HTTP Basic password of {channel.account} for {channel.name}'s feeds (not echoed): ")
-    elif channel.kind == "reddit" and not args.paste:
-        token = asyncio.run(_reddit_oauth(channel))
-    elif channel.kind == "bluesky":
-        token = _bluesky_app_password(channel, check=not args.paste)
-    elif channel.kind == "email":
-        print(f"The password {channel.account} uses for IMAP and SMTP. With two-factor sign-in, make an")
-        print("app password in the provider's security settings (Gmail, Fastmail, iCloud, Yahoo) and use it.")
-        token = prompt_token(f"Password for {channel.account} (not echoed): ")
-    else:
-        token = prompt_token(f"Token for {channel.name} (not echoed): ")
-    if not token.reveal().strip():
-        raise CliError("no token given; nothing stored")
-    backend = store_token(channel.name, token.reveal())
-    print(f"Stored the token for {channel.name} in the keyring ({backend}).")
-    print("Try it: ecoinbox check")
-    return 0
-
-
-async def _mastodon_oauth(base_url: str) -> Secret:
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.http import HttpClient
-    from ecoinbox.channels.mastodon import authorize_url, exchange_code, register_app
-    from ecoinbox.secrets import prompt_token
-
-    client = HttpClient("auth", base_url)
+    options = AuthOptions(paste=args.paste, print_only=args.print, secure_only=args.secure_only,
+                          insecure_storage=args.insecure_storage)  # fmt: skip
     try:
-        client_id, client_secret = await register_app(base_url, client)
-        print("1. Open this address in a browser where you are logged in as the brand account:")
-        print(f"   {authorize_url(base_url, client_id)}")
-        print("2. Approve ecoinbox, then paste the code the page shows.")
-        code = prompt_token("Code (not echoed): ").reveal().strip()
-        if not code:
-            raise CliError("no code given; nothing stored")
-        return Secret(await exchange_code(base_url, client_id, client_secret, code, client))
-    except ChannelError as exc:
-        raise CliError(f"the OAuth flow failed: {exc}") from exc
-    finally:
-        await client.aclose()
-
-
-async def _reddit_oauth(channel: ChannelSettings, *, say: Callable[[str], None] = print,
-                        timeout: float = 600.0) -> Secret:  # fmt: skip
-    """Reddit's code flow for an installed app: the browser comes back to a loopback listener
-    (state checked), and the permanent grant's refresh token becomes the channel's secret."""
-    from ecoinbox.channels import reddit
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.http import HttpClient
-
-    if not channel.client_id or not channel.auth_url or not channel.redirect_uri:
-        raise CliError(f"channel {channel.name} needs client_id (your Reddit app's id) in the config")
-    state = reddit.new_state()
-    try:
-        listener = reddit.RedirectListener(channel.redirect_uri, state)
-    except ChannelError as exc:
-        raise CliError(f"the Reddit authorization cannot start: {exc}") from exc
-    client = HttpClient(
-        channel.name, channel.auth_url, auth_headers=reddit.client_auth(channel.client_id),
-        headers={"User-Agent": reddit.user_agent(channel.account)},
-    )  # fmt: skip
-    try:
-        await listener.start()
-        port = listener.port
-        say("1. Open this address in a browser where you are logged in to Reddit as the brand account:")
-        say(f"   {reddit.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, state)}")
-        say(f"2. Approve ecoinbox: the browser comes back to {channel.redirect_uri}, where ecoinbox waits.")
-        say(f"   Over SSH, forward that port first: ssh -L {port}:127.0.0.1:{port} this-host")
-        code = await listener.wait(timeout)
-        refresh_token, _ = await reddit.exchange_code(client, channel.name, code, channel.redirect_uri)
-        return Secret(refresh_token)
-    except ChannelError as exc:
-        raise CliError(f"the Reddit authorization failed: {exc}") from exc
-    finally:
-        await listener.aclose()
-        await client.aclose()
-
-
-def _discourse_user_api_key(base_url: str) -> Secret:
-    """Discourse's no-redirect User API Key flow: the forum shows an encrypted key to paste."""
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.discourse import decrypt_payload, generate_key_pair, new_nonce, user_api_key_url
-    from ecoinbox.secrets import prompt_token
-
-    private_key, public_key = generate_key_pair()
-    nonce = new_nonce()
-    print("1. Open this address in a browser where you are logged in as the brand's forum account:")
-    print(f"   {user_api_key_url(base_url, public_key, nonce, client_id=f'ecoinbox-{nonce[:8]}')}")
-    print("2. Approve ecoinbox, then paste the whole block of text the page shows.")
-    payload = prompt_token("Payload (not echoed): ").reveal()
-    try:
-        return Secret(decrypt_payload(private_key, payload, nonce))
-    except ChannelError as exc:
-        raise CliError(f"the forum's answer could not be read: {exc}") from exc
-
-
-def _wordpress_app_password(channel: ChannelSettings) -> Secret:
-    """WordPress application passwords: the site shows a new one to copy (no redirect)."""
-    from ecoinbox.channels.wordpress import authorize_url
-    from ecoinbox.secrets import prompt_token
-
-    print(f"1. Open this address in a browser where you are logged in to WordPress as {channel.account}:")
-    print(f"   {authorize_url(channel.base_url)}")
-    print("   (or Users > Profile > Application Passwords, name it \"ecoinbox\" and add it)")
-    print("2. Approve, then paste the password WordPress shows (spaces and all).")
-    return prompt_token("Application password (not echoed): ")
-def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
-    """Ask for an app password (never the account's own) and sign in once with it to check it."""
-    from ecoinbox.channels.base import AuthError, ChannelError
-    from ecoinbox.channels.bluesky import verify_app_password
-    from ecoinbox.secrets import prompt_token
-
-    print(f"1. In Bluesky, signed in as @{channel.account}: Settings > Privacy and security > App passwords.")
-    print("2. Add an app password named ecoinbox, then paste it here (it looks like xxxx-xxxx-xxxx-xxxx).")
-    token = prompt_token("App password (not echoed): ")
-    if not check or not token.reveal().strip():
-        return token
-    try:
-        who = asyncio.run(verify_app_password(
-            channel.name, channel.base_url, channel.account or "", token.reveal(),
-            account_password=channel.auth == "account_password",
-        ))  # fmt: skip
+        return authorize(channel, options)
     except AuthError as exc:
-        raise CliError(f"not stored: {exc}") from exc
-    except ChannelError as exc:
-        print(f"Could not check it now ({exc}); storing it anyway.")
-    else:
-        print(f"Signed in as {sanitize(who, single_line=True)}.")
-    return token
+        raise CliError(str(exc)) from exc
 
 
 def run_poll(settings: Settings, args: argparse.Namespace) -> int:
@@ -600,6 +511,8 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
             if last.get(status.name) != (status.state, status.detail):  # not every poll: what changed
                 last[status.name] = (status.state, status.detail)
                 say(f"{status.name}: {status.state}{f' ({status.detail})' if status.detail else ''}")
+                if status.state == "paused":
+                    say(f"{status.name}: {headless_resume_hint(settings.channel(status.name), engine.token_recheck)}")
 
         engine.add_status_listener(on_status)
         await engine.start()
@@ -611,6 +524,16 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
         await store.close()
     say("stopped")
     return 0
+
+
+def headless_resume_hint(channel: Any, recheck: float) -> str:
+    """How a paused channel resumes without a screen (no key to press): the command to run, and
+    whether this process notices the new token by itself."""
+    if channel.token_env and not channel.token_cmd and not channel.keyring:
+        return f"stop this poll (ctrl+c), export a new ${channel.token_env}, then start `ecoinbox poll` again"
+    how = "update what token_cmd prints" if channel.token_cmd else f"run `ecoinbox auth {channel.name}`"
+    return (f"{how} in another shell; this poll reads the token again every {recheck:g} s and resumes "
+            f"by itself (no restart needed)")  # fmt: skip
 
 
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:

@@ -2,7 +2,8 @@
 
 The file is found at `--config PATH`, else `$ECOINBOX_CONFIG`, else the platform's user config
 directory (``~/.config/ecoinbox/config.toml`` on Linux). Every setting is documented in
-``config.example.toml`` at the root of the source tree.
+``config.example.toml`` at the root of the source tree, shipped in the package
+(`ecoinbox config example` prints it).
 
 Validation collects every problem in one pass and reports each one as
 ``FILE:LINE: key.path: what is wrong``, so a typo is fixed in one edit, not one run per typo.
@@ -517,8 +518,11 @@ def _missing_file_message(path: Path, explicit: bool) -> str:
     return (
         f"no config file here {how}.\n"
         f"  To try ecoinbox first, run `ecoinbox demo`: it needs no config and no account.\n"
-        f"  To set it up, copy config.example.toml from the ecoinbox source tree to {path},\n"
-        f"  then edit [brand] and add one [[channels]] entry per account."
+        f"  To set it up, run `ecoinbox init` (it asks, connects each account and writes the file),\n"
+        f"  or start from the example, every setting commented (`ecoinbox config example` prints it):\n"
+        f"    mkdir -p {path.parent} && ecoinbox config example > {path}\n"
+        f"  then edit [brand] and add one [[channels]] entry per account.\n"
+        f"  `ecoinbox config path` says which file the commands read."
     )
 
 

@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ecoinbox.sanitize import sanitize
+
 
 class State(enum.StrEnum):
     """The triage state of a conversation, owned by the manager."""
@@ -184,6 +186,7 @@ class ConversationRow:
     direct: bool = False  # a direct message (private to the brand and the people it names)
     held: bool = False  # a message in it is held for moderation on the platform
     draft: bool = False  # the manager began something in it (a reply, a note...) not yet sent
+    subject: str = ""  # its first message's subject or title (a mail, a forum topic), untrusted
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -234,6 +237,10 @@ class OutboxItem:
     canned: tuple[str, ...] = ()  # the canned replies it was made from
     link: str | None = None  # the canned link it carries
     approve_parent: bool = False  # approve the held comment it answers before replying (WordPress)
+    to: tuple[str, ...] = ()  # a mail's recipients as the manager set them (empty: the channel's choice)
+    cc: tuple[str, ...] = ()
+    subject: str | None = None  # a mail's subject as the manager set it (None: "Re:" the parent's)
+    wider: bool = False  # the manager confirmed a visibility wider than the parent's
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,8 +310,9 @@ TAG_MAX_CHARS = 32
 
 
 def normalize_tag(text: str) -> str:
-    """A tag as stored: lower case, no leading "#", no spaces or control characters, short."""
-    text = "".join(ch for ch in text.strip().lstrip("#") if ch.isprintable())
+    """A tag as stored: lower case, no leading "#", no spaces or control characters, short.
+    What `sanitize` keeps stays: a joiner inside an emoji (👨‍👩‍👧), a flag's tag characters."""
+    text = sanitize(text.strip().lstrip("#"), single_line=True)
     return "-".join(text.lower().split())[:TAG_MAX_CHARS]
 
 

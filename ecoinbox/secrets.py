@@ -9,7 +9,9 @@ Resolution order for a channel (the first that yields a token wins):
    the channel name. Over SSH there is often no keyring at all (``NoKeyringError``) or a locked
    one that waits forever for a graphical prompt, so every keyring call runs in a daemon thread
    under a deadline.
-3. The environment variable named by ``token_env``.
+3. The plain credentials file `ecoinbox auth` writes when there is no keyring and the user
+   chooses it (``credentials.toml`` in the config directory, 0600; see `ecoinbox.credentials`).
+4. The environment variable named by ``token_env``.
 
 Resolve tokens before the TUI takes the terminal: ``pass`` may need pinentry-curses. When a
 platform later refuses a token, the engine reads it again through `token_source`, which never
@@ -26,6 +28,7 @@ import hmac
 import logging
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ import keyring
 import keyring.errors
 
 from ecoinbox.config import ChannelSettings
+from ecoinbox.credentials import CredentialsFileError, read_credential
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -45,6 +49,8 @@ __all__ = [
     "TokenSource",
     "child_env",
     "keyring_backend_name",
+    "keyring_unusable_reason",
+    "prompt_block",
     "prompt_token",
     "resolve_token",
     "resolve_token_sync",
@@ -148,6 +154,9 @@ def resolve_token_sync(
         else:
             if value:
                 return Secret(value)
+    saved = _from_credentials_file(channel)
+    if saved is not None:
+        return saved
     return _from_env_or_fail(channel, keyring_failure)
 
 
@@ -176,6 +185,9 @@ async def resolve_token(
         else:
             if value:
                 return Secret(value)
+    saved = await asyncio.to_thread(_from_credentials_file, channel)
+    if saved is not None:
+        return saved
     return _from_env_or_fail(channel, keyring_failure)
 
 
@@ -201,6 +213,15 @@ def renew_hint(channel: ChannelSettings) -> str:
     if not channel.keyring and channel.token_env:
         return f"restart ecoinbox with a new ${channel.token_env}"
     return f"run `ecoinbox auth {channel.name}`"
+
+
+def _from_credentials_file(channel: ChannelSettings) -> Secret | None:
+    """The token `ecoinbox auth` saved in the plain credentials file, when the user chose it."""
+    try:
+        value = read_credential(channel.name)
+    except CredentialsFileError as exc:
+        raise SecretError(f"channel '{channel.name}': {exc}", channel=channel.name) from None
+    return Secret(value) if value else None
 
 
 def _keyring_get(channel_name: str) -> str | None:
@@ -316,6 +337,8 @@ def _alternatives(name: str, token_env: str | None = None) -> str:
     return "\n".join(
         [
             "Ways to provide the token without it:",
+            f"  - run `ecoinbox auth {name}`: without a keyring it offers a credentials file (0600, "
+            "not encrypted) or shows the token once (--print) for pass",
             f'  - token_cmd = ["pass", "show", "ecoinbox/{name}"] in the [[channels]] entry '
             "(pass with gpg-agent and pinentry-curses works over SSH; export GPG_TTY=$(tty))",
             _env_way(name, token_env, "the [[channels]] entry"),
@@ -357,6 +380,30 @@ def store_token(channel_name: str, token: str, *, timeout: float = KEYRING_TIMEO
             ]
         )
         raise KeyringUnavailable(message, reason=exc.reason, channel=channel_name) from None
+
+
+def keyring_unusable_reason(channel_name: str, *, timeout: float = KEYRING_TIMEOUT) -> str | None:
+    """Why `ecoinbox auth` could not keep a token in the OS keyring here, or None if it can.
+
+    Asked before any flow starts, so a manager never approves an app only to learn at the end
+    that the token has nowhere to go. A locked keyring that does not answer counts as unusable.
+    """
+
+    def probe() -> str | None:
+        backend = keyring.get_keyring()
+        name = _backend_name(backend)
+        inner = getattr(backend, "backends", None)
+        if name.startswith(("keyring.backends.fail", "keyring.backends.null")) or inner == []:
+            if _no_dbus():
+                return "no usable OS keyring: no D-Bus session (typical over SSH)"
+            return f"no usable OS keyring: the backend in use ({name}) stores nothing"
+        _keyring_get(channel_name)  # a locked keyring fails or hangs here, not after the flow
+        return None
+
+    try:
+        return _call_keyring_sync(probe, timeout)
+    except KeyringUnavailable as exc:
+        return exc.reason
 
 
 def keyring_backend_name(*, timeout: float = KEYRING_TIMEOUT) -> str:
@@ -502,6 +549,52 @@ def prompt_token(prompt: str) -> Secret:
     if not value:
         raise SecretError("no token entered")
     return Secret(value)
+
+
+def prompt_block(prompt: str, *, complete: Callable[[str], bool] | None = None) -> Secret:
+    """Read a pasted token or key block without echoing it: lines until an empty one, the end of
+    the input, or until `complete(text)` says the block is whole. Whitespace is dropped, so a key
+    the page wrapped at 60 characters reads as one. Raises SecretError if nothing was pasted."""
+    stream = sys.stdin
+    saved = _echo_off(stream)  # before the prompt: a paste typed the moment it shows is not echoed
+    print(prompt, end="", file=sys.stderr, flush=True)
+    parts: list[str] = []
+    try:
+        while True:
+            line = stream.readline()
+            piece = "".join(line.split())
+            if piece:
+                parts.append(piece)
+            if not line or not piece or (complete is not None and complete("".join(parts))):
+                break
+    finally:
+        if saved is not None:
+            import termios
+
+            termios.tcsetattr(stream.fileno(), termios.TCSANOW, saved)
+        print(file=sys.stderr, flush=True)  # the Enter the user typed was not echoed either
+    text = "".join(parts)
+    if not text:
+        raise SecretError("nothing was pasted")
+    return Secret(text)
+
+
+def _echo_off(stream: Any) -> list[Any] | None:
+    """Stop the terminal echoing what is typed; returns what to restore (None: not a terminal).
+    TCSANOW, not getpass's TCSAFLUSH: a paste already in the buffer must not be thrown away."""
+    import termios
+
+    try:
+        fd = stream.fileno()
+        if not os.isatty(fd):
+            return None
+        saved = termios.tcgetattr(fd)
+    except (AttributeError, OSError, ValueError, termios.error):
+        return None
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    return saved
 
 
 _SECRET_ENV_MARKERS: Final = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "CREDENTIAL")

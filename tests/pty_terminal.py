@@ -19,9 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import ecoinbox
 from ecoinbox.demo.mastodon_server import MastodonServer
+
+
+_Server = TypeVar("_Server", bound=Any)
 
 
 def inbox_argv(config: Path) -> list[str]:
@@ -41,7 +45,14 @@ def inbox_env(**extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def mastodon_in_a_thread(token: str) -> Iterator[MastodonServer]:
     """The local server on its own loop: the app runs in another process and polls it."""
-    server = MastodonServer(seed=None, token=token)
+    with serving_in_a_thread(MastodonServer(seed=None, token=token)) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving_in_a_thread(server: _Server) -> Iterator[_Server]:
+    """Any demo server (it has start, stop and base_url) on its own loop, in a thread: the code
+    under test runs synchronously here, or in another process."""
     ready, stop = threading.Event(), threading.Event()
 
     async def serve() -> None:
@@ -53,7 +64,7 @@ def mastodon_in_a_thread(token: str) -> Iterator[MastodonServer]:
 
     thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     thread.start()
-    assert ready.wait(10), "the local Mastodon server did not start"
+    assert ready.wait(10), f"the local {type(server).__name__} did not start"
     try:
         yield server
     finally:

@@ -925,7 +925,7 @@ async def test_user_api_key_flow_end_to_end(server) -> None:
     nonce = new_nonce()
     url = user_api_key_url(server.base_url, public_pem, nonce, "ecoinbox-test-client")
     assert "auth_redirect" not in url
-    assert "scopes=read%2Cwrite%2Cnotifications%2Csession_info%2Cone_time_password" in url
+    assert "scopes=read%2Cwrite%2Cnotifications%2Csession_info&" in url  # no one_time_password: unused
     assert "application_name=ecoinbox" in url
 
     payload = await _payload_page(url)

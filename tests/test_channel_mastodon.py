@@ -22,6 +22,7 @@ from ecoinbox.channels.base import (
 )
 from ecoinbox.channels.http import HttpClient
 from ecoinbox.channels.mastodon import (
+    SCOPES,
     MastodonChannel,
     authorize_url,
     count_graphemes,
@@ -738,14 +739,14 @@ async def test_oauth_out_of_band_flow(server) -> None:
         client_id, client_secret = await register_app(server.base_url, client)
         url = authorize_url(server.base_url, client_id)
         assert "redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob" in url
-        assert "scope=read+write" in url and "response_type=code" in url
+        assert "scope=read%3Anotifications+read%3Astatuses" in url and "response_type=code" in url
         async with httpx.AsyncClient() as browser:
             page = (await browser.get(url)).text
         code = re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page)
         assert code is not None
         code_value = code.group(1)
         token = await exchange_code(server.base_url, client_id, client_secret, code_value, client)
-        assert token == TOKEN
+        assert token == TOKEN and server.token_scopes == set(SCOPES.split())  # what was asked, no more
 
         with pytest.raises(AuthError) as refused:  # a code works once
             await exchange_code(server.base_url, client_id, client_secret, code_value, client)

@@ -877,7 +877,7 @@ async def test_a_declined_authorization_is_an_auth_error(clock) -> None:
 
 
 async def test_ecoinbox_auth_runs_the_flow_and_returns_the_refresh_token(clock, tmp_path) -> None:
-    from ecoinbox.cli import _reddit_oauth
+    from ecoinbox.auth import reddit_oauth as _reddit_oauth
 
     port = free_port()
     redirect = f"http://localhost:{port}"

@@ -168,17 +168,17 @@ def test_auth_runs_the_oauth_flow_and_stores_the_token_in_the_keyring(tmp_path, 
     with server_in_a_thread(MastodonServer(seed=None, token="oauth-issued-token-123456")) as server:
         path = write_config(tmp_path, f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n')
 
-        def paste_code(prompt: str) -> Secret:
+        def paste_code(prompt: str, **_: object) -> Secret:
             # The manager opens the printed address and pastes the code the page shows.
             address = re.search(r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)", capsys.readouterr().out).group(1)
             page = httpx.get(address).text
             return Secret(re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page).group(1))
 
-        monkeypatch.setattr("ecoinbox.secrets.prompt_token", paste_code)
+        monkeypatch.setattr("ecoinbox.secrets.prompt_block", paste_code)
         assert main(["--config", str(path), "auth", "mastodon"]) == 0
     assert isolated_environment.passwords[(KEYRING_SERVICE, "mastodon")] == "oauth-issued-token-123456"
     out = capsys.readouterr().out
-    assert "Stored the token for mastodon" in out and "oauth-issued-token" not in out
+    assert "Saved the token for mastodon in the OS keyring" in out and "oauth-issued-token" not in out
 
 
 def test_logs_are_private_and_never_hold_the_token(tmp_path):
@@ -240,17 +240,17 @@ def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, i
     with server_in_a_thread(DiscourseServer(seed=None, user_api_key="forum-user-key-abcdef123")) as server:
         path = write_config(tmp_path, f'[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "{server.base_url}"\n')
 
-        def paste_payload(prompt: str) -> Secret:
+        def paste_payload(prompt: str, **_: object) -> Secret:
             address = re.search(r"(http://127\.0\.0\.1:\d+/user-api-key/new\?\S+)", capsys.readouterr().out).group(1)
             page = httpx.get(address).text
             block = re.search(r'<code id="user-api-key-payload">(.*?)</code>', page, re.S).group(1)
             return Secret(html.unescape(block))
 
-        monkeypatch.setattr("ecoinbox.secrets.prompt_token", paste_payload)
+        monkeypatch.setattr("ecoinbox.secrets.prompt_block", paste_payload)
         assert main(["--config", str(path), "auth", "forum"]) == 0
     assert isolated_environment.passwords[(KEYRING_SERVICE, "forum")] == "forum-user-key-abcdef123"
     out = capsys.readouterr().out
-    assert "Stored the token for forum" in out and "forum-user-key" not in out
+    assert "Saved the token for forum in the OS keyring" in out and "forum-user-key" not in out
 
 
 RULES = """

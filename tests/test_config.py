@@ -584,7 +584,7 @@ def test_missing_default_file_explains_where_and_what_to_do(monkeypatch: pytest.
     message = str(info.value)
     assert str(config.default_config_path()) in message
     assert "ecoinbox demo" in message and "needs no config" in message
-    assert "config.example.toml" in message
+    assert "ecoinbox config example" in message and "ecoinbox init" in message
     assert "--config" in message
 
 

@@ -109,3 +109,26 @@ def test_a_dropped_connection_sighup_saves_the_open_box_at_once(tmp_path):
         finally:
             terminal.kill()
         assert drafts_in(db) == [("reply", f"@zoe@remote.example  {TYPED}")]
+
+
+@pytest.mark.slow
+def test_sighup_during_a_send_hold_quits_at_once_and_leaves_the_reply_queued(tmp_path):
+    db = tmp_path / "inbox.db"
+    with mastodon_in_a_thread(TOKEN) as server:
+        asyncio.run(seed(db, server))
+        argv, env = inbox_argv_env(tmp_path, server.base_url)
+        terminal = Terminal(argv, env)
+        try:
+            terminal.wait_for(b"@zoe@remote.example", what="Zoe's thread")
+            mark = terminal.send("r" + " " + TYPED + "\x13")  # ctrl+s in the same burst
+            terminal.wait_for(b"goes out in", after=mark, what="the send hold's countdown")
+            os.kill(terminal.process.pid, signal.SIGHUP)  # nobody is there to answer a question
+            assert terminal.wait_exit() == 0, terminal.tail()
+        finally:
+            terminal.kill()
+        assert b"Not sent yet: the reply to Zoe" in terminal.snapshot()
+        assert server.posted == []
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT state, text FROM outbox").fetchall() == [
+                ("queued", f"@zoe@remote.example  {TYPED}")
+            ]

@@ -188,3 +188,13 @@ def test_a_typed_zero_width_joiner_reaches_the_server(tmp_path):
         wait_posted(inbox.server, 1)
         inbox.quit()
     assert [status.text for status in inbox.server.posted] == [f"@zoe@remote.example from the whole {family} team"]
+
+
+def test_a_typed_emoji_with_joiners_stays_whole_in_a_tag(tmp_path):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    with inbox_in_a_pty(tmp_path) as inbox:
+        mark = inbox.burst(f"tfamily-{family}" + ENTER)
+        inbox.wait_for(b"#family-", after=mark, what="the tag in the list or thread")
+        inbox.quit()
+    zoe = asyncio.run(read_store(inbox.db))["conversations"]["zoe@remote.example"]
+    assert zoe[1] == (f"family-{family}",), zoe

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from stack import running_stack, wait_until
+from stack import running_stack, settings_for, wait_until
+from textual.widgets import TextArea
 
 from ecoinbox.channels.base import Capabilities
 from ecoinbox.model import OutboxState, View
@@ -129,3 +130,29 @@ async def test_discard_drops_the_reply_and_esc_decides_later(stack):
         assert not isinstance(app.screen, OutboxDecisionScreen)
     assert await item_state(stack, item.id) is OutboxState.DISCARDED
     assert stack.server.posted == []
+
+
+async def test_an_edited_refused_reply_is_held_like_any_reply_and_u_takes_it_back(stack, tmp_path):
+    await stack.engine.start()
+    (row,) = await stack.store.conversation_page(View.INBOX)
+    parent = (await stack.store.conversation(row.id)).messages[-1].message
+    too_long = await stack.store.queue_reply(row.id, parent, "@zoe@remote.example sorry" + "!" * 491)
+    await wait_until(lambda: is_state(stack, too_long.id, OutboxState.FAILED))
+    settings = settings_for(stack.server.base_url, tmp_path / "inbox.db", "send_delay = 30")
+    app = EcoInboxApp(settings, stack.store, stack.engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_decision(app, pilot, shown="O: edit, send again or discard")
+        await pilot.press("e")
+        await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+        await pilot.press(*["backspace"] * 20, "ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        await wait_until(lambda: "goes out in 30 s" in str(app.inbox.query_one("#status").render()), pilot=pilot)
+        await stack.engine.send_once()
+        assert stack.server.posted == []  # held
+        await pilot.press("u")
+        await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+        assert app.screen.query_one(TextArea).text == "@zoe@remote.example sorry" + "!" * 471
+    assert stack.server.posted == []
+    states = {i.id: i.state for i in await stack.store.outbox_items()}
+    assert states[too_long.id] is OutboxState.DISCARDED
+    assert sorted(states.values(), key=str) == [OutboxState.DISCARDED, OutboxState.DISCARDED]

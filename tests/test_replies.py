@@ -19,6 +19,7 @@ from ecoinbox.replies import (
     CannedReply,
     LinkRanker,
     LinkUse,
+    RankWeights,
     Rendered,
     TemplateError,
     escape,
@@ -521,13 +522,20 @@ def test_frequent_and_recent_links_come_first_when_the_words_say_nothing():
     assert "sent 3 times before" in lately.rank("hmm", now=NOW)[0].why
 
 
-def test_ranking_is_deterministic_and_ties_keep_the_configured_order():
+def test_ranking_is_deterministic_and_ties_go_to_the_link_sent_more_often_then_alphabetically():
     ranker = LinkRanker(LINKS, past_uses("https://help.acme.example/claims/open", LOST))
     first = [(s.reply.name, s.score, s.why) for s in ranker.rank("parcel lost", now=NOW)]
     again = LinkRanker(LINKS, past_uses("https://help.acme.example/claims/open", LOST))
     assert [(s.reply.name, s.score, s.why) for s in again.rank("parcel lost", now=NOW)] == first
-    assert ranked_names(LinkRanker(LINKS), "") == ["refund-en", "refund-fr", "tracking", "claim", "export"]
+    # Never the configured order (a library file's order may carry a bias): by link, then name.
+    assert ranked_names(LinkRanker(LINKS), "") == ["claim", "tracking", "export", "refund-en", "refund-fr"]
     assert ranked_names(LinkRanker(LINKS), "", "fr")[0] == "refund-fr"  # only the language speaks
+    # Equal scores (usage weighs nothing here): the link sent more often comes first.
+    history = past_uses("{forum_url}/t/export/2", ["zzz", "yyy"]) + past_uses(
+        "https://help.acme.example/delivery/track-parcel", ["xxx"]
+    )
+    tied = LinkRanker(LINKS, history, weights=RankWeights(usage=0.0))
+    assert ranked_names(tied, "hmm") == ["export", "tracking", "claim", "refund-en", "refund-fr"]
 
 
 def test_fifty_candidates_and_ten_thousand_past_uses_rank_in_under_20_ms():

@@ -14,6 +14,7 @@ from textual.widgets import TextArea
 from ecoinbox.model import OutboxState, State
 from ecoinbox.tui.app import EcoInboxApp
 from ecoinbox.tui.screens.compose import ComposeScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen
 
 TEXT = "Sorry! DM us your order number."
 
@@ -168,3 +169,63 @@ async def test_the_history_of_a_reply_and_a_mute_names_team_me(stack):
 
 async def _muted(store, conversation_id: int) -> bool:
     return (await store.conversation_row(conversation_id)).muted
+
+
+async def test_q_during_the_hold_asks_and_y_sends_it_before_quitting(stack):
+    await stack.engine.start()
+    app, _ = app_for(stack, send_delay=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")  # Zoé
+        await pilot.press("r", *TEXT, "ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        await pilot.press("q")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+        assert app.is_running and stack.server.posted == []
+        await pilot.press("y")
+        await wait_until(lambda: not app.is_running, timeout=15, pilot=pilot)
+    assert [p.text for p in stack.server.posted] == [f"@zoe@remote.example {TEXT}"]
+    assert app.farewell == "Sent before quitting: the reply to Zoé."
+
+
+async def test_q_twice_during_the_hold_quits_and_says_the_reply_waits_in_the_outbox(stack):
+    await stack.engine.start()
+    app, _ = app_for(stack, send_delay=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")
+        await pilot.press("r", *TEXT, "ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        await pilot.press("q", "q")
+        await wait_until(lambda: not app.is_running, pilot=pilot)
+    assert stack.server.posted == []
+    (item,) = await stack.store.outbox_items()
+    assert item.state is OutboxState.QUEUED
+    assert app.farewell.startswith("Not sent yet: the reply to Zoé. It stays in the outbox")
+
+
+async def test_n_on_the_quit_question_stays_and_u_still_takes_the_reply_back(stack):
+    app, _ = app_for(stack, send_delay=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")
+        await pilot.press("r", *TEXT, "ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        await pilot.press("q")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+        await pilot.press("n")
+        await wait_until(lambda: app.screen is app.inbox, pilot=pilot)
+        assert app.is_running
+        await pilot.press("u")
+        await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+    (item,) = await stack.store.outbox_items()
+    assert item.state is OutboxState.DISCARDED
+
+
+async def test_the_thread_shows_a_held_reply_as_held_until_its_time(stack):
+    app, _ = app_for(stack, send_delay=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("G")
+        await pilot.press("r", *TEXT, "ctrl+s")
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
+        (item,) = await stack.store.outbox_items()
+        until = item.next_attempt_at.astimezone().strftime("%H:%M:%S")
+        await wait_until(lambda: f"You  reply held until {until}" in app.inbox.thread.content.plain, pilot=pilot)
+        assert "undo takes it back into its box" in app.inbox.thread.content.plain

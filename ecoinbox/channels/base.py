@@ -153,6 +153,41 @@ class ReconcilingChannel(Channel, Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class MailHeaders:
+    """A mail reply's recipients and subject, as the reply box shows them and the manager edits them."""
+
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    subject: str = ""
+
+
+@runtime_checkable
+class HeadedChannel(Channel, Protocol):
+    """A channel whose replies have recipients and a subject the manager can edit (email)."""
+
+    def reply_headers(self, parent: Message, *, reply_all: bool = False) -> MailHeaders:
+        """What a reply to `parent` is addressed to by default (the sender; with `reply_all`, the
+        other recipients in Cc, our own addresses aside). Pure: from the stored message only."""
+        ...
+
+    async def reply_headed(
+        self, parent: Message, text: str, idempotency_key: str, headers: MailHeaders
+    ) -> Message:
+        """`reply`, to `headers.to` and `headers.cc` under `headers.subject`, as the manager set them."""
+        ...
+
+
+@runtime_checkable
+class WideningChannel(Channel, Protocol):
+    """A channel whose reply may be more public than its parent once the manager confirmed it
+    (Mastodon); `reply` alone never widens."""
+
+    async def reply_wider(self, parent: Message, text: str, idempotency_key: str, visibility: str) -> Message:
+        """`reply` with `visibility`, even where it is more public than the parent's."""
+        ...
+
+
 @runtime_checkable
 class ModeratedChannel(Channel, Protocol):
     """A channel whose messages can be held for moderation (`Message.held`)."""

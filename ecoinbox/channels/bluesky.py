@@ -354,6 +354,8 @@ class BlueskyChannel:
     """
 
     kind = "bluesky"
+    reply_visibilities = ("public",)
+    """Every Bluesky post is public: the reply box says so, with nothing to choose."""
 
     def __init__(
         self,

@@ -57,7 +57,9 @@ log = channel_logger(__name__)
 
 AUTH_MODES = ("user_api_key", "api_key")
 APP_NAME = "ecoinbox"
-USER_API_SCOPES = "read,write,notifications,session_info,one_time_password"
+USER_API_SCOPES = "read,write,notifications,session_info"
+KEY_BITS = 2048
+"""Size of the RSA key pair of the User API Key flow (the pasted block is one RSA block)."""
 
 DEFAULT_MAX_LENGTH = 32_000  # max_post_length
 TOPIC_CHUNK = 20  # posts in a topic's first chunk, and per /t/{id}/posts.json request
@@ -1307,7 +1309,7 @@ def generate_key_pair() -> tuple[bytes, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     private_pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -1414,6 +1416,7 @@ def _payload_json(plain: bytes) -> dict[str, Any] | None:
 __all__ = [
     "APP_NAME",
     "AUTH_MODES",
+    "KEY_BITS",
     "USER_API_SCOPES",
     "DiscourseChannel",
     "decrypt_payload",

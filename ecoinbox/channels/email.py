@@ -59,6 +59,7 @@ from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    MailHeaders,
     PermanentError,
     PollResult,
     TransientError,
@@ -314,6 +315,10 @@ def _one_mail(
         hidden_characters=subject_hidden or name_hidden or text_hidden,
     )
     reply_to = tuple(a for a in _addresses(mime, "reply-to") if a)
+    # Whom else it was sent to, our own addresses aside: a reply-all copies them.
+    others = [a.casefold() for a in [*_addresses(mime, "to"), *_addresses(mime, "cc")] if a]
+    others = [a for a in dict.fromkeys(others) if a != address and a not in own]
+    message = replace(message, mentions=tuple(others))
     return ParsedMail(
         message=message,
         parents=parents,
@@ -613,15 +618,20 @@ def build_reply(
     text: str,
     date: datetime,
     language: str | None = None,
+    cc: Sequence[str] = (),
+    exact_subject: bool = False,
 ) -> EmailMessage:
-    """A plain-text reply with the threading headers of RFC 5322 §3.6.4."""
+    """A plain-text reply with the threading headers of RFC 5322 §3.6.4; `subject` gets its
+    "Re:" unless it is `exact_subject` (as the manager typed it)."""
     chain = [ref for ref in references if ref != parent_id] + [parent_id]
     if len(chain) > MAX_REFERENCES:  # keep the root and the newest ones
         chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
     mail = EmailMessage(policy=email.policy.SMTP)
     mail["From"] = from_address
     mail["To"] = ", ".join(to)
-    mail["Subject"] = reply_subject(subject)
+    if cc:
+        mail["Cc"] = ", ".join(cc)
+    mail["Subject"] = subject if exact_subject else reply_subject(subject)
     mail["Date"] = email.utils.format_datetime(date)
     mail["Message-ID"] = f"<{message_id}>"
     mail["In-Reply-To"] = f"<{parent_id}>"
@@ -1207,18 +1217,44 @@ class EmailChannel:
         """Nothing: a mail reply starts however the manager likes."""
         return ""
 
+    def reply_headers(self, parent: Message, *, reply_all: bool = False) -> MailHeaders:
+        """To the sender (a list mail's reply still goes to the list while To is left as it is);
+        with `reply_all`, Cc the others it was sent to, our own addresses aside."""
+        own = {a.casefold() for a in self.own_addresses}
+        sender = parent.author.handle if "@" in parent.author.handle else ""
+        to = tuple(a for a in [sender] if a and a.casefold() not in own)
+        cc = tuple(a for a in parent.mentions if a.casefold() not in own and a not in to) if reply_all else ()
+        return MailHeaders(to, cc, reply_subject(parent.title))
+
     async def reply(
         self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
     ) -> Message:
         """Send `text` by SMTP as a reply to `parent` (to the list for list mail, else to its
         Reply-To or sender), then file a copy in Sent and mark the parent answered."""
+        return await self._send_reply(parent, text, idempotency_key, None)
+
+    async def reply_headed(
+        self, parent: Message, text: str, idempotency_key: str, headers: MailHeaders
+    ) -> Message:
+        """`reply`, to the recipients and under the subject the manager set in the reply box."""
+        return await self._send_reply(parent, text, idempotency_key, headers)
+
+    async def _send_reply(
+        self, parent: Message, text: str, idempotency_key: str, headers: MailHeaders | None
+    ) -> Message:
         if self.smtp is None or not self.address:
             raise PermanentError(f"channel {self.name}: replies need smtp_url and from_address in the config")
         original = await self._fetch_by_id(parent.remote_id)
-        recipients = _recipients(parent, original, self.own_addresses)
-        if not recipients:
+        to = list(headers.to) if headers is not None and headers.to else []
+        to = to or _recipients(parent, original, self.own_addresses)
+        cc = [a for a in (headers.cc if headers is not None else ()) if a not in to]
+        if not to:
             raise PermanentError(f"channel {self.name}: the mail has no address to reply to")
         subject = original.subject if original is not None else parent.title
+        exact = headers is not None and bool(headers.subject.strip())
+        if exact:
+            assert headers is not None
+            subject = " ".join(headers.subject.split())
         references = (
             original.references if original is not None else tuple(filter(None, [parent.in_reply_to]))
         )
@@ -1227,15 +1263,17 @@ class EmailChannel:
         mail = build_reply(
             message_id=mid,
             from_address=self.from_address,
-            to=recipients,
+            to=to,
             subject=subject,
             parent_id=parent.remote_id,
             references=references,
             text=text,
             date=sent_at,
             language=parent.language,
+            cc=cc,
+            exact_subject=exact,
         )
-        await self._submit(mail, recipients)
+        await self._submit(mail, [*to, *cc])
         self._remember([mid])
         await self._after_send(mail, parent.remote_id)
         return Message(

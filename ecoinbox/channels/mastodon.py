@@ -56,7 +56,10 @@ from ecoinbox.model import Author, Message, Origin
 log = channel_logger(__name__)
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
-SCOPES = "read write"
+SCOPES = "read:notifications read:statuses read:accounts read:search read:follows write:statuses"
+"""What `ecoinbox auth` asks for, and no more: notifications (mentions), statuses (threads, hashtags,
+our own posts), accounts (who we are), search (keywords), follows (whether someone blocks the
+brand, from relationships), and posting replies. No follow, delete, media or profile rights."""
 APP_NAME = "ecoinbox"
 
 DEFAULT_MAX_CHARACTERS = 500
@@ -125,6 +128,8 @@ class MastodonChannel:
     """
 
     kind = "mastodon"
+    reply_visibilities = VISIBILITY_ORDER
+    """What a reply may be published as, the most public first (the reply box cycles them)."""
 
     def __init__(
         self,
@@ -615,6 +620,19 @@ class MastodonChannel:
         Refused before sending, in words, when the parent's author blocks the brand. The
         `Idempotency-Key` is a second safety: an uncertain send is reconciled (`find_sent`).
         """
+        chosen = reply_visibility(parent.visibility, visibility)
+        return await self._post_reply(parent, text, idempotency_key, chosen)
+
+    async def reply_wider(self, parent: Message, text: str, idempotency_key: str, visibility: str) -> Message:
+        """`reply` with `visibility` as it is, more public than the parent's: the manager confirmed it."""
+        if visibility not in VISIBILITY_ORDER:
+            said = one_line(visibility)
+            raise PermanentError(f"channel {self.name}: {said!r} is not a Mastodon visibility")
+        return await self._post_reply(parent, text, idempotency_key, visibility)
+
+    async def _post_reply(
+        self, parent: Message, text: str, idempotency_key: str, chosen: str | None
+    ) -> Message:
         await self._load_instance()
         own = await self._own_account()
         own_id = str(own["id"])
@@ -623,7 +641,6 @@ class MastodonChannel:
             "status": text,
             "in_reply_to_id": parent.remote_id,
         }
-        chosen = reply_visibility(parent.visibility, visibility)
         if chosen:
             body["visibility"] = chosen
         if parent.language:

@@ -48,6 +48,27 @@ PUBLIC_PATHS = frozenset(
 )
 HEARTBEAT_S = 15.0  # Mastodon's streaming server writes ":thump" this often on an idle stream
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
+ALL_SCOPES = "read write follow push"
+"""What a token made by hand under Preferences > Development may carry (the server's own token)."""
+# The scopes each authenticated route accepts, any one of them (docs.joinmastodon.org/methods/;
+# `read` and `write` cover their `read:*` and `write:*` children).
+ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/api/v1/accounts/verify_credentials"): frozenset({"read", "read:accounts", "profile"}),
+    ("GET", "/api/v1/notifications"): frozenset({"read", "read:notifications"}),
+    ("GET", "/api/v1/timelines/tag/{hashtag}"): frozenset({"read", "read:statuses"}),
+    ("GET", "/api/v2/search"): frozenset({"read", "read:search"}),
+    ("POST", "/api/v1/statuses"): frozenset({"write", "write:statuses"}),
+    ("GET", "/api/v1/statuses/{id}"): frozenset({"read", "read:statuses"}),
+    ("GET", "/api/v1/statuses/{id}/context"): frozenset({"read", "read:statuses"}),
+    ("GET", "/api/v1/accounts/relationships"): frozenset({"read", "read:follows", "follow"}),
+    ("GET", "/api/v1/accounts/{id}/statuses"): frozenset({"read", "read:statuses"}),
+    # The streaming server's checks: the user stream needs statuses, its notification part
+    # notifications (`stream=` picks one on /api/v1/streaming).
+    ("GET", "/api/v1/streaming/user"): frozenset({"read", "read:statuses"}),
+    ("GET", "/api/v1/streaming/user/notification"): frozenset({"read", "read:notifications"}),
+    ("GET", "/api/v1/streaming"): frozenset({"read", "read:notifications", "read:statuses"}),
+}
+OUTSIDE_SCOPES = "This action is outside the authorized scopes"
 # `requests` keeps at most this many (a demo left polling all day must not grow without bound).
 
 # Named sets of habits (`MastodonServer` keywords) of the real servers: channel tests run on each.
@@ -269,6 +290,7 @@ class MastodonServer(LoopbackServer):
         streaming: bool = True,
         drop_stream_after: int = 0,
         heartbeat: float = HEARTBEAT_S,
+        checks_scopes: bool = True,
     ) -> None:
         super().__init__()
         self.streaming = streaming
@@ -277,6 +299,13 @@ class MastodonServer(LoopbackServer):
         self.streamed: list[str] = []  # the events pushed, in order, as "event: ..." (all streams)
         self.heartbeats = 0  # ":thump"s written, on all streams
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str | None]]] = []
+        self.checks_scopes = checks_scopes
+        """Refuse (403) a request the token's scopes do not cover, as Mastodon does."""
+        self.token_scopes = frozenset(ALL_SCOPES.split())
+        """The scopes of the accepted token: all for the one given here, the granted ones once
+        `/oauth/token` issues it."""
+        self.refused_scopes: list[tuple[str, str]] = []
+        """(method, route) of each request refused for its token's scopes."""
         self.stand_in_parents = stand_in_parents
         self.honours_idempotency_key = honours_idempotency_key
         self.page_cap = page_cap
@@ -416,9 +445,10 @@ class MastodonServer(LoopbackServer):
 
     # -- faults ------------------------------------------------------------------------------
 
-    def set_token(self, token: str) -> None:
-        """Accept `token` from now on and refuse the one before (revoked, or rotated)."""
+    def set_token(self, token: str, scopes: str = ALL_SCOPES) -> None:
+        """Accept `token` (with `scopes`) from now on and refuse the one before (revoked, or rotated)."""
         self._token = token
+        self.token_scopes = frozenset(scopes.split())
 
     def exhaust_rate_limit(self, token: str | None = None) -> None:
         """Use up the current rate-limit window of `token` (default: the server's token)."""
@@ -463,13 +493,26 @@ class MastodonServer(LoopbackServer):
             return _json({"error": self.bad_token_body}, status=self.bad_token_status, headers=headers)
         used, start = self._limits.hit(token, self._now())
         allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
-        if allowed:
+        if allowed and not self._scopes_allow(request):
+            response = _json({"error": OUTSIDE_SCOPES}, status=403)
+        elif allowed:
             response = await _call(handler, request)
         else:
             response = _json({"error": "Too many requests"}, status=429)
         if not response.prepared:  # a stream's head left long ago
             response.headers.update(limit_headers)
         return response
+
+    def _scopes_allow(self, request: web.Request) -> bool:
+        if not self.checks_scopes:
+            return True
+        resource = request.match_info.route.resource
+        route = (request.method, resource.canonical if resource is not None else request.path)
+        needed = ROUTE_SCOPES.get(route)
+        if needed is None or needed & self.token_scopes:
+            return True
+        self.refused_scopes.append(route)
+        return False
 
     # -- handlers: instance and accounts -----------------------------------------------------
 
@@ -841,11 +884,16 @@ class MastodonServer(LoopbackServer):
             )
         if query.get("response_type") != "code":
             return _oauth_page("Authorization error", "<p>unsupported_response_type</p>", 400)
+        requested = query.get("scope") or app.scopes
+        if not set(requested.split()) <= set(app.scopes.split()):
+            # Mastodon: the app's registered scopes must include every scope asked for here.
+            return _oauth_page("Authorization error", "<p>invalid_scope: The requested scope is invalid, "
+                               "unknown, or malformed.</p>", 400)  # fmt: skip
         code = secrets.token_urlsafe(32)
         self._grants[code] = _Grant(
             client_id=app.client_id,
             redirect_uri=redirect_uri,
-            scopes=query.get("scope") or app.scopes,
+            scopes=requested,
             expires_at=self._now() + OAUTH_CODE_TTL,
             code_challenge=query.get("code_challenge"),
         )
@@ -884,6 +932,7 @@ class MastodonServer(LoopbackServer):
                 "does not match the redirection URI used in the authorization request, "
                 "or was issued to another client.",
             )
+        self.token_scopes = frozenset(grant.scopes.split())
         return _json(
             {
                 "access_token": self._token,

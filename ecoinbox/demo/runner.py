@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -476,9 +477,10 @@ async def _run_demo(
     setup_logging(demo.data_dir / "ecoinbox.log")
     try:
         async with demo:
-            if demo.mail_missing:
-                print(f"The email channel is left out: {demo.mail_missing}.", file=sys.stderr, flush=True)
+            left_out = [f"The email channel is left out: {demo.mail_missing}."] if demo.mail_missing else []
             if servers_only:
+                for notice in left_out:
+                    print(notice, file=sys.stderr, flush=True)
                 print(f"mastodon: {demo.mastodon.base_url}", flush=True)
                 print(f"forum:    {demo.forum.base_url}", flush=True)
                 print(f"blog:     {demo.blog.base_url}", flush=True)
@@ -496,6 +498,41 @@ async def _run_demo(
                 return 0
             settings = load_config(demo.config_path)
             tokens = await asyncio.to_thread(resolve_tokens, settings)
-            return await _inbox(settings, tokens)
+            # Said inside the inbox: a line printed before it would be hidden behind the screen.
+            return await _inbox(settings, tokens, notices=left_out)
     finally:
-        demo.cleanup()
+        if servers_only and await store_in_use(demo.data_dir / "ecoinbox.db"):
+            # An inbox opened on the printed config still works on this store: never pull it away.
+            print(f"The demo's store stays in {demo.data_dir}: an inbox is still open on it. "
+                  f"Delete that directory once it is closed.", file=sys.stderr, flush=True)  # fmt: skip
+        else:
+            demo.cleanup()
+
+
+async def store_in_use(path: Path) -> bool:
+    """Whether another live process (an inbox, `ecoinbox poll`) polls and sends on the store at
+    `path`: it holds the engine lease, unexpired, and its process is still there."""
+    from ecoinbox.engine.engine import ENGINE_LEASE
+    from ecoinbox.store import StoreError, open_store
+
+    if not path.exists():
+        return False
+    try:
+        store = await open_store(path, read_only=True)
+        try:
+            lease = await store.lease(ENGINE_LEASE)
+        finally:
+            await store.close()
+    except StoreError:
+        return False
+    if lease is None or lease.expires_at <= datetime.now(UTC) or lease.pid == os.getpid():
+        return False
+    if lease.host != socket.gethostname():
+        return True  # another machine's process: it cannot be asked, so it is taken as alive
+    try:
+        os.kill(lease.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -18,10 +18,13 @@ from ecoinbox.channels.base import (
     AuthError,
     Channel,
     ChannelError,
+    HeadedChannel,
+    MailHeaders,
     ModeratedChannel,
     PermanentError,
     RateLimited,
     UncertainSend,
+    WideningChannel,
 )
 from ecoinbox.model import Message, OutboxItem, OutboxState
 from ecoinbox.store import Store
@@ -131,9 +134,7 @@ class OutboxSender:
                         raise PermanentError(f"{item.channel} cannot approve the comment this answers")
                     # As wp-admin does: a reply to a held comment is seen once the comment is.
                     await channel.approve(parent.remote_id)
-                sent = await channel.reply(
-                    parent, item.text, item.idempotency_key, visibility=item.visibility
-                )
+                sent = await _reply(channel, parent, item)
         except UncertainSend as exc:
             await self._uncertain(item, str(exc))
         except RateLimited as exc:
@@ -227,3 +228,13 @@ class OutboxSender:
         """Exponential backoff with full jitter, capped by the configured maximum."""
         ceiling = min(self.retry_max, 2.0 ** min(item.attempts, 16))
         return self._clock() + timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+async def _reply(channel: Channel, parent: Message, item: OutboxItem) -> Message:
+    """Send `item` as the manager addressed it: a mail's edited headers, a confirmed wider visibility."""
+    if item.wider and item.visibility and isinstance(channel, WideningChannel):
+        return await channel.reply_wider(parent, item.text, item.idempotency_key, item.visibility)
+    if (item.to or item.cc or item.subject) and isinstance(channel, HeadedChannel):
+        headers = MailHeaders(item.to, item.cc, item.subject or "")
+        return await channel.reply_headed(parent, item.text, item.idempotency_key, headers)
+    return await channel.reply(parent, item.text, item.idempotency_key, visibility=item.visibility)

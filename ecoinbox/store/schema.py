@@ -306,6 +306,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (conversation_id, kind)
     ) WITHOUT ROWID;
     """,
+    # 12: how the manager addressed a reply beyond its text: a mail's To, Cc and Subject as
+    # edited in the reply box, and a visibility wider than its parent's, confirmed.
+    """
+    ALTER TABLE outbox ADD COLUMN to_addresses TEXT NOT NULL DEFAULT '';  -- newline-separated; '': default
+    ALTER TABLE outbox ADD COLUMN cc_addresses TEXT NOT NULL DEFAULT '';  -- newline-separated
+    ALTER TABLE outbox ADD COLUMN subject TEXT;                           -- NULL: "Re:" the parent's
+    ALTER TABLE outbox ADD COLUMN wider INTEGER NOT NULL DEFAULT 0;       -- confirmed wider than the parent
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

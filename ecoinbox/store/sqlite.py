@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 300
 DELETED_SNIPPET = "(deleted on the platform)"
+TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
 """A row's snippet when the message it showed was deleted: its words are not shown by default."""
 CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent
 BUSY_TIMEOUT_S = 10.0
@@ -846,7 +847,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         " AS direct,"
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
         # The drafts' primary key starts with the conversation: one probe too.
-        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft"
+        " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft,"
+        # The first message by messages_by_conversation: one probe too.
+        " (SELECT m.title FROM messages m WHERE m.conversation_id = c.id ORDER BY m.created_at, m.id LIMIT 1)"
+        " AS subject"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1083,20 +1087,27 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         actor: str = "manager",
         hold: float = 0.0,
         draft: DraftKind | None = None,
+        to: Sequence[str] = (),
+        cc: Sequence[str] = (),
+        subject: str | None = None,
+        wider: bool = False,
     ) -> OutboxItem:
         """Write a reply before the network is touched; the engine's sender takes it from here.
 
         `approve_parent`: the parent is held for moderation; approve it before replying.
         `actor`: who wrote it, for the history. `hold`: seconds the sender leaves it alone, so
         that the manager can still take it back (`withdraw_reply`). `draft`: the kind of draft
-        this reply was typed in, dropped in the same commit."""
+        this reply was typed in, dropped in the same commit. `to`, `cc`, `subject`: a mail's
+        headers as the manager set them. `wider`: the manager confirmed `visibility` though it is
+        more public than the parent's."""
         if hold < 0:
             raise ValueError("a reply cannot be held for a negative time")
         async with self._write(durable=True) as db:
             record = await self._insert_outbox(
                 db, conversation_id, kind="reply", channel=parent.channel, parent_remote_id=parent.remote_id,
                 text=text, visibility=visibility, language=language, canned=canned, link=link,
-                approve_parent=int(approve_parent), hold_ms=int(hold * 1000),
+                approve_parent=int(approve_parent), hold_ms=int(hold * 1000), to_addresses="\n".join(to),
+                cc_addresses="\n".join(cc), subject=subject, wider=int(wider),
             )  # fmt: skip
             await self._record(db, conversation_id, actor, "reply queued", None, str(record["id"]))
             if draft is not None:
@@ -1294,8 +1305,13 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
             " VALUES (?, ?, 'redirected', ?)",
             (item.conversation_id, forum_id, to_ms(self._clock())),
         )
-        # Our own new topic needs no answer until someone writes in it (which reopens it).
-        await self._set_state(db, forum_id, State.DONE, "system", "redirected")
+        # Our own new topic needs no answer until someone writes in it (which reopens it). Its
+        # row says what it is until someone answers: nothing inbound gave it a snippet yet.
+        await self._set_state(db, forum_id, State.DONE, "system", TOPIC_REASON)
+        await db.execute(
+            "UPDATE conversations SET snippet = ? WHERE id = ? AND snippet = ''",
+            (item.title[:SNIPPET_CHARS], forum_id),
+        )
         for waiting in await _all(db, "SELECT id, text FROM outbox WHERE depends_on = ?", (item.id,)):
             text = waiting["text"].replace("{topic_url}", url).replace("{topic_title}", item.title)
             await db.execute("UPDATE outbox SET text = ?, link = ? WHERE id = ?", (text, url, waiting["id"]))
@@ -1652,6 +1668,7 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
         direct=bool(row["direct"]),
         held=bool(row["held"]),
         draft=bool(row["draft"]),
+        subject=row["subject"] or "",
     )
 
 
@@ -1804,6 +1821,10 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         canned=tuple(row["canned"].split()),
         link=row["link"],
         approve_parent=bool(row["approve_parent"]),
+        to=tuple(filter(None, row["to_addresses"].split("\n"))),
+        cc=tuple(filter(None, row["cc_addresses"].split("\n"))),
+        subject=row["subject"],
+        wider=bool(row["wider"]),
     )
 
 

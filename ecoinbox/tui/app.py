@@ -7,8 +7,9 @@ and hands both in. Store changes (ours or another process's) reach the screens a
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from time import monotonic
 
 from rich.console import Console
 from textual import events
@@ -18,6 +19,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 
+from ecoinbox.channels.base import HeadedChannel
 from ecoinbox.config import Settings
 from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.model import Conversation
@@ -29,7 +31,7 @@ from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
-from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen
 from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
@@ -38,6 +40,13 @@ from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import DEFAULT_TOPIC_REPLY, NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
+from ecoinbox.tui.screens.undo_send import (
+    SEND_ON_QUIT_S,
+    QuitQuestion,
+    left_behind,
+    quit_question,
+    send_before_quit,
+)
 from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
@@ -71,8 +80,12 @@ class EcoInboxApp(App[None]):
         engine: Engine | None = None,
         *,
         now: Callable[[], datetime] | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        self.notices = tuple(notices)
+        """Said once the inbox is on screen (e.g. the demo's "email left out"): what was printed
+        before would be hidden behind it."""
         # Textual prints the traceback of an error that stops the app (with local variables) on
         # the terminal; keep it for the log file instead: the CLI says it in one paragraph.
         self.error_console = Console(file=io.StringIO(), width=120, no_color=True, highlight=False)
@@ -114,6 +127,8 @@ class EcoInboxApp(App[None]):
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
         self._fit(self.size)
+        for notice in self.notices:
+            self.notify(notice, title="Note", severity="warning", timeout=30, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         # Every key read from the terminal passes here first: keys typed behind one that opens an
@@ -217,6 +232,11 @@ class EcoInboxApp(App[None]):
         channel = self.engine.channels[parent.channel]
         caps = self.engine.capabilities.get(parent.channel)
         own = next(iter(self.settings.brand.handles), None)
+        choices = tuple(getattr(channel, "reply_visibilities", ()))
+        visibility = parent.visibility or (choices[0] if choices else None)
+        if choices and visibility not in choices:
+            choices = (visibility,)  # a scope we do not know (Akkoma's "local"): kept, not chosen
+        headed = channel if isinstance(channel, HeadedChannel) else None
         return ReplyDraft(
             parent=parent,
             channel_label=parent.channel,
@@ -226,6 +246,10 @@ class EcoInboxApp(App[None]):
             canned=self.settings.canned,
             values=self.canned_values(parent),
             language=language,
+            visibility=visibility if choices else None,
+            visibilities=choices,
+            headers=headed.reply_headers(parent) if headed else None,
+            all_headers=headed.reply_headers(parent, reply_all=True) if headed else None,
         )
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
@@ -294,21 +318,52 @@ class EcoInboxApp(App[None]):
             ("Tag (t), note (n), assign (a)", [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS]),
             ("A person across channels (c, L)",
              [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS]),
-            ("Questions", list(ConfirmScreen.BINDINGS)),
+            ("Questions", [*ConfirmScreen.BINDINGS, *DiscardQuestion.BINDINGS]),
+            ("Quitting while a reply waits out its send hold (q)", list(QuitQuestion.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),
             ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
         ]
 
     async def action_quit(self) -> None:
-        """Quit; whatever is typed in an open box is saved as its draft first, and said so."""
+        """Quit; whatever is typed in an open box is saved as its draft first, and said so. A
+        reply still in its send hold is not left behind silently: send it now, or stay."""
+        held = self.inbox.holding() if self.inbox.is_attached else []
+        if held and not isinstance(self.screen, QuitQuestion):
+            self.push_screen(quit_question(held, monotonic()), self._quit_after_hold)
+            return
+        if held:  # q again on the question: they stay queued, and the terminal says so
+            self.farewell = left_behind(held)
+        await self._quit()
+
+    async def hang_up(self) -> None:
+        """Quit without a question (SIGHUP, SIGTERM: nobody is there to answer): the drafts are
+        kept and replies in their hold stay queued, as the farewell says."""
+        held = self.inbox.holding() if self.inbox.is_attached else []
+        if held:
+            self.farewell = left_behind(held)
+        await self._quit()
+
+    def _quit_after_hold(self, send: bool | None) -> None:
+        if send:
+            self.run_worker(self._send_then_quit(), group="quit", exclusive=True)
+
+    async def _send_then_quit(self) -> None:
+        held = self.inbox.holding()
+        if held:
+            self.notify("Sending, then quitting…", markup=False, timeout=SEND_ON_QUIT_S)
+            self.farewell = await send_before_quit(self.store, held, actor=self.settings.team.me)
+        await self._quit()
+
+    async def _quit(self) -> None:
         kept = []
         for keeper in keepers(self.screen_stack):
             await keeper.flush()
             if keeper.holds_words:
                 kept.append(keeper.label)
         if kept:
-            self.farewell = (f"ecoinbox kept your draft ({', '.join(kept)}): it is back in the box "
-                             "when you open it again.")  # fmt: skip
+            drafts = (f"ecoinbox kept your draft ({', '.join(kept)}): it is back in the box "
+                      "when you open it again.")  # fmt: skip
+            self.farewell = f"{self.farewell}\n{drafts}".strip()
             self.notify(self.farewell, markup=False)  # seen for the instant before the screen goes
         self.exit()
 

@@ -44,7 +44,7 @@ CLOSERS = frozenset({
     "compose.send", "compose.cancel", "topic.create", "topic.cancel", "contact_note.save",
     "contact_note.cancel", "note.save", "note.cancel", "search.cancel", "tag.cancel", "value.cancel",
     "canned.close", "snooze.cancel", "assign.cancel", "redirect.cancel", "account.cancel",
-    "contact.close", "help.close", "confirm.yes", "confirm.no",
+    "contact.close", "help.close", "confirm.yes", "confirm.no", "confirm.keep_draft",
 })  # fmt: skip
 OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, no id of ours
 OPEN_WAIT_S = 5.0  # the last resort: a key stopped on its way to its binding, a stuck action

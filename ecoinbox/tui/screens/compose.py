@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import subprocess
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,20 +22,22 @@ from typing import Any, TypeVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
+from ecoinbox.channels.base import MailHeaders
 from ecoinbox.humanize import ago
-from ecoinbox.model import ConcurrentReply, Message
+from ecoinbox.model import ConcurrentReply, Message, OutboxItem
 from ecoinbox.replies import CannedReply, Rendered, pick_variant, render, stack
+from ecoinbox.sanitize import sanitize
 from ecoinbox.store import StoreError
 from ecoinbox.tui.drafts import DraftKeeper
 from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
-from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,6 +59,26 @@ class ReplyDraft:
     used: tuple[str, ...] = ()  # canned replies already in `body`
     link: str | None = None  # the canned link already in `body`
     restored: str | None = None  # the draft kept from before: the box starts with it instead
+    visibility: str | None = None  # who sees the reply by default (the parent's), where the platform says
+    visibilities: tuple[str, ...] = ()  # what the manager may choose instead, the most public first
+    headers: MailHeaders | None = None  # a mail reply's To, Cc and Subject by default
+    all_headers: MailHeaders | None = None  # the same, replying to all
+    start_visibility: str | None = None  # what the box starts with instead (a reply taken back)
+    start_headers: MailHeaders | None = None
+
+    def as_sent(self, item: OutboxItem) -> ReplyDraft:
+        """This draft for editing `item`'s text alone: it shows who sees it, nothing to change."""
+        visibility = item.visibility or self.visibility
+        return replace(self, visibility=visibility if self.visibilities else None,
+                       visibilities=(visibility,) if self.visibilities and visibility else (),
+                       headers=None, all_headers=None)  # fmt: skip
+
+    def taken_back(self, item: OutboxItem) -> ReplyDraft:
+        """This draft starting with the visibility and headers `item` was queued with."""
+        headers = None
+        if item.to or item.cc or item.subject:
+            headers = MailHeaders(item.to, item.cc, item.subject or "")
+        return replace(self, start_visibility=item.visibility, start_headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +88,18 @@ class ComposedReply:
     text: str
     canned: tuple[str, ...] = ()
     link: str | None = None
+    visibility: str | None = None  # chosen in the box (None: the parent's)
+    wider: bool = False  # more public than the parent's, and the manager confirmed it
+    headers: MailHeaders | None = None  # a mail's headers, when the manager changed them
+
+
+VISIBILITY_WORDS = {
+    "public": "public",
+    "unlisted": "unlisted (public, kept out of the timelines)",
+    "private": "followers only",
+    "direct": "direct: only the people it mentions",
+}
+"""How the reply box names a visibility."""
 
 
 async def saved_or_kept(screen: Screen[Any], save: Callable[[T], Awaitable[None]], value: T) -> bool:
@@ -140,6 +175,28 @@ def fill_canned(reply: CannedReply, language: str | None, values: Mapping[str, s
     return template, render(template, filled), link
 
 
+QUOTE_CHARS = 120
+"""The start of the message a reply answers, quoted in the box: two lines at 80 columns."""
+
+
+def _header_field(label: str, value: str, id: str) -> ComposeResult:
+    """One editable mail header: its name, then its value."""
+    yield Horizontal(
+        Static(Content.styled(f"{label}:", "dim"), classes="compose-header-label", markup=False),
+        Input(sanitize(value, single_line=True), id=id, classes="compose-header", compact=True),
+        classes="compose-header-row",
+    )
+
+
+def _addresses(value: str) -> tuple[str, ...]:
+    """The addresses typed in a To or Cc field, separated by commas, semicolons or spaces."""
+    return tuple(dict.fromkeys(a for a in re.split(r"[,;\s]+", value) if a))
+
+
+def _looks_like_address(address: str) -> bool:
+    return bool(re.fullmatch(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+", address))
+
+
 def collision_question(others: list[ConcurrentReply], now: datetime) -> ConfirmScreen:
     """Someone else answered while the manager was writing: show what, and ask."""
     lines: list[Content | str] = []
@@ -168,6 +225,8 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         Binding("escape", "cancel", "Cancel", id="compose.cancel", priority=True),
         Binding("ctrl+e", "editor", "$EDITOR", id="compose.editor", priority=True),
         Binding("ctrl+t", "canned", "Canned reply", id="compose.canned", priority=True),
+        Binding("ctrl+o", "visibility", "Who sees it (Mastodon)", id="compose.visibility", priority=True),
+        Binding("ctrl+r", "reply_all", "Reply to all (email)", id="compose.reply_all", priority=True),
     ]
 
     def __init__(
@@ -186,6 +245,9 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         self.draft_keeper = draft_keeper
         self.used: list[str] = list(draft.used)
         self.link = draft.link
+        self.visibility = draft.start_visibility or draft.visibility
+        self.kept_as_draft = False  # closed with esc, then d: what is typed stays the draft
+        self.reply_all = False
 
     def compose(self) -> ComposeResult:
         parent = self.draft.parent
@@ -202,27 +264,107 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
                 markup=False,
             )
             yield Static(
-                safe_content(parent.text, style="dim italic", single_line=True, max_chars=300),
+                Content.assemble(
+                    ("> ", "dim"),
+                    safe_content(parent.text, style="dim italic", single_line=True, max_chars=QUOTE_CHARS),
+                ),
                 id="compose-quote",
                 markup=False,
-            )
+            )  # fmt: skip
+            if self.draft.visibility is not None:
+                yield Static("", id="compose-visibility", markup=False)
+            if (headers := self.draft.start_headers or self.draft.headers) is not None:
+                yield from _header_field("To", ", ".join(headers.to), "compose-to")
+                yield from _header_field("Cc", ", ".join(headers.cc), "compose-cc")
+                yield from _header_field("Subject", headers.subject, "compose-subject")
             start = self.draft.restored
             if start is None:
                 start = self.draft.prefix + self.draft.body
             area = TextArea(start, id="compose-text", soft_wrap=True, show_line_numbers=False)
             yield area
             yield Static("", id="compose-count", markup=False)
-            yield Static(
-                Content.styled("ctrl+s send · ctrl+t canned reply · ctrl+e $EDITOR · esc cancel", "dim"),
-                id="compose-help",
-                markup=False,
-            )
+            keys = "ctrl+s send · ctrl+t canned reply · ctrl+e $EDITOR · esc cancel"
+            if len(self.draft.visibilities) > 1:
+                keys += " · ctrl+o who sees it"
+            if self.draft.headers is not None:
+                keys += " · ctrl+r reply to all · tab / shift+tab: To, Cc, Subject"
+            yield Static(Content.styled(keys, "dim"), id="compose-help", markup=False)
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
         area.focus()
         area.move_cursor(area.document.end)
         self._update_count()
+        self._show_visibility()
+
+    # ---- who sees it (Mastodon, Bluesky) -------------------------------------------------------
+
+    def _show_visibility(self) -> None:
+        if self.visibility is None:
+            return
+        words = VISIBILITY_WORDS.get(self.visibility, self.visibility)
+        parts: list[Content | tuple[str, str] | str] = [("Visible to: ", "dim"), (words, "bold")]
+        if self._wider():
+            parts.append(("  more public than the post it answers", "bold $warning"))
+        elif len(self.draft.visibilities) <= 1:
+            parts.append(("  (the only choice here)", "dim"))
+        else:
+            same = self.visibility == self.draft.visibility
+            parts.append(("  (as the post it answers)" if same else "", "dim"))
+        self.query_one("#compose-visibility", Static).update(Content.assemble(*parts))
+
+    def _wider(self) -> bool:
+        """Whether the chosen visibility is more public than the parent's."""
+        order, default = self.draft.visibilities, self.draft.visibility
+        if self.visibility not in order or default not in order:
+            return False
+        return order.index(self.visibility) < order.index(default)  # type: ignore[arg-type]
+
+    def action_visibility(self) -> None:
+        """ctrl+o: the next visibility, from the most public round to the most private."""
+        order = self.draft.visibilities
+        if len(order) <= 1:
+            why = "this channel has no choice" if order else "this channel has none to choose"
+            self.notify(f"Who sees the reply cannot be changed: {why}.", markup=False, timeout=3)
+            return
+        current = order.index(self.visibility) if self.visibility in order else -1
+        self.visibility = order[(current + 1) % len(order)]
+        self._show_visibility()
+
+    # ---- a mail's headers ------------------------------------------------------------------------
+
+    def action_reply_all(self) -> None:
+        """ctrl+r: Cc everyone else the mail was sent to, or back to the sender alone."""
+        if self.draft.headers is None or self.draft.all_headers is None:
+            self.notify("Reply to all is for mail: this channel has no recipients to choose.",
+                        markup=False, timeout=3)  # fmt: skip
+            return
+        self.reply_all = not self.reply_all
+        chosen = self.draft.all_headers if self.reply_all else self.draft.headers
+        self.query_one("#compose-to", Input).value = ", ".join(chosen.to)
+        self.query_one("#compose-cc", Input).value = ", ".join(chosen.cc)
+        said = "Reply to the sender only."
+        if self.reply_all:
+            said = "Reply to all: the others it was sent to are in Cc."
+        self.notify(said, markup=False, timeout=3)
+
+    def _headers(self) -> tuple[MailHeaders | None, str | None]:
+        """The headers as the box holds them (None when they are the channel's own choice), or why
+        they cannot be sent."""
+        default = self.draft.headers
+        if default is None:
+            return None, None
+        to = _addresses(self.query_one("#compose-to", Input).value)
+        cc = _addresses(self.query_one("#compose-cc", Input).value)
+        subject = " ".join(self.query_one("#compose-subject", Input).value.split())
+        wrong = [a for a in (*to, *cc) if not _looks_like_address(a)]
+        if wrong:
+            return None, f"Not an email address: {sanitize(wrong[0], single_line=True, max_chars=80)}"
+        if not to:
+            return None, "The reply goes to nobody: put an address in To."
+        headers = MailHeaders(to, cc, subject)
+        # Left as it was: the channel's own choice (a list mail's reply goes to the list).
+        return (None if headers == default else headers), None
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._update_count()
@@ -245,6 +387,10 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
     @after_typed
     def action_send(self) -> None:
         text = self.text.strip()
+        headers, wrong = self._headers()
+        if wrong is not None:
+            self.notify(wrong, severity="error", markup=False)
+            return
         if not self._has_own_words():
             self.notify("The reply is empty.", severity="warning", markup=False)
             return
@@ -259,7 +405,20 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
             self.notify("{topic_url} only has a value in a new forum topic (f, then 'New forum topic').",
                         severity="error", markup=False)  # fmt: skip
             return
-        self.save_and_close(ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link))
+        chosen = None if self.visibility == self.draft.visibility else self.visibility
+        reply = ComposedReply(text, tuple(dict.fromkeys(self.used)), self.link, visibility=chosen,
+                              wider=self._wider(), headers=headers)  # fmt: skip
+        if not reply.wider:
+            self.save_and_close(reply)
+            return
+        before = VISIBILITY_WORDS.get(self.draft.visibility or "", self.draft.visibility or "")
+        after = VISIBILITY_WORDS.get(self.visibility or "", self.visibility or "")
+        question = ConfirmScreen(
+            "This reply is more public than the post it answers. Send it anyway?",
+            yes="Send it", no="Keep editing",
+            detail=Content.assemble(("Their post: ", "dim"), before, ("\nYour reply: ", "dim"), (after, "bold")),
+        )  # fmt: skip
+        self.app.push_screen(question, lambda yes: self.save_and_close(reply) if yes else None)
 
     @work(exclusive=True, group="canned")
     async def action_canned(self) -> None:
@@ -301,8 +460,21 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         def decided(discard: bool | None) -> None:
             if discard:
                 self._discard()
+            elif discard is None:
+                self._keep_as_draft()
 
-        self.app.push_screen(ConfirmScreen("Discard this reply?", yes="Discard", no="Keep writing"), decided)
+        question = DiscardQuestion("Discard this reply?", keep=self.draft_keeper is not None)
+        self.app.push_screen(question, decided)
+
+    def _keep_as_draft(self) -> None:
+        """Close the box; what is typed stays the conversation's draft (saved now), and `r` brings it back."""
+        keeper = self.draft_keeper
+        if keeper is None:
+            return
+        keeper.changed(self.text)
+        self.app.run_worker(keeper.flush(), group="draft", exit_on_error=False)
+        self.kept_as_draft = True  # whoever opened the box says so
+        self.dismiss(None)
 
     def _discard(self) -> None:
         if self.draft_keeper is not None:

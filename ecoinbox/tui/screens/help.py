@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 def describe_keys(keys: str) -> str:
     names = {"escape": "esc", "pagedown": "pgdn", "pageup": "pgup", "exclamation_mark": "!",
-             "question_mark": "?", "shift+tab": "shift+tab"}  # fmt: skip
+             "question_mark": "?", "shift+tab": "shift+tab", "left_square_bracket": "[",
+             "right_square_bracket": "]"}  # fmt: skip
     return ", ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 

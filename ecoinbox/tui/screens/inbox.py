@@ -28,6 +28,7 @@ from ecoinbox.engine import ChannelStatus
 from ecoinbox.model import (
     ConcurrentReply,
     Conversation,
+    Draft,
     DraftKind,
     Message,
     OutboxItem,
@@ -55,6 +56,7 @@ from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.screens.redirect import (
     NEW_TOPIC,
     NewTopicScreen,
@@ -65,7 +67,7 @@ from ecoinbox.tui.screens.redirect import (
 )
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
-from ecoinbox.tui.widgets.thread_view import ThreadView
+from ecoinbox.tui.widgets.thread_view import ThreadView, answerable
 
 VIEWS = (View.INBOX, View.PENDING, View.SNOOZED, View.DONE, View.SPAM, View.MINE)
 VIEW_TITLES = {
@@ -82,6 +84,8 @@ SAVED_COUNT_DELAY = 2.0
 UNDO_DEPTH = 50
 HOLD_TICK_S = 0.2
 """How often the countdown of a held reply is checked (the status line changes once a second)."""
+SAID_S = 6.0
+"""How long words said in the status line (a draft kept) stay there."""
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
 
 
@@ -126,6 +130,10 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="inbox.reply"),
+        Binding("left_square_bracket", "choose_message(-1)", "Answer an older message",
+                id="inbox.older_message", show=False),
+        Binding("right_square_bracket", "choose_message(1)", "Answer a newer message",
+                id="inbox.newer_message", show=False),
         Binding("f", "redirect", "Forum", id="inbox.redirect"),
         Binding("e", "set_state('done')", "Done", id="inbox.done"),
         Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam", show=False),
@@ -173,6 +181,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._store_changes = 0
         self._hold_timer: Timer | None = None  # counts a held reply down in the status line
         self._hold_shown = ""  # the countdown's words last drawn
+        self._said: tuple[str, float] | None = None  # words for the status line, until when
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -375,6 +384,8 @@ class InboxScreen(TriageKeys, Screen[None]):
             parts.append((f"{selected} ", "bold $warning"))
         if (held := self._hold_status()) is not None:
             parts.append(held)
+        if self._said is not None and self._said[1] > monotonic():
+            parts.append((f"{self._said[0]} ", "bold"))
         self._hold_shown = "" if held is None else held.plain
         engine = self.app.engine  # type: ignore[attr-defined]
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
@@ -489,7 +500,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     async def action_back(self) -> None:
         panes = self.query_one("#panes")
-        if self.clear_selection():
+        if self.clear_marks():
             return
         if panes.has_class("-reading"):
             panes.remove_class("-reading")
@@ -598,6 +609,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.notify(f"Taken back, unsent. Its channel is gone; here is its text:\n{text}",
                         severity="warning", markup=False, timeout=30)  # fmt: skip
             return
+        draft = draft.taken_back(taken)
         draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
         mark = await store.reply_mark(held.conversation_id)
         # Unsent again: a draft again, kept at once (a kill -9 now must not lose it).
@@ -618,6 +630,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
                            approve_parent=held.approve_parent, keeper=keeper)  # fmt: skip
         self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
+
+    def holding(self) -> list[HeldReply]:
+        """The replies still in their send hold, oldest first."""
+        now = monotonic()
+        return [step.reply for step in self.undo_steps if step.reply is not None and step.reply.until > now]
 
     def _hold_status(self) -> Content | None:
         """The newest reply still held, with its countdown; `u` is named only if it is what `u`
@@ -827,16 +844,26 @@ class InboxScreen(TriageKeys, Screen[None]):
                         severity="error", markup=False)  # fmt: skip
             return
         mark = await store.reply_mark(conversation.row.id)
-        draft = replace(draft, prefix="", body=item.text, used=item.canned, link=item.link)
+        draft = replace(draft.taken_back(item), prefix="", body=item.text, used=item.canned, link=item.link)
 
         async def save(composed: ComposedReply) -> None:
             # The new reply is written before the old one is dropped: nothing is lost in between.
-            await store.queue_reply(
-                conversation.row.id, parent, composed.text, visibility=parent.visibility,
-                language=self.app.reply_language(parent), canned=composed.canned, link=composed.link,  # type: ignore[attr-defined]
-                actor=self._me(),
+            # It is held like any reply (`u` takes it back into its box meanwhile).
+            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
+            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            headers = composed.headers
+            queued = await store.queue_reply(
+                conversation.row.id, parent, composed.text, visibility=composed.visibility or item.visibility,
+                language=language, canned=composed.canned, link=composed.link, actor=self._me(), hold=delay,
+                wider=composed.wider or (item.wider and composed.visibility is None),
+                to=headers.to if headers else item.to, cc=headers.cc if headers else item.cc,
+                subject=headers.subject if headers else item.subject,
             )  # fmt: skip
             await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
+            if delay > 0:
+                held = HeldReply(queued.id, conversation.row.id, parent, language, monotonic() + delay)
+                self._remember(UndoStep("reply", reply=held))
+                self._count_down()
             self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
 
         self.app.push_screen(
@@ -862,6 +889,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         target = await self._reply_target()
         if target is None:
             return
+        self.say_cursor_only("inbox.reply", "r")
         conversation, parent = target
         if self._read_only(parent.channel):
             self._explain_read_only(parent)
@@ -875,6 +903,11 @@ class InboxScreen(TriageKeys, Screen[None]):
             self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
             label=f"reply to {parent.author.label}",
         )  # fmt: skip
+        if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
+            parent = drafted
+            draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
+            if draft is None:
+                return
         if kept is not None:
             draft = replace(draft, restored=kept.text)
         if not parent.held:
@@ -934,9 +967,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         save = self._reply_saver(
             conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper
         )
-        self.app.push_screen(ComposeScreen(
-            draft, save=save, collisions=self._collisions(conversation_id, mark), draft_keeper=keeper,
-        ))  # fmt: skip
+        collisions = self._collisions(conversation_id, mark)
+        box = ComposeScreen(draft, save=save, collisions=collisions, draft_keeper=keeper)
+
+        def closed(_: ComposedReply | None) -> None:
+            if box.kept_as_draft and keeper is not None:
+                self.say(f"Draft kept ({keeper.label}): the same key on this conversation brings it back.")
+
+        self.app.push_screen(box, closed)
+
+    def say(self, words: str, seconds: float = SAID_S) -> None:
+        """`words` (ours, sanitized where they name someone) in the status line for a few seconds."""
+        self._said = (sanitize(words, single_line=True), monotonic() + seconds)
+        self._render_status()
+        self.set_timer(seconds + 0.05, self._render_status, name="status words expire")
 
     def _collisions(self, conversation_id: int, mark: ReplyMark) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
         store = self.app.store  # type: ignore[attr-defined]
@@ -950,7 +994,38 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
         if conversation is None or not conversation.messages:
             return None
-        return conversation, _reply_target(conversation)
+        return conversation, self._chosen_in(conversation) or _reply_target(conversation)
+
+    def _drafted_parent(
+        self, conversation: Conversation, parent: Message, kept: Draft | None, keeper: DraftKeeper
+    ) -> Message | None:
+        """The message a kept draft was begun for, when it is not `parent`: the box opens on it
+        (and says so), whatever is picked now. None when the draft answers `parent`, or is gone."""
+        drafted = None if kept is None else _message_in(conversation, kept.parent_remote_id)
+        if drafted is None or drafted.remote_id == parent.remote_id:
+            return None
+        keeper.parent_remote_id = drafted.remote_id
+        keeper.label = sanitize(f"{keeper.kind} to {drafted.author.label}", single_line=True, max_chars=60)
+        self.notify(sanitize(f"The draft answers {drafted.author.label}'s message, as when you began it."),
+                    markup=False, timeout=5)  # fmt: skip
+        return drafted
+
+    def _chosen_in(self, conversation: Conversation) -> Message | None:
+        """The message picked with `[` / `]` in the thread shown, if it is this conversation's."""
+        shown = self.thread.conversation
+        if shown is None or shown.row.id != conversation.row.id:
+            return None
+        return _message_in(conversation, self.thread.chosen)
+
+    def action_choose_message(self, step: int) -> None:
+        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer."""
+        self._thread_now()
+        shown = self.thread.conversation
+        if shown is None or shown.row.id != self.conversations.selected_id:
+            return  # its thread is on its way: the next press picks in it
+        chosen = self.thread.choose(step, _reply_target(shown) if shown.messages else None)
+        if chosen is not None:
+            self.conversations.held = True  # acting on it: the cursor follows it from now on
 
     def _reply_saver(
         self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False,
@@ -963,10 +1038,13 @@ class InboxScreen(TriageKeys, Screen[None]):
             delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
             language = self.app.reply_language(parent)  # type: ignore[attr-defined]
             async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
+                headers = reply.headers
                 item = await store.queue_reply(
-                    conversation_id, parent, reply.text, visibility=parent.visibility, language=language,
-                    canned=reply.canned, link=reply.link, approve_parent=approve_parent, actor=self._me(),
-                    hold=delay, draft=None if keeper is None else keeper.kind,
+                    conversation_id, parent, reply.text, visibility=reply.visibility or parent.visibility,
+                    language=language, canned=reply.canned, link=reply.link, approve_parent=approve_parent,
+                    actor=self._me(), hold=delay, draft=None if keeper is None else keeper.kind,
+                    to=headers.to if headers else (), cc=headers.cc if headers else (),
+                    subject=headers.subject if headers else None, wider=reply.wider,
                 )  # fmt: skip
             held = None
             if delay > 0:  # `u` can take it back until the sender may take it
@@ -978,7 +1056,9 @@ class InboxScreen(TriageKeys, Screen[None]):
                 self._remember(UndoStep("reply", reply=held))
                 self._count_down()
             else:
-                self.notify("Reply queued; it shows as sent once the platform has it.", markup=False, timeout=3)
+                whom = person(parent.author.label)
+                self.notify(f"Reply to {whom} queued; it shows as sent once the platform has it.",
+                            markup=False, timeout=3)  # fmt: skip
 
         return queue
 
@@ -986,6 +1066,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
         store = self.app.store  # type: ignore[attr-defined]
+        whose = (await self._target([conversation_id])).whose()
         changes: list[StateChange] = []
         try:
             changes = await store.set_state(
@@ -996,7 +1077,7 @@ class InboxScreen(TriageKeys, Screen[None]):
                 self._remember(UndoStep("redirected", tuple(changes), reply=held))
             if held is not None:
                 self._count_down()
-        self.notify("Redirect queued; the conversation is done (redirected). u undoes.", markup=False)
+        self.notify(sentence(f"redirect queued; {whose} is done (redirected). u undoes."), markup=False)
 
     # ---- redirecting to the forum --------------------------------------------------------------
 
@@ -1013,6 +1094,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         target = await self._reply_target()
         if target is None:
             return
+        self.say_cursor_only("inbox.redirect", "f")
         conversation, parent = target
         if self._read_only(parent.channel):  # a redirect is a reply too
             self._explain_read_only(parent)
@@ -1024,6 +1106,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             self, conversation.row.id, DraftKind.REDIRECT, parent_remote_id=parent.remote_id,
             blank="" if draft is None else draft.prefix, label=f"redirect of {parent.author.label}",
         )  # fmt: skip
+        if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
+            parent = drafted
+            draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if kept is not None and draft is not None:  # the canned reply was chosen then: back to its text
             draft = replace(draft, restored=kept.text)
             self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
@@ -1031,7 +1116,10 @@ class InboxScreen(TriageKeys, Screen[None]):
         suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
         can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
         values = app.canned_values(parent)  # type: ignore[attr-defined]
-        choice = await app.push_screen_wait(RedirectScreen(suggestions, can_open_topic=can_topic, values=values))
+        whom = person(parent.author.label)
+        choice = await app.push_screen_wait(
+            RedirectScreen(suggestions, can_open_topic=can_topic, values=values, whom=whom)
+        )
         if choice is None:
             return
         if choice == NEW_TOPIC:
@@ -1101,8 +1189,9 @@ class InboxScreen(TriageKeys, Screen[None]):
                 changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
                 self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
                 self._count_down()
-            self.notify("Forum topic queued; the reply with its address follows once it exists.",
-                        markup=False)  # fmt: skip
+            whom = person(parent.author.label)
+            self.notify(f"Forum topic queued; the reply to {whom} with its address follows once it exists. "
+                        f"{sentence(Target(name=whom).whose())} is done (redirected).", markup=False)  # fmt: skip
 
         return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
                               save=queue, collisions=self._collisions(conversation_id, mark),
@@ -1164,6 +1253,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.conversations.focus()
         if self.conversations.selected_id == conversation_id:
             self.conversations.action_select()
+
+
+def _message_in(conversation: Conversation, remote_id: str | None) -> Message | None:
+    """The message `remote_id` of the conversation, if it is there and can be answered."""
+    return next((m.message for m in answerable(conversation) if m.message.remote_id == remote_id), None)
 
 
 def _reply_target(conversation: Conversation) -> Message:

@@ -273,7 +273,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("The message it answers, or its channel, is gone: it can only be cancelled (D).",
                         severity="error", markup=False)  # fmt: skip
             return
-        draft = replace(draft, prefix="", body=item.text, used=item.canned, link=item.link)
+        draft = replace(draft.as_sent(item), prefix="", body=item.text, used=item.canned, link=item.link)
 
         async def save(composed: ComposedReply) -> None:
             # One UPDATE, only while no sender holds it: the old text never goes out after this.

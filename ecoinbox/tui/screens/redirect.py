@@ -83,15 +83,19 @@ class RedirectScreen(ModalScreen[Suggestion | str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="redirect.cancel")]
 
-    def __init__(self, suggestions: Sequence[Suggestion], *, can_open_topic: bool, values: Mapping[str, str]) -> None:
+    def __init__(
+        self, suggestions: Sequence[Suggestion], *, can_open_topic: bool, values: Mapping[str, str], whom: str = ""
+    ) -> None:
+        """`whom`: the person brought to the forum (sanitized), named in the title."""
         super().__init__()
         self.suggestions = list(suggestions)
         self.can_open_topic = can_open_topic
         self.values = values
+        self.whom = whom
 
     def compose(self) -> ComposeResult:
         with Vertical(id="redirect-box"):
-            yield Static(Content.styled("Bring them to the forum", "bold"), markup=False)
+            yield Static(Content.styled(f"Bring {self.whom or 'them'} to the forum", "bold"), markup=False)
             options = [Option(_suggestion_label(s, self.values), id=f"s{i}") for i, s in enumerate(self.suggestions)]
             if self.can_open_topic:
                 options.append(Option(Content.styled("New forum topic from their question…", "bold $accent"),

@@ -29,7 +29,9 @@ from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.confirm import ConfirmScreen
+from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.undo_send import HeldReply
+from ecoinbox.tui.targets import Target, sentence
 
 if TYPE_CHECKING:
     from ecoinbox.tui.screens.inbox import InboxScreen
@@ -138,13 +140,13 @@ class SnoozeScreen(ModalScreen[datetime | None]):
         ],
     ]
 
-    def __init__(self, now: datetime, count: int = 1) -> None:
+    def __init__(self, now: datetime, what: str = "this conversation") -> None:
+        """`what`: whose conversation, or how many (sanitized: `Target.whose`)."""
         super().__init__()
         self.now = now
-        self.count = count
+        self.what = what
 
     def compose(self) -> ComposeResult:
-        what = "this conversation" if self.count == 1 else f"{self.count} conversations"
         options = [
             Option(
                 Content.assemble(
@@ -157,7 +159,7 @@ class SnoozeScreen(ModalScreen[datetime | None]):
             for index, (key, label) in enumerate(PRESETS)
         ]
         with Vertical():
-            yield Static(Content.styled(f"Snooze {what} until…", "bold"), markup=False)
+            yield Static(Content.styled(f"Snooze {self.what} until…", "bold"), markup=False)
             yield OptionList(*options, id="snooze-options")
             yield Input(placeholder="or type: 14:00 · mon 9:00 · 2d · 3h", id="snooze-input")
             yield Static("", id="snooze-error", markup=False)
@@ -188,16 +190,15 @@ class TagPrompt(ModalScreen[str | None]):
     DEFAULT_CSS = _MODAL_CSS.format(name="TagPrompt")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="tag.cancel")]
 
-    def __init__(self, tags: list[str], count: int = 1, current: tuple[str, ...] = ()) -> None:
+    def __init__(self, tags: list[str], what: str = "this conversation", current: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.tags = tags
-        self.count = count
+        self.what = what
         self.current = current
 
     def compose(self) -> ComposeResult:
-        what = "this conversation" if self.count == 1 else f"{self.count} conversations"
         with Vertical():
-            yield Static(Content.styled(f"Tag {what}", "bold"), markup=False)
+            yield Static(Content.styled(f"Tag {self.what}", "bold"), markup=False)
             if self.current:
                 now = safe_content(
                     " ".join("#" + t for t in self.current), style="$text-secondary", single_line=True
@@ -227,15 +228,20 @@ class NoteScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="note.cancel"),
     ]
 
-    def __init__(self, text: str = "", *, draft_keeper: DraftKeeper | None = None) -> None:
-        """`text`: a draft kept from before; `draft_keeper` keeps the note as it is typed."""
+    def __init__(
+        self, text: str = "", *, draft_keeper: DraftKeeper | None = None, what: str = "this conversation"
+    ) -> None:
+        """`text`: a draft kept from before; `draft_keeper` keeps the note as it is typed; `what`:
+        whose conversation it goes on (sanitized: `Target.whose`)."""
         super().__init__()
         self.initial = text
         self.draft_keeper = draft_keeper
+        self.what = what
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content.styled("Internal note (the team sees it; it is never sent)", "bold"))
+            yield Static(Content.styled(f"Internal note on {self.what}", "bold"), markup=False)
+            yield Static(Content.styled("The team sees it; it is never sent.", "dim"), markup=False)
             yield TextArea(self.initial, id="note-text", soft_wrap=True, show_line_numbers=False)
             yield Static(Content.styled("ctrl+s: save · esc: cancel", "dim"), markup=False)
 
@@ -261,7 +267,8 @@ class NoteScreen(ModalScreen[str | None]):
             if discard:
                 self._discard()
 
-        self.app.push_screen(ConfirmScreen("Discard this note?", yes="Discard", no="Keep writing"), decided)
+        question = f"Discard the note on {self.what}?"
+        self.app.push_screen(ConfirmScreen(question, yes="Discard", no="Keep writing"), decided)
 
     def _discard(self) -> None:
         if self.draft_keeper is not None:
@@ -280,20 +287,21 @@ class AssignScreen(ModalScreen[str | None]):
     )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="assign.cancel")]
 
-    def __init__(self, me: str, members: tuple[str, ...], count: int = 1, current: str = "") -> None:
+    def __init__(
+        self, me: str, members: tuple[str, ...], what: str = "this conversation", current: str = ""
+    ) -> None:
         super().__init__()
         self.me = me
         self.members = members
-        self.count = count
+        self.what = what
         self.current = current
 
     def compose(self) -> ComposeResult:
-        what = "this conversation" if self.count == 1 else f"{self.count} conversations"
         options = [Option(Content.assemble(self.me, (" (me)", "dim")), id=self.me)]
         options += [Option(Content(member), id=member) for member in self.members]
         options.append(Option(Content.styled("nobody", "italic"), id=NOBODY))
         with Vertical():
-            yield Static(Content.styled(f"Assign {what} to", "bold"), markup=False)
+            yield Static(Content.styled(f"Assign {self.what} to", "bold"), markup=False)
             yield OptionList(*options, id="assign-options")
             yield Static(Content.styled("enter: assign · esc: cancel", "dim"), markup=False)
 
@@ -326,19 +334,30 @@ class TriageKeys(_Base):
         selected = self.conversations.selected_id
         return [] if selected is None else [selected]
 
-    async def _apply_triage(self, label: str, ids: list[int], **action: Any) -> list[Triage]:
-        """One triage action on `ids`, remembered as one undo step; the selection is cleared."""
+    async def _target(self, ids: list[int]) -> Target:
+        """Whom `ids` are, for the dialog and the notice: one person's conversation, or a count."""
+        if len(ids) != 1:
+            return Target.many(len(ids))
+        row = self.conversations.selected_row
+        if row is None or row.id != ids[0]:  # one selected row, away from the cursor
+            row = await self.app.store.conversation_row(ids[0])  # type: ignore[attr-defined]
+        return Target.many(1) if row is None else Target.of_row(row)
+
+    async def _apply_triage(self, label: str, ids: list[int], target: Target, **action: Any) -> list[Triage]:
+        """One triage action on `ids`, remembered as one undo step; the selection is cleared.
+        The notice and the undo step name `target` ("marked done: René Lefèvre, facture F-2291")."""
         store = self.app.store  # type: ignore[attr-defined]
         before = await store.apply_triage(ids, actor=self._me(), **action)
-        bulk = bool(self.conversations.marked)
-        if bulk:
+        if self.conversations.marked:
             self.conversations.set_marks(())
         if before:
-            self._remember(UndoStep(label, before=tuple(before)))
-            count = f"{len(before)} conversations" if bulk else "conversation"
-            self.notify(f"{label.capitalize()}: {count}. u undoes.", markup=False, timeout=3)
+            if len(before) != target.count:  # some needed no change: say how many did
+                target = Target.many(len(before))
+            done = f"{label}: {target.label()}"
+            self._remember(UndoStep(done, before=tuple(before)))
+            self.notify(f"{sentence(done)}. u undoes.", markup=False, timeout=3)
         else:
-            self.notify("Nothing changed.", markup=False, timeout=2)
+            self.notify(f"Already {label}: {target.label()}.", markup=False, timeout=2)
         return before
 
     @_noticed
@@ -350,7 +369,7 @@ class TriageKeys(_Base):
         label = {State.OPEN: "reopened", State.DONE: "marked done", State.SPAM: "marked spam"}.get(
             state, f"marked {state.value}"
         )
-        await self._apply_triage(label, ids, state=state)
+        await self._apply_triage(label, ids, await self._target(ids), state=state)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     @_noticed
@@ -359,11 +378,12 @@ class TriageKeys(_Base):
         if not ids or self._writes_refused():
             return
         now = self.app.now().astimezone()  # type: ignore[attr-defined]
-        until = await self.app.push_screen_wait(SnoozeScreen(now, len(ids)))
+        target = await self._target(ids)
+        until = await self.app.push_screen_wait(SnoozeScreen(now, target.whose()))
         if until is None:
             return
         await self._apply_triage(
-            f"snoozed until {describe_wake(until, now)}", ids, state=State.SNOOZED, snoozed_until=until
+            f"snoozed until {describe_wake(until, now)}", ids, target, state=State.SNOOZED, snoozed_until=until
         )
 
     @work(exclusive=True, group="triage", exit_on_error=False)
@@ -375,14 +395,15 @@ class TriageKeys(_Base):
         store = self.app.store  # type: ignore[attr-defined]
         row = self.conversations.selected_row
         current = row.tags if row is not None and len(ids) == 1 else ()
-        typed = await self.app.push_screen_wait(TagPrompt(await store.tags_in_use(), len(ids), current))
+        target = await self._target(ids)
+        typed = await self.app.push_screen_wait(TagPrompt(await store.tags_in_use(), target.whose(), current))
         if not typed:
             return
         added, removed = parse_tag_edit(typed)
         if not added and not removed:
             return
         words = [*("#" + t for t in added), *("-#" + t for t in removed)]
-        await self._apply_triage("tagged " + " ".join(words), ids, add_tags=added, remove_tags=removed)
+        await self._apply_triage("tagged " + " ".join(words), ids, target, add_tags=added, remove_tags=removed)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     @_noticed
@@ -393,10 +414,11 @@ class TriageKeys(_Base):
         team = self.app.settings.team  # type: ignore[attr-defined]
         row = self.conversations.selected_row
         current = row.assignee if row is not None else ""
-        chosen = await self.app.push_screen_wait(AssignScreen(team.me, team.members, len(ids), current))
+        target = await self._target(ids)
+        chosen = await self.app.push_screen_wait(AssignScreen(team.me, team.members, target.whose(), current))
         if chosen is None:
             return
-        await self._apply_triage(f"assigned to {chosen}" if chosen else "unassigned", ids, assignee=chosen)
+        await self._apply_triage(f"assigned to {chosen}" if chosen else "unassigned", ids, target, assignee=chosen)
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     @_noticed
@@ -405,15 +427,31 @@ class TriageKeys(_Base):
         conversation_id = self.conversations.selected_id
         if conversation_id is None or self._writes_refused():
             return
+        target = await self._target([conversation_id])
+        self.say_cursor_only("inbox.note", "n")
         keeper, kept = await open_draft(self, conversation_id, DraftKind.NOTE, label="note")
-        box = NoteScreen("" if kept is None else kept.text, draft_keeper=keeper)
+        box = NoteScreen("" if kept is None else kept.text, draft_keeper=keeper, what=target.whose())
         text = await self.app.push_screen_wait(box)
         if not text:
             return
         store = self.app.store  # type: ignore[attr-defined]
         async with keeper.queueing():  # the note's draft goes in the same commit
             await store.add_note(conversation_id, text, author=self._me())
-        self.notify("Note saved (internal: never sent).", markup=False, timeout=3)
+        self.notify(sentence(f"note saved on {target.whose()} (internal: never sent)."), markup=False, timeout=3)
+
+    def say_cursor_only(self, binding_id: str, default_key: str) -> None:
+        """A key that acts on one conversation, pressed with rows selected: say it takes the
+        cursor's row and leaves the selection alone (no guess about which one was meant)."""
+        count = len(self.conversations.marked)
+        if count:
+            key = describe_keys(self.app.settings.ui.keys.get(binding_id, default_key))  # type: ignore[attr-defined]
+            row = self.conversations.selected_row
+            whose = "this conversation" if row is None else Target.of_row(row).whose()
+            self.notify(
+                f"{key} acts on one conversation, the one under the cursor: {whose}. "
+                f"The {count:,} selected stay selected.",
+                markup=False, timeout=5,
+            )  # fmt: skip
 
     async def action_toggle_select(self) -> None:
         conversations = self.conversations
@@ -446,8 +484,9 @@ class TriageKeys(_Base):
             self.notify(f"Selected {len(ids):,}. esc clears the selection.", markup=False, timeout=3)
         self._render_status()
 
-    def clear_selection(self) -> bool:
-        """esc: forget the selection first; whether there was one."""
+    def clear_marks(self) -> bool:
+        """esc: forget the rows selected with `x` first; whether there were any. (Not named
+        `clear_selection`: Textual's Screen has that for selected text, and calls it on clicks.)"""
         if not self.conversations.marked:
             return False
         self.conversations.set_marks(())

@@ -921,6 +921,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         for name in ("needs-reply", "dim", "author", "channel", "age", "selected", "waiting-warn",
                      "waiting-alert", "triage"):  # fmt: skip
             styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
+        styles["subject"] = base + Style(bold=True) + cursor
         match = component("conversation-list--match", partial=True)
         # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
         styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
@@ -960,6 +961,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             prefix = _fit(_clean(prefix, room // 2), min(cell_len(prefix), room // 2))
             segments.append(Segment(prefix, styles["triage"]))
             room -= cell_len(prefix)
+        if row.subject and room >= 20:
+            # A mail's subject, a forum topic's title: what it is about, then the newest words.
+            subject = _clean(row.subject, room // 2)
+            subject = _fit(subject, min(cell_len(subject), room // 2))
+            segments.append(Segment(subject + " · ", styles["subject"]))
+            room -= cell_len(subject) + 3
         snippet = _clean(row.snippet, room)
         if self._highlight is None:
             segments.append(Segment(_fit(snippet, room), base))

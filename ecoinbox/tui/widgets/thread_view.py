@@ -39,6 +39,8 @@ BODY_WHOLE_CHARS = 100_000
 # is ~900 lines; wrapping all of them costs more than the budget to show one).
 TAIL_SCREENS = 3
 HIDDEN_NOTE = "⚠ hidden characters removed"
+CHOSEN_MARK = "▶ "
+"""Before the header of the message picked with `[` / `]`: the one `r` answers."""
 # How `highlight` spans (the matched words of a search) are drawn in the posts.
 HIGHLIGHT_STYLE = "bold reverse"
 
@@ -99,6 +101,7 @@ class ThreadView(ScrollView, can_focus=True):
         self.whole = False  # long posts of this conversation are shown whole
         self.hidden = 0  # older messages not drawn yet (see TAIL_SCREENS)
         self._complete = False  # the reader asked for the whole thread
+        self.chosen: str | None = None  # remote id of the message picked to answer (None: the newest)
         self.more_key = "m"  # named in the note under a cut post; the inbox sets the remapped key
         self.decide_key = "O"  # named under a reply that waits for the manager's decision
 
@@ -138,6 +141,7 @@ class ThreadView(ScrollView, can_focus=True):
         if not same:
             self.whole = False
             self._complete = False
+            self.chosen = None
         if conversation is None:
             self.hidden = 0
             self._replace([Content("Nothing selected.")], top=0)
@@ -162,6 +166,33 @@ class ThreadView(ScrollView, can_focus=True):
         self.whole = True
         self._draw(keep=True)
         return True
+
+    @property
+    def chosen_message(self) -> Message | None:
+        """The message picked with `choose`, if it is still in the thread and not deleted."""
+        if self.conversation is None or self.chosen is None:
+            return None
+        chosen = self.chosen
+        return next((m.message for m in answerable(self.conversation) if m.message.remote_id == chosen), None)
+
+    def choose(self, step: int, start: Message | None) -> Message | None:
+        """Move the pick `step` messages newer (or older, negative) from the one picked, or from
+        `start` (what `r` answers by default); mark it and bring it into view."""
+        if self.conversation is None:
+            return None
+        candidates = [m.message.remote_id for m in answerable(self.conversation)]
+        if not candidates:
+            return None
+        current = self.chosen if self.chosen in candidates else None
+        current = current or (start.remote_id if start is not None else None)
+        index = candidates.index(current) + step if current in candidates else len(candidates) - 1
+        self.chosen = candidates[max(0, min(len(candidates) - 1, index))]
+        self._complete = True  # an older message may be above what is drawn
+        self._draw(keep=True)
+        marked = next((n for n, line in enumerate(self._lines) if line.plain.startswith(CHOSEN_MARK)), None)
+        if marked is not None:
+            self.scroll_to_region(Region(0, marked, 1, 3), animate=False, immediate=True)
+        return self.chosen_message
 
     def forget_wrapped(self) -> None:
         """Drop the messages kept wrapped (the next thread shown wraps all of its own again)."""
@@ -228,6 +259,7 @@ class ThreadView(ScrollView, can_focus=True):
         lines, self.hidden = thread_lines(
             self.conversation, self._now(), width, whole=self.whole, more_key=self.more_key,
             decide_key=self.decide_key, tail_lines=tail, highlight=self._highlight, cache=self._parts,
+            chosen=self.chosen,
         )  # fmt: skip
         self._drawn_size = self.size
         if top is None:
@@ -315,6 +347,11 @@ class ThreadView(ScrollView, can_focus=True):
         self.refresh()
 
 
+def answerable(conversation: Conversation) -> list[StoredMessage]:
+    """The messages of `conversation` a reply can answer, oldest first (not the deleted ones)."""
+    return [m for m in conversation.messages if not m.message.deleted]
+
+
 def render_conversation(
     conversation: Conversation,
     now: datetime,
@@ -344,14 +381,20 @@ def thread_lines(
     tail_lines: int | None = None,
     highlight: Highlight | None = None,
     cache: LRUCache[tuple[object, ...], tuple[Content, ...]] | None = None,
+    chosen: str | None = None,
 ) -> tuple[list[Content], int]:
     """The thread as screen lines of at most `width` cells; with `tail_lines`, only its newest
     messages that make at least that many lines, under a note saying how many older ones are not
-    drawn; and that number. `cache` keeps wrapped messages between calls."""
+    drawn; and that number. `cache` keeps wrapped messages between calls. The message whose remote
+    id is `chosen` is marked as the one `r` answers."""
     shown = _Shown(width, whole, more_key, decide_key, highlight)
     lines: list[Content] = []
+    if subject := (conversation.messages[0].message.title if conversation.messages else ""):
+        # A mail's subject, a forum topic's title: what the whole thread is about.
+        heading = safe_content(subject, style="bold", single_line=True, max_chars=200)
+        lines += [*_fit([heading], width), Content()]
     lines += _triage_header(conversation, now, width)
-    messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines)
+    messages, hidden = _message_lines(conversation, shown, now, cache, tail_lines, chosen)
     if hidden:
         note = Content.styled(f"↑ {hidden} older messages: scroll to the top to read them", "dim italic")
         lines += [*_fit([note], width), Content()]
@@ -359,11 +402,13 @@ def thread_lines(
     for item in conversation.outbox:
         lines += _render_outbox(item, shown, now)
     for linked in conversation.linked:
+        # A forum topic has a title; a Mastodon conversation is named by its person.
         title = next((m.message.title for m in linked.messages if m.message.title), "")
+        named = title or f"conversation with {linked.row.author_label or linked.row.author_handle}"
         heading = Content.assemble(
-            ("── ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
-            safe_content(title, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
-            (f"  {HIDDEN_NOTE}" if hidden_characters(title) else "", "dim italic"),
+            ("── linked, ", "dim"), (f"on {linked.row.channel}: ", "bold $accent"),
+            safe_content(named, style="bold", single_line=True, max_chars=80), (" ──", "dim"),
+            (f"  {HIDDEN_NOTE}" if hidden_characters(named) else "", "dim italic"),
         )  # fmt: skip
         lines += _fit([heading], width)
         lines += _message_lines(linked, shown, now, cache)[0]
@@ -463,9 +508,10 @@ def _message_lines(
     now: datetime,
     cache: LRUCache[tuple[object, ...], tuple[Content, ...]] | None,
     tail_lines: int | None = None,
+    chosen: str | None = None,
 ) -> tuple[list[Content], int]:
     """The messages' lines, oldest first; with `tail_lines`, only the newest that make that many
-    lines (and how many older ones were left out)."""
+    lines (and how many older ones were left out); the message `chosen` marked as `r`'s target."""
     depth = _depths(conversation.messages)
     rendered: list[tuple[Content, ...]] = []
     count = 0
@@ -481,10 +527,11 @@ def _message_lines(
             count += len(rendered[-1])
         shown_messages += 1
         when = ago(stored.message.created_at, now)
-        key = (stored, depth.get(stored.id, 0), shown, conversation.row.id, when)
+        marked = chosen is not None and stored.message.remote_id == chosen
+        key = (stored, depth.get(stored.id, 0), shown, conversation.row.id, when, marked)
         part = None if cache is None else cache.get(key)
         if part is None:
-            part = _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id, when)
+            part = _render_message(stored, depth.get(stored.id, 0), shown, conversation.row.id, when, marked)
             if cache is not None:
                 cache[key] = part
         rendered.append(part)
@@ -527,13 +574,14 @@ def _body(text: str, shown: _Shown) -> Content:
 
 
 def _render_message(
-    stored: StoredMessage, depth: int, shown: _Shown, conversation_id: int, when: str
+    stored: StoredMessage, depth: int, shown: _Shown, conversation_id: int, when: str, marked: bool = False
 ) -> tuple[Content, ...]:
     message, width = stored.message, shown.width
     indent = "  " * depth
     text, hidden = sanitize_and_flag(message.text)
     who_style = "$success bold" if message.is_ours else "$accent bold"
     header = Content.assemble(
+        (CHOSEN_MARK, "bold reverse") if marked else "",
         indent,
         safe_content(message.author.label, style=who_style, single_line=True, max_chars=60),
         " ",
@@ -544,6 +592,7 @@ def _render_message(
         (f"  {VISIBILITY_LABELS[message.visibility]}" if message.visibility in VISIBILITY_LABELS else "",
          "bold $warning" if message.visibility == "direct" else "dim"),
         ("  held for moderation" if message.held else "", "bold $warning"),
+        ("  ← r answers this" if marked else "", "bold"),
     )  # fmt: skip
     lines = [header]
     if hidden or _flagged(message):
@@ -599,8 +648,11 @@ def _flagged(message: Message) -> bool:
 def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Content]:
     width = shown.width
     label, style = _OUTBOX_LABELS.get(item.state, (item.state.value, "dim"))
+    held = _held_until(item, now)
     if item.depends_on is not None and item.state is OutboxState.QUEUED:
         label = "waiting for the forum topic"
+    elif held:
+        label = f"held until {held}"
     what = "  new forum topic " if item.kind == "topic" else "  reply "
     header = Content.assemble(
         ("You", "$success bold"),
@@ -612,6 +664,9 @@ def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Conte
     if item.title:
         lines.extend(_indented(safe_content(item.title, style="bold"), "  ", width))
     lines.extend(_indented(safe_content(item.text), "  ", width))
+    if held:
+        lines.extend(_fit([Content.styled("  It goes out then; until then, undo takes it back into its box.", "dim")],
+                          width))  # fmt: skip
     if item.error:
         advice = _outbox_advice(item, now, shown.decide_key)
         lines.extend(_indented(safe_content(item.error, style=style, max_chars=300), "  ", width))
@@ -619,6 +674,16 @@ def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Conte
             lines.extend(_fit([Content.styled(f"  {advice}", "dim")], width))
     lines.append(Content())
     return lines
+
+
+def _held_until(item: OutboxItem, now: datetime) -> str:
+    """ "17:01:17" while a reply waits out its send hold (never tried yet, due later), else ""."""
+    due = item.next_attempt_at
+    if item.state is not OutboxState.QUEUED or item.attempts or item.error or due is None:
+        return ""
+    if due <= item.created_at or due <= now:  # queued without a hold, or its hold is over
+        return ""
+    return due.astimezone().strftime("%H:%M:%S")
 
 
 def _outbox_advice(item: OutboxItem, now: datetime, decide_key: str) -> str:
