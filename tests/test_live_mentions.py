@@ -330,3 +330,33 @@ async def test_a_forum_without_messagebus_is_polled_as_before(tmp_path):
         await wait_until(lambda: store.message("forum", str(topic["post_id"])), timeout=5.0)
         await asyncio.sleep(0.5)
         assert bus_requests(server) == 1  # a 404 is tried again in a minute or two
+
+
+async def test_the_token_goes_to_an_announced_streaming_host_only_on_the_instances_own_domain_over_https(
+    tmp_path,
+):
+    """An instance naming another origin (here plain http on another port: no https, not its
+    domain) gets its stream asked on its own host; the other host never sees the token."""
+    elsewhere: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        elsewhere.append(request.headers.get("Authorization", ""))
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    other = f"ws://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with (
+            MastodonServer(seed=None, token=TOKEN, streaming_url=other) as server,
+            running(server, tmp_path) as (store, engine),
+        ):
+            await live(server, engine)  # streaming from the API's own host
+            server.add_status(author="zoe@remote.example", text="still live")
+            await wait_until(lambda: has_text(store, "@acme still live"), timeout=2.0)
+        assert elsewhere == []
+    finally:
+        await runner.cleanup()

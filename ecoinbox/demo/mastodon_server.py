@@ -261,6 +261,8 @@ class MastodonServer(LoopbackServer):
       does not route /api/v1/streaming (a common nginx setup missing its streaming `location`),
       or a server without SSE (GoToSocial streams over WebSocket only). Notifications the 4.3
       policy filters are not pushed (Mastodon pushes only what it shows).
+    - `streaming_url`: where the instance says it streams, when not on its own host
+      (mastodon.social: "wss://streaming.mastodon.social"): another origin.
     - `drop_stream_after`: each stream is cut (the connection reset) after this many events: a
       proxy or load balancer that ends long responses (Cloudflare, nginx `proxy_read_timeout`),
       a streaming server restarted during a deploy. 0 never cuts.
@@ -290,12 +292,14 @@ class MastodonServer(LoopbackServer):
         streaming: bool = True,
         drop_stream_after: int = 0,
         heartbeat: float = HEARTBEAT_S,
+        streaming_url: str | None = None,
         checks_scopes: bool = True,
     ) -> None:
         super().__init__()
         self.streaming = streaming
         self.drop_stream_after = drop_stream_after
         self.heartbeat = heartbeat
+        self.streaming_url = streaming_url
         self.streamed: list[str] = []  # the events pushed, in order, as "event: ..." (all streams)
         self.heartbeats = 0  # ":thump"s written, on all streams
         self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str | None]]] = []
@@ -576,7 +580,7 @@ class MastodonServer(LoopbackServer):
         }
 
     def _streaming_url(self) -> str:
-        return self.base_url.replace("http://", "ws://", 1)
+        return self.streaming_url or self.base_url.replace("http://", "ws://", 1)
 
     async def _verify_credentials(self, request: web.Request) -> web.Response:
         entity = self._account_json(self._brand)
