@@ -497,6 +497,7 @@ class MastodonServer(LoopbackServer):
             return _json({"error": self.bad_token_body}, status=self.bad_token_status, headers=headers)
         used, start = self._limits.hit(token, self._now())
         allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
+        response: web.StreamResponse  # a stream is one too
         if allowed and not self._scopes_allow(request):
             response = _json({"error": OUTSIDE_SCOPES}, status=403)
         elif allowed:
