@@ -341,14 +341,18 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> A
     )
 
 
-async def _open_store(settings: Settings, *, read_only_ok: bool = False):  # type: ignore[no-untyped-def]
+async def _open_store(  # type: ignore[no-untyped-def]
+    settings: Settings, *, read_only_ok: bool = False, triage: bool = True
+):
     """The store; with `read_only_ok`, a damaged or unwritable one is opened read-only instead,
-    with the reason as its `read_only_reason`, so the manager can still read it."""
+    with the reason as its `read_only_reason`, so the manager can still read it. Without
+    `triage` (commands that only read: list, show), triage is neither imported nor built."""
     from ecoinbox.store import StoreDamaged, StoreNotWritable, open_store
 
     try:
         store = await open_store(settings.data_path)
-        await attach_triage(store, settings)
+        if triage:
+            await attach_triage(store, settings)
         return store
     except (StoreDamaged, StoreNotWritable) as exc:
         if not read_only_ok:
@@ -579,7 +583,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _list(settings: Settings, view: View, limit: int, as_json: bool, query: Any = None) -> int:
-    store = await _open_store(settings, read_only_ok=True)
+    store = await _open_store(settings, read_only_ok=True, triage=False)
     store.me = settings.team.me  # `--state mine`
     _say_if_read_only(store)
     try:
@@ -660,7 +664,7 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show(settings: Settings, conversation_id: int) -> Conversation | None:
-    store = await _open_store(settings, read_only_ok=True)
+    store = await _open_store(settings, read_only_ok=True, triage=False)
     _say_if_read_only(store)
     try:
         return await store.conversation(conversation_id)

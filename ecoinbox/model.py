@@ -155,6 +155,9 @@ class Message:
     # Held for moderation on the platform (a WordPress comment awaiting approval): nobody but
     # the moderators sees it, nor a reply to it, until it is approved.
     held: bool = False
+    # What the platform itself decided about it, for the spam filter: "spam" (WordPress status,
+    # Reddit's spam flag), "removed" (a Reddit moderator), "flagged" (Discourse readers), or "".
+    platform_verdict: str = ""
 
     @property
     def is_ours(self) -> bool:

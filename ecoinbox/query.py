@@ -33,7 +33,8 @@ FILTERS = ("from", "channel", "is", "lang", "before", "after", "has")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _RELATIVE = re.compile(r"(\d{1,5})([mhdw])")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
-_TOKEN = re.compile(r'\s*(-?)(?:([a-z]+):)?("[^"]*"?|\S+)', re.IGNORECASE)
+# No leading \s*: a run of spaces would be read again from each of its characters.
+_TOKEN = re.compile(r'(-?)(?:([a-z]+):)?("[^"]*"?|\S+)', re.IGNORECASE)
 
 
 class QueryError(ValueError):

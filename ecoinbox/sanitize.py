@@ -118,7 +118,7 @@ _STRAY_ZWJ = re.compile(
     f"\u200d(?:(?<![{_EMOJI}]\u200d)(?<![{_EMOJI}]\ufe0f\u200d)|(?![{_EMOJI}]))"
 )
 
-_NEWLINE_RUN = re.compile(" *\n[ \n]*")
+_NEWLINE_RUN = re.compile("(?<! ) *\n[ \n]*")  # from a run's first space only: linear time
 
 _URL_FORBIDDEN = re.compile("[\x00-\x20\x7f]")
 _URL_SCHEMES = frozenset({"http", "https", "mailto"})

@@ -720,6 +720,9 @@ async def test_edits_deletions_and_hidden_posts_reach_the_thread(server, connect
     assert thread[str(withdrawn)].deleted and not thread[str(made["post_id"])].deleted
     # Hidden by flags is not "held": a reply to it is public, and there is nothing to approve.
     assert not thread[str(hidden)].held and not thread[str(hidden)].deleted
+    # Hidden by flags is the readers' verdict: the spam filter reads it (issue 15, item 4).
+    assert thread[str(hidden)].platform_verdict == "flagged"
+    assert thread[str(edited)].platform_verdict == ""
     if server.brand_is_staff:  # staff still see a post staff deleted, marked so
         assert thread[str(removed)].deleted
     else:  # a member no longer sees it at all

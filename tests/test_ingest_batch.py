@@ -126,8 +126,8 @@ class OneByOne(SQLiteStore):
     async def _update_summary(self, db, conversation_id, message, author_id, created) -> bool:  # type: ignore[no-untyped-def]
         conv = await _one(
             db,
-            "SELECT state, state_changed_at, last_activity, message_count, origin, author_id, muted"
-            " FROM conversations WHERE id = ?",
+            "SELECT state, state_changed_at, last_activity, message_count, origin, author_id, muted,"
+            " subject, root_remote_id FROM conversations WHERE id = ?",
             (conversation_id,),
         )
         newest = conv["message_count"] == 0 or created >= conv["last_activity"]
@@ -137,6 +137,8 @@ class OneByOne(SQLiteStore):
         updates: dict[str, Any] = {"message_count": conv["message_count"] + 1, "origin": origin}
         if conv["author_id"] is None:
             updates["author_id"] = author_id
+        if message.title and (not conv["subject"] or message.remote_id == conv["root_remote_id"]):
+            updates["subject"] = message.title[:300]
         if newest:
             updates["last_activity"] = created
             updates["needs_reply"] = int(not message.is_ours)

@@ -91,18 +91,56 @@ async def test_a_new_spam_conversation_lands_in_spam_with_its_reason(store):
     assert result.spam == {1}
     spam = await store.conversation_page(View.SPAM)
     assert [r.id for r in spam] == [1]
-    assert spam[0].reason.startswith("spam: ") and "4 links" in spam[0].reason
+    assert spam[0].reason.startswith("spam: ") and "links" in spam[0].reason
     [(_, actor, action, old, new)] = await store.history(1)
     assert (actor, action, old) == ("spam filter", "state", "open")
     assert new == f"spam ({spam[0].reason})"
     assert [r.id for r in await store.conversation_page(View.INBOX)] == [2]
 
 
-async def test_spam_inside_a_thread_where_someone_spoke_never_hides_it(store):
+async def test_a_spam_reply_goes_to_spam_alone_and_the_conversation_stays(store):
     await store.ingest([msg("1", "my bike lock is stuck, any idea?")])
-    await store.ingest([msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=1)])
+    result = await store.ingest([msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=1)])
     row = await store.conversation_row(1)
-    assert row.state is State.OPEN and row.message_count == 2
+    assert row.state is State.OPEN and row.message_count == 1
+    assert row.snippet == "my bike lock is stuck, any idea?" and row.needs_reply
+    assert result.spam == {2}
+    moved = await store.conversation_row(2)
+    assert moved.state is State.SPAM and moved.reason.startswith("spam reply: spam: ")
+    assert [m.message.remote_id for m in (await store.conversation(2)).messages] == ["2"]
+    assert ("spam filter", "split") in {(a, b) for _, a, b, _, _ in await store.history(1)}
+    # A reply to the spam leaves with it; a real reply stays.
+    await store.ingest([msg("3", "thanks, oiling it worked", parent="1", at=2)])
+    assert (await store.conversation_row(1)).message_count == 2
+
+
+async def test_a_spam_reply_does_not_reopen_a_done_conversation(store):
+    await store.ingest([msg("1", "my bike lock is stuck, any idea?")])
+    await store.set_state([1], State.DONE)
+    # Written after it was marked done (the store's clock is an hour in): it would reopen it.
+    await store.ingest([msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=120)])
+    assert (await store.conversation_row(1)).state is State.DONE
+    assert ("spam filter", "state") in {(a, b) for _, a, b, _, _ in await store.history(1)}
+    # Their own new message still reopens it.
+    await store.ingest([msg("3", "still stuck, sorry", parent="1", at=130)])
+    assert (await store.conversation_row(1)).state is State.OPEN
+
+
+async def test_the_manager_moves_a_reply_to_spam_alone_and_the_filter_learns(store):
+    await store.ingest([
+        msg("1", "my bike lock is stuck, any idea?"),
+        msg("2", "try oil on it", who="bob", parent="1", at=1),
+        msg("3", "ok thanks", parent="2", at=2),
+    ])  # fmt: skip
+    thread = await store.conversation(1)
+    bob = thread.messages[1]
+    assert await store.split_spam(thread.messages[0].id) is None  # the post that starts it: use !
+    old, new = await store.split_spam(bob.id)
+    assert old == 1
+    assert [m.message.remote_id for m in (await store.conversation(new)).messages] == ["2", "3"]
+    assert (await store.conversation_row(new)).state is State.SPAM
+    assert (await store.conversation_row(1)).message_count == 1
+    assert store.triage.spam_filter.marks.marks == [1, 0]
 
 
 async def test_a_complaint_floats_up_then_settles_when_answered(store):

@@ -118,3 +118,48 @@ async def _muted(store, conversation_id) -> bool:
 
 async def _unmuted(store, conversation_id) -> bool:
     return not (await store.conversation_row(conversation_id)).muted
+
+
+async def test_z_sends_the_newest_reply_alone_to_spam(stack):
+    store = stack.store
+    stack.server.add_status(author="dave@remote.example", display_name="Dave", text="@acme same here, any news?",
+                            in_reply_to_id=stack.posts["zoe"]["id"], created_at=FIXED_NOW - timedelta(minutes=5))  # fmt: skip
+    await stack.engine.poll_all_once()
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.inbox
+        await wait_until(lambda: screen.conversations.selected_row is not None, pilot=pilot)
+        zoe = screen.conversations.selected_id
+        assert (await store.conversation_row(zoe)).message_count == 2
+        await pilot.press("Z")
+        await wait_until(lambda: _count(store, zoe, 1), pilot=pilot)
+        spam = await store.conversation_page(View.SPAM)
+        moved = next(r for r in spam if r.author_handle == "dave@remote.example")
+        assert moved.message_count == 1 and (await store.conversation_row(zoe)).state is State.OPEN
+        assert store.triage.spam_filter.marks.marks == [1, 0]
+
+
+async def _count(store, conversation_id: int, count: int) -> bool:
+    row = await store.conversation_row(conversation_id)
+    return row is not None and row.message_count == count
+
+
+async def test_z_sends_the_reply_picked_with_brackets_and_leaves_the_others(stack):
+    store = stack.store
+    at = FIXED_NOW - timedelta(minutes=30)
+    dave = stack.server.add_status(author="dave@remote.example", display_name="Dave", text="@acme me too",
+                                   in_reply_to_id=stack.posts["zoe"]["id"], created_at=at)  # fmt: skip
+    stack.server.add_status(author="erin@remote.example", display_name="Erin", text="@acme same, 2 weeks",
+                            in_reply_to_id=stack.posts["zoe"]["id"], created_at=at + timedelta(minutes=5))  # fmt: skip
+    await stack.engine.poll_all_once()
+    app = app_for(stack)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.inbox
+        await wait_until(lambda: screen.thread.conversation is not None, pilot=pilot)
+        zoe = screen.conversations.selected_id
+        await pilot.press("left_square_bracket")  # from Erin (the newest) to Dave
+        assert screen.thread.chosen == dave["id"]
+        await pilot.press("Z")
+        await wait_until(lambda: _count(store, zoe, 2), pilot=pilot)
+    left = [m.message.author.handle for m in (await store.conversation(zoe)).messages]
+    assert "erin@remote.example" in left and "dave@remote.example" not in left

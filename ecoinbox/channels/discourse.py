@@ -848,6 +848,7 @@ class DiscourseChannel:
             title=info.title or str(post.get("topic_title") or ""),
             thread_ref=str(info.id),
             hidden_characters=rendered.hidden,
+            platform_verdict=_flag_verdict(post),
         )
 
     @staticmethod
@@ -1424,3 +1425,17 @@ __all__ = [
     "new_nonce",
     "user_api_key_url",
 ]
+
+
+_FLAG_TYPES = frozenset({3, 4, 8})  # post action types: off-topic, inappropriate, spam
+
+
+def _flag_verdict(post: dict[str, Any]) -> str:
+    """"flagged" when readers flagged the post (hidden by flags, or flags counted in its
+    `actions_summary`, which staff see), else ""."""
+    if post.get("hidden") is True:
+        return "flagged"
+    for action in post.get("actions_summary") or ():
+        if isinstance(action, dict) and action.get("id") in _FLAG_TYPES and _int(action.get("count")):
+            return "flagged"
+    return ""

@@ -86,9 +86,10 @@ ACCEPT = "application/atom+xml, application/rss+xml;q=0.9, application/xml;q=0.8
 CURSOR_PREFIX = "feed:"
 
 _WP_COMMENT_ID = re.compile(r"#comment-(\d+)$")
-_WP_IN_REPLY_TO = re.compile(r"^\s*(?:<p>)?\s*In reply to\s*<a\s[^>]*href=\"([^\"]+)\"", re.IGNORECASE)
+# Possessive spaces: two runs side by side would share a long run of blanks in n² ways.
+_WP_IN_REPLY_TO = re.compile(r"^\s*+(?:<p>)?\s*+In reply to\s*+<a\s[^>]*href=\"([^\"]+)\"", re.IGNORECASE)
 _WP_REPLY_LINE = re.compile(
-    r"^\s*(?:<p>)?\s*In reply to\s*<a\s[^>]*>.*?</a>\.\s*(?:</p>)?", re.IGNORECASE | re.DOTALL
+    r"^\s*+(?:<p>)?\s*+In reply to\s*+<a\s[^>]*>.*?</a>\.\s*(?:</p>)?", re.IGNORECASE | re.DOTALL
 )
 _WP_TITLE = re.compile(r"^Comment on (?P<post>.+) by (?P<author>.+)$", re.DOTALL)
 

@@ -802,6 +802,7 @@ class RedditChannel:
             title=plain_to_text(title).text if title else "",
             thread_ref=article,
             hidden_characters=shown.hidden,
+            platform_verdict=_platform_verdict(item),
         )
 
 
@@ -1145,3 +1146,14 @@ __all__ = [
     "refresh_access_token",
     "user_agent",
 ]
+
+
+def _platform_verdict(item: dict[str, Any]) -> str:
+    """What Reddit or the subreddit's moderators decided, as a moderator's listing says it (the
+    fields are absent for other accounts): its spam filter or a spam removal, or a removal."""
+    category = item.get("removed_by_category")
+    if item.get("spam") is True or category == "reddit":
+        return "spam"
+    if item.get("removed") is True or item.get("banned_by") or category in ("moderator", "automod_filtered"):
+        return "removed"
+    return ""

@@ -386,8 +386,8 @@ class WordPressChannel:
         await self._load_posts({_int(item.get("post")) or 0 for item in items} - {0})
         messages = []
         for item in items:
-            if item.get("status") in ("spam", "trash"):
-                continue
+            if item.get("status") == "trash":
+                continue  # a spam comment comes in, as WordPress's own verdict, and goes to Spam
             messages.append(self._to_message(item, origin, me))
         return messages
 
@@ -450,6 +450,7 @@ class WordPressChannel:
             thread_ref=str(post_id) if post_id else None,
             hidden_characters=rendered.hidden,
             held=item.get("status") == "hold",
+            platform_verdict="spam" if item.get("status") == "spam" else "",
         )
 
     # -- threads ---------------------------------------------------------------------------

@@ -121,6 +121,7 @@ class _Comment:
     created: float
     deleted: bool = False
     removed: bool = False
+    spam: bool = False  # removed as spam: a moderator still reads it, with "spam": true
     edited: float | None = None
     replies: list[_Comment] = field(default_factory=list)  # oldest first
 
@@ -303,6 +304,11 @@ class RedditServer(LoopbackServer):
             comment.deleted = True
         if not self.filters_after_paging:
             self._inbox = [entry for entry in self._inbox if entry.comment is not comment]
+
+    def mark_spam(self, fullname: str) -> None:
+        """A moderator (or Reddit's filter) removes a comment as spam: the brand's account, a
+        moderator, still reads it, flagged `"spam": true, "removed": true`."""
+        self._comments[fullname.removeprefix("t1_")].spam = True
 
     def edit(self, fullname: str, body: str) -> None:
         comment = self._comments[fullname.removeprefix("t1_")]
@@ -752,6 +758,8 @@ class RedditServer(LoopbackServer):
             "is_submitter": comment.author is post.author,
             "send_replies": True,
         }
+        if comment.spam:
+            data.update(spam=True, removed=True)
         if not comment.gone:
             data["author_fullname"] = comment.author.fullname
         return data

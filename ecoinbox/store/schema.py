@@ -314,6 +314,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN subject TEXT;                           -- NULL: "Re:" the parent's
     ALTER TABLE outbox ADD COLUMN wider INTEGER NOT NULL DEFAULT 0;       -- confirmed wider than the parent
     """,
+    # 13: a conversation's subject (a mail's, a topic's or a post's title) in its row: the list
+    # shows it without reading a message per row (nor a damaged messages table).
+    """
+    ALTER TABLE conversations ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+    UPDATE conversations SET subject = coalesce((
+        SELECT m.title FROM messages m WHERE m.conversation_id = conversations.id
+        ORDER BY m.created_at, m.id LIMIT 1
+    ), '');
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

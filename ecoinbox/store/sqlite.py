@@ -56,14 +56,15 @@ from ecoinbox.store.drafts import DraftsStore, delete_draft_in
 from ecoinbox.store.outbox_view import OutboxViewStore
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.states import StatesStore
-from ecoinbox.store.triage import TriageStore
+from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
 
 log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 300
 DELETED_SNIPPET = "(deleted on the platform)"
-TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
 """A row's snippet when the message it showed was deleted: its words are not shown by default."""
+TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
+SUBJECT_CHARS = 300
 CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent
 BUSY_TIMEOUT_S = 10.0
 WAL_CHECKPOINT_PAGES = 8000  # of 4 KiB: 32 MB of WAL between checkpoints
@@ -433,6 +434,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                 await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     async def close(self) -> None:
+        self._stop_triage()
         # aiosqlite's thread is not a daemon: an unclosed connection hangs interpreter exit.
         for conn in (self._reader, self._writer):
             if conn is not None:
@@ -593,8 +595,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         Idempotent: a message seen before updates in place (edits, deletions), never duplicates.
         """
         result = IngestResult()
+        plan = await self._triage_plan(messages)  # off the event loop, before the write
         async with self._write() as db:
-            await self._ingest_batch(db, messages, result)
+            await self._ingest_batch(db, messages, result, plan)
             if cursor is not None:
                 channel, value = cursor
                 await db.execute(
@@ -609,7 +612,11 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         return result
 
     async def _ingest_batch(
-        self, db: aiosqlite.Connection, messages: Sequence[Message], result: IngestResult
+        self,
+        db: aiosqlite.Connection,
+        messages: Sequence[Message],
+        result: IngestResult,
+        plan: TriagePlan | None = None,
     ) -> None:
         """Store `messages` as if one by one, in a fixed number of statements per batch.
 
@@ -623,9 +630,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         if not messages:
             return
         author_ids = await self._upsert_authors(db, messages)
-        triage, known_authors, fresh_ids, triaged = None, set(), set(), set()
-        if self._triage is not None:
-            triage, known_authors = await self._triage_start(db, list(author_ids.values()))
+        triage = TriageBatch(started=to_ms(self._clock())) if plan is not None else None
+        fresh_ids: set[int] = set()
+        triaged: set[int] = set()
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         known = await self._known_messages(db, keys)
@@ -679,16 +686,14 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                     result.reopened.add(conversation_id)
                 else:
                     reopened.append((conversation_id, at, "system", "state", old, f"{new} (we replied)"))
-            if triage is not None and not message.is_ours:
-                post = known[(message.channel, message.in_reply_to)].text if parent is not None else None
+            if triage is not None and plan is not None and not message.is_ours:
                 # The first message from outside of a conversation this batch starts (its root may
                 # be the brand's own post) decides whether the conversation is spam.
                 starts = conversation_id in fresh_ids and conversation_id not in triaged
                 triaged.add(conversation_id)
                 self._triage_message(
                     triage, message, author_id, conversation_id, summary, new_conversation=starts,
-                    post=post, known_author=author_id in known_authors,
-                    newest=summary.last_activity == created, answered=answered,
+                    verdict=plan.verdict(message), newest=summary.last_activity == created, answered=answered,
                 )  # fmt: skip
             result.new += 1
             result.conversation_ids.add(conversation_id)
@@ -848,9 +853,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         " EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.held = 1) AS held,"
         # The drafts' primary key starts with the conversation: one probe too.
         " EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS draft,"
-        # The first message by messages_by_conversation: one probe too.
-        " (SELECT m.title FROM messages m WHERE m.conversation_id = c.id ORDER BY m.created_at, m.id LIMIT 1)"
-        " AS subject"
+        " c.subject"
         " FROM conversations c LEFT JOIN authors a ON a.id = c.author_id"
     )
     _DESC = " ORDER BY c.needs_reply DESC, c.priority DESC, c.last_activity DESC, c.id DESC"
@@ -1564,7 +1567,7 @@ class _Summary:
     COLUMNS: ClassVar[tuple[str, ...]] = (
         "state", "state_changed_at", "needs_reply", "last_activity", "author_id", "snippet",
         "message_count", "origin", "language", "reason", "priority", "priority_reason", "muted",
-        "snoozed_until", "assignee",
+        "snoozed_until", "assignee", "subject",
     )  # fmt: skip
 
     channel: str
@@ -1584,6 +1587,7 @@ class _Summary:
     muted: int = 0
     snoozed_until: int | None = None
     assignee: str = ""
+    subject: str = ""  # the title of its first message (a mail's subject, a topic's title)
     changed: bool = False
 
     @classmethod
@@ -1617,6 +1621,8 @@ class _Summary:
         self.message_count += 1
         if self.author_id is None:
             self.author_id = author_id
+        if message.title and (not self.subject or message.remote_id == self.root_remote_id):
+            self.subject = message.title[:SUBJECT_CHARS]  # the root's title wins over a reply's
         if newest:
             self.last_activity = created
             self.needs_reply = int(not message.is_ours)

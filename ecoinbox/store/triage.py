@@ -2,29 +2,66 @@
 
 A mixin of `SQLiteStore` (it uses its transactions and helpers). The store stays SQL-only: the
 judging is done by a `Triage` object (pure Python, built from the config) handed to
-`attach_triage`; the store calls it for each new message from outside, inside the ingest's own
-transaction, and writes what it decided there too, with who decided it in the history.
+`attach_triage`. Ingest is a plan and a short write: what triage needs is read first (known
+authors, the texts answered, the learned marks), the new messages from outside are judged in a
+worker thread, off the event loop and before the write transaction, and the write applies the
+verdicts, with who decided them in the history. A message whose triage runs over its budget
+(`TRIAGE_BUDGET_S`) or is longer than `MAX_TRIAGE_CHARS` is stored untriaged, in the inbox, with
+"triage skipped: too long" in its notes and history.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import aiosqlite
 
 from ecoinbox.model import Message, State, normalize_tag
 
 if TYPE_CHECKING:
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.triage.inbound import Assessment, Triage
 
 log = logging.getLogger(__name__)
 
 SPAM_ACTOR = "spam filter"
 MUTE_ACTOR = "manager"
+TRIAGE_ACTOR = "triage"
+TRIAGE_BUDGET_S: Final = 0.2
+"""Seconds of triage a message may take (a batch: this many per message, plus `TRIAGE_GRACE_S`);
+beyond, the batch is stored without waiting and what was not judged yet is marked skipped."""
+TRIAGE_GRACE_S: Final = 1.0
+MAX_TRIAGE_CHARS: Final = 1_000_000
+"""A longer text is not triaged at all (triage reads the start of a text; this is a sanity cap)."""
+TOO_LONG: Final = "too long"
+
+MessageKey = tuple[str, str]  # (channel, remote id)
+
+
+@dataclass(slots=True)
+class TriagePlan:
+    """Triage decided before the write: an assessment per new message from outside, or the reason
+    it was skipped (`TOO_LONG`), or None when triage failed on it (it stays in the inbox)."""
+
+    verdicts: dict[MessageKey, Assessment | str | None] = field(default_factory=dict)
+
+    def verdict(self, message: Message) -> Assessment | str | None:
+        return self.verdicts.get((message.channel, message.remote_id))
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    key: MessageKey
+    message: Message
+    post: str | None
+    known_author: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +85,10 @@ class TriageBatch:
     urgent: set[int] = field(default_factory=set)  # conversations that just became high priority
     spam: set[int] = field(default_factory=set)
     tags: set[tuple[int, str]] = field(default_factory=set)  # (conversation, tag) a rule gave
+    # Replies the filter found spam inside a conversation someone else started: (channel, remote
+    # id, reason). Each leaves for a conversation of its own, in Spam, before the batch commits.
+    spam_replies: list[tuple[str, str, str]] = field(default_factory=list)
+    started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
 class TriageStore:
@@ -55,10 +96,13 @@ class TriageStore:
 
     _triage: Triage | None = None
     _marks_version: int = -1
+    _triage_pool: ThreadPoolExecutor | None = None  # one thread: Triage's state is never shared
+    _plan_lock: asyncio.Lock | None = None
 
     # The host class provides these (SQLiteStore).
     _write: Any
     _read: Any
+    _refusal: str | None
     _record: Any
     _notify: Any
     _clock: Any
@@ -67,8 +111,23 @@ class TriageStore:
         """From now on, new messages from outside are triaged by `triage` as they are stored."""
         self._triage = triage
         self._marks_version = -1
+        if triage is not None and self._triage_pool is None:
+            self._triage_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoinbox-triage")
+            self._plan_lock = asyncio.Lock()
         if triage is not None and self._reader is not None:  # type: ignore[attr-defined]
             await self._load_marks(self._read())
+
+    def _stop_triage(self) -> None:
+        """At close: the worker takes no more work (one still running finishes on its own)."""
+        if self._triage_pool is not None:
+            self._triage_pool.shutdown(wait=False, cancel_futures=True)
+            self._triage_pool = None
+
+    async def _in_worker(self, call: Any, *args: Any) -> Any:
+        """Run `call(*args)` on triage's own thread (its state is touched by that thread only)."""
+        if self._triage_pool is None:
+            return call(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._triage_pool, call, *args)
 
     @property
     def triage(self) -> Triage | None:
@@ -82,7 +141,7 @@ class TriageStore:
         row = await _one(db, "SELECT version, data FROM spam_marks WHERE id = 1")
         version = int(row["version"]) if row else 0
         if version != self._marks_version:
-            self._triage.restore_marks(bytes(row["data"]) if row else None)
+            await self._in_worker(self._triage.restore_marks, bytes(row["data"]) if row else None)
             self._marks_version = version
 
     async def _save_marks(self, db: aiosqlite.Connection) -> None:
@@ -93,29 +152,84 @@ class TriageStore:
             db,
             "INSERT INTO spam_marks (id, version, data) VALUES (1, 1, ?) ON CONFLICT (id) DO UPDATE"
             " SET version = version + 1, data = excluded.data RETURNING version",
-            (self._triage.marks_bytes(),),
+            (await self._in_worker(self._triage.marks_bytes),),
         )
         self._marks_version = int(row[0]) if row else self._marks_version
 
     # ---- at ingest -------------------------------------------------------------------------
 
-    async def _triage_start(
-        self, db: aiosqlite.Connection, author_ids: Sequence[int]
-    ) -> tuple[TriageBatch, set[int]]:
-        """Before a batch: the marks as another process may have left them, and which of the
-        batch's authors wrote before in a conversation that is not spam."""
+    async def _triage_plan(self, messages: Sequence[Message]) -> TriagePlan | None:
+        """Judge the batch's new messages from outside before the write transaction: what they
+        need is read first, the judging runs in triage's thread (the event loop stays free)."""
+        if self._triage is None or self._plan_lock is None or all(m.is_ours for m in messages):
+            return None
+        if self._refusal is not None:  # read-only: the write refuses anyway, judge nothing
+            return None
+        async with self._plan_lock:  # one plan at a time: the recent-text memory is in order
+            db = self._read()
+            await self._load_marks(db)
+            items = await self._plan_items(db, messages)
+            return TriagePlan(await self._judge(items))
+
+    async def _plan_items(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> list[_Item]:
+        """The new messages from outside, each with the text it answers and whether its author is
+        known (wrote before in a conversation that is not spam)."""
         from ecoinbox.store.sqlite import _all
 
-        await self._load_marks(db)
-        ids = sorted(set(author_ids))
-        known: set[int] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = await _all(
-                db, f"SELECT id FROM authors WHERE known = 1 AND id IN ({','.join('?' * len(chunk))})", chunk
-            )
-            known.update(row[0] for row in rows)
-        return TriageBatch(), known
+        keys = {(m.channel, m.remote_id) for m in messages}
+        keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
+        stored: dict[MessageKey, str] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 400):
+            chunk = ordered[start : start + 400]
+            where = " OR ".join("(channel = ? AND remote_id = ?)" for _ in chunk)
+            rows = await _all(db, f"SELECT channel, remote_id, text FROM messages WHERE {where}",
+                              [value for key in chunk for value in key])  # fmt: skip
+            stored.update({(row[0], row[1]): row[2] for row in rows})
+        people = sorted({(m.channel, m.author.remote_id) for m in messages if not m.is_ours})
+        known: set[tuple[str, str]] = set()
+        for start in range(0, len(people), 400):
+            chunk = people[start : start + 400]
+            where = " OR ".join("(channel = ? AND remote_id = ?)" for _ in chunk)
+            rows = await _all(db, f"SELECT channel, remote_id FROM authors WHERE known = 1 AND ({where})",
+                              [value for key in chunk for value in key])  # fmt: skip
+            known.update((row[0], row[1]) for row in rows)
+        texts = dict(stored)
+        items: list[_Item] = []
+        for message in messages:
+            key = (message.channel, message.remote_id)
+            if key in texts:
+                continue  # stored before (an edit), or twice in the batch: judged once, when new
+            texts[key] = message.text
+            if message.is_ours:
+                continue
+            post = texts.get((message.channel, message.in_reply_to)) if message.in_reply_to else None
+            items.append(_Item(key, message, post, (message.channel, message.author.remote_id) in known))
+        return items
+
+    async def _judge(self, items: list[_Item]) -> dict[MessageKey, Assessment | str | None]:
+        """Each item's assessment, from triage's thread; what is not judged within the budget is
+        `TOO_LONG` (the thread stops after the message it is on)."""
+        if not items:
+            return {}
+        assert self._triage is not None and self._triage_pool is not None
+        verdicts: dict[MessageKey, Assessment | str | None] = {}
+        lock, stop = threading.Lock(), threading.Event()
+        work = asyncio.get_running_loop().run_in_executor(
+            self._triage_pool, _judge_items, self._triage, items, verdicts, lock, stop
+        )
+        try:
+            await asyncio.wait_for(asyncio.shield(work), TRIAGE_BUDGET_S * len(items) + TRIAGE_GRACE_S)
+        except TimeoutError:
+            stop.set()
+            work.add_done_callback(_log_failure)
+        with lock:
+            done = dict(verdicts)
+        late = [item for item in items if item.key not in done]
+        if late:
+            log.warning("triage ran over its time on %d message(s) of %s; they wait in the inbox untriaged",
+                        len(late), late[0].message.channel)  # fmt: skip
+        return {item.key: done.get(item.key, TOO_LONG) for item in items}
 
     def _triage_message(
         self,
@@ -126,8 +240,7 @@ class TriageStore:
         summary: Any,
         *,
         new_conversation: bool,
-        post: str | None,
-        known_author: bool,
+        verdict: Assessment | str | None,
         newest: bool = True,
         answered: bool = True,
     ) -> None:
@@ -136,17 +249,26 @@ class TriageStore:
 
         Priority follows what the person says now: a message after the brand's answer sets it
         afresh ("thanks, it arrived" calms a complaint), one more while they wait can only raise
-        it, and an older message fetched late (context) leaves it as it is."""
-        assert self._triage is not None
+        it, and an older message fetched late (context) leaves it as it is.
+
+        `verdict` is what the plan decided (`_triage_plan`): an assessment, the reason triage was
+        skipped (the message stays in the inbox, and its notes say so), or None (triage failed)."""
         from ecoinbox.store.sqlite import from_ms, to_ms
 
-        try:
-            assessment = self._triage.assess(message, post=post, known_author=known_author)
-        except Exception:  # noqa: BLE001 - a bug in a rule or the filter must not stop the poll
-            # Precision first: a message the filter could not judge stays in the inbox, seen.
-            log.exception("triage failed on a message of %s; it stays in the inbox untriaged", message.channel)
+        if verdict is None:
             return
         at = to_ms(self._clock())
+        if isinstance(verdict, str):
+            batch.notes.append((conversation_id, "", "skipped", verdict, at))
+            batch.history.append((conversation_id, at, TRIAGE_ACTOR, "triage", None, f"skipped: {verdict}"))
+            batch.known_authors.discard(author_id)
+            return
+        assessment = verdict
+        if not new_conversation and assessment.verdict.is_spam:
+            # A spam reply in someone's thread goes to Spam alone (`_split_out`, before the batch
+            # commits): its words set no priority and the conversation stays where it was.
+            batch.spam_replies.append((message.channel, message.remote_id, str(assessment.verdict)))
+            return
         old_priority = summary.priority
         level = assessment.level
         if new_conversation or (newest and answered) or newest and level > summary.priority:
@@ -199,7 +321,14 @@ class TriageStore:
             batch.known_authors.add(author_id)
 
     async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
-        from ecoinbox.store.sqlite import _all, _many
+        from ecoinbox.store.sqlite import _all, _many, _one
+
+        for channel, remote_id, reason in batch.spam_replies:
+            row = await _one(db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id))
+            moved = await self._split_out(db, int(row[0]), SPAM_ACTOR, reason) if row else None
+            if moved is not None:
+                batch.spam.add(moved[1])
+                await self._undo_reopen(db, moved[0], batch.started)
 
         await _many(
             db,
@@ -249,9 +378,13 @@ class TriageStore:
         await self._load_marks(db)
         if actor.endswith("(undo)"):
             # Undoing "spam" takes back a spam mark; undoing "not spam" takes back that one.
-            self._triage.forget(message, new is not State.SPAM, post=post)
+            await self._in_worker(
+                functools.partial(self._triage.forget, message, new is not State.SPAM, post=post)
+            )
         else:
-            self._triage.learn(message, new is State.SPAM, post=post)
+            await self._in_worker(
+                functools.partial(self._triage.learn, message, new is State.SPAM, post=post)
+            )
             await db.execute(
                 "UPDATE authors SET known = ? WHERE id = ?", (int(new is not State.SPAM), author_id)
             )
@@ -281,6 +414,108 @@ class TriageStore:
             )
         return _message(row), int(row["author_id"]), parent[0] if parent else None
 
+    # ---- a spam reply leaves its conversation ----------------------------------------------------
+
+    async def split_spam(self, message_id: int, *, actor: str = MUTE_ACTOR) -> tuple[int, int] | None:
+        """Move one reply (and the replies to it) out of its conversation into a conversation of
+        its own, in Spam; the filter learns from it as from any spam mark. Returns (the old
+        conversation, the new one), or None when the message starts its conversation (mark the
+        whole conversation spam instead) or is not there."""
+        from ecoinbox.store.sqlite import Change
+
+        async with self._write() as db:
+            moved = await self._split_out(db, message_id, actor, "marked spam")
+            if moved is not None and self._triage is not None:
+                first = await self._first_inbound(db, moved[1])
+                if first is not None:
+                    await self._load_marks(db)
+                    self._triage.learn(first[0], True, post=first[2])
+                    await db.execute("UPDATE authors SET known = 0 WHERE id = ?", (first[1],))
+                    await self._save_marks(db)
+        if moved is not None:
+            self._notify(Change("state", frozenset(moved)))
+        return moved
+
+    async def _split_out(
+        self, db: aiosqlite.Connection, message_id: int, actor: str, reason: str
+    ) -> tuple[int, int] | None:
+        """Move `message_id` and its descendants to a new conversation in Spam and recount the
+        conversation they leave (its state, priority and the manager's fields stay)."""
+        from ecoinbox.store.sqlite import _MESSAGE_SQL, _all, _one, _Summary, to_ms
+
+        row = await _one(db, "SELECT conversation_id, remote_id FROM messages WHERE id = ?", (message_id,))
+        if row is None:
+            return None
+        old_id = int(row["conversation_id"])
+        rows = await _all(
+            db, _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id", (old_id,)
+        )
+        if not rows or rows[0]["id"] == message_id:
+            return None
+        leaving = {row["remote_id"]}
+        for other in rows:  # in time order: a reply comes after what it answers
+            if other["parent_remote_id"] in leaving:
+                leaving.add(other["remote_id"])
+        moving = [r for r in rows if r["remote_id"] in leaving]
+        staying = [r for r in rows if r["remote_id"] not in leaving]
+        top = await _one(db, "SELECT max(id) FROM conversations")
+        new_id = int(top[0] or 0) + 1 if top is not None else 1
+        now = to_ms(self._clock())
+        fresh = _replay(moving, self._clock)
+        fresh.state, fresh.state_changed_at, fresh.reason = State.SPAM.value, now, f"spam reply: {reason}"
+        columns = _Summary.COLUMNS
+        await db.execute(
+            f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
+            f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
+            (new_id, fresh.channel, fresh.root_remote_id, *fresh.values()),
+        )
+        await db.execute(
+            f"UPDATE messages SET conversation_id = ? WHERE id IN ({','.join('?' * len(moving))})",
+            (new_id, *(r["id"] for r in moving)),
+        )
+        # What the row shows (count, snippet, last activity, who waits) follows the messages
+        # that stay; what the manager or triage decided (state, priority, notes) stays as it was.
+        kept = await _one(db, f"SELECT {', '.join(columns)} FROM conversations WHERE id = ?", (old_id,))
+        recount = _replay(staying, self._clock)
+        for column in ("state", "state_changed_at", "reason", "priority", "priority_reason", "muted",
+                       "snoozed_until", "assignee"):  # fmt: skip
+            setattr(recount, column, kept[column])  # type: ignore[index]
+        await db.execute(
+            f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            (*recount.values(), old_id),
+        )
+        await self._record(db, old_id, actor, "split", None, f"a reply moved to Spam (#{new_id})")
+        await self._record(db, new_id, actor, "state", None, f"spam (left #{old_id}: {reason})")
+        return old_id, new_id
+
+    async def _undo_reopen(self, db: aiosqlite.Connection, conversation_id: int, since: int) -> None:
+        """The conversation went back to Open in this batch, and the spam reply that left was what
+        reopened it (nothing from outside newer than its last change remains): back as it was."""
+        from ecoinbox.store.sqlite import _one, to_ms
+
+        reopened = await _one(
+            db, "SELECT old_value FROM history WHERE conversation_id = ? AND actor = 'system'"
+            " AND action = 'reopened' AND at >= ? ORDER BY id DESC LIMIT 1", (conversation_id, since),
+        )  # fmt: skip
+        row = await _one(db, "SELECT state, last_activity, needs_reply FROM conversations WHERE id = ?",
+                         (conversation_id,))  # fmt: skip
+        if reopened is None or row is None or row["state"] != State.OPEN.value:
+            return
+        before = await _one(
+            db, "SELECT max(at) FROM history WHERE conversation_id = ? AND action = 'state' AND at < ?",
+            (conversation_id, since),
+        )  # fmt: skip
+        if row["needs_reply"] and before is not None and before[0] is not None and row["last_activity"] > before[0]:
+            return  # someone real wrote since: it stays open
+        old = str(reopened["old_value"])
+        if old not in (State.DONE.value, State.PENDING.value):
+            return  # a snooze lost its wake-up time when it was reopened: open is the safe side
+        await db.execute(
+            "UPDATE conversations SET state = ?, reason = '', state_changed_at = ? WHERE id = ?",
+            (old, to_ms(self._clock()), conversation_id),
+        )
+        await self._record(db, conversation_id, SPAM_ACTOR, "state", State.OPEN.value, f"{old} (reopened by spam)")
+
     # ---- reading and muting ----------------------------------------------------------------
 
     async def rule_notes(self, conversation_id: int) -> list[RuleNote]:
@@ -304,6 +539,8 @@ class TriageStore:
         }
         return [
             f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}"
+            if n.rule
+            else f"triage {n.action}: {n.value}"
             for n in await self.rule_notes(conversation_id)
         ]
 
@@ -336,3 +573,45 @@ def _duration_ms(text: str) -> int:
     from ecoinbox.config import duration_seconds
 
     return duration_seconds(text) * 1000
+
+
+def _judge_items(
+    triage: Triage,
+    items: list[_Item],
+    verdicts: dict[MessageKey, Assessment | str | None],
+    lock: threading.Lock,
+    stop: threading.Event,
+) -> None:
+    """In triage's thread: assess each item in order until `stop` (the event loop gave up)."""
+    for item in items:
+        if stop.is_set():
+            return
+        verdict: Assessment | str | None
+        if len(item.message.text) > MAX_TRIAGE_CHARS:
+            verdict = TOO_LONG
+        else:
+            try:
+                verdict = triage.assess(item.message, post=item.post, known_author=item.known_author)
+            except Exception:  # a bug in a rule or the filter must not stop the poll
+                # Precision first: a message the filter could not judge stays in the inbox, seen.
+                log.exception("triage failed on a message of %s; it stays in the inbox untriaged",
+                              item.message.channel)  # fmt: skip
+                verdict = None
+        with lock:
+            verdicts[item.key] = verdict
+
+
+def _log_failure(work: asyncio.Future[None]) -> None:
+    if not work.cancelled() and work.exception() is not None:
+        log.error("triage's thread failed", exc_info=work.exception())
+
+
+def _replay(rows: Sequence[Any], clock: Any) -> Any:
+    """A conversation's summary rebuilt from its message rows, oldest first."""
+    from ecoinbox.store.sqlite import _message, _Summary, to_ms
+
+    first = _message(rows[0])
+    summary = _Summary.new(first, to_ms(first.created_at))
+    for row in rows:
+        summary.add(_message(row), int(row["author_id"]), int(row["created_at"]), clock)
+    return summary

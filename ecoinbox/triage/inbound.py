@@ -1,30 +1,38 @@
 """What happens to a new message from outside: its spam verdict, its priority, the rules it fires.
 
 `Triage` is built from the config and handed to the store, which calls `assess` for each new
-inbound message inside the ingest transaction (a crash never leaves a message untriaged), and
-`learn` / `forget` when the manager marks spam or not spam (the store keeps `marks_bytes`).
+inbound message in a thread of its own before the ingest transaction (the verdicts are stored
+with the messages, in that transaction), and `learn` / `forget` when the manager marks spam or
+not spam (the store keeps `marks_bytes`). One thread at a time uses it: it is not thread-safe.
 Pure Python: no Textual, no SQL, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Final
 from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
-from ecoinbox.model import Message
+from ecoinbox.model import Author, Message
 from ecoinbox.triage._text import minhash
+from ecoinbox.triage.memory import Memory
 from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
-from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict, _Memory
+from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict
 
-__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage"]
+__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage", "has_identity", "identity"]
 
 SPAM_ACTOR = "spam filter"
 PRIORITY_ACTOR = "priority"
 REPEATED_AT = 0.8  # resemblance from which two texts count as the same text posted again
 RECENT_TEXTS = 300  # inbound texts remembered to notice the same text posted again
+TRIAGE_CHARS = 5_000
+"""How much of a message's text triage reads, from its start: what makes a message spam or urgent
+is said there, and a 200,000-character post then costs no more than a long mail."""
+FIELD_CHARS = 500  # of a title, an author's name, handle or address; links: at most LINKS of them
+LINKS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +69,7 @@ class Triage:
     def __init__(self, spam_filter: SpamFilter | None = None, rules: Sequence[CompiledRule] = ()) -> None:
         self.spam_filter = spam_filter or SpamFilter()
         self.rules = tuple(rules)
-        self._recent = _Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
+        self._recent = Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Triage:
@@ -85,20 +93,41 @@ class Triage:
         known_author: bool = False,
         followers: int | None = None,
     ) -> Assessment:
-        """Triage `message` (from outside). `post` is what it answers, if known."""
-        signature = minhash(message.text)
-        repeats = self._recent.count_similar(signature, REPEATED_AT) if signature else 0
-        if signature:
-            self._recent.add(signature, False)
-        verdict = self.spam_filter.check(message, post=post, repeats=repeats, known_author=known_author)
+        """Triage `message` (from outside). `post` is what it answers, if known. `known_author`
+        counts only for an author with an identity of their own (`has_identity`).
+
+        Only the first `TRIAGE_CHARS` characters of the text (and of `post`) are read."""
+        message = bounded(message)
+        post = post[:TRIAGE_CHARS] if post else post
+        repeats, authors = self.context(message)
+        verdict = self.spam_filter.check(
+            message,
+            post=post,
+            repeats=repeats,
+            authors=authors,
+            known_author=known_author and has_identity(message.author),
+            platform=message.platform_verdict or ("held" if message.held else ""),
+        )
         text = f"{message.title}\n{message.text}" if message.title else message.text
+        priority = score_priority(text)
         actions = tuple(
             action
             for rule in self.rules
             if rule.matches(message, followers=followers)
             for action in rule.actions()
         )
-        return Assessment(verdict, score_priority(text), actions)
+        return Assessment(spared(verdict, priority), priority, actions)
+
+    def context(self, message: Message) -> tuple[int, int]:
+        """How many near-identical texts came in recently, and from how many other authors; then
+        `message` is remembered too."""
+        signature = minhash(message.text)
+        if not signature:
+            return 0, 0
+        who = identity(message.author)
+        similar = self._recent.similar(signature, REPEATED_AT)
+        self._recent.add(signature, who)
+        return len(similar), len({other for other in similar if other != who})
 
     # ---- the manager's marks ---------------------------------------------------------------
 
@@ -117,3 +146,59 @@ class Triage:
             self.spam_filter.marks = SpamMarks.from_bytes(data) if data else SpamMarks()
         except ValueError:
             self.spam_filter.marks = SpamMarks()
+
+
+def bounded(message: Message) -> Message:
+    """`message` as triage reads it: its text cut at `TRIAGE_CHARS`, names and title at
+    `FIELD_CHARS`, at most `LINKS` links (the same message when it is within them)."""
+    author = message.author
+    fields = (message.title, author.handle, author.display_name, author.url or "")
+    within = len(message.text) <= TRIAGE_CHARS and len(message.links) <= LINKS
+    if within and max(map(len, fields)) <= FIELD_CHARS:
+        return message
+    author = replace(
+        author,
+        handle=author.handle[:FIELD_CHARS],
+        display_name=author.display_name[:FIELD_CHARS],
+        url=author.url[:FIELD_CHARS] if author.url else author.url,
+    )
+    return replace(
+        message,
+        text=message.text[:TRIAGE_CHARS],
+        title=message.title[:FIELD_CHARS],
+        author=author,
+        links=message.links[:LINKS],
+    )
+
+
+# What spam and phishing need to do harm, and a customer's complaint does not carry: a link, hidden
+# text, a look-alike or borrowed name, an address to write to, the platform's own verdict, or the
+# likeness of something the manager marked spam.
+DAMNING: Final = (
+    "links:", "shortener", "look_alike", "hidden", "impersonation", "email", "marked_like",
+    "platform:spam", "platform:removed",
+)  # fmt: skip
+
+
+def spared(verdict: Verdict, priority: Priority) -> Verdict:
+    """An urgent complaint (money, access, safety...) that reads like spam but carries nothing
+    spam needs stays in the Inbox: "I was charged twice for my subscription, please refund me"
+    hidden in Spam costs more than a spam seen once. Said in its reasons."""
+    if not verdict.is_spam or not priority.urgent:
+        return verdict
+    if any(signal.name.startswith(DAMNING) for signal in verdict.signals):
+        return verdict
+    why = f"reads like spam ({verdict.score:.2f}) but is an urgent complaint with no link: kept in the inbox"
+    return replace(verdict, is_spam=False, reasons=(why, *verdict.reasons))
+
+
+def has_identity(author: Author) -> bool:
+    """Whether the platform vouches for who wrote it: an account, not a guest's typed name (a
+    WordPress guest is "guest:NAME|SITE": anyone can type "Anonymous" or someone else's name)."""
+    return bool(author.remote_id) and not author.remote_id.startswith("guest:")
+
+
+def identity(author: Author) -> str:
+    """Who wrote a message, for "the same text from several authors": the account, or for a
+    guest the name as typed (guests with one name count as one: the cautious side)."""
+    return f"{author.channel}\x1f{author.remote_id or author.handle}"

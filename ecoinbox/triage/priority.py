@@ -272,13 +272,13 @@ def score_priority(text: str) -> Priority:
     masked = _OTHER_SUBJECT.sub(" ", normalize(plain))
     found: dict[str, tuple[float, str]] = {}  # group -> strongest (weight, label)
     for entry in _URGENT:
-        match = entry.pattern.search(masked)
+        match = entry.search(masked)
         if match is None or entry.label in _PLAIN and _negated(masked, match.start()):
             continue
         best = found.get(entry.group)
         if best is None or entry.weight > best[0]:
             found[entry.group] = (entry.weight, entry.label)
-    delivery = _DELIVERY.pattern.search(masked)
+    delivery = _DELIVERY.search(masked)
     if "waiting" not in found and _waited_long(masked, delivery is not None):
         found["waiting"] = (1.0, "waiting for weeks")
     if found.get("money", (0.0, ""))[1] == "refund" and _refund_question(masked):

@@ -148,6 +148,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("O", "decide_outbox", "Settle stuck reply", id="inbox.decide_outbox", show=False),
         Binding("w", "outbox", "Outbox: replies waiting to go out", id="inbox.outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
+        Binding("Z", "spam_reply", "A reply alone to Spam", id="inbox.spam_reply", show=False),
         *TRIAGE_BINDINGS,
         Binding("c", "contact", "Contact", id="inbox.contact", show=False),
         Binding("L", "link_contact", "Link their account with another", id="inbox.link_contact", show=False),
@@ -559,6 +560,30 @@ class InboxScreen(TriageKeys, Screen[None]):
         if row is not None and await store.set_muted([conversation_id], not row.muted, actor=self._me()):
             said = "Unmuted." if row.muted else "Muted: no notification, new messages will not reopen it. M unmutes."
             self.notify(said, markup=False, timeout=3)
+
+    @_store_failures_noticed
+    async def action_spam_reply(self) -> None:
+        """The reply picked with `[` / `]` (else the thread's newest from outside) leaves for Spam
+        alone, with the replies to it; the conversation stays where it was."""
+        conversation_id = self.conversations.selected_id
+        if conversation_id is None or self._writes_refused():
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        thread = await store.conversation(conversation_id, with_linked=False)
+        replies = [m for m in (thread.messages[1:] if thread is not None else []) if not m.message.is_ours]
+        chosen = self._chosen_in(thread) if thread is not None else None
+        if chosen is not None:
+            replies = [m for m in replies if m.message.remote_id == chosen.remote_id]
+        if not replies:
+            said = "That message starts the conversation or is yours" if chosen else "No reply to move"
+            self.notify(f"{said}: use ! to mark the whole conversation spam.", markup=False, timeout=3)
+            return
+        moved = await store.split_spam(replies[-1].id, actor=self._me())
+        if moved is None:
+            self.notify("That reply starts its conversation: use ! to mark it spam.", markup=False, timeout=3)
+            return
+        await self.conversations.reload(select=conversation_id)
+        self.notify("The reply went to Spam alone; the spam filter learns from it.", markup=False, timeout=3)
 
     def _remember(self, step: UndoStep) -> None:
         self.undo_steps.append(step)
