@@ -224,6 +224,11 @@ class ChannelSettings:
     backfill: float = 14 * 86400.0
     """Mastodon: how far back (seconds; written "14d", "36h") the first poll of a channel imports
     mentions. Every mention of that period comes in, however the server pages them."""
+    stream: bool = True
+    """Mastodon and Discourse: new mentions arrive live (Mastodon's streaming API, Discourse's
+    MessageBus), on screen about a second after they are posted; polling goes on every
+    poll_interval beside it, and alone while the stream is down. False: polling only (e.g. a
+    proxy that breaks streams)."""
     token_cmd: tuple[str, ...] | None = None
     """A command (argv list, run without a shell) that prints the token on stdout,
     e.g. ("pass", "show", "ecoinbox/mastodon"). Tried first."""
@@ -1397,6 +1402,9 @@ class _Validator:
         backfill = table.get("backfill", _waiting_duration, None)
         if backfill is not None and kind not in (None, "mastodon"):
             table.problem("backfill", 'only mastodon channels have this setting (kind = "mastodon")')
+        stream = table.get("stream", _boolean, None)
+        if stream is not None and kind not in (None, "mastodon", "discourse"):
+            table.problem("stream", "only mastodon and discourse channels stream; the others poll")
         token_cmd = table.get("token_cmd", _argv, None)
         token_env = table.get("token_env", _env_name, None)
         keyring = table.get("keyring", _boolean, True)
@@ -1450,6 +1458,7 @@ class _Validator:
             include_filtered=include_filtered,
             timeout=timeout,
             backfill=14 * 86400.0 if backfill is None else backfill,
+            stream=True if stream is None else stream,
             token_cmd=token_cmd,
             token_env=token_env,
             keyring=keyring,

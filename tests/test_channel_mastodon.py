@@ -109,7 +109,9 @@ async def test_capabilities_follow_the_instance(connect) -> None:
 
 async def test_check_says_who_we_are(server, connect) -> None:
     host = server.base_url.removeprefix("http://")
-    assert await connect(server).check() == f"@acme on {host} (Mastodon 4.3.2)"
+    said = f"@acme on {host} (Mastodon 4.3.2); new mentions arrive live (streaming)"
+    assert await connect(server).check() == said
+    assert await connect(server, stream=False).check() == f"@acme on {host} (Mastodon 4.3.2)"
 
 
 async def test_check_refuses_a_token_of_another_account(server, connect) -> None:
@@ -711,7 +713,9 @@ async def test_akkoma_differences(akkoma: str) -> None:
     try:
         capabilities = await channel.capabilities()
         assert capabilities.max_length == 5000 and capabilities.url_length == 23
-        assert (await channel.check()).endswith("(Akkoma 3.13.2)")
+        who, streaming = (await channel.check()).splitlines()
+        assert who.endswith("(Akkoma 3.13.2)")
+        assert streaming.startswith("streaming does not work here")  # this fake has no SSE
         result = await channel.poll({})
         [message] = result.messages  # the favourite is not a mention
         assert message.remote_id == "AQlqVhz2Qs5tM8ZbTk"  # flake ids stay strings

@@ -225,6 +225,7 @@ async def test_a_store_that_cannot_recover_old_sends_does_not_stop_the_start(ser
     engine = make_engine(store, server)
     await engine.start()
     try:
-        assert {task.get_name() for task in engine._tasks} == {"poll:mastodon", "deleted:mastodon", "outbox", "snoozes"}
+        tasks = {task.get_name() for task in engine._tasks}
+        assert tasks == {"poll:mastodon", "push:mastodon", "language model", "deleted:mastodon", "outbox", "snoozes"}
     finally:
         await engine.stop()

@@ -25,6 +25,7 @@ def build_channel(settings: ChannelSettings, token: Secret, brand: BrandSettings
             include_filtered=settings.include_filtered,
             timeout=settings.timeout,
             backfill=timedelta(seconds=settings.backfill),
+            stream=settings.stream,
         )
     if settings.kind == "discourse":
         from ecoinbox.channels.discourse import DiscourseChannel
@@ -38,6 +39,7 @@ def build_channel(settings: ChannelSettings, token: Secret, brand: BrandSettings
             keywords=settings.search,
             categories=settings.categories,
             timeout=settings.timeout,
+            stream=settings.stream,
         )
     if settings.kind == "wordpress":
         from ecoinbox.channels.wordpress import WordPressChannel

@@ -209,7 +209,8 @@ class DeletionCheckingChannel(Channel, Protocol):
 
 @runtime_checkable
 class PushChannel(Channel, Protocol):
-    """A channel the platform can nudge (IMAP IDLE): `capabilities().stream`."""
+    """A channel the platform can nudge (IMAP IDLE, Mastodon streaming, Discourse MessageBus):
+    `capabilities().stream`."""
 
     async def watch(self, wake: Callable[[], None]) -> None:
         """Run until cancelled, calling `wake` when something new may be there (the poll that

@@ -10,6 +10,9 @@ first post. Polls are budget-aware, since a user API key allows 20 requests a mi
 poll with nothing new costs two requests (notifications, latest posts), a poll never makes more
 than `POLL_BUDGET` requests, and what it could not read waits in the cursor for the next one.
 
+With `stream` (the default), MessageBus wakes the poll as soon as a notification arrives (see
+`ecoinbox.channels.discourse_bus`); the poll stays the one way posts come in.
+
 Discourse has no idempotency key, and staff are exempt from its duplicate-body check: an
 uncertain send is reconciled by reading the topic (`find_sent`), never by posting again.
 """
@@ -39,6 +42,7 @@ from ecoinbox.channels.base import (
     TransientError,
     UncertainSend,
 )
+from ecoinbox.channels.discourse_bus import NotificationBus
 from ecoinbox.channels.http import (
     HttpClient,
     HttpResponse,
@@ -288,6 +292,7 @@ class DiscourseChannel:
         keywords: Sequence[str] = (),
         categories: Sequence[str] = (),
         timeout: float = 20.0,
+        stream: bool = True,
     ) -> None:
         token = token.strip()  # a token_cmd's trailing newline is not part of it
         if not token:
@@ -316,6 +321,8 @@ class DiscourseChannel:
         self._category_ids: dict[str, int] | None = None  # slug, folded name, id -> id
         self._topics: OrderedDict[int, _TopicInfo] = OrderedDict()
         self._post_topics: OrderedDict[int, tuple[int, int]] = OrderedDict()  # -> topic, number
+        self.stream = stream
+        self.notification_bus = NotificationBus(name, self._http, self._own_user_id)
 
     def __repr__(self) -> str:
         return f"DiscourseChannel(name={self.name!r}, base_url={self.base_url!r})"
@@ -351,7 +358,7 @@ class DiscourseChannel:
         return Capabilities(
             reply=True,
             search=bool(self.keywords),
-            stream=False,
+            stream=self.stream,
             max_length=self._max_length or DEFAULT_MAX_LENGTH,
             length_counting="characters",
             idempotency_window=None,
@@ -455,7 +462,20 @@ class DiscourseChannel:
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
         messages = sorted(found.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        self.notification_bus.token_accepted()  # MessageBus may subscribe with it
         return PollResult(messages=messages, cursor=next_cursor)
+
+    async def watch(self, wake: Callable[[], None]) -> None:
+        """Until cancelled, wake the poll as soon as MessageBus says a notification arrived
+        (see `ecoinbox.channels.discourse_bus`). Returns at once with `stream = false`."""
+        if self.stream:
+            await self.notification_bus.run(wake)
+
+    async def _own_user_id(self) -> int:
+        user_id = _int((await self._session(_Budget(None))).get("id"))
+        if user_id is None:
+            raise TransientError(f"channel {self.name}: {self.host} did not say which user we are")
+        return user_id
 
     def _sources(self) -> list[_Source]:
         sources = [

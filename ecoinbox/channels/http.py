@@ -15,7 +15,8 @@ import json as jsonlib
 import logging
 import re
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -572,6 +573,60 @@ class HttpClient:
         return HttpResponse(
             method, response.status_code, response.headers, content, request.url, self.channel
         )
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        url: str,
+        *,
+        silence: float,
+        with_auth: bool = False,
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+        json: Any = None,
+        answer_within: float | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """Send a request (GET `url` by default) and hold the response open for reading as it
+        comes (server-sent events, a long poll). `answer_within`: seconds the head of the answer
+        may take (default `timeout`; a long poll answers when something happens).
+
+        `silence`: seconds without a byte after which the stream counts as dead (servers send
+        heartbeats more often). The credentials go to the base origin, and to another origin
+        only `with_auth` (the platform itself named it, e.g. its streaming host). A non-2xx
+        answer raises its ChannelError; transport failures raise TransientError, token-free.
+        Not under the per-host cap: a stream held for hours must not take a request's place.
+        """
+        request = self._build(method, url, params=None, json=json, data=None, headers=headers)
+        within = self.timeout if answer_within is None else answer_within
+        if with_auth:
+            request.headers.update(self._auth_headers)
+        origin = _origin(request.url)
+        self._raise_if_paused(origin, request.url)
+        connect = min(self.timeout, 10.0)
+        request.extensions["timeout"] = httpx.Timeout(self.timeout, connect=connect, read=silence).as_dict()
+        try:
+            async with asyncio.timeout(within):  # the answer's head, not the whole stream
+                response = await self._client.send(request, stream=True)
+        except TimeoutError:
+            # A subscription publishes nothing, whatever its method: a lost one is never uncertain.
+            raise self._lost("GET", request, False, f"no answer within {within:g} s") from None
+        except httpx.HTTPError as exc:
+            raise self._lost("GET", request, False, _describe(exc)) from None
+        try:
+            if not 200 <= response.status_code < 300:
+                try:
+                    content = await self._read_capped(response)
+                except (_TooLarge, httpx.HTTPError):
+                    content = b""
+                self.raise_for_status(
+                    HttpResponse(method, response.status_code, response.headers, content, request.url, self.channel)
+                )
+            try:
+                yield response
+            except httpx.HTTPError as exc:  # while reading: cut, reset or silent too long
+                raise self._lost("GET", request, False, _describe(exc)) from None
+        finally:
+            await response.aclose()
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         declared = _int_or_none(response.headers.get("content-length"))

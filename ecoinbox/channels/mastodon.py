@@ -2,8 +2,9 @@
 
 Listens on mention notifications (including the ones the 4.3 notification policy filters)
 and edit (`update`) notifications, on hashtags and on keyword searches, fetches threads, and
-replies. There is no streaming here: edits arrive by polling (`update`) and thread reads,
-deletions by thread reads and `find_deleted`.
+replies. With `stream` (the default), new mentions and edits arrive live: the streaming API
+wakes the poll (see `ecoinbox.channels.mastodon_stream`); otherwise they wait for the next
+poll. Deletions arrive by thread reads and `find_deleted`.
 
 Exactly once: servers of the family do not all honour `Idempotency-Key` (GoToSocial ignores it),
 so the key is sent as a second safety only; an uncertain reply is looked up in the parent's
@@ -48,6 +49,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.mastodon_stream import NotificationStream
 from ecoinbox.contacts import claim
 from ecoinbox.model import Author, Message, Origin
 
@@ -142,6 +144,7 @@ class MastodonChannel:
         timeout: float = 20.0,
         backfill: timedelta = DEFAULT_BACKFILL,
         clock: Callable[[], datetime] = utc_now,
+        stream: bool = True,
     ) -> None:
         token = token.strip()  # a token_cmd's trailing newline is not part of it
         if not token:
@@ -157,6 +160,8 @@ class MastodonChannel:
         self._http = HttpClient(
             name, self.base_url, auth_headers={"Authorization": f"Bearer {token}"}, timeout=timeout
         )
+        self.stream = stream
+        self.notification_stream = NotificationStream(name, self._http)
         self._instance: _Instance | None = None
         self._own: dict[str, Any] | None = None
         self._unsupported_searches: set[str] = set()
@@ -190,7 +195,7 @@ class MastodonChannel:
         return Capabilities(
             reply=True,
             search=bool(self.search_terms),
-            stream=False,
+            stream=self.stream,
             max_length=instance.max_characters,
             length_counting="graphemes",
             url_length=instance.url_length,
@@ -214,8 +219,28 @@ class MastodonChannel:
             )
         software = f"{instance.software} {instance.version}".strip()
         lines = [f"@{one_line(acct)} on {self.host} ({one_line(software)})"]
+        if self.stream:
+            lines[0] += await self._stream_check()
         lines.extend(await self._search_warnings(instance, str(own["id"])))
         return "\n".join(lines)
+
+    async def _stream_check(self) -> str:
+        """What `check` adds to its first line about live mentions: that they stream, or (as
+        a line of its own, a warning) why they will wait for the next poll instead."""
+        why = await self.notification_stream.probe()
+        if why is None:
+            return "; new mentions arrive live (streaming)"
+        return (
+            f"\nstreaming does not work here ({why}): new mentions wait for the next poll "
+            + "(poll_interval); set stream = false to stop trying"
+        )
+
+    async def watch(self, wake: Callable[[], None]) -> None:
+        """Until cancelled, wake the poll as soon as the streaming API says a mention or an
+        edit arrived, and on every (re)connection; reconnects with backoff. Returns at once
+        with `stream = false`."""
+        if self.stream:
+            await self.notification_stream.run(wake)
 
     async def _search_warnings(self, instance: _Instance, own_id: str) -> list[str]:
         """Whether `search = [...]` can find anything: searches for a word of our own newest
@@ -341,6 +366,7 @@ class MastodonChannel:
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
         messages = sorted(found.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        self.notification_stream.token_accepted()  # the stream may (re)connect with it
         return PollResult(messages=messages, cursor=next_cursor)
 
     def _sources(self) -> list[_Source]:

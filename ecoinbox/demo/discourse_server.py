@@ -20,6 +20,7 @@ tests run against.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -344,6 +345,8 @@ class DiscourseServer(LoopbackServer):
         brand_is_staff: bool = True,
         retry_after_header: bool = True,
         drop_answer_after_post: int = 0,
+        message_bus: bool = True,
+        long_poll: float = 25.0,
     ) -> None:
         """Habits (defaults: a forum where the brand is an admin, as the demo has always been):
 
@@ -355,11 +358,22 @@ class DiscourseServer(LoopbackServer):
           body's `extras.wait_seconds` (Discourse before 2.4, and proxies that drop the header).
         - `drop_answer_after_post`: the next n posts are made, then the connection is closed
           before the answer (a timeout or a reset on the client's side).
+        - `message_bus`: MessageBus at `POST /message-bus/{client_id}/poll`, as Discourse's web
+          client uses it: each notification of a user is published on `/notification/{user_id}`
+          (its backlog kept, ids per channel), a poll from -1 gets a `/__status` with the last
+          id, and a poll with nothing new is held `long_poll` seconds (Discourse: 25). Answers
+          are one JSON array (the client sends `Dont-Chunk`). False answers 404: a reverse proxy
+          that does not route /message-bus (or a CDN that does not pass long polls).
         """
         super().__init__()
         self.brand_is_staff = brand_is_staff
         self.retry_after_header = retry_after_header
         self.drop_answer_after_post = drop_answer_after_post
+        self.message_bus = message_bus
+        self.long_poll = long_poll
+        self.bus_polls = 0  # MessageBus polls answered
+        self._bus: dict[str, list[dict[str, Any]]] = {}  # channel -> its backlog, oldest first
+        self._bus_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self.brand_username = brand_username
         self.title = title
         self.posted: list[PostedForumPost] = []
@@ -563,6 +577,7 @@ class DiscourseServer(LoopbackServer):
         add_get(r"/t/{slug}/{topic_id:\d+}.json", self._topic)
         add_get("/user-api-key/new", self._authorize_user_api_key)
         add_post("/user-api-key/revoke", self._revoke_user_api_key)
+        add_post(r"/message-bus/{client_id}/poll", self._message_bus_poll)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
@@ -1111,9 +1126,61 @@ class DiscourseServer(LoopbackServer):
         if user.id in notified or user.id < 0:
             return
         notified.add(user.id)
-        self._notifications.append(
-            _Notification(self._new_id("notification"), user.id, kind, post, post.created_at)
-        )
+        notification = _Notification(self._new_id("notification"), user.id, kind, post, post.created_at)
+        self._notifications.append(notification)
+        self._publish(f"/notification/{user.id}", {
+            "unread_notifications": sum(1 for n in self._notifications if n.user_id == user.id),
+            "last_notification": {"notification": {"id": notification.id, "notification_type": kind,
+                                                   "topic_id": post.topic.id, "post_number": post.post_number}},
+        })  # fmt: skip
+
+    # -- MessageBus --------------------------------------------------------------------------
+
+    def _publish(self, channel: str, data: dict[str, Any]) -> None:
+        """Add a message to a MessageBus channel and wake the long polls waiting (any thread)."""
+        backlog = self._bus.setdefault(channel, [])
+        backlog.append({"global_id": sum(len(b) for b in self._bus.values()), "message_id": len(backlog) + 1,
+                        "channel": channel, "data": data})  # fmt: skip
+        for loop, event in list(self._bus_waiters):
+            loop.call_soon_threadsafe(event.set)
+
+    async def _message_bus_poll(self, request: web.Request) -> web.Response:
+        if not self.message_bus:
+            raise ApiError.not_found()
+        user = self._caller(request).user
+        wanted = await _bus_request(request)
+        own = f"/notification/{user.id}" if user is not None else None
+        deadline = asyncio.get_running_loop().time() + self.long_poll
+        while True:
+            answer = self._bus_answer(wanted, own)
+            left = deadline - asyncio.get_running_loop().time()
+            if answer or left <= 0 or request.query.get("dlp") == "t":
+                self.bus_polls += 1
+                return web.json_response(answer)
+            waiter = (asyncio.get_running_loop(), asyncio.Event())
+            self._bus_waiters.append(waiter)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(left, 1.0)):  # 1 s steps: a stopping server ends it
+                        await waiter[1].wait()
+            finally:
+                self._bus_waiters.remove(waiter)
+
+    def _bus_answer(self, wanted: dict[str, int], own: str | None) -> list[dict[str, Any]]:
+        """The messages past each last id asked; a status for channels asked from -1 or from
+        beyond their end. Only the caller's own notification channel has messages for them."""
+        answer: list[dict[str, Any]] = []
+        status: dict[str, int] = {}
+        for channel, last in wanted.items():
+            backlog = self._bus.get(channel, []) if channel == own else []
+            end = backlog[-1]["message_id"] if backlog else 0
+            if last < 0 or last > end:
+                status[channel] = end
+            else:
+                answer.extend(m for m in backlog if m["message_id"] > last)
+        if status:
+            answer.append({"global_id": -1, "message_id": -1, "channel": "/__status", "data": status})
+        return answer
 
     def _parent(self, post: _Post) -> _Post | None:
         number = post.reply_to_post_number
@@ -1655,3 +1722,18 @@ def _int(raw: str | None, default: int) -> int:
         return int(raw) if raw is not None else default
     except ValueError:
         return default
+
+
+async def _bus_request(request: web.Request) -> dict[str, int]:
+    """The channels a MessageBus poll asks for, with their last ids (JSON or a form, as
+    Discourse's client sends either); `__seq` and the like are not channels."""
+    try:
+        raw = await request.json() if request.content_type == "application/json" else dict(await request.post())
+    except ValueError:
+        raise ApiError(400, {"errors": ["invalid MessageBus request"]}) from None
+    wanted: dict[str, int] = {}
+    for channel, last in (raw.items() if isinstance(raw, dict) else []):
+        if isinstance(channel, str) and channel.startswith("/"):
+            with contextlib.suppress(TypeError, ValueError):
+                wanted[channel] = int(last)
+    return wanted

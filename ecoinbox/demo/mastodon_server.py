@@ -10,6 +10,7 @@ and posted.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import bisect
 import hashlib
@@ -42,7 +43,10 @@ OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
 CURSOR_PARAMS = frozenset({"max_id", "min_id", "since_id"})
 # Reachable without a token, as on a real instance.
-PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps"})
+PUBLIC_PATHS = frozenset(
+    {"/api/v1/instance", "/api/v2/instance", "/api/v1/apps", "/api/v1/streaming/health"}
+)
+HEARTBEAT_S = 15.0  # Mastodon's streaming server writes ":thump" this often on an idle stream
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
 ALL_SCOPES = "read write follow push"
 """What a token made by hand under Preferences > Development may carry (the server's own token)."""
@@ -58,6 +62,11 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/statuses/{id}/context"): frozenset({"read", "read:statuses"}),
     ("GET", "/api/v1/accounts/relationships"): frozenset({"read", "read:follows", "follow"}),
     ("GET", "/api/v1/accounts/{id}/statuses"): frozenset({"read", "read:statuses"}),
+    # The streaming server's checks: the user stream needs statuses, its notification part
+    # notifications (`stream=` picks one on /api/v1/streaming).
+    ("GET", "/api/v1/streaming/user"): frozenset({"read", "read:statuses"}),
+    ("GET", "/api/v1/streaming/user/notification"): frozenset({"read", "read:notifications"}),
+    ("GET", "/api/v1/streaming"): frozenset({"read", "read:notifications", "read:statuses"}),
 }
 OUTSIDE_SCOPES = "This action is outside the authorized scopes"
 # `requests` keeps at most this many (a demo left polling all day must not grow without bound).
@@ -243,6 +252,20 @@ class MastodonServer(LoopbackServer):
       status by its words (only by URL), so keyword listening finds nothing.
     - `version` and `source_url`: what the instance says it runs (GoToSocial: "0.17.3",
       "https://github.com/superseriousbusiness/gotosocial").
+    - `streaming`: the streaming API (server-sent events: `/api/v1/streaming/user/notification`,
+      `/api/v1/streaming/user`, `/api/v1/streaming?stream=user:notification`), pushing each new
+      notification of the brand's as `event: notification` and writing ":thump" every
+      `heartbeat` seconds, as Mastodon's streaming server does; the instance names it in
+      `configuration.urls.streaming` (v2) and `urls.streaming_api` (v1), on this same host, as a
+      single-host install does. False answers 404 there: an instance behind a reverse proxy that
+      does not route /api/v1/streaming (a common nginx setup missing its streaming `location`),
+      or a server without SSE (GoToSocial streams over WebSocket only). Notifications the 4.3
+      policy filters are not pushed (Mastodon pushes only what it shows).
+    - `streaming_url`: where the instance says it streams, when not on its own host
+      (mastodon.social: "wss://streaming.mastodon.social"): another origin.
+    - `drop_stream_after`: each stream is cut (the connection reset) after this many events: a
+      proxy or load balancer that ends long responses (Cloudflare, nginx `proxy_read_timeout`),
+      a streaming server restarted during a deploy. 0 never cuts.
     """
 
     def __init__(
@@ -266,9 +289,20 @@ class MastodonServer(LoopbackServer):
         full_text_search: bool = True,
         version: str = VERSION,
         source_url: str = "https://github.com/mastodon/mastodon",
+        streaming: bool = True,
+        drop_stream_after: int = 0,
+        heartbeat: float = HEARTBEAT_S,
+        streaming_url: str | None = None,
         checks_scopes: bool = True,
     ) -> None:
         super().__init__()
+        self.streaming = streaming
+        self.drop_stream_after = drop_stream_after
+        self.heartbeat = heartbeat
+        self.streaming_url = streaming_url
+        self.streamed: list[str] = []  # the events pushed, in order, as "event: ..." (all streams)
+        self.heartbeats = 0  # ":thump"s written, on all streams
+        self._subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str | None]]] = []
         self.checks_scopes = checks_scopes
         """Refuse (403) a request the token's scopes do not cover, as Mastodon does."""
         self.token_scopes = frozenset(ALL_SCOPES.split())
@@ -398,6 +432,7 @@ class MastodonServer(LoopbackServer):
             at = status.edited_at
             update = _Notification(self._ids.next(at), at, status.account, status, False, "update")
             bisect.insort(self._notifications, update, key=_by_id)
+            self._push(update)
         return self._status_json(status)
 
     def delete_status(self, status_id: str) -> None:
@@ -441,6 +476,10 @@ class MastodonServer(LoopbackServer):
         router.add_get("/api/v1/statuses/{id}/context", self._context)
         router.add_get("/api/v1/accounts/relationships", self._relationships)
         router.add_get("/api/v1/accounts/{id}/statuses", self._account_statuses)
+        router.add_get("/api/v1/streaming/health", self._streaming_health)
+        router.add_get("/api/v1/streaming", self._stream)
+        router.add_get("/api/v1/streaming/user", self._stream)
+        router.add_get("/api/v1/streaming/user/notification", self._stream)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
@@ -458,13 +497,15 @@ class MastodonServer(LoopbackServer):
             return _json({"error": self.bad_token_body}, status=self.bad_token_status, headers=headers)
         used, start = self._limits.hit(token, self._now())
         allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
+        response: web.StreamResponse  # a stream is one too
         if allowed and not self._scopes_allow(request):
             response = _json({"error": OUTSIDE_SCOPES}, status=403)
         elif allowed:
             response = await _call(handler, request)
         else:
             response = _json({"error": "Too many requests"}, status=429)
-        response.headers.update(limit_headers)
+        if not response.prepared:  # a stream's head left long ago
+            response.headers.update(limit_headers)
         return response
 
     def _scopes_allow(self, request: web.Request) -> bool:
@@ -540,7 +581,7 @@ class MastodonServer(LoopbackServer):
         }
 
     def _streaming_url(self) -> str:
-        return self.base_url.replace("http://", "ws://", 1)
+        return self.streaming_url or self.base_url.replace("http://", "ws://", 1)
 
     async def _verify_credentials(self, request: web.Request) -> web.Response:
         entity = self._account_json(self._brand)
@@ -552,6 +593,68 @@ class MastodonServer(LoopbackServer):
             "fields": [],
         }
         return _json(entity)
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        for loop, queue in list(self._subscribers):  # streams end before the listener closes
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+        await super().stop()
+
+    def _push(self, notification: _Notification) -> None:
+        """Send a notification to every open stream (from any thread: tests post from theirs)."""
+        frame = f"event: notification\ndata: {_dumps(self._notification_json(notification))}\n\n"
+        for loop, queue in list(self._subscribers):
+            loop.call_soon_threadsafe(queue.put_nowait, frame)
+
+    async def _streaming_health(self, request: web.Request) -> web.Response:
+        if not self.streaming:
+            raise ApiError(404, "Not Found")
+        return web.Response(text="OK")
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        """The user's notifications as server-sent events, until the client or the server goes."""
+        if not self.streaming:
+            raise ApiError(404, "Not Found")
+        if request.path == "/api/v1/streaming" and request.query.get("stream") not in ("user", "user:notification"):
+            raise ApiError(404, "Not Found")  # discovery: "Not Found" means stream from this host
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )
+        await response.prepare(request)
+        await response.write(b":)\n")  # what Mastodon's streaming server writes first
+        subscriber: tuple[asyncio.AbstractEventLoop, asyncio.Queue[str | None]] = (
+            asyncio.get_running_loop(), asyncio.Queue()
+        )  # fmt: skip
+        self._subscribers.append(subscriber)
+        sent = 0
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(self.heartbeat):
+                        frame = await subscriber[1].get()
+                except TimeoutError:
+                    self.heartbeats += 1
+                    await response.write(b":thump\n")
+                    continue
+                if frame is None:  # the server stops
+                    break
+                await response.write(frame.encode())
+                self.streamed.append(frame.partition("\n")[0])
+                sent += 1
+                if self.drop_stream_after and sent >= self.drop_stream_after:
+                    _hang_up(request)
+                    break
+        except (ConnectionError, RuntimeError):
+            pass  # the client went away
+        finally:
+            self._subscribers.remove(subscriber)
+        return response
+
+    @property
+    def stream_count(self) -> int:
+        """How many streams are open now."""
+        return len(self._subscribers)
 
     # -- handlers: reading -------------------------------------------------------------------
 
@@ -966,6 +1069,8 @@ class MastodonServer(LoopbackServer):
             at = status.created_at
             notification = _Notification(self._ids.next(at), at, status.account, status, filtered)
             bisect.insort(self._notifications, notification, key=_by_id)
+            if not filtered:
+                self._push(notification)
 
     def _awaiting_customer(self) -> list[seeding.OpenReply]:
         """Brand replies to someone that nobody has answered yet: where a customer may come back."""

@@ -89,7 +89,7 @@ base_url = "{mastodon_url}"
 account = "{DEMO_BRAND}"
 hashtags = ["acme"]
 search = ["acme"]
-poll_interval = 3
+poll_interval = 30  # new mentions stream in live; this poll is the safety net (and hashtags, searches)
 keyring = false
 # The demo servers' tokens are public constants; a command prints them, so no file holds one.
 token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "mastodon"]

@@ -27,6 +27,7 @@ from ecoinbox.channels.base import (
     RateLimited,
     RenewableChannel,
 )
+from ecoinbox.engine.live import warm_up
 from ecoinbox.engine.outbox import UNCERTAIN_SETTLE_SECONDS, OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
@@ -179,6 +180,8 @@ class Engine:
             self._tasks.append(asyncio.create_task(self._poll_loop(name), name=f"poll:{name}"))
             if isinstance(channel, PushChannel):
                 self._tasks.append(asyncio.create_task(self._watch(name, channel), name=f"push:{name}"))
+        if any(isinstance(channel, PushChannel) for channel in self.channels.values()):
+            self._tasks.append(asyncio.create_task(warm_up(), name="language model"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
         for name, channel in self.channels.items():
@@ -315,7 +318,8 @@ class Engine:
     async def _watch(self, name: str, channel: PushChannel) -> None:
         """Poll a channel as soon as its platform says something arrived (polling goes on too)."""
         try:
-            await channel.watch(lambda: self.poll_now(name))
+            # Not poll_now: a push is no request of the manager's to read the token source again.
+            await channel.watch(self._poll_wake[name].set)
         except ChannelError as exc:
             log.info("channel %s: no push, polling only: %s", name, exc)
         except Exception:  # a broken push must not stop the engine: polling still works
