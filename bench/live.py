@@ -18,21 +18,25 @@ Printed: each sample, then the median, p95 and max.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread, write_config
+from pty_terminal import (
+    Terminal,
+    inbox_argv,
+    inbox_env,
+    mastodon_in_a_thread,
+    serving_in_a_thread,
+    write_config,
+)
 
 from ecoinbox.demo.discourse_server import DiscourseServer
 
@@ -63,27 +67,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-@contextlib.contextmanager
-def forum_in_a_thread(key: str) -> Iterator[DiscourseServer]:
+def forum_in_a_thread(key: str) -> contextlib.AbstractContextManager[DiscourseServer]:
     """The local Discourse server on its own loop, as `mastodon_in_a_thread` does Mastodon."""
-    server = DiscourseServer(seed=None, user_api_key=key)
-    ready, stop = threading.Event(), threading.Event()
-
-    async def serve() -> None:
-        await server.start()
-        ready.set()
-        while not stop.is_set():
-            await asyncio.sleep(0.05)
-        await server.stop()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the local Discourse server did not start"
-    try:
-        yield server
-    finally:
-        stop.set()
-        thread.join(10)
+    return serving_in_a_thread(DiscourseServer(seed=None, user_api_key=key))
 
 
 def forum_config(tmp: Path, base_url: str) -> Path:
