@@ -8,6 +8,8 @@ conversation done). Two rules fix that, both here:
 - `KeyHold`: after a key bound to an opener, the App holds every following key until focus
   lands somewhere new (the opened input, the opened screen) or the opener's action ran and
   opened nothing, then hands them over in order.
+- Keys given back go through the App's queue again; a key read from the terminal before they are
+  through (an `esc` the driver parses only after a pause) queues behind them, never passes them.
 - `after_typed`: send, save and cancel bindings are priority bindings (the App runs them before
   the text area's queued keys): their action waits behind the keys already queued there, and
   the keys after them are held like an opener's until focus moves (the box closed, a question).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +52,7 @@ CLOSERS = frozenset({
 })  # fmt: skip
 OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, however it is bound
 PALETTE_WAIT_S = 0.5  # the palette closes within milliseconds of the enter that picks a command
+RETURN_WAIT_S = 2.0  # a key given back that has not come through the App's queue by then is lost
 OPEN_WAIT_S = 5.0  # the last resort: a key stopped on its way to its binding, a stuck action
 CHECK_S = 0.01
 JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ, ZWJ
@@ -89,9 +93,20 @@ class KeyHold:
         self._deadline = 0.0
         self._checker: Timer | None = None
         self._searching = False  # an enter in the palette waits for its search (`_wait_for_search`)
+        # Keys given back by `_release`, on their way through the App's queue, oldest first: a key
+        # read from the terminal meanwhile (an esc parsed late) must not pass them.
+        self._returning: deque[tuple[events.Key, float]] = deque()
 
     def take(self, event: events.Key) -> bool:
         """Called with each key the App reads; True when the key was held (or given as text)."""
+        while self._returning and time.monotonic() - self._returning[0][1] > RETURN_WAIT_S:
+            self._returning.popleft()  # lost on its way (the app closing a screen): never wait on it
+        if self._returning:
+            if event is self._returning[0][0]:
+                self._returning.popleft()
+            else:  # typed after keys still on their way back: it goes behind them
+                self._give_back(event)
+                return True
         if self._held is not None:
             self._held.append(event)
             return True
@@ -232,7 +247,12 @@ class KeyHold:
             self._checker.stop()
             self._checker = None
         for event in held:  # back through the App, in order: one of them may open again
-            self.app.post_message(events.Key(event.key, event.character))
+            self._give_back(event)
+
+    def _give_back(self, event: events.Key) -> None:
+        again = events.Key(event.key, event.character)
+        self._returning.append((again, time.monotonic()))
+        self.app.post_message(again)
 
 
 def after_typed(action: Callable[..., Any]) -> Callable[..., None]:
