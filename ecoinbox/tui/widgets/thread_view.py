@@ -309,10 +309,11 @@ class ThreadView(ScrollView, can_focus=True):
             return None
         strip = self._strips.get(index)
         if strip is None:
-            strip = self._strips[index] = self._render_content(self._lines[index])
+            strip = self._strips[index] = self._line_strip(self._lines[index])
         return strip
 
-    def _render_content(self, line: Content) -> Strip:
+    def _line_strip(self, line: Content) -> Strip:
+        """One line as a strip (not `_render_content`: Textual's Widget has one, without arguments)."""
         segments = [
             Segment(text, style.rich_style)
             for text, style in line.render(self.visual_style, end="", parse_style=Style.parse)
@@ -337,7 +338,7 @@ class ThreadView(ScrollView, can_focus=True):
             start, end = span
             line = self._lines[index]
             selected = Style.from_styles(self.screen.get_component_styles("screen--selection"))
-            strip = self._render_content(line.stylize(selected, start, len(line) if end == -1 else end))
+            strip = self._line_strip(line.stylize(selected, start, len(line) if end == -1 else end))
         text = strip.crop_extend(0, width - 1, base).apply_offsets(0, index)
         return Strip.join([text, scrollbar])
 
