@@ -52,6 +52,10 @@ account = "acme"
 poll_interval = 3600
 keyring = false
 token_env = "CRASH_MASTODON_TOKEN"
+# 31 starts in a minute: the stream's connection and the poll it wakes would spend Mastodon's 300
+# requests per 5 minutes before the last run reads its uncertain replies back (kills, not live
+# mentions, are tested here).
+stream = false
 [[channels]]
 kind = "discourse"
 name = "forum"

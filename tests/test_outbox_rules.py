@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakes import Clock
 
-from ecoinbox.channels.base import Capabilities, UncertainSend
+from ecoinbox.channels.base import Capabilities, RateLimited, UncertainSend
 from ecoinbox.engine.outbox import OutboxSender
 from ecoinbox.model import Author, Message, Origin, OutboxState
 from ecoinbox.store import open_store
@@ -184,3 +184,24 @@ async def test_a_reply_to_a_held_comment_approves_it_first(store, clock):
     (done,) = await store.outbox_items()
     assert done.state is OutboxState.SENT and done.approve_parent
     assert channel.approved == ["p1"] and len(channel.published) == 1
+
+
+async def test_a_rate_limited_read_back_waits_for_the_platforms_time(store, clock):
+    """A read-back refused with 429 is not tried again before the platform said: retried on the
+    backoff alone (seconds), it spent the rate limit the polls need (tests/test_crash.py saw it)."""
+    channel = ScriptedChannel(lose_answers=1, clock=clock)
+    conversation, parent = await a_parent(store)
+    await store.queue_reply(conversation, parent, "@zoe hello")
+    out = OutboxSender(store, {"c": channel}, owner="test", clock=clock, retry_max=2)
+    await out.send_due()
+    reset = clock() + timedelta(minutes=4)
+
+    async def limited(*args) -> Message | None:
+        raise RateLimited("the read is rate-limited", reset)
+
+    channel.find_sent = limited  # type: ignore[method-assign]
+    clock.at = await out.next_due()
+    await out.send_due()
+    (waiting,) = await store.outbox_items()
+    assert waiting.state is OutboxState.UNKNOWN and "rate-limited" in waiting.error
+    assert waiting.next_attempt_at is not None and waiting.next_attempt_at >= reset

@@ -171,9 +171,12 @@ class OutboxSender:
             await self._token_refused(item, exc, OutboxState.UNKNOWN)
             return
         except ChannelError as exc:
-            await self.store.reply_unknown(
-                item, f"could not check the thread yet: {exc}", check_at=self._backoff(item)
-            )
+            # A platform that asked us to wait is not asked again before then: read-backs retried
+            # on the backoff alone would spend the rate limit that the polls need too.
+            check_at = self._backoff(item)
+            if isinstance(exc, RateLimited):
+                check_at = max(check_at, exc.retry_at)
+            await self.store.reply_unknown(item, f"could not check the thread yet: {exc}", check_at=check_at)
             return
         if found is not None:
             await self._sent(channel, item, found)
