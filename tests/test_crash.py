@@ -65,6 +65,7 @@ auth = "api_key"
 poll_interval = 3600
 keyring = false
 token_env = "CRASH_FORUM_TOKEN"
+stream = false
 """
 
 

@@ -135,13 +135,12 @@ async def test_a_message_over_its_budget_is_stored_untriaged_with_a_note_and_the
     monkeypatch.setattr(store_triage, "TRIAGE_BUDGET_S", 0.02)
     monkeypatch.setattr(store_triage, "TRIAGE_GRACE_S", 0.05)
     await store.attach_triage(triage(SlowTriage))
-    started = time.perf_counter()
+    # No timing here (a loaded machine makes any bound flaky): "skipped" below is what an ingest
+    # that waited for the slow judgment could not have written.
     await store.ingest(
         [msg("1", "slow: follow back f4f"), msg("2", "this arrived broken, refund please", who="ann")],
         cursor=("m", {"since": "2"}),
     )
-    waited = time.perf_counter() - started
-    assert waited < SLOW_S, f"the ingest waited {waited:.2f} s for triage"
     assert await store.cursor("m") == {"since": "2"}
     first = await store.conversation(1)
     assert first is not None and first.row.state is State.OPEN, "not judged: it stays in the inbox"
