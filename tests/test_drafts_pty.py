@@ -5,11 +5,13 @@ inbox shows it in the box on `r`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,8 +92,10 @@ def test_a_reply_being_typed_survives_kill_9_and_is_back_on_r(tmp_path):
         assert drafts_in(db) == [("reply", f"@zoe@remote.example  {TYPED}")]
 
 
-@pytest.mark.slow
-def test_a_dropped_connection_sighup_saves_the_open_box_at_once(tmp_path):
+@contextlib.contextmanager
+def zoe_in_a_pty(tmp_path: Path) -> Iterator[tuple[object, Terminal, Path]]:
+    """The inbox in a pty on a store holding Zoe's mention, her thread on screen: (the local
+    server, the terminal, the store's path); the terminal is killed on the way out."""
     db = tmp_path / "inbox.db"
     with mastodon_in_a_thread(TOKEN) as server:
         asyncio.run(seed(db, server))
@@ -99,36 +103,34 @@ def test_a_dropped_connection_sighup_saves_the_open_box_at_once(tmp_path):
         terminal = Terminal(argv, env)
         try:
             terminal.wait_for(b"@zoe@remote.example", what="Zoe's thread")
-            mark = terminal.send("r")
-            terminal.wait_for(b"Reply to", after=mark, what="the reply box")
-            mark = terminal.send(" " + TYPED)
-            terminal.wait_for(b"depot", after=mark, what="the typed text")
-            # At once, before the half-second save: the hangup itself must save it.
-            os.kill(terminal.process.pid, signal.SIGHUP)
-            assert terminal.wait_exit() == 0, terminal.tail()
+            yield server, terminal, db
         finally:
             terminal.kill()
-        assert drafts_in(db) == [("reply", f"@zoe@remote.example  {TYPED}")]
+
+
+@pytest.mark.slow
+def test_a_dropped_connection_sighup_saves_the_open_box_at_once(tmp_path):
+    with zoe_in_a_pty(tmp_path) as (_, terminal, db):
+        mark = terminal.send("r")
+        terminal.wait_for(b"Reply to", after=mark, what="the reply box")
+        mark = terminal.send(" " + TYPED)
+        terminal.wait_for(b"depot", after=mark, what="the typed text")
+        # At once, before the half-second save: the hangup itself must save it.
+        os.kill(terminal.process.pid, signal.SIGHUP)
+        assert terminal.wait_exit() == 0, terminal.tail()
+    assert drafts_in(db) == [("reply", f"@zoe@remote.example  {TYPED}")]
 
 
 @pytest.mark.slow
 def test_sighup_during_a_send_hold_quits_at_once_and_leaves_the_reply_queued(tmp_path):
-    db = tmp_path / "inbox.db"
-    with mastodon_in_a_thread(TOKEN) as server:
-        asyncio.run(seed(db, server))
-        argv, env = inbox_argv_env(tmp_path, server.base_url)
-        terminal = Terminal(argv, env)
-        try:
-            terminal.wait_for(b"@zoe@remote.example", what="Zoe's thread")
-            mark = terminal.send("r" + " " + TYPED + "\x13")  # ctrl+s in the same burst
-            terminal.wait_for(b"goes out in", after=mark, what="the send hold's countdown")
-            os.kill(terminal.process.pid, signal.SIGHUP)  # nobody is there to answer a question
-            assert terminal.wait_exit() == 0, terminal.tail()
-        finally:
-            terminal.kill()
-        assert b"Not sent yet: the reply to Zoe" in terminal.snapshot()
-        assert server.posted == []
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("SELECT state, text FROM outbox").fetchall() == [
-                ("queued", f"@zoe@remote.example  {TYPED}")
-            ]
+    with zoe_in_a_pty(tmp_path) as (server, terminal, db):
+        mark = terminal.send("r" + " " + TYPED + "\x13")  # ctrl+s in the same burst
+        terminal.wait_for(b"goes out in", after=mark, what="the send hold's countdown")
+        os.kill(terminal.process.pid, signal.SIGHUP)  # nobody is there to answer a question
+        assert terminal.wait_exit() == 0, terminal.tail()
+    assert b"Not sent yet: the reply to Zoe" in terminal.snapshot()
+    assert server.posted == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT state, text FROM outbox").fetchall() == [
+            ("queued", f"@zoe@remote.example  {TYPED}")
+        ]
