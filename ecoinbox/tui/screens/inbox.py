@@ -1034,12 +1034,23 @@ class InboxScreen(TriageKeys, Screen[None]):
             return None
         return _message_in(conversation, self.thread.chosen)
 
-    def action_choose_message(self, step: int) -> None:
-        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer."""
-        self._thread_now()
+    @_store_failures_noticed
+    async def action_choose_message(self, step: int) -> None:
+        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer.
+        Keys typed after it wait for the pick: a thread still on its way is read here first."""
+        selected = self.conversations.selected_id
+        if selected is None:
+            return
         shown = self.thread.conversation
-        if shown is None or shown.row.id != self.conversations.selected_id:
-            return  # its thread is on its way: the next press picks in it
+        if self._cancel_pending_thread() or shown is None or shown.row.id != selected:
+            self.workers.cancel_group(self, "thread")  # read here instead, before the next key
+            conversation = await self.app.store.conversation(selected)  # type: ignore[attr-defined]
+            if conversation is None or self.conversations.selected_id != selected:
+                return
+            self.thread.show(conversation, highlight=self._matched_words)
+        shown = self.thread.conversation
+        if shown is None or shown.row.id != selected:
+            return
         chosen = self.thread.choose(step, reply_target(shown) if shown.messages else None)
         if chosen is not None:
             self.conversations.held = True  # acting on it: the cursor follows it from now on
