@@ -689,12 +689,15 @@ def table(columns: list[Column]) -> Iterator[str]:
     yield row("cursor move: key to the list's frame, p95", lambda c: fmt_ms(pct(c.inbox.move_first_s, 0.95)))
     yield row("cursor move: key to the thread beside it drawn, median", lambda c: fmt_ms(med(c.inbox.move_s)),
               f"<= {MOVE_S * 1000:.0f} ms", med(last.inbox.move_s) <= MOVE_S)  # fmt: skip
-    yield row("cursor move: key to the thread beside it drawn, p95",
-              lambda c: fmt_ms(pct(c.inbox.move_s, 0.95)))
+    yield row(
+        "cursor move: key to the thread beside it drawn, p95", lambda c: fmt_ms(pct(c.inbox.move_s, 0.95))
+    )
     yield row("bytes per cursor move, median", lambda c: size(med(c.inbox.move_bytes), "B"),
               f"<= {MOVE_BYTES:,} B", med(last.inbox.move_bytes) <= MOVE_BYTES)  # fmt: skip
-    yield row("bytes per cursor move, mean",
-              lambda c: size(statistics.fmean(c.inbox.move_bytes) if c.inbox.move_bytes else math.nan, "B"))
+    yield row(
+        "bytes per cursor move, mean",
+        lambda c: size(statistics.fmean(c.inbox.move_bytes) if c.inbox.move_bytes else math.nan, "B"),
+    )
     yield row(f"held j ({HELD_RATE}/s): bytes per row, median", lambda c: size(med(c.inbox.held_bytes), "B"),
               f"<= {MOVE_BYTES:,} B", med(last.inbox.held_bytes) <= MOVE_BYTES)  # fmt: skip
     yield row("held j: last key to the thread it stopped on drawn, median",
@@ -748,8 +751,10 @@ def table(columns: list[Column]) -> Iterator[str]:
     yield row("neomutt bytes per move (ecoinbox's median as a multiple)",
               ratio(lambda c: med(c.inbox.move_bytes), lambda c: c.peers.neomutt_move_bytes,
                     lambda v: f"{v:,.0f} B"))  # fmt: skip
-    yield row("neomutt peak RSS (ecoinbox's as a multiple)",
-              ratio(lambda c: c.inbox.rss_mb, lambda c: c.peers.neomutt_rss_mb, lambda v: f"{v:,.0f} MB"))
+    yield row(
+        "neomutt peak RSS (ecoinbox's as a multiple)",
+        ratio(lambda c: c.inbox.rss_mb, lambda c: c.peers.neomutt_rss_mb, lambda v: f"{v:,.0f} MB"),
+    )
 
 
 def machine() -> str:

@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the config file, before or after the command (default: `ecoinbox config path`)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("init", help="first run: asks about the brand, connects each account, writes the config")
+    commands.add_parser(
+        "init", help="first run: asks about the brand, connects each account, writes the config"
+    )
     configs = commands.add_parser("config", help="the config file: `config example` prints a commented one, "
                                                  "`config path` where it is read from")  # fmt: skip
     config_commands = configs.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
@@ -56,9 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.add_parser("path", help="print the path of the config file the commands read")
 
     demo = commands.add_parser("demo", help="run the inbox on local demo servers (no account needed)")
-    demo.add_argument("--servers-only", action="store_true", help="start the servers, print their URLs and config; no TUI")
+    demo.add_argument(
+        "--servers-only", action="store_true", help="start the servers, print their URLs and config; no TUI"
+    )
     demo.add_argument("--seed", type=int, default=1, help="seed of the demo traffic (default 1)")
-    demo.add_argument("--data-dir", type=Path, help="keep the demo's config and store here (default: a temp dir)")
+    demo.add_argument(
+        "--data-dir", type=Path, help="keep the demo's config and store here (default: a temp dir)"
+    )
     demo.add_argument("--quiet-traffic", action="store_true", help="no new mentions after the seeded day")
     big = demo.add_mutually_exclusive_group()
     big.add_argument("--messages", type=int, metavar="N",
@@ -70,17 +76,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate the config, reach each channel, name the keyring backend")
 
     auth = commands.add_parser(
-        "auth", help="connect a channel: run its sign-in flow, keep the token (keyring, or your choice without one)"
+        "auth",
+        help="connect a channel: run its sign-in flow, keep the token (keyring, or your choice without one)",
     )
     auth.add_argument("channel", help="the channel's name in the config")
-    auth.add_argument("--paste", action="store_true", help="paste an existing token instead of the OAuth flow")
+    auth.add_argument(
+        "--paste", action="store_true", help="paste an existing token instead of the OAuth flow"
+    )
     keep = auth.add_mutually_exclusive_group()
-    keep.add_argument("--print", action="store_true",
-                      help="keep the token nowhere: print it once on stdout (e.g. | pass insert -m ecoinbox/NAME)")
-    keep.add_argument("--insecure-storage", action="store_true",
-                      help="save it in the plain credentials file (0600) in the config dir, without asking")
-    keep.add_argument("--secure-only", action="store_true",
-                      help="never the plain credentials file: keyring, encrypted file or --print only")
+    keep.add_argument(
+        "--print",
+        action="store_true",
+        help="keep the token nowhere: print it once on stdout (e.g. | pass insert -m ecoinbox/NAME)",
+    )
+    keep.add_argument(
+        "--insecure-storage",
+        action="store_true",
+        help="save it in the plain credentials file (0600) in the config dir, without asking",
+    )
+    keep.add_argument(
+        "--secure-only",
+        action="store_true",
+        help="never the plain credentials file: keyring, encrypted file or --print only",
+    )
 
     poll = commands.add_parser(
         "poll", help="poll and send without the TUI, until stopped (inboxes on the same store follow it)"
@@ -88,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--once", action="store_true", help="poll every channel once, send what is due, exit")
 
     listing = commands.add_parser("list", help="list conversations")
-    listing.add_argument("--state", choices=[v.value for v in View], default="inbox", help="which view (default inbox)")
+    listing.add_argument(
+        "--state", choices=[v.value for v in View], default="inbox", help="which view (default inbox)"
+    )
     listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument(
@@ -106,11 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     trial = rule_commands.add_parser(
         "test", help="which rules match TEXT and what they would do, with the spam and priority verdicts"
     )
-    trial.add_argument("text", help="the message, as the person would write it (- reads it from standard input)")
+    trial.add_argument(
+        "text", help="the message, as the person would write it (- reads it from standard input)"
+    )
     trial.add_argument("--channel", default="test", help="the channel it arrives on (a name from the config)")
     trial.add_argument("--author", default="someone", help="the author's handle")
     trial.add_argument("--lang", help="its language code, e.g. fr (default: detected)")
-    trial.add_argument("--reply", action="store_true", help="it answers a post (kind = reply); default: a mention")
+    trial.add_argument(
+        "--reply", action="store_true", help="it answers a post (kind = reply); default: a mention"
+    )
     add_action_commands(commands)
     return parser
 
@@ -423,8 +447,11 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
         print(f"keyring: unavailable ({str(exc).splitlines()[0]})")
     else:
         usable = not backend.startswith(("keyring.backends.fail", "keyring.backends.null"))
-        print(f"keyring: {backend}" if usable else
-              f"keyring: none usable here ({backend}); `ecoinbox auth NAME` offers the ways without one")
+        print(
+            f"keyring: {backend}"
+            if usable
+            else f"keyring: none usable here ({backend}); `ecoinbox auth NAME` offers the ways without one"
+        )
     from ecoinbox.credentials import credentials_path
 
     if credentials_path().is_file():
@@ -490,7 +517,9 @@ def run_auth(settings: Settings, args: argparse.Namespace) -> int:
         channel = settings.channel(args.channel)
     except KeyError:
         names = ", ".join(c.name for c in settings.channels) or "none"
-        raise CliError(f"no channel named {args.channel!r} in {settings.source} (channels: {names})") from None
+        raise CliError(
+            f"no channel named {args.channel!r} in {settings.source} (channels: {names})"
+        ) from None
     options = AuthOptions(paste=args.paste, print_only=args.print, secure_only=args.secure_only,
                           insecure_storage=args.insecure_storage)  # fmt: skip
     try:
@@ -530,7 +559,9 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
                 last[status.name] = (status.state, status.detail)
                 say(f"{status.name}: {status.state}{f' ({status.detail})' if status.detail else ''}")
                 if status.state == "paused":
-                    say(f"{status.name}: {headless_resume_hint(settings.channel(status.name), engine.token_recheck)}")
+                    say(
+                        f"{status.name}: {headless_resume_hint(settings.channel(status.name), engine.token_recheck)}"
+                    )
 
         engine.add_status_listener(on_status)
         await engine.start()
@@ -652,7 +683,9 @@ def _row_line(row: ConversationRow, now: datetime) -> str:
     marker = "▲" if row.priority > 0 else "*" if row.needs_reply else " "  # as the inbox marks priority
     author = sanitize(row.author_label, single_line=True, max_chars=20)
     snippet = sanitize(row.snippet, single_line=True, max_chars=60)
-    return f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"
+    return (
+        f"{row.id:>7} {marker} {row.channel:<10.10} {author:<20} {age(row.last_activity, now):>4}  {snippet}"
+    )
 
 
 def run_show(settings: Settings, args: argparse.Namespace) -> int:
@@ -710,7 +743,6 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
             for i in conversation.outbox
         ],
     }  # fmt: skip
-
 
 
 # ---- rules -------------------------------------------------------------------------------------

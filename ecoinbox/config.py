@@ -491,13 +491,9 @@ def load_config(path: Path | None = None) -> Settings:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(
-            [ConfigProblem(path, None, None, _missing_file_message(path, explicit))]
-        ) from None
+        raise ConfigError([ConfigProblem(path, None, None, _missing_file_message(path, explicit))]) from None
     except IsADirectoryError:
-        raise ConfigError(
-            [ConfigProblem(path, None, None, "is a directory, not a config file")]
-        ) from None
+        raise ConfigError([ConfigProblem(path, None, None, "is a directory, not a config file")]) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         problem = ConfigProblem(path, None, None, f"cannot read the config file: {reason}")
@@ -536,16 +532,13 @@ def parse_config(text: str, source: Path | None = None) -> Settings:
     `source` is only used in messages and to resolve a relative store path.
     Raises ConfigError listing every problem, each with its line where it can be found.
     """
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_toml_syntax_problem(exc, text, source)]) from None
     except RecursionError:
-        raise ConfigError(
-            [ConfigProblem(source, None, None, "invalid TOML: nested too deeply")]
-        ) from None
+        raise ConfigError([ConfigProblem(source, None, None, "invalid TOML: nested too deeply")]) from None
 
     validator = _Validator(source)
     settings = validator.settings(document)
@@ -571,9 +564,7 @@ def parse_config(text: str, source: Path | None = None) -> Settings:
     return settings
 
 
-def _with_canned(
-    settings: Settings, entries: list[Any], text: str, source: Path | None
-) -> Settings:
+def _with_canned(settings: Settings, entries: list[Any], text: str, source: Path | None) -> Settings:
     """Settings with their canned replies: [[canned]] in the config, then the replies file."""
     if not entries and settings.replies.file is None:
         return settings
@@ -604,14 +595,10 @@ def _with_canned(
     return replace(settings, canned=tuple(canned))
 
 
-_TOML_POSITION_RE: Final = re.compile(
-    r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$"
-)
+_TOML_POSITION_RE: Final = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
 
 
-def _toml_syntax_problem(
-    exc: tomllib.TOMLDecodeError, text: str, source: Path | None
-) -> ConfigProblem:
+def _toml_syntax_problem(exc: tomllib.TOMLDecodeError, text: str, source: Path | None) -> ConfigProblem:
     message = str(exc)
     match = _TOML_POSITION_RE.search(message)
     line: int | None = None
@@ -750,7 +737,9 @@ def _duration_or_never(value: object) -> float | None:
     try:
         return float(duration_seconds(_duration(value)))
     except _Invalid:
-        raise _Invalid(f'expected a duration such as "7d" or "4w", or "never", got {_describe(value)}') from None
+        raise _Invalid(
+            f'expected a duration such as "7d" or "4w", or "never", got {_describe(value)}'
+        ) from None
 
 
 def _boolean(value: object) -> bool:
@@ -851,8 +840,7 @@ def _base_url(value: object) -> str:
         raise _Invalid('expected an http(s) URL such as "https://social.example"')
     if parts.username is not None or parts.password is not None:
         raise _Invalid(
-            "credentials do not belong in the URL (tokens are read from the keyring, "
-            "token_cmd or token_env)"
+            "credentials do not belong in the URL (tokens are read from the keyring, token_cmd or token_env)"
         )
     if parts.query or parts.fragment:
         raise _Invalid("a base URL has no query (?...) or fragment (#...)")
@@ -872,8 +860,9 @@ def _feed_urls(value: object) -> tuple[str, ...]:
         try:
             _base_url(url.split("?", 1)[0].split("#", 1)[0])
         except _Invalid as exc:
-            raise _Invalid(f"{exc.message} (a feed is an http(s) URL or a path such as \"/comments/feed/\")",
-                           at=(index,)) from None
+            raise _Invalid(
+                f'{exc.message} (a feed is an http(s) URL or a path such as "/comments/feed/")', at=(index,)
+            ) from None
     return urls
 
 
@@ -1045,9 +1034,7 @@ def _home_of(key: str, here: str) -> str | None:
 class _Table:
     """Reads one TOML table: each `get` checks one key; `finish` reports the keys nobody read."""
 
-    def __init__(
-        self, validator: _Validator, data: dict[str, Any], path: KeyPath, section: str
-    ) -> None:
+    def __init__(self, validator: _Validator, data: dict[str, Any], path: KeyPath, section: str) -> None:
         self.validator = validator
         self.data = data
         self.path = path
@@ -1152,9 +1139,7 @@ class _Validator:
         top.known.append(name)
         value = top.data.get(name, {})
         if not isinstance(value, dict):
-            self.problem(
-                (name,), f"expected a table ({_section_header(name)}), got {_describe(value)}"
-            )
+            self.problem((name,), f"expected a table ({_section_header(name)}), got {_describe(value)}")
             return None
         return read(_Table(self, value, (name,), name))
 
@@ -1223,11 +1208,7 @@ class _Validator:
             table.problem(
                 "channel",
                 f"'{name}' is not a discourse channel of this config"
-                + (
-                    f" (discourse channels: {', '.join(forums)})"
-                    if forums
-                    else " (add one in [[channels]])"
-                ),
+                + (f" (discourse channels: {', '.join(forums)})" if forums else " (add one in [[channels]])"),
             )
             return None
         return ForumSettings(channel=name, url=url or target.base_url, category=category)
@@ -1248,17 +1229,13 @@ class _Validator:
         top.known.append("channels")
         entries = top.data.get("channels", [])
         if not isinstance(entries, list):
-            self.problem(
-                ("channels",), f"expected a list of [[channels]] tables, got {_describe(entries)}"
-            )
+            self.problem(("channels",), f"expected a list of [[channels]] tables, got {_describe(entries)}")
             return ()
         channels: list[ChannelSettings] = []
         first_index: dict[str, int] = {}
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
-                self.problem(
-                    ("channels", index), f"expected a [[channels]] table, got {_describe(entry)}"
-                )
+                self.problem(("channels", index), f"expected a [[channels]] table, got {_describe(entry)}")
                 continue
             channel = self.channel(_Table(self, entry, ("channels", index), "channels"))
             name = entry.get("name")
@@ -1341,7 +1318,9 @@ class _Validator:
             return None
         part = read(_Table(self, value, (*table.path, key), f"rules.{key}"))
         if part is not None and part == type(part)():
-            table.problem(key, f"is empty: a rule needs at least one {'condition' if key == 'match' else 'action'}")
+            table.problem(
+                key, f"is empty: a rule needs at least one {'condition' if key == 'match' else 'action'}"
+            )
             return None
         return part
 
@@ -1431,16 +1410,14 @@ class _Validator:
             return None
         modes = AUTH_MODES.get(kind, ())
         if auth is not None and auth not in modes:
-            table.problem(
-                "auth", f"'{auth}' is not an auth mode of {kind} (allowed: {', '.join(modes)})"
-            )
+            table.problem("auth", f"'{auth}' is not an auth mode of {kind} (allowed: {', '.join(modes)})")
         auth = auth or (modes[0] if modes else None)
         if kind == "discourse" and auth == "api_key" and not account:
-            table.problem(
-                "account", 'missing (required with auth = "api_key": it is sent as Api-Username)'
-            )
+            table.problem("account", 'missing (required with auth = "api_key": it is sent as Api-Username)')
         if kind == "wordpress" and not account:
-            table.problem("account", "missing (required: the WordPress login the application password belongs to)")
+            table.problem(
+                "account", "missing (required: the WordPress login the application password belongs to)"
+            )
         if kind == "feed" and auth == "basic" and not account:
             table.problem("account", 'missing (required with auth = "basic": the feed\'s user name)')
         if feeds and kind != "feed":
@@ -1489,7 +1466,9 @@ class _Validator:
         if values["client_id"] is None and "client_id" not in table.data:
             table.problem("client_id", "missing (required for reddit: your installed app's id)")
         if account is None and "account" not in table.data:
-            table.problem("account", "missing (required for reddit: the brand's username, for the User-Agent)")
+            table.problem(
+                "account", "missing (required for reddit: the brand's username, for the User-Agent)"
+            )
         values["auth_url"] = values["auth_url"] or REDDIT_AUTH_URL
         values["redirect_uri"] = values["redirect_uri"] or REDDIT_REDIRECT_URI
         return values

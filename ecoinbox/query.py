@@ -91,7 +91,9 @@ class Query:
                 continue
             for word in term.text.split():
                 folded = re.escape(fold(word)[0])
-                patterns.append(rf"(?<!\w){folded}\w*" if term.kind == "prefix" else rf"(?<!\w){folded}(?!\w)")
+                patterns.append(
+                    rf"(?<!\w){folded}\w*" if term.kind == "prefix" else rf"(?<!\w){folded}(?!\w)"
+                )
         if not patterns:
             return lambda text: []
         matcher = re.compile("|".join(patterns))
@@ -176,8 +178,7 @@ def _has_word(text: str) -> bool:
 def _unquote(value: str) -> str:
     if value.startswith('"'):
         value = value[1:]
-        if value.endswith('"'):
-            value = value[:-1]
+        value = value.removesuffix('"')
     return value
 
 
@@ -210,8 +211,7 @@ def _moment(field: str, value: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise QueryError(
-            f"{field}:{value} is not a date; use {field}:2026-11-01 or an age like {field}:3d "
-            "(m, h, d, w)."
+            f"{field}:{value} is not a date; use {field}:2026-11-01 or an age like {field}:3d (m, h, d, w)."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -114,9 +114,7 @@ _EMOJI = (
     "\u2900-\u297f\u2b00-\u2bff\u3030\u303d\u3297\u3299\U0001f000-\U0001faff"
 )
 # A ZWJ only means something between two emoji (a skin tone or VS16 may follow the first).
-_STRAY_ZWJ = re.compile(
-    f"\u200d(?:(?<![{_EMOJI}]\u200d)(?<![{_EMOJI}]\ufe0f\u200d)|(?![{_EMOJI}]))"
-)
+_STRAY_ZWJ = re.compile(f"\u200d(?:(?<![{_EMOJI}]\u200d)(?<![{_EMOJI}]\ufe0f\u200d)|(?![{_EMOJI}]))")
 
 _NEWLINE_RUN = re.compile("(?<! ) *\n[ \n]*")  # from a run's first space only: linear time
 
@@ -201,9 +199,7 @@ def _clean(text: str, *, single_line: bool, max_chars: int | None) -> tuple[str,
     if single_line:
         text = _NEWLINE_RUN.sub(" ", text).strip()
     if not text.isascii():
-        flood = (
-            _COMBINING_FLOOD if astral and _ASTRAL_COMBINING.search(text) else _COMBINING_FLOOD_BMP
-        )
+        flood = _COMBINING_FLOOD if astral and _ASTRAL_COMBINING.search(text) else _COMBINING_FLOOD_BMP
         text = flood.sub(r"\1", text)
     if max_chars is not None and len(text) > max_chars:
         # Re-check the context rules: the cut may split an emoji or flag sequence.

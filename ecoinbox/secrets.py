@@ -284,8 +284,12 @@ def _from_env_or_fail(channel: ChannelSettings, keyring_failure: KeyringUnavaila
         value = os.environ.get(channel.token_env, "").strip()
         if value:
             if keyring_failure is not None:
-                log.info("channel %s: keyring unusable (%s); token taken from $%s",
-                         channel.name, keyring_failure.reason, channel.token_env)
+                log.info(
+                    "channel %s: keyring unusable (%s); token taken from $%s",
+                    channel.name,
+                    keyring_failure.reason,
+                    channel.token_env,
+                )
             return Secret(value)
     tried: list[str] = []
     if keyring_failure is not None:

@@ -38,7 +38,14 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(variable, str(home / variable.lower()))
-    for variable in ("ECOINBOX_CONFIG", "ECOINBOX_LOG_FILE", "ECOINBOX_LOG_LEVEL", "NO_COLOR", "VISUAL", "EDITOR"):
+    for variable in (
+        "ECOINBOX_CONFIG",
+        "ECOINBOX_LOG_FILE",
+        "ECOINBOX_LOG_LEVEL",
+        "NO_COLOR",
+        "VISUAL",
+        "EDITOR",
+    ):
         monkeypatch.delenv(variable, raising=False)
     # Loopback servers are reached directly: a developer's proxy must not sit in between.
     for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):

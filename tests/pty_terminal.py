@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 import ecoinbox
 from ecoinbox.demo.mastodon_server import MastodonServer
 
-
 _Server = TypeVar("_Server", bound=Any)
 
 
@@ -149,8 +148,12 @@ class Terminal:
 
 
 def write_config(
-    tmp_path: Path, base_url: str, *, token_env: str = "ECOINBOX_PTY_TOKEN",
-    handle: str = "acme@social.example", extra_ui: str = "",
+    tmp_path: Path,
+    base_url: str,
+    *,
+    token_env: str = "ECOINBOX_PTY_TOKEN",
+    handle: str = "acme@social.example",
+    extra_ui: str = "",
 ) -> Path:
     """The config of an inbox on one local Mastodon server, its store in `tmp_path`; the token
     comes from `token_env` (no keyring in a test)."""

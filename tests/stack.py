@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import AsyncIterator
 
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
@@ -67,7 +66,9 @@ async def running_stack(tmp_path: Path, *, seed: int | None = None, extra_ui: st
     channel = MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")
     engine = Engine(store, {"mastodon": channel}, poll_intervals={"mastodon": 3600}, clock=clock)
     try:
-        yield Stack(server, store, channel, engine, settings_for(server.base_url, tmp_path / "inbox.db", extra_ui))
+        yield Stack(
+            server, store, channel, engine, settings_for(server.base_url, tmp_path / "inbox.db", extra_ui)
+        )
     finally:
         await engine.stop()
         await store.close()

@@ -440,7 +440,9 @@ def test_an_address_is_split_from_the_raw_header_before_its_name_is_decoded(
 
 
 def test_a_misread_mailbox_does_not_hide_the_next_one():
-    raw = b"From: x@y.example\r\nReply-To: Bob [ACME] <bob@mail.example>, Alice <alice@mail.example>\r\n\r\nhi"
+    raw = (
+        b"From: x@y.example\r\nReply-To: Bob [ACME] <bob@mail.example>, Alice <alice@mail.example>\r\n\r\nhi"
+    )
     (parsed,) = parse_mail(raw, channel="email")
     assert parsed.reply_to == ("bob@mail.example", "alice@mail.example")
 
@@ -449,7 +451,9 @@ RECORDED = Path(__file__).parent / "data" / "recorded" / "email"
 RECORDED_SENDERS = {  # file -> (sender, display name, reply-to): see SOURCES.md there
     "cpython_msg_47.txt": ("123@example.com", "123@abuse.net", ()),
     "imap_tools_double_fields.eml": (
-        "kaukinvk@yandex.ru", "Каукин Владимир", ("foma1@company.ru", "petr1@company.ru"),
+        "kaukinvk@yandex.ru",
+        "Каукин Владимир",
+        ("foma1@company.ru", "petr1@company.ru"),
     ),
     "imap_tools_address_quoted_newlines.eml": ("status@sender.com", "Sender", ()),
 }

@@ -254,7 +254,9 @@ class PlainPermalinkSite(LoopbackServer):
             return await self._relay(request, RSS if feed == "comments-rss2" else ATOM)
         links = [f'<{self.base_url}/?rest_route=/>; rel="https://api.w.org/"']
         if self.link_header_feed:
-            links.append(f'<{self.base_url}/?feed=comments-rss2>; rel="alternate"; type="application/rss+xml"')
+            links.append(
+                f'<{self.base_url}/?feed=comments-rss2>; rel="alternate"; type="application/rss+xml"'
+            )
         tags = (
             f'<link rel="alternate" type="application/rss+xml" title="Widget Fans &raquo; Feed" '
             f'href="{self.base_url}/?feed=rss2" />\n'
@@ -267,15 +269,20 @@ class PlainPermalinkSite(LoopbackServer):
         return web.Response(text=page, content_type="text/html", headers={"Link": ", ".join(links)})
 
     async def _relay(self, request: web.Request, path: str) -> web.Response:
-        asked = {k: v for k, v in request.headers.items() if k.lower() in ("if-none-match", "if-modified-since")}
+        asked = {
+            k: v for k, v in request.headers.items() if k.lower() in ("if-none-match", "if-modified-since")
+        }
         async with httpx.AsyncClient() as client:
             answer = await client.get(self.blog.base_url + path, headers=asked)
-        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("etag", "last-modified", "content-type")}
+        kept = {
+            k: v for k, v in answer.headers.items() if k.lower() in ("etag", "last-modified", "content-type")
+        }
         return web.Response(status=answer.status_code, body=answer.content, headers=kept)
 
 
 @pytest.mark.parametrize(
-    "habits", [{}, {"names_feed_in_page": False}, {"names_feed_in_page": False, "link_header_feed": True}],
+    "habits",
+    [{}, {"names_feed_in_page": False}, {"names_feed_in_page": False, "link_header_feed": True}],
     ids=["feed named in the page", "WordPress without feed links", "feed named in a Link header"],
 )
 async def test_a_site_url_finds_its_comments_feed_with_plain_permalinks(blog, habits):

@@ -161,9 +161,7 @@ async def test_overall_deadline_cuts_a_slow_drip(drip_server: str, clients) -> N
     assert "127.0.0.1" in str(caught.value) and "/api/v1/notifications" in str(caught.value)
 
 
-async def test_deadline_after_the_request_left_makes_a_post_uncertain(
-    drip_server: str, clients
-) -> None:
+async def test_deadline_after_the_request_left_makes_a_post_uncertain(drip_server: str, clients) -> None:
     client = clients(drip_server, timeout=0.5, op_timeout=httpx.Timeout(5.0))
     with pytest.raises(UncertainSend):
         await client.request("POST", "/api/v1/statuses", json={"status": "hi"})
@@ -288,9 +286,7 @@ async def test_remaining_zero_pauses_before_the_429(serve, clients) -> None:
     clock = FakeClock()
     reset = T0 + timedelta(seconds=30)
     server = await serve(
-        json_answer(
-            [], **{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset.isoformat()}
-        )
+        json_answer([], **{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset.isoformat()})
     )
     client = clients(server.url, clock=clock)
     assert await client.get_json("/api/v1/notifications") == []
@@ -357,9 +353,7 @@ async def test_401_is_an_auth_error_without_the_token(serve, clients) -> None:
 
 
 async def test_403_is_an_auth_error(serve, clients) -> None:
-    server = await serve(
-        json_answer({"error": "This action is outside the authorized scopes"}, status=403)
-    )
+    server = await serve(json_answer({"error": "This action is outside the authorized scopes"}, status=403))
     with pytest.raises(AuthError, match="outside the authorized scopes"):
         await clients(server.url).request("GET", "/api/v2/search")
 

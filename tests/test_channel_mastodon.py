@@ -60,7 +60,10 @@ async def connect() -> AsyncIterator[Callable[..., MastodonChannel]]:
         kwargs.setdefault("account", "acme")
         token = str(kwargs.pop("token", TOKEN))
         channel = MastodonChannel(
-            "masto", server.base_url, token, **kwargs  # type: ignore[arg-type]
+            "masto",
+            server.base_url,
+            token,
+            **kwargs,  # type: ignore[arg-type]
         )
         channels.append(channel)
         return channel
@@ -211,9 +214,7 @@ async def test_ticks_arrive_in_order(seeded, connect) -> None:
     assert [m.remote_id for m in result.messages] == made
 
 
-async def test_paging_across_many_new_mentions_has_no_gap_and_no_duplicate(
-    server, connect
-) -> None:
+async def test_paging_across_many_new_mentions_has_no_gap_and_no_duplicate(server, connect) -> None:
     channel = connect(server)
     server.add_status(author="zoe@remote.example", text="before")
     cursor = (await channel.poll({})).cursor
@@ -250,7 +251,8 @@ async def test_first_run_imports_the_mentions_back_to_the_backfill_horizon(serve
 async def test_a_quiet_account_still_gets_its_newest_mentions_whatever_their_age(server, connect) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=90)
     made = [
-        server.add_status(author="zoe@remote.example", text=f"n{n}", created_at=long_ago)["id"] for n in range(3)
+        server.add_status(author="zoe@remote.example", text=f"n{n}", created_at=long_ago)["id"]
+        for n in range(3)
     ]
     assert [m.remote_id for m in (await connect(server).poll({})).messages] == made
 
@@ -296,9 +298,7 @@ async def test_hashtag_listening_and_dedupe_with_mentions(server, connect) -> No
         mention_brand=False,
         hashtags=("acmecoffee",),
     )
-    both = server.add_status(
-        author="zoe@remote.example", text="Help please", hashtags=("acmecoffee",)
-    )
+    both = server.add_status(author="zoe@remote.example", text="Help please", hashtags=("acmecoffee",))
     result = await channel.poll(first.cursor)
 
     assert [(m.remote_id, m.origin) for m in result.messages] == [
@@ -320,20 +320,14 @@ async def test_hashtag_listening_and_dedupe_with_mentions(server, connect) -> No
 
 async def test_search_listening(server, connect) -> None:
     channel = connect(server, search_terms=("refund",))
-    server.add_status(
-        author="max@other.example", text="no refund from acme yet", mention_brand=False
-    )
+    server.add_status(author="max@other.example", text="no refund from acme yet", mention_brand=False)
     server.add_status(author="max@other.example", text="unrelated chatter", mention_brand=False)
     first = await channel.poll({})
-    assert [(m.text, m.origin) for m in first.messages] == [
-        ("no refund from acme yet", Origin.SEARCH)
-    ]
+    assert [(m.text, m.origin) for m in first.messages] == [("no refund from acme yet", Origin.SEARCH)]
     assert "search:refund" in first.cursor
     assert (await channel.poll(first.cursor)).messages == []
 
-    newer = server.add_status(
-        author="ann@else.example", text="refund took 3 weeks", mention_brand=False
-    )
+    newer = server.add_status(author="ann@else.example", text="refund took 3 weeks", mention_brand=False)
     result = await channel.poll(first.cursor)
     assert [m.remote_id for m in result.messages] == [newer["id"]]
     search = requests_to(server, "/api/v2/search")[-2].query  # the last: an empty page after it
@@ -357,9 +351,7 @@ async def test_unsupported_search_is_skipped_without_breaking_the_poll(server, c
     server.inject("/api/v2/search", status=400, body='{"error":"Search is not enabled"}', times=5)
     server.add_status(author="zoe@remote.example", text="refund please")
     result = await channel.poll({})
-    assert [(m.text, m.origin) for m in result.messages] == [
-        ("@acme refund please", Origin.MENTION)
-    ]
+    assert [(m.text, m.origin) for m in result.messages] == [("@acme refund please", Origin.MENTION)]
     assert "search:refund" not in result.cursor
     searched = len(requests_to(server, "/api/v2/search"))
     await channel.poll(result.cursor)
@@ -370,9 +362,7 @@ async def test_unsupported_search_is_skipped_without_breaking_the_poll(server, c
 
 
 async def test_context_of_a_reply_whose_parent_is_unknown(server, connect) -> None:
-    root = server.add_status(
-        author="zoe@remote.example", text="My grinder broke", mention_brand=False
-    )
+    root = server.add_status(author="zoe@remote.example", text="My grinder broke", mention_brand=False)
     answer = server.add_status(
         author="acme", text="@zoe@remote.example Sorry! Which model?", in_reply_to_id=root["id"]
     )
@@ -453,7 +443,11 @@ async def test_reply_prefix_of_a_message_this_process_never_saw(connect, server)
 async def test_reply_sends_one_status_with_the_parents_visibility(server, connect) -> None:
     channel = connect(server)
     parent = await _mention(
-        server, channel, author="zoe@remote.example", text="my order?", visibility="unlisted",
+        server,
+        channel,
+        author="zoe@remote.example",
+        text="my order?",
+        visibility="unlisted",
         language="fr",
     )
     text = channel.reply_prefix(parent) + "Merci, on regarde !"
@@ -477,9 +471,7 @@ async def test_reply_sends_one_status_with_the_parents_visibility(server, connec
 
 async def test_a_reply_is_never_more_public_than_its_parent(server, connect) -> None:
     channel = connect(server)
-    parent = await _mention(
-        server, channel, author="zoe@remote.example", text="psst", visibility="private"
-    )
+    parent = await _mention(server, channel, author="zoe@remote.example", text="psst", visibility="private")
     await channel.reply(parent, "@zoe@remote.example ok", "key-2", visibility="public")
     await channel.reply(parent, "@zoe@remote.example ok", "key-3", visibility="direct")
     assert [p.visibility for p in server.posted] == ["private", "direct"]
@@ -488,9 +480,7 @@ async def test_a_reply_is_never_more_public_than_its_parent(server, connect) -> 
 async def test_a_retried_reply_after_a_lost_answer_posts_once(server, connect) -> None:
     channel = connect(server)
     parent = await _mention(server, channel, author="zoe@remote.example", text="hello?")
-    server.inject(
-        "/api/v1/statuses", after_handling=True, status=502, body="<html>Bad Gateway</html>"
-    )
+    server.inject("/api/v1/statuses", after_handling=True, status=502, body="<html>Bad Gateway</html>")
 
     with pytest.raises(UncertainSend) as caught:
         await channel.reply(parent, "@zoe@remote.example Hi!", "key-lost")
@@ -600,9 +590,7 @@ async def test_malformed_json_is_transient_and_nothing_is_lost(server, connect) 
     assert [m.remote_id for m in (await channel.poll(cursor)).messages] == [status["id"]]
 
 
-async def test_a_failing_hashtag_keeps_its_cursor_and_mentions_still_arrive(
-    server, connect
-) -> None:
+async def test_a_failing_hashtag_keeps_its_cursor_and_mentions_still_arrive(server, connect) -> None:
     channel = connect(server, hashtags=("acme",))
     server.add_status(author="max@other.example", text="x", mention_brand=False, hashtags=("acme",))
     cursor = (await channel.poll({})).cursor

@@ -341,8 +341,12 @@ async def test_a_deleted_newest_item_does_not_hide_a_new_one(server, connect, cl
 async def test_a_comment_removed_as_spam_carries_reddits_verdict(server, connect, clock) -> None:
     """Issue 15, item 4: a moderator's listing says "spam": true; the spam filter reads it."""
     post = a_thread(server)
-    ham = server.add_comment(author="zoe", parent=post, body="u/acme my order?", created_at=minutes_ago(clock, 9))
-    spam = server.add_comment(author="bot", parent=post, body="u/acme cheap pills", created_at=minutes_ago(clock, 8))
+    ham = server.add_comment(
+        author="zoe", parent=post, body="u/acme my order?", created_at=minutes_ago(clock, 9)
+    )
+    spam = server.add_comment(
+        author="bot", parent=post, body="u/acme cheap pills", created_at=minutes_ago(clock, 8)
+    )
     server.mark_spam(spam)
     verdicts = {m.remote_id: m.platform_verdict for m in (await connect(server).poll({})).messages}
     assert verdicts == {ham: "", spam: "spam"}

@@ -31,7 +31,9 @@ HOSTILE = "\x1b]0;PWNED\x07hi \x1b[2J there\u202e"
 
 def write_config(tmp_path: Path, body: str = "") -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n{body}', encoding="utf-8")
+    path.write_text(
+        f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n{body}', encoding="utf-8"
+    )
     return path
 
 
@@ -46,15 +48,24 @@ def test_version():
 
 
 def test_a_broken_config_exits_before_any_screen_naming_file_line_and_key(tmp_path):
-    path = write_config(tmp_path, '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\npoll_intervall = 30\n')
+    path = write_config(
+        tmp_path,
+        '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\npoll_intervall = 30\n',
+    )
     result = ecoinbox("--config", str(path))
     assert result.returncode == 2
-    assert f"{path}:9: channels[0].poll_intervall: unknown setting (did you mean 'poll_interval'?)" in result.stderr
+    assert (
+        f"{path}:9: channels[0].poll_intervall: unknown setting (did you mean 'poll_interval'?)"
+        in result.stderr
+    )
     assert "\x1b" not in result.stdout + result.stderr  # no screen was drawn
 
 
 def test_a_missing_token_is_explained_before_any_screen(tmp_path):
-    path = write_config(tmp_path, '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\nkeyring = false\ntoken_env = "NOPE_TOKEN"\n')
+    path = write_config(
+        tmp_path,
+        '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\nkeyring = false\ntoken_env = "NOPE_TOKEN"\n',
+    )
     result = ecoinbox("--config", str(path), env={"NOPE_TOKEN": ""})
     assert result.returncode == 1
     assert "ecoinbox auth m" in result.stderr and "\x1b[" not in result.stdout
@@ -105,7 +116,9 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
     )  # fmt: skip
     try:
         lines = [demo.stdout.readline()]
-        while not lines[-1].startswith(("config:", "open ")) and lines[-1]:  # a line per server, then the config
+        while (
+            not lines[-1].startswith(("config:", "open ")) and lines[-1]
+        ):  # a line per server, then the config
             lines.append(demo.stdout.readline())
         config = lines[-1].split(":", 1)[1].strip()
         assert lines[0].startswith("mastodon: http://127.0.0.1:")
@@ -163,16 +176,24 @@ def server_in_a_thread(server):
         thread.join(10)
 
 
-def test_auth_runs_the_oauth_flow_and_stores_the_token_in_the_keyring(tmp_path, capsys, monkeypatch, isolated_environment):
+def test_auth_runs_the_oauth_flow_and_stores_the_token_in_the_keyring(
+    tmp_path, capsys, monkeypatch, isolated_environment
+):
     """`ecoinbox auth mastodon`: register, print the address, read the pasted code, store the token."""
     with server_in_a_thread(MastodonServer(seed=None, token="oauth-issued-token-123456")) as server:
-        path = write_config(tmp_path, f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n')
+        path = write_config(
+            tmp_path, f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
+        )
 
         def paste_code(prompt: str, **_: object) -> Secret:
             # The manager opens the printed address and pastes the code the page shows.
-            address = re.search(r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)", capsys.readouterr().out).group(1)
+            address = re.search(
+                r"(http://127\.0\.0\.1:\d+/oauth/authorize\?\S+)", capsys.readouterr().out
+            ).group(1)
             page = httpx.get(address).text
-            return Secret(re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page).group(1))
+            return Secret(
+                re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page).group(1)
+            )
 
         monkeypatch.setattr("ecoinbox.secrets.prompt_block", paste_code)
         assert main(["--config", str(path), "auth", "mastodon"]) == 0
@@ -238,12 +259,16 @@ def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, i
     from ecoinbox.demo.discourse_server import DiscourseServer
 
     with server_in_a_thread(DiscourseServer(seed=None, user_api_key="forum-user-key-abcdef123")) as server:
-        path = write_config(tmp_path, f'[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "{server.base_url}"\n')
+        path = write_config(
+            tmp_path, f'[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "{server.base_url}"\n'
+        )
 
         def paste_payload(prompt: str, **_: object) -> Secret:
-            address = re.search(r"(http://127\.0\.0\.1:\d+/user-api-key/new\?\S+)", capsys.readouterr().out).group(1)
+            address = re.search(
+                r"(http://127\.0\.0\.1:\d+/user-api-key/new\?\S+)", capsys.readouterr().out
+            ).group(1)
             page = httpx.get(address).text
-            block = re.search(r'<code id="user-api-key-payload">(.*?)</code>', page, re.S).group(1)
+            block = re.search(r'<code id="user-api-key-payload">(.*?)</code>', page, re.DOTALL).group(1)
             return Secret(html.unescape(block))
 
         monkeypatch.setattr("ecoinbox.secrets.prompt_block", paste_payload)
@@ -294,7 +319,9 @@ def test_rules_test_says_which_rules_match_and_the_verdicts(tmp_path):
     lines = french.stdout.splitlines()
     assert lines[0] == "rules: refunds, french-support"
     assert "  rule:french-support: assign camille" in lines
-    assert "not spam" in lines and any(line.startswith("priority: ") and "jamais reçu" in line for line in lines)
+    assert "not spam" in lines and any(
+        line.startswith("priority: ") and "jamais reçu" in line for line in lines
+    )
     spam = ecoinbox("--config", path, "rules", "test", "Best casino bonus, free spins! https://casino.example/a "
                     "https://casino.example/b https://c.example https://d.example", "--author", "cheap casino deals")  # fmt: skip
     lines = spam.stdout.splitlines()

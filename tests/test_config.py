@@ -47,7 +47,11 @@ def to_toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        return (
+            repr(value)
+            if math.isfinite(value)
+            else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        )
     if isinstance(value, str):
         return toml_string(value)
     if isinstance(value, list):
@@ -120,9 +124,17 @@ def _section_text(example: str, header: str) -> str:
 
 
 SECTION_HEADERS = {
-    "brand": "[brand]", "ui": "[ui]", "store": "[store]", "engine": "[engine]",
-    "channels": "[[channels]]", "forum": "[forum]", "replies": "[replies]", "canned": "[[canned]]",
-    "views": "[[views]]", "team": "[team]", "rules": "[[rules]]",
+    "brand": "[brand]",
+    "ui": "[ui]",
+    "store": "[store]",
+    "engine": "[engine]",
+    "channels": "[[channels]]",
+    "forum": "[forum]",
+    "replies": "[replies]",
+    "canned": "[[canned]]",
+    "views": "[[views]]",
+    "team": "[team]",
+    "rules": "[[rules]]",
 }
 
 
@@ -182,11 +194,22 @@ def test_every_settings_section_is_in_the_example() -> None:
 
 def test_every_setting_has_a_docstring() -> None:
     source = Path(config.__file__).read_text(encoding="utf-8")
-    for cls in (config.BrandSettings, config.UiSettings, config.StoreSettings, config.EngineSettings,
-                ChannelSettings, config.ForumSettings, config.RepliesSettings, config.ViewSettings,
-                config.RuleSettings, config.RuleMatch, config.RuleActions, Settings):
+    for cls in (
+        config.BrandSettings,
+        config.UiSettings,
+        config.StoreSettings,
+        config.EngineSettings,
+        ChannelSettings,
+        config.ForumSettings,
+        config.RepliesSettings,
+        config.ViewSettings,
+        config.RuleSettings,
+        config.RuleMatch,
+        config.RuleActions,
+        Settings,
+    ):
         assert cls.__doc__
-        body = source[source.index(f"class {cls.__name__}:"):]
+        body = source[source.index(f"class {cls.__name__}:") :]
         for settings_field in dataclasses.fields(cls):
             match = re.search(rf"\n    {settings_field.name}: [^\n]*\n    \"\"\"", body)
             assert match, f"{cls.__name__}.{settings_field.name} has no docstring"
@@ -205,7 +228,9 @@ def test_minimal_config_gets_defaults() -> None:
     assert settings.data_path.name == "ecoinbox.db"
 
 
-def test_store_path_expands_home_and_is_relative_to_the_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_store_path_expands_home_and_is_relative_to_the_config_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     home = parse_config(MINIMAL + '[store]\npath = "~/inbox.db"\n', SOURCE)
     assert home.data_path == tmp_path / "inbox.db"
@@ -221,7 +246,8 @@ def test_keymap_accepts_quoted_dotted_binding_ids() -> None:
 
 def test_channel_values_are_normalised() -> None:
     settings = parse_config(
-        MINIMAL + channel_toml(base_url="https://social.example/", hashtags=["#acme", "widgets"], poll_interval=30),
+        MINIMAL
+        + channel_toml(base_url="https://social.example/", hashtags=["#acme", "widgets"], poll_interval=30),
         SOURCE,
     )
     [channel] = settings.channels
@@ -294,7 +320,10 @@ def test_proxies_are_not_a_setting_but_the_environment() -> None:
 
 def test_unknown_key_in_the_wrong_section_points_at_its_section() -> None:
     [message] = problems(MINIMAL + "[engine]\npoll_interval = 5\n")
-    assert message == f"{SOURCE}:4: engine.poll_interval: unknown setting (poll_interval belongs in [[channels]])"
+    assert (
+        message
+        == f"{SOURCE}:4: engine.poll_interval: unknown setting (poll_interval belongs in [[channels]])"
+    )
 
 
 def test_unknown_table_suggests_the_right_one() -> None:
@@ -313,8 +342,12 @@ def test_unknown_table_suggests_the_right_one() -> None:
         ("[ui]\nanimation = 1", "ui.animation", "expected true or false, got an integer"),
         ('[ui]\nlayout = "sideways"', "ui.layout", "unknown layout 'sideways'"),
         ("[engine]\noutbox_retry_max = true", "engine.outbox_retry_max", "got a boolean"),
-        ("[engine]\noutbox_retry_max = -1", "engine.outbox_retry_max", "must be a positive number of seconds"),
-        ("[ui.keys]\n\"inbox.reply\" = 3", 'ui.keys."inbox.reply"', "expected a string of keys"),
+        (
+            "[engine]\noutbox_retry_max = -1",
+            "engine.outbox_retry_max",
+            "must be a positive number of seconds",
+        ),
+        ('[ui.keys]\n"inbox.reply" = 3', 'ui.keys."inbox.reply"', "expected a string of keys"),
         ("[store]\npath = 3", "store.path", "expected a string, got an integer"),
         ("[engine]\nengine = 3", "engine.engine", "engine is a top-level setting"),
     ],
@@ -381,7 +414,9 @@ def test_missing_brand_name() -> None:
 def test_duplicate_channel_names() -> None:
     text = MINIMAL + channel_toml() + channel_toml(base_url="https://other.example")
     [line] = problems(text)
-    assert line.startswith(f"{SOURCE}:{len(text.splitlines()) - 1}: channels[1].name: duplicate channel name 'mastodon'")
+    assert line.startswith(
+        f"{SOURCE}:{len(text.splitlines()) - 1}: channels[1].name: duplicate channel name 'mastodon'"
+    )
     assert "channels[0]" in line
 
 
@@ -462,7 +497,9 @@ def test_token_refusal_names_the_channel_and_the_alternatives() -> None:
 
 
 def test_token_cmd_and_token_env_are_not_mistaken_for_tokens() -> None:
-    settings = parse_config(MINIMAL + channel_toml(token_cmd=["pass", "show", "x"], token_env="X_TOKEN"), SOURCE)
+    settings = parse_config(
+        MINIMAL + channel_toml(token_cmd=["pass", "show", "x"], token_env="X_TOKEN"), SOURCE
+    )
     assert settings.channels[0].token_cmd == ("pass", "show", "x")
     assert settings.channels[0].token_env == "X_TOKEN"
 
@@ -504,7 +541,9 @@ def test_several_problems_are_reported_together_in_line_order() -> None:
 
 
 def test_inline_channels_are_located_by_their_key() -> None:
-    text = 'channels = [\n  { kind = "mastodon", name = "x", base_url = "https://a.example", timeout = 0 },\n]\n'
+    text = (
+        'channels = [\n  { kind = "mastodon", name = "x", base_url = "https://a.example", timeout = 0 },\n]\n'
+    )
     [line] = problems(text + MINIMAL)
     assert line.startswith(f"{SOURCE}:1: channels[0].timeout: ")
 
@@ -576,7 +615,9 @@ def test_default_path_and_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert not (tmp_path / "xdg").exists()  # nothing created just by looking
 
 
-def test_missing_default_file_explains_where_and_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_default_file_explains_where_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("ECOINBOX_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     with pytest.raises(ConfigError) as info:
@@ -607,8 +648,17 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
 
 KNOWN_KEYS = sorted(
     {"brand", "ui", "store", "engine", "channels", "keys", "token", "password"}
-    | {f.name for cls in (config.BrandSettings, config.UiSettings, config.StoreSettings,
-                          config.EngineSettings, ChannelSettings) for f in dataclasses.fields(cls)}
+    | {
+        f.name
+        for cls in (
+            config.BrandSettings,
+            config.UiSettings,
+            config.StoreSettings,
+            config.EngineSettings,
+            ChannelSettings,
+        )
+        for f in dataclasses.fields(cls)
+    }
 )
 keys = st.one_of(st.sampled_from(KNOWN_KEYS), st.text(st.characters(exclude_categories=("Cs",)), max_size=8))
 scalars = st.one_of(
@@ -616,7 +666,9 @@ scalars = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(),
     st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
-    st.sampled_from(["mastodon", "https://social.example", "http://127.0.0.1:1", "http://x.example", "auto", "a-b"]),
+    st.sampled_from(
+        ["mastodon", "https://social.example", "http://127.0.0.1:1", "http://x.example", "auto", "a-b"]
+    ),
 )
 values = st.recursive(
     scalars,
@@ -674,9 +726,11 @@ def test_parse_config_only_raises_config_error_on_any_toml_document(document: di
 
 
 channels = st.fixed_dictionaries(
-    {"kind": st.sampled_from(["mastodon", "mastodon", "other", 3]),
-     "name": st.sampled_from(["a", "b", "Bad", "a"]),
-     "base_url": st.sampled_from(["https://a.example", "http://127.0.0.1:9", "http://a.example", ""])},
+    {
+        "kind": st.sampled_from(["mastodon", "mastodon", "other", 3]),
+        "name": st.sampled_from(["a", "b", "Bad", "a"]),
+        "base_url": st.sampled_from(["https://a.example", "http://127.0.0.1:9", "http://a.example", ""]),
+    },
     optional={
         "poll_interval": st.one_of(st.floats(), st.integers(), st.booleans()),
         "timeout": st.one_of(st.floats(), st.integers()),
@@ -692,15 +746,25 @@ channels = st.fixed_dictionaries(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(channels, max_size=4), st.text(max_size=10))
-def test_near_valid_configs_either_parse_or_explain(channel_list: list[dict[str, object]], brand: str) -> None:
+def test_near_valid_configs_either_parse_or_explain(
+    channel_list: list[dict[str, object]], brand: str
+) -> None:
     text = render({"brand": {"name": brand}, "channels": channel_list})
     try:
         settings = parse_config(text, SOURCE)
     except ConfigError as exc:
         assert "tok-VALUE-123" not in str(exc)
-        assert all(problem.line is not None for problem in exc.problems if problem.key and problem.key.startswith("channels["))
+        assert all(
+            problem.line is not None
+            for problem in exc.problems
+            if problem.key and problem.key.startswith("channels[")
+        )
     else:
-        assert len({channel.name for channel in settings.channels}) == len(settings.channels) == len(channel_list)
+        assert (
+            len({channel.name for channel in settings.channels})
+            == len(settings.channels)
+            == len(channel_list)
+        )
         assert all(channel.poll_interval >= 1 for channel in settings.channels)
 
 
@@ -708,7 +772,10 @@ def test_near_valid_configs_either_parse_or_explain(channel_list: list[dict[str,
 
 
 def test_saved_views_keep_their_order_and_query_text() -> None:
-    text = MINIMAL + '[[views]]\nname = "Refunds"\nquery = "refund* is:open"\n\n[[views]]\nname = " French  week "\nquery = "lang:fr after:7d"\n'
+    text = (
+        MINIMAL
+        + '[[views]]\nname = "Refunds"\nquery = "refund* is:open"\n\n[[views]]\nname = " French  week "\nquery = "lang:fr after:7d"\n'
+    )
     settings = parse_config(text, SOURCE)
     assert settings.views == (config.ViewSettings("Refunds", "refund* is:open"),
                               config.ViewSettings("French week", "lang:fr after:7d"))  # fmt: skip
@@ -722,7 +789,10 @@ def test_the_example_views_parse() -> None:
 @pytest.mark.parametrize(
     ("view", "says"),
     [
-        ('name = "Refunds"\nquery = "is:later"', "views[0].query: the search does not parse: is:later is not a state"),
+        (
+            'name = "Refunds"\nquery = "is:later"',
+            "views[0].query: the search does not parse: is:later is not a state",
+        ),
         ('name = "Refunds"\nquery = "  "', "views[0].query: must not be empty"),
         ('name = "Refunds"\nquery = "- ?"', "views[0].query: the search has no word and no filter"),
         ('name = "inbox"\nquery = "refund"', "views[0].name: 'inbox' is a built-in view"),
@@ -736,7 +806,9 @@ def test_bad_views_are_explained_with_their_line(view: str, says: str) -> None:
 
 
 def test_duplicate_view_names_are_refused_whatever_their_case() -> None:
-    [line] = problems(MINIMAL + '[[views]]\nname = "Refunds"\nquery = "refund"\n[[views]]\nname = "REFUNDS"\nquery = "x"\n')
+    [line] = problems(
+        MINIMAL + '[[views]]\nname = "Refunds"\nquery = "refund"\n[[views]]\nname = "REFUNDS"\nquery = "x"\n'
+    )
     assert "views[1].name: duplicate view name 'REFUNDS' (also views[0])" in line
 
 
@@ -755,7 +827,10 @@ def test_waiting_thresholds_read_durations_and_the_team_its_names() -> None:
 
 # --- rules -----------------------------------------------------------------------------------
 
-RULE = MINIMAL + channel_toml() + """
+RULE = (
+    MINIMAL
+    + channel_toml()
+    + """
 [[rules]]
 name = "refunds"
 [rules.match]
@@ -767,12 +842,15 @@ tag = ["billing", "money"]
 priority = "high"
 snooze = "4h"
 """
+)
 
 
 def test_a_rule_is_read_with_its_conditions_and_actions() -> None:
     [rule] = parse_config(RULE, SOURCE).rules
     assert rule.name == "refunds"
-    assert rule.match == config.RuleMatch(channel=("mastodon",), words=("refund", "remboursement"), kind="reply")
+    assert rule.match == config.RuleMatch(
+        channel=("mastodon",), words=("refund", "remboursement"), kind="reply"
+    )
     assert rule.actions == config.RuleActions(tag=("billing", "money"), priority="high", snooze="4h")
 
 
@@ -783,9 +861,19 @@ def test_a_rule_is_read_with_its_conditions_and_actions() -> None:
         ('kind = "reply"', 'kind = "dm"', "rules[0].match.kind", "unknown kind 'dm'"),
         ('kind = "reply"', 'regex = "(("', "rules[0].match.regex", "not a valid regular expression"),
         ('kind = "reply"', 'colour = "red"', "rules[0].match.colour", "unknown setting"),
-        ('priority = "high"', 'priority = "urgent"', "rules[0].actions.priority", "unknown priority 'urgent'"),
+        (
+            'priority = "high"',
+            'priority = "urgent"',
+            "rules[0].actions.priority",
+            "unknown priority 'urgent'",
+        ),
         ('snooze = "4h"', 'snooze = "soon"', "rules[0].actions.snooze", 'a duration such as "30m"'),
-        ('snooze = "4h"', 'canned = "refund"', "rules[0].actions.canned", "no canned reply is called 'refund'"),
+        (
+            'snooze = "4h"',
+            'canned = "refund"',
+            "rules[0].actions.canned",
+            "no canned reply is called 'refund'",
+        ),
         ('snooze = "4h"', "done = 1", "rules[0].actions.done", "expected true or false"),
     ],
 )
@@ -800,7 +888,10 @@ def test_a_rule_needs_a_condition_an_action_and_a_unique_name() -> None:
     assert any("rules[0].match: is empty" in line for line in problems(empty))
     twice = RULE + RULE.split(channel_toml())[1]
     assert any("rules[1].name: duplicate rule name 'refunds'" in line for line in problems(twice))
-    assert any("rules[0].actions: missing" in line for line in problems(MINIMAL + '[[rules]]\nname = "x"\n[rules.match]\nwords = "a"\n'))
+    assert any(
+        "rules[0].actions: missing" in line
+        for line in problems(MINIMAL + '[[rules]]\nname = "x"\n[rules.match]\nwords = "a"\n')
+    )
 
 
 def test_notify_is_off_bell_or_desktop() -> None:

@@ -11,7 +11,7 @@ from textual.widgets import Input, OptionList, TextArea
 
 from ecoinbox.model import Author, Message, Origin, State
 from ecoinbox.tui.app import EcoInboxApp
-from ecoinbox.tui.screens.contact import AccountPicker, ContactScreen, ContactNoteScreen
+from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 
 FORUM_PROFILE = "https://forum.example/u/sophie_l"
 SOPHIE_FORUM = Author("forum", "7", "sophie_l", "Sophie L.", FORUM_PROFILE, proofs=(FORUM_PROFILE,))

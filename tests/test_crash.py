@@ -105,14 +105,19 @@ async def queue_replies(store, social: MastodonServer, forum: DiscourseServer) -
 @pytest.mark.slow
 async def test_sigkill_at_random_moments_loses_no_reply_and_doubles_none(tmp_path, capsys):
     rng = random.Random(4)
-    async with MastodonServer(seed=None, token=TOKEN) as social, DiscourseServer(seed=1, api_key=FORUM_KEY) as forum:
+    async with (
+        MastodonServer(seed=None, token=TOKEN) as social,
+        DiscourseServer(seed=1, api_key=FORUM_KEY) as forum,
+    ):
         db = tmp_path / "inbox.db"
         store = await open_store(db)
         try:
             wanted = await queue_replies(store, social, forum)
             social.write_latency = forum.write_latency = 0.08
             (tmp_path / "config.toml").write_text(config(social.base_url, forum.base_url, db))
-            env = dict(os.environ, CRASH_MASTODON_TOKEN=TOKEN, CRASH_FORUM_TOKEN=FORUM_KEY, PYTHONUNBUFFERED="1")
+            env = dict(
+                os.environ, CRASH_MASTODON_TOKEN=TOKEN, CRASH_FORUM_TOKEN=FORUM_KEY, PYTHONUNBUFFERED="1"
+            )
             kills = runs = 0
             while True:
                 runs += 1

@@ -65,10 +65,7 @@ def expected_mentions(server: MastodonServer) -> list[dict[str, Any]]:
         s
         for s in statuses.values()
         if s["account"]["id"] != brand_id
-        and (
-            any(m["acct"] == "acme" for m in s["mentions"])
-            or s["in_reply_to_account_id"] == brand_id
-        )
+        and (any(m["acct"] == "acme" for m in s["mentions"]) or s["in_reply_to_account_id"] == brand_id)
     ]
 
 
@@ -84,9 +81,7 @@ async def test_missing_or_wrong_token_gets_401_but_instance_is_public(
 ) -> None:
     async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
         missing = await anonymous.get("/api/v1/notifications")
-        wrong = await anonymous.get(
-            "/api/v1/notifications", headers={"Authorization": "Bearer nope"}
-        )
+        wrong = await anonymous.get("/api/v1/notifications", headers={"Authorization": "Bearer nope"})
         instance = await anonymous.get("/api/v2/instance")
     assert missing.status_code == wrong.status_code == 401
     assert wrong.json() == {"error": "The access token is invalid"}
@@ -133,9 +128,7 @@ async def test_min_id_sync_returns_every_mention_once_in_order(
     while page := (
         await client.get(
             "/api/v1/notifications",
-            params={
-                "types[]": "mention", "include_filtered": "true", "limit": 30, "min_id": cursor
-            },
+            params={"types[]": "mention", "include_filtered": "true", "limit": 30, "min_id": cursor},
         )
     ).json():
         pages.append(page)
@@ -207,9 +200,7 @@ async def test_type_filters_and_limit_bounds(client: httpx.AsyncClient) -> None:
     excluded = await client.get("/api/v1/notifications", params={"exclude_types[]": "mention"})
     assert excluded.json() == []
     assert len((await client.get("/api/v1/notifications")).json()) == 40
-    many = await client.get(
-        "/api/v1/notifications", params={"limit": 500, "include_filtered": "true"}
-    )
+    many = await client.get("/api/v1/notifications", params={"limit": 500, "include_filtered": "true"})
     assert len(many.json()) == 80
 
 
@@ -294,8 +285,12 @@ async def test_reply_by_form_and_by_json(server: MastodonServer, client: httpx.A
     before = [n["id"] for n in await all_notifications(client, include_filtered="true")]
     form = await client.post(
         "/api/v1/statuses",
-        data={"status": "@zoe@remote.example we're on it", "in_reply_to_id": parent["id"],
-              "visibility": "unlisted", "language": "en"},  # fmt: skip
+        data={
+            "status": "@zoe@remote.example we're on it",
+            "in_reply_to_id": parent["id"],
+            "visibility": "unlisted",
+            "language": "en",
+        },  # fmt: skip
     )
     as_json = await client.post(
         "/api/v1/statuses", json={"status": "Merci ! https://example.com/x", "language": "fr"}
@@ -326,16 +321,13 @@ async def test_reply_by_form_and_by_json(server: MastodonServer, client: httpx.A
     assert reply["id"] in [s["id"] for s in context["descendants"]]
 
 
-async def test_posting_validates_like_mastodon(
-    server: MastodonServer, client: httpx.AsyncClient
-) -> None:
+async def test_posting_validates_like_mastodon(server: MastodonServer, client: httpx.AsyncClient) -> None:
     blank = await client.post("/api/v1/statuses", data={"status": "   "})
-    assert (blank.status_code, blank.json()) == (
-        422, {"error": "Validation failed: Text can't be blank"}
-    )
+    assert (blank.status_code, blank.json()) == (422, {"error": "Validation failed: Text can't be blank"})
     too_long = await client.post("/api/v1/statuses", json={"status": "x" * 501})
     assert (too_long.status_code, too_long.json()) == (
-        422, {"error": "Validation failed: Text character limit of 500 exceeded"}
+        422,
+        {"error": "Validation failed: Text character limit of 500 exceeded"},
     )
     orphan = await client.post("/api/v1/statuses", json={"status": "hi", "in_reply_to_id": "42"})
     assert orphan.status_code == 404
@@ -384,9 +376,7 @@ async def test_a_customer_reply_to_the_brand_notifies_it(
     back = server.add_status(
         author="zoe@remote.example", text="thanks", in_reply_to_id=ours["id"], mention_brand=False
     )
-    new = (
-        await client.get("/api/v1/notifications", params={"min_id": seen[-1]["id"]})
-    ).json()
+    new = (await client.get("/api/v1/notifications", params={"min_id": seen[-1]["id"]})).json()
     assert [n["status"]["id"] for n in new] == [back["id"]]
 
 
@@ -503,15 +493,23 @@ async def test_oauth_out_of_band_flow_yields_the_token(server: MastodonServer) -
         app = (
             await anonymous.post(
                 "/api/v1/apps",
-                data={"client_name": "ecoinbox", "redirect_uris": oob,
-                      "scopes": "read write", "website": "https://ecoinbox.example"},  # fmt: skip
+                data={
+                    "client_name": "ecoinbox",
+                    "redirect_uris": oob,
+                    "scopes": "read write",
+                    "website": "https://ecoinbox.example",
+                },  # fmt: skip
             )
         ).json()
         assert set(app) >= {"id", "name", "client_id", "client_secret", "redirect_uri"}
         page = await anonymous.get(
             "/oauth/authorize",
-            params={"response_type": "code", "client_id": app["client_id"],
-                    "redirect_uri": oob, "scope": "read write"},  # fmt: skip
+            params={
+                "response_type": "code",
+                "client_id": app["client_id"],
+                "redirect_uri": oob,
+                "scope": "read write",
+            },  # fmt: skip
         )
         assert page.headers["Content-Type"].startswith("text/html")
         code = re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page.text)
@@ -535,11 +533,10 @@ async def test_oauth_out_of_band_flow_yields_the_token(server: MastodonServer) -
 async def test_same_seed_serves_identical_notifications(clock: Clock) -> None:
     bodies = []
     for seed in (7, 7, 8):
-        async with MastodonServer(token=TOKEN, now=clock, seed=seed) as server:
-            async with httpx.AsyncClient(
-                base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-            ) as client:
-                bodies.append(await all_notifications(client, include_filtered="true"))
+        async with MastodonServer(token=TOKEN, now=clock, seed=seed) as server, httpx.AsyncClient(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as client:
+            bodies.append(await all_notifications(client, include_filtered="true"))
     assert bodies[0] == bodies[1]
     assert bodies[0] != bodies[2]
 

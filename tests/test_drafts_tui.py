@@ -86,7 +86,6 @@ async def test_a_reply_being_typed_is_in_the_store_within_a_second_and_back_afte
         assert await stack.store.draft(zoe, DraftKind.REPLY) is None
 
 
-
 async def test_the_list_marks_a_conversation_that_holds_a_draft(stack):
     app = app_for(stack)
     async with app.run_test(size=(100, 30)) as pilot:

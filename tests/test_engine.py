@@ -57,8 +57,12 @@ async def test_polls_resume_from_the_stored_cursor(server, store):
 
 
 async def test_reply_to_an_unknown_parent_fetches_the_thread_instead_of_a_stray_conversation(server, store):
-    root = server.add_status(author="dan@remote.example", text="anyone tried the acme app?", mention_brand=False)
-    middle = server.add_status(author="eve", text="yes, it crashes", in_reply_to_id=root["id"], mention_brand=False)
+    root = server.add_status(
+        author="dan@remote.example", text="anyone tried the acme app?", mention_brand=False
+    )
+    middle = server.add_status(
+        author="eve", text="yes, it crashes", in_reply_to_id=root["id"], mention_brand=False
+    )
     server.add_status(author="dan@remote.example", text="@acme can you help?", in_reply_to_id=middle["id"])
     engine = make_engine(store, server)
     await engine.poll_channel("mastodon")
@@ -226,6 +230,13 @@ async def test_a_store_that_cannot_recover_old_sends_does_not_stop_the_start(ser
     await engine.start()
     try:
         tasks = {task.get_name() for task in engine._tasks}
-        assert tasks == {"poll:mastodon", "push:mastodon", "language model", "deleted:mastodon", "outbox", "snoozes"}
+        assert tasks == {
+            "poll:mastodon",
+            "push:mastodon",
+            "language model",
+            "deleted:mastodon",
+            "outbox",
+            "snoozes",
+        }
     finally:
         await engine.stop()

@@ -31,8 +31,7 @@ MASTODON_STATUS = (
 def test_mastodon_status() -> None:
     result = html_to_text(MASTODON_STATUS)
     assert result == HtmlText(
-        "Hi @brand the app crashes, see example.com/bug/report/1234… #bug"
-        "\n\nThanks & regards\nAlice",
+        "Hi @brand the app crashes, see example.com/bug/report/1234… #bug\n\nThanks & regards\nAlice",
         ("https://www.example.com/bug/report/12345",),
     )
 
@@ -44,9 +43,7 @@ def test_mastodon_short_link_and_remote_mention() -> None:
         '<span class="invisible">https://</span><span class="">example.com/x</span>'
         '<span class="invisible"></span></a></p>'
     )
-    assert html_to_text(html) == HtmlText(
-        "@alice@misskey.example example.com/x", ("https://example.com/x",)
-    )
+    assert html_to_text(html) == HtmlText("@alice@misskey.example example.com/x", ("https://example.com/x",))
 
 
 def test_entities_that_decode_to_escape_sequences_are_neutralized() -> None:
@@ -99,9 +96,7 @@ def test_anchor_text_that_looks_like_another_domain_shows_the_real_target() -> N
 
 
 def test_ellipsis_cannot_hide_a_different_host() -> None:
-    html = (
-        '<a href="https://paypal.com.evil.example/x"><span class="ellipsis">paypal.com</span></a>'
-    )
+    html = '<a href="https://paypal.com.evil.example/x"><span class="ellipsis">paypal.com</span></a>'
     assert html_to_text(html).text == "paypal.com… (https://paypal.com.evil.example/x)"
 
 
@@ -121,9 +116,7 @@ def test_link_whose_text_is_its_target_is_not_repeated(label: str, href: str) ->
 
 def test_other_links_show_text_then_target() -> None:
     result = html_to_text('<p>Read <a href="https://blog.example/post">our post</a>.</p>')
-    assert result == HtmlText(
-        "Read our post (https://blog.example/post).", ("https://blog.example/post",)
-    )
+    assert result == HtmlText("Read our post (https://blog.example/post).", ("https://blog.example/post",))
 
 
 def test_mentions_and_hashtags_are_not_links() -> None:
@@ -156,10 +149,7 @@ def test_block_layout() -> None:
 
 
 def test_images_show_their_alt_text() -> None:
-    html = (
-        '<p>look <img src="c.png" alt="a cat"> <img src="pixel.gif"> '
-        '<img class="emoji" alt=":blob:"></p>'
-    )
+    html = '<p>look <img src="c.png" alt="a cat"> <img src="pixel.gif"> <img class="emoji" alt=":blob:"></p>'
     assert html_to_text(html).text == "look [image: a cat] :blob:"
 
 

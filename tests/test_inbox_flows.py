@@ -10,16 +10,16 @@ from textual.widgets import TextArea
 
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.tui.app import EcoInboxApp
+from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
-from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
-from ecoinbox.tui.widgets.search_bar import SearchBar
-from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.help import HelpScreen
-from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
 from ecoinbox.tui.screens.inbox import InboxScreen
+from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
+from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
 from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
 

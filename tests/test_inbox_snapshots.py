@@ -15,10 +15,20 @@ from ecoinbox.store import SQLiteStore, open_store
 from ecoinbox.tui.app import EcoInboxApp
 
 PEOPLE = [
-    ("lea@piaille.example", "Léa Martin", "ma commande n'est jamais arrivée, c'est la deuxième fois. Commande #48213.", "fr"),
+    (
+        "lea@piaille.example",
+        "Léa Martin",
+        "ma commande n'est jamais arrivée, c'est la deuxième fois. Commande #48213.",
+        "fr",
+    ),
     ("sam", "Sam Okafor", "how do I export my data to CSV? The docs link is broken", "en"),
     ("priya@hachyderm.example", "Priya 🌱", "the app crashes when I open settings 😩 iOS 18", "en"),
-    ("x@evil.example", "[ @click=app.quit]x[/]", "\x1b]0;PWNED\x07hello \x1b[2J[bold red]markup[/] \u202eevil", "en"),
+    (
+        "x@evil.example",
+        "[ @click=app.quit]x[/]",
+        "\x1b]0;PWNED\x07hello \x1b[2J[bold red]markup[/] \u202eevil",
+        "en",
+    ),
     ("jonas", "Jonas", "thanks, that fixed it!", "en"),
 ]
 
@@ -30,7 +40,9 @@ async def build_store(tmp_path) -> str:
             server.add_status(author=handle, display_name=name, text=f"@acme {text}", language=lang,
                               created_at=FIXED_NOW - timedelta(minutes=10 * minutes + 2))  # fmt: skip
         store = await open_store(tmp_path / "inbox.db")
-        engine = Engine(store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")})
+        engine = Engine(
+            store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")}
+        )
         await engine.poll_all_once()
         await engine.stop()
         await store.close()

@@ -67,10 +67,14 @@ class Inbox:
 async def seed(db: Path, server: MastodonServer) -> None:
     now = datetime.now(UTC)
     for minutes, (handle, name, text) in enumerate(PEOPLE):
-        server.add_status(author=handle, display_name=name, text=text, created_at=now - timedelta(minutes=5 + minutes))
+        server.add_status(
+            author=handle, display_name=name, text=text, created_at=now - timedelta(minutes=5 + minutes)
+        )
     store = await open_store(db)
     try:
-        engine = Engine(store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")})
+        engine = Engine(
+            store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")}
+        )
         await engine.poll_all_once()
         await engine.stop()
     finally:
@@ -86,7 +90,14 @@ async def read_store(db: Path) -> dict[str, Any]:
             row = await store.conversation_row(conversation_id)
             if row is not None:
                 notes = [note.text for note in await store.notes(conversation_id)]
-                rows[row.author_handle] = (row.state, row.tags, row.assignee, row.snoozed_until, row.muted, notes)
+                rows[row.author_handle] = (
+                    row.state,
+                    row.tags,
+                    row.assignee,
+                    row.snoozed_until,
+                    row.muted,
+                    notes,
+                )
         outbox = [(item.text, item.state) for item in await store.outbox_items()]
         return {"conversations": rows, "outbox": outbox}
     finally:
@@ -187,7 +198,9 @@ def test_a_typed_zero_width_joiner_reaches_the_server(tmp_path):
         inbox.burst(f"rfrom the whole {family} team" + CTRL_S)
         wait_posted(inbox.server, 1)
         inbox.quit()
-    assert [status.text for status in inbox.server.posted] == [f"@zoe@remote.example from the whole {family} team"]
+    assert [status.text for status in inbox.server.posted] == [
+        f"@zoe@remote.example from the whole {family} team"
+    ]
 
 
 def test_a_typed_emoji_with_joiners_stays_whole_in_a_tag(tmp_path):

@@ -28,7 +28,9 @@ async def stack(tmp_path):
             return replace(await capabilities(), reconcile=False)
 
         channel.capabilities = cannot_read_back
-        stack.server.add_status(author="zoe@remote.example", display_name="Zoé", text="@acme my order never arrived")
+        stack.server.add_status(
+            author="zoe@remote.example", display_name="Zoé", text="@acme my order never arrived"
+        )
         await stack.engine.poll_all_once()
         yield stack
 
@@ -102,7 +104,9 @@ async def test_a_refused_reply_is_edited_and_sent_and_the_old_one_discarded(stac
         assert isinstance(app.screen, OutboxDecisionScreen)
         await pilot.press("e")
         await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
-        await pilot.press(*["backspace"] * 20)  # 501 as Mastodon counts (the mention counts as @zoe): 500 is its limit
+        await pilot.press(
+            *["backspace"] * 20
+        )  # 501 as Mastodon counts (the mention counts as @zoe): 500 is its limit
         await pilot.press("ctrl+s")
         await wait_until(lambda: len(stack.server.posted) == 1, pilot=pilot)
         await wait_until(lambda: "not sent" not in thread_text(app), pilot=pilot)
@@ -146,7 +150,9 @@ async def test_an_edited_refused_reply_is_held_like_any_reply_and_u_takes_it_bac
         await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
         await pilot.press(*["backspace"] * 20, "ctrl+s")
         await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
-        await wait_until(lambda: "goes out in 30 s" in str(app.inbox.query_one("#status").render()), pilot=pilot)
+        await wait_until(
+            lambda: "goes out in 30 s" in str(app.inbox.query_one("#status").render()), pilot=pilot
+        )
         await stack.engine.send_once()
         assert stack.server.posted == []  # held
         await pilot.press("u")

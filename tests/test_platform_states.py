@@ -70,14 +70,18 @@ async def test_a_held_comment_is_marked_on_its_row_until_a_poll_sees_it_approved
 
 
 async def test_a_direct_message_is_marked_on_its_row(store):
-    await store.ingest([post("1", visibility="direct"), post("2", text="@acme public hello", visibility="public")])
+    await store.ingest(
+        [post("1", visibility="direct"), post("2", text="@acme public hello", visibility="public")]
+    )
     rows = {r.snippet: r for r in await store.conversation_page(View.INBOX)}
     assert rows["@acme my order never came"].direct
     assert not rows["@acme public hello"].direct
 
 
 async def test_a_deleted_posts_text_is_purged_after_the_configured_time(store, clock):
-    await store.ingest([post("1", text="@acme call me on 555 0100, my card is 4970"), post("2", text="@acme stays")])
+    await store.ingest(
+        [post("1", text="@acme call me on 555 0100, my card is 4970"), post("2", text="@acme stays")]
+    )
     await store.ingest([post("1", text="@acme call me on 555 0100, my card is 4970", deleted=True)])
     assert await store.purge_deleted(timedelta(days=30)) == 0  # seen deleted now: the clock starts
     clock.advance(days=29)
@@ -120,7 +124,9 @@ def inbound(remote_id: str, text: str, **extra) -> Message:
 
 async def test_the_thread_shows_visibility_held_and_hides_a_deleted_posts_text(tmp_path):
     async with running_stack(tmp_path) as stack:
-        await stack.store.ingest([inbound("1", "@acme psst, my address is 12 rue des Lilas", visibility="direct")])
+        await stack.store.ingest(
+            [inbound("1", "@acme psst, my address is 12 rue des Lilas", visibility="direct")]
+        )
         await stack.store.ingest([inbound("1", "@acme psst, my address is 12 rue des Lilas",
                                           visibility="direct", deleted=True)])  # fmt: skip
         app = app_for(stack)
@@ -220,7 +226,9 @@ def test_show_json_tells_visibility_held_edits_and_who_else_is_addressed(tmp_pat
 
     async def fill() -> int:
         store = await open_store(db)
-        await store.ingest([post("1", visibility="direct", held=True, edited_at=edited, mentions=("ann@x.example",))])
+        await store.ingest(
+            [post("1", visibility="direct", held=True, edited_at=edited, mentions=("ann@x.example",))]
+        )
         (row,) = await store.conversation_page(View.INBOX)
         await store.close()
         return row.id

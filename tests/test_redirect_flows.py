@@ -83,7 +83,10 @@ category = "support"
 
 @asynccontextmanager
 async def two_channels(tmp_path: Path, *, forum_timeout: float = 5.0, more: str = "[ui]\nsend_delay = 0"):
-    async with MastodonServer(seed=None, token=TOKEN) as social, DiscourseServer(seed=1, api_key=FORUM_KEY) as forum:
+    async with (
+        MastodonServer(seed=None, token=TOKEN) as social,
+        DiscourseServer(seed=1, api_key=FORUM_KEY) as forum,
+    ):
         store = await open_store(tmp_path / "inbox.db")
         channels = {
             "mastodon": MastodonChannel("mastodon", social.base_url, TOKEN, account="acme"),
@@ -187,7 +190,9 @@ async def test_new_forum_topic_quotes_the_question_and_the_reply_carries_its_add
 
 async def test_a_lost_topic_creation_is_reconciled_by_reading_the_forum_never_posted_twice(tmp_path):
     async with two_channels(tmp_path, forum_timeout=1.0) as (social, forum, store, engine, settings):
-        social.add_status(author="sam", text="@acme is there a way to share one widget with my whole team please?")
+        social.add_status(
+            author="sam", text="@acme is there a way to share one widget with my whole team please?"
+        )
         await engine.poll_channel("mastodon")
         (row,) = await store.conversation_page(View.INBOX)
         parent = (await store.conversation(row.id)).messages[-1].message
@@ -221,7 +226,10 @@ async def test_ctrl_t_inserts_a_canned_reply_and_asks_for_what_it_lacks(tmp_path
             await pilot.press(*"#48213", "enter")
             await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
             text = app.screen.query_one(TextArea).text
-            assert text == "@zoe@remote.example Could you send us your order number? We will look at #48213 right away."
+            assert (
+                text
+                == "@zoe@remote.example Could you send us your order number? We will look at #48213 right away."
+            )
             assert "{" not in text
             await pilot.press("ctrl+s")
             await wait_until(lambda: len(social.posted) == 1, pilot=pilot)

@@ -49,7 +49,10 @@ async def found(store, text: str) -> list[str]:
 
 async def test_words_are_found_newest_first_one_row_per_conversation(store):
     assert await found(store, "refund") == ["Still waiting for the refund…"]
-    assert await found(store, "order") == ["Where is my delivery? Order 42", "My order never arrived, I want a refund"]
+    assert await found(store, "order") == [
+        "Where is my delivery? Order 42",
+        "My order never arrived, I want a refund",
+    ]
 
 
 async def test_accents_and_case_fold(store):
@@ -59,7 +62,10 @@ async def test_accents_and_case_fold(store):
 async def test_phrases_and_prefixes(store):
     assert await found(store, '"never arrived"') == ["My order never arrived, I want a refund"]
     assert await found(store, '"arrived never"') == []
-    assert await found(store, "deliv*") == ["Where is my delivery? Order 42", "Delivery was quick, thanks! https://acme.example/track"]
+    assert await found(store, "deliv*") == [
+        "Where is my delivery? Order 42",
+        "Delivery was quick, thanks! https://acme.example/track",
+    ]
 
 
 async def test_filters(store):
@@ -69,7 +75,10 @@ async def test_filters(store):
     assert await found(store, 'from:"Marc D"') == await found(store, "from:marc")
     assert await found(store, "channel:forum lang:fr") == ["Le café de la réunion était froid"]
     assert await found(store, "has:link") == ["Delivery was quick, thanks! https://acme.example/track"]
-    assert await found(store, "after:2026-11-06") == ["Where is my delivery? Order 42", "Cheap watches, free money, click here"]
+    assert await found(store, "after:2026-11-06") == [
+        "Where is my delivery? Order 42",
+        "Cheap watches, free money, click here",
+    ]
     assert await found(store, "before:8d") == ["My order never arrived, I want a refund"]  # before day 2
 
 
@@ -90,7 +99,9 @@ async def test_spam_is_left_out_unless_the_query_says_is_spam(store):
 
 
 async def test_a_late_match_starts_the_snippet_shortly_before_it(store):
-    long = "An introduction that goes on and on about nothing much at all, " * 3 + "then the invoice is wrong."
+    long = (
+        "An introduction that goes on and on about nothing much at all, " * 3 + "then the invoice is wrong."
+    )
     await store.ingest([msg(7, long, days=7, language="en")])
     (snippet,) = await found(store, "invoice")
     assert snippet.startswith("…") and "invoice" in snippet[:60]

@@ -13,7 +13,6 @@ from ecoinbox.model import Author, Message, Origin, State, View
 from ecoinbox.query import parse_query
 from ecoinbox.store import open_store
 from ecoinbox.tui.app import EcoInboxApp
-from ecoinbox.tui.widgets.search_bar import SearchBar
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ZOE = Author("mastodon", "1", "zoe@remote.example", "Zoé")
@@ -35,11 +34,25 @@ def msg(n: int, text: str, author: Author, hours: float, *, parent: int | None =
 MESSAGES = [
     msg(1, "My order never arrived, I want a refund", ZOE, 30, language="en"),
     msg(2, "Le café de la réunion était froid, remboursement svp", MARC, 20, language="fr"),
-    msg(3, "Delivery was quick, thanks! https://acme.example/track", ANA, 10, language="en",
-        links=("https://acme.example/track",)),
+    msg(
+        3,
+        "Delivery was quick, thanks! https://acme.example/track",
+        ANA,
+        10,
+        language="en",
+        links=("https://acme.example/track",),
+    ),
     msg(4, "Cheap watches, free money, click here for a refund", BOT, 5, language="en"),
     msg(5, "Where is my delivery? Order 42", ZOE, 2, language="en"),
-    msg(6, "We are sorry, Zoé: the refund is on its way.", ACME, 25, parent=1, origin=Origin.OURS, language="en"),
+    msg(
+        6,
+        "We are sorry, Zoé: the refund is on its way.",
+        ACME,
+        25,
+        parent=1,
+        origin=Origin.OURS,
+        language="en",
+    ),
 ]
 
 
@@ -55,7 +68,9 @@ async def store(tmp_path):
         rows, _ = await store.search(parse_query(who, now=NOW))
         await store.set_state([rows[0].id], state)
     # Written before "pending" existed: the answered conversation is kept in the Inbox.
-    await store.apply_triage([row.id for row in await store.conversation_page(View.PENDING)], state=State.OPEN)
+    await store.apply_triage(
+        [row.id for row in await store.conversation_page(View.PENDING)], state=State.OPEN
+    )
     yield store
     await store.close()
 
@@ -126,7 +141,10 @@ async def test_each_operator_from_the_search_line(store, tmp_path, query, author
         assert shown(app) == authors
         assert app.inbox.results.label() == str(len(authors))
         if not authors:
-            lines = [app.inbox.conversations.render_line(y).text for y in range(app.inbox.conversations.size.height)]
+            lines = [
+                app.inbox.conversations.render_line(y).text
+                for y in range(app.inbox.conversations.size.height)
+            ]
             assert any("No conversation matches this search" in line for line in lines)
 
 
@@ -244,14 +262,24 @@ async def test_saved_views_are_tabs_with_counts(store, tmp_path):
         # A typed search comes after the saved views, and esc goes back to where it was opened.
         await search(pilot, "delivery")
         assert [tab.label() for tab in screen.tabs] == [
-            "Inbox", "Pending", "Snoozed", "Done", "Spam", "Mine", "Refunds", "French", "/delivery"
+            "Inbox",
+            "Pending",
+            "Snoozed",
+            "Done",
+            "Spam",
+            "Mine",
+            "Refunds",
+            "French",
+            "/delivery",
         ]
         await pilot.press("escape")
         assert screen.tab.title == "French"
 
 
 async def test_on_a_narrow_screen_the_tab_shown_stays_in_sight(store, tmp_path):
-    views = "".join(f'[[views]]\nname = "A rather long saved view {n}"\nquery = "lang:en"\n' for n in range(4))
+    views = "".join(
+        f'[[views]]\nname = "A rather long saved view {n}"\nquery = "lang:en"\n' for n in range(4)
+    )
     app = app_for(store, tmp_path, views)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.inbox
@@ -267,7 +295,9 @@ async def test_on_a_narrow_screen_the_tab_shown_stays_in_sight(store, tmp_path):
 async def test_a_long_result_list_grows_as_the_cursor_nears_its_end(tmp_path):
     store = await open_store(tmp_path / "inbox.db", clock=lambda: NOW)
     people = [Author("mastodon", str(n), f"user{n}", f"User {n}") for n in range(1100)]
-    await store.ingest([msg(100 + n, f"order {n} is late", people[n], 1100 - n, language="en") for n in range(1100)])
+    await store.ingest(
+        [msg(100 + n, f"order {n} is late", people[n], 1100 - n, language="en") for n in range(1100)]
+    )
     app = app_for(store, tmp_path)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
@@ -307,7 +337,12 @@ async def test_the_thread_of_a_result_marks_the_matched_words_too(store, tmp_pat
 
         def marked_in_thread() -> list[str]:
             lines = [thread.render_line(y) for y in range(thread.size.height)]
-            return [seg.text for line in lines for seg in line if seg.style and seg.style.reverse and seg.text.strip()]
+            return [
+                seg.text
+                for line in lines
+                for seg in line
+                if seg.style and seg.style.reverse and seg.text.strip()
+            ]
 
         async def showing(conversation_id: int) -> None:
             await wait_until(lambda: thread.conversation is not None and thread.conversation.row.id == conversation_id,
@@ -323,12 +358,15 @@ async def test_the_thread_of_a_result_marks_the_matched_words_too(store, tmp_pat
         assert marked_in_thread() == []
 
 
-
 async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, tmp_path):
-    from ecoinbox.engine import ChannelStatus
     from textual.content import Content
 
-    ok = [ChannelStatus(name, "x", "ok", "up to date") for name in ("mastodon", "forum", "bluesky", "blog", "reddit")]
+    from ecoinbox.engine import ChannelStatus
+
+    ok = [
+        ChannelStatus(name, "x", "ok", "up to date")
+        for name in ("mastodon", "forum", "bluesky", "blog", "reddit")
+    ]
     paused = ChannelStatus("email", "email", "paused", "the server refused the password")
     app = app_for(store, tmp_path)
     async with app.run_test(size=(80, 24)):
@@ -341,7 +379,9 @@ async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, t
 
     # A channel that polled fine but says something may be missing (a feed that overflowed)
     # stays named when the others fold.
-    warned = ChannelStatus("blog", "feed", "ok", "10 new; comments may be missing", warning="comments may be missing")
+    warned = ChannelStatus(
+        "blog", "feed", "ok", "10 new; comments may be missing", warning="comments may be missing"
+    )
     async with app_for(store, tmp_path).run_test(size=(80, 24)) as pilot:
         line = Content.assemble(*pilot.app.inbox._channel_statuses([*ok[:4], warned])).plain
         assert line.startswith(" · 4 channels up to date · blog: 10 new; comments may be missing")
@@ -349,7 +389,9 @@ async def test_many_channels_fold_into_one_word_on_a_narrow_status_line(store, t
 
 async def test_a_short_result_list_reads_newest_first_even_when_a_backlog_came_in_late(store, tmp_path):
     late = Author("forum", "7", "old_timer", "Old Timer")
-    await store.ingest([msg(8, "Back in the day my refund took a month", late, 100, language="en")])  # imported last
+    await store.ingest(
+        [msg(8, "Back in the day my refund took a month", late, 100, language="en")]
+    )  # imported last
     app = app_for(store, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await search(pilot, "refund")

@@ -140,7 +140,9 @@ def test_secret_refuses_pickling_and_compares_by_value() -> None:
 # --- resolution order ------------------------------------------------------------------------
 
 
-def test_token_cmd_comes_before_keyring_and_env(memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_cmd_comes_before_keyring_and_env(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     memory_keyring.set_password("ecoinbox", "fedi", "from-keyring")
     monkeypatch.setenv(ENV, "from-env")
     settings = channel(token_cmd=python_cmd("print('from-cmd')"), token_env=ENV)
@@ -238,7 +240,9 @@ def test_no_keyring_falls_through_to_env(no_keyring: NoKeyring, monkeypatch: pyt
     assert resolve_token_sync(channel(token_env=ENV)).reveal() == TOKEN
 
 
-async def test_no_keyring_falls_through_to_env_async(no_keyring: NoKeyring, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_keyring_falls_through_to_env_async(
+    no_keyring: NoKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(ENV, TOKEN)
     assert (await resolve_token(channel(token_env=ENV))).reveal() == TOKEN
 

@@ -434,7 +434,9 @@ async def test_a_lease_is_exclusive_until_it_expires_or_its_holder_is_proven_dea
         assert (await first.take_lease("engine", "a", host="h", pid=1, seconds=60)).owner == "a"  # renewed
         clock.advance(seconds=45)
         assert (await second.take_lease("engine", "b", host="h", pid=2, seconds=60)).owner == "a"
-        assert (await second.take_lease("engine", "b", host="h", pid=2, seconds=60, replacing="a")).owner == "b"
+        assert (
+            await second.take_lease("engine", "b", host="h", pid=2, seconds=60, replacing="a")
+        ).owner == "b"
         assert (await first.take_lease("engine", "a", host="h", pid=1, seconds=60)).owner == "b"  # a lost it
         clock.advance(seconds=61)
         assert (await first.take_lease("engine", "a", host="h", pid=1, seconds=60)).owner == "a"  # expired
@@ -500,7 +502,13 @@ async def test_dropping_a_forum_topic_drops_the_reply_that_waits_for_it(store):
     parent = msg("1")
     await store.ingest([parent])
     topic, waiting = await store.queue_redirect_topic(
-        1, forum_channel="forum", title="T", body="B", category=None, parent=parent, reply_text="see {topic_url}"
+        1,
+        forum_channel="forum",
+        title="T",
+        body="B",
+        category=None,
+        parent=parent,
+        reply_text="see {topic_url}",
     )
     claimed = await store.claim_next_reply("sender")
     await store.reply_unknown(claimed, "cut off")

@@ -178,7 +178,7 @@ def check_region(label: str, region: bytes) -> None:
 
 
 def kind_of(sequence: bytes) -> str:
-    """"CSI m", "CSI ?h", "OSC 22" and the like, for the report."""
+    """ "CSI m", "CSI ?h", "OSC 22" and the like, for the report."""
     if sequence.startswith(b"\x1b]"):
         return "OSC " + sequence[2:].split(b";", 1)[0].decode()
     private = sequence[2:3] if sequence[2:3] in (b"?", b">", b"<") else b""

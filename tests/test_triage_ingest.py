@@ -100,7 +100,9 @@ async def test_a_new_spam_conversation_lands_in_spam_with_its_reason(store):
 
 async def test_a_spam_reply_goes_to_spam_alone_and_the_conversation_stays(store):
     await store.ingest([msg("1", "my bike lock is stuck, any idea?")])
-    result = await store.ingest([msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=1)])
+    result = await store.ingest(
+        [msg("2", SPAM, who="cheapcasino", name="cheap casino deals", parent="1", at=1)]
+    )
     row = await store.conversation_row(1)
     assert row.state is State.OPEN and row.message_count == 1
     assert row.snippet == "my bike lock is stuck, any idea?" and row.needs_reply

@@ -47,7 +47,9 @@ async def test_a_complaint_is_on_top_with_its_marker_and_reason(stack):
         await wait_until(lambda: screen.thread.conversation is not None, pilot=pilot)
         row = screen.conversations.selected_row
         assert row.author_label == "Zoé" and row.priority == 1  # older than Bob's, still first
-        assert screen.conversations.render_line(0).text.startswith("▲")  # the priority mark: "!" is the spam key
+        assert screen.conversations.render_line(0).text.startswith(
+            "▲"
+        )  # the priority mark: "!" is the spam key
         assert "never arrived" in screen.thread.content.plain
         spam = await stack.store.conversation_page(View.SPAM)
         assert [r.author_handle for r in spam] == ["cheapcasino@spam.example"]

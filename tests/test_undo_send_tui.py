@@ -227,5 +227,7 @@ async def test_the_thread_shows_a_held_reply_as_held_until_its_time(stack):
         await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
         (item,) = await stack.store.outbox_items()
         until = item.next_attempt_at.astimezone().strftime("%H:%M:%S")
-        await wait_until(lambda: f"You  reply held until {until}" in app.inbox.thread.content.plain, pilot=pilot)
+        await wait_until(
+            lambda: f"You  reply held until {until}" in app.inbox.thread.content.plain, pilot=pilot
+        )
         assert "undo takes it back into its box" in app.inbox.thread.content.plain

@@ -137,7 +137,9 @@ class RenewableChannel(Channel, Protocol):
 class ForumChannel(Channel, Protocol):
     """A channel that can open topics (the redirect target): `capabilities().topics`."""
 
-    async def create_topic(self, title: str, text: str, category: str | None, idempotency_key: str) -> Message:
+    async def create_topic(
+        self, title: str, text: str, category: str | None, idempotency_key: str
+    ) -> Message:
         """Open a new topic (forums only, `capabilities().topics`); return its first post."""
         ...
 
@@ -146,7 +148,9 @@ class ForumChannel(Channel, Protocol):
 class ReconcilingChannel(Channel, Protocol):
     """A channel without idempotency keys that can read back what was sent: `capabilities().reconcile`."""
 
-    async def find_sent(self, parent: Message | None, text: str, title: str, since: datetime) -> Message | None:
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
         """Our own message with this text (or new topic with this title when `parent` is None),
         published since `since`, if the platform has it: reconciles an uncertain send without
         posting again (`capabilities().reconcile`)."""

@@ -1431,7 +1431,7 @@ _FLAG_TYPES = frozenset({3, 4, 8})  # post action types: off-topic, inappropriat
 
 
 def _flag_verdict(post: dict[str, Any]) -> str:
-    """"flagged" when readers flagged the post (hidden by flags, or flags counted in its
+    """ "flagged" when readers flagged the post (hidden by flags, or flags counted in its
     `actions_summary`, which staff see), else ""."""
     if post.get("hidden") is True:
         return "flagged"

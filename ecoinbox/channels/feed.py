@@ -330,7 +330,9 @@ class FeedChannel:
                 f"; a WordPress site with plain permalinks has it at {PLAIN_PERMALINK_FEED}: set feeds to "
                 f"that, or leave feeds out and ecoinbox asks the site"
             ) if url.endswith(DEFAULT_FEED) else ""  # fmt: skip
-            raise PermanentError(f"channel {self.name}: no feed at {response.where} ({response.status}){hint}")
+            raise PermanentError(
+                f"channel {self.name}: no feed at {response.where} ({response.status}){hint}"
+            )
         self._http.raise_for_status(response)  # 429/503 + Retry-After, 5xx, redirects
         raise TransientError(f"channel {self.name}: {response.where} answered {response.status}")
 
@@ -511,7 +513,9 @@ def _comments_feed_of(response: HttpResponse) -> str | None:
         if "alternate" in rel and (attributes.get("type") or "").lower() in FEED_TYPES:
             alternates.append((urljoin(base, attributes.get("href") or ""), attributes.get("title") or ""))
     for url, title in alternates:
-        if url.startswith(("http://", "https://")) and ("comment" in url.lower() or "comment" in title.lower()):
+        if url.startswith(("http://", "https://")) and (
+            "comment" in url.lower() or "comment" in title.lower()
+        ):
             return url
     # WordPress names its REST API's root, which says whether its permalinks are plain.
     if (root := api_root_from_link(response.headers.get("link"))) is not None:

@@ -238,9 +238,7 @@ def _rate_limit_reset(headers: httpx.Headers, now: datetime) -> tuple[int | None
     """(remaining, reset) from whichever rate-limit header family the response carries."""
     for remaining_name, reset_name in RATE_LIMIT_HEADERS:
         if remaining_name in headers or reset_name in headers:
-            return _int_or_none(headers.get(remaining_name)), parse_reset(
-                headers.get(reset_name), now
-            )
+            return _int_or_none(headers.get(remaining_name)), parse_reset(headers.get(reset_name), now)
     return None, None
 
 
@@ -519,9 +517,7 @@ class HttpClient:
                 method, url, params=params, json=json, data=data, headers=headers
             )
         except httpx.InvalidURL as exc:
-            raise PermanentError(
-                f"channel {self.channel}: invalid URL ({type(exc).__name__})"
-            ) from None
+            raise PermanentError(f"channel {self.channel}: invalid URL ({type(exc).__name__})") from None
         if _origin(request.url) == self._base_origin:
             request.headers.update(self._auth_headers)
         return request
@@ -619,7 +615,9 @@ class HttpClient:
                 except (_TooLarge, httpx.HTTPError):
                     content = b""
                 self.raise_for_status(
-                    HttpResponse(method, response.status_code, response.headers, content, request.url, self.channel)
+                    HttpResponse(
+                        method, response.status_code, response.headers, content, request.url, self.channel
+                    )
                 )
             try:
                 yield response
@@ -645,8 +643,7 @@ class HttpClient:
         where = _where(request.url)
         if sent and method not in IDEMPOTENT_METHODS:
             return UncertainSend(
-                f"channel {self.channel}: {method} {where} may or may not have been published "
-                f"({why})"
+                f"channel {self.channel}: {method} {where} may or may not have been published ({why})"
             )
         return TransientError(f"channel {self.channel}: {where} unreachable ({why})")
 
@@ -682,8 +679,7 @@ class HttpClient:
         if status == 429 or (status == 503 and "retry-after" in response.headers):
             until = self._pause_from_headers(_origin(response.url), response.headers, response.content)
             raise RateLimited(
-                f"channel {self.channel}: {where} is rate-limited until "
-                f"{_format_time(until)} ({detail})",
+                f"channel {self.channel}: {where} is rate-limited until {_format_time(until)} ({detail})",
                 until,
             )
         if 300 <= status < 400:
@@ -705,9 +701,7 @@ class HttpClient:
                 f"channel {self.channel}: {response.method} {response.where} may or may not have "
                 f"been published (server error {detail})"
             )
-        return TransientError(
-            f"channel {self.channel}: {response.where} failed (server error {detail})"
-        )
+        return TransientError(f"channel {self.channel}: {response.where} failed (server error {detail})")
 
     def _redirect_message(self, response: HttpResponse) -> str:
         location = response.headers.get("location", "")

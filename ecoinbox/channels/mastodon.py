@@ -443,9 +443,7 @@ class MastodonChannel:
             fresh = [item for item in items if _id_key(str(item["id"])) > _id_key(since)]
             return fresh, (newest if fresh else since)
 
-    async def _fetch_since(
-        self, source: _Source, since: str
-    ) -> tuple[list[dict[str, Any]], str]:
+    async def _fetch_since(self, source: _Source, since: str) -> tuple[list[dict[str, Any]], str]:
         """Walk forward from `since` with min_id (Link rel="prev") until an empty page: servers
         cap `limit` (40 for 80 asked), so a short page never says it was the last."""
         items: list[dict[str, Any]] = []
@@ -463,9 +461,7 @@ class MastodonChannel:
             newest = after
         return items, newest
 
-    async def _fetch_recent(
-        self, source: _Source
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    async def _fetch_recent(self, source: _Source) -> tuple[list[dict[str, Any]], str | None]:
         """A first run: back from the newest item along Link rel="next" (max_id) to the backfill
         horizon (mentions: and at least FIRST_RUN_AT_LEAST of them) or `first_run_limit` items
         (listening), or an empty page."""
@@ -549,16 +545,12 @@ class MastodonChannel:
         status = _dict(response.json())
         thread = _dict(await self._http.get_json(path + "/context"))
         ancestors = self._messages_of(_list_of(thread.get("ancestors")), Origin.CONTEXT, own_id)
-        descendants = self._messages_of(
-            _list_of(thread.get("descendants")), Origin.CONTEXT, own_id
-        )
+        descendants = self._messages_of(_list_of(thread.get("descendants")), Origin.CONTEXT, own_id)
         descendants.sort(key=lambda m: (m.created_at, _id_key(m.remote_id)))
         try:
             itself = self._to_message(status, Origin.CONTEXT, own_id)
         except (KeyError, TypeError, ValueError):
-            raise TransientError(
-                f"channel {self.name}: malformed response from {self.host}{path}"
-            ) from None
+            raise TransientError(f"channel {self.name}: malformed response from {self.host}{path}") from None
         return [*ancestors, itself, *descendants]
 
     async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
@@ -588,7 +580,7 @@ class MastodonChannel:
     # -- replying ------------------------------------------------------------------------
 
     def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
-        """"@author " plus the parent's other mentions (`parent.mentions`, stored with it, so
+        """ "@author " plus the parent's other mentions (`parent.mentions`, stored with it, so
         after a restart too), without the brand, each once.
 
         Remote accounts are written `@user@domain`; the instance's own accounts `@user`.
@@ -895,7 +887,7 @@ def _domain_of(value: Any) -> str:
 
 
 def _version_number(version: str) -> str:
-    """"4.3.2" from "4.3.2"; "3.13.2" from Akkoma's "2.7.2 (compatible; Akkoma 3.13.2)"."""
+    """ "4.3.2" from "4.3.2"; "3.13.2" from Akkoma's "2.7.2 (compatible; Akkoma 3.13.2)"."""
     compatible = re.search(r"compatible; \w+ ([^\s)]+)", version)
     if compatible:
         return compatible.group(1)
@@ -1042,9 +1034,7 @@ def _comparable(text: str) -> str:
     return " ".join(word.casefold() for word in words if not _NOT_WORDS.search(word))
 
 
-def _is_our_reply(
-    status: dict[str, Any], own_id: str, parent_id: str, cutoff: datetime, wanted: str
-) -> bool:
+def _is_our_reply(status: dict[str, Any], own_id: str, parent_id: str, cutoff: datetime, wanted: str) -> bool:
     """Whether `status` is ours, answers `parent_id`, is recent enough and says `wanted`."""
     if str(_dict(status.get("account")).get("id")) != own_id:
         return False
@@ -1156,9 +1146,9 @@ def _absolute(base_url: str, path: str) -> str:
 
 
 __all__ = [
-    "MastodonChannel",
     "OOB_REDIRECT",
     "SCOPES",
+    "MastodonChannel",
     "authorize_url",
     "count_graphemes",
     "exchange_code",

@@ -1728,11 +1728,13 @@ async def _bus_request(request: web.Request) -> dict[str, int]:
     """The channels a MessageBus poll asks for, with their last ids (JSON or a form, as
     Discourse's client sends either); `__seq` and the like are not channels."""
     try:
-        raw = await request.json() if request.content_type == "application/json" else dict(await request.post())
+        raw = (
+            await request.json() if request.content_type == "application/json" else dict(await request.post())
+        )
     except ValueError:
         raise ApiError(400, {"errors": ["invalid MessageBus request"]}) from None
     wanted: dict[str, int] = {}
-    for channel, last in (raw.items() if isinstance(raw, dict) else []):
+    for channel, last in raw.items() if isinstance(raw, dict) else []:
         if isinstance(channel, str) and channel.startswith("/"):
             with contextlib.suppress(TypeError, ValueError):
                 wanted[channel] = int(last)

@@ -44,7 +44,6 @@ INSTALL_HINT = "apt-get install -y dovecot-imapd"
 START_TIMEOUT_S = 15.0
 
 
-
 def _die_with_parent() -> None:
     """In the child before exec (Linux): SIGTERM when the process that started it dies, however
     it dies (a closed SSH session sends the demo SIGHUP, which ends it without its cleanup)."""

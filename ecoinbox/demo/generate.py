@@ -67,42 +67,157 @@ BRAND_HANDLES = {
     "forum": ("acme_team", "Acme Team"), "email": ("support@acme.example", "Acme Support"),
     "reddit": ("AcmeOfficial", "Acme"), "blog": ("acme", "Acme"),
 }  # fmt: skip
-_INSTANCES = ("mastodon.example", "fosstodon.example", "piaille.example", "hachyderm.example",
-              "mamot.example", "social.example", "tech.example", "framapiaf.example")
-_FIRST = ("Zoe", "Marcus", "Priya", "Dan", "Kenji", "Sam", "Lena", "Oliver", "Maya", "Tom", "Ruth", "Jay",
-          "Nina", "Camille", "Julien", "Amélie", "Thomas", "Manon", "Lucas", "Sophie", "Hugo", "Jeanne",
-          "Lukas", "Anna", "Jonas", "Lucía", "Mateo", "Giulia", "Marco", "João", "Femke", "Aisha",
-          "Wei", "Olga", "Noah", "Emma", "Léa", "Chloé", "Raphaël", "Inès", "Karim", "Yuki")
-_LAST = ("Hale", "K.", "Watanabe", "R.", "Brandt", "Okafor", "Ellis", "D.", "Girard", "B.", "Lefèvre",
-         "Martin", "Bernard", "Dubois", "Müller", "Schmidt", "García", "López", "Rossi", "Bianchi",
-         "Silva", "de Vries", "Nguyen", "Kowalski", "Novak", "Moreau", "Fournier", "Petit", "")
+_INSTANCES = (
+    "mastodon.example",
+    "fosstodon.example",
+    "piaille.example",
+    "hachyderm.example",
+    "mamot.example",
+    "social.example",
+    "tech.example",
+    "framapiaf.example",
+)
+_FIRST = (
+    "Zoe",
+    "Marcus",
+    "Priya",
+    "Dan",
+    "Kenji",
+    "Sam",
+    "Lena",
+    "Oliver",
+    "Maya",
+    "Tom",
+    "Ruth",
+    "Jay",
+    "Nina",
+    "Camille",
+    "Julien",
+    "Amélie",
+    "Thomas",
+    "Manon",
+    "Lucas",
+    "Sophie",
+    "Hugo",
+    "Jeanne",
+    "Lukas",
+    "Anna",
+    "Jonas",
+    "Lucía",
+    "Mateo",
+    "Giulia",
+    "Marco",
+    "João",
+    "Femke",
+    "Aisha",
+    "Wei",
+    "Olga",
+    "Noah",
+    "Emma",
+    "Léa",
+    "Chloé",
+    "Raphaël",
+    "Inès",
+    "Karim",
+    "Yuki",
+)
+_LAST = (
+    "Hale",
+    "K.",
+    "Watanabe",
+    "R.",
+    "Brandt",
+    "Okafor",
+    "Ellis",
+    "D.",
+    "Girard",
+    "B.",
+    "Lefèvre",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Müller",
+    "Schmidt",
+    "García",
+    "López",
+    "Rossi",
+    "Bianchi",
+    "Silva",
+    "de Vries",
+    "Nguyen",
+    "Kowalski",
+    "Novak",
+    "Moreau",
+    "Fournier",
+    "Petit",
+    "",
+)
 _DECOR = ("", "", "", "", "", " 🌿", " ✨", " 🚲", " 🎧", " 🐈", " ☕")
 
 
 # ---- text -------------------------------------------------------------------------------------
 
 _EN = {
-    "open": ("Hi {brand},", "Hey {brand}", "Hello!", "Quick question:", "Ugh.", "", "", "@{brand_l}",
-             "Dear {brand} team,", "So,"),
+    "open": (
+        "Hi {brand},",
+        "Hey {brand}",
+        "Hello!",
+        "Quick question:",
+        "Ugh.",
+        "",
+        "",
+        "@{brand_l}",
+        "Dear {brand} team,",
+        "So,",
+    ),
     "issue": (
-        "my order {order} still hasn't shipped", "the app crashes every time I open the settings",
-        "I was charged twice for my subscription this month", "{product} stopped syncing after the update",
-        "how do I export all my data?", "is there a dark mode yet?",
+        "my order {order} still hasn't shipped",
+        "the app crashes every time I open the settings",
+        "I was charged twice for my subscription this month",
+        "{product} stopped syncing after the update",
+        "how do I export all my data?",
+        "is there a dark mode yet?",
         "the battery drains overnight since {ver}",
         "I can't log in since yesterday, the password reset mail never arrives",
-        "where can I find the invoice for {month}?", "the delivery tracking link is broken",
-        "any plans for a Linux version of {product}?", "the new pricing page is confusing",
-        "{product} is great, thanks for the quick fix!", "notifications arrive hours late",
-        "the refund for order {order} never came", "can I change the email on my account?",
-        "the checkout page times out on mobile", "two-factor codes are rejected as expired",
-        "love the redesign, much faster now", "the export is missing every attachment",
+        "where can I find the invoice for {month}?",
+        "the delivery tracking link is broken",
+        "any plans for a Linux version of {product}?",
+        "the new pricing page is confusing",
+        "{product} is great, thanks for the quick fix!",
+        "notifications arrive hours late",
+        "the refund for order {order} never came",
+        "can I change the email on my account?",
+        "the checkout page times out on mobile",
+        "two-factor codes are rejected as expired",
+        "love the redesign, much faster now",
+        "the export is missing every attachment",
     ),
-    "detail": ("I've tried reinstalling twice.", "It's been {n} days.", "Running {ver} on {device}.",
-               "Support ticket {ticket}.", "Screenshot: {shot}", "Same problem as last week.", "Any news?",
-               "Nobody answered my email.", "My whole team has it too.", "Cleared the cache, no change.",
-               "It worked fine before the update.", "Happens on wifi and on 4G."),
-    "close": ("Thanks!", "Please help.", "🙏", "Cheers", "", "", "Not happy.", "Love the product otherwise ❤️",
-              "Any idea?", "#help"),
+    "detail": (
+        "I've tried reinstalling twice.",
+        "It's been {n} days.",
+        "Running {ver} on {device}.",
+        "Support ticket {ticket}.",
+        "Screenshot: {shot}",
+        "Same problem as last week.",
+        "Any news?",
+        "Nobody answered my email.",
+        "My whole team has it too.",
+        "Cleared the cache, no change.",
+        "It worked fine before the update.",
+        "Happens on wifi and on 4G.",
+    ),
+    "close": (
+        "Thanks!",
+        "Please help.",
+        "🙏",
+        "Cheers",
+        "",
+        "",
+        "Not happy.",
+        "Love the product otherwise ❤️",
+        "Any idea?",
+        "#help",
+    ),
 }
 _FR = {
     "open": ("Bonjour {brand},", "Salut {brand}", "Bonjour !", "Petite question :", "Sérieusement ?", "", "",
@@ -181,10 +296,16 @@ REPLIES = {
     "pt": ("Olá {name}, desculpe! Pode nos enviar o número do pedido?", "Os passos estão aqui: {help}"),
     "nl": ("Hallo {name}, sorry! Stuur je ons je bestelnummer?", "Hier staan de stappen: {help}"),
 }  # fmt: skip
-SPAM = ("💰 Make $5000 a week from home, DM me now {spam}", "Follow back? f4f 🔁 #follow4follow",
-        "Best deals 2026 → {spam}", "Crypto giveaway!!! send 0.1 BTC, get 1 BTC back {spam}",
-        "Free followers, check my profile 🔥🔥🔥", "Cheap watches and bags {spam} {spam}",
-        "Gagnez 500 € par jour sans rien faire {spam}", "I can promote your brand to 2M followers, DM")
+SPAM = (
+    "💰 Make $5000 a week from home, DM me now {spam}",
+    "Follow back? f4f 🔁 #follow4follow",
+    "Best deals 2026 → {spam}",
+    "Crypto giveaway!!! send 0.1 BTC, get 1 BTC back {spam}",
+    "Free followers, check my profile 🔥🔥🔥",
+    "Cheap watches and bags {spam} {spam}",
+    "Gagnez 500 € par jour sans rien faire {spam}",
+    "I can promote your brand to 2M followers, DM",
+)
 TITLES = {
     "en": ("Sync broken after update", "Charged twice", "Feature request: dark mode", "Order never arrived",
            "Export is missing attachments", "Login loop on mobile", "Great release!", "Invoice question"),
@@ -457,8 +578,12 @@ def _pool(plan: Plan, channel: str) -> int:
 
 
 def _message(
-    plan: Plan, conversation: int, turn: int, rng: random.Random,
-    people: dict[str, People], live: dict[int, _Live],
+    plan: Plan,
+    conversation: int,
+    turn: int,
+    rng: random.Random,
+    people: dict[str, People],
+    live: dict[int, _Live],
 ) -> Message:
     channel, language = plan.channel[conversation], plan.language[conversation]
     crowd = people[channel]
@@ -569,7 +694,12 @@ def batches(stream: Iterator[Message], size: int) -> Iterator[list[Message]]:
 
 
 async def generate(
-    path: Path, messages_wanted: int, seed: int, *, end: datetime = DEFAULT_END, batch: int = BATCH,
+    path: Path,
+    messages_wanted: int,
+    seed: int,
+    *,
+    end: datetime = DEFAULT_END,
+    batch: int = BATCH,
     progress: Callable[[int, int], None] | None = None,
 ) -> Made:
     """Write a new store at `path` (it must not exist) and its manifest beside it; `progress`
@@ -630,8 +760,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, required=True, help="how many messages (e.g. 1000000)")
     parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same store (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="the new store's path (must not exist)")
-    parser.add_argument("--end", default=DEFAULT_END.isoformat(),
-                        help="the newest message's day, ISO 8601, or 'now' (default %(default)s)")
+    parser.add_argument(
+        "--end",
+        default=DEFAULT_END.isoformat(),
+        help="the newest message's day, ISO 8601, or 'now' (default %(default)s)",
+    )
     parser.add_argument("--batch", type=int, default=BATCH,
                         help="messages per ingest call (default %(default)s)")  # fmt: skip
     args = parser.parse_args(argv)

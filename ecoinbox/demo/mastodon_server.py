@@ -43,9 +43,7 @@ OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
 CURSOR_PARAMS = frozenset({"max_id", "min_id", "since_id"})
 # Reachable without a token, as on a real instance.
-PUBLIC_PATHS = frozenset(
-    {"/api/v1/instance", "/api/v2/instance", "/api/v1/apps", "/api/v1/streaming/health"}
-)
+PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps", "/api/v1/streaming/health"})
 HEARTBEAT_S = 15.0  # Mastodon's streaming server writes ":thump" this often on an idle stream
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
 ALL_SCOPES = "read write follow push"
@@ -616,10 +614,17 @@ class MastodonServer(LoopbackServer):
         """The user's notifications as server-sent events, until the client or the server goes."""
         if not self.streaming:
             raise ApiError(404, "Not Found")
-        if request.path == "/api/v1/streaming" and request.query.get("stream") not in ("user", "user:notification"):
+        if request.path == "/api/v1/streaming" and request.query.get("stream") not in (
+            "user",
+            "user:notification",
+        ):
             raise ApiError(404, "Not Found")  # discovery: "Not Found" means stream from this host
         response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
         )
         await response.prepare(request)
         await response.write(b":)\n")  # what Mastodon's streaming server writes first

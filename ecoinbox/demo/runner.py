@@ -458,7 +458,11 @@ def generated_store(
 
 
 def run_demo(
-    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool = True,
+    *,
+    seed: int,
+    servers_only: bool,
+    data_dir: Path | None,
+    traffic: bool = True,
     generated: Path | None = None,
 ) -> int:
     return asyncio.run(_run_demo(seed=seed, servers_only=servers_only, data_dir=data_dir, traffic=traffic,
@@ -466,7 +470,11 @@ def run_demo(
 
 
 async def _run_demo(
-    *, seed: int, servers_only: bool, data_dir: Path | None, traffic: bool,
+    *,
+    seed: int,
+    servers_only: bool,
+    data_dir: Path | None,
+    traffic: bool,
     generated: Path | None = None,
 ) -> int:
     from ecoinbox.cli import _inbox, resolve_tokens

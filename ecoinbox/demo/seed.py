@@ -65,12 +65,29 @@ AUTHORS: dict[str, tuple[str, str]] = {
 
 # Customers who write again and again; `next_mention` picks among them.
 REGULARS = (
-    "zoe", "marcus", "priya", "dan", "kenji", "sam", "lena", "oliver", "maya", "tom", "ruth",
-    "jay", "nina", "camille", "julien", "amelie", "thomas", "manon", "lucas", "sophie", "hugo",
+    "zoe",
+    "marcus",
+    "priya",
+    "dan",
+    "kenji",
+    "sam",
+    "lena",
+    "oliver",
+    "maya",
+    "tom",
+    "ruth",
+    "jay",
+    "nina",
+    "camille",
+    "julien",
+    "amelie",
+    "thomas",
+    "manon",
+    "lucas",
+    "sophie",
+    "hugo",
 )
-FRENCH = frozenset(
-    {"camille", "julien", "amelie", "thomas", "manon", "lucas", "sophie", "hugo", "jeanne"}
-)
+FRENCH = frozenset({"camille", "julien", "amelie", "thomas", "manon", "lucas", "sophie", "hugo", "jeanne"})
 # Some Latin letters and the Cyrillic ones that look the same ("Acme" -> "Асme").
 _HOMOGLYPHS = str.maketrans("AaCcOoPp", "АаСсОоРр")
 
@@ -458,9 +475,7 @@ def _timeline(rng: random.Random, turns: int, now: datetime) -> list[datetime]:
     return times
 
 
-def _publish(
-    server: MastodonServer, script: Script, times: list[datetime], names: dict[str, str]
-) -> None:
+def _publish(server: MastodonServer, script: Script, times: list[datetime], names: dict[str, str]) -> None:
     published: list[dict[str, Any]] = []
     root_author = script.turns[0].who
     for index, (turn, at) in enumerate(zip(script.turns, times, strict=True)):

@@ -186,7 +186,9 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
         for name, channel in self.channels.items():
             if isinstance(channel, DeletionCheckingChannel):
-                self._tasks.append(asyncio.create_task(self._deletion_loop(name, channel), name=f"deleted:{name}"))
+                self._tasks.append(
+                    asyncio.create_task(self._deletion_loop(name, channel), name=f"deleted:{name}")
+                )
         if self.purge_deleted_after is not None:
             self._tasks.append(asyncio.create_task(self._purge_loop(self.purge_deleted_after), name="purge"))
         if self.leased:
@@ -394,7 +396,9 @@ class Engine:
             return _jittered_backoff(interval, failures + 1)
         except Exception as exc:  # a bug in one channel must not stop the others
             log.exception("poll of channel %s failed", name)
-            self._set_status(name, state="error", detail=f"internal error: {type(exc).__name__}", failures=failures + 1)
+            self._set_status(
+                name, state="error", detail=f"internal error: {type(exc).__name__}", failures=failures + 1
+            )
             return _jittered_backoff(interval, failures + 1)
         detail = f"{result.new} new" if result.new else "up to date"
         warning, warned_at = self._warning(name)

@@ -72,4 +72,3 @@ async def delete_draft_in(db: aiosqlite.Connection, conversation_id: int, kind: 
         "DELETE FROM drafts WHERE conversation_id = ? AND kind = ?", (conversation_id, kind.value)
     )
     return cursor.rowcount > 0
-

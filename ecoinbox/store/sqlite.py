@@ -22,20 +22,20 @@ import os
 import shlex
 import sqlite3
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, ClassVar
+from typing import Any, ClassVar
 
 import aiosqlite
 
 from ecoinbox import __version__
 from ecoinbox.model import (
     Author,
-    Conversation,
     ConcurrentReply,
+    Conversation,
     ConversationRow,
     DraftKind,
     Lease,
@@ -142,12 +142,13 @@ def damaged_message(path: Path, detail: str, *, not_sqlite: bool = False) -> str
     quoted = shlex.quote(str(path))
     restored = shlex.quote(str(path.with_name(f"{path.stem}-restored{path.suffix}")))
     what = (
-        f"is not a SQLite database ({detail}): it is damaged, or [store] path names another "
-        f"program's file" if not_sqlite else f"is damaged ({detail})"
+        f"is not a SQLite database ({detail}): it is damaged, or [store] path names another program's file"
+        if not_sqlite
+        else f"is damaged ({detail})"
     )
     return (
         f"The store {path} {what}. ecoinbox will not write to it and never deletes "
-        f"it. To recover what it holds, close every ecoinbox and run: sqlite3 {quoted} \".recover\" "
+        f'it. To recover what it holds, close every ecoinbox and run: sqlite3 {quoted} ".recover" '
         f"| sqlite3 {restored} then set [store] path to the restored file (or move the damaged one "
         f"aside and the restored one into its place). ecoinbox keeps no backups of its own: if you "
         f"copy this file elsewhere (a backup tool, a snapshot), restoring that copy works too."
@@ -202,8 +203,11 @@ def _undecodable(exc: UnicodeDecodeError, path: Path) -> StoreDamaged:
     """What SQLite read was not UTF-8: ecoinbox writes only UTF-8, so a page of the file is
     broken (sqlite3 fails to decode the text, or its own error quoting a broken schema page)."""
     said = bytes(exc.object[:200]) if isinstance(exc.object, bytes | bytearray) else b""
-    what = "the list of its tables (its schema) is unreadable" if said.startswith(
-        b"malformed database schema") else "some of its text is not UTF-8"
+    what = (
+        "the list of its tables (its schema) is unreadable"
+        if said.startswith(b"malformed database schema")
+        else "some of its text is not UTF-8"
+    )
     return StoreDamaged(path, f"{what}: {said.decode('utf-8', 'replace')!r}" if said else what)
 
 
@@ -528,7 +532,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         return self._reader
 
     @asynccontextmanager
-    async def _write(self, *, durable: bool = False, quiet: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+    async def _write(
+        self, *, durable: bool = False, quiet: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction. Unless `quiet` (bookkeeping no reader cares about), it moves
         the content version that other processes' inboxes watch."""
         if self._refusal is not None:
@@ -537,17 +543,20 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         if db is None:
             raise StoreError("the store is closed")
         # One writer connection is shared by the engine's tasks and the TUI: one transaction at a time.
-        async with self._write_lock:
-            async with self._transaction(db, durable=durable) as conn:
-                yield conn
-                if not quiet:
-                    row = await _one(conn, "UPDATE content_version SET version = version + 1 RETURNING version")
-                    version = int(row[0]) if row else 0
-                    if self._known_version == version - 1:
-                        self._known_version = version  # nobody else wrote in between
+        async with self._write_lock, self._transaction(db, durable=durable) as conn:
+            yield conn
+            if not quiet:
+                row = await _one(
+                    conn, "UPDATE content_version SET version = version + 1 RETURNING version"
+                )
+                version = int(row[0]) if row else 0
+                if self._known_version == version - 1:
+                    self._known_version = version  # nobody else wrote in between
 
     @asynccontextmanager
-    async def _transaction(self, db: aiosqlite.Connection, *, durable: bool) -> AsyncIterator[aiosqlite.Connection]:
+    async def _transaction(
+        self, db: aiosqlite.Connection, *, durable: bool
+    ) -> AsyncIterator[aiosqlite.Connection]:
         if durable:
             await db.execute("PRAGMA synchronous = FULL")
         try:
@@ -666,7 +675,13 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                 fresh_ids.add(conversation_id)
             edited = to_ms(message.edited_at) if message.edited_at else None
             known[(message.channel, message.remote_id)] = _KnownMessage(
-                next_message, conversation_id, message.text, edited, int(message.deleted), int(message.held), created
+                next_message,
+                conversation_id,
+                message.text,
+                edited,
+                int(message.deleted),
+                int(message.held),
+                created,
             )
             inserts.append((
                 next_message, message.channel, message.remote_id, conversation_id, message.in_reply_to,
@@ -702,8 +717,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
             db,
             f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
             f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
-            [(c, summaries[c].channel, summaries[c].root_remote_id, *summaries[c].values())
-             for c in new_conversations],  # fmt: skip
+            [
+                (c, summaries[c].channel, summaries[c].root_remote_id, *summaries[c].values())
+                for c in new_conversations
+            ],  # fmt: skip
         )
         await _many(
             db,
@@ -735,8 +752,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         fresh = set(new_conversations)
         changed = [(*s.values(), c) for c, s in summaries.items() if s.changed and c not in fresh]
         await _many(
-            db,
-            f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed
+            db, f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed
         )
         await _many(
             db,
@@ -751,7 +767,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
 
     async def _unindex(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
         """The index forgets these rows' current words (before their text changes)."""
-        await self._feed_index(db, ids, "INSERT INTO messages_fts (messages_fts, rowid, text, title) SELECT 'delete',")
+        await self._feed_index(
+            db, ids, "INSERT INTO messages_fts (messages_fts, rowid, text, title) SELECT 'delete',"
+        )
 
     async def _index(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
         """The index learns these rows' current words."""
@@ -787,7 +805,10 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         self, db: aiosqlite.Connection, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], _KnownMessage]:
         rows = await self._by_key(
-            db, "messages", "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held, t.created_at", keys
+            db,
+            "messages",
+            "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held, t.created_at",
+            keys,
         )
         return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
@@ -934,7 +955,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         marks = ",".join("?" * len(found))
         rows = {r.id: r for r in await self._rows(self._ROW_SQL + f" WHERE c.id IN ({marks})", tuple(found))}
         spans = query.highlighter()
-        page = [replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows]
+        page = [
+            replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows
+        ]
         return page, cursor
 
     async def _spam_among(self, conversation_ids: set[int]) -> set[int]:
@@ -943,7 +966,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
             return set()
         marks = ",".join("?" * len(conversation_ids))
         rows = await _all(
-            self._read(), f"SELECT id FROM conversations WHERE state = 'spam' AND id IN ({marks})", tuple(conversation_ids)
+            self._read(),
+            f"SELECT id FROM conversations WHERE state = 'spam' AND id IN ({marks})",
+            tuple(conversation_ids),
         )
         return {row["id"] for row in rows}
 
@@ -1064,13 +1089,19 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         clock for those newly seen deleted. Returns how many were purged."""
         now = to_ms(self._clock())
         async with self._write() as db:
-            await db.execute("UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,))
+            await db.execute(
+                "UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,)
+            )
             due = [int(r[0]) for r in await _all(
                 db, "SELECT id FROM messages WHERE deleted = 1 AND deleted_at <= ? AND text != ''",
                 (now - int(after.total_seconds() * 1000),),
             )]  # fmt: skip
             await self._unindex(db, due)
-            await _many(db, "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?", [(i,) for i in due])
+            await _many(
+                db,
+                "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?",
+                [(i,) for i in due],
+            )
             await self._index(db, due)
         return len(due)
 
@@ -1252,11 +1283,20 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                 "UPDATE outbox SET state = ?, lease_owner = ?, lease_until = ?,"
                 " attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?)"
                 " WHERE id = ? AND state = ? RETURNING *",
-                (OutboxState.SENDING.value, owner, now + int(lease_seconds * 1000), now, record["id"], state.value),
+                (
+                    OutboxState.SENDING.value,
+                    owner,
+                    now + int(lease_seconds * 1000),
+                    now,
+                    record["id"],
+                    state.value,
+                ),
             )
         return None if claimed is None else _outbox_item(claimed)
 
-    async def next_reply_due(self, exclude: Sequence[str] = (), read_back: Sequence[str] = ()) -> datetime | None:
+    async def next_reply_due(
+        self, exclude: Sequence[str] = (), read_back: Sequence[str] = ()
+    ) -> datetime | None:
         """When the next queued reply (of a channel not in `exclude`), or the next uncertain one
         to read back (of a channel in `read_back`), is due; None if none is. A reply behind an
         earlier one of its conversation is not due."""
@@ -1385,7 +1425,9 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
                 )  # fmt: skip
         self._notify(Change("outbox", frozenset({item.conversation_id})))
 
-    async def decide_reply(self, item_id: int, decision: ReplyDecision, *, actor: str = "manager") -> OutboxItem | None:
+    async def decide_reply(
+        self, item_id: int, decision: ReplyDecision, *, actor: str = "manager"
+    ) -> OutboxItem | None:
         """Apply the manager's decision to a failed or unknown reply; None if it is no longer
         either (the engine settled it meanwhile). A dropped topic drops the reply waiting for it."""
         now = to_ms(self._clock())
@@ -1555,7 +1597,14 @@ def _apply_edit(
         return moderated
     row.text, row.edited_at = message.text, edited
     edits.append(
-        (message.text, message.spoiler, "\n".join(message.links), edited, int(message.hidden_characters), row.id)
+        (
+            message.text,
+            message.spoiler,
+            "\n".join(message.links),
+            edited,
+            int(message.hidden_characters),
+            row.id,
+        )
     )
     return True
 
@@ -1711,11 +1760,11 @@ def _message(row: sqlite3.Row) -> Message:
 def _search_sql(query: Query) -> tuple[str, list[Any]]:
     """The statement reading `query`'s matching messages newest first (then `id < ?`, `LIMIT ?`).
 
-    Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
-    out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
-    language's index (ids in order within a language), anything else walks the table backwards
-    from the newest row. Conversations and authors are joined only when a filter reads them (the
-spam left out of a query without is: is dropped by `search`, a page of conversations at a time).
+        Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
+        out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
+        language's index (ids in order within a language), anything else walks the table backwards
+        from the newest row. Conversations and authors are joined only when a filter reads them (the
+    spam left out of a query without is: is dropped by `search`, a page of conversations at a time).
     """
     where, params = _search_conditions(query)
     fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
@@ -1753,7 +1802,10 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
     for f in query.filters:
         if f.field == "from":
             like = _like_prefix(str(f.value))
-            condition, values = "(a.handle LIKE ? ESCAPE '\\' OR a.display_name LIKE ? ESCAPE '\\')", [like, like]
+            condition, values = (
+                "(a.handle LIKE ? ESCAPE '\\' OR a.display_name LIKE ? ESCAPE '\\')",
+                [like, like],
+            )
         elif f.field == "channel":
             condition, values = "m.channel = ?", [f.value]
         elif f.field == "is" and f.value == "unanswered":

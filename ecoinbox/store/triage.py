@@ -324,7 +324,9 @@ class TriageStore:
         from ecoinbox.store.sqlite import _all, _many, _one
 
         for channel, remote_id, reason in batch.spam_replies:
-            row = await _one(db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id))
+            row = await _one(
+                db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id)
+            )
             moved = await self._split_out(db, int(row[0]), SPAM_ACTOR, reason) if row else None
             if moved is not None:
                 batch.spam.add(moved[1])
@@ -505,7 +507,12 @@ class TriageStore:
             db, "SELECT max(at) FROM history WHERE conversation_id = ? AND action = 'state' AND at < ?",
             (conversation_id, since),
         )  # fmt: skip
-        if row["needs_reply"] and before is not None and before[0] is not None and row["last_activity"] > before[0]:
+        if (
+            row["needs_reply"]
+            and before is not None
+            and before[0] is not None
+            and row["last_activity"] > before[0]
+        ):
             return  # someone real wrote since: it stays open
         old = str(reopened["old_value"])
         if old not in (State.DONE.value, State.PENDING.value):
@@ -514,7 +521,9 @@ class TriageStore:
             "UPDATE conversations SET state = ?, reason = '', state_changed_at = ? WHERE id = ?",
             (old, to_ms(self._clock()), conversation_id),
         )
-        await self._record(db, conversation_id, SPAM_ACTOR, "state", State.OPEN.value, f"{old} (reopened by spam)")
+        await self._record(
+            db, conversation_id, SPAM_ACTOR, "state", State.OPEN.value, f"{old} (reopened by spam)"
+        )
 
     # ---- reading and muting ----------------------------------------------------------------
 

@@ -184,7 +184,10 @@ def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match
 # alternatives): a set lookup spares most of the ~100 regex searches a message would cost.
 _KEY_LENGTH: Final = 3
 _LITERAL, _BRANCH, _SUBPATTERN, _ASSERT_NOT = (
-    _constants.LITERAL, _constants.BRANCH, _constants.SUBPATTERN, _constants.ASSERT_NOT
+    _constants.LITERAL,
+    _constants.BRANCH,
+    _constants.SUBPATTERN,
+    _constants.ASSERT_NOT,
 )
 _WORD_RE: Final = re.compile(r"\w+")
 

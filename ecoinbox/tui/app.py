@@ -32,15 +32,16 @@ from ecoinbox.tui.drafts import keepers
 from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
+from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen
+from ecoinbox.tui.screens.inbox import InboxScreen
 from ecoinbox.tui.screens.outbox import OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import OutboxScreen
-from ecoinbox.tui.screens.inbox import InboxScreen
-from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen
+from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.screens.triage import AssignScreen, NoteScreen, SnoozeScreen, TagPrompt
 from ecoinbox.tui.screens.undo_send import (
     SEND_ON_QUIT_S,
@@ -49,7 +50,6 @@ from ecoinbox.tui.screens.undo_send import (
     quit_question,
     send_before_quit,
 )
-from ecoinbox.tui.screens.too_small import TooSmallScreen, too_small
 from ecoinbox.tui.widgets.conversation_list import ROW_MARKS, ROW_WORDS, ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -70,13 +70,23 @@ class EcoInboxApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         # Textual's own ctrl+q quits at once: this one keeps the drafts of open boxes, as q does.
         Binding(
-            "ctrl+q", "quit", "Quit, even from a box (keeps its draft)", id="app.quit_anywhere",
-            priority=True, show=False,
+            "ctrl+q",
+            "quit",
+            "Quit, even from a box (keeps its draft)",
+            id="app.quit_anywhere",
+            priority=True,
+            show=False,
         ),
         Binding("question_mark", "help", "Help", id="app.help"),
         # Textual's own palette binding has no id: this one can be remapped in [ui.keys].
-        Binding("ctrl+p", "command_palette", "Command palette: every action by name", id="app.palette",
-                show=False, priority=True),  # fmt: skip
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Command palette: every action by name",
+            id="app.palette",
+            show=False,
+            priority=True,
+        ),  # fmt: skip
     ]
 
     def __init__(
@@ -310,9 +320,14 @@ class EcoInboxApp(App[None]):
             ("A reply that needs a decision (O)", list(OutboxDecisionScreen.BINDINGS)),
             ("Outbox: replies waiting to go out (w)", list(OutboxScreen.BINDINGS)),
             ("Snooze (s)", list(SnoozeScreen.BINDINGS)),
-            ("Tag (t), note (n), assign (a)", [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS]),
-            ("A person across channels (c, L)",
-             [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS]),
+            (
+                "Tag (t), note (n), assign (a)",
+                [*TagPrompt.BINDINGS, *NoteScreen.BINDINGS, *AssignScreen.BINDINGS],
+            ),
+            (
+                "A person across channels (c, L)",
+                [*ContactScreen.BINDINGS, *AccountPicker.BINDINGS, *ContactNoteScreen.BINDINGS],
+            ),
             ("Questions", [*ConfirmScreen.BINDINGS, *DiscardQuestion.BINDINGS]),
             ("Quitting while a reply waits out its send hold (q)", list(QuitQuestion.BINDINGS)),
             ("This help", list(HelpScreen.BINDINGS)),

@@ -240,7 +240,13 @@ class KeyHold:
         return all(worker in self._workers or worker.is_finished for worker in self.app.workers)
 
     def _release(self) -> None:
-        held, self._held, self._was_focused, self._screen, self._key = self._held or [], None, None, None, None
+        held, self._held, self._was_focused, self._screen, self._key = (
+            self._held or [],
+            None,
+            None,
+            None,
+            None,
+        )
         self._searching = False
         self._workers = set()
         if self._checker is not None:

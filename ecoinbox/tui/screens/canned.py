@@ -34,7 +34,9 @@ class CannedPicker(ModalScreen[CannedReply | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
-            yield Static(Content.styled("Canned replies (type to filter, enter to insert)", "bold"), markup=False)
+            yield Static(
+                Content.styled("Canned replies (type to filter, enter to insert)", "bold"), markup=False
+            )
             yield Input(placeholder="refund, export, livraison…", id="picker-query")
             yield OptionList(id="picker-options")
             yield Static("", id="picker-preview", markup=False)
@@ -110,8 +112,12 @@ class ValuePrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="value-box"):
             yield Static(
-                Content.assemble(("Canned reply ", ""), (self.reply_name, "bold"), (" needs a value for ", ""),
-                                 ("{" + self.variable + "}", "bold $accent")),  # fmt: skip
+                Content.assemble(
+                    ("Canned reply ", ""),
+                    (self.reply_name, "bold"),
+                    (" needs a value for ", ""),
+                    ("{" + self.variable + "}", "bold $accent"),
+                ),  # fmt: skip
                 markup=False,
             )
             yield Input(id="value-input")

@@ -487,6 +487,8 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
                 self.notify(f"Could not run the editor: {exc}", severity="error", markup=False)
                 return
             if completed.returncode != 0:
-                self.notify(f"The editor exited with status {completed.returncode}; draft unchanged.", markup=False)
+                self.notify(
+                    f"The editor exited with status {completed.returncode}; draft unchanged.", markup=False
+                )
                 return
             self.query_one(TextArea).load_text(draft.read_text(encoding="utf-8").rstrip("\n"))

@@ -18,7 +18,9 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No", detail: Content | None = None) -> None:
+    def __init__(
+        self, question: str, *, yes: str = "Yes", no: str = "No", detail: Content | None = None
+    ) -> None:
         """`detail` is shown under the question; untrusted text in it must come from `safe_content`."""
         super().__init__()
         self.question = question

@@ -41,7 +41,9 @@ class HelpScreen(ModalScreen[None]):
         self.marks = list(marks)
 
     def compose(self) -> ComposeResult:
-        lines: list[Content] = [Content.styled("Keys (remap any of them in config: [ui.keys] id = \"keys\")", "bold")]
+        lines: list[Content] = [
+            Content.styled('Keys (remap any of them in config: [ui.keys] id = "keys")', "bold")
+        ]
         for title, bindings in self.sections:
             lines.append(Content(""))
             lines.append(Content.styled(title, "bold $accent"))

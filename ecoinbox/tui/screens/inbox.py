@@ -42,13 +42,13 @@ from ecoinbox.model import (
     View,
 )
 from ecoinbox.query import QueryError, parse_query
+from ecoinbox.replies import render
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
-from ecoinbox.replies import render
 from ecoinbox.tui.screens.canned import ValuePrompt
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft
 from ecoinbox.tui.screens.confirm import ConfirmScreen
@@ -56,10 +56,10 @@ from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, lin
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
+from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
 from ecoinbox.tui.targets import Target, person, sentence
-from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -125,10 +125,20 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="inbox.reply"),
-        Binding("left_square_bracket", "choose_message(-1)", "Answer an older message",
-                id="inbox.older_message", show=False),
-        Binding("right_square_bracket", "choose_message(1)", "Answer a newer message",
-                id="inbox.newer_message", show=False),
+        Binding(
+            "left_square_bracket",
+            "choose_message(-1)",
+            "Answer an older message",
+            id="inbox.older_message",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "choose_message(1)",
+            "Answer a newer message",
+            id="inbox.newer_message",
+            show=False,
+        ),
         Binding("f", "redirect", "Forum", id="inbox.redirect"),
         Binding("e", "set_state('done')", "Done", id="inbox.done"),
         Binding("exclamation_mark", "set_state('spam')", "Spam", id="inbox.spam", show=False),
@@ -187,7 +197,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
             by_line = app.settings.ui.list_scroll == "line"  # type: ignore[attr-defined]
-            yield ConversationList(app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations")  # type: ignore[attr-defined]
+            yield ConversationList(
+                app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations"
+            )  # type: ignore[attr-defined]
             thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
             keys = keys_of(app.settings.ui.keys, "inbox.show_whole")  # type: ignore[attr-defined]
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
@@ -553,7 +565,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         row = await store.conversation_row(conversation_id)
         if row is not None and await store.set_muted([conversation_id], not row.muted, actor=self._me()):
-            said = "Unmuted." if row.muted else "Muted: no notification, new messages will not reopen it. M unmutes."
+            said = (
+                "Unmuted."
+                if row.muted
+                else "Muted: no notification, new messages will not reopen it. M unmutes."
+            )
             self.notify(said, markup=False, timeout=3)
 
     @_store_failures_noticed
@@ -636,7 +652,10 @@ class InboxScreen(TriageKeys, Screen[None]):
         kind = DraftKind.REDIRECT if held.redirect else DraftKind.REPLY
         kind = DraftKind.TOPIC if held.topic is not None else kind
         keeper = DraftKeeper(
-            store, held.conversation_id, kind, parent_remote_id=held.parent.remote_id,
+            store,
+            held.conversation_id,
+            kind,
+            parent_remote_id=held.parent.remote_id,
             label=f"{kind} to {held.whom()}",
         )
         keeper.changed(held.topic.to_draft() if held.topic is not None else taken.text)
@@ -743,7 +762,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         elif results is None:
             await self.conversations.set_source(self.app.store, tab.view, keep_selection=keep_selection)  # type: ignore[attr-defined]
         else:
-            await self.conversations.set_source(results, highlight=results.highlight, keep_selection=keep_selection)
+            await self.conversations.set_source(
+                results, highlight=results.highlight, keep_selection=keep_selection
+            )
             self._read_on(results)
         self._render_tabs()
         self._render_status()
@@ -916,7 +937,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
         if draft is None:
-            self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
+            self.notify(
+                f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
+            )
             return
         mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
         keeper, kept = await open_draft(
@@ -976,8 +999,15 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.app.copy_to_clipboard(url)
 
     def _open_compose(
-        self, draft: ReplyDraft, conversation_id: int, parent: Message, mark: ReplyMark, *, redirect: bool = False,
-        approve_parent: bool = False, keeper: DraftKeeper | None = None,
+        self,
+        draft: ReplyDraft,
+        conversation_id: int,
+        parent: Message,
+        mark: ReplyMark,
+        *,
+        redirect: bool = False,
+        approve_parent: bool = False,
+        keeper: DraftKeeper | None = None,
     ) -> None:
         """Compose a reply; before it is queued the manager is warned of replies added since `mark`.
         `keeper` keeps what is typed as a draft, dropped when the reply is queued."""
@@ -999,7 +1029,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._render_status()
         self.set_timer(seconds + 0.05, self._render_status, name="status words expire")
 
-    def _collisions(self, conversation_id: int, mark: ReplyMark) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
+    def _collisions(
+        self, conversation_id: int, mark: ReplyMark
+    ) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
         store = self.app.store  # type: ignore[attr-defined]
         return lambda: store.replies_since(conversation_id, mark)
 
@@ -1056,7 +1088,12 @@ class InboxScreen(TriageKeys, Screen[None]):
             self.conversations.held = True  # acting on it: the cursor follows it from now on
 
     def _reply_saver(
-        self, conversation_id: int, parent: Message, *, redirect: bool = False, approve_parent: bool = False,
+        self,
+        conversation_id: int,
+        parent: Message,
+        *,
+        redirect: bool = False,
+        approve_parent: bool = False,
         keeper: DraftKeeper | None = None,
     ) -> Callable[[ComposedReply], Awaitable[None]]:
         """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
@@ -1155,7 +1192,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if draft is None:
-            self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
+            self.notify(
+                f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
+            )
             return
         _, rendered, link = fill_canned(choice.reply, language, draft.values)
         values = dict(draft.values, **({"link": link} if link else {}))
@@ -1168,14 +1207,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         draft = replace(draft, body=body, used=(choice.reply.name,), link=link)
         self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
 
-    async def _redirect_to_new_topic(self, conversation: Conversation, parent: Message, mark: ReplyMark) -> None:
+    async def _redirect_to_new_topic(
+        self, conversation: Conversation, parent: Message, mark: ReplyMark
+    ) -> None:
         app = self.app
         language = conversation.row.language
         draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
         if draft is None:
-            self.notify(f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False)
+            self.notify(
+                f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
+            )
             return
-        values = dict(draft.values, topic_url="{topic_url}", topic_title="{topic_title}")  # filled once it exists
+        values = dict(
+            draft.values, topic_url="{topic_url}", topic_title="{topic_title}"
+        )  # filled once it exists
         template = app.topic_reply_template(language)  # type: ignore[attr-defined]
         reply_text = draft.prefix + render(template, values).text
         keeper, kept = await open_draft(
@@ -1190,8 +1235,14 @@ class InboxScreen(TriageKeys, Screen[None]):
         )
 
     def _new_topic_screen(
-        self, conversation_id: int, parent: Message, mark: ReplyMark, topic: TopicDraft, keeper: DraftKeeper,
-        *, restored: TopicDraft | None = None,
+        self,
+        conversation_id: int,
+        parent: Message,
+        mark: ReplyMark,
+        topic: TopicDraft,
+        keeper: DraftKeeper,
+        *,
+        restored: TopicDraft | None = None,
     ) -> NewTopicScreen:
         """The new forum topic box, filled with `topic` (or the draft `restored`); ctrl+s queues the
         topic and its reply, held `[ui] send_delay` seconds (`u` takes both back meanwhile).
@@ -1286,4 +1337,3 @@ class InboxScreen(TriageKeys, Screen[None]):
 def _message_in(conversation: Conversation, remote_id: str | None) -> Message | None:
     """The message `remote_id` of the conversation, if it is there and can be answered."""
     return next((m.message for m in answerable(conversation) if m.message.remote_id == remote_id), None)
-

@@ -56,10 +56,16 @@ class OutboxDecisionScreen(ModalScreen[ReplyDecision | str | None]):
         with Vertical(id="outbox-box"):
             yield Static(Content.styled(question, "bold"), markup=False)
             if item.title:
-                yield Static(safe_content(item.title, style="bold", single_line=True, max_chars=200), markup=False)
-            yield Static(safe_content(item.text, style="italic", max_chars=600), markup=False, id="outbox-text")
+                yield Static(
+                    safe_content(item.title, style="bold", single_line=True, max_chars=200), markup=False
+                )
+            yield Static(
+                safe_content(item.text, style="italic", max_chars=600), markup=False, id="outbox-text"
+            )
             if item.error:
-                yield Static(safe_content(item.error, style="$error", max_chars=300), markup=False, id="outbox-error")
+                yield Static(
+                    safe_content(item.error, style="$error", max_chars=300), markup=False, id="outbox-error"
+                )
             lines = [Content.assemble((f"{c.key}", "bold $accent"), f"  {c.label}") for c in self.choices]
             lines.append(Content.assemble(("esc", "bold $accent"), "  decide later"))
             if self.more:

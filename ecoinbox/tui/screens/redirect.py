@@ -54,7 +54,12 @@ class RedirectScreen(ModalScreen[Suggestion | str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="redirect.cancel")]
 
     def __init__(
-        self, suggestions: Sequence[Suggestion], *, can_open_topic: bool, values: Mapping[str, str], whom: str = ""
+        self,
+        suggestions: Sequence[Suggestion],
+        *,
+        can_open_topic: bool,
+        values: Mapping[str, str],
+        whom: str = "",
     ) -> None:
         """`whom`: the person brought to the forum (sanitized), named in the title."""
         super().__init__()
@@ -66,7 +71,9 @@ class RedirectScreen(ModalScreen[Suggestion | str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="redirect-box"):
             yield Static(Content.styled(f"Bring {self.whom or 'them'} to the forum", "bold"), markup=False)
-            options = [Option(_suggestion_label(s, self.values), id=f"s{i}") for i, s in enumerate(self.suggestions)]
+            options = [
+                Option(_suggestion_label(s, self.values), id=f"s{i}") for i, s in enumerate(self.suggestions)
+            ]
             if self.can_open_topic:
                 options.append(Option(Content.styled("New forum topic from their question…", "bold $accent"),
                                       id=NEW_TOPIC))  # fmt: skip
@@ -97,7 +104,9 @@ def _suggestion_label(suggestion: Suggestion, values: Mapping[str, str]) -> Cont
         "\n  ",
         (link, "$accent"),
         "\n  ",
-        safe_content(suggestion.why, style="dim italic", single_line=True, max_chars=120),  # quotes their words
+        safe_content(
+            suggestion.why, style="dim italic", single_line=True, max_chars=120
+        ),  # quotes their words
     )
 
 
@@ -133,7 +142,9 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
             yield Static(Content.styled("Your reply to them ({topic_url} becomes the topic's address):", "dim"),
                          markup=False)  # fmt: skip
             yield TextArea(self.initial.reply, id="topic-reply", soft_wrap=True)
-            yield Static(Content.styled("ctrl+s: create the topic, then reply · esc: cancel", "dim"), markup=False)
+            yield Static(
+                Content.styled("ctrl+s: create the topic, then reply · esc: cancel", "dim"), markup=False
+            )
 
     def on_mount(self) -> None:
         self.query_one("#topic-title", Input).focus()

@@ -179,7 +179,9 @@ class TagPrompt(ModalScreen[str | None]):
     DEFAULT_CSS = _MODAL_CSS.format(name="TagPrompt")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="tag.cancel")]
 
-    def __init__(self, tags: list[str], what: str = "this conversation", current: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, tags: list[str], what: str = "this conversation", current: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.tags = tags
         self.what = what
@@ -372,7 +374,11 @@ class TriageKeys(_Base):
         if until is None:
             return
         await self._apply_triage(
-            f"snoozed until {describe_wake(until, now)}", ids, target, state=State.SNOOZED, snoozed_until=until
+            f"snoozed until {describe_wake(until, now)}",
+            ids,
+            target,
+            state=State.SNOOZED,
+            snoozed_until=until,
         )
 
     @work(exclusive=True, group="triage", exit_on_error=False)
@@ -392,7 +398,9 @@ class TriageKeys(_Base):
         if not added and not removed:
             return
         words = [*("#" + t for t in added), *("-#" + t for t in removed)]
-        await self._apply_triage("tagged " + " ".join(words), ids, target, add_tags=added, remove_tags=removed)
+        await self._apply_triage(
+            "tagged " + " ".join(words), ids, target, add_tags=added, remove_tags=removed
+        )
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     @_noticed
@@ -407,7 +415,9 @@ class TriageKeys(_Base):
         chosen = await self.app.push_screen_wait(AssignScreen(team.me, team.members, target.whose(), current))
         if chosen is None:
             return
-        await self._apply_triage(f"assigned to {chosen}" if chosen else "unassigned", ids, target, assignee=chosen)
+        await self._apply_triage(
+            f"assigned to {chosen}" if chosen else "unassigned", ids, target, assignee=chosen
+        )
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     @_noticed
@@ -426,7 +436,9 @@ class TriageKeys(_Base):
         store = self.app.store  # type: ignore[attr-defined]
         async with keeper.queueing():  # the note's draft goes in the same commit
             await store.add_note(conversation_id, text, author=self._me())
-        self.notify(sentence(f"note saved on {target.whose()} (internal: never sent)."), markup=False, timeout=3)
+        self.notify(
+            sentence(f"note saved on {target.whose()} (internal: never sent)."), markup=False, timeout=3
+        )
 
     def say_cursor_only(self, binding_id: str, default_key: str) -> None:
         """A key that acts on one conversation, pressed with rows selected: say it takes the

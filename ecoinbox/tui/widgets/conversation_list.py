@@ -75,9 +75,7 @@ class ConversationSource(Protocol):
         """
         ...
 
-    async def conversation_page_at(
-        self, view: View, offset: int, limit: int
-    ) -> list[ConversationRow]:
+    async def conversation_page_at(self, view: View, offset: int, limit: int) -> list[ConversationRow]:
         """`limit` rows from position `offset` (OFFSET: slow at depth, used only for jumps)."""
         ...
 
@@ -226,8 +224,13 @@ ROW_WORDS: tuple[tuple[str, str], ...] = (
     ("@name", "whom it is assigned to"),
     ("#tag", "its tags"),
     ("12", "the number of messages (right, before the age)"),
-    ("age", ("how long they have waited on you: in the warning colour past [ui] waiting_warn, the "
-             "alert colour past waiting_alert")),
+    (
+        "age",
+        (
+            "how long they have waited on you: in the warning colour past [ui] waiting_warn, the "
+            "alert colour past waiting_alert"
+        ),
+    ),
 )
 """What the words in front of a row's text, and its last columns, say."""
 
@@ -648,9 +651,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             self.reload(), name="conversation list reload", group=_LOAD_GROUP, exit_on_error=False
         )
 
-    async def _fill(
-        self, pages: dict[int, list[ConversationRow]], wanted: Iterable[int], total: int
-    ) -> None:
+    async def _fill(self, pages: dict[int, list[ConversationRow]], wanted: Iterable[int], total: int) -> None:
         """Fetch the wanted pages missing from `pages`, chaining keysets along each run."""
         last = self._last_page(total)
         missing = sorted(p for p in set(wanted) if 0 <= p <= last and p not in pages)
@@ -783,9 +784,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         offset = index % self.PAGE_SIZE
         return rows[offset] if offset < len(rows) else None
 
-    def _find(
-        self, pages: Mapping[int, list[ConversationRow]], conversation_id: int | None
-    ) -> int | None:
+    def _find(self, pages: Mapping[int, list[ConversationRow]], conversation_id: int | None) -> int | None:
         if conversation_id is None:
             return None
         for page, rows in pages.items():
