@@ -16,7 +16,7 @@ from aiohttp import web
 from stack import wait_until
 
 from ecoinbox.channels import build_channel
-from ecoinbox.channels import feed as feed_module
+import ecoinbox.channels.feed.channel as feed_module
 from ecoinbox.channels.base import Channel, PermanentError, RateLimited, TransientError
 from ecoinbox.channels.feed import FeedChannel
 from ecoinbox.config import BrandSettings, ChannelSettings
