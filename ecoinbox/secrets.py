@@ -38,7 +38,7 @@ from typing import Any, Final, NoReturn, TypeVar
 import keyring
 import keyring.errors
 
-from ecoinbox.config import ChannelSettings
+from ecoinbox.channels.settings import ChannelSettings
 from ecoinbox.credentials import CredentialsFileError, read_credential
 
 __all__ = [

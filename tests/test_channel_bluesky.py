@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecoinbox.channels import bluesky
+import ecoinbox.channels.bluesky.channel as bluesky
 from ecoinbox.channels.base import (
     AuthError,
     Channel,

@@ -20,7 +20,7 @@ from fakes import Clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecoinbox.channels import email as email_channel
+import ecoinbox.channels.email.channel as email_channel
 from ecoinbox.channels.base import AuthError, PermanentError, TransientError, UncertainSend
 from ecoinbox.channels.email import (
     EmailChannel,

@@ -119,7 +119,7 @@ class MailServer:
 
     @property
     def loopback(self) -> bool:
-        from ecoinbox.config import is_loopback_host
+        from ecoinbox.config.validate import is_loopback_host
 
         return is_loopback_host(self.host)
 

@@ -61,7 +61,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
-from ecoinbox.config import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
+from ecoinbox.channels.reddit.unit import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)

@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ecoinbox.channels.wordpress.channel import *  # noqa: F403
+    from ecoinbox.channels.wordpress.channel import *
 
 
 def __getattr__(name: str) -> Any:
