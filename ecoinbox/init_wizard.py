@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ecoinbox.auth import Plan
-from ecoinbox.channels.registry import KINDS, unit
+from ecoinbox.channels import registry
+from ecoinbox.channels.registry import unit
 from ecoinbox.channels.settings import ChannelSettings
 from ecoinbox.channels.unit import Question
 from ecoinbox.config import ConfigError, default_config_path, parse_config
@@ -145,12 +146,12 @@ class Wizard:
     def add_channel(self) -> bool:
         """Ask for one channel and connect it; False when the manager is done."""
         self.say("")
-        self.say(f"2/3 Channels ({len(self.channels)} so far). Kinds: {', '.join(sorted(KINDS))}")
+        self.say(f"2/3 Channels ({len(self.channels)} so far). Kinds: {', '.join(sorted(registry.KINDS))}")
         kind = self.ask("Kind of the next channel (Enter when done)").lower()
         if not kind:
             return False
-        if kind not in KINDS:
-            self.say(f"{kind!r} is not a kind ecoinbox knows: one of {', '.join(sorted(KINDS))}.")
+        if kind not in registry.KINDS:
+            self.say(f"{kind!r} is not a kind ecoinbox knows: one of {', '.join(sorted(registry.KINDS))}.")
             return True
         self.say(unit(kind).description)
         taken = {c.name for c in self.channels}
