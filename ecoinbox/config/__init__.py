@@ -28,13 +28,13 @@ from ecoinbox.config.forum import ForumSettings
 from ecoinbox.config.interface import LAYOUTS, LIST_SCROLLS, NOTIFY_MODES, SEND_DELAY_MAX, UiSettings
 from ecoinbox.config.load import (
     CONFIG_ENV,
-    ConfigProblems,
     Settings,
     default_config_path,
     load_config,
     parse_config,
 )
 from ecoinbox.config.rules import RULE_PRIORITIES, RuleActions, RuleMatch, RuleSettings
+from ecoinbox.config.sections import ConfigProblems
 from ecoinbox.config.storage import APP_NAME, EngineSettings, StoreSettings, default_data_path
 from ecoinbox.config.toml_lines import line_of, locate_keys, safe_locate, toml_syntax_problem
 from ecoinbox.config.validate import (
@@ -90,8 +90,11 @@ __all__ = [
     "parse_config",
 ]
 
-# The private names `ecoinbox.replies` imported before the package had public ones: kept until
-# it imports the public ones (issue 17), then removed.
+# The private names `ecoinbox.replies` imported before the package had public ones, kept until it
+# imports these (issue 17), then removed: `config.validate` (Invalid, Table, boolean, describe,
+# did_you_mean, nonempty_string, string, string_list), `config.sections.ConfigProblems` (was
+# _Validator), `config.toml_lines` (line_of, safe_locate, toml_syntax_problem, located_problems)
+# and `config.errors`. Imported from those modules, not from this package, they make no cycle.
 _Invalid = Invalid
 _Table = Table
 _Validator = ConfigProblems

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from ecoinbox.config.forum import ForumSettings, read_forum
 from ecoinbox.config.interface import UiSettings, read_ui
 from ecoinbox.config.rules import RuleSettings, read_rules
 from ecoinbox.config.secret_keys import find_secret_keys, token_refusal, without
+from ecoinbox.config.sections import ConfigProblems, section_header
 from ecoinbox.config.storage import (
     APP_NAME,
     EngineSettings,
@@ -86,43 +87,6 @@ class Settings:
             if channel.name == name:
                 return channel
         raise KeyError(name)
-
-
-# Which section each setting belongs to, to point a misplaced key at its section.
-_SECTIONS: Final[dict[str, type]] = {
-    "brand": BrandSettings,
-    "ui": UiSettings,
-    "store": StoreSettings,
-    "engine": EngineSettings,
-    "channels": ChannelSettings,
-    "views": ViewSettings,
-    "team": TeamSettings,
-}
-
-
-def _section_header(section: str) -> str:
-    return f"[[{section}]]" if section in ("channels", "views") else f"[{section}]"
-
-
-def _section_keys(section: str) -> set[str]:
-    keys = {f.name for f in fields(_SECTIONS[section])}
-    if section == "channels":  # and every platform's own keys
-        from ecoinbox.channels.registry import all_units
-
-        keys |= {f.name for unit in all_units() for f in fields(unit.settings_type)}
-    return keys
-
-
-class ConfigProblems(Problems):
-    """The problems of a config file; knows its sections, to say where a misplaced key belongs."""
-
-    top_level = frozenset(_SECTIONS)
-
-    def home_of(self, key: str, here: str) -> str | None:
-        for section in _SECTIONS:
-            if section != here and key in _section_keys(section):
-                return _section_header(section)
-        return None
 
 
 def default_config_path() -> Path:
@@ -262,6 +226,6 @@ def _section(top: Table, name: str, read: Callable[[Table], T | None]) -> T | No
     top.known.append(name)
     value = top.data.get(name, {})
     if not isinstance(value, dict):
-        top.validator.problem((name,), f"expected a table ({_section_header(name)}), got {describe(value)}")
+        top.validator.problem((name,), f"expected a table ({section_header(name)}), got {describe(value)}")
         return None
     return read(Table(top.validator, value, (name,), name))

@@ -295,7 +295,7 @@ class Problems:
     """Collects every problem of one file as (key path, message); `source` names the file.
 
     `home_of` and `top_level` let `Table.finish` point a misplaced key at its section; this base
-    knows no sections (the config's reader does: `ecoinbox.config.load.ConfigProblems`)."""
+    knows no sections (the config's reader does: `ecoinbox.config.sections.ConfigProblems`)."""
 
     top_level: frozenset[str] = frozenset()
     """Keys that are sections of the top level (a key of one found in a table was misplaced)."""
