@@ -51,6 +51,7 @@ from ecoinbox.channels.http import (
     redact,
     register_secret,
 )
+from ecoinbox.channels.json_values import as_dict, as_int, as_list, aware_time, objects
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -186,11 +187,11 @@ class _Position:
 
     @classmethod
     def load(cls, cursor: Mapping[str, str], key: str) -> _Position:
-        floor = _int(cursor.get(key))
+        floor = as_int(cursor.get(key))
         walk = (cursor.get(key + WALK_SUFFIX) or "").split(":")
         if floor is None or len(walk) != 3:
             return cls(floor)
-        ceiling, below, token = (_int(part) for part in walk)
+        ceiling, below, token = (as_int(part) for part in walk)
         if ceiling is None or below is None:
             return cls(floor)
         return cls(floor, ceiling, below, token)
@@ -369,7 +370,7 @@ class DiscourseChannel:
 
     async def _load_max_length(self) -> None:
         try:
-            site = _dict(await self._http.get_json("/site.json"))
+            site = as_dict(await self._http.get_json("/site.json"))
         except AuthError:
             raise
         except PermanentError:
@@ -378,7 +379,7 @@ class DiscourseChannel:
         except TransientError as exc:  # try again next time; the default will do meanwhile
             log.info("channel %s: length limit not known yet: %s", self.name, exc)
             return
-        settings = _dict(site.get("site_settings"))
+        settings = as_dict(site.get("site_settings"))
         self._max_length = (
             _positive(site.get("max_post_length"), settings.get("max_post_length")) or DEFAULT_MAX_LENGTH
         )
@@ -414,7 +415,7 @@ class DiscourseChannel:
                     f"key: run `ecoinbox auth {self.name}`"
                 )
             self._http.raise_for_status(response)
-            me = _dict(_dict(response.json()).get("current_user"))
+            me = as_dict(as_dict(response.json()).get("current_user"))
             if not isinstance(me.get("username"), str) or not me["username"]:
                 raise TransientError(f"channel {self.name}: malformed response from {response.where}")
             self._me = me
@@ -472,7 +473,7 @@ class DiscourseChannel:
             await self.notification_bus.run(wake)
 
     async def _own_user_id(self) -> int:
-        user_id = _int((await self._session(_Budget(None))).get("id"))
+        user_id = as_int((await self._session(_Budget(None))).get("id"))
         if user_id is None:
             raise TransientError(f"channel {self.name}: {self.host} did not say which user we are")
         return user_id
@@ -501,7 +502,7 @@ class DiscourseChannel:
                 break
             walked.pages += 1
             for item in page.items:
-                item_id = _int(item.get("id"))
+                item_id = as_int(item.get("id"))
                 if item_id is None:
                     continue
                 walked.top = _max(walked.top, item_id)
@@ -523,12 +524,12 @@ class DiscourseChannel:
         params = {"offset": str(offset)} if offset else None
         budget.take()
         response = await self._http.request("GET", "/notifications.json", params=params)
-        data = _dict(response.json())
+        data = as_dict(response.json())
         items = data.get("notifications")
         if not isinstance(items, list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        notifications = _list_of(items)
-        total = _int(data.get("total_rows_notifications"))
+        notifications = objects(items)
+        total = as_int(data.get("total_rows_notifications"))
         end = len(items) < NOTIFICATIONS_PAGE or (total is not None and offset + len(items) >= total)
         return _Page(notifications, offset + len(items), end)
 
@@ -570,7 +571,7 @@ class DiscourseChannel:
         if topic is None:
             topic = await self._load_topic(topic_id, budget)
             loaded[topic_id] = topic
-            batch = [_original_post_id(n) for n in items if _int(n.get("topic_id")) == topic_id]
+            batch = [_original_post_id(n) for n in items if as_int(n.get("topic_id")) == topic_id]
             await self._load_posts(topic, [i for i in batch if i in topic.stream], budget)
         number = int(notification["post_number"])
         post = topic.posts.get(_original_post_id(notification) or -1) or topic.by_number(number)
@@ -580,7 +581,7 @@ class DiscourseChannel:
         if post is None:
             log.info("channel %s: post %s of topic %s is gone", self.name, number, topic_id)
             return
-        replying_to = _int(post.get("reply_to_post_number"))
+        replying_to = as_int(post.get("reply_to_post_number"))
         if replying_to is not None and topic.by_number(replying_to) is None:
             try:  # the parent is a bonus: it saves the engine a context fetch
                 await self._load_numbers(topic, [replying_to], budget)
@@ -597,11 +598,11 @@ class DiscourseChannel:
         params = {"before": str(before)} if before else None
         budget.take()
         response = await self._http.request("GET", "/posts.json", params=params)
-        items = _dict(response.json()).get("latest_posts")
+        items = as_dict(response.json()).get("latest_posts")
         if not isinstance(items, list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        posts = _list_of(items)
-        ids = [i for i in (_int(p.get("id")) for p in posts) if i is not None]
+        posts = objects(items)
+        ids = [i for i in (as_int(p.get("id")) for p in posts) if i is not None]
         lowest = min(ids) if ids else None
         end = lowest is None or (before is not None and lowest >= before)
         return _Page(posts, lowest, end)
@@ -648,21 +649,21 @@ class DiscourseChannel:
     def _matches(self, post: dict[str, Any], categories: frozenset[int]) -> bool:
         if post.get("post_type") == SMALL_ACTION:
             return False
-        if categories and _int(post.get("category_id")) in categories:
+        if categories and as_int(post.get("category_id")) in categories:
             return True
         if not self._patterns:
             return False
         from ecoinbox.htmltext import html_to_text  # imported on first use
 
         text = html_to_text(str(post.get("cooked") or "")).text
-        if _int(post.get("post_number")) == 1:
+        if as_int(post.get("post_number")) == 1:
             text = f"{post.get('topic_title') or ''}\n{text}"
         folded = _fold(text)
         return any(pattern.search(folded) for pattern in self._patterns)
 
     async def _info_for(self, post: dict[str, Any], budget: _Budget, loaded: dict[int, _Topic]) -> _TopicInfo:
         """What threading this post needs: its topic's first post (read once if unknown)."""
-        topic_id = _int(post.get("topic_id"))
+        topic_id = as_int(post.get("topic_id"))
         if topic_id is None:
             raise PermanentError(f"channel {self.name}: a post without a topic")
         info = self._topics.get(topic_id)
@@ -692,19 +693,19 @@ class DiscourseChannel:
         """One /t/{id}.json: the first chunk of posts and the ids of all of them."""
         budget.take()
         response = await self._http.request("GET", f"/t/{topic_id}.json")
-        data = _dict(response.json())
+        data = as_dict(response.json())
         stream_data = data.get("post_stream")
         if not isinstance(stream_data, dict) or not isinstance(stream_data.get("posts"), list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        stream = [i for i in (_int(v) for v in _list(stream_data.get("stream"))) if i is not None]
+        stream = [i for i in (as_int(v) for v in as_list(stream_data.get("stream"))) if i is not None]
         info = self._topic_info(topic_id)
         info.title = str(data.get("title") or info.title)
         info.slug = _slug(data.get("slug")) or info.slug
         info.private = data.get("archetype") == "private_message"
         topic = _Topic(info, stream, {})
-        self._hold(topic, _list_of(stream_data["posts"]))
+        self._hold(topic, objects(stream_data["posts"]))
         first = topic.by_number(1)
-        info.first_post_id = _int(first.get("id")) if first else stream[0] if stream else None
+        info.first_post_id = as_int(first.get("id")) if first else stream[0] if stream else None
         return topic
 
     async def _load_posts(self, topic: _Topic, ids: Iterable[int], budget: _Budget) -> None:
@@ -718,10 +719,10 @@ class DiscourseChannel:
                 f"/t/{topic.info.id}/posts.json",
                 params=[("post_ids[]", str(post_id)) for post_id in chunk],
             )
-            posts = _dict(_dict(response.json()).get("post_stream")).get("posts")
+            posts = as_dict(as_dict(response.json()).get("post_stream")).get("posts")
             if not isinstance(posts, list):
                 raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-            self._hold(topic, _list_of(posts))
+            self._hold(topic, objects(posts))
 
     async def _load_numbers(self, topic: _Topic, numbers: Iterable[int], budget: _Budget) -> None:
         """Fetch posts by post_number. Post n sits at index n-1 of the stream, or before it
@@ -736,7 +737,7 @@ class DiscourseChannel:
 
     def _hold(self, topic: _Topic, posts: Iterable[dict[str, Any]]) -> None:
         for post in posts:
-            post_id = _int(post.get("id"))
+            post_id = as_int(post.get("id"))
             if post_id is not None:
                 topic.posts[post_id] = post
                 self._remember(post, topic.info)
@@ -752,8 +753,8 @@ class DiscourseChannel:
 
     def _remember(self, post: dict[str, Any], info: _TopicInfo | None = None) -> None:
         """Note where a post sits (topic, number) and what it tells of its topic."""
-        post_id, topic_id = _int(post.get("id")), _int(post.get("topic_id"))
-        number = _int(post.get("post_number"))
+        post_id, topic_id = as_int(post.get("id")), as_int(post.get("topic_id"))
+        number = as_int(post.get("post_number"))
         if info is not None and topic_id is None:
             topic_id = info.id
         if post_id is None or topic_id is None or number is None:
@@ -788,8 +789,8 @@ class DiscourseChannel:
 
     async def _fetch_post(self, post_id: int) -> dict[str, Any]:
         response = await self._http.request("GET", f"/posts/{post_id}.json")
-        post = _dict(response.json())
-        if _int(post.get("id")) != post_id:
+        post = as_dict(response.json())
+        if as_int(post.get("id")) != post_id:
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
         return post
 
@@ -819,7 +820,7 @@ class DiscourseChannel:
         username = post.get("username")
         if not isinstance(username, str) or not username:
             raise ValueError("no username")
-        user_id = _int(post.get("user_id"))
+        user_id = as_int(post.get("user_id"))
         author = Author(
             channel=self.name,
             remote_id=str(user_id) if user_id is not None else username,
@@ -836,7 +837,7 @@ class DiscourseChannel:
             remote_id=str(post_id),
             author=author,
             text=rendered.text,
-            created_at=_timestamp(post["created_at"]),
+            created_at=aware_time(post["created_at"]),
             in_reply_to=self._parent_of(post, number, info),
             url=f"{self.base_url}/t/{slug}/{info.id}/{number}",
             visibility="direct" if info.private else "public",
@@ -856,7 +857,7 @@ class DiscourseChannel:
         """The post answered (when known), else the topic's first post: one tree per topic."""
         if number <= 1:
             return None
-        replying_to = _int(post.get("reply_to_post_number"))
+        replying_to = as_int(post.get("reply_to_post_number"))
         if replying_to is not None and 1 <= replying_to < number:
             parent = info.numbers.get(replying_to)
             if parent is not None:
@@ -899,13 +900,13 @@ class DiscourseChannel:
         await self._load_posts(topic, wanted, _UNBUDGETED)
         if post_id not in topic.posts:  # not in the stream (e.g. deleted): ask for it alone
             self._hold(topic, [await self._fetch_post(post_id)])
-        posts = sorted(topic.posts.values(), key=lambda p: _int(p.get("post_number")) or 0)
+        posts = sorted(topic.posts.values(), key=lambda p: as_int(p.get("post_number")) or 0)
         messages = [self._convert(post, topic.info, Origin.CONTEXT, brand) for post in posts]
         return [message for message in messages if message is not None]
 
     def topic_url(self, message: Message) -> str:
         """The public address of the topic holding `message`: `{base}/t/{slug}/{topic_id}`."""
-        topic_id = _int(message.thread_ref)
+        topic_id = as_int(message.thread_ref)
         slug = None
         matched = _POST_URL.match(message.url or "")
         if matched and message.url and message.url.startswith(self.base_url + "/"):
@@ -964,7 +965,7 @@ class DiscourseChannel:
             if there is None:
                 raise
             return there
-        topic_id = _int(created.get("topic_id"))
+        topic_id = as_int(created.get("topic_id"))
         if topic_id is None:
             raise UncertainSend(f"channel {self.name}: the topic was sent but {self.host} described it oddly")
         info = self._topic_info(topic_id)
@@ -990,7 +991,7 @@ class DiscourseChannel:
         if response.status in (403, 422):
             raise self._refusal(response)
         self._http.raise_for_status(response)
-        created = _dict(response.json())
+        created = as_dict(response.json())
         errors = _errors(created)
         if errors:
             raise PermanentError(f"channel {self.name}: the forum refused the post ({errors})")
@@ -1049,16 +1050,16 @@ class DiscourseChannel:
             budget.take()
             data = await self._http.get_json("/categories.json", params={"include_subcategories": "true"})
             table: dict[str, int] = {}
-            pending = list(_list_of(_dict(_dict(data).get("category_list")).get("categories")))
+            pending = list(objects(as_dict(as_dict(data).get("category_list")).get("categories")))
             while pending:
                 category = pending.pop()
-                category_id = _int(category.get("id"))
+                category_id = as_int(category.get("id"))
                 if category_id is None:
                     continue
                 for name in (category.get("slug"), category.get("name"), str(category_id)):
                     if isinstance(name, str) and name:
                         table.setdefault(_fold(name), category_id)
-                pending.extend(_list_of(category.get("subcategory_list")))
+                pending.extend(objects(category.get("subcategory_list")))
             self._category_ids = table
         return self._category_ids
 
@@ -1091,7 +1092,7 @@ class DiscourseChannel:
                 post = topic.posts.get(post_id)
                 if post is None:
                     continue
-                if _timestamp(post.get("created_at")) < cutoff:
+                if aware_time(post.get("created_at")) < cutoff:
                     return None
                 if _is_own(post, brand) and _answers(post, number) and await self._same_text(post, text):
                     message = self._to_message(post, topic.info, Origin.OURS, brand)
@@ -1112,11 +1113,11 @@ class DiscourseChannel:
         for _ in range(chunks):
             page = await self._latest_posts_page(before, _UNBUDGETED)
             for post in page.items:
-                if _timestamp(post.get("created_at")) < cutoff:
+                if aware_time(post.get("created_at")) < cutoff:
                     return None
                 if (
                     _is_own(post, brand)
-                    and _int(post.get("post_number")) == 1
+                    and as_int(post.get("post_number")) == 1
                     and _loose(str(post.get("topic_title") or "")) == _loose(title)
                     and await self._same_text(post, text)
                 ):
@@ -1151,13 +1152,13 @@ def _wanted(notification: dict[str, Any]) -> bool:
     """A notification the inbox shows: a wanted type, about a post of a topic."""
     return (
         notification.get("notification_type") in WANTED_NOTIFICATIONS
-        and _int(notification.get("topic_id")) is not None
-        and _int(notification.get("post_number")) is not None
+        and as_int(notification.get("topic_id")) is not None
+        and as_int(notification.get("post_number")) is not None
     )
 
 
 def _original_post_id(notification: dict[str, Any]) -> int | None:
-    return _int(_dict(notification.get("data")).get("original_post_id"))
+    return as_int(as_dict(notification.get("data")).get("original_post_id"))
 
 
 def _keep(found: dict[str, Message], message: Message) -> None:
@@ -1179,7 +1180,7 @@ def _is_own(post: dict[str, Any], brand: str) -> bool:
 
 def _answers(post: dict[str, Any], number: int) -> bool:
     """Whether `post` replies to post `number` (a reply to the first post may say neither)."""
-    replying_to = _int(post.get("reply_to_post_number"))
+    replying_to = as_int(post.get("reply_to_post_number"))
     return replying_to == number or (number == 1 and replying_to is None)
 
 
@@ -1215,18 +1216,18 @@ def _locale(value: Any) -> str | None:
 
 
 def _edited_at(post: dict[str, Any]) -> datetime | None:
-    version = _int(post.get("version"))
+    version = as_int(post.get("version"))
     if version is not None and version > 1 and post.get("updated_at"):
-        return _timestamp(post["updated_at"])
+        return aware_time(post["updated_at"])
     return None
 
 
 def _errors(data: Any) -> str:
     """Discourse's `errors` list as one line ("" if there is none)."""
-    errors = _dict(data).get("errors")
+    errors = as_dict(data).get("errors")
     if isinstance(errors, str):
         errors = [errors]
-    said = [one_line(redact(e)) for e in _list(errors) if isinstance(e, str) and e.strip()]
+    said = [one_line(redact(e)) for e in as_list(errors) if isinstance(e, str) and e.strip()]
     return one_line("; ".join(said), limit=400)
 
 
@@ -1238,14 +1239,10 @@ def _json_or_none(content: bytes) -> Any:
 
 
 def _post_id(remote_id: str, channel: str) -> int:
-    value = _int(remote_id)
+    value = as_int(remote_id)
     if value is None:
         raise PermanentError(f"channel {channel}: {one_line(remote_id, 40)!r} is not a post id")
     return value
-
-
-def _timestamp(value: Any) -> datetime:
-    return _aware(datetime.fromisoformat(str(value)))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -1256,19 +1253,8 @@ def _id_key(remote_id: str) -> tuple[int, str]:
     return (len(remote_id), remote_id)
 
 
-def _int(value: Any) -> int | None:
-    """An integer id from JSON (an int, or a string of digits); None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 def _required_int(value: Any) -> int:
-    number = _int(value)
+    number = as_int(value)
     if number is None:
         raise ValueError("not an integer")
     return number
@@ -1282,23 +1268,10 @@ def _max(a: int | None, b: int | None) -> int | None:
 
 def _positive(*values: Any) -> int | None:
     for value in values:
-        number = _int(value)
+        number = as_int(value)
         if number is not None and number > 0:
             return number
     return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _list_of(value: Any) -> list[dict[str, Any]]:
-    """The objects of a JSON list ([] if it is not one)."""
-    return [item for item in _list(value) if isinstance(item, dict)]
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1436,6 +1409,6 @@ def _flag_verdict(post: dict[str, Any]) -> str:
     if post.get("hidden") is True:
         return "flagged"
     for action in post.get("actions_summary") or ():
-        if isinstance(action, dict) and action.get("id") in _FLAG_TYPES and _int(action.get("count")):
+        if isinstance(action, dict) and action.get("id") in _FLAG_TYPES and as_int(action.get("count")):
             return "flagged"
     return ""

@@ -49,6 +49,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.json_values import as_dict, as_dict_or_none, aware_time, objects
 from ecoinbox.channels.mastodon_stream import NotificationStream
 from ecoinbox.contacts import claim
 from ecoinbox.model import Author, Message, Origin
@@ -267,7 +268,7 @@ class MastodonChannel:
             return [f"search is refused here ({exc}): keyword listening (search = [...]) finds nothing"]
         except ChannelError as exc:
             return [f"could not test the search here yet: {exc}"]
-        if not _list_of(_dict(response.json()).get("statuses")):
+        if not objects(as_dict(response.json()).get("statuses")):
             return [
                 f"search does not index statuses on {self.host} (a word of our own newest post "
                 + "is not found): keyword listening (search = [...]) finds nothing"
@@ -277,7 +278,7 @@ class MastodonChannel:
     async def _own_recent_word(self, own_id: str) -> str | None:
         """A plain word (5+ letters) of our newest status, for testing the search."""
         path = f"/api/v1/accounts/{quote(own_id, safe='')}/statuses"
-        statuses = _list_of(await self._http.get_json(path, params={"limit": "5"}))
+        statuses = objects(await self._http.get_json(path, params={"limit": "5"}))
         for status in statuses:
             text, _, _ = _text_and_links(status)
             for word in _comparable(text).split():
@@ -293,16 +294,16 @@ class MastodonChannel:
     async def _fetch_instance(self) -> _Instance:
         try:
             data = await self._http.get_json("/api/v2/instance")
-            config = _dict(_dict(data).get("configuration"))
-            domain = _dict(data).get("domain")
+            config = as_dict(as_dict(data).get("configuration"))
+            domain = as_dict(data).get("domain")
         except PermanentError as exc:
             if isinstance(exc, AuthError):
                 raise
             data = await self._http.get_json("/api/v1/instance")  # Akkoma, old servers
-            config = _dict(_dict(data).get("configuration"))
-            domain = _dict(data).get("uri")
-        data = _dict(data)
-        statuses = _dict(config.get("statuses"))
+            config = as_dict(as_dict(data).get("configuration"))
+            domain = as_dict(data).get("uri")
+        data = as_dict(data)
+        statuses = as_dict(config.get("statuses"))
         max_characters = _positive(statuses.get("max_characters"), data.get("max_toot_chars"))
         url_length = _positive(statuses.get("characters_reserved_per_url"))
         version = str(data.get("version") or "")
@@ -316,7 +317,7 @@ class MastodonChannel:
 
     async def _own_account(self) -> dict[str, Any]:
         if self._own is None:
-            own = _dict(await self._http.get_json("/api/v1/accounts/verify_credentials"))
+            own = as_dict(await self._http.get_json("/api/v1/accounts/verify_credentials"))
             if not own.get("id"):
                 raise TransientError(
                     f"channel {self.name}: malformed response from {self.host}"
@@ -412,7 +413,7 @@ class MastodonChannel:
                     origin=Origin.SEARCH,
                     page_limit=LISTENING_PAGE,
                     first_run_limit=FIRST_RUN_LISTENING,
-                    items_of=lambda data: _strict_list_of(_dict(data).get("statuses")),
+                    items_of=lambda data: _strict_list_of(as_dict(data).get("statuses")),
                     status_of=_status_itself,
                 )
             )
@@ -542,10 +543,10 @@ class MastodonChannel:
         if response.status == 404:
             return [self._gone(remote_id)]
         self._http.raise_for_status(response)
-        status = _dict(response.json())
-        thread = _dict(await self._http.get_json(path + "/context"))
-        ancestors = self._messages_of(_list_of(thread.get("ancestors")), Origin.CONTEXT, own_id)
-        descendants = self._messages_of(_list_of(thread.get("descendants")), Origin.CONTEXT, own_id)
+        status = as_dict(response.json())
+        thread = as_dict(await self._http.get_json(path + "/context"))
+        ancestors = self._messages_of(objects(thread.get("ancestors")), Origin.CONTEXT, own_id)
+        descendants = self._messages_of(objects(thread.get("descendants")), Origin.CONTEXT, own_id)
         descendants.sort(key=lambda m: (m.created_at, _id_key(m.remote_id)))
         try:
             itself = self._to_message(status, Origin.CONTEXT, own_id)
@@ -649,7 +650,7 @@ class MastodonChannel:
         self._http.raise_for_status(response)
         created = response.json()
         try:
-            return self._to_message(_dict(created), Origin.OURS, own_id)
+            return self._to_message(as_dict(created), Origin.OURS, own_id)
         except (KeyError, TypeError, ValueError):
             raise UncertainSend(
                 f"channel {self.name}: the reply was sent but {self.host} described it oddly"
@@ -670,7 +671,7 @@ class MastodonChannel:
         except PermanentError as exc:
             log.info("channel %s: relationships not available, reply sent unchecked: %s", self.name, exc)
             return
-        for relation in _list_of(relations):
+        for relation in objects(relations):
             if str(relation.get("id")) == author_id and relation.get("blocked_by") is True:
                 raise PermanentError(
                     f"@{one_line(parent.author.handle)} blocks @{one_line(str(own.get('acct') or ''))}: "
@@ -701,7 +702,7 @@ class MastodonChannel:
         if response.status == 404:
             return None  # the parent is gone, and our statuses do not hold the reply
         self._http.raise_for_status(response)
-        for status in _list_of(_dict(response.json()).get("descendants")):
+        for status in objects(as_dict(response.json()).get("descendants")):
             if _is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
                 return self._to_message(status, Origin.OURS, own_id)
         return None
@@ -716,7 +717,7 @@ class MastodonChannel:
             if max_id is not None:
                 params.append(("max_id", max_id))
             response = await self._http.request("GET", path, params=params)
-            page = [s for s in _list_of(response.json()) if s.get("id")]
+            page = [s for s in objects(response.json()) if s.get("id")]
             if not page:
                 return found
             found.extend(page)
@@ -737,7 +738,7 @@ class MastodonChannel:
 
     def _to_message(self, status: dict[str, Any], origin: Origin, own_id: str) -> Message:
         domain = self._local_domain()
-        account = _dict(status["account"])
+        account = as_dict(status["account"])
         author = Author(
             channel=self.name,
             remote_id=str(account["id"]),
@@ -753,7 +754,7 @@ class MastodonChannel:
             remote_id=remote_id,
             author=author,
             text=text,
-            created_at=_timestamp(status["created_at"]),
+            created_at=aware_time(status["created_at"]),
             in_reply_to=_str_or_none(status.get("in_reply_to_id")),
             url=_str_or_none(status.get("url") or status.get("uri")),
             visibility=_str_or_none(status.get("visibility")),
@@ -761,7 +762,7 @@ class MastodonChannel:
             origin=Origin.OURS if author.remote_id == own_id else origin,
             spoiler=str(status.get("spoiler_text") or ""),
             links=links,
-            edited_at=_timestamp(status["edited_at"]) if status.get("edited_at") else None,
+            edited_at=aware_time(status["edited_at"]) if status.get("edited_at") else None,
             hidden_characters=hidden,
             mentions=_mentioned_handles(status, domain, author.handle),
         )
@@ -844,12 +845,12 @@ def _text_and_links(status: dict[str, Any]) -> tuple[str, tuple[str, ...], bool]
     from ecoinbox.sanitize import safe_url
 
     rendered = html_to_text(str(status.get("content") or ""))
-    plain = _dict(_dict(status.get("pleroma")).get("content")).get("text/plain")
+    plain = as_dict(as_dict(status.get("pleroma")).get("content")).get("text/plain")
     shown = plain_to_text(plain) if isinstance(plain, str) and plain.strip() else rendered
     text, hidden = shown.text, shown.hidden
     links = list(rendered.links)
     notes = []
-    for media in _list_of(status.get("media_attachments")):
+    for media in objects(status.get("media_attachments")):
         kind = plain_to_text(str(media.get("type") or "attachment"))
         description = plain_to_text(str(media.get("description") or ""))
         hidden = hidden or kind.hidden or description.hidden
@@ -901,11 +902,6 @@ def _software(version: str, source_url: str) -> str:
     return "Mastodon"
 
 
-def _timestamp(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _id_key(remote_id: str) -> tuple[int, str]:
     """Orders opaque ids: numeric snowflakes by length then text; flake ids lexically."""
     return (len(remote_id), remote_id)
@@ -929,24 +925,9 @@ def _link_param(links: dict[str, str], rel: str, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _list_of(value: Any) -> list[dict[str, Any]]:
-    """The objects of a JSON list ([] if it is not one)."""
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
 def _strict_list_of(value: Any) -> list[dict[str, Any]] | None:
     """The objects of a JSON list, or None when the value is not a list at all."""
-    return _list_of(value) if isinstance(value, list) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _dict_or_none(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
+    return objects(value) if isinstance(value, list) else None
 
 
 def _status_itself(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -958,7 +939,7 @@ def _notified_status(notification: dict[str, Any]) -> dict[str, Any] | None:
     server slipped in."""
     if notification.get("type", "mention") not in ("mention", "update"):
         return None
-    return _dict_or_none(notification.get("status"))
+    return as_dict_or_none(notification.get("status"))
 
 
 def _addresses(status: dict[str, Any] | None, own_id: str) -> bool:
@@ -967,7 +948,7 @@ def _addresses(status: dict[str, Any] | None, own_id: str) -> bool:
         return False
     if str(status.get("in_reply_to_account_id") or "") == own_id:
         return True
-    return any(str(m.get("id")) == own_id for m in _list_of(status.get("mentions")))
+    return any(str(m.get("id")) == own_id for m in objects(status.get("mentions")))
 
 
 def _keep_newest(found: dict[str, Message], message: Message) -> None:
@@ -983,7 +964,7 @@ def _keep_newest(found: dict[str, Message], message: Message) -> None:
 def _mentioned_handles(status: dict[str, Any], domain: str, author: str) -> tuple[str, ...]:
     """Everyone a status mentions, qualified, its author aside."""
     handles: list[str] = []
-    for mention in _list_of(status.get("mentions")):
+    for mention in objects(status.get("mentions")):
         handle = _qualified(str(mention.get("acct") or ""), domain)
         if handle and handle.casefold() != author.casefold() and handle not in handles:
             handles.append(handle)
@@ -1000,7 +981,7 @@ def _mentions_of(parent: Message) -> tuple[str, ...]:
 
 def _created(item: dict[str, Any]) -> datetime | None:
     try:
-        return _timestamp(item["created_at"])
+        return aware_time(item["created_at"])
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -1036,7 +1017,7 @@ def _comparable(text: str) -> str:
 
 def _is_our_reply(status: dict[str, Any], own_id: str, parent_id: str, cutoff: datetime, wanted: str) -> bool:
     """Whether `status` is ours, answers `parent_id`, is recent enough and says `wanted`."""
-    if str(_dict(status.get("account")).get("id")) != own_id:
+    if str(as_dict(status.get("account")).get("id")) != own_id:
         return False
     if str(status.get("in_reply_to_id") or "") != parent_id or _older_than(status, cutoff):
         return False
@@ -1084,7 +1065,7 @@ async def register_app(base_url: str, client: HttpClient) -> tuple[str, str]:
             "scopes": SCOPES,
         },
     )
-    data = _dict(response.json())
+    data = as_dict(response.json())
     client_id, client_secret = data.get("client_id"), data.get("client_secret")
     if not isinstance(client_id, str) or not isinstance(client_secret, str):
         raise TransientError(f"malformed response from {urlsplit(base_url).netloc}/api/v1/apps")
@@ -1134,7 +1115,7 @@ async def exchange_code(
             "open the authorization page again and paste the new code"
         )
     client.raise_for_status(response)
-    token = _dict(response.json()).get("access_token")
+    token = as_dict(response.json()).get("access_token")
     if not isinstance(token, str) or not token:
         raise TransientError(f"malformed response from {urlsplit(base_url).netloc}/oauth/token")
     register_secret(token)

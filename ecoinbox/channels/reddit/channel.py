@@ -61,6 +61,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.json_values import as_dict
 from ecoinbox.channels.reddit.unit import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
 from ecoinbox.model import Author, Message, Origin
 
@@ -292,7 +293,7 @@ class RedditChannel:
                 status=401,
             )
         body = _json_or_none(response.content)
-        reason = _dict(body).get("reason")
+        reason = as_dict(body).get("reason")
         if response.status in (403, 404) and isinstance(reason, str):
             # A private, banned or quarantined subreddit: the place refuses, not the token.
             raise PermanentError(
@@ -328,7 +329,7 @@ class RedditChannel:
     async def check(self) -> str:
         """Renew the access token and ask who we are: "u/name on host (Reddit)"."""
         self._access_expires = None
-        me = _dict(await self._get("/api/v1/me"))
+        me = as_dict(await self._get("/api/v1/me"))
         name = me.get("name")
         if not isinstance(name, str) or not name:
             raise TransientError(f"channel {self.name}: malformed response from {self.host}/api/v1/me")
@@ -480,11 +481,11 @@ class RedditChannel:
         if after:
             params["after"] = after
         data = await self._get(source.path, params)
-        listing = _dict(_dict(data).get("data"))
+        listing = as_dict(as_dict(data).get("data"))
         children = listing.get("children")
-        if _dict(data).get("kind") != "Listing" or not isinstance(children, list):
+        if as_dict(data).get("kind") != "Listing" or not isinstance(children, list):
             raise TransientError(f"channel {self.name}: malformed listing from {self.host}{source.path}")
-        items = [_dict(child).get("data") for child in children]
+        items = [as_dict(child).get("data") for child in children]
         usable = [item for item in items if isinstance(item, dict) and _usable(item)]
         if len(usable) < len(items):
             log.info("channel %s: %d malformed items skipped in %s", self.name, len(items) - len(usable),
@@ -551,7 +552,7 @@ class RedditChannel:
         if known:
             return known
         item = await self._info(remote_id)
-        link = _dict(item).get("link_id")
+        link = as_dict(item).get("link_id")
         if not isinstance(link, str) or not link.startswith("t3_"):
             raise PermanentError(f"channel {self.name}: {self.host} does not know comment {remote_id}")
         self._remember_article(remote_id, link)
@@ -616,10 +617,10 @@ class RedditChannel:
 
     def _write_result(self, response: HttpResponse) -> list[dict[str, Any]]:
         """The `things` of a write answered with api_type=json, or its `json.errors` raised."""
-        body = _dict(response.json())
+        body = as_dict(response.json())
         if "jquery" in body:
             raise self._jquery_outcome(response, body)
-        result = _dict(body.get("json"))
+        result = as_dict(body.get("json"))
         errors = [e for e in result.get("errors") or [] if isinstance(e, list) and e]
         if errors:
             code = str(errors[0][0])
@@ -630,7 +631,7 @@ class RedditChannel:
                     f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
                 )
             raise PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
-        data = _dict(result.get("data"))
+        data = as_dict(result.get("data"))
         return [t for t in data.get("things") or [] if isinstance(t, dict)]
 
     def _jquery_outcome(self, response: HttpResponse, body: dict[str, Any]) -> ChannelError:
@@ -687,7 +688,11 @@ class RedditChannel:
         _, tree = await self._thread(article, params)
         if parent.remote_id.startswith("t1_"):
             focal = next(
-                (_dict(t.get("data")) for t in tree if _dict(t.get("data")).get("name") == parent.remote_id),
+                (
+                    as_dict(t.get("data"))
+                    for t in tree
+                    if as_dict(t.get("data")).get("name") == parent.remote_id
+                ),
                 {},
             )
             replies = _children(focal.get("replies"))
@@ -697,7 +702,7 @@ class RedditChannel:
         expansions = 0
         while pending:
             thing = pending.pop(0)
-            data = _dict(thing.get("data"))
+            data = as_dict(thing.get("data"))
             if thing.get("kind") == "more":
                 ids = [str(c) for c in data.get("children") or [] if isinstance(c, str)]
                 if not ids:
@@ -728,7 +733,7 @@ class RedditChannel:
             }  # fmt: skip
             response = await self._request("GET", "/api/morechildren", params=params)
             things = self._write_result(response)
-            found.extend(t for t in things if _dict(t.get("data")).get("parent_id") == parent)
+            found.extend(t for t in things if as_dict(t.get("data")).get("parent_id") == parent)
         return found
 
     # -- JSON -> model -------------------------------------------------------------------
@@ -868,7 +873,7 @@ async def _token_request(client: HttpClient, channel: str, form: dict[str, str])
             status=401,
         )
     if response.status == 400 or (
-        200 <= response.status < 300 and "error" in _dict(_json_or_none(response.content))
+        200 <= response.status < 300 and "error" in as_dict(_json_or_none(response.content))
     ):
         said = platform_error(response.content) or str(response.status)
         raise AuthError(
@@ -1085,7 +1090,7 @@ def _id36(fullname: str) -> str:
 
 def _children(listing: Any) -> list[dict[str, Any]]:
     """The things of a Listing (each {"kind", "data"}); [] when it is not one."""
-    children = _dict(_dict(listing).get("data")).get("children")
+    children = as_dict(as_dict(listing).get("data")).get("children")
     return [c for c in children if isinstance(c, dict)] if isinstance(children, list) else []
 
 
@@ -1096,7 +1101,7 @@ def _path_to(things: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
     while stack and seen < 10_000:  # hostile data can be huge; never loop forever
         seen += 1
         thing, above = stack.pop()
-        data = _dict(thing.get("data"))
+        data = as_dict(thing.get("data"))
         if thing.get("kind") != "t1":
             continue
         path = [*above, data]
@@ -1126,10 +1131,6 @@ def _json_or_none(content: bytes) -> Any:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = [

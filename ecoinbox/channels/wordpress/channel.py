@@ -70,6 +70,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.json_values import as_dict, as_int
 from ecoinbox.channels.wpsite import PRETTY_ROOT, ApiRoot, api_root_from_link, author_name, site_path
 from ecoinbox.model import Author, Message, Origin
 
@@ -242,7 +243,7 @@ class WordPressChannel:
             return await self._whoami()
         response = await self._request("GET", API + "/users/me")
         self._raise_for(response)
-        if _int(_dict(response.json()).get("id")) != self._me.id:
+        if as_int(as_dict(response.json()).get("id")) != self._me.id:
             raise AuthError(
                 f"channel {self.name}: {self.host} now answers as another user than {self.account}: "
                 f"run `ecoinbox auth {self.name}` with {self.account}'s application password",
@@ -259,8 +260,8 @@ class WordPressChannel:
             response = await self._request("GET", API + "/users/me")
             moderator = False
         self._raise_for(response)
-        data = _dict(response.json())
-        user_id = _int(data.get("id"))
+        data = as_dict(response.json())
+        user_id = as_int(data.get("id"))
         if user_id is None:
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
         roles = data.get("roles")
@@ -378,12 +379,12 @@ class WordPressChannel:
                 len(data) - len(items),
                 response.where,
             )
-        pages = _int(response.headers.get("x-wp-totalpages"))
+        pages = as_int(response.headers.get("x-wp-totalpages"))
         return _Page(items, pages if pages is not None else 1, len(data))
 
     async def _messages(self, items: Iterable[dict[str, Any]], origin: Origin, me: _Me) -> list[Message]:
         items = list(items)
-        await self._load_posts({_int(item.get("post")) or 0 for item in items} - {0})
+        await self._load_posts({as_int(item.get("post")) or 0 for item in items} - {0})
         messages = []
         for item in items:
             if item.get("status") == "trash":
@@ -406,10 +407,10 @@ class WordPressChannel:
             log.info("channel %s: post titles not read: %s", self.name, exc)
             return
         for post in data if isinstance(data, list) else []:
-            post_id = _int(_dict(post).get("id"))
+            post_id = as_int(as_dict(post).get("id"))
             if post_id is None:
                 continue
-            title = _html_text(str(_dict(post.get("title")).get("rendered") or ""))
+            title = _html_text(str(as_dict(post.get("title")).get("rendered") or ""))
             self._posts[post_id] = (title, str(post.get("link") or ""))
             while len(self._posts) > POST_CACHE:
                 self._posts.popitem(last=False)
@@ -419,16 +420,16 @@ class WordPressChannel:
         from ecoinbox.sanitize import safe_url
 
         comment_id = int(item["id"])
-        user = _int(item.get("author")) or 0
+        user = as_int(item.get("author")) or 0
         name = plain_to_text(author_name(item.get("author_name"))).text.strip() or "Anonymous"
-        rendered = html_to_text(str(_dict(item.get("content")).get("rendered") or ""))
-        post_id = _int(item.get("post")) or 0
+        rendered = html_to_text(str(as_dict(item.get("content")).get("rendered") or ""))
+        post_id = as_int(item.get("post")) or 0
         title, post_link = self._posts.get(post_id, ("", ""))
         links = list(rendered.links)
         if post_link and (safe := safe_url(post_link)) and safe not in links:
             links.append(safe)
         author_url = safe_url(str(item.get("author_url") or "")) or None
-        parent = _int(item.get("parent")) or 0
+        parent = as_int(item.get("parent")) or 0
         return Message(
             channel=self.name,
             remote_id=str(comment_id),
@@ -464,7 +465,7 @@ class WordPressChannel:
         while current and current not in seen and len(chain) < MAX_CHAIN:
             seen.add(current)
             try:
-                item = _dict(await self._get(f"{API}/comments/{current}"))
+                item = as_dict(await self._get(f"{API}/comments/{current}"))
             except AuthError:
                 raise
             except PermanentError:
@@ -476,7 +477,7 @@ class WordPressChannel:
             if not _readable(item):
                 raise TransientError(f"channel {self.name}: malformed comment {current} from {self.host}")
             chain.append(item)
-            current = _int(item.get("parent"))
+            current = as_int(item.get("parent"))
         return await self._messages(reversed(chain), Origin.CONTEXT, me)
 
     # -- replying --------------------------------------------------------------------------
@@ -507,7 +508,7 @@ class WordPressChannel:
             )
         self._raise_for(response)
         try:
-            created = self._to_message(_dict(response.json()), Origin.OURS, me)
+            created = self._to_message(as_dict(response.json()), Origin.OURS, me)
         except (KeyError, TypeError, ValueError):
             raise UncertainSend(
                 f"channel {self.name}: the reply was sent but {self.host} described it oddly"
@@ -528,7 +529,7 @@ class WordPressChannel:
                 "approve it in wp-admin first"
             )
         self._raise_for(response)
-        item = _dict(response.json())
+        item = as_dict(response.json())
         status = item.get("status")
         if status in ("trash", "spam"):
             where = "in the trash" if status == "trash" else "marked spam"
@@ -541,8 +542,8 @@ class WordPressChannel:
                 f"{not_sent} the comment it answers is held for moderation; a reply under it stays invisible "
                 "until it is approved: approve it and reply, or approve it in wp-admin"
             )
-        post = _int(item.get("post"))
-        expected = _int(parent.thread_ref)
+        post = as_int(item.get("post"))
+        expected = as_int(parent.thread_ref)
         if not post or (expected and post != expected):
             raise PermanentError(f"{not_sent} the comment it answers is no longer on the same post")
         return post
@@ -560,15 +561,15 @@ class WordPressChannel:
         if response.status == 404:
             raise PermanentError(f"channel {self.name}: the comment to approve was deleted on {self.host}")
         self._raise_for(response)
-        if _dict(response.json()).get("status") not in ("approved", None):
+        if as_dict(response.json()).get("status") not in ("approved", None):
             raise PermanentError(f"channel {self.name}: {self.host} did not approve the comment")
 
     async def _post_of(self, parent: Message) -> int:
-        post = _int(parent.thread_ref)
+        post = as_int(parent.thread_ref)
         if post:
             return post
-        item = _dict(await self._get(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
-        post = _int(item.get("post"))
+        item = as_dict(await self._get(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
+        post = as_int(item.get("post"))
         if not post:
             raise PermanentError(
                 f"channel {self.name}: comment {one_line(parent.remote_id, 40)} is on no post"
@@ -600,7 +601,7 @@ class WordPressChannel:
         for page_number in range(1, MAX_RECONCILE_PAGES + 1):
             page = await self._comments_page({**params, "page": str(page_number)})
             for item in page.items:
-                if _int(item.get("author")) == me.id and _same_text(item, text):
+                if as_int(item.get("author")) == me.id and _same_text(item, text):
                     message = self._to_message(item, Origin.OURS, me)
                     return message
             if page_number >= page.pages:
@@ -672,7 +673,7 @@ class _Watch:
     @classmethod
     def load(cls, cursor: dict[str, str]) -> _Watch:
         # A cursor from before `top` was kept: the last comment it read is as high as it knows.
-        top = _int(cursor.get(CURSOR_TOP)) or _int(cursor.get(CURSOR_ID))
+        top = as_int(cursor.get(CURSOR_TOP)) or as_int(cursor.get(CURSOR_ID))
         return cls(top, _pairs(cursor.get(CURSOR_GAPS)), _pairs(cursor.get(CURSOR_HELD)))
 
     def dump(self) -> dict[str, str]:
@@ -728,7 +729,7 @@ def _pairs(value: str | None) -> dict[int, int]:
     pairs: dict[int, int] = {}
     for part in (value or "").split(","):
         key, _, since = part.partition(":")
-        key_id, epoch = _int(key), _int(since)
+        key_id, epoch = as_int(key), as_int(since)
         if key_id is not None and epoch is not None:
             pairs[key_id] = epoch
     return pairs
@@ -770,7 +771,7 @@ def _same_text(item: dict[str, Any], text: str) -> bool:
     text with WordPress's typography (curly quotes, dashes) undone."""
     from ecoinbox.htmltext import html_to_text
 
-    content = _dict(item.get("content"))
+    content = as_dict(item.get("content"))
     raw = content.get("raw")
     if isinstance(raw, str):
         return _collapse(html.unescape(raw)) == _collapse(text)
@@ -794,7 +795,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 def _readable(item: dict[str, Any]) -> bool:
     """A comment with what the inbox needs: an id and a date_gmt it can order by."""
     return (
-        _int(item.get("id")) is not None
+        as_int(item.get("id")) is not None
         and isinstance(item.get("date_gmt"), str)
         and bool(_DATE.match(str(item["date_gmt"])[:19]))
     )
@@ -806,7 +807,7 @@ def _position(item: dict[str, Any]) -> tuple[str, int]:
 
 
 def _cursor_of(cursor: dict[str, str]) -> tuple[str, int] | None:
-    date, comment_id = cursor.get(CURSOR_DATE), _int(cursor.get(CURSOR_ID))
+    date, comment_id = cursor.get(CURSOR_DATE), as_int(cursor.get(CURSOR_ID))
     if not date or comment_id is None or not _DATE.match(date):
         return None
     return (date, comment_id)
@@ -830,7 +831,7 @@ def _timestamp(value: Any) -> datetime:
 
 
 def _comment_id(remote_id: str, channel: str) -> int:
-    value = _int(remote_id)
+    value = as_int(remote_id)
     if value is None:
         raise PermanentError(f"channel {channel}: {one_line(remote_id, 40)!r} is not a comment id")
     return value
@@ -842,7 +843,7 @@ def _code(response: HttpResponse) -> str:
         data = response.json()
     except TransientError:
         return ""
-    code = _dict(data).get("code")
+    code = as_dict(data).get("code")
     return one_line(code, 60) if isinstance(code, str) else ""
 
 
@@ -851,22 +852,8 @@ def _message(response: HttpResponse) -> str:
         data = response.json()
     except TransientError:
         return ""
-    message = _dict(data).get("message")
+    message = as_dict(data).get("message")
     return message if isinstance(message, str) else ""
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = ["APP_NAME", "SAFEGUARDS", "WordPressChannel", "authorize_url"]
