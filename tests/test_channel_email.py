@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ecoinbox.channels.email.channel as email_channel
+import ecoinbox.channels.email.mail as email_mail
 from ecoinbox.channels.base import AuthError, PermanentError, TransientError, UncertainSend
 from ecoinbox.channels.email import (
     EmailChannel,
@@ -756,7 +757,7 @@ def test_a_reply_carries_the_threading_headers_and_a_bounded_references_chain():
                        subject="Re: Re: Help", parent_id="p@x", references=references, text="Hi",
                        date=NOW)  # fmt: skip
     chain = message_ids(mail["References"])
-    assert chain[0] == "r0@x" and chain[-1] == "p@x" and len(chain) == email_channel.MAX_REFERENCES
+    assert chain[0] == "r0@x" and chain[-1] == "p@x" and len(chain) == email_mail.MAX_REFERENCES
     assert mail["In-Reply-To"] == "<p@x>" and mail["Subject"] == "Re: Help"
 
 

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecoinbox.channels.email.channel import *
+    from ecoinbox.channels.email.imap import *
+    from ecoinbox.channels.email.mail import *
 
 
 def __getattr__(name: str) -> Any:
-    return getattr(importlib.import_module("ecoinbox.channels.email.channel"), name)
+    for part in ("channel", "mail", "imap"):
+        module = importlib.import_module(f"ecoinbox.channels.email.{part}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
