@@ -802,7 +802,7 @@ def test_the_made_up_id_is_stable():
 
 
 def test_ssl_context_verifies():
-    context = email_channel._tls_context()
+    context = email_channel.tls_context()
     assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
 
 

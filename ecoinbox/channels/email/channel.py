@@ -60,43 +60,43 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.email.imap import (
+    Fetched,
+    FolderBatch,
+    FolderCursor,
+    Found,
+    ImapSession,
     MailServer,
-    _any_message_id,
-    _aware,
-    _by_size,
-    _describe,
-    _Fetched,
-    _folder_not_found,
-    _FolderBatch,
-    _FolderCursor,
-    _Found,
-    _imap_refusal,
-    _ImapSession,
-    _quiet_imap_logs,
-    _select_or_skip,
-    _tls_context,
+    any_message_id,
+    aware_or_none,
+    by_size,
+    describe_error,
+    folder_not_found,
+    imap_refusal,
     parse_server,
+    quiet_imap_logs,
+    select_or_skip,
+    tls_context,
 )
 from ecoinbox.channels.email.mail import (
-    _POLICY,
+    POLICY,
     ParsedMail,
-    _clean_line,
-    _content_tag,
-    _date,
-    _display_name,
-    _earlier_same_subject,
-    _header,
-    _recipients,
-    _search_words,
-    _subject_index,
     build_reply,
+    clean_line,
+    content_tag,
+    earlier_same_subject,
+    from_display_name,
     is_reply_subject,
+    mail_date,
+    mail_header,
     message_id,
     message_ids,
     normalize_subject,
     parse_mail,
     reply_message_id,
+    reply_recipients,
     reply_subject,
+    search_words,
+    subject_index,
 )
 from ecoinbox.channels.http import channel_logger, one_line, redact, register_secret
 from ecoinbox.model import Author, Message, Origin
@@ -173,7 +173,7 @@ class EmailChannel:
         if not username:
             raise AuthError(f"channel {name}: the mailbox's login (account) is missing")
         register_secret(password)
-        _quiet_imap_logs()
+        quiet_imap_logs()
         self.name = name
         self.imap = parse_server(imap_url, IMAP_PORTS)
         self.smtp = parse_server(smtp_url, SMTP_PORTS) if smtp_url else None
@@ -189,7 +189,7 @@ class EmailChannel:
         self.idle = idle
         self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"imap-{name}")
-        self._session = _ImapSession(name, self.imap, username, password, timeout)
+        self._session = ImapSession(name, self.imap, username, password, timeout)
         # Message-IDs known to exist (seen or sent by this process), for threading.
         self._known: OrderedDict[str, None] = OrderedDict()
         self._digests: OrderedDict[str, None] = OrderedDict()
@@ -312,7 +312,7 @@ class EmailChannel:
         messages.sort(key=lambda m: (m.created_at, m.remote_id))
         return PollResult(messages=messages, cursor=next_cursor)
 
-    def _read_folder(self, client: Any, folder: str, saved_value: str | None) -> _FolderBatch:
+    def _read_folder(self, client: Any, folder: str, saved_value: str | None) -> FolderBatch:
         """The raw mails of one folder after its cursor, and the cursor after them."""
         from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
@@ -321,17 +321,17 @@ class EmailChannel:
         except IMAPClientAbortError:
             raise
         except IMAPClientError as exc:
-            refusal = _imap_refusal(self.name, self.imap, exc)
+            refusal = imap_refusal(self.name, self.imap, exc)
             if refusal.transient:
                 raise refusal from None
-            raise _folder_not_found(self.name, folder, exc) from None
+            raise folder_not_found(self.name, folder, exc) from None
         uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         uidnext = info.get(b"UIDNEXT")
-        saved = _FolderCursor.load(saved_value)
+        saved = FolderCursor.load(saved_value)
         today = datetime.now(UTC).strftime("%Y-%m-%d")
         if saved is not None and saved.uidvalidity == uidvalidity:
             if isinstance(uidnext, int) and uidnext <= saved.last_uid + 1:
-                return _FolderBatch(cursor=saved.dump())  # nothing new: one round trip
+                return FolderBatch(cursor=saved.dump())  # nothing new: one round trip
             uids = [u for u in client.search(["UID", f"{saved.last_uid + 1}:*"]) if u > saved.last_uid]
             day = saved.day
         elif saved is not None and saved.day:
@@ -349,23 +349,23 @@ class EmailChannel:
             last = saved.last_uid if saved is not None and saved.uidvalidity == uidvalidity else 0
             if isinstance(uidnext, int) and uidnext > 0:
                 last = max(last, uidnext - 1)
-            return _FolderBatch(cursor=_FolderCursor(uidvalidity, last, day or today).dump())
+            return FolderBatch(cursor=FolderCursor(uidvalidity, last, day or today).dump())
         fetched = self._fetch(client, uids)
         newest = max((f.received for f in fetched if f.received is not None), default=None)
         if newest is not None:
             day = max(day or "", newest.astimezone(UTC).strftime("%Y-%m-%d"))
-        return _FolderBatch(fetched=fetched, cursor=_FolderCursor(uidvalidity, uids[-1], day or today).dump())
+        return FolderBatch(fetched=fetched, cursor=FolderCursor(uidvalidity, uids[-1], day or today).dump())
 
-    def _fetch(self, client: Any, uids: Sequence[int]) -> list[_Fetched]:
+    def _fetch(self, client: Any, uids: Sequence[int]) -> list[Fetched]:
         """Whole mails, except the huge ones: their headers and the start of their text."""
-        out: list[_Fetched] = []
+        out: list[Fetched] = []
         for start in range(0, len(uids), FETCH_CHUNK):
             chunk = list(uids[start : start + FETCH_CHUNK])
             sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
             small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_MESSAGE_BYTES]
             large = [u for u in chunk if u in sizes and u not in small]
             bodies: dict[int, Any] = {}
-            for group in _by_size(small, sizes, FETCH_BYTES):  # a bounded response each
+            for group in by_size(small, sizes, FETCH_BYTES):  # a bounded response each
                 bodies.update(client.fetch(group, ["BODY.PEEK[]"]))
             partial = (
                 client.fetch(large, ["BODY.PEEK[HEADER]", f"BODY.PEEK[TEXT]<0.{TEXT_PREFIX}>"])
@@ -376,16 +376,16 @@ class EmailChannel:
                 meta = sizes.get(uid)
                 if meta is None:
                     continue  # expunged meanwhile
-                received = _aware(meta.get(b"INTERNALDATE"))
+                received = aware_or_none(meta.get(b"INTERNALDATE"))
                 if uid in bodies:
                     raw = bodies[uid].get(b"BODY[]")
                     if isinstance(raw, bytes):
-                        out.append(_Fetched(raw, received))
+                        out.append(Fetched(raw, received))
                 elif uid in partial:
                     header = partial[uid].get(b"BODY[HEADER]") or b""
                     text = partial[uid].get(b"BODY[TEXT]<0>") or b""
                     size = int(meta.get(b"RFC822.SIZE", 0))
-                    out.append(_Fetched(bytes(header) + bytes(text), received, truncated=size))
+                    out.append(Fetched(bytes(header) + bytes(text), received, truncated=size))
         return out
 
     # -- threading ---------------------------------------------------------------------------
@@ -404,7 +404,7 @@ class EmailChannel:
             located = await self._imap(lambda client: self._locate(client, unknown))
             self._remember(ref for ref in located if ref not in self._digests)
         out: list[Message] = []
-        by_subject = _subject_index(batch)
+        by_subject = subject_index(batch)
         for parsed in batch:
             message = parsed.message
             parent = next(
@@ -416,7 +416,7 @@ class EmailChannel:
                 None,
             )
             if parent is None and is_reply_subject(parsed.subject):
-                parent = _earlier_same_subject(by_subject, parsed)
+                parent = earlier_same_subject(by_subject, parsed)
                 if parent is None:
                     parent = await self._subject_fallback(parsed)
             if parent is None and parsed.parents and parsed.parents[0] in self._digests:
@@ -437,28 +437,28 @@ class EmailChannel:
         sent = self._session.sent(client, self.sent_folder)
         return list(dict.fromkeys([*self.folders, *([sent] if sent else [])]))
 
-    def _locate(self, client: Any, wanted: Sequence[str]) -> dict[str, _Found]:
+    def _locate(self, client: Any, wanted: Sequence[str]) -> dict[str, Found]:
         """Where each of these Message-IDs is on the server (folders and Sent), if anywhere."""
-        located: dict[str, _Found] = {}
+        located: dict[str, Found] = {}
         for folder in self._search_folders(client):
             missing = [ref for ref in wanted if ref not in located]
             if not missing:
                 break
-            if not _select_or_skip(client, folder):
+            if not select_or_skip(client, folder):
                 continue  # a folder missing here (say, no Sent) holds nothing
             for start in range(0, len(missing), LOOKUP_CHUNK):
                 chunk = missing[start : start + LOOKUP_CHUNK]
-                uids = client.search(_any_message_id(chunk))
+                uids = client.search(any_message_id(chunk))
                 if not uids:
                     continue
                 headers = client.fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID CONTENT-TYPE)]"])
                 for uid, data in headers.items():
                     raw = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
-                    head = email.message_from_bytes(bytes(raw), policy=_POLICY)
-                    found = message_id(_header(head, "message-id"))
+                    head = email.message_from_bytes(bytes(raw), policy=POLICY)
+                    found = message_id(mail_header(head, "message-id"))
                     if found in chunk and found not in located:
-                        located[found] = _Found(folder, uid)
-                        if "digest" in _header(head, "content-type").lower():
+                        located[found] = Found(folder, uid)
+                        if "digest" in mail_header(head, "content-type").lower():
                             self._digests[found] = None
         return located
 
@@ -467,7 +467,7 @@ class EmailChannel:
         core = normalize_subject(parsed.subject)
         if len(core) < 4:
             return None
-        words = _search_words(parsed.subject)
+        words = search_words(parsed.subject)
         if not words:
             return None
         before = parsed.message.created_at
@@ -476,18 +476,18 @@ class EmailChannel:
         def search(client: Any) -> str | None:
             best: tuple[datetime, str] | None = None
             for folder in self._search_folders(client):
-                if not _select_or_skip(client, folder):
+                if not select_or_skip(client, folder):
                     continue
                 uids = client.search(["SUBJECT", words, "SINCE", since], charset="UTF-8")
                 for data in client.fetch(sorted(uids)[-50:], ["BODY.PEEK[HEADER]", "INTERNALDATE"]).values():
-                    head = email.message_from_bytes(bytes(data.get(b"BODY[HEADER]") or b""), policy=_POLICY)
-                    candidate = message_id(_header(head, "message-id"))
+                    head = email.message_from_bytes(bytes(data.get(b"BODY[HEADER]") or b""), policy=POLICY)
+                    candidate = message_id(mail_header(head, "message-id"))
                     if not candidate or candidate == parsed.message.remote_id:
                         continue
-                    subject, _ = _clean_line(_header(head, "subject"), 300)
+                    subject, _ = clean_line(mail_header(head, "subject"), 300)
                     if normalize_subject(subject) != core:
                         continue
-                    when = _date(head, _aware(data.get(b"INTERNALDATE")))
+                    when = mail_date(head, aware_or_none(data.get(b"INTERNALDATE")))
                     if when <= before and (best is None or when > best[0]):
                         best = (when, candidate)
             return best[1] if best else None
@@ -518,7 +518,7 @@ class EmailChannel:
         if message_id(f"<{remote_id}>") != remote_id:
             return None
 
-        def fetch(client: Any) -> _Fetched | None:
+        def fetch(client: Any) -> Fetched | None:
             located = self._locate(client, [remote_id]).get(remote_id)
             if located is None:
                 return None
@@ -571,7 +571,7 @@ class EmailChannel:
             raise PermanentError(f"channel {self.name}: replies need smtp_url and from_address in the config")
         original = await self._fetch_by_id(parent.remote_id)
         to = list(headers.to) if headers is not None and headers.to else []
-        to = to or _recipients(parent, original, self.own_addresses)
+        to = to or reply_recipients(parent, original, self.own_addresses)
         cc = [a for a in (headers.cc if headers is not None else ()) if a not in to]
         if not to:
             raise PermanentError(f"channel {self.name}: the mail has no address to reply to")
@@ -604,7 +604,7 @@ class EmailChannel:
         return Message(
             channel=self.name,
             remote_id=mid,
-            author=Author(self.name, self.address, self.address, _display_name(self.from_address)),
+            author=Author(self.name, self.address, self.address, from_display_name(self.from_address)),
             text=text.strip(),
             created_at=sent_at,
             in_reply_to=parent.remote_id,
@@ -625,7 +625,7 @@ class EmailChannel:
             port=server.port,
             use_tls=server.implicit,
             start_tls=None if server.implicit or server.loopback else True,
-            tls_context=_tls_context(),
+            tls_context=tls_context(),
             timeout=self.timeout,
         )
         where = f"channel {self.name}: SMTP {server.label}"
@@ -647,7 +647,7 @@ class EmailChannel:
             raise
         except (aiosmtplib.SMTPException, OSError) as exc:
             await _quit(client)
-            raise TransientError(f"{where} unreachable ({_describe(exc)})") from None
+            raise TransientError(f"{where} unreachable ({describe_error(exc)})") from None
         try:
             yield client
         finally:
@@ -672,7 +672,9 @@ class EmailChannel:
             except aiosmtplib.SMTPResponseException as exc:
                 raise _smtp_refusal(where, exc) from None
             except (aiosmtplib.SMTPException, OSError) as exc:
-                raise TransientError(f"{where} lost before the mail was sent ({_describe(exc)})") from None
+                raise TransientError(
+                    f"{where} lost before the mail was sent ({describe_error(exc)})"
+                ) from None
             try:
                 await client.data(payload)
             except aiosmtplib.SMTPResponseException as exc:
@@ -681,7 +683,7 @@ class EmailChannel:
                 raise _smtp_refusal(where, exc) from None
             except (aiosmtplib.SMTPException, OSError) as exc:
                 raise UncertainSend(
-                    f"{where}: no answer after the mail was sent ({_describe(exc)})"
+                    f"{where}: no answer after the mail was sent ({describe_error(exc)})"
                 ) from None
 
     async def _after_send(self, mail: EmailMessage, parent_id: str) -> None:
@@ -713,18 +715,18 @@ class EmailChannel:
         holds it: looked up by the Message-ID it was given before it was sent."""
         if parent is None:
             return None
-        prefix = f"ecoinbox.{_content_tag(parent.remote_id, text)}."
+        prefix = f"ecoinbox.{content_tag(parent.remote_id, text)}."
         cutoff = since - RECONCILE_SLACK
 
-        def search(client: Any) -> _Fetched | None:
+        def search(client: Any) -> Fetched | None:
             for folder in self._search_folders(client):
-                if not _select_or_skip(client, folder):
+                if not select_or_skip(client, folder):
                     continue  # a folder missing here (say, no Sent) holds nothing
                 uids = client.search(["HEADER", "Message-ID", prefix])
                 for fetched in self._fetch(client, sorted(uids, reverse=True)[:10]):
-                    head = email.message_from_bytes(fetched.raw, policy=_POLICY)
-                    found = message_id(_header(head, "message-id")) or ""
-                    if found.startswith(prefix) and _date(head, fetched.received) >= cutoff:
+                    head = email.message_from_bytes(fetched.raw, policy=POLICY)
+                    found = message_id(mail_header(head, "message-id")) or ""
+                    if found.startswith(prefix) and mail_date(head, fetched.received) >= cutoff:
                         return fetched
             return None
 
@@ -826,7 +828,7 @@ class _IdleWatcher(threading.Thread):
         self.loop = loop
         self.wake = wake
         self.stop = stop
-        self._session: _ImapSession | None = None
+        self._session: ImapSession | None = None
 
     def interrupt(self) -> None:
         session = self._session
@@ -839,7 +841,7 @@ class _IdleWatcher(threading.Thread):
         backoff = 1.0
         while not self.stop.is_set():
             channel = self.channel
-            session = _ImapSession(
+            session = ImapSession(
                 channel.name, channel.imap, channel.username, channel._password, channel.timeout
             )
             self._session = session
@@ -865,7 +867,7 @@ class _IdleWatcher(threading.Thread):
                         "channel %s: IDLE on %s stopped (%s); retrying",
                         channel.name,
                         self.folder,
-                        _describe(exc),
+                        describe_error(exc),
                     )
             finally:
                 session.close()

@@ -64,7 +64,7 @@ def parse_server(url: str, schemes: dict[str, int]) -> MailServer:
     return MailServer(scheme, parts.hostname, parts.port or schemes[scheme])
 
 
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """Certificates always verified; SSL_CERT_FILE trusts a private CA (as for HTTPS)."""
     return ssl.create_default_context()
 
@@ -74,26 +74,26 @@ def _tls_context() -> ssl.SSLContext:
 
 
 @dataclass(slots=True)
-class _Found:
+class Found:
     folder: str
     uid: int
 
 
 @dataclass(slots=True)
-class _Fetched:
+class Fetched:
     raw: bytes
     received: datetime | None
     truncated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
-class _FolderCursor:
+class FolderCursor:
     uidvalidity: int
     last_uid: int
     day: str = ""
 
     @classmethod
-    def load(cls, value: str | None) -> _FolderCursor | None:
+    def load(cls, value: str | None) -> FolderCursor | None:
         parts = (value or "").split(":")
         if len(parts) < 2 or not parts[0].isdigit() or not parts[1].isdigit():
             return None
@@ -105,12 +105,12 @@ class _FolderCursor:
 
 
 @dataclass(slots=True)
-class _FolderBatch:
-    fetched: list[_Fetched] = field(default_factory=list)
+class FolderBatch:
+    fetched: list[Fetched] = field(default_factory=list)
     cursor: str | None = None
 
 
-class _ImapSession:
+class ImapSession:
     """One IMAP connection, opened on demand and used from one thread only."""
 
     def __init__(
@@ -126,7 +126,7 @@ class _ImapSession:
         self.sent_folder: str | None = None
 
     def __repr__(self) -> str:
-        return f"_ImapSession(channel={self.channel!r}, server={self.server.label!r})"
+        return f"ImapSession(channel={self.channel!r}, server={self.server.label!r})"
 
     def set_password(self, password: str) -> None:
         self._password = password
@@ -142,14 +142,14 @@ class _ImapSession:
             server.host,
             port=server.port,
             ssl=server.implicit,
-            ssl_context=_tls_context(),
+            ssl_context=tls_context(),
             timeout=self.timeout,
         )
         try:
             client.normalise_times = False
             if not server.implicit:
                 if client.has_capability("STARTTLS"):
-                    client.starttls(_tls_context())
+                    client.starttls(tls_context())
                 elif not server.loopback:
                     raise PermanentError(
                         f"channel {self.channel}: {server.label} offers no STARTTLS; the password "
@@ -193,10 +193,10 @@ class _ImapSession:
             if retry and not fresh and not isinstance(exc, ssl.SSLCertVerificationError):
                 return self.run(operation, retry=False)
             raise TransientError(
-                f"channel {self.channel}: {self.server.label} unreachable ({_describe(exc)})"
+                f"channel {self.channel}: {self.server.label} unreachable ({describe_error(exc)})"
             ) from None
         except IMAPClientError as exc:
-            raise _imap_refusal(self.channel, self.server, exc) from None
+            raise imap_refusal(self.channel, self.server, exc) from None
 
     # -- operations (called inside `run`) ---------------------------------------------------
 
@@ -214,14 +214,14 @@ class _ImapSession:
         return self.sent_folder
 
 
-def _imap_refusal(channel: str, server: MailServer, exc: Exception) -> ChannelError:
+def imap_refusal(channel: str, server: MailServer, exc: Exception) -> ChannelError:
     said = one_line(redact(str(exc)), limit=160)
     if re.search(r"\[(?:THROTTLED|LIMIT|UNAVAILABLE|INUSE|SERVERBUG)\]", said, re.IGNORECASE):
         return TransientError(f"channel {channel}: {server.label} is busy ({said})")
     return PermanentError(f"channel {channel}: {server.label} refused the request ({said})")
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return "TLS certificate not trusted; set SSL_CERT_FILE if the server uses a private CA"
     if isinstance(exc, TimeoutError | socket.timeout):
@@ -230,14 +230,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _folder_not_found(channel: str, folder: str, exc: Exception) -> PermanentError:
+def folder_not_found(channel: str, folder: str, exc: Exception) -> PermanentError:
     return PermanentError(
         f"channel {channel}: no folder {one_line(folder, 80)!r} on the server "
         f"({one_line(redact(str(exc)), limit=120)}): check `folders` in the config"
     )
 
 
-def _any_message_id(ids: Sequence[str]) -> list[Any]:
+def any_message_id(ids: Sequence[str]) -> list[Any]:
     """SEARCH criteria matching any of `ids` in the Message-ID header (OR is binary in IMAP)."""
     criteria: list[Any] = []
     for index, ref in enumerate(ids):
@@ -247,7 +247,7 @@ def _any_message_id(ids: Sequence[str]) -> list[Any]:
     return criteria
 
 
-def _by_size(uids: Sequence[int], sizes: dict[int, Any], budget: int) -> list[list[int]]:
+def by_size(uids: Sequence[int], sizes: dict[int, Any], budget: int) -> list[list[int]]:
     """`uids` in groups whose mails add up to about `budget` bytes (one mail at least)."""
     groups: list[list[int]] = []
     current: list[int] = []
@@ -264,7 +264,7 @@ def _by_size(uids: Sequence[int], sizes: dict[int, Any], budget: int) -> list[li
     return groups
 
 
-def _select_or_skip(client: Any, folder: str) -> bool:
+def select_or_skip(client: Any, folder: str) -> bool:
     """Select `folder` read-only; False when the server has no such folder (connection errors
     still raise)."""
     from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
@@ -278,13 +278,13 @@ def _select_or_skip(client: Any, folder: str) -> bool:
     return True
 
 
-def _aware(value: Any) -> datetime | None:
+def aware_or_none(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _quiet_imap_logs() -> None:
+def quiet_imap_logs() -> None:
     """imaplib's protocol trace (through IMAPClient) carries mail: keep it at WARNING, redacted."""
     for name in ("imapclient", "aiosmtplib"):
         logger = logging.getLogger(name)

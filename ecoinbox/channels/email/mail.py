@@ -23,7 +23,7 @@ MAX_REFERENCES = 20  # References header of a reply: the root and the newest one
 # ---------------------------------------------------------------------------------------------
 # Parsing mail (pure)
 
-_POLICY = email.policy.default
+POLICY = email.policy.default
 _MSGID = re.compile(r"<([^<>\s]{1,250})>")
 _SAFE_ID = re.compile(r"[!#-;=?-~]{1,250}")  # printable ASCII but space, quote, angle brackets
 _PREFIX = re.compile(
@@ -131,9 +131,9 @@ def parse_mail(
     """A raw RFC 5322 message as one ParsedMail, or several for a digest. Never raises on bad
     input: what cannot be decoded is replaced, what is missing is made up stably."""
     try:
-        mime = email.message_from_bytes(raw, policy=_POLICY)
+        mime = email.message_from_bytes(raw, policy=POLICY)
     except Exception:  # noqa: BLE001 - the parser is tolerant; this is for its own bugs
-        mime = email.message_from_bytes(b"Subject: (unreadable message)\r\n\r\n", policy=_POLICY)
+        mime = email.message_from_bytes(b"Subject: (unreadable message)\r\n\r\n", policy=POLICY)
     own = {address.casefold() for address in own_addresses}
     parsed = _one_mail(mime, channel, own, origin, received, truncated)
     parts = _digest_parts(mime, parsed.subject)
@@ -149,21 +149,21 @@ def parse_mail(
 def _one_mail(
     mime: MimeMessage, channel: str, own: set[str], origin: Origin, received: datetime | None, truncated: int
 ) -> ParsedMail:
-    subject, subject_hidden = _clean_line(_header(mime, "subject"), 300)
+    subject, subject_hidden = clean_line(mail_header(mime, "subject"), 300)
     name, address = _sender(mime)
-    display, name_hidden = _clean_line(name, 120)
+    display, name_hidden = clean_line(name, 120)
     address = address.casefold()
-    created = _date(mime, received)
+    created = mail_date(mime, received)
     text, links, text_hidden = _body(mime)
     if truncated:
         text += f"\n[the rest of this mail ({truncated / 1024 / 1024:.1f} MB with attachments) was not downloaded]"
-    in_reply_to = message_ids(_header(mime, "in-reply-to"))
-    references = message_ids(_header(mime, "references"))
-    remote_id = message_id(_header(mime, "message-id")) or _made_up_id(mime, address, subject, text)
+    in_reply_to = message_ids(mail_header(mime, "in-reply-to"))
+    references = message_ids(mail_header(mime, "references"))
+    remote_id = message_id(mail_header(mime, "message-id")) or _made_up_id(mime, address, subject, text)
     parents = tuple(p for p in dict.fromkeys([*in_reply_to, *reversed(references)]) if p != remote_id)
-    language = _language(_header(mime, "content-language"))
+    language = _language(mail_header(mime, "content-language"))
     # A list that rewrites From to its own address (DMARC) would make all its posters one person.
-    munged = address == (_list_post(_header(mime, "list-post")) or "").casefold()
+    munged = address == (_list_post(mail_header(mime, "list-post")) or "").casefold()
     author = Author(
         channel=channel, remote_id=address or "unknown", handle=address or "unknown", display_name=display,
         proofs=(email_proof(address),) if "@" in address and not munged else (),
@@ -191,12 +191,12 @@ def _one_mail(
         parents=parents,
         subject=subject,
         reply_to=reply_to,
-        list_post=_list_post(_header(mime, "list-post")),
+        list_post=_list_post(mail_header(mime, "list-post")),
         references=tuple(references),
     )
 
 
-def _header(mime: MimeMessage, name: str) -> str:
+def mail_header(mime: MimeMessage, name: str) -> str:
     """A header's decoded value ("" if absent); RFC 2047 words decoded, defects tolerated."""
     try:
         value = mime.get(name)
@@ -211,7 +211,7 @@ def _header(mime: MimeMessage, name: str) -> str:
             return str(raw[0]).encode("ascii", "replace").decode("ascii")
 
 
-def _clean_line(text: str, limit: int) -> tuple[str, bool]:
+def clean_line(text: str, limit: int) -> tuple[str, bool]:
     from ecoinbox.sanitize import sanitize_and_flag
 
     return sanitize_and_flag(text, single_line=True, max_chars=limit)
@@ -225,7 +225,7 @@ def _sender(mime: MimeMessage) -> tuple[str, str]:
 
 
 def _safe_address(address: str) -> str:
-    clean, _ = _clean_line(address.strip().strip("<>"), 254)
+    clean, _ = clean_line(address.strip().strip("<>"), 254)
     return clean.replace(" ", "")
 
 
@@ -294,11 +294,11 @@ def _list_post(value: str) -> str | None:
     return _safe_address(address) if "@" in address else None
 
 
-def _date(mime: MimeMessage, received: datetime | None) -> datetime:
+def mail_date(mime: MimeMessage, received: datetime | None) -> datetime:
     """The Date header, in UTC; the server's arrival time when it is missing, broken, or more
     than a day after the arrival (spam likes to date itself in the future)."""
     moment: datetime | None = None
-    raw = _header(mime, "date")
+    raw = mail_header(mime, "date")
     if raw:
         try:
             moment = email.utils.parsedate_to_datetime(raw)
@@ -320,7 +320,7 @@ def _language(value: str) -> str | None:
 def _made_up_id(mime: MimeMessage, address: str, subject: str, text: str) -> str:
     """A stable id for a mail without a usable Message-ID: the same mail always gets the same."""
     digest = hashlib.sha256(
-        "\0".join([address, _header(mime, "date"), subject, text[:4096]]).encode("utf-8", "replace")
+        "\0".join([address, mail_header(mime, "date"), subject, text[:4096]]).encode("utf-8", "replace")
     ).hexdigest()[:32]
     return f"{digest}@no-message-id.invalid"
 
@@ -350,7 +350,7 @@ def _body(mime: MimeMessage) -> tuple[str, tuple[str, ...], bool]:
         for attachment in mime.iter_attachments():
             if attachment.get_content_type() == "message/rfc822":
                 continue
-            name, name_hidden = _clean_line(attachment.get_filename() or attachment.get_content_type(), 80)
+            name, name_hidden = clean_line(attachment.get_filename() or attachment.get_content_type(), 80)
             hidden = hidden or name_hidden
             notes.append(f"[attachment: {name}]")
     if notes:
@@ -449,7 +449,7 @@ def _rfc1153_parts(text: str) -> list[MimeMessage]:
             continue
         if re.match(r"^End of .*digest", chunk, re.IGNORECASE):
             continue
-        part = email.message_from_string(chunk + "\n", policy=_POLICY)
+        part = email.message_from_string(chunk + "\n", policy=POLICY)
         if part.get("from") or part.get("subject"):
             parts.append(part)
     return parts
@@ -462,10 +462,10 @@ def _rfc1153_parts(text: str) -> list[MimeMessage]:
 def reply_message_id(parent_id: str, text: str, key: str, domain: str) -> str:
     """The Message-ID of our reply, chosen before sending: the same outbox item always gets the
     same one, and its first part can be recomputed from the parent and the text alone."""
-    return f"ecoinbox.{_content_tag(parent_id, text)}.{_safe_key(key)}@{domain}"
+    return f"ecoinbox.{content_tag(parent_id, text)}.{_safe_key(key)}@{domain}"
 
 
-def _content_tag(parent_id: str, text: str) -> str:
+def content_tag(parent_id: str, text: str) -> str:
     normalized = " ".join(text.split())
     return hashlib.sha256(f"{parent_id}\n{normalized}".encode()).hexdigest()[:24]
 
@@ -510,7 +510,7 @@ def build_reply(
     return mail
 
 
-def _search_words(subject: str) -> str:
+def search_words(subject: str) -> str:
     """The subject without its prefixes, as given to SEARCH SUBJECT (a substring match)."""
     text = " ".join(subject.split())
     previous = None
@@ -521,7 +521,7 @@ def _search_words(subject: str) -> str:
     return text[:120]
 
 
-def _subject_index(batch: Sequence[ParsedMail]) -> dict[str, list[ParsedMail]]:
+def subject_index(batch: Sequence[ParsedMail]) -> dict[str, list[ParsedMail]]:
     index: dict[str, list[ParsedMail]] = {}
     for parsed in batch:
         core = normalize_subject(parsed.subject)
@@ -530,7 +530,7 @@ def _subject_index(batch: Sequence[ParsedMail]) -> dict[str, list[ParsedMail]]:
     return index
 
 
-def _earlier_same_subject(index: dict[str, list[ParsedMail]], parsed: ParsedMail) -> str | None:
+def earlier_same_subject(index: dict[str, list[ParsedMail]], parsed: ParsedMail) -> str | None:
     core = normalize_subject(parsed.subject)
     earlier = [
         p
@@ -543,7 +543,7 @@ def _earlier_same_subject(index: dict[str, list[ParsedMail]], parsed: ParsedMail
     return max(earlier, key=lambda p: (p.message.created_at, p.message.remote_id)).message.remote_id
 
 
-def _recipients(parent: Message, original: ParsedMail | None, own: Sequence[str]) -> list[str]:
+def reply_recipients(parent: Message, original: ParsedMail | None, own: Sequence[str]) -> list[str]:
     """Who a reply goes to: the list for list mail, else Reply-To, else the sender."""
     if original is not None and original.list_post:
         return [original.list_post]
@@ -554,5 +554,5 @@ def _recipients(parent: Message, original: ParsedMail | None, own: Sequence[str]
     return [address for address in dict.fromkeys(candidates) if address.casefold() not in own_set]
 
 
-def _display_name(from_address: str) -> str:
+def from_display_name(from_address: str) -> str:
     return email.utils.parseaddr(from_address)[0]
