@@ -38,9 +38,7 @@ import contextlib
 import email
 import email.policy
 import email.utils
-import socket
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -57,25 +55,23 @@ from ecoinbox.channels.base import (
     PermanentError,
     PollResult,
     TransientError,
-    UncertainSend,
 )
 from ecoinbox.channels.email.imap import (
     Fetched,
     FolderBatch,
     FolderCursor,
     Found,
+    IdleWatcher,
     ImapSession,
     MailServer,
     any_message_id,
     aware_or_none,
-    by_size,
-    describe_error,
+    fetch_mails,
     folder_not_found,
     imap_refusal,
     parse_server,
     quiet_imap_logs,
     select_or_skip,
-    tls_context,
 )
 from ecoinbox.channels.email.mail import (
     POLICY,
@@ -98,7 +94,8 @@ from ecoinbox.channels.email.mail import (
     search_words,
     subject_index,
 )
-from ecoinbox.channels.http import channel_logger, one_line, redact, register_secret
+from ecoinbox.channels.email.smtp import smtp_session, submit
+from ecoinbox.channels.http import channel_logger, one_line, register_secret
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -109,10 +106,6 @@ SMTP_PORTS = {"smtps": 465, "smtp": 587}
 FOLDER_PREFIX = "folder:"
 FIRST_RUN = 200  # a first run imports this many recent mails per folder, not the whole history
 MAX_PER_POLL = 500  # per folder; the rest waits for the next poll, the cursor just before it
-FETCH_CHUNK = 50
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # larger mails: headers and the first TEXT_PREFIX bytes only
-TEXT_PREFIX = 256 * 1024
-FETCH_BYTES = 8 * 1024 * 1024  # whole mails fetched in one response, at most about this much
 MAX_LOOKUPS = 60  # Message-IDs looked up on the server per poll (parents of replies)
 LOOKUP_CHUNK = 20
 SUBJECT_WINDOW = timedelta(days=60)  # how far back a subject fallback looks
@@ -350,43 +343,11 @@ class EmailChannel:
             if isinstance(uidnext, int) and uidnext > 0:
                 last = max(last, uidnext - 1)
             return FolderBatch(cursor=FolderCursor(uidvalidity, last, day or today).dump())
-        fetched = self._fetch(client, uids)
+        fetched = fetch_mails(client, uids)
         newest = max((f.received for f in fetched if f.received is not None), default=None)
         if newest is not None:
             day = max(day or "", newest.astimezone(UTC).strftime("%Y-%m-%d"))
         return FolderBatch(fetched=fetched, cursor=FolderCursor(uidvalidity, uids[-1], day or today).dump())
-
-    def _fetch(self, client: Any, uids: Sequence[int]) -> list[Fetched]:
-        """Whole mails, except the huge ones: their headers and the start of their text."""
-        out: list[Fetched] = []
-        for start in range(0, len(uids), FETCH_CHUNK):
-            chunk = list(uids[start : start + FETCH_CHUNK])
-            sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
-            small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_MESSAGE_BYTES]
-            large = [u for u in chunk if u in sizes and u not in small]
-            bodies: dict[int, Any] = {}
-            for group in by_size(small, sizes, FETCH_BYTES):  # a bounded response each
-                bodies.update(client.fetch(group, ["BODY.PEEK[]"]))
-            partial = (
-                client.fetch(large, ["BODY.PEEK[HEADER]", f"BODY.PEEK[TEXT]<0.{TEXT_PREFIX}>"])
-                if large
-                else {}
-            )
-            for uid in chunk:
-                meta = sizes.get(uid)
-                if meta is None:
-                    continue  # expunged meanwhile
-                received = aware_or_none(meta.get(b"INTERNALDATE"))
-                if uid in bodies:
-                    raw = bodies[uid].get(b"BODY[]")
-                    if isinstance(raw, bytes):
-                        out.append(Fetched(raw, received))
-                elif uid in partial:
-                    header = partial[uid].get(b"BODY[HEADER]") or b""
-                    text = partial[uid].get(b"BODY[TEXT]<0>") or b""
-                    size = int(meta.get(b"RFC822.SIZE", 0))
-                    out.append(Fetched(bytes(header) + bytes(text), received, truncated=size))
-        return out
 
     # -- threading ---------------------------------------------------------------------------
 
@@ -523,7 +484,7 @@ class EmailChannel:
             if located is None:
                 return None
             client.select_folder(located.folder, readonly=True)
-            fetched = self._fetch(client, [located.uid])
+            fetched = fetch_mails(client, [located.uid])
             return fetched[0] if fetched else None
 
         fetched = await self._imap(fetch)
@@ -613,78 +574,17 @@ class EmailChannel:
             language=parent.language,
         )
 
-    @contextlib.asynccontextmanager
-    async def _smtp_session(self) -> Any:
-        """A connected, logged-in aiosmtplib client (STARTTLS required but on loopback)."""
-        import aiosmtplib
+    def _new_session(self) -> ImapSession:
+        """Another IMAP connection of this mailbox (the watchers' own)."""
+        return ImapSession(self.name, self.imap, self.username, self._password, self.timeout)
 
+    def _smtp_session(self) -> contextlib.AbstractAsyncContextManager[Any]:
         assert self.smtp is not None
-        server = self.smtp
-        client = aiosmtplib.SMTP(
-            hostname=server.host,
-            port=server.port,
-            use_tls=server.implicit,
-            start_tls=None if server.implicit or server.loopback else True,
-            tls_context=tls_context(),
-            timeout=self.timeout,
-        )
-        where = f"channel {self.name}: SMTP {server.label}"
-        try:
-            await client.connect()
-            if client.is_ehlo_or_helo_needed:  # after implicit TLS nothing has greeted yet
-                await client.ehlo()
-            if client.supports_extension("auth"):
-                await client.login(self.username, self._password)
-            elif not server.loopback:
-                raise PermanentError(f"{where} offers no login; check smtp_url")
-        except aiosmtplib.SMTPAuthenticationError:
-            await _quit(client)
-            raise AuthError(
-                f"{where} refused the login for {one_line(self.username)}: run `ecoinbox auth {self.name}`"
-            ) from None
-        except ChannelError:
-            await _quit(client)
-            raise
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            await _quit(client)
-            raise TransientError(f"{where} unreachable ({describe_error(exc)})") from None
-        try:
-            yield client
-        finally:
-            await _quit(client)
+        return smtp_session(self.name, self.smtp, self.username, self._password, self.timeout)
 
     async def _submit(self, mail: EmailMessage, recipients: Sequence[str]) -> None:
-        """MAIL, RCPT and DATA, each failure said for what it is: refused before DATA is not
-        sent; a connection lost during DATA may have been sent."""
-        import aiosmtplib
-
         assert self.smtp is not None
-        where = f"channel {self.name}: SMTP {self.smtp.label}"
-        payload = mail.as_bytes(policy=email.policy.SMTP)
-        async with self._smtp_session() as client:
-            limit = client.esmtp_extensions.get("size", "")
-            if limit.isdigit() and int(limit) and len(payload) > int(limit):
-                raise PermanentError(f"{where} accepts mails up to {int(limit)} bytes; this reply is larger")
-            try:
-                await client.mail(self.address)
-                for recipient in recipients:
-                    await client.rcpt(recipient)
-            except aiosmtplib.SMTPResponseException as exc:
-                raise _smtp_refusal(where, exc) from None
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                raise TransientError(
-                    f"{where} lost before the mail was sent ({describe_error(exc)})"
-                ) from None
-            try:
-                await client.data(payload)
-            except aiosmtplib.SMTPResponseException as exc:
-                if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-                    raise UncertainSend(f"{where}: the connection closed while the mail was sent") from None
-                raise _smtp_refusal(where, exc) from None
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                raise UncertainSend(
-                    f"{where}: no answer after the mail was sent ({describe_error(exc)})"
-                ) from None
+        await submit(self._smtp_session(), self.name, self.smtp, self.address, mail, recipients)
 
     async def _after_send(self, mail: EmailMessage, parent_id: str) -> None:
         """File the sent copy in Sent and flag the parent \\Answered; a failure here is only
@@ -723,7 +623,7 @@ class EmailChannel:
                 if not select_or_skip(client, folder):
                     continue  # a folder missing here (say, no Sent) holds nothing
                 uids = client.search(["HEADER", "Message-ID", prefix])
-                for fetched in self._fetch(client, sorted(uids, reverse=True)[:10]):
+                for fetched in fetch_mails(client, sorted(uids, reverse=True)[:10]):
                     head = email.message_from_bytes(fetched.raw, policy=POLICY)
                     found = message_id(mail_header(head, "message-id")) or ""
                     if found.startswith(prefix) and mail_date(head, fetched.received) >= cutoff:
@@ -753,7 +653,10 @@ class EmailChannel:
             return
         loop = asyncio.get_running_loop()
         stop = threading.Event()
-        watchers = [_IdleWatcher(self, folder, loop, wake, stop) for folder in self.folders[:IDLE_FOLDERS]]
+        watchers = [
+            IdleWatcher(self.name, self._new_session, folder, loop, wake, stop)
+            for folder in self.folders[:IDLE_FOLDERS]
+        ]
         for watcher in watchers:
             watcher.start()
         try:
@@ -771,24 +674,6 @@ class EmailChannel:
 # Helpers
 
 
-def _smtp_refusal(where: str, exc: Any) -> ChannelError:
-    code = int(getattr(exc, "code", 0) or 0)
-    said = one_line(redact(str(getattr(exc, "message", "") or "")), limit=160)
-    if code in (530, 534, 535, 538):
-        return AuthError(f"{where} refused the login ({code} {said})")
-    if 400 <= code < 500:
-        return TransientError(f"{where} said try later ({code} {said})")
-    return PermanentError(f"{where} refused the mail ({code} {said})")
-
-
-async def _quit(client: Any) -> None:
-    with contextlib.suppress(Exception):
-        if client.is_connected:
-            await asyncio.wait_for(client.quit(), timeout=2.0)
-    with contextlib.suppress(Exception):
-        client.close()
-
-
 __all__ = [
     "EmailChannel",
     "MailServer",
@@ -803,74 +688,3 @@ __all__ = [
     "reply_message_id",
     "reply_subject",
 ]
-
-
-IDLE_CHECK_S = 30.0
-
-
-IDLE_RENEW_S = 25 * 60.0  # re-issue IDLE before servers drop it at 30 minutes (RFC 2177)
-
-
-class _IdleWatcher(threading.Thread):
-    """One folder in IDLE on its own connection, in its own thread."""
-
-    def __init__(
-        self,
-        channel: EmailChannel,
-        folder: str,
-        loop: asyncio.AbstractEventLoop,
-        wake: Callable[[], None],
-        stop: threading.Event,
-    ) -> None:
-        super().__init__(name=f"idle-{channel.name}-{folder}", daemon=True)
-        self.channel = channel
-        self.folder = folder
-        self.loop = loop
-        self.wake = wake
-        self.stop = stop
-        self._session: ImapSession | None = None
-
-    def interrupt(self) -> None:
-        session = self._session
-        client = session.client if session is not None else None
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.socket().shutdown(socket.SHUT_RDWR)
-
-    def run(self) -> None:
-        backoff = 1.0
-        while not self.stop.is_set():
-            channel = self.channel
-            session = ImapSession(
-                channel.name, channel.imap, channel.username, channel._password, channel.timeout
-            )
-            self._session = session
-            try:
-                client = session.connect()
-                client.select_folder(self.folder, readonly=True)
-                client.idle()
-                renewed = time.monotonic()
-                backoff = 1.0
-                while not self.stop.is_set():
-                    responses = client.idle_check(timeout=IDLE_CHECK_S)
-                    if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-                        self.loop.call_soon_threadsafe(self.wake)
-                    if time.monotonic() - renewed > IDLE_RENEW_S:
-                        client.idle_done()
-                        client.idle()
-                        renewed = time.monotonic()
-                with contextlib.suppress(Exception):
-                    client.idle_done()
-            except Exception as exc:  # noqa: BLE001 - reconnect later; polling goes on meanwhile
-                if not self.stop.is_set():
-                    log.info(
-                        "channel %s: IDLE on %s stopped (%s); retrying",
-                        channel.name,
-                        self.folder,
-                        describe_error(exc),
-                    )
-            finally:
-                session.close()
-            if self.stop.wait(backoff):
-                return
-            backoff = min(backoff * 2, 300.0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +22,9 @@ from ecoinbox.channels.base import (
     PermanentError,
     TransientError,
 )
-from ecoinbox.channels.http import RedactingFilter, one_line, redact
+from ecoinbox.channels.http import RedactingFilter, channel_logger, one_line, redact
+
+log = channel_logger(__name__)
 
 _T = TypeVar("_T")
 
@@ -292,3 +297,116 @@ def quiet_imap_logs() -> None:
             logger.setLevel(logging.WARNING)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
+
+
+IDLE_CHECK_S = 30.0
+
+
+IDLE_RENEW_S = 25 * 60.0  # re-issue IDLE before servers drop it at 30 minutes (RFC 2177)
+
+
+class IdleWatcher(threading.Thread):
+    """One folder in IDLE on its own connection (`open_session` makes one), in its own thread."""
+
+    def __init__(
+        self,
+        channel: str,
+        open_session: Callable[[], ImapSession],
+        folder: str,
+        loop: asyncio.AbstractEventLoop,
+        wake: Callable[[], None],
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=f"idle-{channel}-{folder}", daemon=True)
+        self.channel = channel
+        self.open_session = open_session
+        self.folder = folder
+        self.loop = loop
+        self.wake = wake
+        self.stop = stop
+        self._session: ImapSession | None = None
+
+    def interrupt(self) -> None:
+        session = self._session
+        client = session.client if session is not None else None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.socket().shutdown(socket.SHUT_RDWR)
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stop.is_set():
+            session = self.open_session()
+            self._session = session
+            try:
+                client = session.connect()
+                client.select_folder(self.folder, readonly=True)
+                client.idle()
+                renewed = time.monotonic()
+                backoff = 1.0
+                while not self.stop.is_set():
+                    responses = client.idle_check(timeout=IDLE_CHECK_S)
+                    if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                        self.loop.call_soon_threadsafe(self.wake)
+                    if time.monotonic() - renewed > IDLE_RENEW_S:
+                        client.idle_done()
+                        client.idle()
+                        renewed = time.monotonic()
+                with contextlib.suppress(Exception):
+                    client.idle_done()
+            except Exception as exc:  # noqa: BLE001 - reconnect later; polling goes on meanwhile
+                if not self.stop.is_set():
+                    log.info(
+                        "channel %s: IDLE on %s stopped (%s); retrying",
+                        self.channel,
+                        self.folder,
+                        describe_error(exc),
+                    )
+            finally:
+                session.close()
+            if self.stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, 300.0)
+
+
+FETCH_CHUNK = 50
+
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # larger mails: headers and the first TEXT_PREFIX bytes only
+
+
+TEXT_PREFIX = 256 * 1024
+
+
+FETCH_BYTES = 8 * 1024 * 1024  # whole mails fetched in one response, at most about this much
+
+
+def fetch_mails(client: Any, uids: Sequence[int]) -> list[Fetched]:
+    """Whole mails, except the huge ones: their headers and the start of their text."""
+    out: list[Fetched] = []
+    for start in range(0, len(uids), FETCH_CHUNK):
+        chunk = list(uids[start : start + FETCH_CHUNK])
+        sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
+        small = [u for u in chunk if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= MAX_MESSAGE_BYTES]
+        large = [u for u in chunk if u in sizes and u not in small]
+        bodies: dict[int, Any] = {}
+        for group in by_size(small, sizes, FETCH_BYTES):  # a bounded response each
+            bodies.update(client.fetch(group, ["BODY.PEEK[]"]))
+        partial = (
+            client.fetch(large, ["BODY.PEEK[HEADER]", f"BODY.PEEK[TEXT]<0.{TEXT_PREFIX}>"]) if large else {}
+        )
+        for uid in chunk:
+            meta = sizes.get(uid)
+            if meta is None:
+                continue  # expunged meanwhile
+            received = aware_or_none(meta.get(b"INTERNALDATE"))
+            if uid in bodies:
+                raw = bodies[uid].get(b"BODY[]")
+                if isinstance(raw, bytes):
+                    out.append(Fetched(raw, received))
+            elif uid in partial:
+                header = partial[uid].get(b"BODY[HEADER]") or b""
+                text = partial[uid].get(b"BODY[TEXT]<0>") or b""
+                size = int(meta.get(b"RFC822.SIZE", 0))
+                out.append(Fetched(bytes(header) + bytes(text), received, truncated=size))
+    return out
