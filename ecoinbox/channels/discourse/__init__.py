@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecoinbox.channels.discourse.channel import *
+    from ecoinbox.channels.discourse.user_api_key import *
 
 
 def __getattr__(name: str) -> Any:
-    return getattr(importlib.import_module("ecoinbox.channels.discourse.channel"), name)
+    for part in ("channel", "user_api_key"):
+        module = importlib.import_module(f"ecoinbox.channels.discourse.{part}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

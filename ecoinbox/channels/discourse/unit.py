@@ -67,7 +67,7 @@ class DiscourseUnit:
         )
 
     def what_it_asks_for(self, settings: ChannelSettings, paste: bool) -> str:
-        from ecoinbox.channels.discourse.channel import USER_API_SCOPES
+        from ecoinbox.channels.discourse.user_api_key import USER_API_SCOPES
 
         account = settings.account or "the brand account"
         if settings.auth == "user_api_key" and not paste:
@@ -86,7 +86,7 @@ class DiscourseUnit:
 def _user_api_key(base_url: str) -> Secret:
     """Discourse's no-redirect User API Key flow: the forum shows an encrypted key to paste."""
     from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.discourse.channel import (
+    from ecoinbox.channels.discourse.user_api_key import (
         KEY_BITS,
         decrypt_payload,
         generate_key_pair,
