@@ -69,7 +69,7 @@ class MastodonUnit:
         )
 
     def what_it_asks_for(self, settings: ChannelSettings, paste: bool) -> str:
-        from ecoinbox.channels.mastodon.channel import SCOPES
+        from ecoinbox.channels.mastodon.oauth import SCOPES
 
         if paste:
             return (f"Paste an access token made under Preferences > Development with only these scopes: "
@@ -87,7 +87,7 @@ class MastodonUnit:
 async def _oauth(base_url: str) -> Secret:
     from ecoinbox.channels.base import ChannelError
     from ecoinbox.channels.http import HttpClient
-    from ecoinbox.channels.mastodon.channel import authorize_url, exchange_code, register_app
+    from ecoinbox.channels.mastodon.oauth import authorize_url, exchange_code, register_app
     from ecoinbox.channels.unit import FlowError as AuthError
 
     client = HttpClient("auth", base_url)
