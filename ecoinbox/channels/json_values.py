@@ -3,10 +3,20 @@ instead of an exception in the middle of a poll. Shared by every platform unit."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["as_dict", "as_dict_or_none", "as_int", "as_list", "aware_time", "objects", "text_or_none"]
+__all__ = [
+    "as_dict",
+    "as_dict_or_none",
+    "as_int",
+    "as_list",
+    "aware_time",
+    "json_or_none",
+    "objects",
+    "text_or_none",
+]
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -49,3 +59,11 @@ def aware_time(value: Any) -> datetime:
     """An ISO 8601 time, in UTC when it names no zone. Raises ValueError when it is not one."""
     moment = datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def json_or_none(content: bytes) -> Any:
+    """A response body as JSON, or None when it is not JSON (an HTML error page, a cut body)."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None

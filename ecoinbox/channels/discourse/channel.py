@@ -19,7 +19,6 @@ uncertain send is reconciled by reading the topic (`find_sent`), never by postin
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import OrderedDict
@@ -46,7 +45,7 @@ from ecoinbox.channels.http import (
     one_line,
     redact,
 )
-from ecoinbox.channels.json_values import as_dict, as_int, as_list, aware_time, objects
+from ecoinbox.channels.json_values import as_dict, as_int, as_list, aware_time, json_or_none, objects
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -995,7 +994,7 @@ class DiscourseChannel:
         return created
 
     def _refusal(self, response: HttpResponse) -> PermanentError:
-        said = _errors(_json_or_none(response.content)) or str(response.status)
+        said = _errors(json_or_none(response.content)) or str(response.status)
         if response.status == 403:
             return PermanentError(
                 f"channel {self.name}: {response.where} refused the post (403: {said}); the "
@@ -1221,13 +1220,6 @@ def _errors(data: Any) -> str:
         errors = [errors]
     said = [one_line(redact(e)) for e in as_list(errors) if isinstance(e, str) and e.strip()]
     return one_line("; ".join(said), limit=400)
-
-
-def _json_or_none(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def _post_id(remote_id: str, channel: str) -> int:

@@ -61,7 +61,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
-from ecoinbox.channels.json_values import as_dict
+from ecoinbox.channels.json_values import as_dict, json_or_none
 from ecoinbox.channels.reddit.unit import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
 from ecoinbox.model import Author, Message, Origin
 
@@ -292,7 +292,7 @@ class RedditChannel:
                 f"run `ecoinbox auth {self.name}`",
                 status=401,
             )
-        body = _json_or_none(response.content)
+        body = json_or_none(response.content)
         reason = as_dict(body).get("reason")
         if response.status in (403, 404) and isinstance(reason, str):
             # A private, banned or quarantined subreddit: the place refuses, not the token.
@@ -873,7 +873,7 @@ async def _token_request(client: HttpClient, channel: str, form: dict[str, str])
             status=401,
         )
     if response.status == 400 or (
-        200 <= response.status < 300 and "error" in as_dict(_json_or_none(response.content))
+        200 <= response.status < 300 and "error" in as_dict(json_or_none(response.content))
     ):
         said = platform_error(response.content) or str(response.status)
         raise AuthError(
@@ -881,7 +881,7 @@ async def _token_request(client: HttpClient, channel: str, form: dict[str, str])
             status=response.status if response.status >= 400 else None,
         )
     client.raise_for_status(response)
-    data = _json_or_none(response.content)
+    data = json_or_none(response.content)
     if not isinstance(data, dict):
         raise TransientError(f"channel {channel}: malformed answer from the token host")
     return data
@@ -1122,15 +1122,6 @@ def _same_text(body: Any, text: str) -> bool:
         return False
     wanted = " ".join(text.split())
     return " ".join(body.split()) == wanted or " ".join(html.unescape(body).split()) == wanted
-
-
-def _json_or_none(content: bytes) -> Any:
-    import json
-
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 __all__ = [
