@@ -147,7 +147,7 @@ class RedditUnit:
         )
 
     def what_it_asks_for(self, settings: ChannelSettings, paste: bool) -> str:
-        from ecoinbox.channels.reddit.channel import SCOPES
+        from ecoinbox.channels.reddit.oauth import SCOPES
 
         return f"ecoinbox asks Reddit for: {' '.join(SCOPES)} (a refresh token, revocable in your apps)."
 
@@ -165,12 +165,13 @@ async def reddit_oauth(channel: RedditSettings, *, say: Callable[[str], None] = 
     import ecoinbox.channels.reddit.channel as reddit
     from ecoinbox.channels.base import ChannelError
     from ecoinbox.channels.http import HttpClient
+    from ecoinbox.channels.reddit import oauth
 
     if not channel.client_id or not channel.auth_url or not channel.redirect_uri:
         raise FlowError(f"channel {channel.name} needs client_id (your Reddit app's id) in the config")
-    state = reddit.new_state()
+    state = oauth.new_state()
     try:
-        listener = reddit.RedirectListener(channel.redirect_uri, state)
+        listener = oauth.RedirectListener(channel.redirect_uri, state)
     except ChannelError as exc:
         raise FlowError(f"the Reddit authorization cannot start: {exc}") from exc
     client = HttpClient(
@@ -181,11 +182,11 @@ async def reddit_oauth(channel: RedditSettings, *, say: Callable[[str], None] = 
         await listener.start()
         port = listener.port
         say("1. Open this address in a browser where you are logged in to Reddit as the brand account:")
-        say(f"   {reddit.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, state)}")
+        say(f"   {oauth.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, state)}")
         say(f"2. Approve ecoinbox: the browser comes back to {channel.redirect_uri}, where ecoinbox waits.")
         say(f"   Over SSH, forward that port first: ssh -L {port}:127.0.0.1:{port} this-host")
         code = await listener.wait(timeout)
-        refresh_token, _ = await reddit.exchange_code(client, channel.name, code, channel.redirect_uri)
+        refresh_token, _ = await oauth.exchange_code(client, channel.name, code, channel.redirect_uri)
         return Secret(refresh_token)
     except ChannelError as exc:
         raise FlowError(f"the Reddit authorization failed: {exc}") from exc
