@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecoinbox.channels.bluesky.channel import *
+    from ecoinbox.channels.bluesky.text import *
 
 
 def __getattr__(name: str) -> Any:
-    return getattr(importlib.import_module("ecoinbox.channels.bluesky.channel"), name)
+    for part in ("channel", "text"):
+        module = importlib.import_module(f"ecoinbox.channels.bluesky.{part}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
