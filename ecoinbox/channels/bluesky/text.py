@@ -11,21 +11,13 @@ from datetime import UTC, datetime
 import regex
 
 MAX_GRAPHEMES = 300
-
-
 MAX_BYTES = 3000
 
 
 # Record keys are TIDs: 53 bits of microseconds and a 10-bit clock id (atproto.com/specs/tid).
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
-
-
 _TID = regex.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
-
-
 _TID_FLOOR = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
-
-
 _TID_CEILING = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
 
 
@@ -67,22 +59,14 @@ def record_key(idempotency_key: str, parent_uri: str) -> str:
 
 
 _MENTION = regex.compile(r"(?:^|(?<=[\s(]))@([a-zA-Z0-9][a-zA-Z0-9.-]*[a-zA-Z0-9])")
-
-
 _HANDLE = regex.compile(
     r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 )
 
 
 _LINK = regex.compile(r"(?:^|(?<=[\s(]))https?://[^\s]+", regex.IGNORECASE)
-
-
 _TAG = regex.compile(r"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s#＃]*[^\d\s\p{P}][^\s#＃]*)")
-
-
 _URL_TAIL = ".,;:!?\"'"
-
-
 _TAG_TAIL = ".,;:!?\"')]}…"
 
 

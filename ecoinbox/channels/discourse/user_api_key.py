@@ -19,11 +19,7 @@ from ecoinbox.channels.http import (
 )
 
 APP_NAME = "ecoinbox"
-
-
 USER_API_SCOPES = "read,write,notifications,session_info"
-
-
 KEY_BITS = 2048
 
 

@@ -116,7 +116,6 @@ RECONCILE_SLACK = timedelta(minutes=5)
 IDLE_FOLDERS = 3  # one connection per folder watched: providers cap connections
 DEFAULT_MAX_LENGTH = 100_000
 
-
 _T = TypeVar("_T")
 
 SAFEGUARDS = (

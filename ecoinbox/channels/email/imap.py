@@ -300,8 +300,6 @@ def quiet_imap_logs() -> None:
 
 
 IDLE_CHECK_S = 30.0
-
-
 IDLE_RENEW_S = 25 * 60.0  # re-issue IDLE before servers drop it at 30 minutes (RFC 2177)
 
 
@@ -370,14 +368,8 @@ class IdleWatcher(threading.Thread):
 
 
 FETCH_CHUNK = 50
-
-
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # larger mails: headers and the first TEXT_PREFIX bytes only
-
-
 TEXT_PREFIX = 256 * 1024
-
-
 FETCH_BYTES = 8 * 1024 * 1024  # whole mails fetched in one response, at most about this much
 
 

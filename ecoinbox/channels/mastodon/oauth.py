@@ -17,11 +17,7 @@ from ecoinbox.channels.http import (
 from ecoinbox.channels.json_values import as_dict
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
-
-
 SCOPES = "read:notifications read:statuses read:accounts read:search read:follows write:statuses"
-
-
 APP_NAME = "ecoinbox"
 
 

@@ -25,8 +25,6 @@ from ecoinbox.channels.http import (
 from ecoinbox.channels.json_values import as_dict, json_or_none
 
 SCOPES = ("identity", "read", "history", "privatemessages", "submit")
-
-
 DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
 
 

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ecoinbox.channels.wordpress.channel import *
+    from ecoinbox.channels.wordpress.comment_text import *
+    from ecoinbox.channels.wordpress.cursor import *
 
 
 def __getattr__(name: str) -> Any:
-    return getattr(importlib.import_module("ecoinbox.channels.wordpress.channel"), name)
+    for part in ("channel", "cursor", "comment_text"):
+        module = importlib.import_module(f"ecoinbox.channels.wordpress.{part}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
