@@ -1,0 +1,57 @@
+"""Canned replies: templates with variables, per-language variants, and links that learn.
+
+A canned reply is a ready answer the manager picks in the reply box (`ctrl+t`) or with `f`
+(bring the person to the forum). This module holds everything about them that is not drawing:
+
+- `CannedReply` and its loaders (`load_canned` for `[[canned]]` tables, `load_canned_file` for
+  the separate file the user edits), whose errors name file, line and key like the config's;
+- templates: `{author}`-style variables with `{{`/`}}` escapes, `render` that never leaves a
+  `{x}` in the text but reports it as missing, `stack` to put several replies in one message;
+- `pick_variant` (the person's language first) and `search_canned` (the fuzzy picker);
+- `LinkRanker`, which ranks the canned replies' links for a conversation from their words, from
+  the past conversations each link was sent in, and from how often and how lately it was sent.
+
+Headless on purpose: no Textual, no Rich, no SQL (the history comes in as `LinkUse` values).
+"""
+
+from __future__ import annotations
+
+from ecoinbox.model import LinkUse
+from ecoinbox.replies.canned import (
+    KNOWN_VARIABLES,
+    URL_VARIABLES,
+    CannedReply,
+    load_canned,
+    load_canned_file,
+    pick_variant,
+)
+from ecoinbox.replies.picker import search_canned
+from ecoinbox.replies.ranker import LinkRanker, RankWeights, ScoreParts, Suggestion, link_words
+from ecoinbox.replies.templates import (
+    Rendered,
+    TemplateError,
+    escape,
+    render,
+    stack,
+    template_variables,
+)
+
+__all__ = [
+    "KNOWN_VARIABLES",
+    "CannedReply",
+    "LinkRanker",
+    "LinkUse",
+    "RankWeights",
+    "Rendered",
+    "ScoreParts",
+    "Suggestion",
+    "TemplateError",
+    "escape",
+    "load_canned",
+    "load_canned_file",
+    "pick_variant",
+    "render",
+    "search_canned",
+    "stack",
+    "template_variables",
+]
