@@ -1,4 +1,11 @@
-"""Words: accent folding, stop-words, light stemming (shared by the picker, the ranker and triage)."""
+"""Words, as search, canned replies and triage compare them: folding, stop-words, light stems.
+
+Two foldings, because two things are matched against: `fold` for our own word matching
+(the picker, link ranking, spam and priority lexicons: "œ" is "oe"), and `fold_as_index` for
+search, which must fold exactly as the store's full-text index does (SQLite FTS5's unicode61
+tokenizer, which keeps "œ") and keeps each folded character's offset in the original text, so
+the matches it finds can be highlighted there.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,14 @@ import re
 import unicodedata
 from typing import Final
 
+__all__ = ["MENTION_RE", "STEM_LENGTH", "WORD_RE", "fold", "fold_as_index", "stem", "words"]
 
-_MENTION_RE: Final = re.compile(
+MENTION_RE: Final = re.compile(
     r"(?<![\w@/])@[A-Za-z0-9_](?:[\w.-]*\w)?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?"
 )
+"""An @mention: @handle, or @user@server as the fediverse writes it."""
+WORD_RE: Final = re.compile(r"[^\W_]+")
+"""A word: letters and digits (no "_")."""
 
 
 def fold(text: str) -> str:
@@ -20,24 +31,53 @@ def fold(text: str) -> str:
     return stripped.casefold().replace("œ", "oe").replace("æ", "ae")
 
 
+def fold_as_index(text: str) -> tuple[str, list[int]]:
+    """`text` with accents removed and case folded, as FTS5's unicode61 tokenizer folds it,
+    and for each character of the result the index of the character of `text` it came from."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char.isascii():
+            piece = char.lower()
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            piece = base.casefold() if base else char
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(folded), origin
+
+
 _URL_RE: Final = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_WORD_RE: Final = re.compile(r"[^\W_]+")
 _CAMEL_RE: Final = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
-_STOP_WORDS: Final[frozenset[str]] = frozenset(
-    fold(word)
-    for word in ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "done", "down", "during", "each", "few", "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "im", "ive", "dont", "cant", "doesnt", "didnt", "isnt", "wont", "also", "still", "even", "yet", "ok", "okay", "yes", "hi", "hello", "hey", "thanks", "thank", "thx", "ty", "please", "pls", "plz", "dear", "guys", "sir", "madam", "au", "aux", "avec", "ce", "ces", "cet", "cette", "dans", "de", "des", "du", "elle", "elles", "en", "et", "eux", "il", "ils", "je", "la", "le", "les", "leur", "leurs", "lui", "ma", "mais", "me", "meme", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "ça", "ca", "cela", "ceci", "ci", "est", "sont", "suis", "es", "etes", "sommes", "ete", "etre", "avoir", "ai", "as", "avons", "avez", "ont", "avait", "etait", "fait", "faire", "plus", "tres", "trop", "aussi", "deja", "encore", "jamais", "rien", "tout", "tous", "toute", "toutes", "y", "si", "oui", "non", "alors", "donc", "car", "comme", "quand", "bonjour", "bonsoir", "salut", "merci", "svp", "stp", "coucou"]
-)
+# English and French words that say nothing about what a message is about.
+_STOP_WORDS_TEXT: Final = """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can cannot could did do does doing done down during each few for
+    from further get got had has have having he her here hers herself him himself his how i if
+    in into is it its itself just let me more most my myself no nor not now of off on once only
+    or other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up us
+    very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves im ive dont cant doesnt didnt isnt wont also still even yet ok okay yes
+    hi hello hey thanks thank thx ty please pls plz dear guys sir madam au aux avec ce ces cet
+    cette dans de des du elle elles en et eux il ils je la le les leur leurs lui ma mais me meme
+    mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi
+    ton tu un une vos votre vous ça ca cela ceci ci est sont suis es etes sommes ete etre avoir
+    ai as avons avez ont avait etait fait faire plus tres trop aussi deja encore jamais rien
+    tout tous toute toutes y si oui non alors donc car comme quand bonjour bonsoir salut merci
+    svp stp coucou
+"""
+_STOP_WORDS: Final[frozenset[str]] = frozenset(fold(word) for word in _STOP_WORDS_TEXT.split())
 # Words of every link's address that say nothing about the page.
 _URL_STOP_WORDS: Final = frozenset({"html", "htm", "php", "aspx", "jsp", "www", "http", "https", "index"})
 
-_SUFFIXES: Final = tuple(
-    sorted(
-        ["issements", "issement", "ements", "ement", "ations", "ation", "ments", "ment", "ingly", "ings", "ing", "ies", "ied", "ees", "ee", "es", "ed", "er", "ez", "ly", "s", "e", "y"],
-        key=len,
-        reverse=True,
-    )
-)
+# English and French endings, tried longest first.
+_SUFFIXES_TEXT: Final = """
+    issements issement ements ement ations ation ments ment ingly ings ing ies ied ees ee es
+    ed er ez ly s e y
+"""
+_SUFFIXES: Final = tuple(sorted(_SUFFIXES_TEXT.split(), key=len, reverse=True))
 STEM_LENGTH: Final = 6
 """Stems are cut to this many letters: prefix matching ("subscription" ~ "subscribe")."""
 
@@ -64,9 +104,9 @@ def words(text: str, *, url_words: bool = False) -> list[tuple[str, str]]:
     if url_words:
         text = _CAMEL_RE.sub(" ", text)
     else:
-        text = _MENTION_RE.sub(" ", _URL_RE.sub(" ", text))
+        text = MENTION_RE.sub(" ", _URL_RE.sub(" ", text))
     out: list[tuple[str, str]] = []
-    for match in _WORD_RE.finditer(fold(text)):
+    for match in WORD_RE.finditer(fold(text)):
         word = match.group()
         if len(word) < 2 or len(word) > 30 or word.isdigit() or word in _STOP_WORDS:
             continue
@@ -74,5 +114,3 @@ def words(text: str, *, url_words: bool = False) -> list[tuple[str, str]]:
             continue
         out.append((stem(word), word))
     return out
-
-

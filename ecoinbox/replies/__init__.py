@@ -1,15 +1,18 @@
 """Canned replies: templates with variables, per-language variants, and links that learn.
 
 A canned reply is a ready answer the manager picks in the reply box (`ctrl+t`) or with `f`
-(bring the person to the forum). This module holds everything about them that is not drawing:
+(bring the person to the forum). This package holds everything about them that is not drawing,
+one concern a module (their words are `ecoinbox.text`'s):
 
-- `CannedReply` and its loaders (`load_canned` for `[[canned]]` tables, `load_canned_file` for
-  the separate file the user edits), whose errors name file, line and key like the config's;
-- templates: `{author}`-style variables with `{{`/`}}` escapes, `render` that never leaves a
+- `canned`: `CannedReply` and its loaders (`load_canned` for `[[canned]]` tables,
+  `load_canned_file` for the separate file the user edits), whose errors name file, line and key
+  like the config's, and `pick_variant` (the person's language first);
+- `templates`: `{author}`-style variables with `{{`/`}}` escapes, `render` that never leaves a
   `{x}` in the text but reports it as missing, `stack` to put several replies in one message;
-- `pick_variant` (the person's language first) and `search_canned` (the fuzzy picker);
-- `LinkRanker`, which ranks the canned replies' links for a conversation from their words, from
-  the past conversations each link was sent in, and from how often and how lately it was sent.
+- `picker`: `search_canned`, the fuzzy picker;
+- `ranker`: `LinkRanker`, which ranks the canned replies' links for a conversation from their
+  words, from the past conversations each link was sent in, and from how often and how lately it
+  was sent (numpy is loaded when a ranker is built, not by importing this package).
 
 Headless on purpose: no Textual, no Rich, no SQL (the history comes in as `LinkUse` values).
 """
@@ -38,6 +41,7 @@ from ecoinbox.replies.templates import (
 
 __all__ = [
     "KNOWN_VARIABLES",
+    "URL_VARIABLES",
     "CannedReply",
     "LinkRanker",
     "LinkUse",
@@ -47,6 +51,7 @@ __all__ = [
     "Suggestion",
     "TemplateError",
     "escape",
+    "link_words",
     "load_canned",
     "load_canned_file",
     "pick_variant",

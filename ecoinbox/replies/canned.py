@@ -33,7 +33,7 @@ from ecoinbox.config import (
     _Validator,
     format_key_path,
 )
-from ecoinbox.replies.templates import TemplateError, _parse, render, template_variables
+from ecoinbox.replies.templates import TemplateError, parse_template, render, template_variables
 
 KNOWN_VARIABLES: Final[frozenset[str]] = frozenset(
     {
@@ -98,7 +98,7 @@ def pick_variant(
     The person's language first (an exact variant, then its primary subtag: "fr-ca" -> "fr"),
     then the brand's `default_language` when the reply has it, then the reply's own text.
     """
-    for wanted in (*_language_candidates(language), *_language_candidates(default_language)):
+    for wanted in (*language_candidates(language), *language_candidates(default_language)):
         if wanted == reply.language:
             return reply.text, reply.language
         if wanted in reply.variants:
@@ -106,7 +106,8 @@ def pick_variant(
     return reply.text, reply.language
 
 
-def _language_candidates(language: str | None) -> tuple[str, ...]:
+def language_candidates(language: str | None) -> tuple[str, ...]:
+    """The codes a reply may be written in for `language`: "fr-CA" -> ("fr-ca", "fr")."""
     if not language:
         return ()
     code = language.strip().lower().replace("_", "-")
@@ -315,7 +316,7 @@ class _CannedReader:
         if any(char.isspace() for char in text):
             raise _Invalid("a link has no spaces")
         names = self.check_template(text, allow_link=False)
-        pieces = _parse(text)
+        pieces = parse_template(text)
         if pieces and pieces[0][0]:
             if pieces[0][1] not in URL_VARIABLES:
                 raise _Invalid("a link starts with http:// or https://, or with {forum_url} or {topic_url}")

@@ -9,9 +9,9 @@ from typing import Final
 from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio as fuzz_ratio
 
-from ecoinbox.replies.canned import CannedReply, _language_candidates
-from ecoinbox.replies.templates import _template_words
-from ecoinbox.text import _WORD_RE, fold
+from ecoinbox.replies.canned import CannedReply, language_candidates
+from ecoinbox.replies.templates import template_text
+from ecoinbox.text import WORD_RE, fold
 
 # --------------------------------------------------------------------------------------------
 # The picker: fuzzy, accent-insensitive, forgiving of typos
@@ -28,10 +28,10 @@ def _search_fields(reply: CannedReply) -> tuple[tuple[float, tuple[str, ...]], .
         "title": reply.title,
         "keywords": " ".join(reply.keywords),
         "tags": " ".join(reply.tags),
-        "text": " ".join(_template_words(t) for t in (reply.text, *reply.variants.values())),
+        "text": " ".join(template_text(t) for t in (reply.text, *reply.variants.values())),
     }
     return tuple(
-        (_FIELD_WEIGHTS[key], tuple(dict.fromkeys(_WORD_RE.findall(fold(value)))))
+        (_FIELD_WEIGHTS[key], tuple(dict.fromkeys(WORD_RE.findall(fold(value)))))
         for key, value in texts.items()
     )
 
@@ -63,12 +63,12 @@ def search_canned(
     reply, those written in the person's `language` first, otherwise in their own order.
     """
     replies = list(replies)
-    wanted = _language_candidates(language)
+    wanted = language_candidates(language)
 
     def speaks(reply: CannedReply) -> bool:
         return any(code in reply.languages for code in wanted)
 
-    terms = list(dict.fromkeys(_WORD_RE.findall(fold(query))))
+    terms = list(dict.fromkeys(WORD_RE.findall(fold(query))))
     if not terms:
         return sorted(replies, key=lambda reply: not speaks(reply))
     scored: list[tuple[float, int, CannedReply]] = []

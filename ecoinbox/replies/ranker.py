@@ -10,21 +10,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
-import numpy as np
-
 from ecoinbox.model import LinkUse
-from ecoinbox.replies.canned import CannedReply, _language_candidates
-from ecoinbox.replies.templates import TemplateError, _parse, _template_words, render, template_variables
+from ecoinbox.replies.canned import CannedReply, language_candidates
+from ecoinbox.replies.templates import (
+    TemplateError,
+    parse_template,
+    render,
+    template_text,
+    template_variables,
+)
 from ecoinbox.text import words
+
+if TYPE_CHECKING:  # numpy is loaded when a ranker is built: `ecoinbox list` and the inbox start without it
+    import numpy as np
 
 
 def link_words(link: str) -> str:
     """The words of a link's path: "{forum_url}/t/refunds-and-returns/12" -> "t refunds and returns 12"."""
     try:
-        pieces = _parse(link)
+        pieces = parse_template(link)
     except TemplateError:
         pieces = ((False, link),)
     literal = "".join(text for is_variable, text in pieces if not is_variable)
@@ -128,6 +135,8 @@ class _History:
     profiles per link, and recency-weighted counts, all updated one use at a time."""
 
     def __init__(self, groups: int, half_life_days: float) -> None:
+        import numpy as np
+
         self.vectors = _Vectors()
         self.half_life = half_life_days * 86400.0
         self.group: list[int] = []
@@ -170,6 +179,8 @@ class _History:
 
     def similarities(self, query: Mapping[str, float]) -> np.ndarray:
         """Cosine similarity of `query` (normalised with this history's idf) to every use."""
+        import numpy as np
+
         scores = np.zeros(len(self.group))
         for term, weight in query.items():
             arrays = self._arrays.get(term)
@@ -192,9 +203,12 @@ class _History:
         return self._profile_norms
 
     def groups_of(self, indexes: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         if len(self._group_array) != len(self.group):
             self._group_array = np.asarray(self.group, dtype=np.intp)
-        return self._group_array[indexes]
+        groups: np.ndarray = self._group_array[indexes]
+        return groups
 
     def usage(self, now: float) -> list[float]:
         """Per link: its uses, each weighted 2**(-age / half_life) (1 each without a half-life)."""
@@ -268,7 +282,7 @@ class LinkRanker:
             if reply.link is not None and template_variables(reply.link):
                 self._group_patterns.append((_link_pattern(reply.link), group))
         self._group_of_name.setdefault(reply.name, group)
-        parts = [reply.title, *(_template_words(t) for t in (reply.text, *reply.variants.values()))]
+        parts = [reply.title, *(template_text(t) for t in (reply.text, *reply.variants.values()))]
         parts += list(reply.keywords) * 2  # chosen by the manager to trigger this reply
         parts += list(reply.tags)
         terms: Counter[str] = Counter()
@@ -373,7 +387,7 @@ class LinkRanker:
 
         # (a) the reply's own words
         query = self._reply_vectors.vector(terms)
-        wanted = _language_candidates(language)
+        wanted = language_candidates(language)
         out: list[ScoreParts] = []
         for candidate in self._candidates:
             contributions = sorted(
@@ -422,6 +436,8 @@ class LinkRanker:
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indexes of the `k` highest positive scores, best first, equal scores oldest first."""
+    import numpy as np
+
     positive = np.flatnonzero(scores > 0)
     if k <= 0:
         return positive[:0]
@@ -453,6 +469,6 @@ def _why(parts: ScoreParts) -> str:
 def _link_pattern(template: str) -> re.Pattern[str]:
     """A regex matching what `template` renders to, whatever its variables hold."""
     out = []
-    for is_variable, text in _parse(template):
+    for is_variable, text in parse_template(template):
         out.append(".+?" if is_variable else re.escape(text))
     return re.compile("".join(out))

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ecoinbox.text import _MENTION_RE
+from ecoinbox.text import MENTION_RE
 
 _VARIABLE_NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -42,13 +42,13 @@ class Rendered:
 
 
 # One piece of a parsed template: (True, variable name) or (False, literal text).
-_Piece = tuple[bool, str]
+TemplatePiece = tuple[bool, str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(template: str) -> tuple[_Piece, ...]:
+def parse_template(template: str) -> tuple[TemplatePiece, ...]:
     """Split a template into literals and variables; TemplateError for anything but `{name}`."""
-    pieces: list[_Piece] = []
+    pieces: list[TemplatePiece] = []
     literal: list[str] = []
     position, length = 0, len(template)
     while position < length:
@@ -105,7 +105,7 @@ def _bad_field_message(inner: str) -> str:
 
 def template_variables(template: str) -> set[str]:
     """The variables `template` uses. Raises TemplateError when it is not a valid template."""
-    return {name for is_variable, name in _parse(template) if is_variable}
+    return {name for is_variable, name in parse_template(template) if is_variable}
 
 
 def escape(text: str) -> str:
@@ -122,7 +122,7 @@ def render(template: str, values: Mapping[str, str | None]) -> Rendered:
     """
     out: list[str] = []
     missing: dict[str, None] = {}
-    for is_variable, text in _parse(template):
+    for is_variable, text in parse_template(template):
         if not is_variable:
             out.append(text)
             continue
@@ -134,7 +134,7 @@ def render(template: str, values: Mapping[str, str | None]) -> Rendered:
     return Rendered("".join(out), tuple(missing))
 
 
-_LEADING_MENTIONS_RE: Final = re.compile(rf"(?:\s*{_MENTION_RE.pattern}[,:]?)+\s*")
+_LEADING_MENTIONS_RE: Final = re.compile(rf"(?:\s*{MENTION_RE.pattern}[,:]?)+\s*")
 
 
 def stack(parts: Sequence[str]) -> str:
@@ -151,7 +151,7 @@ def stack(parts: Sequence[str]) -> str:
     for part in parts:
         text = part.strip()
         prefix = _LEADING_MENTIONS_RE.match(text)
-        mentions = {m.casefold() for m in _MENTION_RE.findall(prefix.group())} if prefix else set()
+        mentions = {m.casefold() for m in MENTION_RE.findall(prefix.group())} if prefix else set()
         core = text[prefix.end() :].strip() if prefix else text
         if not core:
             if mentions and not chunks and not pending:
@@ -171,8 +171,9 @@ def stack(parts: Sequence[str]) -> str:
     return "\n\n".join(chunks) or pending
 
 
-def _template_words(template: str) -> str:
+def template_text(template: str) -> str:
+    """The literal words of a template, its variables left out (the whole text if it is invalid)."""
     try:
-        return " ".join(text for is_variable, text in _parse(template) if not is_variable)
+        return " ".join(text for is_variable, text in parse_template(template) if not is_variable)
     except TemplateError:
         return template
