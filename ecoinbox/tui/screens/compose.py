@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -39,6 +39,11 @@ from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -126,6 +131,9 @@ class SavingScreen(ModalScreen[T]):
     the manager is asked before theirs joins them, and keeps editing if they say no.
     """
 
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
+
     def __init__(
         self,
         save: Callable[[T], Awaitable[None]] | None,
@@ -147,7 +155,7 @@ class SavingScreen(ModalScreen[T]):
     async def _save_and_close(self, result: T) -> None:
         try:
             if self.collisions is not None and (others := await self.collisions()):
-                question = collision_question(others, self.app.now())  # type: ignore[attr-defined]
+                question = collision_question(others, self.app.now())
                 if not await self.app.push_screen_wait(question):
                     return  # the draft stays as it is
             if self.save is not None and not await saved_or_kept(self, self.save, result):
