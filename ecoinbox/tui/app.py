@@ -26,6 +26,7 @@ from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import LinkRanker, Suggestion
+from ecoinbox.replying import ReplyDraft
 from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.commands import ActionCommands
 from ecoinbox.tui.drafts import keepers
@@ -33,7 +34,7 @@ from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
-from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
+from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen

@@ -43,6 +43,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.replies import render
+from ecoinbox.replying import ReplyDraft
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
@@ -50,7 +51,7 @@ from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
