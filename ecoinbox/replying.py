@@ -1,6 +1,7 @@
 """How a reply starts on its channel: the prefix, the limit, the canned replies, who sees it.
 
-Headless (no Textual): the reply box (ecoinbox.tui.screens.compose) shows a `ReplyDraft`.
+Headless (no Textual): the reply box (ecoinbox.tui.screens.compose) shows the `ReplyDraft` that
+`reply_draft` makes from the settings and the running channels.
 """
 
 from __future__ import annotations
@@ -8,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from ecoinbox.channels.base import MailHeaders
+from ecoinbox.actions import canned_values
+from ecoinbox.channels.base import Capabilities, Channel, HeadedChannel, MailHeaders
+from ecoinbox.config import Settings
 from ecoinbox.model import Message, OutboxItem
 from ecoinbox.replies import CannedReply
+
+DEFAULT_MAX_LENGTH = 500
+"""A reply's limit on a channel that has not said its own yet (Mastodon's default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +55,48 @@ class ReplyDraft:
         if item.to or item.cc or item.subject:
             headers = MailHeaders(item.to, item.cc, item.subject or "")
         return replace(self, start_visibility=item.visibility, start_headers=headers)
+
+
+def reply_draft(
+    settings: Settings,
+    channels: Mapping[str, Channel],
+    capabilities: Mapping[str, Capabilities],
+    parent: Message,
+    language: str | None = None,
+) -> ReplyDraft | None:
+    """How a reply to `parent` starts and is measured on its channel, with canned replies;
+    None when that channel is not running here."""
+    channel = channels.get(parent.channel)
+    if channel is None:
+        return None
+    caps = capabilities.get(parent.channel)
+    own = next(iter(settings.brand.handles), None)
+    choices = tuple(getattr(channel, "reply_visibilities", ()))
+    visibility = parent.visibility or (choices[0] if choices else None)
+    if choices and visibility not in choices:
+        choices = (visibility,)  # a scope we do not know (Akkoma's "local"): kept, not chosen
+    headed = channel if isinstance(channel, HeadedChannel) else None
+    return ReplyDraft(
+        parent=parent,
+        channel_label=parent.channel,
+        prefix=channel.reply_prefix(parent, own),
+        max_length=caps.max_length if caps else DEFAULT_MAX_LENGTH,
+        count=getattr(channel, "length", len),
+        canned=settings.canned,
+        values=canned_values(settings, parent),
+        language=language,
+        visibility=visibility if choices else None,
+        visibilities=choices,
+        headers=headed.reply_headers(parent) if headed else None,
+        all_headers=headed.reply_headers(parent, reply_all=True) if headed else None,
+    )
+
+
+def reply_language(parent: Message) -> str | None:
+    """The language field of a reply, where the platform has one: the person's."""
+    return parent.language
+
+
+def forum_channel(settings: Settings, channels: Mapping[str, Channel]) -> Channel | None:
+    """The forum's channel, when one is configured and running here."""
+    return channels.get(settings.forum.channel) if settings.forum else None
