@@ -14,7 +14,7 @@ from time import monotonic
 from rich.console import Console
 from textual import events
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.geometry import Size
 from textual.message import Message
@@ -277,7 +277,7 @@ class EcoInboxApp(App[None]):
         """The reply that carries a new topic's address: a canned one with {topic_url}, else ours."""
         return topic_reply_template(self.settings, language)
 
-    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+    def help_sections(self) -> list[tuple[str, list[BindingType]]]:
         return [
             ("Inbox", list(InboxScreen.BINDINGS)),
             ("Conversation list", list(ConversationList.BINDINGS)),
