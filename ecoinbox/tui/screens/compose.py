@@ -87,8 +87,9 @@ async def saved_or_kept(screen: Screen[Any], save: Callable[[T], Awaitable[None]
     return False
 
 
-class SavingScreen(ModalScreen[T]):
-    """A modal screen that saves its result before it closes, and never loses it meanwhile.
+class SavingScreen(ModalScreen[T | None]):
+    """A modal screen that saves its result before it closes, and never loses it meanwhile
+    (it closes with None when cancelled).
 
     `collisions` returns the replies that entered the conversation since the screen opened:
     the manager is asked before theirs joins them, and keeps editing if they say no.
@@ -178,7 +179,7 @@ def collision_question(others: list[ConcurrentReply], now: datetime) -> ConfirmS
     )  # fmt: skip
 
 
-class ComposeScreen(SavingScreen[ComposedReply | None]):
+class ComposeScreen(SavingScreen[ComposedReply]):
     """Write a reply; `save` queues it (the screen stays open if that fails). Dismisses with the
     reply once saved, or None when cancelled."""
 
@@ -202,7 +203,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         """`save` queues the reply (the box stays open, text and all, if that fails).
         `collisions` returns replies that entered the conversation since this box opened: the
         manager is asked before sending over them. `draft_keeper` keeps the text as it is typed."""
-        super().__init__(save, collisions)  # type: ignore[arg-type]
+        super().__init__(save, collisions)
         self.draft = draft
         self.draft_keeper = draft_keeper
         self.used: list[str] = list(draft.used)
@@ -277,10 +278,10 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
 
     def _wider(self) -> bool:
         """Whether the chosen visibility is more public than the parent's."""
-        order, default = self.draft.visibilities, self.draft.visibility
-        if self.visibility not in order or default not in order:
+        order, default, chosen = self.draft.visibilities, self.draft.visibility, self.visibility
+        if chosen is None or default is None or chosen not in order or default not in order:
             return False
-        return order.index(self.visibility) < order.index(default)  # type: ignore[arg-type]
+        return order.index(chosen) < order.index(default)
 
     def action_visibility(self) -> None:
         """ctrl+o: the next visibility, from the most public round to the most private."""
