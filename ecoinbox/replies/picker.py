@@ -13,9 +13,6 @@ from ecoinbox.replies.canned import CannedReply, language_candidates
 from ecoinbox.replies.templates import template_text
 from ecoinbox.text import WORD_RE, fold
 
-# --------------------------------------------------------------------------------------------
-# The picker: fuzzy, accent-insensitive, forgiving of typos
-
 # How much a match in each field counts (name and title are what the manager remembers).
 _FIELD_WEIGHTS: Final = {"name": 1.0, "title": 1.0, "keywords": 0.95, "tags": 0.9, "text": 0.75}
 _MATCH_FLOOR: Final = 55.0  # a typed word scoring below this (0..100, weighted) everywhere: no match

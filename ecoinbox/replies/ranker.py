@@ -42,10 +42,6 @@ def link_words(link: str) -> str:
     return " ".join(re.split(r"[/\-_.+~%]+", path)).strip()
 
 
-# --------------------------------------------------------------------------------------------
-# Link suggestion that learns
-
-
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     """A canned reply proposed for a conversation, with its score and why, in a few words."""

@@ -16,10 +16,6 @@ from ecoinbox.text import MENTION_RE
 _VARIABLE_NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-# --------------------------------------------------------------------------------------------
-# Templates
-
-
 class TemplateError(ValueError):
     """A template that cannot be rendered safely; `position` is the offending character."""
 
