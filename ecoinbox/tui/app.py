@@ -252,9 +252,9 @@ class EcoInboxApp(App[None]):
 
     def reply_draft(self, parent: PlatformMessage, language: str | None = None) -> ReplyDraft | None:
         """How a reply to `parent` starts and is measured on its channel, with canned replies."""
-        if self.engine is None:
-            return None
         engine = self.engine
+        if engine is None:
+            return None
         return reply_draft(self.settings, engine.channels, engine.capabilities, parent, language)
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
