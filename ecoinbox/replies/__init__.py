@@ -38,6 +38,7 @@ from ecoinbox.replies.templates import (
     stack,
     template_variables,
 )
+from ecoinbox.text import fold, stem, words  # their home is ecoinbox.text; kept here for old imports
 
 __all__ = [
     "KNOWN_VARIABLES",
@@ -51,6 +52,7 @@ __all__ = [
     "Suggestion",
     "TemplateError",
     "escape",
+    "fold",
     "link_words",
     "load_canned",
     "load_canned_file",
@@ -58,5 +60,7 @@ __all__ = [
     "render",
     "search_canned",
     "stack",
+    "stem",
     "template_variables",
+    "words",
 ]
