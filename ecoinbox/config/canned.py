@@ -40,7 +40,7 @@ def load_canned_replies(
     entries: list[Any], replies: RepliesSettings, forum_url: str | None, text: str, source: Path | None
 ) -> tuple[Any, ...]:
     """The canned replies: [[canned]] in the config, then the replies file (`replies.CannedReply`)."""
-    from ecoinbox.replies import load_canned, load_canned_file  # replies imports this package
+    from ecoinbox.replies.canned import load_canned, load_canned_file  # it imports this package
 
     # The loader needs the default language of a reply's text and the forum's address.
     language = replies.default_language
