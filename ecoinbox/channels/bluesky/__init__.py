@@ -5,17 +5,12 @@ imports the unit alone."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecoinbox.channels.lazy import forward_names
 
 if TYPE_CHECKING:
     from ecoinbox.channels.bluesky.channel import *
     from ecoinbox.channels.bluesky.text import *
 
-
-def __getattr__(name: str) -> Any:
-    for part in ("channel", "text"):
-        module = importlib.import_module(f"ecoinbox.channels.bluesky.{part}")
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward_names(__name__, ("channel", "text"))

@@ -5,18 +5,13 @@ imports the unit alone."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecoinbox.channels.lazy import forward_names
 
 if TYPE_CHECKING:
     from ecoinbox.channels.email.channel import *
     from ecoinbox.channels.email.imap import *
     from ecoinbox.channels.email.mail import *
 
-
-def __getattr__(name: str) -> Any:
-    for part in ("channel", "mail", "imap"):
-        module = importlib.import_module(f"ecoinbox.channels.email.{part}")
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward_names(__name__, ("channel", "mail", "imap"))

@@ -5,12 +5,11 @@ imports the unit alone."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecoinbox.channels.lazy import forward_names
 
 if TYPE_CHECKING:
     from ecoinbox.channels.feed.channel import *
 
-
-def __getattr__(name: str) -> Any:
-    return getattr(importlib.import_module("ecoinbox.channels.feed.channel"), name)
+__getattr__ = forward_names(__name__, ("channel",))

@@ -5,18 +5,13 @@ imports the unit alone."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecoinbox.channels.lazy import forward_names
 
 if TYPE_CHECKING:
     from ecoinbox.channels.wordpress.channel import *
     from ecoinbox.channels.wordpress.comment_text import *
     from ecoinbox.channels.wordpress.cursor import *
 
-
-def __getattr__(name: str) -> Any:
-    for part in ("channel", "cursor", "comment_text"):
-        module = importlib.import_module(f"ecoinbox.channels.wordpress.{part}")
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward_names(__name__, ("channel", "cursor", "comment_text"))
