@@ -49,12 +49,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     RateLimited,
@@ -237,7 +238,7 @@ class _StrongRef:
 # The channel
 
 
-class BlueskyChannel:
+class BlueskyChannel(NamedChannel):
     """One brand account on Bluesky (or another atproto PDS), signed in with an app password.
 
     `poll` cursors are a dict of sub-cursors, each a small JSON object (see `_Mark`):
@@ -292,10 +293,6 @@ class BlueskyChannel:
         return f"BlueskyChannel(name={self.name!r}, base_url={self.base_url!r}, handle={self.handle!r})"
 
     __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         """Close the channel's HTTP client (the session just ends; nothing is stored)."""

@@ -26,12 +26,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     TransientError,
@@ -259,7 +260,7 @@ def _advance(position: _Position, walked: _Walked, done: set[int]) -> _Position:
 # The channel
 
 
-class DiscourseChannel:
+class DiscourseChannel(NamedChannel):
     """The brand's account on a Discourse forum.
 
     `auth="user_api_key"` sends `User-Api-Key: token` (the key `ecoinbox auth` obtains);
@@ -315,15 +316,6 @@ class DiscourseChannel:
         self._post_topics: OrderedDict[int, tuple[int, int]] = OrderedDict()  # -> topic, number
         self.stream = stream
         self.notification_bus = NotificationBus(name, self._http, self._own_user_id)
-
-    def __repr__(self) -> str:
-        return f"DiscourseChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""

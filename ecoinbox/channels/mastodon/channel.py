@@ -35,6 +35,7 @@ from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     TransientError,
@@ -115,7 +116,7 @@ class _Source:
     status_of: Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
-class MastodonChannel:
+class MastodonChannel(NamedChannel):
     """One brand account on a Mastodon-API server (Mastodon, GoToSocial, Akkoma).
 
     `poll` cursors are a dict of sub-cursors: "notifications" (last notification id),
@@ -161,15 +162,6 @@ class MastodonChannel:
         self._instance: _Instance | None = None
         self._own: dict[str, Any] | None = None
         self._unsupported_searches: set[str] = set()
-
-    def __repr__(self) -> str:
-        return f"MastodonChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""

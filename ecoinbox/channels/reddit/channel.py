@@ -37,13 +37,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ecoinbox import __version__
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     RateLimited,
@@ -170,7 +171,7 @@ class _Source:
     inbox: bool
 
 
-class RedditChannel:
+class RedditChannel(NamedChannel):
     """The brand's account on Reddit (an installed app's OAuth, refresh token as the secret).
 
     `base_url` is the API host (https://oauth.reddit.com), `auth_url` the token host
@@ -222,15 +223,6 @@ class RedditChannel:
         self._token_lock = asyncio.Lock()
         self._articles: OrderedDict[str, str] = OrderedDict()  # comment fullname -> t3_ fullname
         self._replied_at: OrderedDict[str, datetime] = OrderedDict()  # parent -> our last send to it
-
-    def __repr__(self) -> str:
-        return f"RedditChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         """Close both HTTP clients."""

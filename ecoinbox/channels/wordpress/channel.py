@@ -40,6 +40,7 @@ from urllib.parse import urlencode, urlsplit
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
+    NamedChannel,
     PermanentError,
     PollResult,
     TransientError,
@@ -101,7 +102,7 @@ class _Me:
     moderator: bool | None  # None until a request told us
 
 
-class WordPressChannel:
+class WordPressChannel(NamedChannel):
     """The brand's account on one WordPress site (self-hosted, REST API at /wp-json/).
 
     `account` is the user's login name; `password` an application password (Users → Profile →
@@ -134,15 +135,6 @@ class WordPressChannel:
         self._me: _Me | None = None
         self._status = _STATUS_ALL
         self._posts: OrderedDict[int, tuple[str, str]] = OrderedDict()  # id -> (title, link)
-
-    def __repr__(self) -> str:
-        return f"WordPressChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     def _auth_headers(self, password: str) -> dict[str, str]:
         pair = f"{self.account}:{password}".encode()
