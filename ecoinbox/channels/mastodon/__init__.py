@@ -12,5 +12,6 @@ from ecoinbox.channels.lazy import forward_names
 if TYPE_CHECKING:
     from ecoinbox.channels.mastodon.channel import *
     from ecoinbox.channels.mastodon.oauth import *
+    from ecoinbox.channels.mastodon.statuses import *
 
-__getattr__ = forward_names(__name__, ("channel", "oauth"))
+__getattr__ = forward_names(__name__, ("channel", "statuses", "oauth"))
