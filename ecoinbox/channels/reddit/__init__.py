@@ -11,6 +11,7 @@ from ecoinbox.channels.lazy import forward_names
 
 if TYPE_CHECKING:
     from ecoinbox.channels.reddit.channel import *
+    from ecoinbox.channels.reddit.listings import *
     from ecoinbox.channels.reddit.oauth import *
 
-__getattr__ = forward_names(__name__, ("channel", "oauth"))
+__getattr__ = forward_names(__name__, ("channel", "listings", "oauth"))
