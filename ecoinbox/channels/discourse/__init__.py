@@ -11,6 +11,7 @@ from ecoinbox.channels.lazy import forward_names
 
 if TYPE_CHECKING:
     from ecoinbox.channels.discourse.channel import *
+    from ecoinbox.channels.discourse.posts import *
     from ecoinbox.channels.discourse.user_api_key import *
 
-__getattr__ = forward_names(__name__, ("channel", "user_api_key"))
+__getattr__ = forward_names(__name__, ("channel", "posts", "user_api_key"))

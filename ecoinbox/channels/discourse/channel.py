@@ -19,11 +19,9 @@ uncertain send is reconciled by reading the topic (`find_sent`), never by postin
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -38,13 +36,36 @@ from ecoinbox.channels.base import (
     TransientError,
     UncertainSend,
 )
+from ecoinbox.channels.discourse.posts import (
+    POST_URL,
+    answers_post,
+    aware_utc,
+    collapse,
+    error_words,
+    flag_verdict,
+    fold,
+    id_key,
+    is_own,
+    keep,
+    keyword_pattern,
+    loose,
+    max_or_none,
+    notified_post_id,
+    positive,
+    post_edited_at,
+    post_id_of,
+    post_locale,
+    required_int,
+    slug_of,
+    wanted_notification,
+    with_parent,
+)
 from ecoinbox.channels.discourse_bus import NotificationBus
 from ecoinbox.channels.http import (
     HttpClient,
     HttpResponse,
     channel_logger,
     one_line,
-    redact,
 )
 from ecoinbox.channels.json_values import as_dict, as_int, as_list, aware_time, json_or_none, objects
 from ecoinbox.model import Author, Message, Origin
@@ -85,19 +106,11 @@ SAFEGUARDS = (
     ),
 )
 
-# Notification.types the inbox wants (app/models/notification.rb).
-MENTIONED, REPLIED, QUOTED, PRIVATE_MESSAGE, POSTED = 1, 2, 3, 6, 9
-GROUP_MENTIONED, WATCHING_FIRST_POST = 15, 17
-WANTED_NOTIFICATIONS = frozenset(
-    {MENTIONED, REPLIED, QUOTED, PRIVATE_MESSAGE, POSTED, GROUP_MENTIONED, WATCHING_FIRST_POST}
-)
 SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
 
 NOTIFICATIONS_KEY = "notifications"
 POSTS_KEY = "posts"
 WALK_SUFFIX = "_walk"
-
-_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
 
 class _Refused(PermanentError):
@@ -241,10 +254,10 @@ def _advance(position: _Position, walked: _Walked, done: set[int]) -> _Position:
     all_done = upto == (ids[-1] if ids else None)
     if walked.reached:
         if not all_done:  # the rest is read again from the top next time
-            return _Position(_max(position.floor, upto))
+            return _Position(max_or_none(position.floor, upto))
         if position.resuming:
             return _Position(position.ceiling)
-        return _Position(_max(position.floor, walked.top))
+        return _Position(max_or_none(position.floor, walked.top))
     lowest = ids[0] if ids else position.below
     if lowest is None:
         return position
@@ -308,7 +321,7 @@ class DiscourseChannel(NamedChannel):
         self._http = HttpClient(
             name, self.base_url, auth_headers=self._auth_headers(token), headers=headers, timeout=timeout
         )
-        self._patterns = tuple(_keyword_pattern(word) for word in self.keywords)
+        self._patterns = tuple(keyword_pattern(word) for word in self.keywords)
         self._me: dict[str, Any] | None = None
         self._max_length: int | None = None
         self._category_ids: dict[str, int] | None = None  # slug, folded name, id -> id
@@ -364,7 +377,7 @@ class DiscourseChannel(NamedChannel):
             return
         settings = as_dict(site.get("site_settings"))
         self._max_length = (
-            _positive(site.get("max_post_length"), settings.get("max_post_length")) or DEFAULT_MAX_LENGTH
+            positive(site.get("max_post_length"), settings.get("max_post_length")) or DEFAULT_MAX_LENGTH
         )
 
     async def check(self) -> str:
@@ -445,7 +458,7 @@ class DiscourseChannel(NamedChannel):
             raise first_error
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
-        messages = sorted(found.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        messages = sorted(found.values(), key=lambda m: (m.created_at, id_key(m.remote_id)))
         self.notification_bus.token_accepted()  # MessageBus may subscribe with it
         return PollResult(messages=messages, cursor=next_cursor)
 
@@ -488,7 +501,7 @@ class DiscourseChannel(NamedChannel):
                 item_id = as_int(item.get("id"))
                 if item_id is None:
                     continue
-                walked.top = _max(walked.top, item_id)
+                walked.top = max_or_none(walked.top, item_id)
                 if position.floor is not None and item_id <= position.floor:
                     walked.reached = True
                 elif not (position.resuming and item_id >= (position.below or 0)):
@@ -526,7 +539,7 @@ class DiscourseChannel(NamedChannel):
         loaded: dict[int, _Topic] = {}
         for notification in items:
             notification_id = int(notification["id"])
-            if _wanted(notification):
+            if wanted_notification(notification):
                 try:
                     await self._notified_post(notification, items, loaded, budget, found, brand)
                 except _OutOfBudget:
@@ -554,10 +567,10 @@ class DiscourseChannel(NamedChannel):
         if topic is None:
             topic = await self._load_topic(topic_id, budget)
             loaded[topic_id] = topic
-            batch = [_original_post_id(n) for n in items if as_int(n.get("topic_id")) == topic_id]
+            batch = [notified_post_id(n) for n in items if as_int(n.get("topic_id")) == topic_id]
             await self._load_posts(topic, [i for i in batch if i in topic.stream], budget)
         number = int(notification["post_number"])
-        post = topic.posts.get(_original_post_id(notification) or -1) or topic.by_number(number)
+        post = topic.posts.get(notified_post_id(notification) or -1) or topic.by_number(number)
         if post is None:
             await self._load_numbers(topic, [number], budget)
             post = topic.by_number(number)
@@ -572,7 +585,7 @@ class DiscourseChannel(NamedChannel):
                 pass
         message = self._convert(post, topic.info, Origin.MENTION, brand)
         if message is not None:
-            _keep(found, message)
+            keep(found, message)
             self._keep_ancestors(found, message, topic.posts, topic.info, brand)
 
     # -- listening: the latest posts -----------------------------------------------------
@@ -622,7 +635,7 @@ class DiscourseChannel(NamedChannel):
                     return done, exc
                 message = self._convert(post, info, Origin.SEARCH, brand) if info else None
                 if message is not None and info is not None:
-                    _keep(found, message)
+                    keep(found, message)
                     topic = loaded.get(info.id)
                     chain = {**held, **(topic.posts if topic else {})}
                     self._keep_ancestors(found, message, chain, info, brand)
@@ -641,7 +654,7 @@ class DiscourseChannel(NamedChannel):
         text = html_to_text(str(post.get("cooked") or "")).text
         if as_int(post.get("post_number")) == 1:
             text = f"{post.get('topic_title') or ''}\n{text}"
-        folded = _fold(text)
+        folded = fold(text)
         return any(pattern.search(folded) for pattern in self._patterns)
 
     async def _info_for(self, post: dict[str, Any], budget: _Budget, loaded: dict[int, _Topic]) -> _TopicInfo:
@@ -663,7 +676,7 @@ class DiscourseChannel(NamedChannel):
         known = await self._category_table(budget)
         ids = set()
         for wanted in self.categories:
-            category_id = known.get(_fold(wanted))
+            category_id = known.get(fold(wanted))
             if category_id is None:
                 log.warning("channel %s: no category %r on the forum", self.name, one_line(wanted))
             else:
@@ -683,7 +696,7 @@ class DiscourseChannel(NamedChannel):
         stream = [i for i in (as_int(v) for v in as_list(stream_data.get("stream"))) if i is not None]
         info = self._topic_info(topic_id)
         info.title = str(data.get("title") or info.title)
-        info.slug = _slug(data.get("slug")) or info.slug
+        info.slug = slug_of(data.get("slug")) or info.slug
         info.private = data.get("archetype") == "private_message"
         topic = _Topic(info, stream, {})
         self._hold(topic, objects(stream_data["posts"]))
@@ -756,7 +769,7 @@ class DiscourseChannel(NamedChannel):
             info.first_post_id = post_id
         if not info.title and isinstance(post.get("topic_title"), str):
             info.title = post["topic_title"]
-        info.slug = _slug(post.get("topic_slug")) or info.slug
+        info.slug = slug_of(post.get("topic_slug")) or info.slug
 
     async def _locate(self, post_id: int) -> tuple[int, int]:
         """(topic id, post number) of a post: remembered, or asked with /posts/{id}.json."""
@@ -798,8 +811,8 @@ class DiscourseChannel(NamedChannel):
     def _to_message(self, post: dict[str, Any], info: _TopicInfo, origin: Origin, brand: str) -> Message:
         from ecoinbox.htmltext import html_to_text  # imported on first use
 
-        post_id = _required_int(post.get("id"))
-        number = _required_int(post.get("post_number"))
+        post_id = required_int(post.get("id"))
+        number = required_int(post.get("post_number"))
         username = post.get("username")
         if not isinstance(username, str) or not username:
             raise ValueError("no username")
@@ -813,7 +826,7 @@ class DiscourseChannel(NamedChannel):
             proofs=(f"{self.base_url}/u/{quote(username, safe='')}",),  # their profile: the forum's own
         )
         rendered = html_to_text(str(post.get("cooked") or ""))
-        slug = _slug(post.get("topic_slug")) or info.slug
+        slug = slug_of(post.get("topic_slug")) or info.slug
         ours = username.casefold() == brand.casefold()
         return Message(
             channel=self.name,
@@ -824,15 +837,15 @@ class DiscourseChannel(NamedChannel):
             in_reply_to=self._parent_of(post, number, info),
             url=f"{self.base_url}/t/{slug}/{info.id}/{number}",
             visibility="direct" if info.private else "public",
-            language=_locale(post.get("locale")),
+            language=post_locale(post.get("locale")),
             origin=Origin.OURS if ours else origin,
             links=rendered.links,
-            edited_at=_edited_at(post),
+            edited_at=post_edited_at(post),
             deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
             title=info.title or str(post.get("topic_title") or ""),
             thread_ref=str(info.id),
             hidden_characters=rendered.hidden,
-            platform_verdict=_flag_verdict(post),
+            platform_verdict=flag_verdict(post),
         )
 
     @staticmethod
@@ -864,7 +877,7 @@ class DiscourseChannel(NamedChannel):
             parent = self._convert(post, info, Origin.CONTEXT, brand) if post else None
             if parent is None:
                 return
-            _keep(found, parent)
+            keep(found, parent)
             parent_id = parent.in_reply_to
 
     # -- threads ---------------------------------------------------------------------------
@@ -872,7 +885,7 @@ class DiscourseChannel(NamedChannel):
     async def context(self, remote_id: str) -> list[Message]:
         """The whole topic of the post, oldest first (of a huge topic: the first chunk, the
         newest `MAX_CONTEXT_POSTS` posts and the post itself)."""
-        post_id = _post_id(remote_id, self.name)
+        post_id = post_id_of(remote_id, self.name)
         brand = await self._brand(_UNBUDGETED)
         topic_id, _ = await self._locate(post_id)
         topic = await self._load_topic(topic_id, _UNBUDGETED)
@@ -891,7 +904,7 @@ class DiscourseChannel(NamedChannel):
         """The public address of the topic holding `message`: `{base}/t/{slug}/{topic_id}`."""
         topic_id = as_int(message.thread_ref)
         slug = None
-        matched = _POST_URL.match(message.url or "")
+        matched = POST_URL.match(message.url or "")
         if matched and message.url and message.url.startswith(self.base_url + "/"):
             slug = matched.group("slug")
             topic_id = topic_id if topic_id is not None else int(matched.group("topic"))
@@ -930,7 +943,7 @@ class DiscourseChannel(NamedChannel):
         info = self._topic_info(topic_id)
         info.title = info.title or parent.title
         message = self._created(created, info, brand)
-        return _with_parent(message, parent.remote_id)
+        return with_parent(message, parent.remote_id)
 
     async def create_topic(
         self, title: str, text: str, category: str | None, idempotency_key: str
@@ -957,8 +970,8 @@ class DiscourseChannel(NamedChannel):
 
     async def _where(self, parent: Message) -> tuple[int, int]:
         """The parent's topic id and post number (asking the forum if we don't know them)."""
-        post_id = _post_id(parent.remote_id, self.name)
-        matched = _POST_URL.match(parent.url or "")
+        post_id = post_id_of(parent.remote_id, self.name)
+        matched = POST_URL.match(parent.url or "")
         if (
             post_id not in self._post_topics
             and matched
@@ -975,7 +988,7 @@ class DiscourseChannel(NamedChannel):
             raise self._refusal(response)
         self._http.raise_for_status(response)
         created = as_dict(response.json())
-        errors = _errors(created)
+        errors = error_words(created)
         if errors:
             raise PermanentError(f"channel {self.name}: the forum refused the post ({errors})")
         if created.get("action") == "enqueued":
@@ -986,7 +999,7 @@ class DiscourseChannel(NamedChannel):
         return created
 
     def _refusal(self, response: HttpResponse) -> PermanentError:
-        said = _errors(json_or_none(response.content)) or str(response.status)
+        said = error_words(json_or_none(response.content)) or str(response.status)
         if response.status == 403:
             return PermanentError(
                 f"channel {self.name}: {response.where} refused the post (403: {said}); the "
@@ -1022,7 +1035,7 @@ class DiscourseChannel(NamedChannel):
         if category.strip().isdigit():
             return int(category)
         table = await self._category_table(_UNBUDGETED)
-        found = table.get(_fold(category))
+        found = table.get(fold(category))
         if found is None:
             raise PermanentError(f"channel {self.name}: no category {one_line(category)!r} on {self.host}")
         return found
@@ -1041,7 +1054,7 @@ class DiscourseChannel(NamedChannel):
                     continue
                 for name in (category.get("slug"), category.get("name"), str(category_id)):
                     if isinstance(name, str) and name:
-                        table.setdefault(_fold(name), category_id)
+                        table.setdefault(fold(name), category_id)
                 pending.extend(objects(category.get("subcategory_list")))
             self._category_ids = table
         return self._category_ids
@@ -1056,7 +1069,7 @@ class DiscourseChannel(NamedChannel):
         post since then was read; a topic too busy to read back that far raises TransientError.
         """
         brand = await self._brand(_UNBUDGETED)
-        cutoff = _aware(since) - RECONCILE_SLACK
+        cutoff = aware_utc(since) - RECONCILE_SLACK
         if parent is None:
             return await self._find_topic(brand, text, title, cutoff)
         return await self._find_reply(brand, parent, text, cutoff)
@@ -1077,9 +1090,9 @@ class DiscourseChannel(NamedChannel):
                     continue
                 if aware_time(post.get("created_at")) < cutoff:
                     return None
-                if _is_own(post, brand) and _answers(post, number) and await self._same_text(post, text):
+                if is_own(post, brand) and answers_post(post, number) and await self._same_text(post, text):
                     message = self._to_message(post, topic.info, Origin.OURS, brand)
-                    return _with_parent(message, parent.remote_id)
+                    return with_parent(message, parent.remote_id)
             end -= TOPIC_CHUNK
             if end <= 0:
                 return None
@@ -1099,13 +1112,13 @@ class DiscourseChannel(NamedChannel):
                 if aware_time(post.get("created_at")) < cutoff:
                     return None
                 if (
-                    _is_own(post, brand)
+                    is_own(post, brand)
                     and as_int(post.get("post_number")) == 1
-                    and _loose(str(post.get("topic_title") or "")) == _loose(title)
+                    and loose(str(post.get("topic_title") or "")) == loose(title)
                     and await self._same_text(post, text)
                 ):
                     self._remember(post)
-                    info = self._topic_info(_required_int(post.get("topic_id")))
+                    info = self._topic_info(required_int(post.get("topic_id")))
                     return self._to_message(post, info, Origin.OURS, brand)
             if page.end:
                 return None
@@ -1119,149 +1132,8 @@ class DiscourseChannel(NamedChannel):
         whitespace collapsed."""
         raw = post.get("raw")
         if not isinstance(raw, str):
-            raw = (await self._fetch_post(_required_int(post.get("id")))).get("raw")
-        return isinstance(raw, str) and _collapse(raw) == _collapse(text)
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers (pure)
-
-
-_POST_URL = re.compile(r"^.*/t/(?P<slug>[^/?#]+)/(?P<topic>\d+)(?:/(?P<number>\d+))?/?$")
-_SLUG = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def _wanted(notification: dict[str, Any]) -> bool:
-    """A notification the inbox shows: a wanted type, about a post of a topic."""
-    return (
-        notification.get("notification_type") in WANTED_NOTIFICATIONS
-        and as_int(notification.get("topic_id")) is not None
-        and as_int(notification.get("post_number")) is not None
-    )
-
-
-def _original_post_id(notification: dict[str, Any]) -> int | None:
-    return as_int(as_dict(notification.get("data")).get("original_post_id"))
-
-
-def _keep(found: dict[str, Message], message: Message) -> None:
-    """Keep one message per post: a mention beats a keyword hit, which beats context."""
-    existing = found.get(message.remote_id)
-    if existing is None or _RANK[message.origin] > _RANK[existing.origin]:
-        found[message.remote_id] = message
-
-
-def _with_parent(message: Message, parent_id: str) -> Message:
-    """A reply we sent answers the message the manager chose, whatever the forum says."""
-    return replace(message, in_reply_to=parent_id)
-
-
-def _is_own(post: dict[str, Any], brand: str) -> bool:
-    username = post.get("username")
-    return isinstance(username, str) and username.casefold() == brand.casefold()
-
-
-def _answers(post: dict[str, Any], number: int) -> bool:
-    """Whether `post` replies to post `number` (a reply to the first post may say neither)."""
-    replying_to = as_int(post.get("reply_to_post_number"))
-    return replying_to == number or (number == 1 and replying_to is None)
-
-
-def _fold(text: str) -> str:
-    """Lowercase without accents, for comparisons a person would call equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
-
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    """A whole-word (or whole-phrase) match of `keyword` in folded text."""
-    words = [re.escape(word) for word in _fold(keyword).split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _loose(title: str) -> str:
-    """A title as Discourse may have prettified it: case, spacing and end punctuation aside."""
-    return _collapse(_fold(title)).rstrip(".!?…:; ")
-
-
-def _slug(value: Any) -> str:
-    return _SLUG.sub("", value)[:200] if isinstance(value, str) else ""
-
-
-def _locale(value: Any) -> str | None:
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?", value):
-        return value.replace("_", "-")
-    return None
-
-
-def _edited_at(post: dict[str, Any]) -> datetime | None:
-    version = as_int(post.get("version"))
-    if version is not None and version > 1 and post.get("updated_at"):
-        return aware_time(post["updated_at"])
-    return None
-
-
-def _errors(data: Any) -> str:
-    """Discourse's `errors` list as one line ("" if there is none)."""
-    errors = as_dict(data).get("errors")
-    if isinstance(errors, str):
-        errors = [errors]
-    said = [one_line(redact(e)) for e in as_list(errors) if isinstance(e, str) and e.strip()]
-    return one_line("; ".join(said), limit=400)
-
-
-def _post_id(remote_id: str, channel: str) -> int:
-    value = as_int(remote_id)
-    if value is None:
-        raise PermanentError(f"channel {channel}: {one_line(remote_id, 40)!r} is not a post id")
-    return value
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _id_key(remote_id: str) -> tuple[int, str]:
-    return (len(remote_id), remote_id)
-
-
-def _required_int(value: Any) -> int:
-    number = as_int(value)
-    if number is None:
-        raise ValueError("not an integer")
-    return number
-
-
-def _max(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    return a if b is None else max(a, b)
-
-
-def _positive(*values: Any) -> int | None:
-    for value in values:
-        number = as_int(value)
-        if number is not None and number > 0:
-            return number
-    return None
+            raw = (await self._fetch_post(required_int(post.get("id")))).get("raw")
+        return isinstance(raw, str) and collapse(raw) == collapse(text)
 
 
 __all__ = ["AUTH_MODES", "DiscourseChannel"]
-
-
-_FLAG_TYPES = frozenset({3, 4, 8})  # post action types: off-topic, inappropriate, spam
-
-
-def _flag_verdict(post: dict[str, Any]) -> str:
-    """ "flagged" when readers flagged the post (hidden by flags, or flags counted in its
-    `actions_summary`, which staff see), else ""."""
-    if post.get("hidden") is True:
-        return "flagged"
-    for action in post.get("actions_summary") or ():
-        if isinstance(action, dict) and action.get("id") in _FLAG_TYPES and as_int(action.get("count")):
-            return "flagged"
-    return ""
