@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ecoinbox.contacts import CLAIM, PROOF_ACTOR, normalize_proof, proof_reason
 from ecoinbox.model import Author, Contact, ContactAccount, ConversationRow
 from ecoinbox.store import sqlite as _sql
+from ecoinbox.store.rows import RowsStore
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -36,7 +37,7 @@ def _forms(proof: str) -> tuple[str, str]:
     return owned, CLAIM + owned
 
 
-class ContactsMixin:
+class ContactsMixin(RowsStore):
     """Contacts: who is one person across channels, their conversations and the manager's note."""
 
     # Provided by SQLiteStore.

@@ -13,18 +13,13 @@ from typing import TYPE_CHECKING
 
 from ecoinbox.model import Draft, DraftKind
 from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.connection import SQLiteBase
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from ecoinbox.store.sqlite import SQLiteStore
 
-    _Base = SQLiteStore
-else:
-    _Base = object
-
-
-class DraftsStore(_Base):
+class DraftsStore(SQLiteBase):
     """save_draft, draft, delete_draft; mixed into `SQLiteStore`."""
 
     async def save_draft(

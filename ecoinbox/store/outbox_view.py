@@ -12,15 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from ecoinbox.model import OutboxItem, OutboxState, UnsentReply
 from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.connection import SQLiteBase
 
 if TYPE_CHECKING:
     import aiosqlite
-
-    from ecoinbox.store.sqlite import SQLiteStore
-
-    _Base = SQLiteStore
-else:
-    _Base = object
 
 _UNSENT = tuple(state.value for state in OutboxState if state.unsent)
 _DECIDE = (OutboxState.FAILED.value, OutboxState.UNKNOWN.value)
@@ -34,7 +29,7 @@ def _marks(values: tuple[str, ...]) -> str:
     return ",".join("?" * len(values))
 
 
-class OutboxViewStore(_Base):
+class OutboxViewStore(SQLiteBase):
     """The Outbox view's reads and writes; mixed into `SQLiteStore`."""
 
     async def unsent_replies(self) -> list[UnsentReply]:

@@ -10,38 +10,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
 from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.base import Change, StateChange
 from ecoinbox.store.drafts import delete_draft_in
+from ecoinbox.store.rows import RowsStore
+from ecoinbox.store.sql import _one, to_ms
+from ecoinbox.store.triage import TriageStore
 
 if TYPE_CHECKING:
     import aiosqlite
-
-    from ecoinbox.store.sqlite import SQLiteStore
-
-    _Base = SQLiteStore
-else:
-    _Base = object
 
 WOKE_FROM_SNOOZE = "woke from snooze"
 """The reason a conversation shows once its snooze ran out (and what the history says)."""
 _NOTE_HISTORY_CHARS = 80
 
 
-class StatesStore(_Base):
+class StatesStore(RowsStore, TriageStore):
     """States, snoozes, tags, assignment and notes; mixed into `SQLiteStore`."""
-
-    me: str = "manager"
-    """The manager using this store (config `[team] me`): the Mine view is what is assigned to them."""
-
-    def _view_where(self, view: View) -> tuple[str, list[Any]]:
-        """The SQL condition (on `c`, conversations) of a view, and its parameters."""
-        states = [state.value for state in view.states]
-        if view is View.MINE:
-            return "c.assignee = ? AND c.state IN (?, ?)", [self.me, *states]
-        return "c.state = ?", states
 
     async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
         """The ids of a view's first `limit` conversations, in display order (`X` selects them)."""
@@ -242,6 +230,37 @@ class StatesStore(_Base):
             Note(r["id"], conversation_id, r["author"], r["text"], _sql.from_ms(r["at"]))  # type: ignore[arg-type]
             for r in rows
         ]
+
+    async def set_state(
+        self, conversation_ids: Sequence[int], state: State, *, actor: str = "manager", reason: str = ""
+    ) -> list[StateChange]:
+        """Move conversations to `state`; returns what changed, so the caller can undo it."""
+        async with self._write() as db:
+            changes = [
+                change
+                for conversation_id in conversation_ids
+                if (change := await self._set_state(db, conversation_id, state, actor, reason)) is not None
+            ]
+        if changes:
+            self._notify(Change("state", frozenset(c.conversation_id for c in changes)))
+        return changes
+
+    async def _set_state(
+        self, db: aiosqlite.Connection, conversation_id: int, state: State, actor: str, reason: str
+    ) -> StateChange | None:
+        row = await _one(db, "SELECT state, reason FROM conversations WHERE id = ?", (conversation_id,))
+        if row is None or (row["state"] == state.value and row["reason"] == reason):
+            return None
+        old = State(row["state"])
+        await db.execute(
+            "UPDATE conversations SET state = ?, reason = ?, snoozed_until = NULL, state_changed_at = ?"
+            " WHERE id = ?",
+            (state.value, reason, to_ms(self._clock()), conversation_id),
+        )
+        label = f"{state.value} ({reason})" if reason else state.value
+        await self._record(db, conversation_id, actor, "state", old.value, label)
+        await self._learn_from_state(db, conversation_id, old, state, actor)
+        return StateChange(conversation_id, old, state)
 
 
 def _state_label(triage: Triage) -> str:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiosqlite
 
 from ecoinbox.model import Message, State, normalize_tag
+from ecoinbox.store.connection import SQLiteBase
 
 if TYPE_CHECKING:
     from ecoinbox.triage.inbound import Assessment, Triage
@@ -91,7 +92,7 @@ class TriageBatch:
     started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
-class TriageStore:
+class TriageStore(SQLiteBase):
     """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
 
     _triage: Triage | None = None
@@ -135,7 +136,7 @@ class TriageStore:
 
     async def _load_marks(self, db: aiosqlite.Connection) -> None:
         """Read the learned marks if another process (or this one, before) changed them."""
-        from ecoinbox.store.sqlite import _one
+        from ecoinbox.store.sql import _one
 
         assert self._triage is not None
         row = await _one(db, "SELECT version, data FROM spam_marks WHERE id = 1")
@@ -145,7 +146,7 @@ class TriageStore:
             self._marks_version = version
 
     async def _save_marks(self, db: aiosqlite.Connection) -> None:
-        from ecoinbox.store.sqlite import _one
+        from ecoinbox.store.sql import _one
 
         assert self._triage is not None
         row = await _one(
@@ -174,7 +175,7 @@ class TriageStore:
     async def _plan_items(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> list[_Item]:
         """The new messages from outside, each with the text it answers and whether its author is
         known (wrote before in a conversation that is not spam)."""
-        from ecoinbox.store.sqlite import _all
+        from ecoinbox.store.sql import _all
 
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
@@ -253,7 +254,7 @@ class TriageStore:
 
         `verdict` is what the plan decided (`_triage_plan`): an assessment, the reason triage was
         skipped (the message stays in the inbox, and its notes say so), or None (triage failed)."""
-        from ecoinbox.store.sqlite import from_ms, to_ms
+        from ecoinbox.store.sql import from_ms, to_ms
 
         if verdict is None:
             return
@@ -321,7 +322,7 @@ class TriageStore:
             batch.known_authors.add(author_id)
 
     async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
-        from ecoinbox.store.sqlite import _all, _many, _one
+        from ecoinbox.store.sql import _all, _many, _one
 
         for channel, remote_id, reason in batch.spam_replies:
             row = await _one(
@@ -397,7 +398,8 @@ class TriageStore:
     ) -> tuple[Message, int, str | None] | None:
         """The conversation's first message from outside (the one its verdict was about), its
         author's id, and the text it answered."""
-        from ecoinbox.store.sqlite import _MESSAGE_SQL, _message, _one
+        from ecoinbox.store.convert import _MESSAGE_SQL, _message
+        from ecoinbox.store.sql import _one
 
         row = await _one(
             db,
@@ -423,7 +425,7 @@ class TriageStore:
         its own, in Spam; the filter learns from it as from any spam mark. Returns (the old
         conversation, the new one), or None when the message starts its conversation (mark the
         whole conversation spam instead) or is not there."""
-        from ecoinbox.store.sqlite import Change
+        from ecoinbox.store.base import Change
 
         async with self._write() as db:
             moved = await self._split_out(db, message_id, actor, "marked spam")
@@ -443,7 +445,9 @@ class TriageStore:
     ) -> tuple[int, int] | None:
         """Move `message_id` and its descendants to a new conversation in Spam and recount the
         conversation they leave (its state, priority and the manager's fields stay)."""
-        from ecoinbox.store.sqlite import _MESSAGE_SQL, _all, _one, _Summary, to_ms
+        from ecoinbox.store.convert import _MESSAGE_SQL
+        from ecoinbox.store.ingest_plan import _Summary
+        from ecoinbox.store.sql import _all, _one, to_ms
 
         row = await _one(db, "SELECT conversation_id, remote_id FROM messages WHERE id = ?", (message_id,))
         if row is None:
@@ -493,7 +497,7 @@ class TriageStore:
     async def _undo_reopen(self, db: aiosqlite.Connection, conversation_id: int, since: int) -> None:
         """The conversation went back to Open in this batch, and the spam reply that left was what
         reopened it (nothing from outside newer than its last change remains): back as it was."""
-        from ecoinbox.store.sqlite import _one, to_ms
+        from ecoinbox.store.sql import _one, to_ms
 
         reopened = await _one(
             db, "SELECT old_value FROM history WHERE conversation_id = ? AND actor = 'system'"
@@ -529,7 +533,7 @@ class TriageStore:
 
     async def rule_notes(self, conversation_id: int) -> list[RuleNote]:
         """What rules did or suggest to this conversation (tags, assignment, snooze, canned)."""
-        from ecoinbox.store.sqlite import _all, from_ms
+        from ecoinbox.store.sql import _all, from_ms
 
         rows = await _all(
             self._read(),
@@ -558,7 +562,8 @@ class TriageStore:
     ) -> list[int]:
         """Mute (no notification, new activity does not reopen it once done) or unmute; returns
         the conversations that changed."""
-        from ecoinbox.store.sqlite import Change, _one
+        from ecoinbox.store.base import Change
+        from ecoinbox.store.sql import _one
 
         changed: list[int] = []
         async with self._write() as db:
@@ -617,7 +622,9 @@ def _log_failure(work: asyncio.Future[None]) -> None:
 
 def _replay(rows: Sequence[Any], clock: Any) -> Any:
     """A conversation's summary rebuilt from its message rows, oldest first."""
-    from ecoinbox.store.sqlite import _message, _Summary, to_ms
+    from ecoinbox.store.convert import _message
+    from ecoinbox.store.ingest_plan import _Summary
+    from ecoinbox.store.sql import to_ms
 
     first = _message(rows[0])
     summary = _Summary.new(first, to_ms(first.created_at))

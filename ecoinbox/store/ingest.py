@@ -1,0 +1,306 @@
+"""A poll batch into the store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import aiosqlite
+
+from ecoinbox.model import (
+    Author,
+    Message,
+    State,
+)
+from ecoinbox.store.base import Change, IngestResult
+from ecoinbox.store.contacts import ContactsMixin
+from ecoinbox.store.ingest_plan import _apply_edit, _KnownMessage, _Summary
+from ecoinbox.store.search import SearchStore
+from ecoinbox.store.sql import _all, _many, _one, to_ms
+from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
+
+
+class IngestStore(SearchStore, ContactsMixin, TriageStore):
+    """Poll batches, cursors, deleted posts' text; mixed into `SQLiteStore`."""
+
+    async def known_remote_ids(self, channel: str, remote_ids: Iterable[str]) -> set[str]:
+        """Which of these remote ids the store already holds (threading asks before fetching)."""
+        ids = list(dict.fromkeys(remote_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            fetched = await _all(
+                self._read(),
+                f"SELECT remote_id FROM messages WHERE channel = ? AND remote_id IN ({marks})",
+                (channel, *chunk),
+            )
+            found.update(row[0] for row in fetched)
+        return found
+
+    async def ingest(
+        self,
+        messages: Sequence[Message],
+        *,
+        cursor: tuple[str, dict[str, str]] | None = None,
+    ) -> IngestResult:
+        """Store a poll batch (parents before children) and the channel's new cursor, atomically.
+
+        Idempotent: a message seen before updates in place (edits, deletions), never duplicates.
+        """
+        result = IngestResult()
+        plan = await self._triage_plan(messages)  # off the event loop, before the write
+        async with self._write() as db:
+            await self._ingest_batch(db, messages, result, plan)
+            if cursor is not None:
+                channel, value = cursor
+                await db.execute(
+                    "INSERT INTO cursors (channel, value) VALUES (?, ?) "
+                    "ON CONFLICT (channel) DO UPDATE SET value = excluded.value",
+                    (channel, json.dumps(value, sort_keys=True)),
+                )
+        if result.conversation_ids:
+            self._notify(Change("ingest", frozenset(result.conversation_ids)))
+        if result.urgent:
+            self._notify(Change("urgent", frozenset(result.urgent)))
+        return result
+
+    async def _ingest_batch(
+        self,
+        db: aiosqlite.Connection,
+        messages: Sequence[Message],
+        result: IngestResult,
+        plan: TriagePlan | None = None,
+    ) -> None:
+        """Store `messages` as if one by one, in a fixed number of statements per batch.
+
+        Every await is a hop to the connection's thread (about 0.1-0.2 ms here): five per
+        message capped ingest near 1,000 messages a second. So the rows a batch touches are
+        read in a few queries, each message is applied in order to those rows in memory (the
+        same rules as before: threading, edits, summaries, reopening), and the result is
+        written with one `executemany` per kind of row. The rows come out identical, ids
+        included: a new row takes max(id) + 1, as SQLite would give it.
+        """
+        if not messages:
+            return
+        author_ids = await self._upsert_authors(db, messages)
+        triage = TriageBatch(started=to_ms(self._clock())) if plan is not None else None
+        fresh_ids: set[int] = set()
+        triaged: set[int] = set()
+        keys = {(m.channel, m.remote_id) for m in messages}
+        keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
+        known = await self._known_messages(db, keys)
+        summaries = await self._summaries(db, {row.conversation_id for row in known.values()})
+        top = await _one(db, "SELECT (SELECT max(id) FROM messages), (SELECT max(id) FROM conversations)")
+        next_message, next_conversation = (top[0] or 0) + 1, (top[1] or 0) + 1
+        new_conversations: list[int] = []
+        inserts: list[tuple[Any, ...]] = []
+        edits: list[tuple[Any, ...]] = []
+        deletions: list[tuple[int]] = []
+        held_changes: list[tuple[int, int]] = []
+        reopened: list[tuple[Any, ...]] = []
+        for message in messages:
+            author_id = author_ids[(message.channel, message.author.remote_id)]
+            row = known.get((message.channel, message.remote_id))
+            if row is not None:
+                if _apply_edit(row, message, edits, deletions, held_changes):
+                    result.updated += 1
+                    result.conversation_ids.add(row.conversation_id)
+                    if message.deleted:
+                        summaries[row.conversation_id].withdrawn(row.created_at)
+                continue
+            parent = known.get((message.channel, message.in_reply_to)) if message.in_reply_to else None
+            created = to_ms(message.created_at)
+            if parent is not None:
+                conversation_id = parent.conversation_id
+            else:
+                conversation_id, next_conversation = next_conversation, next_conversation + 1
+                summaries[conversation_id] = _Summary.new(message, created)
+                new_conversations.append(conversation_id)
+                fresh_ids.add(conversation_id)
+            edited = to_ms(message.edited_at) if message.edited_at else None
+            known[(message.channel, message.remote_id)] = _KnownMessage(
+                next_message,
+                conversation_id,
+                message.text,
+                edited,
+                int(message.deleted),
+                int(message.held),
+                created,
+            )
+            inserts.append((
+                next_message, message.channel, message.remote_id, conversation_id, message.in_reply_to,
+                author_id, message.text, message.spoiler, "\n".join(message.links), created, edited,
+                int(message.deleted), message.url, message.visibility, message.language, message.origin.value,
+                message.title, message.thread_ref, int(message.hidden_characters),
+                "\n".join(message.mentions), int(message.held),
+            ))  # fmt: skip
+            next_message += 1
+            summary = summaries[conversation_id]
+            answered = not summary.needs_reply  # the brand spoke last (or nobody yet)
+            if (moved := summary.add(message, author_id, created, self._clock)) is not None:
+                at = to_ms(self._clock())
+                old, new = moved
+                if new == State.OPEN.value:
+                    reopened.append((conversation_id, at, "system", "reopened", old, new))
+                    result.reopened.add(conversation_id)
+                else:
+                    reopened.append((conversation_id, at, "system", "state", old, f"{new} (we replied)"))
+            if triage is not None and plan is not None and not message.is_ours:
+                # The first message from outside of a conversation this batch starts (its root may
+                # be the brand's own post) decides whether the conversation is spam.
+                starts = conversation_id in fresh_ids and conversation_id not in triaged
+                triaged.add(conversation_id)
+                self._triage_message(
+                    triage, message, author_id, conversation_id, summary, new_conversation=starts,
+                    verdict=plan.verdict(message), newest=summary.last_activity == created, answered=answered,
+                )  # fmt: skip
+            result.new += 1
+            result.conversation_ids.add(conversation_id)
+        columns = _Summary.COLUMNS
+        await _many(
+            db,
+            f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
+            f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
+            [
+                (c, summaries[c].channel, summaries[c].root_remote_id, *summaries[c].values())
+                for c in new_conversations
+            ],  # fmt: skip
+        )
+        await _many(
+            db,
+            "INSERT INTO messages (id, channel, remote_id, conversation_id, parent_remote_id, author_id,"
+            " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
+            " title, thread_ref, hidden_characters, mentions, held)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            inserts,
+        )
+        # Rows from before this batch leave the index with their old words, then come back with
+        # the new ones; this batch's own rows are indexed once, as they end up.
+        first_new = inserts[0][0] if inserts else None
+        edited_ids = sorted({edit[-1] for edit in edits if first_new is None or edit[-1] < first_new})
+        await self._unindex(db, edited_ids)
+        await _many(
+            db,
+            "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ?, hidden_characters = ?"
+            " WHERE id = ?",
+            edits,
+        )
+        if first_new is not None:
+            await db.execute(
+                "INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages WHERE id >= ?",
+                (first_new,),
+            )
+        await self._index(db, edited_ids)
+        await _many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", deletions)
+        await _many(db, "UPDATE messages SET held = ? WHERE id = ?", held_changes)
+        fresh = set(new_conversations)
+        changed = [(*s.values(), c) for c, s in summaries.items() if s.changed and c not in fresh]
+        await _many(
+            db, f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed
+        )
+        await _many(
+            db,
+            "INSERT INTO history (conversation_id, at, actor, action, old_value, new_value)"
+            " VALUES (?,?,?,?,?,?)",
+            reopened,
+        )
+        if triage is not None:
+            await self._triage_finish(db, triage)
+            result.urgent |= triage.urgent
+            result.spam |= triage.spam
+
+    async def _upsert_authors(
+        self, db: aiosqlite.Connection, messages: Sequence[Message]
+    ) -> dict[tuple[str, str], int]:
+        """Insert or update each author once (as the last message of the batch has them, new ones
+        in order of first appearance, as one by one would), and return their ids."""
+        latest: dict[tuple[str, str], Author] = {}
+        for message in messages:
+            author = message.author
+            latest[(author.channel, author.remote_id)] = author
+        await db.executemany(
+            "INSERT INTO authors (channel, remote_id, handle, display_name, url) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (channel, remote_id) DO UPDATE SET handle = excluded.handle,"
+            " display_name = excluded.display_name, url = excluded.url",
+            [(a.channel, a.remote_id, a.handle, a.display_name, a.url) for a in latest.values()],
+        )
+        rows = await self._by_key(db, "authors", "id", latest)
+        ids = {(row[0], row[1]): int(row[2]) for row in rows}
+        await self._link_proven(db, latest, ids)
+        return ids
+
+    async def _known_messages(
+        self, db: aiosqlite.Connection, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], _KnownMessage]:
+        rows = await self._by_key(
+            db,
+            "messages",
+            "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held, t.created_at",
+            keys,
+        )
+        return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows}
+
+    async def _by_key(
+        self, db: aiosqlite.Connection, table: str, columns: str, keys: Iterable[tuple[str, str]]
+    ) -> list[sqlite3.Row]:
+        """(channel, remote_id, `columns`...) of the rows of `table` (UNIQUE (channel, remote_id))
+        with these keys, in a few queries."""
+        pairs = list(keys)
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(pairs), 400):
+            chunk = pairs[start : start + 400]
+            values = ",".join("(?, ?)" for _ in chunk)
+            # A join from the keys, so each is one index lookup: `(channel, remote_id) IN (VALUES ...)`
+            # scans the whole index instead.
+            rows += await _all(
+                db,
+                f"SELECT t.channel, t.remote_id, t.{columns} FROM (VALUES {values}) AS k"
+                f" CROSS JOIN {table} t ON t.channel = k.column1 AND t.remote_id = k.column2",
+                [part for pair in chunk for part in pair],
+            )
+        return rows
+
+    async def _summaries(self, db: aiosqlite.Connection, ids: set[int]) -> dict[int, _Summary]:
+        found: dict[int, _Summary] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            rows = await _all(
+                db,
+                f"SELECT id, channel, root_remote_id, {', '.join(_Summary.COLUMNS)} FROM conversations"
+                f" WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[row["id"]] = _Summary.from_row(row)
+        return found
+
+    async def cursor(self, channel: str) -> dict[str, str]:
+        """The channel's stored poll cursor ({} before the first poll)."""
+        row = await _one(self._read(), "SELECT value FROM cursors WHERE channel = ?", (channel,))
+        return {} if row is None else dict(json.loads(row[0]))
+
+    async def purge_deleted(self, after: timedelta) -> int:
+        """Forget the text of posts seen deleted on their platform `after` ago or more; start the
+        clock for those newly seen deleted. Returns how many were purged."""
+        now = to_ms(self._clock())
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,)
+            )
+            due = [int(r[0]) for r in await _all(
+                db, "SELECT id FROM messages WHERE deleted = 1 AND deleted_at <= ? AND text != ''",
+                (now - int(after.total_seconds() * 1000),),
+            )]  # fmt: skip
+            await self._unindex(db, due)
+            await _many(
+                db,
+                "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?",
+                [(i,) for i in due],
+            )
+            await self._index(db, due)
+        return len(due)

@@ -1,0 +1,51 @@
+"""Small SQLite helpers shared by the store's modules."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    """The first row of a query of one row at most (see `_all`)."""
+    rows = await _all(db, sql, params)
+    return rows[0] if rows else None
+
+
+async def _all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """Every row, in one hop to the connection's thread (execute, fetch and close were three),
+    with the statement run to its end: an open one would pin a stale read snapshot."""
+    return list(await db.execute_fetchall(sql, params))
+
+
+async def _many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """`executemany`, skipped when there is nothing to write (each call is a hop to the thread)."""
+    if rows:
+        await db.executemany(sql, rows)
+
+
+def to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
+
+
+def split_sql(script: str) -> Iterator[str]:
+    """Statements of a script, so DDL can run inside our own transaction (executescript commits)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                yield pending.strip()
+            pending = ""
+    if pending.strip():
+        yield pending.strip()
