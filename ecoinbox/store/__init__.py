@@ -1,18 +1,15 @@
 """Persistence. The only package that contains SQL; everything else sees model objects."""
 
-from ecoinbox.store.sqlite import (
-    Change,
-    IngestResult,
-    SQLiteStore,
-    StateChange,
+from ecoinbox.store.base import Change, IngestResult, StateChange
+from ecoinbox.store.errors import (
     StoreDamaged,
     StoreError,
     StoreFull,
     StoreNotWritable,
     StoreReadOnly,
     StoreTooNew,
-    open_store,
 )
+from ecoinbox.store.sqlite import SQLiteStore, open_store
 
 Store = SQLiteStore
 

@@ -18,7 +18,7 @@ import aiosqlite
 
 from ecoinbox.store.base import Change
 from ecoinbox.store.errors import StoreDamaged, StoreError, StoreFull, StoreReadOnly
-from ecoinbox.store.sql import _one, to_ms
+from ecoinbox.store.sql import fetch_one, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ BUSY_TIMEOUT_S = 10.0
 
 # SQLite's primary result codes (the low byte of `sqlite_errorcode`) that the environment causes.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
-_IOERR_READ, _IOERR_SHORT_READ, _READONLY_DIRECTORY = 266, 522, 1544
+_IOERR_READ, _IOERR_SHORT_READ, READONLY_DIRECTORY = 266, 522, 1544
 
 
-def _in_words(exc: sqlite3.Error, path: Path) -> StoreError | None:
+def in_words(exc: sqlite3.Error, path: Path) -> StoreError | None:
     """The StoreError a manager can act on for what SQLite said, or None for our own bugs."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:
@@ -45,7 +45,7 @@ def _in_words(exc: sqlite3.Error, path: Path) -> StoreError | None:
             f"before is intact, only the last change was not saved."
         )
     if primary == _READONLY:
-        where = f"the folder {path.parent}" if code == _READONLY_DIRECTORY else f"the file {path}"
+        where = f"the folder {path.parent}" if code == READONLY_DIRECTORY else f"the file {path}"
         return StoreReadOnly(
             f"Could not save to {path}: {where} is read-only ({exc}). ecoinbox needs to write the "
             f"store and its journal files ({path.name}-wal, {path.name}-shm) there: make it "
@@ -69,7 +69,7 @@ def _in_words(exc: sqlite3.Error, path: Path) -> StoreError | None:
     return None
 
 
-def _undecodable(exc: UnicodeDecodeError, path: Path) -> StoreDamaged:
+def undecodable(exc: UnicodeDecodeError, path: Path) -> StoreDamaged:
     """What SQLite read was not UTF-8: ecoinbox writes only UTF-8, so a page of the file is
     broken (sqlite3 fails to decode the text, or its own error quoting a broken schema page)."""
     said = bytes(exc.object[:200]) if isinstance(exc.object, bytes | bytearray) else b""
@@ -81,7 +81,7 @@ def _undecodable(exc: UnicodeDecodeError, path: Path) -> StoreDamaged:
     return StoreDamaged(path, f"{what}: {said.decode('utf-8', 'replace')!r}" if said else what)
 
 
-def _errors_in_words(cls: type) -> type:
+def errors_in_words(cls: type) -> type:
     """Make every public coroutine of `cls` raise StoreError subclasses instead of sqlite3's.
 
     One place instead of a try in each method (and methods added later get it too).
@@ -95,16 +95,16 @@ def _errors_in_words(cls: type) -> type:
 
 def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
-    async def translated(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+    async def translated(self: SQLiteBase, *args: Any, **kwargs: Any) -> Any:
         try:
             return await method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            error = _in_words(exc, self.path)
+            error = in_words(exc, self.path)
             if error is None:
                 raise
             raise error from exc
         except UnicodeDecodeError as exc:
-            raise _undecodable(exc, self.path) from exc
+            raise undecodable(exc, self.path) from exc
 
     return translated
 
@@ -155,7 +155,7 @@ class SQLiteBase:
         return self._external_changes
 
     async def _content_version(self) -> int:
-        row = await _one(self._read(), "SELECT version FROM content_version")
+        row = await fetch_one(self._read(), "SELECT version FROM content_version")
         return int(row[0]) if row else 0
 
     # ---- transactions ----------------------------------------------------------------------
@@ -180,7 +180,9 @@ class SQLiteBase:
         async with self._write_lock, self._transaction(db, durable=durable) as conn:
             yield conn
             if not quiet:
-                row = await _one(conn, "UPDATE content_version SET version = version + 1 RETURNING version")
+                row = await fetch_one(
+                    conn, "UPDATE content_version SET version = version + 1 RETURNING version"
+                )
                 version = int(row[0]) if row else 0
                 if self._known_version == version - 1:
                     self._known_version = version  # nobody else wrote in between

@@ -16,13 +16,13 @@ from ecoinbox.model import (
 )
 from ecoinbox.store.sql import from_ms
 
-_MESSAGE_SQL = (
+MESSAGE_SQL = (
     "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"
     " FROM messages m JOIN authors a ON a.id = m.author_id"
 )
 
 
-def _conversation_row(row: sqlite3.Row) -> ConversationRow:
+def to_conversation_row(row: sqlite3.Row) -> ConversationRow:
     return ConversationRow(
         id=row["id"],
         channel=row["channel"],
@@ -49,7 +49,7 @@ def _conversation_row(row: sqlite3.Row) -> ConversationRow:
     )
 
 
-def _message(row: sqlite3.Row) -> Message:
+def to_message(row: sqlite3.Row) -> Message:
     return Message(
         channel=row["channel"],
         remote_id=row["remote_id"],
@@ -79,14 +79,14 @@ def _message(row: sqlite3.Row) -> Message:
     )
 
 
-def _lease(row: sqlite3.Row) -> Lease:
+def to_lease(row: sqlite3.Row) -> Lease:
     return Lease(
         name=row["name"], owner=row["owner"], host=row["host"], pid=row["pid"],
         acquired_at=from_ms(row["acquired_at"]), expires_at=from_ms(row["expires_at"]),  # type: ignore[arg-type]
     )  # fmt: skip
 
 
-def _outbox_item(row: sqlite3.Row) -> OutboxItem:
+def to_outbox_item(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         conversation_id=row["conversation_id"],

@@ -16,14 +16,14 @@ from ecoinbox.model import (
     State,
 )
 from ecoinbox.store.base import Change, IngestResult
-from ecoinbox.store.contacts import ContactsMixin
-from ecoinbox.store.ingest_plan import _apply_edit, _KnownMessage, _Summary
+from ecoinbox.store.contacts import ContactsStore
+from ecoinbox.store.ingest_plan import KnownMessage, Summary, apply_edit
 from ecoinbox.store.search import SearchStore
-from ecoinbox.store.sql import _all, _many, _one, to_ms
+from ecoinbox.store.sql import execute_many, fetch_all, fetch_one, to_ms
 from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
 
 
-class IngestStore(SearchStore, ContactsMixin, TriageStore):
+class IngestStore(SearchStore, ContactsStore, TriageStore):
     """Poll batches, cursors, deleted posts' text; mixed into `SQLiteStore`."""
 
     async def known_remote_ids(self, channel: str, remote_ids: Iterable[str]) -> set[str]:
@@ -33,7 +33,7 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            fetched = await _all(
+            fetched = await fetch_all(
                 self._read(),
                 f"SELECT remote_id FROM messages WHERE channel = ? AND remote_id IN ({marks})",
                 (channel, *chunk),
@@ -94,7 +94,9 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         known = await self._known_messages(db, keys)
         summaries = await self._summaries(db, {row.conversation_id for row in known.values()})
-        top = await _one(db, "SELECT (SELECT max(id) FROM messages), (SELECT max(id) FROM conversations)")
+        top = await fetch_one(
+            db, "SELECT (SELECT max(id) FROM messages), (SELECT max(id) FROM conversations)"
+        )
         next_message, next_conversation = (top[0] or 0) + 1, (top[1] or 0) + 1
         new_conversations: list[int] = []
         inserts: list[tuple[Any, ...]] = []
@@ -106,7 +108,7 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
             author_id = author_ids[(message.channel, message.author.remote_id)]
             row = known.get((message.channel, message.remote_id))
             if row is not None:
-                if _apply_edit(row, message, edits, deletions, held_changes):
+                if apply_edit(row, message, edits, deletions, held_changes):
                     result.updated += 1
                     result.conversation_ids.add(row.conversation_id)
                     if message.deleted:
@@ -118,11 +120,11 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
                 conversation_id = parent.conversation_id
             else:
                 conversation_id, next_conversation = next_conversation, next_conversation + 1
-                summaries[conversation_id] = _Summary.new(message, created)
+                summaries[conversation_id] = Summary.new(message, created)
                 new_conversations.append(conversation_id)
                 fresh_ids.add(conversation_id)
             edited = to_ms(message.edited_at) if message.edited_at else None
-            known[(message.channel, message.remote_id)] = _KnownMessage(
+            known[(message.channel, message.remote_id)] = KnownMessage(
                 next_message,
                 conversation_id,
                 message.text,
@@ -160,8 +162,8 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
                 )  # fmt: skip
             result.new += 1
             result.conversation_ids.add(conversation_id)
-        columns = _Summary.COLUMNS
-        await _many(
+        columns = Summary.COLUMNS
+        await execute_many(
             db,
             f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
             f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
@@ -170,7 +172,7 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
                 for c in new_conversations
             ],  # fmt: skip
         )
-        await _many(
+        await execute_many(
             db,
             "INSERT INTO messages (id, channel, remote_id, conversation_id, parent_remote_id, author_id,"
             " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
@@ -183,7 +185,7 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
         first_new = inserts[0][0] if inserts else None
         edited_ids = sorted({edit[-1] for edit in edits if first_new is None or edit[-1] < first_new})
         await self._unindex(db, edited_ids)
-        await _many(
+        await execute_many(
             db,
             "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ?, hidden_characters = ?"
             " WHERE id = ?",
@@ -195,14 +197,14 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
                 (first_new,),
             )
         await self._index(db, edited_ids)
-        await _many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", deletions)
-        await _many(db, "UPDATE messages SET held = ? WHERE id = ?", held_changes)
+        await execute_many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", deletions)
+        await execute_many(db, "UPDATE messages SET held = ? WHERE id = ?", held_changes)
         fresh = set(new_conversations)
         changed = [(*s.values(), c) for c, s in summaries.items() if s.changed and c not in fresh]
-        await _many(
+        await execute_many(
             db, f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed
         )
-        await _many(
+        await execute_many(
             db,
             "INSERT INTO history (conversation_id, at, actor, action, old_value, new_value)"
             " VALUES (?,?,?,?,?,?)",
@@ -235,14 +237,14 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
 
     async def _known_messages(
         self, db: aiosqlite.Connection, keys: set[tuple[str, str]]
-    ) -> dict[tuple[str, str], _KnownMessage]:
+    ) -> dict[tuple[str, str], KnownMessage]:
         rows = await self._by_key(
             db,
             "messages",
             "id, t.conversation_id, t.text, t.edited_at, t.deleted, t.held, t.created_at",
             keys,
         )
-        return {(r[0], r[1]): _KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows}
+        return {(r[0], r[1]): KnownMessage(r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
     async def _by_key(
         self, db: aiosqlite.Connection, table: str, columns: str, keys: Iterable[tuple[str, str]]
@@ -256,7 +258,7 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
             values = ",".join("(?, ?)" for _ in chunk)
             # A join from the keys, so each is one index lookup: `(channel, remote_id) IN (VALUES ...)`
             # scans the whole index instead.
-            rows += await _all(
+            rows += await fetch_all(
                 db,
                 f"SELECT t.channel, t.remote_id, t.{columns} FROM (VALUES {values}) AS k"
                 f" CROSS JOIN {table} t ON t.channel = k.column1 AND t.remote_id = k.column2",
@@ -264,24 +266,24 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
             )
         return rows
 
-    async def _summaries(self, db: aiosqlite.Connection, ids: set[int]) -> dict[int, _Summary]:
-        found: dict[int, _Summary] = {}
+    async def _summaries(self, db: aiosqlite.Connection, ids: set[int]) -> dict[int, Summary]:
+        found: dict[int, Summary] = {}
         ordered = sorted(ids)
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
-            rows = await _all(
+            rows = await fetch_all(
                 db,
-                f"SELECT id, channel, root_remote_id, {', '.join(_Summary.COLUMNS)} FROM conversations"
+                f"SELECT id, channel, root_remote_id, {', '.join(Summary.COLUMNS)} FROM conversations"
                 f" WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
             for row in rows:
-                found[row["id"]] = _Summary.from_row(row)
+                found[row["id"]] = Summary.from_row(row)
         return found
 
     async def cursor(self, channel: str) -> dict[str, str]:
         """The channel's stored poll cursor ({} before the first poll)."""
-        row = await _one(self._read(), "SELECT value FROM cursors WHERE channel = ?", (channel,))
+        row = await fetch_one(self._read(), "SELECT value FROM cursors WHERE channel = ?", (channel,))
         return {} if row is None else dict(json.loads(row[0]))
 
     async def purge_deleted(self, after: timedelta) -> int:
@@ -292,12 +294,12 @@ class IngestStore(SearchStore, ContactsMixin, TriageStore):
             await db.execute(
                 "UPDATE messages SET deleted_at = ? WHERE deleted = 1 AND deleted_at IS NULL", (now,)
             )
-            due = [int(r[0]) for r in await _all(
+            due = [int(r[0]) for r in await fetch_all(
                 db, "SELECT id FROM messages WHERE deleted = 1 AND deleted_at <= ? AND text != ''",
                 (now - int(after.total_seconds() * 1000),),
             )]  # fmt: skip
             await self._unindex(db, due)
-            await _many(
+            await execute_many(
                 db,
                 "UPDATE messages SET text = '', spoiler = '', links = '' WHERE id = ?",
                 [(i,) for i in due],

@@ -20,11 +20,11 @@ DELETED_SNIPPET = "(deleted on the platform)"
 """A row's snippet when the message it showed was deleted: its words are not shown by default."""
 SUBJECT_CHARS = 300
 # The strongest reason wins when messages of one conversation arrived by different routes.
-_ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
+ORIGIN_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
 
 @dataclass(slots=True)
-class _KnownMessage:
+class KnownMessage:
     """A stored message as far as ingest cares: where it is threaded and what it says now."""
 
     id: int
@@ -36,8 +36,8 @@ class _KnownMessage:
     created_at: int = 0
 
 
-def _apply_edit(
-    row: _KnownMessage,
+def apply_edit(
+    row: KnownMessage,
     message: Message,
     edits: list[tuple[Any, ...]],
     deletions: list[tuple[int]],
@@ -73,7 +73,7 @@ def _apply_edit(
 
 
 @dataclass(slots=True)
-class _Summary:
+class Summary:
     """A conversation's summary row while a batch is applied to it."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = (
@@ -103,12 +103,12 @@ class _Summary:
     changed: bool = False
 
     @classmethod
-    def new(cls, root: Message, created: int) -> _Summary:
+    def new(cls, root: Message, created: int) -> Summary:
         return cls(root.channel, root.remote_id, State.OPEN.value, 0, 0, created, None, "", 0,
                    root.origin.value, None, "", changed=True)  # fmt: skip
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> _Summary:
+    def from_row(cls, row: sqlite3.Row) -> Summary:
         return cls(row["channel"], row["root_remote_id"], *(row[column] for column in cls.COLUMNS))
 
     def values(self) -> tuple[Any, ...]:
@@ -128,7 +128,7 @@ class _Summary:
         """Keep the summary in step with a new message of the conversation; the (old, new)
         state if the message moved it: their message reopens, our reply leaves it pending."""
         newest = self.message_count == 0 or created >= self.last_activity
-        if _ORIGIN_RANK[message.origin] > _ORIGIN_RANK[Origin(self.origin)]:
+        if ORIGIN_RANK[message.origin] > ORIGIN_RANK[Origin(self.origin)]:
             self.origin = message.origin.value
         self.message_count += 1
         if self.author_id is None:

@@ -6,8 +6,8 @@ from ecoinbox.model import (
     Lease,
 )
 from ecoinbox.store.connection import SQLiteBase
-from ecoinbox.store.convert import _lease
-from ecoinbox.store.sql import _one, to_ms
+from ecoinbox.store.convert import to_lease
+from ecoinbox.store.sql import fetch_one, to_ms
 
 
 class LeasesStore(SQLiteBase):
@@ -15,8 +15,8 @@ class LeasesStore(SQLiteBase):
 
     async def lease(self, name: str) -> Lease | None:
         """The current holder of lease `name`, expired or not; None if nobody ever took it."""
-        row = await _one(self._read(), "SELECT * FROM leases WHERE name = ?", (name,))
-        return None if row is None else _lease(row)
+        row = await fetch_one(self._read(), "SELECT * FROM leases WHERE name = ?", (name,))
+        return None if row is None else to_lease(row)
 
     async def take_lease(
         self, name: str, owner: str, *, host: str, pid: int, seconds: float, replacing: str | None = None
@@ -30,7 +30,7 @@ class LeasesStore(SQLiteBase):
         now = to_ms(self._clock())
         until = now + int(seconds * 1000)
         async with self._write(quiet=True) as db:
-            row = await _one(db, "SELECT * FROM leases WHERE name = ?", (name,))
+            row = await fetch_one(db, "SELECT * FROM leases WHERE name = ?", (name,))
             if row is None:
                 await db.execute(
                     "INSERT INTO leases (name, owner, host, pid, acquired_at, expires_at) VALUES (?,?,?,?,?,?)",
@@ -45,10 +45,10 @@ class LeasesStore(SQLiteBase):
                     (owner, host, pid, now, until, name),
                 )
             else:
-                return _lease(row)
-            row = await _one(db, "SELECT * FROM leases WHERE name = ?", (name,))
+                return to_lease(row)
+            row = await fetch_one(db, "SELECT * FROM leases WHERE name = ?", (name,))
         assert row is not None
-        return _lease(row)
+        return to_lease(row)
 
     async def release_lease(self, name: str, owner: str) -> None:
         """Give lease `name` up at once (a clean exit), if `owner` holds it."""

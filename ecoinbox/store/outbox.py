@@ -23,12 +23,12 @@ from ecoinbox.model import (
     State,
 )
 from ecoinbox.store.base import Change, IngestResult
-from ecoinbox.store.convert import _outbox_item
+from ecoinbox.store.convert import to_outbox_item
 from ecoinbox.store.drafts import delete_draft_in
 from ecoinbox.store.errors import StoreError
 from ecoinbox.store.ingest import IngestStore
 from ecoinbox.store.ingest_plan import SNIPPET_CHARS
-from ecoinbox.store.sql import _all, _one, from_ms, to_ms
+from ecoinbox.store.sql import fetch_all, fetch_one, from_ms, to_ms
 from ecoinbox.store.states import StatesStore
 
 TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
@@ -86,7 +86,7 @@ class OutboxStore(IngestStore, StatesStore):
             if draft is not None:
                 await delete_draft_in(db, conversation_id, draft)
         self._notify(Change("outbox", frozenset({conversation_id})))
-        return _outbox_item(record)
+        return to_outbox_item(record)
 
     async def withdraw_reply(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
         """Take back a reply no sender has touched (queued, never attempted, under no lease): it is
@@ -96,7 +96,7 @@ class OutboxStore(IngestStore, StatesStore):
         A forum topic is taken back with the reply waiting for it (which no sender can take
         before the topic is sent), in the same transaction."""
         async with self._write(durable=True) as db:
-            row = await _one(
+            row = await fetch_one(
                 db,
                 "UPDATE outbox SET state = ?, error = 'taken back before it was sent'"
                 " WHERE id = ? AND depends_on IS NULL AND state = ? AND attempts = 0 AND lease_owner IS NULL"
@@ -113,7 +113,7 @@ class OutboxStore(IngestStore, StatesStore):
                 )
             what = f"{row['kind']} taken back"
             await self._record(db, row["conversation_id"], actor, what, None, str(item_id))
-        item = _outbox_item(row)
+        item = to_outbox_item(row)
         self._notify(Change("outbox", frozenset({item.conversation_id})))
         return item
 
@@ -153,7 +153,7 @@ class OutboxStore(IngestStore, StatesStore):
             await delete_draft_in(db, conversation_id, DraftKind.TOPIC)
             await self._set_state(db, conversation_id, State.DONE, actor, "redirected")
         self._notify(Change("outbox", frozenset({conversation_id})))
-        return _outbox_item(topic), _outbox_item(reply)
+        return to_outbox_item(topic), to_outbox_item(reply)
 
     async def _insert_outbox(
         self, db: aiosqlite.Connection, conversation_id: int, **values: Any
@@ -167,7 +167,7 @@ class OutboxStore(IngestStore, StatesStore):
         )  # fmt: skip
         columns = ", ".join(values)
         marks = ", ".join("?" * len(values))
-        row = await _one(
+        row = await fetch_one(
             db, f"INSERT INTO outbox ({columns}) VALUES ({marks}) RETURNING *", tuple(values.values())
         )
         assert row is not None
@@ -208,7 +208,7 @@ class OutboxStore(IngestStore, StatesStore):
             where += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
             params.extend(exclude)
         async with self._write(durable=True) as db:
-            record = await _one(
+            record = await fetch_one(
                 db,
                 f"SELECT id FROM outbox WHERE {where}"
                 " AND (depends_on IS NULL OR depends_on IN (SELECT id FROM outbox WHERE state = 'sent'))"
@@ -217,7 +217,7 @@ class OutboxStore(IngestStore, StatesStore):
             )
             if record is None:
                 return None
-            claimed = await _one(
+            claimed = await fetch_one(
                 db,
                 "UPDATE outbox SET state = ?, lease_owner = ?, lease_until = ?,"
                 " attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, ?)"
@@ -231,7 +231,7 @@ class OutboxStore(IngestStore, StatesStore):
                     state.value,
                 ),
             )
-        return None if claimed is None else _outbox_item(claimed)
+        return None if claimed is None else to_outbox_item(claimed)
 
     async def next_reply_due(
         self, exclude: Sequence[str] = (), read_back: Sequence[str] = ()
@@ -248,7 +248,7 @@ class OutboxStore(IngestStore, StatesStore):
         if exclude:
             sql += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
             params.extend(exclude)
-        row = await _one(self._read(), sql, params)
+        row = await fetch_one(self._read(), sql, params)
         return from_ms(row[0])
 
     async def reply_sent(self, item: OutboxItem, sent: Message, *, topic_url: str | None = None) -> None:
@@ -276,7 +276,7 @@ class OutboxStore(IngestStore, StatesStore):
     async def _topic_created(
         self, db: aiosqlite.Connection, item: OutboxItem, first_post: Message, url: str
     ) -> None:
-        row = await _one(
+        row = await fetch_one(
             db, "SELECT conversation_id FROM messages WHERE channel = ? AND remote_id = ?",
             (first_post.channel, first_post.remote_id),
         )  # fmt: skip
@@ -294,12 +294,12 @@ class OutboxStore(IngestStore, StatesStore):
             "UPDATE conversations SET snippet = ? WHERE id = ? AND snippet = ''",
             (item.title[:SNIPPET_CHARS], forum_id),
         )
-        for waiting in await _all(db, "SELECT id, text FROM outbox WHERE depends_on = ?", (item.id,)):
+        for waiting in await fetch_all(db, "SELECT id, text FROM outbox WHERE depends_on = ?", (item.id,)):
             text = waiting["text"].replace("{topic_url}", url).replace("{topic_title}", item.title)
             await db.execute("UPDATE outbox SET text = ?, link = ? WHERE id = ?", (text, url, waiting["id"]))
 
     async def _remember_canned_use(self, db: aiosqlite.Connection, item: OutboxItem) -> None:
-        said = await _all(
+        said = await fetch_all(
             db,
             "SELECT text FROM messages WHERE conversation_id = ? AND origin != 'ours'"
             " ORDER BY created_at DESC LIMIT 20",
@@ -313,7 +313,7 @@ class OutboxStore(IngestStore, StatesStore):
 
     async def link_uses(self, limit: int = 10_000) -> list[LinkUse]:
         """The most recent canned links sent, with what the person had said (newest first)."""
-        rows = await _all(
+        rows = await fetch_all(
             self._read(),
             "SELECT context, link, at, canned FROM canned_uses WHERE link IS NOT NULL ORDER BY at DESC LIMIT ?",
             (limit,),
@@ -372,10 +372,12 @@ class OutboxStore(IngestStore, StatesStore):
         now = to_ms(self._clock())
         settled = (OutboxState.FAILED.value, OutboxState.UNKNOWN.value)
         async with self._write(durable=True) as db:
-            row = await _one(db, "SELECT * FROM outbox WHERE id = ? AND state IN (?, ?)", (item_id, *settled))
+            row = await fetch_one(
+                db, "SELECT * FROM outbox WHERE id = ? AND state IN (?, ?)", (item_id, *settled)
+            )
             if row is None:
                 return None
-            item = _outbox_item(row)
+            item = to_outbox_item(row)
             if decision is ReplyDecision.RESEND:
                 # The same idempotency key: if the platform still knows it, it answers with the original.
                 await db.execute(
@@ -397,9 +399,9 @@ class OutboxStore(IngestStore, StatesStore):
             what = {ReplyDecision.RESEND: "send again", ReplyDecision.MARK_SENT: "marked sent",
                     ReplyDecision.DISCARD: "discarded"}[decision]  # fmt: skip
             await self._record(db, item.conversation_id, actor, f"{item.kind} {what}", item.state.value, None)
-            updated = await _one(db, "SELECT * FROM outbox WHERE id = ?", (item_id,))
+            updated = await fetch_one(db, "SELECT * FROM outbox WHERE id = ?", (item_id,))
         self._notify(Change("outbox", frozenset({item.conversation_id})))
-        return None if updated is None else _outbox_item(updated)
+        return None if updated is None else to_outbox_item(updated)
 
     async def orphaned_sends(self, owner: str) -> list[OutboxItem]:
         """Replies left 'sending' by another sender (one that died or lost the engine lease),
@@ -414,21 +416,25 @@ class OutboxStore(IngestStore, StatesStore):
     async def reply_mark(self, conversation_id: int) -> ReplyMark:
         """Where the conversation's replies are now; `replies_since` compares against it."""
         db = self._read()
-        message = await _one(db, "SELECT max(id) FROM messages WHERE conversation_id = ?", (conversation_id,))
-        queued = await _one(db, "SELECT max(id) FROM outbox WHERE conversation_id = ?", (conversation_id,))
+        message = await fetch_one(
+            db, "SELECT max(id) FROM messages WHERE conversation_id = ?", (conversation_id,)
+        )
+        queued = await fetch_one(
+            db, "SELECT max(id) FROM outbox WHERE conversation_id = ?", (conversation_id,)
+        )
         return ReplyMark(int(message[0] or 0) if message else 0, int(queued[0] or 0) if queued else 0)
 
     async def replies_since(self, conversation_id: int, mark: ReplyMark) -> list[ConcurrentReply]:
         """Replies that entered the conversation after `mark`: queued here by another inbox, or
         posted on the platform by the brand's account (a teammate in the web app), oldest first."""
         db = self._read()
-        queued = await _all(
+        queued = await fetch_all(
             db,
             "SELECT text, created_at FROM outbox WHERE conversation_id = ? AND id > ? AND kind = 'reply'"
             " AND state NOT IN (?, ?)",
             (conversation_id, mark.outbox_id, OutboxState.FAILED.value, OutboxState.DISCARDED.value),
         )
-        posted = await _all(
+        posted = await fetch_all(
             db,
             "SELECT m.text, m.created_at, a.handle FROM messages m JOIN authors a ON a.id = m.author_id"
             " WHERE m.conversation_id = ? AND m.id > ? AND m.origin = ? AND NOT EXISTS"

@@ -11,8 +11,8 @@ from ecoinbox.model import (
     View,
 )
 from ecoinbox.store.connection import SQLiteBase
-from ecoinbox.store.convert import _conversation_row, _outbox_item
-from ecoinbox.store.sql import _all, _one
+from ecoinbox.store.convert import to_conversation_row, to_outbox_item
+from ecoinbox.store.sql import fetch_all, fetch_one
 
 SortKey = tuple[int, ...]
 
@@ -49,7 +49,7 @@ class RowsStore(SQLiteBase):
 
     async def count_conversations(self, view: View) -> int:
         where, params = self._view_where(view)
-        row = await _one(self._read(), "SELECT count(*) FROM conversations c WHERE " + where, params)
+        row = await fetch_one(self._read(), "SELECT count(*) FROM conversations c WHERE " + where, params)
         return int(row[0])
 
     async def conversation_page(
@@ -89,9 +89,9 @@ class RowsStore(SQLiteBase):
         return rows[0] if rows else None
 
     async def _rows(self, sql: str, params: Sequence[Any]) -> list[ConversationRow]:
-        fetched = await _all(self._read(), sql, params)
-        return [_conversation_row(row) for row in fetched]
+        fetched = await fetch_all(self._read(), sql, params)
+        return [to_conversation_row(row) for row in fetched]
 
     async def _outbox_rows(self, sql: str, params: Sequence[Any]) -> list[OutboxItem]:
-        fetched = await _all(self._read(), sql, params)
-        return [_outbox_item(r) for r in fetched]
+        fetched = await fetch_all(self._read(), sql, params)
+        return [to_outbox_item(r) for r in fetched]

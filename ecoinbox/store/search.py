@@ -14,7 +14,7 @@ from ecoinbox.model import (
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.ingest_plan import SNIPPET_CHARS
 from ecoinbox.store.rows import RowsStore
-from ecoinbox.store.sql import _all, to_ms
+from ecoinbox.store.sql import fetch_all, to_ms
 
 
 class SearchStore(RowsStore):
@@ -31,7 +31,7 @@ class SearchStore(RowsStore):
         what all its matches cost. Every value is a bound parameter; words reach FTS5 as quoted
         strings only.
         """
-        sql, params = _search_sql(query)
+        sql, params = search_sql(query)
         found: dict[int, str] = {}
         cursor = before_message if before_message is not None else 2**62
         # One match per conversation needs `limit` matches; a chatty one needs more: the chunk
@@ -40,7 +40,7 @@ class SearchStore(RowsStore):
         db = self._read()
         skip_spam = not query.includes_spam
         while len(found) < limit:
-            hits = await _all(db, sql, (*params, cursor, chunk))
+            hits = await fetch_all(db, sql, (*params, cursor, chunk))
             spam = await self._spam_among({hit["conversation_id"] for hit in hits}) if skip_spam else set()
             for hit in hits:
                 cursor = hit["id"]
@@ -67,7 +67,7 @@ class SearchStore(RowsStore):
         if not conversation_ids:
             return set()
         marks = ",".join("?" * len(conversation_ids))
-        rows = await _all(
+        rows = await fetch_all(
             self._read(),
             f"SELECT id FROM conversations WHERE state = 'spam' AND id IN ({marks})",
             tuple(conversation_ids),
@@ -91,7 +91,7 @@ class SearchStore(RowsStore):
             await db.execute(f"{insert} id, text, title FROM messages WHERE id IN ({marks})", chunk)
 
 
-def _search_sql(query: Query) -> tuple[str, list[Any]]:
+def search_sql(query: Query) -> tuple[str, list[Any]]:
     """The statement reading `query`'s matching messages newest first (then `id < ?`, `LIMIT ?`).
 
         Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches

@@ -10,19 +10,19 @@ from typing import Any
 import aiosqlite
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-    """The first row of a query of one row at most (see `_all`)."""
-    rows = await _all(db, sql, params)
+async def fetch_one(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    """The first row of a query of one row at most (see `fetch_all`)."""
+    rows = await fetch_all(db, sql, params)
     return rows[0] if rows else None
 
 
-async def _all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+async def fetch_all(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
     """Every row, in one hop to the connection's thread (execute, fetch and close were three),
     with the statement run to its end: an open one would pin a stale read snapshot."""
     return list(await db.execute_fetchall(sql, params))
 
 
-async def _many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+async def execute_many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """`executemany`, skipped when there is nothing to write (each call is a hop to the thread)."""
     if rows:
         await db.executemany(sql, rows)

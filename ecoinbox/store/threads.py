@@ -12,8 +12,8 @@ from ecoinbox.model import (
     State,
     StoredMessage,
 )
-from ecoinbox.store.convert import _MESSAGE_SQL, _message
-from ecoinbox.store.sql import _all, _one, from_ms, to_ms
+from ecoinbox.store.convert import MESSAGE_SQL, to_message
+from ecoinbox.store.sql import fetch_all, fetch_one, from_ms, to_ms
 from ecoinbox.store.states import StatesStore
 
 
@@ -25,9 +25,9 @@ class ThreadsStore(StatesStore):
         row = await self.conversation_row(conversation_id)
         if row is None:
             return None
-        records = await _all(
+        records = await fetch_all(
             self._read(),
-            _MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id",
+            MESSAGE_SQL + " WHERE m.conversation_id = ? ORDER BY m.created_at, m.id",
             (conversation_id,),
         )
         ids_by_remote = {r["remote_id"]: r["id"] for r in records}
@@ -35,7 +35,7 @@ class ThreadsStore(StatesStore):
             StoredMessage(
                 id=r["id"],
                 conversation_id=conversation_id,
-                message=_message(r),
+                message=to_message(r),
                 parent_id=ids_by_remote.get(r["parent_remote_id"]),
             )
             for r in records
@@ -46,7 +46,7 @@ class ThreadsStore(StatesStore):
         )
         linked: list[Conversation] = []
         if with_linked:
-            links = await _all(
+            links = await fetch_all(
                 self._read(),
                 "SELECT linked_id FROM conversation_links WHERE conversation_id = ?"
                 " UNION SELECT conversation_id FROM conversation_links WHERE linked_id = ?",
@@ -66,24 +66,24 @@ class ThreadsStore(StatesStore):
         """The newest messages people wrote on `channel` since `since`, not known deleted, in
         conversations still being dealt with (open, pending, snoozed): what is worth checking
         for a deletion the platform does not announce."""
-        fetched = await _all(
+        fetched = await fetch_all(
             self._read(),
-            _MESSAGE_SQL + " JOIN conversations c ON c.id = m.conversation_id"
+            MESSAGE_SQL + " JOIN conversations c ON c.id = m.conversation_id"
             " WHERE m.channel = ? AND m.created_at >= ? AND m.deleted = 0 AND m.origin != ?"
             " AND c.state IN (?, ?, ?) ORDER BY m.created_at DESC LIMIT ?",
             (channel, to_ms(since), Origin.OURS.value, State.OPEN.value, State.PENDING.value,
              State.SNOOZED.value, limit),
         )  # fmt: skip
-        return [_message(r) for r in fetched]
+        return [to_message(r) for r in fetched]
 
     async def message(self, channel: str, remote_id: str) -> Message | None:
-        record = await _one(
-            self._read(), _MESSAGE_SQL + " WHERE m.channel = ? AND m.remote_id = ?", (channel, remote_id)
+        record = await fetch_one(
+            self._read(), MESSAGE_SQL + " WHERE m.channel = ? AND m.remote_id = ?", (channel, remote_id)
         )
-        return None if record is None else _message(record)
+        return None if record is None else to_message(record)
 
     async def history(self, conversation_id: int) -> list[tuple[datetime, str, str, str | None, str | None]]:
-        fetched = await _all(
+        fetched = await fetch_all(
             self._read(),
             "SELECT at, actor, action, old_value, new_value FROM history"
             " WHERE conversation_id = ? ORDER BY at, id",
