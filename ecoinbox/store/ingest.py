@@ -6,18 +6,24 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
 
 import aiosqlite
 
 from ecoinbox.model import (
     Author,
     Message,
-    State,
 )
 from ecoinbox.store.base import Change, IngestResult
 from ecoinbox.store.contacts import ContactsStore
-from ecoinbox.store.ingest_plan import KnownMessage, Summary, apply_edit
+from ecoinbox.store.ingest_plan import (
+    MESSAGE_COLUMNS,
+    Holdings,
+    Inbound,
+    IngestPlan,
+    KnownMessage,
+    Summary,
+    plan_ingest,
+)
 from ecoinbox.store.search import SearchStore
 from ecoinbox.store.sql import execute_many, fetch_all, fetch_one, to_ms
 from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
@@ -73,23 +79,46 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         db: aiosqlite.Connection,
         messages: Sequence[Message],
         result: IngestResult,
-        plan: TriagePlan | None = None,
+        triage_plan: TriagePlan | None = None,
     ) -> None:
         """Store `messages` as if one by one, in a fixed number of statements per batch.
 
         Every await is a hop to the connection's thread (about 0.1-0.2 ms here): five per
         message capped ingest near 1,000 messages a second. So the rows a batch touches are
-        read in a few queries, each message is applied in order to those rows in memory (the
-        same rules as before: threading, edits, summaries, reopening), and the result is
-        written with one `executemany` per kind of row. The rows come out identical, ids
-        included: a new row takes max(id) + 1, as SQLite would give it.
+        read in a few queries (`_holdings`), each message is applied in order to those rows in
+        memory (`plan_ingest`: threading, edits, summaries, reopening), and the plan is written
+        with one `executemany` per kind of row (`_write_plan`).
         """
         if not messages:
             return
+        triage = TriageBatch(started=to_ms(self._clock())) if triage_plan is not None else None
+        holdings = await self._holdings(db, messages)
+        judge = None
+        if triage is not None and triage_plan is not None:
+            batch, verdicts = triage, triage_plan
+
+            def judge(inbound: Inbound) -> None:
+                self._triage_message(
+                    batch, inbound.message, inbound.author_id, inbound.conversation_id, inbound.summary,
+                    new_conversation=inbound.starts, verdict=verdicts.verdict(inbound.message),
+                    newest=inbound.newest, answered=inbound.answered,
+                )  # fmt: skip
+
+        plan = plan_ingest(messages, holdings, self._clock, judge)
+        await self._write_plan(db, plan)
+        result.new += plan.new
+        result.updated += plan.updated
+        result.conversation_ids |= plan.conversation_ids
+        result.reopened |= plan.reopened
+        if triage is not None:
+            await self._triage_finish(db, triage)
+            result.urgent |= triage.urgent
+            result.spam |= triage.spam
+
+    async def _holdings(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> Holdings:
+        """What the store holds that the batch touches (its authors are written first: the plan
+        needs their ids)."""
         author_ids = await self._upsert_authors(db, messages)
-        triage = TriageBatch(started=to_ms(self._clock())) if plan is not None else None
-        fresh_ids: set[int] = set()
-        triaged: set[int] = set()
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         known = await self._known_messages(db, keys)
@@ -97,123 +126,48 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         top = await fetch_one(
             db, "SELECT (SELECT max(id) FROM messages), (SELECT max(id) FROM conversations)"
         )
-        next_message, next_conversation = (top[0] or 0) + 1, (top[1] or 0) + 1
-        new_conversations: list[int] = []
-        inserts: list[tuple[Any, ...]] = []
-        edits: list[tuple[Any, ...]] = []
-        deletions: list[tuple[int]] = []
-        held_changes: list[tuple[int, int]] = []
-        reopened: list[tuple[Any, ...]] = []
-        for message in messages:
-            author_id = author_ids[(message.channel, message.author.remote_id)]
-            row = known.get((message.channel, message.remote_id))
-            if row is not None:
-                if apply_edit(row, message, edits, deletions, held_changes):
-                    result.updated += 1
-                    result.conversation_ids.add(row.conversation_id)
-                    if message.deleted:
-                        summaries[row.conversation_id].withdrawn(row.created_at)
-                continue
-            parent = known.get((message.channel, message.in_reply_to)) if message.in_reply_to else None
-            created = to_ms(message.created_at)
-            if parent is not None:
-                conversation_id = parent.conversation_id
-            else:
-                conversation_id, next_conversation = next_conversation, next_conversation + 1
-                summaries[conversation_id] = Summary.new(message, created)
-                new_conversations.append(conversation_id)
-                fresh_ids.add(conversation_id)
-            edited = to_ms(message.edited_at) if message.edited_at else None
-            known[(message.channel, message.remote_id)] = KnownMessage(
-                next_message,
-                conversation_id,
-                message.text,
-                edited,
-                int(message.deleted),
-                int(message.held),
-                created,
-            )
-            inserts.append((
-                next_message, message.channel, message.remote_id, conversation_id, message.in_reply_to,
-                author_id, message.text, message.spoiler, "\n".join(message.links), created, edited,
-                int(message.deleted), message.url, message.visibility, message.language, message.origin.value,
-                message.title, message.thread_ref, int(message.hidden_characters),
-                "\n".join(message.mentions), int(message.held),
-            ))  # fmt: skip
-            next_message += 1
-            summary = summaries[conversation_id]
-            answered = not summary.needs_reply  # the brand spoke last (or nobody yet)
-            if (moved := summary.add(message, author_id, created, self._clock)) is not None:
-                at = to_ms(self._clock())
-                old, new = moved
-                if new == State.OPEN.value:
-                    reopened.append((conversation_id, at, "system", "reopened", old, new))
-                    result.reopened.add(conversation_id)
-                else:
-                    reopened.append((conversation_id, at, "system", "state", old, f"{new} (we replied)"))
-            if triage is not None and plan is not None and not message.is_ours:
-                # The first message from outside of a conversation this batch starts (its root may
-                # be the brand's own post) decides whether the conversation is spam.
-                starts = conversation_id in fresh_ids and conversation_id not in triaged
-                triaged.add(conversation_id)
-                self._triage_message(
-                    triage, message, author_id, conversation_id, summary, new_conversation=starts,
-                    verdict=plan.verdict(message), newest=summary.last_activity == created, answered=answered,
-                )  # fmt: skip
-            result.new += 1
-            result.conversation_ids.add(conversation_id)
+        last_message, last_conversation = (top[0] or 0, top[1] or 0) if top is not None else (0, 0)
+        return Holdings(author_ids, known, summaries, last_message + 1, last_conversation + 1)
+
+    async def _write_plan(self, db: aiosqlite.Connection, plan: IngestPlan) -> None:
         columns = Summary.COLUMNS
         await execute_many(
             db,
             f"INSERT INTO conversations (id, channel, root_remote_id, {', '.join(columns)})"
             f" VALUES (?, ?, ?, {', '.join('?' * len(columns))})",
-            [
-                (c, summaries[c].channel, summaries[c].root_remote_id, *summaries[c].values())
-                for c in new_conversations
-            ],  # fmt: skip
+            plan.conversation_inserts(),
         )
+        marks = ",".join("?" * len(MESSAGE_COLUMNS))
         await execute_many(
-            db,
-            "INSERT INTO messages (id, channel, remote_id, conversation_id, parent_remote_id, author_id,"
-            " text, spoiler, links, created_at, edited_at, deleted, url, visibility, language, origin,"
-            " title, thread_ref, hidden_characters, mentions, held)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            inserts,
+            db, f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({marks})", plan.messages
         )
-        # Rows from before this batch leave the index with their old words, then come back with
-        # the new ones; this batch's own rows are indexed once, as they end up.
-        first_new = inserts[0][0] if inserts else None
-        edited_ids = sorted({edit[-1] for edit in edits if first_new is None or edit[-1] < first_new})
-        await self._unindex(db, edited_ids)
+        reindexed = plan.reindexed()
+        await self._unindex(db, reindexed)
         await execute_many(
             db,
             "UPDATE messages SET text = ?, spoiler = ?, links = ?, edited_at = ?, hidden_characters = ?"
             " WHERE id = ?",
-            edits,
+            plan.edits,
         )
-        if first_new is not None:
+        if plan.first_new_id is not None:
             await db.execute(
                 "INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages WHERE id >= ?",
-                (first_new,),
+                (plan.first_new_id,),
             )
-        await self._index(db, edited_ids)
-        await execute_many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", deletions)
-        await execute_many(db, "UPDATE messages SET held = ? WHERE id = ?", held_changes)
-        fresh = set(new_conversations)
-        changed = [(*s.values(), c) for c, s in summaries.items() if s.changed and c not in fresh]
+        await self._index(db, reindexed)
+        await execute_many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", plan.deletions)
+        await execute_many(db, "UPDATE messages SET held = ? WHERE id = ?", plan.held_changes)
         await execute_many(
-            db, f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed
+            db,
+            f"UPDATE conversations SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+            plan.conversation_updates(),
         )
         await execute_many(
             db,
             "INSERT INTO history (conversation_id, at, actor, action, old_value, new_value)"
             " VALUES (?,?,?,?,?,?)",
-            reopened,
+            plan.history,
         )
-        if triage is not None:
-            await self._triage_finish(db, triage)
-            result.urgent |= triage.urgent
-            result.spam |= triage.spam
 
     async def _upsert_authors(
         self, db: aiosqlite.Connection, messages: Sequence[Message]
