@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecoinbox.contacts import CLAIM, PROOF_ACTOR, normalize_proof, proof_reason
 from ecoinbox.model import Author, Contact, ContactAccount, ConversationRow
-from ecoinbox.store.base import Change
+from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.convert import to_conversation_row
 from ecoinbox.store.rows import RowsStore
 from ecoinbox.store.sql import execute_many, fetch_all, fetch_one, from_ms, to_ms
@@ -209,7 +209,7 @@ class ContactsStore(RowsStore):
                     db, conversation_id, actor, "contact linked", None, await self._who(db, other_id)
                 )
         if done:
-            self._notify(Change("contact"))
+            self._notify(Change(ChangeKind.CONTACT))
         return done
 
     async def unlink_author(
@@ -233,7 +233,7 @@ class ContactsStore(RowsStore):
                 await self._record(
                     db, conversation_id, actor, "contact unlinked", await self._who(db, author_id), None
                 )
-        self._notify(Change("contact"))
+        self._notify(Change(ChangeKind.CONTACT))
         return True
 
     async def set_contact_note(
@@ -251,7 +251,7 @@ class ContactsStore(RowsStore):
             await self._event(db, contact_id, author_id, None, actor, "note", note[:200])
             if conversation_id is not None:
                 await self._record(db, conversation_id, actor, "contact note", None, note[:200])
-        self._notify(Change("contact"))
+        self._notify(Change(ChangeKind.CONTACT))
 
     # ---- inside a transaction ------------------------------------------------------------------
 
@@ -283,6 +283,7 @@ class ContactsStore(RowsStore):
                 pairs + [(b, a) for a, b in pairs],
             )  # fmt: skip
         # The larger contact stays; the other's accounts (and note) move into it.
+        target: int | None
         if second is not None and (first is None or len(second_members) > len(first_members)):
             target, moving = second, first_members
             dropped = first

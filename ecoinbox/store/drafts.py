@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ecoinbox.model import Draft, DraftKind
-from ecoinbox.store.base import Change
+from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.sql import fetch_one, from_ms, to_ms
 
@@ -38,7 +38,7 @@ class DraftsStore(SQLiteBase):
                 (conversation_id, kind.value, text, parent_remote_id, at),
             )
         if not exists:
-            self._notify(Change("draft", frozenset({conversation_id})))
+            self._notify(Change(ChangeKind.DRAFT, frozenset({conversation_id})))
 
     async def draft(self, conversation_id: int, kind: DraftKind) -> Draft | None:
         """The conversation's draft of this kind, if the manager left one."""
@@ -58,7 +58,7 @@ class DraftsStore(SQLiteBase):
         async with self._write(durable=True) as db:
             deleted = await delete_draft_in(db, conversation_id, kind)
         if deleted:
-            self._notify(Change("draft", frozenset({conversation_id})))
+            self._notify(Change(ChangeKind.DRAFT, frozenset({conversation_id})))
 
 
 async def delete_draft_in(db: aiosqlite.Connection, conversation_id: int, kind: DraftKind) -> bool:

@@ -13,7 +13,7 @@ from ecoinbox.model import (
     Author,
     Message,
 )
-from ecoinbox.store.base import Change, IngestResult
+from ecoinbox.store.base import Change, ChangeKind, IngestResult
 from ecoinbox.store.contacts import ContactsStore
 from ecoinbox.store.ingest_plan import (
     MESSAGE_COLUMNS,
@@ -69,9 +69,9 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
                     (channel, json.dumps(value, sort_keys=True)),
                 )
         if result.conversation_ids:
-            self._notify(Change("ingest", frozenset(result.conversation_ids)))
+            self._notify(Change(ChangeKind.INGEST, frozenset(result.conversation_ids)))
         if result.urgent:
-            self._notify(Change("urgent", frozenset(result.urgent)))
+            self._notify(Change(ChangeKind.URGENT, frozenset(result.urgent)))
         return result
 
     async def _ingest_batch(

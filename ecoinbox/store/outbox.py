@@ -22,7 +22,7 @@ from ecoinbox.model import (
     ReplyMark,
     State,
 )
-from ecoinbox.store.base import Change, IngestResult
+from ecoinbox.store.base import Change, ChangeKind, IngestResult
 from ecoinbox.store.convert import to_outbox_item
 from ecoinbox.store.drafts import delete_draft_in
 from ecoinbox.store.errors import StoreError
@@ -85,7 +85,7 @@ class OutboxStore(IngestStore, StatesStore):
             await self._record(db, conversation_id, actor, "reply queued", None, str(record["id"]))
             if draft is not None:
                 await delete_draft_in(db, conversation_id, draft)
-        self._notify(Change("outbox", frozenset({conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({conversation_id})))
         return to_outbox_item(record)
 
     async def withdraw_reply(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
@@ -114,7 +114,7 @@ class OutboxStore(IngestStore, StatesStore):
             what = f"{row['kind']} taken back"
             await self._record(db, row["conversation_id"], actor, what, None, str(item_id))
         item = to_outbox_item(row)
-        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id})))
         return item
 
     async def queue_redirect_topic(
@@ -152,7 +152,7 @@ class OutboxStore(IngestStore, StatesStore):
             await self._record(db, conversation_id, actor, "forum topic queued", None, title)
             await delete_draft_in(db, conversation_id, DraftKind.TOPIC)
             await self._set_state(db, conversation_id, State.DONE, actor, "redirected")
-        self._notify(Change("outbox", frozenset({conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({conversation_id})))
         return to_outbox_item(topic), to_outbox_item(reply)
 
     async def _insert_outbox(
@@ -249,7 +249,7 @@ class OutboxStore(IngestStore, StatesStore):
             sql += f" AND channel NOT IN ({','.join('?' * len(exclude))})"
             params.extend(exclude)
         row = await fetch_one(self._read(), sql, params)
-        return from_ms(row[0])
+        return from_ms(row[0]) if row is not None else None
 
     async def reply_sent(self, item: OutboxItem, sent: Message, *, topic_url: str | None = None) -> None:
         """Mark the item sent and put the platform's copy in its thread, in one commit.
@@ -271,7 +271,7 @@ class OutboxStore(IngestStore, StatesStore):
                 await self._remember_canned_use(db, item)
             what = "forum topic created" if item.kind == "topic" else "reply sent"
             await self._record(db, item.conversation_id, "system", what, None, sent.remote_id)
-        self._notify(Change("outbox", frozenset({item.conversation_id, *result.conversation_ids})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id, *result.conversation_ids})))
 
     async def _topic_created(
         self, db: aiosqlite.Connection, item: OutboxItem, first_post: Message, url: str
@@ -335,7 +335,7 @@ class OutboxStore(IngestStore, StatesStore):
                 " lease_owner = NULL, lease_until = NULL WHERE id = ?",
                 (state.value, error, item.id),
             )
-        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id})))
 
     async def reply_failed(self, item: OutboxItem, error: str) -> None:
         await self._outbox_update(item, OutboxState.FAILED, error)
@@ -362,7 +362,7 @@ class OutboxStore(IngestStore, StatesStore):
                     (OutboxState.FAILED.value, "not sent: the forum topic it points to could not be created",
                      item.id, OutboxState.QUEUED.value),
                 )  # fmt: skip
-        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id})))
 
     async def decide_reply(
         self, item_id: int, decision: ReplyDecision, *, actor: str = "manager"
@@ -400,7 +400,7 @@ class OutboxStore(IngestStore, StatesStore):
                     ReplyDecision.DISCARD: "discarded"}[decision]  # fmt: skip
             await self._record(db, item.conversation_id, actor, f"{item.kind} {what}", item.state.value, None)
             updated = await fetch_one(db, "SELECT * FROM outbox WHERE id = ?", (item_id,))
-        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id})))
         return None if updated is None else to_outbox_item(updated)
 
     async def orphaned_sends(self, owner: str) -> list[OutboxItem]:

@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ecoinbox.model import OutboxItem, OutboxState, UnsentReply
-from ecoinbox.store.base import Change
+from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import MESSAGE_SQL, to_message, to_outbox_item
 from ecoinbox.store.sql import fetch_all, fetch_one, to_ms
@@ -108,7 +108,7 @@ class OutboxViewStore(SQLiteBase):
                 await self._drop_dependents(db, item_id)
             action = f"{item.kind} {what}"
             await self._record(db, item.conversation_id, actor, action, before["state"], str(item_id))
-        self._notify(Change("outbox", frozenset({item.conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id})))
         return item
 
     async def _drop_dependents(self, db: aiosqlite.Connection, item_id: int) -> None:

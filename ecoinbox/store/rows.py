@@ -10,11 +10,10 @@ from ecoinbox.model import (
     OutboxItem,
     View,
 )
+from ecoinbox.store.base import SortKey
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import to_conversation_row, to_outbox_item
 from ecoinbox.store.sql import fetch_all, fetch_one
-
-SortKey = tuple[int, ...]
 
 
 class RowsStore(SQLiteBase):
@@ -50,7 +49,7 @@ class RowsStore(SQLiteBase):
     async def count_conversations(self, view: View) -> int:
         where, params = self._view_where(view)
         row = await fetch_one(self._read(), "SELECT count(*) FROM conversations c WHERE " + where, params)
-        return int(row[0])
+        return int(row[0]) if row is not None else 0
 
     async def conversation_page(
         self,

@@ -33,7 +33,7 @@ class SearchStore(RowsStore):
         """
         sql, params = search_sql(query)
         found: dict[int, str] = {}
-        cursor = before_message if before_message is not None else 2**62
+        cursor: int | None = before_message if before_message is not None else 2**62
         # One match per conversation needs `limit` matches; a chatty one needs more: the chunk
         # grows, so a rare filter does not scan for 4x the matches a page needs.
         chunk = limit + 10
@@ -134,6 +134,7 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
             where.append("m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
             params.append(fts_phrase(term))
     for f in query.filters:
+        values: list[Any]
         if f.field == "from":
             like = _like_prefix(str(f.value))
             condition, values = (

@@ -20,11 +20,12 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
 import aiosqlite
 
 from ecoinbox import __version__
-from ecoinbox.store.base import Change, IngestResult, StateChange
+from ecoinbox.store.base import Change, ChangeKind, IngestResult, StateChange, Store
 from ecoinbox.store.connection import (
     BUSY_TIMEOUT_S,
     READONLY_DIRECTORY,
@@ -81,7 +82,7 @@ class SQLiteStore(ThreadsStore, OutboxStore, OutboxViewStore, DraftsStore, Lease
 
     # ---- lifetime -------------------------------------------------------------------------
 
-    async def open(self) -> SQLiteStore:
+    async def open(self) -> Self:
         if self._read_only:
             return await self._open_read_only()
         if not self.path.exists():
@@ -121,7 +122,7 @@ class SQLiteStore(ThreadsStore, OutboxStore, OutboxViewStore, DraftsStore, Lease
             raise
         return conn
 
-    async def _open_read_only(self) -> SQLiteStore:
+    async def _open_read_only(self) -> Self:
         if not self.path.exists():
             raise StoreError(f"There is no store at {self.path}.")
         conn = await self._connect_read_only(self.path.resolve().as_uri() + "?mode=ro")
@@ -161,8 +162,8 @@ class SQLiteStore(ThreadsStore, OutboxStore, OutboxViewStore, DraftsStore, Lease
 
     async def _check_identity(self, db: aiosqlite.Connection) -> int:
         """The file's schema version, once it is known to be ours and not newer than us."""
-        app_id = (await _one(db, "PRAGMA application_id"))[0]
-        version = (await _one(db, "PRAGMA user_version"))[0]
+        app_id = (await _one(db, "PRAGMA application_id") or (0,))[0]
+        version = (await _one(db, "PRAGMA user_version") or (0,))[0]
         if app_id not in (0, APPLICATION_ID):
             raise StoreError(f"{self.path} is not an ecoinbox database; refusing to touch it")
         if version > SCHEMA_VERSION:
@@ -236,9 +237,9 @@ class SQLiteStore(ThreadsStore, OutboxStore, OutboxViewStore, DraftsStore, Lease
         Listeners hear a "read-only" change, so the inbox can say so at once.
         """
         self._refusal = reason
-        self._notify(Change("read-only"))
+        self._notify(Change(ChangeKind.READ_ONLY))
 
-    async def __aenter__(self) -> SQLiteStore:
+    async def __aenter__(self) -> Self:
         return await self.open()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -256,3 +257,7 @@ async def open_store(
 ) -> SQLiteStore:
     """Open (creating and migrating as needed) the store at `path`; `read_only`: see SQLiteStore."""
     return await SQLiteStore(path, clock=clock, read_only=read_only).open()
+
+
+if TYPE_CHECKING:
+    _IMPLEMENTS: type[Store] = SQLiteStore  # the type checker proves SQLiteStore is a Store

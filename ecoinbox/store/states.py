@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
-from ecoinbox.store.base import Change, StateChange
+from ecoinbox.store.base import Change, ChangeKind, StateChange
 from ecoinbox.store.drafts import delete_draft_in
 from ecoinbox.store.rows import RowsStore
 from ecoinbox.store.sql import fetch_all, fetch_one, from_ms, to_ms
@@ -98,7 +98,7 @@ class StatesStore(RowsStore, TriageStore):
                     await self._write_triage(db, before, after, actor)
                     changed.append(before)
         if changed:
-            self._notify(Change("state", frozenset(t.conversation_id for t in changed)))
+            self._notify(Change(ChangeKind.STATE, frozenset(t.conversation_id for t in changed)))
         return changed
 
     async def restore_triage(self, before: Sequence[Triage], *, actor: str = "manager (undo)") -> int:
@@ -114,7 +114,7 @@ class StatesStore(RowsStore, TriageStore):
                     await self._write_triage(db, current, old, actor)
                     restored.append(old.conversation_id)
         if restored:
-            self._notify(Change("state", frozenset(restored)))
+            self._notify(Change(ChangeKind.STATE, frozenset(restored)))
         return len(restored)
 
     async def _write_triage(
@@ -178,7 +178,7 @@ class StatesStore(RowsStore, TriageStore):
                 woken.append(row[0])
                 await self._record(db, row[0], "snooze", "state", "snoozed", f"open ({WOKE_FROM_SNOOZE})")
         if woken:
-            self._notify(Change("state", frozenset(woken)))
+            self._notify(Change(ChangeKind.STATE, frozenset(woken)))
         return woken
 
     async def next_wake(self) -> datetime | None:
@@ -215,7 +215,7 @@ class StatesStore(RowsStore, TriageStore):
             assert row is not None
             await self._record(db, conversation_id, author, "note", None, text[:_NOTE_HISTORY_CHARS])
             await delete_draft_in(db, conversation_id, DraftKind.NOTE)
-        self._notify(Change("note", frozenset({conversation_id})))
+        self._notify(Change(ChangeKind.NOTE, frozenset({conversation_id})))
         return Note(int(row[0]), conversation_id, author, text, from_ms(at))  # type: ignore[arg-type]
 
     async def notes(self, conversation_id: int) -> list[Note]:
@@ -241,7 +241,7 @@ class StatesStore(RowsStore, TriageStore):
                 if (change := await self._set_state(db, conversation_id, state, actor, reason)) is not None
             ]
         if changes:
-            self._notify(Change("state", frozenset(c.conversation_id for c in changes)))
+            self._notify(Change(ChangeKind.STATE, frozenset(c.conversation_id for c in changes)))
         return changes
 
     async def _set_state(

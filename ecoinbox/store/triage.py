@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiosqlite
 
 from ecoinbox.model import Message, State, normalize_tag
-from ecoinbox.store.base import Change
+from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import MESSAGE_SQL as _MESSAGE_SQL
 from ecoinbox.store.convert import to_message as _message
@@ -422,7 +422,7 @@ class TriageStore(SQLiteBase):
                     await db.execute("UPDATE authors SET known = 0 WHERE id = ?", (first[1],))
                     await self._save_marks(db)
         if moved is not None:
-            self._notify(Change("state", frozenset(moved)))
+            self._notify(Change(ChangeKind.STATE, frozenset(moved)))
         return moved
 
     async def _split_out(
@@ -552,7 +552,7 @@ class TriageStore(SQLiteBase):
                         db, conversation_id, actor, "muted" if muted else "unmuted", None, None
                     )
         if changed:
-            self._notify(Change("state", frozenset(changed)))
+            self._notify(Change(ChangeKind.STATE, frozenset(changed)))
         return changed
 
 
