@@ -1,4 +1,7 @@
-"""A poll batch into the store."""
+"""A poll batch into the store: read what it touches, plan it (`ingest_plan`), write the plan.
+
+Also the channels' cursors, and the text of posts deleted on their platform, forgotten in time.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""A poll batch applied in memory to what the store holds."""
+"""A poll batch applied in memory to what the store holds: the ingest's rules, without SQL.
+
+`plan_ingest` threads each message (a reply joins its parent's conversation, anything else
+starts one), notes edits, deletions and moderation, keeps each conversation's summary row in
+step (snippet, subject, origin, who waits) and moves states (their message reopens, our reply
+leaves it pending). `ingest.IngestStore` reads the `Holdings` and writes the `IngestPlan`.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,10 @@ never make it fail half-way with "database is locked"; the outbox's commits are 
 
 What the environment does to the file (a full disk, a read-only folder, a damaged page) comes
 out of every public method as a `StoreError` subclass worded for the manager, never as a raw
-`sqlite3` error: see `errors_in_words`.
+`sqlite3` error: see `connection.errors_in_words`.
+
+This module holds the store's lifetime (open, migrate, check, close); what the store does is
+split by concern into the modules its class is made of (listed in `ecoinbox.store`).
 """
 
 from __future__ import annotations
