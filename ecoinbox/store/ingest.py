@@ -94,8 +94,8 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         """
         if not messages:
             return
-        triage = TriageBatch(started=to_ms(self._clock())) if triage_plan is not None else None
         holdings = await self._holdings(db, messages)
+        triage = TriageBatch(started=to_ms(self._clock())) if triage_plan is not None else None
         judge = None
         if triage is not None and triage_plan is not None:
             batch, verdicts = triage, triage_plan
