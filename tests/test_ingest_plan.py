@@ -19,7 +19,7 @@ from ecoinbox.store.ingest_plan import (
     Summary,
     plan_ingest,
 )
-from ecoinbox.store.sql import to_ms
+from ecoinbox.store.times import to_ms
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=1)

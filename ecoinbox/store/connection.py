@@ -18,7 +18,8 @@ import aiosqlite
 
 from ecoinbox.store.base import Change
 from ecoinbox.store.errors import StoreDamaged, StoreError, StoreFull, StoreReadOnly
-from ecoinbox.store.sql import fetch_one, to_ms
+from ecoinbox.store.sql import fetch_one
+from ecoinbox.store.times import to_ms
 
 log = logging.getLogger(__name__)
 

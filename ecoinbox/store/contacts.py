@@ -17,7 +17,8 @@ from ecoinbox.model import Author, Contact, ContactAccount, ConversationRow
 from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.convert import to_conversation_row
 from ecoinbox.store.rows import RowsStore
-from ecoinbox.store.sql import execute_many, fetch_all, fetch_one, from_ms, to_ms
+from ecoinbox.store.sql import execute_many, fetch_all, fetch_one
+from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
     import aiosqlite

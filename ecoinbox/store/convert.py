@@ -14,7 +14,7 @@ from ecoinbox.model import (
     OutboxState,
     State,
 )
-from ecoinbox.store.sql import from_ms
+from ecoinbox.store.times import from_ms
 
 MESSAGE_SQL = (
     "SELECT m.*, a.remote_id AS author_remote_id, a.handle, a.display_name, a.url AS author_url"

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from ecoinbox.model import Draft, DraftKind
 from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.connection import SQLiteBase
-from ecoinbox.store.sql import fetch_one, from_ms, to_ms
+from ecoinbox.store.sql import fetch_one
+from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
     import aiosqlite

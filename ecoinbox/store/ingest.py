@@ -28,7 +28,8 @@ from ecoinbox.store.ingest_plan import (
     plan_ingest,
 )
 from ecoinbox.store.search import SearchStore
-from ecoinbox.store.sql import execute_many, fetch_all, fetch_one, to_ms
+from ecoinbox.store.sql import execute_many, fetch_all, fetch_one
+from ecoinbox.store.times import to_ms
 from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
 
 

@@ -8,18 +8,24 @@ leaves it pending). `ingest.IngestStore` reads the `Holdings` and writes the `In
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from ecoinbox.model import (
     Message,
     Origin,
     State,
 )
-from ecoinbox.store.sql import to_ms
+from ecoinbox.store.times import to_ms
+
+
+class Row(Protocol):
+    """A stored row read by column name (sqlite3.Row, a dict...)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
 
 SNIPPET_CHARS = 300
 DELETED_SNIPPET = "(deleted on the platform)"
@@ -114,7 +120,7 @@ class Summary:
                    root.origin.value, None, "", changed=True)  # fmt: skip
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Summary:
+    def from_row(cls, row: Row) -> Summary:
         return cls(row["channel"], row["root_remote_id"], *(row[column] for column in cls.COLUMNS))
 
     def values(self) -> tuple[Any, ...]:

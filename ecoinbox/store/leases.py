@@ -7,7 +7,8 @@ from ecoinbox.model import (
 )
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import to_lease
-from ecoinbox.store.sql import fetch_one, to_ms
+from ecoinbox.store.sql import fetch_one
+from ecoinbox.store.times import to_ms
 
 
 class LeasesStore(SQLiteBase):

@@ -28,8 +28,9 @@ from ecoinbox.store.drafts import delete_draft_in
 from ecoinbox.store.errors import StoreError
 from ecoinbox.store.ingest import IngestStore
 from ecoinbox.store.ingest_plan import SNIPPET_CHARS
-from ecoinbox.store.sql import fetch_all, fetch_one, from_ms, to_ms
+from ecoinbox.store.sql import fetch_all, fetch_one
 from ecoinbox.store.states import StatesStore
+from ecoinbox.store.times import from_ms, to_ms
 
 TOPIC_REASON = "forum topic made by a redirect"  # the state reason of a topic `f` opened
 CONTEXT_CHARS = 2000  # of what the person said, kept with each canned link sent

@@ -14,7 +14,8 @@ from ecoinbox.model import OutboxItem, OutboxState, UnsentReply
 from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import MESSAGE_SQL, to_message, to_outbox_item
-from ecoinbox.store.sql import fetch_all, fetch_one, to_ms
+from ecoinbox.store.sql import fetch_all, fetch_one
+from ecoinbox.store.times import to_ms
 
 if TYPE_CHECKING:
     import aiosqlite

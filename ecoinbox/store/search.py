@@ -14,7 +14,8 @@ from ecoinbox.model import (
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.ingest_plan import SNIPPET_CHARS
 from ecoinbox.store.rows import RowsStore
-from ecoinbox.store.sql import fetch_all, to_ms
+from ecoinbox.store.sql import fetch_all
+from ecoinbox.store.times import to_ms
 
 
 class SearchStore(RowsStore):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
@@ -26,16 +25,6 @@ async def execute_many(db: aiosqlite.Connection, sql: str, rows: Sequence[Sequen
     """`executemany`, skipped when there is nothing to write (each call is a hop to the thread)."""
     if rows:
         await db.executemany(sql, rows)
-
-
-def to_ms(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
 
 
 def split_sql(script: str) -> Iterator[str]:

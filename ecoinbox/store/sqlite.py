@@ -47,11 +47,9 @@ from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from ecoinbox.store.search import search_sql as _search_sql  # noqa: F401 (tests read it from here)
 from ecoinbox.store.sql import fetch_all as _all  # by this name: a test slows the integrity check through it
 from ecoinbox.store.sql import fetch_one as _one
-from ecoinbox.store.sql import (
-    split_sql,
-    to_ms,  # noqa: F401 (tests read it from here)
-)
+from ecoinbox.store.sql import split_sql
 from ecoinbox.store.threads import ThreadsStore
+from ecoinbox.store.times import to_ms  # noqa: F401 (tests read it from here)
 
 __all__ = ["Change", "IngestResult", "SQLiteStore", "StateChange", "open_store"]
 

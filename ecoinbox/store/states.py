@@ -16,7 +16,8 @@ from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
 from ecoinbox.store.base import Change, ChangeKind, StateChange
 from ecoinbox.store.drafts import delete_draft_in
 from ecoinbox.store.rows import RowsStore
-from ecoinbox.store.sql import fetch_all, fetch_one, from_ms, to_ms
+from ecoinbox.store.sql import fetch_all, fetch_one
+from ecoinbox.store.times import from_ms, to_ms
 from ecoinbox.store.triage import TriageStore
 
 if TYPE_CHECKING:

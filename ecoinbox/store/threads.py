@@ -13,8 +13,9 @@ from ecoinbox.model import (
     StoredMessage,
 )
 from ecoinbox.store.convert import MESSAGE_SQL, to_message
-from ecoinbox.store.sql import fetch_all, fetch_one, from_ms, to_ms
+from ecoinbox.store.sql import fetch_all, fetch_one
 from ecoinbox.store.states import StatesStore
+from ecoinbox.store.times import from_ms, to_ms
 
 
 class ThreadsStore(StatesStore):

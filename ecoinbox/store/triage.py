@@ -33,7 +33,7 @@ from ecoinbox.store.ingest_plan import Summary as _Summary
 from ecoinbox.store.sql import execute_many as _many
 from ecoinbox.store.sql import fetch_all as _all
 from ecoinbox.store.sql import fetch_one as _one
-from ecoinbox.store.sql import from_ms, to_ms
+from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
     from ecoinbox.triage.inbound import Assessment, Triage
