@@ -4,7 +4,8 @@
 split by concern: `ingest_plan` (a poll batch applied in memory) and `ingest` (its reads and
 write), `outbox` and `outbox_view`, `states`, `drafts`, `contacts`, `search`, `rows` (the
 inbox's pages), `threads`, `leases`, `triage` (automatic spam and priority at ingest), on
-`connection` (SQLiteBase: connections, transactions, listeners), with `schema` (migrations).
+`connection` (SQLiteBase: connections, transactions, listeners), with `schema` (migrations),
+`sql` and `convert` (query helpers, rows to model objects); `errors` and `times` serve any backend.
 """
 
 from ecoinbox.store.base import Change, ChangeKind, IngestResult, StateChange, Store
