@@ -50,10 +50,6 @@ ALLOWED_PRIVATE_IMPORTS: frozenset[tuple[str, str, str]] = frozenset(
                 "_toml_syntax_problem",
             )
         ),
-        *(
-            ("ecoinbox.store.triage", "ecoinbox.store.sqlite", name)
-            for name in ("_MESSAGE_SQL", "_Summary", "_all", "_many", "_message", "_one")
-        ),
     }
 )
 
