@@ -579,14 +579,31 @@ _CAMEL_RE: Final = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 _STOP_WORDS: Final[frozenset[str]] = frozenset(
     fold(word)
-    for word in ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "done", "down", "during", "each", "few", "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "im", "ive", "dont", "cant", "doesnt", "didnt", "isnt", "wont", "also", "still", "even", "yet", "ok", "okay", "yes", "hi", "hello", "hey", "thanks", "thank", "thx", "ty", "please", "pls", "plz", "dear", "guys", "sir", "madam", "au", "aux", "avec", "ce", "ces", "cet", "cette", "dans", "de", "des", "du", "elle", "elles", "en", "et", "eux", "il", "ils", "je", "la", "le", "les", "leur", "leurs", "lui", "ma", "mais", "me", "meme", "mes", "moi", "mon", "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre", "vous", "ça", "ca", "cela", "ceci", "ci", "est", "sont", "suis", "es", "etes", "sommes", "ete", "etre", "avoir", "ai", "as", "avons", "avez", "ont", "avait", "etait", "fait", "faire", "plus", "tres", "trop", "aussi", "deja", "encore", "jamais", "rien", "tout", "tous", "toute", "toutes", "y", "si", "oui", "non", "alors", "donc", "car", "comme", "quand", "bonjour", "bonsoir", "salut", "merci", "svp", "stp", "coucou"]
+    for word in """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can cannot could did do does doing done down during each few for
+    from further get got had has have having he her here hers herself him himself his how i if in
+    into is it its itself just let me more most my myself no nor not now of off on once only or
+    other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up us
+    very was we were what when where which while who whom why will with would you your yours
+    yourself yourselves im ive dont cant doesnt didnt isnt wont also still even yet ok okay yes
+    hi hello hey thanks thank thx ty please pls plz dear guys sir madam
+    au aux avec ce ces cet cette dans de des du elle elles en et eux il ils je la le les leur
+    leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se
+    ses son sur ta te tes toi ton tu un une vos votre vous ça ca cela ceci ci est sont suis es
+    etes sommes ete etre avoir ai as avons avez ont avait etait fait faire plus tres trop aussi
+    deja encore jamais rien tout tous toute toutes y si oui non alors donc car comme quand
+    bonjour bonsoir salut merci svp stp coucou
+    """.split()
 )
 # Words of every link's address that say nothing about the page.
 _URL_STOP_WORDS: Final = frozenset({"html", "htm", "php", "aspx", "jsp", "www", "http", "https", "index"})
 
 _SUFFIXES: Final = tuple(
     sorted(
-        ["issements", "issement", "ements", "ement", "ations", "ation", "ments", "ment", "ingly", "ings", "ing", "ies", "ied", "ees", "ee", "es", "ed", "er", "ez", "ly", "s", "e", "y"],
+        """issements issement ements ement ations ation ments ment ingly ings ing ies ied ees ee
+        es ed er ez ly s e y""".split(),
         key=len,
         reverse=True,
     )

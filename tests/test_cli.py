@@ -38,7 +38,7 @@ def write_config(tmp_path: Path, body: str = "") -> Path:
 
 
 def ecoinbox(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ecoinbox.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ecoinbox.cli", *args], capture_output=True, text=True, check=False,
                           timeout=timeout, env={**os.environ, **(env or {})})  # fmt: skip
 
 

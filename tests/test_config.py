@@ -530,13 +530,17 @@ def test_several_problems_are_reported_together_in_line_order() -> None:
         f"{SOURCE}:1: brand.name: missing (required)",
         f"{SOURCE}:2: brand.handles: expected a list of strings, got an integer",
         f"{SOURCE}:5: ui.layotu: unknown setting (did you mean 'layout'?)",
-        f"{SOURCE}:10: channels[0].base_url: plain http to a remote host is refused: the token would cross "
-        "the network unencrypted. Use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)",
+        (
+            f"{SOURCE}:10: channels[0].base_url: plain http to a remote host is refused: the token would cross "
+            "the network unencrypted. Use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)"
+        ),
         f"{SOURCE}:11: channels[0].poll_interval: expected a number of seconds, got a boolean",
         f"{SOURCE}:15: channels[1].name: duplicate channel name 'one' (also channels[0]); names must be unique",
-        f"{SOURCE}:17: channels[1].password: tokens do not belong in the config file (it is often readable by "
-        "others and copied around). Store it with `ecoinbox auth one`, or set "
-        'token_cmd = ["pass", "show", "ecoinbox/one"] or token_env = "ECOINBOX_ONE_TOKEN"',
+        (
+            f"{SOURCE}:17: channels[1].password: tokens do not belong in the config file (it is often readable "
+            "by others and copied around). Store it with `ecoinbox auth one`, or set "
+            'token_cmd = ["pass", "show", "ecoinbox/one"] or token_env = "ECOINBOX_ONE_TOKEN"'
+        ),
     ]
 
 

@@ -189,7 +189,7 @@ async def test_new_forum_topic_quotes_the_question_and_the_reply_carries_its_add
 
 
 async def test_a_lost_topic_creation_is_reconciled_by_reading_the_forum_never_posted_twice(tmp_path):
-    async with two_channels(tmp_path, forum_timeout=1.0) as (social, forum, store, engine, settings):
+    async with two_channels(tmp_path, forum_timeout=1.0) as (social, forum, store, engine, _settings):
         social.add_status(
             author="sam", text="@acme is there a way to share one widget with my whole team please?"
         )
@@ -213,7 +213,7 @@ async def test_a_lost_topic_creation_is_reconciled_by_reading_the_forum_never_po
 
 
 async def test_ctrl_t_inserts_a_canned_reply_and_asks_for_what_it_lacks(tmp_path):
-    async with two_channels(tmp_path) as (social, forum, store, engine, settings):
+    async with two_channels(tmp_path) as (social, _forum, store, engine, settings):
         social.add_status(author="zoe@remote.example", display_name="Zoé", text="@acme where is my parcel??")
         await engine.poll_channel("mastodon")
         await engine.start()

@@ -310,7 +310,7 @@ async def test_a_long_result_list_grows_as_the_cursor_nears_its_end(tmp_path):
             while not screen.results.complete:
                 total = screen.conversations.total
                 await pilot.press("G")  # near the end: the next step is read
-                await wait_until(lambda: screen.conversations.total > total, pilot=pilot)
+                await wait_until(lambda total=total: screen.conversations.total > total, pilot=pilot)
                 labels.append(screen.results.label())
             assert labels == ["460+", "660+", "860+", "1000+"]
             rows = await screen.results.conversation_page_at(View.INBOX, 0, 2000)

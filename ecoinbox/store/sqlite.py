@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import aiosqlite
 
@@ -490,7 +490,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         self._refusal = reason
         self._notify(Change("read-only"))
 
-    async def __aenter__(self) -> SQLiteStore:
+    async def __aenter__(self) -> Self:
         return await self.open()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -546,9 +546,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
         async with self._write_lock, self._transaction(db, durable=durable) as conn:
             yield conn
             if not quiet:
-                row = await _one(
-                    conn, "UPDATE content_version SET version = version + 1 RETURNING version"
-                )
+                row = await _one(conn, "UPDATE content_version SET version = version + 1 RETURNING version")
                 version = int(row[0]) if row else 0
                 if self._known_version == version - 1:
                     self._known_version = version  # nobody else wrote in between
@@ -720,7 +718,7 @@ class SQLiteStore(StatesStore, TriageStore, ContactsMixin, OutboxViewStore, Draf
             [
                 (c, summaries[c].channel, summaries[c].root_remote_id, *summaries[c].values())
                 for c in new_conversations
-            ],  # fmt: skip
+            ],
         )
         await _many(
             db,
