@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 
 import keyring
 import pytest
-from fakes import MemoryKeyring
+from fakes import Clock, MemoryKeyring
 
 from ecoinbox.config import is_loopback_host
+from ecoinbox.store import SQLiteStore, open_store
 
 
 def _is_loopback(address: object) -> bool:
@@ -67,3 +69,17 @@ def thread_follows_the_cursor_at_once(monkeypatch):
     """Flows read the thread right after a move: the wait for a resting cursor is off here and
     tested on its own (tests/test_thread_follows_cursor.py)."""
     monkeypatch.setattr("ecoinbox.tui.screens.inbox.InboxScreen.THREAD_DELAY", 0.0)
+
+@pytest.fixture
+def clock() -> Clock:
+    """The time that `store` (and whatever else a test hands it to) reads; a test moves it by hand.
+    A module that needs another start overrides this fixture."""
+    return Clock()
+
+
+@pytest.fixture
+async def store(tmp_path, clock: Clock) -> AsyncIterator[SQLiteStore]:
+    """An empty store in the test's own folder, on `clock`, closed after the test."""
+    opened = await open_store(tmp_path / "inbox.db", clock=clock)
+    yield opened
+    await opened.close()
