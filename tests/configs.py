@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 
 def channel_toml(**overrides: object) -> str:
@@ -47,3 +48,18 @@ def toml_string(text: str) -> str:
             out.append(char)
     return '"' + "".join(out) + '"'
 
+
+def config_toml(*channels: str, store: Path | None = None, brand: dict[str, object] | None = None) -> str:
+    """A whole config: the [brand] table (`brand`, Acme by default), the store's path when given,
+    then the channels' entries (each from `channel_toml`)."""
+    lines = ["[brand]"] + [f"{key} = {to_toml(value)}" for key, value in (brand or {"name": "Acme"}).items()]
+    if store is not None:
+        lines += ["[store]", f"path = {toml_string(str(store))}"]
+    return "\n".join(lines) + "\n" + "".join(channels)
+
+
+def config_file(folder: Path, *channels: str, brand: dict[str, object] | None = None) -> Path:
+    """`config_toml` written to folder/config.toml, the store in folder/inbox.db."""
+    path = folder / "config.toml"
+    path.write_text(config_toml(*channels, store=folder / "inbox.db", brand=brand), encoding="utf-8")
+    return path
