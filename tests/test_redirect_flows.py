@@ -293,7 +293,8 @@ async def test_u_in_the_hold_takes_a_canned_redirect_back_and_reopens_the_conver
             row = await store.conversation_row(conversation_id)
             assert (row.state, row.reason) == (State.DONE, "redirected")
             status = str(app.inbox.query_one("#status").render())
-            assert "Reply to Léa goes out in 30 s — u takes it back" in status
+            # 30 s, or 29 by now on a loaded machine
+            assert "Reply to Léa goes out in " in status and " s — u takes it back" in status
             await pilot.press("u")
             await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
             assert app.screen.query_one(TextArea).text == text  # the canned reply and its link
@@ -334,7 +335,7 @@ async def test_u_in_the_hold_takes_a_new_forum_topic_back_with_its_reply_and_the
             await wait_until(lambda: not isinstance(app.screen, NewTopicScreen), pilot=pilot)
             assert (await store.conversation_row(conversation_id)).state is State.DONE
             status = str(app.inbox.query_one("#status").render())
-            assert "Forum topic and reply to Sam go out in 30 s — u takes it back" in status
+            assert "Forum topic and reply to Sam go out in " in status and " s — u takes it back" in status
             await pilot.press("u")
             await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
             assert app.screen.query_one("#topic-title", Input).value == "Moving widgets between accounts"

@@ -303,7 +303,8 @@ async def test_a_long_result_list_grows_as_the_cursor_nears_its_end(tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             screen = app.inbox
             await search(pilot, "order late")
-            await wait_until(lambda: screen.results.label() == "260+", pilot=pilot)  # a page, then 200 more
+            # a page, then 200 more (a loaded machine may take more than the usual 10 s)
+            await wait_until(lambda: screen.results.label() == "260+", timeout=30, pilot=pilot)
             assert screen.conversations.total == 260
             assert screen.conversations.selected_row.author_label == "User 1099"  # newest first
             labels = []
