@@ -329,8 +329,10 @@ def _ways_to_provide(channel: ChannelSettings) -> str:
         [
             "Provide it one of these ways:",
             keyring_way,
-            f'  - set token_cmd = ["pass", "show", "ecoinbox/{name}"] in its [[channels]] entry '
-            "(any command that prints the token)",
+            (
+                f'  - set token_cmd = ["pass", "show", "ecoinbox/{name}"] in its [[channels]] entry '
+                "(any command that prints the token)"
+            ),
             _env_way(name, channel.token_env, "its [[channels]] entry"),
         ]
     )
@@ -341,17 +343,25 @@ def _alternatives(name: str, token_env: str | None = None) -> str:
     return "\n".join(
         [
             "Ways to provide the token without it:",
-            f"  - run `ecoinbox auth {name}`: without a keyring it offers a credentials file (0600, "
-            "not encrypted) or shows the token once (--print) for pass",
-            f'  - token_cmd = ["pass", "show", "ecoinbox/{name}"] in the [[channels]] entry '
-            "(pass with gpg-agent and pinentry-curses works over SSH; export GPG_TTY=$(tty))",
+            (
+                f"  - run `ecoinbox auth {name}`: without a keyring it offers a credentials file (0600, "
+                "not encrypted) or shows the token once (--print) for pass"
+            ),
+            (
+                f'  - token_cmd = ["pass", "show", "ecoinbox/{name}"] in the [[channels]] entry '
+                "(pass with gpg-agent and pinentry-curses works over SSH; export GPG_TTY=$(tty))"
+            ),
             _env_way(name, token_env, "the [[channels]] entry"),
-            "  - start a keyring for this session: `dbus-run-session -- sh`, then in that shell "
-            "`gnome-keyring-daemon --unlock` (type the keyring password, then Ctrl-D), "
-            f"then `ecoinbox auth {name}`",
-            "  - an encrypted file keyring: `pip install keyrings.cryptfile`, "
-            "export PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring, "
-            f"then `ecoinbox auth {name}`",
+            (
+                "  - start a keyring for this session: `dbus-run-session -- sh`, then in that shell "
+                "`gnome-keyring-daemon --unlock` (type the keyring password, then Ctrl-D), "
+                f"then `ecoinbox auth {name}`"
+            ),
+            (
+                "  - an encrypted file keyring: `pip install keyrings.cryptfile`, "
+                "export PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring, "
+                f"then `ecoinbox auth {name}`"
+            ),
         ]
     )
 
