@@ -69,6 +69,7 @@ def copy_synced(source: Path, target: Path) -> None:
     """`source` to `target` in one pass, on the disk before it takes its name."""
     partial = target.with_name(target.name + ".partial")
     shutil.copyfile(source, partial)
+    shutil.copymode(source, partial)  # the store's own 0600: it holds people's messages
     with partial.open("rb") as copied:
         os.fsync(copied.fileno())
     partial.replace(target)
