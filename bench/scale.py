@@ -977,7 +977,7 @@ def main(argv: list[str] | None = None) -> int:
         messages = SIZES[label]
         path, made = store_for(args.cache, messages, args.seed, args.rebuild)
         triage_rate = None
-        if messages <= triage_limit:
+        if messages <= triage_limit and not args.commands_only:
             print(f"{label}: ingest with triage and language detection…", file=sys.stderr, flush=True)
             triage_rate = triage_ingest_rate(messages, args.seed)
         if args.ingest_only:
