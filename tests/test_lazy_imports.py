@@ -36,6 +36,8 @@ NEVER_FOR_A_READ = (
     "ecoinbox.replies",
 )
 NOT_FOR_THE_INBOX_START = (
+    "numpy",
+    "rapidfuzz",
     "feedparser",
     "httpx",
     "keyring",
@@ -106,18 +108,8 @@ open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_the_inbox_imports_no_channel_code_before_it_builds_a_channel(tmp_path):
+def test_the_inbox_imports_no_channel_or_ranking_code_before_it_needs_it(tmp_path):
     """What bench/timed_inbox.py imports before the first frame (the inbox's own modules)."""
     modules = loaded_by(INBOX, out=tmp_path / "modules.json")
     assert "textual" in modules
     assert offenders(modules, NOT_FOR_THE_INBOX_START) == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="ecoinbox.replies imports numpy and rapidfuzz at import time: the replies split "
-    "(i17-text) makes numpy lazy; drop this mark when it passes",
-)
-def test_the_inbox_start_imports_no_ranking_code(tmp_path):
-    modules = loaded_by(INBOX, out=tmp_path / "modules.json")
-    assert offenders(modules, ("numpy", "rapidfuzz")) == []
