@@ -872,7 +872,7 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
     last = columns[-1]
     yield "| | " + " | ".join(c.label for c in columns) + f" | budget (at {last.label}) | |"
     yield "|---|" + "---:|" * len(columns) + "---|---|"
-    labels = list(last.commands.wall) if last.commands else []
+    labels = list(dict.fromkeys(label for c in columns if c.commands for label in c.commands.wall))
     for label in labels:
 
         def cell(c: Column, label: str = label) -> str:
@@ -884,7 +884,7 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
             return text + (f"; CPU {fmt_ms(med(cpu))})" if cpu else ")")
 
         budget, verdict = "", None
-        wall = last.commands.wall[label] if last.commands else []
+        wall = last.commands.wall.get(label, []) if last.commands else []
         if label.startswith("`ecoinbox ") and wall:
             budget, verdict = f"<= {COMMAND_S * 1000:.0f} ms", med(wall) <= COMMAND_S
         elif label.startswith("`ecoinbox`") and wall:
