@@ -60,7 +60,6 @@ async def plan(store, text: str) -> str:
     # a date range bounds the ids the walk reads, from the date index
     ("after:3d", "SEARCH m USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
     ("after:3d", "COVERING INDEX messages_by_created (created_at>?)"),
-    ("before:30d", "COVERING INDEX messages_by_created (created_at<?)"),
     ("lang:fr after:3d", "USING INDEX messages_by_language (language=? AND rowid>? AND rowid<?)"),
 ])  # fmt: skip
 async def test_a_filter_reads_its_index(store, text, reads):

@@ -1788,7 +1788,8 @@ def _search_sql(query: Query) -> tuple[str, list[Any]]:
     if fts:
         sql = (
             "SELECT m.id, m.conversation_id, m.text FROM messages_fts f"
-            f" CROSS JOIN {source} ON m.id = f.rowid{joins} WHERE messages_fts MATCH ?{conditions} AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
+            f" CROSS JOIN {source} ON m.id = f.rowid{joins} WHERE messages_fts MATCH ?{conditions}"
+            " AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
         )
         return sql, [fts, *params]
     sql = (
@@ -1822,8 +1823,7 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
         elif f.field == "lang":
             condition, values = "m.language = ?", [f.value]
         elif f.field == "before":
-            condition = f"m.created_at < ? AND m.id <= {_IDS_BEFORE}"
-            values = [to_ms(f.value)] * 2  # type: ignore[arg-type, list-item]
+            condition, values = "m.created_at < ?", [to_ms(f.value)]  # type: ignore[arg-type]
         elif f.field == "after":
             condition = f"m.created_at >= ? AND m.id >= {_IDS_AFTER}"
             values = [to_ms(f.value)] * 2  # type: ignore[arg-type, list-item]
@@ -1834,13 +1834,14 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
     return where, params
 
 
-# The ids of a date range, when it holds few messages (one lookup in messages_by_created and at most
-# 5,000 entries read): a search walking the ids stops there instead of reading every message to find
-# the range empty. A wide range bounds nothing (the walk finds its page soon).
-_IDS_BEFORE, _IDS_AFTER = (
-    f"(SELECT CASE WHEN count(*) < 5000 THEN coalesce({edge}(id), {empty}) ELSE {wide} END FROM"
-    f" (SELECT rowid AS id FROM messages INDEXED BY messages_by_created WHERE created_at {op} ? LIMIT 5000))"
-    for edge, op, empty, wide in (("max", "<", -1, 1 << 62), ("min", ">=", 1 << 62, 0))
+# The smallest id of an after: range, when it holds few messages (one lookup in messages_by_created
+# and at most 5,000 entries read): a search walking the ids down stops there instead of reading every
+# message to find the range empty. A wide range bounds nothing (the walk finds its page soon). (A
+# before: bound would be a second upper bound on the ids, which SQLite may take over the page's
+# cursor: every page after the first would then walk from the newest message again.)
+_IDS_AFTER = (
+    f"(SELECT CASE WHEN count(*) < 5000 THEN coalesce(min(id), {1 << 62}) ELSE 0 END FROM"
+    " (SELECT rowid AS id FROM messages INDEXED BY messages_by_created WHERE created_at >= ? LIMIT 5000))"
 )
 
 
