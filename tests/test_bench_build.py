@@ -13,13 +13,17 @@ import sqlite3
 import stat
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
 
 import ecoinbox
 
 BENCH = Path(ecoinbox.__file__).resolve().parents[1] / "bench" / "generate.py"
 
 
-def load_generator():  # type: ignore[no-untyped-def]
+def load_generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_generate_build", BENCH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -28,7 +32,7 @@ def load_generator():  # type: ignore[no-untyped-def]
     return module
 
 
-def dump(path: Path) -> list[tuple]:
+def dump(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as db:
         return [
             row
@@ -37,7 +41,9 @@ def dump(path: Path) -> list[tuple]:
         ]
 
 
-def test_a_store_built_in_ram_is_the_store_built_in_place(tmp_path, monkeypatch):
+def test_a_store_built_in_ram_is_the_store_built_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     generate = load_generator()
     ram = tmp_path / "ram"
     ram.mkdir()
@@ -57,7 +63,9 @@ def test_a_store_built_in_ram_is_the_store_built_in_place(tmp_path, monkeypatch)
     assert json.loads((tmp_path / "out" / "place.db.json").read_text(encoding="utf-8"))["built_in"] == "place"
 
 
-def test_without_room_in_ram_the_store_is_built_in_place(tmp_path, monkeypatch):
+def test_without_room_in_ram_the_store_is_built_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     generate = load_generator()
     monkeypatch.setattr(generate, "RAM", tmp_path / "no-such-folder")
     generate.build(tmp_path / "s.db", 300, seed=1)

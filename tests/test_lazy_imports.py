@@ -95,7 +95,9 @@ def config(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", [["list"], ["list", "--query", "refund lang:en"], ["show", "1"]])
-def test_a_read_imports_no_channel_token_or_ranking_code(config, tmp_path, command):
+def test_a_read_imports_no_channel_token_or_ranking_code(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
     modules = loaded_by(PROBE, "--config", str(config), *command, out=tmp_path / "modules.json")
     assert "ecoinbox.store" in modules  # the probe saw the command run
     assert offenders(modules, NEVER_FOR_A_READ) == []
@@ -108,7 +110,7 @@ open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_the_inbox_imports_no_channel_or_ranking_code_before_it_needs_it(tmp_path):
+def test_the_inbox_imports_no_channel_or_ranking_code_before_it_needs_it(tmp_path: Path) -> None:
     """What bench/timed_inbox.py imports before the first frame (the inbox's own modules)."""
     modules = loaded_by(INBOX, out=tmp_path / "modules.json")
     assert "textual" in modules

@@ -7,13 +7,16 @@ nothing recent). The plans are checked here at a small size; bench/scale.py time
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from ecoinbox.model import Author, Message, Origin
 from ecoinbox.query import parse_query
-from ecoinbox.store import open_store
+from ecoinbox.store import SQLiteStore, open_store
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=40)
@@ -29,7 +32,7 @@ def msg(n: int, text: str, *, author: Author = ZOE, days: float, language: str =
 
 
 @pytest.fixture
-async def store(tmp_path):
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     store = await open_store(tmp_path / "inbox.db", clock=lambda: NOW)
     await store.ingest([
         msg(1, "I want a refund", days=1),
@@ -43,12 +46,15 @@ async def store(tmp_path):
     await store.close()
 
 
-async def plan(store, text: str) -> str:
+async def plan(store: SQLiteStore, text: str) -> str:
     from ecoinbox.store.sqlite import _search_sql
 
     sql, params = _search_sql(parse_query(text, now=NOW))
-    async with store._reader.execute(f"EXPLAIN QUERY PLAN {sql}", (*params, 2**62, 50)) as cursor:
-        return " / ".join(row[3] for row in await cursor.fetchall())
+    db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    try:
+        return " / ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", (*params, 2**62, 50)))
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize(("text", "reads"), [
@@ -62,18 +68,18 @@ async def plan(store, text: str) -> str:
     ("after:3d", "COVERING INDEX messages_by_created (created_at>?)"),
     ("lang:fr after:3d", "USING INDEX messages_by_language (language=? AND rowid>? AND rowid<?)"),
 ])  # fmt: skip
-async def test_a_filter_reads_its_index(store, text, reads):
+async def test_a_filter_reads_its_index(store: SQLiteStore, text: str, reads: str) -> None:
     found = await plan(store, text)
     assert reads in found, found
     assert "TEMP B-TREE" not in found, found  # no statement sorts its matches
 
 
-async def snippets(store, text: str, now: datetime = NOW) -> list[str]:
+async def snippets(store: SQLiteStore, text: str, now: datetime = NOW) -> list[str]:
     rows, _ = await store.search(parse_query(text, now=now), limit=100)
     return sorted(row.snippet for row in rows)
 
 
-async def test_date_bounds_find_exactly_the_range_whatever_the_ids(store):
+async def test_date_bounds_find_exactly_the_range_whatever_the_ids(store: SQLiteStore) -> None:
     assert await snippets(store, "after:3d") == ["Where is my refund?"]
     assert await snippets(store, "after:3d", now=NOW + timedelta(days=30)) == []  # nothing recent
     assert await snippets(store, "before:38d") == sorted(
@@ -85,7 +91,7 @@ async def test_date_bounds_find_exactly_the_range_whatever_the_ids(store):
     assert await snippets(store, "lang:fr after:39d") == ["Je veux un remboursement"]
 
 
-async def test_a_wide_date_range_is_found_whole(tmp_path):
+async def test_a_wide_date_range_is_found_whole(tmp_path: Path) -> None:
     """Over 5,000 messages in the range the ids are not bounded: the walk finds them all."""
     store = await open_store(tmp_path / "inbox.db", clock=lambda: NOW)
     try:

@@ -26,7 +26,8 @@ def asked_directly(first: int, stop: int) -> str:
 
 def expanded(body: str) -> str:
     """A class body's characters, ranges expanded."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(body):
         if i + 2 < len(body) and body[i + 1] == "-":
             out.extend(chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1))
@@ -38,15 +39,15 @@ def expanded(body: str) -> str:
 
 
 @pytest.mark.parametrize(("first", "stop"), [(0x300, 0x10000), (0x10000, 0x20000)])
-def test_the_written_marks_are_unicodes(first, stop):
+def test_the_written_marks_are_unicodes(first: int, stop: int) -> None:
     assert unicodedata.unidata_version in unicode_marks.KNOWN  # this Python's version is written out
     assert expanded(unicode_marks.combining_marks(first, stop)) == asked_directly(first, stop)
 
 
-def test_another_unicode_version_is_asked(monkeypatch):
+def test_another_unicode_version_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(unicode_marks, "KNOWN", {})
     assert expanded(unicode_marks.combining_marks(0x300, 0x10000)) == asked_directly(0x300, 0x10000)
 
 
-def test_a_flood_of_marks_is_still_cut():
+def test_a_flood_of_marks_is_still_cut() -> None:
     assert sanitize("Z" + "\u0301\u0302\u0303\u0304" * 10) == "Z\u0301\u0302\u0303\u0304"
