@@ -17,6 +17,7 @@ import pytest
 from ecoinbox.model import Author, Message, Origin
 from ecoinbox.query import parse_query
 from ecoinbox.store import SQLiteStore, open_store
+from ecoinbox.store.search import search_sql
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=40)
@@ -47,9 +48,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 
 
 async def plan(store: SQLiteStore, text: str) -> str:
-    from ecoinbox.store.sqlite import _search_sql
-
-    sql, params = _search_sql(parse_query(text, now=NOW))
+    sql, params = search_sql(parse_query(text, now=NOW))
     db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
     try:
         return " / ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", (*params, 2**62, 50)))
