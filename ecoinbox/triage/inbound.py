@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
 from ecoinbox.model import Author, Message
-from ecoinbox.triage._text import minhash
+from ecoinbox.triage._text import deleet, fold_text, minhash
 from ecoinbox.triage.memory import Memory
 from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
@@ -99,7 +99,10 @@ class Triage:
         Only the first `TRIAGE_CHARS` characters of the text (and of `post`) are read."""
         message = bounded(message)
         post = post[:TRIAGE_CHARS] if post else post
-        repeats, authors = self.context(message)
+        # The text is folded once here, and every check below reads the folded copy.
+        folded = fold_text(message.text)
+        signature = minhash(message.text, folded=folded)
+        repeats, authors = self.context(message, signature=signature)
         verdict = self.spam_filter.check(
             message,
             post=post,
@@ -107,21 +110,24 @@ class Triage:
             authors=authors,
             known_author=known_author and has_identity(message.author),
             platform=message.platform_verdict or ("held" if message.held else ""),
+            signature=signature,
         )
         text = f"{message.title}\n{message.text}" if message.title else message.text
-        priority = score_priority(text)
+        folded = f"{fold_text(message.title)}\n{folded}" if message.title else folded
+        priority = score_priority(text, folded=folded)
+        normalized = deleet(folded) if any(rule.words is not None for rule in self.rules) else folded
         actions = tuple(
             action
             for rule in self.rules
-            if rule.matches(message, followers=followers)
+            if rule.matches(message, followers=followers, normalized=normalized)
             for action in rule.actions()
         )
         return Assessment(spared(verdict, priority), priority, actions)
 
-    def context(self, message: Message) -> tuple[int, int]:
+    def context(self, message: Message, *, signature: tuple[int, ...] | None = None) -> tuple[int, int]:
         """How many near-identical texts came in recently, and from how many other authors; then
-        `message` is remembered too."""
-        signature = minhash(message.text)
+        `message` is remembered too. `signature`: `minhash(message.text)` if known already."""
+        signature = minhash(message.text) if signature is None else signature
         if not signature:
             return 0, 0
         who = identity(message.author)
