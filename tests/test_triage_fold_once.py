@@ -69,3 +69,30 @@ def test_folded_copies_give_the_same_signature_and_priority() -> None:
     assert shingles(text) == shingles(text, folded=fold_text(text))
     assert score_priority(text) == score_priority(text, folded=fold_text(text))
     assert score_priority(text).urgent
+
+
+def test_a_batch_is_judged_as_one_message_after_another() -> None:
+    settings_ = parse_config(f'[brand]\nname = "Acme"\n{DEMO_RULES}\n{DEMO_CANNED}')
+    texts = [
+        "Win a FREE iPhone now!!! https://bit.ly/win",
+        "",
+        "I was charged twice, please refund me",
+        "Win a FREE iPhone now!!! https://bit.ly/win",  # the same text again: a repeat
+        "Ça fait deux semaines que j'attends mon remboursement",
+        "ok",
+    ] * 20  # more than one chunk of `assess_batch`
+    messages = [
+        Message(
+            "mastodon",
+            str(n),
+            Author("mastodon", str(n % 7), f"p{n % 7}", "P"),
+            text,
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for n, text in enumerate(texts)
+    ]
+    sequential = Triage.from_settings(settings_)
+    one_by_one = [sequential.assess(m) for m in messages]
+    batched = list(Triage.from_settings(settings_).assess_batch(messages))
+    assert batched == one_by_one
+    assert any(a.verdict.is_spam for a in batched) and any(a.priority.urgent for a in batched)

@@ -7,6 +7,7 @@ entry is written once for "crédit", "Crédit" and "credit".
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 import zlib
@@ -311,6 +312,21 @@ def minhash(text: str, *, folded: str | None = None) -> tuple[int, ...]:
     values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
     mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
     return tuple(mixed.min(axis=1).tolist())
+
+
+def minhashes(texts: Sequence[str], folded: Sequence[str]) -> list[tuple[int, ...]]:
+    """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all."""
+    sets = [shingles(text, folded=copy) for text, copy in zip(texts, folded, strict=True)]
+    sizes = [len(hashes) for hashes in sets]
+    total = sum(sizes)
+    if not total:
+        return [()] * len(sets)
+    values = np.fromiter(itertools.chain.from_iterable(sets), dtype=np.uint64, count=total)
+    mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)
+    starts = list(itertools.accumulate([0, *sizes[:-1]]))
+    filled = [start for start, size in zip(starts, sizes, strict=True) if size]
+    lows = iter(np.minimum.reduceat(mixed, filled, axis=1).T.tolist())
+    return [tuple(next(lows)) if size else () for size in sizes]
 
 
 def resemblance(first: Sequence[int], second: Sequence[int]) -> float:
