@@ -219,37 +219,43 @@ def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match
 # A term can only match where a word starts with one of its keys (the first letters of each of its
 # alternatives): a set lookup spares most of the ~100 regex searches a message would cost.
 _KEY_LENGTH: Final = 3
-_LITERAL, _BRANCH, _SUBPATTERN, _ASSERT_NOT = (
+_DIGIT_KEY: Final = "\\d"  # the key of a match that starts with a digit (no word starts with it)
+_LITERAL, _BRANCH, _SUBPATTERN, _ASSERT_NOT, _IN, _CATEGORY = (
     _constants.LITERAL,
     _constants.BRANCH,
     _constants.SUBPATTERN,
     _constants.ASSERT_NOT,
+    _constants.IN,
+    _constants.CATEGORY,
 )
+_REPEATS: Final = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
+_DIGITS: Final = [(_CATEGORY, _constants.CATEGORY_DIGIT)]
 _WORD_RE: Final = re.compile(r"\w+")
-
-
 _WORD_START_RE: Final = re.compile(r"(?<!\w)\w{1,3}")
 _TWO, _ONE = operator.itemgetter(slice(0, 2)), operator.itemgetter(0)
 
 
 @functools.lru_cache(maxsize=64)
 def word_keys(normalized: str) -> frozenset[str]:
-    """The first one, two and three characters of every word of `normalized`."""
+    """The first one, two and three characters of every word of `normalized`, and `_DIGIT_KEY`
+    if a word starts with a digit."""
     starts = _WORD_START_RE.findall(normalized)
-    return frozenset((*starts, *map(_TWO, starts), *map(_ONE, starts)))
+    digit = (_DIGIT_KEY,) if any(start[0].isdecimal() for start in starts) else ()
+    return frozenset((*starts, *map(_TWO, starts), *map(_ONE, starts), *digit))
 
 
 def _keys(items: Any) -> set[str] | None:
     """Keys one of which starts every match of this parsed regex (None: cannot tell)."""
     prefix = ""
-    for op, arg in items:
+    items = list(items)
+    for index, (op, arg) in enumerate(items):
         if op is _LITERAL and _WORD_RE.fullmatch(chr(arg)):
             prefix += chr(arg)
             if len(prefix) == _KEY_LENGTH:
                 break
             continue
         if prefix:
-            if op in (_BRANCH, _SUBPATTERN) and (rest := _keys([(op, arg)])):
+            if op in (_BRANCH, _SUBPATTERN) and (rest := _keys([(op, arg)])) and _DIGIT_KEY not in rest:
                 return {(prefix + key)[:_KEY_LENGTH] for key in rest}
             break
         if op is _BRANCH:
@@ -262,6 +268,15 @@ def _keys(items: Any) -> set[str] | None:
             return keys
         if op is _SUBPATTERN:
             return None if arg[1] & re.IGNORECASE else _keys(arg[-1])
+        if op is _IN and list(arg) == _DIGITS:
+            return {_DIGIT_KEY}
+        if op in _REPEATS:
+            low, _, body = arg
+            inner = _keys(body)
+            if low > 0 or inner is None:
+                return inner  # "(?:ab)+" starts as "ab" does
+            after = _keys(items[index + 1 :])  # "(?:i )?can't": "i" or what follows
+            return None if after is None else inner | after
         return None
     return {prefix} if prefix else None
 
