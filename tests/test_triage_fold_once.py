@@ -1,7 +1,7 @@
 """Triage folds a message's text once and hands the folded copy to every check (issue 15, item 6).
 
 Before: the spam filter, the priority scorer, the near-duplicate memory and each rule folded the
-same text again (`ecoinbox.replies.fold`, one Python call per character), 2.8 times a message.
+same text again (`ecoinbox.text.fold`, one Python call per character), 2.8 times a message.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ecoinbox.config import parse_config
 from ecoinbox.demo.runner import DEMO_CANNED, DEMO_RULES
 from ecoinbox.model import Author, Message
-from ecoinbox.replies import fold
+from ecoinbox.text import fold
 from ecoinbox.triage._text import fold_text, minhash, shingles
 from ecoinbox.triage.inbound import Triage
 from ecoinbox.triage.priority import score_priority

@@ -1,6 +1,6 @@
 """Text helpers shared by the spam filter and the priority scorer: folding, links, lexicons.
 
-Everything works on folded text (lowercase, no accents: `ecoinbox.replies.fold`), so a lexicon
+Everything works on folded text (lowercase, no accents: `ecoinbox.text.fold`), so a lexicon
 entry is written once for "crédit", "Crédit" and "credit".
 """
 
@@ -51,7 +51,7 @@ _FOLD_TABLE: Final = _FoldTable()
 
 
 def fold_text(text: str) -> str:
-    """`ecoinbox.replies.fold(text)`, the same string, in one pass (ASCII: a `lower`)."""
+    """`ecoinbox.text.fold(text)`, the same string, in one pass (ASCII: a `lower`)."""
     return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
 
 
