@@ -89,3 +89,9 @@ def test_a_batch_is_judged_as_one_message_after_another() -> None:
     batched = list(Triage.from_settings(settings_).assess_batch(messages))
     assert batched == one_by_one
     assert any(a.verdict.is_spam for a in batched) and any(a.priority.urgent for a in batched)
+
+
+def test_a_text_of_many_distinct_characters_folds_the_same_and_the_table_stays_bounded() -> None:
+    text = "".join(map(chr, range(0x4E00, 0x4E00 + 25_000))) + "Éé"  # more than the table keeps
+    assert fold_text(text) == fold(text)
+    assert fold_text("Crédit Œuvre") == "credit oeuvre"

@@ -43,8 +43,13 @@ class _FoldTable(dict[int, str]):
     with it folds a text in one pass (fold decomposes, strips marks and casefolds per character)."""
 
     def __missing__(self, code: int) -> str:
+        if len(self) >= _FOLDED_CHARACTERS:
+            self.clear()  # a text of every character there is does not grow it without end
         folded = self[code] = fold(chr(code))
         return folded
+
+
+_FOLDED_CHARACTERS: Final = 20_000
 
 
 _FOLD_TABLE: Final = _FoldTable()
@@ -150,9 +155,9 @@ _DOT_LETTER_RE: Final = re.compile(r"\.[a-z]", re.IGNORECASE)  # a literal first
 
 
 def may_have_link(text: str) -> bool:
-    """False when `text` surely has no link nor address (most do not): every one has "://" or a
-    dot before a letter ("www.", ".com", ".example")."""
-    return "://" in text or _DOT_LETTER_RE.search(text) is not None
+    """False when `text` surely has no link nor address (most do not): every one has "://",
+    "www." or a dot before a letter (".com", ".example")."""
+    return "://" in text or "w." in text or "W." in text or _DOT_LETTER_RE.search(text) is not None
 
 
 def parse_link(raw: str) -> Link | None:
@@ -172,7 +177,13 @@ def parse_link(raw: str) -> Link | None:
 
 @functools.lru_cache(maxsize=64)
 def strip_links(text: str) -> str:
-    return _URL_RE.sub(" ", _EMAIL_RE.sub(" ", text)) if may_have_link(text) else text
+    """`text` with its links and addresses replaced by spaces."""
+    return remove_links(text) if may_have_link(text) else text
+
+
+def remove_links(text: str) -> str:
+    """`strip_links` without the pre-check (what the pre-check must never change)."""
+    return _URL_RE.sub(" ", _EMAIL_RE.sub(" ", text))
 
 
 def has_email(text: str) -> bool:
