@@ -91,7 +91,7 @@ def test_a_batch_is_judged_as_one_message_after_another() -> None:
     assert any(a.verdict.is_spam for a in batched) and any(a.priority.urgent for a in batched)
 
 
-def test_a_text_of_many_distinct_characters_folds_the_same_and_the_table_stays_bounded() -> None:
+def test_a_text_of_more_distinct_characters_than_the_fold_table_keeps_folds_the_same() -> None:
     text = "".join(map(chr, range(0x4E00, 0x4E00 + 25_000))) + "Éé"  # more than the table keeps
     assert fold_text(text) == fold(text)
     assert fold_text("Crédit Œuvre") == "credit oeuvre"
