@@ -71,7 +71,7 @@ def detect_language(
     allowed = tuple(sorted({code.lower() for code in (languages or DEFAULT_LANGUAGES)}))
     fallback = _normalise(hint)
     cleaned = _clean(text[:READ_CHARS])
-    letters = sum(char.isalpha() for char in cleaned)
+    letters = sum(map(str.isalpha, cleaned))
     if letters == 0:
         return fallback
     identifier = _identifier(allowed) if letters >= MIN_LETTERS else None
@@ -111,6 +111,8 @@ _LATIN_LANGUAGES: Final = frozenset(
 
 
 def _mostly_latin(text: str) -> bool:
+    if text.isascii():
+        return True  # its letters are all Latin (each character's name is the slow part)
     letters = [char for char in text if char.isalpha()]
     latin = sum(1 for char in letters if "LATIN" in unicodedata.name(char, ""))
     return latin * 2 >= len(letters)
