@@ -46,7 +46,7 @@ from ecoinbox.replies import render
 from ecoinbox.replying import ReplyDraft
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import ChangeKind, StateChange, StoreError, StoreNotWritable
+from ecoinbox.store import ChangeKind, StateChange, StoreError
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
@@ -60,6 +60,7 @@ from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.store_notices import notify_store_failure
 from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
@@ -99,8 +100,7 @@ def _store_failures_noticed(method: Callable[..., Awaitable[Any]]) -> Callable[.
         try:
             return await method(self, *args, **kwargs)
         except StoreError as exc:
-            title = "Not saved" if isinstance(exc, StoreNotWritable) else "Store problem"
-            self.notify(str(exc), title=title, severity="error", timeout=20, markup=False)
+            notify_store_failure(self, exc, self.app.store.read_only_reason)
             return None
 
     return noticed
