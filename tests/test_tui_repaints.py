@@ -3,7 +3,8 @@
 The real inbox in a pty of 120x40 (the list and the thread side by side): enter gives the keys to
 the thread and esc gives them back. On screen only the list's cursor row changes (drawn dimmed
 while the thread has the keys), so only that row may be sent again: Textual's default repaints
-the whole screen on a focus change (~46 KB here, 0.4 s over SSH at 1 Mbit/s).
+the whole screen on a focus change (~46 KB here, 0.4 s over SSH at 1 Mbit/s). `/` opens the
+search line over the bottom rows without moving the panes (66 KB when it pushed them up).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def list_rows_written(answer: bytes) -> set[int]:
     }
 
 
-async def test_enter_and_esc_send_only_the_cursor_row(tmp_path: Path) -> None:
+async def test_enter_esc_and_slash_send_only_what_changes(tmp_path: Path) -> None:
     await fill_store(tmp_path / "inbox.db", conversations=60)
     config = tmp_path / "config.toml"
     config.write_text(f'[brand]\nname = "Acme"\nhandles = ["acme@social.example"]\n'
@@ -59,6 +60,11 @@ async def test_enter_and_esc_send_only_the_cursor_row(tmp_path: Path) -> None:
             answer = quiet_answer(terminal, terminal.send(keys))
             assert list_rows_written(answer) <= {2}, f"{what} repainted the list: {answer[:300]!r}"
             assert len(answer) < 2048, f"{what} wrote {len(answer)} bytes: {answer[:300]!r}"
+        # `/`: the search line opens over the bottom rows; nothing of the panes moves.
+        answer = quiet_answer(terminal, terminal.send("/"))
+        assert list_rows_written(answer) <= {2}, f"/ repainted the list: {answer[:300]!r}"
+        assert len(answer) < 4096, f"/ wrote {len(answer)} bytes: {answer[:300]!r}"
+        quiet_answer(terminal, terminal.send("\x1b"))
         answer = quiet_answer(terminal, terminal.send("q"))
         assert terminal.wait_exit() == 0, terminal.tail()
     finally:
