@@ -9,8 +9,11 @@ compares them with the lines last sent, and repaints only those that differ.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Self
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Region
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -68,3 +71,30 @@ class RepaintsChangedLines(ScrollView):
         ]
         if changed:
             super().refresh(*changed)
+
+
+def _blank_is_background(style: Style | None) -> bool:
+    """Whether a blank drawn in `style` shows only its background (no line through or under it)."""
+    return style is not None and not (
+        style.underline or style.reverse or style.strike or style.overline or style.underline2 or style.link
+    )
+
+
+def fewer_runs(segments: Iterable[Segment]) -> Strip:
+    """A strip of `segments` where blanks take the style of the text before them whenever they look
+    the same in it (same background), and runs of one style are joined: each run costs an escape
+    sequence of ~20 bytes on the wire, often more than its text."""
+    joined: list[Segment] = []
+    for segment in segments:
+        if joined and segment.text.isspace() and not segment.control:
+            before = joined[-1].style
+            if (
+                before is not None
+                and segment.style is not None
+                and before.bgcolor == segment.style.bgcolor
+                and _blank_is_background(before)
+                and _blank_is_background(segment.style)
+            ):
+                segment = Segment(segment.text, before)
+        joined.append(segment)
+    return Strip(Segment.simplify(joined))

@@ -35,7 +35,7 @@ from ecoinbox.model import ConversationRow, State, View
 from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 from ecoinbox.snooze import describe_wake
-from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines
+from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
 
 SortKey = tuple[int, ...]
 
@@ -1003,8 +1003,8 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         # The age is how long they have waited on us when they have (coloured past the thresholds).
         age_style = styles[f"waiting-{level}"] if level else styles["age"]
         segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
-        # One SGR sequence per run of a style, not per column: a row is sent in about half the bytes.
-        return Strip(segments).adjust_cell_length(width, base).simplify()
+        # One escape sequence per run of a style, not per column: a row is sent in about half the bytes.
+        return fewer_runs(Strip(segments).adjust_cell_length(width, base))
 
     def _placeholder(self, width: int, is_cursor: bool) -> Strip:
         styles = self._styles(is_cursor)

@@ -28,7 +28,7 @@ from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState,
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
 from ecoinbox.snooze import describe_wake
 from ecoinbox.tui.safe import link_content, safe_content
-from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines
+from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
 
 # Show this much of a huge post until the manager asks for all of it; the store keeps all of it.
 BODY_DISPLAY_CHARS = 4000
@@ -318,7 +318,7 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
             Segment(text, style.rich_style)
             for text, style in line.render(self.visual_style, end="", parse_style=Style.parse)
         ]
-        return Strip(segments, line.cell_length).simplify()  # one SGR sequence per run of a style
+        return fewer_runs(segments)  # one escape sequence per run of a style
 
     def render_line(self, y: int) -> Strip:
         top = self.scroll_offset.y
