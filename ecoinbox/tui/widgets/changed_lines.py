@@ -28,20 +28,29 @@ class RepaintsChangedLines(ScrollView):
         self._painted: dict[int, Strip] = {}  # screen line -> the strip last sent for it
         self._painted_frame: tuple[object, ...] | None = None  # what else shaped those lines
         self._diff_pending = False
+        self._painted_components: dict[str, object] = {}  # component class -> its rules, as last drawn
 
     def painted(self, y: int, strip: Strip) -> Strip:
         """Remember `strip` as what screen line `y` shows; returns it (for `render_line`)."""
+        self._painted[y] = strip
+        return strip
+
+    def render_lines(self, crop: Region) -> list[Strip]:
         frame = self._frame()
         if frame != self._painted_frame:
             self._painted.clear()
             self._painted_frame = frame
-        self._painted[y] = strip
-        return strip
+        if not self._painted:
+            self._painted_components = self._component_rules()
+        return super().render_lines(crop)
+
+    def _component_rules(self) -> dict[str, object]:
+        return {name: self.get_component_styles(name).get_rules() for name in self.COMPONENT_CLASSES}
 
     def _frame(self) -> tuple[object, ...]:
         # The widget's own rules (background, border, padding) are drawn around the lines by
         # Textual: when they change, every line is repainted.
-        return (self.size, self.scroll_offset, tuple(sorted(self.styles.get_rules().items(), key=str)))
+        return (self.size, self.scroll_offset, self.styles.get_rules())
 
     def refresh(
         self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
@@ -64,7 +73,10 @@ class RepaintsChangedLines(ScrollView):
         if self._frame() != self._painted_frame or not self.size:
             self.repaint_all()
             return
-        self.notify_style_update()  # a component style may have changed: render with the new ones
+        components = self._component_rules()
+        if components != self._painted_components:  # the list's cursor, when focus moved
+            self._painted_components = components
+            self.notify_style_update()  # render with the new ones (Textual's cache holds the old)
         width, sent = self.size.width, dict(self._painted)
         changed = [
             Region(0, y, width, 1) for y in range(self.size.height) if self.render_line(y) != sent.get(y)

@@ -450,6 +450,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._generation = 0
         self._load_lock = asyncio.Lock()
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(self.STRIP_CACHE_SIZE)
+        self._row_styles: dict[bool, dict[str, Style]] = {}  # cursor row or not -> style by column
         self._announced: tuple[int | None, int, int] | None = None
         self._age_tick: datetime | None = None
         self._last_failure: tuple[str, float] | None = None
@@ -879,6 +880,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._row_styles.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -936,6 +938,12 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
 
     def _styles(self, is_cursor: bool) -> dict[str, Style]:
         """The row's styles by column; on the cursor row the cursor style wins everywhere."""
+        styles = self._row_styles.get(is_cursor)
+        if styles is None:  # once per style change, not per row: half of a row's rendering
+            styles = self._row_styles[is_cursor] = self._column_styles(is_cursor)
+        return styles
+
+    def _column_styles(self, is_cursor: bool) -> dict[str, Style]:
         component = self.get_component_rich_style
         cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
         base = self.rich_style
