@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moves", type=int, default=MOVES)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--no-peers", action="store_true", help="ecoinbox alone")
+    parser.add_argument("--peers-up-to", default="100k", help="neomutt up to this size (a Maildir of files)")
     parser.add_argument("--explain", action="store_true", help="print the rows each key rewrote")
     parser.add_argument("--quiet", type=float, default=QUIET_S,
                         help="seconds of silence that end an answer (a view switch waits for the store)")  # fmt: skip
@@ -353,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         messages = scale.SIZES[label]
         store_path, _ = store_for(args.cache, messages, args.seed, rebuild=False)
         runs = [run_ecoinbox(store_path, moves=args.moves, rounds=args.rounds, explain=args.explain)]
-        if not args.no_peers and (neomutt := run_neomutt(store_path, messages, moves=args.moves,
+        with_peers = not args.no_peers and messages <= scale.SIZES[args.peers_up_to]
+        if with_peers and (neomutt := run_neomutt(store_path, messages, moves=args.moves,
                                                          rounds=args.rounds)):  # fmt: skip
             runs.append(neomutt)
         columns.append((label, runs))
