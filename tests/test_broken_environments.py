@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from configs import channel_toml, config_toml
 from damage import (
     Terminal,
     break_page,
@@ -43,8 +44,7 @@ AS_ROOT = "root may write in read-only folders and files: permissions cannot be 
 
 def write_config(tmp_path: Path, store: Path | None = None, body: str = "") -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{store or tmp_path / "inbox.db"}"\n{body}',
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(config_toml(body, store=store or tmp_path / "inbox.db"), encoding="utf-8")
     return path
 
 
@@ -85,9 +85,10 @@ async def test_the_headless_poll_refuses_a_damaged_store_as_the_inbox_does(tmp_p
     tells; the poll would otherwise write a new mention and its cursor into it."""
     async with MastodonServer(seed=None, token=TOKEN) as server:
         server.add_status(author="nadia@remote.example", text="@acme my order never came")
-        config = write_config(tmp_path, body=(
-            f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
-            f'account = "acme"\nkeyring = false\ntoken_env = "TEST_TOKEN"\n'))  # fmt: skip
+        mastodon = channel_toml(
+            base_url=server.base_url, account="acme", keyring=False, token_env="TEST_TOKEN"
+        )
+        config = write_config(tmp_path, body=mastodon)
         await fill_store(tmp_path / "inbox.db", cursor=None)
         break_page(tmp_path / "inbox.db", "messages_by_conversation")
         before = snapshot(tmp_path / "inbox.db")
@@ -284,9 +285,10 @@ async def test_a_full_disk_during_a_poll_is_explained_and_keeps_the_outbox(tmp_p
     async with MastodonServer(seed=None, token=TOKEN) as server:
         for i in range(60):
             server.add_status(author=f"p{i}@remote.example", text=f"@acme question {i} " + "é" * 400)
-        config = write_config(tmp_path, body=(
-            f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
-            f'account = "acme"\nkeyring = false\ntoken_env = "TEST_TOKEN"\n'))  # fmt: skip
+        mastodon = channel_toml(
+            base_url=server.base_url, account="acme", keyring=False, token_env="TEST_TOKEN"
+        )
+        config = write_config(tmp_path, body=mastodon)
         await fill_store(tmp_path / "inbox.db", conversations=3, cursor=None)
         log = tmp_path / "ecoinbox.log"  # already past the limit: the log cannot be written either
         log.write_bytes(b"earlier lines\n" * 8000)

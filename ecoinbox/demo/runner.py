@@ -22,7 +22,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Self, TextIO
 
 import platformdirs
 
@@ -368,7 +368,7 @@ class Demo:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    async def __aenter__(self) -> Demo:
+    async def __aenter__(self) -> Self:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
