@@ -175,11 +175,16 @@ def test_an_empty_store_file_is_a_new_store(tmp_path):
 
 async def test_a_damaged_store_opens_the_inbox_read_only_and_is_never_written(tmp_path):
     """The real inbox on a terminal: the quick check runs beside it, finds the broken page,
-    and the inbox says so and refuses changes; the file is not touched."""
-    config = write_config(tmp_path)
-    await fill_store(tmp_path / "inbox.db")
-    break_page(tmp_path / "inbox.db", "messages_by_conversation")  # the list still reads fine
-    before = snapshot(tmp_path / "inbox.db")
+    and the inbox says so and refuses changes; the file is not touched. The store sits deep
+    (its path is in the banner and the notices: long ones once pushed the refusal off screen)."""
+    folder = (
+        tmp_path / "home" / "community-manager" / ".local" / "share" / "ecoinbox" / "stores-of-acme-brand"
+    )
+    folder.mkdir(parents=True)
+    config = write_config(tmp_path, store=folder / "inbox.db")
+    await fill_store(folder / "inbox.db")
+    break_page(folder / "inbox.db", "messages_by_conversation")  # the list still reads fine
+    before = snapshot(folder / "inbox.db")
     terminal = Terminal("--config", str(config), size=(100, 30))
     try:
         assert terminal.wait_for("READ-ONLY"), terminal.text[-2000:]
@@ -190,7 +195,7 @@ async def test_a_damaged_store_opens_the_inbox_read_only_and_is_never_written(tm
     finally:
         code = terminal.finish()
     assert code == 0 and "Traceback" not in terminal.text
-    assert snapshot(tmp_path / "inbox.db") == before
+    assert snapshot(folder / "inbox.db") == before
 
 
 # ---- a newer store ------------------------------------------------------------------------------
