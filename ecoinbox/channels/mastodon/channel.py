@@ -597,13 +597,18 @@ class MastodonChannel(NamedChannel):
         Remote accounts are written `@user@domain`; the instance's own accounts `@user`.
         """
         domain = self._local_domain()
-        own = own_handle or (self._own or {}).get("acct") or self.account
-        own_qualified = qualified_handle(own.lstrip("@"), domain) if own else None
+        own = (own_handle or (self._own or {}).get("acct") or self.account or "").lstrip("@")
+        own_qualified = qualified_handle(own, domain).casefold() if own else ""
+        # Until the instance has said its domain (its first answer), the address's host may not
+        # be it (a domain served from another host): the brand's user name counts on any host.
+        own_user = own.casefold() if own and "@" not in own and self._instance is None else None
         handles = [parent.author.handle, *mentions_of(parent)]
         prefix: list[str] = []
         for handle in handles:
             qualified = qualified_handle(handle.lstrip("@"), domain)
-            if not qualified or qualified.casefold() == (own_qualified or "").casefold():
+            if not qualified or qualified.casefold() == own_qualified:
+                continue
+            if own_user is not None and qualified.partition("@")[0].casefold() == own_user:
                 continue
             mention = "@" + bare_handle(qualified, domain)
             if mention.casefold() not in (m.casefold() for m in prefix):
