@@ -20,10 +20,6 @@ ROOT = Path(ecoinbox.__file__).resolve().parent
 # restructure this session. Shrink it; never grow it.
 ALLOWED_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset(
     {
-        # replies.canned reads the canned replies for the config, and imports the config package (its
-        # private tools): importing config.validate & co. instead ends the cycle.
-        ("ecoinbox.config.canned", "ecoinbox.replies.canned"),
-        ("ecoinbox.replies.canned", "ecoinbox.config"),
         ("ecoinbox.cli", "ecoinbox.demo.runner"),
         ("ecoinbox.demo.runner", "ecoinbox.cli"),
     }
@@ -33,23 +29,6 @@ ALLOWED_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset(
 ALLOWED_PRIVATE_IMPORTS: frozenset[tuple[str, str, str]] = frozenset(
     {
         ("ecoinbox.demo.runner", "ecoinbox.cli", "_inbox"),
-        *(
-            ("ecoinbox.replies.canned", "ecoinbox.config", name)  # public in config.validate & co. now
-            for name in (
-                "_Invalid",
-                "_Table",
-                "_Validator",
-                "_boolean",
-                "_describe",
-                "_did_you_mean",
-                "_line_of",
-                "_nonempty_string",
-                "_safe_locate",
-                "_string",
-                "_string_list",
-                "_toml_syntax_problem",
-            )
-        ),
     }
 )
 

@@ -34,22 +34,9 @@ from ecoinbox.config.load import (
     parse_config,
 )
 from ecoinbox.config.rules import RULE_PRIORITIES, RuleActions, RuleMatch, RuleSettings
-from ecoinbox.config.sections import ConfigProblems
 from ecoinbox.config.storage import APP_NAME, EngineSettings, StoreSettings, default_data_path
-from ecoinbox.config.toml_lines import line_of, locate_keys, safe_locate, toml_syntax_problem
-from ecoinbox.config.validate import (
-    DURATION_RE,
-    Invalid,
-    Table,
-    boolean,
-    describe,
-    did_you_mean,
-    duration_seconds,
-    is_loopback_host,
-    nonempty_string,
-    string,
-    string_list,
-)
+from ecoinbox.config.toml_lines import locate_keys
+from ecoinbox.config.validate import DURATION_RE, duration_seconds, is_loopback_host
 from ecoinbox.config.views import RESERVED_VIEW_NAMES, ViewSettings
 
 __all__ = [
@@ -89,21 +76,3 @@ __all__ = [
     "locate_keys",
     "parse_config",
 ]
-
-# The private names `ecoinbox.replies` imported before the package had public ones, kept until it
-# imports these (issue 17), then removed: `config.validate` (Invalid, Table, boolean, describe,
-# did_you_mean, nonempty_string, string, string_list), `config.sections.ConfigProblems` (was
-# _Validator), `config.toml_lines` (line_of, safe_locate, toml_syntax_problem, located_problems)
-# and `config.errors`. Imported from those modules, not from this package, they make no cycle.
-_Invalid = Invalid
-_Table = Table
-_Validator = ConfigProblems
-_boolean = boolean
-_describe = describe
-_did_you_mean = did_you_mean
-_line_of = line_of
-_nonempty_string = nonempty_string
-_safe_locate = safe_locate
-_string = string
-_string_list = string_list
-_toml_syntax_problem = toml_syntax_problem

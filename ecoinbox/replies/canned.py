@@ -15,24 +15,19 @@ from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from ecoinbox.config import (
-    ConfigError,
-    ConfigProblem,
-    KeyPath,
-    _boolean,
-    _describe,
-    _did_you_mean,
-    _Invalid,
-    _line_of,
-    _nonempty_string,
-    _safe_locate,
-    _string,
-    _string_list,
-    _Table,
-    _toml_syntax_problem,
-    _Validator,
-    format_key_path,
-)
+from ecoinbox.config.errors import ConfigError, ConfigProblem, KeyPath, format_key_path
+from ecoinbox.config.sections import ConfigProblems as _Validator
+from ecoinbox.config.toml_lines import line_of as _line_of
+from ecoinbox.config.toml_lines import safe_locate as _safe_locate
+from ecoinbox.config.toml_lines import toml_syntax_problem as _toml_syntax_problem
+from ecoinbox.config.validate import Invalid as _Invalid
+from ecoinbox.config.validate import Table as _Table
+from ecoinbox.config.validate import boolean as _boolean
+from ecoinbox.config.validate import describe as _describe
+from ecoinbox.config.validate import did_you_mean as _did_you_mean
+from ecoinbox.config.validate import nonempty_string as _nonempty_string
+from ecoinbox.config.validate import string as _string
+from ecoinbox.config.validate import string_list as _string_list
 from ecoinbox.replies.templates import TemplateError, parse_template, render, template_variables
 
 KNOWN_VARIABLES: Final[frozenset[str]] = frozenset(
