@@ -39,7 +39,7 @@ async def demo_priority_share() -> tuple[int, int]:
     import sqlite3
     import tempfile
 
-    from ecoinbox.cli import attach_triage, build_engine, resolve_tokens
+    from ecoinbox.app_start import attach_triage, build_engine, resolve_tokens
     from ecoinbox.config import load_config
     from ecoinbox.demo.runner import Demo
     from ecoinbox.store import open_store

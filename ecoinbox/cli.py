@@ -21,6 +21,15 @@ from typing import Any
 
 from ecoinbox import __version__
 from ecoinbox.actions_cli import ACTION_COMMANDS, add_action_commands, run_action
+from ecoinbox.app_start import (
+    CliError,
+    InboxCrashed,
+    _inbox,
+    _open_sound_store,
+    _open_store,
+    build_engine,
+    resolve_tokens,
+)
 from ecoinbox.config import ConfigError, Settings, load_config
 from ecoinbox.model import Conversation, ConversationRow, View
 from ecoinbox.sanitize import sanitize
@@ -28,14 +37,6 @@ from ecoinbox.secrets import Secret, SecretError
 from ecoinbox.store import StoreError
 
 log = logging.getLogger(__name__)
-
-
-class CliError(Exception):
-    """A failure to report in one or a few lines, then exit non-zero."""
-
-
-class InboxCrashed(Exception):
-    """The inbox stopped on an error of its own; the message is what Textual wrote about it."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,166 +272,10 @@ def require_terminal() -> None:
 # ---- the inbox -------------------------------------------------------------------------------
 
 
-def resolve_tokens(settings: Settings) -> dict[str, Secret]:
-    """Every channel's token, before any screen appears (a locked keyring must not hang the TUI)."""
-    from ecoinbox.secrets import resolve_token_sync
-
-    tokens, problems = {}, []
-    for channel in settings.channels:
-        try:
-            tokens[channel.name] = resolve_token_sync(channel)
-        except SecretError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise CliError("\n\n".join(problems))
-    return tokens
-
-
 def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int:
     tokens = resolve_tokens(settings)
     require_terminal()  # after the config's and the tokens' own errors, which say more
     return asyncio.run(_inbox(settings, tokens))
-
-
-async def _inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:
-    """The inbox on `settings`; `notices` are said on its screen once it shows."""
-    from ecoinbox.tui.app import EcoInboxApp
-
-    store = await _open_store(settings, read_only_ok=True)
-    try:
-        if store.read_only_reason is not None:
-            # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
-            await _run_app(EcoInboxApp(settings, store, None, notices=notices))
-            return 0
-        engine = build_engine(settings, tokens, store)
-        starting = asyncio.create_task(check_then_start(store, engine), name="store check")
-        try:
-            await _run_app(EcoInboxApp(settings, store, engine, notices=notices))
-        finally:
-            starting.cancel()
-            await asyncio.gather(starting, return_exceptions=True)
-            await engine.stop()
-    finally:
-        await store.close()
-    return 0
-
-
-async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
-    import signal
-
-    # A dropped SSH connection (SIGHUP) or a polite kill (SIGTERM) quits as `q` does: the boxes
-    # still open are saved as drafts first (typing saves them anyway within half a second).
-    loop = asyncio.get_running_loop()
-    hangups = (signal.SIGHUP, signal.SIGTERM)
-    for signum in hangups:
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(app.hang_up()))
-    try:
-        await app.run_async()
-    finally:
-        for signum in hangups:
-            loop.remove_signal_handler(signum)
-    if app.farewell:  # the drafts it kept: the manager sees it once the terminal is theirs again
-        with contextlib.suppress(OSError):  # no terminal any more (the connection dropped)
-            print(app.farewell, file=sys.stderr)
-    report = app.crash_report()
-    if report:
-        # Platform text may be quoted in it: stripped of escapes before it reaches a log file.
-        raise InboxCrashed(sanitize(report))
-
-
-async def check_then_start(store, engine) -> bool:  # type: ignore[no-untyped-def]
-    """Check the store's file, then start polling and sending; True if the engine started.
-
-    The quick check reads the whole file (0.1-0.2 s per 100 MB cached, seconds from a cold disk:
-    too slow to make every start wait at a million messages), so the inbox shows first and this
-    runs beside it; nothing is polled or sent, nothing written by the engine, until the file
-    proves sound. A damaged one turns the inbox read-only (the store tells the screens).
-    """
-    from ecoinbox.background_check import check_store_file
-    from ecoinbox.store import StoreDamaged
-
-    try:
-        problems = await check_store_file(store.path)  # at the lowest priority: keys come first
-    except StoreError as exc:  # e.g. the disk cannot be read: do not write to it either
-        store.refuse_writes(str(exc))
-        return False
-    except Exception:  # a bug in the check must not leave the inbox without polling or sending
-        log.exception("the store check failed; starting without it")
-        problems = []
-    if problems:
-        store.refuse_writes(str(StoreDamaged(store.path, "; ".join(problems[:3]))))
-        return False
-    await engine.start()
-    return True
-
-
-def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> Any:
-    """The engine for `settings`: one channel per config entry, with its schedule and token source."""
-    from ecoinbox.channels import build_channel
-    from ecoinbox.engine import Engine
-    from ecoinbox.secrets import token_source
-
-    return Engine(
-        store,
-        {c.name: build_channel(c, tokens[c.name], settings.brand) for c in settings.channels},
-        poll_intervals={c.name: c.poll_interval for c in settings.channels},
-        retry_max=settings.engine.outbox_retry_max,
-        token_sources={c.name: token_source(c) for c in settings.channels},
-        purge_deleted_after=settings.store.purge_deleted_after,
-    )
-
-
-async def _open_store(  # type: ignore[no-untyped-def]
-    settings: Settings, *, read_only_ok: bool = False, triage: bool = True
-):
-    """The store; with `read_only_ok`, a damaged or unwritable one is opened read-only instead,
-    with the reason as its `read_only_reason`, so the manager can still read it. Without
-    `triage` (commands that only read: list, show), triage is neither imported nor built."""
-    from ecoinbox.store import StoreDamaged, StoreNotWritable, open_store
-
-    try:
-        store = await open_store(settings.data_path)
-        if triage:
-            await attach_triage(store, settings)
-        return store
-    except (StoreDamaged, StoreNotWritable) as exc:
-        if not read_only_ok:
-            raise
-        problem = exc
-    try:
-        store = await open_store(settings.data_path, read_only=True)
-    except StoreError:
-        raise problem from None  # its words say what to do; "cannot read either" adds nothing
-    store.refuse_writes(str(problem))
-    return store
-
-
-async def _open_sound_store(settings: Settings):  # type: ignore[no-untyped-def]
-    """The store, once SQLite's quick check has read it through: the headless poll has no screen
-    to show a damaged store read-only, so it refuses to write into one, as the inbox does."""
-    from ecoinbox.store import StoreDamaged
-
-    store = await _open_store(settings)
-    try:
-        problems = await store.check_integrity()
-    except BaseException:
-        await store.close()
-        raise
-    if problems:
-        await store.close()
-        raise StoreDamaged(store.path, "; ".join(" ".join(problem.split()) for problem in problems[:3]))
-    return store
-
-
-async def attach_triage(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    """Spam, priority and the config's rules judge every new message the store takes in."""
-    from ecoinbox.triage.inbound import Triage
-
-    try:
-        await store.attach_triage(Triage.from_settings(settings))
-    except BaseException:
-        await store.close()
-        raise
 
 
 # ---- check, auth, poll -------------------------------------------------------------------------

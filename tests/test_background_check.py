@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from damage import break_page, fill_store
 
+from ecoinbox.app_start import check_then_start
 from ecoinbox.background_check import LOWEST_PRIORITY, check_store_file
-from ecoinbox.cli import check_then_start
 from ecoinbox.store import open_store
 
 

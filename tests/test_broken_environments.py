@@ -28,7 +28,8 @@ from stack import FIXED_NOW, TOKEN, running_stack, wait_until
 from textual.widgets import Static, TextArea
 
 from ecoinbox import __version__
-from ecoinbox.cli import check_then_start, main
+from ecoinbox.app_start import check_then_start
+from ecoinbox.cli import main
 from ecoinbox.demo.mastodon_server import MastodonServer
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.store import SQLiteStore, StoreFull, StoreNotWritable, open_store
