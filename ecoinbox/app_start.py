@@ -11,12 +11,16 @@ import contextlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ecoinbox.config import Settings
 from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
-from ecoinbox.store import StoreError
+from ecoinbox.store import SQLiteStore, StoreError
+
+if TYPE_CHECKING:
+    from ecoinbox.engine import Engine
+    from ecoinbox.tui.app import EcoInboxApp
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +48,20 @@ def resolve_tokens(settings: Settings) -> dict[str, Secret]:
     return tokens
 
 
-async def _inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:
+async def open_inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:
     """The inbox on `settings`; `notices` are said on its screen once it shows."""
     from ecoinbox.tui.app import EcoInboxApp
 
-    store = await _open_store(settings, read_only_ok=True)
+    store = await open_inbox_store(settings, read_only_ok=True)
     try:
         if store.read_only_reason is not None:
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
-            await _run_app(EcoInboxApp(settings, store, None, notices=notices))
+            await run_app(EcoInboxApp(settings, store, None, notices=notices))
             return 0
         engine = build_engine(settings, tokens, store)
         starting = asyncio.create_task(check_then_start(store, engine), name="store check")
         try:
-            await _run_app(EcoInboxApp(settings, store, engine, notices=notices))
+            await run_app(EcoInboxApp(settings, store, engine, notices=notices))
         finally:
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
@@ -67,7 +71,7 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequenc
     return 0
 
 
-async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
+async def run_app(app: EcoInboxApp) -> None:
     import signal
 
     # A dropped SSH connection (SIGHUP) or a polite kill (SIGTERM) quits as `q` does: the boxes
@@ -90,7 +94,7 @@ async def _run_app(app) -> None:  # type: ignore[no-untyped-def]
         raise InboxCrashed(sanitize(report))
 
 
-async def check_then_start(store, engine) -> bool:  # type: ignore[no-untyped-def]
+async def check_then_start(store: SQLiteStore, engine: Engine) -> bool:
     """Check the store's file, then start polling and sending; True if the engine started.
 
     The quick check reads the whole file (0.1-0.2 s per 100 MB cached, seconds from a cold disk:
@@ -116,7 +120,7 @@ async def check_then_start(store, engine) -> bool:  # type: ignore[no-untyped-de
     return True
 
 
-def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> Any:
+def build_engine(settings: Settings, tokens: dict[str, Secret], store: SQLiteStore) -> Engine:
     """The engine for `settings`: one channel per config entry, with its schedule and token source."""
     from ecoinbox.channels import build_channel
     from ecoinbox.engine import Engine
@@ -132,9 +136,9 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> A
     )
 
 
-async def _open_store(  # type: ignore[no-untyped-def]
+async def open_inbox_store(
     settings: Settings, *, read_only_ok: bool = False, triage: bool = True
-):
+) -> SQLiteStore:
     """The store; with `read_only_ok`, a damaged or unwritable one is opened read-only instead,
     with the reason as its `read_only_reason`, so the manager can still read it. Without
     `triage` (commands that only read: list, show), triage is neither imported nor built."""
@@ -157,12 +161,12 @@ async def _open_store(  # type: ignore[no-untyped-def]
     return store
 
 
-async def _open_sound_store(settings: Settings):  # type: ignore[no-untyped-def]
+async def open_sound_store(settings: Settings) -> SQLiteStore:
     """The store, once SQLite's quick check has read it through: the headless poll has no screen
     to show a damaged store read-only, so it refuses to write into one, as the inbox does."""
     from ecoinbox.store import StoreDamaged
 
-    store = await _open_store(settings)
+    store = await open_inbox_store(settings)
     try:
         problems = await store.check_integrity()
     except BaseException:
@@ -174,7 +178,7 @@ async def _open_sound_store(settings: Settings):  # type: ignore[no-untyped-def]
     return store
 
 
-async def attach_triage(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+async def attach_triage(store: SQLiteStore, settings: Settings) -> None:
     """Spam, priority and the config's rules judge every new message the store takes in."""
     from ecoinbox.triage.inbound import Triage
 

@@ -24,10 +24,10 @@ from ecoinbox.actions_cli import ACTION_COMMANDS, add_action_commands, run_actio
 from ecoinbox.app_start import (
     CliError,
     InboxCrashed,
-    _inbox,
-    _open_sound_store,
-    _open_store,
     build_engine,
+    open_inbox,
+    open_inbox_store,
+    open_sound_store,
     resolve_tokens,
 )
 from ecoinbox.config import ConfigError, Settings, load_config
@@ -275,7 +275,7 @@ def require_terminal() -> None:
 def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int:
     tokens = resolve_tokens(settings)
     require_terminal()  # after the config's and the tokens' own errors, which say more
-    return asyncio.run(_inbox(settings, tokens))
+    return asyncio.run(open_inbox(settings, tokens))
 
 
 # ---- check, auth, poll -------------------------------------------------------------------------
@@ -390,7 +390,7 @@ async def _poll_forever(settings: Settings, tokens: dict[str, Secret]) -> int:
     def say(line: str) -> None:
         print(f"{datetime.now().strftime('%H:%M:%S')} {sanitize(line, single_line=True)}", flush=True)
 
-    store = await _open_sound_store(settings)
+    store = await open_sound_store(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -434,7 +434,7 @@ def headless_resume_hint(channel: Any, recheck: float) -> str:
 async def _poll_once(settings: Settings, tokens: dict[str, Secret]) -> int:
     from ecoinbox.channels.base import ChannelError
 
-    store = await _open_sound_store(settings)
+    store = await open_sound_store(settings)
     engine = build_engine(settings, tokens, store)
     failures = 0
     try:
@@ -474,7 +474,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _list(settings: Settings, view: View, limit: int, as_json: bool, query: Any = None) -> int:
-    store = await _open_store(settings, read_only_ok=True, triage=False)
+    store = await open_inbox_store(settings, read_only_ok=True, triage=False)
     store.me = settings.team.me  # `--state mine`
     _say_if_read_only(store)
     try:
@@ -557,7 +557,7 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show(settings: Settings, conversation_id: int) -> Conversation | None:
-    store = await _open_store(settings, read_only_ok=True, triage=False)
+    store = await open_inbox_store(settings, read_only_ok=True, triage=False)
     _say_if_read_only(store)
     try:
         return await store.conversation(conversation_id)

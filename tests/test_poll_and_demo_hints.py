@@ -104,7 +104,7 @@ def test_the_demo_says_inside_the_inbox_that_email_is_left_out(tmp_path, monkeyp
             await pilot.pause()
             await pilot.press("q")
 
-    monkeypatch.setattr("ecoinbox.app_start._run_app", run_app)
+    monkeypatch.setattr("ecoinbox.app_start.run_app", run_app)
     assert run_demo(seed=1, servers_only=False, data_dir=tmp_path / "demo", traffic=False) == 0
     assert "The email channel is left out: Dovecot is not installed (apt install x)." in notified
 

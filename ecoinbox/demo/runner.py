@@ -477,7 +477,8 @@ async def _run_demo(
     traffic: bool,
     generated: Path | None = None,
 ) -> int:
-    from ecoinbox.app_start import _inbox, resolve_tokens
+    from ecoinbox.app_start import open_inbox as _inbox
+    from ecoinbox.app_start import resolve_tokens
     from ecoinbox.config import load_config
     from ecoinbox.logs import setup_logging
 
