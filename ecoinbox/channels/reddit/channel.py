@@ -33,7 +33,6 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +59,7 @@ from ecoinbox.channels.http import (
     utc_now,
 )
 from ecoinbox.channels.json_values import as_dict, json_or_none
+from ecoinbox.channels.reddit.cursors import _Mark, _Source
 from ecoinbox.channels.reddit.listings import (
     FULLNAME,
     WEB_URL,
@@ -80,7 +80,6 @@ from ecoinbox.channels.reddit.listings import (
     same_text,
     search_term,
     subreddit_name,
-    utc_seconds,
     write_wait,
 )
 from ecoinbox.channels.reddit.oauth import refresh_access_token
@@ -111,7 +110,6 @@ LISTING_CACHE = timedelta(seconds=30)
 ARTICLE_CACHE = 8192
 
 MENTIONS_KEY, COMMENTS_KEY, SELFREPLY_KEY = "mentions", "comments", "selfreply"
-UTC_SUFFIX = "_utc"
 DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
 
 SAFEGUARDS = (
@@ -136,50 +134,6 @@ def user_agent(account: str | None) -> str:
     platform = re.sub(r"[^a-z0-9]+", "", sys.platform.lower()) or "unknown"
     by = f" (by /u/{account})" if account else ""
     return f"{platform}:ecoinbox:{__version__}{by}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Mark:
-    """Where a listing stands: the newest item seen, by fullname and creation time."""
-
-    name: str
-    utc: float
-
-    @classmethod
-    def load(cls, cursor: dict[str, str], key: str) -> _Mark | None:
-        name = cursor.get(key)
-        if not name or not FULLNAME.match(name):
-            return None
-        try:
-            utc = float(cursor.get(key + UTC_SUFFIX, "0"))
-        except ValueError:
-            utc = 0.0
-        return cls(name, utc)
-
-    def store(self, cursor: dict[str, str], key: str) -> None:
-        cursor[key] = self.name
-        cursor[key + UTC_SUFFIX] = repr(self.utc)
-
-    @classmethod
-    def of(cls, item: dict[str, Any]) -> _Mark:
-        return cls(str(item["name"]), utc_seconds(item.get("created_utc")))
-
-    def newer(self, item: dict[str, Any]) -> bool:
-        """Whether a listing item came after this mark (same-second items count as newer:
-        the store ignores what it already has)."""
-        return item.get("name") != self.name and utc_seconds(item.get("created_utc")) >= self.utc
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """One listing the channel reads: its cursor key, path, parameters and why items matter."""
-
-    key: str
-    path: str
-    params: tuple[tuple[str, str], ...]
-    origin: Origin
-    first_run_limit: int
-    inbox: bool
 
 
 class RedditChannel(NamedChannel):
