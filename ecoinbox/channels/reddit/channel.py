@@ -35,7 +35,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from ecoinbox import __version__
 from ecoinbox.channels.base import (
@@ -45,7 +44,6 @@ from ecoinbox.channels.base import (
     NamedChannel,
     PermanentError,
     PollResult,
-    RateLimited,
     TransientError,
     UncertainSend,
 )
@@ -59,32 +57,25 @@ from ecoinbox.channels.http import (
     utc_now,
 )
 from ecoinbox.channels.json_values import as_dict, json_or_none
-from ecoinbox.channels.reddit.cursors import _Mark, _Source
+from ecoinbox.channels.reddit.cursors import Mark, Source
 from ecoinbox.channels.reddit.listings import (
     FULLNAME,
-    WEB_URL,
     children_of,
     client_auth,
-    comment_path,
     created_time,
-    edited_time,
-    flag_verdict,
     id36,
     is_usable,
-    jquery_error,
-    link_of,
-    markdown_text,
     path_to,
-    permalink_url,
     same_author,
     same_text,
     search_term,
     subreddit_name,
-    write_wait,
 )
+from ecoinbox.channels.reddit.messages import to_message
 from ecoinbox.channels.reddit.oauth import refresh_access_token
 from ecoinbox.channels.reddit.unit import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
-from ecoinbox.model import Author, Message, Origin
+from ecoinbox.channels.reddit.writes import write_result
+from ecoinbox.model import Message, Origin
 
 log = channel_logger(__name__)
 
@@ -110,7 +101,6 @@ LISTING_CACHE = timedelta(seconds=30)
 ARTICLE_CACHE = 8192
 
 MENTIONS_KEY, COMMENTS_KEY, SELFREPLY_KEY = "mentions", "comments", "selfreply"
-DELETED_BODIES = frozenset({"[deleted]", "[removed]"})
 
 SAFEGUARDS = (
     (
@@ -296,19 +286,19 @@ class RedditChannel(NamedChannel):
 
     # -- polling -------------------------------------------------------------------------
 
-    def _sources(self) -> list[_Source]:
+    def _sources(self) -> list[Source]:
         inbox_params = (("mark", "false"),)  # reading here must not mark the brand's inbox read
         sources = [
-            _Source(MENTIONS_KEY, "/message/mentions", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
-            _Source(COMMENTS_KEY, "/message/comments", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
-            _Source(SELFREPLY_KEY, "/message/selfreply", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
+            Source(MENTIONS_KEY, "/message/mentions", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
+            Source(COMMENTS_KEY, "/message/comments", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
+            Source(SELFREPLY_KEY, "/message/selfreply", inbox_params, Origin.MENTION, FIRST_RUN_INBOX, True),
         ]
         listening = self._listening_source()
         if listening is not None:
             sources.append(listening)
         return sources
 
-    def _listening_source(self) -> _Source | None:
+    def _listening_source(self) -> Source | None:
         """The search of posts: the words in the subreddits (one multireddit request), the words
         site-wide, or every new post of the subreddits when no words are set."""
         where = "/r/" + "+".join(self.subreddits) if self.subreddits else ""
@@ -318,9 +308,9 @@ class RedditChannel(NamedChannel):
             if where:
                 params += (("restrict_sr", "1"),)
             key = f"search:{where or 'all'}:{query}"
-            return _Source(key, f"{where}/search", params, Origin.SEARCH, FIRST_RUN_LISTENING, False)
+            return Source(key, f"{where}/search", params, Origin.SEARCH, FIRST_RUN_LISTENING, False)
         if where:
-            return _Source(f"new:{where}", f"{where}/new", (), Origin.SEARCH, FIRST_RUN_LISTENING, False)
+            return Source(f"new:{where}", f"{where}/new", (), Origin.SEARCH, FIRST_RUN_LISTENING, False)
         return None
 
     async def poll(self, cursor: dict[str, str]) -> PollResult:
@@ -335,7 +325,7 @@ class RedditChannel(NamedChannel):
         first_error: ChannelError | None = None
         for source in self._sources():
             try:
-                items, mark = await self._fetch_source(source, _Mark.load(cursor, source.key))
+                items, mark = await self._fetch_source(source, Mark.load(cursor, source.key))
             except AuthError:
                 raise
             except PermanentError as exc:
@@ -360,13 +350,13 @@ class RedditChannel(NamedChannel):
         return PollResult(messages=messages, cursor=next_cursor)
 
     async def _fetch_source(
-        self, source: _Source, since: _Mark | None
-    ) -> tuple[list[dict[str, Any]], _Mark | None]:
+        self, source: Source, since: Mark | None
+    ) -> tuple[list[dict[str, Any]], Mark | None]:
         """Items newer than `since` (the newest `first_run_limit` on a first run), newest first,
         and the mark to store after them."""
         if since is None:
             items, _ = await self._from_top(source, None, source.first_run_limit)
-            return items, (_Mark.of(items[0]) if items else None)
+            return items, (Mark.of(items[0]) if items else None)
         # A few items, not one: Reddit drops deleted ones after cutting the page, and a deleted
         # newest item must not hide a new one below it.
         top, _ = await self._listing(source, limit=TOP_LOOK)
@@ -382,9 +372,9 @@ class RedditChannel(NamedChannel):
                     "channel %s: %s had more than %d new items; older ones were skipped",
                     self.name, source.path, MAX_PAGES * PAGE,
                 )  # fmt: skip
-        return items, (_Mark.of(items[0]) if items else since)
+        return items, (Mark.of(items[0]) if items else since)
 
-    async def _before(self, source: _Source, since: _Mark, top: str | None) -> list[dict[str, Any]]:
+    async def _before(self, source: Source, since: Mark, top: str | None) -> list[dict[str, Any]]:
         """Walk newer from the cursor's item with `before` up to `top` (the newest item, when
         known), newest first. Empty when the cursor's item is gone from the listing (Reddit then
         answers with an empty listing). A short page is no end: Reddit drops [deleted] items after
@@ -402,7 +392,7 @@ class RedditChannel(NamedChannel):
         return collected
 
     async def _from_top(
-        self, source: _Source, stop: _Mark | None, limit: int
+        self, source: Source, stop: Mark | None, limit: int
     ) -> tuple[list[dict[str, Any]], bool]:
         """The listing from its newest item down, up to `limit` items or to `stop` (a known
         fullname, or anything older than its time); also whether `stop` or the end was reached."""
@@ -425,7 +415,7 @@ class RedditChannel(NamedChannel):
         return items, False
 
     async def _listing(
-        self, source: _Source, *, before: str | None = None, after: str | None = None, limit: int
+        self, source: Source, *, before: str | None = None, after: str | None = None, limit: int
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of a listing: its usable items (newest first) and its `after` fullname."""
         params = dict(source.params)
@@ -570,43 +560,8 @@ class RedditChannel(NamedChannel):
             return None
 
     def _write_result(self, response: HttpResponse) -> list[dict[str, Any]]:
-        """The `things` of a write answered with api_type=json, or its `json.errors` raised."""
-        body = as_dict(response.json())
-        if "jquery" in body:
-            raise self._jquery_outcome(response, body)
-        result = as_dict(body.get("json"))
-        errors = [e for e in result.get("errors") or [] if isinstance(e, list) and e]
-        if errors:
-            code = str(errors[0][0])
-            said = "; ".join(one_line(" ".join(str(part) for part in e[1:2])) for e in errors)
-            if code == "RATELIMIT":
-                until = self._clock() + write_wait(result, errors[0])
-                raise RateLimited(
-                    f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
-                )
-            raise PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
-        data = as_dict(result.get("data"))
-        return [t for t in data.get("things") or [] if isinstance(t, dict)]
-
-    def _jquery_outcome(self, response: HttpResponse, body: dict[str, Any]) -> ChannelError:
-        """A write answered in Reddit's jquery format (still a 200): its `.error.CODE` call is
-        the refusal, RATELIMIT included; without one the comment was made but not described,
-        so it is read back from the thread before anything is sent again."""
-        refusal = jquery_error(body.get("jquery"))
-        if refusal is not None:
-            code, said = refusal
-            if code == "RATELIMIT":
-                until = self._clock() + write_wait({}, [code, said])
-                return RateLimited(
-                    f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
-                )
-            return PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
-        if response.method == "GET":
-            return TransientError(f"channel {self.name}: malformed response from {response.where}")
-        return UncertainSend(
-            f"channel {self.name}: the reply was sent but {self.host} did not describe it; "
-            "it is looked up in the thread"
-        )
+        """The `things` of a write answered with api_type=json, or its refusal raised."""
+        return write_result(response, self.name, self.host, self._clock)
 
     # -- reconciling an uncertain send ---------------------------------------------------
 
@@ -697,72 +652,13 @@ class RedditChannel(NamedChannel):
         if not isinstance(item, dict):
             return None
         try:
-            return self._to_message(item, origin)
+            message = to_message(item, origin, self.name, self.account)
         except (KeyError, TypeError, ValueError) as exc:
             log.info("channel %s: skipped a malformed item (%s)", self.name, type(exc).__name__)
             return None
-
-    def _to_message(self, item: dict[str, Any], origin: Origin) -> Message | None:
-        from ecoinbox.htmltext import HtmlText, plain_to_text  # imported on first use
-        from ecoinbox.sanitize import safe_url
-
-        name = str(item["name"])
-        if not FULLNAME.match(name) or not name.startswith(("t1_", "t3_")):
-            return None
-        author_name = str(item.get("author") or "[deleted]")
-        # "[deleted]" is no one account: each such post gets its own, never one prolific person.
-        anonymous = f"[deleted]/{name}" if author_name == "[deleted]" else f"u/{author_name}"
-        author = Author(
-            channel=self.name,
-            remote_id=str(item.get("author_fullname") or anonymous),
-            handle=author_name,  # shown as "@name"; the label says "u/name", as Reddit does
-            display_name=f"u/{author_name}" if author_name != "[deleted]" else author_name,
-            url=None if author_name == "[deleted]" else f"{WEB_URL}/user/{quote(author_name, safe='')}",
-        )
-        if name.startswith("t1_"):
-            body = item.get("body")
-            shown = markdown_text(item.get("body_html"), body)
-            deleted = isinstance(body, str) and body.strip() in DELETED_BODIES
-            article = link_of(item)
-            if article:
-                self._remember_article(name, article)
-            parent = item.get("parent_id")
-            in_reply_to = parent if isinstance(parent, str) and FULLNAME.match(parent) else None
-            title = str(item.get("link_title") or "")
-            # An older comment answer has neither: Reddit also serves /comments/{post}/_/{comment}/.
-            permalink = item.get("permalink") or item.get("context") or comment_path(article, name)
-        else:
-            title = str(item.get("title") or "")
-            body_text = markdown_text(item.get("selftext_html"), item.get("selftext"))
-            heading = plain_to_text(title)
-            links = list(body_text.links)
-            link = item.get("url")
-            if not item.get("is_self") and isinstance(link, str) and safe_url(link) and link not in links:
-                links.insert(0, link)
-            text = heading.text + ("\n\n" + body_text.text if body_text.text else "")
-            shown = HtmlText(text, tuple(links), heading.hidden or body_text.hidden)
-            deleted = str(item.get("selftext") or "").strip() in DELETED_BODIES or bool(
-                item.get("removed_by_category")
-            )
-            article, in_reply_to = name, None
-            permalink = item.get("permalink")
-        return Message(
-            channel=self.name,
-            remote_id=name,
-            author=author,
-            text=shown.text,
-            created_at=created_time(item),
-            in_reply_to=in_reply_to,
-            url=permalink_url(permalink),
-            origin=Origin.OURS if author_name.casefold() == self.account.casefold() else origin,
-            links=shown.links,
-            edited_at=edited_time(item.get("edited")),
-            deleted=deleted,
-            title=plain_to_text(title).text if title else "",
-            thread_ref=article,
-            hidden_characters=shown.hidden,
-            platform_verdict=flag_verdict(item),
-        )
+        if message is not None and message.remote_id.startswith("t1_") and message.thread_ref:
+            self._remember_article(message.remote_id, message.thread_ref)  # saves a request per thread
+        return message
 
 
 __all__ = [

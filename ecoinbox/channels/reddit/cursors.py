@@ -12,14 +12,14 @@ UTC_SUFFIX = "_utc"
 
 
 @dataclass(frozen=True, slots=True)
-class _Mark:
+class Mark:
     """Where a listing stands: the newest item seen, by fullname and creation time."""
 
     name: str
     utc: float
 
     @classmethod
-    def load(cls, cursor: dict[str, str], key: str) -> _Mark | None:
+    def load(cls, cursor: dict[str, str], key: str) -> Mark | None:
         name = cursor.get(key)
         if not name or not FULLNAME.match(name):
             return None
@@ -34,7 +34,7 @@ class _Mark:
         cursor[key + UTC_SUFFIX] = repr(self.utc)
 
     @classmethod
-    def of(cls, item: dict[str, Any]) -> _Mark:
+    def of(cls, item: dict[str, Any]) -> Mark:
         return cls(str(item["name"]), utc_seconds(item.get("created_utc")))
 
     def newer(self, item: dict[str, Any]) -> bool:
@@ -44,7 +44,7 @@ class _Mark:
 
 
 @dataclass(frozen=True, slots=True)
-class _Source:
+class Source:
     """One listing the channel reads: its cursor key, path, parameters and why items matter."""
 
     key: str
