@@ -46,6 +46,7 @@ from ecoinbox.channels.http import (
     utc_now,
 )
 from ecoinbox.channels.json_values import as_dict, aware_time, objects
+from ecoinbox.channels.mastodon.instance import DEFAULT_MAX_CHARACTERS, _Instance
 from ecoinbox.channels.mastodon.statuses import (
     DEFAULT_URL_LENGTH,
     VISIBILITY_ORDER,
@@ -85,7 +86,6 @@ log = channel_logger(__name__)
 our own posts), accounts (who we are), search (keywords), follows (whether someone blocks the
 brand, from relationships), and posting replies. No follow, delete, media or profile rights."""
 
-DEFAULT_MAX_CHARACTERS = 500
 NOTIFICATIONS_PAGE = 80  # the API maximum since 4.1
 LISTENING_PAGE = 40
 DEFAULT_BACKFILL = timedelta(days=14)  # a first run imports the mentions of this long back
@@ -114,15 +114,6 @@ SAFEGUARDS = (
 NOTIFICATIONS_KEY = "notifications"
 TAG_PREFIX = "tag:"
 SEARCH_PREFIX = "search:"
-
-
-@dataclass(frozen=True, slots=True)
-class _Instance:
-    domain: str
-    version: str
-    software: str
-    max_characters: int
-    url_length: int
 
 
 @dataclass(frozen=True, slots=True)
