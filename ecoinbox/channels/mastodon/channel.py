@@ -45,36 +45,29 @@ from ecoinbox.channels.http import (
     one_line,
     utc_now,
 )
-from ecoinbox.channels.json_values import as_dict, aware_time, objects
-from ecoinbox.channels.mastodon.instance import DEFAULT_MAX_CHARACTERS, _Instance
+from ecoinbox.channels.json_values import as_dict, objects
+from ecoinbox.channels.mastodon.instance import Instance, fetch_instance, search_warnings
 from ecoinbox.channels.mastodon.statuses import (
     DEFAULT_URL_LENGTH,
     VISIBILITY_ORDER,
-    account_proofs,
     addresses,
     bare_handle,
     comparable,
-    domain_of,
     id_key,
     is_our_reply,
     keep_newest,
     link_param,
     mastodon_length,
-    mentioned_handles,
     mentions_of,
     newest_id,
     notified_status,
     older_than,
     oldest_id,
-    positive,
     qualified_handle,
     reply_visibility,
-    server_software,
     status_itself,
-    str_or_none,
+    status_message,
     strict_list_of,
-    text_and_links,
-    version_number,
     within_backfill,
 )
 from ecoinbox.channels.mastodon_stream import NotificationStream
@@ -173,7 +166,7 @@ class MastodonChannel(NamedChannel):
         )
         self.stream = stream
         self.notification_stream = NotificationStream(name, self._http)
-        self._instance: _Instance | None = None
+        self._instance: Instance | None = None
         self._own: dict[str, Any] | None = None
         self._unsupported_searches: set[str] = set()
 
@@ -223,7 +216,8 @@ class MastodonChannel(NamedChannel):
         lines = [f"@{one_line(acct)} on {self.host} ({one_line(software)})"]
         if self.stream:
             lines[0] += await self._stream_check()
-        lines.extend(await self._search_warnings(instance, str(own["id"])))
+        if self.search_terms:
+            lines.extend(await search_warnings(self._http, self.host, instance, str(own["id"])))
         return "\n".join(lines)
 
     async def _stream_check(self) -> str:
@@ -244,77 +238,10 @@ class MastodonChannel(NamedChannel):
         if self.stream:
             await self.notification_stream.run(wake)
 
-    async def _search_warnings(self, instance: _Instance, own_id: str) -> list[str]:
-        """Whether `search = [...]` can find anything: searches for a word of our own newest
-        status, which any server that indexes statuses finds (Mastodon without Elasticsearch
-        does not; GoToSocial searches only our own posts and the replies to us)."""
-        if not self.search_terms:
-            return []
-        if instance.software == "GoToSocial":
-            return [
-                "search on GoToSocial finds only our own posts and the replies to us: keyword "
-                + "listening (search = [...]) will not find what others write"
-            ]
-        try:
-            word = await self._own_recent_word(own_id)
-            if word is None:
-                return []  # nothing posted yet: nothing to test the search with
-            response = await self._http.request(
-                "GET", "/api/v2/search",
-                params={"q": word, "type": "statuses", "resolve": "false", "limit": "5"},
-            )  # fmt: skip
-        except AuthError:
-            raise
-        except PermanentError as exc:
-            return [f"search is refused here ({exc}): keyword listening (search = [...]) finds nothing"]
-        except ChannelError as exc:
-            return [f"could not test the search here yet: {exc}"]
-        if not objects(as_dict(response.json()).get("statuses")):
-            return [
-                f"search does not index statuses on {self.host} (a word of our own newest post "
-                + "is not found): keyword listening (search = [...]) finds nothing"
-            ]
-        return []
-
-    async def _own_recent_word(self, own_id: str) -> str | None:
-        """A plain word (5+ letters) of our newest status, for testing the search."""
-        path = f"/api/v1/accounts/{quote(own_id, safe='')}/statuses"
-        statuses = objects(await self._http.get_json(path, params={"limit": "5"}))
-        for status in statuses:
-            text, _, _ = text_and_links(status)
-            for word in comparable(text).split():
-                if len(word) >= 5 and word.isalpha():
-                    return word
-        return None
-
-    async def _load_instance(self) -> _Instance:
+    async def _load_instance(self) -> Instance:
         if self._instance is None:
-            self._instance = await self._fetch_instance()
+            self._instance = await fetch_instance(self._http, urlsplit(self.base_url).hostname or self.host)
         return self._instance
-
-    async def _fetch_instance(self) -> _Instance:
-        try:
-            data = await self._http.get_json("/api/v2/instance")
-            config = as_dict(as_dict(data).get("configuration"))
-            domain = as_dict(data).get("domain")
-        except PermanentError as exc:
-            if isinstance(exc, AuthError):
-                raise
-            data = await self._http.get_json("/api/v1/instance")  # Akkoma, old servers
-            config = as_dict(as_dict(data).get("configuration"))
-            domain = as_dict(data).get("uri")
-        data = as_dict(data)
-        statuses = as_dict(config.get("statuses"))
-        max_characters = positive(statuses.get("max_characters"), data.get("max_toot_chars"))
-        url_length = positive(statuses.get("characters_reserved_per_url"))
-        version = str(data.get("version") or "")
-        return _Instance(
-            domain=domain_of(domain) or urlsplit(self.base_url).hostname or self.host,
-            version=version_number(version),
-            software=server_software(version, str(data.get("source_url") or "")),
-            max_characters=max_characters or DEFAULT_MAX_CHARACTERS,
-            url_length=url_length or DEFAULT_URL_LENGTH,
-        )
 
     async def _own_account(self) -> dict[str, Any]:
         if self._own is None:
@@ -743,35 +670,7 @@ class MastodonChannel(NamedChannel):
     # -- JSON -> model -------------------------------------------------------------------
 
     def _to_message(self, status: dict[str, Any], origin: Origin, own_id: str) -> Message:
-        domain = self._local_domain()
-        account = as_dict(status["account"])
-        author = Author(
-            channel=self.name,
-            remote_id=str(account["id"]),
-            handle=qualified_handle(str(account.get("acct") or account.get("username") or ""), domain),
-            display_name=str(account.get("display_name") or ""),
-            url=str_or_none(account.get("url")),
-            proofs=account_proofs(account),
-        )
-        remote_id = str(status["id"])
-        text, links, hidden = text_and_links(status)
-        return Message(
-            channel=self.name,
-            remote_id=remote_id,
-            author=author,
-            text=text,
-            created_at=aware_time(status["created_at"]),
-            in_reply_to=str_or_none(status.get("in_reply_to_id")),
-            url=str_or_none(status.get("url") or status.get("uri")),
-            visibility=str_or_none(status.get("visibility")),
-            language=str_or_none(status.get("language")),
-            origin=Origin.OURS if author.remote_id == own_id else origin,
-            spoiler=str(status.get("spoiler_text") or ""),
-            links=links,
-            edited_at=aware_time(status["edited_at"]) if status.get("edited_at") else None,
-            hidden_characters=hidden,
-            mentions=mentioned_handles(status, domain, author.handle),
-        )
+        return status_message(status, origin, own_id, self.name, self._local_domain())
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ecoinbox.channels.json_values import as_dict, as_dict_or_none, aware_time, objects
 from ecoinbox.contacts import claim
-from ecoinbox.model import Message
+from ecoinbox.model import Author, Message, Origin
 
 DEFAULT_URL_LENGTH = 23
 
@@ -306,6 +306,39 @@ def positive(*values: Any) -> int | None:
     return None
 
 
+def status_message(status: dict[str, Any], origin: Origin, own_id: str, channel: str, domain: str) -> Message:
+    """A status as a Message of `channel` (ours when `own_id` wrote it); handles qualified with the
+    instance's `domain`. Raises KeyError, TypeError or ValueError on a malformed status."""
+    account = as_dict(status["account"])
+    author = Author(
+        channel=channel,
+        remote_id=str(account["id"]),
+        handle=qualified_handle(str(account.get("acct") or account.get("username") or ""), domain),
+        display_name=str(account.get("display_name") or ""),
+        url=str_or_none(account.get("url")),
+        proofs=account_proofs(account),
+    )
+    remote_id = str(status["id"])
+    text, links, hidden = text_and_links(status)
+    return Message(
+        channel=channel,
+        remote_id=remote_id,
+        author=author,
+        text=text,
+        created_at=aware_time(status["created_at"]),
+        in_reply_to=str_or_none(status.get("in_reply_to_id")),
+        url=str_or_none(status.get("url") or status.get("uri")),
+        visibility=str_or_none(status.get("visibility")),
+        language=str_or_none(status.get("language")),
+        origin=Origin.OURS if author.remote_id == own_id else origin,
+        spoiler=str(status.get("spoiler_text") or ""),
+        links=links,
+        edited_at=aware_time(status["edited_at"]) if status.get("edited_at") else None,
+        hidden_characters=hidden,
+        mentions=mentioned_handles(status, domain, author.handle),
+    )
+
+
 __all__ = [
     "DEFAULT_URL_LENGTH",
     "VISIBILITY_ORDER",
@@ -331,6 +364,7 @@ __all__ = [
     "reply_visibility",
     "server_software",
     "status_itself",
+    "status_message",
     "str_or_none",
     "strict_list_of",
     "text_and_links",
