@@ -720,13 +720,13 @@ def triage_ingest_rate(messages: int, seed: int) -> float:
     from ecoinbox.demo.generate import messages as generated
     from ecoinbox.demo.runner import DEMO_CANNED, DEMO_RULES
     from ecoinbox.engine.engine import with_languages
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
     settings = parse_config(f'[brand]\nname = "Acme"\nkeywords = ["acme"]\n{DEMO_RULES}\n{DEMO_CANNED}')
 
     async def run(path: Path) -> float:
         store = await open_store(path, clock=lambda: DEFAULT_END)
-        await store.attach_triage(Triage.from_settings(settings))
+        await store.attach_screener(Screener.from_settings(settings))
         spent = 0.0
         try:
             for batch in batches(generated(make_plan(messages, seed, DEFAULT_END), seed), BATCH):
