@@ -137,17 +137,17 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: SQLiteSto
 
 
 async def open_inbox_store(
-    settings: Settings, *, read_only_ok: bool = False, triage: bool = True
+    settings: Settings, *, read_only_ok: bool = False, screening: bool = True
 ) -> SQLiteStore:
     """The store; with `read_only_ok`, a damaged or unwritable one is opened read-only instead,
     with the reason as its `read_only_reason`, so the manager can still read it. Without
-    `triage` (commands that only read: list, show), triage is neither imported nor built."""
+    `screening` (commands that only read: list, show), the screener is neither imported nor built."""
     from ecoinbox.store import StoreDamaged, StoreNotWritable, open_store
 
     try:
         store = await open_store(settings.data_path)
-        if triage:
-            await attach_triage(store, settings)
+        if screening:
+            await attach_screener(store, settings)
         return store
     except (StoreDamaged, StoreNotWritable) as exc:
         if not read_only_ok:
@@ -178,12 +178,12 @@ async def open_sound_store(settings: Settings) -> SQLiteStore:
     return store
 
 
-async def attach_triage(store: SQLiteStore, settings: Settings) -> None:
+async def attach_screener(store: SQLiteStore, settings: Settings) -> None:
     """Spam, priority and the config's rules judge every new message the store takes in."""
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
     try:
-        await store.attach_triage(Triage.from_settings(settings))
+        await store.attach_screener(Screener.from_settings(settings))
     except BaseException:
         await store.close()
         raise

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", type=int, help="the conversation id (from `ecoinbox list`)")
     show.add_argument("--json", action="store_true", help="as JSON")
 
-    rules = commands.add_parser("rules", help="list the triage rules, or test them on a text")
+    rules = commands.add_parser("rules", help="list the screening rules, or test them on a text")
     rule_commands = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
     trial = rule_commands.add_parser(
         "test", help="which rules match TEXT and what they would do, with the spam and priority verdicts"
@@ -474,7 +474,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _list(settings: Settings, view: View, limit: int, as_json: bool, query: Any = None) -> int:
-    store = await open_inbox_store(settings, read_only_ok=True, triage=False)
+    store = await open_inbox_store(settings, read_only_ok=True, screening=False)
     store.me = settings.team.me  # `--state mine`
     _say_if_read_only(store)
     try:
@@ -557,7 +557,7 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show(settings: Settings, conversation_id: int) -> Conversation | None:
-    store = await open_inbox_store(settings, read_only_ok=True, triage=False)
+    store = await open_inbox_store(settings, read_only_ok=True, screening=False)
     _say_if_read_only(store)
     try:
         return await store.conversation(conversation_id)
@@ -595,18 +595,18 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
 
 
 def run_rules(settings: Settings, args: argparse.Namespace) -> int:
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
-    triage = Triage.from_settings(settings)
+    screener = Screener.from_settings(settings)
     if args.rules_command != "test":
-        if not triage.rules:
+        if not screener.rules:
             print("No rules: add [[rules]] tables to the config (see config.example.toml).")
-        for rule in triage.rules:
+        for rule in screener.rules:
             print(f"{rule.name}: when {describe_match(rule.settings.match)}")
             print(f"    then {', '.join(map(str, rule.actions()))}")
         return 0
     message = _trial_message(args)
-    assessment = triage.assess(message)
+    assessment = screener.assess(message)
     matched = assessment.rule_names
     print(f"rules: {', '.join(matched) if matched else 'none match'}")
     for action in assessment.actions:
