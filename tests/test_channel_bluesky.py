@@ -31,7 +31,7 @@ from ecoinbox.channels.bluesky import (
     tid,
     tid_micros,
 )
-from ecoinbox.demo.bluesky_server import BlueskyServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
 from ecoinbox.model import Message, Origin
 
 PASSWORD = "abcd-efgh-ijkl-mnop"

@@ -32,7 +32,7 @@ from ecoinbox.channels.discourse import (
     new_nonce,
     user_api_key_url,
 )
-from ecoinbox.demo.discourse_server import HABITS, DiscourseServer
+from ecoinbox.demo.discourse.server import HABITS, DiscourseServer
 from ecoinbox.model import Author, Message, Origin
 
 API_KEY = "demo-api-key-5e1f0c7a-never-in-messages"

@@ -21,7 +21,7 @@ from ecoinbox.channels.base import Channel, PermanentError, RateLimited, Transie
 from ecoinbox.channels.feed import FeedChannel
 from ecoinbox.config import BrandSettings, ChannelSettings
 from ecoinbox.demo.loopback import LoopbackServer
-from ecoinbox.demo.wordpress_server import FEED_SIZE, WordPressServer
+from ecoinbox.demo.wordpress.server import FEED_SIZE, WordPressServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin
 from ecoinbox.secrets import Secret

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fakes import Clock
 
-from ecoinbox.demo.mastodon_server import MastodonServer, countable_length
+from ecoinbox.demo.mastodon.server import MastodonServer, countable_length
 
 TOKEN = "test-token"
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -533,9 +533,12 @@ async def test_oauth_out_of_band_flow_yields_the_token(server: MastodonServer) -
 async def test_same_seed_serves_identical_notifications(clock: Clock) -> None:
     bodies = []
     for seed in (7, 7, 8):
-        async with MastodonServer(token=TOKEN, now=clock, seed=seed) as server, httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-        ) as client:
+        async with (
+            MastodonServer(token=TOKEN, now=clock, seed=seed) as server,
+            httpx.AsyncClient(
+                base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as client,
+        ):
             bodies.append(await all_notifications(client, include_filtered="true"))
     assert bodies[0] == bodies[1]
     assert bodies[0] != bodies[2]

@@ -9,7 +9,7 @@ from fakes import Clock
 from stack import TOKEN, wait_until
 
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin, OutboxState, View
 from ecoinbox.store import open_store

@@ -17,7 +17,7 @@ import pytest
 from pty_terminal import serving_in_a_thread
 
 from ecoinbox.credentials import save_credential
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 
 
 class Running:

@@ -32,19 +32,19 @@ from ecoinbox.demo import (
     DEMO_REDDIT_REFRESH_TOKEN,
     DEMO_TOKEN,
 )
-from ecoinbox.demo.bluesky_server import BlueskyServer
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.email_seed import DemoMail
-from ecoinbox.demo.email_server import MailServerError, why_no_dovecot
-from ecoinbox.demo.mastodon_server import MastodonServer
-from ecoinbox.demo.reddit_server import DEMO_CLIENT_ID, RedditServer
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.email.seed import DemoMail
+from ecoinbox.demo.email.server import MailServerError, why_no_dovecot
+from ecoinbox.demo.mastodon.server import MastodonServer
+from ecoinbox.demo.reddit.server import DEMO_CLIENT_ID, RedditServer
+from ecoinbox.demo.wordpress.server import WordPressServer
 
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
 DEMO_BLUESKY_HANDLE = "acme.bsky.example"
-DEMO_PERSON_MASTODON = "sophie@mamot.example"  # the person seen across channels (see demo.seed)
-DEMO_PERSON_FORUM = "sophie_l"  # her forum account (see demo.discourse_seed)
+DEMO_PERSON_MASTODON = "sophie@mamot.example"  # the person seen across channels (see demo.mastodon.seed)
+DEMO_PERSON_FORUM = "sophie_l"  # her forum account (see demo.discourse.seed)
 
 
 def _toml_string(text: str) -> str:

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ecoinbox.demo.discourse_server import DiscourseServer
+    from ecoinbox.demo.discourse.server import DiscourseServer
 
 BRAND = "B"  # the author key of the brand account in the scripts below
 

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from yarl import URL
 
-from ecoinbox.demo import discourse_seed as seeding
+from ecoinbox.demo.discourse import seed as seeding
 from ecoinbox.demo.loopback import LoopbackServer, form_value, param
 
 Clock = Callable[[], datetime]
@@ -318,7 +318,7 @@ HABITS: dict[str, dict[str, Any]] = {
 class DiscourseServer(LoopbackServer):
     """An in-process Discourse 3.x forum where the brand has a staff (admin) account.
 
-    `seed` fills it with two weeks of community traffic (see `ecoinbox.demo.discourse_seed`),
+    `seed` fills it with two weeks of community traffic (see `ecoinbox.demo.discourse.seed`),
     including the canonical help topics that canned replies link to; `tick()` adds one more
     post. Requests authenticate with the admin key (`Api-Key` + `Api-Username`, acting as
     that user) or the user API key (`User-Api-Key`, acting as the brand). `now` is the clock for

@@ -20,7 +20,7 @@ from email.mime.multipart import MIMEMultipart
 from typing import Self
 
 from ecoinbox.demo import DEMO_MAIL_PASSWORD
-from ecoinbox.demo.email_server import DovecotServer, MailingList, SmtpServer, make_mail
+from ecoinbox.demo.email.server import DovecotServer, MailingList, SmtpServer, make_mail
 
 BRAND = "support@acme.example"
 BRAND_FROM = "Acme Support <support@acme.example>"

@@ -13,7 +13,7 @@ List-Id and List-Post headers a list adds), and everything else to one catch-all
 outside world), so a reply sent through it can be read back from the IMAP server. It can
 refuse (4xx, 5xx) or drop the connection after DATA on demand, for the tests.
 
-`python -m ecoinbox.demo.email_server` runs both with the demo's seeded mail until ctrl+c.
+`python -m ecoinbox.demo.email.server` runs both with the demo's seeded mail until ctrl+c.
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ class DovecotServer:
             imaps = "  inet_listener imaps {\n    port = 0\n  }\n"
         config = root / "dovecot.conf"
         config.write_text(
-            f"""# Written by ecoinbox.demo.email_server: a private Dovecot, nothing of the system's.
+            f"""# Written by ecoinbox.demo.email.server: a private Dovecot, nothing of the system's.
 protocols = imap
 listen = 127.0.0.1
 base_dir = {root}/run
@@ -619,7 +619,7 @@ def make_mail(
 
 
 async def _serve_demo() -> None:
-    from ecoinbox.demo.email_seed import DemoMail
+    from ecoinbox.demo.email.seed import DemoMail
 
     async with DemoMail(seed=1) as demo:
         print(f"imap:  {demo.dovecot.imap_url}  (user {demo.brand}, password {demo.password})", flush=True)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ecoinbox.demo.mastodon_server import MastodonServer
+    from ecoinbox.demo.mastodon.server import MastodonServer
 
 BRAND = "B"  # the author key of the brand account in the scripts below
 

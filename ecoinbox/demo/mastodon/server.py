@@ -29,8 +29,8 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
-from ecoinbox.demo import seed as seeding
 from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, form_value, param
+from ecoinbox.demo.mastodon import seed as seeding
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -225,7 +225,7 @@ def _rate_headers(window: FixedWindow, used: int, start: float) -> dict[str, str
 class MastodonServer(LoopbackServer):
     """An in-process Mastodon 4.3 instance serving one brand account over loopback HTTP.
 
-    `seed` fills it with a realistic day of traffic (see `ecoinbox.demo.seed`); `tick()` adds
+    `seed` fills it with a realistic day of traffic (see `ecoinbox.demo.mastodon.seed`); `tick()` adds
     one more mention. `now` is the clock for ids, timestamps, rate-limit windows and the
     idempotency window, so a test can move time. Start with `await server.start()` or
     `async with MastodonServer() as server:`. With `stand_in_parents`, a reply to a status the

@@ -185,7 +185,7 @@ HABITS: dict[str, dict[str, Any]] = {
 class RedditServer(LoopbackServer):
     """An in-process Reddit (both hosts) serving one brand account over loopback HTTP.
 
-    `seed` fills it with a day of traffic about the brand (see `ecoinbox.demo.reddit_seed`);
+    `seed` fills it with a day of traffic about the brand (see `ecoinbox.demo.reddit.seed`);
     `tick()` adds one more mention or reply. `refresh_token` is valid from the start (the
     demo's secret); `client_id` and `redirect_uri` are the registered installed app.
     """
@@ -250,7 +250,7 @@ class RedditServer(LoopbackServer):
         self._tick_rng = random.Random(f"reddit-tick-{seed if seed is not None else 0}")
         self.brand = self.user(brand)
         if seed is not None:
-            from ecoinbox.demo import reddit_seed
+            from ecoinbox.demo.reddit import seed as reddit_seed
 
             reddit_seed.seed_day(self, random.Random(seed), self._now())
 
@@ -291,7 +291,7 @@ class RedditServer(LoopbackServer):
 
     def tick(self) -> str:
         """One more piece of traffic (a new mention or someone answering the brand)."""
-        from ecoinbox.demo import reddit_seed
+        from ecoinbox.demo.reddit import seed as reddit_seed
 
         return reddit_seed.next_item(self, self._tick_rng, self._now())
 

@@ -52,8 +52,8 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 from yarl import URL
 
-from ecoinbox.demo import wordpress_seed as seeding
 from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.wordpress import seed as seeding
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
