@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import regex
 from aiohttp import web
 
 from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
-from ecoinbox.demo.loopback import FixedWindow, LoopbackServer
+from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, iso_millis, json_response, json_text
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,7 +52,6 @@ _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IG
 _LINK = re.compile(r"https?://\S+[^\s.,;:!?)]")
 _HASHTAG = re.compile(r"(?<!\S)#(\w*[^\W\d_]\w*)")
 _WORDS = regex.compile(r"[\p{L}\p{N}_]+")
-_dumps = partial(json.dumps, ensure_ascii=False)
 _DID = web.RequestKey("did", str)  # who the request's access token belongs to
 
 
@@ -268,7 +265,7 @@ class BlueskyServer(LoopbackServer):
         record: dict[str, Any] = {
             "$type": POST,
             "text": text,
-            "createdAt": _iso(created_at or at),
+            "createdAt": iso_millis(created_at or at),
             "langs": list(langs),
         }
         computed = self._facets(text) if facets is None else facets
@@ -320,7 +317,7 @@ class BlueskyServer(LoopbackServer):
     def add_raw_notification(self, item: dict[str, Any], indexed_at: datetime | None = None) -> None:
         """List `item` as a notification as it is (missing fields, wrong types: hostile data)."""
         at = indexed_at or self._now()
-        self._notifications.append((at, _cid(_dumps(item, default=str)), item))
+        self._notifications.append((at, _cid(json_text(item, default=str)), item))
         self._notifications.sort(key=lambda entry: (entry[0], entry[1]))
 
     def like(self, uri: str, by: str) -> None:
@@ -329,16 +326,16 @@ class BlueskyServer(LoopbackServer):
         actor = self.actor(by)
         at = self._now()
         rkey = self._next_rkey(at)
-        record = {"$type": "app.bsky.feed.like", "subject": _ref(post), "createdAt": _iso(at)}
+        record = {"$type": "app.bsky.feed.like", "subject": _ref(post), "createdAt": iso_millis(at)}
         item = {
             "uri": f"at://{actor.did}/app.bsky.feed.like/{rkey}",
-            "cid": _cid(_dumps(record)),
+            "cid": _cid(json_text(record)),
             "author": actor.basic(),
             "reason": "like",
             "reasonSubject": uri,
             "record": record,
             "isRead": False,
-            "indexedAt": _iso(at),
+            "indexedAt": iso_millis(at),
             "labels": [],
         }
         self.add_raw_notification(item, at)
@@ -420,13 +417,13 @@ class BlueskyServer(LoopbackServer):
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
-            return _json(
+            return json_response(
                 {"error": "MethodNotImplemented", "message": "Method Not Implemented"},
                 status=501 if request.match_info.http_exception.status == 404 else 405,
             )
         allowed, headers = _limited(self._limits, "127.0.0.1", self._now())
         if not allowed:
-            return _json(
+            return json_response(
                 {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429, headers=headers
             )
         try:
@@ -435,7 +432,7 @@ class BlueskyServer(LoopbackServer):
                 request[_DID] = self._authorize(request, "access")
             response = await handler(request)
         except XrpcError as error:
-            response = _json(error.body, status=error.status)
+            response = json_response(error.body, status=error.status)
             headers = {**headers, **error.headers}
         response.headers.update(headers)
         return response
@@ -471,7 +468,7 @@ class BlueskyServer(LoopbackServer):
         if identifier not in (brand.handle, brand.did) or grant is None:
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password", headers)
         self.sessions_created += 1
-        response = _json({**self._issue(brand, grant), "didDoc": self._did_doc(brand), "active": True,
+        response = json_response({**self._issue(brand, grant), "didDoc": self._did_doc(brand), "active": True,
                           "email": f"support@{brand.handle}", "emailConfirmed": True})  # fmt: skip
         response.headers.update(headers)
         return response
@@ -491,7 +488,7 @@ class BlueskyServer(LoopbackServer):
         self.sessions_refreshed += 1
         actor = self._actors[did]
         grant = self._tokens[old].grant  # a refreshed session keeps what signed it in
-        return _json({**self._issue(actor, grant), "didDoc": self._did_doc(actor), "active": True})
+        return json_response({**self._issue(actor, grant), "didDoc": self._did_doc(actor), "active": True})
 
     async def _delete_session(self, request: web.Request) -> web.Response:
         """Sign out: the refresh token stops working (its access token lives out its short life,
@@ -503,7 +500,7 @@ class BlueskyServer(LoopbackServer):
 
     async def _get_session(self, request: web.Request) -> web.Response:
         actor = self._actors[request[_DID]]
-        return _json({"handle": actor.handle, "did": actor.did, "email": f"support@{actor.handle}",
+        return json_response({"handle": actor.handle, "did": actor.did, "email": f"support@{actor.handle}",
                       "emailConfirmed": True, "active": True, "didDoc": self._did_doc(actor)})  # fmt: skip
 
     def _issue(self, actor: _Actor, grant: str) -> dict[str, str]:
@@ -533,7 +530,7 @@ class BlueskyServer(LoopbackServer):
         did = self._handles.get(handle)
         if did is None:
             raise XrpcError(400, "InvalidRequest", "Unable to resolve handle")
-        return _json({"did": did})
+        return json_response({"did": did})
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -554,7 +551,7 @@ class BlueskyServer(LoopbackServer):
         body: dict[str, Any] = {"notifications": [self._fresh(e[2]) for e in page], "priority": False}
         if page:
             body["cursor"] = _pack_cursor(page[-1][0], page[-1][1])
-        return _json(body)
+        return json_response(body)
 
     def _fresh(self, item: dict[str, Any]) -> dict[str, Any]:
         """A notification with the author's current profile, as the AppView hydrates it."""
@@ -593,7 +590,7 @@ class BlueskyServer(LoopbackServer):
         }
         if offset + limit < len(hits):
             body["cursor"] = str(offset + limit)
-        return _json(body)
+        return json_response(body)
 
     async def _get_post_thread(self, request: web.Request) -> web.Response:
         uri = request.query.get("uri", "")
@@ -602,7 +599,7 @@ class BlueskyServer(LoopbackServer):
             raise XrpcError(400, "NotFound", f"Post not found: {uri}")
         depth = _limit(request.query.get("depth"), 6, 1000, minimum=0)
         height = _limit(request.query.get("parentHeight"), 80, 1000, minimum=0)
-        return _json({"thread": self._thread_view(post, depth, height, request[_DID])})
+        return json_response({"thread": self._thread_view(post, depth, height, request[_DID])})
 
     def _thread_view(self, post: _Post, depth: int, height: int, viewer: str) -> dict[str, Any]:
         view: dict[str, Any] = {
@@ -629,7 +626,7 @@ class BlueskyServer(LoopbackServer):
         if len(uris) > 25:
             raise XrpcError(400, "InvalidRequest", "uris must not have more than 25 elements")
         found = [post for uri in uris if (post := self._visible(uri)) is not None]
-        return _json({"posts": [self._post_view(post, request[_DID]) for post in found]})
+        return json_response({"posts": [self._post_view(post, request[_DID]) for post in found]})
 
     async def _get_record(self, request: web.Request) -> web.Response:
         query = request.query
@@ -639,7 +636,7 @@ class BlueskyServer(LoopbackServer):
         post = self._visible(uri)
         if post is None:
             raise XrpcError(400, self.record_not_found_error, f"Could not locate record: {uri}")
-        return _json({"uri": post.uri, "cid": post.cid, "value": post.record})
+        return json_response({"uri": post.uri, "cid": post.cid, "value": post.record})
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -671,7 +668,7 @@ class BlueskyServer(LoopbackServer):
         if root.replies_off and post.author is not root.author:
             post.violates_gate = True  # taken and stored all the same, as the real PDS does
         self.created.append(CreatedRecord(uri, rkey, post.record))
-        return _json({
+        return json_response({
             "uri": post.uri,
             "cid": post.cid,
             "commit": {"cid": _cid(f"commit-{post.cid}"), "rev": self._next_rkey(now)},
@@ -756,7 +753,7 @@ class BlueskyServer(LoopbackServer):
 
     def _store(self, actor: _Actor, record: dict[str, Any], at: datetime, rkey: str) -> _Post:
         uri = f"at://{actor.did}/{POST}/{rkey}"
-        post = _Post(uri, _cid(_dumps(record, sort_keys=True) + uri), actor, record, at)
+        post = _Post(uri, _cid(json_text(record, sort_keys=True) + uri), actor, record, at)
         reply = record.get("reply")
         if isinstance(reply, dict):
             post.parent = self._posts.get(str(_dict(reply.get("parent")).get("uri")))
@@ -791,7 +788,7 @@ class BlueskyServer(LoopbackServer):
             "reasonSubject": subject,
             "record": post.record,
             "isRead": False,
-            "indexedAt": _iso(post.indexed_at),
+            "indexedAt": iso_millis(post.indexed_at),
             "labels": [],
         }
         if subject is None:
@@ -860,7 +857,7 @@ class BlueskyServer(LoopbackServer):
             "repostCount": 0,
             "likeCount": 0,
             "quoteCount": post.quotes,
-            "indexedAt": _iso(post.indexed_at),
+            "indexedAt": iso_millis(post.indexed_at),
             "viewer": {"threadMuted": False, "embeddingDisabled": False, "replyDisabled": replies_off},
             "labels": [],
         }
@@ -872,7 +869,7 @@ class BlueskyServer(LoopbackServer):
                     "$type": "app.bsky.feed.threadgate",
                     "post": post.uri,
                     "allow": [],
-                    "createdAt": _iso(post.indexed_at),
+                    "createdAt": iso_millis(post.indexed_at),
                 },
                 "lists": [],
             }
@@ -886,7 +883,7 @@ class BlueskyServer(LoopbackServer):
                     "cid": quoted.cid,
                     "author": quoted.author.basic(),
                     "value": quoted.record,
-                    "indexedAt": _iso(quoted.indexed_at),
+                    "indexedAt": iso_millis(quoted.indexed_at),
                 },
             }
         return view
@@ -942,7 +939,7 @@ def _jwt(did: str, scope: str, issued: datetime, expires: datetime) -> str:
     """A JWT shaped as the PDS's: `scope` is the claim ("com.atproto.appPass", ".access", ".refresh")."""
 
     def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(_dumps(data).encode()).decode().rstrip("=")
+        return base64.urlsafe_b64encode(json_text(data).encode()).decode().rstrip("=")
 
     claims = {"scope": scope, "sub": did, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
               "jti": secrets.token_hex(8)}  # fmt: skip
@@ -961,11 +958,6 @@ def _unpack_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromtimestamp(int(millis) / 1000, UTC), cid
     except ValueError:
         raise XrpcError(400, "InvalidRequest", "Malformed cursor") from None
-
-
-def _iso(at: datetime) -> str:
-    at = at.astimezone(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -1004,10 +996,6 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise XrpcError(400, "InvalidRequest", "Request body must be an object")
     return data
-
-
-def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
 
 
 # -- seeded traffic ------------------------------------------------------------------------------

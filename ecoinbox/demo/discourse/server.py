@@ -34,7 +34,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -43,7 +42,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from yarl import URL
 
 from ecoinbox.demo.discourse import seed as seeding
-from ecoinbox.demo.loopback import LoopbackServer, form_value, param
+from ecoinbox.demo.loopback import (
+    LoopbackServer,
+    form_value,
+    int_param,
+    iso_millis,
+    json_response,
+    param,
+)
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -111,7 +117,6 @@ TOPIC_NOT_FOUND = (
 )
 TOO_SIMILAR = "Body is too similar to what you recently posted"
 
-_dumps = partial(json.dumps, ensure_ascii=False)
 _AVATAR_COLORS = ("8e7dd6", "e36b6b", "49a5d0", "9fc96c", "d1a13e", "7fa8a8", "c77dd1", "5f9e6e")
 
 # Mentions as Discourse reads them: @ then a username (letters, digits, _ . -), not inside a word.
@@ -637,11 +642,11 @@ class DiscourseServer(LoopbackServer):
             "staff": user.staff,
             "trust_level": user.trust_level,
         }
-        return _json({"current_user": profile})
+        return json_response({"current_user": profile})
 
     async def _site(self, request: web.Request) -> web.Response:
         viewer = self._caller(request).user
-        return _json(
+        return json_response(
             {
                 "default_archetype": "regular",
                 "notification_types": NOTIFICATION_TYPES,
@@ -657,7 +662,7 @@ class DiscourseServer(LoopbackServer):
 
     async def _about(self, request: web.Request) -> web.Response:
         staff = [u for u in self._users.values() if u.staff and u.id > 0]
-        return _json(
+        return json_response(
             {
                 "about": {
                     "title": self.title,
@@ -679,7 +684,7 @@ class DiscourseServer(LoopbackServer):
 
     async def _categories_page(self, request: web.Request) -> web.Response:
         viewer = self._caller(request).user
-        return _json(
+        return json_response(
             {
                 "category_list": {
                     "can_create_category": bool(viewer and viewer.staff),
@@ -696,8 +701,8 @@ class DiscourseServer(LoopbackServer):
         user = self._caller(request).user
         assert user is not None
         query = request.query
-        limit = min(max(1, _int(query.get("limit"), NOTIFICATIONS_PAGE)), NOTIFICATIONS_PAGE)
-        offset = max(0, _int(query.get("offset"), 0))
+        limit = min(max(1, int_param(query.get("limit"), NOTIFICATIONS_PAGE)), NOTIFICATIONS_PAGE)
+        offset = max(0, int_param(query.get("offset"), 0))
         wanted = query.get("filter")
         mine = [
             n
@@ -709,7 +714,7 @@ class DiscourseServer(LoopbackServer):
         if wanted:
             more.insert(0, ("filter", wanted))
         more.append(("username", user.username))
-        return _json(
+        return json_response(
             {
                 "notifications": [self._notification_json(n) for n in mine[offset : offset + limit]],
                 "total_rows_notifications": len(mine),
@@ -723,38 +728,40 @@ class DiscourseServer(LoopbackServer):
         user = self._caller(request).user
         assert user is not None
         params = await _read_params(request)
-        only = _int(param(params, "id"), 0)
+        only = int_param(param(params, "id"), 0)
         for notification in self._notifications:
             if notification.user_id == user.id and only in (0, notification.id):
                 notification.read = True
-        return _json({"success": "OK"})
+        return json_response({"success": "OK"})
 
     # -- handlers: posts and topics ----------------------------------------------------------
 
     async def _latest_posts(self, request: web.Request) -> web.Response:
         viewer = self._caller(request).user
-        before = _int(request.query.get("before"), 0)
+        before = int_param(request.query.get("before"), 0)
         newest = self._next_id["post"] - 1  # post ids run 1..newest: nothing is ever deleted
         top = min(newest, before - 1) if before > 0 else newest
         page = [self._posts[i] for i in range(top, max(top - LATEST_POSTS_PAGE, 0), -1)]
         page = [p for p in page if _visible(p, viewer)]
-        return _json({"latest_posts": [self._post_json(p, viewer, raw=True, listing=True) for p in page]})
+        return json_response(
+            {"latest_posts": [self._post_json(p, viewer, raw=True, listing=True) for p in page]}
+        )
 
     async def _get_post(self, request: web.Request) -> web.Response:
         viewer = self._caller(request).user
         post = self._find_post(request.match_info["post_id"], viewer)
-        return _json(self._post_json(post, viewer, raw=True))
+        return json_response(self._post_json(post, viewer, raw=True))
 
     async def _post_replies(self, request: web.Request) -> web.Response:
         post = self._find_post(request.match_info["post_id"])
-        after = max(_int(request.query.get("after"), 1), 1)
+        after = max(int_param(request.query.get("after"), 1), 1)
         replies = [
             p
             for p in post.topic.posts
             if p.reply_to_post_number == post.post_number and p.post_number > after
         ][:CHUNK_SIZE]
         viewer = self._caller(request).user
-        return _json([self._post_json(p, viewer) for p in replies])
+        return json_response([self._post_json(p, viewer) for p in replies])
 
     async def _topic(self, request: web.Request) -> web.Response:
         topic = self._find_topic(request.match_info["topic_id"])
@@ -762,16 +769,16 @@ class DiscourseServer(LoopbackServer):
         raw = _truthy(request.query.get("include_raw"))
         shown = [p for p in topic.posts if _visible(p, viewer)]
         first = [self._post_json(p, viewer, raw=raw) for p in shown[:CHUNK_SIZE]]
-        return _json(self._topic_json(topic, viewer, first))
+        return json_response(self._topic_json(topic, viewer, first))
 
     async def _topic_posts(self, request: web.Request) -> web.Response:
         topic = self._find_topic(request.match_info["topic_id"])
         viewer = self._caller(request).user
         raw = _truthy(request.query.get("include_raw"))
-        wanted = {_int(v, 0) for v in request.query.getall("post_ids[]", [])}
+        wanted = {int_param(v, 0) for v in request.query.getall("post_ids[]", [])}
         shown = [p for p in topic.posts if _visible(p, viewer)]
         chosen = [p for p in shown if p.id in wanted] if wanted else shown[:CHUNK_SIZE]
-        return _json(
+        return json_response(
             {
                 "post_stream": {"posts": [self._post_json(p, viewer, raw=raw) for p in chosen]},
                 "id": topic.id,
@@ -779,13 +786,13 @@ class DiscourseServer(LoopbackServer):
         )
 
     def _find_post(self, post_id: str, viewer: _User | None = None) -> _Post:
-        post = self._posts.get(_int(post_id, 0))
+        post = self._posts.get(int_param(post_id, 0))
         if post is None or not _visible(post, viewer):
             raise ApiError.not_found()
         return post
 
     def _find_topic(self, topic_id: str) -> _Topic:
-        topic = self._topics.get(_int(topic_id, 0))
+        topic = self._topics.get(int_param(topic_id, 0))
         if topic is None:
             raise ApiError.not_found()
         return topic
@@ -795,7 +802,7 @@ class DiscourseServer(LoopbackServer):
     async def _search(self, request: web.Request) -> web.Response:
         viewer = self._caller(request).user
         term = request.query.get("q") or request.query.get("term") or ""
-        page = min(max(_int(request.query.get("page"), 1), 1), 10)
+        page = min(max(int_param(request.query.get("page"), 1), 1), 10)
         query = _parse_search(term)
         error = None
         if not query.filtered and len(" ".join(query.terms)) < SEARCH_MIN_TERM:
@@ -805,7 +812,7 @@ class DiscourseServer(LoopbackServer):
             found = self._search_posts(query)
         chosen = found[(page - 1) * SEARCH_PAGE : page * SEARCH_PAGE]
         more = len(found) > page * SEARCH_PAGE
-        return _json(
+        return json_response(
             {
                 "posts": [self._search_post_json(p, query) for p in chosen],
                 "topics": [self._topic_list_item(p.topic) for p in chosen],
@@ -868,7 +875,7 @@ class DiscourseServer(LoopbackServer):
         memo_key = self._memo_key(request, caller, params)
         remembered = self._memo.get(memo_key) if memo_key else None
         if remembered is not None and self._now() - remembered[0] < self._memo_window:
-            return _json(remembered[2], status=remembered[1])
+            return json_response(remembered[2], status=remembered[1])
         try:
             status, body = 200, self._create_post_from(caller.user, params)
         except ApiError as error:
@@ -883,7 +890,7 @@ class DiscourseServer(LoopbackServer):
             now = self._now()
             self._memo = {k: v for k, v in self._memo.items() if now - v[0] < self._memo_window}
             self._memo[memo_key] = (now, status, body)
-        return _json(body, status=status)
+        return json_response(body, status=status)
 
     def _memo_key(self, request: web.Request, caller: _Caller, params: Mapping[str, Any]) -> str:
         """Discourse's `signature_for`: the post parameters, the user, the client's address and
@@ -903,11 +910,11 @@ class DiscourseServer(LoopbackServer):
         topic_param = param(params, "topic_id")
         now = self._now()
         if topic_param:
-            topic = self._topics.get(_int(topic_param, 0))
+            topic = self._topics.get(int_param(topic_param, 0))
             if topic is None:
                 raise ApiError.cannot_post(TOPIC_NOT_FOUND)
             self._check_raw(user, raw, now)
-            replying_to = _int(param(params, "reply_to_post_number"), 0)
+            replying_to = int_param(param(params, "reply_to_post_number"), 0)
             reply_to = replying_to if 1 <= replying_to <= len(topic.posts) else None
             post = self._create_post(topic, user, raw, now, reply_to)
             title = category = None
@@ -1016,7 +1023,7 @@ class DiscourseServer(LoopbackServer):
         if self._caller(request).via != "user_api_key":
             raise ApiError.not_found()
         self._user_key_revoked = True
-        return _json({"success": "OK"})
+        return json_response({"success": "OK"})
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -1265,11 +1272,11 @@ class DiscourseServer(LoopbackServer):
             "name": user.name,
             "username": user.username,
             "avatar_template": _avatar_template(user.username),
-            "created_at": _iso(post.created_at),
+            "created_at": iso_millis(post.created_at),
             "cooked": post.cooked,
             "post_number": post.post_number,
             "post_type": 1,
-            "updated_at": _iso(post.updated_at or post.created_at),
+            "updated_at": iso_millis(post.updated_at or post.created_at),
             "reply_count": sum(1 for p in topic.posts if p.reply_to_post_number == post.post_number),
             "reply_to_post_number": post.reply_to_post_number,
             "quote_count": 0,
@@ -1297,7 +1304,7 @@ class DiscourseServer(LoopbackServer):
             "user_id": user.id,
             "hidden": post.hidden,
             "trust_level": user.trust_level,
-            "deleted_at": _iso(post.deleted_at) if post.deleted_at else None,
+            "deleted_at": iso_millis(post.deleted_at) if post.deleted_at else None,
             "user_deleted": post.user_deleted,
             "edit_reason": None,
             "can_view_edit_history": True,
@@ -1336,11 +1343,11 @@ class DiscourseServer(LoopbackServer):
             "title": topic.title,
             "fancy_title": _fancy(topic.title),
             "posts_count": len(topic.posts),
-            "created_at": _iso(topic.created_at),
+            "created_at": iso_millis(topic.created_at),
             "views": 10 * len(topic.posts) + topic.id % 9,
             "reply_count": len(topic.posts) - 1,
             "like_count": 0,
-            "last_posted_at": _iso(last.created_at),
+            "last_posted_at": iso_millis(last.created_at),
             "visible": True,
             "closed": False,
             "archived": False,
@@ -1400,10 +1407,10 @@ class DiscourseServer(LoopbackServer):
             "posts_count": len(topic.posts),
             "reply_count": len(topic.posts) - 1,
             "highest_post_number": len(topic.posts),
-            "created_at": _iso(topic.created_at),
-            "last_posted_at": _iso(last.created_at),
+            "created_at": iso_millis(topic.created_at),
+            "last_posted_at": iso_millis(last.created_at),
             "bumped": True,
-            "bumped_at": _iso(last.created_at),
+            "bumped_at": iso_millis(last.created_at),
             "archetype": "regular",
             "unseen": False,
             "pinned": False,
@@ -1423,7 +1430,7 @@ class DiscourseServer(LoopbackServer):
             "name": post.user.name,
             "username": post.user.username,
             "avatar_template": _avatar_template(post.user.username),
-            "created_at": _iso(post.created_at),
+            "created_at": iso_millis(post.created_at),
             "like_count": 0,
             "blurb": _blurb(post.cooked, query.terms),
             "post_number": post.post_number,
@@ -1439,7 +1446,7 @@ class DiscourseServer(LoopbackServer):
             "notification_type": notification.type,
             "read": notification.read,
             "high_priority": False,
-            "created_at": _iso(notification.created_at),
+            "created_at": iso_millis(notification.created_at),
             "post_number": post.post_number,
             "topic_id": topic.id,
             "fancy_title": _fancy(topic.title),
@@ -1677,11 +1684,6 @@ def _fancy(title: str) -> str:
     return html.escape(title, quote=True).replace("&#x27;", "&rsquo;")
 
 
-def _iso(at: datetime) -> str:
-    at = at.astimezone(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
 def _escape(text: str) -> str:
     return html.escape(text, quote=False).replace('"', "&quot;")
 
@@ -1695,12 +1697,8 @@ def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "t", "yes")
 
 
-def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
 def _error_json(error: ApiError) -> web.Response:
-    return _json(error.body, status=error.status, headers=error.headers)
+    return json_response(error.body, status=error.status, headers=error.headers)
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
@@ -1715,13 +1713,6 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         return data
     form = await request.post()
     return {key: form_value(form, key) for key in form}
-
-
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return int(raw) if raw is not None else default
-    except ValueError:
-        return default
 
 
 async def _bus_request(request: web.Request) -> dict[str, int]:

@@ -15,7 +15,6 @@ import base64
 import bisect
 import hashlib
 import html
-import json
 import random
 import re
 import secrets
@@ -23,13 +22,21 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from aiohttp import web
 from yarl import URL
 
-from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, form_value, param
+from ecoinbox.demo.loopback import (
+    FixedWindow,
+    LoopbackServer,
+    form_value,
+    int_param,
+    iso_millis,
+    json_response,
+    json_text,
+    param,
+)
 from ecoinbox.demo.mastodon import seed as seeding
 
 Clock = Callable[[], datetime]
@@ -89,7 +96,6 @@ HABITS: dict[str, dict[str, Any]] = {
 }
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_dumps = partial(json.dumps, ensure_ascii=False)
 
 # One pass over plain text finds links, @mentions and #hashtags, as Mastodon's formatter does.
 _TOKENS = re.compile(
@@ -481,7 +487,7 @@ class MastodonServer(LoopbackServer):
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
-            return _json({"error": "Record not found"}, status=404)
+            return json_response({"error": "Record not found"}, status=404)
         if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
             return await _call(handler, request)
         token = _bearer(request)
@@ -492,16 +498,18 @@ class MastodonServer(LoopbackServer):
                     f'Bearer realm="Doorkeeper", error="invalid_token", '
                     f'error_description="{self.bad_token_body}"'
                 )
-            return _json({"error": self.bad_token_body}, status=self.bad_token_status, headers=headers)
+            return json_response(
+                {"error": self.bad_token_body}, status=self.bad_token_status, headers=headers
+            )
         used, start = self._limits.hit(token, self._now())
         allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
         response: web.StreamResponse  # a stream is one too
         if allowed and not self._scopes_allow(request):
-            response = _json({"error": OUTSIDE_SCOPES}, status=403)
+            response = json_response({"error": OUTSIDE_SCOPES}, status=403)
         elif allowed:
             response = await _call(handler, request)
         else:
-            response = _json({"error": "Too many requests"}, status=429)
+            response = json_response({"error": "Too many requests"}, status=429)
         if not response.prepared:  # a stream's head left long ago
             response.headers.update(limit_headers)
         return response
@@ -520,7 +528,7 @@ class MastodonServer(LoopbackServer):
     # -- handlers: instance and accounts -----------------------------------------------------
 
     async def _instance_v2(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_response(
             {
                 "domain": self.domain,
                 "title": f"{self.domain} (ecoinbox demo)",
@@ -542,7 +550,7 @@ class MastodonServer(LoopbackServer):
         )
 
     async def _instance_v1(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_response(
             {
                 "uri": self.domain,
                 "title": f"{self.domain} (ecoinbox demo)",
@@ -590,7 +598,7 @@ class MastodonServer(LoopbackServer):
             "note": html.unescape(re.sub(r"<[^>]+>", "", self._brand.note)),
             "fields": [],
         }
-        return _json(entity)
+        return json_response(entity)
 
     # -- streaming ---------------------------------------------------------------------------
 
@@ -601,7 +609,7 @@ class MastodonServer(LoopbackServer):
 
     def _push(self, notification: _Notification) -> None:
         """Send a notification to every open stream (from any thread: tests post from theirs)."""
-        frame = f"event: notification\ndata: {_dumps(self._notification_json(notification))}\n\n"
+        frame = f"event: notification\ndata: {json_text(self._notification_json(notification))}\n\n"
         for loop, queue in list(self._subscribers):
             loop.call_soon_threadsafe(queue.put_nowait, frame)
 
@@ -677,7 +685,7 @@ class MastodonServer(LoopbackServer):
             and (include_filtered or not n.filtered)
         ]
         page = _paginate(candidates, query, default_limit=40, max_limit=min(80, self.page_cap))
-        return _json(
+        return json_response(
             [self._notification_json(n) for n in page],
             headers=self._link_headers(request, page),
         )
@@ -689,7 +697,7 @@ class MastodonServer(LoopbackServer):
             key=_by_id,
         )
         page = _paginate(tagged, request.query, default_limit=20, max_limit=min(40, self.page_cap))
-        return _json([self._status_json(s) for s in page], headers=self._link_headers(request, page))
+        return json_response([self._status_json(s) for s in page], headers=self._link_headers(request, page))
 
     async def _search(self, request: web.Request) -> web.Response:
         query = request.query
@@ -702,7 +710,9 @@ class MastodonServer(LoopbackServer):
                 key=_by_id,
             )
             found = _paginate(found, query, default_limit=20, max_limit=min(40, self.page_cap), offset=True)
-        return _json({"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []})
+        return json_response(
+            {"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []}
+        )
 
     def _searchable(self, status: _Status) -> bool:
         """What a full-text search shows the brand: public posts, its own, and its mentions."""
@@ -713,7 +723,7 @@ class MastodonServer(LoopbackServer):
         )
 
     async def _get_status(self, request: web.Request) -> web.Response:
-        return _json(self._status_json(self._find_status(request.match_info["id"])))
+        return json_response(self._status_json(self._find_status(request.match_info["id"])))
 
     async def _context(self, request: web.Request) -> web.Response:
         status = self._find_status(request.match_info["id"])
@@ -722,7 +732,7 @@ class MastodonServer(LoopbackServer):
         while parent is not None:
             ancestors.append(parent)
             parent = parent.parent
-        return _json(
+        return json_response(
             {
                 "ancestors": [self._status_json(s) for s in reversed(ancestors)],
                 "descendants": [self._status_json(s) for s in _descendants(status)],
@@ -732,7 +742,7 @@ class MastodonServer(LoopbackServer):
     async def _relationships(self, request: web.Request) -> web.Response:
         ids = request.query.getall("id[]", []) or request.query.getall("id", [])
         known = {account.id: account for account in self._accounts.values()}
-        return _json([self._relationship_json(known[i]) for i in ids if i in known])
+        return json_response([self._relationship_json(known[i]) for i in ids if i in known])
 
     def _relationship_json(self, account: _Account) -> dict[str, Any]:
         return {
@@ -766,7 +776,7 @@ class MastodonServer(LoopbackServer):
             key=_by_id,
         )  # fmt: skip
         page = _paginate(statuses, request.query, default_limit=20, max_limit=min(40, self.page_cap))
-        return _json([self._status_json(s) for s in page], headers=self._link_headers(request, page))
+        return json_response([self._status_json(s) for s in page], headers=self._link_headers(request, page))
 
     def _find_status(self, status_id: str) -> _Status:
         status = self._statuses.get(status_id)
@@ -794,7 +804,7 @@ class MastodonServer(LoopbackServer):
         if key and self.honours_idempotency_key:
             replay = self._idempotency.get((token, key))
             if replay is not None and now - replay[1] < IDEMPOTENCY_TTL:
-                return _json(self._status_json(self._statuses[replay[0]]))
+                return json_response(self._status_json(self._statuses[replay[0]]))
         text = param(params, "status") or ""
         spoiler_text = param(params, "spoiler_text") or ""
         visibility = param(params, "visibility") or "public"
@@ -824,7 +834,7 @@ class MastodonServer(LoopbackServer):
         if self.drop_answer_after_post > 0:
             self.drop_answer_after_post -= 1
             return _hang_up(request)
-        return _json(entity)
+        return json_response(entity)
 
     def _validate(self, text: str, spoiler_text: str, visibility: str) -> None:
         if not text.strip():
@@ -837,7 +847,7 @@ class MastodonServer(LoopbackServer):
     # -- handlers: OAuth ---------------------------------------------------------------------
 
     async def _oauth_metadata(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_response(
             {
                 "issuer": f"{self.base_url}/",
                 "authorization_endpoint": f"{self.base_url}/oauth/authorize",
@@ -869,7 +879,7 @@ class MastodonServer(LoopbackServer):
             website=param(params, "website"),
         )
         self._apps[app.client_id] = app
-        return _json(
+        return json_response(
             {
                 "id": app.id,
                 "name": app.name,
@@ -943,7 +953,7 @@ class MastodonServer(LoopbackServer):
                 "or was issued to another client.",
             )
         self.token_scopes = frozenset(grant.scopes.split())
-        return _json(
+        return json_response(
             {
                 "access_token": self._token,
                 "token_type": "Bearer",
@@ -992,7 +1002,7 @@ class MastodonServer(LoopbackServer):
         account = self._account_for(handle, None, self._now())
         link = html.escape(url)
         value = f'<a href="{link}" target="_blank" rel="nofollow noopener me">{link}</a>'
-        verified_at = _iso(self._now()) if verified else None
+        verified_at = iso_millis(self._now()) if verified else None
         account.fields.append({"name": name, "value": value, "verified_at": verified_at})
 
     def _account_for(self, handle: str, display_name: str | None, at: datetime) -> _Account:
@@ -1142,7 +1152,7 @@ class MastodonServer(LoopbackServer):
             "discoverable": True,
             "indexable": True,
             "group": False,
-            "created_at": _iso(account.created_at),
+            "created_at": iso_millis(account.created_at),
             "note": account.note,
             "url": account.url,
             "uri": f"https://{account.host}/users/{account.username}",
@@ -1163,7 +1173,7 @@ class MastodonServer(LoopbackServer):
         parent = status.parent
         return {
             "id": status.id,
-            "created_at": _iso(status.created_at),
+            "created_at": iso_millis(status.created_at),
             "in_reply_to_id": parent.id if parent else None,
             "in_reply_to_account_id": parent.account.id if parent else None,
             "sensitive": bool(status.spoiler_text),
@@ -1175,7 +1185,7 @@ class MastodonServer(LoopbackServer):
             "replies_count": len(status.replies),
             "reblogs_count": 0,
             "favourites_count": 0,
-            "edited_at": _iso(status.edited_at) if status.edited_at else None,
+            "edited_at": iso_millis(status.edited_at) if status.edited_at else None,
             "favourited": False,
             "reblogged": False,
             "muted": False,
@@ -1198,7 +1208,7 @@ class MastodonServer(LoopbackServer):
         return {
             "id": notification.id,
             "type": notification.type,
-            "created_at": _iso(notification.created_at),
+            "created_at": iso_millis(notification.created_at),
             "group_key": f"ungrouped-{notification.id}",
             "account": self._account_json(notification.account),
             "status": self._status_json(notification.status),
@@ -1264,11 +1274,6 @@ def _descendants(status: _Status) -> list[_Status]:
     return found
 
 
-def _iso(at: datetime) -> str:
-    at = at.astimezone(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-
-
 def _escape(text: str) -> str:
     """HTML-escape as Rails' `h` does (`&#39;` for the apostrophe)."""
     return html.escape(text, quote=False).replace('"', "&quot;").replace("'", "&#39;")
@@ -1295,15 +1300,11 @@ def _mention_html(account: _Account) -> str:
     )
 
 
-def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
 async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as error:
-        return _json(error.body, status=error.status)
+        return json_response(error.body, status=error.status)
 
 
 def _hang_up(request: web.Request) -> web.Response:
@@ -1367,7 +1368,7 @@ def _paginate(
     if min_id is not None:
         return chosen[:limit][::-1]
     newest_first = chosen[::-1]
-    skip = _int(query.get("offset"), 0) if offset else 0
+    skip = int_param(query.get("offset"), 0) if offset else 0
     return newest_first[skip : skip + limit]
 
 
@@ -1382,14 +1383,7 @@ def _cursor(query: Mapping[str, str], name: str) -> int | None:
 
 
 def _limit(raw: str | None, default: int, maximum: int) -> int:
-    return min(abs(_int(raw, default)), maximum)
-
-
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return int(raw) if raw is not None else default
-    except ValueError:
-        return default
+    return min(abs(int_param(raw, default)), maximum)
 
 
 def _oauth_page(title: str, body: str, status: int = 200) -> web.Response:

@@ -39,14 +39,13 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from aiohttp import web
 from yarl import URL
 
 from ecoinbox.demo import DEMO_REDDIT_REFRESH_TOKEN
-from ecoinbox.demo.loopback import FixedWindow, LoopbackServer
+from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, json_response
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -60,7 +59,6 @@ TOKEN_PATHS = frozenset({"/api/v1/authorize", "/api/v1/authorize.compact", "/api
 MENTION_TYPES = {"username_mention": "username mention", "comment_reply": "comment reply",
                  "post_reply": "post reply"}  # fmt: skip
 
-_dumps = partial(json.dumps, ensure_ascii=False)
 _WORDS = re.compile(r"\w+")
 
 
@@ -388,13 +386,13 @@ class RedditServer(LoopbackServer):
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
-            return _json({"message": "Not Found", "error": 404}, status=404)
+            return json_response({"message": "Not Found", "error": 404}, status=404)
         if request.path in TOKEN_PATHS:
             return await _call(handler, request)
         token = _bearer(request)
         expires = self._access.get(token or "")
         if expires is None or expires <= self._now():
-            return _json(
+            return json_response(
                 {"message": "Unauthorized", "error": 401},
                 status=401,
                 headers={"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
@@ -405,7 +403,7 @@ class RedditServer(LoopbackServer):
         if allowed:
             response = await _call(handler, request)
         else:
-            response = _json({"message": "Too Many Requests", "error": 429}, status=429)
+            response = json_response({"message": "Too Many Requests", "error": 429}, status=429)
         response.headers.update(headers)
         return response
 
@@ -435,7 +433,7 @@ class RedditServer(LoopbackServer):
 
     async def _access_token(self, request: web.Request) -> web.Response:
         if _basic_user(request) != self.client_id:
-            return _json({"message": "Unauthorized", "error": 401}, status=401)
+            return json_response({"message": "Unauthorized", "error": 401}, status=401)
         form = await request.post()
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
@@ -445,16 +443,16 @@ class RedditServer(LoopbackServer):
                 or grant.expires_at <= self._now()
                 or form.get("redirect_uri") != grant.redirect_uri
             ):
-                return _json({"error": "invalid_grant"})
+                return json_response({"error": "invalid_grant"})
             refresh = secrets.token_urlsafe(24) if grant.permanent else None
             if refresh:
                 self._refresh_tokens.add(refresh)
             return self._issue(grant.scope, refresh)
         if grant_type == "refresh_token":
             if form.get("refresh_token") not in self._refresh_tokens:
-                return _json({"error": "invalid_grant"})
+                return json_response({"error": "invalid_grant"})
             return self._issue("identity read history privatemessages submit", None)
-        return _json({"error": "unsupported_grant_type"})
+        return json_response({"error": "unsupported_grant_type"})
 
     def _issue(self, scope: str, refresh: str | None) -> web.Response:
         access = secrets.token_urlsafe(24)
@@ -466,12 +464,12 @@ class RedditServer(LoopbackServer):
         }  # fmt: skip
         if refresh:
             body["refresh_token"] = refresh
-        return _json(body)
+        return json_response(body)
 
     # -- API host: reading ---------------------------------------------------------------
 
     async def _me(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_response(
             {
                 "name": self.brand.name, "id": self.brand.fullname.removeprefix("t2_"),
                 "created_utc": self.brand.created, "link_karma": 1204, "comment_karma": 5321,
@@ -496,7 +494,7 @@ class RedditServer(LoopbackServer):
         if request.query.get("mark", "true") != "false":
             for entry in page:
                 entry.new = False
-        return _json(listing([self._inbox_json(e, raw) for e in page]))
+        return json_response(listing([self._inbox_json(e, raw) for e in page]))
 
     async def _search(self, request: web.Request) -> web.Response:
         subreddits = self._subreddits(request)
@@ -510,14 +508,14 @@ class RedditServer(LoopbackServer):
         ]  # fmt: skip
         page, listing = _page_of(found, request.query)
         raw = _raw(request)
-        return _json(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
+        return json_response(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
 
     async def _new_posts(self, request: web.Request) -> web.Response:
         subreddits = self._subreddits(request) or set()
         found = [p for p in self._posts_newest() if p.subreddit.lower() in subreddits]
         page, listing = _page_of(found, request.query)
         raw = _raw(request)
-        return _json(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
+        return json_response(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
 
     def _subreddits(self, request: web.Request) -> set[str] | None:
         names = request.match_info.get("subreddits")
@@ -553,7 +551,7 @@ class RedditServer(LoopbackServer):
         else:
             tree = self._tree(post.comments, post.name, 0, depth, budget, sort, raw)
         post_listing = _listing([{"kind": "t3", "data": self._post_json(post, raw)}])
-        return _json([post_listing, _listing(tree)])
+        return json_response([post_listing, _listing(tree)])
 
     async def _cached_thread(self, request: web.Request) -> web.Response:
         """A thread served from a copy up to `listing_cache_seconds` old (the same URL)."""
@@ -563,7 +561,7 @@ class RedditServer(LoopbackServer):
         key = request.path_qs
         cached = self._thread_cache.get(key)
         if cached is not None and (now - cached[0]).total_seconds() < self.listing_cache_seconds:
-            return _json(cached[1])
+            return json_response(cached[1])
         response = await self._thread(request)
         if response.status == 200 and response.body is not None:
             self._thread_cache[key] = (now, json.loads(bytes(response.body)))  # type: ignore[arg-type]
@@ -622,7 +620,7 @@ class RedditServer(LoopbackServer):
                 if each.gone and not each.replies:
                     continue
                 things.append({"kind": "t1", "data": self._comment_json(each, raw)})
-        return _json({"json": {"errors": [], "data": {"things": things}}})
+        return json_response({"json": {"errors": [], "data": {"things": things}}})
 
     async def _info(self, request: web.Request) -> web.Response:
         raw = _raw(request)
@@ -633,7 +631,7 @@ class RedditServer(LoopbackServer):
                 things.append({"kind": "t1", "data": self._comment_json(self._comments[thing_id], raw)})
             elif kind == "t3" and thing_id in self._posts:
                 things.append({"kind": "t3", "data": self._post_json(self._posts[thing_id], raw)})
-        return _json(_listing(things))
+        return json_response(_listing(things))
 
     # -- API host: writing ---------------------------------------------------------------
 
@@ -646,11 +644,11 @@ class RedditServer(LoopbackServer):
             minutes = max(1, round(seconds / 60))
             said = f"Looks like you've been doing that a lot. Take a break for {minutes} minutes before trying again."
             if self.comment_answer == "jquery":
-                return _json(_jquery_error("RATELIMIT", "ratelimit", said))
+                return json_response(_jquery_error("RATELIMIT", "ratelimit", said))
             result: dict[str, Any] = {"errors": [["RATELIMIT", said, "ratelimit"]]}
             if in_json:
                 result["ratelimit"] = seconds
-            return _json({"json": result})
+            return json_response({"json": result})
         text = str(form.get("text") or "")
         thing_id = str(form.get("thing_id") or "")
         try:
@@ -674,12 +672,12 @@ class RedditServer(LoopbackServer):
             return web.Response(status=204)
         thing = {"kind": "t1", "data": self._comment_json(comment, _raw(request))}
         if self.comment_answer == "jquery":
-            return _json(_jquery_done(comment.name))
-        return _json({"json": {"errors": [], "data": {"things": [thing]}}})
+            return json_response(_jquery_done(comment.name))
+        return json_response({"json": {"errors": [], "data": {"things": [thing]}}})
 
     def _refuse(self, error: list[str]) -> web.Response:
         if self.comment_answer == "jquery":
-            return _json(_jquery_error(error[0], error[2], error[1]))
+            return json_response(_jquery_error(error[0], error[2], error[1]))
         return _errors(error)
 
     # -- the model -----------------------------------------------------------------------
@@ -997,12 +995,8 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
 def _errors(error: list[str]) -> web.Response:
-    return _json({"json": {"errors": [error]}})
+    return json_response({"json": {"errors": [error]}})
 
 
 def _jquery_error(code: str, field: str, said: str) -> dict[str, Any]:
@@ -1039,7 +1033,7 @@ async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as error:
-        return _json(error.body, status=error.status)
+        return json_response(error.body, status=error.status)
 
 
 def _bearer(request: web.Request) -> str | None:

@@ -37,14 +37,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
@@ -52,7 +50,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 from yarl import URL
 
-from ecoinbox.demo.loopback import LoopbackServer
+from ecoinbox.demo.loopback import LoopbackServer, json_response
 from ecoinbox.demo.wordpress import seed as seeding
 
 Clock = Callable[[], datetime]
@@ -67,8 +65,6 @@ ORDERBY = ("date", "date_gmt", "id", "include", "post", "parent", "type")
 _DATE_PARAM = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
-
-_dumps = partial(json.dumps, ensure_ascii=False)
 
 
 class WpError(Exception):
@@ -362,7 +358,7 @@ class WordPressServer(LoopbackServer):
     # -- handlers ----------------------------------------------------------------------------
 
     async def _index(self, request: web.Request) -> web.Response:
-        return _json({
+        return json_response({
             "name": self.name,
             "description": "Demo WordPress site for ecoinbox",
             "url": self.public_url,
@@ -386,20 +382,20 @@ class WordPressServer(LoopbackServer):
         if request.query.get("context") == "edit":
             body["username"] = user.login
             body["roles"] = ["editor" if user.moderator else "author"]
-        return _json(body)
+        return json_response(body)
 
     async def _get_post(self, request: web.Request) -> web.Response:
         post = self._posts.get(request[_ROUTE_ID])
         if post is None:
             raise WpError(404, "rest_post_invalid_id", "Invalid post ID.")
-        return _json(self._post_json(post))
+        return json_response(self._post_json(post))
 
     async def _list_posts(self, request: web.Request) -> web.Response:
         include = _ids(request.query.getall("include", []))
         per_page = _bounded(request.query.get("per_page", "10"), "per_page", 1, 100)
         posts = [p for p in sorted(self._posts.values(), key=lambda p: p.id, reverse=True)
                  if not include or p.id in include][:per_page]  # fmt: skip
-        return _json(
+        return json_response(
             [self._post_json(p) for p in posts],
             headers={"X-WP-Total": str(len(posts)), "X-WP-TotalPages": "1"},
         )
@@ -414,7 +410,7 @@ class WordPressServer(LoopbackServer):
             raise WpError(
                 _denied(user), "rest_cannot_read", "Sorry, you are not allowed to read this comment."
             )
-        return _json(self._comment_json(comment, edit=edit))
+        return json_response(self._comment_json(comment, edit=edit))
 
     async def _list_comments(self, request: web.Request) -> web.Response:
         query = request.query
@@ -473,7 +469,7 @@ class WordPressServer(LoopbackServer):
             links.append(f'<{base}?{_with_page(query, page + 1)}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
-        return _json([self._comment_json(c, edit=edit) for c in chosen], headers=headers)
+        return json_response([self._comment_json(c, edit=edit) for c in chosen], headers=headers)
 
     async def _create_comment(self, request: web.Request) -> web.Response:
         user: _User | None = request[_USER]
@@ -520,7 +516,7 @@ class WordPressServer(LoopbackServer):
                            "approved" if user.moderator else "hold")  # fmt: skip
         self._comments[comment.id] = comment
         self.created.append(CreatedComment(comment.id, post.id, parent, content))
-        return _json(
+        return json_response(
             self._comment_json(comment, edit=user.moderator),
             status=201,
             headers={"Location": f"{self.base_url}{API}/comments/{comment.id}"},
@@ -543,7 +539,7 @@ class WordPressServer(LoopbackServer):
             if status is None:
                 raise WpError(500, "rest_comment_failed_edit", "Updating comment status failed.")
             comment.status = status
-        return _json(self._comment_json(comment, edit=True))
+        return json_response(self._comment_json(comment, edit=True))
 
     # -- feeds -------------------------------------------------------------------------------
 
@@ -861,9 +857,5 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return {key: form.get(key) for key in form}
 
 
-def _json(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
 def _error(error: WpError) -> web.Response:
-    return _json(error.body, status=error.status)
+    return json_response(error.body, status=error.status)
