@@ -9,8 +9,9 @@ took seconds. `clone_store` takes, in this order:
    cache directory, and taking it is a rename;
 3. a plain copy, the first time.
 
-After 2 or 3, `SpareMaker` copies the next spare beside the running demo, in steps that stop
-as soon as the demo ends (an unfinished spare is deleted, never taken).
+After 2 or 3, `SpareMaker` copies the next spare beside the running demo, once its first rows
+are on screen; a demo quit during that copy finishes it first (a second or so at a million
+messages). A copy stopped halfway is deleted, never taken.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int) from linux/fs.h: clone a whole file
 SPARE_STEP = 16 * 2**20  # bytes copied between two looks at the stop flag
-SPARE_DELAY_S = 20.0  # the spare waits for the demo's start (its store check reads the file too)
+SPARE_DELAY_S = 3.0  # the spare waits for the demo's first rows: the start has the disk to itself
 
 
 class Cloned(Enum):
@@ -83,19 +84,18 @@ class SpareMaker:
         self.base = base
         self.spares = spares
         self.delay = SPARE_DELAY_S if delay is None else delay
+        self.copying = False
         self._stop = threading.Event()
 
     async def run(self) -> Path | None:
-        """The spare once made; None if the demo stopped first (or a spare is already there)."""
-        try:
-            await asyncio.sleep(self.delay)
-        except asyncio.CancelledError:
-            self._stop.set()
-            raise
+        """The spare once made; None if stopped first (or a spare is already there). Cancelled
+        while it copies, the copy stops at its next step."""
+        await asyncio.sleep(self.delay)
+        self.copying = True
         try:
             return await asyncio.to_thread(self._make)
         finally:
-            self._stop.set()  # cancelled: the thread sees it at its next step and gives up
+            self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()

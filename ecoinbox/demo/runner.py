@@ -330,6 +330,7 @@ class Demo:
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
         self._spare: asyncio.Task[Path | None] | None = None
+        self._spare_maker: SpareMaker | None = None
         self.spares = spares or demo_cache() / "spares"
         self.cloned: Cloned | None = None
         self._snoozer: asyncio.Task[int | None] | None = None
@@ -368,9 +369,8 @@ class Demo:
         log.info("the demo's store: %s of %s", self.cloned.value, self.generated)
         os.chmod(store, 0o600)
         if self.cloned is not Cloned.REFLINK:  # the next demo takes a spare instead of copying
-            self._spare = asyncio.create_task(
-                SpareMaker(self.generated, self.spares).run(), name="demo-spare"
-            )
+            self._spare_maker = SpareMaker(self.generated, self.spares)
+            self._spare = asyncio.create_task(self._spare_maker.run(), name="demo-spare")
 
     async def _start_mail(self) -> None:
         if self.mail is None:
@@ -381,9 +381,12 @@ class Demo:
             self.mail, self.mail_missing = None, str(exc)
 
     async def stop(self) -> None:
+        if self._spare is not None and not (self._spare_maker and self._spare_maker.copying):
+            self._spare.cancel()  # a spare under way is finished: the next demo starts at once
         for task in (self._ticker, self._snoozer, self._spare):
             if task is not None:
-                task.cancel()
+                if task is not self._spare:
+                    task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.mastodon.stop()
