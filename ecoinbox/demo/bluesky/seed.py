@@ -1,4 +1,17 @@
-# -- seeded traffic ------------------------------------------------------------------------------
+"""A day of Bluesky traffic about the brand for the demo PDS, deterministic by seed.
+
+`seed_day` posts about fifteen conversations over the last day; `next_mention` continues the
+stream one post at a time for `tick()`.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ecoinbox.demo.bluesky.server import BlueskyServer
 
 # handle -> display name; every customer is on the demo's own PDS.
 PEOPLE: dict[str, str] = {
@@ -89,5 +102,3 @@ def next_mention(server: BlueskyServer, rng: random.Random) -> dict[str, Any]:
             ("thank you!! 🙏", "still nothing here 😕", "perfect, that worked ✅")), reply_to=last["uri"])  # fmt: skip
     who, text, language = rng.choice(_TICKS)
     return server.add_post(author=who, text=text.format(brand=brand), langs=(language,))
-
-

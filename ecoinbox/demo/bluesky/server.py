@@ -35,6 +35,7 @@ import regex
 from aiohttp import web
 
 from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
+from ecoinbox.demo.bluesky import seed as seeding
 from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, iso_millis, json_response, json_text
 
 Clock = Callable[[], datetime]
@@ -217,7 +218,7 @@ class BlueskyServer(LoopbackServer):
         self._tick_rng = random.Random(f"bsky-tick-{seed if seed is not None else 0}")
         self.brand = self.actor(brand, brand_name)
         if seed is not None:
-            seed_day(self, random.Random(seed), self._now())
+            seeding.seed_day(self, random.Random(seed), self._now())
 
     # -- people and posts ------------------------------------------------------------------------
 
@@ -343,7 +344,7 @@ class BlueskyServer(LoopbackServer):
     def tick(self) -> dict[str, Any]:
         """One more mention from a deterministic stream: a new question, or a customer coming
         back to a thread the brand answered."""
-        return next_mention(self, self._tick_rng)
+        return seeding.next_mention(self, self._tick_rng)
 
     def post(self, uri: str) -> dict[str, Any]:
         """The post view of `uri` (KeyError if unknown)."""
@@ -998,4 +999,4 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-__all__ = ["DEMO_APP_PASSWORD", "BlueskyServer", "CreatedRecord", "XrpcError", "next_mention", "seed_day"]
+__all__ = ["DEMO_APP_PASSWORD", "BlueskyServer", "CreatedRecord", "XrpcError"]
