@@ -1,4 +1,18 @@
-def _listing(
+"""Reddit's Listings (`before`/`after`/`limit` pages), comment trees with their "more" stubs, and search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ecoinbox.demo.reddit.records import Comment, Post
+from ecoinbox.demo.reddit.wire import bounded_int
+
+_WORDS = re.compile(r"\w+")
+
+
+def listing_json(
     children: list[dict[str, Any]], after: str | None = None, before: str | None = None
 ) -> dict[str, Any]:
     return {
@@ -8,7 +22,7 @@ def _listing(
     }  # fmt: skip
 
 
-def _page_of(
+def page_of(
     items: list[Any], query: Mapping[str, str], visible: Callable[[Any], bool] = lambda _item: True
 ) -> tuple[list[Any], Callable[[list[Any]], dict[str, Any]]]:
     """A page of a newest-first listing with Reddit's `before`/`after`/`limit`, and a function
@@ -18,18 +32,18 @@ def _page_of(
     does: then the page is short, and `after` is null when any vanished (Reddit's own "was the
     page full?" check), even though older items follow. An anchor that is not visible gives an
     empty listing."""
-    limit = _int(query.get("limit"), 25, 1, 100)
+    limit = bounded_int(query.get("limit"), 25, 1, 100)
     names = [item.name for item in items]
     shown_names = {item.name for item in items if visible(item)}
     before, after = query.get("before"), query.get("after")
     if after:
         if after not in shown_names:
-            return [], lambda things: _listing(things)
+            return [], lambda things: listing_json(things)
         start = names.index(after) + 1
         page = items[start : start + limit]
     elif before:
         if before not in shown_names:
-            return [], lambda things: _listing(things)
+            return [], lambda things: listing_json(things)
         end = names.index(before)
         page = items[max(0, end - limit) : end]
     else:
@@ -41,42 +55,42 @@ def _page_of(
     whole = len(shown) == len(page)
     next_after = shown[-1].name if shown and whole and last < len(items) else None
     next_before = shown[0].name if shown and first > 0 and (before or after) else None
-    return shown, lambda things: _listing(things, next_after, next_before)
+    return shown, lambda things: listing_json(things, next_after, next_before)
 
 
-def _more(parent: str, depth: int, ids: list[str], count: int) -> dict[str, Any]:
+def more_children(parent: str, depth: int, ids: list[str], count: int) -> dict[str, Any]:
     """A `more` stub; with no ids it is Reddit's "continue this thread" link."""
     stub_id = ids[0] if ids else "_"
     return {"kind": "more", "data": {"count": count, "name": f"t1_{stub_id}", "id": stub_id,
                                      "parent_id": parent, "depth": depth, "children": ids}}  # fmt: skip
 
 
-def _sorted(comments: list[_Comment], sort: str) -> list[_Comment]:
+def sorted_comments(comments: list[Comment], sort: str) -> list[Comment]:
     if sort == "new":
         return sorted(comments, key=lambda c: (c.created, c.id), reverse=True)
     if sort == "old":
         return sorted(comments, key=lambda c: (c.created, c.id))
     # "confidence", "top" and the rest: the longer-lived conversations first, then by age.
-    return sorted(comments, key=lambda c: (-_size(c), c.created, c.id))
+    return sorted(comments, key=lambda c: (-comment_size(c), c.created, c.id))
 
 
-def _size(comment: _Comment) -> int:
-    return 1 + sum(_size(reply) for reply in comment.replies)
+def comment_size(comment: Comment) -> int:
+    return 1 + sum(comment_size(reply) for reply in comment.replies)
 
 
-def _descendants(comment: _Comment, sort: str) -> list[_Comment]:
-    found: list[_Comment] = []
-    for reply in _sorted(comment.replies, sort):
+def comment_descendants(comment: Comment, sort: str) -> list[Comment]:
+    found: list[Comment] = []
+    for reply in sorted_comments(comment.replies, sort):
         found.append(reply)
-        found.extend(_descendants(reply, sort))
+        found.extend(comment_descendants(reply, sort))
     return found
 
 
-def _mentions(body: str, name: str) -> bool:
+def mentions_user(body: str, name: str) -> bool:
     return re.search(rf"(?<![\w/])/?u/{re.escape(name)}\b", body, re.IGNORECASE) is not None
 
 
-def _search_terms(query: str) -> list[list[str]]:
+def search_terms(query: str) -> list[list[str]]:
     """`a OR "b c"` -> [["a"], ["b", "c"]]: a post matches a term when it has all its words."""
     terms = []
     for part in re.split(r"\s+OR\s+", query.strip()):
@@ -86,6 +100,6 @@ def _search_terms(query: str) -> list[list[str]]:
     return terms
 
 
-def _matches(post: _Post, words: list[str]) -> bool:
+def post_matches(post: Post, words: list[str]) -> bool:
     text = set(_WORDS.findall(f"{post.title} {post.selftext}".lower()))
     return all(word in text for word in words)

@@ -1,13 +1,23 @@
-def _raw(request: web.Request) -> bool:
+"""Reddit's markdown to the HTML its API returns (`body_html`, `selftext_html`), and its ids (base 36, slugs)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from aiohttp import web
+
+
+def wants_raw(request: web.Request) -> bool:
     return request.query.get("raw_json") == "1"
 
 
-def _escape_body(text: str, raw: bool) -> str:
+def escape_body(text: str, raw: bool) -> str:
     """Reddit's legacy JSON escapes &, < and > in text fields unless raw_json=1."""
     return text if raw else text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _escape_html(markup: str, raw: bool) -> str:
+def escape_html(markup: str, raw: bool) -> str:
     return markup if raw else html.escape(markup, quote=False)
 
 
@@ -21,7 +31,7 @@ _INLINE = re.compile(
 )
 
 
-def _render(markdown: str, *, post: bool = False) -> str:
+def render(markdown: str, *, post: bool = False) -> str:
     """The subset of Reddit's Markdown used here, as Reddit renders it into `body_html`."""
     blocks = [b for b in re.split(r"\n[ \t]*\n", markdown.replace("\r\n", "\n").strip("\n")) if b.strip()]
     out = []
@@ -64,11 +74,11 @@ def _inline(line: str) -> str:
     return "".join(out)
 
 
-def _slug(title: str) -> str:
+def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:50] or "_"
 
 
-def _base36(number: int) -> str:
+def base36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while number:

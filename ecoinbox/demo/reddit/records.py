@@ -1,3 +1,14 @@
+"""What the local Reddit stores: users, posts, comments, inbox entries, OAuth grants, and its API errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ecoinbox.demo.reddit.markup import slug
+
+
 class ApiError(Exception):
     """An error answer in Reddit's shape: {"message": ..., "error": status}."""
 
@@ -17,16 +28,16 @@ class PostedComment:
 
 
 @dataclass(slots=True)
-class _User:
+class User:
     name: str
     fullname: str
     created: float
 
 
 @dataclass(slots=True)
-class _Post:
+class Post:
     id: str
-    author: _User
+    author: User
     subreddit: str
     title: str
     selftext: str
@@ -34,7 +45,7 @@ class _Post:
     url: str | None = None  # a link post's target; None for a self post
     locked: bool = False
     removed: bool = False
-    comments: list[_Comment] = field(default_factory=list)  # top level, oldest first
+    comments: list[Comment] = field(default_factory=list)  # top level, oldest first
 
     @property
     def name(self) -> str:
@@ -42,22 +53,22 @@ class _Post:
 
     @property
     def permalink(self) -> str:
-        return f"/r/{self.subreddit}/comments/{self.id}/{_slug(self.title)}/"
+        return f"/r/{self.subreddit}/comments/{self.id}/{slug(self.title)}/"
 
 
 @dataclass(slots=True)
-class _Comment:
+class Comment:
     id: str
-    author: _User
-    post: _Post
-    parent: _Comment | None
+    author: User
+    post: Post
+    parent: Comment | None
     body: str
     created: float
     deleted: bool = False
     removed: bool = False
     spam: bool = False  # removed as spam: a moderator still reads it, with "spam": true
     edited: float | None = None
-    replies: list[_Comment] = field(default_factory=list)  # oldest first
+    replies: list[Comment] = field(default_factory=list)  # oldest first
 
     @property
     def name(self) -> str:
@@ -80,9 +91,9 @@ class _Comment:
 
 
 @dataclass(slots=True)
-class _InboxEntry:
+class InboxEntry:
     type: str  # username_mention, comment_reply, post_reply
-    comment: _Comment
+    comment: Comment
     new: bool = True
 
     @property
@@ -91,7 +102,7 @@ class _InboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class _Grant:
+class Grant:
     client_id: str
     redirect_uri: str
     scope: str

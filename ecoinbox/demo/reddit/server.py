@@ -29,15 +29,10 @@ still with a 200), `listing_cache_seconds` (threads served from a copy up to tha
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import math
 import random
-import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,10 +40,33 @@ from aiohttp import web
 from yarl import URL
 
 from ecoinbox.demo import DEMO_REDDIT_REFRESH_TOKEN
-from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, json_response
+from ecoinbox.demo.loopback import FixedWindow, Handler, LoopbackServer, json_response
+from ecoinbox.demo.reddit.listings import (
+    comment_descendants,
+    comment_size,
+    listing_json,
+    mentions_user,
+    more_children,
+    page_of,
+    post_matches,
+    search_terms,
+    sorted_comments,
+)
+from ecoinbox.demo.reddit.markup import base36, escape_body, escape_html, render, wants_raw
+from ecoinbox.demo.reddit.records import ApiError, Comment, Grant, InboxEntry, Post, PostedComment, User
+from ecoinbox.demo.reddit.wire import (
+    basic_user,
+    bearer,
+    bounded_int,
+    call_handler,
+    errors_answer,
+    html_page,
+    jquery_done,
+    jquery_error,
+    rate_headers,
+)
 
 Clock = Callable[[], datetime]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DEMO_CLIENT_ID = "ecoinbox-demo-client"
 DEMO_REFRESH_TOKEN = DEMO_REDDIT_REFRESH_TOKEN
@@ -58,8 +76,6 @@ MAX_COMMENT = 10_000
 TOKEN_PATHS = frozenset({"/api/v1/authorize", "/api/v1/authorize.compact", "/api/v1/access_token"})
 MENTION_TYPES = {"username_mention": "username mention", "comment_reply": "comment reply",
                  "post_reply": "post reply"}  # fmt: skip
-
-_WORDS = re.compile(r"\w+")
 
 
 # Named habit sets the channel tests run against (constructor keyword arguments).
@@ -123,14 +139,14 @@ class RedditServer(LoopbackServer):
         self.token_grants = 0  # successful answers of /api/v1/access_token
         self._clock: Clock = now or (lambda: datetime.now(UTC))
         self._limits = FixedWindow(rate_limit, rate_window)
-        self._users: dict[str, _User] = {}
-        self._posts: dict[str, _Post] = {}
-        self._comments: dict[str, _Comment] = {}
-        self._inbox: list[_InboxEntry] = []  # oldest first
+        self._users: dict[str, User] = {}
+        self._posts: dict[str, Post] = {}
+        self._comments: dict[str, Comment] = {}
+        self._inbox: list[InboxEntry] = []  # oldest first
         self._private: set[str] = set()
         self._refresh_tokens: set[str] = {refresh_token}
         self._access: dict[str, datetime] = {}  # access token -> expiry
-        self._grants: dict[str, _Grant] = {}
+        self._grants: dict[str, Grant] = {}
         self._write_limits: list[tuple[float, bool]] = []  # (seconds, say it in json.ratelimit)
         self._deny_next = False
         self._next_id = 36**5 + 12345
@@ -143,11 +159,11 @@ class RedditServer(LoopbackServer):
 
     # -- traffic -------------------------------------------------------------------------
 
-    def user(self, name: str) -> _User:
+    def user(self, name: str) -> User:
         """The account called `name` (created on first use)."""
         known = self._users.get(name.lower())
         if known is None:
-            known = _User(name, f"t2_{self._new_id()}", self._now().timestamp() - 86400 * 400)
+            known = User(name, f"t2_{self._new_id()}", self._now().timestamp() - 86400 * 400)
             self._users[name.lower()] = known
         return known
 
@@ -162,7 +178,7 @@ class RedditServer(LoopbackServer):
         created_at: datetime | None = None,
     ) -> str:
         """Publish a post; returns its fullname."""
-        post = _Post(
+        post = Post(
             self._new_id(), self.user(author), subreddit, title, selftext,
             self._time(created_at), url=url,
         )  # fmt: skip
@@ -277,8 +293,8 @@ class RedditServer(LoopbackServer):
         if request.match_info.http_exception is not None:
             return json_response({"message": "Not Found", "error": 404}, status=404)
         if request.path in TOKEN_PATHS:
-            return await _call(handler, request)
-        token = _bearer(request)
+            return await call_handler(handler, request)
+        token = bearer(request)
         expires = self._access.get(token or "")
         if expires is None or expires <= self._now():
             return json_response(
@@ -288,9 +304,9 @@ class RedditServer(LoopbackServer):
             )
         now = self._now()
         used, start = self._limits.hit(self.client_id, now)
-        allowed, headers = used <= self._limits.limit, _rate_headers(self._limits, used, start, now)
+        allowed, headers = used <= self._limits.limit, rate_headers(self._limits, used, start, now)
         if allowed:
-            response = await _call(handler, request)
+            response = await call_handler(handler, request)
         else:
             response = json_response({"message": "Too Many Requests", "error": 429}, status=429)
         response.headers.update(headers)
@@ -302,26 +318,26 @@ class RedditServer(LoopbackServer):
         """Consent at once (the demo brand is signed in and approves) and redirect back."""
         query = request.query
         if query.get("client_id") != self.client_id:
-            return _page("Bad request", "invalid client id", 400)
+            return html_page("Bad request", "invalid client id", 400)
         redirect_uri = query.get("redirect_uri", "")
         if redirect_uri != self.redirect_uri:
-            return _page("Bad request", "invalid redirect_uri parameter", 400)
+            return html_page("Bad request", "invalid redirect_uri parameter", 400)
         if query.get("response_type") != "code":
-            return _page("Bad request", "invalid response_type parameter", 400)
+            return html_page("Bad request", "invalid response_type parameter", 400)
         target = URL(redirect_uri)
         state = {"state": query["state"]} if "state" in query else {}
         if self._deny_next:
             self._deny_next = False
             raise web.HTTPFound(str(target.update_query(error="access_denied", **state)))
         code = secrets.token_urlsafe(20)
-        self._grants[code] = _Grant(
+        self._grants[code] = Grant(
             self.client_id, redirect_uri, query.get("scope", ""),
             query.get("duration") == "permanent", self._now() + CODE_LIFETIME,
         )  # fmt: skip
         raise web.HTTPFound(str(target.update_query(code=code, **state)))
 
     async def _access_token(self, request: web.Request) -> web.Response:
-        if _basic_user(request) != self.client_id:
+        if basic_user(request) != self.client_id:
             return json_response({"message": "Unauthorized", "error": 401}, status=401)
         form = await request.post()
         grant_type = form.get("grant_type")
@@ -378,8 +394,8 @@ class RedditServer(LoopbackServer):
         if types is None:
             raise ApiError(404, "Not Found")
         entries = [e for e in reversed(self._inbox) if e.type in types and (where != "unread" or e.new)]
-        raw = _raw(request)
-        page, listing = _page_of(entries, request.query, visible=lambda e: not e.comment.gone)
+        raw = wants_raw(request)
+        page, listing = page_of(entries, request.query, visible=lambda e: not e.comment.gone)
         if request.query.get("mark", "true") != "false":
             for entry in page:
                 entry.new = False
@@ -388,22 +404,22 @@ class RedditServer(LoopbackServer):
     async def _search(self, request: web.Request) -> web.Response:
         subreddits = self._subreddits(request)
         restrict = subreddits is not None and request.query.get("restrict_sr") in ("1", "true", "on")
-        terms = _search_terms(request.query.get("q", ""))
+        terms = search_terms(request.query.get("q", ""))
         found = [
             post for post in self._posts_newest()
             if (not restrict or post.subreddit.lower() in (subreddits or set()))
             and post.subreddit.lower() not in self._private
-            and any(_matches(post, term) for term in terms)
+            and any(post_matches(post, term) for term in terms)
         ]  # fmt: skip
-        page, listing = _page_of(found, request.query)
-        raw = _raw(request)
+        page, listing = page_of(found, request.query)
+        raw = wants_raw(request)
         return json_response(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
 
     async def _new_posts(self, request: web.Request) -> web.Response:
         subreddits = self._subreddits(request) or set()
         found = [p for p in self._posts_newest() if p.subreddit.lower() in subreddits]
-        page, listing = _page_of(found, request.query)
-        raw = _raw(request)
+        page, listing = page_of(found, request.query)
+        raw = wants_raw(request)
         return json_response(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
 
     def _subreddits(self, request: web.Request) -> set[str] | None:
@@ -423,24 +439,24 @@ class RedditServer(LoopbackServer):
         if post.subreddit.lower() in self._private:
             raise ApiError(403, "Forbidden", reason="private")
         query = request.query
-        raw = _raw(request)
+        raw = wants_raw(request)
         sort = query.get("sort", "confidence")
-        depth = _int(query.get("depth"), 10, 1, 10)
-        budget = [_int(query.get("limit"), 200, 1, 500)]
+        depth = bounded_int(query.get("depth"), 10, 1, 10)
+        budget = [bounded_int(query.get("limit"), 200, 1, 500)]
         focus_id = query.get("comment")
         if focus_id:
             focus = self._comments.get(focus_id)
             if focus is None or focus.post is not post:
                 raise ApiError(404, "Not Found")
-            levels = _int(query.get("context"), 0, 0, 8)
+            levels = bounded_int(query.get("context"), 0, 0, 8)
             chain = [focus]
             while len(chain) <= levels and chain[0].parent is not None:
                 chain.insert(0, chain[0].parent)
             tree = [self._chain_json(chain, depth, budget, sort, raw)]
         else:
             tree = self._tree(post.comments, post.name, 0, depth, budget, sort, raw)
-        post_listing = _listing([{"kind": "t3", "data": self._post_json(post, raw)}])
-        return json_response([post_listing, _listing(tree)])
+        post_listing = listing_json([{"kind": "t3", "data": self._post_json(post, raw)}])
+        return json_response([post_listing, listing_json(tree)])
 
     async def _cached_thread(self, request: web.Request) -> web.Response:
         """A thread served from a copy up to `listing_cache_seconds` old (the same URL)."""
@@ -457,7 +473,7 @@ class RedditServer(LoopbackServer):
         return response
 
     def _chain_json(
-        self, chain: list[_Comment], depth: int, budget: list[int], sort: str, raw: bool
+        self, chain: list[Comment], depth: int, budget: list[int], sort: str, raw: bool
     ) -> dict[str, Any]:
         """A focused thread: the ancestors (each with only the next one as its reply), then
         the focal comment with its own replies."""
@@ -465,32 +481,34 @@ class RedditServer(LoopbackServer):
         thing = {"kind": "t1", "data": self._comment_json(head, raw)}
         budget[0] -= 1
         if rest:
-            thing["data"]["replies"] = _listing([self._chain_json(rest, depth, budget, sort, raw)])
+            thing["data"]["replies"] = listing_json([self._chain_json(rest, depth, budget, sort, raw)])
         elif depth > 1:
-            thing["data"]["replies"] = _listing(self._tree(head.replies, head.name, head.depth + 1, depth - 1,
+            thing["data"]["replies"] = listing_json(self._tree(head.replies, head.name, head.depth + 1, depth - 1,
                                                            budget, sort, raw)) or ""  # fmt: skip
         return thing
 
     def _tree(
-        self, comments: list[_Comment], parent: str, level: int, depth: int, budget: list[int], sort: str,
+        self, comments: list[Comment], parent: str, level: int, depth: int, budget: list[int], sort: str,
         raw: bool,
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Comments as Reddit nests them: `more` stubs past the budget, "continue this thread"
         past the depth; deleted comments without replies left out."""
-        shown = [c for c in _sorted(comments, sort) if not (c.gone and not c.replies)]
+        shown = [c for c in sorted_comments(comments, sort) if not (c.gone and not c.replies)]
         things: list[dict[str, Any]] = []
         for index, comment in enumerate(shown):
             if budget[0] <= 0:
                 rest = shown[index:]
-                things.append(_more(parent, level, [c.id for c in rest], sum(_size(c) for c in rest)))
+                things.append(
+                    more_children(parent, level, [c.id for c in rest], sum(comment_size(c) for c in rest))
+                )
                 break
             budget[0] -= 1
             data = self._comment_json(comment, raw)
             if comment.replies and depth > 1:
-                data["replies"] = _listing(self._tree(comment.replies, comment.name, level + 1, depth - 1,
+                data["replies"] = listing_json(self._tree(comment.replies, comment.name, level + 1, depth - 1,
                                                       budget, sort, raw))  # fmt: skip
             elif comment.replies:
-                data["replies"] = _listing([_more(comment.name, level + 1, [], 0)])
+                data["replies"] = listing_json([more_children(comment.name, level + 1, [], 0)])
             things.append({"kind": "t1", "data": data})
         return things
 
@@ -502,17 +520,17 @@ class RedditServer(LoopbackServer):
         ids = [i for i in query.get("children", "").split(",") if i][:100]
         wanted = [self._comments[i] for i in ids if i in self._comments and self._comments[i].post is post]
         sort = query.get("sort", "confidence")
-        raw = _raw(request)
+        raw = wants_raw(request)
         things: list[dict[str, Any]] = []
-        for comment in _sorted(wanted, sort):
-            for each in [comment, *_descendants(comment, sort)]:
+        for comment in sorted_comments(wanted, sort):
+            for each in [comment, *comment_descendants(comment, sort)]:
                 if each.gone and not each.replies:
                     continue
                 things.append({"kind": "t1", "data": self._comment_json(each, raw)})
         return json_response({"json": {"errors": [], "data": {"things": things}}})
 
     async def _info(self, request: web.Request) -> web.Response:
-        raw = _raw(request)
+        raw = wants_raw(request)
         things = []
         for name in request.query.get("id", "").split(","):
             kind, _, thing_id = name.partition("_")
@@ -520,7 +538,7 @@ class RedditServer(LoopbackServer):
                 things.append({"kind": "t1", "data": self._comment_json(self._comments[thing_id], raw)})
             elif kind == "t3" and thing_id in self._posts:
                 things.append({"kind": "t3", "data": self._post_json(self._posts[thing_id], raw)})
-        return json_response(_listing(things))
+        return json_response(listing_json(things))
 
     # -- API host: writing ---------------------------------------------------------------
 
@@ -533,7 +551,7 @@ class RedditServer(LoopbackServer):
             minutes = max(1, round(seconds / 60))
             said = f"Looks like you've been doing that a lot. Take a break for {minutes} minutes before trying again."
             if self.comment_answer == "jquery":
-                return json_response(_jquery_error("RATELIMIT", "ratelimit", said))
+                return json_response(jquery_error("RATELIMIT", "ratelimit", said))
             result: dict[str, Any] = {"errors": [["RATELIMIT", said, "ratelimit"]]}
             if in_json:
                 result["ratelimit"] = seconds
@@ -559,15 +577,15 @@ class RedditServer(LoopbackServer):
             if request.transport is not None:
                 request.transport.close()  # made, and the answer never leaves
             return web.Response(status=204)
-        thing = {"kind": "t1", "data": self._comment_json(comment, _raw(request))}
+        thing = {"kind": "t1", "data": self._comment_json(comment, wants_raw(request))}
         if self.comment_answer == "jquery":
-            return json_response(_jquery_done(comment.name))
+            return json_response(jquery_done(comment.name))
         return json_response({"json": {"errors": [], "data": {"things": [thing]}}})
 
     def _refuse(self, error: list[str]) -> web.Response:
         if self.comment_answer == "jquery":
-            return json_response(_jquery_error(error[0], error[2], error[1]))
-        return _errors(error)
+            return json_response(jquery_error(error[0], error[2], error[1]))
+        return errors_answer(error)
 
     # -- the model -----------------------------------------------------------------------
 
@@ -580,9 +598,9 @@ class RedditServer(LoopbackServer):
 
     def _new_id(self) -> str:
         self._next_id += 1 + self._next_id % 7
-        return _base36(self._next_id)
+        return base36(self._next_id)
 
-    def _parent(self, fullname: str) -> tuple[_Post, _Comment | None]:
+    def _parent(self, fullname: str) -> tuple[Post, Comment | None]:
         kind, _, thing_id = fullname.partition("_")
         if kind == "t3" and thing_id in self._posts:
             return self._posts[thing_id], None
@@ -592,9 +610,9 @@ class RedditServer(LoopbackServer):
         raise KeyError(fullname)
 
     def _create_comment(
-        self, author: _User, post: _Post, parent: _Comment | None, body: str, at: float
-    ) -> _Comment:
-        comment = _Comment(self._new_id(), author, post, parent, body, at)
+        self, author: User, post: Post, parent: Comment | None, body: str, at: float
+    ) -> Comment:
+        comment = Comment(self._new_id(), author, post, parent, body, at)
         self._comments[comment.id] = comment
         (parent.replies if parent is not None else post.comments).append(comment)
         if author is not self.brand:
@@ -603,20 +621,20 @@ class RedditServer(LoopbackServer):
                 kind = "comment_reply"
             elif parent is None and post.author is self.brand:
                 kind = "post_reply"
-            elif _mentions(body, self.brand.name):
+            elif mentions_user(body, self.brand.name):
                 kind = "username_mention"
             if kind:
-                self._inbox.append(_InboxEntry(kind, comment))
+                self._inbox.append(InboxEntry(kind, comment))
                 self._inbox.sort(key=lambda e: (e.comment.created, e.comment.id))
         return comment
 
-    def _posts_newest(self) -> list[_Post]:
+    def _posts_newest(self) -> list[Post]:
         return sorted((p for p in self._posts.values() if not p.removed), key=lambda p: (p.created, p.id),
                       reverse=True)  # fmt: skip
 
     # -- JSON ----------------------------------------------------------------------------
 
-    def _comment_json(self, comment: _Comment, raw: bool) -> dict[str, Any]:
+    def _comment_json(self, comment: Comment, raw: bool) -> dict[str, Any]:
         post = comment.post
         body = "[removed]" if comment.removed else "[deleted]" if comment.deleted else comment.body
         author = "[deleted]" if comment.gone else comment.author.name
@@ -624,8 +642,8 @@ class RedditServer(LoopbackServer):
             "id": comment.id,
             "name": comment.name,
             "author": author,
-            "body": _escape_body(body, raw),
-            "body_html": _escape_html(_render(body), raw),
+            "body": escape_body(body, raw),
+            "body_html": escape_html(render(body), raw),
             "created": comment.created,
             "created_utc": comment.created,
             "parent_id": comment.parent_name,
@@ -651,13 +669,13 @@ class RedditServer(LoopbackServer):
             data["author_fullname"] = comment.author.fullname
         return data
 
-    def _post_json(self, post: _Post, raw: bool) -> dict[str, Any]:
+    def _post_json(self, post: Post, raw: bool) -> dict[str, Any]:
         return {
             "id": post.id,
             "name": post.name,
-            "title": _escape_body(post.title, raw),
-            "selftext": _escape_body(post.selftext, raw),
-            "selftext_html": _escape_html(_render(post.selftext, post=True), raw) if post.selftext else None,
+            "title": escape_body(post.title, raw),
+            "selftext": escape_body(post.selftext, raw),
+            "selftext_html": escape_html(render(post.selftext, post=True), raw) if post.selftext else None,
             "author": post.author.name,
             "author_fullname": post.author.fullname,
             "subreddit": post.subreddit,
@@ -668,7 +686,7 @@ class RedditServer(LoopbackServer):
             "url": post.url or f"https://www.reddit.com{post.permalink}",
             "domain": URL(post.url).host if post.url else f"self.{post.subreddit}",
             "is_self": post.url is None,
-            "num_comments": sum(_size(c) for c in post.comments),
+            "num_comments": sum(comment_size(c) for c in post.comments),
             "score": 3 + len(post.title) % 40,
             "over_18": False,
             "locked": post.locked,
@@ -679,7 +697,7 @@ class RedditServer(LoopbackServer):
             "link_flair_text": None,
         }
 
-    def _inbox_json(self, entry: _InboxEntry, raw: bool) -> dict[str, Any]:
+    def _inbox_json(self, entry: InboxEntry, raw: bool) -> dict[str, Any]:
         """An inbox item: a comment as the inbox shows it (no link_id; a `context` link)."""
         comment, post = entry.comment, entry.comment.post
         data = self._comment_json(comment, raw)
@@ -691,9 +709,9 @@ class RedditServer(LoopbackServer):
             was_comment=True,
             new=entry.new,
             dest=self.brand.name,
-            link_title=_escape_body(post.title, raw),
+            link_title=escape_body(post.title, raw),
             context=f"{post.permalink}{comment.id}/?context=3",
-            num_comments=sum(_size(c) for c in post.comments),
+            num_comments=sum(comment_size(c) for c in post.comments),
             first_message=None,
             first_message_name=None,
             likes=None,
@@ -702,5 +720,3 @@ class RedditServer(LoopbackServer):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-

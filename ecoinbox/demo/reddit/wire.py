@@ -1,4 +1,20 @@
-def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
+"""How the local Reddit reads credentials and words its answers: rate-limit headers, errors, pages."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from ecoinbox.demo.loopback import FixedWindow, Handler, json_response
+from ecoinbox.demo.reddit.records import ApiError
+
+
+def rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
     """Reddit's X-Ratelimit-* headers: the reset in seconds from now, the remaining a float."""
     reset = max(1, math.ceil(start + window.seconds - now.timestamp()))
     return {
@@ -8,7 +24,7 @@ def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -
     }
 
 
-def _int(raw: str | None, default: int, low: int, high: int) -> int:
+def bounded_int(raw: str | None, default: int, low: int, high: int) -> int:
     try:
         value = int(raw) if raw is not None else default
     except ValueError:
@@ -16,11 +32,11 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def _errors(error: list[str]) -> web.Response:
+def errors_answer(error: list[str]) -> web.Response:
     return json_response({"json": {"errors": [error]}})
 
 
-def _jquery_error(code: str, field: str, said: str) -> dict[str, Any]:
+def jquery_error(code: str, field: str, said: str) -> dict[str, Any]:
     """A refused write in Reddit's jquery format: calls that show `.error.CODE.field-FIELD`
     with the words, and `success` false (the status is still 200)."""
     return {
@@ -36,7 +52,7 @@ def _jquery_error(code: str, field: str, said: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _jquery_done(name: str) -> dict[str, Any]:
+def jquery_done(name: str) -> dict[str, Any]:
     """A comment made, answered in the jquery format: no `things`, only calls naming it."""
     return {
         "jquery": [
@@ -50,19 +66,19 @@ def _jquery_done(name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+async def call_handler(handler: Handler, request: web.Request) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as error:
         return json_response(error.body, status=error.status)
 
 
-def _bearer(request: web.Request) -> str | None:
+def bearer(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _basic_user(request: web.Request) -> str | None:
+def basic_user(request: web.Request) -> str | None:
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -73,6 +89,6 @@ def _basic_user(request: web.Request) -> str | None:
     return user
 
 
-def _page(title: str, message: str, status: int) -> web.Response:
+def html_page(title: str, message: str, status: int) -> web.Response:
     body = f"<!DOCTYPE html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
     return web.Response(status=status, text=body, content_type="text/html")
