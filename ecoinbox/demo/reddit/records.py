@@ -8,6 +8,9 @@ from typing import Any
 
 from ecoinbox.demo.reddit.markup import slug
 
+MENTION_TYPES = {"username_mention": "username mention", "comment_reply": "comment reply",
+                 "post_reply": "post reply"}  # fmt: skip
+
 
 class ApiError(Exception):
     """An error answer in Reddit's shape: {"message": ..., "error": status}."""

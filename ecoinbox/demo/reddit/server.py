@@ -52,8 +52,18 @@ from ecoinbox.demo.reddit.listings import (
     search_terms,
     sorted_comments,
 )
-from ecoinbox.demo.reddit.markup import base36, escape_body, escape_html, render, wants_raw
-from ecoinbox.demo.reddit.records import ApiError, Comment, Grant, InboxEntry, Post, PostedComment, User
+from ecoinbox.demo.reddit.markup import base36, wants_raw
+from ecoinbox.demo.reddit.records import (
+    MENTION_TYPES,
+    ApiError,
+    Comment,
+    Grant,
+    InboxEntry,
+    Post,
+    PostedComment,
+    User,
+)
+from ecoinbox.demo.reddit.things import comment_json, inbox_json, post_json
 from ecoinbox.demo.reddit.wire import (
     basic_user,
     bearer,
@@ -74,10 +84,6 @@ ACCESS_LIFETIME = timedelta(hours=1)
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_COMMENT = 10_000
 TOKEN_PATHS = frozenset({"/api/v1/authorize", "/api/v1/authorize.compact", "/api/v1/access_token"})
-MENTION_TYPES = {"username_mention": "username mention", "comment_reply": "comment reply",
-                 "post_reply": "post reply"}  # fmt: skip
-
-
 # Named habit sets the channel tests run against (constructor keyword arguments).
 HABITS: dict[str, dict[str, Any]] = {
     "documented": {},
@@ -230,7 +236,7 @@ class RedditServer(LoopbackServer):
 
     def comment(self, fullname: str) -> dict[str, Any]:
         """A comment's JSON as the API shows it (raw)."""
-        return self._comment_json(self._comments[fullname.removeprefix("t1_")], raw=True)
+        return comment_json(self._comments[fullname.removeprefix("t1_")], raw=True)
 
     def brand_comments(self) -> list[str]:
         """The brand's own comments, oldest first."""
@@ -399,7 +405,7 @@ class RedditServer(LoopbackServer):
         if request.query.get("mark", "true") != "false":
             for entry in page:
                 entry.new = False
-        return json_response(listing([self._inbox_json(e, raw) for e in page]))
+        return json_response(listing([inbox_json(e, raw, self.brand.name) for e in page]))
 
     async def _search(self, request: web.Request) -> web.Response:
         subreddits = self._subreddits(request)
@@ -413,14 +419,14 @@ class RedditServer(LoopbackServer):
         ]  # fmt: skip
         page, listing = page_of(found, request.query)
         raw = wants_raw(request)
-        return json_response(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
+        return json_response(listing([{"kind": "t3", "data": post_json(p, raw)} for p in page]))
 
     async def _new_posts(self, request: web.Request) -> web.Response:
         subreddits = self._subreddits(request) or set()
         found = [p for p in self._posts_newest() if p.subreddit.lower() in subreddits]
         page, listing = page_of(found, request.query)
         raw = wants_raw(request)
-        return json_response(listing([{"kind": "t3", "data": self._post_json(p, raw)} for p in page]))
+        return json_response(listing([{"kind": "t3", "data": post_json(p, raw)} for p in page]))
 
     def _subreddits(self, request: web.Request) -> set[str] | None:
         names = request.match_info.get("subreddits")
@@ -455,7 +461,7 @@ class RedditServer(LoopbackServer):
             tree = [self._chain_json(chain, depth, budget, sort, raw)]
         else:
             tree = self._tree(post.comments, post.name, 0, depth, budget, sort, raw)
-        post_listing = listing_json([{"kind": "t3", "data": self._post_json(post, raw)}])
+        post_listing = listing_json([{"kind": "t3", "data": post_json(post, raw)}])
         return json_response([post_listing, listing_json(tree)])
 
     async def _cached_thread(self, request: web.Request) -> web.Response:
@@ -478,7 +484,7 @@ class RedditServer(LoopbackServer):
         """A focused thread: the ancestors (each with only the next one as its reply), then
         the focal comment with its own replies."""
         head, rest = chain[0], chain[1:]
-        thing = {"kind": "t1", "data": self._comment_json(head, raw)}
+        thing = {"kind": "t1", "data": comment_json(head, raw)}
         budget[0] -= 1
         if rest:
             thing["data"]["replies"] = listing_json([self._chain_json(rest, depth, budget, sort, raw)])
@@ -503,7 +509,7 @@ class RedditServer(LoopbackServer):
                 )
                 break
             budget[0] -= 1
-            data = self._comment_json(comment, raw)
+            data = comment_json(comment, raw)
             if comment.replies and depth > 1:
                 data["replies"] = listing_json(self._tree(comment.replies, comment.name, level + 1, depth - 1,
                                                       budget, sort, raw))  # fmt: skip
@@ -526,7 +532,7 @@ class RedditServer(LoopbackServer):
             for each in [comment, *comment_descendants(comment, sort)]:
                 if each.gone and not each.replies:
                     continue
-                things.append({"kind": "t1", "data": self._comment_json(each, raw)})
+                things.append({"kind": "t1", "data": comment_json(each, raw)})
         return json_response({"json": {"errors": [], "data": {"things": things}}})
 
     async def _info(self, request: web.Request) -> web.Response:
@@ -535,9 +541,9 @@ class RedditServer(LoopbackServer):
         for name in request.query.get("id", "").split(","):
             kind, _, thing_id = name.partition("_")
             if kind == "t1" and thing_id in self._comments:
-                things.append({"kind": "t1", "data": self._comment_json(self._comments[thing_id], raw)})
+                things.append({"kind": "t1", "data": comment_json(self._comments[thing_id], raw)})
             elif kind == "t3" and thing_id in self._posts:
-                things.append({"kind": "t3", "data": self._post_json(self._posts[thing_id], raw)})
+                things.append({"kind": "t3", "data": post_json(self._posts[thing_id], raw)})
         return json_response(listing_json(things))
 
     # -- API host: writing ---------------------------------------------------------------
@@ -577,7 +583,7 @@ class RedditServer(LoopbackServer):
             if request.transport is not None:
                 request.transport.close()  # made, and the answer never leaves
             return web.Response(status=204)
-        thing = {"kind": "t1", "data": self._comment_json(comment, wants_raw(request))}
+        thing = {"kind": "t1", "data": comment_json(comment, wants_raw(request))}
         if self.comment_answer == "jquery":
             return json_response(jquery_done(comment.name))
         return json_response({"json": {"errors": [], "data": {"things": [thing]}}})
@@ -633,90 +639,6 @@ class RedditServer(LoopbackServer):
                       reverse=True)  # fmt: skip
 
     # -- JSON ----------------------------------------------------------------------------
-
-    def _comment_json(self, comment: Comment, raw: bool) -> dict[str, Any]:
-        post = comment.post
-        body = "[removed]" if comment.removed else "[deleted]" if comment.deleted else comment.body
-        author = "[deleted]" if comment.gone else comment.author.name
-        data: dict[str, Any] = {
-            "id": comment.id,
-            "name": comment.name,
-            "author": author,
-            "body": escape_body(body, raw),
-            "body_html": escape_html(render(body), raw),
-            "created": comment.created,
-            "created_utc": comment.created,
-            "parent_id": comment.parent_name,
-            "link_id": post.name,
-            "permalink": f"{post.permalink}{comment.id}/",
-            "subreddit": post.subreddit,
-            "subreddit_name_prefixed": f"r/{post.subreddit}",
-            "score": 1 + len(comment.body) % 17,
-            "depth": comment.depth,
-            "replies": "",
-            "edited": comment.edited or False,
-            "distinguished": None,
-            "stickied": False,
-            "locked": post.locked,
-            "archived": False,
-            "collapsed": False,
-            "is_submitter": comment.author is post.author,
-            "send_replies": True,
-        }
-        if comment.spam:
-            data.update(spam=True, removed=True)
-        if not comment.gone:
-            data["author_fullname"] = comment.author.fullname
-        return data
-
-    def _post_json(self, post: Post, raw: bool) -> dict[str, Any]:
-        return {
-            "id": post.id,
-            "name": post.name,
-            "title": escape_body(post.title, raw),
-            "selftext": escape_body(post.selftext, raw),
-            "selftext_html": escape_html(render(post.selftext, post=True), raw) if post.selftext else None,
-            "author": post.author.name,
-            "author_fullname": post.author.fullname,
-            "subreddit": post.subreddit,
-            "subreddit_name_prefixed": f"r/{post.subreddit}",
-            "created": post.created,
-            "created_utc": post.created,
-            "permalink": post.permalink,
-            "url": post.url or f"https://www.reddit.com{post.permalink}",
-            "domain": URL(post.url).host if post.url else f"self.{post.subreddit}",
-            "is_self": post.url is None,
-            "num_comments": sum(comment_size(c) for c in post.comments),
-            "score": 3 + len(post.title) % 40,
-            "over_18": False,
-            "locked": post.locked,
-            "archived": False,
-            "stickied": False,
-            "removed_by_category": None,
-            "edited": False,
-            "link_flair_text": None,
-        }
-
-    def _inbox_json(self, entry: InboxEntry, raw: bool) -> dict[str, Any]:
-        """An inbox item: a comment as the inbox shows it (no link_id; a `context` link)."""
-        comment, post = entry.comment, entry.comment.post
-        data = self._comment_json(comment, raw)
-        for key in ("link_id", "permalink", "depth", "locked", "archived", "is_submitter", "stickied"):
-            data.pop(key, None)
-        data.update(
-            type=entry.type,
-            subject=MENTION_TYPES[entry.type],
-            was_comment=True,
-            new=entry.new,
-            dest=self.brand.name,
-            link_title=escape_body(post.title, raw),
-            context=f"{post.permalink}{comment.id}/?context=3",
-            num_comments=sum(comment_size(c) for c in post.comments),
-            first_message=None,
-            first_message_name=None,
-            likes=None,
-        )
-        return {"kind": "t1", "data": data}
 
 
 # -- helpers -----------------------------------------------------------------------------------
