@@ -1,3 +1,11 @@
+"""What the local WordPress stores: users, posts and comments, and its REST errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
 class WpError(Exception):
     """A WordPress REST error: `{"code", "message", "data": {"status"}}`."""
 
@@ -8,7 +16,7 @@ class WpError(Exception):
 
 
 @dataclass(slots=True)
-class _User:
+class User:
     id: int
     login: str
     name: str
@@ -17,7 +25,7 @@ class _User:
 
 
 @dataclass(slots=True)
-class _Post:
+class Post:
     id: int
     slug: str
     title: str
@@ -26,7 +34,7 @@ class _Post:
 
 
 @dataclass(slots=True)
-class _Comment:
+class Comment:
     id: int
     post: int
     parent: int

@@ -39,8 +39,7 @@ import hashlib
 import html
 import random
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -50,11 +49,12 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 from yarl import URL
 
-from ecoinbox.demo.loopback import LoopbackServer, json_response
+from ecoinbox.demo.loopback import Handler, LoopbackServer, json_response
+from ecoinbox.demo.wordpress import markup, wire
 from ecoinbox.demo.wordpress import seed as seeding
+from ecoinbox.demo.wordpress.records import Comment, CreatedComment, Post, User, WpError
 
 Clock = Callable[[], datetime]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API = "/wp-json/wp/v2"
 MAX_CONTENT_BYTES = 65_525  # wp_check_comment_data_max_lengths: comment_content, in bytes
@@ -65,11 +65,6 @@ ORDERBY = ("date", "date_gmt", "id", "include", "post", "parent", "type")
 _DATE_PARAM = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
-
-
-_USER = web.RequestKey("user", _User | None)  # who the request authenticated as
-_ROUTE_ID = web.RequestKey("route_id", int)  # the id in a route such as /wp/v2/comments/<id>
-_BY_QUERY = web.RequestKey("by_query", bool)  # came as ?rest_route=
 
 
 class WordPressServer(LoopbackServer):
@@ -115,9 +110,9 @@ class WordPressServer(LoopbackServer):
         self.created: list[CreatedComment] = []
         self.maintenance_until: datetime | None = None
         self._clock: Clock = now or (lambda: datetime.now(UTC))
-        self._users: dict[str, _User] = {}
-        self._posts: dict[int, _Post] = {}
-        self._comments: dict[int, _Comment] = {}
+        self._users: dict[str, User] = {}
+        self._posts: dict[int, Post] = {}
+        self._comments: dict[int, Comment] = {}
         self._next_id = 1
         self._tick_rng = random.Random(f"wp-tick-{site}-{seed if seed is not None else 0}")
         self.brand = self.add_user(login, display_name, app_password, moderator=moderator)
@@ -127,7 +122,7 @@ class WordPressServer(LoopbackServer):
     # -- content -----------------------------------------------------------------------------
 
     def add_user(self, login: str, name: str, app_password: str, *, moderator: bool = True) -> int:
-        user = _User(len(self._users) + 1, login, name, "".join(app_password.split()), moderator)
+        user = User(len(self._users) + 1, login, name, "".join(app_password.split()), moderator)
         self._users[login] = user
         return user.id
 
@@ -137,7 +132,7 @@ class WordPressServer(LoopbackServer):
         user.app_password = "".join(app_password.split())
 
     def add_post(self, slug: str, title: str, published: datetime, *, comments_open: bool = True) -> int:
-        post = _Post(self._new_id(), slug, title, _naive_utc(published), comments_open)
+        post = Post(self._new_id(), slug, title, markup.naive_utc(published), comments_open)
         self._posts[post.id] = post
         return post.id
 
@@ -159,15 +154,15 @@ class WordPressServer(LoopbackServer):
         if parent and parent not in self._comments:
             raise KeyError(f"no comment {parent}")
         user = self._users[self._brand_login()] if author == seeding.BRAND else None
-        comment = _Comment(
+        comment = Comment(
             id=self._new_id(),
             post=post,
             parent=parent,
             user=user.id if user else 0,
-            author_name=user.name if user else _kses_name(author) if self.kses_author_names else author,
+            author_name=user.name if user else markup.kses_name(author) if self.kses_author_names else author,
             author_url=author_url,
             author_email=author_email,
-            date_gmt=_naive_utc(created_at or self._now()),
+            date_gmt=markup.naive_utc(created_at or self._now()),
             raw=text,
             status=status,
         )
@@ -192,7 +187,7 @@ class WordPressServer(LoopbackServer):
 
     def comments(self) -> list[dict[str, Any]]:
         """Every comment as the REST API shows it in edit context, oldest first."""
-        return [self._comment_json(c, edit=True) for c in sorted(self._comments.values(), key=_by_date)]
+        return [self._comment_json(c, edit=True) for c in sorted(self._comments.values(), key=markup.by_date)]
 
     def post_ids(self) -> list[int]:
         return sorted(self._posts)
@@ -230,7 +225,7 @@ class WordPressServer(LoopbackServer):
             self.rest_route_hits += 1
             rest = [(k, v) for k, v in request.query.items() if k != "rest_route"]
             request = request.clone(rel_url=URL("/wp-json" + route).with_query(rest))
-            request[_BY_QUERY] = True
+            request[wire.BY_QUERY] = True
             handler = self._rest
         return await super()._dispatch(request, handler)
 
@@ -244,14 +239,14 @@ class WordPressServer(LoopbackServer):
         )
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        if not self.pretty_permalinks and not request.get(_BY_QUERY, False):
+        if not self.pretty_permalinks and not request.get(wire.BY_QUERY, False):
             return await self._home(request)  # no rewrite rules: /wp-json/... is the home page
         route = request.path.removeprefix("/wp-json")
         for method, pattern, handler in self._rest_routes():
             match = pattern.fullmatch(route)
             if match and request.method in (method, "HEAD" if method == "GET" else method):
                 if match.groupdict().get("id"):
-                    request[_ROUTE_ID] = int(match["id"])
+                    request[wire.ROUTE_ID] = int(match["id"])
                 return await handler(request)
         raise WpError(404, "rest_no_route", "No route was found matching the URL and request method.")
 
@@ -265,7 +260,7 @@ class WordPressServer(LoopbackServer):
                 headers={"Retry-After": str(seconds), "Content-Type": "text/html; charset=UTF-8"},
             )
         if request.match_info.http_exception is not None:
-            return _error(
+            return wire.error_answer(
                 WpError(404, "rest_no_route", "No route was found matching the URL and request method.")
             )
         if self.approve_held_after is not None:
@@ -276,12 +271,12 @@ class WordPressServer(LoopbackServer):
                 ):
                     comment.status = "approved"
         try:
-            request[_USER] = self._authenticate(request)
+            request[wire.REQUEST_USER] = self._authenticate(request)
             return await handler(request)
         except WpError as error:
-            return _error(error)
+            return wire.error_answer(error)
 
-    def _authenticate(self, request: web.Request) -> _User | None:
+    def _authenticate(self, request: web.Request) -> User | None:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
         if not encoded or scheme.lower() != "basic":
             return None
@@ -319,7 +314,7 @@ class WordPressServer(LoopbackServer):
         })  # fmt: skip
 
     async def _me(self, request: web.Request) -> web.Response:
-        user = _logged_in(request)
+        user = wire.logged_in(request)
         body: dict[str, Any] = {
             "id": user.id,
             "name": user.name,
@@ -334,14 +329,14 @@ class WordPressServer(LoopbackServer):
         return json_response(body)
 
     async def _get_post(self, request: web.Request) -> web.Response:
-        post = self._posts.get(request[_ROUTE_ID])
+        post = self._posts.get(request[wire.ROUTE_ID])
         if post is None:
             raise WpError(404, "rest_post_invalid_id", "Invalid post ID.")
         return json_response(self._post_json(post))
 
     async def _list_posts(self, request: web.Request) -> web.Response:
-        include = _ids(request.query.getall("include", []))
-        per_page = _bounded(request.query.get("per_page", "10"), "per_page", 1, 100)
+        include = wire.id_list(request.query.getall("include", []))
+        per_page = wire.bounded(request.query.get("per_page", "10"), "per_page", 1, 100)
         posts = [p for p in sorted(self._posts.values(), key=lambda p: p.id, reverse=True)
                  if not include or p.id in include][:per_page]  # fmt: skip
         return json_response(
@@ -350,20 +345,20 @@ class WordPressServer(LoopbackServer):
         )
 
     async def _get_comment(self, request: web.Request) -> web.Response:
-        comment = self._comments.get(request[_ROUTE_ID])
+        comment = self._comments.get(request[wire.ROUTE_ID])
         if comment is None:
             raise WpError(404, "rest_comment_invalid_id", "Invalid comment ID.")
-        user: _User | None = request[_USER]
+        user: User | None = request[wire.REQUEST_USER]
         edit = self._edit_context(request, user)
         if comment.status != "approved" and not (user and user.moderator):
             raise WpError(
-                _denied(user), "rest_cannot_read", "Sorry, you are not allowed to read this comment."
+                wire.denied(user), "rest_cannot_read", "Sorry, you are not allowed to read this comment."
             )
         return json_response(self._comment_json(comment, edit=edit))
 
     async def _list_comments(self, request: web.Request) -> web.Response:
         query = request.query
-        user: _User | None = request[_USER]
+        user: User | None = request[wire.REQUEST_USER]
         edit = self._edit_context(request, user)
         status = query.get("status", "approve")
         if not (user and user.moderator):
@@ -371,27 +366,27 @@ class WordPressServer(LoopbackServer):
             if status != "approve":
                 forbidden.append("status")
             if forbidden:
-                raise WpError(_denied(user), "rest_forbidden_param",
+                raise WpError(wire.denied(user), "rest_forbidden_param",
                               f"Query parameter not permitted: {', '.join(forbidden)}")  # fmt: skip
-        per_page = _bounded(query.get("per_page", "10"), "per_page", 1, 100)
-        page = _bounded(query.get("page", "1"), "page", 1, 10**9)
-        offset = _bounded(query.get("offset", "0"), "offset", 0, 10**9)
+        per_page = wire.bounded(query.get("per_page", "10"), "per_page", 1, 100)
+        page = wire.bounded(query.get("page", "1"), "page", 1, 10**9)
+        offset = wire.bounded(query.get("offset", "0"), "offset", 0, 10**9)
         order = query.get("order", "desc")
         orderby = query.get("orderby", "date_gmt")
         if order not in ("asc", "desc"):
-            raise _invalid_param("order", "order is not one of asc and desc.")
+            raise wire.invalid_param("order", "order is not one of asc and desc.")
         if orderby not in ORDERBY:
-            raise _invalid_param("orderby", f"orderby is not one of {', '.join(ORDERBY)}.")
+            raise wire.invalid_param("orderby", f"orderby is not one of {', '.join(ORDERBY)}.")
         after = self._local_bound(query.get("after"), "after")
         before = self._local_bound(query.get("before"), "before")
         wanted_status = {"approve": ("approved",), "hold": ("hold",), "all": ("approved", "hold"),
                          "spam": ("spam",), "trash": ("trash",)}.get(status)  # fmt: skip
         if wanted_status is None:
             wanted_status = ("approved",)
-        posts = _ids(query.getall("post", []))
-        parents = _ids(query.getall("parent", []))
-        authors = _ids(query.getall("author", []))
-        include = _ids(query.getall("include", []))
+        posts = wire.id_list(query.getall("post", []))
+        parents = wire.id_list(query.getall("parent", []))
+        authors = wire.id_list(query.getall("author", []))
+        include = wire.id_list(query.getall("include", []))
         search = query.get("search", "").casefold()
         matching = [
             c for c in self._comments.values()
@@ -404,7 +399,7 @@ class WordPressServer(LoopbackServer):
             and (before is None or self._local(c.date_gmt) < before)
             and (not search or search in c.raw.casefold() or search in c.author_name.casefold())
         ]  # fmt: skip
-        matching.sort(key=_sort_key(orderby), reverse=order == "desc")
+        matching.sort(key=markup.sort_key(orderby), reverse=order == "desc")
         start = offset if "offset" in query else per_page * (page - 1)
         chosen = matching[start : start + per_page]
         total = len(matching)
@@ -413,25 +408,25 @@ class WordPressServer(LoopbackServer):
         links = []
         base = f"{self.base_url}{API}/comments"
         if page > 1:
-            links.append(f'<{base}?{_with_page(query, min(page - 1, max(pages, 1)))}>; rel="prev"')
+            links.append(f'<{base}?{wire.with_page(query, min(page - 1, max(pages, 1)))}>; rel="prev"')
         if pages > page:
-            links.append(f'<{base}?{_with_page(query, page + 1)}>; rel="next"')
+            links.append(f'<{base}?{wire.with_page(query, page + 1)}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
         return json_response([self._comment_json(c, edit=edit) for c in chosen], headers=headers)
 
     async def _create_comment(self, request: web.Request) -> web.Response:
-        user: _User | None = request[_USER]
+        user: User | None = request[wire.REQUEST_USER]
         if user is None:
             raise WpError(401, "rest_comment_login_required", "Sorry, you must be logged in to comment.")
-        body = await _body(request)
-        post = self._posts.get(_int(body.get("post")) or 0)
+        body = await wire.request_body(request)
+        post = self._posts.get(wire.int_value(body.get("post")) or 0)
         if post is None:
             raise WpError(403, "rest_comment_invalid_post_id",
                           "Sorry, you are not allowed to create this comment without a post.")  # fmt: skip
         if not post.comments_open:
             raise WpError(403, "rest_comment_closed", "Sorry, comments are closed for this item.")
-        parent = _int(body.get("parent")) or 0
+        parent = wire.int_value(body.get("parent")) or 0
         if (
             self.checks_parent
             and parent
@@ -449,19 +444,19 @@ class WordPressServer(LoopbackServer):
             raise WpError(
                 400, "comment_content_column_length", "Comment field exceeds maximum length allowed."
             )
-        content = _kses(content)
+        content = markup.kses(content)
         for other in self._comments.values():
             if (other.post, other.parent, other.user, other.raw) == (post.id, parent, user.id, content) and (
                 other.status != "trash"
             ):
                 raise WpError(409, "comment_duplicate",
                               "Duplicate comment detected; it looks as though you&#8217;ve already said that!")  # fmt: skip
-        now = _naive_utc(self._now())
+        now = markup.naive_utc(self._now())
         if not user.moderator:
             latest = max((c.date_gmt for c in self._comments.values() if c.user == user.id), default=None)
             if latest is not None and (now - latest).total_seconds() < FLOOD_SECONDS:
                 raise WpError(400, "comment_flood", "You are posting comments too quickly. Slow down.")
-        comment = _Comment(self._new_id(), post.id, parent, user.id, user.name, "", "", now, content,
+        comment = Comment(self._new_id(), post.id, parent, user.id, user.name, "", "", now, content,
                            "approved" if user.moderator else "hold")  # fmt: skip
         self._comments[comment.id] = comment
         self.created.append(CreatedComment(comment.id, post.id, parent, content))
@@ -473,15 +468,15 @@ class WordPressServer(LoopbackServer):
 
     async def _update_comment(self, request: web.Request) -> web.Response:
         """POST /wp/v2/comments/<id>: a moderator changes its status ("approved", "hold", ...)."""
-        comment = self._comments.get(request[_ROUTE_ID])
+        comment = self._comments.get(request[wire.ROUTE_ID])
         if comment is None:
             raise WpError(404, "rest_comment_invalid_id", "Invalid comment ID.")
-        user: _User | None = request[_USER]
+        user: User | None = request[wire.REQUEST_USER]
         if not (user and user.moderator):
             raise WpError(
-                _denied(user), "rest_cannot_edit", "Sorry, you are not allowed to edit this comment."
+                wire.denied(user), "rest_cannot_edit", "Sorry, you are not allowed to edit this comment."
             )
-        body = await _body(request)
+        body = await wire.request_body(request)
         status = {"approved": "approved", "approve": "approved", "1": "approved", "hold": "hold", "0": "hold",
                   "spam": "spam", "trash": "trash"}.get(str(body.get("status", "")))  # fmt: skip
         if body.get("status") is not None:
@@ -492,11 +487,11 @@ class WordPressServer(LoopbackServer):
 
     # -- feeds -------------------------------------------------------------------------------
 
-    def _feed_comments(self) -> list[_Comment]:
+    def _feed_comments(self) -> list[Comment]:
         approved = [c for c in self._comments.values() if c.status == "approved"]
-        return sorted(approved, key=_by_date, reverse=True)[:FEED_SIZE]
+        return sorted(approved, key=markup.by_date, reverse=True)[:FEED_SIZE]
 
-    def _conditional(self, request: web.Request, entries: list[_Comment]) -> tuple[dict[str, str], bool]:
+    def _conditional(self, request: web.Request, entries: list[Comment]) -> tuple[dict[str, str], bool]:
         """(validators, not modified?) as WordPress's feeds send and check them."""
         newest = max((c.date_gmt for c in entries), default=datetime(2000, 1, 1))
         modified = format_datetime(newest.replace(tzinfo=UTC), usegmt=True)
@@ -529,11 +524,11 @@ class WordPressServer(LoopbackServer):
                 "<item>"
                 f"<title>{xml_escape(f'Comment on {post.title} by {comment.author_name}')}</title>"
                 f"<link>{xml_escape(self._comment_link(comment))}</link>"
-                f"<dc:creator><![CDATA[{_cdata(comment.author_name)}]]></dc:creator>"
+                f"<dc:creator><![CDATA[{markup.cdata(comment.author_name)}]]></dc:creator>"
                 f"<pubDate>{format_datetime(comment.date_gmt.replace(tzinfo=UTC), usegmt=True)}</pubDate>"
                 f'<guid isPermaLink="false">{xml_escape(self._guid(comment))}</guid>'
-                f"<description><![CDATA[{_cdata(html.unescape(_strip_tags(self._feed_text(comment))))}]]></description>"
-                f"<content:encoded><![CDATA[{_cdata(self._feed_text(comment))}]]></content:encoded>"
+                f"<description><![CDATA[{markup.cdata(html.unescape(markup.strip_tags(self._feed_text(comment))))}]]></description>"
+                f"<content:encoded><![CDATA[{markup.cdata(self._feed_text(comment))}]]></content:encoded>"
                 "</item>"
             )
         body = (
@@ -579,7 +574,7 @@ class WordPressServer(LoopbackServer):
                 f"<updated>{updated}</updated><published>{updated}</published>"
                 + reply
                 + f'<content type="html" xml:base={quoteattr(self._comment_link(comment))}>'
-                f"{xml_escape(_autop(comment.raw))}</content>"
+                f"{xml_escape(markup.autop(comment.raw))}</content>"
                 "</entry>"
             )
         body = (
@@ -595,9 +590,9 @@ class WordPressServer(LoopbackServer):
             body=body.encode(), headers={**headers, "Content-Type": "application/atom+xml; charset=UTF-8"}
         )
 
-    def _feed_text(self, comment: _Comment) -> str:
+    def _feed_text(self, comment: Comment) -> str:
         """get_comment_text() in a comment feed: a reply starts with "In reply to <parent>."."""
-        text = _autop(comment.raw)
+        text = markup.autop(comment.raw)
         parent = self._comments.get(comment.parent)
         if parent is not None:
             link = html.escape(self._comment_link(parent), quote=True)
@@ -606,7 +601,7 @@ class WordPressServer(LoopbackServer):
 
     # -- JSON ----------------------------------------------------------------------------------
 
-    def _comment_json(self, comment: _Comment, *, edit: bool) -> dict[str, Any]:
+    def _comment_json(self, comment: Comment, *, edit: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": comment.id,
             "post": comment.post,
@@ -616,7 +611,7 @@ class WordPressServer(LoopbackServer):
             "author_url": comment.author_url,
             "date": self._local(comment.date_gmt).strftime("%Y-%m-%dT%H:%M:%S"),
             "date_gmt": comment.date_gmt.strftime("%Y-%m-%dT%H:%M:%S"),
-            "content": {"rendered": _autop(comment.raw)},
+            "content": {"rendered": markup.autop(comment.raw)},
             "link": self._comment_link(comment),
             "status": comment.status,
             "type": "comment",
@@ -632,7 +627,7 @@ class WordPressServer(LoopbackServer):
             data["author_user_agent"] = "Mozilla/5.0"
         return data
 
-    def _post_json(self, post: _Post) -> dict[str, Any]:
+    def _post_json(self, post: Post) -> dict[str, Any]:
         return {
             "id": post.id,
             "date_gmt": post.date_gmt.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -643,26 +638,26 @@ class WordPressServer(LoopbackServer):
             "comment_status": "open" if post.comments_open else "closed",
         }
 
-    def _comment_link(self, comment: _Comment) -> str:
+    def _comment_link(self, comment: Comment) -> str:
         return f"{self._post_link(self._posts[comment.post])}#comment-{comment.id}"
 
-    def _post_link(self, post: _Post) -> str:
+    def _post_link(self, post: Post) -> str:
         return f"{self.public_url}/{post.slug}/"
 
-    def _post_guid(self, post: _Post) -> str:
+    def _post_guid(self, post: Post) -> str:
         return f"{self.public_url}/?p={post.id}"
 
-    def _guid(self, comment: _Comment) -> str:
+    def _guid(self, comment: Comment) -> str:
         return f"{self._post_guid(self._posts[comment.post])}#comment-{comment.id}"
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _edit_context(self, request: web.Request, user: _User | None) -> bool:
+    def _edit_context(self, request: web.Request, user: User | None) -> bool:
         if request.query.get("context", "view") != "edit":
             return False
         if not (user and user.moderator):
             raise WpError(
-                _denied(user), "rest_forbidden_context", "Sorry, you are not allowed to edit comments."
+                wire.denied(user), "rest_forbidden_context", "Sorry, you are not allowed to edit comments."
             )
         return True
 
@@ -672,7 +667,7 @@ class WordPressServer(LoopbackServer):
         if value is None:
             return None
         if not _DATE_PARAM.match(value):
-            raise _invalid_param(name, f"Invalid date. {name} is not of type date-time.")
+            raise wire.invalid_param(name, f"Invalid date. {name} is not of type date-time.")
         moment = datetime.fromisoformat(value.replace("z", "Z").replace(" ", "T").replace("t", "T"))
         if moment.tzinfo is None:
             return moment
@@ -694,5 +689,3 @@ class WordPressServer(LoopbackServer):
 
 
 # ---------------------------------------------------------------------------------------------
-
-
