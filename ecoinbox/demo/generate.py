@@ -41,6 +41,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ecoinbox.demo.texts import (
+    FIRST_NAMES,
+    INSTANCES,
+    LAST_NAMES,
+    NAME_DECOR,
+    TITLES,
+    brand_text,
+    customer_text,
+    spam_text,
+)
 from ecoinbox.model import Author, Message, Origin, State
 from ecoinbox.store import SQLiteStore
 
@@ -50,7 +60,6 @@ SPAN = timedelta(days=365)
 BATCH = 200  # messages per ingest call: one poll batch
 BIG_THREAD = 200  # one thread of exactly this many messages, for the thread benchmark
 MAX_THREAD = 2000
-BRAND = "Acme"
 
 # name -> share of conversations. Names are what the store's `channel` column holds.
 CHANNELS: dict[str, float] = {
@@ -99,12 +108,12 @@ class People:
     def _make(self, number: int) -> Author:
         # Derived from the number alone: the same author whatever order they are first met in.
         rng = random.Random(f"{self.channel}:{number}")
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        name = f"{first} {last}".strip() + rng.choice(_DECOR)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        name = f"{first} {last}".strip() + rng.choice(NAME_DECOR)
         slug = "".join(c for c in first.lower() if c.isascii() and c.isalnum()) or "user"
         slug = f"{slug}{rng.choice(('', '_', '.'))}{number}"
         handle = {
-            "mastodon": f"{slug}@{rng.choice(_INSTANCES)}", "bluesky": f"{slug}.bsky.social",
+            "mastodon": f"{slug}@{rng.choice(INSTANCES)}", "bluesky": f"{slug}.bsky.social",
             "forum": slug, "email": f"{slug}@mail.example", "reddit": slug.replace(".", "_"), "blog": slug,
         }[self.channel]  # fmt: skip
         display = "" if self.channel == "reddit" else name

@@ -1,4 +1,13 @@
-_INSTANCES = (
+"""What the generated customers and the brand write, in seven languages, deterministic by seed:
+names, phrases, replies, spam and titles (`ecoinbox.demo.generate` picks from them)."""
+
+from __future__ import annotations
+
+import random
+
+BRAND = "Acme"
+
+INSTANCES = (
     "mastodon.example",
     "fosstodon.example",
     "piaille.example",
@@ -10,7 +19,7 @@ _INSTANCES = (
 )
 
 
-_FIRST = (
+FIRST_NAMES = (
     "Zoe",
     "Marcus",
     "Priya",
@@ -56,7 +65,7 @@ _FIRST = (
 )
 
 
-_LAST = (
+LAST_NAMES = (
     "Hale",
     "K.",
     "Watanabe",
@@ -89,7 +98,7 @@ _LAST = (
 )
 
 
-_DECOR = ("", "", "", "", "", " 🌿", " ✨", " 🚲", " 🎧", " 🐈", " ☕")
+NAME_DECOR = ("", "", "", "", "", " 🌿", " ✨", " 🚲", " 🎧", " 🐈", " ☕")
 
 
 _EN = {
