@@ -1,3 +1,11 @@
+"""The forum's scripted traffic, as data: the help topics, two weeks of community threads in
+English and French, and the new topics and replies `tick()` draws from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
 BRAND = "B"  # the author key of the brand account in the scripts below
 
 
@@ -29,7 +37,7 @@ def _topic(category: str, who: str, title: str, raw: str, *replies: tuple[Any, .
     return TopicScript(category, who, title, raw, tuple(Reply(*reply) for reply in replies))
 
 
-def _help_scripts() -> list[TopicScript]:
+def help_scripts() -> list[TopicScript]:
     """The canonical help topics, in HELP_TOPICS order. Long-form data."""
     # fmt: off
     return [
@@ -137,7 +145,7 @@ def _help_scripts() -> list[TopicScript]:
     # fmt: on
 
 
-def _community_scripts() -> list[TopicScript]:
+def community_scripts() -> list[TopicScript]:
     """The last two weeks of community topics. Long-form data."""
     # fmt: off
     return [
@@ -383,7 +391,7 @@ def _community_scripts() -> list[TopicScript]:
     # fmt: on
 
 
-_NEW_EN: tuple[tuple[str, str, str], ...] = (
+NEW_TOPICS_EN: tuple[tuple[str, str, str], ...] = (
     (
         "support",
         "Checkout keeps saying my card was declined",
@@ -443,7 +451,7 @@ _NEW_EN: tuple[tuple[str, str, str], ...] = (
 )
 
 
-_NEW_FR: tuple[tuple[str, str, str], ...] = (
+NEW_TOPICS_FR: tuple[tuple[str, str, str], ...] = (
     (
         "entraide",
         "Commande marquée livrée mais rien reçu",
@@ -475,7 +483,7 @@ _NEW_FR: tuple[tuple[str, str, str], ...] = (
 )
 
 
-_REPLY_EN = (
+REPLIES_EN = (
     "Same problem here since yesterday, following this topic.",
     "Any update on this? I'm seeing exactly the same thing.",
     "Had this last month, it sorted itself out after a couple of days.",
@@ -485,7 +493,7 @@ _REPLY_EN = (
 )
 
 
-_REPLY_FR = (
+REPLIES_FR = (
     "Même problème chez moi depuis hier, je suis le sujet.",
     "Des nouvelles ? J'ai exactement la même chose.",
     "Ça m'est arrivé le mois dernier, ça s'est réglé tout seul en deux jours.",
@@ -493,7 +501,7 @@ _REPLY_FR = (
 )
 
 
-_BACK_TO_BRAND_EN = (
+BACK_TO_BRAND_EN = (
     "Thanks, I tried that but it still doesn't work.",
     "That fixed it, thank you for the quick answer!",
     "Sent the details by private message just now.",
@@ -502,7 +510,7 @@ _BACK_TO_BRAND_EN = (
 )
 
 
-_BACK_TO_BRAND_FR = (
+BACK_TO_BRAND_FR = (
     "Merci, j'ai essayé mais ça ne marche toujours pas.",
     "C'est réglé, merci pour la réponse rapide !",
     "Je viens de vous envoyer les détails en message privé.",

@@ -20,7 +20,20 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ecoinbox.demo.discourse.scripts import (
+    BACK_TO_BRAND_EN,
+    BACK_TO_BRAND_FR,
+    BRAND,
+    NEW_TOPICS_EN,
+    NEW_TOPICS_FR,
+    REPLIES_EN,
+    REPLIES_FR,
+    TopicScript,
+    community_scripts,
+    help_scripts,
+)
 
 if TYPE_CHECKING:
     from ecoinbox.demo.discourse.server import DiscourseServer
@@ -167,7 +180,7 @@ def seed_forum(server: DiscourseServer, rng: random.Random, now: datetime) -> No
     # known issue (the last one) is still discussed: its replies run until today.
     help_ages = (200, 190, 180, 170, 160, 15)
     scheduled: list[tuple[datetime, int, int]] = []
-    scripts = [*_help_scripts(), *_community_scripts()]
+    scripts = [*help_scripts(), *community_scripts()]
     for index, script in enumerate(scripts):
         posts = 1 + len(script.replies)
         if index < len(help_ages):
@@ -250,20 +263,20 @@ def _timeline(
 def next_post(rng: random.Random, open_topics: list[OpenTopic], titles: set[str]) -> Draft:
     """One more post: usually a reply in a recently active topic (to the brand's last answer
     when there is one, half of the time), sometimes a new topic with a title not yet used."""
-    unused = [spec for spec in (*_NEW_EN, *_NEW_FR) if spec[1].lower() not in titles]
+    unused = [spec for spec in (*NEW_TOPICS_EN, *NEW_TOPICS_FR) if spec[1].lower() not in titles]
     if unused and (not open_topics or rng.random() < 0.2):
         return _new_topic(rng, rng.choice(unused))
     if not open_topics:
-        return _new_topic(rng, rng.choice((*_NEW_EN, *_NEW_FR)), numbered=len(titles) + 1)
+        return _new_topic(rng, rng.choice((*NEW_TOPICS_EN, *NEW_TOPICS_FR)), numbered=len(titles) + 1)
     topic = rng.choice(open_topics[:6])
     french = topic.language == "fr"
     author = _author(rng, french, exclude=topic.posters[-1])
     reply_to = None
     if topic.brand_post_numbers and rng.random() < 0.5:
         reply_to = topic.brand_post_numbers[-1]
-        raw = rng.choice(_BACK_TO_BRAND_FR if french else _BACK_TO_BRAND_EN)
+        raw = rng.choice(BACK_TO_BRAND_FR if french else BACK_TO_BRAND_EN)
     else:
-        raw = rng.choice(_REPLY_FR if french else _REPLY_EN)
+        raw = rng.choice(REPLIES_FR if french else REPLIES_EN)
     return Draft(
         *author,
         raw=raw,
