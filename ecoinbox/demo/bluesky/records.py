@@ -1,0 +1,103 @@
+class XrpcError(Exception):
+    """An error answer in the XRPC shape, with its HTTP status."""
+
+    def __init__(
+        self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": error, "message": message}
+        self.headers = dict(headers or {})
+
+
+@dataclass(slots=True)
+class _Actor:
+    did: str
+    handle: str
+    display_name: str
+
+    def basic(self) -> dict[str, Any]:
+        return {
+            "did": self.did,
+            "handle": self.handle,
+            "displayName": self.display_name,
+            "avatar": f"https://cdn.bsky.example/img/avatar/plain/{self.did}/avatar@jpeg",
+            "labels": [],
+            "viewer": {"muted": False, "blockedBy": False},
+            "createdAt": "2023-04-01T00:00:00.000Z",
+        }
+
+
+@dataclass(slots=True)
+class _Post:
+    uri: str
+    cid: str
+    author: _Actor
+    record: dict[str, Any]
+    indexed_at: datetime
+    parent: _Post | None = None
+    root: _Post | None = None
+    replies: list[_Post] = field(default_factory=list)
+    quotes: int = 0
+    deleted: bool = False
+    replies_off: bool = False  # a threadgate on this (root) post: nobody may reply but its author
+    violates_gate: bool = False  # a reply the threadgate forbade: stored, shown to nobody
+
+    @property
+    def rkey(self) -> str:
+        return self.uri.rsplit("/", 1)[-1]
+
+    @property
+    def sort_at(self) -> datetime:
+        return min(_parse_time(self.record.get("createdAt")) or self.indexed_at, self.indexed_at)
+
+
+@dataclass(slots=True)
+class _Token:
+    value: str
+    did: str
+    scope: str  # "access" or "refresh"
+    expires_at: datetime
+    revoked: bool = False
+    grant: str = "com.atproto.appPass"  # the JWT's scope claim: what signed in (see `_grant_of`)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRecord:
+    """A record created through `createRecord`, as the server stored it."""
+
+    uri: str
+    rkey: str
+    record: dict[str, Any]
+
+
+def _facet(text: str, start: int, end: int, feature: dict[str, Any]) -> dict[str, Any]:
+    byte_start = len(text[:start].encode("utf-8"))
+    return {
+        "index": {"byteStart": byte_start, "byteEnd": byte_start + len(text[start:end].encode("utf-8"))},
+        "features": [feature],
+    }
+
+
+def _mentioned_dids(record: dict[str, Any]) -> set[str]:
+    dids = set()
+    for facet in record.get("facets") or []:
+        for feature in _dict(facet).get("features") or []:
+            if _dict(feature).get("$type") == "app.bsky.richtext.facet#mention":
+                dids.add(str(feature.get("did")))
+    return dids
+
+
+def _matches(post: _Post, words: list[str], tags: set[str]) -> bool:
+    text = str(post.record.get("text") or "")
+    found = {w.lower() for w in _WORDS.findall(text)}
+    post_tags = {str(t).lower() for t in post.record.get("tags") or []}
+    for facet in post.record.get("facets") or []:
+        for feature in _dict(facet).get("features") or []:
+            if _dict(feature).get("$type") == "app.bsky.richtext.facet#tag":
+                post_tags.add(str(feature.get("tag")).lower())
+    return all(w in found for w in words) and tags <= post_tags and bool(words or tags)
+
+
+def _ref(post: _Post) -> dict[str, str]:
+    return {"uri": post.uri, "cid": post.cid}

@@ -1,0 +1,46 @@
+def _limited(window: FixedWindow, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
+    """Count a request against `window`: whether it may go on, and the headers to send."""
+    used, start = window.hit(key, now)
+    return used <= window.limit, _rate_headers(window, used, start, now)
+
+
+def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
+    """The PDS's RateLimit-* headers (reset in epoch seconds); a refusal adds Retry-After."""
+    reset = int(start + window.seconds)
+    headers = {
+        "RateLimit-Limit": str(window.limit),
+        "RateLimit-Remaining": str(max(0, window.limit - used)),
+        "RateLimit-Reset": str(reset),
+        "RateLimit-Policy": f"{window.limit};w={int(window.seconds)}",
+    }
+    if used > window.limit:
+        headers["Retry-After"] = str(max(1, reset - int(now.timestamp())))
+    return headers
+
+
+def _limit(raw: str | None, default: int, maximum: int, *, minimum: int = 1) -> int:
+    value = _int(raw, default)
+    if not minimum <= value <= maximum:
+        raise XrpcError(400, "InvalidRequest", f"limit must be between {minimum} and {maximum}")
+    return value
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        raise XrpcError(400, "InvalidRequest", f"not a number: {raw[:20]!r}") from None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise XrpcError(400, "InvalidRequest", "Request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise XrpcError(400, "InvalidRequest", "Request body must be an object")
+    return data
