@@ -1,21 +1,35 @@
+"""AT Protocol's identifiers and formats as the PDS writes them: TIDs, CIDs, JWTs, cursors, datetimes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ecoinbox.demo.loopback import json_text
+
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
 
-_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+TID_PATTERN = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 
 
-def _tid(micros: int, clock_id: int) -> str:
+def make_tid(micros: int, clock_id: int) -> str:
     value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
     return "".join(_TID_ALPHABET[(value >> (5 * shift)) & 31] for shift in range(12, -1, -1))
 
 
-def _cid(seed: str) -> str:
+def make_cid(seed: str) -> str:
     """A CIDv1-looking string (dag-cbor, sha-256) that depends on `seed`."""
     digest = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode().lower().rstrip("=")
     return "bafyrei" + digest[:52]
 
 
-def _jwt(did: str, scope: str, issued: datetime, expires: datetime) -> str:
+def make_jwt(did: str, scope: str, issued: datetime, expires: datetime) -> str:
     """A JWT shaped as the PDS's: `scope` is the claim ("com.atproto.appPass", ".access", ".refresh")."""
 
     def part(data: dict[str, Any]) -> str:
@@ -26,11 +40,11 @@ def _jwt(did: str, scope: str, issued: datetime, expires: datetime) -> str:
     return f"{part({'typ': 'at+jwt', 'alg': 'HS256'})}.{part(claims)}.{secrets.token_urlsafe(32)}"
 
 
-def _pack_cursor(at: datetime, cid: str) -> str:
+def pack_cursor(at: datetime, cid: str) -> str:
     return f"{int(at.timestamp() * 1000)}::{cid}"
 
 
-def _unpack_cursor(cursor: str) -> tuple[datetime, str]:
+def unpack_cursor(cursor: str) -> tuple[datetime, str]:
     millis, sep, cid = cursor.partition("::")
     try:
         if not sep:
@@ -40,7 +54,7 @@ def _unpack_cursor(cursor: str) -> tuple[datetime, str]:
         raise XrpcError(400, "InvalidRequest", "Malformed cursor") from None
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -48,3 +62,15 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class XrpcError(Exception):
+    """An error answer in the XRPC shape, with its HTTP status."""
+
+    def __init__(
+        self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": error, "message": message}
+        self.headers = dict(headers or {})

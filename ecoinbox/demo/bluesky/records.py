@@ -1,17 +1,18 @@
-class XrpcError(Exception):
-    """An error answer in the XRPC shape, with its HTTP status."""
+"""What the local PDS stores (actors, posts, sessions' tokens) and how a post's record reads: facets, refs, words."""
 
-    def __init__(
-        self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"error": error, "message": message}
-        self.headers = dict(headers or {})
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import regex
+
+from ecoinbox.demo.bluesky.atproto import parse_time
 
 
 @dataclass(slots=True)
-class _Actor:
+class Actor:
     did: str
     handle: str
     display_name: str
@@ -29,15 +30,15 @@ class _Actor:
 
 
 @dataclass(slots=True)
-class _Post:
+class Post:
     uri: str
     cid: str
-    author: _Actor
+    author: Actor
     record: dict[str, Any]
     indexed_at: datetime
-    parent: _Post | None = None
-    root: _Post | None = None
-    replies: list[_Post] = field(default_factory=list)
+    parent: Post | None = None
+    root: Post | None = None
+    replies: list[Post] = field(default_factory=list)
     quotes: int = 0
     deleted: bool = False
     replies_off: bool = False  # a threadgate on this (root) post: nobody may reply but its author
@@ -49,11 +50,11 @@ class _Post:
 
     @property
     def sort_at(self) -> datetime:
-        return min(_parse_time(self.record.get("createdAt")) or self.indexed_at, self.indexed_at)
+        return min(parse_time(self.record.get("createdAt")) or self.indexed_at, self.indexed_at)
 
 
 @dataclass(slots=True)
-class _Token:
+class Token:
     value: str
     did: str
     scope: str  # "access" or "refresh"
@@ -71,7 +72,7 @@ class CreatedRecord:
     record: dict[str, Any]
 
 
-def _facet(text: str, start: int, end: int, feature: dict[str, Any]) -> dict[str, Any]:
+def make_facet(text: str, start: int, end: int, feature: dict[str, Any]) -> dict[str, Any]:
     byte_start = len(text[:start].encode("utf-8"))
     return {
         "index": {"byteStart": byte_start, "byteEnd": byte_start + len(text[start:end].encode("utf-8"))},
@@ -79,25 +80,32 @@ def _facet(text: str, start: int, end: int, feature: dict[str, Any]) -> dict[str
     }
 
 
-def _mentioned_dids(record: dict[str, Any]) -> set[str]:
+def mentioned_dids(record: dict[str, Any]) -> set[str]:
     dids = set()
     for facet in record.get("facets") or []:
-        for feature in _dict(facet).get("features") or []:
-            if _dict(feature).get("$type") == "app.bsky.richtext.facet#mention":
+        for feature in as_dict(facet).get("features") or []:
+            if as_dict(feature).get("$type") == "app.bsky.richtext.facet#mention":
                 dids.add(str(feature.get("did")))
     return dids
 
 
-def _matches(post: _Post, words: list[str], tags: set[str]) -> bool:
+def post_matches(post: Post, words: list[str], tags: set[str]) -> bool:
     text = str(post.record.get("text") or "")
-    found = {w.lower() for w in _WORDS.findall(text)}
+    found = {w.lower() for w in WORDS.findall(text)}
     post_tags = {str(t).lower() for t in post.record.get("tags") or []}
     for facet in post.record.get("facets") or []:
-        for feature in _dict(facet).get("features") or []:
-            if _dict(feature).get("$type") == "app.bsky.richtext.facet#tag":
+        for feature in as_dict(facet).get("features") or []:
+            if as_dict(feature).get("$type") == "app.bsky.richtext.facet#tag":
                 post_tags.add(str(feature.get("tag")).lower())
     return all(w in found for w in words) and tags <= post_tags and bool(words or tags)
 
 
-def _ref(post: _Post) -> dict[str, str]:
+def strong_ref(post: Post) -> dict[str, str]:
     return {"uri": post.uri, "cid": post.cid}
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+WORDS = regex.compile(r"[\p{L}\p{N}_]+")

@@ -26,8 +26,7 @@ import hashlib
 import random
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +35,28 @@ from aiohttp import web
 
 from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
 from ecoinbox.demo.bluesky import seed as seeding
+from ecoinbox.demo.bluesky.atproto import (
+    TID_PATTERN,
+    XrpcError,
+    make_cid,
+    make_jwt,
+    make_tid,
+    pack_cursor,
+    parse_time,
+    unpack_cursor,
+)
+from ecoinbox.demo.bluesky.records import (
+    Actor,
+    CreatedRecord,
+    Post,
+    Token,
+    as_dict,
+    make_facet,
+    mentioned_dids,
+    post_matches,
+    strong_ref,
+)
+from ecoinbox.demo.bluesky.wire import json_body, limit_param, limited, strict_int
 from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, iso_millis, json_response, json_text
 
 Clock = Callable[[], datetime]
@@ -50,7 +71,6 @@ REFRESH_CALLS = frozenset({"com.atproto.server.refreshSession", "com.atproto.ser
 _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
 _LINK = re.compile(r"https?://\S+[^\s.,;:!?)]")
 _HASHTAG = re.compile(r"(?<!\S)#(\w*[^\W\d_]\w*)")
-_WORDS = regex.compile(r"[\p{L}\p{N}_]+")
 _DID = web.RequestKey("did", str)  # who the request's access token belongs to
 
 
@@ -114,10 +134,10 @@ class BlueskyServer(LoopbackServer):
         self.sessions_deleted = 0
         self._limits = FixedWindow(rate_limit, rate_window)
         self._session_limits = FixedWindow(session_limit, 300.0)
-        self._tokens: dict[str, _Token] = {}
-        self._actors: dict[str, _Actor] = {}  # by DID
+        self._tokens: dict[str, Token] = {}
+        self._actors: dict[str, Actor] = {}  # by DID
         self._handles: dict[str, str] = {}  # handle -> DID
-        self._posts: dict[str, _Post] = {}
+        self._posts: dict[str, Post] = {}
         self._notifications: list[tuple[datetime, str, dict[str, Any]]] = []  # (indexedAt, cid, json)
         self._rkeys = 0
         self._tick_rng = random.Random(f"bsky-tick-{seed if seed is not None else 0}")
@@ -127,7 +147,7 @@ class BlueskyServer(LoopbackServer):
 
     # -- people and posts ------------------------------------------------------------------------
 
-    def actor(self, handle: str, display_name: str | None = None) -> _Actor:
+    def actor(self, handle: str, display_name: str | None = None) -> Actor:
         """The account with `handle`, created on first use (its DID derives from the handle)."""
         handle = handle.lstrip("@").lower()
         did = self._handles.get(handle)
@@ -137,7 +157,7 @@ class BlueskyServer(LoopbackServer):
                 actor.display_name = display_name
             return actor
         digest = base64.b32encode(hashlib.sha256(handle.encode()).digest()).decode().lower()
-        actor = _Actor(f"did:plc:{digest[:24]}", handle, display_name if display_name is not None else "")
+        actor = Actor(f"did:plc:{digest[:24]}", handle, display_name if display_name is not None else "")
         self._actors[actor.did] = actor
         self._handles[handle] = actor.did
         return actor
@@ -182,7 +202,7 @@ class BlueskyServer(LoopbackServer):
             raise KeyError(f"no post {reply_to}")
         if parent is not None:
             root = parent.root or parent
-            record["reply"] = {"root": _ref(root), "parent": _ref(parent)}
+            record["reply"] = {"root": strong_ref(root), "parent": strong_ref(parent)}
         embed = self._embed(quote, images, link_card)
         if embed:
             record["embed"] = embed
@@ -199,7 +219,7 @@ class BlueskyServer(LoopbackServer):
                 "images": [
                     {
                         "alt": alt,
-                        "image": {"$type": "blob", "ref": {"$link": _cid(alt)}, "mimeType": "image/jpeg"},
+                        "image": {"$type": "blob", "ref": {"$link": make_cid(alt)}, "mimeType": "image/jpeg"},
                     }
                     for alt in images
                 ],
@@ -214,7 +234,7 @@ class BlueskyServer(LoopbackServer):
             quoted = self._posts.get(quote)
             if quoted is None:
                 raise KeyError(f"no post {quote}")
-            record = {"$type": "app.bsky.embed.record", "record": _ref(quoted)}
+            record = {"$type": "app.bsky.embed.record", "record": strong_ref(quoted)}
             if media:
                 return {"$type": "app.bsky.embed.recordWithMedia", "record": record, "media": media}
             return record
@@ -223,7 +243,7 @@ class BlueskyServer(LoopbackServer):
     def add_raw_notification(self, item: dict[str, Any], indexed_at: datetime | None = None) -> None:
         """List `item` as a notification as it is (missing fields, wrong types: hostile data)."""
         at = indexed_at or self._now()
-        self._notifications.append((at, _cid(json_text(item, default=str)), item))
+        self._notifications.append((at, make_cid(json_text(item, default=str)), item))
         self._notifications.sort(key=lambda entry: (entry[0], entry[1]))
 
     def like(self, uri: str, by: str) -> None:
@@ -232,10 +252,10 @@ class BlueskyServer(LoopbackServer):
         actor = self.actor(by)
         at = self._now()
         rkey = self._next_rkey(at)
-        record = {"$type": "app.bsky.feed.like", "subject": _ref(post), "createdAt": iso_millis(at)}
+        record = {"$type": "app.bsky.feed.like", "subject": strong_ref(post), "createdAt": iso_millis(at)}
         item = {
             "uri": f"at://{actor.did}/app.bsky.feed.like/{rkey}",
-            "cid": _cid(json_text(record)),
+            "cid": make_cid(json_text(record)),
             "author": actor.basic(),
             "reason": "like",
             "reasonSubject": uri,
@@ -327,7 +347,7 @@ class BlueskyServer(LoopbackServer):
                 {"error": "MethodNotImplemented", "message": "Method Not Implemented"},
                 status=501 if request.match_info.http_exception.status == 404 else 405,
             )
-        allowed, headers = _limited(self._limits, "127.0.0.1", self._now())
+        allowed, headers = limited(self._limits, "127.0.0.1", self._now())
         if not allowed:
             return json_response(
                 {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, status=429, headers=headers
@@ -361,10 +381,10 @@ class BlueskyServer(LoopbackServer):
     # -- sessions ---------------------------------------------------------------------------------
 
     async def _create_session(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         identifier = str(body.get("identifier") or "").lstrip("@").lower()
         password = body.get("password")
-        allowed, headers = _limited(self._session_limits, identifier, self._now())
+        allowed, headers = limited(self._session_limits, identifier, self._now())
         if not allowed:
             raise XrpcError(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
         if not identifier or not isinstance(password, str):
@@ -409,19 +429,19 @@ class BlueskyServer(LoopbackServer):
         return json_response({"handle": actor.handle, "did": actor.did, "email": f"support@{actor.handle}",
                       "emailConfirmed": True, "active": True, "didDoc": self._did_doc(actor)})  # fmt: skip
 
-    def _issue(self, actor: _Actor, grant: str) -> dict[str, str]:
+    def _issue(self, actor: Actor, grant: str) -> dict[str, str]:
         now = self._now()
         tokens = {}
         for scope, ttl, key in (
             ("access", self.access_ttl, "accessJwt"),
             ("refresh", self.refresh_ttl, "refreshJwt"),
         ):
-            value = _jwt(actor.did, grant if scope == "access" else "com.atproto.refresh", now, now + ttl)
-            self._tokens[value] = _Token(value, actor.did, scope, now + ttl, grant=grant)
+            value = make_jwt(actor.did, grant if scope == "access" else "com.atproto.refresh", now, now + ttl)
+            self._tokens[value] = Token(value, actor.did, scope, now + ttl, grant=grant)
             tokens[key] = value
         return {**tokens, "did": actor.did, "handle": actor.handle}
 
-    def _did_doc(self, actor: _Actor) -> dict[str, Any]:
+    def _did_doc(self, actor: Actor) -> dict[str, Any]:
         return {
             "@context": ["https://www.w3.org/ns/did/v1"],
             "id": actor.did,
@@ -442,7 +462,7 @@ class BlueskyServer(LoopbackServer):
 
     async def _list_notifications(self, request: web.Request) -> web.Response:
         query = request.query
-        limit = _limit(query.get("limit"), 50, 100)
+        limit = limit_param(query.get("limit"), 50, 100)
         reasons = set(query.getall("reasons", []))
         entries = sorted(self._notifications, key=lambda e: (e[0], e[1]), reverse=True)
         if reasons and self.honour_reasons:
@@ -451,12 +471,12 @@ class BlueskyServer(LoopbackServer):
         entries = [e for e in entries if not getattr(self._posts.get(str(e[2].get("uri"))), "deleted", False)]
         cursor = query.get("cursor")
         if cursor:
-            at, cid = _unpack_cursor(cursor)
+            at, cid = unpack_cursor(cursor)
             entries = [e for e in entries if (e[0], e[1]) < (at, cid)]
         page = entries[:limit]
         body: dict[str, Any] = {"notifications": [self._fresh(e[2]) for e in page], "priority": False}
         if page:
-            body["cursor"] = _pack_cursor(page[-1][0], page[-1][1])
+            body["cursor"] = pack_cursor(page[-1][0], page[-1][1])
         return json_response(body)
 
     def _fresh(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -476,19 +496,19 @@ class BlueskyServer(LoopbackServer):
         words = [w.lower() for w in q.split() if not w.startswith("#")]
         tags = {w[1:].lower() for w in q.split() if w.startswith("#") and len(w) > 1}
         tags |= {t.lower().lstrip("#") for t in query.getall("tag", [])}
-        since, until = _parse_time(query.get("since")), _parse_time(query.get("until"))
+        since, until = parse_time(query.get("since")), parse_time(query.get("until"))
         hits = [
             p
             for p in self._posts.values()
-            if _matches(p, words, tags)
+            if post_matches(p, words, tags)
             and not p.deleted
             and not p.violates_gate
             and (since is None or p.sort_at >= since)
             and (until is None or p.sort_at < until)
         ]
         hits.sort(key=lambda p: (p.sort_at, p.cid), reverse=True)
-        offset = _int(query.get("cursor"), 0)
-        limit = _limit(query.get("limit"), 25, 100)
+        offset = strict_int(query.get("cursor"), 0)
+        limit = limit_param(query.get("limit"), 25, 100)
         page = hits[offset : offset + limit]
         body: dict[str, Any] = {
             "posts": [self._post_view(p, request[_DID]) for p in page],
@@ -503,11 +523,11 @@ class BlueskyServer(LoopbackServer):
         post = self._visible(uri)
         if post is None:
             raise XrpcError(400, "NotFound", f"Post not found: {uri}")
-        depth = _limit(request.query.get("depth"), 6, 1000, minimum=0)
-        height = _limit(request.query.get("parentHeight"), 80, 1000, minimum=0)
+        depth = limit_param(request.query.get("depth"), 6, 1000, minimum=0)
+        height = limit_param(request.query.get("parentHeight"), 80, 1000, minimum=0)
         return json_response({"thread": self._thread_view(post, depth, height, request[_DID])})
 
-    def _thread_view(self, post: _Post, depth: int, height: int, viewer: str) -> dict[str, Any]:
+    def _thread_view(self, post: Post, depth: int, height: int, viewer: str) -> dict[str, Any]:
         view: dict[str, Any] = {
             "$type": "app.bsky.feed.defs#threadViewPost",
             "post": self._post_view(post, viewer),
@@ -523,7 +543,7 @@ class BlueskyServer(LoopbackServer):
             view["replies"] = [self._thread_view(r, depth - 1, 0, viewer) for r in shown]
         return view
 
-    def _visible(self, uri: str) -> _Post | None:
+    def _visible(self, uri: str) -> Post | None:
         post = self._posts.get(uri)
         return None if post is None or post.deleted else post
 
@@ -547,7 +567,7 @@ class BlueskyServer(LoopbackServer):
     # -- writing ----------------------------------------------------------------------------------
 
     async def _create_record(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         repo = str(body.get("repo") or "")
         did = self._handles.get(repo.lower(), repo)
         if did not in self._actors:
@@ -563,7 +583,7 @@ class BlueskyServer(LoopbackServer):
         rkey = body.get("rkey")
         if rkey is None:
             rkey = self._next_rkey(now)
-        if not isinstance(rkey, str) or not _TID.fullmatch(rkey):
+        if not isinstance(rkey, str) or not TID_PATTERN.fullmatch(rkey):
             raise XrpcError(400, "InvalidRequest", "Invalid record key: must be a TID for app.bsky.feed.post")
         uri = f"at://{did}/{POST}/{rkey}"
         if uri in self._posts:
@@ -577,7 +597,7 @@ class BlueskyServer(LoopbackServer):
         return json_response({
             "uri": post.uri,
             "cid": post.cid,
-            "commit": {"cid": _cid(f"commit-{post.cid}"), "rev": self._next_rkey(now)},
+            "commit": {"cid": make_cid(f"commit-{post.cid}"), "rev": self._next_rkey(now)},
             "validationStatus": "valid",
         })  # fmt: skip
 
@@ -603,7 +623,7 @@ class BlueskyServer(LoopbackServer):
         data = text.encode("utf-8")
         if len(data) > MAX_BYTES:
             raise invalid(f"Record/text must not be longer than {MAX_BYTES} characters")
-        if _parse_time(record.get("createdAt")) is None:
+        if parse_time(record.get("createdAt")) is None:
             raise invalid("Record/createdAt must be an valid atproto datetime")
         langs = record.get("langs", [])
         if not isinstance(langs, list) or len(langs) > 3:
@@ -657,20 +677,20 @@ class BlueskyServer(LoopbackServer):
         if refs and (refs["parent"].root or refs["parent"]) is not refs["root"]:
             raise invalid("Record/reply/root is not the root of the parent's thread")
 
-    def _store(self, actor: _Actor, record: dict[str, Any], at: datetime, rkey: str) -> _Post:
+    def _store(self, actor: Actor, record: dict[str, Any], at: datetime, rkey: str) -> Post:
         uri = f"at://{actor.did}/{POST}/{rkey}"
-        post = _Post(uri, _cid(json_text(record, sort_keys=True) + uri), actor, record, at)
+        post = Post(uri, make_cid(json_text(record, sort_keys=True) + uri), actor, record, at)
         reply = record.get("reply")
         if isinstance(reply, dict):
-            post.parent = self._posts.get(str(_dict(reply.get("parent")).get("uri")))
-            post.root = self._posts.get(str(_dict(reply.get("root")).get("uri")))
+            post.parent = self._posts.get(str(as_dict(reply.get("parent")).get("uri")))
+            post.root = self._posts.get(str(as_dict(reply.get("root")).get("uri")))
             if post.parent is not None:
                 post.parent.replies.append(post)
         self._posts[uri] = post
         self._notify(post)
         return post
 
-    def _notify(self, post: _Post) -> None:
+    def _notify(self, post: Post) -> None:
         """A reply to the brand, a quote of the brand, or a mention of it, by anyone else."""
         if post.author is self.brand:
             return
@@ -680,7 +700,7 @@ class BlueskyServer(LoopbackServer):
             reason, subject = "reply", post.parent.uri
         elif quoted is not None and quoted.author is self.brand:
             reason, subject = "quote", quoted.uri
-        elif self.brand.did in _mentioned_dids(post.record):
+        elif self.brand.did in mentioned_dids(post.record):
             reason = "mention"
         if quoted is not None:
             quoted.quotes += 1
@@ -702,13 +722,13 @@ class BlueskyServer(LoopbackServer):
         self._notifications.append((post.indexed_at, post.cid, item))
         self._notifications.sort(key=lambda e: (e[0], e[1]))
 
-    def _quoted(self, post: _Post) -> _Post | None:
-        embed = _dict(post.record.get("embed"))
+    def _quoted(self, post: Post) -> Post | None:
+        embed = as_dict(post.record.get("embed"))
         if embed.get("$type") == "app.bsky.embed.recordWithMedia":
-            embed = _dict(embed.get("record"))
+            embed = as_dict(embed.get("record"))
         if embed.get("$type") != "app.bsky.embed.record":
             return None
-        return self._posts.get(str(_dict(embed.get("record")).get("uri")))
+        return self._posts.get(str(as_dict(embed.get("record")).get("uri")))
 
     def _facets(self, text: str) -> list[dict[str, Any]]:
         facets = []
@@ -716,7 +736,7 @@ class BlueskyServer(LoopbackServer):
             did = self._handles.get(match.group(1).lower())
             if did is not None:
                 facets.append(
-                    _facet(
+                    make_facet(
                         text,
                         match.start(),
                         match.end(),
@@ -725,7 +745,7 @@ class BlueskyServer(LoopbackServer):
                 )
         for match in _LINK.finditer(text):
             facets.append(
-                _facet(
+                make_facet(
                     text,
                     match.start(),
                     match.end(),
@@ -734,7 +754,7 @@ class BlueskyServer(LoopbackServer):
             )
         for match in _HASHTAG.finditer(text):
             facets.append(
-                _facet(
+                make_facet(
                     text,
                     match.start(),
                     match.end(),
@@ -746,11 +766,11 @@ class BlueskyServer(LoopbackServer):
     def _next_rkey(self, at: datetime) -> str:
         self._rkeys += 1
         micros = int(at.timestamp() * 1_000_000)
-        return _tid(micros, self._rkeys % 1024)
+        return make_tid(micros, self._rkeys % 1024)
 
     # -- views ------------------------------------------------------------------------------------
 
-    def _post_view(self, post: _Post, viewer: str | None = None) -> dict[str, Any]:
+    def _post_view(self, post: Post, viewer: str | None = None) -> dict[str, Any]:
         root = post.root or post
         # Only the thread's author may still reply under a threadgate without allow rules.
         replies_off = root.replies_off and viewer != root.author.did
@@ -770,7 +790,7 @@ class BlueskyServer(LoopbackServer):
         if root.replies_off and root is post:
             view["threadgate"] = {
                 "uri": f"at://{post.author.did}/app.bsky.feed.threadgate/{post.rkey}",
-                "cid": _cid(f"gate-{post.cid}"),
+                "cid": make_cid(f"gate-{post.cid}"),
                 "record": {
                     "$type": "app.bsky.feed.threadgate",
                     "post": post.uri,

@@ -1,10 +1,23 @@
-def _limited(window: FixedWindow, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
+"""How the local PDS reads XRPC parameters and bodies and counts requests against its rate limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from ecoinbox.demo.bluesky.atproto import XrpcError
+from ecoinbox.demo.loopback import FixedWindow
+
+
+def limited(window: FixedWindow, key: str, now: datetime) -> tuple[bool, dict[str, str]]:
     """Count a request against `window`: whether it may go on, and the headers to send."""
     used, start = window.hit(key, now)
-    return used <= window.limit, _rate_headers(window, used, start, now)
+    return used <= window.limit, rate_headers(window, used, start, now)
 
 
-def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
+def rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -> dict[str, str]:
     """The PDS's RateLimit-* headers (reset in epoch seconds); a refusal adds Retry-After."""
     reset = int(start + window.seconds)
     headers = {
@@ -18,25 +31,21 @@ def _rate_headers(window: FixedWindow, used: int, start: float, now: datetime) -
     return headers
 
 
-def _limit(raw: str | None, default: int, maximum: int, *, minimum: int = 1) -> int:
-    value = _int(raw, default)
+def limit_param(raw: str | None, default: int, maximum: int, *, minimum: int = 1) -> int:
+    value = strict_int(raw, default)
     if not minimum <= value <= maximum:
         raise XrpcError(400, "InvalidRequest", f"limit must be between {minimum} and {maximum}")
     return value
 
 
-def _int(raw: str | None, default: int) -> int:
+def strict_int(raw: str | None, default: int) -> int:
     try:
         return int(raw) if raw is not None else default
     except ValueError:
         raise XrpcError(400, "InvalidRequest", f"not a number: {raw[:20]!r}") from None
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
     except ValueError:
