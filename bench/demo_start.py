@@ -133,11 +133,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="measured starts of each program (default 7)")
     parser.add_argument("--messages", type=int, action="append", default=[], help="also demo --messages N")
     parser.add_argument("--store", type=Path, action="append", default=[], help="also demo --store PATH")
-    parser.add_argument("--baseline", type=Path, action="append", default=[],
-                        help="also run the demo cases on this checkout of ecoinbox (another commit)")  # fmt: skip
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        action="append",
+        default=[],
+        help="also run the demo cases on this checkout of ecoinbox (another commit)",
+    )
     parser.add_argument("--no-plain", action="store_true", help="skip the plain `ecoinbox demo`")
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "ecoinbox-bench" / "demo-cache",
-                        help="the demo's cache directory: generated stores and their spares")  # fmt: skip
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "ecoinbox-bench" / "demo-cache",
+        help="the demo's cache directory: generated stores and their spares",
+    )
     args = parser.parse_args(argv)
     demo = [sys.executable, "-m", "ecoinbox", "demo"]
     cases = [Case("bare Textual app (30 rows)", [sys.executable, "-c", BARE_APP], BARE_ROW)]

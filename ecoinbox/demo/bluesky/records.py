@@ -1,7 +1,10 @@
-"""What the local PDS stores (actors, posts, sessions' tokens) and how a post's record reads: facets, refs, words."""
+"""What the local PDS stores (actors, posts, sessions' tokens) and how a post's record reads:
+its facets, refs and words."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -9,6 +12,10 @@ from typing import Any
 import regex
 
 from ecoinbox.demo.bluesky.atproto import parse_time
+
+_MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
+_LINK = re.compile(r"https?://\S+[^\s.,;:!?)]")
+_HASHTAG = re.compile(r"(?<!\S)#(\w*[^\W\d_]\w*)")
 
 
 @dataclass(slots=True)
@@ -109,3 +116,38 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 
 WORDS = regex.compile(r"[\p{L}\p{N}_]+")
+
+
+def detect_facets(text: str, handles: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The facets a client adds to a post's text: mentions of known handles (their DIDs), links, tags."""
+    facets = []
+    for match in _MENTION.finditer(text):
+        did = handles.get(match.group(1).lower())
+        if did is not None:
+            facets.append(
+                make_facet(
+                    text,
+                    match.start(),
+                    match.end(),
+                    {"$type": "app.bsky.richtext.facet#mention", "did": did},
+                )
+            )
+    for match in _LINK.finditer(text):
+        facets.append(
+            make_facet(
+                text,
+                match.start(),
+                match.end(),
+                {"$type": "app.bsky.richtext.facet#link", "uri": match.group()},
+            )
+        )
+    for match in _HASHTAG.finditer(text):
+        facets.append(
+            make_facet(
+                text,
+                match.start(),
+                match.end(),
+                {"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)},
+            )
+        )
+    return sorted(facets, key=lambda f: f["index"]["byteStart"])

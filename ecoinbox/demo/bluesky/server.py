@@ -24,13 +24,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-import re
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import regex
 from aiohttp import web
 
 from ecoinbox.demo import DEMO_BLUESKY_PASSWORD
@@ -51,26 +49,21 @@ from ecoinbox.demo.bluesky.records import (
     Post,
     Token,
     as_dict,
-    make_facet,
+    detect_facets,
     mentioned_dids,
     post_matches,
     strong_ref,
 )
+from ecoinbox.demo.bluesky.validation import POST, validate_post
+from ecoinbox.demo.bluesky.views import post_view
 from ecoinbox.demo.bluesky.wire import json_body, limit_param, limited, strict_int
-from ecoinbox.demo.loopback import FixedWindow, LoopbackServer, iso_millis, json_response, json_text
+from ecoinbox.demo.loopback import FixedWindow, Handler, LoopbackServer, iso_millis, json_response, json_text
 
 Clock = Callable[[], datetime]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-POST = "app.bsky.feed.post"
-MAX_GRAPHEMES = 300
-MAX_BYTES = 3000
 DEMO_APP_PASSWORD = DEMO_BLUESKY_PASSWORD
 PUBLIC_CALLS = frozenset({"com.atproto.server.createSession", "com.atproto.identity.resolveHandle"})
 REFRESH_CALLS = frozenset({"com.atproto.server.refreshSession", "com.atproto.server.deleteSession"})
-_MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
-_LINK = re.compile(r"https?://\S+[^\s.,;:!?)]")
-_HASHTAG = re.compile(r"(?<!\S)#(\w*[^\W\d_]\w*)")
 _DID = web.RequestKey("did", str)  # who the request's access token belongs to
 
 
@@ -194,7 +187,7 @@ class BlueskyServer(LoopbackServer):
             "createdAt": iso_millis(created_at or at),
             "langs": list(langs),
         }
-        computed = self._facets(text) if facets is None else facets
+        computed = detect_facets(text, self._handles) if facets is None else facets
         if computed:
             record["facets"] = computed
         parent = self._posts.get(reply_to) if reply_to else None
@@ -207,7 +200,7 @@ class BlueskyServer(LoopbackServer):
         if embed:
             record["embed"] = embed
         post = self._store(actor, record, at, self._next_rkey(at))
-        return self._post_view(post)
+        return post_view(post, self._quoted(post))
 
     def _embed(
         self, quote: str | None, images: Sequence[str], link_card: tuple[str, str] | None
@@ -273,12 +266,12 @@ class BlueskyServer(LoopbackServer):
 
     def post(self, uri: str) -> dict[str, Any]:
         """The post view of `uri` (KeyError if unknown)."""
-        return self._post_view(self._posts[uri])
+        return post_view(self._posts[uri], self._quoted(self._posts[uri]))
 
     def brand_posts(self) -> list[dict[str, Any]]:
         """The brand's own posts, oldest first."""
         mine = sorted((p for p in self._posts.values() if p.author is self.brand), key=lambda p: p.indexed_at)
-        return [self._post_view(p) for p in mine]
+        return [post_view(p, self._quoted(p)) for p in mine]
 
     def gate_replies(self, uri: str) -> None:
         """Its author turns replies off on the thread of `uri` (an `app.bsky.feed.threadgate`
@@ -511,7 +504,7 @@ class BlueskyServer(LoopbackServer):
         limit = limit_param(query.get("limit"), 25, 100)
         page = hits[offset : offset + limit]
         body: dict[str, Any] = {
-            "posts": [self._post_view(p, request[_DID]) for p in page],
+            "posts": [post_view(p, self._quoted(p), request[_DID]) for p in page],
             "hitsTotal": len(hits),
         }
         if offset + limit < len(hits):
@@ -530,7 +523,7 @@ class BlueskyServer(LoopbackServer):
     def _thread_view(self, post: Post, depth: int, height: int, viewer: str) -> dict[str, Any]:
         view: dict[str, Any] = {
             "$type": "app.bsky.feed.defs#threadViewPost",
-            "post": self._post_view(post, viewer),
+            "post": post_view(post, self._quoted(post), viewer),
         }
         if post.parent is not None and height > 0:
             if post.parent.deleted:  # the AppView keeps the place of a deleted parent
@@ -552,7 +545,9 @@ class BlueskyServer(LoopbackServer):
         if len(uris) > 25:
             raise XrpcError(400, "InvalidRequest", "uris must not have more than 25 elements")
         found = [post for uri in uris if (post := self._visible(uri)) is not None]
-        return json_response({"posts": [self._post_view(post, request[_DID]) for post in found]})
+        return json_response(
+            {"posts": [post_view(post, self._quoted(post), request[_DID]) for post in found]}
+        )
 
     async def _get_record(self, request: web.Request) -> web.Response:
         query = request.query
@@ -588,7 +583,7 @@ class BlueskyServer(LoopbackServer):
         uri = f"at://{did}/{POST}/{rkey}"
         if uri in self._posts:
             raise self._taken(uri)
-        self._validate_post(record)
+        validate_post(record, self._posts if self.checks_reply_refs else None)
         post = self._store(self._actors[did], dict(record), now, rkey)
         root = post.root or post
         if root.replies_off and post.author is not root.author:
@@ -608,74 +603,6 @@ class BlueskyServer(LoopbackServer):
         if self.reused_rkey_status == 409:
             return XrpcError(409, "RecordAlreadyExists", f"Record already exists at {uri}")
         return XrpcError(400, "InvalidRequest", f"Record already exists at {uri}")
-
-    def _validate_post(self, record: dict[str, Any]) -> None:
-        def invalid(message: str) -> XrpcError:
-            return XrpcError(400, "InvalidRequest", f"Invalid app.bsky.feed.post record: {message}")
-
-        if record.get("$type") != POST:
-            raise invalid('Record/$type must be "app.bsky.feed.post"')
-        text = record.get("text")
-        if not isinstance(text, str):
-            raise invalid('Record must have the property "text"')
-        if len(regex.findall(r"\X", text)) > MAX_GRAPHEMES:
-            raise invalid(f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes")
-        data = text.encode("utf-8")
-        if len(data) > MAX_BYTES:
-            raise invalid(f"Record/text must not be longer than {MAX_BYTES} characters")
-        if parse_time(record.get("createdAt")) is None:
-            raise invalid("Record/createdAt must be an valid atproto datetime")
-        langs = record.get("langs", [])
-        if not isinstance(langs, list) or len(langs) > 3:
-            raise invalid("Record/langs must not have more than 3 elements")
-        if "reply" in record:
-            self._validate_reply(record["reply"], invalid)
-        for number, facet in enumerate(record.get("facets") or []):
-            index = facet.get("index", {}) if isinstance(facet, dict) else {}
-            start, end = index.get("byteStart"), index.get("byteEnd")
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data)):
-                raise invalid(f"Record/facets/{number}/index is out of the text")
-            try:
-                data[start:end].decode("utf-8")
-            except UnicodeDecodeError:
-                raise invalid(f"Record/facets/{number}/index cuts a UTF-8 character") from None
-            features = facet.get("features")
-            if not isinstance(features, list) or not features:
-                raise invalid(f"Record/facets/{number}/features must not be empty")
-            for feature in features:
-                kind = feature.get("$type") if isinstance(feature, dict) else None
-                if kind == "app.bsky.richtext.facet#mention" and not str(feature.get("did", "")).startswith(
-                    "did:"
-                ):
-                    raise invalid(f"Record/facets/{number}: a mention needs a DID")
-                if kind == "app.bsky.richtext.facet#link" and not str(feature.get("uri", "")).strip():
-                    raise invalid(f"Record/facets/{number}: a link needs a uri")
-                if kind not in ("app.bsky.richtext.facet#mention", "app.bsky.richtext.facet#link",
-                                "app.bsky.richtext.facet#tag"):  # fmt: skip
-                    raise invalid(f"Record/facets/{number}: unknown feature {kind!r}")
-
-    def _validate_reply(self, reply: Any, invalid: Callable[[str], XrpcError]) -> None:
-        if not isinstance(reply, dict):
-            raise invalid("Record/reply must be an object")
-        refs = {}
-        for key in ("root", "parent"):
-            ref = reply.get(key)
-            if (
-                not isinstance(ref, dict)
-                or not isinstance(ref.get("uri"), str)
-                or not isinstance(ref.get("cid"), str)
-            ):
-                raise invalid(f'Record/reply must have the property "{key}" (a strong ref: uri and cid)')
-            post = self._posts.get(ref["uri"])
-            if not self.checks_reply_refs:
-                continue  # the real PDS checks the shape of a ref, not what it points at
-            if post is None or post.deleted:
-                raise XrpcError(400, "InvalidRequest", f"Could not locate record: {ref['uri']}")
-            if post.cid != ref["cid"]:
-                raise invalid(f"Record/reply/{key} does not point at a post with that cid")
-            refs[key] = post
-        if refs and (refs["parent"].root or refs["parent"]) is not refs["root"]:
-            raise invalid("Record/reply/root is not the root of the parent's thread")
 
     def _store(self, actor: Actor, record: dict[str, Any], at: datetime, rkey: str) -> Post:
         uri = f"at://{actor.did}/{POST}/{rkey}"
@@ -730,92 +657,10 @@ class BlueskyServer(LoopbackServer):
             return None
         return self._posts.get(str(as_dict(embed.get("record")).get("uri")))
 
-    def _facets(self, text: str) -> list[dict[str, Any]]:
-        facets = []
-        for match in _MENTION.finditer(text):
-            did = self._handles.get(match.group(1).lower())
-            if did is not None:
-                facets.append(
-                    make_facet(
-                        text,
-                        match.start(),
-                        match.end(),
-                        {"$type": "app.bsky.richtext.facet#mention", "did": did},
-                    )
-                )
-        for match in _LINK.finditer(text):
-            facets.append(
-                make_facet(
-                    text,
-                    match.start(),
-                    match.end(),
-                    {"$type": "app.bsky.richtext.facet#link", "uri": match.group()},
-                )
-            )
-        for match in _HASHTAG.finditer(text):
-            facets.append(
-                make_facet(
-                    text,
-                    match.start(),
-                    match.end(),
-                    {"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)},
-                )
-            )
-        return sorted(facets, key=lambda f: f["index"]["byteStart"])
-
     def _next_rkey(self, at: datetime) -> str:
         self._rkeys += 1
         micros = int(at.timestamp() * 1_000_000)
         return make_tid(micros, self._rkeys % 1024)
-
-    # -- views ------------------------------------------------------------------------------------
-
-    def _post_view(self, post: Post, viewer: str | None = None) -> dict[str, Any]:
-        root = post.root or post
-        # Only the thread's author may still reply under a threadgate without allow rules.
-        replies_off = root.replies_off and viewer != root.author.did
-        view: dict[str, Any] = {
-            "uri": post.uri,
-            "cid": post.cid,
-            "author": post.author.basic(),
-            "record": post.record,
-            "replyCount": len(post.replies),
-            "repostCount": 0,
-            "likeCount": 0,
-            "quoteCount": post.quotes,
-            "indexedAt": iso_millis(post.indexed_at),
-            "viewer": {"threadMuted": False, "embeddingDisabled": False, "replyDisabled": replies_off},
-            "labels": [],
-        }
-        if root.replies_off and root is post:
-            view["threadgate"] = {
-                "uri": f"at://{post.author.did}/app.bsky.feed.threadgate/{post.rkey}",
-                "cid": make_cid(f"gate-{post.cid}"),
-                "record": {
-                    "$type": "app.bsky.feed.threadgate",
-                    "post": post.uri,
-                    "allow": [],
-                    "createdAt": iso_millis(post.indexed_at),
-                },
-                "lists": [],
-            }
-        quoted = self._quoted(post)
-        if quoted is not None:
-            view["embed"] = {
-                "$type": "app.bsky.embed.record#view",
-                "record": {
-                    "$type": "app.bsky.embed.record#viewRecord",
-                    "uri": quoted.uri,
-                    "cid": quoted.cid,
-                    "author": quoted.author.basic(),
-                    "value": quoted.record,
-                    "indexedAt": iso_millis(quoted.indexed_at),
-                },
-            }
-        return view
-
-
-# -- helpers -----------------------------------------------------------------------------------
 
 
 __all__ = ["DEMO_APP_PASSWORD", "BlueskyServer", "CreatedRecord", "XrpcError"]

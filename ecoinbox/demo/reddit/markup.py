@@ -1,4 +1,5 @@
-"""Reddit's markdown to the HTML its API returns (`body_html`, `selftext_html`), and its ids (base 36, slugs)."""
+"""Reddit's markdown to the HTML its API returns (`body_html`, `selftext_html`), and its ids
+(base 36, slugs)."""
 
 from __future__ import annotations
 
