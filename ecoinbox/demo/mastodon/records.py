@@ -1,3 +1,11 @@
+"""What the local Mastodon stores: accounts, statuses, notifications, OAuth apps and grants, snowflake ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -24,7 +32,7 @@ class PostedStatus:
 
 
 @dataclass(slots=True)
-class _Account:
+class Account:
     id: str
     username: str
     host: str  # the account's own instance; equal to the server's domain for local accounts
@@ -46,34 +54,34 @@ class _Account:
 
 
 @dataclass(slots=True)
-class _Status:
+class Status:
     id: str
-    account: _Account
+    account: Account
     text: str
     content: str
     created_at: datetime
-    parent: _Status | None
+    parent: Status | None
     visibility: str
     language: str | None
     spoiler_text: str
-    mentions: list[_Account]
+    mentions: list[Account]
     tags: list[str]
-    replies: list[_Status] = field(default_factory=list)
+    replies: list[Status] = field(default_factory=list)
     edited_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class _Notification:
+class Notification:
     id: str
     created_at: datetime
-    account: _Account
-    status: _Status
+    account: Account
+    status: Status
     filtered: bool
     type: str = "mention"  # or "update": a status the brand interacted with was edited
 
 
 @dataclass(frozen=True, slots=True)
-class _App:
+class App:
     id: str
     name: str
     client_id: str
@@ -84,7 +92,7 @@ class _App:
 
 
 @dataclass(frozen=True, slots=True)
-class _Grant:
+class Grant:
     client_id: str
     redirect_uri: str
     scopes: str
@@ -92,7 +100,7 @@ class _Grant:
     code_challenge: str | None
 
 
-class _Snowflakes:
+class Snowflakes:
     """Mastodon-like ids: milliseconds since the epoch shifted left 16 bits, plus a sequence.
 
     Zero-padded to 18 digits, so string order, numeric order and creation time agree.
@@ -109,14 +117,14 @@ class _Snowflakes:
         return f"{value:018d}"
 
 
-def _by_id(item: Any) -> int:
+def by_id(item: Any) -> int:
     return int(item.id)
 
 
-def _descendants(status: _Status) -> list[_Status]:
+def descendants(status: Status) -> list[Status]:
     """Replies in thread order: depth first, siblings oldest first."""
-    found: list[_Status] = []
-    for reply in sorted(status.replies, key=_by_id):
+    found: list[Status] = []
+    for reply in sorted(status.replies, key=by_id):
         found.append(reply)
-        found.extend(_descendants(reply))
+        found.extend(descendants(reply))
     return found

@@ -18,9 +18,7 @@ import html
 import random
 import re
 import secrets
-import unicodedata
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,21 +27,53 @@ from yarl import URL
 
 from ecoinbox.demo.loopback import (
     FixedWindow,
+    Handler,
     LoopbackServer,
-    form_value,
-    int_param,
     iso_millis,
     json_response,
     json_text,
     param,
 )
 from ecoinbox.demo.mastodon import seed as seeding
+from ecoinbox.demo.mastodon.records import (
+    Account,
+    ApiError,
+    App,
+    Grant,
+    Notification,
+    PostedStatus,
+    Snowflakes,
+    Status,
+    by_id,
+    descendants,
+)
+from ecoinbox.demo.mastodon.text import (
+    TOKENS,
+    URL_LENGTH,
+    URL_TRAILING,
+    WORDS,
+    countable_length,
+    escape_html,
+    link_html,
+    mention_html,
+    status_words,
+    tags_in,
+)
+from ecoinbox.demo.mastodon.wire import (
+    bearer,
+    call_handler,
+    hang_up,
+    oauth_page,
+    oauth_state,
+    paginate,
+    parse_redirect_uris,
+    rate_headers,
+    read_params,
+)
 
 Clock = Callable[[], datetime]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 VERSION = "4.3.2"
-URL_LENGTH = 23  # characters_reserved_per_url: a link counts as this many, whatever its length
 IDEMPOTENCY_TTL = timedelta(hours=1)
 OAUTH_CODE_TTL = timedelta(minutes=10)
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
@@ -199,14 +229,14 @@ class MastodonServer(LoopbackServer):
         self.posted: list[PostedStatus] = []
         self._token = token
         self._clock: Clock = now or (lambda: datetime.now(UTC))
-        self._ids = _Snowflakes()
+        self._ids = Snowflakes()
         self._limits = FixedWindow(rate_limit, rate_window)
-        self._accounts: dict[str, _Account] = {}  # by acct
-        self._statuses: dict[str, _Status] = {}
-        self._notifications: list[_Notification] = []  # ascending id
+        self._accounts: dict[str, Account] = {}  # by acct
+        self._statuses: dict[str, Status] = {}
+        self._notifications: list[Notification] = []  # ascending id
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
-        self._apps: dict[str, _App] = {}  # by client_id
-        self._grants: dict[str, _Grant] = {}  # by authorization code
+        self._apps: dict[str, App] = {}  # by client_id
+        self._grants: dict[str, Grant] = {}  # by authorization code
         self._tick_rng = random.Random(f"tick-{seed if seed is not None else 0}")
         start = self._now()
         self._brand = self._add_account(
@@ -257,7 +287,7 @@ class MastodonServer(LoopbackServer):
         brand_mentioned = self._brand in self._mentioned(text)
         if mention_brand and account is not self._brand and not brand_mentioned:
             text = f"@{self.brand} {text}"
-        missing = [tag for tag in hashtags if tag.lower() not in _tags_in(text)]
+        missing = [tag for tag in hashtags if tag.lower() not in tags_in(text)]
         if missing:
             text = text + " " + " ".join(f"#{tag}" for tag in missing)
         status = self._create_status(
@@ -287,8 +317,8 @@ class MastodonServer(LoopbackServer):
 
     def threads(self) -> list[list[dict[str, Any]]]:
         """Every conversation: a root status and its replies in thread order, oldest root first."""
-        roots = sorted((s for s in self._statuses.values() if s.parent is None), key=_by_id)
-        return [[self._status_json(s) for s in [root, *_descendants(root)]] for root in roots]
+        roots = sorted((s for s in self._statuses.values() if s.parent is None), key=by_id)
+        return [[self._status_json(s) for s in [root, *descendants(root)]] for root in roots]
 
     def edit_status(self, status_id: str, text: str) -> dict[str, Any]:
         """Edit a status as its author does; the brand gets an `update` notification when the
@@ -297,13 +327,13 @@ class MastodonServer(LoopbackServer):
         status.text = text
         status.content = self._render(text)
         status.mentions = self._mentioned(text)
-        status.tags = sorted(_tags_in(text))
+        status.tags = sorted(tags_in(text))
         status.edited_at = self._now()
         replies_to_brand = status.parent is not None and status.parent.account is self._brand
         if status.account is not self._brand and (self._brand in status.mentions or replies_to_brand):
             at = status.edited_at
-            update = _Notification(self._ids.next(at), at, status.account, status, False, "update")
-            bisect.insort(self._notifications, update, key=_by_id)
+            update = Notification(self._ids.next(at), at, status.account, status, False, "update")
+            bisect.insort(self._notifications, update, key=by_id)
             self._push(update)
         return self._status_json(status)
 
@@ -357,8 +387,8 @@ class MastodonServer(LoopbackServer):
         if request.match_info.http_exception is not None:
             return json_response({"error": "Record not found"}, status=404)
         if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
-            return await _call(handler, request)
-        token = _bearer(request)
+            return await call_handler(handler, request)
+        token = bearer(request)
         if token != self._token:
             headers = {}
             if self.bad_token_status == 401:
@@ -370,12 +400,12 @@ class MastodonServer(LoopbackServer):
                 {"error": self.bad_token_body}, status=self.bad_token_status, headers=headers
             )
         used, start = self._limits.hit(token, self._now())
-        allowed, limit_headers = used <= self._limits.limit, _rate_headers(self._limits, used, start)
+        allowed, limit_headers = used <= self._limits.limit, rate_headers(self._limits, used, start)
         response: web.StreamResponse  # a stream is one too
         if allowed and not self._scopes_allow(request):
             response = json_response({"error": OUTSIDE_SCOPES}, status=403)
         elif allowed:
-            response = await _call(handler, request)
+            response = await call_handler(handler, request)
         else:
             response = json_response({"error": "Too many requests"}, status=429)
         if not response.prepared:  # a stream's head left long ago
@@ -475,7 +505,7 @@ class MastodonServer(LoopbackServer):
             loop.call_soon_threadsafe(queue.put_nowait, None)
         await super().stop()
 
-    def _push(self, notification: _Notification) -> None:
+    def _push(self, notification: Notification) -> None:
         """Send a notification to every open stream (from any thread: tests post from theirs)."""
         frame = f"event: notification\ndata: {json_text(self._notification_json(notification))}\n\n"
         for loop, queue in list(self._subscribers):
@@ -524,7 +554,7 @@ class MastodonServer(LoopbackServer):
                 self.streamed.append(frame.partition("\n")[0])
                 sent += 1
                 if self.drop_stream_after and sent >= self.drop_stream_after:
-                    _hang_up(request)
+                    hang_up(request)
                     break
         except (ConnectionError, RuntimeError):
             pass  # the client went away
@@ -552,7 +582,7 @@ class MastodonServer(LoopbackServer):
             and n.type not in excluded
             and (include_filtered or not n.filtered)
         ]
-        page = _paginate(candidates, query, default_limit=40, max_limit=min(80, self.page_cap))
+        page = paginate(candidates, query, default_limit=40, max_limit=min(80, self.page_cap))
         return json_response(
             [self._notification_json(n) for n in page],
             headers=self._link_headers(request, page),
@@ -562,27 +592,27 @@ class MastodonServer(LoopbackServer):
         tag = request.match_info["hashtag"].lstrip("#").lower()
         tagged = sorted(
             (s for s in self._statuses.values() if s.visibility == "public" and tag in s.tags),
-            key=_by_id,
+            key=by_id,
         )
-        page = _paginate(tagged, request.query, default_limit=20, max_limit=min(40, self.page_cap))
+        page = paginate(tagged, request.query, default_limit=20, max_limit=min(40, self.page_cap))
         return json_response([self._status_json(s) for s in page], headers=self._link_headers(request, page))
 
     async def _search(self, request: web.Request) -> web.Response:
         query = request.query
-        words = set(_WORDS.findall(query.get("q", "").lower()))
+        words = set(WORDS.findall(query.get("q", "").lower()))
         kind = query.get("type")
-        found: list[_Status] = []
+        found: list[Status] = []
         if words and kind in (None, "", "statuses") and self.full_text_search:
             found = sorted(
-                (s for s in self._statuses.values() if self._searchable(s) and words <= _words(s)),
-                key=_by_id,
+                (s for s in self._statuses.values() if self._searchable(s) and words <= status_words(s)),
+                key=by_id,
             )
-            found = _paginate(found, query, default_limit=20, max_limit=min(40, self.page_cap), offset=True)
+            found = paginate(found, query, default_limit=20, max_limit=min(40, self.page_cap), offset=True)
         return json_response(
             {"accounts": [], "statuses": [self._status_json(s) for s in found], "hashtags": []}
         )
 
-    def _searchable(self, status: _Status) -> bool:
+    def _searchable(self, status: Status) -> bool:
         """What a full-text search shows the brand: public posts, its own, and its mentions."""
         return (
             status.visibility in ("public", "unlisted")
@@ -595,7 +625,7 @@ class MastodonServer(LoopbackServer):
 
     async def _context(self, request: web.Request) -> web.Response:
         status = self._find_status(request.match_info["id"])
-        ancestors: list[_Status] = []
+        ancestors: list[Status] = []
         parent = status.parent
         while parent is not None:
             ancestors.append(parent)
@@ -603,7 +633,7 @@ class MastodonServer(LoopbackServer):
         return json_response(
             {
                 "ancestors": [self._status_json(s) for s in reversed(ancestors)],
-                "descendants": [self._status_json(s) for s in _descendants(status)],
+                "descendants": [self._status_json(s) for s in descendants(status)],
             }
         )
 
@@ -612,7 +642,7 @@ class MastodonServer(LoopbackServer):
         known = {account.id: account for account in self._accounts.values()}
         return json_response([self._relationship_json(known[i]) for i in ids if i in known])
 
-    def _relationship_json(self, account: _Account) -> dict[str, Any]:
+    def _relationship_json(self, account: Account) -> dict[str, Any]:
         return {
             "id": account.id,
             "following": False,
@@ -641,12 +671,12 @@ class MastodonServer(LoopbackServer):
         statuses = sorted(
             (s for s in self._statuses.values()
              if s.account is account and (own or s.visibility in ("public", "unlisted"))),
-            key=_by_id,
+            key=by_id,
         )  # fmt: skip
-        page = _paginate(statuses, request.query, default_limit=20, max_limit=min(40, self.page_cap))
+        page = paginate(statuses, request.query, default_limit=20, max_limit=min(40, self.page_cap))
         return json_response([self._status_json(s) for s in page], headers=self._link_headers(request, page))
 
-    def _find_status(self, status_id: str) -> _Status:
+    def _find_status(self, status_id: str) -> Status:
         status = self._statuses.get(status_id)
         if status is None:
             raise ApiError(404, "Record not found")
@@ -665,8 +695,8 @@ class MastodonServer(LoopbackServer):
     # -- handlers: posting -------------------------------------------------------------------
 
     async def _post_status(self, request: web.Request) -> web.Response:
-        params = await _read_params(request)
-        token = _bearer(request) or ""
+        params = await read_params(request)
+        token = bearer(request) or ""
         key = request.headers.get("Idempotency-Key")
         now = self._now()
         if key and self.honours_idempotency_key:
@@ -701,7 +731,7 @@ class MastodonServer(LoopbackServer):
             await self._pause(self.post_answer_delay)
         if self.drop_answer_after_post > 0:
             self.drop_answer_after_post -= 1
-            return _hang_up(request)
+            return hang_up(request)
         return json_response(entity)
 
     def _validate(self, text: str, spoiler_text: str, visibility: str) -> None:
@@ -730,14 +760,14 @@ class MastodonServer(LoopbackServer):
         )
 
     async def _create_app(self, request: web.Request) -> web.Response:
-        params = await _read_params(request)
+        params = await read_params(request)
         name = param(params, "client_name")
-        uris = _redirect_uris(params)
+        uris = parse_redirect_uris(params)
         if not name:
             raise ApiError(422, "Validation failed: Application name can't be blank")
         if not uris:
             raise ApiError(422, "Validation failed: Redirect URI can't be blank")
-        app = _App(
+        app = App(
             id=self._ids.next(self._now()),
             name=name,
             client_id=secrets.token_urlsafe(32),
@@ -767,18 +797,18 @@ class MastodonServer(LoopbackServer):
         app = self._apps.get(query.get("client_id", ""))
         redirect_uri = query.get("redirect_uri", "")
         if app is None or redirect_uri not in app.redirect_uris:
-            return _oauth_page(
+            return oauth_page(
                 "Authorization error", "<p>invalid_client: unknown client or redirect URI.</p>", 400
             )
         if query.get("response_type") != "code":
-            return _oauth_page("Authorization error", "<p>unsupported_response_type</p>", 400)
+            return oauth_page("Authorization error", "<p>unsupported_response_type</p>", 400)
         requested = query.get("scope") or app.scopes
         if not set(requested.split()) <= set(app.scopes.split()):
             # Mastodon: the app's registered scopes must include every scope asked for here.
-            return _oauth_page("Authorization error", "<p>invalid_scope: The requested scope is invalid, "
+            return oauth_page("Authorization error", "<p>invalid_scope: The requested scope is invalid, "
                                "unknown, or malformed.</p>", 400)  # fmt: skip
         code = secrets.token_urlsafe(32)
-        self._grants[code] = _Grant(
+        self._grants[code] = Grant(
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             scopes=requested,
@@ -786,16 +816,16 @@ class MastodonServer(LoopbackServer):
             code_challenge=query.get("code_challenge"),
         )
         if redirect_uri != OOB_REDIRECT:
-            target = URL(redirect_uri).update_query(code=code, **_state(query))
+            target = URL(redirect_uri).update_query(code=code, **oauth_state(query))
             raise web.HTTPFound(str(target))
-        return _oauth_page(
+        return oauth_page(
             "Authorization code",
             "<p>Copy this authorization code and paste it to the application.</p>\n"
             f'<input class="oauth-code" readonly type="text" value="{code}">',
         )
 
     async def _token_grant(self, request: web.Request) -> web.Response:
-        params = await _read_params(request)
+        params = await read_params(request)
         if param(params, "grant_type") != "authorization_code":
             raise ApiError(
                 400,
@@ -830,7 +860,7 @@ class MastodonServer(LoopbackServer):
             }
         )
 
-    def _grant_matches(self, grant: _Grant, app: _App, params: Mapping[str, Any]) -> bool:
+    def _grant_matches(self, grant: Grant, app: App, params: Mapping[str, Any]) -> bool:
         if grant.client_id != app.client_id or grant.expires_at <= self._now():
             return False
         if param(params, "redirect_uri") != grant.redirect_uri:
@@ -850,9 +880,9 @@ class MastodonServer(LoopbackServer):
     def _aware(at: datetime) -> datetime:
         return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
-    def _add_account(self, username: str, host: str, display_name: str, at: datetime) -> _Account:
+    def _add_account(self, username: str, host: str, display_name: str, at: datetime) -> Account:
         midnight = at.replace(hour=0, minute=0, second=0, microsecond=0)
-        account = _Account(
+        account = Account(
             id=self._ids.next(midnight),
             username=username,
             host=host,
@@ -873,7 +903,7 @@ class MastodonServer(LoopbackServer):
         verified_at = iso_millis(self._now()) if verified else None
         account.fields.append({"name": name, "value": value, "verified_at": verified_at})
 
-    def _account_for(self, handle: str, display_name: str | None, at: datetime) -> _Account:
+    def _account_for(self, handle: str, display_name: str | None, at: datetime) -> Account:
         username, _, host = handle.lstrip("@").partition("@")
         host = host or self.domain
         acct = username if host == self.domain else f"{username}@{host}"
@@ -884,7 +914,7 @@ class MastodonServer(LoopbackServer):
             account.display_name = display_name
         return account
 
-    def _resolve_mention(self, username: str, host: str | None) -> _Account | None:
+    def _resolve_mention(self, username: str, host: str | None) -> Account | None:
         """A local @name must exist; a remote @name@host is assumed to resolve (WebFinger)."""
         if host is None or host.lower() == self.domain:
             return self._accounts.get(username)
@@ -892,9 +922,9 @@ class MastodonServer(LoopbackServer):
             username, host, username, self._now()
         )
 
-    def _mentioned(self, text: str) -> list[_Account]:
-        found: list[_Account] = []
-        for match in _TOKENS.finditer(text):
+    def _mentioned(self, text: str) -> list[Account]:
+        found: list[Account] = []
+        for match in TOKENS.finditer(text):
             if match["user"]:
                 account = self._resolve_mention(match["user"], match["host"])
                 if account is not None and account not in found:
@@ -903,17 +933,17 @@ class MastodonServer(LoopbackServer):
 
     def _create_status(
         self,
-        account: _Account,
+        account: Account,
         text: str,
         at: datetime,
         *,
-        parent: _Status | None,
+        parent: Status | None,
         visibility: str,
         language: str | None,
         spoiler_text: str = "",
         content: str | None = None,
-    ) -> _Status:
-        status = _Status(
+    ) -> Status:
+        status = Status(
             id=self._ids.next(at),
             account=account,
             text=text,
@@ -924,7 +954,7 @@ class MastodonServer(LoopbackServer):
             language=language,
             spoiler_text=spoiler_text,
             mentions=self._mentioned(text),
-            tags=sorted(_tags_in(text)),
+            tags=sorted(tags_in(text)),
         )
         self._statuses[status.id] = status
         if parent is not None:
@@ -933,25 +963,25 @@ class MastodonServer(LoopbackServer):
         account.last_status_at = max(at, account.last_status_at or at)
         return status
 
-    def _stand_in(self, status_id: str, now: datetime) -> _Status:
+    def _stand_in(self, status_id: str, now: datetime) -> Status:
         """A status with this id that no timeline, search or notification shows: what a reply
         to a conversation of a generated store answers (its posts were never on this server)."""
         account = self._account_for("someone@generated.example", "Someone", now)
-        status = _Status(id=status_id, account=account, text="", content="", created_at=now,
+        status = Status(id=status_id, account=account, text="", content="", created_at=now,
                          parent=None, visibility="direct", language=None, spoiler_text="",
                          mentions=[], tags=[])  # fmt: skip
         self._statuses[status_id] = status
         return status
 
-    def _notify_brand(self, status: _Status, *, filtered: bool) -> None:
+    def _notify_brand(self, status: Status, *, filtered: bool) -> None:
         """A mention of the brand, or a reply to it, by anyone but the brand itself."""
         if status.account is self._brand:
             return
         replies_to_brand = status.parent is not None and status.parent.account is self._brand
         if self._brand in status.mentions or replies_to_brand:
             at = status.created_at
-            notification = _Notification(self._ids.next(at), at, status.account, status, filtered)
-            bisect.insort(self._notifications, notification, key=_by_id)
+            notification = Notification(self._ids.next(at), at, status.account, status, filtered)
+            bisect.insort(self._notifications, notification, key=by_id)
             if not filtered:
                 self._push(notification)
 
@@ -966,7 +996,7 @@ class MastodonServer(LoopbackServer):
                 and s.parent is not None
                 and s.parent.account is not self._brand
             ),
-            key=_by_id,
+            key=by_id,
         )
         return [
             seeding.OpenReply(s.id, s.parent.account.acct, s.language)
@@ -987,27 +1017,27 @@ class MastodonServer(LoopbackServer):
     def _render_line(self, line: str) -> str:
         out: list[str] = []
         position = 0
-        for match in _TOKENS.finditer(line):
+        for match in TOKENS.finditer(line):
             start, end = match.span()
-            out.append(_escape(line[position:start]))
+            out.append(escape_html(line[position:start]))
             position = end
             if match["url"]:
-                url = match["url"].rstrip(_URL_TRAILING)
+                url = match["url"].rstrip(URL_TRAILING)
                 position = start + len(url)
-                out.append(_link_html(url))
+                out.append(link_html(url))
             elif match["tag"]:
                 name = match["tag"]
                 out.append(
-                    f'<a href="https://{self.domain}/tags/{_escape(name.lower())}" '
-                    f'class="mention hashtag" rel="tag">#<span>{_escape(name)}</span></a>'
+                    f'<a href="https://{self.domain}/tags/{escape_html(name.lower())}" '
+                    f'class="mention hashtag" rel="tag">#<span>{escape_html(name)}</span></a>'
                 )
             else:
                 account = self._resolve_mention(match["user"], match["host"])
-                out.append(_escape(match[0]) if account is None else _mention_html(account))
-        out.append(_escape(line[position:]))
+                out.append(escape_html(match[0]) if account is None else mention_html(account))
+        out.append(escape_html(line[position:]))
         return "".join(out)
 
-    def _account_json(self, account: _Account) -> dict[str, Any]:
+    def _account_json(self, account: Account) -> dict[str, Any]:
         avatar = f"https://{account.host}/avatars/{account.username}.png"
         last_status_at = account.last_status_at
         return {
@@ -1036,7 +1066,7 @@ class MastodonServer(LoopbackServer):
             "fields": list(account.fields),
         }
 
-    def _status_json(self, status: _Status) -> dict[str, Any]:
+    def _status_json(self, status: Status) -> dict[str, Any]:
         account = status.account
         parent = status.parent
         return {
@@ -1072,7 +1102,7 @@ class MastodonServer(LoopbackServer):
             "poll": None,
         }
 
-    def _notification_json(self, notification: _Notification) -> dict[str, Any]:
+    def _notification_json(self, notification: Notification) -> dict[str, Any]:
         return {
             "id": notification.id,
             "type": notification.type,
@@ -1084,5 +1114,3 @@ class MastodonServer(LoopbackServer):
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-

@@ -1,13 +1,25 @@
+"""Mastodon's text rules: its character count (a link is 23), and the HTML of links, mentions and tags."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from ecoinbox.demo.mastodon.records import Account, Status
+
 # One pass over plain text finds links, @mentions and #hashtags, as Mastodon's formatter does.
-_TOKENS = re.compile(
+TOKENS = re.compile(
     r"(?P<url>https?://[^\s<>\"]+)"
     r"|(?<![\w@/])@(?P<user>[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*)"
     r"(?:@(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+))?"
     r"|(?<![\w#/&])#(?P<tag>\w*[^\W\d_]\w*)"
 )
 
+URL_LENGTH = 23  # characters_reserved_per_url: a link counts as this many, whatever its length
 
-_URL_TRAILING = ".,;:!?)'\""
+
+URL_TRAILING = ".,;:!?)'\""
 
 
 _URL_SCHEME = re.compile(r"^(https?://)(www\.)?")
@@ -16,14 +28,14 @@ _URL_SCHEME = re.compile(r"^(https?://)(www\.)?")
 _LINK_VISIBLE = 30  # Mastodon shows this many characters of a link, the rest behind an ellipsis
 
 
-_WORDS = re.compile(r"\w+")
+WORDS = re.compile(r"\w+")
 
 
 def countable_length(text: str) -> int:
     """Length as Mastodon's StatusLengthValidator counts it: a URL is 23 characters, a remote
     mention counts without its domain, and a grapheme cluster counts once (approximated here:
     combining marks, variation selectors, skin tones and ZWJ-joined characters add nothing)."""
-    countable = _TOKENS.sub(_countable_token, text)
+    countable = TOKENS.sub(_countable_token, text)
     length = 0
     joined = False
     for char in countable:
@@ -36,7 +48,7 @@ def countable_length(text: str) -> int:
 
 def _countable_token(match: re.Match[str]) -> str:
     if match["url"]:
-        url = match["url"].rstrip(_URL_TRAILING)
+        url = match["url"].rstrip(URL_TRAILING)
         return "x" * URL_LENGTH + match["url"][len(url) :]
     if match["user"]:
         return f"@{match['user']}"
@@ -54,35 +66,35 @@ def _extends_grapheme(char: str) -> bool:
     )
 
 
-def _tags_in(text: str) -> set[str]:
-    return {m["tag"].lower() for m in _TOKENS.finditer(text) if m["tag"]}
+def tags_in(text: str) -> set[str]:
+    return {m["tag"].lower() for m in TOKENS.finditer(text) if m["tag"]}
 
 
-def _words(status: _Status) -> set[str]:
-    return set(_WORDS.findall(f"{status.spoiler_text} {status.text}".lower()))
+def status_words(status: Status) -> set[str]:
+    return set(WORDS.findall(f"{status.spoiler_text} {status.text}".lower()))
 
 
-def _escape(text: str) -> str:
+def escape_html(text: str) -> str:
     """HTML-escape as Rails' `h` does (`&#39;` for the apostrophe)."""
     return html.escape(text, quote=False).replace('"', "&quot;").replace("'", "&#39;")
 
 
-def _link_html(url: str) -> str:
+def link_html(url: str) -> str:
     """A link as Mastodon shows it: scheme hidden, 30 characters visible, the rest elided."""
     scheme = _URL_SCHEME.match(url)
     prefix = scheme.group(0) if scheme else ""
     rest = url[len(prefix) :]
     visible, hidden = rest[:_LINK_VISIBLE], rest[_LINK_VISIBLE:]
     return (
-        f'<a href="{_escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
-        f'<span class="invisible">{_escape(prefix)}</span>'
-        f'<span class="{"ellipsis" if hidden else ""}">{_escape(visible)}</span>'
-        f'<span class="invisible">{_escape(hidden)}</span></a>'
+        f'<a href="{escape_html(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{escape_html(prefix)}</span>'
+        f'<span class="{"ellipsis" if hidden else ""}">{escape_html(visible)}</span>'
+        f'<span class="invisible">{escape_html(hidden)}</span></a>'
     )
 
 
-def _mention_html(account: _Account) -> str:
+def mention_html(account: Account) -> str:
     return (
-        f'<span class="h-card" translate="no"><a href="{_escape(account.url)}" '
-        f'class="u-url mention">@<span>{_escape(account.username)}</span></a></span>'
+        f'<span class="h-card" translate="no"><a href="{escape_html(account.url)}" '
+        f'class="u-url mention">@<span>{escape_html(account.username)}</span></a></span>'
     )

@@ -1,4 +1,19 @@
-def _rate_headers(window: FixedWindow, used: int, start: float) -> dict[str, str]:
+"""How the local Mastodon reads parameters and tokens and words its answers: paging, rate limits, OAuth pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from ecoinbox.demo.loopback import FixedWindow, Handler, form_value, int_param, json_response
+from ecoinbox.demo.mastodon.records import ApiError
+from ecoinbox.demo.mastodon.text import escape_html
+
+
+def rate_headers(window: FixedWindow, used: int, start: float) -> dict[str, str]:
     """Mastodon's X-RateLimit-* headers: the reset is an ISO date."""
     reset = datetime.fromtimestamp(start + window.seconds, UTC)
     return {
@@ -8,26 +23,26 @@ def _rate_headers(window: FixedWindow, used: int, start: float) -> dict[str, str
     }
 
 
-async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+async def call_handler(handler: Handler, request: web.Request) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as error:
         return json_response(error.body, status=error.status)
 
 
-def _hang_up(request: web.Request) -> web.Response:
+def hang_up(request: web.Request) -> web.Response:
     """Close the connection without a word: the client sees it reset, not an answer."""
     if request.transport is not None:
         request.transport.abort()
     return web.Response(status=204)  # never reaches the client
 
 
-def _bearer(request: web.Request) -> str | None:
+def bearer(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _read_params(request: web.Request) -> dict[str, Any]:
+async def read_params(request: web.Request) -> dict[str, Any]:
     """Form (urlencoded or multipart) or JSON body, as Rails accepts both."""
     if request.content_type == "application/json":
         try:
@@ -41,17 +56,17 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     return {key: form_value(form, key) for key in form}
 
 
-def _redirect_uris(params: Mapping[str, Any]) -> tuple[str, ...]:
+def parse_redirect_uris(params: Mapping[str, Any]) -> tuple[str, ...]:
     raw = params.get("redirect_uris", params.get("redirect_uris[]"))
     items: Iterable[Any] = raw if isinstance(raw, list) else str(raw or "").split()
     return tuple(str(item) for item in items if str(item).strip())
 
 
-def _state(query: Mapping[str, str]) -> dict[str, str]:
+def oauth_state(query: Mapping[str, str]) -> dict[str, str]:
     return {"state": query["state"]} if "state" in query else {}
 
 
-def _paginate(
+def paginate(
     items: Sequence[Any],
     query: Mapping[str, str],
     *,
@@ -94,11 +109,11 @@ def _limit(raw: str | None, default: int, maximum: int) -> int:
     return min(abs(int_param(raw, default)), maximum)
 
 
-def _oauth_page(title: str, body: str, status: int = 200) -> web.Response:
+def oauth_page(title: str, body: str, status: int = 200) -> web.Response:
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_escape(title)}</title></head>\n"
-        f'<body><div class="form-container"><h2>{_escape(title)}</h2>\n{body}\n</div>'
+        f"<title>{escape_html(title)}</title></head>\n"
+        f'<body><div class="form-container"><h2>{escape_html(title)}</h2>\n{body}\n</div>'
         "</body></html>\n"
     )
     return web.Response(status=status, text=page, content_type="text/html")
