@@ -1,3 +1,38 @@
+"""Mastodon's OAuth: apps, the authorization page, codes and tokens (`/oauth/*`, `/api/v1/apps`)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+from ecoinbox.demo.loopback import (
+    json_response,
+    param,
+)
+from ecoinbox.demo.mastodon.records import (
+    ApiError,
+    App,
+    Grant,
+)
+from ecoinbox.demo.mastodon.state import MastodonState
+from ecoinbox.demo.mastodon.wire import (
+    oauth_page,
+    oauth_state,
+    parse_redirect_uris,
+    read_params,
+)
+
+OAUTH_CODE_TTL = timedelta(minutes=10)
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+
+
 class OAuthRoutes(MastodonState):
     # -- handlers: OAuth ---------------------------------------------------------------------
 

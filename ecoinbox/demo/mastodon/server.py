@@ -10,52 +10,38 @@ and posted.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import bisect
-import hashlib
 import html
-import random
 import re
-import secrets
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 from yarl import URL
 
 from ecoinbox.demo.loopback import (
-    FixedWindow,
     Handler,
-    LoopbackServer,
-    iso_millis,
     json_response,
-    json_text,
     param,
 )
 from ecoinbox.demo.mastodon import seed as seeding
+from ecoinbox.demo.mastodon.oauth import OAuthRoutes
 from ecoinbox.demo.mastodon.records import (
     Account,
     ApiError,
-    App,
-    Grant,
     Notification,
     PostedStatus,
-    Snowflakes,
     Status,
     by_id,
     descendants,
 )
+from ecoinbox.demo.mastodon.state import ALL_SCOPES
+from ecoinbox.demo.mastodon.streaming import StreamingRoutes
 from ecoinbox.demo.mastodon.text import (
-    TOKENS,
     URL_LENGTH,
-    URL_TRAILING,
     WORDS,
     countable_length,
-    escape_html,
-    link_html,
-    mention_html,
     status_words,
     tags_in,
 )
@@ -63,28 +49,17 @@ from ecoinbox.demo.mastodon.wire import (
     bearer,
     call_handler,
     hang_up,
-    oauth_page,
-    oauth_state,
     paginate,
-    parse_redirect_uris,
     rate_headers,
     read_params,
 )
 
-Clock = Callable[[], datetime]
-
-VERSION = "4.3.2"
 IDEMPOTENCY_TTL = timedelta(hours=1)
-OAUTH_CODE_TTL = timedelta(minutes=10)
-OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
 CURSOR_PARAMS = frozenset({"max_id", "min_id", "since_id"})
 # Reachable without a token, as on a real instance.
 PUBLIC_PATHS = frozenset({"/api/v1/instance", "/api/v2/instance", "/api/v1/apps", "/api/v1/streaming/health"})
-HEARTBEAT_S = 15.0  # Mastodon's streaming server writes ":thump" this often on an idle stream
 PUBLIC_PREFIXES = ("/oauth/", "/.well-known/")
-ALL_SCOPES = "read write follow push"
-"""What a token made by hand under Preferences > Development may carry (the server's own token)."""
 # The scopes each authenticated route accepts, any one of them (docs.joinmastodon.org/methods/;
 # `read` and `write` cover their `read:*` and `write:*` children).
 ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
@@ -173,56 +148,6 @@ class MastodonServer(OAuthRoutes, StreamingRoutes):
     # -- lifecycle ---------------------------------------------------------------------------
 
     # -- traffic -----------------------------------------------------------------------------
-
-    def add_status(
-        self,
-        *,
-        author: str,
-        text: str,
-        in_reply_to_id: str | None = None,
-        visibility: str = "public",
-        language: str | None = "en",
-        mention_brand: bool = True,
-        hashtags: Sequence[str] = (),
-        filtered: bool = False,
-        display_name: str | None = None,
-        created_at: datetime | None = None,
-        html: str | None = None,
-        spoiler_text: str = "",
-    ) -> dict[str, Any]:
-        """Publish a status as `author` ("zoe@remote.example", "@zoe@remote.example" or a local
-        "sam") and return its JSON.
-
-        `mention_brand` prepends "@brand" unless the text already mentions it; `hashtags` are
-        appended as "#tag" unless present. The brand gets a mention notification when it is
-        mentioned or the status replies to one of its own; `filtered` marks that notification
-        as held by the 4.3 notification policy (listed only with `include_filtered=true`).
-        `html` replaces the rendered content (for hostile or broken remote HTML).
-        Raises KeyError when `in_reply_to_id` is unknown.
-        """
-        at = self._aware(created_at) if created_at is not None else self._now()
-        account = self._account_for(author, display_name, at)
-        parent = self._statuses.get(in_reply_to_id) if in_reply_to_id else None
-        if in_reply_to_id and parent is None:
-            raise KeyError(f"no status {in_reply_to_id}")
-        brand_mentioned = self._brand in self._mentioned(text)
-        if mention_brand and account is not self._brand and not brand_mentioned:
-            text = f"@{self.brand} {text}"
-        missing = [tag for tag in hashtags if tag.lower() not in tags_in(text)]
-        if missing:
-            text = text + " " + " ".join(f"#{tag}" for tag in missing)
-        status = self._create_status(
-            account,
-            text,
-            at,
-            parent=parent,
-            visibility=visibility,
-            language=language,
-            spoiler_text=spoiler_text,
-            content=html,
-        )
-        self._notify_brand(status, filtered=filtered)
-        return self._status_json(status)
 
     def tick(self) -> dict[str, Any]:
         """Add one new realistic mention (a new question, or a customer coming back to a thread
@@ -596,3 +521,6 @@ class MastodonServer(OAuthRoutes, StreamingRoutes):
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+__all__ = ["ALL_SCOPES", "HABITS", "ApiError", "MastodonServer", "PostedStatus", "countable_length"]

@@ -1,3 +1,50 @@
+"""What every part of the local Mastodon shares: its state (accounts, statuses, notifications,
+tokens), the model that changes it, and how it renders statuses, accounts and notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import html
+import random
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ecoinbox.demo.loopback import (
+    FixedWindow,
+    LoopbackServer,
+    iso_millis,
+    json_text,
+)
+from ecoinbox.demo.mastodon import seed as seeding
+from ecoinbox.demo.mastodon.records import (
+    Account,
+    App,
+    Grant,
+    Notification,
+    PostedStatus,
+    Snowflakes,
+    Status,
+    by_id,
+)
+from ecoinbox.demo.mastodon.text import (
+    TOKENS,
+    URL_TRAILING,
+    escape_html,
+    link_html,
+    mention_html,
+    tags_in,
+)
+
+Clock = Callable[[], datetime]
+VERSION = "4.3.2"
+HEARTBEAT_S = 15.0  # Mastodon's streaming server writes ":thump" this often on an idle stream
+ALL_SCOPES = "read write follow push"
+"""What a token made by hand under Preferences > Development may carry (the server's own token)."""
+
+
 class MastodonState(LoopbackServer):
     def __init__(
         self,
@@ -77,6 +124,56 @@ class MastodonState(LoopbackServer):
         )
         if seed is not None:
             seeding.seed_day(self, random.Random(seed), start)
+
+    def add_status(
+        self,
+        *,
+        author: str,
+        text: str,
+        in_reply_to_id: str | None = None,
+        visibility: str = "public",
+        language: str | None = "en",
+        mention_brand: bool = True,
+        hashtags: Sequence[str] = (),
+        filtered: bool = False,
+        display_name: str | None = None,
+        created_at: datetime | None = None,
+        html: str | None = None,
+        spoiler_text: str = "",
+    ) -> dict[str, Any]:
+        """Publish a status as `author` ("zoe@remote.example", "@zoe@remote.example" or a local
+        "sam") and return its JSON.
+
+        `mention_brand` prepends "@brand" unless the text already mentions it; `hashtags` are
+        appended as "#tag" unless present. The brand gets a mention notification when it is
+        mentioned or the status replies to one of its own; `filtered` marks that notification
+        as held by the 4.3 notification policy (listed only with `include_filtered=true`).
+        `html` replaces the rendered content (for hostile or broken remote HTML).
+        Raises KeyError when `in_reply_to_id` is unknown.
+        """
+        at = self._aware(created_at) if created_at is not None else self._now()
+        account = self._account_for(author, display_name, at)
+        parent = self._statuses.get(in_reply_to_id) if in_reply_to_id else None
+        if in_reply_to_id and parent is None:
+            raise KeyError(f"no status {in_reply_to_id}")
+        brand_mentioned = self._brand in self._mentioned(text)
+        if mention_brand and account is not self._brand and not brand_mentioned:
+            text = f"@{self.brand} {text}"
+        missing = [tag for tag in hashtags if tag.lower() not in tags_in(text)]
+        if missing:
+            text = text + " " + " ".join(f"#{tag}" for tag in missing)
+        status = self._create_status(
+            account,
+            text,
+            at,
+            parent=parent,
+            visibility=visibility,
+            language=language,
+            spoiler_text=spoiler_text,
+            content=html,
+        )
+        self._notify_brand(status, filtered=filtered)
+        return self._status_json(status)
 
     def _push(self, notification: Notification) -> None:
         """Send a notification to every open stream (from any thread: tests post from theirs)."""

@@ -1,3 +1,20 @@
+"""Mastodon's streaming API: the user stream's notifications as server-sent events, heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from ecoinbox.demo.mastodon.records import (
+    ApiError,
+)
+from ecoinbox.demo.mastodon.state import MastodonState
+from ecoinbox.demo.mastodon.wire import (
+    hang_up,
+)
+
+
 class StreamingRoutes(MastodonState):
     # -- streaming ---------------------------------------------------------------------------
 
