@@ -1,0 +1,44 @@
+def _rate_limited(wait: int, error_code: str) -> ApiError:
+    time_left = f"{wait} second" if wait == 1 else f"{wait} seconds"
+    if wait >= 60:
+        minutes = wait // 60
+        time_left = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+    error = ApiError.typed(
+        429,
+        f"You’ve performed this action too many times. Please wait {time_left} before trying again.",
+        "rate_limit",
+        wait_seconds=wait,
+        time_left=time_left,
+    )
+    error.headers = {"Retry-After": str(wait), "Discourse-Rate-Limit-Error-Code": error_code}
+    return error
+
+
+def _encrypt_payload(public_key: rsa.RSAPublicKey, payload: Mapping[str, Any], *, oaep: bool) -> str:
+    """RSA-encrypt the JSON payload and base64 it with a line break every 60 characters, as
+    Ruby's Base64.encode64 does (so a client must drop whitespace before decoding)."""
+    scheme: padding.AsymmetricPadding = (
+        padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+        if oaep
+        else padding.PKCS1v15()
+    )
+    encrypted = public_key.encrypt(json.dumps(payload, separators=(",", ":")).encode(), scheme)
+    encoded = base64.b64encode(encrypted).decode()
+    return "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
+
+
+def _key_page(title: str, body: str, status: int = 200) -> web.Response:
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        f'<body><div id="main-outlet" class="wrap">\n{body}\n</div></body></html>\n'
+    )
+    return web.Response(status=status, text=page, content_type="text/html")
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "t", "yes")
+
+
+def _error_json(error: ApiError) -> web.Response:
+    return json_response(error.body, status=error.status, headers=error.headers)
