@@ -1,11 +1,21 @@
+"""Discourse's text: markdown cooked to HTML (quotes, mentions, links), excerpts, slugs, avatars."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+
 _AVATAR_COLORS = ("8e7dd6", "e36b6b", "49a5d0", "9fc96c", "d1a13e", "7fa8a8", "c77dd1", "5f9e6e")
 
 
 # Mentions as Discourse reads them: @ then a username (letters, digits, _ . -), not inside a word.
-_MENTION = re.compile(r"(?<![\w@/])@(\w[\w.\-]*\w|\w)")
+MENTION = re.compile(r"(?<![\w@/])@(\w[\w.\-]*\w|\w)")
 
 
-_QUOTE = re.compile(
+QUOTE = re.compile(
     r"\[quote(?:=\"?(?P<meta>[^\]\"]*)\"?)?\]\s*(?P<body>.*?)\s*\[/quote\]", re.IGNORECASE | re.DOTALL
 )
 
@@ -32,7 +42,7 @@ _HEADING = re.compile(r"^(#{1,6}) +(.*)$")
 _TAG = re.compile(r"<[^>]+>")
 
 
-_WORDS = re.compile(r"\w+")
+WORDS = re.compile(r"\w+")
 
 
 def cook(raw: str, resolve_user: Callable[[str], str | None] = lambda _name: None) -> str:
@@ -43,7 +53,7 @@ def cook(raw: str, resolve_user: Callable[[str], str | None] = lambda _name: Non
     character is HTML-escaped, so raw HTML shows as text."""
     out: list[str] = []
     position = 0
-    for match in _QUOTE.finditer(raw):
+    for match in QUOTE.finditer(raw):
         out.extend(_blocks(raw[position : match.start()], resolve_user))
         out.append(_quote_html(match["meta"] or "", match["body"], resolve_user))
         position = match.end()
@@ -126,11 +136,11 @@ def slugify(title: str) -> str:
     return slug[:100].rstrip("-") or "topic"
 
 
-def _folded_words(text: str) -> list[str]:
+def folded_words(text: str) -> list[str]:
     """Words without accents or case, as the search index sees them."""
     decomposed = unicodedata.normalize("NFKD", text)
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _WORDS.findall(folded)
+    return WORDS.findall(folded)
 
 
 def _fold_char(char: str) -> str:
@@ -142,12 +152,12 @@ def _plain(cooked: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", cooked)).split())
 
 
-def _excerpt(cooked: str, length: int) -> str:
+def excerpt(cooked: str, length: int) -> str:
     text = _plain(cooked)
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-def _blurb(cooked: str, terms: Sequence[str], length: int = 200) -> str:
+def blurb(cooked: str, terms: Sequence[str], length: int = 200) -> str:
     """About `length` characters of the post's text around the first search term."""
     text = _plain(cooked)
     folded = "".join(_fold_char(c) for c in text)  # one character per character: same offsets
@@ -157,13 +167,13 @@ def _blurb(cooked: str, terms: Sequence[str], length: int = 200) -> str:
     return ("..." if start else "") + snippet + ("..." if start + length < len(text) else "")
 
 
-def _avatar_template(username: str) -> str:
+def avatar_template(username: str) -> str:
     digest = hashlib.md5(username.lower().encode(), usedforsecurity=False).digest()
     color = _AVATAR_COLORS[digest[0] % len(_AVATAR_COLORS)]
     return f"/letter_avatar_proxy/v4/letter/{username[:1].lower()}/{color}/{{size}}.png"
 
 
-def _fancy(title: str) -> str:
+def fancy_title(title: str) -> str:
     return html.escape(title, quote=True).replace("&#x27;", "&rsquo;")
 
 
@@ -171,6 +181,6 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False).replace('"', "&quot;")
 
 
-def _clean_raw(raw: str) -> str:
+def clean_raw(raw: str) -> str:
     """As PostCreator does: no NUL, no trailing whitespace."""
     return raw.replace("\x00", "").rstrip()

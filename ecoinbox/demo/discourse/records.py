@@ -1,3 +1,18 @@
+"""What the local forum stores (users, categories, topics, posts, notifications, callers) and
+its rate limiters and errors, in Discourse's shapes."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+_H = TypeVar("_H", bound=Callable[..., Any])
+
+
 NOT_FOUND = "The requested URL or resource could not be found."
 
 
@@ -18,7 +33,7 @@ TOPIC_NOT_FOUND = (
 TOO_SIMILAR = "Body is too similar to what you recently posted"
 
 
-def _needs_login(handler: _H) -> _H:
+def needs_login(handler: _H) -> _H:
     """Mark a route that refuses anonymous requests (403 not_logged_in)."""
     handler.needs_login = True  # type: ignore[attr-defined]
     return handler
@@ -70,7 +85,7 @@ class PostedForumPost:
 
 
 @dataclass(slots=True)
-class _User:
+class User:
     id: int
     username: str
     name: str
@@ -86,7 +101,7 @@ class _User:
 
 
 @dataclass(slots=True)
-class _Category:
+class Category:
     id: int
     name: str
     slug: str
@@ -97,23 +112,23 @@ class _Category:
 
 
 @dataclass(slots=True)
-class _Topic:
+class Topic:
     id: int
     title: str
     slug: str
-    category: _Category
-    user: _User
+    category: Category
+    user: User
     created_at: datetime
     language: str
-    posts: list[_Post] = field(default_factory=list)  # by post_number
+    posts: list[Post] = field(default_factory=list)  # by post_number
     watchers: set[int] = field(default_factory=set)  # user ids watching the topic
 
 
 @dataclass(slots=True)
-class _Post:
+class Post:
     id: int
-    topic: _Topic
-    user: _User
+    topic: Topic
+    user: User
     post_number: int
     raw: str
     cooked: str
@@ -128,25 +143,25 @@ class _Post:
 
 
 @dataclass(slots=True)
-class _Notification:
+class Notification:
     id: int
     user_id: int
     type: int
-    post: _Post
+    post: Post
     created_at: datetime
     read: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class _Caller:
+class Caller:
     """Who a request acts as, and through which kind of key (None: anonymous)."""
 
-    user: _User | None
+    user: User | None
     via: str | None  # "api_key" | "user_api_key"
 
 
 @dataclass(frozen=True, slots=True)
-class _SearchQuery:
+class SearchQuery:
     terms: tuple[str, ...]
     latest: bool = False
     after: datetime | None = None
@@ -160,7 +175,7 @@ class _SearchQuery:
         return any((self.after, self.before, self.username, self.category, self.first_only))
 
 
-class _RateLimiter:
+class RateLimiter:
     """Discourse's RateLimiter: at most `limit` actions in any `window` seconds (a sliding
     window); a refused attempt is not counted."""
 
@@ -191,10 +206,10 @@ class _RateLimiter:
         return hits
 
 
-def _visible(post: _Post, viewer: _User | None) -> bool:
+def visible_post(post: Post, viewer: User | None) -> bool:
     """A post deleted by staff is seen by staff only."""
     return post.deleted_at is None or bool(viewer and viewer.staff)
 
 
-def _ids(post: _Post) -> dict[str, Any]:
+def ids_of(post: Post) -> dict[str, Any]:
     return {"topic_id": post.topic.id, "post_id": post.id, "post_number": post.post_number}

@@ -1,7 +1,19 @@
+"""Discourse's search query: words, `order:`, `after:`, `in:`, `status:` and the other filters."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from ecoinbox.demo.discourse.markup import folded_words
+from ecoinbox.demo.discourse.records import Post, SearchQuery
+
 _SEARCH_FILTER = re.compile(r"^(order|after|before|in|status|category|user):(\S*)$", re.IGNORECASE)
 
 
-def _parse_search(term: str) -> _SearchQuery:
+def parse_search(term: str) -> SearchQuery:
     """Words (prefix-matched, all required) and the filters an inbox uses: order:latest,
     after:/before:YYYY-MM-DD, @user, #category, in:first."""
     terms: list[str] = []
@@ -15,8 +27,8 @@ def _parse_search(term: str) -> _SearchQuery:
         elif token.startswith("#") and len(token) > 1:
             options["category"] = token[1:].lower()
         else:
-            terms.extend(_folded_words(token))
-    return _SearchQuery(terms=tuple(terms), **options)
+            terms.extend(folded_words(token))
+    return SearchQuery(terms=tuple(terms), **options)
 
 
 def _apply_filter(options: dict[str, Any], name: str, value: str) -> None:
@@ -33,6 +45,6 @@ def _apply_filter(options: dict[str, Any], name: str, value: str) -> None:
         options["category"] = value.lower()
 
 
-def _relevance(post: _Post, query: _SearchQuery) -> int:
-    title = _folded_words(post.topic.title)
+def relevance(post: Post, query: SearchQuery) -> int:
+    title = folded_words(post.topic.title)
     return sum(2 for term in query.terms if any(w.startswith(term) for w in title))

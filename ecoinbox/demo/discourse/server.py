@@ -21,27 +21,54 @@ tests run against.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import html
-import json
-import math
 import random
-import re
-import unicodedata
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from yarl import URL
 
 from ecoinbox.demo.discourse import seed as seeding
+from ecoinbox.demo.discourse.markup import (
+    MENTION,
+    QUOTE,
+    WORDS,
+    avatar_template,
+    blurb,
+    clean_raw,
+    cook,
+    excerpt,
+    fancy_title,
+    folded_words,
+    slugify,
+)
+from ecoinbox.demo.discourse.records import (
+    INVALID_API_CREDENTIALS,
+    NOT_LOGGED_IN,
+    TOO_SIMILAR,
+    TOPIC_NOT_FOUND,
+    ApiError,
+    Caller,
+    Category,
+    Notification,
+    Post,
+    PostedForumPost,
+    RateLimiter,
+    SearchQuery,
+    Topic,
+    User,
+    ids_of,
+    needs_login,
+    visible_post,
+)
+from ecoinbox.demo.discourse.search import parse_search, relevance
+from ecoinbox.demo.discourse.wire import encrypt_payload, error_json, key_page, rate_limited, truthy
 from ecoinbox.demo.loopback import (
     LoopbackServer,
     form_value,
@@ -53,7 +80,6 @@ from ecoinbox.demo.loopback import (
 
 Clock = Callable[[], datetime]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_H = TypeVar("_H", bound=Callable[..., Any])
 
 VERSION = "3.4.2"
 CHUNK_SIZE = 20  # posts in the first chunk of a topic's post_stream
@@ -182,18 +208,18 @@ class DiscourseServer(LoopbackServer):
         self._user_api_key = user_api_key
         self._user_key_revoked = False
         self._clock: Clock = now or (lambda: datetime.now(UTC))
-        self._admin_limits = _RateLimiter(rate_limit, rate_window, "admin_api_key_rate_limit")
-        self._user_limits = _RateLimiter(user_key_rate_limit, 60.0, "user_api_key_limiter_60_secs")
-        self._user_daily = _RateLimiter(USER_KEY_DAILY_LIMIT, 86_400.0, "user_api_key_limiter_1_day")
+        self._admin_limits = RateLimiter(rate_limit, rate_window, "admin_api_key_rate_limit")
+        self._user_limits = RateLimiter(user_key_rate_limit, 60.0, "user_api_key_limiter_60_secs")
+        self._user_daily = RateLimiter(USER_KEY_DAILY_LIMIT, 86_400.0, "user_api_key_limiter_1_day")
         self._memo_window = timedelta(seconds=api_post_memo_secs)
         self._memo: dict[str, tuple[datetime, int, dict[str, Any]]] = {}
-        self._users: dict[str, _User] = {}  # by lowercase username
-        self._categories: dict[str, _Category] = {}  # by slug
-        self._topics: dict[int, _Topic] = {}
-        self._posts: dict[int, _Post] = {}
-        self._notifications: list[_Notification] = []  # ascending id
+        self._users: dict[str, User] = {}  # by lowercase username
+        self._categories: dict[str, Category] = {}  # by slug
+        self._topics: dict[int, Topic] = {}
+        self._posts: dict[int, Post] = {}
+        self._notifications: list[Notification] = []  # ascending id
         self._next_id = {"user": 2, "topic": 1, "post": 1, "notification": 1}
-        self._callers: dict[int, _Caller] = {}  # by id(request), while a request is handled
+        self._callers: dict[int, Caller] = {}  # by id(request), while a request is handled
         self._tick_rng = random.Random(f"tick-{seed if seed is not None else 0}")
         start = self._now()
         self._add_user("system", "system", start - timedelta(days=400), user_id=-1, admin=True)
@@ -206,7 +232,7 @@ class DiscourseServer(LoopbackServer):
             trust_level=4 if brand_is_staff else 2,
         )
         for position, category in enumerate(seeding.CATEGORIES):
-            self._categories[category.slug] = _Category(
+            self._categories[category.slug] = Category(
                 position + 1,
                 category.name,
                 category.slug,
@@ -269,7 +295,7 @@ class DiscourseServer(LoopbackServer):
             self._user_for(author, at), title, self._categories[category], at, language
         )
         post = self._create_post(topic, topic.user, raw, at, None)
-        return _ids(post)
+        return ids_of(post)
 
     def add_post(
         self,
@@ -291,7 +317,7 @@ class DiscourseServer(LoopbackServer):
             raise KeyError(f"no post {reply_to_post_number} in topic {topic_id}")
         at = self._aware(created_at) if created_at is not None else self._now()
         post = self._create_post(topic, self._user_for(author, at), raw, at, reply_to_post_number)
-        return _ids(post)
+        return ids_of(post)
 
     def tick(self) -> dict[str, Any]:
         """Add one new realistic post from a deterministic stream (mostly replies in recent
@@ -382,7 +408,7 @@ class DiscourseServer(LoopbackServer):
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
-            return _error_json(ApiError.not_found())
+            return error_json(ApiError.not_found())
         try:
             caller = self._authenticate(request)
             if getattr(handler, "needs_login", False) and caller.user is None:
@@ -390,11 +416,11 @@ class DiscourseServer(LoopbackServer):
             self._callers[id(request)] = caller
             return await handler(request)
         except ApiError as error:
-            return _error_json(error)
+            return error_json(error)
         finally:
             self._callers.pop(id(request), None)
 
-    def _authenticate(self, request: web.Request) -> _Caller:
+    def _authenticate(self, request: web.Request) -> Caller:
         """The acting user from the request's key headers, counted against that key's rate
         limits. Bad credentials are refused on every route, public or not."""
         headers = request.headers
@@ -403,23 +429,23 @@ class DiscourseServer(LoopbackServer):
                 raise ApiError.invalid_access()
             self._spend(self._user_daily, self._user_api_key)
             self._spend(self._user_limits, self._user_api_key)
-            return _Caller(self._brand, "user_api_key")
+            return Caller(self._brand, "user_api_key")
         if "Api-Key" in headers:
             user = self._users.get(headers.get("Api-Username", "").lower())
             if headers["Api-Key"] != self._api_key or user is None:
                 raise ApiError.invalid_access(INVALID_API_CREDENTIALS)
             self._spend(self._admin_limits, self._api_key)
-            return _Caller(user, "api_key")
-        return _Caller(None, None)
+            return Caller(user, "api_key")
+        return Caller(None, None)
 
-    def _caller(self, request: web.Request) -> _Caller:
-        return self._callers.get(id(request), _Caller(None, None))
+    def _caller(self, request: web.Request) -> Caller:
+        return self._callers.get(id(request), Caller(None, None))
 
-    def _spend(self, limiter: _RateLimiter, key: str) -> None:
+    def _spend(self, limiter: RateLimiter, key: str) -> None:
         now = self._now()
         wait = limiter.wait(key, now)
         if wait:
-            error = _rate_limited(wait, limiter.error_code)
+            error = rate_limited(wait, limiter.error_code)
             if not self.retry_after_header:
                 error.headers = {k: v for k, v in error.headers.items() if k != "Retry-After"}
             raise error
@@ -492,7 +518,7 @@ class DiscourseServer(LoopbackServer):
 
     # -- handlers: notifications -------------------------------------------------------------
 
-    @_needs_login
+    @needs_login
     async def _notifications_page(self, request: web.Request) -> web.Response:
         user = self._caller(request).user
         assert user is not None
@@ -519,7 +545,7 @@ class DiscourseServer(LoopbackServer):
             }
         )
 
-    @_needs_login
+    @needs_login
     async def _mark_read(self, request: web.Request) -> web.Response:
         user = self._caller(request).user
         assert user is not None
@@ -538,7 +564,7 @@ class DiscourseServer(LoopbackServer):
         newest = self._next_id["post"] - 1  # post ids run 1..newest: nothing is ever deleted
         top = min(newest, before - 1) if before > 0 else newest
         page = [self._posts[i] for i in range(top, max(top - LATEST_POSTS_PAGE, 0), -1)]
-        page = [p for p in page if _visible(p, viewer)]
+        page = [p for p in page if visible_post(p, viewer)]
         return json_response(
             {"latest_posts": [self._post_json(p, viewer, raw=True, listing=True) for p in page]}
         )
@@ -562,17 +588,17 @@ class DiscourseServer(LoopbackServer):
     async def _topic(self, request: web.Request) -> web.Response:
         topic = self._find_topic(request.match_info["topic_id"])
         viewer = self._caller(request).user
-        raw = _truthy(request.query.get("include_raw"))
-        shown = [p for p in topic.posts if _visible(p, viewer)]
+        raw = truthy(request.query.get("include_raw"))
+        shown = [p for p in topic.posts if visible_post(p, viewer)]
         first = [self._post_json(p, viewer, raw=raw) for p in shown[:CHUNK_SIZE]]
         return json_response(self._topic_json(topic, viewer, first))
 
     async def _topic_posts(self, request: web.Request) -> web.Response:
         topic = self._find_topic(request.match_info["topic_id"])
         viewer = self._caller(request).user
-        raw = _truthy(request.query.get("include_raw"))
+        raw = truthy(request.query.get("include_raw"))
         wanted = {int_param(v, 0) for v in request.query.getall("post_ids[]", [])}
-        shown = [p for p in topic.posts if _visible(p, viewer)]
+        shown = [p for p in topic.posts if visible_post(p, viewer)]
         chosen = [p for p in shown if p.id in wanted] if wanted else shown[:CHUNK_SIZE]
         return json_response(
             {
@@ -581,13 +607,13 @@ class DiscourseServer(LoopbackServer):
             }
         )
 
-    def _find_post(self, post_id: str, viewer: _User | None = None) -> _Post:
+    def _find_post(self, post_id: str, viewer: User | None = None) -> Post:
         post = self._posts.get(int_param(post_id, 0))
-        if post is None or not _visible(post, viewer):
+        if post is None or not visible_post(post, viewer):
             raise ApiError.not_found()
         return post
 
-    def _find_topic(self, topic_id: str) -> _Topic:
+    def _find_topic(self, topic_id: str) -> Topic:
         topic = self._topics.get(int_param(topic_id, 0))
         if topic is None:
             raise ApiError.not_found()
@@ -599,10 +625,10 @@ class DiscourseServer(LoopbackServer):
         viewer = self._caller(request).user
         term = request.query.get("q") or request.query.get("term") or ""
         page = min(max(int_param(request.query.get("page"), 1), 1), 10)
-        query = _parse_search(term)
+        query = parse_search(term)
         error = None
         if not query.filtered and len(" ".join(query.terms)) < SEARCH_MIN_TERM:
-            found: list[_Post] = []
+            found: list[Post] = []
             error = "Your search term is too short."
         else:
             found = self._search_posts(query)
@@ -635,10 +661,10 @@ class DiscourseServer(LoopbackServer):
             }
         )
 
-    def _search_posts(self, query: _SearchQuery) -> list[_Post]:
+    def _search_posts(self, query: SearchQuery) -> list[Post]:
         """Matching posts, one per topic as Discourse aggregates them: the first match of each
         topic (or, with order:latest, its newest match, newest topics first)."""
-        by_topic: dict[int, list[_Post]] = {}
+        by_topic: dict[int, list[Post]] = {}
         for post in self._posts.values():  # in id order
             if self._search_matches(post, query):
                 by_topic.setdefault(post.topic.id, []).append(post)
@@ -646,9 +672,9 @@ class DiscourseServer(LoopbackServer):
             chosen = [posts[-1] for posts in by_topic.values()]
             return sorted(chosen, key=lambda p: (p.created_at, p.id), reverse=True)
         chosen = [posts[0] for posts in by_topic.values()]
-        return sorted(chosen, key=lambda p: (_relevance(p, query), p.created_at), reverse=True)
+        return sorted(chosen, key=lambda p: (relevance(p, query), p.created_at), reverse=True)
 
-    def _search_matches(self, post: _Post, query: _SearchQuery) -> bool:
+    def _search_matches(self, post: Post, query: SearchQuery) -> bool:
         if query.after is not None and post.created_at <= query.after:
             return False
         if query.before is not None and post.created_at >= query.before:
@@ -663,7 +689,7 @@ class DiscourseServer(LoopbackServer):
 
     # -- handlers: posting -------------------------------------------------------------------
 
-    @_needs_login
+    @needs_login
     async def _create(self, request: web.Request) -> web.Response:
         caller = self._caller(request)
         assert caller.user is not None
@@ -688,7 +714,7 @@ class DiscourseServer(LoopbackServer):
             self._memo[memo_key] = (now, status, body)
         return json_response(body, status=status)
 
-    def _memo_key(self, request: web.Request, caller: _Caller, params: Mapping[str, Any]) -> str:
+    def _memo_key(self, request: web.Request, caller: Caller, params: Mapping[str, Any]) -> str:
         """Discourse's `signature_for`: the post parameters, the user, the client's address and
         user agent. Only admin-key requests are remembered, and only when the memo is on."""
         if caller.via != "api_key" or self._memo_window <= timedelta(0) or caller.user is None:
@@ -701,8 +727,8 @@ class DiscourseServer(LoopbackServer):
         ]
         return hashlib.sha1(repr(signature).encode()).hexdigest()
 
-    def _create_post_from(self, user: _User, params: Mapping[str, Any]) -> dict[str, Any]:
-        raw = _clean_raw(param(params, "raw") or "")
+    def _create_post_from(self, user: User, params: Mapping[str, Any]) -> dict[str, Any]:
+        raw = clean_raw(param(params, "raw") or "")
         topic_param = param(params, "topic_id")
         now = self._now()
         if topic_param:
@@ -737,7 +763,7 @@ class DiscourseServer(LoopbackServer):
         )
         return entity
 
-    def _check_new_topic(self, title: str, category: str | None) -> _Category:
+    def _check_new_topic(self, title: str, category: str | None) -> Category:
         errors = []
         if not title:
             errors.append("Title can't be blank")
@@ -754,7 +780,7 @@ class DiscourseServer(LoopbackServer):
             raise ApiError.cannot_post("Category not found")
         return chosen
 
-    def _find_category(self, wanted: str | None) -> _Category | None:
+    def _find_category(self, wanted: str | None) -> Category | None:
         """By id (as Discourse's composer sends), by name or by slug; none: Uncategorized."""
         if not wanted:
             return self._categories["uncategorized"]
@@ -763,7 +789,7 @@ class DiscourseServer(LoopbackServer):
                 return category
         return None
 
-    def _check_raw(self, user: _User, raw: str, now: datetime) -> None:
+    def _check_raw(self, user: User, raw: str, now: datetime) -> None:
         if not raw.strip():
             raise ApiError.cannot_post("Body can't be blank")
         length = len(raw.strip())
@@ -787,20 +813,20 @@ class DiscourseServer(LoopbackServer):
         query = request.query
         for name in ("public_key", "nonce", "scopes", "client_id", "application_name"):
             if not query.get(name):
-                return _key_page("Error", f"<p>param is missing or the value is empty: {name}</p>", 400)
+                return key_page("Error", f"<p>param is missing or the value is empty: {name}</p>", 400)
         if not set(query["scopes"].split(",")) <= ALLOWED_SCOPES:
-            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 403)
+            return key_page("Error", "<p>Sorry, an error has occurred.</p>", 403)
         try:
             public_key = serialization.load_pem_public_key(query["public_key"].encode())
         except ValueError:
-            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 400)
+            return key_page("Error", "<p>Sorry, an error has occurred.</p>", 400)
         if not isinstance(public_key, rsa.RSAPublicKey):
-            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 400)
+            return key_page("Error", "<p>Sorry, an error has occurred.</p>", 400)
         redirect = query.get("auth_redirect")
         if redirect is not None and not redirect.startswith(ALLOWED_AUTH_REDIRECTS):
-            return _key_page("Error", "<p>Sorry, an error has occurred.</p>", 403)
+            return key_page("Error", "<p>Sorry, an error has occurred.</p>", 403)
         self._user_key_revoked = False
-        payload = _encrypt_payload(
+        payload = encrypt_payload(
             public_key,
             {"key": self._user_api_key, "nonce": query["nonce"], "push": False, "api": AUTH_API_VERSION},
             oaep=query.get("padding") == "oaep",
@@ -808,7 +834,7 @@ class DiscourseServer(LoopbackServer):
         if redirect is not None:
             raise web.HTTPFound(str(URL(redirect).update_query(payload=payload)))
         name = html.escape(query["application_name"])
-        return _key_page(
+        return key_page(
             "User API Key",
             f"<p>Thank you for authorizing {name}. Please copy the key below and paste it in "
             f'the application.</p>\n<div class="user-api-key-display">\n'
@@ -844,8 +870,8 @@ class DiscourseServer(LoopbackServer):
         user_id: int | None = None,
         admin: bool = False,
         trust_level: int = 1,
-    ) -> _User:
-        user = _User(
+    ) -> User:
+        user = User(
             id=user_id if user_id is not None else self._new_id("user"),
             username=username,
             name=name,
@@ -857,20 +883,18 @@ class DiscourseServer(LoopbackServer):
         self._users[username.lower()] = user
         return user
 
-    def _user_for(self, username: str, at: datetime) -> _User:
+    def _user_for(self, username: str, at: datetime) -> User:
         username = username.lstrip("@")
         return self._users.get(username.lower()) or self._add_user(username, username, at)
 
-    def _create_topic(
-        self, user: _User, title: str, category: _Category, at: datetime, language: str
-    ) -> _Topic:
-        topic = _Topic(self._new_id("topic"), title, slugify(title), category, user, at, language)
+    def _create_topic(self, user: User, title: str, category: Category, at: datetime, language: str) -> Topic:
+        topic = Topic(self._new_id("topic"), title, slugify(title), category, user, at, language)
         topic.watchers.add(user.id)  # the creator watches their topic
         self._topics[topic.id] = topic
         return topic
 
-    def _create_post(self, topic: _Topic, user: _User, raw: str, at: datetime, reply_to: int | None) -> _Post:
-        post = _Post(
+    def _create_post(self, topic: Topic, user: User, raw: str, at: datetime, reply_to: int | None) -> Post:
+        post = Post(
             id=self._new_id("post"),
             topic=topic,
             user=user,
@@ -879,7 +903,7 @@ class DiscourseServer(LoopbackServer):
             cooked=cook(raw, self._known_username),
             created_at=at,
             reply_to_post_number=reply_to,
-            words=tuple(_folded_words(f"{topic.title} {raw}")),
+            words=tuple(folded_words(f"{topic.title} {raw}")),
         )
         topic.posts.append(post)
         self._posts[post.id] = post
@@ -890,24 +914,24 @@ class DiscourseServer(LoopbackServer):
         user = self._users.get(name.lower())
         return user.username if user is not None else None
 
-    def _mentioned(self, raw: str) -> list[_User]:
-        found: list[_User] = []
-        for match in _MENTION.finditer(_QUOTE.sub("", raw)):
+    def _mentioned(self, raw: str) -> list[User]:
+        found: list[User] = []
+        for match in MENTION.finditer(QUOTE.sub("", raw)):
             user = self._users.get(match[1].lower())
             if user is not None and user not in found:
                 found.append(user)
         return found
 
-    def _quoted(self, raw: str) -> list[_User]:
-        found: list[_User] = []
-        for match in _QUOTE.finditer(raw):
+    def _quoted(self, raw: str) -> list[User]:
+        found: list[User] = []
+        for match in QUOTE.finditer(raw):
             username = (match["meta"] or "").split(",")[0].strip().lower()
             user = self._users.get(username)
             if user is not None and user not in found:
                 found.append(user)
         return found
 
-    def _notify(self, post: _Post) -> None:
+    def _notify(self, post: Post) -> None:
         """One notification per user per post, the strongest reason first, as PostAlerter
         does: mentioned, replied, quoted, then posted (watching the topic) or
         watching_first_post (a new topic in a category watched for first posts)."""
@@ -925,11 +949,11 @@ class DiscourseServer(LoopbackServer):
             elif post.post_number == 1 and post.topic.category.id in user.watched_first_post:
                 self._alert(user, WATCHING_FIRST_POST, post, notified)
 
-    def _alert(self, user: _User, kind: int, post: _Post, notified: set[int]) -> None:
+    def _alert(self, user: User, kind: int, post: Post, notified: set[int]) -> None:
         if user.id in notified or user.id < 0:
             return
         notified.add(user.id)
-        notification = _Notification(self._new_id("notification"), user.id, kind, post, post.created_at)
+        notification = Notification(self._new_id("notification"), user.id, kind, post, post.created_at)
         self._notifications.append(notification)
         self._publish(f"/notification/{user.id}", {
             "unread_notifications": sum(1 for n in self._notifications if n.user_id == user.id),
@@ -985,7 +1009,7 @@ class DiscourseServer(LoopbackServer):
             answer.append({"global_id": -1, "message_id": -1, "channel": "/__status", "data": status})
         return answer
 
-    def _parent(self, post: _Post) -> _Post | None:
+    def _parent(self, post: Post) -> Post | None:
         number = post.reply_to_post_number
         if number is None or not 1 <= number <= len(post.topic.posts):
             return None
@@ -1009,20 +1033,20 @@ class DiscourseServer(LoopbackServer):
     def _titles(self) -> set[str]:
         return {topic.title.lower() for topic in self._topics.values()}
 
-    def _category_list(self) -> list[_Category]:
+    def _category_list(self) -> list[Category]:
         return sorted(self._categories.values(), key=lambda c: c.position)
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def _user_json(self, user: _User) -> dict[str, Any]:
+    def _user_json(self, user: User) -> dict[str, Any]:
         return {
             "id": user.id,
             "username": user.username,
             "name": user.name,
-            "avatar_template": _avatar_template(user.username),
+            "avatar_template": avatar_template(user.username),
         }
 
-    def _category_json(self, category: _Category, viewer: _User | None) -> dict[str, Any]:
+    def _category_json(self, category: Category, viewer: User | None) -> dict[str, Any]:
         topics = [t for t in self._topics.values() if t.category is category]
         return {
             "id": category.id,
@@ -1058,7 +1082,7 @@ class DiscourseServer(LoopbackServer):
         }
 
     def _post_json(
-        self, post: _Post, viewer: _User | None, *, raw: bool = False, listing: bool = False
+        self, post: Post, viewer: User | None, *, raw: bool = False, listing: bool = False
     ) -> dict[str, Any]:
         user, topic = post.user, post.topic
         staff_viewer = bool(viewer and viewer.staff)
@@ -1067,7 +1091,7 @@ class DiscourseServer(LoopbackServer):
             "id": post.id,
             "name": user.name,
             "username": user.username,
-            "avatar_template": _avatar_template(user.username),
+            "avatar_template": avatar_template(user.username),
             "created_at": iso_millis(post.created_at),
             "cooked": post.cooked,
             "post_number": post.post_number,
@@ -1111,33 +1135,33 @@ class DiscourseServer(LoopbackServer):
             entity["reply_to_user"] = {
                 "username": parent.user.username,
                 "name": parent.user.name,
-                "avatar_template": _avatar_template(parent.user.username),
+                "avatar_template": avatar_template(parent.user.username),
             }
         if raw:
             entity["raw"] = post.raw
         if listing:
             entity["topic_html_title"] = html.escape(topic.title, quote=False)
-            entity["excerpt"] = _excerpt(post.cooked, 300)
+            entity["excerpt"] = excerpt(post.cooked, 300)
         return entity
 
     def _topic_json(
-        self, topic: _Topic, viewer: _User | None, first_posts: list[dict[str, Any]]
+        self, topic: Topic, viewer: User | None, first_posts: list[dict[str, Any]]
     ) -> dict[str, Any]:
         last = topic.posts[-1]
-        posters: dict[int, tuple[_User, int]] = {}
+        posters: dict[int, tuple[User, int]] = {}
         for post in topic.posts:
             user, count = posters.get(post.user.id, (post.user, 0))
             posters[post.user.id] = (user, count + 1)
         return {
             "post_stream": {
                 "posts": first_posts,
-                "stream": [p.id for p in topic.posts if _visible(p, viewer)],
+                "stream": [p.id for p in topic.posts if visible_post(p, viewer)],
             },
             "timeline_lookup": [[1, 0]],
             "tags": [],
             "id": topic.id,
             "title": topic.title,
-            "fancy_title": _fancy(topic.title),
+            "fancy_title": fancy_title(topic.title),
             "posts_count": len(topic.posts),
             "created_at": iso_millis(topic.created_at),
             "views": 10 * len(topic.posts) + topic.id % 9,
@@ -1151,7 +1175,7 @@ class DiscourseServer(LoopbackServer):
             "archetype": "regular",
             "slug": topic.slug,
             "category_id": topic.category.id,
-            "word_count": sum(len(_WORDS.findall(p.raw)) for p in topic.posts),
+            "word_count": sum(len(WORDS.findall(p.raw)) for p in topic.posts),
             "deleted_at": None,
             "user_id": topic.user.id,
             "featured_link": None,
@@ -1193,12 +1217,12 @@ class DiscourseServer(LoopbackServer):
             },
         }
 
-    def _topic_list_item(self, topic: _Topic) -> dict[str, Any]:
+    def _topic_list_item(self, topic: Topic) -> dict[str, Any]:
         last = topic.posts[-1]
         return {
             "id": topic.id,
             "title": topic.title,
-            "fancy_title": _fancy(topic.title),
+            "fancy_title": fancy_title(topic.title),
             "slug": topic.slug,
             "posts_count": len(topic.posts),
             "reply_count": len(topic.posts) - 1,
@@ -1220,20 +1244,20 @@ class DiscourseServer(LoopbackServer):
             "category_id": topic.category.id,
         }
 
-    def _search_post_json(self, post: _Post, query: _SearchQuery) -> dict[str, Any]:
+    def _search_post_json(self, post: Post, query: SearchQuery) -> dict[str, Any]:
         return {
             "id": post.id,
             "name": post.user.name,
             "username": post.user.username,
-            "avatar_template": _avatar_template(post.user.username),
+            "avatar_template": avatar_template(post.user.username),
             "created_at": iso_millis(post.created_at),
             "like_count": 0,
-            "blurb": _blurb(post.cooked, query.terms),
+            "blurb": blurb(post.cooked, query.terms),
             "post_number": post.post_number,
             "topic_id": post.topic.id,
         }
 
-    def _notification_json(self, notification: _Notification) -> dict[str, Any]:
+    def _notification_json(self, notification: Notification) -> dict[str, Any]:
         post = notification.post
         topic = post.topic
         return {
@@ -1245,7 +1269,7 @@ class DiscourseServer(LoopbackServer):
             "created_at": iso_millis(notification.created_at),
             "post_number": post.post_number,
             "topic_id": topic.id,
-            "fancy_title": _fancy(topic.title),
+            "fancy_title": fancy_title(topic.title),
             "slug": topic.slug,
             "data": {
                 "topic_title": topic.title,

@@ -1,4 +1,24 @@
-def _rate_limited(wait: int, error_code: str) -> ApiError:
+"""How the local forum words its answers: rate-limit refusals, error JSON, user API key payloads."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ecoinbox.demo.discourse.records import ApiError
+from ecoinbox.demo.loopback import (
+    json_response,
+)
+
+
+def rate_limited(wait: int, error_code: str) -> ApiError:
     time_left = f"{wait} second" if wait == 1 else f"{wait} seconds"
     if wait >= 60:
         minutes = wait // 60
@@ -14,7 +34,7 @@ def _rate_limited(wait: int, error_code: str) -> ApiError:
     return error
 
 
-def _encrypt_payload(public_key: rsa.RSAPublicKey, payload: Mapping[str, Any], *, oaep: bool) -> str:
+def encrypt_payload(public_key: rsa.RSAPublicKey, payload: Mapping[str, Any], *, oaep: bool) -> str:
     """RSA-encrypt the JSON payload and base64 it with a line break every 60 characters, as
     Ruby's Base64.encode64 does (so a client must drop whitespace before decoding)."""
     scheme: padding.AsymmetricPadding = (
@@ -27,7 +47,7 @@ def _encrypt_payload(public_key: rsa.RSAPublicKey, payload: Mapping[str, Any], *
     return "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
 
 
-def _key_page(title: str, body: str, status: int = 200) -> web.Response:
+def key_page(title: str, body: str, status: int = 200) -> web.Response:
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n"
@@ -36,9 +56,9 @@ def _key_page(title: str, body: str, status: int = 200) -> web.Response:
     return web.Response(status=status, text=page, content_type="text/html")
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "t", "yes")
 
 
-def _error_json(error: ApiError) -> web.Response:
+def error_json(error: ApiError) -> web.Response:
     return json_response(error.body, status=error.status, headers=error.headers)
