@@ -1,3 +1,20 @@
+"""MessageBus long polls: a client's channels and positions in, the messages after them out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import web
+
+from ecoinbox.demo.discourse.records import (
+    ApiError,
+)
+from ecoinbox.demo.discourse.state import DiscourseState
+from ecoinbox.demo.discourse.wire import bus_request
+
+
 class MessageBusRoutes(DiscourseState):
     # -- MessageBus --------------------------------------------------------------------------
 
@@ -5,7 +22,7 @@ class MessageBusRoutes(DiscourseState):
         if not self.message_bus:
             raise ApiError.not_found()
         user = self._caller(request).user
-        wanted = await _bus_request(request)
+        wanted = await bus_request(request)
         own = f"/notification/{user.id}" if user is not None else None
         deadline = asyncio.get_running_loop().time() + self.long_poll
         while True:

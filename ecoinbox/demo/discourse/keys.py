@@ -1,3 +1,27 @@
+"""Discourse's user API keys: the authorization page that hands an encrypted key back, revoking."""
+
+from __future__ import annotations
+
+import html
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from yarl import URL
+
+from ecoinbox.demo.discourse.records import (
+    ALLOWED_AUTH_REDIRECTS,
+    ALLOWED_SCOPES,
+    AUTH_API_VERSION,
+    ApiError,
+)
+from ecoinbox.demo.discourse.state import DiscourseState
+from ecoinbox.demo.discourse.wire import encrypt_payload, key_page
+from ecoinbox.demo.loopback import (
+    json_response,
+)
+
+
 class UserApiKeyRoutes(DiscourseState):
     # -- handlers: user API keys -------------------------------------------------------------
 

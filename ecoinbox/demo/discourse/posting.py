@@ -1,3 +1,41 @@
+"""The forum's posting route, with Discourse's rules: lengths, unique titles, similar bodies."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from ecoinbox.demo.discourse.markup import (
+    clean_raw,
+)
+from ecoinbox.demo.discourse.records import (
+    MAX_POST,
+    MAX_TITLE,
+    MIN_POST,
+    MIN_TITLE,
+    TOO_SIMILAR,
+    TOPIC_NOT_FOUND,
+    UNIQUE_POSTS_WINDOW,
+    ApiError,
+    Caller,
+    Category,
+    PostedForumPost,
+    User,
+    needs_login,
+)
+from ecoinbox.demo.discourse.render import ForumJson
+from ecoinbox.demo.discourse.wire import read_params
+from ecoinbox.demo.loopback import (
+    int_param,
+    json_response,
+    param,
+)
+
+
 class PostingRoutes(ForumJson):
     # -- handlers: posting -------------------------------------------------------------------
 
@@ -5,7 +43,7 @@ class PostingRoutes(ForumJson):
     async def _create(self, request: web.Request) -> web.Response:
         caller = self._caller(request)
         assert caller.user is not None
-        params = await _read_params(request)
+        params = await read_params(request)
         memo_key = self._memo_key(request, caller, params)
         remembered = self._memo.get(memo_key) if memo_key else None
         if remembered is not None and self._now() - remembered[0] < self._memo_window:

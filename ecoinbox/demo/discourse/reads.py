@@ -1,3 +1,28 @@
+"""The forum's reading routes: the site, the session, notifications, latest posts, topics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from yarl import URL
+
+from ecoinbox.demo.discourse.records import (
+    CHUNK_SIZE,
+    LATEST_POSTS_PAGE,
+    NOTIFICATION_TYPES,
+    NOTIFICATIONS_PAGE,
+    VERSION,
+    needs_login,
+    visible_post,
+)
+from ecoinbox.demo.discourse.render import ForumJson
+from ecoinbox.demo.discourse.wire import read_params, truthy
+from ecoinbox.demo.loopback import (
+    int_param,
+    json_response,
+    param,
+)
+
+
 class ReadRoutes(ForumJson):
     # -- handlers: site and session ----------------------------------------------------------
 
@@ -97,7 +122,7 @@ class ReadRoutes(ForumJson):
     async def _mark_read(self, request: web.Request) -> web.Response:
         user = self._caller(request).user
         assert user is not None
-        params = await _read_params(request)
+        params = await read_params(request)
         only = int_param(param(params, "id"), 0)
         for notification in self._notifications:
             if notification.user_id == user.id and only in (0, notification.id):

@@ -7,10 +7,65 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 _H = TypeVar("_H", bound=Callable[..., Any])
+
+Clock = Callable[[], datetime]
+
+VERSION = "3.4.2"
+CHUNK_SIZE = 20  # posts in the first chunk of a topic's post_stream
+LATEST_POSTS_PAGE = 50
+NOTIFICATIONS_PAGE = 60
+SEARCH_PAGE = 50
+SEARCH_MIN_TERM = 3  # min_search_term_length
+MIN_TITLE, MAX_TITLE = 15, 255  # min/max_topic_title_length
+MIN_POST, MAX_POST = 20, 32_000  # min_post_length (and min_first_post_length), max_post_length
+UNIQUE_POSTS_WINDOW = timedelta(minutes=5)  # unique_posts_mins
+USER_KEY_DAILY_LIMIT = 2_880  # max_user_api_reqs_per_day
+AUTH_API_VERSION = 4
+ALLOWED_SCOPES = frozenset(
+    {
+        "read",
+        "write",
+        "message_bus",
+        "push",
+        "notifications",
+        "session_info",
+        "one_time_password",
+        "bookmarks_calendar",
+        "user_status",
+    }
+)
+ALLOWED_AUTH_REDIRECTS = ("https://api.discourse.org/api/auth_redirect", "discourse://auth_redirect")
+# `requests` keeps at most this many (a demo left polling all day must not grow without bound).
+
+# Notification.types in Discourse's app/models/notification.rb.
+NOTIFICATION_TYPES: dict[str, int] = {
+    "mentioned": 1,
+    "replied": 2,
+    "quoted": 3,
+    "edited": 4,
+    "liked": 5,
+    "private_message": 6,
+    "invited_to_private_message": 7,
+    "invitee_accepted": 8,
+    "posted": 9,
+    "moved_post": 10,
+    "linked": 11,
+    "granted_badge": 12,
+    "invited_to_topic": 13,
+    "custom": 14,
+    "group_mentioned": 15,
+    "group_message_summary": 16,
+    "watching_first_post": 17,
+    "topic_reminder": 18,
+    "liked_consolidated": 19,
+    "post_approved": 20,
+}
+MENTIONED, REPLIED, QUOTED = 1, 2, 3
+POSTED, WATCHING_FIRST_POST = 9, 17
 
 
 NOT_FOUND = "The requested URL or resource could not be found."

@@ -1,3 +1,34 @@
+"""How the local forum writes its JSON: users, categories, posts, topics, search results and
+notifications, as Discourse 3.x does (`ForumJson`)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from ecoinbox.demo.discourse.markup import (
+    WORDS,
+    avatar_template,
+    blurb,
+    excerpt,
+    fancy_title,
+)
+from ecoinbox.demo.discourse.records import (
+    CHUNK_SIZE,
+    Category,
+    Notification,
+    Post,
+    SearchQuery,
+    Topic,
+    User,
+    visible_post,
+)
+from ecoinbox.demo.discourse.state import DiscourseState
+from ecoinbox.demo.loopback import (
+    iso_millis,
+)
+
+
 class ForumJson(DiscourseState):
     # -- rendering ---------------------------------------------------------------------------
 

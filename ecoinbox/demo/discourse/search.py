@@ -7,8 +7,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
+
 from ecoinbox.demo.discourse.markup import folded_words
-from ecoinbox.demo.discourse.records import Post, SearchQuery
+from ecoinbox.demo.discourse.records import SEARCH_MIN_TERM, SEARCH_PAGE, Post, SearchQuery
+from ecoinbox.demo.discourse.render import ForumJson
+from ecoinbox.demo.loopback import int_param, json_response
 
 _SEARCH_FILTER = re.compile(r"^(order|after|before|in|status|category|user):(\S*)$", re.IGNORECASE)
 

@@ -36,7 +36,7 @@ from ecoinbox.demo.discourse.scripts import (
 )
 
 if TYPE_CHECKING:
-    from ecoinbox.demo.discourse.server import DiscourseServer
+    from ecoinbox.demo.discourse.state import DiscourseState
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ class Draft:
     mention_brand: bool = False
 
 
-def seed_forum(server: DiscourseServer, rng: random.Random, now: datetime) -> None:
+def seed_forum(server: DiscourseState, rng: random.Random, now: datetime) -> None:
     """Publish the help topics and two weeks of community topics on `server`, in time order."""
     for username, name, trust_level in USERS.values():
         server.add_user(username, name=name, trust_level=trust_level, created_at=now - timedelta(days=300))
@@ -195,7 +195,7 @@ def seed_forum(server: DiscourseServer, rng: random.Random, now: datetime) -> No
 
 
 def _publish(
-    server: DiscourseServer,
+    server: DiscourseState,
     script: TopicScript,
     number: int,
     at: datetime,

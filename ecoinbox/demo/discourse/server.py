@@ -20,120 +20,30 @@ tests run against.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
-import html
-import random
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from yarl import URL
 
 from ecoinbox.demo.discourse import seed as seeding
+from ecoinbox.demo.discourse.bus import MessageBusRoutes
+from ecoinbox.demo.discourse.keys import UserApiKeyRoutes
 from ecoinbox.demo.discourse.markup import (
-    MENTION,
-    QUOTE,
-    WORDS,
-    avatar_template,
-    blurb,
-    clean_raw,
     cook,
-    excerpt,
-    fancy_title,
-    folded_words,
-    slugify,
 )
+from ecoinbox.demo.discourse.posting import PostingRoutes
+from ecoinbox.demo.discourse.reads import ReadRoutes
 from ecoinbox.demo.discourse.records import (
     INVALID_API_CREDENTIALS,
     NOT_LOGGED_IN,
-    TOO_SIMILAR,
-    TOPIC_NOT_FOUND,
     ApiError,
     Caller,
-    Category,
-    Notification,
-    Post,
-    PostedForumPost,
     RateLimiter,
-    SearchQuery,
-    Topic,
-    User,
-    ids_of,
-    needs_login,
-    visible_post,
 )
-from ecoinbox.demo.discourse.search import parse_search, relevance
-from ecoinbox.demo.discourse.wire import encrypt_payload, error_json, key_page, rate_limited, truthy
+from ecoinbox.demo.discourse.search import SearchRoutes
+from ecoinbox.demo.discourse.wire import error_json, rate_limited
 from ecoinbox.demo.loopback import (
-    LoopbackServer,
-    form_value,
-    int_param,
-    iso_millis,
-    json_response,
-    param,
+    Handler,
 )
-
-Clock = Callable[[], datetime]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-VERSION = "3.4.2"
-CHUNK_SIZE = 20  # posts in the first chunk of a topic's post_stream
-LATEST_POSTS_PAGE = 50
-NOTIFICATIONS_PAGE = 60
-SEARCH_PAGE = 50
-SEARCH_MIN_TERM = 3  # min_search_term_length
-MIN_TITLE, MAX_TITLE = 15, 255  # min/max_topic_title_length
-MIN_POST, MAX_POST = 20, 32_000  # min_post_length (and min_first_post_length), max_post_length
-UNIQUE_POSTS_WINDOW = timedelta(minutes=5)  # unique_posts_mins
-USER_KEY_DAILY_LIMIT = 2_880  # max_user_api_reqs_per_day
-AUTH_API_VERSION = 4
-ALLOWED_SCOPES = frozenset(
-    {
-        "read",
-        "write",
-        "message_bus",
-        "push",
-        "notifications",
-        "session_info",
-        "one_time_password",
-        "bookmarks_calendar",
-        "user_status",
-    }
-)
-ALLOWED_AUTH_REDIRECTS = ("https://api.discourse.org/api/auth_redirect", "discourse://auth_redirect")
-# `requests` keeps at most this many (a demo left polling all day must not grow without bound).
-
-# Notification.types in Discourse's app/models/notification.rb.
-NOTIFICATION_TYPES: dict[str, int] = {
-    "mentioned": 1,
-    "replied": 2,
-    "quoted": 3,
-    "edited": 4,
-    "liked": 5,
-    "private_message": 6,
-    "invited_to_private_message": 7,
-    "invitee_accepted": 8,
-    "posted": 9,
-    "moved_post": 10,
-    "linked": 11,
-    "granted_badge": 12,
-    "invited_to_topic": 13,
-    "custom": 14,
-    "group_mentioned": 15,
-    "group_message_summary": 16,
-    "watching_first_post": 17,
-    "topic_reminder": 18,
-    "liked_consolidated": 19,
-    "post_approved": 20,
-}
-MENTIONED, REPLIED, QUOTED = 1, 2, 3
-POSTED, WATCHING_FIRST_POST = 9, 17
-
 
 # Named habit sets the channel tests run against (constructor keyword arguments).
 HABITS: dict[str, dict[str, Any]] = {
@@ -294,34 +204,3 @@ class DiscourseServer(ReadRoutes, SearchRoutes, PostingRoutes, UserApiKeyRoutes,
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-async def _read_params(request: web.Request) -> dict[str, Any]:
-    """Form (urlencoded or multipart) or JSON body, as Rails accepts both."""
-    if request.content_type == "application/json":
-        try:
-            data = await request.json()
-        except ValueError:
-            raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters") from None
-        if not isinstance(data, dict):
-            raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters")
-        return data
-    form = await request.post()
-    return {key: form_value(form, key) for key in form}
-
-
-async def _bus_request(request: web.Request) -> dict[str, int]:
-    """The channels a MessageBus poll asks for, with their last ids (JSON or a form, as
-    Discourse's client sends either); `__seq` and the like are not channels."""
-    try:
-        raw = (
-            await request.json() if request.content_type == "application/json" else dict(await request.post())
-        )
-    except ValueError:
-        raise ApiError(400, {"errors": ["invalid MessageBus request"]}) from None
-    wanted: dict[str, int] = {}
-    for channel, last in raw.items() if isinstance(raw, dict) else []:
-        if isinstance(channel, str) and channel.startswith("/"):
-            with contextlib.suppress(TypeError, ValueError):
-                wanted[channel] = int(last)
-    return wanted

@@ -1,3 +1,49 @@
+"""What every part of the local forum shares: its state (users, categories, topics, posts,
+notifications, MessageBus backlogs), the model that changes it, and who is asking."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from ecoinbox.demo.discourse import seed as seeding
+from ecoinbox.demo.discourse.markup import (
+    MENTION,
+    QUOTE,
+    cook,
+    folded_words,
+    slugify,
+)
+from ecoinbox.demo.discourse.records import (
+    MENTIONED,
+    POSTED,
+    QUOTED,
+    REPLIED,
+    USER_KEY_DAILY_LIMIT,
+    WATCHING_FIRST_POST,
+    ApiError,
+    Caller,
+    Category,
+    Clock,
+    Notification,
+    Post,
+    PostedForumPost,
+    RateLimiter,
+    Topic,
+    User,
+    ids_of,
+    visible_post,
+)
+from ecoinbox.demo.loopback import (
+    LoopbackServer,
+    int_param,
+)
+
+
 class DiscourseState(LoopbackServer):
     def __init__(
         self,
@@ -107,6 +153,7 @@ class DiscourseState(LoopbackServer):
         user.name = name or user.name
         user.trust_level = trust_level
         user.moderator = user.moderator or moderator
+
     def add_topic(
         self,
         *,
@@ -134,6 +181,7 @@ class DiscourseState(LoopbackServer):
         )
         post = self._create_post(topic, topic.user, raw, at, None)
         return ids_of(post)
+
     def add_post(
         self,
         *,
@@ -155,13 +203,16 @@ class DiscourseState(LoopbackServer):
         at = self._aware(created_at) if created_at is not None else self._now()
         post = self._create_post(topic, self._user_for(author, at), raw, at, reply_to_post_number)
         return ids_of(post)
+
     def _caller(self, request: web.Request) -> Caller:
         return self._callers.get(id(request), Caller(None, None))
+
     def _find_post(self, post_id: str, viewer: User | None = None) -> Post:
         post = self._posts.get(int_param(post_id, 0))
         if post is None or not visible_post(post, viewer):
             raise ApiError.not_found()
         return post
+
     def _find_topic(self, topic_id: str) -> Topic:
         topic = self._topics.get(int_param(topic_id, 0))
         if topic is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ecoinbox.demo.discourse.records import ApiError
 from ecoinbox.demo.loopback import (
+    form_value,
     json_response,
 )
 
@@ -62,3 +64,34 @@ def truthy(value: str | None) -> bool:
 
 def error_json(error: ApiError) -> web.Response:
     return json_response(error.body, status=error.status, headers=error.headers)
+
+
+async def read_params(request: web.Request) -> dict[str, Any]:
+    """Form (urlencoded or multipart) or JSON body, as Rails accepts both."""
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters") from None
+        if not isinstance(data, dict):
+            raise ApiError.typed(400, "Invalid JSON in the request body", "invalid_parameters")
+        return data
+    form = await request.post()
+    return {key: form_value(form, key) for key in form}
+
+
+async def bus_request(request: web.Request) -> dict[str, int]:
+    """The channels a MessageBus poll asks for, with their last ids (JSON or a form, as
+    Discourse's client sends either); `__seq` and the like are not channels."""
+    try:
+        raw = (
+            await request.json() if request.content_type == "application/json" else dict(await request.post())
+        )
+    except ValueError:
+        raise ApiError(400, {"errors": ["invalid MessageBus request"]}) from None
+    wanted: dict[str, int] = {}
+    for channel, last in raw.items() if isinstance(raw, dict) else []:
+        if isinstance(channel, str) and channel.startswith("/"):
+            with contextlib.suppress(TypeError, ValueError):
+                wanted[channel] = int(last)
+    return wanted
