@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ecoinbox.text import fold_as_index
+
 __all__ = [
-    "FILTERS", "Filter", "Query", "QueryError", "Span", "Term", "fold", "fts_phrase", "parse_query",
+    "FILTERS", "Filter", "Query", "QueryError", "Span", "Term", "fts_phrase", "parse_query",
 ]  # fmt: skip
 
 Span = tuple[int, int]
@@ -90,7 +91,7 @@ class Query:
             if term.negated:
                 continue
             for word in term.text.split():
-                folded = re.escape(fold(word)[0])
+                folded = re.escape(fold_as_index(word)[0])
                 patterns.append(
                     rf"(?<!\w){folded}\w*" if term.kind == "prefix" else rf"(?<!\w){folded}(?!\w)"
                 )
@@ -99,7 +100,7 @@ class Query:
         matcher = re.compile("|".join(patterns))
 
         def spans(text: str) -> list[Span]:
-            folded, origin = fold(text)
+            folded, origin = fold_as_index(text)
             found: list[Span] = []
             for match in matcher.finditer(folded):
                 if match.end() > match.start():
@@ -131,22 +132,6 @@ def parse_query(text: str, *, now: datetime | None = None) -> Query:
         if term is not None:
             terms.append(term)
     return Query(tuple(terms), tuple(filters))
-
-
-def fold(text: str) -> tuple[str, list[int]]:
-    """`text` with accents removed and case folded, as FTS5's unicode61 tokenizer folds it,
-    and for each character of the result the index of the character of `text` it came from."""
-    folded: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        if char.isascii():
-            piece = char.lower()
-        else:
-            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-            piece = base.casefold() if base else char
-        folded.append(piece)
-        origin.extend([index] * len(piece))
-    return "".join(folded), origin
 
 
 def fts_phrase(term: Term) -> str:

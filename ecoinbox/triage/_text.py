@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ecoinbox.replies import fold
+from ecoinbox.text import fold
 
 # Obfuscation inside a word that mixes letters and look-alike digits or signs: "v1agra", "c@sino",
 # "fr€€". Words made of digits only ("2024", "4.2") are left alone.

@@ -14,18 +14,20 @@ from time import monotonic
 from rich.console import Console
 from textual import events
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.geometry import Size
 from textual.message import Message
 
-from ecoinbox.actions import canned_values, redirect_suggestions, topic_reply_template
-from ecoinbox.channels.base import HeadedChannel
+from ecoinbox.actions import canned_values, topic_reply_template
+from ecoinbox.channels.base import Channel
 from ecoinbox.config import Settings
-from ecoinbox.engine import ChannelStatus, Engine
+from ecoinbox.engine import ChannelStatus, Engine, EngineRole
+from ecoinbox.link_suggestions import LinkSuggestions
 from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
-from ecoinbox.replies import LinkRanker, Suggestion
+from ecoinbox.replies import Suggestion
+from ecoinbox.replying import ReplyDraft, forum_channel, reply_draft, reply_language
 from ecoinbox.store import Change, Store, StoreError
 from ecoinbox.tui.commands import ActionCommands
 from ecoinbox.tui.drafts import keepers
@@ -33,7 +35,7 @@ from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
-from ecoinbox.tui.screens.compose import ComposeScreen, ReplyDraft
+from ecoinbox.tui.screens.compose import ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 from ecoinbox.tui.screens.contact import AccountPicker, ContactNoteScreen, ContactScreen
 from ecoinbox.tui.screens.help import HelpScreen
@@ -114,8 +116,7 @@ class EcoInboxApp(App[None]):
         self._flush_scheduled = False
         self._data_version: int | None = None
         self.inbox = InboxScreen()
-        self._ranker: LinkRanker | None = None
-        self._ranker_seen = datetime.min.replace(tzinfo=UTC)
+        self.link_suggestions = LinkSuggestions(store, settings.canned)
         self.notifier = Notifier(settings.ui.notify, bell=self.bell)
         self.farewell = ""
         """What the terminal should say once the app has closed (the drafts it kept)."""
@@ -139,7 +140,7 @@ class EcoInboxApp(App[None]):
             self.set_interval(SNOOZE_CHECK_S, self._wake_snoozed, name="wake snoozes")
         if self.engine is not None:
             self.engine.add_status_listener(self._on_channel_status)
-            self.engine.add_role_listener(lambda role: self.inbox.post_message(EngineRoleChanged(role)))
+            self.engine.add_role_listener(self._on_engine_role)
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
         self.push_screen(self.inbox)
         self._fit(self.size)
@@ -168,12 +169,13 @@ class EcoInboxApp(App[None]):
 
     def _fit(self, size: Size) -> None:
         """Below the smallest size the inbox can be drawn in, say so instead of a broken layout."""
-        covered = isinstance(self.screen, TooSmallScreen)
-        if too_small(size) and not covered:
-            self.push_screen(TooSmallScreen())
+        screen = self.screen
+        if not isinstance(screen, TooSmallScreen):
+            if too_small(size):
+                self.push_screen(TooSmallScreen())
         elif too_small(size):
-            self.screen.show_size(size)  # type: ignore[attr-defined]
-        elif covered:
+            screen.show_size(size)
+        else:
             self.pop_screen()
 
     async def on_unmount(self) -> None:
@@ -243,34 +245,17 @@ class EcoInboxApp(App[None]):
     def _on_channel_status(self, status: ChannelStatus) -> None:
         self.inbox.post_message(ChannelStatusChanged(status))
 
+    def _on_engine_role(self, role: EngineRole) -> None:
+        self.inbox.post_message(EngineRoleChanged(role))
+
     # ---- what screens ask of the app --------------------------------------------------------
 
     def reply_draft(self, parent: PlatformMessage, language: str | None = None) -> ReplyDraft | None:
         """How a reply to `parent` starts and is measured on its channel, with canned replies."""
-        if self.engine is None or parent.channel not in self.engine.channels:
+        engine = self.engine
+        if engine is None:
             return None
-        channel = self.engine.channels[parent.channel]
-        caps = self.engine.capabilities.get(parent.channel)
-        own = next(iter(self.settings.brand.handles), None)
-        choices = tuple(getattr(channel, "reply_visibilities", ()))
-        visibility = parent.visibility or (choices[0] if choices else None)
-        if choices and visibility not in choices:
-            choices = (visibility,)  # a scope we do not know (Akkoma's "local"): kept, not chosen
-        headed = channel if isinstance(channel, HeadedChannel) else None
-        return ReplyDraft(
-            parent=parent,
-            channel_label=parent.channel,
-            prefix=channel.reply_prefix(parent, own),
-            max_length=caps.max_length if caps else 500,
-            count=getattr(channel, "length", len),
-            canned=self.settings.canned,
-            values=self.canned_values(parent),
-            language=language,
-            visibility=visibility if choices else None,
-            visibilities=choices,
-            headers=headed.reply_headers(parent) if headed else None,
-            all_headers=headed.reply_headers(parent, reply_all=True) if headed else None,
-        )
+        return reply_draft(self.settings, engine.channels, engine.capabilities, parent, language)
 
     def canned_values(self, parent: PlatformMessage) -> dict[str, str]:
         """What fills canned reply variables for a reply to `parent` (empty values are left out)."""
@@ -278,37 +263,21 @@ class EcoInboxApp(App[None]):
 
     def reply_language(self, parent: PlatformMessage) -> str | None:
         """The language field of a reply, where the platform has one: the person's."""
-        return parent.language
+        return reply_language(parent)
 
-    def forum_channel(self):  # type: ignore[no-untyped-def]
+    def forum_channel(self) -> Channel | None:
         """The forum's channel, when one is configured and running in this window."""
-        forum = self.settings.forum
-        if forum is None or self.engine is None:
-            return None
-        return self.engine.channels.get(forum.channel)
+        return None if self.engine is None else forum_channel(self.settings, self.engine.channels)
 
     async def redirect_suggestions(self, conversation: Conversation) -> list[Suggestion]:
         """Canned replies that bring the person to the forum, ranked for this conversation."""
-        return redirect_suggestions(await self._link_ranker(), conversation, self.now())
-
-    async def _link_ranker(self) -> LinkRanker:
-        # Built once from the store's history, then taught each link sent since (incrementally).
-        if self._ranker is None:
-            uses = await self.store.link_uses()
-            self._ranker = LinkRanker(self.settings.canned, uses)
-        else:
-            uses = [u for u in await self.store.link_uses(limit=200) if u.at > self._ranker_seen]
-            for use in reversed(uses):  # oldest first
-                self._ranker.add_use(use)
-        if uses:
-            self._ranker_seen = max(self._ranker_seen, max(u.at for u in uses))
-        return self._ranker
+        return await self.link_suggestions.for_redirect(conversation, self.now())
 
     def topic_reply_template(self, language: str | None) -> str:
         """The reply that carries a new topic's address: a canned one with {topic_url}, else ours."""
         return topic_reply_template(self.settings, language)
 
-    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+    def help_sections(self) -> list[tuple[str, list[BindingType]]]:
         return [
             ("Inbox", list(InboxScreen.BINDINGS)),
             ("Conversation list", list(ConversationList.BINDINGS)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -16,6 +17,9 @@ from textual.content import Content
 from ecoinbox.keymap import DEFAULT_KEYS, keys_of
 from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.screens.help import describe_keys
+
+if TYPE_CHECKING:
+    from ecoinbox.tui.app import EcoInboxApp
 
 LEFT_OUT = frozenset({"app.palette", "app.quit_anywhere", "inbox.back", "outbox_view.back"})
 """Not worth a line in the palette: the palette itself, and the keys that only go back."""
@@ -47,7 +51,7 @@ class ActionCommands(Provider):
     """ecoinbox's actions in the command palette: "reply" finds Reply (r)."""
 
     def actions(self) -> Iterator[PaletteAction]:
-        keymap = self.app.settings.ui.keys  # type: ignore[attr-defined]
+        keymap = cast("EcoInboxApp", self.app).settings.ui.keys  # a Provider: Textual types it App
         for binding in [*type(self.screen).BINDINGS, *type(self.app).BINDINGS]:
             if not isinstance(binding, Binding):
                 continue

@@ -12,12 +12,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, cast
 
 from textual.widget import Widget
 
 from ecoinbox.model import Draft, DraftKind
 from ecoinbox.sanitize import sanitize
 from ecoinbox.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from ecoinbox.tui.app import EcoInboxApp
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,7 @@ async def open_draft(
     blank: str = "", label: str,
 ) -> tuple[DraftKeeper, Draft | None]:  # fmt: skip
     """A keeper for a box about to open on `screen`, and the draft it left last time (said so)."""
-    store = screen.app.store  # type: ignore[attr-defined]
+    store = cast("EcoInboxApp", screen.app).store
     kept = await store.draft(conversation_id, kind)
     keeper = DraftKeeper(
         store, conversation_id, kind, parent_remote_id=parent_remote_id, blank=blank,

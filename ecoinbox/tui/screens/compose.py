@@ -13,11 +13,11 @@ import re
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -30,8 +30,9 @@ from textual.widgets import Input, Static, TextArea
 from ecoinbox.actions import fill_canned
 from ecoinbox.channels.base import MailHeaders
 from ecoinbox.humanize import ago
-from ecoinbox.model import ConcurrentReply, Message, OutboxItem
-from ecoinbox.replies import CannedReply, render, stack
+from ecoinbox.model import ConcurrentReply
+from ecoinbox.replies import render, stack
+from ecoinbox.replying import ReplyDraft
 from ecoinbox.sanitize import sanitize
 from ecoinbox.store import StoreError
 from ecoinbox.tui.drafts import DraftKeeper
@@ -40,46 +41,13 @@ from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import CannedPicker, ValuePrompt
 from ecoinbox.tui.screens.confirm import ConfirmScreen, DiscardQuestion
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyDraft:
-    """What the compose box needs to know about where the reply goes."""
-
-    parent: Message
-    channel_label: str
-    prefix: str  # e.g. the @mention the platform needs
-    max_length: int
-    count: Callable[[str], int] = len  # how the platform counts (URLs, mentions, graphemes)
-    canned: tuple[CannedReply, ...] = ()  # what ctrl+t offers
-    values: Mapping[str, str] = field(default_factory=dict)  # what fills canned variables
-    language: str | None = None  # the person's language: its canned variants come first
-    body: str = ""  # text to start with after the prefix (a redirect's canned reply)
-    used: tuple[str, ...] = ()  # canned replies already in `body`
-    link: str | None = None  # the canned link already in `body`
-    restored: str | None = None  # the draft kept from before: the box starts with it instead
-    visibility: str | None = None  # who sees the reply by default (the parent's), where the platform says
-    visibilities: tuple[str, ...] = ()  # what the manager may choose instead, the most public first
-    headers: MailHeaders | None = None  # a mail reply's To, Cc and Subject by default
-    all_headers: MailHeaders | None = None  # the same, replying to all
-    start_visibility: str | None = None  # what the box starts with instead (a reply taken back)
-    start_headers: MailHeaders | None = None
-
-    def as_sent(self, item: OutboxItem) -> ReplyDraft:
-        """This draft for editing `item`'s text alone: it shows who sees it, nothing to change."""
-        visibility = item.visibility or self.visibility
-        return replace(self, visibility=visibility if self.visibilities else None,
-                       visibilities=(visibility,) if self.visibilities and visibility else (),
-                       headers=None, all_headers=None)  # fmt: skip
-
-    def taken_back(self, item: OutboxItem) -> ReplyDraft:
-        """This draft starting with the visibility and headers `item` was queued with."""
-        headers = None
-        if item.to or item.cc or item.subject:
-            headers = MailHeaders(item.to, item.cc, item.subject or "")
-        return replace(self, start_visibility=item.visibility, start_headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +87,16 @@ async def saved_or_kept(screen: Screen[Any], save: Callable[[T], Awaitable[None]
     return False
 
 
-class SavingScreen(ModalScreen[T]):
-    """A modal screen that saves its result before it closes, and never loses it meanwhile.
+class SavingScreen(ModalScreen[T | None]):
+    """A modal screen that saves its result before it closes, and never loses it meanwhile
+    (it closes with None when cancelled).
 
     `collisions` returns the replies that entered the conversation since the screen opened:
     the manager is asked before theirs joins them, and keeps editing if they say no.
     """
+
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
 
     def __init__(
         self,
@@ -147,7 +119,7 @@ class SavingScreen(ModalScreen[T]):
     async def _save_and_close(self, result: T) -> None:
         try:
             if self.collisions is not None and (others := await self.collisions()):
-                question = collision_question(others, self.app.now())  # type: ignore[attr-defined]
+                question = collision_question(others, self.app.now())
                 if not await self.app.push_screen_wait(question):
                     return  # the draft stays as it is
             if self.save is not None and not await saved_or_kept(self, self.save, result):
@@ -207,7 +179,7 @@ def collision_question(others: list[ConcurrentReply], now: datetime) -> ConfirmS
     )  # fmt: skip
 
 
-class ComposeScreen(SavingScreen[ComposedReply | None]):
+class ComposeScreen(SavingScreen[ComposedReply]):
     """Write a reply; `save` queues it (the screen stays open if that fails). Dismisses with the
     reply once saved, or None when cancelled."""
 
@@ -231,7 +203,7 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
         """`save` queues the reply (the box stays open, text and all, if that fails).
         `collisions` returns replies that entered the conversation since this box opened: the
         manager is asked before sending over them. `draft_keeper` keeps the text as it is typed."""
-        super().__init__(save, collisions)  # type: ignore[arg-type]
+        super().__init__(save, collisions)
         self.draft = draft
         self.draft_keeper = draft_keeper
         self.used: list[str] = list(draft.used)
@@ -306,10 +278,10 @@ class ComposeScreen(SavingScreen[ComposedReply | None]):
 
     def _wider(self) -> bool:
         """Whether the chosen visibility is more public than the parent's."""
-        order, default = self.draft.visibilities, self.draft.visibility
-        if self.visibility not in order or default not in order:
+        order, default, chosen = self.draft.visibilities, self.draft.visibility, self.visibility
+        if chosen is None or default is None or chosen not in order or default not in order:
             return False
-        return order.index(self.visibility) < order.index(default)  # type: ignore[arg-type]
+        return order.index(chosen) < order.index(default)
 
     def action_visibility(self) -> None:
         """ctrl+o: the next visibility, from the most public round to the most private."""

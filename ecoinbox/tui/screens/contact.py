@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -26,6 +26,11 @@ from ecoinbox.model import Contact, ContactAccount, ConversationRow, View
 from ecoinbox.sanitize import sanitize
 from ecoinbox.tui.keys import after_typed
 from ecoinbox.tui.safe import safe_content
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
 
 SortKey = tuple[int, int, int]
 PICKER_SHOWN = 30
@@ -90,6 +95,9 @@ class PersonConversations:
 class ContactScreen(ModalScreen[int | None]):
     """The person behind a conversation; dismisses with a conversation to open, or None."""
 
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="contact.close"),
         Binding("n", "note", "Note about them", id="contact.note"),
@@ -133,7 +141,7 @@ class ContactScreen(ModalScreen[int | None]):
         await self.reload()
 
     async def reload(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         self.contact = await store.contact(self.author_id)
         if self.contact is None:
             self.dismiss(None)
@@ -204,7 +212,7 @@ class ContactScreen(ModalScreen[int | None]):
         note = await self.app.push_screen_wait(ContactNoteScreen(self.contact.note))
         if note is None:
             return
-        await self.app.store.set_contact_note(  # type: ignore[attr-defined]
+        await self.app.store.set_contact_note(
             self.author_id, note, actor=self.actor, conversation_id=self.conversation_id
         )
         await self.reload()
@@ -229,7 +237,7 @@ class ContactScreen(ModalScreen[int | None]):
         )
         if picked is None:
             return
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         if await store.unlink_author(
             picked.author_id, actor=self.actor, conversation_id=self.conversation_id
         ):

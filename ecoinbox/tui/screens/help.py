@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -31,7 +31,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapping[str, str],
+        self, sections: Iterable[tuple[str, Iterable[BindingType]]], keymap: Mapping[str, str],
         marks: Iterable[tuple[str, Iterable[tuple[str, str]]]] = (),
     ) -> None:  # fmt: skip
         """`marks`: titled lists of (mark, what it means), shown after the keys."""
@@ -48,6 +48,8 @@ class HelpScreen(ModalScreen[None]):
             lines.append(Content(""))
             lines.append(Content.styled(title, "bold $accent"))
             for binding in bindings:
+                if not isinstance(binding, Binding):
+                    continue  # a (key, action) tuple has no id to remap it by: ours are all Bindings
                 keys = self.keymap.get(binding.id or "", binding.key)
                 lines.append(
                     Content.assemble(

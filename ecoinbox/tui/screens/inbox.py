@@ -12,7 +12,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from time import monotonic
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -43,6 +43,7 @@ from ecoinbox.model import (
 )
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.replies import render
+from ecoinbox.replying import ReplyDraft
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import StateChange, StoreError, StoreNotWritable
@@ -50,7 +51,7 @@ from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen, ReplyDraft
+from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
@@ -63,6 +64,11 @@ from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
 
 VIEWS = (View.INBOX, View.PENDING, View.SNOOZED, View.DONE, View.SPAM, View.MINE)
 VIEW_TITLES = {
@@ -122,6 +128,9 @@ class Tab:
 
 class InboxScreen(TriageKeys, Screen[None]):
     """The main screen: list, thread, status line, footer."""
+
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
 
     BINDINGS = [
         Binding("r", "reply", "Reply", id="inbox.reply"),
@@ -196,14 +205,14 @@ class InboxScreen(TriageKeys, Screen[None]):
         yield Static("", id="tabs", markup=False)
         yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
-            by_line = app.settings.ui.list_scroll == "line"  # type: ignore[attr-defined]
+            by_line = app.settings.ui.list_scroll == "line"
             yield ConversationList(
                 app.store, View.INBOX, now=app.now, scroll_by_line=by_line, id="conversations"
-            )  # type: ignore[attr-defined]
-            thread = ThreadView(now=app.now, id="thread")  # type: ignore[attr-defined]
-            keys = keys_of(app.settings.ui.keys, "inbox.show_whole")  # type: ignore[attr-defined]
+            )
+            thread = ThreadView(now=app.now, id="thread")
+            keys = keys_of(app.settings.ui.keys, "inbox.show_whole")
             thread.more_key = describe_keys(keys).split(",")[0]  # the note under a cut post names it
-            keys = keys_of(app.settings.ui.keys, "inbox.decide_outbox")  # type: ignore[attr-defined]
+            keys = keys_of(app.settings.ui.keys, "inbox.decide_outbox")
             thread.decide_key = describe_keys(keys).split(",")[0]
             yield thread
         yield SearchBar(id="search")
@@ -232,10 +241,10 @@ class InboxScreen(TriageKeys, Screen[None]):
         return self.query_one(ThreadView)
 
     async def on_mount(self) -> None:
-        views = self.app.settings.views  # type: ignore[attr-defined]
+        views = self.app.settings.views
         self.tabs[len(VIEWS) :] = [Tab(view.name, query=view.query) for view in views]
         self._apply_layout(self.size.width)
-        ui = self.app.settings.ui  # type: ignore[attr-defined]
+        ui = self.app.settings.ui
         self.conversations.waiting_warn, self.conversations.waiting_alert = ui.waiting_warn, ui.waiting_alert
         self._render_read_only()
         await self._refresh_counts()  # the list loads itself before its first frame
@@ -246,7 +255,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._apply_layout(self.size.width)
 
     def _apply_layout(self, width: int) -> None:
-        layout = self.app.settings.ui.layout  # type: ignore[attr-defined]
+        layout = self.app.settings.ui.layout
         side = layout == "side" or (layout == "auto" and width >= 120)
         panes = self.query_one("#panes")
         panes.set_class(side, "-side")
@@ -292,11 +301,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._render_status()
 
     def _retry_key(self) -> str:
-        keys = keys_of(self.app.settings.ui.keys, "inbox.poll_now")  # type: ignore[attr-defined]
+        keys = keys_of(self.app.settings.ui.keys, "inbox.poll_now")
         return describe_keys(keys)
 
     async def _refresh_counts(self) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         try:
             self.counts = {view: await store.count_conversations(view) for view in VIEWS}
             self.unsent = await store.unsent_replies()
@@ -312,7 +321,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         polls costs one count), each up to SAVED_COUNT_LIMIT."""
         if self.saved_counts:
             await asyncio.sleep(SAVED_COUNT_DELAY)
-        store, now = self.app.store, self.app.now  # type: ignore[attr-defined]
+        store, now = self.app.store, self.app.now
         for tab in [t for t in self.tabs if t.query is not None and not t.typed]:
             try:
                 results = SearchResults(store, tab.query or "", now=now)
@@ -324,14 +333,14 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     def _render_read_only(self) -> None:
         """The banner that says why nothing can be changed (a damaged file, a read-only folder)."""
-        reason = self.app.store.read_only_reason  # type: ignore[attr-defined]
+        reason = self.app.store.read_only_reason
         banner = self.query_one("#read-only", Static)
         banner.display = reason is not None
         if reason is not None:
             banner.update(Content.assemble(("READ-ONLY ", "bold reverse"), " ", reason))
 
     def _writes_refused(self) -> bool:
-        if self.app.store.read_only_reason is None:  # type: ignore[attr-defined]
+        if self.app.store.read_only_reason is None:
             return False
         self.notify(READ_ONLY_NOTICE, severity="warning", timeout=5, markup=False)
         return True
@@ -360,7 +369,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             # Red while one waits on the manager's decision (refused, or perhaps published).
             styles.append("$error" if any(reply.needs_decision for reply in self.unsent) else "dim")
             active = len(labels) - 1 if outbox else active
-        brand = f" {self.app.settings.brand.name} "  # type: ignore[attr-defined]
+        brand = f" {self.app.settings.brand.name} "
         width = max(20, self.size.width or 80)
         first, last = 0, len(labels)
         if len(brand) + 1 + sum(len(label) + 1 for label in labels) > width:
@@ -395,7 +404,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self._said is not None and self._said[1] > monotonic():
             parts.append((f"{self._said[0]} ", "bold"))
         self._hold_shown = "" if held is None else held.plain
-        engine = self.app.engine  # type: ignore[attr-defined]
+        engine = self.app.engine
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
             parts.append(" · ")
@@ -521,7 +530,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     async def _load_thread(
         self, conversation_id: int, *, keep_scroll: bool = False, whole: bool = False
     ) -> None:
-        conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
+        conversation = await self.app.store.conversation(conversation_id)
         if self.conversations.selected_id == conversation_id:
             if conversation is not None:
                 self._nearby[conversation_id] = conversation  # back to it: no second read
@@ -534,7 +543,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     async def _read_ahead(self) -> None:
         """Read and wrap the threads of the rows above and below the cursor, once it rests: a
         move to one of them then shows its thread at once, without waiting for the store."""
-        conversations, store = self.conversations, self.app.store  # type: ignore[attr-defined]
+        conversations, store = self.conversations, self.app.store
         cursor, changes = conversations.cursor_index, self._store_changes
         wanted = [conversations.conversation_id_at(cursor + step) for step in (1, -1)]
         keep = {conversations.selected_id, *wanted}
@@ -562,7 +571,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation_id = self.conversations.selected_id
         if conversation_id is None or self._writes_refused():
             return
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         row = await store.conversation_row(conversation_id)
         if row is not None and await store.set_muted([conversation_id], not row.muted, actor=self._me()):
             said = (
@@ -579,7 +588,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation_id = self.conversations.selected_id
         if conversation_id is None or self._writes_refused():
             return
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         thread = await store.conversation(conversation_id, with_linked=False)
         replies = [m for m in (thread.messages[1:] if thread is not None else []) if not m.message.is_ours]
         chosen = self._chosen_in(thread) if thread is not None else None
@@ -611,8 +620,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         if step.reply is not None:
             await self._take_back(step)
             return
-        store = self.app.store  # type: ignore[attr-defined]
-        actor = f"{self.app.settings.team.me} (undo)"  # type: ignore[attr-defined]
+        store = self.app.store
+        actor = f"{self.app.settings.team.me} (undo)"
         for change in step.changes:
             await store.set_state([change.conversation_id], change.old, actor=actor)
         if step.before:
@@ -627,7 +636,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         yet (the store decides, atomically), and back in its box, unsent."""
         held = step.reply
         assert held is not None
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         taken = await store.withdraw_reply(held.item_id, actor=self._me())
         self.undo_steps.pop()  # either way it is settled: taken back, or on its way
         self._render_status()
@@ -639,7 +648,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         for change in step.changes:  # a redirect's "done" goes with its reply
             await store.set_state([change.conversation_id], change.old, actor=actor)
         await self.conversations.reload(select=held.conversation_id)
-        draft = self.app.reply_draft(held.parent, held.language)  # type: ignore[attr-defined]
+        draft = self.app.reply_draft(held.parent, held.language)
         if draft is None:
             text = sanitize(taken.text, max_chars=2000)
             self.notify(f"Taken back, unsent. Its channel is gone; here is its text:\n{text}",
@@ -684,7 +693,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if not held:
             return None
         index, newest = held[-1]
-        keys = keys_of(self.app.settings.ui.keys, "inbox.undo")  # type: ignore[attr-defined]
+        keys = keys_of(self.app.settings.ui.keys, "inbox.undo")
         key = describe_keys(keys).split(",")[0] if index == len(self.undo_steps) - 1 else None
         return hold_notice(newest, now, key)
 
@@ -713,7 +722,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     def action_outbox(self) -> None:
         """Every reply not sent yet, across conversations (a screen of its own: its rows are
         replies, not conversations); it leaves to a neighbouring tab or to one conversation."""
-        actor = self.app.settings.team.me  # type: ignore[attr-defined]
+        actor = self.app.settings.team.me
         screen = OutboxScreen(self.unsent, tabs=lambda: self.tab_bar(outbox=True), actor=actor)
         self.app.push_screen(screen, self._left_outbox)
 
@@ -729,7 +738,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     @_store_failures_noticed
     async def open_conversation(self, conversation_id: int) -> None:
         """Show a conversation's thread, in the state view that lists it."""
-        row = await self.app.store.conversation_row(conversation_id)  # type: ignore[attr-defined]
+        row = await self.app.store.conversation_row(conversation_id)
         if row is None:
             self.notify("That conversation is no longer in the store.", markup=False, timeout=4)
             return
@@ -750,7 +759,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         results = None
         if tab.query is not None:
             try:
-                results = SearchResults(self.app.store, tab.query, now=self.app.now)  # type: ignore[attr-defined]
+                results = SearchResults(self.app.store, tab.query, now=self.app.now)
             except QueryError as exc:  # a typed search is checked before; a saved one by the config
                 self.notify(str(exc), title="Search", severity="error", markup=False)
                 return
@@ -760,7 +769,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if tab.person is not None:
             await self.conversations.set_source(tab.person, tab.view, keep_selection=keep_selection)
         elif results is None:
-            await self.conversations.set_source(self.app.store, tab.view, keep_selection=keep_selection)  # type: ignore[attr-defined]
+            await self.conversations.set_source(self.app.store, tab.view, keep_selection=keep_selection)
         else:
             await self.conversations.set_source(
                 results, highlight=results.highlight, keep_selection=keep_selection
@@ -798,7 +807,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         old = self.results
         if old is None:
             return
-        fresh = SearchResults(self.app.store, old.text, now=self.app.now)  # type: ignore[attr-defined]
+        fresh = SearchResults(self.app.store, old.text, now=self.app.now)
         await fresh.run()
         await fresh.fill(len(old))
         if self.results is not old:
@@ -850,13 +859,13 @@ class InboxScreen(TriageKeys, Screen[None]):
         """Settle the oldest reply of this conversation that failed or may not have been sent."""
         self.conversations.held = True
         conversation_id = self.conversations.selected_id
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         conversation = None if conversation_id is None else await store.conversation(conversation_id)
         stuck = [] if conversation is None else [
             i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
         ]  # fmt: skip
         if conversation is None or not stuck:
-            keys = describe_keys(keys_of(self.app.settings.ui.keys, "inbox.outbox"))  # type: ignore[attr-defined]
+            keys = describe_keys(keys_of(self.app.settings.ui.keys, "inbox.outbox"))
             self.notify(f"No reply here waits for a decision ({keys}: every reply waiting to go out).",
                         markup=False, timeout=3)  # fmt: skip
             return
@@ -877,9 +886,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         }[answer], markup=False, timeout=3)  # fmt: skip
 
     async def _edit_and_resend(self, conversation: Conversation, item: OutboxItem) -> None:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         parent = await store.message(item.channel, item.parent_remote_id)
-        draft = None if parent is None else self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
+        draft = None if parent is None else self.app.reply_draft(parent, conversation.row.language)
         if parent is None or draft is None:
             self.notify("The message it answers, or its channel, is gone: it can only be discarded.",
                         severity="error", markup=False)  # fmt: skip
@@ -890,8 +899,8 @@ class InboxScreen(TriageKeys, Screen[None]):
         async def save(composed: ComposedReply) -> None:
             # The new reply is written before the old one is dropped: nothing is lost in between.
             # It is held like any reply (`u` takes it back into its box meanwhile).
-            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
-            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            delay = self.app.settings.ui.send_delay
+            language = self.app.reply_language(parent)
             headers = composed.headers
             queued = await store.queue_reply(
                 conversation.row.id, parent, composed.text, visibility=composed.visibility or item.visibility,
@@ -912,7 +921,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         )
 
     def action_poll_now(self) -> None:
-        engine = self.app.engine  # type: ignore[attr-defined]
+        engine = self.app.engine
         if self._writes_refused():
             return
         if engine is None:
@@ -935,20 +944,20 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self._read_only(parent.channel):
             self._explain_read_only(parent)
             return
-        draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
+        draft = self.app.reply_draft(parent, conversation.row.language)
         if draft is None:
             self.notify(
                 f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
             )
             return
-        mark = await self.app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
+        mark = await self.app.store.reply_mark(conversation.row.id)
         keeper, kept = await open_draft(
             self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
             label=f"reply to {parent.author.label}",
         )  # fmt: skip
         if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
             parent = drafted
-            draft = self.app.reply_draft(parent, conversation.row.language)  # type: ignore[attr-defined]
+            draft = self.app.reply_draft(parent, conversation.row.language)
             if draft is None:
                 return
         if kept is not None:
@@ -956,7 +965,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if not parent.held:
             self._open_compose(draft, conversation.row.id, parent, mark, keeper=keeper)
             return
-        engine = self.app.engine  # type: ignore[attr-defined]
+        engine = self.app.engine
         if engine is None or not isinstance(engine.channels.get(parent.channel), ModeratedChannel):
             self.notify(sanitize(f"This message is held for moderation and ecoinbox cannot approve it on "
                                  f"{parent.channel!r}: approve it there first, then reply."),
@@ -981,9 +990,9 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _read_only(self, channel: str) -> bool:
         """Whether the channel cannot reply: a feed by its kind (before its first poll too), any
         other by what it said of itself."""
-        if is_feed(self.app.settings, channel):  # type: ignore[attr-defined]
+        if is_feed(self.app.settings, channel):
             return True
-        engine = self.app.engine  # type: ignore[attr-defined]
+        engine = self.app.engine
         caps = engine.capabilities.get(channel) if engine is not None else None
         return caps is not None and not caps.reply
 
@@ -1032,7 +1041,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _collisions(
         self, conversation_id: int, mark: ReplyMark
     ) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         return lambda: store.replies_since(conversation_id, mark)
 
     async def _reply_target(self) -> tuple[Conversation, Message] | None:
@@ -1040,7 +1049,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation_id = self.conversations.selected_id
         if conversation_id is None:
             return None
-        conversation = await self.app.store.conversation(conversation_id)  # type: ignore[attr-defined]
+        conversation = await self.app.store.conversation(conversation_id)
         if conversation is None or not conversation.messages:
             return None
         return conversation, self._chosen_in(conversation) or reply_target(conversation)
@@ -1076,7 +1085,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         shown = self.thread.conversation
         if self._cancel_pending_thread() or shown is None or shown.row.id != selected:
             self.workers.cancel_group(self, "thread")  # read here instead, before the next key
-            conversation = await self.app.store.conversation(selected)  # type: ignore[attr-defined]
+            conversation = await self.app.store.conversation(selected)
             if conversation is None or self.conversations.selected_id != selected:
                 return
             self.thread.show(conversation, highlight=self._matched_words)
@@ -1099,9 +1108,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
 
         async def queue(reply: ComposedReply) -> None:
-            store = self.app.store  # type: ignore[attr-defined]
-            delay = self.app.settings.ui.send_delay  # type: ignore[attr-defined]
-            language = self.app.reply_language(parent)  # type: ignore[attr-defined]
+            store = self.app.store
+            delay = self.app.settings.ui.send_delay
+            language = self.app.reply_language(parent)
             async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
                 headers = reply.headers
                 item = await store.queue_reply(
@@ -1130,7 +1139,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     @_store_failures_noticed
     async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
         """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         whose = (await self._target([conversation_id])).whose()
         changes: list[StateChange] = []
         try:
@@ -1152,7 +1161,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         app = self.app
         if self._writes_refused():
             return
-        if app.settings.forum is None:  # type: ignore[attr-defined]
+        if app.settings.forum is None:
             self.notify("No forum is configured: add a discourse channel and a [forum] section "
                         "(see config.example.toml).", severity="warning", markup=False)  # fmt: skip
             return
@@ -1164,23 +1173,23 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self._read_only(parent.channel):  # a redirect is a reply too
             self._explain_read_only(parent)
             return
-        mark = await app.store.reply_mark(conversation.row.id)  # type: ignore[attr-defined]
+        mark = await app.store.reply_mark(conversation.row.id)
         language = conversation.row.language
-        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        draft = app.reply_draft(parent, language)
         keeper, kept = await open_draft(
             self, conversation.row.id, DraftKind.REDIRECT, parent_remote_id=parent.remote_id,
             blank="" if draft is None else draft.prefix, label=f"redirect of {parent.author.label}",
         )  # fmt: skip
         if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
             parent = drafted
-            draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+            draft = app.reply_draft(parent, language)
         if kept is not None and draft is not None:  # the canned reply was chosen then: back to its text
             draft = replace(draft, restored=kept.text)
             self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
             return
-        suggestions = await app.redirect_suggestions(conversation)  # type: ignore[attr-defined]
-        can_topic = app.forum_channel() is not None  # type: ignore[attr-defined]
-        values = app.canned_values(parent)  # type: ignore[attr-defined]
+        suggestions = await app.redirect_suggestions(conversation)
+        can_topic = app.forum_channel() is not None
+        values = app.canned_values(parent)
         whom = person(parent.author.label)
         choice = await app.push_screen_wait(
             RedirectScreen(suggestions, can_open_topic=can_topic, values=values, whom=whom)
@@ -1190,7 +1199,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if choice == NEW_TOPIC:
             await self._redirect_to_new_topic(conversation, parent, mark)
             return
-        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        draft = app.reply_draft(parent, language)
         if draft is None:
             self.notify(
                 f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
@@ -1212,7 +1221,7 @@ class InboxScreen(TriageKeys, Screen[None]):
     ) -> None:
         app = self.app
         language = conversation.row.language
-        draft = app.reply_draft(parent, language)  # type: ignore[attr-defined]
+        draft = app.reply_draft(parent, language)
         if draft is None:
             self.notify(
                 f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
@@ -1221,7 +1230,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         values = dict(
             draft.values, topic_url="{topic_url}", topic_title="{topic_title}"
         )  # filled once it exists
-        template = app.topic_reply_template(language)  # type: ignore[attr-defined]
+        template = app.topic_reply_template(language)
         reply_text = draft.prefix + render(template, values).text
         keeper, kept = await open_draft(
             self, conversation.row.id, DraftKind.TOPIC, parent_remote_id=parent.remote_id,
@@ -1248,13 +1257,13 @@ class InboxScreen(TriageKeys, Screen[None]):
         topic and its reply, held `[ui] send_delay` seconds (`u` takes both back meanwhile).
         `keeper` keeps the fields as they are typed."""
         app = self.app
-        forum = app.settings.forum  # type: ignore[attr-defined]
+        forum = app.settings.forum
 
         async def queue(topic: TopicDraft) -> None:
-            store = app.store  # type: ignore[attr-defined]
+            store = app.store
             before = await store.conversation_row(conversation_id)
-            delay = app.settings.ui.send_delay  # type: ignore[attr-defined]
-            language = app.reply_language(parent)  # type: ignore[attr-defined]
+            delay = app.settings.ui.send_delay
+            language = app.reply_language(parent)
             async with keeper.queueing():  # the topic's draft goes in the same commit
                 item, _ = await store.queue_redirect_topic(
                     conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
@@ -1286,7 +1295,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if conversation_id is None:
             return None
         self.conversations.held = True
-        contact = await self.app.store.conversation_contact(conversation_id)  # type: ignore[attr-defined]
+        contact = await self.app.store.conversation_contact(conversation_id)
         if contact is None:
             self.notify("Nobody outside wrote in this conversation.", markup=False, timeout=3)
             return None
@@ -1300,7 +1309,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if author_id is None:
             return
         app, writable = self.app, lambda: not self._writes_refused()
-        now, conversation_id = app.now, self.conversations.selected_id  # type: ignore[attr-defined]
+        now, conversation_id = app.now, self.conversations.selected_id
         screen = ContactScreen(
             author_id, actor=self._actor(), now=now, writable=writable, conversation_id=conversation_id
         )
@@ -1315,7 +1324,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         author_id = await self._selected_author()
         if author_id is None or self._writes_refused():
             return
-        contact = await self.app.store.contact(author_id)  # type: ignore[attr-defined]
+        contact = await self.app.store.contact(author_id)
         if contact is not None:
             await link_by_hand(self.app, contact, self._actor(), self.conversations.selected_id)
 
@@ -1324,7 +1333,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if not self.tab.typed:
             self._before_search = self.tab_index
         name = sanitize(label, single_line=True, max_chars=SEARCH_TITLE_CELLS)
-        source = PersonConversations(self.app.store, author_id)  # type: ignore[attr-defined]
+        source = PersonConversations(self.app.store, author_id)
         person = Tab(f"@{name}", self.view, typed=True, person=source)
         self.tabs = [t for t in self.tabs if not t.typed] + [person]
         await self._show_tab(len(self.tabs) - 1)

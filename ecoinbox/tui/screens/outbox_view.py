@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -31,6 +31,11 @@ from ecoinbox.tui.safe import safe_content, safe_text
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
 
 REFRESH_S = 1.0
 """The list is read again this often while shown: the sender works in the background (perhaps
@@ -51,6 +56,9 @@ class LeaveOutbox:
 
 class OutboxScreen(Screen[LeaveOutbox]):
     """Replies on their way out; `enter` opens one's conversation, S E D O act on it."""
+
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_conversation", "Open its conversation", id="outbox_view.open"),
@@ -95,7 +103,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
 
     @property
     def store(self) -> Store:
-        return self.app.store  # type: ignore[attr-defined, no-any-return]
+        return self.app.store
 
     @property
     def table(self) -> DataTable[Text]:
@@ -267,7 +275,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
             self.notify("It is being sent right now: it cannot be changed.", markup=False, timeout=4)
             return
         store, parent = self.store, reply.parent
-        draft_for = app.reply_draft  # type: ignore[attr-defined]
+        draft_for = app.reply_draft
         draft = None if parent is None else draft_for(parent, parent.language)
         if draft is None:
             self.notify("The message it answers, or its channel, is gone: it can only be cancelled (D).",

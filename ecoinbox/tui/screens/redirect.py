@@ -110,7 +110,7 @@ def _suggestion_label(suggestion: Suggestion, values: Mapping[str, str]) -> Cont
     )
 
 
-class NewTopicScreen(SavingScreen[TopicDraft | None]):
+class NewTopicScreen(SavingScreen[TopicDraft]):
     """Edit the topic made from the question, and the reply that will carry its address; `save`
     queues both (the screen stays open, text and all, if that fails)."""
 
@@ -127,7 +127,7 @@ class NewTopicScreen(SavingScreen[TopicDraft | None]):
     ) -> None:  # fmt: skip
         """`draft_keeper` keeps the three fields as they are typed; `restored` is the draft kept
         from before (the box starts with it)."""
-        super().__init__(save, collisions)  # type: ignore[arg-type]
+        super().__init__(save, collisions)
         self.initial = restored or TopicDraft(title, body, reply)
         self.fresh = TopicDraft(title, body, reply)
         self.forum_label = forum_label

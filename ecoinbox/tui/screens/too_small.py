@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -10,6 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ecoinbox.tui.screens.compose import SavingScreen
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
 
 # Measured: at 60 columns the list still shows channel, name, message and age; 20 rows is what
 # the reply box needs for its text, counter and keys (below that they are cut off). The inbox
@@ -25,6 +32,9 @@ def too_small(size: Size) -> bool:
 class TooSmallScreen(Screen[None]):
     """Covers every other screen (which keep their state, drafts included) until the terminal
     is large enough again."""
+
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
 
     BINDINGS = [Binding("q", "quit_unless_writing", "Quit", id="too_small.quit")]
 

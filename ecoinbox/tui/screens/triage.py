@@ -35,6 +35,9 @@ from ecoinbox.tui.screens.undo_send import HeldReply
 from ecoinbox.tui.targets import Target, sentence
 
 if TYPE_CHECKING:
+    from textual import getters
+
+    from ecoinbox.tui.app import EcoInboxApp
     from ecoinbox.tui.screens.inbox import InboxScreen
 
     _Base = InboxScreen
@@ -213,6 +216,9 @@ class TagPrompt(ModalScreen[str | None]):
 class NoteScreen(ModalScreen[str | None]):
     """An internal note: shown in the thread to the team, never sent."""
 
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
+
     DEFAULT_CSS = _MODAL_CSS.format(name="NoteScreen") + "NoteScreen TextArea { height: 6; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save note", id="note.save"),
@@ -313,8 +319,11 @@ class AssignScreen(ModalScreen[str | None]):
 class TriageKeys(_Base):
     """The inbox's triage keys: they act on the selection (`x`, `X`) or on the row under the cursor."""
 
+    if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
+        app = getters.app(EcoInboxApp)
+
     def _me(self) -> str:
-        return self.app.settings.team.me  # type: ignore[attr-defined,no-any-return]
+        return self.app.settings.team.me
 
     def _targets(self) -> list[int]:
         """The selected conversations, else the one under the cursor."""
@@ -331,13 +340,13 @@ class TriageKeys(_Base):
             return Target.many(len(ids))
         row = self.conversations.selected_row
         if row is None or row.id != ids[0]:  # one selected row, away from the cursor
-            row = await self.app.store.conversation_row(ids[0])  # type: ignore[attr-defined]
+            row = await self.app.store.conversation_row(ids[0])
         return Target.many(1) if row is None else Target.of_row(row)
 
     async def _apply_triage(self, label: str, ids: list[int], target: Target, **action: Any) -> list[Triage]:
         """One triage action on `ids`, remembered as one undo step; the selection is cleared.
         The notice and the undo step name `target` ("marked done: René Lefèvre, facture F-2291")."""
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         before = await store.apply_triage(ids, actor=self._me(), **action)
         if self.conversations.marked:
             self.conversations.set_marks(())
@@ -368,7 +377,7 @@ class TriageKeys(_Base):
         ids = self._targets()
         if not ids or self._writes_refused():
             return
-        now = self.app.now().astimezone()  # type: ignore[attr-defined]
+        now = self.app.now().astimezone()
         target = await self._target(ids)
         until = await self.app.push_screen_wait(SnoozeScreen(now, target.whose()))
         if until is None:
@@ -387,7 +396,7 @@ class TriageKeys(_Base):
         ids = self._targets()
         if not ids or self._writes_refused():
             return
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         row = self.conversations.selected_row
         current = row.tags if row is not None and len(ids) == 1 else ()
         target = await self._target(ids)
@@ -408,7 +417,7 @@ class TriageKeys(_Base):
         ids = self._targets()
         if not ids or self._writes_refused():
             return
-        team = self.app.settings.team  # type: ignore[attr-defined]
+        team = self.app.settings.team
         row = self.conversations.selected_row
         current = row.assignee if row is not None else ""
         target = await self._target(ids)
@@ -433,7 +442,7 @@ class TriageKeys(_Base):
         text = await self.app.push_screen_wait(box)
         if not text:
             return
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.app.store
         async with keeper.queueing():  # the note's draft goes in the same commit
             await store.add_note(conversation_id, text, author=self._me())
         self.notify(
@@ -445,7 +454,7 @@ class TriageKeys(_Base):
         cursor's row and leaves the selection alone (no guess about which one was meant)."""
         count = len(self.conversations.marked)
         if count:
-            key = describe_keys(self.app.settings.ui.keys.get(binding_id, default_key))  # type: ignore[attr-defined]
+            key = describe_keys(self.app.settings.ui.keys.get(binding_id, default_key))
             row = self.conversations.selected_row
             whose = "this conversation" if row is None else Target.of_row(row).whose()
             self.notify(
@@ -470,7 +479,7 @@ class TriageKeys(_Base):
             ids = [row.id for row in await self.results.conversation_page_at(self.view, 0, BULK_LIMIT)]
             total = len(self.results)
         else:
-            store = self.app.store  # type: ignore[attr-defined]
+            store = self.app.store
             ids = await store.conversation_ids(self.view, limit=BULK_LIMIT)
             total = await store.count_conversations(self.view)
         conversations.set_marks(ids)
