@@ -520,12 +520,16 @@ async def _run_demo(
 ) -> int:
     from ecoinbox.cli import _inbox
     from ecoinbox.config import load_config
+    from ecoinbox.engine.live import warm_up
     from ecoinbox.logs import setup_logging
 
     demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
     setup_logging(demo.data_dir / "ecoinbox.log")
     # The inbox's modules load while the servers start (Dovecot is a process: it waits, we don't).
     loading = None if servers_only else asyncio.create_task(asyncio.to_thread(load_inbox_modules))
+    # The first poll brings messages whose language is detected: the model (1.6-2 s) loads now,
+    # beside the start and the inbox's first frame, not after them.
+    warming = None if servers_only else asyncio.create_task(warm_up(), name="demo-language-model")
     try:
         async with demo:
             left_out = [f"The email channel is left out: {demo.mail_missing}."] if demo.mail_missing else []
@@ -554,6 +558,8 @@ async def _run_demo(
             # Said inside the inbox: a line printed before it would be hidden behind the screen.
             return await _inbox(settings, tokens, notices=left_out)
     finally:
+        if warming is not None:
+            await asyncio.gather(warming, return_exceptions=True)  # long done, unless quit at once
         if servers_only and await store_in_use(demo.data_dir / "ecoinbox.db"):
             # An inbox opened on the printed config still works on this store: never pull it away.
             print(f"The demo's store stays in {demo.data_dir}: an inbox is still open on it. "
