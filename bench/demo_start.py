@@ -9,8 +9,10 @@ when the process is spawned (the command written) and stops at the last byte of 
 that shows a row of the inbox, that is the last byte read before the terminal pauses for
 BURST_GAP_S after the first row's text. A bare Textual app that shows 30 rows at once runs
 in the same run, as the floor of any Textual program on this machine. Each program runs once to
-warm the page cache, then `--runs` times; medians and p95 are printed, with how the demo made its
-store (a copy-on-write clone, the spare copy left by the last demo, or a full copy).
+warm the page cache, then `--runs` times, in rounds; medians and p95 are printed, with how the
+demo made its store (a copy-on-write clone, the spare copy left by the last demo, or a full copy).
+Each demo stays LINGER_S on screen before `q`, as a user would look at it: one quit within 3 s of
+its start leaves no spare, and the next start copies the store.
 
 `--messages N` generates the store of N messages in the bench cache the first time (minutes at a
 million), as `ecoinbox demo --messages N` does, then measures the starts that follow.
@@ -38,6 +40,8 @@ from scale import Terminal, child_env, commit, machine, pct
 
 BURST_GAP_S = 0.05  # a frame is written in one go: a pause this long means it is over
 QUIT_WAIT_S = 20.0
+# A demo stays this long on screen: one quit in its first 3 s makes no spare (the next one copies).
+LINGER_S = 5.0
 # A row of the inbox list: its mark (waits for a reply, priority, or none), channel, language.
 DEMO_ROW = re.compile(
     rb"(?:\xe2\x97\x8f|\xe2\x96\xb2| ) (?:mastodon|forum|blog|fanblog|reddit|bluesky|email) +[a-z ]{2} "
@@ -103,6 +107,8 @@ def run_once(case: Case, home: Path, cache: Path, *, counted: bool) -> None:
     terminal = Terminal(argv, env, cwd=home)
     try:
         first_byte, rows = first_rows(terminal, case.row)
+        if "demo" in case.argv:
+            time.sleep(LINGER_S)
         terminal.send("q")
         with contextlib.suppress(subprocess.TimeoutExpired):  # close() kills a slow one
             terminal.process.wait(QUIT_WAIT_S)
