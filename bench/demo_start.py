@@ -79,7 +79,7 @@ def first_rows(terminal: Terminal, row: re.Pattern[bytes], timeout: float = 120.
     deadline = time.monotonic() + timeout
     while (at := row_chunk(terminal, row)) is None:
         if terminal.process.poll() is not None:
-            raise RuntimeError(f"{terminal.process.args} exited: {terminal.tail()}")
+            raise RuntimeError(f"{terminal.process.args!r} exited: {terminal.tail()}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"no row within {timeout:g} s: {terminal.tail()}")
         time.sleep(0.005)

@@ -31,12 +31,14 @@ def count(path: Path) -> int:
 
 
 @pytest.fixture
-def no_reflink(monkeypatch):
+def no_reflink(monkeypatch: pytest.MonkeyPatch) -> None:
     """The filesystem of most machines (ext4): no copy-on-write clone."""
     monkeypatch.setattr(clone, "reflink", lambda source, target: False)
 
 
-def test_a_demo_takes_the_spare_copy_and_the_generated_store_stays_as_made(tmp_path, no_reflink):
+def test_a_demo_takes_the_spare_copy_and_the_generated_store_stays_as_made(
+    tmp_path: Path, no_reflink: None
+) -> None:
     base, spares = generated(tmp_path / "1m.db"), tmp_path / "spares"
     assert clone_store(base, tmp_path / "first.db", spares) is Cloned.COPY  # nothing ahead yet
     assert SpareMaker(base, spares).make_now() == spare_path(base, spares)
@@ -47,7 +49,7 @@ def test_a_demo_takes_the_spare_copy_and_the_generated_store_stays_as_made(tmp_p
     assert count(tmp_path / "second.db") == 0 and count(base) == 2000
 
 
-def test_a_spare_of_an_older_version_of_the_store_is_never_taken(tmp_path, no_reflink):
+def test_a_spare_of_an_older_version_of_the_store_is_never_taken(tmp_path: Path, no_reflink: None) -> None:
     base, spares = generated(tmp_path / "1m.db"), tmp_path / "spares"
     SpareMaker(base, spares).make_now()
     with sqlite3.connect(base) as db:  # generated again, or written to
@@ -56,7 +58,9 @@ def test_a_spare_of_an_older_version_of_the_store_is_never_taken(tmp_path, no_re
     assert count(tmp_path / "demo.db") == 2001
 
 
-def test_a_spare_stopped_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
+def test_a_spare_stopped_halfway_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, spares = generated(tmp_path / "1m.db", rows=20_000), tmp_path / "spares"
     maker = SpareMaker(base, spares)
     monkeypatch.setattr(clone, "SPARE_STEP", 4096)  # many steps: the stop is seen between two
@@ -71,7 +75,9 @@ def test_a_spare_stopped_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
     assert list(spares.iterdir()) == []
 
 
-async def test_the_next_demo_starts_on_the_spare_the_last_one_made(tmp_path, no_reflink, monkeypatch):
+async def test_the_next_demo_starts_on_the_spare_the_last_one_made(
+    tmp_path: Path, no_reflink: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(clone, "SPARE_DELAY_S", 0)
     base, spares = generated(tmp_path / "1m.db"), tmp_path / "spares"
     async with Demo(data_dir=tmp_path / "one", traffic=False, generated=base, spares=spares) as demo:
@@ -96,7 +102,7 @@ print("token-" + sys.argv[2])
 """
 
 
-async def test_the_demo_runs_its_token_commands_side_by_side(tmp_path):
+async def test_the_demo_runs_its_token_commands_side_by_side(tmp_path: Path) -> None:
     # Each command waits until every one has started: one after another, the first never ends.
     started, names = tmp_path / "started", ["one", "two", "three", "four"]
     started.mkdir()
