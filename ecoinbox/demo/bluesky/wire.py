@@ -39,8 +39,11 @@ def limit_param(raw: str | None, default: int, maximum: int, *, minimum: int = 1
 
 
 def strict_int(raw: str | None, default: int) -> int:
+    """A whole-number parameter; the PDS refuses one that is not a number (400)."""
+    if raw is None:
+        return default
     try:
-        return int(raw) if raw is not None else default
+        return int(raw)
     except ValueError:
         raise XrpcError(400, "InvalidRequest", f"not a number: {raw[:20]!r}") from None
 
