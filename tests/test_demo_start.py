@@ -8,6 +8,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from stack import wait_until
 
@@ -116,3 +117,20 @@ async def test_the_demo_runs_its_token_commands_side_by_side(tmp_path: Path) -> 
     config.write_text(f'[brand]\nname = "Acme"\n{channels}', encoding="utf-8")
     tokens = await demo_tokens(load_config(config))
     assert {name: tokens[name].reveal() for name in names} == {name: f"token-{name}" for name in names}
+
+
+async def test_a_server_that_cannot_start_leaves_none_of_the_others_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = Demo(data_dir=tmp_path / "demo", traffic=False)
+
+    async def refuse(*args: object, **kwargs: object) -> str:
+        raise OSError("the port is taken")
+
+    monkeypatch.setattr(demo.bluesky, "start", refuse)
+    with pytest.raises(OSError, match="the port is taken"):
+        await demo.start()
+    assert demo.mastodon.base_url  # it started beside the one that failed...
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError):  # ...and was stopped
+            await client.get(f"{demo.mastodon.base_url}/api/v1/instance")

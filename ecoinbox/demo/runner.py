@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TextIO
+from typing import TYPE_CHECKING, Self, TextIO, cast
 
 import platformdirs
 
@@ -342,12 +342,15 @@ class Demo:
         cloning = asyncio.create_task(self._clone(store), name="demo-store")
         mailing = asyncio.create_task(self._start_mail(), name="demo-mail")
         servers = (self.mastodon, self.forum, self.blog, self.fanblog, self.reddit, self.bluesky)
-        try:
-            url, forum_url, blog_url, fans_url, reddit_url, bluesky_url = await asyncio.gather(
-                *(server.start() for server in servers)
-            )
-        finally:
-            await asyncio.gather(cloning, mailing)  # a failed server start leaves nothing running
+        # Every start ends before any failure is raised: then nothing is left running.
+        *urls, cloned, mailed = await asyncio.gather(
+            *(server.start() for server in servers), cloning, mailing, return_exceptions=True
+        )
+        for outcome in (*urls, cloned, mailed):
+            if isinstance(outcome, BaseException):
+                await self.stop()
+                raise outcome
+        url, forum_url, blog_url, fans_url, reddit_url, bluesky_url = cast("list[str]", urls)
         # One person on two channels: Mastodon verified (rel="me") her forum profile, so her
         # accounts link by themselves (c shows her history on both); her namesakes elsewhere don't.
         self.mastodon.add_profile_link(DEMO_PERSON_MASTODON, "Forum", f"{forum_url}/u/{DEMO_PERSON_FORUM}")
