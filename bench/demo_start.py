@@ -103,7 +103,8 @@ def run_once(case: Case, home: Path, cache: Path, *, counted: bool) -> None:
     """Start the program, wait for its first rows, quit it."""
     data = Path(tempfile.mkdtemp(prefix="run-", dir=home))
     argv = [*case.argv, "--data-dir", str(data / "demo")] if "demo" in case.argv else case.argv
-    env = {**child_env(home), "XDG_CACHE_HOME": str(cache), **case.env}
+    # INFO: the demo's log says how it made its store.
+    env = {**child_env(home), "XDG_CACHE_HOME": str(cache), "ECOINBOX_LOG_LEVEL": "INFO", **case.env}
     terminal = Terminal(argv, env, cwd=home)
     try:
         first_byte, rows = first_rows(terminal, case.row)

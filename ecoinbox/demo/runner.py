@@ -530,9 +530,10 @@ async def _run_demo(
     setup_logging(demo.data_dir / "ecoinbox.log")
     # The inbox's modules load while the servers start (Dovecot is a process: it waits, we don't).
     loading = None if servers_only else asyncio.create_task(asyncio.to_thread(load_inbox_modules))
-    # The first poll brings messages whose language is detected: the model (1.6-2 s) loads now,
-    # beside the start and the inbox's first frame, not after them.
-    warming = None if servers_only else asyncio.create_task(warm_up(), name="demo-language-model")
+    # On an empty store the first rows wait for the first poll, whose messages need the language
+    # model (1.6-2 s): it loads beside the start. A generated store has rows at once: not before them.
+    warm_early = not servers_only and generated is None
+    warming = asyncio.create_task(warm_up(), name="demo-language-model") if warm_early else None
     try:
         async with demo:
             left_out = [f"The email channel is left out: {demo.mail_missing}."] if demo.mail_missing else []
