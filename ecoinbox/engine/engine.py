@@ -32,7 +32,7 @@ from ecoinbox.engine.outbox import UNCERTAIN_SETTLE_SECONDS, OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
 from ecoinbox.secrets import SecretError, TokenSource
-from ecoinbox.store import Change, IngestResult, Store, StoreError
+from ecoinbox.store import Change, ChangeKind, IngestResult, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -481,7 +481,7 @@ class Engine:
     # ---- sending ---------------------------------------------------------------------------
 
     def _on_store_change(self, change: Change) -> None:
-        if change.kind == "outbox":
+        if change.kind is ChangeKind.OUTBOX:
             self._sender_wake.set()
 
     async def _send_loop(self) -> None:

@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from ecoinbox.contacts import CLAIM, PROOF_ACTOR, normalize_proof, proof_reason
 from ecoinbox.model import Author, Contact, ContactAccount, ConversationRow
-from ecoinbox.store import sqlite as _sql
+from ecoinbox.store.base import Change, ChangeKind
+from ecoinbox.store.convert import to_conversation_row
+from ecoinbox.store.rows import RowsStore
+from ecoinbox.store.sql import execute_many, fetch_all, fetch_one
+from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -36,16 +40,8 @@ def _forms(proof: str) -> tuple[str, str]:
     return owned, CLAIM + owned
 
 
-class ContactsMixin:
+class ContactsStore(RowsStore):
     """Contacts: who is one person across channels, their conversations and the manager's note."""
-
-    # Provided by SQLiteStore.
-    _ROW_SQL: str
-    _clock: Any
-    _read: Any
-    _write: Any
-    _notify: Any
-    _record: Any
 
     # ---- on ingest ---------------------------------------------------------------------------
 
@@ -71,7 +67,7 @@ class ContactsMixin:
         owners: dict[str, set[int]] = {}
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            rows = await _sql._all(
+            rows = await fetch_all(
                 db, f"SELECT proof, author_id FROM author_proofs WHERE proof IN ({_marks(chunk)})", chunk
             )
             for row in rows:
@@ -79,7 +75,7 @@ class ContactsMixin:
         new = sorted(pair for pair in pairs if pair[1] not in owners.get(pair[0], ()))
         if not new:
             return
-        await _sql._many(db, "INSERT OR IGNORE INTO author_proofs (proof, author_id) VALUES (?, ?)", new)
+        await execute_many(db, "INSERT OR IGNORE INTO author_proofs (proof, author_id) VALUES (?, ?)", new)
         for proof, author_id in new:
             owners.setdefault(proof, set()).add(author_id)
         for proof, author_id in new:
@@ -103,12 +99,12 @@ class ContactsMixin:
         if not members:
             return None
         marks = _marks(members)
-        rows = await _sql._all(
+        rows = await fetch_all(
             db, f"SELECT id, channel, handle, display_name, url FROM authors WHERE id IN ({marks})", members
         )
         linked: dict[int, tuple[str, str, int]] = {}
         if contact_id is not None:
-            events = await _sql._all(
+            events = await fetch_all(
                 db,
                 "SELECT author_id, actor, reason, at, other_id FROM contact_events WHERE contact_id = ?"
                 " AND action = 'linked' ORDER BY at, id",
@@ -124,29 +120,29 @@ class ContactsMixin:
             actor, why, at = linked.get(int(row[0]), ("", "", None))
             accounts.append(ContactAccount(
                 author_id=int(row[0]), channel=row[1], handle=row[2], display_name=row[3], url=row[4],
-                linked_by=actor, why=why, linked_at=_sql.from_ms(at),
+                linked_by=actor, why=why, linked_at=from_ms(at),
             ))  # fmt: skip
         # The account asked about first, then the others in the order they were linked.
         order = {a: i for i, a in enumerate(linked)} | {author_id: -1}
         accounts.sort(key=lambda a: (order.get(a.author_id, len(order)), a.author_id))
         note = ""
         if contact_id is not None:
-            found = await _sql._one(db, "SELECT note FROM contacts WHERE id = ?", (contact_id,))
+            found = await fetch_one(db, "SELECT note FROM contacts WHERE id = ?", (contact_id,))
             note = found[0] if found else ""
-        first = await _sql._one(
+        first = await fetch_one(
             db, f"SELECT min(created_at) FROM messages WHERE author_id IN ({marks})", members
         )
         return Contact(
             id=contact_id,
             accounts=tuple(accounts),
             conversations=tuple(await self.contact_conversations(author_id)),
-            first_contact=_sql.from_ms(first[0]) if first else None,
+            first_contact=from_ms(first[0]) if first else None,
             note=note,
         )
 
     async def conversation_contact(self, conversation_id: int) -> Contact | None:
         """The person a conversation is with (who spoke last from outside, or who started it)."""
-        row = await _sql._one(
+        row = await fetch_one(
             self._read(), "SELECT author_id FROM conversations WHERE id = ?", (conversation_id,)
         )
         if row is None or row[0] is None:
@@ -163,8 +159,8 @@ class ContactsMixin:
             self._ROW_SQL + f" WHERE c.id IN (SELECT conversation_id FROM messages WHERE author_id IN"
             f" ({_marks(members)})) ORDER BY c.last_activity DESC, c.id DESC LIMIT ?"
         )
-        fetched = await _sql._all(db, sql, (*members, CONTACT_CONVERSATIONS))
-        return [_sql._conversation_row(row) for row in fetched]
+        fetched = await fetch_all(db, sql, (*members, CONTACT_CONVERSATIONS))
+        return [to_conversation_row(row) for row in fetched]
 
     async def find_authors(self, text: str, *, limit: int = 30) -> list[ContactAccount]:
         """Accounts on every channel whose handle or name contains `text` (handles starting with
@@ -173,7 +169,7 @@ class ContactsMixin:
         if not words:
             return []
         escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = await _sql._all(
+        rows = await fetch_all(
             self._read(),
             "SELECT id, channel, handle, display_name, url FROM authors"
             " WHERE handle LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\'"
@@ -185,13 +181,13 @@ class ContactsMixin:
     async def contact_events(self, author_id: int) -> list[tuple[Any, ...]]:
         """(at, actor, action, reason, other author id) of every link, unlink and note touching
         this account, oldest first."""
-        rows = await _sql._all(
+        rows = await fetch_all(
             self._read(),
             "SELECT at, actor, action, reason, CASE WHEN author_id = ?1 THEN other_id ELSE author_id END"
             " FROM contact_events WHERE author_id = ?1 OR other_id = ?1 ORDER BY at, id",
             (author_id,),
         )
-        return [(_sql.from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+        return [(from_ms(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
     # ---- the manager's changes -----------------------------------------------------------------
 
@@ -214,7 +210,7 @@ class ContactsMixin:
                     db, conversation_id, actor, "contact linked", None, await self._who(db, other_id)
                 )
         if done:
-            self._notify(_sql.Change("contact"))
+            self._notify(Change(ChangeKind.CONTACT))
         return done
 
     async def unlink_author(
@@ -227,7 +223,7 @@ class ContactsMixin:
                 return False
             others = [m for m in members if m != author_id]
             await db.execute("UPDATE authors SET contact_id = NULL WHERE id = ?", (author_id,))
-            await _sql._many(
+            await execute_many(
                 db, "INSERT OR IGNORE INTO contact_apart (author_id, other_id) VALUES (?, ?)",
                 [pair for other in others for pair in ((author_id, other), (other, author_id))],
             )  # fmt: skip
@@ -238,7 +234,7 @@ class ContactsMixin:
                 await self._record(
                     db, conversation_id, actor, "contact unlinked", await self._who(db, author_id), None
                 )
-        self._notify(_sql.Change("contact"))
+        self._notify(Change(ChangeKind.CONTACT))
         return True
 
     async def set_contact_note(
@@ -256,17 +252,17 @@ class ContactsMixin:
             await self._event(db, contact_id, author_id, None, actor, "note", note[:200])
             if conversation_id is not None:
                 await self._record(db, conversation_id, actor, "contact note", None, note[:200])
-        self._notify(_sql.Change("contact"))
+        self._notify(Change(ChangeKind.CONTACT))
 
     # ---- inside a transaction ------------------------------------------------------------------
 
     async def _members(self, db: aiosqlite.Connection, author_id: int) -> tuple[int | None, list[int]]:
-        row = await _sql._one(db, "SELECT contact_id FROM authors WHERE id = ?", (author_id,))
+        row = await fetch_one(db, "SELECT contact_id FROM authors WHERE id = ?", (author_id,))
         if row is None:
             return None, []
         if row[0] is None:
             return None, [author_id]
-        rows = await _sql._all(db, "SELECT id FROM authors WHERE contact_id = ? ORDER BY id", (row[0],))
+        rows = await fetch_all(db, "SELECT id FROM authors WHERE contact_id = ? ORDER BY id", (row[0],))
         return int(row[0]), [int(r[0]) for r in rows]
 
     async def _join(
@@ -283,11 +279,12 @@ class ContactsMixin:
             if await self._apart(db, first_members, second_members):
                 return False  # the manager said they are not one person
         else:  # the manager overrides an earlier "not one person"
-            await _sql._many(
+            await execute_many(
                 db, "DELETE FROM contact_apart WHERE author_id = ? AND other_id = ?",
                 pairs + [(b, a) for a, b in pairs],
             )  # fmt: skip
         # The larger contact stays; the other's accounts (and note) move into it.
+        target: int | None
         if second is not None and (first is None or len(second_members) > len(first_members)):
             target, moving = second, first_members
             dropped = first
@@ -298,7 +295,9 @@ class ContactsMixin:
         if target is None:  # a new contact: the first account is where the others joined
             target = await self._new_contact(db, "")
             moving = first_members + second_members
-        await _sql._many(db, "UPDATE authors SET contact_id = ? WHERE id = ?", [(target, m) for m in moving])
+        await execute_many(
+            db, "UPDATE authors SET contact_id = ? WHERE id = ?", [(target, m) for m in moving]
+        )
         if dropped is not None:
             await self._merge_note(db, target, dropped)
         for member in joining:
@@ -307,11 +306,11 @@ class ContactsMixin:
         return True
 
     async def _who(self, db: aiosqlite.Connection, author_id: int) -> str:
-        row = await _sql._one(db, "SELECT channel, handle FROM authors WHERE id = ?", (author_id,))
+        row = await fetch_one(db, "SELECT channel, handle FROM authors WHERE id = ?", (author_id,))
         return f"@{row[1]} ({row[0]})" if row else str(author_id)
 
     async def _apart(self, db: aiosqlite.Connection, first: list[int], second: list[int]) -> bool:
-        row = await _sql._one(
+        row = await fetch_one(
             db,
             f"SELECT 1 FROM contact_apart WHERE author_id IN ({_marks(first)}) AND other_id IN ({_marks(second)})"
             " LIMIT 1",
@@ -320,14 +319,14 @@ class ContactsMixin:
         return row is not None
 
     async def _new_contact(self, db: aiosqlite.Connection, note: str) -> int:
-        row = await _sql._one(
+        row = await fetch_one(
             db, "INSERT INTO contacts (note, created_at) VALUES (?, ?) RETURNING id",
-            (note, _sql.to_ms(self._clock())),
+            (note, to_ms(self._clock())),
         )  # fmt: skip
         return int(row[0])  # type: ignore[index]
 
     async def _merge_note(self, db: aiosqlite.Connection, target: int, dropped: int) -> None:
-        rows = await _sql._all(db, "SELECT id, note FROM contacts WHERE id IN (?, ?)", (target, dropped))
+        rows = await fetch_all(db, "SELECT id, note FROM contacts WHERE id IN (?, ?)", (target, dropped))
         notes = {int(r[0]): r[1] for r in rows}
         merged = "\n\n".join(n for n in (notes.get(target, ""), notes.get(dropped, "")) if n)
         await db.execute("UPDATE contacts SET note = ? WHERE id = ?", (merged[:NOTE_CHARS], target))
@@ -341,5 +340,5 @@ class ContactsMixin:
         await db.execute(
             "INSERT INTO contact_events (contact_id, author_id, other_id, at, actor, action, reason)"
             " VALUES (?,?,?,?,?,?,?)",
-            (contact_id, author_id, other_id, _sql.to_ms(self._clock()), actor, action, reason),
+            (contact_id, author_id, other_id, to_ms(self._clock()), actor, action, reason),
         )

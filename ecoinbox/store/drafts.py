@@ -12,26 +12,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ecoinbox.model import Draft, DraftKind
-from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.base import Change, ChangeKind
+from ecoinbox.store.connection import SQLiteBase
+from ecoinbox.store.sql import fetch_one
+from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from ecoinbox.store.sqlite import SQLiteStore
 
-    _Base = SQLiteStore
-else:
-    _Base = object
-
-
-class DraftsStore(_Base):
+class DraftsStore(SQLiteBase):
     """save_draft, draft, delete_draft; mixed into `SQLiteStore`."""
 
     async def save_draft(
         self, conversation_id: int, kind: DraftKind, text: str, *, parent_remote_id: str | None = None
     ) -> None:
         """Keep `text` as the conversation's draft of this kind (replacing the one before)."""
-        at = _sql.to_ms(self._clock())
+        at = to_ms(self._clock())
         exists = await self.draft(conversation_id, kind) is not None
         async with self._write(durable=True, quiet=exists) as db:
             await db.execute(
@@ -42,18 +39,18 @@ class DraftsStore(_Base):
                 (conversation_id, kind.value, text, parent_remote_id, at),
             )
         if not exists:
-            self._notify(_sql.Change("draft", frozenset({conversation_id})))
+            self._notify(Change(ChangeKind.DRAFT, frozenset({conversation_id})))
 
     async def draft(self, conversation_id: int, kind: DraftKind) -> Draft | None:
         """The conversation's draft of this kind, if the manager left one."""
-        row = await _sql._one(
+        row = await fetch_one(
             self._read(),
             "SELECT text, parent_remote_id, updated_at FROM drafts WHERE conversation_id = ? AND kind = ?",
             (conversation_id, kind.value),
         )
         if row is None:
             return None
-        at = _sql.from_ms(row["updated_at"])
+        at = from_ms(row["updated_at"])
         assert at is not None
         return Draft(conversation_id, kind, row["text"], row["parent_remote_id"], at)
 
@@ -62,7 +59,7 @@ class DraftsStore(_Base):
         async with self._write(durable=True) as db:
             deleted = await delete_draft_in(db, conversation_id, kind)
         if deleted:
-            self._notify(_sql.Change("draft", frozenset({conversation_id})))
+            self._notify(Change(ChangeKind.DRAFT, frozenset({conversation_id})))
 
 
 async def delete_draft_in(db: aiosqlite.Connection, conversation_id: int, kind: DraftKind) -> bool:

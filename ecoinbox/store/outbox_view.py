@@ -11,16 +11,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ecoinbox.model import OutboxItem, OutboxState, UnsentReply
-from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.base import Change, ChangeKind
+from ecoinbox.store.connection import SQLiteBase
+from ecoinbox.store.convert import MESSAGE_SQL, to_message, to_outbox_item
+from ecoinbox.store.sql import fetch_all, fetch_one
+from ecoinbox.store.times import to_ms
 
 if TYPE_CHECKING:
     import aiosqlite
-
-    from ecoinbox.store.sqlite import SQLiteStore
-
-    _Base = SQLiteStore
-else:
-    _Base = object
 
 _UNSENT = tuple(state.value for state in OutboxState if state.unsent)
 _DECIDE = (OutboxState.FAILED.value, OutboxState.UNKNOWN.value)
@@ -34,7 +32,7 @@ def _marks(values: tuple[str, ...]) -> str:
     return ",".join("?" * len(values))
 
 
-class OutboxViewStore(_Base):
+class OutboxViewStore(SQLiteBase):
     """The Outbox view's reads and writes; mixed into `SQLiteStore`."""
 
     async def unsent_replies(self) -> list[UnsentReply]:
@@ -42,28 +40,28 @@ class OutboxViewStore(_Base):
         whom it answers: those waiting on the manager first (refused, perhaps published), then
         those retrying after an error, then the rest; newest first within each."""
         db = self._read()
-        rows = await _sql._all(
+        rows = await fetch_all(
             db,
             f"SELECT * FROM outbox WHERE state IN ({_marks(_UNSENT)})"
             f" ORDER BY CASE WHEN state IN ({_marks(_DECIDE)}) THEN 0 WHEN error != '' THEN 1 ELSE 2 END,"
             " created_at DESC, id DESC",
             (*_UNSENT, *_DECIDE),
         )
-        parents = await _sql._all(
+        parents = await fetch_all(
             db,
-            _sql._MESSAGE_SQL + " WHERE m.id IN (SELECT p.id FROM outbox o JOIN messages p"
+            MESSAGE_SQL + " WHERE m.id IN (SELECT p.id FROM outbox o JOIN messages p"
             " ON p.channel = o.channel AND p.remote_id = o.parent_remote_id"
             f" WHERE o.kind = 'reply' AND o.state IN ({_marks(_UNSENT)}))",
             _UNSENT,
         )
-        by_key = {(row["channel"], row["remote_id"]): _sql._message(row) for row in parents}
-        items = [_sql._outbox_item(row) for row in rows]
+        by_key = {(row["channel"], row["remote_id"]): to_message(row) for row in parents}
+        items = [to_outbox_item(row) for row in rows]
         return [UnsentReply(item, by_key.get((item.channel, item.parent_remote_id))) for item in items]
 
     async def send_reply_now(self, item_id: int, *, actor: str = "manager") -> OutboxItem | None:
         """A queued reply waiting for its retry time is due now; None if it is not queued any
         more (sent, being sent, settled or discarded meanwhile)."""
-        now = _sql.to_ms(self._clock())
+        now = to_ms(self._clock())
         return await self._change_unsent(
             item_id, "send now", "next_attempt_at = ?", [now], (OutboxState.QUEUED.value,), actor=actor
         )
@@ -82,7 +80,7 @@ class OutboxViewStore(_Base):
         is being sent or was discarded meanwhile. A new text is a new request: it gets a new
         idempotency key. A refused or uncertain reply (the manager decided it is not on the
         platform) is queued again, due now; a queued one keeps its time."""
-        now = _sql.to_ms(self._clock())
+        now = to_ms(self._clock())
         changes = (
             "text = ?, idempotency_key = ?, error = '',"
             " next_attempt_at = CASE WHEN state = ? THEN next_attempt_at ELSE ? END, state = ?"
@@ -100,18 +98,18 @@ class OutboxViewStore(_Base):
         if reply_only:
             where += " AND kind = 'reply'"
         async with self._write(durable=True) as db:
-            before = await _sql._one(db, "SELECT state FROM outbox WHERE id = ?", (item_id,))
-            row = await _sql._one(
+            before = await fetch_one(db, "SELECT state FROM outbox WHERE id = ?", (item_id,))
+            row = await fetch_one(
                 db, f"UPDATE outbox SET {changes} WHERE {where} RETURNING *", (*params, item_id, *states)
             )
             if row is None or before is None:
                 return None
-            item = _sql._outbox_item(row)
+            item = to_outbox_item(row)
             if drop_dependents:
                 await self._drop_dependents(db, item_id)
             action = f"{item.kind} {what}"
             await self._record(db, item.conversation_id, actor, action, before["state"], str(item_id))
-        self._notify(_sql.Change("outbox", frozenset({item.conversation_id})))
+        self._notify(Change(ChangeKind.OUTBOX, frozenset({item.conversation_id})))
         return item
 
     async def _drop_dependents(self, db: aiosqlite.Connection, item_id: int) -> None:

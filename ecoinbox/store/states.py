@@ -10,43 +10,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
-from ecoinbox.store import sqlite as _sql  # a cycle: sqlite.py builds SQLiteStore from this mixin
+from ecoinbox.store.base import Change, ChangeKind, StateChange
 from ecoinbox.store.drafts import delete_draft_in
+from ecoinbox.store.rows import RowsStore
+from ecoinbox.store.sql import fetch_all, fetch_one
+from ecoinbox.store.times import from_ms, to_ms
+from ecoinbox.store.triage import TriageStore
 
 if TYPE_CHECKING:
     import aiosqlite
-
-    from ecoinbox.store.sqlite import SQLiteStore
-
-    _Base = SQLiteStore
-else:
-    _Base = object
 
 WOKE_FROM_SNOOZE = "woke from snooze"
 """The reason a conversation shows once its snooze ran out (and what the history says)."""
 _NOTE_HISTORY_CHARS = 80
 
 
-class StatesStore(_Base):
+class StatesStore(RowsStore, TriageStore):
     """States, snoozes, tags, assignment and notes; mixed into `SQLiteStore`."""
-
-    me: str = "manager"
-    """The manager using this store (config `[team] me`): the Mine view is what is assigned to them."""
-
-    def _view_where(self, view: View) -> tuple[str, list[Any]]:
-        """The SQL condition (on `c`, conversations) of a view, and its parameters."""
-        states = [state.value for state in view.states]
-        if view is View.MINE:
-            return "c.assignee = ? AND c.state IN (?, ?)", [self.me, *states]
-        return "c.state = ?", states
 
     async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
         """The ids of a view's first `limit` conversations, in display order (`X` selects them)."""
         where, params = self._view_where(view)
-        rows = await _sql._all(
+        rows = await fetch_all(
             self._read(),
             "SELECT c.id FROM conversations c WHERE " + where + self._DESC + " LIMIT ?",
             (*params, limit),
@@ -61,7 +49,7 @@ class StatesStore(_Base):
         found: dict[int, Triage] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            rows = await _sql._all(
+            rows = await fetch_all(
                 db,
                 "SELECT id, state, reason, snoozed_until, assignee, tags FROM conversations"
                 f" WHERE id IN ({','.join('?' * len(chunk))})",
@@ -69,7 +57,7 @@ class StatesStore(_Base):
             )
             for row in rows:
                 found[row["id"]] = Triage(
-                    row["id"], State(row["state"]), row["reason"], _sql.from_ms(row["snoozed_until"]),
+                    row["id"], State(row["state"]), row["reason"], from_ms(row["snoozed_until"]),
                     row["assignee"], tuple(row["tags"].split()),
                 )  # fmt: skip
         return [found[i] for i in ids if i in found]
@@ -111,7 +99,7 @@ class StatesStore(_Base):
                     await self._write_triage(db, before, after, actor)
                     changed.append(before)
         if changed:
-            self._notify(_sql.Change("state", frozenset(t.conversation_id for t in changed)))
+            self._notify(Change(ChangeKind.STATE, frozenset(t.conversation_id for t in changed)))
         return changed
 
     async def restore_triage(self, before: Sequence[Triage], *, actor: str = "manager (undo)") -> int:
@@ -127,14 +115,14 @@ class StatesStore(_Base):
                     await self._write_triage(db, current, old, actor)
                     restored.append(old.conversation_id)
         if restored:
-            self._notify(_sql.Change("state", frozenset(restored)))
+            self._notify(Change(ChangeKind.STATE, frozenset(restored)))
         return len(restored)
 
     async def _write_triage(
         self, db: aiosqlite.Connection, before: Triage, after: Triage, actor: str
     ) -> None:
         cid = after.conversation_id
-        wake = _sql.to_ms(after.snoozed_until) if after.snoozed_until is not None else None
+        wake = to_ms(after.snoozed_until) if after.snoozed_until is not None else None
         if (before.state, before.reason, before.snoozed_until) != (
             after.state,
             after.reason,
@@ -143,7 +131,7 @@ class StatesStore(_Base):
             await db.execute(
                 "UPDATE conversations SET state = ?, reason = ?, snoozed_until = ?, state_changed_at = ?"
                 " WHERE id = ?",
-                (after.state.value, after.reason, wake, _sql.to_ms(self._clock()), cid),
+                (after.state.value, after.reason, wake, to_ms(self._clock()), cid),
             )
             await self._record(db, cid, actor, "state", _state_label(before), _state_label(after))
             # Into or out of Spam by the manager's hand teaches the spam filter (an undo unlearns).
@@ -170,8 +158,8 @@ class StatesStore(_Base):
     async def wake_snoozed(self) -> list[int]:
         """Reopen every conversation whose snooze has run out (also those that ran out while
         ecoinbox was closed); the history says it woke from snooze. Returns their ids."""
-        now = _sql.to_ms(self._clock())
-        due = await _sql._all(
+        now = to_ms(self._clock())
+        due = await fetch_all(
             self._read(),
             "SELECT id FROM conversations WHERE state = 'snoozed' AND snoozed_until <= ?",
             (now,),
@@ -181,7 +169,7 @@ class StatesStore(_Base):
         woken: list[int] = []
         async with self._write() as db:
             # Read again inside the write: another process may have woken or changed them.
-            rows = await _sql._all(
+            rows = await fetch_all(
                 db,
                 "UPDATE conversations SET state = 'open', reason = ?, snoozed_until = NULL,"
                 " state_changed_at = ? WHERE state = 'snoozed' AND snoozed_until <= ? RETURNING id",
@@ -191,20 +179,20 @@ class StatesStore(_Base):
                 woken.append(row[0])
                 await self._record(db, row[0], "snooze", "state", "snoozed", f"open ({WOKE_FROM_SNOOZE})")
         if woken:
-            self._notify(_sql.Change("state", frozenset(woken)))
+            self._notify(Change(ChangeKind.STATE, frozenset(woken)))
         return woken
 
     async def next_wake(self) -> datetime | None:
         """When the next snoozed conversation wakes; None if none is snoozed."""
-        row = await _sql._one(
+        row = await fetch_one(
             self._read(), "SELECT min(snoozed_until) FROM conversations WHERE state = 'snoozed'"
         )
-        return _sql.from_ms(row[0]) if row else None
+        return from_ms(row[0]) if row else None
 
     async def tags_in_use(self, prefix: str = "", limit: int = 50) -> list[str]:
         """Tags already given, most used first (those starting with `prefix`): for completion."""
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await _sql._all(
+        rows = await fetch_all(
             self._read(),
             "SELECT tag FROM conversation_tags WHERE tag LIKE ? ESCAPE '\\'"
             " GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?",
@@ -218,9 +206,9 @@ class StatesStore(_Base):
         text = text.strip()
         if not text:
             raise ValueError("an empty note")
-        at = _sql.to_ms(self._clock())
+        at = to_ms(self._clock())
         async with self._write() as db:
-            row = await _sql._one(
+            row = await fetch_one(
                 db,
                 "INSERT INTO notes (conversation_id, at, author, text) VALUES (?, ?, ?, ?) RETURNING id",
                 (conversation_id, at, author, text),
@@ -228,20 +216,51 @@ class StatesStore(_Base):
             assert row is not None
             await self._record(db, conversation_id, author, "note", None, text[:_NOTE_HISTORY_CHARS])
             await delete_draft_in(db, conversation_id, DraftKind.NOTE)
-        self._notify(_sql.Change("note", frozenset({conversation_id})))
-        return Note(int(row[0]), conversation_id, author, text, _sql.from_ms(at))  # type: ignore[arg-type]
+        self._notify(Change(ChangeKind.NOTE, frozenset({conversation_id})))
+        return Note(int(row[0]), conversation_id, author, text, from_ms(at))  # type: ignore[arg-type]
 
     async def notes(self, conversation_id: int) -> list[Note]:
         """The conversation's internal notes, oldest first."""
-        rows = await _sql._all(
+        rows = await fetch_all(
             self._read(),
             "SELECT id, author, text, at FROM notes WHERE conversation_id = ? ORDER BY at, id",
             (conversation_id,),
         )
         return [
-            Note(r["id"], conversation_id, r["author"], r["text"], _sql.from_ms(r["at"]))  # type: ignore[arg-type]
+            Note(r["id"], conversation_id, r["author"], r["text"], from_ms(r["at"]))  # type: ignore[arg-type]
             for r in rows
         ]
+
+    async def set_state(
+        self, conversation_ids: Sequence[int], state: State, *, actor: str = "manager", reason: str = ""
+    ) -> list[StateChange]:
+        """Move conversations to `state`; returns what changed, so the caller can undo it."""
+        async with self._write() as db:
+            changes = [
+                change
+                for conversation_id in conversation_ids
+                if (change := await self._set_state(db, conversation_id, state, actor, reason)) is not None
+            ]
+        if changes:
+            self._notify(Change(ChangeKind.STATE, frozenset(c.conversation_id for c in changes)))
+        return changes
+
+    async def _set_state(
+        self, db: aiosqlite.Connection, conversation_id: int, state: State, actor: str, reason: str
+    ) -> StateChange | None:
+        row = await fetch_one(db, "SELECT state, reason FROM conversations WHERE id = ?", (conversation_id,))
+        if row is None or (row["state"] == state.value and row["reason"] == reason):
+            return None
+        old = State(row["state"])
+        await db.execute(
+            "UPDATE conversations SET state = ?, reason = ?, snoozed_until = NULL, state_changed_at = ?"
+            " WHERE id = ?",
+            (state.value, reason, to_ms(self._clock()), conversation_id),
+        )
+        label = f"{state.value} ({reason})" if reason else state.value
+        await self._record(db, conversation_id, actor, "state", old.value, label)
+        await self._learn_from_state(db, conversation_id, old, state, actor)
+        return StateChange(conversation_id, old, state)
 
 
 def _state_label(triage: Triage) -> str:

@@ -25,6 +25,15 @@ from typing import TYPE_CHECKING, Any, Final
 import aiosqlite
 
 from ecoinbox.model import Message, State, normalize_tag
+from ecoinbox.store.base import Change, ChangeKind
+from ecoinbox.store.connection import SQLiteBase
+from ecoinbox.store.convert import MESSAGE_SQL as _MESSAGE_SQL
+from ecoinbox.store.convert import to_message as _message
+from ecoinbox.store.ingest_plan import Summary as _Summary
+from ecoinbox.store.sql import execute_many as _many
+from ecoinbox.store.sql import fetch_all as _all
+from ecoinbox.store.sql import fetch_one as _one
+from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
     from ecoinbox.triage.inbound import Assessment, Triage
@@ -91,21 +100,13 @@ class TriageBatch:
     started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
-class TriageStore:
+class TriageStore(SQLiteBase):
     """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
 
     _triage: Triage | None = None
     _marks_version: int = -1
     _triage_pool: ThreadPoolExecutor | None = None  # one thread: Triage's state is never shared
     _plan_lock: asyncio.Lock | None = None
-
-    # The host class provides these (SQLiteStore).
-    _write: Any
-    _read: Any
-    _refusal: str | None
-    _record: Any
-    _notify: Any
-    _clock: Any
 
     async def attach_triage(self, triage: Triage | None) -> None:
         """From now on, new messages from outside are triaged by `triage` as they are stored."""
@@ -114,7 +115,7 @@ class TriageStore:
         if triage is not None and self._triage_pool is None:
             self._triage_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoinbox-triage")
             self._plan_lock = asyncio.Lock()
-        if triage is not None and self._reader is not None:  # type: ignore[attr-defined]
+        if triage is not None and self._reader is not None:
             await self._load_marks(self._read())
 
     def _stop_triage(self) -> None:
@@ -135,8 +136,6 @@ class TriageStore:
 
     async def _load_marks(self, db: aiosqlite.Connection) -> None:
         """Read the learned marks if another process (or this one, before) changed them."""
-        from ecoinbox.store.sqlite import _one
-
         assert self._triage is not None
         row = await _one(db, "SELECT version, data FROM spam_marks WHERE id = 1")
         version = int(row["version"]) if row else 0
@@ -145,8 +144,6 @@ class TriageStore:
             self._marks_version = version
 
     async def _save_marks(self, db: aiosqlite.Connection) -> None:
-        from ecoinbox.store.sqlite import _one
-
         assert self._triage is not None
         row = await _one(
             db,
@@ -174,8 +171,6 @@ class TriageStore:
     async def _plan_items(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> list[_Item]:
         """The new messages from outside, each with the text it answers and whether its author is
         known (wrote before in a conversation that is not spam)."""
-        from ecoinbox.store.sqlite import _all
-
         keys = {(m.channel, m.remote_id) for m in messages}
         keys |= {(m.channel, m.in_reply_to) for m in messages if m.in_reply_to}
         stored: dict[MessageKey, str] = {}
@@ -253,8 +248,6 @@ class TriageStore:
 
         `verdict` is what the plan decided (`_triage_plan`): an assessment, the reason triage was
         skipped (the message stays in the inbox, and its notes say so), or None (triage failed)."""
-        from ecoinbox.store.sqlite import from_ms, to_ms
-
         if verdict is None:
             return
         at = to_ms(self._clock())
@@ -321,8 +314,6 @@ class TriageStore:
             batch.known_authors.add(author_id)
 
     async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
-        from ecoinbox.store.sqlite import _all, _many, _one
-
         for channel, remote_id, reason in batch.spam_replies:
             row = await _one(
                 db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id)
@@ -397,8 +388,6 @@ class TriageStore:
     ) -> tuple[Message, int, str | None] | None:
         """The conversation's first message from outside (the one its verdict was about), its
         author's id, and the text it answered."""
-        from ecoinbox.store.sqlite import _MESSAGE_SQL, _message, _one
-
         row = await _one(
             db,
             _MESSAGE_SQL
@@ -423,8 +412,6 @@ class TriageStore:
         its own, in Spam; the filter learns from it as from any spam mark. Returns (the old
         conversation, the new one), or None when the message starts its conversation (mark the
         whole conversation spam instead) or is not there."""
-        from ecoinbox.store.sqlite import Change
-
         async with self._write() as db:
             moved = await self._split_out(db, message_id, actor, "marked spam")
             if moved is not None and self._triage is not None:
@@ -435,7 +422,7 @@ class TriageStore:
                     await db.execute("UPDATE authors SET known = 0 WHERE id = ?", (first[1],))
                     await self._save_marks(db)
         if moved is not None:
-            self._notify(Change("state", frozenset(moved)))
+            self._notify(Change(ChangeKind.STATE, frozenset(moved)))
         return moved
 
     async def _split_out(
@@ -443,8 +430,6 @@ class TriageStore:
     ) -> tuple[int, int] | None:
         """Move `message_id` and its descendants to a new conversation in Spam and recount the
         conversation they leave (its state, priority and the manager's fields stay)."""
-        from ecoinbox.store.sqlite import _MESSAGE_SQL, _all, _one, _Summary, to_ms
-
         row = await _one(db, "SELECT conversation_id, remote_id FROM messages WHERE id = ?", (message_id,))
         if row is None:
             return None
@@ -493,8 +478,6 @@ class TriageStore:
     async def _undo_reopen(self, db: aiosqlite.Connection, conversation_id: int, since: int) -> None:
         """The conversation went back to Open in this batch, and the spam reply that left was what
         reopened it (nothing from outside newer than its last change remains): back as it was."""
-        from ecoinbox.store.sqlite import _one, to_ms
-
         reopened = await _one(
             db, "SELECT old_value FROM history WHERE conversation_id = ? AND actor = 'system'"
             " AND action = 'reopened' AND at >= ? ORDER BY id DESC LIMIT 1", (conversation_id, since),
@@ -529,8 +512,6 @@ class TriageStore:
 
     async def rule_notes(self, conversation_id: int) -> list[RuleNote]:
         """What rules did or suggest to this conversation (tags, assignment, snooze, canned)."""
-        from ecoinbox.store.sqlite import _all, from_ms
-
         rows = await _all(
             self._read(),
             "SELECT rule, action, value, at FROM rule_actions WHERE conversation_id = ? ORDER BY at, id",
@@ -558,8 +539,6 @@ class TriageStore:
     ) -> list[int]:
         """Mute (no notification, new activity does not reopen it once done) or unmute; returns
         the conversations that changed."""
-        from ecoinbox.store.sqlite import Change, _one
-
         changed: list[int] = []
         async with self._write() as db:
             for conversation_id in conversation_ids:
@@ -573,7 +552,7 @@ class TriageStore:
                         db, conversation_id, actor, "muted" if muted else "unmuted", None, None
                     )
         if changed:
-            self._notify(Change("state", frozenset(changed)))
+            self._notify(Change(ChangeKind.STATE, frozenset(changed)))
         return changed
 
 
@@ -617,8 +596,6 @@ def _log_failure(work: asyncio.Future[None]) -> None:
 
 def _replay(rows: Sequence[Any], clock: Any) -> Any:
     """A conversation's summary rebuilt from its message rows, oldest first."""
-    from ecoinbox.store.sqlite import _message, _Summary, to_ms
-
     first = _message(rows[0])
     summary = _Summary.new(first, to_ms(first.created_at))
     for row in rows:

@@ -28,7 +28,7 @@ from ecoinbox.model import Conversation
 from ecoinbox.model import Message as PlatformMessage
 from ecoinbox.replies import Suggestion
 from ecoinbox.replying import ReplyDraft, forum_channel, reply_draft, reply_language
-from ecoinbox.store import Change, Store, StoreError
+from ecoinbox.store import Change, ChangeKind, Store, StoreError
 from ecoinbox.tui.commands import ActionCommands
 from ecoinbox.tui.drafts import keepers
 from ecoinbox.tui.keys import KeyHold
@@ -112,7 +112,7 @@ class EcoInboxApp(App[None]):
         self.engine = engine
         self.now = now or (lambda: datetime.now(UTC))
         self._pending: set[int] | None = set()
-        self._pending_kinds: set[str] = set()
+        self._pending_kinds: set[ChangeKind] = set()
         self._flush_scheduled = False
         self._data_version: int | None = None
         self.inbox = InboxScreen()
@@ -192,7 +192,7 @@ class EcoInboxApp(App[None]):
         if self._pending is not None:
             self._pending |= change.conversation_ids
         self._pending_kinds.add(change.kind)
-        if change.kind == "urgent":
+        if change.kind is ChangeKind.URGENT:
             self.post_message(self._Urgent(change.conversation_ids))
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -219,9 +219,9 @@ class EcoInboxApp(App[None]):
 
     def _flush_changes(self) -> None:
         ids = frozenset(self._pending) if self._pending is not None else None
-        kind = ",".join(sorted(self._pending_kinds))
+        kinds = frozenset(self._pending_kinds)
         self._pending, self._pending_kinds, self._flush_scheduled = set(), set(), False
-        self.inbox.post_message(StoreChanged(kind, ids))
+        self.inbox.post_message(StoreChanged(kinds, ids))
 
     async def _wake_snoozed(self) -> None:
         """Snoozes that ran out (even while ecoinbox was closed) come back to the Inbox."""
@@ -239,7 +239,7 @@ class EcoInboxApp(App[None]):
             return  # the screens report store failures when they read
         if self._data_version is not None and version != self._data_version:
             self._pending = None  # we cannot know what another process touched
-            self._on_store_change(Change("external"))
+            self._on_store_change(Change(ChangeKind.EXTERNAL))
         self._data_version = version
 
     def _on_channel_status(self, status: ChannelStatus) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from textual.message import Message
 
 from ecoinbox.engine import ChannelStatus, EngineRole
+from ecoinbox.store import ChangeKind
 
 
 class StoreChanged(Message):
     """The store committed a change (here or in another process); None means "anything"."""
 
-    def __init__(self, kind: str, conversation_ids: frozenset[int] | None) -> None:
+    def __init__(self, kinds: frozenset[ChangeKind], conversation_ids: frozenset[int] | None) -> None:
         super().__init__()
-        self.kind = kind
+        self.kinds = kinds
         self.conversation_ids = conversation_ids
 
 

@@ -46,7 +46,7 @@ from ecoinbox.replies import render
 from ecoinbox.replying import ReplyDraft
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import StateChange, StoreError, StoreNotWritable
+from ecoinbox.store import ChangeKind, StateChange, StoreError, StoreNotWritable
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
@@ -271,7 +271,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         else:
             for conversation_id in event.conversation_ids:
                 self._nearby.pop(conversation_id, None)
-        if "read-only" in event.kind.split(","):
+        if ChangeKind.READ_ONLY in event.kinds:
             self._render_read_only()
             self.notify("The store cannot be changed any more: the banner at the top says why.",
                         severity="error", timeout=10, markup=False)  # fmt: skip

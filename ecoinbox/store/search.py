@@ -1,0 +1,184 @@
+"""Full-text search in the store, and the index that serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
+from typing import Any
+
+import aiosqlite
+
+from ecoinbox.model import (
+    ConversationRow,
+)
+from ecoinbox.query import Query, fts_phrase
+from ecoinbox.store.ingest_plan import SNIPPET_CHARS
+from ecoinbox.store.rows import RowsStore
+from ecoinbox.store.sql import fetch_all
+from ecoinbox.store.times import to_ms
+
+
+class SearchStore(RowsStore):
+    """Search and its index; mixed into `SQLiteStore`."""
+
+    async def search(
+        self, query: Query, *, before_message: int | None = None, limit: int = 50, seen: Collection[int] = ()
+    ) -> tuple[list[ConversationRow], int | None]:
+        """Conversations with a message matching `query`, by their newest match first.
+
+        Each row's snippet is that matching message. Returns the rows and the keyset cursor for
+        the next page (None at the end); conversations in `seen` (earlier pages) are skipped. Matching messages are read newest first in small
+        chunks and folded into conversations, so a common word costs what a page costs, not
+        what all its matches cost. Every value is a bound parameter; words reach FTS5 as quoted
+        strings only.
+        """
+        sql, params = search_sql(query)
+        found: dict[int, str] = {}
+        cursor: int | None = before_message if before_message is not None else 2**62
+        # One match per conversation needs `limit` matches; a chatty one needs more: the chunk
+        # grows, so a rare filter does not scan for 4x the matches a page needs.
+        chunk = limit + 10
+        db = self._read()
+        skip_spam = not query.includes_spam
+        while len(found) < limit:
+            hits = await fetch_all(db, sql, (*params, cursor, chunk))
+            spam = await self._spam_among({hit["conversation_id"] for hit in hits}) if skip_spam else set()
+            for hit in hits:
+                cursor = hit["id"]
+                if hit["conversation_id"] not in seen and hit["conversation_id"] not in spam:
+                    found.setdefault(hit["conversation_id"], hit["text"])
+                if len(found) == limit:
+                    break
+            if len(hits) < chunk and len(found) < limit:
+                cursor = None
+                break
+            chunk = min(chunk * 4, 2000)
+        if not found:
+            return [], None
+        marks = ",".join("?" * len(found))
+        rows = {r.id: r for r in await self._rows(self._ROW_SQL + f" WHERE c.id IN ({marks})", tuple(found))}
+        spans = query.highlighter()
+        page = [
+            replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows
+        ]
+        return page, cursor
+
+    async def _spam_among(self, conversation_ids: set[int]) -> set[int]:
+        """Which of these conversations are spam (a search leaves them out unless is:spam)."""
+        if not conversation_ids:
+            return set()
+        marks = ",".join("?" * len(conversation_ids))
+        rows = await fetch_all(
+            self._read(),
+            f"SELECT id FROM conversations WHERE state = 'spam' AND id IN ({marks})",
+            tuple(conversation_ids),
+        )
+        return {row["id"] for row in rows}
+
+    async def _unindex(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
+        """The index forgets these rows' current words (before their text changes)."""
+        await self._feed_index(
+            db, ids, "INSERT INTO messages_fts (messages_fts, rowid, text, title) SELECT 'delete',"
+        )
+
+    async def _index(self, db: aiosqlite.Connection, ids: Sequence[int]) -> None:
+        """The index learns these rows' current words."""
+        await self._feed_index(db, ids, "INSERT INTO messages_fts (rowid, text, title) SELECT")
+
+    async def _feed_index(self, db: aiosqlite.Connection, ids: Sequence[int], insert: str) -> None:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            await db.execute(f"{insert} id, text, title FROM messages WHERE id IN ({marks})", chunk)
+
+
+def search_sql(query: Query) -> tuple[str, list[Any]]:
+    """The statement reading `query`'s matching messages newest first (then `id < ?`, `LIMIT ?`).
+
+        Each way in keeps the id order, so no statement sorts its matches: FTS5 hands its matches
+        out by rowid (its own rowid must carry the bound and the order), a `lang:` filter reads its
+        language's index (ids in order within a language), anything else walks the table backwards
+        from the newest row. Conversations and authors are joined only when a filter reads them (the
+    spam left out of a query without is: is dropped by `search`, a page of conversations at a time).
+    """
+    where, params = _search_conditions(query)
+    fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
+    joins = ""
+    if any(f.field == "is" for f in query.filters):
+        joins += " JOIN conversations c ON c.id = m.conversation_id"
+    if any(f.field == "from" for f in query.filters):
+        joins += " JOIN authors a ON a.id = m.author_id"
+    conditions = "".join(f" AND {condition}" for condition in where)
+    if fts:
+        sql = (
+            "SELECT m.id, m.conversation_id, m.text FROM messages_fts f JOIN messages m ON m.id = f.rowid"
+            f"{joins} WHERE messages_fts MATCH ?{conditions} AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
+        )
+        return sql, [fts, *params]
+    language = any(f.field == "lang" and not f.negated for f in query.filters)
+    # Without a hint SQLite reads a channel: filter through UNIQUE (channel, remote_id), whose
+    # order is not the ids', and sorts every message of the channel for one page.
+    source = "messages m INDEXED BY messages_by_language" if language else "messages m NOT INDEXED"
+    sql = (
+        f"SELECT m.id, m.conversation_id, m.text FROM {source}{joins}"
+        f" WHERE 1{conditions} AND m.id < ? ORDER BY m.id DESC LIMIT ?"
+    )
+    return sql, params
+
+
+def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
+    """SQL conditions (on m: messages, c: conversations, a: authors) and their parameters."""
+    where: list[str] = []
+    params: list[Any] = []
+    for term in query.terms:
+        if term.negated:
+            where.append("m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+            params.append(fts_phrase(term))
+    for f in query.filters:
+        values: list[Any]
+        if f.field == "from":
+            like = _like_prefix(str(f.value))
+            condition, values = (
+                "(a.handle LIKE ? ESCAPE '\\' OR a.display_name LIKE ? ESCAPE '\\')",
+                [like, like],
+            )
+        elif f.field == "channel":
+            condition, values = "m.channel = ?", [f.value]
+        elif f.field == "is" and f.value == "unanswered":
+            condition, values = "c.needs_reply = 1 AND c.state = 'open'", []
+        elif f.field == "is":
+            condition, values = "c.state = ?", [f.value]
+        elif f.field == "lang":
+            condition, values = "m.language = ?", [f.value]
+        elif f.field == "before":
+            condition, values = "m.created_at < ?", [to_ms(f.value)]  # type: ignore[arg-type]
+        elif f.field == "after":
+            condition, values = "m.created_at >= ?", [to_ms(f.value)]  # type: ignore[arg-type]
+        else:  # has:link
+            condition, values = "m.links != ''", []
+        where.append(f"NOT ({condition})" if f.negated else condition)
+        params.extend(values)
+    return where, params
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())[:SNIPPET_CHARS]
+
+
+SNIPPET_LEAD = 24
+"""Characters kept before a search result's first match when the snippet starts later."""
+
+
+def _snippet_around(text: str, spans: Callable[[str], list[tuple[int, int]]]) -> str:
+    """A search result's snippet: from a little before the first matched word, so the word
+    shows in the list even when it comes late in a long message."""
+    flat = " ".join(text.split())
+    found = spans(flat[: SNIPPET_CHARS * 20])
+    if not found or found[0][0] < SNIPPET_LEAD * 2:
+        return flat[:SNIPPET_CHARS]
+    start = flat.rfind(" ", 0, found[0][0] - SNIPPET_LEAD) + 1 or found[0][0] - SNIPPET_LEAD
+    return "…" + flat[start : start + SNIPPET_CHARS - 1]
