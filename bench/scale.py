@@ -49,6 +49,7 @@ import fcntl
 import json
 import math
 import os
+import resource
 import select
 import shutil
 import sqlite3
@@ -62,7 +63,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,9 @@ SEARCHES = (
     ("a word, a language", "refund lang:fr"), ("channel and state", "channel:reddit is:open"),
     ("a frequent author", "from:{author}"), ("the last 3 days", "after:3d"),
     ("filters only", "lang:de has:link"), ("a rare pair of filters", "lang:nl channel:blog"),
+    ("the last 3 days, nothing in them", "after:3d", 30),
 )  # fmt: skip
+# (the third field: days after the store's newest day the query is made, 0 if absent)
 PAGE_DOWN = "\x1b[6~"
 
 # Budgets of issue 5, at 1M messages.
@@ -97,6 +100,7 @@ MOVE_S = 0.016
 MOVE_BYTES = 2048
 THREAD_S = 0.050
 SEARCH_S = 0.020
+BUILD_WRITES = 3.0  # bytes written to build a store, as a multiple of its size (issue 16)
 INGEST_RATE = 20_000
 RSS_MB = 200
 RSS_GROWTH_MB = 50
@@ -231,7 +235,9 @@ def child_env(home: Path) -> dict[str, str]:
            "XDG_STATE_HOME": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            }  # fmt: skip
-    for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL", "ECOINBOX_CONFIG"):
+    # PYTHONDONTWRITEBYTECODE (set on this machine) would compile ecoinbox from source at every
+    # start (~140 ms): an installed ecoinbox has its bytecode, so the children write and use it.
+    for variable in ("NO_COLOR", "COLUMNS", "LINES", "TEXTUAL", "ECOINBOX_CONFIG", "PYTHONDONTWRITEBYTECODE"):
         env.pop(variable, None)
     return env
 
@@ -371,6 +377,103 @@ def run_inbox(store_path: Path, *, moves: int, pages: int) -> Inbox:
     return result
 
 
+# ---- commands, from outside the process (issue 16, goals 1 and 2) -------------------------------
+
+COMMAND_RUNS = 15
+COMMAND_S = 0.150  # `list`, `show`, `list --query`, spawn to exit, at 1M
+START_S = 0.300  # the command `ecoinbox` to the inbox's first rows on the terminal, at 1M
+BARE_APP = (
+    "from textual.app import App\nfrom textual.widgets import Static\n"
+    "class Bare(App):\n    def compose(self):\n        yield Static('a bare app, ready')\n"
+    "Bare().run()\n"
+)
+
+
+@dataclass(slots=True)
+class Commands:
+    """Each command's seconds from spawn to exit (its output read) and CPU (user + system)."""
+
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+
+def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode(errors='replace')[-500:]}")
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def timed_start(argv: list[str], env: dict[str, str], needle: bytes, quit_key: str) -> float:
+    """Seconds from spawning `argv` in the pty to the last byte of the output that shows `needle`."""
+    terminal = Terminal(argv, env)
+    try:
+        end = terminal.wait_for(needle, timeout=120)
+        shown = terminal.when_written(end - 1) - terminal.started
+        terminal.send(quit_key)
+        terminal.process.wait(30)
+        return shown
+    finally:
+        terminal.close()
+
+
+async def top_conversation(store_path: Path) -> int:
+    store = await open_store(store_path, read_only=True)
+    try:
+        return (await store.conversation_page(View.INBOX, limit=1))[0].id
+    finally:
+        await store.close()
+
+
+def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
+    """The CLI reads, notmuch's search of the same word, the inbox's start and a bare Textual app's,
+    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode)."""
+    needle, _ = asyncio.run(first_row_text(store_path))
+    top = asyncio.run(top_conversation(store_path))
+    result = Commands()
+    with tempfile.TemporaryDirectory(prefix="ecoinbox-bench-") as folder:
+        home = Path(folder)
+        config = str(write_config(home, store_path))
+        env = child_env(home)
+        ecoinbox = [sys.executable, "-m", "ecoinbox", "--config", config]
+        commands = {
+            "the interpreter alone, `python -c pass`": [sys.executable, "-c", "pass"],
+            "`ecoinbox list`": [*ecoinbox, "list"],
+            f"`ecoinbox list --query {SEARCH_WORD}`": [*ecoinbox, "list", "--query", SEARCH_WORD],
+            "`ecoinbox list --query 'refund lang:fr'`": [*ecoinbox, "list", "--query", "refund lang:fr"],
+            "`ecoinbox show ID` (the inbox's top conversation)": [*ecoinbox, "show", str(top)],
+        }
+        notmuch, root = shutil.which("notmuch"), maildir_for(store_path)
+        if notmuch and (root / ".notmuch").exists():
+            env_notmuch = {**os.environ, "NOTMUCH_CONFIG": str(root / "notmuch-config")}
+            commands[f"`notmuch search --limit=50 {SEARCH_WORD}`"] = [
+                notmuch,
+                "search",
+                "--limit=50",
+                SEARCH_WORD,
+            ]
+        for round_ in range(runs + 1):
+            for label, argv in commands.items():
+                wall, cpu = timed_run(argv, env_notmuch if argv[0] == notmuch else env)
+                if round_:
+                    result.wall.setdefault(label, []).append(wall)
+                    result.cpu.setdefault(label, []).append(cpu)
+            start = timed_start(ecoinbox, env, needle, "q")
+            bare = timed_start([sys.executable, "-c", BARE_APP], env, b"a bare app, ready", "\x11")
+            if round_:
+                result.wall.setdefault("`ecoinbox`: the command to the inbox's first rows (pty)", []).append(
+                    start
+                )
+                result.wall.setdefault("a bare Textual app: the command to its first frame (pty)", []).append(
+                    bare
+                )
+    return result
+
+
 # ---- the thread view, in-process --------------------------------------------------------------
 
 
@@ -422,6 +525,7 @@ class Search:
     query: str
     seconds: float  # median, warm
     rows: int
+    cpu_s: float = float("nan")  # median CPU of the process (its SQLite thread included)
 
 
 def search_s(store_path: Path, end: datetime) -> list[Search]:
@@ -433,15 +537,20 @@ def search_s(store_path: Path, end: datetime) -> list[Search]:
         try:
             author = frequent_author(store_path)
             results = []
-            for _, text in SEARCHES:
+            for _, text, *later in SEARCHES:
                 text = text.format(author=author)
-                query = parse_query(text, now=end)
-                times = []
+                query = parse_query(text, now=end + timedelta(days=later[0] if later else 0))
+                times, cpu = [], []
                 for _ in range(SEARCH_RUNS + 1):
-                    started = time.perf_counter()
+                    started, used = time.perf_counter(), time.process_time()
                     rows, _ = await store.search(query, limit=50)
                     times.append(time.perf_counter() - started)
-                results.append(Search(text, statistics.median(times[1:]), len(rows)))
+                    cpu.append(time.process_time() - used)
+                if later:
+                    text += f" ({later[0]} days after the newest message)"
+                results.append(
+                    Search(text, statistics.median(times[1:]), len(rows), statistics.median(cpu[1:]))
+                )
             return results
         finally:
             await store.close()
@@ -600,6 +709,7 @@ class Column:
     peers: Peers
     searches: list[Search] = field(default_factory=list)
     triage_rate: float | None = None  # msg/s of ingest with triage and language detection
+    commands: Commands | None = None
 
 
 def triage_ingest_rate(messages: int, seed: int) -> float:
@@ -709,13 +819,13 @@ def table(columns: list[Column]) -> Iterator[str]:
     yield row("open it again (its wrapped lines cached), median", lambda c: fmt_ms(med(c.thread_again_s)))
     yield row("peak RSS of the inbox", lambda c: size(c.inbox.rss_mb, "MB"), f"<= {RSS_MB} MB",
               last.inbox.rss_mb <= RSS_MB)  # fmt: skip
-    for number, (what, _) in enumerate(SEARCHES):
+    for number, (what, *_) in enumerate(SEARCHES):
 
         def found(c: Column, number: int = number) -> str:
             if len(c.searches) <= number:
                 return "–"
             result = c.searches[number]
-            return f"{fmt_ms(result.seconds)} ({result.rows})"
+            return f"{fmt_ms(result.seconds)} ({result.rows}; CPU {fmt_ms(result.cpu_s)})"
 
         label = last.searches[number].query if len(last.searches) > number else SEARCHES[number][1]
         verdict = last.searches[number].seconds <= SEARCH_S if len(last.searches) > number else None
@@ -757,6 +867,64 @@ def table(columns: list[Column]) -> Iterator[str]:
     )
 
 
+def commands_table(columns: list[Column]) -> Iterator[str]:
+    """Issue 16's rows: the commands from outside (goals 1, 2), the searches (5), the build (7)."""
+    last = columns[-1]
+    yield "| | " + " | ".join(c.label for c in columns) + f" | budget (at {last.label}) | |"
+    yield "|---|" + "---:|" * len(columns) + "---|---|"
+    labels = list(dict.fromkeys(label for c in columns if c.commands for label in c.commands.wall))
+    for label in labels:
+
+        def cell(c: Column, label: str = label) -> str:
+            wall = c.commands.wall.get(label, []) if c.commands else []
+            if not wall:
+                return "–"
+            cpu = c.commands.cpu.get(label, []) if c.commands else []
+            text = f"{fmt_ms(med(wall))} (p95 {fmt_ms(pct(wall, 0.95))}"
+            return text + (f"; CPU {fmt_ms(med(cpu))})" if cpu else ")")
+
+        budget, verdict = "", None
+        wall = last.commands.wall.get(label, []) if last.commands else []
+        if label.startswith("`ecoinbox ") and wall:
+            budget, verdict = f"<= {COMMAND_S * 1000:.0f} ms", med(wall) <= COMMAND_S
+        elif label.startswith("`ecoinbox`") and wall:
+            budget, verdict = f"<= {START_S * 1000:.0f} ms", med(wall) <= START_S
+        mark = "" if verdict is None else ("ok" if verdict else "OVER")
+        yield (
+            f"| {label}: median (p95; CPU) | "
+            + " | ".join(cell(c) for c in columns)
+            + f" | {budget} | {mark} |"
+        )
+    for number, (what, *_) in enumerate(SEARCHES):
+
+        def found(c: Column, number: int = number) -> str:
+            if len(c.searches) <= number:
+                return "–"
+            result = c.searches[number]
+            return f"{fmt_ms(result.seconds)} ({result.rows}; CPU {fmt_ms(result.cpu_s)})"
+
+        query = last.searches[number].query if len(last.searches) > number else SEARCHES[number][1]
+        verdict = last.searches[number].seconds <= SEARCH_S if len(last.searches) > number else None
+        mark = "" if verdict is None else ("ok" if verdict else "OVER")
+        cells = " | ".join(found(c) for c in columns)
+        name = f"search in-process, first page of 50 (rows; CPU): {what}, `{query}`"
+        yield f"| {name} | {cells} | <= {SEARCH_S * 1000:.0f} ms | {mark} |"
+
+    def built(c: Column) -> str:
+        written, size = c.manifest.get("build_write_bytes"), c.manifest.get("store_bytes")
+        if not written or not size:
+            return "–"
+        where = c.manifest["built_in"]
+        return f"{written / 1e6:,.0f} MB for {size / 1e6:,.0f} MB ({written / size:.1f}x, built in {where})"
+
+    ratio = (last.manifest.get("build_write_bytes") or math.nan) / (
+        last.manifest.get("store_bytes") or math.nan
+    )
+    mark = "" if math.isnan(ratio) else ("ok" if ratio <= BUILD_WRITES else "OVER")
+    yield ("| building the store: bytes written (x its size) | " + " | ".join(built(c) for c in columns)
+           + f" | <= {BUILD_WRITES:.0f}x | {mark} |")  # fmt: skip
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     with contextlib.suppress(OSError):
@@ -795,6 +963,10 @@ def main(argv: list[str] | None = None) -> int:
                              "(a fresh store each time); 'none' to skip it")  # fmt: skip
     parser.add_argument("--ingest-only", action="store_true",
                         help="only the two ingest rows (no inbox, thread, search or peers)")  # fmt: skip
+    parser.add_argument("--commands-only", action="store_true",
+                        help="issue 16's rows only: the CLI reads and the inbox's start from outside, "
+                             "beside notmuch and a bare Textual app, the searches, the build's bytes")  # fmt: skip
+    parser.add_argument("--runs", type=int, default=COMMAND_RUNS, help="rounds of --commands-only")
     args = parser.parse_args(argv)
     labels = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
     peers_limit = 0 if args.peers_up_to == "none" else SIZES[args.peers_up_to.lower()]
@@ -805,11 +977,21 @@ def main(argv: list[str] | None = None) -> int:
         messages = SIZES[label]
         path, made = store_for(args.cache, messages, args.seed, args.rebuild)
         triage_rate = None
-        if messages <= triage_limit:
+        if messages <= triage_limit and not args.commands_only:
             print(f"{label}: ingest with triage and language detection…", file=sys.stderr, flush=True)
             triage_rate = triage_ingest_rate(messages, args.seed)
         if args.ingest_only:
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), [], triage_rate))
+            continue
+        if args.commands_only:
+            if messages <= peers_limit and shutil.which("notmuch"):
+                print(f"{label}: notmuch's index…", file=sys.stderr, flush=True)
+                run_peers(path, messages)
+            print(f"{label}: commands, {args.runs} rounds…", file=sys.stderr, flush=True)
+            commands = run_commands(path, args.runs)
+            print(f"{label}: search…", file=sys.stderr, flush=True)
+            searches = search_s(path, datetime.fromisoformat(made["end"]))
+            columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), searches, None, commands))
             continue
         print(f"{label}: the inbox in a pty…", file=sys.stderr, flush=True)
         inbox = run_inbox(path, moves=args.moves, pages=args.pages)
@@ -832,6 +1014,10 @@ def main(argv: list[str] | None = None) -> int:
           f"seed {args.seed}; {args.moves} moves, {args.pages} page downs, quiet {QUIET_S * 1000:.0f} ms, "
           f"pty {COLUMNS}x{ROWS}")  # fmt: skip
     print()
+    if args.commands_only:
+        for line in commands_table(columns):
+            print(line)
+        return 0
     if args.ingest_only:
         print("| | " + " | ".join(c.label for c in columns) + " | budget | |")
         print("|---|" + "---:|" * len(columns) + "---|---|")

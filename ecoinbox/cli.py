@@ -346,10 +346,11 @@ async def check_then_start(store, engine) -> bool:  # type: ignore[no-untyped-de
     runs beside it; nothing is polled or sent, nothing written by the engine, until the file
     proves sound. A damaged one turns the inbox read-only (the store tells the screens).
     """
+    from ecoinbox.background_check import check_store_file
     from ecoinbox.store import StoreDamaged
 
     try:
-        problems = await store.check_integrity()
+        problems = await check_store_file(store.path)  # at the lowest priority: keys come first
     except StoreError as exc:  # e.g. the disk cannot be read: do not write to it either
         store.refuse_writes(str(exc))
         return False

@@ -84,7 +84,7 @@ def html_to_text(html: str, *, max_input: int = 2_000_000) -> HtmlText:
     try:
         root = LexborHTMLParser(_limit_depth(html)).root
         text, links = _render(root) if root is not None else ("", [])
-    except Exception:  # a parser bug must not take the inbox down: fall back to tag stripping
+    except Exception:  # noqa: BLE001  a parser bug must not take the inbox down: strip the tags
         return plain_to_text(_TAG_SOUP.sub(" ", html))
     text, hidden = sanitize_and_flag(text)
     return HtmlText(_BLANK_LINES.sub("\n\n", text).rstrip(), tuple(dict.fromkeys(links)), hidden)

@@ -41,13 +41,13 @@ _WORD_RE: Final = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # Words that settle a short message on their own when the model hesitates ("merci !").
 # Only words that are not also common in another of the default languages.
 _CUES: Final[dict[str, frozenset[str]]] = {
-    "en": frozenset(["thanks", "thank", "thx", "please", "pls", "plz", "hello", "hey", "cheers"]),
-    "fr": frozenset(["merci", "bonjour", "bonsoir", "salut", "svp", "stp", "ça", "c'est", "j'ai", "n'est", "beaucoup"]),
-    "de": frozenset(["danke", "bitte", "hallo", "moin", "tschüss", "genau"]),
-    "es": frozenset(["gracias", "hola", "vale", "buenas"]),
-    "it": frozenset(["grazie", "ciao", "buongiorno", "prego"]),
-    "pt": frozenset(["obrigado", "obrigada", "olá", "valeu"]),
-    "nl": frozenset(["bedankt", "dank", "hoi", "alsjeblieft", "graag"]),
+    "en": frozenset("thanks thank thx please pls plz hello hey cheers".split()),
+    "fr": frozenset("merci bonjour bonsoir salut svp stp ça c'est j'ai n'est beaucoup".split()),
+    "de": frozenset("danke bitte hallo moin tschüss genau".split()),
+    "es": frozenset("gracias hola vale buenas".split()),
+    "it": frozenset("grazie ciao buongiorno prego".split()),
+    "pt": frozenset("obrigado obrigada olá valeu".split()),
+    "nl": frozenset("bedankt dank hoi alsjeblieft graag".split()),
 }
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def detect_language(
     allowed = tuple(sorted({code.lower() for code in (languages or DEFAULT_LANGUAGES)}))
     fallback = _normalise(hint)
     cleaned = _clean(text[:READ_CHARS])
-    letters = sum(char.isalpha() for char in cleaned)
+    letters = sum(map(str.isalpha, cleaned))
     if letters == 0:
         return fallback
     identifier = _identifier(allowed) if letters >= MIN_LETTERS else None
@@ -105,11 +105,14 @@ def _cue(text: str, allowed: tuple[str, ...]) -> str | None:
 # Languages written in Latin script: a text in another script is not one of them, however sure
 # a model restricted to them may be.
 _LATIN_LANGUAGES: Final = frozenset(
-    ["en", "fr", "de", "es", "it", "pt", "nl", "ca", "da", "sv", "no", "nb", "nn", "fi", "et", "lv", "lt", "pl", "cs", "sk", "sl", "hr", "bs", "sq", "ro", "hu", "tr", "az", "id", "ms", "tl", "vi", "eu", "gl", "cy", "ga", "is", "mt", "af", "sw", "lb", "eo", "la", "oc", "br"]
+    "en fr de es it pt nl ca da sv no nb nn fi et lv lt pl cs sk sl hr bs sq ro hu tr az id ms "
+    "tl vi eu gl cy ga is mt af sw lb eo la oc br".split()
 )
 
 
 def _mostly_latin(text: str) -> bool:
+    if text.isascii():
+        return True  # its letters are all Latin (each character's name is the slow part)
     letters = [char for char in text if char.isalpha()]
     latin = sum(1 for char in letters if "LATIN" in unicodedata.name(char, ""))
     return latin * 2 >= len(letters)

@@ -8,14 +8,28 @@ from pathlib import Path
 
 import platformdirs
 
-from ecoinbox.channels.http import RedactingFilter, install_log_redaction
-
 LOGGERS = ("ecoinbox", "httpx", "httpcore")
 """The loggers whose records go to the log file."""
 
 
 def default_log_path() -> Path:
     return platformdirs.user_log_path("ecoinbox", appauthor=False) / "ecoinbox.log"
+
+
+class _Redacting(logging.Filter):
+    """ecoinbox.channels.http's RedactingFilter, imported with it (and httpx, 60 ms) at the first
+    record the file gets: `ecoinbox list` and `show` usually log nothing and start without them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._filter: logging.Filter | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._filter is None:
+            from ecoinbox.channels.http import RedactingFilter
+
+            self._filter = RedactingFilter()
+        return bool(self._filter.filter(record))
 
 
 class _QuietFileHandler(logging.FileHandler):
@@ -28,7 +42,9 @@ class _QuietFileHandler(logging.FileHandler):
 
 def setup_logging(path: Path | None = None) -> Path | None:
     """Send ecoinbox's warnings (or ECOINBOX_LOG_LEVEL) to a 0600 file; None if it cannot."""
-    install_log_redaction()
+    for name in ("httpx", "httpcore"):  # quiet (WARNING), as install_log_redaction makes them
+        if logging.getLogger(name).level < logging.WARNING:
+            logging.getLogger(name).setLevel(logging.WARNING)
     path = path or Path(os.environ.get("ECOINBOX_LOG_FILE") or default_log_path())
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -42,7 +58,7 @@ def setup_logging(path: Path | None = None) -> Path | None:
         return None  # a read-only home must not stop the inbox; logs are a convenience
     # On the handler, the filter sees every record it writes, from child loggers too
     # ("httpcore.http11"), which a filter on the "httpcore" logger never does.
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(_Redacting())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.ecoinbox_file = True  # type: ignore[attr-defined]
     stop_logging()  # calling twice (tests, the demo) must not log twice

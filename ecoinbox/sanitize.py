@@ -29,6 +29,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from ecoinbox.unicode_marks import combining_marks
+
 __all__ = ["hidden_characters", "safe_url", "sanitize", "sanitize_and_flag"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -80,23 +82,10 @@ _TAG = re.compile(f"({_SUBDIVISION_FLAG})|[{_TAG_CHARACTER}]+")
 _VARIATION_SELECTOR = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 
 
-def _combining_marks(first: int, stop: int) -> str:
-    """A regex class body: the combining marks (Mn, Me) in [first, stop) but variation selectors."""
-    ranges: list[list[int]] = []
-    for code in range(first, stop):
-        if 0xFE00 <= code <= 0xFE0F or unicodedata.category(chr(code)) not in ("Mn", "Me"):
-            continue
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
-
-
 # Astral marks apart again (see _STRIP_ASTRAL); the look-ahead is one range test that lets
 # emoji and CJK skip the slow scan.
-_COMBINING_BMP = _combining_marks(0x300, 0x10000)
-_COMBINING_ASTRAL = _combining_marks(0x10000, 0x20000)
+_COMBINING_BMP = combining_marks(0x300, 0x10000)
+_COMBINING_ASTRAL = combining_marks(0x10000, 0x20000)
 _ASTRAL_GUARD = f"(?=[{_COMBINING_ASTRAL[0]}-{_COMBINING_ASTRAL[-1]}])"
 _COMBINING = f"(?:[{_COMBINING_BMP}]|{_ASTRAL_GUARD}[{_COMBINING_ASTRAL}])"
 _ASTRAL_COMBINING = re.compile(f"{_ASTRAL_GUARD}[{_COMBINING_ASTRAL}]")

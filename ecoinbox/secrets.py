@@ -35,9 +35,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, NoReturn, TypeVar
 
-import keyring
-import keyring.errors
-
 from ecoinbox.config import ChannelSettings
 from ecoinbox.credentials import CredentialsFileError, read_credential
 
@@ -225,6 +222,8 @@ def _from_credentials_file(channel: ChannelSettings) -> Secret | None:
 
 
 def _keyring_get(channel_name: str) -> str | None:
+    import keyring  # when a channel asks it: `ecoinbox list` starts without it (60 ms)
+
     return keyring.get_password(KEYRING_SERVICE, channel_name)
 
 
@@ -329,8 +328,10 @@ def _ways_to_provide(channel: ChannelSettings) -> str:
         [
             "Provide it one of these ways:",
             keyring_way,
-            f'  - set token_cmd = ["pass", "show", "ecoinbox/{name}"] in its [[channels]] entry '
-            "(any command that prints the token)",
+            (
+                f'  - set token_cmd = ["pass", "show", "ecoinbox/{name}"] in its [[channels]] entry '
+                "(any command that prints the token)"
+            ),
             _env_way(name, channel.token_env, "its [[channels]] entry"),
         ]
     )
@@ -341,17 +342,25 @@ def _alternatives(name: str, token_env: str | None = None) -> str:
     return "\n".join(
         [
             "Ways to provide the token without it:",
-            f"  - run `ecoinbox auth {name}`: without a keyring it offers a credentials file (0600, "
-            "not encrypted) or shows the token once (--print) for pass",
-            f'  - token_cmd = ["pass", "show", "ecoinbox/{name}"] in the [[channels]] entry '
-            "(pass with gpg-agent and pinentry-curses works over SSH; export GPG_TTY=$(tty))",
+            (
+                f"  - run `ecoinbox auth {name}`: without a keyring it offers a credentials file (0600, "
+                "not encrypted) or shows the token once (--print) for pass"
+            ),
+            (
+                f'  - token_cmd = ["pass", "show", "ecoinbox/{name}"] in the [[channels]] entry '
+                "(pass with gpg-agent and pinentry-curses works over SSH; export GPG_TTY=$(tty))"
+            ),
             _env_way(name, token_env, "the [[channels]] entry"),
-            "  - start a keyring for this session: `dbus-run-session -- sh`, then in that shell "
-            "`gnome-keyring-daemon --unlock` (type the keyring password, then Ctrl-D), "
-            f"then `ecoinbox auth {name}`",
-            "  - an encrypted file keyring: `pip install keyrings.cryptfile`, "
-            "export PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring, "
-            f"then `ecoinbox auth {name}`",
+            (
+                "  - start a keyring for this session: `dbus-run-session -- sh`, then in that shell "
+                "`gnome-keyring-daemon --unlock` (type the keyring password, then Ctrl-D), "
+                f"then `ecoinbox auth {name}`"
+            ),
+            (
+                "  - an encrypted file keyring: `pip install keyrings.cryptfile`, "
+                "export PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring, "
+                f"then `ecoinbox auth {name}`"
+            ),
         ]
     )
 
@@ -371,6 +380,8 @@ def store_token(channel_name: str, token: str, *, timeout: float = KEYRING_TIMEO
         raise SecretError("the token is empty; nothing was stored", channel=channel_name)
 
     def store() -> str:
+        import keyring
+
         keyring.set_password(KEYRING_SERVICE, channel_name, token)
         return _backend_name(keyring.get_keyring())
 
@@ -394,6 +405,8 @@ def keyring_unusable_reason(channel_name: str, *, timeout: float = KEYRING_TIMEO
     """
 
     def probe() -> str | None:
+        import keyring
+
         backend = keyring.get_keyring()
         name = _backend_name(backend)
         inner = getattr(backend, "backends", None)
@@ -412,6 +425,8 @@ def keyring_unusable_reason(channel_name: str, *, timeout: float = KEYRING_TIMEO
 
 def keyring_backend_name(*, timeout: float = KEYRING_TIMEOUT) -> str:
     """The keyring backend in use, e.g. "keyring.backends.SecretService.Keyring" (for `check`)."""
+    import keyring
+
     return _call_keyring_sync(lambda: _backend_name(keyring.get_keyring()), timeout)
 
 
@@ -446,6 +461,8 @@ def _reason_for(exc: BaseException, scrub: str | None) -> str:
     if scrub and scrub in detail:
         detail = detail.replace(scrub, "***")
     detail = detail[:200]
+    import keyring.errors
+
     if isinstance(exc, keyring.errors.NoKeyringError):
         if _no_dbus():
             return "no usable OS keyring: no D-Bus session (typical over SSH)"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 
 import keyring
 import pytest
-from fakes import MemoryKeyring
+from fakes import Clock, MemoryKeyring
 
 from ecoinbox.config import is_loopback_host
+from ecoinbox.store import SQLiteStore, open_store
 
 
 def _is_loopback(address: object) -> bool:
@@ -31,6 +33,32 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
     if not _is_loopback(address):
         raise OSError(f"tests may only talk to loopback, not {address!r}")
     return _real_connect_ex(self, address)
+
+
+# Under `pytest -n 2 --dist loadgroup` (the README's command) the tests of one group run on one
+# worker: a server their module starts once is not started again, nor twice at once, on the other.
+XDIST_GROUPS = {"test_real_wordpress": "real-wordpress"}
+# Tests that hold a computation to a time bound: the README runs them on their own after the rest
+# (`-m timed`), as beside another worker on a 2-core machine they would time the neighbour too.
+TIMED = (
+    "tests/test_htmltext.py::test_one_megabyte_is_fast_enough",
+    "tests/test_htmltext.py::test_pathological_nesting_stays_fast",
+    "tests/test_replies.py::test_fifty_candidates_and_ten_thousand_past_uses_rank_in_under_20_ms",
+    "tests/test_sanitize.py::test_one_megabyte_is_fast",
+    "tests/test_triage_linear.py::",
+    "tests/test_triage_off_loop.py::",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        group = XDIST_GROUPS.get(module.__name__ if module else "")
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if item.nodeid.startswith(TIMED):
+            item.add_marker(pytest.mark.timed)
 
 
 @pytest.fixture(autouse=True)
@@ -67,3 +95,18 @@ def thread_follows_the_cursor_at_once(monkeypatch):
     """Flows read the thread right after a move: the wait for a resting cursor is off here and
     tested on its own (tests/test_thread_follows_cursor.py)."""
     monkeypatch.setattr("ecoinbox.tui.screens.inbox.InboxScreen.THREAD_DELAY", 0.0)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The time that `store` (and whatever else a test hands it to) reads; a test moves it by hand.
+    A module that needs another start overrides this fixture."""
+    return Clock()
+
+
+@pytest.fixture
+async def store(tmp_path, clock: Clock) -> AsyncIterator[SQLiteStore]:
+    """An empty store in the test's own folder, on `clock`, closed after the test."""
+    opened = await open_store(tmp_path / "inbox.db", clock=clock)
+    yield opened
+    await opened.close()

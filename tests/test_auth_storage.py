@@ -15,6 +15,7 @@ import keyring
 import keyring.backends.fail
 import keyring.backends.null
 import pytest
+from configs import channel_toml, config_file
 from pty_terminal import serving_in_a_thread
 
 from ecoinbox.cli import main
@@ -60,11 +61,8 @@ def no_keyring(request, monkeypatch):
 
 
 def config(tmp_path: Path, kind: str, name: str, base_url: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f'[brand]\nname = "Acme"\nhandles = ["acme"]\n[store]\npath = "{tmp_path / "inbox.db"}"\n'
-                    f'[[channels]]\nkind = "{kind}"\nname = "{name}"\nbase_url = "{base_url}"\n'
-                    f'account = "acme"\n', encoding="utf-8")  # fmt: skip
-    return path
+    channel = channel_toml(kind=kind, name=name, base_url=base_url, account="acme")
+    return config_file(tmp_path, channel, brand={"name": "Acme", "handles": ["acme"]})
 
 
 class Screen:
@@ -262,10 +260,9 @@ def test_password_flows_save_to_the_file_with_insecure_storage_and_the_channel_p
         else (BlueskyServer(brand="acme.bsky.example", seed=None, app_password=password), "acme.bsky.example")
     )  # fmt: skip
     with serving_in_a_thread(server):
-        path = tmp_path / "config.toml"
-        path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n[[channels]]\n'
-                        f'kind = "{kind}"\nname = "{kind}"\nbase_url = "{server.base_url}"\naccount = "{account}"\n',
-                        encoding="utf-8")  # fmt: skip
+        path = config_file(
+            tmp_path, channel_toml(kind=kind, name=kind, base_url=server.base_url, account=account)
+        )
         monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret(password))
         assert main(["--config", str(path), "auth", kind, "--insecure-storage"]) == 0
         printed = capsys.readouterr()
@@ -325,11 +322,16 @@ def test_reddit_flow_without_keyring_saves_the_refresh_token_and_the_channel_pol
     with serving_in_a_thread(
         RedditServer(seed=None, client_id="test-client-id", redirect_uri=redirect)
     ) as server:
-        path = tmp_path / "config.toml"
-        path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n[[channels]]\n'
-                        f'kind = "reddit"\nname = "reddit"\naccount = "acme"\nclient_id = "test-client-id"\n'
-                        f'base_url = "{server.base_url}"\nauth_url = "{server.base_url}"\n'
-                        f'redirect_uri = "{redirect}"\n', encoding="utf-8")  # fmt: skip
+        reddit = channel_toml(
+            kind="reddit",
+            name="reddit",
+            account="acme",
+            client_id="test-client-id",
+            base_url=server.base_url,
+            auth_url=server.base_url,
+            redirect_uri=redirect,
+        )
+        path = config_file(tmp_path, reddit)
 
         def browse(address: str) -> None:  # the manager approves in a browser
             with httpx.Client(trust_env=False) as browser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from configs import channel_toml
 
 from ecoinbox.channels import build_channel
 from ecoinbox.channels.feed import FeedChannel
@@ -26,8 +27,8 @@ def problems(body: str) -> list[str]:
     return str(info.value).splitlines()
 
 
-WORDPRESS = '[[channels]]\nkind = "wordpress"\nname = "blog"\nbase_url = "https://blog.example"\naccount = "acme_team"\n'
-FEED = '[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "https://fans.example"\n'
+WORDPRESS = channel_toml(kind="wordpress", name="blog", base_url="https://blog.example", account="acme_team")
+FEED = channel_toml(kind="feed", name="fans", base_url="https://fans.example")
 
 
 def test_a_wordpress_channel_needs_its_login():

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from configs import channel_toml, config_toml
 from damage import (
     Terminal,
     break_page,
@@ -43,8 +44,7 @@ AS_ROOT = "root may write in read-only folders and files: permissions cannot be 
 
 def write_config(tmp_path: Path, store: Path | None = None, body: str = "") -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{store or tmp_path / "inbox.db"}"\n{body}',
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(config_toml(body, store=store or tmp_path / "inbox.db"), encoding="utf-8")
     return path
 
 
@@ -85,9 +85,10 @@ async def test_the_headless_poll_refuses_a_damaged_store_as_the_inbox_does(tmp_p
     tells; the poll would otherwise write a new mention and its cursor into it."""
     async with MastodonServer(seed=None, token=TOKEN) as server:
         server.add_status(author="nadia@remote.example", text="@acme my order never came")
-        config = write_config(tmp_path, body=(
-            f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
-            f'account = "acme"\nkeyring = false\ntoken_env = "TEST_TOKEN"\n'))  # fmt: skip
+        mastodon = channel_toml(
+            base_url=server.base_url, account="acme", keyring=False, token_env="TEST_TOKEN"
+        )
+        config = write_config(tmp_path, body=mastodon)
         await fill_store(tmp_path / "inbox.db", cursor=None)
         break_page(tmp_path / "inbox.db", "messages_by_conversation")
         before = snapshot(tmp_path / "inbox.db")
@@ -174,11 +175,16 @@ def test_an_empty_store_file_is_a_new_store(tmp_path):
 
 async def test_a_damaged_store_opens_the_inbox_read_only_and_is_never_written(tmp_path):
     """The real inbox on a terminal: the quick check runs beside it, finds the broken page,
-    and the inbox says so and refuses changes; the file is not touched."""
-    config = write_config(tmp_path)
-    await fill_store(tmp_path / "inbox.db")
-    break_page(tmp_path / "inbox.db", "messages_by_conversation")  # the list still reads fine
-    before = snapshot(tmp_path / "inbox.db")
+    and the inbox says so and refuses changes; the file is not touched. The store sits deep
+    (its path is in the banner and the notices: long ones once pushed the refusal off screen)."""
+    folder = (
+        tmp_path / "home" / "community-manager" / ".local" / "share" / "ecoinbox" / "stores-of-acme-brand"
+    )
+    folder.mkdir(parents=True)
+    config = write_config(tmp_path, store=folder / "inbox.db")
+    await fill_store(folder / "inbox.db")
+    break_page(folder / "inbox.db", "messages_by_conversation")  # the list still reads fine
+    before = snapshot(folder / "inbox.db")
     terminal = Terminal("--config", str(config), size=(100, 30))
     try:
         assert terminal.wait_for("READ-ONLY"), terminal.text[-2000:]
@@ -189,7 +195,7 @@ async def test_a_damaged_store_opens_the_inbox_read_only_and_is_never_written(tm
     finally:
         code = terminal.finish()
     assert code == 0 and "Traceback" not in terminal.text
-    assert snapshot(tmp_path / "inbox.db") == before
+    assert snapshot(folder / "inbox.db") == before
 
 
 # ---- a newer store ------------------------------------------------------------------------------
@@ -284,9 +290,10 @@ async def test_a_full_disk_during_a_poll_is_explained_and_keeps_the_outbox(tmp_p
     async with MastodonServer(seed=None, token=TOKEN) as server:
         for i in range(60):
             server.add_status(author=f"p{i}@remote.example", text=f"@acme question {i} " + "é" * 400)
-        config = write_config(tmp_path, body=(
-            f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
-            f'account = "acme"\nkeyring = false\ntoken_env = "TEST_TOKEN"\n'))  # fmt: skip
+        mastodon = channel_toml(
+            base_url=server.base_url, account="acme", keyring=False, token_env="TEST_TOKEN"
+        )
+        config = write_config(tmp_path, body=mastodon)
         await fill_store(tmp_path / "inbox.db", conversations=3, cursor=None)
         log = tmp_path / "ecoinbox.log"  # already past the limit: the log cannot be written either
         log.write_bytes(b"earlier lines\n" * 8000)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from configs import channel_toml, config_toml
 
 from ecoinbox.channels import bluesky
 from ecoinbox.channels.base import (
@@ -552,7 +553,7 @@ async def test_find_sent_reconciles_by_reading_the_thread(server, connect) -> No
 def test_config_requires_the_handle_of_a_bluesky_channel() -> None:
     from ecoinbox.config import ConfigError, parse_config
 
-    block = '[brand]\nname = "Acme"\n[[channels]]\nkind = "bluesky"\nname = "bsky"\nbase_url = "https://bsky.social"\n'
+    block = config_toml(channel_toml(kind="bluesky", name="bsky", base_url="https://bsky.social"))
     with pytest.raises(
         ConfigError, match=r"channels\[0\]\.account: missing \(Bluesky signs in with the handle"
     ):
@@ -577,8 +578,9 @@ def test_auth_checks_the_app_password_before_storing_it(
     from ecoinbox.secrets import KEYRING_SERVICE, Secret
 
     with server_in_a_thread(BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD)) as server:
-        body = f'[[channels]]\nkind = "bluesky"\nname = "bsky"\nbase_url = "{server.base_url}"\naccount = "{BRAND}"\n'
-        path = write_config(tmp_path, body)
+        path = write_config(
+            tmp_path, channel_toml(kind="bluesky", name="bsky", base_url=server.base_url, account=BRAND)
+        )
         monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret("wrong-wrong-wrong-wrong"))
         assert main(["--config", str(path), "auth", "bsky"]) == 1
         refused = capsys.readouterr()
@@ -786,8 +788,9 @@ def test_auth_refuses_the_main_password_and_stores_nothing(
 
     pds = BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, account_password=MAIN_PASSWORD)
     with server_in_a_thread(pds) as server:
-        body = f'[[channels]]\nkind = "bluesky"\nname = "bsky"\nbase_url = "{server.base_url}"\n'
-        path = write_config(tmp_path, body + f'account = "{BRAND}"\n')
+        path = write_config(
+            tmp_path, channel_toml(kind="bluesky", name="bsky", base_url=server.base_url, account=BRAND)
+        )
         monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret(MAIN_PASSWORD))
         assert main(["--config", str(path), "auth", "bsky"]) == 1
     refused = capsys.readouterr()
@@ -823,9 +826,10 @@ async def test_the_store_marks_a_deleted_post_deleted_and_keeps_its_author(serve
 async def test_a_pds_without_app_passwords_can_be_allowed_the_main_password(habits, connect) -> None:
     from ecoinbox.config import parse_config
 
-    block = '[brand]\nname = "Acme"\n[[channels]]\nkind = "bluesky"\nname = "bsky"\n'
-    block += 'base_url = "https://pds.example"\n'
-    settings = parse_config(block + 'account = "acme.example"\nauth = "account_password"\n').channels[0]
+    bluesky = channel_toml(
+        kind="bluesky", name="bsky", base_url="https://pds.example", account="acme.example"
+    )
+    settings = parse_config(config_toml(bluesky + 'auth = "account_password"\n')).channels[0]
     assert settings.auth == "account_password"
     async with BlueskyServer(brand=BRAND, seed=None, app_password=PASSWORD, account_password=MAIN_PASSWORD,
                              **habits) as server:  # type: ignore[arg-type]  # fmt: skip

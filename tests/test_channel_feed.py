@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp import web
+from configs import channel_toml, config_file
 from stack import wait_until
 
 from ecoinbox.channels import build_channel
@@ -369,11 +370,9 @@ async def test_the_status_line_says_a_feed_overflowed_until_it_is_old_news(blog,
 
 
 async def test_the_headless_poll_prints_the_overflow(blog, tmp_path):
-    config = tmp_path / "config.toml"
-    store = tmp_path / "inbox.db"
-    config.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{store}"\n'
-                      f'[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "{blog.base_url}"\n'
-                      f'feeds = ["{RSS}"]\n', encoding="utf-8")  # fmt: skip
+    config = config_file(
+        tmp_path, channel_toml(kind="feed", name="fans", base_url=blog.base_url, feeds=[RSS])
+    )
 
     async def poll_once() -> str:
         child = await asyncio.create_subprocess_exec(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from configs import channel_toml
 
 from ecoinbox import __version__
 from ecoinbox.cli import main
@@ -38,7 +39,7 @@ def write_config(tmp_path: Path, body: str = "") -> Path:
 
 
 def ecoinbox(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ecoinbox.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ecoinbox.cli", *args], capture_output=True, text=True, check=False,
                           timeout=timeout, env={**os.environ, **(env or {})})  # fmt: skip
 
 
@@ -48,10 +49,7 @@ def test_version():
 
 
 def test_a_broken_config_exits_before_any_screen_naming_file_line_and_key(tmp_path):
-    path = write_config(
-        tmp_path,
-        '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\npoll_intervall = 30\n',
-    )
+    path = write_config(tmp_path, channel_toml(name="m", base_url="https://s.example", poll_intervall=30))
     result = ecoinbox("--config", str(path))
     assert result.returncode == 2
     assert (
@@ -62,10 +60,8 @@ def test_a_broken_config_exits_before_any_screen_naming_file_line_and_key(tmp_pa
 
 
 def test_a_missing_token_is_explained_before_any_screen(tmp_path):
-    path = write_config(
-        tmp_path,
-        '[[channels]]\nkind = "mastodon"\nname = "m"\nbase_url = "https://s.example"\nkeyring = false\ntoken_env = "NOPE_TOKEN"\n',
-    )
+    channel = channel_toml(name="m", base_url="https://s.example", keyring=False, token_env="NOPE_TOKEN")
+    path = write_config(tmp_path, channel)
     result = ecoinbox("--config", str(path), env={"NOPE_TOKEN": ""})
     assert result.returncode == 1
     assert "ecoinbox auth m" in result.stderr and "\x1b[" not in result.stdout
@@ -181,9 +177,7 @@ def test_auth_runs_the_oauth_flow_and_stores_the_token_in_the_keyring(
 ):
     """`ecoinbox auth mastodon`: register, print the address, read the pasted code, store the token."""
     with server_in_a_thread(MastodonServer(seed=None, token="oauth-issued-token-123456")) as server:
-        path = write_config(
-            tmp_path, f'[[channels]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{server.base_url}"\n'
-        )
+        path = write_config(tmp_path, channel_toml(base_url=server.base_url))
 
         def paste_code(prompt: str, **_: object) -> Secret:
             # The manager opens the printed address and pastes the code the page shows.
@@ -259,9 +253,7 @@ def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, i
     from ecoinbox.demo.discourse.server import DiscourseServer
 
     with server_in_a_thread(DiscourseServer(seed=None, user_api_key="forum-user-key-abcdef123")) as server:
-        path = write_config(
-            tmp_path, f'[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "{server.base_url}"\n'
-        )
+        path = write_config(tmp_path, channel_toml(kind="discourse", name="forum", base_url=server.base_url))
 
         def paste_payload(prompt: str, **_: object) -> Secret:
             address = re.search(

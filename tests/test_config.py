@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from configs import channel_toml, to_toml, toml_string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,49 +31,6 @@ EXAMPLE = REPO / "config.example.toml"
 SOURCE = Path("/etc/acme/config.toml")
 
 MINIMAL = '[brand]\nname = "Acme"\n'
-
-
-def channel_toml(**overrides: object) -> str:
-    """One [[channels]] table; `None` drops a key."""
-    values: dict[str, object] = {"kind": "mastodon", "name": "mastodon", "base_url": "https://social.example"}
-    values.update(overrides)
-    lines = ["[[channels]]"]
-    for key, value in values.items():
-        if value is not None:
-            lines.append(f"{key} = {to_toml(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def to_toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return (
-            repr(value)
-            if math.isfinite(value)
-            else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
-        )
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(to_toml(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{toml_string(k)} = {to_toml(v)}" for k, v in value.items()) + "}"
-    raise TypeError(type(value))
-
-
-def toml_string(text: str) -> str:
-    out = []
-    for char in text:
-        if char == '"':
-            out.append('\\"')
-        elif char == "\\":
-            out.append("\\\\")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
 
 
 def problems(text: str) -> list[str]:
@@ -530,13 +488,17 @@ def test_several_problems_are_reported_together_in_line_order() -> None:
         f"{SOURCE}:1: brand.name: missing (required)",
         f"{SOURCE}:2: brand.handles: expected a list of strings, got an integer",
         f"{SOURCE}:5: ui.layotu: unknown setting (did you mean 'layout'?)",
-        f"{SOURCE}:10: channels[0].base_url: plain http to a remote host is refused: the token would cross "
-        "the network unencrypted. Use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)",
+        (
+            f"{SOURCE}:10: channels[0].base_url: plain http to a remote host is refused: the token would cross "
+            "the network unencrypted. Use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)"
+        ),
         f"{SOURCE}:11: channels[0].poll_interval: expected a number of seconds, got a boolean",
         f"{SOURCE}:15: channels[1].name: duplicate channel name 'one' (also channels[0]); names must be unique",
-        f"{SOURCE}:17: channels[1].password: tokens do not belong in the config file (it is often readable by "
-        "others and copied around). Store it with `ecoinbox auth one`, or set "
-        'token_cmd = ["pass", "show", "ecoinbox/one"] or token_env = "ECOINBOX_ONE_TOKEN"',
+        (
+            f"{SOURCE}:17: channels[1].password: tokens do not belong in the config file (it is often readable "
+            "by others and copied around). Store it with `ecoinbox auth one`, or set "
+            'token_cmd = ["pass", "show", "ecoinbox/one"] or token_env = "ECOINBOX_ONE_TOKEN"'
+        ),
     ]
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes import Clock
 
 from ecoinbox.contacts import claim, normalize_proof
 from ecoinbox.model import Author, Message, Origin, State
-from ecoinbox.store import open_store
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 FORUM_PROFILE = "https://forum.example/u/sophie_l"
@@ -38,10 +38,8 @@ def post(author: Author, remote_id: str, at: int, *, parent: str | None = None) 
 
 
 @pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(days=1))
-    yield s
-    await s.close()
+def clock() -> Clock:
+    return Clock(T0 + timedelta(days=1))
 
 
 async def author_id(store, author: Author) -> int:

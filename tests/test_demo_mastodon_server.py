@@ -290,7 +290,7 @@ async def test_reply_by_form_and_by_json(server: MastodonServer, client: httpx.A
             "in_reply_to_id": parent["id"],
             "visibility": "unlisted",
             "language": "en",
-        },  # fmt: skip
+        },
     )
     as_json = await client.post(
         "/api/v1/statuses", json={"status": "Merci ! https://example.com/x", "language": "fr"}
@@ -395,15 +395,15 @@ async def test_tick_adds_a_new_mention_deterministically(clock: Clock) -> None:
 
 
 async def test_rate_limit_headers_and_429_without_retry_after(clock: Clock) -> None:
-    async with MastodonServer(token=TOKEN, now=clock, seed=None, rate_limit=3) as server:
-        async with httpx.AsyncClient(
-            base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}
-        ) as client:
-            answers = [await client.get("/api/v1/notifications") for _ in range(4)]
-            clock.advance(minutes=5)
-            fresh = await client.get("/api/v1/notifications")
-            server.exhaust_rate_limit()
-            exhausted = await client.get("/api/v1/accounts/verify_credentials")
+    async with (
+        MastodonServer(token=TOKEN, now=clock, seed=None, rate_limit=3) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client,
+    ):
+        answers = [await client.get("/api/v1/notifications") for _ in range(4)]
+        clock.advance(minutes=5)
+        fresh = await client.get("/api/v1/notifications")
+        server.exhaust_rate_limit()
+        exhausted = await client.get("/api/v1/accounts/verify_credentials")
     assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["2", "1", "0", "0"]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     limited = answers[-1]
@@ -498,7 +498,7 @@ async def test_oauth_out_of_band_flow_yields_the_token(server: MastodonServer) -
                     "redirect_uris": oob,
                     "scopes": "read write",
                     "website": "https://ecoinbox.example",
-                },  # fmt: skip
+                },
             )
         ).json()
         assert set(app) >= {"id", "name", "client_id", "client_secret", "redirect_uri"}
@@ -509,7 +509,7 @@ async def test_oauth_out_of_band_flow_yields_the_token(server: MastodonServer) -
                 "client_id": app["client_id"],
                 "redirect_uri": oob,
                 "scope": "read write",
-            },  # fmt: skip
+            },
         )
         assert page.headers["Content-Type"].startswith("text/html")
         code = re.search(r'class="oauth-code" readonly type="text" value="([^"]+)"', page.text)

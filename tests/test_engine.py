@@ -5,32 +5,18 @@ from __future__ import annotations
 import socket
 
 import pytest
-from fakes import Clock
 from stack import TOKEN, wait_until
 
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin, OutboxState, View
-from ecoinbox.store import open_store
 
 
 @pytest.fixture
 async def server():
     async with MastodonServer(seed=None, token=TOKEN) as server:
         yield server
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    store = await open_store(tmp_path / "inbox.db", clock=clock)
-    yield store
-    await store.close()
 
 
 def make_engine(store, server, clock=None, *, timeout: float = 5.0, leased: bool = False) -> Engine:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from ecoinbox.config import parse_config
 from ecoinbox.demo.mastodon.server import HABITS, MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Message, OutboxState, View
-from ecoinbox.store import open_store
 
 TOKEN = "habits-token-5a7d3c1f-never-shown"
 
@@ -184,13 +182,6 @@ async def test_capabilities_say_what_is_not_relied_on(server, connect) -> None:
 def clock() -> Clock:
     """One clock for the store, the engine and the server: a read-back waits for a slow server."""
     return Clock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Any]:
-    opened = await open_store(tmp_path / "inbox.db", clock=clock)
-    yield opened
-    await opened.close()
 
 
 async def queue_reply_to(store: Any, remote_id: str, text: str) -> Any:

@@ -196,3 +196,22 @@ async def test_a_click_and_a_move_keep_the_rows_selected_with_x(stack):
         assert len(app.inbox.conversations.marked) == 1
         await pilot.press("escape")  # esc still clears them
         assert not app.inbox.conversations.marked
+
+
+async def test_a_click_clears_textuals_text_selection_and_keeps_the_x_marks(stack):
+    """Textual's Screen.clear_selection (selected text) runs on every click: the inbox's own
+    name for clearing its `x` marks must not replace it, or selected text stays selected."""
+    app = EcoInboxApp(stack.settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("x")  # Zoé marked; the cursor moves on to René's thread
+        await wait_until(lambda: app.inbox.thread.conversation is not None
+                         and app.inbox.thread.conversation.row.author_label == "René Lefèvre",
+                         pilot=pilot)  # fmt: skip
+        app.inbox.thread.text_select_all()  # as a double click on the thread does
+        await wait_until(lambda: app.inbox.thread in app.screen.selections, pilot=pilot)
+        assert "F-2291" in (app.screen.get_selected_text() or "")
+        await pilot.click(app.inbox.conversations, offset=(5, 1))
+        await wait_until(lambda: not app.screen.selections, pilot=pilot)
+        assert app.screen.get_selected_text() is None
+        zoe = [row.id for row in await stack.store.conversation_page(View.INBOX) if row.author_label == "Zoé"]
+        assert app.inbox.conversations.marked == set(zoe)

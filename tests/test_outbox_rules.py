@@ -17,7 +17,6 @@ from fakes import Clock
 from ecoinbox.channels.base import Capabilities, RateLimited, UncertainSend
 from ecoinbox.engine.outbox import OutboxSender
 from ecoinbox.model import Author, Message, Origin, OutboxState
-from ecoinbox.store import open_store
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 ZOE = Author("c", "1", "zoe@remote.example", "Zoé")
@@ -77,13 +76,6 @@ class ScriptedChannel:
 @pytest.fixture
 def clock():
     return Clock(T0)
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    s = await open_store(tmp_path / "inbox.db", clock=clock)
-    yield s
-    await s.close()
 
 
 async def a_parent(store, remote_id: str = "p1", *, held: bool = False) -> tuple[int, Message]:

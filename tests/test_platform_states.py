@@ -38,13 +38,6 @@ def clock():
     return Clock(T0 + timedelta(hours=1))
 
 
-@pytest.fixture
-async def store(tmp_path, clock):
-    s = await open_store(tmp_path / "inbox.db", clock=clock)
-    yield s
-    await s.close()
-
-
 async def test_who_a_post_addresses_is_kept_for_a_reply_after_a_restart(tmp_path):
     path = tmp_path / "inbox.db"
     first = await open_store(path)

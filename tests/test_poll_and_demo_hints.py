@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from configs import channel_toml, config_file
 from pty_terminal import serving_in_a_thread
 
 from ecoinbox.credentials import save_credential
@@ -69,10 +70,7 @@ class Running:
 def test_headless_poll_says_which_command_fixes_a_refused_token(tmp_path):
     save_credential("masto", "a-token-the-server-refuses")  # no keyring here: the file has it
     with serving_in_a_thread(MastodonServer(seed=None, token="the-right-token-0123")) as server:
-        config = tmp_path / "config.toml"
-        config.write_text(f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n[[channels]]\n'
-                          f'kind = "mastodon"\nname = "masto"\nbase_url = "{server.base_url}"\naccount = "acme"\n',
-                          encoding="utf-8")  # fmt: skip
+        config = config_file(tmp_path, channel_toml(name="masto", base_url=server.base_url, account="acme"))
         poll = Running("--config", str(config), "poll")
         try:
             said = poll.read_until("resumes by itself")

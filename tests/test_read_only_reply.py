@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from configs import channel_toml, config_toml
 from stack import FIXED_NOW, wait_until
 
 from ecoinbox.channels.feed import FeedChannel
@@ -24,13 +25,10 @@ async def test_reply_on_a_feed_says_why_not_and_copies_the_page_link(tmp_path: P
         store = await open_store(tmp_path / "inbox.db")
         channel = FeedChannel("fans", site.base_url)
         engine = Engine(store, {"fans": channel}, poll_intervals={"fans": 3600})
-        settings = parse_config(
-            f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n'
-            f'[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "{site.base_url}"\npoll_interval = 3600\n'
-            '[[channels]]\nkind = "discourse"\nname = "forum"\nbase_url = "https://forum.example"\n'
-            '[forum]\nchannel = "forum"\n',
-            Path("test.toml"),
-        )
+        feed = channel_toml(kind="feed", name="fans", base_url=site.base_url, poll_interval=3600)
+        forum = channel_toml(kind="discourse", name="forum", base_url="https://forum.example")
+        text = config_toml(feed, forum, '[forum]\nchannel = "forum"\n', store=tmp_path / "inbox.db")
+        settings = parse_config(text, Path("test.toml"))
         try:
             await engine.start()
             await wait_until(lambda: "fans" in engine.capabilities)
@@ -77,11 +75,8 @@ async def test_a_feed_is_read_only_before_its_first_poll_too(tmp_path: Path):
     await store.ingest([Message(channel="fans", remote_id="c1", author=nadia, text="Acme app drops Bluetooth?",
                                 created_at=FIXED_NOW - timedelta(hours=3), url="https://fans.example/review/#c1",
                                 origin=Origin.MENTION)])  # fmt: skip
-    settings = parse_config(
-        f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n'
-        '[[channels]]\nkind = "feed"\nname = "fans"\nbase_url = "https://fans.example"\n',
-        Path("test.toml"),
-    )
+    feed = channel_toml(kind="feed", name="fans", base_url="https://fans.example")
+    settings = parse_config(config_toml(feed, store=tmp_path / "inbox.db"), Path("test.toml"))
     app = EcoInboxApp(settings, store, None, now=lambda: FIXED_NOW)  # no engine: nothing polled yet
     try:
         async with app.run_test(size=(100, 30)) as pilot:

@@ -189,7 +189,7 @@ async def test_new_forum_topic_quotes_the_question_and_the_reply_carries_its_add
 
 
 async def test_a_lost_topic_creation_is_reconciled_by_reading_the_forum_never_posted_twice(tmp_path):
-    async with two_channels(tmp_path, forum_timeout=1.0) as (social, forum, store, engine, settings):
+    async with two_channels(tmp_path, forum_timeout=1.0) as (social, forum, store, engine, _settings):
         social.add_status(
             author="sam", text="@acme is there a way to share one widget with my whole team please?"
         )
@@ -213,7 +213,7 @@ async def test_a_lost_topic_creation_is_reconciled_by_reading_the_forum_never_po
 
 
 async def test_ctrl_t_inserts_a_canned_reply_and_asks_for_what_it_lacks(tmp_path):
-    async with two_channels(tmp_path) as (social, forum, store, engine, settings):
+    async with two_channels(tmp_path) as (social, _forum, store, engine, settings):
         social.add_status(author="zoe@remote.example", display_name="Zoé", text="@acme where is my parcel??")
         await engine.poll_channel("mastodon")
         await engine.start()
@@ -293,7 +293,8 @@ async def test_u_in_the_hold_takes_a_canned_redirect_back_and_reopens_the_conver
             row = await store.conversation_row(conversation_id)
             assert (row.state, row.reason) == (State.DONE, "redirected")
             status = str(app.inbox.query_one("#status").render())
-            assert "Reply to Léa goes out in 30 s — u takes it back" in status
+            # 30 s, or 29 by now on a loaded machine
+            assert "Reply to Léa goes out in " in status and " s — u takes it back" in status
             await pilot.press("u")
             await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
             assert app.screen.query_one(TextArea).text == text  # the canned reply and its link
@@ -334,7 +335,7 @@ async def test_u_in_the_hold_takes_a_new_forum_topic_back_with_its_reply_and_the
             await wait_until(lambda: not isinstance(app.screen, NewTopicScreen), pilot=pilot)
             assert (await store.conversation_row(conversation_id)).state is State.DONE
             status = str(app.inbox.query_one("#status").render())
-            assert "Forum topic and reply to Sam go out in 30 s — u takes it back" in status
+            assert "Forum topic and reply to Sam go out in " in status and " s — u takes it back" in status
             await pilot.press("u")
             await wait_until(lambda: isinstance(app.screen, NewTopicScreen), pilot=pilot)
             assert app.screen.query_one("#topic-title", Input).value == "Moving widgets between accounts"

@@ -303,14 +303,15 @@ async def test_a_long_result_list_grows_as_the_cursor_nears_its_end(tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             screen = app.inbox
             await search(pilot, "order late")
-            await wait_until(lambda: screen.results.label() == "260+", pilot=pilot)  # a page, then 200 more
+            # a page, then 200 more (a loaded machine may take more than the usual 10 s)
+            await wait_until(lambda: screen.results.label() == "260+", timeout=30, pilot=pilot)
             assert screen.conversations.total == 260
             assert screen.conversations.selected_row.author_label == "User 1099"  # newest first
             labels = []
             while not screen.results.complete:
                 total = screen.conversations.total
                 await pilot.press("G")  # near the end: the next step is read
-                await wait_until(lambda: screen.conversations.total > total, pilot=pilot)
+                await wait_until(lambda total=total: screen.conversations.total > total, pilot=pilot)
                 labels.append(screen.results.label())
             assert labels == ["460+", "660+", "860+", "1000+"]
             rows = await screen.results.conversation_page_at(View.INBOX, 0, 2000)

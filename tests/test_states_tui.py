@@ -40,15 +40,14 @@ def clock():
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    store = await open_store(tmp_path / "inbox.db", clock=clock)
+async def store(store):
+    """The shared empty store, with three people's questions in it."""
     await store.ingest([
         msg(1, PEOPLE[0], 6, "my order never arrived"),
         msg(2, PEOPLE[1], 2, "how do I export my data?"),
         msg(3, PEOPLE[2], 0.2, "love the release"),
     ])  # fmt: skip
-    yield store
-    await store.close()
+    return store
 
 
 def app_for(store, tmp_path: Path) -> EcoInboxApp:

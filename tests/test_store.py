@@ -36,10 +36,8 @@ def msg(remote_id: str, *, at: int = 0, parent: str | None = None, author: Autho
 
 
 @pytest.fixture
-async def store(tmp_path):
-    s = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
-    yield s
-    await s.close()
+def clock() -> Clock:
+    return Clock(T0 + timedelta(hours=1))
 
 
 async def test_database_file_is_private(tmp_path):

@@ -28,13 +28,6 @@ def clock():
     return Clock(T0 + timedelta(hours=1))
 
 
-@pytest.fixture
-async def store(tmp_path, clock):
-    s = await open_store(tmp_path / "inbox.db", clock=clock)
-    yield s
-    await s.close()
-
-
 async def _only_id(store) -> int:
     result = await store.ingest([msg("1")])
     return next(iter(result.conversation_ids))

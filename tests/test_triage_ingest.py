@@ -253,6 +253,22 @@ async def test_a_triage_failure_leaves_the_message_in_the_inbox_and_the_poll_goi
     assert "stays in the inbox untriaged" in caplog.text
 
 
+async def test_a_message_triage_fails_on_does_not_stop_the_others_of_its_poll(store, caplog):
+    judge = store.triage.assess
+
+    def explode_on_boom(message, **kwargs):
+        if "boom" in message.text:
+            raise RuntimeError("a bug in a rule")
+        return judge(message, **kwargs)
+
+    store.triage.assess = explode_on_boom  # type: ignore[method-assign]
+    await store.ingest([casino("1"), msg("2", "boom"), msg("3", COMPLAINT, who="ann")])
+    assert (await store.conversation_row(1)).state is State.SPAM  # judged before the failure
+    assert (await store.conversation_row(2)).state is State.OPEN  # not judged: seen in the inbox
+    assert (await store.conversation_row(3)).priority == 1  # judged after it
+    assert "stays in the inbox untriaged" in caplog.text
+
+
 async def test_without_triage_nothing_is_judged(tmp_path):
     plain = await open_store(tmp_path / "plain.db")
     try:

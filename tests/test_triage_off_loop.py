@@ -25,7 +25,6 @@ from ecoinbox.config import parse_config
 from ecoinbox.demo.runner import DEMO_CANNED, DEMO_RULES
 from ecoinbox.engine import Engine
 from ecoinbox.model import Author, Message, State, View
-from ecoinbox.store import open_store
 from ecoinbox.triage.inbound import Assessment, Triage
 
 LAG_S = 0.1  # the longest the event loop may stay busy while a message is judged
@@ -88,13 +87,6 @@ async def worst_lag_during(work: Awaitable[Any], store: Any) -> tuple[Any, float
         done.set()
         await asyncio.gather(*tasks)
     return result, max(gaps), max(reads)
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    store = await open_store(tmp_path / "inbox.db")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

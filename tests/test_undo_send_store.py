@@ -22,16 +22,15 @@ def zoe_said(remote_id: str = "1") -> Message:
 
 
 @pytest.fixture
-async def clock():
+def clock() -> Clock:
     return Clock(T0 + timedelta(hours=1))
 
 
 @pytest.fixture
-async def store(tmp_path, clock):
-    s = await open_store(tmp_path / "inbox.db", clock=clock)
-    await s.ingest([zoe_said()])
-    yield s
-    await s.close()
+async def store(store):
+    """The shared empty store, with Zoé's message in it."""
+    await store.ingest([zoe_said()])
+    return store
 
 
 async def test_a_held_reply_is_not_claimed_before_its_hold_ends(store, clock):

@@ -135,7 +135,9 @@ async def test_u_undoes_the_newest_action_first_then_takes_the_held_reply_back(s
         await pilot.press("e")
         await wait_until(lambda: _state(stack.store, cam, State.DONE), pilot=pilot)
         # `u` now undoes the done: the countdown no longer offers it for the reply.
-        assert "goes out in" in status(app) and "takes it back" not in status(app)
+        await wait_until(
+            lambda: "goes out in" in status(app) and "takes it back" not in status(app), pilot=pilot
+        )
         await pilot.press("u")
         await wait_until(lambda: _state(stack.store, cam, State.OPEN), pilot=pilot)
         assert not isinstance(app.screen, ComposeScreen)

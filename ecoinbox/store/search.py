@@ -109,16 +109,24 @@ def search_sql(query: Query) -> tuple[str, list[Any]]:
     if any(f.field == "from" for f in query.filters):
         joins += " JOIN authors a ON a.id = m.author_id"
     conditions = "".join(f" AND {condition}" for condition in where)
+    language = any(f.field == "lang" and not f.negated for f in query.filters)
+    channel = any(f.field == "channel" and not f.negated for f in query.filters)
+    # Without a hint SQLite reads a channel: filter through UNIQUE (channel, remote_id), whose
+    # order is not the ids', and sorts every message of the channel for one page. Under a word,
+    # the index answers the filter for each match without reading the message (only hits are).
+    index = {
+        (True, True): "messages_by_language_channel",
+        (True, False): "messages_by_language",
+        (False, True): "messages_by_channel",
+    }.get((language, channel))
+    source = f"messages m INDEXED BY {index}" if index else "messages m NOT INDEXED"
     if fts:
         sql = (
-            "SELECT m.id, m.conversation_id, m.text FROM messages_fts f JOIN messages m ON m.id = f.rowid"
-            f"{joins} WHERE messages_fts MATCH ?{conditions} AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
+            "SELECT m.id, m.conversation_id, m.text FROM messages_fts f"
+            f" CROSS JOIN {source} ON m.id = f.rowid{joins} WHERE messages_fts MATCH ?{conditions}"
+            " AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
         )
         return sql, [fts, *params]
-    language = any(f.field == "lang" and not f.negated for f in query.filters)
-    # Without a hint SQLite reads a channel: filter through UNIQUE (channel, remote_id), whose
-    # order is not the ids', and sorts every message of the channel for one page.
-    source = "messages m INDEXED BY messages_by_language" if language else "messages m NOT INDEXED"
     sql = (
         f"SELECT m.id, m.conversation_id, m.text FROM {source}{joins}"
         f" WHERE 1{conditions} AND m.id < ? ORDER BY m.id DESC LIMIT ?"
@@ -153,12 +161,24 @@ def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:
         elif f.field == "before":
             condition, values = "m.created_at < ?", [to_ms(f.value)]  # type: ignore[arg-type]
         elif f.field == "after":
-            condition, values = "m.created_at >= ?", [to_ms(f.value)]  # type: ignore[arg-type]
+            condition = f"m.created_at >= ? AND m.id >= {_IDS_AFTER}"
+            values = [to_ms(f.value)] * 2  # type: ignore[arg-type]
         else:  # has:link
             condition, values = "m.links != ''", []
         where.append(f"NOT ({condition})" if f.negated else condition)
         params.extend(values)
     return where, params
+
+
+# The smallest id of an after: range, when it holds few messages (one lookup in messages_by_created
+# and at most 5,000 entries read): a search walking the ids down stops there instead of reading every
+# message to find the range empty. A wide range bounds nothing (the walk finds its page soon). (A
+# before: bound would be a second upper bound on the ids, which SQLite may take over the page's
+# cursor: every page after the first would then walk from the newest message again.)
+_IDS_AFTER = (
+    f"(SELECT CASE WHEN count(*) < 5000 THEN coalesce(min(id), {1 << 62}) ELSE 0 END FROM"
+    " (SELECT rowid AS id FROM messages INDEXED BY messages_by_created WHERE created_at >= ? LIMIT 5000))"
+)
 
 
 def _like_prefix(value: str) -> str:

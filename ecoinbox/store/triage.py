@@ -570,23 +570,35 @@ def _judge_items(
     lock: threading.Lock,
     stop: threading.Event,
 ) -> None:
-    """In triage's thread: assess each item in order until `stop` (the event loop gave up)."""
-    for item in items:
-        if stop.is_set():
-            return
-        verdict: Assessment | str | None
-        if len(item.message.text) > MAX_TRIAGE_CHARS:
-            verdict = TOO_LONG
-        else:
+    """In triage's thread: assess each item in order until `stop` (the event loop gave up); the
+    items are assessed together (`Triage.assess_batch`: a numpy pass for their MinHashes)."""
+    judged = [item for item in items if len(item.message.text) <= MAX_TRIAGE_CHARS]
+    with lock:
+        verdicts.update((item.key, TOO_LONG) for item in items if len(item.message.text) > MAX_TRIAGE_CHARS)
+    done = 0
+    while done < len(judged):
+        rest = judged[done:]
+        assessments = triage.assess_batch(
+            [item.message for item in rest],
+            posts=[item.post for item in rest],
+            known_authors=[item.known_author for item in rest],
+        )
+        for item in rest:
+            if stop.is_set():
+                return
+            done += 1
+            verdict: Assessment | None
             try:
-                verdict = triage.assess(item.message, post=item.post, known_author=item.known_author)
+                verdict = next(assessments)
             except Exception:  # a bug in a rule or the filter must not stop the poll
                 # Precision first: a message the filter could not judge stays in the inbox, seen.
                 log.exception("triage failed on a message of %s; it stays in the inbox untriaged",
                               item.message.channel)  # fmt: skip
                 verdict = None
-        with lock:
-            verdicts[item.key] = verdict
+            with lock:
+                verdicts[item.key] = verdict
+            if verdict is None:
+                break  # the batch's generator is over: the next ones start a new one
 
 
 def _log_failure(work: asyncio.Future[None]) -> None:

@@ -1,12 +1,13 @@
 """Text helpers shared by the spam filter and the priority scorer: folding, links, lexicons.
 
-Everything works on folded text (lowercase, no accents: `ecoinbox.replies.fold`), so a lexicon
+Everything works on folded text (lowercase, no accents: `ecoinbox.text.fold`), so a lexicon
 entry is written once for "crédit", "Crédit" and "credit".
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 import zlib
@@ -29,6 +30,7 @@ _LEET: Final = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"}
 )
 _MIXED_RE: Final = re.compile(r"(?<![\w@$€])(?=[\w@$€]*[a-zA-Z])(?=[\w@$€]*[013457@$€])[\w@$€]{3,}")
+_MAYBE_LEET_RE: Final = re.compile(r"[013457@$€]")  # most texts have none: no word to undo
 
 
 def word_set(words: str, *, folded: bool = False) -> frozenset[str]:
@@ -36,13 +38,41 @@ def word_set(words: str, *, folded: bool = False) -> frozenset[str]:
     return frozenset(fold(word) if folded else word for word in words.split())
 
 
+class _FoldTable(dict[int, str]):
+    """`fold` one character at a time, each character folded once and kept: `str.translate`
+    with it folds a text in one pass (fold decomposes, strips marks and casefolds per character)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= _FOLDED_CHARACTERS:
+            self.clear()  # a text of every character there is does not grow it without end
+        folded = self[code] = fold(chr(code))
+        return folded
+
+
+_FOLDED_CHARACTERS: Final = 20_000
+
+
+_FOLD_TABLE: Final = _FoldTable()
+
+
+def fold_text(text: str) -> str:
+    """`ecoinbox.text.fold(text)`, the same string, in one pass (ASCII: a `lower`)."""
+    return text.lower() if text.isascii() else text.translate(_FOLD_TABLE)
+
+
+def deleet(folded: str) -> str:
+    """Folded text with look-alike characters inside words undone ("v1agra" -> "viagra")."""
+    if not _MAYBE_LEET_RE.search(folded):
+        return folded
+    return _MIXED_RE.sub(lambda match: _deleet(match.group()), folded)
+
+
 # Every check of a message asks for its folded text (spam, priority, each rule): it is folded once
 # and handed to all of them (the last few texts are kept; a hit is an identity check).
 @functools.lru_cache(maxsize=64)
 def normalize(text: str) -> str:
     """Folded text with look-alike characters inside words undone, for lexicon matching."""
-    folded = fold(text)
-    return _MIXED_RE.sub(lambda match: _deleet(match.group()), folded)
+    return deleet(fold_text(text))
 
 
 def _deleet(word: str) -> str:
@@ -115,8 +145,19 @@ def find_links(text: str, extra: Iterable[str] = ()) -> list[Link]:
 
 @functools.lru_cache(maxsize=64)
 def _raw_links(text: str) -> tuple[str, ...]:
+    if not may_have_link(text):
+        return ()
     text = _EMAIL_RE.sub(" ", text)  # "kevin@mail.example" is an address, counted elsewhere
     return tuple(match.group() for match in _URL_RE.finditer(text))
+
+
+_DOT_LETTER_RE: Final = re.compile(r"\.[a-z]", re.IGNORECASE)  # a literal first: a fast scan
+
+
+def may_have_link(text: str) -> bool:
+    """False when `text` surely has no link nor address (most do not): every one has "://",
+    "www." or a dot before a letter (".com", ".example")."""
+    return "://" in text or "w." in text or "W." in text or _DOT_LETTER_RE.search(text) is not None
 
 
 def parse_link(raw: str) -> Link | None:
@@ -130,12 +171,18 @@ def parse_link(raw: str) -> Link | None:
     if not host or "." not in host:
         return None
     host = host.removeprefix("www.")
-    pieces = re.split(r"[^a-z0-9]+", fold(host.rsplit(".", 1)[0] + " " + parts.path))
+    pieces = re.split(r"[^a-z0-9]+", fold_text(host.rsplit(".", 1)[0] + " " + parts.path))
     return Link(url, host, tuple(piece for piece in pieces if len(piece) > 1))
 
 
 @functools.lru_cache(maxsize=64)
 def strip_links(text: str) -> str:
+    """`text` with its links and addresses replaced by spaces."""
+    return remove_links(text) if may_have_link(text) else text
+
+
+def remove_links(text: str) -> str:
+    """`strip_links` without the pre-check (what the pre-check must never change)."""
     return _URL_RE.sub(" ", _EMAIL_RE.sub(" ", text))
 
 
@@ -183,32 +230,43 @@ def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match
 # A term can only match where a word starts with one of its keys (the first letters of each of its
 # alternatives): a set lookup spares most of the ~100 regex searches a message would cost.
 _KEY_LENGTH: Final = 3
-_LITERAL, _BRANCH, _SUBPATTERN, _ASSERT_NOT = (
+_DIGIT_KEY: Final = "\\d"  # the key of a match that starts with a digit (no word starts with it)
+_LITERAL, _BRANCH, _SUBPATTERN, _ASSERT_NOT, _IN, _CATEGORY = (
     _constants.LITERAL,
     _constants.BRANCH,
     _constants.SUBPATTERN,
     _constants.ASSERT_NOT,
+    _constants.IN,
+    _constants.CATEGORY,
 )
+_REPEATS: Final = (_constants.MAX_REPEAT, _constants.MIN_REPEAT)
+_DIGITS: Final = [(_CATEGORY, _constants.CATEGORY_DIGIT)]
 _WORD_RE: Final = re.compile(r"\w+")
+_WORD_START_RE: Final = re.compile(r"(?<!\w)\w{1,3}")
+_TWO, _ONE = operator.itemgetter(slice(0, 2)), operator.itemgetter(0)
 
 
 @functools.lru_cache(maxsize=64)
 def word_keys(normalized: str) -> frozenset[str]:
-    """The first one, two and three characters of every word of `normalized`."""
-    return frozenset(word[:size] for word in _WORD_RE.findall(normalized) for size in (1, 2, 3))
+    """The first one, two and three characters of every word of `normalized`, and `_DIGIT_KEY`
+    if a word starts with a digit."""
+    starts = _WORD_START_RE.findall(normalized)
+    digit = (_DIGIT_KEY,) if any(start[0].isdecimal() for start in starts) else ()
+    return frozenset((*starts, *map(_TWO, starts), *map(_ONE, starts), *digit))
 
 
 def _keys(items: Any) -> set[str] | None:
     """Keys one of which starts every match of this parsed regex (None: cannot tell)."""
     prefix = ""
-    for op, arg in items:
+    items = list(items)
+    for index, (op, arg) in enumerate(items):
         if op is _LITERAL and _WORD_RE.fullmatch(chr(arg)):
             prefix += chr(arg)
             if len(prefix) == _KEY_LENGTH:
                 break
             continue
         if prefix:
-            if op in (_BRANCH, _SUBPATTERN) and (rest := _keys([(op, arg)])):
+            if op in (_BRANCH, _SUBPATTERN) and (rest := _keys([(op, arg)])) and _DIGIT_KEY not in rest:
                 return {(prefix + key)[:_KEY_LENGTH] for key in rest}
             break
         if op is _BRANCH:
@@ -221,6 +279,15 @@ def _keys(items: Any) -> set[str] | None:
             return keys
         if op is _SUBPATTERN:
             return None if arg[1] & re.IGNORECASE else _keys(arg[-1])
+        if op is _IN and list(arg) == _DIGITS:
+            return {_DIGIT_KEY}
+        if op in _REPEATS:
+            low, _, body = arg
+            inner = _keys(body)
+            if low > 0 or inner is None:
+                return inner  # "(?:ab)+" starts as "ab" does
+            after = _keys(items[index + 1 :])  # "(?:i )?can't": "i" or what follows
+            return None if after is None else inner | after
         return None
     return {prefix} if prefix else None
 
@@ -245,30 +312,52 @@ _SEEDS: Final = tuple(
 )
 _SEED_A: Final = np.array([a for a, _ in _SEEDS], dtype=np.uint64)
 _SEED_B: Final = np.array([b for _, b in _SEEDS], dtype=np.uint64)
-_SPACE_RE: Final = re.compile(r"\s+")
 _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
 
 
-def shingles(text: str) -> set[int]:
-    """Hashes of the character 5-grams of `text`, mentions and links removed, folded."""
-    cleaned = _SPACE_RE.sub(" ", normalize(_MENTION_RE.sub(" ", strip_links(text)))).strip()
+def shingles(text: str, *, folded: str | None = None) -> set[int]:
+    """Hashes of the character 5-grams of `text`, mentions and links removed, folded.
+    `folded`: `fold_text(text)` if the caller has it already (the text is then not read)."""
+    folded = fold_text(text) if folded is None else folded
+    bare = strip_links(folded)
+    cleaned = " ".join(deleet(_MENTION_RE.sub(" ", bare) if "@" in bare else bare).split())
     if len(cleaned) <= SHINGLE:
         return {zlib.crc32(cleaned.encode())} if cleaned else set()
+    if cleaned.isascii():  # a character is a byte: the 5-grams are slices of the encoded text
+        data = cleaned.encode()
+        return set(map(zlib.crc32, [data[i : i + SHINGLE] for i in range(len(data) - SHINGLE + 1)]))
     return {zlib.crc32(cleaned[i : i + SHINGLE].encode()) for i in range(len(cleaned) - SHINGLE + 1)}
 
 
-def minhash(text: str) -> tuple[int, ...]:
-    """A MinHash signature of `text`'s shingles: the share of equal positions estimates Jaccard."""
-    hashes = shingles(text)
+def minhash(text: str, *, folded: str | None = None) -> tuple[int, ...]:
+    """A MinHash signature of `text`'s shingles: the share of equal positions estimates Jaccard.
+    `folded`: as for `shingles`."""
+    hashes = shingles(text, folded=folded)
     if not hashes:
         return ()
     values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
     mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
-    return tuple(int(v) for v in mixed.min(axis=1))
+    return tuple(mixed.min(axis=1).tolist())
+
+
+def minhashes(texts: Sequence[str], folded: Sequence[str]) -> list[tuple[int, ...]]:
+    """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all."""
+    sets = [shingles(text, folded=copy) for text, copy in zip(texts, folded, strict=True)]
+    sizes = [len(hashes) for hashes in sets]
+    total = sum(sizes)
+    if not total:
+        return [()] * len(sets)
+    values = np.fromiter(itertools.chain.from_iterable(sets), dtype=np.uint64, count=total)
+    mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)
+    starts = list(itertools.accumulate([0, *sizes[:-1]]))
+    filled = [start for start, size in zip(starts, sizes, strict=True) if size]
+    lows = iter(np.minimum.reduceat(mixed, filled, axis=1).T.tolist())
+    return [tuple(next(lows)) if size else () for size in sizes]
 
 
 def resemblance(first: Sequence[int], second: Sequence[int]) -> float:
     """Estimated Jaccard similarity of two signatures (0 when either is empty)."""
     if not first or not second or len(first) != len(second):
         return 0.0
-    return sum(map(operator.eq, first, second)) / len(first)
+    equal: int = sum(map(operator.eq, first, second))
+    return equal / len(first)

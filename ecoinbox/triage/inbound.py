@@ -9,14 +9,14 @@ Pure Python: no Textual, no SQL, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
 from ecoinbox.model import Author, Message
-from ecoinbox.triage._text import minhash
+from ecoinbox.triage._text import deleet, fold_text, minhash, minhashes
 from ecoinbox.triage.memory import Memory
 from ecoinbox.triage.priority import Priority, score_priority
 from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
@@ -33,6 +33,7 @@ TRIAGE_CHARS = 5_000
 is said there, and a 200,000-character post then costs no more than a long mail."""
 FIELD_CHARS = 500  # of a title, an author's name, handle or address; links: at most LINKS of them
 LINKS = 50
+BATCH = 50  # messages folded and hashed together by `assess_batch`
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +93,20 @@ class Triage:
         post: str | None = None,
         known_author: bool = False,
         followers: int | None = None,
+        folded: str | None = None,
+        signature: tuple[int, ...] | None = None,
     ) -> Assessment:
         """Triage `message` (from outside). `post` is what it answers, if known. `known_author`
-        counts only for an author with an identity of their own (`has_identity`).
+        counts only for an author with an identity of their own (`has_identity`). `folded` and
+        `signature`: `fold_text` and `minhash` of its text if the caller has them (`assess_batch`).
 
         Only the first `TRIAGE_CHARS` characters of the text (and of `post`) are read."""
         message = bounded(message)
+        # The text is folded once (here or by the caller), and every check reads the folded copy.
+        folded = fold_text(message.text) if folded is None else folded
+        signature = minhash(message.text, folded=folded) if signature is None else signature
         post = post[:TRIAGE_CHARS] if post else post
-        repeats, authors = self.context(message)
+        repeats, authors = self.context(message, signature=signature)
         verdict = self.spam_filter.check(
             message,
             post=post,
@@ -107,21 +114,47 @@ class Triage:
             authors=authors,
             known_author=known_author and has_identity(message.author),
             platform=message.platform_verdict or ("held" if message.held else ""),
+            signature=signature,
         )
         text = f"{message.title}\n{message.text}" if message.title else message.text
-        priority = score_priority(text)
+        folded = f"{fold_text(message.title)}\n{folded}" if message.title else folded
+        priority = score_priority(text, folded=folded)
+        normalized = deleet(folded) if any(rule.words is not None for rule in self.rules) else folded
         actions = tuple(
             action
             for rule in self.rules
-            if rule.matches(message, followers=followers)
+            if rule.matches(message, followers=followers, normalized=normalized)
             for action in rule.actions()
         )
         return Assessment(spared(verdict, priority), priority, actions)
 
-    def context(self, message: Message) -> tuple[int, int]:
+    def assess_batch(
+        self,
+        messages: Sequence[Message],
+        *,
+        posts: Sequence[str | None] | None = None,
+        known_authors: Sequence[bool] | None = None,
+    ) -> Iterator[Assessment]:
+        """`assess` each of `messages` in order (`posts`, `known_authors`: each one's, as for
+        `assess`), lazily: a caller may stop between two. The texts are folded and their
+        MinHash signatures computed `BATCH` at a time (one numpy pass each time)."""
+        for start in range(0, len(messages), BATCH):
+            chunk = [bounded(message) for message in messages[start : start + BATCH]]
+            folded = [fold_text(message.text) for message in chunk]
+            signatures = minhashes([message.text for message in chunk], folded)
+            for offset, message in enumerate(chunk):
+                yield self.assess(
+                    message,
+                    post=posts[start + offset] if posts is not None else None,
+                    known_author=known_authors[start + offset] if known_authors is not None else False,
+                    folded=folded[offset],
+                    signature=signatures[offset],
+                )
+
+    def context(self, message: Message, *, signature: tuple[int, ...] | None = None) -> tuple[int, int]:
         """How many near-identical texts came in recently, and from how many other authors; then
-        `message` is remembered too."""
-        signature = minhash(message.text)
+        `message` is remembered too. `signature`: `minhash(message.text)` if known already."""
+        signature = minhash(message.text) if signature is None else signature
         if not signature:
             return 0, 0
         who = identity(message.author)

@@ -43,8 +43,13 @@ class Memory:
         key = self._next
         self._next += 1
         self._entries[key] = (signature, label)
+        bands = self._bands
         for band in self._keys(signature):
-            self._bands.setdefault(band, set()).add(key)
+            found = bands.get(band)
+            if found is None:
+                bands[band] = {key}
+            else:
+                found.add(key)
 
     def remove(self, signature: tuple[int, ...], label: Hashable) -> None:
         for key, entry in reversed(self._entries.items()):
@@ -63,8 +68,11 @@ class Memory:
 
     def _candidates(self, signature: tuple[int, ...]) -> set[int]:
         candidates: set[int] = set()
+        bands = self._bands
         for band in self._keys(signature):
-            candidates |= self._bands.get(band, set())
+            found = bands.get(band)
+            if found is not None:
+                candidates |= found
         return candidates
 
     def similar(self, signature: tuple[int, ...], at: float) -> list[Hashable]:

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from ecoinbox.triage._text import Term, normalize, strip_links, term, word_set
+from ecoinbox.triage._text import Term, deleet, fold_text, strip_links, term, word_set
 
 __all__ = ["GROUPS", "READ_CHARS", "URGENT_AT", "Priority", "score_priority"]
 
@@ -213,6 +213,7 @@ _WEEKS: Final = re.compile(
 _STILL: Final = re.compile(
     r"(?<!\w)(?:still|waiting|never|nothing|no|yet|toujours|jamais|rien|attends?|attente|aucune?|sans)(?!\w)"
 )
+_WAIT_WORDS: Final = ("week", "month", "semaine", "mois")  # one of them is in every `_WEEKS` match
 # One-week waits count too when written with the word ("a week", "une semaine") after "since".
 _ONE_WEEK: Final = re.compile(r"(?<!\w)(?:a|one|un|une|1) (?:week|semaine|month|mois)(?!\w)")
 
@@ -233,6 +234,14 @@ _OTHER_SUBJECT: Final = re.compile(
     r"free ?fire|fire (?:sale|tv|stick|tablet)|kindle fire|(?:lawyer|avocate?) (?:friend|ami|amie)|"
     r"never (?:arrived|came) late|nothing broken|another brand[^.!?\n]{0,60}"
 )
+_OTHER_SUBJECT_WORDS: Final = (
+    "fire",
+    "lawyer",
+    "avocat",
+    "never",
+    "nothing",
+    "another",
+)  # one is in each match
 # A question about how things work, not a claim: "what's your refund policy?", "can I get a refund if".
 _POLICY_QUESTION: Final = re.compile(
     r"(?<!\w)(?:policy|how (?:do|does|long|can)|can i|is it possible|do you|would i|est-ce qu|"
@@ -266,10 +275,13 @@ _ACRONYMS: Final = word_set("FAQ APP USB GPS TER SNCF UTC PDF VAT EUR USD HS SAV
 _APOSTROPHES: Final = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 
 
-def score_priority(text: str) -> Priority:
-    """How urgent `text` is, and why (see the module docstring)."""
-    plain = strip_links(text[:READ_CHARS]).translate(_APOSTROPHES)
-    masked = _OTHER_SUBJECT.sub(" ", normalize(plain))
+def score_priority(text: str, *, folded: str | None = None) -> Priority:
+    """How urgent `text` is, and why (see the module docstring). `folded`: `fold_text(text)`
+    if the caller has it already (triage folds a message once for all its checks)."""
+    folded = fold_text(text[:READ_CHARS]) if folded is None else folded[:READ_CHARS]
+    masked = deleet(strip_links(folded).translate(_APOSTROPHES))
+    if any(word in masked for word in _OTHER_SUBJECT_WORDS):
+        masked = _OTHER_SUBJECT.sub(" ", masked)
     found: dict[str, tuple[float, str]] = {}  # group -> strongest (weight, label)
     for entry in _URGENT:
         match = entry.search(masked)
@@ -278,21 +290,26 @@ def score_priority(text: str) -> Priority:
         best = found.get(entry.group)
         if best is None or entry.weight > best[0]:
             found[entry.group] = (entry.weight, entry.label)
-    delivery = _DELIVERY.search(masked)
-    if "waiting" not in found and _waited_long(masked, delivery is not None):
+    waited = "waiting" not in found and any(word in masked for word in _WAIT_WORDS)
+    delivery = _DELIVERY.search(masked) if found or waited else None  # said only beside another reason
+    if waited and _waited_long(masked, delivery is not None):
         found["waiting"] = (1.0, "waiting for weeks")
     if found.get("money", (0.0, ""))[1] == "refund" and _refund_question(masked):
         del found["money"]  # "what's your refund policy?": a question, answered in turn
-    calm = _RESOLVED.search(masked) is not None or _grateful(masked, found)
-    score = 0.0 if calm else sum(weight for weight, _ in found.values())
+    calm = bool(found) and (_RESOLVED.search(masked) is not None or _grateful(masked, found))
+    score = 0.0 if calm else sum((weight for weight, _ in found.values()), 0.0)
     ordered = sorted(found.items(), key=lambda item: GROUPS.index(item[0]))
     reasons = [label for _, (_, label) in ordered]
     if delivery is not None and reasons:
         reasons.append(_DELIVERY_FR_LABEL if _is_french_delivery(delivery.group()) else _DELIVERY.label)
     urgent = score >= URGENT_AT
-    shouting = sum(1 for word in _SHOUT_RE.findall(plain) if word not in _ACRONYMS) >= 2
-    tone = "angry tone" if urgent and (shouting or _ANGER.search(masked)) else ""
+    tone = "angry tone" if urgent and (_shouting(text[:READ_CHARS]) or _ANGER.search(masked)) else ""
     return Priority(urgent, round(score, 2), tuple(dict.fromkeys(reasons)) if urgent else (), tone)
+
+
+def _shouting(text: str) -> bool:
+    """Two words in capitals that are not acronyms ("NOBODY ANSWERS")."""
+    return sum(1 for word in _SHOUT_RE.findall(strip_links(text)) if word not in _ACRONYMS) >= 2
 
 
 def _waited_long(normalized: str, undelivered: bool) -> bool:

@@ -50,7 +50,11 @@ class CompiledRule:
     def name(self) -> str:
         return self.settings.name
 
-    def matches(self, message: Message, *, followers: int | None = None) -> bool:
+    def matches(
+        self, message: Message, *, followers: int | None = None, normalized: str | None = None
+    ) -> bool:
+        """Whether the rule matches `message`. `normalized`: `normalize` of its title and text
+        (as below) if the caller has it already."""
         match = self.settings.match
         if match.channel and message.channel not in match.channel:
             return False
@@ -65,7 +69,8 @@ class CompiledRule:
         if match.min_followers is not None and (followers is None or followers < match.min_followers):
             return False
         text = f"{message.title}\n{message.text}" if message.title else message.text
-        if self.words is not None and self.words.search(normalize(text)) is None:
+        words = self.words
+        if words is not None and words.search(normalize(text) if normalized is None else normalized) is None:
             return False
         return self.regex is None or self.regex.search(text) is not None
 

@@ -350,6 +350,8 @@ def _text_signals(bare: str, folded: str) -> list[tuple[str, str]]:
 
 def _stuffing(said: list[str]) -> list[tuple[str, str]]:
     """A phrase of two words or a long word said again and again: keyword stuffing."""
+    if len(said) - len(set(said)) < 2:
+        return []  # no word is said three times: neither a pair nor a word can be stuffed
     pairs = Counter(itertools.pairwise(said))
     (first, second), times = pairs.most_common(1)[0]
     if times >= 3 and not {first, second} <= _PRAISE_WORDS:
@@ -521,11 +523,18 @@ class SpamFilter:
         known_author: bool = False,
         platform: str = "",
         explain: bool = False,
+        signature: tuple[int, ...] | None = None,
     ) -> Verdict:
         """Is `message` spam? See `spam_signals` for the arguments; `post` (what it answers) is
-        not read: real ingest rarely has it. `explain`: name the words of a "not spam" too."""
+        not read: real ingest rarely has it. `explain`: name the words of a "not spam" too.
+        `signature`: `minhash(message.text)` if the caller has it already."""
         reading = self._read(
-            message, repeats=repeats, authors=authors, known_author=known_author, platform=platform
+            message,
+            repeats=repeats,
+            authors=authors,
+            known_author=known_author,
+            platform=platform,
+            signature=signature,
         )
         score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, reading.logit))))
         is_spam = score >= self.threshold
@@ -573,6 +582,7 @@ class SpamFilter:
         authors: int = 0,
         known_author: bool = False,
         platform: str = "",
+        signature: tuple[int, ...] | None = None,
     ) -> _Reading:
         folded = fold_fast(message.text)
         named = signal_names(
@@ -595,7 +605,7 @@ class SpamFilter:
             Signal(name, FIXED.get(name, weights.named.get(name, 0.0)), reason) for name, reason in named
         ]
         if len(self.marks.remembered):
-            similarity, label = self.marks.nearest(minhash(message.text))
+            similarity, label = self.marks.nearest(minhash(message.text) if signature is None else signature)
             if label is not None and similarity >= _REMEMBER_AT:
                 side = "spam" if label else "not spam"
                 weight = (6.0 if label else -6.0) * similarity

@@ -88,7 +88,7 @@ class EcoInboxApp(App[None]):
             id="app.palette",
             show=False,
             priority=True,
-        ),  # fmt: skip
+        ),
     ]
 
     def __init__(

@@ -117,7 +117,7 @@ class ValuePrompt(ModalScreen[str | None]):
                     (self.reply_name, "bold"),
                     (" needs a value for ", ""),
                     ("{" + self.variable + "}", "bold $accent"),
-                ),  # fmt: skip
+                ),
                 markup=False,
             )
             yield Input(id="value-input")

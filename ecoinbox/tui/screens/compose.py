@@ -455,7 +455,7 @@ class ComposeScreen(SavingScreen[ComposedReply]):
             try:
                 with self.app.suspend():
                     completed = subprocess.run([*shlex.split(editor), str(draft)], check=False)
-            except Exception as exc:  # suspend unsupported (web) or editor missing
+            except Exception as exc:  # noqa: BLE001  suspend unsupported (web) or editor missing
                 self.notify(f"Could not run the editor: {exc}", severity="error", markup=False)
                 return
             if completed.returncode != 0:

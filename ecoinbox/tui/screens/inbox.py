@@ -19,9 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
 from ecoinbox.actions import answerable, fill_canned, is_feed, reply_target, topic_body, topic_title
 from ecoinbox.channels.base import ModeratedChannel
@@ -46,7 +48,7 @@ from ecoinbox.replies import render
 from ecoinbox.replying import ReplyDraft
 from ecoinbox.sanitize import safe_url, sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import ChangeKind, StateChange, StoreError, StoreNotWritable
+from ecoinbox.store import ChangeKind, StateChange, StoreError
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.safe import safe_content
@@ -60,8 +62,10 @@ from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.store_notices import notify_store_failure
 from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.widgets.conversation_list import ConversationList
+from ecoinbox.tui.widgets.footer import KeysFooter
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
 
@@ -99,8 +103,7 @@ def _store_failures_noticed(method: Callable[..., Awaitable[Any]]) -> Callable[.
         try:
             return await method(self, *args, **kwargs)
         except StoreError as exc:
-            title = "Not saved" if isinstance(exc, StoreNotWritable) else "Store problem"
-            self.notify(str(exc), title=title, severity="error", timeout=20, markup=False)
+            notify_store_failure(self, exc, self.app.store.read_only_reason)
             return None
 
     return noticed
@@ -167,6 +170,9 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("c", "contact", "Contact", id="inbox.contact", show=False),
         Binding("L", "link_contact", "Link their account with another", id="inbox.link_contact", show=False),
     ]
+    # Textual repaints the whole screen when focus moves (~46 KB at 120x40): the two widgets that
+    # gain and lose it repaint what changes in them.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     THREAD_DELAY: ClassVar[float] = 0.08
     """Seconds the cursor must rest before the thread beside the list follows it, once it moves
     faster than that: a held j (key repeat sends 25-40 a second, 25-40 ms apart) costs only the
@@ -217,7 +223,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             yield thread
         yield SearchBar(id="search")
         yield Static("", id="status", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def tab(self) -> Tab:

@@ -26,11 +26,12 @@ from textual.widgets import DataTable, Footer, Static
 from ecoinbox.humanize import age
 from ecoinbox.model import OutboxState, ReplyDecision, UnsentReply
 from ecoinbox.sanitize import sanitize
-from ecoinbox.store import Store, StoreError, StoreNotWritable
+from ecoinbox.store import Store, StoreError
 from ecoinbox.tui.safe import safe_content, safe_text
 from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
+from ecoinbox.tui.store_notices import notify_store_failure
 
 if TYPE_CHECKING:
     from textual import getters
@@ -199,8 +200,7 @@ class OutboxScreen(Screen[LeaveOutbox]):
         return True
 
     def _store_failed(self, exc: StoreError) -> None:
-        title = "Not saved" if isinstance(exc, StoreNotWritable) else "Store problem"
-        self.notify(str(exc), title=title, severity="error", timeout=20, markup=False)
+        notify_store_failure(self, exc, self.store.read_only_reason)
 
     async def action_send_now(self) -> None:
         reply = self.selected

@@ -26,12 +26,13 @@ from textual.widgets.option_list import Option
 from ecoinbox.actions import parse_tag_edit
 from ecoinbox.model import DraftKind, State, Triage
 from ecoinbox.snooze import PRESETS, SnoozeError, describe_wake, wake_time
-from ecoinbox.store import StateChange, StoreError, StoreNotWritable
+from ecoinbox.store import StateChange, StoreError
 from ecoinbox.tui.drafts import DraftKeeper, open_draft
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.undo_send import HeldReply
+from ecoinbox.tui.store_notices import notify_store_failure
 from ecoinbox.tui.targets import Target, sentence
 
 if TYPE_CHECKING:
@@ -94,8 +95,7 @@ def _noticed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
         try:
             return await method(self, *args, **kwargs)
         except StoreError as exc:
-            title = "Not saved" if isinstance(exc, StoreNotWritable) else "Store problem"
-            self.notify(str(exc), title=title, severity="error", timeout=20, markup=False)
+            notify_store_failure(self, exc, self.app.store.read_only_reason)
             return None
 
     return noticed

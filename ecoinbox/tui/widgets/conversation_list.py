@@ -27,7 +27,6 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
@@ -36,6 +35,7 @@ from ecoinbox.model import ConversationRow, State, View
 from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 from ecoinbox.snooze import describe_wake
+from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
 
 SortKey = tuple[int, ...]
 
@@ -272,7 +272,7 @@ def triage_prefix(row: ConversationRow, now: datetime) -> str:
     return " ".join(parts) + " " if parts else ""
 
 
-class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
+class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=False):
     """The virtual list of conversations of one view (inbox, done, spam).
 
     Posts `Highlighted` whenever the cursor lands on a row (and after every load), and
@@ -450,6 +450,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         self._generation = 0
         self._load_lock = asyncio.Lock()
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(self.STRIP_CACHE_SIZE)
+        self._row_styles: dict[bool, dict[str, Style]] = {}  # cursor row or not -> style by column
         self._announced: tuple[int | None, int, int] | None = None
         self._age_tick: datetime | None = None
         self._last_failure: tuple[str, float] | None = None
@@ -879,6 +880,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._row_styles.clear()
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
@@ -900,12 +902,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.size.width
         index = self.scroll_offset.y + y
         if index >= self._total:
-            return self._blank_line(y, width)
+            return self.painted(y, self._blank_line(y, width))
         is_cursor = index == self._cursor
         row = self._row_at(index)
         if row is None:
             self._request_page(self._page_of(index))
-            return self._placeholder(width, is_cursor)
+            return self.painted(y, self._placeholder(width, is_cursor))
         now = self._now()
         age = age_label(row.last_activity, now)
         level = waiting_level(row, now, self.waiting_warn, self.waiting_alert)
@@ -916,7 +918,7 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
             strip = self._strips[key] = self._row_strip(
                 row, width, is_cursor, age, level=level, marked=marked
             )
-        return strip
+        return self.painted(y, strip)
 
     # -- selection for bulk actions ----------------------------------------------------
 
@@ -936,6 +938,12 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _styles(self, is_cursor: bool) -> dict[str, Style]:
         """The row's styles by column; on the cursor row the cursor style wins everywhere."""
+        styles = self._row_styles.get(is_cursor)
+        if styles is None:  # once per style change, not per row: half of a row's rendering
+            styles = self._row_styles[is_cursor] = self._column_styles(is_cursor)
+        return styles
+
+    def _column_styles(self, is_cursor: bool) -> dict[str, Style]:
         component = self.get_component_rich_style
         cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
         base = self.rich_style
@@ -1003,7 +1011,8 @@ class ConversationList(ScrollView, can_focus=True, inherit_bindings=False):
         # The age is how long they have waited on us when they have (coloured past the thresholds).
         age_style = styles[f"waiting-{level}"] if level else styles["age"]
         segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
-        return Strip(segments).adjust_cell_length(width, base)
+        # One escape sequence per run of a style, not per column: a row is sent in about half the bytes.
+        return fewer_runs(Strip(segments).adjust_cell_length(width, base))
 
     def _placeholder(self, width: int, is_cursor: bool) -> Strip:
         styles = self._styles(is_cursor)

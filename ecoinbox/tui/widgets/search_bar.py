@@ -32,12 +32,17 @@ class SearchBar(Vertical):
         Binding("down", "history(1)", "Later search", id="search.later", show=False),
     ]
 
+    # On a layer of its own, docked over the bottom rows, and hidden rather than taken out of the
+    # layout: opening it moves nothing, so the list and the thread are not sent again (66 KB at
+    # 120x40 when it pushed them up; Textual repaints everything when a widget comes or goes).
     DEFAULT_CSS = """
     SearchBar {
+        layer: search;
+        dock: bottom;
         height: auto;
-        display: none;
+        visibility: hidden;
         background: $panel;
-        &.-open { display: block; }
+        &.-open { visibility: visible; }
         Input { border: none; height: 1; padding: 0 1; background: $surface; }
         Input:focus { border: none; background-tint: $foreground 5%; }
         #search-hint { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }

@@ -18,7 +18,6 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style
@@ -29,6 +28,7 @@ from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState,
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
 from ecoinbox.snooze import describe_wake
 from ecoinbox.tui.safe import link_content, safe_content
+from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
 
 # Show this much of a huge post until the manager asks for all of it; the store keeps all of it.
 BODY_DISPLAY_CHARS = 4000
@@ -56,7 +56,7 @@ _OUTBOX_LABELS = {
 }
 
 
-class ThreadView(ScrollView, can_focus=True):
+class ThreadView(RepaintsChangedLines, can_focus=True):
     """Renders one conversation; every platform string goes through `safe_content`.
 
     `show()` swaps the conversation in one step, already scrolled to where it opens (its end
@@ -318,7 +318,7 @@ class ThreadView(ScrollView, can_focus=True):
             Segment(text, style.rich_style)
             for text, style in line.render(self.visual_style, end="", parse_style=Style.parse)
         ]
-        return Strip(segments, line.cell_length)
+        return fewer_runs(segments)  # one escape sequence per run of a style
 
     def render_line(self, y: int) -> Strip:
         top = self.scroll_offset.y
@@ -332,7 +332,7 @@ class ThreadView(ScrollView, can_focus=True):
             scrollbar = Strip.blank(1, base)
         strip = self._plain_strip(index)
         if strip is None:
-            return Strip.join([Strip.blank(width - 1, base), scrollbar])
+            return self.painted(y, Strip.join([Strip.blank(width - 1, base), scrollbar]))
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(index)) is not None:
             start, end = span
@@ -340,7 +340,7 @@ class ThreadView(ScrollView, can_focus=True):
             selected = Style.from_styles(self.screen.get_component_styles("screen--selection"))
             strip = self._line_strip(line.stylize(selected, start, len(line) if end == -1 else end))
         text = strip.crop_extend(0, width - 1, base).apply_offsets(0, index)
-        return Strip.join([text, scrollbar])
+        return self.painted(y, Strip.join([text, scrollbar]))
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         return selection.extract("\n".join(line.plain for line in self._lines)), "\n"

@@ -1,0 +1,117 @@
+"""What `ecoinbox list`, `show` and the inbox's start import: nothing they do not use (issue 16, goal 1).
+
+Imports were half of the 0.6 s from the command to the first rows at 1M messages: numpy and
+rapidfuzz for link ranking, httpx for the log's token filter, keyring for tokens a read never
+needs. Each runs in a fresh interpreter (sys.modules of this one holds everything the tests use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ecoinbox.model import Author, Message, Origin
+from ecoinbox.store import open_store
+
+# Loaded only by what uses them: a channel (httpx, feedparser, its platform module), a token
+# (keyring), link ranking and canned replies (numpy, rapidfuzz), the demo, the TUI.
+NEVER_FOR_A_READ = (
+    "numpy",
+    "rapidfuzz",
+    "feedparser",
+    "httpx",
+    "keyring",
+    "textual",
+    "py3langid",
+    "ecoinbox.demo",
+    "ecoinbox.channels.http",
+    "ecoinbox.triage",
+    "ecoinbox.replies",
+)
+NOT_FOR_THE_INBOX_START = (
+    "numpy",
+    "rapidfuzz",
+    "feedparser",
+    "httpx",
+    "keyring",
+    "ecoinbox.demo",
+    "ecoinbox.channels.http",
+)
+
+# Runs its arguments as `python -m ecoinbox ...` would, then writes the modules it loaded.
+PROBE = """
+import atexit, json, runpy, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+runpy.run_module("ecoinbox", run_name="__main__", alter_sys=True)
+"""
+
+
+def loaded_by(code: str, *args: str, out: Path) -> set[str]:
+    env = {**os.environ, "ECOINBOX_LOG_FILE": str(out.with_suffix(".log"))}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(out), *args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(out.read_text(encoding="utf-8")))
+
+
+def offenders(modules: set[str], banned: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules for b in banned if m == b or m.startswith(b + "."))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    async def fill() -> None:
+        store = await open_store(tmp_path / "inbox.db")
+        author = Author("mastodon", "1", "zoe@remote.example", "Zoé")
+        await store.ingest([
+            Message(channel="mastodon", remote_id="1", author=author, text="Where is my refund?",
+                    created_at=datetime(2026, 1, 1, tzinfo=UTC), origin=Origin.MENTION, language="en"),
+        ])  # fmt: skip
+        await store.close()
+
+    asyncio.run(fill())
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[brand]\nname = "Acme"\n[[channels]]\nname = "social"\nkind = "mastodon"\n'
+        f'base_url = "https://social.example"\ntoken_env = "NO_SUCH_TOKEN"\n'
+        f'[store]\npath = "{tmp_path / "inbox.db"}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--query", "refund lang:en"], ["show", "1"]])
+def test_a_read_imports_no_channel_token_or_ranking_code(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
+    modules = loaded_by(PROBE, "--config", str(config), *command, out=tmp_path / "modules.json")
+    assert "ecoinbox.store" in modules  # the probe saw the command run
+    assert offenders(modules, NEVER_FOR_A_READ) == []
+
+
+INBOX = """
+import json, sys
+import ecoinbox.channels, ecoinbox.cli, ecoinbox.engine, ecoinbox.secrets, ecoinbox.tui.app
+open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_inbox_imports_no_channel_or_ranking_code_before_it_needs_it(tmp_path: Path) -> None:
+    """What bench/timed_inbox.py imports before the first frame (the inbox's own modules)."""
+    modules = loaded_by(INBOX, out=tmp_path / "modules.json")
+    assert "textual" in modules
+    assert offenders(modules, NOT_FOR_THE_INBOX_START) == []
