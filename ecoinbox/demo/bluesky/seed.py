@@ -41,7 +41,7 @@ def seed_day(server: BlueskyServer, rng: random.Random, now: datetime) -> None:
     times = iter(sorted(now - timedelta(minutes=rng.randint(5, 23 * 60)) for _ in range(40)))
 
     def say(who: str, text: str, **options: Any) -> str:
-        return server.add_post(author=who, text=text, indexed_at=next(times), **options)["uri"]
+        return str(server.add_post(author=who, text=text, indexed_at=next(times), **options)["uri"])
 
     announcement = say(server.brand.handle, "Dark mode is here 🌙 Update the app and flip it on in Settings › Display. "
                        "Tell us what you think! #acme")  # fmt: skip

@@ -633,7 +633,7 @@ class BlueskyServer(LoopbackServer):
             quoted.quotes += 1
         if reason is None:
             return
-        item = {
+        item: dict[str, Any] = {
             "uri": post.uri,
             "cid": post.cid,
             "author": post.author.basic(),

@@ -484,7 +484,7 @@ class RedditServer(LoopbackServer):
         """A focused thread: the ancestors (each with only the next one as its reply), then
         the focal comment with its own replies."""
         head, rest = chain[0], chain[1:]
-        thing = {"kind": "t1", "data": comment_json(head, raw)}
+        thing: dict[str, Any] = {"kind": "t1", "data": comment_json(head, raw)}
         budget[0] -= 1
         if rest:
             thing["data"]["replies"] = listing_json([self._chain_json(rest, depth, budget, sort, raw)])

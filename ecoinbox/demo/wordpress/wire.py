@@ -10,7 +10,7 @@ from aiohttp import web
 from ecoinbox.demo.loopback import json_response
 from ecoinbox.demo.wordpress.records import User, WpError
 
-REQUEST_USER = web.RequestKey("user", User | None)  # who the request authenticated as
+REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("user")  # who the request authenticated as
 ROUTE_ID = web.RequestKey("route_id", int)  # the id in a route such as /wp/v2/comments/<id>
 BY_QUERY = web.RequestKey("by_query", bool)  # came as ?rest_route=
 
