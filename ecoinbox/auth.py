@@ -9,7 +9,6 @@ Each flow first says what it asks the platform for. No token reaches a log or an
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 from collections.abc import Callable
@@ -17,9 +16,11 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ecoinbox import credentials, secrets
-from ecoinbox.config import ChannelSettings
+from ecoinbox.channels import registry
+from ecoinbox.channels.reddit.unit import reddit_oauth
+from ecoinbox.channels.settings import ChannelSettings
+from ecoinbox.channels.unit import FlowError
 from ecoinbox.credentials import Destination
-from ecoinbox.sanitize import sanitize
 from ecoinbox.secrets import Secret, SecretError
 
 __all__ = [
@@ -35,8 +36,8 @@ __all__ = [
 ]
 
 
-class AuthError(Exception):
-    """The auth flow stopped; the message says why and what to do (never a token)."""
+AuthError = FlowError
+"""The auth flow stopped; the message says why and what to do (never a token)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,195 +173,17 @@ def _ways_to_keep(name: str) -> str:
     ])  # fmt: skip
 
 
-# ---- what each flow asks for -------------------------------------------------------------------
+# ---- each platform's flow (its unit's) -----------------------------------------------------------
 
 
 def what_it_asks_for(channel: ChannelSettings, paste: bool = False) -> str:
     """One or two lines on the rights the token will carry, said before the flow starts."""
-    from ecoinbox.channels import mastodon, reddit
-    from ecoinbox.channels.discourse import USER_API_SCOPES
-
-    account = channel.account or "the brand account"
-    if channel.kind == "mastodon":
-        if paste:
-            return (f"Paste an access token made under Preferences > Development with only these scopes: "
-                    f"{mastodon.SCOPES}.")  # fmt: skip
-        return (f"ecoinbox asks for: {mastodon.SCOPES} (read notifications, posts, profiles and search, "
-                f"see who blocks the brand, post replies; nothing else: no follows, no deletes, no profile "
-                f"changes).")  # fmt: skip
-    if channel.kind == "discourse" and channel.auth == "user_api_key" and not paste:
-        return (
-            f"ecoinbox asks for a user API key with scopes {USER_API_SCOPES}: it reads and posts as "
-            f"{account}, never as an admin; revoke it under the account's Preferences > Apps."
-        )
-    if channel.kind == "discourse":
-        return "Paste an API key; an admin can scope it to the brand's user and to read and write topics."
-    if channel.kind == "reddit":
-        return (
-            f"ecoinbox asks Reddit for: {' '.join(reddit.SCOPES)} (a refresh token, revocable in your apps)."
-        )
-    if channel.kind == "wordpress":
-        return (
-            f"WordPress has no narrower grant: the application password can do what {account} can. "
-            f"Use an account that only moderates comments where you can."
-        )
-    if channel.kind == "bluesky":
-        return (
-            f"An app password signs in as @{account} but cannot change its email, password or delete "
-            f"the account; revoke it under App passwords."
-        )
-    if channel.kind == "email":
-        return (
-            f"The mailbox password (or an app password) of {account}: ecoinbox reads and sends mail with it."
-        )
-    return f"The token of {channel.name}."
-
-
-# ---- the flows -----------------------------------------------------------------------------------
+    return registry.unit(channel.kind).what_it_asks_for(channel, paste)
 
 
 def obtain_token(channel: ChannelSettings, paste: bool = False) -> Secret:
     """Run the channel's own flow and return the token (not yet kept anywhere)."""
-    prompt = secrets.prompt_token  # looked up at call time: tests stand in for the terminal
-    if channel.kind == "mastodon" and paste:
-        return secrets.prompt_block("Access token (not echoed; paste it, then Enter on an empty line): ")
-    if channel.kind == "mastodon":
-        return asyncio.run(_mastodon_oauth(channel.base_url))
-    if channel.kind == "discourse" and channel.auth == "user_api_key" and not paste:
-        return _discourse_user_api_key(channel.base_url)
-    if channel.kind == "wordpress":
-        return _wordpress_app_password(channel)
-    if channel.kind == "feed":
-        return prompt(f"HTTP Basic password of {channel.account} for {channel.name}'s feeds (not echoed): ")
-    if channel.kind == "reddit" and not paste:
-        return asyncio.run(reddit_oauth(channel))
-    if channel.kind == "bluesky":
-        return _bluesky_app_password(channel, check=not paste)
-    if channel.kind == "email":
-        print(f"The password {channel.account} uses for IMAP and SMTP. With two-factor sign-in, make an")
-        print("app password in the provider's security settings (Gmail, Fastmail, iCloud, Yahoo) and use it.")
-        return prompt(f"Password for {channel.account} (not echoed): ")
-    return secrets.prompt_block(
-        f"Token for {channel.name} (not echoed; paste it, then Enter on an empty line): "
-    )
-
-
-async def _mastodon_oauth(base_url: str) -> Secret:
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.http import HttpClient
-    from ecoinbox.channels.mastodon import authorize_url, exchange_code, register_app
-
-    client = HttpClient("auth", base_url)
-    try:
-        client_id, client_secret = await register_app(base_url, client)
-        print("1. Open this address in a browser where you are logged in as the brand account:")
-        print(f"   {authorize_url(base_url, client_id)}")
-        print("2. Approve ecoinbox, then paste the code the page shows.")
-        code = secrets.prompt_block("Code (not echoed; paste it, then Enter on an empty line): ").reveal()
-        return Secret(await exchange_code(base_url, client_id, client_secret, code, client))
-    except ChannelError as exc:
-        raise AuthError(f"the OAuth flow failed: {exc}") from exc
-    finally:
-        await client.aclose()
-
-
-async def reddit_oauth(channel: ChannelSettings, *, say: Callable[[str], None] = print,
-                       timeout: float = 600.0) -> Secret:  # fmt: skip
-    """Reddit's code flow for an installed app: the browser comes back to a loopback listener
-    (state checked), and the permanent grant's refresh token becomes the channel's secret."""
-    from ecoinbox.channels import reddit
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.http import HttpClient
-
-    if not channel.client_id or not channel.auth_url or not channel.redirect_uri:
-        raise AuthError(f"channel {channel.name} needs client_id (your Reddit app's id) in the config")
-    state = reddit.new_state()
-    try:
-        listener = reddit.RedirectListener(channel.redirect_uri, state)
-    except ChannelError as exc:
-        raise AuthError(f"the Reddit authorization cannot start: {exc}") from exc
-    client = HttpClient(
-        channel.name, channel.auth_url, auth_headers=reddit.client_auth(channel.client_id),
-        headers={"User-Agent": reddit.user_agent(channel.account)},
-    )  # fmt: skip
-    try:
-        await listener.start()
-        port = listener.port
-        say("1. Open this address in a browser where you are logged in to Reddit as the brand account:")
-        say(f"   {reddit.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, state)}")
-        say(f"2. Approve ecoinbox: the browser comes back to {channel.redirect_uri}, where ecoinbox waits.")
-        say(f"   Over SSH, forward that port first: ssh -L {port}:127.0.0.1:{port} this-host")
-        code = await listener.wait(timeout)
-        refresh_token, _ = await reddit.exchange_code(client, channel.name, code, channel.redirect_uri)
-        return Secret(refresh_token)
-    except ChannelError as exc:
-        raise AuthError(f"the Reddit authorization failed: {exc}") from exc
-    finally:
-        await listener.aclose()
-        await client.aclose()
-
-
-def _discourse_user_api_key(base_url: str) -> Secret:
-    """Discourse's no-redirect User API Key flow: the forum shows an encrypted key to paste."""
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.discourse import (
-        KEY_BITS,
-        decrypt_payload,
-        generate_key_pair,
-        new_nonce,
-        user_api_key_url,
-    )
-
-    private_key, public_key = generate_key_pair()
-    nonce = new_nonce()
-    print("1. Open this address in a browser where you are logged in as the brand's forum account:")
-    print(f"   {user_api_key_url(base_url, public_key, nonce, client_id=f'ecoinbox-{nonce[:8]}')}")
-    print("2. Approve ecoinbox, then paste the whole block of text the page shows, as it shows it.")
-    whole = 4 * -(-(KEY_BITS // 8) // 3)  # base64 characters of one RSA block: the paste is complete
-    payload = secrets.prompt_block(
-        "Key block (not echoed; paste it, then Enter on an empty line): ",
-        complete=lambda text: len(text) >= whole,
-    ).reveal()
-    try:
-        return Secret(decrypt_payload(private_key, payload, nonce))
-    except ChannelError as exc:
-        raise AuthError(f"the forum's answer could not be read: {exc}") from exc
-
-
-def _wordpress_app_password(channel: ChannelSettings) -> Secret:
-    """WordPress application passwords: the site shows a new one to copy (no redirect)."""
-    from ecoinbox.channels.wordpress import authorize_url
-
-    print(f"1. Open this address in a browser where you are logged in to WordPress as {channel.account}:")
-    print(f"   {authorize_url(channel.base_url)}")
-    print('   (or Users > Profile > Application Passwords, name it "ecoinbox" and add it)')
-    print("2. Approve, then paste the password WordPress shows (spaces and all).")
-    return secrets.prompt_token("Application password (not echoed): ")
-
-
-def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
-    """Ask for an app password (never the account's own) and sign in once with it to check it."""
-    from ecoinbox.channels.base import AuthError as RefusedError
-    from ecoinbox.channels.base import ChannelError
-    from ecoinbox.channels.bluesky import verify_app_password
-
-    print(f"1. In Bluesky, signed in as @{channel.account}: Settings > Privacy and security > App passwords.")
-    print("2. Add an app password named ecoinbox, then paste it here (it looks like xxxx-xxxx-xxxx-xxxx).")
-    token = secrets.prompt_token("App password (not echoed): ")
-    if not check or not token.reveal().strip():
-        return token
-    try:
-        who = asyncio.run(verify_app_password(
-            channel.name, channel.base_url, channel.account or "", token.reveal(),
-            account_password=channel.auth == "account_password",
-        ))  # fmt: skip
-    except RefusedError as exc:
-        raise AuthError(f"not stored: {exc}") from exc
-    except ChannelError as exc:
-        print(f"Could not check it now ({exc}); storing it anyway.")
-    else:
-        print(f"Signed in as {sanitize(who, single_line=True)}.")
-    return token
+    return registry.unit(channel.kind).obtain_token(channel, paste)
 
 
 # ---- the command ---------------------------------------------------------------------------------
@@ -369,7 +192,7 @@ def _bluesky_app_password(channel: ChannelSettings, *, check: bool) -> Secret:
 def run_auth(channel: ChannelSettings, options: AuthOptions) -> int:
     """`ecoinbox auth NAME`: settle where the token goes, say what is asked, run the flow, keep it.
     Returns the exit status (1 when the token could only be shown)."""
-    if channel.kind == "feed" and not channel.needs_token:
+    if not channel.needs_token:
         print(f"Channel {channel.name} reads public feeds: it needs no password, nothing to store.")
         print(
             'For a feed behind HTTP Basic, set auth = "basic" and account = "USER" in its [[channels]] entry.'

@@ -25,7 +25,7 @@ from typing import Final
 
 import platformdirs
 
-from ecoinbox.config import APP_NAME
+from ecoinbox.config.storage import APP_NAME
 
 __all__ = [
     "CREDENTIALS_FILE_NAME",

@@ -16,76 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
 from ecoinbox.auth import Plan
-from ecoinbox.config import KINDS, ChannelSettings, ConfigError, default_config_path, parse_config
+from ecoinbox.channels import registry
+from ecoinbox.channels.registry import unit
+from ecoinbox.channels.settings import ChannelSettings
+from ecoinbox.channels.unit import Question
+from ecoinbox.config import ConfigError, default_config_path, parse_config
 
 __all__ = ["ChannelAnswers", "Question", "Wizard", "render_config", "run_init"]
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One setting of a channel asked for by `init`."""
-
-    key: str
-    text: str
-    default: str | None = None
-    is_list: bool = False
-    optional: bool = False
-
-
-# What each kind needs, in the order a manager knows it. The rest keeps its documented default.
-QUESTIONS: Final[dict[str, tuple[Question, ...]]] = {
-    "mastodon": (
-        Question("base_url", "Server address (e.g. https://mastodon.social)"),
-        Question("account", "The brand's username there (e.g. acme)"),
-    ),
-    "discourse": (
-        Question("base_url", "Forum address (e.g. https://forum.acme.example)"),
-        Question("account", "The brand's username on the forum"),
-    ),
-    "bluesky": (
-        Question("base_url", "The account's server", "https://bsky.social"),
-        Question("account", "The brand's handle (e.g. acme.bsky.social)"),
-    ),
-    "wordpress": (
-        Question("base_url", "Site address (e.g. https://blog.acme.example)"),
-        Question("account", "Your WordPress login"),
-    ),
-    "feed": (
-        Question("base_url", "Site address (e.g. https://fans.example)"),
-        Question(
-            "feeds",
-            "Feed addresses, comma-separated (Enter: the site's comments feed)",
-            is_list=True,
-            optional=True,
-        ),
-    ),
-    "reddit": (
-        Question("account", "The brand's Reddit username (without u/)"),
-        Question("client_id", "Your installed app's client id (reddit.com/prefs/apps)"),
-    ),
-    "email": (
-        Question("base_url", "IMAP server (e.g. imaps://imap.example.com)"),
-        Question(
-            "smtp_url",
-            "SMTP server for replies (e.g. smtps://smtp.example.com; Enter: read only)",
-            optional=True,
-        ),
-        Question("account", "The mailbox login (e.g. support@acme.example)"),
-    ),
-}
-DEFAULT_NAMES: Final = {"discourse": "forum", "wordpress": "blog", "email": "support", "feed": "feeds"}
-DESCRIPTIONS: Final = {
-    "mastodon": "Mastodon (also GoToSocial, Akkoma): mentions, replies, hashtags and searches.",
-    "discourse": "The brand's Discourse forum: its topics come in; `f` redirects people there.",
-    "bluesky": "Bluesky: mentions and replies, signed in with an app password.",
-    "wordpress": "The blog's comments (WordPress REST API), answered as comments.",
-    "feed": "RSS/Atom comment feeds of other sites: read only.",
-    "reddit": "Reddit: the brand's inbox and searches in subreddits.",
-    "email": "A mailbox (IMAP) and its mailing lists, answered by SMTP.",
-}
 
 
 @dataclass(slots=True)
@@ -132,7 +71,7 @@ def render_config(brand: Brand, channels: list[ChannelAnswers]) -> str:
         f"keywords = {_toml(brand.keywords)}",
     ]
     for channel in channels:
-        lines += ["", f"# {DESCRIPTIONS.get(channel.kind, channel.kind)}", "[[channels]]",
+        lines += ["", f"# {unit(channel.kind).description}", "[[channels]]",
                   f"kind = {_toml(channel.kind)}",
                   f"# Used in `ecoinbox auth {channel.name}` and as the channel's id in the store.",
                   f"name = {_toml(channel.name)}"]  # fmt: skip
@@ -207,21 +146,21 @@ class Wizard:
     def add_channel(self) -> bool:
         """Ask for one channel and connect it; False when the manager is done."""
         self.say("")
-        self.say(f"2/3 Channels ({len(self.channels)} so far). Kinds: {', '.join(sorted(KINDS))}")
+        self.say(f"2/3 Channels ({len(self.channels)} so far). Kinds: {', '.join(sorted(registry.KINDS))}")
         kind = self.ask("Kind of the next channel (Enter when done)").lower()
         if not kind:
             return False
-        if kind not in KINDS:
-            self.say(f"{kind!r} is not a kind ecoinbox knows: one of {', '.join(sorted(KINDS))}.")
+        if kind not in registry.KINDS:
+            self.say(f"{kind!r} is not a kind ecoinbox knows: one of {', '.join(sorted(registry.KINDS))}.")
             return True
-        self.say(DESCRIPTIONS[kind])
+        self.say(unit(kind).description)
         taken = {c.name for c in self.channels}
-        default = DEFAULT_NAMES.get(kind, kind)
+        default = unit(kind).default_name
         default = default if default not in taken else f"{default}{len(taken) + 1}"
         answers = ChannelAnswers(
             kind, self.ask("Name (lowercase, used in `ecoinbox auth NAME`)", default).lower()
         )
-        for question in QUESTIONS[kind]:
+        for question in unit(kind).questions:
             if question.is_list:
                 value: str | list[str] = self.ask_list(question.text)
             else:

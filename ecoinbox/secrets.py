@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, NoReturn, TypeVar
 
-from ecoinbox.config import ChannelSettings
+from ecoinbox.channels.settings import ChannelSettings
 from ecoinbox.credentials import CredentialsFileError, read_credential
 
 __all__ = [

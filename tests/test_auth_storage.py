@@ -348,7 +348,7 @@ def test_reddit_flow_without_keyring_saves_the_refresh_token_and_the_channel_pol
 
             return await real_flow(channel, say=say, timeout=10)
 
-        monkeypatch.setattr("ecoinbox.auth.reddit_oauth", flow_with_a_browser)
+        monkeypatch.setattr("ecoinbox.channels.reddit.unit.reddit_oauth", flow_with_a_browser)
         monkeypatch.setattr("sys.stdin", Typist("1\n"))
         assert main(["--config", str(path), "auth", "reddit"]) == 0
         out = capsys.readouterr().out

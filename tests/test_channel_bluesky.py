@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from configs import channel_toml, config_toml
 
-from ecoinbox.channels import bluesky
+import ecoinbox.channels.bluesky.channel as bluesky
 from ecoinbox.channels.base import (
     AuthError,
     Channel,

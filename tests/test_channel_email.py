@@ -20,7 +20,9 @@ from fakes import Clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecoinbox.channels import email as email_channel
+import ecoinbox.channels.email.channel as email_channel
+import ecoinbox.channels.email.imap as email_imap
+import ecoinbox.channels.email.mail as email_mail
 from ecoinbox.channels.base import AuthError, PermanentError, TransientError, UncertainSend
 from ecoinbox.channels.email import (
     EmailChannel,
@@ -189,8 +191,8 @@ async def test_a_backlog_is_read_over_several_polls_in_order(
         await mail.deliver(subject=f"Mail {number}", body="x", message_id=f"m{number}@mail.example",
                            date=NOW + timedelta(minutes=number))  # fmt: skip
     monkeypatch.setattr(email_channel, "MAX_PER_POLL", 10)
-    monkeypatch.setattr(email_channel, "FETCH_CHUNK", 4)
-    monkeypatch.setattr(email_channel, "FETCH_BYTES", 700)  # about two mails per FETCH
+    monkeypatch.setattr(email_imap, "FETCH_CHUNK", 4)
+    monkeypatch.setattr(email_imap, "FETCH_BYTES", 700)  # about two mails per FETCH
     cursor, pages = start.cursor, []
     for _ in range(4):
         result = await channel.poll(cursor)
@@ -634,8 +636,8 @@ async def test_a_huge_mail_is_read_in_part_and_says_so(
     big["From"], big["To"], big["Subject"], big["Message-ID"] = "f@y.example", BRAND, "Big", "<big@y.example>"
     big.set_content("See the attached video, please.")
     big.add_attachment(b"\0" * 300_000, maintype="video", subtype="mp4", filename="clip.mp4")
-    monkeypatch.setattr(email_channel, "MAX_MESSAGE_BYTES", 100_000)
-    monkeypatch.setattr(email_channel, "TEXT_PREFIX", 4096)
+    monkeypatch.setattr(email_imap, "MAX_MESSAGE_BYTES", 100_000)
+    monkeypatch.setattr(email_imap, "TEXT_PREFIX", 4096)
     await mail.deliver(raw=big.as_bytes())
     (message,) = (await channel.poll({})).messages
     assert "See the attached video" in message.text and "was not downloaded" in message.text
@@ -756,7 +758,7 @@ def test_a_reply_carries_the_threading_headers_and_a_bounded_references_chain():
                        subject="Re: Re: Help", parent_id="p@x", references=references, text="Hi",
                        date=NOW)  # fmt: skip
     chain = message_ids(mail["References"])
-    assert chain[0] == "r0@x" and chain[-1] == "p@x" and len(chain) == email_channel.MAX_REFERENCES
+    assert chain[0] == "r0@x" and chain[-1] == "p@x" and len(chain) == email_mail.MAX_REFERENCES
     assert mail["In-Reply-To"] == "<p@x>" and mail["Subject"] == "Re: Help"
 
 
@@ -801,7 +803,7 @@ def test_the_made_up_id_is_stable():
 
 
 def test_ssl_context_verifies():
-    context = email_channel._tls_context()
+    context = email_imap.tls_context()
     assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
 
 

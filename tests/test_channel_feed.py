@@ -16,11 +16,12 @@ from aiohttp import web
 from configs import channel_toml, config_file
 from stack import wait_until
 
+import ecoinbox.channels.feed.channel as feed_module
 from ecoinbox.channels import build_channel
-from ecoinbox.channels import feed as feed_module
 from ecoinbox.channels.base import Channel, PermanentError, RateLimited, TransientError
 from ecoinbox.channels.feed import FeedChannel
-from ecoinbox.config import BrandSettings, ChannelSettings
+from ecoinbox.channels.feed.unit import FeedSettings
+from ecoinbox.config import BrandSettings
 from ecoinbox.demo.loopback import LoopbackServer
 from ecoinbox.demo.wordpress.server import FEED_SIZE, WordPressServer
 from ecoinbox.engine import Engine
@@ -401,7 +402,7 @@ async def test_check_says_when_a_feed_fills_within_the_hour(blog, connect):
 async def test_the_brands_own_comments_in_a_feed_are_ours(blog):
     """The brand answers on the fan blog as "Widget Fans" ([brand] name) or "acme" (a handle)."""
     blog.add_comment(post=blog.review, author="acme", text="<p>Fixed in 2.1</p>", created_at=NOW)
-    settings = ChannelSettings(kind="feed", name="fans", base_url=blog.base_url, feeds=(RSS,))
+    settings = FeedSettings(kind="feed", name="fans", base_url=blog.base_url, feeds=(RSS,))
     brand = BrandSettings("Widget Fans", handles=("acme@social.example",))
     channel = build_channel(settings, Secret(""), brand)
     try:

@@ -440,6 +440,21 @@ async def test_reply_prefix_of_a_message_this_process_never_saw(connect, server)
     assert channel.reply_prefix(parent, "acme") == "@zoe@remote.example @max@other.example "
 
 
+async def test_reply_prefix_leaves_the_brand_out_before_the_instance_said_its_domain(server, connect) -> None:
+    """A reply begun in the inbox's first second, before the channel's first answer: the
+    address's host (127.0.0.1 here) is not the instance's domain (social.example)."""
+    author = (await _mention(server, connect(server), author="zoe@remote.example", text="x")).author
+    fresh = connect(server)  # has asked the instance nothing yet
+    parent = Message(
+        channel="masto",
+        remote_id="1",
+        author=author,
+        text="@acme@social.example @max@other.example look",
+        created_at=datetime.now(UTC),
+    )
+    assert fresh.reply_prefix(parent) == "@zoe@remote.example @max@other.example "
+
+
 async def test_reply_sends_one_status_with_the_parents_visibility(server, connect) -> None:
     channel = connect(server)
     parent = await _mention(

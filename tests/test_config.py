@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import re
 import sys
@@ -151,7 +152,6 @@ def test_every_settings_section_is_in_the_example() -> None:
 
 
 def test_every_setting_has_a_docstring() -> None:
-    source = Path(config.__file__).read_text(encoding="utf-8")
     for cls in (
         config.BrandSettings,
         config.UiSettings,
@@ -167,6 +167,7 @@ def test_every_setting_has_a_docstring() -> None:
         Settings,
     ):
         assert cls.__doc__
+        source = Path(inspect.getsourcefile(cls) or "").read_text(encoding="utf-8")  # config is a package
         body = source[source.index(f"class {cls.__name__}:") :]
         for settings_field in dataclasses.fields(cls):
             match = re.search(rf"\n    {settings_field.name}: [^\n]*\n    \"\"\"", body)

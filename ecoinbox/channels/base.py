@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from ecoinbox.model import Message
 
@@ -34,6 +35,23 @@ class Capabilities:
     # (`ecoinbox check` prints them), e.g. "ignores Idempotency-Key: an uncertain reply is
     # looked up in the thread before any resend".
     safeguards: tuple[str, ...] = ()
+
+
+class NamedChannel:
+    """What a channel object says of itself: its class, name and server, never its token."""
+
+    name: str
+    base_url: str
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    @property
+    def host(self) -> str:
+        """The server's host[:port], as error messages name it."""
+        return urlsplit(self.base_url).netloc
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,10 @@ import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from ecoinbox.channels.base import AuthError, ChannelError, PermanentError, TransientError
 from ecoinbox.channels.http import HttpClient, channel_logger
+from ecoinbox.channels.json_values import as_dict
 from ecoinbox.channels.mastodon_stream import REFUSED_FAILURES, backoff
 
 log = channel_logger(__name__)
@@ -97,7 +97,7 @@ class NotificationBus:
             if not isinstance(message, dict):
                 continue
             if message.get("channel") == STATUS_CHANNEL:
-                said = _dict(message.get("data")).get(channel)
+                said = as_dict(message.get("data")).get(channel)
                 last = said if isinstance(said, int) else last
                 wake()  # a subscription (re)started: the poll reads what came before it
             elif message.get("channel") == channel:
@@ -105,10 +105,6 @@ class NotificationBus:
                 last = said if isinstance(said, int) and said > last else last
                 wake()
         return last
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = ["NotificationBus"]

@@ -10,7 +10,6 @@ that name the channel, host and path but never a token, a query string or a head
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json as jsonlib
 import logging
 import re
@@ -20,7 +19,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 
@@ -32,6 +30,15 @@ from ecoinbox.channels.base import (
     TransientError,
     UncertainSend,
 )
+from ecoinbox.channels.http_headers import (
+    body_retry_after,
+    int_or_none,
+    link_header_entries,
+    parse_link_header,
+    parse_reset,
+    parse_retry_after,
+    rate_limit_reset,
+)
 
 USER_AGENT = f"ecoinbox/{__version__}"
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -42,12 +49,6 @@ DEFAULT_RATE_LIMIT_PAUSE = timedelta(seconds=60)
 MIN_PAUSE = timedelta(seconds=1)
 # Methods a timeout may safely retry: anything else may have published something.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-# Remaining/reset header pairs seen across platforms (httpx headers are case-insensitive).
-RATE_LIMIT_HEADERS = (
-    ("x-ratelimit-remaining", "x-ratelimit-reset"),  # Mastodon, GoToSocial, Reddit
-    ("ratelimit-remaining", "ratelimit-reset"),  # Bluesky, IETF draft
-    ("x-rate-limit-remaining", "x-rate-limit-reset"),  # X
-)
 _MESSAGE_LIMIT = 200
 
 Clock = Callable[[], datetime]
@@ -146,125 +147,6 @@ def channel_logger(name: str) -> logging.Logger:
 
 
 log = channel_logger(__name__)
-
-
-# ---------------------------------------------------------------------------------------------
-# Header parsing
-
-
-_LINK_PARAM = re.compile(r'\s*;\s*([^\s=;,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*))?')
-_LINK_SEPARATOR = re.compile(r"[^,<]*,?")
-
-
-def parse_link_header(value: str | None, base: str | None = None) -> dict[str, str]:
-    """Parse an RFC 8288 `Link` header into {rel: url}; the first link for a rel wins.
-
-    Relation types are lower-cased and a link with several (`rel="next last"`) is filed under
-    each. Relative targets are resolved against `base` when given.
-    """
-    links: dict[str, str] = {}
-    for target, params in link_header_entries(value, base):
-        for rel in params.get("rel", "").split():
-            links.setdefault(rel.lower(), target)
-    return links
-
-
-def link_header_entries(value: str | None, base: str | None = None) -> list[tuple[str, dict[str, str]]]:
-    """Every link of an RFC 8288 `Link` header as (url, its parameters), in order: for a rel
-    that can come several times with different types (`rel="alternate"; type=...`)."""
-    entries: list[tuple[str, dict[str, str]]] = []
-    position = 0
-    while value and (start := value.find("<", position)) >= 0:
-        end = value.find(">", start)
-        if end < 0:
-            break
-        target = value[start + 1 : end].strip()
-        params, position = _link_params(value, end + 1)
-        entries.append((urljoin(base, target) if base else target, params))
-    return entries
-
-
-def _link_params(value: str, position: int) -> tuple[dict[str, str], int]:
-    params: dict[str, str] = {}
-    while match := _LINK_PARAM.match(value, position):
-        name, raw = match.group(1).lower(), match.group(2) or ""
-        if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        params.setdefault(name, raw)
-        position = match.end()
-    separator = _LINK_SEPARATOR.match(value, position)
-    return params, separator.end() if separator else position
-
-
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """`Retry-After` (seconds, or an HTTP-date) as an aware datetime; None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def parse_reset(value: str | None, now: datetime) -> datetime | None:
-    """A rate-limit reset header as an aware datetime.
-
-    Accepts ISO-8601 (Mastodon/GoToSocial: "2024-05-01T12:00:00.123456Z"), epoch seconds (X,
-    Bluesky) or a delay in seconds (Reddit, IETF draft); None if absent or unreadable.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        if number > 1_000_000_000:
-            return datetime.fromtimestamp(number, UTC)
-        return now + timedelta(seconds=max(number, 0.0))
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _rate_limit_reset(headers: httpx.Headers, now: datetime) -> tuple[int | None, datetime | None]:
-    """(remaining, reset) from whichever rate-limit header family the response carries."""
-    for remaining_name, reset_name in RATE_LIMIT_HEADERS:
-        if remaining_name in headers or reset_name in headers:
-            return _int_or_none(headers.get(remaining_name)), parse_reset(headers.get(reset_name), now)
-    return None, None
-
-
-def body_retry_after(content: bytes, now: datetime) -> datetime | None:
-    """The wait a 429's JSON body asks for when no header does: Discourse's
-    `extras.wait_seconds`, Matrix's `retry_after_ms`; None if it names none."""
-    try:
-        data = jsonlib.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    extras = data.get("extras")
-    seconds = extras.get("wait_seconds") if isinstance(extras, dict) else None
-    if seconds is None and isinstance(data.get("retry_after_ms"), int | float):
-        seconds = data["retry_after_ms"] / 1000
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-        return now + timedelta(seconds=float(seconds))
-    return None
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -627,7 +509,7 @@ class HttpClient:
             await response.aclose()
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
-        declared = _int_or_none(response.headers.get("content-length"))
+        declared = int_or_none(response.headers.get("content-length"))
         if declared is not None and declared > self.max_bytes:
             raise _TooLarge
         chunks: list[bytes] = []
@@ -652,7 +534,7 @@ class HttpClient:
     def _note_rate_limit(self, origin: str, headers: httpx.Headers) -> None:
         """Pause the host ahead of time when the platform says no calls are left."""
         now = self.clock()
-        remaining, reset = _rate_limit_reset(headers, now)
+        remaining, reset = rate_limit_reset(headers, now)
         if remaining is not None and remaining <= 0 and reset is not None:
             self._pause(origin, reset, now)
 
@@ -666,7 +548,7 @@ class HttpClient:
         now = self.clock()
         until = parse_retry_after(headers.get("retry-after"), now)
         if until is None:
-            until = _rate_limit_reset(headers, now)[1] or body_retry_after(content, now)
+            until = rate_limit_reset(headers, now)[1] or body_retry_after(content, now)
         return self._pause(origin, until or now + DEFAULT_RATE_LIMIT_PAUSE, now)
 
     def raise_for_status(self, response: HttpResponse) -> None:

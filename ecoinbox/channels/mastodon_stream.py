@@ -20,7 +20,6 @@ import asyncio
 import json
 import random
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,6 +27,7 @@ from httpx_sse import EventSource, SSEError
 
 from ecoinbox.channels.base import AuthError, ChannelError, PermanentError
 from ecoinbox.channels.http import HttpClient, channel_logger, one_line
+from ecoinbox.channels.json_values import as_dict, text_or_none
 
 log = channel_logger(__name__)
 
@@ -150,13 +150,15 @@ class NotificationStream:
     async def _announced_streaming_url(self) -> str | None:
         try:
             data = await self._http.get_json("/api/v2/instance")
-            return _text(_dict(_dict(_dict(data).get("configuration")).get("urls")).get("streaming"))
+            return text_or_none(
+                as_dict(as_dict(as_dict(data).get("configuration")).get("urls")).get("streaming")
+            )
         except AuthError:
             raise
         except PermanentError:
             pass  # no v2 (Akkoma, old servers): v1 says it as urls.streaming_api
         data = await self._http.get_json("/api/v1/instance")
-        return _text(_dict(_dict(data).get("urls")).get("streaming_api"))
+        return text_or_none(as_dict(as_dict(data).get("urls")).get("streaming_api"))
 
 
 def backoff(failures: int) -> float:
@@ -206,14 +208,6 @@ def _may_receive_token(target: str, base: str) -> bool:
         return True
     parent, own_parent = host.partition(".")[2], own.partition(".")[2]
     return own_parent.count(".") >= 1 and parent == own_parent
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
 
 
 __all__ = ["NotificationStream", "backoff"]

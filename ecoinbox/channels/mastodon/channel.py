@@ -22,19 +22,17 @@ Mastodon web client does.
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     TransientError,
@@ -45,25 +43,49 @@ from ecoinbox.channels.http import (
     HttpResponse,
     channel_logger,
     one_line,
-    platform_error,
-    register_secret,
     utc_now,
 )
+from ecoinbox.channels.json_values import as_dict, aware_time, objects
+from ecoinbox.channels.mastodon.statuses import (
+    DEFAULT_URL_LENGTH,
+    VISIBILITY_ORDER,
+    account_proofs,
+    addresses,
+    bare_handle,
+    comparable,
+    domain_of,
+    id_key,
+    is_our_reply,
+    keep_newest,
+    link_param,
+    mastodon_length,
+    mentioned_handles,
+    mentions_of,
+    newest_id,
+    notified_status,
+    older_than,
+    oldest_id,
+    positive,
+    qualified_handle,
+    reply_visibility,
+    server_software,
+    status_itself,
+    str_or_none,
+    strict_list_of,
+    text_and_links,
+    version_number,
+    within_backfill,
+)
 from ecoinbox.channels.mastodon_stream import NotificationStream
-from ecoinbox.contacts import claim
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
 
-OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
-SCOPES = "read:notifications read:statuses read:accounts read:search read:follows write:statuses"
 """What `ecoinbox auth` asks for, and no more: notifications (mentions), statuses (threads, hashtags,
 our own posts), accounts (who we are), search (keywords), follows (whether someone blocks the
 brand, from relationships), and posting replies. No follow, delete, media or profile rights."""
-APP_NAME = "ecoinbox"
 
 DEFAULT_MAX_CHARACTERS = 500
-DEFAULT_URL_LENGTH = 23
 NOTIFICATIONS_PAGE = 80  # the API maximum since 4.1
 LISTENING_PAGE = 40
 DEFAULT_BACKFILL = timedelta(days=14)  # a first run imports the mentions of this long back
@@ -88,8 +110,6 @@ SAFEGUARDS = (
     ),
 )
 
-# From the most public to the least; a reply is never more public than its parent.
-VISIBILITY_ORDER = ("public", "unlisted", "private", "direct")
 
 NOTIFICATIONS_KEY = "notifications"
 TAG_PREFIX = "tag:"
@@ -119,7 +139,7 @@ class _Source:
     status_of: Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
-class MastodonChannel:
+class MastodonChannel(NamedChannel):
     """One brand account on a Mastodon-API server (Mastodon, GoToSocial, Akkoma).
 
     `poll` cursors are a dict of sub-cursors: "notifications" (last notification id),
@@ -166,15 +186,6 @@ class MastodonChannel:
         self._own: dict[str, Any] | None = None
         self._unsupported_searches: set[str] = set()
 
-    def __repr__(self) -> str:
-        return f"MastodonChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
-
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""
         await self._http.aclose()
@@ -212,7 +223,7 @@ class MastodonChannel:
         own = await self._own_account()
         instance = await self._load_instance()
         acct = str(own.get("acct", ""))
-        if self.account and _bare(self.account, instance.domain) != _bare(acct, instance.domain):
+        if self.account and bare_handle(self.account, instance.domain) != bare_handle(acct, instance.domain):
             raise PermanentError(
                 f"the token for channel {self.name} belongs to @{one_line(acct)}, "
                 f"not @{self.account}: run `ecoinbox auth {self.name}`"
@@ -267,7 +278,7 @@ class MastodonChannel:
             return [f"search is refused here ({exc}): keyword listening (search = [...]) finds nothing"]
         except ChannelError as exc:
             return [f"could not test the search here yet: {exc}"]
-        if not _list_of(_dict(response.json()).get("statuses")):
+        if not objects(as_dict(response.json()).get("statuses")):
             return [
                 f"search does not index statuses on {self.host} (a word of our own newest post "
                 + "is not found): keyword listening (search = [...]) finds nothing"
@@ -277,10 +288,10 @@ class MastodonChannel:
     async def _own_recent_word(self, own_id: str) -> str | None:
         """A plain word (5+ letters) of our newest status, for testing the search."""
         path = f"/api/v1/accounts/{quote(own_id, safe='')}/statuses"
-        statuses = _list_of(await self._http.get_json(path, params={"limit": "5"}))
+        statuses = objects(await self._http.get_json(path, params={"limit": "5"}))
         for status in statuses:
-            text, _, _ = _text_and_links(status)
-            for word in _comparable(text).split():
+            text, _, _ = text_and_links(status)
+            for word in comparable(text).split():
                 if len(word) >= 5 and word.isalpha():
                     return word
         return None
@@ -293,30 +304,30 @@ class MastodonChannel:
     async def _fetch_instance(self) -> _Instance:
         try:
             data = await self._http.get_json("/api/v2/instance")
-            config = _dict(_dict(data).get("configuration"))
-            domain = _dict(data).get("domain")
+            config = as_dict(as_dict(data).get("configuration"))
+            domain = as_dict(data).get("domain")
         except PermanentError as exc:
             if isinstance(exc, AuthError):
                 raise
             data = await self._http.get_json("/api/v1/instance")  # Akkoma, old servers
-            config = _dict(_dict(data).get("configuration"))
-            domain = _dict(data).get("uri")
-        data = _dict(data)
-        statuses = _dict(config.get("statuses"))
-        max_characters = _positive(statuses.get("max_characters"), data.get("max_toot_chars"))
-        url_length = _positive(statuses.get("characters_reserved_per_url"))
+            config = as_dict(as_dict(data).get("configuration"))
+            domain = as_dict(data).get("uri")
+        data = as_dict(data)
+        statuses = as_dict(config.get("statuses"))
+        max_characters = positive(statuses.get("max_characters"), data.get("max_toot_chars"))
+        url_length = positive(statuses.get("characters_reserved_per_url"))
         version = str(data.get("version") or "")
         return _Instance(
-            domain=_domain_of(domain) or urlsplit(self.base_url).hostname or self.host,
-            version=_version_number(version),
-            software=_software(version, str(data.get("source_url") or "")),
+            domain=domain_of(domain) or urlsplit(self.base_url).hostname or self.host,
+            version=version_number(version),
+            software=server_software(version, str(data.get("source_url") or "")),
             max_characters=max_characters or DEFAULT_MAX_CHARACTERS,
             url_length=url_length or DEFAULT_URL_LENGTH,
         )
 
     async def _own_account(self) -> dict[str, Any]:
         if self._own is None:
-            own = _dict(await self._http.get_json("/api/v1/accounts/verify_credentials"))
+            own = as_dict(await self._http.get_json("/api/v1/accounts/verify_credentials"))
             if not own.get("id"):
                 raise TransientError(
                     f"channel {self.name}: malformed response from {self.host}"
@@ -352,20 +363,20 @@ class MastodonChannel:
                 first_error = exc
                 break
             # Oldest first, so an edit (`update`) comes after the mention it changes.
-            for item in sorted(items, key=lambda item: _id_key(str(item["id"]))):
+            for item in sorted(items, key=lambda item: id_key(str(item["id"]))):
                 status = source.status_of(item)
                 origin = source.origin
-                if item.get("type") == "update" and not _addresses(status, own_id):
+                if item.get("type") == "update" and not addresses(status, own_id):
                     origin = Origin.CONTEXT  # an edit of a post we only boosted or favourited
                 for message in self._messages_of([status], origin, own_id):
-                    _keep_newest(found, message)
+                    keep_newest(found, message)
             if source_cursor is not None:
                 next_cursor[source.key] = source_cursor
         if first_error is not None and not found:
             raise first_error
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
-        messages = sorted(found.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        messages = sorted(found.values(), key=lambda m: (m.created_at, id_key(m.remote_id)))
         self.notification_stream.token_accepted()  # the stream may (re)connect with it
         return PollResult(messages=messages, cursor=next_cursor)
 
@@ -384,8 +395,8 @@ class MastodonChannel:
                 origin=Origin.MENTION,
                 page_limit=NOTIFICATIONS_PAGE,
                 first_run_limit=None,
-                items_of=_strict_list_of,
-                status_of=_notified_status,
+                items_of=strict_list_of,
+                status_of=notified_status,
             )
         ]
         for tag in self.hashtags:
@@ -397,8 +408,8 @@ class MastodonChannel:
                     origin=Origin.HASHTAG,
                     page_limit=LISTENING_PAGE,
                     first_run_limit=FIRST_RUN_LISTENING,
-                    items_of=_strict_list_of,
-                    status_of=_status_itself,
+                    items_of=strict_list_of,
+                    status_of=status_itself,
                 )
             )
         for term in self.search_terms:
@@ -412,8 +423,8 @@ class MastodonChannel:
                     origin=Origin.SEARCH,
                     page_limit=LISTENING_PAGE,
                     first_run_limit=FIRST_RUN_LISTENING,
-                    items_of=lambda data: _strict_list_of(_dict(data).get("statuses")),
-                    status_of=_status_itself,
+                    items_of=lambda data: strict_list_of(as_dict(data).get("statuses")),
+                    status_of=status_itself,
                 )
             )
         return sources
@@ -440,7 +451,7 @@ class MastodonChannel:
             # Some servers refuse min_id on search: take the newest page and filter it here.
             log.info("channel %s: search refused min_id, filtering locally: %s", self.name, exc)
             items, newest = await self._fetch_recent(source)
-            fresh = [item for item in items if _id_key(str(item["id"])) > _id_key(since)]
+            fresh = [item for item in items if id_key(str(item["id"])) > id_key(since)]
             return fresh, (newest if fresh else since)
 
     async def _fetch_since(self, source: _Source, since: str) -> tuple[list[dict[str, Any]], str]:
@@ -455,8 +466,8 @@ class MastodonChannel:
             if not page:
                 break
             items.extend(page)
-            after = _link_param(response.links, "prev", "min_id") or _newest_id(page)
-            if _id_key(after) <= _id_key(newest):
+            after = link_param(response.links, "prev", "min_id") or newest_id(page)
+            if id_key(after) <= id_key(newest):
                 break  # no step forward: a server that ignores min_id must not loop us
             newest = after
         return items, newest
@@ -481,17 +492,17 @@ class MastodonChannel:
             if not page:
                 break
             if newest is None:
-                newest = _link_param(response.links, "prev", "min_id") or _newest_id(page)
+                newest = link_param(response.links, "prev", "min_id") or newest_id(page)
             recent = page
             if source.first_run_limit is None:
-                recent = _within_backfill(page, horizon, FIRST_RUN_AT_LEAST - len(items))
+                recent = within_backfill(page, horizon, FIRST_RUN_AT_LEAST - len(items))
             items.extend(recent)
             if len(recent) < len(page):
                 break  # the page reached back past the horizon
             if source.first_run_limit is not None and len(items) >= source.first_run_limit:
                 break
-            before = _link_param(response.links, "next", "max_id") or _oldest_id(page)
-            if max_id is not None and _id_key(before) >= _id_key(max_id):
+            before = link_param(response.links, "next", "max_id") or oldest_id(page)
+            if max_id is not None and id_key(before) >= id_key(max_id):
                 break  # no step back: a server that ignores max_id must not loop us
             max_id = before
         else:
@@ -542,11 +553,11 @@ class MastodonChannel:
         if response.status == 404:
             return [self._gone(remote_id)]
         self._http.raise_for_status(response)
-        status = _dict(response.json())
-        thread = _dict(await self._http.get_json(path + "/context"))
-        ancestors = self._messages_of(_list_of(thread.get("ancestors")), Origin.CONTEXT, own_id)
-        descendants = self._messages_of(_list_of(thread.get("descendants")), Origin.CONTEXT, own_id)
-        descendants.sort(key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        status = as_dict(response.json())
+        thread = as_dict(await self._http.get_json(path + "/context"))
+        ancestors = self._messages_of(objects(thread.get("ancestors")), Origin.CONTEXT, own_id)
+        descendants = self._messages_of(objects(thread.get("descendants")), Origin.CONTEXT, own_id)
+        descendants.sort(key=lambda m: (m.created_at, id_key(m.remote_id)))
         try:
             itself = self._to_message(status, Origin.CONTEXT, own_id)
         except (KeyError, TypeError, ValueError):
@@ -586,15 +597,20 @@ class MastodonChannel:
         Remote accounts are written `@user@domain`; the instance's own accounts `@user`.
         """
         domain = self._local_domain()
-        own = own_handle or (self._own or {}).get("acct") or self.account
-        own_qualified = _qualified(own.lstrip("@"), domain) if own else None
-        handles = [parent.author.handle, *_mentions_of(parent)]
+        own = (own_handle or (self._own or {}).get("acct") or self.account or "").lstrip("@")
+        own_qualified = qualified_handle(own, domain).casefold() if own else ""
+        # Until the instance has said its domain (its first answer), the address's host may not
+        # be it (a domain served from another host): the brand's user name counts on any host.
+        own_user = own.casefold() if own and "@" not in own and self._instance is None else None
+        handles = [parent.author.handle, *mentions_of(parent)]
         prefix: list[str] = []
         for handle in handles:
-            qualified = _qualified(handle.lstrip("@"), domain)
-            if not qualified or qualified.casefold() == (own_qualified or "").casefold():
+            qualified = qualified_handle(handle.lstrip("@"), domain)
+            if not qualified or qualified.casefold() == own_qualified:
                 continue
-            mention = "@" + _bare(qualified, domain)
+            if own_user is not None and qualified.partition("@")[0].casefold() == own_user:
+                continue
+            mention = "@" + bare_handle(qualified, domain)
             if mention.casefold() not in (m.casefold() for m in prefix):
                 prefix.append(mention)
         return " ".join(prefix) + " " if prefix else ""
@@ -649,7 +665,7 @@ class MastodonChannel:
         self._http.raise_for_status(response)
         created = response.json()
         try:
-            return self._to_message(_dict(created), Origin.OURS, own_id)
+            return self._to_message(as_dict(created), Origin.OURS, own_id)
         except (KeyError, TypeError, ValueError):
             raise UncertainSend(
                 f"channel {self.name}: the reply was sent but {self.host} described it oddly"
@@ -670,7 +686,7 @@ class MastodonChannel:
         except PermanentError as exc:
             log.info("channel %s: relationships not available, reply sent unchecked: %s", self.name, exc)
             return
-        for relation in _list_of(relations):
+        for relation in objects(relations):
             if str(relation.get("id")) == author_id and relation.get("blocked_by") is True:
                 raise PermanentError(
                     f"@{one_line(parent.author.handle)} blocks @{one_line(str(own.get('acct') or ''))}: "
@@ -692,17 +708,17 @@ class MastodonChannel:
         await self._load_instance()
         own_id = str((await self._own_account())["id"])
         cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
-        wanted = _comparable(text)
+        wanted = comparable(text)
         for status in await self._own_statuses_since(own_id, cutoff):
-            if _is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
+            if is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
                 return self._to_message(status, Origin.OURS, own_id)
         path = "/api/v1/statuses/" + quote(parent.remote_id, safe="")
         response = await self._http.request("GET", path + "/context", check=False)
         if response.status == 404:
             return None  # the parent is gone, and our statuses do not hold the reply
         self._http.raise_for_status(response)
-        for status in _list_of(_dict(response.json()).get("descendants")):
-            if _is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
+        for status in objects(as_dict(response.json()).get("descendants")):
+            if is_our_reply(status, own_id, parent.remote_id, cutoff, wanted):
                 return self._to_message(status, Origin.OURS, own_id)
         return None
 
@@ -716,13 +732,13 @@ class MastodonChannel:
             if max_id is not None:
                 params.append(("max_id", max_id))
             response = await self._http.request("GET", path, params=params)
-            page = [s for s in _list_of(response.json()) if s.get("id")]
+            page = [s for s in objects(response.json()) if s.get("id")]
             if not page:
                 return found
             found.extend(page)
-            if any(_older_than(status, cutoff) for status in page):
+            if any(older_than(status, cutoff) for status in page):
                 return found
-            max_id = _link_param(response.links, "next", "max_id") or _oldest_id(page)
+            max_id = link_param(response.links, "next", "max_id") or oldest_id(page)
         raise TransientError(
             f"channel {self.name}: too many posts of ours since the reply was sent to tell yet "
             "whether it was published"
@@ -737,422 +753,36 @@ class MastodonChannel:
 
     def _to_message(self, status: dict[str, Any], origin: Origin, own_id: str) -> Message:
         domain = self._local_domain()
-        account = _dict(status["account"])
+        account = as_dict(status["account"])
         author = Author(
             channel=self.name,
             remote_id=str(account["id"]),
-            handle=_qualified(str(account.get("acct") or account.get("username") or ""), domain),
+            handle=qualified_handle(str(account.get("acct") or account.get("username") or ""), domain),
             display_name=str(account.get("display_name") or ""),
-            url=_str_or_none(account.get("url")),
-            proofs=_proofs(account),
+            url=str_or_none(account.get("url")),
+            proofs=account_proofs(account),
         )
         remote_id = str(status["id"])
-        text, links, hidden = _text_and_links(status)
+        text, links, hidden = text_and_links(status)
         return Message(
             channel=self.name,
             remote_id=remote_id,
             author=author,
             text=text,
-            created_at=_timestamp(status["created_at"]),
-            in_reply_to=_str_or_none(status.get("in_reply_to_id")),
-            url=_str_or_none(status.get("url") or status.get("uri")),
-            visibility=_str_or_none(status.get("visibility")),
-            language=_str_or_none(status.get("language")),
+            created_at=aware_time(status["created_at"]),
+            in_reply_to=str_or_none(status.get("in_reply_to_id")),
+            url=str_or_none(status.get("url") or status.get("uri")),
+            visibility=str_or_none(status.get("visibility")),
+            language=str_or_none(status.get("language")),
             origin=Origin.OURS if author.remote_id == own_id else origin,
             spoiler=str(status.get("spoiler_text") or ""),
             links=links,
-            edited_at=_timestamp(status["edited_at"]) if status.get("edited_at") else None,
+            edited_at=aware_time(status["edited_at"]) if status.get("edited_at") else None,
             hidden_characters=hidden,
-            mentions=_mentioned_handles(status, domain, author.handle),
+            mentions=mentioned_handles(status, domain, author.handle),
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers (pure)
-
-
-def reply_visibility(parent: str | None, requested: str | None) -> str | None:
-    """The visibility of a reply: the requested one, but never more public than the parent."""
-    if requested is None:
-        return parent
-    if parent is None:
-        return requested
-    if parent not in VISIBILITY_ORDER or requested not in VISIBILITY_ORDER:
-        return parent  # an unknown scope (e.g. Akkoma "local"): keep the parent's
-    return max(parent, requested, key=VISIBILITY_ORDER.index)
-
-
-_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w/])@(\w+)(?:@[\w.-]+\w)?", re.IGNORECASE)
-_QUALIFIED_MENTION = re.compile(r"(?<![\w/])@(\w+@[\w.-]+\w)", re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
-
-
-def mastodon_length(text: str, url_length: int = DEFAULT_URL_LENGTH) -> int:
-    """How Mastodon counts a status: each URL is `url_length`, a remote mention counts as
-    `@user`, everything else by (approximate) grapheme clusters."""
-    total = 0
-    position = 0
-    for match in _URL.finditer(text):
-        total += _countable_length(text[position : match.start()]) + url_length
-        position = match.start() + len(match.group(0).rstrip(_TRAILING_PUNCTUATION))
-    return total + _countable_length(text[position:])
-
-
-def _countable_length(text: str) -> int:
-    return count_graphemes(_MENTION.sub(lambda m: "@" + m.group(1), text))
-
-
-_ZWJ = "\u200d"
-
-
-def count_graphemes(text: str) -> int:
-    """User-perceived characters, close to Unicode extended grapheme clusters (UAX #29):
-    combining marks, ZWJ sequences, variation selectors, skin tones, flags and CRLF join."""
-    count = 0
-    previous = ""
-    pending_flag = False
-    for char in text:
-        code = ord(char)
-        regional = 0x1F1E6 <= code <= 0x1F1FF
-        joins = count > 0 and (
-            previous == _ZWJ
-            or char == _ZWJ
-            or unicodedata.category(char) in ("Mn", "Me", "Mc")
-            or 0xFE00 <= code <= 0xFE0F
-            or 0x1F3FB <= code <= 0x1F3FF
-            or 0xE0020 <= code <= 0xE007F
-            or (previous == "\r" and char == "\n")
-            or (regional and pending_flag)
-        )
-        if joins:
-            pending_flag = False if regional else pending_flag
-        else:
-            count += 1
-            pending_flag = regional
-        previous = char
-    return count
-
-
-def _text_and_links(status: dict[str, Any]) -> tuple[str, tuple[str, ...], bool]:
-    """Plain text (Akkoma's own plain rendition when present), the real link targets, and
-    whether decoding removed hidden characters from the text.
-
-    Media attachments add a line such as "[image: receipt]" and their URLs to the links.
-    """
-    from ecoinbox.htmltext import html_to_text, plain_to_text  # imported on first use
-    from ecoinbox.sanitize import safe_url
-
-    rendered = html_to_text(str(status.get("content") or ""))
-    plain = _dict(_dict(status.get("pleroma")).get("content")).get("text/plain")
-    shown = plain_to_text(plain) if isinstance(plain, str) and plain.strip() else rendered
-    text, hidden = shown.text, shown.hidden
-    links = list(rendered.links)
-    notes = []
-    for media in _list_of(status.get("media_attachments")):
-        kind = plain_to_text(str(media.get("type") or "attachment"))
-        description = plain_to_text(str(media.get("description") or ""))
-        hidden = hidden or kind.hidden or description.hidden
-        label = description.text.strip()
-        notes.append(f"[{kind.text}: {label}]" if label else f"[{kind.text}]")
-        url = safe_url(str(media.get("url") or media.get("remote_url") or ""))
-        if url and url not in links:
-            links.append(url)
-    if notes:
-        text = (text + "\n" if text else "") + " ".join(notes)
-    return text, tuple(links), hidden
-
-
-def _qualified(acct: str, domain: str) -> str:
-    acct = acct.lstrip("@")
-    if not acct:
-        return ""
-    return acct if "@" in acct else f"{acct}@{domain}"
-
-
-def _bare(handle: str, domain: str) -> str:
-    """`user` for an account of this instance, `user@domain` for the others."""
-    handle = handle.lstrip("@")
-    user, _, host = handle.partition("@")
-    return user if not host or host.casefold() == domain.casefold() else handle
-
-
-def _domain_of(value: Any) -> str:
-    """The host of an instance `domain`/`uri` field ("social.example" or "https://...")."""
-    if not isinstance(value, str) or not value:
-        return ""
-    if "//" in value:
-        return urlsplit(value).hostname or ""
-    return value.split("/")[0]
-
-
-def _version_number(version: str) -> str:
-    """ "4.3.2" from "4.3.2"; "3.13.2" from Akkoma's "2.7.2 (compatible; Akkoma 3.13.2)"."""
-    compatible = re.search(r"compatible; \w+ ([^\s)]+)", version)
-    if compatible:
-        return compatible.group(1)
-    return version.split(" ")[0]
-
-
-def _software(version: str, source_url: str) -> str:
-    for name in ("Akkoma", "Pleroma", "GoToSocial"):
-        if name.casefold() in version.casefold() or name.casefold() in source_url.casefold():
-            return name
-    return "Mastodon"
-
-
-def _timestamp(value: Any) -> datetime:
-    moment = datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _id_key(remote_id: str) -> tuple[int, str]:
-    """Orders opaque ids: numeric snowflakes by length then text; flake ids lexically."""
-    return (len(remote_id), remote_id)
-
-
-def _newest_id(page: list[dict[str, Any]]) -> str:
-    return max((str(item["id"]) for item in page), key=_id_key)
-
-
-def _oldest_id(page: list[dict[str, Any]]) -> str:
-    return min((str(item["id"]) for item in page), key=_id_key)
-
-
-def _link_param(links: dict[str, str], rel: str, name: str) -> str | None:
-    """A paging parameter out of a Link target; the target itself is never requested, so a
-    misconfigured server cannot send our token elsewhere."""
-    target = links.get(rel)
-    if not target:
-        return None
-    values = parse_qs(urlsplit(target).query).get(name)
-    return values[0] if values else None
-
-
-def _list_of(value: Any) -> list[dict[str, Any]]:
-    """The objects of a JSON list ([] if it is not one)."""
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def _strict_list_of(value: Any) -> list[dict[str, Any]] | None:
-    """The objects of a JSON list, or None when the value is not a list at all."""
-    return _list_of(value) if isinstance(value, list) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _dict_or_none(value: Any) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else None
-
-
-def _status_itself(item: dict[str, Any]) -> dict[str, Any] | None:
-    return item
-
-
-def _notified_status(notification: dict[str, Any]) -> dict[str, Any] | None:
-    """The status of a mention or edit (`update`) notification; None for any other type a
-    server slipped in."""
-    if notification.get("type", "mention") not in ("mention", "update"):
-        return None
-    return _dict_or_none(notification.get("status"))
-
-
-def _addresses(status: dict[str, Any] | None, own_id: str) -> bool:
-    """Whether a status mentions our account or answers one of ours."""
-    if status is None:
-        return False
-    if str(status.get("in_reply_to_account_id") or "") == own_id:
-        return True
-    return any(str(m.get("id")) == own_id for m in _list_of(status.get("mentions")))
-
-
-def _keep_newest(found: dict[str, Message], message: Message) -> None:
-    """Collect `message`; seen already, an edited copy replaces it but keeps why it came
-    (a mention stays a mention even when its edit arrives as an update)."""
-    known = found.get(message.remote_id)
-    if known is None:
-        found[message.remote_id] = message
-    elif message.edited_at and (known.edited_at is None or message.edited_at > known.edited_at):
-        found[message.remote_id] = replace(message, origin=known.origin)
-
-
-def _mentioned_handles(status: dict[str, Any], domain: str, author: str) -> tuple[str, ...]:
-    """Everyone a status mentions, qualified, its author aside."""
-    handles: list[str] = []
-    for mention in _list_of(status.get("mentions")):
-        handle = _qualified(str(mention.get("acct") or ""), domain)
-        if handle and handle.casefold() != author.casefold() and handle not in handles:
-            handles.append(handle)
-    return tuple(handles)
-
-
-def _mentions_of(parent: Message) -> tuple[str, ...]:
-    """The parent's other addressees: stored with it; for a message stored before they were,
-    only the fully qualified mentions in its text are certain."""
-    if parent.mentions:
-        return parent.mentions
-    return tuple(match.group(1) for match in _QUALIFIED_MENTION.finditer(parent.text))
-
-
-def _created(item: dict[str, Any]) -> datetime | None:
-    try:
-        return _timestamp(item["created_at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _within_backfill(page: list[dict[str, Any]], horizon: datetime, at_least: int) -> list[dict[str, Any]]:
-    """The items of a newest-first page up to the first older than `horizon`, but `at_least`
-    items whatever their age."""
-    kept: list[dict[str, Any]] = []
-    for item in page:
-        if len(kept) >= at_least and _older_than(item, horizon):
-            break
-        kept.append(item)
-    return kept
-
-
-def _older_than(item: dict[str, Any], moment: datetime) -> bool:
-    created = _created(item)
-    return created is not None and created < moment
-
-
-_NOT_WORDS = re.compile(r"^\W*$|[/@…]|^\W*[\w-]+(?:\.[\w-]+)+\W*$")
-
-
-def _comparable(text: str) -> str:
-    """A text as both sides can agree on it: what we sent and what the server rendered from
-    it differ in mentions (`@zoe@host` shows as `@zoe`), links (shortened, with their target)
-    and spacing; the words between them are the same."""
-    from ecoinbox.htmltext import plain_to_text  # imported on first use
-
-    words = _URL.sub(" ", plain_to_text(text).text).split()
-    return " ".join(word.casefold() for word in words if not _NOT_WORDS.search(word))
-
-
-def _is_our_reply(status: dict[str, Any], own_id: str, parent_id: str, cutoff: datetime, wanted: str) -> bool:
-    """Whether `status` is ours, answers `parent_id`, is recent enough and says `wanted`."""
-    if str(_dict(status.get("account")).get("id")) != own_id:
-        return False
-    if str(status.get("in_reply_to_id") or "") != parent_id or _older_than(status, cutoff):
-        return False
-    return _comparable(_text_and_links(status)[0]) == wanted
-
-
-_HREF = re.compile(r'href="([^"]+)"')
-
-
-def _proofs(account: dict[str, Any]) -> tuple[str, ...]:
-    """The account's own page, and the profile fields' links Mastodon verified point back at it
-    (rel="me", claims: such a page may link back to several accounts), for contacts across channels."""
-    proofs = [str(account["url"])] if account.get("url") else []
-    for field in account.get("fields") or ():
-        if isinstance(field, dict) and field.get("verified_at"):
-            found = _HREF.search(str(field.get("value") or ""))
-            if found:
-                proofs.append(claim(html.unescape(found.group(1))))
-    return tuple(proofs)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _positive(*values: Any) -> int | None:
-    for value in values:
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# OAuth for `ecoinbox auth` (out-of-band: the server shows a code to paste)
-
-
-async def register_app(base_url: str, client: HttpClient) -> tuple[str, str]:
-    """Register ecoinbox on the instance; return (client_id, client_secret)."""
-    response = await client.request(
-        "POST",
-        _absolute(base_url, "/api/v1/apps"),
-        data={
-            "client_name": APP_NAME,
-            "redirect_uris": OOB_REDIRECT,
-            "scopes": SCOPES,
-        },
-    )
-    data = _dict(response.json())
-    client_id, client_secret = data.get("client_id"), data.get("client_secret")
-    if not isinstance(client_id, str) or not isinstance(client_secret, str):
-        raise TransientError(f"malformed response from {urlsplit(base_url).netloc}/api/v1/apps")
-    register_secret(client_secret)
-    return client_id, client_secret
-
-
-def authorize_url(base_url: str, client_id: str) -> str:
-    """The page where the brand account approves ecoinbox and is shown a code to paste.
-
-    `force_login` makes the server ask which account to use: a manager's browser is often
-    logged in as themselves, not as the brand.
-    """
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": OOB_REDIRECT,
-            "scope": SCOPES,
-            "force_login": "true",
-        }
-    )
-    return _absolute(base_url, "/oauth/authorize") + "?" + query
-
-
-async def exchange_code(
-    base_url: str, client_id: str, client_secret: str, code: str, client: HttpClient
-) -> str:
-    """Trade the pasted authorization code for an access token."""
-    response = await client.request(
-        "POST",
-        _absolute(base_url, "/oauth/token"),
-        data={
-            "grant_type": "authorization_code",
-            "code": code.strip(),
-            "redirect_uri": OOB_REDIRECT,
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "scope": SCOPES,
-        },
-        check=False,
-    )
-    if response.status in (400, 401):  # OAuth errors: invalid_grant, invalid_client
-        said = platform_error(response.content) or str(response.status)
-        raise AuthError(
-            f"{urlsplit(base_url).netloc} refused the authorization code ({said}): "
-            "open the authorization page again and paste the new code"
-        )
-    client.raise_for_status(response)
-    token = _dict(response.json()).get("access_token")
-    if not isinstance(token, str) or not token:
-        raise TransientError(f"malformed response from {urlsplit(base_url).netloc}/oauth/token")
-    register_secret(token)
-    return token
-
-
-def _absolute(base_url: str, path: str) -> str:
-    return base_url.rstrip("/") + path
 
 
 __all__ = [
-    "OOB_REDIRECT",
-    "SCOPES",
     "MastodonChannel",
-    "authorize_url",
-    "count_graphemes",
-    "exchange_code",
-    "mastodon_length",
-    "register_app",
-    "reply_visibility",
 ]

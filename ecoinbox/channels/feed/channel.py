@@ -58,6 +58,7 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.json_values import as_dict
 from ecoinbox.channels.wpsite import api_root_from_link, author_name, comments_feed
 from ecoinbox.model import Author, Message, Origin
 
@@ -367,10 +368,10 @@ class FeedChannel:
         text = html_to_text(body)
         # WordPress stores names HTML-escaped ("Ben &amp; Jerry's") and its RSS feed quotes them so.
         name = plain_to_text(
-            author_name(str(raw.get("author") or _dict(raw.get("author_detail")).get("name") or ""))
+            author_name(str(raw.get("author") or as_dict(raw.get("author_detail")).get("name") or ""))
         ).text.strip()
         name = name or "Anonymous"
-        author_url = safe_url(str(_dict(raw.get("author_detail")).get("href") or "")) or None
+        author_url = safe_url(str(as_dict(raw.get("author_detail")).get("href") or "")) or None
         link = safe_url(str(raw.get("link") or "")) or None
         links = list(text.links)
         if link and link not in links:
@@ -467,7 +468,7 @@ def _entry_time(raw: Any) -> datetime | None:
 def _body(raw: Any) -> str:
     """The entry's fullest HTML: content (content:encoded, Atom content), else the summary."""
     for content in raw.get("content") or ():
-        value = _dict(content).get("value")
+        value = as_dict(content).get("value")
         if isinstance(value, str) and value.strip():
             return value
     summary = raw.get("summary")
@@ -477,7 +478,7 @@ def _body(raw: Any) -> str:
 def _parent_of(raw: Any, entry_id: str, body: str, ids: set[str | None]) -> str | None:
     """The entry this one answers, when the feed says so in a way we can follow."""
     thread = raw.get("thr_in-reply-to")
-    ref = _dict(thread).get("ref") if thread else None
+    ref = as_dict(thread).get("ref") if thread else None
     if isinstance(ref, str) and ref.strip():
         ref = ref.strip()
         # WordPress points top-level comments at the post, which is no entry of a comment feed.
@@ -530,10 +531,6 @@ def _absolute(base_url: str, url: str) -> str:
 def _same_origin(url: str, base_url: str) -> bool:
     a, b = urlsplit(url), urlsplit(base_url)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = ["FeedChannel"]

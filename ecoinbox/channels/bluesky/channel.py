@@ -44,26 +44,31 @@ import asyncio
 import base64
 import binascii
 import dataclasses
-import hashlib
 import json
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
-
-import regex
+from urllib.parse import quote
 
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     RateLimited,
     TransientError,
     UncertainSend,
+)
+from ecoinbox.channels.bluesky.text import (
+    MAX_GRAPHEMES,
+    bluesky_length,
+    byte_index,
+    find_facets,
+    record_key,
+    rkey_of,
 )
 from ecoinbox.channels.http import (
     HttpClient,
@@ -74,13 +79,12 @@ from ecoinbox.channels.http import (
     register_secret,
     utc_now,
 )
+from ecoinbox.channels.json_values import as_dict, objects
 from ecoinbox.language import detect_language
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
 
-MAX_GRAPHEMES = 300
-MAX_BYTES = 3000
 POST = "app.bsky.feed.post"
 WEB_APP = "https://bsky.app"  # where a post's page is (the AppView's web client)
 REASONS = ("mention", "reply", "quote")
@@ -97,11 +101,6 @@ SESSION_BUDGET = 10
 SESSION_WINDOW = timedelta(minutes=5)
 # A resend under the same record key cannot make a second post; past this, the thread is read.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-# Record keys are TIDs: 53 bits of microseconds and a 10-bit clock id (atproto.com/specs/tid).
-_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
-_TID = regex.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
-_TID_FLOOR = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
-_TID_CEILING = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
 
 NOTIFICATIONS_KEY = "notifications"
 SEARCH_PREFIX = "search:"
@@ -146,112 +145,6 @@ class XrpcRefusal(PermanentError):
     def __init__(self, message: str, error: str) -> None:
         super().__init__(message)
         self.error = error
-
-
-# ---------------------------------------------------------------------------------------------
-# Counting and record keys (pure)
-
-
-def count_graphemes(text: str) -> int:
-    """Extended grapheme clusters (UAX #29), as Bluesky counts a post's 300."""
-    return len(regex.findall(r"\X", text))
-
-
-def bluesky_length(text: str) -> int:
-    """How full a post is against both of Bluesky's limits, on the 300 scale: graphemes, or
-    a tenth of the UTF-8 bytes when those run out first (3000 bytes: emoji and accents)."""
-    return max(count_graphemes(text), math.ceil(len(text.encode("utf-8")) / (MAX_BYTES // MAX_GRAPHEMES)))
-
-
-def tid(micros: int, clock_id: int) -> str:
-    """The 13-character TID for a timestamp in microseconds and a clock id (0..1023)."""
-    value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
-    return "".join(_TID_ALPHABET[(value >> (5 * shift)) & 31] for shift in range(12, -1, -1))
-
-
-def tid_micros(key: str) -> int | None:
-    """The timestamp (microseconds) of a TID record key, None if `key` is not a TID."""
-    if not _TID.fullmatch(key):
-        return None
-    value = 0
-    for char in key:
-        value = (value << 5) | _TID_ALPHABET.index(char)
-    return value >> 10
-
-
-def record_key(idempotency_key: str, parent_uri: str) -> str:
-    """The record key of a reply: a TID computed from the outbox key, so every attempt at the
-    same reply names the same record. Its time is the parent's (from the parent's own TID) plus
-    up to 71 minutes drawn from the key, so keys stay plausible and sort near the thread."""
-    digest = int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:8], "big")
-    anchor = tid_micros(_rkey_of(parent_uri)) or _TID_FLOOR
-    anchor = min(max(anchor, _TID_FLOOR), _TID_CEILING)
-    return tid(anchor + (digest >> 32), digest & 0x3FF)
-
-
-# ---------------------------------------------------------------------------------------------
-# Rich text: facets at UTF-8 byte offsets (pure)
-
-_MENTION = regex.compile(r"(?:^|(?<=[\s(]))@([a-zA-Z0-9][a-zA-Z0-9.-]*[a-zA-Z0-9])")
-_HANDLE = regex.compile(
-    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-)
-_LINK = regex.compile(r"(?:^|(?<=[\s(]))https?://[^\s]+", regex.IGNORECASE)
-_TAG = regex.compile(r"(?:^|(?<=\s))[#＃]((?!\ufe0f)[^\s#＃]*[^\d\s\p{P}][^\s#＃]*)")
-_URL_TAIL = ".,;:!?\"'"
-_TAG_TAIL = ".,;:!?\"')]}…"
-
-
-@dataclass(frozen=True, slots=True)
-class FacetSpan:
-    """One piece of rich text: its character span in the text and what it is."""
-
-    start: int
-    end: int
-    kind: str  # "mention", "link" or "tag"
-    value: str  # the handle (without "@"), the URL, or the tag (without "#")
-
-
-def find_facets(text: str) -> list[FacetSpan]:
-    """Mentions of domain handles, http(s) links and hashtags in `text`, as a client writes
-    them; spans do not overlap (a link wins over what is inside it)."""
-    spans: list[FacetSpan] = []
-    for match in _LINK.finditer(text):
-        url = _trim_link(match.group())
-        if len(url) > len("https://"):
-            spans.append(FacetSpan(match.start(), match.start() + len(url), "link", url))
-    for match in _MENTION.finditer(text):
-        handle = match.group(1).rstrip(".")
-        if _HANDLE.fullmatch(handle) and not handle.rsplit(".", 1)[-1].isdigit():
-            spans.append(FacetSpan(match.start(), match.start(1) + len(handle), "mention", handle))
-    for match in _TAG.finditer(text):
-        tag = match.group(1).rstrip(_TAG_TAIL)
-        if tag and count_graphemes(tag) <= 64 and not tag.isdigit():
-            spans.append(FacetSpan(match.start(), match.start(1) + len(tag), "tag", tag))
-    spans.sort(key=lambda span: (span.start, span.kind != "link"))
-    kept: list[FacetSpan] = []
-    for span in spans:
-        if not kept or span.start >= kept[-1].end:
-            kept.append(span)
-    return kept
-
-
-def byte_index(text: str, start: int, end: int) -> dict[str, int]:
-    """The UTF-8 byte offsets of the character span [start, end) of `text` (end exclusive)."""
-    byte_start = len(text[:start].encode("utf-8"))
-    return {"byteStart": byte_start, "byteEnd": byte_start + len(text[start:end].encode("utf-8"))}
-
-
-def _trim_link(url: str) -> str:
-    end, unmatched = len(url), url.count(")") - url.count("(")
-    while end:
-        if url[end - 1] in _URL_TAIL:
-            end -= 1
-        elif url[end - 1] == ")" and unmatched > 0:
-            end, unmatched = end - 1, unmatched - 1
-        else:
-            break
-    return url[:end]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,7 +238,7 @@ class _StrongRef:
 # The channel
 
 
-class BlueskyChannel:
+class BlueskyChannel(NamedChannel):
     """One brand account on Bluesky (or another atproto PDS), signed in with an app password.
 
     `poll` cursors are a dict of sub-cursors, each a small JSON object (see `_Mark`):
@@ -401,10 +294,6 @@ class BlueskyChannel:
 
     __str__ = __repr__
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
-
     async def aclose(self) -> None:
         """Close the channel's HTTP client (the session just ends; nothing is stored)."""
         await self._http.aclose()
@@ -441,7 +330,7 @@ class BlueskyChannel:
 
     async def check(self) -> str:
         """Sign in (or reuse the session) and ask who we are: "@handle on host (did)"."""
-        data = _dict((await self._call("GET", "com.atproto.server.getSession")).json())
+        data = as_dict((await self._call("GET", "com.atproto.server.getSession")).json())
         handle, did = str(data.get("handle") or ""), str(data.get("did") or "")
         if not did:
             raise TransientError(f"channel {self.name}: malformed response from {self.host} (getSession)")
@@ -570,7 +459,7 @@ class BlueskyChannel:
         )
 
     def _parse_session(self, response: HttpResponse, fallback: _Session | None = None) -> _Session:
-        data = _dict(response.json())
+        data = as_dict(response.json())
         access, refresh = data.get("accessJwt"), data.get("refreshJwt")
         did = data.get("did") or (fallback.did if fallback else None)
         handle = data.get("handle") or (fallback.handle if fallback else self.handle)
@@ -754,7 +643,7 @@ class BlueskyChannel:
         """One page: its readable items with their times, and the API cursor to the next."""
         response = await self._call("GET", source.nsid, params=params)
         data = response.json()
-        raw = _dict(data).get(source.items_key)
+        raw = as_dict(data).get(source.items_key)
         if not isinstance(raw, list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
         page: list[tuple[dict[str, Any], datetime]] = []
@@ -767,7 +656,7 @@ class BlueskyChannel:
                 log.warning(
                     "channel %s: skipped an item without a readable time in %s", self.name, source.key
                 )
-        next_cursor = _dict(data).get("cursor")
+        next_cursor = as_dict(data).get("cursor")
         return page, next_cursor if isinstance(next_cursor, str) and next_cursor else None
 
     def _messages_of(
@@ -798,10 +687,10 @@ class BlueskyChannel:
         if thread is None:
             return []
         ancestors: list[dict[str, Any]] = []
-        parent = _dict(thread.get("parent"))
+        parent = as_dict(thread.get("parent"))
         while _is_thread_post(parent) and len(ancestors) < THREAD_PARENT_HEIGHT:
             ancestors.append(parent["post"])
-            parent = _dict(parent.get("parent"))
+            parent = as_dict(parent.get("parent"))
         descendants: list[dict[str, Any]] = []
         _collect_replies(thread, descendants, THREAD_DEPTH)
         try:
@@ -827,7 +716,7 @@ class BlueskyChannel:
             if exc.error == "NotFound" and gone is not None:
                 gone()
             return None
-        thread = _dict(_dict(response.json()).get("thread"))
+        thread = as_dict(as_dict(response.json()).get("thread"))
         if thread.get("$type") == "app.bsky.feed.defs#notFoundPost" and gone is not None:
             gone()
         return thread if _is_thread_post(thread) else None
@@ -891,7 +780,7 @@ class BlueskyChannel:
                 self._found_deleted(parent)
                 raise PermanentError(self._gone_words(parent)) from None
             raise
-        created = _dict(response.json())
+        created = as_dict(response.json())
         uri, cid = created.get("uri"), created.get("cid")
         if not isinstance(uri, str) or not isinstance(cid, str):
             raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
@@ -906,10 +795,10 @@ class BlueskyChannel:
             if not _record_not_found(exc):
                 raise
             return None
-        data = _dict(response.json())
-        record = _dict(data.get("value"))
+        data = as_dict(response.json())
+        record = as_dict(data.get("value"))
         uri = data.get("uri")
-        replied_to = _dict(_dict(record.get("reply")).get("parent")).get("uri")
+        replied_to = as_dict(as_dict(record.get("reply")).get("parent")).get("uri")
         if not isinstance(uri, str) or replied_to != parent.remote_id:
             raise PermanentError(
                 f"channel {self.name}: record key {rkey} holds another post; the reply was not sent"
@@ -927,17 +816,19 @@ class BlueskyChannel:
         ):
             uris.append(parent.thread_ref)  # the root: whose threadgate it is
         response = await self._call("GET", "app.bsky.feed.getPosts", params=[("uris", uri) for uri in uris])
-        views = {str(post.get("uri")): post for post in _list_of(_dict(response.json()).get("posts"))}
+        views = {str(post.get("uri")): post for post in objects(as_dict(response.json()).get("posts"))}
         post = views.get(parent.remote_id)
         if post is None:
             return await self._missing_parent(parent)
         parent_ref = _strong_ref(post)
         if parent_ref is None:
             raise TransientError(f"channel {self.name}: malformed post from {self.host} (getPosts)")
-        root_ref = _strong_ref(_dict(_dict(_dict(post.get("record")).get("reply")).get("root"))) or parent_ref
-        if _dict(post.get("viewer")).get("replyDisabled") is True:
+        root_ref = (
+            _strong_ref(as_dict(as_dict(as_dict(post.get("record")).get("reply")).get("root"))) or parent_ref
+        )
+        if as_dict(post.get("viewer")).get("replyDisabled") is True:
             root_view = post if root_ref.uri == parent_ref.uri else views.get(root_ref.uri, {})
-            who = str(_dict(root_view.get("author")).get("handle") or "")
+            who = str(as_dict(root_view.get("author")).get("handle") or "")
             owner = (
                 f"@{one_line(who, 80)}" if who and who != "handle.invalid" else "the author of this thread"
             )
@@ -995,7 +886,7 @@ class BlueskyChannel:
             )
         except XrpcRefusal:
             return None  # not a handle anyone has: the mention stays plain text
-        did = _dict(response.json()).get("did")
+        did = as_dict(response.json()).get("did")
         return did if isinstance(did, str) and did.startswith("did:") else None
 
     async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
@@ -1011,7 +902,7 @@ class BlueskyChannel:
             response = await self._call(
                 "GET", "app.bsky.feed.getPosts", params=[("uris", m.remote_id) for m in batch]
             )
-            seen = {str(post.get("uri")) for post in _list_of(_dict(response.json()).get("posts"))}
+            seen = {str(post.get("uri")) for post in objects(as_dict(response.json()).get("posts"))}
             for message in batch:
                 if message.remote_id not in seen and await self._record_gone(message.remote_id) is True:
                     gone.append(dataclasses.replace(message, deleted=True))
@@ -1046,10 +937,10 @@ class BlueskyChannel:
         if thread is None:
             return None
         cutoff = since - timedelta(minutes=1)  # clocks of servers and ours disagree a little
-        for reply in _list_of(thread.get("replies")):
-            post = _dict(reply.get("post"))
-            author = _dict(post.get("author"))
-            record = _dict(post.get("record"))
+        for reply in objects(thread.get("replies")):
+            post = as_dict(reply.get("post"))
+            author = as_dict(post.get("author"))
+            record = as_dict(post.get("record"))
             if author.get("did") != own.did or record.get("text") != text:
                 continue
             try:
@@ -1070,7 +961,7 @@ class BlueskyChannel:
         record = item["record"]
         if not isinstance(record, dict) or not isinstance(record.get("text", ""), str):
             raise TypeError("no post record")
-        author_json = _dict(item["author"])
+        author_json = as_dict(item["author"])
         did = author_json["did"]
         if not isinstance(did, str) or not did.startswith("did:"):
             raise ValueError("no author DID")
@@ -1089,9 +980,9 @@ class BlueskyChannel:
             else (),
         )
         text, links, hidden = post_text(record)
-        reply = _dict(record.get("reply"))
-        parent_uri = _dict(reply.get("parent")).get("uri")
-        root_uri = _dict(reply.get("root")).get("uri")
+        reply = as_dict(record.get("reply"))
+        parent_uri = as_dict(reply.get("parent")).get("uri")
+        root_uri = as_dict(reply.get("root")).get("uri")
         langs = record.get("langs")
         language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
         return Message(
@@ -1128,7 +1019,7 @@ class BlueskyChannel:
             origin=Origin.OURS,
             links=links,
             hidden_characters=hidden,
-            thread_ref=_dict(_dict(record.get("reply")).get("root")).get("uri") or uri,
+            thread_ref=as_dict(as_dict(record.get("reply")).get("root")).get("uri") or uri,
         )
 
 
@@ -1161,7 +1052,7 @@ def post_text(record: dict[str, Any]) -> tuple[str, tuple[str, ...], bool]:
     links = list(dict.fromkeys([*targets, *plain.links]))
     hidden = plain.hidden
     notes: list[str] = []
-    for note, url in _embed_notes(_dict(record.get("embed"))):
+    for note, url in _embed_notes(as_dict(record.get("embed"))):
         cleaned = plain_to_text(note)
         hidden = hidden or cleaned.hidden
         notes.append(cleaned.text)
@@ -1181,12 +1072,12 @@ def _with_link_targets(
     targets of all link facets. Offsets are UTF-8 bytes; broken or overlapping facets are skipped."""
     data = raw.encode("utf-8")
     spans: list[tuple[int, int, str]] = []
-    for facet in _list_of(facets):
-        index = _dict(facet.get("index"))
+    for facet in objects(facets):
+        index = as_dict(facet.get("index"))
         start, end = index.get("byteStart"), index.get("byteEnd")
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data)):
             continue
-        for feature in _list_of(facet.get("features")):
+        for feature in objects(facet.get("features")):
             uri = feature.get("uri")
             if feature.get("$type") == "app.bsky.richtext.facet#link" and isinstance(uri, str):
                 target = safe_url(uri.strip())
@@ -1214,27 +1105,27 @@ def _embed_notes(embed: dict[str, Any]) -> list[tuple[str, str | None]]:
     kind = str(embed.get("$type") or "")
     notes: list[tuple[str, str | None]] = []
     if kind == "app.bsky.embed.images":
-        for image in _list_of(embed.get("images"))[:4]:
+        for image in objects(embed.get("images"))[:4]:
             alt = " ".join(str(image.get("alt") or "").split())
             notes.append((f"[image: {alt}]" if alt else "[image]", None))
     elif kind == "app.bsky.embed.video":
         alt = " ".join(str(embed.get("alt") or "").split())
         notes.append((f"[video: {alt}]" if alt else "[video]", None))
     elif kind == "app.bsky.embed.external":
-        external = _dict(embed.get("external"))
+        external = as_dict(embed.get("external"))
         title = " ".join(str(external.get("title") or "").split())
         uri = external.get("uri")
         notes.append((f"[link: {title}]" if title else "[link]", uri if isinstance(uri, str) else None))
     elif kind == "app.bsky.embed.record":
-        uri = _dict(embed.get("record")).get("uri")
+        uri = as_dict(embed.get("record")).get("uri")
         if isinstance(uri, str) and f"/{POST}/" in uri:
             url = post_url(uri)
             notes.append((f"[quoting: {url}]", url))
         elif isinstance(uri, str):
             notes.append(("[quoting a record]", None))
     elif kind == "app.bsky.embed.recordWithMedia":
-        notes.extend(_embed_notes(_dict(embed.get("record"))))
-        notes.extend(_embed_notes(_dict(embed.get("media"))))
+        notes.extend(_embed_notes(as_dict(embed.get("record"))))
+        notes.extend(_embed_notes(as_dict(embed.get("media"))))
     return notes
 
 
@@ -1242,11 +1133,7 @@ def post_url(uri: str, handle: str | None = None) -> str:
     """The web page of a post: https://bsky.app/profile/<handle or DID>/post/<rkey>."""
     authority = uri.removeprefix("at://").split("/", 1)[0]
     who = handle if handle and handle != authority and "." in handle else authority
-    return f"{WEB_APP}/profile/{quote(who, safe=':.')}/post/{quote(_rkey_of(uri), safe='')}"
-
-
-def _rkey_of(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
+    return f"{WEB_APP}/profile/{quote(who, safe=':.')}/post/{quote(rkey_of(uri), safe='')}"
 
 
 def _strong_ref(value: dict[str, Any]) -> _StrongRef | None:
@@ -1264,7 +1151,7 @@ def _is_thread_post(node: dict[str, Any]) -> bool:
 def _collect_replies(node: dict[str, Any], into: list[dict[str, Any]], depth: int) -> None:
     if depth <= 0:
         return
-    for reply in _list_of(node.get("replies")):
+    for reply in objects(node.get("replies")):
         if _is_thread_post(reply):
             into.append(reply["post"])
             _collect_replies(reply, into, depth - 1)
@@ -1276,7 +1163,7 @@ def _notification_time(item: dict[str, Any]) -> datetime:
 
 def _post_time_of_view(post: dict[str, Any]) -> datetime:
     """When a post sorts in search results: the earlier of its claimed and indexed times."""
-    return _post_time(_dict(post.get("record")), post["indexedAt"])
+    return _post_time(as_dict(post.get("record")), post["indexedAt"])
 
 
 def _post_time(record: dict[str, Any], indexed_at: Any, *, fallback: datetime | None = None) -> datetime:
@@ -1316,7 +1203,7 @@ def session_scope(jwt: str) -> str | None:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
-    scope = _dict(claims).get("scope")
+    scope = as_dict(claims).get("scope")
     return scope if isinstance(scope, str) else None
 
 
@@ -1337,7 +1224,7 @@ def _stale_token(response: HttpResponse) -> bool:
 
 def _error_json(response: HttpResponse) -> dict[str, Any]:
     try:
-        return _dict(json.loads(response.content))
+        return as_dict(json.loads(response.content))
     except (ValueError, UnicodeDecodeError):
         return {}
 
@@ -1352,16 +1239,6 @@ def _error_text(response: HttpResponse) -> str:
     data = _error_json(response)
     parts = [str(data[key]) for key in ("error", "message") if isinstance(data.get(key), str) and data[key]]
     return one_line(redact(": ".join(parts)))
-
-
-def _list_of(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1392,17 +1269,9 @@ async def verify_app_password(
 
 __all__ = [
     "BlueskyChannel",
-    "FacetSpan",
     "XrpcRefusal",
-    "bluesky_length",
-    "byte_index",
-    "count_graphemes",
-    "find_facets",
     "post_text",
     "post_url",
-    "record_key",
     "session_scope",
-    "tid",
-    "tid_micros",
     "verify_app_password",
 ]

@@ -29,22 +29,21 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import html
 import re
-import secrets
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote
 
 from ecoinbox import __version__
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     RateLimited,
@@ -57,11 +56,35 @@ from ecoinbox.channels.http import (
     HttpResponse,
     channel_logger,
     one_line,
-    platform_error,
     register_secret,
     utc_now,
 )
-from ecoinbox.config import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
+from ecoinbox.channels.json_values import as_dict, json_or_none
+from ecoinbox.channels.reddit.listings import (
+    FULLNAME,
+    WEB_URL,
+    children_of,
+    client_auth,
+    comment_path,
+    created_time,
+    edited_time,
+    flag_verdict,
+    id36,
+    is_usable,
+    jquery_error,
+    link_of,
+    markdown_text,
+    path_to,
+    permalink_url,
+    same_author,
+    same_text,
+    search_term,
+    subreddit_name,
+    utc_seconds,
+    write_wait,
+)
+from ecoinbox.channels.reddit.oauth import refresh_access_token
+from ecoinbox.channels.reddit.unit import REDDIT_API_URL, REDDIT_AUTH_URL, REDDIT_REDIRECT_URI
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
@@ -69,8 +92,6 @@ log = channel_logger(__name__)
 DEFAULT_API_URL = REDDIT_API_URL
 DEFAULT_AUTH_URL = REDDIT_AUTH_URL
 DEFAULT_REDIRECT_URI = REDDIT_REDIRECT_URI
-WEB_URL = "https://www.reddit.com"  # where permalinks point (never the API host)
-SCOPES = ("identity", "read", "history", "privatemessages", "submit")
 
 MAX_COMMENT_LENGTH = 10_000
 PAGE = 100  # the API maximum for a listing
@@ -79,7 +100,6 @@ FIRST_RUN_LISTENING = 25  # and this many search hits
 MAX_PAGES = 10  # per source and poll; the next poll goes on from the cursor
 TOP_LOOK = 5  # items a steady poll reads at the top of each listing
 TOKEN_MARGIN = timedelta(minutes=2)  # renew an access token this long before it expires
-DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
 CONTEXT_LEVELS = 8  # ancestors per /comments request (`context`)
 MAX_CONTEXT_HOPS = 12  # how many such requests a very deep chain may take
 MAX_MORE_EXPANSIONS = 5  # `more` stubs `find_sent` expands before it says "cannot tell yet"
@@ -89,7 +109,6 @@ RECONCILE_SLACK = timedelta(minutes=2)  # our clock and Reddit's may disagree
 # show yet, so its absence proves nothing before then.
 LISTING_CACHE = timedelta(seconds=30)
 ARTICLE_CACHE = 8192
-DEFAULT_WRITE_PAUSE = timedelta(minutes=1)  # a RATELIMIT error whose wait we cannot read
 
 MENTIONS_KEY, COMMENTS_KEY, SELFREPLY_KEY = "mentions", "comments", "selfreply"
 UTC_SUFFIX = "_utc"
@@ -111,15 +130,6 @@ SAFEGUARDS = (
     "a deleted comment leaves its thread: ecoinbox asks /api/info and marks it deleted",
 )
 
-_WAIT = re.compile(r"(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour)s?", re.IGNORECASE)
-_UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
-_CONTEXT_PATH = re.compile(
-    r"/comments/(?P<article>[a-z0-9]+)(?:/[^/?#]*/(?P<comment>[a-z0-9]+))?", re.IGNORECASE
-)
-_FULLNAME = re.compile(r"^t[1-6]_[a-z0-9]{1,16}$")
-# Relative links become absolute, except u/name and r/name links: their text says it all.
-_RELATIVE_HREF = re.compile(r"""(href\s*=\s*["'])/(?!/)(?!(?:u|user|r)/[\w-]+/?["'])""", re.IGNORECASE)
-
 
 def user_agent(account: str | None) -> str:
     """The unique, descriptive User-Agent Reddit asks for: `linux:ecoinbox:0.1 (by /u/brand)`."""
@@ -138,7 +148,7 @@ class _Mark:
     @classmethod
     def load(cls, cursor: dict[str, str], key: str) -> _Mark | None:
         name = cursor.get(key)
-        if not name or not _FULLNAME.match(name):
+        if not name or not FULLNAME.match(name):
             return None
         try:
             utc = float(cursor.get(key + UTC_SUFFIX, "0"))
@@ -152,12 +162,12 @@ class _Mark:
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> _Mark:
-        return cls(str(item["name"]), _utc(item.get("created_utc")))
+        return cls(str(item["name"]), utc_seconds(item.get("created_utc")))
 
     def newer(self, item: dict[str, Any]) -> bool:
         """Whether a listing item came after this mark (same-second items count as newer:
         the store ignores what it already has)."""
-        return item.get("name") != self.name and _utc(item.get("created_utc")) >= self.utc
+        return item.get("name") != self.name and utc_seconds(item.get("created_utc")) >= self.utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +182,7 @@ class _Source:
     inbox: bool
 
 
-class RedditChannel:
+class RedditChannel(NamedChannel):
     """The brand's account on Reddit (an installed app's OAuth, refresh token as the secret).
 
     `base_url` is the API host (https://oauth.reddit.com), `auth_url` the token host
@@ -209,7 +219,7 @@ class RedditChannel:
         self.auth_url = auth_url.rstrip("/")
         self.client_id = client_id.strip()
         self.account = account.strip().removeprefix("/").removeprefix("u/")
-        self.subreddits = tuple(_subreddit(s) for s in subreddits if _subreddit(s))
+        self.subreddits = tuple(subreddit_name(s) for s in subreddits if subreddit_name(s))
         self.search_terms = tuple(term.strip() for term in search_terms if term.strip())
         self._clock = clock
         headers = {"User-Agent": user_agent(self.account)}
@@ -224,15 +234,6 @@ class RedditChannel:
         self._token_lock = asyncio.Lock()
         self._articles: OrderedDict[str, str] = OrderedDict()  # comment fullname -> t3_ fullname
         self._replied_at: OrderedDict[str, datetime] = OrderedDict()  # parent -> our last send to it
-
-    def __repr__(self) -> str:
-        return f"RedditChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         """Close both HTTP clients."""
@@ -291,8 +292,8 @@ class RedditChannel:
                 f"run `ecoinbox auth {self.name}`",
                 status=401,
             )
-        body = _json_or_none(response.content)
-        reason = _dict(body).get("reason")
+        body = json_or_none(response.content)
+        reason = as_dict(body).get("reason")
         if response.status in (403, 404) and isinstance(reason, str):
             # A private, banned or quarantined subreddit: the place refuses, not the token.
             raise PermanentError(
@@ -328,7 +329,7 @@ class RedditChannel:
     async def check(self) -> str:
         """Renew the access token and ask who we are: "u/name on host (Reddit)"."""
         self._access_expires = None
-        me = _dict(await self._get("/api/v1/me"))
+        me = as_dict(await self._get("/api/v1/me"))
         name = me.get("name")
         if not isinstance(name, str) or not name:
             raise TransientError(f"channel {self.name}: malformed response from {self.host}/api/v1/me")
@@ -358,7 +359,7 @@ class RedditChannel:
         site-wide, or every new post of the subreddits when no words are set."""
         where = "/r/" + "+".join(self.subreddits) if self.subreddits else ""
         if self.search_terms:
-            query = " OR ".join(_search_term(term) for term in self.search_terms)
+            query = " OR ".join(search_term(term) for term in self.search_terms)
             params: tuple[tuple[str, str], ...] = (("q", query), ("sort", "new"), ("type", "link"))
             if where:
                 params += (("restrict_sr", "1"),)
@@ -480,17 +481,17 @@ class RedditChannel:
         if after:
             params["after"] = after
         data = await self._get(source.path, params)
-        listing = _dict(_dict(data).get("data"))
+        listing = as_dict(as_dict(data).get("data"))
         children = listing.get("children")
-        if _dict(data).get("kind") != "Listing" or not isinstance(children, list):
+        if as_dict(data).get("kind") != "Listing" or not isinstance(children, list):
             raise TransientError(f"channel {self.name}: malformed listing from {self.host}{source.path}")
-        items = [_dict(child).get("data") for child in children]
-        usable = [item for item in items if isinstance(item, dict) and _usable(item)]
+        items = [as_dict(child).get("data") for child in children]
+        usable = [item for item in items if isinstance(item, dict) and is_usable(item)]
         if len(usable) < len(items):
             log.info("channel %s: %d malformed items skipped in %s", self.name, len(items) - len(usable),
                      source.path)  # fmt: skip
         next_after = listing.get("after")
-        return usable, (next_after if isinstance(next_after, str) and _FULLNAME.match(next_after) else None)
+        return usable, (next_after if isinstance(next_after, str) and FULLNAME.match(next_after) else None)
 
     # -- threads -------------------------------------------------------------------------
 
@@ -504,9 +505,9 @@ class RedditChannel:
         post: dict[str, Any] | None = None
         focus = remote_id
         for _ in range(MAX_CONTEXT_HOPS):
-            params = {"comment": _id36(focus), "context": str(CONTEXT_LEVELS), "limit": "50"}
+            params = {"comment": id36(focus), "context": str(CONTEXT_LEVELS), "limit": "50"}
             post, comments = await self._thread(article, params)
-            path = _path_to(comments, focus)
+            path = path_to(comments, focus)
             if not path and not chain:
                 # Reddit leaves a deleted comment out of its thread; /api/info still says
                 # "[deleted]", which is how the inbox learns it is gone.
@@ -526,18 +527,18 @@ class RedditChannel:
         self, article: str, params: dict[str, str]
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """GET /comments/{article}: the post's data and the top of the comment tree (things)."""
-        data = await self._get(f"/comments/{_id36(article)}", params)
+        data = await self._get(f"/comments/{id36(article)}", params)
         if not isinstance(data, list) or len(data) != 2:
             raise TransientError(f"channel {self.name}: malformed thread from {self.host}")
-        posts = _children(data[0])
+        posts = children_of(data[0])
         post = posts[0].get("data") if posts and isinstance(posts[0].get("data"), dict) else None
-        return post, _children(data[1])
+        return post, children_of(data[1])
 
     async def _info(self, fullname: str) -> dict[str, Any] | None:
         data = await self._get("/api/info", {"id": fullname})
-        for child in _children(data):
+        for child in children_of(data):
             item = child.get("data")
-            if isinstance(item, dict) and item.get("name") == fullname and _usable(item):
+            if isinstance(item, dict) and item.get("name") == fullname and is_usable(item):
                 return item
         return None
 
@@ -551,7 +552,7 @@ class RedditChannel:
         if known:
             return known
         item = await self._info(remote_id)
-        link = _dict(item).get("link_id")
+        link = as_dict(item).get("link_id")
         if not isinstance(link, str) or not link.startswith("t3_"):
             raise PermanentError(f"channel {self.name}: {self.host} does not know comment {remote_id}")
         self._remember_article(remote_id, link)
@@ -616,32 +617,32 @@ class RedditChannel:
 
     def _write_result(self, response: HttpResponse) -> list[dict[str, Any]]:
         """The `things` of a write answered with api_type=json, or its `json.errors` raised."""
-        body = _dict(response.json())
+        body = as_dict(response.json())
         if "jquery" in body:
             raise self._jquery_outcome(response, body)
-        result = _dict(body.get("json"))
+        result = as_dict(body.get("json"))
         errors = [e for e in result.get("errors") or [] if isinstance(e, list) and e]
         if errors:
             code = str(errors[0][0])
             said = "; ".join(one_line(" ".join(str(part) for part in e[1:2])) for e in errors)
             if code == "RATELIMIT":
-                until = self._clock() + _write_wait(result, errors[0])
+                until = self._clock() + write_wait(result, errors[0])
                 raise RateLimited(
                     f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
                 )
             raise PermanentError(f"channel {self.name}: Reddit refused the reply ({one_line(code)}: {said})")
-        data = _dict(result.get("data"))
+        data = as_dict(result.get("data"))
         return [t for t in data.get("things") or [] if isinstance(t, dict)]
 
     def _jquery_outcome(self, response: HttpResponse, body: dict[str, Any]) -> ChannelError:
         """A write answered in Reddit's jquery format (still a 200): its `.error.CODE` call is
         the refusal, RATELIMIT included; without one the comment was made but not described,
         so it is read back from the thread before anything is sent again."""
-        refusal = _jquery_error(body.get("jquery"))
+        refusal = jquery_error(body.get("jquery"))
         if refusal is not None:
             code, said = refusal
             if code == "RATELIMIT":
-                until = self._clock() + _write_wait({}, [code, said])
+                until = self._clock() + write_wait({}, [code, said])
                 return RateLimited(
                     f"channel {self.name}: Reddit asks to wait before commenting again ({said})", until
                 )
@@ -683,21 +684,25 @@ class RedditChannel:
         article = await self._article_of(parent.remote_id, parent.thread_ref)
         params = {"sort": "new", "limit": "100", "depth": "1"}
         if parent.remote_id.startswith("t1_"):
-            params.update(comment=_id36(parent.remote_id), depth="2")
+            params.update(comment=id36(parent.remote_id), depth="2")
         _, tree = await self._thread(article, params)
         if parent.remote_id.startswith("t1_"):
             focal = next(
-                (_dict(t.get("data")) for t in tree if _dict(t.get("data")).get("name") == parent.remote_id),
+                (
+                    as_dict(t.get("data"))
+                    for t in tree
+                    if as_dict(t.get("data")).get("name") == parent.remote_id
+                ),
                 {},
             )
-            replies = _children(focal.get("replies"))
+            replies = children_of(focal.get("replies"))
         else:
             replies = tree
         pending = list(replies)
         expansions = 0
         while pending:
             thing = pending.pop(0)
-            data = _dict(thing.get("data"))
+            data = as_dict(thing.get("data"))
             if thing.get("kind") == "more":
                 ids = [str(c) for c in data.get("children") or [] if isinstance(c, str)]
                 if not ids:
@@ -712,9 +717,9 @@ class RedditChannel:
                 continue
             if thing.get("kind") != "t1" or data.get("parent_id") != parent.remote_id:
                 continue
-            if _created(data) < cutoff:
+            if created_time(data) < cutoff:
                 return None  # sorted newest first: everything after this is older still
-            if _same_author(data, self.account) and _same_text(data.get("body"), text):
+            if same_author(data, self.account) and same_text(data.get("body"), text):
                 return self._convert(data, Origin.OURS)
         return None
 
@@ -728,7 +733,7 @@ class RedditChannel:
             }  # fmt: skip
             response = await self._request("GET", "/api/morechildren", params=params)
             things = self._write_result(response)
-            found.extend(t for t in things if _dict(t.get("data")).get("parent_id") == parent)
+            found.extend(t for t in things if as_dict(t.get("data")).get("parent_id") == parent)
         return found
 
     # -- JSON -> model -------------------------------------------------------------------
@@ -748,7 +753,7 @@ class RedditChannel:
         from ecoinbox.sanitize import safe_url
 
         name = str(item["name"])
-        if not _FULLNAME.match(name) or not name.startswith(("t1_", "t3_")):
+        if not FULLNAME.match(name) or not name.startswith(("t1_", "t3_")):
             return None
         author_name = str(item.get("author") or "[deleted]")
         # "[deleted]" is no one account: each such post gets its own, never one prolific person.
@@ -762,19 +767,19 @@ class RedditChannel:
         )
         if name.startswith("t1_"):
             body = item.get("body")
-            shown = _markdown_text(item.get("body_html"), body)
+            shown = markdown_text(item.get("body_html"), body)
             deleted = isinstance(body, str) and body.strip() in DELETED_BODIES
-            article = _link_of(item)
+            article = link_of(item)
             if article:
                 self._remember_article(name, article)
             parent = item.get("parent_id")
-            in_reply_to = parent if isinstance(parent, str) and _FULLNAME.match(parent) else None
+            in_reply_to = parent if isinstance(parent, str) and FULLNAME.match(parent) else None
             title = str(item.get("link_title") or "")
             # An older comment answer has neither: Reddit also serves /comments/{post}/_/{comment}/.
-            permalink = item.get("permalink") or item.get("context") or _comment_path(article, name)
+            permalink = item.get("permalink") or item.get("context") or comment_path(article, name)
         else:
             title = str(item.get("title") or "")
-            body_text = _markdown_text(item.get("selftext_html"), item.get("selftext"))
+            body_text = markdown_text(item.get("selftext_html"), item.get("selftext"))
             heading = plain_to_text(title)
             links = list(body_text.links)
             link = item.get("url")
@@ -792,368 +797,25 @@ class RedditChannel:
             remote_id=name,
             author=author,
             text=shown.text,
-            created_at=_created(item),
+            created_at=created_time(item),
             in_reply_to=in_reply_to,
-            url=_permalink(permalink),
+            url=permalink_url(permalink),
             origin=Origin.OURS if author_name.casefold() == self.account.casefold() else origin,
             links=shown.links,
-            edited_at=_edited(item.get("edited")),
+            edited_at=edited_time(item.get("edited")),
             deleted=deleted,
             title=plain_to_text(title).text if title else "",
             thread_ref=article,
             hidden_characters=shown.hidden,
-            platform_verdict=_platform_verdict(item),
+            platform_verdict=flag_verdict(item),
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# OAuth for `ecoinbox auth` (installed app: code flow, loopback redirect, no secret)
-
-
-def authorize_url(auth_url: str, client_id: str, redirect_uri: str, state: str) -> str:
-    """The page where the brand account approves ecoinbox (a permanent grant: a refresh token)."""
-    query = urlencode(
-        {
-            "client_id": client_id,
-            "response_type": "code",
-            "state": state,
-            "redirect_uri": redirect_uri,
-            "duration": "permanent",
-            "scope": " ".join(SCOPES),
-        }
-    )
-    return f"{auth_url.rstrip('/')}/api/v1/authorize?{query}"
-
-
-def new_state() -> str:
-    """An unguessable `state` for one authorization (checked when the browser comes back)."""
-    return secrets.token_urlsafe(24)
-
-
-async def exchange_code(client: HttpClient, channel: str, code: str, redirect_uri: str) -> tuple[str, str]:
-    """Trade the authorization code for (refresh token, access token)."""
-    data = await _token_request(
-        client, channel, {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-    )
-    refresh = data.get("refresh_token")
-    access = data.get("access_token")
-    if not isinstance(refresh, str) or not refresh or not isinstance(access, str) or not access:
-        raise AuthError(f"channel {channel}: Reddit gave no refresh token (was duration=permanent refused?)")
-    register_secret(refresh)
-    return refresh, access
-
-
-async def refresh_access_token(client: HttpClient, channel: str, refresh_token: str) -> tuple[str, timedelta]:
-    """A fresh access token and its lifetime, from the refresh token."""
-    data = await _token_request(
-        client, channel, {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    )
-    token = data.get("access_token")
-    if not isinstance(token, str) or not token:
-        raise TransientError(f"channel {channel}: malformed answer from the token host")
-    register_secret(token)
-    lifetime = data.get("expires_in")
-    seconds = float(lifetime) if isinstance(lifetime, int | float) and not isinstance(lifetime, bool) else 0
-    return token, timedelta(seconds=seconds) if seconds > 0 else DEFAULT_TOKEN_LIFETIME
-
-
-async def _token_request(client: HttpClient, channel: str, form: dict[str, str]) -> dict[str, Any]:
-    """POST /api/v1/access_token (Basic client_id, empty password). Reddit answers a bad code or
-    refresh token with a 200 carrying {"error": "invalid_grant"}, a bad client id with 401."""
-    response = await client.request("POST", "/api/v1/access_token", data=form, check=False)
-    if response.status == 401:
-        raise AuthError(
-            f"channel {channel}: Reddit does not know this client_id (401): check `client_id` in "
-            "the config (an installed app's id, approved by Reddit)",
-            status=401,
-        )
-    if response.status == 400 or (
-        200 <= response.status < 300 and "error" in _dict(_json_or_none(response.content))
-    ):
-        said = platform_error(response.content) or str(response.status)
-        raise AuthError(
-            f"channel {channel}: Reddit refused the grant ({said}): run `ecoinbox auth {channel}`",
-            status=response.status if response.status >= 400 else None,
-        )
-    client.raise_for_status(response)
-    data = _json_or_none(response.content)
-    if not isinstance(data, dict):
-        raise TransientError(f"channel {channel}: malformed answer from the token host")
-    return data
-
-
-class RedirectListener:
-    """The loopback listener the browser comes back to after the brand approves ecoinbox.
-
-    Binds the host and port of `redirect_uri` (which must match the app's registered redirect
-    URI exactly) on loopback only; `wait` returns the code once a request with the right `state`
-    arrives. A wrong state, or an error from Reddit, is refused and said in words.
-    """
-
-    def __init__(self, redirect_uri: str, state: str) -> None:
-        parts = urlsplit(redirect_uri)
-        if parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-            raise PermanentError("the redirect URI must be http://localhost:PORT or http://127.0.0.1:PORT")
-        self.host = "::1" if parts.hostname == "::1" else "127.0.0.1"
-        self.port = parts.port or 80
-        self.path = parts.path or "/"
-        self._state = state
-        self._result: asyncio.Future[str] | None = None
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._result = asyncio.get_running_loop().create_future()
-        try:
-            self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        except OSError as exc:
-            raise PermanentError(
-                f"cannot listen on {self.host}:{self.port} for the browser's return "
-                f"({exc.strerror or type(exc).__name__}); is another program using that port?"
-            ) from None
-
-    async def wait(self, timeout: float) -> str:
-        """The authorization code; TransientError after `timeout` seconds without one."""
-        assert self._result is not None, "start() first"
-        try:
-            return await asyncio.wait_for(asyncio.shield(self._result), timeout)
-        except TimeoutError:
-            raise TransientError(f"no answer from the browser within {timeout:g} s") from None
-
-    async def aclose(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            async with asyncio.timeout(10):
-                request_line = await reader.readline()
-                while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    pass
-            status, page = self._take(request_line.decode("latin-1"))
-        except (TimeoutError, ConnectionError, UnicodeDecodeError):
-            status, page = "400 Bad Request", "Bad request."
-        body = f"<!DOCTYPE html><title>ecoinbox</title><p>{html.escape(page)}</p>".encode()
-        head = (
-            f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        try:
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-
-    def _take(self, request_line: str) -> tuple[str, str]:
-        parts = request_line.split()
-        if len(parts) != 3 or parts[0] != "GET":
-            return "405 Method Not Allowed", "Only the browser's return is expected here."
-        target = urlsplit(parts[1])
-        if target.path != self.path:
-            return "404 Not Found", "Not here."
-        query = {key: values[0] for key, values in parse_qs(target.query).items()}
-        state = query.get("state", "")
-        if not hmac.compare_digest(state.encode(), self._state.encode()):
-            return "400 Bad Request", "This answer does not belong to the authorization ecoinbox started."
-        result = self._result
-        if result is None or result.done():
-            return "409 Conflict", "ecoinbox already has its answer; you can close this tab."
-        if "error" in query:
-            said = one_line(query["error"], limit=60)
-            result.set_exception(AuthError(f"Reddit did not authorize ecoinbox ({said})"))
-            return "200 OK", f"Reddit did not authorize ecoinbox ({said}). You can close this tab."
-        code = query.get("code", "")
-        if not code:
-            return "400 Bad Request", "No authorization code in this answer."
-        result.set_result(code)
-        return "200 OK", "ecoinbox is authorized. You can close this tab and go back to the terminal."
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers (pure)
-
-
-def client_auth(client_id: str) -> dict[str, str]:
-    """HTTP Basic with the client id and an empty password (an installed app has no secret)."""
-    import base64
-
-    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:".encode()).decode()}
-
-
-def _subreddit(value: str) -> str:
-    return value.strip().removeprefix("/").removeprefix("r/").strip("/")
-
-
-def _search_term(term: str) -> str:
-    """One search term: a phrase in quotes when it has several words."""
-    term = term.replace('"', " ").strip()
-    return f'"{term}"' if " " in term else term
-
-
-def _write_wait(result: dict[str, Any], error: list[Any]) -> timedelta:
-    """How long a RATELIMIT error asks to wait: `json.ratelimit` seconds, else its words."""
-    seconds = result.get("ratelimit")
-    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-        return timedelta(seconds=float(seconds))
-    said = " ".join(str(part) for part in error[1:2])
-    match = _WAIT.search(said)
-    if match:
-        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
-    return DEFAULT_WRITE_PAUSE
-
-
-def _jquery_error(calls: Any) -> tuple[str, str] | None:
-    """(code, words) of the first `.error.CODE.field-x` call in a jquery answer, if any: the
-    words are the argument of the next `call` (what Reddit shows under the form)."""
-    if not isinstance(calls, list):
-        return None
-    arguments = [c[3] for c in calls if isinstance(c, list) and len(c) == 4 and c[2] == "call"]
-    for index, args in enumerate(arguments):
-        selector = args[0] if isinstance(args, list) and args and isinstance(args[0], str) else ""
-        match = re.match(r"\.error\.([A-Z_]+)", selector)
-        if match:
-            words = next(
-                (a[0] for a in arguments[index + 1 :] if isinstance(a, list) and a and isinstance(a[0], str)),
-                "",
-            )
-            return match.group(1), one_line(words)
-    return None
-
-
-def _usable(item: dict[str, Any]) -> bool:
-    name = item.get("name")
-    return isinstance(name, str) and bool(_FULLNAME.match(name))
-
-
-def _utc(value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return 0.0
-
-
-def _created(item: dict[str, Any]) -> datetime:
-    value = item.get("created_utc")
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise TypeError("no created_utc")
-    return datetime.fromtimestamp(float(value), UTC)
-
-
-def _edited(value: Any) -> datetime | None:
-    """`edited` is false, or the time of the edit (epoch seconds)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(float(value), UTC)
-    return None
-
-
-def _markdown_text(body_html: Any, body: Any) -> Any:
-    """The rendered HTML as text (entity-escaped when raw_json was ignored), else the Markdown."""
-    from ecoinbox.htmltext import html_to_text, plain_to_text
-
-    if isinstance(body_html, str) and body_html.strip():
-        if body_html.lstrip().startswith("&lt;"):
-            body_html = html.unescape(body_html)
-        return html_to_text(_RELATIVE_HREF.sub(lambda m: m.group(1) + WEB_URL + "/", body_html))
-    return plain_to_text(body if isinstance(body, str) else "")
-
-
-def _link_of(item: dict[str, Any]) -> str | None:
-    """The t3_ fullname of a comment's post: `link_id`, else read from its context link."""
-    link = item.get("link_id")
-    if isinstance(link, str) and link.startswith("t3_"):
-        return link
-    context = item.get("context") or item.get("permalink")
-    match = _CONTEXT_PATH.search(context) if isinstance(context, str) else None
-    return f"t3_{match.group('article').lower()}" if match else None
-
-
-def _permalink(path: Any) -> str | None:
-    if not isinstance(path, str) or not path.startswith("/"):
-        return None
-    return WEB_URL + path.split("?", 1)[0]
-
-
-def _comment_path(article: str | None, comment: str) -> str | None:
-    return f"/comments/{_id36(article)}/_/{_id36(comment)}/" if article else None
-
-
-def _id36(fullname: str) -> str:
-    return fullname.partition("_")[2] or fullname
-
-
-def _children(listing: Any) -> list[dict[str, Any]]:
-    """The things of a Listing (each {"kind", "data"}); [] when it is not one."""
-    children = _dict(_dict(listing).get("data")).get("children")
-    return [c for c in children if isinstance(c, dict)] if isinstance(children, list) else []
-
-
-def _path_to(things: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
-    """The comments from a root of `things` down to `target`, in order ([] if absent)."""
-    stack: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [(t, []) for t in reversed(things)]
-    seen = 0
-    while stack and seen < 10_000:  # hostile data can be huge; never loop forever
-        seen += 1
-        thing, above = stack.pop()
-        data = _dict(thing.get("data"))
-        if thing.get("kind") != "t1":
-            continue
-        path = [*above, data]
-        if data.get("name") == target:
-            return path
-        stack.extend((child, path) for child in reversed(_children(data.get("replies"))))
-    return []
-
-
-def _same_author(item: dict[str, Any], account: str) -> bool:
-    author = item.get("author")
-    return isinstance(author, str) and author.casefold() == account.casefold()
-
-
-def _same_text(body: Any, text: str) -> bool:
-    """Whether a comment's Markdown says `text` (whitespace collapsed; escaped or not)."""
-    if not isinstance(body, str):
-        return False
-    wanted = " ".join(text.split())
-    return " ".join(body.split()) == wanted or " ".join(html.unescape(body).split()) == wanted
-
-
-def _json_or_none(content: bytes) -> Any:
-    import json
-
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_AUTH_URL",
     "DEFAULT_REDIRECT_URI",
-    "SCOPES",
     "RedditChannel",
-    "RedirectListener",
-    "authorize_url",
     "client_auth",
-    "exchange_code",
-    "new_state",
-    "refresh_access_token",
     "user_agent",
 ]
-
-
-def _platform_verdict(item: dict[str, Any]) -> str:
-    """What Reddit or the subreddit's moderators decided, as a moderator's listing says it (the
-    fields are absent for other accounts): its spam filter or a spam removal, or a removal."""
-    category = item.get("removed_by_category")
-    if item.get("spam") is True or category == "reddit":
-        return "spam"
-    if item.get("removed") is True or item.get("banned_by") or category in ("moderator", "automod_filtered"):
-        return "removed"
-    return ""

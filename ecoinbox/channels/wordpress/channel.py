@@ -5,26 +5,10 @@ first-time commenter's question waits there), reads a comment's thread by its `p
 and replies with `post` + `parent` as the brand's account. Authentication is an application
 password over HTTP Basic (`account:app-password`); the password is the channel's token.
 
-Cursor: {"date_gmt": the newest comment done, "id": its id}. WordPress sorts by `date_gmt` and
-then by comment id, but its `after` filter is strict and compares the *local* comment date, so
-a poll asks for everything after the cursor's date minus `AFTER_SLACK` (sent with an explicit
-"+00:00") and keeps only the comments after the cursor's (date, id) pair: comments sharing the
-cursor's second are neither skipped nor repeated. Each further page starts again after the last
-comment read (keyset), so a comment deleted or marked spam mid-walk cannot shift the next page
-past one unread; `page` only advances when a whole page shares one date.
+Where a poll resumes, and how no comment is skipped: `cursor`.
 
 Comments marked spam (by Akismet or a moderator) and trashed ones are not imported; a comment
 held for moderation comes in with `held=True` and again with `held=False` once approved.
-
-No comment is skipped because its approval came later. WordPress keeps a comment's date when it
-is approved and has no "modified" date for comments, so a date cursor alone passes a comment
-held at 10:00 and approved at 11:00 once a 10:30 comment was read. Comment ids, though, are
-handed out in order: the cursor also keeps the highest id seen (`top`), the ids below it that
-were not seen (`gaps`: held for an account that cannot see held comments, spam, trash) and the
-held comments seen (`held`); each poll asks for those ids again (`include=`) and takes what has
-turned up or been approved since. Both lists are bounded (`WATCH_CAP` ids, `WATCH_AGE` old).
-A comment newer than `top` by id but older than the cursor by date (web servers whose clocks
-disagree) is taken when the poll's hour of slack shows it.
 
 Lost authentication is not always a 401: a WordPress that does not accept the application
 password (revoked, mistyped, or application passwords unavailable on a site without HTTPS)
@@ -46,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import html
-import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,6 +40,7 @@ from urllib.parse import urlencode, urlsplit
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
+    NamedChannel,
     PermanentError,
     PollResult,
     TransientError,
@@ -69,6 +53,21 @@ from ecoinbox.channels.http import (
     one_line,
     register_secret,
     utc_now,
+)
+from ecoinbox.channels.json_values import as_dict, as_int
+from ecoinbox.channels.wordpress.comment_text import comment_content, html_text, same_text
+from ecoinbox.channels.wordpress.cursor import (
+    CURSOR_DATE,
+    CURSOR_ID,
+    WATCH_AGE,
+    WATCH_CAP,
+    CommentPage,
+    Watch,
+    after_param,
+    comment_position,
+    cursor_of,
+    gmt_iso,
+    is_readable,
 )
 from ecoinbox.channels.wpsite import PRETTY_ROOT, ApiRoot, api_root_from_link, author_name, site_path
 from ecoinbox.model import Author, Message, Origin
@@ -89,13 +88,6 @@ RECONCILE_SLACK = timedelta(minutes=2)  # our clock and the site's may disagree
 MAX_RECONCILE_PAGES = 5
 POST_CACHE = 2048
 
-CURSOR_DATE = "date_gmt"
-CURSOR_ID = "id"
-CURSOR_TOP = "top"  # the highest comment id seen
-CURSOR_GAPS = "gaps"  # ids below `top` not seen yet, "id:epoch" (when first missed), comma-separated
-CURSOR_HELD = "held"  # held comments seen, "id:epoch"
-WATCH_CAP = 300  # ids watched at most (gaps and held together), the newest kept
-WATCH_AGE = timedelta(days=14)  # a comment approved later than this after it was written is missed
 INCLUDE_CHUNK = 100  # ids per `include=` request
 
 _STATUS_ALL = "all"  # approved + held, for an account that may moderate
@@ -110,7 +102,7 @@ class _Me:
     moderator: bool | None  # None until a request told us
 
 
-class WordPressChannel:
+class WordPressChannel(NamedChannel):
     """The brand's account on one WordPress site (self-hosted, REST API at /wp-json/).
 
     `account` is the user's login name; `password` an application password (Users → Profile →
@@ -143,15 +135,6 @@ class WordPressChannel:
         self._me: _Me | None = None
         self._status = _STATUS_ALL
         self._posts: OrderedDict[int, tuple[str, str]] = OrderedDict()  # id -> (title, link)
-
-    def __repr__(self) -> str:
-        return f"WordPressChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     def _auth_headers(self, password: str) -> dict[str, str]:
         pair = f"{self.account}:{password}".encode()
@@ -186,7 +169,7 @@ class WordPressChannel:
 
     def length(self, text: str) -> int:
         """What WordPress counts: the bytes of the comment as sent (special characters escaped)."""
-        return len(_content(text).encode("utf-8"))
+        return len(comment_content(text).encode("utf-8"))
 
     async def check(self) -> str:
         """Verify the application password; return "@login on host (WordPress, display name)"."""
@@ -242,7 +225,7 @@ class WordPressChannel:
             return await self._whoami()
         response = await self._request("GET", API + "/users/me")
         self._raise_for(response)
-        if _int(_dict(response.json()).get("id")) != self._me.id:
+        if as_int(as_dict(response.json()).get("id")) != self._me.id:
             raise AuthError(
                 f"channel {self.name}: {self.host} now answers as another user than {self.account}: "
                 f"run `ecoinbox auth {self.name}` with {self.account}'s application password",
@@ -259,8 +242,8 @@ class WordPressChannel:
             response = await self._request("GET", API + "/users/me")
             moderator = False
         self._raise_for(response)
-        data = _dict(response.json())
-        user_id = _int(data.get("id"))
+        data = as_dict(response.json())
+        user_id = as_int(data.get("id"))
         if user_id is None:
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
         roles = data.get("roles")
@@ -278,26 +261,28 @@ class WordPressChannel:
         """Comments after `cursor`, and those held or missing before it that have turned up or
         been approved since, oldest first; and the cursor after them."""
         me = await self._logged_in()
-        since = _cursor_of(cursor)
-        watch = _Watch.load(cursor)
+        since = cursor_of(cursor)
+        watch = Watch.load(cursor)
         if since is None:
             items = await self._recent()
         else:
             items = await self._after(since, watch.top)
-        seen = {_position(item)[1] for item in items}
+        seen = {comment_position(item)[1] for item in items}
         found, gone = await self._recheck(watch, seen)
         watch.update(items, found, gone, first=since is None, now=utc_now())
-        emitted = sorted([*items, *(item for item in found if _position(item)[1] not in seen)], key=_position)
+        emitted = sorted(
+            [*items, *(item for item in found if comment_position(item)[1] not in seen)], key=comment_position
+        )
         messages = await self._messages(emitted, Origin.MENTION, me)
         next_cursor = dict(cursor)
         if items:
-            newest = max(_position(item) for item in items)
+            newest = max(comment_position(item) for item in items)
             if since is None or newest > since:
                 next_cursor[CURSOR_DATE], next_cursor[CURSOR_ID] = newest[0], str(newest[1])
         next_cursor.update(watch.dump())
         return PollResult(messages=messages, cursor=next_cursor)
 
-    async def _recheck(self, watch: _Watch, seen: set[int]) -> tuple[list[dict[str, Any]], set[int]]:
+    async def _recheck(self, watch: Watch, seen: set[int]) -> tuple[list[dict[str, Any]], set[int]]:
         """The watched comments that are worth importing now (gaps that turned up, held ones
         approved), and the held ones that are no longer there to read (spam, trash, deleted)."""
         ids = sorted((set(watch.gaps) | set(watch.held)) - seen)
@@ -308,7 +293,7 @@ class WordPressChannel:
             params = {"include": ",".join(map(str, chunk)), "per_page": str(INCLUDE_CHUNK), "orderby": "id"}
             page = await self._comments_page(params)
             for item in page.items:
-                comment_id = _position(item)[1]
+                comment_id = comment_position(item)[1]
                 returned.add(comment_id)
                 if comment_id in watch.gaps or item.get("status") != "hold":
                     found.append(item)
@@ -318,7 +303,7 @@ class WordPressChannel:
     async def _recent(self) -> list[dict[str, Any]]:
         """A first poll: the newest `FIRST_RUN` comments."""
         page = await self._comments_page({"orderby": "date_gmt", "order": "desc", "per_page": str(FIRST_RUN)})
-        return sorted(page.items, key=_position)
+        return sorted(page.items, key=comment_position)
 
     async def _after(self, since: tuple[str, int], top: int | None) -> list[dict[str, Any]]:
         """Everything after `since`, walking forward a page at a time (keyset on the date); and
@@ -326,31 +311,31 @@ class WordPressChannel:
         date (written on a web server whose clock is behind), never seen so far."""
         found: dict[int, dict[str, Any]] = {}
         cursor = since
-        after = _after_param(since[0], AFTER_SLACK)
+        after = after_param(since[0], AFTER_SLACK)
         page_number = 1
         for _ in range(MAX_PAGES):
             params = {"orderby": "date_gmt", "order": "asc", "per_page": str(PAGE), "after": after}
             if page_number > 1:
                 params["page"] = str(page_number)
             page = await self._comments_page(params)
-            fresh = [item for item in page.items if _position(item) > cursor]
+            fresh = [item for item in page.items if comment_position(item) > cursor]
             for item in fresh:
-                found[_position(item)[1]] = item
+                found[comment_position(item)[1]] = item
             for item in page.items:
-                if top is not None and _position(item)[1] > top:
-                    found[_position(item)[1]] = item
+                if top is not None and comment_position(item)[1] > top:
+                    found[comment_position(item)[1]] = item
             if fresh:
-                cursor = max(cursor, *(_position(item) for item in fresh))
+                cursor = max(cursor, *(comment_position(item) for item in fresh))
             if page.size < PAGE or page_number >= page.pages:
                 break
-            next_after = _after_param(cursor[0], timedelta(seconds=1))
+            next_after = after_param(cursor[0], timedelta(seconds=1))
             if next_after != after:
                 after, page_number = next_after, 1
             else:  # a whole page within one second: page through it
                 page_number += 1
-        return sorted(found.values(), key=_position)
+        return sorted(found.values(), key=comment_position)
 
-    async def _comments_page(self, params: dict[str, str]) -> _Page:
+    async def _comments_page(self, params: dict[str, str]) -> CommentPage:
         """One page of comments (in the status this account may read), its items checked."""
         while True:
             response = await self._request("GET", API + "/comments", {**params, "status": self._status})
@@ -370,7 +355,7 @@ class WordPressChannel:
         data = response.json()
         if not isinstance(data, list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        items = [item for item in data if isinstance(item, dict) and _readable(item)]
+        items = [item for item in data if isinstance(item, dict) and is_readable(item)]
         if len(items) < len(data):
             log.warning(
                 "channel %s: skipped %d unreadable comment(s) from %s",
@@ -378,12 +363,12 @@ class WordPressChannel:
                 len(data) - len(items),
                 response.where,
             )
-        pages = _int(response.headers.get("x-wp-totalpages"))
-        return _Page(items, pages if pages is not None else 1, len(data))
+        pages = as_int(response.headers.get("x-wp-totalpages"))
+        return CommentPage(items, pages if pages is not None else 1, len(data))
 
     async def _messages(self, items: Iterable[dict[str, Any]], origin: Origin, me: _Me) -> list[Message]:
         items = list(items)
-        await self._load_posts({_int(item.get("post")) or 0 for item in items} - {0})
+        await self._load_posts({as_int(item.get("post")) or 0 for item in items} - {0})
         messages = []
         for item in items:
             if item.get("status") == "trash":
@@ -406,10 +391,10 @@ class WordPressChannel:
             log.info("channel %s: post titles not read: %s", self.name, exc)
             return
         for post in data if isinstance(data, list) else []:
-            post_id = _int(_dict(post).get("id"))
+            post_id = as_int(as_dict(post).get("id"))
             if post_id is None:
                 continue
-            title = _html_text(str(_dict(post.get("title")).get("rendered") or ""))
+            title = html_text(str(as_dict(post.get("title")).get("rendered") or ""))
             self._posts[post_id] = (title, str(post.get("link") or ""))
             while len(self._posts) > POST_CACHE:
                 self._posts.popitem(last=False)
@@ -419,16 +404,16 @@ class WordPressChannel:
         from ecoinbox.sanitize import safe_url
 
         comment_id = int(item["id"])
-        user = _int(item.get("author")) or 0
+        user = as_int(item.get("author")) or 0
         name = plain_to_text(author_name(item.get("author_name"))).text.strip() or "Anonymous"
-        rendered = html_to_text(str(_dict(item.get("content")).get("rendered") or ""))
-        post_id = _int(item.get("post")) or 0
+        rendered = html_to_text(str(as_dict(item.get("content")).get("rendered") or ""))
+        post_id = as_int(item.get("post")) or 0
         title, post_link = self._posts.get(post_id, ("", ""))
         links = list(rendered.links)
         if post_link and (safe := safe_url(post_link)) and safe not in links:
             links.append(safe)
         author_url = safe_url(str(item.get("author_url") or "")) or None
-        parent = _int(item.get("parent")) or 0
+        parent = as_int(item.get("parent")) or 0
         return Message(
             channel=self.name,
             remote_id=str(comment_id),
@@ -464,7 +449,7 @@ class WordPressChannel:
         while current and current not in seen and len(chain) < MAX_CHAIN:
             seen.add(current)
             try:
-                item = _dict(await self._get(f"{API}/comments/{current}"))
+                item = as_dict(await self._get(f"{API}/comments/{current}"))
             except AuthError:
                 raise
             except PermanentError:
@@ -473,10 +458,10 @@ class WordPressChannel:
                 ):  # a deleted parent, or a held one this account cannot read: the thread starts below it
                     break
                 raise
-            if not _readable(item):
+            if not is_readable(item):
                 raise TransientError(f"channel {self.name}: malformed comment {current} from {self.host}")
             chain.append(item)
-            current = _int(item.get("parent"))
+            current = as_int(item.get("parent"))
         return await self._messages(reversed(chain), Origin.CONTEXT, me)
 
     # -- replying --------------------------------------------------------------------------
@@ -495,7 +480,7 @@ class WordPressChannel:
         me = await self._logged_in()
         parent_id = _comment_id(parent.remote_id, self.name)
         post_id = await self._check_parent(parent, parent_id, me)
-        body = {"post": post_id, "parent": parent_id, "content": _content(text)}
+        body = {"post": post_id, "parent": parent_id, "content": comment_content(text)}
         response = await self._request("POST", API + "/comments", json=body)
         if response.status == 409 and _code(response) == "comment_duplicate":
             found = await self._find_reply(parent, text, since=None)
@@ -507,7 +492,7 @@ class WordPressChannel:
             )
         self._raise_for(response)
         try:
-            created = self._to_message(_dict(response.json()), Origin.OURS, me)
+            created = self._to_message(as_dict(response.json()), Origin.OURS, me)
         except (KeyError, TypeError, ValueError):
             raise UncertainSend(
                 f"channel {self.name}: the reply was sent but {self.host} described it oddly"
@@ -528,7 +513,7 @@ class WordPressChannel:
                 "approve it in wp-admin first"
             )
         self._raise_for(response)
-        item = _dict(response.json())
+        item = as_dict(response.json())
         status = item.get("status")
         if status in ("trash", "spam"):
             where = "in the trash" if status == "trash" else "marked spam"
@@ -541,8 +526,8 @@ class WordPressChannel:
                 f"{not_sent} the comment it answers is held for moderation; a reply under it stays invisible "
                 "until it is approved: approve it and reply, or approve it in wp-admin"
             )
-        post = _int(item.get("post"))
-        expected = _int(parent.thread_ref)
+        post = as_int(item.get("post"))
+        expected = as_int(parent.thread_ref)
         if not post or (expected and post != expected):
             raise PermanentError(f"{not_sent} the comment it answers is no longer on the same post")
         return post
@@ -560,15 +545,15 @@ class WordPressChannel:
         if response.status == 404:
             raise PermanentError(f"channel {self.name}: the comment to approve was deleted on {self.host}")
         self._raise_for(response)
-        if _dict(response.json()).get("status") not in ("approved", None):
+        if as_dict(response.json()).get("status") not in ("approved", None):
             raise PermanentError(f"channel {self.name}: {self.host} did not approve the comment")
 
     async def _post_of(self, parent: Message) -> int:
-        post = _int(parent.thread_ref)
+        post = as_int(parent.thread_ref)
         if post:
             return post
-        item = _dict(await self._get(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
-        post = _int(item.get("post"))
+        item = as_dict(await self._get(f"{API}/comments/{_comment_id(parent.remote_id, self.name)}"))
+        post = as_int(item.get("post"))
         if not post:
             raise PermanentError(
                 f"channel {self.name}: comment {one_line(parent.remote_id, 40)} is on no post"
@@ -596,11 +581,11 @@ class WordPressChannel:
         if me.moderator:
             params |= {"author": str(me.id), "context": "edit"}
         if since is not None:
-            params["after"] = _after_param(_gmt(since - RECONCILE_SLACK), AFTER_SLACK)
+            params["after"] = after_param(gmt_iso(since - RECONCILE_SLACK), AFTER_SLACK)
         for page_number in range(1, MAX_RECONCILE_PAGES + 1):
             page = await self._comments_page({**params, "page": str(page_number)})
             for item in page.items:
-                if _int(item.get("author")) == me.id and _same_text(item, text):
+                if as_int(item.get("author")) == me.id and same_text(item, text):
                     message = self._to_message(item, Origin.OURS, me)
                     return message
             if page_number >= page.pages:
@@ -660,91 +645,6 @@ SAFEGUARDS = (
 )
 
 
-class _Watch:
-    """The comment ids a date cursor would pass for good: gaps below the highest id seen and
-    held comments, each with when it was first noticed (epoch seconds)."""
-
-    def __init__(self, top: int | None, gaps: dict[int, int], held: dict[int, int]) -> None:
-        self.top = top
-        self.gaps = gaps
-        self.held = held
-
-    @classmethod
-    def load(cls, cursor: dict[str, str]) -> _Watch:
-        # A cursor from before `top` was kept: the last comment it read is as high as it knows.
-        top = _int(cursor.get(CURSOR_TOP)) or _int(cursor.get(CURSOR_ID))
-        return cls(top, _pairs(cursor.get(CURSOR_GAPS)), _pairs(cursor.get(CURSOR_HELD)))
-
-    def dump(self) -> dict[str, str]:
-        return {
-            CURSOR_TOP: str(self.top or 0),
-            CURSOR_GAPS: _unpairs(self.gaps),
-            CURSOR_HELD: _unpairs(self.held),
-        }
-
-    def update(
-        self,
-        items: list[dict[str, Any]],
-        found: list[dict[str, Any]],
-        gone: set[int],
-        *,
-        first: bool,
-        now: datetime,
-    ) -> None:
-        """Take in what this poll read: `items` after the date cursor, `found` among the watched
-        ids, `gone` held ids no longer readable (kept as gaps: spam can be approved later)."""
-        epoch = int(now.timestamp())
-        for comment_id in gone:
-            self.gaps[comment_id] = self.held.pop(comment_id)
-        for item in [*items, *found]:
-            comment_id = _position(item)[1]
-            since = self.gaps.pop(comment_id, None) or self.held.pop(comment_id, None) or epoch
-            if item.get("status") == "hold":
-                self.held[comment_id] = since
-        ids = {_position(item)[1] for item in items}
-        if ids:
-            newest = max(ids)
-            low = min(ids) if first or self.top is None else self.top + 1
-            low = max(low, newest - WATCH_CAP)
-            for comment_id in range(low, newest):
-                if comment_id not in ids and comment_id not in self.held:
-                    self.gaps.setdefault(comment_id, epoch)
-            self.top = max(self.top or 0, newest)
-        self._trim(epoch)
-
-    def _trim(self, epoch: int) -> None:
-        oldest = epoch - int(WATCH_AGE.total_seconds())
-        for watched in (self.gaps, self.held):
-            for comment_id in [i for i, since in watched.items() if since < oldest]:
-                del watched[comment_id]
-        everyone = sorted({**self.gaps, **self.held}.items(), key=lambda pair: (pair[1], pair[0]))
-        for comment_id, _ in everyone[: max(0, len(everyone) - WATCH_CAP)]:
-            self.gaps.pop(comment_id, None)
-            self.held.pop(comment_id, None)
-
-
-def _pairs(value: str | None) -> dict[int, int]:
-    """ "12:1700000000,15:1700000100" -> {12: 1700000000, 15: 1700000100}; bad parts dropped."""
-    pairs: dict[int, int] = {}
-    for part in (value or "").split(","):
-        key, _, since = part.partition(":")
-        key_id, epoch = _int(key), _int(since)
-        if key_id is not None and epoch is not None:
-            pairs[key_id] = epoch
-    return pairs
-
-
-def _unpairs(pairs: dict[int, int]) -> str:
-    return ",".join(f"{key}:{since}" for key, since in sorted(pairs.items()))
-
-
-@dataclass(frozen=True, slots=True)
-class _Page:
-    items: list[dict[str, Any]]
-    pages: int
-    size: int  # items on the page as sent, readable or not (a short page is the last)
-
-
 # ---------------------------------------------------------------------------------------------
 # Helpers (pure)
 
@@ -756,81 +656,13 @@ def authorize_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/wp-admin/authorize-application.php?{query}"
 
 
-def _content(text: str) -> str:
-    """A reply as comment HTML: the text with <, > and & escaped (WordPress adds paragraphs)."""
-    return html.escape(text, quote=False)
-
-
-_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                             "\u2014": "-", "\u2026": "...", "\u00a0": " "})  # fmt: skip
-
-
-def _same_text(item: dict[str, Any], text: str) -> bool:
-    """Whether the comment says `text`: its raw HTML (edit context) unescaped, else its rendered
-    text with WordPress's typography (curly quotes, dashes) undone."""
-    from ecoinbox.htmltext import html_to_text
-
-    content = _dict(item.get("content"))
-    raw = content.get("raw")
-    if isinstance(raw, str):
-        return _collapse(html.unescape(raw)) == _collapse(text)
-    rendered = html_to_text(str(content.get("rendered") or "")).text
-    return _collapse(rendered.translate(_TYPOGRAPHY)) == _collapse(text.translate(_TYPOGRAPHY))
-
-
-def _html_text(rendered: str) -> str:
-    from ecoinbox.htmltext import html_to_text
-
-    return html_to_text(rendered).text
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
-
-
-def _readable(item: dict[str, Any]) -> bool:
-    """A comment with what the inbox needs: an id and a date_gmt it can order by."""
-    return (
-        _int(item.get("id")) is not None
-        and isinstance(item.get("date_gmt"), str)
-        and bool(_DATE.match(str(item["date_gmt"])[:19]))
-    )
-
-
-def _position(item: dict[str, Any]) -> tuple[str, int]:
-    """Where a comment sorts on WordPress: (date_gmt to the second, id)."""
-    return (str(item["date_gmt"])[:19], int(item["id"]))
-
-
-def _cursor_of(cursor: dict[str, str]) -> tuple[str, int] | None:
-    date, comment_id = cursor.get(CURSOR_DATE), _int(cursor.get(CURSOR_ID))
-    if not date or comment_id is None or not _DATE.match(date):
-        return None
-    return (date, comment_id)
-
-
-def _after_param(date_gmt: str, slack: timedelta) -> str:
-    """`after` for WordPress: a UTC moment with its offset said (a bare date is read as local)."""
-    moment = datetime.fromisoformat(date_gmt) - slack
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + "+00:00"
-
-
-def _gmt(moment: datetime) -> str:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def _timestamp(value: Any) -> datetime:
     moment = datetime.fromisoformat(str(value)[:19])
     return moment.replace(tzinfo=UTC)
 
 
 def _comment_id(remote_id: str, channel: str) -> int:
-    value = _int(remote_id)
+    value = as_int(remote_id)
     if value is None:
         raise PermanentError(f"channel {channel}: {one_line(remote_id, 40)!r} is not a comment id")
     return value
@@ -842,7 +674,7 @@ def _code(response: HttpResponse) -> str:
         data = response.json()
     except TransientError:
         return ""
-    code = _dict(data).get("code")
+    code = as_dict(data).get("code")
     return one_line(code, 60) if isinstance(code, str) else ""
 
 
@@ -851,22 +683,8 @@ def _message(response: HttpResponse) -> str:
         data = response.json()
     except TransientError:
         return ""
-    message = _dict(data).get("message")
+    message = as_dict(data).get("message")
     return message if isinstance(message, str) else ""
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 __all__ = ["APP_NAME", "SAFEGUARDS", "WordPressChannel", "authorize_url"]

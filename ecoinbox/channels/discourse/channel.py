@@ -19,28 +19,46 @@ uncertain send is reconciled by reading the topic (`find_sent`), never by postin
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import json
-import re
-import secrets
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote
 
 from ecoinbox.channels.base import (
     AuthError,
     Capabilities,
     ChannelError,
+    NamedChannel,
     PermanentError,
     PollResult,
     TransientError,
     UncertainSend,
+)
+from ecoinbox.channels.discourse.posts import (
+    POST_URL,
+    answers_post,
+    aware_utc,
+    collapse,
+    error_words,
+    flag_verdict,
+    fold,
+    id_key,
+    is_own,
+    keep,
+    keyword_pattern,
+    loose,
+    max_or_none,
+    notified_post_id,
+    positive,
+    post_edited_at,
+    post_id_of,
+    post_locale,
+    required_int,
+    slug_of,
+    wanted_notification,
+    with_parent,
 )
 from ecoinbox.channels.discourse_bus import NotificationBus
 from ecoinbox.channels.http import (
@@ -48,17 +66,13 @@ from ecoinbox.channels.http import (
     HttpResponse,
     channel_logger,
     one_line,
-    redact,
-    register_secret,
 )
+from ecoinbox.channels.json_values import as_dict, as_int, as_list, aware_time, json_or_none, objects
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)
 
 AUTH_MODES = ("user_api_key", "api_key")
-APP_NAME = "ecoinbox"
-USER_API_SCOPES = "read,write,notifications,session_info"
-KEY_BITS = 2048
 """Size of the RSA key pair of the User API Key flow (the pasted block is one RSA block)."""
 
 DEFAULT_MAX_LENGTH = 32_000  # max_post_length
@@ -92,19 +106,11 @@ SAFEGUARDS = (
     ),
 )
 
-# Notification.types the inbox wants (app/models/notification.rb).
-MENTIONED, REPLIED, QUOTED, PRIVATE_MESSAGE, POSTED = 1, 2, 3, 6, 9
-GROUP_MENTIONED, WATCHING_FIRST_POST = 15, 17
-WANTED_NOTIFICATIONS = frozenset(
-    {MENTIONED, REPLIED, QUOTED, PRIVATE_MESSAGE, POSTED, GROUP_MENTIONED, WATCHING_FIRST_POST}
-)
 SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
 
 NOTIFICATIONS_KEY = "notifications"
 POSTS_KEY = "posts"
 WALK_SUFFIX = "_walk"
-
-_RANK = {Origin.MENTION: 4, Origin.HASHTAG: 3, Origin.SEARCH: 2, Origin.CONTEXT: 1, Origin.OURS: 0}
 
 
 class _Refused(PermanentError):
@@ -186,11 +192,11 @@ class _Position:
 
     @classmethod
     def load(cls, cursor: Mapping[str, str], key: str) -> _Position:
-        floor = _int(cursor.get(key))
+        floor = as_int(cursor.get(key))
         walk = (cursor.get(key + WALK_SUFFIX) or "").split(":")
         if floor is None or len(walk) != 3:
             return cls(floor)
-        ceiling, below, token = (_int(part) for part in walk)
+        ceiling, below, token = (as_int(part) for part in walk)
         if ceiling is None or below is None:
             return cls(floor)
         return cls(floor, ceiling, below, token)
@@ -248,10 +254,10 @@ def _advance(position: _Position, walked: _Walked, done: set[int]) -> _Position:
     all_done = upto == (ids[-1] if ids else None)
     if walked.reached:
         if not all_done:  # the rest is read again from the top next time
-            return _Position(_max(position.floor, upto))
+            return _Position(max_or_none(position.floor, upto))
         if position.resuming:
             return _Position(position.ceiling)
-        return _Position(_max(position.floor, walked.top))
+        return _Position(max_or_none(position.floor, walked.top))
     lowest = ids[0] if ids else position.below
     if lowest is None:
         return position
@@ -267,7 +273,7 @@ def _advance(position: _Position, walked: _Walked, done: set[int]) -> _Position:
 # The channel
 
 
-class DiscourseChannel:
+class DiscourseChannel(NamedChannel):
     """The brand's account on a Discourse forum.
 
     `auth="user_api_key"` sends `User-Api-Key: token` (the key `ecoinbox auth` obtains);
@@ -315,7 +321,7 @@ class DiscourseChannel:
         self._http = HttpClient(
             name, self.base_url, auth_headers=self._auth_headers(token), headers=headers, timeout=timeout
         )
-        self._patterns = tuple(_keyword_pattern(word) for word in self.keywords)
+        self._patterns = tuple(keyword_pattern(word) for word in self.keywords)
         self._me: dict[str, Any] | None = None
         self._max_length: int | None = None
         self._category_ids: dict[str, int] | None = None  # slug, folded name, id -> id
@@ -323,15 +329,6 @@ class DiscourseChannel:
         self._post_topics: OrderedDict[int, tuple[int, int]] = OrderedDict()  # -> topic, number
         self.stream = stream
         self.notification_bus = NotificationBus(name, self._http, self._own_user_id)
-
-    def __repr__(self) -> str:
-        return f"DiscourseChannel(name={self.name!r}, base_url={self.base_url!r})"
-
-    __str__ = __repr__
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     async def aclose(self) -> None:
         """Close the channel's HTTP client."""
@@ -369,7 +366,7 @@ class DiscourseChannel:
 
     async def _load_max_length(self) -> None:
         try:
-            site = _dict(await self._http.get_json("/site.json"))
+            site = as_dict(await self._http.get_json("/site.json"))
         except AuthError:
             raise
         except PermanentError:
@@ -378,9 +375,9 @@ class DiscourseChannel:
         except TransientError as exc:  # try again next time; the default will do meanwhile
             log.info("channel %s: length limit not known yet: %s", self.name, exc)
             return
-        settings = _dict(site.get("site_settings"))
+        settings = as_dict(site.get("site_settings"))
         self._max_length = (
-            _positive(site.get("max_post_length"), settings.get("max_post_length")) or DEFAULT_MAX_LENGTH
+            positive(site.get("max_post_length"), settings.get("max_post_length")) or DEFAULT_MAX_LENGTH
         )
 
     async def check(self) -> str:
@@ -414,7 +411,7 @@ class DiscourseChannel:
                     f"key: run `ecoinbox auth {self.name}`"
                 )
             self._http.raise_for_status(response)
-            me = _dict(_dict(response.json()).get("current_user"))
+            me = as_dict(as_dict(response.json()).get("current_user"))
             if not isinstance(me.get("username"), str) or not me["username"]:
                 raise TransientError(f"channel {self.name}: malformed response from {response.where}")
             self._me = me
@@ -461,7 +458,7 @@ class DiscourseChannel:
             raise first_error
         if first_error is not None:
             log.warning("channel %s: poll stopped early: %s", self.name, first_error)
-        messages = sorted(found.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        messages = sorted(found.values(), key=lambda m: (m.created_at, id_key(m.remote_id)))
         self.notification_bus.token_accepted()  # MessageBus may subscribe with it
         return PollResult(messages=messages, cursor=next_cursor)
 
@@ -472,7 +469,7 @@ class DiscourseChannel:
             await self.notification_bus.run(wake)
 
     async def _own_user_id(self) -> int:
-        user_id = _int((await self._session(_Budget(None))).get("id"))
+        user_id = as_int((await self._session(_Budget(None))).get("id"))
         if user_id is None:
             raise TransientError(f"channel {self.name}: {self.host} did not say which user we are")
         return user_id
@@ -501,10 +498,10 @@ class DiscourseChannel:
                 break
             walked.pages += 1
             for item in page.items:
-                item_id = _int(item.get("id"))
+                item_id = as_int(item.get("id"))
                 if item_id is None:
                     continue
-                walked.top = _max(walked.top, item_id)
+                walked.top = max_or_none(walked.top, item_id)
                 if position.floor is not None and item_id <= position.floor:
                     walked.reached = True
                 elif not (position.resuming and item_id >= (position.below or 0)):
@@ -523,12 +520,12 @@ class DiscourseChannel:
         params = {"offset": str(offset)} if offset else None
         budget.take()
         response = await self._http.request("GET", "/notifications.json", params=params)
-        data = _dict(response.json())
+        data = as_dict(response.json())
         items = data.get("notifications")
         if not isinstance(items, list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        notifications = _list_of(items)
-        total = _int(data.get("total_rows_notifications"))
+        notifications = objects(items)
+        total = as_int(data.get("total_rows_notifications"))
         end = len(items) < NOTIFICATIONS_PAGE or (total is not None and offset + len(items) >= total)
         return _Page(notifications, offset + len(items), end)
 
@@ -542,7 +539,7 @@ class DiscourseChannel:
         loaded: dict[int, _Topic] = {}
         for notification in items:
             notification_id = int(notification["id"])
-            if _wanted(notification):
+            if wanted_notification(notification):
                 try:
                     await self._notified_post(notification, items, loaded, budget, found, brand)
                 except _OutOfBudget:
@@ -570,17 +567,17 @@ class DiscourseChannel:
         if topic is None:
             topic = await self._load_topic(topic_id, budget)
             loaded[topic_id] = topic
-            batch = [_original_post_id(n) for n in items if _int(n.get("topic_id")) == topic_id]
+            batch = [notified_post_id(n) for n in items if as_int(n.get("topic_id")) == topic_id]
             await self._load_posts(topic, [i for i in batch if i in topic.stream], budget)
         number = int(notification["post_number"])
-        post = topic.posts.get(_original_post_id(notification) or -1) or topic.by_number(number)
+        post = topic.posts.get(notified_post_id(notification) or -1) or topic.by_number(number)
         if post is None:
             await self._load_numbers(topic, [number], budget)
             post = topic.by_number(number)
         if post is None:
             log.info("channel %s: post %s of topic %s is gone", self.name, number, topic_id)
             return
-        replying_to = _int(post.get("reply_to_post_number"))
+        replying_to = as_int(post.get("reply_to_post_number"))
         if replying_to is not None and topic.by_number(replying_to) is None:
             try:  # the parent is a bonus: it saves the engine a context fetch
                 await self._load_numbers(topic, [replying_to], budget)
@@ -588,7 +585,7 @@ class DiscourseChannel:
                 pass
         message = self._convert(post, topic.info, Origin.MENTION, brand)
         if message is not None:
-            _keep(found, message)
+            keep(found, message)
             self._keep_ancestors(found, message, topic.posts, topic.info, brand)
 
     # -- listening: the latest posts -----------------------------------------------------
@@ -597,11 +594,11 @@ class DiscourseChannel:
         params = {"before": str(before)} if before else None
         budget.take()
         response = await self._http.request("GET", "/posts.json", params=params)
-        items = _dict(response.json()).get("latest_posts")
+        items = as_dict(response.json()).get("latest_posts")
         if not isinstance(items, list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        posts = _list_of(items)
-        ids = [i for i in (_int(p.get("id")) for p in posts) if i is not None]
+        posts = objects(items)
+        ids = [i for i in (as_int(p.get("id")) for p in posts) if i is not None]
         lowest = min(ids) if ids else None
         end = lowest is None or (before is not None and lowest >= before)
         return _Page(posts, lowest, end)
@@ -638,7 +635,7 @@ class DiscourseChannel:
                     return done, exc
                 message = self._convert(post, info, Origin.SEARCH, brand) if info else None
                 if message is not None and info is not None:
-                    _keep(found, message)
+                    keep(found, message)
                     topic = loaded.get(info.id)
                     chain = {**held, **(topic.posts if topic else {})}
                     self._keep_ancestors(found, message, chain, info, brand)
@@ -648,21 +645,21 @@ class DiscourseChannel:
     def _matches(self, post: dict[str, Any], categories: frozenset[int]) -> bool:
         if post.get("post_type") == SMALL_ACTION:
             return False
-        if categories and _int(post.get("category_id")) in categories:
+        if categories and as_int(post.get("category_id")) in categories:
             return True
         if not self._patterns:
             return False
         from ecoinbox.htmltext import html_to_text  # imported on first use
 
         text = html_to_text(str(post.get("cooked") or "")).text
-        if _int(post.get("post_number")) == 1:
+        if as_int(post.get("post_number")) == 1:
             text = f"{post.get('topic_title') or ''}\n{text}"
-        folded = _fold(text)
+        folded = fold(text)
         return any(pattern.search(folded) for pattern in self._patterns)
 
     async def _info_for(self, post: dict[str, Any], budget: _Budget, loaded: dict[int, _Topic]) -> _TopicInfo:
         """What threading this post needs: its topic's first post (read once if unknown)."""
-        topic_id = _int(post.get("topic_id"))
+        topic_id = as_int(post.get("topic_id"))
         if topic_id is None:
             raise PermanentError(f"channel {self.name}: a post without a topic")
         info = self._topics.get(topic_id)
@@ -679,7 +676,7 @@ class DiscourseChannel:
         known = await self._category_table(budget)
         ids = set()
         for wanted in self.categories:
-            category_id = known.get(_fold(wanted))
+            category_id = known.get(fold(wanted))
             if category_id is None:
                 log.warning("channel %s: no category %r on the forum", self.name, one_line(wanted))
             else:
@@ -692,19 +689,19 @@ class DiscourseChannel:
         """One /t/{id}.json: the first chunk of posts and the ids of all of them."""
         budget.take()
         response = await self._http.request("GET", f"/t/{topic_id}.json")
-        data = _dict(response.json())
+        data = as_dict(response.json())
         stream_data = data.get("post_stream")
         if not isinstance(stream_data, dict) or not isinstance(stream_data.get("posts"), list):
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-        stream = [i for i in (_int(v) for v in _list(stream_data.get("stream"))) if i is not None]
+        stream = [i for i in (as_int(v) for v in as_list(stream_data.get("stream"))) if i is not None]
         info = self._topic_info(topic_id)
         info.title = str(data.get("title") or info.title)
-        info.slug = _slug(data.get("slug")) or info.slug
+        info.slug = slug_of(data.get("slug")) or info.slug
         info.private = data.get("archetype") == "private_message"
         topic = _Topic(info, stream, {})
-        self._hold(topic, _list_of(stream_data["posts"]))
+        self._hold(topic, objects(stream_data["posts"]))
         first = topic.by_number(1)
-        info.first_post_id = _int(first.get("id")) if first else stream[0] if stream else None
+        info.first_post_id = as_int(first.get("id")) if first else stream[0] if stream else None
         return topic
 
     async def _load_posts(self, topic: _Topic, ids: Iterable[int], budget: _Budget) -> None:
@@ -718,10 +715,10 @@ class DiscourseChannel:
                 f"/t/{topic.info.id}/posts.json",
                 params=[("post_ids[]", str(post_id)) for post_id in chunk],
             )
-            posts = _dict(_dict(response.json()).get("post_stream")).get("posts")
+            posts = as_dict(as_dict(response.json()).get("post_stream")).get("posts")
             if not isinstance(posts, list):
                 raise TransientError(f"channel {self.name}: malformed response from {response.where}")
-            self._hold(topic, _list_of(posts))
+            self._hold(topic, objects(posts))
 
     async def _load_numbers(self, topic: _Topic, numbers: Iterable[int], budget: _Budget) -> None:
         """Fetch posts by post_number. Post n sits at index n-1 of the stream, or before it
@@ -736,7 +733,7 @@ class DiscourseChannel:
 
     def _hold(self, topic: _Topic, posts: Iterable[dict[str, Any]]) -> None:
         for post in posts:
-            post_id = _int(post.get("id"))
+            post_id = as_int(post.get("id"))
             if post_id is not None:
                 topic.posts[post_id] = post
                 self._remember(post, topic.info)
@@ -752,8 +749,8 @@ class DiscourseChannel:
 
     def _remember(self, post: dict[str, Any], info: _TopicInfo | None = None) -> None:
         """Note where a post sits (topic, number) and what it tells of its topic."""
-        post_id, topic_id = _int(post.get("id")), _int(post.get("topic_id"))
-        number = _int(post.get("post_number"))
+        post_id, topic_id = as_int(post.get("id")), as_int(post.get("topic_id"))
+        number = as_int(post.get("post_number"))
         if info is not None and topic_id is None:
             topic_id = info.id
         if post_id is None or topic_id is None or number is None:
@@ -772,7 +769,7 @@ class DiscourseChannel:
             info.first_post_id = post_id
         if not info.title and isinstance(post.get("topic_title"), str):
             info.title = post["topic_title"]
-        info.slug = _slug(post.get("topic_slug")) or info.slug
+        info.slug = slug_of(post.get("topic_slug")) or info.slug
 
     async def _locate(self, post_id: int) -> tuple[int, int]:
         """(topic id, post number) of a post: remembered, or asked with /posts/{id}.json."""
@@ -788,8 +785,8 @@ class DiscourseChannel:
 
     async def _fetch_post(self, post_id: int) -> dict[str, Any]:
         response = await self._http.request("GET", f"/posts/{post_id}.json")
-        post = _dict(response.json())
-        if _int(post.get("id")) != post_id:
+        post = as_dict(response.json())
+        if as_int(post.get("id")) != post_id:
             raise TransientError(f"channel {self.name}: malformed response from {response.where}")
         return post
 
@@ -814,12 +811,12 @@ class DiscourseChannel:
     def _to_message(self, post: dict[str, Any], info: _TopicInfo, origin: Origin, brand: str) -> Message:
         from ecoinbox.htmltext import html_to_text  # imported on first use
 
-        post_id = _required_int(post.get("id"))
-        number = _required_int(post.get("post_number"))
+        post_id = required_int(post.get("id"))
+        number = required_int(post.get("post_number"))
         username = post.get("username")
         if not isinstance(username, str) or not username:
             raise ValueError("no username")
-        user_id = _int(post.get("user_id"))
+        user_id = as_int(post.get("user_id"))
         author = Author(
             channel=self.name,
             remote_id=str(user_id) if user_id is not None else username,
@@ -829,26 +826,26 @@ class DiscourseChannel:
             proofs=(f"{self.base_url}/u/{quote(username, safe='')}",),  # their profile: the forum's own
         )
         rendered = html_to_text(str(post.get("cooked") or ""))
-        slug = _slug(post.get("topic_slug")) or info.slug
+        slug = slug_of(post.get("topic_slug")) or info.slug
         ours = username.casefold() == brand.casefold()
         return Message(
             channel=self.name,
             remote_id=str(post_id),
             author=author,
             text=rendered.text,
-            created_at=_timestamp(post["created_at"]),
+            created_at=aware_time(post["created_at"]),
             in_reply_to=self._parent_of(post, number, info),
             url=f"{self.base_url}/t/{slug}/{info.id}/{number}",
             visibility="direct" if info.private else "public",
-            language=_locale(post.get("locale")),
+            language=post_locale(post.get("locale")),
             origin=Origin.OURS if ours else origin,
             links=rendered.links,
-            edited_at=_edited_at(post),
+            edited_at=post_edited_at(post),
             deleted=bool(post.get("deleted_at") or post.get("user_deleted")),
             title=info.title or str(post.get("topic_title") or ""),
             thread_ref=str(info.id),
             hidden_characters=rendered.hidden,
-            platform_verdict=_flag_verdict(post),
+            platform_verdict=flag_verdict(post),
         )
 
     @staticmethod
@@ -856,7 +853,7 @@ class DiscourseChannel:
         """The post answered (when known), else the topic's first post: one tree per topic."""
         if number <= 1:
             return None
-        replying_to = _int(post.get("reply_to_post_number"))
+        replying_to = as_int(post.get("reply_to_post_number"))
         if replying_to is not None and 1 <= replying_to < number:
             parent = info.numbers.get(replying_to)
             if parent is not None:
@@ -880,7 +877,7 @@ class DiscourseChannel:
             parent = self._convert(post, info, Origin.CONTEXT, brand) if post else None
             if parent is None:
                 return
-            _keep(found, parent)
+            keep(found, parent)
             parent_id = parent.in_reply_to
 
     # -- threads ---------------------------------------------------------------------------
@@ -888,7 +885,7 @@ class DiscourseChannel:
     async def context(self, remote_id: str) -> list[Message]:
         """The whole topic of the post, oldest first (of a huge topic: the first chunk, the
         newest `MAX_CONTEXT_POSTS` posts and the post itself)."""
-        post_id = _post_id(remote_id, self.name)
+        post_id = post_id_of(remote_id, self.name)
         brand = await self._brand(_UNBUDGETED)
         topic_id, _ = await self._locate(post_id)
         topic = await self._load_topic(topic_id, _UNBUDGETED)
@@ -899,15 +896,15 @@ class DiscourseChannel:
         await self._load_posts(topic, wanted, _UNBUDGETED)
         if post_id not in topic.posts:  # not in the stream (e.g. deleted): ask for it alone
             self._hold(topic, [await self._fetch_post(post_id)])
-        posts = sorted(topic.posts.values(), key=lambda p: _int(p.get("post_number")) or 0)
+        posts = sorted(topic.posts.values(), key=lambda p: as_int(p.get("post_number")) or 0)
         messages = [self._convert(post, topic.info, Origin.CONTEXT, brand) for post in posts]
         return [message for message in messages if message is not None]
 
     def topic_url(self, message: Message) -> str:
         """The public address of the topic holding `message`: `{base}/t/{slug}/{topic_id}`."""
-        topic_id = _int(message.thread_ref)
+        topic_id = as_int(message.thread_ref)
         slug = None
-        matched = _POST_URL.match(message.url or "")
+        matched = POST_URL.match(message.url or "")
         if matched and message.url and message.url.startswith(self.base_url + "/"):
             slug = matched.group("slug")
             topic_id = topic_id if topic_id is not None else int(matched.group("topic"))
@@ -946,7 +943,7 @@ class DiscourseChannel:
         info = self._topic_info(topic_id)
         info.title = info.title or parent.title
         message = self._created(created, info, brand)
-        return _with_parent(message, parent.remote_id)
+        return with_parent(message, parent.remote_id)
 
     async def create_topic(
         self, title: str, text: str, category: str | None, idempotency_key: str
@@ -964,7 +961,7 @@ class DiscourseChannel:
             if there is None:
                 raise
             return there
-        topic_id = _int(created.get("topic_id"))
+        topic_id = as_int(created.get("topic_id"))
         if topic_id is None:
             raise UncertainSend(f"channel {self.name}: the topic was sent but {self.host} described it oddly")
         info = self._topic_info(topic_id)
@@ -973,8 +970,8 @@ class DiscourseChannel:
 
     async def _where(self, parent: Message) -> tuple[int, int]:
         """The parent's topic id and post number (asking the forum if we don't know them)."""
-        post_id = _post_id(parent.remote_id, self.name)
-        matched = _POST_URL.match(parent.url or "")
+        post_id = post_id_of(parent.remote_id, self.name)
+        matched = POST_URL.match(parent.url or "")
         if (
             post_id not in self._post_topics
             and matched
@@ -990,8 +987,8 @@ class DiscourseChannel:
         if response.status in (403, 422):
             raise self._refusal(response)
         self._http.raise_for_status(response)
-        created = _dict(response.json())
-        errors = _errors(created)
+        created = as_dict(response.json())
+        errors = error_words(created)
         if errors:
             raise PermanentError(f"channel {self.name}: the forum refused the post ({errors})")
         if created.get("action") == "enqueued":
@@ -1002,7 +999,7 @@ class DiscourseChannel:
         return created
 
     def _refusal(self, response: HttpResponse) -> PermanentError:
-        said = _errors(_json_or_none(response.content)) or str(response.status)
+        said = error_words(json_or_none(response.content)) or str(response.status)
         if response.status == 403:
             return PermanentError(
                 f"channel {self.name}: {response.where} refused the post (403: {said}); the "
@@ -1038,7 +1035,7 @@ class DiscourseChannel:
         if category.strip().isdigit():
             return int(category)
         table = await self._category_table(_UNBUDGETED)
-        found = table.get(_fold(category))
+        found = table.get(fold(category))
         if found is None:
             raise PermanentError(f"channel {self.name}: no category {one_line(category)!r} on {self.host}")
         return found
@@ -1049,16 +1046,16 @@ class DiscourseChannel:
             budget.take()
             data = await self._http.get_json("/categories.json", params={"include_subcategories": "true"})
             table: dict[str, int] = {}
-            pending = list(_list_of(_dict(_dict(data).get("category_list")).get("categories")))
+            pending = list(objects(as_dict(as_dict(data).get("category_list")).get("categories")))
             while pending:
                 category = pending.pop()
-                category_id = _int(category.get("id"))
+                category_id = as_int(category.get("id"))
                 if category_id is None:
                     continue
                 for name in (category.get("slug"), category.get("name"), str(category_id)):
                     if isinstance(name, str) and name:
-                        table.setdefault(_fold(name), category_id)
-                pending.extend(_list_of(category.get("subcategory_list")))
+                        table.setdefault(fold(name), category_id)
+                pending.extend(objects(category.get("subcategory_list")))
             self._category_ids = table
         return self._category_ids
 
@@ -1072,7 +1069,7 @@ class DiscourseChannel:
         post since then was read; a topic too busy to read back that far raises TransientError.
         """
         brand = await self._brand(_UNBUDGETED)
-        cutoff = _aware(since) - RECONCILE_SLACK
+        cutoff = aware_utc(since) - RECONCILE_SLACK
         if parent is None:
             return await self._find_topic(brand, text, title, cutoff)
         return await self._find_reply(brand, parent, text, cutoff)
@@ -1091,11 +1088,11 @@ class DiscourseChannel:
                 post = topic.posts.get(post_id)
                 if post is None:
                     continue
-                if _timestamp(post.get("created_at")) < cutoff:
+                if aware_time(post.get("created_at")) < cutoff:
                     return None
-                if _is_own(post, brand) and _answers(post, number) and await self._same_text(post, text):
+                if is_own(post, brand) and answers_post(post, number) and await self._same_text(post, text):
                     message = self._to_message(post, topic.info, Origin.OURS, brand)
-                    return _with_parent(message, parent.remote_id)
+                    return with_parent(message, parent.remote_id)
             end -= TOPIC_CHUNK
             if end <= 0:
                 return None
@@ -1112,16 +1109,16 @@ class DiscourseChannel:
         for _ in range(chunks):
             page = await self._latest_posts_page(before, _UNBUDGETED)
             for post in page.items:
-                if _timestamp(post.get("created_at")) < cutoff:
+                if aware_time(post.get("created_at")) < cutoff:
                     return None
                 if (
-                    _is_own(post, brand)
-                    and _int(post.get("post_number")) == 1
-                    and _loose(str(post.get("topic_title") or "")) == _loose(title)
+                    is_own(post, brand)
+                    and as_int(post.get("post_number")) == 1
+                    and loose(str(post.get("topic_title") or "")) == loose(title)
                     and await self._same_text(post, text)
                 ):
                     self._remember(post)
-                    info = self._topic_info(_required_int(post.get("topic_id")))
+                    info = self._topic_info(required_int(post.get("topic_id")))
                     return self._to_message(post, info, Origin.OURS, brand)
             if page.end:
                 return None
@@ -1135,307 +1132,8 @@ class DiscourseChannel:
         whitespace collapsed."""
         raw = post.get("raw")
         if not isinstance(raw, str):
-            raw = (await self._fetch_post(_required_int(post.get("id")))).get("raw")
-        return isinstance(raw, str) and _collapse(raw) == _collapse(text)
+            raw = (await self._fetch_post(required_int(post.get("id")))).get("raw")
+        return isinstance(raw, str) and collapse(raw) == collapse(text)
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers (pure)
-
-
-_POST_URL = re.compile(r"^.*/t/(?P<slug>[^/?#]+)/(?P<topic>\d+)(?:/(?P<number>\d+))?/?$")
-_SLUG = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def _wanted(notification: dict[str, Any]) -> bool:
-    """A notification the inbox shows: a wanted type, about a post of a topic."""
-    return (
-        notification.get("notification_type") in WANTED_NOTIFICATIONS
-        and _int(notification.get("topic_id")) is not None
-        and _int(notification.get("post_number")) is not None
-    )
-
-
-def _original_post_id(notification: dict[str, Any]) -> int | None:
-    return _int(_dict(notification.get("data")).get("original_post_id"))
-
-
-def _keep(found: dict[str, Message], message: Message) -> None:
-    """Keep one message per post: a mention beats a keyword hit, which beats context."""
-    existing = found.get(message.remote_id)
-    if existing is None or _RANK[message.origin] > _RANK[existing.origin]:
-        found[message.remote_id] = message
-
-
-def _with_parent(message: Message, parent_id: str) -> Message:
-    """A reply we sent answers the message the manager chose, whatever the forum says."""
-    return replace(message, in_reply_to=parent_id)
-
-
-def _is_own(post: dict[str, Any], brand: str) -> bool:
-    username = post.get("username")
-    return isinstance(username, str) and username.casefold() == brand.casefold()
-
-
-def _answers(post: dict[str, Any], number: int) -> bool:
-    """Whether `post` replies to post `number` (a reply to the first post may say neither)."""
-    replying_to = _int(post.get("reply_to_post_number"))
-    return replying_to == number or (number == 1 and replying_to is None)
-
-
-def _fold(text: str) -> str:
-    """Lowercase without accents, for comparisons a person would call equal."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
-
-
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    """A whole-word (or whole-phrase) match of `keyword` in folded text."""
-    words = [re.escape(word) for word in _fold(keyword).split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _loose(title: str) -> str:
-    """A title as Discourse may have prettified it: case, spacing and end punctuation aside."""
-    return _collapse(_fold(title)).rstrip(".!?…:; ")
-
-
-def _slug(value: Any) -> str:
-    return _SLUG.sub("", value)[:200] if isinstance(value, str) else ""
-
-
-def _locale(value: Any) -> str | None:
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?", value):
-        return value.replace("_", "-")
-    return None
-
-
-def _edited_at(post: dict[str, Any]) -> datetime | None:
-    version = _int(post.get("version"))
-    if version is not None and version > 1 and post.get("updated_at"):
-        return _timestamp(post["updated_at"])
-    return None
-
-
-def _errors(data: Any) -> str:
-    """Discourse's `errors` list as one line ("" if there is none)."""
-    errors = _dict(data).get("errors")
-    if isinstance(errors, str):
-        errors = [errors]
-    said = [one_line(redact(e)) for e in _list(errors) if isinstance(e, str) and e.strip()]
-    return one_line("; ".join(said), limit=400)
-
-
-def _json_or_none(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _post_id(remote_id: str, channel: str) -> int:
-    value = _int(remote_id)
-    if value is None:
-        raise PermanentError(f"channel {channel}: {one_line(remote_id, 40)!r} is not a post id")
-    return value
-
-
-def _timestamp(value: Any) -> datetime:
-    return _aware(datetime.fromisoformat(str(value)))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _id_key(remote_id: str) -> tuple[int, str]:
-    return (len(remote_id), remote_id)
-
-
-def _int(value: Any) -> int | None:
-    """An integer id from JSON (an int, or a string of digits); None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _required_int(value: Any) -> int:
-    number = _int(value)
-    if number is None:
-        raise ValueError("not an integer")
-    return number
-
-
-def _max(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    return a if b is None else max(a, b)
-
-
-def _positive(*values: Any) -> int | None:
-    for value in values:
-        number = _int(value)
-        if number is not None and number > 0:
-            return number
-    return None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _list_of(value: Any) -> list[dict[str, Any]]:
-    """The objects of a JSON list ([] if it is not one)."""
-    return [item for item in _list(value) if isinstance(item, dict)]
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-# ---------------------------------------------------------------------------------------------
-# User API keys for `ecoinbox auth` (no redirect: the forum shows a payload to paste)
-
-
-def generate_key_pair() -> tuple[bytes, str]:
-    """A fresh RSA key pair: (private key PEM, kept in memory; public key PEM, sent)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    private_pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public_pem = private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private_pem, public_pem.decode("ascii")
-
-
-def new_nonce() -> str:
-    """A random nonce for `user_api_key_url`; `decrypt_payload` checks it comes back."""
-    return secrets.token_urlsafe(24)
-
-
-def user_api_key_url(
-    base_url: str,
-    public_key_pem: str,
-    nonce: str,
-    client_id: str,
-    application_name: str = APP_NAME,
-    scopes: str = USER_API_SCOPES,
-) -> str:
-    """The page where the brand account approves ecoinbox. There is no `auth_redirect`: the
-    forum then shows the encrypted payload for the user to copy into the terminal."""
-    query = urlencode(
-        {
-            "application_name": application_name,
-            "client_id": client_id,
-            "scopes": scopes,
-            "public_key": public_key_pem,
-            "nonce": nonce,
-        }
-    )
-    return f"{base_url.rstrip('/')}/user-api-key/new?{query}"
-
-
-_BAD_PASTE = (
-    "the pasted text is not the payload this request asked for: open the authorization page "
-    "again and copy the whole payload it shows"
-)
-
-
-def decrypt_payload(private_key_pem: bytes, payload_b64: str, expected_nonce: str) -> str:
-    """The user API key inside the payload the forum showed, after checking its nonce.
-
-    The payload is base64 (with line breaks, as Ruby writes it) of the RSA-encrypted JSON
-    `{key, nonce, push, api}`, padded PKCS#1 v1.5 (OAEP, which newer forums can use, is
-    accepted too). A bad paste raises AuthError saying what to do; the key is never in it.
-    """
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-    compact = "".join(payload_b64.split())
-    if "%" in compact:  # copied out of a URL
-        compact = unquote(compact)
-    try:
-        encrypted = base64.b64decode(compact, validate=True)
-        private_key = serialization.load_pem_private_key(private_key_pem, password=None)
-    except (binascii.Error, ValueError, TypeError):
-        raise AuthError(_BAD_PASTE) from None
-    if not encrypted or not isinstance(private_key, rsa.RSAPrivateKey):
-        raise AuthError(_BAD_PASTE)
-    schemes: tuple[padding.AsymmetricPadding, ...] = (
-        padding.PKCS1v15(),
-        padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None),
-    )
-    data: dict[str, Any] | None = None
-    for scheme in schemes:
-        try:
-            data = _payload_json(private_key.decrypt(encrypted, scheme))
-        except ValueError:
-            data = None
-        if data is not None:
-            break
-    if data is None:
-        raise AuthError(
-            "the pasted payload cannot be decrypted with this request's key: it is incomplete, "
-            "or it answers another request. Open the authorization page again and paste the "
-            "whole payload it shows"
-        )
-    nonce = data.get("nonce")
-    if not isinstance(nonce, str) or not hmac.compare_digest(nonce.encode(), expected_nonce.encode()):
-        raise AuthError(
-            "the pasted payload answers another authorization request (its nonce does not "
-            "match): open the page this command printed and paste the payload it shows"
-        )
-    key = data.get("key")
-    if not isinstance(key, str) or not key.strip():
-        raise AuthError("the forum's payload holds no key: approve the request again")
-    register_secret(key)
-    return key
-
-
-def _payload_json(plain: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-__all__ = [
-    "APP_NAME",
-    "AUTH_MODES",
-    "KEY_BITS",
-    "USER_API_SCOPES",
-    "DiscourseChannel",
-    "decrypt_payload",
-    "generate_key_pair",
-    "new_nonce",
-    "user_api_key_url",
-]
-
-
-_FLAG_TYPES = frozenset({3, 4, 8})  # post action types: off-topic, inappropriate, spam
-
-
-def _flag_verdict(post: dict[str, Any]) -> str:
-    """ "flagged" when readers flagged the post (hidden by flags, or flags counted in its
-    `actions_summary`, which staff see), else ""."""
-    if post.get("hidden") is True:
-        return "flagged"
-    for action in post.get("actions_summary") or ():
-        if isinstance(action, dict) and action.get("id") in _FLAG_TYPES and _int(action.get("count")):
-            return "flagged"
-    return ""
+__all__ = ["AUTH_MODES", "DiscourseChannel"]

@@ -1,0 +1,17 @@
+"""Discourse forums: one platform unit. `unit` is what the rest of ecoinbox asks of the platform
+(settings, build, auth); `channel` talks to it. The channel's names are importable from here
+(`from ecoinbox.channels.discourse import ...`), loaded when first asked for: reading the config
+imports the unit alone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ecoinbox.channels.lazy import forward_names
+
+if TYPE_CHECKING:
+    from ecoinbox.channels.discourse.channel import *
+    from ecoinbox.channels.discourse.posts import *
+    from ecoinbox.channels.discourse.user_api_key import *
+
+__getattr__ = forward_names(__name__, ("channel", "posts", "user_api_key"))

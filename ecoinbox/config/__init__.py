@@ -1,0 +1,109 @@
+"""The TOML configuration file, read into typed, validated, frozen settings.
+
+The file is found at `--config PATH`, else `$ECOINBOX_CONFIG`, else the platform's user config
+directory (``~/.config/ecoinbox/config.toml`` on Linux). Every setting is documented in
+``config.example.toml`` at the root of the source tree, shipped in the package
+(`ecoinbox config example` prints it).
+
+Validation collects every problem in one pass and reports each one as
+``FILE:LINE: key.path: what is wrong``, so a typo is fixed in one edit, not one run per typo.
+Tokens are refused in this file: they live in the OS keyring, a command or an environment variable
+(see `ecoinbox.secrets`), and an error about a token never repeats its value.
+
+The package: `load` reads the file, one module per section (`brand`, `interface`, `storage`,
+`channels`, `forum`, `canned`, `views`, `rules`), `validate` the public checks they share (and the
+channel units, `ecoinbox.channels.<kind>.unit`, use for their own keys), `toml_lines` the lines.
+
+Headless on purpose: no Textual, no Rich, nothing created on disk at import time.
+"""
+
+from __future__ import annotations
+
+from ecoinbox.channels.registry import KINDS
+from ecoinbox.channels.settings import CHANNEL_NAME_RE, ChannelSettings
+from ecoinbox.config.brand import BrandSettings, TeamSettings
+from ecoinbox.config.canned import RepliesSettings
+from ecoinbox.config.errors import ConfigError, ConfigProblem, KeyPath, format_key_path
+from ecoinbox.config.forum import ForumSettings
+from ecoinbox.config.interface import LAYOUTS, LIST_SCROLLS, NOTIFY_MODES, SEND_DELAY_MAX, UiSettings
+from ecoinbox.config.load import (
+    CONFIG_ENV,
+    Settings,
+    default_config_path,
+    load_config,
+    parse_config,
+)
+from ecoinbox.config.rules import RULE_PRIORITIES, RuleActions, RuleMatch, RuleSettings
+from ecoinbox.config.sections import ConfigProblems
+from ecoinbox.config.storage import APP_NAME, EngineSettings, StoreSettings, default_data_path
+from ecoinbox.config.toml_lines import line_of, locate_keys, safe_locate, toml_syntax_problem
+from ecoinbox.config.validate import (
+    DURATION_RE,
+    Invalid,
+    Table,
+    boolean,
+    describe,
+    did_you_mean,
+    duration_seconds,
+    is_loopback_host,
+    nonempty_string,
+    string,
+    string_list,
+)
+from ecoinbox.config.views import RESERVED_VIEW_NAMES, ViewSettings
+
+__all__ = [
+    "APP_NAME",
+    "CHANNEL_NAME_RE",
+    "CONFIG_ENV",
+    "DURATION_RE",
+    "KINDS",
+    "LAYOUTS",
+    "LIST_SCROLLS",
+    "NOTIFY_MODES",
+    "RESERVED_VIEW_NAMES",
+    "RULE_PRIORITIES",
+    "SEND_DELAY_MAX",
+    "BrandSettings",
+    "ChannelSettings",
+    "ConfigError",
+    "ConfigProblem",
+    "EngineSettings",
+    "ForumSettings",
+    "KeyPath",
+    "RepliesSettings",
+    "RuleActions",
+    "RuleMatch",
+    "RuleSettings",
+    "Settings",
+    "StoreSettings",
+    "TeamSettings",
+    "UiSettings",
+    "ViewSettings",
+    "default_config_path",
+    "default_data_path",
+    "duration_seconds",
+    "format_key_path",
+    "is_loopback_host",
+    "load_config",
+    "locate_keys",
+    "parse_config",
+]
+
+# The private names `ecoinbox.replies` imported before the package had public ones, kept until it
+# imports these (issue 17), then removed: `config.validate` (Invalid, Table, boolean, describe,
+# did_you_mean, nonempty_string, string, string_list), `config.sections.ConfigProblems` (was
+# _Validator), `config.toml_lines` (line_of, safe_locate, toml_syntax_problem, located_problems)
+# and `config.errors`. Imported from those modules, not from this package, they make no cycle.
+_Invalid = Invalid
+_Table = Table
+_Validator = ConfigProblems
+_boolean = boolean
+_describe = describe
+_did_you_mean = did_you_mean
+_line_of = line_of
+_nonempty_string = nonempty_string
+_safe_locate = safe_locate
+_string = string
+_string_list = string_list
+_toml_syntax_problem = toml_syntax_problem
