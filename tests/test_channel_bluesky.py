@@ -13,6 +13,8 @@ import pytest
 from configs import channel_toml, config_toml
 
 import ecoinbox.channels.bluesky.channel as bluesky
+import ecoinbox.channels.bluesky.reader as bluesky_reader
+import ecoinbox.channels.bluesky.xrpc as bluesky_xrpc
 from ecoinbox.channels.base import (
     AuthError,
     Channel,
@@ -244,7 +246,7 @@ async def test_sign_in_is_rate_limited_by_the_pds_and_by_ourselves(server, conne
     assert caught.value.retry_at > datetime.now(UTC)
     # Our own budget: a session that keeps being refused is not recreated in a loop.
     ours = connect(server)
-    ours._session_attempts = [datetime.now(UTC)] * bluesky.SESSION_BUDGET
+    ours._xrpc.sign_ins = [datetime.now(UTC)] * bluesky_xrpc.SESSION_BUDGET
     before = server.calls("com.atproto.server.createSession")
     with pytest.raises(RateLimited, match="signed in 10 times in 5 minutes"):
         await ours.check()
@@ -303,8 +305,8 @@ async def test_posts_at_the_same_instant_as_the_mark_are_neither_lost_nor_repeat
 async def test_a_backlog_longer_than_a_poll_is_finished_later_without_gaps(
     server, connect, monkeypatch
 ) -> None:
-    monkeypatch.setattr(bluesky, "NOTIFICATIONS_PAGE", 4)
-    monkeypatch.setattr(bluesky, "MAX_PAGES", 2)
+    monkeypatch.setattr(bluesky_reader, "NOTIFICATIONS_PAGE", 4)
+    monkeypatch.setattr(bluesky_reader, "MAX_PAGES", 2)
     channel = connect(server)
     mention(server, "zoe.bsky.example", "before")
     cursor = (await channel.poll({})).cursor

@@ -1,11 +1,30 @@
-"""JSON to model (move only)."""
+"""Bluesky's JSON as ecoinbox's model: post records and views to Messages (text with its real link
+targets and embeds, author, times, threading), strong refs, thread nodes, and the times the API
+writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ecoinbox.channels.bluesky.text import rkey_of
+from ecoinbox.channels.json_values import as_dict, objects
+from ecoinbox.model import Author, Message, Origin
+
+if TYPE_CHECKING:
+    from ecoinbox.channels.bluesky.xrpc import Session
 
 POST = "app.bsky.feed.post"
 WEB_APP = "https://bsky.app"  # where a post's page is (the AppView's web client)
 
 
 @dataclass(frozen=True, slots=True)
-class _StrongRef:
+class StrongRef:
+    """A record's address and content hash, as a reply names its parent and root."""
+
     uri: str
     cid: str
 
@@ -13,76 +32,78 @@ class _StrongRef:
         return {"uri": self.uri, "cid": self.cid}
 
 
-    # -- JSON -> model -----------------------------------------------------------------------
+def to_message(channel: str, item: dict[str, Any], origin: Origin, own_did: str) -> Message:
+    """A notification or a post view as a Message (ValueError/KeyError/TypeError if broken)."""
+    uri = item["uri"]
+    if not isinstance(uri, str) or not uri.startswith("at://") or f"/{POST}/" not in uri:
+        raise ValueError("not a post URI")
+    record = item["record"]
+    if not isinstance(record, dict) or not isinstance(record.get("text", ""), str):
+        raise TypeError("no post record")
+    author_json = as_dict(item["author"])
+    did = author_json["did"]
+    if not isinstance(did, str) or not did.startswith("did:"):
+        raise ValueError("no author DID")
+    handle = str(author_json.get("handle") or "")
+    if not handle or handle == "handle.invalid":
+        handle = did
+    author = Author(
+        channel=channel,
+        remote_id=did,
+        handle=handle,
+        display_name=str(author_json.get("displayName") or ""),
+        url=f"{WEB_APP}/profile/{quote(handle, safe=':.')}",
+        # A handle is a domain the account proved it controls (DNS or /.well-known).
+        proofs=(f"{WEB_APP}/profile/{quote(handle, safe=':.')}", f"https://{handle}")
+        if "." in handle and ":" not in handle
+        else (),
+    )
+    text, links, hidden = post_text(record)
+    reply = as_dict(record.get("reply"))
+    parent_uri = as_dict(reply.get("parent")).get("uri")
+    root_uri = as_dict(reply.get("root")).get("uri")
+    langs = record.get("langs")
+    language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
+    return Message(
+        channel=channel,
+        remote_id=uri,
+        author=author,
+        text=text,
+        created_at=post_time(record, item.get("indexedAt")),
+        in_reply_to=parent_uri if isinstance(parent_uri, str) and parent_uri else None,
+        url=post_url(uri, handle),
+        language=language,
+        origin=Origin.OURS if did == own_did else origin,
+        links=links,
+        hidden_characters=hidden,
+        thread_ref=root_uri if isinstance(root_uri, str) and root_uri else uri,
+    )
 
-    def _to_message(self, item: dict[str, Any], origin: Origin, own_did: str) -> Message:
-        """A notification or a post view as a Message (ValueError/KeyError/TypeError if broken)."""
-        uri = item["uri"]
-        if not isinstance(uri, str) or not uri.startswith("at://") or f"/{POST}/" not in uri:
-            raise ValueError("not a post URI")
-        record = item["record"]
-        if not isinstance(record, dict) or not isinstance(record.get("text", ""), str):
-            raise TypeError("no post record")
-        author_json = as_dict(item["author"])
-        did = author_json["did"]
-        if not isinstance(did, str) or not did.startswith("did:"):
-            raise ValueError("no author DID")
-        handle = str(author_json.get("handle") or "")
-        if not handle or handle == "handle.invalid":
-            handle = did
-        author = Author(
-            channel=self.name,
-            remote_id=did,
-            handle=handle,
-            display_name=str(author_json.get("displayName") or ""),
-            url=f"{WEB_APP}/profile/{quote(handle, safe=':.')}",
-            # A handle is a domain the account proved it controls (DNS or /.well-known).
-            proofs=(f"{WEB_APP}/profile/{quote(handle, safe=':.')}", f"https://{handle}")
-            if "." in handle and ":" not in handle
-            else (),
-        )
-        text, links, hidden = post_text(record)
-        reply = as_dict(record.get("reply"))
-        parent_uri = as_dict(reply.get("parent")).get("uri")
-        root_uri = as_dict(reply.get("root")).get("uri")
-        langs = record.get("langs")
-        language = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
-        return Message(
-            channel=self.name,
-            remote_id=uri,
-            author=author,
-            text=text,
-            created_at=_post_time(record, item.get("indexedAt")),
-            in_reply_to=parent_uri if isinstance(parent_uri, str) and parent_uri else None,
-            url=post_url(uri, handle),
-            language=language,
-            origin=Origin.OURS if did == own_did else origin,
-            links=links,
-            hidden_characters=hidden,
-            thread_ref=root_uri if isinstance(root_uri, str) and root_uri else uri,
-        )
 
-    def _own_message(self, own: _Session, uri: str, record: dict[str, Any], parent_uri: str) -> Message:
-        text, links, hidden = post_text(record)
-        return Message(
-            channel=self.name,
-            remote_id=uri,
-            author=Author(
-                channel=self.name,
-                remote_id=own.did,
-                handle=own.handle,
-                url=f"{WEB_APP}/profile/{quote(own.handle, safe=':.')}",
-            ),
-            text=text,
-            created_at=_post_time(record, None, fallback=self._clock()),
-            in_reply_to=parent_uri,
-            url=post_url(uri, own.handle),
-            language=(record.get("langs") or [None])[0],
-            origin=Origin.OURS,
-            links=links,
-            hidden_characters=hidden,
-            thread_ref=as_dict(as_dict(record.get("reply")).get("root")).get("uri") or uri,
-        )
+def own_message(
+    channel: str, own: Session, uri: str, record: dict[str, Any], parent_uri: str, now: datetime
+) -> Message:
+    """The reply we just published (or found published), from its record."""
+    text, links, hidden = post_text(record)
+    return Message(
+        channel=channel,
+        remote_id=uri,
+        author=Author(
+            channel=channel,
+            remote_id=own.did,
+            handle=own.handle,
+            url=f"{WEB_APP}/profile/{quote(own.handle, safe=':.')}",
+        ),
+        text=text,
+        created_at=post_time(record, None, fallback=now),
+        in_reply_to=parent_uri,
+        url=post_url(uri, own.handle),
+        language=(record.get("langs") or [None])[0],
+        origin=Origin.OURS,
+        links=links,
+        hidden_characters=hidden,
+        thread_ref=as_dict(as_dict(record.get("reply")).get("root")).get("uri") or uri,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,34 +210,36 @@ def post_url(uri: str, handle: str | None = None) -> str:
     return f"{WEB_APP}/profile/{quote(who, safe=':.')}/post/{quote(rkey_of(uri), safe='')}"
 
 
-def _strong_ref(value: dict[str, Any]) -> _StrongRef | None:
+def strong_ref(value: dict[str, Any]) -> StrongRef | None:
+    """The strong ref in `value` (a post view, or a reply's root), if it has a readable one."""
     uri, cid = value.get("uri"), value.get("cid")
     if isinstance(uri, str) and uri.startswith("at://") and isinstance(cid, str) and cid:
-        return _StrongRef(uri, cid)
+        return StrongRef(uri, cid)
     return None
 
 
-def _is_thread_post(node: dict[str, Any]) -> bool:
+def is_thread_post(node: dict[str, Any]) -> bool:
+    """A `#threadViewPost` node (not a blocked or missing one)."""
     kind = node.get("$type")
     return (kind in (None, "app.bsky.feed.defs#threadViewPost")) and isinstance(node.get("post"), dict)
 
 
-def _collect_replies(node: dict[str, Any], into: list[dict[str, Any]], depth: int) -> None:
+def collect_replies(node: dict[str, Any], into: list[dict[str, Any]], depth: int) -> None:
+    """Append the posts of the replies under `node`, `depth` levels deep, to `into`."""
     if depth <= 0:
         return
     for reply in objects(node.get("replies")):
-        if _is_thread_post(reply):
+        if is_thread_post(reply):
             into.append(reply["post"])
-            _collect_replies(reply, into, depth - 1)
+            collect_replies(reply, into, depth - 1)
 
 
-
-def _post_time(record: dict[str, Any], indexed_at: Any, *, fallback: datetime | None = None) -> datetime:
+def post_time(record: dict[str, Any], indexed_at: Any, *, fallback: datetime | None = None) -> datetime:
     """A post's time as Bluesky sorts it: `createdAt`, unless it claims to be later than when
     the AppView saw it (a post dated in the future must not stay on top of the inbox)."""
-    indexed = _timestamp(indexed_at) if indexed_at else None
+    indexed = timestamp(indexed_at) if indexed_at else None
     try:
-        created = _timestamp(record.get("createdAt"))
+        created = timestamp(record.get("createdAt"))
     except (TypeError, ValueError):
         created = None
     times = [t for t in (created, indexed) if t is not None]
@@ -227,14 +250,30 @@ def _post_time(record: dict[str, Any], indexed_at: Any, *, fallback: datetime | 
     return min(times)
 
 
-def _timestamp(value: Any) -> datetime:
+def timestamp(value: Any) -> datetime:
+    """An ISO time from the API, aware (UTC when it names no zone)."""
     if not isinstance(value, str):
         raise TypeError("a time must be a string")
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """A time as the API writes one."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+__all__ = [
+    "POST",
+    "StrongRef",
+    "collect_replies",
+    "is_thread_post",
+    "iso",
+    "own_message",
+    "post_text",
+    "post_time",
+    "post_url",
+    "strong_ref",
+    "timestamp",
+    "to_message",
+]

@@ -1,4 +1,42 @@
-"""XRPC session (move only)."""
+"""Bluesky's XRPC session: the app password exchanged for access and refresh JWTs, kept in memory.
+
+`createSession` is allowed 30 times in 5 minutes: an expired access token (400 ExpiredToken) is
+renewed with `refreshSession`; only when the refresh token is refused is a new session created, at
+most once per request, never in a loop, and never again with a password the server refused until
+another one is given (`set_password`). A session opened with the account's main password (scope
+`com.atproto.access`, full access) is ended and refused, in words, unless the channel allows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from ecoinbox.channels.base import (
+    AuthError,
+    ChannelError,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from ecoinbox.channels.http import (
+    HttpClient,
+    HttpResponse,
+    channel_logger,
+    one_line,
+    redact,
+    register_secret,
+)
+from ecoinbox.channels.json_values import as_dict
+
+log = channel_logger(__name__)
 
 # createSession is limited to 30 per 5 minutes per account: we allow ourselves a third of it.
 SESSION_BUDGET = 10
@@ -26,21 +64,65 @@ class XrpcRefusal(PermanentError):
         self.error = error
 
 
-
 @dataclass(frozen=True, slots=True)
-class _Session:
+class Session:
+    """An open session: its JWTs (secrets), and who it signed in as."""
+
     access: str
     refresh: str
     did: str
     handle: str
 
 
+class XrpcSession:
+    """XRPC calls to one PDS as one account, with a session opened from the app password.
 
-    # -- session -----------------------------------------------------------------------------
+    The password and the session's JWTs live only here, in memory: never in `repr`, an error or
+    a log line (they are registered as secrets for redaction)."""
 
-    async def _call(self, method: str, nsid: str, *, params: Any = None, body: Any = None) -> HttpResponse:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        handle: str,
+        password: str,
+        *,
+        timeout: float,
+        clock: Callable[[], datetime],
+        account_password: bool,
+    ) -> None:
+        self.name = name
+        self.handle = handle
+        self.host = urlsplit(base_url).netloc
+        self._clock = clock
+        self._password = password
+        self._account_password = account_password
+        register_secret(password)
+        self.http = HttpClient(name, base_url, timeout=timeout, clock=clock)
+        self.session: Session | None = None
+        self._lock = asyncio.Lock()
+        self._password_refused: AuthError | None = None
+        self.sign_ins: list[datetime] = []  # when createSession was asked lately (SESSION_BUDGET)
+
+    def __repr__(self) -> str:
+        return f"XrpcSession(name={self.name!r}, host={self.host!r}, handle={self.handle!r})"
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def set_password(self, password: str) -> bool:
+        """Sign in with `password` from now on; False when it is the one in use."""
+        if password == self._password:
+            return False
+        register_secret(password)
+        self._password = password
+        self._password_refused = None
+        self.session = None  # the new password may belong to another account: sign in again
+        return True
+
+    async def call(self, method: str, nsid: str, *, params: Any = None, body: Any = None) -> HttpResponse:
         """One XRPC call with the session's access token; a stale token is renewed once."""
-        session = await self._current_session()
+        session = await self.current()
         response = await self._send(method, nsid, session.access, params=params, body=body)
         if _stale_token(response):
             session = await self._renew(session)
@@ -50,59 +132,60 @@ class _Session:
                     f"channel {self.name}: {response.where} refused a fresh session "
                     f"({_error_text(response)}); trying again later"
                 )
-        self._raise_for(response)
+        self.raise_for(response)
         return response
 
     async def _send(
         self, method: str, nsid: str, token: str | None, *, params: Any = None, body: Any = None
     ) -> HttpResponse:
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        return await self._http.request(
+        return await self.http.request(
             method, "/xrpc/" + nsid, params=params, json=body, headers=headers, check=False
         )
 
-    async def _current_session(self) -> _Session:
-        if self._session is not None:
-            return self._session
-        async with self._session_lock:
-            if self._session is None:
-                self._session = await self._create_session()
-            return self._session
+    async def current(self) -> Session:
+        """The session in use, opened now if there is none."""
+        if self.session is not None:
+            return self.session
+        async with self._lock:
+            if self.session is None:
+                self.session = await self._create_session()
+            return self.session
 
-    async def _renew(self, stale: _Session) -> _Session:
+    async def _renew(self, stale: Session) -> Session:
         """A session whose access token works: another task's renewal, a refreshed one, or, if
         the refresh token is refused, a new one (one createSession, no more)."""
-        async with self._session_lock:
-            if self._session is not None and self._session is not stale:
-                return self._session  # renewed meanwhile by another request
+        async with self._lock:
+            if self.session is not None and self.session is not stale:
+                return self.session  # renewed meanwhile by another request
             response = await self._send("POST", "com.atproto.server.refreshSession", stale.refresh)
             if 200 <= response.status < 300:
-                self._session = self._parse_session(response, fallback=stale)
-                return self._session
+                self.session = self._parse_session(response, fallback=stale)
+                return self.session
             if response.status not in (400, 401):
-                self._raise_for(response)  # 429, 5xx: try again later with the same session
+                self.raise_for(response)  # 429, 5xx: try again later with the same session
             log.info(
                 "channel %s: the refresh token was refused (%s); signing in again",
                 self.name,
                 _error_name(response) or response.status,
             )
-            self._session = None
-            self._session = await self._create_session()
-            return self._session
+            self.session = None
+            self.session = await self._create_session()
+            return self.session
 
-    async def _create_session(self) -> _Session:
+    async def _create_session(self) -> Session:
         if self._password_refused is not None:
             raise self._password_refused  # no request: the same password would be refused again
         now = self._clock()
-        self._session_attempts = [at for at in self._session_attempts if now - at < SESSION_WINDOW]
-        if len(self._session_attempts) >= SESSION_BUDGET:
-            retry_at = self._session_attempts[0] + SESSION_WINDOW
+        self.sign_ins = [at for at in self.sign_ins if now - at < SESSION_WINDOW]
+        if len(self.sign_ins) >= SESSION_BUDGET:
+            retry_at = self.sign_ins[0] + SESSION_WINDOW
             raise RateLimited(
                 f"channel {self.name}: signed in {SESSION_BUDGET} times in 5 minutes; the next "
                 f"sign-in waits until {retry_at.astimezone(UTC):%H:%M:%S} UTC",
                 retry_at,
             )
-        self._session_attempts.append(now)
+        self.sign_ins.append(now)
         response = await self._send(
             "POST",
             "com.atproto.server.createSession",
@@ -112,7 +195,7 @@ class _Session:
         if response.status == 401 or (response.status == 400 and _error_name(response) in _SIGN_IN_REFUSALS):
             self._password_refused = self._sign_in_refused(response)
             raise self._password_refused
-        self._raise_for(response)
+        self.raise_for(response)
         session = self._parse_session(response)
         if session_scope(session.access) == MAIN_PASSWORD_SCOPE and not self._account_password:
             await self._end_session(session)
@@ -129,7 +212,7 @@ class _Session:
             f'passwords: set auth = "account_password" for this channel to accept it.)'
         )
 
-    async def _end_session(self, session: _Session) -> None:
+    async def _end_session(self, session: Session) -> None:
         """Sign a session out (best effort): a full-access session must not linger unused."""
         try:
             await self._send("POST", "com.atproto.server.deleteSession", session.refresh)
@@ -146,18 +229,20 @@ class _Session:
             status=response.status,
         )
 
-    def _parse_session(self, response: HttpResponse, fallback: _Session | None = None) -> _Session:
+    def _parse_session(self, response: HttpResponse, fallback: Session | None = None) -> Session:
         data = as_dict(response.json())
         access, refresh = data.get("accessJwt"), data.get("refreshJwt")
         did = data.get("did") or (fallback.did if fallback else None)
         handle = data.get("handle") or (fallback.handle if fallback else self.handle)
-        if not all(isinstance(value, str) and value for value in (access, refresh, did)):
+        if not (isinstance(access, str) and isinstance(refresh, str) and isinstance(did, str)):
+            raise TransientError(f"channel {self.name}: malformed session from {self.host}")
+        if not (access and refresh and did):
             raise TransientError(f"channel {self.name}: malformed session from {self.host}")
         register_secret(access)
         register_secret(refresh)
-        return _Session(access=access, refresh=refresh, did=did, handle=str(handle))
+        return Session(access=access, refresh=refresh, did=did, handle=str(handle))
 
-    def _raise_for(self, response: HttpResponse) -> None:
+    def raise_for(self, response: HttpResponse) -> None:
         """Map an XRPC error answer: 400s carry the lexicon's error name and message."""
         if 200 <= response.status < 300:
             return
@@ -174,7 +259,7 @@ class _Session:
                 f"run `ecoinbox auth {self.name}` if it happens again",
                 status=401,
             )
-        self._http.raise_for_status(response)
+        self.http.raise_for_status(response)
 
 
 _SIGN_IN_REFUSALS = {
@@ -200,13 +285,13 @@ def session_scope(jwt: str) -> str | None:
     return scope if isinstance(scope, str) else None
 
 
-def _record_not_found(exc: XrpcRefusal) -> bool:
+def record_not_found(exc: XrpcRefusal) -> bool:
     """A `getRecord` refusal that means "no such record" (RecordNotFound, or older PDSes'
     InvalidRequest with the same message)."""
     return exc.error == "RecordNotFound" or (exc.error == "InvalidRequest" and _NOT_FOUND_MESSAGE in str(exc))
 
 
-def _parent_missing(exc: ChannelError, parent_uri: str) -> bool:
+def parent_missing(exc: ChannelError, parent_uri: str) -> bool:
     """A `createRecord` refusal because the reply's parent is not there any more."""
     return isinstance(exc, XrpcRefusal) and _NOT_FOUND_MESSAGE in str(exc) and parent_uri in str(exc)
 
@@ -234,3 +319,13 @@ def _error_text(response: HttpResponse) -> str:
     return one_line(redact(": ".join(parts)))
 
 
+__all__ = [
+    "MAIN_PASSWORD_SCOPE",
+    "SESSION_BUDGET",
+    "Session",
+    "XrpcRefusal",
+    "XrpcSession",
+    "parent_missing",
+    "record_not_found",
+    "session_scope",
+]
