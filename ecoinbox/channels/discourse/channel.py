@@ -19,12 +19,9 @@ uncertain send is reconciled by reading the topic (`find_sent`), never by postin
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from ecoinbox.channels.base import (
     AuthError,
@@ -34,46 +31,31 @@ from ecoinbox.channels.base import (
     PermanentError,
     PollResult,
     TransientError,
-    UncertainSend,
 )
+from ecoinbox.channels.discourse.convert import SMALL_ACTION, PostConverter
+from ecoinbox.channels.discourse.forum import Forum, Topic, TopicInfo
 from ecoinbox.channels.discourse.posts import (
     POST_URL,
-    answers_post,
-    aware_utc,
-    collapse,
-    error_words,
-    flag_verdict,
     fold,
     id_key,
-    is_own,
     keep,
     keyword_pattern,
-    loose,
-    max_or_none,
     notified_post_id,
     positive,
-    post_edited_at,
     post_id_of,
-    post_locale,
-    required_int,
-    slug_of,
     wanted_notification,
-    with_parent,
 )
+from ecoinbox.channels.discourse.walk import UNBUDGETED, Budget, OutOfBudget, Position, Source, advance, walk
+from ecoinbox.channels.discourse.writer import Writer
 from ecoinbox.channels.discourse_bus import NotificationBus
-from ecoinbox.channels.http import (
-    HttpClient,
-    HttpResponse,
-    channel_logger,
-    one_line,
-)
-from ecoinbox.channels.json_values import as_dict, as_int, as_list, aware_time, json_or_none, objects
-from ecoinbox.model import Author, Message, Origin
+from ecoinbox.channels.http import HttpClient, channel_logger, one_line
+from ecoinbox.channels.json_values import as_dict, as_int
+from ecoinbox.model import Message, Origin
 
 log = channel_logger(__name__)
 
 AUTH_MODES = ("user_api_key", "api_key")
-"""Size of the RSA key pair of the User API Key flow (the pasted block is one RSA block)."""
+"""How the token is sent: a user API key (`ecoinbox auth` gets one), or an admin key and a username."""
 
 DEFAULT_MAX_LENGTH = 32_000  # max_post_length
 MAX_NOTIFICATION_PAGES = 10  # per poll; a longer backlog resumes on the next poll, without a gap
@@ -101,12 +83,6 @@ SAFEGUARDS = (
 
 NOTIFICATIONS_KEY = "notifications"
 POSTS_KEY = "posts"
-
-
-
-
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,9 +140,9 @@ class DiscourseChannel(NamedChannel):
         self._patterns = tuple(keyword_pattern(word) for word in self.keywords)
         self._me: dict[str, Any] | None = None
         self._max_length: int | None = None
-        self._category_ids: dict[str, int] | None = None  # slug, folded name, id -> id
-        self._topics: OrderedDict[int, _TopicInfo] = OrderedDict()
-        self._post_topics: OrderedDict[int, tuple[int, int]] = OrderedDict()  # -> topic, number
+        self._forum = Forum(name, self._http)
+        self._posts = PostConverter(name, self.base_url)
+        self._writer = Writer(name, self._http, self._forum, self._posts)
         self.stream = stream
         self.notification_bus = NotificationBus(name, self._http, self._own_user_id)
 
@@ -223,7 +199,7 @@ class DiscourseChannel(NamedChannel):
     async def check(self) -> str:
         """Verify the key; return "@username on host (Discourse, staff)"."""
         self._me = None  # ask now: the key may have been revoked since
-        me = await self._session(_UNBUDGETED)
+        me = await self._session(UNBUDGETED)
         username = str(me["username"])
         if self.username and self.username.casefold() != username.casefold():
             raise PermanentError(
@@ -241,7 +217,7 @@ class DiscourseChannel(NamedChannel):
             )
         return said
 
-    async def _session(self, budget: _Budget) -> dict[str, Any]:
+    async def _session(self, budget: Budget) -> dict[str, Any]:
         if self._me is None:
             budget.take()
             response = await self._http.request("GET", "/session/current.json", check=False)
@@ -257,7 +233,7 @@ class DiscourseChannel(NamedChannel):
             self._me = me
         return self._me
 
-    async def _brand(self, budget: _Budget) -> str:
+    async def _brand(self, budget: Budget) -> str:
         """The brand's username: configured for an admin key, asked once for a user key."""
         if self.auth == "api_key" and self.username:
             return self.username
@@ -271,15 +247,15 @@ class DiscourseChannel(NamedChannel):
         A source that fails keeps its own cursor; if nothing was collected, the first error is
         raised. A source cut short by the request budget resumes there on the next poll.
         """
-        budget = _Budget(POLL_BUDGET[self.auth])
+        budget = Budget(POLL_BUDGET[self.auth])
         await self._brand(budget)
         next_cursor = dict(cursor)
         found: dict[str, Message] = {}
         first_error: ChannelError | None = None
         for source in self._sources():
-            position = _Position.load(cursor, source.key)
+            position = Position.load(cursor, source.key)
             try:
-                walked = await self._walk(source, position, budget)
+                walked = await walk(source, position, budget)
             except AuthError:
                 raise
             except ChannelError as exc:
@@ -290,7 +266,7 @@ class DiscourseChannel(NamedChannel):
                 continue
             ascending = [walked.items[item_id] for item_id in sorted(walked.items)]
             done, error = await source.process(ascending, budget, found)
-            _advance(position, walked, done).store(next_cursor, source.key)
+            advance(position, walked, done).store(next_cursor, source.key)
             if error is not None:
                 first_error = first_error or error
                 break
@@ -309,42 +285,40 @@ class DiscourseChannel(NamedChannel):
             await self.notification_bus.run(wake)
 
     async def _own_user_id(self) -> int:
-        user_id = as_int((await self._session(_Budget(None))).get("id"))
+        user_id = as_int((await self._session(Budget(None))).get("id"))
         if user_id is None:
             raise TransientError(f"channel {self.name}: {self.host} did not say which user we are")
         return user_id
 
-    def _sources(self) -> list[_Source]:
+    def _sources(self) -> list[Source]:
         sources = [
-            _Source(
+            Source(
                 NOTIFICATIONS_KEY,
                 MAX_NOTIFICATION_PAGES,
-                self._notifications_page,
+                self._forum.notifications_page,
                 self._take_notifications,
             )
         ]
         if self.keywords or self.categories:
-            sources.append(_Source(POSTS_KEY, MAX_POST_PAGES, self._latest_posts_page, self._take_posts))
+            sources.append(Source(POSTS_KEY, MAX_POST_PAGES, self._forum.latest_posts_page, self._take_posts))
         return sources
-
 
     # -- notifications -------------------------------------------------------------------
 
-
     async def _take_notifications(
-        self, items: list[dict[str, Any]], budget: _Budget, found: dict[str, Message]
+        self, items: list[dict[str, Any]], budget: Budget, found: dict[str, Message]
     ) -> tuple[set[int], ChannelError | None]:
         """Turn notifications into messages strictly oldest first (so the cursor can stop at
         any of them), reading each topic once and its notified posts in one batch."""
         done: set[int] = set()
         brand = await self._brand(budget)
-        loaded: dict[int, _Topic] = {}
+        loaded: dict[int, Topic] = {}
         for notification in items:
             notification_id = int(notification["id"])
             if wanted_notification(notification):
                 try:
                     await self._notified_post(notification, items, loaded, budget, found, brand)
-                except _OutOfBudget:
+                except OutOfBudget:
                     break
                 except AuthError as exc:
                     return done, exc
@@ -359,22 +333,22 @@ class DiscourseChannel(NamedChannel):
         self,
         notification: dict[str, Any],
         items: list[dict[str, Any]],
-        loaded: dict[int, _Topic],
-        budget: _Budget,
+        loaded: dict[int, Topic],
+        budget: Budget,
         found: dict[str, Message],
         brand: str,
     ) -> None:
         topic_id = int(notification["topic_id"])
         topic = loaded.get(topic_id)
         if topic is None:
-            topic = await self._load_topic(topic_id, budget)
+            topic = await self._forum.load_topic(topic_id, budget)
             loaded[topic_id] = topic
             batch = [notified_post_id(n) for n in items if as_int(n.get("topic_id")) == topic_id]
-            await self._load_posts(topic, [i for i in batch if i in topic.stream], budget)
+            await self._forum.load_posts(topic, [i for i in batch if i in topic.stream], budget)
         number = int(notification["post_number"])
         post = topic.posts.get(notified_post_id(notification) or -1) or topic.by_number(number)
         if post is None:
-            await self._load_numbers(topic, [number], budget)
+            await self._forum.load_numbers(topic, [number], budget)
             post = topic.by_number(number)
         if post is None:
             log.info("channel %s: post %s of topic %s is gone", self.name, number, topic_id)
@@ -382,39 +356,38 @@ class DiscourseChannel(NamedChannel):
         replying_to = as_int(post.get("reply_to_post_number"))
         if replying_to is not None and topic.by_number(replying_to) is None:
             try:  # the parent is a bonus: it saves the engine a context fetch
-                await self._load_numbers(topic, [replying_to], budget)
-            except _OutOfBudget:
+                await self._forum.load_numbers(topic, [replying_to], budget)
+            except OutOfBudget:
                 pass
-        message = self._convert(post, topic.info, Origin.MENTION, brand)
+        message = self._posts.convert(post, topic.info, Origin.MENTION, brand)
         if message is not None:
             keep(found, message)
-            self._keep_ancestors(found, message, topic.posts, topic.info, brand)
+            self._posts.keep_ancestors(found, message, topic.posts, topic.info, brand)
 
     # -- listening: the latest posts -----------------------------------------------------
 
-
     async def _take_posts(
-        self, items: list[dict[str, Any]], budget: _Budget, found: dict[str, Message]
+        self, items: list[dict[str, Any]], budget: Budget, found: dict[str, Message]
     ) -> tuple[set[int], ChannelError | None]:
         """Keep the posts (oldest first) that match a keyword or a listened category."""
         done: set[int] = set()
         try:
             categories = await self._listened_categories(budget)
             brand = await self._brand(budget)
-        except _OutOfBudget:
+        except OutOfBudget:
             return done, None
         except ChannelError as exc:
             return done, exc
         for post in items:
-            self._remember(post)
+            self._forum.remember(post)
         held = {int(p["id"]): p for p in items}
-        loaded: dict[int, _Topic] = {}
+        loaded: dict[int, Topic] = {}
         for post in items:
             post_id = int(post["id"])
             if self._matches(post, categories):
                 try:
                     info = await self._info_for(post, budget, loaded)
-                except _OutOfBudget:
+                except OutOfBudget:
                     break
                 except AuthError as exc:
                     return done, exc
@@ -423,12 +396,12 @@ class DiscourseChannel(NamedChannel):
                     info = None
                 except TransientError as exc:
                     return done, exc
-                message = self._convert(post, info, Origin.SEARCH, brand) if info else None
+                message = self._posts.convert(post, info, Origin.SEARCH, brand) if info else None
                 if message is not None and info is not None:
                     keep(found, message)
                     topic = loaded.get(info.id)
                     chain = {**held, **(topic.posts if topic else {})}
-                    self._keep_ancestors(found, message, chain, info, brand)
+                    self._posts.keep_ancestors(found, message, chain, info, brand)
             done.add(post_id)
         return done, None
 
@@ -447,23 +420,23 @@ class DiscourseChannel(NamedChannel):
         folded = fold(text)
         return any(pattern.search(folded) for pattern in self._patterns)
 
-    async def _info_for(self, post: dict[str, Any], budget: _Budget, loaded: dict[int, _Topic]) -> _TopicInfo:
+    async def _info_for(self, post: dict[str, Any], budget: Budget, loaded: dict[int, Topic]) -> TopicInfo:
         """What threading this post needs: its topic's first post (read once if unknown)."""
         topic_id = as_int(post.get("topic_id"))
         if topic_id is None:
             raise PermanentError(f"channel {self.name}: a post without a topic")
-        info = self._topics.get(topic_id)
+        info = self._forum.topics.get(topic_id)
         if topic_id in loaded:
             return loaded[topic_id].info
         if info is not None and info.first_post_id is not None:
             return info
-        topic = loaded[topic_id] = await self._load_topic(topic_id, budget)
+        topic = loaded[topic_id] = await self._forum.load_topic(topic_id, budget)
         return topic.info
 
-    async def _listened_categories(self, budget: _Budget) -> frozenset[int]:
+    async def _listened_categories(self, budget: Budget) -> frozenset[int]:
         if not self.categories:
             return frozenset()
-        known = await self._category_table(budget)
+        known = await self._forum.category_table(budget)
         ids = set()
         for wanted in self.categories:
             category_id = known.get(fold(wanted))
@@ -473,26 +446,24 @@ class DiscourseChannel(NamedChannel):
                 ids.add(category_id)
         return frozenset(ids)
 
-
-
     # -- threads ---------------------------------------------------------------------------
 
     async def context(self, remote_id: str) -> list[Message]:
         """The whole topic of the post, oldest first (of a huge topic: the first chunk, the
         newest `MAX_CONTEXT_POSTS` posts and the post itself)."""
         post_id = post_id_of(remote_id, self.name)
-        brand = await self._brand(_UNBUDGETED)
-        topic_id, _ = await self._locate(post_id)
-        topic = await self._load_topic(topic_id, _UNBUDGETED)
+        brand = await self._brand(UNBUDGETED)
+        topic_id, _ = await self._forum.locate(post_id)
+        topic = await self._forum.load_topic(topic_id, UNBUDGETED)
         missing = [i for i in topic.stream if i not in topic.posts]
         wanted = missing[-MAX_CONTEXT_POSTS:]
         if post_id in missing and post_id not in wanted:
             wanted.append(post_id)
-        await self._load_posts(topic, wanted, _UNBUDGETED)
+        await self._forum.load_posts(topic, wanted, UNBUDGETED)
         if post_id not in topic.posts:  # not in the stream (e.g. deleted): ask for it alone
-            self._hold(topic, [await self._fetch_post(post_id)])
+            self._forum.hold(topic, [await self._forum.fetch_post(post_id)])
         posts = sorted(topic.posts.values(), key=lambda p: as_int(p.get("post_number")) or 0)
-        messages = [self._convert(post, topic.info, Origin.CONTEXT, brand) for post in posts]
+        messages = [self._posts.convert(post, topic.info, Origin.CONTEXT, brand) for post in posts]
         return [message for message in messages if message is not None]
 
     def topic_url(self, message: Message) -> str:
@@ -505,7 +476,7 @@ class DiscourseChannel(NamedChannel):
             topic_id = topic_id if topic_id is not None else int(matched.group("topic"))
         if topic_id is None:
             raise PermanentError(f"channel {self.name}: message {message.remote_id} has no topic")
-        info = self._topics.get(topic_id)
+        info = self._forum.topics.get(topic_id)
         slug = (info.slug if info else None) or slug or "topic"
         return f"{self.base_url}/t/{slug}/{topic_id}"
 
@@ -515,8 +486,30 @@ class DiscourseChannel(NamedChannel):
         """Nothing: `reply_to_post_number` links a Discourse reply, no @mention is needed."""
         return ""
 
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """POST the reply in the parent's topic, answering the parent's post number.
 
+        Discourse has no idempotency key: a lost answer raises `UncertainSend`, to be
+        reconciled with `find_sent`, never resent blindly.
+        """
+        return await self._writer.reply(parent, text, await self._brand(UNBUDGETED))
 
+    async def create_topic(
+        self, title: str, text: str, category: str | None, idempotency_key: str
+    ) -> Message:
+        """Open a topic in `category` (an id, slug or name); return its first post."""
+        return await self._writer.create_topic(title, text, category, await self._brand(UNBUDGETED))
+
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
+        """Our post with this text (a reply to `parent`, or the first post of a new topic with
+        this title) published since `since`, read back without posting. None only when every
+        post since then was read; a topic too busy to read back that far raises TransientError.
+        """
+        return await self._writer.find_sent(parent, text, title, since, await self._brand(UNBUDGETED))
 
 
 __all__ = ["AUTH_MODES", "DiscourseChannel"]

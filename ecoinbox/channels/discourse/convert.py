@@ -1,4 +1,26 @@
-"""JSON to model (move only)."""
+"""Discourse's posts as ecoinbox's Messages: one conversation per topic, each post answering the
+post it replies to when that one is known, else the topic's first post."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from ecoinbox.channels.discourse.forum import TopicInfo
+from ecoinbox.channels.discourse.posts import (
+    flag_verdict,
+    keep,
+    post_edited_at,
+    post_locale,
+    required_int,
+    slug_of,
+)
+from ecoinbox.channels.http import channel_logger, one_line
+from ecoinbox.channels.json_values import as_int, aware_time
+from ecoinbox.model import Author, Message, Origin
+
+log = channel_logger(__name__)
 
 MAX_CHAIN = 200  # reply chains followed at most this deep (hostile data can loop)
 
@@ -6,14 +28,19 @@ MAX_CHAIN = 200  # reply chains followed at most this deep (hostile data can loo
 SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
 
 
-    # -- JSON -> model -----------------------------------------------------------------
+class PostConverter:
+    """Turns one forum's posts into Messages of one channel."""
 
-    def _convert(self, post: dict[str, Any], info: _TopicInfo, origin: Origin, brand: str) -> Message | None:
+    def __init__(self, name: str, base_url: str) -> None:
+        self.name = name
+        self.base_url = base_url
+
+    def convert(self, post: dict[str, Any], info: TopicInfo, origin: Origin, brand: str) -> Message | None:
         """The message of a post; None (and a log line) for one that cannot be read."""
         if post.get("post_type") == SMALL_ACTION:
             return None
         try:
-            return self._to_message(post, info, origin, brand)
+            return self.to_message(post, info, origin, brand)
         except (KeyError, TypeError, ValueError) as exc:
             # One broken post must not block the inbox: skip it, say so.
             log.warning(
@@ -24,7 +51,8 @@ SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
             )
             return None
 
-    def _to_message(self, post: dict[str, Any], info: _TopicInfo, origin: Origin, brand: str) -> Message:
+    def to_message(self, post: dict[str, Any], info: TopicInfo, origin: Origin, brand: str) -> Message:
+        """The message of a post (KeyError, TypeError or ValueError when it cannot be read)."""
         from ecoinbox.htmltext import html_to_text  # imported on first use
 
         post_id = required_int(post.get("id"))
@@ -50,7 +78,7 @@ SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
             author=author,
             text=rendered.text,
             created_at=aware_time(post["created_at"]),
-            in_reply_to=self._parent_of(post, number, info),
+            in_reply_to=self.parent_of(post, number, info),
             url=f"{self.base_url}/t/{slug}/{info.id}/{number}",
             visibility="direct" if info.private else "public",
             language=post_locale(post.get("locale")),
@@ -65,7 +93,7 @@ SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
         )
 
     @staticmethod
-    def _parent_of(post: dict[str, Any], number: int, info: _TopicInfo) -> str | None:
+    def parent_of(post: dict[str, Any], number: int, info: TopicInfo) -> str | None:
         """The post answered (when known), else the topic's first post: one tree per topic."""
         if number <= 1:
             return None
@@ -76,12 +104,12 @@ SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
                 return str(parent)
         return str(info.first_post_id) if info.first_post_id is not None else None
 
-    def _keep_ancestors(
+    def keep_ancestors(
         self,
         found: dict[str, Message],
         message: Message,
         held: Mapping[int, dict[str, Any]],
-        info: _TopicInfo,
+        info: TopicInfo,
         brand: str,
     ) -> None:
         """Add the posts above `message` that are already in hand, up to the first post."""
@@ -90,10 +118,11 @@ SMALL_ACTION = 3  # post_type of "closed this topic" and the like: not a message
         while parent_id and parent_id not in seen and len(seen) < MAX_CHAIN:
             seen.add(parent_id)
             post = held.get(int(parent_id))
-            parent = self._convert(post, info, Origin.CONTEXT, brand) if post else None
+            parent = self.convert(post, info, Origin.CONTEXT, brand) if post else None
             if parent is None:
                 return
             keep(found, parent)
             parent_id = parent.in_reply_to
 
 
+__all__ = ["SMALL_ACTION", "PostConverter"]

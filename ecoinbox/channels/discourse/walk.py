@@ -1,28 +1,42 @@
-"""Cursors and walks (move only)."""
+"""How the Discourse channel reads a newest-first source (notifications, the latest posts) over
+polls: a request budget per poll (a user API key allows 20 a minute), and a cursor whose walk
+may span several polls without a gap or a repeat."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ecoinbox.channels.base import ChannelError
+from ecoinbox.channels.discourse.posts import max_or_none
+from ecoinbox.channels.json_values import as_int
+from ecoinbox.model import Message
 
 WALK_SUFFIX = "_walk"
 
 
-class _OutOfBudget(Exception):
+class OutOfBudget(Exception):
     """This poll has spent its requests: stop here, the cursor keeps the rest."""
 
 
-class _Budget:
+class Budget:
     """How many requests one poll may still make."""
 
     def __init__(self, requests: int | None) -> None:
         self.left = requests
 
     def take(self) -> None:
+        """Count one request; OutOfBudget when none is left."""
         if self.left is None:
             return
         if self.left <= 0:
-            raise _OutOfBudget
+            raise OutOfBudget
         self.left -= 1
 
 
 # Outside a poll (check, context, reply, reconcile) requests are not counted.
-_UNBUDGETED = _Budget(None)
+UNBUDGETED = Budget(None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -30,7 +44,7 @@ _UNBUDGETED = _Budget(None)
 
 
 @dataclass(frozen=True, slots=True)
-class _Position:
+class Position:
     """Where a newest-first source stands.
 
     Everything at or below `floor` is done. A walk that a page or request limit cut short is
@@ -45,10 +59,12 @@ class _Position:
 
     @property
     def resuming(self) -> bool:
+        """Whether a walk cut short is under way."""
         return self.below is not None and self.ceiling is not None
 
     @classmethod
-    def load(cls, cursor: Mapping[str, str], key: str) -> _Position:
+    def load(cls, cursor: Mapping[str, str], key: str) -> Position:
+        """The position stored in `cursor` under `key`; a first run's if there is none."""
         floor = as_int(cursor.get(key))
         walk = (cursor.get(key + WALK_SUFFIX) or "").split(":")
         if floor is None or len(walk) != 3:
@@ -59,6 +75,7 @@ class _Position:
         return cls(floor, ceiling, below, token)
 
     def store(self, cursor: dict[str, str], key: str) -> None:
+        """Write the position into `cursor` under `key` (and `key` + WALK_SUFFIX)."""
         if self.floor is None:
             cursor.pop(key, None)
         else:
@@ -70,14 +87,18 @@ class _Position:
 
 
 @dataclass(frozen=True, slots=True)
-class _Page:
+class Page:
+    """One page of a source, newest first."""
+
     items: list[dict[str, Any]]
     next_token: int | None
     end: bool  # nothing older exists
 
 
 @dataclass(slots=True)
-class _Walked:
+class Walked:
+    """What one poll's walk read of a source."""
+
     items: dict[int, dict[str, Any]]  # id -> item, newer than the floor and not yet done
     top: int | None  # the newest id seen
     reached: bool  # the walk got down to the floor (or to the end)
@@ -86,19 +107,19 @@ class _Walked:
 
 
 @dataclass(frozen=True, slots=True)
-class _Source:
+class Source:
     """One thing the channel listens on: its cursor key, how to read a page, how to use items."""
 
     key: str
     max_pages: int
-    page: Callable[[int | None, _Budget], Awaitable[_Page]]
+    page: Callable[[int | None, Budget], Awaitable[Page]]
     process: Callable[
-        [list[dict[str, Any]], _Budget, dict[str, Message]],
+        [list[dict[str, Any]], Budget, dict[str, Message]],
         Awaitable[tuple[set[int], ChannelError | None]],
     ]
 
 
-def _advance(position: _Position, walked: _Walked, done: set[int]) -> _Position:
+def advance(position: Position, walked: Walked, done: set[int]) -> Position:
     """The position after a walk: past every item done, and never past one that is not."""
     if walked.pages == 0:
         return position
@@ -111,46 +132,46 @@ def _advance(position: _Position, walked: _Walked, done: set[int]) -> _Position:
     all_done = upto == (ids[-1] if ids else None)
     if walked.reached:
         if not all_done:  # the rest is read again from the top next time
-            return _Position(max_or_none(position.floor, upto))
+            return Position(max_or_none(position.floor, upto))
         if position.resuming:
-            return _Position(position.ceiling)
-        return _Position(max_or_none(position.floor, walked.top))
+            return Position(position.ceiling)
+        return Position(max_or_none(position.floor, walked.top))
     lowest = ids[0] if ids else position.below
     if lowest is None:
         return position
     if all_done:
         ceiling = position.ceiling if position.resuming else walked.top
-        return _Position(position.floor, ceiling, lowest, walked.next_token)
+        return Position(position.floor, ceiling, lowest, walked.next_token)
     if upto is None:
         return position
-    return _Position(position.floor, upto, lowest, walked.next_token)
+    return Position(position.floor, upto, lowest, walked.next_token)
 
 
-
-    async def _walk(self, source: _Source, position: _Position, budget: _Budget) -> _Walked:
-        """Read pages newest first down to the floor (a first run reads one page)."""
-        first_run = position.floor is None
-        walked = _Walked({}, None, first_run, position.token if position.resuming else None, 0)
-        while walked.pages < (1 if first_run else source.max_pages):
-            try:
-                page = await source.page(walked.next_token, budget)
-            except _OutOfBudget:
-                break
-            walked.pages += 1
-            for item in page.items:
-                item_id = as_int(item.get("id"))
-                if item_id is None:
-                    continue
-                walked.top = max_or_none(walked.top, item_id)
-                if position.floor is not None and item_id <= position.floor:
-                    walked.reached = True
-                elif not (position.resuming and item_id >= (position.below or 0)):
-                    walked.items[item_id] = item
-            walked.next_token = page.next_token
-            if page.end:
+async def walk(source: Source, position: Position, budget: Budget) -> Walked:
+    """Read pages newest first down to the floor (a first run reads one page)."""
+    first_run = position.floor is None
+    walked = Walked({}, None, first_run, position.token if position.resuming else None, 0)
+    while walked.pages < (1 if first_run else source.max_pages):
+        try:
+            page = await source.page(walked.next_token, budget)
+        except OutOfBudget:
+            break
+        walked.pages += 1
+        for item in page.items:
+            item_id = as_int(item.get("id"))
+            if item_id is None:
+                continue
+            walked.top = max_or_none(walked.top, item_id)
+            if position.floor is not None and item_id <= position.floor:
                 walked.reached = True
-            if walked.reached:
-                break
-        return walked
+            elif not (position.resuming and item_id >= (position.below or 0)):
+                walked.items[item_id] = item
+        walked.next_token = page.next_token
+        if page.end:
+            walked.reached = True
+        if walked.reached:
+            break
+    return walked
 
 
+__all__ = ["UNBUDGETED", "Budget", "OutOfBudget", "Page", "Position", "Source", "Walked", "advance", "walk"]
