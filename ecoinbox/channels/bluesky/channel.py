@@ -34,8 +34,6 @@ without gaps or repeats (see `reader`). Posts become Messages in `posts`.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,36 +45,27 @@ from ecoinbox.channels.base import (
     NamedChannel,
     PermanentError,
     PollResult,
-    RateLimited,
     TransientError,
-    UncertainSend,
 )
+from ecoinbox.channels.bluesky.deletions import Deletions
+from ecoinbox.channels.bluesky.posting import Poster
 from ecoinbox.channels.bluesky.posts import (
-    POST,
-    StrongRef,
     collect_replies,
     is_thread_post,
-    iso,
-    own_message,
     post_text,
     post_url,
-    strong_ref,
     to_message,
 )
 from ecoinbox.channels.bluesky.reader import NOTIFICATIONS_KEY, REASONS, Mark, SourceReader
-from ecoinbox.channels.bluesky.text import MAX_GRAPHEMES, bluesky_length, byte_index, find_facets, record_key
+from ecoinbox.channels.bluesky.text import MAX_GRAPHEMES, bluesky_length
 from ecoinbox.channels.bluesky.xrpc import (
     MAIN_PASSWORD_SCOPE,
-    Session,
     XrpcRefusal,
     XrpcSession,
-    parent_missing,
-    record_not_found,
     session_scope,
 )
 from ecoinbox.channels.http import channel_logger, one_line, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
-from ecoinbox.language import detect_language
 from ecoinbox.model import Message, Origin
 
 log = channel_logger(__name__)
@@ -85,8 +74,6 @@ THREAD_DEPTH = 6
 THREAD_PARENT_HEIGHT = 80
 # A resend under the same record key cannot make a second post; past this, the thread is read.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-
 SAFEGUARDS = (
     (
         "the PDS answers a reused record key with an error (500 on the real PDS), not the post: "
@@ -160,6 +147,8 @@ class BlueskyChannel(NamedChannel):
             account_password=account_password,
         )
         self._reader = SourceReader(self._xrpc, self.search_terms, self.hashtags)
+        self._deletions = Deletions(self._xrpc)
+        self._poster = Poster(self._xrpc, self._deletions, clock)
 
     def __repr__(self) -> str:
         return f"BlueskyChannel(name={self.name!r}, base_url={self.base_url!r}, handle={self.handle!r})"
@@ -224,7 +213,7 @@ class BlueskyChannel(NamedChannel):
         """
         own = await self._xrpc.current()
         next_cursor = dict(cursor)
-        deleted = {uri: marked for uri, (marked, _) in self._deleted.items()}
+        deleted = self._deletions.to_hand_back()
         found: dict[str, Message] = dict(deleted)
         first_error: ChannelError | None = None
         for source in self._reader.sources():
@@ -249,9 +238,10 @@ class BlueskyChannel(NamedChannel):
         if first_error is not None and len(found) == len(deleted):
             raise first_error
         if first_error is not None:
+            log.warning("channel %s: poll stopped early: %s", self.name, first_error)
+        self._deletions.handed_back(list(deleted))
         messages = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
         return PollResult(messages=messages, cursor=next_cursor)
-
 
     def _messages_of(
         self, items: Iterable[dict[str, Any]], origin: Origin, own_did: str, *, notifications: bool = False
@@ -315,11 +305,23 @@ class BlueskyChannel(NamedChannel):
             gone()
         return thread if is_thread_post(thread) else None
 
+    # -- replying ------------------------------------------------------------------------------
+
     def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
         """Nothing: a Bluesky reply reaches its parent's author through its reply refs."""
         return ""
 
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """Publish `text` under the parent with a record key made from `idempotency_key`: a
+        resend names the same record and is read back, never posted twice (see `posting`)."""
+        return await self._poster.reply(parent, text, idempotency_key)
 
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` (stored posts of this channel) that are gone from Bluesky, marked
+        `deleted=True`: Bluesky announces no deletion, so an open conversation is checked so."""
+        return await self._deletions.find(messages)
 
     async def find_sent(
         self, parent: Message | None, text: str, title: str, since: datetime
@@ -330,7 +332,7 @@ class BlueskyChannel(NamedChannel):
             return None
         own = await self._xrpc.current()
         thread = await self._thread(
-            parent.remote_id, depth=1, parent_height=0, gone=lambda: self._found_deleted(parent)
+            parent.remote_id, depth=1, parent_height=0, gone=lambda: self._deletions.found(parent)
         )
         if thread is None:
             return None

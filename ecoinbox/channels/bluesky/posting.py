@@ -1,12 +1,40 @@
-"""Posting a reply (move only)."""
+"""Posting a Bluesky reply: `root` and `parent` strong refs read from the AppView, mention, link and
+tag facets at UTF-8 byte offsets, the reply's own language, and a record key made from the
+outbox's idempotency key, so that a resend names the same record and is read back, never posted
+twice. A parent that is gone, or whose thread a threadgate closes, is refused in words."""
 
-    # -- replying ------------------------------------------------------------------------------
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ecoinbox.channels.base import AuthError, PermanentError, RateLimited, TransientError, UncertainSend
+from ecoinbox.channels.bluesky.posts import POST, StrongRef, iso, own_message, strong_ref
+from ecoinbox.channels.bluesky.text import byte_index, find_facets, record_key
+from ecoinbox.channels.bluesky.xrpc import XrpcRefusal, parent_missing, record_not_found
+from ecoinbox.channels.http import one_line
+from ecoinbox.channels.json_values import as_dict, objects
+from ecoinbox.language import detect_language
+
+if TYPE_CHECKING:
+    from ecoinbox.channels.bluesky.deletions import Deletions
+    from ecoinbox.channels.bluesky.xrpc import Session, XrpcSession
+    from ecoinbox.model import Message
 
 
+class Poster:
+    """Publishes the brand's replies on one channel."""
 
-    async def reply(
-        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
-    ) -> Message:
+    def __init__(self, xrpc: XrpcSession, deletions: Deletions, clock: Callable[[], datetime]) -> None:
+        self.name = xrpc.name
+        self.host = xrpc.host
+        self._xrpc = xrpc
+        self._deletions = deletions
+        self._clock = clock
+
+    async def reply(self, parent: Message, text: str, idempotency_key: str) -> Message:
         """Publish `text` under the parent with a record key made from `idempotency_key`.
 
         A resend names the same record: if an earlier attempt landed, whatever its answer said,
@@ -54,7 +82,7 @@
             if landed is not None:
                 return landed
             if parent_missing(exc, parent.remote_id):
-                self._found_deleted(parent)
+                self._deletions.found(parent)
                 raise PermanentError(self._gone_words(parent)) from None
             raise
         created = as_dict(response.json())
@@ -117,13 +145,13 @@
     async def _missing_parent(self, parent: Message) -> str:
         """Why `getPosts` left the parent out, in words; a deletion the PDS confirms is noted."""
         try:
-            gone = await self._record_gone(parent.remote_id)
+            gone = await self._deletions.record_gone(parent.remote_id)
         except RateLimited:
             raise
         except TransientError as exc:  # tell them apart on the next attempt
             raise TransientError(f"{exc} (checking whether the post this replies to was deleted)") from None
         if gone:
-            self._found_deleted(parent)
+            self._deletions.found(parent)
             return self._gone_words(parent)
         if gone is False:
             return (
@@ -169,3 +197,4 @@
         return did if isinstance(did, str) and did.startswith("did:") else None
 
 
+__all__ = ["Poster"]
