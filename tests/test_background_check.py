@@ -65,12 +65,12 @@ async def test_screening_is_attached_after_the_check_and_before_the_first_poll(t
 
     class Polling(Engine):
         async def start(self) -> None:
-            screened_at_start.append(store.triage is not None)
+            screened_at_start.append(store.screener is not None)
             await super().start()
 
     settings = parse_config('[brand]\nname = "Acme"\n', Path("test.toml"))
     try:
-        assert store.triage is None
+        assert store.screener is None
         assert await check_then_start(store, Polling(), settings) is True
     finally:
         await store.close()

@@ -32,7 +32,7 @@ NEVER_FOR_A_READ = (
     "py3langid",
     "ecoinbox.demo",
     "ecoinbox.channels.http",
-    "ecoinbox.triage",
+    "ecoinbox.screening",
     "ecoinbox.replies",
 )
 NOT_FOR_THE_INBOX_START = (
@@ -139,15 +139,15 @@ def test_the_inbox_draws_its_first_rows_before_screening_is_loaded(
     monkeypatch.setenv("NO_SUCH_TOKEN", "not-a-real-token")
     modules = loaded_by(FIRST_FRAME, "--config", str(config), out=tmp_path / "modules.json")
     assert {"ecoinbox.store", "ecoinbox.engine", "textual"} <= modules  # the probe saw the inbox start
-    assert offenders(modules, ("numpy", "ecoinbox.triage")) == []
+    assert offenders(modules, ("numpy", "ecoinbox.screening")) == []
 
 
 SCREENING = """
 import json, sys
-from ecoinbox.triage.inbound import Triage
+from ecoinbox.screening.inbound import Screener
 from ecoinbox.config import parse_config
 from pathlib import Path
-Triage.from_settings(parse_config(chr(10).join(["[brand]", "name = 'Acme'"]), Path("test.toml")))
+Screener.from_settings(parse_config(chr(10).join(["[brand]", "name = 'Acme'"]), Path("test.toml")))
 open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
 """
 
@@ -155,5 +155,5 @@ open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
 def test_screening_loads_numpy_at_its_first_minhash_not_when_built(tmp_path: Path) -> None:
     """Built in a thread once the inbox shows, screening still costs less without numpy."""
     modules = loaded_by(SCREENING, out=tmp_path / "modules.json")
-    assert "ecoinbox.triage.spam" in modules
+    assert "ecoinbox.screening.spam" in modules
     assert offenders(modules, ("numpy",)) == []
