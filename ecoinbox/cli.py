@@ -297,6 +297,7 @@ async def _inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequenc
     from ecoinbox.tui.app import EcoInboxApp
 
     store = await _open_store(settings, read_only_ok=True, screening=False)  # it comes after the rows
+    store.expect_screener()  # the spam marks made before it comes teach it once it does
     try:
         if store.read_only_reason is not None:
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
@@ -442,6 +443,7 @@ async def attach_screener_in_thread(store, settings: Settings) -> None:  # type:
         await store.attach_screener(await asyncio.to_thread(new_screener, settings))
     except Exception:  # polling without screening beats no polling: new messages stay in Inbox
         log.exception("spam and priority screening could not start; polling without it")
+        await store.attach_screener(None)  # and no lessons wait for it any more
 
 
 def new_screener(settings: Settings) -> Any:
