@@ -15,11 +15,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from time import monotonic
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size, split_graphemes
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -30,14 +29,30 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from ecoinbox.humanize import age
-from ecoinbox.model import ConversationRow, State, View
+from ecoinbox.model import ConversationRow, View
 from ecoinbox.query import Span
-from ecoinbox.sanitize import sanitize
-from ecoinbox.snooze import describe_wake
 from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
+from ecoinbox.tui.widgets.conversation_rows import (
+    _AGE_CELLS,
+    ROW_MARKS,
+    ROW_WORDS,
+    SELECTED_MARK,
+    _clean,
+    _columns,
+    _fit,
+    _fit_marked,
+    _right,
+    age_label,
+    count_label,
+    row_mark,
+    triage_prefix,
+    waiting_level,
+)
+from ecoinbox.tui.widgets.conversation_source import ConversationSource
 
-SortKey = tuple[int, ...]
+# What others read here from before the rows' words had a module of their own.
+__all__ = ["ROW_MARKS", "ROW_WORDS", "SELECTED_MARK", "ConversationList", "ConversationSource", "age_label",
+           "row_mark", "triage_prefix", "waiting_level"]  # fmt: skip
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
 NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
@@ -48,228 +63,12 @@ _LOAD_GROUP = "conversation-list-load"
 _AGE_TICK_SECONDS = 30.0
 
 
-class ConversationSource(Protocol):
-    """What the list reads: the store's conversation summaries, in display order.
-
-    Display order is `ConversationRow.sort_key` descending (needs a reply first, then the
-    most recent activity).
-    """
-
-    async def count_conversations(self, view: View) -> int:
-        """How many conversations the view holds."""
-        ...
-
-    async def conversation_page(
-        self,
-        view: View,
-        *,
-        after: SortKey | None = None,
-        before: SortKey | None = None,
-        limit: int = 100,
-    ) -> list[ConversationRow]:
-        """A keyset page, in display order.
-
-        `after=key`: the first `limit` rows that follow `key` (sort_key < key).
-        `before=key`: the `limit` rows that immediately precede `key` (sort_key > key).
-        Neither: the top `limit` rows.
-        """
-        ...
-
-    async def conversation_page_at(self, view: View, offset: int, limit: int) -> list[ConversationRow]:
-        """`limit` rows from position `offset` (OFFSET: slow at depth, used only for jumps)."""
-        ...
-
-    async def conversation_page_last(self, view: View, limit: int) -> list[ConversationRow]:
-        """The last `limit` rows of the view, in display order (the bottom, without OFFSET)."""
-        ...
-
-
 @dataclass(slots=True)
 class _Fetch:
     """A page fetch in flight: `seq` orders requests so a fetch only waits on older ones."""
 
     seq: int
     done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@dataclass(frozen=True, slots=True)
-class _Columns:
-    """Cell widths of one row's columns (0 hides a column)."""
-
-    channel: int
-    author: int
-    snippet: int
-    count: int
-    language: int = 0
-
-
-_MARKER_CELLS = 1
-_AGE_CELLS = 4
-
-
-@lru_cache(maxsize=16)
-def _columns(width: int) -> _Columns:
-    """Lay out a row: the snippet takes what the fixed columns leave, narrow widths shed columns."""
-    channel, author, count, language = 8, (16 if width >= 100 else 12), 3, 2
-
-    def snippet() -> int:
-        # Each column but the snippet is followed or preceded by a one-cell gap.
-        fixed = (_MARKER_CELLS + 1) + (1 + _AGE_CELLS)
-        fixed += sum(cells + 1 for cells in (channel, language, author, count) if cells)
-        return width - fixed
-
-    if snippet() < 30:
-        language = 0
-    if snippet() < 16:
-        channel = 0
-    if snippet() < 12:
-        count = 0
-    if snippet() < 10:
-        author = max(0, min(author, width // 4))
-    return _Columns(channel, author, max(0, snippet()), count, language)
-
-
-def _cut(text: str, cells: int) -> str:
-    """The longest run of whole graphemes of `text` that fits in `cells` cells."""
-    spans, total = split_graphemes(text)
-    if total <= cells:
-        return text
-    used = 0
-    for start, _end, size in spans:
-        if used + size > cells:
-            return text[:start]
-        used += size
-    return text
-
-
-def _fit(text: str, cells: int) -> str:
-    """Pad or cut `text` to exactly `cells` cells, with an ellipsis when cut (wide-char safe)."""
-    if cells <= 0:
-        return ""
-    if cell_len(text) > cells:
-        text = _cut(text, cells - 1).rstrip() + "…"
-    return set_cell_size(text, cells)
-
-
-def _fit_marked(text: str, cells: int, spans: list[Span]) -> list[tuple[str, bool]]:
-    """`_fit` for text with marked spans: (piece, marked) pairs exactly `cells` cells wide."""
-    fitted = _fit(text, cells)
-    kept = len(text) if fitted.startswith(text) else len(fitted.rstrip().removesuffix("…").rstrip())
-    pieces: list[tuple[str, bool]] = []
-    at = 0
-    for start, end in spans:
-        start, end = max(start, at), min(end, kept)
-        if start >= end:
-            continue
-        if start > at:
-            pieces.append((text[at:start], False))
-        pieces.append((text[start:end], True))
-        at = end
-    pieces.append((fitted[at:], False))
-    return [(piece, marked) for piece, marked in pieces if piece]
-
-
-def _right(text: str, cells: int) -> str:
-    """Right-align short ASCII `text` in `cells` cells."""
-    return text[-cells:].rjust(cells) if cells > 0 else ""
-
-
-_RAW_CHARS = 4096
-
-
-def _clean(text: str, cells: int) -> str:
-    """Untrusted platform text, sanitized to one line and bounded before it is measured."""
-    # A megabyte-long post must not cost a megabyte of regex per row (the sanitizer also
-    # drops an escape sequence the cut leaves open); twice the cells: marks take no cell.
-    return sanitize(text[:_RAW_CHARS], single_line=True, max_chars=max(1, cells) * 2 + 2)
-
-
-def age_label(moment: datetime, now: datetime) -> str:
-    """A short age: `now`, `5m`, `3h`, `2d`, `12w`, `3y` (at most 4 cells)."""
-    return age(moment, now)
-
-
-def count_label(count: int) -> str:
-    """The message count in 3 cells; a single message shows nothing."""
-    if count <= 1:
-        return ""
-    if count < 1000:
-        return str(count)
-    return f"{min(count // 1000, 9)}k+"
-
-
-PRIORITY_MARK = "▲"
-"""A high-priority row (not "!": that is the spam key)."""
-SELECTED_MARK = "■"
-"""The marker of a row selected for a bulk action (`x`)."""
-STATE_MARKS = {State.DONE: "✓", State.SPAM: "⊘", State.SNOOZED: "z", State.PENDING: "…"}
-
-ROW_MARKS: tuple[tuple[str, str], ...] = (
-    ("●", "they wait for your reply"),
-    (PRIORITY_MARK, ("high priority, waiting for you: money, access, safety, an outage, a long wait or a "
-                     "rule (it comes first; the thread says why)")),
-    (STATE_MARKS[State.PENDING], "pending: you answered and wait on them (their next message reopens it)"),
-    (STATE_MARKS[State.SNOOZED], "snoozed (\"until ...\" in front of the text says when it wakes)"),
-    (STATE_MARKS[State.DONE], "done"),
-    (STATE_MARKS[State.SPAM], "spam"),
-    (SELECTED_MARK, "selected for a bulk action (x, X; esc clears)"),
-    ("(blank)", "open, nothing to answer (the last word is ours)"),
-)  # fmt: skip
-"""What the mark in the first column of a row says, for `?` and the README."""
-ROW_WORDS: tuple[tuple[str, str], ...] = (
-    ("✎draft", "you began a reply, note or topic here and did not send it: r, n or f brings it back"),
-    ("DM", "a direct message (private to the brand and the people it names)"),
-    ("held", "a message in it is held for moderation on its platform"),
-    ("until ...", "when a snoozed conversation wakes"),
-    ("@name", "whom it is assigned to"),
-    ("#tag", "its tags"),
-    ("12", "the number of messages (right, before the age)"),
-    (
-        "age",
-        (
-            "how long they have waited on you: in the warning colour past [ui] waiting_warn, the "
-            "alert colour past waiting_alert"
-        ),
-    ),
-)
-"""What the words in front of a row's text, and its last columns, say."""
-
-
-def row_mark(row: ConversationRow) -> str:
-    """The mark in the first column of a row (`ROW_MARKS` says what each means)."""
-    if row.state in STATE_MARKS:
-        return STATE_MARKS[row.state]
-    if row.priority > 0:
-        return PRIORITY_MARK  # what a manager handles first (or a rule): it floats up, and says so
-    return "●" if row.needs_reply else " "
-
-
-def waiting_level(row: ConversationRow, now: datetime, warn: float, alert: float) -> str:
-    """The level ("alert", "warn" or "") of how long the person has waited on us (thresholds in seconds)."""
-    since = row.waiting_since
-    if since is None:
-        return ""
-    waited = (now - since).total_seconds()
-    return "alert" if waited >= alert else "warn" if waited >= warn else ""
-
-
-def triage_prefix(row: ConversationRow, now: datetime) -> str:
-    """In front of the snippet: a draft the manager left, what the platform says of it (a direct
-    message, a comment held for moderation), then what the manager decided (the snooze, the
-    assignee, the tags)."""
-    parts: list[str] = []
-    if row.draft:  # the manager began a reply, a note or a topic here: r, n or f brings it back
-        parts.append("✎draft")
-    if row.direct:
-        parts.append("DM")
-    if row.held:
-        parts.append("held")
-    if row.state is State.SNOOZED and row.snoozed_until is not None:
-        parts.append("until " + describe_wake(row.snoozed_until, now.astimezone()))
-    if row.assignee:
-        parts.append("@" + row.assignee)
-    parts += ["#" + tag for tag in row.tags]
-    return " ".join(parts) + " " if parts else ""
 
 
 class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=False):
