@@ -40,6 +40,7 @@ from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, Store
 from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
+from ecoinbox.tui.screens.inbox_replies import ReplyFlows
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
@@ -183,6 +184,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._hold_timer: Timer | None = None  # counts a held reply down in the status line
         self._hold_shown = ""  # the countdown's words last drawn
         self._said: tuple[str, float] | None = None  # words for the status line, until when
+        self.replies = ReplyFlows(self)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -577,7 +579,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store
         thread = await store.conversation(conversation_id, with_linked=False)
         replies = [m for m in (thread.messages[1:] if thread is not None else []) if not m.message.is_ours]
-        chosen = self._chosen_in(thread) if thread is not None else None
+        chosen = self.replies.chosen_in(thread) if thread is not None else None
         if chosen is not None:
             replies = [m for m in replies if m.message.remote_id == chosen.remote_id]
         if not replies:
@@ -604,7 +606,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         step = self.undo_steps[-1]
         if step.reply is not None:
-            await self._take_back(step)
+            await self.replies.take_back(step)
             return
         store = self.app.store
         actor = f"{self.app.settings.team.me} (undo)"
@@ -791,6 +793,25 @@ class InboxScreen(TriageKeys, Screen[None]):
             return  # `m` came before the thread it is meant for: it applies once that is shown
         if not self.thread.show_whole():
             self.notify("Nothing is cut in this conversation.", markup=False, timeout=2)
+
+    @_store_failures_noticed
+    async def action_reply(self) -> None:
+        await self.replies.reply()
+
+    @_store_failures_noticed
+    async def action_choose_message(self, step: int) -> None:
+        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer."""
+        await self.replies.choose_message(step)
+
+    @work(exclusive=True, group="redirect")
+    @_store_failures_noticed
+    async def action_redirect(self) -> None:
+        await self.replies.redirect()
+
+    @work(exclusive=True, group="outbox")
+    async def action_decide_outbox(self) -> None:
+        """Settle the oldest reply of this conversation that failed or may not have been sent."""
+        await self.replies.decide_outbox()
 
     def action_poll_now(self) -> None:
         engine = self.app.engine
