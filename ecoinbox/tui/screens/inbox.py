@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,9 +36,9 @@ from ecoinbox.sanitize import sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import ChangeKind, StoreError
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
-from ecoinbox.tui.safe import safe_content
 from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
 from ecoinbox.tui.screens.help import describe_keys
+from ecoinbox.tui.screens.inbox_bars import SEARCH_TITLE_CELLS, Tab, channel_statuses, tab_bar
 from ecoinbox.tui.screens.inbox_replies import ReplyFlows
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
@@ -324,6 +323,13 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _render_tabs(self) -> None:
         self.query_one("#tabs", Static).update(self.tab_bar())
 
+    def tab_bar(self, *, outbox: bool = False) -> Content:
+        """The brand and every tab with its count, the Outbox tab last while replies wait to go out
+        (or while it is shown: `outbox`)."""
+        labels = [f" {tab.label()} {self._tab_count(tab)}".rstrip() + " " for tab in self.tabs]
+        brand, width = self.app.settings.brand.name, self.size.width
+        return tab_bar(labels, self.tab_index, self.unsent, brand=brand, width=width, outbox=outbox)
+
     def _render_status(self) -> None:
         index, total = self.position
         total_label = self.results.label() if self.results is not None else str(total)
@@ -346,6 +352,13 @@ class InboxScreen(TriageKeys, Screen[None]):
             reserved = 0 if held is None else held.cell_length
             parts += self._channel_statuses(engine.statuses.values(), reserved=reserved)
         self.query_one("#status", Static).update(Content.assemble(*parts))
+
+    def _channel_statuses(
+        self, statuses: Iterable[ChannelStatus], *, reserved: int = 0
+    ) -> list[Content | tuple[str, str] | str]:
+        """Each channel's state, folded when they do not all fit on the status line."""
+        width, retry_key = self.size.width, self._retry_key()
+        return channel_statuses(statuses, width=width, retry_key=retry_key, reserved=reserved)
 
     # ---- list and thread ---------------------------------------------------------------------
 
