@@ -40,9 +40,10 @@ from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, lin
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.inbox_bars import SEARCH_TITLE_CELLS, Tab, channel_statuses, tab_bar
 from ecoinbox.tui.screens.inbox_replies import ReplyFlows
+from ecoinbox.tui.screens.inbox_undo import UndoHistory
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
-from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.screens.undo_send import HeldReply
 from ecoinbox.tui.store_notices import notify_store_failure
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.footer import KeysFooter
@@ -65,9 +66,6 @@ SAVED_COUNT_LIMIT = 100
 """A saved view's tab counts up to this many conversations ("100+" beyond)."""
 SAVED_COUNT_DELAY = 2.0
 """Seconds of quiet in the store before the saved views' counts are read again."""
-UNDO_DEPTH = 50
-HOLD_TICK_S = 0.2
-"""How often the countdown of a held reply is checked (the status line changes once a second)."""
 SAID_S = 6.0
 """How long words said in the status line (a draft kept) stay there."""
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
@@ -147,7 +145,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.results: SearchResults | None = None  # what a search tab shows
         self._reading: SearchResults | None = None  # the results being read on, if any
         self._before_search = 0  # the tab to go back to when the `/` search closes
-        self.undo_steps: list[UndoStep] = []
+        self.undo = UndoHistory(self)
         self.counts: dict[View, int] = {}
         self.unsent: list[UnsentReply] = []  # replies not sent yet (a few dozen at most): the Outbox tab
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
@@ -159,8 +157,6 @@ class InboxScreen(TriageKeys, Screen[None]):
         # store changes there were: a read that a change overtook is not kept.
         self._nearby: dict[int, Conversation] = {}
         self._store_changes = 0
-        self._hold_timer: Timer | None = None  # counts a held reply down in the status line
-        self._hold_shown = ""  # the countdown's words last drawn
         self._said: tuple[str, float] | None = None  # words for the status line, until when
         self.replies = ReplyFlows(self)
 
@@ -337,11 +333,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
         if selected := self.selection_label():
             parts.append((f"{selected} ", "bold $warning"))
-        if (held := self._hold_status()) is not None:
+        if (held := self.undo.hold_status()) is not None:
             parts.append(held)
         if self._said is not None and self._said[1] > monotonic():
             parts.append((f"{self._said[0]} ", "bold"))
-        self._hold_shown = "" if held is None else held.plain
+        self.undo.shown = "" if held is None else held.plain
         engine = self.app.engine
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
@@ -516,6 +512,17 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         await self.conversations.reload(select=conversation_id)
         self.notify("The reply went to Spam alone; the spam filter learns from it.", markup=False, timeout=3)
+
+    def _remember(self, step: UndoStep) -> None:
+        self.undo.remember(step)
+
+    @_store_failures_noticed
+    async def action_undo(self) -> None:
+        await self.undo.undo()
+
+    def holding(self) -> list[HeldReply]:
+        """The replies still in their send hold, oldest first."""
+        return self.undo.holding()
 
     async def action_next_view(self, step: int) -> None:
         index = self.tab_index + step

@@ -59,7 +59,7 @@ class ReplyFlows:
         assert held is not None
         store = self.screen.app.store
         taken = await store.withdraw_reply(held.item_id, actor=self.screen._me())
-        self.screen.undo_steps.pop()  # either way it is settled: taken back, or on its way
+        self.screen.undo.steps.pop()  # either way it is settled: taken back, or on its way
         self.screen._render_status()
         if taken is None:
             self.screen.notify(
@@ -192,8 +192,8 @@ class ReplyFlows:
             await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self.screen._me())
             if delay > 0:
                 held = HeldReply(queued.id, conversation.row.id, parent, language, monotonic() + delay)
-                self.screen._remember(UndoStep("reply", reply=held))
-                self.screen._count_down()
+                self.screen.undo.remember(UndoStep("reply", reply=held))
+                self.screen.undo.count_down()
             self.screen.notify(
                 "The edited reply is queued; the old one is discarded.", markup=False, timeout=3
             )
@@ -436,8 +436,8 @@ class ReplyFlows:
             if redirect:
                 await self._mark_redirected(conversation_id, held)
             elif held is not None:
-                self.screen._remember(UndoStep("reply", reply=held))
-                self.screen._count_down()
+                self.screen.undo.remember(UndoStep("reply", reply=held))
+                self.screen.undo.count_down()
             else:
                 whom = person(parent.author.label)
                 self.screen.notify(
@@ -465,9 +465,9 @@ class ReplyFlows:
             )
         finally:  # a held reply can be taken back even if its "done" could not be written
             if changes or held is not None:
-                self.screen._remember(UndoStep("redirected", tuple(changes), reply=held))
+                self.screen.undo.remember(UndoStep("redirected", tuple(changes), reply=held))
             if held is not None:
-                self.screen._count_down()
+                self.screen.undo.count_down()
         self.screen.notify(
             sentence(f"redirect queued; {whose} is done (redirected). u undoes."), markup=False
         )
@@ -616,8 +616,8 @@ class ReplyFlows:
                 )
                 done = before is None or (before.state, before.reason) == (State.DONE, "redirected")
                 changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
-                self.screen._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
-                self.screen._count_down()
+                self.screen.undo.remember(UndoStep("redirected to a new forum topic", changes, reply=held))
+                self.screen.undo.count_down()
             whom = person(parent.author.label)
             self.screen.notify(
                 f"Forum topic queued; the reply to {whom} with its address follows once it exists. "
