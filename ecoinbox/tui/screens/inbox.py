@@ -19,14 +19,12 @@ from textual.containers import Container
 from textual.content import Content
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ecoinbox.engine import ChannelStatus
 from ecoinbox.keymap import keys_of
 from ecoinbox.model import (
-    Conversation,
     State,
     UnsentReply,
     View,
@@ -40,6 +38,7 @@ from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, lin
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.inbox_bars import SEARCH_TITLE_CELLS, Tab, channel_statuses, tab_bar
 from ecoinbox.tui.screens.inbox_replies import ReplyFlows
+from ecoinbox.tui.screens.inbox_thread import ThreadFollower
 from ecoinbox.tui.screens.inbox_undo import UndoHistory
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
@@ -151,12 +150,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
-        self._last_highlight = float("-inf")  # when the cursor last landed on a row
-        self._thread_timer: Timer | None = None  # a thread waiting for the cursor to rest
-        # Threads of the rows beside the cursor, read ahead (see `_read_ahead`), and how many
-        # store changes there were: a read that a change overtook is not kept.
-        self._nearby: dict[int, Conversation] = {}
-        self._store_changes = 0
+        self.follow = ThreadFollower(self)
         self._said: tuple[str, float] | None = None  # words for the status line, until when
         self.replies = ReplyFlows(self)
 
@@ -227,12 +221,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     @_store_failures_noticed
     async def on_store_changed(self, event: StoreChanged) -> None:
-        self._store_changes += 1
-        if event.conversation_ids is None:
-            self._nearby.clear()
-        else:
-            for conversation_id in event.conversation_ids:
-                self._nearby.pop(conversation_id, None)
+        self.follow.store_changed(event.conversation_ids)
         if ChangeKind.READ_ONLY in event.kinds:
             self._render_read_only()
             self.notify("The store cannot be changed any more: the banner at the top says why.",
@@ -363,27 +352,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self.results is not None and event.index >= event.total - READ_AHEAD // 2:
             self._read_on(self.results)
         self._render_status()
-        now, delay = monotonic(), self.THREAD_DELAY
-        moving = now - self._last_highlight < delay
-        self._last_highlight = now
-        self._cancel_pending_thread()
-        shown = self.thread.conversation
-        if event.conversation_id is not None and shown is not None and shown.row.id == event.conversation_id:
-            # The list was reloaded around the same conversation (the store changed): the thread
-            # stays where the reader is; `on_store_changed` reloads it in place if it changed.
-            return
-        if event.conversation_id is None:
-            self.thread.show(None)
-        elif moving:
-            # The cursor is moving fast (a held key): the thread waits until it rests.
-            self._thread_timer = self.set_timer(delay, self._thread_rested, name="thread follows the cursor")
-        elif (nearby := self._nearby.get(event.conversation_id)) is not None:
-            # Read ahead: shown now, in the frame that follows the list's.
-            self.workers.cancel_group(self, "thread")  # an older read must not replace it
-            self.thread.show(nearby, highlight=self._matched_words)
-            self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
-        else:
-            self._load_thread(event.conversation_id)
+        self.follow.highlighted(event.conversation_id)
 
     @property
     def _matched_words(self) -> Callable[[str], list[tuple[int, int]]] | None:
@@ -394,7 +363,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.notify(f"Could not read the inbox from the store: {event.error}", severity="error", markup=False)
 
     def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
-        self._thread_now()  # opened before its thread came: no wait
+        self.follow.show_now()  # opened before its thread came: no wait
         self.query_one("#panes").add_class("-reading")
         self.thread.focus()
 
@@ -416,11 +385,15 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation = await self.app.store.conversation(conversation_id)
         if self.conversations.selected_id == conversation_id:
             if conversation is not None:
-                self._nearby[conversation_id] = conversation  # back to it: no second read
+                self.follow.nearby[conversation_id] = conversation  # back to it: no second read
             self.thread.show(conversation, keep_scroll=keep_scroll, highlight=self._matched_words)
             if whole:
                 self.action_show_whole()
             self.call_after_refresh(self._read_ahead)
+
+    @work(exclusive=True, group="read-ahead", exit_on_error=False)
+    async def _read_ahead(self) -> None:
+        await self.follow.read_ahead()  # the threads beside the cursor, once it rests
 
     # ---- triage ------------------------------------------------------------------------------
 
@@ -617,7 +590,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         await self._show_tab(min(self._before_search, len(self.tabs) - 1))
 
     def action_show_whole(self) -> None:
-        if self._thread_now(whole=True):
+        if self.follow.show_now(whole=True):
             return  # `m` came before the thread it is meant for: it applies once that is shown
         if not self.thread.show_whole():
             self.notify("Nothing is cut in this conversation.", markup=False, timeout=2)

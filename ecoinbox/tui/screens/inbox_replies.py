@@ -375,7 +375,7 @@ class ReplyFlows:
         if selected is None:
             return
         shown = self.screen.thread.conversation
-        if self.screen._cancel_pending_thread() or shown is None or shown.row.id != selected:
+        if self.screen.follow.cancel_pending() or shown is None or shown.row.id != selected:
             self.screen.workers.cancel_group(self.screen, "thread")  # read here instead, before the next key
             conversation = await self.screen.app.store.conversation(selected)
             if conversation is None or self.screen.conversations.selected_id != selected:
