@@ -193,3 +193,80 @@ def triage_prefix(row: ConversationRow, now: datetime) -> str:
         parts.append("@" + row.assignee)
     parts += ["#" + tag for tag in row.tags]
     return " ".join(parts) + " " if parts else ""
+
+
+    def _column_styles(self, is_cursor: bool) -> dict[str, Style]:
+        component = self.get_component_rich_style
+        cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
+        base = self.rich_style
+        styles = {"base": base + cursor}
+        for name in ("needs-reply", "dim", "author", "channel", "age", "selected", "waiting-warn",
+                     "waiting-alert", "triage"):  # fmt: skip
+            styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
+        styles["subject"] = base + Style(bold=True) + cursor
+        match = component("conversation-list--match", partial=True)
+        # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
+        styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
+        return styles
+
+    def _row_strip(
+        self,
+        row: ConversationRow,
+        width: int,
+        is_cursor: bool,
+        age: str,
+        *,
+        level: str = "",
+        marked: bool = False,
+    ) -> Strip:
+        columns = _columns(width)
+        styles = self._styles(is_cursor)
+        base = styles["base"]
+        author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
+        marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
+        gap = Segment(" ", base)
+        marker = SELECTED_MARK if marked else row_mark(row)
+        segments = [Segment(marker, styles["selected"] if marked else marker_style), gap]
+        if columns.channel:
+            channel = _fit(_clean(row.channel, columns.channel), columns.channel)
+            segments += [Segment(channel, styles["channel"]), gap]
+        if columns.language:
+            language = _fit(_clean(row.language or "", columns.language), columns.language)
+            segments += [Segment(language, styles["dim"]), gap]
+        if columns.author:
+            author = _fit(_clean(row.author_label or row.author_handle, columns.author), columns.author)
+            segments += [Segment(author, author_style), gap]
+        room = columns.snippet
+        prefix = triage_prefix(row, self._now())
+        if prefix and room >= 20:
+            # The manager's own words (tags, names): still cleaned, and at most half the room.
+            prefix = _fit(_clean(prefix, room // 2), min(cell_len(prefix), room // 2))
+            segments.append(Segment(prefix, styles["triage"]))
+            room -= cell_len(prefix)
+        if row.subject and room >= 20:
+            # A mail's subject, a forum topic's title: what it is about, then the newest words.
+            subject = _clean(row.subject, room // 2)
+            subject = _fit(subject, min(cell_len(subject), room // 2))
+            segments.append(Segment(subject + " · ", styles["subject"]))
+            room -= cell_len(subject) + 3
+        snippet = _clean(row.snippet, room)
+        if self._highlight is None:
+            segments.append(Segment(_fit(snippet, room), base))
+        else:
+            pieces = _fit_marked(snippet, room, self._highlight(snippet))
+            segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in pieces]
+        if columns.count:
+            segments += [
+                gap,
+                Segment(_right(count_label(row.message_count), columns.count), styles["dim"]),
+            ]
+        # The age is how long they have waited on us when they have (coloured past the thresholds).
+        age_style = styles[f"waiting-{level}"] if level else styles["age"]
+        segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
+        # One escape sequence per run of a style, not per column: a row is sent in about half the bytes.
+        return fewer_runs(Strip(segments).adjust_cell_length(width, base))
+
+    def _placeholder(self, width: int, is_cursor: bool) -> Strip:
+        styles = self._styles(is_cursor)
+        text = _fit(f"  {LOADING_TEXT}", width)
+        return Strip([Segment(text, styles["dim"])], width)
