@@ -352,7 +352,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self.results is not None and event.index >= event.total - READ_AHEAD // 2:
             self._read_on(self.results)
         self._render_status()
-        self.follow.highlighted(event.conversation_id)
+        self.follow.highlighted(event.conversation_id, monotonic())
 
     @property
     def _matched_words(self) -> Callable[[str], list[tuple[int, int]]] | None:

@@ -4,7 +4,6 @@ cursor rests for a held key, and from the threads read ahead around the cursor w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from time import monotonic
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
@@ -37,10 +36,11 @@ class ThreadFollower:
             for conversation_id in conversation_ids:
                 self.nearby.pop(conversation_id, None)
 
-    def highlighted(self, conversation_id: int | None) -> None:
-        """The cursor landed on `conversation_id`: its thread now, or once the cursor rests."""
+    def highlighted(self, conversation_id: int | None, now: float) -> None:
+        """The cursor landed on `conversation_id` at `now` (monotonic seconds): its thread now, or
+        once the cursor rests."""
         screen = self.screen
-        now, delay = monotonic(), screen.THREAD_DELAY
+        delay = screen.THREAD_DELAY
         moving = now - self._last_highlight < delay
         self._last_highlight = now
         self.cancel_pending()
