@@ -25,30 +25,27 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.strip import Strip
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from ecoinbox.model import ConversationRow, View
 from ecoinbox.query import Span
-from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
+from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines
+from ecoinbox.tui.widgets.conversation_messages import Highlighted, LoadFailed, Selected
 from ecoinbox.tui.widgets.conversation_rows import (
-    _AGE_CELLS,
     ROW_MARKS,
     ROW_WORDS,
     SELECTED_MARK,
-    _clean,
-    _columns,
-    _fit,
-    _fit_marked,
-    _right,
     age_label,
-    count_label,
+    column_styles,
+    fit,
+    placeholder_strip,
     row_mark,
+    row_strip,
     triage_prefix,
     waiting_level,
 )
-from ecoinbox.tui.widgets.conversation_source import ConversationSource
+from ecoinbox.tui.widgets.conversation_source import ConversationSource, fill_pages, read_page
 
 # What others read here from before the rows' words had a module of their own.
 __all__ = ["ROW_MARKS", "ROW_WORDS", "SELECTED_MARK", "ConversationList", "ConversationSource", "age_label",
@@ -56,7 +53,6 @@ __all__ = ["ROW_MARKS", "ROW_WORDS", "SELECTED_MARK", "ConversationList", "Conve
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
 NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
-LOADING_TEXT = "…"
 
 _PAGE_GROUP = "conversation-list-pages"
 _LOAD_GROUP = "conversation-list-load"
@@ -169,56 +165,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
     }
     """
 
-    class Highlighted(Message):
-        """The cursor landed on a row (also posted after every load and view switch).
-
-        `conversation_id` is None when the view is empty; `index` is 0-based.
-        """
-
-        def __init__(
-            self,
-            conversation_list: ConversationList,
-            conversation_id: int | None,
-            index: int,
-            total: int,
-        ) -> None:
-            super().__init__()
-            self.conversation_list = conversation_list
-            self.conversation_id = conversation_id
-            self.index = index
-            self.total = total
-
-        @property
-        def control(self) -> ConversationList:
-            return self.conversation_list
-
-    class Selected(Message):
-        """The manager opened the highlighted conversation (enter)."""
-
-        def __init__(self, conversation_list: ConversationList, conversation_id: int) -> None:
-            super().__init__()
-            self.conversation_list = conversation_list
-            self.conversation_id = conversation_id
-
-        @property
-        def control(self) -> ConversationList:
-            return self.conversation_list
-
-    class LoadFailed(Message):
-        """The store failed to answer (count or page); the list stays usable with what it has.
-
-        Worker state changes do not bubble, so the list forwards its own failures as this
-        message; repeats of one error within `FAILURE_REPEAT_SECONDS` are not posted again.
-        """
-
-        def __init__(self, conversation_list: ConversationList, error: BaseException) -> None:
-            super().__init__()
-            self.conversation_list = conversation_list
-            self.error = error
-
-        @property
-        def control(self) -> ConversationList:
-            return self.conversation_list
+    Highlighted = Highlighted
+    Selected = Selected
+    LoadFailed = LoadFailed
 
     def __init__(
         self,
@@ -387,7 +336,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
             # The top page catches a conversation that new activity moved up.
             around = self._page_of(self._cursor)
             wanted = {0, around - 1, around, around + 1} if keep_selection else {0}
-            await self._fill(pages, wanted, total)
+            await fill_pages(self._source, self._view, pages, wanted, total, self.PAGE_SIZE)
             # Read after the awaits: the manager may have moved while the store answered.
             cursor, screen_row = 0, 0
             keep_selection = keep_selection and (self.held or select is not None)
@@ -410,7 +359,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
                 # Further down, the cursor keeps its line, so the list does not jump under the eyes.
                 scroll_y = max(0, min(cursor - screen_row, total - height))
             wanted = self._pages_for_rows(scroll_y, scroll_y + height) | {self._page_of(cursor)}
-            await self._fill(pages, wanted, total)
+            await fill_pages(self._source, self._view, pages, wanted, total, self.PAGE_SIZE)
             self._commit(total, pages, cursor, scroll_y)
 
     def _commit(
@@ -451,6 +400,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
             self.reload(), name="conversation list reload", group=_LOAD_GROUP, exit_on_error=False
         )
 
+    async def _read_page(self, page: int) -> list[ConversationRow]:
+        return await read_page(self._source, self._view, page, self._pages, self._total, self.PAGE_SIZE)
+
     def _request_page(self, page: int) -> asyncio.Event | None:
         """Start fetching `page` unless it is cached or already on its way."""
         if page in self._pages or not 0 <= page <= self._last_page(self._total):
@@ -475,7 +427,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
                     await other.done.wait()
             if generation != self._generation:
                 return
-            rows = await self._read_page(page, self._pages, self._total)
+            rows = await self._read_page(page)
             if generation == self._generation:
                 self._store_page(page, rows)
                 self._page_landed(page, len(rows))
@@ -486,7 +438,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
 
     async def _refetch_page(self, page: int, generation: int) -> None:
         old = self._pages.get(page)
-        rows = await self._read_page(page, self._pages, self._total)
+        rows = await self._read_page(page)
         if generation != self._generation:
             return
         if old is None or [row.id for row in old] != [row.id for row in rows]:
@@ -674,7 +626,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         row = self._row_at(index)
         if row is None:
             self._request_page(self._page_of(index))
-            return self.painted(y, self._placeholder(width, is_cursor))
+            return self.painted(y, placeholder_strip(width, self._styles(is_cursor)))
         now = self._now()
         age = age_label(row.last_activity, now)
         level = waiting_level(row, now, self.waiting_warn, self.waiting_alert)
@@ -682,8 +634,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         key = (row, width, is_cursor, age, level, marked)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._row_strip(
-                row, width, is_cursor, age, level=level, marked=marked
+            styles, highlight = self._styles(is_cursor), self._highlight
+            strip = self._strips[key] = row_strip(
+                row, width, styles, age, now=now, highlight=highlight, level=level, marked=marked
             )
         return self.painted(y, strip)
 
@@ -707,13 +660,13 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         """The row's styles by column; on the cursor row the cursor style wins everywhere."""
         styles = self._row_styles.get(is_cursor)
         if styles is None:  # once per style change, not per row: half of a row's rendering
-            styles = self._row_styles[is_cursor] = self._column_styles(is_cursor)
+            styles = self._row_styles[is_cursor] = column_styles(self, is_cursor)
         return styles
 
     def _blank_line(self, y: int, width: int) -> Strip:
         style = self.rich_style
         if self._loaded and self._total == 0 and y == self.size.height // 2:
-            text = _fit(EMPTY_TEXT if self._highlight is None else NO_MATCH_TEXT, width).rstrip()
+            text = fit(EMPTY_TEXT if self._highlight is None else NO_MATCH_TEXT, width).rstrip()
             pad = (width - cell_len(text)) // 2
             dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
             strip = Strip([Segment(" " * pad, style), Segment(text, dim)])

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
 from rich.cells import cell_len, set_cell_size, split_graphemes
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
 
 from ecoinbox.humanize import age
 from ecoinbox.model import ConversationRow, State
 from ecoinbox.query import Span
 from ecoinbox.sanitize import sanitize
 from ecoinbox.snooze import describe_wake
+from ecoinbox.tui.widgets.changed_lines import fewer_runs
+
+LOADING_TEXT = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +73,7 @@ def _cut(text: str, cells: int) -> str:
     return text
 
 
-def _fit(text: str, cells: int) -> str:
+def fit(text: str, cells: int) -> str:
     """Pad or cut `text` to exactly `cells` cells, with an ellipsis when cut (wide-char safe)."""
     if cells <= 0:
         return ""
@@ -76,7 +84,7 @@ def _fit(text: str, cells: int) -> str:
 
 def _fit_marked(text: str, cells: int, spans: list[Span]) -> list[tuple[str, bool]]:
     """`_fit` for text with marked spans: (piece, marked) pairs exactly `cells` cells wide."""
-    fitted = _fit(text, cells)
+    fitted = fit(text, cells)
     kept = len(text) if fitted.startswith(text) else len(fitted.rstrip().removesuffix("…").rstrip())
     pieces: list[tuple[str, bool]] = []
     at = 0
@@ -195,78 +203,83 @@ def triage_prefix(row: ConversationRow, now: datetime) -> str:
     return " ".join(parts) + " " if parts else ""
 
 
-    def _column_styles(self, is_cursor: bool) -> dict[str, Style]:
-        component = self.get_component_rich_style
-        cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
-        base = self.rich_style
-        styles = {"base": base + cursor}
-        for name in ("needs-reply", "dim", "author", "channel", "age", "selected", "waiting-warn",
-                     "waiting-alert", "triage"):  # fmt: skip
-            styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
-        styles["subject"] = base + Style(bold=True) + cursor
-        match = component("conversation-list--match", partial=True)
-        # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
-        styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
-        return styles
+def column_styles(widget: Widget, is_cursor: bool) -> dict[str, Style]:
+    """A row's styles by column, from the list's CSS; on the cursor row the cursor style wins."""
+    component = widget.get_component_rich_style
+    cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
+    base = widget.rich_style
+    styles = {"base": base + cursor}
+    for name in ("needs-reply", "dim", "author", "channel", "age", "selected", "waiting-warn",
+                 "waiting-alert", "triage"):  # fmt: skip
+        styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
+    styles["subject"] = base + Style(bold=True) + cursor
+    match = component("conversation-list--match", partial=True)
+    # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
+    styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
+    return styles
 
-    def _row_strip(
-        self,
-        row: ConversationRow,
-        width: int,
-        is_cursor: bool,
-        age: str,
-        *,
-        level: str = "",
-        marked: bool = False,
-    ) -> Strip:
-        columns = _columns(width)
-        styles = self._styles(is_cursor)
-        base = styles["base"]
-        author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
-        marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
-        gap = Segment(" ", base)
-        marker = SELECTED_MARK if marked else row_mark(row)
-        segments = [Segment(marker, styles["selected"] if marked else marker_style), gap]
-        if columns.channel:
-            channel = _fit(_clean(row.channel, columns.channel), columns.channel)
-            segments += [Segment(channel, styles["channel"]), gap]
-        if columns.language:
-            language = _fit(_clean(row.language or "", columns.language), columns.language)
-            segments += [Segment(language, styles["dim"]), gap]
-        if columns.author:
-            author = _fit(_clean(row.author_label or row.author_handle, columns.author), columns.author)
-            segments += [Segment(author, author_style), gap]
-        room = columns.snippet
-        prefix = triage_prefix(row, self._now())
-        if prefix and room >= 20:
-            # The manager's own words (tags, names): still cleaned, and at most half the room.
-            prefix = _fit(_clean(prefix, room // 2), min(cell_len(prefix), room // 2))
-            segments.append(Segment(prefix, styles["triage"]))
-            room -= cell_len(prefix)
-        if row.subject and room >= 20:
-            # A mail's subject, a forum topic's title: what it is about, then the newest words.
-            subject = _clean(row.subject, room // 2)
-            subject = _fit(subject, min(cell_len(subject), room // 2))
-            segments.append(Segment(subject + " · ", styles["subject"]))
-            room -= cell_len(subject) + 3
-        snippet = _clean(row.snippet, room)
-        if self._highlight is None:
-            segments.append(Segment(_fit(snippet, room), base))
-        else:
-            pieces = _fit_marked(snippet, room, self._highlight(snippet))
-            segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in pieces]
-        if columns.count:
-            segments += [
-                gap,
-                Segment(_right(count_label(row.message_count), columns.count), styles["dim"]),
-            ]
-        # The age is how long they have waited on us when they have (coloured past the thresholds).
-        age_style = styles[f"waiting-{level}"] if level else styles["age"]
-        segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
-        # One escape sequence per run of a style, not per column: a row is sent in about half the bytes.
-        return fewer_runs(Strip(segments).adjust_cell_length(width, base))
 
-    def _placeholder(self, width: int, is_cursor: bool) -> Strip:
-        styles = self._styles(is_cursor)
-        text = _fit(f"  {LOADING_TEXT}", width)
-        return Strip([Segment(text, styles["dim"])], width)
+def row_strip(
+    row: ConversationRow,
+    width: int,
+    styles: dict[str, Style],
+    age: str,
+    *,
+    now: datetime,
+    highlight: Callable[[str], list[Span]] | None,
+    level: str = "",
+    marked: bool = False,
+) -> Strip:
+    """One row of the list, `width` cells, in `styles` (see `column_styles`); `highlight` marks
+    the words a search matched in its snippet."""
+    columns = _columns(width)
+    base = styles["base"]
+    author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
+    marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
+    gap = Segment(" ", base)
+    marker = SELECTED_MARK if marked else row_mark(row)
+    segments = [Segment(marker, styles["selected"] if marked else marker_style), gap]
+    if columns.channel:
+        channel = fit(_clean(row.channel, columns.channel), columns.channel)
+        segments += [Segment(channel, styles["channel"]), gap]
+    if columns.language:
+        language = fit(_clean(row.language or "", columns.language), columns.language)
+        segments += [Segment(language, styles["dim"]), gap]
+    if columns.author:
+        author = fit(_clean(row.author_label or row.author_handle, columns.author), columns.author)
+        segments += [Segment(author, author_style), gap]
+    room = columns.snippet
+    prefix = triage_prefix(row, now)
+    if prefix and room >= 20:
+        # The manager's own words (tags, names): still cleaned, and at most half the room.
+        prefix = fit(_clean(prefix, room // 2), min(cell_len(prefix), room // 2))
+        segments.append(Segment(prefix, styles["triage"]))
+        room -= cell_len(prefix)
+    if row.subject and room >= 20:
+        # A mail's subject, a forum topic's title: what it is about, then the newest words.
+        subject = _clean(row.subject, room // 2)
+        subject = fit(subject, min(cell_len(subject), room // 2))
+        segments.append(Segment(subject + " · ", styles["subject"]))
+        room -= cell_len(subject) + 3
+    snippet = _clean(row.snippet, room)
+    if highlight is None:
+        segments.append(Segment(fit(snippet, room), base))
+    else:
+        pieces = _fit_marked(snippet, room, highlight(snippet))
+        segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in pieces]
+    if columns.count:
+        segments += [
+            gap,
+            Segment(_right(count_label(row.message_count), columns.count), styles["dim"]),
+        ]
+    # The age is how long they have waited on us when they have (coloured past the thresholds).
+    age_style = styles[f"waiting-{level}"] if level else styles["age"]
+    segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
+    # One escape sequence per run of a style, not per column: a row is sent in about half the bytes.
+    return fewer_runs(Strip(segments).adjust_cell_length(width, base))
+
+
+def placeholder_strip(width: int, styles: dict[str, Style]) -> Strip:
+    """The line of a row whose page is still on its way."""
+    text = fit(f"  {LOADING_TEXT}", width)
+    return Strip([Segment(text, styles["dim"])], width)

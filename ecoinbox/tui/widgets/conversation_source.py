@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from ecoinbox.model import ConversationRow, View
@@ -45,37 +46,49 @@ class ConversationSource(Protocol):
         ...
 
 
-    async def _fill(self, pages: dict[int, list[ConversationRow]], wanted: Iterable[int], total: int) -> None:
-        """Fetch the wanted pages missing from `pages`, chaining keysets along each run."""
-        last = self._last_page(total)
-        missing = sorted(p for p in set(wanted) if 0 <= p <= last and p not in pages)
-        for run in _runs(missing):
-            # Runs that touch the bottom are read upwards from the last page, others downwards.
-            order = reversed(run) if run[-1] == last and run[0] != 0 else run
-            for page in order:
-                pages[page] = await self._read_page(page, pages, total)
+async def fill_pages(
+    source: ConversationSource,
+    view: View,
+    pages: dict[int, list[ConversationRow]],
+    wanted: Iterable[int],
+    total: int,
+    size: int,
+) -> None:
+    """Fetch the wanted pages (of `size` rows, `total` in the view) missing from `pages`, chaining
+    keysets along each run."""
+    last = (total - 1) // size
+    missing = sorted(p for p in set(wanted) if 0 <= p <= last and p not in pages)
+    for run in _runs(missing):
+        # Runs that touch the bottom are read upwards from the last page, others downwards.
+        order = reversed(run) if run[-1] == last and run[0] != 0 else run
+        for page in order:
+            pages[page] = await read_page(source, view, page, pages, total, size)
 
-    async def _read_page(
-        self, page: int, pages: Mapping[int, list[ConversationRow]], total: int
-    ) -> list[ConversationRow]:
-        """One page, by keyset from a cached neighbour when there is one."""
-        size = self.PAGE_SIZE
-        start = page * size
-        limit = min(size, total - start)
-        if limit <= 0:
-            return []
-        source, view = self._source, self._view
-        if page == 0:
-            return await source.conversation_page(view, limit=limit)
-        previous = pages.get(page - 1)
-        if previous is not None and len(previous) == size:
-            return await source.conversation_page(view, after=previous[-1].sort_key, limit=limit)
-        following = pages.get(page + 1)
-        if following:
-            return await source.conversation_page(view, before=following[0].sort_key, limit=limit)
-        if start + limit >= total:
-            return await source.conversation_page_last(view, limit)
-        return await source.conversation_page_at(view, start, limit)
+
+async def read_page(
+    source: ConversationSource,
+    view: View,
+    page: int,
+    pages: Mapping[int, list[ConversationRow]],
+    total: int,
+    size: int,
+) -> list[ConversationRow]:
+    """Page `page` of `size` rows, by keyset from a neighbour in `pages` when there is one."""
+    start = page * size
+    limit = min(size, total - start)
+    if limit <= 0:
+        return []
+    if page == 0:
+        return await source.conversation_page(view, limit=limit)
+    previous = pages.get(page - 1)
+    if previous is not None and len(previous) == size:
+        return await source.conversation_page(view, after=previous[-1].sort_key, limit=limit)
+    following = pages.get(page + 1)
+    if following:
+        return await source.conversation_page(view, before=following[0].sort_key, limit=limit)
+    if start + limit >= total:
+        return await source.conversation_page_last(view, limit)
+    return await source.conversation_page_at(view, start, limit)
 
 
 def _runs(pages: list[int]) -> list[list[int]]:
