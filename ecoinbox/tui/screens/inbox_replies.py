@@ -36,20 +36,20 @@ from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
 from ecoinbox.tui.screens.confirm import ConfirmScreen
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
-from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
+from ecoinbox.tui.screens.redirect import NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.screens.triage import UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply
 from ecoinbox.tui.store_notices import notify_store_failure
 from ecoinbox.tui.targets import Target, person, sentence
 
 if TYPE_CHECKING:
-    from ecoinbox.tui.screens.inbox import InboxScreen
+    from ecoinbox.tui.screens import inbox
 
 
 class ReplyFlows:
     """The reply flows of the inbox screen, which calls them from its keys."""
 
-    def __init__(self, screen: InboxScreen) -> None:
+    def __init__(self, screen: inbox.InboxScreen) -> None:
         self.screen = screen
 
     async def take_back(self, step: UndoStep) -> None:
@@ -141,7 +141,8 @@ class ReplyFlows:
         if answer == EDIT:
             await self._edit_and_resend(conversation, item)
             return
-        if await store.decide_reply(item.id, answer, actor=self.screen._me()) is None:
+        decision = ReplyDecision(answer)  # the box's other answers are decisions
+        if await store.decide_reply(item.id, decision, actor=self.screen._me()) is None:
             self.screen.notify("That reply was settled meanwhile: see the thread.", markup=False)
             return
         self.screen.notify(
@@ -149,7 +150,7 @@ class ReplyFlows:
                 ReplyDecision.RESEND: "Queued again; it shows as sent once the platform has it.",
                 ReplyDecision.MARK_SENT: "Marked sent.",
                 ReplyDecision.DISCARD: "Discarded; it stays in the history.",
-            }[answer],
+            }[decision],
             markup=False,
             timeout=3,
         )
@@ -519,7 +520,7 @@ class ReplyFlows:
         )
         if choice is None:
             return
-        if choice == NEW_TOPIC:
+        if isinstance(choice, str):  # NEW_TOPIC, the box's only answer in words
             await self._redirect_to_new_topic(conversation, parent, mark)
             return
         draft = app.reply_draft(parent, language)
@@ -584,6 +585,7 @@ class ReplyFlows:
         `keeper` keeps the fields as they are typed."""
         app = self.screen.app
         forum = app.settings.forum
+        assert forum is not None  # a topic is offered only with a [forum] section
 
         async def queue(topic: TopicDraft) -> None:
             store = app.store
@@ -614,8 +616,9 @@ class ReplyFlows:
                     redirect=True,
                     topic=topic,
                 )
-                done = before is None or (before.state, before.reason) == (State.DONE, "redirected")
-                changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
+                changes: tuple[StateChange, ...] = ()
+                if before is not None and (before.state, before.reason) != (State.DONE, "redirected"):
+                    changes = (StateChange(conversation_id, before.state, State.DONE),)
                 self.screen.undo.remember(UndoStep("redirected to a new forum topic", changes, reply=held))
                 self.screen.undo.count_down()
             whom = person(parent.author.label)

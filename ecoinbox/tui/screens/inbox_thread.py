@@ -12,13 +12,13 @@ from ecoinbox.model import Conversation
 from ecoinbox.store import StoreError
 
 if TYPE_CHECKING:
-    from ecoinbox.tui.screens.inbox import InboxScreen
+    from ecoinbox.tui.screens import inbox
 
 
 class ThreadFollower:
     """Which thread the inbox screen shows beside its list, and when it reads it."""
 
-    def __init__(self, screen: InboxScreen) -> None:
+    def __init__(self, screen: inbox.InboxScreen) -> None:
         self.screen = screen
         self._last_highlight = float("-inf")  # when the cursor last landed on a row
         self._timer: Timer | None = None  # a thread waiting for the cursor to rest

@@ -15,7 +15,7 @@ from ecoinbox.tui.screens.triage import UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
 
 if TYPE_CHECKING:
-    from ecoinbox.tui.screens.inbox import InboxScreen
+    from ecoinbox.tui.screens import inbox
 
 
 UNDO_DEPTH = 50
@@ -26,7 +26,7 @@ HOLD_TICK_S = 0.2
 class UndoHistory:
     """What `u` undoes on the inbox screen, and the countdown of the replies it can still take back."""
 
-    def __init__(self, screen: InboxScreen) -> None:
+    def __init__(self, screen: inbox.InboxScreen) -> None:
         self.screen = screen
         self.steps: list[UndoStep] = []
         self._timer: Timer | None = None  # counts a held reply down in the status line

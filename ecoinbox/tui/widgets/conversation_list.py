@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -30,8 +30,8 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from ecoinbox.model import ConversationRow, View
 from ecoinbox.query import Span
+from ecoinbox.tui.widgets import conversation_messages
 from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines
-from ecoinbox.tui.widgets.conversation_messages import Highlighted, LoadFailed, Selected
 from ecoinbox.tui.widgets.conversation_rows import (
     ROW_MARKS,
     ROW_WORDS,
@@ -165,9 +165,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
     }
     """
 
-    Highlighted = Highlighted
-    Selected = Selected
-    LoadFailed = LoadFailed
+    Highlighted: TypeAlias = conversation_messages.Highlighted
+    Selected: TypeAlias = conversation_messages.Selected
+    LoadFailed: TypeAlias = conversation_messages.LoadFailed
 
     def __init__(
         self,
