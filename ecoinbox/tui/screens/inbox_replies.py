@@ -204,6 +204,7 @@ class ReplyFlows:
         )
 
     async def reply(self) -> None:
+        """`r`: a reply to the message picked with `[` / `]`, else the newest one from outside."""
         if self.screen._writes_refused():
             return
         target = await self._reply_target()
@@ -474,6 +475,7 @@ class ReplyFlows:
         )
 
     async def redirect(self) -> None:
+        """`f`: send the person to the forum, with a canned reply or a new topic of their own."""
         app = self.screen.app
         if self.screen._writes_refused():
             return

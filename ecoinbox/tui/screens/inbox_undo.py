@@ -33,10 +33,12 @@ class UndoHistory:
         self.shown = ""  # the countdown's words last drawn
 
     def remember(self, step: UndoStep) -> None:
+        """One more step `u` can undo (the oldest are forgotten past UNDO_DEPTH)."""
         self.steps.append(step)
         del self.steps[:-UNDO_DEPTH]
 
     async def undo(self) -> None:
+        """`u`: take back the newest step, a held reply included."""
         if not self.steps:
             self.screen.notify("Nothing to undo.", markup=False, timeout=2)
             return
@@ -76,6 +78,7 @@ class UndoHistory:
         return hold_notice(newest, now, key)
 
     def count_down(self) -> None:
+        """Show the held replies' countdown in the status line until the last one goes out."""
         self.screen._render_status()
         if self._timer is None:
             self._timer = self.screen.set_interval(HOLD_TICK_S, self._tick, name="undo send countdown")

@@ -83,7 +83,7 @@ def fit(text: str, cells: int) -> str:
 
 
 def _fit_marked(text: str, cells: int, spans: list[Span]) -> list[tuple[str, bool]]:
-    """`_fit` for text with marked spans: (piece, marked) pairs exactly `cells` cells wide."""
+    """`fit` for text with marked spans: (piece, marked) pairs exactly `cells` cells wide."""
     fitted = fit(text, cells)
     kept = len(text) if fitted.startswith(text) else len(fitted.rstrip().removesuffix("…").rstrip())
     pieces: list[tuple[str, bool]] = []
