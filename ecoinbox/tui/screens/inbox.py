@@ -34,9 +34,10 @@ from ecoinbox.sanitize import sanitize
 from ecoinbox.search import SearchResults
 from ecoinbox.store import ChangeKind, StoreError
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
-from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
+from ecoinbox.tui.screens.contact import PersonConversations
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.inbox_bars import SEARCH_TITLE_CELLS, Tab, channel_statuses, tab_bar
+from ecoinbox.tui.screens.inbox_contacts import ContactFlows
 from ecoinbox.tui.screens.inbox_replies import ReplyFlows
 from ecoinbox.tui.screens.inbox_thread import ThreadFollower
 from ecoinbox.tui.screens.inbox_undo import UndoHistory
@@ -153,6 +154,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.follow = ThreadFollower(self)
         self._said: tuple[str, float] | None = None  # words for the status line, until when
         self.replies = ReplyFlows(self)
+        self.contacts = ContactFlows(self)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -633,6 +635,16 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.set_timer(seconds + 0.05, self._render_status, name="status words expire")
 
     # ---- contacts across channels --------------------------------------------------------------
+
+    @work(exclusive=True, group="contact")
+    @_store_failures_noticed
+    async def action_contact(self) -> None:
+        await self.contacts.contact()
+
+    @work(exclusive=True, group="contact")
+    @_store_failures_noticed
+    async def action_link_contact(self) -> None:
+        await self.contacts.link_contact()
 
     async def _open_person(self, label: str, author_id: int, conversation_id: int) -> None:
         """A tab of this person's conversations on every channel, on `conversation_id`; esc closes it."""
