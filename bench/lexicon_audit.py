@@ -3,7 +3,7 @@
 Every regex in the spam and priority modules' lists (`Term` tuples and module-level patterns) is
 split into its top-level alternatives ("casinos?|free spins" -> "casinos?", "free spins"); each
 alternative is matched, the way the filter matches it, against the normalized text of every
-example of its own labelled set in tests/data/triage (spam.*.jsonl for the spam module,
+example of its own labelled set in tests/data/screening (spam.*.jsonl for the spam module,
 priority.*.jsonl for priority), train and test split. An alternative that matches test examples and
 no train example was written from the test split: the protocol (bench/README.md) says it goes.
 
@@ -25,10 +25,10 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoinbox.triage import priority, spam
-from ecoinbox.triage._text import Term, normalize
+from ecoinbox.screening import priority, spam
+from ecoinbox.screening._text import Term, normalize
 
-DATA = ROOT / "tests" / "data" / "triage"
+DATA = ROOT / "tests" / "data" / "screening"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
 """How many conversations get priority's `!` (issue 15, item 5): at most about 15%.
 
 Priority's `!` means "a manager handles this first" (money, access, safety, an outage, waiting
-long: `ecoinbox/triage/priority.py`). This prints `!` against the labelled examples' `kind`
-(tests/data/triage, train and test split) and the share of conversations marked on the demo's
-seeded traffic and on the client turns of ../shared/data/cdp/dev.json. `bench/triage.py` prints
+long: `ecoinbox/screening/priority.py`). This prints `!` against the labelled examples' `kind`
+(tests/data/screening, train and test split) and the share of conversations marked on the demo's
+seeded traffic and on the client turns of ../shared/data/cdp/dev.json. `bench/screening.py` prints
 the same at its end.
 
     python bench/priority_share.py
@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecoinbox.triage.priority import score_priority
+from ecoinbox.screening.priority import score_priority
 
-DATA = ROOT / "tests" / "data" / "triage"
+DATA = ROOT / "tests" / "data" / "screening"
 # Where ../shared/data/cdp is, when the repository is not next to it (a git worktree elsewhere).
 CDP_DEV = Path(os.environ.get("ECOINBOX_CDP_DATA", ROOT.parent / "shared" / "data" / "cdp")) / "dev.json"
 HIGH_SHARE = 0.15
@@ -34,12 +34,12 @@ HIGH_SHARE = 0.15
 
 async def demo_priority_share() -> tuple[int, int]:
     """(conversations with `!`, conversations) once the demo's seeded traffic is polled with the
-    demo's config and triage, as `ecoinbox demo` shows it. Every conversation counts, Spam's too:
+    demo's config and screening, as `ecoinbox demo` shows it. Every conversation counts, Spam's too:
     the share must not depend on what the spam filter hides."""
     import sqlite3
     import tempfile
 
-    from ecoinbox.cli import attach_triage, build_engine, resolve_tokens
+    from ecoinbox.cli import attach_screener, build_engine, resolve_tokens
     from ecoinbox.config import load_config
     from ecoinbox.demo.runner import Demo
     from ecoinbox.store import open_store
@@ -48,7 +48,7 @@ async def demo_priority_share() -> tuple[int, int]:
         async with Demo(data_dir=Path(folder), traffic=False) as demo:
             settings = load_config(demo.config_path)
             store = await open_store(settings.data_path)
-            await attach_triage(store, settings)
+            await attach_screener(store, settings)
             engine = build_engine(settings, await asyncio.to_thread(resolve_tokens, settings), store)
             try:
                 await engine.poll_all_once()
@@ -104,7 +104,7 @@ class Counts:
 
 def kind_scores(split: str) -> Counts:
     """`!` against the labelled examples' `kind` (money, access, safety, outage, waiting): what a
-    manager handles first, a narrower question than their `label` (see tests/data/triage)."""
+    manager handles first, a narrower question than their `label` (see tests/data/screening)."""
     pairs = []
     for line in (DATA / f"priority.{split}.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)

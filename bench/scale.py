@@ -10,12 +10,12 @@ Stores come from bench/generate.py (through `SQLiteStore.ingest`) and are cached
 measured when the store was built, with the commit it was built by.
 
 Rows (see bench/README.md for how each is measured):
-- ingest with triage and language detection: messages per second as the engine takes a poll
+- ingest with screening and language detection: messages per second as the engine takes a poll
   batch in (batches of 200): language detection (`engine.with_languages`), then
-  `SQLiteStore.ingest` with the demo's triage attached (spam, priority, the demo's rules, run in
-  triage's thread before the write), threading, summaries and the search index; into a fresh
-  store, up to `--triage-up-to` messages (default 100k: at 1M it takes minutes).
-- ingest without triage or language detection: `SQLiteStore.ingest` alone, measured when the
+  `SQLiteStore.ingest` with the demo's screening attached (spam, priority, the demo's rules, run in
+  the screener's thread before the write), threading, summaries and the search index; into a fresh
+  store, up to `--screening-up-to` messages (default 100k: at 1M it takes minutes).
+- ingest without screening or language detection: `SQLiteStore.ingest` alone, measured when the
   cached store was built.
 - first paint: the real `ecoinbox` (bench/timed_inbox.py runs `ecoinbox.cli.main`) in a
   pseudo-terminal of 120x40 on a config with the store and no channels, from the process
@@ -708,25 +708,25 @@ class Column:
     thread_again_s: list[float]
     peers: Peers
     searches: list[Search] = field(default_factory=list)
-    triage_rate: float | None = None  # msg/s of ingest with triage and language detection
+    screening_rate: float | None = None  # msg/s of ingest with screening and language detection
     commands: Commands | None = None
 
 
-def triage_ingest_rate(messages: int, seed: int) -> float:
+def screening_ingest_rate(messages: int, seed: int) -> float:
     """Messages per second of ingest as the engine does it: language detection, then the store's
-    ingest with the demo's triage attached, into a fresh store (poll batches of generate.BATCH)."""
+    ingest with the demo's screening attached, into a fresh store (poll batches of generate.BATCH)."""
     from ecoinbox.config import parse_config
     from ecoinbox.demo.generate import BATCH, DEFAULT_END, batches, make_plan
     from ecoinbox.demo.generate import messages as generated
     from ecoinbox.demo.runner import DEMO_CANNED, DEMO_RULES
     from ecoinbox.engine.engine import with_languages
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
     settings = parse_config(f'[brand]\nname = "Acme"\nkeywords = ["acme"]\n{DEMO_RULES}\n{DEMO_CANNED}')
 
     async def run(path: Path) -> float:
         store = await open_store(path, clock=lambda: DEFAULT_END)
-        await store.attach_triage(Triage.from_settings(settings))
+        await store.attach_screener(Screener.from_settings(settings))
         spent = 0.0
         try:
             for batch in batches(generated(make_plan(messages, seed, DEFAULT_END), seed), BATCH):
@@ -737,7 +737,7 @@ def triage_ingest_rate(messages: int, seed: int) -> float:
             await store.close()
         return messages / spent
 
-    with tempfile.TemporaryDirectory(prefix="ecoinbox-triage-ingest-") as where:
+    with tempfile.TemporaryDirectory(prefix="ecoinbox-screening-ingest-") as where:
         from ecoinbox.language import detect_language
 
         detect_language("the language model loads here, once")
@@ -762,17 +762,17 @@ def med(values: list[float] | list[int]) -> float:
 
 
 def ingest_rows(columns: list[Column]) -> Iterator[str]:
-    """The ingest rows: with triage and language detection (the budget's), and the store alone."""
-    rates = [(c.label, c.triage_rate) for c in columns if c.triage_rate is not None]
-    cells = " | ".join("–" if c.triage_rate is None else f"{c.triage_rate:,.0f}" for c in columns)
+    """The ingest rows: with screening and language detection (the budget's), and the store alone."""
+    rates = [(c.label, c.screening_rate) for c in columns if c.screening_rate is not None]
+    cells = " | ".join("–" if c.screening_rate is None else f"{c.screening_rate:,.0f}" for c in columns)
     mark = ""
     if rates:
         label, biggest = rates[-1]
         mark = ("ok" if biggest >= INGEST_RATE else "OVER") + f" (at {label})"
-    name = "ingest with triage and language detection (msg/s, as the engine does, batches of 200)"
+    name = "ingest with screening and language detection (msg/s, as the engine does, batches of 200)"
     yield f"| {name} | {cells} | >= {INGEST_RATE:,} | {mark} |"
     cells = " | ".join(f"{rate(c):,.0f}" for c in columns)
-    name = "ingest without triage or language detection (msg/s, the store alone, batches of 200)"
+    name = "ingest without screening or language detection (msg/s, the store alone, batches of 200)"
     yield f"| {name} | {cells} | | |"
 
 
@@ -958,8 +958,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-up-to", default="100k",
                         help="largest size for notmuch and neomutt (their Maildir takes a file per message; "
                              "notmuch new needs about 11 min at 1m); 'none' to skip them")  # fmt: skip
-    parser.add_argument("--triage-up-to", default="100k",
-                        help="largest size for the ingest row with triage and language detection "
+    parser.add_argument("--screening-up-to", default="100k",
+                        help="largest size for the ingest row with screening and language detection "
                              "(a fresh store each time); 'none' to skip it")  # fmt: skip
     parser.add_argument("--ingest-only", action="store_true",
                         help="only the two ingest rows (no inbox, thread, search or peers)")  # fmt: skip
@@ -970,18 +970,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     labels = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
     peers_limit = 0 if args.peers_up_to == "none" else SIZES[args.peers_up_to.lower()]
-    triage_limit = 0 if args.triage_up_to == "none" else SIZES[args.triage_up_to.lower()]
+    screening_limit = 0 if args.screening_up_to == "none" else SIZES[args.screening_up_to.lower()]
     args.cache.mkdir(parents=True, exist_ok=True)
     columns = []
     for label in labels:
         messages = SIZES[label]
         path, made = store_for(args.cache, messages, args.seed, args.rebuild)
-        triage_rate = None
-        if messages <= triage_limit and not args.commands_only:
-            print(f"{label}: ingest with triage and language detection…", file=sys.stderr, flush=True)
-            triage_rate = triage_ingest_rate(messages, args.seed)
+        screening_rate = None
+        if messages <= screening_limit and not args.commands_only:
+            print(f"{label}: ingest with screening and language detection…", file=sys.stderr, flush=True)
+            screening_rate = screening_ingest_rate(messages, args.seed)
         if args.ingest_only:
-            columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), [], triage_rate))
+            columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), [], screening_rate))
             continue
         if args.commands_only:
             if messages <= peers_limit and shutil.which("notmuch"):
@@ -1006,7 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: notmuch and neomutt…", file=sys.stderr, flush=True)
             peers = run_peers(path, messages)
         columns.append(
-            Column(label, messages, made, inbox, thread, thread_again, peers, searches, triage_rate)
+            Column(label, messages, made, inbox, thread, thread_again, peers, searches, screening_rate)
         )
     print(f"Machine: {machine()}")
     built = {c.manifest.get("commit", "unknown") for c in columns}

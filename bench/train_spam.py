@@ -1,17 +1,17 @@
-"""Train the spam filter's shipped prior (ecoinbox/triage/spam_weights.json.gz) on the training sources.
+"""Train the spam filter's shipped prior (ecoinbox/screening/spam_weights.json.gz) on the training sources.
 
 Data (see the protocol at the top of bench/README.md):
 - The YouTube Spam Collection (Alberto, Lochter and Almeida, "TubeSpam: Comment Spam Filtering
   on YouTube", IEEE ICMLA 2015, doi:10.1109/ICMLA.2015.37; UCI Machine Learning Repository,
   CC BY 4.0), in ../shared/data/spam/youtube-spam-collection: one source per video. Four are
   training sources; `Youtube05-Shakira` is the untouched source, never read here.
-- The project's own examples, tests/data/triage/spam.train.jsonl (source "velora"); its test
+- The project's own examples, tests/data/screening/spam.train.jsonl (source "velora"); its test
   split is never read here either.
 - Real customers' tweets to brands' care accounts, ../shared/data/cdp/dev.json (IBM's Twitter
   Conversations Dataset for Conversational Document Prediction, Apache License 2.0; Ganhotra
   et al., EMNLP 2020): the client turns, all ham (source "cdp").
 
-Model: logistic regression over the features of `ecoinbox.triage.spam_model` (character
+Model: logistic regression over the features of `ecoinbox.screening.spam_model` (character
 3-5-grams, words, word pairs, named signals), L2-regularized, full-batch Adam in numpy;
 deterministic (no random state), so the same data gives the same file. Each source weighs the
 same in the loss (a source of 190 examples counts as much as one of 440) but the project's
@@ -44,12 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecoinbox.model import Author, Message
-from ecoinbox.triage.inbound import Triage
-from ecoinbox.triage.spam import FIXED, signal_names
-from ecoinbox.triage.spam_model import WEIGHTS_FILE, Model, keys, padded_text
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.screening.spam import FIXED, signal_names
+from ecoinbox.screening.spam_model import WEIGHTS_FILE, Model, keys, padded_text
 
 YOUTUBE = ROOT.parent / "shared" / "data" / "spam" / "youtube-spam-collection"
-VELORA = ROOT / "tests" / "data" / "triage"
+VELORA = ROOT / "tests" / "data" / "screening"
 TRAIN_VIDEOS = ("Youtube01-Psy", "Youtube02-KatyPerry", "Youtube03-LMFAO", "Youtube04-Eminem")
 UNTOUCHED = "Youtube05-Shakira"
 """The source kept for the reported numbers: the last file by name, fixed before any file was read."""
@@ -161,8 +161,8 @@ def load_sources(youtube: Path, names: Iterable[str]) -> dict[str, list[Example]
 
 def contexts(examples: Sequence[Example]) -> list[tuple[int, int]]:
     """(repeats, other authors) of each example, counted as ingest counts them, in order."""
-    triage = Triage()
-    return [triage.context(e.message) for e in examples]
+    screener = Screener()
+    return [screener.context(e.message) for e in examples]
 
 
 def named_signals(example: Example, context: tuple[int, int]) -> list[str]:

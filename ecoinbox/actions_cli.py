@@ -162,12 +162,12 @@ def run_action(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> Done:
+    from ecoinbox.screening.inbound import Screener
     from ecoinbox.store import open_store
-    from ecoinbox.triage.inbound import Triage
 
     store = await open_store(settings.data_path)  # a store that cannot be written: its own words, exit 1
     try:
-        await store.attach_triage(Triage.from_settings(settings))  # spam marks teach the filter
+        await store.attach_screener(Screener.from_settings(settings))  # spam marks teach the filter
         store.me = settings.team.me
         action: Action = args.action
         return await action(settings, store, args)

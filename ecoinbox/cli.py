@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", type=int, help="the conversation id (from `ecoinbox list`)")
     show.add_argument("--json", action="store_true", help="as JSON")
 
-    rules = commands.add_parser("rules", help="list the triage rules, or test them on a text")
+    rules = commands.add_parser("rules", help="list the screening rules, or test them on a text")
     rule_commands = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
     trial = rule_commands.add_parser(
         "test", help="which rules match TEXT and what they would do, with the spam and priority verdicts"
@@ -381,17 +381,17 @@ def build_engine(settings: Settings, tokens: dict[str, Secret], store: Any) -> A
 
 
 async def _open_store(  # type: ignore[no-untyped-def]
-    settings: Settings, *, read_only_ok: bool = False, triage: bool = True
+    settings: Settings, *, read_only_ok: bool = False, screening: bool = True
 ):
     """The store; with `read_only_ok`, a damaged or unwritable one is opened read-only instead,
     with the reason as its `read_only_reason`, so the manager can still read it. Without
-    `triage` (commands that only read: list, show), triage is neither imported nor built."""
+    `screening` (commands that only read: list, show), the screener is neither imported nor built."""
     from ecoinbox.store import StoreDamaged, StoreNotWritable, open_store
 
     try:
         store = await open_store(settings.data_path)
-        if triage:
-            await attach_triage(store, settings)
+        if screening:
+            await attach_screener(store, settings)
         return store
     except (StoreDamaged, StoreNotWritable) as exc:
         if not read_only_ok:
@@ -422,12 +422,12 @@ async def _open_sound_store(settings: Settings):  # type: ignore[no-untyped-def]
     return store
 
 
-async def attach_triage(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+async def attach_screener(store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     """Spam, priority and the config's rules judge every new message the store takes in."""
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
     try:
-        await store.attach_triage(Triage.from_settings(settings))
+        await store.attach_screener(Screener.from_settings(settings))
     except BaseException:
         await store.close()
         raise
@@ -629,7 +629,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _list(settings: Settings, view: View, limit: int, as_json: bool, query: Any = None) -> int:
-    store = await _open_store(settings, read_only_ok=True, triage=False)
+    store = await _open_store(settings, read_only_ok=True, screening=False)
     store.me = settings.team.me  # `--state mine`
     _say_if_read_only(store)
     try:
@@ -712,7 +712,7 @@ def run_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _show(settings: Settings, conversation_id: int) -> Conversation | None:
-    store = await _open_store(settings, read_only_ok=True, triage=False)
+    store = await _open_store(settings, read_only_ok=True, screening=False)
     _say_if_read_only(store)
     try:
         return await store.conversation(conversation_id)
@@ -750,18 +750,18 @@ def _conversation_json(conversation: Conversation) -> dict[str, Any]:
 
 
 def run_rules(settings: Settings, args: argparse.Namespace) -> int:
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
-    triage = Triage.from_settings(settings)
+    screener = Screener.from_settings(settings)
     if args.rules_command != "test":
-        if not triage.rules:
+        if not screener.rules:
             print("No rules: add [[rules]] tables to the config (see config.example.toml).")
-        for rule in triage.rules:
+        for rule in screener.rules:
             print(f"{rule.name}: when {describe_match(rule.settings.match)}")
             print(f"    then {', '.join(map(str, rule.actions()))}")
         return 0
     message = _trial_message(args)
-    assessment = triage.assess(message)
+    assessment = screener.assess(message)
     matched = assessment.rule_names
     print(f"rules: {', '.join(matched) if matched else 'none match'}")
     for action in assessment.actions:

@@ -273,7 +273,7 @@ class Conversation:
     outbox: list[OutboxItem] = field(default_factory=list)
     linked: list[Conversation] = field(default_factory=list)  # e.g. the forum topic it went to
     notes: list[Note] = field(default_factory=list)  # internal notes, oldest first, never sent
-    triage_notes: list[str] = field(default_factory=list)  # what rules did or suggest, in words
+    screening_notes: list[str] = field(default_factory=list)  # what rules did or suggest, in words
 
 
 @dataclass(frozen=True, slots=True)

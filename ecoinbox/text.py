@@ -1,4 +1,4 @@
-"""Words, as search, canned replies and triage compare them: folding, stop-words, light stems.
+"""Words, as search, canned replies and screening compare them: folding, stop-words, light stems.
 
 Two foldings, because two things are matched against: `fold` for our own word matching
 (the picker, link ranking, spam and priority lexicons: "œ" is "oe"), and `fold_as_index` for

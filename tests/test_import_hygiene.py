@@ -33,7 +33,7 @@ CORE = [
     "ecoinbox.actions_cli",
     "ecoinbox.keymap",
     "ecoinbox.logs",
-    "ecoinbox.triage",
+    "ecoinbox.screening",
 ]
 
 

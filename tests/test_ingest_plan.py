@@ -205,7 +205,7 @@ def test_only_rows_from_before_the_batch_are_reindexed() -> None:
     assert plan.reindexed() == [10]  # row 100 goes into the index once, with its last words
 
 
-def test_triage_sees_each_new_message_from_outside_and_the_first_one_starts_its_conversation() -> None:
+def test_screening_sees_each_new_message_from_outside_and_the_first_one_starts_its_conversation() -> None:
     seen: list[Inbound] = []
     batch = [
         said("r", 1, by=BRAND),  # the brand's post starts it: not judged
@@ -224,7 +224,7 @@ def test_triage_sees_each_new_message_from_outside_and_the_first_one_starts_its_
     assert [(i.answered, i.newest) for i in seen] == [(True, True), (False, True), (False, True)]
 
 
-def test_what_triage_decides_on_a_summary_is_what_the_next_message_sees() -> None:
+def test_what_screening_decides_on_a_summary_is_what_the_next_message_sees() -> None:
     def done_at_once(inbound: Inbound) -> None:  # as a rule's "done" does
         if inbound.message.remote_id == "x":
             inbound.summary.state, inbound.summary.state_changed_at = State.DONE.value, to_ms(T0)

@@ -32,7 +32,7 @@ NEVER_FOR_A_READ = (
     "py3langid",
     "ecoinbox.demo",
     "ecoinbox.channels.http",
-    "ecoinbox.triage",
+    "ecoinbox.screening",
     "ecoinbox.replies",
 )
 NOT_FOR_THE_INBOX_START = (

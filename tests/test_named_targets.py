@@ -49,7 +49,7 @@ def title_of(screen) -> str:
     return content.plain if isinstance(content, Content) else str(content)
 
 
-async def test_triage_dialogs_and_notices_name_the_person_and_what_they_wrote(stack):
+async def test_screening_dialogs_and_notices_name_the_person_and_what_they_wrote(stack):
     app = EcoInboxApp(stack.settings, stack.store, stack.engine, now=lambda: FIXED_NOW)
     said = heard(app)
     async with app.run_test(size=(80, 24)) as pilot:

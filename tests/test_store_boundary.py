@@ -69,7 +69,7 @@ def test_the_sqlite_store_has_every_member_of_the_protocol() -> None:
     absent = sorted(name for name in protocol_members() if not hasattr(SQLiteStore, name) and name != "path")
 
     assert absent == []
-    for name in protocol_members() - {"path", "me", "read_only_reason", "triage"}:
+    for name in protocol_members() - {"path", "me", "read_only_reason", "screener"}:
         wanted = inspect.iscoroutinefunction(getattr(Store, name))
         assert inspect.iscoroutinefunction(getattr(SQLiteStore, name)) == wanted, name
 

@@ -1,4 +1,4 @@
-"""One text module for search, canned replies and triage: two foldings, named apart, and words."""
+"""One text module for search, canned replies and screening: two foldings, named apart, and words."""
 
 from __future__ import annotations
 

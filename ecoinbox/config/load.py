@@ -72,7 +72,7 @@ class Settings:
     canned: tuple[Any, ...] = ()
     """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
     rules: tuple[RuleSettings, ...] = ()
-    """Triage rules, applied to every new message from outside in the order of the file."""
+    """Screening rules, applied to every new message from outside in the order of the file."""
     source: Path | None = None
     """The file these settings came from, if any (not a setting)."""
 

@@ -1,4 +1,4 @@
-"""[[rules]]: triage rules, each a [rules.match] and the [rules.actions] applied on a match."""
+"""[[rules]]: screening rules, each a [rules.match] and the [rules.actions] applied on a match."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class RuleActions:
 
 @dataclass(frozen=True, slots=True)
 class RuleSettings:
-    """A triage rule: when a new message matches, its actions apply to the conversation."""
+    """A screening rule: when a new message matches, its actions apply to the conversation."""
 
     name: str
     """Unique; shown as "rule:<name>" wherever the rule acted."""

@@ -205,7 +205,7 @@ query = "lang:fr"
 """
 
 
-# Triage rules: what a manager writes once so the inbox sorts itself (`ecoinbox rules` lists them).
+# Screening rules: what a manager writes once so the inbox sorts itself (`ecoinbox rules` lists them).
 # Besides them, the spam filter sends the seeded spam to Spam with its reasons, and complaints
 # float up with a "!" (the thread header says why).
 DEMO_RULES = """

@@ -3,7 +3,7 @@
 `Store` (in `base`) is what the rest of ecoinbox may ask of a store; `SQLiteStore` implements it,
 split by concern: `ingest_plan` (a poll batch applied in memory) and `ingest` (its reads and
 write), `outbox` and `outbox_view`, `states`, `drafts`, `contacts`, `search`, `rows` (the
-inbox's pages), `threads`, `leases`, `triage` (automatic spam and priority at ingest), on
+inbox's pages), `threads`, `leases`, `screening` (automatic spam, priority and rules at ingest), on
 `connection` (SQLiteBase: connections, transactions, listeners), with `schema` (migrations),
 `sql` and `convert` (query helpers, rows to model objects); `errors` and `times` serve any backend.
 """

@@ -64,8 +64,8 @@ from ecoinbox.model import (
 
 if TYPE_CHECKING:
     from ecoinbox.query import Query
-    from ecoinbox.store.triage import RuleNote
-    from ecoinbox.triage.inbound import Triage as InboundTriage
+    from ecoinbox.screening.inbound import Screener
+    from ecoinbox.store.screening import RuleNote
 
 SortKey = tuple[int, ...]
 """A conversation row's place in display order: (needs_reply, priority, last_activity, id)."""
@@ -79,7 +79,7 @@ class ChangeKind(enum.StrEnum):
     URGENT = "urgent"
     """New high-priority conversations arrived: the manager may be notified."""
     STATE = "state"
-    """The manager, a snooze, triage or muting changed conversations' states or fields."""
+    """The manager, a snooze, screening or muting changed conversations' states or fields."""
     OUTBOX = "outbox"
     """A reply or forum topic was queued, claimed back, settled or sent."""
     NOTE = "note"
@@ -111,7 +111,7 @@ class IngestResult:
     conversation_ids: set[int] = field(default_factory=set)
     reopened: set[int] = field(default_factory=set)
     urgent: set[int] = field(default_factory=set)  # new high-priority conversations (not muted, not spam)
-    spam: set[int] = field(default_factory=set)  # conversations that triage sent to Spam
+    spam: set[int] = field(default_factory=set)  # conversations that screening sent to Spam
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,7 @@ class Store(Protocol):
     def remove_listener(self, listener: Callable[[Change], None]) -> None: ...
     async def external_version(self) -> int: ...
 
-    # ---- ingest, cursors, automatic triage -------------------------------------------------
+    # ---- ingest, cursors, screening (spam, priority, rules) ---------------------------------
 
     async def ingest(
         self, messages: Sequence[Message], *, cursor: tuple[str, dict[str, str]] | None = None
@@ -150,9 +150,9 @@ class Store(Protocol):
     async def known_remote_ids(self, channel: str, remote_ids: Iterable[str]) -> set[str]: ...
     async def cursor(self, channel: str) -> dict[str, str]: ...
     async def purge_deleted(self, after: timedelta) -> int: ...
-    async def attach_triage(self, triage: InboundTriage | None) -> None: ...
+    async def attach_screener(self, screener: Screener | None) -> None: ...
     @property
-    def triage(self) -> InboundTriage | None: ...
+    def screener(self) -> Screener | None: ...
     async def split_spam(self, message_id: int, *, actor: str = ...) -> tuple[int, int] | None: ...
     async def set_muted(
         self, conversation_ids: Sequence[int], muted: bool, *, actor: str = ...

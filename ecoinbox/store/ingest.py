@@ -27,13 +27,13 @@ from ecoinbox.store.ingest_plan import (
     Summary,
     plan_ingest,
 )
+from ecoinbox.store.screening import ScreeningBatch, ScreeningPlan, ScreeningStore
 from ecoinbox.store.search import SearchStore
 from ecoinbox.store.sql import execute_many, fetch_all, fetch_one
 from ecoinbox.store.times import to_ms
-from ecoinbox.store.triage import TriageBatch, TriagePlan, TriageStore
 
 
-class IngestStore(SearchStore, ContactsStore, TriageStore):
+class IngestStore(SearchStore, ContactsStore, ScreeningStore):
     """Poll batches, cursors, deleted posts' text; mixed into `SQLiteStore`."""
 
     async def known_remote_ids(self, channel: str, remote_ids: Iterable[str]) -> set[str]:
@@ -62,7 +62,7 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         Idempotent: a message seen before updates in place (edits, deletions), never duplicates.
         """
         result = IngestResult()
-        plan = await self._triage_plan(messages)  # off the event loop, before the write
+        plan = await self._screening_plan(messages)  # off the event loop, before the write
         async with self._write() as db:
             await self._ingest_batch(db, messages, result, plan)
             if cursor is not None:
@@ -83,7 +83,7 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         db: aiosqlite.Connection,
         messages: Sequence[Message],
         result: IngestResult,
-        triage_plan: TriagePlan | None = None,
+        screening_plan: ScreeningPlan | None = None,
     ) -> None:
         """Store `messages` as if one by one, in a fixed number of statements per batch.
 
@@ -96,13 +96,13 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         if not messages:
             return
         holdings = await self._holdings(db, messages)
-        triage = TriageBatch(started=to_ms(self._clock())) if triage_plan is not None else None
+        screening = ScreeningBatch(started=to_ms(self._clock())) if screening_plan is not None else None
         judge = None
-        if triage is not None and triage_plan is not None:
-            batch, verdicts = triage, triage_plan
+        if screening is not None and screening_plan is not None:
+            batch, verdicts = screening, screening_plan
 
             def judge(inbound: Inbound) -> None:
-                self._triage_message(
+                self._screen_message(
                     batch, inbound.message, inbound.author_id, inbound.conversation_id, inbound.summary,
                     new_conversation=inbound.starts, verdict=verdicts.verdict(inbound.message),
                     newest=inbound.newest, answered=inbound.answered,
@@ -114,10 +114,10 @@ class IngestStore(SearchStore, ContactsStore, TriageStore):
         result.updated += plan.updated
         result.conversation_ids |= plan.conversation_ids
         result.reopened |= plan.reopened
-        if triage is not None:
-            await self._triage_finish(db, triage)
-            result.urgent |= triage.urgent
-            result.spam |= triage.spam
+        if screening is not None:
+            await self._screening_finish(db, screening)
+            result.urgent |= screening.urgent
+            result.spam |= screening.spam
 
     async def _holdings(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> Holdings:
         """What the store holds that the batch touches (its authors are written first: the plan

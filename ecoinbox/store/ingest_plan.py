@@ -202,7 +202,7 @@ class Holdings:
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """A new message from outside, as the plan applies it: what triage judges it with."""
+    """A new message from outside, as the plan applies it: what screening judges it with."""
 
     message: Message
     author_id: int
@@ -267,7 +267,7 @@ def plan_ingest(
     deletions, summaries, reopening. A new row takes the next id, as SQLite would give it.
 
     `on_inbound` sees each new message from outside once its conversation's summary includes it
-    (triage changes that summary in place: a later message of the batch sees what it decided).
+    (screening changes that summary in place: a later message of the batch sees what it decided).
     """
     plan = IngestPlan(holdings.summaries)
     known, summaries = holdings.known, holdings.summaries

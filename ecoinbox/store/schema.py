@@ -174,7 +174,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX messages_by_language ON messages (language);
     """,
-    # 7: triage at ingest (rules, spam, priority) and muting. Priority comes after "needs a reply"
+    # 7: screening at ingest (rules, spam, priority) and muting. Priority comes after "needs a reply"
     # in the view order, so the index that pages the views is rebuilt with it.
     """
     ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;   -- 1 high, -1 low

@@ -188,7 +188,7 @@ class SQLiteStore(ThreadsStore, OutboxStore, OutboxViewStore, DraftsStore, Lease
                 await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     async def close(self) -> None:
-        self._stop_triage()
+        self._stop_screening()
         # aiosqlite's thread is not a daemon: an unclosed connection hangs interpreter exit.
         for conn in (self._reader, self._writer):
             if conn is not None:

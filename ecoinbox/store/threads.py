@@ -58,9 +58,9 @@ class ThreadsStore(StatesStore):
                 if other is not None:
                     linked.append(other)
         notes = await self.notes(conversation_id)
-        rule_notes = await self._triage_notes(conversation_id)
+        rule_notes = await self._screening_notes(conversation_id)
         return Conversation(
-            row=row, messages=messages, outbox=outbox, linked=linked, notes=notes, triage_notes=rule_notes
+            row=row, messages=messages, outbox=outbox, linked=linked, notes=notes, screening_notes=rule_notes
         )
 
     async def recent_inbound(self, channel: str, since: datetime, limit: int) -> list[Message]:

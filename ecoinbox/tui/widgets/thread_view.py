@@ -446,7 +446,9 @@ def _triage_header(conversation: Conversation, now: datetime, width: int) -> lis
     if row.muted:
         muted = "muted: no notification, new messages do not reopen it (M unmutes)"
         lines.append(Content.styled(muted, "dim italic"))
-    lines += [safe_content(note, style="dim italic", single_line=True) for note in conversation.triage_notes]
+    lines += [
+        safe_content(note, style="dim italic", single_line=True) for note in conversation.screening_notes
+    ]
     return [*_fit(lines, width), Content()] if lines else []
 
 

@@ -4,7 +4,7 @@ Why this model: a person must be able to read why (a linear model's verdict is a
 largest terms are its reasons: the words and signals that weighed most); it must learn online
 from one mark at a time (a linear model takes a passive-aggressive step, see `SpamMarks` in
 spam.py); it must ship as a small file with nothing to download; and it must cost tens of
-microseconds a message so that triage keeps up with ingest. Character 3-5-grams read through
+microseconds a message so that screening keeps up with ingest. Character 3-5-grams read through
 spelling games and inflections ("subscribe", "subscribers", "subscribing") in any language;
 words and word pairs add phrases; the named signals (links, author names, repeats...) are
 features too, so their weights are learned with the rest instead of set by hand.

@@ -1,6 +1,6 @@
 """Signatures of recent texts with a label each, found again by similarity (MinHash + LSH).
 
-The spam filter remembers the messages the manager marked (label: the mark), and `Triage` the
+The spam filter remembers the messages the manager marked (label: the mark), and `Screener` the
 texts that came in lately (label: who wrote them), to notice the same text posted again.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 from typing import Final
 
-from ecoinbox.triage._text import resemblance
+from ecoinbox.screening._text import resemblance
 
 __all__ = ["Memory"]
 

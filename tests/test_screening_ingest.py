@@ -10,9 +10,9 @@ import pytest
 
 from ecoinbox.config import parse_config
 from ecoinbox.model import Author, Message, Origin, State, View
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.screening.spam import SpamMarks
 from ecoinbox.store import open_store
-from ecoinbox.triage.inbound import Triage
-from ecoinbox.triage.spam import SpamMarks
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 BRAND = Author("m", "99", "acme", "Acme")
@@ -81,7 +81,7 @@ def settings():
 @pytest.fixture
 async def store(tmp_path, settings):
     s = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
-    await s.attach_triage(Triage.from_settings(settings))
+    await s.attach_screener(Screener.from_settings(settings))
     yield s
     await s.close()
 
@@ -142,7 +142,7 @@ async def test_the_manager_moves_a_reply_to_spam_alone_and_the_filter_learns(sto
     assert [m.message.remote_id for m in (await store.conversation(new)).messages] == ["2", "3"]
     assert (await store.conversation_row(new)).state is State.SPAM
     assert (await store.conversation_row(1)).message_count == 1
-    assert store.triage.spam_filter.marks.marks == [1, 0]
+    assert store.screener.spam_filter.marks.marks == [1, 0]
 
 
 async def test_a_complaint_floats_up_then_settles_when_answered(store):
@@ -179,7 +179,7 @@ async def test_rules_act_and_say_so_in_the_history(store):
         ("rule:billing", "tag"), ("rule:billing", "assign"), ("rule:billing", "canned"),
     }  # fmt: skip
     thread = await store.conversation(1)
-    assert "rule:billing: suggests canned reply refund" in thread.triage_notes
+    assert "rule:billing: suggests canned reply refund" in thread.screening_notes
     bot = await store.conversation_row(2)
     assert (bot.state, bot.reason) == (State.DONE, "rule:bots")
     assert ("rule:bots", "state") in {(a, b) for _, a, b, _, _ in await store.history(2)}
@@ -191,7 +191,7 @@ async def test_marking_spam_teaches_the_filter_and_the_marks_are_kept(store, tmp
     await store.ingest([msg("1", text, who="grouper")])
     assert (await store.conversation_row(1)).state is State.OPEN  # not sure enough: shown
     await store.set_state([1], State.SPAM)
-    assert store.triage.spam_filter.marks.marks == [1, 0]
+    assert store.screener.spam_filter.marks.marks == [1, 0]
     # The same text again, from someone else: the mark decides now.
     await store.ingest([msg("2", text + "!", who="grouper2", at=1)])
     row = await store.conversation_row(2)
@@ -200,9 +200,9 @@ async def test_marking_spam_teaches_the_filter_and_the_marks_are_kept(store, tmp
     # Another process (a fresh store and filter) reads the marks back.
     again = await open_store(tmp_path / "inbox.db")
     try:
-        triage = Triage.from_settings(settings)
-        await again.attach_triage(triage)
-        assert triage.spam_filter.marks.marks == [1, 0]
+        screener = Screener.from_settings(settings)
+        await again.attach_screener(screener)
+        assert screener.spam_filter.marks.marks == [1, 0]
     finally:
         await again.close()
 
@@ -210,16 +210,16 @@ async def test_marking_spam_teaches_the_filter_and_the_marks_are_kept(store, tmp
 async def test_not_spam_from_spam_teaches_and_undo_takes_the_lesson_back(store):
     await store.ingest([casino("1")])
     await store.set_state([1], State.OPEN)  # `o` in Spam: a real person after all
-    assert store.triage.spam_filter.marks.marks == [0, 1]
+    assert store.screener.spam_filter.marks.marks == [0, 1]
     await store.set_state([1], State.SPAM, actor="manager (undo)")
-    assert store.triage.spam_filter.marks.marks == [0, 0]
+    assert store.screener.spam_filter.marks.marks == [0, 0]
     stored = await store._read().execute_fetchall("SELECT data FROM spam_marks")
     assert SpamMarks.from_bytes(bytes(stored[0][0])).marks == [0, 0]
 
 
 async def test_the_filter_and_rules_moving_conversations_teach_nothing(store):
     await store.ingest([casino("1"), msg("2", "Daily status", who="statusbot", at=1)])
-    assert len(store.triage.spam_filter.marks) == 0
+    assert len(store.screener.spam_filter.marks) == 0
 
 
 async def test_a_muted_conversation_is_not_reopened_nor_urgent(store):
@@ -242,34 +242,34 @@ async def test_a_new_urgent_conversation_is_reported_once(store):
     assert again.urgent == set()  # it was high already
 
 
-async def test_a_triage_failure_leaves_the_message_in_the_inbox_and_the_poll_going(store, caplog):
+async def test_a_screening_failure_leaves_the_message_in_the_inbox_and_the_poll_going(store, caplog):
     def explode(*args, **kwargs):
         raise RuntimeError("a bug in a rule")
 
-    store.triage.assess = explode  # type: ignore[method-assign]
+    store.screener.assess = explode  # type: ignore[method-assign]
     await store.ingest([msg("1", COMPLAINT)], cursor=("m", {"since": "1"}))
     assert await store.count_conversations(View.INBOX) == 1  # seen, not hidden, not lost
     assert await store.cursor("m") == {"since": "1"}  # the next poll goes on
-    assert "stays in the inbox untriaged" in caplog.text
+    assert "stays in the inbox unscreened" in caplog.text
 
 
-async def test_a_message_triage_fails_on_does_not_stop_the_others_of_its_poll(store, caplog):
-    judge = store.triage.assess
+async def test_a_message_screening_fails_on_does_not_stop_the_others_of_its_poll(store, caplog):
+    judge = store.screener.assess
 
     def explode_on_boom(message, **kwargs):
         if "boom" in message.text:
             raise RuntimeError("a bug in a rule")
         return judge(message, **kwargs)
 
-    store.triage.assess = explode_on_boom  # type: ignore[method-assign]
+    store.screener.assess = explode_on_boom  # type: ignore[method-assign]
     await store.ingest([casino("1"), msg("2", "boom"), msg("3", COMPLAINT, who="ann")])
     assert (await store.conversation_row(1)).state is State.SPAM  # judged before the failure
     assert (await store.conversation_row(2)).state is State.OPEN  # not judged: seen in the inbox
     assert (await store.conversation_row(3)).priority == 1  # judged after it
-    assert "stays in the inbox untriaged" in caplog.text
+    assert "stays in the inbox unscreened" in caplog.text
 
 
-async def test_without_triage_nothing_is_judged(tmp_path):
+async def test_without_a_screener_nothing_is_judged(tmp_path):
     plain = await open_store(tmp_path / "plain.db")
     try:
         await plain.ingest([casino("1")])
@@ -280,9 +280,9 @@ async def test_without_triage_nothing_is_judged(tmp_path):
 
 
 def test_the_same_text_posted_again_counts_as_a_repeat(settings):
-    triage = Triage.from_settings(settings)
+    screener = Screener.from_settings(settings)
     text = "Amazing article, I learned so much, check my profile for more great content like this"
-    verdicts = [triage.assess(msg(str(i), text, who=f"user{i}")).verdict for i in range(3)]
+    verdicts = [screener.assess(msg(str(i), text, who=f"user{i}")).verdict for i in range(3)]
     assert not any("posted" in reason for reason in verdicts[0].reasons)
     assert any(signal.reason == "posted 3 times" for signal in verdicts[2].signals)
 
@@ -295,7 +295,7 @@ async def test_tags_assignment_and_snooze_from_rules_act_on_the_views(tmp_path):
     store = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
     store.me = "sam"
     try:
-        await store.attach_triage(Triage.from_settings(parse_config(text, Path("test.toml"))))
+        await store.attach_screener(Screener.from_settings(parse_config(text, Path("test.toml"))))
         await store.ingest([
             msg("1", "Where is my invoice for March?", who="ann"),
             msg("2", "No rush, answer whenever you can", who="bea", at=1),

@@ -1,24 +1,24 @@
 """Spam and priority, measured by the protocol at the top of bench/README.md.
 
 Spam (issue 15): the shipped filter (`SpamFilter` with the weights `bench/train_spam.py` trained
-on the training sources) is run the way ingest runs it: `Triage.assess` on each message in the
+on the training sources) is run the way ingest runs it: `Screener.assess` on each message in the
 order it was posted, with no blog post text and no repeat count given (the filter counts repeats
 itself, as in the store). Rows:
 - the untouched source (`Youtube05-Shakira`): the reported number; nothing was chosen on it;
-- the project's test split (tests/data/triage/spam.test.jsonl): never trained on, but its
+- the project's test split (tests/data/screening/spam.test.jsonl): never trained on, but its
   examples were read while the old word lists were written, so it is not untouched;
 - leave-one-source-out over the training sources (a model trained on the others each time);
 - learning from the manager's marks: a prior trained on the four training videos only (it never
   saw the project's examples), corrected by marks on the project's train split (spam marks only,
   then both sides), scored on the project's test split;
 - the demo's phishing email (ecoinbox/demo/email_seed.py, parsed by the email channel);
-- the cost of one verdict (`SpamFilter.check`) and of the whole `Triage.assess`, per message.
+- the cost of one verdict (`SpamFilter.check`) and of the whole `Screener.assess`, per message.
 
-Priority: `score_priority` on tests/data/triage/priority.{split}.jsonl (no learning).
+Priority: `score_priority` on tests/data/screening/priority.{split}.jsonl (no learning).
 
 Run from the repository root:
 
-    python bench/triage.py [--youtube PATH] [--no-loso] [--errors]
+    python bench/screening.py [--youtube PATH] [--no-loso] [--errors]
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ import train_spam
 from train_spam import Example
 
 from ecoinbox.model import Message
-from ecoinbox.triage.inbound import Triage
-from ecoinbox.triage.priority import score_priority
-from ecoinbox.triage.spam import DEFAULT_THRESHOLD, SpamFilter, Verdict
-from ecoinbox.triage.spam_model import Model
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.screening.priority import score_priority
+from ecoinbox.screening.spam import DEFAULT_THRESHOLD, SpamFilter, Verdict
+from ecoinbox.screening.spam_model import Model
 
-DATA = ROOT / "tests" / "data" / "triage"
+DATA = ROOT / "tests" / "data" / "screening"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +94,9 @@ def new_filter(model: Model | None = None) -> SpamFilter:
 
 
 def verdicts(spam_filter: SpamFilter, examples: Sequence[Example]) -> list[Verdict]:
-    """Each example's verdict as ingest gives it: in order, repeats counted by `Triage`."""
-    triage = Triage(spam_filter)
-    return [triage.assess(e.message).verdict for e in examples]
+    """Each example's verdict as ingest gives it: in order, repeats counted by `Screener`."""
+    screener = Screener(spam_filter)
+    return [screener.assess(e.message).verdict for e in examples]
 
 
 def spam_scores(spam_filter: SpamFilter, examples: Sequence[Example]) -> Scores:
@@ -107,9 +107,9 @@ def marked(prior: Model, train: Sequence[Example], *, spam_only: bool) -> SpamFi
     """A filter on `prior` after the manager went through `train` in order and marked what it
     got wrong (only the missed spam when `spam_only`)."""
     spam_filter = new_filter(prior)
-    triage = Triage(spam_filter)
+    screener = Screener(spam_filter)
     for example in train:
-        verdict = triage.assess(example.message).verdict
+        verdict = screener.assess(example.message).verdict
         if verdict.is_spam == example.is_spam or (spam_only and not example.is_spam):
             continue
         spam_filter.learn(example.message, example.is_spam)
@@ -138,12 +138,12 @@ def demo_phishing() -> tuple[str, Verdict]:
 
     raw = next(m.raw for m in seeded_mail(datetime.now(UTC)) if b"claim your refund" in m.raw)
     message = parse_mail(raw, channel="email")[0].message
-    return f"{message.title!r} / {message.text.strip()!r}", Triage(new_filter()).assess(message).verdict
+    return f"{message.title!r} / {message.text.strip()!r}", Screener(new_filter()).assess(message).verdict
 
 
 def cost(examples: Sequence[Example], rounds: int = 5) -> tuple[float, float, float]:
     """Median microseconds per message: `SpamFilter.check` on the messages it finds not spam,
-    on those it finds spam (their reasons name words: slower), and the whole `Triage.assess`."""
+    on those it finds spam (their reasons name words: slower), and the whole `Screener.assess`."""
     spam_filter = new_filter()
     ham = [e.message for e in examples if not spam_filter.check(e.message).is_spam]
     spam = [e.message for e in examples if spam_filter.check(e.message).is_spam]
@@ -157,11 +157,11 @@ def cost(examples: Sequence[Example], rounds: int = 5) -> tuple[float, float, fl
             runs.append((time.perf_counter() - start) / max(1, len(messages)))
         return statistics.median(runs) * 1e6
 
-    triage = Triage(spam_filter)
+    screener = Screener(spam_filter)
     return (
         per_message(spam_filter.check, ham),
         per_message(spam_filter.check, spam),
-        per_message(triage.assess, ham + spam),
+        per_message(screener.assess, ham + spam),
     )
 
 
@@ -216,7 +216,8 @@ def main() -> None:
     velora_train = train_spam.load_velora("train")
     shipped = new_filter()
     print(
-        f"spam filter: shipped weights, threshold {DEFAULT_THRESHOLD}; no post text, repeats counted by Triage\n"
+        f"spam filter: shipped weights, threshold {DEFAULT_THRESHOLD}; no post text, "
+        "repeats counted by Screener\n"
     )
     print(HEADER)
     count = f"{len(untouched)}, {sum(e.is_spam for e in untouched)} spam"
@@ -247,7 +248,7 @@ def main() -> None:
     ham_us, spam_us, assess_us = cost([*untouched, *velora_test])
     print(
         f"    per message: SpamFilter.check {ham_us:.1f} µs (not spam), {spam_us:.1f} µs (spam, with reasons); "
-        f"Triage.assess {assess_us:.1f} µs (spam, repeats, priority, rules)\n"
+        f"Screener.assess {assess_us:.1f} µs (spam, repeats, priority, rules)\n"
         f"    (the machine's load: sum(range(1000)) took {calibration():.1f} µs in this run)"
     )
 

@@ -1,5 +1,5 @@
 """No pattern applied to a message's text backtracks over a long run: a 200,000-character post of
-any one kind of character goes through the whole triage (spam, priority, the demo's rules) and
+any one kind of character goes through the whole screening (spam, priority, the demo's rules) and
 language detection in at most 50 ms of CPU, as do the text helpers that see the whole text.
 
 Before: the e-mail pattern alone took minutes on a run of letters (each start read the rest of
@@ -22,8 +22,8 @@ from ecoinbox.language import detect_language
 from ecoinbox.model import Author, Message
 from ecoinbox.query import QueryError, parse_query
 from ecoinbox.sanitize import sanitize
-from ecoinbox.triage._text import find_links, has_email, shingles, strip_links
-from ecoinbox.triage.inbound import Triage
+from ecoinbox.screening._text import find_links, has_email, shingles, strip_links
+from ecoinbox.screening.inbound import Screener
 
 BUDGET_S = 0.050  # CPU seconds a message (the issue's bound)
 LENGTH = 200_000
@@ -63,13 +63,13 @@ def message(text: str, *, name: str = "Zoé") -> Message:
 
 
 @pytest.fixture(scope="module")
-def triage() -> Triage:
+def screener() -> Screener:
     settings = parse_config(f'[brand]\nname = "Acme"\nkeywords = ["acme"]\n{DEMO_RULES}\n{DEMO_CANNED}')
-    triage = Triage.from_settings(settings)
-    assert triage.rules, "the demo's rules take part"
-    triage.assess(message("warm up: refund please, merci"))  # compiled patterns, the language model
+    screener = Screener.from_settings(settings)
+    assert screener.rules, "the demo's rules take part"
+    screener.assess(message("warm up: refund please, merci"))  # compiled patterns, the language model
     detect_language("warm up: the language model loads once, merci beaucoup")
-    return triage
+    return screener
 
 
 def cpu_seconds(work: Callable[[], object]) -> float:
@@ -79,16 +79,16 @@ def cpu_seconds(work: Callable[[], object]) -> float:
 
 
 @pytest.mark.parametrize("unit", RUNS.values(), ids=RUNS.keys())
-def test_a_long_run_goes_through_the_whole_triage_within_budget(triage: Triage, unit: str) -> None:
+def test_a_long_run_goes_through_the_whole_screening_within_budget(screener: Screener, unit: str) -> None:
     text = run_of(unit)
-    spent = cpu_seconds(lambda: (triage.assess(message(text), post=text), detect_language(text)))
+    spent = cpu_seconds(lambda: (screener.assess(message(text), post=text), detect_language(text)))
     assert spent <= BUDGET_S, f"{spent * 1000:.0f} ms for 200,000 x {unit!r}"
 
 
 @pytest.mark.parametrize("unit", ["a", "_", "a.", "ab ", "1-"])
-def test_a_long_author_name_is_read_within_budget(triage: Triage, unit: str) -> None:
+def test_a_long_author_name_is_read_within_budget(screener: Screener, unit: str) -> None:
     name = run_of(unit)
-    spent = cpu_seconds(lambda: triage.assess(message("hello", name=name)))
+    spent = cpu_seconds(lambda: screener.assess(message("hello", name=name)))
     assert spent <= BUDGET_S, f"{spent * 1000:.0f} ms for a name of 200,000 x {unit!r}"
 
 
@@ -124,7 +124,7 @@ def test_a_query_of_spaces_is_parsed_at_once() -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet="a1.@ -_:/#é🙂\n'\"<>€$%", min_size=1, max_size=6))
-def test_any_repeated_pattern_stays_within_budget(triage: Triage, unit: str) -> None:
+def test_any_repeated_pattern_stays_within_budget(screener: Screener, unit: str) -> None:
     text = run_of(unit)
-    spent = cpu_seconds(lambda: (triage.assess(message(text)), detect_language(text), has_email(text)))
+    spent = cpu_seconds(lambda: (screener.assess(message(text)), detect_language(text), has_email(text)))
     assert spent <= BUDGET_S, f"{spent * 1000:.0f} ms for 200,000 x {unit!r}"

@@ -1,4 +1,4 @@
-"""`ecoinbox list` and `ecoinbox show` only read the store: they import nothing of triage (building
+"""`ecoinbox list` and `ecoinbox show` only read the store: they import nothing of screening (building
 it cost three quarters of their time before)."""
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ PROBE = """
 import json, sys
 from ecoinbox.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "triage": sorted(m for m in sys.modules if m.startswith("ecoinbox.triage"))}))
+screening = sorted(m for m in sys.modules if m.startswith("ecoinbox.screening"))
+print(json.dumps({"code": code, "screening": screening}))
 """
 
 
@@ -33,7 +34,7 @@ async def fill(path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["list"], ["list", "--json"], ["show", "1"]], ids=" ".join)
-def test_reading_commands_import_nothing_of_triage(tmp_path: Path, command: list[str]) -> None:
+def test_reading_commands_import_nothing_of_screening(tmp_path: Path, command: list[str]) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[brand]\nname = "Acme"\n[store]\npath = "{tmp_path / "inbox.db"}"\n', encoding="utf-8"
@@ -44,4 +45,4 @@ def test_reading_commands_import_nothing_of_triage(tmp_path: Path, command: list
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     said = json.loads(result.stdout.strip().splitlines()[-1])
-    assert said == {"code": 0, "triage": []}, result.stderr
+    assert said == {"code": 0, "screening": []}, result.stderr

@@ -1,19 +1,19 @@
-"""Where ingest with triage spends its time (issue 15, item 7): CPU per message, part by part.
+"""Where ingest with screening spends its time (issue 15, item 7): CPU per message, part by part.
 
-    python bench/ingest_triage.py                 # 20k of the demo's generated messages
-    python bench/ingest_triage.py --messages 100000 --repeat 3
+    python bench/ingest_screening.py                 # 20k of the demo's generated messages
+    python bench/ingest_screening.py --messages 100000 --repeat 3
 
 The messages are bench/scale.py's (the demo's generator, seed 1, poll batches of 200) and the
-triage the demo's (spam, priority, its rules). Each part runs alone over all the messages, in
+screening the demo's (spam, priority, its rules). Each part runs alone over all the messages, in
 the order ingest runs them, and is timed in CPU seconds of this process (`time.process_time`,
 every thread counted): wall-clock rates on a shared 2-core machine say more about the
 neighbours than about the code. Parts:
 - language detection (`engine.with_languages`, messages from outside only);
-- triage (`Triage.assess_batch` over each batch, as the store's judging thread calls it), and
+- screening (`Screener.assess_batch` over each batch, as the store's judging thread calls it), and
   inside it, each check alone: fold + MinHash, the repeat memory, spam, priority, rules;
 - the whole ingest as bench/scale.py's row does it (language detection, then
-  `SQLiteStore.ingest` with triage attached, into a fresh store), and the store alone (the
-  same ingest without triage nor language detection): CPU and wall clock.
+  `SQLiteStore.ingest` with screening attached, into a fresh store), and the store alone (the
+  same ingest without screening nor language detection): CPU and wall clock.
 The best of `--repeat` runs is printed for each part.
 """
 
@@ -37,10 +37,10 @@ from ecoinbox.demo.runner import DEMO_CANNED, DEMO_RULES
 from ecoinbox.engine.engine import with_languages
 from ecoinbox.language import detect_language
 from ecoinbox.model import Message
+from ecoinbox.screening._text import fold_text, minhash, minhashes
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.screening.priority import score_priority
 from ecoinbox.store import open_store
-from ecoinbox.triage._text import fold_text, minhash, minhashes
-from ecoinbox.triage.inbound import Triage
-from ecoinbox.triage.priority import score_priority
 
 TARGET = 20_000  # messages a second: the issue's budget for the whole ingest
 
@@ -60,9 +60,9 @@ def parts(polls: Sequence[list[Message]], settings: Settings) -> dict[str, float
     inbound = [m for poll in polls for m in poll if not m.is_ours]
     out: dict[str, float] = {}
     out["language detection"] = cpu(lambda: [with_languages(poll) for poll in polls])
-    triage = Triage.from_settings(settings)
-    out["triage (assess_batch)"] = cpu(
-        lambda: [list(triage.assess_batch([m for m in poll if not m.is_ours])) for poll in polls]
+    screener = Screener.from_settings(settings)
+    out["screening (assess_batch)"] = cpu(
+        lambda: [list(screener.assess_batch([m for m in poll if not m.is_ours])) for poll in polls]
     )
     folded = [fold_text(m.text) for m in inbound]
     texts = [m.text for m in inbound]
@@ -71,28 +71,28 @@ def parts(polls: Sequence[list[Message]], settings: Settings) -> dict[str, float
                  for i in range(0, len(texts), BATCH)]
     )  # fmt: skip
     signatures = [minhash(m.text, folded=f) for m, f in zip(inbound, folded, strict=True)]
-    fresh = Triage.from_settings(settings)
+    fresh = Screener.from_settings(settings)
     out["  repeat memory"] = cpu(
         lambda: [fresh.context(m, signature=s) for m, s in zip(inbound, signatures, strict=True)]
     )
-    spam = Triage.from_settings(settings).spam_filter
+    spam = Screener.from_settings(settings).spam_filter
     out["  spam"] = cpu(
         lambda: [spam.check(m, signature=s) for m, s in zip(inbound, signatures, strict=True)]
     )
     out["  priority"] = cpu(lambda: [score_priority(m.text) for m in inbound])
-    rules = triage.rules
+    rules = screener.rules
     out["  rules"] = cpu(lambda: [[rule.matches(m) for rule in rules] for m in inbound])
     return out
 
 
 def whole_ingest(polls: Sequence[list[Message]], settings: Settings | None) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of bench/scale.py's ingest row over `polls`; without triage
+    """(CPU seconds, wall seconds) of bench/scale.py's ingest row over `polls`; without screening
     nor language detection when `settings` is None (the store alone)."""
 
     async def run(path: Path) -> tuple[float, float]:
         store = await open_store(path, clock=lambda: DEFAULT_END)
         if settings is not None:
-            await store.attach_triage(Triage.from_settings(settings))
+            await store.attach_screener(Screener.from_settings(settings))
         spent_cpu = spent_wall = 0.0
         try:
             for poll in polls:
@@ -104,7 +104,7 @@ def whole_ingest(polls: Sequence[list[Message]], settings: Settings | None) -> t
             await store.close()
         return spent_cpu, spent_wall
 
-    with tempfile.TemporaryDirectory(prefix="ecoinbox-ingest-triage-") as where:
+    with tempfile.TemporaryDirectory(prefix="ecoinbox-ingest-screening-") as where:
         return asyncio.run(run(Path(where) / "inbox.db"))
 
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(len(poll) for poll in polls)
     inbound = sum(1 for poll in polls for m in poll if not m.is_ours)
     detect_language("the language model loads here, once")
-    list(Triage.from_settings(settings).assess_batch(polls[0][:1]))  # the spam model loads here, once
+    list(Screener.from_settings(settings).assess_batch(polls[0][:1]))  # the spam model loads here, once
     best: dict[str, float] = {}
     for _ in range(args.repeat):
         for name, seconds in parts(polls, settings).items():
@@ -128,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     alone = [whole_ingest(polls, None) for _ in range(args.repeat)]
     whole_cpu, whole_wall = min(run[0] for run in runs), min(run[1] for run in runs)
     alone_cpu, alone_wall = min(run[0] for run in alone), min(run[1] for run in alone)
-    best["the store alone (ingest without triage or language detection)"] = alone_cpu
+    best["the store alone (ingest without screening or language detection)"] = alone_cpu
     best["the whole ingest (scale.py's row)"] = whole_cpu
-    print(f"{total:,} messages ({inbound:,} from outside, the ones language detection and triage read)")
+    print(f"{total:,} messages ({inbound:,} from outside, the ones language detection and screening read)")
     print()
     print("| part | µs CPU per message from outside | µs CPU per message |")
     print("|---|---:|---:|")

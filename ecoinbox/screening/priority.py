@@ -15,8 +15,8 @@ log into", "je n'arrive pas à me connecter", "impossible de", "cant login"); a 
 a plain word cancels it ("not hacked", "no data leak"). Every result says why:
 "priority: charged twice; angry tone".
 
-The words were chosen on tests/data/triage's train split, the demo's traffic and the client
-turns of ../shared/data/cdp/dev.json (bench/triage.py prints how many conversations get `!`).
+The words were chosen on tests/data/screening's train split, the demo's traffic and the client
+turns of ../shared/data/cdp/dev.json (bench/screening.py prints how many conversations get `!`).
 Every pattern is linear in the text's length: no quantifier over an unbounded run is nested in
 another or followed by a choice it could backtrack into.
 
@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from ecoinbox.triage._text import Term, deleet, fold_text, strip_links, term, word_set
+from ecoinbox.screening._text import Term, deleet, fold_text, strip_links, term, word_set
 
 __all__ = ["GROUPS", "READ_CHARS", "URGENT_AT", "Priority", "score_priority"]
 
@@ -277,7 +277,7 @@ _APOSTROPHES: Final = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"
 
 def score_priority(text: str, *, folded: str | None = None) -> Priority:
     """How urgent `text` is, and why (see the module docstring). `folded`: `fold_text(text)`
-    if the caller has it already (triage folds a message once for all its checks)."""
+    if the caller has it already (screening folds a message once for all its checks)."""
     folded = fold_text(text[:READ_CHARS]) if folded is None else folded[:READ_CHARS]
     masked = deleet(strip_links(folded).translate(_APOSTROPHES))
     if any(word in masked for word in _OTHER_SUBJECT_WORDS):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ecoinbox.model import Message
-from ecoinbox.triage._text import (
+from ecoinbox.screening._text import (
     Link,
     find_links,
     has_email,
@@ -41,8 +41,8 @@ from ecoinbox.triage._text import (
     strip_links,
     word_set,
 )
-from ecoinbox.triage.memory import Memory
-from ecoinbox.triage.spam_model import (
+from ecoinbox.screening.memory import Memory
+from ecoinbox.screening.spam_model import (
     Model,
     fold_fast,
     keys,

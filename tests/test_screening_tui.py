@@ -1,4 +1,4 @@
-"""Triage in the inbox, key by key: a complaint on top with its "▲" and its reason, `!` and `o`
+"""Screening in the inbox, key by key: a complaint on top with its "▲" and its reason, `!` and `o`
 teach the spam filter (what it learned is in the store), `M` mutes, the bell rings for a new
 complaint but not for a muted one."""
 
@@ -10,7 +10,7 @@ import pytest
 from stack import FIXED_NOW, running_stack, settings_for, wait_until
 
 from ecoinbox.model import State, View
-from ecoinbox.triage.inbound import Triage
+from ecoinbox.screening.inbound import Screener
 from ecoinbox.tui.app import EcoInboxApp
 
 SPAM = ("Best casino bonus! free spins https://casino-win.example/bonus https://casino-win.example/a "
@@ -21,7 +21,7 @@ SPAM = ("Best casino bonus! free spins https://casino-win.example/bonus https://
 async def stack(tmp_path):
     async with running_stack(tmp_path) as stack:
         stack.settings = settings_for(stack.server.base_url, tmp_path / "inbox.db", 'notify = "bell"')
-        await stack.store.attach_triage(Triage.from_settings(stack.settings))
+        await stack.store.attach_screener(Screener.from_settings(stack.settings))
         t = FIXED_NOW - timedelta(hours=3)
         server = stack.server
         stack.posts = {
@@ -65,7 +65,7 @@ async def test_spam_and_not_spam_marks_teach_the_filter_and_are_stored(stack):
         assert screen.conversations.selected_row.author_label == "Bob"
         await pilot.press("exclamation_mark")
         await wait_until(lambda: _state(store, bob, State.SPAM), pilot=pilot)
-        assert store.triage.spam_filter.marks.marks == [1, 0]
+        assert store.screener.spam_filter.marks.marks == [1, 0]
         await pilot.press("tab", "tab", "tab", "tab")  # past Pending, Snoozed, Done: Spam
         assert screen.view is View.SPAM
         await wait_until(lambda: screen.conversations.total == 2, pilot=pilot)
@@ -74,10 +74,10 @@ async def test_spam_and_not_spam_marks_teach_the_filter_and_are_stored(stack):
             await pilot.press("j")
         await pilot.press("o")  # not spam after all
         await wait_until(lambda: _state(store, spam_id, State.OPEN), pilot=pilot)
-        assert store.triage.spam_filter.marks.marks == [1, 1]
+        assert store.screener.spam_filter.marks.marks == [1, 1]
         await pilot.press("u")  # undo takes the lesson back
         await wait_until(lambda: _state(store, spam_id, State.SPAM), pilot=pilot)
-        assert store.triage.spam_filter.marks.marks == [1, 0]
+        assert store.screener.spam_filter.marks.marks == [1, 0]
     rows = await store._read().execute_fetchall("SELECT data FROM spam_marks")
     assert b'"marks":[1,0]' in bytes(rows[0][0])
 
@@ -138,7 +138,7 @@ async def test_z_sends_the_newest_reply_alone_to_spam(stack):
         spam = await store.conversation_page(View.SPAM)
         moved = next(r for r in spam if r.author_handle == "dave@remote.example")
         assert moved.message_count == 1 and (await store.conversation_row(zoe)).state is State.OPEN
-        assert store.triage.spam_filter.marks.marks == [1, 0]
+        assert store.screener.spam_filter.marks.marks == [1, 0]
 
 
 async def _count(store, conversation_id: int, count: int) -> bool:

@@ -1,4 +1,4 @@
-"""Triage folds a message's text once and hands the folded copy to every check (issue 15, item 6).
+"""Screening folds a message's text once and hands the folded copy to every check (issue 15, item 6).
 
 Before: the spam filter, the priority scorer, the near-duplicate memory and each rule folded the
 same text again (`ecoinbox.text.fold`, one Python call per character), 2.8 times a message.
@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from ecoinbox.config import parse_config
 from ecoinbox.demo.runner import DEMO_CANNED, DEMO_RULES
 from ecoinbox.model import Author, Message
+from ecoinbox.screening._text import fold_text, minhash, shingles
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.screening.priority import score_priority
 from ecoinbox.text import fold
-from ecoinbox.triage._text import fold_text, minhash, shingles
-from ecoinbox.triage.inbound import Triage
-from ecoinbox.triage.priority import score_priority
 
 
 def message(text: str, *, title: str = "") -> Message:
@@ -40,13 +40,13 @@ def calls(run: object, names: set[str]) -> dict[str, int]:
 
 def test_one_assessment_folds_the_text_once_and_the_title_once() -> None:
     settings_ = parse_config(f'[brand]\nname = "Acme"\n{DEMO_RULES}\n{DEMO_CANNED}')
-    triage = Triage.from_settings(settings_)
-    triage.assess(message("warm up"))
+    screener = Screener.from_settings(settings_)
+    screener.assess(message("warm up"))
     post = message(
         "I was charged twice for my order and nobody answers, @acme: see the screenshot",
         title="Charged twice",
     )
-    counted = calls(lambda: triage.assess(post), {"fold", "fold_text", "normalize"})
+    counted = calls(lambda: screener.assess(post), {"fold", "fold_text", "normalize"})
     assert counted == {"fold": 0, "fold_text": 2, "normalize": 0}
 
 
@@ -84,9 +84,9 @@ def test_a_batch_is_judged_as_one_message_after_another() -> None:
         )
         for n, text in enumerate(texts)
     ]
-    sequential = Triage.from_settings(settings_)
+    sequential = Screener.from_settings(settings_)
     one_by_one = [sequential.assess(m) for m in messages]
-    batched = list(Triage.from_settings(settings_).assess_batch(messages))
+    batched = list(Screener.from_settings(settings_).assess_batch(messages))
     assert batched == one_by_one
     assert any(a.verdict.is_spam for a in batched) and any(a.priority.urgent for a in batched)
 

@@ -1,6 +1,6 @@
 """What happens to a new message from outside: its spam verdict, its priority, the rules it fires.
 
-`Triage` is built from the config and handed to the store, which calls `assess` for each new
+`Screener` is built from the config and handed to the store, which calls `assess` for each new
 inbound message in a thread of its own before the ingest transaction (the verdicts are stored
 with the messages, in that transaction), and `learn` / `forget` when the manager marks spam or
 not spam (the store keeps `marks_bytes`). One thread at a time uses it: it is not thread-safe.
@@ -16,20 +16,20 @@ from urllib.parse import urlsplit
 
 from ecoinbox.config import Settings
 from ecoinbox.model import Author, Message
-from ecoinbox.triage._text import deleet, fold_text, minhash, minhashes
-from ecoinbox.triage.memory import Memory
-from ecoinbox.triage.priority import Priority, score_priority
-from ecoinbox.triage.rules import CompiledRule, RuleAction, compile_rules
-from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict
+from ecoinbox.screening._text import deleet, fold_text, minhash, minhashes
+from ecoinbox.screening.memory import Memory
+from ecoinbox.screening.priority import Priority, score_priority
+from ecoinbox.screening.rules import CompiledRule, RuleAction, compile_rules
+from ecoinbox.screening.spam import SpamFilter, SpamMarks, Verdict
 
-__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Triage", "has_identity", "identity"]
+__all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Screener", "has_identity", "identity"]
 
 SPAM_ACTOR = "spam filter"
 PRIORITY_ACTOR = "priority"
 REPEATED_AT = 0.8  # resemblance from which two texts count as the same text posted again
 RECENT_TEXTS = 300  # inbound texts remembered to notice the same text posted again
-TRIAGE_CHARS = 5_000
-"""How much of a message's text triage reads, from its start: what makes a message spam or urgent
+SCREENING_CHARS = 5_000
+"""How much of a message's text screening reads, from its start: what makes a message spam or urgent
 is said there, and a 200,000-character post then costs no more than a long mail."""
 FIELD_CHARS = 500  # of a title, an author's name, handle or address; links: at most LINKS of them
 LINKS = 50
@@ -38,7 +38,7 @@ BATCH = 50  # messages folded and hashed together by `assess_batch`
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
-    """The triage of one message: spam verdict, priority, and what the matching rules do."""
+    """The screening of one message: spam verdict, priority, and what the matching rules do."""
 
     verdict: Verdict
     priority: Priority
@@ -64,7 +64,7 @@ class Assessment:
         return tuple(dict.fromkeys(action.rule for action in self.actions))
 
 
-class Triage:
+class Screener:
     """The spam filter, the priority scorer and the rules, as the store calls them at ingest."""
 
     def __init__(self, spam_filter: SpamFilter | None = None, rules: Sequence[CompiledRule] = ()) -> None:
@@ -73,7 +73,7 @@ class Triage:
         self._recent = Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Triage:
+    def from_settings(cls, settings: Settings) -> Screener:
         """The brand's names and its own sites (blogs, forums) make links to them harmless."""
         names = (settings.brand.name, *settings.brand.keywords)
         own = {
@@ -96,16 +96,16 @@ class Triage:
         folded: str | None = None,
         signature: tuple[int, ...] | None = None,
     ) -> Assessment:
-        """Triage `message` (from outside). `post` is what it answers, if known. `known_author`
+        """Screen `message` (from outside). `post` is what it answers, if known. `known_author`
         counts only for an author with an identity of their own (`has_identity`). `folded` and
         `signature`: `fold_text` and `minhash` of its text if the caller has them (`assess_batch`).
 
-        Only the first `TRIAGE_CHARS` characters of the text (and of `post`) are read."""
+        Only the first `SCREENING_CHARS` characters of the text (and of `post`) are read."""
         message = bounded(message)
         # The text is folded once (here or by the caller), and every check reads the folded copy.
         folded = fold_text(message.text) if folded is None else folded
         signature = minhash(message.text, folded=folded) if signature is None else signature
-        post = post[:TRIAGE_CHARS] if post else post
+        post = post[:SCREENING_CHARS] if post else post
         repeats, authors = self.context(message, signature=signature)
         verdict = self.spam_filter.check(
             message,
@@ -182,11 +182,11 @@ class Triage:
 
 
 def bounded(message: Message) -> Message:
-    """`message` as triage reads it: its text cut at `TRIAGE_CHARS`, names and title at
+    """`message` as screening reads it: its text cut at `SCREENING_CHARS`, names and title at
     `FIELD_CHARS`, at most `LINKS` links (the same message when it is within them)."""
     author = message.author
     fields = (message.title, author.handle, author.display_name, author.url or "")
-    within = len(message.text) <= TRIAGE_CHARS and len(message.links) <= LINKS
+    within = len(message.text) <= SCREENING_CHARS and len(message.links) <= LINKS
     if within and max(map(len, fields)) <= FIELD_CHARS:
         return message
     author = replace(
@@ -197,7 +197,7 @@ def bounded(message: Message) -> Message:
     )
     return replace(
         message,
-        text=message.text[:TRIAGE_CHARS],
+        text=message.text[:SCREENING_CHARS],
         title=message.title[:FIELD_CHARS],
         author=author,
         links=message.links[:LINKS],

@@ -1,7 +1,7 @@
-"""Triage rules from the config ([[rules]]): which match a message, and what they would do.
+"""Screening rules from the config ([[rules]]): which match a message, and what they would do.
 
 Headless and pure: `CompiledRule.matches` reads a `Message` and nothing else; the store applies
-the actions at ingest (`ecoinbox.store.triage`), `ecoinbox rules test` prints them.
+the actions at ingest (`ecoinbox.store.screening`), `ecoinbox rules test` prints them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ecoinbox.config import RULE_PRIORITIES, RuleSettings
 from ecoinbox.model import Message
-from ecoinbox.triage._text import find_links, normalize
+from ecoinbox.screening._text import find_links, normalize
 
 __all__ = ["CompiledRule", "RuleAction", "compile_rules", "message_kind"]
 

@@ -1,13 +1,13 @@
-"""The store's side of automatic triage: spam, priority and rules at ingest; marks that teach.
+"""The store's side of automatic screening: spam, priority and rules at ingest; marks that teach.
 
 A mixin of `SQLiteStore` (it uses its transactions and helpers). The store stays SQL-only: the
-judging is done by a `Triage` object (pure Python, built from the config) handed to
-`attach_triage`. Ingest is a plan and a short write: what triage needs is read first (known
+judging is done by a `Screener` object (pure Python, built from the config) handed to
+`attach_screener`. Ingest is a plan and a short write: what screening needs is read first (known
 authors, the texts answered, the learned marks), the new messages from outside are judged in a
 worker thread, off the event loop and before the write transaction, and the write applies the
-verdicts, with who decided them in the history. A message whose triage runs over its budget
-(`TRIAGE_BUDGET_S`) or is longer than `MAX_TRIAGE_CHARS` is stored untriaged, in the inbox, with
-"triage skipped: too long" in its notes and history.
+verdicts, with who decided them in the history. A message whose screening runs over its budget
+(`SCREENING_BUDGET_S`) or is longer than `MAX_SCREENING_CHARS` is stored unscreened, in the inbox, with
+"screening skipped: too long" in its notes and history.
 """
 
 from __future__ import annotations
@@ -36,28 +36,28 @@ from ecoinbox.store.sql import fetch_one as _one
 from ecoinbox.store.times import from_ms, to_ms
 
 if TYPE_CHECKING:
-    from ecoinbox.triage.inbound import Assessment, Triage
+    from ecoinbox.screening.inbound import Assessment, Screener
 
 log = logging.getLogger(__name__)
 
 SPAM_ACTOR = "spam filter"
 MUTE_ACTOR = "manager"
-TRIAGE_ACTOR = "triage"
-TRIAGE_BUDGET_S: Final = 0.2
-"""Seconds of triage a message may take (a batch: this many per message, plus `TRIAGE_GRACE_S`);
+SCREENING_ACTOR = "screening"
+SCREENING_BUDGET_S: Final = 0.2
+"""Seconds of screening a message may take (a batch: this many per message, plus `SCREENING_GRACE_S`);
 beyond, the batch is stored without waiting and what was not judged yet is marked skipped."""
-TRIAGE_GRACE_S: Final = 1.0
-MAX_TRIAGE_CHARS: Final = 1_000_000
-"""A longer text is not triaged at all (triage reads the start of a text; this is a sanity cap)."""
+SCREENING_GRACE_S: Final = 1.0
+MAX_SCREENING_CHARS: Final = 1_000_000
+"""A longer text is not screened at all (screening reads the start of a text; this is a sanity cap)."""
 TOO_LONG: Final = "too long"
 
 MessageKey = tuple[str, str]  # (channel, remote id)
 
 
 @dataclass(slots=True)
-class TriagePlan:
-    """Triage decided before the write: an assessment per new message from outside, or the reason
-    it was skipped (`TOO_LONG`), or None when triage failed on it (it stays in the inbox)."""
+class ScreeningPlan:
+    """Screening decided before the write: an assessment per new message from outside, or the reason
+    it was skipped (`TOO_LONG`), or None when screening failed on it (it stays in the inbox)."""
 
     verdicts: dict[MessageKey, Assessment | str | None] = field(default_factory=dict)
 
@@ -85,8 +85,8 @@ class RuleNote:
 
 
 @dataclass(slots=True)
-class TriageBatch:
-    """What triage decided during one ingest batch, written before the batch commits."""
+class ScreeningBatch:
+    """What screening decided during one ingest batch, written before the batch commits."""
 
     history: list[tuple[Any, ...]] = field(default_factory=list)
     notes: list[tuple[Any, ...]] = field(default_factory=list)
@@ -100,65 +100,65 @@ class TriageBatch:
     started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
-class TriageStore(SQLiteBase):
+class ScreeningStore(SQLiteBase):
     """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
 
-    _triage: Triage | None = None
+    _screener: Screener | None = None
     _marks_version: int = -1
-    _triage_pool: ThreadPoolExecutor | None = None  # one thread: Triage's state is never shared
+    _screening_pool: ThreadPoolExecutor | None = None  # one thread: Screener's state is never shared
     _plan_lock: asyncio.Lock | None = None
 
-    async def attach_triage(self, triage: Triage | None) -> None:
-        """From now on, new messages from outside are triaged by `triage` as they are stored."""
-        self._triage = triage
+    async def attach_screener(self, screener: Screener | None) -> None:
+        """From now on, new messages from outside are screened by `screener` as they are stored."""
+        self._screener = screener
         self._marks_version = -1
-        if triage is not None and self._triage_pool is None:
-            self._triage_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoinbox-triage")
+        if screener is not None and self._screening_pool is None:
+            self._screening_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecoinbox-screening")
             self._plan_lock = asyncio.Lock()
-        if triage is not None and self._reader is not None:
+        if screener is not None and self._reader is not None:
             await self._load_marks(self._read())
 
-    def _stop_triage(self) -> None:
+    def _stop_screening(self) -> None:
         """At close: the worker takes no more work (one still running finishes on its own)."""
-        if self._triage_pool is not None:
-            self._triage_pool.shutdown(wait=False, cancel_futures=True)
-            self._triage_pool = None
+        if self._screening_pool is not None:
+            self._screening_pool.shutdown(wait=False, cancel_futures=True)
+            self._screening_pool = None
 
     async def _in_worker(self, call: Any, *args: Any) -> Any:
-        """Run `call(*args)` on triage's own thread (its state is touched by that thread only)."""
-        if self._triage_pool is None:
+        """Run `call(*args)` on the screener's own thread (its state is touched by that thread only)."""
+        if self._screening_pool is None:
             return call(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._triage_pool, call, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._screening_pool, call, *args)
 
     @property
-    def triage(self) -> Triage | None:
-        return self._triage
+    def screener(self) -> Screener | None:
+        return self._screener
 
     async def _load_marks(self, db: aiosqlite.Connection) -> None:
         """Read the learned marks if another process (or this one, before) changed them."""
-        assert self._triage is not None
+        assert self._screener is not None
         row = await _one(db, "SELECT version, data FROM spam_marks WHERE id = 1")
         version = int(row["version"]) if row else 0
         if version != self._marks_version:
-            await self._in_worker(self._triage.restore_marks, bytes(row["data"]) if row else None)
+            await self._in_worker(self._screener.restore_marks, bytes(row["data"]) if row else None)
             self._marks_version = version
 
     async def _save_marks(self, db: aiosqlite.Connection) -> None:
-        assert self._triage is not None
+        assert self._screener is not None
         row = await _one(
             db,
             "INSERT INTO spam_marks (id, version, data) VALUES (1, 1, ?) ON CONFLICT (id) DO UPDATE"
             " SET version = version + 1, data = excluded.data RETURNING version",
-            (await self._in_worker(self._triage.marks_bytes),),
+            (await self._in_worker(self._screener.marks_bytes),),
         )
         self._marks_version = int(row[0]) if row else self._marks_version
 
     # ---- at ingest -------------------------------------------------------------------------
 
-    async def _triage_plan(self, messages: Sequence[Message]) -> TriagePlan | None:
+    async def _screening_plan(self, messages: Sequence[Message]) -> ScreeningPlan | None:
         """Judge the batch's new messages from outside before the write transaction: what they
-        need is read first, the judging runs in triage's thread (the event loop stays free)."""
-        if self._triage is None or self._plan_lock is None or all(m.is_ours for m in messages):
+        need is read first, the judging runs in the screener's thread (the event loop stays free)."""
+        if self._screener is None or self._plan_lock is None or all(m.is_ours for m in messages):
             return None
         if self._refusal is not None:  # read-only: the write refuses anyway, judge nothing
             return None
@@ -166,7 +166,7 @@ class TriageStore(SQLiteBase):
             db = self._read()
             await self._load_marks(db)
             items = await self._plan_items(db, messages)
-            return TriagePlan(await self._judge(items))
+            return ScreeningPlan(await self._judge(items))
 
     async def _plan_items(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> list[_Item]:
         """The new messages from outside, each with the text it answers and whether its author is
@@ -203,18 +203,18 @@ class TriageStore(SQLiteBase):
         return items
 
     async def _judge(self, items: list[_Item]) -> dict[MessageKey, Assessment | str | None]:
-        """Each item's assessment, from triage's thread; what is not judged within the budget is
+        """Each item's assessment, from the screener's thread; what is not judged within the budget is
         `TOO_LONG` (the thread stops after the message it is on)."""
         if not items:
             return {}
-        assert self._triage is not None and self._triage_pool is not None
+        assert self._screener is not None and self._screening_pool is not None
         verdicts: dict[MessageKey, Assessment | str | None] = {}
         lock, stop = threading.Lock(), threading.Event()
         work = asyncio.get_running_loop().run_in_executor(
-            self._triage_pool, _judge_items, self._triage, items, verdicts, lock, stop
+            self._screening_pool, _judge_items, self._screener, items, verdicts, lock, stop
         )
         try:
-            await asyncio.wait_for(asyncio.shield(work), TRIAGE_BUDGET_S * len(items) + TRIAGE_GRACE_S)
+            await asyncio.wait_for(asyncio.shield(work), SCREENING_BUDGET_S * len(items) + SCREENING_GRACE_S)
         except TimeoutError:
             stop.set()
             work.add_done_callback(_log_failure)
@@ -222,13 +222,13 @@ class TriageStore(SQLiteBase):
             done = dict(verdicts)
         late = [item for item in items if item.key not in done]
         if late:
-            log.warning("triage ran over its time on %d message(s) of %s; they wait in the inbox untriaged",
-                        len(late), late[0].message.channel)  # fmt: skip
+            log.warning("screening ran over its time on %d message(s) of %s; they wait in the inbox"
+                        " unscreened", len(late), late[0].message.channel)  # fmt: skip
         return {item.key: done.get(item.key, TOO_LONG) for item in items}
 
-    def _triage_message(
+    def _screen_message(
         self,
-        batch: TriageBatch,
+        batch: ScreeningBatch,
         message: Message,
         author_id: int,
         conversation_id: int,
@@ -239,21 +239,23 @@ class TriageStore(SQLiteBase):
         newest: bool = True,
         answered: bool = True,
     ) -> None:
-        """Triage one new message from outside, in memory: its conversation's summary row
+        """Screen one new message from outside, in memory: its conversation's summary row
         (state, reason, priority) is changed in place, history and notes wait in `batch`.
 
         Priority follows what the person says now: a message after the brand's answer sets it
         afresh ("thanks, it arrived" calms a complaint), one more while they wait can only raise
         it, and an older message fetched late (context) leaves it as it is.
 
-        `verdict` is what the plan decided (`_triage_plan`): an assessment, the reason triage was
-        skipped (the message stays in the inbox, and its notes say so), or None (triage failed)."""
+        `verdict` is what the plan decided (`_screening_plan`): an assessment, the reason screening was
+        skipped (the message stays in the inbox, and its notes say so), or None (screening failed)."""
         if verdict is None:
             return
         at = to_ms(self._clock())
         if isinstance(verdict, str):
             batch.notes.append((conversation_id, "", "skipped", verdict, at))
-            batch.history.append((conversation_id, at, TRIAGE_ACTOR, "triage", None, f"skipped: {verdict}"))
+            batch.history.append(
+                (conversation_id, at, SCREENING_ACTOR, "screening", None, f"skipped: {verdict}")
+            )
             batch.known_authors.discard(author_id)
             return
         assessment = verdict
@@ -313,7 +315,7 @@ class TriageStore(SQLiteBase):
         else:
             batch.known_authors.add(author_id)
 
-    async def _triage_finish(self, db: aiosqlite.Connection, batch: TriageBatch) -> None:
+    async def _screening_finish(self, db: aiosqlite.Connection, batch: ScreeningBatch) -> None:
         for channel, remote_id, reason in batch.spam_replies:
             row = await _one(
                 db, "SELECT id FROM messages WHERE channel = ? AND remote_id = ?", (channel, remote_id)
@@ -360,7 +362,7 @@ class TriageStore(SQLiteBase):
     ) -> None:
         """The manager moved a conversation into or out of Spam: the filter learns from it (an
         undo takes the lesson back), and the learned marks are saved in the same transaction."""
-        if self._triage is None or (old is State.SPAM) == (new is State.SPAM):
+        if self._screener is None or (old is State.SPAM) == (new is State.SPAM):
             return
         if actor == SPAM_ACTOR or actor.startswith("rule:"):
             return
@@ -372,11 +374,11 @@ class TriageStore(SQLiteBase):
         if actor.endswith("(undo)"):
             # Undoing "spam" takes back a spam mark; undoing "not spam" takes back that one.
             await self._in_worker(
-                functools.partial(self._triage.forget, message, new is not State.SPAM, post=post)
+                functools.partial(self._screener.forget, message, new is not State.SPAM, post=post)
             )
         else:
             await self._in_worker(
-                functools.partial(self._triage.learn, message, new is State.SPAM, post=post)
+                functools.partial(self._screener.learn, message, new is State.SPAM, post=post)
             )
             await db.execute(
                 "UPDATE authors SET known = ? WHERE id = ?", (int(new is not State.SPAM), author_id)
@@ -414,11 +416,11 @@ class TriageStore(SQLiteBase):
         whole conversation spam instead) or is not there."""
         async with self._write() as db:
             moved = await self._split_out(db, message_id, actor, "marked spam")
-            if moved is not None and self._triage is not None:
+            if moved is not None and self._screener is not None:
                 first = await self._first_inbound(db, moved[1])
                 if first is not None:
                     await self._load_marks(db)
-                    self._triage.learn(first[0], True, post=first[2])
+                    self._screener.learn(first[0], True, post=first[2])
                     await db.execute("UPDATE authors SET known = 0 WHERE id = ?", (first[1],))
                     await self._save_marks(db)
         if moved is not None:
@@ -461,7 +463,7 @@ class TriageStore(SQLiteBase):
             (new_id, *(r["id"] for r in moving)),
         )
         # What the row shows (count, snippet, last activity, who waits) follows the messages
-        # that stay; what the manager or triage decided (state, priority, notes) stays as it was.
+        # that stay; what the manager or screening decided (state, priority, notes) stays as it was.
         kept = await _one(db, f"SELECT {', '.join(columns)} FROM conversations WHERE id = ?", (old_id,))
         recount = _replay(staying, self._clock)
         for column in ("state", "state_changed_at", "reason", "priority", "priority_reason", "muted",
@@ -519,7 +521,7 @@ class TriageStore(SQLiteBase):
         )
         return [RuleNote(r["rule"], r["action"], r["value"], from_ms(r["at"])) for r in rows]  # type: ignore[arg-type]
 
-    async def _triage_notes(self, conversation_id: int) -> list[str]:
+    async def _screening_notes(self, conversation_id: int) -> list[str]:
         """What rules did or suggest to it, one line each, for the thread header."""
         words = {
             "tag": "tagged",
@@ -530,7 +532,7 @@ class TriageStore(SQLiteBase):
         return [
             f"rule:{n.rule}: {words.get(n.action, n.action)} {n.value}"
             if n.rule
-            else f"triage {n.action}: {n.value}"
+            else f"screening {n.action}: {n.value}"
             for n in await self.rule_notes(conversation_id)
         ]
 
@@ -564,21 +566,23 @@ def _duration_ms(text: str) -> int:
 
 
 def _judge_items(
-    triage: Triage,
+    screener: Screener,
     items: list[_Item],
     verdicts: dict[MessageKey, Assessment | str | None],
     lock: threading.Lock,
     stop: threading.Event,
 ) -> None:
-    """In triage's thread: assess each item in order until `stop` (the event loop gave up); the
-    items are assessed together (`Triage.assess_batch`: a numpy pass for their MinHashes)."""
-    judged = [item for item in items if len(item.message.text) <= MAX_TRIAGE_CHARS]
+    """In the screener's thread: assess each item in order until `stop` (the event loop gave up); the
+    items are assessed together (`Screener.assess_batch`: a numpy pass for their MinHashes)."""
+    judged = [item for item in items if len(item.message.text) <= MAX_SCREENING_CHARS]
     with lock:
-        verdicts.update((item.key, TOO_LONG) for item in items if len(item.message.text) > MAX_TRIAGE_CHARS)
+        verdicts.update(
+            (item.key, TOO_LONG) for item in items if len(item.message.text) > MAX_SCREENING_CHARS
+        )
     done = 0
     while done < len(judged):
         rest = judged[done:]
-        assessments = triage.assess_batch(
+        assessments = screener.assess_batch(
             [item.message for item in rest],
             posts=[item.post for item in rest],
             known_authors=[item.known_author for item in rest],
@@ -592,7 +596,7 @@ def _judge_items(
                 verdict = next(assessments)
             except Exception:  # a bug in a rule or the filter must not stop the poll
                 # Precision first: a message the filter could not judge stays in the inbox, seen.
-                log.exception("triage failed on a message of %s; it stays in the inbox untriaged",
+                log.exception("screening failed on a message of %s; it stays in the inbox unscreened",
                               item.message.channel)  # fmt: skip
                 verdict = None
             with lock:
@@ -603,7 +607,7 @@ def _judge_items(
 
 def _log_failure(work: asyncio.Future[None]) -> None:
     if not work.cancelled() and work.exception() is not None:
-        log.error("triage's thread failed", exc_info=work.exception())
+        log.error("the screener's thread failed", exc_info=work.exception())
 
 
 def _replay(rows: Sequence[Any], clock: Any) -> Any:

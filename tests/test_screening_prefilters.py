@@ -1,4 +1,4 @@
-"""The cheap checks that spare triage its regex searches never change what a search finds.
+"""The cheap checks that spare screening its regex searches never change what a search finds.
 
 A lexicon term is searched only where a word of the text starts as one of its alternatives can
 (`Term.keys`, read from the term's regex); a text with no "://" and no dot before a letter is
@@ -11,8 +11,8 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ecoinbox.triage import priority
-from ecoinbox.triage._text import Term, may_have_link, remove_links, strip_links
+from ecoinbox.screening import priority
+from ecoinbox.screening._text import Term, may_have_link, remove_links, strip_links
 
 # Every phrase the priority module holds (its lists of terms and single terms).
 TERMS: list[Term] = [

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from ecoinbox.model import Author, Message
-from ecoinbox.triage._text import minhash, resemblance
-from ecoinbox.triage.inbound import Triage, has_identity
-from ecoinbox.triage.spam import SpamFilter, SpamMarks, Verdict, spam_signals
-from ecoinbox.triage.spam_model import WEIGHTS_FILE, Model, load_model
+from ecoinbox.screening._text import minhash, resemblance
+from ecoinbox.screening.inbound import Screener, has_identity
+from ecoinbox.screening.spam import SpamFilter, SpamMarks, Verdict, spam_signals
+from ecoinbox.screening.spam_model import WEIGHTS_FILE, Model, load_model
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data" / "triage"
+DATA = ROOT / "tests" / "data" / "screening"
 YOUTUBE = ROOT.parent / "shared" / "data" / "spam" / "youtube-spam-collection"
 AT = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -142,11 +142,11 @@ def test_keyword_stuffing_is_a_rare_phrase_said_again_and_again():
 
 
 def test_the_same_text_again_and_from_several_authors():
-    triage = Triage()
+    screener = Screener()
     text = "Hello dear, I saw your profile and I think we could be good friends, write to me"
-    contexts = [triage.context(message(text, name=who, remote_id=f"id-{who}")) for who in "abc"]
+    contexts = [screener.context(message(text, name=who, remote_id=f"id-{who}")) for who in "abc"]
     assert contexts == [(0, 0), (1, 1), (2, 2)]
-    assert triage.context(message(text, name="a", remote_id="id-a")) == (3, 2)
+    assert screener.context(message(text, name="a", remote_id="id-a")) == (3, 2)
     assert names(text, repeats=2, authors=2)["repeated_by_others"] == "the same text from 3 authors"
     assert names(text, repeats=3)["repeated"] == "posted 4 times"
     a = minhash(text)
@@ -160,12 +160,12 @@ def test_a_guest_is_never_a_known_author():
     account = Author("blog", "42", "tom", "Tom")
     assert not has_identity(guest) and has_identity(account)
     spam = "Great post! Visit https://best-replica-watches.example for the best replica watches"
-    triage = Triage()
+    screener = Screener()
     known_guest = Message("blog", "1", guest, spam, AT)
-    verdict = triage.assess(known_guest, known_author=True)
+    verdict = screener.assess(known_guest, known_author=True)
     assert "known" not in {s.name for s in verdict.verdict.signals}
     known_account = Message("blog", "2", account, "I love the new colours", AT)
-    assert "known" in {s.name for s in triage.assess(known_account, known_author=True).verdict.signals}
+    assert "known" in {s.name for s in screener.assess(known_account, known_author=True).verdict.signals}
 
 
 def test_an_order_number_and_a_known_author_pull_towards_not_spam():
@@ -197,9 +197,9 @@ def test_the_platforms_own_verdict_is_used_and_shown():
     held = spam_filter.check(plain, platform="held")
     assert "held for moderation on blog" in {s.reason for s in held.signals}
     assert held.score > spam_filter.check(plain).score
-    # Through Triage: the message's own fields say it.
-    triage = Triage(spam_filter)
-    assert triage.assess(message("Nice ride today", platform_verdict="spam")).verdict.is_spam
+    # Through Screener: the message's own fields say it.
+    screener = Screener(spam_filter)
+    assert screener.assess(message("Nice ride today", platform_verdict="spam")).verdict.is_spam
 
 
 def test_hidden_characters_count():
@@ -333,7 +333,7 @@ def test_an_unreadable_state_is_a_value_error(data):
 def test_the_split_files_follow_the_rule_in_the_readme():
     sys.path.insert(0, str(DATA))
     try:
-        import split  # tests/data/triage/split.py
+        import split  # tests/data/screening/split.py
     finally:
         sys.path.remove(str(DATA))
     for name in split.SETS:
@@ -346,14 +346,14 @@ def test_the_split_files_follow_the_rule_in_the_readme():
 def bench():
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        import triage  # bench/triage.py
+        import screening  # bench/screening.py
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    return triage
+    return screening
 
 
 def test_the_untouched_source_and_the_project_test_split(bench):
-    # Measured (bench/triage.py): the untouched video, precision 0.986 (144/146), recall 0.828
+    # Measured (bench/screening.py): the untouched video, precision 0.986 (144/146), recall 0.828
     # (the issue asks 0.85: not reached, see bench/README.md); the project's test split,
     # precision 0.920 (23/25), recall 0.548. Floors sit below.
     if not (YOUTUBE / "Youtube05-Shakira.csv").is_file():
@@ -390,18 +390,18 @@ def test_an_urgent_complaint_with_nothing_spam_needs_stays_out_of_spam():
     from datetime import UTC, datetime
 
     from ecoinbox.model import Author, Message, Origin
-    from ecoinbox.triage.inbound import Triage
+    from ecoinbox.screening.inbound import Screener
 
     def message(text: str, rid: str) -> Message:
         author = Author(channel="mastodon", remote_id=f"a{rid}", handle=f"p{rid}", display_name="Pat")
         return Message(channel="mastodon", remote_id=rid, author=author, text=text,
                        created_at=datetime(2026, 12, 1, tzinfo=UTC), origin=Origin.MENTION)  # fmt: skip
 
-    triage = Triage()
-    complaint = triage.assess(message("I was charged twice for my subscription, please refund me", "1"))
+    screener = Screener()
+    complaint = screener.assess(message("I was charged twice for my subscription, please refund me", "1"))
     assert complaint.priority.urgent and not complaint.verdict.is_spam
     assert complaint.verdict.reasons[0].endswith("urgent complaint with no link: kept in the inbox")
-    phishing = triage.assess(message(
+    phishing = screener.assess(message(
         "Your account is locked. Click here now to claim your refund: http://acme-refunds.example/login", "2"
     ))  # fmt: skip
     assert phishing.priority.urgent and phishing.verdict.is_spam

@@ -4,7 +4,7 @@ An example is in the test split when the first 8 hex digits of sha256(its id), a
 modulo 10, are 0, 1 or 2 (about 30%); otherwise it is in train. The rule never looks at the text
 or the label, and it was applied before any filter code was written or tuned.
 
-    python tests/data/triage/split.py          # rewrite the *.train.jsonl / *.test.jsonl files
+    python tests/data/screening/split.py          # rewrite the *.train.jsonl / *.test.jsonl files
 """
 
 from __future__ import annotations
