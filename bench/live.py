@@ -38,7 +38,7 @@ from pty_terminal import (
     write_config,
 )
 
-from ecoinbox.demo.discourse_server import DiscourseServer
+from ecoinbox.demo.discourse.server import DiscourseServer
 
 TOKEN = "bench-live-token-0123456789"
 GAP_S = 1.5

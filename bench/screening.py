@@ -11,7 +11,7 @@ itself, as in the store). Rows:
 - learning from the manager's marks: a prior trained on the four training videos only (it never
   saw the project's examples), corrected by marks on the project's train split (spam marks only,
   then both sides), scored on the project's test split;
-- the demo's phishing email (ecoinbox/demo/email_seed.py, parsed by the email channel);
+- the demo's phishing email (ecoinbox/demo/email/seed.py, parsed by the email channel);
 - the cost of one verdict (`SpamFilter.check`) and of the whole `Screener.assess`, per message.
 
 Priority: `score_priority` on tests/data/screening/priority.{split}.jsonl (no learning).
@@ -134,7 +134,7 @@ def loso(youtube: Path) -> list[str]:
 def demo_phishing() -> tuple[str, Verdict]:
     """The demo's phishing mail, parsed by the email channel, and its verdict."""
     from ecoinbox.channels.email import parse_mail
-    from ecoinbox.demo.email_seed import seeded_mail
+    from ecoinbox.demo.email.seed import seeded_mail
 
     raw = next(m.raw for m in seeded_mail(datetime.now(UTC)) if b"claim your refund" in m.raw)
     message = parse_mail(raw, channel="email")[0].message

@@ -20,6 +20,7 @@ from ecoinbox.store import SQLiteStore, StoreError
 
 if TYPE_CHECKING:
     from ecoinbox.engine import Engine
+    from ecoinbox.screening.inbound import Screener
     from ecoinbox.tui.app import EcoInboxApp
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,15 @@ async def open_inbox(settings: Settings, tokens: dict[str, Secret], notices: Seq
     """The inbox on `settings`; `notices` are said on its screen once it shows."""
     from ecoinbox.tui.app import EcoInboxApp
 
-    store = await open_inbox_store(settings, read_only_ok=True)
+    store = await open_inbox_store(settings, read_only_ok=True, screening=False)  # it comes after the rows
+    store.expect_screener()  # the spam marks made before it comes teach it once it does
     try:
         if store.read_only_reason is not None:
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
             await run_app(EcoInboxApp(settings, store, None, notices=notices))
             return 0
         engine = build_engine(settings, tokens, store)
-        starting = asyncio.create_task(check_then_start(store, engine), name="store check")
+        starting = asyncio.create_task(check_then_start(store, engine, settings), name="store check")
         try:
             await run_app(EcoInboxApp(settings, store, engine, notices=notices))
         finally:
@@ -94,8 +96,9 @@ async def run_app(app: EcoInboxApp) -> None:
         raise InboxCrashed(sanitize(report))
 
 
-async def check_then_start(store: SQLiteStore, engine: Engine) -> bool:
-    """Check the store's file, then start polling and sending; True if the engine started.
+async def check_then_start(store: SQLiteStore, engine: Engine, settings: Settings | None = None) -> bool:
+    """Check the store's file, attach spam and priority screening (`settings`'), then start polling
+    and sending; True if the engine started.
 
     The quick check reads the whole file (0.1-0.2 s per 100 MB cached, seconds from a cold disk:
     too slow to make every start wait at a million messages), so the inbox shows first and this
@@ -116,6 +119,8 @@ async def check_then_start(store: SQLiteStore, engine: Engine) -> bool:
     if problems:
         store.refuse_writes(str(StoreDamaged(store.path, "; ".join(problems[:3]))))
         return False
+    if settings is not None:
+        await attach_screener_in_thread(store, settings)
     await engine.start()
     return True
 
@@ -187,3 +192,18 @@ async def attach_screener(store: SQLiteStore, settings: Settings) -> None:
     except BaseException:
         await store.close()
         raise
+
+
+async def attach_screener_in_thread(store: SQLiteStore, settings: Settings) -> None:
+    """`attach_screener` once the inbox shows: its imports (0.1-0.3 s) in a thread, not before its rows."""
+    try:
+        await store.attach_screener(await asyncio.to_thread(new_screener, settings))
+    except Exception:  # polling without screening beats no polling: new messages stay in Inbox
+        log.exception("spam and priority screening could not start; polling without it")
+        await store.attach_screener(None)  # and no lessons wait for it any more
+
+
+def new_screener(settings: Settings) -> Screener:
+    from ecoinbox.screening.inbound import Screener
+
+    return Screener.from_settings(settings)

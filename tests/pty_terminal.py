@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import ecoinbox
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 
 _Server = TypeVar("_Server", bound=Any)
 

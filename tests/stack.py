@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.store import Store, open_store
 

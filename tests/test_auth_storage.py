@@ -20,8 +20,8 @@ from pty_terminal import serving_in_a_thread
 
 from ecoinbox.cli import main
 from ecoinbox.credentials import credentials_path, read_credential, save_credential
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 
 MASTODON_TOKEN = "oauth-issued-token-5e1f0a77"
 FORUM_KEY = "forum-user-key-9c2d4b11"
@@ -250,8 +250,8 @@ def test_password_flows_save_to_the_file_with_insecure_storage_and_the_channel_p
 ):
     """The flows that paste one password (WordPress, Bluesky) end in the same place: the 0600
     file chosen up front with --insecure-storage, read back by the channel."""
-    from ecoinbox.demo.bluesky_server import BlueskyServer
-    from ecoinbox.demo.wordpress_server import WordPressServer
+    from ecoinbox.demo.bluesky.server import BlueskyServer
+    from ecoinbox.demo.wordpress.server import WordPressServer
     from ecoinbox.secrets import Secret
 
     password = "abcd-efgh-ijkl-mnop"
@@ -313,7 +313,7 @@ def test_reddit_flow_without_keyring_saves_the_refresh_token_and_the_channel_pol
     import threading
 
     from ecoinbox import auth
-    from ecoinbox.demo.reddit_server import RedditServer
+    from ecoinbox.demo.reddit.server import RedditServer
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

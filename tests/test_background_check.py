@@ -13,6 +13,7 @@ from damage import break_page, fill_store
 
 from ecoinbox.app_start import check_then_start
 from ecoinbox.background_check import LOWEST_PRIORITY, check_store_file
+from ecoinbox.config import parse_config
 from ecoinbox.store import open_store
 
 
@@ -52,6 +53,28 @@ async def test_the_inbox_checks_at_the_lowest_priority_in_another_thread(
         await store.close()
     assert [priority for _, priority in asked] == [LOWEST_PRIORITY]
     assert asked[0][0] not in (os.getpid(), threading.get_native_id())  # not the inbox's own thread
+
+
+async def test_screening_is_attached_after_the_check_and_before_the_first_poll(tmp_path: Path) -> None:
+    """The inbox opens its store without spam and priority screening (its imports would delay
+    the first rows); every message the engine polls is screened all the same."""
+    path = tmp_path / "inbox.db"
+    await fill_store(path)
+    store = await open_store(path)
+    screened_at_start: list[bool] = []
+
+    class Polling(Engine):
+        async def start(self) -> None:
+            screened_at_start.append(store.screener is not None)
+            await super().start()
+
+    settings = parse_config('[brand]\nname = "Acme"\n', Path("test.toml"))
+    try:
+        assert store.screener is None
+        assert await check_then_start(store, Polling(), settings) is True
+    finally:
+        await store.close()
+    assert screened_at_start == [True]
 
 
 async def test_a_damaged_store_stops_the_engine_from_starting(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from fakes import Clock
 from test_channel_bluesky import BRAND, HABITS, PASSWORD
 
 from ecoinbox.channels.bluesky import BlueskyChannel
-from ecoinbox.demo.bluesky_server import BlueskyServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
 from ecoinbox.engine.outbox import OutboxSender
 from ecoinbox.model import OutboxState
 from ecoinbox.store import open_store

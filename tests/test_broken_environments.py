@@ -30,7 +30,7 @@ from textual.widgets import Static, TextArea
 from ecoinbox import __version__
 from ecoinbox.app_start import check_then_start
 from ecoinbox.cli import main
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.store import SQLiteStore, StoreFull, StoreNotWritable, open_store
 from ecoinbox.store.schema import SCHEMA_VERSION

@@ -27,8 +27,8 @@ from ecoinbox.channels import build_channel
 from ecoinbox.channels.base import AuthError, TransientError
 from ecoinbox.cli import resolve_tokens
 from ecoinbox.config import load_config
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import ChannelStatus, Engine
 from ecoinbox.logs import setup_logging, stop_logging
 from ecoinbox.model import OutboxState, View

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from configs import channel_toml, config_toml
 
-import ecoinbox.channels.bluesky.channel as bluesky
+import ecoinbox.channels.bluesky.reader as bluesky_reader
+import ecoinbox.channels.bluesky.xrpc as bluesky_xrpc
 from ecoinbox.channels.base import (
     AuthError,
     Channel,
@@ -26,13 +27,14 @@ from ecoinbox.channels.bluesky import (
     bluesky_length,
     byte_index,
     count_graphemes,
+    deletions,
     find_facets,
     record_key,
     session_scope,
     tid,
     tid_micros,
 )
-from ecoinbox.demo.bluesky_server import BlueskyServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
 from ecoinbox.model import Message, Origin
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -244,7 +246,7 @@ async def test_sign_in_is_rate_limited_by_the_pds_and_by_ourselves(server, conne
     assert caught.value.retry_at > datetime.now(UTC)
     # Our own budget: a session that keeps being refused is not recreated in a loop.
     ours = connect(server)
-    ours._session_attempts = [datetime.now(UTC)] * bluesky.SESSION_BUDGET
+    ours._xrpc.sign_ins = [datetime.now(UTC)] * bluesky_xrpc.SESSION_BUDGET
     before = server.calls("com.atproto.server.createSession")
     with pytest.raises(RateLimited, match="signed in 10 times in 5 minutes"):
         await ours.check()
@@ -303,8 +305,8 @@ async def test_posts_at_the_same_instant_as_the_mark_are_neither_lost_nor_repeat
 async def test_a_backlog_longer_than_a_poll_is_finished_later_without_gaps(
     server, connect, monkeypatch
 ) -> None:
-    monkeypatch.setattr(bluesky, "NOTIFICATIONS_PAGE", 4)
-    monkeypatch.setattr(bluesky, "MAX_PAGES", 2)
+    monkeypatch.setattr(bluesky_reader, "NOTIFICATIONS_PAGE", 4)
+    monkeypatch.setattr(bluesky_reader, "MAX_PAGES", 2)
     channel = connect(server)
     mention(server, "zoe.bsky.example", "before")
     cursor = (await channel.poll({})).cursor
@@ -701,7 +703,7 @@ async def test_a_reply_to_a_deleted_post_is_refused_and_the_next_poll_marks_it_d
     ):
         await channel.reply(parent, "Hello Zoe", "k-deleted")
     assert server.created == []
-    for _ in range(bluesky.DELETION_POLLS):  # again on the next polls, should a store have missed one
+    for _ in range(deletions.DELETION_POLLS):  # again on the next polls, should a store have missed one
         marked = (await channel.poll(first.cursor)).messages
         assert [(m.remote_id, m.deleted, m.author) for m in marked] == [(post["uri"], True, parent.author)]
     assert (await channel.poll(first.cursor)).messages == []
@@ -856,7 +858,7 @@ async def test_a_missing_parent_that_cannot_be_checked_is_retried_not_failed(ser
 
 
 async def test_find_deleted_checks_stored_posts_in_batches(server, connect, monkeypatch) -> None:
-    monkeypatch.setattr(bluesky, "GET_POSTS_LIMIT", 2)
+    monkeypatch.setattr(deletions, "GET_POSTS_LIMIT", 2)
     posts = [mention(server, "zoe.bsky.example", f"question {n}") for n in range(5)]
     channel = connect(server)
     stored = sorted((await channel.poll({})).messages, key=lambda m: m.text)

@@ -11,7 +11,7 @@ import pytest
 
 from ecoinbox.channels.base import PermanentError
 from ecoinbox.channels.bluesky import BlueskyChannel
-from ecoinbox.demo.bluesky_server import BlueskyServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
 from ecoinbox.model import Message
 
 RECORDED = Path(__file__).parent / "data" / "recorded" / "bluesky"

@@ -24,15 +24,15 @@ from ecoinbox.channels.base import (
 from ecoinbox.channels.discourse import (
     POLL_BUDGET,
     DiscourseChannel,
-    _advance,
-    _Position,
-    _Walked,
     decrypt_payload,
     generate_key_pair,
     new_nonce,
     user_api_key_url,
 )
-from ecoinbox.demo.discourse_server import HABITS, DiscourseServer
+from ecoinbox.channels.discourse import Position as _Position
+from ecoinbox.channels.discourse import Walked as _Walked
+from ecoinbox.channels.discourse import advance as _advance
+from ecoinbox.demo.discourse.server import HABITS, DiscourseServer
 from ecoinbox.model import Author, Message, Origin
 
 API_KEY = "demo-api-key-5e1f0c7a-never-in-messages"

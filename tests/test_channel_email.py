@@ -34,8 +34,8 @@ from ecoinbox.channels.email import (
     parse_mail,
     reply_subject,
 )
-from ecoinbox.demo.email_seed import BRAND, LIST_ADDRESS, LIST_FOLDER, OUTSIDE, DemoMail
-from ecoinbox.demo.email_server import (
+from ecoinbox.demo.email.seed import BRAND, LIST_ADDRESS, LIST_FOLDER, OUTSIDE, DemoMail
+from ecoinbox.demo.email.server import (
     INSTALL_HINT,
     DovecotServer,
     MailingList,
@@ -694,7 +694,7 @@ async def test_plain_imap_is_refused_off_loopback(mail: Mail, monkeypatch: pytes
 
 
 def test_without_dovecot_the_reason_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch):
-    from ecoinbox.demo import email_server
+    from ecoinbox.demo.email import server as email_server
 
     monkeypatch.setattr(email_server.shutil, "which", lambda name: None)
     monkeypatch.setattr(email_server.os, "access", lambda path, mode: False)

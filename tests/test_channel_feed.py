@@ -23,7 +23,7 @@ from ecoinbox.channels.feed import FeedChannel
 from ecoinbox.channels.feed.unit import FeedSettings
 from ecoinbox.config import BrandSettings
 from ecoinbox.demo.loopback import LoopbackServer
-from ecoinbox.demo.wordpress_server import FEED_SIZE, WordPressServer
+from ecoinbox.demo.wordpress.server import FEED_SIZE, WordPressServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin
 from ecoinbox.secrets import Secret

@@ -32,7 +32,7 @@ from ecoinbox.channels.mastodon import (
     reply_visibility,
 )
 from ecoinbox.contacts import claim
-from ecoinbox.demo.mastodon_server import HABITS, MastodonServer
+from ecoinbox.demo.mastodon.server import HABITS, MastodonServer
 from ecoinbox.model import Message, Origin
 
 TOKEN = "demo-token-6f1c2b9e-never-in-messages"

@@ -36,7 +36,7 @@ from ecoinbox.channels.reddit import (
     new_state,
 )
 from ecoinbox.config import ConfigError, parse_config
-from ecoinbox.demo.reddit_server import HABITS, RedditServer
+from ecoinbox.demo.reddit.server import HABITS, RedditServer
 from ecoinbox.model import Message, Origin
 from ecoinbox.secrets import Secret
 

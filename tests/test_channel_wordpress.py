@@ -21,7 +21,7 @@ from ecoinbox.channels.base import (
 )
 from ecoinbox.channels.wordpress import WordPressChannel, authorize_url
 from ecoinbox.channels.wpsite import api_root_from_link, author_name, comments_feed
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.demo.wordpress.server import WordPressServer
 from ecoinbox.model import Origin
 
 PASSWORD = "abcd EFGH ijkl MNOP qrst UVWX"

@@ -21,8 +21,8 @@ from configs import channel_toml
 from ecoinbox import __version__
 from ecoinbox.cli import main
 from ecoinbox.demo import DEMO_TOKENS
-from ecoinbox.demo.email_server import why_no_dovecot
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.email.server import why_no_dovecot
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.model import Author, Message
 from ecoinbox.secrets import KEYRING_SERVICE, Secret
 from ecoinbox.store import open_store
@@ -250,7 +250,7 @@ def test_auth_runs_discourses_user_api_key_flow(tmp_path, capsys, monkeypatch, i
     """`ecoinbox auth forum`: a key pair, the forum's approval page, the pasted encrypted key."""
     import html
 
-    from ecoinbox.demo.discourse_server import DiscourseServer
+    from ecoinbox.demo.discourse.server import DiscourseServer
 
     with server_in_a_thread(DiscourseServer(seed=None, user_api_key="forum-user-key-abcdef123")) as server:
         path = write_config(tmp_path, channel_toml(kind="discourse", name="forum", base_url=server.base_url))

@@ -23,8 +23,8 @@ from stack import FIXED_NOW, TOKEN
 
 from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import OutboxState, View
 from ecoinbox.store import open_store

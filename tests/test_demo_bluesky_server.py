@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ecoinbox.demo.bluesky_server import DEMO_APP_PASSWORD, BlueskyServer
+from ecoinbox.demo.bluesky.server import DEMO_APP_PASSWORD, BlueskyServer
 
 BRAND = "acme.bsky.example"
 POST = "app.bsky.feed.post"

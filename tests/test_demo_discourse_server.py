@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fakes import Clock
 
-from ecoinbox.demo.discourse_seed import HELP_TOPICS
-from ecoinbox.demo.discourse_server import DiscourseServer, cook, slugify
+from ecoinbox.demo.discourse.markup import cook, slugify
+from ecoinbox.demo.discourse.seed import HELP_TOPICS
+from ecoinbox.demo.discourse.server import DiscourseServer
 
 API_KEY = "test-api-key"
 USER_API_KEY = "test-user-api-key"

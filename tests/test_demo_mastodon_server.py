@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fakes import Clock
 
-from ecoinbox.demo.mastodon_server import MastodonServer, countable_length
+from ecoinbox.demo.mastodon.server import MastodonServer, countable_length
 
 TOKEN = "test-token"
 START = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

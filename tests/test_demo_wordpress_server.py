@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.demo.wordpress.server import WordPressServer
 
 AUTH = ("acme_team", "abcdEFGHijklMNOPqrstUVWX")
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 from stack import TOKEN, wait_until
 
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin, OutboxState, View
 

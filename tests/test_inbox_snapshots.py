@@ -9,7 +9,7 @@ import pytest
 from stack import FIXED_NOW, TOKEN, settings_for
 
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.store import SQLiteStore, open_store
 from ecoinbox.tui.app import EcoInboxApp

@@ -16,8 +16,8 @@ from pty_terminal import Terminal, inbox_env, serving_in_a_thread
 
 from ecoinbox.config import default_config_path, parse_config
 from ecoinbox.credentials import credentials_path
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 
 MASTODON_TOKEN = "init-mastodon-token-7f3a9c"
 FORUM_KEY = "init-forum-user-key-2b8e41"

@@ -115,3 +115,45 @@ def test_the_inbox_imports_no_channel_or_ranking_code_before_it_needs_it(tmp_pat
     modules = loaded_by(INBOX, out=tmp_path / "modules.json")
     assert "textual" in modules
     assert offenders(modules, NOT_FOR_THE_INBOX_START) == []
+
+
+# The inbox's own start, as `ecoinbox` runs it, up to the moment the app starts drawing.
+FIRST_FRAME = """
+import json, runpy, sys
+import ecoinbox.cli, ecoinbox.tui.app
+out = sys.argv.pop(1)
+
+async def first_frame(self, *args, **kwargs):
+    open(out, "w").write(json.dumps(sorted(sys.modules)))
+
+ecoinbox.tui.app.EcoInboxApp.run_async = first_frame
+ecoinbox.cli.require_terminal = lambda: None  # the probe has no terminal; the app never draws
+runpy.run_module("ecoinbox", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_the_inbox_draws_its_first_rows_before_screening_is_loaded(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spam and priority screening (numpy for its MinHashes) is attached once the inbox shows."""
+    monkeypatch.setenv("NO_SUCH_TOKEN", "not-a-real-token")
+    modules = loaded_by(FIRST_FRAME, "--config", str(config), out=tmp_path / "modules.json")
+    assert {"ecoinbox.store", "ecoinbox.engine", "textual"} <= modules  # the probe saw the inbox start
+    assert offenders(modules, ("numpy", "ecoinbox.screening")) == []
+
+
+SCREENING = """
+import json, sys
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.config import parse_config
+from pathlib import Path
+Screener.from_settings(parse_config(chr(10).join(["[brand]", "name = 'Acme'"]), Path("test.toml")))
+open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_screening_loads_numpy_at_its_first_minhash_not_when_built(tmp_path: Path) -> None:
+    """Built in a thread once the inbox shows, screening still costs less without numpy."""
+    modules = loaded_by(SCREENING, out=tmp_path / "modules.json")
+    assert "ecoinbox.screening.spam" in modules
+    assert offenders(modules, ("numpy",)) == []

@@ -22,8 +22,8 @@ from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.channels.mastodon_stream import STREAM_PATH, NotificationStream
 from ecoinbox.cli import build_engine, resolve_tokens
 from ecoinbox.config import ConfigError, load_config, parse_config
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.demo.runner import Demo
 from ecoinbox.engine import Engine
 from ecoinbox.model import Origin, View

@@ -18,7 +18,7 @@ from fakes import Clock
 from ecoinbox.channels.base import AuthError, PermanentError, UncertainSend
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
-from ecoinbox.demo.mastodon_server import HABITS, MastodonServer
+from ecoinbox.demo.mastodon.server import HABITS, MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Message, OutboxState, View
 

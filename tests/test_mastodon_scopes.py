@@ -9,7 +9,7 @@ import pytest
 
 from ecoinbox.channels.base import ChannelError
 from ecoinbox.channels.mastodon import SCOPES, MastodonChannel
-from ecoinbox.demo.mastodon_server import ALL_SCOPES, MastodonServer
+from ecoinbox.demo.mastodon.server import ALL_SCOPES, MastodonServer
 from ecoinbox.model import Message
 
 TOKEN = "scoped-token-0123456789"

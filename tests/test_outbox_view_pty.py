@@ -16,7 +16,7 @@ from test_terminal_pty import TOKEN
 
 import ecoinbox
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import OutboxState, View
 from ecoinbox.store import open_store

@@ -15,7 +15,7 @@ from textual.widgets import TextArea
 from ecoinbox.channels.wordpress import WordPressChannel
 from ecoinbox.cli import main
 from ecoinbox.config import parse_config
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.demo.wordpress.server import WordPressServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import Author, Message, OutboxState, View
 from ecoinbox.query import parse_query

@@ -18,7 +18,7 @@ from configs import channel_toml, config_file
 from pty_terminal import serving_in_a_thread
 
 from ecoinbox.credentials import save_credential
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 
 
 class Running:

@@ -10,7 +10,7 @@ from stack import FIXED_NOW, wait_until
 
 from ecoinbox.channels.feed import FeedChannel
 from ecoinbox.config import parse_config
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.demo.wordpress.server import WordPressServer
 from ecoinbox.engine import Engine
 from ecoinbox.store import open_store
 from ecoinbox.tui.app import EcoInboxApp

@@ -12,8 +12,8 @@ from textual.widgets import Input, OptionList, TextArea
 from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.store import open_store

@@ -13,7 +13,7 @@ from test_channel_email import NOW, Mail, needs_dovecot
 from test_channel_email import mail as mail  # noqa: PLC0414 - the Dovecot and SMTP fixture, shared
 from textual.widgets import Input, TextArea
 
-from ecoinbox.demo.email_seed import BRAND, LIST_ADDRESS, LIST_FOLDER
+from ecoinbox.demo.email.seed import BRAND, LIST_ADDRESS, LIST_FOLDER
 from ecoinbox.engine import Engine
 from ecoinbox.model import OutboxState
 from ecoinbox.store import open_store

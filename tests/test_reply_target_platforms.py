@@ -13,9 +13,9 @@ from textual.widgets import TextArea
 from ecoinbox.channels.bluesky import BlueskyChannel
 from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.reddit import RedditChannel
-from ecoinbox.demo.bluesky_server import BlueskyServer
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.reddit_server import RedditServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.reddit.server import RedditServer
 from ecoinbox.engine import Engine
 from ecoinbox.store import open_store
 from ecoinbox.tui.app import EcoInboxApp

@@ -12,7 +12,7 @@ import pytest
 from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread, write_config
 
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.store import open_store
 

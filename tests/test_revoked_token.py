@@ -16,8 +16,8 @@ from ecoinbox.channels.base import RenewableChannel
 from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.model import OutboxState, View
 from ecoinbox.secrets import Secret, TokenSource, resolve_token, token_source

@@ -207,6 +207,23 @@ async def test_marking_spam_teaches_the_filter_and_the_marks_are_kept(store, tmp
         await again.close()
 
 
+async def test_marks_made_before_the_screener_comes_teach_it_when_it_does(tmp_path, settings):
+    """The inbox shows its rows before its screener is built: a spam mark made in that second
+    teaches the screener once it is attached (and the author is no longer "known")."""
+    text = "Join my Velora owners group on telegram, link in my profile, limited places"
+    store = await open_store(tmp_path / "inbox.db", clock=lambda: T0 + timedelta(hours=1))
+    try:
+        await store.ingest([msg("1", text, who="grouper")])
+        store.expect_screener()
+        await store.set_state([1], State.SPAM)
+        await store.attach_screener(Screener.from_settings(settings))
+        assert store.screener.spam_filter.marks.marks == [1, 0]
+        rows = await store._read().execute_fetchall("SELECT known FROM authors WHERE handle = 'grouper'")
+        assert [row[0] for row in rows] == [0]
+    finally:
+        await store.close()
+
+
 async def test_not_spam_from_spam_teaches_and_undo_takes_the_lesson_back(store):
     await store.ingest([casino("1")])
     await store.set_state([1], State.OPEN)  # `o` in Spam: a real person after all

@@ -16,7 +16,7 @@ from tls import LocalCA, make_local_ca
 from ecoinbox.channels.base import TransientError
 from ecoinbox.channels.http import HttpClient
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 
 TOKEN = "tls-test-token-0123456789abcdef"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")

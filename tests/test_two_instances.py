@@ -16,7 +16,7 @@ from stack import TOKEN, running_stack, wait_until
 
 import ecoinbox.engine.engine as engine_module
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.demo.mastodon_server import MastodonServer
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.engine.engine import ENGINE_LEASE, process_alive
 from ecoinbox.model import OutboxState, State, View

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from aiohttp import web
@@ -221,3 +222,27 @@ def param(params: Mapping[str, Any], key: str) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """JSON as the platforms write it: characters as they are, not `\\u` escapes."""
+    return json.dumps(value, ensure_ascii=False, **options)
+
+
+def json_response(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    """A JSON answer (application/json; charset=utf-8)."""
+    return web.json_response(body, status=status, headers=headers, dumps=json_text)
+
+
+def iso_millis(at: datetime) -> str:
+    """A time as the platforms' APIs write it: UTC, milliseconds, Z (2026-01-31T09:05:00.123Z)."""
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def int_param(raw: str | None, default: int) -> int:
+    """A whole-number query parameter; `default` when it is missing or not a number."""
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        return default

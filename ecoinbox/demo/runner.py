@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import logging
 import os
 import shutil
 import socket
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Self, TextIO
+from typing import TYPE_CHECKING, Self, TextIO, cast
 
 import platformdirs
 
@@ -32,19 +35,26 @@ from ecoinbox.demo import (
     DEMO_REDDIT_REFRESH_TOKEN,
     DEMO_TOKEN,
 )
-from ecoinbox.demo.bluesky_server import BlueskyServer
-from ecoinbox.demo.discourse_server import DiscourseServer
-from ecoinbox.demo.email_seed import DemoMail
-from ecoinbox.demo.email_server import MailServerError, why_no_dovecot
-from ecoinbox.demo.mastodon_server import MastodonServer
-from ecoinbox.demo.reddit_server import DEMO_CLIENT_ID, RedditServer
-from ecoinbox.demo.wordpress_server import WordPressServer
+from ecoinbox.demo.bluesky.server import BlueskyServer
+from ecoinbox.demo.clone import Cloned, SpareMaker, clone_store
+from ecoinbox.demo.discourse.server import DiscourseServer
+from ecoinbox.demo.email.seed import DemoMail
+from ecoinbox.demo.email.server import MailServerError, why_no_dovecot
+from ecoinbox.demo.mastodon.server import MastodonServer
+from ecoinbox.demo.reddit.server import DEMO_CLIENT_ID, RedditServer
+from ecoinbox.demo.wordpress.server import WordPressServer
+
+if TYPE_CHECKING:
+    from ecoinbox.config import Settings
+    from ecoinbox.secrets import Secret
+
+log = logging.getLogger(__name__)
 
 DEMO_BRAND = "acme"
 DEMO_DOMAIN = "social.example"
 DEMO_BLUESKY_HANDLE = "acme.bsky.example"
-DEMO_PERSON_MASTODON = "sophie@mamot.example"  # the person seen across channels (see demo.seed)
-DEMO_PERSON_FORUM = "sophie_l"  # her forum account (see demo.discourse_seed)
+DEMO_PERSON_MASTODON = "sophie@mamot.example"  # the person seen across channels (see demo.mastodon.seed)
+DEMO_PERSON_FORUM = "sophie_l"  # her forum account (see demo.discourse.seed)
 
 
 def _toml_string(text: str) -> str:
@@ -294,7 +304,8 @@ class Demo:
     """The demo servers, their traffic, and the config that points at them."""
 
     def __init__(self, *, seed: int = 1, data_dir: Path | None = None, traffic: bool = True,
-                 tick_every: float = 5.0, generated: Path | None = None) -> None:  # fmt: skip
+                 tick_every: float = 5.0, generated: Path | None = None,
+                 spares: Path | None = None) -> None:  # fmt: skip
         self.seed = seed
         self.generated = generated
         self.traffic = traffic
@@ -318,27 +329,31 @@ class Demo:
         self.mail = DemoMail(seed=seed) if self.mail_missing is None else None
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
-        self._snoozer: asyncio.Task[None] | None = None
+        self._spare: asyncio.Task[Path | None] | None = None
+        self._spare_maker: SpareMaker | None = None
+        self.spares = spares or demo_cache() / "spares"
+        self.cloned: Cloned | None = None
+        self._snoozer: asyncio.Task[int | None] | None = None
 
-    async def start(self) -> Demo:
+    async def start(self) -> Self:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = self.data_dir / "ecoinbox.db"
-        if self.generated is not None and not store.exists():
-            # A copy: the generated store stays as it was made, for the next demo.
-            await asyncio.to_thread(shutil.copyfile, self.generated, store)
-            os.chmod(store, 0o600)
-        url = await self.mastodon.start()
-        forum_url = await self.forum.start()
+        # Side by side: Dovecot's start (a process, half a second) used to hold up everything else.
+        cloning = asyncio.create_task(self._clone(store), name="demo-store")
+        mailing = asyncio.create_task(self._start_mail(), name="demo-mail")
+        servers = (self.mastodon, self.forum, self.blog, self.fanblog, self.reddit, self.bluesky)
+        # Every start ends before any failure is raised: then nothing is left running.
+        *urls, cloned, mailed = await asyncio.gather(
+            *(server.start() for server in servers), cloning, mailing, return_exceptions=True
+        )
+        for outcome in (*urls, cloned, mailed):
+            if isinstance(outcome, BaseException):
+                await self.stop()
+                raise outcome
+        url, forum_url, blog_url, fans_url, reddit_url, bluesky_url = cast("list[str]", urls)
         # One person on two channels: Mastodon verified (rel="me") her forum profile, so her
         # accounts link by themselves (c shows her history on both); her namesakes elsewhere don't.
         self.mastodon.add_profile_link(DEMO_PERSON_MASTODON, "Forum", f"{forum_url}/u/{DEMO_PERSON_FORUM}")
-        blog_url, fans_url = await self.blog.start(), await self.fanblog.start()
-        reddit_url, bluesky_url = await self.reddit.start(), await self.bluesky.start()
-        if self.mail is not None:
-            try:
-                await self.mail.start()
-            except MailServerError as exc:
-                self.mail, self.mail_missing = None, str(exc)
         config = demo_config(
             url, forum_url, self.data_dir,
             blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url, bluesky_url=bluesky_url, mail=self.mail,
@@ -349,10 +364,32 @@ class Demo:
             self._snoozer = asyncio.create_task(snooze_one(store), name="demo-snooze")
         return self
 
+    async def _clone(self, store: Path) -> None:
+        """The demo's own store from the generated one, which stays as it was made for the next demo."""
+        if self.generated is None or store.exists():
+            return
+        self.cloned = await asyncio.to_thread(clone_store, self.generated, store, self.spares)
+        log.info("the demo's store: %s of %s", self.cloned.value, self.generated)
+        os.chmod(store, 0o600)
+        if self.cloned is not Cloned.REFLINK:  # the next demo takes a spare instead of copying
+            self._spare_maker = SpareMaker(self.generated, self.spares)
+            self._spare = asyncio.create_task(self._spare_maker.run(), name="demo-spare")
+
+    async def _start_mail(self) -> None:
+        if self.mail is None:
+            return
+        try:
+            await self.mail.start()
+        except MailServerError as exc:
+            self.mail, self.mail_missing = None, str(exc)
+
     async def stop(self) -> None:
-        for task in (self._ticker, self._snoozer):
+        if self._spare is not None and not (self._spare_maker and self._spare_maker.copying):
+            self._spare.cancel()  # a spare under way is finished: the next demo starts at once
+        for task in (self._ticker, self._snoozer, self._spare):
             if task is not None:
-                task.cancel()
+                if task is not self._spare:
+                    task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.mastodon.stop()
@@ -421,6 +458,11 @@ async def snooze_one(path: Path, *, attempts: int = SNOOZE_WAIT_S) -> int | None
     return None
 
 
+def demo_cache() -> Path:
+    """Where generated stores and their spare copies are kept between demos."""
+    return platformdirs.user_cache_path("ecoinbox", appauthor=False) / "demo"
+
+
 def generated_store(
     messages: int, seed: int = 1, *, cache: Path | None = None, out: TextIO | None = None
 ) -> Path:
@@ -429,7 +471,7 @@ def generated_store(
     from ecoinbox.demo.generate import GENERATOR_VERSION, generate, manifest
 
     out = out or sys.stderr
-    folder = cache or platformdirs.user_cache_path("ecoinbox", appauthor=False) / "demo"
+    folder = cache or demo_cache()
     path = folder / f"{messages}-seed{seed}-v{GENERATOR_VERSION}.db"
     if path.exists() and manifest(path).exists():
         return path
@@ -450,10 +492,12 @@ def generated_store(
 
     # The newest day is today, so the inbox reads "2 min ago", not "last year".
     asyncio.run(generate(partial, messages, seed, end=datetime.now(UTC), progress=progress))
-    print(f"\nDone in {time.monotonic() - started:.0f} s; the next demo starts at once.", file=out,
-          flush=True)  # fmt: skip
     manifest(partial).replace(manifest(path))
     partial.replace(path)
+    # Where the filesystem has no clone, the first demo takes this copy instead of making one.
+    SpareMaker(path, folder / "spares").make_now()
+    print(f"\nDone in {time.monotonic() - started:.0f} s; the next demo starts at once.", file=out,
+          flush=True)  # fmt: skip
     return path
 
 
@@ -478,12 +522,18 @@ async def _run_demo(
     generated: Path | None = None,
 ) -> int:
     from ecoinbox.app_start import open_inbox as _inbox
-    from ecoinbox.app_start import resolve_tokens
     from ecoinbox.config import load_config
+    from ecoinbox.engine.live import warm_up
     from ecoinbox.logs import setup_logging
 
     demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
     setup_logging(demo.data_dir / "ecoinbox.log")
+    # The inbox's modules load while the servers start (Dovecot is a process: it waits, we don't).
+    loading = None if servers_only else asyncio.create_task(asyncio.to_thread(load_inbox_modules))
+    # On an empty store the first rows wait for the first poll, whose messages need the language
+    # model (1.6-2 s): it loads beside the start. A generated store has rows at once: not before them.
+    warm_early = not servers_only and generated is None
+    warming = asyncio.create_task(warm_up(), name="demo-language-model") if warm_early else None
     try:
         async with demo:
             left_out = [f"The email channel is left out: {demo.mail_missing}."] if demo.mail_missing else []
@@ -506,16 +556,53 @@ async def _run_demo(
                     await asyncio.Event().wait()
                 return 0
             settings = load_config(demo.config_path)
-            tokens = await asyncio.to_thread(resolve_tokens, settings)
+            tokens = await demo_tokens(settings)
+            if loading is not None:
+                await loading
             # Said inside the inbox: a line printed before it would be hidden behind the screen.
             return await _inbox(settings, tokens, notices=left_out)
     finally:
+        if warming is not None:
+            await asyncio.gather(warming, return_exceptions=True)  # long done, unless quit at once
         if servers_only and await store_in_use(demo.data_dir / "ecoinbox.db"):
             # An inbox opened on the printed config still works on this store: never pull it away.
             print(f"The demo's store stays in {demo.data_dir}: an inbox is still open on it. "
                   f"Delete that directory once it is closed.", file=sys.stderr, flush=True)  # fmt: skip
         else:
             demo.cleanup()
+
+
+INBOX_MODULES = ("ecoinbox.engine", "ecoinbox.channels", "ecoinbox.secrets", "ecoinbox.tui.app")
+
+
+def load_inbox_modules() -> None:
+    """Import what the inbox needs on its way to the first frame (Textual, screens, engine)."""
+    for name in INBOX_MODULES:
+        importlib.import_module(name)
+
+
+async def demo_tokens(settings: Settings) -> dict[str, Secret]:
+    """Every channel's token, its token command run beside the others' (each starts a Python:
+    one after another they took a third of the demo's start)."""
+    from ecoinbox.app_start import CliError
+    from ecoinbox.secrets import SecretError, resolve_token_sync
+
+    channels = settings.channels
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=max(1, len(channels)), thread_name_prefix="demo-token") as pool:
+        found = await asyncio.gather(
+            *(loop.run_in_executor(pool, resolve_token_sync, channel) for channel in channels),
+            return_exceptions=True,
+        )
+    problems = [str(result) for result in found if isinstance(result, SecretError)]
+    if problems:
+        raise CliError("\n\n".join(problems))
+    tokens: dict[str, Secret] = {}
+    for channel, result in zip(channels, found, strict=True):
+        if isinstance(result, BaseException):
+            raise result
+        tokens[channel.name] = result
+    return tokens
 
 
 async def store_in_use(path: Path) -> bool:

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 # The regex parser of the standard library (sre_parse, deprecated as such since 3.11): it reads
 # each lexicon term once, at import, to find the letters its matches start with.
 from re import _constants, _parser  # type: ignore[attr-defined]
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-import numpy as np
-
 from ecoinbox.text import fold
+
+if TYPE_CHECKING:  # numpy is loaded by the first MinHash: the inbox's first rows come without it
+    import numpy as np
 
 # Obfuscation inside a word that mixes letters and look-alike digits or signs: "v1agra", "c@sino",
 # "fr€€". Words made of digits only ("2024", "4.2") are left alone.
@@ -310,8 +311,16 @@ _MASK: Final = (1 << 32) - 1
 _SEEDS: Final = tuple(
     ((0x9E3779B1 * (2 * i + 1)) & _MASK | 1, (0x85EBCA77 * (i + 7)) & _MASK) for i in range(MINHASH_SIZE)
 )
-_SEED_A: Final = np.array([a for a, _ in _SEEDS], dtype=np.uint64)
-_SEED_B: Final = np.array([b for _, b in _SEEDS], dtype=np.uint64)
+
+
+@functools.cache  # made at the first MinHash: numpy is not imported before it
+def _seed_arrays() -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    import numpy as np
+
+    multipliers, offsets = zip(*_SEEDS, strict=True)
+    return np.array(multipliers, dtype=np.uint64), np.array(offsets, dtype=np.uint64)
+
+
 _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
 
 
@@ -335,8 +344,11 @@ def minhash(text: str, *, folded: str | None = None) -> tuple[int, ...]:
     hashes = shingles(text, folded=folded)
     if not hashes:
         return ()
+    import numpy as np
+
+    seed_a, seed_b = _seed_arrays()
     values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
-    mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
+    mixed = (seed_a[:, None] * values[None, :] + seed_b[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
     return tuple(mixed.min(axis=1).tolist())
 
 
@@ -347,8 +359,11 @@ def minhashes(texts: Sequence[str], folded: Sequence[str]) -> list[tuple[int, ..
     total = sum(sizes)
     if not total:
         return [()] * len(sets)
+    import numpy as np
+
+    seed_a, seed_b = _seed_arrays()
     values = np.fromiter(itertools.chain.from_iterable(sets), dtype=np.uint64, count=total)
-    mixed = (_SEED_A[:, None] * values[None, :] + _SEED_B[:, None]) & np.uint64(_MASK)
+    mixed = (seed_a[:, None] * values[None, :] + seed_b[:, None]) & np.uint64(_MASK)
     starts = list(itertools.accumulate([0, *sizes[:-1]]))
     filled = [start for start, size in zip(starts, sizes, strict=True) if size]
     lows = iter(np.minimum.reduceat(mixed, filled, axis=1).T.tolist())

@@ -107,6 +107,14 @@ class ScreeningStore(SQLiteBase):
     _marks_version: int = -1
     _screening_pool: ThreadPoolExecutor | None = None  # one thread: Screener's state is never shared
     _plan_lock: asyncio.Lock | None = None
+    # The manager's spam marks made while a screener is on its way (the inbox builds it after
+    # its first rows): taught to it once attached, not lost. None: no screener is expected.
+    _lessons_waiting: list[tuple[int, State, State, str]] | None = None
+
+    def expect_screener(self) -> None:
+        """A screener will be attached soon: keep the lessons of the marks made until then."""
+        if self._screener is None and self._lessons_waiting is None:
+            self._lessons_waiting = []
 
     async def attach_screener(self, screener: Screener | None) -> None:
         """From now on, new messages from outside are screened by `screener` as they are stored."""
@@ -117,6 +125,11 @@ class ScreeningStore(SQLiteBase):
             self._plan_lock = asyncio.Lock()
         if screener is not None and self._reader is not None:
             await self._load_marks(self._read())
+        waiting, self._lessons_waiting = self._lessons_waiting, None
+        if screener is not None and waiting:
+            async with self._write() as db:
+                for conversation_id, old, new, actor in waiting:
+                    await self._learn_from_state(db, conversation_id, old, new, actor)
 
     def _stop_screening(self) -> None:
         """At close: the worker takes no more work (one still running finishes on its own)."""
@@ -362,9 +375,11 @@ class ScreeningStore(SQLiteBase):
     ) -> None:
         """The manager moved a conversation into or out of Spam: the filter learns from it (an
         undo takes the lesson back), and the learned marks are saved in the same transaction."""
-        if self._screener is None or (old is State.SPAM) == (new is State.SPAM):
+        if (old is State.SPAM) == (new is State.SPAM) or actor == SPAM_ACTOR or actor.startswith("rule:"):
             return
-        if actor == SPAM_ACTOR or actor.startswith("rule:"):
+        if self._screener is None:
+            if self._lessons_waiting is not None:
+                self._lessons_waiting.append((conversation_id, old, new, actor))
             return
         first = await self._first_inbound(db, conversation_id)
         if first is None:

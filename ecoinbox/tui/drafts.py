@@ -70,8 +70,13 @@ class DraftKeeper:
             self._pending = asyncio.get_running_loop().create_task(self._save_later(), name="save draft")
 
     async def _save_later(self) -> None:
-        await asyncio.sleep(DRAFT_SAVE_S)
-        await self.flush()
+        # Keys typed while a save runs find this task still going (no new one starts): it saves
+        # again for them, or the last keystrokes would wait for the next key or the box's close.
+        while True:
+            await asyncio.sleep(DRAFT_SAVE_S)
+            await self.flush()
+            if self._text is None or self._closed or self._failed:
+                return
 
     async def flush(self) -> None:
         """Save what is typed now (quitting, or the delay ran out)."""

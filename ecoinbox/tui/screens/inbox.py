@@ -7,10 +7,8 @@ the engine does the network work. Nothing on this screen talks HTTP.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
 from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -21,49 +19,32 @@ from textual.containers import Container
 from textual.content import Content
 from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ecoinbox.actions import answerable, fill_canned, is_feed, reply_target, topic_body, topic_title
-from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.engine import ChannelStatus
 from ecoinbox.keymap import keys_of
 from ecoinbox.model import (
-    ConcurrentReply,
-    Conversation,
-    Draft,
-    DraftKind,
-    Message,
-    OutboxItem,
-    OutboxState,
-    ReplyDecision,
-    ReplyMark,
     State,
     UnsentReply,
     View,
 )
 from ecoinbox.query import QueryError, parse_query
-from ecoinbox.replies import render
-from ecoinbox.replying import ReplyDraft
-from ecoinbox.sanitize import safe_url, sanitize
+from ecoinbox.sanitize import sanitize
 from ecoinbox.search import SearchResults
-from ecoinbox.store import ChangeKind, StateChange, StoreError
-from ecoinbox.tui.drafts import DraftKeeper, open_draft
+from ecoinbox.store import ChangeKind, StoreError
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
-from ecoinbox.tui.safe import safe_content
-from ecoinbox.tui.screens.canned import ValuePrompt
-from ecoinbox.tui.screens.compose import ComposedReply, ComposeScreen
-from ecoinbox.tui.screens.confirm import ConfirmScreen
-from ecoinbox.tui.screens.contact import ContactScreen, PersonConversations, link_by_hand
+from ecoinbox.tui.screens.contact import PersonConversations
 from ecoinbox.tui.screens.help import describe_keys
-from ecoinbox.tui.screens.outbox import EDIT, OutboxDecisionScreen
+from ecoinbox.tui.screens.inbox_bars import SEARCH_TITLE_CELLS, Tab, channel_statuses, tab_bar
+from ecoinbox.tui.screens.inbox_contacts import ContactFlows
+from ecoinbox.tui.screens.inbox_replies import ReplyFlows
+from ecoinbox.tui.screens.inbox_thread import ThreadFollower
+from ecoinbox.tui.screens.inbox_undo import UndoHistory
 from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
-from ecoinbox.tui.screens.redirect import NEW_TOPIC, NewTopicScreen, RedirectScreen, TopicDraft
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
-from ecoinbox.tui.screens.undo_send import HeldReply, hold_notice
+from ecoinbox.tui.screens.undo_send import HeldReply
 from ecoinbox.tui.store_notices import notify_store_failure
-from ecoinbox.tui.targets import Target, person, sentence
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.footer import KeysFooter
 from ecoinbox.tui.widgets.search_bar import SearchBar
@@ -79,16 +60,12 @@ VIEW_TITLES = {
     View.INBOX: "Inbox", View.PENDING: "Pending", View.SNOOZED: "Snoozed", View.DONE: "Done",
     View.SPAM: "Spam", View.MINE: "Mine",
 }  # fmt: skip
-SEARCH_TITLE_CELLS = 24
 READ_AHEAD = 200
 """Search results are read this many conversations beyond what is listed, as the cursor nears the end."""
 SAVED_COUNT_LIMIT = 100
 """A saved view's tab counts up to this many conversations ("100+" beyond)."""
 SAVED_COUNT_DELAY = 2.0
 """Seconds of quiet in the store before the saved views' counts are read again."""
-UNDO_DEPTH = 50
-HOLD_TICK_S = 0.2
-"""How often the countdown of a held reply is checked (the status line changes once a second)."""
 SAID_S = 6.0
 """How long words said in the status line (a draft kept) stay there."""
 READ_ONLY_NOTICE = "Read-only: nothing can be changed. The banner at the top says why and what to do."
@@ -107,26 +84,6 @@ def _store_failures_noticed(method: Callable[..., Awaitable[Any]]) -> Callable[.
             return None
 
     return noticed
-
-
-@dataclass(frozen=True, slots=True)
-class Tab:
-    """One list the inbox can show: a state view, a saved search, or the `/` search."""
-
-    title: str
-    view: View = View.INBOX
-    query: str | None = None
-    """None for the state views; the search's text otherwise."""
-    typed: bool = False
-    """The `/` search: esc closes it."""
-    person: PersonConversations | None = None
-    """A person's conversations on every channel (opened from their contact panel; esc closes it)."""
-
-    def label(self) -> str:
-        if not self.typed or self.person is not None:
-            return self.title
-        text = self.query or ""
-        return "/" + (text if len(text) <= SEARCH_TITLE_CELLS else text[: SEARCH_TITLE_CELLS - 1] + "…")
 
 
 class InboxScreen(TriageKeys, Screen[None]):
@@ -188,21 +145,16 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.results: SearchResults | None = None  # what a search tab shows
         self._reading: SearchResults | None = None  # the results being read on, if any
         self._before_search = 0  # the tab to go back to when the `/` search closes
-        self.undo_steps: list[UndoStep] = []
+        self.undo = UndoHistory(self)
         self.counts: dict[View, int] = {}
         self.unsent: list[UnsentReply] = []  # replies not sent yet (a few dozen at most): the Outbox tab
         self.saved_counts: dict[str, str] = {}  # a search tab's label -> "12", "100+" (last known)
         self.position = (0, 0)
         self._paused_shown: dict[str, str] = {}  # channel -> the pause detail already notified
-        self._last_highlight = float("-inf")  # when the cursor last landed on a row
-        self._thread_timer: Timer | None = None  # a thread waiting for the cursor to rest
-        # Threads of the rows beside the cursor, read ahead (see `_read_ahead`), and how many
-        # store changes there were: a read that a change overtook is not kept.
-        self._nearby: dict[int, Conversation] = {}
-        self._store_changes = 0
-        self._hold_timer: Timer | None = None  # counts a held reply down in the status line
-        self._hold_shown = ""  # the countdown's words last drawn
+        self.follow = ThreadFollower(self)
         self._said: tuple[str, float] | None = None  # words for the status line, until when
+        self.replies = ReplyFlows(self)
+        self.contacts = ContactFlows(self)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -271,12 +223,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     @_store_failures_noticed
     async def on_store_changed(self, event: StoreChanged) -> None:
-        self._store_changes += 1
-        if event.conversation_ids is None:
-            self._nearby.clear()
-        else:
-            for conversation_id in event.conversation_ids:
-                self._nearby.pop(conversation_id, None)
+        self.follow.store_changed(event.conversation_ids)
         if ChangeKind.READ_ONLY in event.kinds:
             self._render_read_only()
             self.notify("The store cannot be changed any more: the banner at the top says why.",
@@ -364,39 +311,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.query_one("#tabs", Static).update(self.tab_bar())
 
     def tab_bar(self, *, outbox: bool = False) -> Content:
-        """The brand and every tab with its count; on a narrow screen the tabs scroll so the
-        one shown is always in sight, with ‹ and › saying that more are off the edge. The Outbox
-        tab comes last while replies wait to go out (or while it is shown: `outbox`)."""
+        """The brand and every tab with its count, the Outbox tab last while replies wait to go out
+        (or while it is shown: `outbox`)."""
         labels = [f" {tab.label()} {self._tab_count(tab)}".rstrip() + " " for tab in self.tabs]
-        styles = ["dim"] * len(labels)
-        active = self.tab_index
-        if outbox or self.unsent:
-            labels.append(f" Outbox {len(self.unsent)} ")
-            # Red while one waits on the manager's decision (refused, or perhaps published).
-            styles.append("$error" if any(reply.needs_decision for reply in self.unsent) else "dim")
-            active = len(labels) - 1 if outbox else active
-        brand = f" {self.app.settings.brand.name} "
-        width = max(20, self.size.width or 80)
-        first, last = 0, len(labels)
-        if len(brand) + 1 + sum(len(label) + 1 for label in labels) > width:
-            brand = ""
-            # Drop tabs from the far end of the active one until the rest fits with the arrows.
-            while sum(len(label) + 1 for label in labels[first:last]) + 4 > width and last - first > 1:
-                if last - 1 > active:
-                    last -= 1
-                else:
-                    first += 1
-        parts: list[Content | tuple[str, str] | str] = []
-        if brand:
-            parts += [(brand, "bold reverse"), " "]
-        if first > 0:
-            parts.append(("‹ ", "dim"))
-        for index in range(first, last):
-            parts.append((labels[index], "bold reverse" if index == active else styles[index]))
-            parts.append(" ")
-        if last < len(labels):
-            parts.append(("›", "dim"))
-        return Content.assemble(*parts)
+        brand, width = self.app.settings.brand.name, self.size.width
+        return tab_bar(labels, self.tab_index, self.unsent, brand=brand, width=width, outbox=outbox)
 
     def _render_status(self) -> None:
         index, total = self.position
@@ -405,11 +324,11 @@ class InboxScreen(TriageKeys, Screen[None]):
         parts: list[Content | tuple[str, str] | str] = [(f" {title} {index}/{total_label} ", "bold")]
         if selected := self.selection_label():
             parts.append((f"{selected} ", "bold $warning"))
-        if (held := self._hold_status()) is not None:
+        if (held := self.undo.hold_status()) is not None:
             parts.append(held)
         if self._said is not None and self._said[1] > monotonic():
             parts.append((f"{self._said[0]} ", "bold"))
-        self._hold_shown = "" if held is None else held.plain
+        self.undo.shown = "" if held is None else held.plain
         engine = self.app.engine
         if engine is not None and engine.leased and not engine.role.active and engine.role.holder is not None:
             # Another inbox on this store polls and sends; this one shows what it stores.
@@ -424,35 +343,9 @@ class InboxScreen(TriageKeys, Screen[None]):
     def _channel_statuses(
         self, statuses: Iterable[ChannelStatus], *, reserved: int = 0
     ) -> list[Content | tuple[str, str] | str]:
-        """Each channel's state; when they do not all fit on the line, the channels that are fine
-        fold into one "N channels up to date" and only those that need an eye are named."""
-        styles = {"ok": "$success", "error": "$error", "paused": "$error", "waiting": "$warning"}
-        full: list[Content | tuple[str, str] | str] = []
-        folded: list[Content | tuple[str, str] | str] = []
-        fine = 0
-        for status in statuses:
-            style = styles.get(status.state, "dim")
-            named: list[Content | tuple[str, str] | str] = [" · ", (f"{status.name}: ", "dim")]
-            if status.state == "ok" and status.warning:
-                # Fine, but something may be missing (a feed that overflowed): it stays in sight.
-                named.append(safe_content(status.detail, style="$warning", single_line=True, max_chars=100))
-            else:
-                named.append((status.state if status.state != "ok" else status.detail, style))
-            if status.state in ("error", "waiting", "paused") and status.detail:
-                # Error details can quote the platform: they go through the sanitizer too.
-                detail = safe_content(status.detail, style="dim", single_line=True, max_chars=80)
-                retry = f", then press {self._retry_key()}" if status.state == "paused" else ""
-                named.append(Content.assemble(" (", detail, (retry, "dim"), ")"))
-            full += named
-            if status.state == "ok" and not status.warning:
-                fine += 1
-            else:
-                folded += named
-        width = self.size.width or 80
-        if fine < 2 or Content.assemble(*full).cell_length <= width - 20 - reserved:
-            return full
-        summary = f"{fine} channels up to date" if fine else ""
-        return [" · ", (summary, "$success"), *folded] if summary else folded
+        """Each channel's state, folded when they do not all fit on the status line."""
+        width, retry_key = self.size.width, self._retry_key()
+        return channel_statuses(statuses, width=width, retry_key=retry_key, reserved=reserved)
 
     # ---- list and thread ---------------------------------------------------------------------
 
@@ -461,63 +354,18 @@ class InboxScreen(TriageKeys, Screen[None]):
         if self.results is not None and event.index >= event.total - READ_AHEAD // 2:
             self._read_on(self.results)
         self._render_status()
-        now, delay = monotonic(), self.THREAD_DELAY
-        moving = now - self._last_highlight < delay
-        self._last_highlight = now
-        self._cancel_pending_thread()
-        shown = self.thread.conversation
-        if event.conversation_id is not None and shown is not None and shown.row.id == event.conversation_id:
-            # The list was reloaded around the same conversation (the store changed): the thread
-            # stays where the reader is; `on_store_changed` reloads it in place if it changed.
-            return
-        if event.conversation_id is None:
-            self.thread.show(None)
-        elif moving:
-            # The cursor is moving fast (a held key): the thread waits until it rests.
-            self._thread_timer = self.set_timer(delay, self._thread_rested, name="thread follows the cursor")
-        elif (nearby := self._nearby.get(event.conversation_id)) is not None:
-            # Read ahead: shown now, in the frame that follows the list's.
-            self.workers.cancel_group(self, "thread")  # an older read must not replace it
-            self.thread.show(nearby, highlight=self._matched_words)
-            self.call_after_refresh(self._read_ahead)  # not before this frame: it costs CPU
-        else:
-            self._load_thread(event.conversation_id)
+        self.follow.highlighted(event.conversation_id, monotonic())
 
     @property
     def _matched_words(self) -> Callable[[str], list[tuple[int, int]]] | None:
         """In a search's results, the thread marks the words it matched too."""
         return None if self.results is None else self.results.highlight
 
-    def _thread_rested(self) -> None:
-        self._thread_timer = None
-        conversation_id = self.conversations.selected_id
-        if conversation_id is not None:
-            self._load_thread(conversation_id)
-
-    def _cancel_pending_thread(self) -> bool:
-        """Forget a thread waiting for the cursor to rest; whether there was one."""
-        timer, self._thread_timer = self._thread_timer, None
-        if timer is None:
-            return False
-        timer.stop()
-        return True
-
-    def _thread_now(self, *, whole: bool = False) -> bool:
-        """Load the thread under the cursor now if it waits for the cursor to rest (or is not the
-        one shown); whether it had to be loaded."""
-        selected = self.conversations.selected_id
-        shown = self.thread.conversation
-        pending = self._cancel_pending_thread()
-        if selected is None or not (pending or shown is None or shown.row.id != selected):
-            return False
-        self._load_thread(selected, whole=whole)
-        return True
-
     def on_conversation_list_load_failed(self, event: ConversationList.LoadFailed) -> None:
         self.notify(f"Could not read the inbox from the store: {event.error}", severity="error", markup=False)
 
     def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
-        self._thread_now()  # opened before its thread came: no wait
+        self.follow.show_now()  # opened before its thread came: no wait
         self.query_one("#panes").add_class("-reading")
         self.thread.focus()
 
@@ -539,7 +387,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         conversation = await self.app.store.conversation(conversation_id)
         if self.conversations.selected_id == conversation_id:
             if conversation is not None:
-                self._nearby[conversation_id] = conversation  # back to it: no second read
+                self.follow.nearby[conversation_id] = conversation  # back to it: no second read
             self.thread.show(conversation, keep_scroll=keep_scroll, highlight=self._matched_words)
             if whole:
                 self.action_show_whole()
@@ -547,24 +395,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     @work(exclusive=True, group="read-ahead", exit_on_error=False)
     async def _read_ahead(self) -> None:
-        """Read and wrap the threads of the rows above and below the cursor, once it rests: a
-        move to one of them then shows its thread at once, without waiting for the store."""
-        conversations, store = self.conversations, self.app.store
-        cursor, changes = conversations.cursor_index, self._store_changes
-        wanted = [conversations.conversation_id_at(cursor + step) for step in (1, -1)]
-        keep = {conversations.selected_id, *wanted}
-        self._nearby = {key: value for key, value in self._nearby.items() if key in keep}
-        for conversation_id in wanted:
-            if conversation_id is None or conversation_id in self._nearby:
-                continue
-            try:
-                conversation = await store.conversation(conversation_id)
-            except StoreError:
-                return  # the thread's own load says so, if the manager goes there
-            if conversation is None or changes != self._store_changes:
-                return
-            self._nearby[conversation_id] = conversation
-            self.thread.prepare(conversation)
+        await self.follow.read_ahead()  # the threads beside the cursor, once it rests
 
     # ---- triage ------------------------------------------------------------------------------
 
@@ -597,7 +428,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         store = self.app.store
         thread = await store.conversation(conversation_id, with_linked=False)
         replies = [m for m in (thread.messages[1:] if thread is not None else []) if not m.message.is_ours]
-        chosen = self._chosen_in(thread) if thread is not None else None
+        chosen = self.replies.chosen_in(thread) if thread is not None else None
         if chosen is not None:
             replies = [m for m in replies if m.message.remote_id == chosen.remote_id]
         if not replies:
@@ -612,109 +443,15 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.notify("The reply went to Spam alone; the spam filter learns from it.", markup=False, timeout=3)
 
     def _remember(self, step: UndoStep) -> None:
-        self.undo_steps.append(step)
-        del self.undo_steps[:-UNDO_DEPTH]
+        self.undo.remember(step)
 
     @_store_failures_noticed
     async def action_undo(self) -> None:
-        if not self.undo_steps:
-            self.notify("Nothing to undo.", markup=False, timeout=2)
-            return
-        if self._writes_refused():
-            return
-        step = self.undo_steps[-1]
-        if step.reply is not None:
-            await self._take_back(step)
-            return
-        store = self.app.store
-        actor = f"{self.app.settings.team.me} (undo)"
-        for change in step.changes:
-            await store.set_state([change.conversation_id], change.old, actor=actor)
-        if step.before:
-            await store.restore_triage(step.before, actor=actor)  # a whole bulk action at once
-        self.undo_steps.pop()  # only once undone: a full disk leaves it to try again
-        first = step.changes[0].conversation_id if step.changes else step.before[0].conversation_id
-        await self.conversations.reload(select=first)
-        self.notify(f"Undone: {step.label}.", markup=False, timeout=3)
-
-    async def _take_back(self, step: UndoStep) -> None:
-        """`u` on a reply held before it goes out: withdrawn from the outbox if no sender took it
-        yet (the store decides, atomically), and back in its box, unsent."""
-        held = step.reply
-        assert held is not None
-        store = self.app.store
-        taken = await store.withdraw_reply(held.item_id, actor=self._me())
-        self.undo_steps.pop()  # either way it is settled: taken back, or on its way
-        self._render_status()
-        if taken is None:
-            self.notify(f"Too late: the reply to {held.whom()} is being sent (or was).",
-                        markup=False, timeout=5)  # fmt: skip
-            return
-        actor = f"{self._me()} (undo)"
-        for change in step.changes:  # a redirect's "done" goes with its reply
-            await store.set_state([change.conversation_id], change.old, actor=actor)
-        await self.conversations.reload(select=held.conversation_id)
-        draft = self.app.reply_draft(held.parent, held.language)
-        if draft is None:
-            text = sanitize(taken.text, max_chars=2000)
-            self.notify(f"Taken back, unsent. Its channel is gone; here is its text:\n{text}",
-                        severity="warning", markup=False, timeout=30)  # fmt: skip
-            return
-        draft = draft.taken_back(taken)
-        draft = replace(draft, prefix="", body=taken.text, used=taken.canned, link=taken.link)
-        mark = await store.reply_mark(held.conversation_id)
-        # Unsent again: a draft again, kept at once (a kill -9 now must not lose it).
-        kind = DraftKind.REDIRECT if held.redirect else DraftKind.REPLY
-        kind = DraftKind.TOPIC if held.topic is not None else kind
-        keeper = DraftKeeper(
-            store,
-            held.conversation_id,
-            kind,
-            parent_remote_id=held.parent.remote_id,
-            label=f"{kind} to {held.whom()}",
-        )
-        keeper.changed(held.topic.to_draft() if held.topic is not None else taken.text)
-        if held.topic is not None:
-            self.app.push_screen(
-                self._new_topic_screen(held.conversation_id, held.parent, mark, held.topic, keeper)
-            )
-            self.notify(f"Taken back: the forum topic and the reply to {held.whom()} were not sent.",
-                        markup=False, timeout=3)  # fmt: skip
-            return
-        self._open_compose(draft, held.conversation_id, held.parent, mark, redirect=held.redirect,
-                           approve_parent=held.approve_parent, keeper=keeper)  # fmt: skip
-        self.notify(f"Taken back: the reply to {held.whom()} was not sent.", markup=False, timeout=3)
+        await self.undo.undo()
 
     def holding(self) -> list[HeldReply]:
         """The replies still in their send hold, oldest first."""
-        now = monotonic()
-        return [step.reply for step in self.undo_steps if step.reply is not None and step.reply.until > now]
-
-    def _hold_status(self) -> Content | None:
-        """The newest reply still held, with its countdown; `u` is named only if it is what `u`
-        would undo."""
-        now = monotonic()
-        held = [(n, step.reply) for n, step in enumerate(self.undo_steps)
-                if step.reply is not None and step.reply.until > now]  # fmt: skip
-        if not held:
-            return None
-        index, newest = held[-1]
-        keys = keys_of(self.app.settings.ui.keys, "inbox.undo")
-        key = describe_keys(keys).split(",")[0] if index == len(self.undo_steps) - 1 else None
-        return hold_notice(newest, now, key)
-
-    def _count_down(self) -> None:
-        self._render_status()
-        if self._hold_timer is None:
-            self._hold_timer = self.set_interval(HOLD_TICK_S, self._tick_hold, name="undo send countdown")
-
-    def _tick_hold(self) -> None:
-        held = self._hold_status()
-        if (held.plain if held is not None else "") != self._hold_shown:
-            self._render_status()  # once a second, not every tick: bytes over SSH
-        if held is None and self._hold_timer is not None:
-            self._hold_timer.stop()
-            self._hold_timer = None
+        return self.undo.holding()
 
     async def action_next_view(self, step: int) -> None:
         index = self.tab_index + step
@@ -855,76 +592,29 @@ class InboxScreen(TriageKeys, Screen[None]):
         await self._show_tab(min(self._before_search, len(self.tabs) - 1))
 
     def action_show_whole(self) -> None:
-        if self._thread_now(whole=True):
+        if self.follow.show_now(whole=True):
             return  # `m` came before the thread it is meant for: it applies once that is shown
         if not self.thread.show_whole():
             self.notify("Nothing is cut in this conversation.", markup=False, timeout=2)
 
+    @_store_failures_noticed
+    async def action_reply(self) -> None:
+        await self.replies.reply()
+
+    @_store_failures_noticed
+    async def action_choose_message(self, step: int) -> None:
+        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer."""
+        await self.replies.choose_message(step)
+
+    @work(exclusive=True, group="redirect")
+    @_store_failures_noticed
+    async def action_redirect(self) -> None:
+        await self.replies.redirect()
+
     @work(exclusive=True, group="outbox")
     async def action_decide_outbox(self) -> None:
         """Settle the oldest reply of this conversation that failed or may not have been sent."""
-        self.conversations.held = True
-        conversation_id = self.conversations.selected_id
-        store = self.app.store
-        conversation = None if conversation_id is None else await store.conversation(conversation_id)
-        stuck = [] if conversation is None else [
-            i for i in conversation.outbox if i.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
-        ]  # fmt: skip
-        if conversation is None or not stuck:
-            keys = describe_keys(keys_of(self.app.settings.ui.keys, "inbox.outbox"))
-            self.notify(f"No reply here waits for a decision ({keys}: every reply waiting to go out).",
-                        markup=False, timeout=3)  # fmt: skip
-            return
-        item = stuck[0]
-        answer = await self.app.push_screen_wait(OutboxDecisionScreen(item, more=len(stuck) - 1))
-        if answer is None:
-            return
-        if answer == EDIT:
-            await self._edit_and_resend(conversation, item)
-            return
-        if await store.decide_reply(item.id, answer, actor=self._me()) is None:
-            self.notify("That reply was settled meanwhile: see the thread.", markup=False)
-            return
-        self.notify({
-            ReplyDecision.RESEND: "Queued again; it shows as sent once the platform has it.",
-            ReplyDecision.MARK_SENT: "Marked sent.",
-            ReplyDecision.DISCARD: "Discarded; it stays in the history.",
-        }[answer], markup=False, timeout=3)  # fmt: skip
-
-    async def _edit_and_resend(self, conversation: Conversation, item: OutboxItem) -> None:
-        store = self.app.store
-        parent = await store.message(item.channel, item.parent_remote_id)
-        draft = None if parent is None else self.app.reply_draft(parent, conversation.row.language)
-        if parent is None or draft is None:
-            self.notify("The message it answers, or its channel, is gone: it can only be discarded.",
-                        severity="error", markup=False)  # fmt: skip
-            return
-        mark = await store.reply_mark(conversation.row.id)
-        draft = replace(draft.taken_back(item), prefix="", body=item.text, used=item.canned, link=item.link)
-
-        async def save(composed: ComposedReply) -> None:
-            # The new reply is written before the old one is dropped: nothing is lost in between.
-            # It is held like any reply (`u` takes it back into its box meanwhile).
-            delay = self.app.settings.ui.send_delay
-            language = self.app.reply_language(parent)
-            headers = composed.headers
-            queued = await store.queue_reply(
-                conversation.row.id, parent, composed.text, visibility=composed.visibility or item.visibility,
-                language=language, canned=composed.canned, link=composed.link, actor=self._me(), hold=delay,
-                wider=composed.wider or (item.wider and composed.visibility is None),
-                to=headers.to if headers else item.to, cc=headers.cc if headers else item.cc,
-                subject=headers.subject if headers else item.subject,
-            )  # fmt: skip
-            await store.decide_reply(item.id, ReplyDecision.DISCARD, actor=self._me())
-            if delay > 0:
-                held = HeldReply(queued.id, conversation.row.id, parent, language, monotonic() + delay)
-                self._remember(UndoStep("reply", reply=held))
-                self._count_down()
-            self.notify("The edited reply is queued; the old one is discarded.", markup=False, timeout=3)
-
-        self.app.push_screen(
-            ComposeScreen(draft, save=save, collisions=self._collisions(conversation.row.id, mark))
-        )
+        await self.replies.decide_outbox()
 
     def action_poll_now(self) -> None:
         engine = self.app.engine
@@ -938,401 +628,23 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     # ---- replying ----------------------------------------------------------------------------
 
-    @_store_failures_noticed
-    async def action_reply(self) -> None:
-        if self._writes_refused():
-            return
-        target = await self._reply_target()
-        if target is None:
-            return
-        self.say_cursor_only("inbox.reply", "r")
-        conversation, parent = target
-        if self._read_only(parent.channel):
-            self._explain_read_only(parent)
-            return
-        draft = self.app.reply_draft(parent, conversation.row.language)
-        if draft is None:
-            self.notify(
-                f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
-            )
-            return
-        mark = await self.app.store.reply_mark(conversation.row.id)
-        keeper, kept = await open_draft(
-            self, conversation.row.id, DraftKind.REPLY, parent_remote_id=parent.remote_id, blank=draft.prefix,
-            label=f"reply to {parent.author.label}",
-        )  # fmt: skip
-        if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
-            parent = drafted
-            draft = self.app.reply_draft(parent, conversation.row.language)
-            if draft is None:
-                return
-        if kept is not None:
-            draft = replace(draft, restored=kept.text)
-        if not parent.held:
-            self._open_compose(draft, conversation.row.id, parent, mark, keeper=keeper)
-            return
-        engine = self.app.engine
-        if engine is None or not isinstance(engine.channels.get(parent.channel), ModeratedChannel):
-            self.notify(sanitize(f"This message is held for moderation and ecoinbox cannot approve it on "
-                                 f"{parent.channel!r}: approve it there first, then reply."),
-                        severity="warning", markup=False, timeout=8)  # fmt: skip
-            return
-
-        def approve_then_compose(approve: bool | None) -> None:
-            if approve:
-                self._open_compose(
-                    draft, conversation.row.id, parent, mark, approve_parent=True, keeper=keeper
-                )
-            else:
-                self.notify("Not replying: a reply to a held comment stays invisible until the comment "
-                            "is approved (r, then y, approves it and replies).", markup=False, timeout=6)  # fmt: skip
-
-        # A reply under a held comment is published but nobody sees it until the comment is.
-        self.app.push_screen(ConfirmScreen(
-            "This comment is held for moderation. Approve it and reply?", yes="Approve and reply",
-            no="Cancel", detail=Content.styled("Your reply is seen once the comment is approved, as in wp-admin.", "dim"),
-        ), approve_then_compose)  # fmt: skip
-
-    def _read_only(self, channel: str) -> bool:
-        """Whether the channel cannot reply: a feed by its kind (before its first poll too), any
-        other by what it said of itself."""
-        if is_feed(self.app.settings, channel):
-            return True
-        engine = self.app.engine
-        caps = engine.capabilities.get(channel) if engine is not None else None
-        return caps is not None and not caps.reply
-
-    def _explain_read_only(self, parent: Message) -> None:
-        """A read-only channel (a feed): say so, and hand over the page where a reply goes."""
-        url = safe_url(parent.url or "")
-        where = f" Reply on the page: {url} (copied to the clipboard)." if url else ""
-        self.notify(
-            sanitize(f"Channel {parent.channel!r} is read-only (a feed): ecoinbox cannot reply there.{where}"),
-            severity="warning", markup=False, timeout=10,
-        )  # fmt: skip
-        if url:
-            self.app.copy_to_clipboard(url)
-
-    def _open_compose(
-        self,
-        draft: ReplyDraft,
-        conversation_id: int,
-        parent: Message,
-        mark: ReplyMark,
-        *,
-        redirect: bool = False,
-        approve_parent: bool = False,
-        keeper: DraftKeeper | None = None,
-    ) -> None:
-        """Compose a reply; before it is queued the manager is warned of replies added since `mark`.
-        `keeper` keeps what is typed as a draft, dropped when the reply is queued."""
-        save = self._reply_saver(
-            conversation_id, parent, redirect=redirect, approve_parent=approve_parent, keeper=keeper
-        )
-        collisions = self._collisions(conversation_id, mark)
-        box = ComposeScreen(draft, save=save, collisions=collisions, draft_keeper=keeper)
-
-        def closed(_: ComposedReply | None) -> None:
-            if box.kept_as_draft and keeper is not None:
-                self.say(f"Draft kept ({keeper.label}): the same key on this conversation brings it back.")
-
-        self.app.push_screen(box, closed)
-
     def say(self, words: str, seconds: float = SAID_S) -> None:
         """`words` (ours, sanitized where they name someone) in the status line for a few seconds."""
         self._said = (sanitize(words, single_line=True), monotonic() + seconds)
         self._render_status()
         self.set_timer(seconds + 0.05, self._render_status, name="status words expire")
 
-    def _collisions(
-        self, conversation_id: int, mark: ReplyMark
-    ) -> Callable[[], Awaitable[list[ConcurrentReply]]]:
-        store = self.app.store
-        return lambda: store.replies_since(conversation_id, mark)
-
-    async def _reply_target(self) -> tuple[Conversation, Message] | None:
-        self.conversations.held = True  # acting on it: the cursor follows it from now on
-        conversation_id = self.conversations.selected_id
-        if conversation_id is None:
-            return None
-        conversation = await self.app.store.conversation(conversation_id)
-        if conversation is None or not conversation.messages:
-            return None
-        return conversation, self._chosen_in(conversation) or reply_target(conversation)
-
-    def _drafted_parent(
-        self, conversation: Conversation, parent: Message, kept: Draft | None, keeper: DraftKeeper
-    ) -> Message | None:
-        """The message a kept draft was begun for, when it is not `parent`: the box opens on it
-        (and says so), whatever is picked now. None when the draft answers `parent`, or is gone."""
-        drafted = None if kept is None else _message_in(conversation, kept.parent_remote_id)
-        if drafted is None or drafted.remote_id == parent.remote_id:
-            return None
-        keeper.parent_remote_id = drafted.remote_id
-        keeper.label = sanitize(f"{keeper.kind} to {drafted.author.label}", single_line=True, max_chars=60)
-        self.notify(sanitize(f"The draft answers {drafted.author.label}'s message, as when you began it."),
-                    markup=False, timeout=5)  # fmt: skip
-        return drafted
-
-    def _chosen_in(self, conversation: Conversation) -> Message | None:
-        """The message picked with `[` / `]` in the thread shown, if it is this conversation's."""
-        shown = self.thread.conversation
-        if shown is None or shown.row.id != conversation.row.id:
-            return None
-        return _message_in(conversation, self.thread.chosen)
-
-    @_store_failures_noticed
-    async def action_choose_message(self, step: int) -> None:
-        """`[` / `]`: pick an older or newer message of the thread for `r` (and `f`) to answer.
-        Keys typed after it wait for the pick: a thread still on its way is read here first."""
-        selected = self.conversations.selected_id
-        if selected is None:
-            return
-        shown = self.thread.conversation
-        if self._cancel_pending_thread() or shown is None or shown.row.id != selected:
-            self.workers.cancel_group(self, "thread")  # read here instead, before the next key
-            conversation = await self.app.store.conversation(selected)
-            if conversation is None or self.conversations.selected_id != selected:
-                return
-            self.thread.show(conversation, highlight=self._matched_words)
-        shown = self.thread.conversation
-        if shown is None or shown.row.id != selected:
-            return
-        chosen = self.thread.choose(step, reply_target(shown) if shown.messages else None)
-        if chosen is not None:
-            self.conversations.held = True  # acting on it: the cursor follows it from now on
-
-    def _reply_saver(
-        self,
-        conversation_id: int,
-        parent: Message,
-        *,
-        redirect: bool = False,
-        approve_parent: bool = False,
-        keeper: DraftKeeper | None = None,
-    ) -> Callable[[ComposedReply], Awaitable[None]]:
-        """What ctrl+s in the compose box runs: the box stays open, text and all, if it fails."""
-
-        async def queue(reply: ComposedReply) -> None:
-            store = self.app.store
-            delay = self.app.settings.ui.send_delay
-            language = self.app.reply_language(parent)
-            async with keeper.queueing() if keeper is not None else contextlib.nullcontext():
-                headers = reply.headers
-                item = await store.queue_reply(
-                    conversation_id, parent, reply.text, visibility=reply.visibility or parent.visibility,
-                    language=language, canned=reply.canned, link=reply.link, approve_parent=approve_parent,
-                    actor=self._me(), hold=delay, draft=None if keeper is None else keeper.kind,
-                    to=headers.to if headers else (), cc=headers.cc if headers else (),
-                    subject=headers.subject if headers else None, wider=reply.wider,
-                )  # fmt: skip
-            held = None
-            if delay > 0:  # `u` can take it back until the sender may take it
-                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
-                                 redirect=redirect, approve_parent=approve_parent)  # fmt: skip
-            if redirect:
-                await self._mark_redirected(conversation_id, held)
-            elif held is not None:
-                self._remember(UndoStep("reply", reply=held))
-                self._count_down()
-            else:
-                whom = person(parent.author.label)
-                self.notify(f"Reply to {whom} queued; it shows as sent once the platform has it.",
-                            markup=False, timeout=3)  # fmt: skip
-
-        return queue
-
-    @_store_failures_noticed
-    async def _mark_redirected(self, conversation_id: int, held: HeldReply | None = None) -> None:
-        """After the reply is safely queued: a failure here must not make the box keep a sent reply."""
-        store = self.app.store
-        whose = (await self._target([conversation_id])).whose()
-        changes: list[StateChange] = []
-        try:
-            changes = await store.set_state(
-                [conversation_id], State.DONE, actor=self._me(), reason="redirected"
-            )
-        finally:  # a held reply can be taken back even if its "done" could not be written
-            if changes or held is not None:
-                self._remember(UndoStep("redirected", tuple(changes), reply=held))
-            if held is not None:
-                self._count_down()
-        self.notify(sentence(f"redirect queued; {whose} is done (redirected). u undoes."), markup=False)
-
-    # ---- redirecting to the forum --------------------------------------------------------------
-
-    @work(exclusive=True, group="redirect")
-    @_store_failures_noticed
-    async def action_redirect(self) -> None:
-        app = self.app
-        if self._writes_refused():
-            return
-        if app.settings.forum is None:
-            self.notify("No forum is configured: add a discourse channel and a [forum] section "
-                        "(see config.example.toml).", severity="warning", markup=False)  # fmt: skip
-            return
-        target = await self._reply_target()
-        if target is None:
-            return
-        self.say_cursor_only("inbox.redirect", "f")
-        conversation, parent = target
-        if self._read_only(parent.channel):  # a redirect is a reply too
-            self._explain_read_only(parent)
-            return
-        mark = await app.store.reply_mark(conversation.row.id)
-        language = conversation.row.language
-        draft = app.reply_draft(parent, language)
-        keeper, kept = await open_draft(
-            self, conversation.row.id, DraftKind.REDIRECT, parent_remote_id=parent.remote_id,
-            blank="" if draft is None else draft.prefix, label=f"redirect of {parent.author.label}",
-        )  # fmt: skip
-        if (drafted := self._drafted_parent(conversation, parent, kept, keeper)) is not None:
-            parent = drafted
-            draft = app.reply_draft(parent, language)
-        if kept is not None and draft is not None:  # the canned reply was chosen then: back to its text
-            draft = replace(draft, restored=kept.text)
-            self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
-            return
-        suggestions = await app.redirect_suggestions(conversation)
-        can_topic = app.forum_channel() is not None
-        values = app.canned_values(parent)
-        whom = person(parent.author.label)
-        choice = await app.push_screen_wait(
-            RedirectScreen(suggestions, can_open_topic=can_topic, values=values, whom=whom)
-        )
-        if choice is None:
-            return
-        if choice == NEW_TOPIC:
-            await self._redirect_to_new_topic(conversation, parent, mark)
-            return
-        draft = app.reply_draft(parent, language)
-        if draft is None:
-            self.notify(
-                f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
-            )
-            return
-        _, rendered, link = fill_canned(choice.reply, language, draft.values)
-        values = dict(draft.values, **({"link": link} if link else {}))
-        for variable in rendered.missing:
-            answer = await app.push_screen_wait(ValuePrompt(variable, choice.reply.name))
-            if answer is None:
-                return
-            values[variable] = answer
-        body = fill_canned(choice.reply, language, values)[1].text
-        draft = replace(draft, body=body, used=(choice.reply.name,), link=link)
-        self._open_compose(draft, conversation.row.id, parent, mark, redirect=True, keeper=keeper)
-
-    async def _redirect_to_new_topic(
-        self, conversation: Conversation, parent: Message, mark: ReplyMark
-    ) -> None:
-        app = self.app
-        language = conversation.row.language
-        draft = app.reply_draft(parent, language)
-        if draft is None:
-            self.notify(
-                f"Channel {parent.channel!r} is not configured: cannot reply.", severity="error", markup=False
-            )
-            return
-        values = dict(
-            draft.values, topic_url="{topic_url}", topic_title="{topic_title}"
-        )  # filled once it exists
-        template = app.topic_reply_template(language)
-        reply_text = draft.prefix + render(template, values).text
-        keeper, kept = await open_draft(
-            self, conversation.row.id, DraftKind.TOPIC, parent_remote_id=parent.remote_id,
-            label=f"forum topic for {parent.author.label}",
-        )  # fmt: skip
-        title, body = topic_title(parent.text, parent.author.label), topic_body(parent, parent.channel)
-        topic = TopicDraft(title, body, reply_text)
-        restored = None if kept is None else TopicDraft.from_draft(kept.text)
-        await app.push_screen_wait(
-            self._new_topic_screen(conversation.row.id, parent, mark, topic, keeper, restored=restored)
-        )
-
-    def _new_topic_screen(
-        self,
-        conversation_id: int,
-        parent: Message,
-        mark: ReplyMark,
-        topic: TopicDraft,
-        keeper: DraftKeeper,
-        *,
-        restored: TopicDraft | None = None,
-    ) -> NewTopicScreen:
-        """The new forum topic box, filled with `topic` (or the draft `restored`); ctrl+s queues the
-        topic and its reply, held `[ui] send_delay` seconds (`u` takes both back meanwhile).
-        `keeper` keeps the fields as they are typed."""
-        app = self.app
-        forum = app.settings.forum
-
-        async def queue(topic: TopicDraft) -> None:
-            store = app.store
-            before = await store.conversation_row(conversation_id)
-            delay = app.settings.ui.send_delay
-            language = app.reply_language(parent)
-            async with keeper.queueing():  # the topic's draft goes in the same commit
-                item, _ = await store.queue_redirect_topic(
-                    conversation_id, forum_channel=forum.channel, title=topic.title, body=topic.body,
-                    category=forum.category, parent=parent, reply_text=topic.reply,
-                    visibility=parent.visibility, language=language, actor=self._me(), hold=delay,
-                )  # fmt: skip
-            if delay > 0:
-                held = HeldReply(item.id, conversation_id, parent, language, monotonic() + delay,
-                                 redirect=True, topic=topic)  # fmt: skip
-                done = before is None or (before.state, before.reason) == (State.DONE, "redirected")
-                changes = () if done else (StateChange(conversation_id, before.state, State.DONE),)
-                self._remember(UndoStep("redirected to a new forum topic", changes, reply=held))
-                self._count_down()
-            whom = person(parent.author.label)
-            self.notify(f"Forum topic queued; the reply to {whom} with its address follows once it exists. "
-                        f"{sentence(Target(name=whom).whose())} is done (redirected).", markup=False)  # fmt: skip
-
-        return NewTopicScreen(title=topic.title, body=topic.body, reply=topic.reply, forum_label=forum.url,
-                              save=queue, collisions=self._collisions(conversation_id, mark),
-                              draft_keeper=keeper, restored=restored)  # fmt: skip
-
     # ---- contacts across channels --------------------------------------------------------------
-
-    def _actor(self) -> str:
-        return self._me()  # [team] me, as every action in the history
-
-    async def _selected_author(self) -> int | None:
-        conversation_id = self.conversations.selected_id
-        if conversation_id is None:
-            return None
-        self.conversations.held = True
-        contact = await self.app.store.conversation_contact(conversation_id)
-        if contact is None:
-            self.notify("Nobody outside wrote in this conversation.", markup=False, timeout=3)
-            return None
-        return contact.accounts[0].author_id
 
     @work(exclusive=True, group="contact")
     @_store_failures_noticed
     async def action_contact(self) -> None:
-        """The person behind this conversation, on every channel; enter opens one of theirs."""
-        author_id = await self._selected_author()
-        if author_id is None:
-            return
-        app, writable = self.app, lambda: not self._writes_refused()
-        now, conversation_id = app.now, self.conversations.selected_id
-        screen = ContactScreen(
-            author_id, actor=self._actor(), now=now, writable=writable, conversation_id=conversation_id
-        )
-        opened = await app.push_screen_wait(screen)
-        if opened is not None and screen.contact is not None:
-            await self._open_person(screen.contact.label, screen.author_id, opened)
+        await self.contacts.contact()
 
     @work(exclusive=True, group="contact")
     @_store_failures_noticed
     async def action_link_contact(self) -> None:
-        """`L`: link this conversation's person with an account on another channel, by hand."""
-        author_id = await self._selected_author()
-        if author_id is None or self._writes_refused():
-            return
-        contact = await self.app.store.contact(author_id)
-        if contact is not None:
-            await link_by_hand(self.app, contact, self._actor(), self.conversations.selected_id)
+        await self.contacts.link_contact()
 
     async def _open_person(self, label: str, author_id: int, conversation_id: int) -> None:
         """A tab of this person's conversations on every channel, on `conversation_id`; esc closes it."""
@@ -1347,8 +659,3 @@ class InboxScreen(TriageKeys, Screen[None]):
         self.conversations.focus()
         if self.conversations.selected_id == conversation_id:
             self.conversations.action_select()
-
-
-def _message_in(conversation: Conversation, remote_id: str | None) -> Message | None:
-    """The message `remote_id` of the conversation, if it is there and can be answered."""
-    return next((m.message for m in answerable(conversation) if m.message.remote_id == remote_id), None)

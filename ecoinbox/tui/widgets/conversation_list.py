@@ -15,73 +15,48 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from time import monotonic
-from typing import ClassVar, Protocol
+from typing import ClassVar, TypeAlias
 
-from rich.cells import cell_len, set_cell_size, split_graphemes
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.strip import Strip
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from ecoinbox.humanize import age
-from ecoinbox.model import ConversationRow, State, View
+from ecoinbox.model import ConversationRow, View
 from ecoinbox.query import Span
-from ecoinbox.sanitize import sanitize
-from ecoinbox.snooze import describe_wake
-from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines, fewer_runs
+from ecoinbox.tui.widgets import conversation_messages
+from ecoinbox.tui.widgets.changed_lines import RepaintsChangedLines
+from ecoinbox.tui.widgets.conversation_rows import (
+    ROW_MARKS,
+    ROW_WORDS,
+    SELECTED_MARK,
+    age_label,
+    column_styles,
+    fit,
+    placeholder_strip,
+    row_mark,
+    row_strip,
+    triage_prefix,
+    waiting_level,
+)
+from ecoinbox.tui.widgets.conversation_source import ConversationSource, fill_pages, read_page
 
-SortKey = tuple[int, ...]
+# What others read here from before the rows' words had a module of their own.
+__all__ = ["ROW_MARKS", "ROW_WORDS", "SELECTED_MARK", "ConversationList", "ConversationSource", "age_label",
+           "row_mark", "triage_prefix", "waiting_level"]  # fmt: skip
 
 EMPTY_TEXT = "Nothing here. New conversations appear as they arrive."
 NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
-LOADING_TEXT = "…"
 
 _PAGE_GROUP = "conversation-list-pages"
 _LOAD_GROUP = "conversation-list-load"
 _AGE_TICK_SECONDS = 30.0
-
-
-class ConversationSource(Protocol):
-    """What the list reads: the store's conversation summaries, in display order.
-
-    Display order is `ConversationRow.sort_key` descending (needs a reply first, then the
-    most recent activity).
-    """
-
-    async def count_conversations(self, view: View) -> int:
-        """How many conversations the view holds."""
-        ...
-
-    async def conversation_page(
-        self,
-        view: View,
-        *,
-        after: SortKey | None = None,
-        before: SortKey | None = None,
-        limit: int = 100,
-    ) -> list[ConversationRow]:
-        """A keyset page, in display order.
-
-        `after=key`: the first `limit` rows that follow `key` (sort_key < key).
-        `before=key`: the `limit` rows that immediately precede `key` (sort_key > key).
-        Neither: the top `limit` rows.
-        """
-        ...
-
-    async def conversation_page_at(self, view: View, offset: int, limit: int) -> list[ConversationRow]:
-        """`limit` rows from position `offset` (OFFSET: slow at depth, used only for jumps)."""
-        ...
-
-    async def conversation_page_last(self, view: View, limit: int) -> list[ConversationRow]:
-        """The last `limit` rows of the view, in display order (the bottom, without OFFSET)."""
-        ...
 
 
 @dataclass(slots=True)
@@ -90,186 +65,6 @@ class _Fetch:
 
     seq: int
     done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-@dataclass(frozen=True, slots=True)
-class _Columns:
-    """Cell widths of one row's columns (0 hides a column)."""
-
-    channel: int
-    author: int
-    snippet: int
-    count: int
-    language: int = 0
-
-
-_MARKER_CELLS = 1
-_AGE_CELLS = 4
-
-
-@lru_cache(maxsize=16)
-def _columns(width: int) -> _Columns:
-    """Lay out a row: the snippet takes what the fixed columns leave, narrow widths shed columns."""
-    channel, author, count, language = 8, (16 if width >= 100 else 12), 3, 2
-
-    def snippet() -> int:
-        # Each column but the snippet is followed or preceded by a one-cell gap.
-        fixed = (_MARKER_CELLS + 1) + (1 + _AGE_CELLS)
-        fixed += sum(cells + 1 for cells in (channel, language, author, count) if cells)
-        return width - fixed
-
-    if snippet() < 30:
-        language = 0
-    if snippet() < 16:
-        channel = 0
-    if snippet() < 12:
-        count = 0
-    if snippet() < 10:
-        author = max(0, min(author, width // 4))
-    return _Columns(channel, author, max(0, snippet()), count, language)
-
-
-def _cut(text: str, cells: int) -> str:
-    """The longest run of whole graphemes of `text` that fits in `cells` cells."""
-    spans, total = split_graphemes(text)
-    if total <= cells:
-        return text
-    used = 0
-    for start, _end, size in spans:
-        if used + size > cells:
-            return text[:start]
-        used += size
-    return text
-
-
-def _fit(text: str, cells: int) -> str:
-    """Pad or cut `text` to exactly `cells` cells, with an ellipsis when cut (wide-char safe)."""
-    if cells <= 0:
-        return ""
-    if cell_len(text) > cells:
-        text = _cut(text, cells - 1).rstrip() + "…"
-    return set_cell_size(text, cells)
-
-
-def _fit_marked(text: str, cells: int, spans: list[Span]) -> list[tuple[str, bool]]:
-    """`_fit` for text with marked spans: (piece, marked) pairs exactly `cells` cells wide."""
-    fitted = _fit(text, cells)
-    kept = len(text) if fitted.startswith(text) else len(fitted.rstrip().removesuffix("…").rstrip())
-    pieces: list[tuple[str, bool]] = []
-    at = 0
-    for start, end in spans:
-        start, end = max(start, at), min(end, kept)
-        if start >= end:
-            continue
-        if start > at:
-            pieces.append((text[at:start], False))
-        pieces.append((text[start:end], True))
-        at = end
-    pieces.append((fitted[at:], False))
-    return [(piece, marked) for piece, marked in pieces if piece]
-
-
-def _right(text: str, cells: int) -> str:
-    """Right-align short ASCII `text` in `cells` cells."""
-    return text[-cells:].rjust(cells) if cells > 0 else ""
-
-
-_RAW_CHARS = 4096
-
-
-def _clean(text: str, cells: int) -> str:
-    """Untrusted platform text, sanitized to one line and bounded before it is measured."""
-    # A megabyte-long post must not cost a megabyte of regex per row (the sanitizer also
-    # drops an escape sequence the cut leaves open); twice the cells: marks take no cell.
-    return sanitize(text[:_RAW_CHARS], single_line=True, max_chars=max(1, cells) * 2 + 2)
-
-
-def age_label(moment: datetime, now: datetime) -> str:
-    """A short age: `now`, `5m`, `3h`, `2d`, `12w`, `3y` (at most 4 cells)."""
-    return age(moment, now)
-
-
-def count_label(count: int) -> str:
-    """The message count in 3 cells; a single message shows nothing."""
-    if count <= 1:
-        return ""
-    if count < 1000:
-        return str(count)
-    return f"{min(count // 1000, 9)}k+"
-
-
-PRIORITY_MARK = "▲"
-"""A high-priority row (not "!": that is the spam key)."""
-SELECTED_MARK = "■"
-"""The marker of a row selected for a bulk action (`x`)."""
-STATE_MARKS = {State.DONE: "✓", State.SPAM: "⊘", State.SNOOZED: "z", State.PENDING: "…"}
-
-ROW_MARKS: tuple[tuple[str, str], ...] = (
-    ("●", "they wait for your reply"),
-    (PRIORITY_MARK, ("high priority, waiting for you: money, access, safety, an outage, a long wait or a "
-                     "rule (it comes first; the thread says why)")),
-    (STATE_MARKS[State.PENDING], "pending: you answered and wait on them (their next message reopens it)"),
-    (STATE_MARKS[State.SNOOZED], "snoozed (\"until ...\" in front of the text says when it wakes)"),
-    (STATE_MARKS[State.DONE], "done"),
-    (STATE_MARKS[State.SPAM], "spam"),
-    (SELECTED_MARK, "selected for a bulk action (x, X; esc clears)"),
-    ("(blank)", "open, nothing to answer (the last word is ours)"),
-)  # fmt: skip
-"""What the mark in the first column of a row says, for `?` and the README."""
-ROW_WORDS: tuple[tuple[str, str], ...] = (
-    ("✎draft", "you began a reply, note or topic here and did not send it: r, n or f brings it back"),
-    ("DM", "a direct message (private to the brand and the people it names)"),
-    ("held", "a message in it is held for moderation on its platform"),
-    ("until ...", "when a snoozed conversation wakes"),
-    ("@name", "whom it is assigned to"),
-    ("#tag", "its tags"),
-    ("12", "the number of messages (right, before the age)"),
-    (
-        "age",
-        (
-            "how long they have waited on you: in the warning colour past [ui] waiting_warn, the "
-            "alert colour past waiting_alert"
-        ),
-    ),
-)
-"""What the words in front of a row's text, and its last columns, say."""
-
-
-def row_mark(row: ConversationRow) -> str:
-    """The mark in the first column of a row (`ROW_MARKS` says what each means)."""
-    if row.state in STATE_MARKS:
-        return STATE_MARKS[row.state]
-    if row.priority > 0:
-        return PRIORITY_MARK  # what a manager handles first (or a rule): it floats up, and says so
-    return "●" if row.needs_reply else " "
-
-
-def waiting_level(row: ConversationRow, now: datetime, warn: float, alert: float) -> str:
-    """The level ("alert", "warn" or "") of how long the person has waited on us (thresholds in seconds)."""
-    since = row.waiting_since
-    if since is None:
-        return ""
-    waited = (now - since).total_seconds()
-    return "alert" if waited >= alert else "warn" if waited >= warn else ""
-
-
-def triage_prefix(row: ConversationRow, now: datetime) -> str:
-    """In front of the snippet: a draft the manager left, what the platform says of it (a direct
-    message, a comment held for moderation), then what the manager decided (the snooze, the
-    assignee, the tags)."""
-    parts: list[str] = []
-    if row.draft:  # the manager began a reply, a note or a topic here: r, n or f brings it back
-        parts.append("✎draft")
-    if row.direct:
-        parts.append("DM")
-    if row.held:
-        parts.append("held")
-    if row.state is State.SNOOZED and row.snoozed_until is not None:
-        parts.append("until " + describe_wake(row.snoozed_until, now.astimezone()))
-    if row.assignee:
-        parts.append("@" + row.assignee)
-    parts += ["#" + tag for tag in row.tags]
-    return " ".join(parts) + " " if parts else ""
 
 
 class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=False):
@@ -370,56 +165,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
     }
     """
 
-    class Highlighted(Message):
-        """The cursor landed on a row (also posted after every load and view switch).
-
-        `conversation_id` is None when the view is empty; `index` is 0-based.
-        """
-
-        def __init__(
-            self,
-            conversation_list: ConversationList,
-            conversation_id: int | None,
-            index: int,
-            total: int,
-        ) -> None:
-            super().__init__()
-            self.conversation_list = conversation_list
-            self.conversation_id = conversation_id
-            self.index = index
-            self.total = total
-
-        @property
-        def control(self) -> ConversationList:
-            return self.conversation_list
-
-    class Selected(Message):
-        """The manager opened the highlighted conversation (enter)."""
-
-        def __init__(self, conversation_list: ConversationList, conversation_id: int) -> None:
-            super().__init__()
-            self.conversation_list = conversation_list
-            self.conversation_id = conversation_id
-
-        @property
-        def control(self) -> ConversationList:
-            return self.conversation_list
-
-    class LoadFailed(Message):
-        """The store failed to answer (count or page); the list stays usable with what it has.
-
-        Worker state changes do not bubble, so the list forwards its own failures as this
-        message; repeats of one error within `FAILURE_REPEAT_SECONDS` are not posted again.
-        """
-
-        def __init__(self, conversation_list: ConversationList, error: BaseException) -> None:
-            super().__init__()
-            self.conversation_list = conversation_list
-            self.error = error
-
-        @property
-        def control(self) -> ConversationList:
-            return self.conversation_list
+    Highlighted: TypeAlias = conversation_messages.Highlighted
+    Selected: TypeAlias = conversation_messages.Selected
+    LoadFailed: TypeAlias = conversation_messages.LoadFailed
 
     def __init__(
         self,
@@ -588,7 +336,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
             # The top page catches a conversation that new activity moved up.
             around = self._page_of(self._cursor)
             wanted = {0, around - 1, around, around + 1} if keep_selection else {0}
-            await self._fill(pages, wanted, total)
+            await fill_pages(self._source, self._view, pages, wanted, total, self.PAGE_SIZE)
             # Read after the awaits: the manager may have moved while the store answered.
             cursor, screen_row = 0, 0
             keep_selection = keep_selection and (self.held or select is not None)
@@ -611,7 +359,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
                 # Further down, the cursor keeps its line, so the list does not jump under the eyes.
                 scroll_y = max(0, min(cursor - screen_row, total - height))
             wanted = self._pages_for_rows(scroll_y, scroll_y + height) | {self._page_of(cursor)}
-            await self._fill(pages, wanted, total)
+            await fill_pages(self._source, self._view, pages, wanted, total, self.PAGE_SIZE)
             self._commit(total, pages, cursor, scroll_y)
 
     def _commit(
@@ -652,37 +400,8 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
             self.reload(), name="conversation list reload", group=_LOAD_GROUP, exit_on_error=False
         )
 
-    async def _fill(self, pages: dict[int, list[ConversationRow]], wanted: Iterable[int], total: int) -> None:
-        """Fetch the wanted pages missing from `pages`, chaining keysets along each run."""
-        last = self._last_page(total)
-        missing = sorted(p for p in set(wanted) if 0 <= p <= last and p not in pages)
-        for run in _runs(missing):
-            # Runs that touch the bottom are read upwards from the last page, others downwards.
-            order = reversed(run) if run[-1] == last and run[0] != 0 else run
-            for page in order:
-                pages[page] = await self._read_page(page, pages, total)
-
-    async def _read_page(
-        self, page: int, pages: Mapping[int, list[ConversationRow]], total: int
-    ) -> list[ConversationRow]:
-        """One page, by keyset from a cached neighbour when there is one."""
-        size = self.PAGE_SIZE
-        start = page * size
-        limit = min(size, total - start)
-        if limit <= 0:
-            return []
-        source, view = self._source, self._view
-        if page == 0:
-            return await source.conversation_page(view, limit=limit)
-        previous = pages.get(page - 1)
-        if previous is not None and len(previous) == size:
-            return await source.conversation_page(view, after=previous[-1].sort_key, limit=limit)
-        following = pages.get(page + 1)
-        if following:
-            return await source.conversation_page(view, before=following[0].sort_key, limit=limit)
-        if start + limit >= total:
-            return await source.conversation_page_last(view, limit)
-        return await source.conversation_page_at(view, start, limit)
+    async def _read_page(self, page: int) -> list[ConversationRow]:
+        return await read_page(self._source, self._view, page, self._pages, self._total, self.PAGE_SIZE)
 
     def _request_page(self, page: int) -> asyncio.Event | None:
         """Start fetching `page` unless it is cached or already on its way."""
@@ -708,7 +427,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
                     await other.done.wait()
             if generation != self._generation:
                 return
-            rows = await self._read_page(page, self._pages, self._total)
+            rows = await self._read_page(page)
             if generation == self._generation:
                 self._store_page(page, rows)
                 self._page_landed(page, len(rows))
@@ -719,7 +438,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
 
     async def _refetch_page(self, page: int, generation: int) -> None:
         old = self._pages.get(page)
-        rows = await self._read_page(page, self._pages, self._total)
+        rows = await self._read_page(page)
         if generation != self._generation:
             return
         if old is None or [row.id for row in old] != [row.id for row in rows]:
@@ -907,7 +626,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         row = self._row_at(index)
         if row is None:
             self._request_page(self._page_of(index))
-            return self.painted(y, self._placeholder(width, is_cursor))
+            return self.painted(y, placeholder_strip(width, self._styles(is_cursor)))
         now = self._now()
         age = age_label(row.last_activity, now)
         level = waiting_level(row, now, self.waiting_warn, self.waiting_alert)
@@ -915,8 +634,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         key = (row, width, is_cursor, age, level, marked)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._row_strip(
-                row, width, is_cursor, age, level=level, marked=marked
+            styles, highlight = self._styles(is_cursor), self._highlight
+            strip = self._strips[key] = row_strip(
+                row, width, styles, age, now=now, highlight=highlight, level=level, marked=marked
             )
         return self.painted(y, strip)
 
@@ -940,89 +660,13 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         """The row's styles by column; on the cursor row the cursor style wins everywhere."""
         styles = self._row_styles.get(is_cursor)
         if styles is None:  # once per style change, not per row: half of a row's rendering
-            styles = self._row_styles[is_cursor] = self._column_styles(is_cursor)
+            styles = self._row_styles[is_cursor] = column_styles(self, is_cursor)
         return styles
-
-    def _column_styles(self, is_cursor: bool) -> dict[str, Style]:
-        component = self.get_component_rich_style
-        cursor = component("conversation-list--cursor", partial=True) if is_cursor else Style()
-        base = self.rich_style
-        styles = {"base": base + cursor}
-        for name in ("needs-reply", "dim", "author", "channel", "age", "selected", "waiting-warn",
-                     "waiting-alert", "triage"):  # fmt: skip
-            styles[name] = base + component(f"conversation-list--{name}", partial=True) + cursor
-        styles["subject"] = base + Style(bold=True) + cursor
-        match = component("conversation-list--match", partial=True)
-        # On the cursor row the cursor's colours win, but a matched word stays bold and underlined.
-        styles["match"] = base + match + cursor + Style(bold=match.bold, underline=match.underline)
-        return styles
-
-    def _row_strip(
-        self,
-        row: ConversationRow,
-        width: int,
-        is_cursor: bool,
-        age: str,
-        *,
-        level: str = "",
-        marked: bool = False,
-    ) -> Strip:
-        columns = _columns(width)
-        styles = self._styles(is_cursor)
-        base = styles["base"]
-        author_style = styles["needs-reply"] if row.needs_reply else styles["author"]
-        marker_style = styles["needs-reply"] if row.needs_reply else styles["dim"]
-        gap = Segment(" ", base)
-        marker = SELECTED_MARK if marked else row_mark(row)
-        segments = [Segment(marker, styles["selected"] if marked else marker_style), gap]
-        if columns.channel:
-            channel = _fit(_clean(row.channel, columns.channel), columns.channel)
-            segments += [Segment(channel, styles["channel"]), gap]
-        if columns.language:
-            language = _fit(_clean(row.language or "", columns.language), columns.language)
-            segments += [Segment(language, styles["dim"]), gap]
-        if columns.author:
-            author = _fit(_clean(row.author_label or row.author_handle, columns.author), columns.author)
-            segments += [Segment(author, author_style), gap]
-        room = columns.snippet
-        prefix = triage_prefix(row, self._now())
-        if prefix and room >= 20:
-            # The manager's own words (tags, names): still cleaned, and at most half the room.
-            prefix = _fit(_clean(prefix, room // 2), min(cell_len(prefix), room // 2))
-            segments.append(Segment(prefix, styles["triage"]))
-            room -= cell_len(prefix)
-        if row.subject and room >= 20:
-            # A mail's subject, a forum topic's title: what it is about, then the newest words.
-            subject = _clean(row.subject, room // 2)
-            subject = _fit(subject, min(cell_len(subject), room // 2))
-            segments.append(Segment(subject + " · ", styles["subject"]))
-            room -= cell_len(subject) + 3
-        snippet = _clean(row.snippet, room)
-        if self._highlight is None:
-            segments.append(Segment(_fit(snippet, room), base))
-        else:
-            pieces = _fit_marked(snippet, room, self._highlight(snippet))
-            segments += [Segment(piece, styles["match"] if hit else base) for piece, hit in pieces]
-        if columns.count:
-            segments += [
-                gap,
-                Segment(_right(count_label(row.message_count), columns.count), styles["dim"]),
-            ]
-        # The age is how long they have waited on us when they have (coloured past the thresholds).
-        age_style = styles[f"waiting-{level}"] if level else styles["age"]
-        segments += [gap, Segment(_right(age, _AGE_CELLS), age_style)]
-        # One escape sequence per run of a style, not per column: a row is sent in about half the bytes.
-        return fewer_runs(Strip(segments).adjust_cell_length(width, base))
-
-    def _placeholder(self, width: int, is_cursor: bool) -> Strip:
-        styles = self._styles(is_cursor)
-        text = _fit(f"  {LOADING_TEXT}", width)
-        return Strip([Segment(text, styles["dim"])], width)
 
     def _blank_line(self, y: int, width: int) -> Strip:
         style = self.rich_style
         if self._loaded and self._total == 0 and y == self.size.height // 2:
-            text = _fit(EMPTY_TEXT if self._highlight is None else NO_MATCH_TEXT, width).rstrip()
+            text = fit(EMPTY_TEXT if self._highlight is None else NO_MATCH_TEXT, width).rstrip()
             pad = (width - cell_len(text)) // 2
             dim = style + self.get_component_rich_style("conversation-list--dim", partial=True)
             strip = Strip([Segment(" " * pad, style), Segment(text, dim)])
@@ -1042,14 +686,3 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
                 row.last_activity, now
             ):
                 self.refresh_line(index)
-
-
-def _runs(pages: list[int]) -> list[list[int]]:
-    """Split sorted page numbers into runs of consecutive pages."""
-    runs: list[list[int]] = []
-    for page in pages:
-        if runs and runs[-1][-1] == page - 1:
-            runs[-1].append(page)
-        else:
-            runs.append([page])
-    return runs

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ecoinbox.demo.mastodon_server import MastodonServer
+    from ecoinbox.demo.mastodon.state import MastodonState
 
 BRAND = "B"  # the author key of the brand account in the scripts below
 
@@ -437,7 +437,7 @@ def _scripts(rng: random.Random, brand: str) -> list[Script]:
     # fmt: on
 
 
-def seed_day(server: MastodonServer, rng: random.Random, now: datetime) -> None:
+def seed_day(server: MastodonState, rng: random.Random, now: datetime) -> None:
     """Publish the day's conversations on `server`, spread over the 24 hours before `now`."""
     names = _names(server.brand, server.domain)
     for script in _scripts(rng, server.brand):
@@ -475,7 +475,7 @@ def _timeline(rng: random.Random, turns: int, now: datetime) -> list[datetime]:
     return times
 
 
-def _publish(server: MastodonServer, script: Script, times: list[datetime], names: dict[str, str]) -> None:
+def _publish(server: MastodonState, script: Script, times: list[datetime], names: dict[str, str]) -> None:
     published: list[dict[str, Any]] = []
     root_author = script.turns[0].who
     for index, (turn, at) in enumerate(zip(script.turns, times, strict=True)):

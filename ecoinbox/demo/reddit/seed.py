@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ecoinbox.demo.reddit_server import RedditServer
+    from ecoinbox.demo.reddit.server import RedditServer
 
 # (subreddit, author, title, selftext or "", link url or None, [(parent index, author, body)])
 # Comment parents: -1 is the post, n the n-th comment of the thread. "B" is the brand.

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ecoinbox.demo.wordpress_server import WordPressServer
+    from ecoinbox.demo.wordpress.server import WordPressServer
 
 
 @dataclass(frozen=True, slots=True)

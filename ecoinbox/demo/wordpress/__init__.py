@@ -1,0 +1,1 @@
+"""The local WordPress sites (REST API and comment feeds) of the demo and the tests, and their blogs."""

@@ -1,0 +1,136 @@
+"""How `ecoinbox demo` starts quickly (issue 16, goal 8): its store from a generated one without
+a copy at launch, its token commands side by side. The times are bench/demo_start.py's."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from stack import wait_until
+
+from ecoinbox.config import load_config
+from ecoinbox.demo import clone
+from ecoinbox.demo.clone import Cloned, SpareMaker, clone_store, spare_path
+from ecoinbox.demo.runner import Demo, demo_tokens
+
+
+def generated(path: Path, rows: int = 2000) -> Path:
+    """A stand-in for a generated store: a SQLite file of a few pages."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, text TEXT)")
+        db.executemany("INSERT INTO messages (text) VALUES (?)", [(f"message {n}",) for n in range(rows)])
+    return path
+
+
+def count(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+
+@pytest.fixture
+def no_reflink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filesystem of most machines (ext4): no copy-on-write clone."""
+    monkeypatch.setattr(clone, "reflink", lambda source, target: False)
+
+
+def test_a_demo_takes_the_spare_copy_and_the_generated_store_stays_as_made(
+    tmp_path: Path, no_reflink: None
+) -> None:
+    base, spares = generated(tmp_path / "1m.db"), tmp_path / "spares"
+    assert clone_store(base, tmp_path / "first.db", spares) is Cloned.COPY  # nothing ahead yet
+    assert SpareMaker(base, spares).make_now() == spare_path(base, spares)
+    assert clone_store(base, tmp_path / "second.db", spares) is Cloned.SPARE
+    assert not spare_path(base, spares).exists()  # taken: a second demo cannot take it too
+    with sqlite3.connect(tmp_path / "second.db") as db:
+        db.execute("DELETE FROM messages")
+    assert count(tmp_path / "second.db") == 0 and count(base) == 2000
+
+
+def test_a_spare_of_an_older_version_of_the_store_is_never_taken(tmp_path: Path, no_reflink: None) -> None:
+    base, spares = generated(tmp_path / "1m.db"), tmp_path / "spares"
+    SpareMaker(base, spares).make_now()
+    with sqlite3.connect(base) as db:  # generated again, or written to
+        db.execute("INSERT INTO messages (text) VALUES ('one more')")
+    assert clone_store(base, tmp_path / "demo.db", spares) is Cloned.COPY
+    assert count(tmp_path / "demo.db") == 2001
+
+
+def test_a_spare_stopped_halfway_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, spares = generated(tmp_path / "1m.db", rows=20_000), tmp_path / "spares"
+    maker = SpareMaker(base, spares)
+    monkeypatch.setattr(clone, "SPARE_STEP", 4096)  # many steps: the stop is seen between two
+    real_step = clone._copy_step
+
+    def step_then_stop(*args: int) -> int:
+        maker.stop()  # the demo ends while its spare is being copied
+        return real_step(*args)
+
+    monkeypatch.setattr(clone, "_copy_step", step_then_stop)
+    assert maker.make_now() is None
+    assert list(spares.iterdir()) == []
+
+
+async def test_the_next_demo_starts_on_the_spare_the_last_one_made(
+    tmp_path: Path, no_reflink: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clone, "SPARE_DELAY_S", 0)
+    base, spares = generated(tmp_path / "1m.db"), tmp_path / "spares"
+    async with Demo(data_dir=tmp_path / "one", traffic=False, generated=base, spares=spares) as demo:
+        assert demo.cloned is Cloned.COPY
+        await wait_until(spare_path(base, spares).exists)
+    async with Demo(data_dir=tmp_path / "two", traffic=False, generated=base, spares=spares) as demo:
+        assert demo.cloned is Cloned.SPARE
+        assert count(demo.data_dir / "ecoinbox.db") == 2000
+    assert count(base) == 2000
+
+
+BARRIER = """
+import pathlib, sys, time
+here = pathlib.Path(sys.argv[1])
+(here / sys.argv[2]).touch()
+deadline = time.monotonic() + 8
+while len(list(here.iterdir())) < int(sys.argv[3]):
+    if time.monotonic() > deadline:
+        sys.exit("the other token commands never started")
+    time.sleep(0.01)
+print("token-" + sys.argv[2])
+"""
+
+
+async def test_the_demo_runs_its_token_commands_side_by_side(tmp_path: Path) -> None:
+    # Each command waits until every one has started: one after another, the first never ends.
+    started, names = tmp_path / "started", ["one", "two", "three", "four"]
+    started.mkdir()
+    channels = "".join(
+        f'[[channels]]\nkind = "mastodon"\nname = "{name}"\nbase_url = "https://{name}.example"\n'
+        f'account = "acme"\nkeyring = false\n'
+        f"token_cmd = {json.dumps([sys.executable, '-c', BARRIER, str(started), name, str(len(names))])}\n"
+        for name in names
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(f'[brand]\nname = "Acme"\n{channels}', encoding="utf-8")
+    tokens = await demo_tokens(load_config(config))
+    assert {name: tokens[name].reveal() for name in names} == {name: f"token-{name}" for name in names}
+
+
+async def test_a_server_that_cannot_start_leaves_none_of_the_others_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = Demo(data_dir=tmp_path / "demo", traffic=False)
+
+    async def refuse(*args: object, **kwargs: object) -> str:
+        raise OSError("the port is taken")
+
+    monkeypatch.setattr(demo.bluesky, "start", refuse)
+    with pytest.raises(OSError, match="the port is taken"):
+        await demo.start()
+    assert demo.mastodon.base_url  # it started beside the one that failed...
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.ConnectError):  # ...and was stopped
+            await client.get(f"{demo.mastodon.base_url}/api/v1/instance")
