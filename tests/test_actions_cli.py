@@ -271,6 +271,7 @@ def test_output_piped_into_head_ends_quietly(inbox, command):
 def test_action_model_is_the_one_the_inbox_uses():
     """The inbox's screens call the same headless helpers (no copy to drift apart)."""
     from ecoinbox import actions
-    from ecoinbox.tui.screens import inbox, triage
+    from ecoinbox.tui.screens import inbox_replies, triage
 
-    assert inbox.reply_target is actions.reply_target and triage.parse_tag_edit is actions.parse_tag_edit
+    assert inbox_replies.reply_target is actions.reply_target
+    assert triage.parse_tag_edit is actions.parse_tag_edit
