@@ -19,7 +19,7 @@ from stack import TOKEN, wait_until
 from ecoinbox.channels.discourse import DiscourseChannel
 from ecoinbox.channels.http import HttpClient
 from ecoinbox.channels.mastodon import MastodonChannel
-from ecoinbox.channels.mastodon_stream import STREAM_PATH, NotificationStream
+from ecoinbox.channels.mastodon.stream import STREAM_PATH, NotificationStream
 from ecoinbox.cli import build_engine, resolve_tokens
 from ecoinbox.config import ConfigError, load_config, parse_config
 from ecoinbox.demo.discourse.server import DiscourseServer

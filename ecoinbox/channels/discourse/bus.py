@@ -4,7 +4,7 @@
 when the channel has messages past `last_id`, else holds the request (25 s by default) until one
 comes or the time is up; starting from -1, a `/__status` message gives the channel's last id.
 Each message on the brand's notification channel wakes the channel's poll, as Mastodon's stream
-does (see `ecoinbox.channels.mastodon_stream`): the poll reads /notifications.json from the
+does (see `ecoinbox.channels.mastodon.stream`): the poll reads /notifications.json from the
 stored cursor, so nothing arrives by a second path. MessageBus keeps a backlog, so after a cut
 the next long poll, sent with the last id seen, gets what was missed; the first answer of a
 subscription (its status) wakes a poll too. `Dont-Chunk` asks for one JSON array per answer.
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from ecoinbox.channels.base import AuthError, ChannelError, PermanentError, TransientError
 from ecoinbox.channels.http import HttpClient, channel_logger
 from ecoinbox.channels.json_values import as_dict
-from ecoinbox.channels.mastodon_stream import REFUSED_FAILURES, backoff
+from ecoinbox.channels.reconnect import REFUSED_FAILURES, backoff
 
 log = channel_logger(__name__)
 

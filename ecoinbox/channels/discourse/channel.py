@@ -11,7 +11,7 @@ poll with nothing new costs two requests (notifications, latest posts), a poll n
 than `POLL_BUDGET` requests, and what it could not read waits in the cursor for the next one.
 
 With `stream` (the default), MessageBus wakes the poll as soon as a notification arrives (see
-`ecoinbox.channels.discourse_bus`); the poll stays the one way posts come in.
+`ecoinbox.channels.discourse.bus`); the poll stays the one way posts come in.
 
 Discourse has no idempotency key, and staff are exempt from its duplicate-body check: an
 uncertain send is reconciled by reading the topic (`find_sent`), never by posting again.
@@ -32,6 +32,7 @@ from ecoinbox.channels.base import (
     PollResult,
     TransientError,
 )
+from ecoinbox.channels.discourse.bus import NotificationBus
 from ecoinbox.channels.discourse.convert import SMALL_ACTION, PostConverter
 from ecoinbox.channels.discourse.forum import Forum, Topic, TopicInfo
 from ecoinbox.channels.discourse.posts import (
@@ -47,7 +48,6 @@ from ecoinbox.channels.discourse.posts import (
 )
 from ecoinbox.channels.discourse.walk import UNBUDGETED, Budget, OutOfBudget, Position, Source, advance, walk
 from ecoinbox.channels.discourse.writer import Writer
-from ecoinbox.channels.discourse_bus import NotificationBus
 from ecoinbox.channels.http import HttpClient, channel_logger, one_line
 from ecoinbox.channels.json_values import as_dict, as_int
 from ecoinbox.model import Message, Origin
@@ -280,7 +280,7 @@ class DiscourseChannel(NamedChannel):
 
     async def watch(self, wake: Callable[[], None]) -> None:
         """Until cancelled, wake the poll as soon as MessageBus says a notification arrived
-        (see `ecoinbox.channels.discourse_bus`). Returns at once with `stream = false`."""
+        (see `ecoinbox.channels.discourse.bus`). Returns at once with `stream = false`."""
         if self.stream:
             await self.notification_bus.run(wake)
 

@@ -3,7 +3,7 @@
 Listens on mention notifications (including the ones the 4.3 notification policy filters)
 and edit (`update`) notifications, on hashtags and on keyword searches, fetches threads, and
 replies. With `stream` (the default), new mentions and edits arrive live: the streaming API
-wakes the poll (see `ecoinbox.channels.mastodon_stream`); otherwise they wait for the next
+wakes the poll (see `ecoinbox.channels.mastodon.stream`); otherwise they wait for the next
 poll. Deletions arrive by thread reads and `find_deleted`.
 
 Exactly once: servers of the family do not all honour `Idempotency-Key` (GoToSocial ignores it),
@@ -70,7 +70,7 @@ from ecoinbox.channels.mastodon.statuses import (
     strict_list_of,
     within_backfill,
 )
-from ecoinbox.channels.mastodon_stream import NotificationStream
+from ecoinbox.channels.mastodon.stream import NotificationStream
 from ecoinbox.model import Author, Message, Origin
 
 log = channel_logger(__name__)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -28,15 +27,13 @@ from httpx_sse import EventSource, SSEError
 from ecoinbox.channels.base import AuthError, ChannelError, PermanentError
 from ecoinbox.channels.http import HttpClient, channel_logger, one_line
 from ecoinbox.channels.json_values import as_dict, text_or_none
+from ecoinbox.channels.reconnect import REFUSED_FAILURES, backoff
 
 log = channel_logger(__name__)
 
 STREAM_PATH = "/api/v1/streaming/user/notification"
 # Mastodon sends ":thump" every 15 s; this long without a byte and the stream counts as dead.
 SILENCE_S = 60.0
-RETRY_FIRST_S = 1.0
-RETRY_MAX_S = 300.0
-REFUSED_FAILURES = 8  # a refused stream (404, 403) waits as the 8th failure does: 64-128 s
 # The notification types the poll reads (mentions, and edits of posts we were mentioned in).
 WAKING_TYPES = frozenset({"mention", "update"})
 
@@ -161,15 +158,9 @@ class NotificationStream:
         return text_or_none(as_dict(as_dict(data).get("urls")).get("streaming_api"))
 
 
-def backoff(failures: int) -> float:
-    """Seconds before reconnect attempt `failures`: doubling from RETRY_FIRST_S, jittered (so
-    clients cut at once do not come back at once), capped at RETRY_MAX_S."""
-    ceiling = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** min(failures - 1, 16))
-    return random.uniform(ceiling / 2, ceiling)
-
-
 def _is_event_stream(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").partition(";")[0].strip().lower() == "text/event-stream"
+    kind = str(response.headers.get("content-type", ""))
+    return kind.partition(";")[0].strip().lower() == "text/event-stream"
 
 
 def _wakes(data: str) -> bool:
