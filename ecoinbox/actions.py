@@ -60,8 +60,10 @@ def parse_tag_edit(text: str) -> tuple[list[str], list[str]]:
 
 def is_feed(settings: Settings, channel: str) -> bool:
     """A read-only channel by its kind (a feed): nothing can be replied there."""
+    from ecoinbox.channels.registry import unit
+
     try:
-        return settings.channel(channel).kind == "feed"
+        return unit(settings.channel(channel).kind).read_only
     except KeyError:
         return False
 

@@ -87,6 +87,8 @@ class PigeonUnit:
     auth_modes = ("ring", "seed")
     settings_type = PigeonSettings
     streams = False
+    read_only = False
+    brand_site = True
     default_base_url = None
 
     @staticmethod
@@ -140,6 +142,21 @@ def test_the_config_reads_a_new_platform_through_its_unit(pigeon: PigeonUnit) ->
     ]
     with pytest.raises(ConfigError, match=r"'post' is not an auth mode of pigeon \(allowed: ring, seed\)"):
         parse_config(PIGEON + 'account = "paloma"\nauth = "post"\n')
+
+
+def test_what_a_unit_says_of_itself_reaches_the_actions_and_screening(pigeon: PigeonUnit) -> None:
+    """No list of kinds elsewhere: a unit says whether it can be answered and whether its
+    address is the brand's own site (links to it are no spam signal)."""
+    from ecoinbox.actions import is_feed
+    from ecoinbox.screening.inbound import Screener
+
+    settings = parse_config(PIGEON + 'account = "paloma"\n')
+    assert not is_feed(settings, "loft")
+    assert Screener.from_settings(settings).spam_filter.own_domains == ("dovecote",)
+    pigeon.read_only = True  # type: ignore[misc]
+    pigeon.brand_site = False  # type: ignore[misc]
+    assert is_feed(settings, "loft")
+    assert Screener.from_settings(settings).spam_filter.own_domains == ()
 
 
 def test_a_new_platforms_keys_are_refused_on_other_kinds_by_its_unit(pigeon: PigeonUnit) -> None:

@@ -76,6 +76,16 @@ class PlatformUnit(Protocol):
         ...
 
     @property
+    def read_only(self) -> bool:
+        """Whether nothing can be answered there (a feed): no reply box, no `ecoinbox reply`."""
+        ...
+
+    @property
+    def brand_site(self) -> bool:
+        """Whether base_url is the brand's own site (a blog, a forum): links to it are not spam."""
+        ...
+
+    @property
     def default_base_url(self) -> str | None:
         """The base_url when the entry has none (None: base_url is required)."""
         ...

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 from urllib.parse import urlsplit
 
+from ecoinbox.channels.registry import unit
 from ecoinbox.config import Settings
 from ecoinbox.model import Author, Message
 from ecoinbox.screening._text import deleet, fold_text, minhash, minhashes
@@ -76,11 +77,7 @@ class Screener:
     def from_settings(cls, settings: Settings) -> Screener:
         """The brand's names and its own sites (blogs, forums) make links to them harmless."""
         names = (settings.brand.name, *settings.brand.keywords)
-        own = {
-            urlsplit(c.base_url).hostname or ""
-            for c in settings.channels
-            if c.kind in ("wordpress", "feed", "discourse")
-        }
+        own = {urlsplit(c.base_url).hostname or "" for c in settings.channels if unit(c.kind).brand_site}
         spam_filter = SpamFilter(brand_names=names, own_domains=sorted(own - {""}))
         return cls(spam_filter, compile_rules(settings.rules))
 

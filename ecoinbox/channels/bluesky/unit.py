@@ -30,6 +30,8 @@ class BlueskyUnit:
     auth_modes: Final = ("app_password", "account_password")
     settings_type: Final = ChannelSettings
     streams: Final = False
+    read_only: Final = False
+    brand_site: Final = False
     default_base_url: Final = None
     base_url_check = staticmethod(base_url)
 

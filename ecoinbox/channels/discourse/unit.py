@@ -37,6 +37,8 @@ class DiscourseUnit:
     auth_modes: Final = ("user_api_key", "api_key")
     settings_type: Final = DiscourseSettings
     streams: Final = True
+    read_only: Final = False
+    brand_site: Final = True
     default_base_url: Final = None
     base_url_check = staticmethod(base_url)
 

@@ -100,6 +100,8 @@ class EmailUnit:
     auth_modes: Final = ("password",)
     settings_type: Final = EmailSettings
     streams: Final = False
+    read_only: Final = False
+    brand_site: Final = False
     default_base_url: Final = None
     base_url_check = staticmethod(mail_url("imap"))
 

@@ -64,6 +64,8 @@ class FeedUnit:
     auth_modes: Final = ("none", "basic")
     settings_type: Final = FeedSettings
     streams: Final = False
+    read_only: Final = True
+    brand_site: Final = True
     default_base_url: Final = None
     base_url_check = staticmethod(base_url)
 

@@ -40,6 +40,8 @@ class MastodonUnit:
     auth_modes: Final = ("oauth",)
     settings_type: Final = MastodonSettings
     streams: Final = True
+    read_only: Final = False
+    brand_site: Final = False
     default_base_url: Final = None
     base_url_check = staticmethod(base_url)
 

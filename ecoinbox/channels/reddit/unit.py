@@ -105,6 +105,8 @@ class RedditUnit:
     auth_modes: Final = ("oauth",)
     settings_type: Final = RedditSettings
     streams: Final = False
+    read_only: Final = False
+    brand_site: Final = False
     default_base_url: Final = REDDIT_API_URL
     base_url_check = staticmethod(base_url)
 

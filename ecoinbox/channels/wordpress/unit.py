@@ -28,6 +28,8 @@ class WordPressUnit:
     auth_modes: Final = ("app_password",)
     settings_type: Final = ChannelSettings
     streams: Final = False
+    read_only: Final = False
+    brand_site: Final = True
     default_base_url: Final = None
     base_url_check = staticmethod(base_url)
 
