@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.suggester import Suggester
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -38,12 +38,10 @@ from ecoinbox.tui.targets import Target, sentence
 if TYPE_CHECKING:
     from textual import getters
 
+    from ecoinbox.model import View
+    from ecoinbox.search import SearchResults
     from ecoinbox.tui.app import EcoInboxApp
-    from ecoinbox.tui.screens.inbox import InboxScreen
-
-    _Base = InboxScreen
-else:
-    _Base = object
+    from ecoinbox.tui.widgets.conversation_list import ConversationList
 
 BULK_LIMIT = 1000
 """`X` selects at most this many conversations: a bulk action stays one quick transaction,
@@ -316,11 +314,22 @@ class AssignScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class TriageKeys(_Base):
+class TriageKeys(Screen[None]):
     """The inbox's triage keys: they act on the selection (`x`, `X`) or on the row under the cursor."""
 
     if TYPE_CHECKING:  # `self.app` typed as ours (textual.getters); at run time Textual's property
         app = getters.app(EcoInboxApp)
+
+        # What the screen these keys belong to (InboxScreen) provides them.
+        results: SearchResults | None
+
+        @property
+        def conversations(self) -> ConversationList: ...
+        @property
+        def view(self) -> View: ...
+        def _writes_refused(self) -> bool: ...
+        def _render_status(self) -> None: ...
+        def _remember(self, step: UndoStep) -> None: ...
 
     def _me(self) -> str:
         return self.app.settings.team.me
