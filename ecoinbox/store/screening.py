@@ -29,6 +29,7 @@ from ecoinbox.store.base import Change, ChangeKind
 from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import MESSAGE_SQL as _MESSAGE_SQL
 from ecoinbox.store.convert import to_message as _message
+from ecoinbox.store.errors import StoreError
 from ecoinbox.store.ingest_plan import Summary as _Summary
 from ecoinbox.store.sql import execute_many as _many
 from ecoinbox.store.sql import fetch_all as _all
@@ -127,9 +128,12 @@ class ScreeningStore(SQLiteBase):
             await self._load_marks(self._read())
         waiting, self._lessons_waiting = self._lessons_waiting, None
         if screener is not None and waiting:
-            async with self._write() as db:
-                for conversation_id, old, new, actor in waiting:
-                    await self._learn_from_state(db, conversation_id, old, new, actor)
+            try:
+                async with self._write() as db:
+                    for conversation_id, old, new, actor in waiting:
+                        await self._learn_from_state(db, conversation_id, old, new, actor)
+            except StoreError:  # a full disk: those lessons are lost, the screening goes on
+                log.warning("%d spam mark(s) made at start could not be learned", len(waiting), exc_info=True)
 
     def _stop_screening(self) -> None:
         """At close: the worker takes no more work (one still running finishes on its own)."""
