@@ -160,6 +160,17 @@ def one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+UNREADABLE = (KeyError, TypeError, ValueError)
+"""What reading one item of a platform's answer raises when the item is not as documented."""
+
+
+def skipped_unreadable(log: logging.Logger, channel: str, what: str, item: object, exc: Exception) -> None:
+    """One item that cannot be read must not block the inbox: it is skipped, and the log says so
+    (its id cut to one short line, the error's kind: never its text, which may quote the item)."""
+    log.warning("channel %s: skipped an unreadable %s %s (%s)", channel, what, one_line(str(item), 80),
+                type(exc).__name__)  # fmt: skip
+
+
 def platform_error(content: bytes) -> str:
     """The platform's own error text from a JSON error body, as one short line ("" if none)."""
     try:

@@ -64,7 +64,7 @@ from ecoinbox.channels.bluesky.xrpc import (
     XrpcSession,
     session_scope,
 )
-from ecoinbox.channels.http import channel_logger, one_line, utc_now
+from ecoinbox.channels.http import UNREADABLE, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
 from ecoinbox.model import Message, Origin
 
@@ -252,14 +252,8 @@ class BlueskyChannel(NamedChannel):
                 continue  # a server that ignores `reasons` (likes, follows...)
             try:
                 messages.append(to_message(self.name, item, origin, own_did))
-            except (KeyError, TypeError, ValueError) as exc:
-                # One broken post must not block the inbox: skip it, say so.
-                log.warning(
-                    "channel %s: skipped an unreadable post %s (%s)",
-                    self.name,
-                    one_line(str(item.get("uri", "?")), 80),
-                    type(exc).__name__,
-                )
+            except UNREADABLE as exc:
+                skipped_unreadable(log, self.name, "post", item.get("uri", "?"), exc)
         return messages
 
     # -- threads -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ecoinbox.channels.discourse.posts import (
     required_int,
     slug_of,
 )
-from ecoinbox.channels.http import channel_logger, one_line
+from ecoinbox.channels.http import UNREADABLE, channel_logger, skipped_unreadable
 from ecoinbox.channels.json_values import as_int, aware_time
 from ecoinbox.model import Author, Message, Origin
 
@@ -41,14 +41,8 @@ class PostConverter:
             return None
         try:
             return self.to_message(post, info, origin, brand)
-        except (KeyError, TypeError, ValueError) as exc:
-            # One broken post must not block the inbox: skip it, say so.
-            log.warning(
-                "channel %s: skipped an unreadable post %s (%s)",
-                self.name,
-                one_line(str(post.get("id", "?")), 40),
-                type(exc).__name__,
-            )
+        except UNREADABLE as exc:
+            skipped_unreadable(log, self.name, "post", post.get("id", "?"), exc)
             return None
 
     def to_message(self, post: dict[str, Any], info: TopicInfo, origin: Origin, brand: str) -> Message:

@@ -50,12 +50,14 @@ from ecoinbox.channels.base import (
     TransientError,
 )
 from ecoinbox.channels.http import (
+    UNREADABLE,
     HttpClient,
     HttpResponse,
     channel_logger,
     link_header_entries,
     one_line,
     register_secret,
+    skipped_unreadable,
     utc_now,
 )
 from ecoinbox.channels.json_values import as_dict
@@ -344,13 +346,8 @@ class FeedChannel:
         for raw in parsed.entries:
             try:
                 entries.append(self._to_entry(raw, ids, now))
-            except (KeyError, TypeError, ValueError) as exc:
-                log.warning(
-                    "channel %s: skipped an unreadable entry of %s (%s)",
-                    self.name,
-                    response.where,
-                    type(exc).__name__,
-                )
+            except UNREADABLE as exc:
+                skipped_unreadable(log, self.name, "entry of", response.where, exc)
         return entries
 
     def _to_entry(self, raw: Any, ids: set[str | None], now: datetime) -> _Entry:

@@ -39,10 +39,12 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.http import (
+    UNREADABLE,
     HttpClient,
     HttpResponse,
     channel_logger,
     one_line,
+    skipped_unreadable,
     utc_now,
 )
 from ecoinbox.channels.json_values import as_dict, objects
@@ -446,14 +448,8 @@ class MastodonChannel(NamedChannel):
                 continue
             try:
                 messages.append(self._to_message(status, origin, own_id))
-            except (KeyError, TypeError, ValueError) as exc:
-                # One broken status must not block the inbox: skip it, say so.
-                log.warning(
-                    "channel %s: skipped an unreadable status %s (%s)",
-                    self.name,
-                    one_line(str(status.get("id", "?")), 40),
-                    type(exc).__name__,
-                )
+            except UNREADABLE as exc:
+                skipped_unreadable(log, self.name, "status", status.get("id", "?"), exc)
         return messages
 
     # -- threads -------------------------------------------------------------------------
