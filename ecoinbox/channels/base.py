@@ -221,6 +221,24 @@ class ModeratedChannel(Channel, Protocol):
 
 
 @runtime_checkable
+class HidingChannel(Channel, Protocol):
+    """A platform where a message can be taken out of public view without deleting it
+    (Facebook and Instagram hide a comment; YouTube holds or rejects it): what the inbox does on
+    the platform when the manager sends a message to Spam or hides it. Complaints are hidden,
+    never deleted."""
+
+    async def hide(self, remote_id: str, *, spam: bool) -> None:
+        """Hide `remote_id` from the public (idempotent). `spam`: the manager marked it as spam
+        (where the platform takes reports, it is reported too). Raises PermanentError, in words,
+        where the account may not moderate."""
+        ...
+
+    async def unhide(self, remote_id: str) -> None:
+        """Show it again (idempotent): the manager's undo, or a publish."""
+        ...
+
+
+@runtime_checkable
 class DeletionCheckingChannel(Channel, Protocol):
     """A platform that announces no deletion, whose posts can be asked after (Mastodon, Bluesky)."""
 
