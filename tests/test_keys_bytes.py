@@ -93,3 +93,21 @@ async def test_a_move_sends_rows_position_and_thread_in_one_frame(tmp_path: Path
         assert terminal.wait_exit() == 0, terminal.tail()
     finally:
         terminal.kill()
+
+
+async def test_a_tab_switch_sends_the_rows_and_tabs_that_change(tmp_path: Path) -> None:
+    """Tab from the Inbox to Pending (empty) and back. The tab bar up to the last tab that changed
+    (530 B when all 120 cells went), and the list's lines without a whole repaint of the widget
+    (its new length asked for a layout and repainted every line with its border: 7.0 and 11.9 KB)."""
+    await fill_store(tmp_path / "inbox.db", conversations=60)
+    terminal = start(tmp_path)
+    try:
+        for key, ceiling in (("\t", 6144), ("\x1b[Z", 11_000)):
+            answer = quiet_answer(terminal, terminal.send(key))
+            tabs = bytes_at(answer, rows=range(1, 2), columns=range(1, COLUMNS + 1))
+            assert 0 < tabs <= 256, f"{key!r} sent {tabs} bytes to the tab bar"
+            assert len(answer) <= ceiling, f"{key!r} sent {len(answer)} bytes: {answer[:600]!r}"
+        quiet_answer(terminal, terminal.send("q"))
+        assert terminal.wait_exit() == 0, terminal.tail()
+    finally:
+        terminal.kill()

@@ -161,7 +161,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        yield Static("", id="tabs", markup=False)
+        yield ChangedCellsLine("", id="tabs")
         yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
             by_line = app.settings.ui.list_scroll == "line"

@@ -80,12 +80,20 @@ class RepaintsChangedLines(ScrollView):
         if components != self._painted_components:  # the list's cursor, when focus moved
             self._painted_components = components
             self.notify_style_update()  # render with the new ones (Textual's cache holds the old)
-        width, sent = self.size.width, dict(self._painted)
-        changed = [
-            Region(0, y, width, 1) for y in range(self.size.height) if self.render_line(y) != sent.get(y)
-        ]
-        if changed:
-            super().refresh(*changed)
+        sent = dict(self._painted)
+        changed = [self._changed_region(y, sent.get(y)) for y in range(self.size.height)]
+        if regions := [region for region in changed if region is not None]:
+            super().refresh(*regions)
+
+    def _changed_region(self, y: int, sent: Strip | None) -> Region | None:
+        """What of screen line `y` must be sent again, rendered now, after `sent` (None: nothing).
+        Textual sends a line from the view's left edge: ending it at the last cell that changes
+        spares the cells after it (a row's age and count are often the same)."""
+        line = self.render_line(y)
+        if sent is None:
+            return Region(0, y, self.size.width, 1)
+        end = changed_extent(sent, line)
+        return Region(0, y, end, 1) if end else None
 
 
 def _blank_is_background(style: Style | None) -> bool:

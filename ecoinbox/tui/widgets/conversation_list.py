@@ -378,7 +378,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._total = total
         self._cursor = cursor
         self._loaded = True
-        self.virtual_size = Size(0, total)
+        # Set quietly: the reactive asks for a layout and repaints the whole list (every line,
+        # the border too), where the lines below send only what changed.
+        self.set_reactive(ConversationList.virtual_size, Size(0, total))
         self.scroll_to(y=self._clamp_scroll(scroll_y), animate=False, force=True)
         after = self._screen_rows()
         if self.scroll_offset.y != top or len(before) != len(after) or not after:
