@@ -186,6 +186,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._now = now or (lambda: datetime.now(UTC))
         self.scroll_by_line = scroll_by_line
         self._highlight: Callable[[str], list[Span]] | None = None
+        self._loading_highlight: Callable[[str], list[Span]] | None = None  # `_highlight` once loaded
         self._total = 0
         self._cursor = 0
         # Until the manager moves or acts on a row, the cursor stays on the newest conversation
@@ -312,7 +313,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         snippets."""
         self._source = source
         self._view = view if view is not None else self._view
-        self._highlight = highlight
+        # Swapped in with the rows: a frame drawn meanwhile (a store read) would show the old rows
+        # without their marks, sent again with the new ones a frame later.
+        self._loading_highlight = highlight
         await self._load(keep_selection=keep_selection)
 
     def row_changed(self, conversation_id: int) -> None:
@@ -375,6 +378,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._inflight.clear()
         self._pages = OrderedDict(sorted(pages.items()))
         self._strips.clear()
+        self._highlight = self._loading_highlight
         self._total = total
         self._cursor = cursor
         self._loaded = True
