@@ -34,10 +34,11 @@ class SearchStore(RowsStore):
         """
         sql, params = search_sql(query)
         found: dict[int, str] = {}
-        cursor: int | None = before_message if before_message is not None else 2**62
+        top = before_message if before_message is not None else 2**62
+        cursor: int | None = top
         db = self._read()
         skip_spam = not query.includes_spam
-        dated = await _before_range(db, query, cursor)
+        dated = await _before_range(db, query, top)
         if dated is not None:  # before: the few messages polled late, then the walk from the bound
             late, bound = dated
             if late:
@@ -48,7 +49,7 @@ class SearchStore(RowsStore):
                 if len(found) == limit:
                     cursor = last
             if len(found) < limit:
-                cursor = min(cursor, bound)
+                cursor = min(top, bound)
         # One match per conversation needs `limit` matches; a chatty one needs more: the chunk
         # grows, so a rare filter does not scan for 4x the matches a page needs.
         chunk = limit + 10
