@@ -7,6 +7,7 @@ restart does not start the day afresh and `ecoinbox check` can say what was used
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -17,11 +18,13 @@ from pathlib import Path
 __all__ = ["ReadBudget", "default_ledger", "in_words"]
 
 
-def default_ledger(channel: str) -> Path:
-    """Where a channel's count of today's reads is kept."""
+def default_ledger(channel: str, base_url: str) -> Path:
+    """Where a channel's count of today's reads is kept: per channel and server (the demo's local
+    X does not spend the real account's budget)."""
     import platformdirs
 
-    return platformdirs.user_state_path("ecoinbox", appauthor=False) / "x-reads" / f"{channel}.json"
+    server = hashlib.sha256(base_url.encode()).hexdigest()[:12]
+    return platformdirs.user_state_path("ecoinbox", appauthor=False) / "x-reads" / f"{channel}-{server}.json"
 
 
 @dataclass(slots=True)

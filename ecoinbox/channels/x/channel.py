@@ -535,11 +535,13 @@ class XChannel(NamedChannel):
         created = text_or_none(data.get("id"))
         if created is None or not created.isdigit():
             raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
+        from ecoinbox.htmltext import plain_to_text  # imported on first use
+
+        shown = plain_to_text(text)  # X answers with the t.co form: ours names the real addresses
         return Message(
-            channel=self.name, remote_id=created, author=me, text=expanded_text({"text": data.get("text", text)}),
-            created_at=self._clock(), in_reply_to=parent.remote_id,
-            url=f"https://x.com/{me.handle}/status/{created}", origin=Origin.OURS,
-            thread_ref=parent.thread_ref or parent.remote_id,
+            channel=self.name, remote_id=created, author=me, text=shown.text, created_at=self._clock(),
+            in_reply_to=parent.remote_id, url=f"https://x.com/{me.handle}/status/{created}",
+            origin=Origin.OURS, links=shown.links, thread_ref=parent.thread_ref or parent.remote_id,
         )  # fmt: skip
 
     def _note_reply(self, parent: str, at: datetime) -> None:
@@ -640,7 +642,7 @@ def _newest(tweets: list[Any]) -> str | None:
 
 def _family(path: str) -> str:
     """A path with its ids out: the rate limit it counts against ("/2/users/:id/mentions")."""
-    return "/".join(":id" if part.isdigit() else part for part in path.split("/"))
+    return "/".join(":id" if part.isdigit() and len(part) > 1 else part for part in path.split("/"))
 
 
 def _iso(moment: datetime) -> str:

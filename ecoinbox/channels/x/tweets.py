@@ -127,7 +127,7 @@ def to_message(
             proofs=(profile,) if profile else (),
         ),
         text=shown.text,
-        created_at=aware_time(str(tweet["created_at"]).replace("Z", "+00:00")),
+        created_at=aware_time(str(tweet["created_at"])),
         in_reply_to=parent,
         url=f"{profile or WEB_URL + '/i/web'}/status/{remote_id}",
         language=language if language and language not in ("und", "zxx", "qme", "qht") else None,

@@ -128,7 +128,7 @@ class XUnit:
             search_terms=settings.search,
             hashtags=settings.hashtags,
             daily_reads=settings.daily_reads,
-            ledger=default_ledger(settings.name),
+            ledger=default_ledger(settings.name, settings.base_url),
             save_token=_keeper(settings),
             timeout=settings.timeout,
         )
