@@ -181,11 +181,8 @@ async def x_oauth(channel: XSettings, *, say: Callable[[str], None] = print,
     say(f"2. Authorize ecoinbox. The browser then goes to {channel.redirect_uri}?...; the page may")
     say("   not load (nothing listens there): copy the whole address from the address bar.")
     say("3. Paste it here within 30 seconds (X's code expires), then Enter.")
-    pasted = (
-        ask("Address (or code): ")
-        if ask is not None
-        else secrets.prompt_token("Address (or code): ").reveal()
-    )
+    prompt = ask or (lambda text: secrets.prompt_token(text).reveal())
+    pasted = await asyncio.to_thread(prompt, "Address (or code): ")  # the loop goes on meanwhile
     client = HttpClient(channel.name, channel.base_url)
     try:
         code = oauth.code_from_paste(pasted, pkce)
