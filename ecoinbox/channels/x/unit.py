@@ -56,6 +56,8 @@ def redirect_uri(value: object) -> str:
             'expected a loopback address with a port, e.g. "http://127.0.0.1:8080/callback"; '
             "register the same one with your X app"
         )
+    if parts.hostname == "localhost":
+        raise Invalid('X refuses "localhost" here: use 127.0.0.1, e.g. "http://127.0.0.1:8080/callback"')
     if parts.query or parts.fragment:
         raise Invalid("a redirect URI has no query (?...) or fragment (#...)")
     return text
