@@ -305,3 +305,25 @@ def message_for(post_id: str) -> Message:
 async def test_a_reply_to_something_not_a_post_is_refused(server, connect):
     with pytest.raises(PermanentError, match="cannot reply"):
         await connect(server).reply(message_for("t1_abc"), "hi", "key")
+
+
+async def test_a_budget_spent_mid_walk_keeps_what_was_read_and_goes_on_the_next_day(server, connect, clock):
+    mentions(server, 3, clock)
+    channel = connect(server, daily_reads=110)
+    cursor = (await channel.poll({})).cursor
+    many = mentions(server, 150, clock)
+    seen: list[str] = []
+    polls = 0
+    for _ in range(8):
+        try:
+            result = await channel.poll(cursor)
+        except RateLimited as spent:
+            clock.at = spent.retry_at  # the next UTC day
+            continue
+        polls += 1
+        seen += [m.remote_id for m in result.messages]
+        cursor = result.cursor
+        if cursor.get("mentions") == many[-1]:
+            break
+    assert sorted(seen, key=int) == many, "every mention once: none skipped, none read twice"
+    assert polls >= 2

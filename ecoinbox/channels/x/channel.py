@@ -442,6 +442,10 @@ class XChannel(NamedChannel):
                 params[source.token_param] = walk
             try:
                 page = await self._read(source.path, params)
+            except RateLimited:
+                if not pages:
+                    raise
+                break  # the pages read are kept, and the walk goes on from here once X allows
             except PermanentError:
                 if not walk:
                     raise
@@ -458,8 +462,9 @@ class XChannel(NamedChannel):
             if not walk:
                 return pages, {source.key: newer_id(since, top) or since, f"{source.key}_walk": "",
                                f"{source.key}_top": ""}  # fmt: skip
-        log.info("channel %s: more than %d pages new in %s; the next poll goes on from there",
-                 self.name, MAX_PAGES, source.path)  # fmt: skip
+        else:
+            log.info("channel %s: more than %d pages new in %s; the next poll goes on from there",
+                     self.name, MAX_PAGES, source.path)  # fmt: skip
         return pages, {source.key: since, f"{source.key}_walk": walk or "", f"{source.key}_top": top or ""}
 
     def _convert(
