@@ -327,3 +327,56 @@ async def test_a_budget_spent_mid_walk_keeps_what_was_read_and_goes_on_the_next_
             break
     assert sorted(seen, key=int) == many, "every mention once: none skipped, none read twice"
     assert polls >= 2
+
+
+async def test_direct_messages_come_threaded_and_are_answered_once(server, connect, clock):
+    first = server.add_dm(author="zoe_k", text="Hi, my serial is AK-1 & the box is open")
+    clock.advance(minutes=1)
+    channel = connect(server, direct_messages=True)
+    result = await channel.poll({})
+    [dm] = [m for m in result.messages if m.visibility == "direct"]
+    assert (dm.remote_id, dm.author.handle, dm.in_reply_to) == (first, "zoe_k", None)
+    assert dm.text == "Hi, my serial is AK-1 & the box is open"
+    second = server.add_dm(author="zoe_k", text="Also: it was a gift")
+    clock.advance(minutes=1)
+    [later] = (await channel.poll(result.cursor)).messages
+    assert (later.remote_id, later.in_reply_to, later.thread_ref) == (second, first, dm.thread_ref)
+    sent = await channel.reply(later, "Thanks Zoe, a new one ships today", "key")
+    [event] = server.sent_dms
+    assert (sent.remote_id, sent.visibility, sent.in_reply_to) == (event.id, "direct", second)
+    assert event.conversation_id == dm.thread_ref and not server.posted
+
+
+async def test_an_uncertain_direct_message_is_read_back_not_sent_again(server, connect, clock):
+    server.add_dm(author="zoe_k", text="hello?")
+    clock.advance(minutes=1)
+    channel = connect(server, direct_messages=True)
+    [dm] = (await channel.poll({})).messages
+    server.drop_answer_after_post = 1
+    asked = clock()
+    with pytest.raises(UncertainSend):
+        await channel.reply(dm, "Hi Zoe!", "key")
+    found = await channel.find_sent(dm, "Hi Zoe!", "", asked)
+    assert found is not None and found.remote_id == server.sent_dms[0].id and len(server.sent_dms) == 1
+    clock.advance(seconds=40)
+    assert await channel.find_sent(dm, "Something else", "", asked) is None
+
+
+async def test_direct_messages_the_app_may_not_read_are_said_and_mentions_still_come(server, connect, clock):
+    [mention] = mentions(server, 1, clock)
+    server.dms_allowed = False
+    result = await connect(server, direct_messages=True).poll({})
+    assert [m.remote_id for m in result.messages] == [mention]
+    [warning] = result.warnings
+    assert "direct messages are not read" in warning and "direct_messages = false" in warning
+    assert "dms" not in result.cursor
+
+
+async def test_a_direct_message_is_not_answered_when_they_are_off(server, connect):
+    from ecoinbox.model import Author
+
+    dm = Message("x", "1790000000000000001", Author("x", "1000007", "zoe_k"), "hello?", NOON,
+                 visibility="direct", thread_ref="1000000-1000007")  # fmt: skip
+    with pytest.raises(PermanentError, match="direct messages are off"):
+        await connect(server).reply(dm, "Hi", "key")
+    assert not server.sent_dms and not server.posted

@@ -20,7 +20,7 @@ def x_config(**overrides: object) -> str:
 
 
 def test_an_x_channel_reads_with_its_defaults() -> None:
-    [channel] = parse_config(x_config(hashtags=["acme"], daily_reads=250)).channels
+    [channel] = parse_config(x_config(hashtags=["acme"], daily_reads=250, direct_messages=True)).channels
     assert isinstance(channel, XSettings)
     assert (channel.base_url, channel.auth_url, channel.redirect_uri) == (
         X_API_URL,
@@ -30,6 +30,7 @@ def test_an_x_channel_reads_with_its_defaults() -> None:
     assert (channel.auth, channel.daily_reads, channel.hashtags) == ("oauth", 250, ("acme",))
     built = build_channel(channel, Secret("refresh-token-abcdefgh"), None)
     assert isinstance(built, XChannel) and built.budget.limit == 250 and "refresh" not in repr(built)
+    assert built.dms is not None and channel.direct_messages
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,7 @@ def test_an_x_channel_reads_with_its_defaults() -> None:
         ({"redirect_uri": "http://localhost:8080/cb"}, 'X refuses "localhost" here: use 127.0.0.1'),
         ({"daily_reads": 5}, "channels[0].daily_reads: at least 10"),
         ({"daily_reads": "lots"}, "channels[0].daily_reads: expected a whole number of posts a day"),
+        ({"direct_messages": "yes"}, "channels[0].direct_messages: expected true or false"),
         ({"auth": "app_password"}, "'app_password' is not an auth mode of x (allowed: oauth)"),
     ],
 )
@@ -57,3 +59,14 @@ def test_x_settings_are_refused_in_another_platform_s_channel() -> None:
         ConfigError, match=r"daily_reads: only x channels use daily_reads \(this one is mastodon\)"
     ):
         parse_config(config_toml(channel_toml(daily_reads=100)))
+
+
+def test_auth_asks_for_direct_messages_only_where_they_are_on() -> None:
+    from ecoinbox.channels import registry
+
+    unit = registry.unit("x")
+    [plain] = parse_config(x_config()).channels
+    [direct] = parse_config(x_config(direct_messages=True)).channels
+    assert "dm.read" not in unit.what_it_asks_for(plain, False)
+    assert "dm.read dm.write" in unit.what_it_asks_for(direct, False)
+    assert "direct messages" in unit.what_it_asks_for(direct, False)

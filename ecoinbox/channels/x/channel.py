@@ -61,6 +61,7 @@ from ecoinbox.channels.http import (
 from ecoinbox.channels.http_headers import int_or_none, parse_reset
 from ecoinbox.channels.json_values import as_dict, json_or_none, objects, text_or_none
 from ecoinbox.channels.x.budget import ReadBudget, in_words
+from ecoinbox.channels.x.direct import THREAD_PREFIX, DirectMessages
 from ecoinbox.channels.x.length import MAX_WEIGHTED_LENGTH, weighted_length
 from ecoinbox.channels.x.oauth import refresh_grant
 from ecoinbox.channels.x.tweets import (
@@ -168,6 +169,7 @@ class XChannel(NamedChannel):
         search_terms: Sequence[str] = (),
         hashtags: Sequence[str] = (),
         daily_reads: int = DEFAULT_DAILY_READS,
+        direct_messages: bool = False,
         ledger: Path | None = None,
         save_token: Callable[[str], None] | None = None,
         timeout: float = 20.0,
@@ -186,6 +188,7 @@ class XChannel(NamedChannel):
         self.query = search_query(search_terms, hashtags, self.account)
         self.budget = ReadBudget(daily_reads, ledger)
         self._save_token = save_token
+        self.dms = DirectMessages(name, self._read_json, self._post_json) if direct_messages else None
         self._clock = clock
         self._http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
         self._token_http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
@@ -371,6 +374,21 @@ class XChannel(NamedChannel):
             self._remember(tweet, page.users)
         return page
 
+    async def _read_json(self, path: str, params: dict[str, str]) -> Any:
+        """One billed read that is not a page of posts (DM events): its JSON, each item counted."""
+        now = self._clock()
+        if self.budget.left(now) <= 0:
+            raise RateLimited(
+                f"channel {self.name}: today's X read budget is used up", self.budget.resets_at(now)
+            )
+        body = (await self._request("GET", path, params=params)).json()
+        items = as_dict(body).get("data")
+        self.budget.spend(len(items) if isinstance(items, list) else 0, self._clock())
+        return body
+
+    async def _post_json(self, path: str, body: Any) -> Any:
+        return (await self._request("POST", path, json=body)).json()
+
     def _remember(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> None:
         """Keep a post X included (a parent): a thread's context then costs no request."""
         tweet_id = tweet.get("id")
@@ -416,10 +434,23 @@ class XChannel(NamedChannel):
                     message = self._convert(tweet, page.users, source.origin, me)
                     if message is not None and message.remote_id not in found:
                         found[message.remote_id] = message
+        warnings: list[str] = []
+        if self.dms is not None:
+            try:
+                direct, updates = await self.dms.poll(cursor, me)
+            except PermanentError as exc:
+                warnings.append(f"direct messages are not read: {exc} (set direct_messages = false, or "
+                                "check your app's access to them)")  # fmt: skip
+            except ChannelError as exc:
+                first_error = first_error or exc
+            else:
+                next_cursor = {k: v for k, v in next_cursor.items() if not k.startswith(THREAD_PREFIX)}
+                next_cursor.update(updates)
+                found.update((message.remote_id, message) for message in direct)
         if not found and first_error is not None:
             raise first_error
         ordered = sorted(found.values(), key=lambda m: (m.created_at, len(m.remote_id), m.remote_id))
-        return PollResult(ordered, next_cursor)
+        return PollResult(ordered, next_cursor, tuple(warnings))
 
     async def _walk(self, source: Source, cursor: dict[str, str]) -> tuple[list[Page], dict[str, str]]:
         """The source's posts newer than its cursor, page after page (newest first), and the
@@ -534,6 +565,12 @@ class XChannel(NamedChannel):
             raise PermanentError(f"channel {self.name}: cannot reply to {one_line(parent.remote_id)}")
         me = await self._whoami()
         self._note_reply(parent.remote_id, self._clock())
+        if parent.visibility == "direct":
+            if self.dms is None:
+                raise PermanentError(
+                    f"channel {self.name}: direct messages are off for this channel (direct_messages = false)"
+                )
+            return await self.dms.reply(parent, text, me, self._clock())
         body = {"text": text, "reply": {"in_reply_to_tweet_id": parent.remote_id}}
         response = await self._request("POST", "/2/tweets", json=body)
         data = as_dict(as_dict(response.json()).get("data"))
@@ -570,6 +607,14 @@ class XChannel(NamedChannel):
         me = await self._whoami()
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
         cutoff = since - RECONCILE_SLACK
+        if parent.visibility == "direct" and self.dms is not None:
+            found_dm = await self.dms.find_sent(parent, text, me, cutoff)
+            last = max(since, self._replied_at.get(parent.remote_id, since))
+            if found_dm is None and self._clock() - last < TIMELINE_LAG:
+                raise TransientError(
+                    f"channel {self.name}: X may not show the message yet; checked again soon"
+                )
+            return found_dm
         params = {
             **self._fields(),
             "max_results": str(PAGE),

@@ -66,11 +66,13 @@ def new_pkce() -> Pkce:
     return Pkce(secrets.token_urlsafe(24), secrets.token_urlsafe(48))
 
 
-def authorize_url(auth_url: str, client_id: str, redirect_uri: str, pkce: Pkce) -> str:
+def authorize_url(
+    auth_url: str, client_id: str, redirect_uri: str, pkce: Pkce, scopes: tuple[str, ...] = SCOPES
+) -> str:
     """The page where the brand account approves ecoinbox (offline.access: a refresh token)."""
     query = urlencode({
         "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-        "scope": " ".join(SCOPES), "state": pkce.state, "code_challenge": pkce.challenge,
+        "scope": " ".join(scopes), "state": pkce.state, "code_challenge": pkce.challenge,
         "code_challenge_method": "S256",
     })  # fmt: skip
     return f"{auth_url.rstrip('/')}{AUTHORIZE_PATH}?{query}"

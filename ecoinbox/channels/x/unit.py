@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from ecoinbox.channels.settings import ChannelSettings, common_values
 from ecoinbox.channels.unit import FlowError, Question, paste_token, refuse_when_set
-from ecoinbox.config.validate import Invalid, Table, base_url, is_loopback_host, nonempty_string
+from ecoinbox.config.validate import Invalid, Table, base_url, boolean, is_loopback_host, nonempty_string
 from ecoinbox.secrets import Secret
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ class XSettings(ChannelSettings):
     daily_reads: int = DAILY_READS
     """X: posts ecoinbox may read a day (UTC), mentions, search hits and threads together (X bills
     each); polling stops there until 00:00 UTC. `ecoinbox check` says what was used."""
+    direct_messages: bool = False
+    """X: also read and answer the brand's one-to-one direct messages (default false). Needs
+    access to them on your app; `ecoinbox auth` then also asks for dm.read and dm.write."""
 
 
 def redirect_uri(value: object) -> str:
@@ -77,6 +80,7 @@ _CHECKS: Final[dict[str, Callable[[object], object]]] = {
     "auth_url": base_url,
     "redirect_uri": redirect_uri,
     "daily_reads": daily_reads,
+    "direct_messages": boolean,
 }
 
 
@@ -101,6 +105,7 @@ class XUnit:
         auth_url = table.get("auth_url", base_url, None)
         redirect = table.get("redirect_uri", redirect_uri, None)
         reads = table.get("daily_reads", daily_reads, DAILY_READS)
+        direct = table.get("direct_messages", boolean, False)
         if client_id is None and "client_id" not in table.data:
             table.problem("client_id", "missing (required for x: your app's OAuth 2.0 client id)")
         if not (common.account or "").lstrip("@") and "account" not in table.data:
@@ -111,6 +116,7 @@ class XUnit:
             auth_url=auth_url or X_AUTH_URL,
             redirect_uri=redirect or X_REDIRECT_URI,
             daily_reads=reads,
+            direct_messages=direct,
         )
 
     def refuse(self, table: Table, key: str, kind: str) -> None:
@@ -130,17 +136,19 @@ class XUnit:
             search_terms=settings.search,
             hashtags=settings.hashtags,
             daily_reads=settings.daily_reads,
+            direct_messages=settings.direct_messages,
             ledger=default_ledger(settings.name, settings.base_url),
             save_token=_keeper(settings),
             timeout=settings.timeout,
         )
 
     def what_it_asks_for(self, settings: ChannelSettings, paste: bool) -> str:
-        from ecoinbox.channels.x.oauth import SCOPES
-
+        dms = (
+            " and its direct messages" if isinstance(settings, XSettings) and settings.direct_messages else ""
+        )
         return (
-            f"ecoinbox asks X for: {' '.join(SCOPES)} (read the brand's mentions and posts, post "
-            "replies, and a refresh token; revocable under Settings > Security > Connected apps)."
+            f"ecoinbox asks X for: {' '.join(scopes_of(settings))} (read the brand's mentions and posts{dms}, "
+            "post replies, and a refresh token; revocable under Settings > Security > Connected apps)."
         )
 
     def obtain_token(self, settings: ChannelSettings, paste: bool) -> Secret:
@@ -148,6 +156,15 @@ class XUnit:
             return paste_token(settings)
         assert isinstance(settings, XSettings)
         return asyncio.run(x_oauth(settings))
+
+
+def scopes_of(settings: ChannelSettings) -> tuple[str, ...]:
+    """What `ecoinbox auth` asks X for: the DM scopes only where direct_messages is on."""
+    from ecoinbox.channels.x.direct import DM_SCOPES
+    from ecoinbox.channels.x.oauth import SCOPES
+
+    direct = isinstance(settings, XSettings) and settings.direct_messages
+    return SCOPES + DM_SCOPES if direct else SCOPES
 
 
 def _keeper(settings: XSettings) -> Callable[[str], None] | None:
@@ -179,7 +196,9 @@ async def x_oauth(channel: XSettings, *, say: Callable[[str], None] = print,
         raise FlowError(f"channel {channel.name} needs client_id (your X app's client id) in the config")
     pkce = oauth.new_pkce()
     say("1. Open this address in a browser where you are logged in to X as the brand account:")
-    say(f"   {oauth.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, pkce)}")
+    say(
+        f"   {oauth.authorize_url(channel.auth_url, channel.client_id, channel.redirect_uri, pkce, scopes_of(channel))}"
+    )
     say(f"2. Authorize ecoinbox. The browser then goes to {channel.redirect_uri}?...; the page may")
     say("   not load (nothing listens there): copy the whole address from the address bar.")
     say("3. Paste it here within 30 seconds (X's code expires), then Enter.")

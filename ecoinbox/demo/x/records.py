@@ -11,7 +11,7 @@ from typing import Any
 
 from ecoinbox.demo.loopback import iso_millis
 
-__all__ = ["Post", "User", "post_json", "user_json", "wrap_links"]
+__all__ = ["DmEvent", "Post", "User", "dm_json", "post_json", "user_json", "wrap_links"]
 
 _URL = re.compile(r"https?://[^\s]+")
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
@@ -43,6 +43,25 @@ class Post:
     @property
     def mentions(self) -> list[str]:
         return _MENTION.findall(self.text)
+
+
+@dataclass(slots=True)
+class DmEvent:
+    """One message of a one-to-one DM conversation ("smaller id-larger id")."""
+
+    id: str
+    conversation_id: str
+    sender: User
+    text: str
+    created_at: datetime
+
+
+def dm_json(event: DmEvent) -> dict[str, Any]:
+    return {
+        "id": event.id, "event_type": "MessageCreate", "text": html.escape(event.text, quote=False),
+        "sender_id": event.sender.id, "dm_conversation_id": event.conversation_id,
+        "created_at": iso_millis(event.created_at), "participant_ids": event.conversation_id.split("-"),
+    }  # fmt: skip
 
 
 def wrap_links(text: str) -> tuple[str, list[tuple[str, str]]]:

@@ -111,6 +111,12 @@ TICKS: list[tuple[str, str, str]] = [
 ]
 
 
+DMS: list[tuple[str, str]] = [
+    ("kettle_kate", "Hi, here's the serial from the base: AK-2291-0457. Thanks!"),
+    ("claire_dlb", "Bonjour, voici mon numéro de commande : 77120. Merci de votre aide."),
+]
+
+
 def seed_week(server: XServer, rng: random.Random, now: datetime) -> None:
     """Post the threads over the last six days, oldest first, the brand answering in some."""
     start = now - timedelta(days=6)
@@ -123,6 +129,10 @@ def seed_week(server: XServer, rng: random.Random, now: datetime) -> None:
             reply_to = ids[parent] if parent >= 0 else None
             ids.append(server.add_post(author=name, text=text, reply_to=reply_to, lang=lang, created_at=at))
             at += timedelta(minutes=rng.randint(4, 120))
+    for index, (author, text) in enumerate(DMS):
+        server.add_dm(
+            author=author, text=text, created_at=now - timedelta(days=3 - index, minutes=rng.randint(0, 60))
+        )
 
 
 def next_post(server: XServer, rng: random.Random, now: datetime) -> str:

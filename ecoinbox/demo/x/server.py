@@ -42,7 +42,7 @@ from aiohttp import web
 from yarl import URL
 
 from ecoinbox.demo.loopback import FixedWindow, Handler, LoopbackServer, json_response
-from ecoinbox.demo.x.records import Post, User, post_json, user_json, wrap_links
+from ecoinbox.demo.x.records import DmEvent, Post, User, dm_json, post_json, user_json, wrap_links
 from ecoinbox.demo.x.search import matches, parse_query
 from ecoinbox.demo.x.site import DEMO_X_REFRESH_TOKEN
 
@@ -61,7 +61,8 @@ HABITS: dict[str, dict[str, Any]] = {
     "documented": {},
     "x.com": {"short_pages": True, "timeline_lag": 5.0},
 }
-LIMITS = {"mentions": 450, "tweets": 900, "search": 450, "lookup": 900, "me": 75, "post": 100}
+LIMITS = {"mentions": 450, "tweets": 900, "search": 450, "lookup": 900, "me": 75, "post": 100, "dm": 300,
+          "dm_post": 200}  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -108,6 +109,9 @@ class XServer(LoopbackServer):
         self.timeline_lag = timedelta(seconds=timeline_lag)
         self.drop_answer_after_post = drop_answer_after_post
         self.usage_capped = False
+        self.dms_allowed = True  # False: the app's access does not include direct messages (403)
+        self.sent_dms: list[DmEvent] = []  # what the brand sent through the API, in order
+        self._dms: dict[str, DmEvent] = {}
         self.posted: list[Post] = []  # what the brand posted through the API, in order
         self.token_grants = 0
         self._clock: Clock = now or (lambda: datetime.now(UTC))
@@ -162,6 +166,21 @@ class XServer(LoopbackServer):
 
         return x_seed.next_post(self, self._tick_rng, self._now())
 
+    def add_dm(
+        self, *, author: str, text: str, to: str | None = None, created_at: datetime | None = None
+    ) -> str:
+        """A direct message from `author` to the brand (or from the brand to `to`); returns its id."""
+        sender = self.user(author)
+        other = self.user(to) if to else self.brand
+        return self._create_dm(sender, other, text, created_at or self._now()).id
+
+    def _create_dm(self, sender: User, other: User, text: str, at: datetime) -> DmEvent:
+        self._next_id += random.Random(self._next_id).randint(1, 4096) * 4096
+        ids = sorted((sender.id, other.id), key=int)
+        event = DmEvent(str(self._next_id), f"{ids[0]}-{ids[1]}", sender, text, at)
+        self._dms[event.id] = event
+        return event
+
     def delete(self, post_id: str) -> None:
         self._posts[post_id].deleted = True
 
@@ -210,6 +229,9 @@ class XServer(LoopbackServer):
         router.add_get("/2/tweets/search/recent", self._search)
         router.add_get("/2/tweets/{id}", self._lookup)
         router.add_post("/2/tweets", self._create_post)
+        router.add_get("/2/dm_events", self._dm_events)
+        router.add_get("/2/dm_conversations/with/{participant}/dm_events", self._dm_events)
+        router.add_post("/2/dm_conversations/with/{participant}/messages", self._send_dm)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.match_info.http_exception is not None:
@@ -345,6 +367,64 @@ class XServer(LoopbackServer):
         body.update(self._includes([post], request))
         return json_response(body)
 
+    async def _dm_events(self, request: web.Request) -> web.Response:
+        if not self.dms_allowed:
+            return problem(403, "Forbidden", "Your app does not have access to direct messages on this plan.",
+                           PROBLEMS + "client-forbidden", reason="client-not-enrolled")  # fmt: skip
+        events = sorted(self._dms.values(), key=lambda e: int(e.id), reverse=True)
+        if "participant" in request.match_info:
+            other = request.match_info["participant"]
+            events = [e for e in events if other in e.conversation_id.split("-")]
+        try:
+            size = int(request.query.get("max_results", "100"))
+        except ValueError:
+            size = -1
+        if not 1 <= size <= 100:
+            return _invalid("max_results", "The `max_results` query parameter value is not between 1 and 100")
+        token = request.query.get("pagination_token")
+        if token:
+            below = _untoken(token)
+            if below is None:
+                return _invalid(
+                    "pagination_token", f"The `pagination_token` query parameter value [{token}] is not valid"
+                )
+            events = [e for e in events if int(e.id) < below]
+        page, rest = events[:size], events[size:]
+        body: dict[str, Any] = {"meta": {"result_count": len(page)}}
+        if page:
+            body["data"] = [dm_json(e) for e in page]
+            body["meta"].update(newest_id=page[0].id, oldest_id=page[-1].id)
+            if "sender_id" in request.query.get("expansions", ""):
+                senders = {e.sender.id: e.sender for e in page}
+                body["includes"] = {"users": [user_json(u) for u in senders.values()]}
+        if rest and page:
+            body["meta"]["next_token"] = _token(int(page[-1].id))
+        return json_response(body)
+
+    async def _send_dm(self, request: web.Request) -> web.StreamResponse:
+        if not self.dms_allowed:
+            return problem(403, "Forbidden", "Your app does not have access to direct messages on this plan.",
+                           PROBLEMS + "client-forbidden")  # fmt: skip
+        other = next((u for u in self._users.values() if u.id == request.match_info["participant"]), None)
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _invalid("body", "Request body is not valid JSON.")
+        text = body.get("text") if isinstance(body, dict) else None
+        if other is None or other is self.brand:
+            return _invalid("participant_id", "The participant is not a user you can message.")
+        if not isinstance(text, str) or not text.strip() or len(text) > 10_000:
+            return _invalid("text", "A direct message has 1 to 10,000 characters.")
+        event = self._create_dm(self.brand, other, text, self._now())
+        self.sent_dms.append(event)
+        if self.drop_answer_after_post > 0:
+            self.drop_answer_after_post -= 1
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=204)
+        return json_response({"data": {"dm_conversation_id": event.conversation_id, "dm_event_id": event.id}},
+                             status=201)  # fmt: skip
+
     def _visible(self) -> list[Post]:
         """Posts timelines show, newest first (a fresh one only after `timeline_lag`)."""
         shown_before = self._now() - self.timeline_lag
@@ -463,6 +543,8 @@ class XServer(LoopbackServer):
 
 def _family(request: web.Request) -> str:
     path = request.path
+    if path.startswith(("/2/dm_events", "/2/dm_conversations")):
+        return "dm_post" if request.method == "POST" else "dm"
     if request.method == "POST":
         return "post"
     if path.endswith("/mentions"):

@@ -32,6 +32,7 @@ class XSite(ServerSite):
             "search": [BRAND],
             "hashtags": [BRAND],
             "daily_reads": 100_000,
+            "direct_messages": True,
             "poll_interval": 4,
         }
 
