@@ -3,7 +3,8 @@
 `ecoinbox auth NAME` runs the authorization code flow with PKCE and stores the refresh token
 (`offline.access`) as the channel's secret. X rotates refresh tokens: each renewal of the
 two-hour access token hands back a new refresh token and spends the old one, so the channel
-saves the new one at once (`save_token`, the keyring) before it uses the access token.
+saves the new one at once (`save_token`, the keyring) before it uses the access token (`api.py`:
+tokens, X's errors, rate limits and the read budget; `direct.py`: direct messages).
 
 Listens on the brand's mentions (`GET /2/users/:id/mentions`) and, when configured, on a recent
 search (`GET /2/tweets/search/recent`) of the `search` words and `hashtags`. Authors and the
@@ -25,8 +26,6 @@ the brand's own recent posts (`GET /2/users/:id/tweets`), then the conversation,
 
 from __future__ import annotations
 
-import asyncio
-import hmac
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -36,7 +35,6 @@ from pathlib import Path
 from typing import Any, Final
 
 from ecoinbox.channels.base import (
-    AuthError,
     Capabilities,
     ChannelError,
     NamedChannel,
@@ -49,21 +47,16 @@ from ecoinbox.channels.base import (
 from ecoinbox.channels.http import (
     UNREADABLE,
     Clock,
-    HttpClient,
-    HttpResponse,
     channel_logger,
     one_line,
-    platform_error,
-    register_secret,
     skipped_unreadable,
     utc_now,
 )
-from ecoinbox.channels.http_headers import int_or_none, parse_reset
-from ecoinbox.channels.json_values import as_dict, json_or_none, objects, text_or_none
+from ecoinbox.channels.json_values import as_dict, objects, text_or_none
+from ecoinbox.channels.x.api import XApi
 from ecoinbox.channels.x.budget import ReadBudget, in_words
 from ecoinbox.channels.x.direct import THREAD_PREFIX, DirectMessages
 from ecoinbox.channels.x.length import MAX_WEIGHTED_LENGTH, weighted_length
-from ecoinbox.channels.x.oauth import refresh_grant
 from ecoinbox.channels.x.tweets import (
     EXPANSIONS,
     TWEET_FIELDS,
@@ -90,12 +83,10 @@ MAX_PAGES: Final = 5  # per source and poll; the next poll goes on from the curs
 MAX_QUERY: Final = 512  # search/recent's query limit (pay-per-use)
 MAX_CONTEXT_HOPS: Final = 12
 FIND_SENT_PAGES: Final = 5
-TOKEN_MARGIN: Final = timedelta(minutes=2)
 RECONCILE_SLACK: Final = timedelta(minutes=2)  # our clock and X's may disagree
 # X's timelines lag its writes by a few seconds: a reply sent more recently may not show yet,
 # so its absence proves nothing before then.
 TIMELINE_LAG: Final = timedelta(seconds=30)
-USAGE_CAPPED_PAUSE: Final = timedelta(hours=1)
 KNOWN_POSTS: Final = 4096
 
 MENTIONS_KEY, SEARCH_KEY = "mentions", "search"
@@ -175,148 +166,39 @@ class XChannel(NamedChannel):
         timeout: float = 20.0,
         clock: Clock = utc_now,
     ) -> None:
-        refresh_token = refresh_token.strip()
-        if not refresh_token:
-            raise AuthError(f"no refresh token for channel {name}: run `ecoinbox auth {name}`")
-        if not client_id.strip():
-            raise AuthError(f"channel {name}: no client_id (your X app's OAuth 2.0 client id) in the config")
-        register_secret(refresh_token)
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self.client_id = client_id.strip()
         self.account = account.strip().lstrip("@")
         self.query = search_query(search_terms, hashtags, self.account)
-        self.budget = ReadBudget(daily_reads, ledger)
-        self._save_token = save_token
-        self.dms = DirectMessages(name, self._read_json, self._post_json) if direct_messages else None
+        self.api = XApi(name, self.base_url, refresh_token, client_id=client_id,
+                        budget=ReadBudget(daily_reads, ledger), save_token=save_token, timeout=timeout, clock=clock)  # fmt: skip
+        self.dms = DirectMessages(name, self.api.read, self.api.post) if direct_messages else None
         self._clock = clock
-        self._http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
-        self._token_http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
-        self._refresh_token = refresh_token
-        self._access_expires: datetime | None = None
-        self._generation = 0  # counts access tokens, so concurrent 401s renew only once
-        self._token_lock = asyncio.Lock()
-        self._me: Author | None = None
         self._known: OrderedDict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = OrderedDict()
         self._replied_at: OrderedDict[str, datetime] = OrderedDict()
-        self.limits: dict[str, tuple[int, int, datetime | None]] = {}  # path -> (remaining, limit, reset)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
-        await self._token_http.aclose()
+        await self.api.aclose()
+
+    @property
+    def budget(self) -> ReadBudget:
+        """Today's reads against `daily_reads`."""
+        return self.api.budget
+
+    @property
+    def limits(self) -> dict[str, tuple[int, int, datetime | None]]:
+        """The rate limits X last said, per endpoint: (remaining, limit, reset)."""
+        return self.api.limits
 
     def set_token(self, token: str) -> bool:
         """Use a renewed refresh token from now on; False when it is empty or the one in use."""
-        token = token.strip()
-        if not token or hmac.compare_digest(token.encode(), self._refresh_token.encode()):
-            return False
-        register_secret(token)
-        self._refresh_token = token
-        self._access_expires = None
-        self._http.set_auth_headers({})
-        return True
+        return self.api.set_token(token)
 
     def length(self, text: str) -> int:
         """How much of X's 280 `text` takes (the reply box counts with this)."""
         return weighted_length(text)
 
-    # -- tokens --------------------------------------------------------------------------
-
-    async def _ensure_access(self, refused: int | None = None) -> int:
-        """An access token valid for a while yet, and its generation; `refused` renews even an
-        unexpired one, unless another call already did. The rotated refresh token is saved first."""
-        async with self._token_lock:
-            expires = self._access_expires
-            fresh = expires is not None and expires - TOKEN_MARGIN > self._clock()
-            if fresh and refused != self._generation:
-                return self._generation
-            grant = await refresh_grant(self._token_http, self.name, self.client_id, self._refresh_token)
-            if grant.refresh != self._refresh_token:
-                self._refresh_token = grant.refresh
-                await self._keep(grant.refresh)
-            self._http.set_auth_headers({"Authorization": f"Bearer {grant.access}"})
-            self._access_expires = self._clock() + grant.lifetime
-            self._generation += 1
-            return self._generation
-
-    async def _keep(self, refresh: str) -> None:
-        """Save the refresh token X rotated in (the old one is spent): a failure is said, since the
-        next start would need `ecoinbox auth` again."""
-        if self._save_token is None:
-            return
-        try:
-            await asyncio.to_thread(self._save_token, refresh)
-        except Exception as exc:  # noqa: BLE001  the keyring's many failures: the channel goes on
-            log.warning(
-                "channel %s: could not keep X's new refresh token (%s): after a restart, run "
-                "`ecoinbox auth %s` again", self.name, type(exc).__name__, self.name,
-            )  # fmt: skip
-
-    async def _request(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
-    ) -> HttpResponse:
-        """One API call with a valid access token, renewed once if X refuses it."""
-        generation = await self._ensure_access()
-        response = await self._http.request(method, path, params=params, json=json, check=False)
-        if response.status == 401:
-            await self._ensure_access(refused=generation)
-            response = await self._http.request(method, path, params=params, json=json, check=False)
-        self._note_limits(path, response)
-        self._raise_for(response)
-        return response
-
-    def _note_limits(self, path: str, response: HttpResponse) -> None:
-        remaining = int_or_none(response.headers.get("x-rate-limit-remaining"))
-        limit = int_or_none(response.headers.get("x-rate-limit-limit"))
-        if remaining is not None and limit is not None:
-            reset = parse_reset(response.headers.get("x-rate-limit-reset"), self._clock())
-            self.limits[_family(path)] = (remaining, limit, reset)
-
-    def _raise_for(self, response: HttpResponse) -> None:
-        """X's errors in words: 401 after a renewal, 403 (a refusal of this request, not the
-        token, unless it names a permission), 429 for a usage cap (credits), the rest as usual."""
-        status, where = response.status, response.where
-        if 200 <= status < 300:
-            return
-        body = as_dict(json_or_none(response.content))
-        said = platform_error(response.content)
-        kind = str(body.get("type") or "")
-        if status == 401:
-            raise AuthError(
-                f"channel {self.name}: {where} refused a fresh access token (401): run `ecoinbox auth {self.name}`",
-                status=401,
-            )
-        if status == 403:
-            if any(word in said.casefold() for word in ("scope", "permission", "oauth")):
-                raise AuthError(
-                    f"channel {self.name}: the token lacks a permission {where} needs ({said}): "
-                    f"run `ecoinbox auth {self.name}` again",
-                    status=403,
-                )
-            raise PermanentError(f"channel {self.name}: X refused this ({said or '403'})")
-        if status == 429 and "usage-capped" in kind:
-            until = self._clock() + USAGE_CAPPED_PAUSE
-            raise RateLimited(
-                f"channel {self.name}: X's usage cap for your app is reached ({said or 'usage capped'}): "
-                "add credits or wait for the cap's reset in the developer console; retrying in 1 h",
-                until,
-            )
-        self._http.raise_for_status(response)
-
     # -- identity and capabilities -------------------------------------------------------
-
-    async def _whoami(self) -> Author:
-        """The brand's account as X knows it (asked once)."""
-        if self._me is not None:
-            return self._me
-        response = await self._request("GET", "/2/users/me", params={"user.fields": USER_FIELDS})
-        data = as_dict(as_dict(response.json()).get("data"))
-        user_id, username = text_or_none(data.get("id")), text_or_none(data.get("username"))
-        if user_id is None or username is None or not user_id.isdigit():
-            raise TransientError(f"channel {self.name}: malformed answer from {self.host}/2/users/me")
-        profile = f"https://x.com/{username}"
-        self._me = Author(self.name, user_id, username, str(data.get("name") or ""), profile, (profile,))
-        return self._me
 
     async def capabilities(self) -> Capabilities:
         """Replies of 280 weighted characters (a URL counts 23), no idempotency key, reconcilable."""
@@ -335,9 +217,7 @@ class XChannel(NamedChannel):
     async def check(self) -> str:
         """Renew the access token (and keep the rotated refresh token), ask who we are, and say
         what today's reads used: "@acme on api.x.com (X); 412 of 1,000 post reads used today..."."""
-        self._access_expires = None
-        self._me = None
-        me = await self._whoami()
+        me = await self.api.whoami(renew=True)
         if me.handle.casefold() != self.account.casefold():
             raise PermanentError(
                 f"the token for channel {self.name} belongs to @{one_line(me.handle)}, "
@@ -355,39 +235,15 @@ class XChannel(NamedChannel):
     # -- reading -------------------------------------------------------------------------
 
     async def _read(self, path: str, params: dict[str, str]) -> Page:
-        """One billed read: refused before it is made when today's budget is spent."""
-        now = self._clock()
-        if self.budget.left(now) <= 0:
-            until = self.budget.resets_at(now)
-            raise RateLimited(
-                f"channel {self.name}: today's X read budget is used up ({in_words(self.budget, now)}); "
-                "reading resumes then (raise daily_reads to read more)",
-                until,
-            )
-        response = await self._request("GET", path, params=params)
+        """One billed page of posts; the posts X included are kept for threads."""
+        body = await self.api.read(path, params)
         try:
-            page = read_page(response.json())
+            page = read_page(body)
         except TypeError:
-            raise TransientError(f"channel {self.name}: malformed answer from {response.where}") from None
-        self.budget.spend(page.reads, self._clock())
+            raise TransientError(f"channel {self.name}: malformed answer from {self.host}{path}") from None
         for tweet in page.included:
             self._remember(tweet, page.users)
         return page
-
-    async def _read_json(self, path: str, params: dict[str, str]) -> Any:
-        """One billed read that is not a page of posts (DM events): its JSON, each item counted."""
-        now = self._clock()
-        if self.budget.left(now) <= 0:
-            raise RateLimited(
-                f"channel {self.name}: today's X read budget is used up", self.budget.resets_at(now)
-            )
-        body = (await self._request("GET", path, params=params)).json()
-        items = as_dict(body).get("data")
-        self.budget.spend(len(items) if isinstance(items, list) else 0, self._clock())
-        return body
-
-    async def _post_json(self, path: str, body: Any) -> Any:
-        return (await self._request("POST", path, json=body)).json()
 
     def _remember(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]]) -> None:
         """Keep a post X included (a parent): a thread's context then costs no request."""
@@ -418,7 +274,7 @@ class XChannel(NamedChannel):
 
         A source that fails after another succeeded keeps its own cursor and the poll returns
         what it has; when nothing was collected, the first error is raised."""
-        me = await self._whoami()
+        me = await self.api.whoami()
         next_cursor = dict(cursor)
         found: dict[str, Message] = {}
         first_error: ChannelError | None = None
@@ -514,7 +370,7 @@ class XChannel(NamedChannel):
     async def context(self, remote_id: str) -> list[Message]:
         """The post and the posts it replies to, up the chain, oldest first (the parents X
         already included cost no request)."""
-        me = await self._whoami()
+        me = await self.api.whoami()
         chain: list[Message] = []
         focus: str | None = remote_id
         for _ in range(MAX_CONTEXT_HOPS):
@@ -534,19 +390,11 @@ class XChannel(NamedChannel):
         """GET /2/tweets/:id (its parent comes included); None when X says it is gone."""
         if not remote_id.isdigit():
             raise PermanentError(f"channel {self.name}: {one_line(remote_id)} is not an X post id")
-        now = self._clock()
-        if self.budget.left(now) <= 0:
-            raise RateLimited(
-                f"channel {self.name}: today's X read budget is used up", self.budget.resets_at(now)
-            )
-        response = await self._request("GET", f"/2/tweets/{remote_id}", params=self._fields())
-        body = as_dict(response.json())
+        body = as_dict(await self.api.read(f"/2/tweets/{remote_id}", self._fields()))
         tweet = body.get("data")
         includes = as_dict(body.get("includes"))
         users = {str(u["id"]): u for u in objects(includes.get("users")) if "id" in u}
-        included = objects(includes.get("tweets"))
-        self.budget.spend((1 if isinstance(tweet, dict) else 0) + len(included), self._clock())
-        for parent in included:
+        for parent in objects(includes.get("tweets")):
             self._remember(parent, users)
         return (tweet, users) if isinstance(tweet, dict) else None
 
@@ -563,7 +411,7 @@ class XChannel(NamedChannel):
         answer raises `UncertainSend` (see `find_sent`)."""
         if not parent.remote_id.isdigit():
             raise PermanentError(f"channel {self.name}: cannot reply to {one_line(parent.remote_id)}")
-        me = await self._whoami()
+        me = await self.api.whoami()
         self._note_reply(parent.remote_id, self._clock())
         if parent.visibility == "direct":
             if self.dms is None:
@@ -572,8 +420,7 @@ class XChannel(NamedChannel):
                 )
             return await self.dms.reply(parent, text, me, self._clock())
         body = {"text": text, "reply": {"in_reply_to_tweet_id": parent.remote_id}}
-        response = await self._request("POST", "/2/tweets", json=body)
-        data = as_dict(as_dict(response.json()).get("data"))
+        data = as_dict(as_dict(await self.api.post("/2/tweets", body)).get("data"))
         created = text_or_none(data.get("id"))
         if created is None or not created.isdigit():
             raise UncertainSend(f"channel {self.name}: the reply was sent but {self.host} described it oddly")
@@ -604,7 +451,7 @@ class XChannel(NamedChannel):
         last send; a send too recent to show yet raises TransientError (checked again later)."""
         if parent is None:
             return None  # X channels open no topics
-        me = await self._whoami()
+        me = await self.api.whoami()
         since = since if since.tzinfo else since.replace(tzinfo=UTC)
         cutoff = since - RECONCILE_SLACK
         if parent.visibility == "direct" and self.dms is not None:
@@ -688,11 +535,6 @@ def _newest(tweets: list[Any]) -> str | None:
         if isinstance(tweet_id, str) and tweet_id.isdigit():
             newest = newer_id(newest, tweet_id)
     return newest
-
-
-def _family(path: str) -> str:
-    """A path with its ids out: the rate limit it counts against ("/2/users/:id/mentions")."""
-    return "/".join(":id" if part.isdigit() and len(part) > 1 else part for part in path.split("/"))
 
 
 def _iso(moment: datetime) -> str:
