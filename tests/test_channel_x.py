@@ -13,6 +13,7 @@ from fakes import Clock
 
 from ecoinbox.channels.base import (
     AuthError,
+    DeletionCheckingChannel,
     PermanentError,
     RateLimited,
     ReconcilingChannel,
@@ -380,3 +381,18 @@ async def test_a_direct_message_is_not_answered_when_they_are_off(server, connec
     with pytest.raises(PermanentError, match="direct messages are off"):
         await connect(server).reply(dm, "Hi", "key")
     assert not server.sent_dms and not server.posted
+
+
+async def test_deleted_posts_are_found_and_rereading_them_the_same_day_costs_nothing(server, connect, clock):
+    kept, removed = mentions(server, 2, clock)
+    channel = connect(server)
+    assert isinstance(channel, DeletionCheckingChannel)
+    messages = (await channel.poll({})).messages
+    server.delete(removed)
+    used = channel.budget.used
+    [gone] = await channel.find_deleted(messages)
+    assert (gone.remote_id, gone.deleted) == (removed, True)
+    assert channel.budget.used == used, "the post still there was read today already: not billed again"
+    clock.advance(days=1)
+    assert [m.remote_id for m in await channel.find_deleted(messages)] == [removed]
+    assert channel.budget.used == 1 and kept

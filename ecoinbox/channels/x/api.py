@@ -35,11 +35,12 @@ TOKEN_MARGIN: Final = timedelta(minutes=2)  # renew an access token this long be
 USAGE_CAPPED_PAUSE: Final = timedelta(hours=1)
 
 
-def billed_posts(body: Any) -> int:
-    """How many posts (or DM events) X bills for an answer: its data and the posts it includes."""
+def billed_posts(body: Any) -> list[str]:
+    """The posts (or DM events) X bills for an answer, by id: its data and the posts it includes."""
     data = as_dict(body).get("data")
-    count = len(data) if isinstance(data, list) else 1 if isinstance(data, dict) else 0
-    return count + len(objects(as_dict(as_dict(body).get("includes")).get("tweets")))
+    items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+    items = [*items, *objects(as_dict(as_dict(body).get("includes")).get("tweets"))]
+    return [str(item.get("id")) for item in items if isinstance(item, dict)]
 
 
 class XApi:

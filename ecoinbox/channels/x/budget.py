@@ -1,5 +1,6 @@
-"""The daily read budget: X bills every post read, so the channel counts them per UTC day (X's
-own billing day) and stops reading at the manager's budget until midnight UTC.
+"""The daily read budget: X bills every post read, once per UTC day (X's billing day: a post read
+again that day is not billed again), so the channel counts the posts it read per UTC day and
+stops reading at the manager's budget until midnight UTC.
 
 The count is kept in a small file beside ecoinbox's other state (no token in it), so that a
 restart does not start the day afresh and `ecoinbox check` can say what was used.
@@ -11,7 +12,8 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -35,6 +37,8 @@ class ReadBudget:
     ledger: Path | None = None
     day: date | None = None
     used: int = 0
+    # Posts already counted today (this run's: after a restart a post read again counts again).
+    seen: set[str] = field(default_factory=set)
 
     def load(self, now: datetime) -> None:
         """Take up today's count from the ledger (a missing or unreadable one counts 0)."""
@@ -47,14 +51,19 @@ class ReadBudget:
         except (OSError, ValueError, KeyError, TypeError):
             saved_day, saved_used = today, 0
         self.day, self.used = today, saved_used if saved_day == today else 0
+        self.seen.clear()
 
     def left(self, now: datetime) -> int:
         self._roll(now)
         return max(0, self.limit - self.used)
 
-    def spend(self, reads: int, now: datetime) -> None:
-        """Count `reads` more posts and keep the count (a failed write only loses precision)."""
+    def spend(self, posts: Iterable[str], now: datetime) -> None:
+        """Count the posts (ids) not yet counted today and keep the count (a failed write only
+        loses precision)."""
         self._roll(now)
+        fresh = set(posts) - self.seen
+        self.seen |= fresh
+        reads = len(fresh)
         self.used += reads
         if self.ledger is None or reads <= 0:
             return
@@ -77,6 +86,7 @@ class ReadBudget:
         today = now.astimezone(UTC).date()
         if self.day != today:
             self.day, self.used = today, 0
+            self.seen.clear()
 
 
 def in_words(budget: ReadBudget, now: datetime) -> str:

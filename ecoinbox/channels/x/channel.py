@@ -29,7 +29,7 @@ from __future__ import annotations
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -397,6 +397,21 @@ class XChannel(NamedChannel):
         for parent in objects(includes.get("tweets")):
             self._remember(parent, users)
         return (tweet, users) if isinstance(tweet, dict) else None
+
+    async def find_deleted(self, messages: Sequence[Message]) -> list[Message]:
+        """Those of `messages` X no longer has (`GET /2/tweets?ids=`, 100 at a time), marked
+        deleted. The posts still there are billed once a UTC day: later rounds cost nothing more."""
+        posts = {m.remote_id: m for m in messages if m.remote_id.isdigit() and m.visibility != "direct"}
+        ids = list(posts)
+        gone: list[Message] = []
+        for start in range(0, len(ids), PAGE):
+            chunk = ids[start : start + PAGE]
+            body = as_dict(await self.api.read("/2/tweets", {"ids": ",".join(chunk)}))
+            for error in objects(body.get("errors")):
+                missing = str(error.get("resource_id") or error.get("value") or "")
+                if "resource-not-found" in str(error.get("type")) and missing in posts:
+                    gone.append(replace(posts[missing], deleted=True))
+        return gone
 
     # -- replying ------------------------------------------------------------------------
 

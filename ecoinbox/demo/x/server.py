@@ -228,6 +228,7 @@ class XServer(LoopbackServer):
         router.add_get("/2/users/{id}/tweets", self._user_posts)
         router.add_get("/2/tweets/search/recent", self._search)
         router.add_get("/2/tweets/{id}", self._lookup)
+        router.add_get("/2/tweets", self._lookup_many)
         router.add_post("/2/tweets", self._create_post)
         router.add_get("/2/dm_events", self._dm_events)
         router.add_get("/2/dm_conversations/with/{participant}/dm_events", self._dm_events)
@@ -424,6 +425,22 @@ class XServer(LoopbackServer):
             return web.Response(status=204)
         return json_response({"data": {"dm_conversation_id": event.conversation_id, "dm_event_id": event.id}},
                              status=201)  # fmt: skip
+
+    async def _lookup_many(self, request: web.Request) -> web.Response:
+        ids = [i for i in request.query.get("ids", "").split(",") if i]
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            return _invalid(
+                "ids", "The `ids` query parameter value must be 1 to 100 comma-separated post ids"
+            )
+        found = [self._posts[i] for i in ids if i in self._posts and not self._posts[i].deleted]
+        body: dict[str, Any] = {}
+        if found:
+            body["data"] = [post_json(p) for p in found]
+            body.update(self._includes(found, request))
+        missing = [i for i in ids if i not in self._posts or self._posts[i].deleted]
+        if missing:
+            body["errors"] = [_missing("tweet", i) for i in missing]
+        return json_response(body)
 
     def _visible(self) -> list[Post]:
         """Posts timelines show, newest first (a fresh one only after `timeline_lag`)."""
