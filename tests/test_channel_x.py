@@ -396,3 +396,24 @@ async def test_deleted_posts_are_found_and_rereading_them_the_same_day_costs_not
     clock.advance(days=1)
     assert [m.remote_id for m in await channel.find_deleted(messages)] == [removed]
     assert channel.budget.used == 1 and kept
+
+
+async def test_a_busy_brand_s_reply_is_found_in_the_conversation(server, connect, clock, monkeypatch):
+    import ecoinbox.channels.x.channel as x_channel
+
+    monkeypatch.setattr(x_channel, "FIND_SENT_PAGES", 1)  # our own posts: one page only
+    [mention] = mentions(server, 1, clock)
+    channel = connect(server)
+    [parent] = (await channel.poll({})).messages
+    server.drop_answer_after_post = 1
+    asked = clock()
+    with pytest.raises(UncertainSend):
+        await channel.reply(parent, "On its way!", "key")
+    for n in range(120):  # the brand answers elsewhere: our reply is past the first page of its posts
+        clock.advance(seconds=1)
+        server.add_post(author="acme", text=f"Announcement {n}")
+    clock.advance(seconds=60)
+    found = await channel.find_sent(parent, "On its way!", "", asked)
+    assert found is not None and found.remote_id == server.posted[0].id and found.in_reply_to == mention
+    assert any(r.path == "/2/tweets/search/recent" and "conversation_id:" in r.query["query"][0]
+               for r in server.requests)  # fmt: skip
