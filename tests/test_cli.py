@@ -20,6 +20,7 @@ from configs import channel_toml
 
 from ecoinbox import __version__
 from ecoinbox.cli import main
+from ecoinbox.config import load_config
 from ecoinbox.demo.email.server import why_no_dovecot
 from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.demo.site import all_tokens
