@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -158,6 +159,11 @@ class RealMediaWiki:
                 f"{script} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             )
         return done.stdout
+
+    def forget_sessions(self) -> None:
+        """Drop every session the wiki keeps (they live in its object cache), as expiry does."""
+        with contextlib.closing(sqlite3.connect(self.dir / "db" / "wikicache.sqlite")) as cache, cache:
+            cache.execute("DELETE FROM objectcache WHERE keyname LIKE '%MWSession%'")
 
     def log(self) -> str:
         path = self.dir / "php.log"
