@@ -411,7 +411,9 @@ class WikiServer(LoopbackServer):
         revision = self.save(title, _replace_section(self.text(title), index, section_text), user)
         if form_token:
             self.form_tokens.add(form_token)
-        return {"discussiontoolsedit": {"result": "success", "newrevid": revision.revid}}, False
+        lose = self.lose_edit_answers > 0
+        self.lose_edit_answers -= 1 if lose else 0
+        return {"discussiontoolsedit": {"result": "success", "newrevid": revision.revid}}, lose
 
 
 def _position(change: Change) -> tuple[str, int]:
