@@ -169,6 +169,10 @@ def parse_talk_page(wikitext: str) -> TalkPage:
                 if not line.strip():
                     continue
                 open_at = number
+            elif line.strip() and indent_of(line) != indent_of(lines[open_at]):
+                open_at = (
+                    number  # a change of indentation starts another comment: the unsigned text before is none
+                )
             signed = _signature(line)
             if signed is None:
                 continue
