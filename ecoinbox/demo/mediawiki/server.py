@@ -312,7 +312,9 @@ class WikiServer(LoopbackServer):
         return pages
 
     def _revision(self, revision: Revision, props: set[str]) -> dict[str, Any]:
-        shown: dict[str, Any] = {"revid": revision.revid}
+        history = self.pages[revision.title]
+        parent = next((each.revid for each in reversed(history) if each.revid < revision.revid), 0)
+        shown: dict[str, Any] = {"revid": revision.revid, "parentid": parent}
         if "timestamp" in props:
             shown["timestamp"] = stamp(revision.timestamp)
         if "user" in props:
