@@ -62,3 +62,30 @@ def test_pages_belong_to_wiki_channels_only():
     assert problems(**mastodon, pages=["Talk:Acme X2"]) == [
         "/etc/acme/config.toml:7: channels[0].pages: only mediawiki channels use pages (this one is mastodon)"
     ]
+
+
+def test_auth_signs_in_once_with_the_pasted_bot_password_before_storing_it(
+    tmp_path, capsys, monkeypatch, isolated_environment
+) -> None:
+    from test_cli import server_in_a_thread, write_config
+
+    from ecoinbox.cli import main
+    from ecoinbox.demo.mediawiki.server import WikiServer
+    from ecoinbox.secrets import KEYRING_SERVICE, Secret
+
+    password = "abcdefghijklmnopqrstuvw012345678"
+    with server_in_a_thread(WikiServer(bot_logins={"Acme@ecoinbox": password})) as wiki:
+        path = write_config(
+            tmp_path, channel_toml(**{**WIKI, "base_url": wiki.base_url}, pages=["Talk:Acme X2"])
+        )
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret("b" * 32))
+        assert main(["--config", str(path), "auth", "wiki"]) == 1
+        refused = capsys.readouterr()
+        assert "not stored:" in refused.err and "Special:BotPasswords" in refused.err
+        assert "b" * 32 not in refused.out + refused.err
+        assert (KEYRING_SERVICE, "wiki") not in isolated_environment.passwords
+        monkeypatch.setattr("ecoinbox.secrets.prompt_token", lambda prompt: Secret(password))
+        assert main(["--config", str(path), "auth", "wiki"]) == 0
+    assert isolated_environment.passwords[(KEYRING_SERVICE, "wiki")] == password
+    out = capsys.readouterr().out
+    assert "Special:BotPasswords" in out and "Signed in as Acme." in out and password not in out

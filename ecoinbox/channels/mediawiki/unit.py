@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,8 +10,9 @@ from typing import TYPE_CHECKING, Final
 
 from ecoinbox import secrets
 from ecoinbox.channels.settings import ChannelSettings, common_values
-from ecoinbox.channels.unit import Question, refuse_when_set
+from ecoinbox.channels.unit import FlowError, Question, refuse_when_set
 from ecoinbox.config.validate import Invalid, Table, base_url, string_list
+from ecoinbox.sanitize import sanitize
 
 if TYPE_CHECKING:
     from ecoinbox.channels.base import Channel
@@ -139,12 +141,41 @@ class MediaWikiUnit:
             )
             print('   owner-only consumer ("This consumer is for use only by ..."), with the grants above.')
             print("2. Paste the access token the wiki shows.")
-            return secrets.prompt_token("Access token (not echoed): ")
+            token = secrets.prompt_token("Access token (not echoed): ")
+            return _checked(settings, token) if not paste else token
         print(f"1. On {wiki}/index.php?title=Special:BotPasswords, logged in as the brand's account, create")
         print('   a bot password named "ecoinbox" with the grants above.')
         print(f'2. Set account = the login name it shows (e.g. "{settings.account or "Acme@ecoinbox"}").')
         print("3. Paste the password it shows.")
-        return secrets.prompt_token("Bot password (not echoed): ")
+        token = secrets.prompt_token("Bot password (not echoed): ")
+        return _checked(settings, token) if not paste else token
+
+
+def _checked(settings: ChannelSettings, token: Secret) -> Secret:
+    """Sign in once with the pasted secret: a refused one is not stored."""
+    from ecoinbox.channels.base import AuthError as RefusedError
+    from ecoinbox.channels.base import ChannelError
+    from ecoinbox.channels.mediawiki.api import WikiApi
+
+    async def who() -> str:
+        api = WikiApi(settings.name, settings.base_url, token.reveal(), auth=settings.auth or BOT_PASSWORD,
+                      login_name=settings.account, timeout=settings.timeout)  # fmt: skip
+        try:
+            return await api.whoami()
+        finally:
+            await api.aclose()
+
+    if not token.reveal().strip():
+        return token
+    try:
+        user = asyncio.run(who())
+    except RefusedError as exc:
+        raise FlowError(f"not stored: {exc}") from exc
+    except ChannelError as exc:
+        print(f"Could not check it now ({exc}); storing it anyway.")
+    else:
+        print(f"Signed in as {sanitize(user, single_line=True)}.")
+    return token
 
 
 UNIT: Final = MediaWikiUnit()
