@@ -252,3 +252,16 @@ async def test_check_names_the_account_the_reply_path_and_the_limits(wiki, conne
     assert "signed in to Acme Wiki (MediaWiki 1.39.17) as Acme with a bot password" in words
     assert ("through DiscussionTools" in words) is wiki.discussiontools
     assert "following 1 page(s) and namespace(s) 1" in words and "at most 90 edits per 60 s" in words
+
+
+async def test_two_comments_of_one_name_are_answered_by_a_section_edit_under_the_right_one(wiki, connect):
+    said(wiki, "Zoe", "First question.", section="One")
+    said(wiki, "Zoe", "Second question, same minute.", section="Two")
+    channel = connect()
+    second = (await channel.poll({})).messages[1]
+    assert second.remote_id.endswith("-2")
+
+    sent = await channel.reply(second, "Answer to the second.", "key-6")
+
+    two = wiki.text(PAGE).split("== Two ==")[1]
+    assert ":Answer to the second." in two and sent.in_reply_to == second.remote_id

@@ -56,6 +56,10 @@ MAX_TRACKED: Final = 2000  # pages whose last revision the cursor remembers
 EDIT_ATTEMPTS: Final = 3  # edit conflicts in a row before the reply waits for the next try
 RECONCILE_SLACK: Final = timedelta(minutes=2)
 MAX_CONTEXT: Final = 50
+DT_CANNOT_FIND: Final = frozenset({
+    "discussiontools-commentname-ambiguous", "discussiontools-commentname-notfound",
+    "discussiontools-commentid-notfound",
+})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +317,15 @@ class MediaWikiChannel(NamedChannel):
             raise PermanentError(f"channel {self.name}: {parent.remote_id!r} is not a talk page comment")
         started = self.clock()
         if (await self.site())["discussiontools"]:
-            return await self._reply_with_discussiontools(title, name, text, idempotency_key, started)
+            try:
+                return await self._reply_with_discussiontools(title, name, text, idempotency_key, started)
+            except WikiError as exc:
+                if exc.code not in DT_CANNOT_FIND:
+                    raise
+                # DiscussionTools reads the page otherwise (two comments of one name): a section edit.
+        return await self._reply_with_section_edit(title, name, text, started)
+
+    async def _reply_with_section_edit(self, title: str, name: str, text: str, started: datetime) -> Message:
         for attempt in range(EDIT_ATTEMPTS):
             revision, now, page = await self._read(title)
             if attempt:  # read back before any new attempt: the last one may have landed

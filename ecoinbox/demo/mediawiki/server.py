@@ -404,6 +404,10 @@ class WikiServer(LoopbackServer):
         self._throttle(user)
         name = params.get("commentid") or params.get("commentname", "")
         page = parse_talk_page(self.text(title))
+        same_name = [c for c in page.comments if re.sub(r"(-\d{14})-\d+$", r"\1", c.name) == name]
+        if "commentid" not in params and len(same_name) > 1:
+            raise WikiError("discussiontools-commentname-ambiguous",
+                            f"Multiple comments found with the name \"{name}\", commentid is required.")  # fmt: skip
         target = page.comment(name)
         if target is None:
             raise WikiError(
