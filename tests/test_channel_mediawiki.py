@@ -234,6 +234,8 @@ async def test_a_page_that_cannot_be_read_is_skipped_said_and_read_again(wiki, c
     with caplog.at_level(logging.WARNING):
         hidden = await channel.poll(cursor)
     assert hidden.messages == [] and "skipped an unreadable talk page" in caplog.text
+    assert hidden.warnings == ((f"{PAGE} could not be read (its text is hidden or unreadable); it is read again "
+                               "at the next poll"),)  # fmt: skip
     wiki._revision = real  # type: ignore[method-assign]
 
     assert [m.text for m in (await channel.poll(hidden.cursor)).messages] == ["Same."]

@@ -173,6 +173,7 @@ class MediaWikiChannel(NamedChannel):
             titles += [title for title in changed if title not in titles]
         latest = await self._latest(titles)
         messages: list[Message] = []
+        unread: list[str] = []
         for title, revid in latest.items():
             if known.get(title) == revid:
                 continue
@@ -180,6 +181,7 @@ class MediaWikiChannel(NamedChannel):
                 new = await self._page_comments(title, known.get(title), revid, since)
             except UNREADABLE as exc:
                 skipped_unreadable(log, self.name, "talk page", title, exc)
+                unread.append(title)
                 continue
             messages += new
             known[title] = revid
@@ -187,7 +189,9 @@ class MediaWikiChannel(NamedChannel):
         next_cursor = {"at": now.isoformat(), "pages": json.dumps(_most_recent(known), sort_keys=True)}
         if rc_cursor is not None:
             next_cursor["rc"] = rc_cursor
-        return PollResult(messages, next_cursor)
+        warnings = tuple(f"{title} could not be read (its text is hidden or unreadable); it is read again "
+                         "at the next poll" for title in unread[:3])  # fmt: skip
+        return PollResult(messages, next_cursor, warnings)
 
     async def _recent_changes(self, start: datetime) -> tuple[list[str], str | None]:
         """Titles changed since `start` in the followed namespaces, and the newest change's time."""
