@@ -267,3 +267,22 @@ async def test_two_comments_of_one_name_are_answered_by_a_section_edit_under_the
 
     two = wiki.text(PAGE).split("== Two ==")[1]
     assert ":Answer to the second." in two and sent.in_reply_to == second.remote_id
+
+
+async def test_recent_changes_caught_up_over_several_polls_bring_the_older_pages_comments_too(
+    wiki, connect, clock
+):
+    wiki.short_pages = 2  # 10 answers of 2 changes: 20 changes a poll
+    for number in range(25):
+        wiki.comment(f"Talk:Product {number}", "Zoe", f"Question {number}", section="Q",
+                     at=clock.now - timedelta(days=2, minutes=-number))  # fmt: skip
+    channel = connect(pages=(), namespaces=(1,))
+
+    first = await channel.poll({})
+    clock.now += timedelta(hours=1)
+    second = await channel.poll(first.cursor)
+
+    assert len(first.messages) == 20
+    assert sorted(m.text for m in first.messages + second.messages) == sorted(
+        f"Question {n}" for n in range(25)
+    )

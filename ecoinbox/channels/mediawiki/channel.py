@@ -170,6 +170,7 @@ class MediaWikiChannel(NamedChannel):
         if self.namespaces:
             start = since if rc_cursor is None else aware_time(rc_cursor) - SLACK
             changed, rc_cursor = await self._recent_changes(start)
+            since = min(since, start)  # a page first met in changes still being caught up on
             titles += [title for title in changed if title not in titles]
         latest = await self._latest(titles)
         messages: list[Message] = []
