@@ -80,6 +80,9 @@ def record() -> None:
         answers["siteinfo"] = anonymous.ask(
             "GET", action="query", meta="siteinfo", siprop="general|extensions"
         )
+        answers["siteinfo_namespaces"] = anonymous.ask(
+            "GET", action="query", meta="siteinfo", siprop="namespaces"
+        )
         answers["assert_user_anonymous"] = anonymous.ask(
             "GET", action="query", meta="userinfo", **{"assert": "user"}
         )

@@ -253,7 +253,7 @@ async def test_check_names_the_account_the_reply_path_and_the_limits(wiki, conne
 
     assert "signed in to Acme Wiki (MediaWiki 1.39.17) as Acme with a bot password" in words
     assert ("through DiscussionTools" in words) is wiki.discussiontools
-    assert "following 1 page(s) and namespace(s) 1" in words and "at most 90 edits per 60 s" in words
+    assert "following 1 page and every page of Talk;" in words and "at most 90 edits a minute" in words
 
 
 async def test_two_comments_of_one_name_are_answered_by_a_section_edit_under_the_right_one(wiki, connect):

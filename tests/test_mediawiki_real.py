@@ -164,7 +164,8 @@ async def test_a_forgotten_session_signs_in_again(mediawiki, connect, page):
 
 
 async def test_check_names_the_wiki_the_account_and_its_edit_limit(mediawiki, connect, page):
-    said = await connect(pages=(page,)).check()
+    said = await connect(pages=(page,), namespaces=(1, 5)).check()
 
     assert "Acme Wiki (MediaWiki 1.39" in said and "as Acme with a bot password" in said
-    assert "section edits" in said and "edits per 60 s" in said
+    assert "section edits" in said and "at most 1000 edits a minute" in said
+    assert "following 1 page and every page of Talk, Acme Wiki talk;" in said

@@ -89,6 +89,7 @@ async def test_the_local_wiki_answers_every_recorded_request_in_the_real_shape(w
     anonymous, wrong, bot = Client(wiki), Client(wiki), Client(wiki)
     ours = {
         "siteinfo": await anonymous.ask("siteinfo"),
+        "siteinfo_namespaces": await anonymous.ask("siteinfo_namespaces"),
         "assert_user_anonymous": await anonymous.ask("assert_user_anonymous"),
         "login_token": await wrong.ask("login_token"),
         "login_failed": await wrong.ask(

@@ -142,21 +142,32 @@ class MediaWikiChannel(NamedChannel):
         )
         limit = next((as_dict(each) for each in limits.values()), {})
         hits, seconds = as_int(limit.get("hits")), as_int(limit.get("seconds"))
-        rate = f"at most {hits} edits per {seconds} s" if hits and seconds else "no edit rate limit"
+        per = "a minute" if seconds == 60 else "an hour" if seconds == 3600 else f"per {seconds} s"
+        rate = f"at most {hits} edits {per}" if hits and seconds else "no edit rate limit"
         how = (
             "replies through DiscussionTools"
             if site["discussiontools"]
             else "replies as section edits signed ~~~~ (no DiscussionTools)"
         )
-        following = [f"{len(self.pages)} page(s)"] if self.pages else []
+        following = [f"{len(self.pages)} page{'s' if len(self.pages) > 1 else ''}"] if self.pages else []
         if self.namespaces:
-            following.append("namespace(s) " + ", ".join(map(str, self.namespaces)))
+            following.append("every page of " + ", ".join(await self._namespace_names()))
         signed = "a bot password" if self.api.auth == BOT_PASSWORD else "an OAuth 2.0 token"
         return (
             f"signed in to {site['name']} ({site['generator']}) as {user} with {signed}; {how}; "
             f"following {' and '.join(following) or 'nothing yet (set pages or namespaces)'}; "
             f"{rate}; waits when the wiki's database lags more than 5 s"
         )
+
+    async def _namespace_names(self) -> list[str]:
+        """The followed namespaces as the wiki names them ("Talk"; "namespace 7" if it has none)."""
+        data = await self.api.get(action="query", meta="siteinfo", siprop="namespaces")
+        spaces = as_dict(as_dict(data.get("query")).get("namespaces"))
+        names = []
+        for number in self.namespaces:
+            name = as_dict(spaces.get(str(number))).get("name")
+            names.append(name if isinstance(name, str) and name else f"namespace {number}")
+        return names
 
     # -- reading ---------------------------------------------------------------------------------
 

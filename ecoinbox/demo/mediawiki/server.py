@@ -36,7 +36,16 @@ SESSION_COOKIE = "acmewiki_session"
 EDIT_LIMIT = (90, 60)  # edits per seconds, as MediaWiki gives a bot
 BOT_PASSWORD = re.compile(r"[0-9a-w]{32}")  # MediaWiki takes a bot password only in this shape
 SECTION_HEADING = re.compile(r"^(={1,6})\s*(.*?)\s*\1\s*$", re.MULTILINE)
-NAMESPACES = {"Talk": 1, "User": 2, "User talk": 3, "Acme Wiki": 4, "Acme Wiki talk": 5}
+# MediaWiki's own namespaces, with this wiki's name for the project's: name -> (id, canonical name).
+ALL_NAMESPACES = {
+    "Media": (-2, "Media"), "Special": (-1, "Special"), "": (0, ""), "Talk": (1, "Talk"), "User": (2, "User"),
+    "User talk": (3, "User talk"), "Acme Wiki": (4, "Project"), "Acme Wiki talk": (5, "Project talk"),
+    "File": (6, "File"), "File talk": (7, "File talk"), "MediaWiki": (8, "MediaWiki"),
+    "MediaWiki talk": (9, "MediaWiki talk"), "Template": (10, "Template"), "Template talk": (11, "Template talk"),
+    "Help": (12, "Help"), "Help talk": (13, "Help talk"), "Category": (14, "Category"),
+    "Category talk": (15, "Category talk"),
+}  # fmt: skip
+NAMESPACES = {name: number for name, (number, _) in ALL_NAMESPACES.items() if name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,12 +243,16 @@ class WikiServer(LoopbackServer):
                 if user and "csrf" not in session:
                     session["csrf"] = secrets.token_hex(16) + "+\\"
                 query["tokens"] = {"csrftoken": session.get("csrf", "+\\") if user else "+\\"}
-        if "siteinfo" in meta:
+        if "siteinfo" in meta and "general" in params.get("siprop", "general"):
             query["general"] = {
                 "sitename": self.name,
                 "generator": "MediaWiki 1.39.17",
                 "servertime": stamp(self.now()),
             }
+        if "siteinfo" in meta:
+            if "namespaces" in params.get("siprop", ""):
+                query["namespaces"] = {str(number): _namespace(name, number, canonical)
+                                       for name, (number, canonical) in ALL_NAMESPACES.items()}  # fmt: skip
             if "extensions" in params.get("siprop", ""):
                 query["extensions"] = (
                     [{"type": "other", "name": "DiscussionTools"}] if self.discussiontools else []
@@ -420,6 +433,18 @@ class WikiServer(LoopbackServer):
         lose = self.lose_edit_answers > 0
         self.lose_edit_answers -= 1 if lose else 0
         return {"discussiontoolsedit": {"result": "success", "newrevid": revision.revid}}, lose
+
+
+def _namespace(name: str, number: int, canonical: str) -> dict[str, Any]:
+    """One namespace as siteinfo describes it."""
+    shown: dict[str, Any] = {"id": number, "case": "first-letter", "name": name,
+                             "subpages": number in (1, 2, 3, 4, 5, 7, 9, 11, 12, 13, 15)}  # fmt: skip
+    if canonical:
+        shown["canonical"] = canonical
+    shown.update({"content": number == 0, "nonincludable": False})
+    if number == 8:
+        shown["namespaceprotection"] = "editinterface"
+    return shown
 
 
 def _position(change: Change) -> tuple[str, int]:
