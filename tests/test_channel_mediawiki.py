@@ -218,16 +218,20 @@ async def test_a_wrong_bot_password_is_refused_in_words(wiki, connect):
     assert "wxyz" not in str(refused.value)
 
 
-async def test_a_page_that_cannot_be_read_is_skipped_said_and_read_again(wiki, connect, caplog):
+@pytest.mark.parametrize("followed", ["page", "namespace"])
+async def test_a_page_that_cannot_be_read_is_skipped_said_and_read_again(
+    wiki, connect, caplog, clock, followed
+):
     said(wiki, "Zoe", "Battery?")
-    channel = connect()
+    channel = connect() if followed == "page" else connect(pages=(), namespaces=(1,))
     cursor = (await channel.poll({})).cursor
     said(wiki, "Luc", "Same.", indent=1)
     real = wiki._revision
 
     def without_content(revision, props):  # a revision whose text the wiki hides
         shown = real(revision, props)
-        shown.get("slots", {}).get("main", {}).pop("content", None)
+        if revision.title == PAGE:
+            shown.get("slots", {}).get("main", {}).pop("content", None)
         return shown
 
     wiki._revision = without_content  # type: ignore[method-assign]
@@ -236,9 +240,14 @@ async def test_a_page_that_cannot_be_read_is_skipped_said_and_read_again(wiki, c
     assert hidden.messages == [] and "skipped an unreadable talk page" in caplog.text
     assert hidden.warnings == ((f"{PAGE} could not be read (its text is hidden or unreadable); it is read again "
                                "at the next poll"),)  # fmt: skip
+    clock.now += timedelta(hours=1)  # still hidden an hour later, while another page moves on
+    wiki.comment("Talk:Acme Cloud", "Priya", "Sync?", section="Sync", at=clock.now)
+    still = await channel.poll(hidden.cursor)
+    assert [m.text for m in still.messages] == (["Sync?"] if followed == "namespace" else [])
     wiki._revision = real  # type: ignore[method-assign]
+    clock.now += timedelta(hours=1)  # the change is long past: only the cursor remembers the page
 
-    assert [m.text for m in (await channel.poll(hidden.cursor)).messages] == ["Same."]
+    assert [m.text for m in (await channel.poll(still.cursor)).messages] == ["Same."]
 
 
 async def test_malformed_json_is_a_transient_error(wiki, connect):

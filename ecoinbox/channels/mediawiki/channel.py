@@ -177,6 +177,8 @@ class MediaWikiChannel(NamedChannel):
         since = now - FIRST_RUN if first else aware_time(cursor["at"]) - SLACK
         known: dict[str, int] = json.loads(cursor.get("pages", "{}")) if cursor.get("pages") else {}
         titles = list(self.pages)
+        # Pages a poll could not read: asked again whether or not they changed since.
+        titles += [title for title in json.loads(cursor.get("retry", "[]")) if title not in titles]
         rc_cursor = cursor.get("rc")
         if self.namespaces:
             start = since if rc_cursor is None else aware_time(rc_cursor) - SLACK
@@ -201,6 +203,8 @@ class MediaWikiChannel(NamedChannel):
         next_cursor = {"at": now.isoformat(), "pages": json.dumps(_most_recent(known), sort_keys=True)}
         if rc_cursor is not None:
             next_cursor["rc"] = rc_cursor
+        if unread:
+            next_cursor["retry"] = json.dumps(unread)
         warnings = tuple(f"{title} could not be read (its text is hidden or unreadable); it is read again "
                          "at the next poll" for title in unread[:3])  # fmt: skip
         return PollResult(messages, next_cursor, warnings)
