@@ -24,6 +24,7 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "email": "ecoinbox.channels.email.unit",
     "linkedin": "ecoinbox.channels.linkedin.unit",
     "x": "ecoinbox.channels.x.unit",
+    "mediawiki": "ecoinbox.channels.mediawiki.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)
