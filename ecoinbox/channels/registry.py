@@ -22,6 +22,8 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "feed": "ecoinbox.channels.feed.unit",
     "reddit": "ecoinbox.channels.reddit.unit",
     "email": "ecoinbox.channels.email.unit",
+    "facebook": "ecoinbox.channels.facebook.unit",
+    "instagram": "ecoinbox.channels.instagram.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)
