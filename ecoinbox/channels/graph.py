@@ -283,7 +283,11 @@ class GraphClient:
         if error.code in THROTTLE_CODES or response.status == 429:
             regain = max((u.regain_minutes for u in self.usage), default=0)
             until = self._throttle(timedelta(minutes=regain) if regain else DEFAULT_THROTTLE)
-            return RateLimited(f"channel {self.channel}: Meta throttles this app: {error.words}", until)
+            return RateLimited(
+                f"channel {self.channel}: Meta throttles this app until {until:%H:%M} UTC ({error.words}); "
+                "ecoinbox waits until then",
+                until,
+            )
         if error.code in AUTH_CODES or response.status == 401:
             return AuthError(
                 f"channel {self.channel}: Meta refused the token ({error.words}): "

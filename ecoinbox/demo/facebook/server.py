@@ -38,6 +38,8 @@ from ecoinbox.demo.loopback import FixedWindow, Handler, LoopbackServer, int_par
 __all__ = ["DEMO_PAGE_TOKEN", "GraphServer"]
 
 Clock = Callable[[], datetime]
+TOKEN: Final = web.RequestKey("token", str)
+PARAMS: Final = web.RequestKey("params", dict[str, Any])
 VERSION: Final = "v23.0"
 DEMO_PAGE_TOKEN: Final = "demo-facebook-page-token"
 DEMO_USER_TOKEN: Final = "demo-facebook-user-token"
@@ -188,8 +190,8 @@ class GraphServer(LoopbackServer):
         token = self._token(request, params)
         if token not in (self.page_token, self.user_token):
             return GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token").response()
-        request["token"] = token
-        request["params"] = params
+        request[TOKEN] = token
+        request[PARAMS] = params
         instagram = any(part in self.media or part == IG_USER_ID or (part in self.comments and
                         self.comments[part].instagram) for part in request.path.split("/"))  # fmt: skip
         headers = self._usage(token, instagram)
@@ -245,7 +247,7 @@ class GraphServer(LoopbackServer):
 
     def _page_of(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
         """One page of an edge, with Graph's cursors (and `next` only when more follow)."""
-        params: dict[str, Any] = request["params"]
+        params: dict[str, Any] = request[PARAMS]
         limit = max(1, min(int_param(params.get("limit"), 25), 100))
         start = (_index(params.get("after")) or -1) + 1
         served = limit - 1 if self.short_pages and limit > 2 else limit
@@ -256,7 +258,7 @@ class GraphServer(LoopbackServer):
                 "cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk) - 1)}
             }
             if start + len(chunk) < len(items):
-                paging["next"] = (f"{self.base_url}{request.path}?access_token={request['token']}&limit={limit}"
+                paging["next"] = (f"{self.base_url}{request.path}?access_token={request[TOKEN]}&limit={limit}"
                                   f"&after={_cursor(start + len(chunk) - 1)}")  # fmt: skip
             body["paging"] = paging
         return json_response(body)
@@ -272,9 +274,9 @@ class GraphServer(LoopbackServer):
     # -- nodes ---------------------------------------------------------------------------------
 
     async def _node(self, request: web.Request) -> web.StreamResponse:
-        node, params = request.match_info["node"], request["params"]
+        node, params = request.match_info["node"], request[PARAMS]
         if node == "me":
-            node = PAGE_ID if request["token"] == self.page_token else "me"
+            node = PAGE_ID if request[TOKEN] == self.page_token else "me"
         if request.method == "POST":
             return self._moderate(request, node, params)
         if node == "me":
@@ -282,7 +284,7 @@ class GraphServer(LoopbackServer):
         if node == PAGE_ID:
             body: dict[str, Any] = {"id": PAGE_ID, "name": self.page.name}
             fields = str(params.get("fields") or "")
-            if "access_token" in fields and request["token"] == self.user_token:
+            if "access_token" in fields and request[TOKEN] == self.user_token:
                 body["access_token"] = self.page_token
             if "instagram_business_account" in fields:
                 body["instagram_business_account"] = {"id": IG_USER_ID}
@@ -318,7 +320,7 @@ class GraphServer(LoopbackServer):
     # -- edges ---------------------------------------------------------------------------------
 
     async def _edge(self, request: web.Request) -> web.StreamResponse:
-        node, edge, params = request.match_info["node"], request.match_info["edge"], request["params"]
+        node, edge, params = request.match_info["node"], request.match_info["edge"], request[PARAMS]
         if node == "me" and edge == "permissions":
             data = [{"permission": p, "status": "granted"} for p in self.permissions]
             return json_response({"data": data})
