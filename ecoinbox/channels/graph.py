@@ -174,7 +174,7 @@ class GraphClient:
         self.channel = channel
         self.version = version
         self.clock = clock
-        self.usage: list[Usage] = []
+        self.usage: dict[str, Usage] = {}  # by source: the last word of each budget
         self.throttled_until: datetime | None = None
         self._http = HttpClient(
             channel, base_url.rstrip("/"), auth_headers={"Authorization": f"Bearer {token}"},
@@ -228,7 +228,7 @@ class GraphClient:
             return f"throttled by Meta until {self.throttled_until:%H:%M} UTC"
         if not self.usage:
             return "no usage reported by Meta yet"
-        return "; ".join(usage.words for usage in self.usage)
+        return "; ".join(usage.words for usage in self.usage.values())
 
     async def _call(
         self,
@@ -265,7 +265,7 @@ class GraphClient:
         usage = parse_usage(response.headers)
         if not usage:
             return
-        self.usage = usage
+        self.usage.update((each.source, each) for each in usage)
         blocked = [u for u in usage if u.regain_minutes or u.highest >= FULL]
         if blocked:
             minutes = max(u.regain_minutes for u in blocked)
@@ -281,7 +281,7 @@ class GraphClient:
         error = GraphError.of(response)
         where = f"{self.host} ({method} {path.split('?')[0]})"
         if error.code in THROTTLE_CODES or response.status == 429:
-            regain = max((u.regain_minutes for u in self.usage), default=0)
+            regain = max((u.regain_minutes for u in self.usage.values()), default=0)
             until = self._throttle(timedelta(minutes=regain) if regain else DEFAULT_THROTTLE)
             return RateLimited(
                 f"channel {self.channel}: Meta throttles this app until {until:%H:%M} UTC ({error.words}); "
