@@ -111,15 +111,16 @@ def seed_traffic(server: GraphServer, seed: int) -> None:
             server.add_comment(media.id, someone, said, media.created + timedelta(minutes=30 * (step + 1)))
 
 
-def tick(server: GraphServer, rng: random.Random) -> None:
-    """One more comment, Messenger message or Instagram comment, as the brand's people write."""
+def tick(server: GraphServer, rng: random.Random, *, instagram: bool = False) -> None:
+    """One more comment or Messenger message (an Instagram comment with `instagram`), as the
+    brand's people write."""
     person = rng.choice(PEOPLE[:5])
     text = rng.choice(TICKS)
-    roll = rng.random()
-    if roll < 0.5 and server.posts:
+    roll = 1.0 if instagram else rng.random()
+    if roll < 0.6 and server.posts:
         post = max(server.posts.values(), key=lambda p: p.created)
         server.add_comment(post.id, person, text)
-    elif roll < 0.75:
+    elif roll < 0.9:
         server.add_message(person, text)
     elif server.media:
         media = max(server.media.values(), key=lambda m: m.created)

@@ -33,6 +33,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from ecoinbox.demo.facebook.records import Comment, Conversation, DirectMessage, Media, Person, Post
+from ecoinbox.demo.facebook.site import PAGE_TOKEN
 from ecoinbox.demo.loopback import FixedWindow, Handler, LoopbackServer, int_param, json_response
 
 __all__ = ["DEMO_PAGE_TOKEN", "GraphServer"]
@@ -41,7 +42,7 @@ Clock = Callable[[], datetime]
 TOKEN: Final = web.RequestKey("token", str)
 PARAMS: Final = web.RequestKey("params", dict[str, Any])
 VERSION: Final = "v23.0"
-DEMO_PAGE_TOKEN: Final = "demo-facebook-page-token"
+DEMO_PAGE_TOKEN: Final = PAGE_TOKEN  # the token the demo's token_cmd prints
 DEMO_USER_TOKEN: Final = "demo-facebook-user-token"
 DEMO_APP_ID: Final = "4242424242"
 DEMO_CLIENT_TOKEN: Final = "demo-client-token"
