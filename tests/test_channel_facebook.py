@@ -316,3 +316,14 @@ async def test_the_unit_builds_the_channel(server: GraphServer) -> None:
         assert isinstance(channel, FacebookChannel) and (await channel.poll({})).messages == []
     finally:
         await channel.aclose()
+
+
+async def test_the_feed_is_read_past_its_first_page_as_meta_pages_it_by_time(
+    server: GraphServer, connect: Callable[..., FacebookChannel], clock: Clock
+) -> None:
+    """A Page feed has no cursors: `next` carries `until` and `__paging_token` (and the token)."""
+    posts = [server.add_post(ZOE, f"visit {n}", clock() - timedelta(minutes=90 - n)) for n in range(60)]
+    result = await connect(server).poll({})
+    assert ids(result.messages) == [p.id for p in posts]
+    feed = [r for r in server.requests if r.path.endswith("/feed")]
+    assert len(feed) >= 3 and "__paging_token" in feed[1].query and "access_token" not in feed[1].query

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
 
 from ecoinbox.channels.base import (
     AuthError,
@@ -150,10 +151,18 @@ def graph_time(value: Any) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of an edge: its items and the cursor of the next page (None at the end)."""
+    """One page of an edge: its items and what asks for the next page (None at the end): the
+    `after` cursor, or for time-paged edges (a Page feed) `until` and `__paging_token`."""
 
     items: list[dict[str, Any]]
-    after: str | None
+    next_params: dict[str, str] | None
+
+    @property
+    def after(self) -> str | None:
+        return (self.next_params or {}).get("after")
+
+
+NEXT_KEYS: Final = ("after", "until", "__paging_token")  # what a `next` URL says of the next page
 
 
 class GraphClient:
@@ -203,24 +212,31 @@ class GraphClient:
         return await self._call("POST", path, data=data, json_body=json_body)
 
     async def pages(self, path: str, params: Mapping[str, str], *, max_pages: int) -> AsyncIterator[Page]:
-        """The pages of an edge, following `paging.cursors.after` while `paging.next` says more."""
-        after: str | None = None
+        """The pages of an edge, following its cursors while `paging.next` says more."""
+        following: dict[str, str] = {}
         for _ in range(max_pages):
-            asked = dict(params) | ({"after": after} if after else {})
-            page = self.page_of(await self.get(path, asked))
+            page = self.page_of(await self.get(path, dict(params) | following))
             yield page
-            if page.after is None:
+            if page.next_params is None:
                 return
-            after = page.after
+            following = page.next_params
 
     @staticmethod
     def page_of(body: dict[str, Any]) -> Page:
-        """The items and next cursor of an edge's answer. A page may be short while more follow
-        (Meta filters after paging): only a missing `next` ends the edge."""
+        """The items of an edge's answer and what asks for the next page. A page may be short
+        while more follow (Meta filters after paging): only a missing `next` ends the edge.
+        The `next` URL itself is never called: Meta writes the access token into it."""
         paging = as_dict(body.get("paging"))
+        items = objects(body.get("data"))
+        following = paging.get("next")
+        if not isinstance(following, str) or not following:
+            return Page(items, None)
         after = as_dict(paging.get("cursors")).get("after")
-        more = isinstance(paging.get("next"), str) and isinstance(after, str) and after
-        return Page(objects(body.get("data")), str(after) if more else None)
+        if isinstance(after, str) and after:
+            return Page(items, {"after": after})
+        query = dict(parse_qsl(urlsplit(following).query))
+        said = {key: query[key] for key in NEXT_KEYS if query.get(key)}
+        return Page(items, said or None)
 
     def usage_words(self) -> str:
         """Our share of Meta's rate limits as last seen, for `ecoinbox check`."""

@@ -171,7 +171,7 @@ class FacebookChannel(NamedChannel):
                 try:
                     created = graph_time(post["created_time"])
                     updated = graph_time(post.get("updated_time") or post["created_time"])
-                    message = self._post(post, Origin.MENTION)
+                    message = self.to_post(post, Origin.MENTION)
                 except UNREADABLE as exc:
                     skipped_unreadable(log, self.name, "post", post.get("id"), exc)
                     continue
@@ -196,7 +196,7 @@ class FacebookChannel(NamedChannel):
         async for page in self.graph.pages(f"{post_id}/comments", params, max_pages=MAX_COMMENT_PAGES):
             for item in page.items:
                 try:
-                    message = self._comment(item, post_id, Origin.MENTION)
+                    message = self.to_comment(item, post_id, Origin.MENTION)
                 except UNREADABLE as exc:
                     skipped_unreadable(log, self.name, "comment", item.get("id"), exc)
                     continue
@@ -250,7 +250,7 @@ class FacebookChannel(NamedChannel):
         parent = older
         for item in reversed(new):
             try:
-                message = self._direct(item, conversation_id, parent)
+                message = self.to_direct(item, conversation_id, parent)
             except UNREADABLE as exc:
                 skipped_unreadable(log, self.name, "message", item.get("id"), exc)
                 continue
@@ -261,16 +261,16 @@ class FacebookChannel(NamedChannel):
 
     # -- JSON -> model ---------------------------------------------------------------------
 
-    def _post(self, item: dict[str, Any], origin: Origin) -> Message:
+    def to_post(self, item: dict[str, Any], origin: Origin) -> Message:
         return to_message(self.name, item, own_id=self.page_id, origin=origin, in_reply_to=None,
                           thread_ref=str(item["id"]))  # fmt: skip
 
-    def _comment(self, item: dict[str, Any], post_id: str, origin: Origin) -> Message:
+    def to_comment(self, item: dict[str, Any], post_id: str, origin: Origin) -> Message:
         parent = as_dict(item.get("parent")).get("id")
         return to_message(self.name, item, own_id=self.page_id, origin=origin,
                           in_reply_to=str(parent) if parent else post_id, thread_ref=post_id)  # fmt: skip
 
-    def _direct(self, item: dict[str, Any], conversation_id: str, parent: str | None) -> Message:
+    def to_direct(self, item: dict[str, Any], conversation_id: str, parent: str | None) -> Message:
         message = to_message(self.name, item, own_id=self.page_id, origin=Origin.MENTION,
                              in_reply_to=parent, thread_ref=conversation_id, direct=True)  # fmt: skip
         others = [str(p.get("id")) for p in objects(as_dict(item.get("to")).get("data"))]
@@ -293,12 +293,12 @@ class FacebookChannel(NamedChannel):
             if focus is None or focus.count("_") != 1 or focus.startswith(f"{self.page_id}_"):
                 break
             item = await self.graph.get(focus, {"fields": COMMENT_FIELDS})
-            comment = self._comment(item, self.post_of(focus), Origin.CONTEXT)
+            comment = self.to_comment(item, self.post_of(focus), Origin.CONTEXT)
             chain.insert(0, comment)
             focus = comment.in_reply_to
         post_id = chain[0].thread_ref if chain else remote_id
         try:
-            post = self._post(
+            post = self.to_post(
                 await self.graph.get(post_id or remote_id, {"fields": POST_FIELDS}), Origin.CONTEXT
             )
         except (ChannelError, *UNREADABLE) as exc:
@@ -341,7 +341,7 @@ class FacebookChannel(NamedChannel):
         post_id = parent.thread_ref or parent.remote_id
         try:
             item = await self.graph.get(new_id, {"fields": COMMENT_FIELDS})
-            message = self._comment(item, post_id, Origin.OURS)
+            message = self.to_comment(item, post_id, Origin.OURS)
         except (ChannelError, *UNREADABLE):
             message = Message(self.name, new_id, self._page_author(), text, asked, thread_ref=post_id,
                               origin=Origin.OURS)  # fmt: skip
@@ -412,7 +412,7 @@ class FacebookChannel(NamedChannel):
         async for page in self.graph.pages(f"{post_id}/comments", params, max_pages=MAX_COMMENT_PAGES):
             for item in page.items:
                 try:
-                    message = self._comment(item, post_id, Origin.OURS)
+                    message = self.to_comment(item, post_id, Origin.OURS)
                 except UNREADABLE:
                     continue
                 if message.created_at < cutoff:
@@ -431,7 +431,7 @@ class FacebookChannel(NamedChannel):
         async for page in self.graph.pages(f"{conversation}/messages", params, max_pages=MAX_COMMENT_PAGES):
             for item in page.items:
                 try:
-                    message = self._direct(item, conversation, parent.remote_id)
+                    message = self.to_direct(item, conversation, parent.remote_id)
                 except UNREADABLE:
                     continue
                 if message.created_at < cutoff:

@@ -153,7 +153,7 @@ class InstagramChannel(NamedChannel):
                 replies = objects(as_dict(item.get("replies")).get("data"))
                 for each in (item, *replies):
                     try:
-                        message = self._comment(each, media_id, Origin.MENTION)
+                        message = self.to_comment(each, media_id, Origin.MENTION)
                     except UNREADABLE as exc:
                         skipped_unreadable(log, self.name, "comment", each.get("id"), exc)
                         continue
@@ -162,7 +162,7 @@ class InstagramChannel(NamedChannel):
                         taken.append((message.remote_id, message.created_at))
         return taken
 
-    def _comment(self, item: dict[str, Any], media_id: str, origin: Origin) -> Message:
+    def to_comment(self, item: dict[str, Any], media_id: str, origin: Origin) -> Message:
         remote_id = item["id"]
         if not isinstance(remote_id, str) or not remote_id:
             raise ValueError("no id")
@@ -181,7 +181,7 @@ class InstagramChannel(NamedChannel):
             origin=Origin.OURS if ours else origin, links=text.links, hidden_characters=text.hidden,
         )  # fmt: skip
 
-    def _media(self, item: dict[str, Any]) -> Message:
+    def to_media(self, item: dict[str, Any]) -> Message:
         text = plain_to_text(str(item.get("caption") or ""))
         url = item.get("permalink")
         author = Author(self.name, self.ig_user_id or "", self.username or self.name, self.username)
@@ -203,14 +203,14 @@ class InstagramChannel(NamedChannel):
             item = await self.graph.get(focus, {"fields": f"{_COMMENT},media"})
             media_id = str(as_dict(item.get("media")).get("id") or "") or None
             if media_id is None:
-                return [self._media(item)] if item.get("timestamp") else []  # the media itself
-            comment = self._comment(item, media_id, Origin.CONTEXT)
+                return [self.to_media(item)] if item.get("timestamp") else []  # the media itself
+            comment = self.to_comment(item, media_id, Origin.CONTEXT)
             chain.insert(0, comment)
             focus = str(item["parent_id"]) if item.get("parent_id") else None
         if media_id is None:
             return chain
         try:
-            media = self._media(await self.graph.get(media_id, {"fields": MEDIA_FIELDS}))
+            media = self.to_media(await self.graph.get(media_id, {"fields": MEDIA_FIELDS}))
         except (ChannelError, *UNREADABLE):
             return chain
         return [media, *chain]
@@ -273,7 +273,7 @@ class InstagramChannel(NamedChannel):
         ):
             for item in page.items:
                 try:
-                    message = self._comment(item, media, Origin.OURS)
+                    message = self.to_comment(item, media, Origin.OURS)
                 except UNREADABLE:
                     continue
                 if message.is_ours and message.created_at >= cutoff and same_text(item.get("text"), text):

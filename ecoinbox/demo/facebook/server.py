@@ -246,22 +246,32 @@ class GraphServer(LoopbackServer):
                 return header[len(scheme) :].strip()
         return str(params.get("access_token") or "")
 
-    def _page_of(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
-        """One page of an edge, with Graph's cursors (and `next` only when more follow)."""
+    def _page_of(
+        self, request: web.Request, items: list[dict[str, Any]], *, by_time: bool = False
+    ) -> web.Response:
+        """One page of an edge, with Graph's cursors (and `next` only when more follow). `by_time`:
+        paged as a Page feed is, with no cursors and `until` + `__paging_token` in `next`."""
         params: dict[str, Any] = request[PARAMS]
         limit = max(1, min(int_param(params.get("limit"), 25), 100))
-        start = (_index(params.get("after")) or -1) + 1
+        start = (_index(params.get("__paging_token" if by_time else "after")) or -1) + 1
         served = limit - 1 if self.short_pages and limit > 2 else limit
         chunk = items[start : start + served]
         body: dict[str, Any] = {"data": chunk}
-        if chunk:
-            paging: dict[str, Any] = {
-                "cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk) - 1)}
-            }
-            if start + len(chunk) < len(items):
-                paging["next"] = (f"{self.base_url}{request.path}?access_token={request[TOKEN]}&limit={limit}"
-                                  f"&after={_cursor(start + len(chunk) - 1)}")  # fmt: skip
-            body["paging"] = paging
+        if not chunk:
+            return json_response(body)
+        last = _cursor(start + len(chunk) - 1)
+        more = start + len(chunk) < len(items)
+        where = f"{self.base_url}{request.path}?access_token={request[TOKEN]}&limit={limit}"
+        if by_time:
+            until = str(chunk[-1].get("created_time", ""))
+            body["paging"] = {"previous": f"{where}&since={until}&__previous=1"}
+            if more:
+                body["paging"]["next"] = f"{where}&until={until}&__paging_token={last}"
+            return json_response(body)
+        paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": last}}
+        if more:
+            paging["next"] = f"{where}&after={last}"
+        body["paging"] = paging
         return json_response(body)
 
     def _write_done(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
@@ -332,7 +342,9 @@ class GraphServer(LoopbackServer):
         if node == PAGE_ID and edge == "feed":
             since = int_param(params.get("since"), 0)
             posts = sorted(self.posts.values(), key=lambda p: p.created, reverse=True)
-            return self._page_of(request, [p.json() for p in posts if p.created.timestamp() >= since])
+            return self._page_of(
+                request, [p.json() for p in posts if p.created.timestamp() >= since], by_time=True
+            )
         if node == PAGE_ID and edge == "conversations":
             self._require("pages_messaging")
             ordered = sorted(self.conversations.values(), key=lambda c: c.updated, reverse=True)
