@@ -327,3 +327,30 @@ async def test_the_feed_is_read_past_its_first_page_as_meta_pages_it_by_time(
     assert ids(result.messages) == [p.id for p in posts]
     feed = [r for r in server.requests if r.path.endswith("/feed")]
     assert len(feed) >= 3 and "__paging_token" in feed[1].query and "access_token" not in feed[1].query
+
+
+async def test_a_post_with_more_new_comments_than_a_poll_reads_goes_on_next_poll_without_a_gap(
+    server: GraphServer,
+    connect: Callable[..., FacebookChannel],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ecoinbox.channels.facebook.channel as facebook
+
+    monkeypatch.setattr(facebook, "MAX_COMMENT_PAGES", 1)  # a poll reads one page of a post's comments
+    post = server.add_post(server.page, "Giveaway!", clock() - timedelta(hours=5))
+    made = [
+        server.add_comment(post.id, ZOE, f"me {n}", clock() - timedelta(minutes=250 - n)) for n in range(250)
+    ]
+    channel = connect(server)
+    cursor: dict[str, str] = {}
+    seen: list[str] = []
+    for _ in range(4):
+        result = await channel.poll(cursor)
+        seen += ids(result.messages)
+        cursor = result.cursor
+        clock.advance(minutes=1)
+    newer = server.add_comment(post.id, ZOE, "and me", clock())
+    seen += ids((await channel.poll(cursor)).messages)
+    assert sorted(seen) == sorted([post.id, *(c.id for c in made), newer.id])
+    assert len(seen) == len(set(seen))

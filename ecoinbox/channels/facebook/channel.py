@@ -14,6 +14,7 @@ is sent again. Hiding a comment (`is_hidden`) never deletes it.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -46,6 +47,7 @@ log = channel_logger(__name__)
 
 FEED_KEY: Final = "feed"
 MESSENGER_KEY: Final = "messenger"
+RESUME_KEY: Final = "feed_resume"  # posts whose comments a poll could not read down to the cursor
 MAX_COMMENT_LENGTH: Final = 8000
 FIRST_RUN: Final = timedelta(days=2)  # a first poll brings this much history
 MAX_FEED_PAGES: Final = 10
@@ -148,8 +150,10 @@ class FacebookChannel(NamedChannel):
         found: list[Message] = []
         next_cursor = dict(cursor)
         feed = Mark.loads(cursor.get(FEED_KEY), start)
-        taken = await self._poll_feed(feed, found)
+        resumes = await self._resume_comments(_resumes(cursor.get(RESUME_KEY)), found)
+        taken = await self._poll_feed(feed, found, resumes)
         next_cursor[FEED_KEY] = feed.after(taken).dumps()
+        next_cursor[RESUME_KEY] = json.dumps(resumes, separators=(",", ":"))
         warnings: tuple[str, ...] = ()
         if self.messenger:
             inbox = Mark.loads(cursor.get(MESSENGER_KEY), start)
@@ -162,7 +166,20 @@ class FacebookChannel(NamedChannel):
         found.sort(key=lambda message: message.created_at)
         return PollResult(found, next_cursor, warnings)
 
-    async def _poll_feed(self, mark: Mark, found: list[Message]) -> list[tuple[str, datetime]]:
+    async def _resume_comments(self, resumes: dict[str, Any], found: list[Message]) -> dict[str, Any]:
+        """Go on down the posts whose comments an earlier poll could not read to its cursor (too
+        many at once): from where it stopped to where it had to reach. What is left stays."""
+        left: dict[str, Any] = {}
+        for post_id, where in resumes.items():
+            mark = Mark.loads(str(where.get("mark")), self._clock())
+            _, cut = await self._poll_comments(post_id, mark, found, following=as_dict(where.get("next")))
+            if cut is not None:
+                left[post_id] = {"next": cut, "mark": mark.dumps()}
+        return left
+
+    async def _poll_feed(
+        self, mark: Mark, found: list[Message], resumes: dict[str, Any]
+    ) -> list[tuple[str, datetime]]:
         since = int(min(mark.floor, self._clock() - self.lookback).timestamp())
         params = {"fields": POST_FIELDS, "limit": "25", "since": str(since)}
         taken: list[tuple[str, datetime]] = []
@@ -178,14 +195,20 @@ class FacebookChannel(NamedChannel):
                 if mark.is_new(message.remote_id, created):
                     found.append(message)
                     taken.append((message.remote_id, created))
-                if updated >= mark.floor:
-                    taken += await self._poll_comments(message.remote_id, mark, found)
+                if updated >= mark.floor and message.remote_id not in resumes:
+                    comments, cut = await self._poll_comments(message.remote_id, mark, found)
+                    taken += comments
+                    if cut is not None:
+                        log.info("channel %s: more new comments on %s than one poll reads: the next goes on",
+                                 self.name, message.remote_id)  # fmt: skip
+                        resumes[message.remote_id] = {"next": cut, "mark": mark.dumps()}
         return taken
 
     async def _poll_comments(
-        self, post_id: str, mark: Mark, found: list[Message]
-    ) -> list[tuple[str, datetime]]:
-        """The post's comments at every level newer than the mark, newest first."""
+        self, post_id: str, mark: Mark, found: list[Message], *, following: dict[str, str] | None = None
+    ) -> tuple[list[tuple[str, datetime]], dict[str, str] | None]:
+        """The post's comments at every level newer than the mark, newest first (from `following`,
+        where an earlier walk stopped); and where this walk stopped if it could not reach the mark."""
         params = {
             "filter": "stream",
             "order": "reverse_chronological",
@@ -193,7 +216,9 @@ class FacebookChannel(NamedChannel):
             "limit": "100",
         }
         taken: list[tuple[str, datetime]] = []
-        async for page in self.graph.pages(f"{post_id}/comments", params, max_pages=MAX_COMMENT_PAGES):
+        following = following or {}
+        for _ in range(MAX_COMMENT_PAGES):
+            page = self.graph.page_of(await self.graph.get(f"{post_id}/comments", params | following))
             for item in page.items:
                 try:
                     message = self.to_comment(item, post_id, Origin.MENTION)
@@ -201,11 +226,14 @@ class FacebookChannel(NamedChannel):
                     skipped_unreadable(log, self.name, "comment", item.get("id"), exc)
                     continue
                 if message.created_at < mark.floor:
-                    return taken
+                    return taken, None
                 if mark.is_new(message.remote_id, message.created_at):
                     found.append(message)
                     taken.append((message.remote_id, message.created_at))
-        return taken
+            if page.next_params is None:
+                return taken, None
+            following = page.next_params
+        return taken, following
 
     async def _poll_messenger(self, mark: Mark, found: list[Message]) -> list[tuple[str, datetime]]:
         params = {"platform": "messenger", "fields": "id,updated_time", "limit": "25"}
@@ -457,6 +485,14 @@ class FacebookChannel(NamedChannel):
         if body.get("success") is not True:
             raise TransientError(f"channel {self.name}: {self.host} did not confirm the comment is "
                                  f"{'hidden' if hidden else 'shown'}")  # fmt: skip
+
+
+def _resumes(text: str | None) -> dict[str, Any]:
+    """The unfinished walks a cursor holds (none if it holds nothing readable)."""
+    try:
+        return {str(k): as_dict(v) for k, v in as_dict(json.loads(text or "{}")).items()}
+    except ValueError:
+        return {}
 
 
 def _replying_to(message: Message, parent: str) -> Message:
