@@ -83,6 +83,13 @@ TICKS = (
     "Love the new dark mode, thanks team!",
     "I was charged twice this month, who can I talk to?",
     "Le service client m'a répondu en 5 minutes, bravo.",
+    "How do I move my notes from the old app to Acme Notes?",
+    "Ma commande est bloquée « en préparation » depuis 6 jours…",
+    "Is there a student discount on Acme Cloud?",
+    "The sync button does nothing on my iPad since the update.",
+    "Vous livrez en Belgique ?",
+    "Cancelled my subscription but I'm still being billed. Not ok.",
+    "Merci pour le remboursement rapide 👍",
 )
 
 
@@ -113,15 +120,19 @@ def seed_traffic(server: GraphServer, seed: int) -> None:
 
 def tick(server: GraphServer, rng: random.Random, *, instagram: bool = False) -> None:
     """One more comment or Messenger message (an Instagram comment with `instagram`), as the
-    brand's people write."""
+    brand's people write: someone, something, somewhere among the latest posts."""
     person = rng.choice(PEOPLE[:5])
     text = rng.choice(TICKS)
-    roll = 1.0 if instagram else rng.random()
-    if roll < 0.6 and server.posts:
-        post = max(server.posts.values(), key=lambda p: p.created)
-        server.add_comment(post.id, person, text)
-    elif roll < 0.9:
+    if instagram:
+        recent = sorted(server.media.values(), key=lambda m: m.created)[-2:]
+        if recent:
+            server.add_comment(rng.choice(recent).id, person, text)
+        return
+    posts = sorted(server.posts.values(), key=lambda p: p.created)[-3:]
+    if posts and rng.random() < 0.7:
+        post = rng.choice(posts)
+        earlier = [c for c in server.comments.values() if c.on == post.id and c.parent is None]
+        reply_to = rng.choice(earlier).id if earlier and rng.random() < 0.3 else None
+        server.add_comment(post.id, person, text, reply_to=reply_to)
+    else:
         server.add_message(person, text)
-    elif server.media:
-        media = max(server.media.values(), key=lambda m: m.created)
-        server.add_comment(media.id, person, text)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -116,6 +117,8 @@ class GraphServer(LoopbackServer):
         self._window = FixedWindow(hourly_budget, 3600.0)
         self._throttled_until: datetime | None = None
         self._serial = 1000
+        self._rng = random.Random(seed)  # what `tick` writes (the sites give their own seeds)
+        self.ticks_instagram = False  # what `tick` adds: Facebook traffic, or Instagram comments
         if seed is not None:
             from ecoinbox.demo.facebook.seed import seed_traffic
 
@@ -171,6 +174,13 @@ class GraphServer(LoopbackServer):
         media = Media(f"1790{self._next()}0000", caption, at or self.now())
         self.media[media.id] = media
         return media
+
+    def tick(self) -> None:
+        """Someone writes: a comment or a Messenger message (an Instagram comment when
+        `ticks_instagram`)."""
+        from ecoinbox.demo.facebook.seed import tick
+
+        tick(self, self._rng, instagram=self.ticks_instagram)
 
     def throttle(self, minutes: int) -> None:
         """Meta blocks the app for `minutes` (what the BUC header's regain time then says)."""

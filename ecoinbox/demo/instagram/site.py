@@ -1,18 +1,23 @@
-"""The Instagram account of the demo: a local Graph server (as Facebook's site runs), read by the
-Instagram channel through the Page's token."""
+"""The demo's Instagram account: a local Graph server (as Facebook's site runs), read by the
+Instagram channel through the linked Page's token."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import ClassVar, Final
 
-from ecoinbox.demo.facebook.site import PAGE_TOKEN, GraphSite
+from ecoinbox.demo.facebook.site import PAGE_TOKEN, GraphSite, graph_server
 from ecoinbox.demo.site import DemoContext, DemoSite
 
-__all__ = ["TOKENS", "sites"]
+__all__ = ["TOKENS", "InstagramSite", "sites"]
 
 TOKENS: Final = {"instagram": PAGE_TOKEN}
 
 
+class InstagramSite(GraphSite):
+    kind: ClassVar[str] = "instagram"
+    every = (4, 2)
+
+
 def sites(context: DemoContext) -> list[DemoSite]:
     """The demo's Instagram professional account."""
-    return [GraphSite(context, "instagram", "instagram")]
+    return [InstagramSite("instagram", graph_server(context), context)]
