@@ -354,3 +354,16 @@ async def test_a_post_with_more_new_comments_than_a_poll_reads_goes_on_next_poll
     seen += ids((await channel.poll(cursor)).messages)
     assert sorted(seen) == sorted([post.id, *(c.id for c in made), newer.id])
     assert len(seen) == len(set(seen))
+
+
+async def test_a_post_tagging_the_page_comes_in_and_is_answered_under_it(
+    server: GraphServer, connect: Callable[..., FacebookChannel], clock: Clock
+) -> None:
+    tagged = server.add_tagged_post(ZOE, "Loving my new @Acme kettle!", clock() - timedelta(minutes=30))
+    channel = connect(server)
+    first = await channel.poll({})
+    [message] = first.messages
+    assert message.remote_id == tagged.id and message.origin is Origin.MENTION and message.in_reply_to is None
+    assert (await channel.poll(first.cursor)).messages == []
+    sent = await channel.reply(message, "Thank you Zoé!", "k")
+    assert sent.in_reply_to == tagged.id and server.comments[sent.remote_id].on == tagged.id

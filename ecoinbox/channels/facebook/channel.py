@@ -1,4 +1,5 @@
-"""The Facebook Page channel: comments on the Page's posts, visitor posts, Messenger.
+"""The Facebook Page channel: comments on the Page's posts, visitor posts, posts tagging the Page,
+Messenger.
 
 The secret is a Page access token (`ecoinbox auth` derives it from the user token that Facebook
 Login for Devices gives). Polling walks the Page feed (`/{page-id}/feed`, posts created within
@@ -47,6 +48,7 @@ log = channel_logger(__name__)
 
 FEED_KEY: Final = "feed"
 MESSENGER_KEY: Final = "messenger"
+TAGGED_KEY: Final = "tagged"
 RESUME_KEY: Final = "feed_resume"  # posts whose comments a poll could not read down to the cursor
 MAX_COMMENT_LENGTH: Final = 8000
 FIRST_RUN: Final = timedelta(days=2)  # a first poll brings this much history
@@ -154,6 +156,8 @@ class FacebookChannel(NamedChannel):
         taken = await self._poll_feed(feed, found, resumes)
         next_cursor[FEED_KEY] = feed.after(taken).dumps()
         next_cursor[RESUME_KEY] = json.dumps(resumes, separators=(",", ":"))
+        tagged = Mark.loads(cursor.get(TAGGED_KEY), start)
+        next_cursor[TAGGED_KEY] = tagged.after(await self._poll_tagged(tagged, found)).dumps()
         warnings: tuple[str, ...] = ()
         if self.messenger:
             inbox = Mark.loads(cursor.get(MESSENGER_KEY), start)
@@ -202,6 +206,24 @@ class FacebookChannel(NamedChannel):
                         log.info("channel %s: more new comments on %s than one poll reads: the next goes on",
                                  self.name, message.remote_id)  # fmt: skip
                         resumes[message.remote_id] = {"next": cut, "mark": mark.dumps()}
+        return taken
+
+    async def _poll_tagged(self, mark: Mark, found: list[Message]) -> list[tuple[str, datetime]]:
+        """Posts of others that tag the Page (`/{page-id}/tagged`), newest first down to the mark."""
+        params = {"fields": POST_FIELDS, "limit": "25"}
+        taken: list[tuple[str, datetime]] = []
+        async for page in self.graph.pages(f"{self.page_id}/tagged", params, max_pages=MAX_FEED_PAGES):
+            for post in page.items:
+                try:
+                    message = self.to_post(post, Origin.MENTION)
+                except UNREADABLE as exc:
+                    skipped_unreadable(log, self.name, "tagged post", post.get("id"), exc)
+                    continue
+                if message.created_at < mark.floor:
+                    return taken
+                if mark.is_new(message.remote_id, message.created_at):
+                    found.append(message)
+                    taken.append((message.remote_id, message.created_at))
         return taken
 
     async def _poll_comments(

@@ -32,6 +32,7 @@ class Post:
     message: str
     created: datetime
     updated: datetime
+    tagged: bool = False  # someone else's post that tags the Page (in /tagged, not in the feed)
 
     def json(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,7 @@
 """A day of Facebook and Instagram traffic about Acme for the local Graph server, by seed.
 
 The Page's posts with comments and replies (a complaint, questions, praise, spam, one hostile
-comment with escapes and markup look-alikes), a visitor post, Messenger conversations (one
+comment with escapes and markup look-alikes), a visitor post, a post tagging the Page, Messenger conversations (one
 recent, one whose 24-hour window has closed), and Instagram media with comments, in English and
 French. `tick` adds one more comment, message or Instagram comment.
 """
@@ -110,6 +110,9 @@ def seed_traffic(server: GraphServer, seed: int) -> None:
     )
     server.add_comment(visitor.id, PRIYA, "Asked the same last year, they said 20% with a student card.",
                        now - timedelta(hours=2))  # fmt: skip
+    server.add_tagged_post(
+        CAMILLE, "Première commande chez Acme, livrée en 2 jours, top ! 📦", now - timedelta(hours=5)
+    )
     for person, text, ago in MESSAGES:
         server.add_message(person, text, now - ago)
     for index, (caption, remarks) in enumerate(MEDIA):

@@ -139,6 +139,13 @@ class GraphServer(LoopbackServer):
         self.posts[post.id] = post
         return post
 
+    def add_tagged_post(self, author: Person, message: str, at: datetime | None = None) -> Post:
+        """A post of `author` on their own timeline that tags the Page."""
+        at = at or self.now()
+        post = Post(f"{author.id}_{self._next()}", author, message, at, at, tagged=True)
+        self.posts[post.id] = post
+        return post
+
     def add_comment(self, on: str, author: Person, message: str, at: datetime | None = None, *,
                     reply_to: str | None = None) -> Comment:  # fmt: skip
         """A comment on a post or media `on`; `reply_to` a comment files it under that one's top."""
@@ -352,9 +359,13 @@ class GraphServer(LoopbackServer):
         if node == PAGE_ID and edge == "feed":
             since = int_param(params.get("since"), 0)
             posts = sorted(self.posts.values(), key=lambda p: p.created, reverse=True)
-            return self._page_of(
-                request, [p.json() for p in posts if p.created.timestamp() >= since], by_time=True
+            shown = [p.json() for p in posts if p.created.timestamp() >= since and not p.tagged]
+            return self._page_of(request, shown, by_time=True)
+        if node == PAGE_ID and edge == "tagged":
+            tagged = sorted(
+                (p for p in self.posts.values() if p.tagged), key=lambda p: p.created, reverse=True
             )
+            return self._page_of(request, [p.json() for p in tagged])
         if node == PAGE_ID and edge == "conversations":
             self._require("pages_messaging")
             ordered = sorted(self.conversations.values(), key=lambda c: c.updated, reverse=True)
