@@ -28,21 +28,15 @@ from ecoinbox.channels.base import (
     TransientError,
     UncertainSend,
 )
-from ecoinbox.channels.facebook.convert import COMMENT_FIELDS, MESSAGE_FIELDS, POST_FIELDS, to_message
+from ecoinbox.channels.facebook.convert import COMMENT_FIELDS, POST_FIELDS, to_message
 from ecoinbox.channels.facebook.cursor import Mark
-from ecoinbox.channels.facebook.messenger import (
-    MAX_MESSAGE_LENGTH,
-    STANDARD_WINDOW,
-    recipient_of,
-    send_body,
-    window_refusal,
-)
-from ecoinbox.channels.graph import OUTSIDE_WINDOW_SUBCODE, GraphClient, graph_time
+from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
+from ecoinbox.channels.graph import GraphClient, graph_time
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
 from ecoinbox.model import Author, Message, Origin
 
-__all__ = ["FEED_KEY", "MESSENGER_KEY", "PAGE_PERMISSIONS", "FacebookChannel", "same_text"]
+__all__ = ["FEED_KEY", "MESSENGER_KEY", "PAGE_PERMISSIONS", "FacebookChannel"]
 
 log = channel_logger(__name__)
 
@@ -75,11 +69,6 @@ SAFEGUARDS: Final = (
 )
 
 
-def same_text(said: Any, text: str) -> bool:
-    """Whether Meta's copy of a message is the text we sent (it trims and may fold whitespace)."""
-    return isinstance(said, str) and " ".join(said.split()) == " ".join(text.split())
-
-
 class FacebookChannel(NamedChannel):
     """One Facebook Page, through a Page access token."""
 
@@ -110,6 +99,7 @@ class FacebookChannel(NamedChannel):
         self.lookback = timedelta(days=lookback_days)
         self._clock = clock
         self.graph = GraphClient(name, self.base_url, token, timeout=timeout, clock=clock)
+        self.direct = DirectInbox(name, self.graph, page_id, page_id, "messenger", "Messenger", human_agent)
 
     async def aclose(self) -> None:
         await self.graph.aclose()
@@ -162,7 +152,7 @@ class FacebookChannel(NamedChannel):
         if self.messenger:
             inbox = Mark.loads(cursor.get(MESSENGER_KEY), start)
             try:
-                taken = await self._poll_messenger(inbox, found)
+                taken = await self.direct.poll(inbox, found)
             except PermanentError as exc:
                 warnings = (f"Messenger is not read: {exc}",)
             else:
@@ -257,58 +247,6 @@ class FacebookChannel(NamedChannel):
             following = page.next_params
         return taken, following
 
-    async def _poll_messenger(self, mark: Mark, found: list[Message]) -> list[tuple[str, datetime]]:
-        params = {"platform": "messenger", "fields": "id,updated_time", "limit": "25"}
-        taken: list[tuple[str, datetime]] = []
-        async for page in self.graph.pages(f"{self.page_id}/conversations", params, max_pages=MAX_FEED_PAGES):
-            for conversation in page.items:
-                try:
-                    updated = graph_time(conversation["updated_time"])
-                    conversation_id = str(conversation["id"])
-                except UNREADABLE as exc:
-                    skipped_unreadable(log, self.name, "conversation", conversation.get("id"), exc)
-                    continue
-                if updated < mark.floor:
-                    return taken
-                taken += await self._poll_conversation(conversation_id, mark, found)
-        return taken
-
-    async def _poll_conversation(
-        self, conversation_id: str, mark: Mark, found: list[Message]
-    ) -> list[tuple[str, datetime]]:
-        """The conversation's messages newer than the mark, each answering the one before it."""
-        params = {"fields": MESSAGE_FIELDS, "limit": "50"}
-        new: list[dict[str, Any]] = []
-        older: str | None = None  # the newest message the mark had seen: the first new one answers it
-        async for page in self.graph.pages(
-            f"{conversation_id}/messages", params, max_pages=MAX_COMMENT_PAGES
-        ):
-            for item in page.items:
-                try:
-                    created = graph_time(item["created_time"])
-                    remote_id = str(item["id"])
-                except UNREADABLE as exc:
-                    skipped_unreadable(log, self.name, "message", item.get("id"), exc)
-                    continue
-                if not mark.is_new(remote_id, created):
-                    older = remote_id
-                    break
-                new.append(item)
-            if older is not None:
-                break
-        taken: list[tuple[str, datetime]] = []
-        parent = older
-        for item in reversed(new):
-            try:
-                message = self.to_direct(item, conversation_id, parent)
-            except UNREADABLE as exc:
-                skipped_unreadable(log, self.name, "message", item.get("id"), exc)
-                continue
-            found.append(message)
-            taken.append((message.remote_id, message.created_at))
-            parent = message.remote_id
-        return taken
-
     # -- JSON -> model ---------------------------------------------------------------------
 
     def to_post(self, item: dict[str, Any], origin: Origin) -> Message:
@@ -321,11 +259,8 @@ class FacebookChannel(NamedChannel):
                           in_reply_to=str(parent) if parent else post_id, thread_ref=post_id)  # fmt: skip
 
     def to_direct(self, item: dict[str, Any], conversation_id: str, parent: str | None) -> Message:
-        message = to_message(self.name, item, own_id=self.page_id, origin=Origin.MENTION,
-                             in_reply_to=parent, thread_ref=conversation_id, direct=True)  # fmt: skip
-        others = [str(p.get("id")) for p in objects(as_dict(item.get("to")).get("data"))]
-        others = [p for p in others if p and p != message.author.remote_id and p != self.page_id]
-        return _with_mentions(message, tuple(others))
+        """A Messenger message as a direct Message."""
+        return self.direct.to_direct(item, conversation_id, parent)
 
     def post_of(self, comment_id: str) -> str:
         """The post a comment belongs to: Graph names a comment "{post}_{comment}" and a Page
@@ -365,14 +300,14 @@ class FacebookChannel(NamedChannel):
 
     def reply_refusal(self, parent: Message) -> str | None:
         """Why a reply to `parent` would be refused now (Messenger's window), in words."""
-        return window_refusal(parent, self._clock(), human_agent=self.human_agent)
+        return self.direct.refusal(parent, self._clock())
 
     async def reply(
         self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
     ) -> Message:
         """A comment under `parent` (`POST /{id}/comments`), or a Messenger message to its person."""
         if parent.visibility == "direct":
-            return await self._send_message(parent, text)
+            return await self.direct.send(parent, text, self._clock())
         asked = self._clock()
         try:
             body = await self.graph.post(f"{parent.remote_id}/comments", {"message": text})
@@ -400,41 +335,6 @@ class FacebookChannel(NamedChannel):
     def _page_author(self) -> Author:
         return Author(self.name, self.page_id, self.name, self.name)
 
-    async def _send_message(self, parent: Message, text: str) -> Message:
-        refusal = self.reply_refusal(parent)
-        if refusal is not None:
-            raise PermanentError(refusal)
-        if len(text) > MAX_MESSAGE_LENGTH:
-            raise PermanentError(f"Messenger takes at most {MAX_MESSAGE_LENGTH} characters in a message")
-        recipient = recipient_of(parent)
-        if recipient is None:
-            raise PermanentError("this Messenger message names no person to answer: reply to their message")
-        asked = self._clock()
-        tagged = not parent.is_ours and asked - parent.created_at > STANDARD_WINDOW
-        try:
-            body = await self.graph.post(
-                f"{self.page_id}/messages", json_body=send_body(recipient, text, tagged=tagged)
-            )
-        except UncertainSend as uncertain:
-            found = await self._read_back(parent, text, asked)
-            if found is None:
-                raise uncertain from None
-            return found
-        except PermanentError as exc:
-            if str(OUTSIDE_WINDOW_SUBCODE) in str(exc):
-                raise PermanentError(
-                    f"Messenger refused: the 24-hour window to answer {parent.author.label} has closed"
-                ) from None
-            raise
-        new_id = body.get("message_id")
-        if not isinstance(new_id, str) or not new_id:
-            raise UncertainSend(
-                f"channel {self.name}: the message was sent but {self.host} gave no id for it"
-            )
-        sent = Message(self.name, new_id, self._page_author(), text, asked, in_reply_to=parent.remote_id,
-                       visibility="direct", origin=Origin.OURS, thread_ref=parent.thread_ref)  # fmt: skip
-        return _with_mentions(sent, (recipient,))
-
     async def _read_back(self, parent: Message, text: str, since: datetime) -> Message | None:
         try:
             return await self.find_sent(parent, text, "", since)
@@ -451,7 +351,7 @@ class FacebookChannel(NamedChannel):
             return None  # a Page opens no topics
         cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
         if parent.visibility == "direct":
-            return await self._find_message(parent, text, cutoff)
+            return await self.direct.find(parent, text, cutoff)
         post_id = parent.thread_ref or parent.remote_id
         params = {
             "filter": "stream",
@@ -469,25 +369,6 @@ class FacebookChannel(NamedChannel):
                     return None
                 if message.is_ours and same_text(item.get("message"), text):
                     return _replying_to(message, parent.remote_id)
-        return None
-
-    async def _find_message(self, parent: Message, text: str, cutoff: datetime) -> Message | None:
-        conversation = parent.thread_ref
-        if not conversation:
-            raise TransientError(
-                f"channel {self.name}: the Messenger conversation of this message is unknown"
-            )
-        params = {"fields": MESSAGE_FIELDS, "limit": "50"}
-        async for page in self.graph.pages(f"{conversation}/messages", params, max_pages=MAX_COMMENT_PAGES):
-            for item in page.items:
-                try:
-                    message = self.to_direct(item, conversation, parent.remote_id)
-                except UNREADABLE:
-                    continue
-                if message.created_at < cutoff:
-                    return None
-                if message.is_ours and same_text(item.get("message"), text):
-                    return message
         return None
 
     # -- hiding ----------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from ecoinbox.channels.base import (
     TransientError,
     UncertainSend,
 )
-from ecoinbox.channels.facebook.channel import same_text
 from ecoinbox.channels.facebook.cursor import Mark
+from ecoinbox.channels.facebook.inbox import same_text
 from ecoinbox.channels.graph import GraphClient, graph_time
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
