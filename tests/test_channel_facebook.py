@@ -304,7 +304,9 @@ def test_the_config_reads_a_page_and_refuses_what_is_wrong() -> None:
     assert "channels[0].page_id: missing" in str(wrong.value) and "lookback_days" in str(wrong.value)
     with pytest.raises(ConfigError, match="facebook and instagram channels use page_id"):
         parse_config(config_toml(channel_toml(page_id="1")))
-    with pytest.raises(ConfigError, match="only facebook channels use human_agent"):
+    with pytest.raises(ConfigError, match="only facebook channels use messenger"):
+        parse_config(config_toml(channel_toml(messenger=False)))
+    with pytest.raises(ConfigError, match="facebook and instagram channels use human_agent"):
         parse_config(config_toml(channel_toml(human_agent=True)))
 
 

@@ -141,3 +141,36 @@ def test_the_config_reads_an_account_and_refuses_its_key_elsewhere() -> None:
     assert settings.channels[0].base_url == "https://graph.facebook.com"
     with pytest.raises(ConfigError, match="only instagram channels use ig_user_id"):
         parse_config(config_toml(channel_toml(ig_user_id="17841400000000001")))
+
+
+async def test_direct_messages_come_in_and_are_answered_once_within_the_window(
+    server: GraphServer, connect: Callable[..., InstagramChannel], clock: Clock
+) -> None:
+    server.add_message(LEA, "Vous livrez en Belgique ?", clock() - timedelta(hours=1), instagram=True)
+    server.add_message(SAM, "Facebook, not Instagram", clock() - timedelta(hours=1))
+    channel = connect(server, messages=True)
+    first = await channel.poll({})
+    [message] = first.messages
+    assert message.visibility == "direct" and message.author.handle == "lea.makes"
+    assert (await channel.poll(first.cursor)).messages == []
+    server.drop_answer_after_post = 1
+    sent = await channel.reply(message, "Oui, en 3 jours !", "k")
+    assert sent.is_ours and sent.visibility == "direct"
+    assert [w["text"] for w in server.sent if "text" in w] == ["Oui, en 3 jours !"]
+    clock.advance(hours=24)
+    assert channel.reply_refusal(message) is not None
+    with pytest.raises(PermanentError, match="Instagram allows a business to answer within 24 hours"):
+        await channel.reply(message, "Encore là ?", "k2")
+    assert len([w for w in server.sent if "text" in w]) == 1
+
+
+async def test_direct_messages_without_their_permission_are_a_warning(
+    clock: Clock, connect: Callable[..., InstagramChannel]
+) -> None:
+    granted = ("instagram_basic", "instagram_manage_comments", "pages_show_list", "pages_read_engagement")
+    async with GraphServer(seed=None, now=clock, page_token=TOKEN, permissions=granted) as server:
+        channel = connect(server, messages=True)
+        result = await channel.poll({})
+        said = await channel.check()
+    assert "Instagram direct messages are not read" in result.warnings[0]
+    assert "missing: instagram_manage_messages (read and answer direct messages)" in said

@@ -50,7 +50,7 @@ class DirectInbox:
     human_agent: bool = False
 
     def refusal(self, parent: Message, now: datetime) -> str | None:
-        return window_refusal(parent, now, human_agent=self.human_agent)
+        return window_refusal(parent, now, human_agent=self.human_agent, platform=self.label)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -32,9 +32,11 @@ def _ago(delta: timedelta) -> str:
     return f"{hours} hours ago" if hours < 48 else f"{hours // 24} days ago"
 
 
-def window_refusal(parent: Message, now: datetime, *, human_agent: bool) -> str | None:
-    """Why Messenger would refuse a reply to `parent` now, in words; None while it is allowed.
-    Counted from the person's message (ours are no reason for a new window)."""
+def window_refusal(
+    parent: Message, now: datetime, *, human_agent: bool, platform: str = "Messenger"
+) -> str | None:
+    """Why `platform` (Messenger, Instagram) would refuse a reply to `parent` now, in words; None
+    while it is allowed. Counted from the person's message (ours open no new window)."""
     if parent.visibility != "direct" or parent.is_ours:
         return None
     waited = now - parent.created_at
@@ -45,11 +47,11 @@ def window_refusal(parent: Message, now: datetime, *, human_agent: bool) -> str 
         return None
     if human_agent:
         return (
-            f"{who} wrote {_ago(waited)}: Messenger allows a Page to answer within 24 hours, or 7 days "
+            f"{who} wrote {_ago(waited)}: {platform} allows a business to answer within 24 hours, or 7 days "
             "for a person answering (the human agent tag). Both have passed: write to them elsewhere."
         )
     return (
-        f"{who} wrote {_ago(waited)}: Messenger allows a Page to answer within 24 hours of the person's "
+        f"{who} wrote {_ago(waited)}: {platform} allows a business to answer within 24 hours of the person's "
         "last message, so it would refuse this reply. If Meta granted your app the human agent "
         "permission, set human_agent = true for this channel to answer within 7 days."
     )

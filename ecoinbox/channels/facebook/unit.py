@@ -49,8 +49,8 @@ class FacebookSettings(ChannelSettings):
     """Facebook and Instagram: your Meta app's client token (App settings > Advanced), for
     `ecoinbox auth`. Not a secret: Meta builds it into every app that logs people in."""
     human_agent: bool = False
-    """Facebook: Meta granted your app the human agent permission, so a Messenger reply may go out
-    up to 7 days after the person's last message (otherwise 24 hours)."""
+    """Facebook and Instagram: Meta granted your app the human agent permission, so a direct reply
+    may go out up to 7 days after the person's last message (otherwise 24 hours)."""
     messenger: bool = True
     """Facebook: read and answer the Page's Messenger conversations (needs pages_messaging)."""
     lookback_days: int = 14
@@ -65,7 +65,9 @@ _CHECKS: Final[dict[str, Callable[[object], object]]] = {
     "messenger": boolean,
     "lookback_days": integer(1, 365),
 }
-INSTAGRAM_KEYS: Final = frozenset({"page_id", "app_id", "client_token"})  # shared with Instagram
+INSTAGRAM_KEYS: Final = frozenset(
+    {"page_id", "app_id", "client_token", "human_agent"}
+)  # shared with Instagram
 
 
 def read_graph_keys(table: Table, kind: str) -> dict[str, object]:
@@ -113,7 +115,7 @@ class FacebookUnit:
         owners = (
             "facebook and instagram channels use" if key in INSTAGRAM_KEYS else "only facebook channels use"
         )
-        refuse_when_set(table, key, _CHECKS[key], f"{owners} {key} (this one is {kind})")
+        refuse_when_set(table, key, _CHECKS[key], f"{owners} {key} (this one is {kind})", empty_too=True)
 
     def build(self, settings: ChannelSettings, token: Secret, brand: BrandSettings | None) -> Channel:
         from ecoinbox.channels.facebook.channel import FacebookChannel

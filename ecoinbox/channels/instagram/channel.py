@@ -1,4 +1,5 @@
-"""The Instagram channel: comments on the professional account's media, and their replies.
+"""The Instagram channel: comments on the professional account's media and their replies, and
+(with `messages`) its direct messages through the Messenger Platform.
 
 Through the Graph API with the token of the Facebook Page linked to the account (Instagram
 through Facebook Login). Polling reads the account's recent media (`/{ig-user-id}/media`) and
@@ -28,7 +29,7 @@ from ecoinbox.channels.base import (
     UncertainSend,
 )
 from ecoinbox.channels.facebook.cursor import Mark
-from ecoinbox.channels.facebook.inbox import same_text
+from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
 from ecoinbox.channels.graph import GraphClient, graph_time
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
@@ -41,6 +42,7 @@ __all__ = ["COMMENTS_KEY", "INSTAGRAM_PERMISSIONS", "InstagramChannel"]
 log = channel_logger(__name__)
 
 COMMENTS_KEY: Final = "comments"
+MESSAGES_KEY: Final = "messages"
 MAX_LENGTH: Final = 2200  # Instagram's limit for a comment
 FIRST_RUN: Final = timedelta(days=2)
 MEDIA_PAGES: Final = 2  # the 50 most recent media are watched for comments
@@ -55,6 +57,7 @@ INSTAGRAM_PERMISSIONS: Final = (
     ("pages_show_list", "find the linked Page"),
     ("pages_read_engagement", "read through the linked Page"),
 )
+MESSAGES_PERMISSION: Final = ("instagram_manage_messages", "read and answer direct messages")
 SAFEGUARDS: Final = (
     "no idempotency key: an uncertain reply is looked up among the comment's replies before any resend",
     "spam and abuse are hidden (hide), never deleted",
@@ -74,6 +77,8 @@ class InstagramChannel(NamedChannel):
         *,
         page_id: str,
         ig_user_id: str | None = None,
+        messages: bool = False,
+        human_agent: bool = False,
         timeout: float = 20.0,
         clock: Clock = utc_now,
     ) -> None:
@@ -86,6 +91,8 @@ class InstagramChannel(NamedChannel):
         self.page_id = page_id
         self.ig_user_id = ig_user_id
         self.username = ""
+        self.messages = messages
+        self.human_agent = human_agent
         self._clock = clock
         self.graph = GraphClient(name, self.base_url, token, timeout=timeout, clock=clock)
 
@@ -109,6 +116,19 @@ class InstagramChannel(NamedChannel):
         self.ig_user_id = found
         return found
 
+    async def _direct(self) -> DirectInbox:
+        """The account's direct messages, through the Messenger Platform (`platform=instagram`)."""
+        account = await self._account()
+        return DirectInbox(
+            self.name, self.graph, self.page_id, account, "instagram", "Instagram", self.human_agent
+        )
+
+    def reply_refusal(self, parent: Message) -> str | None:
+        """Why a direct reply to `parent` would be refused now (the 24-hour window), in words."""
+        inbox = DirectInbox(self.name, self.graph, self.page_id, self.ig_user_id or "", "instagram", "Instagram",
+                            self.human_agent)  # fmt: skip
+        return inbox.refusal(parent, self._clock())
+
     async def check(self) -> str:
         """The account, the permissions granted and missing, the throttling."""
         account = await self._account()
@@ -118,7 +138,8 @@ class InstagramChannel(NamedChannel):
         granted = {
             str(e.get("permission")) for e in objects(body.get("data")) if e.get("status") == "granted"
         }
-        missing = [f"{p} ({why})" for p, why in INSTAGRAM_PERMISSIONS if p not in granted]
+        wanted = INSTAGRAM_PERMISSIONS + ((MESSAGES_PERMISSION,) if self.messages else ())
+        missing = [f"{p} ({why})" for p, why in wanted if p not in granted]
         said = (
             f"@{one_line(self.username or account)} on {self.host} (Instagram, through Page {self.page_id})"
         )
@@ -140,8 +161,18 @@ class InstagramChannel(NamedChannel):
                 media_id = media.get("id")
                 if isinstance(media_id, str) and media_id:
                     taken += await self._poll_media(media_id, mark, found)
+        next_cursor = {**cursor, COMMENTS_KEY: mark.after(taken).dumps()}
+        warnings: tuple[str, ...] = ()
+        if self.messages:
+            inbox = Mark.loads(cursor.get(MESSAGES_KEY), self._clock() - FIRST_RUN)
+            try:
+                got = await (await self._direct()).poll(inbox, found)
+            except PermanentError as exc:
+                warnings = (f"Instagram direct messages are not read: {exc}",)
+            else:
+                next_cursor[MESSAGES_KEY] = inbox.after(got).dumps()
         found.sort(key=lambda message: message.created_at)
-        return PollResult(found, {**cursor, COMMENTS_KEY: mark.after(taken).dumps()})
+        return PollResult(found, next_cursor, warnings)
 
     async def _poll_media(
         self, media_id: str, mark: Mark, found: list[Message]
@@ -234,6 +265,8 @@ class InstagramChannel(NamedChannel):
         """`POST /{ig-comment-id}/replies` under the top-level comment (`/{media}/comments` under
         the account's own media)."""
         await self._account()
+        if parent.visibility == "direct":
+            return await (await self._direct()).send(parent, text, self._clock())
         media = parent.thread_ref or parent.remote_id
         target = self._top_of(parent)
         path = f"{media}/comments" if target == media else f"{target}/replies"
@@ -265,6 +298,8 @@ class InstagramChannel(NamedChannel):
             return None
         await self._account()
         cutoff = (since if since.tzinfo else since.replace(tzinfo=UTC)) - RECONCILE_SLACK
+        if parent.visibility == "direct":
+            return await (await self._direct()).find(parent, text, cutoff)
         media = parent.thread_ref or parent.remote_id
         target = self._top_of(parent)
         path = f"{media}/comments" if target == media else f"{target}/replies"

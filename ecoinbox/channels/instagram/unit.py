@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Final
 from ecoinbox.channels.facebook.unit import GRAPH_URL, graph_id, read_graph_keys
 from ecoinbox.channels.settings import ChannelSettings, common_values
 from ecoinbox.channels.unit import Question, paste_token, refuse_when_set
-from ecoinbox.config.validate import Table, base_url
+from ecoinbox.config.validate import Table, base_url, boolean
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ecoinbox.channels.base import Channel
     from ecoinbox.config.brand import BrandSettings
+    from ecoinbox.model import Message
     from ecoinbox.secrets import Secret
 
 __all__ = ["INSTAGRAM_SCOPES", "UNIT", "InstagramSettings"]
@@ -37,9 +40,15 @@ class InstagramSettings(ChannelSettings):
     `ecoinbox auth`. Not a secret: Meta builds it into every app that logs people in."""
     ig_user_id: str | None = None
     """Instagram: the professional account's id (default: the one linked to the Page, asked once)."""
+    messages: bool = False
+    """Instagram: read and answer the account's direct messages, through the Messenger Platform
+    (needs instagram_manage_messages, which Meta grants through App Review)."""
+    human_agent: bool = False
+    """Facebook and Instagram: Meta granted your app the human agent permission, so a direct reply
+    may go out up to 7 days after the person's last message (otherwise 24 hours)."""
 
 
-_CHECKS: Final[dict[str, Callable[[object], object]]] = {"ig_user_id": graph_id}
+_CHECKS: Final[dict[str, Callable[[object], object]]] = {"ig_user_id": graph_id, "messages": boolean}
 
 
 class InstagramUnit:
@@ -65,10 +74,18 @@ class InstagramUnit:
             **common_values(common),
             **shared,  # type: ignore[arg-type]
             ig_user_id=table.get("ig_user_id", graph_id, None),
+            messages=table.get("messages", boolean, False),
+            human_agent=table.get("human_agent", boolean, False),
         )
 
     def refuse(self, table: Table, key: str, kind: str) -> None:
-        refuse_when_set(table, key, _CHECKS[key], f"only instagram channels use {key} (this one is {kind})")
+        refuse_when_set(
+            table,
+            key,
+            _CHECKS[key],
+            f"only instagram channels use {key} (this one is {kind})",
+            empty_too=True,
+        )
 
     def build(self, settings: ChannelSettings, token: Secret, brand: BrandSettings | None) -> Channel:
         from ecoinbox.channels.instagram.channel import InstagramChannel
@@ -76,8 +93,16 @@ class InstagramUnit:
         assert isinstance(settings, InstagramSettings)
         return InstagramChannel(
             settings.name, settings.base_url, token.reveal(), page_id=settings.page_id or "",
-            ig_user_id=settings.ig_user_id, timeout=settings.timeout,
+            ig_user_id=settings.ig_user_id, messages=settings.messages, human_agent=settings.human_agent,
+            timeout=settings.timeout,
         )  # fmt: skip
+
+    def reply_refusal(self, settings: ChannelSettings, parent: Message, now: datetime) -> str | None:
+        """Why a direct reply to `parent` would be refused now (the 24-hour window), for the reply box."""
+        from ecoinbox.channels.facebook.messenger import window_refusal
+
+        human_agent = isinstance(settings, InstagramSettings) and settings.human_agent
+        return window_refusal(parent, now, human_agent=human_agent, platform="Instagram")
 
     def what_it_asks_for(self, settings: ChannelSettings, paste: bool) -> str:
         return (
@@ -93,7 +118,9 @@ class InstagramUnit:
         assert isinstance(settings, InstagramSettings)
         page = FacebookSettings(**common_values(settings), page_id=settings.page_id, app_id=settings.app_id,
                                 client_token=settings.client_token)  # fmt: skip
-        return run_device_login(page, INSTAGRAM_SCOPES)
+        return run_device_login(
+            page, INSTAGRAM_SCOPES + (("instagram_manage_messages",) if settings.messages else ())
+        )
 
 
 UNIT: Final = InstagramUnit()

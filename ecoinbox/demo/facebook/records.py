@@ -88,14 +88,23 @@ class DirectMessage:
     text: str
     created: datetime
 
-    def json(self) -> dict[str, Any]:
+    def json(self, *, instagram: bool = False) -> dict[str, Any]:
         return {
             "id": self.id,
             "message": self.text,
             "created_time": graph_time_text(self.created),
-            "from": {"id": self.author.id, "name": self.author.name},
-            "to": {"data": [{"id": self.to.id, "name": self.to.name}]},
+            "from": _who(self.author, instagram),
+            "to": {"data": [_who(self.to, instagram)]},
         }
+
+
+def _who(person: Person, instagram: bool) -> dict[str, str]:
+    """A participant as the Messenger Platform names one (on Instagram, by username)."""
+    return (
+        {"id": person.id, "username": person.username}
+        if instagram
+        else {"id": person.id, "name": person.name}
+    )
 
 
 @dataclass(slots=True)
@@ -103,6 +112,7 @@ class Conversation:
     id: str
     person: Person
     messages: list[DirectMessage] = field(default_factory=list)
+    platform: str = "messenger"  # or "instagram": direct messages to the Instagram account
 
     @property
     def updated(self) -> datetime:

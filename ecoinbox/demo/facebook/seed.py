@@ -115,6 +115,8 @@ def seed_traffic(server: GraphServer, seed: int) -> None:
     )
     for person, text, ago in MESSAGES:
         server.add_message(person, text, now - ago)
+    server.add_message(CAMILLE, "Coucou ! Le carnet Acme Notes existe en vert ?", now - timedelta(hours=4),
+                       instagram=True)  # fmt: skip
     for index, (caption, remarks) in enumerate(MEDIA):
         media = server.add_media(caption, now - timedelta(hours=10 + 5 * index))
         for step, (someone, said) in enumerate(remarks):
@@ -128,7 +130,9 @@ def tick(server: GraphServer, rng: random.Random, *, instagram: bool = False) ->
     text = rng.choice(TICKS)
     if instagram:
         recent = sorted(server.media.values(), key=lambda m: m.created)[-2:]
-        if recent:
+        if rng.random() < 0.25:
+            server.add_message(person, text, instagram=True)
+        elif recent:
             server.add_comment(rng.choice(recent).id, person, text)
         return
     posts = sorted(server.posts.values(), key=lambda p: p.created)[-3:]

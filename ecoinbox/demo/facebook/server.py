@@ -51,7 +51,7 @@ PAGE_ID: Final = "100200300400"
 IG_USER_ID: Final = "17841400000000001"
 ALL_PERMISSIONS: Final = (
     "pages_show_list", "pages_read_engagement", "pages_read_user_content", "pages_manage_engagement",
-    "pages_messaging", "instagram_basic", "instagram_manage_comments",
+    "pages_messaging", "instagram_basic", "instagram_manage_comments", "instagram_manage_messages",
 )  # fmt: skip
 
 
@@ -165,14 +165,21 @@ class GraphServer(LoopbackServer):
         return comment
 
     def add_message(
-        self, person: Person, text: str, at: datetime | None = None, *, ours: bool = False
-    ) -> DirectMessage:
-        """A Messenger message from `person` to the Page (or ours to them)."""
-        conversation = next((c for c in self.conversations.values() if c.person.id == person.id), None)
+        self, person: Person, text: str, at: datetime | None = None, *, ours: bool = False,
+        instagram: bool = False,
+    ) -> DirectMessage:  # fmt: skip
+        """A Messenger message from `person` to the Page (or ours to them); with `instagram`, an
+        Instagram direct message to the account."""
+        platform = "instagram" if instagram else "messenger"
+        conversation = next(
+            (c for c in self.conversations.values() if c.person.id == person.id and c.platform == platform),
+            None,
+        )
         if conversation is None:
-            conversation = Conversation(f"t_{self._next()}", person)
+            conversation = Conversation(f"t_{self._next()}", person, platform=platform)
             self.conversations[conversation.id] = conversation
-        author, to = (self.page, person) if ours else (person, self.page)
+        us = self.ig_user if instagram else self.page
+        author, to = (us, person) if ours else (person, us)
         message = DirectMessage(f"m_{secrets.token_hex(10)}", author, to, text, at or self.now())
         conversation.messages.append(message)
         return message
@@ -367,13 +374,17 @@ class GraphServer(LoopbackServer):
             )
             return self._page_of(request, [p.json() for p in tagged])
         if node == PAGE_ID and edge == "conversations":
-            self._require("pages_messaging")
-            ordered = sorted(self.conversations.values(), key=lambda c: c.updated, reverse=True)
+            platform = str(params.get("platform") or "messenger")
+            self._require("instagram_manage_messages" if platform == "instagram" else "pages_messaging")
+            chosen = [c for c in self.conversations.values() if c.platform == platform]
+            ordered = sorted(chosen, key=lambda c: c.updated, reverse=True)
             return self._page_of(request, [{"id": c.id, "updated_time": c.messages[-1].json()["created_time"]
                                             if c.messages else "", "link": f"/{c.id}"} for c in ordered])  # fmt: skip
         if node in self.conversations and edge == "messages":
-            thread = sorted(self.conversations[node].messages, key=lambda m: m.created, reverse=True)
-            return self._page_of(request, [m.json() for m in thread])
+            conversation = self.conversations[node]
+            thread = sorted(conversation.messages, key=lambda m: m.created, reverse=True)
+            instagram = conversation.platform == "instagram"
+            return self._page_of(request, [m.json(instagram=instagram) for m in thread])
         if node == PAGE_ID and edge == "messages" and request.method == "POST":
             return self._send(request, params)
         if node == IG_USER_ID and edge == "media":
@@ -441,12 +452,13 @@ class GraphServer(LoopbackServer):
         return self._write_done(request, {"id": comment.id})
 
     def _send(self, request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-        self._require("pages_messaging")
         recipient = str((params.get("recipient") or {}).get("id") or "")
         text = str((params.get("message") or {}).get("text") or "")
         conversation = next((c for c in self.conversations.values() if c.person.id == recipient), None)
         if conversation is None or not text:
             raise GraphError(400, 100, "(#100) No matching user found", subcode=2018001)
+        instagram = conversation.platform == "instagram"
+        self._require("instagram_manage_messages" if instagram else "pages_messaging")
         last = conversation.last_from_person()
         waited = self.now() - last if last else timedelta.max
         tagged = params.get("messaging_type") == "MESSAGE_TAG" and params.get("tag") == "HUMAN_AGENT"
@@ -457,7 +469,7 @@ class GraphServer(LoopbackServer):
             raise GraphError(
                 400, 10, "(#10) This message is sent outside of allowed window.", subcode=2018278
             )
-        message = self.add_message(conversation.person, text, ours=True)
+        message = self.add_message(conversation.person, text, ours=True, instagram=instagram)
         self.sent.append({"message": message.id, "to": recipient, "text": text, "tagged": tagged})
         return self._write_done(request, {"recipient_id": recipient, "message_id": message.id})
 
