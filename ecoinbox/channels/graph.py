@@ -10,7 +10,6 @@ URL is never followed as is: the real Graph writes the access token into it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -322,8 +321,3 @@ class GraphClient:
                 )
             return TransientError(f"channel {self.channel}: {where} failed ({error.words})")
         return PermanentError(f"channel {self.channel}: {where} refused: {error.words}")
-
-
-def graph_json(value: Any) -> str:
-    """A JSON parameter as Graph takes it in a query (e.g. `recipient`)."""
-    return json.dumps(value, separators=(",", ":"))

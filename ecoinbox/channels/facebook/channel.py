@@ -16,10 +16,12 @@ is sent again. Hiding a comment (`is_hidden`) never deletes it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ecoinbox.channels.base import (
+    AuthError,
     Capabilities,
     ChannelError,
     NamedChannel,
@@ -87,8 +89,6 @@ class FacebookChannel(NamedChannel):
         timeout: float = 20.0,
         clock: Clock = utc_now,
     ) -> None:
-        from ecoinbox.channels.base import AuthError
-
         if not token.strip():
             raise AuthError(f"no Page token for channel {name}: run `ecoinbox auth {name}`")
         self.name = name
@@ -400,12 +400,4 @@ def _resumes(text: str | None) -> dict[str, Any]:
 
 def _replying_to(message: Message, parent: str) -> Message:
     """`message` as an answer to `parent` (Facebook files a reply to a reply under the top one)."""
-    from dataclasses import replace
-
     return replace(message, in_reply_to=parent, origin=Origin.OURS)
-
-
-def _with_mentions(message: Message, mentions: tuple[str, ...]) -> Message:
-    from dataclasses import replace
-
-    return replace(message, mentions=mentions)

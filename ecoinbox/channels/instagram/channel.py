@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ecoinbox.channels.base import (
+    AuthError,
     Capabilities,
     ChannelError,
     NamedChannel,
@@ -30,6 +31,7 @@ from ecoinbox.channels.base import (
 )
 from ecoinbox.channels.facebook.cursor import Mark
 from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
+from ecoinbox.channels.facebook.messenger import window_refusal
 from ecoinbox.channels.graph import GraphClient, graph_time
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
@@ -82,8 +84,6 @@ class InstagramChannel(NamedChannel):
         timeout: float = 20.0,
         clock: Clock = utc_now,
     ) -> None:
-        from ecoinbox.channels.base import AuthError
-
         if not token.strip():
             raise AuthError(f"no Page token for channel {name}: run `ecoinbox auth {name}`")
         self.name = name
@@ -125,9 +125,7 @@ class InstagramChannel(NamedChannel):
 
     def reply_refusal(self, parent: Message) -> str | None:
         """Why a direct reply to `parent` would be refused now (the 24-hour window), in words."""
-        inbox = DirectInbox(self.name, self.graph, self.page_id, self.ig_user_id or "", "instagram", "Instagram",
-                            self.human_agent)  # fmt: skip
-        return inbox.refusal(parent, self._clock())
+        return window_refusal(parent, self._clock(), human_agent=self.human_agent, platform="Instagram")
 
     async def check(self) -> str:
         """The account, the permissions granted and missing, the throttling."""
