@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakes import Clock
 
-from ecoinbox.channels.base import PermanentError, TransientError
+from ecoinbox.channels.base import PermanentError, TransientError, UncertainSend
 from ecoinbox.channels.graph import GraphClient, graph_time, parse_usage
 from ecoinbox.demo.facebook.records import Person
 from ecoinbox.demo.facebook.server import PAGE_ID, GraphServer
@@ -68,5 +68,20 @@ async def test_errors_are_said_with_their_code_and_trace_and_a_full_usage_pauses
             assert graph.throttled_until is not None and graph.throttled_until >= clock() + timedelta(
                 minutes=9
             )
+        finally:
+            await graph.aclose()
+
+
+async def test_an_unreadable_answer_is_said_and_a_lost_post_is_uncertain() -> None:
+    clock = Clock()
+    async with GraphServer(seed=None, now=clock, page_token=TOKEN) as server:
+        graph = GraphClient("fb", server.base_url, TOKEN, clock=clock)
+        try:
+            server.inject(f"/v23.0/{PAGE_ID}", status=200, body='{"id": "cut off', times=2)
+            with pytest.raises(TransientError, match="unreadable answer to GET") as read:
+                await graph.get(PAGE_ID)
+            assert not isinstance(read.value, UncertainSend)
+            with pytest.raises(UncertainSend, match="unreadable answer to POST"):
+                await graph.post(PAGE_ID, {"is_hidden": "true"})
         finally:
             await graph.aclose()
