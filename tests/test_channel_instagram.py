@@ -174,3 +174,25 @@ async def test_direct_messages_without_their_permission_are_a_warning(
         said = await channel.check()
     assert "Instagram direct messages are not read" in result.warnings[0]
     assert "missing: instagram_manage_messages (read and answer direct messages)" in said
+
+
+async def test_older_media_are_read_again_only_when_their_comments_count_moves(
+    server: GraphServer, connect: Callable[..., InstagramChannel], clock: Clock
+) -> None:
+    media = [server.add_media(f"post {n}", clock() - timedelta(hours=20 - n)) for n in range(8)]
+    for each in media:
+        server.add_comment(each.id, LEA, f"nice {each.caption}", each.created + timedelta(minutes=5))
+    channel = connect(server)
+    first = await channel.poll({})
+    assert len(first.messages) == 8
+
+    def comment_reads() -> int:
+        return len([r for r in server.requests if r.path.endswith("/comments")])
+
+    before = comment_reads()
+    second = await channel.poll(first.cursor)
+    assert second.messages == [] and comment_reads() - before == 5  # the five newest only
+    clock.advance(minutes=1)
+    late = server.add_comment(media[0].id, SAM, "still love this one")  # the oldest media
+    third = await channel.poll(second.cursor)
+    assert [m.remote_id for m in third.messages] == [late.id]

@@ -5,7 +5,10 @@ Through the Graph API with the token of the Facebook Page linked to the account 
 through Facebook Login). Polling reads the account's recent media (`/{ig-user-id}/media`) and
 each one's comments with their replies (`/{ig-media-id}/comments`, `replies{...}` expanded),
 keeping those newer than the cursor (`facebook.cursor.Mark`): Instagram documents no order for
-comments, so every page is read rather than stopping at the first old one.
+comments, so every page is read rather than stopping at the first old one. The five newest media
+are read at every poll, the older ones when their `comments_count` moved (a comment made and
+another deleted between two polls would leave it still: the price of not reading fifty media
+a minute).
 
 A reply goes to a top-level comment (`POST /{ig-comment-id}/replies`); answering a reply
 answers its top-level comment, with an @mention of the person. No idempotency key: a lost answer
@@ -15,6 +18,7 @@ never deletes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -34,7 +38,7 @@ from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
 from ecoinbox.channels.facebook.messenger import window_refusal
 from ecoinbox.channels.graph import GraphClient, graph_time
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
-from ecoinbox.channels.json_values import as_dict, objects
+from ecoinbox.channels.json_values import as_dict, as_int, objects
 from ecoinbox.htmltext import plain_to_text
 from ecoinbox.model import Author, Message, Origin
 from ecoinbox.sanitize import safe_url
@@ -45,6 +49,8 @@ log = channel_logger(__name__)
 
 COMMENTS_KEY: Final = "comments"
 MESSAGES_KEY: Final = "messages"
+COUNTS_KEY: Final = "counts"  # media id -> its comments_count at the last poll
+ALWAYS_READ: Final = 5  # the newest media, whose comments are read at every poll
 MAX_LENGTH: Final = 2200  # Instagram's limit for a comment
 FIRST_RUN: Final = timedelta(days=2)
 MEDIA_PAGES: Final = 2  # the 50 most recent media are watched for comments
@@ -153,13 +159,21 @@ class InstagramChannel(NamedChannel):
         mark = Mark.loads(cursor.get(COMMENTS_KEY), self._clock() - FIRST_RUN)
         found: list[Message] = []
         taken: list[tuple[str, datetime]] = []
+        counts = _counts(cursor.get(COUNTS_KEY))
+        seen_counts: dict[str, int] = {}
         params = {"fields": MEDIA_FIELDS, "limit": "25"}
         async for page in self.graph.pages(f"{account}/media", params, max_pages=MEDIA_PAGES):
             for media in page.items:
-                media_id = media.get("id")
-                if isinstance(media_id, str) and media_id:
+                media_id, count = media.get("id"), as_int(media.get("comments_count"))
+                if not isinstance(media_id, str) or not media_id:
+                    continue
+                if count is not None:
+                    seen_counts[media_id] = count
+                # Instagram says nothing of when a media was last commented: the newest media
+                # are read every poll, the others when their comments_count moved.
+                if len(seen_counts) <= ALWAYS_READ or count is None or counts.get(media_id) != count:
                     taken += await self._poll_media(media_id, mark, found)
-        next_cursor = {**cursor, COMMENTS_KEY: mark.after(taken).dumps()}
+        next_cursor = {**cursor, COMMENTS_KEY: mark.after(taken).dumps(), COUNTS_KEY: json.dumps(seen_counts)}
         warnings: tuple[str, ...] = ()
         if self.messages:
             inbox = Mark.loads(cursor.get(MESSAGES_KEY), self._clock() - FIRST_RUN)
@@ -327,3 +341,11 @@ class InstagramChannel(NamedChannel):
         if body.get("success") is not True:
             raise TransientError(f"channel {self.name}: {self.host} did not confirm the comment is "
                                  f"{'hidden' if hidden else 'shown'}")  # fmt: skip
+
+
+def _counts(text: str | None) -> dict[str, int]:
+    """The comments_count of each media at the last poll, as the cursor keeps them."""
+    try:
+        return {str(k): v for k, v in as_dict(json.loads(text or "{}")).items() if isinstance(v, int)}
+    except ValueError:
+        return {}

@@ -128,10 +128,12 @@ class Media:
     id: str
     caption: str
     created: datetime
+    comments_count: int = 0  # kept by the server as comments are made (replies count too)
 
     def json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "comments_count": self.comments_count,
             "caption": self.caption,
             "timestamp": graph_time_text(self.created),
             "media_type": "IMAGE",

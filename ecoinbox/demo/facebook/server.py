@@ -162,6 +162,8 @@ class GraphServer(LoopbackServer):
         if on in self.posts:
             post = self.posts[on]
             post.updated = max(post.updated, at)
+        if instagram:
+            self.media[on].comments_count += 1
         return comment
 
     def add_message(
