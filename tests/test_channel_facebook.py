@@ -369,3 +369,15 @@ async def test_a_post_tagging_the_page_comes_in_and_is_answered_under_it(
     assert (await channel.poll(first.cursor)).messages == []
     sent = await channel.reply(message, "Thank you Zoé!", "k")
     assert sent.in_reply_to == tagged.id and server.comments[sent.remote_id].on == tagged.id
+
+
+async def test_escapes_and_markup_in_a_comment_never_reach_the_text_raw(
+    server: GraphServer, connect: Callable[..., FacebookChannel], clock: Clock
+) -> None:
+    post = server.add_post(server.page, "Dark mode!", clock() - timedelta(hours=1))
+    nasty = "\x1b]0;pwned\x07[bold red]Where[/] is \u202eit\u202c? https://acme.example/help"
+    server.add_comment(post.id, Person("7100000000000123", "Evil\x1b[2J Eve", "eve"), nasty, clock())
+    [_, comment] = (await connect(server).poll({})).messages
+    assert "\x1b" not in comment.text and "\u202e" not in comment.text and comment.hidden_characters
+    assert "[bold red]Where[/]" in comment.text  # shown as typed, never as markup
+    assert comment.links == ("https://acme.example/help",)
