@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from configs import channel_toml, config_toml
@@ -30,8 +31,10 @@ from ecoinbox.demo.facebook.server import (
     PAGE_ID,
     GraphServer,
 )
-from ecoinbox.model import Message, Origin
+from ecoinbox.engine import Engine
+from ecoinbox.model import Message, Origin, View
 from ecoinbox.secrets import Secret
+from ecoinbox.store import open_store
 
 TOKEN = "page-token-5e1f-never-in-messages"
 ZOE = Person("7100000000000099", "Zoé Lambert", "zoe")
@@ -381,3 +384,25 @@ async def test_escapes_and_markup_in_a_comment_never_reach_the_text_raw(
     assert "\x1b" not in comment.text and "\u202e" not in comment.text and comment.hidden_characters
     assert "[bold red]Where[/]" in comment.text  # shown as typed, never as markup
     assert comment.links == ("https://acme.example/help",)
+
+
+async def test_a_messenger_conversation_older_than_the_first_poll_stays_one_conversation(
+    server: GraphServer, connect: Callable[..., FacebookChannel], clock: Clock, tmp_path: Path
+) -> None:
+    """The message before the cursor comes along as context: the new one answers it, and the engine
+    (which would ask `context` for an unknown parent) files both in one conversation."""
+    old = server.add_message(ZOE, "My order 4471?", clock() - timedelta(days=5))
+    new = server.add_message(ZOE, "Still nothing, hello?", clock() - timedelta(hours=1))
+    channel = connect(server)
+    store = await open_store(tmp_path / "inbox.db")
+    engine = Engine(store, {"facebook": channel}, poll_intervals={"facebook": 3600}, leased=False)
+    try:
+        await engine.poll_all_once()
+        [row] = await store.conversation_page(View.INBOX)
+        thread = await store.conversation(row.id)
+        assert [m.message.remote_id for m in thread.messages] == [old.id, new.id]
+        assert thread.messages[1].message.in_reply_to == old.id
+        assert await channel.context(new.id) == []
+    finally:
+        await engine.stop()
+        await store.close()

@@ -272,12 +272,19 @@ class FacebookChannel(NamedChannel):
 
     async def context(self, remote_id: str) -> list[Message]:
         """The comment, its parent comment and their post, oldest first."""
+        if remote_id.startswith("m_"):
+            return []  # a Messenger message: its poll sends the one before it along
         chain: list[Message] = []
         focus: str | None = remote_id
         for _ in range(3):  # Facebook nests comments one level under the top-level comment
             if focus is None or focus.count("_") != 1 or focus.startswith(f"{self.page_id}_"):
                 break
-            item = await self.graph.get(focus, {"fields": COMMENT_FIELDS})
+            try:
+                item = await self.graph.get(focus, {"fields": COMMENT_FIELDS})
+            except PermanentError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                break  # not a comment after all (a post that tags the Page): read as a post below
             comment = self.to_comment(item, self.post_of(focus), Origin.CONTEXT)
             chain.insert(0, comment)
             focus = comment.in_reply_to

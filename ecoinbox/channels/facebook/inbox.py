@@ -4,6 +4,7 @@ answered through the Send API within the 24-hour window (see `messenger`), never
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -78,7 +79,9 @@ class DirectInbox:
         """The conversation's messages newer than the mark, each answering the one before it."""
         params = {"fields": MESSAGE_FIELDS, "limit": "50"}
         new: list[dict[str, Any]] = []
-        older: str | None = None  # the newest message the mark had seen: the first new one answers it
+        older: dict[str, Any] | None = (
+            None  # the newest message before the mark: the first new one answers it
+        )
         path = f"{conversation_id}/messages"
         async for page in self.graph.pages(path, params, max_pages=MAX_MESSAGE_PAGES):
             for item in page.items:
@@ -89,13 +92,20 @@ class DirectInbox:
                     skipped_unreadable(log, self.channel, "message", item.get("id"), exc)
                     continue
                 if not mark.is_new(remote_id, created):
-                    older = remote_id
+                    older = item
                     break
                 new.append(item)
             if older is not None:
                 break
         taken: list[tuple[str, datetime]] = []
-        parent = older
+        parent: str | None = None
+        if older is not None and new:
+            # Sent along as context (the store keeps a copy it has): the conversation's thread
+            # then holds, even when the cursor is older than what the store ever saw.
+            with contextlib.suppress(*UNREADABLE):
+                before = self.to_direct(older, conversation_id, None)
+                found.append(replace(before, origin=Origin.OURS if before.is_ours else Origin.CONTEXT))
+                parent = before.remote_id
         for item in reversed(new):
             try:
                 message = self.to_direct(item, conversation_id, parent)

@@ -243,7 +243,12 @@ class InstagramChannel(NamedChannel):
         for _ in range(2):
             if focus is None:
                 break
-            item = await self.graph.get(focus, {"fields": f"{_COMMENT},media"})
+            try:
+                item = await self.graph.get(focus, {"fields": f"{_COMMENT},media"})
+            except PermanentError as exc:
+                if isinstance(exc, AuthError) or chain:
+                    raise
+                return []  # no comment nor media (a direct message): its poll sends its thread along
             media_id = str(as_dict(item.get("media")).get("id") or "") or None
             if media_id is None:
                 return [self.to_media(item)] if item.get("timestamp") else []  # the media itself
