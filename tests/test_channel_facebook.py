@@ -406,3 +406,29 @@ async def test_a_messenger_conversation_older_than_the_first_poll_stays_one_conv
     finally:
         await engine.stop()
         await store.close()
+
+
+def test_ecoinbox_auth_asks_the_client_token_and_keeps_only_the_page_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pty_terminal import serving_in_a_thread
+
+    from ecoinbox import secrets
+    from ecoinbox.channels.registry import unit
+
+    asked: list[str] = []
+
+    def prompt_token(prompt: str) -> Secret:
+        asked.append(prompt)
+        return Secret(DEMO_CLIENT_TOKEN)
+
+    monkeypatch.setattr(secrets, "prompt_token", prompt_token)
+    server = GraphServer(seed=None, page_token=TOKEN)
+    server.device_interval = 0
+    with serving_in_a_thread(server):
+        settings = parse_config(config_toml(channel_toml(kind="facebook", name="fb", base_url=server.base_url,
+                                                         page_id=PAGE_ID, app_id=DEMO_APP_ID)))  # fmt: skip
+        token = unit("facebook").obtain_token(settings.channels[0], paste=False)
+    assert token.reveal() == TOKEN and "client token" in asked[0]
+    out = capsys.readouterr().out
+    assert "A1B2C3" in out and "Signed in: Page Acme." in out and TOKEN not in out

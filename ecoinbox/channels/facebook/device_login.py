@@ -16,7 +16,7 @@ from typing import Final
 
 from ecoinbox.channels.base import ChannelError
 from ecoinbox.channels.graph import GRAPH_VERSION, GraphClient, GraphError
-from ecoinbox.channels.http import HttpClient, register_secret
+from ecoinbox.channels.http import HttpClient, one_line, register_secret
 from ecoinbox.channels.json_values import as_dict, as_int, json_or_none
 from ecoinbox.channels.unit import FlowError
 from ecoinbox.secrets import Secret
@@ -61,8 +61,9 @@ async def device_login(
         where = str(started.get("verification_uri") or "https://www.facebook.com/device")
         say(f"1. On any phone or computer, open {where}")
         say(f"2. Enter the code {user_code}, log in as an admin of the Page and allow ecoinbox.")
-        interval = float(as_int(started.get("interval")) or 5)
-        for _ in range(max(1, int((as_int(started.get("expires_in")) or 420) / interval))):
+        said = as_int(started.get("interval"))
+        interval = float(5 if said is None else max(0, said))
+        for _ in range(max(1, int((as_int(started.get("expires_in")) or 420) / max(interval, 1.0)))):
             await sleep(interval)
             status = await http.request(
                 "POST", f"/{GRAPH_VERSION}/device/login_status",
@@ -108,5 +109,5 @@ async def _page_token(login: DeviceLogin, user_token: str, say: Callable[[str], 
             "log in as one of its admins"
         )
     register_secret(token)
-    say(f"Signed in: Page {page.get('name') or login.page_id}.")
+    say(f"Signed in: Page {one_line(str(page.get('name') or login.page_id))}.")
     return Secret(token)

@@ -45,9 +45,6 @@ class FacebookSettings(ChannelSettings):
     the Page linked to the professional account, whose token reads it)."""
     app_id: str | None = None
     """Facebook and Instagram: your Meta app's id, for `ecoinbox auth` (Facebook Login for Devices)."""
-    client_token: str | None = None
-    """Facebook and Instagram: your Meta app's client token (App settings > Advanced), for
-    `ecoinbox auth`. Not a secret: Meta builds it into every app that logs people in."""
     human_agent: bool = False
     """Facebook and Instagram: Meta granted your app the human agent permission, so a direct reply
     may go out up to 7 days after the person's last message (otherwise 24 hours)."""
@@ -60,14 +57,11 @@ class FacebookSettings(ChannelSettings):
 _CHECKS: Final[dict[str, Callable[[object], object]]] = {
     "page_id": graph_id,
     "app_id": graph_id,
-    "client_token": nonempty_string,
     "human_agent": boolean,
     "messenger": boolean,
     "lookback_days": integer(1, 365),
 }
-INSTAGRAM_KEYS: Final = frozenset(
-    {"page_id", "app_id", "client_token", "human_agent"}
-)  # shared with Instagram
+INSTAGRAM_KEYS: Final = frozenset({"page_id", "app_id", "human_agent"})  # shared with Instagram
 
 
 def read_graph_keys(table: Table, kind: str) -> dict[str, object]:
@@ -80,7 +74,6 @@ def read_graph_keys(table: Table, kind: str) -> dict[str, object]:
     return {
         "page_id": page_id,
         "app_id": table.get("app_id", graph_id, None),
-        "client_token": table.get("client_token", nonempty_string, None),
     }
 
 
@@ -91,7 +84,6 @@ class FacebookUnit:
     questions: Final = (
         Question("page_id", "The Facebook Page's numeric id"),
         Question("app_id", "Your Meta app's id (developers.facebook.com/apps)"),
-        Question("client_token", "Your Meta app's client token (App settings > Advanced)"),
     )
     auth_modes: Final = ("page_token",)
     settings_type: Final = FacebookSettings
@@ -149,15 +141,19 @@ class FacebookUnit:
 
 
 def run_device_login(settings: FacebookSettings, scopes: tuple[str, ...]) -> Secret:
-    """Facebook Login for Devices for this channel, then its Page token."""
+    """Facebook Login for Devices for this channel, then its Page token. The app's client token is
+    asked here, not kept: Meta calls it no secret, but ecoinbox keeps nothing named a token in the
+    config."""
+    from ecoinbox import secrets
     from ecoinbox.channels.facebook.device_login import DeviceLogin, device_login
 
-    if not settings.app_id or not settings.client_token or not settings.page_id:
+    if not settings.app_id or not settings.page_id:
         raise FlowError(
-            f"channel {settings.name} needs app_id and client_token (your Meta app, with Login from "
-            "Devices on) and page_id in the config; or run `ecoinbox auth --paste` with a Page token"
+            f"channel {settings.name} needs app_id (your Meta app, with Login from Devices on) and "
+            f"page_id in the config; or run `ecoinbox auth {settings.name} --paste` with a Page token"
         )
-    login = DeviceLogin(settings.name, settings.base_url, settings.app_id, settings.client_token,
+    client = secrets.prompt_token("Your Meta app's client token (App settings > Advanced > Client token): ")
+    login = DeviceLogin(settings.name, settings.base_url, settings.app_id, client.reveal().strip(),
                         settings.page_id, scopes)  # fmt: skip
     return asyncio.run(device_login(login))
 

@@ -35,9 +35,6 @@ class InstagramSettings(ChannelSettings):
     the Page linked to the professional account, whose token reads it)."""
     app_id: str | None = None
     """Facebook and Instagram: your Meta app's id, for `ecoinbox auth` (Facebook Login for Devices)."""
-    client_token: str | None = None
-    """Facebook and Instagram: your Meta app's client token (App settings > Advanced), for
-    `ecoinbox auth`. Not a secret: Meta builds it into every app that logs people in."""
     ig_user_id: str | None = None
     """Instagram: the professional account's id (default: the one linked to the Page, asked once)."""
     messages: bool = False
@@ -58,7 +55,6 @@ class InstagramUnit:
     questions: Final = (
         Question("page_id", "The numeric id of the Facebook Page linked to the account"),
         Question("app_id", "Your Meta app's id (developers.facebook.com/apps)"),
-        Question("client_token", "Your Meta app's client token (App settings > Advanced)"),
     )
     auth_modes: Final = ("page_token",)
     settings_type: Final = InstagramSettings
@@ -116,8 +112,7 @@ class InstagramUnit:
         if paste:
             return paste_token(settings)
         assert isinstance(settings, InstagramSettings)
-        page = FacebookSettings(**common_values(settings), page_id=settings.page_id, app_id=settings.app_id,
-                                client_token=settings.client_token)  # fmt: skip
+        page = FacebookSettings(**common_values(settings), page_id=settings.page_id, app_id=settings.app_id)
         return run_device_login(
             page, INSTAGRAM_SCOPES + (("instagram_manage_messages",) if settings.messages else ())
         )

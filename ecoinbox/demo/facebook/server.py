@@ -114,6 +114,7 @@ class GraphServer(LoopbackServer):
         self.sent: list[dict[str, Any]] = []  # every write that landed: what tests read back
         self.device_codes: dict[str, bool] = {}  # code -> approved
         self.approve_devices = True  # the manager enters the code at once
+        self.device_interval = 5  # seconds between two polls of a device login, as Meta says
         self._window = FixedWindow(hourly_budget, 3600.0)
         self._throttled_until: datetime | None = None
         self._serial = 1000
@@ -485,7 +486,7 @@ class GraphServer(LoopbackServer):
             code = secrets.token_hex(16)
             self.device_codes[code] = False
             return json_response({"code": code, "user_code": "A1B2C3", "verification_uri":
-                                  "https://www.facebook.com/device", "expires_in": 420, "interval": 5})  # fmt: skip
+                                  "https://www.facebook.com/device", "expires_in": 420, "interval": self.device_interval})  # fmt: skip
         code = str(params.get("code") or "")
         if code not in self.device_codes:
             return GraphError(400, 31, "The code has expired", subcode=1349152).response()
