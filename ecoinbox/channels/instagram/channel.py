@@ -70,6 +70,10 @@ SAFEGUARDS: Final = (
     "no idempotency key: an uncertain reply is looked up among the comment's replies before any resend",
     "spam and abuse are hidden (hide), never deleted",
 )
+DIRECT_SAFEGUARD: Final = (
+    "a direct reply more than 24 hours after the person's last message is refused before sending "
+    "(7 days with the human agent tag, where granted)"
+)
 
 
 class InstagramChannel(NamedChannel):
@@ -106,7 +110,8 @@ class InstagramChannel(NamedChannel):
         await self.graph.aclose()
 
     async def capabilities(self) -> Capabilities:
-        return Capabilities(reply=True, max_length=MAX_LENGTH, reconcile=True, safeguards=SAFEGUARDS)
+        said = SAFEGUARDS + ((DIRECT_SAFEGUARD,) if self.messages else ())
+        return Capabilities(reply=True, max_length=MAX_LENGTH, reconcile=True, safeguards=said)
 
     async def _account(self) -> str:
         """The Instagram account's id: configured, or the one linked to the Page."""
