@@ -26,8 +26,9 @@ PEOPLE = (
     Person("7100000000000004", "Tom Becker", "tombecker"),
     Person("7100000000000005", "Camille Roux", "camille.rx"),
     Person("7100000000000006", "Free Gifts Today", "free.gifts.today"),
+    Person("7100000000000007", "Marc Dupont", "marc.dupont"),
 )
-ALICE, JULIEN, PRIYA, TOM, CAMILLE, SPAMMER = PEOPLE
+ALICE, JULIEN, PRIYA, TOM, CAMILLE, SPAMMER, MARC = PEOPLE  # Marc wrote once, 30 hours ago
 
 POSTS: tuple[tuple[str, list[tuple[Person | None, str, int | None]]], ...] = (
     (
@@ -65,7 +66,7 @@ POSTS: tuple[tuple[str, list[tuple[Person | None, str, int | None]]], ...] = (
 )
 MESSAGES = (
     (PRIYA, "Hi, I wrote on your post too: order #4471, still nothing. Can you check?", timedelta(hours=2)),
-    (JULIEN, "Bonjour, je voudrais un remboursement pour mon abonnement annuel.", timedelta(hours=30)),
+    (MARC, "Bonjour, je voudrais un remboursement pour mon abonnement annuel.", timedelta(hours=30)),
 )
 MEDIA = (
     (
