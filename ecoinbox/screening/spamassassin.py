@@ -1,0 +1,164 @@
+"""SpamAssassin for mail: a spamd daemon asked through `aiospamc` (SYMBOLS: its score and rule names).
+
+The email channel keeps a mail's sender, subject, date, ids and text, not its raw bytes, so spamd
+judges the mail rebuilt from them (`as_mail`): its body and header rules apply, not the relay,
+SPF or DKIM ones. When spamd calls it spam (score at or above its own threshold), its verdict weighs
+`SPAM_WEIGHT` in log-odds, one more per point beyond the threshold, up to `MAX_WEIGHT`; nothing
+otherwise. Its reason names the score and the rules either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import re
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Final
+
+from ecoinbox.config.screening import SpamAssassinSettings
+from ecoinbox.model import Message
+from ecoinbox.screening.engines import EngineDown
+from ecoinbox.screening.spam import Signal
+
+__all__ = ["SPAM_WEIGHT", "SpamAssassin", "as_mail"]
+
+SPAM_WEIGHT: Final = 4.0
+"""Log-odds a spamd "spam" at its threshold adds (set by hand: a neutral mail goes to Spam)."""
+MAX_WEIGHT: Final = 10.0  # far beyond the threshold: as sure as a platform's own spam status
+MAIL_CHARS: Final = 100_000  # of a mail's text sent to spamd (it reads ~500 KB at most anyway)
+CONCURRENCY: Final = 4  # mails asked at once (spamd forks 5 children by default)
+RULES_SHOWN: Final = 6
+_RULE_RE: Final = re.compile(r"[A-Z0-9_]{2,60}")
+_HEADER_BREAKS: Final = re.compile(r"[\r\n\x00-\x1f\x7f]+")
+
+
+class SpamAssassin:
+    """One spamd, asked about the mail of its channels."""
+
+    name = "SpamAssassin"
+
+    def __init__(self, settings: SpamAssassinSettings) -> None:
+        self.settings = settings
+        self._channels = frozenset(settings.channels)
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def wants(self, message: Message) -> bool:
+        return message.channel in self._channels and not message.is_ours
+
+    def check(self, messages: Sequence[Message]) -> list[Signal | None]:
+        # The engines' thread has no event loop: aiospamc gets one of its own for this batch.
+        return asyncio.run(self._check_all(messages))
+
+    def teach(self, message: Message, is_spam: bool) -> None:
+        """Nothing: spamd learns only through TELL, which needs its allow-tell option and a
+        Bayes database of the user's; the built-in filter learns the mark instead."""
+
+    def probe(self) -> str:
+        answer = self.check([_probe_message()])[0]
+        return f"spamd at {self.where} answers ({answer.reason if answer else 'no verdict'})"
+
+    def close(self) -> None:
+        pass
+
+    async def _check_all(self, messages: Sequence[Message]) -> list[Signal | None]:
+        limit = asyncio.Semaphore(CONCURRENCY)
+        results: list[Signal | None] = [None] * len(messages)
+        problems: list[str] = []
+
+        async def one(index: int) -> None:
+            async with limit:
+                try:
+                    results[index] = await self._ask(messages[index])
+                except EngineDown as exc:
+                    problems.append(str(exc))
+
+        tasks = [asyncio.create_task(one(index)) for index in range(len(messages))]
+        _, late = await asyncio.wait(tasks, timeout=self.settings.timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+            problems.append(f"spamd at {self.where} did not answer within {self.settings.timeout:g} s")
+        if problems:
+            raise EngineDown(problems[-1] if late else problems[0], results)
+        return results
+
+    async def _ask(self, message: Message) -> Signal:
+        import aiospamc
+        from aiospamc.exceptions import AIOSpamcConnectionFailed, ClientException, ClientTimeoutException
+
+        try:
+            response = await aiospamc.symbols(
+                as_mail(message), host=self.settings.host, port=self.settings.port,
+                timeout=aiospamc.Timeout(total=self.settings.timeout, connection=self.settings.timeout),
+            )  # fmt: skip
+        except AIOSpamcConnectionFailed:
+            raise EngineDown(f"spamd cannot be reached at {self.where} (is it running?)") from None
+        except (ClientTimeoutException, TimeoutError):
+            raise EngineDown(
+                f"spamd at {self.where} did not answer within {self.settings.timeout:g} s"
+            ) from None
+        except (ClientException, OSError, ValueError) as exc:
+            raise EngineDown(f"spamd at {self.where} gave no usable answer ({type(exc).__name__})") from None
+        verdict = response.headers.get("Spam")
+        if verdict is None:
+            raise EngineDown(f"spamd at {self.where} answered without a verdict")
+        return signal(bool(verdict.value), float(verdict.score), float(verdict.threshold), response.body)
+
+
+def signal(is_spam: bool, score: float, threshold: float, body: bytes) -> Signal:
+    """spamd's answer as a signal: its score against its threshold and the first rules it hit."""
+    rules = _RULE_RE.findall(body[:4000].decode("ascii", "replace"))
+    shown = ", ".join(rules[:RULES_SHOWN]) + (", ..." if len(rules) > RULES_SHOWN else "")
+    reason = f"SpamAssassin: {score:.1f} of {threshold:.1f}" + (f" ({shown})" if shown else "")
+    if is_spam:
+        weight = min(MAX_WEIGHT, SPAM_WEIGHT + max(0.0, score - threshold))
+        return Signal("engine:spamassassin:spam", weight, reason)
+    return Signal("engine:spamassassin:ham", 0.0, reason)
+
+
+def as_mail(message: Message) -> bytes:
+    """The mail rebuilt from what the channel kept: sender, subject, date, ids and text."""
+    mail = EmailMessage(policy=email.policy.SMTP)
+    author = message.author
+    name = _header(author.display_name)
+    address = _header(author.handle) if "@" in author.handle else "unknown@invalid"
+    try:
+        mail["From"] = f'"{name}" <{address}>' if name else address
+    except (ValueError, TypeError):
+        mail["From"] = "unknown@invalid"
+    if message.title:
+        mail["Subject"] = _header(message.title)
+    mail["Date"] = format_datetime(message.created_at)
+    for header, value in (("Message-ID", message.remote_id), ("In-Reply-To", message.in_reply_to or "")):
+        value = _header(value)
+        if value and " " not in value:
+            mail[header] = value if value.startswith("<") else f"<{value}>"
+    mail.set_content(message.text[:MAIL_CHARS] or " ")
+    try:
+        return bytes(mail)
+    except (ValueError, TypeError, UnicodeError):  # an odd header: the text alone still says most
+        plain = EmailMessage(policy=email.policy.SMTP)
+        plain.set_content(message.text[:MAIL_CHARS] or " ")
+        return bytes(plain)
+
+
+def _header(value: str) -> str:
+    """A header value on one line (a platform's text may hold line breaks), at most 300 characters."""
+    return _HEADER_BREAKS.sub(" ", value).replace('"', "'").strip()[:300]
+
+
+def _probe_message() -> Message:
+    from datetime import UTC, datetime
+
+    from ecoinbox.model import Author
+
+    author = Author(channel="check", remote_id="check", handle="check@ecoinbox.invalid")
+    text = "ecoinbox check: is spamd there?"
+    return Message(channel="check", remote_id="check@ecoinbox.invalid", author=author, text=text,
+                   created_at=datetime.now(UTC), title="ecoinbox check")  # fmt: skip
