@@ -105,7 +105,7 @@ class Akismet:
             key = resolve_token_sync(self.settings.key_source())
         except SecretError:
             raise EngineDown(
-                "no Akismet key found: put it in the keyring (`keyring set ecoinbox akismet`), or name"
+                "no key found: put it in the keyring (`keyring set ecoinbox akismet`), or name"
                 " a key_cmd or key_env in [screening.akismet]"
             ) from None
         transport = None if self.settings.api_url == AKISMET_API_URL else _Elsewhere(self.settings.api_url)
@@ -125,7 +125,7 @@ class Akismet:
         if not valid:
             http.close()
             raise EngineDown(
-                f"Akismet refused the key for {self.settings.blog}: check the key and the blog address"
+                f"refused the key for {self.settings.blog}: check the key and the blog address"
                 " it was registered for (`keyring set ecoinbox akismet` replaces it)"
             )
         self._client, self._http = client, http
@@ -138,7 +138,7 @@ class Akismet:
         where = urlsplit(self.settings.api_url).netloc
         if isinstance(exc, akismet.APIKeyError):
             self.close()  # the key may be replaced meanwhile: found and verified again next time
-            return f"Akismet refused the key for {self.settings.blog} (`keyring set ecoinbox akismet` replaces it)"
+            return f"refused the key for {self.settings.blog} (`keyring set ecoinbox akismet` replaces it)"
         if isinstance(exc, akismet.ProtocolError):
             return f"{where} gave an answer that is not Akismet's"
         cause = exc.__cause__

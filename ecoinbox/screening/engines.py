@@ -79,7 +79,7 @@ class Engines:
 
     def __init__(self, engines: Sequence[Engine], *, clock: Callable[[], float] = time.monotonic) -> None:
         self.engines = tuple(engines)
-        self._clock = clock
+        self.clock = clock  # for the retry delay
         self._health = {engine.name: _Health() for engine in self.engines}
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -161,7 +161,7 @@ class Engines:
     # ---- health: each failure said once ----------------------------------------------------
 
     def _now(self) -> float:
-        return self._clock()
+        return self.clock()
 
     def _usable(self, engine: Engine) -> bool:
         return self._now() >= self._health[engine.name].down_until
