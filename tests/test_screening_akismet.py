@@ -223,3 +223,22 @@ def test_every_engine_setting_is_documented_in_the_example():
         for name in cls.__dataclass_fields__:
             assert re.search(rf"^# {name} = ", part, re.MULTILINE), f"screening.{header}.{name}"
     assert set(ScreeningSettings.__dataclass_fields__) == {"spamassassin", "akismet"}
+
+
+async def test_a_key_cmd_gives_the_key_and_its_failure_is_said_without_output(
+    akismet, store, caplog, tmp_path
+):
+    script = tmp_path / "key.sh"
+    script.write_text(f"#!/bin/sh\necho {KEY}\n", encoding="utf-8")
+    script.chmod(0o700)
+    s = await store(config(akismet.base_url, extra=f'key_cmd = ["{script}"]\nkeyring = false'))
+    assert (await s.ingest([comment("1", SPAM_WORD)])).spam == {1}
+    caplog.set_level(logging.WARNING)
+    script.write_text(f"#!/bin/sh\necho {KEY}-but-wrong-exit; exit 4\n", encoding="utf-8")
+    s = await store(config(akismet.base_url, extra=f'key_cmd = ["{script}"]\nkeyring = false'))
+    await s.ingest([comment("2", SPAM_WORD)])
+    [line] = said(caplog)
+    assert (
+        "Akismet: the key_cmd of [screening.akismet] gave no key: " in line and "exited with status 4" in line
+    )
+    assert KEY not in caplog.text

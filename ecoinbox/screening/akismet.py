@@ -12,6 +12,7 @@ here, each is said in our own words.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -99,11 +100,14 @@ class Akismet:
             return self._client
         import akismet
 
-        from ecoinbox.secrets import SecretError, resolve_token_sync
+        from ecoinbox.secrets import SecretError, resolve_token
 
-        try:
-            key = resolve_token_sync(self.settings.key_source())
-        except SecretError:
+        try:  # never from the terminal (the inbox owns it): a key_cmd runs in a session of its own
+            key = asyncio.run(resolve_token(self.settings.key_source(), interactive=False))
+        except SecretError as exc:
+            if self.settings.key_cmd:
+                detail = str(exc).split(": ", 1)[-1].splitlines()[0]
+                raise EngineDown(f"the key_cmd of [screening.akismet] gave no key: {detail}") from None
             raise EngineDown(
                 "no key found: put it in the keyring (`keyring set ecoinbox akismet`), or name"
                 " a key_cmd or key_env in [screening.akismet]"
