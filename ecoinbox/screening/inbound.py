@@ -21,6 +21,7 @@ from ecoinbox.model import Author, Message
 from ecoinbox.screening._text import deleet, fold_text, minhash, minhashes
 from ecoinbox.screening.engines import Engines, engines_from_settings, joined
 from ecoinbox.screening.memory import Memory
+from ecoinbox.screening.offtopic import off_topic, reaches
 from ecoinbox.screening.priority import Priority, score_priority
 from ecoinbox.screening.rules import CompiledRule, RuleAction, compile_rules
 from ecoinbox.screening.spam import Signal, SpamFilter, SpamMarks, Verdict
@@ -123,6 +124,10 @@ class Screener:
             platform=message.platform_verdict or ("held" if message.held else ""),
             signature=signature,
         )
+        under = f"{message.title}\n{message.post_text}" if message.post_text else ""
+        # A blog comment unrelated to its post, that gives a way to reach someone: what spam is for.
+        if under and reaches(verdict.signals) and (unrelated := off_topic(message.text, under)):
+            engine_signals = (*engine_signals, unrelated)
         verdict = joined(verdict, engine_signals, self.spam_filter.threshold)
         text = f"{message.title}\n{message.text}" if message.title else message.text
         folded = f"{fold_text(message.title)}\n{folded}" if message.title else folded
