@@ -8,6 +8,7 @@ and the log and `ecoinbox check` say so.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -241,3 +242,35 @@ def test_ecoinbox_check_says_whether_spamd_answers(spamd, tmp_path, capsys):
         assert expected in line, out
         assert status == 1  # the mailbox at 127.0.0.1:1 does not answer either
     assert "new messages are screened without it until it answers" in out
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (b"HTTP/1.1 200 OK\r\n\r\nhello", "gave no usable answer (not a spamd answer)"),
+        (
+            b"SPAMD/1.0 76 Bad header line: x\r\n\r\n",
+            "spamd refused the request: SPAMD/1.0 76 Bad header line",
+        ),
+        (b"SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\n\r\n", "answered without a verdict"),
+    ],
+)
+async def test_an_answer_that_is_not_spamds_is_said_and_the_mail_screened_without_it(
+    store, caplog, answer, said
+):
+    async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer_once, "127.0.0.1", 0)
+    try:
+        s = await store(config(server.sockets[0].getsockname()[1], timeout=5))
+        caplog.set_level(logging.WARNING, logger="ecoinbox.screening.engines")
+        result = await s.ingest([mail("a", f"{GTUBE}")])
+    finally:
+        server.close()
+    assert result.spam == set()
+    [line] = [r.getMessage() for r in caplog.records if "SpamAssassin" in r.getMessage()]
+    assert said in line, line

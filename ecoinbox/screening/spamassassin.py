@@ -1,4 +1,10 @@
-"""SpamAssassin for mail: a spamd daemon asked through `aiospamc` (SYMBOLS: its score and rule names).
+"""SpamAssassin for mail: a spamd daemon asked with SYMBOLS (its score and the names of its rules).
+
+The spamc/spamd protocol is a request line, a Content-length and the mail; the answer a status
+line, a "Spam: True ; 7.3 / 5.0" header and the rules: `symbols` speaks it in a few lines. (The
+`aiospamc` library does the same, but its command-line part needs typer, hence click, and with
+click installed httpx loads its own command line, click, rich and pygments, at every import:
+50 ms more at every start, and the core no longer starts without rich.)
 
 The email channel keeps a mail's sender, subject, date, ids and text, not its raw bytes, so spamd
 judges the mail rebuilt from them (`as_mail`): its body and header rules apply, not the relay,
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import email.policy
 import re
+import socket
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -30,6 +37,8 @@ MAX_WEIGHT: Final = 10.0  # far beyond the threshold: as sure as a platform's ow
 MAIL_CHARS: Final = 100_000  # of a mail's text sent to spamd (it reads ~500 KB at most anyway)
 CONCURRENCY: Final = 4  # mails asked at once (spamd forks 5 children by default)
 RULES_SHOWN: Final = 6
+MAX_ANSWER: Final = 64 * 1024  # spamd's SYMBOLS answer: a status, two headers, the rule names
+_SPAM_HEADER: Final = re.compile(r"(true|false|yes|no)\s*;\s*(-?[\d.]+)\s*/\s*(-?[\d.]+)", re.IGNORECASE)
 _RULE_RE: Final = re.compile(r"[A-Z0-9_]{2,60}")
 _HEADER_BREAKS: Final = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 
@@ -51,7 +60,7 @@ class SpamAssassin:
         return message.channel in self._channels and not message.is_ours
 
     def check(self, messages: Sequence[Message]) -> list[Signal | None]:
-        # The engines' thread has no event loop: aiospamc gets one of its own for this batch.
+        # The engines' thread has no event loop: this batch gets one of its own.
         return asyncio.run(self._check_all(messages))
 
     def teach(self, message: Message, is_spam: bool) -> None:
@@ -89,26 +98,44 @@ class SpamAssassin:
         return results
 
     async def _ask(self, message: Message) -> Signal:
-        import aiospamc
-        from aiospamc.exceptions import AIOSpamcConnectionFailed, ClientException, ClientTimeoutException
-
         try:
-            response = await aiospamc.symbols(
-                as_mail(message), host=self.settings.host, port=self.settings.port,
-                timeout=aiospamc.Timeout(total=self.settings.timeout, connection=self.settings.timeout),
-            )  # fmt: skip
-        except AIOSpamcConnectionFailed:
+            async with asyncio.timeout(self.settings.timeout):
+                return await symbols(as_mail(message), self.settings.host, self.settings.port)
+        except (ConnectionRefusedError, socket.gaierror):
             raise EngineDown(f"spamd cannot be reached at {self.where} (is it running?)") from None
-        except (ClientTimeoutException, TimeoutError):
+        except TimeoutError:
             raise EngineDown(
                 f"spamd at {self.where} did not answer within {self.settings.timeout:g} s"
             ) from None
-        except (ClientException, OSError, ValueError) as exc:
-            raise EngineDown(f"spamd at {self.where} gave no usable answer ({type(exc).__name__})") from None
-        verdict = response.headers.get("Spam")
-        if verdict is None:
-            raise EngineDown(f"spamd at {self.where} answered without a verdict")
-        return signal(bool(verdict.value), float(verdict.score), float(verdict.threshold), response.body)
+        except (OSError, ValueError) as exc:
+            raise EngineDown(f"spamd at {self.where} gave no usable answer ({exc})") from None
+
+
+async def symbols(mail: bytes, host: str, port: int) -> Signal:
+    """One SYMBOLS request (the spamc/spamd protocol, 1.5): spamd's verdict and the rules it hit.
+    ValueError when the answer is not spamd's, OSError when the connection fails."""
+    reader, writer = await asyncio.open_connection(host, port, limit=MAX_ANSWER)
+    try:
+        writer.write(b"SYMBOLS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(mail) + mail)
+        await writer.drain()
+        writer.write_eof()  # spamd reads the message to its end, then answers and closes
+        answer = await reader.read(MAX_ANSWER)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *headers = head.decode("ascii", "replace").split("\r\n")
+    parts = status.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("SPAMD/"):
+        raise ValueError("not a spamd answer")
+    if parts[1] != "0":
+        raise ValueError(f"spamd refused the request: {status[:80]}")
+    for header in headers:
+        name, _, value = header.partition(":")
+        verdict = _SPAM_HEADER.fullmatch(value.strip()) if name.strip().lower() == "spam" else None
+        if verdict is not None:
+            is_spam = verdict[1].lower() in ("true", "yes")
+            return signal(is_spam, float(verdict[2]), float(verdict[3]), body)
+    raise ValueError("spamd answered without a verdict")
 
 
 def signal(is_spam: bool, score: float, threshold: float, body: bytes) -> Signal:
