@@ -119,7 +119,11 @@ async def symbols(mail: bytes, host: str, port: int) -> Signal:
         writer.write(b"SYMBOLS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(mail) + mail)
         await writer.drain()
         writer.write_eof()  # spamd reads the message to its end, then answers and closes
-        answer = await reader.read(MAX_ANSWER)
+        answer = b""
+        while chunk := await reader.read(MAX_ANSWER):  # to its end: spamd closes once it has answered
+            answer += chunk
+            if len(answer) > MAX_ANSWER:
+                raise ValueError("spamd's answer is too long")
     finally:
         writer.close()
     head, _, body = answer.partition(b"\r\n\r\n")
