@@ -23,6 +23,7 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "reddit": "ecoinbox.channels.reddit.unit",
     "email": "ecoinbox.channels.email.unit",
     "linkedin": "ecoinbox.channels.linkedin.unit",
+    "x": "ecoinbox.channels.x.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)
