@@ -242,3 +242,24 @@ async def test_a_key_cmd_gives_the_key_and_its_failure_is_said_without_output(
         "Akismet: the key_cmd of [screening.akismet] gave no key: " in line and "exited with status 4" in line
     )
     assert KEY not in caplog.text
+
+
+async def test_a_backlog_is_asked_for_its_time_and_the_rest_screened_without_it(
+    akismet, store, caplog, monkeypatch
+):
+    monkeypatch.setenv("AKISMET_KEY", KEY)
+    caplog.set_level(logging.INFO, logger="ecoinbox.screening")
+    s = await store(config(akismet.base_url, extra='key_env = "AKISMET_KEY"'))
+    akismet.inject("/1.1/comment-check", status=200, body="false", delay=0.5, times=8)
+    started = time.monotonic()
+    await s.ingest([comment(str(n), f"{HAM} ({n})") for n in range(8)])
+    assert time.monotonic() - started < 4
+    asked = len([r for r in akismet.requests if r.path == "/1.1/comment-check"])
+    assert 1 <= asked < 8
+    [line] = said(caplog)
+    assert re.fullmatch(
+        rf"Akismet: {asked} of 8 new messages asked within 2 s; the others are screened without it", line
+    )
+    # Not an outage: the next comment is asked at once.
+    akismet.clear_faults()
+    assert (await s.ingest([comment("9", SPAM_WORD)])).spam == {9}

@@ -274,3 +274,24 @@ async def test_an_answer_that_is_not_spamds_is_said_and_the_mail_screened_withou
     assert result.spam == set()
     [line] = [r.getMessage() for r in caplog.records if "SpamAssassin" in r.getMessage()]
     assert said in line, line
+
+
+async def test_a_backlog_of_mail_is_asked_for_its_time_and_spamd_is_not_left_out(store, caplog):
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        await asyncio.sleep(1.2)  # four at a time: four answer at 1.2 s, the next four at 2.4 s
+        writer.write(b"SPAMD/1.1 0 EX_OK\r\nContent-length: 5\r\nSpam: True ; 9.0 / 5.0\r\n\r\nGTUBE")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    try:
+        s = await store(config(server.sockets[0].getsockname()[1], timeout=2))
+        caplog.set_level(logging.INFO, logger="ecoinbox.screening")
+        result = await s.ingest([mail(f"m{n}", HAM) for n in range(8)])
+        said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("SpamAssassin")]
+        assert said == ["SpamAssassin: 4 of 8 new mails asked within 2 s; the others are screened without it"]
+        assert len(result.spam) == 4  # the four it answered about, in time
+        assert len((await s.ingest([mail("next", HAM)])).spam) == 1  # asked again at once
+    finally:
+        server.close()

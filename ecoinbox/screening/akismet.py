@@ -13,6 +13,7 @@ here, each is said in our own words.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     import akismet
 
 __all__ = ["DISCARD_WEIGHT", "HAM_WEIGHT", "SPAM_WEIGHT", "Akismet", "comment_fields"]
+
+log = logging.getLogger(__name__)
 
 SPAM_WEIGHT: Final = 4.0
 """Log-odds an Akismet "spam" adds (by hand: Akismet is sure of what it flags; alone it hides a comment)."""
@@ -62,8 +65,10 @@ class Akismet:
         deadline = time.monotonic() + self.settings.timeout
         results: list[Signal | None] = []
         for message in messages:
-            if time.monotonic() > deadline:
-                raise EngineDown(f"did not answer within {self.settings.timeout:g} s", results)
+            if time.monotonic() > deadline:  # a backlog: the rest is screened without it, no outage
+                log.info("Akismet: %d of %d new messages asked within %g s; the others are screened"
+                         " without it", len(results), len(messages), self.settings.timeout)  # fmt: skip
+                return results + [None] * (len(messages) - len(results))
             fields = comment_fields(message, self._kinds.get(message.channel, ""))
             try:
                 answer = client.comment_check(user_ip="", **fields)

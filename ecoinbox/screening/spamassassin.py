@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
+import logging
 import re
 import socket
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ from ecoinbox.screening.engines import EngineDown
 from ecoinbox.screening.spam import Signal
 
 __all__ = ["SPAM_WEIGHT", "SpamAssassin", "as_mail"]
+
+log = logging.getLogger(__name__)
 
 SPAM_WEIGHT: Final = 4.0
 """Log-odds a spamd "spam" at its threshold adds (set by hand: a neutral mail goes to Spam)."""
@@ -92,6 +95,11 @@ class SpamAssassin:
             task.cancel()
         if late:
             await asyncio.gather(*late, return_exceptions=True)
+            answered = sum(result is not None for result in results)
+            if answered and not problems:  # a backlog: the rest is screened without it, no outage
+                log.info("SpamAssassin: %d of %d new mails asked within %g s; the others are screened"
+                         " without it", answered, len(messages), self.settings.timeout)  # fmt: skip
+                return results
             problems.append(f"spamd at {self.where} did not answer within {self.settings.timeout:g} s")
         if problems:
             raise EngineDown(problems[-1] if late else problems[0], results)
