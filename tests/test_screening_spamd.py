@@ -28,7 +28,7 @@ from ecoinbox.screening.engines import Engines, engines_from_settings
 from ecoinbox.screening.inbound import Screener
 from ecoinbox.store import open_store
 
-INSTALL_HINT = "apt-get install -y spamassassin"
+INSTALL_HINT = "apt-get install -y spamassassin spamd"
 NO_SPAMD = None if shutil.which("spamd") or os.access("/usr/sbin/spamd", os.X_OK) else (
     f"SpamAssassin's spamd is not installed (Debian/Ubuntu: {INSTALL_HINT})"
 )  # fmt: skip
