@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -72,6 +72,7 @@ class _Item:
     message: Message
     post: str | None
     known_author: bool
+    engine_signals: tuple[Any, ...] = ()  # what the spam engines said (`Engines.consult`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,9 @@ class ScreeningStore(SQLiteBase):
             db = self._read()
             await self._load_marks(db)
             items = await self._plan_items(db, messages)
+            if items and self._screener.engines:  # asked in their own thread, each within its timeout
+                said = await self._screener.engines.consult([item.message for item in items])
+                items = [replace(item, engine_signals=s) for item, s in zip(items, said, strict=True)]
             return ScreeningPlan(await self._judge(items))
 
     async def _plan_items(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> list[_Item]:
@@ -605,6 +609,7 @@ def _judge_items(
             [item.message for item in rest],
             posts=[item.post for item in rest],
             known_authors=[item.known_author for item in rest],
+            engine_signals=[item.engine_signals for item in rest],
         )
         for item in rest:
             if stop.is_set():
