@@ -1,0 +1,565 @@
+"""The YouTube channel: comments on the brand's channel through the Data API v3.
+
+`ecoinbox auth NAME` stores a refresh token (with the desktop client's secret, see `oauth`); the
+channel trades it for one-hour access tokens at `token_url` and calls the API at `base_url`.
+
+Listening: `commentThreads.list` with `allThreadsRelatedToChannelId` and `order=time`, and, for
+the owner, the same with `moderationStatus=heldForReview` and `likelySpam` (shown as held). The
+API has no "since": each list is read newest first, page by page (`pageToken`), down to the
+newest comment of the last complete walk (its `publishedAt`; equal times are read again, the
+store drops what it has). A walk cut by the poll's quota budget keeps its page token and the time
+it started from in the cursor, goes on at the next poll, and only then moves the mark: nothing in
+between is skipped. A thread embeds a few replies; the others come from `comments.list` with
+`parentId`, and the threads we answered are read again at each poll for the answers to us.
+
+Replying: `comments.insert` under the top-level comment (replies are one level deep). No
+idempotency key exists: a lost answer raises `UncertainSend`, and `find_sent` reads our replies
+under the parent back before anything is sent again. Moderation: `setModerationStatus`.
+
+Quota: every call is counted (`quota`), a poll spends at most `quota_per_poll` units and leaves
+`REPLY_RESERVE` of the day for replies; 403 `quotaExceeded` pauses everything until midnight
+Pacific, said in words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from ecoinbox.channels.base import (
+    AuthError,
+    Capabilities,
+    NamedChannel,
+    PermanentError,
+    PollResult,
+    RateLimited,
+    TransientError,
+)
+from ecoinbox.channels.http import (
+    UNREADABLE,
+    Clock,
+    HttpClient,
+    HttpResponse,
+    channel_logger,
+    one_line,
+    skipped_unreadable,
+    utc_now,
+)
+from ecoinbox.channels.json_values import as_dict, json_or_none, objects
+from ecoinbox.channels.youtube import quota as units
+from ecoinbox.channels.youtube.comments import comment_message, thread_comments
+from ecoinbox.channels.youtube.oauth import Grant, parse_secret, refresh_access_token
+from ecoinbox.model import Message
+
+log = channel_logger(__name__)
+
+MAX_COMMENT_LENGTH: Final = 10_000
+PAGE: Final = 100  # maxResults' maximum
+BACKFILL: Final = timedelta(days=14)  # a first walk goes back this far
+TOKEN_MARGIN: Final = timedelta(minutes=2)
+RATE_PAUSE: Final = timedelta(seconds=60)  # rateLimitExceeded says no time: wait a minute
+RECONCILE_SLACK: Final = timedelta(minutes=2)
+WATCHED: Final = 10  # threads we answered whose replies each poll reads again
+WATCH_FOR: Final = timedelta(days=14)
+READ_BACK_PAGES: Final = 10
+
+SAFEGUARDS: Final = (
+    (
+        "no idempotency key: an uncertain reply is looked up among the replies under its comment "
+        "before any resend"
+    ),
+    (
+        "no 'since' parameter: each list is read newest first down to the last comment seen, a walk "
+        "cut by the quota budget goes on at the next poll, so none in between is skipped"
+    ),
+    (
+        "a daily quota (midnight Pacific): polls stop short of it and leave room for replies; a "
+        "quotaExceeded answer pauses the channel until the reset, replies wait"
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One list of comment threads: the published ones, or those the owner must look at."""
+
+    key: str
+    status: str | None  # moderationStatus; None: published
+
+
+PUBLISHED, HELD, LIKELY_SPAM = (
+    Source("threads", None),
+    Source("held", "heldForReview"),
+    Source("spam", "likelySpam"),
+)
+
+
+class YouTubeChannel(NamedChannel):
+    """The brand's YouTube channel (`channel_id`, "UC..."), through an installed app's OAuth.
+
+    The refresh token, client secret and access tokens live only in headers and form bodies: never
+    in `repr`, `str` or an error.
+    """
+
+    kind = "youtube"
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        secret: str,
+        *,
+        channel_id: str,
+        client_id: str,
+        token_url: str,
+        quota_per_day: int = units.DAILY_QUOTA,
+        quota_per_poll: int = 50,
+        include_held: bool = True,
+        timeout: float = 20.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._grant: Grant = parse_secret(secret, name)
+        if not client_id.strip():
+            raise AuthError(f"channel {name}: no client_id (your Google OAuth client's id) in the config")
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.channel_id = channel_id.strip()
+        self.client_id = client_id.strip()
+        self.include_held = include_held
+        self.quota = units.Quota(daily=quota_per_day, per_poll=quota_per_poll)
+        self._clock = clock
+        self._http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
+        self._token_http = HttpClient(name, token_url, timeout=timeout, clock=clock)
+        self._access_expires: datetime | None = None
+        self._generation = 0
+        self._token_lock = asyncio.Lock()
+        self._watched: dict[str, datetime] = {}  # thread id -> when we last answered in it
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        await self._token_http.aclose()
+
+    def set_token(self, token: str) -> bool:
+        """Use a renewed secret from now on; False when it is empty, unreadable or the one in use."""
+        try:
+            grant = parse_secret(token, self.name)
+        except AuthError:
+            return False
+        if hmac.compare_digest(grant.refresh_token.encode(), self._grant.refresh_token.encode()):
+            return False
+        self._grant = grant
+        self._access_expires = None
+        self._http.set_auth_headers({})
+        return True
+
+    # -- tokens and requests ---------------------------------------------------------------
+
+    def _client_form(self) -> dict[str, str]:
+        form = {"client_id": self.client_id}
+        if self._grant.client_secret:
+            form["client_secret"] = self._grant.client_secret
+        return form
+
+    async def _ensure_access(self, refused: int | None = None) -> int:
+        async with self._token_lock:
+            expires = self._access_expires
+            fresh = expires is not None and expires - TOKEN_MARGIN > self._clock()
+            if fresh and refused != self._generation:
+                return self._generation
+            token, lifetime = await refresh_access_token(
+                self._token_http, self.name, self._client_form(), self._grant.refresh_token
+            )
+            self._http.set_auth_headers({"Authorization": f"Bearer {token}"})
+            self._access_expires = self._clock() + lifetime
+            self._generation += 1
+            return self._generation
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        cost: int,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        reserve: int = 0,
+    ) -> HttpResponse:
+        """One API call, counted against the quota (refused here, without the network, when the
+        day's units are used up), with a fresh access token (renewed once on a 401)."""
+        now = self._clock()
+        blocked = self.quota.blocked_until(cost, now, reserve=reserve)
+        if blocked is not None:
+            raise RateLimited(f"channel {self.name}: {self.quota.paused_words(now)}", blocked)
+        generation = await self._ensure_access()
+        response = await self._http.request(method, path, params=params, json=json, check=False)
+        self.quota.spend(cost, self._clock())  # every request costs, even a refused one
+        if response.status == 401:
+            await self._ensure_access(refused=generation)
+            response = await self._http.request(method, path, params=params, json=json, check=False)
+            self.quota.spend(cost, self._clock())
+        self._raise_for(response)
+        return response
+
+    def _raise_for(self, response: HttpResponse) -> None:
+        if 200 <= response.status < 300:
+            return
+        error = as_dict(as_dict(json_or_none(response.content)).get("error"))
+        reasons = {str(e.get("reason")) for e in objects(error.get("errors"))}
+        said = one_line(str(error.get("message") or ""), limit=120)
+        now = self._clock()
+        if response.status == 401:
+            raise AuthError(
+                f"channel {self.name}: YouTube refused a fresh access token (401): "
+                f"run `ecoinbox auth {self.name}`",
+                status=401,
+            )
+        if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
+            until = self.quota.refused(now)
+            raise RateLimited(f"channel {self.name}: {self.quota.paused_words(now)}", until)
+        if reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
+            raise RateLimited(
+                f"channel {self.name}: YouTube asks ecoinbox to slow down; it tries again in a minute",
+                now + RATE_PAUSE,
+            )
+        if "commentsDisabled" in reasons:
+            raise PermanentError(f"channel {self.name}: comments are turned off on this video")
+        if reasons & {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}:
+            raise AuthError(
+                f"channel {self.name}: the authorization lacks the right to manage comments: "
+                f"run `ecoinbox auth {self.name}` again",
+                status=response.status,
+            )
+        if response.status == 403:
+            raise PermanentError(
+                f"channel {self.name}: YouTube refused ({said or 'forbidden'}): is the account "
+                "authorized the owner of the channel (or one of its moderators)?"
+            )
+        if response.status == 404 and reasons & {"commentNotFound", "parentCommentNotFound"}:
+            raise PermanentError(f"channel {self.name}: that comment is no longer on YouTube")
+        self._http.raise_for_status(response)
+
+    async def _get(self, path: str, params: dict[str, str], *, reserve: int = 0) -> dict[str, Any]:
+        response = await self._call("GET", path, units.LIST, params=params, reserve=reserve)
+        body = json_or_none(response.content)
+        if not isinstance(body, dict):
+            raise TransientError(f"channel {self.name}: malformed answer from {response.where}")
+        return body
+
+    # -- identity and capabilities ---------------------------------------------------------
+
+    async def capabilities(self) -> Capabilities:
+        return Capabilities(
+            reply=True,
+            max_length=MAX_COMMENT_LENGTH,
+            reconcile=True,
+            safeguards=SAFEGUARDS,
+        )
+
+    async def check(self) -> str:
+        """Renew the access token and ask which channel it manages; say the quota used."""
+        self._access_expires = None
+        body = await self._get("/channels", {"part": "snippet", "mine": "true"})
+        items = objects(body.get("items"))
+        ids = [str(item.get("id")) for item in items]
+        if self.channel_id not in ids:
+            mine = ", ".join(one_line(i, limit=40) for i in ids) or "none"
+            raise PermanentError(
+                f"the authorization of channel {self.name} manages YouTube channel(s) {mine}, not "
+                f"{one_line(self.channel_id, limit=40)}: run `ecoinbox auth {self.name}` as its owner"
+            )
+        title = one_line(str(as_dict(items[ids.index(self.channel_id)].get("snippet")).get("title") or ""))
+        return f"{title} ({self.channel_id}) on {self.host} (YouTube); {self.quota.describe(self._clock())}"
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def _sources(self) -> list[Source]:
+        return [PUBLISHED, HELD, LIKELY_SPAM] if self.include_held else [PUBLISHED]
+
+    async def poll(self, cursor: dict[str, str]) -> PollResult:
+        """New comments and replies since `cursor`, oldest first, within the poll's budget."""
+        now = self._clock()
+        self.quota.take_cursor(cursor, now)
+        self._take_watched(cursor.get("watched", ""), now)
+        next_cursor = dict(cursor)
+        budget = _Budget(self.quota.per_poll)
+        found: dict[str, Message] = {}
+        warnings: list[str] = []
+        try:
+            for source in self._sources():
+                messages, fields, finished = await self._walk(source, cursor, budget)
+                next_cursor.update(fields)
+                found.update((m.remote_id, m) for m in messages)
+                if not finished:
+                    warnings.append(
+                        "more comments wait on YouTube: this poll's quota budget was spent, the next "
+                        "poll goes on where it stopped"
+                    )
+                    break
+            else:
+                for message in await self._watched_replies(budget):
+                    found.setdefault(message.remote_id, message)
+        except RateLimited:
+            if not found:
+                raise
+            warnings.append(self.quota.paused_words(self._clock()))
+        next_cursor.update(self.quota.to_cursor())
+        next_cursor["watched"] = self._watched_text()
+        ordered = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
+        return PollResult(ordered, next_cursor, tuple(dict.fromkeys(warnings)))
+
+    async def _walk(
+        self, source: Source, cursor: dict[str, str], budget: _Budget
+    ) -> tuple[list[Message], dict[str, str], bool]:
+        """Read one list newest first down to its mark; the messages, the cursor's fields for
+        this source and whether the walk finished (else it goes on at the next poll)."""
+        mark_text = cursor.get(f"{source.key}_mark")
+        mark = _time_or_none(mark_text) or (self._clock() - BACKFILL)
+        token = cursor.get(f"{source.key}_page") or None
+        top = cursor.get(f"{source.key}_top") or None
+        messages: list[Message] = []
+        while True:
+            if not budget.take(units.LIST):
+                fields = {f"{source.key}_page": token or "", f"{source.key}_top": top or ""}
+                return messages, fields, False
+            params = {
+                "part": "snippet,replies",
+                "allThreadsRelatedToChannelId": self.channel_id,
+                "order": "time",
+                "maxResults": str(PAGE),
+                "textFormat": "plainText",
+            }
+            if source.status:
+                params["moderationStatus"] = source.status
+            if token:
+                params["pageToken"] = token
+            body = await self._get("/commentThreads", params, reserve=units.REPLY_RESERVE)
+            reached = False
+            for thread in objects(body.get("items")):
+                published = self._thread_messages(thread)
+                if published is None:
+                    continue
+                first, replies = published
+                if top is None:
+                    top = first.created_at.isoformat()
+                if first.created_at < mark:
+                    reached = True
+                    break
+                messages.append(first)
+                messages.extend(replies)
+                if _more_replies(thread, replies):
+                    messages.extend(await self._replies(first.remote_id, budget))
+            next_token = body.get("nextPageToken")
+            token = next_token if isinstance(next_token, str) and next_token else None
+            if reached or token is None:
+                fields = {f"{source.key}_page": "", f"{source.key}_top": ""}
+                fields[f"{source.key}_mark"] = top or mark_text or mark.isoformat()
+                return messages, fields, True
+
+    def _thread_messages(self, thread: dict[str, Any]) -> tuple[Message, list[Message]] | None:
+        try:
+            top, replies, _ = thread_comments(thread)
+            thread_id = str(thread.get("id") or top["id"])
+            video = str(as_dict(thread.get("snippet")).get("videoId") or "")
+            first = comment_message(top, self.name, self.channel_id, thread=thread_id, video_id=video)
+        except UNREADABLE as exc:
+            skipped_unreadable(log, self.name, "comment thread", thread.get("id"), exc)
+            return None
+        return first, self._convert_all(replies, thread_id, video)
+
+    def _convert_all(self, items: list[dict[str, Any]], thread: str, video: str) -> list[Message]:
+        out = []
+        for item in items:
+            try:
+                out.append(comment_message(item, self.name, self.channel_id, thread=thread, video_id=video))
+            except UNREADABLE as exc:
+                skipped_unreadable(log, self.name, "comment", item.get("id"), exc)
+        return out
+
+    async def _replies(self, parent: str, budget: _Budget | None, *, pages: int = 5) -> list[Message]:
+        """Every reply under the top-level comment `parent` (comments.list, paged)."""
+        found: list[Message] = []
+        token: str | None = None
+        for _ in range(pages):
+            if budget is not None and not budget.take(units.LIST):
+                break
+            params = {
+                "part": "snippet",
+                "parentId": parent,
+                "maxResults": str(PAGE),
+                "textFormat": "plainText",
+            }
+            if token:
+                params["pageToken"] = token
+            body = await self._get("/comments", params, reserve=units.REPLY_RESERVE if budget else 0)
+            found.extend(self._convert_all(objects(body.get("items")), parent, ""))
+            next_token = body.get("nextPageToken")
+            token = next_token if isinstance(next_token, str) and next_token else None
+            if token is None:
+                break
+        return found
+
+    async def _watched_replies(self, budget: _Budget) -> list[Message]:
+        """The replies in the threads we answered lately: the answers to us, wherever the thread is."""
+        found: list[Message] = []
+        for thread in sorted(self._watched, key=self._watched.__getitem__, reverse=True):
+            if budget.left < units.LIST:
+                break
+            found.extend(await self._replies(thread, budget, pages=1))
+        return found
+
+    def _take_watched(self, text: str, now: datetime) -> None:
+        for part in filter(None, text.split(",")):
+            thread, _, when = part.rpartition("@")
+            at = _time_or_none(when)
+            if thread and at is not None and thread not in self._watched:
+                self._watched[thread] = at
+        self._prune_watched(now)
+
+    def _watch(self, thread: str, now: datetime) -> None:
+        self._watched[thread] = now
+        self._prune_watched(now)
+
+    def _prune_watched(self, now: datetime) -> None:
+        keep = sorted(
+            ((t, at) for t, at in self._watched.items() if now - at < WATCH_FOR), key=lambda p: p[1]
+        )[-WATCHED:]
+        self._watched = dict(keep)
+
+    def _watched_text(self) -> str:
+        return ",".join(f"{thread}@{at.isoformat()}" for thread, at in self._watched.items())
+
+    # -- threads ---------------------------------------------------------------------------
+
+    async def context(self, remote_id: str) -> list[Message]:
+        """The comment and, for a reply, the top-level comment it answers, oldest first."""
+        comment = await self._comment(remote_id, None)
+        if comment is None:
+            return []
+        if comment.in_reply_to is None:
+            return [comment]
+        parent = await self._comment(comment.in_reply_to, comment.in_reply_to)
+        return [parent, comment] if parent is not None else [comment]
+
+    async def _comment(self, remote_id: str, thread: str | None) -> Message | None:
+        body = await self._get("/comments", {"part": "snippet", "id": remote_id, "textFormat": "plainText"})
+        for item in objects(body.get("items")):
+            parent = as_dict(item.get("snippet")).get("parentId")
+            ref = thread or (parent if isinstance(parent, str) and parent else remote_id)
+            converted = self._convert_all([item], ref, "")
+            if converted and converted[0].remote_id == remote_id:
+                return converted[0]
+        return None
+
+    # -- replying --------------------------------------------------------------------------
+
+    def reply_prefix(self, parent: Message, own_handle: str | None = None) -> str:
+        """Under a reply, YouTube's way of answering its author: "@handle "."""
+        if parent.in_reply_to is None or parent.is_ours:
+            return ""
+        return f"@{parent.author.handle} " if parent.author.handle else ""
+
+    async def reply(
+        self, parent: Message, text: str, idempotency_key: str, visibility: str | None = None
+    ) -> Message:
+        """comments.insert under the parent's top-level comment (50 units). No idempotency key:
+        a lost answer raises `UncertainSend` and `find_sent` reads it back before any resend."""
+        top = _top_level(parent)
+        self._watch(top, self._clock())
+        body = {"snippet": {"parentId": top, "textOriginal": text}}
+        response = await self._call("POST", "/comments", units.INSERT, params={"part": "snippet"}, json=body)
+        created = as_dict(json_or_none(response.content))
+        made = self._convert_all([created], top, _video_of(parent)) if created else []
+        if not made:
+            raise TransientError(f"channel {self.name}: the reply was sent but YouTube described it oddly")
+        return made[0]
+
+    async def find_sent(
+        self, parent: Message | None, text: str, title: str, since: datetime
+    ) -> Message | None:
+        """Our reply with this text under `parent`'s top-level comment, published since `since`,
+        read back from comments.list (every page), without posting anything."""
+        if parent is None:
+            return None  # no new topics on YouTube
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        wanted = _comparable(text)
+        top = _top_level(parent)
+        for reply in await self._replies(top, None, pages=READ_BACK_PAGES):
+            if (
+                reply.is_ours
+                and reply.created_at >= since - RECONCILE_SLACK
+                and _comparable(reply.text) == wanted
+            ):
+                return reply
+        return None
+
+    # -- moderation (ModeratedChannel, HidingChannel) ---------------------------------------
+
+    async def _set_status(self, remote_id: str, status: str) -> None:
+        params = {"id": remote_id, "moderationStatus": status, "banAuthor": "false"}
+        await self._call("POST", "/comments/setModerationStatus", units.MODERATE, params=params)
+
+    async def approve(self, remote_id: str) -> None:
+        """Publish a comment held for review (or marked likely spam)."""
+        await self._set_status(remote_id, "published")
+
+    async def hide(self, remote_id: str, *, spam: bool) -> None:
+        """Take it out of public view without deleting it: held for review, or rejected when it is
+        spam (YouTube's markAsSpam is no longer supported; rejecting hides it from everyone but
+        the owner, who can publish it again)."""
+        await self._set_status(remote_id, "rejected" if spam else "heldForReview")
+
+    async def unhide(self, remote_id: str) -> None:
+        await self._set_status(remote_id, "published")
+
+
+class _Budget:
+    """What one poll may still spend."""
+
+    def __init__(self, units_left: int) -> None:
+        self.left = units_left
+
+    def take(self, cost: int) -> bool:
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
+
+
+def _top_level(message: Message) -> str:
+    """The top-level comment a reply to `message` goes under (replies are one level deep)."""
+    return message.in_reply_to or message.thread_ref or message.remote_id
+
+
+def _video_of(message: Message) -> str:
+    url = message.url or ""
+    start = url.find("v=")
+    return url[start + 2 :].split("&", 1)[0] if start >= 0 else ""
+
+
+def _more_replies(thread: dict[str, Any], embedded: list[Message]) -> bool:
+    try:
+        _, _, total = thread_comments(thread)
+    except UNREADABLE:
+        return False
+    return total > len(embedded)
+
+
+def _comparable(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _time_or_none(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+__all__ = ["MAX_COMMENT_LENGTH", "SAFEGUARDS", "YouTubeChannel"]
