@@ -236,10 +236,21 @@ async def test_polls_leave_the_reserve_for_replies_and_check_says_what_was_used(
         and "of 1,100 quota units used today, resets at 00:00 Pacific (in 12 h)" in said
     )
     channel.quota.used = 1100 - 1000  # what polling may spend is spent: replies still go out
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited) as waits:
         await channel.poll(result.cursor)
+    assert "100 of 1,100 quota units used today: polling waits until 00:00 Pacific (in 12 h)" in str(
+        waits.value
+    )
     await channel.reply(by_id(result.messages)[top], "Hi!", "k")
     assert len(server.posted) == 1
+
+
+async def test_a_poll_says_the_quota_used_once_most_of_the_day_is_spent(server, connect, clock) -> None:
+    channel = connect(quota_per_day=6000)
+    assert (await channel.poll({})).warnings == ()
+    channel.quota.used = 4800
+    said = (await channel.poll({})).warnings
+    assert said == ("4,803 of 6,000 quota units used today, resets at 00:00 Pacific (in 12 h)",)
 
 
 async def test_the_quota_count_survives_a_restart_through_the_cursor(server, connect, clock) -> None:

@@ -66,6 +66,7 @@ RECONCILE_SLACK: Final = timedelta(minutes=2)
 WATCHED: Final = 10  # threads we answered whose replies each poll reads again
 WATCH_FOR: Final = timedelta(days=14)
 READ_BACK_PAGES: Final = 10
+QUOTA_WARNING: Final = 0.8  # from this share of the day's quota, each poll says what was used
 
 SAFEGUARDS: Final = (
     (
@@ -193,7 +194,7 @@ class YouTubeChannel(NamedChannel):
         now = self._clock()
         blocked = self.quota.blocked_until(cost, now, reserve=reserve)
         if blocked is not None:
-            raise RateLimited(f"channel {self.name}: {self.quota.paused_words(now)}", blocked)
+            raise RateLimited(f"channel {self.name}: {self.quota.blocked_words(now)}", blocked)
         generation = await self._ensure_access()
         response = await self._http.request(method, path, params=params, json=json, check=False)
         self.quota.spend(cost, self._clock())  # every request costs, even a refused one
@@ -305,7 +306,9 @@ class YouTubeChannel(NamedChannel):
         except RateLimited:
             if not found:
                 raise
-            warnings.append(self.quota.paused_words(self._clock()))
+            warnings.append(self.quota.blocked_words(self._clock()))
+        if self.quota.used >= self.quota.daily * QUOTA_WARNING:
+            warnings.append(self.quota.describe(self._clock()))  # the status line keeps it in sight
         next_cursor.update(self.quota.to_cursor())
         next_cursor["watched"] = self._watched_text()
         ordered = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))

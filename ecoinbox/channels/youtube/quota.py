@@ -108,6 +108,16 @@ class Quota:
             f"waits until 00:00 Pacific (in {in_words(reset - now)}), when it resets"
         )
 
+    def blocked_words(self, now: datetime) -> str:
+        """Why a call waits: YouTube refused more today, or ecoinbox keeps the rest for replies."""
+        if self.refused_until is not None and self.refused_until > now:
+            return self.paused_words(now)
+        reset = next_reset(now)
+        return (
+            f"{self.used:,} of {self.daily:,} quota units used today: polling waits until 00:00 "
+            f"Pacific (in {in_words(reset - now)}), the rest is kept for replies and moderation"
+        )
+
     def to_cursor(self) -> dict[str, str]:
         if self.day is None:
             return {}
