@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
 from ecoinbox.store.base import Change, ChangeKind, StateChange
 from ecoinbox.store.drafts import delete_draft_in
+from ecoinbox.store.moderation import ModerationStore
 from ecoinbox.store.rows import RowsStore
 from ecoinbox.store.screening import ScreeningStore
 from ecoinbox.store.sql import fetch_all, fetch_one
@@ -28,7 +29,7 @@ WOKE_FROM_SNOOZE = "woke from snooze"
 _NOTE_HISTORY_CHARS = 80
 
 
-class StatesStore(RowsStore, ScreeningStore):
+class StatesStore(RowsStore, ScreeningStore, ModerationStore):
     """States, snoozes, tags, assignment and notes; mixed into `SQLiteStore`."""
 
     async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
@@ -136,6 +137,7 @@ class StatesStore(RowsStore, ScreeningStore):
             await self._record(db, cid, actor, "state", _state_label(before), _state_label(after))
             # Into or out of Spam by the manager's hand teaches the spam filter (an undo unlearns).
             await self._learn_from_state(db, cid, before.state, after.state, actor)
+            await self._queue_moderation(db, cid, before.state, after.state, actor)
         if before.assignee != after.assignee:
             await db.execute("UPDATE conversations SET assignee = ? WHERE id = ?", (after.assignee, cid))
             await self._record(db, cid, actor, "assigned", before.assignee or None, after.assignee or None)
@@ -260,6 +262,7 @@ class StatesStore(RowsStore, ScreeningStore):
         label = f"{state.value} ({reason})" if reason else state.value
         await self._record(db, conversation_id, actor, "state", old.value, label)
         await self._learn_from_state(db, conversation_id, old, state, actor)
+        await self._queue_moderation(db, conversation_id, old, state, actor)
         return StateChange(conversation_id, old, state)
 
 
