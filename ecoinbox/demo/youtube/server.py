@@ -43,6 +43,7 @@ from ecoinbox.demo.youtube.records import (
     Person,
     Video,
     comment_json,
+    etag,
     thread_json,
 )
 
@@ -347,7 +348,7 @@ class YouTubeServer(LoopbackServer):
         return items[:size], len(items) > size
 
     def _list(self, kind: str, items: list[dict[str, Any]], next_key: tuple[str, str] | None) -> web.Response:
-        body: dict[str, Any] = {"kind": kind, "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+        body: dict[str, Any] = {"kind": kind, "etag": etag(kind, *(i["etag"] for i in items)), "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
                                 "items": items}  # fmt: skip
         if next_key is not None:
             body["nextPageToken"] = _token(next_key)
