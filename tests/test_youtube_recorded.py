@@ -34,7 +34,7 @@ def test_the_documented_thread_page_reads_as_messages() -> None:
     assert (
         message.text == "Mine broke after a week & support won't answer\nOrder 7781"
     )  # textOriginal, unescaped
-    assert message.author.handle == "alice" and message.author.display_name == "@alice"
+    assert message.author.handle == "alice" and message.author.label == "alice"
     assert message.edited_at == datetime(2026, 5, 1, 10, 5, tzinfo=UTC) and not message.held
     assert message.url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=UgzAbCdEfGhIjKlMnOpQr4AaABAg"
     (reply,) = [comment_message(r, "youtube", BRAND_CHANNEL, thread=first["id"]) for r in replies]

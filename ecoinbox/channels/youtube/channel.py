@@ -65,6 +65,7 @@ RATE_PAUSE: Final = timedelta(seconds=60)  # rateLimitExceeded says no time: wai
 RECONCILE_SLACK: Final = timedelta(minutes=2)
 WATCHED: Final = 10  # threads we answered whose replies each poll reads again
 WATCH_FOR: Final = timedelta(days=14)
+WATCH_EVERY: Final = timedelta(minutes=10)  # a unit per thread each time: 1,440 a day at most
 READ_BACK_PAGES: Final = 10
 QUOTA_WARNING: Final = 0.8  # from this share of the day's quota, each poll says what was used
 
@@ -301,8 +302,11 @@ class YouTubeChannel(NamedChannel):
                     )
                     break
             else:
-                for message in await self._watched_replies(budget):
-                    found.setdefault(message.remote_id, message)
+                last = _time_or_none(cursor.get("watched_at"))
+                if last is None or now - last >= WATCH_EVERY:
+                    for message in await self._watched_replies(budget):
+                        found.setdefault(message.remote_id, message)
+                    next_cursor["watched_at"] = now.isoformat()
         except RateLimited:
             if not found:
                 raise

@@ -42,7 +42,7 @@ def comment_message(
         channel=channel,
         remote_id=author_id if isinstance(author_id, str) and author_id else f"anonymous/{comment_id}",
         handle=name.removeprefix("@") or "unknown",
-        display_name=name,
+        display_name=name.removeprefix("@"),  # YouTube names people by their @handle: shown once
         url=f"{WEB}/channel/{quote(author_id, safe='')}"
         if isinstance(author_id, str) and author_id
         else None,
