@@ -186,3 +186,18 @@ async def test_the_spam_filters_verdict_asks_nothing_the_managers_mark_does(yt: 
     await yt.store.set_state([spam], State.OPEN, actor="sam")  # "not spam": nothing was hidden
     await yt.store.set_state([spam], State.SPAM, actor="sam")  # the manager's own mark asks
     assert await yt.store.platform_actions(spam) == [(yt.ids["spam"], "spam", "queued", "")]
+
+
+async def test_a_spam_reply_sent_alone_to_spam_is_rejected_on_youtube(yt: YouTubeStack) -> None:
+    top = yt.ids["rude"]
+    reply = yt.server.add_reply(parent=top, author="bot", text="FREE gift cards >>> giftz.example",
+                                at=FIXED_NOW + timedelta(minutes=30))  # fmt: skip
+    await yt.engine.poll_all_once()
+    rows = await yt.store.conversation_page(View.INBOX)
+    conversation = next(r.id for r in rows if "gift cards" in r.snippet)
+    thread = await yt.store.conversation(conversation, with_linked=False)
+    (spam,) = [m for m in thread.messages if m.message.remote_id == reply]
+    moved = await yt.store.split_spam(spam.id, actor="sam")
+    assert moved is not None
+    assert await yt.engine.moderation.run_due() == 1
+    assert yt.server.moderated == [(reply, "rejected")] and yt.server.status_of(top) == "published"

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from ecoinbox.model import DraftKind, Note, State, Triage, View, normalize_tag
 from ecoinbox.store.base import Change, ChangeKind, StateChange
 from ecoinbox.store.drafts import delete_draft_in
-from ecoinbox.store.moderation import ModerationStore
 from ecoinbox.store.rows import RowsStore
 from ecoinbox.store.screening import ScreeningStore
 from ecoinbox.store.sql import fetch_all, fetch_one
@@ -29,7 +28,7 @@ WOKE_FROM_SNOOZE = "woke from snooze"
 _NOTE_HISTORY_CHARS = 80
 
 
-class StatesStore(RowsStore, ScreeningStore, ModerationStore):
+class StatesStore(RowsStore, ScreeningStore):
     """States, snoozes, tags, assignment and notes; mixed into `SQLiteStore`."""
 
     async def conversation_ids(self, view: View, *, limit: int = 1000) -> list[int]:
