@@ -395,3 +395,18 @@ def test_a_secret_that_is_not_ours_is_refused_in_words() -> None:
                        client_id=CLIENT_ID, token_url="https://x.example/token")  # fmt: skip
     assert "ecoinbox auth youtube" in str(refused.value)
     assert Secret  # the unit returns a Secret (checked in the flow tests)
+
+
+async def test_a_comment_published_or_held_from_ecoinbox_comes_back_with_its_new_status(
+    server, connect, clock
+) -> None:
+    held = server.add_comment(author="tom", text="Charged twice", at=ago(clock, 5), status="heldForReview")
+    rude = server.add_comment(author="x", text="Idiots", at=ago(clock, 4))
+    channel = connect()
+    first = await channel.poll({})
+    assert by_id(first.messages)[held].held and not by_id(first.messages)[rude].held
+    await channel.approve(held)
+    await channel.hide(rude, spam=False)
+    again = by_id((await channel.poll(first.cursor)).messages)
+    assert not again[held].held and again[rude].held
+    assert held not in by_id((await channel.poll(first.cursor)).messages)  # asked once

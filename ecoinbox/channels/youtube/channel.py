@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -140,6 +140,9 @@ class YouTubeChannel(NamedChannel):
         self._generation = 0
         self._token_lock = asyncio.Lock()
         self._watched: dict[str, datetime] = {}  # thread id -> when we last answered in it
+        # Comments whose status we changed -> the status: read again at the next poll (a list
+        # walk would not meet them again, and comments.list by id does not say the status).
+        self._moderated: dict[str, str] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -302,6 +305,8 @@ class YouTubeChannel(NamedChannel):
                     )
                     break
             else:
+                for message in await self._moderated_again(budget):
+                    found[message.remote_id] = message
                 last = _time_or_none(cursor.get("watched_at"))
                 if last is None or now - last >= WATCH_EVERY:
                     for message in await self._watched_replies(budget):
@@ -409,6 +414,24 @@ class YouTubeChannel(NamedChannel):
                 break
         return found
 
+    async def _moderated_again(self, budget: _Budget) -> list[Message]:
+        """The comments we published, held or rejected lately, as they are now (held or not)."""
+        ids = list(self._moderated)[:50]  # comments.list takes up to 50 ids
+        if not ids or not budget.take(units.LIST):
+            return []
+        params = {"part": "snippet", "id": ",".join(ids), "textFormat": "plainText"}
+        body = await self._get("/comments", params, reserve=units.REPLY_RESERVE)
+        found = []
+        for item in objects(body.get("items")):
+            parent = as_dict(item.get("snippet")).get("parentId")
+            thread = parent if isinstance(parent, str) and parent else str(item.get("id"))
+            for message in self._convert_all([item], thread, ""):
+                status = self._moderated.get(message.remote_id, "published")
+                found.append(replace(message, held=status == "heldForReview"))
+        for done in ids:
+            self._moderated.pop(done, None)
+        return found
+
     async def _watched_replies(self, budget: _Budget) -> list[Message]:
         """The replies in the threads we answered lately: the answers to us, wherever the thread is."""
         found: list[Message] = []
@@ -508,6 +531,7 @@ class YouTubeChannel(NamedChannel):
     async def _set_status(self, remote_id: str, status: str) -> None:
         params = {"id": remote_id, "moderationStatus": status, "banAuthor": "false"}
         await self._call("POST", "/comments/setModerationStatus", units.MODERATE, params=params)
+        self._moderated[remote_id] = status
 
     async def approve(self, remote_id: str) -> None:
         """Publish a comment held for review (or marked likely spam)."""
