@@ -201,3 +201,17 @@ async def test_a_spam_reply_sent_alone_to_spam_is_rejected_on_youtube(yt: YouTub
     assert moved is not None
     assert await yt.engine.moderation.run_due() == 1
     assert yt.server.moderated == [(reply, "rejected")] and yt.server.status_of(top) == "published"
+
+
+async def test_a_refused_hide_is_recorded_and_said_not_retried(yt: YouTubeStack) -> None:
+    rows = await yt.store.conversation_page(View.INBOX)
+    conversation = next(r.id for r in rows if "Refund 10 days" in r.snippet)
+    assert await yt.store.hide_message(conversation, "youtube", "UgzGoneGoneGone", actor="sam")
+    assert await yt.engine.moderation.run_due() == 1
+    ((channel, said),) = yt.engine.moderation.take_refusals()
+    assert channel == "youtube" and "could not hide a message there" in said
+    assert "no longer on YouTube" in said
+    assert await yt.store.platform_actions(conversation) == [
+        ("UgzGoneGoneGone", "hide", "failed", said.split(": ", 1)[1])
+    ]
+    assert await yt.engine.moderation.run_due() == 0  # refused for good: not asked again

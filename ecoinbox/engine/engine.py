@@ -498,6 +498,9 @@ class Engine:
             due = None
             try:
                 await self.moderation.run_due()
+                for name, said in self.moderation.take_refusals():  # said in the status line, once
+                    if self.statuses[name].state == "ok":
+                        self._set_status(name, detail=said, warning=said, warned_at=self._clock())
                 due = await self.moderation.next_due()
             except Exception:  # the store may be briefly unavailable; never let the loop die
                 log.exception("platform moderation failed; retrying")

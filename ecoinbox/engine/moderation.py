@@ -33,6 +33,12 @@ class ModerationRunner:
         self.others = sorted(set(channels) - set(self.hiding))
         self.channels = channels
         self._clock = clock
+        self._refusals: list[tuple[str, str]] = []  # (channel, words) not yet shown to the manager
+
+    def take_refusals(self) -> list[tuple[str, str]]:
+        """What platforms refused for good since the last call: (channel, what to tell the manager)."""
+        refusals, self._refusals = self._refusals, []
+        return refusals
 
     async def run_due(self) -> int:
         """Every request due now; how many were tried."""
@@ -64,6 +70,8 @@ class ModerationRunner:
                     "channel %s: %s of %s refused: %s", action.channel, action.action, action.remote_id, exc
                 )
                 await self.store.finish_moderation(action, error=str(exc))
+                verb = "show again" if action.action == UNHIDE else "hide"
+                self._refusals.append((action.channel, f"could not {verb} a message there: {exc}"))
         except ChannelError as exc:
             await self.store.finish_moderation(action, error=str(exc), retry_at=self._later(action))
         else:
