@@ -314,6 +314,7 @@ class Engine:
             if version != seen:
                 seen = version
                 self._sender_wake.set()
+                self._moderation_wake.set()  # a hide asked from the other inbox
 
     def poll_now(self, name: str | None = None) -> None:
         """Ask one channel (or all) to poll at once instead of waiting for its interval."""
