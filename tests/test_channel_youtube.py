@@ -410,3 +410,13 @@ async def test_a_comment_published_or_held_from_ecoinbox_comes_back_with_its_new
     again = by_id((await channel.poll(first.cursor)).messages)
     assert not again[held].held and again[rude].held
     assert held not in by_id((await channel.poll(first.cursor)).messages)  # asked once
+
+
+async def test_context_of_a_reply_brings_its_top_level_comment(server, connect, clock) -> None:
+    top = server.add_comment(author="sam", text="Battery?", at=ago(clock, 60))
+    reply = server.add_reply(parent=top, author="kenji", text="same", at=ago(clock, 50))
+    channel = connect()
+    chain = await channel.context(reply)
+    assert [m.remote_id for m in chain] == [top, reply]
+    assert chain[1].thread_ref == top and chain[0].thread_ref == top
+    assert await channel.context("UgzNotThere") == []
