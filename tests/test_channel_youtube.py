@@ -373,6 +373,7 @@ def test_config_reads_the_youtube_settings() -> None:
         ({"client_id": None}, "client_id: missing (required for youtube"),
         ({"quota_per_poll": 20_000}, "quota_per_poll: must not be more than quota_per_day (10000)"),
         ({"quota_per_day": 0}, "quota_per_day: must be between 1 and"),
+        ({"search": ["acme"]}, "search: every comment on the channel's videos comes in already"),
     ],
 )
 def test_config_refuses_bad_youtube_settings_with_their_line(keys: dict[str, object], words: str) -> None:

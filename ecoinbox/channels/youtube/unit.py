@@ -101,6 +101,12 @@ class YouTubeUnit:
         for key, what in (("channel_id", "the brand's channel id"), ("client_id", "your OAuth client's id")):
             if values[key] is None and key not in table.data:
                 table.problem(key, f"missing (required for youtube: {what})")
+        if common.hashtags or common.search:
+            table.problem(
+                "search" if common.search else "hashtags",
+                "every comment on the channel's videos comes in already (YouTube's search finds videos, "
+                "not comments): leave it out",
+            )
         per_day = values["quota_per_day"] or 10_000
         per_poll = values["quota_per_poll"] or 50
         if per_poll > per_day:
