@@ -23,15 +23,12 @@ Pacific, said in words.
 
 from __future__ import annotations
 
-import asyncio
-import hmac
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ecoinbox.channels.base import (
-    AuthError,
     Capabilities,
     NamedChannel,
     PermanentError,
@@ -42,8 +39,6 @@ from ecoinbox.channels.base import (
 from ecoinbox.channels.http import (
     UNREADABLE,
     Clock,
-    HttpClient,
-    HttpResponse,
     channel_logger,
     one_line,
     skipped_unreadable,
@@ -51,8 +46,8 @@ from ecoinbox.channels.http import (
 )
 from ecoinbox.channels.json_values import as_dict, json_or_none, objects
 from ecoinbox.channels.youtube import quota as units
+from ecoinbox.channels.youtube.api import DataApi
 from ecoinbox.channels.youtube.comments import comment_message, thread_comments
-from ecoinbox.channels.youtube.oauth import Grant, parse_secret, refresh_access_token
 from ecoinbox.model import Message
 
 log = channel_logger(__name__)
@@ -60,8 +55,6 @@ log = channel_logger(__name__)
 MAX_COMMENT_LENGTH: Final = 10_000
 PAGE: Final = 100  # maxResults' maximum
 BACKFILL: Final = timedelta(days=14)  # a first walk goes back this far
-TOKEN_MARGIN: Final = timedelta(minutes=2)
-RATE_PAUSE: Final = timedelta(seconds=60)  # rateLimitExceeded says no time: wait a minute
 RECONCILE_SLACK: Final = timedelta(minutes=2)
 WATCHED: Final = 10  # threads we answered whose replies each poll reads again
 WATCH_FOR: Final = timedelta(days=14)
@@ -124,135 +117,27 @@ class YouTubeChannel(NamedChannel):
         timeout: float = 20.0,
         clock: Clock = utc_now,
     ) -> None:
-        self._grant: Grant = parse_secret(secret, name)
-        if not client_id.strip():
-            raise AuthError(f"channel {name}: no client_id (your Google OAuth client's id) in the config")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.channel_id = channel_id.strip()
-        self.client_id = client_id.strip()
         self.include_held = include_held
         self.quota = units.Quota(daily=quota_per_day, per_poll=quota_per_poll)
         self._clock = clock
-        self._http = HttpClient(name, self.base_url, timeout=timeout, clock=clock)
-        self._token_http = HttpClient(name, token_url, timeout=timeout, clock=clock)
-        self._access_expires: datetime | None = None
-        self._generation = 0
-        self._token_lock = asyncio.Lock()
+        self._api = DataApi(
+            name, self.base_url, secret, client_id=client_id, token_url=token_url, quota=self.quota,
+            timeout=timeout, clock=clock,
+        )  # fmt: skip
         self._watched: dict[str, datetime] = {}  # thread id -> when we last answered in it
         # Comments whose status we changed -> the status: read again at the next poll (a list
         # walk would not meet them again, and comments.list by id does not say the status).
         self._moderated: dict[str, str] = {}
 
     async def aclose(self) -> None:
-        await self._http.aclose()
-        await self._token_http.aclose()
+        await self._api.aclose()
 
     def set_token(self, token: str) -> bool:
         """Use a renewed secret from now on; False when it is empty, unreadable or the one in use."""
-        try:
-            grant = parse_secret(token, self.name)
-        except AuthError:
-            return False
-        if hmac.compare_digest(grant.refresh_token.encode(), self._grant.refresh_token.encode()):
-            return False
-        self._grant = grant
-        self._access_expires = None
-        self._http.set_auth_headers({})
-        return True
-
-    # -- tokens and requests ---------------------------------------------------------------
-
-    def _client_form(self) -> dict[str, str]:
-        form = {"client_id": self.client_id}
-        if self._grant.client_secret:
-            form["client_secret"] = self._grant.client_secret
-        return form
-
-    async def _ensure_access(self, refused: int | None = None) -> int:
-        async with self._token_lock:
-            expires = self._access_expires
-            fresh = expires is not None and expires - TOKEN_MARGIN > self._clock()
-            if fresh and refused != self._generation:
-                return self._generation
-            token, lifetime = await refresh_access_token(
-                self._token_http, self.name, self._client_form(), self._grant.refresh_token
-            )
-            self._http.set_auth_headers({"Authorization": f"Bearer {token}"})
-            self._access_expires = self._clock() + lifetime
-            self._generation += 1
-            return self._generation
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        cost: int,
-        *,
-        params: dict[str, str] | None = None,
-        json: Any = None,
-        reserve: int = 0,
-    ) -> HttpResponse:
-        """One API call, counted against the quota (refused here, without the network, when the
-        day's units are used up), with a fresh access token (renewed once on a 401)."""
-        now = self._clock()
-        blocked = self.quota.blocked_until(cost, now, reserve=reserve)
-        if blocked is not None:
-            raise RateLimited(f"channel {self.name}: {self.quota.blocked_words(now)}", blocked)
-        generation = await self._ensure_access()
-        response = await self._http.request(method, path, params=params, json=json, check=False)
-        self.quota.spend(cost, self._clock())  # every request costs, even a refused one
-        if response.status == 401:
-            await self._ensure_access(refused=generation)
-            response = await self._http.request(method, path, params=params, json=json, check=False)
-            self.quota.spend(cost, self._clock())
-        self._raise_for(response)
-        return response
-
-    def _raise_for(self, response: HttpResponse) -> None:
-        if 200 <= response.status < 300:
-            return
-        error = as_dict(as_dict(json_or_none(response.content)).get("error"))
-        reasons = {str(e.get("reason")) for e in objects(error.get("errors"))}
-        said = one_line(str(error.get("message") or ""), limit=120)
-        now = self._clock()
-        if response.status == 401:
-            raise AuthError(
-                f"channel {self.name}: YouTube refused a fresh access token (401): "
-                f"run `ecoinbox auth {self.name}`",
-                status=401,
-            )
-        if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
-            until = self.quota.refused(now)
-            raise RateLimited(f"channel {self.name}: {self.quota.paused_words(now)}", until)
-        if reasons & {"rateLimitExceeded", "userRateLimitExceeded"}:
-            raise RateLimited(
-                f"channel {self.name}: YouTube asks ecoinbox to slow down; it tries again in a minute",
-                now + RATE_PAUSE,
-            )
-        if "commentsDisabled" in reasons:
-            raise PermanentError(f"channel {self.name}: comments are turned off on this video")
-        if reasons & {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}:
-            raise AuthError(
-                f"channel {self.name}: the authorization lacks the right to manage comments: "
-                f"run `ecoinbox auth {self.name}` again",
-                status=response.status,
-            )
-        if response.status == 403:
-            raise PermanentError(
-                f"channel {self.name}: YouTube refused ({said or 'forbidden'}): is the account "
-                "authorized the owner of the channel (or one of its moderators)?"
-            )
-        if response.status == 404 and reasons & {"commentNotFound", "parentCommentNotFound"}:
-            raise PermanentError(f"channel {self.name}: that comment is no longer on YouTube")
-        self._http.raise_for_status(response)
-
-    async def _get(self, path: str, params: dict[str, str], *, reserve: int = 0) -> dict[str, Any]:
-        response = await self._call("GET", path, units.LIST, params=params, reserve=reserve)
-        body = json_or_none(response.content)
-        if not isinstance(body, dict):
-            raise TransientError(f"channel {self.name}: malformed answer from {response.where}")
-        return body
+        return self._api.set_secret(token)
 
     # -- identity and capabilities ---------------------------------------------------------
 
@@ -266,8 +151,8 @@ class YouTubeChannel(NamedChannel):
 
     async def check(self) -> str:
         """Renew the access token and ask which channel it manages; say the quota used."""
-        self._access_expires = None
-        body = await self._get("/channels", {"part": "snippet", "mine": "true"})
+        self._api.forget_access()
+        body = await self._api.get("/channels", {"part": "snippet", "mine": "true"})
         items = objects(body.get("items"))
         ids = [str(item.get("id")) for item in items]
         if self.channel_id not in ids:
@@ -348,7 +233,7 @@ class YouTubeChannel(NamedChannel):
                 params["moderationStatus"] = source.status
             if token:
                 params["pageToken"] = token
-            body = await self._get("/commentThreads", params, reserve=units.REPLY_RESERVE)
+            body = await self._api.get("/commentThreads", params, reserve=units.REPLY_RESERVE)
             reached = False
             for thread in objects(body.get("items")):
                 published = self._thread_messages(thread)
@@ -406,7 +291,7 @@ class YouTubeChannel(NamedChannel):
             }
             if token:
                 params["pageToken"] = token
-            body = await self._get("/comments", params, reserve=units.REPLY_RESERVE if budget else 0)
+            body = await self._api.get("/comments", params, reserve=units.REPLY_RESERVE if budget else 0)
             found.extend(self._convert_all(objects(body.get("items")), parent, ""))
             next_token = body.get("nextPageToken")
             token = next_token if isinstance(next_token, str) and next_token else None
@@ -420,7 +305,7 @@ class YouTubeChannel(NamedChannel):
         if not ids or not budget.take(units.LIST):
             return []
         params = {"part": "snippet", "id": ",".join(ids), "textFormat": "plainText"}
-        body = await self._get("/comments", params, reserve=units.REPLY_RESERVE)
+        body = await self._api.get("/comments", params, reserve=units.REPLY_RESERVE)
         found = []
         for item in objects(body.get("items")):
             parent = as_dict(item.get("snippet")).get("parentId")
@@ -475,7 +360,9 @@ class YouTubeChannel(NamedChannel):
         return [parent, comment] if parent is not None else [comment]
 
     async def _comment(self, remote_id: str, thread: str | None) -> Message | None:
-        body = await self._get("/comments", {"part": "snippet", "id": remote_id, "textFormat": "plainText"})
+        body = await self._api.get(
+            "/comments", {"part": "snippet", "id": remote_id, "textFormat": "plainText"}
+        )
         for item in objects(body.get("items")):
             parent = as_dict(item.get("snippet")).get("parentId")
             ref = thread or (parent if isinstance(parent, str) and parent else remote_id)
@@ -500,7 +387,9 @@ class YouTubeChannel(NamedChannel):
         top = _top_level(parent)
         self._watch(top, self._clock())
         body = {"snippet": {"parentId": top, "textOriginal": text}}
-        response = await self._call("POST", "/comments", units.INSERT, params={"part": "snippet"}, json=body)
+        response = await self._api.call(
+            "POST", "/comments", units.INSERT, params={"part": "snippet"}, json=body
+        )
         created = as_dict(json_or_none(response.content))
         made = self._convert_all([created], top, _video_of(parent)) if created else []
         if not made:
@@ -530,7 +419,7 @@ class YouTubeChannel(NamedChannel):
 
     async def _set_status(self, remote_id: str, status: str) -> None:
         params = {"id": remote_id, "moderationStatus": status, "banAuthor": "false"}
-        await self._call("POST", "/comments/setModerationStatus", units.MODERATE, params=params)
+        await self._api.call("POST", "/comments/setModerationStatus", units.MODERATE, params=params)
         self._moderated[remote_id] = status
 
     async def approve(self, remote_id: str) -> None:
