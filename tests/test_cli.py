@@ -126,7 +126,7 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         listed = ecoinbox("--config", config, "list", "--json", "--limit", "1000")
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
-        channels = {"mastodon", "forum", "bluesky", "blog", "fanblog", "reddit", "youtube"}
+        channels = {"mastodon", "forum", "bluesky", "blog", "fanblog", "reddit", "linkedin", "youtube"}
         if why_no_dovecot() is None:
             channels.add("email")
         assert channels == {r["channel"] for r in rows}
