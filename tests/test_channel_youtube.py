@@ -421,3 +421,17 @@ async def test_context_of_a_reply_brings_its_top_level_comment(server, connect, 
     assert [m.remote_id for m in chain] == [top, reply]
     assert chain[1].thread_ref == top and chain[0].thread_ref == top
     assert await channel.context("UgzNotThere") == []
+
+
+async def test_a_conversation_is_titled_with_its_video(server, connect, clock) -> None:
+    top = server.add_comment(
+        author="lea", text="Bonjour", video="Acme Pulse 3 : le test complet", at=ago(clock, 5)
+    )
+    reply = server.add_reply(parent=top, author="acme", text="Bonjour Léa", at=ago(clock, 4))
+    channel = connect(include_held=False)
+    got = by_id((await channel.poll({})).messages)
+    assert got[top].title == "Acme Pulse 3 : le test complet" and got[reply].title == ""
+    asked = [r for r in server.requests if r.path.endswith("/videos")]
+    assert len(asked) == 1
+    await channel.poll({})
+    assert len([r for r in server.requests if r.path.endswith("/videos")]) == 1  # kept, not asked again

@@ -48,6 +48,7 @@ from ecoinbox.channels.json_values import as_dict, json_or_none, objects
 from ecoinbox.channels.youtube import quota as units
 from ecoinbox.channels.youtube.api import DataApi
 from ecoinbox.channels.youtube.comments import comment_message, thread_comments
+from ecoinbox.htmltext import plain_to_text
 from ecoinbox.model import Message
 
 log = channel_logger(__name__)
@@ -60,6 +61,7 @@ WATCHED: Final = 10  # threads we answered whose replies each poll reads again
 WATCH_FOR: Final = timedelta(days=14)
 WATCH_EVERY: Final = timedelta(minutes=10)  # a unit per thread each time: 1,440 a day at most
 READ_BACK_PAGES: Final = 10
+TITLES_KEPT: Final = 2000  # video titles remembered (a request per 50 new videos)
 QUOTA_WARNING: Final = 0.8  # from this share of the day's quota, each poll says what was used
 
 SAFEGUARDS: Final = (
@@ -131,6 +133,7 @@ class YouTubeChannel(NamedChannel):
         # Comments whose status we changed -> the status: read again at the next poll (a list
         # walk would not meet them again, and comments.list by id does not say the status).
         self._moderated: dict[str, str] = {}
+        self._titles: dict[str, str] = {}  # video id -> its title, oldest first
 
     async def aclose(self) -> None:
         await self._api.aclose()
@@ -201,12 +204,40 @@ class YouTubeChannel(NamedChannel):
             if not found:
                 raise
             warnings.append(self.quota.blocked_words(self._clock()))
+        titled = await self._with_titles(list(found.values()), budget)
         if self.quota.used >= self.quota.daily * QUOTA_WARNING:
             warnings.append(self.quota.describe(self._clock()))  # the status line keeps it in sight
         next_cursor.update(self.quota.to_cursor())
         next_cursor["watched"] = self._watched_text()
-        ordered = sorted(found.values(), key=lambda m: (m.created_at, m.remote_id))
+        ordered = sorted(titled, key=lambda m: (m.created_at, m.remote_id))
         return PollResult(ordered, next_cursor, tuple(dict.fromkeys(warnings)))
+
+    async def _with_titles(self, messages: list[Message], budget: _Budget) -> list[Message]:
+        """Top-level comments titled with their video's title (videos.list, 1 unit per 50 new
+        videos; kept): the conversation says which video it is about."""
+        wanted = {_video_of(m) for m in messages if m.in_reply_to is None} - {""} - set(self._titles)
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 50):
+            if not budget.take(units.LIST):
+                break
+            try:
+                body = await self._api.get(
+                    "/videos", {"part": "snippet", "id": ",".join(ids[start : start + 50])}
+                )
+            except (RateLimited, TransientError):
+                break  # titles are a comfort: the comments come in without them
+            for item in objects(body.get("items")):
+                title = as_dict(item.get("snippet")).get("title")
+                if isinstance(item.get("id"), str) and isinstance(title, str):
+                    self._titles[item["id"]] = plain_to_text(title).text
+        while len(self._titles) > TITLES_KEPT:
+            self._titles.pop(next(iter(self._titles)))
+        return [
+            replace(m, title=self._titles.get(_video_of(m), ""))
+            if m.in_reply_to is None and not m.title
+            else m
+            for m in messages
+        ]
 
     async def _walk(
         self, source: Source, cursor: dict[str, str], budget: _Budget

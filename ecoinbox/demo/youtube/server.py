@@ -217,6 +217,7 @@ class YouTubeServer(LoopbackServer):
         router.add_post(f"{API}/comments/setModerationStatus", self._moderate)
         router.add_delete(f"{API}/comments", self._delete)
         router.add_get(f"{API}/channels", self._channels)
+        router.add_get(f"{API}/videos", self._videos_list)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
@@ -304,6 +305,13 @@ class YouTubeServer(LoopbackServer):
                 "snippet": {"title": "Acme", "customUrl": "@acme"}}  # fmt: skip
         return json_response({"kind": "youtube#channelListResponse", "pageInfo": {"totalResults": 1},
                               "items": [item]})  # fmt: skip
+
+    async def _videos_list(self, request: web.Request) -> web.Response:
+        ids = [i for i in request.query.get("id", "").split(",") if i in self._videos]
+        items = [{"kind": "youtube#video", "etag": etag("v", i), "id": i,
+                  "snippet": {"channelId": self.channel_id, "title": self._videos[i].title,
+                              "channelTitle": "Acme"}} for i in ids]  # fmt: skip
+        return self._list("youtube#videoListResponse", items, None)
 
     async def _threads(self, request: web.Request) -> web.Response:
         query = request.query
