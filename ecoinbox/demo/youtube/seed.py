@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ecoinbox.demo.youtube.server import YouTubeServer
 
-REVIEW = "Acme Pulse 3 review: one month later"
-UNBOXING = "Unboxing the Acme Pulse 3"
-FR = "Acme Pulse 3 : le test complet (FR)"
+REVIEW = "Pulse 3, one month later"
+UNBOXING = "Unboxing the Pulse 3"
+FR = "Pulse 3 : le test complet"
 
 # (minutes ago, video, author, text, status, replies as (minutes ago, author, text))
 DAY: tuple[tuple[int, str, str, str, str, tuple[tuple[int, str, str], ...]], ...] = (
