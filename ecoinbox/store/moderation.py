@@ -124,16 +124,17 @@ class ModerationStore(SQLiteBase):
             return None
         now = to_ms(self._clock())
         marks = ",".join("?" * len(channels))
+        due = (
+            f"SELECT * FROM platform_actions a WHERE a.channel IN ({marks})"
+            " AND a.state IN ('queued', 'running') AND a.next_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM platform_actions b WHERE b.channel = a.channel"
+            " AND b.remote_id = a.remote_id AND b.id < a.id AND b.state IN ('queued', 'running'))"
+            " ORDER BY a.id LIMIT 1"
+        )
+        if await fetch_one(self._read(), due, (*channels, now)) is None:
+            return None  # nothing due: no write (other inboxes watch the store's writes)
         async with self._write() as db:
-            row = await fetch_one(
-                db,
-                f"SELECT * FROM platform_actions a WHERE a.channel IN ({marks})"
-                " AND (a.state = 'queued' OR (a.state = 'running' AND a.next_at <= ?)) AND a.next_at <= ?"
-                " AND NOT EXISTS (SELECT 1 FROM platform_actions b WHERE b.channel = a.channel"
-                " AND b.remote_id = a.remote_id AND b.id < a.id AND b.state IN ('queued', 'running'))"
-                " ORDER BY a.id LIMIT 1",
-                (*channels, now, now),
-            )
+            row = await fetch_one(db, due, (*channels, now))
             if row is None:
                 return None
             await db.execute(
