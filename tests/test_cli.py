@@ -138,6 +138,7 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         assert "forum: ok, @acme_team" in checked.stdout
         assert "blog: ok, @acme_team" in checked.stdout and "fanblog: ok, 2 feed(s)" in checked.stdout
         assert "reddit: ok, u/acme" in checked.stdout and "bluesky: ok, @acme.bsky.example" in checked.stdout
+        assert "linkedin: ok, the LinkedIn page Acme (urn:li:organization:" in checked.stdout
         # What each server does not guarantee, and how ecoinbox makes up for it.
         assert "  - Idempotency-Key is not relied on: an uncertain reply is looked up" in checked.stdout
         assert "  - a revoked or wrong application password is served as anonymous" in checked.stdout
