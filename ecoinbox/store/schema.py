@@ -371,7 +371,7 @@ MIGRATIONS: tuple[str, ...] = (
     # 16: what the manager asked a platform to do with a message (hide it, as spam or not, or
     # show it again), written with the key's state change and carried out by the engine.
     """
-    CREATE TABLE platform_actions (
+    CREATE TABLE IF NOT EXISTS platform_actions (
         id              INTEGER PRIMARY KEY,
         conversation_id INTEGER NOT NULL REFERENCES conversations (id),
         channel         TEXT NOT NULL,
@@ -384,7 +384,7 @@ MIGRATIONS: tuple[str, ...] = (
         actor           TEXT NOT NULL,
         error           TEXT
     );
-    CREATE INDEX platform_actions_waiting ON platform_actions (channel, remote_id, state);
+    CREATE INDEX IF NOT EXISTS platform_actions_waiting ON platform_actions (channel, remote_id, state);
     """,
 )
 
