@@ -23,6 +23,8 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "reddit": "ecoinbox.channels.reddit.unit",
     "email": "ecoinbox.channels.email.unit",
     "linkedin": "ecoinbox.channels.linkedin.unit",
+    "x": "ecoinbox.channels.x.unit",
+    "mediawiki": "ecoinbox.channels.mediawiki.unit",
     "youtube": "ecoinbox.channels.youtube.unit",
 }
 
