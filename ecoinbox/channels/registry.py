@@ -25,6 +25,8 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "linkedin": "ecoinbox.channels.linkedin.unit",
     "x": "ecoinbox.channels.x.unit",
     "mediawiki": "ecoinbox.channels.mediawiki.unit",
+    "facebook": "ecoinbox.channels.facebook.unit",
+    "instagram": "ecoinbox.channels.instagram.unit",
     "youtube": "ecoinbox.channels.youtube.unit",
 }
 
