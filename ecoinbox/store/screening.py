@@ -26,11 +26,11 @@ import aiosqlite
 
 from ecoinbox.model import Message, State, normalize_tag
 from ecoinbox.store.base import Change, ChangeKind
-from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import MESSAGE_SQL as _MESSAGE_SQL
 from ecoinbox.store.convert import to_message as _message
 from ecoinbox.store.errors import StoreError
 from ecoinbox.store.ingest_plan import Summary as _Summary
+from ecoinbox.store.moderation import ModerationStore
 from ecoinbox.store.sql import execute_many as _many
 from ecoinbox.store.sql import fetch_all as _all
 from ecoinbox.store.sql import fetch_one as _one
@@ -102,7 +102,7 @@ class ScreeningBatch:
     started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
-class ScreeningStore(SQLiteBase):
+class ScreeningStore(ModerationStore):
     """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
 
     _screener: Screener | None = None
@@ -439,6 +439,8 @@ class ScreeningStore(SQLiteBase):
         whole conversation spam instead) or is not there."""
         async with self._write() as db:
             moved = await self._split_out(db, message_id, actor, "marked spam")
+            if moved is not None:  # hidden on its platform too, where it can be (see store.moderation)
+                await self._queue_moderation(db, moved[1], State.OPEN, State.SPAM, actor)
             if moved is not None and self._screener is not None:
                 first = await self._first_inbound(db, moved[1])
                 if first is not None:
