@@ -49,6 +49,4 @@ class YouTubeSite(ServerSite):
 def sites(context: DemoContext) -> list[DemoSite]:
     from ecoinbox.demo.youtube.server import YouTubeServer
 
-    if context.generated:
-        return []  # a generated year of traffic has no YouTube channel to answer in
     return [YouTubeSite(YouTubeServer(seed=context.seed, quota=DEMO_QUOTA), context)]
