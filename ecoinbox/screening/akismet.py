@@ -117,8 +117,10 @@ class Akismet:
                 "no key found: put it in the keyring (`keyring set ecoinbox akismet`), or name"
                 " a key_cmd or key_env in [screening.akismet]"
             ) from None
+        from ecoinbox.channels.http import blocking_client
+
         transport = None if self.settings.api_url == AKISMET_API_URL else _Elsewhere(self.settings.api_url)
-        http = httpx.Client(
+        http = blocking_client(
             headers={"User-Agent": f"ecoinbox | {akismet.USER_AGENT}"},
             timeout=self.settings.timeout,
             transport=transport,
