@@ -6,6 +6,8 @@ texts that came in lately (label: who wrote them), to notice the same text poste
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections import Counter
 from collections.abc import Hashable, Iterator
 from typing import Final
@@ -26,6 +28,7 @@ def _bands(signature: tuple[int, ...]) -> list[Band]:
     return [signature[start : start + _BAND] for start in range(0, len(signature), _BAND)]
 
 
+@functools.lru_cache(maxsize=64)
 def bands_needed(size: int, at: float) -> int:
     """How many of its bands a signature of `size` values shares, at least, with one that
     `resemblance` puts at `at` or more: each unequal value breaks one band at most."""
@@ -86,12 +89,8 @@ class Memory:
 
     def _hits(self, bands: list[Band]) -> Counter[int]:
         """The remembered signatures sharing a band with `bands`, with how many bands each."""
-        hits: Counter[int] = Counter()
-        for index, band in zip(self._bands, bands):
-            found = index.get(band)
-            if found is not None:
-                hits.update(found)
-        return hits
+        found = [keys for keys in map(dict.get, self._bands, bands) if keys]
+        return Counter(itertools.chain.from_iterable(found))  # counted in one C loop
 
     def _candidates(self, signature: tuple[int, ...]) -> set[int]:
         return set(self._hits(_bands(signature)))
