@@ -101,7 +101,7 @@ def detect_languages(
 
 # py3langid walks a text's bytes through an automaton in a Python loop (most of its time). The
 # automaton's state after a byte depends on the last `WINDOW` bytes only (no state lies deeper:
-# tests/test_screening_speed_language.py checks it on the model), so the states of every byte of
+# tests/test_screening_speed.py checks it on the model), so the states of every byte of
 # many texts come from `WINDOW` numpy steps; the scores are then made text by text exactly as
 # py3langid 0.4 makes them (`LanguageIdentifier._decide`), so each answer is the same.
 WINDOW: Final = 6
@@ -109,7 +109,7 @@ _walkers: dict[int, tuple[Any, Any, Any, int]] = {}  # id of the automaton -> it
 
 
 def classify_all(identifier: Any, texts: list[str]) -> list[tuple[str, float]]:
-    """`identifier.classify(text)` of each text."""
+    """`identifier.classify(text)` of each text (a py3langid identifier): the same answers."""
     if not texts:
         return []
     if not _walkable(identifier):
