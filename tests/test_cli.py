@@ -128,9 +128,10 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
         channels = {channel.name for channel in load_config(Path(config)).channels}  # every site of the demo
-        assert {"mastodon", "forum", "blog", "fanblog", "reddit", "bluesky", "linkedin", "x"} <= channels
+        assert set("mastodon forum blog fanblog reddit bluesky linkedin x wiki youtube".split()) <= channels
         assert ("email" in channels) is (why_no_dovecot() is None)
         assert channels == {r["channel"] for r in rows}  # each brought conversations
+        assert {"facebook", "instagram"} <= channels
         again = ecoinbox("--config", config, "poll", "--once")
         for channel in channels:
             assert f"{channel}: 0 new" in again.stdout, again.stdout
@@ -141,6 +142,7 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         assert "reddit: ok, u/acme" in checked.stdout and "bluesky: ok, @acme.bsky.example" in checked.stdout
         assert "linkedin: ok, the LinkedIn page Acme (urn:li:organization:" in checked.stdout
         assert "x: ok, @acme on 127.0.0.1:" in checked.stdout and "post reads used today" in checked.stdout
+        assert "facebook: ok, Page Acme" in checked.stdout and "instagram: ok, @acme" in checked.stdout
         # What each server does not guarantee, and how ecoinbox makes up for it.
         assert "  - Idempotency-Key is not relied on: an uncertain reply is looked up" in checked.stdout
         assert "  - a revoked or wrong application password is served as anonymous" in checked.stdout

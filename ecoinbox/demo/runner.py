@@ -350,14 +350,9 @@ def upgrade_generated(path: Path, out: TextIO) -> None:
     """A generated store written by an older ecoinbox gets this one's migrations once, here,
     instead of in every demo's copy of it (at a million messages a migration can take seconds);
     the spare copy is made again from it."""
-    import sqlite3
+    from ecoinbox.store import needs_upgrade, open_store
 
-    from ecoinbox.store import open_store
-    from ecoinbox.store.schema import SCHEMA_VERSION
-
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version >= SCHEMA_VERSION:
+    if not needs_upgrade(path):
         return
     print(f"Upgrading the demo store {path.name} to this version (once)…", file=out, flush=True)
 
