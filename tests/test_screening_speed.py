@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,6 @@ def test_a_polls_languages_found_together_are_found_as_one_by_one() -> None:
 
 
 def replace_language(message: Message, code: str) -> Message:
-    from dataclasses import replace
-
     return replace(message, language=code)
 
 
