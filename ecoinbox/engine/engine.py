@@ -532,12 +532,11 @@ class Engine:
 def with_languages(messages: list[Message]) -> list[Message]:
     """The person's messages with their language detected (the platform's own tag is a hint:
     accounts often keep the default "en" whatever they write in)."""
-    from ecoinbox.language import detect_language
+    from ecoinbox.language import detect_languages
 
-    return [
-        m if m.is_ours else replace(m, language=detect_language(m.text, hint=m.language) or m.language)
-        for m in messages
-    ]
+    theirs = [m for m in messages if not m.is_ours]
+    found = iter(detect_languages([m.text for m in theirs], [m.language for m in theirs]))
+    return [m if m.is_ours else replace(m, language=next(found) or m.language) for m in messages]
 
 
 def _jittered_backoff(interval: float, failures: int) -> float:

@@ -173,8 +173,7 @@ class Screener:
         if not signature:
             return 0, 0
         who = identity(message.author)
-        similar = self._recent.similar(signature, REPEATED_AT)
-        self._recent.add(signature, who)
+        similar = self._recent.similar_then_add(signature, REPEATED_AT, who)
         return len(similar), len({other for other in similar if other != who})
 
     # ---- the manager's marks ---------------------------------------------------------------
