@@ -15,6 +15,14 @@ neighbours than about the code. Parts:
   `SQLiteStore.ingest` with screening attached, into a fresh store), and the store alone (the
   same ingest without screening nor language detection): CPU and wall clock.
 The best of `--repeat` runs is printed for each part.
+
+    python bench/ingest_screening.py --verdicts FILE     # every verdict and language, for `cmp`
+
+writes, one JSON line a message, what screening and language detection answered (spam or not, score,
+reasons, signals, priority, rule actions, language) on the train/dev sources of the protocol in
+bench/README.md (the project's train and test splits, the four training videos, CDP dev's client
+turns; never the untouched video) and on `--messages` of the demo's traffic: run it before and
+after a change and compare the files (a speed-up must leave them byte for byte the same).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -108,12 +117,67 @@ def whole_ingest(polls: Sequence[list[Message]], settings: Settings | None) -> t
         return asyncio.run(run(Path(where) / "inbox.db"))
 
 
+def dev_sources(shared: Path) -> dict[str, list[Message]]:
+    """The protocol's train/dev sources (bench/README.md), each in posting order; the untouched
+    video is never read."""
+    from train_spam import TRAIN_VIDEOS, load_cdp, load_velora, load_youtube
+
+    out = {split: [e.message for e in load_velora(split)] for split in ("train", "test")}
+    for video in TRAIN_VIDEOS:
+        out[video] = [e.message for e in load_youtube(shared / "spam" / "youtube-spam-collection", video)]
+    out["cdp"] = [e.message for e in load_cdp(shared / "cdp" / "dev.json")]
+    return out
+
+
+def verdicts(path: Path, messages: int, seed: int, shared: Path) -> int:
+    """Write every assessment and language (see the module's docstring); returns how many."""
+    import json
+
+    from train_spam import BRAND, OWN_DOMAINS
+
+    from ecoinbox.screening.spam import SpamFilter
+
+    def line(source: str, message: Message, assessment: Any, found: str | None) -> str:
+        verdict, priority = assessment.verdict, assessment.priority
+        record = [
+            source, message.remote_id, verdict.is_spam, repr(verdict.score), list(verdict.reasons),
+            [[s.name, repr(s.weight), s.reason] for s in verdict.signals], priority.urgent,
+            repr(priority.score), list(priority.reasons), priority.tone,
+            [f"{action}|{action.rule}" for action in assessment.actions], found,
+        ]  # fmt: skip
+        return json.dumps(record, ensure_ascii=False) + "\n"
+
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for source, texts in dev_sources(shared).items():
+            screener = Screener(SpamFilter(brand_names=BRAND, own_domains=OWN_DOMAINS))
+            found = with_languages(texts)
+            for message, assessment, seen in zip(texts, screener.assess_batch(texts), found, strict=True):
+                out.write(line(source, message, assessment, seen.language))
+                count += 1
+        screener = Screener.from_settings(demo_settings())
+        for poll in batches(generated(make_plan(messages, seed, DEFAULT_END), seed), BATCH):
+            theirs = [m for m in with_languages(poll) if not m.is_ours]
+            for message, assessment in zip(theirs, screener.assess_batch(theirs), strict=True):
+                out.write(line("demo", message, assessment, message.language))
+                count += 1
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each part; the best is shown")
+    parser.add_argument("--verdicts", type=Path, help="write every verdict and language to this file")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data",
+                        help="../shared/data (the YouTube Spam Collection, CDP dev)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.verdicts is not None:
+        sys.path.insert(0, str(ROOT / "bench"))
+        written = verdicts(args.verdicts, args.messages, args.seed, args.shared)
+        print(f"{written:,} messages written to {args.verdicts}")
+        return 0
     settings = demo_settings()
     polls = list(batches(generated(make_plan(args.messages, args.seed, DEFAULT_END), args.seed), BATCH))
     total = sum(len(poll) for poll in polls)

@@ -127,10 +127,43 @@ async def test_a_server_that_cannot_start_leaves_none_of_the_others_running(
     async def refuse(*args: object, **kwargs: object) -> str:
         raise OSError("the port is taken")
 
-    monkeypatch.setattr(demo.bluesky, "start", refuse)
+    monkeypatch.setattr(demo.site("bluesky"), "start", refuse)
     with pytest.raises(OSError, match="the port is taken"):
         await demo.start()
-    assert demo.mastodon.base_url  # it started beside the one that failed...
+    assert demo.site("mastodon").base_url  # it started beside the one that failed...
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):  # ...and was stopped
-            await client.get(f"{demo.mastodon.base_url}/api/v1/instance")
+            await client.get(f"{demo.site('mastodon').base_url}/api/v1/instance")
+
+
+def test_a_store_generated_by_an_older_version_is_upgraded_once_not_in_each_demo(tmp_path: Path) -> None:
+    import asyncio
+    import io
+
+    from ecoinbox.demo import runner
+    from ecoinbox.demo.generate import GENERATOR_VERSION, manifest
+    from ecoinbox.store import open_store
+    from ecoinbox.store.schema import SCHEMA_VERSION
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    path = cache / f"300-seed1-v{GENERATOR_VERSION}.db"
+
+    async def make() -> None:
+        await (await open_store(path)).close()
+
+    asyncio.run(make())
+    manifest(path).write_text("{}", encoding="utf-8")
+    with sqlite3.connect(path) as db:  # as the previous schema left it
+        db.execute("PRAGMA user_version = 14")  # before the day bounds (15)
+        for name in ("TABLE late_messages", "TABLE message_days"):
+            db.execute(f"DROP {name}")
+    said = io.StringIO()
+    assert runner.generated_store(300, cache=cache, out=said) == path
+    assert "Upgrading the demo store" in said.getvalue()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert spare_path(path, cache / "spares").exists()  # the next demo takes a current copy
+    again = io.StringIO()
+    runner.generated_store(300, cache=cache, out=again)
+    assert again.getvalue() == ""

@@ -284,6 +284,15 @@ class _SendTracker:
 # The client
 
 
+def blocking_client(
+    *, headers: Mapping[str, str], timeout: float, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """A synchronous client for a library that takes one (Akismet's), built here like every other
+    client of ecoinbox: certificates verified, SSL_CERT_FILE and proxies honoured, no redirects."""
+    return httpx.Client(headers=dict(headers), timeout=timeout, transport=transport, verify=True,
+                        trust_env=True, follow_redirects=False)  # fmt: skip
+
+
 class HttpClient:
     """One channel's HTTP connection to its platform (one shared `httpx.AsyncClient`).
 

@@ -22,6 +22,12 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "feed": "ecoinbox.channels.feed.unit",
     "reddit": "ecoinbox.channels.reddit.unit",
     "email": "ecoinbox.channels.email.unit",
+    "linkedin": "ecoinbox.channels.linkedin.unit",
+    "x": "ecoinbox.channels.x.unit",
+    "mediawiki": "ecoinbox.channels.mediawiki.unit",
+    "facebook": "ecoinbox.channels.facebook.unit",
+    "instagram": "ecoinbox.channels.instagram.unit",
+    "youtube": "ecoinbox.channels.youtube.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)

@@ -21,6 +21,7 @@ reading the shipped weights once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -31,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ecoinbox.model import Message
+from ecoinbox.model import Author, Message
 from ecoinbox.screening._text import (
     Link,
     find_links,
@@ -280,11 +281,34 @@ def _is_own(link: Link, own: tuple[str, ...]) -> bool:
 
 
 def _author_signals(message: Message, brand_names: Sequence[str], text: str) -> list[tuple[str, str]]:
-    """Signals of who wrote it (`text`: the message's folded text)."""
-    author = message.author
+    """Signals of who wrote it (`text`: the message's folded text). What depends on the author
+    alone is worked out once per author (`_who`): people write again and again."""
+    who = _who(message.author, message.is_ours, tuple(brand_names))
+    out = [*who.before]
+    if who.joined and who.joined in text:
+        out.append(("author_in_text", "repeats the author's name"))
+    out += who.after
+    if who.website is not None and who.website != _home(message):
+        out += who.website_signals
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    """What the author's signals are, worked out once per author (see `_author_signals`)."""
+
+    before: tuple[tuple[str, str], ...]  # the signals before "repeats the author's name"
+    joined: str  # the name's words as that check looks for them in the text ("": not made)
+    after: tuple[tuple[str, str], ...]
+    website: str | None  # the host of the website the person gave, if any
+    website_signals: tuple[tuple[str, str], ...]  # when it is not the site the message is on
+
+
+@functools.lru_cache(maxsize=4096)
+def _who(author: Author, is_ours: bool, brand_names: tuple[str, ...]) -> _Who:
     name = (author.display_name or author.handle)[:200]
     if not name.strip():
-        return [("author:anonymous", "no author name")]
+        return _Who((("author:anonymous", "no author name"),), "", (), None, ())
     out: list[tuple[str, str]] = []
     if "." in name and find_links(name):
         out.append(("author:name_link", "a link in the author's name"))
@@ -299,24 +323,24 @@ def _author_signals(message: Message, brand_names: Sequence[str], text: str) -> 
         out.append(("author:slug", "keyword-like author name"))
     if len(name_words) >= 2 and name.isupper():
         out.append(("author:caps", "author name in capitals"))
-    if any(ch.isdigit() for ch in name):
+    if any(map(str.isdigit, name)):
         out.append(("author:digits", "digits in the author name"))
-    if len(name_words) >= 2 and " ".join(name_words) in text:
-        out.append(("author_in_text", "repeats the author's name"))
-    if brand_names and not message.is_ours:
+    joined = " ".join(name_words) if len(name_words) >= 2 else ""
+    after: list[tuple[str, str]] = []
+    if brand_names and not is_ours:
         who = f"{folded} {fold_fast(author.handle)}"
         if any(brand and fold_fast(brand) in who for brand in brand_names):
-            out.append(("impersonation", "uses the brand's name"))
+            after.append(("impersonation", "uses the brand's name"))
     # A website the person gave (a blog comment's), not their profile on the platform itself.
-    if author.url and author.url not in author.proofs:
-        link = parse_link(author.url)
-        if link is not None and link.host != _home(message):
-            out.append(("author:url", "author website"))
-            if link.is_shortener:
-                out.append(("author:url_shortener", "shortened author link"))
-            for word in link.words[:4]:
-                out.append((f"author_url:{word}", f"author website {link.host}"))
-    return out
+    link = parse_link(author.url) if author.url and author.url not in author.proofs else None
+    if link is None:
+        return _Who(tuple(out), joined, tuple(after), None, ())
+    website = [("author:url", "author website")]
+    if link.is_shortener:
+        website.append(("author:url_shortener", "shortened author link"))
+    for word in link.words[:4]:
+        website.append((f"author_url:{word}", f"author website {link.host}"))
+    return _Who(tuple(out), joined, tuple(after), link.host, tuple(website))
 
 
 def _text_signals(bare: str, folded: str) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from ecoinbox.store.errors import (
     StoreReadOnly,
     StoreTooNew,
 )
-from ecoinbox.store.sqlite import SQLiteStore, open_store
+from ecoinbox.store.sqlite import SQLiteStore, needs_upgrade, open_store
 
 __all__ = [
     "Change",
@@ -32,5 +32,6 @@ __all__ = [
     "StoreNotWritable",
     "StoreReadOnly",
     "StoreTooNew",
+    "needs_upgrade",
     "open_store",
 ]

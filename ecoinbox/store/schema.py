@@ -333,6 +333,53 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_by_channel ON messages (channel);
     CREATE INDEX messages_by_created ON messages (created_at);
     """,
+    # 15: a before: search at a million messages. The newest id of each day's messages (UTC days
+    # of created_at) bounds the ids of everything before a date, so the walk down the ids starts
+    # there instead of reading every newer message (820k for before:300d). A message polled late
+    # (a day older than the newest day but one: an old parent fetched today) would raise its
+    # day's bound to the newest ids: it is kept apart in late_messages, which a before: search
+    # reads first (a day past tomorrow, a clock gone wrong, does not make every message late).
+    # Kept by the ingest, the one way messages arrive, once per batch (store.ingest.DAY_BOUNDS).
+    """
+    CREATE TABLE message_days (day INTEGER PRIMARY KEY, max_id INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE late_messages (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL);
+    CREATE INDEX late_messages_by_created ON late_messages (created_at);
+    CREATE TEMP TABLE message_order AS
+        SELECT id, created_at, created_at / 86400000 AS day,
+               max(created_at / 86400000) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING
+                                                AND 1 PRECEDING) AS newest
+        FROM messages;
+    INSERT INTO late_messages (id, created_at)
+        SELECT id, created_at FROM message_order WHERE day < newest - 1;
+    INSERT INTO message_days (day, max_id)
+        SELECT day, max(id) FROM message_order WHERE newest IS NULL OR day >= newest - 1 GROUP BY day;
+    DROP TABLE message_order;
+    """,
+    # 16: what the manager asked a platform to do with a message (hide it, as spam or not, or
+    # show it again), written with the key's state change and carried out by the engine.
+    """
+    CREATE TABLE IF NOT EXISTS platform_actions (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        channel         TEXT NOT NULL,
+        remote_id       TEXT NOT NULL,
+        action          TEXT NOT NULL,                 -- hide, spam, unhide
+        state           TEXT NOT NULL,                 -- queued, running, done, failed, cancelled, skipped
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_at         INTEGER NOT NULL,              -- ms: due, or (running) when the claim lapses
+        created_at      INTEGER NOT NULL,
+        actor           TEXT NOT NULL,
+        error           TEXT
+    );
+    CREATE INDEX IF NOT EXISTS platform_actions_waiting ON platform_actions (channel, remote_id, state);
+    """,
+    # 17: migration 15 first kept its day bounds by triggers, a row at a time (the store's ingest
+    # took 45% longer); the ingest keeps them once per batch now.
+    """
+    DROP TRIGGER IF EXISTS messages_days_insert;
+    DROP TRIGGER IF EXISTS messages_days_date;
+    DROP TRIGGER IF EXISTS messages_days_delete;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
