@@ -22,7 +22,6 @@ put in an exception message.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import hmac
 import logging
@@ -168,6 +167,8 @@ async def resolve_token(
 
     With `interactive=False` a token_cmd cannot reach the terminal (see `token_source`).
     """
+    import asyncio  # here: `ecoinbox list` reads the config's channels, never their tokens
+
     if not channel.needs_token:
         return Secret("")
     if channel.token_cmd:
@@ -538,6 +539,8 @@ def _call_keyring_sync(fn: Callable[[], _T], timeout: float, *, scrub: str | Non
 
 
 async def _call_keyring(fn: Callable[[], _T], timeout: float, *, scrub: str | None = None) -> _T:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[_Outcome] = loop.create_future()
 

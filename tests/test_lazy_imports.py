@@ -35,6 +35,17 @@ NEVER_FOR_A_READ = (
     "ecoinbox.screening",
     "ecoinbox.replies",
 )
+# A plain `list` or `show` reads a sound store on the standard sqlite3 module (ecoinbox/quick_reads.py):
+# no event loop, no model objects, none of the store's write path or the other commands.
+NOT_FOR_A_QUICK_READ = (
+    "asyncio",
+    "aiosqlite",
+    "ecoinbox.store.sqlite",
+    "ecoinbox.store.base",
+    "ecoinbox.model",
+    "ecoinbox.cli",
+    "ecoinbox.actions",
+)
 NOT_FOR_THE_INBOX_START = (
     "numpy",
     "rapidfuzz",
@@ -98,9 +109,22 @@ def config(tmp_path: Path) -> Path:
 def test_a_read_imports_no_channel_token_or_ranking_code(
     config: Path, tmp_path: Path, command: list[str]
 ) -> None:
-    modules = loaded_by(PROBE, "--config", str(config), *command, out=tmp_path / "modules.json")
+    full_path = PROBE.replace('run_module("ecoinbox"', 'run_module("ecoinbox.cli"')  # not the quick one
+    modules = loaded_by(full_path, "--config", str(config), *command, out=tmp_path / "modules.json")
     assert "ecoinbox.store" in modules  # the probe saw the command run
     assert offenders(modules, NEVER_FOR_A_READ) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["list"], ["list", "--query", "refund lang:en"], ["show", "1", "--json"]]
+)
+def test_a_read_on_a_sound_store_needs_no_event_loop_nor_model(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
+    out = tmp_path / "modules.json"
+    modules = loaded_by(PROBE, "--config", str(config), *command, out=out)
+    assert {"ecoinbox.quick_reads", "sqlite3", "ecoinbox.config"} <= modules  # the probe saw it read
+    assert offenders(modules, NEVER_FOR_A_READ + NOT_FOR_A_QUICK_READ) == []
 
 
 INBOX = """
