@@ -1091,12 +1091,13 @@ def test_server_seed_is_deterministic() -> None:
 
 async def test_the_demo_runs_a_reddit_channel_that_polls_and_replies(tmp_path) -> None:
     from ecoinbox.config import load_config
-    from ecoinbox.demo import DEMO_TOKENS
+    from ecoinbox.demo.reddit.server import RedditServer
     from ecoinbox.demo.runner import Demo
+    from ecoinbox.demo.site import all_tokens
 
     async with Demo(data_dir=tmp_path, traffic=False) as demo:
         settings = load_config(demo.config_path)
-        channel = build_channel(settings.channel("reddit"), Secret(DEMO_TOKENS["reddit"]))
+        channel = build_channel(settings.channel("reddit"), Secret(all_tokens()["reddit"]))
         try:
             assert (await channel.check()).startswith("u/acme on 127.0.0.1:")
             result = await channel.poll({})
@@ -1104,8 +1105,9 @@ async def test_the_demo_runs_a_reddit_channel_that_polls_and_replies(tmp_path) -
             assert origins == {Origin.MENTION, Origin.SEARCH}  # mentions, replies and threads found by search
             french = next(m for m in result.messages if "bouilloire" in m.text)
             sent = await channel.reply(french, "Bonjour ! Écrivez-nous en message privé.", "key")
-            assert demo.reddit.posted[-1].name == sent.remote_id
-            new = demo.reddit.tick()
+            reddit = demo.server("reddit", RedditServer)
+            assert reddit.posted[-1].name == sent.remote_id
+            new = reddit.tick()
             assert [m.remote_id for m in (await channel.poll(result.cursor)).messages] == [new]
         finally:
             await channel.aclose()

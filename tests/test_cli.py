@@ -20,9 +20,9 @@ from configs import channel_toml
 
 from ecoinbox import __version__
 from ecoinbox.cli import main
-from ecoinbox.demo import DEMO_TOKENS
 from ecoinbox.demo.email.server import why_no_dovecot
 from ecoinbox.demo.mastodon.server import MastodonServer
+from ecoinbox.demo.site import all_tokens
 from ecoinbox.model import Author, Message
 from ecoinbox.secrets import KEYRING_SERVICE, Secret
 from ecoinbox.store import open_store
@@ -142,7 +142,7 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         assert "  - Idempotency-Key is not relied on: an uncertain reply is looked up" in checked.stdout
         assert "  - a revoked or wrong application password is served as anonymous" in checked.stdout
         output = polled.stdout + polled.stderr + listed.stdout + checked.stdout
-        for secret in DEMO_TOKENS.values():
+        for secret in all_tokens().values():
             assert secret not in output
     finally:
         demo.send_signal(signal.SIGINT)

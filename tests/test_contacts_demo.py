@@ -7,7 +7,9 @@ import asyncio
 
 from ecoinbox.cli import build_engine, resolve_tokens
 from ecoinbox.config import load_config
-from ecoinbox.demo.runner import DEMO_PERSON_FORUM, DEMO_PERSON_MASTODON, Demo
+from ecoinbox.demo.mastodon.site import PERSON as DEMO_PERSON_MASTODON
+from ecoinbox.demo.mastodon.site import PERSON_ON_FORUM as DEMO_PERSON_FORUM
+from ecoinbox.demo.runner import Demo
 from ecoinbox.store import open_store
 
 

@@ -16,6 +16,7 @@ from stack import wait_until
 from ecoinbox.cli import build_engine, resolve_tokens
 from ecoinbox.config import load_config
 from ecoinbox.demo.generate import manifest
+from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.demo.runner import Demo, generated_store
 from ecoinbox.model import OutboxState, View
 from ecoinbox.store import open_store
@@ -62,7 +63,7 @@ async def test_the_demo_opens_on_a_generated_store_and_replies_there(tmp_path):
             parent = await store.message("mastodon", parent_id)
             await store.queue_reply(target, parent, "Thanks, we are on it!")
             assert await engine.send_once() == 1
-            (posted,) = demo.mastodon.posted
+            (posted,) = demo.server("mastodon", MastodonServer).posted
             assert posted.in_reply_to_id == parent_id
             (item,) = [i for i in await store.outbox_items() if i.conversation_id == target]
             assert item.state is OutboxState.SENT

@@ -127,10 +127,10 @@ async def test_a_server_that_cannot_start_leaves_none_of_the_others_running(
     async def refuse(*args: object, **kwargs: object) -> str:
         raise OSError("the port is taken")
 
-    monkeypatch.setattr(demo.bluesky, "start", refuse)
+    monkeypatch.setattr(demo.site("bluesky"), "start", refuse)
     with pytest.raises(OSError, match="the port is taken"):
         await demo.start()
-    assert demo.mastodon.base_url  # it started beside the one that failed...
+    assert demo.site("mastodon").base_url  # it started beside the one that failed...
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):  # ...and was stopped
-            await client.get(f"{demo.mastodon.base_url}/api/v1/instance")
+            await client.get(f"{demo.site('mastodon').base_url}/api/v1/instance")

@@ -268,8 +268,9 @@ async def test_the_demos_new_mentions_arrive_live(tmp_path):
         await engine.start()
         try:
             await wait_until(lambda: engine.statuses["mastodon"].state == "ok", timeout=30.0)
-            await wait_until(lambda: demo.mastodon.stream_count == 1)
-            status = demo.mastodon.tick()  # what the demo's traffic does every few seconds
+            mastodon = demo.server("mastodon", MastodonServer)
+            await wait_until(lambda: mastodon.stream_count == 1)
+            status = mastodon.tick()  # what the demo's traffic does every few seconds
             await wait_until(lambda: store.message("mastodon", status["id"]), timeout=2.0)
         finally:
             await engine.stop()

@@ -199,3 +199,65 @@ def test_reading_the_config_imports_no_platform_code() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+class Dovecote:
+    """The pigeon platform's local server, as a demo site needs it."""
+
+    def __init__(self) -> None:
+        self.base_url, self.notes = "", 0
+
+    async def start(self) -> str:
+        self.base_url = "coo://127.0.0.1/dovecote"
+        return self.base_url
+
+    async def stop(self) -> None:
+        self.base_url = ""
+
+    def tick(self) -> int:
+        self.notes += 1
+        return self.notes
+
+
+@pytest.fixture
+def pigeon_demo(pigeon: PigeonUnit, monkeypatch: pytest.MonkeyPatch) -> Dovecote:
+    """Its demo site: a module at ecoinbox/demo/pigeon/site.py, here made in memory."""
+    import importlib.machinery
+
+    from ecoinbox.demo.site import DemoContext, DemoSite, ServerSite, TomlValue
+
+    server = Dovecote()
+
+    class LoftSite(ServerSite):
+        kind = "pigeon"
+        token = "ring-of-the-demo"
+
+        def settings(self) -> dict[str, TomlValue]:
+            return {"account": "paloma", "lofts": ["north"]}
+
+    def sites(context: DemoContext) -> list[DemoSite]:
+        return [LoftSite("loft", server, context)]
+
+    for name, attrs in (("ecoinbox.demo.pigeon", {}), ("ecoinbox.demo.pigeon.site", {"sites": sites})):
+        module = types.ModuleType(name)
+        module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=not attrs)
+        module.__dict__.update(attrs, TOKENS={"loft": LoftSite.token} if attrs else {})
+        monkeypatch.setitem(sys.modules, name, module)
+    return server
+
+
+async def test_the_demo_runs_a_new_platform_through_its_site(pigeon_demo: Dovecote, tmp_path: Path) -> None:
+    from stack import wait_until
+
+    from ecoinbox.config import load_config
+    from ecoinbox.demo.runner import Demo
+    from ecoinbox.demo.site import all_tokens
+
+    async with Demo(data_dir=tmp_path, tick_every=0.01) as demo:
+        loft = load_config(demo.config_path).channel("loft")
+        assert isinstance(loft, PigeonSettings)
+        assert (loft.base_url, loft.account, loft.lofts) == ("coo://127.0.0.1/dovecote", "paloma", ("north",))
+        assert loft.token_cmd is not None and loft.token_cmd[-2:] == ("token", "loft") and not loft.keyring
+        await wait_until(lambda: pigeon_demo.notes >= 2)  # the demo's traffic reaches it
+    assert pigeon_demo.base_url == ""  # stopped with the others
+    assert all_tokens()["loft"] == "ring-of-the-demo"

@@ -88,7 +88,7 @@ def test_the_demo_says_inside_the_inbox_that_email_is_left_out(tmp_path, monkeyp
     from ecoinbox.demo.runner import run_demo
 
     monkeypatch.setattr(
-        "ecoinbox.demo.runner.why_no_dovecot", lambda: "Dovecot is not installed (apt install x)"
+        "ecoinbox.demo.email.server.why_no_dovecot", lambda: "Dovecot is not installed (apt install x)"
     )
     notified: list[str] = []
 

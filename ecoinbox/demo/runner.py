@@ -22,68 +22,39 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Self, TextIO, cast
+from typing import TYPE_CHECKING, Self, TextIO, TypeVar
 
 import platformdirs
 
-from ecoinbox.demo import (
-    DEMO_BLOG_PASSWORD,
-    DEMO_FORUM_KEY,
-    DEMO_REDDIT_REFRESH_TOKEN,
-    DEMO_TOKEN,
-)
-from ecoinbox.demo.bluesky.server import BlueskyServer
 from ecoinbox.demo.clone import Cloned, SpareMaker, clone_store
-from ecoinbox.demo.discourse.server import DiscourseServer
-from ecoinbox.demo.email.seed import DemoMail
-from ecoinbox.demo.email.server import MailServerError, why_no_dovecot
-from ecoinbox.demo.mastodon.server import MastodonServer
-from ecoinbox.demo.reddit.server import DEMO_CLIENT_ID, RedditServer
-from ecoinbox.demo.wordpress.server import WordPressServer
+from ecoinbox.demo.site import DemoContext, DemoSite, SiteUnavailable, find_sites, toml_string
 
 if TYPE_CHECKING:
     from ecoinbox.config import Settings
     from ecoinbox.secrets import Secret
 
 log = logging.getLogger(__name__)
-
-DEMO_BRAND = "acme"
-DEMO_DOMAIN = "social.example"
-DEMO_BLUESKY_HANDLE = "acme.bsky.example"
-DEMO_PERSON_MASTODON = "sophie@mamot.example"  # the person seen across channels (see demo.mastodon.seed)
-DEMO_PERSON_FORUM = "sophie_l"  # her forum account (see demo.discourse.seed)
+T = TypeVar("T")
 
 
-def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def demo_config(
-    mastodon_url: str,
-    forum_url: str,
-    data_dir: Path,
-    *,
-    blog_url: str = "",
-    fans_url: str = "",
-    reddit_url: str | None = None,
-    bluesky_url: str | None = None,
-    mail: DemoMail | None = None,
-) -> str:
+def demo_config(sites: Sequence[DemoSite], data_dir: Path) -> str:
     """The TOML the demo runs on: the same parser and code paths as a real setup."""
-    python = _toml_string(sys.executable)
-    email_block = _email_block(mail, python) if mail is not None else ""
+    handles = ", ".join(toml_string(handle) for site in sites for handle in site.handles)
+    channels = "".join(site.channel_toml() for site in sites)
     return f"""\
 # Written by `ecoinbox demo`: local servers that speak the platforms' APIs, on loopback.
+# The demo servers' tokens are public constants; a command prints them, so no file holds one.
 [brand]
 name = "Acme"
-handles = ["{DEMO_BRAND}@{DEMO_DOMAIN}"]
+handles = [{handles}]
 keywords = ["acme"]
 
 [store]
-path = {_toml_string(str(data_dir / "ecoinbox.db"))}
+path = {toml_string(str(data_dir / "ecoinbox.db"))}
 
 [team]
 me = "Sam"
@@ -91,116 +62,7 @@ members = ["Alex", "Kim"]
 
 [replies]
 agent = "Sam from Acme"
-
-[[channels]]
-kind = "mastodon"
-name = "mastodon"
-base_url = "{mastodon_url}"
-account = "{DEMO_BRAND}"
-hashtags = ["acme"]
-search = ["acme"]
-poll_interval = 30  # new mentions stream in live; this poll is the safety net (and hashtags, searches)
-keyring = false
-# The demo servers' tokens are public constants; a command prints them, so no file holds one.
-token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "mastodon"]
-
-[[channels]]
-kind = "discourse"
-name = "forum"
-base_url = "{forum_url}"
-account = "acme_team"
-auth = "api_key"
-poll_interval = 5
-keyring = false
-token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "forum"]
-
-{_blog_channels(blog_url, fans_url, python)}
-{_reddit_channel(reddit_url, python) if reddit_url else ""}
-{_bluesky_block(bluesky_url, python)}
-{email_block}
-[forum]
-channel = "forum"
-category = "support"
-{DEMO_VIEWS}{DEMO_CANNED}{DEMO_RULES}"""
-
-
-def _blog_channels(blog_url: str, fans_url: str, python: str) -> str:
-    """The brand's WordPress blog (REST API) and a fan blog read through its comment feeds."""
-    blocks = []
-    if blog_url:
-        blocks.append(f"""
-[[channels]]
-kind = "wordpress"
-name = "blog"
-base_url = "{blog_url}"
-account = "acme_team"
-poll_interval = 5
-keyring = false
-token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "blog"]
-""")
-    if fans_url:
-        blocks.append(f"""
-[[channels]]
-kind = "feed"
-name = "fanblog"
-base_url = "{fans_url}"
-feeds = ["/comments/feed/", "/comments/feed/atom/"]
-poll_interval = 5
-""")
-    return "".join(blocks)
-
-
-def _reddit_channel(url: str, python: str) -> str:
-    """The demo's Reddit: one local server plays both hosts (token and API)."""
-    return f"""
-[[channels]]
-kind = "reddit"
-name = "reddit"
-base_url = "{url}"
-auth_url = "{url}"
-account = "{DEMO_BRAND}"
-client_id = "{DEMO_CLIENT_ID}"
-subreddits = ["BuyItForLife", "gadgets", "france"]
-search = ["{DEMO_BRAND}"]
-poll_interval = 4
-keyring = false
-token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "reddit"]
-"""
-
-
-def _bluesky_block(url: str | None, python: str) -> str:
-    if url is None:
-        return ""
-    return f"""
-[[channels]]
-kind = "bluesky"
-name = "bluesky"
-base_url = "{url}"
-account = "{DEMO_BLUESKY_HANDLE}"
-search = ["acme"]
-hashtags = ["acme"]
-poll_interval = 4
-keyring = false
-token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "bluesky"]
-"""
-
-
-def _email_block(mail: DemoMail, python: str) -> str:
-    """The demo mailbox: real Dovecot (IMAP) and SMTP servers on loopback."""
-    folders = ", ".join(_toml_string(folder) for folder in mail.folders)
-    return f"""
-[[channels]]
-kind = "email"
-name = "email"
-base_url = "{mail.dovecot.imap_url}"
-smtp_url = "{mail.smtp.url}"
-account = "{mail.brand}"
-from_address = {_toml_string(mail.brand_from)}
-folders = [{folders}]
-poll_interval = 5
-keyring = false
-token_cmd = [{python}, "-m", "ecoinbox.demo", "token", "email"]
-"""
+{channels}{DEMO_VIEWS}{DEMO_CANNED}{DEMO_RULES}"""
 
 
 # Saved searches: tabs after Inbox, Done and Spam.
@@ -301,7 +163,8 @@ SNOOZE_WAIT_S = 120
 
 
 class Demo:
-    """The demo servers, their traffic, and the config that points at them."""
+    """The demo servers, their traffic, and the config that points at them: one site per
+    platform that has a demo (`ecoinbox.demo.site`), in the registry's order."""
 
     def __init__(self, *, seed: int = 1, data_dir: Path | None = None, traffic: bool = True,
                  tick_every: float = 5.0, generated: Path | None = None,
@@ -312,21 +175,9 @@ class Demo:
         self.tick_every = tick_every
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
-        # A generated store's conversations were never posted on the demo server: it takes
-        # replies to them as replies to posts it does not show.
-        self.mastodon = MastodonServer(brand=DEMO_BRAND, domain=DEMO_DOMAIN, seed=seed, token=DEMO_TOKEN,
-                                       stand_in_parents=generated is not None)  # fmt: skip
-        self.forum = DiscourseServer(seed=seed, api_key=DEMO_FORUM_KEY)
-        self.blog = WordPressServer(seed=seed, app_password=DEMO_BLOG_PASSWORD)
-        self.fanblog = WordPressServer(
-            site="fans", seed=seed, name="Widget Fans", public_url="https://widgetfans.example",
-            login="widgetfans", display_name="Widget Fans",
-        )  # fmt: skip
-        self.reddit = RedditServer(brand=DEMO_BRAND, seed=seed, refresh_token=DEMO_REDDIT_REFRESH_TOKEN)
-        self.bluesky = BlueskyServer(brand=DEMO_BLUESKY_HANDLE, seed=seed)
-        # Email needs Dovecot on this machine; without it the demo runs without the channel.
-        self.mail_missing = why_no_dovecot()
-        self.mail = DemoMail(seed=seed) if self.mail_missing is None else None
+        self.sites = find_sites(DemoContext(seed, sys.executable, generated=generated is not None))
+        self.left_out: list[str] = []
+        """Why a site could not run here (e.g. no Dovecot), one line each."""
         self.config_path = self.data_dir / "config.toml"
         self._ticker: asyncio.Task[None] | None = None
         self._spare: asyncio.Task[Path | None] | None = None
@@ -335,30 +186,43 @@ class Demo:
         self.cloned: Cloned | None = None
         self._snoozer: asyncio.Task[int | None] | None = None
 
+    def site(self, name: str) -> DemoSite:
+        """The site whose channel is `name` (KeyError if none)."""
+        found = {site.name: site for site in self.sites}
+        return found[name]
+
+    def server(self, name: str, kind: type[T]) -> T:
+        """The local server of the site `name`, as `kind` (for tests that look inside it)."""
+        server = getattr(self.site(name), "server", None)
+        if not isinstance(server, kind):
+            raise TypeError(f"the {name} site's server is {type(server).__name__}, not {kind.__name__}")
+        return server
+
     async def start(self) -> Self:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = self.data_dir / "ecoinbox.db"
         # Side by side: Dovecot's start (a process, half a second) used to hold up everything else.
         cloning = asyncio.create_task(self._clone(store), name="demo-store")
-        mailing = asyncio.create_task(self._start_mail(), name="demo-mail")
-        servers = (self.mastodon, self.forum, self.blog, self.fanblog, self.reddit, self.bluesky)
         # Every start ends before any failure is raised: then nothing is left running.
-        *urls, cloned, mailed = await asyncio.gather(
-            *(server.start() for server in servers), cloning, mailing, return_exceptions=True
+        *started, cloned = await asyncio.gather(
+            *(site.start() for site in self.sites), cloning, return_exceptions=True
         )
-        for outcome in (*urls, cloned, mailed):
-            if isinstance(outcome, BaseException):
+        for site, outcome in zip(self.sites, started, strict=True):
+            if isinstance(outcome, SiteUnavailable):
+                self.left_out.append(f"The {site.name} channel is left out: {outcome}.")
+        self.sites = [
+            s
+            for s, outcome in zip(self.sites, started, strict=True)
+            if not isinstance(outcome, SiteUnavailable)
+        ]
+        for outcome in (*started, cloned):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, SiteUnavailable):
                 await self.stop()
                 raise outcome
-        url, forum_url, blog_url, fans_url, reddit_url, bluesky_url = cast("list[str]", urls)
-        # One person on two channels: Mastodon verified (rel="me") her forum profile, so her
-        # accounts link by themselves (c shows her history on both); her namesakes elsewhere don't.
-        self.mastodon.add_profile_link(DEMO_PERSON_MASTODON, "Forum", f"{forum_url}/u/{DEMO_PERSON_FORUM}")
-        config = demo_config(
-            url, forum_url, self.data_dir,
-            blog_url=blog_url, fans_url=fans_url, reddit_url=reddit_url, bluesky_url=bluesky_url, mail=self.mail,
-        )  # fmt: skip
-        self.config_path.write_text(config, encoding="utf-8")
+        by_name = {site.name: site for site in self.sites}
+        for site in self.sites:
+            site.meet(by_name)
+        self.config_path.write_text(demo_config(self.sites, self.data_dir), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
             self._snoozer = asyncio.create_task(snooze_one(store), name="demo-snooze")
@@ -375,14 +239,6 @@ class Demo:
             self._spare_maker = SpareMaker(self.generated, self.spares)
             self._spare = asyncio.create_task(self._spare_maker.run(), name="demo-spare")
 
-    async def _start_mail(self) -> None:
-        if self.mail is None:
-            return
-        try:
-            await self.mail.start()
-        except MailServerError as exc:
-            self.mail, self.mail_missing = None, str(exc)
-
     async def stop(self) -> None:
         if self._spare is not None and not (self._spare_maker and self._spare_maker.copying):
             self._spare.cancel()  # a spare under way is finished: the next demo starts at once
@@ -392,14 +248,8 @@ class Demo:
                     task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self.mastodon.stop()
-        await self.forum.stop()
-        await self.blog.stop()
-        await self.fanblog.stop()
-        await self.reddit.stop()
-        await self.bluesky.stop()
-        if self.mail is not None:
-            await self.mail.stop()
+        for site in self.sites:
+            await site.stop()
 
     def cleanup(self) -> None:
         if self._own_dir:
@@ -415,20 +265,14 @@ class Demo:
         ticks = 0
         while True:
             await asyncio.sleep(self.tick_every)
-            self.mastodon.tick()
             ticks += 1
-            if ticks % 3 == 0:  # the forum is quieter than social media
-                self.forum.tick()
-            if ticks % 4 == 0:  # and blog comments quieter still
-                self.blog.tick()
-            if ticks % 9 == 0:
-                self.fanblog.tick()
-            if ticks % 2 == 1:
-                self.reddit.tick()
-                self.bluesky.tick()
-            if ticks % 4 == 2 and self.mail is not None:
-                with contextlib.suppress(Exception):  # a hiccup of the demo's mail server
-                    await self.mail.tick()
+            for site in self.sites:
+                every, phase = site.every
+                if ticks % every == phase % every:
+                    try:
+                        await site.tick()
+                    except Exception:  # one server's hiccup never stops the others' traffic
+                        log.exception("the demo's %s traffic failed", site.name)
 
 
 async def snooze_one(path: Path, *, attempts: int = SNOOZE_WAIT_S) -> int | None:
@@ -536,19 +380,13 @@ async def _run_demo(
     warming = asyncio.create_task(warm_up(), name="demo-language-model") if warm_early else None
     try:
         async with demo:
-            left_out = [f"The email channel is left out: {demo.mail_missing}."] if demo.mail_missing else []
+            left_out = demo.left_out
             if servers_only:
                 for notice in left_out:
                     print(notice, file=sys.stderr, flush=True)
-                print(f"mastodon: {demo.mastodon.base_url}", flush=True)
-                print(f"forum:    {demo.forum.base_url}", flush=True)
-                print(f"blog:     {demo.blog.base_url}", flush=True)
-                print(f"fan blog: {demo.fanblog.base_url}/comments/feed/", flush=True)
-                print(f"reddit:   {demo.reddit.base_url}", flush=True)
-                print(f"bluesky:  {demo.bluesky.base_url}", flush=True)
-                if demo.mail is not None:
-                    print(f"imap:     {demo.mail.dovecot.imap_url}", flush=True)
-                    print(f"smtp:     {demo.mail.smtp.url}", flush=True)
+                for site in demo.sites:
+                    for label, url in site.addresses():
+                        print(f"{label + ':':<10}{url}", flush=True)
                 print(f"config:   {demo.config_path}", flush=True)
                 print(f"open the inbox with: ecoinbox --config {demo.config_path}", flush=True)
                 print("Ctrl+C stops the servers.", flush=True)

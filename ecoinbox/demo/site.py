@@ -18,14 +18,16 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 __all__ = [
     "BRAND",
     "DemoContext",
     "DemoSite",
+    "ServerSite",
     "SiteUnavailable",
     "all_tokens",
+    "channel_block",
     "find_sites",
     "site_modules",
     "toml_string",
@@ -60,6 +62,16 @@ class DemoSite(Protocol):
         ...
 
     @property
+    def base_url(self) -> str:
+        """Where its server listens, once started."""
+        ...
+
+    @property
+    def handles(self) -> Sequence[str]:
+        """The brand's own handles there, for the config's `[brand] handles` (most: none)."""
+        ...
+
+    @property
     def every(self) -> tuple[int, int]:
         """New traffic every `n` ticks of the demo's clock (5 s), at tick `phase` of them:
         (n, phase). Social media talk every tick, a blog every fourth."""
@@ -76,7 +88,8 @@ class DemoSite(Protocol):
         ...
 
     def channel_toml(self) -> str:
-        """Its `[[channels]]` block, pointing at the started server."""
+        """Its `[[channels]]` block, pointing at the started server (and any table of the
+        config it brings, e.g. the forum's `[forum]`)."""
         ...
 
     def addresses(self) -> Sequence[tuple[str, str]]:
@@ -92,6 +105,99 @@ class DemoSite(Protocol):
 def toml_string(text: str) -> str:
     """`text` as a TOML basic string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+TomlValue = str | int | bool | Sequence[str]
+
+
+def toml_value(value: TomlValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    return "[" + ", ".join(toml_string(each) for each in value) + "]"
+
+
+class LocalServer(Protocol):
+    """What ServerSite needs of a platform's server (demo/loopback.py's servers have it)."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    async def start(self) -> str: ...
+
+    async def stop(self) -> None: ...
+
+    def tick(self) -> object: ...
+
+
+class ServerSite:
+    """A DemoSite around one local server: a platform's site module subclasses it, naming its
+    `kind`, and says its channel's own settings in `settings()`."""
+
+    kind: ClassVar[str]
+    every: tuple[int, int] = (1, 0)
+    handles: Sequence[str] = ()
+    label = ""
+    """How `--servers-only` names it (its channel name by default)."""
+    path = ""
+    """What `--servers-only` adds to its URL (e.g. a feed's path)."""
+    token: str | None = None
+    """Its public demo token (None: the channel needs none); also in its module's TOKENS."""
+
+    def __init__(self, name: str, server: LocalServer, context: DemoContext) -> None:
+        self.name = name
+        self.server = server
+        self.context = context
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    async def start(self) -> None:
+        await self.server.start()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def tick(self) -> None:
+        self.server.tick()
+
+    def settings(self) -> dict[str, TomlValue]:
+        """The channel's settings besides kind, name, base_url and its token command."""
+        return {}
+
+    def channel_toml(self) -> str:
+        return channel_block(self.kind, self.name, self.base_url, self.settings(), self.context,
+                             token=self.token is not None)  # fmt: skip
+
+    def addresses(self) -> Sequence[tuple[str, str]]:
+        return [(self.label or self.name, self.base_url + self.path)]
+
+    def meet(self, others: Mapping[str, DemoSite]) -> None:
+        return None
+
+
+def channel_block(
+    kind: str,
+    name: str,
+    base_url: str,
+    settings: Mapping[str, TomlValue],
+    context: DemoContext,
+    *,
+    token: bool = True,
+) -> str:
+    """A `[[channels]]` entry; with `token`, its token command prints the demo's public token
+    (`python -m ecoinbox.demo token NAME`): no file holds one, and the keyring stays out of it."""
+    lines = ["", "[[channels]]", f"kind = {toml_string(kind)}", f"name = {toml_string(name)}",
+             f"base_url = {toml_string(base_url)}"]  # fmt: skip
+    lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
+    if token:
+        command = [context.python, "-m", "ecoinbox.demo", "token", name]
+        lines += ["keyring = false", f"token_cmd = {toml_value(command)}"]
+    return "\n".join(lines) + "\n"
 
 
 def site_modules(kinds: Sequence[str] | None = None) -> list[ModuleType]:

@@ -1,0 +1,1 @@
+"""The demo's comment feeds: a fan blog (a WordPress site) read through RSS and Atom."""
