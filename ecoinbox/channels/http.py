@@ -284,6 +284,20 @@ class _SendTracker:
 # The client
 
 
+_TLS: dict[tuple[str, str], ssl.SSLContext] = {}
+
+
+def verified_tls() -> ssl.SSLContext:
+    """The verified TLS context httpx makes for `verify=True` (its CAs, or SSL_CERT_FILE / _DIR), made
+    once for every channel: each client loading the CA file cost 90 ms of a start, 0.6 s for seven."""
+    import os
+
+    trusted = (os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
+    if trusted not in _TLS:
+        _TLS[trusted] = httpx.create_ssl_context(verify=True, trust_env=True)
+    return _TLS[trusted]
+
+
 class HttpClient:
     """One channel's HTTP connection to its platform (one shared `httpx.AsyncClient`).
 
@@ -327,7 +341,7 @@ class HttpClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             timeout=op_timeout or httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
-            verify=True,
+            verify=verified_tls(),
             trust_env=True,
             transport=transport,
         )
