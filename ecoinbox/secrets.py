@@ -23,7 +23,6 @@ put in an exception message.
 from __future__ import annotations
 
 import getpass
-import hmac
 import logging
 import os
 import subprocess
@@ -92,6 +91,8 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
+        import hmac  # here: its OpenSSL start (9 ms) is not for a command that never compares tokens
+
         return hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
 
     __hash__ = None  # type: ignore[assignment]  # a hash of the token would be a leak of sorts
