@@ -1,14 +1,22 @@
-"""What every start with channels paid once per channel and now pays once (issue 16, goals 1 and 8:
-bench/scale.py's start with six channels, bench/demo_start.py)."""
+"""What the inbox's start paid one after another, or once per channel, and now pays beside or once
+(issue 16, goals 1 and 8: bench/scale.py's start with six channels, bench/demo_start.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ecoinbox import app_start, background_check
+from ecoinbox.app_start import check_then_start
 from ecoinbox.channels.http import HttpClient
+from ecoinbox.config import Settings, parse_config
+from ecoinbox.screening.inbound import Screener
+from ecoinbox.store import open_store
 
 
 async def test_the_channels_share_one_verified_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,3 +36,36 @@ async def test_the_channels_share_one_verified_tls_context(monkeypatch: pytest.M
     finally:
         for client in clients:
             await client.aclose()
+
+
+class Polling:
+    started = False
+
+    async def start(self) -> None:
+        self.started = True
+
+
+async def test_screening_is_built_while_the_store_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both come before the first poll: one after the other, the demo's first rows waited for both."""
+    building = threading.Event()
+    real = app_start.new_screener
+
+    def spied(settings: Settings) -> Screener:
+        building.set()
+        return real(settings)
+
+    async def check_waiting_for_the_build(path: Path) -> list[str]:
+        built_beside = await asyncio.to_thread(building.wait, 5)
+        return [] if built_beside else ["the screener was built after the check"]  # as a problem: no start
+
+    monkeypatch.setattr(app_start, "new_screener", spied)
+    monkeypatch.setattr(background_check, "check_store_file", check_waiting_for_the_build)
+    store, engine = await open_store(tmp_path / "inbox.db"), Polling()
+    try:
+        settings = parse_config('[brand]\nname = "Acme"\n', Path("test.toml"))
+        assert await check_then_start(store, engine, settings) is True  # type: ignore[arg-type]
+        assert store.screener is not None and engine.started
+    finally:
+        await store.close()
