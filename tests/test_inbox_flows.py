@@ -82,8 +82,8 @@ async def test_reply_reaches_the_platform_once_and_comes_back_as_sent(stack):
         assert isinstance(app.screen, ComposeScreen)
         assert app.screen.query_one(TextArea).text == "@zoe@remote.example "
         await pilot.press(*"Sorry! DM us your order number.")
-        await pilot.press("ctrl+s")
-        assert not isinstance(app.screen, ComposeScreen)
+        await pilot.press("ctrl+s")  # the box closes once the reply is safely in the outbox
+        await wait_until(lambda: not isinstance(app.screen, ComposeScreen), pilot=pilot)
         await wait_until(lambda: len(stack.server.posted) == 1, pilot=pilot)
         await wait_until(lambda: _sent(stack.store, conversation_id), pilot=pilot)
         await pilot.pause(0.2)

@@ -94,7 +94,11 @@ async def test_a_reply_stuck_against_a_server_that_is_down_is_cancelled_and_neve
         await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
         await pilot.press("y")
         await wait_until(lambda: isinstance(app.screen, OutboxScreen), pilot=pilot)
-        assert (await item(stack, queued.id)).state is OutboxState.DISCARDED
+
+        async def discarded() -> bool:  # written by the screen once the confirmation closes
+            return (await item(stack, queued.id)).state is OutboxState.DISCARDED
+
+        await wait_until(discarded, pilot=pilot)
         await wait_until(lambda: app.screen.query_one(DataTable).row_count == 0, pilot=pilot)
         assert ("ana", "reply discarded") in await history(stack, zoe)
 

@@ -22,6 +22,7 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "feed": "ecoinbox.channels.feed.unit",
     "reddit": "ecoinbox.channels.reddit.unit",
     "email": "ecoinbox.channels.email.unit",
+    "linkedin": "ecoinbox.channels.linkedin.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)
