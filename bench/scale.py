@@ -90,6 +90,7 @@ SEARCHES = (
     ("a frequent author", "from:{author}"), ("the last 3 days", "after:3d"),
     ("filters only", "lang:de has:link"), ("a rare pair of filters", "lang:nl channel:blog"),
     ("the last 3 days, nothing in them", "after:3d", 30),
+    ("long ago", "before:300d"),
 )  # fmt: skip
 # (the third field: days after the store's newest day the query is made, 0 if absent)
 PAGE_DOWN = "\x1b[6~"

@@ -68,6 +68,19 @@ def is_feed(settings: Settings, channel: str) -> bool:
         return False
 
 
+def reply_refusal(settings: Settings, parent: Message, now: datetime) -> str | None:
+    """Why the platform would refuse a reply to `parent` now (a closed Messenger window), in words."""
+    from ecoinbox.channels.registry import unit
+    from ecoinbox.channels.unit import ReplyRules
+
+    try:
+        channel = settings.channel(parent.channel)
+        rules = unit(channel.kind)
+    except KeyError:
+        return None
+    return rules.reply_refusal(channel, parent, now) if isinstance(rules, ReplyRules) else None
+
+
 def canned_values(settings: Settings, parent: Message) -> dict[str, str]:
     """What fills canned reply variables for a reply to `parent` (empty values are left out)."""
     values = {

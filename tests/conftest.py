@@ -37,7 +37,7 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
 
 # Under `pytest -n 2 --dist loadgroup` (the README's command) the tests of one group run on one
 # worker: a server their module starts once is not started again, nor twice at once, on the other.
-XDIST_GROUPS = {"test_real_wordpress": "real-wordpress"}
+XDIST_GROUPS = {"test_real_wordpress": "real-wordpress", "test_mediawiki_real": "real-mediawiki"}
 # Tests that hold a computation to a time bound: the README runs them on their own after the rest
 # (`-m timed`), as beside another worker on a 2-core machine they would time the neighbour too.
 TIMED = (

@@ -20,6 +20,7 @@ from configs import channel_toml
 
 from ecoinbox import __version__
 from ecoinbox.cli import main
+from ecoinbox.config import load_config
 from ecoinbox.demo.email.server import why_no_dovecot
 from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.demo.site import all_tokens
@@ -126,10 +127,11 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         listed = ecoinbox("--config", config, "list", "--json", "--limit", "1000")
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
-        channels = {"mastodon", "forum", "bluesky", "blog", "fanblog", "reddit"}
-        if why_no_dovecot() is None:
-            channels.add("email")
-        assert channels == {r["channel"] for r in rows}
+        channels = {channel.name for channel in load_config(Path(config)).channels}  # every site of the demo
+        assert set("mastodon forum blog fanblog reddit bluesky linkedin x wiki".split()) <= channels
+        assert ("email" in channels) is (why_no_dovecot() is None)
+        assert channels == {r["channel"] for r in rows}  # each brought conversations
+        assert {"facebook", "instagram"} <= channels
         again = ecoinbox("--config", config, "poll", "--once")
         for channel in channels:
             assert f"{channel}: 0 new" in again.stdout, again.stdout
@@ -138,6 +140,9 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         assert "forum: ok, @acme_team" in checked.stdout
         assert "blog: ok, @acme_team" in checked.stdout and "fanblog: ok, 2 feed(s)" in checked.stdout
         assert "reddit: ok, u/acme" in checked.stdout and "bluesky: ok, @acme.bsky.example" in checked.stdout
+        assert "linkedin: ok, the LinkedIn page Acme (urn:li:organization:" in checked.stdout
+        assert "x: ok, @acme on 127.0.0.1:" in checked.stdout and "post reads used today" in checked.stdout
+        assert "facebook: ok, Page Acme" in checked.stdout and "instagram: ok, @acme" in checked.stdout
         # What each server does not guarantee, and how ecoinbox makes up for it.
         assert "  - Idempotency-Key is not relied on: an uncertain reply is looked up" in checked.stdout
         assert "  - a revoked or wrong application password is served as anonymous" in checked.stdout

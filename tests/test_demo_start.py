@@ -155,3 +155,37 @@ async def test_the_demo_reads_its_own_public_tokens_without_starting_a_python_fo
     monkeypatch.setattr(subprocess, "run", no_command)
     tokens = await demo_tokens(load_config(config))
     assert {name: token.reveal() for name, token in tokens.items()} == public
+
+
+def test_a_store_generated_by_an_older_version_is_upgraded_once_not_in_each_demo(tmp_path: Path) -> None:
+    import asyncio
+    import io
+
+    from ecoinbox.demo import runner
+    from ecoinbox.demo.generate import GENERATOR_VERSION, manifest
+    from ecoinbox.store import open_store
+    from ecoinbox.store.schema import SCHEMA_VERSION
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    path = cache / f"300-seed1-v{GENERATOR_VERSION}.db"
+
+    async def make() -> None:
+        await (await open_store(path)).close()
+
+    asyncio.run(make())
+    manifest(path).write_text("{}", encoding="utf-8")
+    with sqlite3.connect(path) as db:  # as the previous schema left it
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        for name in ("TRIGGER messages_days_insert", "TRIGGER messages_days_date", "TRIGGER messages_days_delete",
+                     "TABLE late_messages", "TABLE message_days"):  # fmt: skip
+            db.execute(f"DROP {name}")
+    said = io.StringIO()
+    assert runner.generated_store(300, cache=cache, out=said) == path
+    assert "Upgrading the demo store" in said.getvalue()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert spare_path(path, cache / "spares").exists()  # the next demo takes a current copy
+    again = io.StringIO()
+    runner.generated_store(300, cache=cache, out=again)
+    assert again.getvalue() == ""

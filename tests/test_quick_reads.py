@@ -16,15 +16,14 @@ from ecoinbox import cli, quick_reads
 from ecoinbox.demo.generate import generate
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.query import parse_query
-from ecoinbox.store import open_store
+from ecoinbox.store import open_store, quick
 from ecoinbox.store.schema import APPLICATION_ID, SCHEMA_VERSION
-from ecoinbox.store import quick
 from ecoinbox.store.search import search_sql
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
 QUERIES = [
     "invoice", '"never arrived"', "deliv*", "refund lang:fr", "channel:reddit is:open", "lang:de has:link",
-    "lang:nl channel:blog", "after:30d", "before:2026-01-01", "refund -spam", "is:spam", "is:unanswered",
+    "lang:nl channel:blog", "after:30d", "refund -before:2026-01-01", "refund -spam", "is:spam", "is:unanswered",
     "from:a", "refund -channel:forum", "-lang:en", "order is:done", "café 100%_off",
 ]  # fmt: skip
 
@@ -97,7 +96,7 @@ def test_a_search_finds_what_the_full_command_finds(
 
 def test_the_searches_are_the_stores_own_statements() -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    for text in QUERIES:
+    for text in [*QUERIES, "before:2026-01-01", "refund before:30d"]:
         query = parse_query(text, now=now)
         assert quick.search_sql(query) == search_sql(query), text
 
@@ -167,3 +166,14 @@ def test_a_store_to_migrate_a_missing_one_or_a_bad_config_get_the_full_commands_
         quick_reads.answer(["--config", str(config), "show", "99999999"])
     assert quick_reads.main(["--config", str(config), "show", "99999999"]) == 1
     assert "no conversation 99999999" in capsys.readouterr().err
+
+
+def test_a_before_search_is_the_full_stores(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It starts from the days' bounds and the messages polled late (store/search.py), not read here."""
+    words = ["--config", str(config), "list", "--query", "refund before:2026-01-01", "--limit", "120"]
+    with pytest.raises(quick.NotQuick):
+        quick_reads.answer(words)
+    assert quick_reads.main(words) == 0
+    shown = capsys.readouterr().out
+    assert cli.main(words) == 0
+    assert shown == capsys.readouterr().out and shown.count("\n") > 10

@@ -102,3 +102,53 @@ async def test_a_wide_date_range_is_found_whole(tmp_path: Path) -> None:
         assert rows[0].snippet == "backlog"
     finally:
         await store.close()
+
+
+async def test_a_before_search_starts_below_every_newer_message(tmp_path: Path) -> None:
+    """`before:` walks down from the newest id created before its date (per-day bounds kept by
+    the store), not from the newest message: at 1M, before:300d read 820k messages to reach its
+    range. A backlog polled late (old dates, new ids) is found all the same."""
+    store = await open_store(tmp_path / "inbox.db", clock=lambda: NOW)
+    try:
+        await store.ingest([msg(n, f"old {n}", days=1 + n / 100) for n in range(20)])
+        await store.ingest([msg(100 + n, f"new {n}", days=30 + n / 1000) for n in range(3000)])
+        await store.ingest([msg(9000, "backlog polled late", days=1.5)])
+        steps: list[int] = []  # one per 100 steps of SQLite's machine on the reading connection
+        await store._read().set_progress_handler(lambda: steps.append(1), 100)
+        rows, _ = await store.search(parse_query("before:35d", now=NOW), limit=50)
+        snippets_found = sorted(row.snippet for row in rows)
+        assert snippets_found == sorted(["backlog polled late", *(f"old {n}" for n in range(20))])
+        assert len(steps) < 40, len(steps)  # ~13; reading the 3,000 newer messages: ~100
+        await store._read().set_progress_handler(None, 100)
+        assert await snippets(store, "before:60d") == []  # nothing that old
+        assert "new 2999" in await snippets(store, "before:1d")
+    finally:
+        await store.close()
+
+
+async def test_the_migration_finds_the_late_messages_the_triggers_would(tmp_path: Path) -> None:
+    """A store of the previous schema gets the same day bounds and late messages, made from its
+    messages in id order, as a store that had them from the start."""
+    path = tmp_path / "inbox.db"
+    store = await open_store(path, clock=lambda: NOW)
+    await store.ingest([msg(n, f"old {n}", days=1 + n / 10) for n in range(30)])
+    await store.ingest([msg(100, "backlog", days=0.2), msg(101, "now", days=39)])
+    await store.ingest([msg(102, "late parent", days=2.5), msg(103, "same day as the newest", days=38.5)])
+    await store.close()
+    tables = "SELECT * FROM message_days ORDER BY day", "SELECT * FROM late_messages ORDER BY id"
+    with sqlite3.connect(path) as db:
+        kept = [db.execute(sql).fetchall() for sql in tables]
+        for name in ("TRIGGER messages_days_insert", "TRIGGER messages_days_date", "TRIGGER messages_days_delete",
+                     "TABLE late_messages", "TABLE message_days"):  # fmt: skip
+            db.execute(f"DROP {name}")
+        db.execute("PRAGMA user_version = 14")
+    assert [row[1] for row in kept[1]] and len(kept[1]) == 2  # the backlog and the late parent
+    migrated = await open_store(path, clock=lambda: NOW)
+    try:
+        with sqlite3.connect(path) as db:
+            assert [db.execute(sql).fetchall() for sql in tables] == kept
+        assert await snippets(migrated, "before:37d") == sorted(
+            ["backlog", "late parent", *(f"old {n}" for n in range(20))]  # days 1.0-2.9
+        )
+    finally:
+        await migrated.close()

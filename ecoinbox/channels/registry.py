@@ -23,6 +23,10 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "reddit": "ecoinbox.channels.reddit.unit",
     "email": "ecoinbox.channels.email.unit",
     "linkedin": "ecoinbox.channels.linkedin.unit",
+    "x": "ecoinbox.channels.x.unit",
+    "mediawiki": "ecoinbox.channels.mediawiki.unit",
+    "facebook": "ecoinbox.channels.facebook.unit",
+    "instagram": "ecoinbox.channels.instagram.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)

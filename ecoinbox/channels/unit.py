@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ecoinbox.channels.base import Channel
     from ecoinbox.channels.settings import ChannelSettings
     from ecoinbox.config.brand import BrandSettings
     from ecoinbox.config.validate import Table
+    from ecoinbox.model import Message
     from ecoinbox.secrets import Secret
 
-__all__ = ["FlowError", "PlatformUnit", "Question", "paste_token", "refuse_when_set"]
+__all__ = ["FlowError", "PlatformUnit", "Question", "ReplyRules", "paste_token", "refuse_when_set"]
 
 
 class FlowError(Exception):
@@ -114,6 +117,16 @@ class PlatformUnit(Protocol):
 
     def obtain_token(self, settings: ChannelSettings, paste: bool) -> Secret:
         """Run the platform's own flow and return the token (not kept anywhere yet)."""
+        ...
+
+
+@runtime_checkable
+class ReplyRules(Protocol):
+    """A unit whose platform refuses some replies by rule (Messenger's 24-hour window): the reply
+    box asks it before it opens, so the manager reads why instead of a failed send."""
+
+    def reply_refusal(self, settings: ChannelSettings, parent: Message, now: datetime) -> str | None:
+        """Why a reply to `parent` would be refused at `now`, in words; None when it may go."""
         ...
 
 

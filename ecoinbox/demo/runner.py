@@ -318,6 +318,7 @@ def generated_store(
     folder = cache or demo_cache()
     path = folder / f"{messages}-seed{seed}-v{GENERATOR_VERSION}.db"
     if path.exists() and manifest(path).exists():
+        upgrade_generated(path, out)
         return path
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = path.with_name(path.stem + ".partial.db")
@@ -343,6 +344,23 @@ def generated_store(
     print(f"\nDone in {time.monotonic() - started:.0f} s; the next demo starts at once.", file=out,
           flush=True)  # fmt: skip
     return path
+
+
+def upgrade_generated(path: Path, out: TextIO) -> None:
+    """A generated store written by an older ecoinbox gets this one's migrations once, here,
+    instead of in every demo's copy of it (at a million messages a migration can take seconds);
+    the spare copy is made again from it."""
+    from ecoinbox.store import needs_upgrade, open_store
+
+    if not needs_upgrade(path):
+        return
+    print(f"Upgrading the demo store {path.name} to this version (once)…", file=out, flush=True)
+
+    async def upgrade() -> None:
+        await (await open_store(path)).close()
+
+    asyncio.run(upgrade())
+    SpareMaker(path, path.parent / "spares").make_now()
 
 
 def run_demo(

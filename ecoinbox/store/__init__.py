@@ -22,7 +22,7 @@ from ecoinbox.store.errors import (
 
 if TYPE_CHECKING:
     from ecoinbox.store.base import Change, ChangeKind, IngestResult, StateChange, Store
-    from ecoinbox.store.sqlite import SQLiteStore, open_store
+    from ecoinbox.store.sqlite import SQLiteStore, needs_upgrade, open_store
 
 
 def __getattr__(name: str) -> Any:
@@ -32,9 +32,10 @@ def __getattr__(name: str) -> Any:
 
     if name in ("Change", "ChangeKind", "IngestResult", "StateChange", "Store"):
         return getattr(importlib.import_module("ecoinbox.store.base"), name)
-    if name in ("SQLiteStore", "open_store"):
+    if name in ("SQLiteStore", "needs_upgrade", "open_store"):
         return getattr(importlib.import_module("ecoinbox.store.sqlite"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Change",
@@ -49,5 +50,6 @@ __all__ = [
     "StoreNotWritable",
     "StoreReadOnly",
     "StoreTooNew",
+    "needs_upgrade",
     "open_store",
 ]

@@ -34,7 +34,7 @@ __all__ = [
 # What the store knows of its file and rows (store/schema.py, store/sqlite.py, store/ingest_plan.py,
 # store/search.py, model.View): a file of another schema version is the full store's to migrate.
 APPLICATION_ID = 0x65636F69
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 BUSY_TIMEOUT_S = 5.0
 SNIPPET_CHARS = 300
 SNIPPET_LEAD = 24
@@ -124,7 +124,10 @@ class QuickReader:
 
     def search_rows(self, query: Query, limit: int) -> list[Row]:
         """`store.search`'s pages up to `limit` rows: conversations by their newest matching message,
-        each row's snippet that message around its first match."""
+        each row's snippet that message around its first match. A `before:` search is the store's
+        (NotQuick): it starts from the days' bounds and the messages polled late, not read here."""
+        if any(f.field == "before" and not f.negated for f in query.filters):
+            raise NotQuick
         rows: list[Row] = []
         cursor: int | None = None
         while len(rows) < limit:

@@ -14,7 +14,7 @@ from ecoinbox.model import (
 from ecoinbox.query import Query, fts_phrase
 from ecoinbox.store.ingest_plan import SNIPPET_CHARS
 from ecoinbox.store.rows import RowsStore
-from ecoinbox.store.sql import fetch_all
+from ecoinbox.store.sql import fetch_all, fetch_one
 from ecoinbox.store.times import to_ms
 
 
@@ -34,21 +34,28 @@ class SearchStore(RowsStore):
         """
         sql, params = search_sql(query)
         found: dict[int, str] = {}
-        cursor: int | None = before_message if before_message is not None else 2**62
+        top = before_message if before_message is not None else 2**62
+        cursor: int | None = top
+        db = self._read()
+        skip_spam = not query.includes_spam
+        dated = await _before_range(db, query, top)
+        if dated is not None:  # before: the few messages polled late, then the walk from the bound
+            late, bound = dated
+            if late:
+                among, among_params = search_sql_among(query, late)
+                last = await self._fold(
+                    await fetch_all(db, among, among_params), found, seen, limit, skip_spam
+                )
+                if len(found) == limit:
+                    cursor = last
+            if len(found) < limit:
+                cursor = min(top, bound)
         # One match per conversation needs `limit` matches; a chatty one needs more: the chunk
         # grows, so a rare filter does not scan for 4x the matches a page needs.
         chunk = limit + 10
-        db = self._read()
-        skip_spam = not query.includes_spam
-        while len(found) < limit:
+        while len(found) < limit and cursor:
             hits = await fetch_all(db, sql, (*params, cursor, chunk))
-            spam = await self._spam_among({hit["conversation_id"] for hit in hits}) if skip_spam else set()
-            for hit in hits:
-                cursor = hit["id"]
-                if hit["conversation_id"] not in seen and hit["conversation_id"] not in spam:
-                    found.setdefault(hit["conversation_id"], hit["text"])
-                if len(found) == limit:
-                    break
+            cursor = await self._fold(hits, found, seen, limit, skip_spam) or cursor
             if len(hits) < chunk and len(found) < limit:
                 cursor = None
                 break
@@ -62,6 +69,21 @@ class SearchStore(RowsStore):
             replace(rows[c], snippet=_snippet_around(text, spans)) for c, text in found.items() if c in rows
         ]
         return page, cursor
+
+    async def _fold(
+        self, hits: list[Any], found: dict[int, str], seen: Collection[int], limit: int, skip_spam: bool
+    ) -> int | None:
+        """Fold matching messages (newest first) into `found`, one per conversation, until
+        `limit`; the id of the last message taken (the next page's cursor), None if none."""
+        spam = await self._spam_among({hit["conversation_id"] for hit in hits}) if skip_spam else set()
+        last = None
+        for hit in hits:
+            last = hit["id"]
+            if hit["conversation_id"] not in seen and hit["conversation_id"] not in spam:
+                found.setdefault(hit["conversation_id"], hit["text"])
+            if len(found) == limit:
+                break
+        return last
 
     async def _spam_among(self, conversation_ids: set[int]) -> set[int]:
         """Which of these conversations are spam (a search leaves them out unless is:spam)."""
@@ -103,11 +125,7 @@ def search_sql(query: Query) -> tuple[str, list[Any]]:
     """
     where, params = _search_conditions(query)
     fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
-    joins = ""
-    if any(f.field == "is" for f in query.filters):
-        joins += " JOIN conversations c ON c.id = m.conversation_id"
-    if any(f.field == "from" for f in query.filters):
-        joins += " JOIN authors a ON a.id = m.author_id"
+    joins = _joins(query)
     conditions = "".join(f" AND {condition}" for condition in where)
     language = any(f.field == "lang" and not f.negated for f in query.filters)
     channel = any(f.field == "channel" and not f.negated for f in query.filters)
@@ -132,6 +150,65 @@ def search_sql(query: Query) -> tuple[str, list[Any]]:
         f" WHERE 1{conditions} AND m.id < ? ORDER BY m.id DESC LIMIT ?"
     )
     return sql, params
+
+
+LATE_LIMIT = 500
+"""More messages polled late than this in a before: range, and the walk reads from the top."""
+
+
+async def _before_range(db: aiosqlite.Connection, query: Query, cursor: int) -> tuple[list[int], int] | None:
+    """For a query with `before:`: the ids under `cursor` of the messages created before its date
+    that were polled late (an old parent fetched today: an old date with a new id, kept apart by
+    the store), newest first, and a bound above every other such message: the walk down the ids
+    starts there instead of reading every newer message (820k at 1M for before:300d). None
+    without `before:` (or with too many late ones). The bound is the newest id of each earlier
+    day's messages in time and of the date's own day, read in the date index. (As a condition in
+    the SQL, SQLite may take it over the page's cursor and walk from the top at every page.)"""
+    dates = [to_ms(f.value) for f in query.filters if f.field == "before" and not f.negated]  # type: ignore[arg-type]
+    if not dates or min(dates) <= 0:
+        return None
+    until = min(dates)
+    row = await fetch_one(
+        db,
+        "SELECT max(coalesce((SELECT max(max_id) FROM message_days WHERE day < ?1 / 86400000), 0),"
+        " coalesce((SELECT max(rowid) FROM messages INDEXED BY messages_by_created"
+        " WHERE created_at >= (?1 / 86400000) * 86400000 AND created_at < ?1), 0)) AS bound",
+        (until,),
+    )
+    bound = int(row["bound"]) + 1 if row is not None and row["bound"] else 0
+    late = await fetch_all(
+        db,
+        "SELECT id FROM late_messages WHERE created_at < ? AND id >= ? AND id < ? ORDER BY id DESC LIMIT ?",
+        (until, bound, cursor, LATE_LIMIT + 1),
+    )
+    if len(late) > LATE_LIMIT:
+        return None
+    return [hit["id"] for hit in late], bound
+
+
+def search_sql_among(query: Query, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """The statement reading which of the messages `ids` match `query`, newest first."""
+    where, params = _search_conditions(query)
+    conditions = "".join(f" AND {condition}" for condition in where)
+    fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
+    if fts:
+        conditions += " AND m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
+        params.append(fts)
+    marks = ",".join("?" * len(ids))
+    sql = (
+        f"SELECT m.id, m.conversation_id, m.text FROM messages m{_joins(query)}"
+        f" WHERE m.id IN ({marks}){conditions} ORDER BY m.id DESC"
+    )
+    return sql, [*ids, *params]
+
+
+def _joins(query: Query) -> str:
+    joins = ""
+    if any(f.field == "is" for f in query.filters):
+        joins += " JOIN conversations c ON c.id = m.conversation_id"
+    if any(f.field == "from" for f in query.filters):
+        joins += " JOIN authors a ON a.id = m.author_id"
+    return joins
 
 
 def _search_conditions(query: Query) -> tuple[list[str], list[Any]]:

@@ -253,6 +253,13 @@ def _has_wal(path: Path) -> bool:
     return wal.exists() and wal.stat().st_size > 0
 
 
+def needs_upgrade(path: Path) -> bool:
+    """Whether the store at `path` was written by an older ecoinbox (some migrations not run
+    yet); read without opening it for writing, so the file is left as it was."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        return int(db.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION
+
+
 async def open_store(
     path: Path, *, clock: Callable[[], datetime] | None = None, read_only: bool = False
 ) -> SQLiteStore:

@@ -6,12 +6,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from time import monotonic
 from typing import TYPE_CHECKING
 
 from textual.content import Content
 
-from ecoinbox.actions import answerable, fill_canned, is_feed, reply_target, topic_body, topic_title
+from ecoinbox.actions import (
+    answerable,
+    fill_canned,
+    is_feed,
+    reply_refusal,
+    reply_target,
+    topic_body,
+    topic_title,
+)
 from ecoinbox.channels.base import ModeratedChannel
 from ecoinbox.keymap import keys_of
 from ecoinbox.model import (
@@ -214,6 +223,9 @@ class ReplyFlows:
         conversation, parent = target
         if self._read_only(parent.channel):
             self._explain_read_only(parent)
+            return
+        if (refusal := reply_refusal(self.screen.app.settings, parent, datetime.now(UTC))) is not None:
+            self.screen.notify(sanitize(refusal), severity="warning", markup=False, timeout=12)
             return
         draft = self.screen.app.reply_draft(parent, conversation.row.language)
         if draft is None:

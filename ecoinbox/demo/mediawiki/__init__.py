@@ -1,0 +1,1 @@
+"""The demo's MediaWiki: a local api.php with the Acme product wiki's talk pages."""
