@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -69,3 +71,28 @@ async def test_screening_is_built_while_the_store_is_checked(
         assert store.screener is not None and engine.started
     finally:
         await store.close()
+
+
+X_BUILT = """
+import json, sys
+from pathlib import Path
+from ecoinbox.channels import build_channel
+from ecoinbox.config import parse_config
+from ecoinbox.secrets import Secret
+settings = parse_config(sys.argv[1], Path("test.toml"))
+build_channel(settings.channel("x"), Secret("token"), settings.brand)
+print(json.dumps("twitter_text" in sys.modules))
+"""
+
+
+def test_an_x_channel_is_built_without_its_length_rules(tmp_path: Path) -> None:
+    """The inbox builds every channel before its first frame; X's length rules load at the first count."""
+    config = (
+        '[brand]\nname = "Acme"\n[[channels]]\nkind = "x"\nname = "x"\nbase_url = "http://127.0.0.1:9"\n'
+        'auth_url = "http://127.0.0.1:9"\naccount = "acme"\nclient_id = "app"\nkeyring = false\n'
+        'token_env = "UNUSED_X_TOKEN"\n'
+    )
+    argv = [sys.executable, "-c", X_BUILT, config]
+    done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "false"
