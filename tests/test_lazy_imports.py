@@ -181,3 +181,23 @@ def test_screening_loads_numpy_at_its_first_minhash_not_when_built(tmp_path: Pat
     modules = loaded_by(SCREENING, out=tmp_path / "modules.json")
     assert "ecoinbox.screening.spam" in modules
     assert offenders(modules, ("numpy",)) == []
+
+
+UNITS = """
+import json, sys
+import ecoinbox.config
+from ecoinbox.channels.registry import all_units
+all_units()
+open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_reading_a_config_of_every_platform_needs_no_event_loop(tmp_path: Path) -> None:
+    """A config's channels load their units (settings and checks): `ecoinbox list` reads them all.
+    An auth flow's event loop, HTTP client or token code comes when the flow runs."""
+    modules = loaded_by(UNITS, out=tmp_path / "modules.json")
+    assert "ecoinbox.channels.mastodon.unit" in modules
+    assert (
+        offenders(modules, ("asyncio", "aiosqlite", "httpx", "keyring", "hmac", "ecoinbox.channels.http"))
+        == []
+    )
