@@ -2,8 +2,8 @@
 
 Spam (issue 15): the shipped filter (`SpamFilter` with the weights `bench/train_spam.py` trained
 on the training sources) is run the way ingest runs it: `Screener.assess` on each message in the
-order it was posted, with no blog post text and no repeat count given (the filter counts repeats
-itself, as in the store). Rows:
+order it was posted, with a blog comment's post text (as the WordPress channel reads it; the
+off-topic signal) and no repeat count given (the filter counts repeats itself, as in the store). Rows:
 - the untouched source (`Youtube05-Shakira`): the reported number; nothing was chosen on it;
 - the project's test split (tests/data/screening/spam.test.jsonl): never trained on, but its
   examples were read while the old word lists were written, so it is not untouched;
@@ -216,7 +216,7 @@ def main() -> None:
     velora_train = train_spam.load_velora("train")
     shipped = new_filter()
     print(
-        f"spam filter: shipped weights, threshold {DEFAULT_THRESHOLD}; no post text, "
+        f"spam filter: shipped weights, threshold {DEFAULT_THRESHOLD}; a blog comment's post text, "
         "repeats counted by Screener\n"
     )
     print(HEADER)

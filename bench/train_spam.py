@@ -107,8 +107,9 @@ def _date(text: str) -> datetime:
 
 
 def load_velora(split: str) -> list[Example]:
-    """The project's examples (one JSON a line; `post` and `repeats` are not read: real ingest
-    has neither, the filter counts repeats itself)."""
+    """The project's examples (one JSON a line; `repeats` is not read: the filter counts repeats
+    itself; `post` only for a blog comment, as `post_text`: the WordPress channel reads a post's text,
+    the other channels do not, and the model never reads it)."""
     out = []
     for line in (VELORA / f"spam.{split}.jsonl").read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
@@ -116,9 +117,16 @@ def load_velora(split: str) -> list[Example]:
         # A blog guest's identity is their name and site, as the WordPress channel makes it.
         remote = f"guest:{who['name']}|{who['url'] or ''}" if record["channel"] == "blog" else who["handle"]
         author = Author(record["channel"], remote, who["handle"], who["name"], who["url"])
-        message = Message(
-            record["channel"], record["id"], author, record["text"], _AT, title=record.get("title", "")
+        post = record.get("post") or {}
+        under = (
+            f"{post.get('title') or ''}\n{post.get('text') or ''}".strip()
+            if record["channel"] == "blog"
+            else ""
         )
+        message = Message(
+            record["channel"], record["id"], author, record["text"], _AT, title=record.get("title", ""),
+            post_text=under,
+        )  # fmt: skip
         out.append(
             Example(
                 "velora" if split == "train" else "velora-test",

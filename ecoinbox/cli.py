@@ -303,6 +303,13 @@ def run_check(settings: Settings, args: argparse.Namespace) -> int:
     if credentials_path().is_file():
         print(f"credentials file: {credentials_path()} (plain text, 0600: tokens saved without a keyring)")
     failures = asyncio.run(_check_channels(settings))
+    from ecoinbox.screening.engines import engines_from_settings  # SpamAssassin, Akismet
+
+    engines = engines_from_settings(settings)
+    for ok, line in engines.status():
+        failures += not ok
+        print(line if ok else f"{line}\n  new messages are screened without it until it answers")
+    engines.close()
     return 1 if failures or not store_ok else 0
 
 

@@ -50,6 +50,7 @@ DEFAULT_KEYS: Mapping[str, str] = {
     "inbox.contact": "c",
     "inbox.decide_outbox": "O",
     "inbox.done": "e",
+    "inbox.hide": "H",
     "inbox.link_contact": "L",
     "inbox.mute": "M",
     "inbox.newer_message": "right_square_bracket",

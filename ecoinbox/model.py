@@ -158,6 +158,9 @@ class Message:
     # What the platform itself decided about it, for the spam filter: "spam" (WordPress status,
     # Reddit's spam flag), "removed" (a Reddit moderator), "flagged" (Discourse readers), or "".
     platform_verdict: str = ""
+    # The text of the post it comments, where the channel reads it (a blog post): screening
+    # compares them at ingest (off-topic); not stored.
+    post_text: str = ""
 
     @property
     def is_ours(self) -> bool:

@@ -83,9 +83,11 @@ async def test_comments_and_their_replies_come_in_once_newest_last(
     )
     channel = connect(server)
     first = await channel.poll({})
-    assert ids(first.messages) == [post.id, question.id, answer.id]
+    assert ids(first.messages) == [question.id, answer.id]  # the Page's own post only titles them
     by_id = {m.remote_id: m for m in first.messages}
-    assert by_id[question.id].in_reply_to == post.id and by_id[question.id].origin is Origin.MENTION
+    # Each top-level comment opens its own conversation, titled with the post's first words.
+    assert by_id[question.id].in_reply_to is None and by_id[question.id].origin is Origin.MENTION
+    assert by_id[question.id].title == "Our new kettle is here"
     assert by_id[answer.id].in_reply_to == question.id and by_id[answer.id].is_ours
     assert {m.thread_ref for m in first.messages} == {post.id}
     assert (await channel.poll(first.cursor)).messages == []
@@ -105,7 +107,7 @@ async def test_no_comment_is_skipped_across_pages_and_late_ones_are_found(
     ]
     channel = connect(server)
     first = await channel.poll({})
-    assert ids(first.messages) == [post.id, *(c.id for c in made)]
+    assert ids(first.messages) == [c.id for c in made]
     late = server.add_comment(post.id, ZOE, "late one", clock() - timedelta(minutes=3))
     assert ids((await channel.poll(first.cursor)).messages) == [late.id]
 
@@ -252,7 +254,7 @@ async def test_an_unreadable_comment_is_skipped_and_said(
     fine = server.add_comment(post.id, ZOE, "fine", clock() - timedelta(minutes=10))
     with caplog.at_level(logging.WARNING):
         result = await connect(server).poll({})
-    assert ids(result.messages) == [post.id, fine.id]
+    assert ids(result.messages) == [fine.id]
     assert "skipped an unreadable comment" in caplog.text
 
 
@@ -357,7 +359,7 @@ async def test_a_post_with_more_new_comments_than_a_poll_reads_goes_on_next_poll
         clock.advance(minutes=1)
     newer = server.add_comment(post.id, ZOE, "and me", clock())
     seen += ids((await channel.poll(cursor)).messages)
-    assert sorted(seen) == sorted([post.id, *(c.id for c in made), newer.id])
+    assert sorted(seen) == sorted([*(c.id for c in made), newer.id])
     assert len(seen) == len(set(seen))
 
 
@@ -380,7 +382,7 @@ async def test_escapes_and_markup_in_a_comment_never_reach_the_text_raw(
     post = server.add_post(server.page, "Dark mode!", clock() - timedelta(hours=1))
     nasty = "\x1b]0;pwned\x07[bold red]Where[/] is \u202eit\u202c? https://acme.example/help"
     server.add_comment(post.id, Person("7100000000000123", "Evil\x1b[2J Eve", "eve"), nasty, clock())
-    [_, comment] = (await connect(server).poll({})).messages
+    [comment] = (await connect(server).poll({})).messages
     assert "\x1b" not in comment.text and "\u202e" not in comment.text and comment.hidden_characters
     assert "[bold red]Where[/]" in comment.text  # shown as typed, never as markup
     assert comment.links == ("https://acme.example/help",)

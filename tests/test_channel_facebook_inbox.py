@@ -88,3 +88,35 @@ async def test_a_messenger_reply_after_24_hours_is_refused_in_words(tmp_path: Pa
     assert "Zoé Lambert wrote 30 hours ago" in notified[0] and "within 24 hours" in notified[0]
     assert "human_agent = true" in notified[0]
     assert not [r for r in server.requests if r.method == "POST"]
+
+
+async def test_the_spam_key_and_h_hide_a_facebook_comment_on_the_page_never_delete_it(tmp_path: Path) -> None:
+    """What issue 19 asks of the keys: a spam mark hides the comment on the Page, `H` hides a
+    complaint (still to answer), undo shows it again; nothing is ever deleted."""
+    now = datetime.now(UTC)
+    async with GraphServer(seed=None, page_token=TOKEN) as server:
+        post = server.add_post(server.page, "Our new kettle", now - timedelta(hours=3))
+        spam = server.add_comment(post.id, Person("7100000000000077", "Crypto Gains", "gains"),
+                                  "nice kettle, see my page", now - timedelta(hours=2))  # fmt: skip
+        rude = server.add_comment(post.id, ZOE, "Refund 10 days late, useless", now - timedelta(hours=1))
+        async with inbox_on(tmp_path, server) as (engine, app, _):
+            await engine.start()
+            async with app.run_test(size=(100, 30)) as pilot:
+                screen = app.inbox
+                await wait_until(lambda: screen.conversations.selected_row is not None, pilot=pilot)
+                assert "Refund 10 days" in screen.conversations.selected_row.snippet  # newest first
+                await pilot.press("H")
+                await wait_until(lambda: server.comments[rude.id].hidden, pilot=pilot)
+                await pilot.press("u")
+                await wait_until(lambda: not server.comments[rude.id].hidden, pilot=pilot)
+                await pilot.press("j")
+                await wait_until(
+                    lambda: "nice kettle" in screen.conversations.selected_row.snippet, pilot=pilot
+                )
+                await pilot.press("exclamation_mark")
+                await wait_until(lambda: server.comments[spam.id].hidden, pilot=pilot)
+                await pilot.pause(0.2)
+    hides = [(w["hide"], w["hidden"]) for w in server.sent if "hide" in w]
+    assert hides == [(rude.id, True), (rude.id, False), (spam.id, True)]
+    assert spam.id in server.comments and rude.id in server.comments  # hidden, never deleted
+    assert not any("delete" in str(w) for w in server.sent)

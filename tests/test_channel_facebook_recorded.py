@@ -79,6 +79,6 @@ async def test_instagram_comments_without_a_username_are_read() -> None:
             channel.to_comment(i, "1", Origin.MENTION)
             for i in load("instagram/comments_fields.json").values()
         ]
-        assert named[0].author.handle == "ikroskun" and named[0].in_reply_to == "1"
+        assert named[0].author.handle == "ikroskun" and named[0].in_reply_to is None
     finally:
         await channel.aclose()

@@ -71,7 +71,10 @@ async def test_comments_and_replies_on_the_media_come_in_once(
     first = await channel.poll({})
     got = by_id(first.messages)
     assert set(got) == {question.id, answer.id, *(c.id for c in others)}  # media found by the Page
-    assert got[question.id].in_reply_to == media.id and got[question.id].thread_ref == media.id
+    assert (
+        got[question.id].in_reply_to is None and got[question.id].thread_ref == media.id
+    )  # its own conversation
+    assert got[question.id].title == media.caption
     assert got[answer.id].in_reply_to == question.id and got[answer.id].author.handle == "sam_k"
     assert channel.ig_user_id == IG_USER_ID
     assert (await channel.poll(first.cursor)).messages == []

@@ -128,7 +128,7 @@ def test_demo_servers_then_poll_once_then_list(tmp_path):
         rows = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(rows) >= 60
         channels = {channel.name for channel in load_config(Path(config)).channels}  # every site of the demo
-        assert set("mastodon forum blog fanblog reddit bluesky linkedin x wiki".split()) <= channels
+        assert set("mastodon forum blog fanblog reddit bluesky linkedin x wiki youtube".split()) <= channels
         assert ("email" in channels) is (why_no_dovecot() is None)
         assert channels == {r["channel"] for r in rows}  # each brought conversations
         assert {"facebook", "instagram"} <= channels

@@ -94,6 +94,7 @@ SECTION_HEADERS = {
     "views": "[[views]]",
     "team": "[team]",
     "rules": "[[rules]]",
+    "screening": "[screening]",
 }
 
 
@@ -120,6 +121,7 @@ def test_example_documents_every_setting_with_a_comment(section: str) -> None:
         "views": config.ViewSettings,
         "team": config.TeamSettings,
         "rules": config.RuleSettings,
+        "screening": config.ScreeningSettings,
     }[section]
     lines = text.splitlines()
     for settings_field in dataclasses.fields(section_class):
@@ -164,6 +166,9 @@ def test_every_setting_has_a_docstring() -> None:
         config.RuleSettings,
         config.RuleMatch,
         config.RuleActions,
+        config.ScreeningSettings,
+        config.SpamAssassinSettings,
+        config.AkismetSettings,
         Settings,
     ):
         assert cls.__doc__

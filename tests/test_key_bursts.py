@@ -222,3 +222,39 @@ def test_ctrl_p_reply_enter_and_a_reply_in_one_read_sends_it_once(tmp_path):
         inbox.wait_for(b"Inbox 1/3", after=mark, what="the inbox again")
         inbox.quit()
     assert [status.text for status in inbox.server.posted] == [f"@zoe@remote.example {typed}"]
+
+
+def test_keys_typed_behind_a_refused_reply_are_not_run_on_the_list(tmp_path):
+    """`r` on a read-only feed opens no box but says why: "hello everyone" typed behind it in the
+    same read must not become e (done), s (snooze), n (note)... on the list."""
+    from ecoinbox.model import Author, Message, Origin
+
+    async def seed_feed() -> None:
+        store = await open_store(tmp_path / "inbox.db")
+        try:
+            fan = Author("fanblog", "guest:Lena|", "Lena", "Lena")
+            await store.ingest([Message(channel="fanblog", remote_id="c1", author=fan, text="great kettle review",
+                                        created_at=datetime.now(UTC), origin=Origin.MENTION)])  # fmt: skip
+        finally:
+            await store.close()
+
+    with mastodon_in_a_thread(TOKEN) as server:
+        db = tmp_path / "inbox.db"
+        asyncio.run(seed(db, server))
+        asyncio.run(seed_feed())
+        config = write_config(tmp_path, server.base_url, token_env="ECOINBOX_BURST_TOKEN", handle="acme")
+        with config.open("a", encoding="utf-8") as more:
+            more.write('\n[[channels]]\nkind = "feed"\nname = "fanblog"\nbase_url = "http://127.0.0.1:9"\n'
+                       'feeds = ["/comments/feed/"]\npoll_interval = 3600\n')  # fmt: skip
+        before = asyncio.run(read_store(db))
+        terminal = Terminal(inbox_argv(config), inbox_env(ECOINBOX_BURST_TOKEN=TOKEN), COLUMNS, ROWS)
+        inbox = Inbox(terminal, server, db)
+        try:
+            terminal.wait_for(b"great kettle review", what="Lena's comment, the newest")
+            mark = inbox.burst("rhello everyone")
+            inbox.wait_for(b"read-only", after=mark, what="the refusal")
+            time.sleep(1.0)  # a done, a snooze or a note would be written by now
+            inbox.quit("q")
+        finally:
+            terminal.kill()
+    assert asyncio.run(read_store(db)) == before

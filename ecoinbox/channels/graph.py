@@ -321,3 +321,11 @@ class GraphClient:
                 )
             return TransientError(f"channel {self.channel}: {where} failed ({error.words})")
         return PermanentError(f"channel {self.channel}: {where} refused: {error.words}")
+
+
+def post_title(text: str) -> str:
+    """A post's (or a media's caption's) first words: the title of the conversations its
+    comments open, one each, so the thread says what was commented."""
+    from ecoinbox.channels.http import one_line
+
+    return one_line(text, 80)

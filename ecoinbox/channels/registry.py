@@ -27,6 +27,7 @@ UNIT_MODULES: Final[dict[str, str]] = {
     "mediawiki": "ecoinbox.channels.mediawiki.unit",
     "facebook": "ecoinbox.channels.facebook.unit",
     "instagram": "ecoinbox.channels.instagram.unit",
+    "youtube": "ecoinbox.channels.youtube.unit",
 }
 
 KINDS: Final[frozenset[str]] = frozenset(UNIT_MODULES)

@@ -34,6 +34,7 @@ from ecoinbox.config.load import (
     parse_config,
 )
 from ecoinbox.config.rules import RULE_PRIORITIES, RuleActions, RuleMatch, RuleSettings
+from ecoinbox.config.screening import AkismetSettings, ScreeningSettings, SpamAssassinSettings
 from ecoinbox.config.storage import APP_NAME, EngineSettings, StoreSettings, default_data_path
 from ecoinbox.config.toml_lines import locate_keys
 from ecoinbox.config.validate import DURATION_RE, duration_seconds, is_loopback_host
@@ -51,6 +52,7 @@ __all__ = [
     "RESERVED_VIEW_NAMES",
     "RULE_PRIORITIES",
     "SEND_DELAY_MAX",
+    "AkismetSettings",
     "BrandSettings",
     "ChannelSettings",
     "ConfigError",
@@ -62,7 +64,9 @@ __all__ = [
     "RuleActions",
     "RuleMatch",
     "RuleSettings",
+    "ScreeningSettings",
     "Settings",
+    "SpamAssassinSettings",
     "StoreSettings",
     "TeamSettings",
     "UiSettings",

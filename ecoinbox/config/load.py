@@ -20,6 +20,7 @@ from ecoinbox.config.errors import ConfigError, ConfigProblem
 from ecoinbox.config.forum import ForumSettings, read_forum
 from ecoinbox.config.interface import UiSettings, read_ui
 from ecoinbox.config.rules import RuleSettings, read_rules
+from ecoinbox.config.screening import ScreeningSettings, read_screening
 from ecoinbox.config.secret_keys import find_secret_keys, token_refusal, without
 from ecoinbox.config.sections import ConfigProblems, section_header
 from ecoinbox.config.storage import (
@@ -73,6 +74,8 @@ class Settings:
     """The canned replies ([[canned]] here, then the replies file), as `replies.CannedReply`."""
     rules: tuple[RuleSettings, ...] = ()
     """Screening rules, applied to every new message from outside in the order of the file."""
+    screening: ScreeningSettings = field(default_factory=ScreeningSettings)
+    """The spam engines asked besides the built-in filter (SpamAssassin, Akismet)."""
     source: Path | None = None
     """The file these settings came from, if any (not a setting)."""
 
@@ -195,6 +198,7 @@ def _read_settings(problems: Problems, document: dict[str, Any]) -> tuple[Settin
     views = read_views(top)
     team = _section(top, "team", read_team)
     rules = read_rules(top, channels)
+    screening = _section(top, "screening", lambda table: read_screening(table, channels))
     top.known.append("canned")
     canned_entries = top.data.get("canned", [])
     if not isinstance(canned_entries, list):
@@ -217,6 +221,7 @@ def _read_settings(problems: Problems, document: dict[str, Any]) -> tuple[Settin
         views=views,
         team=team or TeamSettings(),
         rules=rules,
+        screening=screening or ScreeningSettings(),
         source=problems.source,
     )
     return settings, canned_entries

@@ -8,6 +8,7 @@ from typing import Final
 from ecoinbox.channels.settings import ChannelSettings
 from ecoinbox.config.brand import BrandSettings, TeamSettings
 from ecoinbox.config.interface import UiSettings
+from ecoinbox.config.screening import ScreeningSettings
 from ecoinbox.config.storage import EngineSettings, StoreSettings
 from ecoinbox.config.validate import Problems
 from ecoinbox.config.views import ViewSettings
@@ -24,6 +25,7 @@ _SECTIONS: Final[dict[str, type]] = {
     "channels": ChannelSettings,
     "views": ViewSettings,
     "team": TeamSettings,
+    "screening": ScreeningSettings,
 }
 
 

@@ -28,6 +28,7 @@ from ecoinbox.channels.base import (
     RenewableChannel,
 )
 from ecoinbox.engine.live import warm_up
+from ecoinbox.engine.moderation import ModerationRunner
 from ecoinbox.engine.outbox import UNCERTAIN_SETTLE_SECONDS, OutboxSender
 from ecoinbox.engine.threading import complete_threads
 from ecoinbox.model import Lease, Message
@@ -123,6 +124,8 @@ class Engine:
             retry_max=retry_max, clock=self._clock, on_token_refused=self._on_send_refused,
             uncertain_settle=uncertain_settle,
         )  # fmt: skip
+        self.moderation = ModerationRunner(store, self.channels, self._clock)  # hides on the platform
+        self._moderation_wake = asyncio.Event()
         self.statuses = {name: ChannelStatus(name, ch.kind) for name, ch in self.channels.items()}
         self.capabilities: dict[str, Capabilities] = {}
         self.role = EngineRole(active=False)
@@ -183,6 +186,8 @@ class Engine:
         if any(isinstance(channel, PushChannel) for channel in self.channels.values()):
             self._tasks.append(asyncio.create_task(warm_up(), name="language model"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
+        if self.moderation.hiding:
+            self._tasks.append(asyncio.create_task(self._moderation_loop(), name="platform moderation"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
         for name, channel in self.channels.items():
             if isinstance(channel, DeletionCheckingChannel):
@@ -309,6 +314,7 @@ class Engine:
             if version != seen:
                 seen = version
                 self._sender_wake.set()
+                self._moderation_wake.set()  # a hide asked from the other inbox
 
     def poll_now(self, name: str | None = None) -> None:
         """Ask one channel (or all) to poll at once instead of waiting for its interval."""
@@ -483,6 +489,28 @@ class Engine:
     def _on_store_change(self, change: Change) -> None:
         if change.kind is ChangeKind.OUTBOX:
             self._sender_wake.set()
+        if change.kind is ChangeKind.STATE:
+            self._moderation_wake.set()
+
+    async def _moderation_loop(self) -> None:
+        """Hide (or show again) messages on their platform as the manager asked, in order."""
+        while True:
+            self._moderation_wake.clear()
+            due = None
+            try:
+                await self.moderation.run_due()
+                for name, said in self.moderation.take_refusals():  # said in the status line, once
+                    if self.statuses[name].state == "ok":
+                        self._set_status(name, detail=said, warning=said, warned_at=self._clock())
+                due = await self.moderation.next_due()
+            except Exception:  # the store may be briefly unavailable; never let the loop die
+                log.exception("platform moderation failed; retrying")
+            timeout = SENDER_IDLE_S
+            if due is not None:
+                timeout = min(timeout, max(0.05, (due - self._clock()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):  # not wait_for: see _poll_loop
+                    await self._moderation_wake.wait()
 
     async def _send_loop(self) -> None:
         while True:

@@ -4,7 +4,8 @@
 inbound message in a thread of its own before the ingest transaction (the verdicts are stored
 with the messages, in that transaction), and `learn` / `forget` when the manager marks spam or
 not spam (the store keeps `marks_bytes`). One thread at a time uses it: it is not thread-safe.
-Pure Python: no Textual, no SQL, no I/O.
+Pure Python: no Textual, no SQL; the spam engines it holds (`engines`: SpamAssassin, Akismet) do
+their network I/O in a thread of their own, asked by the store before the judging.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from ecoinbox.channels.registry import unit
 from ecoinbox.config import Settings
 from ecoinbox.model import Author, Message
 from ecoinbox.screening._text import deleet, fold_text, minhash, minhashes
+from ecoinbox.screening.engines import Engines, engines_from_settings, joined
 from ecoinbox.screening.memory import Memory
+from ecoinbox.screening.offtopic import off_topic, reaches
 from ecoinbox.screening.priority import Priority, score_priority
 from ecoinbox.screening.rules import CompiledRule, RuleAction, compile_rules
-from ecoinbox.screening.spam import SpamFilter, SpamMarks, Verdict
+from ecoinbox.screening.spam import Signal, SpamFilter, SpamMarks, Verdict
 
 __all__ = ["PRIORITY_ACTOR", "SPAM_ACTOR", "Assessment", "Screener", "has_identity", "identity"]
 
@@ -68,9 +71,15 @@ class Assessment:
 class Screener:
     """The spam filter, the priority scorer and the rules, as the store calls them at ingest."""
 
-    def __init__(self, spam_filter: SpamFilter | None = None, rules: Sequence[CompiledRule] = ()) -> None:
+    def __init__(
+        self,
+        spam_filter: SpamFilter | None = None,
+        rules: Sequence[CompiledRule] = (),
+        engines: Engines | None = None,
+    ) -> None:
         self.spam_filter = spam_filter or SpamFilter()
         self.rules = tuple(rules)
+        self.engines = engines if engines is not None else Engines(())  # SpamAssassin, Akismet
         self._recent = Memory(RECENT_TEXTS)  # banded: a new text is compared with its look-alikes only
 
     @classmethod
@@ -79,7 +88,7 @@ class Screener:
         names = (settings.brand.name, *settings.brand.keywords)
         own = {urlsplit(c.base_url).hostname or "" for c in settings.channels if unit(c.kind).brand_site}
         spam_filter = SpamFilter(brand_names=names, own_domains=sorted(own - {""}))
-        return cls(spam_filter, compile_rules(settings.rules))
+        return cls(spam_filter, compile_rules(settings.rules), engines_from_settings(settings))
 
     # ---- at ingest -------------------------------------------------------------------------
 
@@ -92,10 +101,12 @@ class Screener:
         followers: int | None = None,
         folded: str | None = None,
         signature: tuple[int, ...] | None = None,
+        engine_signals: Sequence[Signal] = (),
     ) -> Assessment:
         """Screen `message` (from outside). `post` is what it answers, if known. `known_author`
         counts only for an author with an identity of their own (`has_identity`). `folded` and
         `signature`: `fold_text` and `minhash` of its text if the caller has them (`assess_batch`).
+        `engine_signals`: what the spam engines said of it (`Engines.consult`), added to the verdict.
 
         Only the first `SCREENING_CHARS` characters of the text (and of `post`) are read."""
         message = bounded(message)
@@ -113,6 +124,11 @@ class Screener:
             platform=message.platform_verdict or ("held" if message.held else ""),
             signature=signature,
         )
+        under = f"{message.title}\n{message.post_text}" if message.post_text else ""
+        # A blog comment unrelated to its post, that gives a way to reach someone: what spam is for.
+        if under and reaches(verdict.signals) and (unrelated := off_topic(message.text, under)):
+            engine_signals = (*engine_signals, unrelated)
+        verdict = joined(verdict, engine_signals, self.spam_filter.threshold)
         text = f"{message.title}\n{message.text}" if message.title else message.text
         folded = f"{fold_text(message.title)}\n{folded}" if message.title else folded
         priority = score_priority(text, folded=folded)
@@ -131,6 +147,7 @@ class Screener:
         *,
         posts: Sequence[str | None] | None = None,
         known_authors: Sequence[bool] | None = None,
+        engine_signals: Sequence[Sequence[Signal]] | None = None,
     ) -> Iterator[Assessment]:
         """`assess` each of `messages` in order (`posts`, `known_authors`: each one's, as for
         `assess`), lazily: a caller may stop between two. The texts are folded and their
@@ -146,6 +163,7 @@ class Screener:
                     known_author=known_authors[start + offset] if known_authors is not None else False,
                     folded=folded[offset],
                     signature=signatures[offset],
+                    engine_signals=engine_signals[start + offset] if engine_signals is not None else (),
                 )
 
     def context(self, message: Message, *, signature: tuple[int, ...] | None = None) -> tuple[int, int]:
@@ -163,6 +181,7 @@ class Screener:
 
     def learn(self, message: Message, is_spam: bool, *, post: str | None = None) -> None:
         self.spam_filter.learn(message, is_spam, post=post)
+        self.engines.teach(message, is_spam)  # Akismet's submit-spam / submit-ham, not waited for
 
     def forget(self, message: Message, is_spam: bool, *, post: str | None = None) -> None:
         self.spam_filter.forget(message, is_spam, post=post)
@@ -206,7 +225,8 @@ def bounded(message: Message) -> Message:
 # likeness of something the manager marked spam.
 DAMNING: Final = (
     "links:", "shortener", "look_alike", "hidden", "impersonation", "email", "marked_like",
-    "platform:spam", "platform:removed",
+    "platform:spam", "platform:removed", "engine:spamassassin:spam", "engine:akismet:spam",
+    "engine:akismet:discard",
 )  # fmt: skip
 
 

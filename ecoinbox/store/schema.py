@@ -368,6 +368,24 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM late_messages WHERE id = OLD.id;
     END;
     """,
+    # 16: what the manager asked a platform to do with a message (hide it, as spam or not, or
+    # show it again), written with the key's state change and carried out by the engine.
+    """
+    CREATE TABLE IF NOT EXISTS platform_actions (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+        channel         TEXT NOT NULL,
+        remote_id       TEXT NOT NULL,
+        action          TEXT NOT NULL,                 -- hide, spam, unhide
+        state           TEXT NOT NULL,                 -- queued, running, done, failed, cancelled, skipped
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_at         INTEGER NOT NULL,              -- ms: due, or (running) when the claim lapses
+        created_at      INTEGER NOT NULL,
+        actor           TEXT NOT NULL,
+        error           TEXT
+    );
+    CREATE INDEX IF NOT EXISTS platform_actions_waiting ON platform_actions (channel, remote_id, state);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,11 +26,11 @@ import aiosqlite
 
 from ecoinbox.model import Message, State, normalize_tag
 from ecoinbox.store.base import Change, ChangeKind
-from ecoinbox.store.connection import SQLiteBase
 from ecoinbox.store.convert import MESSAGE_SQL as _MESSAGE_SQL
 from ecoinbox.store.convert import to_message as _message
 from ecoinbox.store.errors import StoreError
 from ecoinbox.store.ingest_plan import Summary as _Summary
+from ecoinbox.store.moderation import ModerationStore
 from ecoinbox.store.sql import execute_many as _many
 from ecoinbox.store.sql import fetch_all as _all
 from ecoinbox.store.sql import fetch_one as _one
@@ -72,6 +72,7 @@ class _Item:
     message: Message
     post: str | None
     known_author: bool
+    engine_signals: tuple[Any, ...] = ()  # what the spam engines said (`Engines.consult`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class ScreeningBatch:
     started: int = 0  # when the batch began (ms): what it reopened is in the history after it
 
 
-class ScreeningStore(SQLiteBase):
+class ScreeningStore(ModerationStore):
     """Spam, priority and rules at ingest, the spam filter's learned marks, and muting."""
 
     _screener: Screener | None = None
@@ -183,6 +184,9 @@ class ScreeningStore(SQLiteBase):
             db = self._read()
             await self._load_marks(db)
             items = await self._plan_items(db, messages)
+            if items and self._screener.engines:  # asked in their own thread, each within its timeout
+                said = await self._screener.engines.consult([item.message for item in items])
+                items = [replace(item, engine_signals=s) for item, s in zip(items, said, strict=True)]
             return ScreeningPlan(await self._judge(items))
 
     async def _plan_items(self, db: aiosqlite.Connection, messages: Sequence[Message]) -> list[_Item]:
@@ -435,6 +439,8 @@ class ScreeningStore(SQLiteBase):
         whole conversation spam instead) or is not there."""
         async with self._write() as db:
             moved = await self._split_out(db, message_id, actor, "marked spam")
+            if moved is not None:  # hidden on its platform too, where it can be (see store.moderation)
+                await self._queue_moderation(db, moved[1], State.OPEN, State.SPAM, actor)
             if moved is not None and self._screener is not None:
                 first = await self._first_inbound(db, moved[1])
                 if first is not None:
@@ -605,6 +611,7 @@ def _judge_items(
             [item.message for item in rest],
             posts=[item.post for item in rest],
             known_authors=[item.known_author for item in rest],
+            engine_signals=[item.engine_signals for item in rest],
         )
         for item in rest:
             if stop.is_set():

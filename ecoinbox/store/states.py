@@ -136,6 +136,7 @@ class StatesStore(RowsStore, ScreeningStore):
             await self._record(db, cid, actor, "state", _state_label(before), _state_label(after))
             # Into or out of Spam by the manager's hand teaches the spam filter (an undo unlearns).
             await self._learn_from_state(db, cid, before.state, after.state, actor)
+            await self._queue_moderation(db, cid, before.state, after.state, actor)
         if before.assignee != after.assignee:
             await db.execute("UPDATE conversations SET assignee = ? WHERE id = ?", (after.assignee, cid))
             await self._record(db, cid, actor, "assigned", before.assignee or None, after.assignee or None)
@@ -260,6 +261,7 @@ class StatesStore(RowsStore, ScreeningStore):
         label = f"{state.value} ({reason})" if reason else state.value
         await self._record(db, conversation_id, actor, "state", old.value, label)
         await self._learn_from_state(db, conversation_id, old, state, actor)
+        await self._queue_moderation(db, conversation_id, old, state, actor)
         return StateChange(conversation_id, old, state)
 
 

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.geometry import Size
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from ecoinbox.actions import canned_values, topic_reply_template
 from ecoinbox.channels.base import Channel
@@ -159,6 +160,12 @@ class EcoInboxApp(App[None]):
         await super().on_event(event)
         if not read or not event.is_forwarded:  # its binding ran: a priority one, or on the way up
             self.key_hold.acted(event)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:  # fmt: skip
+        # A refusal while keys wait behind an opener: they were typed for what did not open.
+        self.key_hold.noticed(severity)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_command_palette_closed(self, event: CommandPalette.Closed) -> None:
         # What is typed behind the palette's enter belongs to what the chosen command opens.

@@ -10,6 +10,10 @@ conversation done). Two rules fix that, both here:
   opened nothing, then hands them over in order.
 - Keys given back go through the App's queue again; a key read from the terminal before they are
   through (an `esc` the driver parses only after a pause) queues behind them, never passes them.
+- An opener that refuses (a warning or an error instead of a box: a read-only feed, Messenger's
+  window past, a store that cannot be written) drops the keys held behind it: typed for the box
+  that did not open, as commands on the list they would mark done, snooze, tag ("r" + "hello
+  everyone"). The notice says what happened; the manager types again.
 - `after_typed`: send, save and cancel bindings are priority bindings (the App runs them before
   the text area's queued keys): their action waits behind the keys already queued there, and
   the keys after them are held like an opener's until focus moves (the box closed, a question).
@@ -93,6 +97,7 @@ class KeyHold:
         self._deadline = 0.0
         self._checker: Timer | None = None
         self._searching = False  # an enter in the palette waits for its search (`_wait_for_search`)
+        self._refused = False  # the opener said why it opens nothing: the held keys are dropped
         # Keys given back by `_release`, on their way through the App's queue, oldest first: a key
         # read from the terminal meanwhile (an esc parsed late) must not pass them.
         self._returning: deque[tuple[events.Key, float]] = deque()
@@ -146,6 +151,12 @@ class KeyHold:
                 self._key = None
 
         hop(0)
+
+    def noticed(self, severity: str) -> None:
+        """A notice was shown: a warning or an error while keys are held behind an opener is its
+        refusal (what it was to open did not open), and the held keys are dropped at release."""
+        if self._held is not None and severity in ("warning", "error") and not self._searching:
+            self._refused = True
 
     def defer(self) -> None:
         """The opener's action waits behind the typed keys (`after_typed`): it says when it ran."""
@@ -248,6 +259,8 @@ class KeyHold:
             None,
         )
         self._searching = False
+        if self._refused:
+            held, self._refused = [], False  # typed blind for a box that did not open
         self._workers = set()
         if self._checker is not None:
             self._checker.stop()

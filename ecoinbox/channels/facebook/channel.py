@@ -33,7 +33,7 @@ from ecoinbox.channels.base import (
 from ecoinbox.channels.facebook.convert import COMMENT_FIELDS, POST_FIELDS, to_message
 from ecoinbox.channels.facebook.cursor import Mark
 from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
-from ecoinbox.channels.graph import GraphClient, graph_time
+from ecoinbox.channels.graph import GraphClient, graph_time, post_title
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, objects
 from ecoinbox.model import Author, Message, Origin
@@ -94,6 +94,7 @@ class FacebookChannel(NamedChannel):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.page_id = page_id
+        self.titles: dict[str, str] = {}  # post id -> its first words, its comments' title
         self.human_agent = human_agent
         self.messenger = messenger
         self.lookback = timedelta(days=lookback_days)
@@ -186,8 +187,10 @@ class FacebookChannel(NamedChannel):
                 except UNREADABLE as exc:
                     skipped_unreadable(log, self.name, "post", post.get("id"), exc)
                     continue
+                self.titles[message.remote_id] = post_title(message.text)
                 if mark.is_new(message.remote_id, created):
-                    found.append(message)
+                    if not message.is_ours:  # the Page's own post: its comments carry its words
+                        found.append(message)
                     taken.append((message.remote_id, created))
                 if updated >= mark.floor and message.remote_id not in resumes:
                     comments, cut = await self._poll_comments(message.remote_id, mark, found)
@@ -254,9 +257,13 @@ class FacebookChannel(NamedChannel):
                           thread_ref=str(item["id"]))  # fmt: skip
 
     def to_comment(self, item: dict[str, Any], post_id: str, origin: Origin) -> Message:
+        """A comment; a top-level one opens a conversation of its own (as a blog's comments do),
+        titled with its post's first words, and the replies under it join it."""
         parent = as_dict(item.get("parent")).get("id")
-        return to_message(self.name, item, own_id=self.page_id, origin=origin,
-                          in_reply_to=str(parent) if parent else post_id, thread_ref=post_id)  # fmt: skip
+        message = to_message(self.name, item, own_id=self.page_id, origin=origin,
+                             in_reply_to=str(parent) if parent else None, thread_ref=post_id)  # fmt: skip
+        title = self.titles.get(post_id, "")
+        return replace(message, title=title) if title and not message.title else message
 
     def to_direct(self, item: dict[str, Any], conversation_id: str, parent: str | None) -> Message:
         """A Messenger message as a direct Message."""
@@ -271,7 +278,7 @@ class FacebookChannel(NamedChannel):
     # -- threads ---------------------------------------------------------------------------
 
     async def context(self, remote_id: str) -> list[Message]:
-        """The comment, its parent comment and their post, oldest first."""
+        """The comment and the top-level comment it answers, oldest first (or the post itself)."""
         if remote_id.startswith("m_"):
             return []  # a Messenger message: its poll sends the one before it along
         chain: list[Message] = []
@@ -288,17 +295,16 @@ class FacebookChannel(NamedChannel):
             comment = self.to_comment(item, self.post_of(focus), Origin.CONTEXT)
             chain.insert(0, comment)
             focus = comment.in_reply_to
-        post_id = chain[0].thread_ref if chain else remote_id
-        try:
-            post = self.to_post(
-                await self.graph.get(post_id or remote_id, {"fields": POST_FIELDS}), Origin.CONTEXT
-            )
+        if chain:
+            return chain  # a top-level comment is its conversation's first message
+        try:  # a post (one that tags the Page, a visitor's): a conversation of its own
+            post = self.to_post(await self.graph.get(remote_id, {"fields": POST_FIELDS}), Origin.CONTEXT)
         except (ChannelError, *UNREADABLE) as exc:
             log.info(
-                "channel %s: the post of %s could not be read (%s)", self.name, remote_id, type(exc).__name__
+                "channel %s: the post %s could not be read (%s)", self.name, remote_id, type(exc).__name__
             )
-            return chain
-        return [post, *chain]
+            return []
+        return [post]
 
     # -- replying --------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from ecoinbox.channels.base import (
 from ecoinbox.channels.facebook.cursor import Mark
 from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
 from ecoinbox.channels.facebook.messenger import window_refusal
-from ecoinbox.channels.graph import GraphClient, graph_time
+from ecoinbox.channels.graph import GraphClient, graph_time, post_title
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, as_int, objects
 from ecoinbox.htmltext import plain_to_text
@@ -101,6 +101,7 @@ class InstagramChannel(NamedChannel):
         self.page_id = page_id
         self.ig_user_id = ig_user_id
         self.username = ""
+        self.titles: dict[str, str] = {}  # media id -> its caption's first words, its comments' title
         self.messages = messages
         self.human_agent = human_agent
         self._clock = clock
@@ -174,6 +175,7 @@ class InstagramChannel(NamedChannel):
                     continue
                 if count is not None:
                     seen_counts[media_id] = count
+                self.titles[media_id] = post_title(str(media.get("caption") or ""))
                 # Instagram says nothing of when a media was last commented: the newest media
                 # are read every poll, the others when their comments_count moved.
                 if len(seen_counts) <= ALWAYS_READ or count is None or counts.get(media_id) != count:
@@ -225,7 +227,7 @@ class InstagramChannel(NamedChannel):
         return Message(
             channel=self.name, remote_id=remote_id, author=author, text=text.text,
             created_at=graph_time(item["timestamp"]),
-            in_reply_to=str(parent) if parent else media_id, thread_ref=media_id,
+            in_reply_to=str(parent) if parent else None, thread_ref=media_id, title=self.titles.get(media_id, ""),
             origin=Origin.OURS if ours else origin, links=text.links, hidden_characters=text.hidden,
         )  # fmt: skip
 
@@ -260,13 +262,7 @@ class InstagramChannel(NamedChannel):
             comment = self.to_comment(item, media_id, Origin.CONTEXT)
             chain.insert(0, comment)
             focus = str(item["parent_id"]) if item.get("parent_id") else None
-        if media_id is None:
-            return chain
-        try:
-            media = self.to_media(await self.graph.get(media_id, {"fields": MEDIA_FIELDS}))
-        except (ChannelError, *UNREADABLE):
-            return chain
-        return [media, *chain]
+        return chain  # a top-level comment is its conversation's first message
 
     # -- replying --------------------------------------------------------------------------
 

@@ -87,6 +87,7 @@ MAX_CHAIN = 50  # parent links followed at most (hostile data can loop)
 RECONCILE_SLACK = timedelta(minutes=2)  # our clock and the site's may disagree
 MAX_RECONCILE_PAGES = 5
 POST_CACHE = 2048
+POST_TEXT_CHARS = 2000  # of a post's text kept for screening (what it is about is said early)
 
 INCLUDE_CHUNK = 100  # ids per `include=` request
 
@@ -134,7 +135,7 @@ class WordPressChannel(NamedChannel):
         self._root: ApiRoot | None = None  # read from the home page's Link header, once
         self._me: _Me | None = None
         self._status = _STATUS_ALL
-        self._posts: OrderedDict[int, tuple[str, str]] = OrderedDict()  # id -> (title, link)
+        self._posts: OrderedDict[int, tuple[str, str, str]] = OrderedDict()  # id -> (title, link, text)
 
     def _auth_headers(self, password: str) -> dict[str, str]:
         pair = f"{self.account}:{password}".encode()
@@ -377,7 +378,8 @@ class WordPressChannel(NamedChannel):
         return messages
 
     async def _load_posts(self, post_ids: set[int]) -> None:
-        """Titles and links of the posts these comments are on (one request, cached)."""
+        """Titles, links and texts of the posts these comments are on (one request, cached; the text
+        is for the off-topic signal)."""
         missing = sorted(post_ids - set(self._posts))
         if not missing:
             return
@@ -395,7 +397,8 @@ class WordPressChannel(NamedChannel):
             if post_id is None:
                 continue
             title = html_text(str(as_dict(post.get("title")).get("rendered") or ""))
-            self._posts[post_id] = (title, str(post.get("link") or ""))
+            text = html_text(str(as_dict(post.get("content")).get("rendered") or ""))[:POST_TEXT_CHARS]
+            self._posts[post_id] = (title, str(post.get("link") or ""), text)
             while len(self._posts) > POST_CACHE:
                 self._posts.popitem(last=False)
 
@@ -408,7 +411,7 @@ class WordPressChannel(NamedChannel):
         name = plain_to_text(author_name(item.get("author_name"))).text.strip() or "Anonymous"
         rendered = html_to_text(str(as_dict(item.get("content")).get("rendered") or ""))
         post_id = as_int(item.get("post")) or 0
-        title, post_link = self._posts.get(post_id, ("", ""))
+        title, post_link, post_text = self._posts.get(post_id, ("", "", ""))
         links = list(rendered.links)
         if post_link and (safe := safe_url(post_link)) and safe not in links:
             links.append(safe)
@@ -436,6 +439,7 @@ class WordPressChannel(NamedChannel):
             hidden_characters=rendered.hidden,
             held=item.get("status") == "hold",
             platform_verdict="spam" if item.get("status") == "spam" else "",
+            post_text=post_text,
         )
 
     # -- threads ---------------------------------------------------------------------------

@@ -39,10 +39,10 @@ class GraphSite(ServerSite):
 
 
 def graph_server(context: DemoContext) -> GraphServer:
-    """A Graph server seeded with the demo's day (empty when the store starts generated)."""
+    """A Graph server seeded with the demo's day (on a generated store too: its traffic comes on top)."""
     from ecoinbox.demo.facebook.server import GraphServer
 
-    return GraphServer(seed=None if context.generated else context.seed, page_token=PAGE_TOKEN)
+    return GraphServer(seed=context.seed, page_token=PAGE_TOKEN)
 
 
 def sites(context: DemoContext) -> list[DemoSite]:

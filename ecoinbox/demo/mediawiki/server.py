@@ -58,7 +58,7 @@ class Revision:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class RecentChange:
     rcid: int
     kind: str  # "new" or "edit"
     revision: Revision
@@ -104,7 +104,7 @@ class WikiServer(LoopbackServer):
         self.discussiontools = discussiontools
         self.now = now or (lambda: datetime.now(UTC))
         self.pages: dict[str, list[Revision]] = {}
-        self.changes: list[Change] = []
+        self.changes: list[RecentChange] = []
         self.sessions: dict[str, dict[str, str]] = {}  # cookie -> user, login token, csrf token
         self.form_tokens: set[str] = set()
         self.edits: dict[str, list[datetime]] = {}
@@ -124,7 +124,7 @@ class WikiServer(LoopbackServer):
         content = content.replace("~~~~", signature(user, at))
         history = self.pages.setdefault(title, [])
         revision = Revision(next(self._revids), title, user, at, content)
-        self.changes.append(Change(next(self._rcids), "edit" if history else "new", revision))
+        self.changes.append(RecentChange(next(self._rcids), "edit" if history else "new", revision))
         history.append(revision)
         return revision
 
@@ -293,7 +293,7 @@ class WikiServer(LoopbackServer):
         more = f"{rest[0].revision.timestamp:%Y%m%d%H%M%S}|{rest[0].rcid}" if rest else None
         return [self._change(change) for change in page], more
 
-    def _change(self, change: Change) -> dict[str, Any]:
+    def _change(self, change: RecentChange) -> dict[str, Any]:
         revision = change.revision
         history = self.pages[revision.title]
         old = next((each.revid for each in reversed(history) if each.revid < revision.revid), 0)
@@ -447,7 +447,7 @@ def _namespace(name: str, number: int, canonical: str) -> dict[str, Any]:
     return shown
 
 
-def _position(change: Change) -> tuple[str, int]:
+def _position(change: RecentChange) -> tuple[str, int]:
     """Where a change stands in recentchanges' order (its time, then its id): `rccontinue`."""
     return f"{change.revision.timestamp:%Y%m%d%H%M%S}", change.rcid
 

@@ -31,6 +31,7 @@ class Post:
     title: str
     date_gmt: datetime
     comments_open: bool
+    text: str = ""  # the post's body (plain paragraphs)
 
 
 @dataclass(slots=True)

@@ -131,8 +131,10 @@ class WordPressServer(LoopbackServer):
         user = self._users[login or self._brand_login()]
         user.app_password = "".join(app_password.split())
 
-    def add_post(self, slug: str, title: str, published: datetime, *, comments_open: bool = True) -> int:
-        post = Post(self._new_id(), slug, title, markup.naive_utc(published), comments_open)
+    def add_post(
+        self, slug: str, title: str, published: datetime, *, comments_open: bool = True, text: str = ""
+    ) -> int:
+        post = Post(self._new_id(), slug, title, markup.naive_utc(published), comments_open, text)
         self._posts[post.id] = post
         return post.id
 
@@ -635,6 +637,7 @@ class WordPressServer(LoopbackServer):
             "status": "publish",
             "link": self._post_link(post),
             "title": {"rendered": html.escape(post.title, quote=False)},
+            "content": {"rendered": markup.autop(post.text)},
             "comment_status": "open" if post.comments_open else "closed",
         }
 

@@ -38,6 +38,7 @@ from ecoinbox.tui.screens.contact import PersonConversations
 from ecoinbox.tui.screens.help import describe_keys
 from ecoinbox.tui.screens.inbox_bars import SEARCH_TITLE_CELLS, Tab, channel_statuses, tab_bar
 from ecoinbox.tui.screens.inbox_contacts import ContactFlows
+from ecoinbox.tui.screens.inbox_moderation import hide_on_platform
 from ecoinbox.tui.screens.inbox_replies import ReplyFlows
 from ecoinbox.tui.screens.inbox_thread import ThreadFollower
 from ecoinbox.tui.screens.inbox_undo import UndoHistory
@@ -123,6 +124,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         Binding("w", "outbox", "Outbox: replies waiting to go out", id="inbox.outbox", show=False),
         Binding("M", "mute", "Mute / unmute", id="inbox.mute", show=False),
         Binding("Z", "spam_reply", "A reply alone to Spam", id="inbox.spam_reply", show=False),
+        Binding("H", "hide", "Hide on its platform (not deleted)", id="inbox.hide", show=False),
         *TRIAGE_BINDINGS,
         Binding("c", "contact", "Contact", id="inbox.contact", show=False),
         Binding("L", "link_contact", "Link their account with another", id="inbox.link_contact", show=False),
@@ -441,6 +443,11 @@ class InboxScreen(TriageKeys, Screen[None]):
             return
         await self.conversations.reload(select=conversation_id)
         self.notify("The reply went to Spam alone; the spam filter learns from it.", markup=False, timeout=3)
+
+    @_store_failures_noticed
+    async def action_hide(self) -> None:
+        """The picked message (else the newest from outside) hidden on its platform, not deleted."""
+        await hide_on_platform(self)
 
     def _remember(self, step: UndoStep) -> None:
         self.undo.remember(step)

@@ -54,8 +54,11 @@ class UndoHistory:
             await store.set_state([change.conversation_id], change.old, actor=actor)
         if step.before:
             await store.restore_triage(step.before, actor=actor)  # a whole bulk action at once
+        for conversation_id, channel, remote_id in step.hidden:
+            await store.hide_message(conversation_id, channel, remote_id, show=True, actor=actor)
         self.steps.pop()  # only once undone: a full disk leaves it to try again
-        first = step.changes[0].conversation_id if step.changes else step.before[0].conversation_id
+        ids = [c.conversation_id for c in step.changes] + [t.conversation_id for t in step.before]
+        first = (ids or [hidden[0] for hidden in step.hidden])[0]
         await self.screen.conversations.reload(select=first)
         self.screen.notify(f"Undone: {step.label}.", markup=False, timeout=3)
 

@@ -83,6 +83,7 @@ class UndoStep:
     changes: tuple[StateChange, ...] = ()
     before: tuple[Triage, ...] = ()
     reply: HeldReply | None = None
+    hidden: tuple[tuple[int, str, str], ...] = ()  # (conversation, channel, remote id) hidden there
 
 
 def _noticed(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
