@@ -34,7 +34,7 @@ __all__ = [
 # What the store knows of its file and rows (store/schema.py, store/sqlite.py, store/ingest_plan.py,
 # store/search.py, model.View): a file of another schema version is the full store's to migrate.
 APPLICATION_ID = 0x65636F69
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 BUSY_TIMEOUT_S = 5.0
 SNIPPET_CHARS = 300
 SNIPPET_LEAD = 24
