@@ -32,6 +32,23 @@ from ecoinbox.store.search import SearchStore
 from ecoinbox.store.sql import execute_many, fetch_all, fetch_one
 from ecoinbox.store.times import to_ms
 
+LATE_MESSAGES = (
+    "WITH batch AS (SELECT id, created_at, created_at / 86400000 AS day, max(min(created_at / 86400000, ?2))"
+    " OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM messages WHERE id >= ?1),"
+    " newest AS (SELECT coalesce(max(day), 0) AS day FROM message_days WHERE day <= ?2)"
+    " INSERT INTO late_messages (id, created_at) SELECT b.id, b.created_at FROM batch b, newest n"
+    " WHERE b.day < max(n.day, coalesce(b.before, 0)) - 1"
+)
+"""The messages of one ingest (ids from ?1) a day older than the newest day but one, in id order
+(an old parent fetched today): kept apart from the day bounds of migration 15, whose day they
+would raise to the newest ids. ?2: tomorrow's day, past which a date is a clock gone wrong."""
+DAY_BOUNDS = (
+    "INSERT INTO message_days (day, max_id) SELECT created_at / 86400000, max(id) FROM messages"
+    " WHERE id >= ?1 AND id NOT IN (SELECT id FROM late_messages WHERE id >= ?1) GROUP BY created_at / 86400000"
+    " ON CONFLICT (day) DO UPDATE SET max_id = max(max_id, excluded.max_id)"
+)
+"""The other messages of one ingest raise their day's newest id."""
+
 
 class IngestStore(SearchStore, ContactsStore, ScreeningStore):
     """Poll batches, cursors, deleted posts' text; mixed into `SQLiteStore`."""
@@ -158,6 +175,10 @@ class IngestStore(SearchStore, ContactsStore, ScreeningStore):
                 "INSERT INTO messages_fts (rowid, text, title) SELECT id, text, title FROM messages WHERE id >= ?",
                 (plan.first_new_id,),
             )
+            # The day bounds a before: search starts from (schema migration 15).
+            tomorrow = int(self.now().timestamp()) // 86400 + 1
+            await db.execute(LATE_MESSAGES, (plan.first_new_id, tomorrow))
+            await db.execute(DAY_BOUNDS, (plan.first_new_id,))
         await self._index(db, reindexed)
         await execute_many(db, "UPDATE messages SET deleted = 1 WHERE id = ?", plan.deletions)
         await execute_many(db, "UPDATE messages SET held = ? WHERE id = ?", plan.held_changes)
