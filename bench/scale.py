@@ -282,11 +282,53 @@ async def _upgrade(path: Path) -> None:
     await store.close()
 
 
-def write_config(home: Path, store: Path) -> Path:
-    config = home / "config.toml"
-    config.write_text(f'[brand]\nname = "Acme"\nhandles = ["acme@social.example"]\n'
-                      f'[store]\npath = "{store}"\n', encoding="utf-8")  # fmt: skip
+def write_config(home: Path, store: Path, *, channels: bool = False) -> Path:
+    """A config with the store and no channels; with `channels`, six accounts as a real config names
+    them, on a closed loopback port (the inbox's polls fail at once; a read never asks for tokens)."""
+    config = home / ("channels.toml" if channels else "config.toml")
+    text = f'[brand]\nname = "Acme"\nhandles = ["acme@social.example"]\n[store]\npath = "{store}"\n'
+    config.write_text(text + (CHANNELS if channels else ""), encoding="utf-8")
     return config
+
+
+CHANNELS = """
+[[channels]]
+kind = "mastodon"
+name = "social"
+base_url = "http://127.0.0.1:9"
+token_env = "ECOINBOX_BENCH_TOKEN"
+[[channels]]
+kind = "bluesky"
+name = "sky"
+base_url = "http://127.0.0.1:9"
+account = "acme.example"
+token_env = "ECOINBOX_BENCH_TOKEN"
+[[channels]]
+kind = "discourse"
+name = "forum"
+base_url = "http://127.0.0.1:9"
+account = "acme"
+token_env = "ECOINBOX_BENCH_TOKEN"
+[[channels]]
+kind = "reddit"
+name = "reddit"
+base_url = "http://127.0.0.1:9"
+auth_url = "http://127.0.0.1:9"
+subreddits = ["acme"]
+client_id = "bench"
+account = "acme"
+token_env = "ECOINBOX_BENCH_TOKEN"
+[[channels]]
+kind = "feed"
+name = "blog"
+base_url = "http://127.0.0.1:9/feed"
+[[channels]]
+kind = "wordpress"
+name = "site"
+base_url = "http://127.0.0.1:9"
+account = "acme"
+token_env = "ECOINBOX_BENCH_TOKEN"
+"""
 
 
 async def first_row_text(store_path: Path) -> tuple[bytes, int]:
@@ -441,9 +483,15 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
         config = str(write_config(home, store_path))
         env = child_env(home)
         ecoinbox = [sys.executable, "-m", "ecoinbox", "--config", config]
+        with_channels = [sys.executable, "-m", "ecoinbox", "--config", str(write_config(home, store_path,
+                                                                                         channels=True))]
+        # The same list through ecoinbox.cli, the way every command took before the quick read.
+        full = [sys.executable, "-m", "ecoinbox.cli", "--config", config]
         commands = {
             "the interpreter alone, `python -c pass`": [sys.executable, "-c", "pass"],
             "`ecoinbox list`": [*ecoinbox, "list"],
+            "`ecoinbox list`, a config of six channels": [*with_channels, "list"],
+            "`ecoinbox list` the full way (`python -m ecoinbox.cli`, no quick read)": [*full, "list"],
             f"`ecoinbox list --query {SEARCH_WORD}`": [*ecoinbox, "list", "--query", SEARCH_WORD],
             "`ecoinbox list --query 'refund lang:fr'`": [*ecoinbox, "list", "--query", "refund lang:fr"],
             "`ecoinbox show ID` (the inbox's top conversation)": [*ecoinbox, "show", str(top)],
@@ -464,11 +512,15 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
                     result.wall.setdefault(label, []).append(wall)
                     result.cpu.setdefault(label, []).append(cpu)
             start = timed_start(ecoinbox, env, needle, "q")
+            # A real config: its channels are built (their modules imported) before the first frame.
+            start_channels = timed_start(with_channels, {**env, "ECOINBOX_BENCH_TOKEN": "bench"}, needle, "q")
             bare = timed_start([sys.executable, "-c", BARE_APP], env, b"a bare app, ready", "\x11")
             if round_:
                 result.wall.setdefault("`ecoinbox`: the command to the inbox's first rows (pty)", []).append(
                     start
                 )
+                result.wall.setdefault("`ecoinbox`, a config of six channels: to the first rows (pty)",
+                                       []).append(start_channels)  # fmt: skip
                 result.wall.setdefault("a bare Textual app: the command to its first frame (pty)", []).append(
                     bare
                 )

@@ -2,6 +2,6 @@
 
 import sys
 
-from ecoinbox.cli import main
+from ecoinbox.quick_reads import main
 
 sys.exit(main())

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING
 
 from ecoinbox.config import Settings
@@ -108,19 +108,25 @@ async def check_then_start(store: SQLiteStore, engine: Engine, settings: Setting
     from ecoinbox.background_check import check_store_file
     from ecoinbox.store import StoreDamaged
 
+    # Built while the file is checked (both come before the first poll), attached once it is sound.
+    screener = None if settings is None else asyncio.ensure_future(asyncio.to_thread(new_screener, settings))
     try:
-        problems = await check_store_file(store.path)  # at the lowest priority: keys come first
-    except StoreError as exc:  # e.g. the disk cannot be read: do not write to it either
-        store.refuse_writes(str(exc))
-        return False
-    except Exception:  # a bug in the check must not leave the inbox without polling or sending
-        log.exception("the store check failed; starting without it")
-        problems = []
-    if problems:
-        store.refuse_writes(str(StoreDamaged(store.path, "; ".join(problems[:3]))))
-        return False
-    if settings is not None:
-        await attach_screener_in_thread(store, settings)
+        try:
+            problems = await check_store_file(store.path)  # at the lowest priority: keys come first
+        except StoreError as exc:  # e.g. the disk cannot be read: do not write to it either
+            store.refuse_writes(str(exc))
+            return False
+        except Exception:  # a bug in the check must not leave the inbox without polling or sending
+            log.exception("the store check failed; starting without it")
+            problems = []
+        if problems:
+            store.refuse_writes(str(StoreDamaged(store.path, "; ".join(problems[:3]))))
+            return False
+        if screener is not None:
+            await attach_screener_in_thread(store, screener)
+    finally:
+        if screener is not None and not screener.cancel() and not screener.cancelled():
+            screener.exception()  # built, or failed, for a store found unsound: read, then dropped
     await engine.start()
     return True
 
@@ -194,10 +200,10 @@ async def attach_screener(store: SQLiteStore, settings: Settings) -> None:
         raise
 
 
-async def attach_screener_in_thread(store: SQLiteStore, settings: Settings) -> None:
-    """`attach_screener` once the inbox shows: its imports (0.1-0.3 s) in a thread, not before its rows."""
+async def attach_screener_in_thread(store: SQLiteStore, building: Awaitable[Screener]) -> None:
+    """`attach_screener` once the inbox shows: its imports (0.1-0.5 s) in a thread, not before its rows."""
     try:
-        await store.attach_screener(await asyncio.to_thread(new_screener, settings))
+        await store.attach_screener(await building)
     except Exception:  # polling without screening beats no polling: new messages stay in Inbox
         log.exception("spam and priority screening could not start; polling without it")
         await store.attach_screener(None)  # and no lessons wait for it any more

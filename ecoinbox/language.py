@@ -278,10 +278,10 @@ def _identifier(languages: tuple[str, ...]) -> Any:
     with _lock:
         global _base_identifier
         if _base_identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            from ecoinbox.language_model import load_identifier
 
             try:
-                _base_identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                _base_identifier = load_identifier()  # unpacked once, then mapped from the cache
             except OSError as exc:  # it unpacks the model to a temporary file: a full disk fails it
                 global _load_failed
                 if not _load_failed:  # once, not once a message; the next message tries again

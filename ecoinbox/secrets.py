@@ -22,9 +22,7 @@ put in an exception message.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
-import hmac
 import logging
 import os
 import subprocess
@@ -93,6 +91,8 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
+        import hmac  # here: its OpenSSL start (9 ms) is not for a command that never compares tokens
+
         return hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
 
     __hash__ = None  # type: ignore[assignment]  # a hash of the token would be a leak of sorts
@@ -168,6 +168,8 @@ async def resolve_token(
 
     With `interactive=False` a token_cmd cannot reach the terminal (see `token_source`).
     """
+    import asyncio  # here: `ecoinbox list` reads the config's channels, never their tokens
+
     if not channel.needs_token:
         return Secret("")
     if channel.token_cmd:
@@ -538,6 +540,8 @@ def _call_keyring_sync(fn: Callable[[], _T], timeout: float, *, scrub: str | Non
 
 
 async def _call_keyring(fn: Callable[[], _T], timeout: float, *, scrub: str | None = None) -> _T:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[_Outcome] = loop.create_future()
 

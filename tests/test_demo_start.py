@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ecoinbox.config import load_config
 from ecoinbox.demo import clone
 from ecoinbox.demo.clone import Cloned, SpareMaker, clone_store, spare_path
 from ecoinbox.demo.runner import Demo, demo_tokens
+from ecoinbox.demo.site import DemoContext, all_tokens, channel_block
 
 
 def generated(path: Path, rows: int = 2000) -> Path:
@@ -134,6 +136,25 @@ async def test_a_server_that_cannot_start_leaves_none_of_the_others_running(
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):  # ...and was stopped
             await client.get(f"{demo.site('mastodon').base_url}/api/v1/instance")
+
+
+async def test_the_demo_reads_its_own_public_tokens_without_starting_a_python_for_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_command(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a token command was started")
+
+    public = all_tokens()
+    context = DemoContext(seed=1, python=sys.executable)
+    channels = "".join(
+        channel_block("mastodon", name, f"https://{name}.example", {"account": "acme"}, context)
+        for name in public
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(f'[brand]\nname = "Acme"\n{channels}', encoding="utf-8")
+    monkeypatch.setattr(subprocess, "run", no_command)
+    tokens = await demo_tokens(load_config(config))
+    assert {name: token.reveal() for name, token in tokens.items()} == public
 
 
 def test_a_store_generated_by_an_older_version_is_upgraded_once_not_in_each_demo(tmp_path: Path) -> None:

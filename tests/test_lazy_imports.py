@@ -35,6 +35,17 @@ NEVER_FOR_A_READ = (
     "ecoinbox.screening",
     "ecoinbox.replies",
 )
+# A plain `list` or `show` reads a sound store on the standard sqlite3 module (ecoinbox/quick_reads.py):
+# no event loop, no model objects, none of the store's write path or the other commands.
+NOT_FOR_A_QUICK_READ = (
+    "asyncio",
+    "aiosqlite",
+    "ecoinbox.store.sqlite",
+    "ecoinbox.store.base",
+    "ecoinbox.model",
+    "ecoinbox.cli",
+    "ecoinbox.actions",
+)
 NOT_FOR_THE_INBOX_START = (
     "numpy",
     "rapidfuzz",
@@ -98,9 +109,22 @@ def config(tmp_path: Path) -> Path:
 def test_a_read_imports_no_channel_token_or_ranking_code(
     config: Path, tmp_path: Path, command: list[str]
 ) -> None:
-    modules = loaded_by(PROBE, "--config", str(config), *command, out=tmp_path / "modules.json")
+    full_path = PROBE.replace('run_module("ecoinbox"', 'run_module("ecoinbox.cli"')  # not the quick one
+    modules = loaded_by(full_path, "--config", str(config), *command, out=tmp_path / "modules.json")
     assert "ecoinbox.store" in modules  # the probe saw the command run
     assert offenders(modules, NEVER_FOR_A_READ) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["list"], ["list", "--query", "refund lang:en"], ["show", "1", "--json"]]
+)
+def test_a_read_on_a_sound_store_needs_no_event_loop_nor_model(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
+    out = tmp_path / "modules.json"
+    modules = loaded_by(PROBE, "--config", str(config), *command, out=out)
+    assert {"ecoinbox.quick_reads", "sqlite3", "ecoinbox.config"} <= modules  # the probe saw it read
+    assert offenders(modules, NEVER_FOR_A_READ + NOT_FOR_A_QUICK_READ) == []
 
 
 INBOX = """
@@ -157,3 +181,23 @@ def test_screening_loads_numpy_at_its_first_minhash_not_when_built(tmp_path: Pat
     modules = loaded_by(SCREENING, out=tmp_path / "modules.json")
     assert "ecoinbox.screening.spam" in modules
     assert offenders(modules, ("numpy",)) == []
+
+
+UNITS = """
+import json, sys
+import ecoinbox.config
+from ecoinbox.channels.registry import all_units
+all_units()
+open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_reading_a_config_of_every_platform_needs_no_event_loop(tmp_path: Path) -> None:
+    """A config's channels load their units (settings and checks): `ecoinbox list` reads them all.
+    An auth flow's event loop, HTTP client or token code comes when the flow runs."""
+    modules = loaded_by(UNITS, out=tmp_path / "modules.json")
+    assert "ecoinbox.channels.mastodon.unit" in modules
+    assert (
+        offenders(modules, ("asyncio", "aiosqlite", "httpx", "keyring", "hmac", "ecoinbox.channels.http"))
+        == []
+    )

@@ -30,6 +30,7 @@ __all__ = [
     "channel_block",
     "find_sites",
     "site_modules",
+    "token_command",
     "toml_string",
 ]
 
@@ -195,9 +196,13 @@ def channel_block(
              f"base_url = {toml_string(base_url)}"]  # fmt: skip
     lines += [f"{key} = {toml_value(value)}" for key, value in settings.items()]
     if token:
-        command = [context.python, "-m", "ecoinbox.demo", "token", name]
-        lines += ["keyring = false", f"token_cmd = {toml_value(command)}"]
+        lines += ["keyring = false", f"token_cmd = {toml_value(list(token_command(context.python, name)))}"]
     return "\n".join(lines) + "\n"
+
+
+def token_command(python: str, name: str) -> tuple[str, ...]:
+    """The command printing channel `name`'s public demo token (`python -m ecoinbox.demo token NAME`)."""
+    return (python, "-m", "ecoinbox.demo", "token", name)
 
 
 def site_modules(kinds: Sequence[str] | None = None) -> list[ModuleType]:

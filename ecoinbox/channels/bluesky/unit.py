@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Final
 
 from ecoinbox import secrets
@@ -69,6 +68,8 @@ class BlueskyUnit:
 
 def _app_password(channel: ChannelSettings, *, check: bool) -> Secret:
     """Ask for an app password (never the account's own) and sign in once with it to check it."""
+    import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
     from ecoinbox.channels.base import AuthError as RefusedError
     from ecoinbox.channels.base import ChannelError
     from ecoinbox.channels.bluesky.channel import verify_app_password

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,6 +154,8 @@ def run_device_login(settings: FacebookSettings, scopes: tuple[str, ...]) -> Sec
     client = secrets.prompt_token("Your Meta app's client token (App settings > Advanced > Client token): ")
     login = DeviceLogin(settings.name, settings.base_url, settings.app_id, client.reveal().strip(),
                         settings.page_id, scopes)  # fmt: skip
+    import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
     return asyncio.run(device_login(login))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
@@ -83,6 +82,8 @@ class MastodonUnit:
     def obtain_token(self, settings: ChannelSettings, paste: bool) -> Secret:
         if paste:
             return secrets.prompt_block("Access token (not echoed; paste it, then Enter on an empty line): ")
+        import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
         return asyncio.run(_oauth(settings.base_url))
 
 

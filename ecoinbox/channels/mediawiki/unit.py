@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,6 +166,8 @@ def _checked(settings: ChannelSettings, token: Secret) -> Secret:
 
     if not token.reveal().strip():
         return token
+    import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
     try:
         user = asyncio.run(who())
     except RefusedError as exc:

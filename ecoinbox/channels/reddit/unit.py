@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -157,6 +156,8 @@ class RedditUnit:
         if paste:
             return paste_token(settings)
         assert isinstance(settings, RedditSettings)
+        import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
         return asyncio.run(reddit_oauth(settings))
 
 

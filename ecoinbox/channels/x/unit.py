@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -155,6 +154,8 @@ class XUnit:
         if paste:
             return paste_token(settings)
         assert isinstance(settings, XSettings)
+        import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
         return asyncio.run(x_oauth(settings))
 
 
@@ -203,6 +204,8 @@ async def x_oauth(channel: XSettings, *, say: Callable[[str], None] = print,
     say("   not load (nothing listens there): copy the whole address from the address bar.")
     say("3. Paste it here within 30 seconds (X's code expires), then Enter.")
     prompt = ask or (lambda text: secrets.prompt_token(text).reveal())
+    import asyncio
+
     pasted = await asyncio.to_thread(prompt, "Address (or code): ")  # the loop goes on meanwhile
     client = HttpClient(channel.name, channel.base_url)
     try:

@@ -3,7 +3,6 @@ its channel, its OAuth flow."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from collections.abc import Callable
@@ -157,6 +156,8 @@ class YouTubeUnit:
         client_secret = secrets.prompt_token(
             f"Client secret of your OAuth client for {settings.name} (not echoed): "
         )
+        import asyncio  # here: a config naming this unit is read by `ecoinbox list` too
+
         return asyncio.run(youtube_oauth(settings, client_secret.reveal(), paste=paste))
 
 
@@ -188,6 +189,8 @@ async def youtube_oauth(settings: YouTubeSettings, client_secret: str, *, paste:
         if paste:
             say("2. Approve ecoinbox. The browser then fails to open a 127.0.0.1 address: copy that")
             say("   address from its address bar and paste it here, then Enter.")
+            import asyncio
+
             line = await asyncio.to_thread(read or sys.stdin.readline)
             code = oauth.code_from_pasted(line, state)
         else:
