@@ -483,8 +483,13 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
         config = str(write_config(home, store_path))
         env = child_env(home)
         ecoinbox = [sys.executable, "-m", "ecoinbox", "--config", config]
-        with_channels = [sys.executable, "-m", "ecoinbox", "--config", str(write_config(home, store_path,
-                                                                                         channels=True))]
+        with_channels = [
+            sys.executable,
+            "-m",
+            "ecoinbox",
+            "--config",
+            str(write_config(home, store_path, channels=True)),
+        ]
         # The same list through ecoinbox.cli, the way every command took before the quick read.
         full = [sys.executable, "-m", "ecoinbox.cli", "--config", config]
         commands = {

@@ -195,7 +195,9 @@ def _walker(identifier: Any) -> tuple[Any, Any, Any, int]:
         moves = identifier.tk_nextmove
         output = np.array(identifier.tk_output, dtype=np.int64)
         found = (
-            np.frombuffer(moves, dtype=np.dtype(moves.typecode)),  # array's type codes are numpy's
+            # Through the buffer protocol, with its item type: py3langid's own array, or the
+            # memoryview of the model mapped from the cache (ecoinbox.language_model).
+            np.asarray(moves),
             np.array(identifier._rowbase, dtype=np.int64),
             output,
             int(output.max()) + 1,

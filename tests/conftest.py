@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import keyring
 import pytest
@@ -62,11 +63,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.timed)
 
 
+@pytest.fixture(scope="session")
+def unpacked_language_model(tmp_path_factory) -> Path:
+    """py3langid's model unpacked once for this test process (ecoinbox/language_model.py): every
+    test's own cache directory links to it, instead of each process a test starts (the demo, the
+    CLI in a pty) writing its own 68 MB copy."""
+    from ecoinbox.language_model import cache_folder, load_identifier
+
+    shared = tmp_path_factory.mktemp("language-model")
+    load_identifier(cache=shared)
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    return cache_folder(MODEL_DIR / MODEL_FILE, shared)
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path_factory, monkeypatch):
+def isolated_environment(tmp_path_factory, monkeypatch, unpacked_language_model):
     home = tmp_path_factory.mktemp("home")
     for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(variable, str(home / variable.lower()))
+    cache = home / "xdg_cache_home" / "ecoinbox"
+    cache.mkdir(parents=True)
+    (cache / unpacked_language_model.name).symlink_to(unpacked_language_model, target_is_directory=True)
     for variable in (
         "ECOINBOX_CONFIG",
         "ECOINBOX_LOG_FILE",

@@ -72,10 +72,11 @@ def test_importing_does_not_load_the_model():
     assert result.stdout.split() == ["False", "True"]
 
 
-def test_a_model_that_cannot_be_loaded_leaves_the_cue_words_and_the_hint(monkeypatch):
+def test_a_model_that_cannot_be_loaded_leaves_the_cue_words_and_the_hint(monkeypatch, tmp_path):
     """py3langid unpacks its model to a temporary file: on a full disk, polls go on without it."""
     import errno
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-copy-yet"))  # not the tests' shared copy
     from py3langid import modelio
 
     from ecoinbox import language

@@ -79,3 +79,18 @@ def test_a_cache_that_cannot_be_written_only_costs_the_unpacking(
     blocked.write_text("a file where the cache folder would be", encoding="utf-8")
     assert answers(language_model.load_identifier(blocked)) == packaged
     assert blocked.is_file()
+
+
+def test_a_poll_walks_the_mapped_model_as_the_unpacked_one(tmp_path: Path) -> None:
+    """The language detection of a whole poll (language.classify_all, its numpy walk) on the model
+    mapped from the cache answers as on the model just unpacked: the walk once read the moves'
+    item type from py3langid's array only, and every start after the first failed its polls."""
+    from ecoinbox.language import classify_all
+
+    unpacked = language_model.load_identifier(cache=tmp_path)  # the first start: unpacked, kept
+    mapped = language_model.load_identifier(cache=tmp_path)  # every later start: mapped
+    assert isinstance(mapped.tk_nextmove, memoryview)
+    texts = [text for text in TEXTS if text]
+    assert (
+        classify_all(mapped, texts) == classify_all(unpacked, texts) == [unpacked.classify(t) for t in texts]
+    )
