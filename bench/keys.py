@@ -12,7 +12,9 @@ and the byte count. In the same run, the same keys go to a bare Textual app (an 
 the store's messages as a Maildir (when installed; `apt-get install neomutt`).
 
 Keys: `j` and `k` one at a time (an in-page move rewrites at most three rows of the list: the two
-that changed and none else; a move that scrolls the list is counted apart), then rounds of Enter
+that changed and none else; a move that scrolls the list is counted apart), then `j` and `k` held
+(HELD_KEYS of each, one every 1/30 s as a keyboard repeats them: the bytes per key, and the time
+from the last key to the last byte, when the thread of the row where the cursor rests has come), then rounds of Enter
 (open the thread beside), Esc (back to the list), Tab and shift+Tab (the next view and back), `/`
 (the search line opens), the search typed in one write, Enter (its results) and Esc (the search
 closes). Goal 6: `j` pressed from the first frame on, for 3 s, while the store's background check reads
@@ -46,6 +48,7 @@ EARLY_S = 3.0
 QUIET_S = 0.3  # an answer is over after this much silence (scale.py's 0.12 s cut view switches short)  # goal 6: j pressed during this long after the first frame
 SHIFT_TAB = "\x1b[Z"
 MOVE_S, MOVE_BYTES = 0.016, 1024  # goal 3
+HELD_KEYS, HELD_EVERY_S = 15, 1 / 30  # a held key: a keyboard repeats it about 30 times a second
 SWITCH_S, SWITCH_BYTES = 0.050, 12 * 1024  # goal 4
 CURSOR_TO = re.compile(rb"\x1b\[(\d+);(\d+)H")
 
@@ -106,6 +109,22 @@ def press(terminal: Terminal, keys: str) -> Answer:
     return Answer(seconds, written, rows_of(data), set(left), sum(left.values()), cpu)
 
 
+def hold(terminal: Terminal, key: str, count: int = HELD_KEYS) -> Answer:
+    """`key` written `count` times, one every HELD_EVERY_S, as one answer: the bytes per key, and
+    the time from the last key to the last byte (the thread where the cursor rests)."""
+    cpu = scale.cpu_seconds(terminal.process.pid)
+    mark = terminal.length()
+    for _ in range(count):
+        sent, _ = terminal.send(key)
+        time.sleep(HELD_EVERY_S)
+    _, done, written = terminal.settle(mark)
+    cpu = scale.cpu_seconds(terminal.process.pid) - cpu
+    data = bytes(terminal.output[mark : mark + written])
+    left = {row: size for (row, column), size in pieces_of(data).items() if column <= scale.COLUMNS * 3 // 5}
+    seconds = done - sent if written else float("nan")
+    return Answer(seconds, written // count, rows_of(data), set(left), sum(left.values()) // count, cpu / count)
+
+
 def quiet(terminal: Terminal) -> None:
     """Wait until the terminal has been quiet for QUIET_S (after what was already on its way)."""
     time.sleep(scale.QUIET_S)
@@ -144,6 +163,11 @@ def run_ecoinbox(store_path: Path, *, moves: int, rounds: int, explain: bool) ->
                 for _ in range(min(moves, total - 1)):
                     answer = press(terminal, key)
                     run.add(f"{key} in page" if list_moved_in_page(answer) else f"{key} scrolling", answer)
+            for _ in range(max(1, rounds // 3)):  # from the top: HELD_KEYS down and up stay in the page
+                run.add("j held (per key)", hold(terminal, "j"))
+                quiet(terminal)
+                run.add("k held (per key)", hold(terminal, "k"))
+                quiet(terminal)
             for _ in range(rounds):
                 press(terminal, "j")  # another conversation each round (not counted)
                 for name, keys in (("Enter (open)", "\r"), ("Esc (back)", "\x1b"), ("Tab", "\t"),
@@ -218,6 +242,11 @@ def run_bare(*, moves: int, rounds: int) -> Run:
                 for _ in range(moves):
                     answer = press(terminal, key)
                     run.add(f"{key} in page" if list_moved_in_page(answer) else f"{key} scrolling", answer)
+            for _ in range(max(1, rounds // 3)):
+                run.add("j held (per key)", hold(terminal, "j"))
+                quiet(terminal)
+                run.add("k held (per key)", hold(terminal, "k"))
+                quiet(terminal)
             for _ in range(rounds):
                 run.add("Enter (open)", press(terminal, "\r"))
                 run.add("Esc (back)", press(terminal, "\x1b"))
@@ -255,6 +284,11 @@ def run_neomutt(store_path: Path, messages: int, *, moves: int, rounds: int) -> 
                 for _ in range(moves):
                     answer = press(terminal, key)
                     run.add(f"{key} in page" if list_moved_in_page(answer) else f"{key} scrolling", answer)
+            for _ in range(max(1, rounds // 3)):
+                run.add("k held (per key)", hold(terminal, "k"))
+                quiet(terminal)
+                run.add("j held (per key)", hold(terminal, "j"))
+                quiet(terminal)
             for _ in range(rounds):
                 run.add("Enter (open)", press(terminal, "\r"))
                 run.add("Esc (back)", press(terminal, "q"))  # the pager's way back to the index
@@ -274,7 +308,8 @@ def run_neomutt(store_path: Path, messages: int, *, moves: int, rounds: int) -> 
 
 # ---- the table -------------------------------------------------------------------------------------
 
-ROW_KEYS = ("j in page", "k in page", "j scrolling", "k scrolling", "Enter (open)", "Esc (back)", "Tab",
+ROW_KEYS = ("j in page", "k in page", "j scrolling", "k scrolling", "j held (per key)", "k held (per key)",
+            "Enter (open)", "Esc (back)", "Tab",
             "shift+Tab", "/", "typing the search", "Enter (results)", "Esc (close the search)",
             "j in page, first 3 s", "j scrolling, first 3 s")  # fmt: skip
 BUDGETS: dict[str, tuple[float, int]] = {

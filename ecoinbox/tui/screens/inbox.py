@@ -46,6 +46,7 @@ from ecoinbox.tui.screens.outbox_view import LeaveOutbox, OutboxScreen
 from ecoinbox.tui.screens.triage import TRIAGE_BINDINGS, TriageKeys, UndoStep
 from ecoinbox.tui.screens.undo_send import HeldReply
 from ecoinbox.tui.store_notices import notify_store_failure
+from ecoinbox.tui.widgets.changed_lines import ChangedCellsLine
 from ecoinbox.tui.widgets.conversation_list import ConversationList
 from ecoinbox.tui.widgets.footer import KeysFooter
 from ecoinbox.tui.widgets.search_bar import SearchBar
@@ -162,7 +163,7 @@ class InboxScreen(TriageKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        yield Static("", id="tabs", markup=False)
+        yield ChangedCellsLine("", id="tabs")
         yield Static("", id="read-only", markup=False)
         with Container(id="panes"):
             by_line = app.settings.ui.list_scroll == "line"
@@ -176,7 +177,7 @@ class InboxScreen(TriageKeys, Screen[None]):
             thread.decide_key = describe_keys(keys).split(",")[0]
             yield thread
         yield SearchBar(id="search")
-        yield Static("", id="status", markup=False)
+        yield ChangedCellsLine("", id="status")
         yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
@@ -206,6 +207,7 @@ class InboxScreen(TriageKeys, Screen[None]):
         self._apply_layout(self.size.width)
         ui = self.app.settings.ui
         self.conversations.waiting_warn, self.conversations.waiting_alert = ui.waiting_warn, ui.waiting_alert
+        self.conversations.on_move = self.on_conversation_list_highlighted  # the thread in the rows' frame
         self._render_read_only()
         await self._refresh_counts()  # the list loads itself before its first frame
         self.conversations.focus()
@@ -352,6 +354,8 @@ class InboxScreen(TriageKeys, Screen[None]):
     # ---- list and thread ---------------------------------------------------------------------
 
     def on_conversation_list_highlighted(self, event: ConversationList.Highlighted) -> None:
+        if not self.conversations.is_current(event):
+            return  # a move told at once overtook it (`on_move`)
         self.position = (event.index + 1 if event.total else 0, event.total)
         if self.results is not None and event.index >= event.total - READ_AHEAD // 2:
             self._read_on(self.results)

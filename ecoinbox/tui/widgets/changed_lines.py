@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Self
 
+from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.visual import Visual, VisualType
+from textual.widgets import Static
 
 
 class RepaintsChangedLines(ScrollView):
@@ -77,12 +80,20 @@ class RepaintsChangedLines(ScrollView):
         if components != self._painted_components:  # the list's cursor, when focus moved
             self._painted_components = components
             self.notify_style_update()  # render with the new ones (Textual's cache holds the old)
-        width, sent = self.size.width, dict(self._painted)
-        changed = [
-            Region(0, y, width, 1) for y in range(self.size.height) if self.render_line(y) != sent.get(y)
-        ]
-        if changed:
-            super().refresh(*changed)
+        sent = dict(self._painted)
+        changed = [self._changed_region(y, sent.get(y)) for y in range(self.size.height)]
+        if regions := [region for region in changed if region is not None]:
+            super().refresh(*regions)
+
+    def _changed_region(self, y: int, sent: Strip | None) -> Region | None:
+        """What of screen line `y` must be sent again, rendered now, after `sent` (None: nothing).
+        Textual sends a line from the view's left edge: ending it at the last cell that changes
+        spares the cells after it (a row's age and count are often the same)."""
+        line = self.render_line(y)
+        if sent is None:
+            return Region(0, y, self.size.width, 1)
+        end = changed_extent(sent, line)
+        return Region(0, y, end, 1) if end else None
 
 
 def _blank_is_background(style: Style | None) -> bool:
@@ -110,3 +121,73 @@ def fewer_runs(segments: Iterable[Segment]) -> Strip:
                 segment = Segment(segment.text, before)
         joined.append(segment)
     return Strip(Segment.simplify(joined))
+
+
+class ChangedCellsLine(Static):
+    """A one-line Static whose `update` repaints only up to the last cell that changed (the end of
+    its run), with no layout (its size never depends on its text). Textual sends a line from the widget's left
+    edge to the end of the region: the inbox's status line, rewritten at every move, sent all
+    120 cells (166 B) for a position whose digits changed, and asked the screen for a layout."""
+
+    def __init__(self, content: VisualType = "", *, id: str | None = None) -> None:
+        super().__init__(content, markup=False, id=id)
+        self._shown: Strip | None = None  # the line as last sent (None: repaint it whole)
+        self._holding = False  # `update` decides what to repaint itself
+
+    def update(self, content: VisualType = "", *, layout: bool = False) -> None:
+        self._holding = not layout
+        try:
+            super().update(content, layout=layout)
+        finally:
+            self._holding = False
+        if layout or not self.is_mounted or not self.size or self._shown is None:
+            self._shown = None
+            super().refresh(layout=layout)
+            return
+        line = self._line()
+        end = changed_extent(self._shown, line)
+        self._shown = line
+        if end:
+            super().refresh(Region(0, 0, end, 1))
+
+    def _line(self) -> Strip:
+        return Visual.to_strips(self, self.visual, self.size.width, 1, self.visual_style)[0]
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        if self._holding:
+            return self
+        self._shown = None  # a resize, a new theme: Textual repaints it whole
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        if y == 0 and self._shown is None:
+            self._shown = line
+        return line
+
+
+def _cells(strip: Strip) -> tuple[list[tuple[str, Style | None]], list[int]]:
+    """One (character, style) per cell (a wide character's second cell is ("", style)), and for
+    each cell where the run of one style holding it ends."""
+    cells: list[tuple[str, Style | None]] = []
+    ends: list[int] = []
+    for text, style, _ in strip:
+        start = len(cells)
+        for character in text:
+            cells.append((character, style))
+            cells.extend(("", style) for _ in range(get_character_cell_size(character) - 1))
+        ends.extend([len(cells)] * (len(cells) - start))
+    return cells, ends
+
+
+def changed_extent(before: Strip, after: Strip) -> int:
+    """How many cells from the left cover every cell that differs between two lines, up to the
+    end of the run holding the last one (0: none): a word on the wire is never cut in two."""
+    (old, _), (new, ends) = _cells(before), _cells(after)
+    blank: tuple[str, Style | None] = (" ", None)
+    for x in range(max(len(old), len(new)) - 1, -1, -1):
+        if (old[x] if x < len(old) else blank) != (new[x] if x < len(new) else blank):
+            return ends[x] if x < len(ends) else x + 1
+    return 0

@@ -186,6 +186,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._now = now or (lambda: datetime.now(UTC))
         self.scroll_by_line = scroll_by_line
         self._highlight: Callable[[str], list[Span]] | None = None
+        self._loading_highlight: Callable[[str], list[Span]] | None = None  # `_highlight` once loaded
         self._total = 0
         self._cursor = 0
         # Until the manager moves or acts on a row, the cursor stays on the newest conversation
@@ -200,6 +201,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(self.STRIP_CACHE_SIZE)
         self._row_styles: dict[bool, dict[str, Style]] = {}  # cursor row or not -> style by column
         self._announced: tuple[int | None, int, int] | None = None
+        # Told at once of a cursor move, in the step that repaints the rows (a posted Highlighted
+        # reaches the screen after that frame left, and the thread beside came a frame later).
+        self.on_move: Callable[[conversation_messages.Highlighted], object] | None = None
         self._age_tick: datetime | None = None
         self._last_failure: tuple[str, float] | None = None
         self.marked: set[int] = set()  # conversations selected for a bulk action (`x`)
@@ -309,7 +313,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         snippets."""
         self._source = source
         self._view = view if view is not None else self._view
-        self._highlight = highlight
+        # Swapped in with the rows: a frame drawn meanwhile (a store read) would show the old rows
+        # without their marks, sent again with the new ones a frame later.
+        self._loading_highlight = highlight
         await self._load(keep_selection=keep_selection)
 
     def row_changed(self, conversation_id: int) -> None:
@@ -372,10 +378,13 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._inflight.clear()
         self._pages = OrderedDict(sorted(pages.items()))
         self._strips.clear()
+        self._highlight = self._loading_highlight
         self._total = total
         self._cursor = cursor
         self._loaded = True
-        self.virtual_size = Size(0, total)
+        # Set quietly: the reactive asks for a layout and repaints the whole list (every line,
+        # the border too), where the lines below send only what changed.
+        self.set_reactive(ConversationList.virtual_size, Size(0, total))
         self.scroll_to(y=self._clamp_scroll(scroll_y), animate=False, force=True)
         after = self._screen_rows()
         if self.scroll_offset.y != top or len(before) != len(after) or not after:
@@ -529,7 +538,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         elif old != index:
             self._refresh_row(old)
             self._refresh_row(index)
-        self._announce()
+        self._announce(moved=True)
 
     def _showing(self, index: int, top: int) -> int:
         """The scroll offset nearest to `top` that shows row `index`. Stepping off the screen
@@ -549,12 +558,23 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         if top <= index < top + self.size.height:
             self.refresh_line(index)
 
-    def _announce(self, *, force: bool = False) -> None:
-        """Post Highlighted when what the cursor is on changed (or always, when forced)."""
+    def _announce(self, *, force: bool = False, moved: bool = False) -> None:
+        """Post Highlighted when what the cursor is on changed (or always, when forced); after a
+        move, hand it to `on_move` instead when there is one."""
         current = (self.selected_id, self._cursor, self._total)
         if force or current != self._announced:
             self._announced = current
-            self.post_message(self.Highlighted(self, *current))
+            highlighted = self.Highlighted(self, *current)
+            if moved and self.on_move is not None:
+                self.on_move(highlighted)
+            else:
+                self.post_message(highlighted)
+
+    def is_current(self, highlighted: conversation_messages.Highlighted) -> bool:
+        """Whether `highlighted` still says where the cursor is (a move told through `on_move`
+        may have overtaken a posted one)."""
+        said = (highlighted.conversation_id, highlighted.index, highlighted.total)
+        return said == (self.selected_id, self._cursor, self._total)
 
     async def action_cursor_down(self) -> None:
         await self._move_cursor(self._cursor + 1)

@@ -332,7 +332,8 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
             scrollbar = Strip.blank(1, base)
         strip = self._plain_strip(index)
         if strip is None:
-            return self.painted(y, Strip.join([Strip.blank(width - 1, base), scrollbar]))
+            # Joined into one run where the scrollbar's cell is blank: one escape sequence, not two.
+            return self.painted(y, Strip.join([Strip.blank(width - 1, base), scrollbar]).simplify())
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(index)) is not None:
             start, end = span
@@ -340,7 +341,7 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
             selected = Style.from_styles(self.screen.get_component_styles("screen--selection"))
             strip = self._line_strip(line.stylize(selected, start, len(line) if end == -1 else end))
         text = strip.crop_extend(0, width - 1, base).apply_offsets(0, index)
-        return self.painted(y, Strip.join([text, scrollbar]))
+        return self.painted(y, Strip.join([text, scrollbar]).simplify())
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         return selection.extract("\n".join(line.plain for line in self._lines)), "\n"
