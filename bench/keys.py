@@ -122,7 +122,9 @@ def hold(terminal: Terminal, key: str, count: int = HELD_KEYS) -> Answer:
     data = bytes(terminal.output[mark : mark + written])
     left = {row: size for (row, column), size in pieces_of(data).items() if column <= scale.COLUMNS * 3 // 5}
     seconds = done - sent if written else float("nan")
-    return Answer(seconds, written // count, rows_of(data), set(left), sum(left.values()) // count, cpu / count)
+    return Answer(
+        seconds, written // count, rows_of(data), set(left), sum(left.values()) // count, cpu / count
+    )
 
 
 def quiet(terminal: Terminal) -> None:
