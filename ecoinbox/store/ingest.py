@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -176,7 +177,7 @@ class IngestStore(SearchStore, ContactsStore, ScreeningStore):
                 (plan.first_new_id,),
             )
             # The day bounds a before: search starts from (schema migration 15).
-            tomorrow = int(self.now().timestamp()) // 86400 + 1
+            tomorrow = int(time.time()) // 86400 + 1  # not the store clock: no tick of it spent
             await db.execute(LATE_MESSAGES, (plan.first_new_id, tomorrow))
             await db.execute(DAY_BOUNDS, (plan.first_new_id,))
         await self._index(db, reindexed)
