@@ -17,7 +17,7 @@ import pytest
 from ecoinbox.model import Author, Message, Origin
 from ecoinbox.query import parse_query
 from ecoinbox.store import SQLiteStore, open_store
-from ecoinbox.store.search import search_sql
+from ecoinbox.store.search_sql import search_sql
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=40)

@@ -2,7 +2,7 @@
 
 The store itself (aiosqlite, the model's dataclasses, the write path) was most of these commands'
 0.17 s, for 13 ms of reading. This reads the common case, a sound store of the current schema,
-with the store's own statements (`search_sql` is `search.search_sql`'s text; tests/test_quick_reads.py
+with the store's own statements (`search_sql` is the store's, from `store.search_sql`; tests/test_quick_reads.py
 checks it, and that both ways print the same bytes) and hands rows out as dicts of their columns.
 Anything else (a damaged, older, newer, missing or unwritable file) raises `NotQuick`: the caller
 goes the full way, which migrates, opens read-only with a notice, or says what is wrong.
@@ -14,11 +14,11 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecoinbox.store.schema import APPLICATION_ID, SCHEMA_VERSION  # the migrations' text only: 2 ms
+from ecoinbox.store.search_sql import search_sql  # pure: no aiosqlite
 
 if TYPE_CHECKING:
     from ecoinbox.query import Query
@@ -198,88 +198,6 @@ def view_where(view: str, me: str) -> tuple[str, list[Any]]:
     if view == "mine":
         return "c.assignee = ? AND c.state IN (?, ?)", [me, *states]
     return "c.state = ?", states
-
-
-def search_sql(query: Query) -> tuple[str, list[Any]]:
-    """The store's statement for `query` (ecoinbox/store/search.py's `search_sql`, the same text)."""
-    from ecoinbox.query import fts_phrase
-
-    where, params = search_conditions(query)
-    fts = " ".join(fts_phrase(t) for t in query.terms if not t.negated)
-    joins = ""
-    if any(f.field == "is" for f in query.filters):
-        joins += " JOIN conversations c ON c.id = m.conversation_id"
-    if any(f.field == "from" for f in query.filters):
-        joins += " JOIN authors a ON a.id = m.author_id"
-    conditions = "".join(f" AND {condition}" for condition in where)
-    language = any(f.field == "lang" and not f.negated for f in query.filters)
-    channel = any(f.field == "channel" and not f.negated for f in query.filters)
-    index = {
-        (True, True): "messages_by_language_channel",
-        (True, False): "messages_by_language",
-        (False, True): "messages_by_channel",
-    }.get((language, channel))
-    source = f"messages m INDEXED BY {index}" if index else "messages m NOT INDEXED"
-    if fts:
-        sql = (
-            "SELECT m.id, m.conversation_id, m.text FROM messages_fts f"
-            f" CROSS JOIN {source} ON m.id = f.rowid{joins} WHERE messages_fts MATCH ?{conditions}"
-            " AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?"
-        )
-        return sql, [fts, *params]
-    sql = (
-        f"SELECT m.id, m.conversation_id, m.text FROM {source}{joins}"
-        f" WHERE 1{conditions} AND m.id < ? ORDER BY m.id DESC LIMIT ?"
-    )
-    return sql, params
-
-
-def search_conditions(query: Query) -> tuple[list[str], list[Any]]:
-    from ecoinbox.query import fts_phrase
-
-    where: list[str] = []
-    params: list[Any] = []
-    for term in query.terms:
-        if term.negated:
-            where.append("m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
-            params.append(fts_phrase(term))
-    for f in query.filters:
-        values: list[Any]
-        if f.field == "from":
-            like = str(f.value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            condition = "(a.handle LIKE ? ESCAPE '\\' OR a.display_name LIKE ? ESCAPE '\\')"
-            values = [like, like]
-        elif f.field == "channel":
-            condition, values = "m.channel = ?", [f.value]
-        elif f.field == "is" and f.value == "unanswered":
-            condition, values = "c.needs_reply = 1 AND c.state = 'open'", []
-        elif f.field == "is":
-            condition, values = "c.state = ?", [f.value]
-        elif f.field == "lang":
-            condition, values = "m.language = ?", [f.value]
-        elif f.field == "before":
-            condition, values = "m.created_at < ?", [to_ms(f.value)]
-        elif f.field == "after":
-            condition = f"m.created_at >= ? AND m.id >= {IDS_AFTER}"
-            values = [to_ms(f.value)] * 2
-        else:  # has:link
-            condition, values = "m.links != ''", []
-        where.append(f"NOT ({condition})" if f.negated else condition)
-        params.extend(values)
-    return where, params
-
-
-IDS_AFTER = (
-    f"(SELECT CASE WHEN count(*) < 5000 THEN coalesce(min(id), {1 << 62}) ELSE 0 END FROM"
-    " (SELECT rowid AS id FROM messages INDEXED BY messages_by_created WHERE created_at >= ? LIMIT 5000))"
-)
-
-
-def to_ms(moment: object) -> int:
-    assert isinstance(moment, datetime)  # before: and after: hold a moment (ecoinbox.query)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
 
 
 def snippet_around(text: str, spans: Callable[[str], list[tuple[int, int]]]) -> str:

@@ -44,7 +44,7 @@ from ecoinbox.store.leases import LeasesStore
 from ecoinbox.store.outbox import OutboxStore
 from ecoinbox.store.outbox_view import OutboxViewStore
 from ecoinbox.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
-from ecoinbox.store.search import search_sql as _search_sql  # noqa: F401 (tests read it from here)
+from ecoinbox.store.search_sql import search_sql as _search_sql  # noqa: F401 (tests read it from here)
 from ecoinbox.store.sql import fetch_all as _all  # by this name: a test slows the integrity check through it
 from ecoinbox.store.sql import fetch_one as _one
 from ecoinbox.store.sql import split_sql
