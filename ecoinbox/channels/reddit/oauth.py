@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import html
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from ecoinbox.channels.http import (
     register_secret,
 )
 from ecoinbox.channels.json_values import as_dict, json_or_none
+from ecoinbox.channels.oauth_page import send_page
 
 SCOPES = ("identity", "read", "history", "privatemessages", "submit")
 DEFAULT_TOKEN_LIFETIME = timedelta(hours=1)
@@ -152,18 +152,7 @@ class RedirectListener:
             status, page = self._take(request_line.decode("latin-1"))
         except (TimeoutError, ConnectionError, UnicodeDecodeError):
             status, page = "400 Bad Request", "Bad request."
-        body = f"<!DOCTYPE html><title>ecoinbox</title><p>{html.escape(page)}</p>".encode()
-        head = (
-            f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        try:
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
+        await send_page(writer, status, page)
 
     def _take(self, request_line: str) -> tuple[str, str]:
         parts = request_line.split()

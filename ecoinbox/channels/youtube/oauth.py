@@ -18,7 +18,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import html
 import json
 import secrets
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from ecoinbox.channels.base import AuthError, PermanentError, TransientError
 from ecoinbox.channels.http import HttpClient, one_line, platform_error, register_secret
 from ecoinbox.channels.json_values import as_dict, json_or_none
+from ecoinbox.channels.oauth_page import send_page
 
 __all__ = [
     "SCOPE",
@@ -258,15 +258,4 @@ class LoopbackReturn:
                     page = str(exc)
         except (TimeoutError, ConnectionError, UnicodeDecodeError):
             pass
-        body = f"<!DOCTYPE html><title>ecoinbox</title><p>{html.escape(page)}</p>".encode()
-        head = (
-            f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        try:
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
+        await send_page(writer, status, page)
