@@ -226,3 +226,24 @@ async def test_a_store_that_cannot_recover_old_sends_does_not_stop_the_start(ser
         }
     finally:
         await engine.stop()
+
+
+async def test_a_spam_mark_on_a_platform_that_cannot_hide_leaves_no_request_waiting(server, store):
+    """Mastodon cannot hide a post: the request a manager's spam mark writes is dropped by the
+    running engine, not left queued for ever (it was, unless some channel could hide)."""
+    from ecoinbox.model import State
+
+    server.add_status(author="zoe@remote.example", text="@acme buy followers here")
+    engine = make_engine(store, server)
+    await engine.poll_channel("mastodon")
+    row = await first_conversation(store)
+    await engine.start()
+    try:
+        await store.apply_triage([row.id], state=State.SPAM, actor="sam")
+
+        async def dropped() -> bool:
+            return [action[2] for action in await store.platform_actions(row.id)] == ["skipped"]
+
+        await wait_until(dropped)
+    finally:
+        await engine.stop()

@@ -186,8 +186,8 @@ class Engine:
         if any(isinstance(channel, PushChannel) for channel in self.channels.values()):
             self._tasks.append(asyncio.create_task(warm_up(), name="language model"))
         self._tasks.append(asyncio.create_task(self._send_loop(), name="outbox"))
-        if self.moderation.hiding:
-            self._tasks.append(asyncio.create_task(self._moderation_loop(), name="platform moderation"))
+        # Always: with no channel that can hide, it drops what the spam key asked of the others.
+        self._tasks.append(asyncio.create_task(self._moderation_loop(), name="platform moderation"))
         self._tasks.append(asyncio.create_task(self._snooze_loop(), name="snoozes"))
         for name, channel in self.channels.items():
             if isinstance(channel, DeletionCheckingChannel):
