@@ -222,6 +222,7 @@ async def test_a_store_that_cannot_recover_old_sends_does_not_stop_the_start(ser
             "language model",
             "deleted:mastodon",
             "outbox",
+            "platform moderation",
             "snoozes",
         }
     finally:
