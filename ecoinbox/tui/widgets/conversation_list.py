@@ -13,7 +13,6 @@ import contextlib
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic
 from typing import ClassVar, TypeAlias
@@ -45,7 +44,14 @@ from ecoinbox.tui.widgets.conversation_rows import (
     triage_prefix,
     waiting_level,
 )
-from ecoinbox.tui.widgets.conversation_source import ConversationSource, fill_pages, read_page
+from ecoinbox.tui.widgets.conversation_source import (
+    ConversationSource,
+    PageFetch,
+    fill_pages,
+    page_of,
+    pages_for_rows,
+    read_page,
+)
 
 # What others read here from before the rows' words had a module of their own.
 __all__ = ["ROW_MARKS", "ROW_WORDS", "SELECTED_MARK", "ConversationList", "ConversationSource", "age_label",
@@ -57,14 +63,6 @@ NO_MATCH_TEXT = "No conversation matches this search (spam only with is:spam)."
 _PAGE_GROUP = "conversation-list-pages"
 _LOAD_GROUP = "conversation-list-load"
 _AGE_TICK_SECONDS = 30.0
-
-
-@dataclass(slots=True)
-class _Fetch:
-    """A page fetch in flight: `seq` orders requests so a fetch only waits on older ones."""
-
-    seq: int
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=False):
@@ -194,7 +192,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self.held = False
         self._loaded = False
         self._pages: OrderedDict[int, list[ConversationRow]] = OrderedDict()
-        self._inflight: dict[int, _Fetch] = {}
+        self._inflight: dict[int, PageFetch] = {}
         self._fetch_seq = itertools.count()
         self._generation = 0
         self._load_lock = asyncio.Lock()
@@ -340,7 +338,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
             pages: dict[int, list[ConversationRow]] = {}
             height = max(1, self.size.height)
             # The top page catches a conversation that new activity moved up.
-            around = self._page_of(self._cursor)
+            around = page_of(self._cursor, self.PAGE_SIZE)
             wanted = {0, around - 1, around, around + 1} if keep_selection else {0}
             await fill_pages(self._source, self._view, pages, wanted, total, self.PAGE_SIZE)
             # Read after the awaits: the manager may have moved while the store answered.
@@ -364,7 +362,9 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
             else:
                 # Further down, the cursor keeps its line, so the list does not jump under the eyes.
                 scroll_y = max(0, min(cursor - screen_row, total - height))
-            wanted = self._pages_for_rows(scroll_y, scroll_y + height) | {self._page_of(cursor)}
+            wanted = pages_for_rows(scroll_y, scroll_y + height, self.PAGE_SIZE) | {
+                page_of(cursor, self.PAGE_SIZE)
+            }
             await fill_pages(self._source, self._view, pages, wanted, total, self.PAGE_SIZE)
             self._commit(total, pages, cursor, scroll_y)
 
@@ -414,11 +414,11 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
 
     def _request_page(self, page: int) -> asyncio.Event | None:
         """Start fetching `page` unless it is cached or already on its way."""
-        if page in self._pages or not 0 <= page <= self._last_page(self._total):
+        if page in self._pages or not 0 <= page <= page_of(self._total - 1, self.PAGE_SIZE):
             return None
         if (fetch := self._inflight.get(page)) is not None:
             return fetch.done
-        fetch = self._inflight[page] = _Fetch(next(self._fetch_seq))
+        fetch = self._inflight[page] = PageFetch(next(self._fetch_seq))
         self.run_worker(
             self._fetch_page(page, fetch, self._generation),
             name=f"conversation page {page}",
@@ -427,7 +427,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         )
         return fetch.done
 
-    async def _fetch_page(self, page: int, fetch: _Fetch, generation: int) -> None:
+    async def _fetch_page(self, page: int, fetch: PageFetch, generation: int) -> None:
         try:
             # Waiting on an older neighbour lets this page chain by keyset instead of OFFSET.
             for neighbour in (page - 1, page + 1):
@@ -458,12 +458,12 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         for offset, (before, after) in enumerate(zip(old, rows, strict=True)):
             if before != after:
                 self._refresh_row(start + offset)
-        if self._page_of(self._cursor) == page:
+        if page_of(self._cursor, self.PAGE_SIZE) == page:
             self._announce()
 
     async def _ensure_row(self, index: int) -> None:
         """Wait until the page holding `index` is cached (or its fetch failed)."""
-        done = self._request_page(self._page_of(index))
+        done = self._request_page(page_of(index, self.PAGE_SIZE))
         if done is not None:
             await done.wait()
 
@@ -490,24 +490,12 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
 
     # -- geometry ----------------------------------------------------------------------
 
-    def _page_of(self, index: int) -> int:
-        return index // self.PAGE_SIZE
-
-    def _last_page(self, total: int) -> int:
-        return (total - 1) // self.PAGE_SIZE
-
-    def _pages_for_rows(self, start: int, end: int) -> set[int]:
-        """Pages holding rows [start, end)."""
-        if end <= start:
-            return set()
-        return set(range(self._page_of(max(0, start)), self._page_of(max(0, end - 1)) + 1))
-
     def _visible_pages(self) -> set[int]:
         top = self.scroll_offset.y
-        return self._pages_for_rows(top, min(self._total, top + self.size.height))
+        return pages_for_rows(top, min(self._total, top + self.size.height), self.PAGE_SIZE)
 
     def _row_at(self, index: int) -> ConversationRow | None:
-        rows = self._pages.get(self._page_of(index))
+        rows = self._pages.get(page_of(index, self.PAGE_SIZE))
         if rows is None:
             return None
         offset = index % self.PAGE_SIZE
@@ -645,7 +633,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         is_cursor = index == self._cursor
         row = self._row_at(index)
         if row is None:
-            self._request_page(self._page_of(index))
+            self._request_page(page_of(index, self.PAGE_SIZE))
             return self.painted(y, placeholder_strip(width, self._styles(is_cursor)))
         now = self._now()
         age = age_label(row.last_activity, now)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ecoinbox.model import ConversationRow, View
@@ -100,3 +102,23 @@ def _runs(pages: list[int]) -> list[list[int]]:
         else:
             runs.append([page])
     return runs
+
+
+def page_of(index: int, size: int) -> int:
+    """The page of `size` rows that holds row `index`."""
+    return index // size
+
+
+def pages_for_rows(start: int, end: int, size: int) -> set[int]:
+    """The pages of `size` rows holding rows [start, end)."""
+    if end <= start:
+        return set()
+    return set(range(page_of(max(0, start), size), page_of(max(0, end - 1), size) + 1))
+
+
+@dataclass(slots=True)
+class PageFetch:
+    """A page fetch in flight: `seq` orders requests so a fetch only waits on older ones."""
+
+    seq: int
+    done: asyncio.Event = field(default_factory=asyncio.Event)
