@@ -1,7 +1,8 @@
 """Screening and language detection made faster give the answers the plain ways give (issue 15,
 item 7): a poll judged together as one by one, py3langid's automaton walked in numpy as its own
 loop walks it, the repeat memory's band count as comparing with every text, an author's signals
-worked out once as every time, a phrase searched from its first characters as its pattern finds it.
+worked out once as every time, a phrase searched from its first characters as its pattern finds it, a poll's 5-grams
+hashed in numpy as `zlib.crc32` hashes each.
 
 The texts are the train/dev sources of bench/README.md's protocol (the project's train split, the
 four training videos and CDP dev's client turns, when ../shared/data is there); never the
@@ -11,6 +12,7 @@ untouched video.
 from __future__ import annotations
 
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,7 +27,8 @@ from ecoinbox import language
 from ecoinbox.engine.engine import with_languages
 from ecoinbox.model import Author, Message
 from ecoinbox.screening import priority, spam
-from ecoinbox.screening._text import MINHASH_SIZE, Term, fold_text, minhash, resemblance
+from ecoinbox.screening._text import MINHASH_SIZE, Term, fold_text, minhash, minhashes, resemblance
+from ecoinbox.screening._text import _window_crcs as window_crcs
 from ecoinbox.screening.inbound import REPEATED_AT, Screener
 from ecoinbox.screening.memory import Memory, bands_needed
 from ecoinbox.screening.spam import SpamFilter, spam_signals
@@ -263,3 +266,29 @@ def test_a_phrase_inside_a_word_is_not_found_at_its_start(text: str) -> None:
     """ "xrefund", "_refund", "1refund", "érefund": a phrase must start a word, as the lookbehind said."""
     for entry in SCANNED:
         assert scanned_search(entry, text) == plain_search(entry, text), entry.label
+
+
+# ---- a poll's 5-grams hashed in numpy -------------------------------------------------------
+
+SHINGLE_TEXTS = st.lists(
+    st.sampled_from(
+        ["a", "b", "Z", " ", "  ", "\n", "é", "中", "😀", "0", "1", "@bob", "v1agra", "bit.ly/x", ".",
+         "hello", "abcde", "http://a.example/p", "x@y.example", "€"]
+    ),
+    max_size=14,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SHINGLE_TEXTS, max_size=8))
+def test_a_polls_signatures_are_each_texts_own(texts: list[str]) -> None:
+    """Short, empty, ASCII and other texts side by side: the numpy CRC-32 of the windows gives
+    each text the signature `minhash` gives it alone (no window runs into the next text)."""
+    assert minhashes(texts, [fold_text(text) for text in texts]) == [minhash(text) for text in texts]
+
+
+def test_the_windows_crc_is_zlibs() -> None:
+    texts = [bytes(range(i, i + 40)) for i in range(0, 200, 40)] + [b"hello world", b"abcdef"]
+    assert [part.tolist() for part in window_crcs(texts)] == [
+        [zlib.crc32(text[i : i + 5]) for i in range(len(text) - 4)] for text in texts
+    ]
