@@ -283,12 +283,14 @@ SHINGLE_TEXTS = st.lists(
 @given(st.lists(SHINGLE_TEXTS, max_size=8))
 def test_a_polls_signatures_are_each_texts_own(texts: list[str]) -> None:
     """Short, empty, ASCII and other texts side by side: the numpy CRC-32 of the windows gives
-    each text the signature `minhash` gives it alone (no window runs into the next text)."""
+    each text the signature `minhash` gives it alone (no window runs into the next text, a
+    window of characters of 1 to 4 bytes each is all of their bytes)."""
     assert minhashes(texts, [fold_text(text) for text in texts]) == [minhash(text) for text in texts]
 
 
 def test_the_windows_crc_is_zlibs() -> None:
-    texts = [bytes(range(i, i + 40)) for i in range(0, 200, 40)] + [b"hello world", b"abcdef"]
+    texts = ["".join(map(chr, range(i, i + 40))) for i in range(32, 232, 40)]
+    texts += ["hello world", "abcdef", "crédit ici", "中文日本語のテキスト", "a😀b😀c😀d😀"]
     assert [part.tolist() for part in window_crcs(texts)] == [
-        [zlib.crc32(text[i : i + 5]) for i in range(len(text) - 4)] for text in texts
+        [zlib.crc32(text[i : i + 5].encode()) for i in range(len(text) - 4)] for text in texts
     ]

@@ -393,21 +393,17 @@ def minhash(text: str, *, folded: str | None = None) -> tuple[int, ...]:
 def minhashes(texts: Sequence[str], folded: Sequence[str]) -> list[tuple[int, ...]]:
     """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all.
 
-    The 5-grams of the ASCII texts (most) are hashed in numpy, all of a poll's at once: CRC-32 a
-    byte at a time over every 5-byte window (`zlib.crc32`'s values), a 5-gram said twice counted
-    twice, which leaves each minimum, and so the signature, as the set of `shingles` gives it."""
+    The 5-grams of a poll's texts are hashed in numpy, all at once: CRC-32 a byte at a time over
+    the UTF-8 bytes of every 5-character window (`zlib.crc32`'s values), a 5-gram said twice
+    counted twice, which leaves each minimum, and so the signature, as the set of `shingles`
+    gives it."""
     import numpy as np
 
     cleaned = [_shingled_text(copy) for copy in folded]
     if len(cleaned) != len(texts):
         raise ValueError("minhashes: one folded text for each text")
-    # Per text: its 5-gram hashes as an array, from the ASCII bytes or from `_shingles_of`.
-    ascii_texts = [text.encode() for text in cleaned if len(text) > SHINGLE and text.isascii()]
-    windows = iter(_window_crcs(ascii_texts))
-    parts = [
-        next(windows) if len(text) > SHINGLE and text.isascii() else _as_array(_shingles_of(text))
-        for text in cleaned
-    ]
+    windows = iter(_window_crcs([text for text in cleaned if len(text) > SHINGLE]))
+    parts = [next(windows) if len(text) > SHINGLE else _as_array(_shingles_of(text)) for text in cleaned]
     sizes = [len(part) for part in parts]
     if not sum(sizes):
         return [()] * len(parts)
@@ -437,22 +433,29 @@ def _crc_table() -> np.ndarray[Any, Any]:
     return values
 
 
-def _window_crcs(encoded: Sequence[bytes]) -> list[np.ndarray[Any, Any]]:
-    """For each of `encoded` (each longer than a 5-gram), `zlib.crc32` of every 5-byte window of
-    it, in order (as uint64)."""
+def _window_crcs(texts: Sequence[str]) -> list[np.ndarray[Any, Any]]:
+    """For each of `texts` (each longer than a 5-gram), `zlib.crc32` of the UTF-8 encoding of
+    each of its 5-character windows, in order (as uint64)."""
     import numpy as np
 
-    if not encoded:
+    if not texts:
         return []
-    data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    counts = np.array([len(item) - SHINGLE + 1 for item in encoded])
-    ends = np.cumsum([len(item) for item in encoded])
-    offsets = np.repeat(ends - np.array([len(item) for item in encoded]), counts)
-    starts = offsets + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    data = np.frombuffer("".join(texts).encode(), dtype=np.uint8)
+    # Where each character starts (not a UTF-8 continuation byte), and the end after the last.
+    places = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
+    lengths = np.array([len(text) for text in texts])
+    counts = lengths - SHINGLE + 1
+    # The first character of each window: each text's windows start at its own characters only.
+    firsts = np.arange(counts.sum()) + np.repeat(
+        np.cumsum(lengths) - lengths - np.cumsum(counts) + counts, counts
+    )
+    starts, ends = places[firsts], places[firsts + SHINGLE]
     table = _crc_table()
     crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
-    for step in range(SHINGLE):
-        crc = table[(crc ^ data[starts + step]) & 0xFF] ^ (crc >> 8)
+    longest = int((ends - starts).max())
+    for step in range(longest):
+        stepped = table[(crc ^ data[np.minimum(starts + step, len(data) - 1)]) & 0xFF] ^ (crc >> 8)
+        crc = stepped if step < SHINGLE else np.where(starts + step < ends, stepped, crc)
     hashes = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.uint64)
     return np.split(hashes, np.cumsum(counts)[:-1])
 
