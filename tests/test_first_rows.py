@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,21 @@ async def test_a_channel_that_cannot_be_built_leaves_the_inbox_reading_and_says_
     assert "typed while it started were dropped" in said[0] and TOKEN not in said[0]
     assert server.posted == []
     assert asyncio.iscoroutinefunction(app_start.open_inbox)
+
+
+@pytest.mark.slow
+def test_keys_typed_in_one_write_as_the_rows_show_all_land_in_order(tmp_path: Path) -> None:
+    """The real inbox in a pty: a reply and a tag in ONE write the moment the rows and "connecting"
+    show (the engine still being built): one reply to Zoé, then the tag on Sam's conversation."""
+    from test_key_bursts import CTRL_S, ENTER, PEOPLE, inbox_in_a_pty, read_store, wait_posted
+
+    with inbox_in_a_pty(tmp_path) as inbox:
+        inbox.wait_for(b"connecting to 1 channel", after=0, what="the channels connecting")
+        mark = inbox.burst("r" + "on it" + CTRL_S + "j" + "t" + "lost" + ENTER)
+        wait_posted(inbox.server, 1)
+        inbox.wait_for(b"#lost", after=mark, what="the tag")
+        time.sleep(0.5)  # a second send would have come by now
+        inbox.quit()
+    assert [status.text for status in inbox.server.posted] == [f"@{PEOPLE[0][0]} on it"]
+    conversations = asyncio.run(read_store(inbox.db))["conversations"]
+    assert conversations[PEOPLE[1][0]][1] == ("lost",) and conversations[PEOPLE[0][0]][1] == ()
