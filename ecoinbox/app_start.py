@@ -95,9 +95,10 @@ class EngineStart:
             engine = await asyncio.shield(self.building)  # a quit meanwhile: `stop` closes what it built
         except Exception as exc:
             log.exception("the engine could not be built")
-            app.engine_failed(type(exc).__name__)  # its words stay in the log: they might quote a token
+            # In the app's own turn, as for a key; its words stay in the log: they might quote a token.
+            app.call_later(app.engine_failed, type(exc).__name__)
             return False
-        app.attach_engine(engine)
+        app.call_later(app.attach_engine, engine)
         return await check_then_start(self.store, engine, self.settings)
 
     async def stop(self) -> None:
