@@ -149,6 +149,53 @@ async def test_a_channel_that_cannot_be_built_leaves_the_inbox_reading_and_says_
     assert asyncio.iscoroutinefunction(app_start.open_inbox)
 
 
+async def test_keys_that_waited_too_long_for_the_engine_are_dropped_and_said_so(
+    tmp_path: Path, server: MastodonServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A channel stuck in its construction must not keep the list from moving."""
+    db = tmp_path / "inbox.db"
+    post(server, SAM, 20)
+    post(server, ZOE, 10)
+    await seeded(server, db)
+    release = threading.Event()
+    real_build = app_start.build_engine
+
+    def stuck_build(*args: Any) -> Engine:
+        assert release.wait(20), "the test never released the engine"
+        return real_build(*args)
+
+    monkeypatch.setattr(app_start, "build_engine", stuck_build)
+    monkeypatch.setattr("ecoinbox.tui.app.ENGINE_WAIT_S", 0.3)
+    said: list[str] = []
+    seen: dict[str, object] = {}
+
+    async def run_app(app: Any) -> None:
+        show = app.notify
+
+        def notify(message: str, **kwargs: Any) -> None:
+            said.append(message)
+            show(message, **kwargs)
+
+        app.notify = notify
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(app.rows_shown.is_set, pilot=pilot)
+            await pilot.press("r", *"hi")
+            await wait_until(lambda: said, pilot=pilot)
+            await pilot.press("j")
+            await wait_until(lambda: app.inbox.position == (2, 2), pilot=pilot)
+            seen["screen"] = app.screen is app.inbox
+            release.set()
+            await wait_until(lambda: app.engine is not None, pilot=pilot)
+            await pilot.pause(0.3)
+            await pilot.press("q")
+
+    monkeypatch.setattr(app_start, "run_app", run_app)
+    settings = settings_for(server.base_url, db)
+    assert await app_start.open_inbox(settings, {"mastodon": Secret(TOKEN)}) == 0  # type: ignore[arg-type]
+    assert len(said) == 1 and "still connecting" in said[0] and "dropped" in said[0]
+    assert seen["screen"] is True and server.posted == []
+
+
 @pytest.mark.slow
 def test_keys_typed_in_one_write_as_the_rows_show_all_land_in_order(tmp_path: Path) -> None:
     """The real inbox in a pty: a reply and a tag in ONE write the moment the rows and "connecting"

@@ -63,6 +63,7 @@ from ecoinbox.tui.widgets.thread_view import ThreadView
 COALESCE_S = 0.05
 EXTERNAL_CHANGES_POLL_S = 1.0
 SNOOZE_CHECK_S = 30.0
+ENGINE_WAIT_S = 5.0  # keys that wait for an engine still being built: then dropped, and said so
 
 
 class EcoInboxApp(App[None]):
@@ -181,6 +182,14 @@ class EcoInboxApp(App[None]):
                     f"this window. Quit and open it again; the log file says more.{typed}",
                     title="Channels", severity="error", timeout=30, markup=False)  # fmt: skip
 
+    def _engine_late(self) -> None:
+        """The keys waited long enough: a stuck channel must not keep the list from moving."""
+        if self._for_engine:
+            self._for_engine = None
+            self.notify("The channels are still connecting: what you typed since a key that needs them "
+                        "(r, f, R...) was dropped. Type it again in a moment.",
+                        severity="warning", timeout=8, markup=False)  # fmt: skip
+
     def _waits_for_engine(self, event: events.Key) -> bool:
         """Whether this key (or one before it) needs the engine that is still being built."""
         if self._for_engine is not None:
@@ -198,7 +207,10 @@ class EcoInboxApp(App[None]):
             return
         read = not event.is_forwarded  # from the terminal, not on its way back up from a widget
         if read and self._waits_for_engine(event):
-            self._for_engine = [*(self._for_engine or []), event]  # in order, until it is attached
+            if self._for_engine is None:
+                self._for_engine = []
+                self.set_timer(ENGINE_WAIT_S, self._engine_late, name="keys wait for the engine")
+            self._for_engine.append(event)  # in order, until it is attached
             return
         if read and self.key_hold.take(event):
             return
