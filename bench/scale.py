@@ -438,6 +438,7 @@ class Commands:
 
     wall: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)
+    loads: list[float] = field(default_factory=list)  # the 1-minute load average at each round's end
 
 
 def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -451,9 +452,11 @@ def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def timed_start(argv: list[str], env: dict[str, str], needle: bytes, quit_key: str) -> float:
+def timed_start(
+    argv: list[str], env: dict[str, str], needle: bytes, quit_key: str, cwd: Path | None = None
+) -> float:
     """Seconds from spawning `argv` in the pty to the last byte of the output that shows `needle`."""
-    terminal = Terminal(argv, env)
+    terminal = Terminal(argv, env, cwd=cwd)
     try:
         end = terminal.wait_for(needle, timeout=120)
         shown = terminal.when_written(end - 1) - terminal.started
@@ -472,9 +475,14 @@ async def top_conversation(store_path: Path) -> int:
         await store.close()
 
 
-def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
+def run_commands(
+    store_path: Path, runs: int = COMMAND_RUNS, *, first_rows_only: bool = False, against: Path | None = None
+) -> Commands:
     """The CLI reads, notmuch's search of the same word, the inbox's start and a bare Textual app's,
-    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode)."""
+    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode);
+    with `first_rows_only`, only the starts (the plain config, six channels, the bare app); `against`,
+    another tree's code (e.g. main's, `git archive main | tar -x -C DIR`) started the same way in the
+    same rounds (from the temporary home: `python -m` looks in the working directory first)."""
     needle, _ = asyncio.run(first_row_text(store_path))
     top = asyncio.run(top_conversation(store_path))
     result = Commands()
@@ -510,6 +518,8 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
                 "--limit=50",
                 SEARCH_WORD,
             ]
+        if first_rows_only:
+            commands = {}
         for round_ in range(runs + 1):
             for label, argv in commands.items():
                 wall, cpu = timed_run(argv, env_notmuch if argv[0] == notmuch else env)
@@ -520,6 +530,15 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
             # A real config: its channels are built (their modules imported) before the first frame.
             start_channels = timed_start(with_channels, {**env, "ECOINBOX_BENCH_TOKEN": "bench"}, needle, "q")
             bare = timed_start([sys.executable, "-c", BARE_APP], env, b"a bare app, ready", "\x11")
+            if against is not None:
+                other = {**env, "PYTHONPATH": str(against), "ECOINBOX_BENCH_TOKEN": "bench"}
+                before = [
+                    timed_start(argv, other, needle, "q", cwd=home) for argv in (ecoinbox, with_channels)
+                ]
+                if round_:
+                    for what, seconds in zip(("", ", a config of six channels"), before, strict=True):
+                        label = f"`ecoinbox`{what}, the code at --against: to the first rows (pty)"
+                        result.wall.setdefault(label, []).append(seconds)
             if round_:
                 result.wall.setdefault("`ecoinbox`: the command to the inbox's first rows (pty)", []).append(
                     start
@@ -529,6 +548,7 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
                 result.wall.setdefault("a bare Textual app: the command to its first frame (pty)", []).append(
                     bare
                 )
+                result.loads.append(os.getloadavg()[0])
     return result
 
 
@@ -948,11 +968,16 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
         elif label.startswith("`ecoinbox`") and wall:
             budget, verdict = f"<= {START_S * 1000:.0f} ms", med(wall) <= START_S
         mark = "" if verdict is None else ("ok" if verdict else "OVER")
-        yield (
-            f"| {label}: median (p95; CPU) | "
-            + " | ".join(cell(c) for c in columns)
-            + f" | {budget} | {mark} |"
-        )
+        measures = "median (p95)" if "(pty)" in label else "median (p95; CPU)"  # a start has no CPU
+        yield f"| {label}: {measures} | " + " | ".join(cell(c) for c in columns) + f" | {budget} | {mark} |"
+    if any(c.commands and c.commands.loads for c in columns):
+        yield "| the machine's load average (1 min) after each round: median (range) | " + " | ".join(
+            f"{med(c.commands.loads):.1f} ({min(c.commands.loads):.1f}-{max(c.commands.loads):.1f})"
+            if c.commands and c.commands.loads else "–"
+            for c in columns
+        ) + " | | |"  # fmt: skip
+    if not any(c.searches for c in columns):
+        return  # --first-rows-only
     for number, (what, *_) in enumerate(SEARCHES):
 
         def found(c: Column, number: int = number) -> str:
@@ -1024,8 +1049,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands-only", action="store_true",
                         help="issue 16's rows only: the CLI reads and the inbox's start from outside, "
                              "beside notmuch and a bare Textual app, the searches, the build's bytes")  # fmt: skip
+    parser.add_argument("--first-rows-only", action="store_true",
+                        help="of --commands-only, only the inbox's starts: to its first rows with no channel "
+                             "and with six, beside a bare Textual app (issue 16, goal 1)")  # fmt: skip
+    parser.add_argument("--against", type=Path,
+                        help="another tree of ecoinbox (e.g. main's) whose starts run in the same rounds")  # fmt: skip
     parser.add_argument("--runs", type=int, default=COMMAND_RUNS, help="rounds of --commands-only")
     args = parser.parse_args(argv)
+    args.commands_only = args.commands_only or args.first_rows_only
     labels = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
     peers_limit = 0 if args.peers_up_to == "none" else SIZES[args.peers_up_to.lower()]
     screening_limit = 0 if args.screening_up_to == "none" else SIZES[args.screening_up_to.lower()]
@@ -1042,13 +1073,17 @@ def main(argv: list[str] | None = None) -> int:
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), [], screening_rate))
             continue
         if args.commands_only:
-            if messages <= peers_limit and shutil.which("notmuch"):
+            if messages <= peers_limit and shutil.which("notmuch") and not args.first_rows_only:
                 print(f"{label}: notmuch's index…", file=sys.stderr, flush=True)
                 run_peers(path, messages)
             print(f"{label}: commands, {args.runs} rounds…", file=sys.stderr, flush=True)
-            commands = run_commands(path, args.runs)
-            print(f"{label}: search…", file=sys.stderr, flush=True)
-            searches = search_s(path, datetime.fromisoformat(made["end"]))
+            commands = run_commands(
+                path, args.runs, first_rows_only=args.first_rows_only, against=args.against
+            )
+            searches = []
+            if not args.first_rows_only:
+                print(f"{label}: search…", file=sys.stderr, flush=True)
+                searches = search_s(path, datetime.fromisoformat(made["end"]))
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), searches, None, commands))
             continue
         print(f"{label}: the inbox in a pty…", file=sys.stderr, flush=True)

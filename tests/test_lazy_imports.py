@@ -162,8 +162,47 @@ def test_the_inbox_draws_its_first_rows_before_screening_is_loaded(
     """Spam and priority screening (numpy for its MinHashes) is attached once the inbox shows."""
     monkeypatch.setenv("NO_SUCH_TOKEN", "not-a-real-token")
     modules = loaded_by(FIRST_FRAME, "--config", str(config), out=tmp_path / "modules.json")
-    assert {"ecoinbox.store", "ecoinbox.engine", "textual"} <= modules  # the probe saw the inbox start
+    assert {"ecoinbox.store", "textual"} <= modules  # the probe saw the inbox start
     assert offenders(modules, ("numpy", "ecoinbox.screening")) == []
+
+
+# Six platforms, as a real config names them (their tokens in a variable: no keyring in a test).
+SIX_CHANNELS = (
+    "".join(
+        f'[[channels]]\nkind = "{kind}"\nname = "{kind}"\nbase_url = "http://127.0.0.1:9"\n{more}'
+        'keyring = false\ntoken_env = "FIRST_ROWS_TOKEN"\n'
+        for kind, more in [
+            ("mastodon", ""),
+            ("bluesky", 'account = "acme.example"\n'),
+            ("discourse", 'account = "acme"\n'),
+            (
+                "reddit",
+                'auth_url = "http://127.0.0.1:9"\nsubreddits = ["acme"]\nclient_id = "x"\naccount = "acme"\n',
+            ),
+            ("wordpress", 'account = "acme"\n'),
+        ]
+    )
+    + '[[channels]]\nkind = "feed"\nname = "blog"\nbase_url = "http://127.0.0.1:9/feed"\n'
+)
+
+
+def channel_code(modules: set[str]) -> list[str]:
+    """A platform's own modules beyond its unit (settings and checks): its channel, its client."""
+    return sorted(m for m in modules if m.startswith("ecoinbox.channels.") and m.count(".") == 3
+                  and not m.endswith(".unit"))  # fmt: skip
+
+
+def test_the_inbox_builds_no_channel_before_its_first_rows(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every channel's client (httpx, the platform's code) is built once the rows show, in a thread."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[: text.index("[[channels]]")] + text[text.index("[store]") :] + SIX_CHANNELS)
+    monkeypatch.setenv("FIRST_ROWS_TOKEN", "not-a-real-token")
+    modules = loaded_by(FIRST_FRAME, "--config", str(config), out=tmp_path / "modules.json")
+    assert {"ecoinbox.store", "textual", "ecoinbox.channels.reddit.unit"} <= modules  # it read the six
+    assert offenders(modules, NOT_FOR_THE_INBOX_START) == []
+    assert channel_code(modules) == []
 
 
 SCREENING = """
