@@ -95,8 +95,12 @@ class EngineStart:
             engine = await asyncio.shield(self.building)  # a quit meanwhile: `stop` closes what it built
         except Exception as exc:
             log.exception("the engine could not be built")
-            # In the app's own turn, as for a key; its words stay in the log: they might quote a token.
-            app.call_later(app.engine_failed, type(exc).__name__)
+            # In the app's own turn, as for a key. A channel's error is written for the manager,
+            # without its token; any other's words stay in the log (they might quote one).
+            from ecoinbox.channels.base import ChannelError
+
+            reason = sanitize(str(exc)) if isinstance(exc, ChannelError) else type(exc).__name__
+            app.call_later(app.engine_failed, reason)
             return False
         app.call_later(app.attach_engine, engine)
         return await check_then_start(self.store, engine, self.settings)

@@ -18,6 +18,7 @@ import pytest
 from stack import TOKEN, settings_for, wait_until
 
 from ecoinbox import app_start
+from ecoinbox.channels.base import AuthError
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
@@ -112,15 +113,24 @@ async def test_rows_show_while_the_channels_are_built_and_a_reply_typed_then_wai
     assert [status.text for status in server.posted] == ["@zoe@remote.example on it"]
 
 
+@pytest.mark.parametrize(
+    ("error", "said_why"),
+    [
+        (RuntimeError(f"bad token {TOKEN}"), "(RuntimeError)"),  # its words must not reach the screen
+        # a channel's own error is written for the manager (and never quotes its token): said whole
+        (AuthError("no token for channel mastodon: run `ecoinbox auth mastodon`"),
+         "(no token for channel mastodon: run `ecoinbox auth mastodon`)"),
+    ],
+)  # fmt: skip
 async def test_a_channel_that_cannot_be_built_leaves_the_inbox_reading_and_says_so(
-    tmp_path: Path, server: MastodonServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, server: MastodonServer, monkeypatch: pytest.MonkeyPatch, error: Exception, said_why: str
 ) -> None:
     db = tmp_path / "inbox.db"
     post(server, ZOE, 10)
     await seeded(server, db)
 
     def broken_build(*args: Any) -> Engine:
-        raise RuntimeError(f"bad token {TOKEN}")  # its words must not reach the screen
+        raise error
 
     monkeypatch.setattr(app_start, "build_engine", broken_build)
     said: list[str] = []
@@ -143,7 +153,7 @@ async def test_a_channel_that_cannot_be_built_leaves_the_inbox_reading_and_says_
     monkeypatch.setattr(app_start, "run_app", run_app)
     settings = settings_for(server.base_url, db)
     assert await app_start.open_inbox(settings, {"mastodon": Secret(TOKEN)}) == 0  # type: ignore[arg-type]
-    assert len(said) == 1 and "could not start its channels (RuntimeError)" in said[0]
+    assert len(said) == 1 and f"could not start its channels {said_why}" in said[0]
     assert "typed while it started were dropped" in said[0] and TOKEN not in said[0]
     assert server.posted == []
     assert asyncio.iscoroutinefunction(app_start.open_inbox)
