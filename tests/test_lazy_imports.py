@@ -128,8 +128,8 @@ def test_a_read_on_a_sound_store_needs_no_event_loop_nor_model(
 
 
 # A plain read takes [brand], [store] and [team] from the config (ecoinbox/config/quick.py): not the
-# other sections, the platform units that check a channel, nor platformdirs when the file and the
-# store are named.
+# other sections, their settings classes, the platform units that check a channel, nor platformdirs
+# when the file and the store are named.
 NOT_FOR_A_QUICK_READS_CONFIG = (
     "ecoinbox.config.load",
     "ecoinbox.config.channels",
@@ -149,6 +149,8 @@ def test_a_quick_read_reads_only_the_config_it_needs(
     modules = loaded_by(PROBE, "--config", str(config), *command, out=out)
     assert {"ecoinbox.quick_reads", "ecoinbox.config.quick", "sqlite3"} <= modules  # the probe saw it read
     assert offenders(modules, NOT_FOR_A_QUICK_READS_CONFIG) == []
+    if "--query" not in command:  # the search language's Query is a dataclass; nothing else read is
+        assert "dataclasses" not in modules
 
 
 INBOX = """

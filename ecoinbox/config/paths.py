@@ -1,4 +1,5 @@
-"""Where the config file is looked for, apart from the sections: a read needs it before them."""
+"""Where the config file and the store are looked for when the user names neither, apart from
+the sections' settings classes: a read (ecoinbox/config/quick.py) needs these without them."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Final
 
-from ecoinbox.config.storage import APP_NAME
+__all__ = ["APP_NAME", "CONFIG_ENV", "default_config_path", "default_data_path"]
 
-__all__ = ["CONFIG_ENV", "default_config_path"]
+APP_NAME: Final = "ecoinbox"
 
 CONFIG_ENV: Final = "ECOINBOX_CONFIG"
 """Environment variable naming the config file when `--config` is not given."""
@@ -23,3 +24,10 @@ def default_config_path() -> Path:
     import platformdirs  # 3-6 ms: only when the file is not named
 
     return platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def default_data_path() -> Path:
+    """Where the SQLite store lives when `[store] path` is not set."""
+    import platformdirs  # 3-6 ms: only when the store is not named
+
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "ecoinbox.db"

@@ -3,7 +3,7 @@
 Loading the whole file imports every section and every platform unit that validates a channel:
 25 ms of the 80 a read took. A read needs the store's file and `team.me`; this parses the TOML
 once and reads [brand] (the file is not valid without it), [store] and [team] with their own
-readers. Anything it does not expect (a section it does not know, a problem in one of these three,
+readers' checks (ecoinbox/config/plain_sections.py), without the settings classes. Anything it does not expect (a section it does not know, a problem in one of these three,
 a file it cannot read) gives None: the caller loads the whole file, which says what is wrong with
 its usual words. A problem in another section is for the commands that use it to report.
 """
@@ -15,9 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TypeVar
 
-from ecoinbox.config.brand import read_brand, read_team
-from ecoinbox.config.paths import default_config_path
-from ecoinbox.config.storage import default_data_path, read_store
+from ecoinbox.config.paths import default_config_path, default_data_path
+from ecoinbox.config.plain_sections import brand_values, store_values, team_values
 from ecoinbox.config.validate import Problems, Table
 
 __all__ = ["SECTIONS", "ReadSettings", "read_settings"]
@@ -54,12 +53,12 @@ def read_settings(path: Path | None) -> ReadSettings | None:
     if not document.keys() <= SECTIONS:
         return None
     problems = Problems(path)
-    brand = section(problems, document, "brand", read_brand)
-    store = section(problems, document, "store", read_store)
-    team = section(problems, document, "team", read_team)
-    if problems.problems or brand is None or store is None or team is None:
+    brand = section(problems, document, "brand", brand_values)
+    store = section(problems, document, "store", store_values)
+    team = section(problems, document, "team", team_values)
+    if problems.problems or brand is None or brand[0] is None or store is None or team is None:
         return None
-    return ReadSettings(store.path if store.path is not None else default_data_path(), team.me)
+    return ReadSettings(store[0] if store[0] is not None else default_data_path(), team[0])
 
 
 def section(problems: Problems, document: dict[str, Any], name: str, read: Callable[[Table], T]) -> T | None:
