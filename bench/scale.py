@@ -440,10 +440,10 @@ class Commands:
     cpu: dict[str, list[float]] = field(default_factory=dict)
 
 
-def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed_run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -472,9 +472,13 @@ async def top_conversation(store_path: Path) -> int:
         await store.close()
 
 
-def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
+def run_commands(
+    store_path: Path, runs: int = COMMAND_RUNS, *, starts: bool = True, before: Path | None = None
+) -> Commands:
     """The CLI reads, notmuch's search of the same word, the inbox's start and a bare Textual app's,
-    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode)."""
+    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode).
+    Without `starts`, the commands alone; with `before` (the source tree of an earlier commit), its
+    reads too, in the same rounds."""
     needle, _ = asyncio.run(first_row_text(store_path))
     top = asyncio.run(top_conversation(store_path))
     result = Commands()
@@ -501,6 +505,15 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
             "`ecoinbox list --query 'refund lang:fr'`": [*ecoinbox, "list", "--query", "refund lang:fr"],
             "`ecoinbox show ID` (the inbox's top conversation)": [*ecoinbox, "show", str(top)],
         }
+        # The same reads by an earlier commit's code, taking turns with this one's: its tree first on
+        # the path and as the working directory (`python -m` puts that first).
+        places: dict[str, Path] = {}
+        env_before = {**env, "PYTHONPATH": str(before)} if before is not None else env
+        if before is not None:
+            for label, argv in list(commands.items()):
+                if label.startswith("`ecoinbox "):
+                    commands[f"{label}, before ({before_commit(before)})"] = argv
+                    places[f"{label}, before ({before_commit(before)})"] = before
         notmuch, root = shutil.which("notmuch"), maildir_for(store_path)
         if notmuch and (root / ".notmuch").exists():
             env_notmuch = {**os.environ, "NOTMUCH_CONFIG": str(root / "notmuch-config")}
@@ -512,10 +525,14 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
             ]
         for round_ in range(runs + 1):
             for label, argv in commands.items():
-                wall, cpu = timed_run(argv, env_notmuch if argv[0] == notmuch else env)
+                where = places.get(label)
+                chosen = env_notmuch if argv[0] == notmuch else env_before if where else env
+                wall, cpu = timed_run(argv, chosen, where)
                 if round_:
                     result.wall.setdefault(label, []).append(wall)
                     result.cpu.setdefault(label, []).append(cpu)
+            if not starts:
+                continue
             start = timed_start(ecoinbox, env, needle, "q")
             # A real config: its channels are built (their modules imported) before the first frame.
             start_channels = timed_start(with_channels, {**env, "ECOINBOX_BENCH_TOKEN": "bench"}, needle, "q")
@@ -925,6 +942,12 @@ def table(columns: list[Column]) -> Iterator[str]:
     )
 
 
+def before_commit(tree: Path) -> str:
+    """The commit an earlier tree was taken from (its file COMMIT, as `--before` asks), else its name."""
+    marker = tree / "COMMIT"
+    return marker.read_text(encoding="utf-8").strip()[:9] if marker.exists() else tree.name
+
+
 def commands_table(columns: list[Column]) -> Iterator[str]:
     """Issue 16's rows: the commands from outside (goals 1, 2), the searches (5), the build (7)."""
     last = columns[-1]
@@ -953,6 +976,7 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
             + " | ".join(cell(c) for c in columns)
             + f" | {budget} | {mark} |"
         )
+    yield from versus_notmuch(columns)
     for number, (what, *_) in enumerate(SEARCHES):
 
         def found(c: Column, number: int = number) -> str:
@@ -981,6 +1005,27 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
     mark = "" if math.isnan(ratio) else ("ok" if ratio <= BUILD_WRITES else "OVER")
     yield ("| building the store: bytes written (x its size) | " + " | ".join(built(c) for c in columns)
            + f" | <= {BUILD_WRITES:.0f}x | {mark} |")  # fmt: skip
+
+
+def versus_notmuch(columns: list[Column]) -> Iterator[str]:
+    """Goal 2's second half: `list --query WORD` faster than `notmuch search WORD` in the same rounds."""
+    ours, theirs = f"`ecoinbox list --query {SEARCH_WORD}`", f"`notmuch search --limit=50 {SEARCH_WORD}`"
+
+    def ratio(c: Column) -> float | None:
+        if c.commands is None or not c.commands.wall.get(ours) or not c.commands.wall.get(theirs):
+            return None
+        return med(c.commands.wall[ours]) / med(c.commands.wall[theirs])
+
+    def cell(c: Column) -> str:
+        if (value := ratio(c)) is None or c.commands is None:
+            return "–"
+        return f"{value:.2f}x (CPU {med(c.commands.cpu[ours]) / med(c.commands.cpu[theirs]):.2f}x)"
+
+    measured = [value for c in columns if (value := ratio(c)) is not None]
+    if measured:
+        mark = "ok" if measured[-1] < 1 else "OVER"
+        cells = " | ".join(cell(c) for c in columns)
+        yield f"| {ours} over {theirs}: medians' ratio (CPU's) | {cells} | < 1x | {mark} |"
 
 
 def machine() -> str:
@@ -1025,6 +1070,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="issue 16's rows only: the CLI reads and the inbox's start from outside, "
                              "beside notmuch and a bare Textual app, the searches, the build's bytes")  # fmt: skip
     parser.add_argument("--runs", type=int, default=COMMAND_RUNS, help="rounds of --commands-only")
+    parser.add_argument("--cli-only", action="store_true",
+                        help="--commands-only without the inbox's starts and the searches: the CLI reads, "
+                             "the interpreter and notmuch")  # fmt: skip
+    parser.add_argument("--before", type=Path, default=None,
+                        help="with --commands-only or --cli-only: the source tree of an earlier commit "
+                             "(`git archive COMMIT ecoinbox | tar -x -C DIR`, its hash in DIR/COMMIT), whose "
+                             "reads run in the same rounds")  # fmt: skip
     args = parser.parse_args(argv)
     labels = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
     peers_limit = 0 if args.peers_up_to == "none" else SIZES[args.peers_up_to.lower()]
@@ -1041,14 +1093,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.ingest_only:
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), [], screening_rate))
             continue
-        if args.commands_only:
+        if args.commands_only or args.cli_only:
             if messages <= peers_limit and shutil.which("notmuch"):
                 print(f"{label}: notmuch's index…", file=sys.stderr, flush=True)
                 run_peers(path, messages)
             print(f"{label}: commands, {args.runs} rounds…", file=sys.stderr, flush=True)
-            commands = run_commands(path, args.runs)
-            print(f"{label}: search…", file=sys.stderr, flush=True)
-            searches = search_s(path, datetime.fromisoformat(made["end"]))
+            loads = os.getloadavg()[0]
+            commands = run_commands(path, args.runs, starts=not args.cli_only, before=args.before)
+            print(f"{label}: load average {loads:.1f} before the rounds, {os.getloadavg()[0]:.1f} after",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            searches = []
+            if not args.cli_only:
+                print(f"{label}: search…", file=sys.stderr, flush=True)
+                searches = search_s(path, datetime.fromisoformat(made["end"]))
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), searches, None, commands))
             continue
         print(f"{label}: the inbox in a pty…", file=sys.stderr, flush=True)
@@ -1072,7 +1129,7 @@ def main(argv: list[str] | None = None) -> int:
           f"seed {args.seed}; {args.moves} moves, {args.pages} page downs, quiet {QUIET_S * 1000:.0f} ms, "
           f"pty {COLUMNS}x{ROWS}")  # fmt: skip
     print()
-    if args.commands_only:
+    if args.commands_only or args.cli_only:
         for line in commands_table(columns):
             print(line)
         return 0

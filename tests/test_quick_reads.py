@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecoinbox import cli, quick_reads
 from ecoinbox.config import ConfigError, load_config, parse_config
@@ -20,6 +22,7 @@ from ecoinbox.model import OutboxState, State, View
 from ecoinbox.store import open_store, quick
 from ecoinbox.store.schema import SCHEMA_VERSION
 from ecoinbox.store.search_sql import search_sql
+from ecoinbox.text import fold_as_index
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
 QUERIES = [
@@ -205,7 +208,8 @@ def test_the_config_a_read_needs_is_the_whole_loads(
 @pytest.mark.parametrize(
     "text",
     [
-        '[store]\npath = "inbox.db"\n', '[brand]\nname = ""\n', 'brand = 3\n', '[brand]\nname = "Acme"\n[stores]\n',
+        '[store]\npath = "inbox.db"\n', '[brand]\nname = ""\n', 'brand = 3\n',
+        '[brand]\nname = "Acme"\n[stores]\n',
         '[brand]\nname = "Acme"\nme = "lea"\n', '[brand]\nname = "Acme"\n[store]\npath = 3\n',
         '[brand]\nname = "Acme"\n[store]\ntoken = "s3cret"\n', '[brand]\nname = "Acme"\n[team]\nme = ""\n',
         '[brand]\nname = "Acme"\n[team]\nmembers = ["sam", " "]\n', '[brand]\nname = "Acme"\nteam = "lea"\n',
@@ -239,3 +243,10 @@ def test_the_top_level_tables_a_read_knows_are_the_whole_loads(tmp_path: Path, n
             assert bool(unknown) is not known, (key, error)
         else:
             pytest.fail(f"{key} = 3 passed")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_text_folds_as_the_index_folds_any_text(text: str) -> None:
+    """fold_as_index answers ASCII at once (search snippets): what the per-character fold gives."""
+    folded, origin = fold_as_index(text + "é")  # the é takes the per-character way for the whole text
+    assert fold_as_index(text) == (folded[:-1], origin[:-1])

@@ -3,9 +3,10 @@
 Loading the whole file imports every section and every platform unit that validates a channel:
 25 ms of the 80 a read took. A read needs the store's file and `team.me`; this parses the TOML
 once and reads [brand] (the file is not valid without it), [store] and [team] with their own
-readers' checks (ecoinbox/config/plain_sections.py), without the settings classes. Anything it does not expect (a section it does not know, a problem in one of these three,
-a file it cannot read) gives None: the caller loads the whole file, which says what is wrong with
-its usual words. A problem in another section is for the commands that use it to report.
+readers' checks (ecoinbox/config/plain_sections.py), without the settings classes. Anything it
+does not expect (a section it does not know, a problem in one of these three, a file it cannot
+read) gives None: the caller loads the whole file, which says what is wrong with its usual words.
+A problem in another section is for the commands that use it to report.
 """
 
 from __future__ import annotations
