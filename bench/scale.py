@@ -977,7 +977,7 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
             + f" | {budget} | {mark} |"
         )
     yield from versus_notmuch(columns)
-    for number, (what, *_) in enumerate(SEARCHES):
+    for number, (what, *_) in enumerate(SEARCHES if any(c.searches for c in columns) else ()):
 
         def found(c: Column, number: int = number) -> str:
             if len(c.searches) <= number:
