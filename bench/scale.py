@@ -1087,7 +1087,7 @@ def main(argv: list[str] | None = None) -> int:
         messages = SIZES[label]
         path, made = store_for(args.cache, messages, args.seed, args.rebuild)
         screening_rate = None
-        if messages <= screening_limit and not args.commands_only:
+        if messages <= screening_limit and not (args.commands_only or args.cli_only):
             print(f"{label}: ingest with screening and language detection…", file=sys.stderr, flush=True)
             screening_rate = screening_ingest_rate(messages, args.seed)
         if args.ingest_only:
