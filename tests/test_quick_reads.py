@@ -250,3 +250,15 @@ def test_ascii_text_folds_as_the_index_folds_any_text(text: str) -> None:
     """fold_as_index answers ASCII at once (search snippets): what the per-character fold gives."""
     folded, origin = fold_as_index(text + "é")  # the é takes the per-character way for the whole text
     assert fold_as_index(text) == (folded[:-1], origin[:-1])
+
+
+def test_a_problem_in_a_section_a_read_does_not_use_is_left_to_the_commands_that_use_it(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The read needs [brand], [store] and [team]; the inbox still refuses the file, with its line."""
+    elsewhere = tmp_path / "config.toml"
+    elsewhere.write_text(config.read_text(encoding="utf-8") + '[ui]\nlayout = "sideways"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="ui.layout"):
+        load_config(elsewhere)
+    assert quick_reads.main(["--config", str(elsewhere), "list", "--limit", "3"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
