@@ -13,6 +13,8 @@ Tokens are refused in this file: they live in the OS keyring, a command or an en
 The package: `load` reads the file, one module per section (`brand`, `interface`, `storage`,
 `channels`, `forum`, `canned`, `views`, `rules`), `validate` the public checks they share (and the
 channel units, `ecoinbox.channels.<kind>.unit`, use for their own keys), `toml_lines` the lines.
+`quick` is what `ecoinbox list` and `show` read of the file ([brand], [store], [team] as plain
+values, `plain_sections`; the default places, `paths`); the names below are imported at first use.
 
 Headless on purpose: no Textual, no Rich, nothing created on disk at import time.
 """
