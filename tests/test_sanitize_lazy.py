@@ -22,7 +22,7 @@ SPECIAL = (
     "\u061c\u200e\u202e\u2066\u00ad\u200b\u2060\ufeff\ufff9\ud800\udfff\u0300\u0301\u036f\u0489\u05bf"
     "\ufe20\U000101fd\U0001d167\U0001e94a\ufe0f\ufe00\U000e0100\u200d\U0001f469\U0001f4bb\u2764\u00a9"
     "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e007f\U000e0020\U00013430\U0001bca0\U0001d173"
-    "\u4e2d\u00e9e\u0416a "
+    "\u4e2d\u00e9e\u0416a \u0903\u3000\u00a0\u1680\u20dd"
 )
 TEXT = st.one_of(
     st.text(alphabet=st.sampled_from(SPECIAL), max_size=40),
@@ -71,3 +71,21 @@ def test_importing_sanitize_compiles_nothing() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "2"]
+
+
+def test_an_emoji_with_its_selector_builds_no_pattern_of_marks() -> None:
+    """VS16 after an emoji is where it belongs: the patterns of every combining mark (hundreds of
+    characters, 2-3 ms to build and compile) are for a stray one."""
+    code = (
+        "import re\n"
+        "long = []\n"
+        "real = re.compile\n"
+        "re.compile = lambda *a, **k: (len(a[0]) > 500 and long.append(a[0])) or real(*a, **k)\n"
+        "from ecoinbox.sanitize import sanitize\n"
+        "kept = sanitize('I \\u2764\\ufe0f it \\U0001f44d\\U0001f3fd, caf\\u00e9')\n"
+        "built = len(long)\n"
+        "stray = sanitize('a \\ufe0fb')\n"
+        "print(kept == 'I \\u2764\\ufe0f it \\U0001f44d\\U0001f3fd, caf\\u00e9', built, stray, len(long))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "0", "a", "b", "1"]  # the stray one dropped, with the marks
