@@ -153,6 +153,29 @@ def test_a_quick_read_reads_only_the_config_it_needs(
         assert "dataclasses" not in modules
 
 
+def test_a_quick_read_from_the_default_places_needs_no_platformdirs(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config and the store where a user leaves them: found by the XDG rules (config/paths.py)."""
+    home = tmp_path / "home"
+    (home / "config" / "ecoinbox").mkdir(parents=True)
+    (home / "data" / "ecoinbox").mkdir(parents=True)
+    (home / "data" / "ecoinbox" / "ecoinbox.db").write_bytes((tmp_path / "inbox.db").read_bytes())
+    (home / "config" / "ecoinbox" / "config.toml").write_text('[brand]\nname = "Acme"\n', encoding="utf-8")
+    for variable, value in (
+        ("HOME", home),
+        ("XDG_CONFIG_HOME", home / "config"),
+        ("XDG_DATA_HOME", home / "data"),
+    ):
+        monkeypatch.setenv(variable, str(value))
+    monkeypatch.delenv("ECOINBOX_CONFIG", raising=False)
+    modules = loaded_by(PROBE, "list", out=tmp_path / "modules.json")
+    assert {"ecoinbox.quick_reads", "ecoinbox.config.quick", "sqlite3"} <= modules  # the probe saw it read
+    assert (
+        offenders(modules, ("platformdirs", "tempfile", "ecoinbox.cli", *NOT_FOR_A_QUICK_READS_CONFIG)) == []
+    )
+
+
 INBOX = """
 import json, sys
 import ecoinbox.channels, ecoinbox.cli, ecoinbox.engine, ecoinbox.secrets, ecoinbox.tui.app

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from ecoinbox import cli, quick_reads
 from ecoinbox.config import ConfigError, load_config, parse_config
 from ecoinbox.config import quick as config_quick
+from ecoinbox.config.paths import default_config_path, default_data_path
 from ecoinbox.demo.generate import generate
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.store import open_store, quick
@@ -262,3 +263,39 @@ def test_a_problem_in_a_section_a_read_does_not_use_is_left_to_the_commands_that
         load_config(elsewhere)
     assert quick_reads.main(["--config", str(elsewhere), "list", "--limit", "3"]) == 0
     assert capsys.readouterr().out.count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    ("config_home", "data_home", "home"),
+    [
+        (None, None, "/home/lea"), ("/xdg/config", "/xdg/data", "/home/lea"), ("", "  ", "/home/lea/"),
+        ("relative/config", "relative/data", "/home/lea"), ("/xdg/config/", None, "relative-home"),
+        (None, None, None),
+    ],
+)  # fmt: skip
+def test_the_default_places_are_platformdirs_own(
+    monkeypatch: pytest.MonkeyPatch, config_home: str | None, data_home: str | None, home: str | None
+) -> None:
+    """A read finds them without importing platformdirs where the XDG rules decide (config/paths.py)."""
+    import platformdirs
+
+    for variable, value in (("XDG_CONFIG_HOME", config_home), ("XDG_DATA_HOME", data_home), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("ECOINBOX_CONFIG", raising=False)
+    for ours, theirs in (
+        (
+            default_config_path,
+            lambda: platformdirs.user_config_path("ecoinbox", appauthor=False) / "config.toml",
+        ),
+        (default_data_path, lambda: platformdirs.user_data_path("ecoinbox", appauthor=False) / "ecoinbox.db"),
+    ):
+        try:
+            expected = theirs()
+        except RuntimeError:  # platformdirs finds no home: neither may we
+            with pytest.raises(RuntimeError):
+                ours()
+        else:
+            assert ours() == expected
