@@ -3,10 +3,11 @@
 Python's start and imports were nine tenths of these commands (0.17 s, 13 ms of it the reading):
 asyncio and aiosqlite, the model's dataclasses, the store's write path, the other commands. A
 plain `list` or `show` on a sound store is read here through `ecoinbox.store.quick` and printed
-as `ecoinbox.cli` prints it (tests/test_quick_reads.py compares the bytes). Anything else (an
-option this parser does not know, a config error, a store to migrate, damaged or missing) goes
-to `ecoinbox.cli`, which has the words for it: nothing is printed here before the whole answer
-is read.
+as `ecoinbox.cli` prints it (tests/test_quick_reads.py compares the bytes), with the config's
+[brand], [store] and [team] alone (`ecoinbox.config.quick`). Anything else (an option this parser
+does not know, a problem in those sections, a store to migrate, damaged or missing) goes to
+`ecoinbox.cli`, which has the words for it: nothing is printed here before the whole answer is
+read.
 """
 
 from __future__ import annotations
