@@ -127,6 +127,55 @@ def test_a_read_on_a_sound_store_needs_no_event_loop_nor_model(
     assert offenders(modules, NEVER_FOR_A_READ + NOT_FOR_A_QUICK_READ) == []
 
 
+# A plain read takes [brand], [store] and [team] from the config (ecoinbox/config/quick.py): not the
+# other sections, their settings classes, the platform units that check a channel, nor platformdirs
+# when the file and the store are named.
+NOT_FOR_A_QUICK_READS_CONFIG = (
+    "ecoinbox.config.load",
+    "ecoinbox.config.channels",
+    "ecoinbox.config.rules",
+    "ecoinbox.config.screening",
+    "ecoinbox.config.toml_lines",
+    "ecoinbox.channels",
+    "platformdirs",
+)
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--query", "refund lang:en"], ["show", "1"]])
+def test_a_quick_read_reads_only_the_config_it_needs(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
+    out = tmp_path / "modules.json"
+    modules = loaded_by(PROBE, "--config", str(config), *command, out=out)
+    assert {"ecoinbox.quick_reads", "ecoinbox.config.quick", "sqlite3"} <= modules  # the probe saw it read
+    assert offenders(modules, NOT_FOR_A_QUICK_READS_CONFIG) == []
+    if "--query" not in command:  # the search language's Query is a dataclass; nothing else read is
+        assert "dataclasses" not in modules
+
+
+def test_a_quick_read_from_the_default_places_needs_no_platformdirs(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config and the store where a user leaves them: found by the XDG rules (config/paths.py)."""
+    home = tmp_path / "home"
+    (home / "config" / "ecoinbox").mkdir(parents=True)
+    (home / "data" / "ecoinbox").mkdir(parents=True)
+    (home / "data" / "ecoinbox" / "ecoinbox.db").write_bytes((tmp_path / "inbox.db").read_bytes())
+    (home / "config" / "ecoinbox" / "config.toml").write_text('[brand]\nname = "Acme"\n', encoding="utf-8")
+    for variable, value in (
+        ("HOME", home),
+        ("XDG_CONFIG_HOME", home / "config"),
+        ("XDG_DATA_HOME", home / "data"),
+    ):
+        monkeypatch.setenv(variable, str(value))
+    monkeypatch.delenv("ECOINBOX_CONFIG", raising=False)
+    modules = loaded_by(PROBE, "list", out=tmp_path / "modules.json")
+    assert {"ecoinbox.quick_reads", "ecoinbox.config.quick", "sqlite3"} <= modules  # the probe saw it read
+    assert (
+        offenders(modules, ("platformdirs", "tempfile", "ecoinbox.cli", *NOT_FOR_A_QUICK_READS_CONFIG)) == []
+    )
+
+
 INBOX = """
 import json, sys
 import ecoinbox.channels, ecoinbox.cli, ecoinbox.engine, ecoinbox.secrets, ecoinbox.tui.app
