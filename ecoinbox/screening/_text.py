@@ -229,8 +229,12 @@ def _scan_pattern(expression: str) -> re.Pattern[str] | None:
     next in C, 2-5 times faster than trying the lookbehind everywhere); else None."""
     scan = re.compile(rf"(?:{expression})(?![\w])")
     parsed = _parser.parse(scan.pattern, scan.flags)
-    prefix = _compiler._get_literal_prefix(parsed, scan.flags)[0]
-    return scan if prefix or _compiler._get_charset_prefix(parsed, scan.flags) is not None else None
+    try:  # private helpers of the standard library: another Python may lack them (then no scan)
+        prefix = _compiler._get_literal_prefix(parsed, scan.flags)[0]
+        charset = _compiler._get_charset_prefix(parsed, scan.flags)
+    except (AttributeError, TypeError, IndexError):
+        return None
+    return scan if prefix or charset is not None else None
 
 
 _WORD_CHAR_RE: Final = re.compile(r"\w")
