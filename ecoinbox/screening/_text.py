@@ -14,9 +14,9 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# The regex parser of the standard library (sre_parse, deprecated as such since 3.11): it reads
-# each lexicon term once, at import, to find the letters its matches start with.
-from re import _constants, _parser  # type: ignore[attr-defined]
+# The regex parser and compiler of the standard library (sre_parse, sre_compile): they read each
+# lexicon term once, at import, to find the letters its matches start with.
+from re import _compiler, _constants, _parser  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
@@ -204,18 +204,52 @@ class Term:
     label: str
     group: str = ""
     keys: frozenset[str] | None = None  # a match starts a word that starts with one of them
+    # The pattern without its leading "(?<![\w])", when the regex engine can then skip to the
+    # places a match can start (its first characters are known): `search` checks the word start.
+    scan: re.Pattern[str] | None = None
 
     def search(self, normalized: str) -> re.Match[str] | None:
         """`pattern.search`, skipped when no word of the text starts as the term can."""
         if self.keys is not None and self.keys.isdisjoint(word_keys(normalized)):
             return None
+        if self.scan is not None:
+            return _word_start_search(self.scan, normalized)
         return self.pattern.search(normalized)
 
 
 def term(expression: str, weight: float, label: str, group: str = "") -> Term:
     """`expression` is a regex over folded text, matched on word boundaries."""
     pattern = re.compile(rf"(?<![\w])(?:{expression})(?![\w])")
-    return Term(pattern, weight, label, group, _term_keys(pattern))
+    return Term(pattern, weight, label, group, _term_keys(pattern), _scan_pattern(expression))
+
+
+def _scan_pattern(expression: str) -> re.Pattern[str] | None:
+    r"""`(?:expression)(?![\w])` when the regex engine knows the characters its matches start with
+    (a literal prefix or a set of first characters: it then jumps from one such place to the
+    next in C, 2-5 times faster than trying the lookbehind everywhere); else None."""
+    scan = re.compile(rf"(?:{expression})(?![\w])")
+    parsed = _parser.parse(scan.pattern, scan.flags)
+    try:  # private helpers of the standard library: another Python may lack them (then no scan)
+        prefix = _compiler._get_literal_prefix(parsed, scan.flags)[0]
+        charset = _compiler._get_charset_prefix(parsed, scan.flags)
+    except (AttributeError, TypeError, IndexError):
+        return None
+    return scan if prefix or charset is not None else None
+
+
+_WORD_CHAR_RE: Final = re.compile(r"\w")
+
+
+def _word_start_search(scan: re.Pattern[str], text: str) -> re.Match[str] | None:
+    r"""The first match of `scan` at a word start: `(?<![\w])` + scan's `search`, the same match
+    (where the lookbehind holds, both patterns try the same thing)."""
+    position = 0
+    while (match := scan.search(text, position)) is not None:
+        start = match.start()
+        if not start or _WORD_CHAR_RE.match(text, start - 1) is None:
+            return match
+        position = start + 1
+    return None
 
 
 def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match[str]]]:
@@ -327,9 +361,17 @@ _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
 def shingles(text: str, *, folded: str | None = None) -> set[int]:
     """Hashes of the character 5-grams of `text`, mentions and links removed, folded.
     `folded`: `fold_text(text)` if the caller has it already (the text is then not read)."""
-    folded = fold_text(text) if folded is None else folded
+    return _shingles_of(_shingled_text(fold_text(text) if folded is None else folded))
+
+
+def _shingled_text(folded: str) -> str:
+    """What the 5-grams are cut from: links, addresses and mentions away, look-alikes undone,
+    spaces collapsed."""
     bare = strip_links(folded)
-    cleaned = " ".join(deleet(_MENTION_RE.sub(" ", bare) if "@" in bare else bare).split())
+    return " ".join(deleet(_MENTION_RE.sub(" ", bare) if "@" in bare else bare).split())
+
+
+def _shingles_of(cleaned: str) -> set[int]:
     if len(cleaned) <= SHINGLE:
         return {zlib.crc32(cleaned.encode())} if cleaned else set()
     if cleaned.isascii():  # a character is a byte: the 5-grams are slices of the encoded text
@@ -353,21 +395,73 @@ def minhash(text: str, *, folded: str | None = None) -> tuple[int, ...]:
 
 
 def minhashes(texts: Sequence[str], folded: Sequence[str]) -> list[tuple[int, ...]]:
-    """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all."""
-    sets = [shingles(text, folded=copy) for text, copy in zip(texts, folded, strict=True)]
-    sizes = [len(hashes) for hashes in sets]
-    total = sum(sizes)
-    if not total:
-        return [()] * len(sets)
+    """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all.
+
+    The 5-grams of a poll's texts are hashed in numpy, all at once: CRC-32 a byte at a time over
+    the UTF-8 bytes of every 5-character window (`zlib.crc32`'s values), a 5-gram said twice
+    counted twice, which leaves each minimum, and so the signature, as the set of `shingles`
+    gives it."""
     import numpy as np
 
+    cleaned = [_shingled_text(copy) for copy in folded]
+    if len(cleaned) != len(texts):
+        raise ValueError("minhashes: one folded text for each text")
+    windows = iter(_window_crcs([text for text in cleaned if len(text) > SHINGLE]))
+    parts = [next(windows) if len(text) > SHINGLE else _as_array(_shingles_of(text)) for text in cleaned]
+    sizes = [len(part) for part in parts]
+    if not sum(sizes):
+        return [()] * len(parts)
     seed_a, seed_b = _seed_arrays()
-    values = np.fromiter(itertools.chain.from_iterable(sets), dtype=np.uint64, count=total)
-    mixed = (seed_a[:, None] * values[None, :] + seed_b[:, None]) & np.uint64(_MASK)
+    values = np.concatenate(parts)
+    mixed = (seed_a[:, None] * values[None, :] + seed_b[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
     starts = list(itertools.accumulate([0, *sizes[:-1]]))
     filled = [start for start, size in zip(starts, sizes, strict=True) if size]
     lows = iter(np.minimum.reduceat(mixed, filled, axis=1).T.tolist())
     return [tuple(next(lows)) if size else () for size in sizes]
+
+
+def _as_array(hashes: set[int]) -> np.ndarray[Any, Any]:
+    import numpy as np
+
+    return np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+
+
+@functools.cache
+def _crc_table() -> np.ndarray[Any, Any]:
+    """CRC-32's table (reflected, polynomial 0xEDB88320: zlib's), a byte's step at a time."""
+    import numpy as np
+
+    values = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        values = np.where(values & 1, (values >> 1) ^ np.uint32(0xEDB88320), values >> 1).astype(np.uint32)
+    return values
+
+
+def _window_crcs(texts: Sequence[str]) -> list[np.ndarray[Any, Any]]:
+    """For each of `texts` (each longer than a 5-gram), `zlib.crc32` of the UTF-8 encoding of
+    each of its 5-character windows, in order (as uint64)."""
+    import numpy as np
+
+    if not texts:
+        return []
+    data = np.frombuffer("".join(texts).encode(), dtype=np.uint8)
+    # Where each character starts (not a UTF-8 continuation byte), and the end after the last.
+    places = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
+    lengths = np.array([len(text) for text in texts])
+    counts = lengths - SHINGLE + 1
+    # The first character of each window: each text's windows start at its own characters only.
+    firsts = np.arange(counts.sum()) + np.repeat(
+        np.cumsum(lengths) - lengths - np.cumsum(counts) + counts, counts
+    )
+    starts, ends = places[firsts], places[firsts + SHINGLE]
+    table = _crc_table()
+    crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
+    longest = int((ends - starts).max())
+    for step in range(longest):
+        stepped = table[(crc ^ data[np.minimum(starts + step, len(data) - 1)]) & 0xFF] ^ (crc >> 8)
+        crc = stepped if step < SHINGLE else np.where(starts + step < ends, stepped, crc)
+    hashes = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.uint64)
+    return np.split(hashes, np.cumsum(counts)[:-1])
 
 
 def resemblance(first: Sequence[int], second: Sequence[int]) -> float:
