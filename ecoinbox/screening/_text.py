@@ -14,9 +14,9 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# The regex parser and compiler of the standard library (sre_parse, sre_compile): they read each
-# lexicon term once, at import, to find the letters its matches start with.
-from re import _compiler, _constants, _parser  # type: ignore[attr-defined]
+# The regex parser of the standard library (sre_parse, deprecated as such since 3.11): it reads
+# each lexicon term once, at import, to find the letters its matches start with.
+from re import _constants, _parser  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
@@ -204,52 +204,18 @@ class Term:
     label: str
     group: str = ""
     keys: frozenset[str] | None = None  # a match starts a word that starts with one of them
-    # The pattern without its leading "(?<![\w])", when the regex engine can then skip to the
-    # places a match can start (its first characters are known): `search` checks the word start.
-    scan: re.Pattern[str] | None = None
 
     def search(self, normalized: str) -> re.Match[str] | None:
         """`pattern.search`, skipped when no word of the text starts as the term can."""
         if self.keys is not None and self.keys.isdisjoint(word_keys(normalized)):
             return None
-        if self.scan is not None:
-            return _word_start_search(self.scan, normalized)
         return self.pattern.search(normalized)
 
 
 def term(expression: str, weight: float, label: str, group: str = "") -> Term:
     """`expression` is a regex over folded text, matched on word boundaries."""
     pattern = re.compile(rf"(?<![\w])(?:{expression})(?![\w])")
-    return Term(pattern, weight, label, group, _term_keys(pattern), _scan_pattern(expression))
-
-
-def _scan_pattern(expression: str) -> re.Pattern[str] | None:
-    r"""`(?:expression)(?![\w])` when the regex engine knows the characters its matches start with
-    (a literal prefix or a set of first characters: it then jumps from one such place to the
-    next in C, 2-5 times faster than trying the lookbehind everywhere); else None."""
-    scan = re.compile(rf"(?:{expression})(?![\w])")
-    parsed = _parser.parse(scan.pattern, scan.flags)
-    try:  # private helpers of the standard library: another Python may lack them (then no scan)
-        prefix = _compiler._get_literal_prefix(parsed, scan.flags)[0]
-        charset = _compiler._get_charset_prefix(parsed, scan.flags)
-    except (AttributeError, TypeError, IndexError):
-        return None
-    return scan if prefix or charset is not None else None
-
-
-_WORD_CHAR_RE: Final = re.compile(r"\w")
-
-
-def _word_start_search(scan: re.Pattern[str], text: str) -> re.Match[str] | None:
-    r"""The first match of `scan` at a word start: `(?<![\w])` + scan's `search`, the same match
-    (where the lookbehind holds, both patterns try the same thing)."""
-    position = 0
-    while (match := scan.search(text, position)) is not None:
-        start = match.start()
-        if not start or _WORD_CHAR_RE.match(text, start - 1) is None:
-            return match
-        position = start + 1
-    return None
+    return Term(pattern, weight, label, group, _term_keys(pattern))
 
 
 def matches(terms: Sequence[Term], normalized: str) -> list[tuple[Term, re.Match[str]]]:
