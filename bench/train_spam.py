@@ -15,7 +15,8 @@ Data (see the protocol at the top of bench/README.md):
   5,574 real text messages (source "sms"), always in training, never a fold (`SMS_SHARE`).
 
 Model: logistic regression over the features of `ecoinbox.screening.spam_model` (character
-3-5-grams, words, word pairs, named signals), L2-regularized, full-batch Adam in numpy;
+3-5-grams, words, word pairs, each word with the kind of channel it was written on, named
+signals), L2-regularized, full-batch Adam in numpy;
 deterministic (no random state), so the same data gives the same file. Each source weighs the
 same in the loss (a source of 190 examples counts as much as one of 440) but the project's
 examples (`VELORA_SHARE`) and the care tweets (`CDP_SHARE`), and spam and ham weigh the same
@@ -25,6 +26,8 @@ settings and the filter's threshold were chosen (the rule is in bench/README.md)
 
     python bench/train_spam.py                 # train on every training source, write the weights
     python bench/train_spam.py --dev           # cross-validation on the training sources
+    python bench/train_spam.py --dev --sms-share 0,1,3 --placed 0,1   # scoring 8's grid
+    python bench/train_spam.py --dev --errors 0.7   # and each fold's misses at 0.7 (dev only)
     python bench/train_spam.py --youtube PATH  # the collection elsewhere
 """
 
@@ -75,8 +78,7 @@ SMS_SHARE = 0.0
 """The SMS Spam Collection's share of the loss (0: not trained on). Chosen with --dev."""
 PLACED = True
 """Whether the model also weighs each word with the kind of channel it was written on ("youtube
-subscribe"). Tried with --dev (`--placed 0,1`), not chosen; True would also need `SpamFilter` to
-pass each channel's kind to `Model.text_score`, which it does not."""
+subscribe"; `SpamFilter(kinds=)` gives the kind). Chosen with --dev (`--placed 0,1`)."""
 KINDS = {"youtube": "youtube", "twitter": "x", "sms": "sms", "blog": "wordpress", "email": "email",
          "mastodon": "mastodon", "bluesky": "bluesky"}  # fmt: skip
 """The training data's channel names and the kind of channel each is (what the product calls it)."""
