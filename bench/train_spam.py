@@ -426,17 +426,20 @@ def dev(
                 care.append(probability)
             pooled_truth += truth
             pooled.append(probability)
-            if errors is not None:  # the dev error analysis: what each fold's model got wrong
-                for example, p in zip(examples, probability.tolist(), strict=True):
-                    if (p >= errors) != example.is_spam:
-                        kind = "FP" if p >= errors else "FN"
-                        text = " ".join(_text(example.message).split())[:150]
-                        print(f"      {kind} {p:.2f} {example.message.author.display_name[:24]!r}: {text!r}")
             row = ", ".join(
                 "{:.2f}: P {:.3f} R {:.3f}".format(t, *precision_recall(truth, probability, t))
                 for t in (0.5, 0.7, 0.9)
             )
             print(f"    {held:22} {row}")
+            if errors is not None:  # the dev error analysis: what each fold's model got wrong
+                for example, score in zip(examples, probability.tolist(), strict=True):
+                    if (score >= errors) != example.is_spam:
+                        kind = "FP" if score >= errors else "FN"
+                        who, text = (
+                            example.message.author.display_name[:24],
+                            " ".join(_text(example.message).split()),
+                        )
+                        print(f"      {kind} {score:.2f} {who!r}: {text[:150]!r}")
         everything = np.concatenate(pooled)
         project = np.concatenate(in_domain)
         tweets = np.concatenate(care) if care else np.zeros(0)
