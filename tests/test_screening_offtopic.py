@@ -134,3 +134,27 @@ async def test_the_youtube_channel_hands_the_videos_description_and_screening_ju
     screener = Screener()
     assert REASON in screener.assess(promo).verdict.reasons
     assert not any(s.name == "off_topic" for s in screener.assess(reader).verdict.signals)
+
+
+async def test_the_discourse_channel_hands_a_replys_topic_first_post_and_screening_judges_it():
+    """A forum reply's parent text is its topic's first post (the channel holds it to thread the
+    topic): a reply selling something else there, with a link, is off-topic; the first post is not."""
+    from ecoinbox.channels.discourse import DiscourseChannel
+    from ecoinbox.demo.discourse.server import DiscourseServer
+
+    key = "api-key-never-shown"
+    async with DiscourseServer(api_key=key, user_api_key="user-key-never-shown", seed=None) as server:
+        asked = server.add_topic(author="ana", title=TITLE, raw=POST, mention_brand=True)
+        server.add_post(topic_id=asked["topic_id"], author="max", raw=f"{PROMO} {SITE} @acme_team")
+        server.add_post(topic_id=asked["topic_id"], author="leo", raw=f"{READER} @acme_team")
+        channel = DiscourseChannel("forum", server.base_url, key, auth="api_key", username="acme_team")
+        try:
+            messages = (await channel.poll({})).messages
+        finally:
+            await channel.aclose()
+    by_text = {m.text.split()[0]: m for m in messages}
+    first, promo, reader = by_text["Cold"], by_text[PROMO.split()[0]], by_text[READER.split()[0]]
+    assert first.post_text == "" and promo.post_text.startswith("Cold shortens") and reader.post_text
+    screener = Screener()
+    assert REASON in screener.assess(promo).verdict.reasons
+    assert not any(s.name == "off_topic" for s in screener.assess(reader).verdict.signals)
