@@ -120,6 +120,8 @@ class Model:
     # word -> (its n-grams' and its own weight, how many features): words repeat across
     # messages, so most of a message's score is a handful of dict look-ups.
     _known: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
+    # kind -> {word: weight}: `placed` split by kind once, so a message's look-ups build no strings.
+    _by_kind: dict[str, dict[str, float]] = field(default_factory=dict, repr=False, compare=False)
 
     def word_score(self, word: str) -> tuple[float, int]:
         """A word's n-grams and itself: their weight sum, and how many features they are."""
@@ -147,9 +149,18 @@ class Model:
         if len(words) > 1:
             total += sum(map(self.pairs.get, map(" ".join, itertools.pairwise(words)), itertools.repeat(0.0)))
         if kind and self.placed:
-            total += sum(map(self.placed.get, placed_words(kind, words), itertools.repeat(0.0)))
+            total += sum(map(self.placed_in(kind).get, words, itertools.repeat(0.0)))
             count += len(words)
         return total / math.sqrt(count), count
+
+    def placed_in(self, kind: str) -> dict[str, float]:
+        """The words weighed where they were written, for one kind of channel (word -> weight)."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            prefix = f"{kind} "
+            found = {key[len(prefix) :]: w for key, w in self.placed.items() if key.startswith(prefix)}
+            self._by_kind[kind] = found
+        return found
 
     def named_score(self, names: Iterable[str]) -> float:
         return sum(map(self.named.get, names, itertools.repeat(0.0)))
@@ -159,6 +170,7 @@ class Model:
 
     def add(self, kind: str, key: str, change: float) -> None:
         self._known.clear()
+        self._by_kind.clear()
         table = self.table(kind)
         total = table.get(key, 0.0) + change
         if abs(total) < 1e-9:
