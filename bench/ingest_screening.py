@@ -61,6 +61,9 @@ from ecoinbox.screening.inbound import Screener
 from ecoinbox.screening.priority import score_priority
 from ecoinbox.store import open_store
 
+DEMO_KINDS = {"mastodon": "mastodon", "bluesky": "bluesky", "forum": "discourse", "email": "email",
+              "reddit": "reddit", "blog": "wordpress"}  # fmt: skip
+"""The kind of each of the demo's channels (its generated messages carry the channel's name)."""
 TARGET = 20_000  # messages a second: the issue's budget for the whole ingest
 
 
@@ -195,7 +198,7 @@ def verdicts(path: Path, messages: int, seed: int, shared: Path) -> int:
     """Write every assessment and language (see the module's docstring); returns how many."""
     import json
 
-    from train_spam import BRAND, OWN_DOMAINS
+    from train_spam import BRAND, KINDS, OWN_DOMAINS
 
     from ecoinbox.screening.spam import SpamFilter
 
@@ -212,12 +215,13 @@ def verdicts(path: Path, messages: int, seed: int, shared: Path) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for source, texts in dev_sources(shared).items():
-            screener = Screener(SpamFilter(brand_names=BRAND, own_domains=OWN_DOMAINS))
+            screener = Screener(SpamFilter(brand_names=BRAND, own_domains=OWN_DOMAINS, kinds=KINDS))
             found = with_languages(texts)
             for message, assessment, seen in zip(texts, screener.assess_batch(texts), found, strict=True):
                 out.write(line(source, message, assessment, seen.language))
                 count += 1
         screener = Screener.from_settings(demo_settings())
+        screener.spam_filter.kinds = DEMO_KINDS  # the demo's channels, which demo_settings leaves out
         for poll in batches(generated(make_plan(messages, seed, DEFAULT_END), seed), BATCH):
             theirs = [m for m in with_languages(poll) if not m.is_ours]
             for message, assessment in zip(theirs, screener.assess_batch(theirs), strict=True):
