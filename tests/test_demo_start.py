@@ -4,9 +4,14 @@ a copy at launch, its token commands side by side. The times are bench/demo_star
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -188,3 +193,70 @@ def test_a_store_generated_by_an_older_version_is_upgraded_once_not_in_each_demo
     again = io.StringIO()
     runner.generated_store(300, cache=cache, out=again)
     assert again.getvalue() == ""
+
+
+def servers_pid(log: Path) -> int | None:
+    """The servers' process the demo's log names, once it does."""
+    said = log.read_text(encoding="utf-8") if log.exists() else ""
+    found = re.search(r"the demo's servers run in process (\d+)", said)
+    return int(found[1]) if found else None
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only its exit status left for a parent that is gone too."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def within(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def refused(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/api/v1/instance", timeout=2)
+    except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):  # closed, or closing
+        return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["q", "SIGTERM", "SIGHUP", "SIGKILL", "servers crash"])
+def test_the_servers_run_in_a_process_of_their_own_that_never_outlives_the_demo(
+    tmp_path: Path, stop: str
+) -> None:
+    from pty_terminal import Terminal, inbox_env
+
+    data = tmp_path / "demo"
+    argv = [sys.executable, "-m", "ecoinbox.cli", "demo", "--data-dir", str(data), "--quiet-traffic"]
+    terminal = Terminal(argv, inbox_env(ECOINBOX_LOG_LEVEL="INFO"), columns=120, rows=40)
+    try:
+        terminal.wait_for(b"Inbox", timeout=60, what="the inbox")
+        pid = servers_pid(data / "ecoinbox.log")
+        assert pid is not None and pid != terminal.process.pid
+        mastodon = next(
+            c.base_url for c in load_config(data / "config.toml").channels if c.name == "mastodon"
+        )
+        assert not refused(mastodon)  # the inbox's servers answer from the other process
+        if stop == "q":
+            terminal.send("q")
+        elif stop == "servers crash":
+            os.kill(pid, signal.SIGKILL)
+            assert within(10, lambda: refused(mastodon))
+            terminal.send("q")  # the inbox still quits as usual
+        else:
+            terminal.process.send_signal(getattr(signal, stop))
+        status = terminal.wait_exit(20)
+        assert status == (-signal.SIGKILL if stop == "SIGKILL" else 0), terminal.tail()
+        assert within(15, lambda: gone(pid) and refused(mastodon)), f"the servers outlived the demo ({stop})"
+    finally:
+        terminal.kill()
+        pid = servers_pid(data / "ecoinbox.log")
+        if pid is not None and not gone(pid):
+            os.kill(pid, signal.SIGKILL)

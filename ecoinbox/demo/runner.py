@@ -35,6 +35,7 @@ from ecoinbox.demo.site import DemoContext, DemoSite, SiteUnavailable, find_site
 
 if TYPE_CHECKING:
     from ecoinbox.config import Settings
+    from ecoinbox.demo.servers_process import ServersProcess
     from ecoinbox.secrets import Secret
 
 log = logging.getLogger(__name__)
@@ -370,9 +371,92 @@ def run_demo(
     data_dir: Path | None,
     traffic: bool = True,
     generated: Path | None = None,
+    apart: bool = False,
 ) -> int:
+    """The demo; with `apart` (what `ecoinbox demo` does) its servers run in a child process."""
+    if apart and not servers_only:
+        return asyncio.run(_run_apart(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated))
     return asyncio.run(_run_demo(seed=seed, servers_only=servers_only, data_dir=data_dir, traffic=traffic,
                                  generated=generated))  # fmt: skip
+
+
+async def _run_apart(*, seed: int, data_dir: Path | None, traffic: bool, generated: Path | None) -> int:
+    """The inbox here, the servers in a child process started first: both cores work on the start."""
+    from ecoinbox.demo.servers_process import ServersProcess, serve_argv
+    from ecoinbox.logs import setup_logging
+
+    own_dir = data_dir is None
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    argv = serve_argv(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
+    servers = await ServersProcess.start(argv)
+    try:
+        setup_logging(data_dir / "ecoinbox.log")
+        log.info("the demo's servers run in process %d", servers.process.pid)
+        return await _inbox_beside(servers, warm_early=generated is None)
+    finally:
+        await servers.stop()
+        if own_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _inbox_beside(servers: ServersProcess, *, warm_early: bool) -> int:
+    """The inbox on the config the servers' process writes, its modules loaded meanwhile."""
+    from ecoinbox.app_start import CliError
+    from ecoinbox.app_start import open_inbox as _inbox
+    from ecoinbox.config import load_config
+    from ecoinbox.demo.servers_process import ServersFailed
+    from ecoinbox.engine.live import warm_up
+
+    loading = asyncio.create_task(asyncio.to_thread(load_inbox_modules))
+    warming = asyncio.create_task(warm_up(), name="demo-language-model") if warm_early else None
+    try:
+        try:
+            ready = await servers.ready()
+        except ServersFailed as exc:
+            raise CliError(str(exc)) from None
+        settings = load_config(ready.config_path)
+        tokens = await demo_tokens(settings)
+        await loading
+        return await _inbox(settings, tokens, notices=ready.left_out)
+    finally:
+        await asyncio.gather(loading, return_exceptions=True)
+        if warming is not None:
+            await asyncio.gather(warming, return_exceptions=True)
+
+
+async def serve(*, seed: int, data_dir: Path, traffic: bool, generated: Path | None) -> int:
+    """The servers' process of `ecoinbox demo` (`python -m ecoinbox.demo serve`): start them, say
+    where the config is on stdout, and stop them when stdin closes or a signal comes."""
+    import signal
+
+    from ecoinbox.demo.servers_process import ready_line
+    from ecoinbox.logs import setup_logging
+
+    setup_logging(data_dir / "ecoinbox.log")
+    loop, stopping = asyncio.get_running_loop(), asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # a closed terminal reaches both
+        loop.add_signal_handler(signum, stopping.set)
+
+    def read_stdin() -> None:
+        if not os.read(sys.stdin.fileno(), 4096):  # the inbox closed it, or died
+            loop.remove_reader(sys.stdin.fileno())
+            stopping.set()
+
+    loop.add_reader(sys.stdin.fileno(), read_stdin)
+    demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
+    try:
+        await demo.start()
+    except Exception as exc:
+        log.exception("the demo's servers could not start")
+        print(ready_line(None, [], error=str(exc) or type(exc).__name__), flush=True)
+        return 1
+    try:
+        print(ready_line(demo.config_path, demo.left_out), flush=True)
+        await stopping.wait()
+    finally:
+        await demo.stop()
+    return 0
 
 
 async def _run_demo(
