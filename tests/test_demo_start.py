@@ -237,7 +237,7 @@ def test_the_servers_run_in_a_process_of_their_own_that_never_outlives_the_demo(
     argv = [sys.executable, "-m", "ecoinbox.cli", "demo", "--data-dir", str(data), "--quiet-traffic"]
     terminal = Terminal(argv, inbox_env(ECOINBOX_LOG_LEVEL="INFO"), columns=120, rows=40)
     try:
-        terminal.wait_for(b"Inbox", timeout=60, what="the inbox")
+        terminal.wait_for(b"mastodon", timeout=60, what="the inbox's first rows")  # a row's channel
         pid = servers_pid(data / "ecoinbox.log")
         assert pid is not None and pid != terminal.process.pid
         mastodon = next(
@@ -260,3 +260,50 @@ def test_the_servers_run_in_a_process_of_their_own_that_never_outlives_the_demo(
         pid = servers_pid(data / "ecoinbox.log")
         if pid is not None and not gone(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+class Recorded:
+    """A site that says when it is made and when its start begins."""
+
+    every, handles = (1, 0), ()
+
+    def __init__(self, name: str, events: list[str]) -> None:
+        self.name, self.base_url, self.events = name, f"http://{name}.example", events
+        events.append(f"made {name}")
+
+    async def start(self) -> None:
+        self.events.append(f"starts {self.name}")
+
+    async def stop(self) -> None: ...
+
+    async def tick(self) -> None: ...
+
+    def channel_toml(self) -> str:
+        return ""
+
+    def addresses(self) -> list[tuple[str, str]]:
+        return []
+
+    def meet(self, others: object) -> None: ...
+
+
+async def test_a_slow_site_starts_before_the_other_servers_load_and_keeps_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from ecoinbox.demo import runner
+
+    events: list[str] = []
+
+    def module(name: str, first: bool = False) -> SimpleNamespace:
+        return SimpleNamespace(
+            __name__=name, STARTS_FIRST=first, sites=lambda context: [Recorded(name, events)]
+        )
+
+    modules = [module("mastodon"), module("email", first=True), module("x")]
+    monkeypatch.setattr(runner, "site_modules", lambda: modules)
+    async with Demo(data_dir=tmp_path / "demo", traffic=False) as demo:
+        # Dovecot's process is on its way before the next server's module is even imported.
+        assert events[:2] == ["made email", "starts email"]
+        assert [site.name for site in demo.sites] == ["mastodon", "email", "x"]  # the config's order

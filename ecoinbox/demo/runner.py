@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Self, TextIO, TypeVar
 import platformdirs
 
 from ecoinbox.demo.clone import Cloned, SpareMaker, clone_store
-from ecoinbox.demo.site import DemoContext, DemoSite, SiteUnavailable, find_sites, toml_string
+from ecoinbox.demo.site import DemoContext, DemoSite, SiteUnavailable, find_sites, site_modules, toml_string
 
 if TYPE_CHECKING:
     from ecoinbox.config import Settings
@@ -176,7 +177,8 @@ class Demo:
         self.tick_every = tick_every
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
-        self.sites = find_sites(DemoContext(seed, sys.executable, generated=generated is not None))
+        self.context = DemoContext(seed, sys.executable, generated=generated is not None)
+        self._sites: list[DemoSite] | None = None
         self.left_out: list[str] = []
         """Why a site could not run here (e.g. no Dovecot), one line each."""
         self.config_path = self.data_dir / "config.toml"
@@ -186,6 +188,17 @@ class Demo:
         self.spares = spares or demo_cache() / "spares"
         self.cloned: Cloned | None = None
         self._snoozer: asyncio.Task[int | None] | None = None
+
+    @property
+    def sites(self) -> list[DemoSite]:
+        """Every site, in the registry's order (made at the first look: each imports its server)."""
+        if self._sites is None:
+            self._sites = find_sites(self.context)
+        return self._sites
+
+    @sites.setter
+    def sites(self, sites: list[DemoSite]) -> None:
+        self._sites = sites
 
     def site(self, name: str) -> DemoSite:
         """The site whose channel is `name` (KeyError if none)."""
@@ -205,9 +218,8 @@ class Demo:
         # Side by side: Dovecot's start (a process, half a second) used to hold up everything else.
         cloning = asyncio.create_task(self._clone(store), name="demo-store")
         # Every start ends before any failure is raised: then nothing is left running.
-        *started, cloned = await asyncio.gather(
-            *(site.start() for site in self.sites), cloning, return_exceptions=True
-        )
+        starting = await self._start_sites()
+        *started, cloned = await asyncio.gather(*starting, cloning, return_exceptions=True)
         for site, outcome in zip(self.sites, started, strict=True):
             if isinstance(outcome, SiteUnavailable):
                 self.left_out.append(f"The {site.name} channel is left out: {outcome}.")
@@ -228,6 +240,31 @@ class Demo:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
             self._snoozer = asyncio.create_task(snooze_one(store), name="demo-snooze")
         return self
+
+    async def _start_sites(self) -> list[asyncio.Future[None]]:
+        """Each site's start, under way, in the registry's order. Sites not made yet are made here,
+        a module at a time, those that start slowly (`STARTS_FIRST`: Dovecot, a process that takes
+        a second to listen) first: they start while the others' servers are imported."""
+        if self._sites is not None:
+            return [asyncio.ensure_future(site.start()) for site in self._sites]
+        modules = site_modules()
+        order = sorted(modules, key=lambda module: not getattr(module, "STARTS_FIRST", False))
+        made: dict[str, list[tuple[DemoSite, asyncio.Future[None]]]] = {}
+        try:
+            for module in order:
+                sites = module.sites(self.context)
+                made[module.__name__] = [(site, asyncio.ensure_future(site.start())) for site in sites]
+                await asyncio.sleep(0)  # its start runs up to its first wait (Dovecot's process spawned)
+        except BaseException:  # a module that cannot load: stop what started before raising
+            pairs = [pair for each in made.values() for pair in each]
+            await asyncio.gather(*(future for _, future in pairs), return_exceptions=True)
+            for site, _ in pairs:
+                with contextlib.suppress(Exception):
+                    await site.stop()
+            raise
+        pairs = [pair for module in modules for pair in made[module.__name__]]
+        self._sites = [site for site, _ in pairs]
+        return [future for _, future in pairs]
 
     async def _clone(self, store: Path) -> None:
         """The demo's own store from the generated one, which stays as it was made for the next demo."""
@@ -516,9 +553,16 @@ INBOX_MODULES = ("ecoinbox.engine", "ecoinbox.channels", "ecoinbox.secrets", "ec
 
 
 def load_inbox_modules() -> None:
-    """Import what the inbox needs on its way to the first frame (Textual, screens, engine)."""
+    """Import what the inbox needs on its way to the first frame (Textual, screens, engine, and
+    the channel of each platform the demo shows: building them came after the servers' start)."""
+    from ecoinbox.channels.registry import UNIT_MODULES
+
     for name in INBOX_MODULES:
         importlib.import_module(name)
+    for kind in UNIT_MODULES:
+        channel = f"ecoinbox.channels.{kind}.channel"
+        if importlib.util.find_spec(channel) is not None:
+            importlib.import_module(channel)
 
 
 async def demo_tokens(settings: Settings) -> dict[str, Secret]:
