@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Self, TextIO, TypeVar
 
 import platformdirs
@@ -252,6 +253,8 @@ class Demo:
         made: dict[str, list[tuple[DemoSite, asyncio.Future[None]]]] = {}
         try:
             for module in order:
+                # In a thread, so that the loop serves the sites already starting (Dovecot's seeding)
+                await asyncio.to_thread(import_server, module)
                 sites = module.sites(self.context)
                 made[module.__name__] = [(site, asyncio.ensure_future(site.start())) for site in sites]
                 await asyncio.sleep(0)  # its start runs up to its first wait (Dovecot's process spawned)
@@ -311,6 +314,13 @@ class Demo:
                         await site.tick()
                     except Exception:  # one server's hiccup never stops the others' traffic
                         log.exception("the demo's %s traffic failed", site.name)
+
+
+def import_server(module: ModuleType) -> None:
+    """Import the server module beside a site module (`<kind>/server.py`, where there is one)."""
+    package = getattr(module, "__package__", None)
+    if package and importlib.util.find_spec(f"{package}.server") is not None:
+        importlib.import_module(f"{package}.server")
 
 
 async def snooze_one(path: Path, *, attempts: int = SNOOZE_WAIT_S) -> int | None:
