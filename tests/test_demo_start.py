@@ -307,3 +307,29 @@ async def test_a_slow_site_starts_before_the_other_servers_load_and_keeps_its_pl
         # Dovecot's process is on its way before the next server's module is even imported.
         assert events[:2] == ["made email", "starts email"]
         assert [site.name for site in demo.sites] == ["mastodon", "email", "x"]  # the config's order
+
+
+INBOX_ONLY = """
+import sys
+import ecoinbox.app_start as start
+from ecoinbox.demo.runner import run_demo
+
+async def inbox(settings, tokens, notices=()):
+    demo = [m for m in sys.modules if m.startswith("ecoinbox.demo.") and m.endswith(".server")]
+    servers = sorted(demo + [m for m in sys.modules if m == "aiohttp"])
+    print("servers' modules here:", servers, "channels:", len(settings.channels), flush=True)
+    return 0
+
+start.open_inbox = inbox
+sys.exit(run_demo(seed=1, servers_only=False, data_dir=None, traffic=False, apart=True))
+"""
+
+
+def test_the_inbox_process_of_the_demo_loads_no_server_module() -> None:
+    # The servers' modules (aiohttp, each platform's server) load in the servers' process only.
+    argv = [sys.executable, "-c", INBOX_ONLY]
+    ran = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    said = re.search(r"servers' modules here: (.*) channels: (\d+)", ran.stdout)
+    assert said is not None, ran.stdout
+    assert said[1] == "[]" and int(said[2]) >= 12

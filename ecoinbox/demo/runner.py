@@ -1,8 +1,10 @@
 """`ecoinbox demo`: the real product on local servers that speak the platforms' APIs.
 
-It starts the servers in this process on 127.0.0.1, writes a config and a store in a temporary
-directory, keeps new mentions arriving, and opens the inbox on them. Replies really go to the
-local servers and come back into the threads.
+It starts the servers on 127.0.0.1, writes a config and a store in a temporary directory, keeps
+new mentions arriving, and opens the inbox on them. Replies really go to the local servers and
+come back into the threads. `ecoinbox demo` runs the servers in a child process started first
+(`ecoinbox.demo.servers_process`), so that they and the inbox start on two cores; with
+`--servers-only` they run in this process.
 
 With `--messages N` the store starts as a copy of a generated store of N messages (a year of a
 brand's traffic, see `ecoinbox.demo.generate`), made once in the cache directory and reused;
@@ -163,6 +165,9 @@ DEMO_SNOOZE_S = 60
 """The demo snoozes one conversation after its first poll for this long, to show it waking."""
 SNOOZE_WAIT_S = 120
 """Seconds the demo waits for a first poll to store something it can snooze."""
+SNOOZE_AFTER_S = 5.0
+"""The snooze looks at the store this long after the start: not while the inbox's first rows,
+store check and first polls need the CPU (its first look imports the store's modules)."""
 
 
 class Demo:
@@ -239,7 +244,7 @@ class Demo:
         self.config_path.write_text(demo_config(self.sites, self.data_dir), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
-            self._snoozer = asyncio.create_task(snooze_one(store), name="demo-snooze")
+            self._snoozer = asyncio.create_task(snooze_later(store), name="demo-snooze")
         return self
 
     async def _start_sites(self) -> list[asyncio.Future[None]]:
@@ -321,6 +326,11 @@ def import_server(module: ModuleType) -> None:
     package = getattr(module, "__package__", None)
     if package and importlib.util.find_spec(f"{package}.server") is not None:
         importlib.import_module(f"{package}.server")
+
+
+async def snooze_later(path: Path) -> int | None:
+    await asyncio.sleep(SNOOZE_AFTER_S)
+    return await snooze_one(path)
 
 
 async def snooze_one(path: Path, *, attempts: int = SNOOZE_WAIT_S) -> int | None:
@@ -564,12 +574,15 @@ INBOX_MODULES = ("ecoinbox.engine", "ecoinbox.channels", "ecoinbox.secrets", "ec
 
 def load_inbox_modules() -> None:
     """Import what the inbox needs on its way to the first frame (Textual, screens, engine, and
-    the channel of each platform the demo shows: building them came after the servers' start)."""
+    each platform's unit and channel: reading the config and building the channels came after
+    the servers' start)."""
     from ecoinbox.channels.registry import UNIT_MODULES
 
     for name in INBOX_MODULES:
         importlib.import_module(name)
-    for kind in UNIT_MODULES:
+    site_modules()  # the public tokens' modules
+    for kind, unit in UNIT_MODULES.items():
+        importlib.import_module(unit)  # what reading the config's [[channels]] needs
         channel = f"ecoinbox.channels.{kind}.channel"
         if importlib.util.find_spec(channel) is not None:
             importlib.import_module(channel)
