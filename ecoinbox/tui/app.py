@@ -16,6 +16,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.driver import Driver
 from textual.geometry import Size
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -53,6 +54,7 @@ from ecoinbox.tui.screens.undo_send import (
     quit_question,
     send_before_quit,
 )
+from ecoinbox.tui.terminal_output import compact_driver
 from ecoinbox.tui.widgets.conversation_list import ROW_MARKS, ROW_WORDS, ConversationList
 from ecoinbox.tui.widgets.search_bar import SearchBar
 from ecoinbox.tui.widgets.thread_view import ThreadView
@@ -122,6 +124,10 @@ class EcoInboxApp(App[None]):
         self.farewell = ""
         """What the terminal should say once the app has closed (the drafts it kept)."""
         self.key_hold = KeyHold(self)
+
+    def get_driver_class(self) -> type[Driver]:
+        # Each style change said once, not whole with a reset: a third fewer bytes per frame.
+        return compact_driver(super().get_driver_class())
 
     def crash_report(self) -> str:
         """What Textual wrote about an error that stopped the app; "" when none did."""
