@@ -33,6 +33,7 @@ from ecoinbox.replying import ReplyDraft, forum_channel, reply_draft, reply_lang
 from ecoinbox.store import Change, ChangeKind, Store, StoreError
 from ecoinbox.tui.commands import ActionCommands
 from ecoinbox.tui.drafts import keepers
+from ecoinbox.tui.gc_pacing import GarbagePacing
 from ecoinbox.tui.keys import KeyHold
 from ecoinbox.tui.messages import ChannelStatusChanged, EngineRoleChanged, StoreChanged
 from ecoinbox.tui.notifier import Notifier
@@ -124,6 +125,7 @@ class EcoInboxApp(App[None]):
         self.farewell = ""
         """What the terminal should say once the app has closed (the drafts it kept)."""
         self.key_hold = KeyHold(self)
+        self.garbage = GarbagePacing()  # the full collection when keys rest, not within a move
 
     def get_driver_class(self) -> type[Driver]:
         # Each style change said once, not whole with a reset: a third fewer bytes per frame.
@@ -149,6 +151,8 @@ class EcoInboxApp(App[None]):
             self.engine.add_status_listener(self._on_channel_status)
             self.engine.add_role_listener(self._on_engine_role)
         self.set_interval(EXTERNAL_CHANGES_POLL_S, self._check_other_processes)
+        self.call_after_refresh(self.garbage.start)
+        self.set_interval(1.0, self.garbage.tick)
         self.push_screen(self.inbox)
         self._fit(self.size)
         for notice in self.notices:
@@ -161,6 +165,7 @@ class EcoInboxApp(App[None]):
             await super().on_event(event)
             return
         read = not event.is_forwarded  # from the terminal, not on its way back up from a widget
+        self.garbage.key()
         if read and self.key_hold.take(event):
             return
         await super().on_event(event)
@@ -193,6 +198,7 @@ class EcoInboxApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.store.remove_listener(self._on_store_change)
+        self.garbage.stop()
 
     # ---- store and engine events -----------------------------------------------------------
 
