@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from ecoinbox.actions import canned_values
-from ecoinbox.channels.base import Capabilities, Channel, HeadedChannel, MailHeaders
+from ecoinbox.channels.base import Capabilities, Channel, HeadedChannel, LimitedReplies, MailHeaders
 from ecoinbox.config import Settings
 from ecoinbox.model import Message, OutboxItem
 from ecoinbox.replies import CannedReply
@@ -28,6 +28,7 @@ class ReplyDraft:
     prefix: str  # e.g. the @mention the platform needs
     max_length: int
     count: Callable[[str], int] = len  # how the platform counts (URLs, mentions, graphemes)
+    unit: str = "characters"  # what `count` counts, as the box says it ("bytes" on WordPress)
     canned: tuple[CannedReply, ...] = ()  # what ctrl+t offers
     values: Mapping[str, str] = field(default_factory=dict)  # what fills canned variables
     language: str | None = None  # the person's language: its canned variants come first
@@ -76,12 +77,20 @@ def reply_draft(
     if choices and visibility not in choices:
         choices = (visibility,)  # a scope we do not know (Akkoma's "local"): kept, not chosen
     headed = channel if isinstance(channel, HeadedChannel) else None
+    own_limit = channel.reply_limit(parent) if isinstance(channel, LimitedReplies) else None
+    if own_limit is not None:  # a direct message: the platform's limit for those, not for posts
+        max_length, count, unit = own_limit.max_length, own_limit.count, own_limit.unit
+    else:
+        max_length = caps.max_length if caps else DEFAULT_MAX_LENGTH
+        count = getattr(channel, "length", len)
+        unit = "bytes" if caps and caps.length_counting == "bytes" else "characters"
     return ReplyDraft(
         parent=parent,
         channel_label=parent.channel,
         prefix=channel.reply_prefix(parent, own),
-        max_length=caps.max_length if caps else DEFAULT_MAX_LENGTH,
-        count=getattr(channel, "length", len),
+        max_length=max_length,
+        count=count,
+        unit=unit,
         canned=settings.canned,
         values=canned_values(settings, parent),
         language=language,

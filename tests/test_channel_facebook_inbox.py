@@ -90,6 +90,26 @@ async def test_a_messenger_reply_after_24_hours_is_refused_in_words(tmp_path: Pa
     assert not [r for r in server.requests if r.method == "POST"]
 
 
+async def test_the_reply_box_counts_a_messenger_message_against_messenger_s_2000_not_a_comment_s_8000(
+    tmp_path: Path,
+) -> None:
+    now = datetime.now(UTC)
+    async with GraphServer(seed=None, page_token=TOKEN) as server:
+        server.add_message(ZOE, "Where is my refund?", now - timedelta(hours=1))
+        async with inbox_on(tmp_path, server) as (_, app, notified), app.run_test(size=(100, 30)) as pilot:
+            await wait_until(lambda: app.inbox.conversations.selected_id is not None, pilot=pilot)
+            await pilot.press("r")
+            await wait_until(lambda: isinstance(app.screen, ComposeScreen), pilot=pilot)
+            box = app.screen
+            assert isinstance(box, ComposeScreen) and box.draft.max_length == 2000
+            box.query_one(TextArea).insert("x" * 2001)
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: notified, pilot=pilot)
+            assert app.screen is box  # the box stays open with the text: nothing lost
+    assert notified == ["Too long for facebook: 2,000 characters at most."]
+    assert not [r for r in server.requests if r.method == "POST"]
+
+
 async def test_the_spam_key_and_h_hide_a_facebook_comment_on_the_page_never_delete_it(tmp_path: Path) -> None:
     """What issue 19 asks of the keys: a spam mark hides the comment on the Page, `H` hides a
     complaint (still to answer), undo shows it again; nothing is ever deleted."""

@@ -199,3 +199,22 @@ async def test_older_media_are_read_again_only_when_their_comments_count_moves(
     late = server.add_comment(media[0].id, SAM, "still love this one")  # the oldest media
     third = await channel.poll(second.cursor)
     assert [m.remote_id for m in third.messages] == [late.id]
+
+
+async def test_a_direct_message_is_measured_in_bytes_and_refused_past_1000_before_anything_is_sent(
+    server: GraphServer, connect: Callable[..., InstagramChannel], clock: Clock
+) -> None:
+    server.add_message(LEA, "Vous livrez en Belgique ?", clock() - timedelta(hours=1), instagram=True)
+    channel = connect(server, messages=True)
+    [message] = (await channel.poll({})).messages
+    limit = channel.reply_limit(message)
+    assert limit is not None and (limit.max_length, limit.unit) == (1000, "bytes")
+    assert limit.count("é" * 600) == 1200  # 600 characters, 1,200 bytes: over Instagram's limit
+    with pytest.raises(PermanentError, match="Instagram takes at most 1,000 bytes in a message"):
+        await channel.reply(message, "é" * 600, "k")
+    assert [w for w in server.sent if "text" in w] == []
+    await channel.reply(message, "é" * 500, "k2")  # 1,000 bytes: the most it takes
+    assert [len(w["text"]) for w in server.sent if "text" in w] == [500]
+    comment = Message(channel="instagram", remote_id="c1", author=message.author, text="nice",
+                      created_at=clock(), origin=Origin.MENTION)  # fmt: skip
+    assert channel.reply_limit(comment) is None  # a comment: the channel's 2,200 characters

@@ -348,6 +348,29 @@ async def test_direct_messages_come_threaded_and_are_answered_once(server, conne
     assert event.conversation_id == dm.thread_ref and not server.posted
 
 
+async def test_a_direct_message_takes_10000_plain_characters_where_a_post_takes_280_weighted(
+    server, connect, clock
+):
+    server.add_dm(author="zoe_k", text="Can you explain the warranty terms in full?")
+    clock.advance(minutes=1)
+    channel = connect(server, direct_messages=True)
+    [dm] = [m for m in (await channel.poll({})).messages if m.visibility == "direct"]
+    limit = channel.reply_limit(dm)
+    assert (
+        limit is not None
+        and limit.max_length == 10_000
+        and limit.count("https://a.example " + "é" * 300) == 318
+    )
+    long_answer = "Here are the terms, point by point. " * 30  # 1,080 characters: a DM, not a post
+    await channel.reply(dm, long_answer, "key")
+    assert [event.text for event in server.sent_dms] == [long_answer]
+    with pytest.raises(PermanentError, match="X takes at most 10,000 characters"):
+        await channel.reply(dm, "x" * 10_001, "key2")
+    assert len(server.sent_dms) == 1
+    post = Message(channel=dm.channel, remote_id="1", author=dm.author, text="hi", created_at=dm.created_at)
+    assert channel.reply_limit(post) is None  # a post: the channel's 280 weighted characters
+
+
 async def test_an_uncertain_direct_message_is_read_back_not_sent_again(server, connect, clock):
     server.add_dm(author="zoe_k", text="hello?")
     clock.advance(minutes=1)

@@ -37,6 +37,36 @@ class Capabilities:
     safeguards: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyLimit:
+    """How long one reply may be where it differs from the channel's (a direct message on a
+    platform whose posts have another limit), and how the platform counts it."""
+
+    max_length: int
+    count: Callable[[str], int] = len
+    unit: str = "characters"  # what `count` counts, as the reply box says it: "characters", "bytes"
+
+    def refusal(self, label: str, text: str) -> str | None:
+        """Why `label` would refuse `text` as too long, in words; None when it fits."""
+        if self.count(text) <= self.max_length:
+            return None
+        return f"{label} takes at most {self.max_length:,} {self.unit} in a message"
+
+
+def utf8_length(text: str) -> int:
+    """How many bytes `text` takes in UTF-8 (what Instagram's and WordPress's limits count)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+@runtime_checkable
+class LimitedReplies(Protocol):
+    """A channel whose replies to some messages have a limit of their own (direct messages)."""
+
+    def reply_limit(self, parent: Message) -> ReplyLimit | None:
+        """The limit of a reply to `parent` when it is not the channel's; pure, from the message."""
+        ...
+
+
 class NamedChannel:
     """What a channel object says of itself: its class, name and server, never its token."""
 

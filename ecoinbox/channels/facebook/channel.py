@@ -27,6 +27,7 @@ from ecoinbox.channels.base import (
     NamedChannel,
     PermanentError,
     PollResult,
+    ReplyLimit,
     TransientError,
     UncertainSend,
 )
@@ -107,6 +108,10 @@ class FacebookChannel(NamedChannel):
 
     async def capabilities(self) -> Capabilities:
         return Capabilities(reply=True, max_length=MAX_COMMENT_LENGTH, reconcile=True, safeguards=SAFEGUARDS)
+
+    def reply_limit(self, parent: Message) -> ReplyLimit | None:
+        """A Messenger message's own limit (2,000 characters); None for comments (8,000)."""
+        return self.direct.limit if parent.visibility == "direct" else None
 
     # -- check -----------------------------------------------------------------------------
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from ecoinbox.channels.base import ChannelError, PermanentError, TransientError, UncertainSend
+from ecoinbox.channels.base import ChannelError, PermanentError, ReplyLimit, TransientError, UncertainSend
 from ecoinbox.channels.facebook.convert import MESSAGE_FIELDS, to_message
 from ecoinbox.channels.facebook.cursor import Mark
 from ecoinbox.channels.facebook.messenger import (
-    MAX_MESSAGE_LENGTH,
+    MESSENGER_LIMIT,
     STANDARD_WINDOW,
     recipient_of,
     send_body,
@@ -49,6 +49,7 @@ class DirectInbox:
     platform: str
     label: str  # "Messenger", "Instagram"
     human_agent: bool = False
+    limit: ReplyLimit = MESSENGER_LIMIT  # how long a message may be (Instagram's counts bytes)
 
     def refusal(self, parent: Message, now: datetime) -> str | None:
         return window_refusal(parent, now, human_agent=self.human_agent, platform=self.label)
@@ -134,8 +135,8 @@ class DirectInbox:
         refusal = self.refusal(parent, now)
         if refusal is not None:
             raise PermanentError(refusal)
-        if len(text) > MAX_MESSAGE_LENGTH:
-            raise PermanentError(f"{self.label} takes at most {MAX_MESSAGE_LENGTH} characters in a message")
+        if (too_long := self.limit.refusal(self.label, text)) is not None:
+            raise PermanentError(too_long)
         recipient = recipient_of(parent)
         if recipient is None:
             raise PermanentError(

@@ -11,11 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from ecoinbox.channels.base import ReplyLimit, utf8_length
 from ecoinbox.model import Message
 
 __all__ = [
     "HUMAN_AGENT_WINDOW",
+    "INSTAGRAM_LIMIT",
     "MAX_MESSAGE_LENGTH",
+    "MESSENGER_LIMIT",
     "STANDARD_WINDOW",
     "recipient_of",
     "send_body",
@@ -25,6 +28,9 @@ __all__ = [
 STANDARD_WINDOW: Final = timedelta(hours=24)
 HUMAN_AGENT_WINDOW: Final = timedelta(days=7)
 MAX_MESSAGE_LENGTH: Final = 2000  # the Send API's limit for a text message
+MESSENGER_LIMIT: Final = ReplyLimit(MAX_MESSAGE_LENGTH)
+# Instagram's messages through the same API: "UTF-8 and 1000 bytes or less" (Send a Message)
+INSTAGRAM_LIMIT: Final = ReplyLimit(1000, utf8_length, "bytes")
 
 
 def _ago(delta: timedelta) -> str:

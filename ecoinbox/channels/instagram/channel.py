@@ -30,12 +30,13 @@ from ecoinbox.channels.base import (
     NamedChannel,
     PermanentError,
     PollResult,
+    ReplyLimit,
     TransientError,
     UncertainSend,
 )
 from ecoinbox.channels.facebook.cursor import Mark
 from ecoinbox.channels.facebook.inbox import DirectInbox, same_text
-from ecoinbox.channels.facebook.messenger import window_refusal
+from ecoinbox.channels.facebook.messenger import INSTAGRAM_LIMIT, window_refusal
 from ecoinbox.channels.graph import GraphClient, graph_time, post_title
 from ecoinbox.channels.http import UNREADABLE, Clock, channel_logger, one_line, skipped_unreadable, utc_now
 from ecoinbox.channels.json_values import as_dict, as_int, objects
@@ -131,9 +132,12 @@ class InstagramChannel(NamedChannel):
     async def _direct(self) -> DirectInbox:
         """The account's direct messages, through the Messenger Platform (`platform=instagram`)."""
         account = await self._account()
-        return DirectInbox(
-            self.name, self.graph, self.page_id, account, "instagram", "Instagram", self.human_agent
-        )
+        return DirectInbox(self.name, self.graph, self.page_id, account, "instagram", "Instagram",
+                           self.human_agent, INSTAGRAM_LIMIT)  # fmt: skip
+
+    def reply_limit(self, parent: Message) -> ReplyLimit | None:
+        """A direct message's own limit (1,000 bytes of UTF-8); None for comments (2,200 characters)."""
+        return INSTAGRAM_LIMIT if parent.visibility == "direct" else None
 
     def reply_refusal(self, parent: Message) -> str | None:
         """Why a direct reply to `parent` would be refused now (the 24-hour window), in words."""

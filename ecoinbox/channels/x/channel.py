@@ -41,6 +41,7 @@ from ecoinbox.channels.base import (
     PermanentError,
     PollResult,
     RateLimited,
+    ReplyLimit,
     TransientError,
     UncertainSend,
 )
@@ -55,7 +56,7 @@ from ecoinbox.channels.http import (
 from ecoinbox.channels.json_values import as_dict, objects, text_or_none
 from ecoinbox.channels.x.api import XApi
 from ecoinbox.channels.x.budget import ReadBudget, in_words
-from ecoinbox.channels.x.direct import THREAD_PREFIX, DirectMessages
+from ecoinbox.channels.x.direct import DM_LIMIT, THREAD_PREFIX, DirectMessages
 from ecoinbox.channels.x.length import MAX_WEIGHTED_LENGTH, weighted_length
 from ecoinbox.channels.x.tweets import (
     EXPANSIONS,
@@ -197,6 +198,10 @@ class XChannel(NamedChannel):
     def length(self, text: str) -> int:
         """How much of X's 280 `text` takes (the reply box counts with this)."""
         return weighted_length(text)
+
+    def reply_limit(self, parent: Message) -> ReplyLimit | None:
+        """A direct message's own limit (10,000 plain characters); None for posts (280 weighted)."""
+        return DM_LIMIT if parent.visibility == "direct" else None
 
     # -- identity and capabilities -------------------------------------------------------
 

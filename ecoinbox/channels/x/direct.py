@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from ecoinbox.channels.base import PermanentError, UncertainSend
+from ecoinbox.channels.base import PermanentError, ReplyLimit, UncertainSend
 from ecoinbox.channels.http import UNREADABLE, channel_logger, one_line, skipped_unreadable
 from ecoinbox.channels.json_values import as_dict, aware_time, objects, text_or_none
 from ecoinbox.channels.x.tweets import newer_id
@@ -38,6 +38,8 @@ THREAD_PREFIX: Final = "dm:"
 KEPT_THREADS: Final = 200  # conversations whose last event the cursor remembers
 FIRST_RUN: Final = 50
 MAX_PAGES: Final = 5
+MAX_DM_LENGTH: Final = 10_000  # POST /2/dm_conversations/.../messages: plain characters
+DM_LIMIT: Final = ReplyLimit(MAX_DM_LENGTH)
 
 Read = Callable[[str, dict[str, str]], Awaitable[Any]]
 Post = Callable[[str, Any], Awaitable[Any]]
@@ -136,6 +138,8 @@ class DirectMessages:
 
     async def reply(self, parent: Message, text: str, me: Author, now: datetime) -> Message:
         """Answer a DM in its conversation (one-to-one: to the other participant)."""
+        if (too_long := DM_LIMIT.refusal("X", text)) is not None:
+            raise PermanentError(f"channel {self.channel}: {too_long}")
         participant = other_participant(parent, me)
         answer = await self._post(f"/2/dm_conversations/with/{participant}/messages", {"text": text})
         data = as_dict(as_dict(answer).get("data"))

@@ -359,7 +359,7 @@ class ComposeScreen(SavingScreen[ComposedReply]):
             return
         if self.draft.count(text) > self.draft.max_length:
             self.notify(
-                f"Too long for {self.draft.channel_label}: {self.draft.max_length} characters at most.",
+                f"Too long for {self.draft.channel_label}: {self.draft.max_length:,} {self.draft.unit} at most.",
                 severity="error",
                 markup=False,
             )
