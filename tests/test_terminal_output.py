@@ -68,9 +68,8 @@ styles = st.builds(
     reverse=st.sampled_from([None, True, False]),
     strike=st.sampled_from([None, True]),
 )
-segments = st.lists(
-    st.tuples(st.text("ab é…", min_size=1, max_size=6), st.one_of(st.none(), styles)), max_size=6
-)
+texts = st.one_of(st.text("ab é…", min_size=1, max_size=6), st.integers(1, 30).map(lambda n: " " * n))
+segments = st.lists(st.tuples(texts, st.one_of(st.none(), styles)), max_size=6)
 lines = st.lists(st.tuples(st.integers(0, ROWS - 1), st.integers(0, COLUMNS // 2), segments), max_size=5)
 TRUECOLOR = Console(color_system="truecolor", force_terminal=True)
 EIGHT_BIT = Console(color_system="256", force_terminal=True)
@@ -83,14 +82,14 @@ def textual_frame(lines: list[tuple[int, int, list[tuple[str, Style | None]]]], 
     for y, x, line in sorted({y: (y, x, line) for y, x, line in lines}.values(), key=lambda line: line[0]):
         strip = Strip([Segment(text, style) for text, style in line]).crop(0, COLUMNS - x)
         parts.append(f"\x1b[{y + 1};{x + 1}H{strip.render(console)}")
-    return "\n".join(parts)
+    return "\n".join(parts) + "\x1b[1;1H"  # and the cursor put where it rests, as _display does
 
 
 @settings(max_examples=300, deadline=None)
-@given(frames=st.lists(lines, min_size=1, max_size=3), eight_bit=st.booleans())
-def test_the_same_screen_in_fewer_or_as_many_bytes(frames: list[Any], eight_bit: bool) -> None:
+@given(frames=st.lists(lines, min_size=1, max_size=3), eight_bit=st.booleans(), erase=st.booleans())
+def test_the_same_screen_in_fewer_or_as_many_bytes(frames: list[Any], eight_bit: bool, erase: bool) -> None:
     console = EIGHT_BIT if eight_bit else TRUECOLOR
-    writer = StyleWriter()
+    writer = StyleWriter(erase_blanks=erase)
     raw = [textual_frame(frame, console) for frame in frames]
     compact = [writer.write(data) for data in raw]
     assert cells(*compact) == cells(*raw)
@@ -119,6 +118,20 @@ def test_a_frame_still_ends_with_the_cursor_move() -> None:
     """Textual ends a frame by moving the cursor where it rests: the reset goes before that move."""
     compact = StyleWriter().write("\x1b[2;1H\x1b[1;31mab\x1b[0m\x1b[1;31mc\x1b[0m\x1b[1;3H")
     assert compact == "\x1b[2;1H\x1b[1;31mabc\x1b[0m\x1b[1;3H"
+
+
+def test_long_blanks_are_erased_where_the_terminal_erases_with_the_background() -> None:
+    """A thread line shorter than the one before it is followed by blanks up to the pane's edge."""
+    raw = "\x1b[5;3H\x1b[38;5;253;48;5;233m short" + " " * 20 + "\x1b[0m\x1b[6;3H"
+    compact = StyleWriter(erase_blanks=True).write(raw)
+    assert compact == "\x1b[5;3H\x1b[38;5;253;48;5;233m short\x1b[20X\x1b[0m\x1b[6;3H"
+    assert cells(compact) == cells(raw)
+    middle = "\x1b[1;1H\x1b[48;5;233ma" + " " * 20 + "b\x1b[0m"
+    assert "\x1b[20X\x1b[20C" in StyleWriter(erase_blanks=True).write(middle)
+    assert cells(StyleWriter(erase_blanks=True).write(middle)) == cells(middle)
+    underlined = "\x1b[1;1H\x1b[4ma" + " " * 20 + "\x1b[0m\x1b[2;1H"  # an underline shows on blanks
+    assert StyleWriter(erase_blanks=True).write(underlined) == StyleWriter().write(underlined)
+    assert StyleWriter().write(raw).count(" ") > 20  # where the terminal's erase is not known
 
 
 def test_an_erase_gets_the_style_the_stream_asked_for() -> None:

@@ -11,6 +11,7 @@ same cell for cell (tests/test_terminal_output.py replays both streams in a term
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,10 @@ _MOVE_TO = re.compile(r"\x1b\[\d*(?:;\d*)?[Hf]")
 # CSI finals that only move the cursor or set a mode: the style the terminal has does not matter.
 _STYLE_FREE_FINALS = frozenset("ABCDEFGHdfhlnqt")
 
+# Attributes a blank does not show: a run of blanks in them looks the same as erased cells.
+_BLANK_NEUTRAL = frozenset({1, 2, 3, 5, 6})
+_BLANK_RUN = re.compile(" {16,}")
+_ERASE_MOVE_FROM = 15  # an erase and a move cost 10-12 bytes: worth it for longer runs only
 _OFF = {1: 22, 2: 22, 3: 23, 4: 24, 21: 24, 5: 25, 6: 25, 7: 27, 8: 28, 9: 29, 51: 54, 52: 54, 53: 55}
 _CLEARS = {
     22: (1, 2),
@@ -115,7 +120,10 @@ class StyleWriter:
     back to the default at the end of each write, so whatever else writes to the terminal
     between two writes finds it as it would have without this writer."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, erase_blanks: bool = False) -> None:
+        # Whether a run of blanks may be written as an erase (ECH): only on a terminal that erases
+        # with the current background (terminfo's `bce`), as xterm and its kin do.
+        self._erase_blanks = erase_blanks
         self._want: Pen | None = DEFAULT  # None: after an SGR this writer does not know
         self._have: Pen | None = DEFAULT
         self._transitions: dict[tuple[Pen, Pen], str] = {}
@@ -132,6 +140,8 @@ class StyleWriter:
             text = pieces[index]
             if text and not (text == "\n" and _next_is_move(pieces, index)):
                 self._sync(out)
+                if self._erase_blanks and "  " in text and self._blanks_are_background():
+                    text = _blanks_erased(text, then_moves=_moves_before_text(pieces, index))
                 out.append(text)
                 styled = len(out)
             if index + 1 < len(pieces):
@@ -171,6 +181,11 @@ class StyleWriter:
         self._want = pen
         return 0
 
+    def _blanks_are_background(self) -> bool:
+        """Whether a blank in the pen the terminal has shows only its background (as an erased
+        cell does): not underlined, reversed, struck through or overlined."""
+        return self._have is not None and not (self._have.attributes - _BLANK_NEUTRAL)
+
     def _sync(self, out: list[str]) -> None:
         """Give the terminal the pen the stream asks for, before text or an erase."""
         have, want = self._have, self._want
@@ -186,10 +201,52 @@ class StyleWriter:
         self._have = want
 
 
+def _erased(match: re.Match[str]) -> str:
+    count = len(match.group())
+    return f"\x1b[{count}X\x1b[{count}C" if count > _ERASE_MOVE_FROM else match.group()
+
+
+def _blanks_erased(text: str, *, then_moves: bool) -> str:
+    """`text` with its long runs of blanks erased (ECH) and skipped over (CUF) instead of written;
+    a run at its end only erased when the cursor is moved next anyway."""
+    body, tail = text, ""
+    if then_moves:
+        body = text.rstrip(" ")
+        count = len(text) - len(body)
+        tail = f"\x1b[{count}X" if count > len(f"\x1b[{count}X") else " " * count
+    return _BLANK_RUN.sub(_erased, body) + tail
+
+
+def _moves_before_text(pieces: list[str], index: int) -> bool:
+    """Whether the cursor is put somewhere after text piece `index` before any more text is
+    written (style changes and newlines between): where the text leaves it does not matter."""
+    for at in range(index + 1, len(pieces), 3):
+        if pieces[at + 1] is None:  # not a style change
+            return _MOVE_TO.fullmatch(pieces[at]) is not None
+        if pieces[at + 2] not in ("", "\n"):
+            return False
+    return False
+
+
 def _next_is_move(pieces: list[str], index: int) -> bool:
     """Whether the escape after text piece `index` puts the cursor at a row and column: Textual
     writes a newline between the lines of an update and then moves to the next line anyway."""
     return index + 1 < len(pieces) and _MOVE_TO.fullmatch(pieces[index + 1]) is not None
+
+
+def erases_with_background(term: str | None = None) -> bool:
+    """Whether the terminal ($TERM) erases cells with the current background (terminfo's `bce`).
+    Asked once per process: curses keeps the first terminal it was set up for."""
+    try:
+        import curses  # absent on Windows
+    except ImportError:
+        return False
+    with open(os.devnull, "wb") as sink:  # setupterm asks an output for its size
+        try:
+            curses.setupterm(term or os.environ.get("TERM") or "dumb", sink.fileno())
+        except curses.error:  # no terminfo entry: write the blanks
+            return False
+    return curses.tigetflag("bce") == 1
 
 
 def compact_driver(base: type[Driver]) -> type[Driver]:
@@ -197,7 +254,9 @@ def compact_driver(base: type[Driver]) -> type[Driver]:
 
     class CompactStyles(base):  # type: ignore[valid-type,misc]
         def write(self, data: str) -> None:
-            writer = self.__dict__.setdefault("_style_writer", StyleWriter())
+            writer = self.__dict__.get("_style_writer")
+            if writer is None:
+                writer = self.__dict__["_style_writer"] = StyleWriter(erase_blanks=erases_with_background())
             super().write(writer.write(data))
 
     CompactStyles.__name__ = CompactStyles.__qualname__ = f"CompactStyles{base.__name__}"
