@@ -54,11 +54,12 @@ async def test_a_search_and_shift_tab_send_at_most_12_kb(tmp_path: Path) -> None
         for name, keys in (("shift+Tab", "\x1b[Z"), ("shift+Tab back", "\t"), ("/", "/"),
                            ("typing", "invoice"), ("results", "\r"), ("Esc", "\x1b")):  # fmt: skip
             sizes[name] = len(quiet_answer(terminal, terminal.send(keys)))
-        # Before each style change was said once: 4.7, 8.5, 12.8 and 8.6 KB.
-        ceilings = {"shift+Tab": 4000, "shift+Tab back": 7000, "results": 10_000, "Esc": 7000}
+        # Before each style change was said once and long blanks erased: 4.7, 8.5, 12.6-12.8 and
+        # 8.6 KB (shift+Tab goes to an empty view: its blank lines are erased now).
+        ceilings = {"shift+Tab": 2048, "shift+Tab back": 7000, "results": 10_000, "Esc": 7000}
         over = {name: size for name, size in sizes.items() if name in ceilings and size > ceilings[name]}
         assert not over, f"over their ceilings {ceilings}: {over} (all: {sizes})"
-        assert all(sizes[name] > 2048 for name in ceilings), f"the views did not change: {sizes}"
+        assert all(sizes[name] > 512 for name in ceilings), f"the views did not change: {sizes}"
         quiet_answer(terminal, terminal.send("q"))
         assert terminal.wait_exit() == 0, terminal.tail()
     finally:
