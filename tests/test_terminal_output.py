@@ -172,3 +172,10 @@ async def test_the_driver_writes_through_a_style_writer() -> None:
     driver = compact_driver(Recording)(app=None, debug=False)  # type: ignore[arg-type,call-arg]
     driver.write("\x1b[31ma\x1b[0m\x1b[31mb\x1b[0m")
     assert written == ["\x1b[31mab\x1b[0m"]
+
+
+def test_a_style_asked_for_at_the_end_of_one_write_holds_for_the_text_of_the_next() -> None:
+    writer = StyleWriter()
+    raw = ["\x1b[1;1H\x1b[31m", "x"]
+    compact = [writer.write(data) for data in raw]
+    assert cells(*compact) == cells(*raw)

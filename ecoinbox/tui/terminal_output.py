@@ -29,6 +29,7 @@ _STYLE_FREE_FINALS = frozenset("ABCDEFGHdfhlnqt")
 _BLANK_NEUTRAL = frozenset({1, 2, 3, 5, 6})
 _BLANK_RUN = re.compile(" {16,}")
 _ERASE_MOVE_FROM = 15  # an erase and a move cost 10-12 bytes: worth it for longer runs only
+_CACHE_LIMIT = 4096  # pens and transitions remembered (a screen uses a few dozen styles)
 _OFF = {1: 22, 2: 22, 3: 23, 4: 24, 21: 24, 5: 25, 6: 25, 7: 27, 8: 28, 9: 29, 51: 54, 52: 54, 53: 55}
 _CLEARS = {
     22: (1, 2),
@@ -130,8 +131,11 @@ class StyleWriter:
         self._pens: dict[tuple[Pen, str], Pen | None] = {}
 
     def write(self, data: str) -> str:
-        if "\x1b" not in data:
+        if "\x1b" not in data and self._want == self._have:
             return data
+        if len(self._pens) + len(self._transitions) > _CACHE_LIMIT:  # colours animated, say
+            self._pens.clear()
+            self._transitions.clear()
         out: list[str] = []
         pieces = _ESCAPE.split(data)
         styled = 0  # where out ends its last text (or erase): the reset goes there
