@@ -16,6 +16,15 @@ neighbours than about the code. Parts:
   same ingest without screening nor language detection): CPU and wall clock.
 The best of `--repeat` runs is printed for each part.
 
+    python bench/ingest_screening.py --overlap [--messages 20000]   # do 2 cores gain?
+
+runs the whole ingest twice over the same polls, taking turns: as today (language detection, then
+the store's ingest with screening attached: each poll judged, then written), and overlapped (a
+worker process detects the languages of poll N+1 and screens it, its own `Screener` keeping the
+repeat memory in order, while this process writes poll N with the store alone; the assessments
+come back pickled). The overlapped write does not store the verdicts (the store takes no
+assessments from outside): it is the bound two processes could reach, not a working ingest.
+
     python bench/ingest_screening.py --verdicts FILE     # every verdict and language, for `cmp`
 
 writes, one JSON line a message, what screening and language detection answered (spam or not, score,
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -51,6 +61,9 @@ from ecoinbox.screening.inbound import Screener
 from ecoinbox.screening.priority import score_priority
 from ecoinbox.store import open_store
 
+DEMO_KINDS = {"mastodon": "mastodon", "bluesky": "bluesky", "forum": "discourse", "email": "email",
+              "reddit": "reddit", "blog": "wordpress"}  # fmt: skip
+"""The kind of each of the demo's channels (its generated messages carry the channel's name)."""
 TARGET = 20_000  # messages a second: the issue's budget for the whole ingest
 
 
@@ -117,6 +130,58 @@ def whole_ingest(polls: Sequence[list[Message]], settings: Settings | None) -> t
         return asyncio.run(run(Path(where) / "inbox.db"))
 
 
+def overlapped(polls: Sequence[list[Message]], settings: Settings) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) of the overlapped ingest (see the docstring);
+    the worker screens as `demo_settings` says (`settings` is for `sequential`'s signature)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process that has threads
+    ours, theirs = context.Pipe()
+    worker = context.Process(target=_screen_polls, args=(theirs,), daemon=True)
+    worker.start()
+    ours.recv()  # the worker has loaded its models: its start is not counted
+
+    async def run(path: Path) -> tuple[float, float]:
+        store = await open_store(path, clock=lambda: DEFAULT_END)
+        wall, started = time.perf_counter(), time.process_time()
+        try:
+            ours.send(polls[0])
+            for index, poll in enumerate(polls):
+                judged = ours.recv()  # poll `index`, languages and assessments
+                if index + 1 < len(polls):
+                    ours.send(polls[index + 1])  # judged while this one is written
+                await store.ingest(judged[0])
+        finally:
+            await store.close()
+        return time.perf_counter() - wall, time.process_time() - started
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="ecoinbox-ingest-overlap-") as where:
+            return asyncio.run(run(Path(where) / "inbox.db"))
+    finally:
+        ours.send(None)
+        worker.join()
+
+
+def _screen_polls(connection: Any) -> None:
+    """The worker of `overlapped`: each poll it receives comes back with its languages and
+    its inbound messages' assessments, in order (the demo's screening, as `demo_settings`)."""
+    settings = demo_settings()
+    screener = Screener.from_settings(settings)
+    detect_language("the language model loads here, once")
+    list(Screener.from_settings(settings).assess_batch([]))
+    connection.send("ready")
+    while (poll := connection.recv()) is not None:
+        found = with_languages(poll)
+        connection.send((found, list(screener.assess_batch([m for m in found if not m.is_ours]))))
+
+
+def sequential(polls: Sequence[list[Message]], settings: Settings) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of the ingest as the engine does it today."""
+    cpu_s, wall_s = whole_ingest(polls, settings)
+    return wall_s, cpu_s
+
+
 def dev_sources(shared: Path) -> dict[str, list[Message]]:
     """The protocol's train/dev sources (bench/README.md), each in posting order; the untouched
     video is never read."""
@@ -133,7 +198,7 @@ def verdicts(path: Path, messages: int, seed: int, shared: Path) -> int:
     """Write every assessment and language (see the module's docstring); returns how many."""
     import json
 
-    from train_spam import BRAND, OWN_DOMAINS
+    from train_spam import BRAND, KINDS, OWN_DOMAINS
 
     from ecoinbox.screening.spam import SpamFilter
 
@@ -150,12 +215,13 @@ def verdicts(path: Path, messages: int, seed: int, shared: Path) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
         for source, texts in dev_sources(shared).items():
-            screener = Screener(SpamFilter(brand_names=BRAND, own_domains=OWN_DOMAINS))
+            screener = Screener(SpamFilter(brand_names=BRAND, own_domains=OWN_DOMAINS, kinds=KINDS))
             found = with_languages(texts)
             for message, assessment, seen in zip(texts, screener.assess_batch(texts), found, strict=True):
                 out.write(line(source, message, assessment, seen.language))
                 count += 1
         screener = Screener.from_settings(demo_settings())
+        screener.spam_filter.kinds = DEMO_KINDS  # the demo's channels, which demo_settings leaves out
         for poll in batches(generated(make_plan(messages, seed, DEFAULT_END), seed), BATCH):
             theirs = [m for m in with_languages(poll) if not m.is_ours]
             for message, assessment in zip(theirs, screener.assess_batch(theirs), strict=True):
@@ -172,7 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verdicts", type=Path, help="write every verdict and language to this file")
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data",
                         help="../shared/data (the YouTube Spam Collection, CDP dev)")  # fmt: skip
+    parser.add_argument("--overlap", action="store_true",
+                        help="the ingest as today against judging poll N+1 in a worker process")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.overlap:
+        return overlap_report(args.messages, args.seed, args.repeat)
     if args.verdicts is not None:
         sys.path.insert(0, str(ROOT / "bench"))
         written = verdicts(args.verdicts, args.messages, args.seed, args.shared)
@@ -205,6 +275,21 @@ def main(argv: list[str] | None = None) -> int:
           f"second of wall clock; the store alone: {total / alone_cpu:,.0f} and {total / alone_wall:,.0f} "
           f"(budget {TARGET:,} msg/s: {1e6 / TARGET:.0f} µs of CPU a message for everything)")  # fmt: skip
     print(f"(the machine's load: sum(range(1000)) took {calibration():.1f} µs in this run)")
+    return 0
+
+
+def overlap_report(messages: int, seed: int, repeat: int) -> int:
+    settings = demo_settings()
+    polls = list(batches(generated(make_plan(messages, seed, DEFAULT_END), seed), BATCH))
+    total = sum(len(poll) for poll in polls)
+    detect_language("the language model loads here, once")
+    list(Screener.from_settings(settings).assess_batch(polls[0][:1]))
+    print(f"{total:,} messages; wall msg/s (this process's CPU µs per message), taking turns:")
+    for _ in range(repeat):
+        for name, run in (("today", sequential), ("overlapped", overlapped)):
+            wall, cpu_s = run(polls, settings)
+            load = os.getloadavg()[0]
+            print(f"  {name}: {total / wall:,.0f} msg/s ({cpu_s / total * 1e6:,.1f} µs CPU), load {load:.1f}")
     return 0
 
 

@@ -438,12 +438,13 @@ class Commands:
 
     wall: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)
+    loads: list[float] = field(default_factory=list)  # the 1-minute load average at each round's end
 
 
-def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+def timed_run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -451,9 +452,11 @@ def timed_run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def timed_start(argv: list[str], env: dict[str, str], needle: bytes, quit_key: str) -> float:
+def timed_start(
+    argv: list[str], env: dict[str, str], needle: bytes, quit_key: str, cwd: Path | None = None
+) -> float:
     """Seconds from spawning `argv` in the pty to the last byte of the output that shows `needle`."""
-    terminal = Terminal(argv, env)
+    terminal = Terminal(argv, env, cwd=cwd)
     try:
         end = terminal.wait_for(needle, timeout=120)
         shown = terminal.when_written(end - 1) - terminal.started
@@ -472,9 +475,20 @@ async def top_conversation(store_path: Path) -> int:
         await store.close()
 
 
-def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
+def run_commands(
+    store_path: Path,
+    runs: int = COMMAND_RUNS,
+    *,
+    reads: bool = True,
+    starts: bool = True,
+    against: Path | None = None,
+) -> Commands:
     """The CLI reads, notmuch's search of the same word, the inbox's start and a bare Textual app's,
-    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode)."""
+    in interleaved rounds (the first one warms the page cache and writes ecoinbox's bytecode).
+    Without `reads`, only the starts (the plain config, six channels, the bare app); without
+    `starts`, only the reads. `against`: another tree's code (e.g. main's, `git archive main |
+    tar -x -C DIR`, its hash in DIR/COMMIT) run the same way in the same rounds (from that tree or
+    the temporary home: `python -m` looks in the working directory first)."""
     needle, _ = asyncio.run(first_row_text(store_path))
     top = asyncio.run(top_conversation(store_path))
     result = Commands()
@@ -501,6 +515,15 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
             "`ecoinbox list --query 'refund lang:fr'`": [*ecoinbox, "list", "--query", "refund lang:fr"],
             "`ecoinbox show ID` (the inbox's top conversation)": [*ecoinbox, "show", str(top)],
         }
+        # The same reads by an earlier commit's code, taking turns with this one's: its tree first on
+        # the path and as the working directory (`python -m` puts that first).
+        places: dict[str, Path] = {}
+        env_before = {**env, "PYTHONPATH": str(against)} if against is not None else env
+        if against is not None:
+            for label, argv in list(commands.items()):
+                if label.startswith("`ecoinbox "):
+                    commands[f"{label}, before ({before_commit(against)})"] = argv
+                    places[f"{label}, before ({before_commit(against)})"] = against
         notmuch, root = shutil.which("notmuch"), maildir_for(store_path)
         if notmuch and (root / ".notmuch").exists():
             env_notmuch = {**os.environ, "NOTMUCH_CONFIG": str(root / "notmuch-config")}
@@ -510,16 +533,33 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
                 "--limit=50",
                 SEARCH_WORD,
             ]
+        if not reads:
+            commands = {}
         for round_ in range(runs + 1):
             for label, argv in commands.items():
-                wall, cpu = timed_run(argv, env_notmuch if argv[0] == notmuch else env)
+                where = places.get(label)
+                chosen = env_notmuch if argv[0] == notmuch else env_before if where else env
+                wall, cpu = timed_run(argv, chosen, where)
                 if round_:
                     result.wall.setdefault(label, []).append(wall)
                     result.cpu.setdefault(label, []).append(cpu)
+            if not starts:
+                if round_:
+                    result.loads.append(os.getloadavg()[0])
+                continue
             start = timed_start(ecoinbox, env, needle, "q")
             # A real config: its channels are built (their modules imported) before the first frame.
             start_channels = timed_start(with_channels, {**env, "ECOINBOX_BENCH_TOKEN": "bench"}, needle, "q")
             bare = timed_start([sys.executable, "-c", BARE_APP], env, b"a bare app, ready", "\x11")
+            if against is not None:
+                other = {**env, "PYTHONPATH": str(against), "ECOINBOX_BENCH_TOKEN": "bench"}
+                earlier = [
+                    timed_start(argv, other, needle, "q", cwd=home) for argv in (ecoinbox, with_channels)
+                ]
+                if round_:
+                    for what, seconds in zip(("", ", a config of six channels"), earlier, strict=True):
+                        label = f"`ecoinbox`{what}, the code at --against: to the first rows (pty)"
+                        result.wall.setdefault(label, []).append(seconds)
             if round_:
                 result.wall.setdefault("`ecoinbox`: the command to the inbox's first rows (pty)", []).append(
                     start
@@ -529,6 +569,7 @@ def run_commands(store_path: Path, runs: int = COMMAND_RUNS) -> Commands:
                 result.wall.setdefault("a bare Textual app: the command to its first frame (pty)", []).append(
                     bare
                 )
+                result.loads.append(os.getloadavg()[0])
     return result
 
 
@@ -925,6 +966,12 @@ def table(columns: list[Column]) -> Iterator[str]:
     )
 
 
+def before_commit(tree: Path) -> str:
+    """The commit an earlier tree was taken from (its file COMMIT, as `--before` asks), else its name."""
+    marker = tree / "COMMIT"
+    return marker.read_text(encoding="utf-8").strip()[:9] if marker.exists() else tree.name
+
+
 def commands_table(columns: list[Column]) -> Iterator[str]:
     """Issue 16's rows: the commands from outside (goals 1, 2), the searches (5), the build (7)."""
     last = columns[-1]
@@ -948,12 +995,16 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
         elif label.startswith("`ecoinbox`") and wall:
             budget, verdict = f"<= {START_S * 1000:.0f} ms", med(wall) <= START_S
         mark = "" if verdict is None else ("ok" if verdict else "OVER")
-        yield (
-            f"| {label}: median (p95; CPU) | "
-            + " | ".join(cell(c) for c in columns)
-            + f" | {budget} | {mark} |"
-        )
-    for number, (what, *_) in enumerate(SEARCHES):
+        measures = "median (p95)" if "(pty)" in label else "median (p95; CPU)"  # a start has no CPU
+        yield f"| {label}: {measures} | " + " | ".join(cell(c) for c in columns) + f" | {budget} | {mark} |"
+    if any(c.commands and c.commands.loads for c in columns):
+        yield "| the machine's load average (1 min) after each round: median (range) | " + " | ".join(
+            f"{med(c.commands.loads):.1f} ({min(c.commands.loads):.1f}-{max(c.commands.loads):.1f})"
+            if c.commands and c.commands.loads else "–"
+            for c in columns
+        ) + " | | |"  # fmt: skip
+    yield from versus_notmuch(columns)
+    for number, (what, *_) in enumerate(SEARCHES if any(c.searches for c in columns) else ()):
 
         def found(c: Column, number: int = number) -> str:
             if len(c.searches) <= number:
@@ -981,6 +1032,27 @@ def commands_table(columns: list[Column]) -> Iterator[str]:
     mark = "" if math.isnan(ratio) else ("ok" if ratio <= BUILD_WRITES else "OVER")
     yield ("| building the store: bytes written (x its size) | " + " | ".join(built(c) for c in columns)
            + f" | <= {BUILD_WRITES:.0f}x | {mark} |")  # fmt: skip
+
+
+def versus_notmuch(columns: list[Column]) -> Iterator[str]:
+    """Goal 2's second half: `list --query WORD` faster than `notmuch search WORD` in the same rounds."""
+    ours, theirs = f"`ecoinbox list --query {SEARCH_WORD}`", f"`notmuch search --limit=50 {SEARCH_WORD}`"
+
+    def ratio(c: Column) -> float | None:
+        if c.commands is None or not c.commands.wall.get(ours) or not c.commands.wall.get(theirs):
+            return None
+        return med(c.commands.wall[ours]) / med(c.commands.wall[theirs])
+
+    def cell(c: Column) -> str:
+        if (value := ratio(c)) is None or c.commands is None:
+            return "–"
+        return f"{value:.2f}x (CPU {med(c.commands.cpu[ours]) / med(c.commands.cpu[theirs]):.2f}x)"
+
+    measured = [value for c in columns if (value := ratio(c)) is not None]
+    if measured:
+        mark = "ok" if measured[-1] < 1 else "OVER"
+        cells = " | ".join(cell(c) for c in columns)
+        yield f"| {ours} over {theirs}: medians' ratio (CPU's) | {cells} | < 1x | {mark} |"
 
 
 def machine() -> str:
@@ -1024,8 +1096,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands-only", action="store_true",
                         help="issue 16's rows only: the CLI reads and the inbox's start from outside, "
                              "beside notmuch and a bare Textual app, the searches, the build's bytes")  # fmt: skip
+    parser.add_argument("--first-rows-only", action="store_true",
+                        help="of --commands-only, only the inbox's starts: to its first rows with no channel "
+                             "and with six, beside a bare Textual app (issue 16, goal 1)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=COMMAND_RUNS, help="rounds of --commands-only")
+    parser.add_argument("--cli-only", action="store_true",
+                        help="--commands-only without the inbox's starts and the searches: the CLI reads, "
+                             "the interpreter and notmuch")  # fmt: skip
+    parser.add_argument("--against", "--before", dest="against", type=Path, default=None,
+                        help="with --commands-only, --first-rows-only or --cli-only: the source tree of "
+                             "another commit, e.g. main's (`git archive COMMIT ecoinbox | tar -x -C DIR`, "
+                             "its hash in DIR/COMMIT), whose reads and starts run in the same rounds")  # fmt: skip
     args = parser.parse_args(argv)
+    args.commands_only = args.commands_only or args.first_rows_only
     labels = [size.strip().lower() for size in args.sizes.split(",") if size.strip()]
     peers_limit = 0 if args.peers_up_to == "none" else SIZES[args.peers_up_to.lower()]
     screening_limit = 0 if args.screening_up_to == "none" else SIZES[args.screening_up_to.lower()]
@@ -1035,20 +1118,23 @@ def main(argv: list[str] | None = None) -> int:
         messages = SIZES[label]
         path, made = store_for(args.cache, messages, args.seed, args.rebuild)
         screening_rate = None
-        if messages <= screening_limit and not args.commands_only:
+        if messages <= screening_limit and not (args.commands_only or args.cli_only):
             print(f"{label}: ingest with screening and language detection…", file=sys.stderr, flush=True)
             screening_rate = screening_ingest_rate(messages, args.seed)
         if args.ingest_only:
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), [], screening_rate))
             continue
-        if args.commands_only:
-            if messages <= peers_limit and shutil.which("notmuch"):
+        if args.commands_only or args.cli_only:
+            if messages <= peers_limit and shutil.which("notmuch") and not args.first_rows_only:
                 print(f"{label}: notmuch's index…", file=sys.stderr, flush=True)
                 run_peers(path, messages)
             print(f"{label}: commands, {args.runs} rounds…", file=sys.stderr, flush=True)
-            commands = run_commands(path, args.runs)
-            print(f"{label}: search…", file=sys.stderr, flush=True)
-            searches = search_s(path, datetime.fromisoformat(made["end"]))
+            commands = run_commands(path, args.runs, reads=not args.first_rows_only,
+                                    starts=not args.cli_only, against=args.against)  # fmt: skip
+            searches = []
+            if not (args.first_rows_only or args.cli_only):
+                print(f"{label}: search…", file=sys.stderr, flush=True)
+                searches = search_s(path, datetime.fromisoformat(made["end"]))
             columns.append(Column(label, messages, made, Inbox(), [], [], Peers(), searches, None, commands))
             continue
         print(f"{label}: the inbox in a pty…", file=sys.stderr, flush=True)
@@ -1072,7 +1158,7 @@ def main(argv: list[str] | None = None) -> int:
           f"seed {args.seed}; {args.moves} moves, {args.pages} page downs, quiet {QUIET_S * 1000:.0f} ms, "
           f"pty {COLUMNS}x{ROWS}")  # fmt: skip
     print()
-    if args.commands_only:
+    if args.commands_only or args.cli_only:
         for line in commands_table(columns):
             print(line)
         return 0

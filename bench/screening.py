@@ -90,7 +90,9 @@ HEADER = "| spam | precision | recall | F1 | TP | FP | FN | TN |\n|---|---:|---:
 
 
 def new_filter(model: Model | None = None) -> SpamFilter:
-    return SpamFilter(brand_names=train_spam.BRAND, own_domains=train_spam.OWN_DOMAINS, model=model)
+    return SpamFilter(
+        brand_names=train_spam.BRAND, own_domains=train_spam.OWN_DOMAINS, model=model, kinds=train_spam.KINDS
+    )
 
 
 def verdicts(spam_filter: SpamFilter, examples: Sequence[Example]) -> list[Verdict]:

@@ -10,9 +10,13 @@ Data (see the protocol at the top of bench/README.md):
 - Real customers' tweets to brands' care accounts, ../shared/data/cdp/dev.json (IBM's Twitter
   Conversations Dataset for Conversational Document Prediction, Apache License 2.0; Ganhotra
   et al., EMNLP 2020): the client turns, all ham (source "cdp").
+- The SMS Spam Collection (Almeida, Gomez Hidalgo and Yamakami, DocEng 2011; UCI Machine
+  Learning Repository, doi:10.24432/C5CC84, CC BY 4.0), in bench/data/sms-spam-collection:
+  5,574 real text messages (source "sms"), always in training, never a fold (`SMS_SHARE`).
 
 Model: logistic regression over the features of `ecoinbox.screening.spam_model` (character
-3-5-grams, words, word pairs, named signals), L2-regularized, full-batch Adam in numpy;
+3-5-grams, words, word pairs, each word with the kind of channel it was written on, named
+signals), L2-regularized, full-batch Adam in numpy;
 deterministic (no random state), so the same data gives the same file. Each source weighs the
 same in the loss (a source of 190 examples counts as much as one of 440) but the project's
 examples (`VELORA_SHARE`) and the care tweets (`CDP_SHARE`), and spam and ham weigh the same
@@ -22,6 +26,8 @@ settings and the filter's threshold were chosen (the rule is in bench/README.md)
 
     python bench/train_spam.py                 # train on every training source, write the weights
     python bench/train_spam.py --dev           # cross-validation on the training sources
+    python bench/train_spam.py --dev --sms-share 0,1,3 --placed 0,1   # scoring 8's grid
+    python bench/train_spam.py --dev --errors 0.7   # and each fold's misses at 0.7 (dev only)
     python bench/train_spam.py --youtube PATH  # the collection elsewhere
 """
 
@@ -29,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import gzip
 import itertools
 import json
 import math
@@ -54,6 +62,7 @@ TRAIN_VIDEOS = ("Youtube01-Psy", "Youtube02-KatyPerry", "Youtube03-LMFAO", "Yout
 UNTOUCHED = "Youtube05-Shakira"
 """The source kept for the reported numbers: the last file by name, fixed before any file was read."""
 TRAIN_SOURCES = (*TRAIN_VIDEOS, "velora", "cdp")
+SMS = ROOT / "bench" / "data" / "sms-spam-collection" / "SMSSpamCollection.tsv.gz"
 CDP = ROOT.parent / "shared" / "data" / "cdp" / "dev.json"
 """Real customers' tweets to 25 brands' care accounts (IBM's Twitter Conversations Dataset for
 Conversational Document Prediction, Apache License 2.0; Ganhotra et al., EMNLP 2020): the client
@@ -63,10 +72,18 @@ OWN_DOMAINS = ("velora.example",)
 L2 = 1e-5
 """Chosen with --dev (leave-one-source-out over the training sources)."""
 VELORA_SHARE = 10.0
+"""The project's examples weigh this many videos in the loss. Chosen with --dev."""
 CDP_SHARE = 1.0
+SMS_SHARE = 0.0
+"""The SMS Spam Collection's share of the loss (0: not trained on). Chosen with --dev."""
+PLACED = True
+"""Whether the model also weighs each word with the kind of channel it was written on ("youtube
+subscribe"; `SpamFilter(kinds=)` gives the kind). Chosen with --dev (`--placed 0,1`)."""
+KINDS = {"youtube": "youtube", "twitter": "x", "sms": "sms", "blog": "wordpress", "email": "email",
+         "mastodon": "mastodon", "bluesky": "bluesky"}  # fmt: skip
+"""The training data's channel names and the kind of channel each is (what the product calls it)."""
 GRAM_WEIGHT = 1.0
 """The character n-grams' value against a whole word's. Chosen with --dev."""
-"""The project's examples weigh this many videos in the loss. Chosen with --dev."""
 EPOCHS = 300
 _AT = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -153,11 +170,30 @@ def load_cdp(path: Path = CDP) -> list[Example]:
     return out
 
 
+def load_sms(path: Path = SMS) -> list[Example]:
+    """The SMS Spam Collection, in the file's order (it has no dates), as short mails with no
+    subject: text only, as a phone number would send it."""
+    out = []
+    for number, line in enumerate(gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()):
+        label, _, text = line.partition("\t")
+        author = Author("sms", f"sms:{number}", f"sms{number}", "")
+        message = Message("sms", str(number), author, text, _AT)
+        out.append(Example("sms", str(number), message, label == "spam"))
+    return out
+
+
+@functools.cache
+def cached_sms() -> list[Example]:
+    return load_sms()
+
+
 def load_sources(youtube: Path, names: Iterable[str]) -> dict[str, list[Example]]:
     out = {}
     for name in names:
         if name == "cdp":
             out[name] = load_cdp()
+        elif name == "sms":
+            out[name] = load_sms()
         elif name == "velora":
             out[name] = load_velora("train")
         elif name == "velora-test":
@@ -195,13 +231,21 @@ class Design:
     weights: np.ndarray  # each example's weight in the loss
     vocabulary: list[str]  # column -> "kind:feature"
     gram_weight: float = 1.0  # the character n-grams' value (the model keeps it)
+    placed: bool = False  # words with the channel's kind among the features
 
 
-def example_values(example: Example, context: tuple[int, int], gram_weight: float = 1.0) -> dict[str, float]:
+def kind_of(message: Message) -> str:
+    """The kind of channel a training example was written on, as the product names it."""
+    return KINDS[message.channel]
+
+
+def example_values(
+    example: Example, context: tuple[int, int], gram_weight: float = 1.0, placed: bool = False
+) -> dict[str, float]:
     """Each feature of an example ("kind:feature") and its value, as `Model` weighs them."""
     padded = padded_text(_text(example.message))
     names = named_signals(example, context)
-    every = keys(padded, names)
+    every = keys(padded, names, kind_of(example.message) if placed else "")
     text_count = len(every) - len(names)
     scale = 1.0 / math.sqrt(text_count) if text_count else 0.0
     values: dict[str, float] = {}
@@ -212,7 +256,10 @@ def example_values(example: Example, context: tuple[int, int], gram_weight: floa
 
 
 def design(
-    groups: Sequence[Sequence[Example]], shares: Sequence[float] | None = None, gram_weight: float = 1.0
+    groups: Sequence[Sequence[Example]],
+    shares: Sequence[float] | None = None,
+    gram_weight: float = 1.0,
+    placed: bool = False,
 ) -> Design:
     """The examples of each source; `shares[i]` is source i's share of the loss (all the same by
     default). Within a source, spam and ham weigh the same."""
@@ -227,7 +274,7 @@ def design(
         spam = sum(e.is_spam for e in examples)
         ham = len(examples) - spam
         for example, context in zip(examples, contexts(examples), strict=True):
-            for key, value in example_values(example, context, gram_weight).items():
+            for key, value in example_values(example, context, gram_weight, placed).items():
                 indices.append(columns.setdefault(key, len(columns)))
                 values.append(value)
                 rows.append(row)
@@ -242,6 +289,7 @@ def design(
         np.array(weights) / sum(shares),
         list(columns),
         gram_weight,
+        placed,
     )
 
 
@@ -286,7 +334,7 @@ def scores(model: Model, examples: Sequence[Example]) -> np.ndarray:
     the way the filter computes it."""
     out = []
     for example, context in zip(examples, contexts(examples), strict=True):
-        text_score, _ = model.text_score(padded_text(_text(example.message)))
+        text_score, _ = model.text_score(padded_text(_text(example.message)), kind_of(example.message))
         out.append(model.bias + text_score + model.named_score(named_signals(example, context)))
     return 1.0 / (1.0 + np.exp(-np.array(out)))
 
@@ -308,13 +356,21 @@ def training_set(
     velora_share: float,
     cdp_share: float | None = None,
     gram_weight: float | None = None,
+    sms_share: float | None = None,
+    placed: bool | None = None,
 ) -> Design:
     """Every source given, the project's own (the only one from a brand's inbox) weighing
-    `velora_share` times a video, the care tweets `cdp_share` times (`CDP_SHARE` by default)."""
+    `velora_share` times a video, the care tweets `cdp_share` times (`CDP_SHARE` by default),
+    plus the SMS collection weighing `sms_share` times a video (`SMS_SHARE` by default; left
+    out at 0)."""
+    sms = SMS_SHARE if sms_share is None else sms_share
+    if sms > 0 and "sms" not in sources:
+        sources = {**sources, "sms": cached_sms()}
     names = list(sources)
-    shares = {"velora": velora_share, "cdp": CDP_SHARE if cdp_share is None else cdp_share}
+    shares = {"velora": velora_share, "cdp": CDP_SHARE if cdp_share is None else cdp_share, "sms": sms}
     weight = GRAM_WEIGHT if gram_weight is None else gram_weight
-    return design([sources[n] for n in names], [shares.get(n, 1.0) for n in names], weight)
+    groups, weights = [sources[n] for n in names], [shares.get(n, 1.0) for n in names]
+    return design(groups, weights, weight, PLACED if placed is None else placed)
 
 
 def folds(sources: dict[str, list[Example]]) -> list[tuple[str, dict[str, list[Example]], list[Example]]]:
@@ -339,16 +395,19 @@ def dev(
     velora_shares: Sequence[float],
     cdp_shares: Sequence[float] = (CDP_SHARE,),
     gram_weights: Sequence[float] = (GRAM_WEIGHT,),
+    sms_shares: Sequence[float] = (SMS_SHARE,),
+    placed: Sequence[bool] = (PLACED,),
+    errors: float | None = None,
 ) -> None:
     """Cross-validation on the training sources (`folds`) for a grid of L2 strengths and of
     the project's share of the loss."""
     sources = load_sources(youtube, TRAIN_SOURCES)
-    for l2, velora_share, cdp_share, gram_weight in itertools.product(
-        grid, velora_shares, cdp_shares, gram_weights
+    for l2, velora_share, cdp_share, gram_weight, sms_share, where in itertools.product(
+        grid, velora_shares, cdp_shares, gram_weights, sms_shares, placed
     ):
         print(
             f"L2 {l2:g}, project's share {velora_share:g}, care tweets' share {cdp_share:g}, "
-            f"n-grams' weight {gram_weight:g}"
+            f"n-grams' weight {gram_weight:g}, SMS share {sms_share:g}, words by kind {where}"
         )
         pooled_truth: list[bool] = []
         pooled: list[np.ndarray] = []
@@ -356,7 +415,8 @@ def dev(
         in_domain: list[np.ndarray] = []
         care: list[np.ndarray] = []
         for held, training, examples in folds(sources):
-            model = train(training_set(training, velora_share, cdp_share, gram_weight), l2=l2)
+            data = training_set(training, velora_share, cdp_share, gram_weight, sms_share, where)
+            model = train(data, l2=l2)
             probability = scores(model, examples)
             truth = [e.is_spam for e in examples]
             if held.startswith("velora"):
@@ -371,6 +431,15 @@ def dev(
                 for t in (0.5, 0.7, 0.9)
             )
             print(f"    {held:22} {row}")
+            if errors is not None:  # the dev error analysis: what each fold's model got wrong
+                for example, score in zip(examples, probability.tolist(), strict=True):
+                    if (score >= errors) != example.is_spam:
+                        kind = "FP" if score >= errors else "FN"
+                        who, text = (
+                            example.message.author.display_name[:24],
+                            " ".join(_text(example.message).split()),
+                        )
+                        print(f"      {kind} {score:.2f} {who!r}: {text[:150]!r}")
         everything = np.concatenate(pooled)
         project = np.concatenate(in_domain)
         tweets = np.concatenate(care) if care else np.zeros(0)
@@ -396,6 +465,9 @@ def main() -> None:
     )
     parser.add_argument("--cdp-share", default="1,3", help="the care tweets' shares of the loss --dev tries")
     parser.add_argument("--gram-weight", default="1,0.5,0.25", help="the n-grams' weights --dev tries")
+    parser.add_argument("--sms-share", default="0,1,3", help="the SMS collection's shares --dev tries")
+    parser.add_argument("--placed", default="0", help="words by the channel's kind: 0, 1 or 0,1 (--dev)")
+    parser.add_argument("--errors", type=float, help="--dev: list each fold's misses at this threshold")
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     args = parser.parse_args()
     youtube = youtube_dir(args.youtube)
@@ -403,13 +475,16 @@ def main() -> None:
         grid = [float(value) for value in args.l2.split(",")]
         shares = [float(value) for value in args.velora_share.split(",")]
         cdp = [float(value) for value in args.cdp_share.split(",")]
-        dev(youtube, grid, shares, cdp, [float(value) for value in args.gram_weight.split(",")])
+        grams = [float(value) for value in args.gram_weight.split(",")]
+        sms = [float(value) for value in args.sms_share.split(",")]
+        placed = [value == "1" for value in args.placed.split(",")]
+        dev(youtube, grid, shares, cdp, grams, sms, placed, args.errors)
         return
     sources = load_sources(youtube, TRAIN_SOURCES)
     model = train(training_set(sources, VELORA_SHARE))
     model.save(args.out)
     count = sum(len(examples) for examples in sources.values())
-    kept = sum(len(model.table(kind)) for kind in "gwpn")
+    kept = sum(len(model.table(kind)) for kind in "gwpnc")
     print(f"trained on {count} examples from {', '.join(TRAIN_SOURCES)}: {kept} weights kept")
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
 

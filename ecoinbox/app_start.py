@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ENGINE_BUILD_WAIT_S = 10.0  # at quit, for an engine still being built (its clients are closed)
+
 
 class CliError(Exception):
     """A failure to report in one or a few lines, then exit non-zero."""
@@ -50,7 +52,8 @@ def resolve_tokens(settings: Settings) -> dict[str, Secret]:
 
 
 async def open_inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:
-    """The inbox on `settings`; `notices` are said on its screen once it shows."""
+    """The inbox on `settings`; `notices` are said on its screen once it shows. Its rows come from
+    the store alone: the engine (every channel's client) is built and started after them."""
     from ecoinbox.tui.app import EcoInboxApp
 
     store = await open_inbox_store(settings, read_only_ok=True, screening=False)  # it comes after the rows
@@ -60,17 +63,60 @@ async def open_inbox(settings: Settings, tokens: dict[str, Secret], notices: Seq
             # Nothing to poll into and nothing to send from: the inbox only reads, under a banner.
             await run_app(EcoInboxApp(settings, store, None, notices=notices))
             return 0
-        engine = build_engine(settings, tokens, store)
-        starting = asyncio.create_task(check_then_start(store, engine, settings), name="store check")
+        app = EcoInboxApp(settings, store, None, notices=notices, engine_coming=True)
+        later = EngineStart(settings, tokens, store)
+        starting = asyncio.create_task(later.run(app), name="engine start")
         try:
-            await run_app(EcoInboxApp(settings, store, engine, notices=notices))
+            await run_app(app)
         finally:
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
-            await engine.stop()
+            await later.stop()
     finally:
         await store.close()
     return 0
+
+
+class EngineStart:
+    """The inbox's engine, once its first rows are on screen: built in a thread (the channels'
+    imports, their clients), attached to the app, then started once the store's file is sound."""
+
+    def __init__(self, settings: Settings, tokens: dict[str, Secret], store: SQLiteStore) -> None:
+        self.settings, self.tokens, self.store = settings, tokens, store
+        self.building: asyncio.Future[Engine] | None = None
+
+    async def run(self, app: EcoInboxApp) -> bool:
+        """True once the engine started (polling and sending, or standing by for another inbox)."""
+        await app.rows_shown.wait()
+        self.building = asyncio.ensure_future(
+            asyncio.to_thread(build_engine, self.settings, self.tokens, self.store)
+        )
+        try:
+            engine = await asyncio.shield(self.building)  # a quit meanwhile: `stop` closes what it built
+        except Exception as exc:
+            log.exception("the engine could not be built")
+            # In the app's own turn, as for a key. A channel's error is written for the manager,
+            # without its token; any other's words stay in the log (they might quote one).
+            from ecoinbox.channels.base import ChannelError
+
+            reason = sanitize(str(exc)) if isinstance(exc, ChannelError) else type(exc).__name__
+            app.call_later(app.engine_failed, reason)
+            return False
+        app.call_later(app.attach_engine, engine)
+        return await check_then_start(self.store, engine, self.settings)
+
+    async def stop(self) -> None:
+        """Stop the engine, waiting for it first if it is still being built."""
+        if self.building is None:
+            return
+        try:
+            engine = await asyncio.wait_for(asyncio.shield(self.building), ENGINE_BUILD_WAIT_S)
+        except TimeoutError:
+            log.warning("the engine was still being built at quit: its channels were not closed")
+            return
+        except Exception:  # noqa: BLE001 - it failed to build: logged and said when it did
+            return
+        await engine.stop()
 
 
 async def run_app(app: EcoInboxApp) -> None:

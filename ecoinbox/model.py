@@ -161,6 +161,9 @@ class Message:
     # The text of the post it comments, where the channel reads it (a blog post): screening
     # compares them at ingest (off-topic); not stored.
     post_text: str = ""
+    # The commenter's IP address, where the platform gives it to a moderator (WordPress's
+    # author_ip): personal data, sent only to Akismet; never stored, shown or logged.
+    author_ip: str = field(default="", repr=False)
 
     @property
     def is_ours(self) -> bool:

@@ -12,7 +12,6 @@ pasted into SQL. `fts_phrase` quotes one term for FTS5.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,6 +123,8 @@ def parse_query(text: str, *, now: datetime | None = None) -> Query:
         if bare in FILTERS:
             raise QueryError(f"{bare}: needs a value right after the colon, e.g. {_EXAMPLES[bare]}.")
         if key is not None:
+            import difflib  # 1-2 ms: only for a filter to correct
+
             close = difflib.get_close_matches(key.lower(), FILTERS, n=1, cutoff=0.7)
             if close:
                 raise QueryError(f"Unknown filter {key}:; did you mean {close[0]}:?")

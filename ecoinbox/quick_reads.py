@@ -3,16 +3,16 @@
 Python's start and imports were nine tenths of these commands (0.17 s, 13 ms of it the reading):
 asyncio and aiosqlite, the model's dataclasses, the store's write path, the other commands. A
 plain `list` or `show` on a sound store is read here through `ecoinbox.store.quick` and printed
-as `ecoinbox.cli` prints it (tests/test_quick_reads.py compares the bytes). Anything else (an
-option this parser does not know, a config error, a store to migrate, damaged or missing) goes
-to `ecoinbox.cli`, which has the words for it: nothing is printed here before the whole answer
-is read.
+as `ecoinbox.cli` prints it (tests/test_quick_reads.py compares the bytes), with the config's
+[brand], [store] and [team] alone (`ecoinbox.config.quick`). Anything else (an option this parser
+does not know, a problem in those sections, a store to migrate, damaged or missing) goes to
+`ecoinbox.cli`, which has the words for it: nothing is printed here before the whole answer is
+read.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ecoinbox.store.quick import VIEW_STATES, NotQuick, QuickReader, Row, quick_reader
 
 if TYPE_CHECKING:
-    from ecoinbox.config import Settings
+    from ecoinbox.config.quick import ReadSettings
     from ecoinbox.query import Query
 
 __all__ = ["answer", "main"]
@@ -61,7 +61,7 @@ def answer(words: list[str]) -> list[str] | None:
     settings = read_settings(config)
     with quick_reader(settings.data_path) as reader:
         if words[0] == "list":
-            return list_lines(reader, settings.team.me, options)
+            return list_lines(reader, settings.me, options)
         return show_lines(reader, options)
 
 
@@ -113,14 +113,14 @@ def parse_show(words: list[str]) -> dict[str, Any] | None:
     return {"id": int(words[0]), "json": as_json}
 
 
-def read_settings(path: Path | None) -> Settings:
-    """The whole config, validated as every command validates it."""
-    from ecoinbox.config import ConfigError, load_config
+def read_settings(path: Path | None) -> ReadSettings:
+    """The store's file and `team.me`, from the sections a read needs (ecoinbox.config.quick)."""
+    from ecoinbox.config.quick import read_settings as read_for_a_read
 
-    try:
-        return load_config(path)
-    except ConfigError:
-        raise NotQuick from None  # the full command line says every problem, with its line
+    settings = read_for_a_read(path)
+    if settings is None:
+        raise NotQuick  # the full command line loads the whole file and says every problem, with its line
+    return settings
 
 
 def list_lines(reader: QuickReader, me: str, options: dict[str, Any]) -> list[str]:
@@ -130,6 +130,8 @@ def list_lines(reader: QuickReader, me: str, options: dict[str, Any]) -> list[st
     else:
         rows = reader.view_rows(options["state"], me, limit)
     if options["json"]:
+        import json  # 3-4 ms: only for --json
+
         # ensure_ascii keeps every control or BiDi character escaped: safe on any terminal.
         return [json.dumps(row_json(row)) for row in rows]
     now = datetime.now(UTC)
@@ -151,6 +153,8 @@ def show_lines(reader: QuickReader, options: dict[str, Any]) -> list[str]:
         raise NotQuick  # the full command line says there is none, and where the ids are
     row, messages, outbox = found
     if options["json"]:
+        import json  # 3-4 ms: only for --json
+
         return json.dumps(conversation_json(row, messages, outbox), indent=2).splitlines()
     from ecoinbox.sanitize import sanitize
 

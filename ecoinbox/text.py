@@ -34,6 +34,8 @@ def fold(text: str) -> str:
 def fold_as_index(text: str) -> tuple[str, list[int]]:
     """`text` with accents removed and case folded, as FTS5's unicode61 tokenizer folds it,
     and for each character of the result the index of the character of `text` it came from."""
+    if text.isascii():  # each character folds to one: 50-100 us less per snippet of a search
+        return text.lower(), list(range(len(text)))
     folded: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):

@@ -127,6 +127,55 @@ def test_a_read_on_a_sound_store_needs_no_event_loop_nor_model(
     assert offenders(modules, NEVER_FOR_A_READ + NOT_FOR_A_QUICK_READ) == []
 
 
+# A plain read takes [brand], [store] and [team] from the config (ecoinbox/config/quick.py): not the
+# other sections, their settings classes, the platform units that check a channel, nor platformdirs
+# when the file and the store are named.
+NOT_FOR_A_QUICK_READS_CONFIG = (
+    "ecoinbox.config.load",
+    "ecoinbox.config.channels",
+    "ecoinbox.config.rules",
+    "ecoinbox.config.screening",
+    "ecoinbox.config.toml_lines",
+    "ecoinbox.channels",
+    "platformdirs",
+)
+
+
+@pytest.mark.parametrize("command", [["list"], ["list", "--query", "refund lang:en"], ["show", "1"]])
+def test_a_quick_read_reads_only_the_config_it_needs(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
+    out = tmp_path / "modules.json"
+    modules = loaded_by(PROBE, "--config", str(config), *command, out=out)
+    assert {"ecoinbox.quick_reads", "ecoinbox.config.quick", "sqlite3"} <= modules  # the probe saw it read
+    assert offenders(modules, NOT_FOR_A_QUICK_READS_CONFIG) == []
+    if "--query" not in command:  # the search language's Query is a dataclass; nothing else read is
+        assert "dataclasses" not in modules
+
+
+def test_a_quick_read_from_the_default_places_needs_no_platformdirs(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config and the store where a user leaves them: found by the XDG rules (config/paths.py)."""
+    home = tmp_path / "home"
+    (home / "config" / "ecoinbox").mkdir(parents=True)
+    (home / "data" / "ecoinbox").mkdir(parents=True)
+    (home / "data" / "ecoinbox" / "ecoinbox.db").write_bytes((tmp_path / "inbox.db").read_bytes())
+    (home / "config" / "ecoinbox" / "config.toml").write_text('[brand]\nname = "Acme"\n', encoding="utf-8")
+    for variable, value in (
+        ("HOME", home),
+        ("XDG_CONFIG_HOME", home / "config"),
+        ("XDG_DATA_HOME", home / "data"),
+    ):
+        monkeypatch.setenv(variable, str(value))
+    monkeypatch.delenv("ECOINBOX_CONFIG", raising=False)
+    modules = loaded_by(PROBE, "list", out=tmp_path / "modules.json")
+    assert {"ecoinbox.quick_reads", "ecoinbox.config.quick", "sqlite3"} <= modules  # the probe saw it read
+    assert (
+        offenders(modules, ("platformdirs", "tempfile", "ecoinbox.cli", *NOT_FOR_A_QUICK_READS_CONFIG)) == []
+    )
+
+
 INBOX = """
 import json, sys
 import ecoinbox.channels, ecoinbox.cli, ecoinbox.engine, ecoinbox.secrets, ecoinbox.tui.app
@@ -162,8 +211,47 @@ def test_the_inbox_draws_its_first_rows_before_screening_is_loaded(
     """Spam and priority screening (numpy for its MinHashes) is attached once the inbox shows."""
     monkeypatch.setenv("NO_SUCH_TOKEN", "not-a-real-token")
     modules = loaded_by(FIRST_FRAME, "--config", str(config), out=tmp_path / "modules.json")
-    assert {"ecoinbox.store", "ecoinbox.engine", "textual"} <= modules  # the probe saw the inbox start
+    assert {"ecoinbox.store", "textual"} <= modules  # the probe saw the inbox start
     assert offenders(modules, ("numpy", "ecoinbox.screening")) == []
+
+
+# Six platforms, as a real config names them (their tokens in a variable: no keyring in a test).
+SIX_CHANNELS = (
+    "".join(
+        f'[[channels]]\nkind = "{kind}"\nname = "{kind}"\nbase_url = "http://127.0.0.1:9"\n{more}'
+        'keyring = false\ntoken_env = "FIRST_ROWS_TOKEN"\n'
+        for kind, more in [
+            ("mastodon", ""),
+            ("bluesky", 'account = "acme.example"\n'),
+            ("discourse", 'account = "acme"\n'),
+            (
+                "reddit",
+                'auth_url = "http://127.0.0.1:9"\nsubreddits = ["acme"]\nclient_id = "x"\naccount = "acme"\n',
+            ),
+            ("wordpress", 'account = "acme"\n'),
+        ]
+    )
+    + '[[channels]]\nkind = "feed"\nname = "blog"\nbase_url = "http://127.0.0.1:9/feed"\n'
+)
+
+
+def channel_code(modules: set[str]) -> list[str]:
+    """A platform's own modules beyond its unit (settings and checks): its channel, its client."""
+    return sorted(m for m in modules if m.startswith("ecoinbox.channels.") and m.count(".") == 3
+                  and not m.endswith(".unit"))  # fmt: skip
+
+
+def test_the_inbox_builds_no_channel_before_its_first_rows(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every channel's client (httpx, the platform's code) is built once the rows show, in a thread."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[: text.index("[[channels]]")] + text[text.index("[store]") :] + SIX_CHANNELS)
+    monkeypatch.setenv("FIRST_ROWS_TOKEN", "not-a-real-token")
+    modules = loaded_by(FIRST_FRAME, "--config", str(config), out=tmp_path / "modules.json")
+    assert {"ecoinbox.store", "textual", "ecoinbox.channels.reddit.unit"} <= modules  # it read the six
+    assert offenders(modules, NOT_FOR_THE_INBOX_START) == []
+    assert channel_code(modules) == []
 
 
 SCREENING = """

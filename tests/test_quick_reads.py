@@ -11,13 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecoinbox import cli, quick_reads
+from ecoinbox.config import ConfigError, load_config, parse_config
+from ecoinbox.config import quick as config_quick
+from ecoinbox.config.paths import default_config_path, default_data_path
 from ecoinbox.demo.generate import generate
 from ecoinbox.model import OutboxState, State, View
 from ecoinbox.store import open_store, quick
 from ecoinbox.store.schema import SCHEMA_VERSION
 from ecoinbox.store.search_sql import search_sql
+from ecoinbox.text import fold_as_index
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
 QUERIES = [
@@ -172,3 +178,124 @@ def test_a_before_search_is_the_full_stores(config: Path, capsys: pytest.Capture
     shown = capsys.readouterr().out
     assert cli.main(words) == 0
     assert shown == capsys.readouterr().out and shown.count("\n") > 10
+
+
+# ---- the config, as far as a read needs it (ecoinbox/config/quick.py) --------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[brand]\nname = "Acme"\n[store]\npath = "inbox.db"\n',
+        '[brand]\nname = "Acme"\n[store]\npath = "~/somewhere/inbox.db"\n[team]\nme = "  Léa   M "\n',
+        '\ufeff[brand]\nname = "Acme"\n[team]\nme = "lea"\nmembers = ["sam", "lea"]\n',  # the default store
+        ('[brand]\nname = "Acme"\nhandles = ["acme@social.example"]\n[store]\npurge_deleted_after = "never"\n'
+         '[engine]\noutbox_retry_max = 300\n[[views]]\nname = "Refunds"\nquery = "refund"\n'),
+    ],
+)  # fmt: skip
+def test_the_config_a_read_needs_is_the_whole_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    full = load_config(path)
+    assert config_quick.read_settings(path) == (full.data_path, full.team.me)
+    monkeypatch.setenv("ECOINBOX_CONFIG", str(path))  # the file found without --config
+    assert config_quick.read_settings(None) == (full.data_path, full.team.me)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[store]\npath = "inbox.db"\n', '[brand]\nname = ""\n', 'brand = 3\n',
+        '[brand]\nname = "Acme"\n[stores]\n',
+        '[brand]\nname = "Acme"\nme = "lea"\n', '[brand]\nname = "Acme"\n[store]\npath = 3\n',
+        '[brand]\nname = "Acme"\n[store]\ntoken = "s3cret"\n', '[brand]\nname = "Acme"\n[team]\nme = ""\n',
+        '[brand]\nname = "Acme"\n[team]\nmembers = ["sam", " "]\n', '[brand]\nname = "Acme"\nteam = "lea"\n',
+        '[brand]\nname = "Acme"\n[store]\npurge_deleted_after = "soon"\n', '[brand\nname = "Acme"\n',
+    ],
+)  # fmt: skip
+def test_a_config_a_read_cannot_vouch_for_is_the_whole_loads_to_explain(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(path)
+    assert config_quick.read_settings(path) is None
+
+
+def test_a_config_that_is_not_there_or_not_text_is_the_whole_loads_to_explain(tmp_path: Path) -> None:
+    assert config_quick.read_settings(tmp_path / "none.toml") is None
+    assert config_quick.read_settings(tmp_path) is None
+    (tmp_path / "latin1.toml").write_bytes(b'[brand]\nname = "Caf\xe9"\n')
+    assert config_quick.read_settings(tmp_path / "latin1.toml") is None
+
+
+@pytest.mark.parametrize("name", sorted(config_quick.SECTIONS))
+def test_the_top_level_tables_a_read_knows_are_the_whole_loads(tmp_path: Path, name: str) -> None:
+    """A top-level key out of SECTIONS is left to the whole load: each one in it must be one the
+    whole load reads (a typo of one is not), so that no file the whole load refuses is read here."""
+    for key, known in ((name, True), (name + "s", False)):
+        try:
+            parse_config(f'{key} = 3\n[brand]\nname = "Acme"\n' if key != "brand" else "brand = 3\n")
+        except ConfigError as error:
+            unknown = [p for p in error.problems if p.key == key and p.message.startswith("unknown")]
+            assert bool(unknown) is not known, (key, error)
+        else:
+            pytest.fail(f"{key} = 3 passed")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_text_folds_as_the_index_folds_any_text(text: str) -> None:
+    """fold_as_index answers ASCII at once (search snippets): what the per-character fold gives."""
+    folded, origin = fold_as_index(text + "é")  # the é takes the per-character way for the whole text
+    assert fold_as_index(text) == (folded[:-1], origin[:-1])
+
+
+def test_a_problem_in_a_section_a_read_does_not_use_is_left_to_the_commands_that_use_it(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The read needs [brand], [store] and [team]; the inbox still refuses the file, with its line."""
+    elsewhere = tmp_path / "config.toml"
+    elsewhere.write_text(config.read_text(encoding="utf-8") + '[ui]\nlayout = "sideways"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="ui.layout"):
+        load_config(elsewhere)
+    assert quick_reads.main(["--config", str(elsewhere), "list", "--limit", "3"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    ("config_home", "data_home", "home"),
+    [
+        (None, None, "/home/lea"), ("/xdg/config", "/xdg/data", "/home/lea"), ("", "  ", "/home/lea/"),
+        ("relative/config", "relative/data", "/home/lea"), ("/xdg/config/", None, "relative-home"),
+        (None, None, None),
+    ],
+)  # fmt: skip
+def test_the_default_places_are_platformdirs_own(
+    monkeypatch: pytest.MonkeyPatch, config_home: str | None, data_home: str | None, home: str | None
+) -> None:
+    """A read finds them without importing platformdirs where the XDG rules decide (config/paths.py)."""
+    import platformdirs
+
+    for variable, value in (("XDG_CONFIG_HOME", config_home), ("XDG_DATA_HOME", data_home), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("ECOINBOX_CONFIG", raising=False)
+    for ours, theirs in (
+        (
+            default_config_path,
+            lambda: platformdirs.user_config_path("ecoinbox", appauthor=False) / "config.toml",
+        ),
+        (default_data_path, lambda: platformdirs.user_data_path("ecoinbox", appauthor=False) / "ecoinbox.db"),
+    ):
+        try:
+            expected = theirs()
+        except RuntimeError:  # platformdirs finds no home: neither may we
+            with pytest.raises(RuntimeError):
+                ours()
+        else:
+            assert ours() == expected

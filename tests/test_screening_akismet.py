@@ -263,3 +263,41 @@ async def test_a_backlog_is_asked_for_its_time_and_the_rest_screened_without_it(
     # Not an outage: the next comment is asked at once.
     akismet.clear_faults()
     assert (await s.ingest([comment("9", SPAM_WORD)])).spam == {9}
+
+
+async def test_a_moderators_blog_comments_give_akismet_the_commenters_ip_and_nothing_else_does(
+    akismet, store, caplog, tmp_path
+):
+    """WordPress gives author_ip to an account that may moderate (context=edit): it goes to
+    Akismet's user_ip, never to the screen's text, a log, nor the store's file."""
+    from ecoinbox.channels.wordpress import WordPressChannel
+    from ecoinbox.demo.wordpress.server import WordPressServer
+
+    caplog.set_level(logging.DEBUG)
+    keyring.set_password("ecoinbox", "akismet", KEY)
+    password = "abcd EFGH ijkl MNOP qrst UVWX"
+    async with WordPressServer(seed=None, public_url=BLOG, now=lambda: T0 + timedelta(hours=1)) as site:
+        post = site.add_post("new-battery", "New battery", T0 - timedelta(days=1))
+        for minute, (name, text, ip) in enumerate(
+            [
+                ("Sam Doe", f"Nice post. Visit {SPAM_WORD} today", "198.51.100.23"),
+                ("Lee", HAM, "198.51.100.24"),
+            ]
+        ):
+            site.add_comment(post=post, author=name, text=f"<p>{text}</p>",
+                             created_at=T0 + timedelta(minutes=minute), author_ip=ip)  # fmt: skip
+        channel = WordPressChannel("blog", site.base_url, password, account="acme_team")
+        try:
+            messages = (await channel.poll({})).messages
+        finally:
+            await channel.aclose()
+    assert [m.author_ip for m in messages] == ["198.51.100.23", "198.51.100.24"]
+    s = await store(config(akismet.base_url))
+    result = await s.ingest(messages)
+    assert result.spam == {1}
+    checks = await forms_of(akismet, "comment-check", 2)
+    assert [form["user_ip"] for form in checks] == ["198.51.100.23", "198.51.100.24"]
+    rows = [*await s.conversation_page(View.SPAM), *await s.conversation_page(View.INBOX)]
+    shown = [repr(m) for m in messages] + [repr(row) for row in rows] + [caplog.text]
+    assert not [text for text in shown if "198.51.100" in text]
+    assert not [path for path in tmp_path.glob("inbox0.db*") if b"198.51.100" in path.read_bytes()]

@@ -97,3 +97,64 @@ async def test_the_wordpress_channel_hands_the_posts_text_and_ingest_judges_it(t
         assert inbox.snippet == READER
     finally:
         await store.close()
+
+
+async def test_the_youtube_channel_hands_the_videos_description_and_screening_judges_it():
+    """A YouTube comment's parent text is its video's description (read with the title the
+    channel already asks for): a comment selling something else there, with a link, is off-topic."""
+    import json
+
+    from fakes import Clock
+
+    from ecoinbox.channels.youtube import YouTubeChannel
+    from ecoinbox.demo.youtube.server import API, BRAND_CHANNEL, YouTubeServer
+
+    client, secret, refresh = (
+        "test-client.apps.example",
+        "client-secret-never-shown",
+        "refresh-token-never-shown",
+    )
+    clock = Clock(NOW)
+    video = "Winter battery care"
+    async with YouTubeServer(
+        seed=None, client_id=client, client_secret=secret, refresh_token=refresh, now=clock
+    ) as server:
+        server.video(video, description=POST)
+        server.add_comment(author="max", text=f"{PROMO} {SITE}", video=video, at=NOW - timedelta(minutes=5))
+        server.add_comment(author="ana", text=READER, video=video, at=NOW - timedelta(minutes=4))
+        channel = YouTubeChannel(
+            "videos", server.base_url + API, json.dumps({"client_secret": secret, "refresh_token": refresh}),
+            channel_id=BRAND_CHANNEL, client_id=client, token_url=server.base_url + "/token", clock=clock,
+        )  # fmt: skip
+        try:
+            promo, reader = (await channel.poll({})).messages
+        finally:
+            await channel.aclose()
+    assert (promo.title, promo.post_text) == (video, POST) and reader.post_text == POST
+    screener = Screener()
+    assert REASON in screener.assess(promo).verdict.reasons
+    assert not any(s.name == "off_topic" for s in screener.assess(reader).verdict.signals)
+
+
+async def test_the_discourse_channel_hands_a_replys_topic_first_post_and_screening_judges_it():
+    """A forum reply's parent text is its topic's first post (the channel holds it to thread the
+    topic): a reply selling something else there, with a link, is off-topic; the first post is not."""
+    from ecoinbox.channels.discourse import DiscourseChannel
+    from ecoinbox.demo.discourse.server import DiscourseServer
+
+    key = "api-key-never-shown"
+    async with DiscourseServer(api_key=key, user_api_key="user-key-never-shown", seed=None) as server:
+        asked = server.add_topic(author="ana", title=TITLE, raw=POST, mention_brand=True)
+        server.add_post(topic_id=asked["topic_id"], author="max", raw=f"{PROMO} {SITE} @acme_team")
+        server.add_post(topic_id=asked["topic_id"], author="leo", raw=f"{READER} @acme_team")
+        channel = DiscourseChannel("forum", server.base_url, key, auth="api_key", username="acme_team")
+        try:
+            messages = (await channel.poll({})).messages
+        finally:
+            await channel.aclose()
+    by_text = {m.text.split()[0]: m for m in messages}
+    first, promo, reader = by_text["Cold"], by_text[PROMO.split()[0]], by_text[READER.split()[0]]
+    assert first.post_text == "" and promo.post_text.startswith("Cold shortens") and reader.post_text
+    screener = Screener()
+    assert REASON in screener.assess(promo).verdict.reasons
+    assert not any(s.name == "off_topic" for s in screener.assess(reader).verdict.signals)

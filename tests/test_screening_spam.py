@@ -4,6 +4,7 @@ protocol)."""
 
 from __future__ import annotations
 
+import gzip
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -353,16 +354,16 @@ def bench():
 
 
 def test_the_untouched_source_and_the_project_test_split(bench):
-    # Measured (bench/screening.py): the untouched video, precision 0.986 (144/146), recall 0.828
-    # (the issue asks 0.85: not reached, see bench/README.md); the project's test split,
-    # precision 0.920 (23/25), recall 0.548. Floors sit below.
+    # Measured (bench/screening.py, scoring 8 in bench/README.md): the untouched video, precision
+    # 0.987 (149/151), recall 0.856 (the issue asks 0.95 and 0.85); the project's test split,
+    # precision 0.929 (26/28), recall 0.619. Floors sit below.
     if not (YOUTUBE / "Youtube05-Shakira.csv").is_file():
         pytest.skip(f"the YouTube Spam Collection is not in {YOUTUBE}")
     untouched = bench.spam_scores(
         bench.new_filter(), bench.train_spam.load_youtube(YOUTUBE, "Youtube05-Shakira")
     )
     assert untouched.precision >= 0.95
-    assert untouched.recall >= 0.8
+    assert untouched.recall >= 0.85  # the issue's bar
     project = bench.spam_scores(bench.new_filter(), bench.train_spam.load_velora("test"))
     assert project.precision >= 0.85
     assert project.recall >= 0.5
@@ -405,3 +406,37 @@ def test_an_urgent_complaint_with_nothing_spam_needs_stays_out_of_spam():
         "Your account is locked. Click here now to claim your refund: http://acme-refunds.example/login", "2"
     ))  # fmt: skip
     assert phishing.priority.urgent and phishing.verdict.is_spam
+
+
+def test_a_word_weighs_where_it_was_written():
+    """The model weighs some words with the kind of channel they were written on: YouTube's
+    "check out my channel" teaches little about a customer's "checkout" in a mention."""
+    from ecoinbox.config import parse_config
+
+    settings = parse_config(
+        '[brand]\nname = "Acme"\n'
+        '[[channels]]\nkind = "youtube"\nname = "videos"\nchannel_id = "UCabcdefghijklmnopqrstuv"\n'
+        'client_id = "abc.apps.example"\n'
+        '[[channels]]\nkind = "mastodon"\nname = "social"\nbase_url = "https://social.example"\n',
+        Path("test.toml"),
+    )
+    assert load_model().placed  # the shipped model has such words
+
+    def score(channel: str) -> float:
+        author = Author(channel, "u1", "sam", "Sam Doe")
+        said = Message(channel, "1", author, "The checkout page times out on mobile. Cheers", AT)
+        return Screener.from_settings(settings).assess(said).verdict.score
+
+    assert score("social") < score("videos") - 0.03
+
+
+def test_words_by_kind_are_kept_by_the_saved_model_and_absent_from_older_ones(tmp_path):
+    model = Model(words={"check": 0.5}, placed={"youtube check": 1.0})
+    model.save(tmp_path / "with.json.gz")
+    again = Model.read(tmp_path / "with.json.gz")
+    assert again.placed == {"youtube check": 1.0}
+    plain, _ = again.text_score(" check ")
+    placed, _ = again.text_score(" check ", "youtube")
+    assert placed > plain and again.text_score(" check ", "mastodon")[0] < plain  # more features, none weighs
+    Model(words={"check": 0.5}).save(tmp_path / "without.json.gz")
+    assert b'"c"' not in gzip.decompress((tmp_path / "without.json.gz").read_bytes())

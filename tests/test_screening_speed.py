@@ -1,7 +1,7 @@
 """Screening and language detection made faster give the answers the plain ways give (issue 15,
 item 7): a poll judged together as one by one, py3langid's automaton walked in numpy as its own
 loop walks it, the repeat memory's band count as comparing with every text, an author's signals
-worked out once as every time.
+worked out once as every time, a poll's 5-grams hashed in numpy as `zlib.crc32` hashes each.
 
 The texts are the train/dev sources of bench/README.md's protocol (the project's train split, the
 four training videos and CDP dev's client turns, when ../shared/data is there); never the
@@ -11,6 +11,7 @@ untouched video.
 from __future__ import annotations
 
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,7 +26,8 @@ from ecoinbox import language
 from ecoinbox.engine.engine import with_languages
 from ecoinbox.model import Author, Message
 from ecoinbox.screening import spam
-from ecoinbox.screening._text import MINHASH_SIZE, minhash, resemblance
+from ecoinbox.screening._text import MINHASH_SIZE, fold_text, minhash, minhashes, resemblance
+from ecoinbox.screening._text import _window_crcs as window_crcs
 from ecoinbox.screening.inbound import REPEATED_AT, Screener
 from ecoinbox.screening.memory import Memory, bands_needed
 from ecoinbox.screening.spam import SpamFilter, spam_signals
@@ -219,3 +221,31 @@ def test_an_authors_signals_follow_each_message_they_write() -> None:
     assert [names(on_own_site), names(elsewhere), names(on_own_site)] == [*cold, cold[0]]  # kept
     assert "author:url" not in cold[0] and "author:url" in cold[1]
     assert "author_in_text" not in cold[0] and "author_in_text" in cold[1]
+
+
+# ---- a poll's 5-grams hashed in numpy -------------------------------------------------------
+
+SHINGLE_TEXTS = st.lists(
+    st.sampled_from(
+        ["a", "b", "Z", " ", "  ", "\n", "é", "中", "😀", "0", "1", "@bob", "v1agra", "bit.ly/x", ".",
+         "hello", "abcde", "http://a.example/p", "x@y.example", "€"]
+    ),
+    max_size=14,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SHINGLE_TEXTS, max_size=8))
+def test_a_polls_signatures_are_each_texts_own(texts: list[str]) -> None:
+    """Short, empty, ASCII and other texts side by side: the numpy CRC-32 of the windows gives
+    each text the signature `minhash` gives it alone (no window runs into the next text, a
+    window of characters of 1 to 4 bytes each is all of their bytes)."""
+    assert minhashes(texts, [fold_text(text) for text in texts]) == [minhash(text) for text in texts]
+
+
+def test_the_windows_crc_is_zlibs() -> None:
+    texts = ["".join(map(chr, range(i, i + 40))) for i in range(32, 232, 40)]
+    texts += ["hello world", "abcdef", "crédit ici", "中文日本語のテキスト", "a😀b😀c😀d😀"]
+    assert [part.tolist() for part in window_crcs(texts)] == [
+        [zlib.crc32(text[i : i + 5].encode()) for i in range(len(text) - 4)] for text in texts
+    ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ecoinbox.config.validate import Table, nonempty_string, string_list
+from ecoinbox.config.plain_sections import DEFAULT_ME, brand_values, team_values
+from ecoinbox.config.validate import Table
 
 __all__ = ["BrandSettings", "TeamSettings", "read_brand", "read_team"]
 
@@ -25,24 +26,17 @@ class BrandSettings:
 class TeamSettings:
     """Who works this inbox: the name actions are recorded under, and whom conversations go to."""
 
-    me: str = "manager"
+    me: str = DEFAULT_ME
     """Your name: the history records your actions under it, and the Mine view is what is assigned to you."""
     members: tuple[str, ...] = ()
     """The other team members a conversation can be assigned to (`a`)."""
 
 
 def read_brand(table: Table) -> BrandSettings | None:
-    name = table.get("name", nonempty_string)
-    handles = table.get("handles", string_list, ())
-    keywords = table.get("keywords", string_list, ())
-    table.finish()
+    name, handles, keywords = brand_values(table)
     return BrandSettings(name, handles, keywords) if name is not None else None
 
 
 def read_team(table: Table) -> TeamSettings:
-    me = " ".join(table.get("me", nonempty_string, "manager").split())
-    members = tuple(dict.fromkeys(" ".join(m.split()) for m in table.get("members", string_list, ())))
-    table.finish()
-    if any(not member for member in members):
-        table.problem("members", "a member's name is empty")
-    return TeamSettings(me=me, members=tuple(m for m in members if m and m != me))
+    me, members = team_values(table)
+    return TeamSettings(me=me, members=members)

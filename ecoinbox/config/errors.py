@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,12 @@ def format_key_path(path: KeyPath) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        text = part if BARE_KEY_RE.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+        if BARE_KEY_RE.fullmatch(part):
+            text = part
+        else:
+            import json  # 2-4 ms: only for a key TOML must quote
+
+            text = json.dumps(part, ensure_ascii=False)
         out += f".{text}" if out else text
     return out
 

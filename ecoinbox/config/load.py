@@ -8,9 +8,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
-
-import platformdirs
+from typing import Any
 
 from ecoinbox.channels.settings import ChannelSettings
 from ecoinbox.config.brand import BrandSettings, TeamSettings, read_brand, read_team
@@ -19,12 +17,12 @@ from ecoinbox.config.channels import read_channels
 from ecoinbox.config.errors import ConfigError, ConfigProblem
 from ecoinbox.config.forum import ForumSettings, read_forum
 from ecoinbox.config.interface import UiSettings, read_ui
+from ecoinbox.config.paths import CONFIG_ENV, default_config_path
 from ecoinbox.config.rules import RuleSettings, read_rules
 from ecoinbox.config.screening import ScreeningSettings, read_screening
 from ecoinbox.config.secret_keys import find_secret_keys, token_refusal, without
 from ecoinbox.config.sections import ConfigProblems, section_header
 from ecoinbox.config.storage import (
-    APP_NAME,
     EngineSettings,
     StoreSettings,
     default_data_path,
@@ -43,9 +41,6 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
-
-CONFIG_ENV: Final = "ECOINBOX_CONFIG"
-"""Environment variable naming the config file when `--config` is not given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +85,6 @@ class Settings:
             if channel.name == name:
                 return channel
         raise KeyError(name)
-
-
-def default_config_path() -> Path:
-    """The file `load_config()` reads without an explicit path: `$ECOINBOX_CONFIG`, else the
-    platform's user config directory + config.toml."""
-    from_env = os.environ.get(CONFIG_ENV, "").strip()
-    if from_env:
-        return Path(from_env).expanduser()
-    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml"
 
 
 def load_config(path: Path | None = None) -> Settings:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
-import platformdirs
-
-from ecoinbox.config.validate import Table, duration_or_never, seconds, string
+from ecoinbox.config.paths import APP_NAME, default_data_path
+from ecoinbox.config.plain_sections import DEFAULT_PURGE_AFTER, store_values
+from ecoinbox.config.validate import Table, seconds
 
 __all__ = ["APP_NAME", "EngineSettings", "StoreSettings", "default_data_path", "read_engine", "read_store"]
-
-APP_NAME: Final = "ecoinbox"
-
-
-def default_data_path() -> Path:
-    """Where the SQLite store lives when `[store] path` is not set."""
-    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "ecoinbox.db"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +19,7 @@ class StoreSettings:
     path: Path | None = None
     """The SQLite file; None means the platform's user data directory (see `default_data_path`).
     "~" is expanded; a relative path is relative to the config file's directory."""
-    purge_deleted_after: float | None = 30 * 86400.0
+    purge_deleted_after: float | None = DEFAULT_PURGE_AFTER
     """Seconds after a post was seen deleted on its platform that its text leaves the store
     (the row stays, saying it was deleted); None keeps it ("never")."""
 
@@ -41,12 +33,8 @@ class EngineSettings:
 
 
 def read_store(table: Table) -> StoreSettings:
-    text = table.get("path", string, "").strip()
-    purge = table.get("purge_deleted_after", duration_or_never, 30 * 86400.0)
-    table.finish()
-    return StoreSettings(
-        path=table.validator.relative_path(text) if text else None, purge_deleted_after=purge
-    )
+    path, purge = store_values(table)
+    return StoreSettings(path=path, purge_deleted_after=purge)
 
 
 def read_engine(table: Table) -> EngineSettings:

@@ -7,17 +7,16 @@ A check never repeats the value it refuses (it could be a secret): it names its 
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from ecoinbox.config.errors import KeyPath
+if TYPE_CHECKING:
+    from ecoinbox.config.errors import KeyPath
 
 __all__ = [
     "DURATION_RE",
@@ -221,6 +220,8 @@ def choice(options: tuple[str, ...] | frozenset[str], what: str) -> Callable[[ob
 
 
 def did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
+    import difflib  # 1-2 ms: only when there is a problem to explain
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -232,6 +233,8 @@ def is_loopback_host(host: str | None) -> bool:
     host = host.strip("[]").rstrip(".").lower()
     if host == "localhost":
         return True
+    import ipaddress  # 1-2 ms: only for a host to check
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

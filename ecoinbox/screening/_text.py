@@ -327,9 +327,17 @@ _MENTION_RE: Final = re.compile(r"(?<![\w@/])@[\w.-]+")
 def shingles(text: str, *, folded: str | None = None) -> set[int]:
     """Hashes of the character 5-grams of `text`, mentions and links removed, folded.
     `folded`: `fold_text(text)` if the caller has it already (the text is then not read)."""
-    folded = fold_text(text) if folded is None else folded
+    return _shingles_of(_shingled_text(fold_text(text) if folded is None else folded))
+
+
+def _shingled_text(folded: str) -> str:
+    """What the 5-grams are cut from: links, addresses and mentions away, look-alikes undone,
+    spaces collapsed."""
     bare = strip_links(folded)
-    cleaned = " ".join(deleet(_MENTION_RE.sub(" ", bare) if "@" in bare else bare).split())
+    return " ".join(deleet(_MENTION_RE.sub(" ", bare) if "@" in bare else bare).split())
+
+
+def _shingles_of(cleaned: str) -> set[int]:
     if len(cleaned) <= SHINGLE:
         return {zlib.crc32(cleaned.encode())} if cleaned else set()
     if cleaned.isascii():  # a character is a byte: the 5-grams are slices of the encoded text
@@ -353,21 +361,73 @@ def minhash(text: str, *, folded: str | None = None) -> tuple[int, ...]:
 
 
 def minhashes(texts: Sequence[str], folded: Sequence[str]) -> list[tuple[int, ...]]:
-    """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all."""
-    sets = [shingles(text, folded=copy) for text, copy in zip(texts, folded, strict=True)]
-    sizes = [len(hashes) for hashes in sets]
-    total = sum(sizes)
-    if not total:
-        return [()] * len(sets)
+    """`minhash` of each of `texts` (`folded`: `fold_text` of each), in one numpy pass for all.
+
+    The 5-grams of a poll's texts are hashed in numpy, all at once: CRC-32 a byte at a time over
+    the UTF-8 bytes of every 5-character window (`zlib.crc32`'s values), a 5-gram said twice
+    counted twice, which leaves each minimum, and so the signature, as the set of `shingles`
+    gives it."""
     import numpy as np
 
+    cleaned = [_shingled_text(copy) for copy in folded]
+    if len(cleaned) != len(texts):
+        raise ValueError("minhashes: one folded text for each text")
+    windows = iter(_window_crcs([text for text in cleaned if len(text) > SHINGLE]))
+    parts = [next(windows) if len(text) > SHINGLE else _as_array(_shingles_of(text)) for text in cleaned]
+    sizes = [len(part) for part in parts]
+    if not sum(sizes):
+        return [()] * len(parts)
     seed_a, seed_b = _seed_arrays()
-    values = np.fromiter(itertools.chain.from_iterable(sets), dtype=np.uint64, count=total)
-    mixed = (seed_a[:, None] * values[None, :] + seed_b[:, None]) & np.uint64(_MASK)
+    values = np.concatenate(parts)
+    mixed = (seed_a[:, None] * values[None, :] + seed_b[:, None]) & np.uint64(_MASK)  # wraps mod 2**64
     starts = list(itertools.accumulate([0, *sizes[:-1]]))
     filled = [start for start, size in zip(starts, sizes, strict=True) if size]
     lows = iter(np.minimum.reduceat(mixed, filled, axis=1).T.tolist())
     return [tuple(next(lows)) if size else () for size in sizes]
+
+
+def _as_array(hashes: set[int]) -> np.ndarray[Any, Any]:
+    import numpy as np
+
+    return np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+
+
+@functools.cache
+def _crc_table() -> np.ndarray[Any, Any]:
+    """CRC-32's table (reflected, polynomial 0xEDB88320: zlib's), a byte's step at a time."""
+    import numpy as np
+
+    values = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        values = np.where(values & 1, (values >> 1) ^ np.uint32(0xEDB88320), values >> 1).astype(np.uint32)
+    return values
+
+
+def _window_crcs(texts: Sequence[str]) -> list[np.ndarray[Any, Any]]:
+    """For each of `texts` (each longer than a 5-gram), `zlib.crc32` of the UTF-8 encoding of
+    each of its 5-character windows, in order (as uint64)."""
+    import numpy as np
+
+    if not texts:
+        return []
+    data = np.frombuffer("".join(texts).encode(), dtype=np.uint8)
+    # Where each character starts (not a UTF-8 continuation byte), and the end after the last.
+    places = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))
+    lengths = np.array([len(text) for text in texts])
+    counts = lengths - SHINGLE + 1
+    # The first character of each window: each text's windows start at its own characters only.
+    firsts = np.arange(counts.sum()) + np.repeat(
+        np.cumsum(lengths) - lengths - np.cumsum(counts) + counts, counts
+    )
+    starts, ends = places[firsts], places[firsts + SHINGLE]
+    table = _crc_table()
+    crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
+    longest = int((ends - starts).max())
+    for step in range(longest):
+        stepped = table[(crc ^ data[np.minimum(starts + step, len(data) - 1)]) & 0xFF] ^ (crc >> 8)
+        crc = stepped if step < SHINGLE else np.where(starts + step < ends, stepped, crc)
+    hashes = (crc ^ np.uint32(0xFFFFFFFF)).astype(np.uint64)
+    return np.split(hashes, np.cumsum(counts)[:-1])
 
 
 def resemblance(first: Sequence[int], second: Sequence[int]) -> float:

@@ -1,7 +1,7 @@
 """Akismet for blog comments and forum posts, with the user's own key (`akismet` package, over httpx).
 
-comment-check gets what Akismet documents and the message has: blog, user_ip (the platforms do not
-give it: sent empty), comment_type ("comment", "reply" or "forum-post"), comment_author, its site,
+comment-check gets what Akismet documents and the message has: blog, user_ip (WordPress's
+author_ip for an account that may moderate; empty where no platform gives it), comment_type ("comment", "reply" or "forum-post"), comment_author, its site,
 comment_content, comment_date_gmt and the permalink of the page commented. "true" weighs
 `SPAM_WEIGHT`, "true" with `X-akismet-pro-tip: discard` (blatant spam) `DISCARD_WEIGHT`, "false"
 `HAM_WEIGHT`. The manager's marks go back as submit-spam / submit-ham.
@@ -71,7 +71,7 @@ class Akismet:
                 return results + [None] * (len(messages) - len(results))
             fields = comment_fields(message, self._kinds.get(message.channel, ""))
             try:
-                answer = client.comment_check(user_ip="", **fields)
+                answer = client.comment_check(user_ip=message.author_ip, **fields)
             except akismet.AkismetError as exc:
                 raise EngineDown(self._said(exc), results) from None
             results.append(_signal(answer))
@@ -84,9 +84,9 @@ class Akismet:
         fields = comment_fields(message, self._kinds.get(message.channel, ""))
         try:
             if is_spam:
-                client.submit_spam(user_ip="", **fields)
+                client.submit_spam(user_ip=message.author_ip, **fields)
             else:
-                client.submit_ham(user_ip="", **fields)
+                client.submit_ham(user_ip=message.author_ip, **fields)
         except akismet.AkismetError as exc:
             raise EngineDown(self._said(exc)) from None
 

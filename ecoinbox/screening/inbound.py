@@ -87,7 +87,8 @@ class Screener:
         """The brand's names and its own sites (blogs, forums) make links to them harmless."""
         names = (settings.brand.name, *settings.brand.keywords)
         own = {urlsplit(c.base_url).hostname or "" for c in settings.channels if unit(c.kind).brand_site}
-        spam_filter = SpamFilter(brand_names=names, own_domains=sorted(own - {""}))
+        kinds = {channel.name: channel.kind for channel in settings.channels}
+        spam_filter = SpamFilter(brand_names=names, own_domains=sorted(own - {""}), kinds=kinds)
         return cls(spam_filter, compile_rules(settings.rules), engines_from_settings(settings))
 
     # ---- at ingest -------------------------------------------------------------------------

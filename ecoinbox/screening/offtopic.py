@@ -1,4 +1,5 @@
-"""Off-topic: a comment that shares (almost) no word with the post it comments (a blog post's text).
+"""Off-topic: a comment that shares (almost) no word with the post it comments (a blog post's text,
+a YouTube video's description, a forum topic's first post: `Message.post_text`, where a channel reads it).
 
 Spam written for any page ("Best SEO services in London", "replica watches, fast shipping")
 says nothing of the post it sits under; a reader's comment, even a short one, repeats some of

@@ -414,6 +414,7 @@ class _Reading:
     count: int  # text features
     logit: float
     gram_weight: float  # the model's: the value of a character n-gram
+    kind: str  # the kind of channel it was written on
 
 
 class SpamFilter:
@@ -433,8 +434,10 @@ class SpamFilter:
         own_domains: Sequence[str] = (),
         marks: SpamMarks | None = None,
         model: Model | None = None,
+        kinds: Mapping[str, str] | None = None,
     ) -> None:
         self.threshold = threshold
+        self.kinds = dict(kinds or {})  # channel name -> kind: the model weighs some words by where
         self.brand_names = tuple(brand_names)
         self.own_domains = tuple(own_domains)
         self.marks = marks if marks is not None else SpamMarks()
@@ -547,7 +550,8 @@ class SpamFilter:
             padded = padded_text(f"{message.title}\n{message.text}")
         else:
             padded = f" {' '.join(folded.split())} "  # padded_text's, without folding again
-        text_score, count = weights.text_score(padded)
+        kind = self.kinds.get(message.channel, "")
+        text_score, count = weights.text_score(padded, kind)
         signals = [
             Signal(name, FIXED.get(name, weights.named.get(name, 0.0)), reason) for name, reason in named
         ]
@@ -559,7 +563,7 @@ class SpamFilter:
                 signals.append(Signal("marked_like", weight, f"like a message you marked {side}"))
         logit = weights.bias + text_score + sum(signal.weight for signal in signals)
         learned = tuple(name for name, _ in named if name not in FIXED)
-        return _Reading(padded, learned, tuple(signals), text_score, count, logit, weights.gram_weight)
+        return _Reading(padded, learned, tuple(signals), text_score, count, logit, weights.gram_weight, kind)
 
     def _signal_reasons(self, reading: _Reading, is_spam: bool) -> tuple[str, ...]:
         ranked = _ranked(_by_reason(reading.signals), is_spam)
@@ -570,7 +574,7 @@ class SpamFilter:
         by_reason = _by_reason(reading.signals)
         scale = 1.0 / math.sqrt(reading.count) if reading.count else 0.0
         candidates: dict[str, float] = {}
-        for value, word in word_contributions(self.weights(), reading.padded, scale):
+        for value, word in word_contributions(self.weights(), reading.padded, scale, reading.kind):
             word = word.strip(_PUNCTUATION)
             # A link has its own reason ("a link to casino.example"); a word is said once.
             if value * toward > 0 and len(word) > 1 and word not in _PLAIN and "/" not in word:
@@ -584,7 +588,7 @@ class SpamFilter:
             words = "words: " + ", ".join(f"'{word[:24]}'" for word in chosen)
             by_reason[words] = sum(chosen.values())
         if self.marks.delta:
-            base, _ = self.model.text_score(reading.padded)
+            base, _ = self.model.text_score(reading.padded, reading.kind)
             learned = reading.text_score - base
             if learned * toward >= 0.5:
                 by_reason[f"like what you marked {'spam' if is_spam else 'not spam'}"] = learned

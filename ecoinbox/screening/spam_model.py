@@ -44,6 +44,7 @@ __all__ = [
     "load_model",
     "merged",
     "padded_text",
+    "placed_words",
     "text_features",
     "word_contributions",
     "word_grams",
@@ -113,9 +114,14 @@ class Model:
     named: dict[str, float] = field(default_factory=dict)
     bias: float = 0.0
     gram_weight: float = 1.0  # the character n-grams' value against a whole word's (chosen on dev)
+    # "youtube subscribe": a word where it was written (the channel's kind), the same word's
+    # weight elsewhere untouched ("subscribe" under a video is not "subscription" to a care account).
+    placed: dict[str, float] = field(default_factory=dict)
     # word -> (its n-grams' and its own weight, how many features): words repeat across
     # messages, so most of a message's score is a handful of dict look-ups.
     _known: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
+    # kind -> {word: weight}: `placed` split by kind once, so a message's look-ups build no strings.
+    _by_kind: dict[str, dict[str, float]] = field(default_factory=dict, repr=False, compare=False)
 
     def word_score(self, word: str) -> tuple[float, int]:
         """A word's n-grams and itself: their weight sum, and how many features they are."""
@@ -130,8 +136,9 @@ class Model:
             self._known[word] = found
         return found
 
-    def text_score(self, padded: str) -> tuple[float, int]:
-        """The text features' weight sum over sqrt(their count), and the count."""
+    def text_score(self, padded: str, kind: str = "") -> tuple[float, int]:
+        """The text features' weight sum over sqrt(their count), and the count. `kind`: the
+        channel's kind, for the words weighed where they were written (if the model has them)."""
         words = padded.split()
         if not words:
             return 0.0, 0
@@ -141,16 +148,29 @@ class Model:
         count = sum(map(_SECOND, scores)) + len(words) - 1
         if len(words) > 1:
             total += sum(map(self.pairs.get, map(" ".join, itertools.pairwise(words)), itertools.repeat(0.0)))
+        if kind and self.placed:
+            total += sum(map(self.placed_in(kind).get, words, itertools.repeat(0.0)))
+            count += len(words)
         return total / math.sqrt(count), count
+
+    def placed_in(self, kind: str) -> dict[str, float]:
+        """The words weighed where they were written, for one kind of channel (word -> weight)."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            prefix = f"{kind} "
+            found = {key[len(prefix) :]: w for key, w in self.placed.items() if key.startswith(prefix)}
+            self._by_kind[kind] = found
+        return found
 
     def named_score(self, names: Iterable[str]) -> float:
         return sum(map(self.named.get, names, itertools.repeat(0.0)))
 
     def table(self, kind: str) -> dict[str, float]:
-        return {"g": self.grams, "w": self.words, "p": self.pairs, "n": self.named}[kind]
+        return {"g": self.grams, "w": self.words, "p": self.pairs, "n": self.named, "c": self.placed}[kind]
 
     def add(self, kind: str, key: str, change: float) -> None:
         self._known.clear()
+        self._by_kind.clear()
         table = self.table(kind)
         total = table.get(key, 0.0) + change
         if abs(total) < 1e-9:
@@ -160,7 +180,7 @@ class Model:
 
     def copy(self) -> Model:
         tables = dict(self.grams), dict(self.words), dict(self.pairs), dict(self.named)
-        return Model(*tables, self.bias, self.gram_weight)
+        return Model(*tables, self.bias, self.gram_weight, dict(self.placed))
 
     def save(self, path: Path, *, digits: int = 4) -> None:
         state = {
@@ -169,6 +189,8 @@ class Model:
             "gram_weight": self.gram_weight,
             **{kind: {k: round(v, digits) for k, v in sorted(self.table(kind).items())} for kind in "gwpn"},
         }
+        if self.placed:  # only a model trained with them has the key: older files stay the same
+            state["c"] = {k: round(v, digits) for k, v in sorted(self.placed.items())}
         data = json.dumps(state, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
         path.write_bytes(gzip.compress(data, mtime=0))  # mtime 0: the same weights, the same bytes
 
@@ -184,6 +206,7 @@ class Model:
             {str(k): float(v) for k, v in state["n"].items()},
             float(state["bias"]),
             float(state.get("gram_weight", 1.0)),
+            {str(k): float(v) for k, v in state.get("c", {}).items()},
         )
 
 
@@ -197,11 +220,16 @@ def load_model() -> Model:
         return Model()
 
 
-def word_contributions(model: Model, padded: str, scale: float) -> list[tuple[float, str]]:
-    """Each word's share of the text score (its n-grams, itself, half of each pair it is in),
-    largest first by size: what a reason shows."""
+def word_contributions(model: Model, padded: str, scale: float, kind: str = "") -> list[tuple[float, str]]:
+    """Each word's share of the text score (its n-grams, itself, itself where it was written,
+    half of each pair it is in), largest first by size: what a reason shows."""
     words = padded.split()
     shares = [model.word_score(word)[0] for word in words]
+    if kind and model.placed:
+        shares = [
+            share + model.placed.get(key, 0.0)
+            for share, key in zip(shares, placed_words(kind, words), strict=True)
+        ]
     for i in range(len(words) - 1):
         half = model.pairs.get(f"{words[i]} {words[i + 1]}", 0.0) / 2
         shares[i] += half
@@ -219,12 +247,19 @@ def merged(model: Model, changes: Mapping[str, float]) -> Model:
     return out
 
 
-def keys(padded: str, names: Sequence[str]) -> list[str]:
-    """Every feature of a message as "kind:name" (text features first), for marks and training."""
+def placed_words(kind: str, words: Iterable[str]) -> Iterable[str]:
+    """Each word with the kind of channel it was written on ("youtube subscribe")."""
+    return map(f"{kind} ".__add__, words)
+
+
+def keys(padded: str, names: Sequence[str], kind: str = "") -> list[str]:
+    """Every feature of a message as "kind:name" (text features first), for marks and training;
+    `kind`: the channel's kind, for a model that weighs words where they were written."""
     grams, words, pairs = text_features(padded)
     return [
         *(f"g:{g}" for g in grams),
         *(f"w:{w}" for w in words),
         *(f"p:{p}" for p in pairs),
+        *(f"c:{c}" for c in (placed_words(kind, words) if kind else ())),
         *(f"n:{n}" for n in names),
     ]

@@ -54,6 +54,12 @@ CLOSERS = frozenset({
     "canned.close", "snooze.cancel", "assign.cancel", "redirect.cancel", "account.cancel",
     "contact.close", "help.close", "confirm.yes", "confirm.no", "confirm.keep_draft",
 })  # fmt: skip
+# Bindings whose action needs the engine (a channel's limits, its moderation, a poll): typed before
+# the engine is attached (it is built after the first rows), they and the keys after them wait for it.
+NEEDS_ENGINE = frozenset({
+    "inbox.reply", "inbox.redirect", "inbox.poll_now", "inbox.decide_outbox", "inbox.hide",
+    "outbox_view.edit", "outbox_view.decide", "app.palette",  # the palette runs any of them
+})  # fmt: skip
 OPENER_ACTIONS = frozenset({"command_palette", "app.command_palette"})  # Textual's, however it is bound
 PALETTE_WAIT_S = 0.5  # the palette closes within milliseconds of the enter that picks a command
 RETURN_WAIT_S = 2.0  # a key given back that has not come through the App's queue by then is lost
@@ -101,6 +107,16 @@ class KeyHold:
         # Keys given back by `_release`, on their way through the App's queue, oldest first: a key
         # read from the terminal meanwhile (an esc parsed late) must not pass them.
         self._returning: deque[tuple[events.Key, float]] = deque()
+
+    @property
+    def busy(self) -> bool:
+        """Keys are held here, or on their way back: a key read now goes behind them."""
+        return self._held is not None or bool(self._returning)
+
+    def give_back(self, keys: list[events.Key]) -> None:
+        """Keys held elsewhere (waiting for the engine), back through the App in order."""
+        for event in keys:
+            self._give_back(event)
 
     def take(self, event: events.Key) -> bool:
         """Called with each key the App reads; True when the key was held (or given as text)."""

@@ -84,6 +84,7 @@ class PostConverter:
             thread_ref=str(info.id),
             hidden_characters=rendered.hidden,
             platform_verdict=flag_verdict(post),
+            post_text=info.first_text if number > 1 else "",  # what a reply may be off-topic to
         )
 
     @staticmethod

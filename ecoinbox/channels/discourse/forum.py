@@ -21,6 +21,7 @@ NOTIFICATIONS_PAGE = 60  # the API's page size (INDEX_LIMIT)
 
 
 TOPIC_CACHE = 1024
+FIRST_POST_CHARS = 2000  # of a topic's first post kept for screening (what it is about is said early)
 POST_CACHE = 8192
 
 
@@ -38,6 +39,7 @@ class TopicInfo:
     private: bool = False
     first_post_id: int | None = None
     numbers: dict[int, int] = field(default_factory=dict)  # post_number -> post id
+    first_text: str = ""  # the first post's text, what a reply may be off-topic to (screening)
 
 
 @dataclass(slots=True)
@@ -177,7 +179,11 @@ class Forum:
             info = info or self.topic_info(topic_id)
         info.numbers[number] = post_id
         if number == 1:
+            from ecoinbox.htmltext import html_to_text  # imported on first use
+
             info.first_post_id = post_id
+            cooked = str(post.get("cooked") or "")[: FIRST_POST_CHARS * 4]  # markup and all
+            info.first_text = html_to_text(cooked).text[:FIRST_POST_CHARS]
         if not info.title and isinstance(post.get("topic_title"), str):
             info.title = post["topic_title"]
         info.slug = slug_of(post.get("topic_slug")) or info.slug

@@ -339,10 +339,13 @@ class WordPressChannel(NamedChannel):
     async def _comments_page(self, params: dict[str, str]) -> CommentPage:
         """One page of comments (in the status this account may read), its items checked."""
         while True:
-            response = await self._request("GET", API + "/comments", {**params, "status": self._status})
+            # A moderator reads in edit context: it gives author_ip, which Akismet asks for.
+            edit = {"context": "edit"} if self._status != _STATUS_APPROVED else {}
+            query = {**params, "status": self._status, **edit}
+            response = await self._request("GET", API + "/comments", query)
             if (
                 response.status == 403
-                and _code(response) == "rest_forbidden_param"
+                and _code(response) in ("rest_forbidden_param", "rest_forbidden_context")
                 and self._status != _STATUS_APPROVED
             ):
                 log.warning(
@@ -440,6 +443,7 @@ class WordPressChannel(NamedChannel):
             held=item.get("status") == "hold",
             platform_verdict="spam" if item.get("status") == "spam" else "",
             post_text=post_text,
+            author_ip=str(item.get("author_ip") or "")[:64],
         )
 
     # -- threads ---------------------------------------------------------------------------

@@ -62,6 +62,7 @@ WATCH_FOR: Final = timedelta(days=14)
 WATCH_EVERY: Final = timedelta(minutes=10)  # a unit per thread each time: 1,440 a day at most
 READ_BACK_PAGES: Final = 10
 TITLES_KEPT: Final = 2000  # video titles remembered (a request per 50 new videos)
+DESCRIPTION_CHARS: Final = 2000  # of a video's description kept for screening (as a blog post's text)
 QUOTA_WARNING: Final = 0.8  # from this share of the day's quota, each poll says what was used
 
 SAFEGUARDS: Final = (
@@ -133,7 +134,7 @@ class YouTubeChannel(NamedChannel):
         # Comments whose status we changed -> the status: read again at the next poll (a list
         # walk would not meet them again, and comments.list by id does not say the status).
         self._moderated: dict[str, str] = {}
-        self._titles: dict[str, str] = {}  # video id -> its title, oldest first
+        self._titles: dict[str, tuple[str, str]] = {}  # video id -> its title and description, oldest first
 
     async def aclose(self) -> None:
         await self._api.aclose()
@@ -227,14 +228,17 @@ class YouTubeChannel(NamedChannel):
             except (RateLimited, TransientError):
                 break  # titles are a comfort: the comments come in without them
             for item in objects(body.get("items")):
-                title = as_dict(item.get("snippet")).get("title")
+                snippet = as_dict(item.get("snippet"))
+                title, about = snippet.get("title"), snippet.get("description")
                 if isinstance(item.get("id"), str) and isinstance(title, str):
-                    self._titles[item["id"]] = plain_to_text(title).text
+                    # The description is what a comment is off-topic to (screening; not stored).
+                    about = plain_to_text(about[:DESCRIPTION_CHARS]).text if isinstance(about, str) else ""
+                    self._titles[item["id"]] = (plain_to_text(title).text, about)
         while len(self._titles) > TITLES_KEPT:
             self._titles.pop(next(iter(self._titles)))
         return [
-            replace(m, title=self._titles.get(_video_of(m), ""))
-            if m.in_reply_to is None and not m.title
+            replace(m, title=video[0], post_text=video[1])
+            if m.in_reply_to is None and not m.title and (video := self._titles.get(_video_of(m)))
             else m
             for m in messages
         ]

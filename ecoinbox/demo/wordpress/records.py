@@ -46,6 +46,7 @@ class Comment:
     date_gmt: datetime  # naive UTC, to the second, as WordPress stores it
     raw: str
     status: str  # approved, hold, spam, trash
+    author_ip: str = "203.0.113.7"  # what WordPress recorded; shown in edit context only
 
 
 @dataclass(frozen=True, slots=True)

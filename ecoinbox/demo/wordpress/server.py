@@ -149,6 +149,7 @@ class WordPressServer(LoopbackServer):
         author_url: str = "",
         author_email: str = "",
         created_at: datetime | None = None,
+        author_ip: str = "203.0.113.7",
     ) -> int:
         """Publish a comment; `author` "{brand}" is the brand account. Returns its id."""
         if post not in self._posts:
@@ -167,6 +168,7 @@ class WordPressServer(LoopbackServer):
             date_gmt=markup.naive_utc(created_at or self._now()),
             raw=text,
             status=status,
+            author_ip=author_ip,
         )
         self._comments[comment.id] = comment
         return comment.id
@@ -625,7 +627,7 @@ class WordPressServer(LoopbackServer):
         if edit:
             data["content"]["raw"] = comment.raw
             data["author_email"] = comment.author_email
-            data["author_ip"] = "203.0.113.7"
+            data["author_ip"] = comment.author_ip
             data["author_user_agent"] = "Mozilla/5.0"
         return data
 

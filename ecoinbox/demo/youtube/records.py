@@ -23,6 +23,7 @@ class Person:
 class Video:
     id: str
     title: str
+    description: str = ""
 
 
 @dataclass(slots=True)

@@ -132,11 +132,11 @@ class YouTubeServer(LoopbackServer):
 
     # -- traffic -------------------------------------------------------------------------
 
-    def video(self, title: str) -> Video:
+    def video(self, title: str, description: str = "") -> Video:
         for video in self._videos.values():
             if video.title == title:
                 return video
-        video = Video(self._new_id(11), title)
+        video = Video(self._new_id(11), title, description)
         self._videos[video.id] = video
         return video
 
@@ -310,6 +310,7 @@ class YouTubeServer(LoopbackServer):
         ids = [i for i in request.query.get("id", "").split(",") if i in self._videos]
         items = [{"kind": "youtube#video", "etag": etag("v", i), "id": i,
                   "snippet": {"channelId": self.channel_id, "title": self._videos[i].title,
+                              "description": self._videos[i].description,
                               "channelTitle": "Acme"}} for i in ids]  # fmt: skip
         return self._list("youtube#videoListResponse", items, None)
 

@@ -342,6 +342,9 @@ class InboxScreen(TriageKeys, Screen[None]):
             # A countdown takes room on the line: the channels fold sooner.
             reserved = 0 if held is None else held.cell_length
             parts += self._channel_statuses(engine.statuses.values(), reserved=reserved)
+        elif self.app.engine_coming and self.app.settings.channels:  # built once the rows show
+            count = len(self.app.settings.channels)
+            parts.append((f" · connecting to {count} channel{'s' if count > 1 else ''}…", "dim"))
         self.query_one("#status", Static).update(Content.assemble(*parts))
 
     def _channel_statuses(

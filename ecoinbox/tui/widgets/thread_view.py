@@ -93,6 +93,7 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
         self._now = now or (lambda: datetime.now(UTC))
         self._lines: list[Content] = [Content("Select a conversation.")]
         self._strips: dict[int, Strip] = {}  # the current lines, rendered (no selection, no offsets)
+        self._strips_style: object = None  # the visual style they were rendered in
         self._parts: LRUCache[tuple[object, ...], tuple[Content, ...]] = LRUCache(self.PART_CACHE_SIZE)
         self._drawn_size = Size(0, 0)  # the view's size when `_lines` were made
         self._at_end = True  # the view shows the thread's last line (it stays so on a resize)
@@ -206,7 +207,8 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
+        # The lines are rendered again only if the style they are drawn in changed (`_plain_strip`):
+        # focus moving in or out leaves it as it was, and Enter and Esc drew every line twice.
 
     @property
     def allow_vertical_scroll(self) -> bool:
@@ -307,6 +309,9 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
         """Line `index` rendered, unpadded (None past the end)."""
         if not 0 <= index < len(self._lines):
             return None
+        if (style := self.visual_style) != self._strips_style:
+            self._strips.clear()
+            self._strips_style = style
         strip = self._strips.get(index)
         if strip is None:
             strip = self._strips[index] = self._line_strip(self._lines[index])
