@@ -370,7 +370,8 @@ def generated_store(
 ) -> Path:
     """The generated store of `messages` messages in the cache directory, made the first time
     (with a progress line on `out`, stderr by default: 2-3 minutes for a million) and reused after."""
-    from ecoinbox.demo.generate import GENERATOR_VERSION, generate, manifest
+    from ecoinbox.demo.generate import GENERATOR_VERSION, manifest
+    from ecoinbox.demo.ram_build import build_store
 
     out = out or sys.stderr
     folder = cache or demo_cache()
@@ -393,8 +394,9 @@ def generated_store(
             print(f"\rGenerating a demo store of {total:,} messages in {folder}: {percent}% "
                   f"({time.monotonic() - started:.0f} s)", end="", file=out, flush=True)  # fmt: skip
 
-    # The newest day is today, so the inbox reads "2 min ago", not "last year".
-    asyncio.run(generate(partial, messages, seed, end=datetime.now(UTC), progress=progress))
+    # The newest day is today, so the inbox reads "2 min ago", not "last year". Built in RAM
+    # where there is room, then copied once: in place, SQLite would write 28 times its size.
+    asyncio.run(build_store(partial, messages, seed, end=datetime.now(UTC), progress=progress))
     manifest(partial).replace(manifest(path))
     partial.replace(path)
     # Where the filesystem has no clone, the first demo takes this copy instead of making one.
