@@ -77,6 +77,7 @@ TEXTUAL_WRITES = re.compile(
     rb"""
       \x1b\[ [0-9;:]* m                  # SGR: colours and styles
     | \x1b\[ \d+ ; \d+ H                  # CUP: cursor to row;column, before each painted span
+    | \x1b\[ \d+ [XC]                     # ECH, CUF: a run of blanks erased and skipped (terminal_output)
     | \x1b\[ \? [0-9;]+ [hl]             # DECSET/DECRST: alt screen, mouse, paste, focus, cursor
     | \x1b\[ \? \d+ \$p                   # DECRQM: asks whether synchronized output is supported
     | \x1b\[ > \d+ u | \x1b\[ < u        # kitty keyboard protocol on, off

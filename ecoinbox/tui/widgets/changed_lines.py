@@ -10,6 +10,7 @@ compares them with the lines last sent, and repaints only those that differ.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any, Self
 
 from rich.cells import get_character_cell_size
@@ -175,16 +176,21 @@ def _cells(strip: Strip) -> tuple[list[tuple[str, Style | None]], list[int]]:
     ends: list[int] = []
     for text, style, _ in strip:
         start = len(cells)
-        for character in text:
-            cells.append((character, style))
-            cells.extend(("", style) for _ in range(get_character_cell_size(character) - 1))
-        ends.extend([len(cells)] * (len(cells) - start))
+        if text.isascii() and text.isprintable():  # one cell per character: at C speed
+            cells.extend(zip(text, repeat(style)))
+        else:
+            for character in text:
+                cells.append((character, style))
+                cells.extend(("", style) for _ in range(get_character_cell_size(character) - 1))
+        ends.extend(repeat(len(cells), len(cells) - start))
     return cells, ends
 
 
 def changed_extent(before: Strip, after: Strip) -> int:
     """How many cells from the left cover every cell that differs between two lines, up to the
     end of the run holding the last one (0: none): a word on the wire is never cut in two."""
+    if before == after:  # most lines of a repaint: nothing to compare cell by cell
+        return 0
     (old, _), (new, ends) = _cells(before), _cells(after)
     blank: tuple[str, Style | None] = (" ", None)
     for x in range(max(len(old), len(new)) - 1, -1, -1):

@@ -198,6 +198,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         self._load_lock = asyncio.Lock()
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(self.STRIP_CACHE_SIZE)
         self._row_styles: dict[bool, dict[str, Style]] = {}  # cursor row or not -> style by column
+        self._row_style_keys: dict[bool, tuple[Style, ...]] = {}  # the same, as a cache key
         self._announced: tuple[int | None, int, int] | None = None
         # Told at once of a cursor move, in the step that repaints the rows (a posted Highlighted
         # reaches the screen after that frame left, and the thread beside came a frame later).
@@ -606,7 +607,8 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
+        # Strips stay cached under the styles they were drawn with: a focus change that leaves
+        # most rows' styles as they were does not draw those rows again (twice, at each Esc).
         self._row_styles.clear()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -639,10 +641,11 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         age = age_label(row.last_activity, now)
         level = waiting_level(row, now, self.waiting_warn, self.waiting_alert)
         marked = row.id in self.marked
-        key = (row, width, is_cursor, age, level, marked)
+        styles = self._styles(is_cursor)
+        key = (row, width, is_cursor, age, level, marked, self._row_style_keys[is_cursor])
         strip = self._strips.get(key)
         if strip is None:
-            styles, highlight = self._styles(is_cursor), self._highlight
+            highlight = self._highlight
             strip = self._strips[key] = row_strip(
                 row, width, styles, age, now=now, highlight=highlight, level=level, marked=marked
             )
@@ -669,6 +672,7 @@ class ConversationList(RepaintsChangedLines, can_focus=True, inherit_bindings=Fa
         styles = self._row_styles.get(is_cursor)
         if styles is None:  # once per style change, not per row: half of a row's rendering
             styles = self._row_styles[is_cursor] = column_styles(self, is_cursor)
+            self._row_style_keys[is_cursor] = tuple(styles.values())
         return styles
 
     def _blank_line(self, y: int, width: int) -> Strip:
