@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pathlib and shlex cost the quick reads 3-4 ms; only a damaged store needs them
+    from pathlib import Path
 
 
 class StoreError(Exception):
@@ -41,6 +43,8 @@ class StoreReadOnly(StoreNotWritable):
 
 def damaged_message(path: Path, detail: str, *, not_sqlite: bool = False) -> str:
     """What a damaged store means and how to get its contents back, in one paragraph."""
+    import shlex
+
     quoted = shlex.quote(str(path))
     restored = shlex.quote(str(path.with_name(f"{path.stem}-restored{path.suffix}")))
     what = (
