@@ -166,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     for store in args.store:
         cases.append(Case(f"ecoinbox demo --store {store.name}", [*demo, "--store", str(store)], DEMO_ROW))
+    ours = list(cases[1:])  # each baseline runs these (not another baseline's copies)
     for tree in args.baseline:  # another checkout of ecoinbox, e.g. `git archive main | tar -x -C DIR`
         path = os.pathsep.join([str(tree.resolve()), str(ROOT / "bench")])
-        for case in list(cases[1:]):
+        for case in ours:
             cases.append(Case(f"{case.name} ({tree.name})", case.argv, case.row, env={"PYTHONPATH": path}))
     print(f"# {machine()}; commit {commit()}; load {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="ecoinbox-demo-bench-") as folder:

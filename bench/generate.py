@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,10 +38,7 @@ from ecoinbox.demo.generate import (  # noqa: F401
     generate,
     manifest,
 )
-
-RAM = Path("/dev/shm")
-BYTES_PER_MESSAGE = 700  # a generated store holds about 480 B a message at 1M: room to spare
-WAL_ROOM = 128 * 2**20  # the WAL between checkpoints and what a checkpoint keeps
+from ecoinbox.demo.ram_build import RAM, build_store, copy_synced, ram_dir  # noqa: F401
 
 
 def write_bytes() -> int:
@@ -55,29 +49,6 @@ def write_bytes() -> int:
         return 0
     fields = dict(line.split(": ", 1) for line in lines if ": " in line)
     return int(fields.get("write_bytes", "0"))
-
-
-def ram_dir(messages: int) -> Path | None:
-    """A RAM-backed folder with room for a store of this size, or None."""
-    if not RAM.is_dir() or not os.access(RAM, os.W_OK):
-        return None
-    needed = messages * BYTES_PER_MESSAGE + WAL_ROOM
-    return RAM if shutil.disk_usage(RAM).free > 2 * needed else None
-
-
-def copy_synced(source: Path, target: Path) -> None:
-    """`source` to `target` in one pass, on the disk before it takes its name."""
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(source, partial)
-    shutil.copymode(source, partial)  # the store's own 0600: it holds people's messages
-    with partial.open("rb") as copied:
-        os.fsync(copied.fileno())
-    partial.replace(target)
-    folder = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def build(
@@ -91,22 +62,10 @@ def build(
 ) -> Made:
     """Generate the store at `out` (it must not exist), in RAM when there is room, and write its
     manifest with what the build wrote."""
-    if out.exists():
-        raise SystemExit(f"{out} exists: generate writes a new store only")
     before = write_bytes()
-    scratch = None if in_place else ram_dir(messages)
-    if scratch is None:
-        made = asyncio.run(generate(out, messages, seed, end=end, batch=batch))
-    else:
-        with tempfile.TemporaryDirectory(dir=scratch, prefix="ecoinbox-build-") as folder:
-            built = Path(folder) / out.name
-            made = asyncio.run(generate(built, messages, seed, end=end, batch=batch))
-            if any(Path(f"{built}{suffix}").exists() for suffix in ("-wal", "-journal")):
-                raise SystemExit(f"{built} kept a journal after it was closed: not copied")
-            copy_synced(built, out)
-        made.path = str(out)
+    made, where = asyncio.run(build_store(out, messages, seed, end=end, batch=batch, in_place=in_place))
     record = asdict(made) | {
-        "built_in": "place" if scratch is None else "ram",
+        "built_in": where,
         "store_bytes": out.stat().st_size,
         "build_write_bytes": write_bytes() - before,
     }

@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif generated is not None and not generated.is_file():
                 raise CliError(f"--store {generated}: no such file (make one with bench/generate.py)")
             return run_demo(seed=args.seed, servers_only=args.servers_only, data_dir=args.data_dir,
-                            traffic=not args.quiet_traffic, generated=generated)  # fmt: skip
+                            traffic=not args.quiet_traffic, generated=generated, apart=True)  # fmt: skip
         if args.command == "config":  # these two work without a config file
             from ecoinbox.config_files import run_config_command
 

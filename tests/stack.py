@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.config import parse_config
@@ -25,6 +26,30 @@ class Stack:
     channel: MastodonChannel
     engine: Engine
     settings: object
+
+
+def recorded_notices(app: Any) -> list[str]:
+    """What `app` notifies from now on, in order (each notice still shown as usual)."""
+    said: list[str] = []
+    show = app.notify
+
+    def notify(message: str, **options: Any) -> None:
+        said.append(str(message))
+        show(message, **options)
+
+    app.notify = notify
+    return said
+
+
+async def polled_once(db: Path, base_url: str, token: str = TOKEN) -> None:
+    """The store at `db` as an inbox leaves it after one poll of the Mastodon server at `base_url`."""
+    store = await open_store(db)
+    try:
+        engine = Engine(store, {"mastodon": MastodonChannel("mastodon", base_url, token, account="acme")})
+        await engine.poll_all_once()
+        await engine.stop()
+    finally:
+        await store.close()
 
 
 def settings_for(base_url: str, db: Path, extra_ui: str = "", extra: str = "") -> object:

@@ -8,6 +8,7 @@ built where writes cost nothing and copied to its place once; the store must not
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import sqlite3
 import stat
@@ -47,7 +48,7 @@ def test_a_store_built_in_ram_is_the_store_built_in_place(
     generate = load_generator()
     ram = tmp_path / "ram"
     ram.mkdir()
-    monkeypatch.setattr(generate, "RAM", ram)
+    monkeypatch.setattr("ecoinbox.demo.ram_build.RAM", ram)
     (tmp_path / "out").mkdir()
     generate.build(tmp_path / "out" / "ram.db", 1500, seed=3)
     generate.build(tmp_path / "out" / "place.db", 1500, seed=3, in_place=True)
@@ -67,6 +68,32 @@ def test_without_room_in_ram_the_store_is_built_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     generate = load_generator()
-    monkeypatch.setattr(generate, "RAM", tmp_path / "no-such-folder")
+    monkeypatch.setattr("ecoinbox.demo.ram_build.RAM", tmp_path / "no-such-folder")
     generate.build(tmp_path / "s.db", 300, seed=1)
     assert json.loads((tmp_path / "s.db.json").read_text(encoding="utf-8"))["built_in"] == "place"
+
+
+def test_the_demo_builds_its_generated_store_in_ram_and_copies_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ecoinbox demo --messages N` builds as bench/generate.py does (it wrote 28x its size in place)."""
+    from ecoinbox.demo import ram_build
+    from ecoinbox.demo.runner import generated_store
+
+    ram = tmp_path / "ram"
+    ram.mkdir()
+    monkeypatch.setattr(ram_build, "RAM", ram)
+    copies: list[tuple[str, str]] = []
+    real_copy = ram_build.copy_synced
+
+    def copy(source: Path, target: Path) -> None:
+        copies.append((source.parent.parent.name, target.name))
+        real_copy(source, target)
+
+    monkeypatch.setattr(ram_build, "copy_synced", copy)
+    path = generated_store(400, cache=tmp_path / "cache", out=io.StringIO())
+    assert copies == [("ram", path.with_name(path.stem + ".partial.db").name)]
+    assert list(ram.iterdir()) == []  # the RAM copy is gone
+    made = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
+    assert made["messages"] == 400 and made["path"].endswith(".partial.db")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

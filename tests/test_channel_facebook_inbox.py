@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from configs import channel_toml, config_toml
-from stack import FIXED_NOW, wait_until
+from stack import FIXED_NOW, recorded_notices, wait_until
 from textual.widgets import TextArea
 
 from ecoinbox.channels.facebook.channel import FacebookChannel
@@ -40,15 +40,7 @@ async def inbox_on(
     try:
         await engine.poll_all_once()
         app = EcoInboxApp(settings, store, engine, now=lambda: FIXED_NOW)
-        notified: list[str] = []
-        show = app.notify
-
-        def notify(message: str, **options: object) -> None:
-            notified.append(str(message))
-            show(message, **options)  # type: ignore[arg-type]
-
-        app.notify = notify  # type: ignore[method-assign]
-        yield engine, app, notified
+        yield engine, app, recorded_notices(app)
     finally:
         await engine.stop()
         await channel.aclose()

@@ -4,9 +4,14 @@ a copy at launch, its token commands side by side. The times are bench/demo_star
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -188,3 +193,143 @@ def test_a_store_generated_by_an_older_version_is_upgraded_once_not_in_each_demo
     again = io.StringIO()
     runner.generated_store(300, cache=cache, out=again)
     assert again.getvalue() == ""
+
+
+def servers_pid(log: Path) -> int | None:
+    """The servers' process the demo's log names, once it does."""
+    said = log.read_text(encoding="utf-8") if log.exists() else ""
+    found = re.search(r"the demo's servers run in process (\d+)", said)
+    return int(found[1]) if found else None
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only its exit status left for a parent that is gone too."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def within(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def refused(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/api/v1/instance", timeout=2)
+    except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):  # closed, or closing
+        return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["q", "SIGTERM", "SIGHUP", "SIGKILL", "servers crash"])
+def test_the_servers_run_in_a_process_of_their_own_that_never_outlives_the_demo(
+    tmp_path: Path, stop: str
+) -> None:
+    from pty_terminal import Terminal, inbox_env
+
+    data = tmp_path / "demo"
+    argv = [sys.executable, "-m", "ecoinbox.cli", "demo", "--data-dir", str(data), "--quiet-traffic"]
+    terminal = Terminal(argv, inbox_env(ECOINBOX_LOG_LEVEL="INFO"), columns=120, rows=40)
+    try:
+        terminal.wait_for(b"mastodon", timeout=60, what="the inbox's first rows")  # a row's channel
+        pid = servers_pid(data / "ecoinbox.log")
+        assert pid is not None and pid != terminal.process.pid
+        mastodon = next(
+            c.base_url for c in load_config(data / "config.toml").channels if c.name == "mastodon"
+        )
+        assert not refused(mastodon)  # the inbox's servers answer from the other process
+        if stop == "q":
+            terminal.send("q")
+        elif stop == "servers crash":
+            os.kill(pid, signal.SIGKILL)
+            assert within(10, lambda: refused(mastodon))
+            terminal.send("q")  # the inbox still quits as usual
+        else:
+            terminal.process.send_signal(getattr(signal, stop))
+        status = terminal.wait_exit(20)
+        assert status == (-signal.SIGKILL if stop == "SIGKILL" else 0), terminal.tail()
+        assert within(15, lambda: gone(pid) and refused(mastodon)), f"the servers outlived the demo ({stop})"
+    finally:
+        terminal.kill()
+        pid = servers_pid(data / "ecoinbox.log")
+        if pid is not None and not gone(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+class Recorded:
+    """A site that says when it is made and when its start begins."""
+
+    every, handles = (1, 0), ()
+
+    def __init__(self, name: str, events: list[str]) -> None:
+        self.name, self.base_url, self.events = name, f"http://{name}.example", events
+        events.append(f"made {name}")
+
+    async def start(self) -> None:
+        self.events.append(f"starts {self.name}")
+
+    async def stop(self) -> None: ...
+
+    async def tick(self) -> None: ...
+
+    def channel_toml(self) -> str:
+        return ""
+
+    def addresses(self) -> list[tuple[str, str]]:
+        return []
+
+    def meet(self, others: object) -> None: ...
+
+
+async def test_a_slow_site_starts_before_the_other_servers_load_and_keeps_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from ecoinbox.demo import runner
+
+    events: list[str] = []
+
+    def module(name: str, first: bool = False) -> SimpleNamespace:
+        return SimpleNamespace(
+            __name__=name, STARTS_FIRST=first, sites=lambda context: [Recorded(name, events)]
+        )
+
+    modules = [module("mastodon"), module("email", first=True), module("x")]
+    monkeypatch.setattr(runner, "site_modules", lambda: modules)
+    async with Demo(data_dir=tmp_path / "demo", traffic=False) as demo:
+        # Dovecot's process is on its way before the next server's module is even imported.
+        assert events[:2] == ["made email", "starts email"]
+        assert [site.name for site in demo.sites] == ["mastodon", "email", "x"]  # the config's order
+
+
+INBOX_ONLY = """
+import sys
+import ecoinbox.app_start as start
+from ecoinbox.demo.runner import run_demo
+
+async def inbox(settings, tokens, notices=()):
+    demo = [m for m in sys.modules if m.startswith("ecoinbox.demo.") and m.endswith(".server")]
+    servers = sorted(demo + [m for m in sys.modules if m == "aiohttp"])
+    print("servers' modules here:", servers, "channels:", len(settings.channels), flush=True)
+    return 0
+
+start.open_inbox = inbox
+sys.exit(run_demo(seed=1, servers_only=False, data_dir=None, traffic=False, apart=True))
+"""
+
+
+def test_the_inbox_process_of_the_demo_loads_no_server_module() -> None:
+    # The servers' modules (aiohttp, each platform's server) load in the servers' process only.
+    argv = [sys.executable, "-c", INBOX_ONLY]
+    ran = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    said = re.search(r"servers' modules here: (.*) channels: (\d+)", ran.stdout)
+    assert said is not None, ran.stdout
+    assert said[1] == "[]" and int(said[2]) >= 12

@@ -248,3 +248,28 @@ async def test_a_spam_mark_on_a_platform_that_cannot_hide_leaves_no_request_wait
         await wait_until(dropped)
     finally:
         await engine.stop()
+
+
+async def test_stop_ends_a_poll_that_lost_its_cancel(server, store, monkeypatch):
+    """A library that swallows the cancel meeting its own timeout (seen on Python 3.11 in a demo
+    that never quit on SIGHUP): the engine asks again, and stop() returns."""
+    import asyncio
+
+    monkeypatch.setattr("ecoinbox.engine.engine.STOP_AGAIN_S", 0.2)
+    engine = make_engine(store, server, leased=True)
+    channel = engine.channels["mastodon"]
+    real_poll, polling = channel.poll, asyncio.Event()
+
+    async def swallowing_poll(cursor):
+        polling.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass  # lost, as by the library
+        return await real_poll(cursor)
+
+    monkeypatch.setattr(channel, "poll", swallowing_poll)
+    await engine.start()
+    await asyncio.wait_for(polling.wait(), 10)
+    await asyncio.wait_for(engine.stop(), 10)  # before: waited for the poll loop for ever
+    assert all(task.done() for task in asyncio.all_tasks() if task.get_name().startswith("poll:"))

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stack import TOKEN, settings_for, wait_until
+from stack import TOKEN, polled_once, recorded_notices, settings_for, wait_until
 
 from ecoinbox import app_start
 from ecoinbox.channels.base import AuthError
-from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon.server import MastodonServer
 from ecoinbox.engine import Engine
 from ecoinbox.secrets import Secret
@@ -37,15 +36,7 @@ def post(server: MastodonServer, person: tuple[str, str, str], minutes_ago: int)
 
 async def seeded(server: MastodonServer, db: Path) -> None:
     """The store as a previous inbox left it: Zoé's mention polled."""
-    store = await open_store(db)
-    try:
-        engine = Engine(
-            store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")}
-        )
-        await engine.poll_all_once()
-        await engine.stop()
-    finally:
-        await store.close()
+    await polled_once(db, server.base_url, TOKEN)
 
 
 async def handles(db: Path) -> set[str]:
@@ -136,13 +127,8 @@ async def test_a_channel_that_cannot_be_built_leaves_the_inbox_reading_and_says_
     said: list[str] = []
 
     async def run_app(app: Any) -> None:
-        show = app.notify
-
-        def notify(message: str, **kwargs: Any) -> None:
-            said.append(message)
-            show(message, **kwargs)
-
-        app.notify = notify
+        nonlocal said
+        said = recorded_notices(app)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("r", *"hi")
             await wait_until(lambda: said, pilot=pilot)
@@ -180,13 +166,8 @@ async def test_keys_that_waited_too_long_for_the_engine_are_dropped_and_said_so(
     seen: dict[str, object] = {}
 
     async def run_app(app: Any) -> None:
-        show = app.notify
-
-        def notify(message: str, **kwargs: Any) -> None:
-            said.append(message)
-            show(message, **kwargs)
-
-        app.notify = notify
+        nonlocal said
+        said = recorded_notices(app)
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(app.rows_shown.is_set, pilot=pilot)
             await pilot.press("r", *"hi")

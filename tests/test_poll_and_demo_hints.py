@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from configs import channel_toml, config_file
 from pty_terminal import serving_in_a_thread
+from stack import recorded_notices
 
 from ecoinbox.credentials import save_credential
 from ecoinbox.demo.mastodon.server import MastodonServer
@@ -93,13 +94,8 @@ def test_the_demo_says_inside_the_inbox_that_email_is_left_out(tmp_path, monkeyp
     notified: list[str] = []
 
     async def run_app(app) -> None:  # type: ignore[no-untyped-def]
-        show = app.notify
-
-        def notify(message: str, **kwargs: object) -> None:
-            notified.append(message)
-            show(message, **kwargs)
-
-        app.notify = notify
+        nonlocal notified
+        notified = recorded_notices(app)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             await pilot.press("q")

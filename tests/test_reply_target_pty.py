@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 from pty_terminal import Terminal, inbox_argv, inbox_env, mastodon_in_a_thread, write_config
+from stack import polled_once
 
-from ecoinbox.channels.mastodon import MastodonChannel
 from ecoinbox.demo.mastodon.server import MastodonServer
-from ecoinbox.engine import Engine
-from ecoinbox.store import open_store
 
 pytestmark = pytest.mark.slow
 
@@ -38,15 +36,7 @@ async def seed(db: Path, server: MastodonServer) -> dict[str, str]:
         text="@zoe@remote.example @acme mine neither",
         created_at=now - timedelta(minutes=5),
     )
-    store = await open_store(db)
-    try:
-        engine = Engine(
-            store, {"mastodon": MastodonChannel("mastodon", server.base_url, TOKEN, account="acme")}
-        )
-        await engine.poll_all_once()
-        await engine.stop()
-    finally:
-        await store.close()
+    await polled_once(db, server.base_url, TOKEN)
     return {"zoe": zoe["id"], "bob": bob["id"]}
 
 

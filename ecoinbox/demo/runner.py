@@ -1,8 +1,10 @@
 """`ecoinbox demo`: the real product on local servers that speak the platforms' APIs.
 
-It starts the servers in this process on 127.0.0.1, writes a config and a store in a temporary
-directory, keeps new mentions arriving, and opens the inbox on them. Replies really go to the
-local servers and come back into the threads.
+It starts the servers on 127.0.0.1, writes a config and a store in a temporary directory, keeps
+new mentions arriving, and opens the inbox on them. Replies really go to the local servers and
+come back into the threads. `ecoinbox demo` runs the servers in a child process started first
+(`ecoinbox.demo.servers_process`), so that they and the inbox start on two cores; with
+`--servers-only` they run in this process.
 
 With `--messages N` the store starts as a copy of a generated store of N messages (a year of a
 brand's traffic, see `ecoinbox.demo.generate`), made once in the cache directory and reused;
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -26,15 +29,17 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Self, TextIO, TypeVar
 
 import platformdirs
 
 from ecoinbox.demo.clone import Cloned, SpareMaker, clone_store
-from ecoinbox.demo.site import DemoContext, DemoSite, SiteUnavailable, find_sites, toml_string
+from ecoinbox.demo.site import DemoContext, DemoSite, SiteUnavailable, find_sites, site_modules, toml_string
 
 if TYPE_CHECKING:
     from ecoinbox.config import Settings
+    from ecoinbox.demo.servers_process import ServersProcess
     from ecoinbox.secrets import Secret
 
 log = logging.getLogger(__name__)
@@ -160,6 +165,9 @@ DEMO_SNOOZE_S = 60
 """The demo snoozes one conversation after its first poll for this long, to show it waking."""
 SNOOZE_WAIT_S = 120
 """Seconds the demo waits for a first poll to store something it can snooze."""
+SNOOZE_AFTER_S = 5.0
+"""The snooze looks at the store this long after the start: not while the inbox's first rows,
+store check and first polls need the CPU (its first look imports the store's modules)."""
 
 
 class Demo:
@@ -175,7 +183,8 @@ class Demo:
         self.tick_every = tick_every
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
-        self.sites = find_sites(DemoContext(seed, sys.executable, generated=generated is not None))
+        self.context = DemoContext(seed, sys.executable, generated=generated is not None)
+        self._sites: list[DemoSite] | None = None
         self.left_out: list[str] = []
         """Why a site could not run here (e.g. no Dovecot), one line each."""
         self.config_path = self.data_dir / "config.toml"
@@ -185,6 +194,17 @@ class Demo:
         self.spares = spares or demo_cache() / "spares"
         self.cloned: Cloned | None = None
         self._snoozer: asyncio.Task[int | None] | None = None
+
+    @property
+    def sites(self) -> list[DemoSite]:
+        """Every site, in the registry's order (made at the first look: each imports its server)."""
+        if self._sites is None:
+            self._sites = find_sites(self.context)
+        return self._sites
+
+    @sites.setter
+    def sites(self, sites: list[DemoSite]) -> None:
+        self._sites = sites
 
     def site(self, name: str) -> DemoSite:
         """The site whose channel is `name` (KeyError if none)."""
@@ -204,9 +224,8 @@ class Demo:
         # Side by side: Dovecot's start (a process, half a second) used to hold up everything else.
         cloning = asyncio.create_task(self._clone(store), name="demo-store")
         # Every start ends before any failure is raised: then nothing is left running.
-        *started, cloned = await asyncio.gather(
-            *(site.start() for site in self.sites), cloning, return_exceptions=True
-        )
+        starting = await self._start_sites()
+        *started, cloned = await asyncio.gather(*starting, cloning, return_exceptions=True)
         for site, outcome in zip(self.sites, started, strict=True):
             if isinstance(outcome, SiteUnavailable):
                 self.left_out.append(f"The {site.name} channel is left out: {outcome}.")
@@ -225,8 +244,35 @@ class Demo:
         self.config_path.write_text(demo_config(self.sites, self.data_dir), encoding="utf-8")
         if self.traffic:
             self._ticker = asyncio.create_task(self._keep_talking(), name="demo-traffic")
-            self._snoozer = asyncio.create_task(snooze_one(store), name="demo-snooze")
+            self._snoozer = asyncio.create_task(snooze_later(store), name="demo-snooze")
         return self
+
+    async def _start_sites(self) -> list[asyncio.Future[None]]:
+        """Each site's start, under way, in the registry's order. Sites not made yet are made here,
+        a module at a time, those that start slowly (`STARTS_FIRST`: Dovecot, a process that takes
+        a second to listen) first: they start while the others' servers are imported."""
+        if self._sites is not None:
+            return [asyncio.ensure_future(site.start()) for site in self._sites]
+        modules = site_modules()
+        order = sorted(modules, key=lambda module: not getattr(module, "STARTS_FIRST", False))
+        made: dict[str, list[tuple[DemoSite, asyncio.Future[None]]]] = {}
+        try:
+            for module in order:
+                # In a thread, so that the loop serves the sites already starting (Dovecot's seeding)
+                await asyncio.to_thread(import_server, module)
+                sites = module.sites(self.context)
+                made[module.__name__] = [(site, asyncio.ensure_future(site.start())) for site in sites]
+                await asyncio.sleep(0)  # its start runs up to its first wait (Dovecot's process spawned)
+        except BaseException:  # a module that cannot load: stop what started before raising
+            pairs = [pair for each in made.values() for pair in each]
+            await asyncio.gather(*(future for _, future in pairs), return_exceptions=True)
+            for site, _ in pairs:
+                with contextlib.suppress(Exception):
+                    await site.stop()
+            raise
+        pairs = [pair for module in modules for pair in made[module.__name__]]
+        self._sites = [site for site, _ in pairs]
+        return [future for _, future in pairs]
 
     async def _clone(self, store: Path) -> None:
         """The demo's own store from the generated one, which stays as it was made for the next demo."""
@@ -275,6 +321,18 @@ class Demo:
                         log.exception("the demo's %s traffic failed", site.name)
 
 
+def import_server(module: ModuleType) -> None:
+    """Import the server module beside a site module (`<kind>/server.py`, where there is one)."""
+    package = getattr(module, "__package__", None)
+    if package and importlib.util.find_spec(f"{package}.server") is not None:
+        importlib.import_module(f"{package}.server")
+
+
+async def snooze_later(path: Path) -> int | None:
+    await asyncio.sleep(SNOOZE_AFTER_S)
+    return await snooze_one(path)
+
+
 async def snooze_one(path: Path, *, attempts: int = SNOOZE_WAIT_S) -> int | None:
     """Once the first poll stored conversations, snooze the oldest one in the Inbox for a
     minute: the demo shows it under Snoozed, then waking back into the Inbox by itself ("woke
@@ -312,7 +370,8 @@ def generated_store(
 ) -> Path:
     """The generated store of `messages` messages in the cache directory, made the first time
     (with a progress line on `out`, stderr by default: 2-3 minutes for a million) and reused after."""
-    from ecoinbox.demo.generate import GENERATOR_VERSION, generate, manifest
+    from ecoinbox.demo.generate import GENERATOR_VERSION, manifest
+    from ecoinbox.demo.ram_build import build_store
 
     out = out or sys.stderr
     folder = cache or demo_cache()
@@ -335,8 +394,9 @@ def generated_store(
             print(f"\rGenerating a demo store of {total:,} messages in {folder}: {percent}% "
                   f"({time.monotonic() - started:.0f} s)", end="", file=out, flush=True)  # fmt: skip
 
-    # The newest day is today, so the inbox reads "2 min ago", not "last year".
-    asyncio.run(generate(partial, messages, seed, end=datetime.now(UTC), progress=progress))
+    # The newest day is today, so the inbox reads "2 min ago", not "last year". Built in RAM
+    # where there is room, then copied once: in place, SQLite would write 28 times its size.
+    asyncio.run(build_store(partial, messages, seed, end=datetime.now(UTC), progress=progress))
     manifest(partial).replace(manifest(path))
     partial.replace(path)
     # Where the filesystem has no clone, the first demo takes this copy instead of making one.
@@ -370,9 +430,92 @@ def run_demo(
     data_dir: Path | None,
     traffic: bool = True,
     generated: Path | None = None,
+    apart: bool = False,
 ) -> int:
+    """The demo; with `apart` (what `ecoinbox demo` does) its servers run in a child process."""
+    if apart and not servers_only:
+        return asyncio.run(_run_apart(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated))
     return asyncio.run(_run_demo(seed=seed, servers_only=servers_only, data_dir=data_dir, traffic=traffic,
                                  generated=generated))  # fmt: skip
+
+
+async def _run_apart(*, seed: int, data_dir: Path | None, traffic: bool, generated: Path | None) -> int:
+    """The inbox here, the servers in a child process started first: both cores work on the start."""
+    from ecoinbox.demo.servers_process import ServersProcess, serve_argv
+    from ecoinbox.logs import setup_logging
+
+    own_dir = data_dir is None
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="ecoinbox-demo-"))
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    argv = serve_argv(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
+    servers = await ServersProcess.start(argv)
+    try:
+        setup_logging(data_dir / "ecoinbox.log")
+        log.info("the demo's servers run in process %d", servers.process.pid)
+        return await _inbox_beside(servers, warm_early=generated is None)
+    finally:
+        await servers.stop()
+        if own_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _inbox_beside(servers: ServersProcess, *, warm_early: bool) -> int:
+    """The inbox on the config the servers' process writes, its modules loaded meanwhile."""
+    from ecoinbox.app_start import CliError
+    from ecoinbox.app_start import open_inbox as _inbox
+    from ecoinbox.config import load_config
+    from ecoinbox.demo.servers_process import ServersFailed
+    from ecoinbox.engine.live import warm_up
+
+    loading = asyncio.create_task(asyncio.to_thread(load_inbox_modules))
+    warming = asyncio.create_task(warm_up(), name="demo-language-model") if warm_early else None
+    try:
+        try:
+            ready = await servers.ready()
+        except ServersFailed as exc:
+            raise CliError(str(exc)) from None
+        settings = load_config(ready.config_path)
+        tokens = await demo_tokens(settings)
+        await loading
+        return await _inbox(settings, tokens, notices=ready.left_out)
+    finally:
+        await asyncio.gather(loading, return_exceptions=True)
+        if warming is not None:
+            await asyncio.gather(warming, return_exceptions=True)
+
+
+async def serve(*, seed: int, data_dir: Path, traffic: bool, generated: Path | None) -> int:
+    """The servers' process of `ecoinbox demo` (`python -m ecoinbox.demo serve`): start them, say
+    where the config is on stdout, and stop them when stdin closes or a signal comes."""
+    import signal
+
+    from ecoinbox.demo.servers_process import ready_line
+    from ecoinbox.logs import setup_logging
+
+    setup_logging(data_dir / "ecoinbox.log")
+    loop, stopping = asyncio.get_running_loop(), asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # a closed terminal reaches both
+        loop.add_signal_handler(signum, stopping.set)
+
+    def read_stdin() -> None:
+        if not os.read(sys.stdin.fileno(), 4096):  # the inbox closed it, or died
+            loop.remove_reader(sys.stdin.fileno())
+            stopping.set()
+
+    loop.add_reader(sys.stdin.fileno(), read_stdin)
+    demo = Demo(seed=seed, data_dir=data_dir, traffic=traffic, generated=generated)
+    try:
+        await demo.start()
+    except Exception as exc:
+        log.exception("the demo's servers could not start")
+        print(ready_line(None, [], error=str(exc) or type(exc).__name__), flush=True)
+        return 1
+    try:
+        print(ready_line(demo.config_path, demo.left_out), flush=True)
+        await stopping.wait()
+    finally:
+        await demo.stop()
+    return 0
 
 
 async def _run_demo(
@@ -432,9 +575,19 @@ INBOX_MODULES = ("ecoinbox.engine", "ecoinbox.channels", "ecoinbox.secrets", "ec
 
 
 def load_inbox_modules() -> None:
-    """Import what the inbox needs on its way to the first frame (Textual, screens, engine)."""
+    """Import what the inbox needs on its way to the first frame (Textual, screens, engine, and
+    each platform's unit and channel: reading the config and building the channels came after
+    the servers' start)."""
+    from ecoinbox.channels.registry import UNIT_MODULES
+
     for name in INBOX_MODULES:
         importlib.import_module(name)
+    site_modules()  # the public tokens' modules
+    for kind, unit in UNIT_MODULES.items():
+        importlib.import_module(unit)  # what reading the config's [[channels]] needs
+        channel = f"ecoinbox.channels.{kind}.channel"
+        if importlib.util.find_spec(channel) is not None:
+            importlib.import_module(channel)
 
 
 async def demo_tokens(settings: Settings) -> dict[str, Secret]:

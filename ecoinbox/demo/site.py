@@ -7,6 +7,8 @@ that defines:
 - `TOKENS: dict[str, str]`: channel name -> the public demo token its `token_cmd` prints
   (`python -m ecoinbox.demo token NAME`). Kept light: the module imports its server inside
   `sites`, so printing a token loads no server.
+- optionally `STARTS_FIRST = True`: its sites start before the other modules' servers are
+  imported (a server in a process of its own, slow to listen, like Dovecot).
 The demo runner finds them through the channel registry, in its order: adding a platform to the
 demo edits no file of the runner.
 """

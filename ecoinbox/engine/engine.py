@@ -58,6 +58,10 @@ EXTERNAL_CHECK_S = 1.0
 TOKEN_RECHECK_S = 60.0
 # How long a poll's warning (e.g. a feed that overflowed) stays in the channel's status after it.
 WARNING_SHOWN_S = 3600.0
+# A task still running this long after its cancel lost it: on Python 3.11 a library's timeout or
+# cancel scope can swallow a cancel that meets its own (seen: a demo that never quit on SIGHUP).
+STOP_AGAIN_S = 1.0
+STOP_ROUNDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,10 +245,19 @@ class Engine:
             await asyncio.sleep(min(PURGE_CHECK_S, after))
 
     async def _deactivate(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        """Stop every loop, asking again any that lost its cancel, so that a quit never hangs."""
+        tasks, self._tasks = list(self._tasks), []
+        pending = set(tasks)
+        for _ in range(STOP_ROUNDS):
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=STOP_AGAIN_S) if pending else ((), set())
+            if not pending:
+                break
+            log.warning("asked again to stop: %s", ", ".join(sorted(task.get_name() for task in pending)))
+        else:
+            log.error("left running at stop: %s", ", ".join(sorted(task.get_name() for task in pending)))
+        await asyncio.gather(*(task for task in tasks if task.done()), return_exceptions=True)
 
     async def _lease_loop(self) -> None:
         while True:

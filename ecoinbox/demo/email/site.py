@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ecoinbox.demo.email.seed import DemoMail
 
 TOKENS = {"email": DEMO_MAIL_PASSWORD}
+STARTS_FIRST = True  # Dovecot, a process, takes a second to listen: it starts first
 
 
 class MailSite:

@@ -23,8 +23,9 @@ from textual.strip import Strip
 from textual.style import Style
 
 from ecoinbox.actions import answerable
-from ecoinbox.humanize import age, ago
+from ecoinbox.humanize import ago
 from ecoinbox.model import Conversation, Message, Note, OutboxItem, OutboxState, State, StoredMessage
+from ecoinbox.outbox_words import held_until, outbox_advice
 from ecoinbox.sanitize import hidden_characters, sanitize, sanitize_and_flag
 from ecoinbox.snooze import describe_wake
 from ecoinbox.tui.safe import link_content, safe_content
@@ -205,11 +206,6 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
         if self.conversation is not None and self.size != self._drawn_size:
             self._draw(keep=not self._at_end)  # wrapped again, still at its end if it was
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        # The lines are rendered again only if the style they are drawn in changed (`_plain_strip`):
-        # focus moving in or out leaves it as it was, and Enter and Esc drew every line twice.
-
     @property
     def allow_vertical_scroll(self) -> bool:
         # Overflow is hidden (the view draws its own scrollbar), yet keys and the wheel scroll.
@@ -309,6 +305,8 @@ class ThreadView(RepaintsChangedLines, can_focus=True):
         """Line `index` rendered, unpadded (None past the end)."""
         if not 0 <= index < len(self._lines):
             return None
+        # Rendered again only when the style they are drawn in changed, not at each style update:
+        # focus moving in or out leaves it as it was (Enter and Esc drew every line twice).
         if (style := self.visual_style) != self._strips_style:
             self._strips.clear()
             self._strips_style = style
@@ -653,7 +651,7 @@ def _flagged(message: Message) -> bool:
 def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Content]:
     width = shown.width
     label, style = _OUTBOX_LABELS.get(item.state, (item.state.value, "dim"))
-    held = _held_until(item, now)
+    held = held_until(item, now)
     if item.depends_on is not None and item.state is OutboxState.QUEUED:
         label = "waiting for the forum topic"
     elif held:
@@ -673,33 +671,9 @@ def _render_outbox(item: OutboxItem, shown: _Shown, now: datetime) -> list[Conte
         lines.extend(_fit([Content.styled("  It goes out then; until then, undo takes it back into its box.", "dim")],
                           width))  # fmt: skip
     if item.error:
-        advice = _outbox_advice(item, now, shown.decide_key)
+        advice = outbox_advice(item, now, shown.decide_key)
         lines.extend(_indented(safe_content(item.error, style=style, max_chars=300), "  ", width))
         if advice:
             lines.extend(_fit([Content.styled(f"  {advice}", "dim")], width))
     lines.append(Content())
     return lines
-
-
-def _held_until(item: OutboxItem, now: datetime) -> str:
-    """ "17:01:17" while a reply waits out its send hold (never tried yet, due later), else ""."""
-    due = item.next_attempt_at
-    if item.state is not OutboxState.QUEUED or item.attempts or item.error or due is None:
-        return ""
-    if due <= item.created_at or due <= now:  # queued without a hold, or its hold is over
-        return ""
-    return due.astimezone().strftime("%H:%M:%S")
-
-
-def _outbox_advice(item: OutboxItem, now: datetime, decide_key: str) -> str:
-    if item.state is OutboxState.QUEUED and item.next_attempt_at is not None:
-        wait = age(item.next_attempt_at, now, future=True)
-        when = "in a moment" if wait == "now" else f"in {wait}"
-        return f"Will retry {when} (attempt {item.attempts + 1})."
-    if item.state is OutboxState.FAILED:
-        return f"The platform refused it; it will not be retried. {decide_key}: edit, send again or discard."
-    if item.state is OutboxState.UNKNOWN:
-        return (
-            f"Not resent automatically, so it cannot appear twice. {decide_key}: decide once you have looked."
-        )
-    return ""
