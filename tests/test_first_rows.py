@@ -203,3 +203,41 @@ def test_keys_typed_in_one_write_as_the_rows_show_all_land_in_order(tmp_path: Pa
     assert [status.text for status in inbox.server.posted] == [f"@{PEOPLE[0][0]} on it"]
     conversations = asyncio.run(read_store(inbox.db))["conversations"]
     assert conversations[PEOPLE[1][0]][1] == ("lost",) and conversations[PEOPLE[0][0]][1] == ()
+
+
+async def test_the_tabs_are_counted_once_the_first_rows_are_on_screen(
+    tmp_path: Path, server: MastodonServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tab counts (~60 ms at a million) come a frame after the rows, then exact."""
+    from ecoinbox.model import View
+    from ecoinbox.store import SQLiteStore
+    from ecoinbox.tui.screens.inbox import VIEWS
+
+    db = tmp_path / "inbox.db"
+    post(server, SAM, 20)
+    post(server, ZOE, 10)
+    await seeded(server, db)
+    apps: list[Any] = []
+    counted_after_rows: list[bool] = []
+    real_count = SQLiteStore.count_conversations
+
+    async def count(store: SQLiteStore, view: View) -> int:
+        counted_after_rows.append(apps[0].rows_shown.is_set())
+        return await real_count(store, view)
+
+    monkeypatch.setattr(SQLiteStore, "count_conversations", count)
+    seen: dict[str, object] = {}
+
+    async def run_app(app: Any) -> None:
+        apps.append(app)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(lambda: View.INBOX in app.inbox.counts, pilot=pilot)
+            seen["inbox"] = app.inbox.counts[View.INBOX]
+            await pilot.press("q")
+
+    monkeypatch.setattr(app_start, "run_app", run_app)
+    settings = settings_for(server.base_url, db)
+    assert await app_start.open_inbox(settings, {"mastodon": Secret(TOKEN)}) == 0  # type: ignore[arg-type]
+    # Before the rows, only the list's own count of its view (the rows need it); the tabs' after.
+    assert counted_after_rows.count(False) == 1 and counted_after_rows.count(True) >= len(VIEWS)
+    assert seen["inbox"] == 2

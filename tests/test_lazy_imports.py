@@ -302,3 +302,59 @@ def test_reading_a_config_of_every_platform_needs_no_event_loop(tmp_path: Path) 
         offenders(modules, ("asyncio", "aiosqlite", "httpx", "keyring", "hmac", "ecoinbox.channels.http"))
         == []
     )
+
+
+# The inbox's start with a token source that blocks: it waits (at most 30 s) for the TUI's import to
+# begin, which only happens meanwhile if the import was started before the tokens were resolved.
+TOKENS_WHILE_IMPORTING = """
+import importlib.abc, json, sys, threading
+import ecoinbox.cli
+out = sys.argv.pop(1)
+tui_import_began = threading.Event()
+
+class Watch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "ecoinbox.tui.app":
+            tui_import_began.set()
+        return None
+
+sys.meta_path.insert(0, Watch())
+events = []
+
+def resolve(settings):
+    events.append(["tokens on the main thread", threading.current_thread() is threading.main_thread()])
+    events.append(["tui import began meanwhile", tui_import_began.wait(30)])
+    return {"a": "token"}
+
+async def open_inbox(settings, tokens):
+    events.append(["tui imported before the screen", "ecoinbox.tui.app" in sys.modules])
+    events.append(["tokens given", tokens])
+    return 0
+
+ecoinbox.cli.resolve_tokens = resolve
+ecoinbox.cli.open_inbox = open_inbox
+ecoinbox.cli.require_terminal = lambda: None
+ecoinbox.cli.run_inbox(None)
+open(out, "w").write(json.dumps(events))
+"""
+
+
+def test_the_tokens_are_resolved_while_the_tui_imports(tmp_path: Path) -> None:
+    """A keyring finding its backend (subprocesses, the GIL free) overlaps the TUI's imports; the
+    tokens stay on the main thread (a backend's prompt keeps the terminal) and the screen waits."""
+    out = tmp_path / "events.json"
+    done = subprocess.run(
+        [sys.executable, "-c", TOKENS_WHILE_IMPORTING, str(out)],
+        check=False,
+        env={**os.environ, "ECOINBOX_LOG_FILE": str(tmp_path / "inbox.log")},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == [
+        ["tokens on the main thread", True],
+        ["tui import began meanwhile", True],
+        ["tui imported before the screen", True],
+        ["tokens given", {"a": "token"}],
+    ]
