@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import sys
-import threading
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING
 
@@ -51,20 +49,6 @@ def resolve_tokens(settings: Settings) -> dict[str, Secret]:
     if problems:
         raise CliError("\n\n".join(problems))
     return tokens
-
-
-def import_tui_meanwhile() -> threading.Thread:
-    """The TUI's imports (~160 ms) in a thread while the main thread resolves the tokens: the keyring's
-    discovery mostly waits on subprocesses, the GIL free. The main thread keeps the terminal (a
-    backend's or a token command's prompt) and the signals; join the thread before the screen."""
-    thread = threading.Thread(target=_import_tui, name="tui imports")
-    thread.start()
-    return thread
-
-
-def _import_tui() -> None:
-    with contextlib.suppress(Exception):  # open_inbox imports it again and fails there, said as before
-        importlib.import_module("ecoinbox.tui.app")
 
 
 async def open_inbox(settings: Settings, tokens: dict[str, Secret], notices: Sequence[str] = ()) -> int:

@@ -25,7 +25,6 @@ from ecoinbox.app_start import (
     CliError,
     InboxCrashed,
     build_engine,
-    import_tui_meanwhile,
     open_inbox,
     open_inbox_store,
     open_sound_store,
@@ -274,10 +273,8 @@ def require_terminal() -> None:
 
 
 def run_inbox(settings: Settings, args: argparse.Namespace | None = None) -> int:
-    importing = import_tui_meanwhile()  # while the keyring finds its backend (subprocesses)
     tokens = resolve_tokens(settings)
     require_terminal()  # after the config's and the tokens' own errors, which say more
-    importing.join()
     return asyncio.run(open_inbox(settings, tokens))
 
 
