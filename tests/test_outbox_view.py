@@ -176,7 +176,8 @@ async def test_the_outbox_is_the_last_tab_while_replies_wait(stack):
     await waiting_an_hour(stack, "Bob", "@bob Settings, then Export.")
     app = app_for(stack)
     async with app.run_test(size=(100, 30)) as pilot:
-        assert "Outbox 1" in str(app.inbox.query_one("#tabs").render())
+        # the tabs are counted once the first rows are on screen (issue 16, goal 1)
+        await wait_until(lambda: "Outbox 1" in str(app.inbox.query_one("#tabs").render()), pilot=pilot)
         await pilot.press("shift+tab")  # from Inbox, back round to the last tab
         await wait_until(lambda: isinstance(app.screen, OutboxScreen), pilot=pilot)
         await pilot.press("tab")  # and on round to Inbox
