@@ -86,6 +86,18 @@ def register_secret(value: str) -> None:
         _known_secrets.add(value)
 
 
+def renewed_token(offered: str, current: str) -> str | None:
+    """`offered`, stripped, when it is another token than `current` (registered as a secret from
+    now on); None when it is empty or the one in use (compared in constant time)."""
+    import hmac
+
+    token = offered.strip()
+    if not token or hmac.compare_digest(token.encode(), current.encode()):
+        return None
+    register_secret(token)
+    return token
+
+
 def redact(text: str) -> str:
     """`text` with tokens, auth headers and registered secrets masked."""
     for pattern, replacement in _REDACTIONS:

@@ -28,7 +28,6 @@ inside a 200 on writes. Remote ids are fullnames ("t1_abc", "t3_xyz"), never cas
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
 import sys
 from collections import OrderedDict
@@ -54,6 +53,7 @@ from ecoinbox.channels.http import (
     channel_logger,
     one_line,
     register_secret,
+    renewed_token,
     utc_now,
 )
 from ecoinbox.channels.json_values import as_dict, json_or_none
@@ -186,11 +186,10 @@ class RedditChannel(NamedChannel):
 
     def set_token(self, token: str) -> bool:
         """Use a renewed refresh token from now on; False when it is empty or the one in use."""
-        token = token.strip()
-        if not token or hmac.compare_digest(token.encode(), self._refresh_token.encode()):
+        renewed = renewed_token(token, self._refresh_token)
+        if renewed is None:
             return False
-        register_secret(token)
-        self._refresh_token = token
+        self._refresh_token = renewed
         self._access_expires = None
         self._http.set_auth_headers({})
         return True

@@ -5,7 +5,6 @@ budget every read is counted against."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -18,6 +17,7 @@ from ecoinbox.channels.http import (
     channel_logger,
     platform_error,
     register_secret,
+    renewed_token,
     utc_now,
 )
 from ecoinbox.channels.http_headers import int_or_none, parse_reset
@@ -88,11 +88,10 @@ class XApi:
 
     def set_token(self, token: str) -> bool:
         """Use a renewed refresh token from now on; False when it is empty or the one in use."""
-        token = token.strip()
-        if not token or hmac.compare_digest(token.encode(), self._refresh_token.encode()):
+        renewed = renewed_token(token, self._refresh_token)
+        if renewed is None:
             return False
-        register_secret(token)
-        self._refresh_token = token
+        self._refresh_token = renewed
         self._access_expires = None
         self._http.set_auth_headers({})
         return True
